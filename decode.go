@@ -1,0 +1,648 @@
+package graphprofile
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxJSONDepth bounds nesting in a request body. The schema itself is five
+// levels deep; the bound only matters for values that are skipped
+// (annotations, server-managed properties), whose depth the schema does not limit.
+const maxJSONDepth = 64
+
+// DecodePositionBody decodes and validates a POST or PATCH body of a
+// workPosition against WorkPositionType. It returns the properties the body
+// sets, with nil for properties it sets to null. Values for server-managed
+// properties and instance annotations are ignored; @odata.type must name the
+// expected type. Every failure is an *Error with CodeBadRequest whose message
+// names the property and the problem.
+func DecodePositionBody(data []byte) (Object, error) {
+	d := decoder{data: data}
+	return d.document(WorkPositionType)
+}
+
+// DecodeStoredPosition decodes a position as a Store wrote it with
+// AppendObjectJSON, server-managed properties included. A failure is an
+// internal error (a corrupt store), never the caller's BadRequest.
+func DecodeStoredPosition(data []byte) (WorkPosition, error) {
+	d := decoder{data: data, stored: true}
+	obj, err := d.document(WorkPositionType)
+	if err != nil {
+		return nil, fmt.Errorf("a stored workPosition does not decode: %s", err.Error())
+	}
+	return WorkPosition(withoutNulls(obj).(Object)), nil
+}
+
+// decoder is a recursive-descent JSON parser guided by the schema: it checks
+// syntax, types, enum members and property names in one pass and builds
+// Objects directly. Unlike encoding/json it rejects duplicate keys and invalid
+// UTF-8, and its errors speak OData.
+type decoder struct {
+	data   []byte
+	pos    int
+	depth  int
+	stored bool // decoding what a Store wrote: server-managed properties are read, not skipped
+}
+
+func (d *decoder) document(t *Type) (Object, error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return nil, Errorf(CodeBadRequest, "The request body is empty; it must be a JSON object of type '%s'.", t.Name)
+	}
+	if d.data[d.pos] != '{' {
+		if _, err := d.skipValue(); err != nil {
+			return nil, err
+		}
+		return nil, Errorf(CodeBadRequest, "The request body must be a JSON object of type '%s'.", t.Name)
+	}
+	obj, err := d.object(t)
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		return nil, d.syntaxError("unexpected data after the JSON object")
+	}
+	return obj, nil
+}
+
+// object parses a JSON object of complex type t; d.pos is at '{'.
+func (d *decoder) object(t *Type) (Object, error) {
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	d.pos++ // '{'
+	obj := make(Object, 8)
+	var skipped map[string]bool // keys present but not stored, for the duplicate check
+	d.skipSpace()
+	if d.peek() == '}' {
+		d.pos++
+		d.depth--
+		return obj, nil
+	}
+	for {
+		d.skipSpace()
+		if d.peek() != '"' {
+			return nil, d.syntaxError("expected a property name")
+		}
+		key, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		_, dup := obj[key]
+		if dup || skipped[key] {
+			return nil, Errorf(CodeBadRequest, "The property '%s' appears more than once in an object of type '%s'.", key, t.Name)
+		}
+		d.skipSpace()
+		if d.peek() != ':' {
+			return nil, d.syntaxError("expected ':' after a property name")
+		}
+		d.pos++
+		d.skipSpace()
+
+		prop := t.Property(key)
+		switch {
+		case strings.Contains(key, "@"):
+			if key == "@odata.type" {
+				if err := d.odataType(t); err != nil {
+					return nil, err
+				}
+			} else if _, err := d.skipValue(); err != nil { // other annotations are ignored
+				return nil, err
+			}
+			if skipped == nil {
+				skipped = make(map[string]bool)
+			}
+			skipped[key] = true
+		case prop == nil:
+			return nil, Errorf(CodeBadRequest, "The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", key, t.Name)
+		case prop.ServerManaged && !d.stored:
+			if _, err := d.skipValue(); err != nil {
+				return nil, err
+			}
+			if skipped == nil {
+				skipped = make(map[string]bool)
+			}
+			skipped[key] = true
+		default:
+			v, err := d.property(t, prop)
+			if err != nil {
+				return nil, err
+			}
+			obj[key] = v
+		}
+
+		d.skipSpace()
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			d.depth--
+			return obj, nil
+		default:
+			return nil, d.syntaxError("expected ',' or '}' in an object")
+		}
+	}
+}
+
+// odataType checks an @odata.type annotation of an object of type t.
+func (d *decoder) odataType(t *Type) error {
+	if d.peek() != '"' {
+		return Errorf(CodeBadRequest, "The value of '@odata.type' must be a string naming type '%s'.", t.Name)
+	}
+	name, err := d.string()
+	if err != nil {
+		return err
+	}
+	short := strings.TrimPrefix(name, "#")
+	if short != t.Name && short != "graph."+t.ShortName() {
+		return Errorf(CodeBadRequest, "A value of type '%s' was found, but a value of type '%s' was expected.", short, t.Name)
+	}
+	return nil
+}
+
+// property parses the value of prop, a property of type owner.
+func (d *decoder) property(owner *Type, prop *Property) (any, error) {
+	if d.literal("null") {
+		return nil, nil
+	}
+	if !prop.Collection {
+		return d.value(owner, prop)
+	}
+	if d.peek() != '[' {
+		if prop.Type == StringType && owner == PersonDataSourcesType {
+			// The older personDataSource form {"type": "x"} of the same data.
+			v, err := d.value(owner, prop)
+			if err != nil {
+				return nil, err
+			}
+			return []any{v}, nil
+		}
+		return nil, d.typeError(owner, prop, "a JSON array")
+	}
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	d.pos++ // '['
+	items := []any{}
+	d.skipSpace()
+	if d.peek() == ']' {
+		d.pos++
+		d.depth--
+		return items, nil
+	}
+	for {
+		d.skipSpace()
+		if d.literal("null") {
+			return nil, Errorf(CodeBadRequest, "The collection property '%s' of type '%s' cannot contain null.", prop.Name, owner.Name)
+		}
+		v, err := d.value(owner, prop)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, v)
+		d.skipSpace()
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			d.depth--
+			return items, nil
+		default:
+			return nil, d.syntaxError("expected ',' or ']' in an array")
+		}
+	}
+}
+
+// value parses one non-null value of prop's type (one element, for a collection).
+func (d *decoder) value(owner *Type, prop *Property) (any, error) {
+	t := prop.Type
+	switch t.Kind {
+	case KindComplex:
+		if d.peek() != '{' {
+			return nil, d.typeError(owner, prop, "a JSON object")
+		}
+		return d.object(t)
+	case KindBoolean:
+		if d.literal("true") {
+			return true, nil
+		}
+		if d.literal("false") {
+			return false, nil
+		}
+		return nil, d.typeError(owner, prop, "true or false")
+	case KindInt32, KindDouble:
+		c := d.peek()
+		if c != '-' && (c < '0' || c > '9') {
+			return nil, d.typeError(owner, prop, "a JSON number")
+		}
+		text, err := d.number()
+		if err != nil {
+			return nil, err
+		}
+		if t.Kind == KindInt32 {
+			n, err := strconv.ParseInt(text, 10, 32)
+			if err != nil {
+				return nil, Errorf(CodeBadRequest, "Invalid value %s for property '%s' of type '%s': expected an Edm.Int32, a whole number from %d to %d.", text, prop.Name, owner.Name, math.MinInt32, math.MaxInt32)
+			}
+			return n, nil
+		}
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return nil, Errorf(CodeBadRequest, "Invalid value %s for property '%s' of type '%s': the number is out of the range of an Edm.Double.", text, prop.Name, owner.Name)
+		}
+		return f, nil
+	}
+	// The remaining kinds are JSON strings.
+	if d.peek() != '"' {
+		return nil, d.typeError(owner, prop, "a JSON string")
+	}
+	s, err := d.string()
+	if err != nil {
+		return nil, err
+	}
+	switch t.Kind {
+	case KindDate:
+		if !validDate(s) {
+			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': expected an Edm.Date in the form YYYY-MM-DD.", s, prop.Name, owner.Name)
+		}
+		return Date(s), nil
+	case KindDateTimeOffset:
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': expected an Edm.DateTimeOffset.", s, prop.Name, owner.Name)
+		}
+		return tm.UTC(), nil
+	case KindEnum:
+		v, ok := enumValue(t, s)
+		if !ok {
+			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': %s", s, prop.Name, owner.Name, enumExpectation(t))
+		}
+		return v, nil
+	}
+	return s, nil
+}
+
+// enumValue validates s as a value of enum t and returns its canonical form:
+// for a flags enum, the named members in declared order without repeats.
+func enumValue(t *Type, s string) (string, bool) {
+	if !t.IsFlags {
+		for _, m := range t.Members {
+			if s == m {
+				return s, true
+			}
+		}
+		return "", false
+	}
+	var set uint64
+	for name := range strings.SplitSeq(s, ",") {
+		i := memberIndex(t, name)
+		if i < 0 {
+			return "", false
+		}
+		set |= 1 << i
+	}
+	var b strings.Builder
+	for i, m := range t.Members {
+		if set&(1<<i) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(m)
+		}
+	}
+	return b.String(), true
+}
+
+func memberIndex(t *Type, name string) int {
+	for i, m := range t.Members {
+		if name == m {
+			return i
+		}
+	}
+	return -1
+}
+
+func enumExpectation(t *Type) string {
+	msg := "expected one of " + strings.Join(t.Members, ", ")
+	if t.IsFlags {
+		msg += ", or a comma-separated combination of them"
+	}
+	return msg + "."
+}
+
+// validDate reports whether s is an Edm.Date YYYY-MM-DD of a year 0001-9999.
+func validDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i, c := range []byte(s) {
+		if i != 4 && i != 7 && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	if s[:4] == "0000" {
+		return false
+	}
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+func (d *decoder) typeError(owner *Type, prop *Property, want string) error {
+	// A malformed value is a syntax error, not a type error.
+	start := d.pos
+	found, err := d.skipValue()
+	if err != nil {
+		return err
+	}
+	d.pos = start
+	typeName := prop.Type.Name
+	if prop.Collection {
+		typeName = "Collection(" + typeName + ")"
+	}
+	return Errorf(CodeBadRequest, "Invalid value for property '%s' of type '%s': expected %s (%s), found %s.", prop.Name, owner.Name, want, typeName, found)
+}
+
+func (d *decoder) syntaxError(problem string) error {
+	return Errorf(CodeBadRequest, "The request body is not valid JSON: %s at offset %d.", problem, d.pos)
+}
+
+func (d *decoder) enter() error {
+	d.depth++
+	if d.depth > maxJSONDepth {
+		return Errorf(CodeBadRequest, "The request body is nested more than %d levels deep.", maxJSONDepth)
+	}
+	return nil
+}
+
+func (d *decoder) peek() byte {
+	if d.pos < len(d.data) {
+		return d.data[d.pos]
+	}
+	return 0
+}
+
+func (d *decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// literal consumes word (true, false, null) if it is next.
+func (d *decoder) literal(word string) bool {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		return false
+	}
+	end := d.pos + len(word)
+	if end < len(d.data) && isIdentByte(d.data[end]) {
+		return false
+	}
+	d.pos = end
+	return true
+}
+
+func isIdentByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+// number consumes a JSON number and returns its text.
+func (d *decoder) number() (string, error) {
+	start := d.pos
+	if d.peek() == '-' {
+		d.pos++
+	}
+	switch c := d.peek(); {
+	case c == '0':
+		d.pos++
+	case '1' <= c && c <= '9':
+		d.digits()
+	default:
+		return "", d.syntaxError("invalid number")
+	}
+	if d.peek() == '.' {
+		d.pos++
+		if n := d.digits(); n == 0 {
+			return "", d.syntaxError("invalid number")
+		}
+	}
+	if c := d.peek(); c == 'e' || c == 'E' {
+		d.pos++
+		if c := d.peek(); c == '+' || c == '-' {
+			d.pos++
+		}
+		if n := d.digits(); n == 0 {
+			return "", d.syntaxError("invalid number")
+		}
+	}
+	if isIdentByte(d.peek()) {
+		return "", d.syntaxError("invalid number")
+	}
+	return string(d.data[start:d.pos]), nil
+}
+
+func (d *decoder) digits() int {
+	start := d.pos
+	for d.pos < len(d.data) && '0' <= d.data[d.pos] && d.data[d.pos] <= '9' {
+		d.pos++
+	}
+	return d.pos - start
+}
+
+// string consumes a JSON string (d.pos at its opening quote) and returns its value.
+func (d *decoder) string() (string, error) {
+	d.pos++ // opening quote
+	start := d.pos
+	// Fast path: no escapes.
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		if c == '"' {
+			s := d.data[start:d.pos]
+			if !utf8.Valid(s) {
+				return "", d.syntaxError("invalid UTF-8 in a string")
+			}
+			d.pos++
+			return string(s), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", d.syntaxError("control character in a string")
+		}
+		d.pos++
+	}
+	buf := make([]byte, 0, d.pos-start+16)
+	buf = append(buf, d.data[start:d.pos]...)
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			if !utf8.Valid(buf) {
+				return "", d.syntaxError("invalid UTF-8 in a string")
+			}
+			d.pos++
+			return string(buf), nil
+		case c < 0x20:
+			return "", d.syntaxError("control character in a string")
+		case c != '\\':
+			buf = append(buf, c)
+			d.pos++
+			continue
+		}
+		d.pos++ // backslash
+		if d.pos >= len(d.data) {
+			break
+		}
+		esc := d.data[d.pos]
+		d.pos++
+		switch esc {
+		case '"', '\\', '/':
+			buf = append(buf, esc)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", d.syntaxError("invalid \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				// A surrogate pair is two escapes; a lone surrogate becomes U+FFFD, as in encoding/json.
+				save := d.pos
+				if d.pos+1 < len(d.data) && d.data[d.pos] == '\\' && d.data[d.pos+1] == 'u' {
+					d.pos += 2
+					if r2, ok := d.hex4(); ok {
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							buf = utf8.AppendRune(buf, dec)
+							continue
+						}
+					}
+				}
+				d.pos = save
+				r = utf8.RuneError
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", d.syntaxError("invalid escape in a string")
+		}
+	}
+	return "", d.syntaxError("unterminated string")
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if d.pos+4 > len(d.data) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(d.data[d.pos:d.pos+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	d.pos += 4
+	return rune(n), true
+}
+
+// skipValue consumes any JSON value, checking its syntax, and says what it was.
+func (d *decoder) skipValue() (string, error) {
+	d.skipSpace()
+	switch c := d.peek(); {
+	case c == '{':
+		if err := d.enter(); err != nil {
+			return "", err
+		}
+		d.pos++
+		d.skipSpace()
+		if d.peek() == '}' {
+			d.pos++
+			d.depth--
+			return "an object", nil
+		}
+		for {
+			d.skipSpace()
+			if d.peek() != '"' {
+				return "", d.syntaxError("expected a property name")
+			}
+			if _, err := d.string(); err != nil {
+				return "", err
+			}
+			d.skipSpace()
+			if d.peek() != ':' {
+				return "", d.syntaxError("expected ':' after a property name")
+			}
+			d.pos++
+			if _, err := d.skipValue(); err != nil {
+				return "", err
+			}
+			d.skipSpace()
+			switch d.peek() {
+			case ',':
+				d.pos++
+			case '}':
+				d.pos++
+				d.depth--
+				return "an object", nil
+			default:
+				return "", d.syntaxError("expected ',' or '}' in an object")
+			}
+		}
+	case c == '[':
+		if err := d.enter(); err != nil {
+			return "", err
+		}
+		d.pos++
+		d.skipSpace()
+		if d.peek() == ']' {
+			d.pos++
+			d.depth--
+			return "an array", nil
+		}
+		for {
+			if _, err := d.skipValue(); err != nil {
+				return "", err
+			}
+			d.skipSpace()
+			switch d.peek() {
+			case ',':
+				d.pos++
+			case ']':
+				d.pos++
+				d.depth--
+				return "an array", nil
+			default:
+				return "", d.syntaxError("expected ',' or ']' in an array")
+			}
+		}
+	case c == '"':
+		_, err := d.string()
+		return "a string", err
+	case c == '-' || '0' <= c && c <= '9':
+		_, err := d.number()
+		return "a number", err
+	case d.literal("true"), d.literal("false"):
+		return "a boolean", nil
+	case d.literal("null"):
+		return "null", nil
+	case c == 0:
+		return "", d.syntaxError("unexpected end of input")
+	default:
+		return "", d.syntaxError(fmt.Sprintf("unexpected character %q", rune(c)))
+	}
+}

@@ -1,0 +1,212 @@
+package graphprofile
+
+import (
+	"errors"
+	"math"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecodePositionBodySeed(t *testing.T) {
+	data, err := os.ReadFile("testdata/seed/create-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodePositionBody(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Object{
+		"detail": Object{
+			"company": Object{
+				"displayName":    "Adventureworks Ltd.",
+				"department":     "Consulting",
+				"officeLocation": "AW23/344",
+				"address": Object{
+					"type":            "business",
+					"street":          "123 Patriachy Ponds",
+					"city":            "Moscow",
+					"countryOrRegion": "Russian Federation",
+					"postalCode":      "RU-34621",
+				},
+				"webUrl": "https://www.adventureworks.com",
+			},
+			"jobTitle": "Senior Product Branding Manager II",
+			"role":     "consulting",
+		},
+		"isCurrent": true,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded seed request:\n got %#v\nwant %#v", got, want)
+	}
+}
+
+func TestDecodePositionBodyValues(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want Object
+	}{
+		{"empty object", `{}`, Object{}},
+		{"null clears", `{"detail":null,"isCurrent":null}`, Object{"detail": nil, "isCurrent": nil}},
+		{"flags enum single", `{"allowedAudiences":"everyone"}`, Object{"allowedAudiences": "everyone"}},
+		{"flags enum combination canonical order", `{"allowedAudiences":"groupMembers,contacts,contacts"}`, Object{"allowedAudiences": "contacts,groupMembers"}},
+		{"enum in collection", `{"colleagues":[{"displayName":"Ann","relationship":"colleague"}]}`,
+			Object{"colleagues": []any{Object{"displayName": "Ann", "relationship": "colleague"}}}},
+		{"dates", `{"detail":{"startMonthYear":"2019-06-01","endMonthYear":"2024-02-29"}}`,
+			Object{"detail": Object{"startMonthYear": Date("2019-06-01"), "endMonthYear": Date("2024-02-29")}}},
+		{"int32 and double", `{"detail":{"layer":-3},"inference":{"confidenceScore":0.25,"userHasVerifiedAccuracy":false}}`,
+			Object{"detail": Object{"layer": int64(-3)}, "inference": Object{"confidenceScore": 0.25, "userHasVerifiedAccuracy": false}}},
+		{"double from integer literal", `{"inference":{"confidenceScore":1}}`, Object{"inference": Object{"confidenceScore": 1.0}}},
+		{"int32 bounds", `{"detail":{"layer":2147483647}}`, Object{"detail": Object{"layer": int64(math.MaxInt32)}}},
+		{"source in the schema's form", `{"source":{"type":["User"]}}`, Object{"source": Object{"type": []any{"User"}}}},
+		{"source in the older single form", `{"source":{"type":"User"}}`, Object{"source": Object{"type": []any{"User"}}}},
+		{"empty collection", `{"categories":[]}`, Object{"categories": []any{}}},
+		{"string escapes", `{"categories":["a\"b\\c\/d\n\u00e9\ud83d\ude00"]}`, Object{"categories": []any{"a\"b\\c/d\né😀"}}},
+		{"lone surrogate becomes U+FFFD", `{"categories":["\ud800x"]}`, Object{"categories": []any{"\uFFFDx"}}},
+		{"server-managed properties are ignored", `{"id":"mine","createdDateTime":"2001-01-01T00:00:00Z","createdBy":{"user":{"id":"x"}},"lastModifiedDateTime":5,"lastModifiedBy":null,"isCurrent":false}`,
+			Object{"isCurrent": false}},
+		{"@odata.type of the entity", `{"@odata.type":"#microsoft.graph.workPosition","isCurrent":true}`, Object{"isCurrent": true}},
+		{"@odata.type alias form", `{"@odata.type":"#graph.workPosition"}`, Object{}},
+		{"@odata.type of nested types", `{"detail":{"@odata.type":"#microsoft.graph.positionDetail","company":{"@odata.type":"microsoft.graph.companyDetail","address":{"@odata.type":"#microsoft.graph.physicalAddress","city":"Oslo"}}}}`,
+			Object{"detail": Object{"company": Object{"address": Object{"city": "Oslo"}}}}},
+		{"other annotations are ignored", `{"@odata.context":"x","@odata.etag":"W/1","isCurrent@odata.type":"#Boolean","@custom.note":{"a":[1,2]},"isCurrent":true}`,
+			Object{"isCurrent": true}},
+		{"whitespace everywhere", " \n\t{ \"isCurrent\" :\ttrue\r\n } \n", Object{"isCurrent": true}},
+		{"isSearchable and sources", `{"isSearchable":true,"sources":[{"sourceId":"s1","isDefaultSource":true,"properties":["detail"]}]}`,
+			Object{"isSearchable": true, "sources": []any{Object{"sourceId": "s1", "isDefaultSource": true, "properties": []any{"detail"}}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DecodePositionBody([]byte(tc.body))
+			if err != nil {
+				t.Fatalf("DecodePositionBody(%s): %v", tc.body, err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("DecodePositionBody(%s)\n got %#v\nwant %#v", tc.body, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodePositionBodyErrors(t *testing.T) {
+	tests := []struct {
+		name        string
+		body        string
+		wantMessage string // the whole message when exact, else a fragment
+		exact       bool
+	}{
+		{"unknown property", `{"foo":1}`,
+			"The property 'foo' does not exist on type 'microsoft.graph.workPosition'. Make sure to only use property names that are defined by the type or mark the type as open type.", true},
+		{"unknown nested property", `{"detail":{"company":{"address":{"zip":"1"}}}}`,
+			"The property 'zip' does not exist on type 'microsoft.graph.physicalAddress'. Make sure to only use property names that are defined by the type or mark the type as open type.", true},
+		{"unknown property in a collection item", `{"colleagues":[{"name":"x"}]}`,
+			"The property 'name' does not exist on type 'microsoft.graph.relatedPerson'.", false},
+		{"number for a string", `{"detail":{"jobTitle":5}}`, "'jobTitle' of type 'microsoft.graph.positionDetail': expected a JSON string (Edm.String), found a number", false},
+		{"string for a boolean", `{"isCurrent":"true"}`, "'isCurrent'", false},
+		{"object for a string", `{"detail":{"role":{}}}`, "'role'", false},
+		{"array for a complex", `{"detail":[]}`, "'detail'", false},
+		{"string for a collection", `{"categories":"a"}`, "'categories'", false},
+		{"number in a string collection", `{"categories":["a",1]}`, "'categories'", false},
+		{"null in a collection", `{"categories":[null]}`, "'categories'", false},
+		{"bad enum", `{"allowedAudiences":"organisation"}`, "Invalid value 'organisation' for property 'allowedAudiences'", false},
+		{"enum case matters", `{"allowedAudiences":"Organization"}`, "'allowedAudiences'", false},
+		{"empty enum", `{"allowedAudiences":""}`, "'allowedAudiences'", false},
+		{"enum combination with a bad member", `{"allowedAudiences":"contacts,nobody"}`, "'allowedAudiences'", false},
+		{"enum combination with spaces", `{"allowedAudiences":"contacts, family"}`, "'allowedAudiences'", false},
+		{"flags only for flags enums", `{"colleagues":[{"relationship":"manager,colleague"}]}`, "'relationship'", false},
+		{"bad address type", `{"detail":{"company":{"address":{"type":"office"}}}}`, "'type' of type 'microsoft.graph.physicalAddress'", false},
+		{"enum as number", `{"allowedAudiences":8}`, "'allowedAudiences'", false},
+		{"date with time", `{"detail":{"startMonthYear":"2019-06-01T00:00:00Z"}}`, "'startMonthYear'", false},
+		{"date placeholder of the docs", `{"detail":{"startMonthYear":"datetime-value"}}`, "'startMonthYear'", false},
+		{"impossible date", `{"detail":{"endMonthYear":"2023-02-29"}}`, "'endMonthYear'", false},
+		{"month 13", `{"detail":{"endMonthYear":"2023-13-01"}}`, "'endMonthYear'", false},
+		{"year zero", `{"detail":{"endMonthYear":"0000-01-01"}}`, "'endMonthYear'", false},
+		{"short date", `{"detail":{"endMonthYear":"2023-1-01"}}`, "'endMonthYear'", false},
+		{"fraction for int32", `{"detail":{"layer":1.5}}`, "'layer'", false},
+		{"int32 overflow", `{"detail":{"layer":2147483648}}`, "'layer'", false},
+		{"double overflow", `{"inference":{"confidenceScore":1e400}}`, "'confidenceScore'", false},
+		{"wrong @odata.type", `{"@odata.type":"#microsoft.graph.user"}`, "'microsoft.graph.user'", false},
+		{"wrong nested @odata.type", `{"detail":{"@odata.type":"#microsoft.graph.companyDetail"}}`, "'microsoft.graph.positionDetail'", false},
+		{"@odata.type not a string", `{"@odata.type":1}`, "@odata.type", false},
+		{"duplicate key", `{"isCurrent":true,"isCurrent":false}`, "'isCurrent' appears more than once", false},
+		{"duplicate ignored key", `{"id":"a","id":"b"}`, "'id' appears more than once", false},
+		{"duplicate nested key", `{"detail":{"role":"a","role":"b"}}`, "'role' appears more than once", false},
+		{"empty body", ``, "empty", false},
+		{"whitespace body", "  \n", "empty", false},
+		{"null body", `null`, "must be a JSON object", false},
+		{"array body", `[]`, "must be a JSON object", false},
+		{"string body", `"x"`, "must be a JSON object", false},
+		{"number body", `12`, "must be a JSON object", false},
+		{"truncated", `{"isCurrent":tr`, "not valid JSON", false},
+		{"trailing comma", `{"isCurrent":true,}`, "not valid JSON", false},
+		{"missing colon", `{"isCurrent" true}`, "not valid JSON", false},
+		{"single quotes", `{'isCurrent':true}`, "not valid JSON", false},
+		{"trailing data", `{"isCurrent":true}{}`, "not valid JSON", false},
+		{"unterminated string", `{"categories":["abc`, "not valid JSON", false},
+		{"control character in a string", "{\"categories\":[\"a\x01\"]}", "not valid JSON", false},
+		{"invalid UTF-8", "{\"categories\":[\"\xff\xfe\"]}", "UTF-8", false},
+		{"invalid UTF-8 after an escape", "{\"categories\":[\"\\n\xff\"]}", "UTF-8", false},
+		{"bad escape", `{"categories":["\x"]}`, "not valid JSON", false},
+		{"bad unicode escape", `{"categories":["\u12G4"]}`, "not valid JSON", false},
+		{"leading zero", `{"detail":{"layer":01}}`, "not valid JSON", false},
+		{"bare minus", `{"detail":{"layer":-}}`, "not valid JSON", false},
+		{"NaN literal", `{"inference":{"confidenceScore":NaN}}`, "not valid JSON", false},
+		{"NaN string", `{"inference":{"confidenceScore":"NaN"}}`, "'confidenceScore'", false},
+		{"misspelled literal", `{"isCurrent":truth}`, "not valid JSON", false},
+		{"deeply nested annotation", `{"@x.y":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, "nested more than", false},
+		{"bad JSON inside an ignored property", `{"createdBy":{"user":}}`, "not valid JSON", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodePositionBody([]byte(tc.body))
+			var gerr *Error
+			if !errors.As(err, &gerr) {
+				t.Fatalf("DecodePositionBody(%q) = %v, want an *Error", tc.body, err)
+			}
+			if gerr.Code != CodeBadRequest {
+				t.Errorf("code = %q, want %q", gerr.Code, CodeBadRequest)
+			}
+			if tc.exact && gerr.Message != tc.wantMessage {
+				t.Errorf("message = %q\nwant %q", gerr.Message, tc.wantMessage)
+			}
+			if !tc.exact && !strings.Contains(gerr.Message, tc.wantMessage) {
+				t.Errorf("message = %q, want it to contain %q", gerr.Message, tc.wantMessage)
+			}
+		})
+	}
+}
+
+func TestStoredPositionRoundTrip(t *testing.T) {
+	created := time.Date(2020, 7, 6, 6, 34, 12, 229486800, time.UTC)
+	p := WorkPosition{
+		"id":                   "0fb4c1e3-c1e3-0fb4-e3c1-b40fe3c1b40f",
+		"allowedAudiences":     "contacts,organization",
+		"createdDateTime":      created,
+		"lastModifiedDateTime": created.Add(time.Second),
+		"createdBy":            Object{"user": Object{"id": "u1", "displayName": "Innocenty Popov"}},
+		"lastModifiedBy":       Object{"application": Object{"id": "a1", "displayName": "App"}},
+		"inference":            Object{"confidenceScore": 0.1, "userHasVerifiedAccuracy": true},
+		"source":               Object{"type": []any{"User", "Sync"}},
+		"categories":           []any{"x", "ü\u2028\"<>&"},
+		"detail": Object{
+			"layer": int64(-7), "startMonthYear": Date("2019-06-01"),
+			"company": Object{"displayName": "Adventureworks", "address": Object{"type": "business"}},
+		},
+		"colleagues": []any{Object{"displayName": "Ann", "relationship": "colleague"}},
+		"isCurrent":  false,
+	}
+	for _, omit := range []bool{true, false} {
+		data := AppendObjectJSON(nil, WorkPositionType, Object(p), EncodeOptions{OmitNulls: omit})
+		got, err := DecodeStoredPosition(data)
+		if err != nil {
+			t.Fatalf("DecodeStoredPosition(%s): %v", data, err)
+		}
+		if !reflect.DeepEqual(got, p) {
+			t.Errorf("OmitNulls=%v round trip:\n got %#v\nwant %#v", omit, got, p)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package graphprofile
+
+import (
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Annotation is an instance annotation written before an object's
+// properties, such as "@odata.context".
+type Annotation struct {
+	Name  string
+	Value string
+}
+
+// EncodeOptions says how AppendObjectJSON writes an object.
+type EncodeOptions struct {
+	// Annotations are written first, in order, as string values.
+	Annotations []Annotation
+	// OmitNulls leaves out unset properties; Graph's responses show them as
+	// null, stores need not keep them.
+	OmitNulls bool
+}
+
+// AppendObjectJSON appends obj, a value of complex or entity type t, as JSON:
+// every property of t in schema order, null when unset (unless
+// opts.OmitNulls), nested values likewise.
+func AppendObjectJSON(buf []byte, t *Type, obj Object, opts EncodeOptions) []byte {
+	buf = append(buf, '{')
+	first := true
+	for _, a := range opts.Annotations {
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = AppendJSONString(buf, a.Name)
+		buf = append(buf, ':')
+		buf = AppendJSONString(buf, a.Value)
+	}
+	nested := EncodeOptions{OmitNulls: opts.OmitNulls}
+	for i := range t.Properties {
+		prop := &t.Properties[i]
+		v, set := obj[prop.Name]
+		if (!set || v == nil) && opts.OmitNulls {
+			continue
+		}
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = AppendJSONString(buf, prop.Name)
+		buf = append(buf, ':')
+		if !set || v == nil {
+			buf = append(buf, "null"...)
+			continue
+		}
+		if prop.Collection {
+			buf = append(buf, '[')
+			for j, item := range v.([]any) {
+				if j > 0 {
+					buf = append(buf, ',')
+				}
+				buf = appendValue(buf, prop.Type, item, nested)
+			}
+			buf = append(buf, ']')
+			continue
+		}
+		buf = appendValue(buf, prop.Type, v, nested)
+	}
+	return append(buf, '}')
+}
+
+// dateTimeOffsetLayout is Graph's form: UTC with seven fractional digits.
+const dateTimeOffsetLayout = "2006-01-02T15:04:05.0000000Z"
+
+func appendValue(buf []byte, t *Type, v any, opts EncodeOptions) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(buf, "null"...)
+	case string:
+		return AppendJSONString(buf, v)
+	case Date:
+		return AppendJSONString(buf, string(v))
+	case bool:
+		return strconv.AppendBool(buf, v)
+	case int64:
+		return strconv.AppendInt(buf, v, 10)
+	case float64:
+		return appendFloat(buf, v)
+	case time.Time:
+		buf = append(buf, '"')
+		buf = v.UTC().AppendFormat(buf, dateTimeOffsetLayout)
+		return append(buf, '"')
+	case Object:
+		return AppendObjectJSON(buf, t, v, opts)
+	}
+	panic("graphprofile: value of unexpected Go type in an Object")
+}
+
+// appendFloat writes f as encoding/json does: the shortest representation,
+// in exponent form only for very large or small magnitudes.
+func appendFloat(buf []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	buf = strconv.AppendFloat(buf, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(buf)
+		if n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
+			buf[n-2] = buf[n-1]
+			buf = buf[:n-1]
+		}
+	}
+	return buf
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendJSONString appends s as a JSON string. Unlike encoding/json it does not
+// escape <, > and &, as Graph does not; it escapes U+2028 and U+2029 so the
+// output is also valid JavaScript.
+func AppendJSONString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\u2028' || r == '\u2029' || (r == utf8.RuneError && size == 1) {
+			buf = append(buf, s[start:i]...)
+			if r == utf8.RuneError {
+				buf = append(buf, `\ufffd`...)
+			} else {
+				buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}

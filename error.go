@@ -1,0 +1,66 @@
+// Package graphprofile is the domain of graphprofile, a self-hostable server that
+// is the Microsoft Graph beta user-profile API for work positions.
+//
+// It holds the types the product is about (WorkPosition, User, Principal), the
+// rules that need no I/O (schema validation, PATCH merge, the permission
+// matrix), the domain error type with Graph's error codes, and the interfaces of
+// the services the domain needs (Store, Authenticator). It imports nothing of
+// ours; the HTTP layer, the token layer and the stores adapt to it.
+package graphprofile
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Graph error codes. Each is mapped to one HTTP status by the HTTP layer, so a
+// code says everything a caller needs to know about the kind of failure.
+const (
+	CodeBadRequest              = "BadRequest"
+	CodeInvalidAuthToken        = "InvalidAuthenticationToken"
+	CodeAuthorizationDenied     = "Authorization_RequestDenied"
+	CodeUserNotFound            = "Request_ResourceNotFound"
+	CodeItemNotFound            = "itemNotFound"
+	CodeMethodNotAllowed        = "Request_BadRequest"
+	CodeRequestEntityTooLarge   = "requestEntityTooLarge"
+	CodeUnsupportedMediaType    = "unsupportedMediaType"
+	CodeInternalError           = "InternalError"
+	CodeServiceNotAvailable     = "serviceNotAvailable"
+	CodeNotImplemented          = "notImplemented"
+	CodePreconditionFailed      = "preconditionFailed"
+	CodeTooManyRequests         = "TooManyRequests"
+	CodeInvalidRequestParameter = "invalidRequest"
+)
+
+// Error is a failure the caller is told about: a Graph error code and a
+// message for people. Every layer returns these for anything that is the
+// caller's business; any other error is an internal failure.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the Graph code of err, or CodeInternalError when err is not
+// an *Error (a disk or network failure the caller cannot act on).
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternalError
+}
+
+// ErrNotFound is returned by stores when the addressed user or position does
+// not exist. The service turns it into the Graph error that names the thing.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnavailable is wrapped by stores around failures that a retry may cure
+// (the database is unreachable); the HTTP layer answers 503 serviceNotAvailable.
+var ErrUnavailable = errors.New("store unavailable")

@@ -1,0 +1,128 @@
+package graphprofile
+
+import (
+	"context"
+	"strings"
+)
+
+// PersonalAccountsTenantID is the tenant of personal Microsoft accounts; a
+// delegated token of this tenant is a "delegated (personal Microsoft
+// account)" caller in Graph's permission tables.
+const PersonalAccountsTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+// Principal is an authenticated caller: a user signed in to an app
+// (delegated) or an app on its own (application).
+type Principal struct {
+	TenantID string
+	// ObjectID is the signed-in user's object id (delegated) or the app's
+	// service principal id (application).
+	ObjectID          string
+	UserPrincipalName string // delegated only
+	DisplayName       string // the user's, or the app's, display name
+	AppID             string
+	// Delegated is true for a user signed in to an app (the token has scp).
+	Delegated bool
+	// Permissions are the token's scopes (delegated) or roles (application).
+	Permissions []string
+}
+
+// AccountKind is a column of Graph's permission tables.
+type AccountKind int
+
+// The three kinds of caller Graph's permission tables distinguish.
+const (
+	WorkOrSchoolAccount AccountKind = iota
+	PersonalAccount
+	Application
+)
+
+// AccountKind says which column of the permission tables applies to p.
+func (p Principal) AccountKind() AccountKind {
+	switch {
+	case !p.Delegated:
+		return Application
+	case strings.EqualFold(p.TenantID, PersonalAccountsTenantID):
+		return PersonalAccount
+	default:
+		return WorkOrSchoolAccount
+	}
+}
+
+// HasPermission reports whether p holds permission; like Entra ID, it ignores case.
+func (p Principal) HasPermission(permission string) bool {
+	for _, have := range p.Permissions {
+		if strings.EqualFold(have, permission) {
+			return true
+		}
+	}
+	return false
+}
+
+// Authenticator turns a bearer token into the Principal it names.
+type Authenticator interface {
+	// Authenticate validates token (signature, lifetime, issuer, audience,
+	// required claims) and returns its principal. Every failure is an *Error
+	// with CodeInvalidAuthToken.
+	Authenticate(ctx context.Context, token string) (Principal, error)
+}
+
+// Operation is something a caller does to the positions of a profile.
+type Operation string
+
+// The operations on positions.
+const (
+	ListPositions  Operation = "list"
+	GetPosition    Operation = "get"
+	CreatePosition Operation = "create"
+	UpdatePosition Operation = "update"
+	DeletePosition Operation = "delete"
+)
+
+// positionPermissions is Graph's permission matrix for positions: which
+// permissions allow an operation, per kind of caller. No entry means "not
+// supported". A permission without ".All" reaches only the caller's own
+// profile (see mayAccess); docs/permissions.md is the same table in prose.
+var positionPermissions = map[Operation]map[AccountKind][]string{
+	ListPositions: {
+		WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
+		PersonalAccount:     {"User.Read", "User.ReadWrite"},
+		Application:         {"User.Read.All", "User.ReadWrite.All"},
+	},
+	GetPosition: {
+		WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
+		PersonalAccount:     {"User.Read", "User.ReadWrite"},
+		Application:         {"User.Read.All", "User.ReadWrite.All"},
+	},
+	CreatePosition: {
+		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
+		PersonalAccount:     {"User.ReadWrite"},
+	},
+	UpdatePosition: {
+		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
+		PersonalAccount:     {"User.ReadWrite", "User.ReadWrite.All"},
+		Application:         {"User.ReadWrite.All"},
+	},
+	DeletePosition: {
+		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
+		PersonalAccount:     {"User.ReadWrite"},
+		Application:         {"User.ReadWrite.All"},
+	},
+}
+
+// PositionPermissions returns the permissions that allow op for kind, in
+// least-privileged-first order; nil means op is not supported for kind.
+func PositionPermissions(op Operation, kind AccountKind) []string {
+	return positionPermissions[op][kind]
+}
+
+// mayAccess reports whether p may perform op on a profile; ownProfile says
+// whether the profile is p's own. A permission without ".All" reaches only
+// the caller's own profile.
+func (p Principal) mayAccess(op Operation, ownProfile bool) bool {
+	for _, permission := range positionPermissions[op][p.AccountKind()] {
+		if p.HasPermission(permission) && (ownProfile || strings.HasSuffix(permission, ".All")) {
+			return true
+		}
+	}
+	return false
+}

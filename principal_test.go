@@ -1,0 +1,121 @@
+package graphprofile
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// The permission matrix, written out independently of
+// positionPermissions: which single permission allows which operation.
+var wantMatrix = map[Operation]map[AccountKind]string{
+	ListPositions: {
+		WorkOrSchoolAccount: "User.Read, User.ReadWrite, User.ReadBasic.All, User.Read.All, User.ReadWrite.All",
+		PersonalAccount:     "User.Read, User.ReadWrite",
+		Application:         "User.Read.All, User.ReadWrite.All",
+	},
+	GetPosition: {
+		WorkOrSchoolAccount: "User.Read, User.ReadWrite, User.ReadBasic.All, User.Read.All, User.ReadWrite.All",
+		PersonalAccount:     "User.Read, User.ReadWrite",
+		Application:         "User.Read.All, User.ReadWrite.All",
+	},
+	CreatePosition: {
+		WorkOrSchoolAccount: "User.ReadWrite, User.ReadWrite.All",
+		PersonalAccount:     "User.ReadWrite",
+		Application:         "",
+	},
+	UpdatePosition: {
+		WorkOrSchoolAccount: "User.ReadWrite, User.ReadWrite.All",
+		PersonalAccount:     "User.ReadWrite, User.ReadWrite.All",
+		Application:         "User.ReadWrite.All",
+	},
+	DeletePosition: {
+		WorkOrSchoolAccount: "User.ReadWrite, User.ReadWrite.All",
+		PersonalAccount:     "User.ReadWrite",
+		Application:         "User.ReadWrite.All",
+	},
+}
+
+var allPermissions = []string{"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Mail.Read", "Directory.ReadWrite.All"}
+
+func principalOf(kind AccountKind, permission string) Principal {
+	switch kind {
+	case Application:
+		return Principal{TenantID: "t1", ObjectID: "sp", AppID: "app", Permissions: []string{permission}}
+	case PersonalAccount:
+		return Principal{TenantID: PersonalAccountsTenantID, ObjectID: "u1", Delegated: true, Permissions: []string{permission}}
+	default:
+		return Principal{TenantID: "t1", ObjectID: "u1", Delegated: true, Permissions: []string{permission}}
+	}
+}
+
+func TestPermissionMatrix(t *testing.T) {
+	for op, kinds := range wantMatrix {
+		for kind, allowedList := range kinds {
+			allowed := map[string]bool{}
+			for _, p := range strings.Split(allowedList, ", ") {
+				allowed[p] = p != ""
+			}
+			for _, permission := range allPermissions {
+				for _, own := range []bool{true, false} {
+					name := fmt.Sprintf("%s/kind%d/%s/own=%v", op, kind, permission, own)
+					t.Run(name, func(t *testing.T) {
+						p := principalOf(kind, permission)
+						own := own && kind != Application // an app has no profile of its own
+						want := allowed[permission] && (own || strings.HasSuffix(permission, ".All"))
+						if got := p.mayAccess(op, own); got != want {
+							t.Errorf("mayAccess = %v, want %v", got, want)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+func TestAccountKind(t *testing.T) {
+	tests := []struct {
+		p    Principal
+		want AccountKind
+	}{
+		{Principal{TenantID: "t", Delegated: true}, WorkOrSchoolAccount},
+		{Principal{TenantID: PersonalAccountsTenantID, Delegated: true}, PersonalAccount},
+		{Principal{TenantID: strings.ToUpper(PersonalAccountsTenantID), Delegated: true}, PersonalAccount},
+		{Principal{TenantID: PersonalAccountsTenantID}, Application},
+		{Principal{TenantID: "t"}, Application},
+	}
+	for _, tc := range tests {
+		if got := tc.p.AccountKind(); got != tc.want {
+			t.Errorf("%+v.AccountKind() = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestHasPermissionIgnoresCase(t *testing.T) {
+	p := Principal{Permissions: []string{"user.readwrite"}}
+	if !p.HasPermission("User.ReadWrite") || p.HasPermission("User.Read") {
+		t.Error("HasPermission must match whole permissions ignoring case")
+	}
+}
+
+func TestGUIDs(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := NewGUID()
+		if !IsGUID(id) || id != strings.ToLower(id) || id[14] != '4' || seen[id] {
+			t.Fatalf("NewGUID() = %q: not a fresh lower-case v4 GUID", id)
+		}
+		seen[id] = true
+	}
+	if NormalizeID("DB789417-4CCB-41D1-A0A9-47B01A09EA49") != "db789417-4ccb-41d1-a0a9-47b01a09ea49" {
+		t.Error("NormalizeID must lower-case GUIDs")
+	}
+	if NormalizeID("Alice@Contoso.com") != "Alice@Contoso.com" {
+		t.Error("NormalizeID must leave non-GUIDs alone")
+	}
+	for _, s := range []string{"", "db789417-4ccb-41d1-a0a9-47b01a09ea4", "db789417x4ccb-41d1-a0a9-47b01a09ea49", "gb789417-4ccb-41d1-a0a9-47b01a09ea49"} {
+		if IsGUID(s) {
+			t.Errorf("IsGUID(%q) = true", s)
+		}
+	}
+}

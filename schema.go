@@ -1,0 +1,183 @@
+package graphprofile
+
+// The EDM schema of workPosition and its nested types, as data: one table that
+// the request decoder, the PATCH merge, the response encoder and (later) the
+// OData query layer all read. It follows beta-csdl-profile.xml; properties are
+// listed in the order Graph's examples print them, and properties the examples
+// do not show follow in schema order.
+
+// Kind is the EDM kind of a type.
+type Kind int
+
+// The EDM kinds graphprofile knows.
+const (
+	KindString         Kind = iota // Edm.String: Go string
+	KindBoolean                    // Edm.Boolean: Go bool
+	KindInt32                      // Edm.Int32: Go int64 within int32 range
+	KindDouble                     // Edm.Double: Go float64
+	KindDate                       // Edm.Date: Date
+	KindDateTimeOffset             // Edm.DateTimeOffset: time.Time in UTC
+	KindEnum                       // an EnumType: Go string of member names
+	KindComplex                    // a ComplexType: Object
+)
+
+// Type describes one EDM type.
+type Type struct {
+	// Name is the qualified name, e.g. "Edm.String" or "microsoft.graph.positionDetail".
+	Name string
+	Kind Kind
+	// Properties of a complex or entity type, in output order.
+	Properties []Property
+	// Members of an enum type, in declared order.
+	Members []string
+	// IsFlags marks a flags enum: a value is one member or a comma-separated combination.
+	IsFlags bool
+}
+
+// Property is one structural property of a complex or entity type.
+type Property struct {
+	Name       string
+	Type       *Type
+	Collection bool
+	// ServerManaged properties are set by graphprofile; values for them in a
+	// request body are ignored.
+	ServerManaged bool
+}
+
+// Property returns the property called name, or nil.
+func (t *Type) Property(name string) *Property {
+	for i := range t.Properties {
+		if t.Properties[i].Name == name {
+			return &t.Properties[i]
+		}
+	}
+	return nil
+}
+
+// ShortName is the type name without its namespace ("workPosition").
+func (t *Type) ShortName() string {
+	for i := len(t.Name) - 1; i >= 0; i-- {
+		if t.Name[i] == '.' {
+			return t.Name[i+1:]
+		}
+	}
+	return t.Name
+}
+
+// Primitive types.
+var (
+	StringType         = &Type{Name: "Edm.String", Kind: KindString}
+	BooleanType        = &Type{Name: "Edm.Boolean", Kind: KindBoolean}
+	Int32Type          = &Type{Name: "Edm.Int32", Kind: KindInt32}
+	DoubleType         = &Type{Name: "Edm.Double", Kind: KindDouble}
+	DateType           = &Type{Name: "Edm.Date", Kind: KindDate}
+	DateTimeOffsetType = &Type{Name: "Edm.DateTimeOffset", Kind: KindDateTimeOffset}
+)
+
+// Enum types.
+var (
+	AllowedAudiencesType = &Type{
+		Name: "microsoft.graph.allowedAudiences", Kind: KindEnum, IsFlags: true,
+		Members: []string{"me", "family", "contacts", "groupMembers", "organization",
+			"federatedOrganizations", "everyone", "unknownFutureValue"},
+	}
+	PersonRelationshipType = &Type{
+		Name: "microsoft.graph.personRelationship", Kind: KindEnum,
+		Members: []string{"manager", "colleague", "directReport", "dotLineReport", "assistant",
+			"dotLineManager", "alternateContact", "friend", "spouse", "sibling", "child", "parent",
+			"sponsor", "emergencyContact", "other", "unknownFutureValue"},
+	}
+	PhysicalAddressTypeType = &Type{
+		Name: "microsoft.graph.physicalAddressType", Kind: KindEnum,
+		Members: []string{"unknown", "home", "business", "other"},
+	}
+)
+
+// Complex types.
+var (
+	PhysicalAddressType = &Type{Name: "microsoft.graph.physicalAddress", Kind: KindComplex, Properties: []Property{
+		{Name: "type", Type: PhysicalAddressTypeType},
+		{Name: "postOfficeBox", Type: StringType},
+		{Name: "street", Type: StringType},
+		{Name: "city", Type: StringType},
+		{Name: "state", Type: StringType},
+		{Name: "countryOrRegion", Type: StringType},
+		{Name: "postalCode", Type: StringType},
+	}}
+	CompanyDetailType = &Type{Name: "microsoft.graph.companyDetail", Kind: KindComplex, Properties: []Property{
+		{Name: "displayName", Type: StringType},
+		{Name: "pronunciation", Type: StringType},
+		{Name: "department", Type: StringType},
+		{Name: "officeLocation", Type: StringType},
+		{Name: "address", Type: PhysicalAddressType},
+		{Name: "webUrl", Type: StringType},
+		{Name: "companyCode", Type: StringType},
+		{Name: "costCenter", Type: StringType},
+		{Name: "division", Type: StringType},
+		{Name: "secondaryDepartment", Type: StringType},
+	}}
+	PositionDetailType = &Type{Name: "microsoft.graph.positionDetail", Kind: KindComplex, Properties: []Property{
+		{Name: "company", Type: CompanyDetailType},
+		{Name: "description", Type: StringType},
+		{Name: "employeeId", Type: StringType},
+		{Name: "employeeType", Type: StringType},
+		{Name: "endMonthYear", Type: DateType},
+		{Name: "jobTitle", Type: StringType},
+		{Name: "layer", Type: Int32Type},
+		{Name: "level", Type: StringType},
+		{Name: "role", Type: StringType},
+		{Name: "secondaryJobTitle", Type: StringType},
+		{Name: "secondaryRole", Type: StringType},
+		{Name: "startMonthYear", Type: DateType},
+		{Name: "summary", Type: StringType},
+	}}
+	RelatedPersonType = &Type{Name: "microsoft.graph.relatedPerson", Kind: KindComplex, Properties: []Property{
+		{Name: "displayName", Type: StringType},
+		{Name: "relationship", Type: PersonRelationshipType},
+		{Name: "userId", Type: StringType},
+		{Name: "userPrincipalName", Type: StringType},
+	}}
+	InferenceDataType = &Type{Name: "microsoft.graph.inferenceData", Kind: KindComplex, Properties: []Property{
+		{Name: "confidenceScore", Type: DoubleType},
+		{Name: "userHasVerifiedAccuracy", Type: BooleanType},
+	}}
+	IdentityType = &Type{Name: "microsoft.graph.identity", Kind: KindComplex, Properties: []Property{
+		{Name: "displayName", Type: StringType},
+		{Name: "id", Type: StringType},
+	}}
+	IdentitySetType = &Type{Name: "microsoft.graph.identitySet", Kind: KindComplex, Properties: []Property{
+		{Name: "application", Type: IdentityType},
+		{Name: "device", Type: IdentityType},
+		{Name: "user", Type: IdentityType},
+	}}
+	// PersonDataSourcesType is the Prod schema's type of itemFacet/source. The
+	// decoder also accepts the older personDataSource form {"type": "x"}.
+	PersonDataSourcesType = &Type{Name: "microsoft.graph.personDataSources", Kind: KindComplex, Properties: []Property{
+		{Name: "type", Type: StringType, Collection: true},
+	}}
+	ProfileSourceAnnotationType = &Type{Name: "microsoft.graph.profileSourceAnnotation", Kind: KindComplex, Properties: []Property{
+		{Name: "isDefaultSource", Type: BooleanType},
+		{Name: "properties", Type: StringType, Collection: true},
+		{Name: "sourceId", Type: StringType},
+	}}
+)
+
+// WorkPositionType is the entity type microsoft.graph.workPosition with the
+// properties it inherits from itemFacet and entity, in the seed's order.
+var WorkPositionType = &Type{Name: "microsoft.graph.workPosition", Kind: KindComplex, Properties: []Property{
+	{Name: "id", Type: StringType, ServerManaged: true},
+	{Name: "allowedAudiences", Type: AllowedAudiencesType},
+	{Name: "inference", Type: InferenceDataType},
+	{Name: "createdDateTime", Type: DateTimeOffsetType, ServerManaged: true},
+	{Name: "createdBy", Type: IdentitySetType, ServerManaged: true},
+	{Name: "lastModifiedDateTime", Type: DateTimeOffsetType, ServerManaged: true},
+	{Name: "lastModifiedBy", Type: IdentitySetType, ServerManaged: true},
+	{Name: "source", Type: PersonDataSourcesType},
+	{Name: "sources", Type: ProfileSourceAnnotationType, Collection: true},
+	{Name: "isSearchable", Type: BooleanType},
+	{Name: "categories", Type: StringType, Collection: true},
+	{Name: "detail", Type: PositionDetailType},
+	{Name: "manager", Type: RelatedPersonType},
+	{Name: "colleagues", Type: RelatedPersonType, Collection: true},
+	{Name: "isCurrent", Type: BooleanType},
+}}
