@@ -1,0 +1,308 @@
+// Package token validates the bearer tokens graphprofile accepts and mints the
+// development issuer's tokens. It turns an access token into a
+// graphprofile.Principal the way Microsoft Graph does: a JWS signed with RS256
+// or ES256 by a trusted issuer, for Graph's audience, within its lifetime.
+package token
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// MaxTokenSize is the longest token, in bytes, that is even parsed. Real
+// access tokens are a few KiB; refusing longer ones up front bounds the work
+// an unauthenticated caller can cause.
+const MaxTokenSize = 16 << 10
+
+// DefaultLeeway is the clock skew allowed on exp and nbf, as Entra ID allows.
+const DefaultLeeway = 5 * time.Minute
+
+// minRSABits is the smallest RSA modulus accepted; shorter keys are forgeable
+// in practice.
+const minRSABits = 2048
+
+// The audiences that name Microsoft Graph: its URI (with or without the
+// trailing slash real tokens sometimes carry) and its application id.
+const (
+	GraphAudience      = "https://graph.microsoft.com"
+	GraphAudienceAppID = "00000003-0000-0000-c000-000000000000"
+)
+
+// The algorithms accepted. Only asymmetric ones: with a symmetric algorithm a
+// public verification key would also be a signing key (HS256 "confusion").
+const (
+	algRS256 = "RS256"
+	algES256 = "ES256"
+)
+
+// Refusal messages. They say what is wrong without repeating any part of the
+// token, which may end up in logs and responses.
+const (
+	msgEmpty          = "Access token is empty."
+	msgTooLarge       = "Access token validation failure. The token is too large."
+	msgMalformed      = "Access token validation failure. The token is not a well-formed JWT."
+	msgAlgorithm      = "Access token validation failure. The signing algorithm is not allowed; only RS256 and ES256 are."
+	msgIssuer         = "Access token validation failure. Invalid issuer."
+	msgUnknownKey     = "IDX10503: Signature validation failed. The signing key is unknown."
+	msgKeysAvailable  = "IDX10503: Signature validation failed. The issuer's signing keys are unavailable."
+	msgKeyMismatch    = "IDX10503: Signature validation failed. The signing key does not fit the algorithm."
+	msgSignature      = "IDX10503: Signature validation failed."
+	msgNoExpiry       = "Lifetime validation failed, the token has no expiry (exp)."
+	msgExpired        = "Lifetime validation failed, the token is expired."
+	msgNotYetValid    = "Lifetime validation failed, the token is not yet valid."
+	msgAudience       = "Access token validation failure. Invalid audience."
+	msgNoTenant       = "Access token validation failure. The token has no tenant (tid)."
+	msgNoObjectID     = "Access token validation failure. A delegated token must name the user (oid)."
+	msgNoAppID        = "Access token validation failure. An application token must name the app (appid or azp)."
+	msgKeyUnsupported = "IDX10503: Signature validation failed. The issuer's key type is not supported."
+)
+
+// Validator authenticates bearer tokens against a list of trusted issuers. It
+// implements graphprofile.Authenticator. The zero value trusts no issuer; it
+// is safe for concurrent use as long as its fields are not changed.
+type Validator struct {
+	// Issuers are the trusted issuers; a token is checked against the
+	// first one that trusts its iss.
+	Issuers []Issuer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Leeway is the clock skew allowed on exp and nbf; zero means
+	// DefaultLeeway, a negative value means none.
+	Leeway time.Duration
+	// Logger receives the reasons for refusals (at debug level) and issuer
+	// key failures (at warn level); nil means no logging.
+	Logger *slog.Logger
+}
+
+var _ graphprofile.Authenticator = (*Validator)(nil)
+
+// NewValidator returns a Validator that trusts issuers, with the default
+// clock and leeway, logging to logger (which may be nil).
+func NewValidator(logger *slog.Logger, issuers ...Issuer) *Validator {
+	return &Validator{Issuers: issuers, Logger: logger}
+}
+
+// claims are the parts of an access token graphprofile reads. Pointers tell a
+// missing claim from an empty one where that matters.
+type claims struct {
+	jwt.RegisteredClaims
+	TenantID          string   `json:"tid"`
+	ObjectID          string   `json:"oid"`
+	UPN               string   `json:"upn"`
+	PreferredUsername string   `json:"preferred_username"`
+	Name              string   `json:"name"`
+	AppDisplayName    string   `json:"app_displayname"`
+	AppID             string   `json:"appid"`
+	AuthorizedParty   string   `json:"azp"`
+	Scope             *string  `json:"scp"`
+	Roles             []string `json:"roles"`
+}
+
+// Authenticate validates token and returns the principal it names. Every
+// refusal is a *graphprofile.Error with CodeInvalidAuthToken.
+func (v *Validator) Authenticate(ctx context.Context, token string) (graphprofile.Principal, error) {
+	p, reason, err := v.authenticate(ctx, token)
+	if err != nil {
+		if v.Logger != nil {
+			v.Logger.LogAttrs(ctx, slog.LevelDebug, "access token refused",
+				slog.String("message", err.Message), slog.String("reason", reason))
+		}
+		return graphprofile.Principal{}, err
+	}
+	return p, nil
+}
+
+// authenticate does the work of Authenticate; reason is a detail for the log
+// (such as the library's parse error) that the caller is not told.
+func (v *Validator) authenticate(ctx context.Context, token string) (graphprofile.Principal, string, *graphprofile.Error) {
+	switch {
+	case token == "":
+		return graphprofile.Principal{}, "", refuse(msgEmpty)
+	case len(token) > MaxTokenSize:
+		return graphprofile.Principal{}, "", refuse(msgTooLarge)
+	}
+
+	var c claims
+	// Claims are validated below rather than by the library so that each
+	// refusal gets its own message and the leeway and clock are ours.
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{algRS256, algES256}),
+		jwt.WithoutClaimsValidation(),
+		jwt.WithStrictDecoding(),
+	)
+	parsed, err := parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		return v.key(ctx, t, &c)
+	})
+	if err != nil {
+		return graphprofile.Principal{}, err.Error(), parseRefusal(parsed, err)
+	}
+
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	leeway := v.Leeway
+	switch {
+	case leeway == 0:
+		leeway = DefaultLeeway
+	case leeway < 0:
+		leeway = 0
+	}
+	t := now()
+	switch {
+	case c.ExpiresAt == nil:
+		return graphprofile.Principal{}, "", refuse(msgNoExpiry)
+	case !t.Before(c.ExpiresAt.Add(leeway)):
+		return graphprofile.Principal{}, "", refuse(msgExpired)
+	case c.NotBefore != nil && t.Add(leeway).Before(c.NotBefore.Time):
+		return graphprofile.Principal{}, "", refuse(msgNotYetValid)
+	}
+	if !graphAudience(c.Audience) {
+		return graphprofile.Principal{}, "", refuse(msgAudience)
+	}
+	p, refusal := principal(&c)
+	return p, "", refusal
+}
+
+// key is the jwt.Keyfunc: it finds the issuer that trusts the (not yet
+// verified) iss and tid, and that issuer's key for the header's kid, and
+// makes sure the key fits the algorithm so that no key is ever used with an
+// algorithm it was not made for.
+func (v *Validator) key(ctx context.Context, t *jwt.Token, c *claims) (any, error) {
+	// Without a tenant no multi-tenant issuer can be matched, and the
+	// principal would have none; say so rather than "invalid issuer".
+	if c.TenantID == "" {
+		return nil, refuse(msgNoTenant)
+	}
+	var issuer Issuer
+	for _, candidate := range v.Issuers {
+		if candidate.Trusts(c.Issuer, c.TenantID) {
+			issuer = candidate
+			break
+		}
+	}
+	if issuer == nil {
+		return nil, refuse(msgIssuer)
+	}
+	kid, ok := t.Header["kid"].(string)
+	if !ok {
+		return nil, refuse(msgUnknownKey)
+	}
+	key, err := issuer.Key(ctx, kid)
+	if err != nil {
+		if errors.Is(err, ErrUnknownKey) {
+			return nil, refuse(msgUnknownKey)
+		}
+		// Not the caller's fault, but the token cannot be verified; the
+		// operator needs to know why (unless the caller just went away).
+		if v.Logger != nil && ctx.Err() == nil {
+			v.Logger.LogAttrs(ctx, slog.LevelWarn, "issuer signing keys unavailable",
+				slog.String("iss", c.Issuer), slog.Any("error", err))
+		}
+		return nil, refuse(msgKeysAvailable)
+	}
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if t.Method.Alg() != algRS256 {
+			return nil, refuse(msgKeyMismatch)
+		}
+		if k == nil || k.N == nil || k.N.BitLen() < minRSABits {
+			return nil, refuse(msgKeyUnsupported)
+		}
+	case *ecdsa.PublicKey:
+		if t.Method.Alg() != algES256 {
+			return nil, refuse(msgKeyMismatch)
+		}
+		if k == nil || k.Curve != elliptic.P256() {
+			return nil, refuse(msgKeyMismatch)
+		}
+	default:
+		return nil, refuse(msgKeyUnsupported)
+	}
+	return key, nil
+}
+
+// parseRefusal turns an error of the jwt parser into the refusal to report.
+func parseRefusal(parsed *jwt.Token, err error) *graphprofile.Error {
+	var refusal *graphprofile.Error
+	switch {
+	case errors.As(err, &refusal):
+		// Our own key function refused.
+		return refusal
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return refuse(msgMalformed)
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// An unknown or missing alg; the key function never refuses
+		// without an *Error.
+		return refuse(msgAlgorithm)
+	case parsed != nil && parsed.Method != nil &&
+		parsed.Method.Alg() != algRS256 && parsed.Method.Alg() != algES256:
+		// A known algorithm outside WithValidMethods (none, HS256, ...).
+		return refuse(msgAlgorithm)
+	default:
+		return refuse(msgSignature)
+	}
+}
+
+// graphAudience reports whether aud names Microsoft Graph; with several
+// audiences one naming Graph is enough (RFC 7519, section 4.1.3).
+func graphAudience(aud jwt.ClaimStrings) bool {
+	for _, a := range aud {
+		a = strings.TrimSuffix(a, "/")
+		if strings.EqualFold(a, GraphAudience) || strings.EqualFold(a, GraphAudienceAppID) {
+			return true
+		}
+	}
+	return false
+}
+
+// principal maps verified claims to the principal, checking the claims the
+// kind of token requires. A token with scp is delegated; any other token is
+// an application token, whose permissions are its (possibly no) roles.
+func principal(c *claims) (graphprofile.Principal, *graphprofile.Error) {
+	p := graphprofile.Principal{
+		TenantID: c.TenantID,
+		ObjectID: c.ObjectID,
+		AppID:    c.AppID,
+	}
+	if p.AppID == "" {
+		p.AppID = c.AuthorizedParty
+	}
+	if c.Scope != nil {
+		if c.ObjectID == "" {
+			return graphprofile.Principal{}, refuse(msgNoObjectID)
+		}
+		p.Delegated = true
+		p.UserPrincipalName = c.UPN
+		if p.UserPrincipalName == "" {
+			p.UserPrincipalName = c.PreferredUsername
+		}
+		p.DisplayName = c.Name
+		p.Permissions = strings.Fields(*c.Scope)
+		return p, nil
+	}
+	if p.AppID == "" {
+		return graphprofile.Principal{}, refuse(msgNoAppID)
+	}
+	p.DisplayName = c.AppDisplayName
+	if p.DisplayName == "" {
+		p.DisplayName = c.Name
+	}
+	p.Permissions = c.Roles
+	return p, nil
+}
+
+// refuse returns the refusal with message.
+func refuse(message string) *graphprofile.Error {
+	return &graphprofile.Error{Code: graphprofile.CodeInvalidAuthToken, Message: message}
+}
