@@ -1,0 +1,471 @@
+// Package sqlite is graphprofile's embedded, durable default Store: one SQLite
+// database file in WAL mode with synchronous=FULL, so a write is on disk when
+// the call that made it returns.
+//
+// All writes go through one connection (SQLite has one writer at a time, and
+// queuing in Go is cheaper than SQLITE_BUSY retries); reads use a separate
+// pool and see the last committed state.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/mattn/go-sqlite3"
+)
+
+// busyTimeout is how long a connection waits for a lock another process
+// holds (a backup tool, a second server by mistake) before failing.
+const busyTimeout = 5 * time.Second
+
+// stmtCacheSize is the number of prepared statements each connection keeps.
+const stmtCacheSize = 32
+
+// Store is a graphprofile.Store in a SQLite database. It is safe for
+// concurrent use.
+type Store struct {
+	path string
+	wdb  *sql.DB // the one write connection
+	rdb  *sql.DB // the read pool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ graphprofile.Store = (*Store)(nil)
+
+// Open opens the database at path, creating the file when it does not exist,
+// and brings its schema up to date. It fails with ErrNewerSchema for a
+// database that a newer graphprofile has migrated.
+func Open(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	s := &Store{path: abs}
+
+	common := url.Values{
+		"_busy_timeout":    {fmt.Sprint(busyTimeout.Milliseconds())},
+		"_foreign_keys":    {"1"},
+		"_synchronous":     {"FULL"},
+		"_stmt_cache_size": {fmt.Sprint(stmtCacheSize)},
+	}
+	w := cloneValues(common)
+	w.Set("_journal_mode", "WAL")
+	w.Set("_txlock", "immediate")
+	s.wdb, err = sql.Open("sqlite3", dsn(abs, w))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+
+	if err := s.wdb.PingContext(ctx); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
+	}
+	if err := s.checkSettings(ctx); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+
+	r := cloneValues(common)
+	r.Set("_query_only", "1")
+	s.rdb, err = sql.Open("sqlite3", dsn(abs, r))
+	if err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	s.rdb.SetMaxOpenConns(readers)
+	s.rdb.SetMaxIdleConns(readers)
+	s.rdb.SetConnMaxLifetime(0)
+	s.rdb.SetConnMaxIdleTime(0)
+	if err := s.rdb.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
+	}
+	return s, nil
+}
+
+// dsn is the go-sqlite3 data source name of the file at abs: a SQLite URI
+// (so any path works) with the driver's parameters.
+func dsn(abs string, params url.Values) string {
+	u := url.URL{Path: filepath.ToSlash(abs)}
+	return "file:" + u.EscapedPath() + "?" + params.Encode()
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v)+2)
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// checkSettings verifies that the write connection really has the settings
+// durability depends on: a file system without shared memory support, for
+// one, leaves the journal mode as it was.
+func (s *Store) checkSettings(ctx context.Context) error {
+	for _, c := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+	} {
+		got, err := pragma(ctx, s.wdb, c.pragma)
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(got, c.want) {
+			return fmt.Errorf("sqlite: %s: PRAGMA %s is %q, want %q", s.path, c.pragma, got, c.want)
+		}
+	}
+	return nil
+}
+
+// pragma returns the value of PRAGMA name on a connection of db.
+func pragma(ctx context.Context, db *sql.DB, name string) (string, error) {
+	var v string
+	if err := db.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+		return "", dbError("PRAGMA "+name, err)
+	}
+	return v, nil
+}
+
+// Close closes the database. Every acknowledged write is already durable;
+// closing also checkpoints the write-ahead log into the database file. Close
+// may be called more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.rdb != nil {
+			errs = append(errs, s.rdb.Close())
+		}
+		// The write connection closes last: the last connection to close
+		// checkpoints the log and removes it.
+		errs = append(errs, s.wdb.Close())
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("sqlite: closing %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
+}
+
+// write runs fn in a write transaction and commits it; an error from fn rolls
+// the transaction back and is returned as is. Every change to the database
+// goes through write, so that batching concurrent transactions into one
+// commit (group commit) is a change here alone.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return dbError("beginning a transaction", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return dbError("committing", err)
+	}
+	return nil
+}
+
+// dbError describes err, a failure of the database in op; failures a retry
+// may cure also wrap graphprofile.ErrUnavailable.
+func dbError(op string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		return fmt.Errorf("sqlite: %s: %w: %w", op, graphprofile.ErrUnavailable, err)
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == code
+}
+
+// upnKey is the value of users.upn_key for a user principal name.
+func upnKey(upn string) any {
+	if upn == "" {
+		return nil
+	}
+	return strings.ToLower(upn)
+}
+
+// EnsureUser records u or refreshes its principal and display names; see
+// graphprofile.Store. When nothing changed it only reads.
+func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofile.User, error) {
+	if u.TenantID == "" || u.ID == "" {
+		return graphprofile.User{}, fmt.Errorf("sqlite: EnsureUser: a user needs a tenant id and an id (got %q, %q)", u.TenantID, u.ID)
+	}
+	var upn, name string
+	err := s.rdb.QueryRowContext(ctx,
+		`SELECT user_principal_name, display_name FROM users WHERE tenant_id = ? AND id = ?`,
+		u.TenantID, u.ID).Scan(&upn, &name)
+	switch {
+	case err == nil:
+		if upn == u.UserPrincipalName && name == u.DisplayName {
+			return u, nil
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return graphprofile.User{}, dbError("reading a user", err)
+	}
+
+	key := upnKey(u.UserPrincipalName)
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if key != nil {
+			// The principal name moves to u.
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE users SET user_principal_name = '', upn_key = NULL
+				 WHERE tenant_id = ? AND upn_key = ? AND id <> ?`,
+				u.TenantID, key, u.ID); err != nil {
+				return dbError("clearing a user principal name", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name)
+			 VALUES (?, ?, ?, ?, ?)
+			 ON CONFLICT (tenant_id, id) DO UPDATE SET
+			   user_principal_name = excluded.user_principal_name,
+			   upn_key = excluded.upn_key,
+			   display_name = excluded.display_name`,
+			u.TenantID, u.ID, u.UserPrincipalName, key, u.DisplayName); err != nil {
+			return dbError("storing a user", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return graphprofile.User{}, err
+	}
+	return u, nil
+}
+
+// FindUser returns the user of tenantID whose id is key or, failing that,
+// whose principal name is key ignoring case.
+func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofile.User, error) {
+	u := graphprofile.User{TenantID: tenantID}
+	err := s.rdb.QueryRowContext(ctx,
+		`SELECT id, user_principal_name, display_name FROM users
+		 WHERE tenant_id = ? AND (id = ? OR upn_key = ?)
+		 ORDER BY id = ? DESC
+		 LIMIT 1`,
+		tenantID, key, strings.ToLower(key), key).Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return graphprofile.User{}, fmt.Errorf("sqlite: user %q of tenant %q: %w", key, tenantID, graphprofile.ErrNotFound)
+	}
+	if err != nil {
+		return graphprofile.User{}, dbError("finding a user", err)
+	}
+	return u, nil
+}
+
+// ListPositions returns the positions of owner ordered by createdDateTime,
+// then id; ErrNotFound when owner is not a user.
+func (s *Store) ListPositions(ctx context.Context, owner graphprofile.UserKey) ([]graphprofile.WorkPosition, error) {
+	// The outer join tells an existing user without positions (one row with
+	// a NULL document) from no user at all (no rows).
+	rows, err := s.rdb.QueryContext(ctx,
+		`SELECT p.document FROM users u
+		 LEFT JOIN positions p ON p.tenant_id = u.tenant_id AND p.user_id = u.id
+		 WHERE u.tenant_id = ? AND u.id = ?
+		 ORDER BY p.created_at, p.id`,
+		owner.TenantID, owner.UserID)
+	if err != nil {
+		return nil, dbError("listing positions", err)
+	}
+	defer rows.Close()
+	found := false
+	ps := []graphprofile.WorkPosition{}
+	for rows.Next() {
+		found = true
+		var doc sql.RawBytes
+		if err := rows.Scan(&doc); err != nil {
+			return nil, dbError("listing positions", err)
+		}
+		if doc == nil {
+			continue // the user has no positions
+		}
+		p, err := decodePosition(doc)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("listing positions", err)
+	}
+	if !found {
+		return nil, userNotFound(owner)
+	}
+	return ps, nil
+}
+
+// GetPosition returns position id of owner.
+func (s *Store) GetPosition(ctx context.Context, owner graphprofile.UserKey, id string) (graphprofile.WorkPosition, error) {
+	var doc []byte
+	err := s.rdb.QueryRowContext(ctx,
+		`SELECT document FROM positions WHERE tenant_id = ? AND user_id = ? AND id = ?`,
+		owner.TenantID, owner.UserID, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, positionNotFound(owner, id)
+	}
+	if err != nil {
+		return nil, dbError("reading a position", err)
+	}
+	return decodePosition(doc)
+}
+
+// CreatePosition stores the new position p of owner; ErrNotFound when owner
+// is not a user.
+func (s *Store) CreatePosition(ctx context.Context, owner graphprofile.UserKey, p graphprofile.WorkPosition) error {
+	id := p.ID()
+	if id == "" {
+		return errors.New("sqlite: CreatePosition: the position has no id")
+	}
+	created, err := createdAt(p)
+	if err != nil {
+		return err
+	}
+	doc := encodePosition(p)
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO positions (tenant_id, user_id, id, created_at, document)
+			 SELECT tenant_id, id, ?, ?, ? FROM users WHERE tenant_id = ? AND id = ?`,
+			id, created, doc, owner.TenantID, owner.UserID)
+		if isConstraint(err, sqlite3.ErrConstraintPrimaryKey) {
+			return fmt.Errorf("sqlite: position %q already exists: %w", id, err)
+		}
+		if err != nil {
+			return dbError("storing a position", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return dbError("storing a position", err)
+		} else if n == 0 {
+			return userNotFound(owner)
+		}
+		return nil
+	})
+}
+
+// UpdatePosition replaces position id of owner with what update returns for
+// it, in one write transaction.
+func (s *Store) UpdatePosition(ctx context.Context, owner graphprofile.UserKey, id string, update func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error)) (graphprofile.WorkPosition, error) {
+	var next graphprofile.WorkPosition
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var doc []byte
+		err := tx.QueryRowContext(ctx,
+			`SELECT document FROM positions WHERE tenant_id = ? AND user_id = ? AND id = ?`,
+			owner.TenantID, owner.UserID, id).Scan(&doc)
+		if errors.Is(err, sql.ErrNoRows) {
+			return positionNotFound(owner, id)
+		}
+		if err != nil {
+			return dbError("reading a position", err)
+		}
+		cur, err := decodePosition(doc)
+		if err != nil {
+			return err
+		}
+		p, err := update(cur)
+		if err != nil {
+			return err
+		}
+		if p.ID() != id {
+			return fmt.Errorf("sqlite: UpdatePosition: update changed the id of position %q to %q", id, p.ID())
+		}
+		created, err := createdAt(p)
+		if err != nil {
+			return err
+		}
+		newDoc := encodePosition(p)
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE positions SET created_at = ?, document = ?
+			 WHERE tenant_id = ? AND user_id = ? AND id = ?`,
+			created, newDoc, owner.TenantID, owner.UserID, id); err != nil {
+			return dbError("storing a position", err)
+		}
+		next = p
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// DeletePosition removes position id of owner.
+func (s *Store) DeletePosition(ctx context.Context, owner graphprofile.UserKey, id string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`DELETE FROM positions WHERE tenant_id = ? AND user_id = ? AND id = ?`,
+			owner.TenantID, owner.UserID, id)
+		if err != nil {
+			return dbError("deleting a position", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return dbError("deleting a position", err)
+		} else if n == 0 {
+			return positionNotFound(owner, id)
+		}
+		return nil
+	})
+}
+
+func userNotFound(owner graphprofile.UserKey) error {
+	return fmt.Errorf("sqlite: user %q of tenant %q: %w", owner.UserID, owner.TenantID, graphprofile.ErrNotFound)
+}
+
+func positionNotFound(owner graphprofile.UserKey, id string) error {
+	return fmt.Errorf("sqlite: position %q of user %q of tenant %q: %w", id, owner.UserID, owner.TenantID, graphprofile.ErrNotFound)
+}
+
+// The range of times whose Unix nanoseconds fit an int64.
+var (
+	minCreated = time.Unix(0, -1<<63).UTC()
+	maxCreated = time.Unix(0, 1<<63-1).UTC()
+)
+
+// createdAt is the created_at column of p: its createdDateTime in Unix nanoseconds.
+func createdAt(p graphprofile.WorkPosition) (int64, error) {
+	t, ok := p["createdDateTime"].(time.Time)
+	if !ok {
+		return 0, fmt.Errorf("sqlite: position %q has no createdDateTime", p.ID())
+	}
+	if t.Before(minCreated) || t.After(maxCreated) {
+		return 0, fmt.Errorf("sqlite: position %q: createdDateTime %v is out of range", p.ID(), t)
+	}
+	return t.UnixNano(), nil
+}
+
+// encodePosition returns the document column of p. p comes from the domain,
+// which built it from validated values only.
+func encodePosition(p graphprofile.WorkPosition) string {
+	b := graphprofile.AppendObjectJSON(make([]byte, 0, 1024), graphprofile.WorkPositionType,
+		graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true})
+	// A string, not []byte: the STRICT TEXT column refuses a BLOB.
+	return string(b)
+}
+
+func decodePosition(doc []byte) (graphprofile.WorkPosition, error) {
+	p, err := graphprofile.DecodeStoredPosition(doc)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: a stored position does not decode: %v", err)
+	}
+	return p, nil
+}
