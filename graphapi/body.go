@@ -1,0 +1,81 @@
+package graphapi
+
+import (
+	"compress/gzip"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// MaxBodyBytes is the largest request body accepted, after decompression.
+const MaxBodyBytes = 1 << 20
+
+// readPositionBody reads and decodes a POST or PATCH body of a workPosition:
+// Content-Type must be JSON; Content-Encoding may be gzip (the Go SDK gzips
+// every body); more than MaxBodyBytes, compressed or not, is refused without
+// reading the rest.
+func readPositionBody(r *http.Request) (graphprofile.Object, error) {
+	data, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return graphprofile.DecodePositionBody(data)
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	contentType := r.Header.Get("Content-Type")
+	if contentType == "" {
+		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The Content-Type header is missing; this request needs 'application/json'.")
+	}
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err != nil || mediaType != "application/json" {
+		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The content type '%s' is not supported; this request needs 'application/json'.", contentType)
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+
+	var body io.Reader = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+	switch encoding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); encoding {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, bodyReadError(err)
+		}
+		defer zr.Close()
+		body = zr
+	default:
+		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The content encoding '%s' is not supported; send the body plain or gzip-compressed.", encoding)
+	}
+
+	// Read one byte past the limit to tell "exactly at the limit" from "over it".
+	data, err := io.ReadAll(io.LimitReader(body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, bodyReadError(err)
+	}
+	if len(data) > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	return data, nil
+}
+
+func tooLarge() error {
+	return graphprofile.Errorf(graphprofile.CodeRequestEntityTooLarge, "The request body is larger than the limit of %d bytes.", MaxBodyBytes)
+}
+
+func bodyReadError(err error) error {
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return tooLarge()
+	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF):
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The request body is not valid gzip data, or it ended early.")
+	default:
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The request body could not be read: %v.", err)
+	}
+}

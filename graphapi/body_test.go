@@ -1,0 +1,237 @@
+package graphapi_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestCreateBodies posts bodies and checks what is stored and returned.
+func TestCreateBodies(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	tests := []struct {
+		name string
+		body string
+		path []string
+		want any
+	}{
+		{"allowedAudiences defaults to organization", `{}`, []string{"allowedAudiences"}, "organization"},
+		{"allowedAudiences null defaults too", `{"allowedAudiences":null}`, []string{"allowedAudiences"}, "organization"},
+		{"allowedAudiences single", `{"allowedAudiences":"everyone"}`, []string{"allowedAudiences"}, "everyone"},
+		{"allowedAudiences combination", `{"allowedAudiences":"groupMembers,contacts"}`, []string{"allowedAudiences"}, "contacts,groupMembers"},
+		{"source single form emitted as a collection", `{"source":{"type":"Contoso HR"}}`, []string{"source"}, map[string]any{"type": []any{"Contoso HR"}}},
+		{"source collection form", `{"source":{"type":["a","b"]}}`, []string{"source"}, map[string]any{"type": []any{"a", "b"}}},
+		{"dates in and out", `{"detail":{"startMonthYear":"2019-06-01","endMonthYear":"2021-12-31"}}`, []string{"detail", "startMonthYear"}, "2019-06-01"},
+		{"int32", `{"detail":{"layer":4}}`, []string{"detail", "layer"}, 4.0},
+		{"double", `{"inference":{"confidenceScore":0.75,"userHasVerifiedAccuracy":true}}`, []string{"inference"}, map[string]any{"confidenceScore": 0.75, "userHasVerifiedAccuracy": true}},
+		{"relationship enum", `{"manager":{"displayName":"Boss","relationship":"manager","userPrincipalName":"boss@contoso.test"}}`, []string{"manager", "relationship"}, "manager"},
+		{"colleagues", `{"colleagues":[{"displayName":"Ann","relationship":"colleague"},{"displayName":"Bob","relationship":"dotLineManager"}]}`,
+			[]string{"colleagues"}, []any{
+				map[string]any{"displayName": "Ann", "relationship": "colleague", "userId": nil, "userPrincipalName": nil},
+				map[string]any{"displayName": "Bob", "relationship": "dotLineManager", "userId": nil, "userPrincipalName": nil}}},
+		{"categories", `{"categories":["a","ü"]}`, []string{"categories"}, []any{"a", "ü"}},
+		{"empty categories", `{"categories":[]}`, []string{"categories"}, []any{}},
+		{"server-managed values are ignored", `{"id":"mine","createdDateTime":"2001-01-01T00:00:00Z","createdBy":{"user":{"id":"someone","displayName":"Else"}},"lastModifiedBy":{"application":{"id":"x"}}}`,
+			[]string{"createdBy", "user", "id"}, userA1},
+		{"@odata.type of the entity and nested", `{"@odata.type":"#microsoft.graph.workPosition","detail":{"@odata.type":"#microsoft.graph.positionDetail","jobTitle":"X"}}`, []string{"detail", "jobTitle"}, "X"},
+		{"other annotations are ignored", `{"@odata.context":"x","@odata.etag":"y","isCurrent":false}`, []string{"isCurrent"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := s.create(tok, "/me", tc.body)
+			if got := get(p, tc.path...); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%v = %#v, want %#v", tc.path, got, tc.want)
+			}
+			if id := p["id"].(string); id == "mine" || !guidPattern.MatchString(id) {
+				t.Errorf("id %q is not a new GUID", id)
+			}
+			read := s.do(request{path: "/beta/me/profile/positions/" + p["id"].(string), token: tok}).json(t)
+			if got := get(read, tc.path...); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("read back %v = %#v, want %#v", tc.path, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestBadBodies checks that bad input is a Graph error and writes nothing.
+func TestBadBodies(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	existing := s.create(tok, "/me", `{"detail":{"jobTitle":"Keep"}}`)
+	itemPath := "/beta/me/profile/positions/" + existing["id"].(string)
+
+	tests := []struct {
+		name    string
+		body    string
+		header  map[string]string
+		status  int
+		code    string
+		message string // a fragment the message must contain
+	}{
+		{"unknown property", `{"foo":1}`, nil, 400, "BadRequest",
+			"The property 'foo' does not exist on type 'microsoft.graph.workPosition'. Make sure to only use property names that are defined by the type or mark the type as open type."},
+		{"unknown nested property", `{"detail":{"company":{"bar":1}}}`, nil, 400, "BadRequest",
+			"The property 'bar' does not exist on type 'microsoft.graph.companyDetail'. Make sure to only use property names that are defined by the type or mark the type as open type."},
+		{"number for jobTitle", `{"detail":{"jobTitle":5}}`, nil, 400, "BadRequest", "'jobTitle'"},
+		{"string for isCurrent", `{"isCurrent":"yes"}`, nil, 400, "BadRequest", "'isCurrent'"},
+		{"bad allowedAudiences", `{"allowedAudiences":"world"}`, nil, 400, "BadRequest", "'allowedAudiences'"},
+		{"bad relationship", `{"manager":{"relationship":"boss"}}`, nil, 400, "BadRequest", "'relationship'"},
+		{"bad address type", `{"detail":{"company":{"address":{"type":"work"}}}}`, nil, 400, "BadRequest", "'type'"},
+		{"date with time", `{"detail":{"startMonthYear":"2019-06-01T00:00:00Z"}}`, nil, 400, "BadRequest", "'startMonthYear'"},
+		{"not a date", `{"detail":{"endMonthYear":"June 2019"}}`, nil, 400, "BadRequest", "'endMonthYear'"},
+		{"wrong @odata.type", `{"@odata.type":"#microsoft.graph.educationalActivity"}`, nil, 400, "BadRequest", "microsoft.graph.educationalActivity"},
+		{"wrong nested @odata.type", `{"manager":{"@odata.type":"#microsoft.graph.user"}}`, nil, 400, "BadRequest", "microsoft.graph.relatedPerson"},
+		{"malformed JSON", `{"isCurrent":`, nil, 400, "BadRequest", "not valid JSON"},
+		{"empty body", ``, map[string]string{"Content-Type": "application/json"}, 400, "BadRequest", "empty"},
+		{"array body", `[]`, nil, 400, "BadRequest", "JSON object"},
+		{"no Content-Type", `{}`, map[string]string{"Content-Type": ""}, 415, "unsupportedMediaType", "Content-Type"},
+		{"text/plain", `{}`, map[string]string{"Content-Type": "text/plain"}, 415, "unsupportedMediaType", "text/plain"},
+		{"form", `a=b`, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415, "unsupportedMediaType", "application/x-www-form-urlencoded"},
+		{"unknown Content-Encoding", `{}`, map[string]string{"Content-Encoding": "br"}, 415, "unsupportedMediaType", "br"},
+		{"gzip header but plain body", `{}`, map[string]string{"Content-Encoding": "gzip"}, 400, "BadRequest", "gzip"},
+		{"over 1 MiB", `{"categories":["` + strings.Repeat("x", 1<<20) + `"]}`, nil, 413, "requestEntityTooLarge", "1048576"},
+	}
+	for _, tc := range tests {
+		for _, method := range []string{http.MethodPost, http.MethodPatch} {
+			t.Run(tc.name+"/"+method, func(t *testing.T) {
+				path := "/beta/me/profile/positions"
+				if method == http.MethodPatch {
+					path = itemPath
+				}
+				resp := s.do(request{method: method, path: path, token: tok, body: tc.body, header: tc.header})
+				msg := expectError(t, resp, tc.status, tc.code)
+				if !strings.Contains(msg, tc.message) {
+					t.Errorf("message %q does not contain %q", msg, tc.message)
+				}
+			})
+		}
+	}
+	// Nothing was written: one position, unchanged.
+	list := s.do(request{path: "/beta/me/profile/positions", token: tok}).json(t)
+	if items := list["value"].([]any); len(items) != 1 || !reflect.DeepEqual(items[0].(map[string]any)["lastModifiedDateTime"], existing["lastModifiedDateTime"]) ||
+		get(items[0], "detail", "jobTitle") != "Keep" {
+		t.Errorf("a refused request changed the profile: %v", list)
+	}
+}
+
+func TestBodyEncodingsAndLimits(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	path := "/beta/me/profile/positions"
+
+	t.Run("Content-Type with parameters", func(t *testing.T) {
+		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: `{"isCurrent":true}`,
+			header: map[string]string{"Content-Type": "Application/JSON; charset=utf-8; odata.metadata=minimal"}})
+		if resp.status != http.StatusCreated {
+			t.Fatalf("status %d: %s", resp.status, resp.body)
+		}
+	})
+	t.Run("gzip body", func(t *testing.T) {
+		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: readTestdata(t, "seed/create-request.json"), gzipped: true})
+		if resp.status != http.StatusCreated {
+			t.Fatalf("status %d: %s", resp.status, resp.body)
+		}
+		if got := get(resp.json(t), "detail", "jobTitle"); got != "Senior Product Branding Manager II" {
+			t.Errorf("jobTitle %v", got)
+		}
+		id := resp.json(t)["id"].(string)
+		resp = s.do(request{method: http.MethodPatch, path: path + "/" + id, token: tok, body: `{"isCurrent":false}`, gzipped: true})
+		if resp.status != http.StatusOK || resp.json(t)["isCurrent"] != false {
+			t.Fatalf("gzipped PATCH: %d %s", resp.status, resp.body)
+		}
+	})
+	t.Run("exactly 1 MiB is accepted", func(t *testing.T) {
+		prefix, suffix := `{"categories":["`, `"]}`
+		body := prefix + strings.Repeat("x", 1<<20-len(prefix)-len(suffix)) + suffix
+		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: body})
+		if resp.status != http.StatusCreated {
+			t.Fatalf("status %d: %.200s", resp.status, resp.body)
+		}
+	})
+	t.Run("gzip bomb over 1 MiB decompressed", func(t *testing.T) {
+		body := `{"categories":["` + strings.Repeat("x", 8<<20) + `"]}`
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write([]byte(body))
+		_ = zw.Close()
+		if buf.Len() > 1<<16 {
+			t.Fatalf("compressed bomb is %d bytes", buf.Len())
+		}
+		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: body, gzipped: true})
+		expectError(t, resp, http.StatusRequestEntityTooLarge, "requestEntityTooLarge")
+	})
+}
+
+// TestPatchMerges checks OData 4.01 §11.4.3 merge semantics end to end.
+func TestPatchMerges(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	initial := `{"detail":{"jobTitle":"Old","role":"dev","company":{"displayName":"Contoso","address":{"city":"Oslo","street":"Main 1"}}},` +
+		`"categories":["a","b"],"manager":{"displayName":"Boss"},"isCurrent":true,"allowedAudiences":"everyone"}`
+	tests := []struct {
+		name  string
+		patch string
+		check map[string]any // path "a/b" -> value after the patch
+	}{
+		{"absent properties keep their values", `{"isCurrent":false}`, map[string]any{
+			"isCurrent": false, "detail/jobTitle": "Old", "categories": []any{"a", "b"}, "manager/displayName": "Boss", "allowedAudiences": "everyone"}},
+		{"nested merge keeps detail.company", `{"detail":{"jobTitle":"X"}}`, map[string]any{
+			"detail/jobTitle": "X", "detail/role": "dev", "detail/company/displayName": "Contoso", "detail/company/address/city": "Oslo"}},
+		{"deep merge", `{"detail":{"company":{"address":{"city":"Bergen"}}}}`, map[string]any{
+			"detail/company/address/city": "Bergen", "detail/company/address/street": "Main 1", "detail/company/displayName": "Contoso", "detail/jobTitle": "Old"}},
+		{"collection replaced whole", `{"categories":["c"]}`, map[string]any{"categories": []any{"c"}}},
+		{"null clears a property", `{"isCurrent":null,"categories":null}`, map[string]any{"isCurrent": nil, "categories": nil, "detail/jobTitle": "Old"}},
+		{"null clears a whole complex value", `{"detail":null}`, map[string]any{"detail": nil, "manager/displayName": "Boss"}},
+		{"null inside a complex value", `{"detail":{"company":{"address":null}}}`, map[string]any{
+			"detail/company/address": nil, "detail/company/displayName": "Contoso", "detail/jobTitle": "Old"}},
+		{"set a complex value that was unset", `{"inference":{"confidenceScore":0.5}}`, map[string]any{
+			"inference/confidenceScore": 0.5, "inference/userHasVerifiedAccuracy": nil}},
+		{"server-managed values are ignored", `{"id":"x","createdDateTime":"2000-01-01T00:00:00Z","createdBy":null}`, map[string]any{
+			"createdBy/user/id": userA1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			created := s.create(tok, "/me", initial)
+			id := created["id"].(string)
+			resp := s.do(request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: tok, body: tc.patch})
+			if resp.status != http.StatusOK {
+				t.Fatalf("PATCH: %d %s", resp.status, resp.body)
+			}
+			for _, got := range []map[string]any{resp.json(t), s.do(request{path: "/beta/me/profile/positions/" + id, token: tok}).json(t)} {
+				for path, want := range tc.check {
+					if v := get(got, strings.Split(path, "/")...); !reflect.DeepEqual(v, want) {
+						t.Errorf("%s = %#v, want %#v", path, v, want)
+					}
+				}
+				if got["id"] != id || got["createdDateTime"] != created["createdDateTime"] || !reflect.DeepEqual(got["createdBy"], created["createdBy"]) {
+					t.Errorf("PATCH changed id, createdDateTime or createdBy: %v", got)
+				}
+			}
+		})
+	}
+}
+
+// TestLastModifiedBy checks that an update by another caller changes
+// lastModifiedBy (to an application's identity here) but not createdBy.
+func TestLastModifiedBy(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	created := s.create(owner, "/me", `{}`)
+	app := s.application(tenantA, "User.ReadWrite.All")
+	resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1 + "/profile/positions/" + created["id"].(string), token: app, body: `{"isCurrent":true}`})
+	if resp.status != http.StatusOK {
+		t.Fatalf("PATCH by app: %d %s", resp.status, resp.body)
+	}
+	got := resp.json(t)
+	want := map[string]any{"application": map[string]any{"id": appID, "displayName": "Test App"}, "device": nil, "user": nil}
+	if !reflect.DeepEqual(got["lastModifiedBy"], want) {
+		t.Errorf("lastModifiedBy = %v, want %v", got["lastModifiedBy"], want)
+	}
+	if !reflect.DeepEqual(got["createdBy"], created["createdBy"]) {
+		t.Errorf("createdBy changed: %v", got["createdBy"])
+	}
+}

@@ -1,0 +1,251 @@
+package graphapi_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/sqlite"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+func TestAuthenticationErrors(t *testing.T) {
+	s := newTestServer(t)
+	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := token.NewDevIssuer(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(issuer *token.DevIssuer, req token.MintRequest) string {
+		tok, err := issuer.Mint(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	good := token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.Read"}}
+	expired := good
+	expired.Now = time.Now().Add(-3 * time.Hour)
+	notYet := good
+	notYet.Now = time.Now().Add(time.Hour)
+	valid := mint(s.dev, good)
+	parts := strings.Split(valid, ".")
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"tid":"`+tenantA+`","oid":"`+userA2+`"}`)) + "." + parts[2]
+
+	tests := []struct {
+		name          string
+		authorization string
+		message       string // exact, when set
+	}{
+		{"no Authorization header", "", "Access token is empty."},
+		{"empty bearer", "Bearer ", "Access token is empty."},
+		{"basic scheme", "Basic dXNlcjpwYXNz", ""},
+		{"garbage", "Bearer not-a-token", ""},
+		{"signed by another key", "Bearer " + mint(stranger, good), ""},
+		{"tampered payload", "Bearer " + tampered, ""},
+		{"expired", "Bearer " + mint(s.dev, expired), ""},
+		{"not yet valid", "Bearer " + mint(s.dev, notYet), ""},
+		{"unsigned (alg none)", "Bearer " + base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + ".", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			header := map[string]string{}
+			if tc.authorization != "" {
+				header["Authorization"] = tc.authorization
+			}
+			for _, req := range []request{
+				{path: "/beta/me/profile/positions", header: header},
+				{method: http.MethodPost, path: "/beta/me/profile/positions", header: header, body: `{}`},
+				{method: http.MethodDelete, path: "/beta/users/" + userA1 + "/profile/positions/x", header: header},
+			} {
+				resp := s.do(req)
+				msg := expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken")
+				if tc.message != "" && msg != tc.message {
+					t.Errorf("message %q, want %q", msg, tc.message)
+				}
+				if !strings.HasPrefix(resp.header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("WWW-Authenticate %q, want a Bearer challenge", resp.header.Get("WWW-Authenticate"))
+				}
+			}
+		})
+	}
+	// The untampered token works: the failures above are the token's.
+	if resp := s.do(request{path: "/beta/me/profile/positions", token: valid}); resp.status != http.StatusOK {
+		t.Fatalf("valid token: %d %s", resp.status, resp.body)
+	}
+}
+
+func TestDomainErrors(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	created := s.create(owner, "/me", `{}`)
+	id := created["id"].(string)
+	s.create(s.delegated(tenantA, userA2, "User.ReadWrite"), "/me", `{}`)
+
+	tests := []struct {
+		name    string
+		req     request
+		status  int
+		code    string
+		message string // exact, when set
+	}{
+		{"/me with an app-only token", request{path: "/beta/me/profile/positions", token: s.application(tenantA, "User.Read.All")},
+			400, "BadRequest", "/me request is only valid with delegated authentication flow."},
+		{"/me alias with an app-only token", request{path: "/beta/users/me-token-to-replace/profile/positions", token: s.application(tenantA, "User.Read.All")},
+			400, "BadRequest", "/me request is only valid with delegated authentication flow."},
+		{"lacking permission", request{path: "/beta/me/profile/positions", token: s.delegated(tenantA, userA1, "Mail.Read")},
+			403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."},
+		{"own scope on another user", request{path: "/beta/users/" + userA2 + "/profile/positions", token: s.delegated(tenantA, userA1, "User.ReadWrite")},
+			403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."},
+		{"unknown user by id", request{path: "/beta/users/99999999-0000-4000-8000-000000000099/profile/positions", token: s.delegated(tenantA, userA1, "User.Read.All")},
+			404, "Request_ResourceNotFound", "Resource '99999999-0000-4000-8000-000000000099' does not exist or one of its queried reference-property objects are not present."},
+		{"unknown user by UPN", request{path: "/beta/users/nobody@contoso.test/profile/positions", token: s.delegated(tenantA, userA1, "User.Read.All")},
+			404, "Request_ResourceNotFound", "Resource 'nobody@contoso.test' does not exist or one of its queried reference-property objects are not present."},
+		{"another tenant's user by id", request{path: "/beta/users/" + userA1 + "/profile/positions", token: s.application(tenantB, "User.ReadWrite.All")},
+			404, "Request_ResourceNotFound", "Resource '" + userA1 + "' does not exist or one of its queried reference-property objects are not present."},
+		{"another tenant's user by UPN", request{path: "/beta/users/" + upnOf(userA1) + "/profile/positions/" + id, token: s.delegated(tenantB, userB1, "User.ReadWrite.All")},
+			404, "Request_ResourceNotFound", ""},
+		{"unknown position", request{path: "/beta/me/profile/positions/00000000-0000-4000-8000-000000000000", token: owner}, 404, "itemNotFound", ""},
+		{"another user's position through one's own profile", request{path: "/beta/users/" + userA2 + "/profile/positions/" + id, token: s.delegated(tenantA, userA1, "User.Read.All")},
+			404, "itemNotFound", ""},
+		{"invalid body", request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: owner, body: `{"isCurrent":1}`}, 400, "BadRequest", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := expectError(t, s.do(tc.req), tc.status, tc.code)
+			if tc.message != "" && msg != tc.message {
+				t.Errorf("message %q, want %q", msg, tc.message)
+			}
+		})
+	}
+}
+
+func TestRoutesAndMethods(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	id := s.create(tok, "/me", `{}`)["id"].(string)
+
+	unknown := []struct {
+		method, path string
+		segment      string // the segment the message names
+	}{
+		{"GET", "/beta/foo", "foo"},
+		{"GET", "/beta", "beta"},
+		{"GET", "/beta/me/profile/skills", "skills"},
+		{"GET", "/beta/me/profile", "profile"},
+		{"GET", "/beta/me", "me"},
+		{"GET", "/beta/me/calendar", "calendar"},
+		{"GET", "/beta/users/" + userA1, userA1},
+		{"GET", "/beta/me/profile/positions/" + id + "/detail", "detail"},
+		{"POST", "/beta/groups/x/profile/positions", "groups"},
+		{"GET", "/v1.0/me/profile/positions", "profile"},
+		{"POST", "/v1.0/users/" + userA1 + "/profile/positions", "profile"},
+		{"GET", "/v1.0/me", "me"},
+	}
+	for _, tc := range unknown {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			msg := expectError(t, s.do(request{method: tc.method, path: tc.path, token: tok}), http.StatusBadRequest, "BadRequest")
+			if want := "Resource not found for the segment '" + tc.segment + "'."; msg != want {
+				t.Errorf("message %q, want %q", msg, want)
+			}
+		})
+	}
+	for _, path := range []string{"/", "/foo", "/v2.0/me/profile/positions"} {
+		t.Run("GET "+path, func(t *testing.T) {
+			expectError(t, s.do(request{path: path, token: tok}), http.StatusBadRequest, "BadRequest")
+		})
+	}
+
+	wrongMethods := []struct {
+		method, path, allow string
+	}{
+		{"PUT", "/beta/me/profile/positions", "GET, POST"},
+		{"DELETE", "/beta/me/profile/positions", "GET, POST"},
+		{"PATCH", "/beta/users/" + userA1 + "/profile/positions", "GET, POST"},
+		{"POST", "/beta/me/profile/positions/" + id, "GET, PATCH, DELETE"},
+		{"PUT", "/beta/me/profile/positions/" + id, "GET, PATCH, DELETE"},
+	}
+	for _, tc := range wrongMethods {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			resp := s.do(request{method: tc.method, path: tc.path, token: tok, body: `{}`})
+			msg := expectError(t, resp, http.StatusMethodNotAllowed, "Request_BadRequest")
+			if msg != "Specified HTTP method is not allowed for the request target." {
+				t.Errorf("message %q", msg)
+			}
+			if got := resp.header.Get("Allow"); got != tc.allow {
+				t.Errorf("Allow %q, want %q", got, tc.allow)
+			}
+		})
+	}
+}
+
+// TestUsersAreProvisionedOnFirstUse checks that the caller exists at once
+// under its id and principal name, and that tenants are apart.
+func TestUsersAreProvisionedOnFirstUse(t *testing.T) {
+	s := newTestServer(t)
+	// The very first request of a user, by its own UPN in another case.
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	resp := s.do(request{method: http.MethodPost, path: "/beta/users/" + strings.ToUpper(upnOf(userA1)) + "/profile/positions", token: tok, body: `{}`})
+	if resp.status != http.StatusCreated {
+		t.Fatalf("create by own UPN on first use: %d %s", resp.status, resp.body)
+	}
+	// Another user of the tenant with an .All scope now finds it by id and UPN.
+	reader := s.delegated(tenantA, userA2, "User.Read.All")
+	for _, key := range []string{userA1, upnOf(userA1), strings.ToUpper(upnOf(userA1))} {
+		resp := s.do(request{path: "/beta/users/" + key + "/profile/positions", token: reader})
+		if resp.status != http.StatusOK || len(resp.json(t)["value"].([]any)) != 1 {
+			t.Errorf("read %s: %d %s", key, resp.status, resp.body)
+		}
+	}
+	// The same UPN in another tenant is another user.
+	twin, err := s.dev.Mint(token.MintRequest{TenantID: tenantB, ObjectID: userB1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.ReadWrite"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp = s.do(request{path: "/beta/users/" + upnOf(userA1) + "/profile/positions", token: twin})
+	if resp.status != http.StatusOK || len(resp.json(t)["value"].([]any)) != 0 {
+		t.Errorf("tenant B's user with the same UPN sees %d %s, want its own empty profile", resp.status, resp.body)
+	}
+	if got := resp.json(t)["@odata.context"]; !strings.Contains(got.(string), "users('"+userB1+"')") {
+		t.Errorf("tenant B's profile context %q does not name its own user", got)
+	}
+}
+
+// panickingStore panics on ListPositions, like a bug in a handler would.
+type panickingStore struct{ graphprofile.Store }
+
+func (panickingStore) ListPositions(context.Context, graphprofile.UserKey) ([]graphprofile.WorkPosition, error) {
+	panic("bug")
+}
+
+func TestPanicIsAGraphErrorAndTheServerLivesOn(t *testing.T) {
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	s := newTestServer(t, func(srv *graphapi.Server) {
+		srv.Service = &graphprofile.Service{Store: panickingStore{store}}
+		srv.Logger = discardLogger()
+	})
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for range 3 {
+		expectError(t, s.do(request{path: "/beta/me/profile/positions", token: tok}), http.StatusInternalServerError, "InternalError")
+	}
+	if resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: `{}`}); resp.status != http.StatusCreated {
+		t.Fatalf("after panics: %d %s", resp.status, resp.body)
+	}
+}

@@ -1,0 +1,85 @@
+package graphapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// TestPermissionMatrix walks every cell of the permission matrix over HTTP:
+// each operation, each kind of caller, each permission, on the caller's own
+// profile and on another user's.
+func TestPermissionMatrix(t *testing.T) {
+	// The matrix of the workPosition API issue, as written there.
+	matrix := map[string]map[string]string{
+		"list":   {"work": "User.Read User.ReadWrite User.ReadBasic.All User.Read.All User.ReadWrite.All", "personal": "User.Read User.ReadWrite", "app": "User.Read.All User.ReadWrite.All"},
+		"get":    {"work": "User.Read User.ReadWrite User.ReadBasic.All User.Read.All User.ReadWrite.All", "personal": "User.Read User.ReadWrite", "app": "User.Read.All User.ReadWrite.All"},
+		"create": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite", "app": ""},
+		"update": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite User.ReadWrite.All", "app": "User.ReadWrite.All"},
+		"delete": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite", "app": "User.ReadWrite.All"},
+	}
+	permissions := []string{"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Mail.Read", "Directory.Read.All"}
+	tenants := map[string]string{"work": tenantA, "personal": graphprofile.PersonalAccountsTenantID, "app": tenantA}
+	const owner, other = userA1, userA2
+
+	s := newTestServer(t)
+	for op, kinds := range matrix {
+		for kind, allowedList := range kinds {
+			allowed := strings.Fields(allowedList)
+			tenant := tenants[kind]
+			ownerToken := s.delegated(tenant, owner, "User.ReadWrite")
+			for _, permission := range permissions {
+				for _, own := range []bool{true, false} {
+					if kind == "app" && own {
+						continue // an app has no profile of its own
+					}
+					name := fmt.Sprintf("%s/%s/%s/own=%v", op, kind, permission, own)
+					t.Run(name, func(t *testing.T) {
+						var caller, profile string
+						switch {
+						case kind == "app":
+							caller, profile = s.application(tenant, permission), "/users/"+owner
+						case own:
+							caller, profile = s.delegated(tenant, owner, permission), "/me"
+						default:
+							caller, profile = s.delegated(tenant, other, permission), "/users/"+owner
+						}
+						id := s.create(ownerToken, "/me", `{}`)["id"].(string)
+						base := "/beta" + profile + "/profile/positions"
+						req, success := map[string]request{
+							"list":   {path: base, token: caller},
+							"get":    {path: base + "/" + id, token: caller},
+							"create": {method: http.MethodPost, path: base, token: caller, body: `{}`},
+							"update": {method: http.MethodPatch, path: base + "/" + id, token: caller, body: `{"isCurrent":true}`},
+							"delete": {method: http.MethodDelete, path: base + "/" + id, token: caller},
+						}[op], map[string]int{"list": 200, "get": 200, "create": 201, "update": 200, "delete": 204}[op]
+
+						want := false
+						for _, p := range allowed {
+							want = want || (p == permission && (own || strings.HasSuffix(p, ".All")))
+						}
+						resp := s.do(req)
+						if want {
+							if resp.status != success {
+								t.Fatalf("allowed: status %d, want %d: %s", resp.status, success, resp.body)
+							}
+							return
+						}
+						msg := expectError(t, resp, http.StatusForbidden, "Authorization_RequestDenied")
+						if msg != "Insufficient privileges to complete the operation." {
+							t.Errorf("message %q", msg)
+						}
+						// A refused write changed nothing.
+						check := s.do(request{path: "/beta/me/profile/positions/" + id, token: ownerToken})
+						if check.status != http.StatusOK || check.json(t)["isCurrent"] != nil {
+							t.Errorf("refused %s changed the position: %d %s", op, check.status, check.body)
+						}
+					})
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,406 @@
+package graphapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile/graphapi"
+)
+
+var dateTimePattern = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$`)
+
+// TestSeedCreateAndUpdate replays the two seed examples: the create request
+// gives the create response's shape and values, the update request the
+// update response's.
+func TestSeedCreateAndUpdate(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	seedResponse := []byte(readTestdata(t, "seed/create-response.json"))
+
+	before := time.Now().UTC()
+	resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: readTestdata(t, "seed/create-request.json")})
+	if resp.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.status, resp.body)
+	}
+	checkCommonHeaders(t, resp)
+	created := resp.json(t)
+	id, _ := created["id"].(string)
+	if !guidPattern.MatchString(id) {
+		t.Errorf("id %q is not GUID-shaped", id)
+	}
+	wantContext := s.url + "/beta/$metadata#users('" + userA1 + "')/profile/positions/$entity"
+	if created["@odata.context"] != wantContext {
+		t.Errorf("@odata.context %q, want %q", created["@odata.context"], wantContext)
+	}
+	if got, want := resp.header.Get("Location"), s.url+"/beta/users/"+userA1+"/profile/positions/"+id; got != want {
+		t.Errorf("Location %q, want %q", got, want)
+	}
+
+	// The seed response's values that the request set or that default.
+	wantValues := map[string]any{
+		"allowedAudiences": "organization",
+		"inference":        nil,
+		"source":           nil,
+		"categories":       nil,
+		"manager":          nil,
+		"colleagues":       nil,
+		"isCurrent":        true,
+	}
+	for k, want := range wantValues {
+		if got, ok := created[k]; !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %#v (present %v), want %#v", k, got, ok, want)
+		}
+	}
+	var seed map[string]any
+	if err := json.Unmarshal(seedResponse, &seed); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(get(created, "detail", "company"), get(seed, "detail", "company")) &&
+		!subsetOf(get(seed, "detail", "company"), get(created, "detail", "company")) {
+		t.Errorf("detail.company = %#v, want the seed's %#v", get(created, "detail", "company"), get(seed, "detail", "company"))
+	}
+	for _, k := range []string{"jobTitle", "role", "description", "endMonthYear", "summary"} {
+		if !reflect.DeepEqual(get(created, "detail", k), get(seed, "detail", k)) {
+			t.Errorf("detail.%s = %#v, want %#v", k, get(created, "detail", k), get(seed, "detail", k))
+		}
+	}
+	wantIdentity := map[string]any{"application": nil, "device": nil, "user": map[string]any{"displayName": "User " + userA1[:4], "id": userA1}}
+	for _, k := range []string{"createdBy", "lastModifiedBy"} {
+		if !reflect.DeepEqual(created[k], wantIdentity) {
+			t.Errorf("%s = %#v, want %#v", k, created[k], wantIdentity)
+		}
+	}
+	createdAt := checkDateTime(t, created, "createdDateTime", before)
+	if created["lastModifiedDateTime"] != created["createdDateTime"] {
+		t.Errorf("a new position's lastModifiedDateTime %v differs from createdDateTime %v", created["lastModifiedDateTime"], created["createdDateTime"])
+	}
+
+	// Key order: the seed's keys appear in the seed's order, at every level.
+	for _, path := range [][]string{nil, {"createdBy"}, {"createdBy", "user"}, {"lastModifiedBy"}, {"detail"}, {"detail", "company"}, {"detail", "company", "address"}} {
+		checkKeyOrder(t, resp.body, seedResponse, path...)
+	}
+
+	// The seed's update.
+	time.Sleep(2 * time.Millisecond)
+	resp = s.do(request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: tok, body: readTestdata(t, "seed/update-request.json")})
+	if resp.status != http.StatusOK {
+		t.Fatalf("update: %d %s", resp.status, resp.body)
+	}
+	checkCommonHeaders(t, resp)
+	updated := resp.json(t)
+	if updated["@odata.context"] != wantContext {
+		t.Errorf("update @odata.context %q, want %q", updated["@odata.context"], wantContext)
+	}
+	for _, path := range [][]string{nil, {"detail"}, {"detail", "company"}, {"detail", "company", "address"}} {
+		checkKeyOrder(t, resp.body, seedResponse, path...)
+	}
+	for _, k := range []string{"id", "createdDateTime", "createdBy", "detail", "allowedAudiences", "isCurrent", "lastModifiedBy"} {
+		if !reflect.DeepEqual(updated[k], created[k]) {
+			t.Errorf("update changed %s: %#v -> %#v", k, created[k], updated[k])
+		}
+	}
+	if modifiedAt := checkDateTime(t, updated, "lastModifiedDateTime", before); !modifiedAt.After(createdAt) {
+		t.Errorf("lastModifiedDateTime %v did not move past createdDateTime %v", modifiedAt, createdAt)
+	}
+
+	// Read back: the same entity as the update answered.
+	resp = s.do(request{path: "/beta/me/profile/positions/" + id, token: tok})
+	if resp.status != http.StatusOK {
+		t.Fatalf("get: %d %s", resp.status, resp.body)
+	}
+	if got := resp.json(t); !reflect.DeepEqual(got, updated) {
+		t.Errorf("get after update:\n got %v\nwant %v", got, updated)
+	}
+}
+
+func subsetOf(small, big any) bool {
+	sm, ok1 := small.(map[string]any)
+	bm, ok2 := big.(map[string]any)
+	if !ok1 || !ok2 {
+		return reflect.DeepEqual(small, big)
+	}
+	for k, v := range sm {
+		if !subsetOf(v, bm[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkDateTime checks that obj[key] is a Graph DateTimeOffset (UTC, seven
+// fractional digits, Z) not before notBefore and not in the future.
+func checkDateTime(t *testing.T, obj map[string]any, key string, notBefore time.Time) time.Time {
+	t.Helper()
+	s, _ := obj[key].(string)
+	if !dateTimePattern.MatchString(s) {
+		t.Fatalf("%s %q is not of the form 2020-07-06T06:34:12.2294868Z", key, s)
+	}
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm.Before(notBefore.Truncate(time.Microsecond)) || tm.After(time.Now().Add(time.Second)) {
+		t.Errorf("%s %v is not the time of the request (after %v)", key, tm, notBefore)
+	}
+	return tm
+}
+
+// checkKeyOrder checks that the keys of the object at path in got include
+// all keys of the same object in seed, in the seed's order.
+func checkKeyOrder(t *testing.T, got, seed []byte, path ...string) {
+	t.Helper()
+	seedKeys := objectKeys(t, seed, path...)
+	gotKeys := objectKeys(t, got, path...)
+	var filtered []string
+	for _, k := range gotKeys {
+		if slices.Contains(seedKeys, k) {
+			filtered = append(filtered, k)
+		}
+	}
+	if !slices.Equal(filtered, seedKeys) {
+		t.Errorf("keys at %v in order %v, want the seed's %v", path, filtered, seedKeys)
+	}
+}
+
+// TestEveryPropertyIsPresent checks that every property of workPosition and
+// of the nested types appears in a response, null when unset.
+func TestEveryPropertyIsPresent(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	p := s.create(tok, "/me", `{"detail":{"company":{"address":{}}},"manager":{},"colleagues":[{}],"inference":{},"source":{},"sources":[{}]}`)
+	want := map[string][]string{
+		"":                       {"@odata.context", "id", "allowedAudiences", "inference", "createdDateTime", "createdBy", "lastModifiedDateTime", "lastModifiedBy", "source", "sources", "isSearchable", "categories", "detail", "manager", "colleagues", "isCurrent"},
+		"detail":                 {"company", "description", "employeeId", "employeeType", "endMonthYear", "jobTitle", "layer", "level", "role", "secondaryJobTitle", "secondaryRole", "startMonthYear", "summary"},
+		"detail/company":         {"displayName", "pronunciation", "department", "officeLocation", "address", "webUrl", "companyCode", "costCenter", "division", "secondaryDepartment"},
+		"detail/company/address": {"type", "postOfficeBox", "street", "city", "state", "countryOrRegion", "postalCode"},
+		"manager":                {"displayName", "relationship", "userId", "userPrincipalName"},
+		"inference":              {"confidenceScore", "userHasVerifiedAccuracy"},
+		"source":                 {"type"},
+		"createdBy":              {"application", "device", "user"},
+		"createdBy/user":         {"displayName", "id"},
+	}
+	body, _ := json.Marshal(p)
+	for path, keys := range want {
+		var segments []string
+		if path != "" {
+			segments = strings.Split(path, "/")
+		}
+		got := map[string]bool{}
+		for k, v := range get(p, segments...).(map[string]any) {
+			got[k] = true
+			if k != "@odata.context" && len(segments) > 0 && path != "createdBy" && path != "createdBy/user" && path != "detail" && path != "detail/company" && v != nil {
+				t.Errorf("%s/%s = %v, want null", path, k, v)
+			}
+		}
+		for _, k := range keys {
+			if !got[k] {
+				t.Errorf("%s: property %q missing in %s", path, k, body)
+			}
+		}
+		if len(got) != len(keys) {
+			t.Errorf("%s: %d properties, want %d: %v", path, len(got), len(keys), got)
+		}
+	}
+	for _, path := range [][]string{{"colleagues"}, {"sources"}} {
+		items, _ := get(p, path...).([]any)
+		if len(items) != 1 {
+			t.Fatalf("%v = %v, want one item", path, get(p, path...))
+		}
+		item := items[0].(map[string]any)
+		for k, v := range item {
+			if v != nil {
+				t.Errorf("%v[0].%s = %v, want null", path, k, v)
+			}
+		}
+		if wantLen := map[string]int{"colleagues": 4, "sources": 3}[path[0]]; len(item) != wantLen {
+			t.Errorf("%v[0] has %d properties, want %d", path, len(item), wantLen)
+		}
+	}
+}
+
+// TestCRUDOnEveryRoot runs list, get, update and delete through every way of
+// naming the same profile.
+func TestCRUDOnEveryRoot(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	roots := []string{
+		"/me",
+		"/users/" + userA1,
+		"/users/" + strings.ToUpper(userA1),
+		"/users/" + upnOf(userA1),
+		"/users/" + strings.ToUpper(upnOf(userA1)),
+		"/users/me-token-to-replace",
+		"/users('" + userA1 + "')",
+	}
+	for _, root := range roots {
+		t.Run(root, func(t *testing.T) {
+			base := "/beta" + root + "/profile/positions"
+			created := s.create(tok, root, `{"detail":{"jobTitle":"Engineer"},"categories":["x"]}`)
+			id := created["id"].(string)
+			wantContext := s.url + "/beta/$metadata#users('" + userA1 + "')/profile/positions"
+			if created["@odata.context"] != wantContext+"/$entity" {
+				t.Errorf("create @odata.context %q, want %q", created["@odata.context"], wantContext+"/$entity")
+			}
+
+			resp := s.do(request{path: base, token: tok})
+			if resp.status != http.StatusOK {
+				t.Fatalf("list: %d %s", resp.status, resp.body)
+			}
+			checkCommonHeaders(t, resp)
+			if keys := objectKeys(t, resp.body); !slices.Equal(keys, []string{"@odata.context", "value"}) {
+				t.Errorf("list keys %v, want [@odata.context value]", keys)
+			}
+			list := resp.json(t)
+			if list["@odata.context"] != wantContext {
+				t.Errorf("list @odata.context %q, want %q", list["@odata.context"], wantContext)
+			}
+			if !containsID(list["value"], id) {
+				t.Errorf("list does not contain %s: %s", id, resp.body)
+			}
+
+			for _, itemPath := range []string{base + "/" + id, base + "/" + strings.ToUpper(id), "/beta" + root + "/profile/positions('" + id + "')"} {
+				resp = s.do(request{path: itemPath, token: tok})
+				if resp.status != http.StatusOK {
+					t.Fatalf("get %s: %d %s", itemPath, resp.status, resp.body)
+				}
+				got := resp.json(t)
+				if got["id"] != id || get(got, "detail", "jobTitle") != "Engineer" || got["@odata.context"] != wantContext+"/$entity" {
+					t.Errorf("get %s = %s", itemPath, resp.body)
+				}
+			}
+
+			resp = s.do(request{method: http.MethodPatch, path: base + "/" + id, token: tok, body: `{"detail":{"role":"lead"}}`})
+			if resp.status != http.StatusOK {
+				t.Fatalf("update: %d %s", resp.status, resp.body)
+			}
+			if got := resp.json(t); get(got, "detail", "role") != "lead" || get(got, "detail", "jobTitle") != "Engineer" {
+				t.Errorf("update = %s", resp.body)
+			}
+
+			resp = s.do(request{method: http.MethodDelete, path: base + "/" + id, token: tok})
+			if resp.status != http.StatusNoContent || len(resp.body) != 0 {
+				t.Fatalf("delete: %d %q", resp.status, resp.body)
+			}
+			checkCommonHeaders(t, resp)
+			msg := expectError(t, s.do(request{path: base + "/" + id, token: tok}), http.StatusNotFound, "itemNotFound")
+			if !strings.Contains(msg, id) {
+				t.Errorf("itemNotFound message %q does not name the id", msg)
+			}
+			expectError(t, s.do(request{method: http.MethodDelete, path: base + "/" + id, token: tok}), http.StatusNotFound, "itemNotFound")
+			expectError(t, s.do(request{method: http.MethodPatch, path: base + "/" + id, token: tok, body: `{}`}), http.StatusNotFound, "itemNotFound")
+		})
+	}
+}
+
+func containsID(value any, id string) bool {
+	items, _ := value.([]any)
+	for _, item := range items {
+		if get(item, "id") == id {
+			return true
+		}
+	}
+	return false
+}
+
+// TestListOrder checks that a list is ordered by createdDateTime, then id,
+// and that it holds only the profile's own positions.
+func TestListOrder(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	other := s.delegated(tenantA, userA2, "User.ReadWrite")
+	s.create(other, "/me", `{}`)
+
+	resp := s.do(request{path: "/beta/me/profile/positions", token: tok})
+	if resp.status != http.StatusOK {
+		t.Fatalf("list: %d %s", resp.status, resp.body)
+	}
+	if v, ok := resp.json(t)["value"].([]any); !ok || len(v) != 0 {
+		t.Errorf("an empty profile lists %s, want \"value\":[]", resp.body)
+	}
+
+	var ids []string
+	for i := range 12 {
+		p := s.create(tok, "/me", `{"categories":["`+string(rune('a'+i))+`"]}`)
+		ids = append(ids, p["id"].(string))
+	}
+	resp = s.do(request{path: "/beta/me/profile/positions", token: tok})
+	var list struct {
+		Value []struct {
+			ID      string `json:"id"`
+			Created string `json:"createdDateTime"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(resp.body, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Value) != len(ids) {
+		t.Fatalf("list has %d positions, want %d (only the caller's)", len(list.Value), len(ids))
+	}
+	for i := 1; i < len(list.Value); i++ {
+		a, b := list.Value[i-1], list.Value[i]
+		if a.Created > b.Created || (a.Created == b.Created && a.ID > b.ID) {
+			t.Errorf("positions %d and %d are out of order: %+v then %+v", i-1, i, a, b)
+		}
+	}
+	var got []string
+	for _, p := range list.Value {
+		got = append(got, p.ID)
+	}
+	slices.Sort(got)
+	slices.Sort(ids)
+	if !slices.Equal(got, ids) {
+		t.Errorf("listed ids %v, want %v", got, ids)
+	}
+}
+
+func TestClientRequestID(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	tests := []struct {
+		name string
+		req  request
+	}{
+		{"success", request{path: "/beta/me/profile/positions", token: tok}},
+		{"error", request{path: "/beta/me/profile/positions"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req.header = map[string]string{"client-request-id": "my-own-id-123"}
+			resp := s.do(tc.req)
+			checkCommonHeaders(t, resp)
+			if got := resp.header.Get("client-request-id"); got != "my-own-id-123" {
+				t.Errorf("client-request-id %q, want the caller's", got)
+			}
+			tc.req.header = nil
+			resp = s.do(tc.req)
+			if resp.header.Get("client-request-id") != resp.header.Get("request-id") {
+				t.Errorf("without the caller's, client-request-id %q should equal request-id %q", resp.header.Get("client-request-id"), resp.header.Get("request-id"))
+			}
+			if again := s.do(tc.req); again.header.Get("request-id") == resp.header.Get("request-id") {
+				t.Error("request-id is not new for each request")
+			}
+		})
+	}
+}
+
+func TestPublicURL(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) { srv.PublicURL = "https://graph.example.test/" })
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	resp := s.do(request{method: http.MethodPost, path: "/beta/users/" + upnOf(userA1) + "/profile/positions", token: tok, body: `{}`})
+	if resp.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.status, resp.body)
+	}
+	p := resp.json(t)
+	if want := "https://graph.example.test/beta/$metadata#users('" + userA1 + "')/profile/positions/$entity"; p["@odata.context"] != want {
+		t.Errorf("@odata.context %q, want %q", p["@odata.context"], want)
+	}
+	if want := "https://graph.example.test/beta/users/" + userA1 + "/profile/positions/" + p["id"].(string); resp.header.Get("Location") != want {
+		t.Errorf("Location %q, want %q", resp.header.Get("Location"), want)
+	}
+}

@@ -1,0 +1,180 @@
+package graphapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// jsonContentType is what Graph sends on OData JSON bodies.
+const jsonContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+// statusOfCode maps each Graph error code to its HTTP status: errors are
+// created once with a code, and this is the one place that knows statuses.
+var statusOfCode = map[string]int{
+	graphprofile.CodeBadRequest:              http.StatusBadRequest,
+	graphprofile.CodeInvalidRequestParameter: http.StatusBadRequest,
+	graphprofile.CodeInvalidAuthToken:        http.StatusUnauthorized,
+	graphprofile.CodeAuthorizationDenied:     http.StatusForbidden,
+	graphprofile.CodeUserNotFound:            http.StatusNotFound,
+	graphprofile.CodeItemNotFound:            http.StatusNotFound,
+	graphprofile.CodeMethodNotAllowed:        http.StatusMethodNotAllowed,
+	graphprofile.CodePreconditionFailed:      http.StatusPreconditionFailed,
+	graphprofile.CodeRequestEntityTooLarge:   http.StatusRequestEntityTooLarge,
+	graphprofile.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
+	graphprofile.CodeTooManyRequests:         http.StatusTooManyRequests,
+	graphprofile.CodeInternalError:           http.StatusInternalServerError,
+	graphprofile.CodeNotImplemented:          http.StatusNotImplemented,
+	graphprofile.CodeServiceNotAvailable:     http.StatusServiceUnavailable,
+}
+
+// exchange is one request and its response: the ids that every response
+// carries and the writers for Graph's bodies.
+type exchange struct {
+	server          *Server
+	w               *recordingWriter
+	r               *http.Request
+	requestID       string
+	clientRequestID string
+	wroteHeader     bool
+}
+
+func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
+	ex := &exchange{server: s, r: r, requestID: graphprofile.NewGUID()}
+	ex.w = &recordingWriter{ResponseWriter: w, ex: ex}
+	ex.clientRequestID = r.Header.Get("client-request-id")
+	if ex.clientRequestID == "" {
+		ex.clientRequestID = ex.requestID
+	}
+	// Graph spells these in lower case; keys set directly are sent as written.
+	h := w.Header()
+	h["request-id"] = []string{ex.requestID}
+	h["client-request-id"] = []string{ex.clientRequestID}
+	h.Set("Cache-Control", "no-cache")
+	return ex
+}
+
+// recordingWriter remembers whether the status line went out, so a panic
+// after it is not answered twice.
+type recordingWriter struct {
+	http.ResponseWriter
+	ex *exchange
+}
+
+func (rw *recordingWriter) WriteHeader(status int) {
+	rw.ex.wroteHeader = true
+	rw.ResponseWriter.WriteHeader(status)
+}
+
+func (rw *recordingWriter) Write(b []byte) (int, error) {
+	rw.ex.wroteHeader = true
+	return rw.ResponseWriter.Write(b)
+}
+
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// writeJSON sends body, built by fill into a pooled buffer, with Graph's JSON headers.
+func (ex *exchange) writeJSON(status int, fill func([]byte) []byte) {
+	bp := bufferPool.Get().(*[]byte)
+	buf := fill((*bp)[:0])
+	h := ex.w.Header()
+	h.Set("Content-Type", jsonContentType)
+	h["OData-Version"] = []string{"4.0"}
+	ex.w.WriteHeader(status)
+	_, _ = ex.w.Write(buf)
+	if cap(buf) <= 1<<20 {
+		*bp = buf
+		bufferPool.Put(bp)
+	}
+}
+
+// baseURL is the service root without the version: --public-url, else the
+// request's own scheme and host.
+func (ex *exchange) baseURL() string {
+	if ex.server.PublicURL != "" {
+		return strings.TrimSuffix(ex.server.PublicURL, "/")
+	}
+	scheme := "http"
+	if ex.r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + ex.r.Host
+}
+
+// positionsContext is the @odata.context of owner's positions collection;
+// Graph roots it at the user's object id even for /me or a UPN.
+func (ex *exchange) positionsContext(owner graphprofile.User) string {
+	return ex.baseURL() + "/beta/$metadata#users('" + strings.ReplaceAll(owner.ID, "'", "''") + "')/profile/positions"
+}
+
+// positionURL is the absolute URL of one position, for Location.
+func (ex *exchange) positionURL(owner graphprofile.User, id string) string {
+	return ex.baseURL() + "/beta/users/" + url.PathEscape(owner.ID) + "/profile/positions/" + url.PathEscape(id)
+}
+
+func (ex *exchange) writePosition(status int, owner graphprofile.User, p graphprofile.WorkPosition) {
+	ex.writeJSON(status, func(buf []byte) []byte {
+		return graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{
+			Annotations: []graphprofile.Annotation{{Name: "@odata.context", Value: ex.positionsContext(owner) + "/$entity"}},
+		})
+	})
+}
+
+func (ex *exchange) writePositions(owner graphprofile.User, positions []graphprofile.WorkPosition) {
+	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
+		buf = append(buf, `{"@odata.context":`...)
+		buf = graphprofile.AppendJSONString(buf, ex.positionsContext(owner))
+		buf = append(buf, `,"value":[`...)
+		for i, p := range positions {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{})
+		}
+		return append(buf, "]}"...)
+	})
+}
+
+// fail answers err in Graph's error envelope. An error that is not a
+// *graphprofile.Error is an internal failure: the client gets a generic
+// InternalError (or serviceNotAvailable when a retry may help) and the
+// operator gets the details in the log, under the request id.
+func (ex *exchange) fail(err error) {
+	var gerr *graphprofile.Error
+	if !errors.As(err, &gerr) {
+		if errors.Is(err, graphprofile.ErrUnavailable) {
+			gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, "The service is temporarily unavailable. Retry the request after the time in the Retry-After header.")
+			ex.w.Header().Set("Retry-After", "1")
+		} else {
+			gerr = graphprofile.Errorf(graphprofile.CodeInternalError, "An internal server error occurred while processing the request.")
+		}
+		ex.server.logger().Error("request failed", "request-id", ex.requestID,
+			"method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
+	}
+	status, ok := statusOfCode[gerr.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusUnauthorized {
+		ex.w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
+	}
+	date := time.Now().UTC().Format("2006-01-02T15:04:05")
+	ex.writeJSON(status, func(buf []byte) []byte {
+		buf = append(buf, `{"error":{"code":`...)
+		buf = graphprofile.AppendJSONString(buf, gerr.Code)
+		buf = append(buf, `,"message":`...)
+		buf = graphprofile.AppendJSONString(buf, gerr.Message)
+		buf = append(buf, `,"innerError":{"date":`...)
+		buf = graphprofile.AppendJSONString(buf, date)
+		buf = append(buf, `,"request-id":`...)
+		buf = graphprofile.AppendJSONString(buf, ex.requestID)
+		buf = append(buf, `,"client-request-id":`...)
+		buf = graphprofile.AppendJSONString(buf, ex.clientRequestID)
+		return append(buf, "}}}"...)
+	})
+}
