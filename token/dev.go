@@ -142,6 +142,16 @@ func createDevKey(path string) (err error) {
 	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("dev issuer key: %w", err)
 	}
+	// Sync the directory too, so the new name survives a power cut: tokens
+	// minted with this key must stay valid after a restart.
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("dev issuer key: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("dev issuer key: syncing %s: %w", dir, err)
+	}
 	return nil
 }
 
