@@ -1,0 +1,235 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args     []string
+		mentions []string
+	}{
+		{[]string{"--help"}, []string{"Usage: graphprofile <command>", "serve", "token"}},
+		{[]string{"-h"}, []string{"serve", "token"}},
+		{[]string{"help"}, []string{"serve", "token"}},
+		{[]string{"serve", "--help"}, []string{"Usage: graphprofile serve", "-listen", "-store", "-public-url", "-log-level", "-drain-timeout", "127.0.0.1:8080", "sqlite:graphprofile.db", "GRAPHPROFILE_"}},
+		{[]string{"serve", "-h"}, []string{"-listen", "-store", "-public-url"}},
+		{[]string{"token", "--help"}, []string{"Usage: graphprofile token", "-tenant", "-user", "-upn", "-name", "-scopes", "-app", "-roles", "-expires", "-store"}},
+		{[]string{"token", "-help"}, []string{"-tenant", "-scopes", "-roles"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			// A bad environment value must not stop --help (flags win, and
+			// --help is a flag).
+			r := runCLI(t, dir, []string{"GRAPHPROFILE_EXPIRES=soon", "GRAPHPROFILE_DRAIN_TIMEOUT=soon"}, tt.args...)
+			if r.code != 0 {
+				t.Fatalf("exit status %d, want 0; stderr: %s", r.code, r.stderr)
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr = %q, want nothing", r.stderr)
+			}
+			for _, m := range tt.mentions {
+				if !strings.Contains(r.stdout, m) {
+					t.Errorf("stdout does not mention %q:\n%s", m, r.stdout)
+				}
+			}
+			// --help only talks: no database, no key.
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("--help created files: %v", entries)
+			}
+		})
+	}
+}
+
+func TestFailures(t *testing.T) {
+	t.Parallel()
+	// A port in use: held for the whole test.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+
+	tests := []struct {
+		name      string
+		args      []string
+		env       []string
+		stderrHas []string // substrings of the one stderr line
+		anyStdout bool     // stdout may carry something (the usage)
+	}{
+		{name: "unknown subcommand", args: []string{"frobnicate"}, stderrHas: []string{"frobnicate"}},
+		{name: "no subcommand", args: nil, stderrHas: []string{"no command"}, anyStdout: true},
+		{name: "unknown serve flag", args: []string{"serve", "--bogus"}, stderrHas: []string{"-bogus"}},
+		{name: "unknown token flag", args: []string{"token", "--bogus=1"}, stderrHas: []string{"-bogus"}},
+		{name: "flag without value", args: []string{"serve", "--listen"}, stderrHas: []string{"-listen"}},
+		{name: "stray argument", args: []string{"token", "extra"}, stderrHas: []string{"extra"}},
+		{name: "bad drain timeout", args: []string{"serve", "--drain-timeout", "soon"}, stderrHas: []string{"soon", "-drain-timeout"}},
+		{name: "bad expires", args: []string{"token", "--expires", "1fortnight"}, stderrHas: []string{"1fortnight", "-expires"}},
+		{name: "non-positive expires", args: []string{"token", "--expires", "-5m"}, stderrHas: []string{"-expires"}},
+		{name: "bad log level", args: []string{"serve", "--log-level", "loud"}, stderrHas: []string{"loud"}},
+		{name: "serve unknown store scheme", args: []string{"serve", "--store", "mysql://x"}, stderrHas: []string{"mysql://x"}},
+		{name: "token unknown store scheme", args: []string{"token", "--store", "mysql://x"}, stderrHas: []string{"mysql://x"}},
+		{name: "unknown store scheme from env", args: []string{"serve"}, env: []string{"GRAPHPROFILE_STORE=mysql://x"}, stderrHas: []string{"mysql://x"}},
+		{name: "empty sqlite path", args: []string{"serve", "--store", "sqlite:"}, stderrHas: []string{"sqlite:"}},
+		{name: "store password redacted", args: []string{"serve", "--store", "postgres://u:hunter2@db/x"}, stderrHas: []string{"postgres://u:***@db/x"}},
+		{name: "public url without scheme", args: []string{"serve", "--public-url", "graph.example.test"}, stderrHas: []string{"--public-url", "graph.example.test"}},
+		{name: "public url with query", args: []string{"serve", "--public-url", "https://graph.example.test/?x=1"}, stderrHas: []string{"--public-url"}},
+		{name: "public url with password", args: []string{"serve", "--public-url", "https://u:hunter2@graph.example.test"}, stderrHas: []string{"--public-url", "u:***@graph.example.test"}},
+		{name: "bad GRAPHPROFILE_PUBLIC_URL", args: []string{"serve"}, env: []string{"GRAPHPROFILE_PUBLIC_URL=ftp://graph.example.test"}, stderrHas: []string{"ftp://graph.example.test"}},
+		{name: "port in use", args: []string{"serve", "--listen", busy.Addr().String()}, stderrHas: []string{busy.Addr().String(), "in use"}},
+		{name: "port in use from env", args: []string{"serve"}, env: []string{"GRAPHPROFILE_LISTEN=" + busy.Addr().String()}, stderrHas: []string{busy.Addr().String(), "in use"}},
+		{name: "bad GRAPHPROFILE_EXPIRES", args: []string{"token"}, env: []string{"GRAPHPROFILE_EXPIRES=1fortnight"}, stderrHas: []string{"GRAPHPROFILE_EXPIRES"}},
+		{name: "bad GRAPHPROFILE_DRAIN_TIMEOUT", args: []string{"serve"}, env: []string{"GRAPHPROFILE_DRAIN_TIMEOUT=soon"}, stderrHas: []string{"GRAPHPROFILE_DRAIN_TIMEOUT"}},
+		{name: "roles without app", args: []string{"token", "--roles", "X"}, stderrHas: []string{"--roles", "--app"}},
+		{name: "roles with app and scopes", args: []string{"token", "--app", testApp, "--scopes", "User.Read", "--roles", "X"}, stderrHas: []string{"--roles"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, t.TempDir(), tt.env, tt.args...)
+			if r.code == 0 {
+				t.Fatalf("exit status 0, want non-zero; stdout: %q; stderr: %q", r.stdout, r.stderr)
+			}
+			if r.stdout != "" && !tt.anyStdout {
+				t.Errorf("stdout = %q, want nothing", r.stdout)
+			}
+			line, ok := strings.CutSuffix(r.stderr, "\n")
+			if !ok || line == "" || strings.Contains(line, "\n") || strings.TrimSpace(line) == "" {
+				t.Fatalf("stderr = %q, want exactly one non-empty line", r.stderr)
+			}
+			for _, s := range tt.stderrHas {
+				if !strings.Contains(line, s) {
+					t.Errorf("stderr %q does not mention %q", line, s)
+				}
+			}
+			if strings.Contains(line, "hunter2") {
+				t.Errorf("stderr %q shows the store password", line)
+			}
+		})
+	}
+}
+
+func TestTokenClaims(t *testing.T) {
+	t.Parallel()
+	const absent = "<absent>"
+	tests := []struct {
+		name     string
+		args     []string
+		env      []string
+		lifetime time.Duration
+		want     map[string]any // claim: value, or absent
+	}{
+		{
+			name:     "defaults",
+			lifetime: time.Hour,
+			want: map[string]any{
+				"tid": "f8cdef31-a31e-4b4a-93e4-5f571e91255a", "oid": "db789417-4ccb-41d1-a0a9-47b01a09ea49",
+				"upn": "innocenty.popov@contoso.com", "name": "Innocenty Popov", "scp": "User.ReadWrite",
+				"roles": absent, "appid": absent, "aud": "https://graph.microsoft.com", "ver": "2.0",
+				"iss": "https://graphprofile.invalid/f8cdef31-a31e-4b4a-93e4-5f571e91255a/v2.0",
+			},
+		},
+		{
+			name:     "delegated flags",
+			args:     slices.Concat(delegatedArgs, []string{"--expires", "90m"}),
+			lifetime: 90 * time.Minute,
+			want: map[string]any{
+				"tid": testTenant, "oid": testUser, "sub": testUser, "upn": testUPN, "name": testName,
+				"scp": "User.ReadWrite", "roles": absent, "appid": absent, "idtyp": absent,
+			},
+		},
+		{
+			name:     "scope list with commas and spaces",
+			args:     []string{"--scopes", "User.Read, User.ReadWrite", "--expires", "5m"},
+			lifetime: 5 * time.Minute,
+			want:     map[string]any{"scp": "User.Read User.ReadWrite"},
+		},
+		{
+			name:     "application",
+			args:     slices.Concat(appArgs, []string{"--name", "Nightly sync", "--expires", "10m"}),
+			lifetime: 10 * time.Minute,
+			want: map[string]any{
+				"tid": testTenant, "appid": testApp, "azp": testApp, "sub": testApp, "idtyp": "app",
+				"roles": []any{"User.ReadWrite.All"}, "app_displayname": "Nightly sync",
+				"scp": absent, "upn": absent, "oid": absent, "name": absent,
+			},
+		},
+		{
+			name:     "application with service principal",
+			args:     slices.Concat(appArgs, []string{"--user", testUser, "--roles", "User.Read.All,User.ReadWrite.All"}),
+			lifetime: time.Hour,
+			want:     map[string]any{"oid": testUser, "roles": []any{"User.Read.All", "User.ReadWrite.All"}},
+		},
+		{
+			name:     "environment",
+			env:      []string{"GRAPHPROFILE_TENANT=" + testTenant, "GRAPHPROFILE_USER=" + testUser, "GRAPHPROFILE_EXPIRES=2m", "GRAPHPROFILE_SCOPES=User.Read"},
+			lifetime: 2 * time.Minute,
+			want:     map[string]any{"tid": testTenant, "oid": testUser, "scp": "User.Read"},
+		},
+		{
+			name:     "flags win over environment",
+			args:     []string{"--tenant", testTenant, "--expires", "3m"},
+			env:      []string{"GRAPHPROFILE_TENANT=env-tenant", "GRAPHPROFILE_EXPIRES=not-a-duration"},
+			lifetime: 3 * time.Minute,
+			want:     map[string]any{"tid": testTenant},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			before := time.Now().Unix()
+			tok := mintToken(t, dir, tt.env, tt.args...)
+			after := time.Now().Unix()
+			header, claims := decodeJWT(t, tok)
+			if header["alg"] != "ES256" || header["typ"] != "JWT" {
+				t.Errorf("header = %v, want alg ES256 and typ JWT", header)
+			}
+			if kid, _ := header["kid"].(string); kid == "" {
+				t.Errorf("header %v has no kid", header)
+			}
+			for name, want := range tt.want {
+				got, present := claims[name]
+				switch {
+				case want == absent && present:
+					t.Errorf("claim %s = %#v, want none", name, got)
+				case want != absent && !reflect.DeepEqual(got, want):
+					t.Errorf("claim %s = %#v, want %#v", name, got, want)
+				}
+			}
+			iat, exp := number(t, claims, "iat"), number(t, claims, "exp")
+			if iat < float64(before) || iat > float64(after) {
+				t.Errorf("iat = %v, want between %d and %d", iat, before, after)
+			}
+			if d := exp - iat - tt.lifetime.Seconds(); math.Abs(d) > 1 {
+				t.Errorf("exp - iat = %v s, want %v s", exp-iat, tt.lifetime.Seconds())
+			}
+			// The token named the default store: its key is beside it.
+			if _, err := os.Stat(filepath.Join(dir, "graphprofile.db-devkey.pem")); err != nil {
+				t.Errorf("token did not leave the development key beside the default store: %v", err)
+			}
+		})
+	}
+}
+
+func number(t *testing.T, claims map[string]any, name string) float64 {
+	t.Helper()
+	n, ok := claims[name].(float64)
+	if !ok {
+		raw, _ := json.Marshal(claims)
+		t.Fatalf("claim %s is not a number: %s", name, raw)
+	}
+	return n
+}

@@ -1,0 +1,129 @@
+// Command graphprofile runs the graphprofile server and its tools.
+//
+//	graphprofile serve   serve the Graph API (embedded SQLite by default)
+//	graphprofile token   mint a development access token that serve accepts
+//
+// Every flag can also be given as an environment variable GRAPHPROFILE_<NAME>
+// (e.g. --public-url as GRAPHPROFILE_PUBLIC_URL); a flag wins over the
+// environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand: its flags are set up by flags, then run does the work.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *environment, args []string) error
+}
+
+// environment is what a command may touch of the process: no globals.
+type environment struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+var commands = []command{
+	{name: "serve", summary: "serve the Microsoft Graph beta profile positions API", run: runServe},
+	{name: "token", summary: "mint a development access token that serve accepts", run: runToken},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The first signal starts a graceful shutdown; a second one ends the
+	// process at once instead of waiting out the drain timeout.
+	context.AfterFunc(ctx, stop)
+	env := &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	if err := run(ctx, env, os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "graphprofile: %s\n", oneLine(err))
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.stdout)
+		if len(args) == 0 {
+			return errors.New("no command given; see the list above")
+		}
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	return fmt.Errorf("unknown command %q; run 'graphprofile --help' for the list", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "graphprofile: the Microsoft Graph beta profile positions API, self-hosted.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: graphprofile <command> [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'graphprofile <command> --help' for a command's flags.")
+}
+
+// parseFlags parses args into fs, then fills the flags the command line left
+// unset from the environment (GRAPHPROFILE_<FLAG_NAME>), so that flags win:
+// an environment variable a flag overrides is not even read, and a bad value
+// in it does no harm. --help prints the flags to stdout and returns errHelp.
+func parseFlags(fs *flag.FlagSet, env *environment, args []string, synopsis string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(env.stdout, "Usage: graphprofile %s %s\n\n", fs.Name(), synopsis)
+		fs.SetOutput(env.stdout)
+		fs.PrintDefaults()
+		fmt.Fprintln(env.stdout, "\nEach flag can also be set with the environment variable GRAPHPROFILE_<NAME>, e.g. --public-url as GRAPHPROFILE_PUBLIC_URL; a flag wins.")
+		return errHelp
+	}
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	onCommandLine := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if envErr != nil || onCommandLine[f.Name] {
+			return
+		}
+		name := envName(f.Name)
+		if v := env.getenv(name); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("environment variable %s=%q: %v", name, v, err)
+			}
+		}
+	})
+	return envErr
+}
+
+// errHelp ends a command successfully after --help.
+var errHelp = errors.New("help shown")
+
+func envName(flagName string) string {
+	return "GRAPHPROFILE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// oneLine keeps an error message to one line for stderr.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

@@ -1,0 +1,452 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// createAndList creates a position as the test user with token, checks the
+// 201 response (body, Location, @odata.context against base, the URL the
+// server should call itself), lists it back and returns its id.
+func createAndList(t *testing.T, s *server, token, base string) string {
+	t.Helper()
+	r := s.create(token, createBody)
+	id, _ := r.body["id"].(string)
+	if id == "" {
+		t.Fatalf("201 body has no id: %s", r.raw)
+	}
+	checkPosition(t, "201 body", r.body, id, "T")
+	if got, want := r.header.Get("Location"), base+"/beta/users/"+testUser+"/profile/positions/"+id; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	collection := base + "/beta/$metadata#users('" + testUser + "')/profile/positions"
+	if got := r.body["@odata.context"]; got != collection+"/$entity" {
+		t.Errorf("201 @odata.context = %q, want %q", got, collection+"/$entity")
+	}
+
+	list := s.do(http.MethodGet, "/beta/me/profile/positions", token, "", http.StatusOK)
+	if got := list.body["@odata.context"]; got != collection {
+		t.Errorf("list @odata.context = %q, want %q", got, collection)
+	}
+	values := s.list("/beta/me/profile/positions", token)
+	if len(values) != 1 {
+		t.Fatalf("GET /beta/me/profile/positions: %d positions, want 1: %v", len(values), values)
+	}
+	checkPosition(t, "listed position", values[0], id, "T")
+	return id
+}
+
+func TestTokenAcceptedByServe(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// serveStore and tokenStore are the --store arguments (nil: none)
+		// given the serve directory; tokenElsewhere runs token in another
+		// directory.
+		serveStore, tokenStore func(dir string) []string
+		tokenElsewhere         bool
+		db                     string // the database file, relative to the serve directory
+	}{
+		{
+			name:       "defaults in the same directory",
+			serveStore: func(string) []string { return nil },
+			tokenStore: func(string) []string { return nil },
+			db:         "graphprofile.db",
+		},
+		{
+			name:       "relative sqlite:PATH",
+			serveStore: func(string) []string { return []string{"--store", "sqlite:custom.db"} },
+			tokenStore: func(string) []string { return []string{"--store=sqlite:custom.db"} },
+			db:         "custom.db",
+		},
+		{
+			name:           "absolute path, token run elsewhere",
+			serveStore:     func(dir string) []string { return []string{"--store", "sqlite://" + filepath.Join(dir, "abs.db")} },
+			tokenStore:     func(dir string) []string { return []string{"--store", "sqlite:" + filepath.Join(dir, "abs.db")} },
+			tokenElsewhere: true,
+			db:             "abs.db",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := startServe(t, dir, listenFlag(tt.serveStore(dir)...))
+			tokenDir := dir
+			if tt.tokenElsewhere {
+				tokenDir = t.TempDir()
+			}
+			store := tt.tokenStore(dir)
+			user := mintToken(t, tokenDir, nil, slices.Concat(store, delegatedArgs)...)
+			id := createAndList(t, s, user, s.url)
+
+			got := s.do(http.MethodGet, "/beta/me/profile/positions/"+id, user, "", http.StatusOK)
+			checkPosition(t, "GET by id", got.body, id, "T")
+
+			// An application token of the same tenant reads the user's
+			// profile by object id and by principal name.
+			app := mintToken(t, tokenDir, nil, slices.Concat(store, appArgs)...)
+			for _, key := range []string{testUser, testUPN} {
+				values := s.list("/beta/users/"+key+"/profile/positions", app)
+				if len(values) != 1 {
+					t.Fatalf("app token, /users/%s: %d positions, want 1", key, len(values))
+				}
+				checkPosition(t, "listed with the app token", values[0], id, "T")
+			}
+
+			for _, f := range []string{tt.db, tt.db + "-devkey.pem"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("%s missing: %v", f, err)
+				}
+			}
+			if tt.tokenElsewhere {
+				if entries, _ := os.ReadDir(tokenDir); len(entries) != 0 {
+					t.Errorf("token with an absolute --store wrote into its working directory: %v", entries)
+				}
+			}
+		})
+	}
+}
+
+func TestForeignTokenRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServe(t, dir, listenFlag())
+	own := mintToken(t, dir, nil, delegatedArgs...)
+
+	tests := []struct {
+		name string
+		dir  string
+		args []string
+	}{
+		{"another store in the same directory", dir, []string{"--store", "sqlite:other.db"}},
+		{"the default store of another directory", t.TempDir(), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			foreign := mintToken(t, tt.dir, nil, slices.Concat(tt.args, delegatedArgs)...)
+			for _, req := range []struct{ method, body string }{{http.MethodGet, ""}, {http.MethodPost, createBody}} {
+				r := s.do(req.method, "/beta/me/profile/positions", foreign, req.body, http.StatusUnauthorized)
+				if code := field(r.body, "error.code"); code != "InvalidAuthenticationToken" {
+					t.Errorf("%s: error.code = %#v, want InvalidAuthenticationToken; body: %s", req.method, code, r.raw)
+				}
+				if msg, _ := field(r.body, "error.message").(string); msg == "" {
+					t.Errorf("%s: error.message is empty; body: %s", req.method, r.raw)
+				}
+				if strings.Contains(string(r.raw), foreign) {
+					t.Errorf("%s: the 401 body repeats the token", req.method)
+				}
+			}
+		})
+	}
+	// The refused POSTs created nothing; the server's own token still works.
+	if values := s.list("/beta/me/profile/positions", own); len(values) != 0 {
+		t.Errorf("after refused requests the profile has %d positions, want 0", len(values))
+	}
+}
+
+func TestServeEnvironment(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		how       func(t *testing.T, addr string) (args, env []string)
+		tokenArgs []string
+		tokenEnv  []string
+		base      string   // the public base URL; "" means the server's own
+		present   []string // files that must exist in the working directory
+		absent    []string // files that must not
+	}{
+		{
+			name: "GRAPHPROFILE_LISTEN",
+			how: func(t *testing.T, addr string) ([]string, []string) {
+				return nil, []string{"GRAPHPROFILE_LISTEN=" + addr}
+			},
+			present: []string{"graphprofile.db", "graphprofile.db-devkey.pem"},
+		},
+		{
+			name: "--listen beats GRAPHPROFILE_LISTEN",
+			how: func(t *testing.T, addr string) ([]string, []string) {
+				// The environment's address is taken: serve fails if it
+				// uses it.
+				held, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { held.Close() })
+				return []string{"--listen", addr}, []string{"GRAPHPROFILE_LISTEN=" + held.Addr().String()}
+			},
+		},
+		{
+			name: "GRAPHPROFILE_STORE",
+			how: func(t *testing.T, addr string) ([]string, []string) {
+				return []string{"--listen", addr}, []string{"GRAPHPROFILE_STORE=sqlite:env.db"}
+			},
+			tokenEnv: []string{"GRAPHPROFILE_STORE=sqlite:env.db"},
+			present:  []string{"env.db", "env.db-devkey.pem"},
+			absent:   []string{"graphprofile.db", "graphprofile.db-devkey.pem"},
+		},
+		{
+			name: "--store beats GRAPHPROFILE_STORE",
+			how: func(t *testing.T, addr string) ([]string, []string) {
+				return []string{"--listen", addr, "--store", "sqlite:flag.db"}, []string{"GRAPHPROFILE_STORE=sqlite:env.db"}
+			},
+			tokenArgs: []string{"--store", "sqlite:flag.db"},
+			tokenEnv:  []string{"GRAPHPROFILE_STORE=sqlite:env.db"},
+			present:   []string{"flag.db", "flag.db-devkey.pem"},
+			absent:    []string{"env.db", "env.db-devkey.pem", "graphprofile.db"},
+		},
+		{
+			name: "GRAPHPROFILE_PUBLIC_URL",
+			how: func(t *testing.T, addr string) ([]string, []string) {
+				return []string{"--listen", addr}, []string{"GRAPHPROFILE_PUBLIC_URL=https://graph.example.test"}
+			},
+			base: "https://graph.example.test",
+		},
+		{
+			name: "--public-url beats GRAPHPROFILE_PUBLIC_URL",
+			how: func(t *testing.T, addr string) ([]string, []string) {
+				return []string{"--listen", addr, "--public-url", "https://graph.example.test/"}, []string{"GRAPHPROFILE_PUBLIC_URL=https://env.example.test"}
+			},
+			base: "https://graph.example.test",
+		},
+		{
+			name: "--public-url with a path prefix",
+			how: func(t *testing.T, addr string) ([]string, []string) {
+				return []string{"--listen", addr, "--public-url", "https://gw.example.test/graph/"}, nil
+			},
+			base: "https://gw.example.test/graph",
+		},
+		{
+			name: "--drain-timeout beats a bad GRAPHPROFILE_DRAIN_TIMEOUT",
+			how: func(t *testing.T, addr string) ([]string, []string) {
+				return []string{"--listen", addr, "--drain-timeout", "2s"}, []string{"GRAPHPROFILE_DRAIN_TIMEOUT=soon"}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := startServe(t, dir, func(addr string) ([]string, []string) { return tt.how(t, addr) })
+			base := tt.base
+			if base == "" {
+				base = s.url
+			}
+			token := mintToken(t, dir, tt.tokenEnv, slices.Concat(tt.tokenArgs, delegatedArgs)...)
+			createAndList(t, s, token, base)
+			for _, f := range tt.present {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("%s missing: %v", f, err)
+				}
+			}
+			for _, f := range tt.absent {
+				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+					t.Errorf("%s exists, want it not created", f)
+				}
+			}
+		})
+	}
+}
+
+func TestDefaultFiles(t *testing.T) {
+	t.Parallel()
+	checkKey := func(t *testing.T, dir string) {
+		t.Helper()
+		path := filepath.Join(dir, "graphprofile.db-devkey.pem")
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatalf("the development key is not beside the database: %v", err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want a regular file with mode 0600", path, fi.Mode())
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(data), "-----BEGIN PRIVATE KEY-----\n") {
+			t.Errorf("%s is not a PEM private key: %.40q", path, data)
+		}
+	}
+	checkDB := func(t *testing.T, dir string) {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(dir, "graphprofile.db"))
+		if err != nil {
+			t.Fatalf("serve did not create graphprofile.db in its working directory: %v", err)
+		}
+		if !fi.Mode().IsRegular() {
+			t.Errorf("graphprofile.db: mode %v, want a regular file", fi.Mode())
+		}
+	}
+
+	t.Run("serve first", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		s := startServe(t, dir, listenFlag())
+		checkDB(t, dir)
+		checkKey(t, dir)
+		createAndList(t, s, mintToken(t, dir, nil, delegatedArgs...), s.url)
+	})
+	t.Run("token first", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		token := mintToken(t, dir, nil, delegatedArgs...)
+		checkKey(t, dir)
+		if _, err := os.Stat(filepath.Join(dir, "graphprofile.db")); err == nil {
+			t.Errorf("token created the database; only serve should")
+		}
+		s := startServe(t, dir, listenFlag())
+		checkDB(t, dir)
+		createAndList(t, s, token, s.url)
+	})
+}
+
+func TestSignalShutdown(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM or SIGINT to send on Windows")
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := startServe(t, dir, listenFlag())
+			token := mintToken(t, dir, nil, delegatedArgs...)
+			id := createAndList(t, s, token, s.url)
+
+			start := time.Now()
+			s.sendSignal(sig)
+			code, exited := s.waitExit(5 * time.Second)
+			if !exited {
+				t.Fatalf("serve still runs 5 s after %v; stderr:\n%s", sig, s.stderr.String())
+			}
+			if code != 0 {
+				t.Fatalf("serve exited with status %d after %v, want 0; stderr:\n%s", code, sig, s.stderr.String())
+			}
+			t.Logf("exited %v after %v", sig, time.Since(start).Round(time.Millisecond))
+			stderr := s.stderr.String()
+			if !strings.Contains(stderr, "shutting down") {
+				t.Errorf("stderr has no shutdown line:\n%s", stderr)
+			}
+			if strings.Contains(stderr, "DATA RACE") || strings.Contains(stderr, "level=ERROR") {
+				t.Errorf("stderr reports a problem:\n%s", stderr)
+			}
+			if out := s.stdout.String(); out != "" {
+				t.Errorf("serve wrote to stdout: %q", out)
+			}
+			// A clean shutdown checkpoints the write-ahead log.
+			if fi, err := os.Stat(filepath.Join(dir, "graphprofile.db-wal")); err == nil && fi.Size() > 0 {
+				t.Errorf("graphprofile.db-wal still holds %d bytes after a clean shutdown", fi.Size())
+			}
+
+			again := startServe(t, dir, listenFlag())
+			got := again.do(http.MethodGet, "/beta/me/profile/positions/"+id, token, "", http.StatusOK)
+			checkPosition(t, "after restart", got.body, id, "T")
+		})
+	}
+}
+
+// startSlowCreate opens a connection to s and sends a create request whose
+// body is incomplete, so that the request stays in flight until finish is
+// called with the rest of the body; finish returns the response.
+func startSlowCreate(t *testing.T, s *server, token string) (finish func() *http.Response) {
+	t.Helper()
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	head := "POST /beta/me/profile/positions HTTP/1.1\r\nHost: " + s.addr +
+		"\r\nAuthorization: Bearer " + token +
+		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(createBody)) + "\r\n\r\n"
+	split := len(createBody) / 2
+	if _, err := io.WriteString(conn, head+createBody[:split]); err != nil {
+		t.Fatal(err)
+	}
+	return func() *http.Response {
+		t.Helper()
+		if _, err := io.WriteString(conn, createBody[split:]); err != nil {
+			t.Fatalf("sending the rest of the body: %v", err)
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("reading the response of the in-flight request: %v", err)
+		}
+		return resp
+	}
+}
+
+// waitStderr waits up to 5 s for the server to write want on stderr.
+func waitStderr(t *testing.T, s *server, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(s.stderr.String(), want) {
+			return
+		}
+	}
+	t.Fatalf("serve did not log %q within 5 s; stderr:\n%s", want, s.stderr.String())
+}
+
+func TestShutdownDrain(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to send on Windows")
+	}
+
+	t.Run("in-flight request is answered", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		s := startServe(t, dir, listenFlag("--drain-timeout", "20s"))
+		token := mintToken(t, dir, nil, delegatedArgs...)
+		finish := startSlowCreate(t, s, token)
+		time.Sleep(100 * time.Millisecond) // let the server take the request in
+		s.sendSignal(syscall.SIGTERM)
+		waitStderr(t, s, "shutting down")
+		if _, exited := s.waitExit(300 * time.Millisecond); exited {
+			t.Fatalf("serve exited with a request in flight; stderr:\n%s", s.stderr.String())
+		}
+		resp := finish()
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Errorf("in-flight create answered %d, want 201", resp.StatusCode)
+		}
+		code, exited := s.waitExit(5 * time.Second)
+		if !exited || code != 0 {
+			t.Fatalf("after the drain: exited %v with status %d, want 0; stderr:\n%s", exited, code, s.stderr.String())
+		}
+		again := startServe(t, dir, listenFlag())
+		if got := again.list("/beta/me/profile/positions", token); len(got) != 1 {
+			t.Errorf("after the drain and a restart: %d positions, want 1", len(got))
+		}
+	})
+
+	t.Run("second signal ends the drain", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		s := startServe(t, dir, listenFlag("--drain-timeout", "30s"))
+		token := mintToken(t, dir, nil, delegatedArgs...)
+		startSlowCreate(t, s, token)
+		time.Sleep(100 * time.Millisecond)
+		s.sendSignal(syscall.SIGTERM)
+		waitStderr(t, s, "shutting down")
+		if _, exited := s.waitExit(300 * time.Millisecond); exited {
+			t.Fatalf("serve exited with a request in flight; stderr:\n%s", s.stderr.String())
+		}
+		s.sendSignal(syscall.SIGTERM)
+		if _, exited := s.waitExit(5 * time.Second); !exited {
+			t.Fatalf("serve still drains 5 s after a second SIGTERM")
+		}
+	})
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// Defaults of `graphprofile token`: one development user in one
+// development tenant, so that tokens minted without flags all name the same
+// profile. The user is the one of the Graph docs' workPosition examples.
+const (
+	defaultTenant = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+	defaultUser   = "db789417-4ccb-41d1-a0a9-47b01a09ea49"
+	defaultUPN    = "innocenty.popov@contoso.com"
+	defaultName   = "Innocenty Popov"
+)
+
+func runToken(_ context.Context, env *environment, args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	storeURL := fs.String("store", defaultStore, "the store whose development signing key signs the token (as given to serve)")
+	tenant := fs.String("tenant", defaultTenant, "tenant `id` (tid); "+"9188040d-6c67-4c5b-b112-36a304b66dad is personal Microsoft accounts")
+	user := fs.String("user", defaultUser, "the signed-in user's object `id` (oid) of a delegated token")
+	upn := fs.String("upn", defaultUPN, "the signed-in user's user principal `name` (upn)")
+	name := fs.String("name", defaultName, "display `name` of the user, or of the app with --app")
+	scopes := fs.String("scopes", "", "delegated permissions (scp), space- or comma-separated (default \"User.ReadWrite\" without --app)")
+	app := fs.String("app", "", "application (client) `id`: with --roles and no --scopes, an application token")
+	roles := fs.String("roles", "", "application permissions (roles), space- or comma-separated, e.g. User.ReadWrite.All")
+	expires := fs.Duration("expires", time.Hour, "token lifetime")
+	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
+		if errors.Is(err, errHelp) {
+			return nil
+		}
+		return err
+	}
+	loc, err := parseStore(*storeURL)
+	if err != nil {
+		return err
+	}
+	if *expires <= 0 {
+		return fmt.Errorf("--expires %s: must be positive", *expires)
+	}
+	req := token.MintRequest{
+		TenantID:    *tenant,
+		DisplayName: *name,
+		AppID:       *app,
+		Scopes:      splitList(*scopes),
+		Roles:       splitList(*roles),
+		Expires:     *expires,
+	}
+	application := *app != "" && *scopes == ""
+	if application {
+		if flagSet(fs, "user") {
+			req.ObjectID = *user
+		}
+	} else {
+		req.ObjectID = *user
+		req.UserPrincipalName = *upn
+		if len(req.Scopes) == 0 {
+			req.Scopes = []string{"User.ReadWrite"}
+		}
+		if len(req.Roles) > 0 {
+			return errors.New("--roles needs --app and no --scopes (an application token)")
+		}
+	}
+	dev, err := token.LoadOrCreateDevIssuer(loc.devKeyPath())
+	if err != nil {
+		return err
+	}
+	jwt, err := dev.Mint(req)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(env.stdout, jwt)
+	return err
+}
+
+// splitList splits a permission list given with spaces or commas.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
