@@ -1,0 +1,25 @@
+# graphprofile: every target a newcomer needs. `make test` runs every test.
+GO ?= go
+
+.PHONY: test build check fuzz clean
+
+# Every test, with the race detector, after formatting and vet checks.
+test: check
+	$(GO) test -race -count=1 ./...
+
+build:
+	$(GO) build -o bin/graphprofile ./cmd/graphprofile
+
+check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Long fuzzing runs (make test runs the fuzz seed corpora as ordinary tests).
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodePositionBody$$' -fuzztime=$(FUZZTIME) .
+	$(GO) test -run='^$$' -fuzz='^FuzzAuthenticate$$' -fuzztime=$(FUZZTIME) ./token
+
+clean:
+	rm -rf bin
