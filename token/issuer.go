@@ -6,10 +6,10 @@ import (
 	"errors"
 )
 
-// Issuer is one trusted token issuer: the development issuer, or (later) an
-// OpenID Connect issuer such as Entra ID. The Validator asks each issuer in
-// turn whether it trusts a token's iss, so adding a kind of issuer never
-// changes the Validator.
+// Issuer is one trusted token issuer: the development issuer (DevIssuer), or
+// an OpenID Connect issuer such as Entra ID (OIDCIssuer). The Validator asks
+// each issuer in turn whether it trusts a token's iss, so adding a kind of
+// issuer never changes the Validator.
 type Issuer interface {
 	// Trusts reports whether iss (the token's iss claim) is this issuer,
 	// given the token's tid claim. The tid is passed because multi-tenant

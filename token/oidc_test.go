@@ -1,0 +1,974 @@
+package token
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+const otherTenant = "11111111-2222-3333-4444-555555555555"
+
+// oidcKeys are the signing keys of the test providers, made once since RSA
+// key generation is slow.
+type oidcKeys struct {
+	rsa1, rsa2, rsaOther *rsa.PrivateKey
+	ec1, ecOther         *ecdsa.PrivateKey
+}
+
+var testOIDCKeys = sync.OnceValue(func() *oidcKeys {
+	rsaKey := func() *rsa.PrivateKey {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		return k
+	}
+	ecKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		return k
+	}
+	return &oidcKeys{rsa1: rsaKey(), rsa2: rsaKey(), rsaOther: rsaKey(), ec1: ecKey(), ecOther: ecKey()}
+})
+
+// jwkOf is the public JWK of key (an RSA or P-256 private key) with kid.
+func jwkOf(kid string, key any) map[string]any {
+	enc := base64.RawURLEncoding
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		return map[string]any{
+			"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+			"n": enc.EncodeToString(k.N.Bytes()),
+			"e": enc.EncodeToString(big.NewInt(int64(k.E)).Bytes()),
+		}
+	case *ecdsa.PrivateKey:
+		point, err := k.PublicKey.Bytes()
+		if err != nil {
+			panic(err)
+		}
+		return map[string]any{
+			"kty": "EC", "kid": kid, "use": "sig", "crv": "P-256",
+			"x": enc.EncodeToString(point[1:33]), "y": enc.EncodeToString(point[33:]),
+		}
+	}
+	panic("jwkOf: unsupported key")
+}
+
+// testProvider is an OpenID Connect provider on a loopback listener: a
+// discovery document and a key set that tests change, with request counters.
+type testProvider struct {
+	srv           *httptest.Server
+	url           string // the issuer URL, possibly with TenantPlaceholder
+	discoveryPath string
+
+	mu              sync.Mutex
+	docIssuer       string           // the discovery document's issuer
+	jwksURI         string           // the discovery document's jwks_uri
+	keys            []map[string]any // the key set
+	discoveryBody   []byte           // served instead of the document when set
+	jwksBody        []byte           // served instead of the key set when set
+	discoveryStatus int              // served instead of 200 when set
+	jwksStatus      int
+	down            bool          // connections are dropped
+	jwksGate        chan struct{} // when set, key set requests wait for it
+
+	discoveryHits, jwksHits atomic.Int64
+}
+
+// newTestProvider starts a provider whose issuer URL is its address followed
+// by issuerPath, publishing the RSA key "rsa-1" and the EC key "ec-1".
+func newTestProvider(t *testing.T, issuerPath string) *testProvider {
+	t.Helper()
+	p := &testProvider{}
+	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	t.Cleanup(p.srv.Close)
+	p.url = p.srv.URL + issuerPath
+	p.discoveryPath = strings.Replace(issuerPath, TenantPlaceholder, commonTenant, 1) + discoveryPath
+	p.docIssuer = p.url
+	p.jwksURI = p.srv.URL + "/keys"
+	keys := testOIDCKeys()
+	p.keys = []map[string]any{jwkOf("rsa-1", keys.rsa1), jwkOf("ec-1", keys.ec1)}
+	return p
+}
+
+func (p *testProvider) serve(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	status := http.StatusOK
+	switch r.URL.Path {
+	case p.discoveryPath:
+		p.discoveryHits.Add(1)
+		p.mu.Lock()
+		body, status = p.discoveryBody, p.discoveryStatus
+		if body == nil {
+			body, _ = json.Marshal(map[string]any{
+				"issuer":                                p.docIssuer,
+				"jwks_uri":                              p.jwksURI,
+				"authorization_endpoint":                p.srv.URL + "/authorize",
+				"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
+			})
+		}
+	case "/keys":
+		p.jwksHits.Add(1)
+		p.mu.Lock()
+		body, status = p.jwksBody, p.jwksStatus
+		if body == nil {
+			body, _ = json.Marshal(map[string]any{"keys": p.keys})
+		}
+		if gate := p.jwksGate; gate != nil {
+			p.mu.Unlock()
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+			}
+			p.mu.Lock()
+		}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	down := p.down
+	p.mu.Unlock()
+	if down {
+		panic(http.ErrAbortHandler) // the connection is dropped
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// set changes the provider under its lock.
+func (p *testProvider) set(change func(p *testProvider)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	change(p)
+}
+
+// issuerURL is the provider's iss for tenant tid.
+func (p *testProvider) issuerURL(tid string) string {
+	return strings.Replace(p.url, TenantPlaceholder, tid, 1)
+}
+
+// testClock is a clock that only moves when told.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer is a log destination that the issuer's goroutine writes to while
+// a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testRefetchInterval is the tests' OIDCOptions.RefetchInterval, on testClock.
+const testRefetchInterval = 10 * time.Second
+
+// newTestOIDCIssuer returns an issuer of p with test options (short retries,
+// the clock, logging to log), changed by edit when not nil. It is not started.
+func newTestOIDCIssuer(t *testing.T, p *testProvider, clock *testClock, log *syncBuffer, edit func(*OIDCOptions)) *OIDCIssuer {
+	t.Helper()
+	client := p.srv.Client()
+	client.Timeout = 5 * time.Second
+	opts := OIDCOptions{
+		Client:          client,
+		Logger:          slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:             clock.Now,
+		RefetchInterval: testRefetchInterval,
+		RetryMin:        5 * time.Millisecond,
+		RetryMax:        50 * time.Millisecond,
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	o, err := NewOIDCIssuer(p.url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// start runs o until the test ends, and makes sure Run returns then.
+func start(t *testing.T, o *OIDCIssuer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- o.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run = %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return after its context was canceled")
+		}
+	})
+}
+
+// eventually polls cond for up to 10 seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 10 s: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// oidcFixture is a validator trusting the dev issuer, a single-tenant and a
+// multi-tenant OIDC issuer, all three started and ready.
+type oidcFixture struct {
+	dev           *DevIssuer
+	single, multi *testProvider
+	singleIss     *OIDCIssuer
+	multiIss      *OIDCIssuer
+	clock         *testClock
+	log           *syncBuffer
+	v             *Validator
+}
+
+func newOIDCFixture(t *testing.T) *oidcFixture {
+	t.Helper()
+	f := &oidcFixture{
+		dev:    newFixture(t).dev,
+		single: newTestProvider(t, "/single/v2.0"),
+		multi:  newTestProvider(t, "/"+TenantPlaceholder+"/v2.0"),
+		clock:  &testClock{now: time.Now()},
+		log:    &syncBuffer{},
+	}
+	f.singleIss = newTestOIDCIssuer(t, f.single, f.clock, f.log, nil)
+	f.multiIss = newTestOIDCIssuer(t, f.multi, f.clock, f.log, nil)
+	start(t, f.singleIss)
+	start(t, f.multiIss)
+	eventually(t, "issuers ready", func() bool { return f.singleIss.Ready() && f.multiIss.Ready() })
+	f.v = &Validator{
+		Issuers: []Issuer{f.dev, f.singleIss, f.multiIss},
+		Now:     func() time.Time { return testNow },
+	}
+	return f
+}
+
+// mint returns a dev issuer token for req at testNow.
+func (f *oidcFixture) mint(t *testing.T, req MintRequest) string {
+	t.Helper()
+	req.Now = testNow
+	s, err := f.dev.Mint(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// jwksHits is the number of key set requests to both providers.
+func (f *oidcFixture) jwksHits() int64 { return f.single.jwksHits.Load() + f.multi.jwksHits.Load() }
+
+// issClaims are c with iss and tid set.
+func issClaims(c jwt.MapClaims, iss, tid string) jwt.MapClaims {
+	return with(c, map[string]any{"iss": iss, "tid": tid})
+}
+
+var (
+	wantDelegated = graphprofile.Principal{
+		TenantID:          testTenant,
+		ObjectID:          testUser,
+		UserPrincipalName: "adele@contoso.example",
+		DisplayName:       "Adele Vance",
+		Delegated:         true,
+		Permissions:       []string{"User.Read", "User.ReadWrite"},
+	}
+	wantApp = graphprofile.Principal{
+		TenantID:    testTenant,
+		ObjectID:    testSP,
+		DisplayName: "HR sync",
+		AppID:       testApp,
+		Permissions: []string{"User.Read.All"},
+	}
+)
+
+// inTenant returns p in tenant tid.
+func inTenant(p graphprofile.Principal, tid string) graphprofile.Principal {
+	p.TenantID = tid
+	return p
+}
+
+// assertRefused fails unless err is the refusal with message want.
+func assertRefused(t *testing.T, p graphprofile.Principal, err error, want string) {
+	t.Helper()
+	var gerr *graphprofile.Error
+	if !errors.As(err, &gerr) {
+		t.Fatalf("Authenticate = %+v, %v; want *graphprofile.Error", p, err)
+	}
+	if gerr.Code != graphprofile.CodeInvalidAuthToken || gerr.Message != want {
+		t.Errorf("refusal = %s %q, want %s %q", gerr.Code, gerr.Message, graphprofile.CodeInvalidAuthToken, want)
+	}
+}
+
+func TestOIDCIssuerAccepts(t *testing.T) {
+	f := newOIDCFixture(t)
+	keys := testOIDCKeys()
+	single := f.single.issuerURL("")
+	multi := f.multi.issuerURL
+
+	tests := []struct {
+		name  string
+		token string
+		want  graphprofile.Principal
+	}{
+		{"RS256 delegated", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), single, testTenant)), wantDelegated},
+		{"ES256 delegated", sign(t, jwt.SigningMethodES256, keys.ec1, "ec-1", issClaims(delegatedClaims(), single, testTenant)), wantDelegated},
+		{"RS256 app", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(appClaims(), single, testTenant)), wantApp},
+		{"ES256 app", sign(t, jwt.SigningMethodES256, keys.ec1, "ec-1", issClaims(appClaims(), single, testTenant)), wantApp},
+		{"iss with a trailing slash", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), single+"/", testTenant)), wantDelegated},
+		{"multi-tenant, first tenant", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), multi(testTenant), testTenant)), wantDelegated},
+		{"multi-tenant, second tenant", sign(t, jwt.SigningMethodES256, keys.ec1, "ec-1", issClaims(delegatedClaims(), multi(otherTenant), otherTenant)),
+			inTenant(wantDelegated, otherTenant)},
+		{"multi-tenant app of the second tenant", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(appClaims(), multi(otherTenant), otherTenant)),
+			inTenant(wantApp, otherTenant)},
+		{"dev issuer beside them", f.mint(t, MintRequest{
+			TenantID: testTenant, ObjectID: testUser, UserPrincipalName: "adele@contoso.example",
+			DisplayName: "Adele Vance", Scopes: []string{"User.Read", "User.ReadWrite"},
+		}), wantDelegated},
+	}
+	before := f.jwksHits()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := f.v.Authenticate(t.Context(), tt.token)
+			if err != nil {
+				t.Fatalf("Authenticate: %v", err)
+			}
+			if !samePrincipal(got, tt.want) {
+				t.Errorf("principal =\n%+v, want\n%+v", got, tt.want)
+			}
+		})
+	}
+	if n := f.jwksHits() - before; n != 0 {
+		t.Errorf("%d key set requests for known keys, want none", n)
+	}
+}
+
+func TestOIDCIssuerRefuses(t *testing.T) {
+	f := newOIDCFixture(t)
+	keys := testOIDCKeys()
+	single := f.single.issuerURL("")
+	multi := f.multi.issuerURL
+	good := func() jwt.MapClaims { return issClaims(delegatedClaims(), single, testTenant) }
+	rs256 := func(c jwt.MapClaims) string { return sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", c) }
+	valid := rs256(good())
+	parts := strings.Split(valid, ".")
+	rsaPEM := publicKeyPEM(t, &keys.rsa1.PublicKey)
+	rsaDER, err := x509.MarshalPKIXPublicKey(&keys.rsa1.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		token string
+		want  string // the refusal message
+		// refetches is the number of key set requests the token causes.
+		refetches int64
+	}{
+		{"alg none", sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "rsa-1", good()), msgAlgorithm, 0},
+		{"alg none, empty signature", segment(`{"alg":"none","kid":"rsa-1"}`) + "." + parts[1] + ".", msgAlgorithm, 0},
+		{"HS256 keyed with the public key PEM", sign(t, jwt.SigningMethodHS256, rsaPEM, "rsa-1", good()), msgAlgorithm, 0},
+		{"HS256 keyed with the public key DER", sign(t, jwt.SigningMethodHS256, rsaDER, "rsa-1", good()), msgAlgorithm, 0},
+		{"HS256 keyed with the modulus", sign(t, jwt.SigningMethodHS256, keys.rsa1.N.Bytes(), "rsa-1", good()), msgAlgorithm, 0},
+		{"wrong RSA key", sign(t, jwt.SigningMethodRS256, keys.rsaOther, "rsa-1", good()), msgSignature, 0},
+		{"wrong EC key", sign(t, jwt.SigningMethodES256, keys.ecOther, "ec-1", good()), msgSignature, 0},
+		{"RS256 naming the EC key", sign(t, jwt.SigningMethodRS256, keys.rsa1, "ec-1", good()), msgKeyMismatch, 0},
+		{"claims tampered", parts[0] + "." + segment(`{"iss":"`+single+`","tid":"`+testTenant+`","oid":"x","scp":"User.ReadWrite.All","aud":"`+GraphAudience+`","exp":9999999999}`) + "." + parts[2], msgSignature, 0},
+		{"unknown kid after re-fetch", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-unknown", good()), msgUnknownKey, 1},
+		{"unknown kid of the multi-tenant issuer", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-unknown", issClaims(delegatedClaims(), multi(testTenant), testTenant)), msgUnknownKey, 1},
+		{"expired", rs256(with(good(), map[string]any{"exp": testNow.Add(-time.Hour).Unix()})), msgExpired, 0},
+		{"not yet valid", rs256(with(good(), map[string]any{"nbf": testNow.Add(time.Hour).Unix()})), msgNotYetValid, 0},
+		{"wrong audience", rs256(with(good(), map[string]any{"aud": "api://someone-else"})), msgAudience, 0},
+		{"issuer not trusted", rs256(issClaims(delegatedClaims(), f.single.srv.URL+"/other/v2.0", testTenant)), msgIssuer, 0},
+		{"issuer over http of another host", rs256(issClaims(delegatedClaims(), strings.Replace(single, "127.0.0.1", "localhost", 1), testTenant)), msgIssuer, 0},
+		{"multi-tenant iss of another tenant than tid", rs256(issClaims(delegatedClaims(), multi(otherTenant), testTenant)), msgIssuer, 0},
+		{"multi-tenant iss with the placeholder", rs256(issClaims(delegatedClaims(), f.multi.url, TenantPlaceholder)), msgIssuer, 0},
+		{"multi-tenant tid with a slash", rs256(issClaims(delegatedClaims(), multi(testTenant+"/x"), testTenant+"/x")), msgIssuer, 0},
+		{"multi-tenant tid with a dot", rs256(issClaims(delegatedClaims(), multi("a.b"), "a.b")), msgIssuer, 0},
+		{"missing tid", rs256(with(good(), map[string]any{"tid": nil})), msgNoTenant, 0},
+		{"missing tid, multi-tenant", rs256(with(issClaims(delegatedClaims(), multi(testTenant), testTenant), map[string]any{"tid": nil})), msgNoTenant, 0},
+		{"missing oid", rs256(with(good(), map[string]any{"oid": nil})), msgNoObjectID, 0},
+		{"over 16 KiB", rs256(with(good(), map[string]any{"pad": strings.Repeat("a", MaxTokenSize)})), msgTooLarge, 0},
+		{"garbage", "garbage, not a token", msgMalformed, 0},
+		{"garbage segments", "a.b.c", msgMalformed, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Past the rate limit, so that an unknown kid may cause a fetch.
+			f.clock.Advance(testRefetchInterval)
+			before := f.jwksHits()
+			p, err := f.v.Authenticate(t.Context(), tt.token)
+			assertRefused(t, p, err, tt.want)
+			if n := f.jwksHits() - before; n != tt.refetches {
+				t.Errorf("%d key set requests, want %d", n, tt.refetches)
+			}
+		})
+	}
+	// The refusals left the keys alone.
+	if _, err := f.v.Authenticate(t.Context(), valid); err != nil {
+		t.Errorf("valid token refused after the refusals: %v", err)
+	}
+}
+
+// authenticateAll authenticates token n times concurrently and returns the
+// errors.
+func authenticateAll(ctx context.Context, v *Validator, token string, n int) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = v.Authenticate(ctx, token)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+func TestOIDCUnknownKidFlood(t *testing.T) {
+	f := newOIDCFixture(t)
+	keys := testOIDCKeys()
+	tests := []struct {
+		name      string
+		advance   time.Duration // of the clock, before the flood
+		refetches int64
+	}{
+		{"within the interval after discovery", 0, 0},
+		{"after the interval", testRefetchInterval, 1},
+		{"right after that re-fetch", 0, 0},
+		{"just before the interval ends", testRefetchInterval - time.Second, 0},
+		{"when the interval ends", time.Second, 1},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.clock.Advance(tt.advance)
+			before := f.single.jwksHits.Load()
+			// Each flood has its own made-up kids, so no flood is served by
+			// an earlier one.
+			var tokens []string
+			for j := range 4 {
+				tokens = append(tokens, sign(t, jwt.SigningMethodRS256, keys.rsa1, "bogus-"+string(rune('a'+i))+string(rune('a'+j)),
+					issClaims(delegatedClaims(), f.single.issuerURL(""), testTenant)))
+			}
+			var errs []error
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for _, tok := range tokens {
+				wg.Go(func() {
+					e := authenticateAll(t.Context(), f.v, tok, 25)
+					mu.Lock()
+					errs = append(errs, e...)
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			if len(errs) != 100 {
+				t.Fatalf("%d results, want 100", len(errs))
+			}
+			for _, err := range errs {
+				assertRefused(t, graphprofile.Principal{}, err, msgUnknownKey)
+			}
+			if n := f.single.jwksHits.Load() - before; n != tt.refetches {
+				t.Errorf("100 unknown-kid tokens caused %d key set requests, want %d", n, tt.refetches)
+			}
+		})
+	}
+}
+
+func TestOIDCKeyRotation(t *testing.T) {
+	f := newOIDCFixture(t)
+	keys := testOIDCKeys()
+	claims := func() jwt.MapClaims { return issClaims(delegatedClaims(), f.single.issuerURL(""), testTenant) }
+	rsa1 := sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", claims())
+	rsa2 := sign(t, jwt.SigningMethodRS256, keys.rsa2, "rsa-2", claims())
+	ec1 := sign(t, jwt.SigningMethodES256, keys.ec1, "ec-1", claims())
+	bogus := sign(t, jwt.SigningMethodRS256, keys.rsa1, "bogus", claims())
+
+	steps := []struct {
+		name      string
+		change    func(p *testProvider) // of the provider's key set, first
+		advance   time.Duration         // of the clock, next
+		token     string
+		want      string // the refusal message; "" means accepted
+		refetches int64
+	}{
+		{"old key accepted", nil, 0, rsa1, "", 0},
+		{"old key still accepted from the cache after rotation", func(p *testProvider) {
+			p.keys = []map[string]any{jwkOf("rsa-2", keys.rsa2), jwkOf("ec-1", keys.ec1)}
+		}, 0, rsa1, "", 0},
+		{"new key within the interval: refused without a request", nil, 0, rsa2, msgUnknownKey, 0},
+		{"new key after the interval: re-fetched and accepted", nil, testRefetchInterval, rsa2, "", 1},
+		{"removed key refused", nil, 0, rsa1, msgUnknownKey, 0},
+		{"removed key refused after another re-fetch", nil, testRefetchInterval, rsa1, msgUnknownKey, 1},
+		{"EC key still there", nil, 0, ec1, "", 0},
+		{"unknown kid re-fetches the set without the EC key", func(p *testProvider) {
+			p.keys = []map[string]any{jwkOf("rsa-2", keys.rsa2)}
+		}, testRefetchInterval, bogus, msgUnknownKey, 1},
+		{"removed EC key refused", nil, 0, ec1, msgUnknownKey, 0},
+		{"remaining key accepted", nil, 0, rsa2, "", 0},
+	}
+	for _, s := range steps {
+		if s.change != nil {
+			f.single.set(s.change)
+		}
+		f.clock.Advance(s.advance)
+		before := f.single.jwksHits.Load()
+		p, err := f.v.Authenticate(t.Context(), s.token)
+		if s.want == "" {
+			if err != nil {
+				t.Errorf("%s: Authenticate: %v", s.name, err)
+			} else if !samePrincipal(p, wantDelegated) {
+				t.Errorf("%s: principal = %+v", s.name, p)
+			}
+		} else {
+			var gerr *graphprofile.Error
+			if !errors.As(err, &gerr) || gerr.Message != s.want {
+				t.Errorf("%s: Authenticate = %+v, %v; want refusal %q", s.name, p, err, s.want)
+			}
+		}
+		if n := f.single.jwksHits.Load() - before; n != s.refetches {
+			t.Errorf("%s: %d key set requests, want %d", s.name, n, s.refetches)
+		}
+	}
+}
+
+func TestOIDCPeriodicRefresh(t *testing.T) {
+	p := newTestProvider(t, "/periodic/v2.0")
+	log := &syncBuffer{}
+	clock := &testClock{now: time.Now()} // never advanced: no unknown-kid re-fetch
+	o := newTestOIDCIssuer(t, p, clock, log, func(opts *OIDCOptions) {
+		opts.RefreshInterval = 20 * time.Millisecond
+		opts.RefetchInterval = time.Hour
+	})
+	start(t, o)
+	eventually(t, "issuer ready", o.Ready)
+	v := &Validator{Issuers: []Issuer{o}, Now: func() time.Time { return testNow }}
+	keys := testOIDCKeys()
+	rsa2 := sign(t, jwt.SigningMethodRS256, keys.rsa2, "rsa-2", issClaims(delegatedClaims(), p.url, testTenant))
+	rsa1 := sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), p.url, testTenant))
+
+	p.set(func(p *testProvider) { p.keys = []map[string]any{jwkOf("rsa-2", keys.rsa2)} })
+	eventually(t, "rotated-in key accepted by a periodic refresh", func() bool {
+		_, err := v.Authenticate(t.Context(), rsa2)
+		return err == nil
+	})
+	if _, err := v.Authenticate(t.Context(), rsa1); graphprofile.ErrorCode(err) != graphprofile.CodeInvalidAuthToken {
+		t.Errorf("rotated-out key: err = %v, want a refusal", err)
+	}
+
+	// A failed refresh keeps the keys, and says so.
+	p.set(func(p *testProvider) { p.down = true })
+	eventually(t, "refresh failure logged", func() bool {
+		return strings.Contains(log.String(), `level=WARN msg="issuer signing keys refresh failed, keeping the previous keys" issuer=`+p.url+` reason=periodic`)
+	})
+	if _, err := v.Authenticate(t.Context(), rsa2); err != nil {
+		t.Errorf("key refused while its issuer is down: %v", err)
+	}
+	// Oversized and malformed key sets fail the same way.
+	for _, body := range []string{`{"keys":[],"pad":"` + strings.Repeat("a", maxJWKSSize) + `"}`, `{"keys":`} {
+		p.set(func(p *testProvider) { p.down = false; p.jwksBody = []byte(body) })
+		hits := p.jwksHits.Load()
+		eventually(t, "two more refresh attempts", func() bool { return p.jwksHits.Load() >= hits+2 })
+		if _, err := v.Authenticate(t.Context(), rsa2); err != nil {
+			t.Errorf("key refused after a bad key set: %v", err)
+		}
+	}
+	for _, want := range []string{"the response is larger than 1048576 bytes", "not a JWK set: unexpected end of JSON input"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+}
+
+func TestOIDCIssuerUnreachableAtStart(t *testing.T) {
+	dev := newFixture(t).dev
+	p := newTestProvider(t, "/down/v2.0")
+	p.set(func(p *testProvider) { p.down = true })
+	log := &syncBuffer{}
+	o := newTestOIDCIssuer(t, p, &testClock{now: time.Now()}, log, nil)
+	var vlog syncBuffer
+	v := &Validator{
+		Issuers: []Issuer{dev, o},
+		Now:     func() time.Time { return testNow },
+		Logger:  slog.New(slog.NewTextHandler(&vlog, nil)),
+	}
+	external := sign(t, jwt.SigningMethodES256, testOIDCKeys().ec1, "ec-1", issClaims(delegatedClaims(), p.url, testTenant))
+	devToken := sign(t, jwt.SigningMethodES256, dev.key, dev.kid, delegatedClaims())
+
+	// Before Run, no request is made and the keys are unavailable.
+	pr, err := v.Authenticate(t.Context(), external)
+	assertRefused(t, pr, err, msgKeysAvailable)
+
+	start(t, o)
+	eventually(t, "discovery retried", func() bool { return p.discoveryHits.Load() >= 3 })
+	if !strings.Contains(log.String(), `level=WARN msg="issuer unreachable, retrying" issuer=`+p.url+` error=`) {
+		t.Errorf("log lacks the retry message:\n%s", log.String())
+	}
+	if got, err := v.Authenticate(t.Context(), devToken); err != nil || !samePrincipal(got, wantDelegated) {
+		t.Errorf("dev token while the issuer is down: %+v, %v", got, err)
+	}
+	pr, err = v.Authenticate(t.Context(), external)
+	assertRefused(t, pr, err, msgKeysAvailable)
+	if o.Ready() {
+		t.Error("Ready while the issuer is down")
+	}
+	if !strings.Contains(vlog.String(), `msg="issuer signing keys unavailable" iss=`+p.url) {
+		t.Errorf("validator log lacks the unavailable keys:\n%s", vlog.String())
+	}
+
+	p.set(func(p *testProvider) { p.down = false })
+	eventually(t, "external token accepted once the issuer is up", func() bool {
+		_, err := v.Authenticate(t.Context(), external)
+		return err == nil
+	})
+	if got, err := v.Authenticate(t.Context(), external); err != nil || !samePrincipal(got, wantDelegated) {
+		t.Errorf("external token: %+v, %v", got, err)
+	}
+	if !strings.Contains(log.String(), `level=INFO msg="issuer discovered, signing keys loaded" issuer=`+p.url+` jwks_uri=`+p.jwksURI+" keys=2") {
+		t.Errorf("log lacks the success:\n%s", log.String())
+	}
+}
+
+func TestOIDCDiscoveryIssuerMismatch(t *testing.T) {
+	p := newTestProvider(t, "/mismatch/v2.0")
+	p.set(func(p *testProvider) { p.docIssuer = "https://impostor.example/v2.0" })
+	log := &syncBuffer{}
+	o := newTestOIDCIssuer(t, p, &testClock{now: time.Now()}, log, nil)
+	v := &Validator{Issuers: []Issuer{o}, Now: func() time.Time { return testNow }}
+	tok := sign(t, jwt.SigningMethodRS256, testOIDCKeys().rsa1, "rsa-1", issClaims(delegatedClaims(), p.url, testTenant))
+
+	start(t, o)
+	want := `level=ERROR msg="issuer not trusted: its discovery document names another issuer, retrying" issuer=` + p.url +
+		` document_issuer=https://impostor.example/v2.0`
+	eventually(t, "mismatch logged", func() bool { return strings.Contains(log.String(), want) })
+	pr, err := v.Authenticate(t.Context(), tok)
+	assertRefused(t, pr, err, msgIssuer)
+	if o.Trusts(p.url, testTenant) || o.Ready() {
+		t.Error("an issuer whose document names another issuer is trusted")
+	}
+	if n := p.jwksHits.Load(); n != 0 {
+		t.Errorf("%d key set requests of a mismatched issuer, want none", n)
+	}
+
+	// Fixed at the provider (with a trailing slash, which is ignored), it
+	// is trusted on the next attempt.
+	p.set(func(p *testProvider) { p.docIssuer = p.url + "/" })
+	eventually(t, "token accepted once the document is fixed", func() bool {
+		_, err := v.Authenticate(t.Context(), tok)
+		return err == nil
+	})
+}
+
+func TestOIDCBadDocuments(t *testing.T) {
+	big := func(prefix string, n int) []byte {
+		return []byte(prefix + `"pad":"` + strings.Repeat("a", n) + `"}`)
+	}
+	tests := []struct {
+		name   string
+		change func(p *testProvider)
+		want   string // in the logged error
+	}{
+		{"discovery not JSON", func(p *testProvider) { p.discoveryBody = []byte("<html>") }, "invalid character '<'"},
+		{"discovery JSON truncated", func(p *testProvider) { p.discoveryBody = []byte(`{"issuer":`) }, "unexpected end of JSON input"},
+		{"discovery not an object", func(p *testProvider) { p.discoveryBody = []byte(`["issuer"]`) }, "cannot unmarshal array"},
+		{"discovery issuer not a string", func(p *testProvider) { p.discoveryBody = []byte(`{"issuer":7}`) }, "cannot unmarshal number"},
+		{"discovery oversized", func(p *testProvider) { p.discoveryBody = big(`{"issuer":"x",`, maxDiscoverySize) }, "the response is larger than 262144 bytes"},
+		{"discovery status 500", func(p *testProvider) { p.discoveryStatus = http.StatusInternalServerError }, "500 Internal Server Error"},
+		{"discovery without jwks_uri", func(p *testProvider) { p.jwksURI = "" }, `jwks_uri \"\": the URL must be absolute`},
+		{"jwks_uri http to another host", func(p *testProvider) { p.jwksURI = "http://keys.example.test/keys" }, "http is allowed only for loopback hosts"},
+		{"jwks_uri relative", func(p *testProvider) { p.jwksURI = "/keys" }, `jwks_uri \"/keys\": the URL must be absolute`},
+		{"JWKS not JSON", func(p *testProvider) { p.jwksBody = []byte("keys") }, "not a JWK set: invalid character"},
+		{"JWKS JSON truncated", func(p *testProvider) { p.jwksBody = []byte(`{"keys":[{"kty":"RSA"`) }, "not a JWK set: unexpected end of JSON input"},
+		{"JWKS without keys", func(p *testProvider) { p.jwksBody = []byte(`{"kty":"RSA"}`) }, `not a JWK set: no \"keys\" array`},
+		{"JWKS keys not an array", func(p *testProvider) { p.jwksBody = []byte(`{"keys":{}}`) }, "not a JWK set: json: cannot unmarshal object"},
+		{"JWKS oversized", func(p *testProvider) { p.jwksBody = big(`{"keys":[],`, maxJWKSSize) }, "the response is larger than 1048576 bytes"},
+		{"JWKS status 404", func(p *testProvider) { p.jwksStatus = http.StatusNotFound }, "404 Not Found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestProvider(t, "/bad/v2.0")
+			p.set(tt.change)
+			log := &syncBuffer{}
+			o := newTestOIDCIssuer(t, p, &testClock{now: time.Now()}, log, nil)
+			v := &Validator{Issuers: []Issuer{o}, Now: func() time.Time { return testNow }}
+			start(t, o)
+			eventually(t, "discovery retried", func() bool { return p.discoveryHits.Load() >= 2 })
+			eventually(t, "the error logged", func() bool {
+				return strings.Contains(log.String(), `msg="issuer unreachable, retrying" issuer=`+p.url) &&
+					strings.Contains(log.String(), tt.want)
+			})
+			tok := sign(t, jwt.SigningMethodRS256, testOIDCKeys().rsa1, "rsa-1", issClaims(delegatedClaims(), p.url, testTenant))
+			pr, err := v.Authenticate(t.Context(), tok)
+			assertRefused(t, pr, err, msgKeysAvailable)
+			if o.Ready() {
+				t.Error("Ready after a bad document")
+			}
+		})
+	}
+}
+
+func TestOIDCKeyWait(t *testing.T) {
+	f := newOIDCFixture(t)
+	gate := make(chan struct{})
+	f.single.set(func(p *testProvider) { p.jwksGate = gate })
+	f.clock.Advance(testRefetchInterval)
+	before := f.single.jwksHits.Load()
+
+	// A caller that gives up waiting for the re-fetch gets its context's
+	// error, not "unknown key".
+	ctx, cancel := context.WithCancel(t.Context())
+	result := make(chan error, 1)
+	go func() {
+		_, err := f.singleIss.Key(ctx, "bogus")
+		result <- err
+	}()
+	eventually(t, "re-fetch under way", func() bool { return f.single.jwksHits.Load() == before+1 })
+	// Another caller joins the fetch (or, if it comes after, is within the
+	// rate limit): either way no second request.
+	shared := make(chan error, 1)
+	go func() {
+		_, err := f.singleIss.Key(t.Context(), "bogus-too")
+		shared <- err
+	}()
+	cancel()
+	if err := <-result; !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnknownKey) {
+		t.Errorf("Key with a canceled context: err = %v, want context.Canceled", err)
+	}
+	close(gate)
+	if err := <-shared; !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("Key sharing the fetch: err = %v, want ErrUnknownKey", err)
+	}
+	if n := f.single.jwksHits.Load() - before; n != 1 {
+		t.Errorf("%d key set requests, want 1", n)
+	}
+	if k, err := f.singleIss.Key(t.Context(), "rsa-1"); err != nil || k == nil {
+		t.Errorf("Key(rsa-1) = %v, %v", k, err)
+	}
+}
+
+func TestOIDCIssuerLifecycle(t *testing.T) {
+	p := newTestProvider(t, "/life/v2.0")
+	clock := &testClock{now: time.Now()}
+	o := newTestOIDCIssuer(t, p, clock, &syncBuffer{}, nil)
+
+	// Not started: keys unavailable, not unknown, and no request made.
+	if _, err := o.Key(t.Context(), "rsa-1"); err == nil || errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), "not started") {
+		t.Errorf("Key before Run: err = %v, want a not-started error", err)
+	}
+	if n := p.discoveryHits.Load() + p.jwksHits.Load(); n != 0 {
+		t.Errorf("%d requests before Run, want none", n)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- o.Run(ctx) }()
+	eventually(t, "issuer ready", o.Ready)
+	if err := o.Run(t.Context()); err == nil {
+		t.Error("second Run: want an error")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context was canceled")
+	}
+	// Stopped: the cached keys still answer, and an unknown kid is refused
+	// without a request.
+	clock.Advance(time.Hour)
+	hits := p.jwksHits.Load()
+	if _, err := o.Key(t.Context(), "rsa-1"); err != nil {
+		t.Errorf("Key(rsa-1) after Run: %v", err)
+	}
+	if _, err := o.Key(t.Context(), "bogus"); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("Key(bogus) after Run: err = %v, want ErrUnknownKey", err)
+	}
+	if n := p.jwksHits.Load() - hits; n != 0 {
+		t.Errorf("%d key set requests after Run returned, want none", n)
+	}
+}
+
+func TestNewOIDCIssuer(t *testing.T) {
+	tests := []struct {
+		url       string
+		discovery string // the discovery URL; "" means the URL is refused
+		want      string // in the error when refused
+	}{
+		{"https://login.example.com/tenant/v2.0", "https://login.example.com/tenant/v2.0/.well-known/openid-configuration", ""},
+		{"https://login.example.com/tenant/v2.0/", "https://login.example.com/tenant/v2.0/.well-known/openid-configuration", ""},
+		{"https://accounts.example.com", "https://accounts.example.com/.well-known/openid-configuration", ""},
+		{"https://login.microsoftonline.com/{tenantid}/v2.0", "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration", ""},
+		{"https://sts.example.net/{tenantid}/", "https://sts.example.net/common/.well-known/openid-configuration", ""},
+		{"http://127.0.0.1:8080/realm", "http://127.0.0.1:8080/realm/.well-known/openid-configuration", ""},
+		{"http://127.0.0.2/realm", "http://127.0.0.2/realm/.well-known/openid-configuration", ""},
+		{"http://[::1]:9000/realm", "http://[::1]:9000/realm/.well-known/openid-configuration", ""},
+		{"http://localhost:9000/{tenantid}/v2.0", "http://localhost:9000/common/v2.0/.well-known/openid-configuration", ""},
+
+		{"http://login.example.com/tenant/v2.0", "", "http is allowed only for loopback hosts"},
+		{"http://10.0.0.1/realm", "", "http is allowed only for loopback hosts"},
+		{"http://localhost.example.com/realm", "", "http is allowed only for loopback hosts"},
+		{"ftp://login.example.com/", "", `scheme must be https, not "ftp"`},
+		{"login.example.com/tenant", "", "absolute"},
+		{"", "", "absolute"},
+		{"https:///tenant", "", "absolute"},
+		{"https:login.example.com", "", "absolute"},
+		{"https://user:pass@login.example.com/", "", "user info"},
+		{"https://login.example.com/tenant?x=1", "", "query"},
+		{"https://login.example.com/tenant?", "", "query"},
+		{"https://login.example.com/tenant#frag", "", "fragment"},
+		{"https://login.example.com/ten ant\x7f", "", "invalid"},
+		{"https://{tenantid}.example.com/v2.0", "", "whole segment of the URL's path"},
+		{"https://login.example.com/t{tenantid}/v2.0", "", "whole segment of the URL's path"},
+		{"https://login.example.com/{tenantid}x/v2.0", "", "whole segment of the URL's path"},
+		{"https://login.example.com/{tenantid}/{tenantid}", "", "only once"},
+	}
+	for _, tt := range tests {
+		o, err := NewOIDCIssuer(tt.url, OIDCOptions{})
+		if tt.discovery == "" {
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("NewOIDCIssuer(%q) err = %v, want one with %q", tt.url, err, tt.want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("NewOIDCIssuer(%q): %v", tt.url, err)
+			continue
+		}
+		if o.discoveryURL != tt.discovery || o.URL() != strings.TrimSuffix(tt.url, "/") {
+			t.Errorf("NewOIDCIssuer(%q): discovery URL %q, URL %q; want %q", tt.url, o.discoveryURL, o.URL(), tt.discovery)
+		}
+	}
+
+	for _, opts := range []OIDCOptions{
+		{RefreshInterval: -1}, {RefetchInterval: -1}, {RetryMin: -1}, {RetryMax: -1},
+		{RetryMin: time.Minute, RetryMax: time.Second},
+		{RetryMin: 2 * time.Minute}, // more than the default RetryMax
+	} {
+		if _, err := NewOIDCIssuer("https://login.example.com/", opts); err == nil {
+			t.Errorf("NewOIDCIssuer with %+v: want an error", opts)
+		}
+	}
+}
+
+// failingTransport fails the test on any request.
+type failingTransport struct{ t *testing.T }
+
+func (f failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	f.t.Errorf("unexpected request %s %s", r.Method, r.URL)
+	return nil, errors.New("no requests")
+}
+
+func TestOIDCIssuerTrusts(t *testing.T) {
+	opts := OIDCOptions{Client: &http.Client{Transport: failingTransport{t}}}
+	single, err := NewOIDCIssuer("https://login.example.com/tenant/v2.0", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	multi, err := NewOIDCIssuer("https://login.microsoftonline.com/{tenantid}/v2.0", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slash, err := NewOIDCIssuer("https://sts.example.net/{tenantid}/", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		issuer   *OIDCIssuer
+		iss, tid string
+		want     bool
+	}{
+		{single, "https://login.example.com/tenant/v2.0", testTenant, true},
+		{single, "https://login.example.com/tenant/v2.0/", testTenant, true},
+		{single, "https://login.example.com/tenant/v2.0", "", true}, // the Validator refuses a missing tid itself
+		{single, "https://login.example.com/tenant/v2.0//", testTenant, false},
+		{single, "https://login.example.com/tenant/v2", testTenant, false},
+		{single, "https://LOGIN.example.com/tenant/v2.0", testTenant, false},
+		{single, "http://login.example.com/tenant/v2.0", testTenant, false},
+		{single, "https://login.example.com/other/v2.0", testTenant, false},
+		{single, "", testTenant, false},
+
+		{multi, "https://login.microsoftonline.com/" + testTenant + "/v2.0", testTenant, true},
+		{multi, "https://login.microsoftonline.com/" + otherTenant + "/v2.0", otherTenant, true},
+		{multi, "https://login.microsoftonline.com/" + testTenant + "/v2.0/", testTenant, true},
+		{multi, "https://login.microsoftonline.com/" + otherTenant + "/v2.0", testTenant, false},
+		{multi, "https://login.microsoftonline.com/" + testTenant + "/v2.0", otherTenant, false},
+		{multi, "https://login.microsoftonline.com/{tenantid}/v2.0", TenantPlaceholder, false},
+		{multi, "https://login.microsoftonline.com//v2.0", "", false},
+		{multi, "https://login.microsoftonline.com/a/b/v2.0", "a/b", false},
+		{multi, "https://login.microsoftonline.com/../v2.0", "..", false},
+		{multi, "https://login.microsoftonline.com/a b/v2.0", "a b", false},
+		{multi, "https://login.microsoftonline.com/" + strings.Repeat("a", 65) + "/v2.0", strings.Repeat("a", 65), false},
+		{multi, "https://login.microsoftonline.com/" + strings.Repeat("a", 64) + "/v2.0", strings.Repeat("a", 64), true},
+		{multi, "https://login.microsoftonline.com/" + testTenant + "/v1.0", testTenant, false},
+		{multi, "https://evil.example/login.microsoftonline.com/" + testTenant + "/v2.0", testTenant, false},
+
+		{slash, "https://sts.example.net/" + testTenant + "/", testTenant, true},
+		{slash, "https://sts.example.net/" + testTenant, testTenant, true},
+		{slash, "https://sts.example.net/" + testTenant + "x/", testTenant, false},
+	}
+	for _, tt := range tests {
+		if got := tt.issuer.Trusts(tt.iss, tt.tid); got != tt.want {
+			t.Errorf("%s: Trusts(%q, %q) = %v, want %v", tt.issuer.URL(), tt.iss, tt.tid, got, tt.want)
+		}
+	}
+}
