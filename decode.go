@@ -15,15 +15,15 @@ import (
 // (annotations, server-managed properties), whose depth the schema does not limit.
 const maxJSONDepth = 64
 
-// DecodePositionBody decodes and validates a POST or PATCH body of a
-// workPosition against WorkPositionType. It returns the properties the body
-// sets, with nil for properties it sets to null. Values for server-managed
+// DecodeBody decodes and validates a POST or PATCH body of an entity of type
+// t (WorkPositionType, UserType). It returns the properties the body sets,
+// with nil for properties it sets to null. Values for server-managed
 // properties and instance annotations are ignored; @odata.type must name the
 // expected type. Every failure is an *Error with CodeBadRequest whose message
 // names the property and the problem.
-func DecodePositionBody(data []byte) (Object, error) {
+func DecodeBody(t *Type, data []byte) (Object, error) {
 	d := decoder{data: data}
-	return d.document(WorkPositionType)
+	return d.document(t)
 }
 
 // DecodeStoredPosition decodes a position as a Store wrote it with

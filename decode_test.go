@@ -10,12 +10,12 @@ import (
 	"time"
 )
 
-func TestDecodePositionBodySeed(t *testing.T) {
+func TestDecodeBodySeed(t *testing.T) {
 	data, err := os.ReadFile("testdata/seed/create-request.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodePositionBody(data)
+	got, err := DecodeBody(WorkPositionType, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestDecodePositionBodySeed(t *testing.T) {
 	}
 }
 
-func TestDecodePositionBodyValues(t *testing.T) {
+func TestDecodeBodyValues(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
@@ -81,18 +81,18 @@ func TestDecodePositionBodyValues(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := DecodePositionBody([]byte(tc.body))
+			got, err := DecodeBody(WorkPositionType, []byte(tc.body))
 			if err != nil {
-				t.Fatalf("DecodePositionBody(%s): %v", tc.body, err)
+				t.Fatalf("DecodeBody(%s): %v", tc.body, err)
 			}
 			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("DecodePositionBody(%s)\n got %#v\nwant %#v", tc.body, got, tc.want)
+				t.Errorf("DecodeBody(%s)\n got %#v\nwant %#v", tc.body, got, tc.want)
 			}
 		})
 	}
 }
 
-func TestDecodePositionBodyErrors(t *testing.T) {
+func TestDecodeBodyErrors(t *testing.T) {
 	tests := []struct {
 		name        string
 		body        string
@@ -162,10 +162,10 @@ func TestDecodePositionBodyErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodePositionBody([]byte(tc.body))
+			_, err := DecodeBody(WorkPositionType, []byte(tc.body))
 			var gerr *Error
 			if !errors.As(err, &gerr) {
-				t.Fatalf("DecodePositionBody(%q) = %v, want an *Error", tc.body, err)
+				t.Fatalf("DecodeBody(%q) = %v, want an *Error", tc.body, err)
 			}
 			if gerr.Code != CodeBadRequest {
 				t.Errorf("code = %q, want %q", gerr.Code, CodeBadRequest)

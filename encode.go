@@ -41,6 +41,9 @@ func AppendObjectJSON(buf []byte, t *Type, obj Object, opts EncodeOptions) []byt
 	nested := EncodeOptions{OmitNulls: opts.OmitNulls}
 	for i := range t.Properties {
 		prop := &t.Properties[i]
+		if prop.WriteOnly {
+			continue
+		}
 		v, set := obj[prop.Name]
 		if (!set || v == nil) && opts.OmitNulls {
 			continue

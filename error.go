@@ -17,11 +17,11 @@ import (
 // code says everything a caller needs to know about the kind of failure.
 const (
 	CodeBadRequest              = "BadRequest"
+	CodeDirectoryBadRequest     = "Request_BadRequest" // directory (users) validation, 400
 	CodeInvalidAuthToken        = "InvalidAuthenticationToken"
 	CodeAuthorizationDenied     = "Authorization_RequestDenied"
 	CodeUserNotFound            = "Request_ResourceNotFound"
 	CodeItemNotFound            = "itemNotFound"
-	CodeMethodNotAllowed        = "Request_BadRequest"
 	CodeRequestEntityTooLarge   = "requestEntityTooLarge"
 	CodeUnsupportedMediaType    = "unsupportedMediaType"
 	CodeInternalError           = "InternalError"
@@ -57,6 +57,16 @@ func ErrorCode(err error) string {
 	return CodeInternalError
 }
 
+// ErrorMessage returns the message of err for people: an *Error's Message,
+// else err's text.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
 // ErrNotFound is returned by stores when the addressed user or position does
 // not exist. The service turns it into the Graph error that names the thing.
 var ErrNotFound = errors.New("not found")
@@ -64,3 +74,14 @@ var ErrNotFound = errors.New("not found")
 // ErrUnavailable is wrapped by stores around failures that a retry may cure
 // (the database is unreachable); the HTTP layer answers 503 serviceNotAvailable.
 var ErrUnavailable = errors.New("store unavailable")
+
+// ConflictError is returned by stores when a user's id or user principal
+// name is already taken in its tenant.
+type ConflictError struct {
+	Property string // "id" or "userPrincipalName"
+	Value    string
+}
+
+func (e *ConflictError) Error() string {
+	return "another user has the same " + e.Property + " " + e.Value
+}

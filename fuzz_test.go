@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// FuzzDecodePositionBody checks that any body is either refused with a
+// FuzzDecodeBody checks that any body is either refused with a
 // BadRequest or decoded into a value that survives storing: what a create
 // stores is what a read returns.
-func FuzzDecodePositionBody(f *testing.F) {
+func FuzzDecodeBody(f *testing.F) {
 	for _, name := range []string{"testdata/seed/create-request.json", "testdata/seed/update-request.json"} {
 		data, err := os.ReadFile(name)
 		if err != nil {
@@ -22,7 +22,7 @@ func FuzzDecodePositionBody(f *testing.F) {
 	f.Add([]byte(`{"colleagues":[{"relationship":"manager","displayName":"A"}],"manager":null,"@odata.type":"#microsoft.graph.workPosition"}`))
 	f.Add([]byte(`{"id":"x","createdBy":{"user":{"id":[1,{"a":null}]}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		body, err := DecodePositionBody(data)
+		body, err := DecodeBody(WorkPositionType, data)
 		if err != nil {
 			var gerr *Error
 			if !errors.As(err, &gerr) || gerr.Code != CodeBadRequest || gerr.Message == "" {
@@ -40,7 +40,7 @@ func FuzzDecodePositionBody(f *testing.F) {
 			t.Fatalf("round trip changed the value:\nstored %#v\nread   %#v", stored, read)
 		}
 		// A decoded body re-encoded as a request decodes to the same value.
-		again, err := DecodePositionBody(AppendObjectJSON(nil, WorkPositionType, stored, EncodeOptions{}))
+		again, err := DecodeBody(WorkPositionType, AppendObjectJSON(nil, WorkPositionType, stored, EncodeOptions{}))
 		if err != nil {
 			t.Fatalf("re-encoded body refused: %v", err)
 		}

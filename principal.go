@@ -69,20 +69,25 @@ type Authenticator interface {
 // Operation is something a caller does to the positions of a profile.
 type Operation string
 
-// The operations on positions.
+// The operations on positions and on the users directory.
 const (
-	ListPositions  Operation = "list"
-	GetPosition    Operation = "get"
-	CreatePosition Operation = "create"
-	UpdatePosition Operation = "update"
-	DeletePosition Operation = "delete"
+	ListPositions  Operation = "list positions"
+	GetPosition    Operation = "get position"
+	CreatePosition Operation = "create position"
+	UpdatePosition Operation = "update position"
+	DeletePosition Operation = "delete position"
+	ListUsers      Operation = "list users"
+	GetUser        Operation = "get user"
+	CreateUser     Operation = "create user"
+	UpdateUser     Operation = "update user"
+	DeleteUser     Operation = "delete user"
 )
 
-// positionPermissions is Graph's permission matrix for positions: which
-// permissions allow an operation, per kind of caller. No entry means "not
-// supported". A permission without ".All" reaches only the caller's own
-// profile (see mayAccess); docs/permissions.md is the same table in prose.
-var positionPermissions = map[Operation]map[AccountKind][]string{
+// permissions is Graph's permission matrix: which permissions allow an
+// operation, per kind of caller. No entry means "not supported". A permission
+// without ".All" reaches only the caller's own user and profile (see
+// grantsOf); docs/permissions.md is the same table in prose.
+var permissions = map[Operation]map[AccountKind][]string{
 	ListPositions: {
 		WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
 		PersonalAccount:     {"User.Read", "User.ReadWrite"},
@@ -107,22 +112,52 @@ var positionPermissions = map[Operation]map[AccountKind][]string{
 		PersonalAccount:     {"User.ReadWrite"},
 		Application:         {"User.ReadWrite.All"},
 	},
+	// A list or a new user is never the caller's own: only .All reaches them.
+	ListUsers: {
+		WorkOrSchoolAccount: {"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
+		Application:         {"User.Read.All", "User.ReadWrite.All"},
+	},
+	GetUser: {
+		WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
+		PersonalAccount:     {"User.Read", "User.ReadWrite"},
+		Application:         {"User.Read.All", "User.ReadWrite.All"},
+	},
+	CreateUser: {
+		WorkOrSchoolAccount: {"User.ReadWrite.All"},
+		Application:         {"User.ReadWrite.All"},
+	},
+	UpdateUser: {
+		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
+		PersonalAccount:     {"User.ReadWrite"},
+		Application:         {"User.ReadWrite.All"},
+	},
+	DeleteUser: {
+		WorkOrSchoolAccount: {"User.ReadWrite.All"},
+		Application:         {"User.ReadWrite.All"},
+	},
 }
 
-// PositionPermissions returns the permissions that allow op for kind, in
+// Permissions returns the permissions that allow op for kind, in
 // least-privileged-first order; nil means op is not supported for kind.
-func PositionPermissions(op Operation, kind AccountKind) []string {
-	return positionPermissions[op][kind]
+func Permissions(op Operation, kind AccountKind) []string {
+	return permissions[op][kind]
 }
 
-// mayAccess reports whether p may perform op on a profile; ownProfile says
-// whether the profile is p's own. A permission without ".All" reaches only
-// the caller's own profile.
-func (p Principal) mayAccess(op Operation, ownProfile bool) bool {
-	for _, permission := range positionPermissions[op][p.AccountKind()] {
-		if p.HasPermission(permission) && (ownProfile || strings.HasSuffix(permission, ".All")) {
-			return true
+// basicReadPermission reveals only the basic profile of other users.
+const basicReadPermission = "User.ReadBasic.All"
+
+// grantsOf returns the permissions of p that allow op; own says whether
+// the user or profile acted on is p's own. A permission without ".All"
+// reaches only the caller's own.
+func (p Principal) grantsOf(op Operation, own bool) []string {
+	var grants []string
+	for _, permission := range permissions[op][p.AccountKind()] {
+		if p.HasPermission(permission) && (own || strings.HasSuffix(permission, ".All")) {
+			grants = append(grants, permission)
 		}
 	}
-	return false
+	return grants
 }
+
+// mayAccess reports whether p may perform op; own as for grantsOf.
+func (p Principal) mayAccess(op Operation, own bool) bool { return len(p.grantsOf(op, own)) > 0 }

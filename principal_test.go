@@ -9,6 +9,31 @@ import (
 // The permission matrix, written out independently of
 // positionPermissions: which single permission allows which operation.
 var wantMatrix = map[Operation]map[AccountKind]string{
+	ListUsers: {
+		WorkOrSchoolAccount: "User.ReadBasic.All, User.Read.All, User.ReadWrite.All",
+		PersonalAccount:     "",
+		Application:         "User.Read.All, User.ReadWrite.All",
+	},
+	GetUser: {
+		WorkOrSchoolAccount: "User.Read, User.ReadWrite, User.ReadBasic.All, User.Read.All, User.ReadWrite.All",
+		PersonalAccount:     "User.Read, User.ReadWrite",
+		Application:         "User.Read.All, User.ReadWrite.All",
+	},
+	CreateUser: {
+		WorkOrSchoolAccount: "User.ReadWrite.All",
+		PersonalAccount:     "",
+		Application:         "User.ReadWrite.All",
+	},
+	UpdateUser: {
+		WorkOrSchoolAccount: "User.ReadWrite, User.ReadWrite.All",
+		PersonalAccount:     "User.ReadWrite",
+		Application:         "User.ReadWrite.All",
+	},
+	DeleteUser: {
+		WorkOrSchoolAccount: "User.ReadWrite.All",
+		PersonalAccount:     "",
+		Application:         "User.ReadWrite.All",
+	},
 	ListPositions: {
 		WorkOrSchoolAccount: "User.Read, User.ReadWrite, User.ReadBasic.All, User.Read.All, User.ReadWrite.All",
 		PersonalAccount:     "User.Read, User.ReadWrite",

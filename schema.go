@@ -42,6 +42,9 @@ type Property struct {
 	// ServerManaged properties are set by graphprofile; values for them in a
 	// request body are ignored.
 	ServerManaged bool
+	// WriteOnly properties are accepted in a request body but never stored
+	// or returned (a user's passwordProfile).
+	WriteOnly bool
 }
 
 // Property returns the property called name, or nil.
@@ -180,4 +183,28 @@ var WorkPositionType = &Type{Name: "microsoft.graph.workPosition", Kind: KindCom
 	{Name: "manager", Type: RelatedPersonType},
 	{Name: "colleagues", Type: RelatedPersonType, Collection: true},
 	{Name: "isCurrent", Type: BooleanType},
+}}
+
+// PasswordProfileType is accepted in user bodies so that Graph code creating
+// users works unchanged; graphprofile is no identity provider and never
+// stores or returns it.
+var PasswordProfileType = &Type{Name: "microsoft.graph.passwordProfile", Kind: KindComplex, Properties: []Property{
+	{Name: "forceChangePasswordNextSignIn", Type: BooleanType},
+	{Name: "forceChangePasswordNextSignInWithMfa", Type: BooleanType},
+	{Name: "password", Type: StringType},
+}}
+
+// UserType is microsoft.graph.user as far as graphprofile keeps it: the
+// properties of the users directory.
+var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, Properties: []Property{
+	{Name: "id", Type: StringType},
+	{Name: "displayName", Type: StringType},
+	{Name: "userPrincipalName", Type: StringType},
+	{Name: "mail", Type: StringType},
+	{Name: "mailNickname", Type: StringType},
+	{Name: "givenName", Type: StringType},
+	{Name: "surname", Type: StringType},
+	{Name: "jobTitle", Type: StringType},
+	{Name: "accountEnabled", Type: BooleanType},
+	{Name: "passwordProfile", Type: PasswordProfileType, WriteOnly: true},
 }}

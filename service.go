@@ -20,42 +20,42 @@ type Service struct {
 	NewID func() string
 }
 
-// ProfileRef names the profile a request addresses: the caller's own (/me) or
-// a user's by id or user principal name (/users/{key}).
+// ProfileRef names the user (and so the profile) a request addresses: the
+// caller's own (/me) or a user's by id or user principal name (/users/{key}).
 type ProfileRef struct {
 	Me      bool
 	UserKey string
 }
 
-// ProfileAccess is the caller's permission to perform one operation on one
-// user's profile. Only Service.Authorize makes them.
-type ProfileAccess struct {
+// Access is the caller's permission to perform one operation, on one user
+// (and profile) or on the directory as a whole. Only Service.Authorize and
+// Service.AuthorizeDirectory make them.
+type Access struct {
 	caller Principal
-	owner  User
+	owner  User // the user acted on; zero for directory operations
 	op     Operation
+	own    bool // owner is the caller
+	basic  bool // only User.ReadBasic.All allows it: the basic profile only
 }
 
-// Owner is the user whose profile is accessed.
-func (a ProfileAccess) Owner() User { return a.owner }
+// Owner is the user acted on.
+func (a Access) Owner() User { return a.owner }
 
-// Authorize decides whether caller may perform op on the profile ref names
-// and, if so, finds its owner. The caller's own user is recorded in the
-// directory on first use, so /me and the caller's own id and principal name
-// work at once.
+// Authorize decides whether caller may perform op on the user ref names (its
+// positions, or the user itself) and, if so, finds that user. A delegated
+// caller's own user is recorded in the directory on first use, so /me and
+// the caller's own id and principal name work at once.
 //
 // Errors: BadRequest for /me with an application token;
-// Authorization_RequestDenied when the caller lacks the permission;
+// Authorization_RequestDenied when the caller lacks the permission (checked
+// before the user is looked up, so it reveals nothing about who exists);
 // Request_ResourceNotFound when no user of the caller's tenant is ref.
-func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRef, op Operation) (ProfileAccess, error) {
+func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRef, op Operation) (Access, error) {
 	if ref.Me && !caller.Delegated {
-		return ProfileAccess{}, Errorf(CodeBadRequest, "/me request is only valid with delegated authentication flow.")
+		return Access{}, Errorf(CodeBadRequest, "/me request is only valid with delegated authentication flow.")
 	}
-	own := caller.Delegated && (ref.Me ||
-		strings.EqualFold(ref.UserKey, caller.ObjectID) ||
-		(caller.UserPrincipalName != "" && strings.EqualFold(ref.UserKey, caller.UserPrincipalName)))
-	if !caller.mayAccess(op, own) {
-		return ProfileAccess{}, Errorf(CodeAuthorizationDenied, "Insufficient privileges to complete the operation.")
-	}
+	// The caller's own user as the directory has it: whether ref names the
+	// caller is the directory's answer (its UPN may differ from the token's).
 	var self User
 	if caller.Delegated {
 		var err error
@@ -66,44 +66,108 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 			DisplayName:       caller.DisplayName,
 		})
 		if err != nil {
-			return ProfileAccess{}, fmt.Errorf("recording the caller in the directory: %w", err)
+			return Access{}, fmt.Errorf("recording the caller in the directory: %w", err)
 		}
 	}
-	if own {
-		return ProfileAccess{caller: caller, owner: self, op: op}, nil
+	own := caller.Delegated && (ref.Me || strings.EqualFold(ref.UserKey, self.ID) ||
+		(self.UserPrincipalName != "" && strings.EqualFold(ref.UserKey, self.UserPrincipalName)))
+	a, err := authorize(caller, op, own)
+	if err != nil {
+		return Access{}, err
 	}
-	owner, err := s.Store.FindUser(ctx, caller.TenantID, NormalizeID(ref.UserKey))
+	if own {
+		a.owner = self
+		return a, nil
+	}
+	a.owner, err = s.Store.FindUser(ctx, caller.TenantID, NormalizeID(ref.UserKey))
 	if errors.Is(err, ErrNotFound) {
-		return ProfileAccess{}, Errorf(CodeUserNotFound,
-			"Resource '%s' does not exist or one of its queried reference-property objects are not present.", ref.UserKey)
+		return Access{}, userNotFound(ref.UserKey)
 	}
 	if err != nil {
-		return ProfileAccess{}, err
+		return Access{}, err
 	}
-	return ProfileAccess{caller: caller, owner: owner, op: op}, nil
+	return a, nil
+}
+
+// AuthorizeDirectory decides whether caller may perform op (ListUsers,
+// CreateUser) on the users of its tenant. Errors: Authorization_RequestDenied.
+func (s *Service) AuthorizeDirectory(_ context.Context, caller Principal, op Operation) (Access, error) {
+	return authorize(caller, op, false)
+}
+
+func authorize(caller Principal, op Operation, own bool) (Access, error) {
+	grants := caller.grantsOf(op, own)
+	if len(grants) == 0 {
+		return Access{}, Errorf(CodeAuthorizationDenied, "Insufficient privileges to complete the operation.")
+	}
+	basicOnly := true
+	for _, g := range grants {
+		basicOnly = basicOnly && strings.EqualFold(g, basicReadPermission)
+	}
+	return Access{caller: caller, op: op, own: own, basic: basicOnly}, nil
+}
+
+func userNotFound(key string) error {
+	return Errorf(CodeUserNotFound,
+		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", key)
+}
+
+// mayView reports whether the caller may see position p: the owner sees all
+// of its positions and an application (with User.Read.All or
+// User.ReadWrite.All) sees everything; another user sees only positions
+// whose allowedAudiences include organization, federatedOrganizations or
+// everyone. graphprofile does not model family, contacts or group
+// membership, so positions shared only with those are the owner's alone, as
+// are positions with no allowedAudiences.
+func (a Access) mayView(p WorkPosition) bool {
+	if a.own || !a.caller.Delegated {
+		return true
+	}
+	audiences, _ := p["allowedAudiences"].(string)
+	for member := range strings.SplitSeq(audiences, ",") {
+		switch member {
+		case "organization", "federatedOrganizations", "everyone":
+			return true
+		}
+	}
+	return false
 }
 
 // ListPositions returns the positions of the accessed profile, ordered by
 // createdDateTime, then id.
-func (s *Service) ListPositions(ctx context.Context, a ProfileAccess) ([]WorkPosition, error) {
+func (s *Service) ListPositions(ctx context.Context, a Access) ([]WorkPosition, error) {
 	if err := a.allows(ListPositions); err != nil {
 		return nil, err
 	}
-	return s.Store.ListPositions(ctx, a.owner.Key())
+	all, err := s.Store.ListPositions(ctx, a.owner.Key())
+	if err != nil {
+		return nil, err
+	}
+	visible := all[:0]
+	for _, p := range all {
+		if a.mayView(p) {
+			visible = append(visible, p)
+		}
+	}
+	return visible, nil
 }
 
-// GetPosition returns one position. Errors: itemNotFound.
-func (s *Service) GetPosition(ctx context.Context, a ProfileAccess, id string) (WorkPosition, error) {
+// GetPosition returns one position. Errors: itemNotFound, also for a
+// position the caller may not see.
+func (s *Service) GetPosition(ctx context.Context, a Access, id string) (WorkPosition, error) {
 	if err := a.allows(GetPosition); err != nil {
 		return nil, err
 	}
 	p, err := s.Store.GetPosition(ctx, a.owner.Key(), NormalizeID(id))
+	if err == nil && !a.mayView(p) {
+		err = ErrNotFound
+	}
 	return p, positionError(err, id)
 }
 
 // CreatePosition creates a position from body, a decoded request body
-// (DecodePositionBody), and returns it as stored.
-func (s *Service) CreatePosition(ctx context.Context, a ProfileAccess, body Object) (WorkPosition, error) {
+// (DecodeBody), and returns it as stored.
+func (s *Service) CreatePosition(ctx context.Context, a Access, body Object) (WorkPosition, error) {
 	if err := a.allows(CreatePosition); err != nil {
 		return nil, err
 	}
@@ -123,14 +187,17 @@ func (s *Service) CreatePosition(ctx context.Context, a ProfileAccess, body Obje
 	return p, nil
 }
 
-// UpdatePosition merges body, a decoded PATCH body (DecodePositionBody), into
+// UpdatePosition merges body, a decoded PATCH body (DecodeBody), into
 // position id and returns the result. Errors: itemNotFound.
-func (s *Service) UpdatePosition(ctx context.Context, a ProfileAccess, id string, body Object) (WorkPosition, error) {
+func (s *Service) UpdatePosition(ctx context.Context, a Access, id string, body Object) (WorkPosition, error) {
 	if err := a.allows(UpdatePosition); err != nil {
 		return nil, err
 	}
 	modifiedBy := a.caller.identitySet()
 	p, err := s.Store.UpdatePosition(ctx, a.owner.Key(), NormalizeID(id), func(cur WorkPosition) (WorkPosition, error) {
+		if !a.mayView(cur) {
+			return nil, ErrNotFound
+		}
 		next := MergePatch(WorkPositionType, Object(cur), body)
 		next["lastModifiedDateTime"] = s.now()
 		next["lastModifiedBy"] = modifiedBy
@@ -139,16 +206,109 @@ func (s *Service) UpdatePosition(ctx context.Context, a ProfileAccess, id string
 	return p, positionError(err, id)
 }
 
-// DeletePosition removes position id. Errors: itemNotFound.
-func (s *Service) DeletePosition(ctx context.Context, a ProfileAccess, id string) error {
+// DeletePosition removes position id. Errors: itemNotFound, also for a
+// position the caller may not see.
+func (s *Service) DeletePosition(ctx context.Context, a Access, id string) error {
 	if err := a.allows(DeletePosition); err != nil {
 		return err
 	}
-	return positionError(s.Store.DeletePosition(ctx, a.owner.Key(), NormalizeID(id)), id)
+	err := s.Store.DeletePosition(ctx, a.owner.Key(), NormalizeID(id), func(p WorkPosition) error {
+		if !a.mayView(p) {
+			return ErrNotFound
+		}
+		return nil
+	})
+	return positionError(err, id)
 }
 
-// allows guards against a ProfileAccess granted for another operation.
-func (a ProfileAccess) allows(op Operation) error {
+// ListUsers returns the users of the caller's tenant as the caller may see
+// them (the basic profile only, with User.ReadBasic.All).
+func (s *Service) ListUsers(ctx context.Context, a Access) ([]Object, error) {
+	if err := a.allows(ListUsers); err != nil {
+		return nil, err
+	}
+	users, err := s.Store.ListUsers(ctx, a.caller.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Object, len(users))
+	for i, u := range users {
+		out[i] = a.view(u)
+	}
+	return out, nil
+}
+
+// GetUser returns the accessed user as the caller may see it.
+func (s *Service) GetUser(_ context.Context, a Access) (Object, error) {
+	if err := a.allows(GetUser); err != nil {
+		return nil, err
+	}
+	return a.view(a.owner), nil
+}
+
+// CreateUser adds a user to the caller's tenant from a decoded POST /users
+// body (see NewUser). Errors: Request_BadRequest for a missing or bad value,
+// or an id or user principal name another user has.
+func (s *Service) CreateUser(ctx context.Context, a Access, body Object) (Object, error) {
+	if err := a.allows(CreateUser); err != nil {
+		return nil, err
+	}
+	u, err := NewUser(a.caller.TenantID, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		return nil, conflictError(err)
+	}
+	return u.Object(), nil
+}
+
+// UpdateUser merges a decoded PATCH body into the accessed user.
+func (s *Service) UpdateUser(ctx context.Context, a Access, body Object) (Object, error) {
+	if err := a.allows(UpdateUser); err != nil {
+		return nil, err
+	}
+	u, err := s.Store.UpdateUser(ctx, a.owner.Key(), func(cur User) (User, error) { return mergeUser(cur, body) })
+	if errors.Is(err, ErrNotFound) {
+		return nil, userNotFound(a.owner.ID)
+	}
+	if err != nil {
+		return nil, conflictError(err)
+	}
+	return u.Object(), nil
+}
+
+// DeleteUser removes the accessed user and its profile.
+func (s *Service) DeleteUser(ctx context.Context, a Access) error {
+	if err := a.allows(DeleteUser); err != nil {
+		return err
+	}
+	err := s.Store.DeleteUser(ctx, a.owner.Key())
+	if errors.Is(err, ErrNotFound) {
+		return userNotFound(a.owner.ID)
+	}
+	return err
+}
+
+// view is u as the caller may see it.
+func (a Access) view(u User) Object {
+	if a.basic {
+		return basic(u.Object())
+	}
+	return u.Object()
+}
+
+// conflictError turns a store's *ConflictError into Graph's directory error.
+func conflictError(err error) error {
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		return Errorf(CodeDirectoryBadRequest, "Another object with the same value for property %s already exists.", conflict.Property)
+	}
+	return err
+}
+
+// allows guards against a Access granted for another operation.
+func (a Access) allows(op Operation) error {
 	if a.op != op {
 		return fmt.Errorf("access granted for %q used for %q", a.op, op)
 	}

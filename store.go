@@ -2,24 +2,6 @@ package graphprofile
 
 import "context"
 
-// User is a user of the directory, as far as graphprofile keeps one.
-type User struct {
-	TenantID          string
-	ID                string // the object id (oid)
-	UserPrincipalName string
-	DisplayName       string
-}
-
-// Key returns the key that addresses u's profile in a Store.
-func (u User) Key() UserKey { return UserKey{TenantID: u.TenantID, UserID: u.ID} }
-
-// UserKey addresses one user's profile: users and their positions are always
-// scoped by tenant.
-type UserKey struct {
-	TenantID string
-	UserID   string
-}
-
 // Store keeps users and their positions. Implementations: sqlite, postgres.
 // storetest is the contract suite every implementation passes.
 //
@@ -27,15 +9,41 @@ type UserKey struct {
 // does not exist; ErrUnavailable wrapped around failures a retry may cure;
 // anything else is an internal failure. A Store never checks permissions.
 type Store interface {
-	// EnsureUser records u in its tenant when no user has u's id there, and
-	// otherwise refreshes the stored principal name and display name when they
-	// differ. A user principal name is unique in a tenant (ignoring case): if
-	// another user of the tenant holds it, it moves to u. Returns the stored user.
+	// EnsureUser records u in its tenant when no user has u's id there and
+	// returns the stored user. An existing user is returned as stored,
+	// unchanged: once the directory knows a user it is the authority, not
+	// the token. When another user of the tenant holds u's user principal
+	// name, u is recorded without one.
 	EnsureUser(ctx context.Context, u User) (User, error)
 
 	// FindUser returns the user of tenantID whose id is key or, failing that,
-	// whose user principal name equals key ignoring case.
+	// whose user principal name equals key ignoring case (every property).
 	FindUser(ctx context.Context, tenantID, key string) (User, error)
+
+	// CreateUser adds u to its tenant. A *ConflictError when another user of
+	// the tenant has u's id or (ignoring case) its user principal name.
+	CreateUser(ctx context.Context, u User) error
+
+	// UpdateUser reads the user key, calls update with it and stores what
+	// update returns (its id and tenant must not change), in one transaction.
+	// ErrNotFound when there is no such user (update is not called); an error
+	// from update is returned as is and nothing is stored; update may be
+	// called more than once and must not have side effects. A *ConflictError
+	// when the new user principal name belongs to another user.
+	UpdateUser(ctx context.Context, key UserKey, update func(User) (User, error)) (User, error)
+
+	// DeleteUser removes the user key and every position of its profile.
+	DeleteUser(ctx context.Context, key UserKey) error
+
+	// ListUsers returns the users of tenantID ordered by id.
+	ListUsers(ctx context.Context, tenantID string) ([]User, error)
+
+	// ImportUsers adds or replaces (by id) every user of users, all in
+	// tenantID, in one transaction: all or nothing. A *ConflictError when a
+	// user principal name belongs to another user of the tenant that the
+	// batch does not replace, or two users of the batch share an id or a
+	// user principal name.
+	ImportUsers(ctx context.Context, tenantID string, users []User) error
 
 	// ListPositions returns the positions of owner's profile ordered by
 	// createdDateTime, then id.
@@ -55,8 +63,10 @@ type Store interface {
 	// effects; an error from update aborts the update and is returned as is.
 	UpdatePosition(ctx context.Context, owner UserKey, id string, update func(WorkPosition) (WorkPosition, error)) (WorkPosition, error)
 
-	// DeletePosition removes position id from owner's profile.
-	DeletePosition(ctx context.Context, owner UserKey, id string) error
+	// DeletePosition removes position id from owner's profile. When check is
+	// not nil it is called with the position first, in the same transaction;
+	// an error from it aborts the delete and is returned as is.
+	DeletePosition(ctx context.Context, owner UserKey, id string, check func(WorkPosition) error) error
 
 	// Close releases the store's resources; it is durable when Close returns.
 	Close() error

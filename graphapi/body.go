@@ -14,19 +14,19 @@ import (
 // MaxBodyBytes is the largest request body accepted, after decompression.
 const MaxBodyBytes = 1 << 20
 
-// readPositionBody reads and decodes a POST or PATCH body of a workPosition:
+// readBody reads and decodes a POST or PATCH body of an entity of type t:
 // Content-Type must be JSON; Content-Encoding may be gzip (the Go SDK gzips
 // every body); more than MaxBodyBytes, compressed or not, is refused without
 // reading the rest.
-func readPositionBody(r *http.Request) (graphprofile.Object, error) {
-	data, err := readBody(r)
+func readBody(r *http.Request, t *graphprofile.Type) (graphprofile.Object, error) {
+	data, err := readBodyBytes(r)
 	if err != nil {
 		return nil, err
 	}
-	return graphprofile.DecodePositionBody(data)
+	return graphprofile.DecodeBody(t, data)
 }
 
-func readBody(r *http.Request) ([]byte, error) {
+func readBodyBytes(r *http.Request) ([]byte, error) {
 	contentType := r.Header.Get("Content-Type")
 	if contentType == "" {
 		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The Content-Type header is missing; this request needs 'application/json'.")

@@ -145,14 +145,13 @@ func TestRoutesAndMethods(t *testing.T) {
 		{"GET", "/beta", "beta"},
 		{"GET", "/beta/me/profile/skills", "skills"},
 		{"GET", "/beta/me/profile", "profile"},
-		{"GET", "/beta/me", "me"},
 		{"GET", "/beta/me/calendar", "calendar"},
-		{"GET", "/beta/users/" + userA1, userA1},
 		{"GET", "/beta/me/profile/positions/" + id + "/detail", "detail"},
 		{"POST", "/beta/groups/x/profile/positions", "groups"},
 		{"GET", "/v1.0/me/profile/positions", "profile"},
 		{"POST", "/v1.0/users/" + userA1 + "/profile/positions", "profile"},
-		{"GET", "/v1.0/me", "me"},
+		{"GET", "/beta/users/" + userA1 + "/manager", "manager"},
+		{"GET", "/v1.0/me/profile", "profile"},
 	}
 	for _, tc := range unknown {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
@@ -176,6 +175,10 @@ func TestRoutesAndMethods(t *testing.T) {
 		{"PATCH", "/beta/users/" + userA1 + "/profile/positions", "GET, POST"},
 		{"POST", "/beta/me/profile/positions/" + id, "GET, PATCH, DELETE"},
 		{"PUT", "/beta/me/profile/positions/" + id, "GET, PATCH, DELETE"},
+		{"DELETE", "/beta/users", "GET, POST"},
+		{"POST", "/v1.0/users/" + userA1, "GET, PATCH, DELETE"},
+		{"DELETE", "/beta/me", "GET, PATCH"},
+		{"PUT", "/v1.0/me", "GET, PATCH"},
 	}
 	for _, tc := range wrongMethods {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {

@@ -103,6 +103,10 @@ func (s *testServer) application(tenant string, roles ...string) string {
 	return tok
 }
 
+func mintDelegated(tenant, user, upn string, scopes ...string) token.MintRequest {
+	return token.MintRequest{TenantID: tenant, ObjectID: user, UserPrincipalName: upn, DisplayName: "User " + user[:4], Scopes: scopes}
+}
+
 func upnOf(user string) string { return "user-" + user[:4] + "@contoso.test" }
 
 // response is a received response with its body read.

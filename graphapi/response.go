@@ -23,7 +23,7 @@ var statusOfCode = map[string]int{
 	graphprofile.CodeAuthorizationDenied:     http.StatusForbidden,
 	graphprofile.CodeUserNotFound:            http.StatusNotFound,
 	graphprofile.CodeItemNotFound:            http.StatusNotFound,
-	graphprofile.CodeMethodNotAllowed:        http.StatusMethodNotAllowed,
+	graphprofile.CodeDirectoryBadRequest:     http.StatusBadRequest,
 	graphprofile.CodePreconditionFailed:      http.StatusPreconditionFailed,
 	graphprofile.CodeRequestEntityTooLarge:   http.StatusRequestEntityTooLarge,
 	graphprofile.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
@@ -125,6 +125,39 @@ func (ex *exchange) writePosition(status int, owner graphprofile.User, p graphpr
 	})
 }
 
+// usersContext is the @odata.context of the users entity set.
+func (ex *exchange) usersContext(version string) string {
+	return ex.baseURL() + "/" + version + "/$metadata#users"
+}
+
+// userURL is the absolute URL of one user, for Location.
+func (ex *exchange) userURL(version, id string) string {
+	return ex.baseURL() + "/" + version + "/users/" + url.PathEscape(id)
+}
+
+func (ex *exchange) writeUser(status int, version string, u graphprofile.Object) {
+	ex.writeJSON(status, func(buf []byte) []byte {
+		return graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{
+			Annotations: []graphprofile.Annotation{{Name: "@odata.context", Value: ex.usersContext(version) + "/$entity"}},
+		})
+	})
+}
+
+func (ex *exchange) writeUsers(version string, users []graphprofile.Object) {
+	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
+		buf = append(buf, `{"@odata.context":`...)
+		buf = graphprofile.AppendJSONString(buf, ex.usersContext(version))
+		buf = append(buf, `,"value":[`...)
+		for i, u := range users {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{})
+		}
+		return append(buf, "]}"...)
+	})
+}
+
 func (ex *exchange) writePositions(owner graphprofile.User, positions []graphprofile.WorkPosition) {
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = append(buf, `{"@odata.context":`...)
@@ -140,7 +173,7 @@ func (ex *exchange) writePositions(owner graphprofile.User, positions []graphpro
 	})
 }
 
-// fail answers err in Graph's error envelope. An error that is not a
+// fail answers err in Graph's error envelope, with the status of its code. An error that is not a
 // *graphprofile.Error is an internal failure: the client gets a generic
 // InternalError (or serviceNotAvailable when a retry may help) and the
 // operator gets the details in the log, under the request id.
@@ -160,6 +193,11 @@ func (ex *exchange) fail(err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	ex.failWithStatus(status, gerr)
+}
+
+// failWithStatus answers gerr in Graph's error envelope with status.
+func (ex *exchange) failWithStatus(status int, gerr *graphprofile.Error) {
 	if status == http.StatusUnauthorized {
 		ex.w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
 	}

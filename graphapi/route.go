@@ -8,10 +8,22 @@ import (
 	"github.com/graphprofile/graphprofile"
 )
 
+// routeKind is the kind of resource a path addresses.
+type routeKind int
+
+const (
+	routePositions routeKind = iota // …/profile/positions
+	routePosition                   // …/profile/positions/{id}
+	routeUsers                      // /users
+	routeUser                       // /me, /users/{id | userPrincipalName}
+)
+
 // route is what a request path addresses.
 type route struct {
-	profile    graphprofile.ProfileRef
-	positionID string // empty: the positions collection
+	kind       routeKind
+	version    string // "beta" or "v1.0"
+	user       graphprofile.ProfileRef
+	positionID string
 }
 
 // meAlias is what the Go and Python SDKs send for /me when their URL-replace
@@ -19,15 +31,15 @@ type route struct {
 const meAlias = "me-token-to-replace"
 
 // parseRoute maps a request path to a route. It returns a Graph error for
-// any path graphprofile does not serve, never a bare 404.
+// any path graphprofile does not serve, never a bare 404. Served:
 //
-// Served, under /beta only (workPosition does not exist in v1.0):
+//	/{beta,v1.0}/users
+//	/{beta,v1.0}/users/{id | userPrincipalName}, /{beta,v1.0}/me
+//	/beta/me/profile/positions[/{id}]
+//	/beta/users/{id | userPrincipalName}/profile/positions[/{id}]
 //
-//	/me/profile/positions[/{id}]
-//	/users/{id | userPrincipalName}/profile/positions[/{id}]
-//
-// Keys may also be written in OData's parenthesis form: users('{key}'),
-// positions('{id}').
+// workPosition does not exist in v1.0. Keys may also be written in OData's
+// parenthesis form: users('{key}'), positions('{id}').
 func parseRoute(escapedPath string) (route, error) {
 	segments, err := splitPath(escapedPath)
 	if err != nil {
@@ -40,33 +52,36 @@ func parseRoute(escapedPath string) (route, error) {
 		}
 		return route{}, graphprofile.Errorf(graphprofile.CodeBadRequest, "Invalid version: '%s'. The versions this service serves are 'beta' and 'v1.0'.", version)
 	}
-	version, rest := segments[0], segments[1:]
+	rt := route{version: segments[0]}
+	rest := segments[1:]
 	if len(rest) == 0 {
-		return route{}, notFoundSegment(version)
+		return route{}, notFoundSegment(rt.version)
 	}
 
-	var rt route
 	switch name, key, hasKey := splitKey(rest[0]); {
 	case name == "me" && !hasKey:
-		rt.profile.Me = true
+		rt.user.Me = true
 		rest = rest[1:]
 	case name == "users" && hasKey:
-		rt.profile.UserKey = key
+		rt.user.UserKey = key
 		rest = rest[1:]
-	case name == "users" && len(rest) > 1:
-		rt.profile.UserKey = rest[1]
+	case name == "users" && len(rest) == 1:
+		rt.kind = routeUsers
+		return rt, nil
+	case name == "users":
+		rt.user.UserKey = rest[1]
 		rest = rest[2:]
 	default:
 		return route{}, notFoundSegment(rest[0])
 	}
-	if rt.profile.UserKey == meAlias {
-		rt.profile = graphprofile.ProfileRef{Me: true}
+	if rt.user.UserKey == meAlias {
+		rt.user = graphprofile.ProfileRef{Me: true}
 	}
-	// Both /me and /users/{key} exist in v1.0, but profile does not.
 	if len(rest) == 0 {
-		return route{}, notFoundSegment(lastSegment(segments))
+		rt.kind = routeUser
+		return rt, nil
 	}
-	if rest[0] != "profile" || version != "beta" {
+	if rest[0] != "profile" || rt.version != "beta" {
 		return route{}, notFoundSegment(rest[0])
 	}
 	rest = rest[1:]
@@ -78,13 +93,14 @@ func parseRoute(escapedPath string) (route, error) {
 		return route{}, notFoundSegment(rest[0])
 	}
 	rest = rest[1:]
+	rt.kind = routePositions
 	switch {
 	case hasKey && key == "":
 		return route{}, notFoundSegment(segments[len(segments)-len(rest)-1])
 	case hasKey:
-		rt.positionID = key
+		rt.kind, rt.positionID = routePosition, key
 	case len(rest) > 0:
-		rt.positionID = rest[0]
+		rt.kind, rt.positionID = routePosition, rest[0]
 		rest = rest[1:]
 	}
 	if len(rest) > 0 {
@@ -129,16 +145,18 @@ func splitKey(segment string) (name, key string, hasKey bool) {
 	return segment[:open], inner, true
 }
 
-func lastSegment(segments []string) string { return segments[len(segments)-1] }
-
 func notFoundSegment(segment string) error {
 	return graphprofile.Errorf(graphprofile.CodeBadRequest, "Resource not found for the segment '%s'.", segment)
 }
 
 // allowedMethods are the methods each kind of route serves.
 func (rt route) allowedMethods() []string {
-	if rt.positionID == "" {
+	switch {
+	case rt.kind == routePositions, rt.kind == routeUsers:
 		return []string{http.MethodGet, http.MethodPost}
+	case rt.kind == routeUser && rt.user.Me:
+		return []string{http.MethodGet, http.MethodPatch}
+	default:
+		return []string{http.MethodGet, http.MethodPatch, http.MethodDelete}
 	}
-	return []string{http.MethodGet, http.MethodPatch, http.MethodDelete}
 }

@@ -200,81 +200,6 @@ func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
 	return errors.As(err, &se) && se.ExtendedCode == code
 }
 
-// upnKey is the value of users.upn_key for a user principal name.
-func upnKey(upn string) any {
-	if upn == "" {
-		return nil
-	}
-	return strings.ToLower(upn)
-}
-
-// EnsureUser records u or refreshes its principal and display names; see
-// graphprofile.Store. When nothing changed it only reads.
-func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofile.User, error) {
-	if u.TenantID == "" || u.ID == "" {
-		return graphprofile.User{}, fmt.Errorf("sqlite: EnsureUser: a user needs a tenant id and an id (got %q, %q)", u.TenantID, u.ID)
-	}
-	var upn, name string
-	err := s.rdb.QueryRowContext(ctx,
-		`SELECT user_principal_name, display_name FROM users WHERE tenant_id = ? AND id = ?`,
-		u.TenantID, u.ID).Scan(&upn, &name)
-	switch {
-	case err == nil:
-		if upn == u.UserPrincipalName && name == u.DisplayName {
-			return u, nil
-		}
-	case !errors.Is(err, sql.ErrNoRows):
-		return graphprofile.User{}, dbError("reading a user", err)
-	}
-
-	key := upnKey(u.UserPrincipalName)
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		if key != nil {
-			// The principal name moves to u.
-			if _, err := tx.ExecContext(ctx,
-				`UPDATE users SET user_principal_name = '', upn_key = NULL
-				 WHERE tenant_id = ? AND upn_key = ? AND id <> ?`,
-				u.TenantID, key, u.ID); err != nil {
-				return dbError("clearing a user principal name", err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name)
-			 VALUES (?, ?, ?, ?, ?)
-			 ON CONFLICT (tenant_id, id) DO UPDATE SET
-			   user_principal_name = excluded.user_principal_name,
-			   upn_key = excluded.upn_key,
-			   display_name = excluded.display_name`,
-			u.TenantID, u.ID, u.UserPrincipalName, key, u.DisplayName); err != nil {
-			return dbError("storing a user", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return graphprofile.User{}, err
-	}
-	return u, nil
-}
-
-// FindUser returns the user of tenantID whose id is key or, failing that,
-// whose principal name is key ignoring case.
-func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofile.User, error) {
-	u := graphprofile.User{TenantID: tenantID}
-	err := s.rdb.QueryRowContext(ctx,
-		`SELECT id, user_principal_name, display_name FROM users
-		 WHERE tenant_id = ? AND (id = ? OR upn_key = ?)
-		 ORDER BY id = ? DESC
-		 LIMIT 1`,
-		tenantID, key, strings.ToLower(key), key).Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName)
-	if errors.Is(err, sql.ErrNoRows) {
-		return graphprofile.User{}, fmt.Errorf("sqlite: user %q of tenant %q: %w", key, tenantID, graphprofile.ErrNotFound)
-	}
-	if err != nil {
-		return graphprofile.User{}, dbError("finding a user", err)
-	}
-	return u, nil
-}
-
 // ListPositions returns the positions of owner ordered by createdDateTime,
 // then id; ErrNotFound when owner is not a user.
 func (s *Store) ListPositions(ctx context.Context, owner graphprofile.UserKey) ([]graphprofile.WorkPosition, error) {
@@ -363,22 +288,27 @@ func (s *Store) CreatePosition(ctx context.Context, owner graphprofile.UserKey, 
 	})
 }
 
+// readPosition reads position id of owner in tx.
+func readPosition(ctx context.Context, tx *sql.Tx, owner graphprofile.UserKey, id string) (graphprofile.WorkPosition, error) {
+	var doc []byte
+	err := tx.QueryRowContext(ctx,
+		`SELECT document FROM positions WHERE tenant_id = ? AND user_id = ? AND id = ?`,
+		owner.TenantID, owner.UserID, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, positionNotFound(owner, id)
+	}
+	if err != nil {
+		return nil, dbError("reading a position", err)
+	}
+	return decodePosition(doc)
+}
+
 // UpdatePosition replaces position id of owner with what update returns for
 // it, in one write transaction.
 func (s *Store) UpdatePosition(ctx context.Context, owner graphprofile.UserKey, id string, update func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error)) (graphprofile.WorkPosition, error) {
 	var next graphprofile.WorkPosition
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var doc []byte
-		err := tx.QueryRowContext(ctx,
-			`SELECT document FROM positions WHERE tenant_id = ? AND user_id = ? AND id = ?`,
-			owner.TenantID, owner.UserID, id).Scan(&doc)
-		if errors.Is(err, sql.ErrNoRows) {
-			return positionNotFound(owner, id)
-		}
-		if err != nil {
-			return dbError("reading a position", err)
-		}
-		cur, err := decodePosition(doc)
+		cur, err := readPosition(ctx, tx, owner, id)
 		if err != nil {
 			return err
 		}
@@ -409,9 +339,20 @@ func (s *Store) UpdatePosition(ctx context.Context, owner graphprofile.UserKey, 
 	return next, nil
 }
 
-// DeletePosition removes position id of owner.
-func (s *Store) DeletePosition(ctx context.Context, owner graphprofile.UserKey, id string) error {
+// DeletePosition removes position id of owner; when check is not nil it is
+// called with the position first, in the same transaction, and an error from
+// it aborts the delete.
+func (s *Store) DeletePosition(ctx context.Context, owner graphprofile.UserKey, id string, check func(graphprofile.WorkPosition) error) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
+		if check != nil {
+			p, err := readPosition(ctx, tx, owner, id)
+			if err != nil {
+				return err
+			}
+			if err := check(p); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx,
 			`DELETE FROM positions WHERE tenant_id = ? AND user_id = ? AND id = ?`,
 			owner.TenantID, owner.UserID, id)

@@ -196,6 +196,62 @@ func TestMigrations(t *testing.T) {
 		}
 	})
 
+	t.Run("FromVersion1", func(t *testing.T) {
+		// A database graphprofile made before the user properties: its users
+		// and positions stay, the new properties are unset.
+		path := filepath.Join(t.TempDir(), "db")
+		db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`,
+			ms[0].sql,
+			`INSERT INTO schema_migrations (version, applied_at) VALUES (1, '2024-01-01T00:00:00Z')`,
+			`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name)
+			 VALUES ('` + tenant + `', '` + adele.ID + `', 'AdeleV@contoso.com', 'adelev@contoso.com', 'Adele Vance')`,
+		} {
+			if _, err := db.Exec(q); err != nil {
+				db.Close()
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		p := testPosition("p1", t0)
+		doc := string(graphprofile.AppendObjectJSON(nil, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true}))
+		if _, err := db.Exec(`INSERT INTO positions (tenant_id, user_id, id, created_at, document) VALUES (?, ?, 'p1', ?, ?)`,
+			tenant, adele.ID, t0.UnixNano(), doc); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+
+		s := openAt(t, path)
+		if vs := appliedVersions(t, path); len(vs) != len(ms) || vs[len(vs)-1] != latest {
+			t.Errorf("applied versions %v, want 1..%d", vs, latest)
+		}
+		u, err := s.FindUser(t.Context(), tenant, "ADELEV@contoso.com")
+		if err != nil || u != adele {
+			t.Errorf("FindUser = %+v, %v, want %+v", u, err, adele)
+		}
+		ps, err := s.ListPositions(t.Context(), adele.Key())
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("ListPositions = %d positions, %v", len(ps), err)
+		}
+		if d := storetest.Diff(graphprofile.Object(p), graphprofile.Object(ps[0])); d != "" {
+			t.Errorf("the position changed:\n%s", d)
+		}
+		// The new columns work.
+		enabled := true
+		full := adele
+		full.Mail, full.MailNickname, full.GivenName, full.Surname, full.JobTitle, full.AccountEnabled = "adele@contoso.com", "adele", "Adele", "Vance", "Retail Manager", &enabled
+		if _, err := s.UpdateUser(t.Context(), adele.Key(), func(graphprofile.User) (graphprofile.User, error) { return full, nil }); err != nil {
+			t.Fatal(err)
+		}
+		u, err = s.FindUser(t.Context(), tenant, adele.ID)
+		if err != nil || u.AccountEnabled == nil || !*u.AccountEnabled || u.JobTitle != full.JobTitle || u.Mail != full.Mail {
+			t.Errorf("FindUser after UpdateUser = %+v, %v", u, err)
+		}
+	})
+
 	t.Run("NewerRefused", func(t *testing.T) {
 		for _, v := range []int{latest + 1, 9999} {
 			t.Run(fmt.Sprint(v), func(t *testing.T) {
@@ -248,26 +304,84 @@ func query[T any](t *testing.T, s *Store, q string, args ...any) T {
 func TestSchema(t *testing.T) {
 	t.Run("UPNKey", func(t *testing.T) {
 		s := openTemp(t)
+		ctx := t.Context()
+		user := func(id, upn string) graphprofile.User {
+			return graphprofile.User{TenantID: tenant, ID: id, UserPrincipalName: upn, DisplayName: id}
+		}
+		set := func(id, upn string) func() error {
+			return func() error {
+				_, err := s.UpdateUser(ctx, graphprofile.UserKey{TenantID: tenant, UserID: id}, func(u graphprofile.User) (graphprofile.User, error) {
+					u.UserPrincipalName = upn
+					return u, nil
+				})
+				return err
+			}
+		}
+		ensure := func(u graphprofile.User) func() error {
+			return func() error { _, err := s.EnsureUser(ctx, u); return err }
+		}
 		tests := []struct {
-			id, upn string
-			want    sql.NullString
+			name    string
+			write   func() error
+			id      string
+			upn     string
+			wantKey sql.NullString
 		}{
-			{"u1", "ÉLODIE.Øster@Contoso.COM", sql.NullString{String: "élodie.øster@contoso.com", Valid: true}},
-			{"u2", "", sql.NullString{}},
-			{"u3", "", sql.NullString{}}, // NULLs do not collide
+			{"EnsureUser", ensure(user("u1", "ÉLODIE.Øster@Contoso.COM")), "u1", "ÉLODIE.Øster@Contoso.COM", sql.NullString{String: "élodie.øster@contoso.com", Valid: true}},
+			{"EnsureUserNoName", ensure(user("u2", "")), "u2", "", sql.NullString{}},
+			{"EnsureUserNoName2", ensure(user("u3", "")), "u3", "", sql.NullString{}}, // NULLs do not collide
+			{"EnsureUserNameHeld", ensure(user("u4", "élodie.øster@contoso.com")), "u4", "", sql.NullString{}},
+			{"CreateUser", func() error { return s.CreateUser(ctx, user("u5", "Five@Contoso.com")) }, "u5", "Five@Contoso.com", sql.NullString{String: "five@contoso.com", Valid: true}},
+			{"UpdateUser", set("u5", "FIVE.five@contoso.com"), "u5", "FIVE.five@contoso.com", sql.NullString{String: "five.five@contoso.com", Valid: true}},
+			{"UpdateUserNoName", set("u1", ""), "u1", "", sql.NullString{}},
+			{"ImportUsers", func() error {
+				return s.ImportUsers(ctx, tenant, []graphprofile.User{user("u6", "Six@Contoso.com"), user("u2", "TWO@contoso.com")})
+			}, "u2", "TWO@contoso.com", sql.NullString{String: "two@contoso.com", Valid: true}},
+			{"ImportUsersNew", func() error { return nil }, "u6", "Six@Contoso.com", sql.NullString{String: "six@contoso.com", Valid: true}},
+			{"ImportUsersNoName", func() error {
+				return s.ImportUsers(ctx, tenant, []graphprofile.User{user("u6", "")})
+			}, "u6", "", sql.NullString{}},
 		}
 		for _, tc := range tests {
-			u := graphprofile.User{TenantID: tenant, ID: tc.id, UserPrincipalName: tc.upn, DisplayName: tc.id}
-			if _, err := s.EnsureUser(t.Context(), u); err != nil {
-				t.Fatal(err)
+			if err := tc.write(); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
 			}
 			got := query[sql.NullString](t, s, `SELECT upn_key FROM users WHERE tenant_id = ? AND id = ?`, tenant, tc.id)
-			if got != tc.want {
-				t.Errorf("upn_key of %q = %+v, want %+v", tc.upn, got, tc.want)
+			if got != tc.wantKey {
+				t.Errorf("%s: upn_key of %q = %+v, want %+v", tc.name, tc.id, got, tc.wantKey)
 			}
 			if upn := query[string](t, s, `SELECT user_principal_name FROM users WHERE tenant_id = ? AND id = ?`, tenant, tc.id); upn != tc.upn {
-				t.Errorf("user_principal_name = %q, want %q", upn, tc.upn)
+				t.Errorf("%s: user_principal_name = %q, want %q", tc.name, upn, tc.upn)
 			}
+		}
+	})
+
+	t.Run("AccountEnabled", func(t *testing.T) {
+		s := openTemp(t)
+		yes, no := true, false
+		tests := []struct {
+			id      string
+			enabled *bool
+			want    sql.NullInt64
+		}{
+			{"on", &yes, sql.NullInt64{Int64: 1, Valid: true}},
+			{"off", &no, sql.NullInt64{Int64: 0, Valid: true}},
+			{"unset", nil, sql.NullInt64{}},
+		}
+		for _, tc := range tests {
+			if err := s.CreateUser(t.Context(), graphprofile.User{TenantID: tenant, ID: tc.id, AccountEnabled: tc.enabled}); err != nil {
+				t.Fatal(err)
+			}
+			if got := query[sql.NullInt64](t, s, `SELECT account_enabled FROM users WHERE id = ?`, tc.id); got != tc.want {
+				t.Errorf("account_enabled of %s = %+v, want %+v", tc.id, got, tc.want)
+			}
+		}
+		err := s.write(t.Context(), func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(t.Context(), `UPDATE users SET account_enabled = 2 WHERE id = 'on'`)
+			return err
+		})
+		if err == nil {
+			t.Error("account_enabled = 2 was accepted")
 		}
 	})
 
@@ -368,7 +482,15 @@ func TestNotFoundErrors(t *testing.T) {
 			_, err := s.UpdatePosition(ctx, adele.Key(), "none", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
 			return err
 		}},
-		{"DeletePosition", func(ctx context.Context) error { return s.DeletePosition(ctx, adele.Key(), "none") }},
+		{"DeletePosition", func(ctx context.Context) error { return s.DeletePosition(ctx, adele.Key(), "none", nil) }},
+		{"DeletePositionCheck", func(ctx context.Context) error {
+			return s.DeletePosition(ctx, adele.Key(), "none", func(graphprofile.WorkPosition) error { return nil })
+		}},
+		{"UpdateUser", func(ctx context.Context) error {
+			_, err := s.UpdateUser(ctx, unknown, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
+			return err
+		}},
+		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, unknown) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

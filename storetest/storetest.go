@@ -21,12 +21,18 @@ import (
 func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("EnsureUser", func(t *testing.T) { testEnsureUser(t, open) })
 	t.Run("FindUser", func(t *testing.T) { testFindUser(t, open) })
+	t.Run("CreateUser", func(t *testing.T) { testCreateUser(t, open) })
+	t.Run("UpdateUser", func(t *testing.T) { testUpdateUser(t, open) })
+	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open) })
+	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open) })
+	t.Run("ImportUsers", func(t *testing.T) { testImportUsers(t, open) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
 	t.Run("Create", func(t *testing.T) { testCreate(t, open) })
 	t.Run("List", func(t *testing.T) { testList(t, open) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, open) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, open) })
+	t.Run("DeleteCheck", func(t *testing.T) { testDeleteCheck(t, open) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceledContext(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 }
@@ -58,6 +64,25 @@ func adele(tenant string) graphprofile.User {
 func megan(tenant string) graphprofile.User {
 	return graphprofile.User{TenantID: tenant, ID: guid(2), UserPrincipalName: "MeganB@contoso.com", DisplayName: "Megan Bowen"}
 }
+
+// fullUser sets every property of a user, with values that are easy to get
+// wrong.
+func fullUser(tenant string, n int) graphprofile.User {
+	return graphprofile.User{
+		TenantID:          tenant,
+		ID:                guid(n),
+		UserPrincipalName: fmt.Sprintf("Zoë.Ñúñez-%d@Contoso.com", n),
+		DisplayName:       fmt.Sprintf(`Zoë "Z" Ñúñez-O'Brien 🚀 %d`, n),
+		Mail:              fmt.Sprintf("zoe.nunez-%d@contoso.com", n),
+		MailNickname:      fmt.Sprintf("zoe%d", n),
+		GivenName:         "Zoë",
+		Surname:           "Ñúñez-O'Brien \\ 日本",
+		JobTitle:          "Développeuse\tsenior; DROP TABLE users; --",
+		AccountEnabled:    boolPtr(true),
+	}
+}
+
+func boolPtr(b bool) *bool { return &b }
 
 // position returns a position as the service creates one: id, timestamps,
 // createdBy/lastModifiedBy, allowedAudiences and a detail.
@@ -164,10 +189,94 @@ func mustList(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey) []
 	return ps
 }
 
+// sameUser reports whether a and b have the same properties (AccountEnabled
+// compared by value).
+func sameUser(a, b graphprofile.User) bool {
+	ae, be := a.AccountEnabled, b.AccountEnabled
+	a.AccountEnabled, b.AccountEnabled = nil, nil
+	return a == b && (ae == nil) == (be == nil) && (ae == nil || *ae == *be)
+}
+
+// userString formats u with the value of AccountEnabled.
+func userString(u graphprofile.User) string {
+	enabled := "<nil>"
+	if u.AccountEnabled != nil {
+		enabled = fmt.Sprint(*u.AccountEnabled)
+	}
+	return fmt.Sprintf("{TenantID:%s ID:%s UserPrincipalName:%q DisplayName:%q Mail:%q MailNickname:%q GivenName:%q Surname:%q JobTitle:%q AccountEnabled:%s}",
+		u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle, enabled)
+}
+
 func wantUser(t *testing.T, what string, got, want graphprofile.User) {
 	t.Helper()
-	if got != want {
-		t.Errorf("%s = %+v, want %+v", what, got, want)
+	if !sameUser(got, want) {
+		t.Errorf("%s =\n  %s\nwant\n  %s", what, userString(got), userString(want))
+	}
+}
+
+func wantUsers(t *testing.T, what string, got, want []graphprofile.User) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s = nil, want a slice (empty or not)", what)
+	}
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(got); i++ {
+		ok = sameUser(got[i], want[i])
+	}
+	if ok {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: got %d users\n", what, len(got))
+	for _, u := range got {
+		fmt.Fprintf(&b, "  %s\n", userString(u))
+	}
+	fmt.Fprintf(&b, "want %d\n", len(want))
+	for _, u := range want {
+		fmt.Fprintf(&b, "  %s\n", userString(u))
+	}
+	t.Error(b.String())
+}
+
+func mustListUsers(t *testing.T, s graphprofile.Store, tenant string) []graphprofile.User {
+	t.Helper()
+	us, err := s.ListUsers(t.Context(), tenant)
+	if err != nil {
+		t.Fatalf("ListUsers(%s): %v", tenant, err)
+	}
+	return us
+}
+
+func mustCreateUser(t *testing.T, s graphprofile.Store, u graphprofile.User) graphprofile.User {
+	t.Helper()
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser(%s): %v", userString(u), err)
+	}
+	return u
+}
+
+// wantConflict checks that err is a *ConflictError naming property and value
+// (a user principal name in any case).
+func wantConflict(t *testing.T, what string, err error, property, value string) {
+	t.Helper()
+	var c *graphprofile.ConflictError
+	if !errors.As(err, &c) {
+		t.Errorf("%s: error %v, want a *ConflictError for %s %q", what, err, property, value)
+		return
+	}
+	sameValue := c.Value == value || property == "userPrincipalName" && strings.EqualFold(c.Value, value)
+	if c.Property != property || !sameValue {
+		t.Errorf("%s: conflict on %s %q, want %s %q", what, c.Property, c.Value, property, value)
+	}
+}
+
+// wantInternal checks that err is neither a *ConflictError nor ErrNotFound
+// nor nil: an internal failure.
+func wantInternal(t *testing.T, what string, err error) {
+	t.Helper()
+	var c *graphprofile.ConflictError
+	if err == nil || errors.As(err, &c) || errors.Is(err, graphprofile.ErrNotFound) {
+		t.Errorf("%s: error %v, want an internal failure", what, err)
 	}
 }
 
@@ -300,131 +409,6 @@ func cloneValue(v any) any {
 		return out
 	}
 	return v
-}
-
-// EnsureUser.
-
-func testEnsureUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
-	t.Run("Creates", func(t *testing.T) {
-		s := open(t)
-		u := adele(tenantA)
-		wantUser(t, "EnsureUser", mustEnsure(t, s, u), u)
-		wantFind(t, s, tenantA, u.ID, u)
-		wantFind(t, s, tenantA, u.UserPrincipalName, u)
-	})
-
-	t.Run("SameAgain", func(t *testing.T) {
-		s := open(t)
-		u := adele(tenantA)
-		mustEnsure(t, s, u)
-		for range 3 {
-			wantUser(t, "EnsureUser again", mustEnsure(t, s, u), u)
-		}
-		wantFind(t, s, tenantA, u.ID, u)
-	})
-
-	t.Run("Refreshes", func(t *testing.T) {
-		tests := []struct {
-			name   string
-			change func(u *graphprofile.User)
-		}{
-			{"UserPrincipalName", func(u *graphprofile.User) { u.UserPrincipalName = "adele.vance@contoso.com" }},
-			{"UserPrincipalNameCase", func(u *graphprofile.User) { u.UserPrincipalName = "adelev@CONTOSO.com" }},
-			{"DisplayName", func(u *graphprofile.User) { u.DisplayName = "Adele Vance (HR)" }},
-			{"Both", func(u *graphprofile.User) { u.UserPrincipalName = "av@contoso.com"; u.DisplayName = "A. Vance" }},
-			{"UserPrincipalNameRemoved", func(u *graphprofile.User) { u.UserPrincipalName = "" }},
-		}
-		for _, tc := range tests {
-			t.Run(tc.name, func(t *testing.T) {
-				s := open(t)
-				old := adele(tenantA)
-				mustEnsure(t, s, old)
-				u := old
-				tc.change(&u)
-				wantUser(t, "EnsureUser with changes", mustEnsure(t, s, u), u)
-				wantFind(t, s, tenantA, u.ID, u)
-				if u.UserPrincipalName != "" {
-					wantFind(t, s, tenantA, strings.ToUpper(u.UserPrincipalName), u)
-				}
-				if !strings.EqualFold(old.UserPrincipalName, u.UserPrincipalName) {
-					_, err := s.FindUser(t.Context(), tenantA, old.UserPrincipalName)
-					wantNotFound(t, "FindUser by the old principal name", err)
-				}
-			})
-		}
-	})
-
-	t.Run("PrincipalNameMoves", func(t *testing.T) {
-		s := open(t)
-		a := adele(tenantA)
-		mustEnsure(t, s, a)
-		b := megan(tenantA)
-		b.UserPrincipalName = strings.ToUpper(a.UserPrincipalName) // the same, ignoring case
-		wantUser(t, "EnsureUser(b)", mustEnsure(t, s, b), b)
-
-		wantFind(t, s, tenantA, a.UserPrincipalName, b)
-		wantFind(t, s, tenantA, b.UserPrincipalName, b)
-		aNow := a
-		aNow.UserPrincipalName = ""
-		wantFind(t, s, tenantA, a.ID, aNow)
-		wantFind(t, s, tenantA, b.ID, b)
-
-		// And back: a's next sign-in carries the name again.
-		wantUser(t, "EnsureUser(a) again", mustEnsure(t, s, a), a)
-		wantFind(t, s, tenantA, b.UserPrincipalName, a)
-		bNow := b
-		bNow.UserPrincipalName = ""
-		wantFind(t, s, tenantA, b.ID, bNow)
-	})
-
-	t.Run("UsersWithoutPrincipalName", func(t *testing.T) {
-		s := open(t)
-		a, b := adele(tenantA), megan(tenantA)
-		a.UserPrincipalName, b.UserPrincipalName = "", ""
-		mustEnsure(t, s, a)
-		mustEnsure(t, s, b)
-		wantFind(t, s, tenantA, a.ID, a)
-		wantFind(t, s, tenantA, b.ID, b)
-		_, err := s.FindUser(t.Context(), tenantA, "")
-		wantNotFound(t, `FindUser("")`, err)
-	})
-
-	t.Run("PrincipalNameInTwoTenants", func(t *testing.T) {
-		s := open(t)
-		a := adele(tenantA)
-		b := megan(tenantB)
-		b.UserPrincipalName = a.UserPrincipalName
-		mustEnsure(t, s, a)
-		mustEnsure(t, s, b)
-		wantFind(t, s, tenantA, a.UserPrincipalName, a)
-		wantFind(t, s, tenantB, a.UserPrincipalName, b)
-	})
-
-	t.Run("SameIDInTwoTenants", func(t *testing.T) {
-		s := open(t)
-		a := adele(tenantA)
-		b := adele(tenantB)
-		b.UserPrincipalName = "adele@fabrikam.com"
-		b.DisplayName = "Adele of Fabrikam"
-		mustEnsure(t, s, a)
-		mustEnsure(t, s, b)
-		wantFind(t, s, tenantA, a.ID, a)
-		wantFind(t, s, tenantB, b.ID, b)
-		_, err := s.FindUser(t.Context(), tenantB, a.UserPrincipalName)
-		wantNotFound(t, "FindUser of tenant A's name in tenant B", err)
-	})
-
-	t.Run("UnicodeCase", func(t *testing.T) {
-		s := open(t)
-		u := adele(tenantA)
-		u.UserPrincipalName = "élodie.Øster@contoso.com"
-		mustEnsure(t, s, u)
-		wantFind(t, s, tenantA, "ÉLODIE.ØSTER@CONTOSO.COM", u)
-		v := megan(tenantA)
-		v.UserPrincipalName = "ÉLODIE.øster@contoso.com"
-		mustEnsure(t, s, v)
-		wantFind(t, s, tenantA, "élodie.øster@contoso.com", v)
-	})
 }
 
 // FindUser.
@@ -692,7 +676,13 @@ func testIsolation(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			if called {
 				t.Error("UpdatePosition by another owner called update")
 			}
-			wantNotFound(t, "DeletePosition by another owner", s.DeletePosition(t.Context(), other, mine.ID()))
+			wantNotFound(t, "DeletePosition by another owner", s.DeletePosition(t.Context(), other, mine.ID(), nil))
+			called = false
+			err = s.DeletePosition(t.Context(), other, mine.ID(), func(graphprofile.WorkPosition) error { called = true; return nil })
+			wantNotFound(t, "DeletePosition with a check by another owner", err)
+			if called {
+				t.Error("DeletePosition by another owner called check")
+			}
 
 			wantPosition(t, "the owner's position", mustGet(t, s, owner, mine.ID()), mine)
 			wantPosition(t, "the other's position", mustGet(t, s, other, theirs.ID()), theirs)
@@ -715,7 +705,7 @@ func testIsolation(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		}); err != nil {
 			t.Fatalf("UpdatePosition: %v", err)
 		}
-		if err := s.DeletePosition(t.Context(), keys[0], guid(100)); err != nil {
+		if err := s.DeletePosition(t.Context(), keys[0], guid(100), nil); err != nil {
 			t.Fatalf("DeletePosition: %v", err)
 		}
 		if got := mustGet(t, s, owner, guid(100))["detail"]; Diff(graphprofile.Object{"jobTitle": "updated"}, got) != "" {
@@ -870,15 +860,15 @@ func testDelete(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	for i := range 3 {
 		mustCreate(t, s, owner, position(guid(100+i), base.Add(time.Duration(i)*time.Second), "job"))
 	}
-	if err := s.DeletePosition(t.Context(), owner, guid(101)); err != nil {
+	if err := s.DeletePosition(t.Context(), owner, guid(101), nil); err != nil {
 		t.Fatalf("DeletePosition: %v", err)
 	}
 	_, err := s.GetPosition(t.Context(), owner, guid(101))
 	wantNotFound(t, "GetPosition after DeletePosition", err)
 	wantIDs(t, "ListPositions after DeletePosition", mustList(t, s, owner), guid(100), guid(102))
-	wantNotFound(t, "DeletePosition again", s.DeletePosition(t.Context(), owner, guid(101)))
-	wantNotFound(t, "DeletePosition of an unknown id", s.DeletePosition(t.Context(), owner, guid(999)))
-	wantNotFound(t, "DeletePosition of an unknown owner", s.DeletePosition(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, guid(100)))
+	wantNotFound(t, "DeletePosition again", s.DeletePosition(t.Context(), owner, guid(101), nil))
+	wantNotFound(t, "DeletePosition of an unknown id", s.DeletePosition(t.Context(), owner, guid(999), nil))
+	wantNotFound(t, "DeletePosition of an unknown owner", s.DeletePosition(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, guid(100), nil))
 	_, err = s.UpdatePosition(t.Context(), owner, guid(101), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
 	wantNotFound(t, "UpdatePosition after DeletePosition", err)
 
@@ -887,13 +877,94 @@ func testDelete(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	mustCreate(t, s, owner, again)
 	wantPosition(t, "GetPosition of a re-created id", mustGet(t, s, owner, guid(101)), again)
 	for _, id := range []string{guid(100), guid(101), guid(102)} {
-		if err := s.DeletePosition(t.Context(), owner, id); err != nil {
+		if err := s.DeletePosition(t.Context(), owner, id, nil); err != nil {
 			t.Fatalf("DeletePosition(%s): %v", id, err)
 		}
 	}
 	if ps := mustList(t, s, owner); len(ps) != 0 {
 		t.Errorf("ListPositions after deleting all = %d positions", len(ps))
 	}
+}
+
+func testDeleteCheck(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	setup := func(t *testing.T) (graphprofile.Store, graphprofile.UserKey, graphprofile.WorkPosition) {
+		s := open(t)
+		owner := mustEnsure(t, s, adele(tenantA)).Key()
+		p := fullPosition(guid(100))
+		mustCreate(t, s, owner, clone(p))
+		mustCreate(t, s, owner, position(guid(101), base.Add(time.Minute), "neighbour"))
+		return s, owner, p
+	}
+
+	t.Run("CheckSeesPosition", func(t *testing.T) {
+		s, owner, p := setup(t)
+		calls := 0
+		var seen graphprofile.WorkPosition
+		err := s.DeletePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) error {
+			calls++
+			seen = clone(cur)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("DeletePosition: %v", err)
+		}
+		if calls == 0 {
+			t.Fatal("DeletePosition did not call check")
+		}
+		wantPosition(t, "the position check was called with", seen, p)
+		_, err = s.GetPosition(t.Context(), owner, p.ID())
+		wantNotFound(t, "GetPosition after DeletePosition", err)
+		wantIDs(t, "ListPositions after DeletePosition", mustList(t, s, owner), guid(101))
+
+		called := false
+		err = s.DeletePosition(t.Context(), owner, p.ID(), func(graphprofile.WorkPosition) error { called = true; return nil })
+		wantNotFound(t, "DeletePosition with a check again", err)
+		if called {
+			t.Error("DeletePosition of a deleted position called check")
+		}
+	})
+
+	t.Run("CheckError", func(t *testing.T) {
+		s, owner, p := setup(t)
+		errHidden := graphprofile.Errorf(graphprofile.CodeItemNotFound, "hidden")
+		for _, want := range []error{errRefused, graphprofile.ErrNotFound, errHidden} {
+			err := s.DeletePosition(t.Context(), owner, p.ID(), func(graphprofile.WorkPosition) error { return want })
+			if err != want {
+				t.Errorf("DeletePosition error = %v, want check's error %v as is", err, want)
+			}
+		}
+		wantPosition(t, "GetPosition after refused deletes", mustGet(t, s, owner, p.ID()), p)
+		wantIDs(t, "ListPositions after refused deletes", mustList(t, s, owner), guid(100), guid(101))
+	})
+
+	t.Run("NilCheck", func(t *testing.T) {
+		s, owner, p := setup(t)
+		if err := s.DeletePosition(t.Context(), owner, p.ID(), nil); err != nil {
+			t.Fatalf("DeletePosition: %v", err)
+		}
+		wantIDs(t, "ListPositions after DeletePosition", mustList(t, s, owner), guid(101))
+	})
+
+	t.Run("Unknown", func(t *testing.T) {
+		s, owner, _ := setup(t)
+		for _, k := range []struct {
+			owner graphprofile.UserKey
+			id    string
+		}{
+			{owner, guid(999)},
+			{owner, ""},
+			{graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, guid(100)},
+			{graphprofile.UserKey{TenantID: tenantB, UserID: owner.UserID}, guid(100)},
+		} {
+			called := false
+			err := s.DeletePosition(t.Context(), k.owner, k.id, func(graphprofile.WorkPosition) error { called = true; return nil })
+			wantNotFound(t, fmt.Sprintf("DeletePosition(%v, %q)", k.owner, k.id), err)
+			if called {
+				t.Errorf("DeletePosition(%v, %q) called check", k.owner, k.id)
+			}
+		}
+		wantIDs(t, "ListPositions", mustList(t, s, owner), guid(100), guid(101))
+	})
 }
 
 func testCanceledContext(t *testing.T, open func(t *testing.T) graphprofile.Store) {
@@ -924,7 +995,18 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) graphprofile.Stor
 			})
 			return err
 		}},
-		{"DeletePosition", func() error { return s.DeletePosition(ctx, owner, guid(100)) }},
+		{"DeletePosition", func() error { return s.DeletePosition(ctx, owner, guid(100), nil) }},
+		{"DeletePositionCheck", func() error {
+			return s.DeletePosition(ctx, owner, guid(100), func(graphprofile.WorkPosition) error { return nil })
+		}},
+		{"CreateUser", func() error { return s.CreateUser(ctx, newUser) }},
+		{"UpdateUser", func() error {
+			_, err := s.UpdateUser(ctx, owner, func(graphprofile.User) (graphprofile.User, error) { return changed, nil })
+			return err
+		}},
+		{"DeleteUser", func() error { return s.DeleteUser(ctx, owner) }},
+		{"ListUsers", func() error { _, err := s.ListUsers(ctx, tenantA); return err }},
+		{"ImportUsers", func() error { return s.ImportUsers(ctx, tenantA, []graphprofile.User{newUser, changed}) }},
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
@@ -1030,48 +1112,92 @@ func testConcurrency(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	})
 
 	t.Run("EnsureSameUser", func(t *testing.T) {
-		// A new user's first requests arrive together.
-		s := open(t)
-		u := adele(tenantA)
-		const n = 20
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for range n {
-			wg.Go(func() {
-				got, err := s.EnsureUser(t.Context(), u)
-				if err == nil && got != u {
-					err = fmt.Errorf("EnsureUser = %+v, want %+v", got, u)
+		// A new user's first requests arrive together: all succeed and
+		// return the same user, whichever token recorded it.
+		for _, tc := range []struct {
+			name  string
+			token func(i int) graphprofile.User
+		}{
+			{"SameToken", func(int) graphprofile.User { return fullUser(tenantA, 1) }},
+			{"DifferentTokens", func(i int) graphprofile.User {
+				u := adele(tenantA)
+				u.DisplayName = fmt.Sprint("Adele ", i)
+				if i%2 == 1 {
+					u.UserPrincipalName = fmt.Sprintf("adele%d@contoso.com", i)
 				}
+				return u
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := open(t)
+				const n = 20
+				results := make([]graphprofile.User, n)
+				errs := make([]error, n)
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() {
+						<-start
+						results[i], errs[i] = s.EnsureUser(t.Context(), tc.token(i))
+					})
+				}
+				close(start)
+				wg.Wait()
+				for i, err := range errs {
+					if err != nil {
+						t.Fatalf("EnsureUser %d: %v", i, err)
+					}
+				}
+				stored, err := s.FindUser(t.Context(), tenantA, guid(1))
 				if err != nil {
-					errs <- err
+					t.Fatalf("FindUser: %v", err)
 				}
+				recorder := -1
+				for i := range n {
+					if sameUser(stored, tc.token(i)) {
+						recorder = i
+					}
+				}
+				if recorder < 0 {
+					t.Errorf("the stored user %s is none of the tokens'", userString(stored))
+				}
+				for i, got := range results {
+					wantUser(t, fmt.Sprint("EnsureUser ", i), got, stored)
+				}
+				wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{stored})
 			})
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-		wantFind(t, s, tenantA, u.UserPrincipalName, u)
 	})
 
 	t.Run("PrincipalNameContended", func(t *testing.T) {
-		// Users fight over one principal name: at the end exactly one holds it.
+		// New users with one principal name arrive together: exactly one
+		// gets it, the others are recorded without one, and that stays so.
 		s := open(t)
 		const n = 10
+		first := make([]graphprofile.User, n)
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
+		start := make(chan struct{})
 		for i := range n {
 			wg.Go(func() {
-				for range 5 {
-					u := graphprofile.User{TenantID: tenantA, ID: guid(i), UserPrincipalName: "shared@CONTOSO.com", DisplayName: fmt.Sprint("user ", i)}
-					if _, err := s.EnsureUser(t.Context(), u); err != nil {
+				<-start
+				u := graphprofile.User{TenantID: tenantA, ID: guid(i), UserPrincipalName: "shared@CONTOSO.com", DisplayName: fmt.Sprint("user ", i)}
+				for j := range 5 {
+					got, err := s.EnsureUser(t.Context(), u)
+					if err != nil {
 						errs <- err
+						return
+					}
+					if j == 0 {
+						first[i] = got
+					} else if !sameUser(got, first[i]) {
+						errs <- fmt.Errorf("EnsureUser %d of user %d = %s, first %s", j, i, userString(got), userString(first[i]))
 						return
 					}
 				}
 			})
 		}
+		close(start)
 		wg.Wait()
 		close(errs)
 		for err := range errs {
@@ -1083,16 +1209,13 @@ func testConcurrency(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		}
 		holders := 0
 		for i := range n {
-			u, err := s.FindUser(t.Context(), tenantA, guid(i))
-			if err != nil {
-				t.Fatalf("FindUser(%s): %v", guid(i), err)
-			}
-			if u.UserPrincipalName != "" {
+			want := graphprofile.User{TenantID: tenantA, ID: guid(i), DisplayName: fmt.Sprint("user ", i)}
+			if guid(i) == holder.ID {
 				holders++
-				if u.ID != holder.ID {
-					t.Errorf("user %s holds %q, but the name finds %s", u.ID, u.UserPrincipalName, holder.ID)
-				}
+				want.UserPrincipalName = "shared@CONTOSO.com"
 			}
+			wantFind(t, s, tenantA, guid(i), want)
+			wantUser(t, fmt.Sprint("EnsureUser of user ", i), first[i], want)
 		}
 		if holders != 1 {
 			t.Errorf("%d users hold the principal name, want 1", holders)
@@ -1123,7 +1246,7 @@ func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen
 			want[u.Key()] = append(want[u.Key()], p)
 		}
 	}
-	// An update and a delete, also to be found after reopening.
+	// An update and deletes, also to be found after reopening.
 	updated, err := s.UpdatePosition(t.Context(), owner, guid(101), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
 		p["detail"] = graphprofile.Object{"jobTitle": "updated before reopening"}
 		p["lastModifiedDateTime"] = base.Add(72 * time.Hour)
@@ -1133,28 +1256,77 @@ func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen
 		t.Fatalf("UpdatePosition: %v", err)
 	}
 	want[owner][1] = clone(updated)
-	if err := s.DeletePosition(t.Context(), owner, guid(102)); err != nil {
+	if err := s.DeletePosition(t.Context(), owner, guid(102), nil); err != nil {
 		t.Fatalf("DeletePosition: %v", err)
 	}
 	want[owner] = want[owner][:2]
-	// The principal name moves, and the move must stick.
-	moved := users[1]
-	moved.UserPrincipalName = users[0].UserPrincipalName
-	mustEnsure(t, s, moved)
-	users[1] = moved
-	users[0].UserPrincipalName = ""
+	if err := s.DeletePosition(t.Context(), users[1].Key(), guid(101), func(graphprofile.WorkPosition) error { return nil }); err != nil {
+		t.Fatalf("DeletePosition with a check: %v", err)
+	}
+	want[users[1].Key()] = append(want[users[1].Key()][:1], want[users[1].Key()][2])
+	if err := s.DeletePosition(t.Context(), users[1].Key(), guid(100), func(graphprofile.WorkPosition) error { return errRefused }); err != errRefused {
+		t.Fatalf("DeletePosition with a refusing check: %v", err)
+	}
+
+	// The directory: every property, created, updated, imported, deleted.
+	enabled, disabled, unset := fullUser(tenantA, 5), fullUser(tenantA, 6), fullUser(tenantA, 7)
+	disabled.AccountEnabled = boolPtr(false)
+	unset.AccountEnabled = nil
+	doomed := graphprofile.User{TenantID: tenantA, ID: guid(8), UserPrincipalName: "doomed@contoso.com", DisplayName: "Doomed"}
+	for _, u := range []graphprofile.User{enabled, disabled, doomed} {
+		mustCreateUser(t, s, u)
+	}
+	mustCreate(t, s, enabled.Key(), fullPosition(guid(100)))
+	want[enabled.Key()] = []graphprofile.WorkPosition{fullPosition(guid(100))}
+	mustCreate(t, s, doomed.Key(), position(guid(100), base, "doomed"))
+	if err := s.DeleteUser(t.Context(), doomed.Key()); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	m := users[1]
+	m.UserPrincipalName, m.Mail, m.JobTitle, m.AccountEnabled = "megan.bowen@contoso.com", "megan@contoso.com", "Marketing Manager", boolPtr(true)
+	if _, err := s.UpdateUser(t.Context(), m.Key(), func(graphprofile.User) (graphprofile.User, error) { return m, nil }); err != nil {
+		t.Fatalf("UpdateUser: %v", err)
+	}
+	users[1] = m
+	// The import replaces adele (keeping her positions), adds unset, and
+	// swaps the names of enabled and disabled.
+	a := users[0]
+	a.UserPrincipalName, a.DisplayName, a.GivenName, a.Surname, a.AccountEnabled = "MeganB@contoso.com", "Adele V.", "Adele", "Vance", boolPtr(false)
+	enabled.UserPrincipalName, disabled.UserPrincipalName = disabled.UserPrincipalName, enabled.UserPrincipalName
+	if err := s.ImportUsers(t.Context(), tenantA, []graphprofile.User{a, unset, enabled, disabled}); err != nil {
+		t.Fatalf("ImportUsers: %v", err)
+	}
+	users[0] = a
+	// A new user whose name is held is recorded without it.
+	nameless := graphprofile.User{TenantID: tenantA, ID: guid(9), UserPrincipalName: "meganb@CONTOSO.com", DisplayName: "Latecomer"}
+	mustEnsure(t, s, nameless)
+	nameless.UserPrincipalName = ""
+	users = append(users, enabled, disabled, unset, nameless)
+
+	wantA := []graphprofile.User{users[0], users[1], enabled, disabled, unset, nameless}
+	wantUsers(t, "ListUsers(A) before reopening", mustListUsers(t, s, tenantA), wantA)
+	wantUsers(t, "ListUsers(B) before reopening", mustListUsers(t, s, tenantB), []graphprofile.User{users[2]})
+	before := snapshot(t, s, tenantA, tenantB)
 
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	s = reopen(t, s)
 
+	wantState(t, "after reopening", s, before)
+	wantUsers(t, "ListUsers(A) after reopening", mustListUsers(t, s, tenantA), wantA)
 	for _, u := range users {
 		wantFind(t, s, u.TenantID, u.ID, u)
 		if u.UserPrincipalName != "" {
 			wantFind(t, s, u.TenantID, strings.ToLower(u.UserPrincipalName), u)
 		}
 	}
+	for _, key := range []string{doomed.ID, doomed.UserPrincipalName, "AdeleV@contoso.com"} {
+		_, err := s.FindUser(t.Context(), tenantA, key)
+		wantNotFound(t, fmt.Sprintf("FindUser(%q) after reopening", key), err)
+	}
+	_, err = s.ListPositions(t.Context(), doomed.Key())
+	wantNotFound(t, "ListPositions of a deleted user after reopening", err)
 	for _, u := range users {
 		ps := mustList(t, s, u.Key())
 		w := want[u.Key()]
@@ -1172,4 +1344,7 @@ func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen
 	// The reopened store works.
 	mustCreate(t, s, owner, position(guid(103), base.Add(5*time.Hour), "after reopening"))
 	wantIDs(t, "ListPositions after a create", mustList(t, s, owner), guid(100), guid(101), guid(103))
+	wantConflict(t, "CreateUser of a taken name after reopening", s.CreateUser(t.Context(), graphprofile.User{TenantID: tenantA, ID: guid(10), UserPrincipalName: "MEGANB@contoso.com"}), "userPrincipalName", "MEGANB@contoso.com")
+	mustCreateUser(t, s, doomed)
+	wantFind(t, s, tenantA, doomed.UserPrincipalName, doomed)
 }

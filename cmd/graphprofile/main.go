@@ -36,6 +36,7 @@ type environment struct {
 var commands = []command{
 	{name: "serve", summary: "serve the Microsoft Graph beta profile positions API", run: runServe},
 	{name: "token", summary: "mint a development access token that serve accepts", run: runToken},
+	{name: "users", summary: "manage the users directory: users import FILE", run: runUsers},
 }
 
 func main() {
@@ -84,6 +85,12 @@ func usage(w io.Writer) {
 // an environment variable a flag overrides is not even read, and a bad value
 // in it does no harm. --help prints the flags to stdout and returns errHelp.
 func parseFlags(fs *flag.FlagSet, env *environment, args []string, synopsis string) error {
+	return parseFlagsWithArgs(fs, env, args, synopsis, nil)
+}
+
+// parseFlagsWithArgs is parseFlags for a command that takes arguments after
+// its flags: positional receives them (nil: the command takes none).
+func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synopsis string, positional func([]string) error) error {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -96,7 +103,11 @@ func parseFlags(fs *flag.FlagSet, env *environment, args []string, synopsis stri
 	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	if positional != nil {
+		if err := positional(fs.Args()); err != nil {
+			return err
+		}
+	} else if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	onCommandLine := make(map[string]bool)

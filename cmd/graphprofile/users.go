@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// maxImportLine bounds one line of an import file, like a request body.
+const maxImportLine = 1 << 20
+
+func runUsers(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(env.stdout, "Usage: graphprofile users import [flags] FILE")
+		fmt.Fprintln(env.stdout, "\n  import   load users (JSON lines, one user a line) into a tenant, all or nothing")
+		if len(args) == 0 {
+			return errors.New("users: no subcommand given; see the list above")
+		}
+		return nil
+	}
+	if args[0] != "import" {
+		return fmt.Errorf("users: unknown subcommand %q; run 'graphprofile users --help'", args[0])
+	}
+	return runUsersImport(ctx, env, args[1:])
+}
+
+func runUsersImport(ctx context.Context, env *environment, args []string) error {
+	fs := flag.NewFlagSet("users import", flag.ContinueOnError)
+	storeURL := fs.String("store", defaultStore, "where data lives (as given to serve)")
+	tenant := fs.String("tenant", defaultTenant, "tenant `id` the users belong to")
+	var file string
+	if err := parseFlagsWithArgs(fs, env, args, "[flags] FILE\n\nFILE holds one user a line, as the JSON body of POST /users (id, displayName, userPrincipalName,\nmail, mailNickname, givenName, surname, jobTitle, accountEnabled; passwordProfile is accepted and\ndropped); '-' reads standard input. Users with an id already there are replaced. Any bad line\nimports nothing.", func(rest []string) error {
+		if len(rest) != 1 {
+			return errors.New("users import: give exactly one FILE (or - for standard input)")
+		}
+		file = rest[0]
+		return nil
+	}); err != nil {
+		if errors.Is(err, errHelp) {
+			return nil
+		}
+		return err
+	}
+	in := io.Reader(os.Stdin)
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("users import: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	users, lines, err := readUsers(in, *tenant)
+	if err != nil {
+		return err
+	}
+	loc, err := parseStore(*storeURL)
+	if err != nil {
+		return err
+	}
+	store, err := loc.open(ctx)
+	if err != nil {
+		return fmt.Errorf("opening the store: %w", err)
+	}
+	defer store.Close()
+	if err := store.ImportUsers(ctx, *tenant, users); err != nil {
+		var conflict *graphprofile.ConflictError
+		if errors.As(err, &conflict) {
+			return fmt.Errorf("users import: line %d: another user of the tenant has %s %q; nothing imported",
+				lineOf(users, lines, conflict), conflict.Property, conflict.Value)
+		}
+		return fmt.Errorf("users import: %w", err)
+	}
+	_, err = fmt.Fprintf(env.stdout, "imported %d users into tenant %s\n", len(users), *tenant)
+	return err
+}
+
+// readUsers parses an import file: one POST /users body a line, blank lines
+// skipped. It reports every bad line (by number) in one error, so a file is
+// fixed in one go. lines[i] is the line number of users[i].
+func readUsers(in io.Reader, tenantID string) (users []graphprofile.User, lines []int, err error) {
+	scanner := bufio.NewScanner(in)
+	scanner.Buffer(make([]byte, 64*1024), maxImportLine)
+	var problems []string
+	seenID := map[string]int{}
+	seenUPN := map[string]int{}
+	n := 0
+	for scanner.Scan() {
+		n++
+		text := strings.TrimSpace(scanner.Text())
+		if text == "" {
+			continue
+		}
+		body, err := graphprofile.DecodeBody(graphprofile.UserType, []byte(text))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("line %d: %s", n, graphprofile.ErrorMessage(err)))
+			continue
+		}
+		u, err := graphprofile.NewUser(tenantID, body)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("line %d: %s", n, graphprofile.ErrorMessage(err)))
+			continue
+		}
+		upn := strings.ToLower(u.UserPrincipalName)
+		if first, ok := seenID[u.ID]; ok {
+			problems = append(problems, fmt.Sprintf("line %d: id %s is also on line %d", n, u.ID, first))
+			continue
+		}
+		if first, ok := seenUPN[upn]; ok {
+			problems = append(problems, fmt.Sprintf("line %d: userPrincipalName %s is also on line %d", n, u.UserPrincipalName, first))
+			continue
+		}
+		seenID[u.ID], seenUPN[upn] = n, n
+		users = append(users, u)
+		lines = append(lines, n)
+	}
+	if err := scanner.Err(); err != nil {
+		return nil, nil, fmt.Errorf("users import: after line %d: %w", n, err)
+	}
+	if len(problems) > 0 {
+		const shown = 20
+		total, more := len(problems), ""
+		if total > shown {
+			more = fmt.Sprintf("; and %d more", total-shown)
+			problems = problems[:shown]
+		}
+		return nil, nil, fmt.Errorf("users import: %d bad lines, nothing imported: %s%s", total, strings.Join(problems, "; "), more)
+	}
+	return users, lines, nil
+}
+
+// lineOf finds the line of the user a conflict names.
+func lineOf(users []graphprofile.User, lines []int, conflict *graphprofile.ConflictError) int {
+	for i, u := range users {
+		if (conflict.Property == "id" && u.ID == conflict.Value) || strings.EqualFold(u.UserPrincipalName, conflict.Value) {
+			return lines[i]
+		}
+	}
+	return 0
+}

@@ -1,0 +1,244 @@
+package graphapi_test
+
+import (
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const newUserBody = `{"accountEnabled":true,"displayName":"Adele Vance","mailNickname":"AdeleV","userPrincipalName":"AdeleV@contoso.test",` +
+	`"passwordProfile":{"forceChangePasswordNextSignIn":true,"password":"xWwvJ]6NMw+bWH-d"},` +
+	`"givenName":"Adele","surname":"Vance","jobTitle":"Retail Manager","mail":"AdeleV@contoso.test"}`
+
+func TestCreateAndReadUsers(t *testing.T) {
+	s := newTestServer(t)
+	admin := s.application(tenantA, "User.ReadWrite.All")
+	for _, version := range []string{"beta", "v1.0"} {
+		t.Run(version, func(t *testing.T) {
+			body := strings.ReplaceAll(newUserBody, "AdeleV", "AdeleV-"+version)
+			resp := s.do(request{method: http.MethodPost, path: "/" + version + "/users", token: admin, body: body})
+			if resp.status != http.StatusCreated {
+				t.Fatalf("POST /users: %d %s", resp.status, resp.body)
+			}
+			checkCommonHeaders(t, resp)
+			u := resp.json(t)
+			id, _ := u["id"].(string)
+			if !guidPattern.MatchString(id) {
+				t.Fatalf("id %q is not a GUID", id)
+			}
+			want := map[string]any{
+				"@odata.context": s.url + "/" + version + "/$metadata#users/$entity",
+				"id":             id, "accountEnabled": true, "displayName": "Adele Vance", "mailNickname": "AdeleV-" + version,
+				"userPrincipalName": "AdeleV-" + version + "@contoso.test", "givenName": "Adele", "surname": "Vance",
+				"jobTitle": "Retail Manager", "mail": "AdeleV-" + version + "@contoso.test",
+			}
+			if !reflect.DeepEqual(u, want) {
+				t.Errorf("created user\n got %v\nwant %v", u, want)
+			}
+			if keys := objectKeys(t, resp.body); !slices.Equal(keys, []string{"@odata.context", "id", "displayName", "userPrincipalName", "mail", "mailNickname", "givenName", "surname", "jobTitle", "accountEnabled"}) {
+				t.Errorf("keys %v (passwordProfile must never be returned)", keys)
+			}
+			if got := resp.header.Get("Location"); got != s.url+"/"+version+"/users/"+id {
+				t.Errorf("Location %q", got)
+			}
+			for _, key := range []string{id, strings.ToUpper(id), "ADELEV-" + strings.ToUpper(version) + "@CONTOSO.TEST", "users('" + id + "')"} {
+				path := "/" + version + "/users/" + key
+				if strings.HasPrefix(key, "users(") {
+					path = "/" + version + "/" + key
+				}
+				got := s.do(request{path: path, token: admin})
+				if got.status != http.StatusOK || !reflect.DeepEqual(got.json(t), want) {
+					t.Errorf("GET %s: %d %s", path, got.status, got.body)
+				}
+			}
+		})
+	}
+	// A minimal user: accountEnabled defaults to true, the rest is null.
+	resp := s.do(request{method: http.MethodPost, path: "/beta/users", token: admin, body: `{"displayName":"Min","userPrincipalName":"min@contoso.test"}`})
+	if resp.status != http.StatusCreated {
+		t.Fatalf("POST minimal user: %d %s", resp.status, resp.body)
+	}
+	u := resp.json(t)
+	if u["accountEnabled"] != true || u["mail"] != nil || u["jobTitle"] != nil {
+		t.Errorf("minimal user %v", u)
+	}
+	// A user may be created with its directory object id, to mirror a directory.
+	resp = s.do(request{method: http.MethodPost, path: "/beta/users", token: admin,
+		body: `{"id":"` + strings.ToUpper(userA2) + `","displayName":"Known","userPrincipalName":"known@contoso.test"}`})
+	if resp.status != http.StatusCreated || resp.json(t)["id"] != userA2 {
+		t.Fatalf("POST with id: %d %s", resp.status, resp.body)
+	}
+}
+
+func TestBadUsers(t *testing.T) {
+	s := newTestServer(t)
+	admin := s.application(tenantA, "User.ReadWrite.All")
+	s.do(request{method: http.MethodPost, path: "/beta/users", token: admin, body: newUserBody})
+	tests := []struct {
+		name, body, code, message string
+	}{
+		{"unknown property", `{"displayName":"X","userPrincipalName":"x@contoso.test","foo":1}`, "BadRequest",
+			"The property 'foo' does not exist on type 'microsoft.graph.user'. Make sure to only use property names that are defined by the type or mark the type as open type."},
+		{"unknown passwordProfile property", `{"displayName":"X","userPrincipalName":"x@contoso.test","passwordProfile":{"pwd":"x"}}`, "BadRequest",
+			"The property 'pwd' does not exist on type 'microsoft.graph.passwordProfile'."},
+		{"wrong type", `{"displayName":"X","userPrincipalName":"x@contoso.test","accountEnabled":"yes"}`, "BadRequest", "'accountEnabled'"},
+		{"no displayName", `{"userPrincipalName":"x@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'displayName' of resource 'User'."},
+		{"blank displayName", `{"displayName":" ","userPrincipalName":"x@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'displayName' of resource 'User'."},
+		{"no userPrincipalName", `{"displayName":"X"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName without domain", `{"displayName":"X","userPrincipalName":"x"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"id not a GUID", `{"id":"abc","displayName":"X","userPrincipalName":"x@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'id' of resource 'User'."},
+		{"taken userPrincipalName", `{"displayName":"X","userPrincipalName":"ADELEV@contoso.test"}`, "Request_BadRequest",
+			"Another object with the same value for property userPrincipalName already exists."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := expectError(t, s.do(request{method: http.MethodPost, path: "/beta/users", token: admin, body: tc.body}), http.StatusBadRequest, tc.code)
+			if !strings.Contains(msg, tc.message) {
+				t.Errorf("message %q, want it to contain %q", msg, tc.message)
+			}
+		})
+	}
+	list := s.do(request{path: "/beta/users", token: admin}).json(t)
+	if n := len(list["value"].([]any)); n != 1 {
+		t.Errorf("%d users after refused creates, want 1", n)
+	}
+}
+
+func TestUpdateAndDeleteUsers(t *testing.T) {
+	s := newTestServer(t)
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	u := s.do(request{method: http.MethodPost, path: "/beta/users", token: admin, body: newUserBody}).json(t)
+	id := u["id"].(string)
+	userPath := "/beta/users/" + id
+
+	resp := s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"jobTitle":"Buyer","surname":null,"passwordProfile":{"password":"new"}}`})
+	if resp.status != http.StatusNoContent || len(resp.body) != 0 {
+		t.Fatalf("PATCH user: %d %s", resp.status, resp.body)
+	}
+	got := s.do(request{path: userPath, token: admin}).json(t)
+	if got["jobTitle"] != "Buyer" || got["surname"] != nil || got["displayName"] != "Adele Vance" {
+		t.Errorf("after PATCH: %v", got)
+	}
+	expectError(t, s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"displayName":null}`}), http.StatusBadRequest, "Request_BadRequest")
+	expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA2, token: admin, body: `{"userPrincipalName":"adelev@contoso.test"}`}), http.StatusBadRequest, "Request_BadRequest")
+
+	// The user's own profile, through /me with User.ReadWrite (the token's oid is the user's id).
+	self := s.delegated(tenantA, id, "User.ReadWrite")
+	if resp := s.do(request{method: http.MethodPatch, path: "/beta/me", token: self, body: `{"givenName":"Addie"}`}); resp.status != http.StatusNoContent {
+		t.Fatalf("PATCH /me: %d %s", resp.status, resp.body)
+	}
+	me := s.do(request{path: "/beta/me", token: self})
+	if me.status != http.StatusOK || me.json(t)["givenName"] != "Addie" || me.json(t)["displayName"] != "Adele Vance" {
+		t.Errorf("GET /me: %d %s (the directory's values, not the token's)", me.status, me.body)
+	}
+	expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/me", token: self}), http.StatusMethodNotAllowed, "Request_BadRequest")
+
+	// Deleting a user deletes its profile.
+	s.create(self, "/me", `{"detail":{"jobTitle":"Buyer"}}`)
+	if resp := s.do(request{method: http.MethodDelete, path: userPath, token: admin}); resp.status != http.StatusNoContent || len(resp.body) != 0 {
+		t.Fatalf("DELETE user: %d %s", resp.status, resp.body)
+	}
+	expectError(t, s.do(request{path: userPath, token: admin}), http.StatusNotFound, "Request_ResourceNotFound")
+	expectError(t, s.do(request{path: userPath + "/profile/positions", token: admin}), http.StatusNotFound, "Request_ResourceNotFound")
+	expectError(t, s.do(request{method: http.MethodDelete, path: userPath, token: admin}), http.StatusNotFound, "Request_ResourceNotFound")
+	// Signing in again starts a new, empty profile.
+	resp = s.do(request{path: "/beta/me/profile/positions", token: self})
+	if resp.status != http.StatusOK || len(resp.json(t)["value"].([]any)) != 0 {
+		t.Errorf("profile after the user was deleted: %d %s", resp.status, resp.body)
+	}
+}
+
+func TestListUsersAndBasicProfile(t *testing.T) {
+	s := newTestServer(t)
+	admin := s.application(tenantA, "User.ReadWrite.All")
+	s.do(request{method: http.MethodPost, path: "/beta/users", token: admin, body: newUserBody})
+	s.delegated(tenantA, userA1, "User.Read") // tokens alone create nobody
+	s.do(request{path: "/beta/me", token: s.delegated(tenantA, userA1, "User.Read")})
+	s.do(request{method: http.MethodPost, path: "/beta/users", token: s.application(tenantB, "User.ReadWrite.All"), body: newUserBody})
+
+	resp := s.do(request{path: "/v1.0/users", token: s.application(tenantA, "User.Read.All")})
+	if resp.status != http.StatusOK {
+		t.Fatalf("list: %d %s", resp.status, resp.body)
+	}
+	list := resp.json(t)
+	if list["@odata.context"] != s.url+"/v1.0/$metadata#users" {
+		t.Errorf("@odata.context %v", list["@odata.context"])
+	}
+	users := list["value"].([]any)
+	if len(users) != 2 {
+		t.Fatalf("tenant A lists %d users, want 2 (its own only): %s", len(users), resp.body)
+	}
+	if a, b := users[0].(map[string]any)["id"].(string), users[1].(map[string]any)["id"].(string); a > b {
+		t.Errorf("users not ordered by id: %s, %s", a, b)
+	}
+
+	// User.ReadBasic.All reveals the basic profile only.
+	reader := s.delegated(tenantA, userA1, "User.ReadBasic.All")
+	adele := s.do(request{path: "/beta/users/adelev@contoso.test", token: reader}).json(t)
+	if adele["displayName"] != "Adele Vance" || adele["mail"] != "AdeleV@contoso.test" || adele["jobTitle"] != nil || adele["accountEnabled"] != nil || adele["mailNickname"] != nil {
+		t.Errorf("basic profile %v", adele)
+	}
+	full := s.do(request{path: "/beta/users/adelev@contoso.test", token: s.delegated(tenantA, userA1, "User.ReadBasic.All", "User.Read.All")}).json(t)
+	if full["jobTitle"] != "Retail Manager" {
+		t.Errorf("with User.Read.All too: %v", full)
+	}
+}
+
+// TestUsersPermissionMatrix walks the users directory's permissions over HTTP.
+func TestUsersPermissionMatrix(t *testing.T) {
+	matrix := map[string]map[string]string{
+		"list":   {"work": "User.ReadBasic.All User.Read.All User.ReadWrite.All", "app": "User.Read.All User.ReadWrite.All"},
+		"get":    {"work": "User.Read User.ReadWrite User.ReadBasic.All User.Read.All User.ReadWrite.All", "app": "User.Read.All User.ReadWrite.All"},
+		"create": {"work": "User.ReadWrite.All", "app": "User.ReadWrite.All"},
+		"update": {"work": "User.ReadWrite User.ReadWrite.All", "app": "User.ReadWrite.All"},
+		"delete": {"work": "User.ReadWrite.All", "app": "User.ReadWrite.All"},
+	}
+	permissions := []string{"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Mail.Read"}
+	s := newTestServer(t)
+	admin := s.application(tenantA, "User.ReadWrite.All")
+	n := 0
+	for op, kinds := range matrix {
+		for kind, allowedList := range kinds {
+			for _, permission := range permissions {
+				for _, own := range []bool{true, false} {
+					if (kind == "app" && own) || ((op == "list" || op == "create") && own) {
+						continue
+					}
+					t.Run(op+"/"+kind+"/"+permission+"/own="+map[bool]string{true: "yes", false: "no"}[own], func(t *testing.T) {
+						n++
+						target := s.do(request{method: http.MethodPost, path: "/beta/users", token: admin,
+							body: `{"displayName":"T","userPrincipalName":"t` + strings.Repeat("x", n) + `@contoso.test"}`}).json(t)["id"].(string)
+						caller := s.application(tenantA, permission)
+						if kind == "work" {
+							who := userA1
+							if own {
+								who = target
+							}
+							caller = s.delegated(tenantA, who, permission)
+						}
+						req, success := map[string]request{
+							"list":   {path: "/beta/users", token: caller},
+							"get":    {path: "/beta/users/" + target, token: caller},
+							"create": {method: http.MethodPost, path: "/beta/users", token: caller, body: `{"displayName":"N","userPrincipalName":"n` + strings.Repeat("y", n) + `@contoso.test"}`},
+							"update": {method: http.MethodPatch, path: "/beta/users/" + target, token: caller, body: `{"jobTitle":"J"}`},
+							"delete": {method: http.MethodDelete, path: "/beta/users/" + target, token: caller},
+						}[op], map[string]int{"list": 200, "get": 200, "create": 201, "update": 204, "delete": 204}[op]
+						want := false
+						for _, p := range strings.Fields(allowedList) {
+							want = want || (p == permission && (own || strings.HasSuffix(p, ".All")))
+						}
+						resp := s.do(req)
+						if want && resp.status != success {
+							t.Fatalf("allowed: %d, want %d: %s", resp.status, success, resp.body)
+						}
+						if !want {
+							expectError(t, resp, http.StatusForbidden, "Authorization_RequestDenied")
+						}
+					})
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,339 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/mattn/go-sqlite3"
+)
+
+// userColumns are the columns scanUser reads, in its order.
+const userColumns = `id, user_principal_name, display_name, mail, mail_nickname,
+	given_name, surname, job_title, account_enabled`
+
+// scanUser reads a row of userColumns into a user of tenantID.
+func scanUser(row interface{ Scan(...any) error }, tenantID string) (graphprofile.User, error) {
+	u := graphprofile.User{TenantID: tenantID}
+	var enabled sql.NullBool
+	if err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.Mail, &u.MailNickname,
+		&u.GivenName, &u.Surname, &u.JobTitle, &enabled); err != nil {
+		return graphprofile.User{}, err
+	}
+	if enabled.Valid {
+		u.AccountEnabled = &enabled.Bool
+	}
+	return u, nil
+}
+
+// upnKey is the value of users.upn_key for a user principal name.
+func upnKey(upn string) any {
+	if upn == "" {
+		return nil
+	}
+	return strings.ToLower(upn)
+}
+
+// accountEnabled is the value of users.account_enabled for e.
+func accountEnabled(e *bool) any {
+	switch {
+	case e == nil:
+		return nil
+	case *e:
+		return 1
+	default:
+		return 0
+	}
+}
+
+// copyUser returns u with its own AccountEnabled, so that what a caller gets
+// shares nothing with what it gave.
+func copyUser(u graphprofile.User) graphprofile.User {
+	if u.AccountEnabled != nil {
+		e := *u.AccountEnabled
+		u.AccountEnabled = &e
+	}
+	return u
+}
+
+// insertUser adds u (which must be new) with the principal name key upn
+// (nil: none).
+func insertUser(ctx context.Context, tx *sql.Tx, u graphprofile.User, upn any) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail,
+		   mail_nickname, given_name, surname, job_title, account_enabled)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.TenantID, u.ID, u.UserPrincipalName, upn, u.DisplayName, u.Mail,
+		u.MailNickname, u.GivenName, u.Surname, u.JobTitle, accountEnabled(u.AccountEnabled))
+	return err
+}
+
+// queryer is a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readUser reads the user key with q.
+func readUser(ctx context.Context, q queryer, key graphprofile.UserKey) (graphprofile.User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND id = ?`,
+		key.TenantID, key.UserID), key.TenantID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return graphprofile.User{}, userNotFound(key)
+	}
+	if err != nil {
+		return graphprofile.User{}, dbError("reading a user", err)
+	}
+	return u, nil
+}
+
+func checkUserKey(op string, u graphprofile.User) error {
+	if u.TenantID == "" || u.ID == "" {
+		return fmt.Errorf("sqlite: %s: a user needs a tenant id and an id (got %q, %q)", op, u.TenantID, u.ID)
+	}
+	return nil
+}
+
+func upnConflict(upn string) error {
+	return &graphprofile.ConflictError{Property: "userPrincipalName", Value: upn}
+}
+
+// EnsureUser records u unless its tenant has a user with its id, and returns
+// the stored user; see graphprofile.Store. When the user exists it only reads.
+func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofile.User, error) {
+	if err := checkUserKey("EnsureUser", u); err != nil {
+		return graphprofile.User{}, err
+	}
+	got, err := readUser(ctx, s.rdb, u.Key())
+	if !errors.Is(err, graphprofile.ErrNotFound) {
+		return got, err // found, or failed
+	}
+
+	var stored graphprofile.User
+	err = s.write(ctx, func(tx *sql.Tx) error { // fn may run more than once: it sets stored only
+		// Checked again in the transaction: a concurrent call may have
+		// recorded the user since.
+		cur, err := readUser(ctx, tx, u.Key())
+		if err == nil {
+			stored = cur
+			return nil
+		}
+		if !errors.Is(err, graphprofile.ErrNotFound) {
+			return err
+		}
+		rec, key := copyUser(u), upnKey(u.UserPrincipalName)
+		if key != nil {
+			var taken bool
+			if err := tx.QueryRowContext(ctx,
+				`SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND upn_key = ?)`,
+				u.TenantID, key).Scan(&taken); err != nil {
+				return dbError("reading a user principal name", err)
+			}
+			if taken {
+				// The directory's user keeps it.
+				rec.UserPrincipalName, key = "", nil
+			}
+		}
+		if err := insertUser(ctx, tx, rec, key); err != nil {
+			return dbError("storing a user", err)
+		}
+		stored = rec
+		return nil
+	})
+	if err != nil {
+		return graphprofile.User{}, err
+	}
+	return stored, nil
+}
+
+// FindUser returns the user of tenantID whose id is key or, failing that,
+// whose principal name is key ignoring case.
+func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofile.User, error) {
+	u, err := scanUser(s.rdb.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users
+		 WHERE tenant_id = ? AND (id = ? OR upn_key = ?)
+		 ORDER BY id = ? DESC
+		 LIMIT 1`,
+		tenantID, key, strings.ToLower(key), key), tenantID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return graphprofile.User{}, fmt.Errorf("sqlite: user %q of tenant %q: %w", key, tenantID, graphprofile.ErrNotFound)
+	}
+	if err != nil {
+		return graphprofile.User{}, dbError("finding a user", err)
+	}
+	return u, nil
+}
+
+// CreateUser adds u to its tenant; a *graphprofile.ConflictError when its id
+// or principal name is taken there.
+func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
+	if err := checkUserKey("CreateUser", u); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		err := insertUser(ctx, tx, u, upnKey(u.UserPrincipalName))
+		switch {
+		case isConstraint(err, sqlite3.ErrConstraintPrimaryKey):
+			return &graphprofile.ConflictError{Property: "id", Value: u.ID}
+		case isConstraint(err, sqlite3.ErrConstraintUnique):
+			return upnConflict(u.UserPrincipalName)
+		case err != nil:
+			return dbError("storing a user", err)
+		}
+		return nil
+	})
+}
+
+// UpdateUser replaces the user key with what update returns for it, in one
+// write transaction.
+func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update func(graphprofile.User) (graphprofile.User, error)) (graphprofile.User, error) {
+	var next graphprofile.User
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		cur, err := readUser(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		u, err := update(cur)
+		if err != nil {
+			return err
+		}
+		if u.TenantID != key.TenantID || u.ID != key.UserID {
+			return fmt.Errorf("sqlite: UpdateUser: update changed user %q of tenant %q to user %q of tenant %q",
+				key.UserID, key.TenantID, u.ID, u.TenantID)
+		}
+		_, err = tx.ExecContext(ctx,
+			`UPDATE users SET user_principal_name = ?, upn_key = ?, display_name = ?, mail = ?,
+			   mail_nickname = ?, given_name = ?, surname = ?, job_title = ?, account_enabled = ?
+			 WHERE tenant_id = ? AND id = ?`,
+			u.UserPrincipalName, upnKey(u.UserPrincipalName), u.DisplayName, u.Mail,
+			u.MailNickname, u.GivenName, u.Surname, u.JobTitle, accountEnabled(u.AccountEnabled),
+			key.TenantID, key.UserID)
+		if isConstraint(err, sqlite3.ErrConstraintUnique) {
+			return upnConflict(u.UserPrincipalName)
+		}
+		if err != nil {
+			return dbError("storing a user", err)
+		}
+		next = copyUser(u)
+		return nil
+	})
+	if err != nil {
+		return graphprofile.User{}, err
+	}
+	return next, nil
+}
+
+// DeleteUser removes the user key; its positions go with it (ON DELETE
+// CASCADE: the write connection has foreign keys on, see checkSettings).
+func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, key.TenantID, key.UserID)
+		if err != nil {
+			return dbError("deleting a user", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return dbError("deleting a user", err)
+		} else if n == 0 {
+			return userNotFound(key)
+		}
+		return nil
+	})
+}
+
+// ListUsers returns the users of tenantID ordered by id.
+func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]graphprofile.User, error) {
+	rows, err := s.rdb.QueryContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE tenant_id = ? ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, dbError("listing users", err)
+	}
+	defer rows.Close()
+	users := []graphprofile.User{}
+	for rows.Next() {
+		u, err := scanUser(rows, tenantID)
+		if err != nil {
+			return nil, dbError("listing users", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("listing users", err)
+	}
+	return users, nil
+}
+
+// ImportUsers adds or replaces (by id) every user of users in tenantID, all
+// or nothing; see graphprofile.Store.
+func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphprofile.User) error {
+	if tenantID == "" {
+		return errors.New("sqlite: ImportUsers: no tenant id")
+	}
+	ids := make(map[string]bool, len(users))
+	upns := make(map[string]bool, len(users))
+	for _, u := range users {
+		if u.ID == "" {
+			return errors.New("sqlite: ImportUsers: a user has no id")
+		}
+		if ids[u.ID] {
+			return &graphprofile.ConflictError{Property: "id", Value: u.ID}
+		}
+		ids[u.ID] = true
+		if k, ok := upnKey(u.UserPrincipalName).(string); ok {
+			if upns[k] {
+				return upnConflict(u.UserPrincipalName)
+			}
+			upns[k] = true
+		}
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		// First every user without its principal name key, then the keys: a
+		// name may move from one user of the batch to another, and the
+		// unique index sees only the final state of each name.
+		upsert, err := tx.PrepareContext(ctx,
+			`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail,
+			   mail_nickname, given_name, surname, job_title, account_enabled)
+			 VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)
+			 ON CONFLICT (tenant_id, id) DO UPDATE SET
+			   user_principal_name = excluded.user_principal_name,
+			   upn_key = NULL,
+			   display_name = excluded.display_name,
+			   mail = excluded.mail,
+			   mail_nickname = excluded.mail_nickname,
+			   given_name = excluded.given_name,
+			   surname = excluded.surname,
+			   job_title = excluded.job_title,
+			   account_enabled = excluded.account_enabled`)
+		if err != nil {
+			return dbError("importing users", err)
+		}
+		defer upsert.Close()
+		for _, u := range users {
+			if _, err := upsert.ExecContext(ctx, tenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail,
+				u.MailNickname, u.GivenName, u.Surname, u.JobTitle, accountEnabled(u.AccountEnabled)); err != nil {
+				return dbError("importing users", err)
+			}
+		}
+		setKey, err := tx.PrepareContext(ctx, `UPDATE users SET upn_key = ? WHERE tenant_id = ? AND id = ?`)
+		if err != nil {
+			return dbError("importing users", err)
+		}
+		defer setKey.Close()
+		for _, u := range users {
+			key := upnKey(u.UserPrincipalName)
+			if key == nil {
+				continue
+			}
+			_, err := setKey.ExecContext(ctx, key, tenantID, u.ID)
+			if isConstraint(err, sqlite3.ErrConstraintUnique) {
+				return upnConflict(u.UserPrincipalName)
+			}
+			if err != nil {
+				return dbError("importing users", err)
+			}
+		}
+		return nil
+	})
+}

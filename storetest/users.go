@@ -1,0 +1,894 @@
+package storetest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// state is what a store holds for some tenants: their users and each user's
+// positions.
+type state struct {
+	tenants   []string
+	users     map[string][]graphprofile.User
+	positions map[graphprofile.UserKey][]graphprofile.WorkPosition
+}
+
+func snapshot(t *testing.T, s graphprofile.Store, tenants ...string) state {
+	t.Helper()
+	st := state{tenants: tenants, users: map[string][]graphprofile.User{}, positions: map[graphprofile.UserKey][]graphprofile.WorkPosition{}}
+	for _, tenant := range tenants {
+		st.users[tenant] = mustListUsers(t, s, tenant)
+		for _, u := range st.users[tenant] {
+			st.positions[u.Key()] = mustList(t, s, u.Key())
+		}
+	}
+	return st
+}
+
+// wantState checks that s holds what want, an earlier snapshot, holds.
+func wantState(t *testing.T, what string, s graphprofile.Store, want state) {
+	t.Helper()
+	got := snapshot(t, s, want.tenants...)
+	for _, tenant := range want.tenants {
+		wantUsers(t, fmt.Sprintf("%s: ListUsers(%s)", what, tenant), got.users[tenant], want.users[tenant])
+	}
+	for k, w := range want.positions {
+		g, ok := got.positions[k]
+		if !ok {
+			continue // the user is gone, reported above
+		}
+		if len(g) != len(w) {
+			t.Errorf("%s: ListPositions(%v): %d positions, want %d", what, k, len(g), len(w))
+			continue
+		}
+		for i := range w {
+			wantPosition(t, fmt.Sprintf("%s: ListPositions(%v)[%d]", what, k, i), g[i], w[i])
+		}
+	}
+}
+
+// withPositions creates n positions in the profile of u.
+func withPositions(t *testing.T, s graphprofile.Store, u graphprofile.User, n int) {
+	t.Helper()
+	for i := range n {
+		mustCreate(t, s, u.Key(), position(guid(100+i), base.Add(time.Duration(i)*time.Minute), fmt.Sprint("job of ", u.ID, " ", i)))
+	}
+}
+
+// createdBy are the ways a user gets into a store.
+var createdBy = []struct {
+	name   string
+	create func(t *testing.T, s graphprofile.Store, u graphprofile.User)
+}{
+	{"EnsureUser", func(t *testing.T, s graphprofile.Store, u graphprofile.User) {
+		t.Helper()
+		wantUser(t, "EnsureUser of a new user", mustEnsure(t, s, u), u)
+	}},
+	{"CreateUser", func(t *testing.T, s graphprofile.Store, u graphprofile.User) { t.Helper(); mustCreateUser(t, s, u) }},
+	{"ImportUsers", func(t *testing.T, s graphprofile.Store, u graphprofile.User) {
+		t.Helper()
+		if err := s.ImportUsers(t.Context(), u.TenantID, []graphprofile.User{u}); err != nil {
+			t.Fatalf("ImportUsers(%s): %v", userString(u), err)
+		}
+	}},
+}
+
+// EnsureUser.
+
+func testEnsureUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	t.Run("Creates", func(t *testing.T) {
+		disabled := fullUser(tenantA, 5)
+		disabled.AccountEnabled = boolPtr(false)
+		tests := []struct {
+			name string
+			u    graphprofile.User
+		}{
+			{"TokenProperties", adele(tenantA)},
+			{"EveryProperty", fullUser(tenantA, 5)},
+			{"AccountDisabled", disabled},
+			{"NoPrincipalName", graphprofile.User{TenantID: tenantA, ID: guid(6)}},
+			{"NonGUIDID", graphprofile.User{TenantID: tenantA, ID: "Some Id/With?Odd#Chars", UserPrincipalName: "odd@contoso.com"}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				s := open(t)
+				wantUser(t, "EnsureUser", mustEnsure(t, s, tc.u), tc.u)
+				wantFind(t, s, tenantA, tc.u.ID, tc.u)
+				if tc.u.UserPrincipalName != "" {
+					wantFind(t, s, tenantA, strings.ToUpper(tc.u.UserPrincipalName), tc.u)
+				}
+				wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{tc.u})
+				wantIDs(t, "ListPositions of the new user", mustList(t, s, tc.u.Key()))
+			})
+		}
+	})
+
+	t.Run("SameAgain", func(t *testing.T) {
+		s := open(t)
+		u := fullUser(tenantA, 1)
+		mustEnsure(t, s, u)
+		for range 3 {
+			wantUser(t, "EnsureUser again", mustEnsure(t, s, u), u)
+		}
+		wantFind(t, s, tenantA, u.ID, u)
+		wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{u})
+	})
+
+	// Once the directory knows a user, what the token says does not change it.
+	t.Run("ExistingUnchanged", func(t *testing.T) {
+		m := megan(tenantA)
+		tests := []struct {
+			name   string
+			change func(u *graphprofile.User)
+		}{
+			{"Same", func(u *graphprofile.User) {}},
+			{"PrincipalName", func(u *graphprofile.User) { u.UserPrincipalName = "adele.vance@contoso.com" }},
+			{"PrincipalNameCase", func(u *graphprofile.User) { u.UserPrincipalName = strings.ToUpper(u.UserPrincipalName) }},
+			{"DisplayName", func(u *graphprofile.User) { u.DisplayName = "Adele Vance (HR)" }},
+			{"NoPrincipalName", func(u *graphprofile.User) { u.UserPrincipalName = "" }},
+			{"PrincipalNameOfAnother", func(u *graphprofile.User) { u.UserPrincipalName = strings.ToLower(m.UserPrincipalName) }},
+			{"TokenPropertiesOnly", func(u *graphprofile.User) {
+				*u = graphprofile.User{TenantID: u.TenantID, ID: u.ID, UserPrincipalName: "x@contoso.com", DisplayName: "X"}
+			}},
+			{"EveryProperty", func(u *graphprofile.User) {
+				*u = graphprofile.User{
+					TenantID: u.TenantID, ID: u.ID, UserPrincipalName: "other@contoso.com", DisplayName: "Other",
+					Mail: "other@contoso.com", MailNickname: "other", GivenName: "O", Surname: "Ther", JobTitle: "CEO",
+					AccountEnabled: boolPtr(false),
+				}
+			}},
+		}
+		for _, how := range createdBy {
+			for _, tc := range tests {
+				t.Run(how.name+"/"+tc.name, func(t *testing.T) {
+					s := open(t)
+					stored := fullUser(tenantA, 1)
+					how.create(t, s, stored)
+					how.create(t, s, m)
+					u := stored
+					tc.change(&u)
+					wantUser(t, "EnsureUser of an existing user", mustEnsure(t, s, u), stored)
+					wantFind(t, s, tenantA, stored.ID, stored)
+					wantFind(t, s, tenantA, strings.ToUpper(stored.UserPrincipalName), stored)
+					wantFind(t, s, tenantA, m.UserPrincipalName, m)
+					if u.UserPrincipalName != "" && !strings.EqualFold(u.UserPrincipalName, stored.UserPrincipalName) &&
+						!strings.EqualFold(u.UserPrincipalName, m.UserPrincipalName) {
+						_, err := s.FindUser(t.Context(), tenantA, u.UserPrincipalName)
+						wantNotFound(t, "FindUser by the token's principal name", err)
+					}
+					wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{stored, m})
+				})
+			}
+		}
+	})
+
+	// A new user whose principal name another user holds is recorded
+	// without one; the holder keeps it.
+	t.Run("PrincipalNameHeld", func(t *testing.T) {
+		tests := []struct{ name, held, given string }{
+			{"Same", "AdeleV@contoso.com", "AdeleV@contoso.com"},
+			{"OtherCase", "AdeleV@contoso.com", "ADELEV@contoso.COM"},
+			{"UnicodeCase", "élodie.Øster@contoso.com", "ÉLODIE.øster@CONTOSO.com"},
+		}
+		for _, how := range createdBy {
+			for _, tc := range tests {
+				t.Run(how.name+"/"+tc.name, func(t *testing.T) {
+					s := open(t)
+					holder := adele(tenantA)
+					holder.UserPrincipalName = tc.held
+					how.create(t, s, holder)
+					withPositions(t, s, holder, 1)
+					u := megan(tenantA)
+					u.UserPrincipalName = tc.given
+					u.Mail = "megan@contoso.com"
+					want := u
+					want.UserPrincipalName = ""
+
+					wantUser(t, "EnsureUser of a user whose name is held", mustEnsure(t, s, u), want)
+					wantFind(t, s, tenantA, u.ID, want)
+					wantFind(t, s, tenantA, tc.held, holder)
+					wantFind(t, s, tenantA, tc.given, holder)
+					wantUser(t, "EnsureUser again", mustEnsure(t, s, u), want)
+					wantUser(t, "EnsureUser of the holder", mustEnsure(t, s, holder), holder)
+					wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{holder, want})
+					wantIDs(t, "ListPositions of the holder", mustList(t, s, holder.Key()), guid(100))
+				})
+			}
+		}
+	})
+
+	t.Run("NameFreedLater", func(t *testing.T) {
+		s := open(t)
+		holder := adele(tenantA)
+		mustEnsure(t, s, holder)
+		u := megan(tenantA)
+		u.UserPrincipalName = holder.UserPrincipalName
+		without := u
+		without.UserPrincipalName = ""
+		wantUser(t, "EnsureUser", mustEnsure(t, s, u), without)
+
+		renamed := holder
+		renamed.UserPrincipalName = "adele.vance@contoso.com"
+		if _, err := s.UpdateUser(t.Context(), holder.Key(), func(graphprofile.User) (graphprofile.User, error) { return renamed, nil }); err != nil {
+			t.Fatalf("UpdateUser: %v", err)
+		}
+		// u exists: the freed name does not come to it.
+		wantUser(t, "EnsureUser after the name was freed", mustEnsure(t, s, u), without)
+		_, err := s.FindUser(t.Context(), tenantA, holder.UserPrincipalName)
+		wantNotFound(t, "FindUser by the freed name", err)
+		// A new user gets it.
+		v := graphprofile.User{TenantID: tenantA, ID: guid(3), UserPrincipalName: strings.ToLower(holder.UserPrincipalName), DisplayName: "V"}
+		wantUser(t, "EnsureUser of a new user with the freed name", mustEnsure(t, s, v), v)
+		wantFind(t, s, tenantA, holder.UserPrincipalName, v)
+	})
+
+	t.Run("UsersWithoutPrincipalName", func(t *testing.T) {
+		s := open(t)
+		a, b := adele(tenantA), megan(tenantA)
+		a.UserPrincipalName, b.UserPrincipalName = "", ""
+		mustEnsure(t, s, a)
+		mustEnsure(t, s, b)
+		wantFind(t, s, tenantA, a.ID, a)
+		wantFind(t, s, tenantA, b.ID, b)
+		_, err := s.FindUser(t.Context(), tenantA, "")
+		wantNotFound(t, `FindUser("")`, err)
+	})
+
+	t.Run("PrincipalNameInTwoTenants", func(t *testing.T) {
+		s := open(t)
+		a := adele(tenantA)
+		b := megan(tenantB)
+		b.UserPrincipalName = a.UserPrincipalName
+		wantUser(t, "EnsureUser(a)", mustEnsure(t, s, a), a)
+		wantUser(t, "EnsureUser(b)", mustEnsure(t, s, b), b)
+		wantFind(t, s, tenantA, a.UserPrincipalName, a)
+		wantFind(t, s, tenantB, a.UserPrincipalName, b)
+	})
+
+	t.Run("SameIDInTwoTenants", func(t *testing.T) {
+		s := open(t)
+		a := adele(tenantA)
+		b := adele(tenantB)
+		b.UserPrincipalName = "adele@fabrikam.com"
+		b.DisplayName = "Adele of Fabrikam"
+		mustEnsure(t, s, a)
+		wantUser(t, "EnsureUser of the same id in another tenant", mustEnsure(t, s, b), b)
+		wantFind(t, s, tenantA, a.ID, a)
+		wantFind(t, s, tenantB, b.ID, b)
+		_, err := s.FindUser(t.Context(), tenantB, a.UserPrincipalName)
+		wantNotFound(t, "FindUser of tenant A's name in tenant B", err)
+	})
+
+	t.Run("UnicodeCase", func(t *testing.T) {
+		s := open(t)
+		u := adele(tenantA)
+		u.UserPrincipalName = "élodie.Øster@contoso.com"
+		mustEnsure(t, s, u)
+		wantFind(t, s, tenantA, "ÉLODIE.ØSTER@CONTOSO.COM", u)
+		wantFind(t, s, tenantA, "élodie.øster@contoso.com", u)
+	})
+}
+
+// CreateUser.
+
+func testCreateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	t.Run("RoundTrip", func(t *testing.T) {
+		disabled := fullUser(tenantA, 1)
+		disabled.AccountEnabled = boolPtr(false)
+		unset := fullUser(tenantA, 1)
+		unset.AccountEnabled = nil
+		tests := []struct {
+			name string
+			u    graphprofile.User
+		}{
+			{"EveryProperty", fullUser(tenantA, 1)},
+			{"AccountDisabled", disabled},
+			{"AccountEnabledUnset", unset},
+			{"Required", graphprofile.User{TenantID: tenantA, ID: guid(1), UserPrincipalName: "AdeleV@contoso.com", DisplayName: "Adele Vance", AccountEnabled: boolPtr(true)}},
+			{"NoPrincipalName", graphprofile.User{TenantID: tenantA, ID: guid(1), DisplayName: "Nameless"}},
+			{"Unicode", graphprofile.User{
+				TenantID: tenantA, ID: guid(1), UserPrincipalName: "ÉLODIE.Øster@Contoso.com", DisplayName: "日本語 🎉 \u2028 \x01",
+				Mail: "élodie@contoso.com", MailNickname: "élodie", GivenName: "Élodie", Surname: "Øster-Straße",
+				JobTitle: "\"quoted\" \\back\\slash\\ <script>", AccountEnabled: boolPtr(true),
+			}},
+			{"Spaces", graphprofile.User{TenantID: tenantA, ID: guid(1), UserPrincipalName: "a@b.c", DisplayName: " ", GivenName: "\t", Surname: "\n"}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				s := open(t)
+				mustCreateUser(t, s, tc.u)
+				wantFind(t, s, tenantA, tc.u.ID, tc.u)
+				if upn := tc.u.UserPrincipalName; upn != "" {
+					wantFind(t, s, tenantA, upn, tc.u)
+					wantFind(t, s, tenantA, strings.ToUpper(upn), tc.u)
+					wantFind(t, s, tenantA, strings.ToLower(upn), tc.u)
+				}
+				wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{tc.u})
+				// The token's view does not change it.
+				wantUser(t, "EnsureUser of the created user", mustEnsure(t, s, adele(tenantA)), tc.u)
+				// It has a profile.
+				wantIDs(t, "ListPositions of the created user", mustList(t, s, tc.u.Key()))
+				mustCreate(t, s, tc.u.Key(), position(guid(100), base, "job"))
+				wantIDs(t, "ListPositions after a create", mustList(t, s, tc.u.Key()), guid(100))
+			})
+		}
+	})
+
+	t.Run("Conflict", func(t *testing.T) {
+		existing := fullUser(tenantA, 1)
+		tests := []struct {
+			name            string
+			u               graphprofile.User
+			property, value string
+		}{
+			{"ID", graphprofile.User{TenantID: tenantA, ID: guid(1), UserPrincipalName: "new@contoso.com", DisplayName: "New"}, "id", guid(1)},
+			{"IDWithoutPrincipalName", graphprofile.User{TenantID: tenantA, ID: guid(1), DisplayName: "New"}, "id", guid(1)},
+			{"PrincipalName", graphprofile.User{TenantID: tenantA, ID: guid(2), UserPrincipalName: existing.UserPrincipalName}, "userPrincipalName", existing.UserPrincipalName},
+			{"PrincipalNameUpper", graphprofile.User{TenantID: tenantA, ID: guid(2), UserPrincipalName: strings.ToUpper(existing.UserPrincipalName)}, "userPrincipalName", strings.ToUpper(existing.UserPrincipalName)},
+			{"PrincipalNameLower", graphprofile.User{TenantID: tenantA, ID: guid(2), UserPrincipalName: strings.ToLower(existing.UserPrincipalName)}, "userPrincipalName", strings.ToLower(existing.UserPrincipalName)},
+		}
+		for _, how := range createdBy {
+			for _, tc := range tests {
+				t.Run(how.name+"/"+tc.name, func(t *testing.T) {
+					s := open(t)
+					how.create(t, s, existing)
+					withPositions(t, s, existing, 2)
+					mustCreateUser(t, s, fullUser(tenantB, 2)) // the other tenant is no part of it
+					before := snapshot(t, s, tenantA, tenantB)
+					wantConflict(t, "CreateUser", s.CreateUser(t.Context(), tc.u), tc.property, tc.value)
+					wantState(t, "after a refused CreateUser", s, before)
+				})
+			}
+		}
+	})
+
+	t.Run("OtherTenant", func(t *testing.T) {
+		// The same id and the same principal name in two tenants.
+		s := open(t)
+		a := fullUser(tenantA, 1)
+		b := fullUser(tenantB, 1)
+		b.UserPrincipalName = strings.ToUpper(b.UserPrincipalName)
+		b.DisplayName = "of tenant B"
+		mustCreateUser(t, s, a)
+		mustCreateUser(t, s, b)
+		wantFind(t, s, tenantA, a.ID, a)
+		wantFind(t, s, tenantB, b.ID, b)
+		wantFind(t, s, tenantA, a.UserPrincipalName, a)
+		wantFind(t, s, tenantB, a.UserPrincipalName, b)
+		wantUsers(t, "ListUsers(A)", mustListUsers(t, s, tenantA), []graphprofile.User{a})
+		wantUsers(t, "ListUsers(B)", mustListUsers(t, s, tenantB), []graphprofile.User{b})
+	})
+
+	t.Run("ManyWithoutPrincipalName", func(t *testing.T) {
+		s := open(t)
+		var want []graphprofile.User
+		for i := range 3 {
+			u := graphprofile.User{TenantID: tenantA, ID: guid(i), DisplayName: fmt.Sprint("user ", i)}
+			mustCreateUser(t, s, u)
+			want = append(want, u)
+		}
+		wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), want)
+	})
+}
+
+// UpdateUser.
+
+func testUpdateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	// setup returns a store with a (every property, two positions) and m in
+	// tenant A, and a user with a's id in tenant B.
+	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) {
+		s = open(t)
+		a, m = fullUser(tenantA, 1), megan(tenantA)
+		b := fullUser(tenantB, 1)
+		b.UserPrincipalName = "zoe@fabrikam.com"
+		for _, u := range []graphprofile.User{a, m, b} {
+			mustCreateUser(t, s, u)
+			withPositions(t, s, u, 2)
+		}
+		return s, a, m
+	}
+
+	tests := []struct {
+		name   string
+		change func(u *graphprofile.User)
+	}{
+		{"NoChange", func(u *graphprofile.User) {}},
+		{"EveryProperty", func(u *graphprofile.User) {
+			*u = graphprofile.User{
+				TenantID: u.TenantID, ID: u.ID, UserPrincipalName: "adele.vance@contoso.com", DisplayName: "Adele Vance",
+				Mail: "adele@contoso.com", MailNickname: "adele", GivenName: "Adele", Surname: "Vance", JobTitle: "Retail Manager",
+				AccountEnabled: boolPtr(false),
+			}
+		}},
+		{"ClearProperties", func(u *graphprofile.User) {
+			u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle, u.AccountEnabled = "", "", "", "", "", nil
+		}},
+		{"DisplayName", func(u *graphprofile.User) { u.DisplayName = "Zoë (HR)" }},
+		{"PrincipalName", func(u *graphprofile.User) { u.UserPrincipalName = "zoe@contoso.com" }},
+		{"PrincipalNameCase", func(u *graphprofile.User) { u.UserPrincipalName = strings.ToUpper(u.UserPrincipalName) }},
+		{"PrincipalNameRemoved", func(u *graphprofile.User) { u.UserPrincipalName = "" }},
+		{"PrincipalNameOfAnotherTenant", func(u *graphprofile.User) { u.UserPrincipalName = "ZOE@fabrikam.com" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, a, m := setup(t)
+			before := snapshot(t, s, tenantA, tenantB)
+			want := a
+			tc.change(&want)
+			calls := 0
+			var seen graphprofile.User
+			got, err := s.UpdateUser(t.Context(), a.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
+				calls++
+				seen = cur
+				next := cur
+				tc.change(&next)
+				return next, nil
+			})
+			if err != nil {
+				t.Fatalf("UpdateUser: %v", err)
+			}
+			if calls == 0 {
+				t.Fatal("UpdateUser did not call update")
+			}
+			wantUser(t, "the user update was called with", seen, a)
+			wantUser(t, "UpdateUser's result", got, want)
+			wantFind(t, s, tenantA, a.ID, want)
+			if want.UserPrincipalName != "" {
+				wantFind(t, s, tenantA, strings.ToLower(want.UserPrincipalName), want)
+			}
+			if !strings.EqualFold(want.UserPrincipalName, a.UserPrincipalName) {
+				_, err := s.FindUser(t.Context(), tenantA, a.UserPrincipalName)
+				wantNotFound(t, "FindUser by the old principal name", err)
+			}
+			// Only a changed: its positions, m and tenant B are as before.
+			after := before
+			after.users = map[string][]graphprofile.User{tenantA: {want, m}, tenantB: before.users[tenantB]}
+			wantState(t, "after UpdateUser", s, after)
+		})
+	}
+
+	t.Run("TakesFreedName", func(t *testing.T) {
+		s, a, m := setup(t)
+		old := m.UserPrincipalName
+		m2 := m
+		m2.UserPrincipalName = "megan.bowen@contoso.com"
+		a2 := a
+		a2.UserPrincipalName = strings.ToLower(old)
+		for _, u := range []graphprofile.User{m2, a2} {
+			if _, err := s.UpdateUser(t.Context(), u.Key(), func(graphprofile.User) (graphprofile.User, error) { return u, nil }); err != nil {
+				t.Fatalf("UpdateUser(%s): %v", u.ID, err)
+			}
+		}
+		wantFind(t, s, tenantA, old, a2)
+		wantFind(t, s, tenantA, m2.UserPrincipalName, m2)
+		wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{a2, m2})
+	})
+
+	t.Run("Conflict", func(t *testing.T) {
+		for _, upn := range []string{"MeganB@contoso.com", "meganb@CONTOSO.COM"} {
+			t.Run(upn, func(t *testing.T) {
+				s, a, _ := setup(t)
+				before := snapshot(t, s, tenantA, tenantB)
+				got, err := s.UpdateUser(t.Context(), a.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
+					cur.UserPrincipalName = upn
+					cur.DisplayName = "changed along"
+					return cur, nil
+				})
+				wantConflict(t, "UpdateUser to another user's principal name", err, "userPrincipalName", upn)
+				wantUser(t, "UpdateUser's result", got, graphprofile.User{})
+				wantState(t, "after a refused UpdateUser", s, before)
+			})
+		}
+	})
+
+	t.Run("UpdateError", func(t *testing.T) {
+		s, a, _ := setup(t)
+		before := snapshot(t, s, tenantA, tenantB)
+		errInvalid := graphprofile.Errorf(graphprofile.CodeDirectoryBadRequest, "Invalid value specified for property 'userPrincipalName' of resource 'User'.")
+		for _, want := range []error{errRefused, errInvalid, graphprofile.ErrNotFound} {
+			got, err := s.UpdateUser(t.Context(), a.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
+				cur.DisplayName = "refused"
+				return cur, want
+			})
+			if err != want {
+				t.Errorf("UpdateUser error = %v, want update's error %v as is", err, want)
+			}
+			wantUser(t, "UpdateUser's result", got, graphprofile.User{})
+		}
+		wantState(t, "after refused updates", s, before)
+	})
+
+	t.Run("KeyChanged", func(t *testing.T) {
+		tests := []struct {
+			name   string
+			change func(u *graphprofile.User)
+		}{
+			{"ID", func(u *graphprofile.User) { u.ID = guid(99) }},
+			{"IDOfAnother", func(u *graphprofile.User) { u.ID = guid(2) }},
+			{"Tenant", func(u *graphprofile.User) { u.TenantID = tenantB }},
+			{"NoTenant", func(u *graphprofile.User) { u.TenantID = "" }},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				s, a, _ := setup(t)
+				before := snapshot(t, s, tenantA, tenantB)
+				_, err := s.UpdateUser(t.Context(), a.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
+					tc.change(&cur)
+					cur.DisplayName = "moved"
+					return cur, nil
+				})
+				wantInternal(t, "UpdateUser changing the key", err)
+				wantState(t, "after UpdateUser changing the key", s, before)
+			})
+		}
+	})
+
+	t.Run("Unknown", func(t *testing.T) {
+		s, a, m := setup(t)
+		before := snapshot(t, s, tenantA, tenantB)
+		for _, key := range []graphprofile.UserKey{
+			{TenantID: tenantA, UserID: guid(77)},
+			{TenantID: tenantB, UserID: m.ID}, // m is in tenant A
+			{TenantID: "unknown-tenant", UserID: a.ID},
+			{TenantID: tenantA, UserID: a.UserPrincipalName}, // a key is an id, not a name
+			{TenantID: tenantA, UserID: ""},
+		} {
+			called := false
+			_, err := s.UpdateUser(t.Context(), key, func(u graphprofile.User) (graphprofile.User, error) {
+				called = true
+				return u, nil
+			})
+			wantNotFound(t, fmt.Sprintf("UpdateUser(%v)", key), err)
+			if called {
+				t.Errorf("UpdateUser(%v) called update", key)
+			}
+		}
+		wantState(t, "after UpdateUser of unknown users", s, before)
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		// No update is lost.
+		s, a, _ := setup(t)
+		const n = 30
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				_, err := s.UpdateUser(t.Context(), a.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
+					cur.JobTitle += fmt.Sprintf("[%02d]", i)
+					return cur, nil
+				})
+				if err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		got, err := s.FindUser(t.Context(), tenantA, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if c := strings.Count(got.JobTitle, fmt.Sprintf("[%02d]", i)); c != 1 {
+				t.Errorf("update %d is in jobTitle %d times", i, c)
+			}
+		}
+		if !strings.HasPrefix(got.JobTitle, a.JobTitle) {
+			t.Errorf("jobTitle %q lost its start %q", got.JobTitle, a.JobTitle)
+		}
+	})
+}
+
+// DeleteUser.
+
+func testDeleteUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	setup := func(t *testing.T) (s graphprofile.Store, a, m, b graphprofile.User) {
+		s = open(t)
+		a, m, b = fullUser(tenantA, 1), megan(tenantA), fullUser(tenantB, 1)
+		mustCreateUser(t, s, a)
+		withPositions(t, s, a, 3)
+		mustEnsure(t, s, m)
+		withPositions(t, s, m, 2) // the same position ids as a's
+		mustCreateUser(t, s, b)   // a's id and name in another tenant
+		withPositions(t, s, b, 1)
+		return s, a, m, b
+	}
+
+	t.Run("Deletes", func(t *testing.T) {
+		s, a, m, b := setup(t)
+		before := snapshot(t, s, tenantA, tenantB)
+		if err := s.DeleteUser(t.Context(), a.Key()); err != nil {
+			t.Fatalf("DeleteUser: %v", err)
+		}
+		for _, key := range []string{a.ID, a.UserPrincipalName} {
+			_, err := s.FindUser(t.Context(), tenantA, key)
+			wantNotFound(t, fmt.Sprintf("FindUser(%q) of the deleted user", key), err)
+		}
+		_, err := s.ListPositions(t.Context(), a.Key())
+		wantNotFound(t, "ListPositions of the deleted user", err)
+		for i := range 3 {
+			_, err := s.GetPosition(t.Context(), a.Key(), guid(100+i))
+			wantNotFound(t, "GetPosition of the deleted user's position", err)
+		}
+		_, err = s.UpdatePosition(t.Context(), a.Key(), guid(100), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
+		wantNotFound(t, "UpdatePosition of the deleted user's position", err)
+		wantNotFound(t, "DeletePosition of the deleted user's position", s.DeletePosition(t.Context(), a.Key(), guid(100), nil))
+		wantNotFound(t, "CreatePosition for the deleted user", s.CreatePosition(t.Context(), a.Key(), position(guid(200), base, "x")))
+
+		after := before
+		after.users = map[string][]graphprofile.User{tenantA: {m}, tenantB: {b}}
+		after.positions = map[graphprofile.UserKey][]graphprofile.WorkPosition{m.Key(): before.positions[m.Key()], b.Key(): before.positions[b.Key()]}
+		wantState(t, "after DeleteUser", s, after)
+		wantIDs(t, "ListPositions of the other user", mustList(t, s, m.Key()), guid(100), guid(101))
+
+		wantNotFound(t, "DeleteUser again", s.DeleteUser(t.Context(), a.Key()))
+	})
+
+	t.Run("Unknown", func(t *testing.T) {
+		s, a, m, _ := setup(t)
+		before := snapshot(t, s, tenantA, tenantB)
+		for _, key := range []graphprofile.UserKey{
+			{TenantID: tenantA, UserID: guid(77)},
+			{TenantID: tenantB, UserID: m.ID},
+			{TenantID: "unknown-tenant", UserID: a.ID},
+			{TenantID: tenantA, UserID: a.UserPrincipalName},
+			{TenantID: tenantA, UserID: ""},
+		} {
+			wantNotFound(t, fmt.Sprintf("DeleteUser(%v)", key), s.DeleteUser(t.Context(), key))
+		}
+		wantState(t, "after DeleteUser of unknown users", s, before)
+	})
+
+	t.Run("IDAndNameFree", func(t *testing.T) {
+		s, a, m, _ := setup(t)
+		if err := s.DeleteUser(t.Context(), a.Key()); err != nil {
+			t.Fatalf("DeleteUser: %v", err)
+		}
+		// Another user takes the name.
+		v := graphprofile.User{TenantID: tenantA, ID: guid(3), UserPrincipalName: strings.ToUpper(a.UserPrincipalName), DisplayName: "V"}
+		mustCreateUser(t, s, v)
+		wantFind(t, s, tenantA, a.UserPrincipalName, v)
+		// The id comes back, with an empty profile.
+		again := adele(tenantA)
+		wantUser(t, "EnsureUser of the deleted id", mustEnsure(t, s, again), again)
+		wantIDs(t, "ListPositions of the re-created user", mustList(t, s, again.Key()))
+		wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{again, m, v})
+	})
+}
+
+// ListUsers.
+
+func testListUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	t.Run("Empty", func(t *testing.T) {
+		s := open(t)
+		for _, tenant := range []string{tenantA, ""} {
+			wantUsers(t, fmt.Sprintf("ListUsers(%q) of an empty store", tenant), mustListUsers(t, s, tenant), []graphprofile.User{})
+		}
+		mustCreateUser(t, s, adele(tenantB))
+		wantUsers(t, "ListUsers of a tenant without users", mustListUsers(t, s, tenantA), []graphprofile.User{})
+	})
+
+	t.Run("OrderAndTenants", func(t *testing.T) {
+		// Lower-case GUIDs, as the domain keeps ids: their order is the
+		// same in every collation.
+		ids := []string{
+			guid(3), "f0000000-0000-4000-8000-000000000000", guid(1), guid(0xa0), guid(0x1f),
+			"0a000000-0000-4000-8000-000000000000", "00000000-0000-4000-8000-100000000000", guid(2),
+		}
+		s := open(t)
+		var want []graphprofile.User
+		for i, id := range ids {
+			u := fullUser(tenantA, i)
+			u.ID = id
+			if i%3 == 1 {
+				u.AccountEnabled = nil
+			}
+			createdBy[i%len(createdBy)].create(t, s, u)
+			want = append(want, u)
+		}
+		// Tenant B has users with the same ids and others.
+		var wantB []graphprofile.User
+		for i, id := range []string{guid(9), ids[0], ids[1]} {
+			u := fullUser(tenantB, 50+i)
+			u.ID = id
+			mustCreateUser(t, s, u)
+			wantB = append(wantB, u)
+		}
+		byID := func(us []graphprofile.User) {
+			sort.Slice(us, func(i, j int) bool { return us[i].ID < us[j].ID })
+		}
+		byID(want)
+		byID(wantB)
+		wantUsers(t, "ListUsers(A)", mustListUsers(t, s, tenantA), want)
+		wantUsers(t, "ListUsers(B)", mustListUsers(t, s, tenantB), wantB)
+		wantUsers(t, "ListUsers of an unknown tenant", mustListUsers(t, s, "unknown-tenant"), []graphprofile.User{})
+	})
+
+	t.Run("ResultsAreIndependent", func(t *testing.T) {
+		s := open(t)
+		u := fullUser(tenantA, 1)
+		mustCreateUser(t, s, u)
+		got := mustListUsers(t, s, tenantA)
+		*got[0].AccountEnabled = false
+		got[0].DisplayName = "changed by the caller"
+		wantUsers(t, "ListUsers after changing an earlier result", mustListUsers(t, s, tenantA), []graphprofile.User{u})
+		found, err := s.FindUser(t.Context(), tenantA, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*found.AccountEnabled = false
+		wantFind(t, s, tenantA, u.ID, u)
+	})
+}
+
+// ImportUsers.
+
+func testImportUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	// setup returns a store with a (every property) and m in tenant A, each
+	// with positions, and b, with a's id, in tenant B.
+	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) {
+		s = open(t)
+		a, m = fullUser(tenantA, 1), megan(tenantA)
+		b := fullUser(tenantB, 1)
+		b.UserPrincipalName = "zoe@fabrikam.com"
+		mustCreateUser(t, s, a)
+		mustEnsure(t, s, m)
+		mustCreateUser(t, s, b)
+		for _, u := range []graphprofile.User{a, m, b} {
+			withPositions(t, s, u, 2)
+		}
+		return s, a, m
+	}
+	newUser := func(n int, upn string) graphprofile.User {
+		return graphprofile.User{TenantID: tenantA, ID: guid(n), UserPrincipalName: upn, DisplayName: fmt.Sprint("new user ", n),
+			Mail: upn, GivenName: "New", Surname: fmt.Sprint(n), JobTitle: "Imported", AccountEnabled: boolPtr(n%2 == 0)}
+	}
+	replaced := func(u graphprofile.User, upn string) graphprofile.User {
+		return graphprofile.User{TenantID: tenantA, ID: u.ID, UserPrincipalName: upn, DisplayName: u.DisplayName + " (imported)",
+			Mail: "imported@contoso.com", MailNickname: "imported", JobTitle: "Imported", AccountEnabled: boolPtr(false)}
+	}
+
+	t.Run("Adds", func(t *testing.T) {
+		tests := []struct {
+			name  string
+			batch func(a, m graphprofile.User) []graphprofile.User
+		}{
+			{"Nothing", func(a, m graphprofile.User) []graphprofile.User { return nil }},
+			{"New", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(4, "n4@contoso.com"), newUser(3, "N3@contoso.com"), newUser(5, "")}
+			}},
+			{"Replace", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{replaced(a, "zoe.new@contoso.com")}
+			}},
+			{"ReplaceSameName", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{replaced(a, strings.ToUpper(a.UserPrincipalName)), m}
+			}},
+			{"ReplaceWithoutName", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{replaced(a, "")}
+			}},
+			{"ReplaceAndNew", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(3, "n3@contoso.com"), replaced(m, "megan.new@contoso.com"), newUser(0, "n0@contoso.com")}
+			}},
+			{"SwapPrincipalNames", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{replaced(a, m.UserPrincipalName), replaced(m, strings.ToLower(a.UserPrincipalName))}
+			}},
+			{"NameFreedByBatch", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(3, a.UserPrincipalName), replaced(a, "")}
+			}},
+			{"NameMovesAlongAChain", func(a, m graphprofile.User) []graphprofile.User {
+				// a takes m's name, m a new one, and a new user a's.
+				return []graphprofile.User{replaced(a, m.UserPrincipalName), newUser(3, a.UserPrincipalName), replaced(m, "m2@contoso.com")}
+			}},
+			{"NameOfAnotherTenant", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(3, "ZOE@fabrikam.com")}
+			}},
+			{"TenantFieldIgnored", func(a, m graphprofile.User) []graphprofile.User {
+				u3, u4, u5 := newUser(3, "n3@contoso.com"), newUser(4, "n4@contoso.com"), replaced(a, a.UserPrincipalName)
+				u3.TenantID, u4.TenantID, u5.TenantID = tenantB, "", "unknown-tenant"
+				return []graphprofile.User{u3, u4, u5}
+			}},
+			{"Many", func(a, m graphprofile.User) []graphprofile.User {
+				var us []graphprofile.User
+				for i := range 500 {
+					us = append(us, newUser(1000+i, fmt.Sprintf("user%d@contoso.com", i)))
+				}
+				return append(us, replaced(a, "zoe.new@contoso.com"))
+			}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				s, a, m := setup(t)
+				before := snapshot(t, s, tenantA, tenantB)
+				batch := tc.batch(a, m)
+				given := append([]graphprofile.User(nil), batch...)
+				if err := s.ImportUsers(t.Context(), tenantA, batch); err != nil {
+					t.Fatalf("ImportUsers: %v", err)
+				}
+				for i := range batch {
+					wantUser(t, "a user given to ImportUsers", batch[i], given[i])
+				}
+
+				byID := map[string]graphprofile.User{a.ID: a, m.ID: m}
+				for _, u := range batch {
+					u.TenantID = tenantA
+					byID[u.ID] = u
+				}
+				want := make([]graphprofile.User, 0, len(byID))
+				for _, u := range byID {
+					want = append(want, u)
+				}
+				sort.Slice(want, func(i, j int) bool { return want[i].ID < want[j].ID })
+				// Positions of replaced users stay; new users have none.
+				after := before
+				after.users = map[string][]graphprofile.User{tenantA: want, tenantB: before.users[tenantB]}
+				wantState(t, "after ImportUsers", s, after)
+				for _, u := range want {
+					if u.UserPrincipalName != "" {
+						wantFind(t, s, tenantA, strings.ToUpper(u.UserPrincipalName), u)
+					}
+					if _, ok := before.positions[u.Key()]; !ok {
+						wantIDs(t, "ListPositions of an imported user", mustList(t, s, u.Key()))
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("Conflict", func(t *testing.T) {
+		tests := []struct {
+			name            string
+			batch           func(a, m graphprofile.User) []graphprofile.User
+			property, value string
+		}{
+			{"DuplicateID", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(3, "n3@contoso.com"), newUser(4, ""), newUser(3, "other@contoso.com")}
+			}, "id", guid(3)},
+			{"DuplicateIDOfExisting", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{replaced(a, "a1@contoso.com"), replaced(a, "a2@contoso.com")}
+			}, "id", guid(1)},
+			{"DuplicatePrincipalName", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(3, "New@contoso.com"), newUser(4, "n4@contoso.com"), newUser(5, "NEW@contoso.com")}
+			}, "userPrincipalName", "new@contoso.com"},
+			{"DuplicatePrincipalNameOfExisting", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{replaced(a, ""), newUser(3, a.UserPrincipalName), newUser(4, strings.ToUpper(a.UserPrincipalName))}
+			}, "userPrincipalName", fullUser(tenantA, 1).UserPrincipalName},
+			{"PrincipalNameOfExisting", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(3, strings.ToUpper(m.UserPrincipalName))}
+			}, "userPrincipalName", megan(tenantA).UserPrincipalName},
+			{"PrincipalNameOfExistingAfterGoodOnes", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(4, "n4@contoso.com"), replaced(a, "zoe.new@contoso.com"), newUser(3, m.UserPrincipalName)}
+			}, "userPrincipalName", megan(tenantA).UserPrincipalName},
+			{"ReplacedTakesAnOutsidersName", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{replaced(a, m.UserPrincipalName)}
+			}, "userPrincipalName", megan(tenantA).UserPrincipalName},
+			{"SwapWithAnOutsider", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{replaced(a, m.UserPrincipalName), newUser(3, a.UserPrincipalName)}
+			}, "userPrincipalName", megan(tenantA).UserPrincipalName},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				s, a, m := setup(t)
+				before := snapshot(t, s, tenantA, tenantB)
+				err := s.ImportUsers(t.Context(), tenantA, tc.batch(a, m))
+				wantConflict(t, "ImportUsers", err, tc.property, tc.value)
+				wantState(t, "after a refused ImportUsers", s, before)
+				for _, u := range tc.batch(a, m) {
+					if u.ID != a.ID && u.ID != m.ID {
+						_, err := s.FindUser(t.Context(), tenantA, u.ID)
+						wantNotFound(t, "FindUser of a user of a refused import", err)
+					}
+				}
+			})
+		}
+	})
+}
