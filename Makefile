@@ -1,10 +1,14 @@
 # graphprofile: every target a newcomer needs. `make test` runs every test.
 GO ?= go
+NPM ?= npm
 
 .PHONY: test build check fuzz clean
 
-# Every test, with the race detector, after formatting and vet checks.
+# Every test, with the race detector, after formatting and vet checks. The
+# JavaScript client test (cmd/graphprofile) needs the pinned client from
+# compat/js/package-lock.json, installed fresh by npm ci.
 test: check
+	$(NPM) ci --prefix compat/js --no-audit --no-fund --loglevel=error
 	$(GO) test -race -count=1 ./...
 
 build:
@@ -18,7 +22,7 @@ check:
 # Long fuzzing runs (make test runs the fuzz seed corpora as ordinary tests).
 FUZZTIME ?= 2m
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodePositionBody$$' -fuzztime=$(FUZZTIME) .
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBody$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzAuthenticate$$' -fuzztime=$(FUZZTIME) ./token
 
 clean:

@@ -5,6 +5,7 @@ package graphapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,10 @@ type Server struct {
 	PublicURL string
 	// Logger receives request failures; nil means slog.Default().
 	Logger *slog.Logger
+	// TLSConfig, when set, makes the server speak HTTPS only, HTTP/2 and
+	// HTTP/1.1; it must hold the certificate (Certificates or
+	// GetCertificate). nil means plain HTTP.
+	TLSConfig *tls.Config
 
 	listener net.Listener
 	http     *http.Server
@@ -39,6 +44,11 @@ type Server struct {
 // Open starts listening on Addr and serving in the background. A port in
 // use is an error here, not later.
 func (s *Server) Open() error {
+	// Without a certificate ServeTLS would fail in the background, after
+	// Open reported success.
+	if s.TLSConfig != nil && len(s.TLSConfig.Certificates) == 0 && s.TLSConfig.GetCertificate == nil && s.TLSConfig.GetConfigForClient == nil {
+		return errors.New("TLS: no certificate configured")
+	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.Addr, err)
@@ -52,17 +62,32 @@ func (s *Server) Open() error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
+		// ServeTLS clones this and adds "h2" and "http/1.1" to NextProtos,
+		// so clients negotiate HTTP/2 by ALPN.
+		TLSConfig: s.TLSConfig,
 	}
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if s.TLSConfig != nil {
+			err = s.http.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+		} else {
+			err = s.http.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger().Error("serving HTTP", "err", err)
 		}
 	}()
 	return nil
 }
 
-// URL returns the server's base URL on its listener, e.g. http://127.0.0.1:8080.
-func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
+// URL returns the server's base URL on its listener, e.g.
+// http://127.0.0.1:8080, or https://… with TLSConfig.
+func (s *Server) URL() string {
+	if s.TLSConfig != nil {
+		return "https://" + s.listener.Addr().String()
+	}
+	return "http://" + s.listener.Addr().String()
+}
 
 // Close stops accepting connections and waits for in-flight requests to
 // finish until ctx is done.

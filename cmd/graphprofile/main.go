@@ -130,7 +130,12 @@ func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synop
 // errHelp ends a command successfully after --help.
 var errHelp = errors.New("help shown")
 
+// envName is the environment variable of a flag: GRAPHPROFILE_ and the
+// flag's name in upper case, with the plural for the repeatable --issuer.
 func envName(flagName string) string {
+	if flagName == "issuer" {
+		return "GRAPHPROFILE_ISSUERS"
+	}
 	return "GRAPHPROFILE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 

@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/tlsdev"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -21,6 +26,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context and Location (default: the request's scheme and host)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (and chain) in `file`; needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of --tls-cert")
+	var issuers issuerList
+	fs.Var(&issuers, "issuer", "also trust access tokens of this OIDC issuer `URL` (repeatable; comma-separated in GRAPHPROFILE_ISSUERS); {tenantid} in it trusts every tenant of a multi-tenant issuer, e.g. https://login.microsoftonline.com/{tenantid}/v2.0")
+	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem: trust it, e.g. with NODE_EXTRA_CA_CERTS)")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
 		if errors.Is(err, errHelp) {
 			return nil
@@ -35,10 +45,21 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	// TLS before the store, so that bad TLS input fails without creating a
+	// database.
+	tlsConfig, err := loadTLSFlags(logger, *tlsCert, *tlsKey, *tlsSelfSigned)
+	if err != nil {
+		return err
+	}
 
 	loc, err := parseStore(*storeURL)
 	if err != nil {
 		return err
+	}
+	if *tlsSelfSigned {
+		if tlsConfig, err = selfSignedTLS(logger, loc.devTLSFiles()); err != nil {
+			return err
+		}
 	}
 	store, err := loc.open(ctx)
 	if err != nil {
@@ -53,18 +74,40 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	trusted := []token.Issuer{dev}
+	// External issuers discover their keys in the background, retrying until
+	// they answer, so one unreachable issuer does not keep the server down.
+	issuerCtx, stopIssuers := context.WithCancel(context.Background())
+	var running sync.WaitGroup
+	defer func() {
+		stopIssuers()
+		running.Wait()
+	}()
+	for _, url := range issuers {
+		issuer, err := token.NewOIDCIssuer(url, token.OIDCOptions{Logger: logger.With("issuer", url)})
+		if err != nil {
+			return fmt.Errorf("--issuer %s: %w", url, err)
+		}
+		trusted = append(trusted, issuer)
+		running.Go(func() {
+			if err := issuer.Run(issuerCtx); err != nil {
+				logger.Error("issuer stopped", "issuer", url, "err", err)
+			}
+		})
+	}
 
 	server := &graphapi.Server{
 		Service:       &graphprofile.Service{Store: store},
-		Authenticator: token.NewValidator(logger, dev),
+		Authenticator: token.NewValidator(logger, trusted...),
 		Addr:          *listen,
 		PublicURL:     *publicURL,
 		Logger:        logger,
+		TLSConfig:     tlsConfig,
 	}
 	if err := server.Open(); err != nil {
 		return err
 	}
-	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.path, "dev-key", loc.devKeyPath())
+	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.path, "dev-key", loc.devKeyPath(), "issuers", len(trusted))
 
 	<-ctx.Done()
 	logger.Info("shutting down", "drain-timeout", *drainTimeout)
@@ -74,6 +117,50 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("draining in-flight requests: %w", err)
 	}
 	return nil
+}
+
+// loadTLSFlags checks the combination of TLS flags and loads the key pair
+// of --tls-cert and --tls-key. It returns nil for plain HTTP and for
+// --tls-self-signed, whose files are made beside the database later.
+func loadTLSFlags(logger *slog.Logger, certFile, keyFile string, selfSigned bool) (*tls.Config, error) {
+	switch {
+	case selfSigned && (certFile != "" || keyFile != ""):
+		return nil, errors.New("--tls-self-signed and --tls-cert/--tls-key exclude each other; give one or the other")
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case keyFile == "":
+		return nil, fmt.Errorf("--tls-cert %s needs --tls-key", certFile)
+	case certFile == "":
+		return nil, fmt.Errorf("--tls-key %s needs --tls-cert", keyFile)
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert %s --tls-key %s: %w", certFile, keyFile, err)
+	}
+	// Serve it anyway (the operator may be about to replace it), but say
+	// why clients will refuse it.
+	if now := time.Now(); now.After(cert.Leaf.NotAfter) || now.Before(cert.Leaf.NotBefore) {
+		logger.Warn("the TLS certificate is not valid now", "cert", certFile,
+			"not-before", cert.Leaf.NotBefore, "not-after", cert.Leaf.NotAfter)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
+}
+
+// selfSignedTLS loads or creates the development CA and server certificate
+// of files and logs the CA file clients must trust.
+func selfSignedTLS(logger *slog.Logger, files tlsdev.Files) (*tls.Config, error) {
+	cert, err := tlsdev.LoadOrCreate(files)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-self-signed: %w", err)
+	}
+	// An absolute path, so that the line can be pasted in any directory.
+	ca, err := filepath.Abs(files.CA)
+	if err != nil {
+		ca = files.CA
+	}
+	logger.Info("TLS with a development certificate for localhost, 127.0.0.1 and ::1; trust its CA",
+		"ca", ca, "node", "NODE_EXTRA_CA_CERTS="+ca, "cert-expires", cert.Leaf.NotAfter.Format(time.DateOnly))
+	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
 }
 
 // checkPublicURL rejects a --public-url that would make broken @odata.context
@@ -87,6 +174,21 @@ func checkPublicURL(s string) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return fmt.Errorf("--public-url %q: want an absolute http:// or https:// URL with a host and at most a path, e.g. https://graph.example.com", redact(s))
+	}
+	return nil
+}
+
+// issuerList is the repeatable --issuer flag; a value may also list several
+// issuers separated by commas (as GRAPHPROFILE_ISSUERS does).
+type issuerList []string
+
+func (l *issuerList) String() string { return strings.Join(*l, ",") }
+
+func (l *issuerList) Set(value string) error {
+	for _, url := range strings.Split(value, ",") {
+		if url = strings.TrimSpace(url); url != "" {
+			*l = append(*l, url)
+		}
 	}
 	return nil
 }

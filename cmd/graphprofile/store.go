@@ -7,6 +7,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/sqlite"
+	"github.com/graphprofile/graphprofile/tlsdev"
 )
 
 // defaultStore is an SQLite database file in the working directory.
@@ -39,6 +40,10 @@ func parseStore(url string) (storeLocation, error) {
 // devKeyPath is where the development issuer's signing key lives: beside
 // the database, named after it, as SQLite names its own -wal and -shm files.
 func (l storeLocation) devKeyPath() string { return l.path + "-devkey.pem" }
+
+// devTLSFiles are where --tls-self-signed keeps its CA and certificate:
+// beside the database too, so one directory holds a server's whole state.
+func (l storeLocation) devTLSFiles() tlsdev.Files { return tlsdev.FilesFor(l.path) }
 
 func (l storeLocation) open(ctx context.Context) (graphprofile.Store, error) {
 	return sqlite.Open(ctx, l.path)

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// testProvider is an OIDC provider on a loopback listener: a discovery
+// document and a key set with one RSA key.
+type testProvider struct {
+	server *httptest.Server
+	key    *rsa.PrivateKey
+	issuer string // the issuer URL, with {tenantid} when multiTenant
+}
+
+func newTestProvider(t *testing.T, multiTenant bool) *testProvider {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &testProvider{key: key}
+	mux := http.NewServeMux()
+	p.server = httptest.NewServer(mux)
+	t.Cleanup(p.server.Close)
+	p.issuer = p.server.URL + "/single/v2.0"
+	discovery := "/single/v2.0/.well-known/openid-configuration"
+	if multiTenant {
+		p.issuer = p.server.URL + "/{tenantid}/v2.0"
+		discovery = "/common/v2.0/.well-known/openid-configuration"
+	}
+	mux.HandleFunc(discovery, func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": p.issuer, "jwks_uri": p.server.URL + "/keys"})
+	})
+	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
+		b64 := base64.RawURLEncoding.EncodeToString
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
+			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "test-key",
+			"n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes()),
+		}}})
+	})
+	return p
+}
+
+// token signs a delegated Graph token of tenant for the test user.
+func (p *testProvider) token(t *testing.T, tenant string) string {
+	t.Helper()
+	now := time.Now()
+	claims := jwt.MapClaims{
+		"iss": strings.Replace(p.issuer, "{tenantid}", tenant, 1), "aud": "https://graph.microsoft.com",
+		"tid": tenant, "oid": testUser, "upn": testUPN, "name": testName, "scp": "User.ReadWrite",
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	tok.Header["kid"] = "test-key"
+	signed, err := tok.SignedString(p.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+func TestServeTrustsExternalIssuers(t *testing.T) {
+	single := newTestProvider(t, false)
+	multi := newTestProvider(t, true)
+	tests := []struct {
+		name string
+		how  invocation
+	}{
+		{"--issuer twice", func(addr string) ([]string, []string) {
+			return []string{"--listen", addr, "--issuer", single.issuer, "--issuer", multi.issuer}, nil
+		}},
+		{"GRAPHPROFILE_ISSUERS", func(addr string) ([]string, []string) {
+			return []string{"--listen", addr}, []string{"GRAPHPROFILE_ISSUERS=" + single.issuer + "," + multi.issuer}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := startServe(t, dir, tc.how)
+			const otherTenant = "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+			for _, tok := range []string{single.token(t, testTenant), multi.token(t, testTenant), multi.token(t, otherTenant), mintToken(t, dir, nil, delegatedArgs...)} {
+				var last response
+				// Discovery runs in the background: allow it a moment.
+				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+					var err error
+					last, err = s.request(http.MethodGet, "/beta/me/profile/positions", tok, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if last.status == http.StatusOK || time.Now().After(deadline) {
+						break
+					}
+				}
+				if last.status != http.StatusOK {
+					t.Fatalf("token refused: %d %s", last.status, last.raw)
+				}
+			}
+			// A token of an issuer that is not trusted.
+			stranger := newTestProvider(t, false)
+			r := s.do(http.MethodGet, "/beta/me/profile/positions", stranger.token(t, testTenant), "", http.StatusUnauthorized)
+			if code := field(r.body, "error.code"); code != "InvalidAuthenticationToken" {
+				t.Errorf("untrusted issuer: code %v", code)
+			}
+		})
+	}
+}
+
+func TestServeStartsWithAnUnreachableIssuer(t *testing.T) {
+	dir := t.TempDir()
+	down := httptest.NewServer(http.NotFoundHandler())
+	unreachable := down.URL + "/v2.0"
+	down.Close()
+	s := startServe(t, dir, func(addr string) ([]string, []string) {
+		return []string{"--listen", addr, "--issuer", unreachable}, nil
+	})
+	s.do(http.MethodGet, "/beta/me/profile/positions", mintToken(t, dir, nil, delegatedArgs...), "", http.StatusOK)
+	waitStderr(t, s, "issuer unreachable, retrying")
+}

@@ -1,0 +1,467 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startTLSServe is startServe for a server that speaks HTTPS: its client
+// trusts the PEM certificates in caFile, read once serve says it serves
+// (so serve may create the file), and attempts HTTP/2.
+func startTLSServe(t *testing.T, dir string, how invocation, caFile string) *server {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		addr := freeAddr(t)
+		s, err := tryTLSServe(t, dir, addr, how, caFile)
+		if err == nil {
+			return s
+		}
+		if errors.Is(err, errPortClash) && attempt < 5 {
+			t.Logf("port clash on %s, retrying", addr)
+			continue
+		}
+		t.Fatal(err)
+	}
+}
+
+func tryTLSServe(t *testing.T, dir, addr string, how invocation, caFile string) (*server, error) {
+	t.Helper()
+	args, env := how(addr)
+	s := &server{
+		t:      t,
+		addr:   addr,
+		url:    "https://" + addr,
+		stdout: new(syncBuffer),
+		stderr: new(syncBuffer),
+		done:   make(chan struct{}),
+	}
+	s.cmd = exec.Command(binary, append([]string{"serve"}, args...)...)
+	s.cmd.Dir = dir
+	s.cmd.Env = commandEnv(env...)
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting graphprofile serve: %v", err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		if s.client != nil {
+			s.client.CloseIdleConnections()
+		}
+		s.kill()
+	})
+
+	serving := `msg="graphprofile serving" url=` + s.url + "/beta"
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			stderr := s.stderr.String()
+			if strings.Contains(stderr, addr) && strings.Contains(stderr, "address already in use") {
+				return nil, errPortClash
+			}
+			return nil, fmt.Errorf("graphprofile serve %s exited before serving (%v); stderr:\n%s", strings.Join(args, " "), s.waitErr, stderr)
+		default:
+		}
+		if strings.Contains(s.stderr.String(), serving) {
+			if s.client == nil {
+				s.client = tlsClient(t, caFile)
+			}
+			resp, err := s.client.Get(s.url + "/beta/me/profile/positions")
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				return s, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("graphprofile serve %s: not serving HTTPS on %s after 10 s; stderr:\n%s", strings.Join(args, " "), addr, s.stderr.String())
+}
+
+// tlsClient trusts only the certificates in caFile and attempts HTTP/2 (a
+// Transport with its own TLS config does not, unless told to).
+func tlsClient(t *testing.T, caFile string) *http.Client {
+	t.Helper()
+	data, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatalf("reading the CA to trust: %v", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(data) {
+		t.Fatalf("%s holds no PEM certificate", caFile)
+	}
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: roots},
+		ForceAttemptHTTP2:   true,
+		MaxIdleConnsPerHost: 16,
+	}}
+}
+
+// checkHTTP2 checks that s answers over HTTP/2, negotiated by ALPN.
+func checkHTTP2(t *testing.T, s *server) {
+	t.Helper()
+	resp, err := s.client.Get(s.url + "/beta/me/profile/positions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.TLS == nil {
+		t.Fatalf("response over %s without TLS", resp.Proto)
+	}
+	if resp.ProtoMajor != 2 || resp.TLS.NegotiatedProtocol != "h2" {
+		t.Errorf("response over %s (ALPN %q), want HTTP/2 (h2)", resp.Proto, resp.TLS.NegotiatedProtocol)
+	}
+}
+
+// testCert is a certificate and key the tests make themselves, as an
+// operator would bring them to --tls-cert and --tls-key.
+type testCert struct {
+	certFile, keyFile string
+}
+
+// writeTestCert writes a self-signed server certificate for 127.0.0.1 and
+// localhost to dir/name.pem and its key, in the SEC 1 form openssl writes,
+// to dir/name-key.pem.
+func writeTestCert(t *testing.T, dir, name string) testCert {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testCert{certFile: filepath.Join(dir, name+".pem"), keyFile: filepath.Join(dir, name+"-key.pem")}
+	if err := os.WriteFile(c.certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// devTLSFiles are the names --tls-self-signed uses beside the database db.
+func devTLSFiles(db string) []string {
+	return []string{db + "-ca.pem", db + "-ca-key.pem", db + "-tls.pem", db + "-tls-key.pem"}
+}
+
+func TestTLSServe(t *testing.T) {
+	t.Parallel()
+	certs := writeTestCert(t, t.TempDir(), "operator")
+	tests := []struct {
+		name      string
+		how       invocation
+		ca        func(dir string) string // the CA file the client trusts
+		tokenArgs []string                // the --store of `token`
+		present   []string                // files serve must have made in its directory
+		absent    []string                // files it must not have made
+	}{
+		{
+			name:    "--tls-self-signed",
+			how:     listenFlag("--tls-self-signed"),
+			ca:      func(dir string) string { return filepath.Join(dir, "graphprofile.db-ca.pem") },
+			present: devTLSFiles("graphprofile.db"),
+		},
+		{
+			name: "GRAPHPROFILE_TLS_SELF_SIGNED",
+			how: func(addr string) ([]string, []string) {
+				return []string{"--listen", addr}, []string{"GRAPHPROFILE_TLS_SELF_SIGNED=true"}
+			},
+			ca:      func(dir string) string { return filepath.Join(dir, "graphprofile.db-ca.pem") },
+			present: devTLSFiles("graphprofile.db"),
+		},
+		{
+			name:      "--tls-self-signed beside another database",
+			how:       listenFlag("--tls-self-signed", "--store", "sqlite:custom.db"),
+			ca:        func(dir string) string { return filepath.Join(dir, "custom.db-ca.pem") },
+			tokenArgs: []string{"--store", "sqlite:custom.db"},
+			present:   devTLSFiles("custom.db"),
+			absent:    devTLSFiles("graphprofile.db"),
+		},
+		{
+			name:   "--tls-cert and --tls-key",
+			how:    listenFlag("--tls-cert", certs.certFile, "--tls-key", certs.keyFile),
+			ca:     func(string) string { return certs.certFile },
+			absent: devTLSFiles("graphprofile.db"),
+		},
+		{
+			name: "GRAPHPROFILE_TLS_CERT and GRAPHPROFILE_TLS_KEY",
+			how: func(addr string) ([]string, []string) {
+				return []string{"--listen", addr}, []string{"GRAPHPROFILE_TLS_CERT=" + certs.certFile, "GRAPHPROFILE_TLS_KEY=" + certs.keyFile}
+			},
+			ca:     func(string) string { return certs.certFile },
+			absent: devTLSFiles("graphprofile.db"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := startTLSServe(t, dir, tt.how, tt.ca(dir))
+			checkHTTP2(t, s)
+			// @odata.context and Location say https, as the client asked.
+			createAndList(t, s, mintToken(t, dir, nil, slices.Concat(tt.tokenArgs, delegatedArgs)...), s.url)
+
+			for _, f := range tt.present {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("%s missing: %v", f, err)
+				}
+			}
+			for _, f := range tt.absent {
+				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+					t.Errorf("%s exists, want it not created", f)
+				}
+			}
+
+			// Plain HTTP on the HTTPS port is refused, not served.
+			resp, err := http.Get("http://" + s.addr + "/beta/me/profile/positions")
+			if err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(body, []byte("HTTPS")) {
+					t.Errorf("plain HTTP to the HTTPS port: %d %s, want Go's 400 about HTTPS", resp.StatusCode, body)
+				}
+			}
+		})
+	}
+}
+
+func TestTLSSelfSignedFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "graphprofile.db-ca.pem")
+	s := startTLSServe(t, dir, listenFlag("--tls-self-signed"), ca)
+
+	// The log names the CA to trust, absolutely, in a pasteable form.
+	stderr := s.stderr.String()
+	for _, want := range []string{"ca=" + ca, "NODE_EXTRA_CA_CERTS=" + ca} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the log does not say %q:\n%s", want, stderr)
+		}
+	}
+	if runtime.GOOS != "windows" {
+		for _, f := range devTLSFiles("graphprofile.db") {
+			want := os.FileMode(0o644)
+			if strings.HasSuffix(f, "-key.pem") {
+				want = 0o600 // a secret
+			}
+			fi, err := os.Stat(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != want {
+				t.Errorf("%s: mode %v, want %v", f, fi.Mode().Perm(), want)
+			}
+		}
+	}
+	token := mintToken(t, dir, nil, delegatedArgs...)
+	id := createAndList(t, s, token, s.url)
+
+	// A restart reuses the files: clients that trust the CA (and hold its
+	// connections' certificate) go on working.
+	read := func() map[string][]byte {
+		out := make(map[string][]byte)
+		for _, f := range devTLSFiles("graphprofile.db") {
+			data, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[f] = data
+		}
+		return out
+	}
+	before := read()
+	s.client.CloseIdleConnections()
+	s.kill()
+	again := startTLSServe(t, dir, listenFlag("--tls-self-signed"), ca)
+	for f, data := range read() {
+		if !bytes.Equal(data, before[f]) {
+			t.Errorf("a restart changed %s", f)
+		}
+	}
+	got := again.do(http.MethodGet, "/beta/me/profile/positions/"+id, token, "", http.StatusOK)
+	checkPosition(t, "after a restart", got.body, id, "T")
+}
+
+func TestTLSFlagFailures(t *testing.T) {
+	t.Parallel()
+	certDir := t.TempDir()
+	good := writeTestCert(t, certDir, "good")
+	other := writeTestCert(t, certDir, "other")
+	garbage := filepath.Join(certDir, "garbage.pem")
+	if err := os.WriteFile(garbage, []byte("not PEM\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(certDir, "missing.pem")
+
+	tests := []struct {
+		name      string
+		args      []string
+		env       []string
+		setup     func(t *testing.T, dir string) // prepares serve's directory
+		stderrHas []string
+	}{
+		{name: "--tls-cert without --tls-key", args: []string{"--tls-cert", good.certFile}, stderrHas: []string{"--tls-cert", "needs --tls-key"}},
+		{name: "--tls-key without --tls-cert", args: []string{"--tls-key", good.keyFile}, stderrHas: []string{"--tls-key", "needs --tls-cert"}},
+		{name: "GRAPHPROFILE_TLS_CERT without a key", env: []string{"GRAPHPROFILE_TLS_CERT=" + good.certFile}, stderrHas: []string{"--tls-cert", "needs --tls-key"}},
+		{name: "--tls-self-signed with --tls-cert and --tls-key", args: []string{"--tls-self-signed", "--tls-cert", good.certFile, "--tls-key", good.keyFile}, stderrHas: []string{"--tls-self-signed", "--tls-cert"}},
+		{name: "--tls-self-signed with --tls-cert", args: []string{"--tls-self-signed", "--tls-cert", good.certFile}, stderrHas: []string{"--tls-self-signed", "--tls-cert"}},
+		{name: "GRAPHPROFILE_TLS_SELF_SIGNED with --tls-cert and --tls-key", args: []string{"--tls-cert", good.certFile, "--tls-key", good.keyFile}, env: []string{"GRAPHPROFILE_TLS_SELF_SIGNED=1"}, stderrHas: []string{"--tls-self-signed", "--tls-cert"}},
+		{name: "bad GRAPHPROFILE_TLS_SELF_SIGNED", env: []string{"GRAPHPROFILE_TLS_SELF_SIGNED=maybe"}, stderrHas: []string{"GRAPHPROFILE_TLS_SELF_SIGNED", "maybe"}},
+		{name: "missing certificate file", args: []string{"--tls-cert", missing, "--tls-key", good.keyFile}, stderrHas: []string{"--tls-cert", missing}},
+		{name: "missing key file", args: []string{"--tls-cert", good.certFile, "--tls-key", missing}, stderrHas: []string{"--tls-key", missing}},
+		{name: "key file is a directory", args: []string{"--tls-cert", good.certFile, "--tls-key", certDir}, stderrHas: []string{"--tls-key", certDir}},
+		{name: "certificate not PEM", args: []string{"--tls-cert", garbage, "--tls-key", good.keyFile}, stderrHas: []string{"--tls-cert", garbage, "PEM"}},
+		{name: "key of another certificate", args: []string{"--tls-cert", good.certFile, "--tls-key", other.keyFile}, stderrHas: []string{"--tls-key", other.keyFile, "does not match"}},
+		{
+			name: "damaged development CA",
+			args: []string{"--tls-self-signed"},
+			setup: func(t *testing.T, dir string) {
+				if err := os.WriteFile(filepath.Join(dir, "graphprofile.db-ca.pem"), []byte("garbage"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			stderrHas: []string{"--tls-self-signed", "graphprofile.db-ca.pem", "delete"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if tt.setup != nil {
+				tt.setup(t, dir)
+			}
+			before, _ := os.ReadDir(dir)
+			r := runCLI(t, dir, tt.env, append([]string{"serve", "--listen", "127.0.0.1:0"}, tt.args...)...)
+			if r.code == 0 {
+				t.Fatalf("exit status 0, want non-zero; stderr: %q", r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout = %q, want nothing", r.stdout)
+			}
+			line, ok := strings.CutSuffix(r.stderr, "\n")
+			if !ok || strings.TrimSpace(line) == "" || strings.Contains(line, "\n") {
+				t.Fatalf("stderr = %q, want exactly one non-empty line", r.stderr)
+			}
+			for _, s := range tt.stderrHas {
+				if !strings.Contains(line, s) {
+					t.Errorf("stderr %q does not mention %q", line, s)
+				}
+			}
+			// Bad TLS input fails before anything is created: no database,
+			// no key.
+			if after, _ := os.ReadDir(dir); len(after) != len(before) {
+				t.Errorf("serve created files before failing: %v", after)
+			}
+		})
+	}
+}
+
+func TestTLSHelp(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, t.TempDir(), nil, "serve", "--help")
+	if r.code != 0 {
+		t.Fatalf("exit status %d; stderr: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"-tls-cert file", "-tls-key file", "-tls-self-signed", "NODE_EXTRA_CA_CERTS"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("serve --help does not mention %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// TestGraphJavaScriptClient runs compat/js/graph-client.test.mjs: the
+// official Microsoft Graph JavaScript client replays the docs' example
+// against serve --tls-self-signed, trusting the development CA the way a
+// developer would, with NODE_EXTRA_CA_CERTS.
+func TestGraphJavaScriptClient(t *testing.T) {
+	t.Parallel()
+	jsDir, err := filepath.Abs(filepath.Join("..", "..", "compat", "js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fail, not skip: a skipped compatibility test is one nobody notices.
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node not found (%v): the JavaScript client test needs Node.js 20 or later and npm", err)
+	}
+	if _, err := os.Stat(filepath.Join(jsDir, "node_modules", "@microsoft", "microsoft-graph-client", "package.json")); err != nil {
+		t.Fatalf("the JavaScript client is not installed in compat/js/node_modules: run `make test` (it runs npm ci in compat/js)")
+	}
+
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "graphprofile.db-ca.pem")
+	s := startTLSServe(t, dir, listenFlag("--tls-self-signed"), ca)
+	// The default token: the docs' user, as in the seed.
+	token := mintToken(t, dir, nil)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "graph-client.test.mjs")
+	cmd.Dir = jsDir
+	var env []string
+	for _, kv := range commandEnv() {
+		// Certificate checks stay on, and only our CA is added.
+		if !strings.HasPrefix(kv, "NODE_TLS_REJECT_UNAUTHORIZED=") && !strings.HasPrefix(kv, "NODE_EXTRA_CA_CERTS=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "NODE_EXTRA_CA_CERTS="+ca, "GRAPH_BASE_URL="+s.url+"/", "GRAPH_TOKEN="+token)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("node graph-client.test.mjs did not finish within 60 s; output:\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("node graph-client.test.mjs: %v; output:\n%s\nserve's log:\n%s", err, out, s.stderr.String())
+	}
+	t.Logf("node graph-client.test.mjs:\n%s", out)
+
+	// What the client did is what the server holds: nothing, after the delete.
+	if got := s.list("/beta/me/profile/positions", token); len(got) != 0 {
+		t.Errorf("after the client's delete: %d positions, want 0", len(got))
+	}
+	if log := s.stderr.String(); strings.Contains(log, "level=ERROR") || strings.Contains(log, "level=WARN") {
+		t.Errorf("serve logged a problem while the client ran:\n%s", log)
+	}
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const importFile = `{"id":"11111111-1111-4111-8111-111111111111","displayName":"Ada Lovelace","userPrincipalName":"ada.lovelace@example.test","mail":"ada@example.test","jobTitle":"Analyst","passwordProfile":{"password":"never stored"}}
+
+{"id":"22222222-2222-4222-8222-222222222222","displayName":"Alan Turing","userPrincipalName":"alan@example.test","accountEnabled":false}
+{"displayName":"Grace Hopper","userPrincipalName":"grace@example.test"}
+`
+
+func TestUsersImport(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(file, []byte(importFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file)
+	if r.code != 0 || r.stdout != "imported 3 users into tenant "+testTenant+"\n" {
+		t.Fatalf("import: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// Re-running the import replaces the users by id; Grace has no id and
+	// would come twice, so she is left out of the second file.
+	second := strings.Replace(importFile, `"Analyst"`, `"Countess"`, 1)
+	second = second[:strings.Index(second, `{"displayName":"Grace`)]
+	if err := os.WriteFile(file, []byte(second), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file); r.code != 0 {
+		t.Fatalf("second import: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	// The users are known before they sign in: an application reads them by
+	// id and UPN, and Ada's first sign-in finds the directory's values.
+	s := startServe(t, dir, listenFlag())
+	app := mintToken(t, dir, nil, appArgs...)
+	list := s.do(http.MethodGet, "/v1.0/users", app, "", http.StatusOK)
+	users, _ := list.body["value"].([]any)
+	if len(users) != 3 {
+		t.Fatalf("%d users after import, want 3: %s", len(users), list.raw)
+	}
+	ada := s.do(http.MethodGet, "/beta/users/ADA.LOVELACE@example.test", app, "", http.StatusOK).body
+	if ada["id"] != "11111111-1111-4111-8111-111111111111" || ada["jobTitle"] != "Countess" || ada["mail"] != "ada@example.test" || ada["accountEnabled"] != true {
+		t.Errorf("imported Ada: %v", ada)
+	}
+	if strings.Contains(string(list.raw), "never stored") || strings.Contains(string(list.raw), "passwordProfile") {
+		t.Errorf("the password was stored: %s", list.raw)
+	}
+	alan := s.do(http.MethodGet, "/beta/users/22222222-2222-4222-8222-222222222222", app, "", http.StatusOK).body
+	if alan["accountEnabled"] != false {
+		t.Errorf("imported Alan: %v", alan)
+	}
+	adaToken := mintToken(t, dir, nil, "--tenant", testTenant, "--user", "11111111-1111-4111-8111-111111111111", "--upn", "ada.lovelace@example.test", "--name", "Someone Else", "--scopes", "User.Read")
+	me := s.do(http.MethodGet, "/beta/me", adaToken, "", http.StatusOK).body
+	if me["displayName"] != "Ada Lovelace" || me["jobTitle"] != "Countess" {
+		t.Errorf("Ada's /me after import: %v", me)
+	}
+}
+
+func TestUsersImportRefusesBadFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		file  string
+		wants []string // fragments of the one-line error
+	}{
+		{"bad lines are all reported by number",
+			"{\"displayName\":\"A\",\"userPrincipalName\":\"a@example.test\"}\nnot json\n{\"displayName\":\"B\"}\n{\"displayName\":\"C\",\"userPrincipalName\":\"c@example.test\",\"foo\":1}\n",
+			[]string{"3 bad lines", "line 2:", "line 3:", "'userPrincipalName'", "line 4:", "'foo'"}},
+		{"a repeated id", `{"id":"11111111-1111-4111-8111-111111111111","displayName":"A","userPrincipalName":"a@example.test"}` + "\n" +
+			`{"id":"11111111-1111-4111-8111-111111111111","displayName":"B","userPrincipalName":"b@example.test"}` + "\n",
+			[]string{"line 2:", "also on line 1"}},
+		{"a repeated UPN in another case", `{"displayName":"A","userPrincipalName":"a@example.test"}` + "\n" + `{"displayName":"B","userPrincipalName":"A@EXAMPLE.TEST"}` + "\n",
+			[]string{"line 2:", "also on line 1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "users.jsonl")
+			if err := os.WriteFile(file, []byte(tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file)
+			if r.code == 0 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 {
+				t.Fatalf("exit %d, stdout %q, stderr %q: want a failure with one line on stderr", r.code, r.stdout, r.stderr)
+			}
+			for _, want := range append(tc.wants, "nothing imported") {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr %q does not contain %q", r.stderr, want)
+				}
+			}
+			// Nothing was imported: the store has no users.
+			s := startServe(t, dir, listenFlag())
+			list := s.do(http.MethodGet, "/beta/users", mintToken(t, dir, nil, appArgs...), "", http.StatusOK)
+			if users, _ := list.body["value"].([]any); len(users) != 0 {
+				t.Errorf("a refused import wrote users: %s", list.raw)
+			}
+		})
+	}
+
+	t.Run("a UPN another user holds", func(t *testing.T) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "users.jsonl")
+		if err := os.WriteFile(file, []byte(`{"displayName":"A","userPrincipalName":"a@example.test"}`+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file); r.code != 0 {
+			t.Fatalf("first import: %q", r.stderr)
+		}
+		if err := os.WriteFile(file, []byte(`{"displayName":"B","userPrincipalName":"b@example.test"}`+"\n"+`{"displayName":"A2","userPrincipalName":"A@example.test"}`+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file)
+		if r.code == 0 || !strings.Contains(r.stderr, "line 2:") || !strings.Contains(r.stderr, "nothing imported") {
+			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+		}
+		s := startServe(t, dir, listenFlag())
+		list := s.do(http.MethodGet, "/beta/users", mintToken(t, dir, nil, appArgs...), "", http.StatusOK)
+		if users, _ := list.body["value"].([]any); len(users) != 1 {
+			t.Errorf("want only the first import's user: %s", list.raw)
+		}
+	})
+}

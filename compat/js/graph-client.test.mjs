@@ -1,0 +1,135 @@
+// Replays the Graph docs' workPosition example (testdata/seed) with the
+// official JavaScript client, @microsoft/microsoft-graph-client, against a
+// graphprofile server over HTTPS: create, update, get, list, delete, and a
+// get after the delete that must fail as Graph's does.
+//
+//   GRAPH_BASE_URL   the server without the version, e.g. https://127.0.0.1:8443/
+//   GRAPH_TOKEN      a delegated token with User.ReadWrite (`graphprofile token`)
+//   NODE_EXTRA_CA_CERTS  the CA the server's certificate is signed by, if the
+//                    system does not trust it (serve --tls-self-signed logs it)
+//
+// cmd/graphprofile's TestGraphJavaScriptClient runs this; `make test` installs
+// the client first (npm ci). Exits non-zero with the failing step on stderr.
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+
+const seed = (name) => readFile(new URL(`../../testdata/seed/${name}`, import.meta.url), 'utf8').then(JSON.parse);
+
+function env(name) {
+	const v = process.env[name];
+	if (!v) {
+		console.error(`graph-client.test.mjs: set ${name} (see the comment at the top of this file)`);
+		process.exit(2);
+	}
+	return v;
+}
+
+const base = env('GRAPH_BASE_URL');
+const token = env('GRAPH_TOKEN');
+const baseURL = new URL(base);
+// The client attaches the token only to https URLs whose host is Graph's or
+// listed in customHosts; over http it would send requests without it.
+assert.equal(baseURL.protocol, 'https:', `GRAPH_BASE_URL ${base}: the client sends the token over https only`);
+// customHosts holds host names without the port. The client finds the
+// host by the first ':', so an IPv6 literal ([::1]) can never match.
+assert.ok(!baseURL.hostname.startsWith('['), `GRAPH_BASE_URL ${base}: use 127.0.0.1 or localhost; the client cannot send the token to an IPv6 literal`);
+
+// The user the token names: the one createdBy must show.
+const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+
+const client = Client.init({
+	authProvider: (done) => done(null, token),
+	// The client joins baseUrl, defaultVersion and the path with single
+	// slashes: https://127.0.0.1:8443/ + beta + /me/... .
+	baseUrl: base,
+	defaultVersion: 'beta',
+	customHosts: new Set([baseURL.hostname]),
+});
+
+// Service root as the server writes it in @odata.context: no trailing slash.
+const root = base.replace(/\/+$/, '');
+const collectionContext = `${root}/beta/$metadata#users('${claims.oid}')/profile/positions`;
+
+let current = 'setup';
+async function step(name, fn) {
+	current = name;
+	const result = await fn();
+	console.log(`ok   ${name}`);
+	return result;
+}
+
+function checkPosition(p, id, request) {
+	assert.equal(p.id, id, 'id');
+	assert.equal(p['@odata.context'], `${collectionContext}/$entity`, '@odata.context');
+	assert.equal(p.detail.jobTitle, request.detail.jobTitle, 'detail.jobTitle');
+	assert.equal(p.detail.role, request.detail.role, 'detail.role');
+	assert.equal(p.detail.company.displayName, request.detail.company.displayName, 'detail.company.displayName');
+	assert.equal(p.detail.company.address.city, request.detail.company.address.city, 'detail.company.address.city');
+	assert.equal(p.isCurrent, true, 'isCurrent');
+	assert.equal(p.allowedAudiences, 'organization', 'allowedAudiences');
+	assert.equal(p.createdBy.user.id, claims.oid, 'createdBy.user.id');
+	assert.equal(p.createdBy.user.displayName, claims.name, 'createdBy.user.displayName');
+	assert.equal(p.lastModifiedBy.user.id, claims.oid, 'lastModifiedBy.user.id');
+}
+
+try {
+	const createBody = await seed('create-request.json');
+	const updateBody = await seed('update-request.json');
+
+	const id = await step('POST /me/profile/positions (the seed create body)', async () => {
+		const created = await client.api('/me/profile/positions').post(createBody);
+		assert.match(created.id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'id is a lower-case GUID');
+		checkPosition(created, created.id, createBody);
+		assert.equal(created.lastModifiedDateTime, created.createdDateTime, 'lastModifiedDateTime on create');
+		return created.id;
+	});
+
+	await step('PATCH /me/profile/positions/{id} (the seed update body)', async () => {
+		const updated = await client.api(`/me/profile/positions/${id}`).patch(updateBody);
+		checkPosition(updated, id, createBody);
+		assert.ok(updated.lastModifiedDateTime >= updated.createdDateTime, 'lastModifiedDateTime after the update');
+	});
+
+	await step('GET /me/profile/positions/{id}', async () => {
+		const got = await client.api(`/me/profile/positions/${id}`).get();
+		checkPosition(got, id, createBody);
+		assert.equal(got.isCurrent, updateBody.isCurrent, 'isCurrent as updated');
+	});
+
+	await step('GET /me/profile/positions', async () => {
+		const list = await client.api('/me/profile/positions').get();
+		assert.equal(list['@odata.context'], collectionContext, 'list @odata.context');
+		assert.ok(Array.isArray(list.value), 'value is an array');
+		assert.deepEqual(list.value.map((p) => p.id), [id], 'the list holds the new position');
+	});
+
+	await step('DELETE /me/profile/positions/{id}', async () => {
+		await client.api(`/me/profile/positions/${id}`).delete();
+	});
+
+	await step('GET after DELETE: GraphError 404 itemNotFound', async () => {
+		await assert.rejects(client.api(`/me/profile/positions/${id}`).get(), (err) => {
+			assert.ok(err instanceof GraphError, `a GraphError, got ${err?.constructor?.name}: ${err}`);
+			assert.equal(err.statusCode, 404, 'statusCode');
+			assert.equal(err.code, 'itemNotFound', 'code');
+			assert.ok(err.message.includes(id), `message names the id: ${err.message}`);
+			// From the envelope's innerError, as Graph sends it.
+			assert.match(err.requestId ?? '', /\S/, 'requestId');
+			return true;
+		});
+	});
+} catch (err) {
+	console.error(`FAIL ${current}:`);
+	if (err instanceof GraphError) {
+		console.error(`GraphError ${err.statusCode} ${err.code}: ${err.message}\n${err.body ?? ''}`);
+		if (err.statusCode === -1) {
+			// The client drops fetch's cause (e.g. an untrusted certificate).
+			console.error('statusCode -1: no HTTP response; is the server up, and is its CA in NODE_EXTRA_CA_CERTS?');
+		}
+	} else {
+		console.error(err);
+	}
+	process.exitCode = 1;
+}
