@@ -36,10 +36,11 @@ var guidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 // testServer is a real graphprofile server on a loopback port, with an
 // SQLite store in a temporary directory and the development issuer.
 type testServer struct {
-	t      *testing.T
-	url    string
-	dev    *token.DevIssuer
-	client *http.Client
+	t          *testing.T
+	url        string
+	dev        *token.DevIssuer
+	devKeyFile string // the development issuer's private key, for crafted tokens
+	client     *http.Client
 }
 
 type serverOption func(*graphapi.Server)
@@ -52,7 +53,8 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
+	keyFile := filepath.Join(dir, "graphprofile.db-devkey.pem")
+	dev, err := token.LoadOrCreateDevIssuer(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 			t.Errorf("closing the store: %v", err)
 		}
 	})
-	return &testServer{t: t, url: srv.URL(), dev: dev, client: &http.Client{Timeout: 30 * time.Second}}
+	return &testServer{t: t, url: srv.URL(), dev: dev, devKeyFile: keyFile, client: &http.Client{Timeout: 30 * time.Second}}
 }
 
 // delegated mints a delegated token of tenant for user with scopes; the

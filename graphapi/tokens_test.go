@@ -1,0 +1,87 @@
+package graphapi_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// TestTokenRefusalsOverHTTP sends tokens signed with the development
+// issuer's own key but wrong in one way each: every one is a 401
+// InvalidAuthenticationToken with a Bearer challenge.
+func TestTokenRefusalsOverHTTP(t *testing.T) {
+	s := newTestServer(t)
+	data, err := os.ReadFile(s.devKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := parsed.(*ecdsa.PrivateKey)
+	publicDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	good := func() jwt.MapClaims {
+		return jwt.MapClaims{
+			"iss": token.DevIssuerURL(tenantA), "aud": "https://graph.microsoft.com", "tid": tenantA, "oid": userA1,
+			"scp": "User.Read", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		}
+	}
+	sign := func(method jwt.SigningMethod, signingKey any, kid string, edit func(jwt.MapClaims)) string {
+		claims := good()
+		if edit != nil {
+			edit(claims)
+		}
+		tok := jwt.NewWithClaims(method, claims)
+		tok.Header["kid"] = kid
+		signed, err := tok.SignedString(signingKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signed
+	}
+	es256 := func(edit func(jwt.MapClaims)) string { return sign(jwt.SigningMethodES256, key, s.dev.KeyID(), edit) }
+
+	tests := []struct {
+		name  string
+		token string
+	}{
+		{"HS256 signed with the public key bytes", sign(jwt.SigningMethodHS256, publicDER, s.dev.KeyID(), nil)},
+		{"unknown kid", sign(jwt.SigningMethodES256, key, "not-a-known-kid", nil)},
+		{"wrong audience", es256(func(c jwt.MapClaims) { c["aud"] = "api://someone-else" })},
+		{"issuer not trusted", es256(func(c jwt.MapClaims) { c["iss"] = "https://login.example.test/" + tenantA + "/v2.0" })},
+		{"issuer of another tenant", es256(func(c jwt.MapClaims) { c["iss"] = token.DevIssuerURL(tenantB) })},
+		{"missing tid", es256(func(c jwt.MapClaims) { delete(c, "tid") })},
+		{"missing oid", es256(func(c jwt.MapClaims) { delete(c, "oid") })},
+		{"expired", es256(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Hour).Unix() })},
+		{"not yet valid", es256(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Hour).Unix() })},
+		{"over 16 KiB", es256(func(c jwt.MapClaims) { c["padding"] = strings.Repeat("x", 16<<10) })},
+		{"garbage", "eyJhbGciOi.garbage.here"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.do(request{path: "/beta/me/profile/positions", token: tc.token})
+			expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken")
+			if !strings.HasPrefix(resp.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("WWW-Authenticate %q", resp.header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	// The same construction, unchanged, is accepted: the refusals are the edits'.
+	if resp := s.do(request{path: "/beta/me/profile/positions", token: es256(nil)}); resp.status != http.StatusOK {
+		t.Fatalf("the unedited token: %d %s", resp.status, resp.body)
+	}
+}
