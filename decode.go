@@ -281,7 +281,7 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 		}
 		return tm.UTC(), nil
 	case KindEnum:
-		v, ok := enumValue(t, s)
+		v, ok := EnumValue(t, s)
 		if !ok {
 			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': %s", s, prop.Name, owner.Name, enumExpectation(t))
 		}
@@ -290,9 +290,9 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 	return s, nil
 }
 
-// enumValue validates s as a value of enum t and returns its canonical form:
+// EnumValue validates s as a value of enum t and returns its canonical form:
 // for a flags enum, the named members in declared order without repeats.
-func enumValue(t *Type, s string) (string, bool) {
+func EnumValue(t *Type, s string) (string, bool) {
 	if !t.IsFlags {
 		for _, m := range t.Members {
 			if s == m {

@@ -2,6 +2,7 @@ package graphprofile
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -21,6 +22,9 @@ type EncodeOptions struct {
 	// OmitNulls leaves out unset properties; Graph's responses show them as
 	// null, stores need not keep them.
 	OmitNulls bool
+	// Select, when not nil, names the only top-level properties written
+	// ($select), besides id, which is always written.
+	Select []string
 }
 
 // AppendObjectJSON appends obj, a value of complex or entity type t, as JSON:
@@ -41,7 +45,7 @@ func AppendObjectJSON(buf []byte, t *Type, obj Object, opts EncodeOptions) []byt
 	nested := EncodeOptions{OmitNulls: opts.OmitNulls}
 	for i := range t.Properties {
 		prop := &t.Properties[i]
-		if prop.WriteOnly {
+		if prop.WriteOnly || (opts.Select != nil && prop.Name != "id" && !slices.Contains(opts.Select, prop.Name)) {
 			continue
 		}
 		v, set := obj[prop.Name]

@@ -30,6 +30,9 @@ type Type struct {
 	Properties []Property
 	// Members of an enum type, in declared order.
 	Members []string
+	// Values are the members' numeric values when they are not 0, 1, 2, …
+	// (flags enums).
+	Values []int64
 	// IsFlags marks a flags enum: a value is one member or a comma-separated combination.
 	IsFlags bool
 }
@@ -45,6 +48,20 @@ type Property struct {
 	// WriteOnly properties are accepted in a request body but never stored
 	// or returned (a user's passwordProfile).
 	WriteOnly bool
+}
+
+// MemberValue returns the numeric value of enum member name, and whether
+// t has such a member.
+func (t *Type) MemberValue(name string) (int64, bool) {
+	for i, m := range t.Members {
+		if m == name {
+			if t.Values != nil {
+				return t.Values[i], true
+			}
+			return int64(i), true
+		}
+	}
+	return 0, false
 }
 
 // Property returns the property called name, or nil.
@@ -83,6 +100,7 @@ var (
 		Name: "microsoft.graph.allowedAudiences", Kind: KindEnum, IsFlags: true,
 		Members: []string{"me", "family", "contacts", "groupMembers", "organization",
 			"federatedOrganizations", "everyone", "unknownFutureValue"},
+		Values: []int64{0, 1, 2, 4, 8, 16, 32, 64},
 	}
 	PersonRelationshipType = &Type{
 		Name: "microsoft.graph.personRelationship", Kind: KindEnum,

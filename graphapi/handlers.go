@@ -6,18 +6,47 @@ import (
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/odata"
 )
 
-// handler serves one method of one kind of route. It writes the success
-// response itself and returns any error for ServeHTTP to answer.
-type handler func(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error
+// handler serves one operation. It writes the success response itself and
+// returns any error for ServeHTTP to answer.
+type handler func(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error
 
-// handlers is every operation graphprofile serves, by route kind and method.
-var handlers = map[routeKind]map[string]handler{
-	routePositions: {http.MethodGet: listPositions, http.MethodPost: createPosition},
-	routePosition:  {http.MethodGet: getPosition, http.MethodPatch: updatePosition, http.MethodDelete: deletePosition},
-	routeUsers:     {http.MethodGet: listUsers, http.MethodPost: createUser},
-	routeUser:      {http.MethodGet: getUser, http.MethodPatch: updateUser, http.MethodDelete: deleteUser},
+// operation is one method of one kind of route: its handler, and the system
+// query options it serves over entities of its type. Every other option a
+// request names with "$" is refused (odata.Parse), never silently ignored.
+type operation struct {
+	serve   handler
+	entity  *graphprofile.Type
+	options []odata.Option
+}
+
+var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptSkip, odata.OptCount, odata.OptSkipToken}
+
+// operations is everything graphprofile serves, by route kind and method.
+var operations = map[routeKind]map[string]operation{
+	routePositions: {
+		http.MethodGet:  {listPositions, graphprofile.WorkPositionType, listOptions},
+		http.MethodPost: {createPosition, graphprofile.WorkPositionType, nil},
+	},
+	routePosition: {
+		http.MethodGet:    {getPosition, graphprofile.WorkPositionType, []odata.Option{odata.OptSelect}},
+		http.MethodPatch:  {updatePosition, graphprofile.WorkPositionType, nil},
+		http.MethodDelete: {deletePosition, graphprofile.WorkPositionType, nil},
+	},
+	routePositionsCount: {
+		http.MethodGet: {countPositions, graphprofile.WorkPositionType, []odata.Option{odata.OptFilter}},
+	},
+	routeUsers: {
+		http.MethodGet:  {listUsers, graphprofile.UserType, nil},
+		http.MethodPost: {createUser, graphprofile.UserType, nil},
+	},
+	routeUser: {
+		http.MethodGet:    {getUser, graphprofile.UserType, nil},
+		http.MethodPatch:  {updateUser, graphprofile.UserType, nil},
+		http.MethodDelete: {deleteUser, graphprofile.UserType, nil},
+	},
 }
 
 // ServeHTTP handles one Graph request from start to end.
@@ -30,8 +59,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ex.fail(err)
 		return
 	}
-	h := handlers[rt.kind][r.Method]
-	if h == nil || !methodAllowed(rt, r.Method) {
+	op, ok := operations[rt.kind][r.Method]
+	if !ok || !methodAllowed(rt, r.Method) {
 		ex.w.Header().Set("Allow", strings.Join(rt.allowedMethods(), ", "))
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
 		return
@@ -41,7 +70,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ex.fail(err)
 		return
 	}
-	if err := h(s, r.Context(), ex, rt, caller); err != nil {
+	q, err := odata.Parse(r.URL.RawQuery, op.entity, op.options...)
+	if err != nil {
+		ex.fail(err)
+		return
+	}
+	if err := op.serve(s, r.Context(), ex, rt, caller, q); err != nil {
 		ex.fail(err)
 	}
 }
@@ -59,20 +93,61 @@ func methodAllowed(rt route, method string) bool {
 	return false
 }
 
-func listPositions(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+func listPositions(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.ListPositions)
 	if err != nil {
 		return err
 	}
-	positions, err := s.Service.ListPositions(ctx, access)
+	page, err := s.queryPositions(ctx, access, q)
 	if err != nil {
 		return err
 	}
-	ex.writePositions(access.Owner(), positions)
+	ex.writePositions(access.Owner(), q, page)
 	return nil
 }
 
-func createPosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+// queryPositions returns the page of the accessed profile's positions that
+// q asks for. Positions are filtered, ordered and paged here, over the
+// positions the caller may see, the same way whatever the store.
+func (s *Server) queryPositions(ctx context.Context, access graphprofile.Access, q odata.Query) (odata.Result, error) {
+	items, err := s.visiblePositions(ctx, access)
+	if err != nil {
+		return odata.Result{}, err
+	}
+	owner := access.Owner()
+	return q.Apply(items, owner.TenantID+"/"+owner.ID)
+}
+
+// visiblePositions returns the accessed profile's positions the caller may
+// see. Queries are answered over them here, the same way whatever the store.
+func (s *Server) visiblePositions(ctx context.Context, access graphprofile.Access) ([]graphprofile.Object, error) {
+	positions, err := s.Service.ListPositions(ctx, access)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]graphprofile.Object, len(positions))
+	for i, p := range positions {
+		items[i] = graphprofile.Object(p)
+	}
+	return items, nil
+}
+
+// countPositions answers GET …/positions/$count: the number of positions
+// matching $filter, as text/plain.
+func countPositions(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
+	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.ListPositions)
+	if err != nil {
+		return err
+	}
+	items, err := s.visiblePositions(ctx, access)
+	if err != nil {
+		return err
+	}
+	ex.writeCount(q.CountMatching(items))
+	return nil
+}
+
+func createPosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.CreatePosition)
 	if err != nil {
 		return err
@@ -86,11 +161,11 @@ func createPosition(s *Server, ctx context.Context, ex *exchange, rt route, call
 		return err
 	}
 	ex.w.Header().Set("Location", ex.positionURL(access.Owner(), p.ID()))
-	ex.writePosition(http.StatusCreated, access.Owner(), p)
+	ex.writePosition(http.StatusCreated, access.Owner(), p, nil)
 	return nil
 }
 
-func getPosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+func getPosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.GetPosition)
 	if err != nil {
 		return err
@@ -99,11 +174,11 @@ func getPosition(s *Server, ctx context.Context, ex *exchange, rt route, caller 
 	if err != nil {
 		return err
 	}
-	ex.writePosition(http.StatusOK, access.Owner(), p)
+	ex.writePosition(http.StatusOK, access.Owner(), p, q.Select)
 	return nil
 }
 
-func updatePosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+func updatePosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.UpdatePosition)
 	if err != nil {
 		return err
@@ -116,11 +191,11 @@ func updatePosition(s *Server, ctx context.Context, ex *exchange, rt route, call
 	if err != nil {
 		return err
 	}
-	ex.writePosition(http.StatusOK, access.Owner(), p)
+	ex.writePosition(http.StatusOK, access.Owner(), p, nil)
 	return nil
 }
 
-func deletePosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+func deletePosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.DeletePosition)
 	if err != nil {
 		return err
@@ -132,7 +207,7 @@ func deletePosition(s *Server, ctx context.Context, ex *exchange, rt route, call
 	return nil
 }
 
-func listUsers(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+func listUsers(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.AuthorizeDirectory(ctx, caller, graphprofile.ListUsers)
 	if err != nil {
 		return err
@@ -145,7 +220,7 @@ func listUsers(s *Server, ctx context.Context, ex *exchange, rt route, caller gr
 	return nil
 }
 
-func createUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+func createUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.AuthorizeDirectory(ctx, caller, graphprofile.CreateUser)
 	if err != nil {
 		return err
@@ -163,7 +238,7 @@ func createUser(s *Server, ctx context.Context, ex *exchange, rt route, caller g
 	return nil
 }
 
-func getUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+func getUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.GetUser)
 	if err != nil {
 		return err
@@ -177,7 +252,7 @@ func getUser(s *Server, ctx context.Context, ex *exchange, rt route, caller grap
 }
 
 // updateUser answers 204 No Content, as Graph's PATCH /users/{id} does.
-func updateUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+func updateUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.UpdateUser)
 	if err != nil {
 		return err
@@ -193,7 +268,7 @@ func updateUser(s *Server, ctx context.Context, ex *exchange, rt route, caller g
 	return nil
 }
 
-func deleteUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal) error {
+func deleteUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
 	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.DeleteUser)
 	if err != nil {
 		return err

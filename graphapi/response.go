@@ -4,11 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/odata"
 )
 
 // jsonContentType is what Graph sends on OData JSON bodies.
@@ -117,12 +119,23 @@ func (ex *exchange) positionURL(owner graphprofile.User, id string) string {
 	return ex.baseURL() + "/beta/users/" + url.PathEscape(owner.ID) + "/profile/positions/" + url.PathEscape(id)
 }
 
-func (ex *exchange) writePosition(status int, owner graphprofile.User, p graphprofile.WorkPosition) {
+// writePosition writes one position; selected, when not nil, are the
+// properties $select named.
+func (ex *exchange) writePosition(status int, owner graphprofile.User, p graphprofile.WorkPosition, selected []string) {
 	ex.writeJSON(status, func(buf []byte) []byte {
 		return graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{
-			Annotations: []graphprofile.Annotation{{Name: "@odata.context", Value: ex.positionsContext(owner) + "/$entity"}},
+			Annotations: []graphprofile.Annotation{{Name: "@odata.context", Value: ex.positionsContext(owner) + selection(selected) + "/$entity"}},
+			Select:      selected,
 		})
 	})
+}
+
+// selection is the part of a context URL that names the $select list.
+func selection(selected []string) string {
+	if selected == nil {
+		return ""
+	}
+	return "(" + strings.Join(selected, ",") + ")"
 }
 
 // usersContext is the @odata.context of the users entity set.
@@ -158,19 +171,66 @@ func (ex *exchange) writeUsers(version string, users []graphprofile.Object) {
 	})
 }
 
-func (ex *exchange) writePositions(owner graphprofile.User, positions []graphprofile.WorkPosition) {
+// writePositions writes a page of a positions list: @odata.count when
+// $count=true asked for it (first page only), @odata.nextLink when more
+// remain, then the page.
+func (ex *exchange) writePositions(owner graphprofile.User, q odata.Query, page odata.Result) {
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = append(buf, `{"@odata.context":`...)
-		buf = graphprofile.AppendJSONString(buf, ex.positionsContext(owner))
+		buf = graphprofile.AppendJSONString(buf, ex.positionsContext(owner)+selection(q.Select))
+		if page.Count >= 0 {
+			buf = append(buf, `,"@odata.count":`...)
+			buf = strconv.AppendInt(buf, int64(page.Count), 10)
+		}
+		if page.NextSkipToken != "" {
+			buf = append(buf, `,"@odata.nextLink":`...)
+			buf = graphprofile.AppendJSONString(buf, ex.nextLink(page.NextSkipToken))
+		}
 		buf = append(buf, `,"value":[`...)
-		for i, p := range positions {
+		for i, p := range page.Items {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{})
+			buf = graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, p, graphprofile.EncodeOptions{Select: q.Select})
 		}
 		return append(buf, "]}"...)
 	})
+}
+
+// nextLink is the absolute URL of the next page: the request's own URL with
+// every query option as the client wrote it, except $skip (the page is
+// positioned by the token) and the old $skiptoken, plus the new $skiptoken.
+func (ex *exchange) nextLink(skipToken string) string {
+	var b strings.Builder
+	b.WriteString(ex.baseURL())
+	b.WriteString(ex.r.URL.EscapedPath())
+	sep := byte('?')
+	for part := range strings.SplitSeq(ex.r.URL.RawQuery, "&") {
+		key, _, _ := strings.Cut(part, "=")
+		if unescaped, err := url.QueryUnescape(key); err == nil {
+			key = unescaped
+		}
+		name := strings.ToLower(strings.TrimPrefix(key, "$"))
+		if part == "" || name == "skip" || name == "skiptoken" {
+			continue
+		}
+		b.WriteByte(sep)
+		b.WriteString(part)
+		sep = '&'
+	}
+	b.WriteByte(sep)
+	b.WriteString("$skiptoken=")
+	b.WriteString(url.QueryEscape(skipToken))
+	return b.String()
+}
+
+// writeCount answers a /$count request: the bare number, as text/plain.
+func (ex *exchange) writeCount(n int) {
+	h := ex.w.Header()
+	h.Set("Content-Type", "text/plain;charset=utf-8")
+	h["OData-Version"] = []string{"4.0"}
+	ex.w.WriteHeader(http.StatusOK)
+	_, _ = ex.w.Write(strconv.AppendInt(nil, int64(n), 10))
 }
 
 // fail answers err in Graph's error envelope, with the status of its code. An error that is not a

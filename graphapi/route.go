@@ -12,10 +12,11 @@ import (
 type routeKind int
 
 const (
-	routePositions routeKind = iota // …/profile/positions
-	routePosition                   // …/profile/positions/{id}
-	routeUsers                      // /users
-	routeUser                       // /me, /users/{id | userPrincipalName}
+	routePositions      routeKind = iota // …/profile/positions
+	routePosition                        // …/profile/positions/{id}
+	routePositionsCount                  // …/profile/positions/$count
+	routeUsers                           // /users
+	routeUser                            // /me, /users/{id | userPrincipalName}
 )
 
 // route is what a request path addresses.
@@ -35,8 +36,8 @@ const meAlias = "me-token-to-replace"
 //
 //	/{beta,v1.0}/users
 //	/{beta,v1.0}/users/{id | userPrincipalName}, /{beta,v1.0}/me
-//	/beta/me/profile/positions[/{id}]
-//	/beta/users/{id | userPrincipalName}/profile/positions[/{id}]
+//	/beta/me/profile/positions[/{id} | /$count]
+//	/beta/users/{id | userPrincipalName}/profile/positions[/{id} | /$count]
 //
 // workPosition does not exist in v1.0. Keys may also be written in OData's
 // parenthesis form: users('{key}'), positions('{id}').
@@ -99,6 +100,9 @@ func parseRoute(escapedPath string) (route, error) {
 		return route{}, notFoundSegment(segments[len(segments)-len(rest)-1])
 	case hasKey:
 		rt.kind, rt.positionID = routePosition, key
+	case len(rest) > 0 && rest[0] == "$count":
+		rt.kind = routePositionsCount
+		rest = rest[1:]
 	case len(rest) > 0:
 		rt.kind, rt.positionID = routePosition, rest[0]
 		rest = rest[1:]
@@ -152,6 +156,8 @@ func notFoundSegment(segment string) error {
 // allowedMethods are the methods each kind of route serves.
 func (rt route) allowedMethods() []string {
 	switch {
+	case rt.kind == routePositionsCount:
+		return []string{http.MethodGet}
 	case rt.kind == routePositions, rt.kind == routeUsers:
 		return []string{http.MethodGet, http.MethodPost}
 	case rt.kind == routeUser && rt.user.Me:

@@ -45,7 +45,7 @@ func checkAcknowledged(t *testing.T, dir, token string, acked map[string]string,
 		}
 		checkPosition(t, "acknowledged position "+id, r.body, id, title)
 	}
-	values := s.list("/beta/me/profile/positions", token)
+	values := s.listAll("/beta/me/profile/positions", token)
 	if len(values) < len(acked) || len(values) > len(acked)+maxExtra {
 		t.Errorf("after kill -9 the list has %d positions, want between %d (acknowledged) and %d", len(values), len(acked), len(acked)+maxExtra)
 	}

@@ -403,6 +403,22 @@ func (s *server) create(token, body string) response {
 	return s.do(http.MethodPost, "/beta/me/profile/positions", token, body, http.StatusCreated)
 }
 
+// listAll returns every position of a collection, following nextLinks.
+func (s *server) listAll(path, token string) []map[string]any {
+	s.t.Helper()
+	var all []map[string]any
+	for path != "" {
+		r := s.do(http.MethodGet, path, token, "", http.StatusOK)
+		values, _ := r.body["value"].([]any)
+		for _, v := range values {
+			all = append(all, v.(map[string]any))
+		}
+		next, _ := r.body["@odata.nextLink"].(string)
+		path = strings.TrimPrefix(next, s.url)
+	}
+	return all
+}
+
 // list returns the value array of a positions collection.
 func (s *server) list(path, token string) []map[string]any {
 	s.t.Helper()

@@ -1,0 +1,643 @@
+package odata
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// kind is the static type of an expression.
+type kind int
+
+const (
+	kNull kind = iota
+	kBool
+	kString
+	kNumber
+	kDate
+	kDateTime
+	kEnum
+	kComplex
+	kCollection
+	kGUID
+)
+
+var kindNames = map[kind]string{
+	kNull: "null", kBool: "Edm.Boolean", kString: "Edm.String", kNumber: "a number", kDate: "Edm.Date",
+	kDateTime: "Edm.DateTimeOffset", kEnum: "an enumeration", kComplex: "a complex value", kCollection: "a collection", kGUID: "Edm.Guid",
+}
+
+// valueType is the static type of an expression: its kind and, for enums,
+// complex values and collections, the schema type (of the elements).
+type valueType struct {
+	kind kind
+	edm  *graphprofile.Type
+	elem kind // for collections: the elements' kind
+}
+
+func (t valueType) String() string {
+	switch t.kind {
+	case kEnum, kComplex:
+		return t.edm.Name
+	case kCollection:
+		if t.edm.Kind == graphprofile.KindComplex || t.edm.Kind == graphprofile.KindEnum {
+			return "Collection(" + t.edm.Name + ")"
+		}
+		return "Collection(" + t.edm.Name + ")"
+	}
+	return kindNames[t.kind]
+}
+
+// env is what an expression is evaluated against: the entity and the values
+// of the enclosing lambda variables.
+type env struct {
+	root graphprofile.Object
+	vars []any
+}
+
+// evalFunc evaluates a compiled expression. Booleans follow OData's
+// three-valued logic: true, false or nil (unknown).
+type evalFunc func(e *env) any
+
+// compiled is a type-checked expression ready to evaluate.
+type compiled struct {
+	t       valueType
+	eval    evalFunc
+	literal *literalNode // set when the expression is a literal
+	pos     int
+	text    string // how the expression reads, for messages
+}
+
+// scope is a lambda variable in scope.
+type scope struct {
+	name   string
+	t      valueType
+	index  int
+	parent *scope
+}
+
+// compiler type-checks a parsed expression against the schema and turns it
+// into closures.
+type compiler struct {
+	option string
+	root   *graphprofile.Type
+	scope  *scope
+	vars   int
+}
+
+// propertyType is the static type of a schema property.
+func propertyType(p *graphprofile.Property) valueType {
+	t := valueType{kind: kindOf(p.Type), edm: p.Type}
+	if p.Collection {
+		return valueType{kind: kCollection, edm: p.Type, elem: t.kind}
+	}
+	return t
+}
+
+func kindOf(t *graphprofile.Type) kind {
+	switch t.Kind {
+	case graphprofile.KindString:
+		return kString
+	case graphprofile.KindBoolean:
+		return kBool
+	case graphprofile.KindInt32, graphprofile.KindDouble:
+		return kNumber
+	case graphprofile.KindDate:
+		return kDate
+	case graphprofile.KindDateTimeOffset:
+		return kDateTime
+	case graphprofile.KindEnum:
+		return kEnum
+	default:
+		return kComplex
+	}
+}
+
+// normalize turns a stored value into the form expressions compare: numbers
+// as float64.
+func normalize(v any) any {
+	if n, ok := v.(int64); ok {
+		return float64(n)
+	}
+	return v
+}
+
+func (c *compiler) compile(n node) (*compiled, error) {
+	switch n := n.(type) {
+	case *literalNode:
+		return c.literal(n)
+	case *pathNode:
+		return c.path(n)
+	case *notNode:
+		x, err := c.boolean(n.x, "the operand of 'not'")
+		if err != nil {
+			return nil, err
+		}
+		return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: "not " + x.text, eval: func(e *env) any {
+			switch x.eval(e) {
+			case true:
+				return false
+			case false:
+				return true
+			}
+			return nil
+		}}, nil
+	case *binaryNode:
+		if n.op == "and" || n.op == "or" {
+			return c.logical(n)
+		}
+		if n.op == "has" {
+			return c.has(n)
+		}
+		return c.comparison(n)
+	case *inNode:
+		return c.in(n)
+	case *callNode:
+		return c.call(n)
+	case *lambdaNode:
+		return c.lambda(n)
+	}
+	return nil, fmt.Errorf("odata: unexpected node %T", n)
+}
+
+// boolean compiles n and checks that it is a condition.
+func (c *compiler) boolean(n node, what string) (*compiled, error) {
+	x, err := c.compile(n)
+	if err != nil {
+		return nil, err
+	}
+	if x.t.kind != kBool {
+		return nil, queryError(c.option, x.pos, "%s must be a boolean condition, but '%s' is %s", what, x.text, x.t)
+	}
+	return x, nil
+}
+
+func (c *compiler) literal(n *literalNode) (*compiled, error) {
+	out := &compiled{literal: n, pos: n.pos, text: n.text}
+	switch n.kind {
+	case tokString:
+		out.t = valueType{kind: kString}
+		out.text = "'" + strings.ReplaceAll(n.text, "'", "''") + "'"
+		v := n.text
+		out.eval = func(*env) any { return v }
+	case tokNumber:
+		f, err := strconv.ParseFloat(n.text, 64)
+		if err != nil {
+			return nil, queryError(c.option, n.pos, "'%s' is not a number this service can represent", n.text)
+		}
+		out.t = valueType{kind: kNumber}
+		out.eval = func(*env) any { return f }
+	case tokDate:
+		if _, err := time.Parse(time.DateOnly, n.text); err != nil {
+			return nil, queryError(c.option, n.pos, "'%s' is not a valid Edm.Date", n.text)
+		}
+		d := graphprofile.Date(n.text)
+		out.t = valueType{kind: kDate}
+		out.eval = func(*env) any { return d }
+	case tokDateTime:
+		tm, err := parseDateTime(n.text)
+		if err != nil {
+			return nil, queryError(c.option, n.pos, "'%s' is not a valid Edm.DateTimeOffset", n.text)
+		}
+		out.t = valueType{kind: kDateTime}
+		out.eval = func(*env) any { return tm }
+	case tokGUID:
+		out.t = valueType{kind: kGUID}
+		v := strings.ToLower(n.text)
+		out.eval = func(*env) any { return v }
+	default:
+		switch n.text {
+		case "true", "false":
+			b := n.text == "true"
+			out.t = valueType{kind: kBool}
+			out.eval = func(*env) any { return b }
+		default:
+			out.t = valueType{kind: kNull}
+			out.eval = func(*env) any { return nil }
+		}
+	}
+	return out, nil
+}
+
+func parseDateTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a DateTimeOffset: %s", s)
+}
+
+// path compiles a property path from the entity or from a lambda variable.
+func (c *compiler) path(n *pathNode) (*compiled, error) {
+	var t valueType
+	var get evalFunc
+	segments := n.segments
+	if v := c.lookup(segments[0]); v != nil {
+		index := v.index
+		t, get = v.t, func(e *env) any { return e.vars[index] }
+		segments = segments[1:]
+	} else {
+		t, get = valueType{kind: kComplex, edm: c.root}, func(e *env) any { return e.root }
+	}
+	text := strings.Join(n.segments, "/")
+	for _, name := range segments {
+		if t.kind == kCollection {
+			return nil, queryError(c.option, n.pos, "'%s' goes into the collection before '%s'; use any() or all() to look into a collection", text, name)
+		}
+		if t.kind != kComplex {
+			return nil, queryError(c.option, n.pos, "'%s' goes into %s, which has no properties", text, t)
+		}
+		prop := t.edm.Property(name)
+		if prop == nil || prop.WriteOnly {
+			return nil, queryError(c.option, n.pos, "could not find a property named '%s' on type '%s'", name, t.edm.Name)
+		}
+		parent := get
+		get = func(e *env) any {
+			obj, ok := parent(e).(graphprofile.Object)
+			if !ok {
+				return nil
+			}
+			return normalize(obj[name])
+		}
+		t = propertyType(prop)
+	}
+	return &compiled{t: t, eval: get, pos: n.pos, text: text}, nil
+}
+
+func (c *compiler) lookup(name string) *scope {
+	for s := c.scope; s != nil; s = s.parent {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c *compiler) logical(n *binaryNode) (*compiled, error) {
+	l, err := c.boolean(n.l, "the left side of '"+n.op+"'")
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.boolean(n.r, "the right side of '"+n.op+"'")
+	if err != nil {
+		return nil, err
+	}
+	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " " + n.op + " " + r.text}
+	if n.op == "and" {
+		out.eval = func(e *env) any {
+			a := l.eval(e)
+			if a == false {
+				return false
+			}
+			b := r.eval(e)
+			switch {
+			case b == false:
+				return false
+			case a == nil || b == nil:
+				return nil
+			}
+			return true
+		}
+	} else {
+		out.eval = func(e *env) any {
+			a := l.eval(e)
+			if a == true {
+				return true
+			}
+			b := r.eval(e)
+			switch {
+			case b == true:
+				return true
+			case a == nil || b == nil:
+				return nil
+			}
+			return false
+		}
+	}
+	return out, nil
+}
+
+// comparison compiles eq, ne, gt, ge, lt, le.
+func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
+	l, err := c.compile(n.l)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.compile(n.r)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.unify(n.op, n.pos, l, r); err != nil {
+		return nil, err
+	}
+	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " " + n.op + " " + r.text}
+	le, re := l.eval, r.eval
+	switch n.op {
+	case "eq":
+		out.eval = func(e *env) any { return equal(le(e), re(e)) }
+	case "ne":
+		out.eval = func(e *env) any { return !equal(le(e), re(e)) }
+	default:
+		op := n.op
+		out.eval = func(e *env) any {
+			a, b := le(e), re(e)
+			if a == nil || b == nil {
+				return false // null is neither greater nor less than anything
+			}
+			cmp := compareValues(a, b)
+			switch op {
+			case "gt":
+				return cmp > 0
+			case "ge":
+				return cmp >= 0
+			case "lt":
+				return cmp < 0
+			default:
+				return cmp <= 0
+			}
+		}
+	}
+	return out, nil
+}
+
+// unify checks that l and r can be compared with op, resolving enum member
+// names in string literals against the enum they are compared with.
+func (c *compiler) unify(op string, pos int, l, r *compiled) error {
+	ordering := op != "eq" && op != "ne"
+	mismatch := func() error {
+		return queryError(c.option, pos, "cannot compare '%s' (%s) with '%s' (%s) using '%s'", l.text, l.t, r.text, r.t, op)
+	}
+	switch {
+	case l.t.kind == kNull || r.t.kind == kNull:
+		if ordering {
+			return queryError(c.option, pos, "'%s' cannot compare with null; use eq or ne", op)
+		}
+		return nil
+	case l.t.kind == kEnum && r.t.kind == kString && r.literal != nil:
+		return c.resolveEnum(l.t.edm, r, ordering, op)
+	case r.t.kind == kEnum && l.t.kind == kString && l.literal != nil:
+		return c.resolveEnum(r.t.edm, l, ordering, op)
+	case l.t.kind == kGUID || r.t.kind == kGUID:
+		guid := l
+		if r.t.kind == kGUID {
+			guid = r
+		}
+		if l.t.kind == kString || r.t.kind == kString {
+			return queryError(c.option, guid.pos, "'%s' is an Edm.Guid literal, but ids are strings here: quote it, as in id eq '%s'", guid.text, guid.text)
+		}
+		return mismatch()
+	case l.t.kind != r.t.kind:
+		return mismatch()
+	case l.t.kind == kEnum:
+		if l.t.edm != r.t.edm || ordering {
+			return mismatch()
+		}
+	case l.t.kind == kComplex || l.t.kind == kCollection:
+		return queryError(c.option, pos, "'%s' is %s, which can only be compared with null", l.text, l.t)
+	case l.t.kind == kBool && ordering:
+		return queryError(c.option, pos, "booleans cannot be ordered with '%s'; use eq or ne", op)
+	}
+	return nil
+}
+
+// resolveEnum checks that the string literal lit names a value of enum t and
+// makes it evaluate to the canonical form the stored values have.
+func (c *compiler) resolveEnum(t *graphprofile.Type, lit *compiled, ordering bool, op string) error {
+	if ordering {
+		return queryError(c.option, lit.pos, "values of %s cannot be ordered with '%s'; use eq, ne, in or has", t.Name, op)
+	}
+	v, ok := graphprofile.EnumValue(t, lit.literal.text)
+	if !ok {
+		return queryError(c.option, lit.pos, "'%s' is not a member of %s (members: %s)", lit.literal.text, t.Name, strings.Join(t.Members, ", "))
+	}
+	lit.t = valueType{kind: kEnum, edm: t}
+	lit.eval = func(*env) any { return v }
+	return nil
+}
+
+// has compiles "flags has 'member'" for a flags enum.
+func (c *compiler) has(n *binaryNode) (*compiled, error) {
+	l, err := c.compile(n.l)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.compile(n.r)
+	if err != nil {
+		return nil, err
+	}
+	if l.t.kind != kEnum || !l.t.edm.IsFlags {
+		return nil, queryError(c.option, n.pos, "'has' needs a flags enumeration on its left, but '%s' is %s", l.text, l.t)
+	}
+	if r.literal == nil || r.t.kind != kString {
+		return nil, queryError(c.option, r.pos, "'has' needs a string literal naming members of %s on its right", l.t.edm.Name)
+	}
+	t := l.t.edm
+	canonical, ok := graphprofile.EnumValue(t, r.literal.text)
+	if !ok {
+		return nil, queryError(c.option, r.pos, "'%s' is not a member of %s (members: %s)", r.literal.text, t.Name, strings.Join(t.Members, ", "))
+	}
+	mask := flagsValue(t, canonical)
+	le := l.eval
+	return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " has " + r.text, eval: func(e *env) any {
+		s, ok := le(e).(string)
+		if !ok {
+			return false
+		}
+		return flagsValue(t, s)&mask == mask
+	}}, nil
+}
+
+// flagsValue is the numeric value of a (canonical) enum value.
+func flagsValue(t *graphprofile.Type, s string) int64 {
+	var v int64
+	for name := range strings.SplitSeq(s, ",") {
+		n, _ := t.MemberValue(name)
+		v |= n
+	}
+	return v
+}
+
+func (c *compiler) in(n *inNode) (*compiled, error) {
+	x, err := c.compile(n.x)
+	if err != nil {
+		return nil, err
+	}
+	if x.t.kind == kComplex || x.t.kind == kCollection {
+		return nil, queryError(c.option, n.pos, "'in' needs a single value on its left, but '%s' is %s", x.text, x.t)
+	}
+	items := make([]evalFunc, len(n.list))
+	for i, itemNode := range n.list {
+		item, err := c.compile(itemNode)
+		if err != nil {
+			return nil, err
+		}
+		if item.literal == nil {
+			return nil, queryError(c.option, item.pos, "the list of 'in' may hold literals only, but '%s' is not one", item.text)
+		}
+		if err := c.unify("eq", item.pos, x, item); err != nil {
+			return nil, err
+		}
+		items[i] = item.eval
+	}
+	xe := x.eval
+	return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: x.text + " in (…)", eval: func(e *env) any {
+		v := xe(e)
+		for _, item := range items {
+			if equal(v, item(e)) {
+				return true
+			}
+		}
+		return false
+	}}, nil
+}
+
+// functions are the functions $filter supports, with their arity.
+var functions = map[string]int{"startswith": 2, "endswith": 2, "contains": 2, "tolower": 1, "toupper": 1}
+
+func (c *compiler) call(n *callNode) (*compiled, error) {
+	arity, ok := functions[n.name]
+	if !ok {
+		return nil, queryError(c.option, n.pos, "the function '%s' is not supported; the supported functions are contains, endswith, startswith, tolower and toupper", n.name)
+	}
+	if len(n.args) != arity {
+		return nil, queryError(c.option, n.pos, "'%s' takes %d argument(s), not %d", n.name, arity, len(n.args))
+	}
+	args := make([]*compiled, arity)
+	texts := make([]string, arity)
+	for i, a := range n.args {
+		arg, err := c.compile(a)
+		if err != nil {
+			return nil, err
+		}
+		if arg.t.kind != kString {
+			return nil, queryError(c.option, arg.pos, "the arguments of '%s' must be strings, but '%s' is %s", n.name, arg.text, arg.t)
+		}
+		args[i], texts[i] = arg, arg.text
+	}
+	out := &compiled{pos: n.pos, text: n.name + "(" + strings.Join(texts, ",") + ")"}
+	if arity == 1 {
+		change := strings.ToLower
+		if n.name == "toupper" {
+			change = strings.ToUpper
+		}
+		a := args[0].eval
+		out.t = valueType{kind: kString}
+		out.eval = func(e *env) any {
+			s, ok := a(e).(string)
+			if !ok {
+				return nil
+			}
+			return change(s)
+		}
+		return out, nil
+	}
+	test := map[string]func(s, sub string) bool{"startswith": strings.HasPrefix, "endswith": strings.HasSuffix, "contains": strings.Contains}[n.name]
+	a, b := args[0].eval, args[1].eval
+	out.t = valueType{kind: kBool}
+	out.eval = func(e *env) any {
+		s, ok1 := a(e).(string)
+		sub, ok2 := b(e).(string)
+		if !ok1 || !ok2 {
+			return nil
+		}
+		return test(s, sub)
+	}
+	return out, nil
+}
+
+func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
+	coll, err := c.path(n.collection)
+	if err != nil {
+		return nil, err
+	}
+	name := "any"
+	if n.all {
+		name = "all"
+	}
+	if coll.t.kind != kCollection {
+		return nil, queryError(c.option, n.pos, "%s() needs a collection, but '%s' is %s", name, coll.text, coll.t)
+	}
+	get := coll.eval
+	if n.body == nil { // any(): is the collection non-empty?
+		return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: coll.text + "/any()", eval: func(e *env) any {
+			items, _ := get(e).([]any)
+			return len(items) > 0
+		}}, nil
+	}
+	if c.lookup(n.variable) != nil || c.root.Property(n.variable) != nil {
+		return nil, queryError(c.option, n.pos, "the lambda variable '%s' hides another name; choose another", n.variable)
+	}
+	elem := valueType{kind: coll.t.elem, edm: coll.t.edm}
+	index := c.vars
+	c.vars++
+	c.scope = &scope{name: n.variable, t: elem, index: index, parent: c.scope}
+	body, err := c.boolean(n.body, "the body of "+name+"()")
+	c.scope = c.scope.parent
+	if err != nil {
+		return nil, err
+	}
+	all := n.all
+	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: coll.text + "/" + name + "(" + n.variable + ": " + body.text + ")"}
+	out.eval = func(e *env) any {
+		items, _ := get(e).([]any)
+		for _, item := range items {
+			e.vars[index] = normalize(item)
+			matched := body.eval(e) == true
+			if all && !matched {
+				return false
+			}
+			if !all && matched {
+				return true
+			}
+		}
+		return all
+	}
+	return out, nil
+}
+
+// equal is OData's eq: null equals null only.
+func equal(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	if ta, ok := a.(time.Time); ok {
+		tb, ok := b.(time.Time)
+		return ok && ta.Equal(tb)
+	}
+	return a == b
+}
+
+// compareValues orders two non-null values of the same kind.
+func compareValues(a, b any) int {
+	switch a := a.(type) {
+	case string:
+		return strings.Compare(a, b.(string))
+	case graphprofile.Date:
+		return strings.Compare(string(a), string(b.(graphprofile.Date)))
+	case float64:
+		bf := b.(float64)
+		switch {
+		case a < bf:
+			return -1
+		case a > bf:
+			return 1
+		}
+		return 0
+	case time.Time:
+		return a.Compare(b.(time.Time))
+	case bool:
+		bb := b.(bool)
+		switch {
+		case a == bb:
+			return 0
+		case !a:
+			return -1
+		}
+		return 1
+	}
+	return 0
+}

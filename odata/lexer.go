@@ -1,0 +1,171 @@
+// Package odata parses and evaluates the OData system query options that
+// graphprofile serves on positions: $filter, $orderby, $select, $top, $skip,
+// $count and $skiptoken. An expression is parsed, type-checked against the
+// schema (graphprofile.Type) and compiled once into closures, so evaluating
+// it per entity never re-parses or re-plans. Everything it cannot honour is a
+// 400 BadRequest that names the offending part and its position, never a
+// silently ignored option.
+package odata
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// tokenKind is the kind of a lexical token of a $filter or $orderby expression.
+type tokenKind int
+
+const (
+	tokEOF tokenKind = iota
+	tokIdent
+	tokString
+	tokNumber
+	tokDate
+	tokDateTime
+	tokGUID
+	tokOpen  // (
+	tokClose // )
+	tokComma // ,
+	tokSlash // /
+	tokColon // :
+)
+
+type token struct {
+	kind tokenKind
+	text string // the token as written (for strings: the decoded value)
+	pos  int    // byte offset in the expression
+}
+
+func (t token) describe() string {
+	switch t.kind {
+	case tokEOF:
+		return "the end of the expression"
+	case tokString:
+		return "'" + strings.ReplaceAll(t.text, "'", "''") + "'"
+	default:
+		return "'" + t.text + "'"
+	}
+}
+
+var (
+	dateTimePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,12})?)?(Z|[+-]\d{2}:\d{2})`)
+	datePattern     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}`)
+	guidPattern     = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
+	numberPattern   = regexp.MustCompile(`^-?\d+(\.\d+)?([eE][+-]?\d+)?`)
+)
+
+// lex splits an expression into tokens. option names the query option for
+// error messages ("$filter").
+func lex(option, s string) ([]token, error) {
+	var toks []token
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c == '(':
+			toks = append(toks, token{tokOpen, "(", i})
+			i++
+		case c == ')':
+			toks = append(toks, token{tokClose, ")", i})
+			i++
+		case c == ',':
+			toks = append(toks, token{tokComma, ",", i})
+			i++
+		case c == '/':
+			toks = append(toks, token{tokSlash, "/", i})
+			i++
+		case c == ':':
+			toks = append(toks, token{tokColon, ":", i})
+			i++
+		case c == '\'':
+			start := i
+			var b strings.Builder
+			i++
+			closed := false
+			for i < len(s) {
+				if s[i] == '\'' {
+					if i+1 < len(s) && s[i+1] == '\'' {
+						b.WriteByte('\'')
+						i += 2
+						continue
+					}
+					i++
+					closed = true
+					break
+				}
+				b.WriteByte(s[i])
+				i++
+			}
+			if !closed {
+				return nil, syntaxError(option, start, "the string literal starting here is not closed with '")
+			}
+			if !utf8.ValidString(b.String()) {
+				return nil, syntaxError(option, start, "the string literal is not valid UTF-8")
+			}
+			toks = append(toks, token{tokString, b.String(), start})
+		case c >= '0' && c <= '9' || (c == '-' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9'):
+			rest := s[i:]
+			var kind tokenKind
+			var m string
+			switch {
+			case c != '-' && guidPattern.MatchString(rest):
+				kind, m = tokGUID, guidPattern.FindString(rest)
+			case c != '-' && dateTimePattern.MatchString(rest):
+				kind, m = tokDateTime, dateTimePattern.FindString(rest)
+			case c != '-' && datePattern.MatchString(rest):
+				kind, m = tokDate, datePattern.FindString(rest)
+			default:
+				kind, m = tokNumber, numberPattern.FindString(rest)
+			}
+			if end := i + len(m); end < len(s) && isIdentRune(rune(s[end])) {
+				return nil, syntaxError(option, i, fmt.Sprintf("'%s' is not a valid literal", identEnd(s, i)))
+			}
+			toks = append(toks, token{kind, m, i})
+			i += len(m)
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !isIdentStart(r) {
+				return nil, syntaxError(option, i, fmt.Sprintf("unexpected character %q", r))
+			}
+			start := i
+			i += size
+			for i < len(s) {
+				r, size := utf8.DecodeRuneInString(s[i:])
+				if !isIdentRune(r) {
+					break
+				}
+				i += size
+			}
+			toks = append(toks, token{tokIdent, s[start:i], start})
+		}
+	}
+	return append(toks, token{tokEOF, "", len(s)}), nil
+}
+
+func isIdentStart(r rune) bool { return r == '_' || r == '$' || unicode.IsLetter(r) }
+func isIdentRune(r rune) bool {
+	return r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// identEnd is the run of identifier characters from i, for messages.
+func identEnd(s string, i int) string {
+	j := i
+	for j < len(s) && (s[j] == '-' || s[j] == ':' || isIdentRune(rune(s[j]))) {
+		j++
+	}
+	return s[i:j]
+}
+
+func syntaxError(option string, pos int, problem string) error {
+	return graphprofile.Errorf(graphprofile.CodeBadRequest, "Syntax error in %s at position %d: %s.", option, pos, problem)
+}
+
+func queryError(option string, pos int, format string, args ...any) error {
+	return graphprofile.Errorf(graphprofile.CodeBadRequest, "Invalid %s at position %d: %s.", option, pos, fmt.Sprintf(format, args...))
+}

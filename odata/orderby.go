@@ -1,0 +1,129 @@
+package odata
+
+import (
+	"strings"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// OrderBy is a compiled $orderby: keys compared in turn, then id, so the
+// order is total.
+type OrderBy struct {
+	text string
+	keys []orderKey
+}
+
+type orderKey struct {
+	text string
+	get  evalFunc
+	t    valueType
+	desc bool
+}
+
+// DefaultOrderBy is the order of a list without $orderby: createdDateTime,
+// then id.
+const DefaultOrderBy = "createdDateTime"
+
+// ParseOrderBy parses "path [asc|desc], …" over entities of type t. Each
+// path must lead to a single primitive value.
+func ParseOrderBy(expr string, t *graphprofile.Type) (*OrderBy, error) {
+	const option = "$orderby"
+	ob := &OrderBy{text: expr}
+	c := &compiler{option: option, root: t}
+	offset := 0
+	for part := range strings.SplitSeq(expr, ",") {
+		pos := offset + len(part) - len(strings.TrimLeft(part, " "))
+		offset += len(part) + 1
+		fields := strings.Fields(part)
+		if len(fields) == 0 || len(fields) > 2 {
+			return nil, syntaxError(option, pos, "expected 'property [asc|desc]' between commas")
+		}
+		desc := false
+		if len(fields) == 2 {
+			switch fields[1] {
+			case "asc":
+			case "desc":
+				desc = true
+			default:
+				return nil, syntaxError(option, pos+strings.LastIndex(strings.TrimLeft(part, " "), fields[1]), "expected asc or desc but found '"+fields[1]+"'")
+			}
+		}
+		n, err := parseExpression(option, fields[0])
+		if err != nil {
+			return nil, shiftError(err, option, pos)
+		}
+		path, ok := n.(*pathNode)
+		if !ok {
+			return nil, queryError(option, pos, "'%s' is not a property path", fields[0])
+		}
+		path.pos = pos
+		key, err := c.path(path)
+		if err != nil {
+			return nil, err
+		}
+		switch key.t.kind {
+		case kComplex, kCollection:
+			return nil, queryError(option, pos, "'%s' is %s; order by a property that holds a single value", key.text, key.t)
+		}
+		ob.keys = append(ob.keys, orderKey{text: key.text, get: key.eval, t: key.t, desc: desc})
+	}
+	return ob, nil
+}
+
+// shiftError keeps the message of a syntax error in one key of $orderby;
+// positions in it are relative to that key, so the key's own position is
+// named instead.
+func shiftError(err error, option string, pos int) error {
+	return queryError(option, pos, "%s", strings.TrimSuffix(graphprofile.ErrorMessage(err), "."))
+}
+
+// keyValues returns the values of obj the order compares, id last.
+func (ob *OrderBy) keyValues(obj graphprofile.Object) []any {
+	vals := make([]any, len(ob.keys)+1)
+	e := env{root: obj}
+	for i, k := range ob.keys {
+		vals[i] = k.get(&e)
+	}
+	vals[len(ob.keys)] = obj["id"]
+	return vals
+}
+
+// compareKeys orders two key tuples: each key in turn (nulls first when
+// ascending, last when descending, as OData says), then id ascending.
+func (ob *OrderBy) compareKeys(a, b []any) int {
+	for i, k := range ob.keys {
+		c := compareNullable(k.t, a[i], b[i])
+		if k.desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	last := len(ob.keys)
+	return compareNullable(valueType{kind: kString}, a[last], b[last])
+}
+
+func compareNullable(t valueType, a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	case t.kind == kEnum:
+		av, bv := flagsValue(t.edm, a.(string)), flagsValue(t.edm, b.(string))
+		switch {
+		case av < bv:
+			return -1
+		case av > bv:
+			return 1
+		}
+		return 0
+	}
+	return compareValues(a, b)
+}
+
+// String returns the expression as given.
+func (ob *OrderBy) String() string { return ob.text }

@@ -1,0 +1,324 @@
+package odata
+
+import (
+	"fmt"
+	"strings"
+)
+
+// node is a node of a parsed expression.
+type node interface{ position() int }
+
+type (
+	// literalNode is a literal: string, number, date, dateTimeOffset, GUID,
+	// true, false or null.
+	literalNode struct {
+		pos  int
+		kind tokenKind // tokString, tokNumber, tokDate, tokDateTime, tokGUID; tokIdent for true/false/null
+		text string
+	}
+	// pathNode is a property path, possibly starting at a lambda variable.
+	pathNode struct {
+		pos      int
+		segments []string
+	}
+	// callNode is a function call.
+	callNode struct {
+		pos  int
+		name string
+		args []node
+	}
+	// notNode is "not x".
+	notNode struct {
+		pos int
+		x   node
+	}
+	// binaryNode is a logical, comparison or has expression.
+	binaryNode struct {
+		pos  int
+		op   string
+		l, r node
+	}
+	// inNode is "x in (a, b, …)".
+	inNode struct {
+		pos  int
+		x    node
+		list []node
+	}
+	// lambdaNode is "collection/any(v: body)" or all; body is nil for any().
+	lambdaNode struct {
+		pos        int
+		collection *pathNode
+		all        bool
+		variable   string
+		body       node
+	}
+)
+
+func (n *literalNode) position() int { return n.pos }
+func (n *pathNode) position() int    { return n.pos }
+func (n *callNode) position() int    { return n.pos }
+func (n *notNode) position() int     { return n.pos }
+func (n *binaryNode) position() int  { return n.pos }
+func (n *inNode) position() int      { return n.pos }
+func (n *lambdaNode) position() int  { return n.pos }
+
+// maxDepth bounds the nesting of an expression, so a hostile one cannot
+// exhaust the stack.
+const maxDepth = 100
+
+// parser is a recursive-descent parser of OData's boolean expressions, with
+// OData's precedence: or < and < not < comparison < primary.
+type parser struct {
+	option string
+	toks   []token
+	i      int
+	depth  int
+}
+
+func parseExpression(option, s string) (node, error) {
+	toks, err := lex(option, s)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{option: option, toks: toks}
+	if p.peek().kind == tokEOF {
+		return nil, syntaxError(option, 0, "the expression is empty")
+	}
+	n, err := p.or()
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.kind != tokEOF {
+		return nil, syntaxError(option, t.pos, fmt.Sprintf("unexpected %s after a complete expression", t.describe()))
+	}
+	return n, nil
+}
+
+func (p *parser) peek() token { return p.toks[p.i] }
+func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
+
+func (p *parser) isKeyword(word string) bool {
+	t := p.peek()
+	return t.kind == tokIdent && t.text == word
+}
+
+func (p *parser) expect(kind tokenKind, what string) (token, error) {
+	t := p.next()
+	if t.kind != kind {
+		return t, syntaxError(p.option, t.pos, fmt.Sprintf("expected %s but found %s", what, t.describe()))
+	}
+	return t, nil
+}
+
+func (p *parser) enter(pos int) error {
+	p.depth++
+	if p.depth > maxDepth {
+		return syntaxError(p.option, pos, fmt.Sprintf("the expression is nested more than %d levels deep", maxDepth))
+	}
+	return nil
+}
+
+func (p *parser) or() (node, error) {
+	l, err := p.and()
+	if err != nil {
+		return nil, err
+	}
+	for p.isKeyword("or") {
+		t := p.next()
+		r, err := p.and()
+		if err != nil {
+			return nil, err
+		}
+		l = &binaryNode{pos: t.pos, op: "or", l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) and() (node, error) {
+	l, err := p.not()
+	if err != nil {
+		return nil, err
+	}
+	for p.isKeyword("and") {
+		t := p.next()
+		r, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		l = &binaryNode{pos: t.pos, op: "and", l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) not() (node, error) {
+	if p.isKeyword("not") {
+		t := p.next()
+		if err := p.enter(t.pos); err != nil {
+			return nil, err
+		}
+		x, err := p.not()
+		p.depth--
+		if err != nil {
+			return nil, err
+		}
+		return &notNode{pos: t.pos, x: x}, nil
+	}
+	return p.comparison()
+}
+
+var comparisonOps = map[string]bool{"eq": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true, "has": true}
+
+func (p *parser) comparison() (node, error) {
+	l, err := p.primary()
+	if err != nil {
+		return nil, err
+	}
+	t := p.peek()
+	if t.kind != tokIdent {
+		return l, nil
+	}
+	switch {
+	case comparisonOps[t.text]:
+		p.next()
+		r, err := p.primary()
+		if err != nil {
+			return nil, err
+		}
+		return &binaryNode{pos: t.pos, op: t.text, l: l, r: r}, nil
+	case t.text == "in":
+		p.next()
+		if _, err := p.expect(tokOpen, "'(' to start the list of 'in'"); err != nil {
+			return nil, err
+		}
+		n := &inNode{pos: t.pos, x: l}
+		for {
+			item, err := p.primary()
+			if err != nil {
+				return nil, err
+			}
+			n.list = append(n.list, item)
+			sep := p.next()
+			if sep.kind == tokClose {
+				return n, nil
+			}
+			if sep.kind != tokComma {
+				return nil, syntaxError(p.option, sep.pos, fmt.Sprintf("expected ',' or ')' in the list of 'in' but found %s", sep.describe()))
+			}
+		}
+	case t.text == "add" || t.text == "sub" || t.text == "mul" || t.text == "div" || t.text == "divby" || t.text == "mod":
+		return nil, queryError(p.option, t.pos, "the arithmetic operator '%s' is not supported", t.text)
+	}
+	return l, nil
+}
+
+func (p *parser) primary() (node, error) {
+	t := p.next()
+	switch t.kind {
+	case tokOpen:
+		if err := p.enter(t.pos); err != nil {
+			return nil, err
+		}
+		n, err := p.or()
+		p.depth--
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(tokClose, "')'"); err != nil {
+			return nil, err
+		}
+		return n, nil
+	case tokString, tokNumber, tokDate, tokDateTime, tokGUID:
+		return &literalNode{pos: t.pos, kind: t.kind, text: t.text}, nil
+	case tokIdent:
+		switch t.text {
+		case "true", "false", "null":
+			return &literalNode{pos: t.pos, kind: tokIdent, text: t.text}, nil
+		}
+		if p.peek().kind == tokOpen {
+			return p.call(t)
+		}
+		return p.path(t)
+	case tokEOF:
+		return nil, syntaxError(p.option, t.pos, "the expression ends where a value was expected")
+	default:
+		return nil, syntaxError(p.option, t.pos, fmt.Sprintf("expected a value but found %s", t.describe()))
+	}
+}
+
+func (p *parser) call(name token) (node, error) {
+	p.next() // (
+	if err := p.enter(name.pos); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	n := &callNode{pos: name.pos, name: name.text}
+	if p.peek().kind == tokClose {
+		p.next()
+		return n, nil
+	}
+	for {
+		arg, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		n.args = append(n.args, arg)
+		sep := p.next()
+		if sep.kind == tokClose {
+			return n, nil
+		}
+		if sep.kind != tokComma {
+			return nil, syntaxError(p.option, sep.pos, fmt.Sprintf("expected ',' or ')' in the arguments of '%s' but found %s", name.text, sep.describe()))
+		}
+	}
+}
+
+// path parses a/b/c, ending in an optional any(…) or all(…).
+func (p *parser) path(first token) (node, error) {
+	path := &pathNode{pos: first.pos, segments: []string{first.text}}
+	for p.peek().kind == tokSlash {
+		p.next()
+		seg, err := p.expect(tokIdent, "a property name after '/'")
+		if err != nil {
+			return nil, err
+		}
+		if (seg.text == "any" || seg.text == "all") && p.peek().kind == tokOpen {
+			return p.lambda(path, seg)
+		}
+		path.segments = append(path.segments, seg.text)
+	}
+	return path, nil
+}
+
+func (p *parser) lambda(collection *pathNode, op token) (node, error) {
+	p.next() // (
+	if err := p.enter(op.pos); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	n := &lambdaNode{pos: op.pos, collection: collection, all: op.text == "all"}
+	if p.peek().kind == tokClose {
+		p.next()
+		if n.all {
+			return nil, syntaxError(p.option, op.pos, "all() needs a lambda expression, as in all(x: x eq 'a')")
+		}
+		return n, nil
+	}
+	v, err := p.expect(tokIdent, "a lambda variable name, as in any(x: x eq 'a')")
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(v.text, ".") {
+		return nil, syntaxError(p.option, v.pos, fmt.Sprintf("'%s' is not a valid lambda variable name", v.text))
+	}
+	if _, err := p.expect(tokColon, "':' after the lambda variable"); err != nil {
+		return nil, err
+	}
+	n.variable = v.text
+	if n.body, err = p.or(); err != nil {
+		return nil, err
+	}
+	if _, err := p.expect(tokClose, "')' to close the lambda"); err != nil {
+		return nil, err
+	}
+	return n, nil
+}

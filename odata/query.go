@@ -1,0 +1,397 @@
+package odata
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// Page sizes: Graph's default and its limit for $top.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 999
+)
+
+// Option is a system query option a resource may allow.
+type Option string
+
+// The system query options graphprofile knows.
+const (
+	OptFilter    Option = "filter"
+	OptOrderBy   Option = "orderby"
+	OptSelect    Option = "select"
+	OptTop       Option = "top"
+	OptSkip      Option = "skip"
+	OptCount     Option = "count"
+	OptSkipToken Option = "skiptoken"
+)
+
+// servedOptions are the system query options graphprofile implements
+// (somewhere; each resource allows some of them).
+var servedOptions = []Option{OptFilter, OptOrderBy, OptSelect, OptTop, OptSkip, OptCount, OptSkipToken}
+
+// otherOptions are OData's other system query options: known, never served.
+var otherOptions = map[string]bool{
+	"expand": true, "search": true, "format": true, "levels": true, "compute": true, "apply": true,
+	"deltatoken": true, "index": true, "schemaversion": true, "id": true,
+}
+
+// unservedAlias are the unserved options that, like the served ones, are
+// recognised without their "$" (Graph's beta endpoint makes it optional);
+// the other names without "$" stay free for custom query options.
+var unservedAlias = map[string]bool{"expand": true, "search": true}
+
+// Query is the parsed system query options of one request.
+type Query struct {
+	Filter    *Filter  // nil: every entity
+	OrderBy   *OrderBy // where $orderby is allowed, never nil: the default is createdDateTime, then id
+	Select    []string // nil: every property; else the named ones, as given
+	Top       int      // the page size
+	Skip      int
+	Count     bool
+	SkipToken string
+}
+
+// Parse reads the system query options of rawQuery (an URL's RawQuery) for
+// entities of type t, allowing only the options in allowed. As on Graph's
+// beta endpoint, the "$" prefix is optional and names ignore case. Options
+// that are not system query options (no "$", not a known name) are custom
+// options and are ignored. Everything else that cannot be honoured is a
+// BadRequest: an unknown or unsupported "$" option, one not allowed here, an
+// option given twice, a bad value.
+func Parse(rawQuery string, t *graphprofile.Type, allowed ...Option) (Query, error) {
+	q := Query{Top: DefaultPageSize}
+	seen := map[string]bool{}
+	for part := range strings.SplitSeq(rawQuery, "&") {
+		if part == "" {
+			continue
+		}
+		rawKey, rawValue, _ := strings.Cut(part, "=")
+		key, err1 := url.QueryUnescape(rawKey)
+		value, err2 := url.QueryUnescape(rawValue)
+		if err1 != nil || err2 != nil {
+			return Query{}, badRequest("The query string has an invalid escape in '%s'.", part)
+		}
+		name := strings.ToLower(strings.TrimPrefix(key, "$"))
+		dollar := strings.HasPrefix(key, "$")
+		served := slices.Contains(servedOptions, Option(name))
+		switch {
+		case !dollar && !served && !unservedAlias[name]:
+			continue // a custom query option
+		case name == "expand" || name == "search":
+			return Query{}, badRequest("The query option '$%s' is not supported on this resource.", name)
+		case !served && otherOptions[name]:
+			return Query{}, badRequest("The query option '$%s' is not supported by this service.", name)
+		case !served:
+			return Query{}, badRequest("The query option '%s' is not a known system query option; this resource supports %s.", key, list(allowed))
+		case !slices.Contains(allowed, Option(name)):
+			return Query{}, badRequest("The query option '$%s' is not supported on this resource; it supports %s.", name, list(allowed))
+		case seen[name]:
+			return Query{}, badRequest("The query option '$%s' is given more than once.", name)
+		}
+		seen[name] = true
+		if err := q.set(Option(name), value, t); err != nil {
+			return Query{}, err
+		}
+	}
+	if q.OrderBy == nil && slices.Contains(allowed, OptOrderBy) {
+		ob, err := ParseOrderBy(DefaultOrderBy, t)
+		if err != nil {
+			return Query{}, err
+		}
+		q.OrderBy = ob
+	}
+	return q, nil
+}
+
+func (q *Query) set(opt Option, value string, t *graphprofile.Type) error {
+	var err error
+	switch opt {
+	case OptFilter:
+		q.Filter, err = ParseFilter(value, t)
+	case OptOrderBy:
+		q.OrderBy, err = ParseOrderBy(value, t)
+	case OptSelect:
+		q.Select, err = parseSelect(value, t)
+	case OptTop:
+		n, convErr := strconv.Atoi(value)
+		if convErr != nil || n < 1 || n > MaxPageSize {
+			return badRequest("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", value, MaxPageSize)
+		}
+		q.Top = n
+	case OptSkip:
+		n, convErr := strconv.Atoi(value)
+		if convErr != nil || n < 0 {
+			return badRequest("Invalid value '%s' for $skip: it must be a whole number, 0 or more.", value)
+		}
+		q.Skip = n
+	case OptCount:
+		switch value {
+		case "true":
+			q.Count = true
+		case "false":
+		default:
+			return badRequest("Invalid value '%s' for $count: it must be true or false.", value)
+		}
+	case OptSkipToken:
+		if value == "" {
+			return badRequest("The $skiptoken is empty.")
+		}
+		q.SkipToken = value
+	}
+	return err
+}
+
+// parseSelect reads $select: top-level property names of t, or *.
+func parseSelect(value string, t *graphprofile.Type) ([]string, error) {
+	var names []string
+	offset := 0
+	for part := range strings.SplitSeq(value, ",") {
+		pos := offset + len(part) - len(strings.TrimLeft(part, " "))
+		offset += len(part) + 1
+		name := strings.TrimSpace(part)
+		switch {
+		case name == "*":
+			return nil, nil
+		case name == "":
+			return nil, syntaxError("$select", pos, "expected a property name between commas")
+		case strings.Contains(name, "/"):
+			return nil, queryError("$select", pos, "'%s' selects inside a property; select whole top-level properties of %s", name, t.Name)
+		}
+		if p := t.Property(name); p == nil || p.WriteOnly {
+			return nil, queryError("$select", pos, "could not find a property named '%s' on type '%s'", name, t.Name)
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
+func badRequest(format string, args ...any) error {
+	return graphprofile.Errorf(graphprofile.CodeBadRequest, format, args...)
+}
+
+func list(opts []Option) string {
+	if len(opts) == 0 {
+		return "no query options"
+	}
+	names := make([]string, len(opts))
+	for i, o := range opts {
+		names[i] = "$" + string(o)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Result is one page of a list.
+type Result struct {
+	Items []graphprofile.Object
+	// Count is the number of entities matching the filter, on all pages
+	// (when $count=true was asked; -1 otherwise).
+	Count int
+	// NextSkipToken continues the list after Items; empty on the last page.
+	NextSkipToken string
+}
+
+// CountMatching returns how many of items the filter selects (all without one).
+func (q Query) CountMatching(items []graphprofile.Object) int {
+	if q.Filter == nil {
+		return len(items)
+	}
+	n := 0
+	for _, obj := range items {
+		if q.Filter.Match(obj) {
+			n++
+		}
+	}
+	return n
+}
+
+// Apply filters, orders and pages items. binding names what the list is of
+// (tenant, user), so that a $skiptoken of another list is refused. Paging is
+// keyset-based: a $skiptoken holds the order keys of the last entity of its
+// page and the next page starts after them, so entities inserted or deleted
+// meanwhile never make the walk repeat or skip one that was there throughout.
+func (q Query) Apply(items []graphprofile.Object, binding string) (Result, error) {
+	if q.OrderBy == nil {
+		return Result{}, fmt.Errorf("odata: Apply needs a query parsed with $orderby allowed")
+	}
+	type keyed struct {
+		obj  graphprofile.Object
+		keys []any
+	}
+	matched := make([]keyed, 0, len(items))
+	for _, obj := range items {
+		if q.Filter == nil || q.Filter.Match(obj) {
+			matched = append(matched, keyed{obj: obj, keys: q.OrderBy.keyValues(obj)})
+		}
+	}
+	sort.Slice(matched, func(i, j int) bool { return q.OrderBy.compareKeys(matched[i].keys, matched[j].keys) < 0 })
+
+	res := Result{Count: -1}
+	if q.Count && q.SkipToken == "" {
+		res.Count = len(matched)
+	}
+	start := min(q.Skip, len(matched))
+	if q.SkipToken != "" {
+		after, err := q.decodeSkipToken(binding)
+		if err != nil {
+			return Result{}, err
+		}
+		start = sort.Search(len(matched), func(i int) bool { return q.OrderBy.compareKeys(matched[i].keys, after) > 0 })
+	}
+	end := min(start+q.Top, len(matched))
+	res.Items = make([]graphprofile.Object, 0, end-start)
+	for _, k := range matched[start:end] {
+		res.Items = append(res.Items, k.obj)
+	}
+	if end < len(matched) {
+		res.NextSkipToken = q.encodeSkipToken(binding, matched[end-1].keys)
+	}
+	return res, nil
+}
+
+// skipTokenKey authenticates skip tokens. It is not a secret: a token only
+// positions a list the caller may read anyway; the MAC makes a tampered or
+// foreign token a clean 400 instead of a wrong page.
+var skipTokenKey = []byte("graphprofile $skiptoken v1")
+
+// skipTokenPayload is what a $skiptoken carries: the order keys of the last
+// entity of the page, each tagged with its type.
+type skipTokenPayload struct {
+	Keys []string `json:"k"`
+}
+
+func (q Query) tokenBinding(binding string) []byte {
+	filter := ""
+	if q.Filter != nil {
+		filter = q.Filter.String()
+	}
+	return []byte(binding + "\x00" + filter + "\x00" + q.OrderBy.String())
+}
+
+func (q Query) encodeSkipToken(binding string, keys []any) string {
+	p := skipTokenPayload{Keys: make([]string, len(keys))}
+	for i, k := range keys {
+		p.Keys[i] = tagKey(k)
+	}
+	data, _ := json.Marshal(p) // strings only: cannot fail
+	mac := hmac.New(sha256.New, skipTokenKey)
+	mac.Write(q.tokenBinding(binding))
+	mac.Write(data)
+	return base64.RawURLEncoding.EncodeToString(data) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
+}
+
+func (q Query) decodeSkipToken(binding string) ([]any, error) {
+	invalid := badRequest("The $skiptoken is not valid for this request; follow @odata.nextLink as it was given.")
+	payloadPart, macPart, ok := strings.Cut(q.SkipToken, ".")
+	if !ok {
+		return nil, invalid
+	}
+	data, err1 := base64.RawURLEncoding.DecodeString(payloadPart)
+	sum, err2 := base64.RawURLEncoding.DecodeString(macPart)
+	if err1 != nil || err2 != nil {
+		return nil, invalid
+	}
+	mac := hmac.New(sha256.New, skipTokenKey)
+	mac.Write(q.tokenBinding(binding))
+	mac.Write(data)
+	if !hmac.Equal(sum, mac.Sum(nil)[:16]) {
+		return nil, invalid
+	}
+	var p skipTokenPayload
+	if err := json.Unmarshal(data, &p); err != nil || len(p.Keys) != len(q.OrderBy.keys)+1 {
+		return nil, invalid
+	}
+	keys := make([]any, len(p.Keys))
+	for i, s := range p.Keys {
+		k, err := untagKey(s)
+		if err != nil {
+			return nil, invalid
+		}
+		// The key must be of the order key's type (id last: a string), so a
+		// forged token cannot make the comparison meet a value it cannot order.
+		want := valueType{kind: kString}
+		if i < len(q.OrderBy.keys) {
+			want = q.OrderBy.keys[i].t
+		}
+		if k != nil && !keyFits(want, k) {
+			return nil, invalid
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}
+
+// keyFits reports whether v is a value of an order key of type t.
+func keyFits(t valueType, v any) bool {
+	switch v.(type) {
+	case string:
+		return t.kind == kString || (t.kind == kEnum && validEnum(t.edm, v.(string)))
+	case graphprofile.Date:
+		return t.kind == kDate
+	case float64:
+		return t.kind == kNumber
+	case bool:
+		return t.kind == kBool
+	case time.Time:
+		return t.kind == kDateTime
+	}
+	return false
+}
+
+func validEnum(t *graphprofile.Type, s string) bool {
+	canonical, ok := graphprofile.EnumValue(t, s)
+	return ok && canonical == s
+}
+
+// tagKey writes an order key as a string that says its type.
+func tagKey(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "z"
+	case string:
+		return "s" + v
+	case graphprofile.Date:
+		return "d" + string(v)
+	case float64:
+		return "n" + strconv.FormatFloat(v, 'g', -1, 64)
+	case bool:
+		return "b" + strconv.FormatBool(v)
+	case time.Time:
+		return "t" + v.UTC().Format(time.RFC3339Nano)
+	}
+	panic(fmt.Sprintf("odata: order key of type %T", v))
+}
+
+func untagKey(s string) (any, error) {
+	if s == "" {
+		return nil, fmt.Errorf("empty key")
+	}
+	v := s[1:]
+	switch s[0] {
+	case 'z':
+		return nil, nil
+	case 's':
+		return v, nil
+	case 'd':
+		return graphprofile.Date(v), nil
+	case 'n':
+		return strconv.ParseFloat(v, 64)
+	case 'b':
+		return strconv.ParseBool(v)
+	case 't':
+		return time.Parse(time.RFC3339Nano, v)
+	}
+	return nil, fmt.Errorf("unknown key tag %q", s[0])
+}
