@@ -1,6 +1,7 @@
 package graphprofile
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -30,6 +31,14 @@ func (p WorkPosition) CreatedDateTime() time.Time { t, _ := p["createdDateTime"]
 func (p WorkPosition) LastModifiedDateTime() time.Time {
 	t, _ := p["lastModifiedDateTime"].(time.Time)
 	return t
+}
+
+// ETag returns the position's entity tag, quoted as the ETag header and
+// @odata.etag carry it. It is derived from lastModifiedDateTime, which every
+// update moves strictly forward (Service.UpdatePosition), so it changes with
+// every update and needs no storage of its own.
+func (p WorkPosition) ETag() string {
+	return `"` + strconv.FormatInt(p.LastModifiedDateTime().UnixNano()/100, 36) + `"`
 }
 
 // DefaultAllowedAudiences is what a new position's allowedAudiences is when

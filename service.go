@@ -188,8 +188,11 @@ func (s *Service) CreatePosition(ctx context.Context, a Access, body Object) (Wo
 }
 
 // UpdatePosition merges body, a decoded PATCH body (DecodeBody), into
-// position id and returns the result. Errors: itemNotFound.
-func (s *Service) UpdatePosition(ctx context.Context, a Access, id string, body Object) (WorkPosition, error) {
+// position id and returns the result, in one store transaction, so that
+// concurrent updates of different properties all take effect. ifMatch is
+// the request's If-Match header ("" when absent). Errors: itemNotFound,
+// preconditionFailed.
+func (s *Service) UpdatePosition(ctx context.Context, a Access, id string, body Object, ifMatch string) (WorkPosition, error) {
 	if err := a.allows(UpdatePosition); err != nil {
 		return nil, err
 	}
@@ -198,17 +201,27 @@ func (s *Service) UpdatePosition(ctx context.Context, a Access, id string, body 
 		if !a.mayView(cur) {
 			return nil, ErrNotFound
 		}
+		if err := checkIfMatch(ifMatch, cur); err != nil {
+			return nil, err
+		}
 		next := MergePatch(WorkPositionType, Object(cur), body)
-		next["lastModifiedDateTime"] = s.now()
+		// Strictly later than the last change, even on a coarse clock: the
+		// ETag is derived from it and must change with every update.
+		modified := s.now()
+		if last := cur.LastModifiedDateTime(); !modified.After(last) {
+			modified = last.Add(100 * time.Nanosecond)
+		}
+		next["lastModifiedDateTime"] = modified
 		next["lastModifiedBy"] = modifiedBy
 		return WorkPosition(next), nil
 	})
 	return p, positionError(err, id)
 }
 
-// DeletePosition removes position id. Errors: itemNotFound, also for a
-// position the caller may not see.
-func (s *Service) DeletePosition(ctx context.Context, a Access, id string) error {
+// DeletePosition removes position id; ifMatch is the request's If-Match
+// header ("" when absent). Errors: itemNotFound, also for a position the
+// caller may not see; preconditionFailed.
+func (s *Service) DeletePosition(ctx context.Context, a Access, id string, ifMatch string) error {
 	if err := a.allows(DeletePosition); err != nil {
 		return err
 	}
@@ -216,9 +229,26 @@ func (s *Service) DeletePosition(ctx context.Context, a Access, id string) error
 		if !a.mayView(p) {
 			return ErrNotFound
 		}
-		return nil
+		return checkIfMatch(ifMatch, p)
 	})
 	return positionError(err, id)
+}
+
+// checkIfMatch applies an If-Match header to the current position: "*"
+// matches any, otherwise one of the listed entity tags must be p's. Weak
+// tags (W/"…") are compared by their value, as OData clients send them.
+func checkIfMatch(ifMatch string, p WorkPosition) error {
+	ifMatch = strings.TrimSpace(ifMatch)
+	if ifMatch == "" || ifMatch == "*" {
+		return nil
+	}
+	current := p.ETag()
+	for tag := range strings.SplitSeq(ifMatch, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == current {
+			return nil
+		}
+	}
+	return Errorf(CodePreconditionFailed, "The If-Match header does not match the current ETag of the workPosition; read it again and retry.")
 }
 
 // ListUsers returns the users of the caller's tenant as the caller may see
@@ -392,3 +422,7 @@ func IsGUID(s string) bool {
 	}
 	return true
 }
+
+// Ready reports whether the service can serve requests now: its store
+// answers. Errors wrap ErrUnavailable.
+func (s *Service) Ready(ctx context.Context) error { return s.Store.Ping(ctx) }

@@ -68,6 +68,10 @@ type Store interface {
 	// an error from it aborts the delete and is returned as is.
 	DeletePosition(ctx context.Context, owner UserKey, id string, check func(WorkPosition) error) error
 
+	// Ping reports whether the store can serve requests now (for readiness
+	// checks); an error wrapping ErrUnavailable when it cannot.
+	Ping(ctx context.Context) error
+
 	// Close releases the store's resources; it is durable when Close returns.
 	Close() error
 }

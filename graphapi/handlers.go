@@ -2,8 +2,10 @@ package graphapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/odata"
@@ -54,6 +56,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := newExchange(s, w, r)
 	defer ex.recoverPanic()
 
+	switch r.URL.Path {
+	case "/healthz", "/readyz":
+		s.serveHealth(ex)
+		return
+	}
 	rt, err := parseRoute(r.URL.EscapedPath())
 	if err != nil {
 		ex.fail(err)
@@ -187,7 +194,7 @@ func updatePosition(s *Server, ctx context.Context, ex *exchange, rt route, call
 	if err != nil {
 		return err
 	}
-	p, err := s.Service.UpdatePosition(ctx, access, rt.positionID, body)
+	p, err := s.Service.UpdatePosition(ctx, access, rt.positionID, body, ex.r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -200,7 +207,7 @@ func deletePosition(s *Server, ctx context.Context, ex *exchange, rt route, call
 	if err != nil {
 		return err
 	}
-	if err := s.Service.DeletePosition(ctx, access, rt.positionID); err != nil {
+	if err := s.Service.DeletePosition(ctx, access, rt.positionID, ex.r.Header.Get("If-Match")); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)
@@ -279,3 +286,29 @@ func deleteUser(s *Server, ctx context.Context, ex *exchange, rt route, caller g
 	ex.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// serveHealth answers the load balancer's probes, without authentication:
+// /healthz is 200 while the process serves HTTP; /readyz is 200 when the
+// store answers and 503 (with Retry-After) when it does not.
+func (s *Server) serveHealth(ex *exchange) {
+	if ex.r.Method != http.MethodGet && ex.r.Method != http.MethodHead {
+		ex.w.Header().Set("Allow", "GET, HEAD")
+		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
+		return
+	}
+	if ex.r.URL.Path == "/readyz" {
+		ctx, cancel := context.WithTimeout(ex.r.Context(), readinessTimeout)
+		defer cancel()
+		if err := s.Service.Ready(ctx); err != nil {
+			ex.fail(fmt.Errorf("readiness: %w: %w", graphprofile.ErrUnavailable, err))
+			return
+		}
+	}
+	ex.w.Header().Set("Content-Type", "text/plain;charset=utf-8")
+	ex.w.WriteHeader(http.StatusOK)
+	_, _ = ex.w.Write([]byte("ok\n"))
+}
+
+// readinessTimeout bounds a readiness check, so a hung database makes
+// /readyz answer 503 rather than hang the probe.
+const readinessTimeout = 2 * time.Second

@@ -84,7 +84,7 @@ func TestFilterOrderByAndSelectOverHTTP(t *testing.T) {
 		if err := json.Unmarshal(resp.body, &raw); err != nil || len(raw.Value) != 1 {
 			t.Fatalf("value: %v %s", err, resp.body)
 		}
-		if keys := objectKeys(t, raw.Value[0]); !slices.Equal(keys, []string{"id", "detail", "isCurrent"}) {
+		if keys := objectKeys(t, raw.Value[0]); !slices.Equal(keys, []string{"@odata.etag", "id", "detail", "isCurrent"}) {
 			t.Errorf("selected keys %v, want [id detail isCurrent]", keys)
 		}
 	})
@@ -93,7 +93,7 @@ func TestFilterOrderByAndSelectOverHTTP(t *testing.T) {
 		if resp.status != http.StatusOK {
 			t.Fatalf("%d %s", resp.status, resp.body)
 		}
-		if keys := objectKeys(t, resp.body); !slices.Equal(keys, []string{"@odata.context", "id", "isCurrent"}) {
+		if keys := objectKeys(t, resp.body); !slices.Equal(keys, []string{"@odata.context", "@odata.etag", "id", "isCurrent"}) {
 			t.Errorf("keys %v", keys)
 		}
 		if want := s.url + "/beta/$metadata#users('" + userA1 + "')/profile/positions(id,isCurrent)/$entity"; resp.json(t)["@odata.context"] != want {

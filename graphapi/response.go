@@ -122,10 +122,15 @@ func (ex *exchange) positionURL(owner graphprofile.User, id string) string {
 // writePosition writes one position; selected, when not nil, are the
 // properties $select named.
 func (ex *exchange) writePosition(status int, owner graphprofile.User, p graphprofile.WorkPosition, selected []string) {
+	etag := p.ETag()
+	ex.w.Header().Set("ETag", etag)
 	ex.writeJSON(status, func(buf []byte) []byte {
 		return graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{
-			Annotations: []graphprofile.Annotation{{Name: "@odata.context", Value: ex.positionsContext(owner) + selection(selected) + "/$entity"}},
-			Select:      selected,
+			Annotations: []graphprofile.Annotation{
+				{Name: "@odata.context", Value: ex.positionsContext(owner) + selection(selected) + "/$entity"},
+				{Name: "@odata.etag", Value: etag},
+			},
+			Select: selected,
 		})
 	})
 }
@@ -191,7 +196,10 @@ func (ex *exchange) writePositions(owner graphprofile.User, q odata.Query, page 
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, p, graphprofile.EncodeOptions{Select: q.Select})
+			buf = graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, p, graphprofile.EncodeOptions{
+				Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.WorkPosition(p).ETag()}},
+				Select:      q.Select,
+			})
 		}
 		return append(buf, "]}"...)
 	})

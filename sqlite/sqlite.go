@@ -410,3 +410,12 @@ func decodePosition(doc []byte) (graphprofile.WorkPosition, error) {
 	}
 	return p, nil
 }
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w: %w", graphprofile.ErrUnavailable, err)
+	}
+	return nil
+}

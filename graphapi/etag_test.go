@@ -1,0 +1,94 @@
+package graphapi_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var etagPattern = regexp.MustCompile(`^"[0-9a-z]+"$`)
+
+func TestETagsAndIfMatch(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: `{}`})
+	created := resp.json(t)
+	etag := resp.header.Get("ETag")
+	if !etagPattern.MatchString(etag) || created["@odata.etag"] != etag {
+		t.Fatalf("create: ETag %q, @odata.etag %v", etag, created["@odata.etag"])
+	}
+	if keys := objectKeys(t, resp.body); keys[0] != "@odata.context" || keys[1] != "@odata.etag" {
+		t.Errorf("keys start %v", keys[:2])
+	}
+	path := "/beta/me/profile/positions/" + created["id"].(string)
+	get := s.do(request{path: path, token: tok})
+	if get.header.Get("ETag") != etag || get.json(t)["@odata.etag"] != etag {
+		t.Errorf("GET ETag %q / %v, want the create's %q", get.header.Get("ETag"), get.json(t)["@odata.etag"], etag)
+	}
+	list := s.do(request{path: "/beta/me/profile/positions", token: tok}).json(t)
+	if got := list["value"].([]any)[0].(map[string]any)["@odata.etag"]; got != etag {
+		t.Errorf("list @odata.etag %v, want %q", got, etag)
+	}
+
+	// Every update changes the ETag, even one that changes no value.
+	seen := map[string]bool{etag: true}
+	current := etag
+	for range 5 {
+		resp := s.do(request{method: http.MethodPatch, path: path, token: tok, body: `{}`, header: map[string]string{"If-Match": current}})
+		if resp.status != http.StatusOK {
+			t.Fatalf("PATCH with the current ETag: %d %s", resp.status, resp.body)
+		}
+		next := resp.header.Get("ETag")
+		if seen[next] || resp.json(t)["@odata.etag"] != next {
+			t.Fatalf("ETag %q after an update is not new (or the body says %v)", next, resp.json(t)["@odata.etag"])
+		}
+		seen[next] = true
+		current = next
+	}
+
+	tests := []struct {
+		name    string
+		ifMatch string
+		status  int
+	}{
+		{"stale", etag, http.StatusPreconditionFailed},
+		{"garbage", `"nope"`, http.StatusPreconditionFailed},
+		{"one of a list", `"nope", CURRENT`, http.StatusOK},
+		{"weak form", "W/CURRENT", http.StatusOK},
+		{"star", "*", http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run("PATCH "+tc.name, func(t *testing.T) {
+			ifMatch := strings.ReplaceAll(tc.ifMatch, "CURRENT", current)
+			resp := s.do(request{method: http.MethodPatch, path: path, token: tok, body: `{"isCurrent":true}`, header: map[string]string{"If-Match": ifMatch}})
+			if tc.status == http.StatusPreconditionFailed {
+				expectError(t, resp, http.StatusPreconditionFailed, "preconditionFailed")
+				return
+			}
+			if resp.status != tc.status {
+				t.Fatalf("%d %s", resp.status, resp.body)
+			}
+			current = resp.header.Get("ETag")
+		})
+	}
+	expectError(t, s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": etag}}), http.StatusPreconditionFailed, "preconditionFailed")
+	if got := s.do(request{path: path, token: tok}); got.status != http.StatusOK {
+		t.Fatalf("a refused DELETE deleted: %d", got.status)
+	}
+	if resp := s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": current}}); resp.status != http.StatusNoContent {
+		t.Fatalf("DELETE with the current ETag: %d %s", resp.status, resp.body)
+	}
+	expectError(t, s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": "*"}}), http.StatusNotFound, "itemNotFound")
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	s := newTestServer(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp := s.do(request{path: path})
+		if resp.status != http.StatusOK || string(resp.body) != "ok\n" {
+			t.Errorf("GET %s: %d %q", path, resp.status, resp.body)
+		}
+	}
+	expectError(t, s.do(request{method: http.MethodPost, path: "/readyz", body: `{}`}), http.StatusMethodNotAllowed, "Request_BadRequest")
+}
