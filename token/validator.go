@@ -9,9 +9,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -82,6 +84,12 @@ type Validator struct {
 	// Logger receives the reasons for refusals (at debug level) and issuer
 	// key failures (at warn level); nil means no logging.
 	Logger *slog.Logger
+	// CacheSize is how many validated tokens are remembered (see
+	// tokenCache); zero means DefaultCacheSize, a negative value none.
+	CacheSize int
+
+	cacheOnce sync.Once
+	cache     *tokenCache
 }
 
 var _ graphprofile.Authenticator = (*Validator)(nil)
@@ -111,7 +119,15 @@ type claims struct {
 // Authenticate validates token and returns the principal it names. Every
 // refusal is a *graphprofile.Error with CodeInvalidAuthToken.
 func (v *Validator) Authenticate(ctx context.Context, token string) (graphprofile.Principal, error) {
-	p, reason, err := v.authenticate(ctx, token)
+	cache := v.tokenCache()
+	var sum [sha256.Size]byte
+	if cache != nil && len(token) <= MaxTokenSize {
+		sum = sha256.Sum256([]byte(token))
+		if p, ok := cache.get(ctx, sum, v.now()); ok {
+			return p, nil
+		}
+	}
+	p, reason, entry, err := v.authenticate(ctx, token)
 	if err != nil {
 		if v.Logger != nil {
 			v.Logger.LogAttrs(ctx, slog.LevelDebug, "access token refused",
@@ -119,18 +135,42 @@ func (v *Validator) Authenticate(ctx context.Context, token string) (graphprofil
 		}
 		return graphprofile.Principal{}, err
 	}
+	if cache != nil {
+		cache.put(sum, entry)
+	}
 	return p, nil
 }
 
+func (v *Validator) tokenCache() *tokenCache {
+	v.cacheOnce.Do(func() {
+		switch {
+		case v.CacheSize == 0:
+			v.cache = newTokenCache(DefaultCacheSize)
+		case v.CacheSize > 0:
+			v.cache = newTokenCache(v.CacheSize)
+		}
+	})
+	return v.cache
+}
+
+func (v *Validator) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
 // authenticate does the work of Authenticate; reason is a detail for the log
-// (such as the library's parse error) that the caller is not told.
-func (v *Validator) authenticate(ctx context.Context, token string) (graphprofile.Principal, string, *graphprofile.Error) {
+// (such as the library's parse error) that the caller is not told; entry is
+// what the cache keeps of a valid token.
+func (v *Validator) authenticate(ctx context.Context, token string) (p graphprofile.Principal, reason string, entry *cachedToken, refusal *graphprofile.Error) {
 	switch {
 	case token == "":
-		return graphprofile.Principal{}, "", refuse(msgEmpty)
+		return graphprofile.Principal{}, "", nil, refuse(msgEmpty)
 	case len(token) > MaxTokenSize:
-		return graphprofile.Principal{}, "", refuse(msgTooLarge)
+		return graphprofile.Principal{}, "", nil, refuse(msgTooLarge)
 	}
+	entry = &cachedToken{}
 
 	var c claims
 	// Claims are validated below rather than by the library so that each
@@ -141,16 +181,12 @@ func (v *Validator) authenticate(ctx context.Context, token string) (graphprofil
 		jwt.WithStrictDecoding(),
 	)
 	parsed, err := parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
-		return v.key(ctx, t, &c)
+		return v.key(ctx, t, &c, entry)
 	})
 	if err != nil {
-		return graphprofile.Principal{}, err.Error(), parseRefusal(parsed, err)
+		return graphprofile.Principal{}, err.Error(), nil, parseRefusal(parsed, err)
 	}
 
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
 	leeway := v.Leeway
 	switch {
 	case leeway == 0:
@@ -158,27 +194,31 @@ func (v *Validator) authenticate(ctx context.Context, token string) (graphprofil
 	case leeway < 0:
 		leeway = 0
 	}
-	t := now()
+	t := v.now()
 	switch {
 	case c.ExpiresAt == nil:
-		return graphprofile.Principal{}, "", refuse(msgNoExpiry)
+		return graphprofile.Principal{}, "", nil, refuse(msgNoExpiry)
 	case !t.Before(c.ExpiresAt.Add(leeway)):
-		return graphprofile.Principal{}, "", refuse(msgExpired)
+		return graphprofile.Principal{}, "", nil, refuse(msgExpired)
 	case c.NotBefore != nil && t.Add(leeway).Before(c.NotBefore.Time):
-		return graphprofile.Principal{}, "", refuse(msgNotYetValid)
+		return graphprofile.Principal{}, "", nil, refuse(msgNotYetValid)
 	}
 	if !graphAudience(c.Audience) {
-		return graphprofile.Principal{}, "", refuse(msgAudience)
+		return graphprofile.Principal{}, "", nil, refuse(msgAudience)
 	}
-	p, refusal := principal(&c)
-	return p, "", refusal
+	p, refusal = principal(&c)
+	if refusal != nil {
+		return graphprofile.Principal{}, "", nil, refusal
+	}
+	entry.principal, entry.expires = p, c.ExpiresAt.Add(leeway)
+	return p, "", entry, nil
 }
 
 // key is the jwt.Keyfunc: it finds the issuer that trusts the (not yet
 // verified) iss and tid, and that issuer's key for the header's kid, and
 // makes sure the key fits the algorithm so that no key is ever used with an
 // algorithm it was not made for.
-func (v *Validator) key(ctx context.Context, t *jwt.Token, c *claims) (any, error) {
+func (v *Validator) key(ctx context.Context, t *jwt.Token, c *claims, found *cachedToken) (any, error) {
 	// Without a tenant no multi-tenant issuer can be matched, and the
 	// principal would have none; say so rather than "invalid issuer".
 	if c.TenantID == "" {
@@ -229,6 +269,7 @@ func (v *Validator) key(ctx context.Context, t *jwt.Token, c *claims) (any, erro
 	default:
 		return nil, refuse(msgKeyUnsupported)
 	}
+	found.issuer, found.kid, found.key = issuer, kid, key
 	return key, nil
 }
 

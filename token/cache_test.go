@@ -1,0 +1,163 @@
+package token
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// rotatingIssuer is an issuer whose key set a test can change.
+type rotatingIssuer struct {
+	mu    sync.Mutex
+	keys  map[string]crypto.PublicKey
+	calls int
+}
+
+func (r *rotatingIssuer) Trusts(iss, _ string) bool { return iss == "https://rotating.example.test" }
+
+func (r *rotatingIssuer) Key(_ context.Context, kid string) (crypto.PublicKey, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	if k, ok := r.keys[kid]; ok {
+		return k, nil
+	}
+	return nil, ErrUnknownKey
+}
+
+func (r *rotatingIssuer) set(kid string, key crypto.PublicKey) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.keys = map[string]crypto.PublicKey{}
+	if key != nil {
+		r.keys[kid] = key
+	}
+}
+
+func signES256(t testing.TB, key *ecdsa.PrivateKey, kid string, exp time.Time) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"iss": "https://rotating.example.test", "aud": GraphAudience, "tid": testTenant, "oid": testUser,
+		"scp": "User.Read", "exp": exp.Unix(),
+	})
+	tok.Header["kid"] = kid
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestTokenCache(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := &rotatingIssuer{}
+	issuer.set("k1", &key.PublicKey)
+	now := time.Now()
+	v := &Validator{Issuers: []Issuer{issuer}, Now: func() time.Time { return now }}
+	tok := signES256(t, key, "k1", now.Add(10*time.Minute))
+	ctx := context.Background()
+
+	first, err := v.Authenticate(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, err := v.Authenticate(ctx, tok)
+	if err != nil || cached.ObjectID != first.ObjectID || cached.TenantID != first.TenantID || len(cached.Permissions) != 1 {
+		t.Fatalf("cached principal %+v, %v; want %+v", cached, err, first)
+	}
+	if _, ok := v.tokenCache().get(ctx, sumOf(tok), now); !ok {
+		t.Fatal("a validated token is not in the cache")
+	}
+
+	// A tampered copy is not the cached token: it is validated and refused.
+	if _, err := v.Authenticate(ctx, tok[:len(tok)-2]+"AA"); err == nil {
+		t.Error("a tampered token was accepted")
+	}
+
+	// The token expires in the cache exactly when validation would refuse it.
+	now = now.Add(10*time.Minute + DefaultLeeway - time.Second)
+	if _, err := v.Authenticate(ctx, tok); err != nil {
+		t.Errorf("within exp + leeway: %v", err)
+	}
+	now = now.Add(2 * time.Second)
+	if _, err := v.Authenticate(ctx, tok); err == nil {
+		t.Error("an expired token was accepted from the cache")
+	}
+
+	// A key that vanishes from the issuer stops its cached tokens at once.
+	now = time.Now()
+	tok2 := signES256(t, key, "k1", now.Add(time.Hour))
+	if _, err := v.Authenticate(ctx, tok2); err != nil {
+		t.Fatal(err)
+	}
+	issuer.set("k1", nil)
+	if _, err := v.Authenticate(ctx, tok2); err == nil {
+		t.Error("a cached token whose key vanished was accepted")
+	}
+	// A different key under the same kid does not verify the old token either.
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	issuer.set("k1", &other.PublicKey)
+	if _, err := v.Authenticate(ctx, tok2); err == nil {
+		t.Error("a token was accepted after its kid was given to another key")
+	}
+}
+
+func TestTokenCacheBoundsAndOff(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	issuer := &rotatingIssuer{}
+	issuer.set("k1", &key.PublicKey)
+	v := &Validator{Issuers: []Issuer{issuer}, CacheSize: 64}
+	ctx := context.Background()
+	for i := range 500 {
+		tok := signES256(t, key, "k1", time.Now().Add(time.Hour+time.Duration(i)*time.Second))
+		if _, err := v.Authenticate(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := 0
+	for i := range v.cache.shards {
+		total += len(v.cache.shards[i].entries)
+	}
+	if total > 64 {
+		t.Errorf("the cache holds %d tokens, more than its size 64", total)
+	}
+
+	off := &Validator{Issuers: []Issuer{issuer}, CacheSize: -1}
+	tok := signES256(t, key, "k1", time.Now().Add(time.Hour))
+	for range 2 {
+		if _, err := off.Authenticate(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if off.tokenCache() != nil {
+		t.Error("CacheSize -1 made a cache")
+	}
+}
+
+func sumOf(tok string) [32]byte { return sha256.Sum256([]byte(tok)) }
+
+// BenchmarkAuthenticateCached is BenchmarkAuthenticateES256 with the cache:
+// the cost of a request whose token was seen before.
+func BenchmarkAuthenticateCached(b *testing.B) {
+	f := newFixture(b)
+	tok := f.devToken(b, delegatedClaims())
+	ctx := context.Background()
+	v := &Validator{Issuers: f.v.Issuers, Now: f.v.Now}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Authenticate(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
