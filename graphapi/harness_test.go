@@ -323,3 +323,5 @@ func get(v any, path ...string) any {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }

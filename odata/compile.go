@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -69,6 +70,15 @@ type compiled struct {
 	literal *literalNode // set when the expression is a literal
 	pos     int
 	text    string // how the expression reads, for messages
+}
+
+// shown is how a message quotes the expression: a string literal already
+// carries its quotes.
+func (x *compiled) shown() string {
+	if x.literal != nil && x.literal.kind == tokString {
+		return x.text
+	}
+	return "'" + x.text + "'"
 }
 
 // scope is a lambda variable in scope.
@@ -170,7 +180,7 @@ func (c *compiler) boolean(n node, what string) (*compiled, error) {
 		return nil, err
 	}
 	if x.t.kind != kBool {
-		return nil, queryError(c.option, x.pos, "%s must be a boolean condition, but '%s' is %s", what, x.text, x.t)
+		return nil, queryError(c.option, x.pos, "%s must be a boolean condition, but %s is %s", what, x.shown(), x.t)
 	}
 	return x, nil
 }
@@ -182,45 +192,48 @@ func (c *compiler) literal(n *literalNode) (*compiled, error) {
 		out.t = valueType{kind: kString}
 		out.text = "'" + strings.ReplaceAll(n.text, "'", "''") + "'"
 		v := n.text
-		out.eval = func(*env) any { return v }
+		out.eval = constant(v)
 	case tokNumber:
 		f, err := strconv.ParseFloat(n.text, 64)
 		if err != nil {
 			return nil, queryError(c.option, n.pos, "'%s' is not a number this service can represent", n.text)
 		}
 		out.t = valueType{kind: kNumber}
-		out.eval = func(*env) any { return f }
+		out.eval = constant(f)
 	case tokDate:
 		if _, err := time.Parse(time.DateOnly, n.text); err != nil {
 			return nil, queryError(c.option, n.pos, "'%s' is not a valid Edm.Date", n.text)
 		}
 		d := graphprofile.Date(n.text)
 		out.t = valueType{kind: kDate}
-		out.eval = func(*env) any { return d }
+		out.eval = constant(d)
 	case tokDateTime:
 		tm, err := parseDateTime(n.text)
 		if err != nil {
 			return nil, queryError(c.option, n.pos, "'%s' is not a valid Edm.DateTimeOffset", n.text)
 		}
 		out.t = valueType{kind: kDateTime}
-		out.eval = func(*env) any { return tm }
+		out.eval = constant(tm)
 	case tokGUID:
 		out.t = valueType{kind: kGUID}
 		v := strings.ToLower(n.text)
-		out.eval = func(*env) any { return v }
+		out.eval = constant(v)
 	default:
 		switch n.text {
 		case "true", "false":
 			b := n.text == "true"
 			out.t = valueType{kind: kBool}
-			out.eval = func(*env) any { return b }
+			out.eval = constant(b)
 		default:
 			out.t = valueType{kind: kNull}
-			out.eval = func(*env) any { return nil }
+			out.eval = constant(nil)
 		}
 	}
 	return out, nil
 }
+
+// constant evaluates to v, boxed once here rather than on every evaluation.
+func constant(v any) evalFunc { return func(*env) any { return v } }
 
 func parseDateTime(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00"} {
@@ -286,7 +299,7 @@ func (c *compiler) logical(n *binaryNode) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " " + n.op + " " + r.text}
+	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: clip(l.text + " " + n.op + " " + r.text)}
 	if n.op == "and" {
 		out.eval = func(e *env) any {
 			a := l.eval(e)
@@ -319,6 +332,24 @@ func (c *compiler) logical(n *binaryNode) (*compiled, error) {
 		}
 	}
 	return out, nil
+}
+
+// maxTextLen bounds the text of an and/or chain kept for messages. A chain
+// is not nested (the parser builds it in a loop), so it can be as long as the
+// query string; without the bound, each link would copy the text of all
+// links before it and compiling would take quadratic time and memory.
+const maxTextLen = 200
+
+// clip shortens text to at most maxTextLen bytes (at a rune boundary) plus "…".
+func clip(text string) string {
+	if len(text) <= maxTextLen {
+		return text
+	}
+	end := maxTextLen
+	for end > 0 && !utf8.RuneStart(text[end]) {
+		end--
+	}
+	return text[:end] + "…"
 }
 
 // comparison compiles eq, ne, gt, ge, lt, le.
@@ -369,7 +400,7 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 func (c *compiler) unify(op string, pos int, l, r *compiled) error {
 	ordering := op != "eq" && op != "ne"
 	mismatch := func() error {
-		return queryError(c.option, pos, "cannot compare '%s' (%s) with '%s' (%s) using '%s'", l.text, l.t, r.text, r.t, op)
+		return queryError(c.option, pos, "cannot compare %s (%s) with %s (%s) using '%s'", l.shown(), l.t, r.shown(), r.t, op)
 	}
 	switch {
 	case l.t.kind == kNull || r.t.kind == kNull:
@@ -397,7 +428,7 @@ func (c *compiler) unify(op string, pos int, l, r *compiled) error {
 			return mismatch()
 		}
 	case l.t.kind == kComplex || l.t.kind == kCollection:
-		return queryError(c.option, pos, "'%s' is %s, which can only be compared with null", l.text, l.t)
+		return queryError(c.option, pos, "%s is %s, which can only be compared with null", l.shown(), l.t)
 	case l.t.kind == kBool && ordering:
 		return queryError(c.option, pos, "booleans cannot be ordered with '%s'; use eq or ne", op)
 	}
@@ -415,7 +446,7 @@ func (c *compiler) resolveEnum(t *graphprofile.Type, lit *compiled, ordering boo
 		return queryError(c.option, lit.pos, "'%s' is not a member of %s (members: %s)", lit.literal.text, t.Name, strings.Join(t.Members, ", "))
 	}
 	lit.t = valueType{kind: kEnum, edm: t}
-	lit.eval = func(*env) any { return v }
+	lit.eval = constant(v)
 	return nil
 }
 
@@ -430,7 +461,7 @@ func (c *compiler) has(n *binaryNode) (*compiled, error) {
 		return nil, err
 	}
 	if l.t.kind != kEnum || !l.t.edm.IsFlags {
-		return nil, queryError(c.option, n.pos, "'has' needs a flags enumeration on its left, but '%s' is %s", l.text, l.t)
+		return nil, queryError(c.option, n.pos, "'has' needs a flags enumeration on its left, but %s is %s", l.shown(), l.t)
 	}
 	if r.literal == nil || r.t.kind != kString {
 		return nil, queryError(c.option, r.pos, "'has' needs a string literal naming members of %s on its right", l.t.edm.Name)
@@ -467,7 +498,7 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 		return nil, err
 	}
 	if x.t.kind == kComplex || x.t.kind == kCollection {
-		return nil, queryError(c.option, n.pos, "'in' needs a single value on its left, but '%s' is %s", x.text, x.t)
+		return nil, queryError(c.option, n.pos, "'in' needs a single value on its left, but %s is %s", x.shown(), x.t)
 	}
 	items := make([]evalFunc, len(n.list))
 	for i, itemNode := range n.list {
@@ -476,7 +507,7 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 			return nil, err
 		}
 		if item.literal == nil {
-			return nil, queryError(c.option, item.pos, "the list of 'in' may hold literals only, but '%s' is not one", item.text)
+			return nil, queryError(c.option, item.pos, "the list of 'in' may hold literals only, but %s is not one", item.shown())
 		}
 		if err := c.unify("eq", item.pos, x, item); err != nil {
 			return nil, err
@@ -514,7 +545,7 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 			return nil, err
 		}
 		if arg.t.kind != kString {
-			return nil, queryError(c.option, arg.pos, "the arguments of '%s' must be strings, but '%s' is %s", n.name, arg.text, arg.t)
+			return nil, queryError(c.option, arg.pos, "the arguments of '%s' must be strings, but %s is %s", n.name, arg.shown(), arg.t)
 		}
 		args[i], texts[i] = arg, arg.text
 	}
@@ -559,7 +590,7 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 		name = "all"
 	}
 	if coll.t.kind != kCollection {
-		return nil, queryError(c.option, n.pos, "%s() needs a collection, but '%s' is %s", name, coll.text, coll.t)
+		return nil, queryError(c.option, n.pos, "%s() needs a collection, but %s is %s", name, coll.shown(), coll.t)
 	}
 	get := coll.eval
 	if n.body == nil { // any(): is the collection non-empty?

@@ -30,11 +30,22 @@ func ParseFilter(expr string, t *graphprofile.Type) (*Filter, error) {
 // Match reports whether obj satisfies the filter (an unknown result, from
 // nulls, does not).
 func (f *Filter) Match(obj graphprofile.Object) bool {
-	e := env{root: obj}
+	return f.matchIn(f.newEnv(), obj)
+}
+
+// newEnv returns an environment to evaluate the filter in; one may be
+// reused for many entities, by one goroutine at a time.
+func (f *Filter) newEnv() *env {
+	e := &env{}
 	if f.vars > 0 {
 		e.vars = make([]any, f.vars)
 	}
-	return f.match(&e) == true
+	return e
+}
+
+func (f *Filter) matchIn(e *env, obj graphprofile.Object) bool {
+	e.root = obj
+	return f.match(e) == true
 }
 
 // String returns the expression as given.

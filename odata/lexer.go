@@ -59,11 +59,11 @@ var (
 	numberPattern   = regexp.MustCompile(`^-?\d+(\.\d+)?([eE][+-]?\d+)?`)
 )
 
-// lex splits an expression into tokens. option names the query option for
-// error messages ("$filter").
-func lex(option, s string) ([]token, error) {
+// lex splits s[start:] into tokens; positions are byte offsets in s. option
+// names the query option for error messages ("$filter").
+func lex(option, s string, start int) ([]token, error) {
 	var toks []token
-	for i := 0; i < len(s); {
+	for i := start; i < len(s); {
 		c := s[i]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':

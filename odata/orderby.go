@@ -2,6 +2,7 @@ package odata
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -32,7 +33,8 @@ func ParseOrderBy(expr string, t *graphprofile.Type) (*OrderBy, error) {
 	c := &compiler{option: option, root: t}
 	offset := 0
 	for part := range strings.SplitSeq(expr, ",") {
-		pos := offset + len(part) - len(strings.TrimLeft(part, " "))
+		trimmed := strings.TrimLeftFunc(part, unicode.IsSpace) // as strings.Fields splits
+		pos := offset + len(part) - len(trimmed)
 		offset += len(part) + 1
 		fields := strings.Fields(part)
 		if len(fields) == 0 || len(fields) > 2 {
@@ -45,12 +47,12 @@ func ParseOrderBy(expr string, t *graphprofile.Type) (*OrderBy, error) {
 			case "desc":
 				desc = true
 			default:
-				return nil, syntaxError(option, pos+strings.LastIndex(strings.TrimLeft(part, " "), fields[1]), "expected asc or desc but found '"+fields[1]+"'")
+				return nil, syntaxError(option, pos+strings.LastIndex(trimmed, fields[1]), "expected asc or desc but found '"+fields[1]+"'")
 			}
 		}
-		n, err := parseExpression(option, fields[0])
+		n, err := parseExpressionAt(option, expr[:pos+len(fields[0])], pos)
 		if err != nil {
-			return nil, shiftError(err, option, pos)
+			return nil, err
 		}
 		path, ok := n.(*pathNode)
 		if !ok {
@@ -70,22 +72,13 @@ func ParseOrderBy(expr string, t *graphprofile.Type) (*OrderBy, error) {
 	return ob, nil
 }
 
-// shiftError keeps the message of a syntax error in one key of $orderby;
-// positions in it are relative to that key, so the key's own position is
-// named instead.
-func shiftError(err error, option string, pos int) error {
-	return queryError(option, pos, "%s", strings.TrimSuffix(graphprofile.ErrorMessage(err), "."))
-}
-
-// keyValues returns the values of obj the order compares, id last.
-func (ob *OrderBy) keyValues(obj graphprofile.Object) []any {
-	vals := make([]any, len(ob.keys)+1)
+// appendKeyValues appends the values of obj the order compares, id last.
+func (ob *OrderBy) appendKeyValues(vals []any, obj graphprofile.Object) []any {
 	e := env{root: obj}
-	for i, k := range ob.keys {
-		vals[i] = k.get(&e)
+	for _, k := range ob.keys {
+		vals = append(vals, k.get(&e))
 	}
-	vals[len(ob.keys)] = obj["id"]
-	return vals
+	return append(vals, obj["id"])
 }
 
 // compareKeys orders two key tuples: each key in turn (nulls first when

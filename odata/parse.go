@@ -76,13 +76,20 @@ type parser struct {
 }
 
 func parseExpression(option, s string) (node, error) {
-	toks, err := lex(option, s)
+	return parseExpressionAt(option, s, 0)
+}
+
+// parseExpressionAt parses s[start:], naming positions as offsets in s (an
+// $orderby key is parsed in place, so its errors name positions in the
+// whole $orderby).
+func parseExpressionAt(option, s string, start int) (node, error) {
+	toks, err := lex(option, s, start)
 	if err != nil {
 		return nil, err
 	}
 	p := &parser{option: option, toks: toks}
 	if p.peek().kind == tokEOF {
-		return nil, syntaxError(option, 0, "the expression is empty")
+		return nil, syntaxError(option, start, "the expression is empty")
 	}
 	n, err := p.or()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -155,14 +156,16 @@ func (q *Query) set(opt Option, value string, t *graphprofile.Type) error {
 // parseSelect reads $select: top-level property names of t, or *.
 func parseSelect(value string, t *graphprofile.Type) ([]string, error) {
 	var names []string
+	all := false
 	offset := 0
 	for part := range strings.SplitSeq(value, ",") {
-		pos := offset + len(part) - len(strings.TrimLeft(part, " "))
+		pos := offset + len(part) - len(strings.TrimLeftFunc(part, unicode.IsSpace))
 		offset += len(part) + 1
 		name := strings.TrimSpace(part)
 		switch {
 		case name == "*":
-			return nil, nil
+			all = true // every property; the other names must still be valid
+			continue
 		case name == "":
 			return nil, syntaxError("$select", pos, "expected a property name between commas")
 		case strings.Contains(name, "/"):
@@ -174,6 +177,9 @@ func parseSelect(value string, t *graphprofile.Type) ([]string, error) {
 		if !slices.Contains(names, name) {
 			names = append(names, name)
 		}
+	}
+	if all {
+		return nil, nil
 	}
 	return names, nil
 }
@@ -231,12 +237,18 @@ func (q Query) Apply(items []graphprofile.Object, binding string) (Result, error
 		keys []any
 	}
 	matched := make([]keyed, 0, len(items))
+	var e *env
+	if q.Filter != nil {
+		e = q.Filter.newEnv()
+	}
+	keys := make([]any, 0, len(items)*(len(q.OrderBy.keys)+1))
 	for _, obj := range items {
-		if q.Filter == nil || q.Filter.Match(obj) {
-			matched = append(matched, keyed{obj: obj, keys: q.OrderBy.keyValues(obj)})
+		if q.Filter == nil || q.Filter.matchIn(e, obj) {
+			keys = q.OrderBy.appendKeyValues(keys, obj)
+			matched = append(matched, keyed{obj: obj, keys: keys[len(keys)-len(q.OrderBy.keys)-1:]})
 		}
 	}
-	sort.Slice(matched, func(i, j int) bool { return q.OrderBy.compareKeys(matched[i].keys, matched[j].keys) < 0 })
+	slices.SortFunc(matched, func(a, b keyed) int { return q.OrderBy.compareKeys(a.keys, b.keys) })
 
 	res := Result{Count: -1}
 	if q.Count && q.SkipToken == "" {
@@ -250,7 +262,7 @@ func (q Query) Apply(items []graphprofile.Object, binding string) (Result, error
 		}
 		start = sort.Search(len(matched), func(i int) bool { return q.OrderBy.compareKeys(matched[i].keys, after) > 0 })
 	}
-	end := min(start+q.Top, len(matched))
+	end := min(start+max(q.Top, 1), len(matched))
 	res.Items = make([]graphprofile.Object, 0, end-start)
 	for _, k := range matched[start:end] {
 		res.Items = append(res.Items, k.obj)

@@ -1,0 +1,280 @@
+package odata_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/odata"
+	"github.com/graphprofile/graphprofile/storetest"
+)
+
+// TestParseFilterErrors: every refused $filter is a BadRequest whose message
+// names the offending part and its byte offset in the expression.
+func TestParseFilterErrors(t *testing.T) {
+	guid := "7a9e0c1d-0000-4000-8000-0000000000f1"
+	for _, tc := range []struct {
+		name, expr string
+		pos        int
+		fragments  []string
+	}{
+		// Type mismatches.
+		{"bool vs string", "isCurrent eq 'yes'", 10, []string{"'isCurrent' (Edm.Boolean)", "'yes'", "(Edm.String)", "'eq'"}},
+		{"number vs string", "detail/layer eq '3'", 13, []string{"'detail/layer'", "'3'", "(Edm.String)"}},
+		{"string vs number in list", "detail/jobTitle in (1,2)", 20, []string{"'detail/jobTitle' (Edm.String)", "'1' (a number)"}},
+		{"date vs datetime", "detail/startMonthYear eq 2019-01-01T00:00:00Z", 22, []string{"(Edm.Date)", "'2019-01-01T00:00:00Z' (Edm.DateTimeOffset)"}},
+		{"datetime vs date", "createdDateTime gt 2024-01-01", 16, []string{"'createdDateTime' (Edm.DateTimeOffset)", "'2024-01-01' (Edm.Date)", "'gt'"}},
+		{"enum ordered with member", "allowedAudiences gt 'me'", 20, []string{"microsoft.graph.allowedAudiences cannot be ordered with 'gt'"}},
+		{"enum ordered with enum", "allowedAudiences lt allowedAudiences", 17, []string{"cannot compare 'allowedAudiences'", "'lt'"}},
+		{"enum in lambda ordered", "colleagues/any(p: p/relationship gt 'manager')", 36, []string{"microsoft.graph.personRelationship cannot be ordered with 'gt'"}},
+		{"complex vs string", "detail eq 'x'", 7, []string{"'detail' (microsoft.graph.positionDetail)", "'x'"}},
+		{"complex vs complex", "detail eq detail", 7, []string{"'detail' is microsoft.graph.positionDetail, which can only be compared with null"}},
+		{"collection vs string", "categories eq 'remote'", 11, []string{"'categories' (Collection(Edm.String))", "'remote'"}},
+		{"complex in list", "detail in (null)", 7, []string{"'in' needs a single value", "'detail'"}},
+		{"null with gt", "detail/layer gt null", 13, []string{"'gt' cannot compare with null"}},
+		{"null literal ordered", "null le 1", 5, []string{"'le' cannot compare with null"}},
+		{"booleans ordered", "isCurrent gt false", 10, []string{"booleans cannot be ordered with 'gt'"}},
+		{"lambda compared with number", "categories/any(c: c eq 'x') eq 1", 28, []string{"'categories/any(c: c eq 'x')' (Edm.Boolean)", "'1' (a number)"}},
+		// Unknown properties and paths.
+		{"unknown at root", "foo eq 1", 0, []string{"'foo'", "'microsoft.graph.workPosition'"}},
+		{"unknown nested", "detail/company/foo eq 1", 0, []string{"'foo'", "'microsoft.graph.companyDetail'"}},
+		{"unknown deep nested", "isCurrent and createdBy/user/nope eq 'x'", 14, []string{"'nope'", "'microsoft.graph.identity'"}},
+		{"unknown inside lambda", "colleagues/any(p: p/nickname eq 'x')", 18, []string{"'nickname'", "'microsoft.graph.relatedPerson'"}},
+		{"misspelt keyword is a property", "isCurrent eq tru", 13, []string{"'tru'"}},
+		{"into a collection without any/all", "colleagues/displayName eq 'Ann'", 0, []string{"'colleagues/displayName'", "before 'displayName'", "any() or all()"}},
+		{"into a primitive", "isCurrent/x eq 1", 0, []string{"'isCurrent/x' goes into Edm.Boolean"}},
+		{"lambda over a non-collection", "detail/company/address/city/any(c: true)", 28, []string{"any() needs a collection", "'detail/company/address/city' is Edm.String"}},
+		// Functions.
+		{"length", "length(detail/jobTitle) eq 3", 0, []string{"'length' is not supported", "contains, endswith, startswith, tolower and toupper"}},
+		{"substring", "isCurrent or substring(detail/jobTitle,1) eq 'a'", 13, []string{"'substring' is not supported"}},
+		{"indexof", "indexof(detail/jobTitle,'a') eq 1", 0, []string{"'indexof' is not supported"}},
+		{"now", "createdDateTime lt now()", 19, []string{"'now' is not supported"}},
+		{"too few arguments", "startswith(detail/jobTitle)", 0, []string{"'startswith' takes 2 argument(s), not 1"}},
+		{"too many arguments", "tolower(detail/jobTitle, 'x') eq 'a'", 0, []string{"'tolower' takes 1 argument(s), not 2"}},
+		{"no arguments", "isCurrent and contains()", 14, []string{"'contains' takes 2 argument(s), not 0"}},
+		{"number argument", "startswith(detail/layer,'1')", 11, []string{"arguments of 'startswith' must be strings", "'detail/layer' is a number"}},
+		{"number literal argument", "contains(detail/jobTitle, 5)", 26, []string{"arguments of 'contains' must be strings", "'5' is a number"}},
+		{"boolean argument", "endswith(detail/jobTitle, isCurrent)", 26, []string{"'isCurrent' is Edm.Boolean"}},
+		// Operators.
+		{"add", "detail/layer add 1 eq 3", 13, []string{"arithmetic operator 'add' is not supported"}},
+		{"mod", "detail/layer mod 2 eq 0", 13, []string{"arithmetic operator 'mod'"}},
+		{"has on a non-flags enum", "detail/company/address/type has 'home'", 28, []string{"'has' needs a flags enumeration", "microsoft.graph.physicalAddressType"}},
+		{"has on a string", "detail/jobTitle has 'x'", 16, []string{"'has' needs a flags enumeration", "'detail/jobTitle' is Edm.String"}},
+		{"has with a non-member", "allowedAudiences has 'friends'", 21, []string{"'friends' is not a member of microsoft.graph.allowedAudiences", "members: me, family"}},
+		{"has with a path", "allowedAudiences has detail/jobTitle", 21, []string{"'has' needs a string literal"}},
+		{"enum literal not a member", "allowedAudiences eq 'world'", 20, []string{"'world' is not a member of microsoft.graph.allowedAudiences"}},
+		{"enum literal not a member in lambda", "colleagues/any(p: p/relationship eq 'boss')", 36, []string{"'boss' is not a member of microsoft.graph.personRelationship"}},
+		{"in list not literal", "detail/layer in (1, detail/layer)", 20, []string{"may hold literals only", "'detail/layer'"}},
+		{"in without list", "isCurrent in 1", 13, []string{"expected '(' to start the list of 'in'", "'1'"}},
+		// Syntax.
+		{"unclosed paren", "(isCurrent eq true", 18, []string{"expected ')'", "the end of the expression"}},
+		{"stray close paren", "isCurrent eq true)", 17, []string{"unexpected ')'"}},
+		{"unterminated string", "detail/jobTitle eq 'abc", 19, []string{"string literal", "not closed"}},
+		{"trailing and", "isCurrent and", 13, []string{"ends where a value was expected"}},
+		{"trailing or", "isCurrent eq true or", 20, []string{"ends where a value was expected"}},
+		{"lone not", "not", 3, []string{"ends where a value was expected"}},
+		{"empty", "", 0, []string{"the expression is empty"}},
+		{"blank", "   ", 0, []string{"the expression is empty"}},
+		{"semicolon", "isCurrent; eq true", 9, []string{"unexpected character ';'"}},
+		{"double quote", `detail/jobTitle eq "x"`, 19, []string{`unexpected character '"'`}},
+		{"two comparisons", "allowedAudiences eq 'organization' eq true", 35, []string{"unexpected 'eq' after a complete expression"}},
+		{"bad literal suffix", "detail/layer eq 1x", 16, []string{"'1x' is not a valid literal"}},
+		{"unclosed call", "tolower(detail/jobTitle eq 'x'", 30, []string{"arguments of 'tolower'", "the end of the expression"}},
+		{"lambda without colon", "categories/any(c c eq 'x')", 17, []string{"expected ':'", "'c'"}},
+		{"lambda dotted variable", "categories/any(c.d: true)", 15, []string{"'c.d' is not a valid lambda variable name"}},
+		{"unclosed lambda", "categories/any(c: true", 22, []string{"')' to close the lambda"}},
+		// Literals.
+		{"invalid date", "detail/startMonthYear eq 2019-13-01", 25, []string{"'2019-13-01' is not a valid Edm.Date"}},
+		{"invalid datetime", "createdDateTime gt 2024-01-01T25:00:00Z", 19, []string{"'2024-01-01T25:00:00Z' is not a valid Edm.DateTimeOffset"}},
+		{"datetime without zone", "createdDateTime gt 2024-01-01T10:00:00", 19, []string{"'2024-01-01T10:00:00' is not a valid literal"}},
+		{"number out of range", "1e999 eq detail/layer", 0, []string{"'1e999' is not a number"}},
+		{"unquoted GUID vs id", "id eq " + guid, 6, []string{"'" + guid + "' is an Edm.Guid literal", "quote it", "id eq '" + guid + "'"}},
+		{"GUID vs boolean", "isCurrent eq " + guid, 10, []string{"(Edm.Guid)"}},
+		// Booleans where a condition is needed.
+		{"non-boolean filter", "detail/jobTitle", 0, []string{"$filter must be a boolean condition", "'detail/jobTitle' is Edm.String"}},
+		{"non-boolean right of and", "isCurrent eq true and detail/jobTitle", 22, []string{"the right side of 'and' must be a boolean"}},
+		{"non-boolean left of or", "detail/layer or isCurrent", 0, []string{"the left side of 'or' must be a boolean", "'detail/layer' is a number"}},
+		{"non-boolean not", "not detail/jobTitle", 4, []string{"the operand of 'not' must be a boolean"}},
+		{"lambda body not boolean", "categories/any(c: c)", 18, []string{"the body of any() must be a boolean condition", "'c' is Edm.String"}},
+		{"all body not boolean", "colleagues/all(p: p/displayName)", 18, []string{"the body of all() must be a boolean condition"}},
+		{"all without lambda", "categories/all()", 11, []string{"all() needs a lambda expression"}},
+		{"shadowing variable", "colleagues/any(p: categories/any(p: p eq 'x'))", 29, []string{"the lambda variable 'p' hides another name"}},
+		{"variable hides a property", "categories/any(id: id eq 'x')", 11, []string{"the lambda variable 'id' hides another name"}},
+		// Nesting.
+		{"parens deeper than 100", strings.Repeat("(", 101) + "true" + strings.Repeat(")", 101), 100, []string{"nested more than 100 levels deep"}},
+		{"not deeper than 100", strings.Repeat("not ", 101) + "true", 400, []string{"nested more than 100 levels deep"}},
+		{"calls deeper than 100", strings.Repeat("tolower(", 101) + "'a'" + strings.Repeat(")", 101) + " eq 'a'", 800, []string{"nested more than 100 levels deep"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := odata.ParseFilter(tc.expr, graphprofile.WorkPositionType)
+			if err == nil {
+				t.Fatalf("ParseFilter(%q) = %v, want an error", tc.expr, f)
+			}
+			badRequest(t, err, tc.pos, tc.fragments...)
+		})
+	}
+}
+
+// TestParseFilterNestingLimit: 100 levels are fine, 101 are not.
+func TestParseFilterNestingLimit(t *testing.T) {
+	for _, expr := range []string{
+		strings.Repeat("(", 100) + "isCurrent" + strings.Repeat(")", 100),
+		strings.Repeat("not ", 100) + "isCurrent",
+		strings.Repeat("categories/any(c: ", 1) + strings.Repeat("(", 99) + "c eq 'x'" + strings.Repeat(")", 99) + ")",
+	} {
+		if _, err := odata.ParseFilter(expr, graphprofile.WorkPositionType); err != nil {
+			t.Errorf("%.40q…: %v", expr, err)
+		}
+	}
+}
+
+// TestLongChainsAreLinear: and/or chains are not nesting, so they are not
+// limited; a long one compiles in linear time and its messages quote only a
+// bounded part of it.
+func TestLongChainsAreLinear(t *testing.T) {
+	chain := "isCurrent" + strings.Repeat(" or isCurrent", 50_000) // 650 kB
+	start := time.Now()
+	f, err := odata.ParseFilter(chain, graphprofile.WorkPositionType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Match(graphprofile.Object{"isCurrent": true}) || f.Match(graphprofile.Object{"isCurrent": false}) {
+		t.Error("the chain evaluates wrongly")
+	}
+	_, err = odata.ParseFilter("("+chain+") eq 1", graphprofile.WorkPositionType)
+	badRequest(t, err, len(chain)+3, "cannot compare 'isCurrent or isCurrent", "…' (Edm.Boolean) with '1' (a number)")
+	if len(graphprofile.ErrorMessage(err)) > 2*odata.MaxTextLen {
+		t.Errorf("message of %d bytes", len(graphprofile.ErrorMessage(err)))
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a 650 kB chain took %v", d)
+	}
+}
+
+// TestQueryCasesInMemory evaluates the shared filter table
+// (storetest.QueryCases) directly over the data set, in the default order.
+func TestQueryCasesInMemory(t *testing.T) {
+	items := dataset()
+	for _, tc := range storetest.QueryCases {
+		q := mustParse(t, "$top=999")
+		f, err := odata.ParseFilter(tc.Filter, graphprofile.WorkPositionType)
+		if err != nil {
+			t.Errorf("%s: %v", tc.Filter, err)
+			continue
+		}
+		if f.String() != tc.Filter {
+			t.Errorf("String() = %q, want %q", f.String(), tc.Filter)
+		}
+		q.Filter = f
+		res, err := q.Apply(items, "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := idsOf(res.Items); got != tc.IDs {
+			t.Errorf("$filter=%s\n got %s\nwant %s", tc.Filter, got, tc.IDs)
+		}
+	}
+}
+
+// TestFilterMatchMore covers what the shared table does not: literal forms,
+// constant expressions, nested lambdas using the outer variable, and
+// three-valued logic around nulls.
+func TestFilterMatchMore(t *testing.T) {
+	items := dataset()
+	for _, tc := range []struct{ filter, ids string }{
+		{"null eq null", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
+		{"'a' eq 'a' and 1 lt 2.5", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
+		{"'b' lt 'a'", ""},
+		{"createdDateTime eq 2024-01-05T00:00Z", "p05 p06"},
+		{"createdDateTime eq 2024-01-05T02:00:00+02:00", "p05 p06"},
+		{"createdDateTime gt 2023-12-31T23:59:59.9999998Z and createdDateTime lt 2024-01-01T00:00:00.0000001Z", "p09 p01"},
+		{"createdDateTime gt 2023-12-31T23:59:59.9999999Z", "p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
+		{"detail/layer eq -1", "p09"},
+		{"detail/layer eq -1.0e0", "p09"},
+		{"inference/confidenceScore eq 0.25", "p05"},
+		{"detail/startMonthYear gt 2019-06-01", "p05 p10"},
+		{"detail/endMonthYear eq null and detail/startMonthYear ne null", "p01 p05 p10"},
+		{"id eq 'P03'", ""},
+		{"'p03' eq id", "p03"},
+		{"'organization' eq allowedAudiences", "p01 p10 p12"},
+		{"allowedAudiences has 'organization,contacts'", "p03"},
+		{"allowedAudiences has 'me'", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
+		{"allowedAudiences in ('contacts,organization', 'family,contacts')", "p03 p11"},
+		{"allowedAudiences eq null", ""},
+		{"detail/company/address/type in ('home', 'business')", "p01 p08"},
+		{"endswith(detail/jobTitle, '')", "p09 p01 p02 p03 p05 p06 p07 p10"},
+		{"toupper(detail/jobTitle) eq 'ENGINEER'", "p06"},
+		{"tolower(detail/jobTitle) eq null", "p04 p08 p11 p12"},
+		{"contains(tolower(detail/company/displayName), tolower('CONTOSO'))", "p01 p03 p05"},
+		{"startswith(detail/jobTitle, detail/jobTitle)", "p09 p01 p02 p03 p05 p06 p07 p10"},
+		{"not (detail/layer eq null)", "p09 p01 p02 p05 p07"},
+		{"not startswith(detail/jobTitle, 'S')", "p09 p02 p03 p05 p06 p07"},
+		{"not (detail/jobTitle eq 'x' and detail/layer gt 0)", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
+		{"colleagues/any()", "p01 p02 p10"},
+		{"colleagues/all(p: false)", "p09 p03 p04 p05 p06 p07 p08 p11 p12"},
+		{"colleagues/any(p: p/displayName eq manager/displayName)", ""},
+		{"colleagues/any(p: categories/any(c: startswith(c, 'eng') and p/relationship eq 'colleague'))", "p01"},
+		{"colleagues/any(p: colleagues/any(q: q/displayName ne p/displayName))", "p01"},
+		{"sources/any(s: s/properties/any(x: x eq 'detail'))", ""},
+		{"source/type/all(t: t eq 'HR')", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
+		{"categories/any(c: c in ('design', 'ünïcode'))", "p09 p02"},
+		{"  isCurrent\teq\ntrue  ", "p09 p01 p04 p06 p10"},
+		{"((isCurrent))", "p09 p01 p04 p06 p10"},
+		{"isCurrent eq true and not isCurrent", ""},
+		{"detail/jobTitle eq 'Chief Ünicode Officer' or detail/jobTitle eq 'O''Brien''s Assistant'", "p09 p03"},
+		{"lastModifiedBy/user/displayName eq 'Owner'", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
+	} {
+		q := mustParse(t, "$top=999")
+		f, err := odata.ParseFilter(tc.filter, graphprofile.WorkPositionType)
+		if err != nil {
+			t.Errorf("%s: %v", tc.filter, err)
+			continue
+		}
+		q.Filter = f
+		res, err := q.Apply(items, "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := idsOf(res.Items); got != tc.ids {
+			t.Errorf("$filter=%s\n got %s\nwant %s", tc.filter, got, tc.ids)
+		}
+	}
+}
+
+// TestFilterOtherType: a filter is checked against the type it is parsed
+// for.
+func TestFilterOtherType(t *testing.T) {
+	f, err := odata.ParseFilter("startswith(displayName,'A') and accountEnabled", graphprofile.UserType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Match(graphprofile.Object{"displayName": "Ann", "accountEnabled": true}) || f.Match(graphprofile.Object{"displayName": "Ann"}) {
+		t.Error("wrong result")
+	}
+	_, err = odata.ParseFilter("passwordProfile/password eq 'x'", graphprofile.UserType)
+	badRequest(t, err, 0, "could not find a property named 'passwordProfile' on type 'microsoft.graph.user'")
+	_, err = odata.ParseFilter("isCurrent", graphprofile.UserType)
+	badRequest(t, err, 0, "'isCurrent'")
+}
+
+// TestFilterMatchDoesNotChangeItems: matching reads, never writes.
+func TestFilterMatchDoesNotChangeItems(t *testing.T) {
+	f, err := odata.ParseFilter("colleagues/any(p: p/displayName eq 'Bob') and detail/layer eq 3 and categories/all(c: c ne '')", graphprofile.WorkPositionType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := dataset()
+	before := dataset()
+	for i, p := range items {
+		if got, want := f.Match(p), p["id"] == "p01"; got != want {
+			t.Errorf("%s: %v", p["id"], got)
+		}
+		if !equalObjects(p, before[i]) {
+			t.Errorf("Match changed %s", p["id"])
+		}
+	}
+}
+
+func equalObjects(a, b graphprofile.Object) bool { return reflect.DeepEqual(a, b) }
