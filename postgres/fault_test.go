@@ -1,0 +1,527 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/storetest"
+)
+
+// call is one method of the store, with arguments that would succeed.
+type call struct {
+	name string
+	call func(ctx context.Context) error
+}
+
+// everyCall returns a call of every method of s (and Ping), on a user of
+// its own (with position "p1"). Writes use new keys each time, so that they
+// succeed when the database is there.
+func everyCall(t *testing.T, s *Store) []call {
+	t.Helper()
+	owner := graphprofile.UserKey{TenantID: tenant, UserID: "worker"}
+	if _, err := s.EnsureUser(t.Context(), graphprofile.User{TenantID: tenant, ID: owner.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreatePosition(t.Context(), owner, testPosition("p1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	fresh := func(prefix string) string { return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), n.Add(1)) }
+	return []call{
+		{"Ping", s.Ping},
+		{"EnsureUser", func(ctx context.Context) error {
+			_, err := s.EnsureUser(ctx, graphprofile.User{TenantID: owner.TenantID, ID: fresh("ensured")})
+			return err
+		}},
+		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, owner.TenantID, owner.UserID); return err }},
+		{"CreateUser", func(ctx context.Context) error {
+			return s.CreateUser(ctx, graphprofile.User{TenantID: owner.TenantID, ID: fresh("created"), UserPrincipalName: fresh("upn") + "@contoso.com"})
+		}},
+		{"UpdateUser", func(ctx context.Context) error {
+			_, err := s.UpdateUser(ctx, owner, func(u graphprofile.User) (graphprofile.User, error) {
+				u.JobTitle = fresh("job")
+				return u, nil
+			})
+			return err
+		}},
+		{"DeleteUser", func(ctx context.Context) error {
+			u := graphprofile.User{TenantID: owner.TenantID, ID: fresh("doomed")}
+			if err := s.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			return s.DeleteUser(ctx, u.Key())
+		}},
+		{"ListUsers", func(ctx context.Context) error { _, err := s.ListUsers(ctx, owner.TenantID); return err }},
+		{"ImportUsers", func(ctx context.Context) error {
+			return s.ImportUsers(ctx, owner.TenantID, []graphprofile.User{{ID: fresh("imported")}, {ID: fresh("imported")}})
+		}},
+		{"ListPositions", func(ctx context.Context) error { _, err := s.ListPositions(ctx, owner); return err }},
+		{"GetPosition", func(ctx context.Context) error { _, err := s.GetPosition(ctx, owner, "p1"); return err }},
+		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, owner, testPosition(fresh("p"), t0)) }},
+		{"UpdatePosition", func(ctx context.Context) error {
+			_, err := s.UpdatePosition(ctx, owner, "p1", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+				p["lastModifiedDateTime"] = time.Now().UTC().Truncate(100 * time.Nanosecond)
+				return p, nil
+			})
+			return err
+		}},
+		{"DeletePosition", func(ctx context.Context) error {
+			id := fresh("p")
+			if err := s.CreatePosition(ctx, owner, testPosition(id, t0)); err != nil {
+				return err
+			}
+			return s.DeletePosition(ctx, owner, id, nil)
+		}},
+		{"DeletePositionCheck", func(ctx context.Context) error {
+			id := fresh("p")
+			if err := s.CreatePosition(ctx, owner, testPosition(id, t0)); err != nil {
+				return err
+			}
+			return s.DeletePosition(ctx, owner, id, func(graphprofile.WorkPosition) error { return nil })
+		}},
+	}
+}
+
+// limit is how long a call may take while the database is away: the
+// store's timeout (5 s by default) and some slack, never a hang.
+const limit = 6 * time.Second
+
+// wantAllUnavailable runs every call at once and checks that each fails
+// with ErrUnavailable within limit.
+func wantAllUnavailable(t *testing.T, calls []call) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, c := range calls {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			start := time.Now()
+			err := c.call(ctx)
+			if d := time.Since(start); d > limit {
+				t.Errorf("%s took %v while the database was away, more than %v", c.name, d, limit)
+			}
+			if !errors.Is(err, graphprofile.ErrUnavailable) {
+				t.Errorf("%s while the database was away: %v, want ErrUnavailable", c.name, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// wantAllWork runs every call and checks that each succeeds.
+func wantAllWork(t *testing.T, calls []call) {
+	t.Helper()
+	for _, c := range calls {
+		if err := c.call(t.Context()); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
+
+// wantAllWorkEventually is wantAllWork for a store with a short timeout,
+// which a slow disk (a commit's fsync) may exceed now and then.
+func wantAllWorkEventually(t *testing.T, calls []call) {
+	t.Helper()
+	for _, c := range calls {
+		var err error
+		for range 5 {
+			if err = c.call(t.Context()); !errors.Is(err, graphprofile.ErrUnavailable) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
+
+// acknowledged writes a user, positions and an update, and returns what a
+// later snapshot must show.
+func acknowledged(t *testing.T, s *Store) (graphprofile.UserKey, []graphprofile.WorkPosition) {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := s.EnsureUser(ctx, adele); err != nil {
+		t.Fatal(err)
+	}
+	var want []graphprofile.WorkPosition
+	for i := range 3 {
+		p := testPosition(fmt.Sprint("p", i+1), t0.Add(time.Duration(i)*time.Second))
+		if err := s.CreatePosition(ctx, adele.Key(), p); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p)
+	}
+	updated, err := s.UpdatePosition(ctx, adele.Key(), "p2", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+		p["isCurrent"] = false
+		return p, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[1] = updated
+	return adele.Key(), want
+}
+
+func wantPositions(t *testing.T, what string, s *Store, owner graphprofile.UserKey, want []graphprofile.WorkPosition) {
+	t.Helper()
+	ps, err := s.ListPositions(t.Context(), owner)
+	if err != nil {
+		t.Fatalf("%s: ListPositions: %v", what, err)
+	}
+	if len(ps) < len(want) {
+		t.Fatalf("%s: %d positions, want at least %d", what, len(ps), len(want))
+	}
+	for i := range want {
+		if d := storetest.Diff(graphprofile.Object(want[i]), graphprofile.Object(ps[i])); d != "" {
+			t.Errorf("%s: position %d:\n%s", what, i, d)
+		}
+	}
+}
+
+// TestOutage stops the database under an open store (fast shutdown: the
+// server ends every session with 57P01 and refuses connections), then
+// starts it again.
+func TestOutage(t *testing.T) {
+	setup(t)
+	if !server.Local() {
+		t.Skip("stopping the database needs the test cluster of pgtest; with GRAPHPROFILE_TEST_POSTGRES, TestNetworkFaults covers outages")
+	}
+	s := openFresh(t)
+	owner, want := acknowledged(t, s)
+	calls := everyCall(t, s)
+	wantAllWork(t, calls)
+
+	// Calls in progress when the database goes.
+	var wg sync.WaitGroup
+	stopBusy := make(chan struct{})
+	for i := range 4 {
+		wg.Go(func() {
+			for j := 0; ; j++ {
+				select {
+				case <-stopBusy:
+					return
+				default:
+				}
+				c := calls[(i+j)%len(calls)]
+				err := c.call(t.Context())
+				if err != nil && !errors.Is(err, graphprofile.ErrUnavailable) {
+					t.Errorf("%s during the shutdown: %v, want nil or ErrUnavailable", c.name, err)
+				}
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := server.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(stopBusy)
+	wg.Wait()
+
+	wantAllUnavailable(t, calls)
+	wantAllUnavailable(t, calls) // the pool has no connection now, and still fails fast
+
+	if err := server.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// The same store, no reopening.
+	wantAllWork(t, calls)
+	wantPositions(t, "after the outage", s, owner, want)
+}
+
+// TestCrash: PostgreSQL crashes (immediate shutdown: no checkpoint, the
+// restart replays the write-ahead log) while writers create positions.
+// Every create that was acknowledged is there afterwards.
+func TestCrash(t *testing.T) {
+	setup(t)
+	if !server.Local() {
+		t.Skip("crashing the database needs the test cluster of pgtest")
+	}
+	s := openFresh(t)
+	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var acked []string
+	var failed atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("w%d-%06d", w, i)
+				err := s.CreatePosition(context.Background(), adele.Key(), testPosition(id, t0.Add(time.Duration(i)*time.Microsecond)))
+				switch {
+				case err == nil:
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+				case errors.Is(err, graphprofile.ErrUnavailable):
+					failed.Add(1)
+					time.Sleep(time.Millisecond)
+				default:
+					t.Errorf("CreatePosition %s: %v, want nil or ErrUnavailable", id, err)
+					return
+				}
+			}
+		})
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 300 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := server.Crash(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if err := server.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	ps, err := s.ListPositions(t.Context(), adele.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		stored[p.ID()] = true
+	}
+	missing := 0
+	for _, id := range acked {
+		if !stored[id] {
+			missing++
+			if missing <= 10 {
+				t.Errorf("position %s was acknowledged but is not in the database", id)
+			}
+		}
+	}
+	if len(acked) < 300 {
+		t.Errorf("only %d creates were acknowledged before the crash", len(acked))
+	}
+	if failed.Load() == 0 {
+		t.Error("no create failed: the crash came after the writers stopped")
+	}
+	t.Logf("%d acknowledged, %d stored, %d failed as unavailable, %d missing", len(acked), len(ps), failed.Load(), missing)
+}
+
+// proxy relays TCP connections to a PostgreSQL server and can make the
+// network fail in the two ways a server's host does: it stops answering
+// (blackhole: connections stay open, nothing arrives; new ones are accepted
+// and hang) or it refuses (connections reset, new ones refused).
+type proxy struct {
+	ln     net.Listener
+	target string
+
+	mu        sync.Mutex
+	cond      *sync.Cond
+	blackhole bool
+	refusing  bool
+	conns     map[net.Conn]bool
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	p.cond = sync.NewCond(&p.mu)
+	go p.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		p.set(false, false)
+	})
+	return p
+}
+
+func (p *proxy) addr() string { return p.ln.Addr().String() }
+
+// set changes the proxy's mode; refusing closes every connection.
+func (p *proxy) set(blackhole, refusing bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.blackhole, p.refusing = blackhole, refusing
+	if refusing || !blackhole {
+		for c := range p.conns {
+			if refusing {
+				c.Close()
+			}
+		}
+	}
+	p.cond.Broadcast()
+}
+
+// pass blocks while the proxy is a blackhole; false: drop the connection.
+func (p *proxy) pass() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.blackhole {
+		p.cond.Wait()
+	}
+	return !p.refusing
+}
+
+func (p *proxy) track(c net.Conn, add bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if add {
+		p.conns[c] = true
+	} else {
+		delete(p.conns, c)
+	}
+}
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.handle(c)
+	}
+}
+
+func (p *proxy) handle(c net.Conn) {
+	p.track(c, true)
+	defer func() { p.track(c, false); c.Close() }()
+	if !p.pass() {
+		return
+	}
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	p.track(up, true)
+	defer func() { p.track(up, false); up.Close() }()
+	done := make(chan struct{}, 2)
+	relay := func(dst, src net.Conn) {
+		defer func() { done <- struct{}{} }()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				if !p.pass() {
+					return
+				}
+				if _, err := dst.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+			if err != nil {
+				if err != io.EOF {
+					return
+				}
+				return
+			}
+		}
+	}
+	go relay(up, c)
+	go relay(c, up)
+	<-done
+}
+
+// TestNetworkFaults: the network to the database fails, in the ways a
+// proxy can show; works with any server, also GRAPHPROFILE_TEST_POSTGRES.
+func TestNetworkFaults(t *testing.T) {
+	through := func(t *testing.T, p *proxy, dbURL string) string {
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Host = p.addr()
+		return u.String()
+	}
+
+	t.Run("Blackhole", func(t *testing.T) {
+		// Packets vanish: every call gives up after the store's timeout.
+		dbURL := freshURL(t)
+		direct := openAt(t, dbURL)
+		owner, want := acknowledged(t, direct)
+		p := startProxy(t, hostOf(t, dbURL))
+		const timeout = time.Second
+		s := openAt(t, through(t, p, dbURL), WithTimeout(timeout))
+		calls := everyCall(t, s)
+		wantAllWorkEventually(t, calls)
+
+		p.set(true, false)
+		var wg sync.WaitGroup
+		for _, c := range calls {
+			wg.Go(func() {
+				start := time.Now()
+				err := c.call(t.Context())
+				if d := time.Since(start); d > timeout+2*time.Second {
+					t.Errorf("%s took %v with the network down, the timeout is %v", c.name, d, timeout)
+				}
+				if !errors.Is(err, graphprofile.ErrUnavailable) {
+					t.Errorf("%s with the network down: %v, want ErrUnavailable", c.name, err)
+				}
+			})
+		}
+		wg.Wait()
+
+		start := time.Now()
+		s2, err := Open(t.Context(), through(t, p, dbURL), WithTimeout(timeout))
+		if err == nil {
+			s2.Close()
+			t.Error("Open with the network down succeeded")
+		} else if !errors.Is(err, graphprofile.ErrUnavailable) {
+			t.Errorf("Open with the network down: %v, want ErrUnavailable", err)
+		}
+		if d := time.Since(start); d > timeout+2*time.Second {
+			t.Errorf("Open took %v with the network down", d)
+		}
+
+		p.set(false, false)
+		wantAllWorkEventually(t, calls)
+		wantPositions(t, "after the network came back", s, owner, want)
+	})
+
+	t.Run("Refused", func(t *testing.T) {
+		dbURL := freshURL(t)
+		p := startProxy(t, hostOf(t, dbURL))
+		s := openAt(t, through(t, p, dbURL))
+		owner, want := acknowledged(t, s)
+		calls := everyCall(t, s)
+		wantAllWork(t, calls)
+
+		p.set(false, true)
+		wantAllUnavailable(t, calls)
+		p.set(false, false)
+		wantAllWork(t, calls)
+		wantPositions(t, "after the network came back", s, owner, want)
+	})
+}
+
+func hostOf(t *testing.T, dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Port() == "" {
+		return u.Hostname() + ":5432"
+	}
+	return u.Host
+}

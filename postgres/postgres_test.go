@@ -1,0 +1,448 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/postgres/pgtest"
+	"github.com/graphprofile/graphprofile/storetest"
+	"github.com/jackc/pgx/v5"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) graphprofile.Store { return openFresh(t) })
+}
+
+func TestStoreReopen(t *testing.T) {
+	storetest.RunReopen(t,
+		func(t *testing.T) graphprofile.Store { return openFresh(t) },
+		func(t *testing.T, old graphprofile.Store) graphprofile.Store { return openAt(t, urlOf(old.(*Store))) })
+}
+
+var (
+	tenant = "0d2c6b6e-0000-4000-8000-00000000000a"
+	adele  = graphprofile.User{TenantID: tenant, ID: "00000000-0000-4000-8000-000000000001", UserPrincipalName: "AdeleV@contoso.com", DisplayName: "Adele Vance"}
+	t0     = time.Date(2024, time.May, 1, 8, 30, 15, 123456700, time.UTC)
+)
+
+func testPosition(id string, created time.Time) graphprofile.WorkPosition {
+	by := graphprofile.Object{"user": graphprofile.Object{"id": adele.ID, "displayName": adele.DisplayName}}
+	return graphprofile.WorkPosition{
+		"id":                   id,
+		"allowedAudiences":     "organization",
+		"createdDateTime":      created,
+		"createdBy":            by,
+		"lastModifiedDateTime": created,
+		"lastModifiedBy":       by,
+		"categories":           []any{"engineering"},
+		"detail": graphprofile.Object{
+			"jobTitle":       "Software Engineer",
+			"company":        graphprofile.Object{"displayName": "Contoso", "department": "R&D", "address": graphprofile.Object{"city": "Redmond", "type": "business"}},
+			"layer":          int64(2),
+			"startMonthYear": graphprofile.Date("2021-04-01"),
+		},
+		"isCurrent": true,
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatal("no migrations embedded")
+	}
+	for i, m := range ms {
+		if m.version != i+1 {
+			t.Errorf("migration %d (%s) has version %d, want %d: versions count up from 1", i, m.name, m.version, i+1)
+		}
+		if strings.TrimSpace(m.sql) == "" {
+			t.Errorf("migration %s is empty", m.name)
+		}
+	}
+	latest := ms[len(ms)-1].version
+
+	// versions returns the applied versions of the schema of s.
+	versions := func(t *testing.T, s *Store) []int {
+		t.Helper()
+		rows, err := s.pool.Query(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vs
+	}
+	wantAll := func(t *testing.T, what string, vs []int) {
+		t.Helper()
+		if len(vs) != len(ms) || vs[len(vs)-1] != latest {
+			t.Errorf("%s: applied versions %v, want 1..%d, each once", what, vs, latest)
+		}
+	}
+
+	t.Run("Idempotent", func(t *testing.T) {
+		url := freshURL(t)
+		for i := range 3 {
+			s, err := Open(t.Context(), url)
+			if err != nil {
+				t.Fatalf("Open %d: %v", i, err)
+			}
+			if i == 0 {
+				if _, err := s.EnsureUser(t.Context(), adele); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.CreatePosition(t.Context(), adele.Key(), testPosition("p1", t0)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if u, err := s.FindUser(t.Context(), tenant, adele.ID); err != nil || u != adele {
+				t.Errorf("Open %d: FindUser = %+v, %v", i, u, err)
+			}
+			if ps, err := s.ListPositions(t.Context(), adele.Key()); err != nil || len(ps) != 1 {
+				t.Errorf("Open %d: ListPositions = %d positions, %v", i, len(ps), err)
+			}
+			wantAll(t, fmt.Sprint("Open ", i), versions(t, s))
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		// Servers starting together on a new database: all open, the
+		// schema is made once. A database of its own, in its public schema.
+		setup(t)
+		name := pgtest.RandomName("gp_mig_")
+		url, err := server.CreateDatabase(t.Context(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := server.DropDatabase(context.Background(), name); err != nil {
+				t.Error(err)
+			}
+		})
+		const n = 8
+		stores := make([]*Store, n)
+		errs := make([]error, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				stores[i], errs[i] = Open(t.Context(), url)
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("Open %d: %v", i, err)
+			}
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+		for i, s := range stores {
+			t.Cleanup(func() { s.Close() })
+			u := adele
+			u.ID = fmt.Sprint("user-", i)
+			u.UserPrincipalName = fmt.Sprintf("user%d@contoso.com", i)
+			if _, err := s.EnsureUser(t.Context(), u); err != nil {
+				t.Errorf("EnsureUser on store %d: %v", i, err)
+			}
+		}
+		wantAll(t, "after concurrent opens", versions(t, stores[0]))
+		users, err := stores[n-1].ListUsers(t.Context(), tenant)
+		if err != nil || len(users) != n {
+			t.Errorf("ListUsers = %d users, %v; want %d", len(users), err, n)
+		}
+	})
+
+	t.Run("NewerRefused", func(t *testing.T) {
+		for _, v := range []int{latest + 1, 9999} {
+			t.Run(fmt.Sprint(v), func(t *testing.T) {
+				url := freshURL(t)
+				s := openAt(t, url)
+				if _, err := s.pool.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, v); err != nil {
+					t.Fatal(err)
+				}
+				s2, err := Open(t.Context(), url)
+				if err == nil {
+					s2.Close()
+					t.Fatal("Open of a database with a newer schema succeeded")
+				}
+				if !errors.Is(err, ErrNewerSchema) {
+					t.Errorf("error %v, want ErrNewerSchema", err)
+				}
+				if errors.Is(err, graphprofile.ErrUnavailable) {
+					t.Errorf("error %v wraps ErrUnavailable: a retry will not cure it", err)
+				}
+				if !strings.Contains(err.Error(), fmt.Sprint(v)) {
+					t.Errorf("error %q does not name version %d", err, v)
+				}
+				if got := versions(t, s); got[len(got)-1] != v || len(got) != len(ms)+1 {
+					t.Errorf("versions after the refusal: %v", got)
+				}
+			})
+		}
+	})
+
+	t.Run("Lock", func(t *testing.T) {
+		// While another server holds the migration lock, Open waits; it
+		// goes on when the lock is released.
+		url := freshURL(t)
+		s := openAt(t, url)
+		conn, err := s.pool.Acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Release()
+		lock := `SELECT pg_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`
+		if _, err := conn.Exec(t.Context(), lock, migrationLock); err != nil {
+			t.Fatal(err)
+		}
+		opened := make(chan error, 1)
+		go func() {
+			s2, err := Open(context.Background(), url)
+			if err == nil {
+				s2.Close()
+			}
+			opened <- err
+		}()
+		select {
+		case err := <-opened:
+			t.Fatalf("Open returned while another held the migration lock: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-opened; err != nil {
+			t.Fatalf("Open after the lock was released: %v", err)
+		}
+	})
+}
+
+func TestSchema(t *testing.T) {
+	s := openFresh(t)
+	ctx := t.Context()
+
+	t.Run("Columns", func(t *testing.T) {
+		type col struct{ table, column, typ, collation string }
+		rows, err := s.pool.Query(ctx, `SELECT table_name::text, column_name::text, data_type::text, coalesce(collation_name::text, '')
+			FROM information_schema.columns WHERE table_schema = current_schema() AND table_name IN ('users', 'positions')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (col, error) {
+			var c col
+			err := r.Scan(&c.table, &c.column, &c.typ, &c.collation)
+			return c, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]col{}
+		for _, c := range cols {
+			got[c.table+"."+c.column] = c
+		}
+		for _, want := range []col{
+			{"users", "tenant_id", "text", "C"},
+			{"users", "id", "text", "C"},
+			{"users", "upn_key", "text", "C"},
+			{"users", "account_enabled", "boolean", ""},
+			{"positions", "tenant_id", "text", "C"},
+			{"positions", "user_id", "text", "C"},
+			{"positions", "id", "text", "C"},
+			{"positions", "created_at", "bigint", ""},
+			{"positions", "document", "text", ""},
+		} {
+			if g := got[want.table+"."+want.column]; g != want {
+				t.Errorf("column %s.%s = %+v, want %+v", want.table, want.column, g, want)
+			}
+		}
+	})
+
+	t.Run("Cascade", func(t *testing.T) {
+		if rule := query[string](t, s, `SELECT delete_rule::text FROM information_schema.referential_constraints
+			WHERE constraint_schema = current_schema() AND constraint_name = 'positions_user_fkey'`); rule != "CASCADE" {
+			t.Errorf("positions_user_fkey ON DELETE %s, want CASCADE", rule)
+		}
+	})
+
+	t.Run("UPNKey", func(t *testing.T) {
+		user := func(id, upn string) graphprofile.User {
+			return graphprofile.User{TenantID: tenant, ID: id, UserPrincipalName: upn, DisplayName: id}
+		}
+		set := func(id, upn string) func() error {
+			return func() error {
+				_, err := s.UpdateUser(ctx, graphprofile.UserKey{TenantID: tenant, UserID: id}, func(u graphprofile.User) (graphprofile.User, error) {
+					u.UserPrincipalName = upn
+					return u, nil
+				})
+				return err
+			}
+		}
+		ensure := func(u graphprofile.User) func() error {
+			return func() error { _, err := s.EnsureUser(ctx, u); return err }
+		}
+		str := func(s string) *string { return &s }
+		tests := []struct {
+			name    string
+			write   func() error
+			id      string
+			upn     string
+			wantKey *string
+		}{
+			{"EnsureUser", ensure(user("u1", "ÉLODIE.Øster@Contoso.COM")), "u1", "ÉLODIE.Øster@Contoso.COM", str("élodie.øster@contoso.com")},
+			{"EnsureUserNoName", ensure(user("u2", "")), "u2", "", nil},
+			{"EnsureUserNoName2", ensure(user("u3", "")), "u3", "", nil}, // NULLs do not collide
+			{"EnsureUserNameHeld", ensure(user("u4", "élodie.øster@contoso.com")), "u4", "", nil},
+			{"CreateUser", func() error { return s.CreateUser(ctx, user("u5", "Five@Contoso.com")) }, "u5", "Five@Contoso.com", str("five@contoso.com")},
+			{"UpdateUser", set("u5", "FIVE.five@contoso.com"), "u5", "FIVE.five@contoso.com", str("five.five@contoso.com")},
+			{"UpdateUserNoName", set("u1", ""), "u1", "", nil},
+			{"ImportUsers", func() error {
+				return s.ImportUsers(ctx, tenant, []graphprofile.User{user("u6", "Six@Contoso.com"), user("u2", "TWO@contoso.com")})
+			}, "u2", "TWO@contoso.com", str("two@contoso.com")},
+			{"ImportUsersNew", func() error { return nil }, "u6", "Six@Contoso.com", str("six@contoso.com")},
+			{"ImportUsersNoName", func() error {
+				return s.ImportUsers(ctx, tenant, []graphprofile.User{user("u6", "")})
+			}, "u6", "", nil},
+		}
+		for _, tc := range tests {
+			if err := tc.write(); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			got := query[*string](t, s, `SELECT upn_key FROM users WHERE tenant_id = $1 AND id = $2`, tenant, tc.id)
+			if (got == nil) != (tc.wantKey == nil) || got != nil && *got != *tc.wantKey {
+				t.Errorf("%s: upn_key of %q = %v, want %v", tc.name, tc.id, deref(got), deref(tc.wantKey))
+			}
+			if upn := query[string](t, s, `SELECT user_principal_name FROM users WHERE tenant_id = $1 AND id = $2`, tenant, tc.id); upn != tc.upn {
+				t.Errorf("%s: user_principal_name = %q, want %q", tc.name, upn, tc.upn)
+			}
+		}
+	})
+
+	t.Run("Document", func(t *testing.T) {
+		if _, err := s.EnsureUser(ctx, adele); err != nil {
+			t.Fatal(err)
+		}
+		p := testPosition("p1", t0)
+		p["detail"].(graphprofile.Object)["description"] = "NUL \x00 and \u2028, 1e21: "
+		p["inference"] = graphprofile.Object{"confidenceScore": 1e21}
+		if err := s.CreatePosition(ctx, adele.Key(), p); err != nil {
+			t.Fatal(err)
+		}
+		want := string(graphprofile.AppendObjectJSON(nil, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true}))
+		if doc := query[string](t, s, `SELECT document FROM positions WHERE id = 'p1'`); doc != want {
+			t.Errorf("document\n  %s\nwant, byte for byte,\n  %s", doc, want)
+		}
+		if at := query[int64](t, s, `SELECT created_at FROM positions WHERE id = 'p1'`); at != t0.UnixNano() {
+			t.Errorf("created_at = %d, want %d", at, t0.UnixNano())
+		}
+		got, err := s.GetPosition(ctx, adele.Key(), "p1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := storetest.Diff(graphprofile.Object(p), graphprofile.Object(got)); d != "" {
+			t.Errorf("GetPosition:\n%s", d)
+		}
+	})
+
+	t.Run("ListUsesIndex", func(t *testing.T) {
+		// Without statistics the planner might scan a small table; what
+		// matters is that the index can serve the order without a sort.
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := tx.Query(ctx, `EXPLAIN SELECT document FROM positions WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at, id`, tenant, adele.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := strings.Join(plan, "\n")
+		if !strings.Contains(joined, "positions_by_created") || strings.Contains(joined, "Sort") {
+			t.Errorf("ListPositions does not read positions_by_created in order:\n%s", joined)
+		}
+	})
+}
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+func TestByteOrder(t *testing.T) {
+	// Ids that a linguistic collation orders otherwise: case, punctuation,
+	// accents. The run's database has an ICU (en-US) default collation
+	// when the server has ICU, so this fails without COLLATE "C".
+	s := openFresh(t)
+	ctx := t.Context()
+	if p := query[string](t, s, `SELECT datlocprovider::text FROM pg_database WHERE datname = current_database()`); p != "i" {
+		t.Logf("the database's default collation is not ICU (datlocprovider %q): this test shows less", p)
+	}
+	ids := []string{"b", "B", "a-c", "ab", "_x", "Z", "é", "e", "f", "10", "9", "a c"}
+	for _, id := range ids {
+		if err := s.CreateUser(ctx, graphprofile.User{TenantID: tenant, ID: id, DisplayName: id}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreatePosition(ctx, adele.Key(), testPosition(id, t0)); err == nil || !errors.Is(err, graphprofile.ErrNotFound) {
+			t.Fatalf("CreatePosition for a missing user: %v", err)
+		}
+	}
+	if _, err := s.EnsureUser(ctx, adele); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if err := s.CreatePosition(ctx, adele.Key(), testPosition(id, t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := slices.Clone(ids)
+	slices.Sort(want)
+	users, err := s.ListUsers(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotUsers []string
+	for _, u := range users {
+		if u.ID != adele.ID {
+			gotUsers = append(gotUsers, u.ID)
+		}
+	}
+	if !slices.Equal(gotUsers, want) {
+		t.Errorf("ListUsers order %q, want %q", gotUsers, want)
+	}
+	ps, err := s.ListPositions(ctx, adele.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotPositions []string
+	for _, p := range ps {
+		gotPositions = append(gotPositions, p.ID())
+	}
+	if !slices.Equal(gotPositions, want) {
+		t.Errorf("ListPositions order (equal times) %q, want %q", gotPositions, want)
+	}
+}

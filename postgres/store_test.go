@@ -1,0 +1,712 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/postgres/pgtest"
+	"github.com/graphprofile/graphprofile/storetest"
+	"github.com/jackc/pgx/v5"
+)
+
+func TestNotFoundErrors(t *testing.T) {
+	s := openFresh(t)
+	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
+		t.Fatal(err)
+	}
+	unknown := graphprofile.UserKey{TenantID: tenant, UserID: "nobody"}
+	tests := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenant, "nobody"); return err }},
+		{"ListPositions", func(ctx context.Context) error { _, err := s.ListPositions(ctx, unknown); return err }},
+		{"GetPosition", func(ctx context.Context) error { _, err := s.GetPosition(ctx, adele.Key(), "none"); return err }},
+		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, unknown, testPosition("p", t0)) }},
+		{"UpdatePosition", func(ctx context.Context) error {
+			_, err := s.UpdatePosition(ctx, adele.Key(), "none", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
+			return err
+		}},
+		{"DeletePosition", func(ctx context.Context) error { return s.DeletePosition(ctx, adele.Key(), "none", nil) }},
+		{"DeletePositionCheck", func(ctx context.Context) error {
+			return s.DeletePosition(ctx, adele.Key(), "none", func(graphprofile.WorkPosition) error { return nil })
+		}},
+		{"UpdateUser", func(ctx context.Context) error {
+			_, err := s.UpdateUser(ctx, unknown, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
+			return err
+		}},
+		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, unknown) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call(t.Context())
+			if !errors.Is(err, graphprofile.ErrNotFound) {
+				t.Errorf("error %v, want ErrNotFound", err)
+			}
+			if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, graphprofile.ErrUnavailable) {
+				t.Errorf("error %v wraps pgx.ErrNoRows or ErrUnavailable", err)
+			}
+		})
+	}
+}
+
+func shallowCopy(p graphprofile.WorkPosition) graphprofile.WorkPosition {
+	out := make(graphprofile.WorkPosition, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
+}
+
+func TestInvalidPositions(t *testing.T) {
+	s := openFresh(t)
+	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
+		t.Fatal(err)
+	}
+	good := testPosition("good", t0)
+	if err := s.CreatePosition(t.Context(), adele.Key(), good); err != nil {
+		t.Fatal(err)
+	}
+	with := func(k string, v any) graphprofile.WorkPosition {
+		p := testPosition("bad", t0)
+		if v == nil {
+			delete(p, k)
+		} else {
+			p[k] = v
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		p    graphprofile.WorkPosition
+	}{
+		{"NoID", with("id", nil)},
+		{"NoCreatedDateTime", with("createdDateTime", nil)},
+		{"CreatedOutOfRange", with("createdDateTime", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.CreatePosition(t.Context(), adele.Key(), tc.p)
+			if err == nil {
+				t.Fatal("CreatePosition succeeded")
+			}
+			if code := graphprofile.ErrorCode(err); code != graphprofile.CodeInternalError || errors.Is(err, graphprofile.ErrUnavailable) {
+				t.Errorf("error %v has code %s, want an internal error", err, code)
+			}
+			_, err = s.UpdatePosition(t.Context(), adele.Key(), "good", func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+				q := shallowCopy(tc.p)
+				if _, ok := q["id"]; ok {
+					q["id"] = "good"
+				}
+				return q, nil
+			})
+			if err == nil {
+				t.Fatal("UpdatePosition to an invalid position succeeded")
+			}
+			if code := graphprofile.ErrorCode(err); code != graphprofile.CodeInternalError || errors.Is(err, graphprofile.ErrUnavailable) {
+				t.Errorf("error %v has code %s, want an internal error", err, code)
+			}
+		})
+	}
+	ps, err := s.ListPositions(t.Context(), adele.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 {
+		t.Fatalf("%d positions stored, want 1", len(ps))
+	}
+	if d := storetest.Diff(graphprofile.Object(good), graphprofile.Object(ps[0])); d != "" {
+		t.Errorf("the valid position changed:\n%s", d)
+	}
+}
+
+// TestUnstorableStrings: PostgreSQL text holds neither NUL nor invalid
+// UTF-8. Such a key names nothing (404, as in SQLite, not a 500); such a
+// value is refused as an internal error, and nothing is written.
+func TestUnstorableStrings(t *testing.T) {
+	s := openFresh(t)
+	ctx := t.Context()
+	if _, err := s.EnsureUser(ctx, adele); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreatePosition(ctx, adele.Key(), testPosition("p1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"a\x00b", "\xff", "ok\xc3"} {
+		t.Run(fmt.Sprintf("%q", bad), func(t *testing.T) {
+			badOwner := graphprofile.UserKey{TenantID: tenant, UserID: bad}
+			badTenant := graphprofile.UserKey{TenantID: bad, UserID: adele.ID}
+			notFound := []struct {
+				name string
+				call func() error
+			}{
+				{"FindUser", func() error { _, err := s.FindUser(ctx, tenant, bad); return err }},
+				{"FindUserTenant", func() error { _, err := s.FindUser(ctx, bad, adele.ID); return err }},
+				{"ListPositions", func() error { _, err := s.ListPositions(ctx, badOwner); return err }},
+				{"GetPosition", func() error { _, err := s.GetPosition(ctx, adele.Key(), bad); return err }},
+				{"GetPositionTenant", func() error { _, err := s.GetPosition(ctx, badTenant, "p1"); return err }},
+				{"CreatePosition", func() error { return s.CreatePosition(ctx, badOwner, testPosition("p2", t0)) }},
+				{"UpdatePosition", func() error {
+					_, err := s.UpdatePosition(ctx, adele.Key(), bad, func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
+					return err
+				}},
+				{"DeletePosition", func() error { return s.DeletePosition(ctx, badOwner, "p1", nil) }},
+				{"UpdateUser", func() error {
+					_, err := s.UpdateUser(ctx, badOwner, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
+					return err
+				}},
+				{"DeleteUser", func() error { return s.DeleteUser(ctx, badTenant) }},
+			}
+			for _, c := range notFound {
+				if err := c.call(); !errors.Is(err, graphprofile.ErrNotFound) {
+					t.Errorf("%s: error %v, want ErrNotFound", c.name, err)
+				}
+			}
+			if us, err := s.ListUsers(ctx, bad); err != nil || len(us) != 0 {
+				t.Errorf("ListUsers of tenant %q = %v, %v; want none", bad, us, err)
+			}
+
+			refused := []struct {
+				name string
+				call func() error
+			}{
+				{"EnsureUser", func() error {
+					_, err := s.EnsureUser(ctx, graphprofile.User{TenantID: tenant, ID: "new", DisplayName: bad})
+					return err
+				}},
+				{"CreateUser", func() error { return s.CreateUser(ctx, graphprofile.User{TenantID: tenant, ID: bad}) }},
+				{"ImportUsers", func() error {
+					return s.ImportUsers(ctx, tenant, []graphprofile.User{{ID: "fine"}, {ID: "new", JobTitle: bad}})
+				}},
+				{"UpdateUser", func() error {
+					_, err := s.UpdateUser(ctx, adele.Key(), func(u graphprofile.User) (graphprofile.User, error) {
+						u.Surname = bad
+						return u, nil
+					})
+					return err
+				}},
+				{"CreatePosition", func() error { return s.CreatePosition(ctx, adele.Key(), testPosition(bad, t0)) }},
+			}
+			for _, c := range refused {
+				err := c.call()
+				var conflict *graphprofile.ConflictError
+				if err == nil || errors.Is(err, graphprofile.ErrNotFound) || errors.Is(err, graphprofile.ErrUnavailable) || errors.As(err, &conflict) {
+					t.Errorf("%s: error %v, want an internal error", c.name, err)
+				}
+			}
+			users, err := s.ListUsers(ctx, tenant)
+			if err != nil || len(users) != 1 || users[0] != adele {
+				t.Errorf("ListUsers = %+v, %v; want adele alone, unchanged", users, err)
+			}
+			if ps, err := s.ListPositions(ctx, adele.Key()); err != nil || len(ps) != 1 {
+				t.Errorf("ListPositions = %d positions, %v; want 1", len(ps), err)
+			}
+		})
+	}
+}
+
+func TestOpen(t *testing.T) {
+	setup(t)
+
+	t.Run("BadURL", func(t *testing.T) {
+		for _, url := range []string{
+			"postgres://u:s3cret@127.0.0.1:1/db?pool_max_conns=zero",
+			"mysql://u:s3cret@127.0.0.1/db",
+			"postgres://u:s3cret@[::1/db",
+		} {
+			s, err := Open(t.Context(), url)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%q) succeeded", url)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("Open(%q): the error shows the password: %v", url, err)
+			}
+			if errors.Is(err, graphprofile.ErrUnavailable) {
+				t.Errorf("Open(%q): error %v wraps ErrUnavailable, but no retry cures it", url, err)
+			}
+		}
+	})
+
+	t.Run("Unreachable", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close() // nobody listens there now
+		start := time.Now()
+		s, err := Open(t.Context(), "postgres://u@"+addr+"/db?sslmode=disable")
+		if err == nil {
+			s.Close()
+			t.Fatal("Open succeeded")
+		}
+		if !errors.Is(err, graphprofile.ErrUnavailable) {
+			t.Errorf("error %v, want ErrUnavailable", err)
+		}
+		if d := time.Since(start); d > 6*time.Second {
+			t.Errorf("Open took %v", d)
+		}
+	})
+
+	t.Run("UnknownDatabase", func(t *testing.T) {
+		url, err := pgtest.WithDatabase(server.URL(), pgtest.RandomName("gp_missing_"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(t.Context(), url)
+		if err == nil {
+			s.Close()
+			t.Fatal("Open succeeded")
+		}
+		if errors.Is(err, graphprofile.ErrUnavailable) {
+			t.Errorf("error %v wraps ErrUnavailable: a missing database is a configuration error", err)
+		}
+	})
+
+	show := func(t *testing.T, s *Store, name string) string {
+		t.Helper()
+		return query[string](t, s, `SELECT current_setting($1)`, name)
+	}
+
+	t.Run("Defaults", func(t *testing.T) {
+		s := openFresh(t)
+		if got, want := s.pool.Config().MaxConns, DefaultMaxConns(); got != want {
+			t.Errorf("MaxConns = %d, want %d", got, want)
+		}
+		if got := s.pool.Config().ConnConfig.ConnectTimeout; got != DefaultTimeout {
+			t.Errorf("ConnectTimeout = %v, want %v", got, DefaultTimeout)
+		}
+		for name, want := range map[string]string{
+			"statement_timeout":                   "5s",
+			"idle_in_transaction_session_timeout": "20s",
+			"application_name":                    "graphprofile",
+			"synchronous_commit":                  "on",
+		} {
+			if got := show(t, s, name); got != want {
+				t.Errorf("%s = %q, want %q", name, got, want)
+			}
+		}
+	})
+
+	t.Run("URLWins", func(t *testing.T) {
+		url := pgtest.WithParams(freshURL(t), "pool_max_conns", "7", "statement_timeout", "12345", "connect_timeout", "3",
+			"application_name", "mine")
+		s := openAt(t, url, WithTimeout(2*time.Second))
+		if got := s.pool.Config().MaxConns; got != 7 {
+			t.Errorf("MaxConns = %d, want 7", got)
+		}
+		if got := s.pool.Config().ConnConfig.ConnectTimeout; got != 3*time.Second {
+			t.Errorf("ConnectTimeout = %v, want 3s", got)
+		}
+		if got := show(t, s, "statement_timeout"); got != "12345ms" {
+			t.Errorf("statement_timeout = %q, want 12345ms", got)
+		}
+		if got := show(t, s, "application_name"); got != "mine" {
+			t.Errorf("application_name = %q, want mine", got)
+		}
+	})
+
+	t.Run("WithTimeout", func(t *testing.T) {
+		s := openFresh(t, WithTimeout(2*time.Second))
+		if got := show(t, s, "statement_timeout"); got != "2s" {
+			t.Errorf("statement_timeout = %q, want 2s", got)
+		}
+		if got := s.pool.Config().ConnConfig.ConnectTimeout; got != 2*time.Second {
+			t.Errorf("ConnectTimeout = %v, want 2s", got)
+		}
+	})
+
+	t.Run("SynchronousCommitOff", func(t *testing.T) {
+		// A session that would acknowledge commits before they are on
+		// disk is made durable.
+		s := openAt(t, pgtest.WithParams(freshURL(t), "synchronous_commit", "off"))
+		if got := show(t, s, "synchronous_commit"); got != "on" {
+			t.Errorf("synchronous_commit = %q, want on", got)
+		}
+	})
+
+	t.Run("SynchronousCommitRemoteApply", func(t *testing.T) {
+		// A stronger setting is left alone.
+		s := openAt(t, pgtest.WithParams(freshURL(t), "synchronous_commit", "remote_apply"))
+		if got := show(t, s, "synchronous_commit"); got != "remote_apply" {
+			t.Errorf("synchronous_commit = %q, want remote_apply", got)
+		}
+	})
+
+	t.Run("CloseTwice", func(t *testing.T) {
+		s, err := Open(t.Context(), freshURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+	})
+
+	t.Run("Ping", func(t *testing.T) {
+		s := openFresh(t)
+		if err := s.Ping(t.Context()); err != nil {
+			t.Errorf("Ping: %v", err)
+		}
+	})
+}
+
+// TestTwoStores: two stores on one database, as two servers would have,
+// each with its own pool.
+func TestTwoStores(t *testing.T) {
+	url := freshURL(t)
+	a, b := openAt(t, url), openAt(t, url)
+	stores := []*Store{a, b}
+	ctx := t.Context()
+
+	t.Run("NoLostUpdates", func(t *testing.T) {
+		owner := graphprofile.UserKey{TenantID: tenant, UserID: "contended"}
+		if _, err := a.EnsureUser(ctx, graphprofile.User{TenantID: tenant, ID: owner.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		p := testPosition("contended", t0)
+		p["categories"] = []any{}
+		if err := a.CreatePosition(ctx, owner, p); err != nil {
+			t.Fatal(err)
+		}
+		const n = 50
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				mine := fmt.Sprintf("category-%02d", i)
+				_, err := stores[i%2].UpdatePosition(ctx, owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+					next := shallowCopy(cur)
+					cats, _ := cur["categories"].([]any)
+					next["categories"] = append(append([]any(nil), cats...), mine)
+					return next, nil
+				})
+				if err != nil {
+					errs <- fmt.Errorf("UpdatePosition %d: %w", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		for _, s := range stores {
+			got, err := s.GetPosition(ctx, owner, p.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cats, _ := got["categories"].([]any)
+			seen := map[any]int{}
+			for _, c := range cats {
+				seen[c]++
+			}
+			for i := range n {
+				if c := fmt.Sprintf("category-%02d", i); seen[c] != 1 {
+					t.Errorf("%s appears %d times in categories", c, seen[c])
+				}
+			}
+			if len(cats) != n {
+				t.Errorf("categories has %d items, want %d", len(cats), n)
+			}
+		}
+	})
+
+	t.Run("NoLostUserUpdates", func(t *testing.T) {
+		u := graphprofile.User{TenantID: tenant, ID: "busy", DisplayName: "Busy", JobTitle: "start"}
+		if err := a.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		const n = 30
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				_, err := stores[i%2].UpdateUser(ctx, u.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
+					cur.JobTitle += fmt.Sprintf("[%02d]", i)
+					return cur, nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		got, err := b.FindUser(ctx, tenant, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if c := strings.Count(got.JobTitle, fmt.Sprintf("[%02d]", i)); c != 1 {
+				t.Errorf("update %d is in jobTitle %d times", i, c)
+			}
+		}
+	})
+
+	t.Run("EnsureSameUser", func(t *testing.T) {
+		const n = 20
+		results := make([]graphprofile.User, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				u := graphprofile.User{TenantID: tenant, ID: "first-use", UserPrincipalName: fmt.Sprintf("first%d@contoso.com", i%3), DisplayName: fmt.Sprint(i)}
+				var err error
+				if results[i], err = stores[i%2].EnsureUser(ctx, u); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i := range results {
+			if results[i] != results[0] {
+				t.Errorf("EnsureUser %d = %+v, EnsureUser 0 = %+v", i, results[i], results[0])
+			}
+		}
+	})
+
+	t.Run("AcrossStores", func(t *testing.T) {
+		m := graphprofile.User{TenantID: tenant, ID: "megan", UserPrincipalName: "MeganB@contoso.com", DisplayName: "Megan"}
+		if err := a.CreateUser(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.FindUser(ctx, tenant, "meganb@CONTOSO.com"); err != nil || got != m {
+			t.Fatalf("FindUser on B = %+v, %v", got, err)
+		}
+		wantConflict := func(err error) {
+			t.Helper()
+			var c *graphprofile.ConflictError
+			if !errors.As(err, &c) {
+				t.Errorf("error %v, want a ConflictError", err)
+			}
+		}
+		wantConflict(b.CreateUser(ctx, graphprofile.User{TenantID: tenant, ID: "other", UserPrincipalName: "MEGANB@contoso.com"}))
+
+		p := testPosition("p-across", t0)
+		if err := a.CreatePosition(ctx, m.Key(), p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.GetPosition(ctx, m.Key(), p.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := storetest.Diff(graphprofile.Object(p), graphprofile.Object(got)); d != "" {
+			t.Errorf("GetPosition on B:\n%s", d)
+		}
+		if _, err := b.UpdatePosition(ctx, m.Key(), p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			cur["isCurrent"] = false
+			return cur, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.GetPosition(ctx, m.Key(), p.ID()); err != nil || got["isCurrent"] != false {
+			t.Errorf("GetPosition on A after B's update: isCurrent %v, %v", got["isCurrent"], err)
+		}
+		if _, err := b.UpdateUser(ctx, m.Key(), func(u graphprofile.User) (graphprofile.User, error) {
+			u.JobTitle = "Marketing"
+			return u, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.FindUser(ctx, tenant, m.ID); err != nil || got.JobTitle != "Marketing" {
+			t.Errorf("FindUser on A after B's update = %+v, %v", got, err)
+		}
+		if err := b.DeletePosition(ctx, m.Key(), p.ID(), func(graphprofile.WorkPosition) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.GetPosition(ctx, m.Key(), p.ID()); !errors.Is(err, graphprofile.ErrNotFound) {
+			t.Errorf("GetPosition on A after B's delete: %v, want ErrNotFound", err)
+		}
+		if err := a.CreatePosition(ctx, m.Key(), p); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.DeleteUser(ctx, m.Key()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.ListPositions(ctx, m.Key()); !errors.Is(err, graphprofile.ErrNotFound) {
+			t.Errorf("ListPositions on A after B deleted the user: %v, want ErrNotFound", err)
+		}
+		if n := query[int](t, a, `SELECT count(*) FROM positions WHERE user_id = $1`, m.ID); n != 0 {
+			t.Errorf("%d positions of the deleted user remain", n)
+		}
+	})
+}
+
+// TestLockWait: an update waiting for a row lock that another session
+// holds too long fails within the store's timeout, as unavailable; a caller
+// that gives up gets its context's error, not "unavailable".
+func TestLockWait(t *testing.T) {
+	url := freshURL(t)
+	ctx := t.Context()
+	base := openAt(t, url) // for what must not fail on a slow disk
+	if _, err := base.EnsureUser(ctx, adele); err != nil {
+		t.Fatal(err)
+	}
+	if err := base.CreatePosition(ctx, adele.Key(), testPosition("p1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	s := openAt(t, url, WithTimeout(time.Second))
+	holder, err := pgx.Connect(ctx, urlOf(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(context.Background())
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM positions WHERE id = 'p1' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	update := func(ctx context.Context) error {
+		_, err := s.UpdatePosition(ctx, adele.Key(), "p1", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			p["isCurrent"] = false
+			return p, nil
+		})
+		return err
+	}
+
+	start := time.Now()
+	err = update(ctx)
+	if !errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("UpdatePosition of a locked row: %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("UpdatePosition of a locked row took %v, the timeout is 1s", d)
+	}
+	err = s.DeletePosition(ctx, adele.Key(), "p1", nil)
+	if !errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("DeletePosition of a locked row: %v, want ErrUnavailable", err)
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	err = update(cctx)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("UpdatePosition canceled by its caller: %v, want context.Canceled and not ErrUnavailable", err)
+	}
+
+	// Reads do not wait for row locks.
+	if _, err := s.GetPosition(ctx, adele.Key(), "p1"); err != nil {
+		t.Errorf("GetPosition of a locked row: %v", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s = base
+	if err := update(ctx); err != nil {
+		t.Errorf("UpdatePosition after the lock was released: %v", err)
+	}
+}
+
+// TestImportRace: a principal name taken by a concurrent transaction after
+// ImportUsers checked it is reported as the conflict it is.
+func TestImportRace(t *testing.T) {
+	for _, outcome := range []string{"Commit", "Rollback"} {
+		t.Run(outcome, func(t *testing.T) {
+			s := openFresh(t)
+			ctx := t.Context()
+			other, err := pgx.Connect(ctx, urlOf(s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close(context.Background())
+			tx, err := other.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(context.Background())
+			if _, err := tx.Exec(ctx, `INSERT INTO users (tenant_id, id, user_principal_name, upn_key) VALUES ($1, 'outsider', 'Race@contoso.com', 'race@contoso.com')`, tenant); err != nil {
+				t.Fatal(err)
+			}
+			batch := []graphprofile.User{
+				{TenantID: tenant, ID: "n1", UserPrincipalName: "n1@contoso.com"},
+				{TenantID: tenant, ID: "n2", UserPrincipalName: "RACE@contoso.com"},
+			}
+			done := make(chan error, 1)
+			go func() { done <- s.ImportUsers(context.Background(), tenant, batch) }()
+			// Wait until the import waits for the outsider's transaction.
+			deadline := time.Now().Add(10 * time.Second)
+			for query[int](t, s, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the import never waited for the concurrent transaction")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if outcome == "Commit" {
+				if err := tx.Commit(ctx); err != nil {
+					t.Fatal(err)
+				}
+				err := <-done
+				var c *graphprofile.ConflictError
+				if !errors.As(err, &c) || c.Property != "userPrincipalName" || !strings.EqualFold(c.Value, "race@contoso.com") {
+					t.Fatalf("ImportUsers: %v, want a conflict on race@contoso.com", err)
+				}
+				if _, err := s.FindUser(ctx, tenant, "n1"); !errors.Is(err, graphprofile.ErrNotFound) {
+					t.Errorf("FindUser(n1) after the refused import: %v, want ErrNotFound", err)
+				}
+				return
+			}
+			if err := tx.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("ImportUsers: %v", err)
+			}
+			if u, err := s.FindUser(ctx, tenant, "race@CONTOSO.com"); err != nil || u.ID != "n2" {
+				t.Errorf("FindUser(race@) = %+v, %v; want n2", u, err)
+			}
+		})
+	}
+}
+
+// TestPoolExhausted: when every connection of the pool is busy for longer
+// than the store's timeout, a call fails as unavailable instead of queueing
+// without end.
+func TestPoolExhausted(t *testing.T) {
+	url := freshURL(t)
+	ctx := t.Context()
+	if _, err := openAt(t, url).EnsureUser(ctx, adele); err != nil {
+		t.Fatal(err)
+	}
+	s := openAt(t, pgtest.WithParams(url, "pool_max_conns", "1"), WithTimeout(500*time.Millisecond))
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []call{
+		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenant, adele.ID); return err }},
+		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, adele.Key(), testPosition("p1", t0)) }},
+		{"UpdateUser", func(ctx context.Context) error {
+			_, err := s.UpdateUser(ctx, adele.Key(), func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
+			return err
+		}},
+		{"ImportUsers", func(ctx context.Context) error { return s.ImportUsers(ctx, tenant, []graphprofile.User{adele}) }},
+		{"Ping", s.Ping},
+	} {
+		start := time.Now()
+		err := c.call(ctx)
+		if !errors.Is(err, graphprofile.ErrUnavailable) {
+			t.Errorf("%s with the pool exhausted: %v, want ErrUnavailable", c.name, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s with the pool exhausted took %v, the timeout is 500ms", c.name, d)
+		}
+	}
+	conn.Release()
+	if _, err := s.FindUser(ctx, tenant, adele.ID); err != nil && !errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("FindUser after the connection came back: %v", err)
+	}
+}

@@ -1,0 +1,409 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// userColumns are the columns scanUser reads, in its order.
+const userColumns = `id, user_principal_name, display_name, mail, mail_nickname,
+	given_name, surname, job_title, account_enabled`
+
+// scanUser reads a row of userColumns into a user of tenantID.
+func scanUser(row pgx.Row, tenantID string) (graphprofile.User, error) {
+	u := graphprofile.User{TenantID: tenantID}
+	err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.Mail, &u.MailNickname,
+		&u.GivenName, &u.Surname, &u.JobTitle, &u.AccountEnabled)
+	return u, err
+}
+
+// upnKey is the value of users.upn_key for a user principal name: nil (NULL)
+// for none.
+func upnKey(upn string) *string {
+	if upn == "" {
+		return nil
+	}
+	k := strings.ToLower(upn)
+	return &k
+}
+
+// copyUser returns u with its own AccountEnabled, so that what a caller gets
+// shares nothing with what it gave.
+func copyUser(u graphprofile.User) graphprofile.User {
+	if u.AccountEnabled != nil {
+		e := *u.AccountEnabled
+		u.AccountEnabled = &e
+	}
+	return u
+}
+
+// checkUser checks what the database cannot take: a user needs a tenant and
+// an id, and text holds no NUL nor invalid UTF-8.
+func checkUser(op string, u graphprofile.User) error {
+	if u.TenantID == "" || u.ID == "" {
+		return fmt.Errorf("postgres: %s: a user needs a tenant id and an id (got %q, %q)", op, u.TenantID, u.ID)
+	}
+	if !storable(u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle) {
+		return unstorable(fmt.Sprintf("%s: a property of user %q", op, u.ID))
+	}
+	return nil
+}
+
+const insertUserSQL = `INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail,
+	  mail_nickname, given_name, surname, job_title, account_enabled)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+// execer is a pool or a transaction.
+type execer interface {
+	querier
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// insertUser adds u with the principal name key upn (nil: none); with
+// orNothing, nothing happens when its id or key is taken, and inserted
+// says which.
+func insertUser(ctx context.Context, q execer, u graphprofile.User, upn *string, orNothing bool) (inserted bool, err error) {
+	query := insertUserSQL
+	if orNothing {
+		query += ` ON CONFLICT DO NOTHING`
+	}
+	tag, err := q.Exec(ctx, query,
+		u.TenantID, u.ID, u.UserPrincipalName, upn, u.DisplayName, u.Mail,
+		u.MailNickname, u.GivenName, u.Surname, u.JobTitle, u.AccountEnabled)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// readUser reads the user key with q; forUpdate locks its row until the
+// transaction ends.
+func readUser(ctx context.Context, q querier, key graphprofile.UserKey, forUpdate bool) (graphprofile.User, error) {
+	query := `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id = $2`
+	if forUpdate {
+		query += ` FOR UPDATE`
+	}
+	u, err := scanUser(q.QueryRow(ctx, query, key.TenantID, key.UserID), key.TenantID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return graphprofile.User{}, userNotFound(key)
+	}
+	if err != nil {
+		return graphprofile.User{}, dbErr("reading a user", err)
+	}
+	return u, nil
+}
+
+func upnConflict(upn string) error {
+	return &graphprofile.ConflictError{Property: "userPrincipalName", Value: upn}
+}
+
+// errContended is what EnsureUser says when the user kept appearing and
+// vanishing under it.
+var errContended = errors.New("the user changed concurrently too often")
+
+// EnsureUser records u unless its tenant has a user with its id, and returns
+// the stored user; see graphprofile.Store. When the user exists it only reads.
+func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofile.User, error) {
+	if err := checkUser("EnsureUser", u); err != nil {
+		return graphprofile.User{}, err
+	}
+	var got graphprofile.User
+	err := s.read(ctx, func(ctx context.Context) error {
+		var err error
+		got, err = readUser(ctx, s.pool, u.Key(), false)
+		return err
+	})
+	if !errors.Is(err, graphprofile.ErrNotFound) {
+		return got, err // found, or failed
+	}
+
+	// Each statement is its own transaction. INSERT … ON CONFLICT DO
+	// NOTHING waits for a concurrent insert of the same id or principal
+	// name to commit or roll back, and then decides: concurrent first uses
+	// all succeed, and exactly one of them records the user.
+	var stored graphprofile.User
+	err = s.do(ctx, s.timeout, false, func(ctx context.Context) error {
+		for range 8 {
+			rec, key := copyUser(u), upnKey(u.UserPrincipalName)
+			inserted, err := insertUser(ctx, s.pool, rec, key, true)
+			if err != nil {
+				return commitErr("storing a user", err)
+			}
+			if inserted {
+				stored = rec
+				return nil
+			}
+			// The id or the principal name is taken.
+			cur, err := readUser(ctx, s.pool, u.Key(), false)
+			if err == nil {
+				stored = cur
+				return nil
+			}
+			if !errors.Is(err, graphprofile.ErrNotFound) {
+				return err
+			}
+			if key == nil {
+				continue // the user was deleted in between: once more
+			}
+			// The principal name is held: the directory's user keeps it.
+			rec.UserPrincipalName = ""
+			inserted, err = insertUser(ctx, s.pool, rec, nil, true)
+			if err != nil {
+				return commitErr("storing a user", err)
+			}
+			if inserted {
+				stored = rec
+				return nil
+			}
+			// The id was taken in between: read it on the next round.
+		}
+		return dbErr("storing a user", errContended)
+	})
+	if err != nil {
+		return graphprofile.User{}, err
+	}
+	return stored, nil
+}
+
+// FindUser returns the user of tenantID whose id is key or, failing that,
+// whose principal name is key ignoring case.
+func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofile.User, error) {
+	notFound := fmt.Errorf("postgres: user %q of tenant %q: %w", key, tenantID, graphprofile.ErrNotFound)
+	if !storable(tenantID, key) {
+		return graphprofile.User{}, notFound
+	}
+	var u graphprofile.User
+	err := s.read(ctx, func(ctx context.Context) error {
+		var err error
+		u, err = scanUser(s.pool.QueryRow(ctx,
+			`SELECT `+userColumns+` FROM users
+			 WHERE tenant_id = $1 AND (id = $2 OR upn_key = $3)
+			 ORDER BY id = $2 DESC
+			 LIMIT 1`,
+			tenantID, key, strings.ToLower(key)), tenantID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound
+		}
+		return dbErr("finding a user", err)
+	})
+	if err != nil {
+		return graphprofile.User{}, err
+	}
+	return u, nil
+}
+
+// CreateUser adds u to its tenant; a *graphprofile.ConflictError when its id
+// or principal name is taken there.
+func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
+	if err := checkUser("CreateUser", u); err != nil {
+		return err
+	}
+	return s.do(ctx, s.timeout, false, func(ctx context.Context) error {
+		_, err := insertUser(ctx, s.pool, u, upnKey(u.UserPrincipalName), false)
+		switch violation(err, uniqueViolation) {
+		case "":
+		case "users_pkey":
+			return &graphprofile.ConflictError{Property: "id", Value: u.ID}
+		case "users_upn_key":
+			return upnConflict(u.UserPrincipalName)
+		}
+		return commitErr("storing a user", err)
+	})
+}
+
+// UpdateUser replaces the user key with what update returns for it, in one
+// transaction that holds the row's lock from the read to the commit.
+func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update func(graphprofile.User) (graphprofile.User, error)) (graphprofile.User, error) {
+	if !storable(key.TenantID, key.UserID) {
+		return graphprofile.User{}, userNotFound(key)
+	}
+	var next graphprofile.User
+	err := s.tx(ctx, s.timeout, func(ctx context.Context, tx pgx.Tx) error {
+		cur, err := readUser(ctx, tx, key, true)
+		if err != nil {
+			return err
+		}
+		u, err := update(cur)
+		if err != nil {
+			return err
+		}
+		if u.TenantID != key.TenantID || u.ID != key.UserID {
+			return fmt.Errorf("postgres: UpdateUser: update changed user %q of tenant %q to user %q of tenant %q",
+				key.UserID, key.TenantID, u.ID, u.TenantID)
+		}
+		if err := checkUser("UpdateUser", u); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx,
+			`UPDATE users SET user_principal_name = $3, upn_key = $4, display_name = $5, mail = $6,
+			   mail_nickname = $7, given_name = $8, surname = $9, job_title = $10, account_enabled = $11
+			 WHERE tenant_id = $1 AND id = $2`,
+			key.TenantID, key.UserID, u.UserPrincipalName, upnKey(u.UserPrincipalName), u.DisplayName, u.Mail,
+			u.MailNickname, u.GivenName, u.Surname, u.JobTitle, u.AccountEnabled)
+		if violation(err, uniqueViolation) == "users_upn_key" {
+			return upnConflict(u.UserPrincipalName)
+		}
+		if err != nil {
+			return dbErr("storing a user", err)
+		}
+		next = copyUser(u)
+		return nil
+	})
+	if err != nil {
+		return graphprofile.User{}, err
+	}
+	return next, nil
+}
+
+// DeleteUser removes the user key; its positions go with it (ON DELETE
+// CASCADE, in the same statement).
+func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error {
+	if !storable(key.TenantID, key.UserID) {
+		return userNotFound(key)
+	}
+	return s.do(ctx, s.timeout, false, func(ctx context.Context) error {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE tenant_id = $1 AND id = $2`, key.TenantID, key.UserID)
+		if err != nil {
+			return commitErr("deleting a user", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return userNotFound(key)
+		}
+		return nil
+	})
+}
+
+// ListUsers returns the users of tenantID ordered by id (byte order: the
+// column is COLLATE "C").
+func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]graphprofile.User, error) {
+	if !storable(tenantID) {
+		return []graphprofile.User{}, nil
+	}
+	var users []graphprofile.User
+	err := s.read(ctx, func(ctx context.Context) error {
+		users = []graphprofile.User{}
+		rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 ORDER BY id`, tenantID)
+		if err != nil {
+			return dbErr("listing users", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows, tenantID)
+			if err != nil {
+				return dbErr("listing users", err)
+			}
+			users = append(users, u)
+		}
+		return dbErr("listing users", rows.Err())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+// errImportRaced marks a principal name taken by a concurrent transaction
+// between ImportUsers' check and its write: running the import again finds
+// the name taken and says who has it, or succeeds.
+var errImportRaced = errors.New("a principal name was taken concurrently")
+
+// ImportUsers adds or replaces (by id) every user of users in tenantID, all
+// or nothing; see graphprofile.Store.
+func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphprofile.User) error {
+	if tenantID == "" {
+		return errors.New("postgres: ImportUsers: no tenant id")
+	}
+	n := len(users)
+	ids := make([]string, 0, n)
+	upns := make([]string, 0, n)
+	keys := make([]*string, 0, n)
+	cols := make([][]string, 6) // display_name … job_title
+	enabled := make([]*bool, 0, n)
+	seenIDs := make(map[string]bool, n)
+	seenKeys := make(map[string]bool, n)
+	for _, u := range users {
+		if u.ID == "" {
+			return errors.New("postgres: ImportUsers: a user has no id")
+		}
+		if seenIDs[u.ID] {
+			return &graphprofile.ConflictError{Property: "id", Value: u.ID}
+		}
+		seenIDs[u.ID] = true
+		key := upnKey(u.UserPrincipalName)
+		if key != nil {
+			if seenKeys[*key] {
+				return upnConflict(u.UserPrincipalName)
+			}
+			seenKeys[*key] = true
+		}
+		u.TenantID = tenantID
+		if err := checkUser("ImportUsers", u); err != nil {
+			return err
+		}
+		ids, upns, keys = append(ids, u.ID), append(upns, u.UserPrincipalName), append(keys, key)
+		for i, v := range []string{u.DisplayName, u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle} {
+			cols[i] = append(cols[i], v)
+		}
+		enabled = append(enabled, u.AccountEnabled)
+	}
+	timeout := max(importTimeout, s.timeout)
+	return s.tx(ctx, timeout, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = `+strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
+			return dbErr("importing users", err)
+		}
+		// First every user without its principal name key, then the keys: a
+		// name may move from one user of the batch to another, and the
+		// unique constraint, checked row by row, must never see a name
+		// twice. One statement each, whatever the size of the batch.
+		if _, err := tx.Exec(ctx,
+			`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail,
+			   mail_nickname, given_name, surname, job_title, account_enabled)
+			 SELECT $1, v.id, v.upn, NULL, v.display_name, v.mail, v.mail_nickname, v.given_name, v.surname, v.job_title, v.account_enabled
+			 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[])
+			   AS v(id, upn, display_name, mail, mail_nickname, given_name, surname, job_title, account_enabled)
+			 ORDER BY v.id COLLATE "C" -- rows are locked in one order: concurrent imports do not deadlock
+			 ON CONFLICT (tenant_id, id) DO UPDATE SET
+			   user_principal_name = excluded.user_principal_name,
+			   upn_key = NULL,
+			   display_name = excluded.display_name,
+			   mail = excluded.mail,
+			   mail_nickname = excluded.mail_nickname,
+			   given_name = excluded.given_name,
+			   surname = excluded.surname,
+			   job_title = excluded.job_title,
+			   account_enabled = excluded.account_enabled`,
+			tenantID, ids, upns, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], enabled); err != nil {
+			return dbErr("importing users", err)
+		}
+		// Every user of the batch is now without a key: a user that holds
+		// one of the batch's names is one the batch does not replace.
+		var held string
+		err := tx.QueryRow(ctx,
+			`SELECT v.upn FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(upn, key, n)
+			 JOIN users u ON u.tenant_id = $1 AND u.upn_key = v.key
+			 ORDER BY v.n LIMIT 1`,
+			tenantID, upns, keys).Scan(&held)
+		switch {
+		case err == nil:
+			return upnConflict(held)
+		case !errors.Is(err, pgx.ErrNoRows):
+			return dbErr("importing users", err)
+		}
+		_, err = tx.Exec(ctx,
+			`UPDATE users u SET upn_key = v.key
+			 FROM unnest($2::text[], $3::text[]) AS v(id, key)
+			 WHERE u.tenant_id = $1 AND u.id = v.id AND v.key IS NOT NULL`,
+			tenantID, ids, keys)
+		if violation(err, uniqueViolation) == "users_upn_key" {
+			return dbErr("importing users", fmt.Errorf("%w: %w", errImportRaced, err))
+		}
+		return dbErr("importing users", err)
+	})
+}
