@@ -63,7 +63,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	store, err := loc.open(ctx)
 	if err != nil {
-		return fmt.Errorf("opening the store: %w", err)
+		return fmt.Errorf("opening the store %s: %w", loc, err)
 	}
 	defer func() {
 		if err := store.Close(); err != nil {
@@ -107,7 +107,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := server.Open(); err != nil {
 		return err
 	}
-	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.path, "dev-key", loc.devKeyPath(), "issuers", len(trusted))
+	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.String(), "dev-key", loc.devKeyPath(), "issuers", len(trusted))
 
 	<-ctx.Done()
 	logger.Info("shutting down", "drain-timeout", *drainTimeout)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/postgres"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/tlsdev"
 )
@@ -15,9 +16,17 @@ const defaultStore = "sqlite:graphprofile.db"
 
 // storeLocation is a parsed --store URL.
 type storeLocation struct {
-	kind string // "sqlite"
+	kind string // "sqlite" or "postgres"
 	path string // the SQLite database file
+	url  string // the PostgreSQL URL
 }
+
+// postgresStatePrefix names the files of a server on PostgreSQL (the
+// development signing key, the development TLS files): in the working
+// directory, since there is no database file to put them beside. Servers
+// that share a database and should accept the same development tokens run
+// in one directory or are given the same files.
+const postgresStatePrefix = "graphprofile"
 
 // parseStore reads --store: sqlite:PATH (also sqlite://PATH and
 // sqlite:///ABSOLUTE/PATH) or a postgres:// URL.
@@ -31,21 +40,42 @@ func parseStore(url string) (storeLocation, error) {
 		}
 		return storeLocation{kind: "sqlite", path: path}, nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return storeLocation{}, fmt.Errorf("--store %q: the PostgreSQL store is not available yet; use sqlite:PATH", redact(url))
+		return storeLocation{kind: "postgres", url: url}, nil
 	default:
 		return storeLocation{}, fmt.Errorf("--store %q: expected sqlite:PATH or postgres://…", redact(url))
 	}
 }
 
+// statePrefix is what the server's own files are named after: the SQLite
+// database file, as SQLite names its -wal and -shm files, or
+// postgresStatePrefix.
+func (l storeLocation) statePrefix() string {
+	if l.kind == "postgres" {
+		return postgresStatePrefix
+	}
+	return l.path
+}
+
 // devKeyPath is where the development issuer's signing key lives: beside
-// the database, named after it, as SQLite names its own -wal and -shm files.
-func (l storeLocation) devKeyPath() string { return l.path + "-devkey.pem" }
+// the database.
+func (l storeLocation) devKeyPath() string { return l.statePrefix() + "-devkey.pem" }
 
 // devTLSFiles are where --tls-self-signed keeps its CA and certificate:
 // beside the database too, so one directory holds a server's whole state.
-func (l storeLocation) devTLSFiles() tlsdev.Files { return tlsdev.FilesFor(l.path) }
+func (l storeLocation) devTLSFiles() tlsdev.Files { return tlsdev.FilesFor(l.statePrefix()) }
+
+// String names the store for logs, without a password.
+func (l storeLocation) String() string {
+	if l.kind == "postgres" {
+		return redact(l.url)
+	}
+	return l.path
+}
 
 func (l storeLocation) open(ctx context.Context) (graphprofile.Store, error) {
+	if l.kind == "postgres" {
+		return postgres.Open(ctx, l.url)
+	}
 	return sqlite.Open(ctx, l.path)
 }
 

@@ -67,7 +67,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	}
 	store, err := loc.open(ctx)
 	if err != nil {
-		return fmt.Errorf("opening the store: %w", err)
+		return fmt.Errorf("opening the store %s: %w", loc, err)
 	}
 	defer store.Close()
 	if err := store.ImportUsers(ctx, *tenant, users); err != nil {

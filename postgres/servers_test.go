@@ -1,0 +1,170 @@
+package postgres
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/storetest"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// TestServers runs the server-level checks with two servers, each with its
+// own pool, on one PostgreSQL database.
+func TestServers(t *testing.T) {
+	url := freshURL(t)
+	storetest.RunServers(t, []graphprofile.Store{openAt(t, url), openAt(t, url)})
+}
+
+// TestServerOutage stops PostgreSQL under a running server: requests answer
+// 503 serviceNotAvailable with Retry-After within 5 s and /readyz says 503;
+// when PostgreSQL is back the same server serves again, and every write it
+// acknowledged before the outage is there.
+func TestServerOutage(t *testing.T) {
+	setup(t)
+	if !server.Local() {
+		t.Skip("the outage needs the test's own cluster; " + "GRAPHPROFILE_TEST_POSTGRES names a server the test cannot stop (TestNetworkFaults covers faults there)")
+	}
+	store := openAt(t, freshURL(t))
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev), Addr: "127.0.0.1:0", Logger: quietLogger()}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	tok, err := dev.Mint(token.MintRequest{TenantID: "0d2c6b6e-0000-4000-8000-0000000000aa", ObjectID: "0d2c6b6e-0000-4000-8000-0000000000bb", Scopes: []string{"User.ReadWrite"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	send := func(method, path, body string) (*http.Response, string) {
+		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := resp.Body.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		return resp, b.String()
+	}
+
+	// Writes acknowledged before the outage, some of them while it starts.
+	var acked []string
+	for range 20 {
+		resp, body := send(http.MethodPost, "/beta/me/profile/positions", `{"isCurrent":true}`)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create before the outage: %d %s", resp.StatusCode, body)
+		}
+		acked = append(acked, idOf(body))
+	}
+	var mu sync.Mutex
+	stopLoad := make(chan struct{})
+	var load sync.WaitGroup
+	load.Go(func() {
+		for {
+			select {
+			case <-stopLoad:
+				return
+			default:
+			}
+			resp, body := send(http.MethodPost, "/beta/me/profile/positions", `{}`)
+			if resp.StatusCode == http.StatusCreated {
+				mu.Lock()
+				acked = append(acked, idOf(body))
+				mu.Unlock()
+			}
+		}
+	})
+	time.Sleep(100 * time.Millisecond)
+	if err := server.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	close(stopLoad)
+	load.Wait()
+
+	for _, req := range []struct{ method, path, body string }{
+		{http.MethodGet, "/beta/me/profile/positions", ""},
+		{http.MethodPost, "/beta/me/profile/positions", `{}`},
+		{http.MethodGet, "/beta/me/profile/positions/" + acked[0], ""},
+		{http.MethodPatch, "/beta/me/profile/positions/" + acked[0], `{"isCurrent":false}`},
+		{http.MethodGet, "/readyz", ""},
+	} {
+		start := time.Now()
+		resp, body := send(req.method, req.path, req.body)
+		took := time.Since(start)
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s %s during the outage: %d %s, want 503", req.method, req.path, resp.StatusCode, body)
+			continue
+		}
+		if req.path != "/readyz" && !strings.Contains(body, `"code":"serviceNotAvailable"`) {
+			t.Errorf("%s %s: body %s, want code serviceNotAvailable", req.method, req.path, body)
+		}
+		if resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s: no Retry-After", req.method, req.path)
+		}
+		if took > 6*time.Second {
+			t.Errorf("%s %s took %v during the outage, want an answer within 5 s", req.method, req.path, took)
+		}
+	}
+	if resp, _ := send(http.MethodGet, "/healthz", ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz during the outage: %d, want 200 (the process is alive)", resp.StatusCode)
+	}
+
+	if err := server.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The same server recovers without a restart of its own.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, _ := send(http.MethodGet, "/readyz", "")
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d 20 s after PostgreSQL came back", resp.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	resp, body := send(http.MethodPost, "/beta/me/profile/positions", `{}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create after recovery: %d %s", resp.StatusCode, body)
+	}
+	for _, id := range acked {
+		if resp, body := send(http.MethodGet, "/beta/me/profile/positions/"+id, ""); resp.StatusCode != http.StatusOK {
+			t.Errorf("acknowledged position %s lost across the outage: %d %s", id, resp.StatusCode, body)
+		}
+	}
+	t.Logf("%d writes acknowledged before and during the outage's start, all there after it", len(acked))
+}
+
+func idOf(body string) string {
+	_, rest, _ := strings.Cut(body, `"id":"`)
+	id, _, _ := strings.Cut(rest, `"`)
+	return id
+}
+
+// quietLogger keeps the expected outage errors out of the test output.
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
