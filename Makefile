@@ -2,11 +2,14 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test build check fuzz clean
+.PHONY: test build check fuzz bench clean
 
 # Every test, with the race detector, after formatting and vet checks. The
 # JavaScript client test (cmd/graphprofile) needs the pinned client from
-# compat/js/package-lock.json, installed fresh by npm ci.
+# compat/js/package-lock.json, installed fresh by npm ci. The PostgreSQL
+# store's tests (postgres/) start a throwaway cluster from PostgreSQL's
+# binaries (/usr/lib/postgresql/<version>/bin or PATH), or use the server
+# GRAPHPROFILE_TEST_POSTGRES=postgres://… names; without either they fail.
 test: check
 	$(NPM) ci --prefix compat/js --no-audit --no-fund --loglevel=error
 	$(GO) test -race -count=1 ./...
@@ -24,6 +27,14 @@ FUZZTIME ?= 2m
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBody$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzAuthenticate$$' -fuzztime=$(FUZZTIME) ./token
+
+# Throughput and latency of every workload against a bare net/http ceiling,
+# alternating (several minutes; never part of test). Knobs, as variables or
+# in the environment: PAIRS, DURATION, WARMUP, CONNECTIONS, USERS, POSITIONS,
+# and WORKLOADS (default: create update get list mixed). See BENCHMARKS.md.
+WORKLOADS ?=
+bench:
+	GO=$(GO) scripts/bench $(WORKLOADS)
 
 clean:
 	rm -rf bin

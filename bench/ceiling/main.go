@@ -1,0 +1,201 @@
+// Command ceiling is the benchmark's ceiling: a bare net/http server that
+// answers graphprofile's position requests with canned bodies of the real
+// answers' sizes, so that the rate it reaches on a machine is what the HTTP
+// stack, the loopback network and the load generator allow there, before
+// any of graphprofile's work. scripts/bench runs it alternately with
+// graphprofile and reports graphprofile's rate as a fraction of it.
+//
+//	POST  …/positions        201, a position of --create-size bytes
+//	PATCH …/positions/{id}   200, a position of --update-size bytes
+//	GET   …/positions/{id}   200, a position of --get-size bytes
+//	GET   …/positions        200, a list of --list-items positions, --list-size bytes
+//	GET   /healthz           200 ok
+//
+// It reads and discards every request body, checks no token, and answers
+// each request with one Write of a body built at start (a position's
+// answer carries the id of its path, copied into the canned body, so that
+// the load generator checks the same things it checks of graphprofile).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "ceiling: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// jsonContentType is graphprofile's Content-Type on JSON answers.
+const jsonContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("ceiling", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:9090", "`address` to listen on (port 0 picks one; the address is printed)")
+	createSize := fs.Int("create-size", 1430, "bytes of a create's answer (201)")
+	updateSize := fs.Int("update-size", 1430, "bytes of an update's answer")
+	getSize := fs.Int("get-size", 1430, "bytes of a get's answer")
+	listSize := fs.Int("list-size", 14200, "bytes of a list's answer")
+	listItems := fs.Int("list-items", 10, "positions in a list's answer")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	h, err := newHandler(*createSize, *updateSize, *getSize, *listSize, *listItems)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("ceiling listening on http://%s\n", ln.Addr())
+	return (&http.Server{Handler: h}).Serve(ln)
+}
+
+// canned is one prepared answer.
+type canned struct {
+	status        int
+	body          []byte
+	idOffset      int // where the position id sits in body; -1: none to replace
+	contentLength []string
+}
+
+func newCanned(status int, body []byte, idOffset int) *canned {
+	return &canned{status: status, body: body, idOffset: idOffset, contentLength: []string{strconv.Itoa(len(body))}}
+}
+
+type handler struct {
+	create, update, get, list *canned
+	pool                      sync.Pool
+}
+
+func newHandler(createSize, updateSize, getSize, listSize, listItems int) (*handler, error) {
+	h := &handler{}
+	for _, e := range []struct {
+		dst    **canned
+		status int
+		size   int
+		name   string
+	}{
+		{&h.create, http.StatusCreated, createSize, "--create-size"},
+		{&h.update, http.StatusOK, updateSize, "--update-size"},
+		{&h.get, http.StatusOK, getSize, "--get-size"},
+	} {
+		body, off, err := cannedEntity(e.size)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.name, err)
+		}
+		if e.status == http.StatusCreated {
+			off = -1 // a new position's id: the canned one
+		}
+		*e.dst = newCanned(e.status, body, off)
+	}
+	body, err := cannedList(listSize, listItems)
+	if err != nil {
+		return nil, fmt.Errorf("--list-size: %w", err)
+	}
+	h.list = newCanned(http.StatusOK, body, -1)
+	maxSize := max(updateSize, getSize)
+	h.pool.New = func() any { b := make([]byte, maxSize); return &b }
+	return h, nil
+}
+
+var (
+	contentType = []string{jsonContentType}
+	okBody      = []byte("ok\n")
+)
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	path := r.URL.Path
+	var c *canned
+	id := ""
+	switch {
+	case path == "/healthz" || path == "/readyz":
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(okBody)
+		return
+	case strings.HasSuffix(path, "/positions") && r.Method == http.MethodPost:
+		c = h.create
+	case strings.HasSuffix(path, "/positions") && r.Method == http.MethodGet:
+		c = h.list
+	case strings.Contains(path, "/positions/") && (r.Method == http.MethodGet || r.Method == http.MethodPatch):
+		c = h.get
+		if r.Method == http.MethodPatch {
+			c = h.update
+		}
+		id = path[strings.LastIndexByte(path, '/')+1:]
+	default:
+		http.Error(w, "not a route of the ceiling", http.StatusNotFound)
+		return
+	}
+	hdr := w.Header()
+	hdr["Content-Type"] = contentType
+	hdr["Content-Length"] = c.contentLength
+	w.WriteHeader(c.status)
+	if c.idOffset < 0 || len(id) != guidLen {
+		_, _ = w.Write(c.body)
+		return
+	}
+	bp := h.pool.Get().(*[]byte)
+	b := (*bp)[:len(c.body)]
+	copy(b, c.body)
+	copy(b[c.idOffset:], id)
+	_, _ = w.Write(b)
+	h.pool.Put(bp)
+}
+
+const (
+	guidLen    = 36
+	cannedGUID = "00000000-0000-4000-8000-000000000000"
+	contextURL = "http://ceiling.invalid/beta/$metadata#users('" + cannedGUID + "')/profile/positions"
+)
+
+// cannedEntity returns a position's answer of exactly size bytes, shaped
+// as graphprofile's as far as the load generator checks it: a JSON object
+// with @odata.context first and the position's id, padded with a string
+// property; and the offset of the id in it.
+func cannedEntity(size int) ([]byte, int, error) {
+	head := `{"@odata.context":"` + contextURL + `/$entity","id":"`
+	body := head + cannedGUID + `","createdDateTime":"2026-01-01T00:00:00Z","@pad":"`
+	tail := `"}`
+	pad := size - len(body) - len(tail)
+	if pad < 0 {
+		return nil, 0, fmt.Errorf("%d bytes is less than the smallest canned position (%d bytes)", size, len(body)+len(tail))
+	}
+	return []byte(body + strings.Repeat("x", pad) + tail), len(head), nil
+}
+
+// cannedList returns a list's answer of exactly size bytes with items
+// positions: {"@odata.context":…,"@pad":"xx…","value":[{…},…]}.
+func cannedList(size, items int) ([]byte, error) {
+	if items < 0 {
+		return nil, errors.New("--list-items must not be negative")
+	}
+	item := `{"id":"` + cannedGUID + `","createdDateTime":"2026-01-01T00:00:00Z"}`
+	values := strings.TrimSuffix(strings.Repeat(item+",", items), ",")
+	head := `{"@odata.context":"` + contextURL + `","@pad":"`
+	tail := `","value":[` + values + `]}`
+	pad := size - len(head) - len(tail)
+	if pad < 0 {
+		return nil, fmt.Errorf("%d bytes is less than the smallest canned list of %d positions (%d bytes)", size, items, len(head)+len(tail))
+	}
+	return []byte(head + strings.Repeat("x", pad) + tail), nil
+}

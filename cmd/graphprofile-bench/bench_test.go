@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	// 1 ms … 1000 ms, shuffled order does not matter once sorted.
+	var samples []time.Duration
+	for i := 1000; i >= 1; i-- {
+		samples = append(samples, time.Duration(i)*time.Millisecond)
+	}
+	l := summarize(samples)
+	want := latencies{P50: 500, P90: 900, P99: 990, P999: 999, Max: 1000, Mean: 500.5}
+	if l != want {
+		t.Errorf("summarize(1..1000 ms) = %+v, want %+v", l, want)
+	}
+
+	ms := func(xs ...int) []time.Duration {
+		out := make([]time.Duration, len(xs))
+		for i, x := range xs {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	tests := []struct {
+		sorted []time.Duration
+		p      float64
+		want   time.Duration
+	}{
+		{nil, 50, 0},
+		{ms(7), 50, 7 * time.Millisecond},
+		{ms(7), 99.9, 7 * time.Millisecond},
+		{ms(1, 2, 3), 50, 2 * time.Millisecond},    // rank ceil(1.5) = 2
+		{ms(1, 2, 3, 4), 50, 2 * time.Millisecond}, // rank 2: half are at or below it
+		{ms(1, 2, 3, 4), 51, 3 * time.Millisecond},
+		{ms(1, 2, 3, 4), 100, 4 * time.Millisecond},
+		{ms(1, 2, 3, 4), 0.1, 1 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := percentile(tt.sorted, tt.p); got != tt.want {
+			t.Errorf("percentile(%v, %v) = %v, want %v", tt.sorted, tt.p, got, tt.want)
+		}
+	}
+	// p99.9 of 10,000 samples is the 9,990th, whatever the float rounding.
+	var big []time.Duration
+	for i := 1; i <= 10000; i++ {
+		big = append(big, time.Duration(i))
+	}
+	if got := percentile(big, 99.9); got != 9990 {
+		t.Errorf("p99.9 of 1..10000 = %d, want 9990", got)
+	}
+	if got := median([]float64{3, 1, 2, 10}); got != 2.5 {
+		t.Errorf("median = %v, want 2.5", got)
+	}
+}
+
+// A graphprofile answer as it looks on the wire (one create of the seed).
+const realPosition = `{"@odata.context":"http://127.0.0.1:8080/beta/$metadata#users('db789417-4ccb-41d1-a0a9-47b01a09ea49')/profile/positions/$entity","@odata.etag":"\"4wscjfv0vol\"","id":"8d317c0b-9d96-4d2a-82ec-20305cfee5c8","allowedAudiences":"organization","inference":null,"createdDateTime":"2026-11-23T16:50:13.8985317Z","createdBy":{"application":null,"device":null,"user":{"displayName":"Innocenty Popov","id":"db789417-4ccb-41d1-a0a9-47b01a09ea49"}},"detail":{"jobTitle":"Senior Product Branding Manager II"},"isCurrent":true}`
+
+// What bench/ceiling answers (its canned position, id echoed).
+const ceilingPosition = `{"@odata.context":"http://ceiling.invalid/beta/$metadata#users('00000000-0000-4000-8000-000000000000')/profile/positions/$entity","id":"8d317c0b-9d96-4d2a-82ec-20305cfee5c8","createdDateTime":"2026-01-01T00:00:00Z","@pad":"xxxx"}`
+
+func TestCheckEntity(t *testing.T) {
+	const id = "8d317c0b-9d96-4d2a-82ec-20305cfee5c8"
+	tests := []struct {
+		name   string
+		op     op
+		status int
+		body   string
+		wantID string
+		ok     bool
+	}{
+		{"create", opCreate, 201, realPosition, "", true},
+		{"create from the ceiling", opCreate, 201, ceilingPosition, "", true},
+		{"get", opGet, 200, realPosition, id, true},
+		{"update from the ceiling", opUpdate, 200, ceilingPosition, id, true},
+		{"create answered 200", opCreate, 200, realPosition, "", false},
+		{"get answered 201", opGet, 201, realPosition, id, false},
+		{"get of another position", opGet, 200, realPosition, "00000000-9d96-4d2a-82ec-20305cfee5c8", false},
+		{"error envelope", opGet, 200, `{"error":{"code":"Request_ResourceNotFound","message":"x"}}`, id, false},
+		{"401", opUpdate, 401, `{"error":{"code":"InvalidAuthenticationToken"}}`, id, false},
+		{"truncated", opGet, 200, realPosition[:len(realPosition)-5], id, false},
+		{"no id", opCreate, 201, `{"@odata.context":"x","isCurrent":true}`, "", false},
+		{"short id", opCreate, 201, `{"@odata.context":"x","id":"8d317c0b"}`, "", false},
+		{"empty", opGet, 200, ``, id, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got string
+			var err error
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						t.Fatalf("checkEntity panicked: %v", v)
+					}
+				}()
+				got, err = checkEntity(tt.op, tt.status, []byte(tt.body), tt.wantID)
+			}()
+			if (err == nil) != tt.ok {
+				t.Fatalf("checkEntity error = %v, want ok %v", err, tt.ok)
+			}
+			if tt.ok && got != id {
+				t.Errorf("id = %q, want %q", got, id)
+			}
+		})
+	}
+}
+
+func TestCheckList(t *testing.T) {
+	item := strings.TrimPrefix(realPosition, `{"@odata.context":"http://127.0.0.1:8080/beta/$metadata#users('db789417-4ccb-41d1-a0a9-47b01a09ea49')/profile/positions/$entity",`)
+	list := func(n int) string {
+		return `{"@odata.context":"http://h/beta/$metadata#users('x')/profile/positions","value":[` +
+			strings.TrimSuffix(strings.Repeat("{"+item+",", n), ",") + `]}`
+	}
+	ceiling := `{"@odata.context":"http://ceiling.invalid/…/positions","@pad":"xx","value":[{"id":"00000000-0000-4000-8000-000000000000","createdDateTime":"2026-01-01T00:00:00Z"},{"id":"00000000-0000-4000-8000-000000000000","createdDateTime":"2026-01-01T00:00:00Z"}]}`
+	tests := []struct {
+		name     string
+		status   int
+		body     string
+		minItems int
+		ok       bool
+	}{
+		{"ten", 200, list(10), 10, true},
+		{"more than needed", 200, list(12), 10, true},
+		{"empty", 200, list(0), 0, true},
+		{"ceiling", 200, ceiling, 2, true},
+		{"too few", 200, list(9), 10, false},
+		{"status", 500, list(10), 10, false},
+		{"not a list", 200, realPosition, 0, false},
+		{"truncated", 200, list(10)[:200], 0, false},
+	}
+	for _, tt := range tests {
+		if err := checkList(tt.status, []byte(tt.body), tt.minItems); (err == nil) != tt.ok {
+			t.Errorf("%s: checkList error = %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
+}
+
+func TestReadResponse(t *testing.T) {
+	tests := []struct {
+		name      string
+		wire      string
+		status    int
+		body      string
+		keepAlive bool
+	}{
+		{"content-length", "HTTP/1.1 201 Created\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\nhello", 201, "hello", true},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", 200, "abcde", true},
+		{"close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", 200, "ok", false},
+		{"no content", "HTTP/1.1 204 No Content\r\n\r\n", 204, "", true},
+		{"until EOF", "HTTP/1.0 200 OK\r\n\r\nall of it", 200, "all of it", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Two answers back to back: the first must end exactly where it should.
+			br := bufio.NewReader(strings.NewReader(tt.wire + "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+			var buf bytes.Buffer
+			status, body, keepAlive, err := readResponse(br, &buf, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status != tt.status || keepAlive != tt.keepAlive {
+				t.Errorf("status %d keep-alive %v, want %d %v", status, keepAlive, tt.status, tt.keepAlive)
+			}
+			wantBody := tt.body
+			if !tt.keepAlive && tt.name == "until EOF" {
+				wantBody += "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+			}
+			if string(body) != wantBody {
+				t.Errorf("body %q, want %q", body, wantBody)
+			}
+			if tt.keepAlive {
+				if status, _, _, err := readResponse(br, &buf, false); err != nil || status != http.StatusNotFound {
+					t.Errorf("the next answer: status %d, err %v", status, err)
+				}
+			}
+		})
+	}
+	for _, bad := range []string{"", "HTTP/1.1 2\r\n\r\n", "SSH-2.0\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort"} {
+		var buf bytes.Buffer
+		if _, _, _, err := readResponse(bufio.NewReader(strings.NewReader(bad)), &buf, false); err == nil {
+			t.Errorf("readResponse(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestMix(t *testing.T) {
+	var counts [numOps]int
+	for r := range 100 {
+		counts[mix("mixed", r)]++
+	}
+	if counts[opGet]+counts[opList] != 70 || counts[opUpdate] != 20 || counts[opCreate] != 10 {
+		t.Errorf("mixed = %v per 100, want 70 get/list, 20 update, 10 create", counts)
+	}
+	for _, w := range []string{"create", "update", "get", "list"} {
+		if got := mix(w, 50).String(); got != w {
+			t.Errorf("mix(%s) = %s", w, got)
+		}
+	}
+}
+
+func TestCeilingFlagsAndReport(t *testing.T) {
+	gp := result{Target: "graphprofile", Workload: "get", RPS: 20000, PositionsPerUser: 10, Connections: 32, DurationS: 10, WarmupS: 2, Users: 100,
+		Ops: map[string]opStats{"get": {Count: 1, BodyBytes: 1429.6}, "list": {Count: 1, BodyBytes: 14123}}}
+	if got, want := ceilingFlagsOf(gp), "--get-size=1430 --list-size=14123 --list-items=10"; got != want {
+		t.Errorf("ceilingFlagsOf = %q, want %q", got, want)
+	}
+	ce := gp
+	ce.Target, ce.RPS = "ceiling", 40000
+	var lines bytes.Buffer
+	for _, r := range []result{gp, ce, gp, ce} {
+		b, _ := json.Marshal(r)
+		lines.Write(append(b, '\n'))
+	}
+	var out bytes.Buffer
+	if err := runReport(nil, &lines, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "| get | 20000 | 40000 | 0.50 / 0.50 / 0.50 | ≥ 0.7 ✗ |") {
+		t.Errorf("report lacks the get row:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "same machine") {
+		t.Errorf("report does not say the load generator shares the machine:\n%s", out.String())
+	}
+}
