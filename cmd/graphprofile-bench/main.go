@@ -81,7 +81,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("graphprofile-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.url, "url", "", "the server's base `URL`, e.g. http://127.0.0.1:8080 (required)")
+	fs.StringVar(&c.url, "url", "", "the server's base `URL`, e.g. http://127.0.0.1:8080 (required); several servers sharing one database: comma-separated, connections are spread over them in turn")
 	fs.StringVar(&c.workload, "workload", "get", "create, update, get, list or mixed (35% get, 35% list, 20% update, 10% create)")
 	fs.IntVar(&c.connections, "c", 32, "concurrent connections (closed loop: one request in flight on each)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time, after the warm-up")
@@ -191,17 +191,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	base, err := url.Parse(strings.TrimSuffix(cfg.url, "/"))
-	if err != nil || base.Scheme != "http" || base.Host == "" || (base.Path != "" && base.Path != "/") {
-		return fmt.Errorf("--url %q: want http://HOST:PORT (plain HTTP/1.1)", cfg.url)
+	var bases []*url.URL
+	for _, raw := range strings.Split(cfg.url, ",") {
+		base, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(raw), "/"))
+		if err != nil || base.Scheme != "http" || base.Host == "" || (base.Path != "" && base.Path != "/") {
+			return fmt.Errorf("--url %q: want http://HOST:PORT (plain HTTP/1.1), or several separated by commas", raw)
+		}
+		bases = append(bases, base)
 	}
-	addr := base.Host
-	if base.Port() == "" {
-		addr += ":80"
-	}
+	// Connections go to the servers in turn, so each server gets an equal share.
+	var next atomic.Int64
 	newConn := func() doer {
+		base := bases[int(next.Add(1)-1)%len(bases)]
 		if cfg.client == "nethttp" {
 			return newStdConn(base.Scheme+"://"+base.Host, cfg.timeout)
+		}
+		addr := base.Host
+		if base.Port() == "" {
+			addr += ":80"
 		}
 		return newRawConn(addr, base.Host, cfg.timeout)
 	}
