@@ -15,8 +15,10 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
@@ -36,10 +38,13 @@ type Store struct {
 	path string
 	wdb  *sql.DB // the one write connection, used by the writer goroutine only
 	rdb  *sql.DB // the read pool
+	cdb  *sql.DB // the checkpointer's connection
 
-	writes     chan *writeRequest // to the writer; unbuffered: a send is taken by the writer or not at all
-	quit       chan struct{}      // closed by Close: the writer stops taking writes
-	writerDone chan struct{}      // closed when the writer has stopped
+	writes           chan *writeRequest // to the writer; unbuffered: a send is taken by the writer or not at all
+	pending          atomic.Int64       // writes between entering write and being taken by the writer
+	quit             chan struct{}      // closed by Close: the writer stops taking writes
+	writerDone       chan struct{}      // closed when the writer has stopped
+	checkpointerDone chan struct{}      // closed when the checkpointer has stopped
 
 	closeOnce sync.Once
 	closeErr  error
@@ -108,7 +113,48 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
 	}
+
+	// Checkpoints copy the write-ahead log back into the database file. By
+	// default the committing connection does that every 1,000 pages, inside
+	// a commit, where it stalls every write waiting for that commit; here a
+	// connection of its own does it in the background instead.
+	if _, err := s.wdb.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil {
+		s.Close()
+		return nil, dbError("turning automatic checkpoints off", err)
+	}
+	s.cdb, err = sql.Open("sqlite3", dsn(abs, cloneValues(common)))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
+	}
+	s.cdb.SetMaxOpenConns(1)
+	s.cdb.SetConnMaxLifetime(0)
+	s.cdb.SetConnMaxIdleTime(0)
+	s.checkpointerDone = make(chan struct{})
+	go s.checkpointer()
 	return s, nil
+}
+
+// checkpointInterval is how often the checkpointer copies the log back.
+const checkpointInterval = 200 * time.Millisecond
+
+// checkpointer runs passive checkpoints (they never block readers or the
+// writer) until the store closes. The log is fsynced before any commit is
+// acknowledged, so how far behind the checkpoints are never affects
+// durability, only the size of the log file.
+func (s *Store) checkpointer() {
+	defer close(s.checkpointerDone)
+	tick := time.NewTicker(checkpointInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-tick.C:
+			// A failure (a busy database) is retried at the next tick.
+			_, _ = s.cdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 // dsn is the go-sqlite3 data source name of the file at abs: a SQLite URI
@@ -164,7 +210,13 @@ func (s *Store) Close() error {
 		// later ones fail with errClosed.
 		close(s.quit)
 		<-s.writerDone
+		if s.checkpointerDone != nil {
+			<-s.checkpointerDone
+		}
 		var errs []error
+		if s.cdb != nil {
+			errs = append(errs, s.cdb.Close())
+		}
 		if s.rdb != nil {
 			errs = append(errs, s.rdb.Close())
 		}
@@ -181,8 +233,12 @@ func (s *Store) Close() error {
 // errClosed answers writes that come after Close.
 var errClosed = errors.New("sqlite: the store is closed")
 
-// maxBatch bounds how many waiting writes one commit takes.
-const maxBatch = 256
+// maxBatch bounds how many waiting writes one commit takes; maxLinger how
+// long the writer waits for writes already on their way to it.
+const (
+	maxBatch  = 256
+	maxLinger = 500 * time.Microsecond
+)
 
 // writeRequest is one write waiting for the writer.
 type writeRequest struct {
@@ -202,11 +258,14 @@ type writeRequest struct {
 // it is on disk.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.pending.Add(1)
 	select {
 	case s.writes <- req:
 	case <-ctx.Done():
+		s.pending.Add(-1)
 		return ctx.Err()
 	case <-s.quit:
+		s.pending.Add(-1)
 		return errClosed
 	}
 	// Once taken, the write runs and its outcome is awaited even if ctx
@@ -225,15 +284,31 @@ func (s *Store) writer() {
 		case <-s.quit:
 			return
 		}
+		// Take every write that is waiting, and those already on their way
+		// (inside write, about to send): an fsync costs the same for one
+		// write as for many, so a moment's wait for them is paid back many
+		// times. Nobody else is waited for.
+		linger := time.NewTimer(maxLinger)
 	gather:
 		for len(batch) < maxBatch {
 			select {
 			case req := <-s.writes:
 				batch = append(batch, req)
+				continue
 			default:
+			}
+			if s.pending.Load() <= int64(len(batch)) {
+				break
+			}
+			select {
+			case req := <-s.writes:
+				batch = append(batch, req)
+			case <-linger.C:
 				break gather
 			}
 		}
+		linger.Stop()
+		s.pending.Add(-int64(len(batch)))
 		s.commitBatch(batch)
 	}
 }
@@ -311,8 +386,7 @@ func (s *Store) ListPositions(ctx context.Context, owner graphprofile.UserKey) (
 	rows, err := s.rdb.QueryContext(ctx,
 		`SELECT p.document FROM users u
 		 LEFT JOIN positions p ON p.tenant_id = u.tenant_id AND p.user_id = u.id
-		 WHERE u.tenant_id = ? AND u.id = ?
-		 ORDER BY p.created_at, p.id`,
+		 WHERE u.tenant_id = ? AND u.id = ?`,
 		owner.TenantID, owner.UserID)
 	if err != nil {
 		return nil, dbError("listing positions", err)
@@ -341,6 +415,14 @@ func (s *Store) ListPositions(ctx context.Context, owner graphprofile.UserKey) (
 	if !found {
 		return nil, userNotFound(owner)
 	}
+	// Sorted here rather than by an index: a user has few positions, and an
+	// index would cost every write another page.
+	slices.SortFunc(ps, func(a, b graphprofile.WorkPosition) int {
+		if c := a.CreatedDateTime().Compare(b.CreatedDateTime()); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID(), b.ID())
+	})
 	return ps, nil
 }
 

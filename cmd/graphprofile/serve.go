@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +28,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context and Location (default: the request's scheme and host)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
+	cpuProfile := fs.String("cpuprofile", "", "diagnostics: write a CPU profile (go tool pprof) of the whole run to `file`")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (and chain) in `file`; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of --tls-cert")
 	var issuers issuerList
@@ -45,6 +48,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	// TLS before the store, so that bad TLS input fails without creating a
 	// database.
 	tlsConfig, err := loadTLSFlags(logger, *tlsCert, *tlsKey, *tlsSelfSigned)
@@ -191,4 +201,20 @@ func (l *issuerList) Set(value string) error {
 		}
 	}
 	return nil
+}
+
+// startCPUProfile profiles the process until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
