@@ -5,8 +5,10 @@ import "context"
 // Store keeps users and their positions. Implementations: sqlite, postgres.
 // storetest is the contract suite every implementation passes.
 //
-// Errors: ErrNotFound (wrapped or not) when the addressed user or position
-// does not exist; ErrUnavailable wrapped around failures a retry may cure;
+// Positions a Store returns may be shared with its cache: callers must not
+// modify them (MergePatch builds new values); a returned slice is the
+// caller's. Errors: ErrNotFound (wrapped or not) when the addressed user or
+// position does not exist; ErrUnavailable wrapped around failures a retry may cure;
 // anything else is an internal failure. A Store never checks permissions.
 type Store interface {
 	// EnsureUser records u in its tenant when no user has u's id there and

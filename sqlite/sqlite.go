@@ -35,10 +35,11 @@ const stmtCacheSize = 32
 // Store is a graphprofile.Store in a SQLite database. It is safe for
 // concurrent use.
 type Store struct {
-	path string
-	wdb  *sql.DB // the one write connection, used by the writer goroutine only
-	rdb  *sql.DB // the read pool
-	cdb  *sql.DB // the checkpointer's connection
+	path  string
+	cache *readCache // what reads found, dropped by the writes that change it
+	wdb   *sql.DB    // the one write connection, used by the writer goroutine only
+	rdb   *sql.DB    // the read pool
+	cdb   *sql.DB    // the checkpointer's connection
 
 	writes           chan *writeRequest // to the writer; unbuffered: a send is taken by the writer or not at all
 	pending          atomic.Int64       // writes between entering write and being taken by the writer
@@ -60,7 +61,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	s := &Store{path: abs}
+	s := &Store{path: abs, cache: newReadCache()}
 
 	common := url.Values{
 		"_busy_timeout":    {fmt.Sprint(busyTimeout.Milliseconds())},
@@ -381,6 +382,10 @@ func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
 // ListPositions returns the positions of owner ordered by createdDateTime,
 // then id; ErrNotFound when owner is not a user.
 func (s *Store) ListPositions(ctx context.Context, owner graphprofile.UserKey) ([]graphprofile.WorkPosition, error) {
+	if cached, ok := s.cache.profile(owner); ok {
+		return cached, nil
+	}
+	entry, gen := s.cache.profileGeneration(owner)
 	// The outer join tells an existing user without positions (one row with
 	// a NULL document) from no user at all (no rows).
 	rows, err := s.rdb.QueryContext(ctx,
@@ -423,11 +428,20 @@ func (s *Store) ListPositions(ctx context.Context, owner graphprofile.UserKey) (
 		}
 		return strings.Compare(a.ID(), b.ID())
 	})
+	s.cache.addProfile(owner, entry, gen, ps)
 	return ps, nil
 }
 
 // GetPosition returns position id of owner.
 func (s *Store) GetPosition(ctx context.Context, owner graphprofile.UserKey, id string) (graphprofile.WorkPosition, error) {
+	if cached, ok := s.cache.profile(owner); ok {
+		for _, p := range cached {
+			if p.ID() == id {
+				return p, nil
+			}
+		}
+		return nil, positionNotFound(owner, id)
+	}
 	var doc []byte
 	err := s.rdb.QueryRowContext(ctx,
 		`SELECT document FROM positions WHERE tenant_id = ? AND user_id = ? AND id = ?`,
@@ -444,6 +458,7 @@ func (s *Store) GetPosition(ctx context.Context, owner graphprofile.UserKey, id 
 // CreatePosition stores the new position p of owner; ErrNotFound when owner
 // is not a user.
 func (s *Store) CreatePosition(ctx context.Context, owner graphprofile.UserKey, p graphprofile.WorkPosition) error {
+	defer s.cache.dropProfile(owner)
 	id := p.ID()
 	if id == "" {
 		return errors.New("sqlite: CreatePosition: the position has no id")
@@ -491,6 +506,7 @@ func readPosition(ctx context.Context, tx *sql.Tx, owner graphprofile.UserKey, i
 // UpdatePosition replaces position id of owner with what update returns for
 // it, in one write transaction.
 func (s *Store) UpdatePosition(ctx context.Context, owner graphprofile.UserKey, id string, update func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error)) (graphprofile.WorkPosition, error) {
+	defer s.cache.dropProfile(owner)
 	var next graphprofile.WorkPosition
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		cur, err := readPosition(ctx, tx, owner, id)
@@ -528,6 +544,7 @@ func (s *Store) UpdatePosition(ctx context.Context, owner graphprofile.UserKey, 
 // called with the position first, in the same transaction, and an error from
 // it aborts the delete.
 func (s *Store) DeletePosition(ctx context.Context, owner graphprofile.UserKey, id string, check func(graphprofile.WorkPosition) error) error {
+	defer s.cache.dropProfile(owner)
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if check != nil {
 			p, err := readPosition(ctx, tx, owner, id)

@@ -107,10 +107,18 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 	if err := checkUserKey("EnsureUser", u); err != nil {
 		return graphprofile.User{}, err
 	}
+	if cached, ok := s.cache.user(u.Key()); ok {
+		return cached, nil
+	}
+	gen := s.cache.usersGeneration()
 	got, err := readUser(ctx, s.rdb, u.Key())
+	if err == nil {
+		s.cache.addUser(gen, got, "")
+	}
 	if !errors.Is(err, graphprofile.ErrNotFound) {
 		return got, err // found, or failed
 	}
+	defer s.cache.dropUsers()
 
 	var stored graphprofile.User
 	err = s.write(ctx, func(tx *sql.Tx) error { // fn may run more than once: it sets stored only
@@ -152,6 +160,10 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 // FindUser returns the user of tenantID whose id is key or, failing that,
 // whose principal name is key ignoring case.
 func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofile.User, error) {
+	if cached, ok := s.cache.findUser(tenantID, key); ok {
+		return cached, nil
+	}
+	gen := s.cache.usersGeneration()
 	u, err := scanUser(s.rdb.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users
 		 WHERE tenant_id = ? AND (id = ? OR upn_key = ?)
@@ -164,6 +176,7 @@ func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofil
 	if err != nil {
 		return graphprofile.User{}, dbError("finding a user", err)
 	}
+	s.cache.addUser(gen, u, key)
 	return u, nil
 }
 
@@ -173,6 +186,7 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 	if err := checkUserKey("CreateUser", u); err != nil {
 		return err
 	}
+	defer s.cache.dropUsers()
 	return s.write(ctx, func(tx *sql.Tx) error {
 		err := insertUser(ctx, tx, u, upnKey(u.UserPrincipalName))
 		switch {
@@ -190,6 +204,7 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 // UpdateUser replaces the user key with what update returns for it, in one
 // write transaction.
 func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update func(graphprofile.User) (graphprofile.User, error)) (graphprofile.User, error) {
+	defer s.cache.dropUsers()
 	var next graphprofile.User
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		cur, err := readUser(ctx, tx, key)
@@ -229,6 +244,8 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 // DeleteUser removes the user key; its positions go with it (ON DELETE
 // CASCADE: the write connection has foreign keys on, see checkSettings).
 func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error {
+	defer s.cache.dropProfile(key)
+	defer s.cache.dropUsers()
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, key.TenantID, key.UserID)
 		if err != nil {
@@ -271,6 +288,7 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 	if tenantID == "" {
 		return errors.New("sqlite: ImportUsers: no tenant id")
 	}
+	defer s.cache.dropUsers()
 	ids := make(map[string]bool, len(users))
 	upns := make(map[string]bool, len(users))
 	for _, u := range users {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -531,13 +532,25 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		})
 	}
 
-	t.Run("ResultsAreIndependent", func(t *testing.T) {
-		id := tests[0].p.ID()
-		p := mustGet(t, s, owner, id)
-		p["isCurrent"] = false
-		p["detail"].(graphprofile.Object)["jobTitle"] = "changed by the caller"
-		p["categories"].([]any)[0] = "changed"
-		wantPosition(t, "GetPosition after changing an earlier result", mustGet(t, s, owner, id), fullPosition(id))
+	t.Run("ListsAreTheCallers", func(t *testing.T) {
+		// Positions may be shared with a store's cache (callers must not
+		// change them), but a returned list is the caller's to filter in
+		// place, as the service does.
+		first := mustList(t, s, owner)
+		want := slices.Clone(first)
+		for i := range first {
+			first[i] = nil
+		}
+		_ = append(first[:0], want[len(want)-1])
+		again := mustList(t, s, owner)
+		if len(again) != len(want) {
+			t.Fatalf("list has %d positions after the caller changed an earlier list, want %d", len(again), len(want))
+		}
+		for i := range want {
+			if again[i].ID() != want[i].ID() {
+				t.Errorf("list[%d] = %s after the caller changed an earlier list, want %s", i, again[i].ID(), want[i].ID())
+			}
+		}
 	})
 }
 
