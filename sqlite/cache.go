@@ -176,3 +176,38 @@ func (c *readCache) dropProfile(owner graphprofile.UserKey) {
 	c.positions -= len(p.list)
 	p.list, p.cached = nil, false
 }
+
+// changeProfile applies a committed change of position id of owner to the
+// cache: p is its new value, nil when it was deleted. The writer calls it
+// in commit order, so a cached profile stays exactly the database's; the
+// generation moves, so a read that began before the change cannot put an
+// older list back. A profile that grows past smallProfileLimit, or past
+// the cache's room, is dropped instead (it is loaded again when read).
+func (c *readCache) changeProfile(owner graphprofile.UserKey, id string, p graphprofile.WorkPosition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	entry, ok := c.profiles[owner]
+	if !ok {
+		return
+	}
+	entry.gen++
+	if !entry.cached {
+		return
+	}
+	list := make([]graphprofile.WorkPosition, 0, len(entry.list)+1)
+	for _, q := range entry.list {
+		if q.ID() != id {
+			list = append(list, q)
+		}
+	}
+	if p != nil {
+		i, _ := slices.BinarySearchFunc(list, p, comparePositions)
+		list = slices.Insert(list, i, p)
+	}
+	c.positions += len(list) - len(entry.list)
+	entry.list = list
+	if len(list) > smallProfileLimit || c.positions > maxCachedPositions {
+		c.positions -= len(list)
+		entry.list, entry.cached = nil, false
+	}
+}

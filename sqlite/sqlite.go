@@ -243,9 +243,10 @@ const (
 
 // writeRequest is one write waiting for the writer.
 type writeRequest struct {
-	ctx  context.Context
-	fn   func(tx *sql.Tx) error
-	done chan error
+	ctx   context.Context
+	fn    func(tx *sql.Tx) error
+	after func() // run by the writer once the write is committed, in commit order
+	done  chan error
 }
 
 // write runs fn in a write transaction and returns once its changes are
@@ -258,7 +259,15 @@ type writeRequest struct {
 // of stopping at the disk's fsync rate, and nothing is acknowledged before
 // it is on disk.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.writeThen(ctx, fn, nil)
+}
+
+// writeThen is write, and when the write is committed the writer runs
+// after (unless nil) before acknowledging it. The writer runs the afters of
+// all writes in the order they committed, so they can keep the read cache
+// in step with the database.
+func (s *Store) writeThen(ctx context.Context, fn func(tx *sql.Tx) error, after func()) error {
+	req := &writeRequest{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)}
 	s.pending.Add(1)
 	select {
 	case s.writes <- req:
@@ -361,6 +370,11 @@ func (s *Store) commitBatch(batch []*writeRequest) {
 		finish(dbError("committing", err))
 		return
 	}
+	for i, req := range batch {
+		if results[i] == nil && req.after != nil {
+			req.after()
+		}
+	}
 	finish(nil)
 }
 
@@ -422,19 +436,30 @@ func (s *Store) ListPositions(ctx context.Context, owner graphprofile.UserKey) (
 	}
 	// Sorted here rather than by an index: a user has few positions, and an
 	// index would cost every write another page.
-	slices.SortFunc(ps, func(a, b graphprofile.WorkPosition) int {
-		if c := a.CreatedDateTime().Compare(b.CreatedDateTime()); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID(), b.ID())
-	})
+	slices.SortFunc(ps, comparePositions)
 	s.cache.addProfile(owner, entry, gen, ps)
 	return ps, nil
 }
 
+// comparePositions is the list order: createdDateTime, then id.
+func comparePositions(a, b graphprofile.WorkPosition) int {
+	if c := a.CreatedDateTime().Compare(b.CreatedDateTime()); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID(), b.ID())
+}
+
 // GetPosition returns position id of owner.
 func (s *Store) GetPosition(ctx context.Context, owner graphprofile.UserKey, id string) (graphprofile.WorkPosition, error) {
-	if cached, ok := s.cache.profile(owner); ok {
+	cached, ok := s.cache.profile(owner)
+	if !ok && s.smallProfile(ctx, owner) {
+		// Load the whole (small) profile once: the positions of a profile
+		// are read together, and the next reads of any of them are free.
+		if list, err := s.ListPositions(ctx, owner); err == nil {
+			cached, ok = list, true
+		}
+	}
+	if ok {
 		for _, p := range cached {
 			if p.ID() == id {
 				return p, nil
@@ -455,10 +480,23 @@ func (s *Store) GetPosition(ctx context.Context, owner graphprofile.UserKey, id 
 	return decodePosition(doc)
 }
 
+// smallProfileLimit is the most positions a profile may have for a read of
+// one of them to load (and cache) all of them.
+const smallProfileLimit = 200
+
+// smallProfile reports whether owner has at most smallProfileLimit
+// positions; a failure answers no (the caller then reads just the one).
+func (s *Store) smallProfile(ctx context.Context, owner graphprofile.UserKey) bool {
+	var n int
+	err := s.rdb.QueryRowContext(ctx,
+		`SELECT count(*) FROM (SELECT 1 FROM positions WHERE tenant_id = ? AND user_id = ? LIMIT ?)`,
+		owner.TenantID, owner.UserID, smallProfileLimit+1).Scan(&n)
+	return err == nil && n <= smallProfileLimit
+}
+
 // CreatePosition stores the new position p of owner; ErrNotFound when owner
 // is not a user.
 func (s *Store) CreatePosition(ctx context.Context, owner graphprofile.UserKey, p graphprofile.WorkPosition) error {
-	defer s.cache.dropProfile(owner)
 	id := p.ID()
 	if id == "" {
 		return errors.New("sqlite: CreatePosition: the position has no id")
@@ -468,7 +506,7 @@ func (s *Store) CreatePosition(ctx context.Context, owner graphprofile.UserKey, 
 		return err
 	}
 	doc := encodePosition(p)
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeThen(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO positions (tenant_id, user_id, id, created_at, document)
 			 SELECT tenant_id, id, ?, ?, ? FROM users WHERE tenant_id = ? AND id = ?`,
@@ -485,7 +523,7 @@ func (s *Store) CreatePosition(ctx context.Context, owner graphprofile.UserKey, 
 			return userNotFound(owner)
 		}
 		return nil
-	})
+	}, func() { s.cache.changeProfile(owner, id, p) })
 }
 
 // readPosition reads position id of owner in tx.
@@ -506,9 +544,8 @@ func readPosition(ctx context.Context, tx *sql.Tx, owner graphprofile.UserKey, i
 // UpdatePosition replaces position id of owner with what update returns for
 // it, in one write transaction.
 func (s *Store) UpdatePosition(ctx context.Context, owner graphprofile.UserKey, id string, update func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error)) (graphprofile.WorkPosition, error) {
-	defer s.cache.dropProfile(owner)
 	var next graphprofile.WorkPosition
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeThen(ctx, func(tx *sql.Tx) error {
 		cur, err := readPosition(ctx, tx, owner, id)
 		if err != nil {
 			return err
@@ -533,7 +570,7 @@ func (s *Store) UpdatePosition(ctx context.Context, owner graphprofile.UserKey, 
 		}
 		next = p
 		return nil
-	})
+	}, func() { s.cache.changeProfile(owner, id, next) })
 	if err != nil {
 		return nil, err
 	}
@@ -544,8 +581,7 @@ func (s *Store) UpdatePosition(ctx context.Context, owner graphprofile.UserKey, 
 // called with the position first, in the same transaction, and an error from
 // it aborts the delete.
 func (s *Store) DeletePosition(ctx context.Context, owner graphprofile.UserKey, id string, check func(graphprofile.WorkPosition) error) error {
-	defer s.cache.dropProfile(owner)
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeThen(ctx, func(tx *sql.Tx) error {
 		if check != nil {
 			p, err := readPosition(ctx, tx, owner, id)
 			if err != nil {
@@ -567,7 +603,7 @@ func (s *Store) DeletePosition(ctx context.Context, owner graphprofile.UserKey, 
 			return positionNotFound(owner, id)
 		}
 		return nil
-	})
+	}, func() { s.cache.changeProfile(owner, id, nil) })
 }
 
 func userNotFound(owner graphprofile.UserKey) error {
