@@ -1,0 +1,140 @@
+package sqlite
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// TestCacheReadYourWrites hammers one profile with writers and readers at
+// once: every writer must read back its own acknowledged change at once
+// (from the cache or the database, it cannot tell), and at the end the
+// cached profile must equal the database's.
+func TestCacheReadYourWrites(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	owner, err := s.EnsureUser(ctx, adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		p := graphprofile.WorkPosition{"id": fmt.Sprintf("p%d", i), "createdDateTime": base.Add(time.Duration(i) * time.Second),
+			"lastModifiedDateTime": base, "categories": []any{}}
+		if err := s.CreatePosition(ctx, owner.Key(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	stop := make(chan struct{})
+	for range 4 { // readers keep filling the cache
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.ListPositions(ctx, owner.Key()); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var writers sync.WaitGroup
+	for w := range 8 {
+		writers.Go(func() {
+			for i := range 25 {
+				id := fmt.Sprintf("p%d", (w+i)%5)
+				mine := fmt.Sprintf("w%d-%d", w, i)
+				_, err := s.UpdatePosition(ctx, owner.Key(), id, func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+					next := graphprofile.WorkPosition{}
+					for k, v := range cur {
+						next[k] = v
+					}
+					next["categories"] = append(slices.Clone(cur["categories"].([]any)), mine)
+					return next, nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := s.GetPosition(ctx, owner.Key(), id)
+				if err != nil || !slices.Contains(got["categories"].([]any), any(mine)) {
+					errs <- fmt.Errorf("GetPosition right after the update lacks %s: %v %v", mine, got["categories"], err)
+					return
+				}
+				list, err := s.ListPositions(ctx, owner.Key())
+				found := false
+				for _, p := range list {
+					found = found || (p.ID() == id && slices.Contains(p["categories"].([]any), any(mine)))
+				}
+				if err != nil || !found {
+					errs <- fmt.Errorf("ListPositions right after the update lacks %s: %v", mine, err)
+					return
+				}
+				if i%5 == 0 { // creates and deletes too
+					extra := graphprofile.WorkPosition{"id": mine, "createdDateTime": base.Add(time.Hour), "lastModifiedDateTime": base}
+					if err := s.CreatePosition(ctx, owner.Key(), extra); err != nil {
+						errs <- err
+						return
+					}
+					if _, err := s.GetPosition(ctx, owner.Key(), mine); err != nil {
+						errs <- fmt.Errorf("GetPosition right after the create: %v", err)
+						return
+					}
+					if err := s.DeletePosition(ctx, owner.Key(), mine, nil); err != nil {
+						errs <- err
+						return
+					}
+					if _, err := s.GetPosition(ctx, owner.Key(), mine); err == nil {
+						errs <- fmt.Errorf("GetPosition right after the delete found %s", mine)
+						return
+					}
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	// The cache holds exactly what the database holds.
+	cached, err := s.ListPositions(ctx, owner.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := Open(ctx, s.path) // a second store on the file reads the database itself
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	stored, err := fresh.ListPositions(ctx, owner.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cached) != len(stored) {
+		t.Fatalf("cache has %d positions, database %d", len(cached), len(stored))
+	}
+	total := 0
+	for i := range stored {
+		a, b := cached[i]["categories"].([]any), stored[i]["categories"].([]any)
+		if cached[i].ID() != stored[i].ID() || !slices.Equal(a, b) {
+			t.Errorf("position %d: cache %s %v, database %s %v", i, cached[i].ID(), a, stored[i].ID(), b)
+		}
+		total += len(b)
+	}
+	if total != 8*25 {
+		t.Errorf("%d categories in all, want %d: updates were lost", total, 8*25)
+	}
+}
