@@ -206,6 +206,9 @@ func (d *decoder) property(owner *Type, prop *Property) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(items) == MaxCollectionItems {
+			return nil, Errorf(CodeBadRequest, "The collection property '%s' of type '%s' has more than %d items.", prop.Name, owner.Name, MaxCollectionItems)
+		}
 		items = append(items, v)
 		d.skipSpace()
 		switch d.peek() {
@@ -267,6 +270,9 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 	s, err := d.string()
 	if err != nil {
 		return nil, err
+	}
+	if limit := prop.maxLength(); len(s) > limit && utf8.RuneCountInString(s) > limit {
+		return nil, Errorf(CodeBadRequest, "The value of property '%s' of type '%s' is longer than its limit of %d characters.", prop.Name, owner.Name, limit)
 	}
 	switch t.Kind {
 	case KindDate:

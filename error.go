@@ -24,6 +24,7 @@ const (
 	CodeItemNotFound            = "itemNotFound"
 	CodeRequestEntityTooLarge   = "requestEntityTooLarge"
 	CodeUnsupportedMediaType    = "unsupportedMediaType"
+	CodeHeaderTooLarge          = "requestHeaderFieldsTooLarge"
 	CodeInternalError           = "InternalError"
 	CodeServiceNotAvailable     = "serviceNotAvailable"
 	CodeNotImplemented          = "notImplemented"

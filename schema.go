@@ -48,6 +48,30 @@ type Property struct {
 	// WriteOnly properties are accepted in a request body but never stored
 	// or returned (a user's passwordProfile).
 	WriteOnly bool
+	// MaxLength bounds a string (each item, for a collection) in
+	// characters; zero means DefaultMaxLength.
+	MaxLength int
+}
+
+// Limits on values in request bodies, like Graph's own per-property limits:
+// they keep one position to a few kilobytes, whatever a client sends.
+const (
+	// DefaultMaxLength is the most characters a string property takes
+	// unless its Property says otherwise.
+	DefaultMaxLength = 1024
+	// LongTextMaxLength is for the free-text properties (description,
+	// summary).
+	LongTextMaxLength = 4000
+	// MaxCollectionItems is the most items a collection property takes.
+	MaxCollectionItems = 100
+)
+
+// maxLength is the length limit of p's strings.
+func (p *Property) maxLength() int {
+	if p.MaxLength > 0 {
+		return p.MaxLength
+	}
+	return DefaultMaxLength
 }
 
 // MemberValue returns the numeric value of enum member name, and whether
@@ -131,7 +155,7 @@ var (
 		{Name: "department", Type: StringType},
 		{Name: "officeLocation", Type: StringType},
 		{Name: "address", Type: PhysicalAddressType},
-		{Name: "webUrl", Type: StringType},
+		{Name: "webUrl", Type: StringType, MaxLength: 2048},
 		{Name: "companyCode", Type: StringType},
 		{Name: "costCenter", Type: StringType},
 		{Name: "division", Type: StringType},
@@ -139,7 +163,7 @@ var (
 	}}
 	PositionDetailType = &Type{Name: "microsoft.graph.positionDetail", Kind: KindComplex, Properties: []Property{
 		{Name: "company", Type: CompanyDetailType},
-		{Name: "description", Type: StringType},
+		{Name: "description", Type: StringType, MaxLength: LongTextMaxLength},
 		{Name: "employeeId", Type: StringType},
 		{Name: "employeeType", Type: StringType},
 		{Name: "endMonthYear", Type: DateType},
@@ -150,7 +174,7 @@ var (
 		{Name: "secondaryJobTitle", Type: StringType},
 		{Name: "secondaryRole", Type: StringType},
 		{Name: "startMonthYear", Type: DateType},
-		{Name: "summary", Type: StringType},
+		{Name: "summary", Type: StringType, MaxLength: LongTextMaxLength},
 	}}
 	RelatedPersonType = &Type{Name: "microsoft.graph.relatedPerson", Kind: KindComplex, Properties: []Property{
 		{Name: "displayName", Type: StringType},
@@ -216,13 +240,13 @@ var PasswordProfileType = &Type{Name: "microsoft.graph.passwordProfile", Kind: K
 // properties of the users directory.
 var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, Properties: []Property{
 	{Name: "id", Type: StringType},
-	{Name: "displayName", Type: StringType},
-	{Name: "userPrincipalName", Type: StringType},
-	{Name: "mail", Type: StringType},
-	{Name: "mailNickname", Type: StringType},
-	{Name: "givenName", Type: StringType},
-	{Name: "surname", Type: StringType},
-	{Name: "jobTitle", Type: StringType},
+	{Name: "displayName", Type: StringType, MaxLength: 256},
+	{Name: "userPrincipalName", Type: StringType, MaxLength: 113},
+	{Name: "mail", Type: StringType, MaxLength: 254},
+	{Name: "mailNickname", Type: StringType, MaxLength: 64},
+	{Name: "givenName", Type: StringType, MaxLength: 64},
+	{Name: "surname", Type: StringType, MaxLength: 64},
+	{Name: "jobTitle", Type: StringType, MaxLength: 128},
 	{Name: "accountEnabled", Type: BooleanType},
 	{Name: "passwordProfile", Type: PasswordProfileType, WriteOnly: true},
 }}

@@ -29,6 +29,7 @@ var statusOfCode = map[string]int{
 	graphprofile.CodePreconditionFailed:      http.StatusPreconditionFailed,
 	graphprofile.CodeRequestEntityTooLarge:   http.StatusRequestEntityTooLarge,
 	graphprofile.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
+	graphprofile.CodeHeaderTooLarge:          http.StatusRequestHeaderFieldsTooLarge,
 	graphprofile.CodeTooManyRequests:         http.StatusTooManyRequests,
 	graphprofile.CodeInternalError:           http.StatusInternalServerError,
 	graphprofile.CodeNotImplemented:          http.StatusNotImplemented,

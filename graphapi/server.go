@@ -36,10 +36,35 @@ type Server struct {
 	// HTTP/1.1; it must hold the certificate (Certificates or
 	// GetCertificate). nil means plain HTTP.
 	TLSConfig *tls.Config
+	// Timeouts bound how long a client may take; the zero value means
+	// DefaultTimeouts(). Slow clients must not hold connections forever.
+	Timeouts Timeouts
 
 	listener net.Listener
 	http     *http.Server
 }
+
+// Timeouts of a Server's connections (net/http's).
+type Timeouts struct {
+	ReadHeader time.Duration // to read a request's headers
+	Read       time.Duration // to read a whole request, body included
+	Write      time.Duration // to write a response
+	Idle       time.Duration // a kept-alive connection may wait for its next request
+}
+
+// DefaultTimeouts returns the timeouts of a Server whose Timeouts are zero.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Write: 60 * time.Second, Idle: 120 * time.Second}
+}
+
+// readLimitBytes is how much header net/http itself reads before it gives
+// up with its own, plain 431. Below it, headers over MaxHeaderBytes get
+// Graph's error envelope from the handler.
+const readLimitBytes = 2 << 20
+
+// MaxHeaderBytes bounds a request's URL and headers together: larger
+// requests are 431 with Graph's envelope.
+const MaxHeaderBytes = 128 << 10
 
 // Open starts listening on Addr and serving in the background. A port in
 // use is an error here, not later.
@@ -54,13 +79,17 @@ func (s *Server) Open() error {
 		return fmt.Errorf("listening on %s: %w", s.Addr, err)
 	}
 	s.listener = ln
+	t := s.Timeouts
+	if t == (Timeouts{}) {
+		t = DefaultTimeouts()
+	}
 	s.http = &http.Server{
-		Handler: s,
-		// Slow clients must not hold connections forever.
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Handler:           s,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    readLimitBytes,
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
 		// ServeTLS clones this and adds "h2" and "http/1.1" to NextProtos,
 		// so clients negotiate HTTP/2 by ALPN.

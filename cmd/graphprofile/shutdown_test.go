@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSIGTERMUnderLoad sends SIGTERM while several clients create
+// positions as fast as they can: serve exits 0, and every request either got
+// its 201 and is stored, or got no answer or a 503. Nothing acknowledged is
+// lost.
+func TestSIGTERMUnderLoad(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to send on Windows")
+	}
+	dir := t.TempDir()
+	s := startServe(t, dir, listenFlag("--drain-timeout", "10s"))
+	token := mintToken(t, dir, nil, delegatedArgs...)
+
+	var (
+		mu           sync.Mutex
+		acknowledged []string
+		unanswered   int
+		unavailable  int
+		wrong        []string
+	)
+	client := &http.Client{Timeout: 15 * time.Second}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest(http.MethodPost, s.url+"/beta/me/profile/positions", strings.NewReader(createBody))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					mu.Lock()
+					unanswered++
+					mu.Unlock()
+					select {
+					case <-stop:
+						return
+					case <-time.After(10 * time.Millisecond):
+						continue
+					}
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				switch resp.StatusCode {
+				case http.StatusCreated:
+					var p struct{ ID string }
+					if json.Unmarshal(body, &p) != nil || p.ID == "" {
+						wrong = append(wrong, "201 without an id: "+string(body))
+					} else {
+						acknowledged = append(acknowledged, p.ID)
+					}
+				case http.StatusServiceUnavailable:
+					unavailable++
+				default:
+					wrong = append(wrong, resp.Status+": "+string(body))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	s.sendSignal(syscall.SIGTERM)
+	code, exited := s.waitExit(15 * time.Second)
+	close(stop)
+	wg.Wait()
+	if !exited {
+		t.Fatalf("serve still runs 15 s after SIGTERM under load")
+	}
+	if code != 0 {
+		t.Fatalf("serve exited %d after SIGTERM, want 0; stderr:\n%s", code, s.stderr.String())
+	}
+	for _, w := range wrong {
+		t.Errorf("answer neither a 201 nor a 503: %s", w)
+	}
+	if len(acknowledged) == 0 {
+		t.Fatal("no create was acknowledged before the shutdown")
+	}
+
+	again := startServe(t, dir, listenFlag())
+	for _, id := range acknowledged {
+		if r, err := again.request(http.MethodGet, "/beta/me/profile/positions/"+id, token, ""); err != nil || r.status != http.StatusOK {
+			t.Errorf("acknowledged position %s lost across the shutdown: %v %d", id, err, r.status)
+		}
+	}
+	total := len(again.listAll("/beta/me/profile/positions", token))
+	if total < len(acknowledged) || total > len(acknowledged)+unanswered {
+		t.Errorf("%d positions stored, want between %d (acknowledged) and %d (plus unanswered)", total, len(acknowledged), len(acknowledged)+unanswered)
+	}
+	t.Logf("%d creates acknowledged, %d unanswered, %d answered 503; all acknowledged ones stored", len(acknowledged), unanswered, unavailable)
+}

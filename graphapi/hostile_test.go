@@ -1,0 +1,207 @@
+package graphapi_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile/graphapi"
+)
+
+// healthy checks that the server still answers a normal request.
+func healthy(t *testing.T, s *testServer, tok string) {
+	t.Helper()
+	if resp := s.do(request{path: "/beta/me/profile/positions", token: tok}); resp.status != http.StatusOK {
+		t.Fatalf("the server is not healthy after the hostile request: %d %s", resp.status, resp.body)
+	}
+}
+
+func TestHostileBodies(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	deep := func(open, close string, n int) string { return strings.Repeat(open, n) + strings.Repeat(close, n) }
+	colleagues := "[" + strings.TrimSuffix(strings.Repeat(`{"displayName":"x"},`, 10000), ",") + "]"
+	tests := []struct {
+		name, body string
+		status     int
+		code       string
+		fragment   string
+	}{
+		{"JSON nested 10,000 deep in a property", `{"detail":` + deep("[", "]", 10000) + `}`, 400, "BadRequest", "nested more than 64 levels"},
+		{"JSON nested 10,000 deep in an annotation", `{"@a.b":` + deep("{\"a\":", "}", 10000) + `}`, 400, "BadRequest", "nested more than 64 levels"},
+		{"JSON nested 10,000 deep at the top", deep("[", "]", 10000), 400, "BadRequest", "nested more than 64 levels"},
+		{"a 1 MiB string in jobTitle", `{"detail":{"jobTitle":"` + strings.Repeat("x", 1<<20) + `"}}`, 413, "requestEntityTooLarge", "1048576"},
+		{"a 2,000-character jobTitle", `{"detail":{"jobTitle":"` + strings.Repeat("é", 2000) + `"}}`, 400, "BadRequest", "'jobTitle' of type 'microsoft.graph.positionDetail' is longer than its limit of 1024 characters"},
+		{"a 5,000-character description", `{"detail":{"description":"` + strings.Repeat("x", 5000) + `"}}`, 400, "BadRequest", "limit of 4000 characters"},
+		{"duplicate keys", `{"isCurrent":true,"isCurrent":false}`, 400, "BadRequest", "more than once"},
+		{"invalid UTF-8", "{\"categories\":[\"\xc3\x28\"]}", 400, "BadRequest", "UTF-8"},
+		{"null body", `null`, 400, "BadRequest", "JSON object"},
+		{"array body", `[]`, 400, "BadRequest", "JSON object"},
+		{"string body", `"x"`, 400, "BadRequest", "JSON object"},
+		{"10,000 colleagues", `{"colleagues":` + colleagues + `}`, 400, "BadRequest", "more than 100 items"},
+		{"10,000 categories", `{"categories":[` + strings.TrimSuffix(strings.Repeat(`"c",`, 10000), ",") + `]}`, 400, "BadRequest", "more than 100 items"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: tc.body})
+			msg := expectError(t, resp, tc.status, tc.code)
+			if !strings.Contains(msg, tc.fragment) {
+				t.Errorf("message %q does not contain %q", msg, tc.fragment)
+			}
+			healthy(t, s, tok)
+		})
+	}
+	// Just within the limits is fine.
+	ok := `{"detail":{"jobTitle":"` + strings.Repeat("é", 1024) + `"},"categories":[` + strings.TrimSuffix(strings.Repeat(`"c",`, 100), ",") + `]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: ok}); resp.status != http.StatusCreated {
+		t.Errorf("a body at the limits: %d %.300s", resp.status, resp.body)
+	}
+}
+
+func TestHostileHeaders(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	t.Run("a header of 1 MiB", func(t *testing.T) {
+		resp := s.do(request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{"X-Padding": strings.Repeat("a", 1<<20)}})
+		expectError(t, resp, http.StatusRequestHeaderFieldsTooLarge, "requestHeaderFieldsTooLarge")
+		healthy(t, s, tok)
+	})
+	t.Run("an Authorization header of 100 KB of garbage", func(t *testing.T) {
+		resp := s.do(request{path: "/beta/me/profile/positions", header: map[string]string{"Authorization": "Bearer " + strings.Repeat("g@rb4ge.", 100<<10/8)}})
+		expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken")
+		healthy(t, s, tok)
+	})
+}
+
+// rawRequest writes head and then body to a new connection in the
+// background and returns the status line the server answers with.
+func rawExchange(t *testing.T, addr, head string, body io.Reader) (status string, sent int64) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	written := make(chan int64, 1)
+	go func() {
+		n, _ := io.WriteString(conn, head)
+		m, _ := io.Copy(conn, body)
+		written <- int64(n) + m
+	}()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	conn.Close()
+	return strings.TrimSpace(line), <-written
+}
+
+// endless is a body that never ends (until the connection does), counting
+// what was read from it.
+type endless struct{ read int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	e.read += int64(len(p))
+	return len(p), nil
+}
+
+func TestHugeBodiesAreRefusedEarly(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	addr := strings.TrimPrefix(s.url, "http://")
+	const hundredMB = 100 << 20
+	tests := []struct {
+		name, framing string
+	}{
+		{"Content-Length of 100 MB", fmt.Sprintf("Content-Length: %d\r\n", hundredMB)},
+		{"chunked, no length", "Transfer-Encoding: chunked\r\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			head := "POST /beta/me/profile/positions HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer " + tok +
+				"\r\nContent-Type: application/json\r\n" + tc.framing + "\r\n"
+			var body io.Reader = io.LimitReader(&endless{}, hundredMB)
+			if strings.Contains(tc.framing, "chunked") {
+				body = io.LimitReader(&chunked{}, hundredMB)
+			}
+			status, sent := rawExchange(t, addr, head, body)
+			if !strings.Contains(status, "413") {
+				t.Errorf("status line %q, want 413", status)
+			}
+			if sent >= hundredMB {
+				t.Errorf("the server read all %d bytes before answering", sent)
+			}
+			healthy(t, s, tok)
+		})
+	}
+}
+
+// chunked is an endless chunked body of 4 KiB chunks.
+type chunked struct{ buf []byte }
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if len(c.buf) == 0 {
+		c.buf = []byte("1000\r\n" + strings.Repeat("x", 0x1000) + "\r\n")
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+// TestSlowClientsAreCutOff trickles a request's headers a byte at a time:
+// the server drops that connection once its header timeout passes, and
+// serves other clients meanwhile.
+func TestSlowClientsAreCutOff(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) {
+		srv.Timeouts = graphapi.Timeouts{ReadHeader: time.Second, Read: 5 * time.Second, Write: 5 * time.Second, Idle: 5 * time.Second}
+	})
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cut := make(chan time.Duration, 1)
+	start := time.Now()
+	go func() {
+		head := "GET /beta/me/profile/positions HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("s", 100)
+		for i := range len(head) {
+			if _, err := conn.Write([]byte{head[i]}); err != nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		cut <- time.Since(start)
+	}()
+	served := 0
+	for time.Since(start) < 1500*time.Millisecond {
+		healthy(t, s, tok)
+		served++
+	}
+	// The server has closed the connection: reading ends, writing soon fails.
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the trickling connection is still open 6.5 s after it began; the header timeout is 1 s")
+	}
+	select {
+	case took := <-cut:
+		if took > 6*time.Second {
+			t.Errorf("the trickling client could write for %v", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the trickling client could go on writing for 10 s")
+	}
+	if served == 0 {
+		t.Error("no other request was served while a client trickled")
+	}
+}
