@@ -2,7 +2,7 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test build check fuzz bench clean
+.PHONY: test build check fuzz bench compat clean
 
 # Every test, with the race detector, after formatting and vet checks. The
 # JavaScript client test (cmd/graphprofile) needs the pinned client from
@@ -26,7 +26,17 @@ check:
 FUZZTIME ?= 2m
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBody$$' -fuzztime=$(FUZZTIME) .
+	$(GO) test -run='^$$' -fuzz='^FuzzCreatePosition$$' -fuzztime=$(FUZZTIME) ./graphapi
 	$(GO) test -run='^$$' -fuzz='^FuzzAuthenticate$$' -fuzztime=$(FUZZTIME) ./token
+	$(GO) test -run='^$$' -fuzz='^FuzzParseFilter$$' -fuzztime=$(FUZZTIME) ./odata
+	$(GO) test -run='^$$' -fuzz='^FuzzParseOrderBy$$' -fuzztime=$(FUZZTIME) ./odata
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./odata
+	$(GO) test -run='^$$' -fuzz='^FuzzSkipToken$$' -fuzztime=$(FUZZTIME) ./odata
+
+# The official Microsoft Graph Go SDK against the server (compat/gosdk, its
+# own module: its first build takes minutes and gigabytes of memory).
+compat:
+	cd compat/gosdk && $(GO) test -count=1 ./...
 
 # Throughput and latency of every workload against a bare net/http ceiling,
 # alternating (several minutes; never part of test). Knobs, as variables or
