@@ -7,11 +7,13 @@ import (
 	"github.com/graphprofile/graphprofile"
 )
 
-// Bounds of the read cache: about 60 MB of decoded positions and 30 MB of
-// users at most, whatever the size of the database.
+// Bounds of the read cache, whatever the size of the database: about 30 MB
+// of decoded positions and 10 MB of users at most (measured with
+// scripts/bench-scale: the server's whole RSS stays under 150 MB with a
+// million positions).
 const (
-	maxCachedPositions = 20000
-	maxCachedUsers     = 100000
+	maxCachedPositions = 10000
+	maxCachedUsers     = 20000
 )
 
 // readCache keeps the users and the lists of positions that reads asked

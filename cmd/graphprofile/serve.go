@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -48,6 +49,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	if env.getenv("GOMEMLIMIT") == "" {
+		// A soft target for the Go heap: the garbage collector works harder
+		// near it instead of letting the heap double, so the process stays
+		// small with any amount of data (the caches are bounded too). Set
+		// GOMEMLIMIT to choose another.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
@@ -202,6 +210,10 @@ func (l *issuerList) Set(value string) error {
 	}
 	return nil
 }
+
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT says
+// otherwise.
+const defaultMemoryLimit = 100 << 20
 
 // startCPUProfile profiles the process until the returned stop is called.
 func startCPUProfile(path string) (stop func(), err error) {
