@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -114,15 +115,25 @@ func TestCacheReadYourWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := Open(ctx, s.path) // a second store on the file reads the database itself
+	// What the database holds, read past the cache.
+	rows, err := s.rdb.QueryContext(ctx, `SELECT document FROM positions WHERE tenant_id = ? AND user_id = ?`, owner.TenantID, owner.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fresh.Close()
-	stored, err := fresh.ListPositions(ctx, owner.Key())
-	if err != nil {
-		t.Fatal(err)
+	var stored []graphprofile.WorkPosition
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			t.Fatal(err)
+		}
+		p, err := decodePosition(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, p)
 	}
+	rows.Close()
+	slices.SortFunc(stored, comparePositions)
 	if len(cached) != len(stored) {
 		t.Fatalf("cache has %d positions, database %d", len(cached), len(stored))
 	}
@@ -137,4 +148,22 @@ func TestCacheReadYourWrites(t *testing.T) {
 	if total != 8*25 {
 		t.Errorf("%d categories in all, want %d: updates were lost", total, 8*25)
 	}
+}
+
+// TestOneProcessOwnsTheDatabase: a second Open of an open database is
+// refused (its cache would not see the first one's writes); after Close it
+// works.
+func TestOneProcessOwnsTheDatabase(t *testing.T) {
+	s := openTemp(t)
+	if _, err := Open(t.Context(), s.path); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second Open: %v, want ErrInUse", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(t.Context(), s.path)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	again.Close()
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -32,11 +33,16 @@ const busyTimeout = 5 * time.Second
 // stmtCacheSize is the number of prepared statements each connection keeps.
 const stmtCacheSize = 32
 
+// ErrInUse is returned by Open when another process has the database open:
+// stop that server first.
+var ErrInUse = errors.New("sqlite: the database is in use by another process (a running server?); stop it first")
+
 // Store is a graphprofile.Store in a SQLite database. It is safe for
 // concurrent use.
 type Store struct {
 	path  string
 	cache *readCache // what reads found, dropped by the writes that change it
+	lock  *os.File   // held open: this process owns the database
 	wdb   *sql.DB    // the one write connection, used by the writer goroutine only
 	rdb   *sql.DB    // the read pool
 	cdb   *sql.DB    // the checkpointer's connection
@@ -61,7 +67,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	s := &Store{path: abs, cache: newReadCache()}
+	lock, err := lockFile(abs + "-lock")
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: abs, cache: newReadCache(), lock: lock}
 
 	common := url.Values{
 		"_busy_timeout":    {fmt.Sprint(busyTimeout.Milliseconds())},
@@ -74,6 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.Set("_txlock", "immediate")
 	s.wdb, err = sql.Open("sqlite3", dsn(abs, w))
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
 	}
 	s.wdb.SetMaxOpenConns(1)
@@ -224,6 +235,7 @@ func (s *Store) Close() error {
 		// The write connection closes last: the last connection to close
 		// checkpoints the log and removes it.
 		errs = append(errs, s.wdb.Close())
+		errs = append(errs, s.lock.Close()) // last: the database is free for another process
 		if err := errors.Join(errs...); err != nil {
 			s.closeErr = fmt.Errorf("sqlite: closing %s: %w", s.path, err)
 		}
