@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // FuzzDecodeBody checks that any body is either refused with a
@@ -46,6 +47,47 @@ func FuzzDecodeBody(f *testing.F) {
 		}
 		if !reflect.DeepEqual(Object(withoutNulls(again).(Object)), stored) {
 			t.Fatalf("re-encoded body decodes differently")
+		}
+	})
+}
+
+// FuzzMergePatch applies any body, as a PATCH, to a stored position: a body
+// the decoder accepts always merges into a position that stores and reads
+// back unchanged, and the properties the body does not name keep their
+// values.
+func FuzzMergePatch(f *testing.F) {
+	f.Add([]byte(`{"isCurrent":false}`))
+	f.Add([]byte(`{"detail":{"company":{"address":{"city":"Oslo"}}},"categories":null}`))
+	f.Add([]byte(`{"detail":null,"manager":{"displayName":"A"},"source":{"type":"x"}}`))
+	f.Add([]byte(`{"colleagues":[{"displayName":null}],"inference":{"confidenceScore":0.5}}`))
+	stored := WorkPosition{
+		"id": "p", "allowedAudiences": "organization", "isCurrent": true, "categories": []any{"a"},
+		"createdDateTime": time.Date(2020, 7, 6, 6, 34, 12, 0, time.UTC), "lastModifiedDateTime": time.Date(2020, 7, 6, 6, 34, 12, 0, time.UTC),
+		"detail":  Object{"jobTitle": "T", "company": Object{"displayName": "C", "address": Object{"city": "Moscow", "type": "business"}}},
+		"manager": Object{"displayName": "M", "relationship": "manager"},
+	}
+	before := AppendObjectJSON(nil, WorkPositionType, Object(stored), EncodeOptions{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		patch, err := DecodeBody(WorkPositionType, data)
+		if err != nil {
+			return // refusals are FuzzDecodeBody's business
+		}
+		merged := MergePatch(WorkPositionType, Object(stored), patch)
+		if after := AppendObjectJSON(nil, WorkPositionType, Object(stored), EncodeOptions{}); !reflect.DeepEqual(after, before) {
+			t.Fatalf("MergePatch changed the stored position")
+		}
+		for name, v := range stored {
+			if _, named := patch[name]; !named && !reflect.DeepEqual(merged[name], v) {
+				t.Fatalf("%s changed although the patch does not name it", name)
+			}
+		}
+		encoded := AppendObjectJSON(nil, WorkPositionType, merged, EncodeOptions{OmitNulls: true})
+		read, err := DecodeStoredPosition(encoded)
+		if err != nil {
+			t.Fatalf("the merged position does not decode: %v\n%s", err, encoded)
+		}
+		if !reflect.DeepEqual(Object(read), merged) {
+			t.Fatalf("the merged position does not read back unchanged:\nmerged %#v\nread   %#v", merged, read)
 		}
 	})
 }
