@@ -26,8 +26,15 @@ func DecodeBody(t *Type, data []byte) (Object, error) {
 	return d.document(t)
 }
 
-// DecodeStoredPosition decodes a position as a Store wrote it with
-// AppendObjectJSON, server-managed properties included. A failure is an
+// EncodeStoredPosition is the form a Store keeps a position in: its JSON,
+// server-managed properties included, unset properties left out.
+// DecodeStoredPosition reads it back unchanged.
+func EncodeStoredPosition(p WorkPosition) []byte {
+	return AppendObjectJSON(make([]byte, 0, 1024), WorkPositionType, Object(p), EncodeOptions{OmitNulls: true})
+}
+
+// DecodeStoredPosition decodes a position as EncodeStoredPosition wrote it,
+// server-managed properties included. A failure is an
 // internal error (a corrupt store), never the caller's BadRequest.
 func DecodeStoredPosition(data []byte) (WorkPosition, error) {
 	d := decoder{data: data, stored: true}

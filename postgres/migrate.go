@@ -5,13 +5,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -27,39 +24,12 @@ var ErrNewerSchema = errors.New("the database schema is newer than this graphpro
 // stores in different schemas of one database do not wait for each other.
 const migrationLock = 0x67706d67 // "gpmg"
 
-// migration is one schema change: migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations returns the embedded migrations ordered by version.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+func loadMigrations() ([]migrations.Migration, error) {
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	ms := make([]migration, 0, len(names))
-	seen := make(map[int]string, len(names))
-	for _, name := range names {
-		base := path.Base(name)
-		prefix, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %s: the name must be NNNN_description.sql with NNNN > 0", base)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("postgres: migrations %s and %s have the same version %d", other, base, v)
-		}
-		seen[v] = base
-		text, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
 }
 
@@ -76,7 +46,7 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (syncOff bool, err error) 
 	}
 	latest := 0
 	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
+		latest = ms[len(ms)-1].Version
 	}
 
 	octx, cancel := context.WithTimeout(ctx, migrateTimeout)
@@ -125,18 +95,18 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (syncOff bool, err error) 
 	for _, m := range ms {
 		err := pgx.BeginFunc(octx, conn, func(tx pgx.Tx) error {
 			var applied bool
-			if err := tx.QueryRow(octx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&applied); err != nil {
+			if err := tx.QueryRow(octx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&applied); err != nil {
 				return dbErr("reading schema_migrations", err)
 			}
 			if applied {
 				return nil
 			}
 			// No arguments: the simple protocol, which runs a script.
-			if _, err := tx.Exec(octx, m.sql); err != nil {
-				return dbErr("applying migration "+m.name, err)
+			if _, err := tx.Exec(octx, m.SQL); err != nil {
+				return dbErr("applying migration "+m.Name, err)
 			}
-			if _, err := tx.Exec(octx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
-				return dbErr("recording migration "+m.name, err)
+			if _, err := tx.Exec(octx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version); err != nil {
+				return dbErr("recording migration "+m.Name, err)
 			}
 			return nil
 		})

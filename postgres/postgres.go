@@ -642,12 +642,10 @@ func createdAt(p graphprofile.WorkPosition) (int64, error) {
 	return t.UnixNano(), nil
 }
 
-// encodePosition returns the document column of p. p comes from the domain,
-// which built it from validated values only; the encoder escapes control
-// characters (NUL included) and invalid UTF-8, so text can always hold it.
+// encodePosition returns the document column of p: text, since the column
+// is a TEXT (a STRICT one, in SQLite, which refuses a BLOB).
 func encodePosition(p graphprofile.WorkPosition) string {
-	return string(graphprofile.AppendObjectJSON(make([]byte, 0, 1024), graphprofile.WorkPositionType,
-		graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true}))
+	return string(graphprofile.EncodeStoredPosition(p))
 }
 
 func decodePosition(doc []byte) (graphprofile.WorkPosition, error) {

@@ -61,14 +61,14 @@ func TestMigrations(t *testing.T) {
 		t.Fatal("no migrations embedded")
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %d (%s) has version %d, want %d: versions count up from 1", i, m.name, m.version, i+1)
+		if m.Version != i+1 {
+			t.Errorf("migration %d (%s) has version %d, want %d: versions count up from 1", i, m.Name, m.Version, i+1)
 		}
-		if strings.TrimSpace(m.sql) == "" {
-			t.Errorf("migration %s is empty", m.name)
+		if strings.TrimSpace(m.SQL) == "" {
+			t.Errorf("migration %s is empty", m.Name)
 		}
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 
 	// versions returns the applied versions of the schema of s.
 	versions := func(t *testing.T, s *Store) []int {

@@ -6,12 +6,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/graphprofile/graphprofile/internal/migrations"
 )
 
 //go:embed migrations/*.sql
@@ -21,39 +18,12 @@ var migrationFiles embed.FS
 // has migrated: this binary does not know its schema and must not touch it.
 var ErrNewerSchema = errors.New("the database schema is newer than this graphprofile supports")
 
-// migration is one schema change: migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations returns the embedded migrations ordered by version.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+func loadMigrations() ([]migrations.Migration, error) {
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	ms := make([]migration, 0, len(names))
-	seen := make(map[int]string, len(names))
-	for _, name := range names {
-		base := path.Base(name)
-		prefix, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlite: migration %s: the name must be NNNN_description.sql with NNNN > 0", base)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("sqlite: migrations %s and %s have the same version %d", other, base, v)
-		}
-		seen[v] = base
-		text, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
 }
 
@@ -67,7 +37,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	latest := 0
 	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
+		latest = ms[len(ms)-1].Version
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -89,18 +59,18 @@ func (s *Store) migrate(ctx context.Context) error {
 				return err
 			}
 			var applied bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.version).Scan(&applied); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.Version).Scan(&applied); err != nil {
 				return dbError("reading schema_migrations", err)
 			}
 			if applied {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return dbError("applying migration "+m.name, err)
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return dbError("applying migration "+m.Name, err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-				m.version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
-				return dbError("recording migration "+m.name, err)
+				m.Version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+				return dbError("recording migration "+m.Name, err)
 			}
 			return nil
 		})

@@ -644,13 +644,10 @@ func createdAt(p graphprofile.WorkPosition) (int64, error) {
 	return t.UnixNano(), nil
 }
 
-// encodePosition returns the document column of p. p comes from the domain,
-// which built it from validated values only.
+// encodePosition returns the document column of p: text, since the column
+// is a TEXT (a STRICT one, in SQLite, which refuses a BLOB).
 func encodePosition(p graphprofile.WorkPosition) string {
-	b := graphprofile.AppendObjectJSON(make([]byte, 0, 1024), graphprofile.WorkPositionType,
-		graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true})
-	// A string, not []byte: the STRICT TEXT column refuses a BLOB.
-	return string(b)
+	return string(graphprofile.EncodeStoredPosition(p))
 }
 
 func decodePosition(doc []byte) (graphprofile.WorkPosition, error) {

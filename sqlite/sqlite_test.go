@@ -126,14 +126,14 @@ func TestMigrations(t *testing.T) {
 		t.Fatal("no migrations embedded")
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %d (%s) has version %d, want %d: versions count up from 1", i, m.name, m.version, i+1)
+		if m.Version != i+1 {
+			t.Errorf("migration %d (%s) has version %d, want %d: versions count up from 1", i, m.Name, m.Version, i+1)
 		}
-		if strings.TrimSpace(m.sql) == "" {
-			t.Errorf("migration %s is empty", m.name)
+		if strings.TrimSpace(m.SQL) == "" {
+			t.Errorf("migration %s is empty", m.Name)
 		}
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 
 	appliedVersions := func(t *testing.T, path string) []int {
 		t.Helper()
@@ -206,7 +206,7 @@ func TestMigrations(t *testing.T) {
 		}
 		for _, q := range []string{
 			`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`,
-			ms[0].sql,
+			ms[0].SQL,
 			`INSERT INTO schema_migrations (version, applied_at) VALUES (1, '2024-01-01T00:00:00Z')`,
 			`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name)
 			 VALUES ('` + tenant + `', '` + adele.ID + `', 'AdeleV@contoso.com', 'adelev@contoso.com', 'Adele Vance')`,

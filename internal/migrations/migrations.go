@@ -1,0 +1,50 @@
+// Package migrations reads the schema migrations a store embeds: files
+// named NNNN_description.sql, applied in the order of NNNN.
+package migrations
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Migration is one schema change.
+type Migration struct {
+	Version int
+	Name    string // the file's name
+	SQL     string
+}
+
+// Load returns the migrations in dir of files, ordered by version. Names
+// that are not NNNN_description.sql with NNNN > 0, and two files with one
+// version, are errors.
+func Load(files fs.FS, dir string) ([]Migration, error) {
+	names, err := fs.Glob(files, path.Join(dir, "*.sql"))
+	if err != nil {
+		return nil, err
+	}
+	ms := make([]Migration, 0, len(names))
+	seen := make(map[int]string, len(names))
+	for _, name := range names {
+		base := path.Base(name)
+		prefix, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(prefix)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: the name must be NNNN_description.sql with NNNN > 0", base)
+		}
+		if other, dup := seen[v]; dup {
+			return nil, fmt.Errorf("migrations %s and %s have the same version %d", other, base, v)
+		}
+		seen[v] = base
+		text, err := fs.ReadFile(files, name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Migration{Version: v, Name: base, SQL: string(text)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	return ms, nil
+}

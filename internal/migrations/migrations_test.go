@@ -1,0 +1,47 @@
+package migrations
+
+import (
+	"testing"
+	"testing/fstest"
+)
+
+func TestLoad(t *testing.T) {
+	files := fstest.MapFS{
+		"m/0002_b.sql": {Data: []byte("B")},
+		"m/0001_a.sql": {Data: []byte("A")},
+		"m/0010_c.sql": {Data: []byte("C")},
+		"m/README":     {Data: []byte("not a migration")},
+	}
+	ms, err := Load(files, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Name+"="+m.SQL)
+	}
+	if want := "0001_a.sql=A 0002_b.sql=B 0010_c.sql=C"; join(got) != want {
+		t.Errorf("Load = %s, want %s", join(got), want)
+	}
+	for name, files := range map[string]fstest.MapFS{
+		"no number":        {"m/a.sql": {}},
+		"zero":             {"m/0000_a.sql": {}},
+		"no description":   {"m/0001.sql": {}},
+		"the same version": {"m/0001_a.sql": {}, "m/1_b.sql": {}},
+	} {
+		if _, err := Load(files, "m"); err == nil {
+			t.Errorf("%s: Load succeeded", name)
+		}
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += x
+	}
+	return out
+}
