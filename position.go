@@ -1,6 +1,8 @@
 package graphprofile
 
 import (
+	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -31,6 +33,20 @@ func (p WorkPosition) CreatedDateTime() time.Time { t, _ := p["createdDateTime"]
 func (p WorkPosition) LastModifiedDateTime() time.Time {
 	t, _ := p["lastModifiedDateTime"].(time.Time)
 	return t
+}
+
+// CreatedUnixNano returns createdDateTime in Unix nanoseconds, the form
+// stores order by; an error when it is unset or outside what an int64 holds
+// (years 1678 to 2262).
+func (p WorkPosition) CreatedUnixNano() (int64, error) {
+	t, ok := p["createdDateTime"].(time.Time)
+	if !ok {
+		return 0, fmt.Errorf("position %q has no createdDateTime", p.ID())
+	}
+	if t.Before(time.Unix(0, math.MinInt64)) || t.After(time.Unix(0, math.MaxInt64)) {
+		return 0, fmt.Errorf("position %q: createdDateTime %v is out of range", p.ID(), t)
+	}
+	return t.UnixNano(), nil
 }
 
 // ETag returns the position's entity tag, quoted as the ETag header and

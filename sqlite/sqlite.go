@@ -626,22 +626,13 @@ func positionNotFound(owner graphprofile.UserKey, id string) error {
 	return fmt.Errorf("sqlite: position %q of user %q of tenant %q: %w", id, owner.UserID, owner.TenantID, graphprofile.ErrNotFound)
 }
 
-// The range of times whose Unix nanoseconds fit an int64.
-var (
-	minCreated = time.Unix(0, -1<<63).UTC()
-	maxCreated = time.Unix(0, 1<<63-1).UTC()
-)
-
-// createdAt is the created_at column of p: its createdDateTime in Unix nanoseconds.
+// createdAt is the created_at column of p.
 func createdAt(p graphprofile.WorkPosition) (int64, error) {
-	t, ok := p["createdDateTime"].(time.Time)
-	if !ok {
-		return 0, fmt.Errorf("sqlite: position %q has no createdDateTime", p.ID())
+	n, err := p.CreatedUnixNano()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: %w", err)
 	}
-	if t.Before(minCreated) || t.After(maxCreated) {
-		return 0, fmt.Errorf("sqlite: position %q: createdDateTime %v is out of range", p.ID(), t)
-	}
-	return t.UnixNano(), nil
+	return n, nil
 }
 
 // encodePosition returns the document column of p: text, since the column
