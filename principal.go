@@ -137,12 +137,6 @@ var permissions = map[Operation]map[AccountKind][]string{
 	},
 }
 
-// Permissions returns the permissions that allow op for kind, in
-// least-privileged-first order; nil means op is not supported for kind.
-func Permissions(op Operation, kind AccountKind) []string {
-	return permissions[op][kind]
-}
-
 // basicReadPermission reveals only the basic profile of other users.
 const basicReadPermission = "User.ReadBasic.All"
 
@@ -158,6 +152,3 @@ func (p Principal) grantsOf(op Operation, own bool) []string {
 	}
 	return grants
 }
-
-// mayAccess reports whether p may perform op; own as for grantsOf.
-func (p Principal) mayAccess(op Operation, own bool) bool { return len(p.grantsOf(op, own)) > 0 }

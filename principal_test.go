@@ -88,8 +88,9 @@ func TestPermissionMatrix(t *testing.T) {
 						p := principalOf(kind, permission)
 						own := own && kind != Application // an app has no profile of its own
 						want := allowed[permission] && (own || strings.HasSuffix(permission, ".All"))
-						if got := p.mayAccess(op, own); got != want {
-							t.Errorf("mayAccess = %v, want %v", got, want)
+						_, err := authorize(p, op, own)
+						if got := err == nil; got != want {
+							t.Errorf("authorized = %v (%v), want %v", got, err, want)
 						}
 					})
 				}

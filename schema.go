@@ -1,8 +1,8 @@
 package graphprofile
 
 // The EDM schema of workPosition and its nested types, as data: one table that
-// the request decoder, the PATCH merge, the response encoder and (later) the
-// OData query layer all read. It follows beta-csdl-profile.xml; properties are
+// the request decoder, the PATCH merge, the response encoder and the OData
+// query layer all read. It follows beta-csdl-profile.xml; properties are
 // listed in the order Graph's examples print them, and properties the examples
 // do not show follow in schema order.
 

@@ -11,44 +11,68 @@ import (
 	"github.com/graphprofile/graphprofile/odata"
 )
 
-// handler serves one operation. It writes the success response itself and
-// returns any error for ServeHTTP to answer.
-type handler func(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error
-
-// operation is one method of one kind of route: its handler, and the system
-// query options it serves over entities of its type. Every other option a
-// request names with "$" is refused (odata.Parse), never silently ignored.
-type operation struct {
-	serve   handler
+// endpoint is one method on one kind of route: the one description of an
+// operation. ServeHTTP derives everything from it: the 405 and its Allow
+// header, the query options it parses (every other "$" option is refused by
+// odata.Parse, never silently ignored), the permission it authorizes once,
+// and the handler that does the work.
+type endpoint struct {
+	route   routeKind
+	method  string
+	op      graphprofile.Operation
 	entity  *graphprofile.Type
 	options []odata.Option
+	serve   handler
+}
+
+// handler serves one operation for a caller that Authorize already let in.
+// It writes the success response itself and returns any error for
+// ServeHTTP to answer.
+type handler func(s *Server, ctx context.Context, ex *exchange, call call) error
+
+// call is what a handler is given: the authorized access, the route and
+// the parsed query options.
+type call struct {
+	access graphprofile.Access
+	route  route
+	query  odata.Query
 }
 
 var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptSkip, odata.OptCount, odata.OptSkipToken}
 
-// operations is everything graphprofile serves, by route kind and method.
-var operations = map[routeKind]map[string]operation{
-	routePositions: {
-		http.MethodGet:  {listPositions, graphprofile.WorkPositionType, listOptions},
-		http.MethodPost: {createPosition, graphprofile.WorkPositionType, nil},
-	},
-	routePosition: {
-		http.MethodGet:    {getPosition, graphprofile.WorkPositionType, []odata.Option{odata.OptSelect}},
-		http.MethodPatch:  {updatePosition, graphprofile.WorkPositionType, nil},
-		http.MethodDelete: {deletePosition, graphprofile.WorkPositionType, nil},
-	},
-	routePositionsCount: {
-		http.MethodGet: {countPositions, graphprofile.WorkPositionType, []odata.Option{odata.OptFilter}},
-	},
-	routeUsers: {
-		http.MethodGet:  {listUsers, graphprofile.UserType, nil},
-		http.MethodPost: {createUser, graphprofile.UserType, nil},
-	},
-	routeUser: {
-		http.MethodGet:    {getUser, graphprofile.UserType, nil},
-		http.MethodPatch:  {updateUser, graphprofile.UserType, nil},
-		http.MethodDelete: {deleteUser, graphprofile.UserType, nil},
-	},
+// endpoints is everything graphprofile serves. Within a route, rows are in
+// the order the Allow header lists them.
+var endpoints = []endpoint{
+	{routePositions, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, listOptions, (*Server).listPositions},
+	{routePositions, http.MethodPost, graphprofile.CreatePosition, graphprofile.WorkPositionType, nil, (*Server).createPosition},
+	{routePosition, http.MethodGet, graphprofile.GetPosition, graphprofile.WorkPositionType, []odata.Option{odata.OptSelect}, (*Server).getPosition},
+	{routePosition, http.MethodPatch, graphprofile.UpdatePosition, graphprofile.WorkPositionType, nil, (*Server).updatePosition},
+	{routePosition, http.MethodDelete, graphprofile.DeletePosition, graphprofile.WorkPositionType, nil, (*Server).deletePosition},
+	{routePositionsCount, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, []odata.Option{odata.OptFilter}, (*Server).countPositions},
+	{routeUsers, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, nil, (*Server).listUsers},
+	{routeUsers, http.MethodPost, graphprofile.CreateUser, graphprofile.UserType, nil, (*Server).createUser},
+	{routeMe, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
+	{routeMe, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
+	{routeUser, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
+	{routeUser, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
+	{routeUser, http.MethodDelete, graphprofile.DeleteUser, graphprofile.UserType, nil, (*Server).deleteUser},
+}
+
+// findEndpoint returns the endpoint of method on kind, or nil and the
+// methods kind serves (for the Allow header of a 405).
+func findEndpoint(kind routeKind, method string) (*endpoint, []string) {
+	var allowed []string
+	for i := range endpoints {
+		e := &endpoints[i]
+		if e.route != kind {
+			continue
+		}
+		if e.method == method {
+			return e, nil
+		}
+		allowed = append(allowed, e.method)
+	}
+	return nil, allowed
 }
 
 // ServeHTTP handles one Graph request from start to end.
@@ -65,30 +89,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveHealth(ex)
 		return
 	}
-	rt, err := parseRoute(r.URL.EscapedPath())
-	if err != nil {
+	if err := s.serveGraph(r.Context(), ex); err != nil {
 		ex.fail(err)
-		return
 	}
-	op, ok := operations[rt.kind][r.Method]
-	if !ok || !methodAllowed(rt, r.Method) {
-		ex.w.Header().Set("Allow", strings.Join(rt.allowedMethods(), ", "))
+}
+
+// serveGraph serves a Graph request: route, method, token, query options,
+// permission, then the endpoint's handler, each refusal before the next
+// step.
+func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
+	rt, err := parseRoute(ex.r.URL.EscapedPath())
+	if err != nil {
+		return err
+	}
+	e, allowed := findEndpoint(rt.kind, ex.r.Method)
+	if e == nil {
+		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
-		return
+		return nil
 	}
-	caller, err := s.authenticate(r)
+	caller, err := s.authenticate(ex.r)
 	if err != nil {
-		ex.fail(err)
-		return
+		return err
 	}
-	q, err := odata.Parse(r.URL.RawQuery, op.entity, op.options...)
+	q, err := odata.Parse(ex.r.URL.RawQuery, e.entity, e.options...)
 	if err != nil {
-		ex.fail(err)
-		return
+		return err
 	}
-	if err := op.serve(s, r.Context(), ex, rt, caller, q); err != nil {
-		ex.fail(err)
+	var access graphprofile.Access
+	if rt.addressesUser() {
+		access, err = s.Service.Authorize(ctx, caller, rt.user, e.op)
+	} else {
+		access, err = s.Service.AuthorizeDirectory(ctx, caller, e.op)
 	}
+	if err != nil {
+		return err
+	}
+	return e.serve(s, ctx, ex, call{access: access, route: rt, query: q})
 }
 
 // headerBytes is about how many bytes the request's line and headers took.
@@ -106,25 +143,12 @@ func headerBytes(r *http.Request) int {
 // for some 400s, so it is not in the code-to-status table.
 const codeMethodNotAllowed = "Request_BadRequest"
 
-func methodAllowed(rt route, method string) bool {
-	for _, m := range rt.allowedMethods() {
-		if m == method {
-			return true
-		}
-	}
-	return false
-}
-
-func listPositions(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.ListPositions)
+func (s *Server) listPositions(ctx context.Context, ex *exchange, c call) error {
+	page, err := s.queryPositions(ctx, c.access, c.query)
 	if err != nil {
 		return err
 	}
-	page, err := s.queryPositions(ctx, access, q)
-	if err != nil {
-		return err
-	}
-	ex.writePositions(access.Owner(), q, page)
+	ex.writePositions(c.access.Owner(), c.query, page)
 	return nil
 }
 
@@ -141,7 +165,7 @@ func (s *Server) queryPositions(ctx context.Context, access graphprofile.Access,
 }
 
 // visiblePositions returns the accessed profile's positions the caller may
-// see. Queries are answered over them here, the same way whatever the store.
+// see, as the objects queries run over.
 func (s *Server) visiblePositions(ctx context.Context, access graphprofile.Access) ([]graphprofile.Object, error) {
 	positions, err := s.Service.ListPositions(ctx, access)
 	if err != nil {
@@ -156,146 +180,106 @@ func (s *Server) visiblePositions(ctx context.Context, access graphprofile.Acces
 
 // countPositions answers GET …/positions/$count: the number of positions
 // matching $filter, as text/plain.
-func countPositions(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.ListPositions)
+func (s *Server) countPositions(ctx context.Context, ex *exchange, c call) error {
+	items, err := s.visiblePositions(ctx, c.access)
 	if err != nil {
 		return err
 	}
-	items, err := s.visiblePositions(ctx, access)
-	if err != nil {
-		return err
-	}
-	ex.writeCount(q.CountMatching(items))
+	ex.writeCount(c.query.CountMatching(items))
 	return nil
 }
 
-func createPosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.CreatePosition)
-	if err != nil {
-		return err
-	}
+func (s *Server) createPosition(ctx context.Context, ex *exchange, c call) error {
 	body, err := readBody(ex.r, graphprofile.WorkPositionType)
 	if err != nil {
 		return err
 	}
-	p, err := s.Service.CreatePosition(ctx, access, body)
+	p, err := s.Service.CreatePosition(ctx, c.access, body)
 	if err != nil {
 		return err
 	}
-	ex.w.Header().Set("Location", ex.positionURL(access.Owner(), p.ID()))
-	ex.writePosition(http.StatusCreated, access.Owner(), p, nil)
+	ex.w.Header().Set("Location", ex.positionURL(c.access.Owner(), p.ID()))
+	ex.writePosition(http.StatusCreated, c.access.Owner(), p, nil)
 	return nil
 }
 
-func getPosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.GetPosition)
+func (s *Server) getPosition(ctx context.Context, ex *exchange, c call) error {
+	p, err := s.Service.GetPosition(ctx, c.access, c.route.positionID)
 	if err != nil {
 		return err
 	}
-	p, err := s.Service.GetPosition(ctx, access, rt.positionID)
-	if err != nil {
-		return err
-	}
-	ex.writePosition(http.StatusOK, access.Owner(), p, q.Select)
+	ex.writePosition(http.StatusOK, c.access.Owner(), p, c.query.Select)
 	return nil
 }
 
-func updatePosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.UpdatePosition)
-	if err != nil {
-		return err
-	}
+func (s *Server) updatePosition(ctx context.Context, ex *exchange, c call) error {
 	body, err := readBody(ex.r, graphprofile.WorkPositionType)
 	if err != nil {
 		return err
 	}
-	p, err := s.Service.UpdatePosition(ctx, access, rt.positionID, body, ex.r.Header.Get("If-Match"))
+	p, err := s.Service.UpdatePosition(ctx, c.access, c.route.positionID, body, ex.r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
-	ex.writePosition(http.StatusOK, access.Owner(), p, nil)
+	ex.writePosition(http.StatusOK, c.access.Owner(), p, nil)
 	return nil
 }
 
-func deletePosition(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.DeletePosition)
-	if err != nil {
-		return err
-	}
-	if err := s.Service.DeletePosition(ctx, access, rt.positionID, ex.r.Header.Get("If-Match")); err != nil {
+func (s *Server) deletePosition(ctx context.Context, ex *exchange, c call) error {
+	if err := s.Service.DeletePosition(ctx, c.access, c.route.positionID, ex.r.Header.Get("If-Match")); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func listUsers(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.AuthorizeDirectory(ctx, caller, graphprofile.ListUsers)
+func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
+	users, err := s.Service.ListUsers(ctx, c.access)
 	if err != nil {
 		return err
 	}
-	users, err := s.Service.ListUsers(ctx, access)
-	if err != nil {
-		return err
-	}
-	ex.writeUsers(rt.version, users)
+	ex.writeUsers(c.route.version, users)
 	return nil
 }
 
-func createUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.AuthorizeDirectory(ctx, caller, graphprofile.CreateUser)
-	if err != nil {
-		return err
-	}
+func (s *Server) createUser(ctx context.Context, ex *exchange, c call) error {
 	body, err := readBody(ex.r, graphprofile.UserType)
 	if err != nil {
 		return err
 	}
-	u, err := s.Service.CreateUser(ctx, access, body)
+	u, err := s.Service.CreateUser(ctx, c.access, body)
 	if err != nil {
 		return err
 	}
-	ex.w.Header().Set("Location", ex.userURL(rt.version, u["id"].(string)))
-	ex.writeUser(http.StatusCreated, rt.version, u)
+	ex.w.Header().Set("Location", ex.userURL(c.route.version, u["id"].(string)))
+	ex.writeUser(http.StatusCreated, c.route.version, u)
 	return nil
 }
 
-func getUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.GetUser)
+func (s *Server) getUser(ctx context.Context, ex *exchange, c call) error {
+	u, err := s.Service.GetUser(ctx, c.access)
 	if err != nil {
 		return err
 	}
-	u, err := s.Service.GetUser(ctx, access)
-	if err != nil {
-		return err
-	}
-	ex.writeUser(http.StatusOK, rt.version, u)
+	ex.writeUser(http.StatusOK, c.route.version, u)
 	return nil
 }
 
 // updateUser answers 204 No Content, as Graph's PATCH /users/{id} does.
-func updateUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.UpdateUser)
-	if err != nil {
-		return err
-	}
+func (s *Server) updateUser(ctx context.Context, ex *exchange, c call) error {
 	body, err := readBody(ex.r, graphprofile.UserType)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Service.UpdateUser(ctx, access, body); err != nil {
+	if _, err := s.Service.UpdateUser(ctx, c.access, body); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func deleteUser(s *Server, ctx context.Context, ex *exchange, rt route, caller graphprofile.Principal, q odata.Query) error {
-	access, err := s.Service.Authorize(ctx, caller, rt.user, graphprofile.DeleteUser)
-	if err != nil {
-		return err
-	}
-	if err := s.Service.DeleteUser(ctx, access); err != nil {
+func (s *Server) deleteUser(ctx context.Context, ex *exchange, c call) error {
+	if err := s.Service.DeleteUser(ctx, c.access); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)

@@ -1,7 +1,6 @@
 package graphapi
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -16,7 +15,8 @@ const (
 	routePosition                        // …/profile/positions/{id}
 	routePositionsCount                  // …/profile/positions/$count
 	routeUsers                           // /users
-	routeUser                            // /me, /users/{id | userPrincipalName}
+	routeMe                              // /me
+	routeUser                            // /users/{id | userPrincipalName}
 )
 
 // route is what a request path addresses.
@@ -26,6 +26,10 @@ type route struct {
 	user       graphprofile.ProfileRef
 	positionID string
 }
+
+// addressesUser reports whether the route names one user (and its
+// profile); the others address the directory as a whole.
+func (rt route) addressesUser() bool { return rt.kind != routeUsers }
 
 // meAlias is what the Go and Python SDKs send for /me when their URL-replace
 // middleware is not installed; Graph treats it as /me, and so do we.
@@ -80,6 +84,9 @@ func parseRoute(escapedPath string) (route, error) {
 	}
 	if len(rest) == 0 {
 		rt.kind = routeUser
+		if rt.user.Me {
+			rt.kind = routeMe
+		}
 		return rt, nil
 	}
 	if rest[0] != "profile" || rt.version != "beta" {
@@ -151,18 +158,4 @@ func splitKey(segment string) (name, key string, hasKey bool) {
 
 func notFoundSegment(segment string) error {
 	return graphprofile.Errorf(graphprofile.CodeBadRequest, "Resource not found for the segment '%s'.", segment)
-}
-
-// allowedMethods are the methods each kind of route serves.
-func (rt route) allowedMethods() []string {
-	switch {
-	case rt.kind == routePositionsCount:
-		return []string{http.MethodGet}
-	case rt.kind == routePositions, rt.kind == routeUsers:
-		return []string{http.MethodGet, http.MethodPost}
-	case rt.kind == routeUser && rt.user.Me:
-		return []string{http.MethodGet, http.MethodPatch}
-	default:
-		return []string{http.MethodGet, http.MethodPatch, http.MethodDelete}
-	}
 }
