@@ -573,76 +573,73 @@ func (d *decoder) hex4() (rune, bool) {
 	return rune(n), true
 }
 
+// skipContainer consumes an object or an array, from its opening character
+// to closing, each member with skip.
+func (d *decoder) skipContainer(closing byte, skip func() error) error {
+	if err := d.enter(); err != nil {
+		return err
+	}
+	d.pos++
+	d.skipSpace()
+	if d.peek() == closing {
+		d.pos++
+		d.depth--
+		return nil
+	}
+	for {
+		if err := skip(); err != nil {
+			return err
+		}
+		d.skipSpace()
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case closing:
+			d.pos++
+			d.depth--
+			return nil
+		default:
+			what := "an object"
+			if closing == ']' {
+				what = "an array"
+			}
+			return d.syntaxError(fmt.Sprintf("expected ',' or '%c' in %s", closing, what))
+		}
+	}
+}
+
+// skipMember consumes one "name": value member of an object.
+func (d *decoder) skipMember() error {
+	d.skipSpace()
+	if d.peek() != '"' {
+		return d.syntaxError("expected a property name")
+	}
+	if _, err := d.string(); err != nil {
+		return err
+	}
+	d.skipSpace()
+	if d.peek() != ':' {
+		return d.syntaxError("expected ':' after a property name")
+	}
+	d.pos++
+	_, err := d.skipValue()
+	return err
+}
+
+// skipElement consumes one element of an array.
+func (d *decoder) skipElement() error {
+	_, err := d.skipValue()
+	return err
+}
+
 // skipValue consumes any JSON value, checking its syntax, and says what it was.
 func (d *decoder) skipValue() (string, error) {
 	d.skipSpace()
 	switch c := d.peek(); {
 	case c == '{':
-		if err := d.enter(); err != nil {
-			return "", err
-		}
-		d.pos++
-		d.skipSpace()
-		if d.peek() == '}' {
-			d.pos++
-			d.depth--
-			return "an object", nil
-		}
-		for {
-			d.skipSpace()
-			if d.peek() != '"' {
-				return "", d.syntaxError("expected a property name")
-			}
-			if _, err := d.string(); err != nil {
-				return "", err
-			}
-			d.skipSpace()
-			if d.peek() != ':' {
-				return "", d.syntaxError("expected ':' after a property name")
-			}
-			d.pos++
-			if _, err := d.skipValue(); err != nil {
-				return "", err
-			}
-			d.skipSpace()
-			switch d.peek() {
-			case ',':
-				d.pos++
-			case '}':
-				d.pos++
-				d.depth--
-				return "an object", nil
-			default:
-				return "", d.syntaxError("expected ',' or '}' in an object")
-			}
-		}
+		return "an object", d.skipContainer('}', d.skipMember)
 	case c == '[':
-		if err := d.enter(); err != nil {
-			return "", err
-		}
-		d.pos++
-		d.skipSpace()
-		if d.peek() == ']' {
-			d.pos++
-			d.depth--
-			return "an array", nil
-		}
-		for {
-			if _, err := d.skipValue(); err != nil {
-				return "", err
-			}
-			d.skipSpace()
-			switch d.peek() {
-			case ',':
-				d.pos++
-			case ']':
-				d.pos++
-				d.depth--
-				return "an array", nil
-			default:
-				return "", d.syntaxError("expected ',' or ']' in an array")
-			}
-		}
+		return "an array", d.skipContainer(']', d.skipElement)
 	case c == '"':
 		_, err := d.string()
 		return "a string", err

@@ -83,21 +83,21 @@ const (
 	DeleteUser     Operation = "delete user"
 )
 
+// readProfile is the row of Graph's tables for reading a user or its
+// profile: the same for the user and for every read of its positions.
+var readProfile = map[AccountKind][]string{
+	WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
+	PersonalAccount:     {"User.Read", "User.ReadWrite"},
+	Application:         {"User.Read.All", "User.ReadWrite.All"},
+}
+
 // permissions is Graph's permission matrix: which permissions allow an
 // operation, per kind of caller. No entry means "not supported". A permission
 // without ".All" reaches only the caller's own user and profile (see
 // grantsOf); docs/permissions.md is the same table in prose.
 var permissions = map[Operation]map[AccountKind][]string{
-	ListPositions: {
-		WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
-		PersonalAccount:     {"User.Read", "User.ReadWrite"},
-		Application:         {"User.Read.All", "User.ReadWrite.All"},
-	},
-	GetPosition: {
-		WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
-		PersonalAccount:     {"User.Read", "User.ReadWrite"},
-		Application:         {"User.Read.All", "User.ReadWrite.All"},
-	},
+	ListPositions: readProfile,
+	GetPosition:   readProfile,
 	CreatePosition: {
 		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
 		PersonalAccount:     {"User.ReadWrite"},
@@ -117,11 +117,7 @@ var permissions = map[Operation]map[AccountKind][]string{
 		WorkOrSchoolAccount: {"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
 		Application:         {"User.Read.All", "User.ReadWrite.All"},
 	},
-	GetUser: {
-		WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
-		PersonalAccount:     {"User.Read", "User.ReadWrite"},
-		Application:         {"User.Read.All", "User.ReadWrite.All"},
-	},
+	GetUser: readProfile,
 	CreateUser: {
 		WorkOrSchoolAccount: {"User.ReadWrite.All"},
 		Application:         {"User.ReadWrite.All"},

@@ -300,36 +300,22 @@ func (c *compiler) logical(n *binaryNode) (*compiled, error) {
 		return nil, err
 	}
 	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: clip(l.text + " " + n.op + " " + r.text)}
-	if n.op == "and" {
-		out.eval = func(e *env) any {
-			a := l.eval(e)
-			if a == false {
-				return false
-			}
-			b := r.eval(e)
-			switch {
-			case b == false:
-				return false
-			case a == nil || b == nil:
-				return nil
-			}
-			return true
+	// OData's three-valued logic: "and" is decided by a false operand, "or"
+	// by a true one; otherwise null (unknown) wins over the other value.
+	decisive := n.op == "or"
+	out.eval = func(e *env) any {
+		a := l.eval(e)
+		if a == decisive {
+			return decisive
 		}
-	} else {
-		out.eval = func(e *env) any {
-			a := l.eval(e)
-			if a == true {
-				return true
-			}
-			b := r.eval(e)
-			switch {
-			case b == true:
-				return true
-			case a == nil || b == nil:
-				return nil
-			}
-			return false
+		b := r.eval(e)
+		switch {
+		case b == decisive:
+			return decisive
+		case a == nil || b == nil:
+			return nil
 		}
+		return !decisive
 	}
 	return out, nil
 }

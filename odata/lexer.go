@@ -59,6 +59,9 @@ var (
 	numberPattern   = regexp.MustCompile(`^-?\d+(\.\d+)?([eE][+-]?\d+)?`)
 )
 
+// punctuation is the kind of each one-character token (tokEOF: none).
+var punctuation = [256]tokenKind{'(': tokOpen, ')': tokClose, ',': tokComma, '/': tokSlash, ':': tokColon}
+
 // lex splits s[start:] into tokens; positions are byte offsets in s. option
 // names the query option for error messages ("$filter").
 func lex(option, s string, start int) ([]token, error) {
@@ -68,20 +71,8 @@ func lex(option, s string, start int) ([]token, error) {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
-		case c == '(':
-			toks = append(toks, token{tokOpen, "(", i})
-			i++
-		case c == ')':
-			toks = append(toks, token{tokClose, ")", i})
-			i++
-		case c == ',':
-			toks = append(toks, token{tokComma, ",", i})
-			i++
-		case c == '/':
-			toks = append(toks, token{tokSlash, "/", i})
-			i++
-		case c == ':':
-			toks = append(toks, token{tokColon, ":", i})
+		case punctuation[c] != tokEOF:
+			toks = append(toks, token{punctuation[c], s[i : i+1], i})
 			i++
 		case c == '\'':
 			start := i

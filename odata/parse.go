@@ -125,34 +125,24 @@ func (p *parser) enter(pos int) error {
 	return nil
 }
 
-func (p *parser) or() (node, error) {
-	l, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("or") {
-		t := p.next()
-		r, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		l = &binaryNode{pos: t.pos, op: "or", l: l, r: r}
-	}
-	return l, nil
-}
+func (p *parser) or() (node, error) { return p.binary("or", p.and) }
 
-func (p *parser) and() (node, error) {
-	l, err := p.not()
+func (p *parser) and() (node, error) { return p.binary("and", p.not) }
+
+// binary parses operands joined by the keyword op, left-associative; each
+// operand is what operand parses (the next tighter precedence level).
+func (p *parser) binary(op string, operand func() (node, error)) (node, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isKeyword("and") {
+	for p.isKeyword(op) {
 		t := p.next()
-		r, err := p.not()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		l = &binaryNode{pos: t.pos, op: "and", l: l, r: r}
+		l = &binaryNode{pos: t.pos, op: op, l: l, r: r}
 	}
 	return l, nil
 }
