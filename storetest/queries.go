@@ -1,13 +1,9 @@
 package storetest
 
 import (
-	"slices"
-	"strings"
-	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/odata"
 )
 
 // The query data set: twelve positions of one user, with values chosen so
@@ -208,53 +204,4 @@ var QueryCases = []QueryCase{
 	{"true", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
 	{"false", ""},
 	{"isCurrent eq true and (detail/layer eq null or detail/layer lt 0)", "p09 p04 p06 p10"},
-}
-
-// testQueries stores the data set and checks that each filter of
-// QueryCases, evaluated over what the store returns, selects exactly the
-// expected positions in list order.
-func testQueries(t *testing.T, open func(t *testing.T) graphprofile.Store) {
-	s := open(t)
-	ctx := t.Context()
-	if _, err := s.EnsureUser(ctx, queryOwner); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range QueryDataset() {
-		if err := s.CreatePosition(ctx, queryOwner.Key(), p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stored, err := s.ListPositions(ctx, queryOwner.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	items := make([]graphprofile.Object, len(stored))
-	for i, p := range stored {
-		items[i] = graphprofile.Object(p)
-	}
-	for _, tc := range QueryCases {
-		t.Run(tc.Filter, func(t *testing.T) {
-			q, err := odata.Parse("$filter="+escapeQuery(tc.Filter)+"&$top=999", graphprofile.WorkPositionType, odata.OptFilter, odata.OptOrderBy, odata.OptTop)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			res, err := q.Apply(items, "binding")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := make([]string, len(res.Items))
-			for i, p := range res.Items {
-				got[i] = p["id"].(string)
-			}
-			if want := strings.Fields(tc.IDs); !slices.Equal(got, want) {
-				t.Errorf("$filter=%s\n got %v\nwant %v", tc.Filter, got, want)
-			}
-		})
-	}
-}
-
-// escapeQuery escapes a query option value as a client would.
-func escapeQuery(s string) string {
-	r := strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23", " ", "%20")
-	return r.Replace(s)
 }
