@@ -10,11 +10,11 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/odata"
-	"github.com/graphprofile/graphprofile/storetest"
 )
 
 // The seed corpora are committed under testdata/fuzz/<FuzzName>/ (replayed
-// by go test); the f.Add seeds below add the shared filter table.
+// by go test); FuzzParseFilter's f.Add seeds add the filters of
+// filterMatchCases.
 
 var errorPosition = regexp.MustCompile(`at position (\d+):`)
 
@@ -46,8 +46,8 @@ func checkRefusal(t *testing.T, err error, option, expr string) {
 // names a position in it, or compiled into a Filter that evaluates every
 // position of the data set without panicking, the same way twice.
 func FuzzParseFilter(f *testing.F) {
-	for _, tc := range storetest.QueryCases {
-		f.Add(tc.Filter)
+	for _, tc := range filterMatchCases {
+		f.Add(tc.filter)
 	}
 	items := dataset()
 	f.Fuzz(func(t *testing.T, expr string) {

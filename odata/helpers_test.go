@@ -6,23 +6,78 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/odata"
-	"github.com/graphprofile/graphprofile/storetest"
 )
 
 // listOptions are the options a positions list allows.
 var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptSkip, odata.OptCount, odata.OptSkipToken}
 
-// dataset is storetest.QueryDataset as the objects Apply takes.
+// dataset is odata's own fixture: eight positions of one user, as a store
+// returns them, with every kind of value a query meets (strings differing
+// in case, numbers, dates, times with all seven digits, flags, booleans and
+// nulls, collections, nested values) and two positions created at the same
+// instant. Default order: f8 f1 f2 f3 f4 f5 f6 f7. (The twelve-position
+// query table, run against every store, is in the integration package.)
 func dataset() []graphprofile.Object {
-	positions := storetest.QueryDataset()
-	items := make([]graphprofile.Object, len(positions))
-	for i, p := range positions {
-		items[i] = graphprofile.Object(p)
+	type O = graphprofile.Object
+	owner := O{"user": O{"id": "owner-id", "displayName": "Owner"}}
+	position := func(id, created string, props O) graphprofile.Object {
+		at, err := time.Parse(time.RFC3339Nano, created)
+		if err != nil {
+			panic(err)
+		}
+		p := O{"id": id, "createdDateTime": at, "lastModifiedDateTime": at, "createdBy": owner, "lastModifiedBy": owner}
+		for k, v := range props {
+			p[k] = v
+		}
+		return p
 	}
-	return items
+	f7 := position("f7", "2024-02-01T00:00:00Z", O{
+		"allowedAudiences": "groupMembers,organization", "isCurrent": false,
+		"detail":    O{"jobTitle": "Intern", "layer": int64(0), "startMonthYear": graphprofile.Date("2010-07-01")},
+		"createdBy": O{"application": O{"id": "app", "displayName": "Importer"}},
+	})
+	f7["lastModifiedDateTime"] = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	return []graphprofile.Object{
+		position("f8", "2023-12-31T23:59:59.9999999Z", O{
+			"allowedAudiences": "everyone", "isCurrent": true, "categories": []any{"ünïcode"},
+			"detail": O{"jobTitle": "Chief Officer", "layer": int64(-1)},
+		}),
+		position("f1", "2024-01-01T00:00:00Z", O{
+			"allowedAudiences": "organization", "isCurrent": true, "categories": []any{"engineering", "remote"},
+			"detail": O{"jobTitle": "Senior Engineer", "layer": int64(3), "startMonthYear": graphprofile.Date("2019-06-01"),
+				"company": O{"displayName": "Contoso", "address": O{"city": "Oslo", "type": "business"}}},
+			"manager":    O{"displayName": "Ann", "relationship": "manager"},
+			"colleagues": []any{O{"displayName": "Bob", "relationship": "colleague"}, O{"displayName": "Cleo", "relationship": "dotLineManager"}},
+			"inference":  O{"confidenceScore": 0.9, "userHasVerifiedAccuracy": true},
+		}),
+		position("f2", "2024-01-02T00:00:00Z", O{
+			"allowedAudiences": "everyone", "isCurrent": false, "categories": []any{"design"},
+			"detail": O{"jobTitle": "Designer", "layer": int64(2), "startMonthYear": graphprofile.Date("2015-03-01"),
+				"endMonthYear": graphprofile.Date("2019-05-31"), "company": O{"displayName": "Fabrikam"}},
+			"colleagues": []any{O{"displayName": "Ann", "relationship": "colleague"}},
+		}),
+		position("f3", "2024-01-03T00:00:00Z", O{
+			"allowedAudiences": "contacts,organization",
+			"detail":           O{"jobTitle": "O'Brien's Assistant", "company": O{"displayName": "contoso"}},
+		}),
+		position("f4", "2024-01-04T00:00:00Z", O{
+			"allowedAudiences": "me", "isCurrent": true, "categories": []any{}, "source": O{"type": []any{"HR"}},
+		}),
+		position("f5", "2024-01-05T00:00:00Z", O{
+			"allowedAudiences": "federatedOrganizations", "isCurrent": false,
+			"detail":    O{"jobTitle": "Engineering Manager", "layer": int64(5), "startMonthYear": graphprofile.Date("2021-01-01")},
+			"inference": O{"confidenceScore": 0.25},
+		}),
+		position("f6", "2024-01-05T00:00:00Z", O{
+			"allowedAudiences": "family", "isCurrent": true, "categories": []any{"remote", "part-time"},
+			"detail": O{"jobTitle": "engineer"},
+		}),
+		f7,
+	}
 }
 
 // idsOf is the ids of items, space-separated.

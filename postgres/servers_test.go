@@ -13,16 +13,8 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/storetest"
 	"github.com/graphprofile/graphprofile/token"
 )
-
-// TestServers runs the server-level checks with two servers, each with its
-// own pool, on one PostgreSQL database.
-func TestServers(t *testing.T) {
-	url := freshURL(t)
-	storetest.RunServers(t, []graphprofile.Store{openAt(t, url), openAt(t, url)})
-}
 
 // TestServerOutage stops PostgreSQL under a running server: requests answer
 // 503 serviceNotAvailable with Retry-After within 5 s and /readyz says 503;

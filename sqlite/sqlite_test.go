@@ -791,9 +791,3 @@ func BenchmarkCreatePositionParallel(b *testing.B) {
 		}
 	})
 }
-
-// TestServers runs the server-level checks on one SQLite store: one server,
-// 50 concurrent writers on one position.
-func TestServers(t *testing.T) {
-	storetest.RunServers(t, []graphprofile.Store{openTemp(t)})
-}

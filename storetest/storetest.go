@@ -36,7 +36,6 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("DeleteCheck", func(t *testing.T) { testDeleteCheck(t, open) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceledContext(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
-	t.Run("Queries", func(t *testing.T) { testQueries(t, open) })
 }
 
 // RunReopen checks that what a store acknowledged is there after the store

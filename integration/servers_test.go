@@ -1,4 +1,4 @@
-package storetest
+package integration_test
 
 import (
 	"bytes"
@@ -19,43 +19,63 @@ import (
 	"github.com/graphprofile/graphprofile/token"
 )
 
-// RunServers runs the HTTP-level checks that concern several servers on one
-// database: each of stores is a Store on the same database (one for SQLite,
-// two or more for a shared database), and each gets its own graphprofile
-// server. A position created through one server is read, updated and
-// deleted through another, and concurrent PATCHes through all of them of
-// different properties of one position all take effect (no lost update).
-func RunServers(t *testing.T, stores []graphprofile.Store) {
+const tenantA = "0d2c6b6e-0000-4000-8000-00000000000a"
+
+// TestServers runs the checks that concern several servers on one database:
+// each store of a backend's database gets its own graphprofile server (one
+// for SQLite, two for PostgreSQL, each with its own pool). A position
+// created through one server is read, updated and deleted through another,
+// and concurrent PATCHes through all of them of different properties of one
+// position all take effect (no lost update).
+func TestServers(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			stores := b.open(t, 2)
+			dev := newDevIssuer(t)
+			urls := make([]string, len(stores))
+			for i, store := range stores {
+				urls[i] = startServer(t, store, dev)
+			}
+			tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: "5e7f0000-0000-4000-8000-0000000000e1",
+				UserPrincipalName: "servers@contoso.test", DisplayName: "Servers", Scopes: []string{"User.ReadWrite"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &client{t: t, token: tok, http: &http.Client{Timeout: 30 * time.Second}}
+			t.Run("AcrossServers", func(t *testing.T) { testAcrossServers(t, c.with(t), urls) })
+			t.Run("NoLostUpdate", func(t *testing.T) { testNoLostUpdate(t, c.with(t), urls) })
+		})
+	}
+}
+
+// newDevIssuer returns a development issuer with a key of the test's own.
+func newDevIssuer(t *testing.T) *token.DevIssuer {
 	t.Helper()
 	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	urls := make([]string, len(stores))
-	for i, store := range stores {
-		srv := &graphapi.Server{
-			Service:       &graphprofile.Service{Store: store},
-			Authenticator: token.NewValidator(nil, dev),
-			Addr:          "127.0.0.1:0",
-		}
-		if err := srv.Open(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Close(ctx)
-		})
-		urls[i] = srv.URL()
+	return dev
+}
+
+// startServer starts a graphprofile server over store that trusts dev's
+// tokens, stops it when the test ends, and returns its URL.
+func startServer(t *testing.T, store graphprofile.Store, dev *token.DevIssuer) string {
+	t.Helper()
+	srv := &graphapi.Server{
+		Service:       &graphprofile.Service{Store: store},
+		Authenticator: token.NewValidator(nil, dev),
+		Addr:          "127.0.0.1:0",
 	}
-	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: "5e7f0000-0000-4000-8000-0000000000e1",
-		UserPrincipalName: "servers@contoso.test", DisplayName: "Servers", Scopes: []string{"User.ReadWrite"}})
-	if err != nil {
+	if err := srv.Open(); err != nil {
 		t.Fatal(err)
 	}
-	c := &client{t: t, token: tok, http: &http.Client{Timeout: 30 * time.Second}}
-	t.Run("AcrossServers", func(t *testing.T) { testAcrossServers(t, c, urls) })
-	t.Run("NoLostUpdate", func(t *testing.T) { testNoLostUpdate(t, c, urls) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	})
+	return srv.URL()
 }
 
 // client sends requests with one token.
@@ -63,6 +83,13 @@ type client struct {
 	t     *testing.T
 	token string
 	http  *http.Client
+}
+
+// with returns c failing t instead of c's test.
+func (c *client) with(t *testing.T) *client {
+	cc := *c
+	cc.t = t
+	return &cc
 }
 
 type reply struct {
