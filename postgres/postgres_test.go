@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/graphprofile/graphprofile/postgres/pgtest"
 	"github.com/graphprofile/graphprofile/storetest"
 	"github.com/jackc/pgx/v5"
@@ -53,7 +54,7 @@ func testPosition(id string, created time.Time) graphprofile.WorkPosition {
 }
 
 func TestMigrations(t *testing.T) {
-	ms, err := loadMigrations()
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestMigrations(t *testing.T) {
 					s2.Close()
 					t.Fatal("Open of a database with a newer schema succeeded")
 				}
-				if !errors.Is(err, ErrNewerSchema) {
+				if !errors.Is(err, graphprofile.ErrNewerSchema) {
 					t.Errorf("error %v, want ErrNewerSchema", err)
 				}
 				if errors.Is(err, graphprofile.ErrUnavailable) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
@@ -118,7 +119,7 @@ func TestSettings(t *testing.T) {
 }
 
 func TestMigrations(t *testing.T) {
-	ms, err := loadMigrations()
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func TestMigrations(t *testing.T) {
 					s.Close()
 					t.Fatal("Open of a database with a newer schema succeeded")
 				}
-				if !errors.Is(err, ErrNewerSchema) {
+				if !errors.Is(err, graphprofile.ErrNewerSchema) {
 					t.Errorf("error %v, want ErrNewerSchema", err)
 				}
 				if !strings.Contains(err.Error(), fmt.Sprint(v)) {
