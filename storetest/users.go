@@ -275,6 +275,60 @@ func testEnsureUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	})
 }
 
+// FindUser.
+
+// FindUser.
+
+func testFindUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	s := open(t)
+	a := adele(tenantA)
+	m := megan(tenantA)
+	other := graphprofile.User{TenantID: tenantB, ID: guid(3), UserPrincipalName: "lee@fabrikam.com", DisplayName: "Lee Gu"}
+	// x's principal name is y's id, and y's principal name is x's id: an id
+	// match wins over a name match, whichever was recorded first.
+	x := graphprofile.User{TenantID: tenantA, ID: "x@contoso.com", UserPrincipalName: "y@contoso.com", DisplayName: "X"}
+	y := graphprofile.User{TenantID: tenantA, ID: "y@contoso.com", UserPrincipalName: "x@contoso.com", DisplayName: "Y"}
+	for _, u := range []graphprofile.User{a, m, other, x, y} {
+		mustEnsure(t, s, u)
+	}
+
+	tests := []struct {
+		name   string
+		tenant string
+		key    string
+		want   *graphprofile.User // nil: ErrNotFound
+	}{
+		{"ByID", tenantA, a.ID, &a},
+		{"ByID2", tenantA, m.ID, &m},
+		{"ByPrincipalName", tenantA, "AdeleV@contoso.com", &a},
+		{"ByPrincipalNameLower", tenantA, "adelev@contoso.com", &a},
+		{"ByPrincipalNameUpper", tenantA, "ADELEV@Contoso.COM", &a},
+		{"IDPreferredX", tenantA, x.ID, &x},
+		{"IDPreferredY", tenantA, y.ID, &y},
+		{"OtherTenantByID", tenantA, other.ID, nil},
+		{"OtherTenantByPrincipalName", tenantA, other.UserPrincipalName, nil},
+		{"OwnTenantOfOther", tenantB, other.ID, &other},
+		{"UnknownTenant", "unknown-tenant", a.ID, nil},
+		{"UnknownID", tenantA, guid(99), nil},
+		{"UnknownPrincipalName", tenantA, "nobody@contoso.com", nil},
+		{"PrefixOfPrincipalName", tenantA, "adelev@contoso", nil},
+		{"Empty", tenantA, "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.FindUser(t.Context(), tc.tenant, tc.key)
+			if tc.want == nil {
+				wantNotFound(t, fmt.Sprintf("FindUser(%s, %q) = %+v", tc.tenant, tc.key, got), err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("FindUser(%s, %q): %v", tc.tenant, tc.key, err)
+			}
+			wantUser(t, "FindUser", got, *tc.want)
+		})
+	}
+}
+
 // CreateUser.
 
 func testCreateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
