@@ -282,6 +282,27 @@ func TestSchema(t *testing.T) {
 		}
 	})
 
+	t.Run("DeletingUserDeletesProfile", func(t *testing.T) {
+		m := graphprofile.User{TenantID: tenant, ID: "megan", DisplayName: "Megan"}
+		for _, u := range []graphprofile.User{adele, m} {
+			if _, err := s.EnsureUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreatePosition(ctx, u.Key(), testPosition("p-cascade", t0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DeleteUser(ctx, m.Key()); err != nil {
+			t.Fatal(err)
+		}
+		if n := query[int](t, s, `SELECT count(*) FROM positions WHERE user_id = $1`, m.ID); n != 0 {
+			t.Errorf("%d positions of the deleted user remain", n)
+		}
+		if n := query[int](t, s, `SELECT count(*) FROM positions WHERE user_id = $1 AND id = 'p-cascade'`, adele.ID); n != 1 {
+			t.Errorf("%d positions of the other user remain, want 1", n)
+		}
+	})
+
 	t.Run("UPNKey", func(t *testing.T) {
 		user := func(id, upn string) graphprofile.User {
 			return graphprofile.User{TenantID: tenant, ID: id, UserPrincipalName: upn, DisplayName: id}

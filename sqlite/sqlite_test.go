@@ -465,117 +465,6 @@ func TestSchema(t *testing.T) {
 	})
 }
 
-func TestNotFoundErrors(t *testing.T) {
-	s := openTemp(t)
-	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
-		t.Fatal(err)
-	}
-	unknown := graphprofile.UserKey{TenantID: tenant, UserID: "nobody"}
-	tests := []struct {
-		name string
-		call func(ctx context.Context) error
-	}{
-		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenant, "nobody"); return err }},
-		{"ListPositions", func(ctx context.Context) error { _, err := s.ListPositions(ctx, unknown); return err }},
-		{"GetPosition", func(ctx context.Context) error { _, err := s.GetPosition(ctx, adele.Key(), "none"); return err }},
-		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, unknown, testPosition("p", t0)) }},
-		{"UpdatePosition", func(ctx context.Context) error {
-			_, err := s.UpdatePosition(ctx, adele.Key(), "none", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
-			return err
-		}},
-		{"DeletePosition", func(ctx context.Context) error { return s.DeletePosition(ctx, adele.Key(), "none", nil) }},
-		{"DeletePositionCheck", func(ctx context.Context) error {
-			return s.DeletePosition(ctx, adele.Key(), "none", func(graphprofile.WorkPosition) error { return nil })
-		}},
-		{"UpdateUser", func(ctx context.Context) error {
-			_, err := s.UpdateUser(ctx, unknown, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
-			return err
-		}},
-		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, unknown) }},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call(t.Context())
-			if !errors.Is(err, graphprofile.ErrNotFound) {
-				t.Errorf("error %v, want ErrNotFound", err)
-			}
-			if errors.Is(err, sql.ErrNoRows) {
-				t.Errorf("error %v wraps sql.ErrNoRows", err)
-			}
-		})
-	}
-}
-
-func TestInvalidPositions(t *testing.T) {
-	s := openTemp(t)
-	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
-		t.Fatal(err)
-	}
-	good := testPosition("good", t0)
-	if err := s.CreatePosition(t.Context(), adele.Key(), good); err != nil {
-		t.Fatal(err)
-	}
-	with := func(k string, v any) graphprofile.WorkPosition {
-		p := testPosition("bad", t0)
-		if v == nil {
-			delete(p, k)
-		} else {
-			p[k] = v
-		}
-		return p
-	}
-	tests := []struct {
-		name string
-		p    graphprofile.WorkPosition
-	}{
-		{"NoID", with("id", nil)},
-		{"NoCreatedDateTime", with("createdDateTime", nil)},
-		{"CreatedOutOfRange", with("createdDateTime", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := s.CreatePosition(t.Context(), adele.Key(), tc.p)
-			if err == nil {
-				t.Fatal("CreatePosition succeeded")
-			}
-			if code := graphprofile.ErrorCode(err); code != graphprofile.CodeInternalError {
-				t.Errorf("error %v has code %s, want an internal error", err, code)
-			}
-			_, err = s.UpdatePosition(t.Context(), adele.Key(), "good", func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
-				q := shallowCopy(tc.p)
-				if _, ok := q["id"]; ok {
-					q["id"] = "good"
-				}
-				return q, nil
-			})
-			if err == nil {
-				t.Fatal("UpdatePosition to an invalid position succeeded")
-			}
-			if code := graphprofile.ErrorCode(err); code != graphprofile.CodeInternalError {
-				t.Errorf("error %v has code %s, want an internal error", err, code)
-			}
-		})
-	}
-	ps, err := s.ListPositions(t.Context(), adele.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 1 {
-		t.Fatalf("%d positions stored, want 1", len(ps))
-	}
-	if d := storetest.Diff(graphprofile.Object(good), graphprofile.Object(ps[0])); d != "" {
-		t.Errorf("the valid position changed:\n%s", d)
-	}
-}
-
-func shallowCopy(p graphprofile.WorkPosition) graphprofile.WorkPosition {
-	out := make(graphprofile.WorkPosition, len(p))
-	for k, v := range p {
-		out[k] = v
-	}
-	return out
-}
-
 func TestOpen(t *testing.T) {
 	t.Run("OddPath", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "a b?c#d%20é")
@@ -625,17 +514,6 @@ func TestOpen(t *testing.T) {
 		})
 	}
 
-	t.Run("CloseTwice", func(t *testing.T) {
-		s, err := Open(t.Context(), filepath.Join(t.TempDir(), "db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 2 {
-			if err := s.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
-		}
-	})
 }
 
 // The kill -9 test: a child process (this test binary again) creates

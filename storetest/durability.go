@@ -9,6 +9,19 @@ import (
 	"github.com/graphprofile/graphprofile"
 )
 
+// testClose: an open store answers Ping, and closing it twice is harmless.
+func testClose(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	s := open(t)
+	if err := s.Ping(t.Context()); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+	for i := range 2 {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close %d: %v", i+1, err)
+		}
+	}
+}
+
 func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen func(t *testing.T, old graphprofile.Store) graphprofile.Store) {
 	s := open(t)
 	users := []graphprofile.User{adele(tenantA), megan(tenantA), adele(tenantB)}

@@ -236,12 +236,14 @@ func wantConflict(t *testing.T, what string, err error, property, value string) 
 	}
 }
 
-// wantInternal checks that err is neither a *ConflictError nor ErrNotFound
-// nor nil: an internal failure.
+// wantInternal checks that err is an internal failure: not nil, no
+// *graphprofile.Error a client would be shown, neither a *ConflictError nor
+// ErrNotFound, and not ErrUnavailable (a retry cures nothing).
 func wantInternal(t *testing.T, what string, err error) {
 	t.Helper()
 	var c *graphprofile.ConflictError
-	if err == nil || errors.As(err, &c) || errors.Is(err, graphprofile.ErrNotFound) {
+	if err == nil || graphprofile.ErrorCode(err) != graphprofile.CodeInternalError || errors.As(err, &c) ||
+		errors.Is(err, graphprofile.ErrNotFound) || errors.Is(err, graphprofile.ErrUnavailable) {
 		t.Errorf("%s: error %v, want an internal failure", what, err)
 	}
 }

@@ -275,6 +275,51 @@ func testIsolation(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	})
 }
 
+// testInvalidPositions: a position without an id or a createdDateTime the
+// store can order by is refused as an internal failure (the service never
+// makes one), and nothing is stored.
+func testInvalidPositions(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	s := open(t)
+	owner := mustEnsure(t, s, adele(tenantA)).Key()
+	good := position(guid(100), base, "good")
+	mustCreate(t, s, owner, clone(good))
+	with := func(k string, v any) graphprofile.WorkPosition {
+		p := position(guid(101), base, "bad")
+		if v == nil {
+			delete(p, k)
+		} else {
+			p[k] = v
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		p    graphprofile.WorkPosition
+	}{
+		{"NoID", with("id", nil)},
+		{"NoCreatedDateTime", with("createdDateTime", nil)},
+		{"CreatedOutOfRange", with("createdDateTime", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantInternal(t, "CreatePosition", s.CreatePosition(t.Context(), owner, tc.p))
+			_, err := s.UpdatePosition(t.Context(), owner, good.ID(), func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+				q := clone(tc.p)
+				if _, ok := q["id"]; ok {
+					q["id"] = good.ID()
+				}
+				return q, nil
+			})
+			wantInternal(t, "UpdatePosition to an invalid position", err)
+		})
+	}
+	ps := mustList(t, s, owner)
+	wantIDs(t, "ListPositions", ps, good.ID())
+	if len(ps) == 1 {
+		wantPosition(t, "the valid position", ps[0], good)
+	}
+}
+
 var errRefused = errors.New("storetest: update refused")
 
 func testUpdate(t *testing.T, open func(t *testing.T) graphprofile.Store) {

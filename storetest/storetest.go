@@ -1,5 +1,7 @@
 // Package storetest is the contract suite of graphprofile.Store: every
-// implementation's tests call Run (and RunReopen, for a durable store).
+// implementation's tests call Run (and RunReopen, for a durable store, and
+// RunShared, for one that several processes share). It also has what the
+// stores' own tests share: fixtures, the check after a crash, benchmarks.
 package storetest
 
 import (
@@ -26,8 +28,11 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("Update", func(t *testing.T) { testUpdate(t, open) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, open) })
 	t.Run("DeleteCheck", func(t *testing.T) { testDeleteCheck(t, open) })
+	t.Run("InvalidPositions", func(t *testing.T) { testInvalidPositions(t, open) })
+	t.Run("NotFoundErrors", func(t *testing.T) { testNotFoundErrors(t, open) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceledContext(t, open) })
-	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("Close", func(t *testing.T) { testClose(t, open) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, alone(open)) })
 	t.Run("Queries", func(t *testing.T) { testQueries(t, open) })
 }
 
@@ -37,4 +42,13 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 // closed. Both register their stores' cleanup.
 func RunReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen func(t *testing.T, old graphprofile.Store) graphprofile.Store) {
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open, reopen) })
+}
+
+// RunShared checks stores that share one database, as several servers do:
+// concurrent calls spread over them lose nothing, and what one writes the
+// others read at once. open returns two or more new stores on one new,
+// empty database and registers their cleanup.
+func RunShared(t *testing.T, open func(t *testing.T) []graphprofile.Store) {
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("AcrossStores", func(t *testing.T) { testAcrossStores(t, open) })
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -606,41 +605,6 @@ func testUpdateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		wantState(t, "after UpdateUser of unknown users", s, before)
 	})
 
-	t.Run("Concurrent", func(t *testing.T) {
-		// No update is lost.
-		s, a, _ := setup(t)
-		const n = 30
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			wg.Go(func() {
-				_, err := s.UpdateUser(t.Context(), a.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
-					cur.JobTitle += fmt.Sprintf("[%02d]", i)
-					return cur, nil
-				})
-				if err != nil {
-					errs <- err
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-		got, err := s.FindUser(t.Context(), tenantA, a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range n {
-			if c := strings.Count(got.JobTitle, fmt.Sprintf("[%02d]", i)); c != 1 {
-				t.Errorf("update %d is in jobTitle %d times", i, c)
-			}
-		}
-		if !strings.HasPrefix(got.JobTitle, a.JobTitle) {
-			t.Errorf("jobTitle %q lost its start %q", got.JobTitle, a.JobTitle)
-		}
-	})
 }
 
 // DeleteUser.
