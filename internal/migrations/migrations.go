@@ -20,12 +20,15 @@ type Migration struct {
 
 // Load returns the migrations in dir of files, ordered by version. Names
 // that are not NNNN_description.sql with NNNN > 0, versions that do not
-// count up from 1 (two files with one version, a gap), and an empty file
-// are errors.
+// count up from 1 (two files with one version, a gap), an empty file and no
+// file at all are errors.
 func Load(files fs.FS, dir string) ([]Migration, error) {
 	names, err := fs.Glob(files, path.Join(dir, "*.sql"))
 	if err != nil {
 		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no migrations in %s", dir)
 	}
 	ms := make([]Migration, 0, len(names))
 	seen := make(map[int]string, len(names))

@@ -37,6 +37,7 @@ func TestLoad(t *testing.T) {
 		"a gap":            {"m/0001_a.sql": {Data: []byte("A")}, "m/0003_c.sql": {Data: []byte("C")}},
 		"not from 1":       {"m/0002_b.sql": {Data: []byte("B")}},
 		"empty":            {"m/0001_a.sql": {Data: []byte(" \n")}},
+		"none":             {"m/README": {Data: []byte("not a migration")}},
 	} {
 		if _, err := Load(files, "m"); err == nil {
 			t.Errorf("%s: Load succeeded", name)
