@@ -24,7 +24,7 @@ func TestUnstorableStrings(t *testing.T) {
 	if _, err := s.EnsureUser(ctx, adele); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreatePosition(ctx, adele.Key(), testPosition("p1", t0)); err != nil {
+	if err := s.CreatePosition(ctx, adele.Key(), storetest.Position("p1", t0)); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"a\x00b", "\xff", "ok\xc3"} {
@@ -40,7 +40,7 @@ func TestUnstorableStrings(t *testing.T) {
 				{"ListPositions", func() error { _, err := s.ListPositions(ctx, badOwner); return err }},
 				{"GetPosition", func() error { _, err := s.GetPosition(ctx, adele.Key(), bad); return err }},
 				{"GetPositionTenant", func() error { _, err := s.GetPosition(ctx, badTenant, "p1"); return err }},
-				{"CreatePosition", func() error { return s.CreatePosition(ctx, badOwner, testPosition("p2", t0)) }},
+				{"CreatePosition", func() error { return s.CreatePosition(ctx, badOwner, storetest.Position("p2", t0)) }},
 				{"UpdatePosition", func() error {
 					_, err := s.UpdatePosition(ctx, adele.Key(), bad, func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
 					return err
@@ -80,7 +80,7 @@ func TestUnstorableStrings(t *testing.T) {
 					})
 					return err
 				}},
-				{"CreatePosition", func() error { return s.CreatePosition(ctx, adele.Key(), testPosition(bad, t0)) }},
+				{"CreatePosition", func() error { return s.CreatePosition(ctx, adele.Key(), storetest.Position(bad, t0)) }},
 			}
 			for _, c := range refused {
 				err := c.call()
@@ -250,7 +250,7 @@ func TestLockWait(t *testing.T) {
 	if _, err := base.EnsureUser(ctx, adele); err != nil {
 		t.Fatal(err)
 	}
-	if err := base.CreatePosition(ctx, adele.Key(), testPosition("p1", t0)); err != nil {
+	if err := base.CreatePosition(ctx, adele.Key(), storetest.Position("p1", t0)); err != nil {
 		t.Fatal(err)
 	}
 	s := openAt(t, url, WithTimeout(time.Second))
@@ -385,7 +385,9 @@ func TestPoolExhausted(t *testing.T) {
 	}
 	for _, c := range []call{
 		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenant, adele.ID); return err }},
-		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, adele.Key(), testPosition("p1", t0)) }},
+		{"CreatePosition", func(ctx context.Context) error {
+			return s.CreatePosition(ctx, adele.Key(), storetest.Position("p1", t0))
+		}},
 		{"UpdateUser", func(ctx context.Context) error {
 			_, err := s.UpdateUser(ctx, adele.Key(), func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
 			return err

@@ -144,4 +144,12 @@ func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen
 	wantConflict(t, "CreateUser of a taken name after reopening", s.CreateUser(t.Context(), graphprofile.User{TenantID: tenantA, ID: guid(10), UserPrincipalName: "MEGANB@contoso.com"}), "userPrincipalName", "MEGANB@contoso.com")
 	mustCreateUser(t, s, doomed)
 	wantFind(t, s, tenantA, doomed.UserPrincipalName, doomed)
+
+	// Opening it once more (migrations find nothing to do) changes nothing.
+	again := snapshot(t, s, tenantA, tenantB)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close after reopening: %v", err)
+	}
+	s = reopen(t, s)
+	wantState(t, "after reopening twice", s, again)
 }

@@ -31,6 +31,33 @@ func megan(tenant string) graphprofile.User {
 	return graphprofile.User{TenantID: tenant, ID: guid(2), UserPrincipalName: "MeganB@contoso.com", DisplayName: "Megan Bowen"}
 }
 
+// Fixtures the stores' own tests share with the suite.
+
+// Tenant is Adele's tenant.
+const Tenant = tenantA
+
+// Adele returns a user of Tenant as her first token records her.
+func Adele() graphprofile.User { return adele(tenantA) }
+
+// Created returns a createdDateTime with all seven fractional digits used.
+func Created() time.Time { return base }
+
+// Position returns a position of Adele's as the service creates one, with
+// values of most kinds: strings, an enum, a Date, an Int32, a collection and
+// nested objects.
+func Position(id string, created time.Time) graphprofile.WorkPosition {
+	p := position(id, created, "Software Engineer")
+	p["categories"] = []any{"engineering"}
+	p["detail"] = graphprofile.Object{
+		"jobTitle":       "Software Engineer",
+		"company":        graphprofile.Object{"displayName": "Contoso", "department": "R&D", "address": graphprofile.Object{"city": "Redmond", "type": "business"}},
+		"layer":          int64(2),
+		"startMonthYear": graphprofile.Date("2021-04-01"),
+	}
+	p["isCurrent"] = true
+	return p
+}
+
 // fullUser sets every property of a user, with values that are easy to get
 // wrong.
 func fullUser(tenant string, n int) graphprofile.User {

@@ -322,14 +322,39 @@ func testInvalidPositions(t *testing.T, open func(t *testing.T) graphprofile.Sto
 
 var errRefused = errors.New("storetest: update refused")
 
+// positionKey addresses a position.
+type positionKey struct {
+	owner graphprofile.UserKey
+	id    string
+}
+
+// unknownPositions address no position of a store where owner has guid(100)
+// and guid(101) and nobody else has any: an unknown id, no id, an unknown
+// owner, the owner's id in another tenant.
+func unknownPositions(owner graphprofile.UserKey) []positionKey {
+	return []positionKey{
+		{owner, guid(999)},
+		{owner, ""},
+		{graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, guid(100)},
+		{graphprofile.UserKey{TenantID: tenantB, UserID: owner.UserID}, guid(100)},
+	}
+}
+
+// withNeighbour returns a new store in which adele(tenantA) has p, every
+// property set (guid(100)), and a neighbour created a minute later
+// (guid(101)) that the tests of p must leave alone.
+func withNeighbour(t *testing.T, open func(t *testing.T) graphprofile.Store) (s graphprofile.Store, owner graphprofile.UserKey, p graphprofile.WorkPosition) {
+	s = open(t)
+	owner = mustEnsure(t, s, adele(tenantA)).Key()
+	p = fullPosition(guid(100))
+	mustCreate(t, s, owner, clone(p))
+	mustCreate(t, s, owner, position(guid(101), base.Add(time.Minute), "neighbour"))
+	return s, owner, p
+}
+
 func testUpdate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	setup := func(t *testing.T) (graphprofile.Store, graphprofile.UserKey, graphprofile.WorkPosition) {
-		s := open(t)
-		owner := mustEnsure(t, s, adele(tenantA)).Key()
-		p := fullPosition(guid(100))
-		mustCreate(t, s, owner, clone(p))
-		mustCreate(t, s, owner, position(guid(101), base.Add(time.Minute), "neighbour"))
-		return s, owner, p
+		return withNeighbour(t, open)
 	}
 	later := base.Add(48 * time.Hour)
 
@@ -404,14 +429,7 @@ func testUpdate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 
 	t.Run("Unknown", func(t *testing.T) {
 		s, owner, _ := setup(t)
-		for _, k := range []struct {
-			owner graphprofile.UserKey
-			id    string
-		}{
-			{owner, guid(999)},
-			{owner, ""},
-			{graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, guid(100)},
-		} {
+		for _, k := range unknownPositions(owner) {
 			called := false
 			_, err := s.UpdatePosition(t.Context(), k.owner, k.id, func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
 				called = true
@@ -490,12 +508,7 @@ func testDelete(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 
 func testDeleteCheck(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	setup := func(t *testing.T) (graphprofile.Store, graphprofile.UserKey, graphprofile.WorkPosition) {
-		s := open(t)
-		owner := mustEnsure(t, s, adele(tenantA)).Key()
-		p := fullPosition(guid(100))
-		mustCreate(t, s, owner, clone(p))
-		mustCreate(t, s, owner, position(guid(101), base.Add(time.Minute), "neighbour"))
-		return s, owner, p
+		return withNeighbour(t, open)
 	}
 
 	t.Run("CheckSeesPosition", func(t *testing.T) {
@@ -549,15 +562,7 @@ func testDeleteCheck(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 
 	t.Run("Unknown", func(t *testing.T) {
 		s, owner, _ := setup(t)
-		for _, k := range []struct {
-			owner graphprofile.UserKey
-			id    string
-		}{
-			{owner, guid(999)},
-			{owner, ""},
-			{graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, guid(100)},
-			{graphprofile.UserKey{TenantID: tenantB, UserID: owner.UserID}, guid(100)},
-		} {
+		for _, k := range unknownPositions(owner) {
 			called := false
 			err := s.DeletePosition(t.Context(), k.owner, k.id, func(graphprofile.WorkPosition) error { called = true; return nil })
 			wantNotFound(t, fmt.Sprintf("DeletePosition(%v, %q)", k.owner, k.id), err)

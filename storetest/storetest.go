@@ -37,9 +37,9 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 }
 
 // RunReopen checks that what a store acknowledged is there after the store
-// is closed and its database opened again. open returns a new, empty store;
-// reopen returns a new store on the database of old, which the suite has
-// closed. Both register their stores' cleanup.
+// is closed and its database opened again, and again. open returns a new,
+// empty store; reopen returns a new store on the database of old, which the
+// suite has closed. Both register their stores' cleanup.
 func RunReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen func(t *testing.T, old graphprofile.Store) graphprofile.Store) {
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open, reopen) })
 }

@@ -60,6 +60,23 @@ func withPositions(t *testing.T, s graphprofile.Store, u graphprofile.User, n in
 	}
 }
 
+// withDirectory returns a new store with a (every property, created) and m
+// (recorded from a token) in tenant A, and b, with a's id, in tenant B, each
+// with two positions.
+func withDirectory(t *testing.T, open func(t *testing.T) graphprofile.Store) (s graphprofile.Store, a, m graphprofile.User) {
+	s = open(t)
+	a, m = fullUser(tenantA, 1), megan(tenantA)
+	b := fullUser(tenantB, 1)
+	b.UserPrincipalName = "zoe@fabrikam.com"
+	mustCreateUser(t, s, a)
+	mustEnsure(t, s, m)
+	mustCreateUser(t, s, b)
+	for _, u := range []graphprofile.User{a, m, b} {
+		withPositions(t, s, u, 2)
+	}
+	return s, a, m
+}
+
 // createdBy are the ways a user gets into a store.
 var createdBy = []struct {
 	name   string
@@ -433,19 +450,7 @@ func testCreateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 // UpdateUser.
 
 func testUpdateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
-	// setup returns a store with a (every property, two positions) and m in
-	// tenant A, and a user with a's id in tenant B.
-	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) {
-		s = open(t)
-		a, m = fullUser(tenantA, 1), megan(tenantA)
-		b := fullUser(tenantB, 1)
-		b.UserPrincipalName = "zoe@fabrikam.com"
-		for _, u := range []graphprofile.User{a, m, b} {
-			mustCreateUser(t, s, u)
-			withPositions(t, s, u, 2)
-		}
-		return s, a, m
-	}
+	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) { return withDirectory(t, open) }
 
 	tests := []struct {
 		name   string
@@ -752,21 +757,7 @@ func testListUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 // ImportUsers.
 
 func testImportUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
-	// setup returns a store with a (every property) and m in tenant A, each
-	// with positions, and b, with a's id, in tenant B.
-	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) {
-		s = open(t)
-		a, m = fullUser(tenantA, 1), megan(tenantA)
-		b := fullUser(tenantB, 1)
-		b.UserPrincipalName = "zoe@fabrikam.com"
-		mustCreateUser(t, s, a)
-		mustEnsure(t, s, m)
-		mustCreateUser(t, s, b)
-		for _, u := range []graphprofile.User{a, m, b} {
-			withPositions(t, s, u, 2)
-		}
-		return s, a, m
-	}
+	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) { return withDirectory(t, open) }
 	newUser := func(n int, upn string) graphprofile.User {
 		return graphprofile.User{TenantID: tenantA, ID: guid(n), UserPrincipalName: upn, DisplayName: fmt.Sprint("new user ", n),
 			Mail: upn, GivenName: "New", Surname: fmt.Sprint(n), JobTitle: "Imported", AccountEnabled: boolPtr(n%2 == 0)}
