@@ -11,15 +11,15 @@ import (
 	"github.com/graphprofile/graphprofile"
 )
 
-// alone is open as testConcurrency takes it: one store on its database.
-func alone(open func(t *testing.T) graphprofile.Store) func(t *testing.T) []graphprofile.Store {
-	return func(t *testing.T) []graphprofile.Store { return []graphprofile.Store{open(t)} }
+// testConcurrency is testConcurrencyAcross with one store.
+func testConcurrency(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	testConcurrencyAcross(t, func(t *testing.T) []graphprofile.Store { return []graphprofile.Store{open(t)} })
 }
 
-// testConcurrency runs concurrent calls, spread over the stores open
+// testConcurrencyAcross runs concurrent calls, spread over the stores open
 // returns (all on one new database), and checks that none is lost and every
 // store reads the outcome.
-func testConcurrency(t *testing.T, open func(t *testing.T) []graphprofile.Store) {
+func testConcurrencyAcross(t *testing.T, open func(t *testing.T) []graphprofile.Store) {
 	t.Run("Updates", func(t *testing.T) {
 		stores := open(t)
 		owner := mustEnsure(t, stores[0], adele(tenantA)).Key()

@@ -30,9 +30,9 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("DeleteCheck", func(t *testing.T) { testDeleteCheck(t, open) })
 	t.Run("InvalidPositions", func(t *testing.T) { testInvalidPositions(t, open) })
 	t.Run("NotFoundErrors", func(t *testing.T) { testNotFoundErrors(t, open) })
-	t.Run("CanceledContext", func(t *testing.T) { testCanceledContext(t, open) })
 	t.Run("Close", func(t *testing.T) { testClose(t, open) })
-	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, alone(open)) })
+	t.Run("CanceledContext", func(t *testing.T) { testCanceledContext(t, open) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Queries", func(t *testing.T) { testQueries(t, open) })
 }
 
@@ -49,6 +49,6 @@ func RunReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen 
 // others read at once. open returns two or more new stores on one new,
 // empty database and registers their cleanup.
 func RunShared(t *testing.T, open func(t *testing.T) []graphprofile.Store) {
-	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrencyAcross(t, open) })
 	t.Run("AcrossStores", func(t *testing.T) { testAcrossStores(t, open) })
 }
