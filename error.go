@@ -76,6 +76,11 @@ var ErrNotFound = errors.New("not found")
 // (the database is unreachable); the HTTP layer answers 503 serviceNotAvailable.
 var ErrUnavailable = errors.New("store unavailable")
 
+// ErrNewerSchema is wrapped by a store's Open around the refusal of a
+// database that a newer graphprofile has migrated: this binary does not know
+// its schema and must not touch it.
+var ErrNewerSchema = errors.New("the database schema is newer than this graphprofile supports")
+
 // ConflictError is returned by stores when a user's id or user principal
 // name is already taken in its tenant.
 type ConflictError struct {

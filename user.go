@@ -141,3 +141,38 @@ func mergeUser(u User, body Object) (User, error) {
 	}
 	return userFromObject(u.TenantID, o), nil
 }
+
+// ImportConflict is a user of an import batch that repeats the id or the
+// user principal name of an earlier user of the batch.
+type ImportConflict struct {
+	Index    int           // the user that repeats
+	Earlier  int           // the earlier user it repeats
+	Conflict ConflictError // what it repeats: the property and the repeating user's value
+}
+
+// ImportConflicts returns the users of an import batch (Store.ImportUsers,
+// graphprofile users import) that repeat an earlier user's id or, ignoring
+// case, user principal name, in batch order; a batch with any imports
+// nothing. A user that repeats one is not compared further, so each is
+// reported once, and only against users that repeat nothing.
+func ImportConflicts(users []User) []ImportConflict {
+	var conflicts []ImportConflict
+	ids := make(map[string]int, len(users))
+	upns := make(map[string]int, len(users))
+	for i, u := range users {
+		upn := strings.ToLower(u.UserPrincipalName)
+		if earlier, ok := ids[u.ID]; ok {
+			conflicts = append(conflicts, ImportConflict{Index: i, Earlier: earlier, Conflict: ConflictError{Property: "id", Value: u.ID}})
+			continue
+		}
+		if earlier, ok := upns[upn]; ok {
+			conflicts = append(conflicts, ImportConflict{Index: i, Earlier: earlier, Conflict: ConflictError{Property: "userPrincipalName", Value: u.UserPrincipalName}})
+			continue
+		}
+		ids[u.ID] = i
+		if upn != "" {
+			upns[upn] = i
+		}
+	}
+	return conflicts
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -65,7 +66,7 @@ func TestClassification(t *testing.T) {
 		ctx := context.Background()
 		octx, cancel := context.WithCancel(ctx)
 		cancel()
-		de := &dbError{op: "reading", err: pg("57P01")}
+		de := &stored.DBError{Store: store, Op: "reading", Err: pg("57P01")}
 		err := finish(ctx, ctx, de)
 		if !errors.Is(err, graphprofile.ErrUnavailable) || pgCode(err) != "57P01" {
 			t.Errorf("finish = %v, want ErrUnavailable and the PgError", err)
@@ -73,7 +74,7 @@ func TestClassification(t *testing.T) {
 		// The caller canceled: its error, not the database's fault.
 		cctx, ccancel := context.WithCancel(ctx)
 		ccancel()
-		err = finish(cctx, octx, &dbError{op: "reading", err: errors.New("conn closed")})
+		err = finish(cctx, octx, &stored.DBError{Store: store, Op: "reading", Err: errors.New("conn closed")})
 		if !errors.Is(err, context.Canceled) || errors.Is(err, graphprofile.ErrUnavailable) {
 			t.Errorf("finish after the caller canceled = %v, want context.Canceled only", err)
 		}

@@ -31,7 +31,7 @@ func everyCall(t *testing.T, s *Store) []call {
 	if _, err := s.EnsureUser(t.Context(), graphprofile.User{TenantID: tenant, ID: owner.UserID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreatePosition(t.Context(), owner, testPosition("p1", t0)); err != nil {
+	if err := s.CreatePosition(t.Context(), owner, storetest.Position("p1", t0)); err != nil {
 		t.Fatal(err)
 	}
 	var n atomic.Int64
@@ -66,7 +66,9 @@ func everyCall(t *testing.T, s *Store) []call {
 		}},
 		{"ListPositions", func(ctx context.Context) error { _, err := s.ListPositions(ctx, owner); return err }},
 		{"GetPosition", func(ctx context.Context) error { _, err := s.GetPosition(ctx, owner, "p1"); return err }},
-		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, owner, testPosition(fresh("p"), t0)) }},
+		{"CreatePosition", func(ctx context.Context) error {
+			return s.CreatePosition(ctx, owner, storetest.Position(fresh("p"), t0))
+		}},
 		{"UpdatePosition", func(ctx context.Context) error {
 			_, err := s.UpdatePosition(ctx, owner, "p1", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
 				p["lastModifiedDateTime"] = time.Now().UTC().Truncate(100 * time.Nanosecond)
@@ -76,14 +78,14 @@ func everyCall(t *testing.T, s *Store) []call {
 		}},
 		{"DeletePosition", func(ctx context.Context) error {
 			id := fresh("p")
-			if err := s.CreatePosition(ctx, owner, testPosition(id, t0)); err != nil {
+			if err := s.CreatePosition(ctx, owner, storetest.Position(id, t0)); err != nil {
 				return err
 			}
 			return s.DeletePosition(ctx, owner, id, nil)
 		}},
 		{"DeletePositionCheck", func(ctx context.Context) error {
 			id := fresh("p")
-			if err := s.CreatePosition(ctx, owner, testPosition(id, t0)); err != nil {
+			if err := s.CreatePosition(ctx, owner, storetest.Position(id, t0)); err != nil {
 				return err
 			}
 			return s.DeletePosition(ctx, owner, id, func(graphprofile.WorkPosition) error { return nil })
@@ -155,7 +157,7 @@ func acknowledged(t *testing.T, s *Store) (graphprofile.UserKey, []graphprofile.
 	}
 	var want []graphprofile.WorkPosition
 	for i := range 3 {
-		p := testPosition(fmt.Sprint("p", i+1), t0.Add(time.Duration(i)*time.Second))
+		p := storetest.Position(fmt.Sprint("p", i+1), t0.Add(time.Duration(i)*time.Second))
 		if err := s.CreatePosition(ctx, adele.Key(), p); err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +267,7 @@ func TestCrash(t *testing.T) {
 				default:
 				}
 				id := fmt.Sprintf("w%d-%06d", w, i)
-				err := s.CreatePosition(context.Background(), adele.Key(), testPosition(id, t0.Add(time.Duration(i)*time.Microsecond)))
+				err := s.CreatePosition(context.Background(), adele.Key(), storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond)))
 				switch {
 				case err == nil:
 					mu.Lock()
@@ -301,30 +303,14 @@ func TestCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ps, err := s.ListPositions(t.Context(), adele.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored := make(map[string]bool, len(ps))
-	for _, p := range ps {
-		stored[p.ID()] = true
-	}
-	missing := 0
-	for _, id := range acked {
-		if !stored[id] {
-			missing++
-			if missing <= 10 {
-				t.Errorf("position %s was acknowledged but is not in the database", id)
-			}
-		}
-	}
+	stored, missing := storetest.WantAcknowledged(t, s, adele.Key(), acked)
 	if len(acked) < 300 {
 		t.Errorf("only %d creates were acknowledged before the crash", len(acked))
 	}
 	if failed.Load() == 0 {
 		t.Error("no create failed: the crash came after the writers stopped")
 	}
-	t.Logf("%d acknowledged, %d stored, %d failed as unavailable, %d missing", len(acked), len(ps), failed.Load(), missing)
+	t.Logf("%d acknowledged, %d stored, %d failed as unavailable, %d missing", len(acked), stored, failed.Load(), missing)
 }
 
 // proxy relays TCP connections to a PostgreSQL server and can make the

@@ -4,34 +4,25 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/graphprofile/graphprofile/internal/migrations"
+	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/jackc/pgx/v5"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// ErrNewerSchema is returned by Open for a database that a newer graphprofile
-// has migrated: this binary does not know its schema and must not touch it.
-var ErrNewerSchema = errors.New("the database schema is newer than this graphprofile supports")
+// migrateTimeout bounds the migrations at Open, waiting for another server
+// that is migrating included.
+const migrateTimeout = 2 * time.Minute
 
 // migrationLock is the first key of the session advisory lock that
 // serializes migrations; the second is a hash of the schema's name, so
 // stores in different schemas of one database do not wait for each other.
 const migrationLock = 0x67706d67 // "gpmg"
-
-// loadMigrations returns the embedded migrations ordered by version.
-func loadMigrations() ([]migrations.Migration, error) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	return ms, nil
-}
 
 // migrate brings the schema of the database cc connects to up to date on a
 // connection of its own, one transaction per migration, and refuses a
@@ -40,23 +31,20 @@ func loadMigrations() ([]migrations.Migration, error) {
 // lock goes with the connection, should this process die). It also reports
 // whether the session's synchronous_commit is off.
 func migrate(ctx context.Context, cc *pgx.ConnConfig) (syncOff bool, err error) {
-	ms, err := loadMigrations()
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
-		return false, err
+		return false, store.Wrap(err)
 	}
-	latest := 0
-	if len(ms) > 0 {
-		latest = ms[len(ms)-1].Version
-	}
+	latest := migrations.Latest(ms)
 
 	octx, cancel := context.WithTimeout(ctx, migrateTimeout)
 	defer cancel()
 	fail := func(op string, err error) (bool, error) {
-		var de *dbError
+		var de *stored.DBError
 		if errors.As(err, &de) {
 			return false, finish(ctx, octx, de)
 		}
-		return false, finish(ctx, octx, &dbError{op: op, err: err})
+		return false, finish(ctx, octx, &stored.DBError{Store: store, Op: op, Err: err})
 	}
 	// Waiting for another server's migration may take longer than a
 	// statement of a request.
@@ -89,8 +77,7 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (syncOff bool, err error) 
 		return fail("reading schema_migrations", err)
 	}
 	if newest != nil && *newest > int64(latest) {
-		return false, fmt.Errorf("postgres: database schema version %d, but this graphprofile knows versions up to %d; use a newer graphprofile: %w",
-			*newest, latest, ErrNewerSchema)
+		return false, store.NewerSchema(*newest, latest)
 	}
 	for _, m := range ms {
 		err := pgx.BeginFunc(octx, conn, func(tx pgx.Tx) error {

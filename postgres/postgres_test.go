@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/graphprofile/graphprofile/postgres/pgtest"
 	"github.com/graphprofile/graphprofile/storetest"
 	"github.com/jackc/pgx/v5"
@@ -26,49 +27,19 @@ func TestStoreReopen(t *testing.T) {
 		func(t *testing.T, old graphprofile.Store) graphprofile.Store { return openAt(t, urlOf(old.(*Store))) })
 }
 
+// The fixtures of storetest, which its contract suite writes too.
 var (
-	tenant = "0d2c6b6e-0000-4000-8000-00000000000a"
-	adele  = graphprofile.User{TenantID: tenant, ID: "00000000-0000-4000-8000-000000000001", UserPrincipalName: "AdeleV@contoso.com", DisplayName: "Adele Vance"}
-	t0     = time.Date(2024, time.May, 1, 8, 30, 15, 123456700, time.UTC)
+	tenant = storetest.Tenant
+	adele  = storetest.Adele()
+	t0     = storetest.Created()
 )
 
-func testPosition(id string, created time.Time) graphprofile.WorkPosition {
-	by := graphprofile.Object{"user": graphprofile.Object{"id": adele.ID, "displayName": adele.DisplayName}}
-	return graphprofile.WorkPosition{
-		"id":                   id,
-		"allowedAudiences":     "organization",
-		"createdDateTime":      created,
-		"createdBy":            by,
-		"lastModifiedDateTime": created,
-		"lastModifiedBy":       by,
-		"categories":           []any{"engineering"},
-		"detail": graphprofile.Object{
-			"jobTitle":       "Software Engineer",
-			"company":        graphprofile.Object{"displayName": "Contoso", "department": "R&D", "address": graphprofile.Object{"city": "Redmond", "type": "business"}},
-			"layer":          int64(2),
-			"startMonthYear": graphprofile.Date("2021-04-01"),
-		},
-		"isCurrent": true,
-	}
-}
-
 func TestMigrations(t *testing.T) {
-	ms, err := loadMigrations()
+	ms, err := migrations.Load(migrationFiles, "migrations") // the rules of the files are Load's
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 {
-		t.Fatal("no migrations embedded")
-	}
-	for i, m := range ms {
-		if m.Version != i+1 {
-			t.Errorf("migration %d (%s) has version %d, want %d: versions count up from 1", i, m.Name, m.Version, i+1)
-		}
-		if strings.TrimSpace(m.SQL) == "" {
-			t.Errorf("migration %s is empty", m.Name)
-		}
-	}
-	latest := ms[len(ms)-1].Version
+	latest := migrations.Latest(ms)
 
 	// versions returns the applied versions of the schema of s.
 	versions := func(t *testing.T, s *Store) []int {
@@ -91,25 +62,13 @@ func TestMigrations(t *testing.T) {
 	}
 
 	t.Run("Idempotent", func(t *testing.T) {
+		// Each migration is applied once, however often the database is
+		// opened; that the data stays is TestStoreReopen's.
 		url := freshURL(t)
 		for i := range 3 {
 			s, err := Open(t.Context(), url)
 			if err != nil {
 				t.Fatalf("Open %d: %v", i, err)
-			}
-			if i == 0 {
-				if _, err := s.EnsureUser(t.Context(), adele); err != nil {
-					t.Fatal(err)
-				}
-				if err := s.CreatePosition(t.Context(), adele.Key(), testPosition("p1", t0)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if u, err := s.FindUser(t.Context(), tenant, adele.ID); err != nil || u != adele {
-				t.Errorf("Open %d: FindUser = %+v, %v", i, u, err)
-			}
-			if ps, err := s.ListPositions(t.Context(), adele.Key()); err != nil || len(ps) != 1 {
-				t.Errorf("Open %d: ListPositions = %d positions, %v", i, len(ps), err)
 			}
 			wantAll(t, fmt.Sprint("Open ", i), versions(t, s))
 			if err := s.Close(); err != nil {
@@ -180,17 +139,8 @@ func TestMigrations(t *testing.T) {
 				s2, err := Open(t.Context(), url)
 				if err == nil {
 					s2.Close()
-					t.Fatal("Open of a database with a newer schema succeeded")
 				}
-				if !errors.Is(err, ErrNewerSchema) {
-					t.Errorf("error %v, want ErrNewerSchema", err)
-				}
-				if errors.Is(err, graphprofile.ErrUnavailable) {
-					t.Errorf("error %v wraps ErrUnavailable: a retry will not cure it", err)
-				}
-				if !strings.Contains(err.Error(), fmt.Sprint(v)) {
-					t.Errorf("error %q does not name version %d", err, v)
-				}
+				storetest.WantNewerSchema(t, err, v)
 				if got := versions(t, s); got[len(got)-1] != v || len(got) != len(ms)+1 {
 					t.Errorf("versions after the refusal: %v", got)
 				}
@@ -281,64 +231,39 @@ func TestSchema(t *testing.T) {
 		}
 	})
 
+	t.Run("DeletingUserDeletesProfile", func(t *testing.T) {
+		m := graphprofile.User{TenantID: tenant, ID: "megan", DisplayName: "Megan"}
+		for _, u := range []graphprofile.User{adele, m} {
+			if _, err := s.EnsureUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreatePosition(ctx, u.Key(), storetest.Position("p-cascade", t0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DeleteUser(ctx, m.Key()); err != nil {
+			t.Fatal(err)
+		}
+		if n := query[int](t, s, `SELECT count(*) FROM positions WHERE user_id = $1`, m.ID); n != 0 {
+			t.Errorf("%d positions of the deleted user remain", n)
+		}
+		if n := query[int](t, s, `SELECT count(*) FROM positions WHERE user_id = $1 AND id = 'p-cascade'`, adele.ID); n != 1 {
+			t.Errorf("%d positions of the other user remain, want 1", n)
+		}
+	})
+
 	t.Run("UPNKey", func(t *testing.T) {
-		user := func(id, upn string) graphprofile.User {
-			return graphprofile.User{TenantID: tenant, ID: id, UserPrincipalName: upn, DisplayName: id}
-		}
-		set := func(id, upn string) func() error {
-			return func() error {
-				_, err := s.UpdateUser(ctx, graphprofile.UserKey{TenantID: tenant, UserID: id}, func(u graphprofile.User) (graphprofile.User, error) {
-					u.UserPrincipalName = upn
-					return u, nil
-				})
-				return err
-			}
-		}
-		ensure := func(u graphprofile.User) func() error {
-			return func() error { _, err := s.EnsureUser(ctx, u); return err }
-		}
-		str := func(s string) *string { return &s }
-		tests := []struct {
-			name    string
-			write   func() error
-			id      string
-			upn     string
-			wantKey *string
-		}{
-			{"EnsureUser", ensure(user("u1", "ÉLODIE.Øster@Contoso.COM")), "u1", "ÉLODIE.Øster@Contoso.COM", str("élodie.øster@contoso.com")},
-			{"EnsureUserNoName", ensure(user("u2", "")), "u2", "", nil},
-			{"EnsureUserNoName2", ensure(user("u3", "")), "u3", "", nil}, // NULLs do not collide
-			{"EnsureUserNameHeld", ensure(user("u4", "élodie.øster@contoso.com")), "u4", "", nil},
-			{"CreateUser", func() error { return s.CreateUser(ctx, user("u5", "Five@Contoso.com")) }, "u5", "Five@Contoso.com", str("five@contoso.com")},
-			{"UpdateUser", set("u5", "FIVE.five@contoso.com"), "u5", "FIVE.five@contoso.com", str("five.five@contoso.com")},
-			{"UpdateUserNoName", set("u1", ""), "u1", "", nil},
-			{"ImportUsers", func() error {
-				return s.ImportUsers(ctx, tenant, []graphprofile.User{user("u6", "Six@Contoso.com"), user("u2", "TWO@contoso.com")})
-			}, "u2", "TWO@contoso.com", str("two@contoso.com")},
-			{"ImportUsersNew", func() error { return nil }, "u6", "Six@Contoso.com", str("six@contoso.com")},
-			{"ImportUsersNoName", func() error {
-				return s.ImportUsers(ctx, tenant, []graphprofile.User{user("u6", "")})
-			}, "u6", "", nil},
-		}
-		for _, tc := range tests {
-			if err := tc.write(); err != nil {
-				t.Fatalf("%s: %v", tc.name, err)
-			}
-			got := query[*string](t, s, `SELECT upn_key FROM users WHERE tenant_id = $1 AND id = $2`, tenant, tc.id)
-			if (got == nil) != (tc.wantKey == nil) || got != nil && *got != *tc.wantKey {
-				t.Errorf("%s: upn_key of %q = %v, want %v", tc.name, tc.id, deref(got), deref(tc.wantKey))
-			}
-			if upn := query[string](t, s, `SELECT user_principal_name FROM users WHERE tenant_id = $1 AND id = $2`, tenant, tc.id); upn != tc.upn {
-				t.Errorf("%s: user_principal_name = %q, want %q", tc.name, upn, tc.upn)
-			}
-		}
+		storetest.WantPrincipalNameKeys(t, s, func(t *testing.T, id string) (*string, string) {
+			return query[*string](t, s, `SELECT upn_key FROM users WHERE tenant_id = $1 AND id = $2`, tenant, id),
+				query[string](t, s, `SELECT user_principal_name FROM users WHERE tenant_id = $1 AND id = $2`, tenant, id)
+		})
 	})
 
 	t.Run("Document", func(t *testing.T) {
 		if _, err := s.EnsureUser(ctx, adele); err != nil {
 			t.Fatal(err)
 		}
-		p := testPosition("p1", t0)
+		p := storetest.Position("p1", t0)
 		p["detail"].(graphprofile.Object)["description"] = "NUL \x00 and \u2028, 1e21: "
 		p["inference"] = graphprofile.Object{"confidenceScore": 1e21}
 		if err := s.CreatePosition(ctx, adele.Key(), p); err != nil {
@@ -386,13 +311,6 @@ func TestSchema(t *testing.T) {
 	})
 }
 
-func deref(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
-}
-
 func TestByteOrder(t *testing.T) {
 	// Ids that a linguistic collation orders otherwise: case, punctuation,
 	// accents. The run's database has an ICU (en-US) default collation
@@ -407,7 +325,7 @@ func TestByteOrder(t *testing.T) {
 		if err := s.CreateUser(ctx, graphprofile.User{TenantID: tenant, ID: id, DisplayName: id}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreatePosition(ctx, adele.Key(), testPosition(id, t0)); err == nil || !errors.Is(err, graphprofile.ErrNotFound) {
+		if err := s.CreatePosition(ctx, adele.Key(), storetest.Position(id, t0)); err == nil || !errors.Is(err, graphprofile.ErrNotFound) {
 			t.Fatalf("CreatePosition for a missing user: %v", err)
 		}
 	}
@@ -415,7 +333,7 @@ func TestByteOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		if err := s.CreatePosition(ctx, adele.Key(), testPosition(id, t0)); err != nil {
+		if err := s.CreatePosition(ctx, adele.Key(), storetest.Position(id, t0)); err != nil {
 			t.Fatal(err)
 		}
 	}

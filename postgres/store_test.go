@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,117 +14,6 @@ import (
 	"github.com/graphprofile/graphprofile/storetest"
 	"github.com/jackc/pgx/v5"
 )
-
-func TestNotFoundErrors(t *testing.T) {
-	s := openFresh(t)
-	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
-		t.Fatal(err)
-	}
-	unknown := graphprofile.UserKey{TenantID: tenant, UserID: "nobody"}
-	tests := []struct {
-		name string
-		call func(ctx context.Context) error
-	}{
-		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenant, "nobody"); return err }},
-		{"ListPositions", func(ctx context.Context) error { _, err := s.ListPositions(ctx, unknown); return err }},
-		{"GetPosition", func(ctx context.Context) error { _, err := s.GetPosition(ctx, adele.Key(), "none"); return err }},
-		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, unknown, testPosition("p", t0)) }},
-		{"UpdatePosition", func(ctx context.Context) error {
-			_, err := s.UpdatePosition(ctx, adele.Key(), "none", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
-			return err
-		}},
-		{"DeletePosition", func(ctx context.Context) error { return s.DeletePosition(ctx, adele.Key(), "none", nil) }},
-		{"DeletePositionCheck", func(ctx context.Context) error {
-			return s.DeletePosition(ctx, adele.Key(), "none", func(graphprofile.WorkPosition) error { return nil })
-		}},
-		{"UpdateUser", func(ctx context.Context) error {
-			_, err := s.UpdateUser(ctx, unknown, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
-			return err
-		}},
-		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, unknown) }},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call(t.Context())
-			if !errors.Is(err, graphprofile.ErrNotFound) {
-				t.Errorf("error %v, want ErrNotFound", err)
-			}
-			if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, graphprofile.ErrUnavailable) {
-				t.Errorf("error %v wraps pgx.ErrNoRows or ErrUnavailable", err)
-			}
-		})
-	}
-}
-
-func shallowCopy(p graphprofile.WorkPosition) graphprofile.WorkPosition {
-	out := make(graphprofile.WorkPosition, len(p))
-	for k, v := range p {
-		out[k] = v
-	}
-	return out
-}
-
-func TestInvalidPositions(t *testing.T) {
-	s := openFresh(t)
-	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
-		t.Fatal(err)
-	}
-	good := testPosition("good", t0)
-	if err := s.CreatePosition(t.Context(), adele.Key(), good); err != nil {
-		t.Fatal(err)
-	}
-	with := func(k string, v any) graphprofile.WorkPosition {
-		p := testPosition("bad", t0)
-		if v == nil {
-			delete(p, k)
-		} else {
-			p[k] = v
-		}
-		return p
-	}
-	tests := []struct {
-		name string
-		p    graphprofile.WorkPosition
-	}{
-		{"NoID", with("id", nil)},
-		{"NoCreatedDateTime", with("createdDateTime", nil)},
-		{"CreatedOutOfRange", with("createdDateTime", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := s.CreatePosition(t.Context(), adele.Key(), tc.p)
-			if err == nil {
-				t.Fatal("CreatePosition succeeded")
-			}
-			if code := graphprofile.ErrorCode(err); code != graphprofile.CodeInternalError || errors.Is(err, graphprofile.ErrUnavailable) {
-				t.Errorf("error %v has code %s, want an internal error", err, code)
-			}
-			_, err = s.UpdatePosition(t.Context(), adele.Key(), "good", func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
-				q := shallowCopy(tc.p)
-				if _, ok := q["id"]; ok {
-					q["id"] = "good"
-				}
-				return q, nil
-			})
-			if err == nil {
-				t.Fatal("UpdatePosition to an invalid position succeeded")
-			}
-			if code := graphprofile.ErrorCode(err); code != graphprofile.CodeInternalError || errors.Is(err, graphprofile.ErrUnavailable) {
-				t.Errorf("error %v has code %s, want an internal error", err, code)
-			}
-		})
-	}
-	ps, err := s.ListPositions(t.Context(), adele.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 1 {
-		t.Fatalf("%d positions stored, want 1", len(ps))
-	}
-	if d := storetest.Diff(graphprofile.Object(good), graphprofile.Object(ps[0])); d != "" {
-		t.Errorf("the valid position changed:\n%s", d)
-	}
-}
 
 // TestUnstorableStrings: PostgreSQL text holds neither NUL nor invalid
 // UTF-8. Such a key names nothing (404, as in SQLite, not a 500); such a
@@ -136,7 +24,7 @@ func TestUnstorableStrings(t *testing.T) {
 	if _, err := s.EnsureUser(ctx, adele); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreatePosition(ctx, adele.Key(), testPosition("p1", t0)); err != nil {
+	if err := s.CreatePosition(ctx, adele.Key(), storetest.Position("p1", t0)); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"a\x00b", "\xff", "ok\xc3"} {
@@ -152,7 +40,7 @@ func TestUnstorableStrings(t *testing.T) {
 				{"ListPositions", func() error { _, err := s.ListPositions(ctx, badOwner); return err }},
 				{"GetPosition", func() error { _, err := s.GetPosition(ctx, adele.Key(), bad); return err }},
 				{"GetPositionTenant", func() error { _, err := s.GetPosition(ctx, badTenant, "p1"); return err }},
-				{"CreatePosition", func() error { return s.CreatePosition(ctx, badOwner, testPosition("p2", t0)) }},
+				{"CreatePosition", func() error { return s.CreatePosition(ctx, badOwner, storetest.Position("p2", t0)) }},
 				{"UpdatePosition", func() error {
 					_, err := s.UpdatePosition(ctx, adele.Key(), bad, func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
 					return err
@@ -192,7 +80,7 @@ func TestUnstorableStrings(t *testing.T) {
 					})
 					return err
 				}},
-				{"CreatePosition", func() error { return s.CreatePosition(ctx, adele.Key(), testPosition(bad, t0)) }},
+				{"CreatePosition", func() error { return s.CreatePosition(ctx, adele.Key(), storetest.Position(bad, t0)) }},
 			}
 			for _, c := range refused {
 				err := c.call()
@@ -341,205 +229,14 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
-	t.Run("CloseTwice", func(t *testing.T) {
-		s, err := Open(t.Context(), freshURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 2 {
-			if err := s.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
-		}
-	})
-
-	t.Run("Ping", func(t *testing.T) {
-		s := openFresh(t)
-		if err := s.Ping(t.Context()); err != nil {
-			t.Errorf("Ping: %v", err)
-		}
-	})
 }
 
-// TestTwoStores: two stores on one database, as two servers would have,
+// TestStoreShared: two stores on one database, as two servers would have,
 // each with its own pool.
-func TestTwoStores(t *testing.T) {
-	url := freshURL(t)
-	a, b := openAt(t, url), openAt(t, url)
-	stores := []*Store{a, b}
-	ctx := t.Context()
-
-	t.Run("NoLostUpdates", func(t *testing.T) {
-		owner := graphprofile.UserKey{TenantID: tenant, UserID: "contended"}
-		if _, err := a.EnsureUser(ctx, graphprofile.User{TenantID: tenant, ID: owner.UserID}); err != nil {
-			t.Fatal(err)
-		}
-		p := testPosition("contended", t0)
-		p["categories"] = []any{}
-		if err := a.CreatePosition(ctx, owner, p); err != nil {
-			t.Fatal(err)
-		}
-		const n = 50
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			wg.Go(func() {
-				mine := fmt.Sprintf("category-%02d", i)
-				_, err := stores[i%2].UpdatePosition(ctx, owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
-					next := shallowCopy(cur)
-					cats, _ := cur["categories"].([]any)
-					next["categories"] = append(append([]any(nil), cats...), mine)
-					return next, nil
-				})
-				if err != nil {
-					errs <- fmt.Errorf("UpdatePosition %d: %w", i, err)
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-		for _, s := range stores {
-			got, err := s.GetPosition(ctx, owner, p.ID())
-			if err != nil {
-				t.Fatal(err)
-			}
-			cats, _ := got["categories"].([]any)
-			seen := map[any]int{}
-			for _, c := range cats {
-				seen[c]++
-			}
-			for i := range n {
-				if c := fmt.Sprintf("category-%02d", i); seen[c] != 1 {
-					t.Errorf("%s appears %d times in categories", c, seen[c])
-				}
-			}
-			if len(cats) != n {
-				t.Errorf("categories has %d items, want %d", len(cats), n)
-			}
-		}
-	})
-
-	t.Run("NoLostUserUpdates", func(t *testing.T) {
-		u := graphprofile.User{TenantID: tenant, ID: "busy", DisplayName: "Busy", JobTitle: "start"}
-		if err := a.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-		const n = 30
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				_, err := stores[i%2].UpdateUser(ctx, u.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
-					cur.JobTitle += fmt.Sprintf("[%02d]", i)
-					return cur, nil
-				})
-				if err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-		got, err := b.FindUser(ctx, tenant, u.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range n {
-			if c := strings.Count(got.JobTitle, fmt.Sprintf("[%02d]", i)); c != 1 {
-				t.Errorf("update %d is in jobTitle %d times", i, c)
-			}
-		}
-	})
-
-	t.Run("EnsureSameUser", func(t *testing.T) {
-		const n = 20
-		results := make([]graphprofile.User, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				u := graphprofile.User{TenantID: tenant, ID: "first-use", UserPrincipalName: fmt.Sprintf("first%d@contoso.com", i%3), DisplayName: fmt.Sprint(i)}
-				var err error
-				if results[i], err = stores[i%2].EnsureUser(ctx, u); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		for i := range results {
-			if results[i] != results[0] {
-				t.Errorf("EnsureUser %d = %+v, EnsureUser 0 = %+v", i, results[i], results[0])
-			}
-		}
-	})
-
-	t.Run("AcrossStores", func(t *testing.T) {
-		m := graphprofile.User{TenantID: tenant, ID: "megan", UserPrincipalName: "MeganB@contoso.com", DisplayName: "Megan"}
-		if err := a.CreateUser(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := b.FindUser(ctx, tenant, "meganb@CONTOSO.com"); err != nil || got != m {
-			t.Fatalf("FindUser on B = %+v, %v", got, err)
-		}
-		wantConflict := func(err error) {
-			t.Helper()
-			var c *graphprofile.ConflictError
-			if !errors.As(err, &c) {
-				t.Errorf("error %v, want a ConflictError", err)
-			}
-		}
-		wantConflict(b.CreateUser(ctx, graphprofile.User{TenantID: tenant, ID: "other", UserPrincipalName: "MEGANB@contoso.com"}))
-
-		p := testPosition("p-across", t0)
-		if err := a.CreatePosition(ctx, m.Key(), p); err != nil {
-			t.Fatal(err)
-		}
-		got, err := b.GetPosition(ctx, m.Key(), p.ID())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := storetest.Diff(graphprofile.Object(p), graphprofile.Object(got)); d != "" {
-			t.Errorf("GetPosition on B:\n%s", d)
-		}
-		if _, err := b.UpdatePosition(ctx, m.Key(), p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
-			cur["isCurrent"] = false
-			return cur, nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := a.GetPosition(ctx, m.Key(), p.ID()); err != nil || got["isCurrent"] != false {
-			t.Errorf("GetPosition on A after B's update: isCurrent %v, %v", got["isCurrent"], err)
-		}
-		if _, err := b.UpdateUser(ctx, m.Key(), func(u graphprofile.User) (graphprofile.User, error) {
-			u.JobTitle = "Marketing"
-			return u, nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := a.FindUser(ctx, tenant, m.ID); err != nil || got.JobTitle != "Marketing" {
-			t.Errorf("FindUser on A after B's update = %+v, %v", got, err)
-		}
-		if err := b.DeletePosition(ctx, m.Key(), p.ID(), func(graphprofile.WorkPosition) error { return nil }); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.GetPosition(ctx, m.Key(), p.ID()); !errors.Is(err, graphprofile.ErrNotFound) {
-			t.Errorf("GetPosition on A after B's delete: %v, want ErrNotFound", err)
-		}
-		if err := a.CreatePosition(ctx, m.Key(), p); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.DeleteUser(ctx, m.Key()); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.ListPositions(ctx, m.Key()); !errors.Is(err, graphprofile.ErrNotFound) {
-			t.Errorf("ListPositions on A after B deleted the user: %v, want ErrNotFound", err)
-		}
-		if n := query[int](t, a, `SELECT count(*) FROM positions WHERE user_id = $1`, m.ID); n != 0 {
-			t.Errorf("%d positions of the deleted user remain", n)
-		}
+func TestStoreShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) []graphprofile.Store {
+		url := freshURL(t)
+		return []graphprofile.Store{openAt(t, url), openAt(t, url)}
 	})
 }
 
@@ -553,7 +250,7 @@ func TestLockWait(t *testing.T) {
 	if _, err := base.EnsureUser(ctx, adele); err != nil {
 		t.Fatal(err)
 	}
-	if err := base.CreatePosition(ctx, adele.Key(), testPosition("p1", t0)); err != nil {
+	if err := base.CreatePosition(ctx, adele.Key(), storetest.Position("p1", t0)); err != nil {
 		t.Fatal(err)
 	}
 	s := openAt(t, url, WithTimeout(time.Second))
@@ -688,7 +385,9 @@ func TestPoolExhausted(t *testing.T) {
 	}
 	for _, c := range []call{
 		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenant, adele.ID); return err }},
-		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, adele.Key(), testPosition("p1", t0)) }},
+		{"CreatePosition", func(ctx context.Context) error {
+			return s.CreatePosition(ctx, adele.Key(), storetest.Position("p1", t0))
+		}},
 		{"UpdateUser", func(ctx context.Context) error {
 			_, err := s.UpdateUser(ctx, adele.Key(), func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
 			return err

@@ -6,13 +6,21 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // userColumns are the columns scanUser reads, in its order.
+//
+// This file's statements name the columns sqlite/users.go names, and some
+// read alike line for line (the UPDATE of UpdateUser, the upsert of
+// ImportUsers): the two schemas are the same on purpose, but each store keeps
+// its own SQL in its own dialect (placeholders, arrays, constraint errors),
+// so they are written twice. What is not SQL is internal/stored's.
 const userColumns = `id, user_principal_name, display_name, mail, mail_nickname,
 	given_name, surname, job_title, account_enabled`
 
@@ -34,21 +42,11 @@ func upnKey(upn string) *string {
 	return &k
 }
 
-// copyUser returns u with its own AccountEnabled, so that what a caller gets
-// shares nothing with what it gave.
-func copyUser(u graphprofile.User) graphprofile.User {
-	if u.AccountEnabled != nil {
-		e := *u.AccountEnabled
-		u.AccountEnabled = &e
-	}
-	return u
-}
-
 // checkUser checks what the database cannot take: a user needs a tenant and
 // an id, and text holds no NUL nor invalid UTF-8.
 func checkUser(op string, u graphprofile.User) error {
-	if u.TenantID == "" || u.ID == "" {
-		return fmt.Errorf("postgres: %s: a user needs a tenant id and an id (got %q, %q)", op, u.TenantID, u.ID)
+	if err := store.CheckUserKey(op, u); err != nil {
+		return err
 	}
 	if !storable(u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle) {
 		return unstorable(fmt.Sprintf("%s: a property of user %q", op, u.ID))
@@ -92,16 +90,12 @@ func readUser(ctx context.Context, q querier, key graphprofile.UserKey, forUpdat
 	}
 	u, err := scanUser(q.QueryRow(ctx, query, key.TenantID, key.UserID), key.TenantID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return graphprofile.User{}, userNotFound(key)
+		return graphprofile.User{}, store.UserNotFound(key)
 	}
 	if err != nil {
 		return graphprofile.User{}, dbErr("reading a user", err)
 	}
 	return u, nil
-}
-
-func upnConflict(upn string) error {
-	return &graphprofile.ConflictError{Property: "userPrincipalName", Value: upn}
 }
 
 // errContended is what EnsureUser says when the user kept appearing and
@@ -128,22 +122,22 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 	// NOTHING waits for a concurrent insert of the same id or principal
 	// name to commit or roll back, and then decides: concurrent first uses
 	// all succeed, and exactly one of them records the user.
-	var stored graphprofile.User
+	var recorded graphprofile.User
 	err = s.do(ctx, s.timeout, false, func(ctx context.Context) error {
 		for range 8 {
-			rec, key := copyUser(u), upnKey(u.UserPrincipalName)
+			rec, key := stored.CopyUser(u), upnKey(u.UserPrincipalName)
 			inserted, err := insertUser(ctx, s.pool, rec, key, true)
 			if err != nil {
 				return commitErr("storing a user", err)
 			}
 			if inserted {
-				stored = rec
+				recorded = rec
 				return nil
 			}
 			// The id or the principal name is taken.
 			cur, err := readUser(ctx, s.pool, u.Key(), false)
 			if err == nil {
-				stored = cur
+				recorded = cur
 				return nil
 			}
 			if !errors.Is(err, graphprofile.ErrNotFound) {
@@ -159,7 +153,7 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 				return commitErr("storing a user", err)
 			}
 			if inserted {
-				stored = rec
+				recorded = rec
 				return nil
 			}
 			// The id was taken in between: read it on the next round.
@@ -169,13 +163,13 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 	if err != nil {
 		return graphprofile.User{}, err
 	}
-	return stored, nil
+	return recorded, nil
 }
 
 // FindUser returns the user of tenantID whose id is key or, failing that,
 // whose principal name is key ignoring case.
 func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofile.User, error) {
-	notFound := fmt.Errorf("postgres: user %q of tenant %q: %w", key, tenantID, graphprofile.ErrNotFound)
+	notFound := store.UserNotFound(graphprofile.UserKey{TenantID: tenantID, UserID: key})
 	if !storable(tenantID, key) {
 		return graphprofile.User{}, notFound
 	}
@@ -210,9 +204,9 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 		switch violation(err, uniqueViolation) {
 		case "":
 		case "users_pkey":
-			return &graphprofile.ConflictError{Property: "id", Value: u.ID}
+			return stored.IDTaken(u.ID)
 		case "users_upn_key":
-			return upnConflict(u.UserPrincipalName)
+			return stored.PrincipalNameTaken(u.UserPrincipalName)
 		}
 		return commitErr("storing a user", err)
 	})
@@ -222,7 +216,7 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 // transaction that holds the row's lock from the read to the commit.
 func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update func(graphprofile.User) (graphprofile.User, error)) (graphprofile.User, error) {
 	if !storable(key.TenantID, key.UserID) {
-		return graphprofile.User{}, userNotFound(key)
+		return graphprofile.User{}, store.UserNotFound(key)
 	}
 	var next graphprofile.User
 	err := s.tx(ctx, s.timeout, func(ctx context.Context, tx pgx.Tx) error {
@@ -230,31 +224,22 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 		if err != nil {
 			return err
 		}
-		u, err := update(cur)
-		if err != nil {
+		if next, err = store.UpdatedUser(key, cur, update); err != nil {
 			return err
 		}
-		if u.TenantID != key.TenantID || u.ID != key.UserID {
-			return fmt.Errorf("postgres: UpdateUser: update changed user %q of tenant %q to user %q of tenant %q",
-				key.UserID, key.TenantID, u.ID, u.TenantID)
-		}
-		if err := checkUser("UpdateUser", u); err != nil {
+		if err := checkUser("UpdateUser", next); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx,
 			`UPDATE users SET user_principal_name = $3, upn_key = $4, display_name = $5, mail = $6,
 			   mail_nickname = $7, given_name = $8, surname = $9, job_title = $10, account_enabled = $11
 			 WHERE tenant_id = $1 AND id = $2`,
-			key.TenantID, key.UserID, u.UserPrincipalName, upnKey(u.UserPrincipalName), u.DisplayName, u.Mail,
-			u.MailNickname, u.GivenName, u.Surname, u.JobTitle, u.AccountEnabled)
+			key.TenantID, key.UserID, next.UserPrincipalName, upnKey(next.UserPrincipalName), next.DisplayName, next.Mail,
+			next.MailNickname, next.GivenName, next.Surname, next.JobTitle, next.AccountEnabled)
 		if violation(err, uniqueViolation) == "users_upn_key" {
-			return upnConflict(u.UserPrincipalName)
+			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
-		if err != nil {
-			return dbErr("storing a user", err)
-		}
-		next = copyUser(u)
-		return nil
+		return dbErr("storing a user", err)
 	})
 	if err != nil {
 		return graphprofile.User{}, err
@@ -266,7 +251,7 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 // CASCADE, in the same statement).
 func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error {
 	if !storable(key.TenantID, key.UserID) {
-		return userNotFound(key)
+		return store.UserNotFound(key)
 	}
 	return s.do(ctx, s.timeout, false, func(ctx context.Context) error {
 		tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE tenant_id = $1 AND id = $2`, key.TenantID, key.UserID)
@@ -274,7 +259,7 @@ func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error 
 			return commitErr("deleting a user", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return userNotFound(key)
+			return store.UserNotFound(key)
 		}
 		return nil
 	})
@@ -309,6 +294,10 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]graphprofile.
 	return users, nil
 }
 
+// importTimeout bounds ImportUsers, which may write many thousands of users
+// in one transaction (an administrator's command, not a request).
+const importTimeout = 2 * time.Minute
+
 // errImportRaced marks a principal name taken by a concurrent transaction
 // between ImportUsers' check and its write: running the import again finds
 // the name taken and says who has it, or succeeds.
@@ -317,8 +306,8 @@ var errImportRaced = errors.New("a principal name was taken concurrently")
 // ImportUsers adds or replaces (by id) every user of users in tenantID, all
 // or nothing; see graphprofile.Store.
 func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphprofile.User) error {
-	if tenantID == "" {
-		return errors.New("postgres: ImportUsers: no tenant id")
+	if err := store.CheckImport(tenantID, users); err != nil {
+		return err
 	}
 	n := len(users)
 	ids := make([]string, 0, n)
@@ -326,23 +315,8 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 	keys := make([]*string, 0, n)
 	cols := make([][]string, 6) // display_name … job_title
 	enabled := make([]*bool, 0, n)
-	seenIDs := make(map[string]bool, n)
-	seenKeys := make(map[string]bool, n)
 	for _, u := range users {
-		if u.ID == "" {
-			return errors.New("postgres: ImportUsers: a user has no id")
-		}
-		if seenIDs[u.ID] {
-			return &graphprofile.ConflictError{Property: "id", Value: u.ID}
-		}
-		seenIDs[u.ID] = true
 		key := upnKey(u.UserPrincipalName)
-		if key != nil {
-			if seenKeys[*key] {
-				return upnConflict(u.UserPrincipalName)
-			}
-			seenKeys[*key] = true
-		}
 		u.TenantID = tenantID
 		if err := checkUser("ImportUsers", u); err != nil {
 			return err
@@ -392,7 +366,7 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 			tenantID, upns, keys).Scan(&held)
 		switch {
 		case err == nil:
-			return upnConflict(held)
+			return stored.PrincipalNameTaken(held)
 		case !errors.Is(err, pgx.ErrNoRows):
 			return dbErr("importing users", err)
 		}

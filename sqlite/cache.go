@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
 )
 
 // Bounds of the read cache, whatever the size of the database: about 30 MB
@@ -57,7 +58,7 @@ func (c *readCache) user(key graphprofile.UserKey) (graphprofile.User, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	u, ok := c.users[key]
-	return copyUser(u), ok
+	return stored.CopyUser(u), ok
 }
 
 // findUser returns what Store.FindUser answered for the same key before.
@@ -71,7 +72,7 @@ func (c *readCache) findUser(tenantID, key string) (graphprofile.User, bool) {
 		return graphprofile.User{}, false
 	}
 	u, ok := c.users[k]
-	return copyUser(u), ok
+	return stored.CopyUser(u), ok
 }
 
 // usersGeneration is taken before reading users from the database.
@@ -92,7 +93,7 @@ func (c *readCache) addUser(gen uint64, u graphprofile.User, lookup string) {
 	if len(c.users) >= maxCachedUsers || len(c.found) >= maxCachedUsers {
 		c.clearUsersLocked()
 	}
-	c.users[u.Key()] = copyUser(u)
+	c.users[u.Key()] = stored.CopyUser(u)
 	if lookup != "" {
 		c.found[lookupKey(u.TenantID, lookup)] = u.Key()
 	}

@@ -126,7 +126,7 @@ func TestCacheReadYourWrites(t *testing.T) {
 		if err := rows.Scan(&doc); err != nil {
 			t.Fatal(err)
 		}
-		p, err := decodePosition(doc)
+		p, err := store.DecodePosition(doc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ package sqlite
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"syscall"
 )
@@ -16,14 +15,14 @@ import (
 func lockFile(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+		return nil, store.Wrap(err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, ErrInUse
 		}
-		return nil, fmt.Errorf("sqlite: locking %s: %w", path, err)
+		return nil, store.Errorf("locking %s: %w", path, err)
 	}
 	return f, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/graphprofile/graphprofile/internal/migrations"
@@ -14,37 +12,21 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// ErrNewerSchema is returned by Open for a database that a newer graphprofile
-// has migrated: this binary does not know its schema and must not touch it.
-var ErrNewerSchema = errors.New("the database schema is newer than this graphprofile supports")
-
-// loadMigrations returns the embedded migrations ordered by version.
-func loadMigrations() ([]migrations.Migration, error) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	return ms, nil
-}
-
 // migrate brings the database's schema up to date, one transaction per
 // migration, and refuses a database with a version this binary does not know.
 // It is idempotent, and safe when several processes open the database at once.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
-		return err
+		return store.Wrap(err)
 	}
-	latest := 0
-	if len(ms) > 0 {
-		latest = ms[len(ms)-1].Version
-	}
+	latest := migrations.Latest(ms)
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			applied_at TEXT NOT NULL
 		)`); err != nil {
-			return dbError("creating schema_migrations", err)
+			return dbErr("creating schema_migrations", err)
 		}
 		return checkVersion(ctx, tx, latest)
 	})
@@ -60,17 +42,17 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			var applied bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.Version).Scan(&applied); err != nil {
-				return dbError("reading schema_migrations", err)
+				return dbErr("reading schema_migrations", err)
 			}
 			if applied {
 				return nil
 			}
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-				return dbError("applying migration "+m.Name, err)
+				return dbErr("applying migration "+m.Name, err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
 				m.Version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
-				return dbError("recording migration "+m.Name, err)
+				return dbErr("recording migration "+m.Name, err)
 			}
 			return nil
 		})
@@ -81,16 +63,15 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// checkVersion fails with ErrNewerSchema when the database has a migration
-// newer than latest, the newest this binary has.
+// checkVersion fails with graphprofile.ErrNewerSchema when the database has
+// a migration newer than latest, the newest this binary has.
 func checkVersion(ctx context.Context, tx *sql.Tx, latest int) error {
 	var newest sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&newest); err != nil {
-		return dbError("reading schema_migrations", err)
+		return dbErr("reading schema_migrations", err)
 	}
 	if newest.Valid && newest.Int64 > int64(latest) {
-		return fmt.Errorf("sqlite: database schema version %d, but this graphprofile knows versions up to %d; use a newer graphprofile: %w",
-			newest.Int64, latest, ErrNewerSchema)
+		return store.NewerSchema(newest.Int64, latest)
 	}
 	return nil
 }

@@ -14,12 +14,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
@@ -53,31 +53,12 @@ func TestStoreReopen(t *testing.T) {
 		func(t *testing.T, old graphprofile.Store) graphprofile.Store { return openAt(t, old.(*Store).path) })
 }
 
+// The fixtures of storetest, which its contract suite writes too.
 var (
-	tenant = "0d2c6b6e-0000-4000-8000-00000000000a"
-	adele  = graphprofile.User{TenantID: tenant, ID: "00000000-0000-4000-8000-000000000001", UserPrincipalName: "AdeleV@contoso.com", DisplayName: "Adele Vance"}
-	t0     = time.Date(2024, time.May, 1, 8, 30, 15, 123456700, time.UTC)
+	tenant = storetest.Tenant
+	adele  = storetest.Adele()
+	t0     = storetest.Created()
 )
-
-func testPosition(id string, created time.Time) graphprofile.WorkPosition {
-	by := graphprofile.Object{"user": graphprofile.Object{"id": adele.ID, "displayName": adele.DisplayName}}
-	return graphprofile.WorkPosition{
-		"id":                   id,
-		"allowedAudiences":     "organization",
-		"createdDateTime":      created,
-		"createdBy":            by,
-		"lastModifiedDateTime": created,
-		"lastModifiedBy":       by,
-		"categories":           []any{"engineering"},
-		"detail": graphprofile.Object{
-			"jobTitle":       "Software Engineer",
-			"company":        graphprofile.Object{"displayName": "Contoso", "department": "R&D", "address": graphprofile.Object{"city": "Redmond", "type": "business"}},
-			"layer":          int64(2),
-			"startMonthYear": graphprofile.Date("2021-04-01"),
-		},
-		"isCurrent": true,
-	}
-}
 
 func TestSettings(t *testing.T) {
 	s := openTemp(t)
@@ -118,22 +99,11 @@ func TestSettings(t *testing.T) {
 }
 
 func TestMigrations(t *testing.T) {
-	ms, err := loadMigrations()
+	ms, err := migrations.Load(migrationFiles, "migrations") // the rules of the files are Load's
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 {
-		t.Fatal("no migrations embedded")
-	}
-	for i, m := range ms {
-		if m.Version != i+1 {
-			t.Errorf("migration %d (%s) has version %d, want %d: versions count up from 1", i, m.Name, m.Version, i+1)
-		}
-		if strings.TrimSpace(m.SQL) == "" {
-			t.Errorf("migration %s is empty", m.Name)
-		}
-	}
-	latest := ms[len(ms)-1].Version
+	latest := migrations.Latest(ms)
 
 	appliedVersions := func(t *testing.T, path string) []int {
 		t.Helper()
@@ -166,31 +136,18 @@ func TestMigrations(t *testing.T) {
 	}
 
 	t.Run("Idempotent", func(t *testing.T) {
+		// Each migration is applied once, however often the database is
+		// opened; that the data stays is TestStoreReopen's.
 		path := filepath.Join(t.TempDir(), "db")
 		for i := range 3 {
 			s, err := Open(t.Context(), path)
 			if err != nil {
 				t.Fatalf("Open %d: %v", i, err)
 			}
-			if i == 0 {
-				if _, err := s.EnsureUser(t.Context(), adele); err != nil {
-					t.Fatal(err)
-				}
-				if err := s.CreatePosition(t.Context(), adele.Key(), testPosition("p1", t0)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if u, err := s.FindUser(t.Context(), tenant, adele.ID); err != nil || u != adele {
-				t.Errorf("Open %d: FindUser = %+v, %v", i, u, err)
-			}
-			if ps, err := s.ListPositions(t.Context(), adele.Key()); err != nil || len(ps) != 1 {
-				t.Errorf("Open %d: ListPositions = %d positions, %v", i, len(ps), err)
-			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			vs := appliedVersions(t, path)
-			if len(vs) != len(ms) || vs[len(vs)-1] != latest {
+			if vs := appliedVersions(t, path); len(vs) != len(ms) || vs[len(vs)-1] != latest {
 				t.Errorf("Open %d: applied versions %v, want 1..%d", i, vs, latest)
 			}
 		}
@@ -216,7 +173,7 @@ func TestMigrations(t *testing.T) {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		p := testPosition("p1", t0)
+		p := storetest.Position("p1", t0)
 		doc := string(graphprofile.AppendObjectJSON(nil, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true}))
 		if _, err := db.Exec(`INSERT INTO positions (tenant_id, user_id, id, created_at, document) VALUES (?, ?, 'p1', ?, ?)`,
 			tenant, adele.ID, t0.UnixNano(), doc); err != nil {
@@ -275,14 +232,8 @@ func TestMigrations(t *testing.T) {
 				s, err = Open(t.Context(), path)
 				if err == nil {
 					s.Close()
-					t.Fatal("Open of a database with a newer schema succeeded")
 				}
-				if !errors.Is(err, ErrNewerSchema) {
-					t.Errorf("error %v, want ErrNewerSchema", err)
-				}
-				if !strings.Contains(err.Error(), fmt.Sprint(v)) {
-					t.Errorf("error %q does not name version %d", err, v)
-				}
+				storetest.WantNewerSchema(t, err, v)
 				if got := appliedVersions(t, path); got[len(got)-1] != v {
 					t.Errorf("versions after the refusal: %v", got)
 				}
@@ -304,56 +255,14 @@ func query[T any](t *testing.T, s *Store, q string, args ...any) T {
 func TestSchema(t *testing.T) {
 	t.Run("UPNKey", func(t *testing.T) {
 		s := openTemp(t)
-		ctx := t.Context()
-		user := func(id, upn string) graphprofile.User {
-			return graphprofile.User{TenantID: tenant, ID: id, UserPrincipalName: upn, DisplayName: id}
-		}
-		set := func(id, upn string) func() error {
-			return func() error {
-				_, err := s.UpdateUser(ctx, graphprofile.UserKey{TenantID: tenant, UserID: id}, func(u graphprofile.User) (graphprofile.User, error) {
-					u.UserPrincipalName = upn
-					return u, nil
-				})
-				return err
+		storetest.WantPrincipalNameKeys(t, s, func(t *testing.T, id string) (*string, string) {
+			key := query[sql.NullString](t, s, `SELECT upn_key FROM users WHERE tenant_id = ? AND id = ?`, tenant, id)
+			upn := query[string](t, s, `SELECT user_principal_name FROM users WHERE tenant_id = ? AND id = ?`, tenant, id)
+			if !key.Valid {
+				return nil, upn
 			}
-		}
-		ensure := func(u graphprofile.User) func() error {
-			return func() error { _, err := s.EnsureUser(ctx, u); return err }
-		}
-		tests := []struct {
-			name    string
-			write   func() error
-			id      string
-			upn     string
-			wantKey sql.NullString
-		}{
-			{"EnsureUser", ensure(user("u1", "ÉLODIE.Øster@Contoso.COM")), "u1", "ÉLODIE.Øster@Contoso.COM", sql.NullString{String: "élodie.øster@contoso.com", Valid: true}},
-			{"EnsureUserNoName", ensure(user("u2", "")), "u2", "", sql.NullString{}},
-			{"EnsureUserNoName2", ensure(user("u3", "")), "u3", "", sql.NullString{}}, // NULLs do not collide
-			{"EnsureUserNameHeld", ensure(user("u4", "élodie.øster@contoso.com")), "u4", "", sql.NullString{}},
-			{"CreateUser", func() error { return s.CreateUser(ctx, user("u5", "Five@Contoso.com")) }, "u5", "Five@Contoso.com", sql.NullString{String: "five@contoso.com", Valid: true}},
-			{"UpdateUser", set("u5", "FIVE.five@contoso.com"), "u5", "FIVE.five@contoso.com", sql.NullString{String: "five.five@contoso.com", Valid: true}},
-			{"UpdateUserNoName", set("u1", ""), "u1", "", sql.NullString{}},
-			{"ImportUsers", func() error {
-				return s.ImportUsers(ctx, tenant, []graphprofile.User{user("u6", "Six@Contoso.com"), user("u2", "TWO@contoso.com")})
-			}, "u2", "TWO@contoso.com", sql.NullString{String: "two@contoso.com", Valid: true}},
-			{"ImportUsersNew", func() error { return nil }, "u6", "Six@Contoso.com", sql.NullString{String: "six@contoso.com", Valid: true}},
-			{"ImportUsersNoName", func() error {
-				return s.ImportUsers(ctx, tenant, []graphprofile.User{user("u6", "")})
-			}, "u6", "", sql.NullString{}},
-		}
-		for _, tc := range tests {
-			if err := tc.write(); err != nil {
-				t.Fatalf("%s: %v", tc.name, err)
-			}
-			got := query[sql.NullString](t, s, `SELECT upn_key FROM users WHERE tenant_id = ? AND id = ?`, tenant, tc.id)
-			if got != tc.wantKey {
-				t.Errorf("%s: upn_key of %q = %+v, want %+v", tc.name, tc.id, got, tc.wantKey)
-			}
-			if upn := query[string](t, s, `SELECT user_principal_name FROM users WHERE tenant_id = ? AND id = ?`, tenant, tc.id); upn != tc.upn {
-				t.Errorf("%s: user_principal_name = %q, want %q", tc.name, upn, tc.upn)
-			}
-		}
+			return &key.String, upn
+		})
 	})
 
 	t.Run("AccountEnabled", func(t *testing.T) {
@@ -390,7 +299,7 @@ func TestSchema(t *testing.T) {
 		if _, err := s.EnsureUser(t.Context(), adele); err != nil {
 			t.Fatal(err)
 		}
-		p := testPosition("p1", t0)
+		p := storetest.Position("p1", t0)
 		if err := s.CreatePosition(t.Context(), adele.Key(), p); err != nil {
 			t.Fatal(err)
 		}
@@ -414,7 +323,7 @@ func TestSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range 3 {
-				if err := s.CreatePosition(t.Context(), u.Key(), testPosition(fmt.Sprint("p", i), t0)); err != nil {
+				if err := s.CreatePosition(t.Context(), u.Key(), storetest.Position(fmt.Sprint("p", i), t0)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -462,117 +371,6 @@ func TestSchema(t *testing.T) {
 		}
 		t.Logf("plan:\n%s", joined)
 	})
-}
-
-func TestNotFoundErrors(t *testing.T) {
-	s := openTemp(t)
-	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
-		t.Fatal(err)
-	}
-	unknown := graphprofile.UserKey{TenantID: tenant, UserID: "nobody"}
-	tests := []struct {
-		name string
-		call func(ctx context.Context) error
-	}{
-		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenant, "nobody"); return err }},
-		{"ListPositions", func(ctx context.Context) error { _, err := s.ListPositions(ctx, unknown); return err }},
-		{"GetPosition", func(ctx context.Context) error { _, err := s.GetPosition(ctx, adele.Key(), "none"); return err }},
-		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, unknown, testPosition("p", t0)) }},
-		{"UpdatePosition", func(ctx context.Context) error {
-			_, err := s.UpdatePosition(ctx, adele.Key(), "none", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
-			return err
-		}},
-		{"DeletePosition", func(ctx context.Context) error { return s.DeletePosition(ctx, adele.Key(), "none", nil) }},
-		{"DeletePositionCheck", func(ctx context.Context) error {
-			return s.DeletePosition(ctx, adele.Key(), "none", func(graphprofile.WorkPosition) error { return nil })
-		}},
-		{"UpdateUser", func(ctx context.Context) error {
-			_, err := s.UpdateUser(ctx, unknown, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
-			return err
-		}},
-		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, unknown) }},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call(t.Context())
-			if !errors.Is(err, graphprofile.ErrNotFound) {
-				t.Errorf("error %v, want ErrNotFound", err)
-			}
-			if errors.Is(err, sql.ErrNoRows) {
-				t.Errorf("error %v wraps sql.ErrNoRows", err)
-			}
-		})
-	}
-}
-
-func TestInvalidPositions(t *testing.T) {
-	s := openTemp(t)
-	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
-		t.Fatal(err)
-	}
-	good := testPosition("good", t0)
-	if err := s.CreatePosition(t.Context(), adele.Key(), good); err != nil {
-		t.Fatal(err)
-	}
-	with := func(k string, v any) graphprofile.WorkPosition {
-		p := testPosition("bad", t0)
-		if v == nil {
-			delete(p, k)
-		} else {
-			p[k] = v
-		}
-		return p
-	}
-	tests := []struct {
-		name string
-		p    graphprofile.WorkPosition
-	}{
-		{"NoID", with("id", nil)},
-		{"NoCreatedDateTime", with("createdDateTime", nil)},
-		{"CreatedOutOfRange", with("createdDateTime", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := s.CreatePosition(t.Context(), adele.Key(), tc.p)
-			if err == nil {
-				t.Fatal("CreatePosition succeeded")
-			}
-			if code := graphprofile.ErrorCode(err); code != graphprofile.CodeInternalError {
-				t.Errorf("error %v has code %s, want an internal error", err, code)
-			}
-			_, err = s.UpdatePosition(t.Context(), adele.Key(), "good", func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
-				q := shallowCopy(tc.p)
-				if _, ok := q["id"]; ok {
-					q["id"] = "good"
-				}
-				return q, nil
-			})
-			if err == nil {
-				t.Fatal("UpdatePosition to an invalid position succeeded")
-			}
-			if code := graphprofile.ErrorCode(err); code != graphprofile.CodeInternalError {
-				t.Errorf("error %v has code %s, want an internal error", err, code)
-			}
-		})
-	}
-	ps, err := s.ListPositions(t.Context(), adele.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 1 {
-		t.Fatalf("%d positions stored, want 1", len(ps))
-	}
-	if d := storetest.Diff(graphprofile.Object(good), graphprofile.Object(ps[0])); d != "" {
-		t.Errorf("the valid position changed:\n%s", d)
-	}
-}
-
-func shallowCopy(p graphprofile.WorkPosition) graphprofile.WorkPosition {
-	out := make(graphprofile.WorkPosition, len(p))
-	for k, v := range p {
-		out[k] = v
-	}
-	return out
 }
 
 func TestOpen(t *testing.T) {
@@ -624,17 +422,6 @@ func TestOpen(t *testing.T) {
 		})
 	}
 
-	t.Run("CloseTwice", func(t *testing.T) {
-		s, err := Open(t.Context(), filepath.Join(t.TempDir(), "db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 2 {
-			if err := s.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
-		}
-	})
 }
 
 // The kill -9 test: a child process (this test binary again) creates
@@ -667,7 +454,7 @@ func TestHelperProcessWriter(t *testing.T) {
 		go func() {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("w%d-%06d", w, i)
-				if err := s.CreatePosition(ctx, adele.Key(), testPosition(id, t0.Add(time.Duration(i)*time.Microsecond))); err != nil {
+				if err := s.CreatePosition(ctx, adele.Key(), storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond))); err != nil {
 					fail(err)
 				}
 				mu.Lock()
@@ -730,64 +517,16 @@ func TestKill9Durability(t *testing.T) {
 	if ok := query[string](t, s, `PRAGMA integrity_check`); ok != "ok" {
 		t.Errorf("integrity_check: %s", ok)
 	}
-	ps, err := s.ListPositions(t.Context(), adele.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored := make(map[string]bool, len(ps))
-	for _, p := range ps {
-		stored[p.ID()] = true
-	}
-	missing := 0
-	for _, id := range printed {
-		if !stored[id] {
-			missing++
-			t.Errorf("position %s was acknowledged but is not in the database", id)
-		}
-	}
-	t.Logf("%d ids printed, %d positions stored, %d missing", len(printed), len(ps), missing)
-	// The stored ones decode: a torn write would show here.
-	for _, p := range ps {
-		if _, err := s.GetPosition(t.Context(), adele.Key(), p.ID()); err != nil {
-			t.Fatalf("GetPosition(%s): %v", p.ID(), err)
-		}
-	}
+	stored, missing := storetest.WantAcknowledged(t, s, adele.Key(), printed)
+	t.Logf("%d ids printed, %d positions stored, %d missing", len(printed), stored, missing)
 }
 
 // Benchmarks: each create is one fsynced transaction.
 
-func benchStore(b *testing.B) *Store {
-	s := openTemp(b)
-	if _, err := s.EnsureUser(context.Background(), adele); err != nil {
-		b.Fatal(err)
-	}
-	return s
-}
-
 func BenchmarkCreatePosition(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		if err := s.CreatePosition(ctx, adele.Key(), testPosition(fmt.Sprint("p", i), t0)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.BenchCreatePosition(b, openTemp(b))
 }
 
 func BenchmarkCreatePositionParallel(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	var n atomic.Int64
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if err := s.CreatePosition(ctx, adele.Key(), testPosition(fmt.Sprint("p", n.Add(1)), t0)); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	storetest.BenchCreatePositionParallel(b, openTemp(b))
 }

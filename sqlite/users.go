@@ -4,14 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/mattn/go-sqlite3"
 )
 
 // userColumns are the columns scanUser reads, in its order.
+//
+// This file's statements name the columns postgres/users.go names, and some
+// read alike line for line (the UPDATE of UpdateUser, the upsert of
+// ImportUsers): the two schemas are the same on purpose, but each store keeps
+// its own SQL in its own dialect (placeholders, arrays, constraint errors),
+// so they are written twice. What is not SQL is internal/stored's.
 const userColumns = `id, user_principal_name, display_name, mail, mail_nickname,
 	given_name, surname, job_title, account_enabled`
 
@@ -49,16 +55,6 @@ func accountEnabled(e *bool) any {
 	}
 }
 
-// copyUser returns u with its own AccountEnabled, so that what a caller gets
-// shares nothing with what it gave.
-func copyUser(u graphprofile.User) graphprofile.User {
-	if u.AccountEnabled != nil {
-		e := *u.AccountEnabled
-		u.AccountEnabled = &e
-	}
-	return u
-}
-
 // insertUser adds u (which must be new) with the principal name key upn
 // (nil: none).
 func insertUser(ctx context.Context, tx *sql.Tx, u graphprofile.User, upn any) error {
@@ -71,40 +67,24 @@ func insertUser(ctx context.Context, tx *sql.Tx, u graphprofile.User, upn any) e
 	return err
 }
 
-// queryer is a *sql.DB or a *sql.Tx.
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // readUser reads the user key with q.
-func readUser(ctx context.Context, q queryer, key graphprofile.UserKey) (graphprofile.User, error) {
+func readUser(ctx context.Context, q querier, key graphprofile.UserKey) (graphprofile.User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND id = ?`,
 		key.TenantID, key.UserID), key.TenantID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return graphprofile.User{}, userNotFound(key)
+		return graphprofile.User{}, store.UserNotFound(key)
 	}
 	if err != nil {
-		return graphprofile.User{}, dbError("reading a user", err)
+		return graphprofile.User{}, dbErr("reading a user", err)
 	}
 	return u, nil
-}
-
-func checkUserKey(op string, u graphprofile.User) error {
-	if u.TenantID == "" || u.ID == "" {
-		return fmt.Errorf("sqlite: %s: a user needs a tenant id and an id (got %q, %q)", op, u.TenantID, u.ID)
-	}
-	return nil
-}
-
-func upnConflict(upn string) error {
-	return &graphprofile.ConflictError{Property: "userPrincipalName", Value: upn}
 }
 
 // EnsureUser records u unless its tenant has a user with its id, and returns
 // the stored user; see graphprofile.Store. When the user exists it only reads.
 func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofile.User, error) {
-	if err := checkUserKey("EnsureUser", u); err != nil {
+	if err := store.CheckUserKey("EnsureUser", u); err != nil {
 		return graphprofile.User{}, err
 	}
 	if cached, ok := s.cache.user(u.Key()); ok {
@@ -120,25 +100,25 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 	}
 	defer s.cache.dropUsers()
 
-	var stored graphprofile.User
-	err = s.write(ctx, func(tx *sql.Tx) error { // fn may run more than once: it sets stored only
+	var recorded graphprofile.User
+	err = s.write(ctx, func(tx *sql.Tx) error { // fn may run more than once: it sets recorded only
 		// Checked again in the transaction: a concurrent call may have
 		// recorded the user since.
 		cur, err := readUser(ctx, tx, u.Key())
 		if err == nil {
-			stored = cur
+			recorded = cur
 			return nil
 		}
 		if !errors.Is(err, graphprofile.ErrNotFound) {
 			return err
 		}
-		rec, key := copyUser(u), upnKey(u.UserPrincipalName)
+		rec, key := stored.CopyUser(u), upnKey(u.UserPrincipalName)
 		if key != nil {
 			var taken bool
 			if err := tx.QueryRowContext(ctx,
 				`SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND upn_key = ?)`,
 				u.TenantID, key).Scan(&taken); err != nil {
-				return dbError("reading a user principal name", err)
+				return dbErr("reading a user principal name", err)
 			}
 			if taken {
 				// The directory's user keeps it.
@@ -146,15 +126,15 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 			}
 		}
 		if err := insertUser(ctx, tx, rec, key); err != nil {
-			return dbError("storing a user", err)
+			return dbErr("storing a user", err)
 		}
-		stored = rec
+		recorded = rec
 		return nil
 	})
 	if err != nil {
 		return graphprofile.User{}, err
 	}
-	return stored, nil
+	return recorded, nil
 }
 
 // FindUser returns the user of tenantID whose id is key or, failing that,
@@ -171,10 +151,10 @@ func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofil
 		 LIMIT 1`,
 		tenantID, key, strings.ToLower(key), key), tenantID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return graphprofile.User{}, fmt.Errorf("sqlite: user %q of tenant %q: %w", key, tenantID, graphprofile.ErrNotFound)
+		return graphprofile.User{}, store.UserNotFound(graphprofile.UserKey{TenantID: tenantID, UserID: key})
 	}
 	if err != nil {
-		return graphprofile.User{}, dbError("finding a user", err)
+		return graphprofile.User{}, dbErr("finding a user", err)
 	}
 	s.cache.addUser(gen, u, key)
 	return u, nil
@@ -183,7 +163,7 @@ func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofil
 // CreateUser adds u to its tenant; a *graphprofile.ConflictError when its id
 // or principal name is taken there.
 func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
-	if err := checkUserKey("CreateUser", u); err != nil {
+	if err := store.CheckUserKey("CreateUser", u); err != nil {
 		return err
 	}
 	defer s.cache.dropUsers()
@@ -191,11 +171,11 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 		err := insertUser(ctx, tx, u, upnKey(u.UserPrincipalName))
 		switch {
 		case isConstraint(err, sqlite3.ErrConstraintPrimaryKey):
-			return &graphprofile.ConflictError{Property: "id", Value: u.ID}
+			return stored.IDTaken(u.ID)
 		case isConstraint(err, sqlite3.ErrConstraintUnique):
-			return upnConflict(u.UserPrincipalName)
+			return stored.PrincipalNameTaken(u.UserPrincipalName)
 		case err != nil:
-			return dbError("storing a user", err)
+			return dbErr("storing a user", err)
 		}
 		return nil
 	})
@@ -211,29 +191,20 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 		if err != nil {
 			return err
 		}
-		u, err := update(cur)
-		if err != nil {
+		if next, err = store.UpdatedUser(key, cur, update); err != nil {
 			return err
-		}
-		if u.TenantID != key.TenantID || u.ID != key.UserID {
-			return fmt.Errorf("sqlite: UpdateUser: update changed user %q of tenant %q to user %q of tenant %q",
-				key.UserID, key.TenantID, u.ID, u.TenantID)
 		}
 		_, err = tx.ExecContext(ctx,
 			`UPDATE users SET user_principal_name = ?, upn_key = ?, display_name = ?, mail = ?,
 			   mail_nickname = ?, given_name = ?, surname = ?, job_title = ?, account_enabled = ?
 			 WHERE tenant_id = ? AND id = ?`,
-			u.UserPrincipalName, upnKey(u.UserPrincipalName), u.DisplayName, u.Mail,
-			u.MailNickname, u.GivenName, u.Surname, u.JobTitle, accountEnabled(u.AccountEnabled),
+			next.UserPrincipalName, upnKey(next.UserPrincipalName), next.DisplayName, next.Mail,
+			next.MailNickname, next.GivenName, next.Surname, next.JobTitle, accountEnabled(next.AccountEnabled),
 			key.TenantID, key.UserID)
 		if isConstraint(err, sqlite3.ErrConstraintUnique) {
-			return upnConflict(u.UserPrincipalName)
+			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
-		if err != nil {
-			return dbError("storing a user", err)
-		}
-		next = copyUser(u)
-		return nil
+		return dbErr("storing a user", err)
 	})
 	if err != nil {
 		return graphprofile.User{}, err
@@ -249,12 +220,12 @@ func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error 
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, key.TenantID, key.UserID)
 		if err != nil {
-			return dbError("deleting a user", err)
+			return dbErr("deleting a user", err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return dbError("deleting a user", err)
+			return dbErr("deleting a user", err)
 		} else if n == 0 {
-			return userNotFound(key)
+			return store.UserNotFound(key)
 		}
 		return nil
 	})
@@ -265,19 +236,19 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]graphprofile.
 	rows, err := s.rdb.QueryContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE tenant_id = ? ORDER BY id`, tenantID)
 	if err != nil {
-		return nil, dbError("listing users", err)
+		return nil, dbErr("listing users", err)
 	}
 	defer rows.Close()
 	users := []graphprofile.User{}
 	for rows.Next() {
 		u, err := scanUser(rows, tenantID)
 		if err != nil {
-			return nil, dbError("listing users", err)
+			return nil, dbErr("listing users", err)
 		}
 		users = append(users, u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbError("listing users", err)
+		return nil, dbErr("listing users", err)
 	}
 	return users, nil
 }
@@ -285,27 +256,10 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]graphprofile.
 // ImportUsers adds or replaces (by id) every user of users in tenantID, all
 // or nothing; see graphprofile.Store.
 func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphprofile.User) error {
-	if tenantID == "" {
-		return errors.New("sqlite: ImportUsers: no tenant id")
+	if err := store.CheckImport(tenantID, users); err != nil {
+		return err
 	}
 	defer s.cache.dropUsers()
-	ids := make(map[string]bool, len(users))
-	upns := make(map[string]bool, len(users))
-	for _, u := range users {
-		if u.ID == "" {
-			return errors.New("sqlite: ImportUsers: a user has no id")
-		}
-		if ids[u.ID] {
-			return &graphprofile.ConflictError{Property: "id", Value: u.ID}
-		}
-		ids[u.ID] = true
-		if k, ok := upnKey(u.UserPrincipalName).(string); ok {
-			if upns[k] {
-				return upnConflict(u.UserPrincipalName)
-			}
-			upns[k] = true
-		}
-	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		// First every user without its principal name key, then the keys: a
 		// name may move from one user of the batch to another, and the
@@ -325,18 +279,18 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 			   job_title = excluded.job_title,
 			   account_enabled = excluded.account_enabled`)
 		if err != nil {
-			return dbError("importing users", err)
+			return dbErr("importing users", err)
 		}
 		defer upsert.Close()
 		for _, u := range users {
 			if _, err := upsert.ExecContext(ctx, tenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail,
 				u.MailNickname, u.GivenName, u.Surname, u.JobTitle, accountEnabled(u.AccountEnabled)); err != nil {
-				return dbError("importing users", err)
+				return dbErr("importing users", err)
 			}
 		}
 		setKey, err := tx.PrepareContext(ctx, `UPDATE users SET upn_key = ? WHERE tenant_id = ? AND id = ?`)
 		if err != nil {
-			return dbError("importing users", err)
+			return dbErr("importing users", err)
 		}
 		defer setKey.Close()
 		for _, u := range users {
@@ -346,10 +300,10 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 			}
 			_, err := setKey.ExecContext(ctx, key, tenantID, u.ID)
 			if isConstraint(err, sqlite3.ErrConstraintUnique) {
-				return upnConflict(u.UserPrincipalName)
+				return stored.PrincipalNameTaken(u.UserPrincipalName)
 			}
 			if err != nil {
-				return dbError("importing users", err)
+				return dbErr("importing users", err)
 			}
 		}
 		return nil

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,6 +58,23 @@ func withPositions(t *testing.T, s graphprofile.Store, u graphprofile.User, n in
 	for i := range n {
 		mustCreate(t, s, u.Key(), position(guid(100+i), base.Add(time.Duration(i)*time.Minute), fmt.Sprint("job of ", u.ID, " ", i)))
 	}
+}
+
+// withDirectory returns a new store with a (every property, created) and m
+// (recorded from a token) in tenant A, and b, with a's id, in tenant B, each
+// with two positions.
+func withDirectory(t *testing.T, open func(t *testing.T) graphprofile.Store) (s graphprofile.Store, a, m graphprofile.User) {
+	s = open(t)
+	a, m = fullUser(tenantA, 1), megan(tenantA)
+	b := fullUser(tenantB, 1)
+	b.UserPrincipalName = "zoe@fabrikam.com"
+	mustCreateUser(t, s, a)
+	mustEnsure(t, s, m)
+	mustCreateUser(t, s, b)
+	for _, u := range []graphprofile.User{a, m, b} {
+		withPositions(t, s, u, 2)
+	}
+	return s, a, m
 }
 
 // createdBy are the ways a user gets into a store.
@@ -275,6 +291,60 @@ func testEnsureUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	})
 }
 
+// FindUser.
+
+// FindUser.
+
+func testFindUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	s := open(t)
+	a := adele(tenantA)
+	m := megan(tenantA)
+	other := graphprofile.User{TenantID: tenantB, ID: guid(3), UserPrincipalName: "lee@fabrikam.com", DisplayName: "Lee Gu"}
+	// x's principal name is y's id, and y's principal name is x's id: an id
+	// match wins over a name match, whichever was recorded first.
+	x := graphprofile.User{TenantID: tenantA, ID: "x@contoso.com", UserPrincipalName: "y@contoso.com", DisplayName: "X"}
+	y := graphprofile.User{TenantID: tenantA, ID: "y@contoso.com", UserPrincipalName: "x@contoso.com", DisplayName: "Y"}
+	for _, u := range []graphprofile.User{a, m, other, x, y} {
+		mustEnsure(t, s, u)
+	}
+
+	tests := []struct {
+		name   string
+		tenant string
+		key    string
+		want   *graphprofile.User // nil: ErrNotFound
+	}{
+		{"ByID", tenantA, a.ID, &a},
+		{"ByID2", tenantA, m.ID, &m},
+		{"ByPrincipalName", tenantA, "AdeleV@contoso.com", &a},
+		{"ByPrincipalNameLower", tenantA, "adelev@contoso.com", &a},
+		{"ByPrincipalNameUpper", tenantA, "ADELEV@Contoso.COM", &a},
+		{"IDPreferredX", tenantA, x.ID, &x},
+		{"IDPreferredY", tenantA, y.ID, &y},
+		{"OtherTenantByID", tenantA, other.ID, nil},
+		{"OtherTenantByPrincipalName", tenantA, other.UserPrincipalName, nil},
+		{"OwnTenantOfOther", tenantB, other.ID, &other},
+		{"UnknownTenant", "unknown-tenant", a.ID, nil},
+		{"UnknownID", tenantA, guid(99), nil},
+		{"UnknownPrincipalName", tenantA, "nobody@contoso.com", nil},
+		{"PrefixOfPrincipalName", tenantA, "adelev@contoso", nil},
+		{"Empty", tenantA, "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.FindUser(t.Context(), tc.tenant, tc.key)
+			if tc.want == nil {
+				wantNotFound(t, fmt.Sprintf("FindUser(%s, %q) = %+v", tc.tenant, tc.key, got), err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("FindUser(%s, %q): %v", tc.tenant, tc.key, err)
+			}
+			wantUser(t, "FindUser", got, *tc.want)
+		})
+	}
+}
+
 // CreateUser.
 
 func testCreateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
@@ -380,19 +450,7 @@ func testCreateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 // UpdateUser.
 
 func testUpdateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
-	// setup returns a store with a (every property, two positions) and m in
-	// tenant A, and a user with a's id in tenant B.
-	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) {
-		s = open(t)
-		a, m = fullUser(tenantA, 1), megan(tenantA)
-		b := fullUser(tenantB, 1)
-		b.UserPrincipalName = "zoe@fabrikam.com"
-		for _, u := range []graphprofile.User{a, m, b} {
-			mustCreateUser(t, s, u)
-			withPositions(t, s, u, 2)
-		}
-		return s, a, m
-	}
+	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) { return withDirectory(t, open) }
 
 	tests := []struct {
 		name   string
@@ -552,41 +610,6 @@ func testUpdateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		wantState(t, "after UpdateUser of unknown users", s, before)
 	})
 
-	t.Run("Concurrent", func(t *testing.T) {
-		// No update is lost.
-		s, a, _ := setup(t)
-		const n = 30
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			wg.Go(func() {
-				_, err := s.UpdateUser(t.Context(), a.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
-					cur.JobTitle += fmt.Sprintf("[%02d]", i)
-					return cur, nil
-				})
-				if err != nil {
-					errs <- err
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-		got, err := s.FindUser(t.Context(), tenantA, a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range n {
-			if c := strings.Count(got.JobTitle, fmt.Sprintf("[%02d]", i)); c != 1 {
-				t.Errorf("update %d is in jobTitle %d times", i, c)
-			}
-		}
-		if !strings.HasPrefix(got.JobTitle, a.JobTitle) {
-			t.Errorf("jobTitle %q lost its start %q", got.JobTitle, a.JobTitle)
-		}
-	})
 }
 
 // DeleteUser.
@@ -734,21 +757,7 @@ func testListUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 // ImportUsers.
 
 func testImportUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
-	// setup returns a store with a (every property) and m in tenant A, each
-	// with positions, and b, with a's id, in tenant B.
-	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) {
-		s = open(t)
-		a, m = fullUser(tenantA, 1), megan(tenantA)
-		b := fullUser(tenantB, 1)
-		b.UserPrincipalName = "zoe@fabrikam.com"
-		mustCreateUser(t, s, a)
-		mustEnsure(t, s, m)
-		mustCreateUser(t, s, b)
-		for _, u := range []graphprofile.User{a, m, b} {
-			withPositions(t, s, u, 2)
-		}
-		return s, a, m
-	}
+	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) { return withDirectory(t, open) }
 	newUser := func(n int, upn string) graphprofile.User {
 		return graphprofile.User{TenantID: tenantA, ID: guid(n), UserPrincipalName: upn, DisplayName: fmt.Sprint("new user ", n),
 			Mail: upn, GivenName: "New", Surname: fmt.Sprint(n), JobTitle: "Imported", AccountEnabled: boolPtr(n%2 == 0)}

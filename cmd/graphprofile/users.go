@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
@@ -83,14 +84,18 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 }
 
 // readUsers parses an import file: one POST /users body a line, blank lines
-// skipped. It reports every bad line (by number) in one error, so a file is
-// fixed in one go. lines[i] is the line number of users[i].
+// skipped. It reports every bad line (by number, in order) in one error, so
+// a file is fixed in one go; a line that repeats an earlier line's id or
+// principal name (graphprofile.ImportConflicts) is a bad line. lines[i] is
+// the line number of users[i].
 func readUsers(in io.Reader, tenantID string) (users []graphprofile.User, lines []int, err error) {
 	scanner := bufio.NewScanner(in)
 	scanner.Buffer(make([]byte, 64*1024), maxImportLine)
-	var problems []string
-	seenID := map[string]int{}
-	seenUPN := map[string]int{}
+	type problem struct {
+		line int
+		text string
+	}
+	var problems []problem
 	n := 0
 	for scanner.Scan() {
 		n++
@@ -100,38 +105,37 @@ func readUsers(in io.Reader, tenantID string) (users []graphprofile.User, lines 
 		}
 		body, err := graphprofile.DecodeBody(graphprofile.UserType, []byte(text))
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("line %d: %s", n, graphprofile.ErrorMessage(err)))
+			problems = append(problems, problem{n, graphprofile.ErrorMessage(err)})
 			continue
 		}
 		u, err := graphprofile.NewUser(tenantID, body)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("line %d: %s", n, graphprofile.ErrorMessage(err)))
+			problems = append(problems, problem{n, graphprofile.ErrorMessage(err)})
 			continue
 		}
-		upn := strings.ToLower(u.UserPrincipalName)
-		if first, ok := seenID[u.ID]; ok {
-			problems = append(problems, fmt.Sprintf("line %d: id %s is also on line %d", n, u.ID, first))
-			continue
-		}
-		if first, ok := seenUPN[upn]; ok {
-			problems = append(problems, fmt.Sprintf("line %d: userPrincipalName %s is also on line %d", n, u.UserPrincipalName, first))
-			continue
-		}
-		seenID[u.ID], seenUPN[upn] = n, n
 		users = append(users, u)
 		lines = append(lines, n)
 	}
 	if err := scanner.Err(); err != nil {
 		return nil, nil, fmt.Errorf("users import: after line %d: %w", n, err)
 	}
+	for _, c := range graphprofile.ImportConflicts(users) {
+		problems = append(problems, problem{lines[c.Index], fmt.Sprintf("%s %s is also on line %d",
+			c.Conflict.Property, c.Conflict.Value, lines[c.Earlier])})
+	}
 	if len(problems) > 0 {
+		slices.SortStableFunc(problems, func(a, b problem) int { return a.line - b.line })
 		const shown = 20
 		total, more := len(problems), ""
 		if total > shown {
 			more = fmt.Sprintf("; and %d more", total-shown)
 			problems = problems[:shown]
 		}
-		return nil, nil, fmt.Errorf("users import: %d bad lines, nothing imported: %s%s", total, strings.Join(problems, "; "), more)
+		texts := make([]string, len(problems))
+		for i, p := range problems {
+			texts[i] = fmt.Sprintf("line %d: %s", p.line, p.text)
+		}
+		return nil, nil, fmt.Errorf("users import: %d bad lines, nothing imported: %s%s", total, strings.Join(texts, "; "), more)
 	}
 	return users, lines, nil
 }

@@ -19,12 +19,16 @@ type Migration struct {
 }
 
 // Load returns the migrations in dir of files, ordered by version. Names
-// that are not NNNN_description.sql with NNNN > 0, and two files with one
-// version, are errors.
+// that are not NNNN_description.sql with NNNN > 0, versions that do not
+// count up from 1 (two files with one version, a gap), an empty file and no
+// file at all are errors.
 func Load(files fs.FS, dir string) ([]Migration, error) {
 	names, err := fs.Glob(files, path.Join(dir, "*.sql"))
 	if err != nil {
 		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no migrations in %s", dir)
 	}
 	ms := make([]Migration, 0, len(names))
 	seen := make(map[int]string, len(names))
@@ -46,5 +50,21 @@ func Load(files fs.FS, dir string) ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: base, SQL: string(text)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	for i, m := range ms {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %s has version %d, want %d: versions count up from 1", m.Name, m.Version, i+1)
+		}
+		if strings.TrimSpace(m.SQL) == "" {
+			return nil, fmt.Errorf("migration %s is empty", m.Name)
+		}
+	}
 	return ms, nil
+}
+
+// Latest returns the newest version of ms, as Load returns them; 0 for none.
+func Latest(ms []Migration) int {
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].Version
 }

@@ -9,7 +9,7 @@ func TestLoad(t *testing.T) {
 	files := fstest.MapFS{
 		"m/0002_b.sql": {Data: []byte("B")},
 		"m/0001_a.sql": {Data: []byte("A")},
-		"m/0010_c.sql": {Data: []byte("C")},
+		"m/0003_c.sql": {Data: []byte("C")},
 		"m/README":     {Data: []byte("not a migration")},
 	}
 	ms, err := Load(files, "m")
@@ -20,14 +20,24 @@ func TestLoad(t *testing.T) {
 	for _, m := range ms {
 		got = append(got, m.Name+"="+m.SQL)
 	}
-	if want := "0001_a.sql=A 0002_b.sql=B 0010_c.sql=C"; join(got) != want {
+	if want := "0001_a.sql=A 0002_b.sql=B 0003_c.sql=C"; join(got) != want {
 		t.Errorf("Load = %s, want %s", join(got), want)
+	}
+	if v := Latest(ms); v != 3 {
+		t.Errorf("Latest = %d, want 3", v)
+	}
+	if v := Latest(nil); v != 0 {
+		t.Errorf("Latest(nil) = %d, want 0", v)
 	}
 	for name, files := range map[string]fstest.MapFS{
 		"no number":        {"m/a.sql": {}},
 		"zero":             {"m/0000_a.sql": {}},
 		"no description":   {"m/0001.sql": {}},
-		"the same version": {"m/0001_a.sql": {}, "m/1_b.sql": {}},
+		"the same version": {"m/0001_a.sql": {Data: []byte("A")}, "m/1_b.sql": {Data: []byte("B")}},
+		"a gap":            {"m/0001_a.sql": {Data: []byte("A")}, "m/0003_c.sql": {Data: []byte("C")}},
+		"not from 1":       {"m/0002_b.sql": {Data: []byte("B")}},
+		"empty":            {"m/0001_a.sql": {Data: []byte(" \n")}},
+		"none":             {"m/README": {Data: []byte("not a migration")}},
 	} {
 		if _, err := Load(files, "m"); err == nil {
 			t.Errorf("%s: Load succeeded", name)

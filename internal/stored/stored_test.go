@@ -1,0 +1,165 @@
+package stored
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+const store Name = "teststore"
+
+var owner = graphprofile.UserKey{TenantID: "t", UserID: "u"}
+
+// TestMessages: each error says what it is once, after the store's name.
+func TestMessages(t *testing.T) {
+	_, decodeErr := store.DecodePosition([]byte(`{"id": 1}`))
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"UserNotFound", store.UserNotFound(owner), `teststore: user "u" of tenant "t": not found`},
+		{"PositionNotFound", store.PositionNotFound(owner, "p"), `teststore: position "p" of user "u" of tenant "t": not found`},
+		{"NewerSchema", store.NewerSchema(9, 3), "teststore: database schema version 9, but this graphprofile knows versions up to 3; use a newer graphprofile: " + graphprofile.ErrNewerSchema.Error()},
+		{"Decode", decodeErr, "teststore: a stored workPosition does not decode: "},
+		{"Errorf", store.Errorf("x %d: %w", 1, context.Canceled), "teststore: x 1: context canceled"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.err == nil || !strings.HasPrefix(tc.err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", tc.err, tc.want)
+			}
+		})
+	}
+	if store.Wrap(nil) != nil {
+		t.Error("Wrap(nil) is not nil")
+	}
+	for _, err := range []error{store.UserNotFound(owner), store.PositionNotFound(owner, "p")} {
+		if !errors.Is(err, graphprofile.ErrNotFound) || errors.Unwrap(err) != graphprofile.ErrNotFound {
+			t.Errorf("%v: want ErrNotFound, and nothing else, wrapped", err)
+		}
+	}
+	if !errors.Is(store.NewerSchema(9, 3), graphprofile.ErrNewerSchema) {
+		t.Error("NewerSchema does not wrap ErrNewerSchema")
+	}
+	if code := graphprofile.ErrorCode(decodeErr); code != graphprofile.CodeInternalError {
+		t.Errorf("a stored position that does not decode has code %s, want an internal error", code)
+	}
+}
+
+func TestDBError(t *testing.T) {
+	cause := errors.New("connection reset")
+	tests := []struct {
+		err             *DBError
+		want            string
+		unavailable     bool
+		deadlineWrapped bool
+	}{
+		{&DBError{Store: store, Op: "reading a user", Err: cause}, "teststore: reading a user: connection reset", false, false},
+		{&DBError{Store: store, Op: "reading a user", Err: cause, Unavailable: true}, "teststore: reading a user: store unavailable: connection reset", true, false},
+		{&DBError{Store: store, Op: "committing", Err: cause, Unavailable: true, Context: context.DeadlineExceeded},
+			"teststore: committing: store unavailable: connection reset (context deadline exceeded)", true, true},
+	}
+	for _, tc := range tests {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("Error() = %q, want %q", got, tc.want)
+		}
+		if !errors.Is(tc.err, cause) || errors.Is(tc.err, graphprofile.ErrUnavailable) != tc.unavailable ||
+			errors.Is(tc.err, context.DeadlineExceeded) != tc.deadlineWrapped {
+			t.Errorf("%v wraps the wrong errors", tc.err)
+		}
+	}
+}
+
+func TestRows(t *testing.T) {
+	created := time.Date(2024, 5, 1, 8, 30, 15, 123456700, time.UTC)
+	p := graphprofile.WorkPosition{"id": "p", "createdDateTime": created, "lastModifiedDateTime": created}
+	row, err := store.NewRow(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.CreatedAt != created.UnixNano() || row.Document != string(graphprofile.EncodeStoredPosition(p)) {
+		t.Errorf("NewRow = %d %s", row.CreatedAt, row.Document)
+	}
+	back, err := store.DecodePosition([]byte(row.Document))
+	if err != nil || back.ID() != "p" || !back.CreatedDateTime().Equal(created) {
+		t.Errorf("DecodePosition = %v, %v", back, err)
+	}
+	if _, err := store.NewRow(graphprofile.WorkPosition{"id": "p"}); err == nil || !strings.HasPrefix(err.Error(), "teststore: ") {
+		t.Errorf("NewRow without createdDateTime: %v", err)
+	}
+
+	refused := errors.New("refused")
+	keep := func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil }
+	if row, err := store.UpdatedPosition("p", p, keep); err != nil || row.Position.ID() != "p" {
+		t.Errorf("UpdatedPosition = %v, %v", row.Position, err)
+	}
+	if _, err := store.UpdatedPosition("p", p, func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return nil, refused }); err != refused {
+		t.Errorf("UpdatedPosition with a refusing update: %v, want its error as is", err)
+	}
+	if _, err := store.UpdatedPosition("q", p, keep); err == nil {
+		t.Error("UpdatedPosition accepted a changed id")
+	}
+}
+
+func TestUsers(t *testing.T) {
+	enabled := true
+	u := graphprofile.User{TenantID: "t", ID: "u", AccountEnabled: &enabled}
+	c := CopyUser(u)
+	*c.AccountEnabled = false
+	if !*u.AccountEnabled {
+		t.Error("CopyUser shares AccountEnabled")
+	}
+	for _, bad := range []graphprofile.User{{ID: "u"}, {TenantID: "t"}} {
+		if err := store.CheckUserKey("CreateUser", bad); err == nil {
+			t.Errorf("CheckUserKey(%+v) succeeded", bad)
+		}
+	}
+	if err := store.CheckUserKey("CreateUser", u); err != nil {
+		t.Error(err)
+	}
+	changeID := func(u graphprofile.User) (graphprofile.User, error) { u.ID = "other"; return u, nil }
+	if _, err := store.UpdatedUser(u.Key(), u, changeID); err == nil {
+		t.Error("UpdatedUser accepted a changed id")
+	}
+}
+
+func TestCheckImport(t *testing.T) {
+	u := func(id, upn string) graphprofile.User { return graphprofile.User{ID: id, UserPrincipalName: upn} }
+	tests := []struct {
+		name     string
+		tenantID string
+		batch    []graphprofile.User
+		want     string // "" none, "conflict <property> <value>", else the error's text
+	}{
+		{"Fine", "t", []graphprofile.User{u("a", "a@x"), u("b", "")}, ""},
+		{"NoTenant", "", nil, "teststore: ImportUsers: no tenant id"},
+		{"NoID", "t", []graphprofile.User{u("a", "a@x"), u("", "b@x")}, "teststore: ImportUsers: a user has no id"},
+		{"RepeatedID", "t", []graphprofile.User{u("a", "a@x"), u("a", "b@x")}, "conflict id a"},
+		{"RepeatedName", "t", []graphprofile.User{u("a", "a@x"), u("b", "A@X")}, "conflict userPrincipalName A@X"},
+		// The earliest user's problem is the one reported.
+		{"RepeatBeforeNoID", "t", []graphprofile.User{u("a", "a@x"), u("a", ""), u("", "")}, "conflict id a"},
+		{"NoIDBeforeRepeat", "t", []graphprofile.User{u("a", "a@x"), u("", ""), u("a", "")}, "teststore: ImportUsers: a user has no id"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := store.CheckImport(tc.tenantID, tc.batch)
+			got := ""
+			var c *graphprofile.ConflictError
+			switch {
+			case errors.As(err, &c):
+				got = fmt.Sprintf("conflict %s %s", c.Property, c.Value)
+			case err != nil:
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("CheckImport = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,70 @@
+package stored
+
+import "github.com/graphprofile/graphprofile"
+
+// CheckUserKey refuses, for operation op, a user without a tenant id or an
+// id: a store keys users by both.
+func (n Name) CheckUserKey(op string, u graphprofile.User) error {
+	if u.TenantID == "" || u.ID == "" {
+		return n.Errorf("%s: a user needs a tenant id and an id (got %q, %q)", op, u.TenantID, u.ID)
+	}
+	return nil
+}
+
+// CopyUser returns u with its own AccountEnabled, so that what a caller
+// gets shares nothing with what it gave or with another caller.
+func CopyUser(u graphprofile.User) graphprofile.User {
+	if u.AccountEnabled != nil {
+		e := *u.AccountEnabled
+		u.AccountEnabled = &e
+	}
+	return u
+}
+
+// IDTaken is the conflict of a user whose id another user of its tenant has.
+func IDTaken(id string) error {
+	return &graphprofile.ConflictError{Property: "id", Value: id}
+}
+
+// PrincipalNameTaken is the conflict of a user whose principal name (in any
+// case) another user of its tenant has.
+func PrincipalNameTaken(upn string) error {
+	return &graphprofile.ConflictError{Property: "userPrincipalName", Value: upn}
+}
+
+// UpdatedUser calls update (a Store.UpdateUser caller's function) with cur,
+// the stored user key, and returns a copy (CopyUser) of what it returns. An
+// error from update is returned as is; a user whose key update changed is an
+// error of the store.
+func (n Name) UpdatedUser(key graphprofile.UserKey, cur graphprofile.User, update func(graphprofile.User) (graphprofile.User, error)) (graphprofile.User, error) {
+	u, err := update(cur)
+	if err != nil {
+		return graphprofile.User{}, err
+	}
+	if u.TenantID != key.TenantID || u.ID != key.UserID {
+		return graphprofile.User{}, n.Errorf("UpdateUser: update changed user %q of tenant %q to user %q of tenant %q",
+			key.UserID, key.TenantID, u.ID, u.TenantID)
+	}
+	return CopyUser(u), nil
+}
+
+// CheckImport checks a Store.ImportUsers batch before a store writes any of
+// it: a tenant id, an id for every user, and no id or principal name twice
+// (graphprofile.ImportConflicts; a *graphprofile.ConflictError for the first
+// repeat). Of several problems, the one of the earliest user is reported.
+func (n Name) CheckImport(tenantID string, users []graphprofile.User) error {
+	if tenantID == "" {
+		return n.Errorf("ImportUsers: no tenant id")
+	}
+	conflicts := graphprofile.ImportConflicts(users)
+	for i, u := range users {
+		if u.ID == "" {
+			return n.Errorf("ImportUsers: a user has no id")
+		}
+		if len(conflicts) > 0 && conflicts[0].Index == i {
+			conflict := conflicts[0].Conflict
+			return &conflict
+		}
+	}
+	return nil
+}

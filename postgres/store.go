@@ -1,0 +1,185 @@
+// Package postgres is graphprofile's PostgreSQL Store, for running several
+// servers on one database. It uses pgx and its pool (pgxpool).
+//
+// Semantics are the SQLite store's (storetest is the contract): every write
+// is one transaction that is durable when the call returns (the commit waits
+// for the WAL flush: synchronous_commit is on for our sessions), and updates
+// read the row with SELECT … FOR UPDATE in a READ COMMITTED transaction, so
+// concurrent updates, from this process or another, serialize on the row and
+// never lose each other's changes.
+//
+// No call waits for the database longer than the store's timeout (5 s unless
+// WithTimeout says otherwise): the connect timeout, the pool's acquire, every
+// statement (statement_timeout on the server too) and the commit share that
+// budget. Failures a retry may cure (the database is down, restarting or
+// unreachable, the pool is exhausted, a lock waited too long) wrap
+// graphprofile.ErrUnavailable. The pool replaces broken connections by
+// itself, so the store recovers when the database comes back.
+package postgres
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// store is this package's name in its errors.
+const store stored.Name = "postgres"
+
+// DefaultTimeout bounds each call of a Store: no request waits longer for
+// the database.
+const DefaultTimeout = 5 * time.Second
+
+// Store is a graphprofile.Store in a PostgreSQL database. It is safe for
+// concurrent use, also by several processes on one database.
+type Store struct {
+	pool    *pgxpool.Pool
+	timeout time.Duration
+
+	closeOnce sync.Once
+}
+
+var _ graphprofile.Store = (*Store)(nil)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	timeout time.Duration
+}
+
+// WithTimeout sets how long a call may wait for the database before it
+// fails with an error wrapping graphprofile.ErrUnavailable (default
+// DefaultTimeout). It is also the connect timeout and the server-side
+// statement_timeout, unless the URL sets connect_timeout or
+// statement_timeout.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.timeout = d
+		}
+	}
+}
+
+// DefaultMaxConns is the pool size when the URL does not set
+// pool_max_conns: max(4, 2×GOMAXPROCS). A request holds a connection only
+// for its transaction, so a few per CPU keep the CPUs busy while others wait
+// for the database; the database's max_connections must exceed the sum over
+// all servers.
+func DefaultMaxConns() int32 {
+	return int32(max(4, 2*runtime.GOMAXPROCS(0)))
+}
+
+// Open connects to the database at url (a postgres:// URL or a key=value
+// connection string, as pgx reads them, pool_* parameters included) and
+// brings its schema up to date, safely when several servers start at once.
+// It fails with an error wrapping graphprofile.ErrNewerSchema for a database
+// that a newer graphprofile has migrated, and with one wrapping
+// graphprofile.ErrUnavailable when the database cannot be reached.
+//
+// The tables live in the first schema of the session's search_path (public
+// by default; add search_path=name to the URL for another).
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	o := options{timeout: DefaultTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := poolConfig(url, o)
+	if err != nil {
+		return nil, err
+	}
+	syncOff, err := migrate(ctx, cfg.ConnConfig.Copy())
+	if err != nil {
+		return nil, err
+	}
+	if syncOff {
+		// The server (or the role or the database) acknowledges commits
+		// before they are on disk; our sessions do not.
+		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, store.Wrap(err)
+	}
+	return &Store{pool: pool, timeout: o.timeout}, nil
+}
+
+// poolConfig is the pool's configuration for url: our defaults wherever the
+// URL says nothing.
+func poolConfig(url string, o options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, store.Wrap(err) // pgx leaves the password out
+	}
+	// pgxpool's own default is max(4, NumCPU); it tells no default from a
+	// value of the URL, pgx's parse does.
+	raw, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, store.Wrap(err)
+	}
+	if _, set := raw.RuntimeParams["pool_max_conns"]; !set {
+		cfg.MaxConns = DefaultMaxConns()
+	}
+	cc := cfg.ConnConfig
+	if cc.ConnectTimeout == 0 {
+		cc.ConnectTimeout = o.timeout
+	}
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	for k, v := range map[string]string{
+		// The server gives up on what the client gave up on.
+		"statement_timeout": ms(o.timeout),
+		// A client that vanished mid-transaction releases its row locks.
+		"idle_in_transaction_session_timeout": ms(max(4*o.timeout, 10*time.Second)),
+		"application_name":                    "graphprofile",
+	} {
+		if _, set := cc.RuntimeParams[k]; !set {
+			cc.RuntimeParams[k] = v
+		}
+	}
+	return cfg, nil
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Close closes the pool, waiting for the calls in progress. Every
+// acknowledged write is already durable. Close may be called more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(s.pool.Close)
+	return nil
+}
+
+// Ping checks that the database answers, for readiness probes: an error
+// wrapping graphprofile.ErrUnavailable when it does not.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.do(ctx, s.timeout, true, func(ctx context.Context) error {
+		return dbErr("pinging", s.pool.Ping(ctx))
+	})
+}
+
+// storable reports whether PostgreSQL text can hold s: valid UTF-8 without
+// NUL. A key that is not storable names nothing in the database.
+func storable(ss ...string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// unstorable refuses what, a value PostgreSQL text cannot hold.
+func unstorable(what string) error {
+	return store.Errorf("%s has a NUL character or invalid UTF-8, which PostgreSQL text cannot hold", what)
+}

@@ -1,0 +1,239 @@
+// Package sqlite is graphprofile's embedded, durable default Store: one SQLite
+// database file in WAL mode with synchronous=FULL, so a write is on disk when
+// the call that made it returns.
+//
+// All writes go through one connection (SQLite has one writer at a time, and
+// queuing in Go is cheaper than SQLITE_BUSY retries); reads use a separate
+// pool and see the last committed state.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
+)
+
+// store is this package's name in its errors.
+const store stored.Name = "sqlite"
+
+// busyTimeout is how long a connection waits for a lock another process
+// holds (a backup tool, a second server by mistake) before failing.
+const busyTimeout = 5 * time.Second
+
+// stmtCacheSize is the number of prepared statements each connection keeps.
+const stmtCacheSize = 32
+
+// ErrInUse is returned by Open when another process has the database open:
+// stop that server first.
+var ErrInUse = errors.New("sqlite: the database is in use by another process (a running server?); stop it first")
+
+// Store is a graphprofile.Store in a SQLite database. It is safe for
+// concurrent use.
+type Store struct {
+	path  string
+	cache *readCache // what reads found, dropped by the writes that change it
+	lock  *os.File   // held open: this process owns the database
+	wdb   *sql.DB    // the one write connection, used by the writer goroutine only
+	rdb   *sql.DB    // the read pool
+	cdb   *sql.DB    // the checkpointer's connection
+
+	writes           chan *writeRequest // to the writer; unbuffered: a send is taken by the writer or not at all
+	pending          atomic.Int64       // writes between entering write and being taken by the writer
+	quit             chan struct{}      // closed by Close: the writer stops taking writes
+	writerDone       chan struct{}      // closed when the writer has stopped
+	checkpointerDone chan struct{}      // closed when the checkpointer has stopped
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ graphprofile.Store = (*Store)(nil)
+
+// Open opens the database at path, creating the file when it does not exist,
+// and brings its schema up to date. It fails with an error wrapping
+// graphprofile.ErrNewerSchema for a database that a newer graphprofile has
+// migrated.
+func Open(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, store.Wrap(err)
+	}
+	lock, err := lockFile(abs + "-lock")
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: abs, cache: newReadCache(), lock: lock}
+
+	common := url.Values{
+		"_busy_timeout":    {fmt.Sprint(busyTimeout.Milliseconds())},
+		"_foreign_keys":    {"1"},
+		"_synchronous":     {"FULL"},
+		"_stmt_cache_size": {fmt.Sprint(stmtCacheSize)},
+	}
+	w := cloneValues(common)
+	w.Set("_journal_mode", "WAL")
+	w.Set("_txlock", "immediate")
+	s.wdb, err = sql.Open("sqlite3", dsn(abs, w))
+	if err != nil {
+		lock.Close()
+		return nil, store.Errorf("opening %s: %w", abs, err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+	s.writes = make(chan *writeRequest)
+	s.quit = make(chan struct{})
+	s.writerDone = make(chan struct{})
+	go s.writer()
+
+	if err := s.wdb.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, store.Errorf("opening %s: %w", abs, err)
+	}
+	if err := s.checkSettings(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+
+	r := cloneValues(common)
+	r.Set("_query_only", "1")
+	s.rdb, err = sql.Open("sqlite3", dsn(abs, r))
+	if err != nil {
+		s.Close()
+		return nil, store.Errorf("opening %s: %w", abs, err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	s.rdb.SetMaxOpenConns(readers)
+	s.rdb.SetMaxIdleConns(readers)
+	s.rdb.SetConnMaxLifetime(0)
+	s.rdb.SetConnMaxIdleTime(0)
+	if err := s.rdb.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, store.Errorf("opening %s: %w", abs, err)
+	}
+
+	// Checkpoints copy the write-ahead log back into the database file. By
+	// default the committing connection does that every 1,000 pages, inside
+	// a commit, where it stalls every write waiting for that commit; here a
+	// connection of its own does it in the background instead.
+	if _, err := s.wdb.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil {
+		s.Close()
+		return nil, dbErr("turning automatic checkpoints off", err)
+	}
+	s.cdb, err = sql.Open("sqlite3", dsn(abs, cloneValues(common)))
+	if err != nil {
+		s.Close()
+		return nil, store.Errorf("opening %s: %w", abs, err)
+	}
+	s.cdb.SetMaxOpenConns(1)
+	s.cdb.SetConnMaxLifetime(0)
+	s.cdb.SetConnMaxIdleTime(0)
+	s.checkpointerDone = make(chan struct{})
+	go s.checkpointer()
+	return s, nil
+}
+
+// dsn is the go-sqlite3 data source name of the file at abs: a SQLite URI
+// (so any path works) with the driver's parameters.
+func dsn(abs string, params url.Values) string {
+	u := url.URL{Path: filepath.ToSlash(abs)}
+	return "file:" + u.EscapedPath() + "?" + params.Encode()
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v)+2)
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// checkSettings verifies that the write connection really has the settings
+// durability depends on: a file system without shared memory support, for
+// one, leaves the journal mode as it was.
+func (s *Store) checkSettings(ctx context.Context) error {
+	for _, c := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+	} {
+		got, err := pragma(ctx, s.wdb, c.pragma)
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(got, c.want) {
+			return store.Errorf("%s: PRAGMA %s is %q, want %q", s.path, c.pragma, got, c.want)
+		}
+	}
+	return nil
+}
+
+// pragma returns the value of PRAGMA name on a connection of db.
+func pragma(ctx context.Context, db *sql.DB, name string) (string, error) {
+	var v string
+	if err := db.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+		return "", dbErr("PRAGMA "+name, err)
+	}
+	return v, nil
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Close closes the database. Every acknowledged write is already durable;
+// closing also checkpoints the write-ahead log into the database file. Close
+// may be called more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		// Writes already taken by the writer finish (and are durable);
+		// later ones fail with errClosed.
+		close(s.quit)
+		<-s.writerDone
+		if s.checkpointerDone != nil {
+			<-s.checkpointerDone
+		}
+		var errs []error
+		if s.cdb != nil {
+			errs = append(errs, s.cdb.Close())
+		}
+		if s.rdb != nil {
+			errs = append(errs, s.rdb.Close())
+		}
+		// The write connection closes last: the last connection to close
+		// checkpoints the log and removes it.
+		errs = append(errs, s.wdb.Close())
+		errs = append(errs, s.lock.Close()) // last: the database is free for another process
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = store.Errorf("closing %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return store.Errorf("ping: %w: %w", graphprofile.ErrUnavailable, err)
+	}
+	return nil
+}

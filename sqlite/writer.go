@@ -1,0 +1,199 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/graphprofile/graphprofile/internal/stored"
+	"github.com/mattn/go-sqlite3"
+)
+
+// errClosed answers writes that come after Close.
+var errClosed = errors.New("sqlite: the store is closed")
+
+// maxBatch bounds how many waiting writes one commit takes; maxLinger how
+// long the writer waits for writes already on their way to it.
+const (
+	maxBatch  = 256
+	maxLinger = 500 * time.Microsecond
+)
+
+// writeRequest is one write waiting for the writer.
+type writeRequest struct {
+	ctx   context.Context
+	fn    func(tx *sql.Tx) error
+	after func() // run by the writer once the write is committed, in commit order
+	done  chan error
+}
+
+// write runs fn in a write transaction and returns once its changes are
+// durable (committed and fsynced); an error from fn undoes fn's changes and
+// is returned as is. Every change to the database goes through write.
+//
+// Writes are group-committed: one writer goroutine takes every write that is
+// waiting, runs each in its own savepoint of one transaction, and commits
+// (one fsync) for all of them, so throughput grows with concurrency instead
+// of stopping at the disk's fsync rate, and nothing is acknowledged before
+// it is on disk.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeThen(ctx, fn, nil)
+}
+
+// writeThen is write, and when the write is committed the writer runs
+// after (unless nil) before acknowledging it. The writer runs the afters of
+// all writes in the order they committed, so they can keep the read cache
+// in step with the database.
+func (s *Store) writeThen(ctx context.Context, fn func(tx *sql.Tx) error, after func()) error {
+	req := &writeRequest{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)}
+	s.pending.Add(1)
+	select {
+	case s.writes <- req:
+	case <-ctx.Done():
+		s.pending.Add(-1)
+		return ctx.Err()
+	case <-s.quit:
+		s.pending.Add(-1)
+		return errClosed
+	}
+	// Once taken, the write runs and its outcome is awaited even if ctx
+	// ends: it may be committing already.
+	return <-req.done
+}
+
+// writer takes waiting writes in batches and commits each batch once.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	batch := make([]*writeRequest, 0, maxBatch)
+	for {
+		select {
+		case req := <-s.writes:
+			batch = append(batch[:0], req)
+		case <-s.quit:
+			return
+		}
+		// Take every write that is waiting, and those already on their way
+		// (inside write, about to send): an fsync costs the same for one
+		// write as for many, so a moment's wait for them is paid back many
+		// times. Nobody else is waited for.
+		linger := time.NewTimer(maxLinger)
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-s.writes:
+				batch = append(batch, req)
+				continue
+			default:
+			}
+			if s.pending.Load() <= int64(len(batch)) {
+				break
+			}
+			select {
+			case req := <-s.writes:
+				batch = append(batch, req)
+			case <-linger.C:
+				break gather
+			}
+		}
+		linger.Stop()
+		s.pending.Add(-int64(len(batch)))
+		s.commitBatch(batch)
+	}
+}
+
+// commitBatch runs a batch of writes in one transaction, each in its own
+// savepoint so that one write's failure undoes only that write, commits, and
+// tells each write its outcome. If the commit fails, no write of the batch
+// is acknowledged.
+func (s *Store) commitBatch(batch []*writeRequest) {
+	results := make([]error, len(batch))
+	finish := func(commitErr error) {
+		for i, req := range batch {
+			if results[i] == nil {
+				results[i] = commitErr
+			}
+			req.done <- results[i]
+		}
+	}
+	tx, err := s.wdb.BeginTx(context.Background(), nil)
+	if err != nil {
+		finish(dbErr("beginning a transaction", err))
+		return
+	}
+	for i, req := range batch {
+		if err := req.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if _, err := tx.Exec("SAVEPOINT write"); err != nil {
+			_ = tx.Rollback()
+			finish(dbErr("beginning a savepoint", err))
+			return
+		}
+		if results[i] = req.fn(tx); results[i] != nil {
+			if _, err := tx.Exec("ROLLBACK TO write"); err != nil {
+				// The transaction itself failed: nothing of the batch holds.
+				_ = tx.Rollback()
+				finish(dbErr("undoing a failed write", err))
+				return
+			}
+		}
+		if _, err := tx.Exec("RELEASE write"); err != nil {
+			_ = tx.Rollback()
+			finish(dbErr("ending a savepoint", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		finish(dbErr("committing", err))
+		return
+	}
+	for i, req := range batch {
+		if results[i] == nil && req.after != nil {
+			req.after()
+		}
+	}
+	finish(nil)
+}
+
+// checkpointInterval is how often the checkpointer copies the log back.
+const checkpointInterval = 200 * time.Millisecond
+
+// checkpointer runs passive checkpoints (they never block readers or the
+// writer) until the store closes. The log is fsynced before any commit is
+// acknowledged, so how far behind the checkpoints are never affects
+// durability, only the size of the log file.
+func (s *Store) checkpointer() {
+	defer close(s.checkpointerDone)
+	tick := time.NewTicker(checkpointInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-tick.C:
+			// A failure (a busy database) is retried at the next tick.
+			_, _ = s.cdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
+}
+
+// dbErr wraps err, a failure of the database in op; nil stays nil. A
+// database that is busy or locked (another process holds a lock longer than
+// busyTimeout) is unavailable: a retry may cure it.
+func dbErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se sqlite3.Error
+	busy := errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+	return &stored.DBError{Store: store, Op: op, Err: err, Unavailable: busy}
+}
+
+// isConstraint reports whether err is a violation of a constraint of the
+// kind code.
+func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == code
+}

@@ -1,0 +1,575 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+func testRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	minimal := graphprofile.WorkPosition{
+		"id":                   guid(201),
+		"createdDateTime":      base,
+		"lastModifiedDateTime": base,
+	}
+	numbers := position(guid(202), base.Add(time.Second), "numbers")
+	numbers["inference"] = graphprofile.Object{"confidenceScore": 1e-7, "userHasVerifiedAccuracy": false}
+	numbers["detail"].(graphprofile.Object)["layer"] = int64(2147483647)
+	numbers2 := position(guid(203), base, "numbers")
+	numbers2["inference"] = graphprofile.Object{"confidenceScore": 0.0}
+	numbers2["detail"].(graphprofile.Object)["layer"] = int64(0)
+	numbers3 := position(guid(204), base, "numbers")
+	numbers3["inference"] = graphprofile.Object{"confidenceScore": 1e21}
+	empty := position(guid(205), base, "")
+	empty["categories"] = []any{}
+	empty["colleagues"] = []any{}
+	empty["sources"] = []any{}
+	empty["source"] = graphprofile.Object{"type": []any{}}
+	empty["detail"] = graphprofile.Object{}
+	times := position(guid(206), time.Date(1970, 1, 1, 0, 0, 0, 100, time.UTC), "times")
+	times["lastModifiedDateTime"] = time.Date(2262, 1, 1, 23, 59, 59, 999999900, time.UTC)
+	times["detail"].(graphprofile.Object)["startMonthYear"] = graphprofile.Date("0001-01-01")
+	special := position(guid(207), base, "\"quoted\" \\back\\slash\\ /slash/ \x00\x7f \ufeff 𝄞 \u2028")
+	special["categories"] = []any{"", " ", "\"", "\\", "\n", "<script>", "日本語", "🎉"}
+	special["manager"] = graphprofile.Object{"displayName": "O'Brien; DROP TABLE positions; --", "relationship": "unknownFutureValue"}
+	audiences := position(guid(208), base, "flags")
+	audiences["allowedAudiences"] = "me,family,contacts,groupMembers,organization,federatedOrganizations,everyone"
+
+	tests := []struct {
+		name string
+		p    graphprofile.WorkPosition
+	}{
+		{"Full", fullPosition(guid(200))},
+		{"Minimal", minimal},
+		{"Numbers", numbers},
+		{"Zeros", numbers2},
+		{"LargeDouble", numbers3},
+		{"EmptyCollectionsAndObjects", empty},
+		{"TimeExtremes", times},
+		{"SpecialStrings", special},
+		{"AllAudiences", audiences},
+		{"NonGUIDID", position("Some Id/With?Odd#Chars%20", base, "odd id")},
+	}
+	s := open(t)
+	owner := mustEnsure(t, s, adele(tenantA)).Key()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := clone(tc.p)
+			mustCreate(t, s, owner, tc.p)
+			wantPosition(t, "the position given to CreatePosition", tc.p, want)
+			wantPosition(t, "GetPosition", mustGet(t, s, owner, want.ID()), want)
+			var listed graphprofile.WorkPosition
+			for _, p := range mustList(t, s, owner) {
+				if p.ID() == want.ID() {
+					listed = p
+				}
+			}
+			if listed == nil {
+				t.Fatalf("ListPositions lacks %s", want.ID())
+			}
+			wantPosition(t, "ListPositions", listed, want)
+		})
+	}
+
+	t.Run("ListsAreTheCallers", func(t *testing.T) {
+		// Positions may be shared with a store's cache (callers must not
+		// change them), but a returned list is the caller's to filter in
+		// place, as the service does.
+		first := mustList(t, s, owner)
+		want := slices.Clone(first)
+		for i := range first {
+			first[i] = nil
+		}
+		_ = append(first[:0], want[len(want)-1])
+		again := mustList(t, s, owner)
+		if len(again) != len(want) {
+			t.Fatalf("list has %d positions after the caller changed an earlier list, want %d", len(again), len(want))
+		}
+		for i := range want {
+			if again[i].ID() != want[i].ID() {
+				t.Errorf("list[%d] = %s after the caller changed an earlier list, want %s", i, again[i].ID(), want[i].ID())
+			}
+		}
+	})
+}
+
+func testCreate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	t.Run("UnknownOwner", func(t *testing.T) {
+		s := open(t)
+		mustEnsure(t, s, adele(tenantA))
+		for _, owner := range []graphprofile.UserKey{
+			{TenantID: tenantA, UserID: guid(77)},
+			{TenantID: tenantB, UserID: guid(1)},
+		} {
+			err := s.CreatePosition(t.Context(), owner, position(guid(100), base, "x"))
+			wantNotFound(t, fmt.Sprintf("CreatePosition for %v", owner), err)
+			_, err = s.GetPosition(t.Context(), owner, guid(100))
+			wantNotFound(t, "GetPosition after a failed create", err)
+		}
+		wantIDs(t, "ListPositions of the existing user", mustList(t, s, adele(tenantA).Key()))
+	})
+
+	t.Run("DuplicateID", func(t *testing.T) {
+		s := open(t)
+		owner := mustEnsure(t, s, adele(tenantA)).Key()
+		first := position(guid(100), base, "first")
+		mustCreate(t, s, owner, first)
+		if err := s.CreatePosition(t.Context(), owner, position(guid(100), base.Add(time.Hour), "second")); err == nil {
+			t.Error("CreatePosition with an existing id succeeded")
+		}
+		wantPosition(t, "GetPosition after a duplicate create", mustGet(t, s, owner, guid(100)), first)
+		wantIDs(t, "ListPositions", mustList(t, s, owner), guid(100))
+	})
+
+	t.Run("SameIDForTwoOwners", func(t *testing.T) {
+		s := open(t)
+		owners := []graphprofile.UserKey{
+			mustEnsure(t, s, adele(tenantA)).Key(),
+			mustEnsure(t, s, megan(tenantA)).Key(),
+			mustEnsure(t, s, adele(tenantB)).Key(),
+		}
+		for i, o := range owners {
+			mustCreate(t, s, o, position(guid(100), base, fmt.Sprint("job ", i)))
+		}
+		for i, o := range owners {
+			wantPosition(t, fmt.Sprint("GetPosition of owner ", i), mustGet(t, s, o, guid(100)), position(guid(100), base, fmt.Sprint("job ", i)))
+		}
+	})
+}
+
+func testList(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	type item struct {
+		id      string
+		created time.Time
+	}
+	tests := []struct {
+		name   string
+		insert []item // in this order
+		want   []string
+	}{
+		{"Empty", nil, nil},
+		{"One", []item{{"p1", base}}, []string{"p1"}},
+		{"EqualTimesByID", []item{
+			{guid(3), base}, {guid(1), base}, {guid(12), base}, {guid(2), base}, {guid(11), base},
+		}, []string{guid(1), guid(2), guid(3), guid(11), guid(12)}},
+		{"TimesOutOfOrder", []item{
+			{guid(1), base.Add(3 * time.Hour)}, {guid(2), base.Add(-24 * time.Hour)}, {guid(3), base}, {guid(4), base.Add(time.Hour)},
+		}, []string{guid(2), guid(3), guid(4), guid(1)}},
+		{"TimeBeforeID", []item{
+			{"a", base.Add(200 * time.Nanosecond)}, {"b", base.Add(100 * time.Nanosecond)}, {"c", base},
+		}, []string{"c", "b", "a"}},
+		{"Mixed", []item{
+			{"d", base.Add(time.Minute)}, {"b", base}, {"c", base.Add(time.Minute)}, {"a", base.Add(time.Minute)}, {"e", base},
+		}, []string{"b", "e", "a", "c", "d"}},
+		{"YearsApart", []item{
+			{"x", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}, {"y", time.Date(1999, 12, 31, 23, 59, 59, 999999900, time.UTC)}, {"z", base},
+		}, []string{"y", "z", "x"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			owner := mustEnsure(t, s, adele(tenantA)).Key()
+			byID := map[string]graphprofile.WorkPosition{}
+			for _, it := range tc.insert {
+				p := position(it.id, it.created, "job "+it.id)
+				byID[it.id] = clone(p)
+				mustCreate(t, s, owner, p)
+			}
+			ps := mustList(t, s, owner)
+			if len(ps) != len(tc.want) {
+				t.Fatalf("ListPositions returned %d positions, want %d", len(ps), len(tc.want))
+			}
+			wantIDs(t, "ListPositions", ps, tc.want...)
+			for _, p := range ps {
+				wantPosition(t, "listed "+p.ID(), p, byID[p.ID()])
+			}
+		})
+	}
+
+	t.Run("UnknownUser", func(t *testing.T) {
+		s := open(t)
+		mustEnsure(t, s, adele(tenantA))
+		ps, err := s.ListPositions(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)})
+		wantNotFound(t, fmt.Sprintf("ListPositions of an unknown user = %v", ps), err)
+	})
+}
+
+// others are the owners that must not see adele(tenantA)'s positions.
+var others = []struct {
+	name string
+	user graphprofile.User
+}{
+	{"OtherUser", megan(tenantA)},
+	{"OtherTenant", adele(tenantB)},
+}
+
+func testIsolation(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	for _, o := range others {
+		t.Run(o.name, func(t *testing.T) {
+			s := open(t)
+			owner := mustEnsure(t, s, adele(tenantA)).Key()
+			other := mustEnsure(t, s, o.user).Key()
+			mine := position(guid(100), base, "mine")
+			theirs := position(guid(101), base, "theirs")
+			mustCreate(t, s, owner, mine)
+			mustCreate(t, s, other, theirs)
+
+			_, err := s.GetPosition(t.Context(), other, mine.ID())
+			wantNotFound(t, "GetPosition by another owner", err)
+			wantIDs(t, "ListPositions of the other owner", mustList(t, s, other), theirs.ID())
+			wantIDs(t, "ListPositions of the owner", mustList(t, s, owner), mine.ID())
+
+			called := false
+			_, err = s.UpdatePosition(t.Context(), other, mine.ID(), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+				called = true
+				p["isCurrent"] = false
+				return p, nil
+			})
+			wantNotFound(t, "UpdatePosition by another owner", err)
+			if called {
+				t.Error("UpdatePosition by another owner called update")
+			}
+			wantNotFound(t, "DeletePosition by another owner", s.DeletePosition(t.Context(), other, mine.ID(), nil))
+			called = false
+			err = s.DeletePosition(t.Context(), other, mine.ID(), func(graphprofile.WorkPosition) error { called = true; return nil })
+			wantNotFound(t, "DeletePosition with a check by another owner", err)
+			if called {
+				t.Error("DeletePosition by another owner called check")
+			}
+
+			wantPosition(t, "the owner's position", mustGet(t, s, owner, mine.ID()), mine)
+			wantPosition(t, "the other's position", mustGet(t, s, other, theirs.ID()), theirs)
+		})
+	}
+
+	t.Run("SameIDDifferentOwners", func(t *testing.T) {
+		s := open(t)
+		owner := mustEnsure(t, s, adele(tenantA)).Key()
+		var keys []graphprofile.UserKey
+		for _, o := range others {
+			keys = append(keys, mustEnsure(t, s, o.user).Key())
+		}
+		for i, k := range append([]graphprofile.UserKey{owner}, keys...) {
+			mustCreate(t, s, k, position(guid(100), base, fmt.Sprint("job ", i)))
+		}
+		if _, err := s.UpdatePosition(t.Context(), owner, guid(100), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			p["detail"] = graphprofile.Object{"jobTitle": "updated"}
+			return p, nil
+		}); err != nil {
+			t.Fatalf("UpdatePosition: %v", err)
+		}
+		if err := s.DeletePosition(t.Context(), keys[0], guid(100), nil); err != nil {
+			t.Fatalf("DeletePosition: %v", err)
+		}
+		if got := mustGet(t, s, owner, guid(100))["detail"]; Diff(graphprofile.Object{"jobTitle": "updated"}, got) != "" {
+			t.Errorf("owner's detail = %v, want the update", got)
+		}
+		wantIDs(t, "ListPositions of the deleting owner", mustList(t, s, keys[0]))
+		for i, k := range keys[1:] {
+			wantPosition(t, "an untouched owner's position", mustGet(t, s, k, guid(100)), position(guid(100), base, fmt.Sprint("job ", i+2)))
+		}
+	})
+}
+
+// testInvalidPositions: a position without an id or a createdDateTime the
+// store can order by is refused as an internal failure (the service never
+// makes one), and nothing is stored.
+func testInvalidPositions(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	s := open(t)
+	owner := mustEnsure(t, s, adele(tenantA)).Key()
+	good := position(guid(100), base, "good")
+	mustCreate(t, s, owner, clone(good))
+	with := func(k string, v any) graphprofile.WorkPosition {
+		p := position(guid(101), base, "bad")
+		if v == nil {
+			delete(p, k)
+		} else {
+			p[k] = v
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		p    graphprofile.WorkPosition
+	}{
+		{"NoID", with("id", nil)},
+		{"NoCreatedDateTime", with("createdDateTime", nil)},
+		{"CreatedOutOfRange", with("createdDateTime", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantInternal(t, "CreatePosition", s.CreatePosition(t.Context(), owner, tc.p))
+			_, err := s.UpdatePosition(t.Context(), owner, good.ID(), func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+				q := clone(tc.p)
+				if _, ok := q["id"]; ok {
+					q["id"] = good.ID()
+				}
+				return q, nil
+			})
+			wantInternal(t, "UpdatePosition to an invalid position", err)
+		})
+	}
+	ps := mustList(t, s, owner)
+	wantIDs(t, "ListPositions", ps, good.ID())
+	if len(ps) == 1 {
+		wantPosition(t, "the valid position", ps[0], good)
+	}
+}
+
+var errRefused = errors.New("storetest: update refused")
+
+// positionKey addresses a position.
+type positionKey struct {
+	owner graphprofile.UserKey
+	id    string
+}
+
+// unknownPositions address no position of a store where owner has guid(100)
+// and guid(101) and nobody else has any: an unknown id, no id, an unknown
+// owner, the owner's id in another tenant.
+func unknownPositions(owner graphprofile.UserKey) []positionKey {
+	return []positionKey{
+		{owner, guid(999)},
+		{owner, ""},
+		{graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, guid(100)},
+		{graphprofile.UserKey{TenantID: tenantB, UserID: owner.UserID}, guid(100)},
+	}
+}
+
+// withNeighbour returns a new store in which adele(tenantA) has p, every
+// property set (guid(100)), and a neighbour created a minute later
+// (guid(101)) that the tests of p must leave alone.
+func withNeighbour(t *testing.T, open func(t *testing.T) graphprofile.Store) (s graphprofile.Store, owner graphprofile.UserKey, p graphprofile.WorkPosition) {
+	s = open(t)
+	owner = mustEnsure(t, s, adele(tenantA)).Key()
+	p = fullPosition(guid(100))
+	mustCreate(t, s, owner, clone(p))
+	mustCreate(t, s, owner, position(guid(101), base.Add(time.Minute), "neighbour"))
+	return s, owner, p
+}
+
+func testUpdate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	setup := func(t *testing.T) (graphprofile.Store, graphprofile.UserKey, graphprofile.WorkPosition) {
+		return withNeighbour(t, open)
+	}
+	later := base.Add(48 * time.Hour)
+
+	tests := []struct {
+		name   string
+		update func(p graphprofile.WorkPosition) graphprofile.WorkPosition
+	}{
+		{"ChangeNested", func(p graphprofile.WorkPosition) graphprofile.WorkPosition {
+			p["detail"].(graphprofile.Object)["jobTitle"] = "Principal engineer"
+			p["detail"].(graphprofile.Object)["layer"] = int64(4)
+			p["lastModifiedDateTime"] = later
+			p["lastModifiedBy"] = graphprofile.Object{"user": graphprofile.Object{"id": guid(2), "displayName": "Megan Bowen"}}
+			return p
+		}},
+		{"RemoveProperties", func(p graphprofile.WorkPosition) graphprofile.WorkPosition {
+			delete(p, "manager")
+			delete(p, "inference")
+			delete(p["detail"].(graphprofile.Object), "company")
+			p["lastModifiedDateTime"] = later
+			return p
+		}},
+		{"ReplaceCollections", func(p graphprofile.WorkPosition) graphprofile.WorkPosition {
+			p["categories"] = []any{}
+			p["colleagues"] = []any{graphprofile.Object{"displayName": "Nestor Wilke", "relationship": "assistant"}}
+			p["allowedAudiences"] = "everyone"
+			return p
+		}},
+		{"NoChange", func(p graphprofile.WorkPosition) graphprofile.WorkPosition { return p }},
+		{"NewValue", func(p graphprofile.WorkPosition) graphprofile.WorkPosition {
+			return graphprofile.WorkPosition{
+				"id":                   p.ID(),
+				"createdDateTime":      p.CreatedDateTime(),
+				"lastModifiedDateTime": later,
+				"isCurrent":            false,
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, owner, p := setup(t)
+			var gotCur graphprofile.WorkPosition
+			want := tc.update(clone(p))
+			got, err := s.UpdatePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+				gotCur = clone(cur)
+				return tc.update(cur), nil
+			})
+			if err != nil {
+				t.Fatalf("UpdatePosition: %v", err)
+			}
+			wantPosition(t, "the position update was called with", gotCur, p)
+			wantPosition(t, "UpdatePosition's result", got, want)
+			wantPosition(t, "GetPosition after UpdatePosition", mustGet(t, s, owner, p.ID()), want)
+			wantIDs(t, "ListPositions after UpdatePosition", mustList(t, s, owner), guid(100), guid(101))
+			wantPosition(t, "the neighbour", mustGet(t, s, owner, guid(101)), position(guid(101), base.Add(time.Minute), "neighbour"))
+		})
+	}
+
+	t.Run("UpdateError", func(t *testing.T) {
+		s, owner, p := setup(t)
+		got, err := s.UpdatePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			cur["isCurrent"] = false
+			return cur, errRefused
+		})
+		if !errors.Is(err, errRefused) || err != errRefused {
+			t.Errorf("UpdatePosition error = %v, want update's error as is", err)
+		}
+		if got != nil {
+			t.Errorf("UpdatePosition result = %v, want nil", got)
+		}
+		wantPosition(t, "GetPosition after a refused update", mustGet(t, s, owner, p.ID()), p)
+	})
+
+	t.Run("Unknown", func(t *testing.T) {
+		s, owner, _ := setup(t)
+		for _, k := range unknownPositions(owner) {
+			called := false
+			_, err := s.UpdatePosition(t.Context(), k.owner, k.id, func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+				called = true
+				return p, nil
+			})
+			wantNotFound(t, fmt.Sprintf("UpdatePosition(%v, %q)", k.owner, k.id), err)
+			if called {
+				t.Errorf("UpdatePosition(%v, %q) called update", k.owner, k.id)
+			}
+		}
+	})
+
+	t.Run("ChangesOrder", func(t *testing.T) {
+		s, owner, p := setup(t)
+		if _, err := s.UpdatePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			cur["createdDateTime"] = base.Add(time.Hour)
+			return cur, nil
+		}); err != nil {
+			t.Fatalf("UpdatePosition: %v", err)
+		}
+		wantIDs(t, "ListPositions ordered by the new createdDateTime", mustList(t, s, owner), guid(101), guid(100))
+	})
+
+	t.Run("Sequential", func(t *testing.T) {
+		s, owner, p := setup(t)
+		for i := range 5 {
+			got, err := s.UpdatePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+				layer, _ := cur["detail"].(graphprofile.Object)["layer"].(int64)
+				if want := int64(-2147483648 + i); layer != want {
+					return nil, fmt.Errorf("update %d saw layer %d, want %d", i, layer, want)
+				}
+				cur["detail"].(graphprofile.Object)["layer"] = layer + 1
+				return cur, nil
+			})
+			if err != nil {
+				t.Fatalf("UpdatePosition %d: %v", i, err)
+			}
+			if l := got["detail"].(graphprofile.Object)["layer"]; l != int64(-2147483648+i+1) {
+				t.Fatalf("UpdatePosition %d returned layer %v", i, l)
+			}
+		}
+	})
+}
+
+func testDelete(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	s := open(t)
+	owner := mustEnsure(t, s, adele(tenantA)).Key()
+	for i := range 3 {
+		mustCreate(t, s, owner, position(guid(100+i), base.Add(time.Duration(i)*time.Second), "job"))
+	}
+	if err := s.DeletePosition(t.Context(), owner, guid(101), nil); err != nil {
+		t.Fatalf("DeletePosition: %v", err)
+	}
+	_, err := s.GetPosition(t.Context(), owner, guid(101))
+	wantNotFound(t, "GetPosition after DeletePosition", err)
+	wantIDs(t, "ListPositions after DeletePosition", mustList(t, s, owner), guid(100), guid(102))
+	wantNotFound(t, "DeletePosition again", s.DeletePosition(t.Context(), owner, guid(101), nil))
+	wantNotFound(t, "DeletePosition of an unknown id", s.DeletePosition(t.Context(), owner, guid(999), nil))
+	wantNotFound(t, "DeletePosition of an unknown owner", s.DeletePosition(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, guid(100), nil))
+	_, err = s.UpdatePosition(t.Context(), owner, guid(101), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
+	wantNotFound(t, "UpdatePosition after DeletePosition", err)
+
+	// The id can be used again.
+	again := position(guid(101), base.Add(time.Hour), "again")
+	mustCreate(t, s, owner, again)
+	wantPosition(t, "GetPosition of a re-created id", mustGet(t, s, owner, guid(101)), again)
+	for _, id := range []string{guid(100), guid(101), guid(102)} {
+		if err := s.DeletePosition(t.Context(), owner, id, nil); err != nil {
+			t.Fatalf("DeletePosition(%s): %v", id, err)
+		}
+	}
+	if ps := mustList(t, s, owner); len(ps) != 0 {
+		t.Errorf("ListPositions after deleting all = %d positions", len(ps))
+	}
+}
+
+func testDeleteCheck(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	setup := func(t *testing.T) (graphprofile.Store, graphprofile.UserKey, graphprofile.WorkPosition) {
+		return withNeighbour(t, open)
+	}
+
+	t.Run("CheckSeesPosition", func(t *testing.T) {
+		s, owner, p := setup(t)
+		calls := 0
+		var seen graphprofile.WorkPosition
+		err := s.DeletePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) error {
+			calls++
+			seen = clone(cur)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("DeletePosition: %v", err)
+		}
+		if calls == 0 {
+			t.Fatal("DeletePosition did not call check")
+		}
+		wantPosition(t, "the position check was called with", seen, p)
+		_, err = s.GetPosition(t.Context(), owner, p.ID())
+		wantNotFound(t, "GetPosition after DeletePosition", err)
+		wantIDs(t, "ListPositions after DeletePosition", mustList(t, s, owner), guid(101))
+
+		called := false
+		err = s.DeletePosition(t.Context(), owner, p.ID(), func(graphprofile.WorkPosition) error { called = true; return nil })
+		wantNotFound(t, "DeletePosition with a check again", err)
+		if called {
+			t.Error("DeletePosition of a deleted position called check")
+		}
+	})
+
+	t.Run("CheckError", func(t *testing.T) {
+		s, owner, p := setup(t)
+		errHidden := graphprofile.Errorf(graphprofile.CodeItemNotFound, "hidden")
+		for _, want := range []error{errRefused, graphprofile.ErrNotFound, errHidden} {
+			err := s.DeletePosition(t.Context(), owner, p.ID(), func(graphprofile.WorkPosition) error { return want })
+			if err != want {
+				t.Errorf("DeletePosition error = %v, want check's error %v as is", err, want)
+			}
+		}
+		wantPosition(t, "GetPosition after refused deletes", mustGet(t, s, owner, p.ID()), p)
+		wantIDs(t, "ListPositions after refused deletes", mustList(t, s, owner), guid(100), guid(101))
+	})
+
+	t.Run("NilCheck", func(t *testing.T) {
+		s, owner, p := setup(t)
+		if err := s.DeletePosition(t.Context(), owner, p.ID(), nil); err != nil {
+			t.Fatalf("DeletePosition: %v", err)
+		}
+		wantIDs(t, "ListPositions after DeletePosition", mustList(t, s, owner), guid(101))
+	})
+
+	t.Run("Unknown", func(t *testing.T) {
+		s, owner, _ := setup(t)
+		for _, k := range unknownPositions(owner) {
+			called := false
+			err := s.DeletePosition(t.Context(), k.owner, k.id, func(graphprofile.WorkPosition) error { called = true; return nil })
+			wantNotFound(t, fmt.Sprintf("DeletePosition(%v, %q)", k.owner, k.id), err)
+			if called {
+				t.Errorf("DeletePosition(%v, %q) called check", k.owner, k.id)
+			}
+		}
+		wantIDs(t, "ListPositions", mustList(t, s, owner), guid(100), guid(101))
+	})
+}
