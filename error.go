@@ -48,16 +48,6 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the Graph code of err, or CodeInternalError when err is not
-// an *Error (a disk or network failure the caller cannot act on).
-func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return CodeInternalError
-}
-
 // ErrorMessage returns the message of err for people: an *Error's Message,
 // else err's text.
 func ErrorMessage(err error) string {

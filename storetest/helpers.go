@@ -269,7 +269,8 @@ func wantConflict(t *testing.T, what string, err error, property, value string) 
 func wantInternal(t *testing.T, what string, err error) {
 	t.Helper()
 	var c *graphprofile.ConflictError
-	if err == nil || graphprofile.ErrorCode(err) != graphprofile.CodeInternalError || errors.As(err, &c) ||
+	var public *graphprofile.Error
+	if err == nil || errors.As(err, &public) || errors.As(err, &c) ||
 		errors.Is(err, graphprofile.ErrNotFound) || errors.Is(err, graphprofile.ErrUnavailable) {
 		t.Errorf("%s: error %v, want an internal failure", what, err)
 	}

@@ -47,8 +47,8 @@ func TestMessages(t *testing.T) {
 	if !errors.Is(store.NewerSchema(9, 3), graphprofile.ErrNewerSchema) {
 		t.Error("NewerSchema does not wrap ErrNewerSchema")
 	}
-	if code := graphprofile.ErrorCode(decodeErr); code != graphprofile.CodeInternalError {
-		t.Errorf("a stored position that does not decode has code %s, want an internal error", code)
+	if public := (*graphprofile.Error)(nil); errors.As(decodeErr, &public) {
+		t.Errorf("a stored position that does not decode is the client's error %v, want an internal one", public)
 	}
 }
 
