@@ -138,7 +138,9 @@ var (
 	}
 )
 
-// Complex types.
+// Complex types. Each is written out property by property as the CSDL
+// declares it: these are rows of a table, so declarations of types with
+// properties of the same kinds look alike, and that is not logic repeated.
 var (
 	PhysicalAddressType = &Type{Name: "microsoft.graph.physicalAddress", Kind: KindComplex, Properties: []Property{
 		{Name: "type", Type: PhysicalAddressTypeType},

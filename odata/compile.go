@@ -338,13 +338,20 @@ func clip(text string) string {
 	return text[:end] + "…"
 }
 
+// operands compiles both sides of a binary operator.
+func (c *compiler) operands(n *binaryNode) (l, r *compiled, err error) {
+	if l, err = c.compile(n.l); err != nil {
+		return nil, nil, err
+	}
+	if r, err = c.compile(n.r); err != nil {
+		return nil, nil, err
+	}
+	return l, r, nil
+}
+
 // comparison compiles eq, ne, gt, ge, lt, le.
 func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
-	l, err := c.compile(n.l)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.compile(n.r)
+	l, r, err := c.operands(n)
 	if err != nil {
 		return nil, err
 	}
@@ -438,11 +445,7 @@ func (c *compiler) resolveEnum(t *graphprofile.Type, lit *compiled, ordering boo
 
 // has compiles "flags has 'member'" for a flags enum.
 func (c *compiler) has(n *binaryNode) (*compiled, error) {
-	l, err := c.compile(n.l)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.compile(n.r)
+	l, r, err := c.operands(n)
 	if err != nil {
 		return nil, err
 	}

@@ -85,15 +85,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w := cloneValues(common)
 	w.Set("_journal_mode", "WAL")
 	w.Set("_txlock", "immediate")
-	s.wdb, err = sql.Open("sqlite3", dsn(abs, w))
-	if err != nil {
+	if s.wdb, err = openPool(abs, w, 1); err != nil {
 		lock.Close()
-		return nil, store.Errorf("opening %s: %w", abs, err)
+		return nil, err
 	}
-	s.wdb.SetMaxOpenConns(1)
-	s.wdb.SetMaxIdleConns(1)
-	s.wdb.SetConnMaxLifetime(0)
-	s.wdb.SetConnMaxIdleTime(0)
 	s.writes = make(chan *writeRequest)
 	s.quit = make(chan struct{})
 	s.writerDone = make(chan struct{})
@@ -114,16 +109,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	r := cloneValues(common)
 	r.Set("_query_only", "1")
-	s.rdb, err = sql.Open("sqlite3", dsn(abs, r))
-	if err != nil {
+	if s.rdb, err = openPool(abs, r, max(4, runtime.GOMAXPROCS(0))); err != nil {
 		s.Close()
-		return nil, store.Errorf("opening %s: %w", abs, err)
+		return nil, err
 	}
-	readers := max(4, runtime.GOMAXPROCS(0))
-	s.rdb.SetMaxOpenConns(readers)
-	s.rdb.SetMaxIdleConns(readers)
-	s.rdb.SetConnMaxLifetime(0)
-	s.rdb.SetConnMaxIdleTime(0)
 	if err := s.rdb.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, store.Errorf("opening %s: %w", abs, err)
@@ -137,17 +126,28 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, dbErr("turning automatic checkpoints off", err)
 	}
-	s.cdb, err = sql.Open("sqlite3", dsn(abs, cloneValues(common)))
-	if err != nil {
+	if s.cdb, err = openPool(abs, cloneValues(common), 1); err != nil {
 		s.Close()
-		return nil, store.Errorf("opening %s: %w", abs, err)
+		return nil, err
 	}
-	s.cdb.SetMaxOpenConns(1)
-	s.cdb.SetConnMaxLifetime(0)
-	s.cdb.SetConnMaxIdleTime(0)
 	s.checkpointerDone = make(chan struct{})
 	go s.checkpointer()
 	return s, nil
+}
+
+// openPool returns a pool of at most conns connections to the database at
+// abs with the driver's params, kept open for the store's life. It connects
+// at first use; an error means the driver is missing.
+func openPool(abs string, params url.Values, conns int) (*sql.DB, error) {
+	db, err := sql.Open("sqlite3", dsn(abs, params))
+	if err != nil {
+		return nil, store.Errorf("opening %s: %w", abs, err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
 }
 
 // dsn is the go-sqlite3 data source name of the file at abs: a SQLite URI
