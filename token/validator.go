@@ -12,6 +12,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +64,8 @@ const (
 	msgNoExpiry       = "Lifetime validation failed, the token has no expiry (exp)."
 	msgExpired        = "Lifetime validation failed, the token is expired."
 	msgNotYetValid    = "Lifetime validation failed, the token is not yet valid."
+	msgIssuedInFuture = "Lifetime validation failed, the token is issued in the future (iat)."
+	msgCritical       = "Access token validation failure. The token has critical header parameters (crit) this service does not understand."
 	msgAudience       = "Access token validation failure. Invalid audience."
 	msgNoTenant       = "Access token validation failure. The token has no tenant (tid)."
 	msgNoObjectID     = "Access token validation failure. A delegated token must name the user (oid)."
@@ -101,20 +105,54 @@ func NewValidator(logger *slog.Logger, issuers ...Issuer) *Validator {
 }
 
 // claims are the parts of an access token graphprofile reads. Pointers tell a
-// missing claim from an empty one where that matters.
+// missing claim from an empty one where that matters. The registered time
+// claims are numericDates, stricter than the library's: RFC 7519 makes a
+// NumericDate a JSON number, never a string.
 type claims struct {
-	jwt.RegisteredClaims
-	TenantID          string   `json:"tid"`
-	ObjectID          string   `json:"oid"`
-	UPN               string   `json:"upn"`
-	PreferredUsername string   `json:"preferred_username"`
-	Name              string   `json:"name"`
-	AppDisplayName    string   `json:"app_displayname"`
-	AppID             string   `json:"appid"`
-	AuthorizedParty   string   `json:"azp"`
-	Scope             *string  `json:"scp"`
-	Roles             []string `json:"roles"`
+	Issuer            string           `json:"iss"`
+	Audience          jwt.ClaimStrings `json:"aud"`
+	ExpiresAt         *numericDate     `json:"exp"`
+	NotBefore         *numericDate     `json:"nbf"`
+	IssuedAt          *numericDate     `json:"iat"`
+	TenantID          string           `json:"tid"`
+	ObjectID          string           `json:"oid"`
+	UPN               string           `json:"upn"`
+	PreferredUsername string           `json:"preferred_username"`
+	Name              string           `json:"name"`
+	AppDisplayName    string           `json:"app_displayname"`
+	AppID             string           `json:"appid"`
+	AuthorizedParty   string           `json:"azp"`
+	Scope             *string          `json:"scp"`
+	Roles             []string         `json:"roles"`
 }
+
+// numericDate is RFC 7519's NumericDate: seconds since the epoch as a JSON
+// number (fractions allowed). A string, even one holding a number, is not
+// one.
+type numericDate struct{ time.Time }
+
+func (d *numericDate) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return errors.New("a NumericDate must be a JSON number")
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return errors.New("a NumericDate must be a finite number")
+	}
+	whole, frac := math.Modf(f)
+	d.Time = time.Unix(int64(whole), int64(frac*1e9))
+	return nil
+}
+
+// The jwt.Claims methods. The library's own claim checks are off
+// (WithoutClaimsValidation): authenticate checks each claim itself, with its
+// own messages, leeway and clock.
+func (c *claims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (c *claims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (c *claims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (c *claims) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c *claims) GetSubject() (string, error)                  { return "", nil }
+func (c *claims) GetAudience() (jwt.ClaimStrings, error)       { return c.Audience, nil }
 
 // Authenticate validates token and returns the principal it names. Every
 // refusal is a *graphprofile.Error with CodeInvalidAuthToken.
@@ -181,6 +219,12 @@ func (v *Validator) authenticate(ctx context.Context, token string) (p graphprof
 		jwt.WithStrictDecoding(),
 	)
 	parsed, err := parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		if _, ok := t.Header["crit"]; ok {
+			// RFC 7515, 4.1.11: a token whose critical extensions the
+			// recipient does not understand is invalid, and this service
+			// understands none.
+			return nil, refuse(msgCritical)
+		}
 		return v.key(ctx, t, &c, entry)
 	})
 	if err != nil {
@@ -202,6 +246,8 @@ func (v *Validator) authenticate(ctx context.Context, token string) (p graphprof
 		return graphprofile.Principal{}, "", nil, refuse(msgExpired)
 	case c.NotBefore != nil && t.Add(leeway).Before(c.NotBefore.Time):
 		return graphprofile.Principal{}, "", nil, refuse(msgNotYetValid)
+	case c.IssuedAt != nil && t.Add(leeway).Before(c.IssuedAt.Time):
+		return graphprofile.Principal{}, "", nil, refuse(msgIssuedInFuture)
 	}
 	if !graphAudience(c.Audience) {
 		return graphprofile.Principal{}, "", nil, refuse(msgAudience)

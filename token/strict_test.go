@@ -1,0 +1,122 @@
+package token
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math/big"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// signWithHeader signs c with the dev issuer's key, with header fields
+// beside alg, typ and the dev kid.
+func (f *fixture) signWithHeader(tb testing.TB, header map[string]any, c jwt.MapClaims) string {
+	tb.Helper()
+	t := jwt.NewWithClaims(jwt.SigningMethodES256, c)
+	t.Header["kid"] = f.dev.kid
+	for k, v := range header {
+		t.Header[k] = v
+	}
+	s, err := t.SignedString(f.dev.key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// highS re-signs a dev token so that its ECDSA signature has the high S
+// value (n - s): as valid as the low one, and what many signers produce.
+func (f *fixture) highS(tb testing.TB, c jwt.MapClaims) string {
+	tb.Helper()
+	header := segment(`{"alg":"ES256","kid":"` + f.dev.kid + `","typ":"JWT"}`)
+	body, err := json.Marshal(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signing := header + "." + base64.RawURLEncoding.EncodeToString(body)
+	digest := sha256.Sum256([]byte(signing))
+	r, s, err := ecdsa.Sign(rand.Reader, f.dev.key, digest[:])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := elliptic.P256().Params().N
+	if s.Cmp(new(big.Int).Rsh(n, 1)) <= 0 {
+		s = new(big.Int).Sub(n, s)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// TestAuthenticateIsStrict holds the validator to RFC 7515 and RFC 7519
+// where a lax reading lets a forged or malformed token through: critical
+// header parameters it does not understand, NumericDates written as
+// strings, tokens issued in the future.
+func TestAuthenticateIsStrict(t *testing.T) {
+	f := newFixture(t)
+	numeric := func(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+	refused := []struct {
+		name  string
+		token string
+		want  string
+	}{
+		{"crit naming an unknown extension", f.signWithHeader(t, map[string]any{"crit": []string{"urn:example:ext"}, "urn:example:ext": true}, delegatedClaims()), msgCritical},
+		{"crit naming a registered parameter", f.signWithHeader(t, map[string]any{"crit": []string{"exp"}}, delegatedClaims()), msgCritical},
+		{"crit empty", f.signWithHeader(t, map[string]any{"crit": []string{}}, delegatedClaims()), msgCritical},
+		{"crit not a list", f.signWithHeader(t, map[string]any{"crit": "b64"}, delegatedClaims()), msgCritical},
+		{"exp as a numeric string", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": numeric(testNow.Add(time.Hour))})), msgMalformed},
+		{"nbf as a numeric string", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": numeric(testNow)})), msgMalformed},
+		{"iat as a numeric string", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": numeric(testNow)})), msgMalformed},
+		{"exp as a boolean", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": true})), msgMalformed},
+		{"iat 100 days ahead", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": testNow.Add(100 * 24 * time.Hour).Unix()})), msgIssuedInFuture},
+		{"iat beyond the leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": testNow.Add(DefaultLeeway + time.Minute).Unix()})), msgIssuedInFuture},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := f.v.Authenticate(context.Background(), tt.token)
+			var gerr *graphprofile.Error
+			if !errors.As(err, &gerr) || gerr.Code != graphprofile.CodeInvalidAuthToken {
+				t.Fatalf("Authenticate = %+v, %v; want %s", p, err, graphprofile.CodeInvalidAuthToken)
+			}
+			if gerr.Message != tt.want {
+				t.Errorf("message = %q, want %q", gerr.Message, tt.want)
+			}
+		})
+	}
+
+	accepted := []struct {
+		name  string
+		token string
+	}{
+		{"iat within the leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": testNow.Add(4 * time.Minute).Unix()}))},
+		{"no iat", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": nil}))},
+		{"fractional iat", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": float64(testNow.Unix()) - 0.5}))},
+		// A high-S signature is a valid ES256 signature (RFC 7518 does not
+		// ask for low S), and external issuers sign half their tokens so.
+		{"high-S ECDSA signature", f.highS(t, delegatedClaims())},
+		{"typ absent", f.signWithHeader(t, map[string]any{"typ": nil}, delegatedClaims())},
+	}
+	for _, tt := range accepted {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := f.v.Authenticate(context.Background(), tt.token)
+			if err != nil {
+				t.Fatalf("Authenticate: %v", err)
+			}
+			if p.ObjectID != testUser || p.TenantID != testTenant {
+				t.Errorf("principal %+v, want user %s of %s", p, testUser, testTenant)
+			}
+		})
+	}
+}
