@@ -31,6 +31,9 @@ type command struct {
 type environment struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// secrets hides the store URL's credentials in what is printed (see
+	// hideSecretsOf); nil while there are none.
+	secrets *strings.Replacer
 }
 
 var commands = []command{
@@ -47,7 +50,7 @@ func main() {
 	context.AfterFunc(ctx, stop)
 	env := &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	if err := run(ctx, env, os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "graphprofile: %s\n", oneLine(err))
+		fmt.Fprintf(os.Stderr, "graphprofile: %s\n", env.scrub(oneLine(err)))
 		os.Exit(1)
 	}
 }

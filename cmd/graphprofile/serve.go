@@ -48,7 +48,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := checkPublicURL(*publicURL); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(scrubbingHandler{slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}), env})
 	if env.getenv("GOMEMLIMIT") == "" {
 		// A soft target for the Go heap: the garbage collector works harder
 		// near it instead of letting the heap double, so the process stays
@@ -70,7 +70,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
-	loc, err := parseStore(*storeURL)
+	loc, err := env.parseStore(*storeURL)
 	if err != nil {
 		return err
 	}

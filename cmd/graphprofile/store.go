@@ -29,8 +29,10 @@ type storeLocation struct {
 const postgresStatePrefix = "graphprofile"
 
 // parseStore reads --store: sqlite:PATH (also sqlite://PATH and
-// sqlite:///ABSOLUTE/PATH) or a postgres:// URL.
-func parseStore(url string) (storeLocation, error) {
+// sqlite:///ABSOLUTE/PATH) or a postgres:// URL. From now on env hides the
+// URL's credentials in all it prints.
+func (env *environment) parseStore(url string) (storeLocation, error) {
+	env.hideSecretsOf(url)
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(url, "sqlite:")
@@ -77,20 +79,4 @@ func (l storeLocation) open(ctx context.Context) (graphprofile.Store, error) {
 		return postgres.Open(ctx, l.url)
 	}
 	return sqlite.Open(ctx, l.path)
-}
-
-// redact hides a password in a store URL before it is printed.
-func redact(url string) string {
-	scheme, rest, ok := strings.Cut(url, "://")
-	if !ok {
-		return url
-	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return url
-	}
-	if user, _, hasPassword := strings.Cut(userinfo, ":"); hasPassword {
-		return scheme + "://" + user + ":***@" + host
-	}
-	return url
 }

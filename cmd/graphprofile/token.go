@@ -38,7 +38,7 @@ func runToken(_ context.Context, env *environment, args []string) error {
 		}
 		return err
 	}
-	loc, err := parseStore(*storeURL)
+	loc, err := env.parseStore(*storeURL)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return err
 	}
-	loc, err := parseStore(*storeURL)
+	loc, err := env.parseStore(*storeURL)
 	if err != nil {
 		return err
 	}

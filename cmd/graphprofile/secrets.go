@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	neturl "net/url"
+	"slices"
+	"strings"
+)
+
+// secretParameters are the store URL's query parameters that name who
+// connects and how they prove it: never printed.
+var secretParameters = []string{"user", "password", "sslpassword", "passfile"}
+
+// splitUserInfo splits a URL after its "scheme://" into the user info (the
+// text before the '@' that ends it; empty when there is none) and the rest.
+// A password may hold '@', '/' or '?' unescaped, so the user info ends at the
+// first '@' whose host part (up to the next '/' or '?') holds no other '@'.
+func splitUserInfo(rest string) (userinfo, after string) {
+	for i := 0; i < len(rest); i++ {
+		if rest[i] != '@' {
+			continue
+		}
+		host := rest[i+1:]
+		if end := strings.IndexAny(host, "/?"); end >= 0 {
+			host = host[:end]
+		}
+		if !strings.Contains(host, "@") {
+			return rest[:i], rest[i+1:]
+		}
+	}
+	return "", rest
+}
+
+// redact hides the credentials in a store URL before it is printed: the user
+// info wholly, and the values of secretParameters.
+func redact(url string) string {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return url
+	}
+	userinfo, rest := splitUserInfo(rest)
+	if userinfo != "" || strings.HasPrefix(rest, "@") {
+		rest = "***@" + rest
+	}
+	base, query, hasQuery := strings.Cut(rest, "?")
+	if !hasQuery {
+		return scheme + "://" + base
+	}
+	params := strings.Split(query, "&")
+	for i, param := range params {
+		name, _, _ := strings.Cut(param, "=")
+		for _, secret := range secretParameters {
+			if strings.EqualFold(name, secret) {
+				params[i] = name + "=***"
+			}
+		}
+	}
+	return scheme + "://" + base + "?" + strings.Join(params, "&")
+}
+
+// secrets are the pieces of url that no output may show, as written and
+// unescaped: the user name and password, and the values of
+// secretParameters. Pieces under minSecretLength are left out: hiding every
+// "u" of a message would garble it, and the driver already masks passwords
+// in its own messages.
+func secrets(url string) []string {
+	const minSecretLength = 3
+	_, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return nil
+	}
+	userinfo, rest := splitUserInfo(rest)
+	user, password, _ := strings.Cut(userinfo, ":")
+	found := []string{userinfo, user, password}
+	// A driver may read an '@' in the password as the end of the user info,
+	// and print the rest as part of the host name: hide every piece.
+	found = append(found, strings.FieldsFunc(userinfo, func(r rune) bool { return r == '@' || r == ':' })...)
+	if _, query, ok := strings.Cut(rest, "?"); ok {
+		for param := range strings.SplitSeq(query, "&") {
+			name, value, _ := strings.Cut(param, "=")
+			for _, secret := range secretParameters {
+				if strings.EqualFold(name, secret) {
+					found = append(found, value)
+				}
+			}
+		}
+	}
+	var out []string
+	for _, s := range found {
+		if unescaped, err := neturl.PathUnescape(s); err == nil && unescaped != s {
+			found = append(found, unescaped)
+		}
+	}
+	for _, s := range found {
+		if len(s) >= minSecretLength && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	// Longest first, so that a password is hidden whole before a part of it
+	// that is also the user name.
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// hideSecretsOf makes everything env prints from now on (the error
+// a command ends with, every log line) hide the secrets of the store URL
+// url: the database driver's own messages repeat parts of it.
+func (env *environment) hideSecretsOf(url string) {
+	var pairs []string
+	for _, s := range secrets(url) {
+		pairs = append(pairs, s, "***")
+	}
+	if len(pairs) > 0 {
+		env.secrets = strings.NewReplacer(pairs...)
+	}
+}
+
+// scrub returns text with the store's secrets hidden.
+func (env *environment) scrub(text string) string {
+	if env.secrets == nil {
+		return text
+	}
+	return env.secrets.Replace(text)
+}
+
+// scrubbingHandler is a slog.Handler that hides the store's secrets in the
+// message and in every string, error and other value of a record.
+type scrubbingHandler struct {
+	slog.Handler
+	env *environment
+}
+
+func (h scrubbingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if h.env.secrets == nil {
+		return h.Handler.Handle(ctx, r)
+	}
+	out := slog.NewRecord(r.Time, r.Level, h.env.scrub(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.scrubAttr(a))
+		return true
+	})
+	return h.Handler.Handle(ctx, out)
+}
+
+func (h scrubbingHandler) scrubAttr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, h.env.scrub(v.String()))
+	case slog.KindGroup:
+		attrs := v.Group()
+		scrubbed := make([]any, len(attrs))
+		for i, ga := range attrs {
+			scrubbed[i] = h.scrubAttr(ga)
+		}
+		return slog.Group(a.Key, scrubbed...)
+	case slog.KindAny:
+		return slog.String(a.Key, h.env.scrub(fmt.Sprint(v.Any())))
+	}
+	return a
+}
+
+func (h scrubbingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	scrubbed := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		scrubbed[i] = h.scrubAttr(a)
+	}
+	return scrubbingHandler{h.Handler.WithAttrs(scrubbed), h.env}
+}
+
+func (h scrubbingHandler) WithGroup(name string) slog.Handler {
+	return scrubbingHandler{h.Handler.WithGroup(name), h.env}
+}

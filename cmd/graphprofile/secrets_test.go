@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// secretParts are what no redacted store URL may show: passwords, user
+// names and the pieces of a password around an '@' in it.
+var secretParts = []string{"hunter2", "hun@ter", "ter2", "alice", "s3cr3t"}
+
+func TestRedactStoreURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ url, want string }{
+		{"postgres://alice:hunter2@db/x", "postgres://***@db/x"},
+		{"postgres://alice@db/x", "postgres://***@db/x"},
+		{"postgres://alice:hun@ter2@db/x", "postgres://***@db/x"},
+		{"postgres://alice:hun%40ter2@db:5432/x", "postgres://***@db:5432/x"},
+		{"postgresql://alice:hunter2@db1:5432,db2:5433/x?sslmode=require", "postgresql://***@db1:5432,db2:5433/x?sslmode=require"},
+		{"postgres://db/x?password=hunter2", "postgres://db/x?password=***"},
+		{"postgres://db/x?sslmode=disable&PASSWORD=hunter2&application_name=gp", "postgres://db/x?sslmode=disable&PASSWORD=***&application_name=gp"},
+		{"postgres://db/x?sslpassword=s3cr3t&user=alice", "postgres://db/x?sslpassword=***&user=***"},
+		{"postgres://alice:hunter2@db/x?password=hunter2", "postgres://***@db/x?password=***"},
+		{"postgres://db/x?sslmode=disable", "postgres://db/x?sslmode=disable"},
+		{"postgres://alice:hun@ter2@db/x?password=hun@ter2", "postgres://***@db/x?password=***"},
+		{"mysql://alice:hunter2@db/x", "mysql://***@db/x"},
+		{"sqlite:graphprofile.db", "sqlite:graphprofile.db"},
+		{"not a url alice:hunter2", "not a url alice:hunter2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			if got := redact(tt.url); got != tt.want {
+				t.Errorf("redact(%q) = %q, want %q", tt.url, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStoreSecretsNeverPrinted runs the binary with store URLs whose
+// secrets the database driver's own messages could repeat, and reads
+// everything it printed.
+func TestStoreSecretsNeverPrinted(t *testing.T) {
+	t.Parallel()
+	urls := []string{
+		"postgres://alice:hunter2@127.0.0.1:1/x?connect_timeout=1",
+		"postgres://alice:hun@ter2@127.0.0.1:1/x?connect_timeout=1",
+		"postgres://127.0.0.1:1/x?connect_timeout=1&password=hunter2&user=alice",
+		"postgres://127.0.0.1:1/x?connect_timeout=1&sslpassword=s3cr3t&sslmode=disable",
+		"postgres://alice:hunter2@[::1/x",
+		"postgres://alice:hunter2@127.0.0.1:1/x?pool_max_conns=lots",
+		"mysql://alice:hunter2@db/x",
+	}
+	for _, url := range urls {
+		for _, cmd := range [][]string{{"serve", "--log-level", "debug", "--listen", "127.0.0.1:0"}, {"token"}} {
+			t.Run(cmd[0]+" "+url, func(t *testing.T) {
+				t.Parallel()
+				r := runCLI(t, t.TempDir(), []string{"GRAPHPROFILE_STORE=" + url}, cmd...)
+				if cmd[0] == "serve" && r.code == 0 {
+					t.Fatalf("exit status 0 with an unreachable store; stderr: %s", r.stderr)
+				}
+				for _, secret := range secretParts {
+					if strings.Contains(r.stderr, secret) {
+						t.Errorf("the output shows %q:\n%s%s", secret, r.stdout, r.stderr)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestLogsHideStoreSecrets checks every kind of log value: what the
+// database driver says in an error during an outage reaches the log
+// without the store's credentials.
+func TestLogsHideStoreSecrets(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	env := &environment{stderr: &out}
+	if _, err := env.parseStore("postgres://alice:hun@ter2@db/x?sslpassword=s3cr3t"); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(scrubbingHandler{slog.NewJSONHandler(&out, nil), env}).With("store", "user=alice")
+	driverErr := errors.New("failed to connect to `user=alice database=x`: lookup ter2@db: no such host; sslpassword s3cr3t")
+	logger.Error("request failed for alice", "err", driverErr, slog.Group("g", "inner", "hunter2 alice"), "n", 7)
+	logger.WithGroup("grp").Info("again", "value", fmt.Stringer(stringer("hun@ter2")))
+	for _, secret := range secretParts {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("the log shows %q:\n%s", secret, out.String())
+		}
+	}
+	for _, kept := range []string{"request failed for ***", "database=x", `"n":7`, "no such host"} {
+		if !strings.Contains(out.String(), kept) {
+			t.Errorf("the log lost %q:\n%s", kept, out.String())
+		}
+	}
+	if got := env.scrub("plain text"); got != "plain text" {
+		t.Errorf("scrub changed text without secrets: %q", got)
+	}
+}
+
+type stringer string
+
+func (s stringer) String() string { return string(s) }
