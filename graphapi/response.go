@@ -1,6 +1,7 @@
 package graphapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -247,6 +248,14 @@ func (ex *exchange) writeCount(n int) {
 // InternalError (or serviceNotAvailable when a retry may help) and the
 // operator gets the details in the log, under the request id.
 func (ex *exchange) fail(err error) {
+	if ex.r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client left (or the server is closing its connection): not
+		// a failure of the server, and nobody reads an answer. One debug
+		// line, so that hanging up cannot fill the log.
+		ex.server.logger().Debug("client went away", "request-id", ex.requestID,
+			"method", ex.r.Method, "path", ex.r.URL.Path)
+		return
+	}
 	var gerr *graphprofile.Error
 	if !errors.As(err, &gerr) {
 		if errors.Is(err, graphprofile.ErrUnavailable) {

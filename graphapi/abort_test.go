@@ -1,0 +1,105 @@
+package graphapi_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+)
+
+// lockedBuffer is a log destination safe for the server's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// stallingStore holds every list until the request's context ends, then
+// fails with the context's error, as a store does when the client leaves.
+type stallingStore struct {
+	graphprofile.Store
+	entered, returned chan struct{}
+}
+
+func (s stallingStore) ListPositions(ctx context.Context, owner graphprofile.UserKey) ([]graphprofile.WorkPosition, error) {
+	s.entered <- struct{}{}
+	<-ctx.Done()
+	defer func() { s.returned <- struct{}{} }()
+	return nil, fmt.Errorf("sqlite: listing positions: %w", ctx.Err())
+}
+
+// TestClientAbortIsNotAnError checks that a client that leaves mid-request
+// costs one debug line, not an error: errors mean the server failed, and
+// an attacker must not fill the log by hanging up.
+func TestClientAbortIsNotAnError(t *testing.T) {
+	logs := &lockedBuffer{}
+	stall := stallingStore{entered: make(chan struct{}, 1), returned: make(chan struct{}, 1)}
+	s := newTestServer(t, func(srv *graphapi.Server) {
+		srv.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		stall.Store = srv.Service.Store
+		srv.Service = &graphprofile.Service{Store: stall}
+	})
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	const aborts = 5
+	for range aborts {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/beta/me/profile/positions", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		done := make(chan error, 1)
+		go func() {
+			resp, err := s.client.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+		<-stall.entered
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("the client's request ended with %v, want context.Canceled", err)
+		}
+		select {
+		case <-stall.returned:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the server did not see the client leave")
+		}
+	}
+	// The handler logs after the store returns: wait for the last line.
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(logs.String(), "client went away") < aborts && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "level=ERROR"); n != 0 {
+		t.Errorf("%d ERROR lines for client aborts:\n%s", n, out)
+	}
+	if n := strings.Count(out, "level=DEBUG msg=\"client went away\""); n != aborts {
+		t.Errorf("%d debug lines for %d aborts, want one each:\n%s", n, aborts, out)
+	}
+	if n := strings.Count(out, "\n"); n != aborts {
+		t.Errorf("%d log lines for %d aborts, want %d:\n%s", n, aborts, aborts, out)
+	}
+}
