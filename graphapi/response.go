@@ -3,6 +3,7 @@ package graphapi
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -97,8 +98,9 @@ func (ex *exchange) writeJSON(status int, fill func([]byte) []byte) {
 	}
 }
 
-// baseURL is the service root without the version: --public-url, else the
-// request's own scheme and host.
+// baseURL is the service root without the version: PublicURL; else, behind
+// a trusted proxy, the scheme and host the proxy forwards; else the
+// server's own address. Never a header a client chose.
 func (ex *exchange) baseURL() string {
 	if ex.server.PublicURL != "" {
 		return strings.TrimSuffix(ex.server.PublicURL, "/")
@@ -107,7 +109,65 @@ func (ex *exchange) baseURL() string {
 	if ex.r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + ex.r.Host
+	if ex.server.TrustProxy {
+		proto, host := forwarded(ex.r.Header)
+		if proto == "http" || proto == "https" {
+			scheme = proto
+		}
+		if host == "" {
+			host = ex.r.Host
+		}
+		return scheme + "://" + host
+	}
+	return scheme + "://" + ex.server.hostOf(ex.r)
+}
+
+// forwarded returns the original scheme and host a reverse proxy reports,
+// from RFC 7239's Forwarded (its first element) or else X-Forwarded-Proto
+// and X-Forwarded-Host (their first values).
+func forwarded(h http.Header) (proto, host string) {
+	if f := h.Get("Forwarded"); f != "" {
+		first, _, _ := strings.Cut(f, ",")
+		for pair := range strings.SplitSeq(first, ";") {
+			name, value, _ := strings.Cut(strings.TrimSpace(pair), "=")
+			value = strings.Trim(value, `"`)
+			switch strings.ToLower(name) {
+			case "proto":
+				proto = strings.ToLower(value)
+			case "host":
+				host = value
+			}
+		}
+		return proto, validHost(host)
+	}
+	first := func(v string) string { s, _, _ := strings.Cut(v, ","); return strings.TrimSpace(s) }
+	return strings.ToLower(first(h.Get("X-Forwarded-Proto"))), validHost(first(h.Get("X-Forwarded-Host")))
+}
+
+// validHost returns host when it is a plain host[:port], else "".
+func validHost(host string) string {
+	if host == "" || strings.ContainsAny(host, "/?#@\\ \t\"'<>") {
+		return ""
+	}
+	return host
+}
+
+// hostOf is the host[:port] of the server's listener or, when it listens
+// on an unspecified address (0.0.0.0, ::) or the Server is used as a
+// handler of another http.Server, the local address the client connected
+// to. Only a request that came through no connection at all (a test's
+// ServeHTTP call) uses its Host.
+func (s *Server) hostOf(r *http.Request) string {
+	if s.listener != nil {
+		addr := s.listener.Addr()
+		if tcp, ok := addr.(*net.TCPAddr); !ok || !tcp.IP.IsUnspecified() {
+			return addr.String()
+		}
+	}
+	if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return local.String()
+	}
+	return r.Host
 }
 
 // positionsContext is the @odata.context of owner's positions collection;

@@ -27,9 +27,16 @@ type Server struct {
 	// Addr is the TCP address to listen on, e.g. "127.0.0.1:8080"; ":0" picks a port.
 	Addr string
 	// PublicURL is the base URL clients reach the server at (scheme and
-	// host, optionally a path prefix), used in @odata.context and Location.
-	// Empty: the request's own scheme and host.
+	// host, optionally a path prefix), used in @odata.context, Location and
+	// @odata.nextLink. Empty: the address the server listens on (for an
+	// unspecified address such as 0.0.0.0, the address the client
+	// connected to), or what a trusted proxy says (TrustProxy).
 	PublicURL string
+	// TrustProxy makes the server believe the Host, X-Forwarded-Host,
+	// X-Forwarded-Proto and Forwarded headers when PublicURL is empty: only
+	// behind a reverse proxy that sets them. Otherwise a client could name
+	// the host other clients' links point to.
+	TrustProxy bool
 	// Logger receives request failures; nil means slog.Default().
 	Logger *slog.Logger
 	// TLSConfig, when set, makes the server speak HTTPS only, HTTP/2 and

@@ -26,7 +26,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
 	storeURL := fs.String("store", defaultStore, "where data lives: sqlite:`PATH` or postgres://…")
-	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context and Location (default: the request's scheme and host)")
+	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context, Location and @odata.nextLink (default: the listen address, or what a trusted proxy forwards)")
+	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the scheme and host of absolute URLs from Forwarded, X-Forwarded-Proto/-Host and Host when --public-url is not set (never set it when clients connect directly)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
 	cpuProfile := fs.String("cpuprofile", "", "diagnostics: write a CPU profile (go tool pprof) of the whole run to `file`")
@@ -119,6 +120,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Authenticator: token.NewValidator(logger, trusted...),
 		Addr:          *listen,
 		PublicURL:     *publicURL,
+		TrustProxy:    *trustProxy,
 		Logger:        logger,
 		TLSConfig:     tlsConfig,
 	}

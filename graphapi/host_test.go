@@ -1,0 +1,108 @@
+package graphapi_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/graphprofile/graphprofile/graphapi"
+)
+
+// absoluteURLs makes two positions as tok and returns every absolute URL
+// the server wrote for a client that sent header (Host included): the
+// Location of a create, the @odata.context of a get and the
+// @odata.nextLink of a list.
+func absoluteURLs(t *testing.T, s *testServer, tok string, header map[string]string) []string {
+	t.Helper()
+	send := func(method, path, body string) *http.Response {
+		req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range header {
+			if strings.EqualFold(k, "Host") {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	decode := func(resp *http.Response) map[string]any {
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		var v map[string]any
+		if err := json.Unmarshal(data, &v); err != nil {
+			t.Fatalf("status %d, body %s", resp.StatusCode, data)
+		}
+		return v
+	}
+	var urls []string
+	for range 2 {
+		resp := send(http.MethodPost, "/beta/me/profile/positions", `{"detail":{"jobTitle":"x"}}`)
+		urls = append(urls, resp.Header.Get("Location"))
+		decode(resp)
+	}
+	created := decode(send(http.MethodGet, "/beta/me/profile/positions?$top=1", ""))
+	urls = append(urls, created["@odata.context"].(string), created["@odata.nextLink"].(string))
+	return urls
+}
+
+// TestHostHeaderIsNotTrusted checks where absolute URLs come from: a
+// client must not be able to make the server send other clients (or
+// itself, following a nextLink with its token) to a host it names.
+func TestHostHeaderIsNotTrusted(t *testing.T) {
+	hostile := map[string]string{
+		"Host":              "attacker.example",
+		"X-Forwarded-Host":  "attacker.example",
+		"X-Forwarded-Proto": "https",
+		"Forwarded":         "proto=https;host=attacker.example",
+	}
+	tests := []struct {
+		name   string
+		opt    serverOption
+		header map[string]string
+		want   func(s *testServer) string // the prefix of every URL
+	}{
+		{"listen address, hostile headers", nil, hostile, func(s *testServer) string { return s.url + "/beta/" }},
+		{"public URL, hostile headers", func(srv *graphapi.Server) { srv.PublicURL = "https://graph.example.test/gp" }, hostile,
+			func(*testServer) string { return "https://graph.example.test/gp/beta/" }},
+		{"trusted proxy, X-Forwarded-*", func(srv *graphapi.Server) { srv.TrustProxy = true },
+			map[string]string{"Host": "internal:8080", "X-Forwarded-Host": "graph.example.test", "X-Forwarded-Proto": "https"},
+			func(*testServer) string { return "https://graph.example.test/beta/" }},
+		{"trusted proxy, Forwarded", func(srv *graphapi.Server) { srv.TrustProxy = true },
+			map[string]string{"Host": "internal:8080", "Forwarded": `for=10.0.0.1;proto=https;host="graph.example.test:8443"`},
+			func(*testServer) string { return "https://graph.example.test:8443/beta/" }},
+		{"trusted proxy, Host only", func(srv *graphapi.Server) { srv.TrustProxy = true },
+			map[string]string{"Host": "graph.example.test:8080"},
+			func(*testServer) string { return "http://graph.example.test:8080/beta/" }},
+		{"trusted proxy, public URL wins", func(srv *graphapi.Server) { srv.TrustProxy = true; srv.PublicURL = "https://graph.example.test" }, hostile,
+			func(*testServer) string { return "https://graph.example.test/beta/" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []serverOption
+			if tt.opt != nil {
+				opts = append(opts, tt.opt)
+			}
+			s := newTestServer(t, opts...)
+			tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+			want := tt.want(s)
+			for _, u := range absoluteURLs(t, s, tok, tt.header) {
+				if !strings.HasPrefix(u, want) {
+					t.Errorf("URL %q, want it under %q", u, want)
+				}
+			}
+		})
+	}
+}
