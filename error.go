@@ -24,7 +24,6 @@ const (
 	CodeItemNotFound            = "itemNotFound"
 	CodeRequestEntityTooLarge   = "requestEntityTooLarge"
 	CodeUnsupportedMediaType    = "unsupportedMediaType"
-	CodeHeaderTooLarge          = "requestHeaderFieldsTooLarge"
 	CodeInternalError           = "InternalError"
 	CodeServiceNotAvailable     = "serviceNotAvailable"
 	CodeNotImplemented          = "notImplemented"

@@ -80,10 +80,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := newExchange(s, w, r)
 	defer ex.recoverPanic()
 
-	if headerBytes(r) > MaxHeaderBytes {
-		ex.fail(graphprofile.Errorf(graphprofile.CodeHeaderTooLarge, "The request's URL and headers are larger than the limit of %d bytes.", MaxHeaderBytes))
-		return
-	}
 	switch r.URL.Path {
 	case "/healthz", "/readyz":
 		s.serveHealth(ex)
@@ -126,17 +122,6 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 		return err
 	}
 	return e.serve(s, ctx, ex, call{access: access, route: rt, query: q})
-}
-
-// headerBytes is about how many bytes the request's line and headers took.
-func headerBytes(r *http.Request) int {
-	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			n += len(k) + len(v) + 4
-		}
-	}
-	return n
 }
 
 // codeMethodNotAllowed is Graph's code for a 405; Graph uses the same code

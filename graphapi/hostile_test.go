@@ -2,6 +2,7 @@ package graphapi_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -66,16 +67,52 @@ func TestHostileBodies(t *testing.T) {
 func TestHostileHeaders(t *testing.T) {
 	s := newTestServer(t)
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
-	t.Run("a header of 1 MiB", func(t *testing.T) {
-		resp := s.do(request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{"X-Padding": strings.Repeat("a", 1<<20)}})
-		expectError(t, resp, http.StatusRequestHeaderFieldsTooLarge, "requestHeaderFieldsTooLarge")
-		healthy(t, s, tok)
+	// Headers over the limit are refused by net/http before they are read
+	// further (a plain 431, as Graph's front end answers them without its
+	// JSON envelope); headers within it are served.
+	for _, size := range []int{graphapi.MaxHeaderBytes, 1 << 20} {
+		t.Run(fmt.Sprintf("a header of %d bytes", size), func(t *testing.T) {
+			addr := strings.TrimPrefix(s.url, "http://")
+			head := "GET /beta/me/profile/positions HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer " + tok +
+				"\r\nX-Padding: " + strings.Repeat("a", size) + "\r\n\r\n"
+			// The server may close before the client has written it all:
+			// the answer is a 431 or, when the close came first, no answer.
+			status, err := tryExchange(addr, head)
+			var netErr net.Error
+			switch {
+			case errors.As(err, &netErr) && netErr.Timeout():
+				t.Errorf("no answer and no close within 20 s")
+			case err == nil && status != "HTTP/1.1 431 Request Header Fields Too Large":
+				t.Errorf("status %q, want 431", status)
+			}
+			healthy(t, s, tok)
+		})
+	}
+	t.Run("a header of 100 KiB", func(t *testing.T) {
+		resp := s.do(request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{"X-Padding": strings.Repeat("a", 100<<10)}})
+		if resp.status != http.StatusOK {
+			t.Errorf("status %d, want 200: %s", resp.status, resp.body)
+		}
 	})
 	t.Run("an Authorization header of 100 KB of garbage", func(t *testing.T) {
 		resp := s.do(request{path: "/beta/me/profile/positions", header: map[string]string{"Authorization": "Bearer " + strings.Repeat("g@rb4ge.", 100<<10/8)}})
 		expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken")
 		healthy(t, s, tok)
 	})
+}
+
+// tryExchange writes head to a new connection and returns the status line
+// of the answer, or the error that ended the exchange.
+func tryExchange(addr, head string) (string, error) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	go func() { _, _ = io.WriteString(conn, head) }()
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	return strings.TrimSpace(line), err
 }
 
 // rawRequest writes head and then body to a new connection in the

@@ -31,7 +31,6 @@ var statusOfCode = map[string]int{
 	graphprofile.CodePreconditionFailed:      http.StatusPreconditionFailed,
 	graphprofile.CodeRequestEntityTooLarge:   http.StatusRequestEntityTooLarge,
 	graphprofile.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
-	graphprofile.CodeHeaderTooLarge:          http.StatusRequestHeaderFieldsTooLarge,
 	graphprofile.CodeTooManyRequests:         http.StatusTooManyRequests,
 	graphprofile.CodeInternalError:           http.StatusInternalServerError,
 	graphprofile.CodeNotImplemented:          http.StatusNotImplemented,

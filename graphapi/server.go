@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
@@ -46,6 +47,9 @@ type Server struct {
 	// Timeouts bound how long a client may take; the zero value means
 	// DefaultTimeouts(). Slow clients must not hold connections forever.
 	Timeouts Timeouts
+	// MaxConnections is the most connections served at once; zero means
+	// DefaultMaxConnections.
+	MaxConnections int
 
 	listener net.Listener
 	http     *http.Server
@@ -64,14 +68,22 @@ func DefaultTimeouts() Timeouts {
 	return Timeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Write: 60 * time.Second, Idle: 120 * time.Second}
 }
 
-// readLimitBytes is how much header net/http itself reads before it gives
-// up with its own, plain 431. Below it, headers over MaxHeaderBytes get
-// Graph's error envelope from the handler.
-const readLimitBytes = 2 << 20
-
-// MaxHeaderBytes bounds a request's URL and headers together: larger
-// requests are 431 with Graph's envelope.
+// MaxHeaderBytes bounds a request's line and headers together; larger
+// requests are refused by net/http itself with a plain 431 before they are
+// read further, so that no connection holds more than this much header.
+// (Graph's own front end answers oversized headers without its JSON
+// envelope too.)
 const MaxHeaderBytes = 128 << 10
+
+// netHTTPHeaderSlack is what net/http reads beyond http.Server's
+// MaxHeaderBytes before it gives up.
+const netHTTPHeaderSlack = 4096
+
+// DefaultMaxConnections is how many connections a Server holds at once
+// when MaxConnections is zero: beyond it, new connections wait in the
+// listen queue until one closes. With MaxHeaderBytes it bounds what
+// unauthenticated clients can make the server hold (512 × 128 KiB = 64 MiB).
+const DefaultMaxConnections = 512
 
 // Open starts listening on Addr and serving in the background. A port in
 // use is an error here, not later.
@@ -85,6 +97,11 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.Addr, err)
 	}
+	maxConns := s.MaxConnections
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConnections
+	}
+	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns)}
 	s.listener = ln
 	t := s.Timeouts
 	if t == (Timeouts{}) {
@@ -96,7 +113,7 @@ func (s *Server) Open() error {
 		ReadTimeout:       t.Read,
 		WriteTimeout:      t.Write,
 		IdleTimeout:       t.Idle,
-		MaxHeaderBytes:    readLimitBytes,
+		MaxHeaderBytes:    MaxHeaderBytes - netHTTPHeaderSlack,
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
 		// ServeTLS clones this and adds "h2" and "http/1.1" to NextProtos,
 		// so clients negotiate HTTP/2 by ALPN.
@@ -173,4 +190,34 @@ func (ex *exchange) recoverPanic() {
 	if !ex.wroteHeader {
 		ex.fail(fmt.Errorf("panic: %v", v))
 	}
+}
+
+// limitListener accepts a connection only while fewer than cap(slots) are
+// open; otherwise Accept waits for one to close, and new connections wait
+// in the kernel's listen queue.
+type limitListener struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
+	conn, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots })}, nil
+}
+
+// limitedConn gives its slot back when it closes.
+type limitedConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }

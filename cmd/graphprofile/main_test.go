@@ -235,9 +235,15 @@ var errPortClash = errors.New("the port was taken before serve could listen on i
 // taken meanwhile. The server is killed when the test ends.
 func startServe(t *testing.T, dir string, how invocation) *server {
 	t.Helper()
+	return startServeBinary(t, binary, dir, how)
+}
+
+// startServeBinary is startServe with the executable bin.
+func startServeBinary(t *testing.T, bin, dir string, how invocation) *server {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
 		addr := freeAddr(t)
-		s, err := tryServe(t, dir, addr, how)
+		s, err := tryServe(t, bin, dir, addr, how)
 		if err == nil {
 			return s
 		}
@@ -249,7 +255,7 @@ func startServe(t *testing.T, dir string, how invocation) *server {
 	}
 }
 
-func tryServe(t *testing.T, dir, addr string, how invocation) (*server, error) {
+func tryServe(t *testing.T, bin, dir, addr string, how invocation) (*server, error) {
 	t.Helper()
 	args, env := how(addr)
 	s := &server{
@@ -261,7 +267,7 @@ func tryServe(t *testing.T, dir, addr string, how invocation) (*server, error) {
 		client: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
 		done:   make(chan struct{}),
 	}
-	s.cmd = exec.Command(binary, append([]string{"serve"}, args...)...)
+	s.cmd = exec.Command(bin, append([]string{"serve"}, args...)...)
 	s.cmd.Dir = dir
 	s.cmd.Env = commandEnv(env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr

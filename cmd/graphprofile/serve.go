@@ -27,6 +27,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
 	storeURL := fs.String("store", defaultStore, "where data lives: sqlite:`PATH` or postgres://…")
 	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context, Location and @odata.nextLink (default: the listen address, or what a trusted proxy forwards)")
+	maxConnections := fs.Int("max-connections", graphapi.DefaultMaxConnections, "the most client `connections` served at once; more wait until one closes")
 	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the scheme and host of absolute URLs from Forwarded, X-Forwarded-Proto/-Host and Host when --public-url is not set (never set it when clients connect directly)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
@@ -45,6 +46,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
+	}
+	if *maxConnections < 1 {
+		return fmt.Errorf("--max-connections %d: want 1 or more", *maxConnections)
 	}
 	if err := checkPublicURL(*publicURL); err != nil {
 		return err
@@ -116,13 +120,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 
 	server := &graphapi.Server{
-		Service:       &graphprofile.Service{Store: store},
-		Authenticator: token.NewValidator(logger, trusted...),
-		Addr:          *listen,
-		PublicURL:     *publicURL,
-		TrustProxy:    *trustProxy,
-		Logger:        logger,
-		TLSConfig:     tlsConfig,
+		Service:        &graphprofile.Service{Store: store},
+		Authenticator:  token.NewValidator(logger, trusted...),
+		Addr:           *listen,
+		PublicURL:      *publicURL,
+		TrustProxy:     *trustProxy,
+		MaxConnections: *maxConnections,
+		Logger:         logger,
+		TLSConfig:      tlsConfig,
 	}
 	if err := server.Open(); err != nil {
 		return err

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// plainBinary builds graphprofile without the race detector, once: the
+// memory a test measures must be the server's, not the detector's shadow.
+var plainBinary = sync.OnceValues(func() (string, error) {
+	path := filepath.Join(filepath.Dir(binary), "graphprofile-norace")
+	out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return path, nil
+})
+
+// rssBytes is the resident set size of process pid.
+func rssBytes(t *testing.T, pid int) int64 {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc on this system: %v", err)
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("VmRSS line %q: %v", line, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS in /proc/pid/status")
+	return 0
+}
+
+// TestHeaderTrickleMemory is the attack of 300 unauthenticated connections
+// that each trickle up to 2 MiB of headers: what the server holds for them
+// is bounded by its 128 KiB header limit.
+func TestHeaderTrickleMemory(t *testing.T) {
+	bin, err := plainBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServeBinary(t, bin, t.TempDir(), listenFlag())
+	const (
+		connections = 300
+		chunk       = 16 << 10
+		most        = 2 << 20
+		limit       = 100 << 20
+	)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		statuses = map[string]int{}
+	)
+	for range connections {
+		wg.Go(func() {
+			conn, err := net.Dial("tcp", s.addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+			_, _ = fmt.Fprintf(conn, "GET /beta/me/profile/positions HTTP/1.1\r\nHost: %s\r\nX-Padding: ", s.addr)
+			pad := []byte(strings.Repeat("a", chunk))
+			for sent := 0; sent < most; sent += chunk {
+				if _, err := conn.Write(pad); err != nil {
+					break // the server has answered and closed
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			mu.Lock()
+			if err != nil {
+				statuses["no answer: "+err.Error()]++
+			} else {
+				statuses[strings.TrimSpace(line)]++
+			}
+			mu.Unlock()
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	peak := int64(0)
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case <-time.After(20 * time.Millisecond):
+		}
+		peak = max(peak, rssBytes(t, s.cmd.Process.Pid))
+	}
+	t.Logf("peak RSS %.1f MiB under %d trickling connections; answers %v", float64(peak)/(1<<20), connections, statuses)
+	if peak > limit {
+		t.Errorf("peak RSS %.1f MiB, want under %d MiB", float64(peak)/(1<<20), limit>>20)
+	}
+	// Each connection is refused: a 431, or a closed connection when the
+	// server's close came before the client read the answer. None hangs.
+	refused := statuses["HTTP/1.1 431 Request Header Fields Too Large"] + statuses["no answer: EOF"]
+	for answer, n := range statuses {
+		if strings.Contains(answer, "connection reset") {
+			refused += n
+		}
+	}
+	if refused != connections {
+		t.Errorf("%d of %d connections refused; answers %v", refused, connections, statuses)
+	}
+	resp, err := s.client.Get(s.url + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the server is not healthy after the attack: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// TestMaxConnections checks that the server holds at most
+// --max-connections connections: one more waits until another closes.
+func TestMaxConnections(t *testing.T) {
+	s := startServe(t, t.TempDir(), listenFlag("--max-connections", "8"))
+	s.client.CloseIdleConnections()
+	time.Sleep(100 * time.Millisecond) // the readiness probe's connection closes
+	var held []net.Conn
+	for range 8 {
+		conn, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// Half a request: the server keeps the connection, waiting for the rest.
+		if _, err := fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+	}
+	probe := func(timeout time.Duration) error {
+		c := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := c.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := probe(500 * time.Millisecond); err == nil {
+		t.Fatal("a ninth connection was served while eight were held")
+	}
+	held[0].Close()
+	if err := probe(10 * time.Second); err != nil {
+		t.Fatalf("a connection was not served after one of the eight closed: %v", err)
+	}
+}
