@@ -104,7 +104,7 @@ var permissions = map[Operation]map[AccountKind][]string{
 	},
 	UpdatePosition: {
 		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
-		PersonalAccount:     {"User.ReadWrite", "User.ReadWrite.All"},
+		PersonalAccount:     {"User.ReadWrite"},
 		Application:         {"User.ReadWrite.All"},
 	},
 	DeletePosition: {
@@ -138,10 +138,15 @@ const basicReadPermission = "User.ReadBasic.All"
 
 // grantsOf returns the permissions of p that allow op; own says whether
 // the user or profile acted on is p's own. A permission without ".All"
-// reaches only the caller's own.
+// reaches only the caller's own, and a personal account reaches only its
+// own whatever its permissions: personal accounts form no organisation.
 func (p Principal) grantsOf(op Operation, own bool) []string {
+	kind := p.AccountKind()
+	if kind == PersonalAccount && !own {
+		return nil
+	}
 	var grants []string
-	for _, permission := range permissions[op][p.AccountKind()] {
+	for _, permission := range permissions[op][kind] {
 		if p.HasPermission(permission) && (own || strings.HasSuffix(permission, ".All")) {
 			grants = append(grants, permission)
 		}

@@ -51,7 +51,7 @@ var wantMatrix = map[Operation]map[AccountKind]string{
 	},
 	UpdatePosition: {
 		WorkOrSchoolAccount: "User.ReadWrite, User.ReadWrite.All",
-		PersonalAccount:     "User.ReadWrite, User.ReadWrite.All",
+		PersonalAccount:     "User.ReadWrite",
 		Application:         "User.ReadWrite.All",
 	},
 	DeletePosition: {
@@ -87,7 +87,8 @@ func TestPermissionMatrix(t *testing.T) {
 					t.Run(name, func(t *testing.T) {
 						p := principalOf(kind, permission)
 						own := own && kind != Application // an app has no profile of its own
-						want := allowed[permission] && (own || strings.HasSuffix(permission, ".All"))
+						// Personal accounts reach only their own, whatever the permission.
+						want := allowed[permission] && (own || (strings.HasSuffix(permission, ".All") && kind != PersonalAccount))
 						_, err := authorize(p, op, own)
 						if got := err == nil; got != want {
 							t.Errorf("authorized = %v (%v), want %v", got, err, want)
@@ -142,6 +143,30 @@ func TestGUIDs(t *testing.T) {
 	for _, s := range []string{"", "db789417-4ccb-41d1-a0a9-47b01a09ea4", "db789417x4ccb-41d1-a0a9-47b01a09ea49", "gb789417-4ccb-41d1-a0a9-47b01a09ea49"} {
 		if IsGUID(s) {
 			t.Errorf("IsGUID(%q) = true", s)
+		}
+	}
+}
+
+// TestWriteImpliesRead holds the matrix to the rule that an operation
+// refused for reading is refused for writing too: whoever may change a
+// user or a profile may read it.
+func TestWriteImpliesRead(t *testing.T) {
+	reads := map[Operation]Operation{
+		UpdateUser: GetUser, DeleteUser: GetUser,
+		CreatePosition: ListPositions, UpdatePosition: GetPosition, DeletePosition: GetPosition,
+	}
+	for write, read := range reads {
+		for _, kind := range []AccountKind{WorkOrSchoolAccount, PersonalAccount, Application} {
+			for _, permission := range allPermissions {
+				for _, own := range []bool{true, false} {
+					p := principalOf(kind, permission)
+					_, writeErr := authorize(p, write, own)
+					_, readErr := authorize(p, read, own)
+					if writeErr == nil && readErr != nil {
+						t.Errorf("%s/kind%d/%s/own=%v: %s is allowed but %s is not", write, kind, permission, own, write, read)
+					}
+				}
+			}
 		}
 	}
 }

@@ -48,6 +48,10 @@ type Property struct {
 	// WriteOnly properties are accepted in a request body but never stored
 	// or returned (a user's passwordProfile).
 	WriteOnly bool
+	// SelfService properties of a user are those a user may change about
+	// themself with a permission over their own user only; changing the
+	// others needs a permission over the directory (Service.UpdateUser).
+	SelfService bool
 	// MaxLength bounds a string (each item, for a collection) in
 	// characters; zero means DefaultMaxLength.
 	MaxLength int

@@ -36,6 +36,10 @@ type Access struct {
 	op     Operation
 	own    bool // owner is the caller
 	basic  bool // only User.ReadBasic.All allows it: the basic profile only
+	// directory: a permission over the whole directory allows it (".All"),
+	// not only one over the caller's own user; only then may a user's
+	// identity properties change.
+	directory bool
 }
 
 // Owner is the user acted on.
@@ -100,11 +104,12 @@ func authorize(caller Principal, op Operation, own bool) (Access, error) {
 	if len(grants) == 0 {
 		return Access{}, Errorf(CodeAuthorizationDenied, "Insufficient privileges to complete the operation.")
 	}
-	basicOnly := true
+	basicOnly, directory := true, false
 	for _, g := range grants {
 		basicOnly = basicOnly && strings.EqualFold(g, basicReadPermission)
+		directory = directory || strings.HasSuffix(g, ".All")
 	}
-	return Access{caller: caller, op: op, own: own, basic: basicOnly}, nil
+	return Access{caller: caller, op: op, own: own, basic: basicOnly, directory: directory}, nil
 }
 
 func userNotFound(key string) error {
@@ -293,10 +298,23 @@ func (s *Service) CreateUser(ctx context.Context, a Access, body Object) (Object
 	return u.Object(), nil
 }
 
-// UpdateUser merges a decoded PATCH body into the accessed user.
+// UpdateUser merges a decoded PATCH body into the accessed user. A user
+// changing themself with a permission over their own user only
+// (User.ReadWrite) may change only the properties Graph lets a user change
+// about themself (SelfService in UserType); the others (the user principal
+// name, accountEnabled, mail, names…) need a permission over the directory.
+// Errors: Authorization_RequestDenied for such a property,
+// Request_BadRequest for a bad value or a taken user principal name.
 func (s *Service) UpdateUser(ctx context.Context, a Access, body Object) (Object, error) {
 	if err := a.allows(UpdateUser); err != nil {
 		return nil, err
+	}
+	if !a.directory {
+		for name := range body {
+			if p := UserType.Property(name); name != "id" && (p == nil || !p.SelfService) {
+				return nil, Errorf(CodeAuthorizationDenied, "Insufficient privileges to complete the operation.")
+			}
+		}
 	}
 	u, err := s.Store.UpdateUser(ctx, a.owner.Key(), func(cur User) (User, error) { return mergeUser(cur, body) })
 	if errors.Is(err, ErrNotFound) {

@@ -62,8 +62,13 @@ func TestAuthorizationOnEveryEndpoint(t *testing.T) {
 		}, []int{403, 403, 201, 201, 201, 403, 401}},
 		{"get a user", func() request { return request{path: "/beta/users/" + userA1} },
 			[]int{200, 403, 200, 404, 200, 403, 401}},
+		// jobTitle is the directory's to change, not the user's.
 		{"update a user", func() request {
 			return request{method: http.MethodPatch, path: "/beta/users/" + userA1, body: `{"jobTitle":"x"}`}
+		},
+			[]int{403, 403, 204, 404, 204, 403, 401}},
+		{"update a user, no property", func() request {
+			return request{method: http.MethodPatch, path: "/beta/users/" + userA1, body: `{}`}
 		},
 			[]int{204, 403, 204, 404, 204, 403, 401}},
 		{"delete a user", func() request { return request{method: http.MethodDelete, path: "/beta/users/" + newUser()} },

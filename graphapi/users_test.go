@@ -124,10 +124,12 @@ func TestUpdateAndDeleteUsers(t *testing.T) {
 	expectError(t, s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"displayName":null}`}), http.StatusBadRequest, "Request_BadRequest")
 	expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA2, token: admin, body: `{"userPrincipalName":"adelev@contoso.test"}`}), http.StatusBadRequest, "Request_BadRequest")
 
-	// The user's own profile, through /me with User.ReadWrite (the token's oid is the user's id).
+	// The user's own profile, through /me with User.ReadWrite (the token's
+	// oid is the user's id): names are the directory's to change.
 	self := s.delegated(tenantA, id, "User.ReadWrite")
-	if resp := s.do(request{method: http.MethodPatch, path: "/beta/me", token: self, body: `{"givenName":"Addie"}`}); resp.status != http.StatusNoContent {
-		t.Fatalf("PATCH /me: %d %s", resp.status, resp.body)
+	expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me", token: self, body: `{"givenName":"Addie"}`}), http.StatusForbidden, "Authorization_RequestDenied")
+	if resp := s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"givenName":"Addie"}`}); resp.status != http.StatusNoContent {
+		t.Fatalf("PATCH as the administrator: %d %s", resp.status, resp.body)
 	}
 	me := s.do(request{path: "/beta/me", token: self})
 	if me.status != http.StatusOK || me.json(t)["givenName"] != "Addie" || me.json(t)["displayName"] != "Adele Vance" {
@@ -210,6 +212,11 @@ func TestUsersPermissionMatrix(t *testing.T) {
 						n++
 						target := s.do(request{method: http.MethodPost, path: "/beta/users", token: admin,
 							body: `{"displayName":"T","userPrincipalName":"t` + strings.Repeat("x", n) + `@contoso.test"}`}).json(t)["id"].(string)
+						// A user changing themself changes no identity property.
+						updateBody := `{"jobTitle":"J"}`
+						if own {
+							updateBody = `{}`
+						}
 						caller := s.application(tenantA, permission)
 						if kind == "work" {
 							who := userA1
@@ -222,7 +229,7 @@ func TestUsersPermissionMatrix(t *testing.T) {
 							"list":   {path: "/beta/users", token: caller},
 							"get":    {path: "/beta/users/" + target, token: caller},
 							"create": {method: http.MethodPost, path: "/beta/users", token: caller, body: `{"displayName":"N","userPrincipalName":"n` + strings.Repeat("y", n) + `@contoso.test"}`},
-							"update": {method: http.MethodPatch, path: "/beta/users/" + target, token: caller, body: `{"jobTitle":"J"}`},
+							"update": {method: http.MethodPatch, path: "/beta/users/" + target, token: caller, body: updateBody},
 							"delete": {method: http.MethodDelete, path: "/beta/users/" + target, token: caller},
 						}[op], map[string]int{"list": 200, "get": 200, "create": 201, "update": 204, "delete": 204}[op]
 						want := false

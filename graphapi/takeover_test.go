@@ -1,0 +1,117 @@
+package graphapi_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// TestIdentityTakeoverRefused replays the attack of a user who renames
+// themself to a newcomer's user principal name before the newcomer signs
+// in: with only User.ReadWrite, the directory's identity properties are not
+// theirs to change, and the newcomer's name stays the newcomer's.
+func TestIdentityTakeoverRefused(t *testing.T) {
+	s := newTestServer(t)
+	attacker := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for _, body := range []string{
+		`{"userPrincipalName":"newhire@contoso.test"}`,
+		`{"accountEnabled":false}`,
+		`{"mail":"newhire@contoso.test"}`,
+		`{"displayName":"New Hire"}`,
+		`{"mailNickname":"newhire"}`,
+		`{"jobTitle":"CEO"}`,
+		`{"givenName":"New","surname":"Hire"}`,
+		`{"passwordProfile":{"password":"x"}}`,
+	} {
+		for _, path := range []string{"/beta/me", "/v1.0/me", "/beta/users/" + userA1, "/beta/users/" + upnOf(userA1)} {
+			resp := s.do(request{method: http.MethodPatch, path: path, token: attacker, body: body})
+			expectError(t, resp, http.StatusForbidden, "Authorization_RequestDenied")
+		}
+	}
+	// An empty change is no change of identity.
+	if resp := s.do(request{method: http.MethodPatch, path: "/beta/me", token: attacker, body: `{}`}); resp.status != http.StatusNoContent {
+		t.Errorf("PATCH /me {}: %d %s", resp.status, resp.body)
+	}
+
+	// The newcomer signs in: its principal name is its own.
+	newcomerID := "0e0e0e0e-0000-4000-8000-00000000000e"
+	newcomer, err := s.dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: newcomerID, UserPrincipalName: "newhire@contoso.test",
+		DisplayName: "New Hire", Scopes: []string{"User.ReadWrite"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.create(newcomer, "/me", `{"allowedAudiences":"me","detail":{"jobTitle":"Private"}}`)
+	reader := s.application(tenantA, "User.Read.All")
+	if got := s.do(request{path: "/beta/users/newhire@contoso.test", token: reader}).json(t); got["id"] != newcomerID {
+		t.Errorf("users/newhire@contoso.test is %v, want the newcomer %s", got["id"], newcomerID)
+	}
+	if got := s.do(request{path: "/beta/users/" + userA1, token: reader}).json(t); got["userPrincipalName"] != upnOf(userA1) || got["displayName"] != "User a1a1" {
+		t.Errorf("the attacker's own user changed: %v", got)
+	}
+	// The newcomer's private position is the newcomer's alone.
+	expectError(t, s.do(request{path: "/beta/users/newhire@contoso.test/profile/positions", token: attacker}), http.StatusForbidden, "Authorization_RequestDenied")
+	mine := s.do(request{path: "/beta/users/newhire@contoso.test/profile/positions", token: newcomer})
+	if ids := idsOf(t, mine); len(ids) != 1 {
+		t.Errorf("the newcomer lists %v through its principal name", ids)
+	}
+
+	// An organisation's administrator may change identity properties.
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	if resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: `{"jobTitle":"Buyer","accountEnabled":false}`}); resp.status != http.StatusNoContent {
+		t.Errorf("the administrator's PATCH: %d %s", resp.status, resp.body)
+	}
+	app := s.application(tenantA, "User.ReadWrite.All")
+	if resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: app, body: `{"displayName":"Renamed"}`}); resp.status != http.StatusNoContent {
+		t.Errorf("the application's PATCH: %d %s", resp.status, resp.body)
+	}
+	// A user principal name is never two users'.
+	expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: `{"userPrincipalName":"NEWHIRE@contoso.test"}`}),
+		http.StatusBadRequest, "Request_BadRequest")
+}
+
+// TestPersonalAccountsReachOnlyTheirOwn checks that in the personal-account
+// tenant no scope reaches another person's profile or user, for reading or
+// writing, and that the refusal is the same whether that person exists.
+func TestPersonalAccountsReachOnlyTheirOwn(t *testing.T) {
+	s := newTestServer(t)
+	const (
+		owner   = "d1d1d1d1-0000-4000-8000-0000000000d1"
+		other   = "d2d2d2d2-0000-4000-8000-0000000000d2"
+		nobody  = "d3d3d3d3-0000-4000-8000-0000000000d3"
+		ownerUP = "user-d1d1@contoso.test"
+	)
+	personal := graphprofile.PersonalAccountsTenantID
+	ownerTok := s.delegated(personal, owner, "User.ReadWrite")
+	p := s.create(ownerTok, "/me", `{"allowedAudiences":"everyone","detail":{"jobTitle":"Mine"}}`)
+	id := p["id"].(string)
+	before := s.do(request{path: "/beta/me/profile/positions/" + id, token: ownerTok}).body
+
+	intruder := s.delegated(personal, other, "User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All")
+	for _, target := range []string{owner, ownerUP, nobody, "nobody@contoso.test"} {
+		base := "/beta/users/" + target
+		for _, req := range []request{
+			{path: base},
+			{method: http.MethodPatch, path: base, body: `{}`},
+			{method: http.MethodDelete, path: base},
+			{path: base + "/profile/positions"},
+			{path: base + "/profile/positions/$count"},
+			{method: http.MethodPost, path: base + "/profile/positions", body: `{}`},
+			{path: base + "/profile/positions/" + id},
+			{method: http.MethodPatch, path: base + "/profile/positions/" + id, body: `{}`},
+			{method: http.MethodPatch, path: base + "/profile/positions/" + id, body: `{"detail":{"jobTitle":"Taken"}}`},
+			{method: http.MethodDelete, path: base + "/profile/positions/" + id},
+		} {
+			req.token = intruder
+			t.Run(req.method+" "+req.path, func(t *testing.T) {
+				expectError(t, s.do(req), http.StatusForbidden, "Authorization_RequestDenied")
+			})
+		}
+	}
+	if after := s.do(request{path: "/beta/me/profile/positions/" + id, token: ownerTok}).body; string(after) != string(before) {
+		t.Errorf("the owner's position changed:\nbefore %s\nafter  %s", before, after)
+	}
+	// The intruder's own profile still works with the same token.
+	s.create(intruder, "/me", `{"detail":{"jobTitle":"Own"}}`)
+}
