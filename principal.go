@@ -13,7 +13,11 @@ const PersonalAccountsTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 // Principal is an authenticated caller: a user signed in to an app
 // (delegated) or an app on its own (application).
 type Principal struct {
+	// TenantID is the token's tenant (tid).
 	TenantID string
+	// Realm names the issuer that vouched for the token (empty for the
+	// development issuer): a tenant is the pair, see TenantKey.
+	Realm string
 	// ObjectID is the signed-in user's object id (delegated) or the app's
 	// service principal id (application).
 	ObjectID          string
@@ -24,6 +28,19 @@ type Principal struct {
 	Delegated bool
 	// Permissions are the token's scopes (delegated) or roles (application).
 	Permissions []string
+}
+
+// TenantKey is the tenant p's users and profiles live in: the tid within
+// the realm of the issuer that signed p's token. Two issuers claiming one
+// tid name two tenants, so no trusted issuer can sign its way into another
+// issuer's tenant. The development issuer's tenants are their tid alone.
+// (A tid holds no '|': the token layer refuses any tid that is not letters,
+// digits and hyphens.)
+func (p Principal) TenantKey() string {
+	if p.Realm == "" {
+		return p.TenantID
+	}
+	return p.TenantID + "|" + p.Realm
 }
 
 // AccountKind is a column of Graph's permission tables.

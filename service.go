@@ -64,7 +64,7 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 	if caller.Delegated {
 		var err error
 		self, err = s.Store.EnsureUser(ctx, User{
-			TenantID:          caller.TenantID,
+			TenantID:          caller.TenantKey(),
 			ID:                NormalizeID(caller.ObjectID),
 			UserPrincipalName: caller.UserPrincipalName,
 			DisplayName:       caller.DisplayName,
@@ -83,7 +83,7 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 		a.owner = self
 		return a, nil
 	}
-	a.owner, err = s.Store.FindUser(ctx, caller.TenantID, NormalizeID(ref.UserKey))
+	a.owner, err = s.Store.FindUser(ctx, caller.TenantKey(), NormalizeID(ref.UserKey))
 	if errors.Is(err, ErrNotFound) {
 		return Access{}, userNotFound(ref.UserKey)
 	}
@@ -262,7 +262,7 @@ func (s *Service) ListUsers(ctx context.Context, a Access) ([]Object, error) {
 	if err := a.allows(ListUsers); err != nil {
 		return nil, err
 	}
-	users, err := s.Store.ListUsers(ctx, a.caller.TenantID)
+	users, err := s.Store.ListUsers(ctx, a.caller.TenantKey())
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +288,7 @@ func (s *Service) CreateUser(ctx context.Context, a Access, body Object) (Object
 	if err := a.allows(CreateUser); err != nil {
 		return nil, err
 	}
-	u, err := NewUser(a.caller.TenantID, body)
+	u, err := NewUser(a.caller.TenantKey(), body)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,8 @@ type rotatingIssuer struct {
 
 func (r *rotatingIssuer) Trusts(iss, _ string) bool { return iss == "https://rotating.example.test" }
 
+func (r *rotatingIssuer) Realm() string { return "https://rotating.example.test" }
+
 func (r *rotatingIssuer) Key(_ context.Context, kid string) (crypto.PublicKey, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -212,6 +212,10 @@ func (d *DevIssuer) Trusts(iss, tid string) bool {
 	return ok && rest == tid
 }
 
+// Realm is empty: the development issuer's tenants are named by their tid
+// alone.
+func (d *DevIssuer) Realm() string { return "" }
+
 // Key returns the issuer's public key when kid is its key id.
 func (d *DevIssuer) Key(_ context.Context, kid string) (crypto.PublicKey, error) {
 	if kid != d.kid {
@@ -248,6 +252,8 @@ func (d *DevIssuer) Mint(req MintRequest) (string, error) {
 	switch {
 	case req.TenantID == "":
 		return "", errors.New("mint: a tenant id is required")
+	case !validTenantID(req.TenantID):
+		return "", fmt.Errorf("mint: tenant id %q: want 1 to 64 letters, digits and hyphens", req.TenantID)
 	case req.Expires < 0:
 		return "", errors.New("mint: the lifetime must not be negative")
 	case delegated && req.ObjectID == "":

@@ -26,6 +26,13 @@ type Issuer interface {
 	// on an unknown kid (rate-limited, since kid is chosen by the caller);
 	// ctx bounds that refresh.
 	Key(ctx context.Context, kid string) (crypto.PublicKey, error)
+
+	// Realm names the tenants this issuer speaks for: a tenant id is only
+	// an identity together with the issuer that vouches for it, so that no
+	// trusted issuer can sign for another issuer's tenants (see
+	// graphprofile.Principal.TenantKey). Empty for the development issuer;
+	// an external issuer's URL (with {tenantid} for a multi-tenant one).
+	Realm() string
 }
 
 // ErrUnknownKey is wrapped by Issuer.Key when the issuer has no key with the

@@ -302,6 +302,11 @@ func (o *OIDCIssuer) Trusts(iss, tid string) bool {
 		iss[len(o.prefix):len(iss)-len(o.suffix)] == tid
 }
 
+// Realm is the issuer's URL as configured, {tenantid} included for a
+// multi-tenant issuer: all the tenants of such an issuer are its own, each
+// token's tenant checked against its iss by Trusts.
+func (o *OIDCIssuer) Realm() string { return o.url }
+
 // validTenantID reports whether tid may be put into a multi-tenant issuer's
 // URL: 1 to 64 ASCII letters, digits and hyphens.
 func validTenantID(tid string) bool {

@@ -344,6 +344,12 @@ func inTenant(p graphprofile.Principal, tid string) graphprofile.Principal {
 	return p
 }
 
+// of is p as the issuer with realm vouches for it.
+func of(p graphprofile.Principal, realm string) graphprofile.Principal {
+	p.Realm = realm
+	return p
+}
+
 // assertRefused fails unless err is the refusal with message want.
 func assertRefused(t *testing.T, p graphprofile.Principal, err error, want string) {
 	t.Helper()
@@ -367,16 +373,16 @@ func TestOIDCIssuerAccepts(t *testing.T) {
 		token string
 		want  graphprofile.Principal
 	}{
-		{"RS256 delegated", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), single, testTenant)), wantDelegated},
-		{"ES256 delegated", sign(t, jwt.SigningMethodES256, keys.ec1, "ec-1", issClaims(delegatedClaims(), single, testTenant)), wantDelegated},
-		{"RS256 app", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(appClaims(), single, testTenant)), wantApp},
-		{"ES256 app", sign(t, jwt.SigningMethodES256, keys.ec1, "ec-1", issClaims(appClaims(), single, testTenant)), wantApp},
-		{"iss with a trailing slash", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), single+"/", testTenant)), wantDelegated},
-		{"multi-tenant, first tenant", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), multi(testTenant), testTenant)), wantDelegated},
+		{"RS256 delegated", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), single, testTenant)), of(wantDelegated, f.single.url)},
+		{"ES256 delegated", sign(t, jwt.SigningMethodES256, keys.ec1, "ec-1", issClaims(delegatedClaims(), single, testTenant)), of(wantDelegated, f.single.url)},
+		{"RS256 app", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(appClaims(), single, testTenant)), of(wantApp, f.single.url)},
+		{"ES256 app", sign(t, jwt.SigningMethodES256, keys.ec1, "ec-1", issClaims(appClaims(), single, testTenant)), of(wantApp, f.single.url)},
+		{"iss with a trailing slash", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), single+"/", testTenant)), of(wantDelegated, f.single.url)},
+		{"multi-tenant, first tenant", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), multi(testTenant), testTenant)), of(wantDelegated, f.multi.url)},
 		{"multi-tenant, second tenant", sign(t, jwt.SigningMethodES256, keys.ec1, "ec-1", issClaims(delegatedClaims(), multi(otherTenant), otherTenant)),
-			inTenant(wantDelegated, otherTenant)},
+			of(inTenant(wantDelegated, otherTenant), f.multi.url)},
 		{"multi-tenant app of the second tenant", sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(appClaims(), multi(otherTenant), otherTenant)),
-			inTenant(wantApp, otherTenant)},
+			of(inTenant(wantApp, otherTenant), f.multi.url)},
 		{"dev issuer beside them", f.mint(t, MintRequest{
 			TenantID: testTenant, ObjectID: testUser, UserPrincipalName: "adele@contoso.example",
 			DisplayName: "Adele Vance", Scopes: []string{"User.Read", "User.ReadWrite"},
@@ -438,9 +444,9 @@ func TestOIDCIssuerRefuses(t *testing.T) {
 		{"issuer not trusted", rs256(issClaims(delegatedClaims(), f.single.srv.URL+"/other/v2.0", testTenant)), msgIssuer, 0},
 		{"issuer over http of another host", rs256(issClaims(delegatedClaims(), strings.Replace(single, "127.0.0.1", "localhost", 1), testTenant)), msgIssuer, 0},
 		{"multi-tenant iss of another tenant than tid", rs256(issClaims(delegatedClaims(), multi(otherTenant), testTenant)), msgIssuer, 0},
-		{"multi-tenant iss with the placeholder", rs256(issClaims(delegatedClaims(), f.multi.url, TenantPlaceholder)), msgIssuer, 0},
-		{"multi-tenant tid with a slash", rs256(issClaims(delegatedClaims(), multi(testTenant+"/x"), testTenant+"/x")), msgIssuer, 0},
-		{"multi-tenant tid with a dot", rs256(issClaims(delegatedClaims(), multi("a.b"), "a.b")), msgIssuer, 0},
+		{"multi-tenant iss with the placeholder", rs256(issClaims(delegatedClaims(), f.multi.url, TenantPlaceholder)), msgBadTenant, 0},
+		{"multi-tenant tid with a slash", rs256(issClaims(delegatedClaims(), multi(testTenant+"/x"), testTenant+"/x")), msgBadTenant, 0},
+		{"multi-tenant tid with a dot", rs256(issClaims(delegatedClaims(), multi("a.b"), "a.b")), msgBadTenant, 0},
 		{"missing tid", rs256(with(good(), map[string]any{"tid": nil})), msgNoTenant, 0},
 		{"missing tid, multi-tenant", rs256(with(issClaims(delegatedClaims(), multi(testTenant), testTenant), map[string]any{"tid": nil})), msgNoTenant, 0},
 		{"missing oid", rs256(with(good(), map[string]any{"oid": nil})), msgNoObjectID, 0},
@@ -575,7 +581,7 @@ func TestOIDCKeyRotation(t *testing.T) {
 		if s.want == "" {
 			if err != nil {
 				t.Errorf("%s: Authenticate: %v", s.name, err)
-			} else if !samePrincipal(p, wantDelegated) {
+			} else if !samePrincipal(p, of(wantDelegated, f.single.url)) {
 				t.Errorf("%s: principal = %+v", s.name, p)
 			}
 		} else {
@@ -679,7 +685,7 @@ func TestOIDCIssuerUnreachableAtStart(t *testing.T) {
 		_, err := v.Authenticate(t.Context(), external)
 		return err == nil
 	})
-	if got, err := v.Authenticate(t.Context(), external); err != nil || !samePrincipal(got, wantDelegated) {
+	if got, err := v.Authenticate(t.Context(), external); err != nil || !samePrincipal(got, of(wantDelegated, p.url)) {
 		t.Errorf("external token: %+v, %v", got, err)
 	}
 	if !strings.Contains(log.String(), `level=INFO msg="issuer discovered, signing keys loaded" issuer=`+p.url+` jwks_uri=`+p.jwksURI+" keys=2") {

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -118,5 +119,36 @@ func TestAuthenticateIsStrict(t *testing.T) {
 				t.Errorf("principal %+v, want user %s of %s", p, testUser, testTenant)
 			}
 		})
+	}
+}
+
+// TestTenantsBelongToTheirIssuer checks that a tenant id names a tenant
+// only together with the issuer that signed the token: the same tid and
+// oid from two trusted issuers are two users of two tenants.
+func TestTenantsBelongToTheirIssuer(t *testing.T) {
+	f := newFixture(t)
+	const otherIss = "https://other.example.test/v2.0"
+	other := staticIssuer{iss: otherIss, keys: map[string]crypto.PublicKey{"rsa1": &f.rsaKey.PublicKey}}
+	v := &Validator{Issuers: append(f.v.Issuers, other), Now: f.v.Now}
+	keys := map[string]string{}
+	for name, tok := range map[string]string{
+		"development": f.devToken(t, delegatedClaims()),
+		"rsa":         sign(t, jwt.SigningMethodRS256, f.rsaKey, "rsa1", with(delegatedClaims(), map[string]any{"iss": rsaIssURL})),
+		"other":       sign(t, jwt.SigningMethodRS256, f.rsaKey, "rsa1", with(delegatedClaims(), map[string]any{"iss": otherIss})),
+	} {
+		p, err := v.Authenticate(context.Background(), tok)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if p.TenantID != testTenant {
+			t.Errorf("%s: tid %q, want %q", name, p.TenantID, testTenant)
+		}
+		keys[name] = p.TenantKey()
+	}
+	if keys["development"] != testTenant {
+		t.Errorf("the development issuer's tenant key %q, want the tid %q", keys["development"], testTenant)
+	}
+	if keys["rsa"] == keys["other"] || keys["rsa"] == keys["development"] || keys["other"] == keys["development"] {
+		t.Errorf("two issuers share a tenant: %v", keys)
 	}
 }

@@ -68,6 +68,7 @@ const (
 	msgCritical       = "Access token validation failure. The token has critical header parameters (crit) this service does not understand."
 	msgAudience       = "Access token validation failure. Invalid audience."
 	msgNoTenant       = "Access token validation failure. The token has no tenant (tid)."
+	msgBadTenant      = "Access token validation failure. The tenant (tid) is not a tenant id: 1 to 64 letters, digits and hyphens."
 	msgNoObjectID     = "Access token validation failure. A delegated token must name the user (oid)."
 	msgNoAppID        = "Access token validation failure. An application token must name the app (appid or azp)."
 	msgKeyUnsupported = "IDX10503: Signature validation failed. The issuer's key type is not supported."
@@ -256,6 +257,7 @@ func (v *Validator) authenticate(ctx context.Context, token string) (p graphprof
 	if refusal != nil {
 		return graphprofile.Principal{}, "", nil, refusal
 	}
+	p.Realm = entry.issuer.Realm()
 	entry.principal, entry.expires = p, c.ExpiresAt.Add(leeway)
 	return p, "", entry, nil
 }
@@ -269,6 +271,9 @@ func (v *Validator) key(ctx context.Context, t *jwt.Token, c *claims, found *cac
 	// principal would have none; say so rather than "invalid issuer".
 	if c.TenantID == "" {
 		return nil, refuse(msgNoTenant)
+	}
+	if !validTenantID(c.TenantID) {
+		return nil, refuse(msgBadTenant)
 	}
 	var issuer Issuer
 	for _, candidate := range v.Issuers {

@@ -45,6 +45,8 @@ type staticIssuer struct {
 
 func (s staticIssuer) Trusts(iss, _ string) bool { return iss == s.iss }
 
+func (s staticIssuer) Realm() string { return s.iss }
+
 func (s staticIssuer) Key(_ context.Context, kid string) (crypto.PublicKey, error) {
 	if k, ok := s.keys[kid]; ok {
 		return k, nil
@@ -57,6 +59,8 @@ func (s staticIssuer) Key(_ context.Context, kid string) (crypto.PublicKey, erro
 type brokenIssuer struct{}
 
 func (brokenIssuer) Trusts(iss, _ string) bool { return iss == "https://broken.example.test" }
+
+func (brokenIssuer) Realm() string { return "https://broken.example.test" }
 
 func (brokenIssuer) Key(context.Context, string) (crypto.PublicKey, error) {
 	return nil, errors.New("jwks: connection refused")
@@ -281,6 +285,9 @@ func TestAuthenticateRefuses(t *testing.T) {
 		{"dev issuer pattern unfilled", f.devToken(t, with(delegatedClaims(), map[string]any{"iss": DevIssuerPattern})), msgIssuer},
 		{"missing tid", f.devToken(t, with(delegatedClaims(), map[string]any{"tid": nil})), msgNoTenant},
 		{"missing tid, issuer without tenant", sign(t, jwt.SigningMethodRS256, f.rsaKey, "rsa1", with(delegatedClaims(), map[string]any{"iss": rsaIssURL, "tid": nil})), msgNoTenant},
+		{"tid with a separator", f.devToken(t, with(delegatedClaims(), map[string]any{"tid": testTenant + "|x", "iss": DevIssuerURL(testTenant + "|x")})), msgBadTenant},
+		{"tid with a space", sign(t, jwt.SigningMethodRS256, f.rsaKey, "rsa1", with(delegatedClaims(), map[string]any{"iss": rsaIssURL, "tid": "a b"})), msgBadTenant},
+		{"tid of 65 characters", sign(t, jwt.SigningMethodRS256, f.rsaKey, "rsa1", with(delegatedClaims(), map[string]any{"iss": rsaIssURL, "tid": strings.Repeat("a", 65)})), msgBadTenant},
 		{"delegated without oid", f.devToken(t, with(delegatedClaims(), map[string]any{"oid": nil})), msgNoObjectID},
 		{"app without appid or azp", f.devToken(t, with(appClaims(), map[string]any{"appid": nil})), msgNoAppID},
 		{"neither scp nor roles nor app id", f.devToken(t, with(delegatedClaims(), map[string]any{"scp": nil})), msgNoAppID},
@@ -385,8 +392,10 @@ func TestAuthenticateAccepts(t *testing.T) {
 		{"nbf within leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": testNow.Add(4 * time.Minute).Unix()})), delegated},
 		{"no nbf", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": nil})), delegated},
 		{"fractional exp", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": float64(testNow.Unix()) + 0.5})), delegated},
-		{"RS256 from another issuer", sign(t, jwt.SigningMethodRS256, f.rsaKey, "rsa1", with(delegatedClaims(), map[string]any{"iss": rsaIssURL})), delegated},
-		{"RS256 app from another issuer", sign(t, jwt.SigningMethodRS256, f.rsaKey, "rsa1", with(appClaims(), map[string]any{"iss": rsaIssURL})), app},
+		{"RS256 from another issuer", sign(t, jwt.SigningMethodRS256, f.rsaKey, "rsa1", with(delegatedClaims(), map[string]any{"iss": rsaIssURL})),
+			change(delegated, func(p *graphprofile.Principal) { p.Realm = rsaIssURL })},
+		{"RS256 app from another issuer", sign(t, jwt.SigningMethodRS256, f.rsaKey, "rsa1", with(appClaims(), map[string]any{"iss": rsaIssURL})),
+			change(app, func(p *graphprofile.Principal) { p.Realm = rsaIssURL })},
 		{"large token under the limit", f.devToken(t, with(delegatedClaims(), map[string]any{"pad": strings.Repeat("a", 11<<10)})), delegated},
 	}
 	for _, tt := range tests {

@@ -78,10 +78,10 @@ func TestServeTrustsExternalIssuers(t *testing.T) {
 		how  invocation
 	}{
 		{"--issuer twice", func(addr string) ([]string, []string) {
-			return []string{"--listen", addr, "--issuer", single.issuer, "--issuer", multi.issuer}, nil
+			return []string{"--listen", addr, "--issuer", single.issuer, "--issuer", multi.issuer, "--dev-issuer"}, nil
 		}},
 		{"GRAPHPROFILE_ISSUERS", func(addr string) ([]string, []string) {
-			return []string{"--listen", addr}, []string{"GRAPHPROFILE_ISSUERS=" + single.issuer + "," + multi.issuer}
+			return []string{"--listen", addr, "--dev-issuer"}, []string{"GRAPHPROFILE_ISSUERS=" + single.issuer + "," + multi.issuer}
 		}},
 	}
 	for _, tc := range tests {
@@ -122,8 +122,82 @@ func TestServeStartsWithAnUnreachableIssuer(t *testing.T) {
 	unreachable := down.URL + "/v2.0"
 	down.Close()
 	s := startServe(t, dir, func(addr string) ([]string, []string) {
-		return []string{"--listen", addr, "--issuer", unreachable}, nil
+		return []string{"--listen", addr, "--issuer", unreachable, "--dev-issuer"}, nil
 	})
 	s.do(http.MethodGet, "/beta/me/profile/positions", mintToken(t, dir, nil, delegatedArgs...), "", http.StatusOK)
 	waitStderr(t, s, "issuer unreachable, retrying")
+}
+
+// TestTenantsAreBoundToIssuers replays a trusted issuer signing tokens that
+// claim another issuer's tenant (and user): each issuer speaks for its own
+// tenants only, so the forged tokens reach an empty profile of their own.
+// The development issuer is off beside --issuer unless --dev-issuer.
+func TestTenantsAreBoundToIssuers(t *testing.T) {
+	real := newTestProvider(t, false)
+	forger := newTestProvider(t, false)
+	dir := t.TempDir()
+	s := startServe(t, dir, listenFlag("--issuer", real.issuer, "--issuer", forger.issuer, "--dev-issuer"))
+	waitStderr(t, s, "development issuer on")
+	own := real.token(t, testTenant)
+	var created response
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if created, err = s.request(http.MethodPost, "/beta/me/profile/positions", own, `{"allowedAudiences":"everyone","detail":{"jobTitle":"Real"}}`); err != nil {
+			t.Fatal(err)
+		}
+		if created.status == http.StatusCreated || time.Now().After(deadline) {
+			break
+		}
+	}
+	if created.status != http.StatusCreated {
+		t.Fatalf("the real issuer's create: %d %s", created.status, created.raw)
+	}
+	id := created.body["id"].(string)
+	for name, tok := range map[string]string{
+		"another trusted issuer": forger.token(t, testTenant),
+		"the development issuer": mintToken(t, dir, nil, delegatedArgs...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			list := s.do(http.MethodGet, "/beta/me/profile/positions", tok, "", http.StatusOK)
+			if n := len(list.body["value"].([]any)); n != 0 {
+				t.Errorf("a token of the same tenant and user from %s lists %d positions of the real issuer's user", name, n)
+			}
+			s.do(http.MethodGet, "/beta/users/"+testUser+"/profile/positions/"+id, tok, "", http.StatusNotFound)
+			s.do(http.MethodGet, "/beta/users/"+testUPN+"/profile/positions/"+id, tok, "", http.StatusNotFound)
+		})
+	}
+	if got := s.do(http.MethodGet, "/beta/me/profile/positions/"+id, own, "", http.StatusOK); field(got.body, "detail.jobTitle") != "Real" {
+		t.Errorf("the real issuer's user reads %v", got.raw)
+	}
+}
+
+func TestDevIssuerOffBesideExternalIssuers(t *testing.T) {
+	provider := newTestProvider(t, false)
+	tests := []struct {
+		name  string
+		args  []string
+		env   []string
+		log   string
+		devOK bool
+	}{
+		{"no --issuer", nil, nil, "development issuer on", true},
+		{"--issuer", []string{"--issuer", provider.issuer}, nil, "development issuer off", false},
+		{"GRAPHPROFILE_ISSUERS", nil, []string{"GRAPHPROFILE_ISSUERS=" + provider.issuer}, "development issuer off", false},
+		{"--issuer and --dev-issuer", []string{"--issuer", provider.issuer, "--dev-issuer"}, nil, "development issuer on", true},
+		{"--issuer and GRAPHPROFILE_DEV_ISSUER", []string{"--issuer", provider.issuer}, []string{"GRAPHPROFILE_DEV_ISSUER=true"}, "development issuer on", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := startServe(t, dir, func(addr string) ([]string, []string) {
+				return append([]string{"--listen", addr}, tc.args...), tc.env
+			})
+			waitStderr(t, s, tc.log)
+			want := http.StatusUnauthorized
+			if tc.devOK {
+				want = http.StatusOK
+			}
+			s.do(http.MethodGet, "/beta/me/profile/positions", mintToken(t, dir, nil, delegatedArgs...), "", want)
+		})
+	}
 }

@@ -34,6 +34,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "diagnostics: write a CPU profile (go tool pprof) of the whole run to `file`")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (and chain) in `file`; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of --tls-cert")
+	devIssuer := fs.Bool("dev-issuer", false, "trust the development issuer (graphprofile token) beside --issuer too; without --issuer it is always on")
 	var issuers issuerList
 	fs.Var(&issuers, "issuer", "also trust access tokens of this OIDC issuer `URL` (repeatable; comma-separated in GRAPHPROFILE_ISSUERS); {tenantid} in it trusts every tenant of a multi-tenant issuer, e.g. https://login.microsoftonline.com/{tenantid}/v2.0")
 	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem: trust it, e.g. with NODE_EXTRA_CA_CERTS)")
@@ -97,7 +98,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	trusted := []token.Issuer{dev}
+	// The development issuer signs for any tenant with a key file on disk:
+	// beside real identity providers it is trusted only when asked for.
+	var trusted []token.Issuer
+	devOn := len(issuers) == 0 || *devIssuer
+	if devOn {
+		trusted = append(trusted, dev)
+	}
 	// External issuers discover their keys in the background, retrying until
 	// they answer, so one unreachable issuer does not keep the server down.
 	issuerCtx, stopIssuers := context.WithCancel(context.Background())
@@ -131,6 +138,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if err := server.Open(); err != nil {
 		return err
+	}
+	if devOn {
+		logger.Info("development issuer on: tokens of graphprofile token are accepted", "dev-key", loc.devKeyPath())
+	} else {
+		logger.Info("development issuer off: only tokens of --issuer are accepted (--dev-issuer turns it on)")
 	}
 	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.String(), "dev-key", loc.devKeyPath(), "issuers", len(trusted))
 
