@@ -1181,3 +1181,96 @@ func TestAccessForAnotherOperation(t *testing.T) {
 		})
 	}
 }
+
+// TestSelfServiceUpdates holds UpdateUser to Graph's rule: a user changing
+// themself with a permission over their own user only changes no identity
+// property; the directory's permission changes any.
+func TestSelfServiceUpdates(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		caller graphprofile.Principal
+		ref    graphprofile.ProfileRef
+		body   graphprofile.Object
+		denied bool
+	}{
+		{"oneself, User.ReadWrite, userPrincipalName", delegated(megan, "User.ReadWrite"), me, graphprofile.Object{"userPrincipalName": "newhire@contoso.com"}, true},
+		{"oneself, User.ReadWrite, accountEnabled", delegated(megan, "User.ReadWrite"), me, graphprofile.Object{"accountEnabled": false}, true},
+		{"oneself, User.ReadWrite, mail", delegated(megan, "User.ReadWrite"), megans, graphprofile.Object{"mail": "x@contoso.com"}, true},
+		{"oneself, User.ReadWrite, jobTitle", delegated(megan, "User.ReadWrite"), me, graphprofile.Object{"jobTitle": "CEO"}, true},
+		{"oneself, User.ReadWrite, passwordProfile", delegated(megan, "User.ReadWrite"), me, graphprofile.Object{"passwordProfile": graphprofile.Object{"password": "x"}}, true},
+		{"oneself, User.ReadWrite, nothing", delegated(megan, "User.ReadWrite"), me, graphprofile.Object{}, false},
+		{"oneself, User.ReadWrite, only the id", delegated(megan, "User.ReadWrite"), me, graphprofile.Object{"id": megan.ID}, false},
+		{"oneself, User.ReadWrite.All, userPrincipalName", delegated(megan, "User.ReadWrite.All"), me, graphprofile.Object{"userPrincipalName": "megan@contoso.com"}, false},
+		{"administrator, another user's jobTitle", delegated(adele, "User.ReadWrite.All"), megans, graphprofile.Object{"jobTitle": "CEO"}, false},
+		{"application, accountEnabled", application(tenantA, "User.ReadWrite.All"), megans, graphprofile.Object{"accountEnabled": false}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := newMemStore(adele, megan)
+			svc := newService(store, &clock{at: modified})
+			a := mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.UpdateUser)
+			got, err := svc.UpdateUser(t.Context(), a, tc.body)
+			if tc.denied {
+				wantError(t, err, graphprofile.CodeAuthorizationDenied, deniedMessage)
+				if n := store.called("UpdateUser"); n != 0 {
+					t.Errorf("the store was asked to update %d times", n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("UpdateUser: %v", err)
+			}
+			for name, v := range tc.body {
+				if name != "id" && !reflect.DeepEqual(got[name], v) {
+					t.Errorf("%s = %v, want %v", name, got[name], v)
+				}
+			}
+		})
+	}
+}
+
+// TestPersonalAccountsOwnProfileOnly checks that a personal account's
+// permissions reach no one else, before any lookup.
+func TestPersonalAccountsOwnProfileOnly(t *testing.T) {
+	person := graphprofile.User{TenantID: graphprofile.PersonalAccountsTenantID, ID: "00000000-0000-4000-8000-0000000000a1", UserPrincipalName: "one@outlook.com"}
+	other := graphprofile.User{TenantID: graphprofile.PersonalAccountsTenantID, ID: "00000000-0000-4000-8000-0000000000a2", UserPrincipalName: "two@outlook.com"}
+	caller := delegated(person, "User.Read", "User.ReadWrite", "User.Read.All", "User.ReadWrite.All", "User.ReadBasic.All")
+	for _, op := range []graphprofile.Operation{graphprofile.ListPositions, graphprofile.GetPosition, graphprofile.CreatePosition,
+		graphprofile.UpdatePosition, graphprofile.DeletePosition, graphprofile.GetUser, graphprofile.UpdateUser, graphprofile.DeleteUser} {
+		for _, ref := range []graphprofile.ProfileRef{{UserKey: other.ID}, {UserKey: other.UserPrincipalName}, unknown} {
+			t.Run(fmt.Sprintf("%s %s", op, ref.UserKey), func(t *testing.T) {
+				store := newMemStore(person, other)
+				svc := newService(store, &clock{at: modified})
+				_, err := svc.Authorize(t.Context(), caller, ref, op)
+				wantError(t, err, graphprofile.CodeAuthorizationDenied, deniedMessage)
+				if n := store.called("FindUser"); n != 0 {
+					t.Errorf("FindUser called %d times: the refusal must not depend on who exists", n)
+				}
+			})
+		}
+	}
+	store := newMemStore(person, other)
+	svc := newService(store, &clock{at: modified})
+	mustAuthorize(t, svc, caller, me, graphprofile.UpdatePosition)
+}
+
+// TestTenantKeys checks that the Service keys users by the caller's tenant
+// within its issuer's realm: the same tid and oid from another issuer are
+// another user.
+func TestTenantKeys(t *testing.T) {
+	store := newMemStore(megan, adele)
+	svc := newService(store, &clock{at: modified})
+	external := delegated(megan, "User.ReadWrite.All")
+	external.Realm = "https://idp.example/v2.0"
+	a := mustAuthorize(t, svc, external, me, graphprofile.GetUser)
+	if got, want := a.Owner().TenantID, tenantA+"|https://idp.example/v2.0"; got != want {
+		t.Errorf("the external user's tenant %q, want %q", got, want)
+	}
+	if a.Owner().JobTitle != "" {
+		t.Errorf("the external token reached the development issuer's user: %+v", a.Owner())
+	}
+	_, err := svc.Authorize(t.Context(), external, adeles, graphprofile.GetUser)
+	wantError(t, err, graphprofile.CodeUserNotFound, notFoundMessage(adele.ID))
+	if a := mustAuthorize(t, svc, delegated(megan, "User.Read"), me, graphprofile.GetUser); a.Owner().JobTitle != megan.JobTitle {
+		t.Errorf("the development issuer's user is %+v", a.Owner())
+	}
+}
