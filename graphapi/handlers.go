@@ -146,7 +146,7 @@ func (s *Server) queryPositions(ctx context.Context, access graphprofile.Access,
 		return odata.Result{}, err
 	}
 	owner := access.Owner()
-	return q.Apply(items, owner.TenantID+"/"+owner.ID)
+	return q.Apply(ctx, items, owner.TenantID+"/"+owner.ID)
 }
 
 // visiblePositions returns the accessed profile's positions the caller may
@@ -170,7 +170,11 @@ func (s *Server) countPositions(ctx context.Context, ex *exchange, c call) error
 	if err != nil {
 		return err
 	}
-	ex.writeCount(c.query.CountMatching(items))
+	n, err := c.query.CountMatching(ctx, items)
+	if err != nil {
+		return err
+	}
+	ex.writeCount(n)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package integration_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -328,7 +329,7 @@ func apply(t *testing.T, items []graphprofile.Object, rawQuery string) []graphpr
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", rawQuery, err)
 	}
-	res, err := q.Apply(items, "tenant/user")
+	res, err := q.Apply(context.Background(), items, "tenant/user")
 	if err != nil {
 		t.Fatalf("Apply(%q): %v", rawQuery, err)
 	}
@@ -379,7 +380,7 @@ func TestQueriesInMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			q.Filter = f
-			res, err := q.Apply(items, "b")
+			res, err := q.Apply(context.Background(), items, "b")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -403,7 +404,7 @@ func TestQueriesInMemory(t *testing.T) {
 				t.Errorf("String() = %q, want %q", q.OrderBy.String(), want)
 			}
 			for _, input := range [][]graphprofile.Object{items, reversed} {
-				res, err := q.Apply(input, "b")
+				res, err := q.Apply(context.Background(), input, "b")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,6 +1,7 @@
 package odata_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -71,7 +72,7 @@ func BenchmarkListQuery(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, err := q.Apply(items, "tenant/user")
+	res, err := q.Apply(context.Background(), items, "tenant/user")
 	if err != nil || len(res.Items) != 100 || res.NextSkipToken == "" {
 		b.Fatalf("%d items, token %q, %v", len(res.Items), res.NextSkipToken, err)
 	}
@@ -82,7 +83,7 @@ func BenchmarkListQuery(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := q.Apply(items, "tenant/user"); err != nil {
+		if _, err := q.Apply(context.Background(), items, "tenant/user"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -97,7 +98,7 @@ func BenchmarkListQueryNextPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, err := q.Apply(items, "tenant/user")
+	res, err := q.Apply(context.Background(), items, "tenant/user")
 	if err != nil || res.NextSkipToken == "" {
 		b.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func BenchmarkListQueryNextPage(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := q.Apply(items, "tenant/user"); err != nil {
+		if _, err := q.Apply(context.Background(), items, "tenant/user"); err != nil {
 			b.Fatal(err)
 		}
 	}

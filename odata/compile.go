@@ -1,6 +1,8 @@
 package odata
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +11,22 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 )
+
+// Bounds on the cost of a $filter, so that no filter can make a request
+// expensive: lambda operators (any, all) multiply the work by the size of
+// their collection at each level of nesting.
+const (
+	// MaxLambdaNesting is how many lambda operators may be nested in one
+	// another (any(a: a/x/any(b: …)) is two).
+	MaxLambdaNesting = 2
+	// MaxFilterWork is the most steps evaluating one request's filter may
+	// take: one per entity, and one per item each lambda operator visits.
+	// More is a 400, never a slow answer.
+	MaxFilterWork = 1_000_000
+)
+
+// errTooMuchWork stops an evaluation that would take more than its budget.
+var errTooMuchWork = errors.New("odata: the filter takes more work than its budget")
 
 // kind is the static type of an expression.
 type kind int
@@ -53,10 +71,47 @@ func (t valueType) String() string {
 }
 
 // env is what an expression is evaluated against: the entity and the values
-// of the enclosing lambda variables.
+// of the enclosing lambda variables; and the evaluation's bounds: the work
+// it may still do and the request it is for.
 type env struct {
 	root graphprofile.Object
 	vars []any
+
+	work     int             // steps left; each entity and each lambda item is one
+	done     <-chan struct{} // closed when the request is over (nil: never)
+	ctx      context.Context
+	sinceCtx int   // steps since done was last looked at
+	stopped  error // why evaluation stopped early, or nil
+}
+
+// ctxCheckSteps is how many steps pass between looks at the request's
+// context: often enough to stop within a millisecond, rarely enough to cost
+// nothing measurable.
+const ctxCheckSteps = 1024
+
+// spend takes n steps from the evaluation's budget and reports whether it
+// may go on: not when the budget is spent or the request is over, and then
+// stopped says why. A stopped evaluation answers null (unknown) everywhere,
+// so it unwinds at once.
+func (e *env) spend(n int) bool {
+	if e.stopped != nil {
+		return false
+	}
+	e.work -= n
+	if e.work < 0 {
+		e.stopped = errTooMuchWork
+		return false
+	}
+	if e.sinceCtx += n; e.sinceCtx >= ctxCheckSteps && e.done != nil {
+		e.sinceCtx = 0
+		select {
+		case <-e.done:
+			e.stopped = e.ctx.Err()
+			return false
+		default:
+		}
+	}
+	return true
 }
 
 // evalFunc evaluates a compiled expression. Booleans follow OData's
@@ -92,10 +147,11 @@ type scope struct {
 // compiler type-checks a parsed expression against the schema and turns it
 // into closures.
 type compiler struct {
-	option string
-	root   *graphprofile.Type
-	scope  *scope
-	vars   int
+	option  string
+	root    *graphprofile.Type
+	scope   *scope
+	vars    int
+	lambdas int // lambda operators around what is being compiled
 }
 
 // propertyType is the static type of a schema property.
@@ -582,6 +638,9 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 		return nil, queryError(c.option, n.pos, "%s() needs a collection, but %s is %s", name, coll.shown(), coll.t)
 	}
 	get := coll.eval
+	if c.lambdas >= MaxLambdaNesting {
+		return nil, queryError(c.option, n.pos, "%s() is nested in %d other lambda operators; at most %d may be nested", name, c.lambdas, MaxLambdaNesting-1)
+	}
 	if n.body == nil { // any(): is the collection non-empty?
 		return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: coll.text + "/any()", eval: func(e *env) any {
 			items, _ := get(e).([]any)
@@ -595,7 +654,9 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 	index := c.vars
 	c.vars++
 	c.scope = &scope{name: n.variable, t: elem, index: index, parent: c.scope}
+	c.lambdas++
 	body, err := c.boolean(n.body, "the body of "+name+"()")
+	c.lambdas--
 	c.scope = c.scope.parent
 	if err != nil {
 		return nil, err
@@ -604,6 +665,9 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: coll.text + "/" + name + "(" + n.variable + ": " + body.text + ")"}
 	out.eval = func(e *env) any {
 		items, _ := get(e).([]any)
+		if !e.spend(len(items)) {
+			return nil
+		}
 		for _, item := range items {
 			e.vars[index] = normalize(item)
 			matched := body.eval(e) == true

@@ -1,6 +1,11 @@
 package odata
 
-import "github.com/graphprofile/graphprofile"
+import (
+	"context"
+	"errors"
+
+	"github.com/graphprofile/graphprofile"
+)
 
 // Filter is a compiled $filter: parsed and type-checked once, then evaluated
 // per entity without re-parsing.
@@ -28,24 +33,41 @@ func ParseFilter(expr string, t *graphprofile.Type) (*Filter, error) {
 }
 
 // Match reports whether obj satisfies the filter (an unknown result, from
-// nulls, does not).
+// nulls, does not), within MaxFilterWork.
 func (f *Filter) Match(obj graphprofile.Object) bool {
-	return f.matchIn(f.newEnv(), obj)
+	e := f.newEnv(context.Background(), MaxFilterWork)
+	return f.matchIn(e, obj)
 }
 
-// newEnv returns an environment to evaluate the filter in; one may be
-// reused for many entities, by one goroutine at a time.
-func (f *Filter) newEnv() *env {
-	e := &env{}
+// newEnv returns an environment to evaluate the filter in for ctx's
+// request, with work steps to spend; one may be reused for many entities,
+// by one goroutine at a time.
+func (f *Filter) newEnv(ctx context.Context, work int) *env {
+	e := &env{ctx: ctx, done: ctx.Done(), work: work}
 	if f.vars > 0 {
 		e.vars = make([]any, f.vars)
 	}
 	return e
 }
 
+// matchIn reports whether obj satisfies the filter; false too when the
+// evaluation stopped (e.stopped says why).
 func (f *Filter) matchIn(e *env, obj graphprofile.Object) bool {
+	if !e.spend(1) {
+		return false
+	}
 	e.root = obj
 	return f.match(e) == true
+}
+
+// stopError turns why an evaluation stopped into the error to answer: a
+// BadRequest for a filter over its budget, the context's error for a
+// request that is over.
+func stopError(stopped error) error {
+	if errors.Is(stopped, errTooMuchWork) {
+		return badRequest("The $filter needs more than %d evaluation steps over this collection; simplify it (fewer or less nested any() and all()).", MaxFilterWork)
+	}
+	return stopped
 }
 
 // String returns the expression as given.

@@ -1,6 +1,7 @@
 package odata_test
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -216,7 +217,7 @@ func TestFilterMatch(t *testing.T) {
 		}
 		q := mustParse(t, "$top=999")
 		q.Filter = f
-		res, err := q.Apply(items, "b")
+		res, err := q.Apply(context.Background(), items, "b")
 		if err != nil {
 			t.Fatal(err)
 		}

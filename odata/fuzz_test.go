@@ -1,6 +1,7 @@
 package odata_test
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"regexp"
@@ -83,7 +84,7 @@ func FuzzParseOrderBy(f *testing.F) {
 			t.Fatalf("String() = %q, want %q", ob.String(), expr)
 		}
 		q := odata.Query{OrderBy: ob, Top: odata.MaxPageSize}
-		all, err := q.Apply(items, "b")
+		all, err := q.Apply(context.Background(), items, "b")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func FuzzParseOrderBy(f *testing.F) {
 		q.Top = 1 + int(top)%5
 		var walked []graphprofile.Object
 		for range len(items) + 1 {
-			page, err := q.Apply(items, "b")
+			page, err := q.Apply(context.Background(), items, "b")
 			if err != nil {
 				t.Fatalf("page %d: %v", len(walked)/q.Top+1, err)
 			}
@@ -130,7 +131,7 @@ func FuzzParse(f *testing.F) {
 				matching++
 			}
 		}
-		res, err := q.Apply(items, "b")
+		res, err := q.Apply(context.Background(), items, "b")
 		if err != nil {
 			if q.SkipToken == "" {
 				t.Fatalf("Apply without a $skiptoken: %v", err)
@@ -167,7 +168,7 @@ func FuzzParse(f *testing.F) {
 			if err != nil {
 				t.Fatalf("the next page's query: %v", err)
 			}
-			if res, err = next.Apply(items, "b"); err != nil {
+			if res, err = next.Apply(context.Background(), items, "b"); err != nil {
 				t.Fatalf("the next page: %v", err)
 			}
 			if res.Count != -1 {
@@ -202,7 +203,7 @@ func FuzzSkipToken(f *testing.F) {
 		q := queries[int(order)%len(queries)]
 		for _, tok := range []string{token, odata.ForgeSkipToken(q, "b", payload)} {
 			q.SkipToken = tok
-			res, err := q.Apply(items, "b")
+			res, err := q.Apply(context.Background(), items, "b")
 			if err != nil {
 				checkRefusal(t, err, "", "")
 				continue

@@ -1,6 +1,7 @@
 package odata_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -64,7 +65,7 @@ func TestApplyNeedsOrderBy(t *testing.T) {
 	if q.OrderBy != nil {
 		t.Fatalf("OrderBy = %v without $orderby allowed", q.OrderBy)
 	}
-	if _, err := q.Apply(dataset(), "b"); err == nil {
+	if _, err := q.Apply(context.Background(), dataset(), "b"); err == nil {
 		t.Error("Apply without an order succeeded")
 	}
 }

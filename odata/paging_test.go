@@ -2,6 +2,7 @@ package odata_test
 
 import (
 	"cmp"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
@@ -22,7 +23,7 @@ func walk(t *testing.T, items []graphprofile.Object, rawQuery, binding string) [
 	q := mustParse(t, rawQuery)
 	var pages []odata.Result
 	for {
-		res, err := q.Apply(items, binding)
+		res, err := q.Apply(context.Background(), items, binding)
 		if err != nil {
 			t.Fatalf("%s, page %d: %v", rawQuery, len(pages)+1, err)
 		}
@@ -59,7 +60,7 @@ func TestPagingWalk(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			whole := mustParse(t, options+"&$top=999")
-			all, err := whole.Apply(items, "tenant/user")
+			all, err := whole.Apply(context.Background(), items, "tenant/user")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +119,7 @@ func TestPagingSkipAndCount(t *testing.T) {
 		{"$filter=isCurrent eq true", "f8 f1 f4 f6", -1},
 		{"$skip=7", "f7", -1},
 	} {
-		res, err := mustParse(t, tc.raw).Apply(items, "b")
+		res, err := mustParse(t, tc.raw).Apply(context.Background(), items, "b")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +132,7 @@ func TestPagingSkipAndCount(t *testing.T) {
 	// nextLink leaves $skip out, but a client may keep it).
 	q := mustParse(t, "$top=2&$skip=3")
 	q.SkipToken = pages[0].NextSkipToken
-	if res, err := q.Apply(items, "b"); err != nil || idsOf(res.Items) != "f5 f6" {
+	if res, err := q.Apply(context.Background(), items, "b"); err != nil || idsOf(res.Items) != "f5 f6" {
 		t.Errorf("$skip with a $skiptoken: %s %v", idsOf(res.Items), err)
 	}
 
@@ -259,7 +260,7 @@ func TestPagingUnderChange(t *testing.T) {
 					if page > 1000 {
 						t.Fatalf("round %d: the walk does not end", round)
 					}
-					res, err := q.Apply(items, "tenant/user")
+					res, err := q.Apply(context.Background(), items, "tenant/user")
 					if err != nil {
 						t.Fatalf("round %d page %d: %v", round, page, err)
 					}
@@ -363,7 +364,7 @@ func withID(p graphprofile.Object, id string) graphprofile.Object {
 // page or a panic.
 func TestSkipTokenTampered(t *testing.T) {
 	items := dataset()
-	res, err := mustParse(t, "$top=5").Apply(items, "tenant/user")
+	res, err := mustParse(t, "$top=5").Apply(context.Background(), items, "tenant/user")
 	if err != nil || res.NextSkipToken == "" {
 		t.Fatalf("%v %q", err, res.NextSkipToken)
 	}
@@ -417,7 +418,7 @@ func TestSkipTokenTampered(t *testing.T) {
 	for name, bad := range cases {
 		q := mustParse(t, "$top=5")
 		q.SkipToken = bad
-		res, err := q.Apply(items, "tenant/user")
+		res, err := q.Apply(context.Background(), items, "tenant/user")
 		if err == nil {
 			t.Errorf("%s: %q gave page %s", name, bad, idsOf(res.Items))
 			continue
@@ -427,7 +428,7 @@ func TestSkipTokenTampered(t *testing.T) {
 	// The untouched token works.
 	q := mustParse(t, "$top=5")
 	q.SkipToken = token
-	if res, err := q.Apply(items, "tenant/user"); err != nil || idsOf(res.Items) != "f5 f6 f7" {
+	if res, err := q.Apply(context.Background(), items, "tenant/user"); err != nil || idsOf(res.Items) != "f5 f6 f7" {
 		t.Errorf("the untouched token: %s, %v", idsOf(res.Items), err)
 	}
 }
@@ -437,7 +438,7 @@ func TestSkipTokenTampered(t *testing.T) {
 func TestSkipTokenForeign(t *testing.T) {
 	items := dataset()
 	tokenOf := func(raw, binding string) string {
-		res, err := mustParse(t, raw).Apply(items, binding)
+		res, err := mustParse(t, raw).Apply(context.Background(), items, binding)
 		if err != nil || res.NextSkipToken == "" {
 			t.Fatalf("%s: %v %q", raw, err, res.NextSkipToken)
 		}
@@ -459,7 +460,7 @@ func TestSkipTokenForeign(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := mustParse(t, tc.to)
 			q.SkipToken = tokenOf(tc.from, tc.fromBinding)
-			res, err := q.Apply(items, tc.toBinding)
+			res, err := q.Apply(context.Background(), items, tc.toBinding)
 			if err == nil {
 				t.Fatalf("foreign token gave page %s", idsOf(res.Items))
 			}
@@ -469,7 +470,7 @@ func TestSkipTokenForeign(t *testing.T) {
 	// $top, $select and $count may change along the way.
 	q := mustParse(t, "$top=3&$select=id&$count=true")
 	q.SkipToken = tokenOf("$top=2", "b")
-	if res, err := q.Apply(items, "b"); err != nil || idsOf(res.Items) != "f2 f3 f4" || res.Count != -1 {
+	if res, err := q.Apply(context.Background(), items, "b"); err != nil || idsOf(res.Items) != "f2 f3 f4" || res.Count != -1 {
 		t.Errorf("token with another $top: %s %d %v", idsOf(res.Items), res.Count, err)
 	}
 }
@@ -547,7 +548,7 @@ func TestSkipTokenForged(t *testing.T) {
 			}
 			q := mustParse(t, raw)
 			q.SkipToken = odata.ForgeSkipToken(q, "b", []byte(tc.payload))
-			res, err := q.Apply(items, "b")
+			res, err := q.Apply(context.Background(), items, "b")
 			switch tc.ids {
 			case "":
 				if err == nil {
@@ -572,7 +573,7 @@ func TestSkipTokenForged(t *testing.T) {
 // writes, so the forged cases above test what they say.
 func TestForgeSkipTokenIsFaithful(t *testing.T) {
 	q := mustParse(t, "$top=5&$filter=isCurrent ne null&$orderby=detail/layer desc")
-	res, err := q.Apply(dataset(), "tenant/user")
+	res, err := q.Apply(context.Background(), dataset(), "tenant/user")
 	if err != nil || res.NextSkipToken == "" {
 		t.Fatal(err)
 	}

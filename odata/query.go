@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -61,6 +62,8 @@ type Query struct {
 	Skip      int
 	Count     bool
 	SkipToken string
+
+	maxWork int // the filter's evaluation budget; zero: MaxFilterWork
 }
 
 // Parse reads the system query options of rawQuery (an URL's RawQuery) for
@@ -209,18 +212,32 @@ type Result struct {
 	NextSkipToken string
 }
 
-// CountMatching returns how many of items the filter selects (all without one).
-func (q Query) CountMatching(items []graphprofile.Object) int {
+// CountMatching returns how many of items the filter selects (all without
+// one). Errors: BadRequest when the filter needs more than MaxFilterWork
+// steps; ctx's error when it ends first.
+func (q Query) CountMatching(ctx context.Context, items []graphprofile.Object) (int, error) {
 	if q.Filter == nil {
-		return len(items)
+		return len(items), nil
 	}
+	e := q.Filter.newEnv(ctx, q.work())
 	n := 0
 	for _, obj := range items {
-		if q.Filter.Match(obj) {
+		if q.Filter.matchIn(e, obj) {
 			n++
 		}
+		if e.stopped != nil {
+			return 0, stopError(e.stopped)
+		}
 	}
-	return n
+	return n, nil
+}
+
+// work is the evaluation budget of q's filter.
+func (q Query) work() int {
+	if q.maxWork > 0 {
+		return q.maxWork
+	}
+	return MaxFilterWork
 }
 
 // Apply filters, orders and pages items. binding names what the list is of
@@ -228,7 +245,9 @@ func (q Query) CountMatching(items []graphprofile.Object) int {
 // keyset-based: a $skiptoken holds the order keys of the last entity of its
 // page and the next page starts after them, so entities inserted or deleted
 // meanwhile never make the walk repeat or skip one that was there throughout.
-func (q Query) Apply(items []graphprofile.Object, binding string) (Result, error) {
+// Errors: BadRequest for a bad $skiptoken or a filter over MaxFilterWork;
+// ctx's error when it ends first.
+func (q Query) Apply(ctx context.Context, items []graphprofile.Object, binding string) (Result, error) {
 	if q.OrderBy == nil {
 		return Result{}, fmt.Errorf("odata: Apply needs a query parsed with $orderby allowed")
 	}
@@ -239,13 +258,16 @@ func (q Query) Apply(items []graphprofile.Object, binding string) (Result, error
 	matched := make([]keyed, 0, len(items))
 	var e *env
 	if q.Filter != nil {
-		e = q.Filter.newEnv()
+		e = q.Filter.newEnv(ctx, q.work())
 	}
 	keys := make([]any, 0, len(items)*(len(q.OrderBy.keys)+1))
 	for _, obj := range items {
 		if q.Filter == nil || q.Filter.matchIn(e, obj) {
 			keys = q.OrderBy.appendKeyValues(keys, obj)
 			matched = append(matched, keyed{obj: obj, keys: keys[len(keys)-len(q.OrderBy.keys)-1:]})
+		}
+		if e != nil && e.stopped != nil {
+			return Result{}, stopError(e.stopped)
 		}
 	}
 	slices.SortFunc(matched, func(a, b keyed) int { return q.OrderBy.compareKeys(a.keys, b.keys) })

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync"
@@ -106,4 +108,91 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Errorf("%d positions stored, want between %d (acknowledged) and %d (plus unanswered)", total, len(acknowledged), len(acknowledged)+unanswered)
 	}
 	t.Logf("%d creates acknowledged, %d unanswered, %d answered 503; all acknowledged ones stored", len(acknowledged), unanswered, unavailable)
+}
+
+// TestSIGTERMDrainsExpensiveFilters sends SIGTERM while clients read a
+// profile with the costliest filters the server accepts (two nested
+// lambdas over 100 categories, near the work budget) and clients that give
+// up mid-request: every request ends within the drain, and serve exits 0.
+func TestSIGTERMDrainsExpensiveFilters(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to send on Windows")
+	}
+	dir := t.TempDir()
+	s := startServe(t, dir, listenFlag("--drain-timeout", "5s"))
+	token := mintToken(t, dir, nil, delegatedArgs...)
+	categories := make([]string, 100)
+	for i := range categories {
+		categories[i] = fmt.Sprintf(`"c%02d"`, i)
+	}
+	body := `{"categories":[` + strings.Join(categories, ",") + `]}`
+	for range 99 {
+		s.do(http.MethodPost, "/beta/me/profile/positions", token, body, http.StatusCreated)
+	}
+	filter := "/beta/me/profile/positions/$count?$filter=" + url.QueryEscape("categories/any(a:categories/any(b:b eq a and a eq 'none'))")
+	stop := make(chan struct{})
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		answered int
+		wrong    []string
+	)
+	for i := range 8 {
+		wg.Go(func() {
+			// Half the clients give up after 5 ms, mid-evaluation.
+			timeout := 15 * time.Second
+			if i%2 == 1 {
+				timeout = 5 * time.Millisecond
+			}
+			client := &http.Client{Timeout: timeout}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest(http.MethodGet, s.url+filter, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := client.Do(req)
+				if err != nil {
+					select {
+					case <-stop:
+						return
+					case <-time.After(time.Millisecond):
+						continue
+					}
+				}
+				got, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				if resp.StatusCode == http.StatusOK && string(got) == "0" {
+					answered++
+				} else if resp.StatusCode != http.StatusServiceUnavailable {
+					wrong = append(wrong, resp.Status+": "+string(got))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	s.sendSignal(syscall.SIGTERM)
+	code, exited := s.waitExit(10 * time.Second)
+	close(stop)
+	wg.Wait()
+	if !exited {
+		t.Fatal("serve still runs 10 s after SIGTERM with a drain timeout of 5 s")
+	}
+	if code != 0 {
+		t.Fatalf("serve exited %d after SIGTERM, want 0; stderr:\n%s", code, s.stderr.String())
+	}
+	for _, w := range wrong {
+		t.Errorf("unexpected answer: %s", w)
+	}
+	if answered == 0 {
+		t.Error("no filtered count was answered before the shutdown")
+	}
+	if n := strings.Count(s.stderr.String(), "level=ERROR"); n != 0 {
+		t.Errorf("%d ERROR lines for clients that gave up:\n%s", n, s.stderr.String())
+	}
+	t.Logf("%d filtered counts answered before SIGTERM", answered)
 }

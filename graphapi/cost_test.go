@@ -1,0 +1,57 @@
+package graphapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestExpensiveFiltersRefused replays the exponential $filter: nested
+// lambdas over a profile's categories, read by another user of the tenant
+// through /$count. Deep nesting and filters over the work budget are a 400
+// at once, never a slow answer.
+func TestExpensiveFiltersRefused(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	categories := make([]string, 100)
+	for i := range categories {
+		categories[i] = fmt.Sprintf(`"c%02d"`, i)
+	}
+	body := `{"allowedAudiences":"organization","categories":[` + strings.Join(categories, ",") + `]}`
+	for range 100 {
+		s.create(owner, "/me", body)
+	}
+	reader := s.delegated(tenantA, userA2, "User.Read.All")
+	base := "/beta/users/" + userA1 + "/profile/positions"
+	nested := func(depth int) string {
+		expr := "v0 eq 'c99'"
+		for i := depth - 1; i >= 0; i-- {
+			expr = fmt.Sprintf("categories/any(v%d:%s)", i, expr)
+		}
+		return url.QueryEscape(expr)
+	}
+	for _, path := range []string{base + "/$count?$filter=", base + "?$filter="} {
+		for _, depth := range []int{3, 4, 6, 100} {
+			resp := s.do(request{path: path + nested(depth), token: reader})
+			msg := expectError(t, resp, http.StatusBadRequest, "BadRequest")
+			if !strings.Contains(msg, "nested") {
+				t.Errorf("depth %d: message %q", depth, msg)
+			}
+		}
+		// Two levels are allowed, but 100 positions × 100 × 100 is over the budget.
+		resp := s.do(request{path: path + url.QueryEscape("categories/any(a:categories/any(b:b eq a and a eq 'none'))"), token: reader})
+		if msg := expectError(t, resp, http.StatusBadRequest, "BadRequest"); !strings.Contains(msg, "evaluation steps") {
+			t.Errorf("over the budget: message %q", msg)
+		}
+		// One level is cheap and exact.
+		resp = s.do(request{path: path + url.QueryEscape("categories/any(c:c eq 'c42')"), token: reader})
+		if resp.status != http.StatusOK {
+			t.Fatalf("one lambda: %d %s", resp.status, resp.body)
+		}
+	}
+	if resp := s.do(request{path: base + "/$count?$filter=" + url.QueryEscape("categories/any(c:c eq 'c42')"), token: reader}); string(resp.body) != "100" {
+		t.Errorf("count with one lambda: %s", resp.body)
+	}
+}

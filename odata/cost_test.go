@@ -1,0 +1,146 @@
+package odata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// costly returns n positions with 100 categories each: the collections
+// nested lambdas multiply the work over.
+func costly(n int) []graphprofile.Object {
+	categories := make([]any, 100)
+	for i := range categories {
+		categories[i] = fmt.Sprintf("c%02d", i)
+	}
+	items := make([]graphprofile.Object, n)
+	for i := range items {
+		items[i] = graphprofile.Object{"id": fmt.Sprintf("p%05d", i), "createdDateTime": time.Unix(int64(i), 0).UTC(), "categories": categories}
+	}
+	return items
+}
+
+func parseList(t *testing.T, raw string) Query {
+	t.Helper()
+	q, err := Parse(raw, graphprofile.WorkPositionType, OptFilter, OptOrderBy, OptTop)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", raw, err)
+	}
+	return q
+}
+
+func wantBadRequest(t *testing.T, err error, fragment string) {
+	t.Helper()
+	var e *graphprofile.Error
+	if !errors.As(err, &e) || e.Code != graphprofile.CodeBadRequest || !strings.Contains(e.Message, fragment) {
+		t.Fatalf("error %v, want a BadRequest saying %q", err, fragment)
+	}
+}
+
+// TestLambdaNesting checks that lambda operators nest at most
+// MaxLambdaNesting deep: each level multiplies the work by a collection's
+// size.
+func TestLambdaNesting(t *testing.T) {
+	nested := func(depth int) string {
+		expr := "v0 eq 'c01'"
+		for i := depth - 1; i >= 0; i-- {
+			expr = fmt.Sprintf("categories/any(v%d: %s)", i, expr)
+		}
+		return expr
+	}
+	for depth := 1; depth <= 6; depth++ {
+		expr := nested(depth)
+		_, err := Parse("$filter="+escape(expr), graphprofile.WorkPositionType, OptFilter)
+		if depth <= MaxLambdaNesting {
+			if err != nil {
+				t.Errorf("%d levels (%s): %v", depth, expr, err)
+			}
+			continue
+		}
+		wantBadRequest(t, err, fmt.Sprintf("at most %d may be nested", MaxLambdaNesting-1))
+	}
+	// The attack's form: 100 levels.
+	_, err := Parse("$filter="+escape(nested(100)), graphprofile.WorkPositionType, OptFilter)
+	if err == nil {
+		t.Fatal("100 nested lambdas parsed")
+	}
+}
+
+func escape(s string) string { return strings.NewReplacer(" ", "%20", "'", "%27").Replace(s) }
+
+// TestFilterWorkBudget checks that a filter whose evaluation would take
+// more than MaxFilterWork steps is a 400 for lists and counts alike, and
+// one within it answers exactly.
+func TestFilterWorkBudget(t *testing.T) {
+	// Per entity: 1 + 100 (outer) + 100 × 100 (inner) = 10,101 steps.
+	const filter = "$filter=categories/any(a:categories/any(b:b eq a and a eq 'c99'))"
+	within := costly(MaxFilterWork / 10101)
+	over := costly(MaxFilterWork/10101 + 1)
+
+	q := parseList(t, filter+"&$top=999")
+	res, err := q.Apply(t.Context(), within, "b")
+	if err != nil || len(res.Items) != len(within) {
+		t.Fatalf("within the budget: %d items, %v; want %d", len(res.Items), err, len(within))
+	}
+	if n, err := q.CountMatching(t.Context(), within); err != nil || n != len(within) {
+		t.Fatalf("count within the budget: %d, %v", n, err)
+	}
+	_, err = q.Apply(t.Context(), over, "b")
+	wantBadRequest(t, err, "evaluation steps")
+	_, err = q.CountMatching(t.Context(), over)
+	wantBadRequest(t, err, "evaluation steps")
+	// Without lambdas, each entity is one step.
+	plain := parseList(t, "$filter=id eq 'p00001'")
+	if n, err := plain.CountMatching(t.Context(), costly(5000)); err != nil || n != 1 {
+		t.Errorf("a plain filter over 5,000: %d, %v", n, err)
+	}
+}
+
+// TestFilterStopsWhenCanceled checks that evaluation stops soon after the
+// request's context ends, however much work remains.
+func TestFilterStopsWhenCanceled(t *testing.T) {
+	q := parseList(t, "$filter=categories/any(a:categories/any(b:b eq a and a eq 'none'))")
+	q.maxWork = 1 << 62    // no budget: only the context can stop it
+	items := costly(20000) // about 200 million steps
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	start := time.Now()
+	if _, err := q.Apply(ctx, items, "b"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled before: %v, want context.Canceled", err)
+	}
+	t.Logf("canceled before the start: returned after %v", time.Since(start))
+
+	for _, call := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"list", func(ctx context.Context) error { _, err := q.Apply(ctx, items, "b"); return err }},
+		{"count", func(ctx context.Context) error { _, err := q.CountMatching(ctx, items); return err }},
+	} {
+		t.Run(call.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- call.run(ctx) }()
+			time.Sleep(50 * time.Millisecond)
+			canceled := time.Now()
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("error %v, want context.Canceled", err)
+				}
+				if after := time.Since(canceled); after > 100*time.Millisecond {
+					t.Errorf("stopped %v after the cancel, want within 100 ms", after)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("evaluation went on 10 s after the cancel")
+			}
+		})
+	}
+}
