@@ -62,6 +62,9 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 	// caller is the directory's answer (its UPN may differ from the token's).
 	var self User
 	if caller.Delegated {
+		if err := checkClaims(caller); err != nil {
+			return Access{}, err
+		}
 		var err error
 		self, err = s.Store.EnsureUser(ctx, User{
 			TenantID:          caller.TenantKey(),
@@ -97,6 +100,19 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 // CreateUser) on the users of its tenant. Errors: Authorization_RequestDenied.
 func (s *Service) AuthorizeDirectory(_ context.Context, caller Principal, op Operation) (Access, error) {
 	return authorize(caller, op, false)
+}
+
+// checkClaims refuses a caller whose token carries, in what the directory
+// records of it, a character no store can hold: the same 400 on every store.
+func checkClaims(caller Principal) error {
+	for _, claim := range []struct{ name, value string }{
+		{"name", caller.DisplayName}, {"upn", caller.UserPrincipalName}, {"oid", caller.ObjectID},
+	} {
+		if strings.IndexByte(claim.value, 0) >= 0 {
+			return Errorf(CodeBadRequest, "The access token's %s claim contains a NUL character (U+0000), which the directory cannot record.", claim.name)
+		}
+	}
+	return nil
 }
 
 func authorize(caller Principal, op Operation, own bool) (Access, error) {

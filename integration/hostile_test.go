@@ -1,0 +1,78 @@
+package integration_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// TestNULCharacters sends NUL characters where a client or a token can put
+// them: every store answers the same 400, never a 500, and stores nothing.
+func TestNULCharacters(t *testing.T) {
+	type answer struct {
+		status int
+		code   string
+	}
+	answers := map[string]map[string]answer{}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			got := map[string]answer{}
+			answers[b.name] = got
+			dev := newDevIssuer(t)
+			url := startServer(t, b.open(t, 1)[0], dev)
+			mint := func(oid, name string, scopes ...string) *client {
+				tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: oid,
+					UserPrincipalName: "nul@contoso.test", DisplayName: name, Scopes: scopes})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return &client{t: t, token: tok, http: &http.Client{Timeout: 30 * time.Second}}
+			}
+			admin := mint("5e7f0000-0000-4000-8000-0000000000e2", "Admin", "User.ReadWrite.All", "User.ReadWrite")
+			admin.must(http.MethodGet, url+"/beta/me", "", http.StatusOK)
+			cases := []struct {
+				name   string
+				c      *client
+				method string
+				path   string
+				body   string
+			}{
+				{"create a user", admin, http.MethodPost, "/beta/users", `{"displayName":"A\u0000B","userPrincipalName":"ab@contoso.test"}`},
+				{"user principal name", admin, http.MethodPost, "/beta/users", `{"displayName":"AB","userPrincipalName":"a\u0000b@contoso.test"}`},
+				{"update a user", admin, http.MethodPatch, "/beta/users/nul@contoso.test", `{"jobTitle":"x\u0000"}`},
+				{"create a position", admin, http.MethodPost, "/beta/me/profile/positions", `{"detail":{"jobTitle":"\u0000"}}`},
+				{"a category", admin, http.MethodPost, "/beta/me/profile/positions", `{"categories":["a","\u0000"]}`},
+				{"token name claim", mint("5e7f0000-0000-4000-8000-0000000000e3", "Evil\x00Name", "User.ReadWrite"), http.MethodGet, "/beta/me", ""},
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					r, err := tc.c.with(t).do(tc.method, url+tc.path, tc.body, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					envelope, _ := r.body["error"].(map[string]any)
+					code, _ := envelope["code"].(string)
+					got[tc.name] = answer{r.status, code}
+					if r.status != http.StatusBadRequest {
+						t.Errorf("status %d, want 400: %s", r.status, r.raw)
+					}
+				})
+			}
+			list := admin.must(http.MethodGet, url+"/beta/users", "", http.StatusOK)
+			if n := len(list.body["value"].([]any)); n != 1 {
+				t.Errorf("%d users after the refused requests, want the admin alone: %s", n, list.raw)
+			}
+			positions := admin.must(http.MethodGet, url+positionsPath, "", http.StatusOK)
+			if n := len(positions.body["value"].([]any)); n != 0 {
+				t.Errorf("%d positions after the refused creates", n)
+			}
+		})
+	}
+	for name, a := range answers["SQLite"] {
+		if b := answers["PostgreSQL"][name]; b != a {
+			t.Errorf("%s: SQLite answers %v, PostgreSQL %v", name, a, b)
+		}
+	}
+}
