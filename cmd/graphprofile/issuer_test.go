@@ -8,6 +8,8 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +201,39 @@ func TestDevIssuerOffBesideExternalIssuers(t *testing.T) {
 			}
 			s.do(http.MethodGet, "/beta/me/profile/positions", mintToken(t, dir, nil, delegatedArgs...), "", want)
 		})
+	}
+}
+
+// TestUsersImportForAnIssuer checks that users imported with --issuer are
+// the users of that issuer's tenant, and not the development issuer's.
+func TestUsersImportForAnIssuer(t *testing.T) {
+	provider := newTestProvider(t, false)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "users.jsonl")
+	line := `{"id":"` + testUser + `","displayName":"Imported Ada","userPrincipalName":"` + testUPN + `","jobTitle":"Countess"}` + "\n"
+	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, "--issuer", provider.issuer, file); r.code != 0 {
+		t.Fatalf("import: exit %d, stderr %q", r.code, r.stderr)
+	}
+	s := startServe(t, dir, listenFlag("--issuer", provider.issuer, "--dev-issuer"))
+	external := provider.token(t, testTenant)
+	var me response
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if me, err = s.request(http.MethodGet, "/beta/me", external, ""); err != nil {
+			t.Fatal(err)
+		}
+		if me.status == http.StatusOK || time.Now().After(deadline) {
+			break
+		}
+	}
+	if me.status != http.StatusOK || me.body["displayName"] != "Imported Ada" || me.body["jobTitle"] != "Countess" {
+		t.Errorf("the issuer's user after the import: %d %s", me.status, me.raw)
+	}
+	dev := s.do(http.MethodGet, "/beta/me", mintToken(t, dir, nil, delegatedArgs...), "", http.StatusOK)
+	if dev.body["jobTitle"] != nil {
+		t.Errorf("the development issuer's user of the same tenant got the import: %s", dev.raw)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/token"
 )
 
 // maxImportLine bounds one line of an import file, like a request body.
@@ -36,6 +37,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	fs := flag.NewFlagSet("users import", flag.ContinueOnError)
 	storeURL := fs.String("store", defaultStore, "where data lives (as given to serve)")
 	tenant := fs.String("tenant", defaultTenant, "tenant `id` the users belong to")
+	issuer := fs.String("issuer", "", "the --issuer `URL` of serve that speaks for the tenant (default: the development issuer): a tenant id names a tenant only together with its issuer")
 	var file string
 	if err := parseFlagsWithArgs(fs, env, args, "[flags] FILE\n\nFILE holds one user a line, as the JSON body of POST /users (id, displayName, userPrincipalName,\nmail, mailNickname, givenName, surname, jobTitle, accountEnabled; passwordProfile is accepted and\ndropped); '-' reads standard input. Users with an id already there are replaced. Any bad line\nimports nothing.", func(rest []string) error {
 		if len(rest) != 1 {
@@ -58,7 +60,16 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 		defer f.Close()
 		in = f
 	}
-	users, lines, err := readUsers(in, *tenant)
+	principal := graphprofile.Principal{TenantID: *tenant}
+	if *issuer != "" {
+		iss, err := token.NewOIDCIssuer(*issuer, token.OIDCOptions{})
+		if err != nil {
+			return fmt.Errorf("--issuer %s: %w", *issuer, err)
+		}
+		principal.Realm = iss.Realm()
+	}
+	tenantKey := principal.TenantKey()
+	users, lines, err := readUsers(in, tenantKey)
 	if err != nil {
 		return err
 	}
@@ -71,7 +82,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 		return fmt.Errorf("opening the store %s: %w", loc, err)
 	}
 	defer store.Close()
-	if err := store.ImportUsers(ctx, *tenant, users); err != nil {
+	if err := store.ImportUsers(ctx, tenantKey, users); err != nil {
 		var conflict *graphprofile.ConflictError
 		if errors.As(err, &conflict) {
 			return fmt.Errorf("users import: line %d: another user of the tenant has %s %q; nothing imported",
