@@ -152,6 +152,11 @@ func TestRoutesAndMethods(t *testing.T) {
 		{"POST", "/v1.0/users/" + userA1 + "/profile/positions", "profile"},
 		{"GET", "/beta/users/" + userA1 + "/manager", "manager"},
 		{"GET", "/v1.0/me/profile", "profile"},
+		{"GET", "/beta/me('x')", "me('x')"},
+		{"GET", "/beta/users/" + userA1 + "/profile/positions('')", "positions('')"},
+		{"GET", "/beta/users('" + userA1 + "')/profile('x')", "profile('x')"},
+		{"GET", "/beta/users/" + userA1 + "/profile/positions/x/y", "y"},
+		{"GET", "/beta/users/" + userA1 + "/profile/positions/$count/x", "x"},
 	}
 	for _, tc := range unknown {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
@@ -179,6 +184,9 @@ func TestRoutesAndMethods(t *testing.T) {
 		{"POST", "/v1.0/users/" + userA1, "GET, PATCH, DELETE"},
 		{"DELETE", "/beta/me", "GET, PATCH"},
 		{"PUT", "/v1.0/me", "GET, PATCH"},
+		{"DELETE", "/beta/users/me-token-to-replace", "GET, PATCH"},
+		{"POST", "/beta/users('" + userA1 + "')/profile/positions('x')", "GET, PATCH, DELETE"},
+		{"DELETE", "/beta/me/profile/positions/$count", "GET"},
 	}
 	for _, tc := range wrongMethods {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {

@@ -11,13 +11,13 @@ import (
 	"github.com/graphprofile/graphprofile/odata"
 )
 
-// endpoint is one method on one kind of route: the one description of an
-// operation. ServeHTTP derives everything from it: the 405 and its Allow
-// header, the query options it parses (every other "$" option is refused by
-// odata.Parse, never silently ignored), the permission it authorizes once,
-// and the handler that does the work.
+// endpoint is one method on one path pattern: the one description of an
+// operation. ServeHTTP derives everything from it: the route, the 405 and
+// its Allow header, the query options it parses (every other "$" option is
+// refused by odata.Parse, never silently ignored), the permission it
+// authorizes once, and the handler that does the work.
 type endpoint struct {
-	route   routeKind
+	pattern *pattern
 	method  string
 	op      graphprofile.Operation
 	entity  *graphprofile.Type
@@ -40,31 +40,52 @@ type call struct {
 
 var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptSkip, odata.OptCount, odata.OptSkipToken}
 
-// endpoints is everything graphprofile serves. Within a route, rows are in
-// the order the Allow header lists them.
+// The path patterns served. A literal comes before a parameter in the
+// same place ($count before {id}).
+var (
+	usersPath          = compilePattern("/{version}/users")
+	mePath             = compilePattern("/{version}/me")
+	userPath           = compilePattern("/{version}/users/{user}")
+	positionsPath      = compilePattern("/beta/{owner}/profile/positions")
+	positionsCountPath = compilePattern("/beta/{owner}/profile/positions/$count")
+	positionPath       = compilePattern("/beta/{owner}/profile/positions/{id}")
+)
+
+// endpoints is everything graphprofile serves. Within a pattern, rows are
+// in the order the Allow header lists them; patterns in the order they are
+// matched.
 var endpoints = []endpoint{
-	{routePositions, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, listOptions, (*Server).listPositions},
-	{routePositions, http.MethodPost, graphprofile.CreatePosition, graphprofile.WorkPositionType, nil, (*Server).createPosition},
-	{routePosition, http.MethodGet, graphprofile.GetPosition, graphprofile.WorkPositionType, []odata.Option{odata.OptSelect}, (*Server).getPosition},
-	{routePosition, http.MethodPatch, graphprofile.UpdatePosition, graphprofile.WorkPositionType, nil, (*Server).updatePosition},
-	{routePosition, http.MethodDelete, graphprofile.DeletePosition, graphprofile.WorkPositionType, nil, (*Server).deletePosition},
-	{routePositionsCount, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, []odata.Option{odata.OptFilter}, (*Server).countPositions},
-	{routeUsers, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, nil, (*Server).listUsers},
-	{routeUsers, http.MethodPost, graphprofile.CreateUser, graphprofile.UserType, nil, (*Server).createUser},
-	{routeMe, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
-	{routeMe, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
-	{routeUser, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
-	{routeUser, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
-	{routeUser, http.MethodDelete, graphprofile.DeleteUser, graphprofile.UserType, nil, (*Server).deleteUser},
+	{usersPath, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, nil, (*Server).listUsers},
+	{usersPath, http.MethodPost, graphprofile.CreateUser, graphprofile.UserType, nil, (*Server).createUser},
+	{mePath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
+	{mePath, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
+	{userPath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
+	{userPath, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
+	{userPath, http.MethodDelete, graphprofile.DeleteUser, graphprofile.UserType, nil, (*Server).deleteUser},
+	{positionsPath, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, listOptions, (*Server).listPositions},
+	{positionsPath, http.MethodPost, graphprofile.CreatePosition, graphprofile.WorkPositionType, nil, (*Server).createPosition},
+	{positionsCountPath, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, []odata.Option{odata.OptFilter}, (*Server).countPositions},
+	{positionPath, http.MethodGet, graphprofile.GetPosition, graphprofile.WorkPositionType, []odata.Option{odata.OptSelect}, (*Server).getPosition},
+	{positionPath, http.MethodPatch, graphprofile.UpdatePosition, graphprofile.WorkPositionType, nil, (*Server).updatePosition},
+	{positionPath, http.MethodDelete, graphprofile.DeletePosition, graphprofile.WorkPositionType, nil, (*Server).deletePosition},
 }
 
-// findEndpoint returns the endpoint of method on kind, or nil and the
-// methods kind serves (for the Allow header of a 405).
-func findEndpoint(kind routeKind, method string) (*endpoint, []string) {
+// routes matches paths against the patterns of endpoints.
+var routes = func() *router {
+	patterns := make([]*pattern, len(endpoints))
+	for i, e := range endpoints {
+		patterns[i] = e.pattern
+	}
+	return newRouter(patterns)
+}()
+
+// findEndpoint returns the endpoint of method on p, or nil and the methods
+// p serves (for the Allow header of a 405).
+func findEndpoint(p *pattern, method string) (*endpoint, []string) {
 	var allowed []string
 	for i := range endpoints {
 		e := &endpoints[i]
-		if e.route != kind {
+		if e.pattern != p {
 			continue
 		}
 		if e.method == method {
@@ -94,11 +115,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // permission, then the endpoint's handler, each refusal before the next
 // step.
 func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
-	rt, err := parseRoute(ex.r.URL.EscapedPath())
+	rt, err := routes.route(ex.r.URL.EscapedPath())
 	if err != nil {
 		return err
 	}
-	e, allowed := findEndpoint(rt.kind, ex.r.Method)
+	e, allowed := findEndpoint(rt.pattern, ex.r.Method)
 	if e == nil {
 		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
@@ -113,7 +134,7 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 		return err
 	}
 	var access graphprofile.Access
-	if rt.addressesUser() {
+	if rt.hasUser {
 		access, err = s.Service.Authorize(ctx, caller, rt.user, e.op)
 	} else {
 		access, err = s.Service.AuthorizeDirectory(ctx, caller, e.op)
@@ -193,7 +214,7 @@ func (s *Server) createPosition(ctx context.Context, ex *exchange, c call) error
 }
 
 func (s *Server) getPosition(ctx context.Context, ex *exchange, c call) error {
-	p, err := s.Service.GetPosition(ctx, c.access, c.route.positionID)
+	p, err := s.Service.GetPosition(ctx, c.access, c.route.itemID)
 	if err != nil {
 		return err
 	}
@@ -206,7 +227,7 @@ func (s *Server) updatePosition(ctx context.Context, ex *exchange, c call) error
 	if err != nil {
 		return err
 	}
-	p, err := s.Service.UpdatePosition(ctx, c.access, c.route.positionID, body, ex.r.Header.Get("If-Match"))
+	p, err := s.Service.UpdatePosition(ctx, c.access, c.route.itemID, body, ex.r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -215,7 +236,7 @@ func (s *Server) updatePosition(ctx context.Context, ex *exchange, c call) error
 }
 
 func (s *Server) deletePosition(ctx context.Context, ex *exchange, c call) error {
-	if err := s.Service.DeletePosition(ctx, c.access, c.route.positionID, ex.r.Header.Get("If-Match")); err != nil {
+	if err := s.Service.DeletePosition(ctx, c.access, c.route.itemID, ex.r.Header.Get("If-Match")); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)

@@ -7,140 +7,184 @@ import (
 	"github.com/graphprofile/graphprofile"
 )
 
-// routeKind is the kind of resource a path addresses.
-type routeKind int
-
-const (
-	routePositions      routeKind = iota // …/profile/positions
-	routePosition                        // …/profile/positions/{id}
-	routePositionsCount                  // …/profile/positions/$count
-	routeUsers                           // /users
-	routeMe                              // /me
-	routeUser                            // /users/{id | userPrincipalName}
-)
-
-// route is what a request path addresses.
-type route struct {
-	kind       routeKind
-	version    string // "beta" or "v1.0"
-	user       graphprofile.ProfileRef
-	positionID string
+// A pattern is the path shape of endpoints: segments separated by "/",
+// each a literal or one of these parameters:
+//
+//	{version}  beta or v1.0
+//	{owner}    me, or users/{key}: the user whose profile it is
+//	{user}     a user's id or user principal name
+//	{id}       an item's id
+//
+// A key may also be written in OData's parenthesis form after a literal
+// that a parameter follows: users('{key}'), positions('{id}').
+type pattern struct {
+	text     string
+	segments []string
 }
 
-// addressesUser reports whether the route names one user (and its
-// profile); the others address the directory as a whole.
-func (rt route) addressesUser() bool { return rt.kind != routeUsers }
+// route is what a request path addresses: the pattern it matched and the
+// values of the pattern's parameters.
+type route struct {
+	pattern *pattern
+	version string                  // "beta" or "v1.0"
+	user    graphprofile.ProfileRef // from {owner}, {user} or a literal "me"
+	hasUser bool                    // the path names one user: false for the directory as a whole
+	itemID  string                  // {id}
+}
 
 // meAlias is what the Go and Python SDKs send for /me when their URL-replace
 // middleware is not installed; Graph treats it as /me, and so do we.
 const meAlias = "me-token-to-replace"
 
-// parseRoute maps a request path to a route. It returns a Graph error for
-// any path graphprofile does not serve, never a bare 404. Served:
-//
-//	/{beta,v1.0}/users
-//	/{beta,v1.0}/users/{id | userPrincipalName}, /{beta,v1.0}/me
-//	/beta/me/profile/positions[/{id} | /$count]
-//	/beta/users/{id | userPrincipalName}/profile/positions[/{id} | /$count]
-//
-// workPosition does not exist in v1.0. Keys may also be written in OData's
-// parenthesis form: users('{key}'), positions('{id}').
-func parseRoute(escapedPath string) (route, error) {
-	segments, err := splitPath(escapedPath)
+// versions are what {version} matches.
+var versions = []string{"beta", "v1.0"}
+
+// compilePattern splits a pattern's text into segments.
+func compilePattern(text string) *pattern {
+	return &pattern{text: text, segments: strings.Split(strings.TrimPrefix(text, "/"), "/")}
+}
+
+// match matches the path's segments and returns the route, or how many
+// segments matched before one did not (the deepest mismatch names the
+// segment of the error).
+func (p *pattern) match(path []string) (route, int, bool) {
+	rt := route{pattern: p}
+	i := 0
+	for _, seg := range p.segments {
+		if i >= len(path) {
+			return route{}, i, false
+		}
+		switch seg {
+		case "{version}":
+			v := path[i]
+			if v != versions[0] && v != versions[1] {
+				return route{}, i, false
+			}
+			rt.version = v
+		case "{owner}":
+			switch {
+			case path[i] == "me":
+				rt.user, rt.hasUser = graphprofile.ProfileRef{Me: true}, true
+			case path[i] == "users" && i+1 < len(path):
+				i++
+				rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i]}, true
+			default:
+				return route{}, i, false
+			}
+		case "{user}":
+			rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i]}, true
+		case "{id}":
+			rt.itemID = path[i]
+		default:
+			if path[i] != seg {
+				return route{}, i, false
+			}
+			if seg == versions[0] || seg == versions[1] {
+				rt.version = seg
+			}
+			if seg == "me" {
+				rt.user, rt.hasUser = graphprofile.ProfileRef{Me: true}, true
+			}
+		}
+		i++
+	}
+	if i != len(path) {
+		return route{}, i, false
+	}
+	return rt, i, true
+}
+
+// router matches paths against the patterns of an endpoint table, in the
+// table's order: a pattern with a literal where another has a parameter
+// ($count, {id}) is listed first.
+type router struct {
+	patterns []*pattern
+	// keyed are the literals a parameter follows: only they take a key in
+	// parentheses.
+	keyed map[string]bool
+}
+
+func newRouter(patterns []*pattern) *router {
+	r := &router{keyed: map[string]bool{}}
+	for _, p := range patterns {
+		if len(r.patterns) == 0 || r.patterns[len(r.patterns)-1] != p {
+			r.patterns = append(r.patterns, p)
+		}
+		for i, seg := range p.segments[:len(p.segments)-1] {
+			next := p.segments[i+1]
+			if !strings.HasPrefix(seg, "{") && (next == "{user}" || next == "{id}") {
+				r.keyed[seg] = true
+			}
+			if next == "{owner}" {
+				r.keyed["users"] = true
+			}
+		}
+	}
+	return r
+}
+
+// route maps a request path to a route. It returns a Graph error for any
+// path graphprofile does not serve, never a bare 404: an invalid version,
+// or the first segment no pattern goes on with.
+func (r *router) route(escapedPath string) (route, error) {
+	segments, origins, err := r.splitPath(escapedPath)
 	if err != nil {
 		return route{}, err
 	}
-	if len(segments) == 0 || (segments[0] != "beta" && segments[0] != "v1.0") {
+	if len(segments) == 0 || (segments[0] != versions[0] && segments[0] != versions[1]) {
 		version := ""
-		if len(segments) > 0 {
-			version = segments[0]
+		if len(origins) > 0 {
+			version = origins[0]
 		}
 		return route{}, graphprofile.Errorf(graphprofile.CodeBadRequest, "Invalid version: '%s'. The versions this service serves are 'beta' and 'v1.0'.", version)
 	}
-	rt := route{version: segments[0]}
-	rest := segments[1:]
-	if len(rest) == 0 {
-		return route{}, notFoundSegment(rt.version)
-	}
-
-	switch name, key, hasKey := splitKey(rest[0]); {
-	case name == "me" && !hasKey:
-		rt.user.Me = true
-		rest = rest[1:]
-	case name == "users" && hasKey:
-		rt.user.UserKey = key
-		rest = rest[1:]
-	case name == "users" && len(rest) == 1:
-		rt.kind = routeUsers
-		return rt, nil
-	case name == "users":
-		rt.user.UserKey = rest[1]
-		rest = rest[2:]
-	default:
-		return route{}, notFoundSegment(rest[0])
-	}
-	if rt.user.UserKey == meAlias {
-		rt.user = graphprofile.ProfileRef{Me: true}
-	}
-	if len(rest) == 0 {
-		rt.kind = routeUser
-		if rt.user.Me {
-			rt.kind = routeMe
+	deepest := 0
+	for _, p := range r.patterns {
+		rt, depth, ok := p.match(segments)
+		if ok {
+			return rt, nil
 		}
-		return rt, nil
+		deepest = max(deepest, depth)
 	}
-	if rest[0] != "profile" || rt.version != "beta" {
-		return route{}, notFoundSegment(rest[0])
-	}
-	rest = rest[1:]
-	if len(rest) == 0 {
-		return route{}, notFoundSegment("profile")
-	}
-	name, key, hasKey := splitKey(rest[0])
-	if name != "positions" {
-		return route{}, notFoundSegment(rest[0])
-	}
-	rest = rest[1:]
-	rt.kind = routePositions
-	switch {
-	case hasKey && key == "":
-		return route{}, notFoundSegment(segments[len(segments)-len(rest)-1])
-	case hasKey:
-		rt.kind, rt.positionID = routePosition, key
-	case len(rest) > 0 && rest[0] == "$count":
-		rt.kind = routePositionsCount
-		rest = rest[1:]
-	case len(rest) > 0:
-		rt.kind, rt.positionID = routePosition, rest[0]
-		rest = rest[1:]
-	}
-	if len(rest) > 0 {
-		return route{}, notFoundSegment(rest[0])
-	}
-	return rt, nil
+	return route{}, notFoundSegment(origins[min(deepest, len(origins)-1)])
 }
 
 // splitPath splits an escaped path into unescaped segments, ignoring one
-// trailing slash.
-func splitPath(escapedPath string) ([]string, error) {
+// trailing slash, with a key in parentheses after a keyed literal split off
+// as a segment of its own. origins[i] is the segment as written that
+// segments[i] came from, for error messages.
+func (r *router) splitPath(escapedPath string) (segments, origins []string, err error) {
 	p := strings.TrimPrefix(escapedPath, "/")
 	p = strings.TrimSuffix(p, "/")
 	if p == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
-	raw := strings.Split(p, "/")
-	out := make([]string, len(raw))
-	for i, s := range raw {
+	for s := range strings.SplitSeq(p, "/") {
 		u, err := url.PathUnescape(s)
 		if err != nil {
-			return nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an invalid escape in segment '%s'.", s)
+			return nil, nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an invalid escape in segment '%s'.", s)
 		}
 		if u == "" {
-			return nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an empty segment.")
+			return nil, nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an empty segment.")
 		}
-		out[i] = u
+		name, key, hasKey := splitKey(u)
+		switch {
+		case !hasKey || !r.keyed[name]:
+			segments, origins = append(segments, u), append(origins, u)
+		case key == "":
+			return nil, nil, notFoundSegment(u)
+		default:
+			segments, origins = append(segments, name, key), append(origins, u, u)
+		}
 	}
-	return out, nil
+	// users/me-token-to-replace is /me, and only /me: no DELETE either.
+	for i := 0; i+1 < len(segments); i++ {
+		if segments[i] == "users" && segments[i+1] == meAlias {
+			segments = append(segments[:i:i], append([]string{"me"}, segments[i+2:]...)...)
+			origins = append(origins[:i:i], append([]string{origins[i+1]}, origins[i+2:]...)...)
+		}
+	}
+	return segments, origins, nil
 }
 
 // splitKey splits OData's key form name('key') (with ” for a quote in key).
