@@ -101,8 +101,15 @@ func (d *decoder) object(t *Type) (Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, dup := obj[key]
-		if dup || skipped[key] {
+		// Names ignore case, as Graph's do; what is kept is the schema's
+		// spelling, so IsCurrent and isCurrent are one property, twice.
+		prop := t.Property(key)
+		name := key
+		if prop != nil {
+			name = prop.Name
+		}
+		_, dup := obj[name]
+		if dup || skipped[name] {
 			return nil, Errorf(CodeBadRequest, "The property '%s' appears more than once in an object of type '%s'.", key, t.Name)
 		}
 		d.skipSpace()
@@ -112,7 +119,6 @@ func (d *decoder) object(t *Type) (Object, error) {
 		d.pos++
 		d.skipSpace()
 
-		prop := t.Property(key)
 		switch {
 		case strings.Contains(key, "@"):
 			if key == "@odata.type" {
@@ -135,13 +141,13 @@ func (d *decoder) object(t *Type) (Object, error) {
 			if skipped == nil {
 				skipped = make(map[string]bool)
 			}
-			skipped[key] = true
+			skipped[name] = true
 		default:
 			v, err := d.property(t, prop)
 			if err != nil {
 				return nil, err
 			}
-			obj[key] = v
+			obj[name] = v
 		}
 
 		d.skipSpace()

@@ -1,5 +1,7 @@
 package graphprofile
 
+import "strings"
+
 // The EDM schema of workPosition and its nested types, as data: one table that
 // the request decoder, the PATCH merge, the response encoder and the OData
 // query layer all read. It follows beta-csdl-profile.xml; properties are
@@ -92,10 +94,17 @@ func (t *Type) MemberValue(name string) (int64, bool) {
 	return 0, false
 }
 
-// Property returns the property called name, or nil.
+// Property returns the property called name, or nil. Like Graph, it
+// ignores case (an exact match first): a client may write isCurrent as
+// IsCurrent, and every answer uses the schema's own spelling, p.Name.
 func (t *Type) Property(name string) *Property {
 	for i := range t.Properties {
 		if t.Properties[i].Name == name {
+			return &t.Properties[i]
+		}
+	}
+	for i := range t.Properties {
+		if strings.EqualFold(t.Properties[i].Name, name) {
 			return &t.Properties[i]
 		}
 	}

@@ -39,6 +39,16 @@ const meAlias = "me-token-to-replace"
 // versions are what {version} matches.
 var versions = []string{"beta", "v1.0"}
 
+// version returns the version a segment names, in its canonical form.
+func version(segment string) (string, bool) {
+	for _, v := range versions {
+		if strings.EqualFold(segment, v) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
 // compilePattern splits a pattern's text into segments.
 func compilePattern(text string) *pattern {
 	return &pattern{text: text, segments: strings.Split(strings.TrimPrefix(text, "/"), "/")}
@@ -56,16 +66,16 @@ func (p *pattern) match(path []string) (route, int, bool) {
 		}
 		switch seg {
 		case "{version}":
-			v := path[i]
-			if v != versions[0] && v != versions[1] {
+			v, ok := version(path[i])
+			if !ok {
 				return route{}, i, false
 			}
 			rt.version = v
 		case "{owner}":
 			switch {
-			case path[i] == "me":
+			case strings.EqualFold(path[i], "me"):
 				rt.user, rt.hasUser = graphprofile.ProfileRef{Me: true}, true
-			case path[i] == "users" && i+1 < len(path):
+			case strings.EqualFold(path[i], "users") && i+1 < len(path):
 				i++
 				rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i]}, true
 			default:
@@ -76,11 +86,12 @@ func (p *pattern) match(path []string) (route, int, bool) {
 		case "{id}":
 			rt.itemID = path[i]
 		default:
-			if path[i] != seg {
+			// Segments ignore case, as Graph's do (keys and ids do not).
+			if !strings.EqualFold(path[i], seg) {
 				return route{}, i, false
 			}
-			if seg == versions[0] || seg == versions[1] {
-				rt.version = seg
+			if v, ok := version(seg); ok {
+				rt.version = v
 			}
 			if seg == "me" {
 				rt.user, rt.hasUser = graphprofile.ProfileRef{Me: true}, true
@@ -113,7 +124,7 @@ func newRouter(patterns []*pattern) *router {
 		for i, seg := range p.segments[:len(p.segments)-1] {
 			next := p.segments[i+1]
 			if !strings.HasPrefix(seg, "{") && (next == "{user}" || next == "{id}") {
-				r.keyed[seg] = true
+				r.keyed[strings.ToLower(seg)] = true
 			}
 			if next == "{owner}" {
 				r.keyed["users"] = true
@@ -131,7 +142,7 @@ func (r *router) route(escapedPath string) (route, error) {
 	if err != nil {
 		return route{}, err
 	}
-	if len(segments) == 0 || (segments[0] != versions[0] && segments[0] != versions[1]) {
+	if _, ok := version(first(segments)); !ok {
 		version := ""
 		if len(origins) > 0 {
 			version = origins[0]
@@ -169,7 +180,7 @@ func (r *router) splitPath(escapedPath string) (segments, origins []string, err 
 		}
 		name, key, hasKey := splitKey(u)
 		switch {
-		case !hasKey || !r.keyed[name]:
+		case !hasKey || !r.keyed[strings.ToLower(name)]:
 			segments, origins = append(segments, u), append(origins, u)
 		case key == "":
 			return nil, nil, notFoundSegment(u)
@@ -179,12 +190,20 @@ func (r *router) splitPath(escapedPath string) (segments, origins []string, err 
 	}
 	// users/me-token-to-replace is /me, and only /me: no DELETE either.
 	for i := 0; i+1 < len(segments); i++ {
-		if segments[i] == "users" && segments[i+1] == meAlias {
+		if strings.EqualFold(segments[i], "users") && strings.EqualFold(segments[i+1], meAlias) {
 			segments = append(segments[:i:i], append([]string{"me"}, segments[i+2:]...)...)
 			origins = append(origins[:i:i], append([]string{origins[i+1]}, origins[i+2:]...)...)
 		}
 	}
 	return segments, origins, nil
+}
+
+// first is the first of segments, or "".
+func first(segments []string) string {
+	if len(segments) == 0 {
+		return ""
+	}
+	return segments[0]
 }
 
 // splitKey splits OData's key form name('key') (with ” for a quote in key).

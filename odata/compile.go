@@ -320,10 +320,11 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 		if t.kind != kComplex {
 			return nil, queryError(c.option, n.pos, "'%s' goes into %s, which has no properties", text, t)
 		}
-		prop := t.edm.Property(name)
+		prop := t.edm.Property(name) // ignoring case, as Graph does
 		if prop == nil || prop.WriteOnly {
 			return nil, queryError(c.option, n.pos, "could not find a property named '%s' on type '%s'", name, t.edm.Name)
 		}
+		name := prop.Name
 		parent := get
 		get = func(e *env) any {
 			obj, ok := parent(e).(graphprofile.Object)

@@ -157,7 +157,6 @@ func TestParseErrors(t *testing.T) {
 		{"$select=id,detail/jobTitle", listOptions, []string{"'detail/jobTitle' selects inside a property"}},
 		{"$select=id,,detail", listOptions, []string{"expected a property name between commas"}},
 		{"$select=", listOptions, []string{"expected a property name"}},
-		{"$select=ID", listOptions, []string{"'ID'"}},
 		{"$select=*,bogus", listOptions, []string{"'bogus'"}},
 		{"$select=passwordProfile", []odata.Option{odata.OptSelect}, []string{"could not find a property named 'passwordProfile' on type 'microsoft.graph.user'"}},
 		// $skiptoken.

@@ -174,11 +174,12 @@ func parseSelect(value string, t *graphprofile.Type) ([]string, error) {
 		case strings.Contains(name, "/"):
 			return nil, queryError("$select", pos, "'%s' selects inside a property; select whole top-level properties of %s", name, t.Name)
 		}
-		if p := t.Property(name); p == nil || p.WriteOnly {
+		p := t.Property(name) // ignoring case, as Graph does
+		if p == nil || p.WriteOnly {
 			return nil, queryError("$select", pos, "could not find a property named '%s' on type '%s'", name, t.Name)
 		}
-		if !slices.Contains(names, name) {
-			names = append(names, name)
+		if !slices.Contains(names, p.Name) {
+			names = append(names, p.Name)
 		}
 	}
 	if all {

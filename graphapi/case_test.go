@@ -1,0 +1,94 @@
+package graphapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestNamesIgnoreCase checks that path segments, query option names and
+// property names (in $select, $filter, $orderby and bodies) ignore case,
+// as Graph documents, and that answers always use the schema's spelling.
+func TestNamesIgnoreCase(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	admin := s.application(tenantA, "User.ReadWrite.All")
+
+	created := s.do(request{method: http.MethodPost, path: "/BETA/ME/Profile/Positions", token: tok,
+		body: `{"IsCurrent":true,"AllowedAudiences":"everyone","DETAIL":{"JobTitle":"Engineer","Company":{"DisplayName":"Contoso"}},"Categories":["a"]}`})
+	if created.status != http.StatusCreated {
+		t.Fatalf("create with names in other cases: %d %s", created.status, created.body)
+	}
+	p := created.json(t)
+	id := p["id"].(string)
+	for _, want := range []string{`"isCurrent":true`, `"allowedAudiences":"everyone"`, `"jobTitle":"Engineer"`, `"displayName":"Contoso"`, `"categories":["a"]`} {
+		if !strings.Contains(string(created.body), want) {
+			t.Errorf("the answer lacks %s in the schema's spelling: %s", want, created.body)
+		}
+	}
+	for _, bad := range []string{"IsCurrent", "DETAIL", "JobTitle", "AllowedAudiences"} {
+		if strings.Contains(string(created.body), `"`+bad+`"`) {
+			t.Errorf("the answer spells %q as the client did: %s", bad, created.body)
+		}
+	}
+
+	for _, path := range []string{
+		"/beta/me/profile/positions/" + id,
+		"/BETA/ME/PROFILE/POSITIONS/" + id,
+		"/Beta/Users/" + userA1 + "/Profile/Positions/" + id,
+		"/beta/USERS('" + userA1 + "')/profile/POSITIONS('" + id + "')",
+		"/beta/Users/ME-TOKEN-TO-REPLACE/profile/positions/" + id,
+	} {
+		if resp := s.do(request{path: path, token: tok}); resp.status != http.StatusOK {
+			t.Errorf("GET %s: %d %s", path, resp.status, resp.body)
+		}
+	}
+	if resp := s.do(request{path: "/beta/me/profile/positions/$COUNT", token: tok}); resp.status != http.StatusOK || string(resp.body) != "1" {
+		t.Errorf("$COUNT: %d %s", resp.status, resp.body)
+	}
+
+	// Query option names and the property names in them.
+	sel := s.do(request{path: "/beta/me/profile/positions/" + id + "?$SELECT=ID,IsCurrent", token: tok})
+	if sel.status != http.StatusOK {
+		t.Fatalf("$SELECT: %d %s", sel.status, sel.body)
+	}
+	got := sel.json(t)
+	if !strings.HasSuffix(got["@odata.context"].(string), "/profile/positions(id,isCurrent)/$entity") || got["isCurrent"] != true || got["id"] != id {
+		t.Errorf("$SELECT=ID,IsCurrent: %s", sel.body)
+	}
+	if _, ok := got["detail"]; ok {
+		t.Errorf("$select kept an unselected property: %s", sel.body)
+	}
+	s.create(tok, "/me", `{"isCurrent":false,"detail":{"jobTitle":"Other","layer":2}}`)
+	for _, query := range []string{
+		"$Filter=IsCurrent eq true",
+		"$filter=DETAIL/JOBTITLE eq 'Engineer'",
+		"$filter=Categories/any(c:c eq 'a')",
+		"$OrderBy=Detail/JobTitle&$Top=1",
+	} {
+		resp := s.do(request{path: "/beta/me/profile/positions?" + strings.ReplaceAll(query, " ", "%20"), token: tok})
+		if ids := idsOf(t, resp); len(ids) != 1 || ids[0] != id {
+			t.Errorf("%s: %v, want [%s]", query, ids, id)
+		}
+	}
+
+	// PATCH bodies, and one property twice in two spellings.
+	patched := s.do(request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: tok, body: `{"ISCURRENT":false,"detail":{"JOBTITLE":"Lead"}}`})
+	if patched.status != http.StatusOK || patched.json(t)["isCurrent"] != false || !strings.Contains(string(patched.body), `"jobTitle":"Lead","layer":null`) {
+		t.Errorf("PATCH with names in other cases: %d %s", patched.status, patched.body)
+	}
+	msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: tok, body: `{"isCurrent":true,"IsCurrent":false}`}),
+		http.StatusBadRequest, "BadRequest")
+	if !strings.Contains(msg, "more than once") {
+		t.Errorf("one property twice: %q", msg)
+	}
+
+	// The users directory too.
+	user := s.do(request{method: http.MethodPost, path: "/V1.0/USERS", token: admin, body: `{"DisplayName":"Case Test","UserPrincipalName":"case@contoso.test","AccountEnabled":true}`})
+	if user.status != http.StatusCreated || !strings.Contains(string(user.body), `"displayName":"Case Test"`) {
+		t.Fatalf("POST /V1.0/USERS: %d %s", user.status, user.body)
+	}
+	if resp := s.do(request{path: "/v1.0/Users/CASE@contoso.test", token: admin}); resp.status != http.StatusOK {
+		t.Errorf("GET a user by its principal name in another case: %d %s", resp.status, resp.body)
+	}
+}
