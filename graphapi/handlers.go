@@ -46,6 +46,7 @@ var (
 	usersPath          = compilePattern("/{version}/users")
 	mePath             = compilePattern("/{version}/me")
 	userPath           = compilePattern("/{version}/users/{user}")
+	profilePath        = compilePattern("/beta/{owner}/profile")
 	positionsPath      = compilePattern("/beta/{owner}/profile/positions")
 	positionsCountPath = compilePattern("/beta/{owner}/profile/positions/$count")
 	positionPath       = compilePattern("/beta/{owner}/profile/positions/{id}")
@@ -62,6 +63,8 @@ var endpoints = []endpoint{
 	{userPath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
 	{userPath, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
 	{userPath, http.MethodDelete, graphprofile.DeleteUser, graphprofile.UserType, nil, (*Server).deleteUser},
+	{profilePath, http.MethodGet, graphprofile.GetProfile, graphprofile.ProfileType, []odata.Option{odata.OptSelect, odata.OptExpand}, (*Server).getProfile},
+	{profilePath, http.MethodDelete, graphprofile.DeleteProfile, graphprofile.ProfileType, nil, (*Server).deleteProfile},
 	{positionsPath, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, listOptions, (*Server).listPositions},
 	{positionsPath, http.MethodPost, graphprofile.CreatePosition, graphprofile.WorkPositionType, nil, (*Server).createPosition},
 	{positionsCountPath, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, []odata.Option{odata.OptFilter}, (*Server).countPositions},
