@@ -43,6 +43,8 @@ var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSel
 // The path patterns served. A literal comes before a parameter in the
 // same place ($count before {id}).
 var (
+	serviceRootPath    = compilePattern("/{version}")
+	metadataPath       = compilePattern("/{version}/$metadata")
 	usersPath          = compilePattern("/{version}/users")
 	mePath             = compilePattern("/{version}/me")
 	userPath           = compilePattern("/{version}/users/{user}")
@@ -56,6 +58,8 @@ var (
 // in the order the Allow header lists them; patterns in the order they are
 // matched.
 var endpoints = []endpoint{
+	{serviceRootPath, http.MethodGet, anonymous, nil, nil, (*Server).getServiceDocument},
+	{metadataPath, http.MethodGet, anonymous, nil, nil, (*Server).getMetadata},
 	{usersPath, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, nil, (*Server).listUsers},
 	{usersPath, http.MethodPost, graphprofile.CreateUser, graphprofile.UserType, nil, (*Server).createUser},
 	{mePath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
@@ -127,6 +131,13 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
 		return nil
+	}
+	if e.op == anonymous {
+		q, err := odata.Parse(ex.r.URL.RawQuery, e.entity, e.options...)
+		if err != nil {
+			return err
+		}
+		return e.serve(s, ctx, ex, call{route: rt, query: q})
 	}
 	caller, err := s.authenticate(ex.r)
 	if err != nil {
