@@ -281,26 +281,33 @@ func (s *Service) GetProfile(ctx context.Context, a Access, collections []string
 	}
 	profile := Profile{Collections: make(map[string][]Object, len(collections))}
 	for _, name := range collections {
-		var items []Object
-		switch name {
-		case "positions":
-			positions, err := s.visiblePositions(ctx, a)
-			if errors.Is(err, ErrNotFound) {
-				return Profile{}, userNotFound(a.owner.ID) // deleted since Authorize found it
-			}
-			if err != nil {
-				return Profile{}, err
-			}
-			items = make([]Object, len(positions))
-			for i, p := range positions {
-				items[i] = Object(p)
-			}
-		default:
+		read, ok := profileCollections[name]
+		if !ok {
 			return Profile{}, fmt.Errorf("the profile has no collection %q", name)
+		}
+		items, err := read(s, ctx, a)
+		if errors.Is(err, ErrNotFound) {
+			return Profile{}, userNotFound(a.owner.ID) // deleted since Authorize found it
+		}
+		if err != nil {
+			return Profile{}, err
 		}
 		profile.Collections[name] = items
 	}
 	return profile, nil
+}
+
+// profileCollections reads each collection of a profile, by the name of its
+// navigation row in ProfileType, as the caller may see it, in list order.
+var profileCollections = map[string]func(s *Service, ctx context.Context, a Access) ([]Object, error){
+	"positions": func(s *Service, ctx context.Context, a Access) ([]Object, error) {
+		positions, err := s.visiblePositions(ctx, a)
+		items := make([]Object, len(positions))
+		for i, p := range positions {
+			items[i] = Object(p)
+		}
+		return items, err
+	},
 }
 
 // DeleteProfile removes the data of the accessed profile, every collection
