@@ -36,6 +36,12 @@ func init() {
 	}
 }
 
+// descriptionOf returns the description of a route's version, however its
+// path spelled it.
+func descriptionOf(version string) *description {
+	return descriptions[strings.ToLower(version)]
+}
+
 // description is what one version serves.
 type description struct {
 	// container are the entity sets and singletons at the service root, in
@@ -328,7 +334,7 @@ func (s *Server) getMetadata(_ context.Context, ex *exchange, c call) error {
 	h.Set("Content-Type", "application/xml;charset=utf-8")
 	h["OData-Version"] = []string{"4.0"}
 	ex.w.WriteHeader(http.StatusOK)
-	_, _ = ex.w.Write(descriptions[c.route.version].metadata)
+	_, _ = ex.w.Write(descriptionOf(c.route.version).metadata)
 	return nil
 }
 
@@ -339,7 +345,7 @@ func (s *Server) getServiceDocument(_ context.Context, ex *exchange, c call) err
 		buf = append(buf, `{"@odata.context":`...)
 		buf = graphprofile.AppendJSONString(buf, ex.baseURL()+"/"+c.route.version+"/$metadata")
 		buf = append(buf, `,"value":[`...)
-		for i, item := range descriptions[c.route.version].container {
+		for i, item := range descriptionOf(c.route.version).container {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
