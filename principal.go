@@ -83,7 +83,8 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (Principal, error)
 }
 
-// Operation is something a caller does to the positions of a profile.
+// Operation is something a caller does to a profile or its positions, or to
+// the users directory.
 type Operation string
 
 // The operations on positions and on the users directory.
@@ -93,6 +94,8 @@ const (
 	CreatePosition Operation = "create position"
 	UpdatePosition Operation = "update position"
 	DeletePosition Operation = "delete position"
+	GetProfile     Operation = "get profile"
+	DeleteProfile  Operation = "delete profile"
 	ListUsers      Operation = "list users"
 	GetUser        Operation = "get user"
 	CreateUser     Operation = "create user"
@@ -106,6 +109,14 @@ var readProfile = map[AccountKind][]string{
 	WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
 	PersonalAccount:     {"User.Read", "User.ReadWrite"},
 	Application:         {"User.Read.All", "User.ReadWrite.All"},
+}
+
+// deleteFromProfile is the row for deleting a position and, by the same
+// rules, the whole profile.
+var deleteFromProfile = map[AccountKind][]string{
+	WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
+	PersonalAccount:     {"User.ReadWrite"},
+	Application:         {"User.ReadWrite.All"},
 }
 
 // permissions is Graph's permission matrix: which permissions allow an
@@ -124,11 +135,9 @@ var permissions = map[Operation]map[AccountKind][]string{
 		PersonalAccount:     {"User.ReadWrite"},
 		Application:         {"User.ReadWrite.All"},
 	},
-	DeletePosition: {
-		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
-		PersonalAccount:     {"User.ReadWrite"},
-		Application:         {"User.ReadWrite.All"},
-	},
+	DeletePosition: deleteFromProfile,
+	GetProfile:     readProfile,
+	DeleteProfile:  deleteFromProfile,
 	// A list or a new user is never the caller's own: only .All reaches them.
 	ListUsers: {
 		WorkOrSchoolAccount: {"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},

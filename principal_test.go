@@ -59,6 +59,18 @@ var wantMatrix = map[Operation]map[AccountKind]string{
 		PersonalAccount:     "User.ReadWrite",
 		Application:         "User.ReadWrite.All",
 	},
+	// Reading the profile is reading its positions; deleting it is deleting
+	// a position (the issue: "by the same permission rules").
+	GetProfile: {
+		WorkOrSchoolAccount: "User.Read, User.ReadWrite, User.ReadBasic.All, User.Read.All, User.ReadWrite.All",
+		PersonalAccount:     "User.Read, User.ReadWrite",
+		Application:         "User.Read.All, User.ReadWrite.All",
+	},
+	DeleteProfile: {
+		WorkOrSchoolAccount: "User.ReadWrite, User.ReadWrite.All",
+		PersonalAccount:     "User.ReadWrite",
+		Application:         "User.ReadWrite.All",
+	},
 }
 
 var allPermissions = []string{"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Mail.Read", "Directory.ReadWrite.All"}
@@ -154,6 +166,7 @@ func TestWriteImpliesRead(t *testing.T) {
 	reads := map[Operation]Operation{
 		UpdateUser: GetUser, DeleteUser: GetUser,
 		CreatePosition: ListPositions, UpdatePosition: GetPosition, DeletePosition: GetPosition,
+		DeleteProfile: GetProfile,
 	}
 	for write, read := range reads {
 		for _, kind := range []AccountKind{WorkOrSchoolAccount, PersonalAccount, Application} {

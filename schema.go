@@ -57,6 +57,11 @@ type Property struct {
 	// MaxLength bounds a string (each item, for a collection) in
 	// characters; zero means DefaultMaxLength.
 	MaxLength int
+	// Navigation marks a contained navigation property (ContainsTarget):
+	// entities served at a path of their own below the entity (a profile's
+	// positions), not a value stored with it. Only $select, $expand and
+	// $metadata see them.
+	Navigation bool
 }
 
 // Limits on values in request bodies, like Graph's own per-property limits:
@@ -240,6 +245,15 @@ var WorkPositionType = &Type{Name: "microsoft.graph.workPosition", Kind: KindCom
 	{Name: "manager", Type: RelatedPersonType},
 	{Name: "colleagues", Type: RelatedPersonType, Collection: true},
 	{Name: "isCurrent", Type: BooleanType},
+}}
+
+// ProfileType is microsoft.graph.profile: a constant id and the profile's
+// collections, each a navigation property. Its navigation rows are the one
+// list of a profile's collections: GET and DELETE of the profile and
+// $metadata read them, so a collection is added here.
+var ProfileType = &Type{Name: "microsoft.graph.profile", Kind: KindComplex, Properties: []Property{
+	{Name: "id", Type: StringType, ServerManaged: true},
+	{Name: "positions", Type: WorkPositionType, Collection: true, Navigation: true},
 }}
 
 // PasswordProfileType is accepted in user bodies so that Graph code creating

@@ -160,6 +160,12 @@ func (s *Service) ListPositions(ctx context.Context, a Access) ([]WorkPosition, 
 	if err := a.allows(ListPositions); err != nil {
 		return nil, err
 	}
+	return s.visiblePositions(ctx, a)
+}
+
+// visiblePositions returns the positions of the accessed profile that the
+// caller may see, in list order.
+func (s *Service) visiblePositions(ctx context.Context, a Access) ([]WorkPosition, error) {
 	all, err := s.Store.ListPositions(ctx, a.owner.Key())
 	if err != nil {
 		return nil, err
@@ -253,6 +259,74 @@ func (s *Service) DeletePosition(ctx context.Context, a Access, id string, ifMat
 		return checkIfMatch(ifMatch, p)
 	})
 	return positionError(err, id)
+}
+
+// ProfileID is the id of every profile: Graph's profile service answers
+// the constant "profileId", not an id of the user's.
+const ProfileID = "profileId"
+
+// Profile is a user's profile as the caller may see it.
+type Profile struct {
+	// Collections are the collections read, by the name of their navigation
+	// property in ProfileType, each in list order.
+	Collections map[string][]Object
+}
+
+// GetProfile returns the accessed profile with the collections named (the
+// navigation properties of ProfileType), each holding what the caller may
+// see of it, exactly as listing it would.
+func (s *Service) GetProfile(ctx context.Context, a Access, collections []string) (Profile, error) {
+	if err := a.allows(GetProfile); err != nil {
+		return Profile{}, err
+	}
+	profile := Profile{Collections: make(map[string][]Object, len(collections))}
+	for _, name := range collections {
+		read, ok := profileCollections[name]
+		if !ok {
+			return Profile{}, fmt.Errorf("the profile has no collection %q", name)
+		}
+		items, err := read(s, ctx, a)
+		if errors.Is(err, ErrNotFound) {
+			return Profile{}, userNotFound(a.owner.ID) // deleted since Authorize found it
+		}
+		if err != nil {
+			return Profile{}, err
+		}
+		profile.Collections[name] = items
+	}
+	return profile, nil
+}
+
+// profileCollections reads each collection of a profile, by the name of its
+// navigation row in ProfileType, as the caller may see it, in list order.
+var profileCollections = map[string]func(s *Service, ctx context.Context, a Access) ([]Object, error){
+	"positions": func(s *Service, ctx context.Context, a Access) ([]Object, error) {
+		positions, err := s.visiblePositions(ctx, a)
+		items := make([]Object, len(positions))
+		for i, p := range positions {
+			items[i] = Object(p)
+		}
+		return items, err
+	},
+}
+
+// DeleteProfile removes the data of the accessed profile, every collection
+// whole (positions hidden from the caller too: whoever may delete another
+// user's profile may delete that user), in one transaction; the user stays.
+// ifMatch is the request's If-Match header: a profile has no entity tag,
+// so only "*" (or none) matches. Errors: preconditionFailed.
+func (s *Service) DeleteProfile(ctx context.Context, a Access, ifMatch string) error {
+	if err := a.allows(DeleteProfile); err != nil {
+		return err
+	}
+	if m := strings.TrimSpace(ifMatch); m != "" && m != "*" {
+		return Errorf(CodePreconditionFailed, "The If-Match header does not match: a profile has no ETag; send If-Match: * or none.")
+	}
+	err := s.Store.DeleteProfile(ctx, a.owner.Key())
+	if errors.Is(err, ErrNotFound) {
+		return userNotFound(a.owner.ID)
+	}
+	return err
 }
 
 // checkIfMatch applies an If-Match header to the current position: "*"

@@ -268,6 +268,19 @@ func (s *memStore) DeletePosition(_ context.Context, owner graphprofile.UserKey,
 	return nil
 }
 
+func (s *memStore) DeleteProfile(_ context.Context, owner graphprofile.UserKey) error {
+	if err := s.begin("DeleteProfile"); err != nil {
+		defer s.mu.Unlock()
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.users[owner]; !ok {
+		return graphprofile.ErrNotFound
+	}
+	delete(s.positions, owner)
+	return nil
+}
+
 func (s *memStore) Ping(context.Context) error {
 	defer s.mu.Unlock()
 	return s.begin("Ping")

@@ -70,6 +70,11 @@ type Store interface {
 	// an error from it aborts the delete and is returned as is.
 	DeletePosition(ctx context.Context, owner UserKey, id string, check func(WorkPosition) error) error
 
+	// DeleteProfile removes every position of owner's profile in one
+	// transaction; the user stays, with an empty profile. ErrNotFound when
+	// owner is not a user.
+	DeleteProfile(ctx context.Context, owner UserKey) error
+
 	// Ping reports whether the store can serve requests now (for readiness
 	// checks); an error wrapping ErrUnavailable when it cannot.
 	Ping(ctx context.Context) error

@@ -43,9 +43,12 @@ var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSel
 // The path patterns served. A literal comes before a parameter in the
 // same place ($count before {id}).
 var (
+	serviceRootPath    = compilePattern("/{version}")
+	metadataPath       = compilePattern("/{version}/$metadata")
 	usersPath          = compilePattern("/{version}/users")
 	mePath             = compilePattern("/{version}/me")
 	userPath           = compilePattern("/{version}/users/{user}")
+	profilePath        = compilePattern("/beta/{owner}/profile")
 	positionsPath      = compilePattern("/beta/{owner}/profile/positions")
 	positionsCountPath = compilePattern("/beta/{owner}/profile/positions/$count")
 	positionPath       = compilePattern("/beta/{owner}/profile/positions/{id}")
@@ -55,6 +58,8 @@ var (
 // in the order the Allow header lists them; patterns in the order they are
 // matched.
 var endpoints = []endpoint{
+	{serviceRootPath, http.MethodGet, anonymous, nil, nil, (*Server).getServiceDocument},
+	{metadataPath, http.MethodGet, anonymous, nil, nil, (*Server).getMetadata},
 	{usersPath, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, nil, (*Server).listUsers},
 	{usersPath, http.MethodPost, graphprofile.CreateUser, graphprofile.UserType, nil, (*Server).createUser},
 	{mePath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
@@ -62,6 +67,8 @@ var endpoints = []endpoint{
 	{userPath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
 	{userPath, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
 	{userPath, http.MethodDelete, graphprofile.DeleteUser, graphprofile.UserType, nil, (*Server).deleteUser},
+	{profilePath, http.MethodGet, graphprofile.GetProfile, graphprofile.ProfileType, []odata.Option{odata.OptSelect, odata.OptExpand}, (*Server).getProfile},
+	{profilePath, http.MethodDelete, graphprofile.DeleteProfile, graphprofile.ProfileType, nil, (*Server).deleteProfile},
 	{positionsPath, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, listOptions, (*Server).listPositions},
 	{positionsPath, http.MethodPost, graphprofile.CreatePosition, graphprofile.WorkPositionType, nil, (*Server).createPosition},
 	{positionsCountPath, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, []odata.Option{odata.OptFilter}, (*Server).countPositions},
@@ -124,6 +131,13 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
 		return nil
+	}
+	if e.op == anonymous {
+		q, err := odata.Parse(ex.r.URL.RawQuery, e.entity, e.options...)
+		if err != nil {
+			return err
+		}
+		return e.serve(s, ctx, ex, call{route: rt, query: q})
 	}
 	caller, err := s.authenticate(ex.r)
 	if err != nil {

@@ -20,6 +20,10 @@ func TestPermissionMatrix(t *testing.T) {
 		"create": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite", "app": ""},
 		"update": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite", "app": "User.ReadWrite.All"},
 		"delete": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite", "app": "User.ReadWrite.All"},
+		// The profile: reading it is reading its positions, deleting it is
+		// deleting a position.
+		"get profile":    {"work": "User.Read User.ReadWrite User.ReadBasic.All User.Read.All User.ReadWrite.All", "personal": "User.Read User.ReadWrite", "app": "User.Read.All User.ReadWrite.All"},
+		"delete profile": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite", "app": "User.ReadWrite.All"},
 	}
 	permissions := []string{"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Mail.Read", "Directory.Read.All"}
 	tenants := map[string]string{"work": tenantA, "personal": graphprofile.PersonalAccountsTenantID, "app": tenantA}
@@ -50,12 +54,14 @@ func TestPermissionMatrix(t *testing.T) {
 						id := s.create(ownerToken, "/me", `{}`)["id"].(string)
 						base := "/beta" + profile + "/profile/positions"
 						req, success := map[string]request{
-							"list":   {path: base, token: caller},
-							"get":    {path: base + "/" + id, token: caller},
-							"create": {method: http.MethodPost, path: base, token: caller, body: `{}`},
-							"update": {method: http.MethodPatch, path: base + "/" + id, token: caller, body: `{"isCurrent":true}`},
-							"delete": {method: http.MethodDelete, path: base + "/" + id, token: caller},
-						}[op], map[string]int{"list": 200, "get": 200, "create": 201, "update": 200, "delete": 204}[op]
+							"list":           {path: base, token: caller},
+							"get":            {path: base + "/" + id, token: caller},
+							"create":         {method: http.MethodPost, path: base, token: caller, body: `{}`},
+							"update":         {method: http.MethodPatch, path: base + "/" + id, token: caller, body: `{"isCurrent":true}`},
+							"delete":         {method: http.MethodDelete, path: base + "/" + id, token: caller},
+							"get profile":    {path: "/beta" + profile + "/profile", token: caller},
+							"delete profile": {method: http.MethodDelete, path: "/beta" + profile + "/profile", token: caller},
+						}[op], map[string]int{"list": 200, "get": 200, "create": 201, "update": 200, "delete": 204, "get profile": 200, "delete profile": 204}[op]
 
 						// A personal account reaches only its own profile.
 						want := false

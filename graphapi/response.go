@@ -172,7 +172,7 @@ func (s *Server) hostOf(r *http.Request) string {
 // positionsContext is the @odata.context of owner's positions collection;
 // Graph roots it at the user's object id even for /me or a UPN.
 func (ex *exchange) positionsContext(owner graphprofile.User) string {
-	return ex.baseURL() + "/beta/$metadata#users('" + strings.ReplaceAll(owner.ID, "'", "''") + "')/profile/positions"
+	return ex.profileContext(owner) + "/positions"
 }
 
 // positionURL is the absolute URL of one position, for Location.

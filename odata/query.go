@@ -36,22 +36,23 @@ const (
 	OptSkip      Option = "skip"
 	OptCount     Option = "count"
 	OptSkipToken Option = "skiptoken"
+	OptExpand    Option = "expand"
 )
 
 // servedOptions are the system query options graphprofile implements
 // (somewhere; each resource allows some of them).
-var servedOptions = []Option{OptFilter, OptOrderBy, OptSelect, OptTop, OptSkip, OptCount, OptSkipToken}
+var servedOptions = []Option{OptFilter, OptOrderBy, OptSelect, OptTop, OptSkip, OptCount, OptSkipToken, OptExpand}
 
 // otherOptions are OData's other system query options: known, never served.
 var otherOptions = map[string]bool{
-	"expand": true, "search": true, "format": true, "levels": true, "compute": true, "apply": true,
+	"search": true, "format": true, "levels": true, "compute": true, "apply": true,
 	"deltatoken": true, "index": true, "schemaversion": true, "id": true,
 }
 
 // unservedAlias are the unserved options that, like the served ones, are
 // recognised without their "$" (Graph's beta endpoint makes it optional);
 // the other names without "$" stay free for custom query options.
-var unservedAlias = map[string]bool{"expand": true, "search": true}
+var unservedAlias = map[string]bool{"search": true}
 
 // Query is the parsed system query options of one request.
 type Query struct {
@@ -62,6 +63,7 @@ type Query struct {
 	Skip      int
 	Count     bool
 	SkipToken string
+	Expand    []Expansion // nil: no $expand
 
 	maxWork int // the filter's evaluation budget; zero: MaxFilterWork
 }
@@ -92,7 +94,7 @@ func Parse(rawQuery string, t *graphprofile.Type, allowed ...Option) (Query, err
 		switch {
 		case !dollar && !served && !unservedAlias[name]:
 			continue // a custom query option
-		case name == "expand" || name == "search":
+		case name == "search":
 			return Query{}, badRequest("The query option '$%s' is not supported on this resource.", name)
 		case !served && otherOptions[name]:
 			return Query{}, badRequest("The query option '$%s' is not supported by this service.", name)
@@ -152,6 +154,8 @@ func (q *Query) set(opt Option, value string, t *graphprofile.Type) error {
 			return badRequest("The $skiptoken is empty.")
 		}
 		q.SkipToken = value
+	case OptExpand:
+		q.Expand, err = parseExpand(value, t)
 	}
 	return err
 }

@@ -196,3 +196,28 @@ func (s *Store) DeletePosition(ctx context.Context, owner graphprofile.UserKey, 
 		return nil
 	})
 }
+
+// DeleteProfile removes every position of owner; ErrNotFound when owner is
+// not a user.
+func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) error {
+	if !storable(owner.TenantID, owner.UserID) {
+		return store.UserNotFound(owner)
+	}
+	return s.do(ctx, s.timeout, false, func(ctx context.Context) error {
+		// One statement, its own transaction: the delete runs to completion
+		// whatever the query reads, and the user is looked up in the same
+		// snapshot (a user without a row has no positions: the foreign key).
+		var exists bool
+		err := s.pool.QueryRow(ctx,
+			`WITH deleted AS (DELETE FROM positions WHERE tenant_id = $1 AND user_id = $2)
+			 SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`,
+			owner.TenantID, owner.UserID).Scan(&exists)
+		if err != nil {
+			return commitErr("deleting a profile", err)
+		}
+		if !exists {
+			return store.UserNotFound(owner)
+		}
+		return nil
+	})
+}

@@ -205,3 +205,23 @@ func (s *Store) DeletePosition(ctx context.Context, owner graphprofile.UserKey, 
 		return nil
 	}, func() { s.cache.changeProfile(owner, id, nil) })
 }
+
+// DeleteProfile removes every position of owner in one write transaction;
+// ErrNotFound when owner is not a user.
+func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) error {
+	return s.writeThen(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)`,
+			owner.TenantID, owner.UserID).Scan(&exists); err != nil {
+			return dbErr("deleting a profile", err)
+		}
+		if !exists {
+			return store.UserNotFound(owner)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM positions WHERE tenant_id = ? AND user_id = ?`,
+			owner.TenantID, owner.UserID); err != nil {
+			return dbErr("deleting a profile", err)
+		}
+		return nil
+	}, func() { s.cache.dropProfile(owner) })
+}

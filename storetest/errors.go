@@ -36,6 +36,7 @@ func testNotFoundErrors(t *testing.T, open func(t *testing.T) graphprofile.Store
 			return err
 		}},
 		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, unknown) }},
+		{"DeleteProfile", func(ctx context.Context) error { return s.DeleteProfile(ctx, unknown) }},
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,6 +113,7 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) graphprofile.Stor
 			return err
 		}},
 		{"DeleteUser", func() error { return s.DeleteUser(ctx, owner) }},
+		{"DeleteProfile", func() error { return s.DeleteProfile(ctx, owner) }},
 		{"ListUsers", func() error { _, err := s.ListUsers(ctx, tenantA); return err }},
 		{"ImportUsers", func() error { return s.ImportUsers(ctx, tenantA, []graphprofile.User{newUser, changed}) }},
 	}

@@ -1,0 +1,20 @@
+package graphapi
+
+import "github.com/graphprofile/graphprofile"
+
+// Endpoint is one row of the endpoint table as the black-box tests see it.
+type Endpoint struct {
+	Pattern string
+	Method  string
+	Entity  *graphprofile.Type
+}
+
+// Endpoints returns the endpoint table, so that the tests of $metadata can
+// hold the description to what is served.
+func Endpoints() []Endpoint {
+	rows := make([]Endpoint, len(endpoints))
+	for i, e := range endpoints {
+		rows[i] = Endpoint{Pattern: e.pattern.text, Method: e.method, Entity: e.entity}
+	}
+	return rows
+}

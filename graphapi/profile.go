@@ -1,0 +1,116 @@
+package graphapi
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/odata"
+)
+
+// getProfile answers GET …/profile: the profile's id and its collections,
+// each exactly as listing it shows it to the caller.
+func (s *Server) getProfile(ctx context.Context, ex *exchange, c call) error {
+	shown := shownCollections(c.query)
+	names := make([]string, len(shown))
+	for i, e := range shown {
+		names[i] = e.Property
+	}
+	p, err := s.Service.GetProfile(ctx, c.access, names)
+	if err != nil {
+		return err
+	}
+	ex.writeProfile(c.access.Owner(), c.query, shown, p)
+	return nil
+}
+
+// deleteProfile answers DELETE …/profile: 204 once every collection of the
+// profile is empty.
+func (s *Server) deleteProfile(ctx context.Context, ex *exchange, c call) error {
+	if err := s.Service.DeleteProfile(ctx, c.access, ex.r.Header.Get("If-Match")); err != nil {
+		return err
+	}
+	ex.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// shownCollections are the collections (navigation properties of
+// ProfileType) a GET of the profile returns inline, in schema order, each
+// with its nested $select: those $expand names; else, with $select, those
+// it names; else every one, as Graph's profile service does.
+func shownCollections(q odata.Query) []odata.Expansion {
+	var shown []odata.Expansion
+	for _, p := range graphprofile.ProfileType.Properties {
+		if !p.Navigation {
+			continue
+		}
+		switch {
+		case q.Expand != nil:
+			if i := slices.IndexFunc(q.Expand, func(e odata.Expansion) bool { return e.Property == p.Name }); i >= 0 {
+				shown = append(shown, q.Expand[i])
+			}
+		case q.Select == nil || slices.Contains(q.Select, p.Name):
+			shown = append(shown, odata.Expansion{Property: p.Name})
+		}
+	}
+	return shown
+}
+
+// profileContext is the @odata.context of owner's profile, without its
+// selection; Graph roots it at the user's object id even for /me or a UPN.
+func (ex *exchange) profileContext(owner graphprofile.User) string {
+	return ex.baseURL() + "/beta/$metadata#users('" + strings.ReplaceAll(owner.ID, "'", "''") + "')/profile"
+}
+
+// profileSelection is the select list of the profile's context URL, as
+// OData 4.0 writes it: the $select list as given, and each expanded
+// collection with a nested $select followed by that list in parentheses
+// (OData 4.0 leaves expansions without one out).
+func profileSelection(q odata.Query) string {
+	items := slices.Clone(q.Select)
+	for _, e := range q.Expand {
+		if e.Select == nil {
+			continue
+		}
+		nested := e.Property + selection(e.Select)
+		if i := slices.Index(items, e.Property); i >= 0 {
+			items[i] = nested
+		} else {
+			items = append(items, nested)
+		}
+	}
+	if len(items) == 0 {
+		return ""
+	}
+	return selection(items)
+}
+
+// writeProfile writes the profile: its id, then each shown collection, its
+// items with their @odata.etag as in a list.
+func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown []odata.Expansion, p graphprofile.Profile) {
+	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
+		buf = append(buf, `{"@odata.context":`...)
+		buf = graphprofile.AppendJSONString(buf, ex.profileContext(owner)+profileSelection(q)+"/$entity")
+		buf = append(buf, `,"id":`...)
+		buf = graphprofile.AppendJSONString(buf, graphprofile.ProfileID)
+		for _, e := range shown {
+			itemType := graphprofile.ProfileType.Property(e.Property).Type
+			buf = append(buf, ',')
+			buf = graphprofile.AppendJSONString(buf, e.Property)
+			buf = append(buf, ":["...)
+			for i, item := range p.Collections[e.Property] {
+				if i > 0 {
+					buf = append(buf, ',')
+				}
+				buf = graphprofile.AppendObjectJSON(buf, itemType, item, graphprofile.EncodeOptions{
+					Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.WorkPosition(item).ETag()}},
+					Select:      e.Select,
+				})
+			}
+			buf = append(buf, ']')
+		}
+		return append(buf, '}')
+	})
+}

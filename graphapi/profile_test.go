@@ -1,0 +1,279 @@
+package graphapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// listedPositions returns the positions a GET of the list shows the
+// caller, as decoded JSON, @odata.etag included.
+func listedPositions(t *testing.T, s *testServer, tok, profile string) []any {
+	t.Helper()
+	resp := s.do(request{path: "/beta" + profile + "/profile/positions", token: tok})
+	if resp.status != http.StatusOK {
+		t.Fatalf("list: %d %s", resp.status, resp.body)
+	}
+	return resp.json(t)["value"].([]any)
+}
+
+// TestGetProfile checks GET …/profile: Graph's constant id, the positions
+// inline exactly as the caller's list shows them (allowedAudiences
+// decides), and the context rooted at the owner's object id, through every
+// way of naming the owner.
+func TestGetProfile(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for _, body := range []string{
+		readTestdata(t, "seed/create-request.json"),
+		`{"allowedAudiences":"me","detail":{"jobTitle":"hidden"}}`,
+		`{"allowedAudiences":"everyone","isCurrent":true}`,
+	} {
+		s.create(owner, "/me", body)
+	}
+	wantContext := s.url + "/beta/$metadata#users('" + userA1 + "')/profile/$entity"
+
+	for _, tc := range []struct {
+		name, token, profile string
+		positions            int
+	}{
+		{"owner by /me", owner, "/me", 3},
+		{"owner by id", owner, "/users/" + userA1, 3},
+		{"owner by UPN in upper case", s.delegated(tenantA, userA1, "User.Read"), "/users/" + strings.ToUpper(upnOf(userA1)), 3},
+		{"owner by key in parentheses", owner, "/users('" + userA1 + "')", 3},
+		{"owner by the SDKs' /me alias", owner, "/users/me-token-to-replace", 3},
+		{"colleague with User.Read.All", s.delegated(tenantA, userA2, "User.Read.All"), "/users/" + userA1, 2},
+		{"colleague with User.ReadBasic.All", s.delegated(tenantA, userA2, "User.ReadBasic.All"), "/users/" + userA1, 2},
+		{"app with User.Read.All", s.application(tenantA, "User.Read.All"), "/users/" + userA1, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.do(request{path: "/beta" + tc.profile + "/profile", token: tc.token})
+			if resp.status != http.StatusOK {
+				t.Fatalf("%d %s", resp.status, resp.body)
+			}
+			checkCommonHeaders(t, resp)
+			if keys := objectKeys(t, resp.body); strings.Join(keys, ",") != "@odata.context,id,positions" {
+				t.Errorf("keys %v, want [@odata.context id positions]", keys)
+			}
+			body := resp.json(t)
+			if body["@odata.context"] != wantContext || body["id"] != "profileId" {
+				t.Errorf("context %v, id %v; want %s, profileId", body["@odata.context"], body["id"], wantContext)
+			}
+			positions, _ := body["positions"].([]any)
+			if len(positions) != tc.positions {
+				t.Errorf("%d positions, want %d: %s", len(positions), tc.positions, resp.body)
+			}
+			if want := listedPositions(t, s, tc.token, tc.profile); !reflect.DeepEqual(positions, want) {
+				t.Errorf("positions differ from the list:\n got %v\nwant %v", positions, want)
+			}
+			for _, raw := range rawPositions(t, resp.body) {
+				if keys := objectKeys(t, raw); keys[0] != "@odata.etag" || keys[1] != "id" {
+					t.Errorf("position keys start %v, want @odata.etag, id", keys[:2])
+				}
+			}
+		})
+	}
+
+	t.Run("EmptyProfile", func(t *testing.T) {
+		tok := s.delegated(tenantB, userB1, "User.Read")
+		resp := s.do(request{path: "/beta/me/profile", token: tok})
+		if resp.status != http.StatusOK || string(resp.body) != `{"@odata.context":"`+s.url+`/beta/$metadata#users('`+userB1+`')/profile/$entity","id":"profileId","positions":[]}` {
+			t.Errorf("%d %s", resp.status, resp.body)
+		}
+	})
+}
+
+// TestProfileSelectAndExpand checks $select and $expand on the profile:
+// what each shows and the context URL OData 4.0 writes for it.
+func TestProfileSelectAndExpand(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.create(owner, "/me", `{"isCurrent":true,"detail":{"jobTitle":"Engineer"}}`)
+	base := s.url + "/beta/$metadata#users('" + userA1 + "')/profile"
+
+	for _, tc := range []struct {
+		query       string
+		context     string
+		keys        string // the profile's keys after @odata.context
+		positionKey string // the keys of a position, when shown
+	}{
+		{"", "/$entity", "id,positions", "all"},
+		{"$select=id", "(id)/$entity", "id", ""},
+		{"$select=positions", "(positions)/$entity", "id,positions", "all"},
+		{"select=id,positions", "(id,positions)/$entity", "id,positions", "all"},
+		{"$select=*", "/$entity", "id,positions", "all"},
+		{"$expand=positions", "/$entity", "id,positions", "all"},
+		{"$expand=*", "/$entity", "id,positions", "all"},
+		{"$select=id&$expand=positions", "(id)/$entity", "id,positions", "all"},
+		{"$expand=positions($select=isCurrent)", "(positions(isCurrent))/$entity", "id,positions", "@odata.etag,id,isCurrent"},
+		{"$select=positions&$expand=positions(select=detail,isCurrent)", "(positions(detail,isCurrent))/$entity", "id,positions", "@odata.etag,id,detail,isCurrent"},
+		{"$select=id&$expand=positions($select=id)", "(id,positions(id))/$entity", "id,positions", "@odata.etag,id"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			resp := s.do(request{path: "/beta/me/profile?" + tc.query, token: owner})
+			if resp.status != http.StatusOK {
+				t.Fatalf("%d %s", resp.status, resp.body)
+			}
+			if got := resp.json(t)["@odata.context"]; got != base+tc.context {
+				t.Errorf("context %v, want %s", got, base+tc.context)
+			}
+			if keys := objectKeys(t, resp.body); strings.Join(keys[1:], ",") != tc.keys {
+				t.Errorf("keys %v, want @odata.context,%s", keys, tc.keys)
+			}
+			if tc.positionKey == "" {
+				return
+			}
+			positions := rawPositions(t, resp.body)
+			if len(positions) != 1 {
+				t.Fatalf("%d positions, want 1", len(positions))
+			}
+			keys := objectKeys(t, positions[0])
+			want := "@odata.etag,id,allowedAudiences,inference,createdDateTime,createdBy,lastModifiedDateTime,lastModifiedBy,source,sources,isSearchable,categories,detail,manager,colleagues,isCurrent"
+			if tc.positionKey != "all" {
+				want = tc.positionKey
+			}
+			if strings.Join(keys, ",") != want {
+				t.Errorf("position keys %v, want %s", keys, want)
+			}
+		})
+	}
+
+	for _, tc := range []struct{ query, fragment string }{
+		{"$expand=skills", "could not find a navigation property named 'skills' on type 'microsoft.graph.profile'"},
+		{"$expand=id", "could not find a navigation property named 'id'"},
+		{"$expand=positions($filter=isCurrent)", "only $select is"},
+		{"$expand=positions($select=bogus)", "'bogus' on type 'microsoft.graph.workPosition'"},
+		{"$select=skills", "could not find a property named 'skills' on type 'microsoft.graph.profile'"},
+		{"$filter=id eq 'x'", "'$filter' is not supported on this resource; it supports $select, $expand"},
+		{"$top=1", "'$top' is not supported on this resource"},
+		{"$orderby=id", "'$orderby' is not supported on this resource"},
+		{"$search=x", "'$search' is not supported"},
+		{"$expand=positions&$expand=positions", "'$expand' is given more than once"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			query := strings.ReplaceAll(tc.query, " ", "%20")
+			msg := expectError(t, s.do(request{path: "/beta/me/profile?" + query, token: owner}), http.StatusBadRequest, "BadRequest")
+			if !strings.Contains(msg, tc.fragment) {
+				t.Errorf("message %q lacks %q", msg, tc.fragment)
+			}
+		})
+	}
+}
+
+// rawPositions returns the positions of a profile body as JSON, as sent.
+func rawPositions(t *testing.T, body []byte) []json.RawMessage {
+	t.Helper()
+	var profile struct {
+		Positions []json.RawMessage `json:"positions"`
+	}
+	if err := json.Unmarshal(body, &profile); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	return profile.Positions
+}
+
+// TestDeleteProfile checks DELETE …/profile: 204, every position gone
+// (those hidden from an administrator too), the user and other profiles
+// untouched, If-Match as a profile without an ETag allows.
+func TestDeleteProfile(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	colleague := s.delegated(tenantA, userA2, "User.ReadWrite")
+	fill := func() {
+		for _, audience := range []string{"organization", "me", "family"} {
+			s.create(owner, "/me", `{"allowedAudiences":"`+audience+`"}`)
+		}
+	}
+	s.create(colleague, "/me", `{}`)
+
+	for _, tc := range []struct{ name, token, profile string }{
+		{"owner by /me", owner, "/me"},
+		{"owner by UPN", owner, "/users/" + upnOf(userA1)},
+		{"owner by the SDKs' /me alias", owner, "/users/me-token-to-replace"},
+		{"administrator, positions hidden from it too", s.delegated(tenantA, userA2, "User.ReadWrite.All"), "/users/" + userA1},
+		{"app with User.ReadWrite.All", s.application(tenantA, "User.ReadWrite.All"), "/users/" + userA1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fill()
+			resp := s.do(request{method: http.MethodDelete, path: "/beta" + tc.profile + "/profile", token: tc.token})
+			if resp.status != http.StatusNoContent || len(resp.body) != 0 {
+				t.Fatalf("%d %q, want 204 and no body", resp.status, resp.body)
+			}
+			checkCommonHeaders(t, resp)
+			if got := listedPositions(t, s, owner, "/me"); len(got) != 0 {
+				t.Errorf("the owner still sees %d positions", len(got))
+			}
+			if resp := s.do(request{path: "/beta/me", token: owner}); resp.status != http.StatusOK || resp.json(t)["id"] != userA1 {
+				t.Errorf("the user after deleting its profile: %d %s", resp.status, resp.body)
+			}
+			if got := listedPositions(t, s, colleague, "/me"); len(got) != 1 {
+				t.Errorf("another profile has %d positions, want 1", len(got))
+			}
+		})
+	}
+
+	t.Run("EmptyProfileAgain", func(t *testing.T) {
+		for range 2 {
+			if resp := s.do(request{method: http.MethodDelete, path: "/beta/me/profile", token: owner}); resp.status != http.StatusNoContent {
+				t.Errorf("%d %s", resp.status, resp.body)
+			}
+		}
+	})
+	t.Run("IfMatch", func(t *testing.T) {
+		fill()
+		for _, tag := range []string{`"x"`, `W/"x"`} {
+			resp := s.do(request{method: http.MethodDelete, path: "/beta/me/profile", token: owner, header: map[string]string{"If-Match": tag}})
+			expectError(t, resp, http.StatusPreconditionFailed, "preconditionFailed")
+		}
+		if got := listedPositions(t, s, owner, "/me"); len(got) != 3 {
+			t.Errorf("a refused DELETE left %d positions, want 3", len(got))
+		}
+		resp := s.do(request{method: http.MethodDelete, path: "/beta/me/profile", token: owner, header: map[string]string{"If-Match": "*"}})
+		if resp.status != http.StatusNoContent {
+			t.Errorf("If-Match: *: %d %s", resp.status, resp.body)
+		}
+	})
+	t.Run("Refusals", func(t *testing.T) {
+		fill()
+		expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/me/profile"}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+		expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/users/" + userA1 + "/profile", token: s.delegated(tenantA, userA2, "User.Read.All")}),
+			http.StatusForbidden, "Authorization_RequestDenied")
+		expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/users/" + userA1 + "/profile", token: s.delegated(tenantB, userB1, "User.ReadWrite.All")}),
+			http.StatusNotFound, "Request_ResourceNotFound")
+		expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/me/profile", token: s.application(tenantA, "User.ReadWrite.All")}),
+			http.StatusBadRequest, "BadRequest")
+		expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/me/profile?$select=id", token: owner}), http.StatusBadRequest, "BadRequest")
+		if got := listedPositions(t, s, owner, "/me"); len(got) != 3 {
+			t.Errorf("refused DELETEs left %d positions, want 3", len(got))
+		}
+	})
+}
+
+// TestProfileRoutes checks the profile's paths: the methods it serves (405
+// and Allow otherwise), the errors of its lookup, and v1.0, which has no
+// profile.
+func TestProfileRoutes(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for _, method := range []string{http.MethodPost, http.MethodPatch, http.MethodPut} {
+		resp := s.do(request{method: method, path: "/beta/me/profile", token: tok, body: `{}`})
+		expectError(t, resp, http.StatusMethodNotAllowed, "Request_BadRequest")
+		if got := resp.header.Get("Allow"); got != "GET, DELETE" {
+			t.Errorf("%s: Allow %q, want GET, DELETE", method, got)
+		}
+	}
+	expectError(t, s.do(request{path: "/beta/me/profile"}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+	expectError(t, s.do(request{path: "/beta/users/nobody@contoso.test/profile", token: s.delegated(tenantA, userA1, "User.Read.All")}), http.StatusNotFound, "Request_ResourceNotFound")
+	expectError(t, s.do(request{path: "/beta/users/" + userA2 + "/profile", token: tok}), http.StatusForbidden, "Authorization_RequestDenied")
+	for _, path := range []string{"/v1.0/me/profile", "/v1.0/users/" + userA1 + "/profile"} {
+		msg := expectError(t, s.do(request{path: path, token: tok}), http.StatusBadRequest, "BadRequest")
+		if msg != "Resource not found for the segment 'profile'." {
+			t.Errorf("%s: %q", path, msg)
+		}
+	}
+	if resp := s.do(request{path: "/beta/me/profile/", token: tok}); resp.status != http.StatusOK {
+		t.Errorf("with a trailing slash: %d %s", resp.status, resp.body)
+	}
+}

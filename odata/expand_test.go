@@ -1,0 +1,99 @@
+package odata_test
+
+import (
+	"net/url"
+	"reflect"
+	"testing"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/odata"
+)
+
+// profileOptions are the options GET profile allows.
+var profileOptions = []odata.Option{odata.OptSelect, odata.OptExpand}
+
+// TestParseExpand: $expand names navigation properties, * all of them, and
+// a nested $select the properties of the expanded entities.
+func TestParseExpand(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want []odata.Expansion
+	}{
+		{"", nil},
+		{"$expand=positions", []odata.Expansion{{Property: "positions"}}},
+		{"expand=positions", []odata.Expansion{{Property: "positions"}}},
+		{"$EXPAND=" + url.QueryEscape(" positions "), []odata.Expansion{{Property: "positions"}}},
+		{"$expand=*", []odata.Expansion{{Property: "positions"}}},
+		{"$expand=" + url.QueryEscape("positions($select=id,isCurrent)"), []odata.Expansion{{Property: "positions", Select: []string{"id", "isCurrent"}}}},
+		{"$expand=" + url.QueryEscape("positions(select=detail)"), []odata.Expansion{{Property: "positions", Select: []string{"detail"}}}},
+		{"$expand=" + url.QueryEscape("positions($select=*)"), []odata.Expansion{{Property: "positions"}}},
+		{"$select=id&$expand=positions", []odata.Expansion{{Property: "positions"}}},
+	} {
+		t.Run(tc.raw, func(t *testing.T) {
+			q, err := odata.Parse(tc.raw, graphprofile.ProfileType, profileOptions...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(q.Expand, tc.want) {
+				t.Errorf("Expand = %#v, want %#v", q.Expand, tc.want)
+			}
+		})
+	}
+}
+
+// TestParseExpandErrors: what cannot be expanded is a BadRequest naming
+// it; a navigation property can be $selected like any other.
+func TestParseExpandErrors(t *testing.T) {
+	for _, tc := range []struct {
+		value     string
+		fragments []string
+	}{
+		{"skills", []string{"could not find a navigation property named 'skills' on type 'microsoft.graph.profile'"}},
+		{"id", []string{"could not find a navigation property named 'id'"}},
+		{"Positions,positions", []string{"'positions' is expanded more than once"}},
+		{"", []string{"expected a navigation property"}},
+		{"positions,", []string{"expected a navigation property between commas"}},
+		{"positions,positions", []string{"'positions' is expanded more than once"}},
+		{"*,positions", []string{"'positions' is expanded more than once"}},
+		{"positions/detail", []string{"'positions/detail' is a path"}},
+		{"positions($select=id", []string{"missing ')'"}},
+		{"positions)", []string{"unbalanced ')'"}},
+		{"positions($select=id)x", []string{"expected ')' after the options of 'positions'"}},
+		{"positions($filter=isCurrent)", []string{"the nested option '$filter' is not supported; only $select is"}},
+		{"positions($top=1)", []string{"the nested option '$top' is not supported"}},
+		{"positions($select=id;$select=detail)", []string{"the nested $select is given more than once"}},
+		{"positions($select=bogus)", []string{"could not find a property named 'bogus' on type 'microsoft.graph.workPosition'"}},
+		{"positions($select=detail/jobTitle)", []string{"selects inside a property"}},
+		{"*($levels=2)", []string{"'*' takes no nested options"}},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			q, err := odata.Parse("$expand="+url.QueryEscape(tc.value), graphprofile.ProfileType, profileOptions...)
+			if err == nil {
+				t.Fatalf("accepted: %+v", q)
+			}
+			badRequest(t, err, -1, tc.fragments...)
+		})
+	}
+	// $expand only where a resource allows it.
+	_, err := odata.Parse("$expand=positions", graphprofile.WorkPositionType, listOptions...)
+	if err == nil {
+		t.Fatal("$expand accepted on a positions list")
+	}
+	badRequest(t, err, -1, "'$expand' is not supported on this resource")
+	q, err := odata.Parse("$select=positions", graphprofile.ProfileType, profileOptions...)
+	if err != nil || !reflect.DeepEqual(q.Select, []string{"positions"}) || q.Expand != nil {
+		t.Errorf("$select=positions: %+v, %v", q, err)
+	}
+}
+
+// TestParseExpandIgnoresCase: navigation names ignore case, as Graph's
+// names do, and the query keeps the schema's spelling.
+func TestParseExpandIgnoresCase(t *testing.T) {
+	q, err := odata.Parse("$EXPAND="+url.QueryEscape("Positions($SELECT=IsCurrent)"), graphprofile.ProfileType, profileOptions...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Expand) != 1 || q.Expand[0].Property != "positions" || len(q.Expand[0].Select) != 1 || q.Expand[0].Select[0] != "isCurrent" {
+		t.Errorf("$expand=Positions($select=IsCurrent): %+v", q.Expand)
+	}
+}
