@@ -128,16 +128,16 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 		return err
 	}
 	method := ex.r.Method
-	if method == http.MethodHead {
+	switch method {
+	case http.MethodHead:
 		method = http.MethodGet
-	}
-	e, allowed := findEndpoint(rt.pattern, method)
-	if method == http.MethodOptions {
-		_, allowed = findEndpoint(rt.pattern, "")
+	case http.MethodOptions:
+		_, allowed := findEndpoint(rt.pattern, "")
 		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
 		ex.w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+	e, allowed := findEndpoint(rt.pattern, method)
 	if e == nil {
 		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
@@ -151,7 +151,6 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	ex.applyPreferences(e, &q)
 	var access graphprofile.Access
 	if rt.hasUser {
 		access, err = s.Service.Authorize(ctx, caller, rt.user, e.op)
@@ -161,6 +160,7 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
+	ex.applyPreferences(e, &q)
 	return e.serve(s, ctx, ex, call{access: access, route: rt, query: q})
 }
 

@@ -255,6 +255,24 @@ func TestPreferMaxPageSize(t *testing.T) {
 		})
 	}
 
+	// An error is no page: it says nothing of the preference.
+	other := s.delegated(tenantA, userA2, "User.Read")
+	for _, tc := range []struct {
+		req    request
+		status int
+		code   string
+	}{
+		{request{path: list + "?$skiptoken=forged", token: tok}, http.StatusBadRequest, "BadRequest"},
+		{request{path: "/beta/users/" + userA1 + "/profile/positions", token: other}, http.StatusForbidden, "Authorization_RequestDenied"},
+	} {
+		tc.req.header = map[string]string{"Prefer": "odata.maxpagesize=2"}
+		resp := s.do(tc.req)
+		expectError(t, resp, tc.status, tc.code)
+		if got := resp.header.Get("Preference-Applied"); got != "" {
+			t.Errorf("%s: %d with Preference-Applied %q", tc.req.path, resp.status, got)
+		}
+	}
+
 	// Where nothing is paged, the preference does nothing.
 	for _, path := range []string{list + "/" + all[0], list + "/$count", "/beta/me"} {
 		resp := s.do(request{path: path, token: tok, header: map[string]string{"Prefer": "odata.maxpagesize=1"}})

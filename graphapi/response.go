@@ -402,6 +402,7 @@ func (ex *exchange) fail(err error) {
 
 // failWithStatus answers gerr in Graph's error envelope with status.
 func (ex *exchange) failWithStatus(status int, gerr *graphprofile.Error) {
+	ex.w.Header().Del("Preference-Applied") // no page was sent
 	if status == http.StatusUnauthorized {
 		ex.w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
 	}
