@@ -2,17 +2,31 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test build check fuzz bench compat clean
+.PHONY: test build check chromium fuzz bench compat clean
 
 # Every test, with the race detector, after formatting and vet checks. The
-# JavaScript client test (cmd/graphprofile) needs the pinned client from
-# compat/js/package-lock.json, installed fresh by npm ci. The PostgreSQL
-# store's tests (postgres/) start a throwaway cluster from PostgreSQL's
-# binaries (/usr/lib/postgresql/<version>/bin or PATH), or use the server
-# GRAPHPROFILE_TEST_POSTGRES=postgres://… names; without either they fail.
-test: check
+# JavaScript client tests (cmd/graphprofile) need the pinned client and
+# playwright-core from compat/js/package-lock.json, installed fresh by npm
+# ci, and the browser test Debian's Chromium (the chromium target). The
+# PostgreSQL store's tests (postgres/) start a throwaway cluster from
+# PostgreSQL's binaries (/usr/lib/postgresql/<version>/bin or PATH), or use
+# the server GRAPHPROFILE_TEST_POSTGRES=postgres://… names; without either
+# they fail.
+test: check chromium
 	$(NPM) ci --prefix compat/js --no-audit --no-fund --loglevel=error
 	$(GO) test -race -count=1 ./...
+
+# Debian's Chromium for the browser test (TestBrowser drives it through
+# playwright-core), installed with apt-get when it is missing: as root, or
+# through sudo.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		sudo=""; if [ "$$(id -u)" -ne 0 ]; then sudo=sudo; fi; \
+		echo "installing Debian's chromium for the browser test"; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	fi
 
 build:
 	$(GO) build -o bin/graphprofile ./cmd/graphprofile

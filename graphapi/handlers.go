@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,6 +110,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := newExchange(s, w, r)
 	defer ex.recoverPanic()
 
+	// A browser's preflight carries no token and may name any path: the
+	// page must get to read even the error of a path not served.
+	if isPreflight(r) && s.cors().preflight(w, r) {
+		return
+	}
 	switch r.URL.Path {
 	case "/healthz", "/readyz":
 		s.serveHealth(ex)
@@ -120,13 +127,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveGraph serves a Graph request: route, method, token, query options,
 // permission, then the endpoint's handler, each refusal before the next
-// step.
+// step. HEAD is served as GET, without the body; OPTIONS answers which
+// methods the path serves.
 func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 	rt, err := routes.route(ex.r.URL.EscapedPath())
 	if err != nil {
 		return err
 	}
-	e, allowed := findEndpoint(rt.pattern, ex.r.Method)
+	method := ex.r.Method
+	switch method {
+	case http.MethodHead:
+		method = http.MethodGet
+	case http.MethodOptions:
+		_, allowed := findEndpoint(rt.pattern, "")
+		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
+		ex.w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	e, allowed := findEndpoint(rt.pattern, method)
 	if e == nil {
 		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
@@ -156,7 +174,22 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
+	ex.applyPreferences(e, &q)
 	return e.serve(s, ctx, ex, call{access: access, route: rt, query: q})
+}
+
+// applyPreferences honours the request's Prefer header where the endpoint
+// pages (it takes $top): odata.maxpagesize sets the page size as $top
+// would, the smaller of the two winning, and Preference-Applied says so
+// when it changed the page.
+func (ex *exchange) applyPreferences(e *endpoint, q *odata.Query) {
+	if !slices.Contains(e.options, odata.OptTop) {
+		return
+	}
+	if n, ok := preferredMaxPageSize(ex.r.Header); ok && q.PreferMaxPageSize(n) {
+		ex.preferredPageSize = q.Top
+		ex.w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(q.Top))
+	}
 }
 
 // codeMethodNotAllowed is Graph's code for a 405; Graph uses the same code
@@ -314,8 +347,13 @@ func (s *Server) deleteUser(ctx context.Context, ex *exchange, c call) error {
 // /healthz is 200 while the process serves HTTP; /readyz is 200 when the
 // store answers and 503 (with Retry-After) when it does not.
 func (s *Server) serveHealth(ex *exchange) {
+	if ex.r.Method == http.MethodOptions {
+		ex.w.Header().Set("Allow", "GET")
+		ex.w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if ex.r.Method != http.MethodGet && ex.r.Method != http.MethodHead {
-		ex.w.Header().Set("Allow", "GET, HEAD")
+		ex.w.Header().Set("Allow", "GET")
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
 		return
 	}
@@ -327,9 +365,7 @@ func (s *Server) serveHealth(ex *exchange) {
 			return
 		}
 	}
-	ex.w.Header().Set("Content-Type", "text/plain;charset=utf-8")
-	ex.w.WriteHeader(http.StatusOK)
-	_, _ = ex.w.Write([]byte("ok\n"))
+	ex.writeBody(http.StatusOK, textContentType, []byte("ok\n"))
 }
 
 // readinessTimeout bounds a readiness check, so a hung database makes

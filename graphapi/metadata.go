@@ -330,11 +330,8 @@ func sortedTypes(set map[*graphprofile.Type]bool) []*graphprofile.Type {
 
 // getMetadata answers GET /{version}/$metadata: the version's CSDL.
 func (s *Server) getMetadata(_ context.Context, ex *exchange, c call) error {
-	h := ex.w.Header()
-	h.Set("Content-Type", "application/xml;charset=utf-8")
-	h["OData-Version"] = []string{"4.0"}
-	ex.w.WriteHeader(http.StatusOK)
-	_, _ = ex.w.Write(descriptionOf(c.route.version).metadata)
+	ex.w.Header()["OData-Version"] = []string{"4.0"}
+	ex.writeBody(http.StatusOK, "application/xml;charset=utf-8", descriptionOf(c.route.version).metadata)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -685,5 +686,29 @@ func TestServiceDescriptionRoutes(t *testing.T) {
 	resp := s.do(request{path: "/beta/"})
 	if want := `{"@odata.context":"` + s.url + `/beta/$metadata","value":[{"name":"users","kind":"EntitySet","url":"users"},{"name":"me","kind":"Singleton","url":"me"}]}`; string(resp.body) != want {
 		t.Errorf("service document %s, want %s", resp.body, want)
+	}
+}
+
+// TestMetadataLikeAnyBody checks that $metadata is written as every other
+// answer is: HEAD without the body, gzip when the client accepts it.
+func TestMetadataLikeAnyBody(t *testing.T) {
+	s := newTestServer(t)
+	full := s.do(request{path: "/beta/$metadata"})
+	if full.status != http.StatusOK || len(full.body) == 0 {
+		t.Fatalf("GET $metadata: %d", full.status)
+	}
+	head := s.do(request{method: http.MethodHead, path: "/beta/$metadata"})
+	if head.status != http.StatusOK || len(head.body) != 0 || head.header.Get("Content-Length") != strconv.Itoa(len(full.body)) {
+		t.Errorf("HEAD $metadata: %d, %d bytes, Content-Length %q (GET has %d)", head.status, len(head.body), head.header.Get("Content-Length"), len(full.body))
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/beta/$metadata", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := (&http.Transport{}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("$metadata with Accept-Encoding gzip: Content-Encoding %q", resp.Header.Get("Content-Encoding"))
 	}
 }

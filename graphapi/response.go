@@ -18,6 +18,9 @@ import (
 // jsonContentType is what Graph sends on OData JSON bodies.
 const jsonContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
+// textContentType is that of plain-text bodies: /$count, the health probes.
+const textContentType = "text/plain;charset=utf-8"
+
 // statusOfCode maps each Graph error code to its HTTP status: errors are
 // created once with a code, and this is the one place that knows statuses.
 var statusOfCode = map[string]int{
@@ -46,6 +49,9 @@ type exchange struct {
 	requestID       string
 	clientRequestID string
 	wroteHeader     bool
+	// preferredPageSize is the page size a Prefer: odata.maxpagesize set
+	// (0: none did), for @odata.nextLink to carry on with.
+	preferredPageSize int
 }
 
 func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
@@ -60,6 +66,7 @@ func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 	h["request-id"] = []string{ex.requestID}
 	h["client-request-id"] = []string{ex.clientRequestID}
 	h.Set("Cache-Control", "no-cache")
+	s.cors().setCORSHeaders(h, r)
 	return ex
 }
 
@@ -82,19 +89,74 @@ func (rw *recordingWriter) Write(b []byte) (int, error) {
 
 var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// writeJSON sends body, built by fill into a pooled buffer, with Graph's JSON headers.
+// writeJSON sends body, built by fill into a pooled buffer, with Graph's
+// JSON headers; or, for a GET whose If-None-Match names the ETag already
+// set, 304 Not Modified without building it.
 func (ex *exchange) writeJSON(status int, fill func([]byte) []byte) {
+	if status == http.StatusOK && ex.notModified() {
+		return
+	}
 	bp := bufferPool.Get().(*[]byte)
 	buf := fill((*bp)[:0])
-	h := ex.w.Header()
-	h.Set("Content-Type", jsonContentType)
-	h["OData-Version"] = []string{"4.0"}
-	ex.w.WriteHeader(status)
-	_, _ = ex.w.Write(buf)
+	ex.w.Header()["OData-Version"] = []string{"4.0"}
+	ex.writeBody(status, jsonContentType, buf)
 	if cap(buf) <= 1<<20 {
 		*bp = buf
 		bufferPool.Put(bp)
 	}
+}
+
+// writeBody sends every response body: gzip-compressed when the client
+// accepts it and the body is worth it, always with its Content-Length, and
+// for HEAD only the headers GET would get.
+func (ex *exchange) writeBody(status int, contentType string, body []byte) {
+	h := ex.w.Header()
+	h.Set("Content-Type", contentType)
+	h.Add("Vary", "Accept-Encoding")
+	if len(body) >= gzipMinBytes && acceptsGzip(ex.r.Header) {
+		g, compressed := gzipped(body)
+		defer g.release()
+		h.Set("Content-Encoding", "gzip")
+		body = compressed
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	ex.w.WriteHeader(status)
+	if ex.r.Method != http.MethodHead {
+		_, _ = ex.w.Write(body)
+	}
+}
+
+// notModified answers 304 Not Modified, and reports true, when the request
+// is a GET (or HEAD) whose If-None-Match is "*" or lists the ETag the
+// response carries (weak comparison, RFC 9110 13.1.2). Responses without an
+// ETag (lists, users) are always sent whole.
+func (ex *exchange) notModified() bool {
+	if ex.r.Method != http.MethodGet && ex.r.Method != http.MethodHead {
+		return false
+	}
+	etag := ex.w.Header().Get("ETag")
+	ifNoneMatch := strings.TrimSpace(ex.r.Header.Get("If-None-Match"))
+	if etag == "" || ifNoneMatch == "" || !matchesETag(ifNoneMatch, etag) {
+		return false
+	}
+	ex.w.Header().Add("Vary", "Accept-Encoding") // as the 200 would (RFC 9110 15.4.5)
+	ex.w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
+// matchesETag reports whether the If-None-Match list holds etag: "*" or one
+// of the comma-separated tags, a weak W/ prefix on either side ignored.
+func matchesETag(list, etag string) bool {
+	if list == "*" {
+		return true
+	}
+	etag = strings.TrimPrefix(etag, "W/")
+	for tag := range strings.SplitSeq(list, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // baseURL is the service root without the version: PublicURL; else, behind
@@ -269,6 +331,8 @@ func (ex *exchange) writePositions(owner graphprofile.User, q odata.Query, page 
 // nextLink is the absolute URL of the next page: the request's own URL with
 // every query option as the client wrote it, except $skip (the page is
 // positioned by the token) and the old $skiptoken, plus the new $skiptoken.
+// A page size that Prefer: odata.maxpagesize set goes on as $top, so the
+// next pages have it whether or not the client sends Prefer again.
 func (ex *exchange) nextLink(skipToken string) string {
 	var b strings.Builder
 	b.WriteString(ex.baseURL())
@@ -280,11 +344,17 @@ func (ex *exchange) nextLink(skipToken string) string {
 			key = unescaped
 		}
 		name := strings.ToLower(strings.TrimPrefix(key, "$"))
-		if part == "" || name == "skip" || name == "skiptoken" {
+		if part == "" || name == "skip" || name == "skiptoken" || (name == "top" && ex.preferredPageSize > 0) {
 			continue
 		}
 		b.WriteByte(sep)
 		b.WriteString(part)
+		sep = '&'
+	}
+	if ex.preferredPageSize > 0 {
+		b.WriteByte(sep)
+		b.WriteString("$top=")
+		b.WriteString(strconv.Itoa(ex.preferredPageSize))
 		sep = '&'
 	}
 	b.WriteByte(sep)
@@ -295,11 +365,8 @@ func (ex *exchange) nextLink(skipToken string) string {
 
 // writeCount answers a /$count request: the bare number, as text/plain.
 func (ex *exchange) writeCount(n int) {
-	h := ex.w.Header()
-	h.Set("Content-Type", "text/plain;charset=utf-8")
-	h["OData-Version"] = []string{"4.0"}
-	ex.w.WriteHeader(http.StatusOK)
-	_, _ = ex.w.Write(strconv.AppendInt(nil, int64(n), 10))
+	ex.w.Header()["OData-Version"] = []string{"4.0"}
+	ex.writeBody(http.StatusOK, textContentType, strconv.AppendInt(nil, int64(n), 10))
 }
 
 // fail answers err in Graph's error envelope, with the status of its code. An error that is not a
@@ -335,6 +402,7 @@ func (ex *exchange) fail(err error) {
 
 // failWithStatus answers gerr in Graph's error envelope with status.
 func (ex *exchange) failWithStatus(status int, gerr *graphprofile.Error) {
+	ex.w.Header().Del("Preference-Applied") // no page was sent
 	if status == http.StatusUnauthorized {
 		ex.w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
 	}

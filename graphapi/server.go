@@ -50,9 +50,17 @@ type Server struct {
 	// MaxConnections is the most connections served at once; zero means
 	// DefaultMaxConnections.
 	MaxConnections int
+	// CORSOrigins are the origins whose pages may read responses
+	// (scheme://host[:port], as browsers send Origin); empty, or "*" among
+	// them, means any origin. Set them before the first request.
+	CORSOrigins []string
 
 	listener net.Listener
 	http     *http.Server
+
+	corsOnce   sync.Once
+	corsPolicy corsPolicy
+	corsErr    error
 }
 
 // Timeouts of a Server's connections (net/http's).
@@ -92,6 +100,9 @@ func (s *Server) Open() error {
 	// Open reported success.
 	if s.TLSConfig != nil && len(s.TLSConfig.Certificates) == 0 && s.TLSConfig.GetCertificate == nil && s.TLSConfig.GetConfigForClient == nil {
 		return errors.New("TLS: no certificate configured")
+	}
+	if _, err := s.checkedCORS(); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
@@ -149,6 +160,23 @@ func (s *Server) Close(ctx context.Context) error {
 		return nil
 	}
 	return s.http.Shutdown(ctx)
+}
+
+// checkedCORS returns the policy of CORSOrigins, read once, or what is
+// wrong with them.
+func (s *Server) checkedCORS() (corsPolicy, error) {
+	s.corsOnce.Do(func() { s.corsPolicy, s.corsErr = newCORSPolicy(s.CORSOrigins) })
+	return s.corsPolicy, s.corsErr
+}
+
+// cors returns the policy of CORSOrigins. Open refuses bad ones; a Server
+// used as a handler without Open allows no origin rather than any.
+func (s *Server) cors() corsPolicy {
+	p, err := s.checkedCORS()
+	if err != nil {
+		return corsPolicy{only: map[string]bool{}}
+	}
+	return p
 }
 
 func (s *Server) logger() *slog.Logger {

@@ -123,7 +123,16 @@ func TestParseErrors(t *testing.T) {
 		{"$EXPAND=*", listOptions, []string{"'$expand' is not supported on this resource"}},
 		{"$search=\"x\"", listOptions, []string{"'$search' is not supported on this resource"}},
 		{"search=x", listOptions, []string{"'$search' is not supported on this resource"}},
-		{"$format=json", listOptions, []string{"'$format' is not supported"}},
+		// $format: JSON only, as every resource answers.
+		{"$format=xml", listOptions, []string{"The $format 'xml' is not supported; this service answers JSON only"}},
+		{"$format=atom", nil, []string{"The $format 'atom' is not supported"}},
+		{"format=text/csv", listOptions, []string{"The $format 'text/csv' is not supported"}},
+		{"$format=application/xml", listOptions, []string{"'application/xml'"}},
+		{"$format=application/json;odata.metadata=full", listOptions, []string{"'application/json;odata.metadata=full'"}},
+		{"$format=application/json;IEEE754Compatible=true", listOptions, []string{"IEEE754Compatible=true"}},
+		{"$format=", listOptions, []string{"The $format '' is not supported"}},
+		{"$format=json&$format=json", listOptions, []string{"'$format' is given more than once"}},
+		{"$format=json&FORMAT=json", nil, []string{"'$format' is given more than once"}},
 		{"$apply=x", listOptions, []string{"'$apply' is not supported"}},
 		{"$deltatoken=x", listOptions, []string{"'$deltatoken' is not supported"}},
 		// Options the resource does not allow.
@@ -182,6 +191,59 @@ func TestParseErrors(t *testing.T) {
 			}
 			badRequest(t, err, -1, tc.fragments...)
 		})
+	}
+}
+
+// TestParseFormat: $format may ask for JSON, in OData's forms and any case,
+// on every resource, whatever else it allows.
+func TestParseFormat(t *testing.T) {
+	for _, raw := range []string{
+		"$format=json", "$format=JSON", "format=json", "$FORMAT=Json",
+		"$format=application/json", "$format=Application/JSON",
+		"$format=" + url.QueryEscape("application/json;odata.metadata=minimal"),
+		"$format=" + url.QueryEscape("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"),
+		"$format=" + url.QueryEscape("application/json; charset=utf-8"),
+	} {
+		for _, allowed := range [][]odata.Option{nil, {odata.OptSelect}, listOptions} {
+			q, err := odata.Parse(raw, graphprofile.WorkPositionType, allowed...)
+			if err != nil {
+				t.Errorf("Parse(%q) allowing %v: %v", raw, allowed, err)
+				continue
+			}
+			if q.Filter != nil || q.Select != nil || q.Top != odata.DefaultPageSize {
+				t.Errorf("Parse(%q) set more than $format: %+v", raw, q)
+			}
+		}
+	}
+	if q := mustParse(t, "$format=json&$top=5&$select=id"); q.Top != 5 || !slices.Equal(q.Select, []string{"id"}) {
+		t.Errorf("$format beside other options: %+v", q)
+	}
+}
+
+// TestPreferMaxPageSize: a client's odata.maxpagesize preference sets the
+// page size as $top would, the smaller of the two winning; it reports
+// whether the page size changed.
+func TestPreferMaxPageSize(t *testing.T) {
+	for _, tc := range []struct {
+		raw      string
+		prefer   int
+		top      int
+		modified bool
+	}{
+		{"", 5, 5, true},
+		{"", 500, 500, true},
+		{"", odata.DefaultPageSize, odata.DefaultPageSize, false},
+		{"$top=10", 5, 5, true},
+		{"$top=5", 10, 5, false},
+		{"$top=5", 5, 5, false},
+		{"$top=100", 500, 100, false},
+		{"$top=999", 998, 998, true},
+	} {
+		q := mustParse(t, tc.raw)
+		modified := q.PreferMaxPageSize(tc.prefer)
+		if q.Top != tc.top || modified != tc.modified {
+			t.Errorf("%q with odata.maxpagesize=%d: page size %d (changed %v), want %d (%v)", tc.raw, tc.prefer, q.Top, modified, tc.top, tc.modified)
+		}
 	}
 }
 

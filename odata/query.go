@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/url"
 	"slices"
 	"sort"
@@ -37,15 +38,18 @@ const (
 	OptCount     Option = "count"
 	OptSkipToken Option = "skiptoken"
 	OptExpand    Option = "expand"
+	// OptFormat ($format) is allowed on every resource: each answers JSON,
+	// and $format may only ask for that (checkFormat).
+	OptFormat Option = "format"
 )
 
 // servedOptions are the system query options graphprofile implements
 // (somewhere; each resource allows some of them).
-var servedOptions = []Option{OptFilter, OptOrderBy, OptSelect, OptTop, OptSkip, OptCount, OptSkipToken, OptExpand}
+var servedOptions = []Option{OptFilter, OptOrderBy, OptSelect, OptTop, OptSkip, OptCount, OptSkipToken, OptExpand, OptFormat}
 
 // otherOptions are OData's other system query options: known, never served.
 var otherOptions = map[string]bool{
-	"search": true, "format": true, "levels": true, "compute": true, "apply": true,
+	"search": true, "levels": true, "compute": true, "apply": true,
 	"deltatoken": true, "index": true, "schemaversion": true, "id": true,
 }
 
@@ -60,6 +64,7 @@ type Query struct {
 	OrderBy   *OrderBy // where $orderby is allowed, never nil: the default is createdDateTime, then id
 	Select    []string // nil: every property; else the named ones, as given
 	Top       int      // the page size
+	topGiven  bool     // Top is the request's $top, not the default
 	Skip      int
 	Count     bool
 	SkipToken string
@@ -100,6 +105,15 @@ func Parse(rawQuery string, t *graphprofile.Type, allowed ...Option) (Query, err
 			return Query{}, badRequest("The query option '$%s' is not supported by this service.", name)
 		case !served:
 			return Query{}, badRequest("The query option '%s' is not a known system query option; this resource supports %s.", key, list(allowed))
+		case name == string(OptFormat):
+			if seen[name] {
+				return Query{}, badRequest("The query option '$%s' is given more than once.", name)
+			}
+			seen[name] = true
+			if err := checkFormat(value); err != nil {
+				return Query{}, err
+			}
+			continue
 		case !slices.Contains(allowed, Option(name)):
 			return Query{}, badRequest("The query option '$%s' is not supported on this resource; it supports %s.", name, list(allowed))
 		case seen[name]:
@@ -134,7 +148,7 @@ func (q *Query) set(opt Option, value string, t *graphprofile.Type) error {
 		if convErr != nil || n < 1 || n > MaxPageSize {
 			return badRequest("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", value, MaxPageSize)
 		}
-		q.Top = n
+		q.Top, q.topGiven = n, true
 	case OptSkip:
 		n, convErr := strconv.Atoi(value)
 		if convErr != nil || n < 0 {
@@ -158,6 +172,45 @@ func (q *Query) set(opt Option, value string, t *graphprofile.Type) error {
 		q.Expand, err = parseExpand(value, t)
 	}
 	return err
+}
+
+// checkFormat accepts a $format that asks for what every resource answers,
+// OData's JSON: "json" or the media type application/json, in any case,
+// with parameters that do not ask for another form (odata.metadata other
+// than minimal, IEEE754Compatible=true). Anything else is a BadRequest.
+func checkFormat(value string) error {
+	refuse := badRequest("The $format '%s' is not supported; this service answers JSON only ($format=json or application/json).", value)
+	if strings.EqualFold(strings.TrimSpace(value), "json") {
+		return nil
+	}
+	mediaType, params, err := mime.ParseMediaType(value)
+	if err != nil || mediaType != "application/json" {
+		return refuse
+	}
+	for name, v := range params {
+		switch {
+		case (name == "odata.metadata" || name == "metadata") && !strings.EqualFold(v, "minimal"),
+			name == "ieee754compatible" && !strings.EqualFold(v, "false"):
+			return refuse
+		}
+	}
+	return nil
+}
+
+// PreferMaxPageSize applies a client's preference (Prefer:
+// odata.maxpagesize=n) for pages of n: the page size becomes n, as $top=n
+// would make it, unless $top asks for fewer. It reports whether the page
+// size changed.
+func (q *Query) PreferMaxPageSize(n int) bool {
+	size := n
+	if q.topGiven {
+		size = min(q.Top, n)
+	}
+	if size == q.Top {
+		return false
+	}
+	q.Top = size
+	return true
 }
 
 // parseSelect reads $select: top-level property names of t, or *.

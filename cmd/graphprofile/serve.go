@@ -35,7 +35,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (and chain) in `file`; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of --tls-cert")
 	devIssuer := fs.Bool("dev-issuer", false, "trust the development issuer (graphprofile token) beside --issuer too; without --issuer it is always on")
-	var issuers issuerList
+	var corsOrigins listFlag
+	fs.Var(&corsOrigins, "cors-origins", "the `origins` (scheme://host[:port], comma-separated) whose browser pages may call the API; default any origin, since tokens, not cookies, carry the identity")
+	var issuers listFlag
 	fs.Var(&issuers, "issuer", "also trust access tokens of this OIDC issuer `URL` (repeatable; comma-separated in GRAPHPROFILE_ISSUERS); {tenantid} in it trusts every tenant of a multi-tenant issuer, e.g. https://login.microsoftonline.com/{tenantid}/v2.0")
 	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem: trust it, e.g. with NODE_EXTRA_CA_CERTS)")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
@@ -53,6 +55,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if err := checkPublicURL(*publicURL); err != nil {
 		return err
+	}
+	if err := graphapi.CheckCORSOrigins(corsOrigins); err != nil {
+		return fmt.Errorf("--cors-origins: %w", err)
 	}
 	logger := slog.New(scrubbingHandler{slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}), env})
 	if env.getenv("GOMEMLIMIT") == "" {
@@ -133,6 +138,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		PublicURL:      *publicURL,
 		TrustProxy:     *trustProxy,
 		MaxConnections: *maxConnections,
+		CORSOrigins:    corsOrigins,
 		Logger:         logger,
 		TLSConfig:      tlsConfig,
 	}
@@ -215,16 +221,17 @@ func checkPublicURL(s string) error {
 	return nil
 }
 
-// issuerList is the repeatable --issuer flag; a value may also list several
-// issuers separated by commas (as GRAPHPROFILE_ISSUERS does).
-type issuerList []string
+// listFlag is a repeatable flag of values (--issuer, --cors-origins); a
+// value may also list several separated by commas, as their environment
+// variables do.
+type listFlag []string
 
-func (l *issuerList) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
-func (l *issuerList) Set(value string) error {
-	for _, url := range strings.Split(value, ",") {
-		if url = strings.TrimSpace(url); url != "" {
-			*l = append(*l, url)
+func (l *listFlag) Set(value string) error {
+	for _, v := range strings.Split(value, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
 		}
 	}
 	return nil

@@ -1,0 +1,296 @@
+package graphapi_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/graphprofile/graphprofile/graphapi"
+)
+
+const pageOrigin = "https://app.example.test"
+
+// headerList splits a comma-separated header (all its lines) into trimmed
+// names.
+func headerList(h http.Header, name string) []string {
+	var out []string
+	for _, line := range h.Values(name) {
+		for item := range strings.SplitSeq(line, ",") {
+			out = append(out, strings.TrimSpace(item))
+		}
+	}
+	return out
+}
+
+// containsFold reports whether list holds name, ignoring case.
+func containsFold(list []string, name string) bool {
+	return slices.ContainsFunc(list, func(s string) bool { return strings.EqualFold(s, name) })
+}
+
+// TestCORSPreflight: a browser's preflight gets 204 and what the page may
+// send, on every path (served or not, the probes too), without a token.
+func TestCORSPreflight(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	id := s.create(tok, "/me", `{}`)["id"].(string)
+	paths := []string{
+		"/beta/me/profile/positions",
+		"/beta/me/profile/positions/" + id,
+		"/beta/users/" + userA1 + "/profile/positions/$count",
+		"/beta/users",
+		"/v1.0/me",
+		"/healthz",
+		"/readyz",
+		"/beta/nowhere",
+		"/nowhere",
+	}
+	for _, path := range paths {
+		for _, method := range []string{"GET", "POST", "PATCH", "DELETE"} {
+			t.Run(method+" "+path, func(t *testing.T) {
+				resp := s.do(request{method: http.MethodOptions, path: path, header: map[string]string{
+					"Origin":                         pageOrigin,
+					"Access-Control-Request-Method":  method,
+					"Access-Control-Request-Headers": "authorization,content-type,if-match,sdkversion,client-request-id,x-page-trace",
+				}})
+				if resp.status != http.StatusNoContent || len(resp.body) != 0 {
+					t.Fatalf("status %d, body %q; want 204 and no body", resp.status, resp.body)
+				}
+				h := resp.header
+				if got := h.Get("Access-Control-Allow-Origin"); got != "*" {
+					t.Errorf("Access-Control-Allow-Origin %q, want *", got)
+				}
+				methods := headerList(h, "Access-Control-Allow-Methods")
+				for _, m := range []string{"GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS", method} {
+					if !slices.Contains(methods, m) {
+						t.Errorf("Access-Control-Allow-Methods %v lacks %s", methods, m)
+					}
+				}
+				allowed := headerList(h, "Access-Control-Allow-Headers")
+				for _, name := range []string{"Authorization", "Content-Type", "client-request-id", "If-Match", "If-None-Match", "Prefer", "ConsistencyLevel", "SdkVersion", "x-page-trace"} {
+					if !containsFold(allowed, name) {
+						t.Errorf("Access-Control-Allow-Headers %v lacks %s", allowed, name)
+					}
+				}
+				if got := h.Get("Access-Control-Max-Age"); got != "3600" {
+					t.Errorf("Access-Control-Max-Age %q, want 3600", got)
+				}
+				if h.Get("Access-Control-Allow-Credentials") != "" {
+					t.Error("credentials allowed: the identity is a token, never a cookie")
+				}
+				if !guidPattern.MatchString(h.Get("request-id")) {
+					t.Errorf("request-id %q", h.Get("request-id"))
+				}
+			})
+		}
+	}
+
+	// Request headers that are not HTTP tokens are not echoed.
+	resp := s.do(request{method: http.MethodOptions, path: "/beta/me", header: map[string]string{
+		"Origin": pageOrigin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization, bad header, x-ok",
+	}})
+	if allowed := headerList(resp.header, "Access-Control-Allow-Headers"); containsFold(allowed, "bad header") || !containsFold(allowed, "x-ok") {
+		t.Errorf("Access-Control-Allow-Headers %v", allowed)
+	}
+}
+
+// exposedByGraph are the headers a page must be able to read.
+var exposedByGraph = []string{"ETag", "Location", "request-id", "client-request-id", "Retry-After", "Preference-Applied", "WWW-Authenticate"}
+
+// TestCORSActualResponses: every answer a page can get, successes and
+// Graph errors alike, lets it read the body and Graph's headers.
+func TestCORSActualResponses(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	other := s.delegated(tenantA, userA2, "User.Read")
+	id := s.create(tok, "/me", `{}`)["id"].(string)
+	origin := map[string]string{"Origin": pageOrigin}
+	tests := []struct {
+		name   string
+		req    request
+		status int
+	}{
+		{"list", request{path: "/beta/me/profile/positions", token: tok}, http.StatusOK},
+		{"get", request{path: "/beta/me/profile/positions/" + id, token: tok}, http.StatusOK},
+		{"create", request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: `{}`}, http.StatusCreated},
+		{"update", request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: tok, body: `{}`}, http.StatusOK},
+		{"HEAD", request{method: http.MethodHead, path: "/beta/me/profile/positions", token: tok}, http.StatusOK},
+		{"no token: 401", request{path: "/beta/me/profile/positions"}, http.StatusUnauthorized},
+		{"another's profile: 403", request{path: "/beta/users/" + userA1 + "/profile/positions", token: other}, http.StatusForbidden},
+		{"unknown position: 404", request{path: "/beta/me/profile/positions/nope", token: tok}, http.StatusNotFound},
+		{"unknown path: 400", request{path: "/beta/nowhere", token: tok}, http.StatusBadRequest},
+		{"wrong method: 405", request{method: http.MethodPut, path: "/beta/me/profile/positions", token: tok, body: `{}`}, http.StatusMethodNotAllowed},
+		{"health", request{path: "/healthz"}, http.StatusOK},
+		{"OPTIONS without a preflight", request{method: http.MethodOptions, path: "/beta/me"}, http.StatusNoContent},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req.header = origin
+			resp := s.do(tc.req)
+			if resp.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.status, tc.status, resp.body)
+			}
+			if got := resp.header.Get("Access-Control-Allow-Origin"); got != "*" {
+				t.Errorf("Access-Control-Allow-Origin %q, want *", got)
+			}
+			exposed := headerList(resp.header, "Access-Control-Expose-Headers")
+			for _, name := range exposedByGraph {
+				if !containsFold(exposed, name) {
+					t.Errorf("Access-Control-Expose-Headers %v lacks %s", exposed, name)
+				}
+			}
+		})
+	}
+}
+
+// TestCORSOrigins: with CORSOrigins set, only those origins' pages may
+// read (the origin is echoed, and responses vary by it); others are served
+// as any client is, without the headers that would let their page read.
+func TestCORSOrigins(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) {
+		srv.CORSOrigins = []string{pageOrigin, "http://localhost:3000/"}
+	})
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for _, origin := range []string{pageOrigin, "http://localhost:3000", "HTTPS://App.Example.Test"} {
+		t.Run("allowed "+origin, func(t *testing.T) {
+			resp := s.do(request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{"Origin": origin}})
+			if resp.status != http.StatusOK || resp.header.Get("Access-Control-Allow-Origin") != origin {
+				t.Errorf("%d, Access-Control-Allow-Origin %q, want %q", resp.status, resp.header.Get("Access-Control-Allow-Origin"), origin)
+			}
+			if !containsFold(headerList(resp.header, "Vary"), "Origin") {
+				t.Errorf("Vary %v lacks Origin", resp.header.Values("Vary"))
+			}
+			if !containsFold(headerList(resp.header, "Access-Control-Expose-Headers"), "ETag") {
+				t.Errorf("Access-Control-Expose-Headers %q", resp.header.Get("Access-Control-Expose-Headers"))
+			}
+			pre := s.do(request{method: http.MethodOptions, path: "/beta/me/profile/positions", header: map[string]string{
+				"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type",
+			}})
+			if pre.status != http.StatusNoContent || pre.header.Get("Access-Control-Allow-Origin") != origin || pre.header.Get("Access-Control-Allow-Methods") == "" {
+				t.Errorf("preflight: %d %v", pre.status, pre.header)
+			}
+		})
+	}
+	for _, origin := range []string{"https://evil.example.test", "https://app.example.test:8443", "http://app.example.test", "null", ""} {
+		t.Run("refused "+origin, func(t *testing.T) {
+			resp := s.do(request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{"Origin": origin}})
+			if resp.status != http.StatusOK {
+				t.Errorf("status %d: a request is served whoever's page sent it", resp.status)
+			}
+			for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Expose-Headers"} {
+				if got := resp.header.Get(name); got != "" {
+					t.Errorf("%s %q sent to an origin not allowed", name, got)
+				}
+			}
+			pre := s.do(request{method: http.MethodOptions, path: "/beta/me/profile/positions", header: map[string]string{
+				"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization",
+			}})
+			for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age"} {
+				if got := pre.header.Get(name); got != "" {
+					t.Errorf("preflight: %s %q sent to an origin not allowed", name, got)
+				}
+			}
+		})
+	}
+}
+
+// TestCORSOriginsChecked: Open refuses what no browser sends as an Origin.
+func TestCORSOriginsChecked(t *testing.T) {
+	for _, bad := range []string{"app.example.test", "https://app.example.test/path", "ftp://app.example.test", "https://", "https://u@app.example.test", "https://app.example.test?x=1"} {
+		srv := &graphapi.Server{Addr: "127.0.0.1:0", CORSOrigins: []string{pageOrigin, bad}}
+		err := srv.Open()
+		if err == nil {
+			srv.Close(t.Context())
+			t.Errorf("Open with CORS origin %q succeeded", bad)
+			continue
+		}
+		if !strings.Contains(err.Error(), bad) {
+			t.Errorf("Open with %q: %v, want the origin named", bad, err)
+		}
+		if graphapi.CheckCORSOrigins([]string{bad}) == nil {
+			t.Errorf("CheckCORSOrigins(%q) = nil", bad)
+		}
+	}
+	for _, good := range [][]string{nil, {"*"}, {"http://localhost:8080", "https://app.example.test/"}, {"*", "https://app.example.test"}} {
+		if err := graphapi.CheckCORSOrigins(good); err != nil {
+			t.Errorf("CheckCORSOrigins(%q): %v", good, err)
+		}
+	}
+}
+
+// TestHEAD: HEAD works wherever GET does, with GET's status and headers
+// (Content-Length included) and no body; compressed or not.
+func TestHEAD(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	var id string
+	for i := range 5 {
+		id = s.create(tok, "/me", `{"detail":{"jobTitle":"Engineer `+string(rune('A'+i))+`","description":"`+strings.Repeat("x", 300)+`"}}`)["id"].(string)
+	}
+	paths := []string{
+		"/beta/me/profile/positions",
+		"/beta/me/profile/positions?$top=2&$select=id,detail",
+		"/beta/me/profile/positions/" + id,
+		"/beta/me/profile/positions/$count",
+		"/beta/users/" + userA1 + "/profile/positions",
+		"/beta/me",
+		"/v1.0/users",
+		"/beta/me/profile/positions/nope", // 404
+		"/beta/nowhere",                   // 400
+		"/healthz",
+		"/readyz",
+	}
+	for _, path := range paths {
+		for _, encoding := range []string{"identity", "gzip"} {
+			t.Run(path+" "+encoding, func(t *testing.T) {
+				h := map[string]string{"Accept-Encoding": encoding, "client-request-id": "same-for-both"}
+				get := s.do(request{path: path, token: tok, header: h})
+				head := s.do(request{method: http.MethodHead, path: path, token: tok, header: h})
+				if head.status != get.status {
+					t.Errorf("HEAD status %d, GET %d", head.status, get.status)
+				}
+				if len(head.body) != 0 {
+					t.Errorf("HEAD sent a body: %q", head.body)
+				}
+				if got, want := head.header.Get("Content-Length"), get.header.Get("Content-Length"); got == "" || got != want {
+					t.Errorf("HEAD Content-Length %q, GET %q (body %d bytes)", got, want, len(get.body))
+				}
+				for name := range get.header {
+					switch name {
+					case "Date", "Request-Id", "Content-Length":
+						continue
+					}
+					if !slices.Equal(head.header.Values(name), get.header.Values(name)) {
+						t.Errorf("%s: HEAD %q, GET %q", name, head.header.Values(name), get.header.Values(name))
+					}
+				}
+				if len(head.header) != len(get.header) {
+					t.Errorf("HEAD headers %v\nGET headers %v", head.header, get.header)
+				}
+			})
+		}
+	}
+	// Without a token HEAD is GET's 401; on a path without GET, 405.
+	if resp := s.do(request{method: http.MethodHead, path: "/beta/me/profile/positions"}); resp.status != http.StatusUnauthorized || resp.header.Get("WWW-Authenticate") == "" {
+		t.Errorf("HEAD without a token: %d %v", resp.status, resp.header)
+	}
+}
+
+// TestOPTIONS: an OPTIONS that is no preflight answers 204 with the methods
+// the path serves, without a token; a path not served is Graph's 400.
+func TestOPTIONS(t *testing.T) {
+	s := newTestServer(t)
+	for _, tc := range []struct{ path, allow string }{
+		{"/beta/me/profile/positions", "GET, POST"},
+		{"/beta/users/" + userA1 + "/profile/positions/x", "GET, PATCH, DELETE"},
+		{"/beta/me/profile/positions/$count", "GET"},
+		{"/v1.0/users", "GET, POST"},
+		{"/healthz", "GET"},
+	} {
+		resp := s.do(request{method: http.MethodOptions, path: tc.path})
+		if resp.status != http.StatusNoContent || resp.header.Get("Allow") != tc.allow || len(resp.body) != 0 {
+			t.Errorf("OPTIONS %s: %d, Allow %q, body %q; want 204, %q", tc.path, resp.status, resp.header.Get("Allow"), resp.body, tc.allow)
+		}
+	}
+	expectError(t, s.do(request{method: http.MethodOptions, path: "/beta/nowhere"}), http.StatusBadRequest, "BadRequest")
+}

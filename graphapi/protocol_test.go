@@ -1,0 +1,324 @@
+package graphapi_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// gunzip decompresses a gzip body, failing the test if it is not one.
+func gunzip(t *testing.T, body []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("body is not gzip: %v", err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("gzip body: %v", err)
+	}
+	return out
+}
+
+// TestGzipResponses: a client that accepts gzip gets bodies of a kilobyte
+// or more compressed; smaller ones, and clients that do not accept it, get
+// them plain. Either way the response says it varies by Accept-Encoding.
+func TestGzipResponses(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	body := readTestdata(t, "seed/create-request.json")
+	for range 4 {
+		s.create(tok, "/me", body)
+	}
+	smallID := s.create(tok, "/me", `{}`)["id"].(string)
+	const list = "/beta/me/profile/positions"
+	plain := s.do(request{path: list, token: tok, header: map[string]string{"Accept-Encoding": "identity"}})
+	if plain.status != http.StatusOK || len(plain.body) < 2048 || plain.header.Get("Content-Encoding") != "" {
+		t.Fatalf("identity: %d, %d bytes, Content-Encoding %q", plain.status, len(plain.body), plain.header.Get("Content-Encoding"))
+	}
+	small := s.do(request{path: list + "?$select=id&$top=1", token: tok, header: map[string]string{"Accept-Encoding": "identity"}})
+	if len(small.body) >= 1024 {
+		t.Fatalf("the small answer is %d bytes", len(small.body))
+	}
+
+	tests := []struct {
+		acceptEncoding string
+		path           string
+		gzipped        bool
+	}{
+		{"gzip", list, true},
+		{"gzip, deflate, br, zstd", list, true}, // what browsers send
+		{"GZIP", list, true},
+		{"x-gzip", list, true},
+		{"*", list, true},
+		{"br;q=1.0, gzip;q=0.5", list, true},
+		{"gzip;q=0", list, false},
+		{"gzip;q=0.000", list, false},
+		{"*, gzip;q=0", list, false},
+		{"br", list, false},
+		{"identity", list, false},
+		{"*;q=0", list, false},
+		{"gzip", list + "?$select=id&$top=1", false},             // under a kilobyte
+		{"gzip", "/beta/me/profile/positions/nope", false},       // a small error
+		{"gzip", "/beta/me/profile/positions/" + smallID, false}, // a small position
+		{"gzip", "/beta/me/profile/positions/$count", false},     // a number
+		{"gzip", list + "?$top=3&$format=json", true},            // with other options
+		{"gzip", "/beta/users/" + userA1 + "/profile/positions", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.acceptEncoding+" "+tc.path, func(t *testing.T) {
+			resp := s.do(request{path: tc.path, token: tok, header: map[string]string{"Accept-Encoding": tc.acceptEncoding}})
+			if got := resp.header.Get("Content-Length"); got != strconv.Itoa(len(resp.body)) {
+				t.Errorf("Content-Length %q, body %d bytes", got, len(resp.body))
+			}
+			if !containsFold(headerList(resp.header, "Vary"), "Accept-Encoding") {
+				t.Errorf("Vary %v lacks Accept-Encoding", resp.header.Values("Vary"))
+			}
+			got := resp.body
+			if tc.gzipped {
+				if resp.header.Get("Content-Encoding") != "gzip" {
+					t.Fatalf("Content-Encoding %q, want gzip", resp.header.Get("Content-Encoding"))
+				}
+				got = gunzip(t, resp.body)
+				if len(resp.body)*3 > len(got) {
+					t.Errorf("gzip took %d bytes to %d only", len(got), len(resp.body))
+				}
+			} else if ce := resp.header.Get("Content-Encoding"); ce != "" {
+				t.Fatalf("Content-Encoding %q, want none", ce)
+			}
+			want := s.do(request{path: tc.path, token: tok, header: map[string]string{"Accept-Encoding": "identity"}})
+			if resp.status != want.status || (want.status == http.StatusOK && !bytes.Equal(got, want.body)) {
+				t.Errorf("decoded answer differs from the plain one:\n%d %s\n%d %s", resp.status, got, want.status, want.body)
+			}
+		})
+	}
+}
+
+// TestIfNoneMatch: a GET of a position whose If-None-Match holds its
+// current ETag (or is *) is 304 Not Modified with the ETag and no body;
+// anything else, and lists (which carry no ETag), get the whole answer.
+func TestIfNoneMatch(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	created := s.create(tok, "/me", `{"detail":{"jobTitle":"Engineer"}}`)
+	path := "/beta/me/profile/positions/" + created["id"].(string)
+	etag := created["@odata.etag"].(string)
+	bare := strings.Trim(etag, `"`)
+
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		ifNoneMatch string
+		status      int
+	}{
+		{"current", "", path, etag, http.StatusNotModified},
+		{"weak", "", path, "W/" + etag, http.StatusNotModified},
+		{"star", "", path, "*", http.StatusNotModified},
+		{"in a list", "", path, `"other", ` + etag + `, "more"`, http.StatusNotModified},
+		{"HEAD", http.MethodHead, path, etag, http.StatusNotModified},
+		{"through users/{upn}", "", "/beta/users/" + upnOf(userA1) + "/profile/positions/" + created["id"].(string), etag, http.StatusNotModified},
+		{"with $select", "", path + "?$select=id", etag, http.StatusNotModified},
+		{"another tag", "", path, `"other"`, http.StatusOK},
+		{"unquoted", "", path, bare, http.StatusOK},
+		{"empty", "", path, "", http.StatusOK},
+		{"list", "", "/beta/me/profile/positions", "*", http.StatusOK},
+		{"user", "", "/beta/me", "*", http.StatusOK},
+		{"unknown position", "", "/beta/me/profile/positions/nope", "*", http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.do(request{method: tc.method, path: tc.path, token: tok, header: map[string]string{"If-None-Match": tc.ifNoneMatch, "Origin": pageOrigin}})
+			if resp.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.status, tc.status, resp.body)
+			}
+			switch tc.status {
+			case http.StatusNotModified:
+				if len(resp.body) != 0 {
+					t.Errorf("304 with a body: %q", resp.body)
+				}
+				if got := resp.header.Get("ETag"); got != etag {
+					t.Errorf("304 ETag %q, want %q", got, etag)
+				}
+				if resp.header.Get("Access-Control-Allow-Origin") == "" || !guidPattern.MatchString(resp.header.Get("request-id")) {
+					t.Errorf("304 headers %v", resp.header)
+				}
+			case http.StatusOK:
+				if tc.path == path && resp.json(t)["@odata.etag"] != etag {
+					t.Errorf("200 body %s", resp.body)
+				}
+			}
+		})
+	}
+
+	// After an update the old tag no longer matches: the new state is sent.
+	updated := s.do(request{method: http.MethodPatch, path: path, token: tok, body: `{"isCurrent":true}`, header: map[string]string{"If-None-Match": etag}})
+	if updated.status != http.StatusOK {
+		t.Fatalf("PATCH with If-None-Match: %d %s", updated.status, updated.body)
+	}
+	resp := s.do(request{path: path, token: tok, header: map[string]string{"If-None-Match": etag}})
+	if resp.status != http.StatusOK || resp.json(t)["isCurrent"] != true || resp.header.Get("ETag") == etag {
+		t.Errorf("after an update: %d %v %s", resp.status, resp.header.Get("ETag"), resp.body)
+	}
+	if resp := s.do(request{path: path, token: tok, header: map[string]string{"If-None-Match": updated.header.Get("ETag")}}); resp.status != http.StatusNotModified {
+		t.Errorf("with the new tag: %d", resp.status)
+	}
+	// A caller who may not see a position learns nothing from its tag: it
+	// is the 404 of a position that does not exist.
+	hidden := s.create(tok, "/me", `{"allowedAudiences":"me"}`)
+	other := s.delegated(tenantA, userA2, "User.Read.All")
+	for _, tag := range []string{"*", hidden["@odata.etag"].(string)} {
+		resp := s.do(request{path: "/beta/users/" + userA1 + "/profile/positions/" + hidden["id"].(string), token: other, header: map[string]string{"If-None-Match": tag}})
+		expectError(t, resp, http.StatusNotFound, "itemNotFound")
+	}
+}
+
+// TestPreferMaxPageSize: Prefer: odata.maxpagesize pages as $top would
+// (the smaller of the two wins), Preference-Applied says when it changed
+// the page size, and @odata.nextLink carries on with that size.
+func TestPreferMaxPageSize(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	var all []string
+	for range 7 {
+		all = append(all, s.create(tok, "/me", `{}`)["id"].(string))
+	}
+	const list = "/beta/me/profile/positions"
+	tests := []struct {
+		name    string
+		query   string
+		prefer  string
+		pages   []int  // sizes of the pages followed through nextLink
+		applied string // Preference-Applied of the first page
+	}{
+		{"alone", "", "odata.maxpagesize=3", []int{3, 3, 1}, "odata.maxpagesize=3"},
+		{"without the prefix", "", "maxpagesize=2", []int{2, 2, 2, 1}, "odata.maxpagesize=2"},
+		{"name in another case, quoted value", "", `Odata.MaxPageSize="4"`, []int{4, 3}, "odata.maxpagesize=4"},
+		{"among other preferences", "", "return=representation, odata.maxpagesize=5; x=1, respond-async", []int{5, 2}, "odata.maxpagesize=5"},
+		{"smaller than $top", "$top=5", "odata.maxpagesize=3", []int{3, 3, 1}, "odata.maxpagesize=3"},
+		{"larger than $top", "$top=2", "odata.maxpagesize=3", []int{2, 2, 2, 1}, ""},
+		{"equal to $top", "$top=3", "odata.maxpagesize=3", []int{3, 3, 1}, ""},
+		{"with a filter", "$filter=" + url.QueryEscape("isCurrent eq null"), "odata.maxpagesize=4", []int{4, 3}, "odata.maxpagesize=4"},
+		{"larger than Graph's limit", "", "odata.maxpagesize=5000", []int{7}, "odata.maxpagesize=999"},
+		{"the default size", "", "odata.maxpagesize=100", []int{7}, ""},
+		{"zero: ignored", "", "odata.maxpagesize=0", []int{7}, ""},
+		{"not a number: ignored", "", "odata.maxpagesize=many", []int{7}, ""},
+		{"first instance wins", "", "odata.maxpagesize=6, odata.maxpagesize=2", []int{6, 1}, "odata.maxpagesize=6"},
+		{"none", "", "", []int{7}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := list
+			if tc.query != "" {
+				path += "?" + tc.query
+			}
+			var got []string
+			var sizes []int
+			for page := 0; path != ""; page++ {
+				if page > 10 {
+					t.Fatal("nextLink does not end")
+				}
+				h := map[string]string{}
+				if page == 0 { // later pages rely on nextLink alone
+					h["Prefer"] = tc.prefer
+				}
+				resp := s.do(request{path: path, token: tok, header: h})
+				if resp.status != http.StatusOK {
+					t.Fatalf("page %d: %d %s", page, resp.status, resp.body)
+				}
+				if page == 0 && resp.header.Get("Preference-Applied") != tc.applied {
+					t.Errorf("Preference-Applied %q, want %q", resp.header.Get("Preference-Applied"), tc.applied)
+				}
+				body := resp.json(t)
+				values := body["value"].([]any)
+				sizes = append(sizes, len(values))
+				for _, v := range values {
+					got = append(got, v.(map[string]any)["id"].(string))
+				}
+				path = ""
+				if next, ok := body["@odata.nextLink"].(string); ok {
+					path = strings.TrimPrefix(next, s.url)
+				}
+			}
+			if fmt.Sprint(sizes) != fmt.Sprint(tc.pages) {
+				t.Errorf("page sizes %v, want %v", sizes, tc.pages)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(all) {
+				t.Errorf("walked %v, want %v", got, all)
+			}
+		})
+	}
+
+	// An error is no page: it says nothing of the preference.
+	other := s.delegated(tenantA, userA2, "User.Read")
+	for _, tc := range []struct {
+		req    request
+		status int
+		code   string
+	}{
+		{request{path: list + "?$skiptoken=forged", token: tok}, http.StatusBadRequest, "BadRequest"},
+		{request{path: "/beta/users/" + userA1 + "/profile/positions", token: other}, http.StatusForbidden, "Authorization_RequestDenied"},
+	} {
+		tc.req.header = map[string]string{"Prefer": "odata.maxpagesize=2"}
+		resp := s.do(tc.req)
+		expectError(t, resp, tc.status, tc.code)
+		if got := resp.header.Get("Preference-Applied"); got != "" {
+			t.Errorf("%s: %d with Preference-Applied %q", tc.req.path, resp.status, got)
+		}
+	}
+
+	// Where nothing is paged, the preference does nothing.
+	for _, path := range []string{list + "/" + all[0], list + "/$count", "/beta/me"} {
+		resp := s.do(request{path: path, token: tok, header: map[string]string{"Prefer": "odata.maxpagesize=1"}})
+		if resp.status != http.StatusOK || resp.header.Get("Preference-Applied") != "" {
+			t.Errorf("GET %s: %d, Preference-Applied %q", path, resp.status, resp.header.Get("Preference-Applied"))
+		}
+	}
+}
+
+// TestFormat: $format=json (or application/json, in OData's forms) is
+// accepted on every operation and changes nothing; other formats are 400.
+func TestFormat(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	id := s.create(tok, "/me", `{}`)["id"].(string)
+	positions := "/beta/me/profile/positions"
+	accepted := []string{"$format=json", "format=json", "$format=JSON", "$format=application/json", "$FORMAT=Application/Json",
+		"$format=" + url.QueryEscape("application/json;odata.metadata=minimal")}
+	for _, format := range accepted {
+		for _, tc := range []struct {
+			method, path, token, body string
+			status                    int
+		}{
+			{"", positions + "?$top=1&", tok, "", http.StatusOK},
+			{"", positions + "?", tok, "", http.StatusOK},
+			{"", positions + "/" + id + "?", tok, "", http.StatusOK},
+			{"", positions + "/$count?", tok, "", http.StatusOK},
+			{http.MethodPost, positions + "?", tok, `{}`, http.StatusCreated},
+			{http.MethodPatch, positions + "/" + id + "?", tok, `{}`, http.StatusOK},
+			{"", "/beta/me?", tok, "", http.StatusOK},
+			{"", "/v1.0/users?", admin, "", http.StatusOK},
+			{http.MethodPatch, "/v1.0/me?", tok, `{}`, http.StatusNoContent},
+		} {
+			resp := s.do(request{method: tc.method, path: tc.path + format, token: tc.token, body: tc.body})
+			if resp.status != tc.status {
+				t.Errorf("%s %s%s: %d %s, want %d", tc.method, tc.path, format, resp.status, resp.body, tc.status)
+			}
+		}
+	}
+	for _, format := range []string{"$format=xml", "$format=atom", "format=text/csv", "$format=application/xml", "$format=" + url.QueryEscape("application/json;odata.metadata=full")} {
+		for _, path := range []string{positions + "?", positions + "/" + id + "?", "/beta/me?"} {
+			msg := expectError(t, s.do(request{path: path + format, token: tok}), http.StatusBadRequest, "BadRequest")
+			if !strings.Contains(msg, "$format") || !strings.Contains(msg, "JSON") {
+				t.Errorf("%s%s: message %q", path, format, msg)
+			}
+		}
+	}
+}
