@@ -55,6 +55,8 @@ type Property struct {
 	// MaxLength bounds a string (each item, for a collection) in
 	// characters; zero means DefaultMaxLength.
 	MaxLength int
+	// MaxItems bounds a collection; zero means MaxCollectionItems.
+	MaxItems int
 }
 
 // Limits on values in request bodies, like Graph's own per-property limits:
@@ -76,6 +78,14 @@ func (p *Property) maxLength() int {
 		return p.MaxLength
 	}
 	return DefaultMaxLength
+}
+
+// maxItems is the most items p's collection takes.
+func (p *Property) maxItems() int {
+	if p.MaxItems > 0 {
+		return p.MaxItems
+	}
+	return MaxCollectionItems
 }
 
 // MemberValue returns the numeric value of enum member name, and whether
@@ -243,7 +253,13 @@ var PasswordProfileType = &Type{Name: "microsoft.graph.passwordProfile", Kind: K
 }}
 
 // UserType is microsoft.graph.user as far as graphprofile keeps it: the
-// properties of the users directory.
+// properties of the users directory and of a people directory, typed as the
+// beta CSDL types them. The identity properties come first (in the order
+// graphprofile has always written them), then the people-directory ones in
+// alphabetical order, as Graph's examples print them. MaxLength is Graph's
+// documented limit where it documents one. SelfService marks what Graph lets
+// a user change about themself (its docs' own self-update example changes
+// businessPhones and officeLocation).
 var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, Properties: []Property{
 	{Name: "id", Type: StringType},
 	{Name: "displayName", Type: StringType, MaxLength: 256},
@@ -254,5 +270,22 @@ var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, Properties
 	{Name: "surname", Type: StringType, MaxLength: 64},
 	{Name: "jobTitle", Type: StringType, MaxLength: 128},
 	{Name: "accountEnabled", Type: BooleanType},
+	// Graph takes one number only, although the type is a collection.
+	{Name: "businessPhones", Type: StringType, Collection: true, MaxItems: 1, MaxLength: 64, SelfService: true},
+	{Name: "city", Type: StringType, MaxLength: 128},
+	{Name: "companyName", Type: StringType, MaxLength: 64},
+	{Name: "country", Type: StringType, MaxLength: 128},
+	{Name: "department", Type: StringType, MaxLength: 64},
+	{Name: "employeeHireDate", Type: DateTimeOffsetType},
+	{Name: "employeeId", Type: StringType, MaxLength: 16},
+	{Name: "employeeType", Type: StringType},
+	{Name: "faxNumber", Type: StringType},
+	{Name: "mobilePhone", Type: StringType, MaxLength: 64, SelfService: true},
+	{Name: "officeLocation", Type: StringType, SelfService: true},
+	{Name: "postalCode", Type: StringType, MaxLength: 40},
+	{Name: "preferredLanguage", Type: StringType, SelfService: true},
+	{Name: "state", Type: StringType, MaxLength: 128},
+	{Name: "streetAddress", Type: StringType, MaxLength: 1024},
+	{Name: "usageLocation", Type: StringType, MaxLength: 2},
 	{Name: "passwordProfile", Type: PasswordProfileType, WriteOnly: true},
 }}
