@@ -35,6 +35,10 @@ type Type struct {
 	Values []int64
 	// IsFlags marks a flags enum: a value is one member or a comma-separated combination.
 	IsFlags bool
+	// IgnoreCase marks an entity type whose string values compare and
+	// order ignoring case in queries ($filter, $orderby), as Graph's
+	// directory compares a user's.
+	IgnoreCase bool
 }
 
 // Property is one structural property of a complex or entity type.
@@ -260,7 +264,7 @@ var PasswordProfileType = &Type{Name: "microsoft.graph.passwordProfile", Kind: K
 // documented limit where it documents one. SelfService marks what Graph lets
 // a user change about themself (its docs' own self-update example changes
 // businessPhones and officeLocation).
-var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, Properties: []Property{
+var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, IgnoreCase: true, Properties: []Property{
 	{Name: "id", Type: StringType},
 	{Name: "displayName", Type: StringType, MaxLength: 256},
 	{Name: "userPrincipalName", Type: StringType, MaxLength: 113},

@@ -271,8 +271,7 @@ func (c *compiler) literal(n *literalNode) (*compiled, error) {
 	case tokString:
 		out.t = valueType{kind: kString}
 		out.text = "'" + strings.ReplaceAll(n.text, "'", "''") + "'"
-		v := n.text
-		out.eval = constant(v)
+		out.eval = constant(c.fold(n.text))
 	case tokNumber:
 		f, err := strconv.ParseFloat(n.text, 64)
 		if err != nil {
@@ -360,7 +359,22 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 		}
 		t = propertyType(prop)
 	}
+	if c.root.IgnoreCase && t.kind == kString && len(segments) > 0 {
+		// Values of the entity compare in lower case, as the literals do;
+		// a lambda variable's items are lowered as they are taken.
+		exact := get
+		get = func(e *env) any { return c.fold(exact(e)) }
+	}
 	return &compiled{t: t, eval: get, pos: n.pos, text: text, property: property}, nil
+}
+
+// fold returns v in lower case when it is a string and the entity type's
+// strings compare ignoring case (graphprofile.Type.IgnoreCase); else v.
+func (c *compiler) fold(v any) any {
+	if s, ok := v.(string); ok && c.root.IgnoreCase {
+		return strings.ToLower(s)
+	}
+	return v
 }
 
 func (c *compiler) lookup(name string) *scope {
@@ -641,7 +655,7 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 			if !ok {
 				return nil
 			}
-			return change(s)
+			return c.fold(change(s))
 		}
 		return out, nil
 	}
@@ -686,6 +700,10 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 		return nil, queryError(c.option, n.pos, "the lambda variable '%s' hides another name; choose another", n.variable)
 	}
 	elem := valueType{kind: coll.t.elem, edm: coll.t.edm}
+	fold := func(v any) any { return v }
+	if elem.kind == kString {
+		fold = c.fold
+	}
 	index := c.vars
 	c.vars++
 	c.scope = &scope{name: n.variable, t: elem, index: index, parent: c.scope, collection: coll.property}
@@ -704,7 +722,7 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 			return nil
 		}
 		for _, item := range items {
-			e.vars[index] = normalize(item)
+			e.vars[index] = fold(normalize(item))
 			matched := body.eval(e) == true
 			if all && !matched {
 				return false
