@@ -219,8 +219,8 @@ func (d *decoder) property(owner *Type, prop *Property) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(items) == MaxCollectionItems {
-			return nil, Errorf(CodeBadRequest, "The collection property '%s' of type '%s' has more than %d items.", prop.Name, owner.Name, MaxCollectionItems)
+		if len(items) == prop.maxItems() && !d.stored {
+			return nil, Errorf(CodeBadRequest, "The collection property '%s' of type '%s' has more than %d items.", prop.Name, owner.Name, prop.maxItems())
 		}
 		items = append(items, v)
 		d.skipSpace()
@@ -284,7 +284,8 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if limit := prop.maxLength(); len(s) > limit && utf8.RuneCountInString(s) > limit {
+	// Limits bound what clients send; what a store was given reads back.
+	if limit := prop.maxLength(); !d.stored && len(s) > limit && utf8.RuneCountInString(s) > limit {
 		return nil, Errorf(CodeBadRequest, "The value of property '%s' of type '%s' is longer than its limit of %d characters.", prop.Name, owner.Name, limit)
 	}
 	// Not every store can hold a NUL (PostgreSQL's text cannot), and no

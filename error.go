@@ -30,6 +30,7 @@ const (
 	CodePreconditionFailed      = "preconditionFailed"
 	CodeTooManyRequests         = "TooManyRequests"
 	CodeInvalidRequestParameter = "invalidRequest"
+	CodeUnsupportedQuery        = "Request_UnsupportedQuery" // a directory query Graph does not serve, 400
 )
 
 // Error is a failure the caller is told about: a Graph error code and a

@@ -37,6 +37,10 @@ type Type struct {
 	Values []int64
 	// IsFlags marks a flags enum: a value is one member or a comma-separated combination.
 	IsFlags bool
+	// IgnoreCase marks an entity type whose string values compare and
+	// order ignoring case in queries ($filter, $orderby), as Graph's
+	// directory compares a user's.
+	IgnoreCase bool
 }
 
 // Property is one structural property of a complex or entity type.
@@ -62,6 +66,8 @@ type Property struct {
 	// positions), not a value stored with it. Only $select, $expand and
 	// $metadata see them.
 	Navigation bool
+	// MaxItems bounds a collection; zero means MaxCollectionItems.
+	MaxItems int
 }
 
 // Limits on values in request bodies, like Graph's own per-property limits:
@@ -83,6 +89,14 @@ func (p *Property) maxLength() int {
 		return p.MaxLength
 	}
 	return DefaultMaxLength
+}
+
+// maxItems is the most items p's collection takes.
+func (p *Property) maxItems() int {
+	if p.MaxItems > 0 {
+		return p.MaxItems
+	}
+	return MaxCollectionItems
 }
 
 // MemberValue returns the numeric value of enum member name, and whether
@@ -266,8 +280,14 @@ var PasswordProfileType = &Type{Name: "microsoft.graph.passwordProfile", Kind: K
 }}
 
 // UserType is microsoft.graph.user as far as graphprofile keeps it: the
-// properties of the users directory.
-var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, Properties: []Property{
+// properties of the users directory and of a people directory, typed as the
+// beta CSDL types them. The identity properties come first (in the order
+// graphprofile has always written them), then the people-directory ones in
+// alphabetical order, as Graph's examples print them. MaxLength is Graph's
+// documented limit where it documents one. SelfService marks what Graph lets
+// a user change about themself (its docs' own self-update example changes
+// businessPhones and officeLocation).
+var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, IgnoreCase: true, Properties: []Property{
 	{Name: "id", Type: StringType},
 	{Name: "displayName", Type: StringType, MaxLength: 256},
 	{Name: "userPrincipalName", Type: StringType, MaxLength: 113},
@@ -277,5 +297,22 @@ var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, Properties
 	{Name: "surname", Type: StringType, MaxLength: 64},
 	{Name: "jobTitle", Type: StringType, MaxLength: 128},
 	{Name: "accountEnabled", Type: BooleanType},
+	// Graph takes one number only, although the type is a collection.
+	{Name: "businessPhones", Type: StringType, Collection: true, MaxItems: 1, MaxLength: 64, SelfService: true},
+	{Name: "city", Type: StringType, MaxLength: 128},
+	{Name: "companyName", Type: StringType, MaxLength: 64},
+	{Name: "country", Type: StringType, MaxLength: 128},
+	{Name: "department", Type: StringType, MaxLength: 64},
+	{Name: "employeeHireDate", Type: DateTimeOffsetType},
+	{Name: "employeeId", Type: StringType, MaxLength: 16},
+	{Name: "employeeType", Type: StringType},
+	{Name: "faxNumber", Type: StringType},
+	{Name: "mobilePhone", Type: StringType, MaxLength: 64, SelfService: true},
+	{Name: "officeLocation", Type: StringType, SelfService: true},
+	{Name: "postalCode", Type: StringType, MaxLength: 40},
+	{Name: "preferredLanguage", Type: StringType, SelfService: true},
+	{Name: "state", Type: StringType, MaxLength: 128},
+	{Name: "streetAddress", Type: StringType, MaxLength: 1024},
+	{Name: "usageLocation", Type: StringType, MaxLength: 2},
 	{Name: "passwordProfile", Type: PasswordProfileType, WriteOnly: true},
 }}

@@ -45,6 +45,10 @@ type Access struct {
 // Owner is the user acted on.
 func (a Access) Owner() User { return a.owner }
 
+// TenantKey is the key of the caller's tenant: the directory a directory
+// operation acts on.
+func (a Access) TenantKey() string { return a.caller.TenantKey() }
+
 // Authorize decides whether caller may perform op on the user ref names (its
 // positions, or the user itself) and, if so, finds that user. A delegated
 // caller's own user is recorded in the directory on first use, so /me and

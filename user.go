@@ -1,6 +1,11 @@
 package graphprofile
 
-import "strings"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
 
 // User is a user of the directory, as far as graphprofile keeps one. An
 // empty string is an unset property (null on the wire).
@@ -15,10 +20,33 @@ type User struct {
 	Surname           string
 	JobTitle          string
 	AccountEnabled    *bool
+	// Details are the user's other properties of UserType (the people
+	// directory's: phones, office, address, employment), by name, as
+	// DecodeBody makes them, set ones only. They are data to graphprofile,
+	// not logic, so a property added to UserType needs no field here, and
+	// no store migration either.
+	Details Object
 }
+
+// identityProperties are the properties of UserType that User keeps in
+// fields; every other one (but passwordProfile, never kept) is a Detail.
+var identityProperties = []string{"id", "displayName", "userPrincipalName", "mail", "mailNickname", "givenName", "surname", "jobTitle", "accountEnabled"}
 
 // Key returns the key that addresses u's profile in a Store.
 func (u User) Key() UserKey { return UserKey{TenantID: u.TenantID, UserID: u.ID} }
+
+// Clone returns u with its own AccountEnabled and Details, so that what one
+// caller changes another never sees.
+func (u User) Clone() User {
+	if u.AccountEnabled != nil {
+		e := *u.AccountEnabled
+		u.AccountEnabled = &e
+	}
+	if u.Details != nil {
+		u.Details = withoutNulls(u.Details).(Object)
+	}
+	return u
+}
 
 // UserKey addresses one user's profile: users and their positions are always
 // scoped by tenant.
@@ -27,13 +55,24 @@ type UserKey struct {
 	UserID   string
 }
 
+// DefaultUserProperties are the properties Graph's v1.0 endpoint returns
+// of a user without $select (its "default properties"); the others it
+// returns only when $select names them.
+var DefaultUserProperties = []string{"businessPhones", "displayName", "givenName", "id", "jobTitle", "mail",
+	"mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName"}
+
 // basicUserProperties are what User.ReadBasic.All reveals of another user
 // (Graph's "basic profile"); the others are returned as null.
 var basicUserProperties = []string{"id", "displayName", "userPrincipalName", "mail", "givenName", "surname"}
 
-// Object returns u as a value of UserType.
+// Object returns u as a value of UserType. It shares the values of
+// Details' collections with u: treat it as read-only.
 func (u User) Object() Object {
-	o := Object{"id": u.ID}
+	o := make(Object, len(identityProperties)+len(u.Details))
+	for name, v := range u.Details {
+		o[name] = v
+	}
+	o["id"] = u.ID
 	for name, v := range map[string]string{
 		"displayName": u.DisplayName, "userPrincipalName": u.UserPrincipalName, "mail": u.Mail,
 		"mailNickname": u.MailNickname, "givenName": u.GivenName, "surname": u.Surname, "jobTitle": u.JobTitle,
@@ -70,7 +109,44 @@ func userFromObject(tenantID string, o Object) User {
 	if enabled, ok := o["accountEnabled"].(bool); ok {
 		u.AccountEnabled = &enabled
 	}
+	for name, v := range o {
+		if name == "passwordProfile" || slices.Contains(identityProperties, name) {
+			continue
+		}
+		if u.Details == nil {
+			u.Details = make(Object, len(o))
+		}
+		if t, ok := v.(time.Time); ok {
+			// As every time graphprofile keeps: at the 100 ns that Graph's
+			// seven fractional digits carry, so it reads back unchanged.
+			v = t.UTC().Truncate(100 * time.Nanosecond)
+		}
+		u.Details[name] = v
+	}
 	return u
+}
+
+// EncodeStoredUser is the form a Store keeps a user's properties in, beside
+// its tenant and id: their JSON, unset properties left out.
+// DecodeStoredUser reads it back unchanged.
+func EncodeStoredUser(u User) []byte {
+	o := u.Object()
+	delete(o, "id")
+	return AppendObjectJSON(make([]byte, 0, 256), UserType, o, EncodeOptions{OmitNulls: true})
+}
+
+// DecodeStoredUser decodes the properties of user id of tenantID as
+// EncodeStoredUser wrote them. A failure is an internal error (a corrupt
+// store), never the caller's BadRequest.
+func DecodeStoredUser(tenantID, id string, data []byte) (User, error) {
+	d := decoder{data: data, stored: true}
+	obj, err := d.document(UserType)
+	if err != nil {
+		return User{}, fmt.Errorf("the stored properties of user %q do not decode: %s", id, err.Error())
+	}
+	o := withoutNulls(obj).(Object)
+	o["id"] = id
+	return userFromObject(tenantID, o), nil
 }
 
 // NewUser builds a user of tenantID from a decoded POST /users body (or a

@@ -2,8 +2,11 @@ package graphprofile
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestImportConflicts(t *testing.T) {
@@ -34,5 +37,57 @@ func TestImportConflicts(t *testing.T) {
 				t.Errorf("ImportConflicts = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestStoredUserRoundTrip: what EncodeStoredUser writes, DecodeStoredUser
+// reads back unchanged, every property of UserType included; times are kept
+// to the 100 ns, and values a store was given beyond a request's limits
+// still read.
+func TestStoredUserRoundTrip(t *testing.T) {
+	enabled := false
+	full := User{
+		TenantID: "t", ID: "u", UserPrincipalName: "Zoë@contoso.com", DisplayName: `Zoë "Z" \ 日本`, Mail: "zoe@contoso.com",
+		MailNickname: "zoe", GivenName: "Zoë", Surname: "Ñúñez", JobTitle: strings.Repeat("long ", 100), AccountEnabled: &enabled,
+		Details: Object{
+			"businessPhones": []any{"+1 425 555 0109", "+1 425 555 0110"}, "city": "Seattle", "companyName": "Contoso",
+			"country": "US", "department": "Retail", "employeeHireDate": time.Date(2019, 6, 1, 8, 0, 0, 1234500, time.UTC),
+			"employeeId": "1001", "employeeType": "Employee", "faxNumber": "+1 425 555 0199", "mobilePhone": "+1 425 555 0101",
+			"officeLocation": "18/2111", "postalCode": "98052", "preferredLanguage": "en-US", "state": "WA",
+			"streetAddress": "1 Microsoft Way", "usageLocation": "US",
+		},
+	}
+	for name, u := range map[string]User{"Full": full, "Bare": {TenantID: "t", ID: "u"}, "EmptyCollection": {TenantID: "t", ID: "u", Details: Object{"businessPhones": []any{}}}} {
+		t.Run(name, func(t *testing.T) {
+			doc := EncodeStoredUser(u)
+			got, err := DecodeStoredUser("t", "u", doc)
+			if err != nil {
+				t.Fatalf("DecodeStoredUser(%s): %v", doc, err)
+			}
+			if again := EncodeStoredUser(got); string(again) != string(doc) || !reflect.DeepEqual(got.Object(), u.Object()) {
+				t.Errorf("round trip\n got %s\nwant %s", again, doc)
+			}
+		})
+	}
+	if strings.Contains(string(EncodeStoredUser(full)), `"id"`) {
+		t.Error("the stored document repeats the id, which is a column")
+	}
+	for _, name := range []string{"businessPhones", "mobilePhone", "officeLocation", "preferredLanguage"} {
+		if p := UserType.Property(name); p == nil || !p.SelfService {
+			t.Errorf("%s is not self-service", name)
+		}
+	}
+}
+
+// TestUserClone: a clone shares nothing a caller may change.
+func TestUserClone(t *testing.T) {
+	enabled := true
+	u := User{ID: "u", AccountEnabled: &enabled, Details: Object{"businessPhones": []any{"1"}, "city": "Seattle"}}
+	c := u.Clone()
+	*c.AccountEnabled = false
+	c.Details["city"] = "Redmond"
+	c.Details["businessPhones"].([]any)[0] = "2"
+	if !*u.AccountEnabled || u.Details["city"] != "Seattle" || u.Details["businessPhones"].([]any)[0] != "1" {
+		t.Errorf("changing a clone changed the user: %+v %v", u, u.Details)
 	}
 }

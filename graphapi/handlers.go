@@ -42,12 +42,18 @@ type call struct {
 
 var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptSkip, odata.OptCount, odata.OptSkipToken}
 
+// userListOptions are listOptions but $skip, which Graph's directory does
+// not serve (it pages with $skiptoken only); what users serve of $filter and
+// $orderby is userQueries'.
+var userListOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptCount, odata.OptSkipToken}
+
 // The path patterns served. A literal comes before a parameter in the
 // same place ($count before {id}).
 var (
 	serviceRootPath    = compilePattern("/{version}")
 	metadataPath       = compilePattern("/{version}/$metadata")
 	usersPath          = compilePattern("/{version}/users")
+	usersCountPath     = compilePattern("/{version}/users/$count")
 	mePath             = compilePattern("/{version}/me")
 	userPath           = compilePattern("/{version}/users/{user}")
 	profilePath        = compilePattern("/beta/{owner}/profile")
@@ -62,11 +68,12 @@ var (
 var endpoints = []endpoint{
 	{serviceRootPath, http.MethodGet, anonymous, nil, nil, (*Server).getServiceDocument},
 	{metadataPath, http.MethodGet, anonymous, nil, nil, (*Server).getMetadata},
-	{usersPath, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, nil, (*Server).listUsers},
+	{usersPath, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, userListOptions, (*Server).listUsers},
 	{usersPath, http.MethodPost, graphprofile.CreateUser, graphprofile.UserType, nil, (*Server).createUser},
-	{mePath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
+	{usersCountPath, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, []odata.Option{odata.OptFilter}, (*Server).countUsers},
+	{mePath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, []odata.Option{odata.OptSelect}, (*Server).getUser},
 	{mePath, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
-	{userPath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, nil, (*Server).getUser},
+	{userPath, http.MethodGet, graphprofile.GetUser, graphprofile.UserType, []odata.Option{odata.OptSelect}, (*Server).getUser},
 	{userPath, http.MethodPatch, graphprofile.UpdateUser, graphprofile.UserType, nil, (*Server).updateUser},
 	{userPath, http.MethodDelete, graphprofile.DeleteUser, graphprofile.UserType, nil, (*Server).deleteUser},
 	{profilePath, http.MethodGet, graphprofile.GetProfile, graphprofile.ProfileType, []odata.Option{odata.OptSelect, odata.OptExpand}, (*Server).getProfile},
@@ -290,12 +297,50 @@ func (s *Server) deletePosition(ctx context.Context, ex *exchange, c call) error
 	return nil
 }
 
+// listUsers answers GET /users: the caller's tenant's users as it may see
+// them, filtered, ordered and paged here, as positions are, within what
+// Graph's directory serves (userQueries). An advanced query is one with
+// ConsistencyLevel: eventual and $count=true; without the header Graph
+// ignores $count=true, and so do we.
 func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
+	q := c.query
+	eventual := consistencyEventual(ex.r)
+	if err := userQueries.Check(q, eventual && q.Count); err != nil {
+		return err
+	}
+	q.Count = q.Count && eventual
 	users, err := s.Service.ListUsers(ctx, c.access)
 	if err != nil {
 		return err
 	}
-	ex.writeUsers(c.route.version, users)
+	page, err := q.Apply(ctx, users, "users\x00"+c.access.TenantKey())
+	if err != nil {
+		return err
+	}
+	ex.writeUsers(c.route.version, q, page)
+	return nil
+}
+
+// countUsers answers GET /users/$count: the number of users matching
+// $filter, as text/plain. Graph's directory counts only with
+// ConsistencyLevel: eventual (and then serves the advanced query's
+// operators); without it, its 400.
+func (s *Server) countUsers(ctx context.Context, ex *exchange, c call) error {
+	if !consistencyEventual(ex.r) {
+		return graphprofile.Errorf(graphprofile.CodeDirectoryBadRequest, "$count is not currently supported.")
+	}
+	if err := userQueries.Check(c.query, true); err != nil {
+		return err
+	}
+	users, err := s.Service.ListUsers(ctx, c.access)
+	if err != nil {
+		return err
+	}
+	n, err := c.query.CountMatching(ctx, users)
+	if err != nil {
+		return err
+	}
+	ex.writeCount(n)
 	return nil
 }
 
@@ -309,7 +354,7 @@ func (s *Server) createUser(ctx context.Context, ex *exchange, c call) error {
 		return err
 	}
 	ex.w.Header().Set("Location", ex.userURL(c.route.version, u["id"].(string)))
-	ex.writeUser(http.StatusCreated, c.route.version, u)
+	ex.writeUser(http.StatusCreated, c.route.version, u, nil)
 	return nil
 }
 
@@ -318,7 +363,7 @@ func (s *Server) getUser(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return err
 	}
-	ex.writeUser(http.StatusOK, c.route.version, u)
+	ex.writeUser(http.StatusOK, c.route.version, u, c.query.Select)
 	return nil
 }
 

@@ -31,6 +31,7 @@ var statusOfCode = map[string]int{
 	graphprofile.CodeUserNotFound:            http.StatusNotFound,
 	graphprofile.CodeItemNotFound:            http.StatusNotFound,
 	graphprofile.CodeDirectoryBadRequest:     http.StatusBadRequest,
+	graphprofile.CodeUnsupportedQuery:        http.StatusBadRequest,
 	graphprofile.CodePreconditionFailed:      http.StatusPreconditionFailed,
 	graphprofile.CodeRequestEntityTooLarge:   http.StatusRequestEntityTooLarge,
 	graphprofile.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
@@ -266,9 +267,10 @@ func selection(selected []string) string {
 	return "(" + strings.Join(selected, ",") + ")"
 }
 
-// usersContext is the @odata.context of the users entity set.
-func (ex *exchange) usersContext(version string) string {
-	return ex.baseURL() + "/" + version + "/$metadata#users"
+// usersContext is the @odata.context of the users entity set; selected,
+// when not nil, are the properties $select named.
+func (ex *exchange) usersContext(version string, selected []string) string {
+	return ex.baseURL() + "/" + version + "/$metadata#users" + selection(selected)
 }
 
 // userURL is the absolute URL of one user, for Location.
@@ -276,24 +278,50 @@ func (ex *exchange) userURL(version, id string) string {
 	return ex.baseURL() + "/" + version + "/users/" + url.PathEscape(id)
 }
 
-func (ex *exchange) writeUser(status int, version string, u graphprofile.Object) {
+// userProjection is the properties a user is written with: those $select
+// named, else the version's default. v1.0 returns Graph's documented
+// default set; beta returns every property it has, as Graph's beta
+// endpoint does (it does not apply v1.0's default projection).
+func userProjection(version string, selected []string) []string {
+	if selected == nil && version == "v1.0" {
+		return graphprofile.DefaultUserProperties
+	}
+	return selected
+}
+
+// writeUser writes one user; selected, when not nil, are the properties
+// $select named.
+func (ex *exchange) writeUser(status int, version string, u graphprofile.Object, selected []string) {
 	ex.writeJSON(status, func(buf []byte) []byte {
 		return graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{
-			Annotations: []graphprofile.Annotation{{Name: "@odata.context", Value: ex.usersContext(version) + "/$entity"}},
+			Annotations: []graphprofile.Annotation{{Name: "@odata.context", Value: ex.usersContext(version, selected) + "/$entity"}},
+			Select:      userProjection(version, selected),
 		})
 	})
 }
 
-func (ex *exchange) writeUsers(version string, users []graphprofile.Object) {
+// writeUsers writes a page of the users list: @odata.count when an
+// advanced query asked for it (first page only), @odata.nextLink when more
+// remain, then the page.
+func (ex *exchange) writeUsers(version string, q odata.Query, page odata.Result) {
+	projection := userProjection(version, q.Select)
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = append(buf, `{"@odata.context":`...)
-		buf = graphprofile.AppendJSONString(buf, ex.usersContext(version))
+		buf = graphprofile.AppendJSONString(buf, ex.usersContext(version, q.Select))
+		if page.Count >= 0 {
+			buf = append(buf, `,"@odata.count":`...)
+			buf = strconv.AppendInt(buf, int64(page.Count), 10)
+		}
+		if page.NextSkipToken != "" {
+			buf = append(buf, `,"@odata.nextLink":`...)
+			buf = graphprofile.AppendJSONString(buf, ex.nextLink(page.NextSkipToken))
+		}
 		buf = append(buf, `,"value":[`...)
-		for i, u := range users {
+		for i, u := range page.Items {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{})
+			buf = graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{Select: projection})
 		}
 		return append(buf, "]}"...)
 	})

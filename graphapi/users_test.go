@@ -28,17 +28,32 @@ func TestCreateAndReadUsers(t *testing.T) {
 			if !guidPattern.MatchString(id) {
 				t.Fatalf("id %q is not a GUID", id)
 			}
+			// Graph's default projection: v1.0 its documented default
+			// properties, beta every property.
 			want := map[string]any{
 				"@odata.context": s.url + "/" + version + "/$metadata#users/$entity",
-				"id":             id, "accountEnabled": true, "displayName": "Adele Vance", "mailNickname": "AdeleV-" + version,
-				"userPrincipalName": "AdeleV-" + version + "@contoso.test", "givenName": "Adele", "surname": "Vance",
-				"jobTitle": "Retail Manager", "mail": "AdeleV-" + version + "@contoso.test",
+				"id":             id, "displayName": "Adele Vance", "userPrincipalName": "AdeleV-" + version + "@contoso.test",
+				"givenName": "Adele", "surname": "Vance", "jobTitle": "Retail Manager", "mail": "AdeleV-" + version + "@contoso.test",
+				"businessPhones": nil, "mobilePhone": nil, "officeLocation": nil, "preferredLanguage": nil,
+			}
+			wantKeys := []string{"@odata.context", "id", "displayName", "userPrincipalName", "mail", "givenName", "surname", "jobTitle",
+				"businessPhones", "mobilePhone", "officeLocation", "preferredLanguage"}
+			if version == "beta" {
+				for _, name := range []string{"city", "companyName", "country", "department", "employeeHireDate", "employeeId",
+					"employeeType", "faxNumber", "postalCode", "state", "streetAddress", "usageLocation"} {
+					want[name] = nil
+				}
+				want["mailNickname"], want["accountEnabled"] = "AdeleV-"+version, true
+				wantKeys = []string{"@odata.context", "id", "displayName", "userPrincipalName", "mail", "mailNickname", "givenName", "surname",
+					"jobTitle", "accountEnabled", "businessPhones", "city", "companyName", "country", "department", "employeeHireDate",
+					"employeeId", "employeeType", "faxNumber", "mobilePhone", "officeLocation", "postalCode", "preferredLanguage", "state",
+					"streetAddress", "usageLocation"}
 			}
 			if !reflect.DeepEqual(u, want) {
 				t.Errorf("created user\n got %v\nwant %v", u, want)
 			}
-			if keys := objectKeys(t, resp.body); !slices.Equal(keys, []string{"@odata.context", "id", "displayName", "userPrincipalName", "mail", "mailNickname", "givenName", "surname", "jobTitle", "accountEnabled"}) {
-				t.Errorf("keys %v (passwordProfile must never be returned)", keys)
+			if keys := objectKeys(t, resp.body); !slices.Equal(keys, wantKeys) {
+				t.Errorf("keys %v, want %v (passwordProfile must never be returned)", keys, wantKeys)
 			}
 			if got := resp.header.Get("Location"); got != s.url+"/"+version+"/users/"+id {
 				t.Errorf("Location %q", got)
@@ -61,7 +76,7 @@ func TestCreateAndReadUsers(t *testing.T) {
 		t.Fatalf("POST minimal user: %d %s", resp.status, resp.body)
 	}
 	u := resp.json(t)
-	if u["accountEnabled"] != true || u["mail"] != nil || u["jobTitle"] != nil {
+	if u["accountEnabled"] != true || u["mail"] != nil || u["jobTitle"] != nil || u["businessPhones"] != nil {
 		t.Errorf("minimal user %v", u)
 	}
 	// A user may be created with its directory object id, to mirror a directory.

@@ -125,6 +125,9 @@ type compiled struct {
 	literal *literalNode // set when the expression is a literal
 	pos     int
 	text    string // how the expression reads, for messages
+	// property is the entity's property path the expression is, when it
+	// is one (for a lambda variable, its collection's): what a Clause names.
+	property string
 }
 
 // shown is how a message quotes the expression: a string literal already
@@ -138,10 +141,11 @@ func (x *compiled) shown() string {
 
 // scope is a lambda variable in scope.
 type scope struct {
-	name   string
-	t      valueType
-	index  int
-	parent *scope
+	name       string
+	t          valueType
+	index      int
+	parent     *scope
+	collection string // the property path of the collection it ranges over
 }
 
 // compiler type-checks a parsed expression against the schema and turns it
@@ -152,6 +156,25 @@ type compiler struct {
 	scope   *scope
 	vars    int
 	lambdas int // lambda operators around what is being compiled
+	clauses []Clause
+}
+
+// clause records that the expression uses op on x's property (and on
+// other's, when it is one too, as in "a eq b": then Property is empty).
+func (c *compiler) clause(op string, x, other *compiled) {
+	cl := Clause{Op: op, Property: x.property}
+	if other != nil {
+		switch {
+		case x.property == "" && other.property != "":
+			cl.Property = other.property
+			cl.Null = x.t.kind == kNull
+		case x.property != "" && other.property != "":
+			cl.Property = ""
+		default:
+			cl.Null = other.t.kind == kNull
+		}
+	}
+	c.clauses = append(c.clauses, cl)
 }
 
 // propertyType is the static type of a schema property.
@@ -202,6 +225,7 @@ func (c *compiler) compile(n node) (*compiled, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.clause("not", x, nil)
 		return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: "not " + x.text, eval: func(e *env) any {
 			switch x.eval(e) {
 			case true:
@@ -247,8 +271,7 @@ func (c *compiler) literal(n *literalNode) (*compiled, error) {
 	case tokString:
 		out.t = valueType{kind: kString}
 		out.text = "'" + strings.ReplaceAll(n.text, "'", "''") + "'"
-		v := n.text
-		out.eval = constant(v)
+		out.eval = constant(c.fold(n.text))
 	case tokNumber:
 		f, err := strconv.ParseFloat(n.text, 64)
 		if err != nil {
@@ -305,10 +328,12 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 	var t valueType
 	var get evalFunc
 	segments := n.segments
+	property := strings.Join(segments, "/")
 	if v := c.lookup(segments[0]); v != nil {
 		index := v.index
 		t, get = v.t, func(e *env) any { return e.vars[index] }
 		segments = segments[1:]
+		property = v.collection
 	} else {
 		t, get = valueType{kind: kComplex, edm: c.root}, func(e *env) any { return e.root }
 	}
@@ -335,7 +360,22 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 		}
 		t = propertyType(prop)
 	}
-	return &compiled{t: t, eval: get, pos: n.pos, text: text}, nil
+	if c.root.IgnoreCase && t.kind == kString && len(segments) > 0 {
+		// Values of the entity compare in lower case, as the literals do;
+		// a lambda variable's items are lowered as they are taken.
+		exact := get
+		get = func(e *env) any { return c.fold(exact(e)) }
+	}
+	return &compiled{t: t, eval: get, pos: n.pos, text: text, property: property}, nil
+}
+
+// fold returns v in lower case when it is a string and the entity type's
+// strings compare ignoring case (graphprofile.Type.IgnoreCase); else v.
+func (c *compiler) fold(v any) any {
+	if s, ok := v.(string); ok && c.root.IgnoreCase {
+		return strings.ToLower(s)
+	}
+	return v
 }
 
 func (c *compiler) lookup(name string) *scope {
@@ -415,6 +455,7 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 	if err := c.unify(n.op, n.pos, l, r); err != nil {
 		return nil, err
 	}
+	c.clause(n.op, l, r)
 	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " " + n.op + " " + r.text}
 	le, re := l.eval, r.eval
 	switch n.op {
@@ -512,6 +553,7 @@ func (c *compiler) has(n *binaryNode) (*compiled, error) {
 	if r.literal == nil || r.t.kind != kString {
 		return nil, queryError(c.option, r.pos, "'has' needs a string literal naming members of %s on its right", l.t.edm.Name)
 	}
+	c.clause("has", l, r)
 	t := l.t.edm
 	canonical, ok := graphprofile.EnumValue(t, r.literal.text)
 	if !ok {
@@ -560,6 +602,7 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 		}
 		items[i] = item.eval
 	}
+	c.clause("in", x, nil)
 	xe := x.eval
 	return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: x.text + " in (…)", eval: func(e *env) any {
 		v := xe(e)
@@ -595,6 +638,11 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 		}
 		args[i], texts[i] = arg, arg.text
 	}
+	var other *compiled
+	if arity == 2 {
+		other = args[1]
+	}
+	c.clause(n.name, args[0], other)
 	out := &compiled{pos: n.pos, text: n.name + "(" + strings.Join(texts, ",") + ")"}
 	if arity == 1 {
 		change := strings.ToLower
@@ -608,7 +656,7 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 			if !ok {
 				return nil
 			}
-			return change(s)
+			return c.fold(change(s))
 		}
 		return out, nil
 	}
@@ -639,6 +687,7 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 		return nil, queryError(c.option, n.pos, "%s() needs a collection, but %s is %s", name, coll.shown(), coll.t)
 	}
 	get := coll.eval
+	c.clause(name, coll, nil)
 	if c.lambdas >= MaxLambdaNesting {
 		return nil, queryError(c.option, n.pos, "%s() is nested in %d other lambda operators; at most %d may be nested", name, c.lambdas, MaxLambdaNesting-1)
 	}
@@ -652,9 +701,13 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 		return nil, queryError(c.option, n.pos, "the lambda variable '%s' hides another name; choose another", n.variable)
 	}
 	elem := valueType{kind: coll.t.elem, edm: coll.t.edm}
+	fold := func(v any) any { return v }
+	if elem.kind == kString {
+		fold = c.fold
+	}
 	index := c.vars
 	c.vars++
-	c.scope = &scope{name: n.variable, t: elem, index: index, parent: c.scope}
+	c.scope = &scope{name: n.variable, t: elem, index: index, parent: c.scope, collection: coll.property}
 	c.lambdas++
 	body, err := c.boolean(n.body, "the body of "+name+"()")
 	c.lambdas--
@@ -670,7 +723,7 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 			return nil
 		}
 		for _, item := range items {
-			e.vars[index] = normalize(item)
+			e.vars[index] = fold(normalize(item))
 			matched := body.eval(e) == true
 			if all && !matched {
 				return false

@@ -10,10 +10,28 @@ import (
 // Filter is a compiled $filter: parsed and type-checked once, then evaluated
 // per entity without re-parsing.
 type Filter struct {
-	text  string
-	match evalFunc
-	vars  int
+	text    string
+	match   evalFunc
+	vars    int
+	clauses []Clause
 }
+
+// Clause is one use of an operator or function in a $filter: what a
+// resource that serves only some of them (Restrictions) checks.
+type Clause struct {
+	// Op is the operator or function: eq, ne, gt, ge, lt, le, in, has,
+	// not, startswith, endswith, contains, tolower, toupper, any or all.
+	Op string
+	// Property is the property path it applies to (for a lambda
+	// variable, its collection's); empty when none, or when it compares
+	// two properties.
+	Property string
+	// Null: it compares with null.
+	Null bool
+}
+
+// Clauses returns the filter's clauses, in the order they appear.
+func (f *Filter) Clauses() []Clause { return f.clauses }
 
 // ParseFilter parses and type-checks a $filter expression over entities of
 // type t. Errors are BadRequest and name the offending part and its
@@ -29,7 +47,7 @@ func ParseFilter(expr string, t *graphprofile.Type) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{text: expr, match: x.eval, vars: c.vars}, nil
+	return &Filter{text: expr, match: x.eval, vars: c.vars, clauses: c.clauses}, nil
 }
 
 // Match reports whether obj satisfies the filter (an unknown result, from

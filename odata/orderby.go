@@ -22,8 +22,26 @@ type orderKey struct {
 }
 
 // DefaultOrderBy is the order of a list without $orderby: createdDateTime,
-// then id.
+// then id; by id alone for a type without createdDateTime (users).
 const DefaultOrderBy = "createdDateTime"
+
+// defaultOrderBy is the order of a list of t without $orderby.
+func defaultOrderBy(t *graphprofile.Type) (*OrderBy, error) {
+	if t.Property(DefaultOrderBy) == nil {
+		return &OrderBy{}, nil
+	}
+	return ParseOrderBy(DefaultOrderBy, t)
+}
+
+// Properties returns the property paths the order compares, in order (id,
+// which always ends it, is not among them unless named).
+func (ob *OrderBy) Properties() []string {
+	names := make([]string, len(ob.keys))
+	for i, k := range ob.keys {
+		names[i] = k.text
+	}
+	return names
+}
 
 // ParseOrderBy parses "path [asc|desc], …" over entities of type t. Each
 // path must lead to a single primitive value.

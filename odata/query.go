@@ -125,7 +125,7 @@ func Parse(rawQuery string, t *graphprofile.Type, allowed ...Option) (Query, err
 		}
 	}
 	if q.OrderBy == nil && slices.Contains(allowed, OptOrderBy) {
-		ob, err := ParseOrderBy(DefaultOrderBy, t)
+		ob, err := defaultOrderBy(t)
 		if err != nil {
 			return Query{}, err
 		}

@@ -211,7 +211,7 @@ func TestSchema(t *testing.T) {
 			{"users", "tenant_id", "text", "C"},
 			{"users", "id", "text", "C"},
 			{"users", "upn_key", "text", "C"},
-			{"users", "account_enabled", "boolean", ""},
+			{"users", "document", "text", ""},
 			{"positions", "tenant_id", "text", "C"},
 			{"positions", "user_id", "text", "C"},
 			{"positions", "id", "text", "C"},
@@ -255,7 +255,7 @@ func TestSchema(t *testing.T) {
 	t.Run("UPNKey", func(t *testing.T) {
 		storetest.WantPrincipalNameKeys(t, s, func(t *testing.T, id string) (*string, string) {
 			return query[*string](t, s, `SELECT upn_key FROM users WHERE tenant_id = $1 AND id = $2`, tenant, id),
-				query[string](t, s, `SELECT user_principal_name FROM users WHERE tenant_id = $1 AND id = $2`, tenant, id)
+				query[string](t, s, `SELECT coalesce(document::jsonb->>'userPrincipalName', '') FROM users WHERE tenant_id = $1 AND id = $2`, tenant, id)
 		})
 	})
 

@@ -14,22 +14,25 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// userColumns are the columns scanUser reads, in its order.
+// userColumns are the columns scanUser reads, in its order: the id and the
+// document of the user's properties (internal/stored.UserDocument).
 //
 // This file's statements name the columns sqlite/users.go names, and some
 // read alike line for line (the UPDATE of UpdateUser, the upsert of
 // ImportUsers): the two schemas are the same on purpose, but each store keeps
 // its own SQL in its own dialect (placeholders, arrays, constraint errors),
 // so they are written twice. What is not SQL is internal/stored's.
-const userColumns = `id, user_principal_name, display_name, mail, mail_nickname,
-	given_name, surname, job_title, account_enabled`
+const userColumns = `id, document`
 
-// scanUser reads a row of userColumns into a user of tenantID.
+// scanUser reads a row of userColumns into a user of tenantID. A row that
+// cannot be scanned is the error as pgx gives it (pgx.ErrNoRows included);
+// a document that does not decode is an error of the store.
 func scanUser(row pgx.Row, tenantID string) (graphprofile.User, error) {
-	u := graphprofile.User{TenantID: tenantID}
-	err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.Mail, &u.MailNickname,
-		&u.GivenName, &u.Surname, &u.JobTitle, &u.AccountEnabled)
-	return u, err
+	var id, doc string
+	if err := row.Scan(&id, &doc); err != nil {
+		return graphprofile.User{}, err
+	}
+	return store.DecodeUser(tenantID, id, []byte(doc))
 }
 
 // upnKey is the value of users.upn_key for a user principal name: nil (NULL)
@@ -48,15 +51,32 @@ func checkUser(op string, u graphprofile.User) error {
 	if err := store.CheckUserKey(op, u); err != nil {
 		return err
 	}
-	if !storable(u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle) {
+	if !storable(u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle) ||
+		!storable(stored.UserDocument(u)) || detailHasNUL(u.Details) {
 		return unstorable(fmt.Sprintf("%s: a property of user %q", op, u.ID))
 	}
 	return nil
 }
 
-const insertUserSQL = `INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail,
-	  mail_nickname, given_name, surname, job_title, account_enabled)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+// detailHasNUL reports whether a string of details (or of a collection of
+// them) has a NUL, which the document would keep escaped but no other store
+// can hold: refused alike on every store.
+func detailHasNUL(details graphprofile.Object) bool {
+	for _, v := range details {
+		items, ok := v.([]any)
+		if !ok {
+			items = []any{v}
+		}
+		for _, item := range items {
+			if s, ok := item.(string); ok && strings.IndexByte(s, 0) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+const insertUserSQL = `INSERT INTO users (tenant_id, id, upn_key, document) VALUES ($1, $2, $3, $4)`
 
 // execer is a pool or a transaction.
 type execer interface {
@@ -72,9 +92,7 @@ func insertUser(ctx context.Context, q execer, u graphprofile.User, upn *string,
 	if orNothing {
 		query += ` ON CONFLICT DO NOTHING`
 	}
-	tag, err := q.Exec(ctx, query,
-		u.TenantID, u.ID, u.UserPrincipalName, upn, u.DisplayName, u.Mail,
-		u.MailNickname, u.GivenName, u.Surname, u.JobTitle, u.AccountEnabled)
+	tag, err := q.Exec(ctx, query, u.TenantID, u.ID, upn, stored.UserDocument(u))
 	if err != nil {
 		return false, err
 	}
@@ -231,11 +249,8 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 			return err
 		}
 		_, err = tx.Exec(ctx,
-			`UPDATE users SET user_principal_name = $3, upn_key = $4, display_name = $5, mail = $6,
-			   mail_nickname = $7, given_name = $8, surname = $9, job_title = $10, account_enabled = $11
-			 WHERE tenant_id = $1 AND id = $2`,
-			key.TenantID, key.UserID, next.UserPrincipalName, upnKey(next.UserPrincipalName), next.DisplayName, next.Mail,
-			next.MailNickname, next.GivenName, next.Surname, next.JobTitle, next.AccountEnabled)
+			`UPDATE users SET upn_key = $3, document = $4 WHERE tenant_id = $1 AND id = $2`,
+			key.TenantID, key.UserID, upnKey(next.UserPrincipalName), stored.UserDocument(next))
 		if violation(err, uniqueViolation) == "users_upn_key" {
 			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
@@ -313,19 +328,14 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 	ids := make([]string, 0, n)
 	upns := make([]string, 0, n)
 	keys := make([]*string, 0, n)
-	cols := make([][]string, 6) // display_name … job_title
-	enabled := make([]*bool, 0, n)
+	docs := make([]string, 0, n)
 	for _, u := range users {
 		key := upnKey(u.UserPrincipalName)
 		u.TenantID = tenantID
 		if err := checkUser("ImportUsers", u); err != nil {
 			return err
 		}
-		ids, upns, keys = append(ids, u.ID), append(upns, u.UserPrincipalName), append(keys, key)
-		for i, v := range []string{u.DisplayName, u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle} {
-			cols[i] = append(cols[i], v)
-		}
-		enabled = append(enabled, u.AccountEnabled)
+		ids, upns, keys, docs = append(ids, u.ID), append(upns, u.UserPrincipalName), append(keys, key), append(docs, stored.UserDocument(u))
 	}
 	timeout := max(importTimeout, s.timeout)
 	return s.tx(ctx, timeout, func(ctx context.Context, tx pgx.Tx) error {
@@ -337,23 +347,12 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 		// unique constraint, checked row by row, must never see a name
 		// twice. One statement each, whatever the size of the batch.
 		if _, err := tx.Exec(ctx,
-			`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail,
-			   mail_nickname, given_name, surname, job_title, account_enabled)
-			 SELECT $1, v.id, v.upn, NULL, v.display_name, v.mail, v.mail_nickname, v.given_name, v.surname, v.job_title, v.account_enabled
-			 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[])
-			   AS v(id, upn, display_name, mail, mail_nickname, given_name, surname, job_title, account_enabled)
+			`INSERT INTO users (tenant_id, id, upn_key, document)
+			 SELECT $1, v.id, NULL, v.document
+			 FROM unnest($2::text[], $3::text[]) AS v(id, document)
 			 ORDER BY v.id COLLATE "C" -- rows are locked in one order: concurrent imports do not deadlock
-			 ON CONFLICT (tenant_id, id) DO UPDATE SET
-			   user_principal_name = excluded.user_principal_name,
-			   upn_key = NULL,
-			   display_name = excluded.display_name,
-			   mail = excluded.mail,
-			   mail_nickname = excluded.mail_nickname,
-			   given_name = excluded.given_name,
-			   surname = excluded.surname,
-			   job_title = excluded.job_title,
-			   account_enabled = excluded.account_enabled`,
-			tenantID, ids, upns, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], enabled); err != nil {
+			 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`,
+			tenantID, ids, docs); err != nil {
 			return dbErr("importing users", err)
 		}
 		// Every user of the batch is now without a key: a user that holds

@@ -11,28 +11,26 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// userColumns are the columns scanUser reads, in its order.
+// userColumns are the columns scanUser reads, in its order: the id and the
+// document of the user's properties (internal/stored.UserDocument).
 //
 // This file's statements name the columns postgres/users.go names, and some
 // read alike line for line (the UPDATE of UpdateUser, the upsert of
 // ImportUsers): the two schemas are the same on purpose, but each store keeps
 // its own SQL in its own dialect (placeholders, arrays, constraint errors),
 // so they are written twice. What is not SQL is internal/stored's.
-const userColumns = `id, user_principal_name, display_name, mail, mail_nickname,
-	given_name, surname, job_title, account_enabled`
+const userColumns = `id, document`
 
-// scanUser reads a row of userColumns into a user of tenantID.
+// scanUser reads a row of userColumns into a user of tenantID. A row that
+// cannot be scanned is the error as the driver gives it (sql.ErrNoRows
+// included); a document that does not decode is an error of the store.
 func scanUser(row interface{ Scan(...any) error }, tenantID string) (graphprofile.User, error) {
-	u := graphprofile.User{TenantID: tenantID}
-	var enabled sql.NullBool
-	if err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.Mail, &u.MailNickname,
-		&u.GivenName, &u.Surname, &u.JobTitle, &enabled); err != nil {
+	var id string
+	var doc []byte
+	if err := row.Scan(&id, &doc); err != nil {
 		return graphprofile.User{}, err
 	}
-	if enabled.Valid {
-		u.AccountEnabled = &enabled.Bool
-	}
-	return u, nil
+	return store.DecodeUser(tenantID, id, doc)
 }
 
 // upnKey is the value of users.upn_key for a user principal name.
@@ -43,27 +41,12 @@ func upnKey(upn string) any {
 	return strings.ToLower(upn)
 }
 
-// accountEnabled is the value of users.account_enabled for e.
-func accountEnabled(e *bool) any {
-	switch {
-	case e == nil:
-		return nil
-	case *e:
-		return 1
-	default:
-		return 0
-	}
-}
-
 // insertUser adds u (which must be new) with the principal name key upn
 // (nil: none).
 func insertUser(ctx context.Context, tx *sql.Tx, u graphprofile.User, upn any) error {
 	_, err := tx.ExecContext(ctx,
-		`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail,
-		   mail_nickname, given_name, surname, job_title, account_enabled)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.TenantID, u.ID, u.UserPrincipalName, upn, u.DisplayName, u.Mail,
-		u.MailNickname, u.GivenName, u.Surname, u.JobTitle, accountEnabled(u.AccountEnabled))
+		`INSERT INTO users (tenant_id, id, upn_key, document) VALUES (?, ?, ?, ?)`,
+		u.TenantID, u.ID, upn, stored.UserDocument(u))
 	return err
 }
 
@@ -195,12 +178,8 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE users SET user_principal_name = ?, upn_key = ?, display_name = ?, mail = ?,
-			   mail_nickname = ?, given_name = ?, surname = ?, job_title = ?, account_enabled = ?
-			 WHERE tenant_id = ? AND id = ?`,
-			next.UserPrincipalName, upnKey(next.UserPrincipalName), next.DisplayName, next.Mail,
-			next.MailNickname, next.GivenName, next.Surname, next.JobTitle, accountEnabled(next.AccountEnabled),
-			key.TenantID, key.UserID)
+			`UPDATE users SET upn_key = ?, document = ? WHERE tenant_id = ? AND id = ?`,
+			upnKey(next.UserPrincipalName), stored.UserDocument(next), key.TenantID, key.UserID)
 		if isConstraint(err, sqlite3.ErrConstraintUnique) {
 			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
@@ -265,26 +244,14 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 		// name may move from one user of the batch to another, and the
 		// unique index sees only the final state of each name.
 		upsert, err := tx.PrepareContext(ctx,
-			`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail,
-			   mail_nickname, given_name, surname, job_title, account_enabled)
-			 VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)
-			 ON CONFLICT (tenant_id, id) DO UPDATE SET
-			   user_principal_name = excluded.user_principal_name,
-			   upn_key = NULL,
-			   display_name = excluded.display_name,
-			   mail = excluded.mail,
-			   mail_nickname = excluded.mail_nickname,
-			   given_name = excluded.given_name,
-			   surname = excluded.surname,
-			   job_title = excluded.job_title,
-			   account_enabled = excluded.account_enabled`)
+			`INSERT INTO users (tenant_id, id, upn_key, document) VALUES (?, ?, NULL, ?)
+			 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`)
 		if err != nil {
 			return dbErr("importing users", err)
 		}
 		defer upsert.Close()
 		for _, u := range users {
-			if _, err := upsert.ExecContext(ctx, tenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail,
-				u.MailNickname, u.GivenName, u.Surname, u.JobTitle, accountEnabled(u.AccountEnabled)); err != nil {
+			if _, err := upsert.ExecContext(ctx, tenantID, u.ID, stored.UserDocument(u)); err != nil {
 				return dbErr("importing users", err)
 			}
 		}

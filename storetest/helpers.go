@@ -72,6 +72,31 @@ func fullUser(tenant string, n int) graphprofile.User {
 		Surname:           "Ñúñez-O'Brien \\ 日本",
 		JobTitle:          "Développeuse\tsenior; DROP TABLE users; --",
 		AccountEnabled:    boolPtr(true),
+		Details:           fullDetails(n),
+	}
+}
+
+// fullDetails sets every property of graphprofile.UserType that User has no
+// field for, with values a store might mangle: quotes, backslashes,
+// non-ASCII, a time with 100 ns.
+func fullDetails(n int) graphprofile.Object {
+	return graphprofile.Object{
+		"businessPhones":    []any{fmt.Sprintf("+1 425 555 %04d", n)},
+		"city":              "São Paulo",
+		"companyName":       `Contoso "Ltd" \ 日本`,
+		"country":           "BR",
+		"department":        "Ventes; DROP TABLE users; --",
+		"employeeHireDate":  time.Date(2019, 6, 1, 8, 30, 0, 1234500, time.UTC),
+		"employeeId":        fmt.Sprint("E-", n),
+		"employeeType":      "Employee",
+		"faxNumber":         "+55 11 5555 0000",
+		"mobilePhone":       "+55 11 95555 0001",
+		"officeLocation":    "18/2111",
+		"postalCode":        "01310-100",
+		"preferredLanguage": "pt-BR",
+		"state":             "SP",
+		"streetAddress":     "Av. Paulista, 1000\nAndar 18",
+		"usageLocation":     "BR",
 	}
 }
 
@@ -183,21 +208,21 @@ func mustList(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey) []
 }
 
 // sameUser reports whether a and b have the same properties (AccountEnabled
-// compared by value).
+// and Details compared by value; no Details and empty Details are the same).
 func sameUser(a, b graphprofile.User) bool {
-	ae, be := a.AccountEnabled, b.AccountEnabled
-	a.AccountEnabled, b.AccountEnabled = nil, nil
-	return a == b && (ae == nil) == (be == nil) && (ae == nil || *ae == *be)
+	return userString(a) == userString(b)
 }
 
-// userString formats u with the value of AccountEnabled.
+// userString formats u with the value of AccountEnabled and its Details as
+// their stored JSON (in schema order, so equal Details read alike).
 func userString(u graphprofile.User) string {
 	enabled := "<nil>"
 	if u.AccountEnabled != nil {
 		enabled = fmt.Sprint(*u.AccountEnabled)
 	}
-	return fmt.Sprintf("{TenantID:%s ID:%s UserPrincipalName:%q DisplayName:%q Mail:%q MailNickname:%q GivenName:%q Surname:%q JobTitle:%q AccountEnabled:%s}",
-		u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle, enabled)
+	details := graphprofile.AppendObjectJSON(nil, graphprofile.UserType, u.Details, graphprofile.EncodeOptions{OmitNulls: true})
+	return fmt.Sprintf("{TenantID:%s ID:%s UserPrincipalName:%q DisplayName:%q Mail:%q MailNickname:%q GivenName:%q Surname:%q JobTitle:%q AccountEnabled:%s Details:%s}",
+		u.TenantID, u.ID, u.UserPrincipalName, u.DisplayName, u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle, enabled, details)
 }
 
 func wantUser(t *testing.T, what string, got, want graphprofile.User) {

@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open) })
 	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open) })
 	t.Run("ImportUsers", func(t *testing.T) { testImportUsers(t, open) })
+	t.Run("UserDetails", func(t *testing.T) { testUserDetails(t, open) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
 	t.Run("Create", func(t *testing.T) { testCreate(t, open) })
 	t.Run("List", func(t *testing.T) { testList(t, open) })

@@ -462,10 +462,27 @@ func testUpdateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 				TenantID: u.TenantID, ID: u.ID, UserPrincipalName: "adele.vance@contoso.com", DisplayName: "Adele Vance",
 				Mail: "adele@contoso.com", MailNickname: "adele", GivenName: "Adele", Surname: "Vance", JobTitle: "Retail Manager",
 				AccountEnabled: boolPtr(false),
+				Details: graphprofile.Object{
+					"businessPhones": []any{"+1 425 555 0109"}, "officeLocation": "18/2111", "department": "Sales",
+					"employeeHireDate": time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC),
+				},
 			}
 		}},
 		{"ClearProperties", func(u *graphprofile.User) {
 			u.Mail, u.MailNickname, u.GivenName, u.Surname, u.JobTitle, u.AccountEnabled = "", "", "", "", "", nil
+			u.Details = nil
+		}},
+		{"OneDetail", func(u *graphprofile.User) {
+			u.Details = fullDetails(1)
+			u.Details["officeLocation"] = "Building 4 / 1200"
+		}},
+		{"DetailCleared", func(u *graphprofile.User) {
+			u.Details = fullDetails(1)
+			delete(u.Details, "employeeHireDate")
+		}},
+		{"EmptyCollection", func(u *graphprofile.User) {
+			u.Details = fullDetails(1)
+			u.Details["businessPhones"] = []any{}
 		}},
 		{"DisplayName", func(u *graphprofile.User) { u.DisplayName = "Zoë (HR)" }},
 		{"PrincipalName", func(u *graphprofile.User) { u.UserPrincipalName = "zoe@contoso.com" }},
@@ -900,4 +917,70 @@ func testImportUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			})
 		}
 	})
+}
+
+// UserDetails: the people-directory properties (User.Details) round-trip
+// whichever way a user gets in, with nulls left out, an empty collection
+// kept empty, a time to the 100 ns, and what a store returns is the
+// caller's own.
+func testUserDetails(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	variants := []struct {
+		name    string
+		details graphprofile.Object
+	}{
+		{"Every", fullDetails(7)},
+		{"None", nil},
+		{"EmptyCollection", graphprofile.Object{"businessPhones": []any{}}},
+		{"OnlyTime", graphprofile.Object{"employeeHireDate": time.Date(1999, 12, 31, 23, 59, 59, 999999900, time.UTC)}},
+	}
+	for _, by := range createdBy {
+		for _, v := range variants {
+			t.Run(by.name+"/"+v.name, func(t *testing.T) {
+				s := open(t)
+				u := graphprofile.User{TenantID: tenantA, ID: guid(7), UserPrincipalName: "details@contoso.com", DisplayName: "Details", Details: v.details}
+				by.create(t, s, u.Clone())
+				got := mustFind(t, s, tenantA, "DETAILS@contoso.com")
+				wantUser(t, "FindUser", got, u)
+				wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{u})
+				wantUser(t, "EnsureUser of the stored user", mustEnsure(t, s, graphprofile.User{TenantID: tenantA, ID: u.ID}), u)
+				if phones, ok := got.Details["businessPhones"].([]any); ok && len(phones) > 0 {
+					phones[0] = "changed by the caller"
+				}
+				if got.Details != nil {
+					got.Details["city"] = "changed by the caller"
+				}
+				wantUser(t, "FindUser after the caller changed what it got", mustFind(t, s, tenantA, u.ID), u)
+			})
+		}
+	}
+	t.Run("UpdateReadsBack", func(t *testing.T) {
+		s := open(t)
+		u := fullUser(tenantA, 3)
+		mustCreateUser(t, s, u)
+		mustFind(t, s, tenantA, u.ID) // a store with a cache now holds it
+		next, err := s.UpdateUser(t.Context(), u.Key(), func(cur graphprofile.User) (graphprofile.User, error) {
+			cur.Details["officeLocation"] = "Building 9"
+			delete(cur.Details, "faxNumber")
+			return cur, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := u.Clone()
+		want.Details["officeLocation"] = "Building 9"
+		delete(want.Details, "faxNumber")
+		wantUser(t, "UpdateUser", next, want)
+		wantUser(t, "FindUser after UpdateUser", mustFind(t, s, tenantA, u.UserPrincipalName), want)
+		wantUsers(t, "ListUsers after UpdateUser", mustListUsers(t, s, tenantA), []graphprofile.User{want})
+	})
+}
+
+// mustFind returns the user FindUser finds by key in tenant.
+func mustFind(t *testing.T, s graphprofile.Store, tenant, key string) graphprofile.User {
+	t.Helper()
+	u, err := s.FindUser(t.Context(), tenant, key)
+	if err != nil {
+		t.Fatalf("FindUser(%s, %q): %v", tenant, key, err)
+	}
+	return u
 }

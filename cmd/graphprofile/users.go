@@ -39,7 +39,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	tenant := fs.String("tenant", defaultTenant, "tenant `id` the users belong to")
 	issuer := fs.String("issuer", "", "the --issuer `URL` of serve that speaks for the tenant (default: the development issuer): a tenant id names a tenant only together with its issuer")
 	var file string
-	if err := parseFlagsWithArgs(fs, env, args, "[flags] FILE\n\nFILE holds one user a line, as the JSON body of POST /users (id, displayName, userPrincipalName,\nmail, mailNickname, givenName, surname, jobTitle, accountEnabled; passwordProfile is accepted and\ndropped); '-' reads standard input. Users with an id already there are replaced. Any bad line\nimports nothing.", func(rest []string) error {
+	if err := parseFlagsWithArgs(fs, env, args, "[flags] FILE\n\nFILE holds one user a line, as the JSON body of POST /users (id, displayName, userPrincipalName,\nmail, mailNickname, givenName, surname, jobTitle, accountEnabled, and the people directory's\nbusinessPhones, mobilePhone, officeLocation, preferredLanguage, usageLocation, department,\ncompanyName, employeeId, employeeType, employeeHireDate, city, state, country, streetAddress,\npostalCode, faxNumber; passwordProfile is accepted and dropped); '-' reads standard input.\nUsers with an id already there are replaced. Any bad line imports nothing.", func(rest []string) error {
 		if len(rest) != 1 {
 			return errors.New("users import: give exactly one FILE (or - for standard input)")
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-const importFile = `{"id":"11111111-1111-4111-8111-111111111111","displayName":"Ada Lovelace","userPrincipalName":"ada.lovelace@example.test","mail":"ada@example.test","jobTitle":"Analyst","passwordProfile":{"password":"never stored"}}
+const importFile = `{"id":"11111111-1111-4111-8111-111111111111","displayName":"Ada Lovelace","userPrincipalName":"ada.lovelace@example.test","mail":"ada@example.test","jobTitle":"Analyst","businessPhones":["+44 20 7946 0000"],"officeLocation":"Marylebone","department":"Analytical Engines","employeeHireDate":"1843-07-01T00:00:00Z","usageLocation":"GB","passwordProfile":{"password":"never stored"}}
 
 {"id":"22222222-2222-4222-8222-222222222222","displayName":"Alan Turing","userPrincipalName":"alan@example.test","accountEnabled":false}
 {"displayName":"Grace Hopper","userPrincipalName":"grace@example.test"}
@@ -45,8 +45,12 @@ func TestUsersImport(t *testing.T) {
 		t.Fatalf("%d users after import, want 3: %s", len(users), list.raw)
 	}
 	ada := s.do(http.MethodGet, "/beta/users/ADA.LOVELACE@example.test", app, "", http.StatusOK).body
-	if ada["id"] != "11111111-1111-4111-8111-111111111111" || ada["jobTitle"] != "Countess" || ada["mail"] != "ada@example.test" || ada["accountEnabled"] != true {
+	if ada["id"] != "11111111-1111-4111-8111-111111111111" || ada["jobTitle"] != "Countess" || ada["mail"] != "ada@example.test" || ada["accountEnabled"] != true ||
+		ada["officeLocation"] != "Marylebone" || ada["department"] != "Analytical Engines" || ada["employeeHireDate"] != "1843-07-01T00:00:00.0000000Z" || ada["usageLocation"] != "GB" {
 		t.Errorf("imported Ada: %v", ada)
+	}
+	if phones, _ := ada["businessPhones"].([]any); len(phones) != 1 || phones[0] != "+44 20 7946 0000" {
+		t.Errorf("imported Ada's businessPhones: %v", ada["businessPhones"])
 	}
 	if strings.Contains(string(list.raw), "never stored") || strings.Contains(string(list.raw), "passwordProfile") {
 		t.Errorf("the password was stored: %s", list.raw)

@@ -11,14 +11,24 @@ func (n Name) CheckUserKey(op string, u graphprofile.User) error {
 	return nil
 }
 
-// CopyUser returns u with its own AccountEnabled, so that what a caller
-// gets shares nothing with what it gave or with another caller.
-func CopyUser(u graphprofile.User) graphprofile.User {
-	if u.AccountEnabled != nil {
-		e := *u.AccountEnabled
-		u.AccountEnabled = &e
+// CopyUser returns a copy of u (User.Clone), so that what a caller gets
+// shares nothing with what it gave or with another caller.
+func CopyUser(u graphprofile.User) graphprofile.User { return u.Clone() }
+
+// UserDocument is the document column of u: its properties as
+// graphprofile.EncodeStoredUser writes them, as text (both stores keep it in
+// a TEXT column, as a position's).
+func UserDocument(u graphprofile.User) string { return string(graphprofile.EncodeStoredUser(u)) }
+
+// DecodeUser reads back the document column of user id of tenantID. A
+// failure is an internal error (a corrupt store), never a caller's
+// BadRequest.
+func (n Name) DecodeUser(tenantID, id string, doc []byte) (graphprofile.User, error) {
+	u, err := graphprofile.DecodeStoredUser(tenantID, id, doc)
+	if err != nil {
+		return graphprofile.User{}, n.Wrap(err)
 	}
-	return u
+	return u, nil
 }
 
 // IDTaken is the conflict of a user whose id another user of its tenant has.

@@ -1,0 +1,403 @@
+package graphapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The people directory of the query tests: four users of tenant A, and
+// one of tenant B who must never show.
+var directoryUsers = []string{
+	`{"displayName":"Adele Vance","userPrincipalName":"AdeleV@contoso.test","mail":"AdeleV@contoso.test","mailNickname":"AdeleV",
+	  "givenName":"Adele","surname":"Vance","jobTitle":"Retail Manager","accountEnabled":true,
+	  "businessPhones":["+1 425 555 0109"],"mobilePhone":"+1 425 555 0101","officeLocation":"18/2111","preferredLanguage":"en-US",
+	  "department":"Retail","companyName":"Contoso","city":"Seattle","state":"WA","country":"United States","usageLocation":"US",
+	  "employeeId":"1001","employeeType":"Employee","employeeHireDate":"2019-06-01T00:00:00Z"}`,
+	`{"displayName":"Alex Wilber","userPrincipalName":"AlexW@contoso.test","mail":"AlexW@contoso.test","accountEnabled":false,
+	  "jobTitle":"Marketing Assistant","department":"Marketing","city":"Redmond","officeLocation":"131/1104","businessPhones":["+1 858 555 0110"]}`,
+	`{"displayName":"megan Bowen","userPrincipalName":"MeganB@contoso.test","mail":"MeganB@contoso.test","accountEnabled":true,
+	  "jobTitle":"Marketing Manager","department":"Marketing","businessPhones":[]}`,
+	`{"displayName":"Diego Siciliani","userPrincipalName":"DiegoS@fabrikam.test","accountEnabled":true,"jobTitle":"HR Manager"}`,
+}
+
+// newDirectory starts a server with directoryUsers and returns it with a
+// token that may read the directory.
+func newDirectory(t *testing.T) (*testServer, string) {
+	t.Helper()
+	s := newTestServer(t)
+	admin := s.application(tenantA, "User.ReadWrite.All")
+	for _, body := range directoryUsers {
+		if resp := s.do(request{method: http.MethodPost, path: "/beta/users", token: admin, body: body}); resp.status != http.StatusCreated {
+			t.Fatalf("POST /users: %d %s", resp.status, resp.body)
+		}
+	}
+	if resp := s.do(request{method: http.MethodPost, path: "/beta/users", token: s.application(tenantB, "User.ReadWrite.All"), body: directoryUsers[0]}); resp.status != http.StatusCreated {
+		t.Fatalf("POST /users in tenant B: %d %s", resp.status, resp.body)
+	}
+	return s, s.application(tenantA, "User.Read.All")
+}
+
+// displayNames returns the displayName of each user of a list, in order.
+func displayNames(t *testing.T, resp *response) []string {
+	t.Helper()
+	var names []string
+	for _, u := range resp.json(t)["value"].([]any) {
+		name, _ := u.(map[string]any)["displayName"].(string)
+		names = append(names, name)
+	}
+	return names
+}
+
+var eventual = map[string]string{"ConsistencyLevel": "eventual"}
+
+func TestUsersFilterOrderAndCount(t *testing.T) {
+	s, reader := newDirectory(t)
+	all := []string{"Adele Vance", "Alex Wilber", "Diego Siciliani", "megan Bowen"}
+	tests := []struct {
+		name     string
+		query    string
+		advanced bool     // ConsistencyLevel: eventual
+		want     []string // in order when ordered is set, else as a set
+		ordered  bool
+		count    float64 // @odata.count expected; 0: none
+	}{
+		{"no query", "", false, all, false, 0},
+		{"eq", "$filter=displayName eq 'Adele Vance'", false, []string{"Adele Vance"}, false, 0},
+		{"eq ignores case", "$filter=userPrincipalName eq 'ADELEV@CONTOSO.TEST'", false, []string{"Adele Vance"}, false, 0},
+		{"startsWith ignores case", "$filter=startswith(displayName,'a')", false, []string{"Adele Vance", "Alex Wilber"}, false, 0},
+		{"Graph's name search", "$filter=startswith(displayName,'mega') or startswith(givenName,'mega') or startswith(mail,'mega')", false, []string{"megan Bowen"}, false, 0},
+		{"in", "$filter=department in ('Retail', 'Sales')", false, []string{"Adele Vance"}, false, 0},
+		{"and", "$filter=department eq 'Marketing' and accountEnabled eq true", false, []string{"megan Bowen"}, false, 0},
+		{"or", "$filter=startswith(displayName,'Ad') or city eq 'redmond'", false, []string{"Adele Vance", "Alex Wilber"}, false, 0},
+		{"boolean", "$filter=accountEnabled eq false", false, []string{"Alex Wilber"}, false, 0},
+		{"collection any", "$filter=businessPhones/any(p:p eq '+1 425 555 0109')", false, []string{"Adele Vance"}, false, 0},
+		{"id", "$filter=id in ('nobody')", false, nil, false, 0},
+		{"ne advanced", "$filter=department ne 'Marketing'&$count=true", true, []string{"Adele Vance", "Diego Siciliani"}, false, 2},
+		{"not advanced", "$filter=not startswith(displayName,'A')&$count=true", true, []string{"Diego Siciliani", "megan Bowen"}, false, 2},
+		{"endsWith advanced", "$filter=endswith(mail,'@CONTOSO.test')&$count=true", true, []string{"Adele Vance", "Alex Wilber", "megan Bowen"}, false, 3},
+		{"advanced-only property", "$filter=officeLocation eq '18/2111'&$count=true", true, []string{"Adele Vance"}, false, 1},
+		{"null advanced", "$filter=city eq null&$count=true", true, []string{"Diego Siciliani", "megan Bowen"}, false, 2},
+		{"date advanced", "$filter=employeeHireDate ge 2019-01-01T00:00:00Z&$count=true", true, []string{"Adele Vance"}, false, 1},
+		{"orderby displayName ignores case", "$orderby=displayName", false, all, true, 0},
+		{"orderby desc", "$orderby=displayName desc", false, []string{"megan Bowen", "Diego Siciliani", "Alex Wilber", "Adele Vance"}, true, 0},
+		{"orderby userPrincipalName", "$orderby=userPrincipalName", false, []string{"Adele Vance", "Alex Wilber", "Diego Siciliani", "megan Bowen"}, true, 0},
+		{"filter and orderby advanced", "$filter=department eq 'Marketing'&$orderby=displayName desc&$count=true", true, []string{"megan Bowen", "Alex Wilber"}, true, 2},
+		{"count advanced", "$count=true", true, all, false, 4},
+		{"count without ConsistencyLevel is ignored", "$count=true", false, all, false, 0},
+		{"ConsistencyLevel without count", "$filter=displayName eq 'Alex Wilber'", true, []string{"Alex Wilber"}, false, 0},
+	}
+	for _, version := range []string{"beta", "v1.0"} {
+		for _, tc := range tests {
+			t.Run(version+"/"+tc.name, func(t *testing.T) {
+				req := request{path: "/" + version + "/users?" + escapeQuery(tc.query), token: reader}
+				if tc.advanced {
+					req.header = eventual
+				}
+				resp := s.do(req)
+				if resp.status != http.StatusOK {
+					t.Fatalf("status %d: %s", resp.status, resp.body)
+				}
+				got := displayNames(t, resp)
+				want := slices.Clone(tc.want)
+				if !tc.ordered {
+					sort.Strings(got)
+					sort.Strings(want)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("users %q, want %q", got, want)
+				}
+				count, hasCount := resp.json(t)["@odata.count"]
+				if tc.count == 0 && hasCount {
+					t.Errorf("@odata.count %v, want none", count)
+				}
+				if tc.count != 0 && count != tc.count {
+					t.Errorf("@odata.count %v, want %v", count, tc.count)
+				}
+			})
+		}
+	}
+}
+
+// escapeQuery escapes the values of a query string as a client would.
+func escapeQuery(q string) string {
+	if q == "" {
+		return ""
+	}
+	var parts []string
+	for part := range strings.SplitSeq(q, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		parts = append(parts, k+"="+url.QueryEscape(v))
+	}
+	return strings.Join(parts, "&")
+}
+
+// TestUsersQueryErrors: what Graph's directory does not serve is its own
+// 400, and so is an advanced query's operator without the advanced query
+// parameters.
+func TestUsersQueryErrors(t *testing.T) {
+	s, reader := newDirectory(t)
+	needsAdvanced := func(op string) string {
+		return "Operator '" + op + "' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information"
+	}
+	clause := func(property string) string {
+		return "Unsupported or invalid query filter clause specified for property '" + property + "' of resource 'User'."
+	}
+	tests := []struct {
+		name     string
+		query    string
+		advanced bool
+		code     string
+		message  string
+	}{
+		{"ne", "$filter=department ne 'Retail'", false, "Request_UnsupportedQuery", needsAdvanced("ne")},
+		{"ne with ConsistencyLevel but no $count", "$filter=department ne 'Retail'", true, "Request_UnsupportedQuery", needsAdvanced("ne")},
+		{"ne with $count but no ConsistencyLevel", "$filter=department ne 'Retail'&$count=true", false, "Request_UnsupportedQuery", needsAdvanced("ne")},
+		{"not", "$filter=not(accountEnabled eq true)", false, "Request_UnsupportedQuery", needsAdvanced("not")},
+		{"endsWith", "$filter=endswith(mail,'@contoso.test')", false, "Request_UnsupportedQuery", needsAdvanced("endsWith")},
+		{"endsWith on a property without it", "$filter=endswith(displayName,'Vance')&$count=true", true, "Request_UnsupportedQuery", clause("displayName")},
+		{"gt", "$filter=displayName gt 'A'", false, "Request_UnsupportedQuery", clause("displayName")},
+		{"gt advanced", "$filter=displayName gt 'A'&$count=true", true, "Request_UnsupportedQuery", clause("displayName")},
+		{"lt", "$filter=employeeHireDate lt 2020-01-01T00:00:00Z&$count=true", true, "Request_UnsupportedQuery", clause("employeeHireDate")},
+		{"contains", "$filter=contains(displayName,'Van')", false, "Request_UnsupportedQuery", clause("displayName")},
+		{"tolower", "$filter=tolower(displayName) eq 'adele vance'", false, "Request_UnsupportedQuery", clause("displayName")},
+		{"advanced-only property", "$filter=officeLocation eq '18/2111'", false, "Request_UnsupportedQuery", clause("officeLocation")},
+		{"null without advanced", "$filter=city eq null", false, "Request_UnsupportedQuery", clause("city")},
+		{"not filterable", "$filter=businessPhones/all(p:p eq 'x')", false, "Request_UnsupportedQuery", clause("businessPhones")},
+		{"orderby another property", "$orderby=jobTitle", false, "Request_UnsupportedQuery", "Unsupported sort property 'jobTitle' for 'User'."},
+		{"orderby another property advanced", "$orderby=department&$count=true", true, "Request_UnsupportedQuery", "Unsupported sort property 'department' for 'User'."},
+		{"filter with orderby", "$filter=department eq 'Marketing'&$orderby=displayName", false, "Request_UnsupportedQuery", "Sorting not supported for current query."},
+		{"skip", "$skip=1", false, "BadRequest", "'$skip'"},
+		{"unknown property", "$filter=nickname eq 'x'", false, "BadRequest", "'nickname'"},
+		{"passwordProfile", "$select=passwordProfile", false, "BadRequest", "'passwordProfile'"},
+		{"search", "$search=\"displayName:adele\"", true, "BadRequest", "'$search'"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := request{path: "/v1.0/users?" + escapeQuery(tc.query), token: reader}
+			if tc.advanced {
+				req.header = eventual
+			}
+			if msg := expectError(t, s.do(req), http.StatusBadRequest, tc.code); !strings.Contains(msg, tc.message) {
+				t.Errorf("message %q, want %q", msg, tc.message)
+			}
+		})
+	}
+}
+
+func TestUsersCountSegment(t *testing.T) {
+	s, reader := newDirectory(t)
+	msg := expectError(t, s.do(request{path: "/beta/users/$count", token: reader}), http.StatusBadRequest, "Request_BadRequest")
+	if msg != "$count is not currently supported." {
+		t.Errorf("message %q", msg)
+	}
+	tests := []struct{ query, want string }{
+		{"", "4"},
+		{"?$filter=" + url.QueryEscape("department eq 'Marketing'"), "2"},
+		{"?$filter=" + url.QueryEscape("department ne 'Marketing'"), "2"}, // the segment makes it an advanced query
+		{"?$filter=" + url.QueryEscape("endswith(userPrincipalName,'@fabrikam.test')"), "1"},
+	}
+	for _, tc := range tests {
+		resp := s.do(request{path: "/v1.0/users/$count" + tc.query, token: reader, header: eventual})
+		if resp.status != http.StatusOK || string(resp.body) != tc.want || !strings.HasPrefix(resp.header.Get("Content-Type"), "text/plain") {
+			t.Errorf("/users/$count%s: %d %q %q, want %s as text/plain", tc.query, resp.status, resp.body, resp.header.Get("Content-Type"), tc.want)
+		}
+	}
+	expectError(t, s.do(request{path: "/v1.0/users/$count?$filter=" + url.QueryEscape("displayName gt 'A'"), token: reader, header: eventual}),
+		http.StatusBadRequest, "Request_UnsupportedQuery")
+	expectError(t, s.do(request{path: "/v1.0/users/$count?$top=1", token: reader, header: eventual}), http.StatusBadRequest, "BadRequest")
+	expectError(t, s.do(request{path: "/v1.0/users/$count", token: s.delegated(tenantA, userA1, "User.Read"), header: eventual}),
+		http.StatusForbidden, "Authorization_RequestDenied")
+}
+
+// TestUsersPaging walks the list two at a time: every user once, in order,
+// each page's nextLink the request's own with a $skiptoken, which only this
+// tenant's list takes.
+func TestUsersPaging(t *testing.T) {
+	s, reader := newDirectory(t)
+	var got []string
+	next := "/v1.0/users?$top=2&$orderby=displayName&$select=displayName"
+	var links []string
+	for pages := 0; next != ""; pages++ {
+		if pages > 3 {
+			t.Fatalf("more than 3 pages: %v", links)
+		}
+		resp := s.do(request{path: next, token: reader})
+		if resp.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", next, resp.status, resp.body)
+		}
+		body := resp.json(t)
+		if n := len(body["value"].([]any)); n > 2 {
+			t.Errorf("page of %d users, want at most 2", n)
+		}
+		got = append(got, displayNames(t, resp)...)
+		link, _ := body["@odata.nextLink"].(string)
+		next = ""
+		if link != "" {
+			links = append(links, link)
+			if !strings.HasPrefix(link, s.url+"/v1.0/users?") || !strings.Contains(link, "$top=2") || !strings.Contains(link, "$skiptoken=") {
+				t.Fatalf("nextLink %q", link)
+			}
+			next = strings.TrimPrefix(link, s.url)
+		}
+	}
+	if want := []string{"Adele Vance", "Alex Wilber", "Diego Siciliani", "megan Bowen"}; !slices.Equal(got, want) {
+		t.Errorf("walked %q, want %q", got, want)
+	}
+	if len(links) != 1 {
+		t.Fatalf("nextLinks %q, want 1", links)
+	}
+	// Another tenant's list, or another order, refuses the token.
+	foreign := s.application(tenantB, "User.Read.All")
+	expectError(t, s.do(request{path: strings.TrimPrefix(links[0], s.url), token: foreign}), http.StatusBadRequest, "BadRequest")
+	expectError(t, s.do(request{path: strings.Replace(strings.TrimPrefix(links[0], s.url), "$orderby=displayName", "$orderby=userPrincipalName", 1), token: reader}),
+		http.StatusBadRequest, "BadRequest")
+}
+
+// TestUsersSelect: $select brings any served property, on the list and on
+// one user, with Graph's context URL; without it each version has its
+// default projection.
+func TestUsersSelect(t *testing.T) {
+	s, reader := newDirectory(t)
+	resp := s.do(request{path: "/v1.0/users?$filter=" + url.QueryEscape("displayName eq 'Adele Vance'") + "&$select=displayName,department,employeeHireDate,businessPhones", token: reader})
+	if resp.status != http.StatusOK {
+		t.Fatalf("%d %s", resp.status, resp.body)
+	}
+	body := resp.json(t)
+	if got := body["@odata.context"]; got != s.url+"/v1.0/$metadata#users(displayName,department,employeeHireDate,businessPhones)" {
+		t.Errorf("@odata.context %v", got)
+	}
+	adele := body["value"].([]any)[0].(map[string]any)
+	id, _ := adele["id"].(string)
+	if !guidPattern.MatchString(id) || adele["displayName"] != "Adele Vance" || adele["department"] != "Retail" ||
+		adele["employeeHireDate"] != "2019-06-01T00:00:00.0000000Z" || len(adele) != 5 {
+		t.Errorf("selected user %v", adele)
+	}
+	if phones, _ := adele["businessPhones"].([]any); len(phones) != 1 || phones[0] != "+1 425 555 0109" {
+		t.Errorf("businessPhones %v", adele["businessPhones"])
+	}
+
+	one := s.do(request{path: "/beta/users/" + id + "?$select=officeLocation,mobilePhone,usageLocation", token: reader})
+	if one.status != http.StatusOK {
+		t.Fatalf("%d %s", one.status, one.body)
+	}
+	if keys := objectKeys(t, one.body); !slices.Equal(keys, []string{"@odata.context", "id", "mobilePhone", "officeLocation", "usageLocation"}) {
+		t.Errorf("keys %v", keys)
+	}
+	if u := one.json(t); u["@odata.context"] != s.url+"/beta/$metadata#users(officeLocation,mobilePhone,usageLocation)/$entity" ||
+		u["officeLocation"] != "18/2111" || u["mobilePhone"] != "+1 425 555 0101" || u["usageLocation"] != "US" {
+		t.Errorf("selected user %v", u)
+	}
+
+	// Without $select: v1.0's default properties, beta's every property.
+	v1 := s.do(request{path: "/v1.0/users/" + id, token: reader})
+	if keys := objectKeys(t, v1.body); !slices.Equal(keys, []string{"@odata.context", "id", "displayName", "userPrincipalName", "mail", "givenName",
+		"surname", "jobTitle", "businessPhones", "mobilePhone", "officeLocation", "preferredLanguage"}) {
+		t.Errorf("v1.0 default keys %v", keys)
+	}
+	beta := s.do(request{path: "/beta/users/" + id, token: reader}).json(t)
+	want := map[string]any{
+		"mailNickname": "AdeleV", "accountEnabled": true, "city": "Seattle", "state": "WA", "country": "United States", "companyName": "Contoso",
+		"employeeId": "1001", "employeeType": "Employee", "faxNumber": nil, "postalCode": nil, "streetAddress": nil, "preferredLanguage": "en-US",
+	}
+	for k, v := range want {
+		if beta[k] != v {
+			t.Errorf("beta %s = %v, want %v", k, beta[k], v)
+		}
+	}
+	list := s.do(request{path: "/v1.0/users?$filter=" + url.QueryEscape("displayName eq 'megan Bowen'"), token: reader}).json(t)
+	megan := list["value"].([]any)[0].(map[string]any)
+	if len(megan) != 11 || megan["officeLocation"] != nil || megan["mailNickname"] != nil {
+		t.Errorf("v1.0 list default projection %v", megan)
+	}
+	if phones, ok := megan["businessPhones"].([]any); !ok || len(phones) != 0 {
+		t.Errorf("an empty businessPhones is [], got %v", megan["businessPhones"])
+	}
+}
+
+// TestUpdatePeopleDirectoryProperties: the Graph docs' own update example
+// (PATCH /me with businessPhones and officeLocation) is 204 with
+// User.ReadWrite; the directory's properties need the directory's
+// permission; values are checked as Graph checks them.
+func TestUpdatePeopleDirectoryProperties(t *testing.T) {
+	s := newTestServer(t)
+	self := s.delegated(tenantA, userA1, "User.ReadWrite")
+	resp := s.do(request{method: http.MethodPatch, path: "/v1.0/me", token: self,
+		body: `{"businessPhones":["+1 425 555 0109"],"officeLocation":"18/2111"}`})
+	if resp.status != http.StatusNoContent || len(resp.body) != 0 {
+		t.Fatalf("PATCH /me (the Graph docs' example): %d %s", resp.status, resp.body)
+	}
+	me := s.do(request{path: "/v1.0/me", token: self}).json(t)
+	if phones, _ := me["businessPhones"].([]any); len(phones) != 1 || phones[0] != "+1 425 555 0109" || me["officeLocation"] != "18/2111" {
+		t.Errorf("GET /me after the update %v", me)
+	}
+	if resp := s.do(request{method: http.MethodPatch, path: "/beta/me", token: self,
+		body: `{"mobilePhone":"+1 425 555 0101","preferredLanguage":"en-GB","businessPhones":null}`}); resp.status != http.StatusNoContent {
+		t.Fatalf("PATCH /me with the other self-service properties: %d %s", resp.status, resp.body)
+	}
+	me = s.do(request{path: "/beta/me", token: self}).json(t)
+	if me["businessPhones"] != nil || me["mobilePhone"] != "+1 425 555 0101" || me["preferredLanguage"] != "en-GB" || me["officeLocation"] != "18/2111" {
+		t.Errorf("GET /me after clearing businessPhones %v", me)
+	}
+	for _, body := range []string{`{"department":"Sales"}`, `{"officeLocation":"1","employeeId":"7"}`, `{"employeeHireDate":"2020-01-01T00:00:00Z"}`} {
+		expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me", token: self, body: body}), http.StatusForbidden, "Authorization_RequestDenied")
+	}
+
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	every := `{"businessPhones":["+1 425 555 0100"],"city":"Redmond","companyName":"Contoso","country":"US","department":"Sales",` +
+		`"employeeHireDate":"2020-01-02T03:04:05.1234567+02:00","employeeId":"E-7","employeeType":"Contractor","faxNumber":"+1 425 555 0199",` +
+		`"mobilePhone":"+1 425 555 0198","officeLocation":"Building 4","postalCode":"98052","preferredLanguage":"fr-FR","state":"WA",` +
+		`"streetAddress":"1 Microsoft Way","usageLocation":"US"}`
+	if resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: every}); resp.status != http.StatusNoContent {
+		t.Fatalf("PATCH every property: %d %s", resp.status, resp.body)
+	}
+	got := s.do(request{path: "/v1.0/users/" + userA1 + "?$select=businessPhones,city,companyName,country,department,employeeHireDate,employeeId," +
+		"employeeType,faxNumber,mobilePhone,officeLocation,postalCode,preferredLanguage,state,streetAddress,usageLocation", token: admin}).json(t)
+	want := map[string]any{
+		"city": "Redmond", "companyName": "Contoso", "country": "US", "department": "Sales", "employeeHireDate": "2020-01-02T01:04:05.1234567Z",
+		"employeeId": "E-7", "employeeType": "Contractor", "faxNumber": "+1 425 555 0199", "mobilePhone": "+1 425 555 0198",
+		"officeLocation": "Building 4", "postalCode": "98052", "preferredLanguage": "fr-FR", "state": "WA", "streetAddress": "1 Microsoft Way", "usageLocation": "US",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+
+	bad := []struct{ name, body, fragment string }{
+		{"two business phones", `{"businessPhones":["1","2"]}`, "more than 1 items"},
+		{"usageLocation of three letters", `{"usageLocation":"USA"}`, "limit of 2 characters"},
+		{"employeeId too long", `{"employeeId":"12345678901234567"}`, "limit of 16 characters"},
+		{"hire date not a date", `{"employeeHireDate":"2020-13-01"}`, "Edm.DateTimeOffset"},
+		{"phone not a string", `{"mobilePhone":425}`, "'mobilePhone'"},
+		{"businessPhones not a collection", `{"businessPhones":"1"}`, "'businessPhones'"},
+		{"unknown property", `{"officeLocations":"1"}`, "The property 'officeLocations' does not exist on type 'microsoft.graph.user'."},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: tc.body}), http.StatusBadRequest, "BadRequest")
+			if !strings.Contains(msg, tc.fragment) {
+				t.Errorf("message %q, want %q", msg, tc.fragment)
+			}
+		})
+	}
+}
+
+// TestBasicProfileQueries: with User.ReadBasic.All the directory shows the
+// basic profile only, and a filter cannot see past it.
+func TestBasicProfileQueries(t *testing.T) {
+	s, _ := newDirectory(t)
+	basic := s.delegated(tenantA, userA1, "User.ReadBasic.All")
+	resp := s.do(request{path: "/beta/users?$filter=" + url.QueryEscape("jobTitle eq 'Retail Manager'"), token: basic})
+	if resp.status != http.StatusOK || len(resp.json(t)["value"].([]any)) != 0 {
+		t.Errorf("a basic reader filtering on jobTitle: %d %s", resp.status, resp.body)
+	}
+	resp = s.do(request{path: "/beta/users?$filter=" + url.QueryEscape("displayName eq 'Adele Vance'") + "&$select=displayName,officeLocation,mail", token: basic})
+	u := resp.json(t)["value"].([]any)[0].(map[string]any)
+	if u["displayName"] != "Adele Vance" || u["mail"] != "AdeleV@contoso.test" || u["officeLocation"] != nil {
+		t.Errorf("basic profile %v", u)
+	}
+}

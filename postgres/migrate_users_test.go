@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/migrations"
+	"github.com/jackc/pgx/v5"
+)
+
+// TestMigrateUserDocument: a database of version 1, whose users kept their
+// properties in columns, opens with every value in the user's document:
+// set ones kept, empty strings and NULLs unset, the principal name key as
+// it was.
+func TestMigrateUserDocument(t *testing.T) {
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := freshURL(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+		ms[0].SQL,
+		`INSERT INTO schema_migrations (version) VALUES (1)`,
+		`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail, mail_nickname, given_name, surname, job_title, account_enabled)
+		 VALUES ('t', 'full', 'Zoë@Contoso.com', 'zoë@contoso.com', 'Zoë "Z" \ 日本', 'zoe@contoso.com', 'zoe', 'Zoë', 'Ñúñez', 'Dev', false),
+		        ('t', 'bare', '', NULL, '', '', '', '', '', '', NULL)`,
+	} {
+		if _, err := conn.Exec(t.Context(), q); err != nil {
+			conn.Close(t.Context())
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(t.Context())
+
+	s := openAt(t, url)
+	no := false
+	want := []graphprofile.User{
+		{TenantID: "t", ID: "bare"},
+		{TenantID: "t", ID: "full", UserPrincipalName: "Zoë@Contoso.com", DisplayName: `Zoë "Z" \ 日本`, Mail: "zoe@contoso.com",
+			MailNickname: "zoe", GivenName: "Zoë", Surname: "Ñúñez", JobTitle: "Dev", AccountEnabled: &no},
+	}
+	got, err := s.ListUsers(t.Context(), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ListUsers = %d users, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if a, b := string(graphprofile.EncodeStoredUser(got[i])), string(graphprofile.EncodeStoredUser(want[i])); a != b || got[i].AccountEnabled == nil != (want[i].AccountEnabled == nil) {
+			t.Errorf("user %s after the migration = %s, want %s", want[i].ID, a, b)
+		}
+	}
+	if u, err := s.FindUser(t.Context(), "t", "ZOË@contoso.COM"); err != nil || u.ID != "full" {
+		t.Errorf("FindUser by the principal name = %+v, %v", u, err)
+	}
+}
