@@ -27,6 +27,16 @@ type endpoint struct {
 	serve   handler
 }
 
+// The Operations of rows that no permission of the matrix governs.
+const (
+	// anonymous rows are served without a token: the service's
+	// description, which Graph serves to anyone, reveals no data.
+	anonymous graphprofile.Operation = ""
+	// anyCaller rows need a valid token but no permission of their own: a
+	// $batch, each of whose items is authorized as if sent alone.
+	anyCaller graphprofile.Operation = "any caller"
+)
+
 // handler serves one operation for a caller that Authorize already let in.
 // It writes the success response itself and returns any error for
 // ServeHTTP to answer.
@@ -60,6 +70,7 @@ var (
 	positionsPath      = compilePattern("/beta/{owner}/profile/positions")
 	positionsCountPath = compilePattern("/beta/{owner}/profile/positions/$count")
 	positionPath       = compilePattern("/beta/{owner}/profile/positions/{id}")
+	batchPath          = compilePattern("/{version}/$batch")
 )
 
 // endpoints is everything graphprofile serves. Within a pattern, rows are
@@ -84,6 +95,7 @@ var endpoints = []endpoint{
 	{positionPath, http.MethodGet, graphprofile.GetPosition, graphprofile.WorkPositionType, []odata.Option{odata.OptSelect}, (*Server).getPosition},
 	{positionPath, http.MethodPatch, graphprofile.UpdatePosition, graphprofile.WorkPositionType, nil, (*Server).updatePosition},
 	{positionPath, http.MethodDelete, graphprofile.DeletePosition, graphprofile.WorkPositionType, nil, (*Server).deletePosition},
+	{batchPath, http.MethodPost, anyCaller, nil, nil, (*Server).batch},
 }
 
 // routes matches paths against the patterns of endpoints.
@@ -173,9 +185,11 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 		return err
 	}
 	var access graphprofile.Access
-	if rt.hasUser {
+	switch {
+	case e.op == anyCaller:
+	case rt.hasUser:
 		access, err = s.Service.Authorize(ctx, caller, rt.user, e.op)
-	} else {
+	default:
 		access, err = s.Service.AuthorizeDirectory(ctx, caller, e.op)
 	}
 	if err != nil {

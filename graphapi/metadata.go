@@ -17,10 +17,6 @@ import (
 // is served where) and the schema table (the types and their properties),
 // so a route or a property added to either appears in them by itself.
 
-// anonymous is the Operation of the rows anyone may call without a token:
-// the service's description, which Graph serves to anyone, reveals no data.
-const anonymous graphprofile.Operation = ""
-
 // ownerType is the entity type {owner} addresses: a user (see route.go).
 var ownerType = graphprofile.UserType
 

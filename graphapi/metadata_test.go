@@ -675,7 +675,7 @@ func TestServiceDescriptionRoutes(t *testing.T) {
 	}
 	for _, tc := range []struct{ path, segment string }{
 		{"/beta/$metadata/users", "users"},
-		{"/beta/$batch", "$batch"},
+		{"/beta/$batches", "$batches"},
 		{"/v1.0/$metadata/x", "x"},
 	} {
 		msg := expectError(t, s.do(request{path: tc.path}), http.StatusBadRequest, "BadRequest")

@@ -1,0 +1,373 @@
+package graphapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// JSON batching (POST /{version}/$batch), as Graph documents it: each item
+// of the batch runs through the server's own handler (ServeHTTP) exactly
+// as if it had been sent alone, with the batch's token; only the envelope
+// is the batch's.
+const (
+	// MaxBatchItems is how many requests one batch may hold, as in Graph.
+	MaxBatchItems = 20
+	// batchConcurrency bounds the items of one batch that run at once.
+	// Independent writes that run together share the store's commits.
+	batchConcurrency = 10
+)
+
+// batchRequest is the body of a $batch request.
+type batchRequest struct {
+	Requests []*batchItem `json:"requests"`
+}
+
+// batchItem is one request of a batch.
+type batchItem struct {
+	ID        string            `json:"id"`
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	Headers   map[string]string `json:"headers"`
+	Body      json.RawMessage   `json:"body"`
+	DependsOn []string          `json:"dependsOn"`
+
+	deps []*batchItem  // what DependsOn names
+	done chan struct{} // closed once the item has its response
+	resp batchResponse
+}
+
+// batchResponse is one item's answer in the batch's response.
+type batchResponse struct {
+	ID      string            `json:"id"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    json.RawMessage   `json:"body,omitempty"`
+}
+
+// batch answers POST /{version}/$batch: 200 with every item's response
+// whenever the batch itself is valid, whatever its items did; Graph's 400
+// for a batch that is not, and then no item runs.
+func (s *Server) batch(ctx context.Context, ex *exchange, c call) error {
+	data, err := readBodyBytes(ex.r)
+	if err != nil {
+		return err
+	}
+	items, err := parseBatch(data)
+	if err != nil {
+		return err
+	}
+	s.runBatch(ctx, ex.r, c.route.version, items)
+	responses := make([]batchResponse, len(items))
+	for i, item := range items {
+		responses[i] = item.resp
+	}
+	body, err := json.Marshal(struct {
+		Responses []batchResponse `json:"responses"`
+	}{responses})
+	if err != nil {
+		return fmt.Errorf("encoding a batch response: %w", err)
+	}
+	ex.writeJSON(http.StatusOK, func(buf []byte) []byte { return append(buf, body...) })
+	return nil
+}
+
+func batchError(format string, args ...any) error {
+	return graphprofile.Errorf(graphprofile.CodeBadRequest, format, args...)
+}
+
+// parseBatch reads and checks a batch: every way a batch can be invalid is
+// a BadRequest for the whole batch.
+func parseBatch(data []byte) ([]*batchItem, error) {
+	var b batchRequest
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, batchError("Invalid batch payload format: the body is not a JSON object with a 'requests' array (%s).", jsonProblem(err))
+	}
+	switch {
+	case b.Requests == nil:
+		return nil, batchError("Invalid batch payload format: the 'requests' property is missing.")
+	case len(b.Requests) == 0:
+		return nil, batchError("Invalid batch payload format: the batch holds no requests.")
+	case len(b.Requests) > MaxBatchItems:
+		return nil, batchError("The batch holds %d requests; at most %d are allowed in one batch.", len(b.Requests), MaxBatchItems)
+	}
+	byID := make(map[string]*batchItem, len(b.Requests))
+	for i, item := range b.Requests {
+		if item == nil {
+			return nil, batchError("Request %d of the batch is null.", i+1)
+		}
+		switch {
+		case item.ID == "":
+			return nil, batchError("Request %d of the batch has no id.", i+1)
+		case item.Method == "":
+			return nil, batchError("Request '%s' of the batch has no method.", item.ID)
+		case item.URL == "":
+			return nil, batchError("Request '%s' of the batch has no url.", item.ID)
+		}
+		key := strings.ToLower(item.ID) // ids ignore case, as Graph's do
+		if _, dup := byID[key]; dup {
+			return nil, batchError("The batch holds more than one request with the id '%s'; ids must be unique (ignoring case).", item.ID)
+		}
+		byID[key] = item
+		if err := checkBatchURL(item); err != nil {
+			return nil, err
+		}
+		if len(item.Body) > 0 && !bytes.Equal(bytes.TrimSpace(item.Body), []byte("null")) && item.header("Content-Type") == "" {
+			return nil, batchError("Request '%s' of the batch has a body but no Content-Type header.", item.ID)
+		}
+	}
+	for _, item := range b.Requests {
+		for _, dep := range item.DependsOn {
+			d, ok := byID[strings.ToLower(dep)]
+			if !ok {
+				return nil, batchError("Request '%s' of the batch depends on '%s', which is not in the batch.", item.ID, dep)
+			}
+			item.deps = append(item.deps, d)
+		}
+	}
+	if cycle := findCycle(b.Requests); cycle != nil {
+		return nil, batchError("The dependencies of the batch form a cycle through request '%s'.", cycle.ID)
+	}
+	return b.Requests, nil
+}
+
+// jsonProblem says briefly what encoding/json found wrong.
+func jsonProblem(err error) string {
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// checkBatchURL refuses an item URL that is absolute or names a version:
+// an item's URL is relative to the batch's version root.
+func checkBatchURL(item *batchItem) error {
+	u, err := url.Parse(item.URL)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(item.URL, "//") {
+		return batchError("The url '%s' of request '%s' is not a URL relative to the version root, such as '/me/profile/positions'.", item.URL, item.ID)
+	}
+	first, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	if _, ok := version(first); ok {
+		return batchError("The url '%s' of request '%s' names a version; it must be relative to the batch's version root, such as '/me/profile/positions'.", item.URL, item.ID)
+	}
+	return nil
+}
+
+// header returns the item's header name, ignoring the name's case.
+func (item *batchItem) header(name string) string {
+	for k, v := range item.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// findCycle returns an item on a dependency cycle, or nil.
+func findCycle(items []*batchItem) *batchItem {
+	const (
+		unvisited = iota
+		visiting
+		visited
+	)
+	state := make(map[*batchItem]int, len(items))
+	var visit func(*batchItem) *batchItem
+	visit = func(item *batchItem) *batchItem {
+		switch state[item] {
+		case visiting:
+			return item
+		case visited:
+			return nil
+		}
+		state[item] = visiting
+		for _, d := range item.deps {
+			if c := visit(d); c != nil {
+				return c
+			}
+		}
+		state[item] = visited
+		return nil
+	}
+	for _, item := range items {
+		if c := visit(item); c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// runBatch runs every item, each once all it depends on has its response,
+// at most batchConcurrency at a time. An item whose dependency did not
+// succeed is 424 Failed Dependency without running.
+func (s *Server) runBatch(ctx context.Context, batch *http.Request, version string, items []*batchItem) {
+	slots := make(chan struct{}, batchConcurrency)
+	var wg sync.WaitGroup
+	for _, item := range items {
+		item.done = make(chan struct{})
+	}
+	for _, item := range items {
+		wg.Go(func() {
+			defer close(item.done)
+			for _, d := range item.deps {
+				<-d.done
+			}
+			for _, d := range item.deps {
+				if d.resp.Status < 200 || d.resp.Status > 299 {
+					item.resp = failedDependency(item, d)
+					return
+				}
+			}
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			item.resp = s.runBatchItem(ctx, batch, version, item)
+		})
+	}
+	wg.Wait()
+}
+
+// failedDependency is the answer of an item that did not run because dep
+// failed.
+func failedDependency(item, dep *batchItem) batchResponse {
+	body, _ := json.Marshal(map[string]any{"error": map[string]string{
+		"code":    "FailedDependency",
+		"message": fmt.Sprintf("The request depends on request '%s', which did not succeed.", dep.ID),
+	}})
+	return batchResponse{ID: item.ID, Status: http.StatusFailedDependency,
+		Headers: map[string]string{"Content-Type": "application/json"}, Body: body}
+}
+
+// runBatchItem runs one item through the server's own handler, with the
+// batch's token, and turns what it answered into the item's response.
+func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version string, item *batchItem) batchResponse {
+	target := "/" + version + "/" + strings.TrimPrefix(item.URL, "/")
+	body, err := item.requestBody()
+	if err != nil {
+		return s.itemError(ctx, batch, item, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(item.Method), target, bytes.NewReader(body))
+	if err != nil {
+		return s.itemError(ctx, batch, item, batchError("The url '%s' of request '%s' is not a valid URL.", item.URL, item.ID))
+	}
+	req.RequestURI = target
+	req.Host, req.RemoteAddr, req.TLS, req.Proto = batch.Host, batch.RemoteAddr, batch.TLS, batch.Proto
+	req.ProtoMajor, req.ProtoMinor = batch.ProtoMajor, batch.ProtoMinor
+	for k, v := range item.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Del("Authorization")
+	if auth := batch.Header.Get("Authorization"); auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if first, _, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"+version+"/"), "/"); strings.EqualFold(first, "$batch") {
+		return s.itemError(ctx, batch, item, batchError("Request '%s' is a batch itself; a batch cannot hold a batch.", item.ID))
+	}
+	rec := &itemRecorder{header: http.Header{}}
+	// Through the interface: the endpoints table holds this handler, and
+	// a direct call would make its initialization refer to itself.
+	http.Handler(s).ServeHTTP(rec, req)
+	return rec.response(item.ID)
+}
+
+// requestBody is the item's body as the request's bytes: JSON as written,
+// or, for another Content-Type, a base64 string decoded.
+func (item *batchItem) requestBody() ([]byte, error) {
+	raw := bytes.TrimSpace(item.Body)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	mediaType, _, _ := mime.ParseMediaType(item.header("Content-Type"))
+	if raw[0] != '"' || mediaType == "application/json" || strings.HasSuffix(mediaType, "+json") {
+		return raw, nil
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		return nil, batchError("The body of request '%s' is neither JSON nor a base64 string.", item.ID)
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if data, err := enc.DecodeString(text); err == nil {
+			return data, nil
+		}
+	}
+	return nil, batchError("The body of request '%s' is not valid base64 for its Content-Type '%s'.", item.ID, item.header("Content-Type"))
+}
+
+// itemError answers an item that cannot be made into a request, in
+// Graph's envelope like any other error.
+func (s *Server) itemError(ctx context.Context, batch *http.Request, item *batchItem, err error) batchResponse {
+	rec := &itemRecorder{header: http.Header{}}
+	req := batch.Clone(ctx)
+	req.Header.Del("client-request-id")
+	ex := newExchange(s, rec, req)
+	ex.fail(err)
+	return rec.response(item.ID)
+}
+
+// itemRecorder is the http.ResponseWriter an item's request is answered
+// into.
+type itemRecorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *itemRecorder) Header() http.Header { return r.header }
+
+func (r *itemRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+func (r *itemRecorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(p)
+}
+
+// itemHeadersLeftOut are response headers that belong to the batch's own
+// exchange, not to an item.
+var itemHeadersLeftOut = map[string]bool{
+	"Content-Length": true, "Content-Encoding": true, "Vary": true, "Connection": true,
+	"Request-Id": true, "Client-Request-Id": true, "Date": true,
+}
+
+// headerSpelling is how Graph spells the headers whose canonical Go form
+// differs.
+var headerSpelling = map[string]string{"Etag": "ETag", "Www-Authenticate": "WWW-Authenticate", "Odata-Version": "OData-Version"}
+
+// response is what was recorded, as a batch response: a JSON body as it
+// is, any other body as a base64 string (as Graph carries them).
+func (r *itemRecorder) response(id string) batchResponse {
+	resp := batchResponse{ID: id, Status: r.status, Headers: map[string]string{}}
+	if resp.Status == 0 {
+		resp.Status = http.StatusOK
+	}
+	for k, vs := range r.header {
+		canonical := http.CanonicalHeaderKey(k)
+		if itemHeadersLeftOut[canonical] || strings.HasPrefix(canonical, "Access-Control-") || len(vs) == 0 {
+			continue
+		}
+		if name, ok := headerSpelling[canonical]; ok {
+			k = name
+		}
+		resp.Headers[k] = strings.Join(vs, ", ")
+	}
+	if r.body.Len() == 0 {
+		return resp
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.header.Get("Content-Type"))
+	if (mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")) && json.Valid(r.body.Bytes()) {
+		resp.Body = bytes.Clone(r.body.Bytes())
+	} else {
+		resp.Body = []byte(strconv.Quote(base64.StdEncoding.EncodeToString(r.body.Bytes())))
+	}
+	return resp
+}

@@ -1,0 +1,263 @@
+package graphapi_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// batchAnswer is a decoded $batch response.
+type batchAnswer struct {
+	Responses []struct {
+		ID      string            `json:"id"`
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers"`
+		Body    json.RawMessage   `json:"body"`
+	} `json:"responses"`
+}
+
+// sendBatch posts body to path ($batch) with tok and decodes the 200.
+func (s *testServer) sendBatch(t *testing.T, path, tok, body string) batchAnswer {
+	t.Helper()
+	resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: body})
+	if resp.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", resp.status, resp.body)
+	}
+	if ct := resp.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("batch Content-Type %q", ct)
+	}
+	var a batchAnswer
+	if err := json.Unmarshal(resp.body, &a); err != nil {
+		t.Fatalf("batch response: %v\n%s", err, resp.body)
+	}
+	return a
+}
+
+// item returns the response of id.
+func (a batchAnswer) item(t *testing.T, id string) (int, map[string]string, map[string]any) {
+	t.Helper()
+	for _, r := range a.Responses {
+		if r.ID == id {
+			var body map[string]any
+			if len(r.Body) > 0 && r.Body[0] == '{' {
+				if err := json.Unmarshal(r.Body, &body); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return r.Status, r.Headers, body
+		}
+	}
+	t.Fatalf("no response for request %q", id)
+	return 0, nil, nil
+}
+
+func TestBatchTwentyCreates(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	var items []string
+	for i := range 20 {
+		items = append(items, fmt.Sprintf(`{"id":"%d","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{"detail":{"jobTitle":"Job %d"}}}`, i, i))
+	}
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[`+strings.Join(items, ",")+`]}`)
+	if len(a.Responses) != 20 {
+		t.Fatalf("%d responses, want 20", len(a.Responses))
+	}
+	var created []string
+	for i := range 20 {
+		status, headers, body := a.item(t, fmt.Sprint(i))
+		if status != http.StatusCreated {
+			t.Fatalf("item %d: %d %v", i, status, body)
+		}
+		id := body["id"].(string)
+		created = append(created, id)
+		if !strings.HasSuffix(headers["Location"], "/profile/positions/"+id) || headers["ETag"] == "" || !strings.HasPrefix(headers["Content-Type"], "application/json") {
+			t.Errorf("item %d headers %v", i, headers)
+		}
+		if body["detail"].(map[string]any)["jobTitle"] != fmt.Sprintf("Job %d", i) || !strings.Contains(body["@odata.context"].(string), "/profile/positions/$entity") {
+			t.Errorf("item %d body %v", i, body)
+		}
+	}
+	listed := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok}))
+	slices.Sort(listed)
+	slices.Sort(created)
+	if !slices.Equal(listed, created) {
+		t.Errorf("the list holds %v, want exactly the 20 created %v", listed, created)
+	}
+}
+
+func TestBatchDependsOn(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	existing := s.create(tok, "/me", `{"isCurrent":false,"detail":{"jobTitle":"Before"}}`)["id"].(string)
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"get","method":"GET","url":"me/profile/positions/`+existing+`","dependsOn":["PATCH"]},
+		{"id":"patch","method":"PATCH","url":"/me/profile/positions/`+existing+`","dependsOn":["create"],
+		 "headers":{"Content-Type":"application/json"},"body":{"isCurrent":true,"detail":{"jobTitle":"After"}}},
+		{"id":"create","method":"POST","url":"/me/profile/positions","headers":{"content-type":"application/json"},"body":{}}
+	]}`)
+	if status, _, _ := a.item(t, "create"); status != http.StatusCreated {
+		t.Errorf("create: %d", status)
+	}
+	status, headers, patched := a.item(t, "patch")
+	if status != http.StatusOK || patched["isCurrent"] != true {
+		t.Errorf("patch: %d %v", status, patched)
+	}
+	status, _, got := a.item(t, "get")
+	if status != http.StatusOK || got["isCurrent"] != true || got["detail"].(map[string]any)["jobTitle"] != "After" {
+		t.Errorf("the get after the patch: %d %v", status, got)
+	}
+	if headers["ETag"] == "" || got["@odata.etag"] != headers["ETag"] {
+		t.Errorf("the patch's ETag %q, the get's %v", headers["ETag"], got["@odata.etag"])
+	}
+	// An ETag from the batch works as If-Match in the next one.
+	a = s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"PATCH","url":"/me/profile/positions/`+existing+`","headers":{"Content-Type":"application/json","If-Match":"\"stale\""},"body":{"isCurrent":false}},
+		{"id":"2","method":"DELETE","url":"/me/profile/positions/`+existing+`","headers":{"If-Match":`+strconvQuote(headers["ETag"])+`},"dependsOn":["1"]}
+	]}`)
+	if status, _, body := a.item(t, "1"); status != http.StatusPreconditionFailed || body["error"].(map[string]any)["code"] != "preconditionFailed" {
+		t.Errorf("a stale If-Match in a batch: %d %v", status, body)
+	}
+	if status, _, body := a.item(t, "2"); status != http.StatusFailedDependency || body["error"] == nil {
+		t.Errorf("the delete depending on it: %d %v", status, body)
+	}
+	if resp := s.do(request{path: "/beta/me/profile/positions/" + existing, token: tok}); resp.status != http.StatusOK {
+		t.Errorf("a delete whose dependency failed ran: %d", resp.status)
+	}
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+func TestBatchFailedDependencyChain(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"GET","url":"/me/profile/positions/00000000-0000-4000-8000-00000000dead"},
+		{"id":"2","method":"POST","url":"/me/profile/positions","dependsOn":["1"],"headers":{"Content-Type":"application/json"},"body":{}},
+		{"id":"3","method":"POST","url":"/me/profile/positions","dependsOn":["2"],"headers":{"Content-Type":"application/json"},"body":{}},
+		{"id":"4","method":"GET","url":"/me/profile/positions"}
+	]}`)
+	if status, _, body := a.item(t, "1"); status != http.StatusNotFound || body["error"].(map[string]any)["code"] != "itemNotFound" {
+		t.Errorf("1: %d %v", status, body)
+	}
+	for _, id := range []string{"2", "3"} {
+		if status, _, body := a.item(t, id); status != http.StatusFailedDependency || body["error"].(map[string]any)["code"] != "FailedDependency" {
+			t.Errorf("%s: %d %v, want 424", id, status, body)
+		}
+	}
+	if status, _, _ := a.item(t, "4"); status != http.StatusOK {
+		t.Errorf("the independent item: %d", status)
+	}
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(ids) != 0 {
+		t.Errorf("items that depended on a failure ran: %v", ids)
+	}
+}
+
+func TestBatchRefused(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	create := func(id string, extra string) string {
+		return `{"id":"` + id + `","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{}` + extra + `}`
+	}
+	var many []string
+	for i := range 21 {
+		many = append(many, create(fmt.Sprint(i), ""))
+	}
+	tests := []struct{ name, body, fragment string }{
+		{"not JSON", `requests: 1`, "Invalid batch payload"},
+		{"not an object", `[1]`, "Invalid batch payload"},
+		{"no requests", `{}`, "'requests' property is missing"},
+		{"no item", `{"requests":[]}`, "no requests"},
+		{"an item without id", `{"requests":[` + create("1", "") + `,{"method":"GET","url":"/me"}]}`, "has no id"},
+		{"an item without method", `{"requests":[` + create("1", "") + `,{"id":"2","url":"/me"}]}`, "has no method"},
+		{"an item without url", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET"}]}`, "has no url"},
+		{"ids repeat, ignoring case", `{"requests":[` + create("a", "") + `,` + create("A", "") + `]}`, "more than one request with the id 'A'"},
+		{"an absolute url", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"https://graph.microsoft.com/beta/me"}]}`, "not a URL relative"},
+		{"a url naming a version", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"/beta/me"}]}`, "names a version"},
+		{"a url naming another version", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"v1.0/me"}]}`, "names a version"},
+		{"a body without Content-Type", `{"requests":[{"id":"1","method":"POST","url":"/me/profile/positions","body":{}}]}`, "no Content-Type"},
+		{"21 items", `{"requests":[` + strings.Join(many, ",") + `]}`, "at most 20"},
+		{"an unknown dependency", `{"requests":[` + create("1", `,"dependsOn":["9"]`) + `]}`, "depends on '9'"},
+		{"a cycle", `{"requests":[` + create("1", `,"dependsOn":["2"]`) + `,` + create("2", `,"dependsOn":["1"]`) + `]}`, "cycle"},
+		{"itself", `{"requests":[` + create("1", `,"dependsOn":["1"]`) + `]}`, "cycle"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: tc.body})
+			msg := expectError(t, resp, http.StatusBadRequest, "BadRequest")
+			if !strings.Contains(msg, tc.fragment) {
+				t.Errorf("message %q does not say %q", msg, tc.fragment)
+			}
+		})
+	}
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(ids) != 0 {
+		t.Errorf("a refused batch ran %d of its items", len(ids))
+	}
+	// The batch needs a token; a wrong method is Graph's 405.
+	expectError(t, s.do(request{method: http.MethodPost, path: "/beta/$batch", body: `{"requests":[` + create("1", "") + `]}`}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+	expectError(t, s.do(request{path: "/beta/$batch", token: tok}), http.StatusMethodNotAllowed, "Request_BadRequest")
+	expectError(t, s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[]}`, header: map[string]string{"Content-Type": "text/plain"}}),
+		http.StatusUnsupportedMediaType, "unsupportedMediaType")
+}
+
+// TestBatchItemsAreRequests checks that an item runs as a request sent
+// alone would: each caller's permissions per item, users and versions,
+// errors, and bodies that are not JSON carried as base64.
+func TestBatchItemsAreRequests(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	other := s.delegated(tenantA, userA2, "User.ReadWrite")
+	s.create(other, "/me", `{"allowedAudiences":"everyone"}`)
+	s.create(tok, "/me", `{}`)
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"mine","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{"isCurrent":true}},
+		{"id":"theirs","method":"POST","url":"/users/`+userA2+`/profile/positions","headers":{"Content-Type":"application/json"},"body":{}},
+		{"id":"their list","method":"GET","url":"/users/`+userA2+`/profile/positions"},
+		{"id":"me","method":"GET","url":"/me"},
+		{"id":"count","method":"GET","url":"/me/profile/positions/$count","dependsOn":["mine"]},
+		{"id":"select","method":"GET","url":"/me/profile/positions?$select=isCurrent&$top=1"},
+		{"id":"unknown","method":"GET","url":"/groups"},
+		{"id":"bad body","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{"nope":1}},
+		{"id":"base64","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"text/plain"},"body":"`+base64.StdEncoding.EncodeToString([]byte(`{}`))+`"},
+		{"id":"nested","method":"POST","url":"/$batch","headers":{"Content-Type":"application/json"},"body":{"requests":[]}}
+	]}`)
+	want := map[string]int{"mine": 201, "theirs": 403, "their list": 403, "me": 200, "count": 200, "select": 200, "unknown": 400, "bad body": 400, "base64": 415, "nested": 400}
+	for id, status := range want {
+		got, headers, body := a.item(t, id)
+		if got != status {
+			t.Errorf("%s: %d, want %d (%v)", id, got, status, body)
+		}
+		if got >= 400 {
+			e, _ := body["error"].(map[string]any)
+			if e == nil || e["code"] == "" || e["message"] == "" {
+				t.Errorf("%s: %d without Graph's error: %v %v", id, got, body, headers)
+			}
+		}
+	}
+	for _, r := range a.Responses {
+		if r.ID == "count" {
+			var text string
+			if err := json.Unmarshal(r.Body, &text); err != nil {
+				t.Fatalf("the count's body %s is not a base64 string", r.Body)
+			}
+			if data, _ := base64.StdEncoding.DecodeString(text); string(data) != "2" || !strings.HasPrefix(r.Headers["Content-Type"], "text/plain") {
+				t.Errorf("the count: %q %v", data, r.Headers)
+			}
+		}
+	}
+	if _, _, body := a.item(t, "me"); body["id"] != userA1 || !strings.HasSuffix(body["@odata.context"].(string), "/beta/$metadata#users/$entity") {
+		t.Errorf("/me in the batch: %v", body)
+	}
+	// v1.0 batches address v1.0.
+	admin := s.application(tenantA, "User.Read.All")
+	a = s.sendBatch(t, "/v1.0/$batch", admin, `{"requests":[{"id":"1","method":"GET","url":"/users/`+userA1+`"},{"id":"2","method":"GET","url":"/users/`+userA1+`/profile/positions"}]}`)
+	if status, _, body := a.item(t, "1"); status != http.StatusOK || !strings.Contains(body["@odata.context"].(string), "/v1.0/$metadata") {
+		t.Errorf("v1.0 user: %d %v", status, body)
+	}
+	if status, _, _ := a.item(t, "2"); status != http.StatusBadRequest {
+		t.Errorf("positions in a v1.0 batch: %d, want 400 as v1.0 has none", status)
+	}
+}
