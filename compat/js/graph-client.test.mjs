@@ -1,7 +1,8 @@
 // Replays the Graph docs' workPosition example (testdata/seed) with the
 // official JavaScript client, @microsoft/microsoft-graph-client, against a
-// graphprofile server over HTTPS: create, update, get, list, delete, and a
-// get after the delete that must fail as Graph's does.
+// graphprofile server over HTTPS: create, update, get, list, delete, a get
+// after the delete that must fail as Graph's does, and a JSON batch built
+// with the client's BatchRequestContent.
 //
 //   GRAPH_BASE_URL   the server without the version, e.g. https://127.0.0.1:8443/
 //   GRAPH_TOKEN      a delegated token with User.ReadWrite (`graphprofile token`)
@@ -13,7 +14,7 @@
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { BatchRequestContent, BatchResponseContent, Client, GraphError } from '@microsoft/microsoft-graph-client';
 
 const seed = (name) => readFile(new URL(`../../testdata/seed/${name}`, import.meta.url), 'utf8').then(JSON.parse);
 
@@ -119,6 +120,39 @@ try {
 			assert.match(err.requestId ?? '', /\S/, 'requestId');
 			return true;
 		});
+	});
+
+	await step('POST /$batch with BatchRequestContent: three creates and a list, serially dependent', async () => {
+		// The client's batch steps take Request objects; it strips the
+		// scheme and host, so their URLs are the server's root plus a path
+		// relative to the version, as Graph wants item URLs.
+		const create = (n) => new Request(`${root}/me/profile/positions`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ ...createBody, detail: { ...createBody.detail, jobTitle: `Batch ${n}` } }),
+		});
+		// The client allows parallel, serial or one common dependency.
+		const batch = new BatchRequestContent([
+			{ id: '1', request: create(1) },
+			{ id: '2', request: create(2), dependsOn: ['1'] },
+			{ id: '3', request: create(3), dependsOn: ['2'] },
+			{ id: 'list', request: new Request(`${root}/me/profile/positions?$select=detail&$orderby=detail/jobTitle`, { method: 'GET' }), dependsOn: ['3'] },
+		]);
+		const answer = new BatchResponseContent(await client.api('/$batch').post(await batch.getContent()));
+		const titles = [];
+		for (const n of ['1', '2', '3']) {
+			const response = answer.getResponseById(n);
+			assert.equal(response.status, 201, `item ${n} status`);
+			const created = await response.json();
+			titles.push(created.detail.jobTitle);
+			assert.equal(created.createdBy.user.id, claims.oid, `item ${n} createdBy`);
+			assert.match(response.headers.get('Location') ?? '', new RegExp(`/profile/positions/${created.id}$`), `item ${n} Location`);
+		}
+		assert.deepEqual(titles, ['Batch 1', 'Batch 2', 'Batch 3'], 'the created positions');
+		const list = answer.getResponseById('list');
+		assert.equal(list.status, 200, 'the list status');
+		const listed = (await list.json()).value.map((p) => p.detail.jobTitle);
+		assert.deepEqual(listed, ['Batch 1', 'Batch 2', 'Batch 3'], 'the list, run after the creates it depends on');
 	});
 } catch (err) {
 	console.error(`FAIL ${current}:`);
