@@ -15,9 +15,17 @@
 // each request with one Write of a body built at start (a position's
 // answer carries the id of its path, copied into the canned body, so that
 // the load generator checks the same things it checks of graphprofile).
+//
+// With --durable FILE it is the durable ceiling: the body of every POST and
+// PATCH is appended to FILE and answered only after an fsync that covers
+// it, fsyncs shared by every write waiting (group commit). That is the least
+// any store can do for a write it acknowledges, so graphprofile's create and
+// update rates are compared with it as well as with the bare ceiling.
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,9 +33,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 )
 
 func main() {
@@ -48,6 +59,7 @@ func run(args []string) error {
 	getSize := fs.Int("get-size", 1430, "bytes of a get's answer")
 	listSize := fs.Int("list-size", 14200, "bytes of a list's answer")
 	listItems := fs.Int("list-items", 10, "positions in a list's answer")
+	durable := fs.String("durable", "", "append the body of every POST and PATCH to `file` and answer only after an fsync covers it (group commit): the durable ceiling")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -61,12 +73,44 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *durable != "" {
+		if h.durable, err = openAppendLog(*durable); err != nil {
+			return fmt.Errorf("--durable: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("ceiling listening on http://%s\n", ln.Addr())
-	return (&http.Server{Handler: h}).Serve(ln)
+	if h.durable != nil {
+		fmt.Printf("ceiling listening on http://%s (durable: %s)\n", ln.Addr(), *durable)
+	} else {
+		fmt.Printf("ceiling listening on http://%s\n", ln.Addr())
+	}
+	return serve(ln, h)
+}
+
+// serve serves until SIGINT or SIGTERM, then lets the requests in flight
+// finish, closes the durable log and says how its writes were grouped.
+func serve(ln net.Listener, h *handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Handler: h}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if h.durable != nil {
+		err = errors.Join(err, h.durable.Close())
+		fmt.Printf("durable: %s\n", h.durable.Stats())
+	}
+	return err
 }
 
 // canned is one prepared answer.
@@ -84,6 +128,10 @@ func newCanned(status int, body []byte, idOffset int) *canned {
 type handler struct {
 	create, update, get, list *canned
 	pool                      sync.Pool
+	// durable, when set, takes the body of every POST and PATCH before
+	// the answer; bodies holds the buffers they are read into.
+	durable *appendLog
+	bodies  sync.Pool
 }
 
 func newHandler(createSize, updateSize, getSize, listSize, listItems int) (*handler, error) {
@@ -114,6 +162,7 @@ func newHandler(createSize, updateSize, getSize, listSize, listItems int) (*hand
 	h.list = newCanned(http.StatusOK, body, -1)
 	maxSize := max(updateSize, getSize)
 	h.pool.New = func() any { b := make([]byte, maxSize); return &b }
+	h.bodies.New = func() any { return new(bytes.Buffer) }
 	return h, nil
 }
 
@@ -123,12 +172,12 @@ var (
 )
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
 	path := r.URL.Path
 	var c *canned
 	id := ""
 	switch {
 	case path == "/healthz" || path == "/readyz":
+		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(okBody)
 		return
@@ -143,8 +192,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		id = path[strings.LastIndexByte(path, '/')+1:]
 	default:
+		_, _ = io.Copy(io.Discard, r.Body)
 		http.Error(w, "not a route of the ceiling", http.StatusNotFound)
 		return
+	}
+	if h.durable != nil && (c == h.create || c == h.update) {
+		if err := h.appendBody(r); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	} else {
+		_, _ = io.Copy(io.Discard, r.Body)
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = contentType
@@ -160,6 +218,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	copy(b[c.idOffset:], id)
 	_, _ = w.Write(b)
 	h.pool.Put(bp)
+}
+
+// appendBody reads the request's body and returns once the durable log
+// holds it on disk.
+func (h *handler) appendBody(r *http.Request) error {
+	buf := h.bodies.Get().(*bytes.Buffer)
+	defer h.bodies.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		return fmt.Errorf("reading the body: %w", err)
+	}
+	return h.durable.Append(buf.Bytes())
 }
 
 const (
