@@ -208,14 +208,26 @@ func TestMix(t *testing.T) {
 
 func TestCeilingFlagsAndReport(t *testing.T) {
 	gp := result{Target: "graphprofile", Workload: "get", RPS: 20000, PositionsPerUser: 10, Connections: 32, DurationS: 10, WarmupS: 2, Users: 100,
-		Ops: map[string]opStats{"get": {Count: 1, BodyBytes: 1429.6}, "list": {Count: 1, BodyBytes: 14123}}}
+		Latency: latencies{P99: 9.5}, Ops: map[string]opStats{"get": {Count: 1, BodyBytes: 1429.6}, "list": {Count: 1, BodyBytes: 14123}}}
 	if got, want := ceilingFlagsOf(gp), "--get-size=1430 --list-size=14123 --list-items=10"; got != want {
 		t.Errorf("ceilingFlagsOf = %q, want %q", got, want)
 	}
-	ce := gp
-	ce.Target, ce.RPS = "ceiling", 40000
+	with := func(r result, target, workload string, rps, p99 float64) result {
+		r.Target, r.Workload, r.RPS, r.Latency.P99 = target, workload, rps, p99
+		return r
+	}
+	// Two pairs of get (A B), two of create and one of update (A B C), one mixed without a ceiling.
+	runs := []result{
+		with(gp, "graphprofile", "get", 20000, 9.5), with(gp, "ceiling", "get", 40000, 1),
+		with(gp, "graphprofile", "get", 30000, 12), with(gp, "ceiling", "get", 40000, 1),
+		with(gp, "graphprofile", "create", 8000, 12), with(gp, "ceiling", "create", 40000, 1), with(gp, "durable ceiling", "create", 10000, 3),
+		with(gp, "graphprofile", "create", 6000, 12), with(gp, "ceiling", "create", 30000, 1), with(gp, "durable ceiling", "create", 10000, 3),
+		with(gp, "graphprofile", "update", 6000, 8), with(gp, "ceiling", "update", 40000, 1), with(gp, "durable ceiling", "update", 10000, 3),
+		with(gp, "graphprofile", "list", 6100, 8), with(gp, "ceiling", "list", 10000, 1),
+		with(gp, "graphprofile", "mixed", 5000, 30),
+	}
 	var lines bytes.Buffer
-	for _, r := range []result{gp, ce, gp, ce} {
+	for _, r := range runs {
 		b, _ := json.Marshal(r)
 		lines.Write(append(b, '\n'))
 	}
@@ -223,10 +235,70 @@ func TestCeilingFlagsAndReport(t *testing.T) {
 	if err := runReport(nil, &lines, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "| get | 20000 | 40000 | 0.50 / 0.50 / 0.50 | ≥ 0.7 ✗ |") {
-		t.Errorf("report lacks the get row:\n%s", out.String())
+	for _, want := range []string{
+		// get: ratios 0.50 and 0.75 to the bare ceiling; median 0.625 < 0.7; p99 median 10.75 > 10.
+		"| get | 25000 | 40000 | 0.50 / 0.62 / 0.75 | – | – | ≥ 0.7 of bare ✗ | 0.00 | 0.00 | 10.75 ✗ |",
+		// create: 0.2 of bare both times; 0.8 and 0.6 of durable, median 0.7: met.
+		"| create | 7000 | 35000 | 0.20 / 0.20 / 0.20 | 10000 | 0.60 / 0.70 / 0.80 | ≥ 0.7 of durable ✓ | 0.00 | 0.00 | 12.00 |",
+		"| update | 6000 | 40000 | 0.15 / 0.15 / 0.15 | 10000 | 0.60 / 0.60 / 0.60 | ≥ 0.7 of durable ✗ |",
+		"| list | 6100 | 10000 | 0.61 / 0.61 / 0.61 | – | – | ≥ 0.6 of bare ✓ | 0.00 | 0.00 | 8.00 ✓ |",
+		"| mixed | 5000 | – | – | – | – | – | 0.00 | 0.00 | 30.00 |",
+		"| create | 2 | durable ceiling | 10000 |",
+		"same machine",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
 	}
-	if !strings.Contains(out.String(), "same machine") {
-		t.Errorf("report does not say the load generator shares the machine:\n%s", out.String())
+}
+
+func TestReportLopsidedAndOverTime(t *testing.T) {
+	lop := func(listP99 float64, rssMaxKB int64) result {
+		return result{Target: "graphprofile", Workload: "lopsided", Connections: 32, DurationS: 10, Users: 100, LopsidedItems: 100000, LopsidedWriters: 8,
+			ServerRSSKB: rssMaxKB - 1000, ServerRSSMaxKB: rssMaxKB, ServerHWMKB: rssMaxKB + 1000, SetupS: 42,
+			Ops: map[string]opStats{"list": {Count: 50000, P50: 2, P99: listP99}, "create": {Count: 10000, P50: 3, P99: 7}}}
+	}
+	timed := result{Target: "graphprofile", Workload: "create", Connections: 32, DurationS: 120, IntervalS: 60, WAL: "/tmp/x.db-wal",
+		WALMaxBytes: 8 << 20, WALLastBytes: 1 << 20, ServerRSSKB: 50 << 10, ServerRSSMaxKB: 60 << 10,
+		Intervals: []intervalStats{
+			{StartS: 0, DurationS: 60, RPS: 5000, Latency: latencies{P50: 2, P99: 9}, ServerRSSMaxKB: 55 << 10, WALMaxBytes: 4 << 20},
+			{StartS: 60, DurationS: 60, RPS: 4500, Latency: latencies{P50: 2.5, P99: 11}, ServerRSSMaxKB: 60 << 10, WALMaxBytes: 8 << 20},
+		}}
+	tests := []struct {
+		name string
+		runs []result
+		want []string
+	}{
+		{"met", []result{lop(15, 150<<10)}, []string{
+			"one user with 100000 positions read a page of 10 at a time",
+			"by 24 connections, while 8 connections create positions for the 100 other users",
+			"| 5000 | 2.00 | 15.00 | < 20 ms ✓ | 1000 | 3.00 | 7.00 | 150 | < 200 MB ✓ | 151 | 42 |",
+		}},
+		// 200 MB is 190.7 MiB: 195 MiB is over.
+		{"missed", []result{lop(25, 195<<10), lop(30, 180<<10), lop(10, 199<<10)}, []string{
+			"| 5000 | 2.00 | 25.00 | < 20 ms ✗ | 1000 | 3.00 | 7.00 | 195 | < 200 MB ✗ |",
+		}},
+		{"over time", []result{timed}, []string{
+			"**create, run 1, over time** (1m0s intervals):",
+			"| 0s–1m0s | 5000 | 2.00 | 9.00 | 55 | 4.0 |",
+			"| 1m0s–2m0s | 4500 | 2.50 | 11.00 | 60 | 8.0 |",
+			"First to last interval: 5000 → 4500 (-10.0%) req/s. WAL: 8.0 MiB at most, 1.0 MiB at the end. Server RSS: 60.0 MiB at most, 50.0 MiB at the end.",
+			"| create | 1 | graphprofile | 0 |",
+			"| 50 / 60 / 0 | 8.0 / 1.0 |",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			writeReport(&out, "T", tt.runs, "a machine")
+			for _, want := range tt.want {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("report lacks %q:\n%s", want, out.String())
+				}
+			}
+			if main, _, _ := strings.Cut(out.String(), "<details>"); strings.Contains(main, "| lopsided |") || strings.Contains(main, "| graphprofile req/s | ceiling req/s |") != (tt.name == "over time") {
+				t.Errorf("the ceiling table should hold no lopsided row and be there only for other workloads:\n%s", out.String())
+			}
+		})
 	}
 }

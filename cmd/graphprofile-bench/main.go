@@ -4,18 +4,29 @@
 //
 //	graphprofile-bench --url http://127.0.0.1:8080 --key graphprofile.db-devkey.pem --workload get
 //	graphprofile-bench --url http://127.0.0.1:9090 --ceiling --workload get
+//	graphprofile-bench --url http://127.0.0.1:9091 --ceiling --durable --workload create
 //	graphprofile-bench report results.jsonl
+//	graphprofile-bench verify --acked acked.jsonl --url http://127.0.0.1:8080 --key graphprofile.db-devkey.pem
 //
 // Workloads: create (POST the seed's create body), update (PATCH isCurrent
 // of existing positions), get (GET one position), list (GET a user's
-// positions) and mixed (35% get, 35% list, 20% update, 10% create). Requests
-// are spread over --users users, each with a delegated token minted with the
-// server's development key. Every answer is checked (status and body shape);
-// a run with any error or unexpected answer exits 1 and reports no figure.
+// positions), mixed (35% get, 35% list, 20% update, 10% create) and
+// lopsided (one user with --lopsided-items positions read a page of 10 at
+// a time, following @odata.nextLink, while --lopsided-writers connections
+// create positions for the other users). Requests are spread over --users
+// users, each with a delegated token minted with the server's development
+// key. Every answer is checked (status and body shape); a run with any
+// error or unexpected answer exits 1 and reports no figure.
 //
 // --ceiling aims the same requests at bench/ceiling, a bare net/http server
-// answering canned bodies of the real answers' sizes; scripts/bench runs
-// both alternately and reports the ratio.
+// answering canned bodies of the real answers' sizes (--durable: the
+// ceiling runs with --durable, fsyncing every write); scripts/bench runs
+// them alternately with graphprofile and reports the ratios.
+//
+// For long runs: --interval reports requests/s and latencies per interval;
+// --server-pid and --wal sample the server's RSS and the SQLite WAL's size
+// over the run; --acked records every write the server acknowledged, which
+// `verify` checks after a crash and restart (scripts/soak).
 package main
 
 import (
@@ -42,15 +53,17 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "report" {
-		if err := runReport(os.Args[2:], os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintf(os.Stderr, "graphprofile-bench report: %v\n", err)
-			os.Exit(1)
-		}
-		return
+	name, err := "graphprofile-bench", error(nil)
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "report":
+		name, err = name+" report", runReport(os.Args[2:], os.Stdin, os.Stdout)
+	case len(os.Args) > 1 && os.Args[1] == "verify":
+		name, err = name+" verify", runVerify(os.Args[2:], os.Stdout, os.Stderr)
+	default:
+		err = run(os.Args[1:], os.Stdout, os.Stderr)
 	}
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintf(os.Stderr, "graphprofile-bench: %v\n", err)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}
 }
@@ -67,11 +80,18 @@ type config struct {
 	tenant           string
 	json             bool
 	ceiling          bool
+	durable          bool
 	ceilingFlags     string
 	serverPID        int
 	client           string
 	via              string
 	timeout          time.Duration
+	interval         time.Duration
+	wal              string
+	sampleEvery      time.Duration
+	acked            string
+	lopsidedItems    int
+	lopsidedWriters  int
 }
 
 // defaultTenant is the bench users' tenant.
@@ -82,7 +102,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("graphprofile-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.url, "url", "", "the server's base `URL`, e.g. http://127.0.0.1:8080 (required); several servers sharing one database: comma-separated, connections are spread over them in turn")
-	fs.StringVar(&c.workload, "workload", "get", "create, update, get, list or mixed (35% get, 35% list, 20% update, 10% create)")
+	fs.StringVar(&c.workload, "workload", "get", "create, update, get, list, mixed (35% get, 35% list, 20% update, 10% create) or lopsided (one user's many positions paged through while others get positions created)")
 	fs.IntVar(&c.connections, "c", 32, "concurrent connections (closed loop: one request in flight on each)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time, after the warm-up")
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "time under load before measuring (answers are checked, not timed)")
@@ -93,11 +113,18 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.tenant, "tenant", defaultTenant, "the users' tenant `id`")
 	fs.BoolVar(&c.json, "json", false, "print the result as one JSON object")
 	fs.BoolVar(&c.ceiling, "ceiling", false, "the target is bench/ceiling: skip the setup (ids and tokens are made up) and expect its canned answers")
+	fs.BoolVar(&c.durable, "durable", false, "with --ceiling: the ceiling runs with --durable (every write fsynced); the run is marked \"durable ceiling\"")
 	fs.StringVar(&c.ceilingFlags, "ceiling-flags", "", "write to `file` the bench/ceiling flags (answer sizes) measured in this run")
-	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's `pid`, to report its RSS and CPU use (from /proc)")
+	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's `pid`, to report its RSS (sampled over the run: max and last) and CPU use (from /proc)")
 	fs.StringVar(&c.client, "client", "raw", "HTTP client: raw (a minimal HTTP/1.1 client, cheap) or nethttp (net/http's Transport)")
 	fs.StringVar(&c.via, "via", "me", "address positions as /beta/me/… (me) or /beta/users/{userPrincipalName}/… (upn)")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "per-request timeout")
+	fs.DurationVar(&c.interval, "interval", 0, "also report requests/s and latencies for each `period` of the measured time (e.g. 1m); 0: the whole run only")
+	fs.StringVar(&c.wal, "wal", "", "the server's SQLite write-ahead log `file` (<database>-wal), whose size is sampled over the run (max and last)")
+	fs.DurationVar(&c.sampleEvery, "sample-every", time.Second, "how often the server's RSS (--server-pid) and the WAL's size (--wal) are sampled")
+	fs.StringVar(&c.acked, "acked", "", "record in `file` every position whose create the server acknowledged and the isCurrent of each last acknowledged update, for `graphprofile-bench verify`")
+	fs.IntVar(&c.lopsidedItems, "lopsided-items", 100000, "lopsided: the positions of the user whose pages are read (created by the setup through $batch)")
+	fs.IntVar(&c.lopsidedWriters, "lopsided-writers", 0, "lopsided: connections that create positions for the other users while the rest read pages (0: a quarter of -c)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -113,25 +140,56 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-c, --users and --positions-per-user must be at least 1")
 	case c.duration <= 0 || c.warmup < 0:
 		return c, errors.New("--duration must be positive and --warmup not negative")
+	case c.interval < 0 || c.sampleEvery <= 0:
+		return c, errors.New("--interval must not be negative and --sample-every must be positive")
 	case c.client != "raw" && c.client != "nethttp":
 		return c, fmt.Errorf("--client %q: want raw or nethttp", c.client)
 	case c.via != "me" && c.via != "upn":
 		return c, fmt.Errorf("--via %q: want me or upn", c.via)
-	case c.keyFile != "" && c.store != "":
-		return c, errors.New("give --key or --store, not both")
+	case c.durable && !c.ceiling:
+		return c, errors.New("--durable describes a ceiling: give it with --ceiling")
+	case c.ceiling && c.acked != "":
+		return c, errors.New("--acked records what graphprofile acknowledged; the ceiling stores nothing to verify")
 	}
-	if c.store != "" {
-		path, ok := strings.CutPrefix(c.store, "sqlite:")
-		path = strings.TrimPrefix(path, "//")
-		if !ok || path == "" {
-			return c, fmt.Errorf("--store %q: want sqlite:PATH", c.store)
+	if c.workload == "lopsided" {
+		if c.lopsidedWriters == 0 {
+			c.lopsidedWriters = max(1, c.connections/4)
 		}
-		c.keyFile = path + "-devkey.pem"
+		switch {
+		case c.ceiling:
+			return c, errors.New("lopsided has no ceiling: its figures are absolute (list p99, RSS)")
+		case c.connections < 2:
+			return c, errors.New("lopsided needs -c of 2 or more: some connections read, some write")
+		case c.lopsidedWriters < 1 || c.lopsidedWriters >= c.connections:
+			return c, fmt.Errorf("--lopsided-writers %d: want 1 to %d (-c less one, so that some connections read)", c.lopsidedWriters, c.connections-1)
+		case c.lopsidedItems < minLopsidedItems:
+			return c, fmt.Errorf("--lopsided-items %d: want at least %d, so that every page read has a next page", c.lopsidedItems, minLopsidedItems)
+		}
+	}
+	var err error
+	if c.keyFile, err = keyPath(c.keyFile, c.store); err != nil {
+		return c, err
 	}
 	if c.keyFile == "" && !c.ceiling {
 		return c, errors.New("--key (or --store) is required to mint tokens the server accepts")
 	}
 	return c, nil
+}
+
+// keyPath returns the development key file that --key or --store name.
+func keyPath(keyFile, store string) (string, error) {
+	if keyFile != "" && store != "" {
+		return "", errors.New("give --key or --store, not both")
+	}
+	if store == "" {
+		return keyFile, nil
+	}
+	path, ok := strings.CutPrefix(store, "sqlite:")
+	path = strings.TrimPrefix(path, "//")
+	if !ok || path == "" {
+		return "", fmt.Errorf("--store %q: want sqlite:PATH", store)
+	}
+	return path + "-devkey.pem", nil
 }
 
 func contains(list []string, s string) bool {
@@ -151,9 +209,29 @@ type opStats struct {
 	P99       float64 `json:"p99_ms"`
 }
 
+// intervalStats is one --interval of the measured time.
+type intervalStats struct {
+	StartS    float64   `json:"start_s"` // from the start of the measured time
+	DurationS float64   `json:"duration_s"`
+	Requests  int       `json:"requests"`
+	RPS       float64   `json:"rps"`
+	Latency   latencies `json:"latency_ms"`
+	// The largest sampled server RSS and WAL size in the interval (0: no
+	// sample fell in it, or nothing was sampled).
+	ServerRSSMaxKB int64 `json:"server_rss_max_kb,omitempty"`
+	WALMaxBytes    int64 `json:"wal_max_bytes,omitempty"`
+}
+
+// Targets of results.
+const (
+	targetGraphprofile   = "graphprofile"
+	targetCeiling        = "ceiling"
+	targetDurableCeiling = "durable ceiling"
+)
+
 // result is one run, as --json prints it and `report` reads it.
 type result struct {
-	Target           string             `json:"target"` // graphprofile or ceiling
+	Target           string             `json:"target"` // graphprofile, ceiling or durable ceiling
 	Workload         string             `json:"workload"`
 	URL              string             `json:"url"`
 	Connections      int                `json:"connections"`
@@ -161,6 +239,8 @@ type result struct {
 	WarmupS          float64            `json:"warmup_s"`
 	Users            int                `json:"users"`
 	PositionsPerUser int                `json:"positions_per_user"`
+	LopsidedItems    int                `json:"lopsided_items,omitempty"`
+	LopsidedWriters  int                `json:"lopsided_writers,omitempty"`
 	Client           string             `json:"client"`
 	SetupS           float64            `json:"setup_s"`
 	Requests         int                `json:"requests"`
@@ -168,10 +248,22 @@ type result struct {
 	RPS              float64            `json:"rps"`
 	Latency          latencies          `json:"latency_ms"`
 	Ops              map[string]opStats `json:"ops"`
-	ServerRSSKB      int64              `json:"server_rss_kb,omitempty"`
-	ServerHWMKB      int64              `json:"server_peak_rss_kb,omitempty"`
-	ServerCPU        float64            `json:"server_cpu_cores,omitempty"`
-	BenchCPU         float64            `json:"bench_cpu_cores"`
+	IntervalS        float64            `json:"interval_s,omitempty"`
+	Intervals        []intervalStats    `json:"intervals,omitempty"`
+	// ServerRSSKB is the server's RSS after the run, ServerHWMKB its peak
+	// since it started (setup included), ServerRSSMaxKB the largest
+	// sampled during the run (warm-up and measured time).
+	ServerRSSKB    int64   `json:"server_rss_kb,omitempty"`
+	ServerHWMKB    int64   `json:"server_peak_rss_kb,omitempty"`
+	ServerRSSMaxKB int64   `json:"server_rss_max_kb,omitempty"`
+	ServerCPU      float64 `json:"server_cpu_cores,omitempty"`
+	// WAL is the sampled write-ahead log (--wal); its largest size during
+	// the run and its size at the end.
+	WAL          string  `json:"wal,omitempty"`
+	WALMaxBytes  int64   `json:"wal_max_bytes"`
+	WALLastBytes int64   `json:"wal_last_bytes"`
+	Acked        int     `json:"acked_positions,omitempty"`
+	BenchCPU     float64 `json:"bench_cpu_cores"`
 	// IRQCPU is the machine's time in interrupts and softirqs (on loopback,
 	// mostly the network stack's receive work), which Linux does not charge
 	// to processes when it accounts IRQ time separately.
@@ -183,6 +275,32 @@ type result struct {
 	NumCPU    int     `json:"num_cpu"`
 }
 
+// dialer returns what opens a connection to the servers of rawURLs
+// (comma-separated), one server after another.
+func dialer(rawURLs, client string, timeout time.Duration) (func() doer, error) {
+	var bases []*url.URL
+	for _, raw := range strings.Split(rawURLs, ",") {
+		base, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(raw), "/"))
+		if err != nil || base.Scheme != "http" || base.Host == "" || (base.Path != "" && base.Path != "/") {
+			return nil, fmt.Errorf("--url %q: want http://HOST:PORT (plain HTTP/1.1), or several separated by commas", raw)
+		}
+		bases = append(bases, base)
+	}
+	// Connections go to the servers in turn, so each server gets an equal share.
+	var next atomic.Int64
+	return func() doer {
+		base := bases[int(next.Add(1)-1)%len(bases)]
+		if client == "nethttp" {
+			return newStdConn(base.Scheme+"://"+base.Host, timeout)
+		}
+		addr := base.Host
+		if base.Port() == "" {
+			addr += ":80"
+		}
+		return newRawConn(addr, base.Host, timeout)
+	}, nil
+}
+
 func run(args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, stderr)
 	if err != nil {
@@ -191,36 +309,40 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	var bases []*url.URL
-	for _, raw := range strings.Split(cfg.url, ",") {
-		base, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(raw), "/"))
-		if err != nil || base.Scheme != "http" || base.Host == "" || (base.Path != "" && base.Path != "/") {
-			return fmt.Errorf("--url %q: want http://HOST:PORT (plain HTTP/1.1), or several separated by commas", raw)
-		}
-		bases = append(bases, base)
+	newConn, err := dialer(cfg.url, cfg.client, cfg.timeout)
+	if err != nil {
+		return err
 	}
-	// Connections go to the servers in turn, so each server gets an equal share.
-	var next atomic.Int64
-	newConn := func() doer {
-		base := bases[int(next.Add(1)-1)%len(bases)]
-		if cfg.client == "nethttp" {
-			return newStdConn(base.Scheme+"://"+base.Host, cfg.timeout)
-		}
-		addr := base.Host
-		if base.Port() == "" {
-			addr += ":80"
-		}
-		return newRawConn(addr, base.Host, cfg.timeout)
+	var setupAcked *ackLog
+	if cfg.acked != "" {
+		setupAcked = newAckLog()
 	}
 
 	setupStart := time.Now()
-	users, err := setup(cfg, newConn)
-	if err != nil {
-		return fmt.Errorf("setup: %w", err)
-	}
+	users, heavy, setupErr := setup(cfg, newConn, setupAcked, stderr)
 	setupTime := time.Since(setupStart)
-
-	res, errs := load(cfg, users, newConn)
+	var (
+		res  result
+		errs []error
+		logs = []*ackLog{setupAcked}
+	)
+	if setupErr == nil {
+		var runLogs []*ackLog
+		res, errs, runLogs = load(cfg, users, heavy, newConn, stderr)
+		logs = append(logs, runLogs...)
+	}
+	// What was acknowledged is recorded even when the run failed: it is
+	// what verify checks.
+	if cfg.acked != "" {
+		positions := mergeAcked(logs)
+		res.Acked = len(positions)
+		if err := writeAcked(cfg.acked, cfg.tenant, positions); err != nil {
+			return fmt.Errorf("--acked: %w", err)
+		}
+	}
+	if setupErr != nil {
+		return fmt.Errorf("setup: %w", setupErr)
+	}
 	res.SetupS = round3(setupTime.Seconds())
 	res.URL = cfg.url
 	if res.Errors > 0 {
@@ -264,9 +386,15 @@ func ceilingFlagsOf(res result) string {
 	return strings.Join(parts, " ")
 }
 
+func mib(kb int64) float64 { return float64(kb) / 1024 }
+
 func printHuman(w io.Writer, r result) {
 	fmt.Fprintf(w, "%s %s: %d connections, %.1fs after %.1fs warm-up, %d users (setup %.1fs)\n",
 		r.Target, r.Workload, r.Connections, r.DurationS, r.WarmupS, r.Users, r.SetupS)
+	if r.LopsidedItems > 0 {
+		fmt.Fprintf(w, "  one user with %d positions read in pages of %d by %d connections; %d connections create for the others\n",
+			r.LopsidedItems, lopsidedPageSize, r.Connections-r.LopsidedWriters, r.LopsidedWriters)
+	}
 	fmt.Fprintf(w, "  %.0f requests/s (%d requests, 0 errors)\n", r.RPS, r.Requests)
 	fmt.Fprintf(w, "  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f\n",
 		r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max, r.Latency.Mean)
@@ -275,24 +403,80 @@ func printHuman(w io.Writer, r result) {
 			fmt.Fprintf(w, "  %-6s %8d requests, %6.0f bytes/answer, p50 %.3f ms, p99 %.3f ms\n", name, s.Count, s.BodyBytes, s.P50, s.P99)
 		}
 	}
+	for _, iv := range r.Intervals {
+		fmt.Fprintf(w, "  %s–%s: %.0f requests/s, p50 %.3f ms, p99 %.3f ms%s\n",
+			secs(iv.StartS), secs(iv.StartS+iv.DurationS), iv.RPS, iv.Latency.P50, iv.Latency.P99, intervalSamples(iv))
+	}
 	if r.ServerRSSKB > 0 {
-		fmt.Fprintf(w, "  server: RSS %.1f MiB (peak %.1f MiB), %.2f CPU cores\n",
-			float64(r.ServerRSSKB)/1024, float64(r.ServerHWMKB)/1024, r.ServerCPU)
+		fmt.Fprintf(w, "  server: RSS %.1f MiB at the end, %.1f MiB at most during the run (peak since start %.1f MiB), %.2f CPU cores\n",
+			mib(r.ServerRSSKB), mib(r.ServerRSSMaxKB), mib(r.ServerHWMKB), r.ServerCPU)
+	}
+	if r.WAL != "" {
+		fmt.Fprintf(w, "  WAL %s: %.1f MiB at most, %.1f MiB at the end\n", r.WAL, mib(r.WALMaxBytes/1024), mib(r.WALLastBytes/1024))
+	}
+	if r.Acked > 0 {
+		fmt.Fprintf(w, "  %d acknowledged positions recorded for verify\n", r.Acked)
 	}
 	fmt.Fprintf(w, "  load generator: %.2f CPU cores (on the same machine: %d CPUs); interrupts %.2f, other processes %.2f CPU cores\n",
 		r.BenchCPU, r.NumCPU, r.IRQCPU, r.OtherCPU)
 }
 
-// setup mints the users' tokens and, against graphprofile, records each
-// user (one list) and creates the positions the workload addresses.
-func setup(cfg config, newConn func() doer) ([]*user, error) {
-	var issuer *token.DevIssuer
+// secs writes a time from the start of the measured window: 90s, 2m0s.
+func secs(s float64) string {
+	return (time.Duration(math.Round(s*1000)) * time.Millisecond).String()
+}
+
+func intervalSamples(iv intervalStats) string {
+	var s string
+	if iv.ServerRSSMaxKB > 0 {
+		s += fmt.Sprintf(", RSS max %.1f MiB", mib(iv.ServerRSSMaxKB))
+	}
+	if iv.WALMaxBytes > 0 {
+		s += fmt.Sprintf(", WAL max %.1f MiB", mib(iv.WALMaxBytes/1024))
+	}
+	return s
+}
+
+// loadIssuer returns the development issuer of the server's key file.
+func loadIssuer(keyFile string) (*token.DevIssuer, error) {
+	if _, err := os.Stat(keyFile); err != nil {
+		return nil, fmt.Errorf("the server's development key: %w", err)
+	}
+	return token.LoadOrCreateDevIssuer(keyFile)
+}
+
+// benchUser returns bench user number i of tenant, with a token issuer
+// signed, addressing its positions through /me or its UPN.
+func benchUser(issuer *token.DevIssuer, tenant string, i int, via string) (*user, error) {
+	u := &user{
+		index: i,
+		oid:   fmt.Sprintf("be4c0000-0000-4000-8000-%012d", i),
+		upn:   fmt.Sprintf("bench.user%04d@bench.example", i),
+	}
 	var err error
+	u.token, err = issuer.Mint(token.MintRequest{
+		TenantID: tenant, ObjectID: u.oid, UserPrincipalName: u.upn,
+		DisplayName: fmt.Sprintf("Bench User %04d", i), Scopes: []string{"User.ReadWrite"},
+		Expires: 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, err
+	}
+	u.prefix = "/beta/me/profile/positions"
+	if via == "upn" {
+		u.prefix = "/beta/users/" + url.PathEscape(u.upn) + "/profile/positions"
+	}
+	return u, nil
+}
+
+// setup mints the users' tokens and, against graphprofile, records each
+// user (one list) and creates the positions the workload addresses; for
+// lopsided, it also fills the heavy user (user number --users) with
+// --lopsided-items positions.
+func setup(cfg config, newConn func() doer, acked *ackLog, progress io.Writer) (users []*user, heavy *user, err error) {
+	var issuer *token.DevIssuer
 	if cfg.keyFile != "" {
-		if _, err := os.Stat(cfg.keyFile); err != nil {
-			return nil, fmt.Errorf("the server's development key: %w", err)
-		}
-		issuer, err = token.LoadOrCreateDevIssuer(cfg.keyFile)
+		issuer, err = loadIssuer(cfg.keyFile)
 	} else {
 		// The ceiling checks no token, but requests carry one of the same size.
 		var key *ecdsa.PrivateKey
@@ -301,27 +485,13 @@ func setup(cfg config, newConn func() doer) ([]*user, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	users := make([]*user, cfg.users)
+	users = make([]*user, cfg.users)
 	for i := range users {
-		u := &user{
-			oid: fmt.Sprintf("be4c0000-0000-4000-8000-%012d", i),
-			upn: fmt.Sprintf("bench.user%04d@bench.example", i),
+		if users[i], err = benchUser(issuer, cfg.tenant, i, cfg.via); err != nil {
+			return nil, nil, err
 		}
-		u.token, err = issuer.Mint(token.MintRequest{
-			TenantID: cfg.tenant, ObjectID: u.oid, UserPrincipalName: u.upn,
-			DisplayName: fmt.Sprintf("Bench User %04d", i), Scopes: []string{"User.ReadWrite"},
-			Expires: 24 * time.Hour,
-		})
-		if err != nil {
-			return nil, err
-		}
-		u.prefix = "/beta/me/profile/positions"
-		if cfg.via == "upn" {
-			u.prefix = "/beta/users/" + url.PathEscape(u.upn) + "/profile/positions"
-		}
-		users[i] = u
 	}
 	if cfg.ceiling {
 		if needsPositions(cfg.workload) {
@@ -331,7 +501,7 @@ func setup(cfg config, newConn func() doer) ([]*user, error) {
 				}
 			}
 		}
-		return users, nil
+		return users, nil, nil
 	}
 
 	// Against graphprofile: in parallel, one user per job.
@@ -346,7 +516,7 @@ func setup(cfg config, newConn func() doer) ([]*user, error) {
 			c := newConn()
 			defer c.close()
 			for u := range jobs {
-				if err := setupUser(cfg, c, u); err != nil {
+				if err := setupUser(cfg, c, u, acked); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = fmt.Errorf("user %s: %w", u.upn, err)
@@ -361,17 +531,49 @@ func setup(cfg config, newConn func() doer) ([]*user, error) {
 	}
 	close(jobs)
 	wg.Wait()
-	return users, firstErr
+	if firstErr != nil || cfg.workload != "lopsided" {
+		return users, nil, firstErr
+	}
+
+	if heavy, err = benchUser(issuer, cfg.tenant, cfg.users, cfg.via); err != nil {
+		return nil, nil, err
+	}
+	c := newConn()
+	err = recordUser(c, heavy)
+	c.close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("the heavy user %s: %w", heavy.upn, err)
+	}
+	step := max(cfg.lopsidedItems/10, 1)
+	next := step
+	var progressMu sync.Mutex
+	err = fillHeavyUser(heavy, cfg.lopsidedItems, cfg.connections, newConn, acked, func(done int) {
+		progressMu.Lock()
+		defer progressMu.Unlock()
+		if done >= next || done == cfg.lopsidedItems {
+			fmt.Fprintf(progress, "  setup: %d of %d positions of the heavy user %s\n", done, cfg.lopsidedItems, heavy.upn)
+			next = (done/step + 1) * step
+		}
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("the heavy user %s: %w", heavy.upn, err)
+	}
+	return users, heavy, nil
 }
 
-func setupUser(cfg config, c doer, u *user) error {
-	// The first request records the user in the directory; it is not timed.
-	// The user's profile must be empty: the list checks count positions.
+// recordUser makes the server record u in its directory (its first
+// request does), with a list of its positions; they must be none: the list
+// checks count positions.
+func recordUser(c doer, u *user) error {
 	status, body, err := c.do("GET", u.prefix, u.token, nil)
 	if err != nil {
 		return err
 	}
-	if err := checkList(status, body, 0); err != nil {
+	return checkList(status, body, 0)
+}
+
+func setupUser(cfg config, c doer, u *user, acked *ackLog) error {
+	if err := recordUser(c, u); err != nil {
 		return err
 	}
 	if !needsPositions(cfg.workload) {
@@ -387,6 +589,7 @@ func setupUser(cfg config, c doer, u *user) error {
 			return err
 		}
 		u.ids = append(u.ids, id)
+		acked.created(u.index, id)
 	}
 	return nil
 }
@@ -399,55 +602,89 @@ func newGUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// worker is one connection's loop and what it recorded.
+// worker is one connection's loop, its state and what it recorded.
 type worker struct {
-	samples [numOps][]time.Duration
+	rng    *mrand.Rand
+	toggle bool // the isCurrent of the connection's next update: true and false in turn
+	// lopsided: writer connections create; the others walk the heavy user's
+	// pages, nextPage being the walk's next (empty: a new walk), page the
+	// number of the page read last and pagesLeft how many more to follow.
+	writer          bool
+	nextPage        string
+	page, pagesLeft int
+	acked           *ackLog
+
+	// samples[k][o] are the latencies of op o answered in interval k.
+	samples [][numOps][]time.Duration
 	bytes   [numOps]int64
 	errs    []error
 	nerrs   int
 }
 
+// record keeps the latency of an answer of n bytes in interval k.
+func (w *worker) record(k int, o op, d time.Duration, n int, capacity int) {
+	for len(w.samples) <= k {
+		w.samples = append(w.samples, [numOps][]time.Duration{})
+	}
+	s := &w.samples[k][o]
+	if *s == nil {
+		*s = make([]time.Duration, 0, capacity)
+	}
+	*s = append(*s, d)
+	w.bytes[o] += int64(n)
+}
+
 // maxErrors stops a failing run early: the figure is lost anyway.
 const maxErrors = 1000
 
-// load runs the closed loop and returns the result and the first errors.
-func load(cfg config, users []*user, newConn func() doer) (result, []error) {
-	r := &runner{workload: cfg.workload, users: users, minItems: 0}
+// load runs the closed loop and returns the result, the first errors and
+// the connections' records of acknowledged writes (nil unless --acked).
+func load(cfg config, users []*user, heavy *user, newConn func() doer, progress io.Writer) (result, []error, []*ackLog) {
+	r := &runner{workload: cfg.workload, users: users, heavy: heavy}
 	if needsPositions(cfg.workload) {
 		r.minItems = cfg.positionsPerUser
 	}
+	interval := cfg.interval
+	if interval <= 0 || interval > cfg.duration {
+		interval = cfg.duration
+	}
+	intervals := int((cfg.duration + interval - 1) / interval)
 	workers := make([]*worker, cfg.connections)
+	logs := make([]*ackLog, 0, cfg.connections)
 	start := time.Now()
 	measureStart := start.Add(cfg.warmup)
 	measureEnd := measureStart.Add(cfg.duration)
 	var (
 		wg       sync.WaitGroup
 		errCount atomic.Int64
+		answered atomic.Int64 // in the measured time, for the progress lines
 	)
 	// Room for ~60,000 requests/s (the ceiling's rate on the machine of
-	// the issue), so that the loop rarely grows a slice.
-	expected := int(cfg.duration.Seconds()*60000/float64(cfg.connections)) + 1024
+	// the issue) in an interval of up to 30 s, so that the loop rarely
+	// grows a slice.
+	capacity := int(min(interval, 30*time.Second).Seconds()*60000/float64(cfg.connections)) + 1024
+	sampling := startSampler(cfg.serverPID, cfg.wal, measureStart, cfg.sampleEvery)
 	for i := range workers {
-		w := &worker{}
-		for o := range numOps {
-			if mix(cfg.workload, 0) == o || cfg.workload == "mixed" {
-				w.samples[o] = make([]time.Duration, 0, expected)
-			}
-		}
-		workers[i] = w
 		seed := uint64(i + 1)
+		w := &worker{rng: mrand.New(mrand.NewPCG(seed, uint64(start.UnixNano())))}
+		w.toggle = w.rng.IntN(2) == 0
+		w.writer = cfg.workload == "lopsided" && i < cfg.lopsidedWriters
+		if cfg.acked != "" {
+			w.acked = newAckLog()
+			logs = append(logs, w.acked)
+		}
+		w.samples = make([][numOps][]time.Duration, 1, intervals)
+		workers[i] = w
 		wg.Go(func() {
 			c := newConn()
 			defer c.close()
-			rng := mrand.New(mrand.NewPCG(seed, uint64(start.UnixNano())))
-			toggle := rng.IntN(2) == 0
 			for {
 				t0 := time.Now()
 				if !t0.Before(measureEnd) || errCount.Load() >= maxErrors {
 					return
 				}
-				o := mix(cfg.workload, rng.IntN(100))
-				n, err := r.perform(c, rng, o, &toggle)
+				o := r.next(w)
+				n, err := r.perform(c, w, o)
 				t1 := time.Now()
 				if err != nil {
 					w.nerrs++
@@ -458,50 +695,83 @@ func load(cfg config, users []*user, newConn func() doer) (result, []error) {
 					continue
 				}
 				if !t1.Before(measureStart) && t1.Before(measureEnd) {
-					w.samples[o] = append(w.samples[o], t1.Sub(t0))
-					w.bytes[o] += int64(n)
+					w.record(int(t1.Sub(measureStart)/interval), o, t1.Sub(t0), n, capacity)
+					answered.Add(1)
 				}
 			}
 		})
 	}
-	// CPU use during the measured window.
+	// CPU use during the measured window, and a progress line per interval.
 	var serverCPU, benchCPU, machineCPU, irqCPU [2]float64
 	var sampler sync.WaitGroup
 	sampler.Go(func() {
 		time.Sleep(time.Until(measureStart))
 		serverCPU[0], benchCPU[0] = procCPUSeconds(cfg.serverPID), selfCPUSeconds()
 		machineCPU[0], irqCPU[0] = machineCPUSeconds()
+		if cfg.interval > 0 {
+			reportProgress(progress, cfg, measureStart, interval, intervals, &answered)
+		}
 		time.Sleep(time.Until(measureEnd))
 		serverCPU[1], benchCPU[1] = procCPUSeconds(cfg.serverPID), selfCPUSeconds()
 		machineCPU[1], irqCPU[1] = machineCPUSeconds()
 	})
 	wg.Wait()
 	sampler.Wait()
+	samples := sampling.Stop()
 
 	res := result{
-		Target: "graphprofile", Workload: cfg.workload, Connections: cfg.connections,
+		Target: targetGraphprofile, Workload: cfg.workload, Connections: cfg.connections,
 		DurationS: cfg.duration.Seconds(), WarmupS: cfg.warmup.Seconds(), Users: cfg.users,
 		PositionsPerUser: cfg.positionsPerUser, Client: cfg.client, Ops: map[string]opStats{},
 		GoVersion: runtime.Version(), NumCPU: runtime.NumCPU(),
 	}
-	if cfg.ceiling {
-		res.Target = "ceiling"
+	switch {
+	case cfg.ceiling && cfg.durable:
+		res.Target = targetDurableCeiling
+	case cfg.ceiling:
+		res.Target = targetCeiling
+	}
+	if cfg.workload == "lopsided" {
+		res.LopsidedItems, res.LopsidedWriters = cfg.lopsidedItems, cfg.lopsidedWriters
 	}
 	var all []time.Duration
 	var errs []error
 	for o := range numOps {
-		var samples []time.Duration
+		var opSamples []time.Duration
 		var bytes int64
 		for _, w := range workers {
-			samples = append(samples, w.samples[o]...)
+			for k := range w.samples {
+				opSamples = append(opSamples, w.samples[k][o]...)
+			}
 			bytes += w.bytes[o]
 		}
-		if len(samples) == 0 {
+		if len(opSamples) == 0 {
 			continue
 		}
-		all = append(all, samples...)
-		l := summarize(samples)
-		res.Ops[o.String()] = opStats{Count: len(samples), BodyBytes: round3(float64(bytes) / float64(len(samples))), P50: l.P50, P99: l.P99}
+		all = append(all, opSamples...)
+		l := summarize(opSamples)
+		res.Ops[o.String()] = opStats{Count: len(opSamples), BodyBytes: round3(float64(bytes) / float64(len(opSamples))), P50: l.P50, P99: l.P99}
+	}
+	if cfg.interval > 0 {
+		res.IntervalS = interval.Seconds()
+		for k := range intervals {
+			from := time.Duration(k) * interval
+			length := min(interval, cfg.duration-from)
+			var ivSamples []time.Duration
+			for _, w := range workers {
+				if k < len(w.samples) {
+					for o := range numOps {
+						ivSamples = append(ivSamples, w.samples[k][o]...)
+					}
+				}
+			}
+			smp := summarizeSamples(samples, from, from+length)
+			res.Intervals = append(res.Intervals, intervalStats{
+				StartS: from.Seconds(), DurationS: length.Seconds(), Requests: len(ivSamples),
+				RPS: round3(float64(len(ivSamples)) / length.Seconds()), Latency: summarize(ivSamples),
+				ServerRSSMaxKB: smp.rssMaxKB, WALMaxBytes: smp.walMax,
+			})
+		}
 	}
 	for _, w := range workers {
 		res.Errors += w.nerrs
@@ -513,15 +783,43 @@ func load(cfg config, users []*user, newConn func() doer) (result, []error) {
 	res.Requests = len(all)
 	res.RPS = round3(float64(len(all)) / cfg.duration.Seconds())
 	res.Latency = summarize(all)
-	secs := cfg.duration.Seconds()
-	res.BenchCPU = round3((benchCPU[1] - benchCPU[0]) / secs)
-	res.IRQCPU = round3((irqCPU[1] - irqCPU[0]) / secs)
+	measured := cfg.duration.Seconds()
+	res.BenchCPU = round3((benchCPU[1] - benchCPU[0]) / measured)
+	res.IRQCPU = round3((irqCPU[1] - irqCPU[0]) / measured)
+	whole := summarizeSamples(samples, math.MinInt64, math.MaxInt64)
 	if cfg.serverPID > 0 {
-		res.ServerCPU = round3((serverCPU[1] - serverCPU[0]) / secs)
+		res.ServerCPU = round3((serverCPU[1] - serverCPU[0]) / measured)
 		res.ServerRSSKB, res.ServerHWMKB = procRSS(cfg.serverPID)
+		res.ServerRSSMaxKB = max(whole.rssMaxKB, res.ServerRSSKB)
 	}
-	res.OtherCPU = round3(max(0, (machineCPU[1]-machineCPU[0])/secs-res.ServerCPU-res.BenchCPU))
-	return res, errs
+	if cfg.wal != "" {
+		res.WAL, res.WALMaxBytes, res.WALLastBytes = cfg.wal, whole.walMax, whole.walLast
+	}
+	res.OtherCPU = round3(max(0, (machineCPU[1]-machineCPU[0])/measured-res.ServerCPU-res.BenchCPU))
+	return res, errs, logs
+}
+
+// reportProgress writes a line at the end of each interval of the measured
+// time: the requests answered in it per second, and the server's RSS and
+// WAL size then.
+func reportProgress(w io.Writer, cfg config, measureStart time.Time, interval time.Duration, intervals int, answered *atomic.Int64) {
+	var before int64
+	for k := range intervals {
+		from := time.Duration(k) * interval
+		length := min(interval, cfg.duration-from)
+		time.Sleep(time.Until(measureStart.Add(from + length)))
+		now := answered.Load()
+		line := fmt.Sprintf("  %s–%s: %.0f requests/s", secs(from.Seconds()), secs((from + length).Seconds()), float64(now-before)/length.Seconds())
+		before = now
+		if cfg.serverPID > 0 {
+			rss, _ := procRSS(cfg.serverPID)
+			line += fmt.Sprintf(", server RSS %.1f MiB", mib(rss))
+		}
+		if cfg.wal != "" {
+			line += fmt.Sprintf(", WAL %.1f MiB", mib(fileSize(cfg.wal)/1024))
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

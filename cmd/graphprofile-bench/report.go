@@ -13,12 +13,30 @@ import (
 	"time"
 )
 
-// targets are the issue's goals for graphprofile/ceiling (median of pairs,
-// 32 connections); mixed has none.
-var targets = map[string]float64{"create": 0.5, "update": 0.5, "get": 0.7, "list": 0.5}
+// ratioTarget is a goal for graphprofile's rate as a fraction of a
+// ceiling's (median of pairs, 32 connections).
+type ratioTarget struct {
+	ceiling string // targetCeiling or targetDurableCeiling
+	ratio   float64
+}
 
-// p99Target is the issue's latency goal, in milliseconds.
-const p99Target = 10.0
+// ratioTargets are the goals of the performance issues: a write against
+// what any durable store must do (append and fsync), a read against the
+// bare HTTP stack. mixed has none.
+var ratioTargets = map[string]ratioTarget{
+	"create": {targetDurableCeiling, 0.7},
+	"update": {targetDurableCeiling, 0.7},
+	"get":    {targetCeiling, 0.7},
+	"list":   {targetCeiling, 0.6},
+}
+
+// p99Targets are the latency goals, in milliseconds, of the workloads that
+// have one (lopsided's is its lists' p99).
+var p99Targets = map[string]float64{"get": 10, "list": 10, "lopsided": 20}
+
+// lopsidedRSSTarget is lopsided's goal for the server's RSS during the run:
+// under 200 MB.
+const lopsidedRSSTarget = 200e6
 
 // runReport reads the JSON results of alternating runs (graphprofile,
 // ceiling, graphprofile, …; one object a line, as --json prints them) and
@@ -94,13 +112,14 @@ func machine() string {
 	return fmt.Sprintf("%d CPUs (%s)%s, %s, %s", runtime.NumCPU(), model, mem, kernel, runtime.Version())
 }
 
-// pairs groups results by workload (in order of first appearance) and pairs
-// the i-th graphprofile run with the i-th ceiling run of that workload.
+// workloadRuns are the runs of one workload: the i-th graphprofile run,
+// the i-th bare ceiling run and the i-th durable ceiling run make pair i.
 type workloadRuns struct {
-	name     string
-	gp, ceil []result
+	name              string
+	gp, ceil, durable []result
 }
 
+// groupRuns groups results by workload, in order of first appearance.
 func groupRuns(results []result) []*workloadRuns {
 	var order []*workloadRuns
 	by := map[string]*workloadRuns{}
@@ -111,9 +130,12 @@ func groupRuns(results []result) []*workloadRuns {
 			by[r.Workload] = w
 			order = append(order, w)
 		}
-		if r.Target == "ceiling" {
+		switch r.Target {
+		case targetCeiling:
 			w.ceil = append(w.ceil, r)
-		} else {
+		case targetDurableCeiling:
+			w.durable = append(w.durable, r)
+		default:
 			w.gp = append(w.gp, r)
 		}
 	}
@@ -121,13 +143,55 @@ func groupRuns(results []result) []*workloadRuns {
 }
 
 // ratios returns graphprofile/ceiling of each complete pair.
-func (w *workloadRuns) ratios() []float64 {
-	n := min(len(w.gp), len(w.ceil))
+func ratios(gp, ceiling []result) []float64 {
+	n := min(len(gp), len(ceiling))
 	out := make([]float64, n)
 	for i := range n {
-		out[i] = w.gp[i].RPS / w.ceil[i].RPS
+		out[i] = gp[i].RPS / ceiling[i].RPS
 	}
 	return out
+}
+
+// medianOf returns the median of f over rs.
+func medianOf(rs []result, f func(result) float64) float64 {
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		xs[i] = f(r)
+	}
+	return median(xs)
+}
+
+// ratioCell writes min / median / max of ratios, or – if there are none.
+func ratioCell(rs []float64) string {
+	if len(rs) == 0 {
+		return "–"
+	}
+	mn, mx := rs[0], rs[0]
+	for _, r := range rs {
+		mn, mx = min(mn, r), max(mx, r)
+	}
+	return fmt.Sprintf("%.2f / %.2f / %.2f", mn, median(rs), mx)
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "✓"
+	}
+	return "✗"
+}
+
+func rateCell(rs []result) string {
+	if len(rs) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f", medianOf(rs, func(r result) float64 { return r.RPS }))
+}
+
+func mibCell(kb int64) string {
+	if kb <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f", mib(kb))
 }
 
 func writeReport(out io.Writer, title string, results []result, machine string) {
@@ -135,88 +199,162 @@ func writeReport(out io.Writer, title string, results []result, machine string) 
 	groups := groupRuns(results)
 	pairs := 0
 	for _, g := range groups {
-		pairs = max(pairs, len(g.ratios()))
+		pairs = max(pairs, len(g.gp))
 	}
 	fmt.Fprintf(out, "### %s (%s)\n\n", title, time.Now().UTC().Format(time.DateOnly))
 	fmt.Fprintf(out, "Machine: %s. **The load generator and the server run on the same machine and share its CPUs** "+
 		"(the CPU each used, the kernel's interrupt work and what other processes used meanwhile are in the runs table).\n\n", machine)
 	fmt.Fprintf(out, "Settings: %d connections (closed loop, HTTP/1.1 keep-alive, %s client), %gs measured after a %gs warm-up, "+
-		"%d users, %d positions per user; %d pair(s) per workload, graphprofile and the ceiling alternating "+
-		"(A B A B …), each graphprofile run on a fresh SQLite database. Every answer was checked; a run with any error reports nothing.\n\n",
+		"%d users, %d positions per user; %d pair(s) per workload, graphprofile and the ceilings alternating "+
+		"(A B A B …, or A B C for writes), each graphprofile run on a fresh SQLite database. Every answer was checked; a run with any error reports nothing.\n\n",
 		first.Connections, first.Client, first.DurationS, first.WarmupS, first.Users, first.PositionsPerUser, pairs)
 
-	fmt.Fprintln(out, "| workload | graphprofile req/s | ceiling req/s | ratio min / median / max | target | p50 ms | p90 ms | p99 ms | p99.9 ms | server RSS MiB |")
-	fmt.Fprintln(out, "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+	var lopsided, others []*workloadRuns
 	for _, g := range groups {
-		ratios := g.ratios()
-		col := func(rs []result, f func(result) float64) float64 {
-			xs := make([]float64, len(rs))
-			for i, r := range rs {
-				xs[i] = f(r)
-			}
-			return median(xs)
+		if g.name == "lopsided" {
+			lopsided = append(lopsided, g)
+		} else {
+			others = append(others, g)
 		}
-		ratioCell, targetCell := "–", "–"
-		if len(ratios) > 0 {
-			mn, mx := ratios[0], ratios[0]
-			for _, r := range ratios {
-				mn, mx = min(mn, r), max(mx, r)
-			}
-			ratioCell = fmt.Sprintf("%.2f / %.2f / %.2f", mn, median(ratios), mx)
-			if t, ok := targets[g.name]; ok {
-				mark := "✓"
-				if median(ratios) < t {
-					mark = "✗"
-				}
-				targetCell = fmt.Sprintf("≥ %.1f %s", t, mark)
-			}
-		}
-		p99 := col(g.gp, func(r result) float64 { return r.Latency.P99 })
-		p99Cell := fmt.Sprintf("%.2f", p99)
-		if len(g.gp) > 0 {
-			if p99 <= p99Target {
-				p99Cell += " ✓"
-			} else {
-				p99Cell += " ✗"
-			}
-		}
-		rss := "–"
-		if v := col(g.gp, func(r result) float64 { return float64(r.ServerRSSKB) }); v > 0 {
-			rss = fmt.Sprintf("%.0f", v/1024)
-		}
-		fmt.Fprintf(out, "| %s | %.0f | %.0f | %s | %s | %.2f | %.2f | %s | %.2f | %s |\n", g.name,
-			col(g.gp, func(r result) float64 { return r.RPS }), col(g.ceil, func(r result) float64 { return r.RPS }),
-			ratioCell, targetCell,
-			col(g.gp, func(r result) float64 { return r.Latency.P50 }), col(g.gp, func(r result) float64 { return r.Latency.P90 }),
-			p99Cell, col(g.gp, func(r result) float64 { return r.Latency.P999 }), rss)
 	}
-	fmt.Fprintf(out, "\nreq/s and latencies are medians over the pairs; the ratio is graphprofile/ceiling of each pair; "+
-		"latencies are graphprofile's (target p99 ≤ %g ms). The ceiling (bench/ceiling) is a bare net/http server that reads the "+
-		"request body and answers a canned body of graphprofile's answer size.\n\n", p99Target)
-
+	if len(others) > 0 {
+		writeAgainstCeilings(out, others)
+	}
+	for _, g := range lopsided {
+		writeLopsided(out, g)
+	}
+	writeOverTime(out, groups)
 	fmt.Fprintln(out, "<details><summary>Every run</summary>")
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "| workload | pair | target | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | answer bytes | CPU cores: server / bench / irq / other | server RSS MiB |")
-	fmt.Fprintln(out, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |")
+	fmt.Fprintln(out, "| workload | pair | target | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | answer bytes | CPU cores: server / bench / irq / other | server RSS MiB: end / max / peak | WAL MiB: max / end |")
+	fmt.Fprintln(out, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |")
 	for _, g := range groups {
-		for i := range max(len(g.gp), len(g.ceil)) {
-			for _, rs := range [][]result{g.gp, g.ceil} {
+		for i := range max(len(g.gp), len(g.ceil), len(g.durable)) {
+			for _, rs := range [][]result{g.gp, g.ceil, g.durable} {
 				if i >= len(rs) {
 					continue
 				}
 				r := rs[i]
 				rss := "–"
 				if r.ServerRSSKB > 0 {
-					rss = fmt.Sprintf("%.0f", float64(r.ServerRSSKB)/1024)
+					rss = fmt.Sprintf("%.0f / %.0f / %.0f", mib(r.ServerRSSKB), mib(r.ServerRSSMaxKB), mib(r.ServerHWMKB))
 				}
-				fmt.Fprintf(out, "| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %.2f / %.2f / %.2f / %.2f | %s |\n",
+				wal := "–"
+				if r.WAL != "" {
+					wal = fmt.Sprintf("%.1f / %.1f", mib(r.WALMaxBytes/1024), mib(r.WALLastBytes/1024))
+				}
+				fmt.Fprintf(out, "| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %.2f / %.2f / %.2f / %.2f | %s | %s |\n",
 					g.name, i+1, r.Target, r.RPS, r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999,
-					answerSizes(r), r.ServerCPU, r.BenchCPU, r.IRQCPU, r.OtherCPU, rss)
+					answerSizes(r), r.ServerCPU, r.BenchCPU, r.IRQCPU, r.OtherCPU, rss, wal)
 			}
 		}
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "</details>")
+}
+
+// writeAgainstCeilings reports the workloads measured against the
+// ceilings: rates, ratios to each ceiling against their targets, latencies.
+func writeAgainstCeilings(out io.Writer, groups []*workloadRuns) {
+	fmt.Fprintln(out, "| workload | graphprofile req/s | ceiling req/s | ratio min / median / max | durable ceiling req/s | ratio to durable min / median / max | target | p50 ms | p90 ms | p99 ms | p99.9 ms | server RSS MiB |")
+	fmt.Fprintln(out, "| --- | ---: | ---: | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+	for _, g := range groups {
+		bare, durable := ratios(g.gp, g.ceil), ratios(g.gp, g.durable)
+		targetCell := "–"
+		if t, ok := ratioTargets[g.name]; ok {
+			rs, name := bare, "bare"
+			if t.ceiling == targetDurableCeiling {
+				rs, name = durable, "durable"
+			}
+			if len(rs) > 0 {
+				targetCell = fmt.Sprintf("≥ %.1f of %s %s", t.ratio, name, mark(median(rs) >= t.ratio))
+			} else {
+				targetCell = fmt.Sprintf("≥ %.1f of %s (not run)", t.ratio, name)
+			}
+		}
+		p99 := medianOf(g.gp, func(r result) float64 { return r.Latency.P99 })
+		p99Cell := fmt.Sprintf("%.2f", p99)
+		if t, ok := p99Targets[g.name]; ok && len(g.gp) > 0 {
+			p99Cell += " " + mark(p99 <= t)
+		}
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s | %.2f | %s |\n", g.name,
+			rateCell(g.gp), rateCell(g.ceil), ratioCell(bare), rateCell(g.durable), ratioCell(durable), targetCell,
+			medianOf(g.gp, func(r result) float64 { return r.Latency.P50 }), medianOf(g.gp, func(r result) float64 { return r.Latency.P90 }),
+			p99Cell, medianOf(g.gp, func(r result) float64 { return r.Latency.P999 }),
+			mibCell(int64(medianOf(g.gp, func(r result) float64 { return float64(r.ServerRSSKB) }))))
+	}
+	fmt.Fprintf(out, "\nreq/s and latencies are medians over the pairs; a ratio is graphprofile/ceiling of each pair; "+
+		"latencies are graphprofile's (targets: p99 ≤ 10 ms for get and list). The ceiling (bench/ceiling) is a bare net/http server that reads the "+
+		"request body and answers a canned body of graphprofile's answer size; the durable ceiling (bench/ceiling --durable) also appends "+
+		"every create's and update's body to a file and answers after an fsync covering it (group commit): the least any store does for an "+
+		"acknowledged write. Targets: create and update ≥ 0.7 of the durable ceiling; get ≥ 0.7 and list ≥ 0.6 of the bare ceiling.\n\n")
+
+}
+
+// writeLopsided reports the lopsided runs: the heavy user's pages and the
+// other users' creates apart, and the server's RSS, against their targets.
+func writeLopsided(out io.Writer, g *workloadRuns) {
+	if len(g.gp) == 0 {
+		return
+	}
+	r0 := g.gp[0]
+	fmt.Fprintf(out, "**lopsided**: one user with %d positions read a page of %d at a time (half the walks following @odata.nextLink "+
+		"for 1 to %d more pages) by %d connections, while %d connections create positions for the %d other users; medians over %d run(s).\n\n",
+		r0.LopsidedItems, lopsidedPageSize, maxFollowedPages, r0.Connections-r0.LopsidedWriters, r0.LopsidedWriters, r0.Users, len(g.gp))
+	op := func(name string, f func(opStats) float64) float64 {
+		return medianOf(g.gp, func(r result) float64 { return f(r.Ops[name]) })
+	}
+	listP99 := op("list", func(s opStats) float64 { return s.P99 })
+	rssMax := int64(medianOf(g.gp, func(r result) float64 { return float64(r.ServerRSSMaxKB) }))
+	fmt.Fprintln(out, "| pages/s | page p50 ms | page p99 ms | target | creates/s | create p50 ms | create p99 ms | server RSS max MiB | target | peak since start MiB | setup s |")
+	fmt.Fprintln(out, "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+	fmt.Fprintf(out, "| %.0f | %.2f | %.2f | < %g ms %s | %.0f | %.2f | %.2f | %s | < 200 MB %s | %s | %.0f |\n\n",
+		op("list", func(s opStats) float64 { return float64(s.Count) })/r0.DurationS,
+		op("list", func(s opStats) float64 { return s.P50 }), listP99, p99Targets["lopsided"], mark(listP99 < p99Targets["lopsided"]),
+		op("create", func(s opStats) float64 { return float64(s.Count) })/r0.DurationS,
+		op("create", func(s opStats) float64 { return s.P50 }), op("create", func(s opStats) float64 { return s.P99 }),
+		mibCell(rssMax), mark(rssMax > 0 && float64(rssMax)*1024 < lopsidedRSSTarget),
+		mibCell(int64(medianOf(g.gp, func(r result) float64 { return float64(r.ServerHWMKB) }))),
+		medianOf(g.gp, func(r result) float64 { return r.SetupS }))
+}
+
+// writeOverTime reports the intervals of the runs that have them
+// (--interval): whether throughput, latency, RSS and the WAL hold steady.
+func writeOverTime(out io.Writer, groups []*workloadRuns) {
+	for _, g := range groups {
+		for i, r := range g.gp {
+			if len(r.Intervals) < 2 {
+				continue
+			}
+			fmt.Fprintf(out, "**%s, run %d, over time** (%s intervals):\n\n", g.name, i+1, secs(r.IntervalS))
+			fmt.Fprintln(out, "| interval | req/s | p50 ms | p99 ms | server RSS max MiB | WAL max MiB |")
+			fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: |")
+			for _, iv := range r.Intervals {
+				wal := "–"
+				if r.WAL != "" {
+					wal = fmt.Sprintf("%.1f", mib(iv.WALMaxBytes/1024))
+				}
+				fmt.Fprintf(out, "| %s–%s | %.0f | %.2f | %.2f | %s | %s |\n", secs(iv.StartS), secs(iv.StartS+iv.DurationS),
+					iv.RPS, iv.Latency.P50, iv.Latency.P99, mibCell(iv.ServerRSSMaxKB), wal)
+			}
+			fmt.Fprintf(out, "\nFirst to last interval: %s req/s.", change(r.Intervals[0].RPS, r.Intervals[len(r.Intervals)-1].RPS))
+			if r.WAL != "" {
+				fmt.Fprintf(out, " WAL: %.1f MiB at most, %.1f MiB at the end.", mib(r.WALMaxBytes/1024), mib(r.WALLastBytes/1024))
+			}
+			if r.ServerRSSKB > 0 {
+				fmt.Fprintf(out, " Server RSS: %.1f MiB at most, %.1f MiB at the end.", mib(r.ServerRSSMaxKB), mib(r.ServerRSSKB))
+			}
+			fmt.Fprint(out, "\n\n")
+		}
+	}
+}
+
+// change writes from → to and the relative change.
+func change(from, to float64) string {
+	if from == 0 {
+		return fmt.Sprintf("%.0f → %.0f", from, to)
+	}
+	return fmt.Sprintf("%.0f → %.0f (%+.1f%%)", from, to, (to-from)/from*100)
 }
 
 // answerSizes lists the mean answer size of each op of a run.

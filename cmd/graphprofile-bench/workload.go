@@ -5,8 +5,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
+	"time"
 )
 
 // createBody is the body of every create: a copy of
@@ -33,10 +33,11 @@ var opNames = [numOps]string{"create", "update", "get", "list"}
 
 func (o op) String() string { return opNames[o] }
 
-var workloads = []string{"create", "update", "get", "list", "mixed"}
+var workloads = []string{"create", "update", "get", "list", "mixed", "lopsided"}
 
 // mix returns the op of a workload for a uniform draw r in [0, 100).
-// mixed: 35% get, 35% list, 20% update, 10% create.
+// mixed: 35% get, 35% list, 20% update, 10% create. lopsided's ops depend
+// on the connection, not on a draw (see runner.next).
 func mix(workload string, r int) op {
 	switch workload {
 	case "create":
@@ -61,11 +62,13 @@ func mix(workload string, r int) op {
 }
 
 // needsPositions says whether the workload reads or changes existing
-// positions, which the setup then creates.
-func needsPositions(workload string) bool { return workload != "create" }
+// positions of every user, which the setup then creates. (lopsided's
+// setup fills one user of its own instead.)
+func needsPositions(workload string) bool { return workload != "create" && workload != "lopsided" }
 
 // user is one signed-in user of the run.
 type user struct {
+	index           int // the user's number: its oid and upn derive from it (benchUser)
 	oid, upn, token string
 	prefix          string   // path prefix of the user's positions: /beta/me/profile/positions or /beta/users/{upn}/…
 	ids             []string // positions made by the setup; read-only during the run
@@ -138,46 +141,69 @@ type runner struct {
 	workload string
 	users    []*user
 	minItems int // what a list must hold at least
+	// heavy is lopsided's user with many positions, whose pages the
+	// listing connections read; the creates go to users.
+	heavy *user
+}
+
+// next returns the op a connection does next.
+func (r *runner) next(w *worker) op {
+	if r.workload == "lopsided" {
+		if w.writer {
+			return opCreate
+		}
+		return opList
+	}
+	return mix(r.workload, w.rng.IntN(100))
 }
 
 // perform does one op for a random user and checks the answer; it returns
-// the answer's size.
-func (r *runner) perform(c doer, rng *rand.Rand, o op, toggle *bool) (int, error) {
-	u := r.users[rng.IntN(len(r.users))]
+// the answer's size. Writes the server acknowledged go to w.acked.
+func (r *runner) perform(c doer, w *worker, o op) (int, error) {
+	u := r.users[w.rng.IntN(len(r.users))]
 	switch o {
 	case opCreate:
 		status, body, err := c.do(http.MethodPost, u.prefix, u.token, createBody)
 		if err != nil {
 			return 0, fmt.Errorf("create: %w", err)
 		}
-		_, err = checkEntity(o, status, body, "")
+		id, err := checkEntity(o, status, body, "")
+		if err == nil {
+			w.acked.created(u.index, id)
+		}
 		return len(body), err
 	case opUpdate, opGet:
 		if len(u.ids) == 0 {
 			return 0, errors.New("no positions to address; the setup made none")
 		}
-		id := u.ids[rng.IntN(len(u.ids))]
-		var (
-			status int
-			body   []byte
-			err    error
-		)
-		if o == opUpdate {
-			*toggle = !*toggle
-			b := updateBodies[0]
-			if !*toggle {
-				b = updateBodies[1]
+		id := u.ids[w.rng.IntN(len(u.ids))]
+		if o == opGet {
+			status, body, err := c.do(http.MethodGet, u.prefix+"/"+id, u.token, nil)
+			if err != nil {
+				return 0, fmt.Errorf("get: %w", err)
 			}
-			status, body, err = c.do(http.MethodPatch, u.prefix+"/"+id, u.token, b)
-		} else {
-			status, body, err = c.do(http.MethodGet, u.prefix+"/"+id, u.token, nil)
+			_, err = checkEntity(o, status, body, id)
+			return len(body), err
 		}
+		w.toggle = !w.toggle
+		value := w.toggle
+		b := updateBodies[0]
+		if !value {
+			b = updateBodies[1]
+		}
+		sent := time.Now()
+		status, body, err := c.do(http.MethodPatch, u.prefix+"/"+id, u.token, b)
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", o, err)
+			w.acked.updated(u.index, id, value, sent, false)
+			return 0, fmt.Errorf("update: %w", err)
 		}
 		_, err = checkEntity(o, status, body, id)
+		w.acked.updated(u.index, id, value, sent, err == nil)
 		return len(body), err
 	default:
+		if r.heavy != nil {
+			return r.listPage(c, w)
+		}
 		status, body, err := c.do(http.MethodGet, u.prefix, u.token, nil)
 		if err != nil {
 			return 0, fmt.Errorf("list: %w", err)

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNextLinkPath(t *testing.T) {
+	page := func(link string) string {
+		return `{"@odata.context":"http://h/beta/$metadata#users('x')/profile/positions","value":[{"id":"1","createdDateTime":"x"}],"@odata.nextLink":` + link + `}`
+	}
+	tests := []struct {
+		name, body, want string
+	}{
+		{"plain", page(`"http://127.0.0.1:8080/beta/me/profile/positions?$top=10&$skiptoken=abc%3D%3D"`), "/beta/me/profile/positions?$top=10&$skiptoken=abc%3D%3D"},
+		{"JSON escapes", page(`"http:\/\/127.0.0.1:8080\/beta\/me\/profile\/positions?$top=10\u0026$skiptoken=a\"b"`), `/beta/me/profile/positions?$top=10&$skiptoken=a"b`},
+		{"another host: its path", page(`"https://graph.example.com/beta/users/a%40b.example/profile/positions?$skiptoken=x"`), "/beta/users/a%40b.example/profile/positions?$skiptoken=x"},
+		{"no link", `{"@odata.context":"x","value":[]}`, ""},
+		{"not a string", page(`42`), ""},
+		{"unterminated", `{"value":[],"@odata.nextLink":"http://h/beta/x`, ""},
+		{"relative", page(`"/beta/me/profile/positions?$skiptoken=x"`), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := nextLinkPath([]byte(tt.body))
+			if got != tt.want || (err == nil) != (tt.want != "") {
+				t.Errorf("nextLinkPath = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBatchOfCreates(t *testing.T) {
+	body := batchOfCreates("/me/profile/positions", 3)
+	var batch struct {
+		Requests []struct {
+			ID, Method, URL string
+			Headers         map[string]string
+			Body            map[string]any
+		}
+	}
+	if err := json.Unmarshal(body, &batch); err != nil || len(batch.Requests) != 3 {
+		t.Fatalf("batchOfCreates: %v: %s", err, body)
+	}
+	for i, r := range batch.Requests {
+		if r.ID != []string{"1", "2", "3"}[i] || r.Method != "POST" || r.URL != "/me/profile/positions" ||
+			r.Headers["Content-Type"] != "application/json" || r.Body["isCurrent"] != true {
+			t.Errorf("request %d: %+v", i, r)
+		}
+	}
+
+	const id1, id2 = "8d317c0b-9d96-4d2a-82ec-20305cfee5c8", "00000000-9d96-4d2a-82ec-20305cfee5c8"
+	item := func(id string, status int, body string) string {
+		return `{"id":"` + id + `","status":` + strconv.Itoa(status) + `,"headers":{"Content-Type":"application/json"},"body":` + body + `}`
+	}
+	answer := func(items ...string) string { return `{"responses":[` + strings.Join(items, ",") + `]}` }
+	created := func(id string) string { return `{"@odata.context":"x","id":"` + id + `","isCurrent":true}` }
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		n      int
+		want   []string
+	}{
+		{"two created", 200, answer(item("2", 201, created(id2)), item("1", 201, created(id1))), 2, []string{id2, id1}},
+		{"batch refused", 400, `{"error":{"code":"BadRequest"}}`, 2, nil},
+		{"an item refused", 200, answer(item("1", 201, created(id1)), item("2", 429, `{"error":{"code":"TooManyRequests"}}`)), 2, nil},
+		{"too few answers", 200, answer(item("1", 201, created(id1))), 2, nil},
+		{"no id", 200, answer(item("1", 201, `{"isCurrent":true}`)), 1, nil},
+		{"not JSON", 200, `<html>`, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := checkBatchOfCreates(tt.status, []byte(tt.body), tt.n)
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") || (err == nil) != (tt.want != nil) {
+				t.Errorf("checkBatchOfCreates = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	base := []string{"--url", "http://127.0.0.1:8080", "--key", "k.pem"}
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(config) bool
+	}{
+		{"defaults", nil, "", func(c config) bool {
+			return c.workload == "get" && c.connections == 32 && c.interval == 0 && c.sampleEvery == time.Second && c.lopsidedItems == 100000
+		}},
+		{"lopsided: a quarter of the connections write", []string{"--workload", "lopsided"}, "", func(c config) bool { return c.lopsidedWriters == 8 }},
+		{"lopsided: two connections", []string{"--workload", "lopsided", "-c", "2"}, "", func(c config) bool { return c.lopsidedWriters == 1 }},
+		{"lopsided: writers given", []string{"--workload", "lopsided", "--lopsided-writers", "3", "--lopsided-items", "50"}, "", func(c config) bool {
+			return c.lopsidedWriters == 3 && c.lopsidedItems == 50
+		}},
+		{"store names the key", []string{"--store", "sqlite:/tmp/x.db", "--key", ""}, "", func(c config) bool { return c.keyFile == "/tmp/x.db-devkey.pem" }},
+		{"durable ceiling", []string{"--ceiling", "--durable", "--workload", "create"}, "", func(c config) bool { return c.ceiling && c.durable }},
+		{"long run", []string{"--interval", "1m", "--wal", "x.db-wal", "--sample-every", "5s", "--acked", "a.jsonl", "--duration", "10m"}, "", func(c config) bool {
+			return c.interval == time.Minute && c.wal == "x.db-wal" && c.sampleEvery == 5*time.Second && c.acked == "a.jsonl"
+		}},
+		{"durable alone", []string{"--durable"}, "--durable describes a ceiling", nil},
+		{"acked of a ceiling", []string{"--ceiling", "--acked", "a.jsonl"}, "the ceiling stores nothing", nil},
+		{"lopsided against a ceiling", []string{"--ceiling", "--workload", "lopsided"}, "lopsided has no ceiling", nil},
+		{"lopsided on one connection", []string{"--workload", "lopsided", "-c", "1"}, "-c of 2 or more", nil},
+		{"lopsided: every connection writes", []string{"--workload", "lopsided", "-c", "4", "--lopsided-writers", "4"}, "want 1 to 3", nil},
+		{"lopsided: too few items", []string{"--workload", "lopsided", "--lopsided-items", "49"}, "want at least 50", nil},
+		{"negative interval", []string{"--interval", "-1s"}, "--interval must not be negative", nil},
+		{"no sampling period", []string{"--sample-every", "0"}, "--sample-every must be positive", nil},
+		{"unknown workload", []string{"--workload", "soak"}, "want one of create, update, get, list, mixed, lopsided", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseConfig(append(append([]string{}, base...), tt.args...), io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(c) {
+				t.Errorf("parseConfig = %+v, %v", c, err)
+			}
+		})
+	}
+}
+
+func TestSummarizeSamples(t *testing.T) {
+	s := func(at time.Duration, rss, wal int64) serverSample {
+		return serverSample{at: at, rssKB: rss, walBytes: wal}
+	}
+	samples := []serverSample{s(-time.Second, 90, 0), s(0, 10, 100), s(30*time.Second, 50, 400), s(59*time.Second, 20, 300), s(60*time.Second, 30, 0)}
+	tests := []struct {
+		from, to time.Duration
+		want     sampleSummary
+	}{
+		{0, time.Minute, sampleSummary{rssMaxKB: 50, rssLastKB: 20, walMax: 400, walLast: 300}},
+		{time.Minute, 2 * time.Minute, sampleSummary{rssMaxKB: 30, rssLastKB: 30, walMax: 0, walLast: 0}},
+		{-time.Hour, time.Hour, sampleSummary{rssMaxKB: 90, rssLastKB: 30, walMax: 400, walLast: 0}},
+		{time.Hour, 2 * time.Hour, sampleSummary{}},
+	}
+	for _, tt := range tests {
+		if got := summarizeSamples(samples, tt.from, tt.to); got != tt.want {
+			t.Errorf("summarizeSamples(%v, %v) = %+v, want %+v", tt.from, tt.to, got, tt.want)
+		}
+	}
+}

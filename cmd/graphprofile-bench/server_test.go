@@ -1,0 +1,194 @@
+package main
+
+// The load generator against the real server: graphprofile serve, built
+// once from this repository, on a fresh SQLite database, over HTTP.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildServer sync.Once
+	serverDir   string
+	serverBin   string
+	serverErr   error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if serverDir != "" {
+		os.RemoveAll(serverDir)
+	}
+	os.Exit(code)
+}
+
+// graphprofileBinary builds cmd/graphprofile once per test binary, for the
+// tests that need a server.
+func graphprofileBinary(t *testing.T) string {
+	t.Helper()
+	buildServer.Do(func() {
+		serverDir, serverErr = os.MkdirTemp("", "graphprofile-bench-test-")
+		if serverErr != nil {
+			return
+		}
+		serverBin = filepath.Join(serverDir, "graphprofile")
+		out, err := exec.Command("go", "build", "-o", serverBin, "github.com/graphprofile/graphprofile/cmd/graphprofile").CombinedOutput()
+		if err != nil {
+			serverErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if serverErr != nil {
+		t.Fatal(serverErr)
+	}
+	return serverBin
+}
+
+var servingURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
+
+// startServer starts graphprofile serve on the SQLite database db and
+// returns its base URL and process; the test kills it at the end.
+func startServer(t *testing.T, db string) (string, *os.Process) {
+	t.Helper()
+	logPath := db + fmt.Sprintf(".%d.log", time.Now().UnixNano())
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(graphprofileBinary(t), "serve", "--listen", "127.0.0.1:0", "--store", "sqlite:"+db)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GRAPHPROFILE_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if data, _ := os.ReadFile(logPath); servingURL.Match(data) {
+			return string(servingURL.Find(data)), cmd.Process
+		}
+		select {
+		case <-exited:
+			data, _ := os.ReadFile(logPath)
+			t.Fatalf("the server stopped at start:\n%s", data)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("the server did not say where it listens")
+	return "", nil
+}
+
+// A mixed run with every long-run measure on, the server killed with
+// SIGKILL and started again, and verify finding every acknowledged write;
+// then a position that was never written, which verify reports missing.
+func TestMixedRunKillRestartVerify(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "gp.db")
+	acked := filepath.Join(dir, "acked.jsonl")
+	url, proc := startServer(t, db)
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"--url", url, "--store", "sqlite:" + db, "--workload", "mixed", "-c", "4", "--users", "3", "--positions-per-user", "2",
+		"--duration", "1500ms", "--warmup", "200ms", "--interval", "500ms", "--wal", db + "-wal", "--server-pid", strconv.Itoa(proc.Pid),
+		"--sample-every", "50ms", "--acked", acked, "--json"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	var res result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %s", err, stdout.String())
+	}
+	if res.Target != targetGraphprofile || res.Errors != 0 || res.Requests == 0 || len(res.Intervals) != 3 || res.IntervalS != 0.5 {
+		t.Errorf("result: target %q, %d errors, %d requests, %d intervals of %gs", res.Target, res.Errors, res.Requests, len(res.Intervals), res.IntervalS)
+	}
+	sum := 0
+	for i, iv := range res.Intervals {
+		sum += iv.Requests
+		if iv.StartS != float64(i)*0.5 || iv.DurationS != 0.5 || iv.Requests == 0 || iv.RPS != float64(iv.Requests)/0.5 || iv.ServerRSSMaxKB == 0 {
+			t.Errorf("interval %d: %+v", i, iv)
+		}
+	}
+	if sum != res.Requests {
+		t.Errorf("the intervals hold %d requests, the run %d", sum, res.Requests)
+	}
+	if res.WAL != db+"-wal" || res.WALMaxBytes == 0 || res.ServerRSSMaxKB == 0 || res.ServerRSSMaxKB < res.ServerRSSKB {
+		t.Errorf("samples: WAL %q max %d last %d, RSS max %d KiB end %d KiB", res.WAL, res.WALMaxBytes, res.WALLastBytes, res.ServerRSSMaxKB, res.ServerRSSKB)
+	}
+	if res.Ops["update"].Count == 0 || res.Ops["create"].Count == 0 || res.Acked < 3*2+res.Ops["create"].Count {
+		t.Errorf("%d acknowledged positions recorded; the setup made 6 and the run %d", res.Acked, res.Ops["create"].Count)
+	}
+	for _, want := range []string{"0s–500ms: ", "1s–1.5s: ", "server RSS", "WAL"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the progress lines lack %q:\n%s", want, stderr.String())
+		}
+	}
+
+	if err := proc.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	url, _ = startServer(t, db)
+	stdout.Reset()
+	stderr.Reset()
+	if err := runVerify([]string{"--acked", acked, "--url", url, "--store", "sqlite:" + db, "-c", "4", "--json"}, &stdout, &stderr); err != nil {
+		t.Fatalf("verify after kill -9: %v\n%s", err, stderr.String())
+	}
+	var v verifyResult
+	if err := json.Unmarshal(stdout.Bytes(), &v); err != nil || v.Checked != res.Acked || v.Updated == 0 || !v.ok() {
+		t.Errorf("verify = %+v (%v), want %d checked, some updated, nothing missing", v, err, res.Acked)
+	}
+
+	f, err := os.OpenFile(acked, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(f, `{"user":1,"id":"00000000-0000-4000-8000-00000000abcd"}`)
+	f.Close()
+	stdout.Reset()
+	stderr.Reset()
+	err = runVerify([]string{"--acked", acked, "--url", url, "--store", "sqlite:" + db}, &stdout, &stderr)
+	if err == nil || !strings.Contains(stdout.String(), "1 missing") || !strings.Contains(stderr.String(), "00000000-0000-4000-8000-00000000abcd") {
+		t.Errorf("verify of a position never written: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+}
+
+// The lopsided workload: the heavy user filled through $batch, its pages
+// read following @odata.nextLink while other users get positions created.
+func TestLopsidedRun(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "gp.db")
+	url, proc := startServer(t, db)
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"--url", url, "--store", "sqlite:" + db, "--workload", "lopsided", "--lopsided-items", "65", "-c", "4",
+		"--users", "2", "--duration", "1s", "--warmup", "0s", "--server-pid", strconv.Itoa(proc.Pid)}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{
+		"graphprofile lopsided: 4 connections",
+		"one user with 65 positions read in pages of 10 by 3 connections; 1 connections create for the others",
+		"  create ", "  list ", "server: RSS",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("the summary lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if !strings.Contains(stderr.String(), "setup: 65 of 65 positions of the heavy user bench.user0002@bench.example") {
+		t.Errorf("no setup progress:\n%s", stderr.String())
+	}
+}
