@@ -204,21 +204,29 @@ func writeReport(out io.Writer, title string, results []result, machine string) 
 	fmt.Fprintf(out, "### %s (%s)\n\n", title, time.Now().UTC().Format(time.DateOnly))
 	fmt.Fprintf(out, "Machine: %s. **The load generator and the server run on the same machine and share its CPUs** "+
 		"(the CPU each used, the kernel's interrupt work and what other processes used meanwhile are in the runs table).\n\n", machine)
-	fmt.Fprintf(out, "Settings: %d connections (closed loop, HTTP/1.1 keep-alive, %s client), %gs measured after a %gs warm-up, "+
-		"%d users, %d positions per user; %d pair(s) per workload, graphprofile and the ceilings alternating "+
-		"(A B A B …, or A B C for writes), each graphprofile run on a fresh SQLite database. Every answer was checked; a run with any error reports nothing.\n\n",
-		first.Connections, first.Client, first.DurationS, first.WarmupS, first.Users, first.PositionsPerUser, pairs)
-
 	var lopsided, others []*workloadRuns
+	ceilings := false
 	for _, g := range groups {
 		if g.name == "lopsided" {
 			lopsided = append(lopsided, g)
 		} else {
 			others = append(others, g)
 		}
+		ceilings = ceilings || len(g.ceil) > 0 || len(g.durable) > 0
 	}
-	if len(others) > 0 {
+	runs := fmt.Sprintf("%d pair(s) per workload, graphprofile and the ceilings alternating (A B A B …, or A B C for writes), each graphprofile run", pairs)
+	if !ceilings {
+		runs = fmt.Sprintf("%d run(s) per workload, graphprofile only, each", pairs)
+	}
+	fmt.Fprintf(out, "Settings: %d connections (closed loop, HTTP/1.1 keep-alive, %s client), %gs measured after a %gs warm-up, "+
+		"%d users, %d positions per user; %s on a fresh SQLite database. Every answer was checked; a run with any error reports nothing.\n\n",
+		first.Connections, first.Client, first.DurationS, first.WarmupS, first.Users, first.PositionsPerUser, runs)
+
+	switch {
+	case len(others) > 0 && ceilings:
 		writeAgainstCeilings(out, others)
+	case len(others) > 0:
+		writeAlone(out, others)
 	}
 	for _, g := range lopsided {
 		writeLopsided(out, g)
@@ -291,6 +299,23 @@ func writeAgainstCeilings(out io.Writer, groups []*workloadRuns) {
 
 }
 
+// writeAlone reports workloads run without a ceiling (scripts/soak):
+// rates, latencies and the server's RSS.
+func writeAlone(out io.Writer, groups []*workloadRuns) {
+	fmt.Fprintln(out, "| workload | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | server RSS MiB: end / max during the run |")
+	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+	for _, g := range groups {
+		med := func(f func(result) float64) float64 { return medianOf(g.gp, f) }
+		fmt.Fprintf(out, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %s / %s |\n", g.name, rateCell(g.gp),
+			med(func(r result) float64 { return r.Latency.P50 }), med(func(r result) float64 { return r.Latency.P90 }),
+			med(func(r result) float64 { return r.Latency.P99 }), med(func(r result) float64 { return r.Latency.P999 }),
+			mibCell(int64(med(func(r result) float64 { return float64(r.ServerRSSKB) }))),
+			mibCell(int64(med(func(r result) float64 { return float64(r.ServerRSSMaxKB) }))))
+	}
+	fmt.Fprintln(out, "\nreq/s and latencies are medians over the runs.")
+	fmt.Fprintln(out)
+}
+
 // writeLopsided reports the lopsided runs: the heavy user's pages and the
 // other users' creates apart, and the server's RSS, against their targets.
 func writeLopsided(out io.Writer, g *workloadRuns) {
@@ -323,7 +348,7 @@ func writeLopsided(out io.Writer, g *workloadRuns) {
 func writeOverTime(out io.Writer, groups []*workloadRuns) {
 	for _, g := range groups {
 		for i, r := range g.gp {
-			if len(r.Intervals) < 2 {
+			if len(r.Intervals) == 0 {
 				continue
 			}
 			fmt.Fprintf(out, "**%s, run %d, over time** (%s intervals):\n\n", g.name, i+1, secs(r.IntervalS))
