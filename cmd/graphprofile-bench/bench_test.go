@@ -272,7 +272,7 @@ func TestReportLopsidedAndOverTime(t *testing.T) {
 	}{
 		{"met", []result{lop(15, 150<<10)}, []string{
 			"one user with 100000 positions read a page of 10 at a time",
-			"by 24 connections, while 8 connections create positions for the 100 other users",
+			"by 32 connections, while 8 connections create positions for the 100 other users",
 			"| 5000 | 2.00 | 15.00 | < 20 ms ✓ | 1000 | 3.00 | 7.00 | 150 | < 200 MB ✓ | 151 | 42 |",
 		}},
 		// 200 MB is 190.7 MiB: 195 MiB is over.

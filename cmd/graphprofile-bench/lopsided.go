@@ -12,9 +12,9 @@ import (
 )
 
 // The lopsided workload: one user (the heavy user) has --lopsided-items
-// positions; most connections read them a page of lopsidedPageSize at a
-// time while --lopsided-writers connections create positions for the other
-// users.
+// positions; the -c connections read them a page of lopsidedPageSize at a
+// time while --lopsided-writers more connections create positions for the
+// other users.
 const (
 	lopsidedPageSize = 10
 	// A walk over the heavy user's positions reads the first page and, half

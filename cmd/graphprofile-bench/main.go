@@ -12,8 +12,9 @@
 // of existing positions), get (GET one position), list (GET a user's
 // positions), mixed (35% get, 35% list, 20% update, 10% create) and
 // lopsided (one user with --lopsided-items positions read a page of 10 at
-// a time, following @odata.nextLink, while --lopsided-writers connections
-// create positions for the other users). Requests are spread over --users
+// a time, following @odata.nextLink, by the -c connections while
+// --lopsided-writers more connections create positions for the other
+// users). Requests are spread over --users
 // users, each with a delegated token minted with the server's development
 // key. Every answer is checked (status and body shape); a run with any
 // error or unexpected answer exits 1 and reports no figure.
@@ -124,7 +125,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.sampleEvery, "sample-every", time.Second, "how often the server's RSS (--server-pid) and the WAL's size (--wal) are sampled")
 	fs.StringVar(&c.acked, "acked", "", "record in `file` every position whose create the server acknowledged and the isCurrent of each last acknowledged update, for `graphprofile-bench verify`")
 	fs.IntVar(&c.lopsidedItems, "lopsided-items", 100000, "lopsided: the positions of the user whose pages are read (created by the setup through $batch)")
-	fs.IntVar(&c.lopsidedWriters, "lopsided-writers", 0, "lopsided: connections that create positions for the other users while the rest read pages (0: a quarter of -c)")
+	fs.IntVar(&c.lopsidedWriters, "lopsided-writers", 0, "lopsided: connections, besides the -c that read pages, that create positions for the other users (0: a quarter of -c)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -158,10 +159,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		switch {
 		case c.ceiling:
 			return c, errors.New("lopsided has no ceiling: its figures are absolute (list p99, RSS)")
-		case c.connections < 2:
-			return c, errors.New("lopsided needs -c of 2 or more: some connections read, some write")
-		case c.lopsidedWriters < 1 || c.lopsidedWriters >= c.connections:
-			return c, fmt.Errorf("--lopsided-writers %d: want 1 to %d (-c less one, so that some connections read)", c.lopsidedWriters, c.connections-1)
+		case c.lopsidedWriters < 1:
+			return c, fmt.Errorf("--lopsided-writers %d: want at least 1", c.lopsidedWriters)
 		case c.lopsidedItems < minLopsidedItems:
 			return c, fmt.Errorf("--lopsided-items %d: want at least %d, so that every page read has a next page", c.lopsidedItems, minLopsidedItems)
 		}
@@ -392,8 +391,8 @@ func printHuman(w io.Writer, r result) {
 	fmt.Fprintf(w, "%s %s: %d connections, %.1fs after %.1fs warm-up, %d users (setup %.1fs)\n",
 		r.Target, r.Workload, r.Connections, r.DurationS, r.WarmupS, r.Users, r.SetupS)
 	if r.LopsidedItems > 0 {
-		fmt.Fprintf(w, "  one user with %d positions read in pages of %d by %d connections; %d connections create for the others\n",
-			r.LopsidedItems, lopsidedPageSize, r.Connections-r.LopsidedWriters, r.LopsidedWriters)
+		fmt.Fprintf(w, "  one user with %d positions read in pages of %d by %d connection(s); %d more create for the others\n",
+			r.LopsidedItems, lopsidedPageSize, r.Connections, r.LopsidedWriters)
 	}
 	fmt.Fprintf(w, "  %.0f requests/s (%d requests, 0 errors)\n", r.RPS, r.Requests)
 	fmt.Fprintf(w, "  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f\n",
@@ -649,8 +648,13 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 		interval = cfg.duration
 	}
 	intervals := int((cfg.duration + interval - 1) / interval)
-	workers := make([]*worker, cfg.connections)
-	logs := make([]*ackLog, 0, cfg.connections)
+	// lopsided's writers are connections besides the -c that read.
+	connections := cfg.connections
+	if cfg.workload == "lopsided" {
+		connections += cfg.lopsidedWriters
+	}
+	workers := make([]*worker, connections)
+	logs := make([]*ackLog, 0, connections)
 	start := time.Now()
 	measureStart := start.Add(cfg.warmup)
 	measureEnd := measureStart.Add(cfg.duration)
@@ -668,7 +672,7 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 		seed := uint64(i + 1)
 		w := &worker{rng: mrand.New(mrand.NewPCG(seed, uint64(start.UnixNano())))}
 		w.toggle = w.rng.IntN(2) == 0
-		w.writer = cfg.workload == "lopsided" && i < cfg.lopsidedWriters
+		w.writer = i >= cfg.connections
 		if cfg.acked != "" {
 			w.acked = newAckLog()
 			logs = append(logs, w.acked)

@@ -325,7 +325,7 @@ func writeLopsided(out io.Writer, g *workloadRuns) {
 	r0 := g.gp[0]
 	fmt.Fprintf(out, "**lopsided**: one user with %d positions read a page of %d at a time (half the walks following @odata.nextLink "+
 		"for 1 to %d more pages) by %d connections, while %d connections create positions for the %d other users; medians over %d run(s).\n\n",
-		r0.LopsidedItems, lopsidedPageSize, maxFollowedPages, r0.Connections-r0.LopsidedWriters, r0.LopsidedWriters, r0.Users, len(g.gp))
+		r0.LopsidedItems, lopsidedPageSize, maxFollowedPages, r0.Connections, r0.LopsidedWriters, r0.Users, len(g.gp))
 	op := func(name string, f func(opStats) float64) float64 {
 		return medianOf(g.gp, func(r result) float64 { return f(r.Ops[name]) })
 	}

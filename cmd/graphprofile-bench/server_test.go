@@ -181,7 +181,7 @@ func TestLopsidedRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		"graphprofile lopsided: 4 connections",
-		"one user with 65 positions read in pages of 10 by 3 connections; 1 connections create for the others",
+		"one user with 65 positions read in pages of 10 by 4 connection(s); 1 more create for the others",
 		"  create ", "  list ", "server: RSS",
 	} {
 		if !strings.Contains(stdout.String(), want) {
