@@ -235,7 +235,7 @@ func TestUsersAreProvisionedOnFirstUse(t *testing.T) {
 // panickingStore panics on ListPositions, like a bug in a handler would.
 type panickingStore struct{ graphprofile.Store }
 
-func (panickingStore) ListPositions(context.Context, graphprofile.UserKey) ([]graphprofile.WorkPosition, error) {
+func (panickingStore) ListItems(context.Context, graphprofile.UserKey, graphprofile.Collection) ([]graphprofile.Item, error) {
 	panic("bug")
 }
 

@@ -166,13 +166,27 @@ func permission(p csdlProperty) string {
 }
 
 // servedRows are the endpoint table's rows a version serves, each with its
-// path segments after the version.
+// path segments after the version. A row of a profile's collections
+// ({facet}) is one row per collection of ProfileType, the collection's name
+// in place of {facet} and its type the row's entity: what is served.
 func servedRows(version string) map[*graphapi.Endpoint][]string {
 	rows := map[*graphapi.Endpoint][]string{}
 	for _, e := range graphapi.Endpoints() {
 		segments := strings.Split(strings.TrimPrefix(e.Pattern, "/"), "/")
-		if segments[0] == "{version}" || segments[0] == version {
+		if segments[0] != "{version}" && segments[0] != version {
+			continue
+		}
+		i := slices.Index(segments, "{facet}")
+		if i < 0 {
 			rows[&e] = segments[1:]
+			continue
+		}
+		for _, c := range graphprofile.ProfileCollections() {
+			row := e
+			row.Entity = c.Type
+			expanded := slices.Clone(segments)
+			expanded[i] = c.Name
+			rows[&row] = expanded[1:]
 		}
 	}
 	return rows
