@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/sample"
 	"github.com/graphprofile/graphprofile/graphapi"
 )
 
@@ -206,6 +207,14 @@ func TestMetadata(t *testing.T) {
 	s := newTestServer(t)
 	admin := s.delegated(tenantA, userA1, "User.ReadWrite.All")
 	s.create(admin, "/me", fullPositionBody)
+	// An item with every property set in every collection, for the probe
+	// to see each declared property of each facet type.
+	for _, c := range graphprofile.ProfileCollections() {
+		resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/" + c.Name, token: admin, body: bodyOf(c.Type, sample.Full(c.Type, 1))})
+		if resp.status != http.StatusCreated {
+			t.Fatalf("POST %s: %d %s", c.Name, resp.status, resp.body)
+		}
+	}
 
 	for _, version := range []string{"beta", "v1.0"} {
 		t.Run(version, func(t *testing.T) {
