@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/internal/sample"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/internal/sample"
 )
 
 // The CSDL as a client reads it: elements in their OData namespaces, and
