@@ -142,7 +142,7 @@ func TestRoutesAndMethods(t *testing.T) {
 		segment      string // the segment the message names
 	}{
 		{"GET", "/beta/foo", "foo"},
-		{"GET", "/beta/me/profile/skills", "skills"},
+		{"GET", "/beta/me/profile/nonsense", "nonsense"},
 		{"GET", "/beta/me/calendar", "calendar"},
 		{"GET", "/beta/me/profile/positions/" + id + "/detail", "detail"},
 		{"POST", "/beta/groups/x/profile/positions", "groups"},
