@@ -388,3 +388,35 @@ func TestProfileWithEveryCollection(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchOverEveryCollection: one $batch creates an item in each
+// collection (20 requests at most: each batch takes the next 20), every
+// item answered as its request alone would be.
+func TestBatchOverEveryCollection(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	collections := graphprofile.ProfileCollections()
+	for start := 0; start < len(collections); start += 20 {
+		batch := collections[start:min(start+20, len(collections))]
+		var items []string
+		for i, c := range batch {
+			items = append(items, fmt.Sprintf(`{"id":"%d","method":"POST","url":"/me/profile/%s","headers":{"Content-Type":"application/json"},"body":%s}`,
+				i, c.Name, bodyOf(c.Type, sample.Full(c.Type, i))))
+		}
+		a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[`+strings.Join(items, ",")+`]}`)
+		for i, c := range batch {
+			status, headers, body := a.item(t, fmt.Sprint(i))
+			if status != http.StatusCreated {
+				t.Fatalf("%s: %d %v", c.Name, status, body)
+			}
+			id, _ := body["id"].(string)
+			if !strings.HasSuffix(headers["Location"], "/profile/"+c.Name+"/"+id) || headers["ETag"] == "" ||
+				!strings.HasSuffix(body["@odata.context"].(string), "/profile/"+c.Name+"/$entity") {
+				t.Errorf("%s: headers %v, context %v", c.Name, headers, body["@odata.context"])
+			}
+			if got := s.do(request{path: "/beta/me/profile/" + c.Name + "/" + id, token: tok}); got.status != http.StatusOK {
+				t.Errorf("%s: the batch's item reads %d", c.Name, got.status)
+			}
+		}
+	}
+}

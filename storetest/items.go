@@ -201,7 +201,9 @@ func testItemCollections(t *testing.T, open func(t *testing.T) graphprofile.Stor
 	if err := s.CreateItem(t.Context(), owner, other, clone(theirs)); err != nil {
 		t.Fatal(err)
 	}
+	// Read both first, so a store that keeps what it read must forget both.
 	wantIDs(t, "ListItems of "+c.Name+" before DeleteProfile", mustListItems(t, s, owner, c), guid(1))
+	wantIDs(t, "ListItems of "+other.Name+" before DeleteProfile", mustListItems(t, s, owner, other), guid(1))
 	if err := s.DeleteProfile(t.Context(), owner); err != nil {
 		t.Fatal(err)
 	}
