@@ -18,14 +18,14 @@ func seedBody(b *testing.B) []byte {
 	return data
 }
 
-func seedPosition(b *testing.B) WorkPosition {
+func seedPosition(b *testing.B) Item {
 	b.Helper()
 	body, err := DecodeBody(WorkPositionType, seedBody(b))
 	if err != nil {
 		b.Fatal(err)
 	}
 	now := time.Date(2020, 7, 6, 6, 34, 12, 229486800, time.UTC)
-	p := WorkPosition(withoutNulls(body).(Object))
+	p := Item(withoutNulls(body).(Object))
 	p["id"], p["allowedAudiences"] = "0fb4c1e3-c1e3-0fb4-e3c1-b40fe3c1b40f", "organization"
 	p["createdDateTime"], p["lastModifiedDateTime"] = now, now
 	by := Object{"user": Object{"id": "db789417-4ccb-41d1-a0a9-47b01a09ea49", "displayName": "Innocenty Popov"}}
@@ -76,7 +76,7 @@ func BenchmarkDecodeStoredPosition(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := DecodeStoredPosition(data); err != nil {
+		if _, err := DecodeStoredItem(WorkPositionType, data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -16,7 +16,7 @@ import (
 const maxJSONDepth = 64
 
 // DecodeBody decodes and validates a POST or PATCH body of an entity of type
-// t (WorkPositionType, UserType). It returns the properties the body sets,
+// t (a facet type such as WorkPositionType, or UserType). It returns the properties the body sets,
 // with nil for properties it sets to null. Values for server-managed
 // properties and instance annotations are ignored; @odata.type must name the
 // expected type. Every failure is an *Error with CodeBadRequest whose message
@@ -26,23 +26,23 @@ func DecodeBody(t *Type, data []byte) (Object, error) {
 	return d.document(t)
 }
 
-// EncodeStoredPosition is the form a Store keeps a position in: its JSON,
-// server-managed properties included, unset properties left out.
-// DecodeStoredPosition reads it back unchanged.
-func EncodeStoredPosition(p WorkPosition) []byte {
-	return AppendObjectJSON(make([]byte, 0, 1024), WorkPositionType, Object(p), EncodeOptions{OmitNulls: true})
+// EncodeStoredItem is the form a Store keeps an item of type t in: its
+// JSON, server-managed properties included, unset properties left out.
+// DecodeStoredItem reads it back unchanged.
+func EncodeStoredItem(t *Type, it Item) []byte {
+	return AppendObjectJSON(make([]byte, 0, 1024), t, Object(it), EncodeOptions{OmitNulls: true})
 }
 
-// DecodeStoredPosition decodes a position as EncodeStoredPosition wrote it,
-// server-managed properties included. A failure is an
-// internal error (a corrupt store), never the caller's BadRequest.
-func DecodeStoredPosition(data []byte) (WorkPosition, error) {
+// DecodeStoredItem decodes an item of type t as EncodeStoredItem wrote it,
+// server-managed properties included. A failure is an internal error (a
+// corrupt store), never the caller's BadRequest.
+func DecodeStoredItem(t *Type, data []byte) (Item, error) {
 	d := decoder{data: data, stored: true}
-	obj, err := d.document(WorkPositionType)
+	obj, err := d.document(t)
 	if err != nil {
-		return nil, fmt.Errorf("a stored workPosition does not decode: %s", err.Error())
+		return nil, fmt.Errorf("a stored %s does not decode: %s", t.ShortName(), err.Error())
 	}
-	return WorkPosition(withoutNulls(obj).(Object)), nil
+	return Item(withoutNulls(obj).(Object)), nil
 }
 
 // decoder is a recursive-descent JSON parser guided by the schema: it checks

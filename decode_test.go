@@ -182,7 +182,7 @@ func TestDecodeBodyErrors(t *testing.T) {
 
 func TestStoredPositionRoundTrip(t *testing.T) {
 	created := time.Date(2020, 7, 6, 6, 34, 12, 229486800, time.UTC)
-	p := WorkPosition{
+	p := Item{
 		"id":                   "0fb4c1e3-c1e3-0fb4-e3c1-b40fe3c1b40f",
 		"allowedAudiences":     "contacts,organization",
 		"createdDateTime":      created,
@@ -201,9 +201,9 @@ func TestStoredPositionRoundTrip(t *testing.T) {
 	}
 	for _, omit := range []bool{true, false} {
 		data := AppendObjectJSON(nil, WorkPositionType, Object(p), EncodeOptions{OmitNulls: omit})
-		got, err := DecodeStoredPosition(data)
+		got, err := DecodeStoredItem(WorkPositionType, data)
 		if err != nil {
-			t.Fatalf("DecodeStoredPosition(%s): %v", data, err)
+			t.Fatalf("DecodeStoredItem(WorkPositionType, %s): %v", data, err)
 		}
 		if !reflect.DeepEqual(got, p) {
 			t.Errorf("OmitNulls=%v round trip:\n got %#v\nwant %#v", omit, got, p)

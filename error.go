@@ -1,7 +1,8 @@
 // Package graphprofile is the domain of graphprofile, a self-hostable server that
-// is the Microsoft Graph beta user-profile API for work positions.
+// is the Microsoft Graph beta user-profile API: a user's profile and the
+// collections of its facets (positions, skills, emails…).
 //
-// It holds the types the product is about (WorkPosition, User, Principal), the
+// It holds the types the product is about (Item, Collection, User, Principal), the
 // rules that need no I/O (schema validation, PATCH merge, the permission
 // matrix), the domain error type with Graph's error codes, and the interfaces of
 // the services the domain needs (Store, Authenticator). It imports nothing of
@@ -58,8 +59,8 @@ func ErrorMessage(err error) string {
 	return err.Error()
 }
 
-// ErrNotFound is returned by stores when the addressed user or position does
-// not exist. The service turns it into the Graph error that names the thing.
+// ErrNotFound is returned by stores when the addressed user or item does not
+// exist. The service turns it into the Graph error that names the thing.
 var ErrNotFound = errors.New("not found")
 
 // ErrUnavailable is wrapped by stores around failures that a retry may cure

@@ -33,7 +33,7 @@ func FuzzDecodeBody(f *testing.F) {
 		}
 		stored := Object(withoutNulls(body).(Object))
 		encoded := AppendObjectJSON(nil, WorkPositionType, stored, EncodeOptions{OmitNulls: true})
-		read, err := DecodeStoredPosition(encoded)
+		read, err := DecodeStoredItem(WorkPositionType, encoded)
 		if err != nil {
 			t.Fatalf("stored form %s does not decode: %v", encoded, err)
 		}
@@ -60,7 +60,7 @@ func FuzzMergePatch(f *testing.F) {
 	f.Add([]byte(`{"detail":{"company":{"address":{"city":"Oslo"}}},"categories":null}`))
 	f.Add([]byte(`{"detail":null,"manager":{"displayName":"A"},"source":{"type":"x"}}`))
 	f.Add([]byte(`{"colleagues":[{"displayName":null}],"inference":{"confidenceScore":0.5}}`))
-	stored := WorkPosition{
+	stored := Item{
 		"id": "p", "allowedAudiences": "organization", "isCurrent": true, "categories": []any{"a"},
 		"createdDateTime": time.Date(2020, 7, 6, 6, 34, 12, 0, time.UTC), "lastModifiedDateTime": time.Date(2020, 7, 6, 6, 34, 12, 0, time.UTC),
 		"detail":  Object{"jobTitle": "T", "company": Object{"displayName": "C", "address": Object{"city": "Moscow", "type": "business"}}},
@@ -82,7 +82,7 @@ func FuzzMergePatch(f *testing.F) {
 			}
 		}
 		encoded := AppendObjectJSON(nil, WorkPositionType, merged, EncodeOptions{OmitNulls: true})
-		read, err := DecodeStoredPosition(encoded)
+		read, err := DecodeStoredItem(WorkPositionType, encoded)
 		if err != nil {
 			t.Fatalf("the merged position does not decode: %v\n%s", err, encoded)
 		}

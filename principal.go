@@ -83,35 +83,38 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (Principal, error)
 }
 
-// Operation is something a caller does to a profile or its positions, or to
-// the users directory.
+// Operation is something a caller does to a profile or the items of its
+// collections, or to the users directory.
 type Operation string
 
-// The operations on positions and on the users directory.
+// The operations on a profile, on the items of its collections and on the
+// users directory. An item operation is one for every collection: Graph
+// documents the same permission table for each facet (positions, skills,
+// emails…), so one row of the matrix governs them all.
 const (
-	ListPositions  Operation = "list positions"
-	GetPosition    Operation = "get position"
-	CreatePosition Operation = "create position"
-	UpdatePosition Operation = "update position"
-	DeletePosition Operation = "delete position"
-	GetProfile     Operation = "get profile"
-	DeleteProfile  Operation = "delete profile"
-	ListUsers      Operation = "list users"
-	GetUser        Operation = "get user"
-	CreateUser     Operation = "create user"
-	UpdateUser     Operation = "update user"
-	DeleteUser     Operation = "delete user"
+	ListItems     Operation = "list items"
+	GetItem       Operation = "get item"
+	CreateItem    Operation = "create item"
+	UpdateItem    Operation = "update item"
+	DeleteItem    Operation = "delete item"
+	GetProfile    Operation = "get profile"
+	DeleteProfile Operation = "delete profile"
+	ListUsers     Operation = "list users"
+	GetUser       Operation = "get user"
+	CreateUser    Operation = "create user"
+	UpdateUser    Operation = "update user"
+	DeleteUser    Operation = "delete user"
 )
 
 // readProfile is the row of Graph's tables for reading a user or its
-// profile: the same for the user and for every read of its positions.
+// profile: the same for the user and for every read of its items.
 var readProfile = map[AccountKind][]string{
 	WorkOrSchoolAccount: {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},
 	PersonalAccount:     {"User.Read", "User.ReadWrite"},
 	Application:         {"User.Read.All", "User.ReadWrite.All"},
 }
 
-// deleteFromProfile is the row for deleting a position and, by the same
+// deleteFromProfile is the row for deleting an item and, by the same
 // rules, the whole profile.
 var deleteFromProfile = map[AccountKind][]string{
 	WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
@@ -124,20 +127,20 @@ var deleteFromProfile = map[AccountKind][]string{
 // without ".All" reaches only the caller's own user and profile (see
 // grantsOf); docs/permissions.md is the same table in prose.
 var permissions = map[Operation]map[AccountKind][]string{
-	ListPositions: readProfile,
-	GetPosition:   readProfile,
-	CreatePosition: {
+	ListItems: readProfile,
+	GetItem:   readProfile,
+	CreateItem: {
 		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
 		PersonalAccount:     {"User.ReadWrite"},
 	},
-	UpdatePosition: {
+	UpdateItem: {
 		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
 		PersonalAccount:     {"User.ReadWrite"},
 		Application:         {"User.ReadWrite.All"},
 	},
-	DeletePosition: deleteFromProfile,
-	GetProfile:     readProfile,
-	DeleteProfile:  deleteFromProfile,
+	DeleteItem:    deleteFromProfile,
+	GetProfile:    readProfile,
+	DeleteProfile: deleteFromProfile,
 	// A list or a new user is never the caller's own: only .All reaches them.
 	ListUsers: {
 		WorkOrSchoolAccount: {"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"},

@@ -34,27 +34,27 @@ var wantMatrix = map[Operation]map[AccountKind]string{
 		PersonalAccount:     "",
 		Application:         "User.ReadWrite.All",
 	},
-	ListPositions: {
+	ListItems: {
 		WorkOrSchoolAccount: "User.Read, User.ReadWrite, User.ReadBasic.All, User.Read.All, User.ReadWrite.All",
 		PersonalAccount:     "User.Read, User.ReadWrite",
 		Application:         "User.Read.All, User.ReadWrite.All",
 	},
-	GetPosition: {
+	GetItem: {
 		WorkOrSchoolAccount: "User.Read, User.ReadWrite, User.ReadBasic.All, User.Read.All, User.ReadWrite.All",
 		PersonalAccount:     "User.Read, User.ReadWrite",
 		Application:         "User.Read.All, User.ReadWrite.All",
 	},
-	CreatePosition: {
+	CreateItem: {
 		WorkOrSchoolAccount: "User.ReadWrite, User.ReadWrite.All",
 		PersonalAccount:     "User.ReadWrite",
 		Application:         "",
 	},
-	UpdatePosition: {
+	UpdateItem: {
 		WorkOrSchoolAccount: "User.ReadWrite, User.ReadWrite.All",
 		PersonalAccount:     "User.ReadWrite",
 		Application:         "User.ReadWrite.All",
 	},
-	DeletePosition: {
+	DeleteItem: {
 		WorkOrSchoolAccount: "User.ReadWrite, User.ReadWrite.All",
 		PersonalAccount:     "User.ReadWrite",
 		Application:         "User.ReadWrite.All",
@@ -165,7 +165,7 @@ func TestGUIDs(t *testing.T) {
 func TestWriteImpliesRead(t *testing.T) {
 	reads := map[Operation]Operation{
 		UpdateUser: GetUser, DeleteUser: GetUser,
-		CreatePosition: ListPositions, UpdatePosition: GetPosition, DeletePosition: GetPosition,
+		CreateItem: ListItems, UpdateItem: GetItem, DeleteItem: GetItem,
 		DeleteProfile: GetProfile,
 	}
 	for write, read := range reads {

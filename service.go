@@ -16,7 +16,7 @@ type Service struct {
 	Store Store
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
-	// NewID returns the id of a new position; nil means a random GUID.
+	// NewID returns the id of a new item; nil means a random GUID.
 	NewID func() string
 }
 
@@ -50,7 +50,7 @@ func (a Access) Owner() User { return a.owner }
 func (a Access) TenantKey() string { return a.caller.TenantKey() }
 
 // Authorize decides whether caller may perform op on the user ref names (its
-// positions, or the user itself) and, if so, finds that user. A delegated
+// profile and the profile's items, or the user itself) and, if so, finds that user. A delegated
 // caller's own user is recorded in the directory on first use, so /me and
 // the caller's own id and principal name work at once.
 //
@@ -137,18 +137,19 @@ func userNotFound(key string) error {
 		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", key)
 }
 
-// mayView reports whether the caller may see position p: the owner sees all
-// of its positions and an application (with User.Read.All or
-// User.ReadWrite.All) sees everything; another user sees only positions
-// whose allowedAudiences include organization, federatedOrganizations or
-// everyone. graphprofile does not model family, contacts or group
-// membership, so positions shared only with those are the owner's alone, as
-// are positions with no allowedAudiences.
-func (a Access) mayView(p WorkPosition) bool {
+// mayView reports whether the caller may see item it: the owner sees all of
+// its items and an application (with User.Read.All or User.ReadWrite.All)
+// sees everything; another user sees only items whose allowedAudiences
+// include organization, federatedOrganizations or everyone. graphprofile
+// does not model family, contacts or group membership, so items shared only
+// with those are the owner's alone, as are items with no allowedAudiences.
+// Every facet inherits allowedAudiences from itemFacet, so the rule is the
+// same for every collection.
+func (a Access) mayView(it Item) bool {
 	if a.own || !a.caller.Delegated {
 		return true
 	}
-	audiences, _ := p["allowedAudiences"].(string)
+	audiences, _ := it["allowedAudiences"].(string)
 	for member := range strings.SplitSeq(audiences, ",") {
 		switch member {
 		case "organization", "federatedOrganizations", "everyone":
@@ -158,84 +159,84 @@ func (a Access) mayView(p WorkPosition) bool {
 	return false
 }
 
-// ListPositions returns the positions of the accessed profile, ordered by
-// createdDateTime, then id.
-func (s *Service) ListPositions(ctx context.Context, a Access) ([]WorkPosition, error) {
-	if err := a.allows(ListPositions); err != nil {
+// ListItems returns the items of collection c of the accessed profile,
+// ordered by createdDateTime, then id.
+func (s *Service) ListItems(ctx context.Context, a Access, c Collection) ([]Item, error) {
+	if err := a.allows(ListItems); err != nil {
 		return nil, err
 	}
-	return s.visiblePositions(ctx, a)
+	return s.visibleItems(ctx, a, c)
 }
 
-// visiblePositions returns the positions of the accessed profile that the
-// caller may see, in list order.
-func (s *Service) visiblePositions(ctx context.Context, a Access) ([]WorkPosition, error) {
-	all, err := s.Store.ListPositions(ctx, a.owner.Key())
+// visibleItems returns the items of collection c of the accessed profile
+// that the caller may see, in list order.
+func (s *Service) visibleItems(ctx context.Context, a Access, c Collection) ([]Item, error) {
+	all, err := s.Store.ListItems(ctx, a.owner.Key(), c)
 	if err != nil {
 		return nil, err
 	}
 	visible := all[:0]
-	for _, p := range all {
-		if a.mayView(p) {
-			visible = append(visible, p)
+	for _, it := range all {
+		if a.mayView(it) {
+			visible = append(visible, it)
 		}
 	}
 	return visible, nil
 }
 
-// GetPosition returns one position. Errors: itemNotFound, also for a
-// position the caller may not see.
-func (s *Service) GetPosition(ctx context.Context, a Access, id string) (WorkPosition, error) {
-	if err := a.allows(GetPosition); err != nil {
+// GetItem returns one item of collection c. Errors: itemNotFound, also for
+// an item the caller may not see.
+func (s *Service) GetItem(ctx context.Context, a Access, c Collection, id string) (Item, error) {
+	if err := a.allows(GetItem); err != nil {
 		return nil, err
 	}
-	p, err := s.Store.GetPosition(ctx, a.owner.Key(), NormalizeID(id))
-	if err == nil && !a.mayView(p) {
+	it, err := s.Store.GetItem(ctx, a.owner.Key(), c, NormalizeID(id))
+	if err == nil && !a.mayView(it) {
 		err = ErrNotFound
 	}
-	return p, positionError(err, id)
+	return it, itemError(err, c, id)
 }
 
-// CreatePosition creates a position from body, a decoded request body
-// (DecodeBody), and returns it as stored.
-func (s *Service) CreatePosition(ctx context.Context, a Access, body Object) (WorkPosition, error) {
-	if err := a.allows(CreatePosition); err != nil {
+// CreateItem creates an item of collection c from body, a decoded request
+// body of c's type (DecodeBody), and returns it as stored.
+func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body Object) (Item, error) {
+	if err := a.allows(CreateItem); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	p := WorkPosition(withoutNulls(body).(Object))
-	if _, ok := p["allowedAudiences"]; !ok {
-		p["allowedAudiences"] = DefaultAllowedAudiences
+	it := Item(withoutNulls(body).(Object))
+	if _, ok := it["allowedAudiences"]; !ok {
+		it["allowedAudiences"] = DefaultAllowedAudiences
 	}
-	p["id"] = s.newID()
-	p["createdDateTime"] = now
-	p["lastModifiedDateTime"] = now
-	p["createdBy"] = a.caller.identitySet()
-	p["lastModifiedBy"] = a.caller.identitySet()
-	if err := s.Store.CreatePosition(ctx, a.owner.Key(), p); err != nil {
+	it["id"] = s.newID()
+	it["createdDateTime"] = now
+	it["lastModifiedDateTime"] = now
+	it["createdBy"] = a.caller.identitySet()
+	it["lastModifiedBy"] = a.caller.identitySet()
+	if err := s.Store.CreateItem(ctx, a.owner.Key(), c, it); err != nil {
 		return nil, err
 	}
-	return p, nil
+	return it, nil
 }
 
-// UpdatePosition merges body, a decoded PATCH body (DecodeBody), into
-// position id and returns the result, in one store transaction, so that
-// concurrent updates of different properties all take effect. ifMatch is
-// the request's If-Match header ("" when absent). Errors: itemNotFound,
-// preconditionFailed.
-func (s *Service) UpdatePosition(ctx context.Context, a Access, id string, body Object, ifMatch string) (WorkPosition, error) {
-	if err := a.allows(UpdatePosition); err != nil {
+// UpdateItem merges body, a decoded PATCH body of c's type (DecodeBody),
+// into item id of collection c and returns the result, in one store
+// transaction, so that concurrent updates of different properties all take
+// effect. ifMatch is the request's If-Match header ("" when absent).
+// Errors: itemNotFound, preconditionFailed.
+func (s *Service) UpdateItem(ctx context.Context, a Access, c Collection, id string, body Object, ifMatch string) (Item, error) {
+	if err := a.allows(UpdateItem); err != nil {
 		return nil, err
 	}
 	modifiedBy := a.caller.identitySet()
-	p, err := s.Store.UpdatePosition(ctx, a.owner.Key(), NormalizeID(id), func(cur WorkPosition) (WorkPosition, error) {
+	it, err := s.Store.UpdateItem(ctx, a.owner.Key(), c, NormalizeID(id), func(cur Item) (Item, error) {
 		if !a.mayView(cur) {
 			return nil, ErrNotFound
 		}
-		if err := checkIfMatch(ifMatch, cur); err != nil {
+		if err := checkIfMatch(ifMatch, c, cur); err != nil {
 			return nil, err
 		}
-		next := MergePatch(WorkPositionType, Object(cur), body)
+		next := MergePatch(c.Type, Object(cur), body)
 		// Strictly later than the last change, even on a coarse clock: the
 		// ETag is derived from it and must change with every update.
 		modified := s.now()
@@ -244,25 +245,25 @@ func (s *Service) UpdatePosition(ctx context.Context, a Access, id string, body 
 		}
 		next["lastModifiedDateTime"] = modified
 		next["lastModifiedBy"] = modifiedBy
-		return WorkPosition(next), nil
+		return Item(next), nil
 	})
-	return p, positionError(err, id)
+	return it, itemError(err, c, id)
 }
 
-// DeletePosition removes position id; ifMatch is the request's If-Match
-// header ("" when absent). Errors: itemNotFound, also for a position the
-// caller may not see; preconditionFailed.
-func (s *Service) DeletePosition(ctx context.Context, a Access, id string, ifMatch string) error {
-	if err := a.allows(DeletePosition); err != nil {
+// DeleteItem removes item id of collection c; ifMatch is the request's
+// If-Match header ("" when absent). Errors: itemNotFound, also for an item
+// the caller may not see; preconditionFailed.
+func (s *Service) DeleteItem(ctx context.Context, a Access, c Collection, id string, ifMatch string) error {
+	if err := a.allows(DeleteItem); err != nil {
 		return err
 	}
-	err := s.Store.DeletePosition(ctx, a.owner.Key(), NormalizeID(id), func(p WorkPosition) error {
-		if !a.mayView(p) {
+	err := s.Store.DeleteItem(ctx, a.owner.Key(), c, NormalizeID(id), func(it Item) error {
+		if !a.mayView(it) {
 			return ErrNotFound
 		}
-		return checkIfMatch(ifMatch, p)
+		return checkIfMatch(ifMatch, c, it)
 	})
-	return positionError(err, id)
+	return itemError(err, c, id)
 }
 
 // ProfileID is the id of every profile: Graph's profile service answers
@@ -276,49 +277,36 @@ type Profile struct {
 	Collections map[string][]Object
 }
 
-// GetProfile returns the accessed profile with the collections named (the
-// navigation properties of ProfileType), each holding what the caller may
+// GetProfile returns the accessed profile with the collections asked for
+// (ProfileCollections, or some of them), each holding what the caller may
 // see of it, exactly as listing it would.
-func (s *Service) GetProfile(ctx context.Context, a Access, collections []string) (Profile, error) {
+func (s *Service) GetProfile(ctx context.Context, a Access, collections []Collection) (Profile, error) {
 	if err := a.allows(GetProfile); err != nil {
 		return Profile{}, err
 	}
 	profile := Profile{Collections: make(map[string][]Object, len(collections))}
-	for _, name := range collections {
-		read, ok := profileCollections[name]
-		if !ok {
-			return Profile{}, fmt.Errorf("the profile has no collection %q", name)
-		}
-		items, err := read(s, ctx, a)
+	for _, c := range collections {
+		items, err := s.visibleItems(ctx, a, c)
 		if errors.Is(err, ErrNotFound) {
 			return Profile{}, userNotFound(a.owner.ID) // deleted since Authorize found it
 		}
 		if err != nil {
 			return Profile{}, err
 		}
-		profile.Collections[name] = items
+		objects := make([]Object, len(items))
+		for i, it := range items {
+			objects[i] = Object(it)
+		}
+		profile.Collections[c.Name] = objects
 	}
 	return profile, nil
 }
 
-// profileCollections reads each collection of a profile, by the name of its
-// navigation row in ProfileType, as the caller may see it, in list order.
-var profileCollections = map[string]func(s *Service, ctx context.Context, a Access) ([]Object, error){
-	"positions": func(s *Service, ctx context.Context, a Access) ([]Object, error) {
-		positions, err := s.visiblePositions(ctx, a)
-		items := make([]Object, len(positions))
-		for i, p := range positions {
-			items[i] = Object(p)
-		}
-		return items, err
-	},
-}
-
-// DeleteProfile removes the data of the accessed profile, every collection
-// whole (positions hidden from the caller too: whoever may delete another
-// user's profile may delete that user), in one transaction; the user stays.
-// ifMatch is the request's If-Match header: a profile has no entity tag,
-// so only "*" (or none) matches. Errors: preconditionFailed.
+// DeleteProfile removes the data of the accessed profile, every item of
+// every collection (items hidden from the caller too: whoever may delete
+// another user's profile may delete that user), in one transaction; the
+// user stays. ifMatch is the request's If-Match header: a profile has no
+// entity tag, so only "*" (or none) matches. Errors: preconditionFailed.
 func (s *Service) DeleteProfile(ctx context.Context, a Access, ifMatch string) error {
 	if err := a.allows(DeleteProfile); err != nil {
 		return err
@@ -333,21 +321,22 @@ func (s *Service) DeleteProfile(ctx context.Context, a Access, ifMatch string) e
 	return err
 }
 
-// checkIfMatch applies an If-Match header to the current position: "*"
-// matches any, otherwise one of the listed entity tags must be p's. Weak
-// tags (W/"…") are compared by their value, as OData clients send them.
-func checkIfMatch(ifMatch string, p WorkPosition) error {
+// checkIfMatch applies an If-Match header to the current item it of
+// collection c: "*" matches any, otherwise one of the listed entity tags
+// must be it's. Weak tags (W/"…") are compared by their value, as OData
+// clients send them.
+func checkIfMatch(ifMatch string, c Collection, it Item) error {
 	ifMatch = strings.TrimSpace(ifMatch)
 	if ifMatch == "" || ifMatch == "*" {
 		return nil
 	}
-	current := p.ETag()
+	current := it.ETag()
 	for tag := range strings.SplitSeq(ifMatch, ",") {
 		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == current {
 			return nil
 		}
 	}
-	return Errorf(CodePreconditionFailed, "The If-Match header does not match the current ETag of the workPosition; read it again and retry.")
+	return Errorf(CodePreconditionFailed, "The If-Match header does not match the current ETag of the %s; read it again and retry.", c.Type.ShortName())
 }
 
 // ListUsers returns the users of the caller's tenant as the caller may see
@@ -457,9 +446,12 @@ func (a Access) allows(op Operation) error {
 	return nil
 }
 
-func positionError(err error, id string) error {
+// itemError turns a store's ErrNotFound for item id of collection c into
+// Graph's itemNotFound, which names the item's type ("The workPosition 'x'
+// does not exist in this profile.").
+func itemError(err error, c Collection, id string) error {
 	if errors.Is(err, ErrNotFound) {
-		return Errorf(CodeItemNotFound, "The workPosition '%s' does not exist in this profile.", id)
+		return Errorf(CodeItemNotFound, "The %s '%s' does not exist in this profile.", c.Type.ShortName(), id)
 	}
 	return err
 }

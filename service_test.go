@@ -24,25 +24,31 @@ import (
 // memStore is a graphprofile.Store in memory. It keeps the parts of the
 // Store contract the Service relies on (users found by id, then by
 // principal name ignoring case, within a tenant; an existing user returned
-// unchanged by EnsureUser; conflicts on id and principal name; positions
-// ordered by createdDateTime, then id; callbacks run inside update and
+// unchanged by EnsureUser; conflicts on id and principal name; items kept
+// per collection, ordered by createdDateTime, then id; callbacks run inside update and
 // delete) and records the methods called, so tests can show what the
 // Service did not ask.
 type memStore struct {
-	mu        sync.Mutex
-	users     map[graphprofile.UserKey]graphprofile.User
-	positions map[graphprofile.UserKey]map[string]graphprofile.WorkPosition
-	calls     []string
+	mu    sync.Mutex
+	users map[graphprofile.UserKey]graphprofile.User
+	items map[itemsKey]map[string]graphprofile.Item
+	calls []string
 	// fail, when set, is what every method returns.
 	fail error
 }
 
 func newMemStore(users ...graphprofile.User) *memStore {
-	s := &memStore{users: map[graphprofile.UserKey]graphprofile.User{}, positions: map[graphprofile.UserKey]map[string]graphprofile.WorkPosition{}}
+	s := &memStore{users: map[graphprofile.UserKey]graphprofile.User{}, items: map[itemsKey]map[string]graphprofile.Item{}}
 	for _, u := range users {
 		s.users[u.Key()] = u
 	}
 	return s
+}
+
+// itemsKey is one collection of one profile.
+type itemsKey struct {
+	owner graphprofile.UserKey
+	kind  string
 }
 
 var _ graphprofile.Store = (*memStore)(nil)
@@ -156,7 +162,7 @@ func (s *memStore) DeleteUser(_ context.Context, key graphprofile.UserKey) error
 		return graphprofile.ErrNotFound
 	}
 	delete(s.users, key)
-	delete(s.positions, key)
+	s.dropProfileLocked(key)
 	return nil
 }
 
@@ -189,34 +195,37 @@ func (s *memStore) ImportUsers(_ context.Context, tenantID string, users []graph
 	return nil
 }
 
-func (s *memStore) ListPositions(_ context.Context, owner graphprofile.UserKey) ([]graphprofile.WorkPosition, error) {
-	if err := s.begin("ListPositions"); err != nil {
+func (s *memStore) ListItems(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection) ([]graphprofile.Item, error) {
+	if err := s.begin("ListItems"); err != nil {
 		defer s.mu.Unlock()
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	out := slices.Collect(maps.Values(s.positions[owner]))
-	slices.SortFunc(out, func(a, b graphprofile.WorkPosition) int {
+	if _, ok := s.users[owner]; !ok {
+		return nil, graphprofile.ErrNotFound
+	}
+	out := slices.Collect(maps.Values(s.items[itemsKey{owner, c.Name}]))
+	slices.SortFunc(out, func(a, b graphprofile.Item) int {
 		return cmp.Or(a.CreatedDateTime().Compare(b.CreatedDateTime()), strings.Compare(a.ID(), b.ID()))
 	})
 	return out, nil
 }
 
-func (s *memStore) GetPosition(_ context.Context, owner graphprofile.UserKey, id string) (graphprofile.WorkPosition, error) {
-	if err := s.begin("GetPosition"); err != nil {
+func (s *memStore) GetItem(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id string) (graphprofile.Item, error) {
+	if err := s.begin("GetItem"); err != nil {
 		defer s.mu.Unlock()
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	p, ok := s.positions[owner][id]
+	p, ok := s.items[itemsKey{owner, c.Name}][id]
 	if !ok {
 		return nil, graphprofile.ErrNotFound
 	}
 	return p, nil
 }
 
-func (s *memStore) CreatePosition(_ context.Context, owner graphprofile.UserKey, p graphprofile.WorkPosition) error {
-	if err := s.begin("CreatePosition"); err != nil {
+func (s *memStore) CreateItem(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, p graphprofile.Item) error {
+	if err := s.begin("CreateItem"); err != nil {
 		defer s.mu.Unlock()
 		return err
 	}
@@ -224,20 +233,17 @@ func (s *memStore) CreatePosition(_ context.Context, owner graphprofile.UserKey,
 	if _, ok := s.users[owner]; !ok {
 		return graphprofile.ErrNotFound
 	}
-	if s.positions[owner] == nil {
-		s.positions[owner] = map[string]graphprofile.WorkPosition{}
-	}
-	s.positions[owner][p.ID()] = p
+	s.putLocked(owner, c, p)
 	return nil
 }
 
-func (s *memStore) UpdatePosition(_ context.Context, owner graphprofile.UserKey, id string, update func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error)) (graphprofile.WorkPosition, error) {
-	if err := s.begin("UpdatePosition"); err != nil {
+func (s *memStore) UpdateItem(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id string, update func(graphprofile.Item) (graphprofile.Item, error)) (graphprofile.Item, error) {
+	if err := s.begin("UpdateItem"); err != nil {
 		defer s.mu.Unlock()
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	cur, ok := s.positions[owner][id]
+	cur, ok := s.items[itemsKey{owner, c.Name}][id]
 	if !ok {
 		return nil, graphprofile.ErrNotFound
 	}
@@ -245,17 +251,17 @@ func (s *memStore) UpdatePosition(_ context.Context, owner graphprofile.UserKey,
 	if err != nil {
 		return nil, err
 	}
-	s.positions[owner][id] = next
+	s.items[itemsKey{owner, c.Name}][id] = next
 	return next, nil
 }
 
-func (s *memStore) DeletePosition(_ context.Context, owner graphprofile.UserKey, id string, check func(graphprofile.WorkPosition) error) error {
-	if err := s.begin("DeletePosition"); err != nil {
+func (s *memStore) DeleteItem(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id string, check func(graphprofile.Item) error) error {
+	if err := s.begin("DeleteItem"); err != nil {
 		defer s.mu.Unlock()
 		return err
 	}
 	defer s.mu.Unlock()
-	cur, ok := s.positions[owner][id]
+	cur, ok := s.items[itemsKey{owner, c.Name}][id]
 	if !ok {
 		return graphprofile.ErrNotFound
 	}
@@ -264,7 +270,7 @@ func (s *memStore) DeletePosition(_ context.Context, owner graphprofile.UserKey,
 			return err
 		}
 	}
-	delete(s.positions[owner], id)
+	delete(s.items[itemsKey{owner, c.Name}], id)
 	return nil
 }
 
@@ -277,8 +283,17 @@ func (s *memStore) DeleteProfile(_ context.Context, owner graphprofile.UserKey) 
 	if _, ok := s.users[owner]; !ok {
 		return graphprofile.ErrNotFound
 	}
-	delete(s.positions, owner)
+	s.dropProfileLocked(owner)
 	return nil
+}
+
+// dropProfileLocked forgets every item of owner.
+func (s *memStore) dropProfileLocked(owner graphprofile.UserKey) {
+	for k := range s.items {
+		if k.owner == owner {
+			delete(s.items, k)
+		}
+	}
 }
 
 func (s *memStore) Ping(context.Context) error {
@@ -289,22 +304,36 @@ func (s *memStore) Ping(context.Context) error {
 func (s *memStore) Close() error { return nil }
 
 // position returns the stored position id of owner, and whether there is one.
-func (s *memStore) position(owner graphprofile.User, id string) (graphprofile.WorkPosition, bool) {
+func (s *memStore) position(owner graphprofile.User, id string) (graphprofile.Item, bool) {
+	return s.item(owner, workPositions, id)
+}
+
+// item returns the stored item id of owner's collection c, and whether
+// there is one.
+func (s *memStore) item(owner graphprofile.User, c graphprofile.Collection, id string) (graphprofile.Item, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.positions[owner.Key()][id]
+	p, ok := s.items[itemsKey{owner.Key(), c.Name}][id]
 	return p, ok
 }
 
-// put stores p in owner's profile, as it is.
-func (s *memStore) put(owner graphprofile.User, p graphprofile.WorkPosition) {
+// put stores position p in owner's profile, as it is.
+func (s *memStore) put(owner graphprofile.User, p graphprofile.Item) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.positions[owner.Key()] == nil {
-		s.positions[owner.Key()] = map[string]graphprofile.WorkPosition{}
-	}
-	s.positions[owner.Key()][p.ID()] = p
+	s.putLocked(owner.Key(), workPositions, p)
 }
+
+func (s *memStore) putLocked(owner graphprofile.UserKey, c graphprofile.Collection, p graphprofile.Item) {
+	k := itemsKey{owner, c.Name}
+	if s.items[k] == nil {
+		s.items[k] = map[string]graphprofile.Item{}
+	}
+	s.items[k][p.ID()] = p
+}
+
+// workPositions is the profile's positions collection.
+var workPositions, _ = graphprofile.FindCollection("positions")
 
 // Fixtures.
 
@@ -364,9 +393,9 @@ func newService(store graphprofile.Store, c *clock) *graphprofile.Service {
 
 // storedPosition is a position as the Service creates one: made by adele,
 // last changed at modified.
-func storedPosition(id string, props graphprofile.Object) graphprofile.WorkPosition {
+func storedPosition(id string, props graphprofile.Object) graphprofile.Item {
 	by := graphprofile.Object{"user": graphprofile.Object{"id": adele.ID, "displayName": adele.DisplayName}}
-	p := graphprofile.WorkPosition{"id": id, "createdDateTime": created, "createdBy": by, "lastModifiedDateTime": modified, "lastModifiedBy": by}
+	p := graphprofile.Item{"id": id, "createdDateTime": created, "createdBy": by, "lastModifiedDateTime": modified, "lastModifiedBy": by}
 	maps.Copy(p, props)
 	return p
 }
@@ -432,48 +461,48 @@ func TestAuthorize(t *testing.T) {
 		findUser, ensureUser bool
 	}{
 		// The caller's own profile needs no .All permission and no lookup.
-		{name: "own via /me", caller: delegated(adele, "User.Read"), ref: me, op: graphprofile.GetPosition,
+		{name: "own via /me", caller: delegated(adele, "User.Read"), ref: me, op: graphprofile.GetItem,
 			owner: adele, ensureUser: true},
-		{name: "own via id", caller: delegated(adele, "User.Read"), ref: adeles, op: graphprofile.ListPositions,
+		{name: "own via id", caller: delegated(adele, "User.Read"), ref: adeles, op: graphprofile.ListItems,
 			owner: adele, ensureUser: true},
-		{name: "own via id in upper case", caller: delegated(adele, "User.ReadWrite"), ref: graphprofile.ProfileRef{UserKey: strings.ToUpper(adele.ID)}, op: graphprofile.UpdatePosition,
+		{name: "own via id in upper case", caller: delegated(adele, "User.ReadWrite"), ref: graphprofile.ProfileRef{UserKey: strings.ToUpper(adele.ID)}, op: graphprofile.UpdateItem,
 			owner: adele, ensureUser: true},
-		{name: "own via principal name in any case", caller: delegated(adele, "User.ReadWrite"), ref: graphprofile.ProfileRef{UserKey: "aDELEv@CONTOSO.com"}, op: graphprofile.CreatePosition,
+		{name: "own via principal name in any case", caller: delegated(adele, "User.ReadWrite"), ref: graphprofile.ProfileRef{UserKey: "aDELEv@CONTOSO.com"}, op: graphprofile.CreateItem,
 			owner: adele, ensureUser: true},
 		{name: "own via the directory's principal name", caller: renamed, ref: graphprofile.ProfileRef{UserKey: "adelev@contoso.com"}, op: graphprofile.GetUser,
 			owner: adele, ensureUser: true},
 		{name: "the token's older principal name is not the caller's", caller: renamed, ref: graphprofile.ProfileRef{UserKey: "adele.old@contoso.com"}, op: graphprofile.GetUser,
 			code: graphprofile.CodeAuthorizationDenied, message: deniedMessage, ensureUser: true},
 		// Another user: a .All permission, then a lookup in the caller's tenant.
-		{name: "other user via id", caller: delegated(adele, "User.Read.All"), ref: megans, op: graphprofile.GetPosition,
+		{name: "other user via id", caller: delegated(adele, "User.Read.All"), ref: megans, op: graphprofile.GetItem,
 			owner: megan, findUser: true, ensureUser: true},
-		{name: "other user via principal name in any case", caller: delegated(adele, "User.ReadWrite.All"), ref: graphprofile.ProfileRef{UserKey: "meganb@CONTOSO.COM"}, op: graphprofile.DeletePosition,
+		{name: "other user via principal name in any case", caller: delegated(adele, "User.ReadWrite.All"), ref: graphprofile.ProfileRef{UserKey: "meganb@CONTOSO.COM"}, op: graphprofile.DeleteItem,
 			owner: megan, findUser: true, ensureUser: true},
-		{name: "permission names ignore case", caller: delegated(adele, "user.read.ALL"), ref: megans, op: graphprofile.ListPositions,
+		{name: "permission names ignore case", caller: delegated(adele, "user.read.ALL"), ref: megans, op: graphprofile.ListItems,
 			owner: megan, findUser: true, ensureUser: true},
-		{name: "other user not found", caller: delegated(adele, "User.Read.All"), ref: unknown, op: graphprofile.GetPosition,
+		{name: "other user not found", caller: delegated(adele, "User.Read.All"), ref: unknown, op: graphprofile.GetItem,
 			code: graphprofile.CodeUserNotFound, message: notFoundMessage(unknownID), findUser: true, ensureUser: true},
 		{name: "user of another tenant not found", caller: delegated(adele, "User.ReadWrite.All"), ref: graphprofile.ProfileRef{UserKey: nestor.ID}, op: graphprofile.GetUser,
 			code: graphprofile.CodeUserNotFound, message: notFoundMessage(nestor.ID), findUser: true, ensureUser: true},
 		{name: "principal name of another tenant not found", caller: delegated(adele, "User.ReadWrite.All"), ref: graphprofile.ProfileRef{UserKey: "NestorW@contoso.com"}, op: graphprofile.GetUser,
 			code: graphprofile.CodeUserNotFound, message: notFoundMessage("NestorW@contoso.com"), findUser: true, ensureUser: true},
 		// Permission is checked before the lookup: a 403 says nothing of who exists.
-		{name: "other user without .All denied", caller: delegated(adele, "User.ReadWrite"), ref: megans, op: graphprofile.UpdatePosition,
+		{name: "other user without .All denied", caller: delegated(adele, "User.ReadWrite"), ref: megans, op: graphprofile.UpdateItem,
 			code: graphprofile.CodeAuthorizationDenied, message: deniedMessage, ensureUser: true},
-		{name: "unknown user without .All denied, not 404", caller: delegated(adele, "User.Read"), ref: unknown, op: graphprofile.GetPosition,
+		{name: "unknown user without .All denied, not 404", caller: delegated(adele, "User.Read"), ref: unknown, op: graphprofile.GetItem,
 			code: graphprofile.CodeAuthorizationDenied, message: deniedMessage, ensureUser: true},
-		{name: "read permission does not write", caller: delegated(adele, "User.Read.All"), ref: megans, op: graphprofile.UpdatePosition,
+		{name: "read permission does not write", caller: delegated(adele, "User.Read.All"), ref: megans, op: graphprofile.UpdateItem,
 			code: graphprofile.CodeAuthorizationDenied, message: deniedMessage, ensureUser: true},
-		{name: "no permission at all", caller: delegated(adele), ref: me, op: graphprofile.ListPositions,
+		{name: "no permission at all", caller: delegated(adele), ref: me, op: graphprofile.ListItems,
 			code: graphprofile.CodeAuthorizationDenied, message: deniedMessage, ensureUser: true},
 		// Applications: no profile of their own, never recorded as users.
-		{name: "/me with an application token", caller: application(tenantA, "User.ReadWrite.All"), ref: me, op: graphprofile.GetPosition,
+		{name: "/me with an application token", caller: application(tenantA, "User.ReadWrite.All"), ref: me, op: graphprofile.GetItem,
 			code: graphprofile.CodeBadRequest, message: meAppMessage},
-		{name: "application reads a user", caller: application(tenantA, "User.Read.All"), ref: megans, op: graphprofile.ListPositions,
+		{name: "application reads a user", caller: application(tenantA, "User.Read.All"), ref: megans, op: graphprofile.ListItems,
 			owner: megan, findUser: true},
-		{name: "application without a role", caller: application(tenantA), ref: megans, op: graphprofile.GetPosition,
+		{name: "application without a role", caller: application(tenantA), ref: megans, op: graphprofile.GetItem,
 			code: graphprofile.CodeAuthorizationDenied, message: deniedMessage},
-		{name: "application may not create positions", caller: application(tenantA, "User.ReadWrite.All"), ref: megans, op: graphprofile.CreatePosition,
+		{name: "application may not create positions", caller: application(tenantA, "User.ReadWrite.All"), ref: megans, op: graphprofile.CreateItem,
 			code: graphprofile.CodeAuthorizationDenied, message: deniedMessage},
 		{name: "application of another tenant", caller: application(tenantB, "User.Read.All"), ref: megans, op: graphprofile.GetUser,
 			code: graphprofile.CodeUserNotFound, message: notFoundMessage(megan.ID), findUser: true},
@@ -590,7 +619,7 @@ func TestVisibility(t *testing.T) {
 					want = append(want, v.id)
 				}
 			}
-			list, err := svc.ListPositions(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.ListPositions))
+			list, err := svc.ListItems(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.ListItems), workPositions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -607,7 +636,7 @@ func TestVisibility(t *testing.T) {
 					visible := tc.owner || v.seenByOthers
 					before, _ := store.position(adele, v.id)
 
-					p, err := svc.GetPosition(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.GetPosition), v.id)
+					p, err := svc.GetItem(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.GetItem), workPositions, v.id)
 					if visible && (err != nil || !reflect.DeepEqual(p, before)) {
 						t.Errorf("get: %v, %v; want %v", p, err, before)
 					}
@@ -616,7 +645,7 @@ func TestVisibility(t *testing.T) {
 					}
 
 					body := graphprofile.Object{"isCurrent": true}
-					p, err = svc.UpdatePosition(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.UpdatePosition), v.id, body, "")
+					p, err = svc.UpdateItem(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.UpdateItem), workPositions, v.id, body, "")
 					after, _ := store.position(adele, v.id)
 					if visible && (err != nil || p["isCurrent"] != true || after["isCurrent"] != true) {
 						t.Errorf("update: %v, %v; stored %v", p, err, after)
@@ -628,7 +657,7 @@ func TestVisibility(t *testing.T) {
 						}
 					}
 
-					err = svc.DeletePosition(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.DeletePosition), v.id, "")
+					err = svc.DeleteItem(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.DeleteItem), workPositions, v.id, "")
 					_, stillThere := store.position(adele, v.id)
 					if visible && (err != nil || stillThere) {
 						t.Errorf("delete: %v; still there: %v", err, stillThere)
@@ -684,9 +713,9 @@ func TestIfMatch(t *testing.T) {
 				caller := delegated(adele, "User.ReadWrite")
 				var err error
 				if op == "update" {
-					_, err = svc.UpdatePosition(t.Context(), mustAuthorize(t, svc, caller, me, graphprofile.UpdatePosition), "p1", graphprofile.Object{"isCurrent": true}, tc.ifMatch)
+					_, err = svc.UpdateItem(t.Context(), mustAuthorize(t, svc, caller, me, graphprofile.UpdateItem), workPositions, "p1", graphprofile.Object{"isCurrent": true}, tc.ifMatch)
 				} else {
-					err = svc.DeletePosition(t.Context(), mustAuthorize(t, svc, caller, me, graphprofile.DeletePosition), "p1", tc.ifMatch)
+					err = svc.DeleteItem(t.Context(), mustAuthorize(t, svc, caller, me, graphprofile.DeleteItem), workPositions, "p1", tc.ifMatch)
 				}
 				after, there := store.position(adele, "p1")
 				switch {
@@ -716,7 +745,7 @@ func TestCreatePosition(t *testing.T) {
 	now := time.Date(2024, time.May, 1, 10, 30, 15, 123456789, time.FixedZone("CEST", 2*60*60))
 	at := time.Date(2024, time.May, 1, 8, 30, 15, 123456700, time.UTC)
 	adeleBy := graphprofile.Object{"user": graphprofile.Object{"id": adele.ID, "displayName": adele.DisplayName}}
-	server := graphprofile.WorkPosition{"id": "position-1", "createdDateTime": at, "lastModifiedDateTime": at}
+	server := graphprofile.Item{"id": "position-1", "createdDateTime": at, "lastModifiedDateTime": at}
 	for _, tc := range []struct {
 		name   string
 		caller graphprofile.Principal
@@ -753,8 +782,8 @@ func TestCreatePosition(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			store := newMemStore(adele, megan)
 			svc := newService(store, &clock{at: now})
-			a := mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.CreatePosition)
-			got, err := svc.CreatePosition(t.Context(), a, tc.body)
+			a := mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.CreateItem)
+			got, err := svc.CreateItem(t.Context(), a, workPositions, tc.body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -808,11 +837,11 @@ func TestUpdatePosition(t *testing.T) {
 			store := newMemStore(adele)
 			store.put(adele, current)
 			svc := newService(store, &clock{at: tc.now})
-			got, err := svc.UpdatePosition(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.UpdatePosition), "p1", tc.body, current.ETag())
+			got, err := svc.UpdateItem(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.UpdateItem), workPositions, "p1", tc.body, current.ETag())
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := graphprofile.WorkPosition{"id": "p1", "createdDateTime": created, "createdBy": adeleBy,
+			want := graphprofile.Item{"id": "p1", "createdDateTime": created, "createdBy": adeleBy,
 				"lastModifiedDateTime": tc.lastModified, "lastModifiedBy": tc.by}
 			maps.Copy(want, tc.want)
 			if !reflect.DeepEqual(got, want) {
@@ -834,7 +863,7 @@ func TestUpdatePosition(t *testing.T) {
 	svc := newService(store, &clock{at: modified})
 	seen := map[string]bool{current.ETag(): true}
 	for i := 1; i <= 3; i++ {
-		got, err := svc.UpdatePosition(t.Context(), mustAuthorize(t, svc, delegated(adele, "User.ReadWrite"), me, graphprofile.UpdatePosition), "p1", graphprofile.Object{"isCurrent": true}, "")
+		got, err := svc.UpdateItem(t.Context(), mustAuthorize(t, svc, delegated(adele, "User.ReadWrite"), me, graphprofile.UpdateItem), workPositions, "p1", graphprofile.Object{"isCurrent": true}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -980,29 +1009,29 @@ func TestNotFound(t *testing.T) {
 		msg  string
 	}{
 		{"get", func(svc *graphprofile.Service, t *testing.T) error {
-			_, err := svc.GetPosition(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.GetPosition), "nope")
+			_, err := svc.GetItem(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.GetItem), workPositions, "nope")
 			return err
 		}, graphprofile.CodeItemNotFound, itemNotFoundMessage("nope")},
 		{"update", func(svc *graphprofile.Service, t *testing.T) error {
-			_, err := svc.UpdatePosition(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.UpdatePosition), "nope", graphprofile.Object{}, "*")
+			_, err := svc.UpdateItem(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.UpdateItem), workPositions, "nope", graphprofile.Object{}, "*")
 			return err
 		}, graphprofile.CodeItemNotFound, itemNotFoundMessage("nope")},
 		{"delete", func(svc *graphprofile.Service, t *testing.T) error {
-			return svc.DeletePosition(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.DeletePosition), "nope", "")
+			return svc.DeleteItem(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.DeleteItem), workPositions, "nope", "")
 		}, graphprofile.CodeItemNotFound, itemNotFoundMessage("nope")},
 		{"another profile's position", func(svc *graphprofile.Service, t *testing.T) error {
-			_, err := svc.GetPosition(t.Context(), mustAuthorize(t, svc, owner, megans, graphprofile.GetPosition), guid)
+			_, err := svc.GetItem(t.Context(), mustAuthorize(t, svc, owner, megans, graphprofile.GetItem), workPositions, guid)
 			return err
 		}, graphprofile.CodeItemNotFound, itemNotFoundMessage(guid)},
 		{"GUID in upper case found", func(svc *graphprofile.Service, t *testing.T) error {
-			p, err := svc.GetPosition(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.GetPosition), strings.ToUpper(guid))
+			p, err := svc.GetItem(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.GetItem), workPositions, strings.ToUpper(guid))
 			if err == nil && p.ID() != guid {
 				return fmt.Errorf("got %s", p.ID())
 			}
 			return err
 		}, "", ""},
 		{"GUID in upper case deleted", func(svc *graphprofile.Service, t *testing.T) error {
-			return svc.DeletePosition(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.DeletePosition), strings.ToUpper(guid), "")
+			return svc.DeleteItem(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.DeleteItem), workPositions, strings.ToUpper(guid), "")
 		}, "", ""},
 		{"update of a user deleted since", func(svc *graphprofile.Service, t *testing.T) error {
 			a := mustAuthorize(t, svc, owner, megans, graphprofile.UpdateUser)
@@ -1048,24 +1077,24 @@ func TestStoreFailures(t *testing.T) {
 		op   graphprofile.Operation
 	}{
 		{"list positions", func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.ListPositions(ctx, a)
+			_, err := svc.ListItems(ctx, a, workPositions)
 			return err
-		}, graphprofile.ListPositions},
+		}, graphprofile.ListItems},
 		{"get position", func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.GetPosition(ctx, a, "p1")
+			_, err := svc.GetItem(ctx, a, workPositions, "p1")
 			return err
-		}, graphprofile.GetPosition},
+		}, graphprofile.GetItem},
 		{"create position", func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.CreatePosition(ctx, a, graphprofile.Object{})
+			_, err := svc.CreateItem(ctx, a, workPositions, graphprofile.Object{})
 			return err
-		}, graphprofile.CreatePosition},
+		}, graphprofile.CreateItem},
 		{"update position", func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.UpdatePosition(ctx, a, "p1", graphprofile.Object{}, "")
+			_, err := svc.UpdateItem(ctx, a, workPositions, "p1", graphprofile.Object{}, "")
 			return err
-		}, graphprofile.UpdatePosition},
+		}, graphprofile.UpdateItem},
 		{"delete position", func(svc *graphprofile.Service, a graphprofile.Access) error {
-			return svc.DeletePosition(ctx, a, "p1", "")
-		}, graphprofile.DeletePosition},
+			return svc.DeleteItem(ctx, a, workPositions, "p1", "")
+		}, graphprofile.DeleteItem},
 		{"update user", func(svc *graphprofile.Service, a graphprofile.Access) error {
 			_, err := svc.UpdateUser(ctx, a, graphprofile.Object{"jobTitle": "x"})
 			return err
@@ -1119,24 +1148,24 @@ func TestAccessForAnotherOperation(t *testing.T) {
 		op   graphprofile.Operation
 		call func(svc *graphprofile.Service, a graphprofile.Access) error
 	}{
-		{graphprofile.ListPositions, func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.ListPositions(ctx, a)
+		{graphprofile.ListItems, func(svc *graphprofile.Service, a graphprofile.Access) error {
+			_, err := svc.ListItems(ctx, a, workPositions)
 			return err
 		}},
-		{graphprofile.GetPosition, func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.GetPosition(ctx, a, "p1")
+		{graphprofile.GetItem, func(svc *graphprofile.Service, a graphprofile.Access) error {
+			_, err := svc.GetItem(ctx, a, workPositions, "p1")
 			return err
 		}},
-		{graphprofile.CreatePosition, func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.CreatePosition(ctx, a, graphprofile.Object{})
+		{graphprofile.CreateItem, func(svc *graphprofile.Service, a graphprofile.Access) error {
+			_, err := svc.CreateItem(ctx, a, workPositions, graphprofile.Object{})
 			return err
 		}},
-		{graphprofile.UpdatePosition, func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.UpdatePosition(ctx, a, "p1", graphprofile.Object{}, "")
+		{graphprofile.UpdateItem, func(svc *graphprofile.Service, a graphprofile.Access) error {
+			_, err := svc.UpdateItem(ctx, a, workPositions, "p1", graphprofile.Object{}, "")
 			return err
 		}},
-		{graphprofile.DeletePosition, func(svc *graphprofile.Service, a graphprofile.Access) error {
-			return svc.DeletePosition(ctx, a, "p1", "")
+		{graphprofile.DeleteItem, func(svc *graphprofile.Service, a graphprofile.Access) error {
+			return svc.DeleteItem(ctx, a, workPositions, "p1", "")
 		}},
 		{graphprofile.ListUsers, func(svc *graphprofile.Service, a graphprofile.Access) error {
 			_, err := svc.ListUsers(ctx, a)
@@ -1165,8 +1194,8 @@ func TestAccessForAnotherOperation(t *testing.T) {
 			owner := delegated(adele, "User.ReadWrite.All")
 			// Granted for another operation of the same caller on the same
 			// user, with every permission that operation needs.
-			other := graphprofile.GetPosition
-			if tc.op == graphprofile.GetPosition {
+			other := graphprofile.GetItem
+			if tc.op == graphprofile.GetItem {
 				other = graphprofile.GetUser
 			}
 			a := mustAuthorize(t, svc, owner, me, other)
@@ -1247,8 +1276,8 @@ func TestPersonalAccountsOwnProfileOnly(t *testing.T) {
 	person := graphprofile.User{TenantID: graphprofile.PersonalAccountsTenantID, ID: "00000000-0000-4000-8000-0000000000a1", UserPrincipalName: "one@outlook.com"}
 	other := graphprofile.User{TenantID: graphprofile.PersonalAccountsTenantID, ID: "00000000-0000-4000-8000-0000000000a2", UserPrincipalName: "two@outlook.com"}
 	caller := delegated(person, "User.Read", "User.ReadWrite", "User.Read.All", "User.ReadWrite.All", "User.ReadBasic.All")
-	for _, op := range []graphprofile.Operation{graphprofile.ListPositions, graphprofile.GetPosition, graphprofile.CreatePosition,
-		graphprofile.UpdatePosition, graphprofile.DeletePosition, graphprofile.GetUser, graphprofile.UpdateUser, graphprofile.DeleteUser} {
+	for _, op := range []graphprofile.Operation{graphprofile.ListItems, graphprofile.GetItem, graphprofile.CreateItem,
+		graphprofile.UpdateItem, graphprofile.DeleteItem, graphprofile.GetUser, graphprofile.UpdateUser, graphprofile.DeleteUser} {
 		for _, ref := range []graphprofile.ProfileRef{{UserKey: other.ID}, {UserKey: other.UserPrincipalName}, unknown} {
 			t.Run(fmt.Sprintf("%s %s", op, ref.UserKey), func(t *testing.T) {
 				store := newMemStore(person, other)
@@ -1263,7 +1292,7 @@ func TestPersonalAccountsOwnProfileOnly(t *testing.T) {
 	}
 	store := newMemStore(person, other)
 	svc := newService(store, &clock{at: modified})
-	mustAuthorize(t, svc, caller, me, graphprofile.UpdatePosition)
+	mustAuthorize(t, svc, caller, me, graphprofile.UpdateItem)
 }
 
 // TestTenantKeys checks that the Service keys users by the caller's tenant

@@ -2,13 +2,17 @@ package graphprofile
 
 import "context"
 
-// Store keeps users and their positions. Implementations: sqlite, postgres.
-// storetest is the contract suite every implementation passes.
+// Store keeps users and the items of their profiles' collections.
+// Implementations: sqlite, postgres. storetest is the contract suite every
+// implementation passes.
 //
-// Positions a Store returns may be shared with its cache: callers must not
-// modify them (MergePatch builds new values); a returned slice is the
-// caller's. Errors: ErrNotFound (wrapped or not) when the addressed user or
-// position does not exist; ErrUnavailable wrapped around failures a retry may cure;
+// A Store keeps the items of every collection alike, keyed by the
+// collection's Name (ids are unique within one collection of one profile),
+// and decodes them with its Type: a collection added to ProfileType needs
+// nothing of a Store. Items a Store returns may be shared with its cache:
+// callers must not modify them (MergePatch builds new values); a returned
+// slice is the caller's. Errors: ErrNotFound (wrapped or not) when the
+// addressed user or item does not exist; ErrUnavailable wrapped around failures a retry may cure;
 // anything else is an internal failure. A Store never checks permissions.
 type Store interface {
 	// EnsureUser records u in its tenant when no user has u's id there and
@@ -34,7 +38,7 @@ type Store interface {
 	// when the new user principal name belongs to another user.
 	UpdateUser(ctx context.Context, key UserKey, update func(User) (User, error)) (User, error)
 
-	// DeleteUser removes the user key and every position of its profile.
+	// DeleteUser removes the user key and every item of its profile.
 	DeleteUser(ctx context.Context, key UserKey) error
 
 	// ListUsers returns the users of tenantID ordered by id.
@@ -47,32 +51,34 @@ type Store interface {
 	// user principal name.
 	ImportUsers(ctx context.Context, tenantID string, users []User) error
 
-	// ListPositions returns the positions of owner's profile ordered by
-	// createdDateTime, then id.
-	ListPositions(ctx context.Context, owner UserKey) ([]WorkPosition, error)
+	// ListItems returns the items of collection c of owner's profile
+	// ordered by createdDateTime, then id.
+	ListItems(ctx context.Context, owner UserKey, c Collection) ([]Item, error)
 
-	// GetPosition returns the position id of owner's profile.
-	GetPosition(ctx context.Context, owner UserKey, id string) (WorkPosition, error)
+	// GetItem returns item id of collection c of owner's profile.
+	GetItem(ctx context.Context, owner UserKey, c Collection, id string) (Item, error)
 
-	// CreatePosition stores the new position p (which has its id and
-	// timestamps) in owner's profile. It is durable when CreatePosition returns.
-	CreatePosition(ctx context.Context, owner UserKey, p WorkPosition) error
+	// CreateItem stores the new item it (which has its id and timestamps)
+	// in collection c of owner's profile. It is durable when CreateItem
+	// returns.
+	CreateItem(ctx context.Context, owner UserKey, c Collection, it Item) error
 
-	// UpdatePosition reads position id of owner's profile, calls update with
-	// it, and stores what update returns, all in one transaction, so
-	// concurrent updates never lose each other's changes. update may be called
-	// more than once (when a transaction is retried) and must not have side
-	// effects; an error from update aborts the update and is returned as is.
-	UpdatePosition(ctx context.Context, owner UserKey, id string, update func(WorkPosition) (WorkPosition, error)) (WorkPosition, error)
+	// UpdateItem reads item id of collection c of owner's profile, calls
+	// update with it, and stores what update returns, all in one
+	// transaction, so concurrent updates never lose each other's changes.
+	// update may be called more than once (when a transaction is retried)
+	// and must not have side effects; an error from update aborts the update
+	// and is returned as is.
+	UpdateItem(ctx context.Context, owner UserKey, c Collection, id string, update func(Item) (Item, error)) (Item, error)
 
-	// DeletePosition removes position id from owner's profile. When check is
-	// not nil it is called with the position first, in the same transaction;
-	// an error from it aborts the delete and is returned as is.
-	DeletePosition(ctx context.Context, owner UserKey, id string, check func(WorkPosition) error) error
+	// DeleteItem removes item id of collection c from owner's profile. When
+	// check is not nil it is called with the item first, in the same
+	// transaction; an error from it aborts the delete and is returned as is.
+	DeleteItem(ctx context.Context, owner UserKey, c Collection, id string, check func(Item) error) error
 
-	// DeleteProfile removes every position of owner's profile in one
-	// transaction; the user stays, with an empty profile. ErrNotFound when
-	// owner is not a user.
+	// DeleteProfile removes every item of every collection of owner's
+	// profile in one transaction; the user stays, with an empty profile.
+	// ErrNotFound when owner is not a user.
 	DeleteProfile(ctx context.Context, owner UserKey) error
 
 	// Ping reports whether the store can serve requests now (for readiness

@@ -41,11 +41,11 @@ type stallingStore struct {
 	entered, returned chan struct{}
 }
 
-func (s stallingStore) ListPositions(ctx context.Context, owner graphprofile.UserKey) ([]graphprofile.WorkPosition, error) {
+func (s stallingStore) ListItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection) ([]graphprofile.Item, error) {
 	s.entered <- struct{}{}
 	<-ctx.Done()
 	defer func() { s.returned <- struct{}{} }()
-	return nil, fmt.Errorf("sqlite: listing positions: %w", ctx.Err())
+	return nil, fmt.Errorf("sqlite: listing items: %w", ctx.Err())
 }
 
 // TestClientAbortIsNotAnError checks that a client that leaves mid-request

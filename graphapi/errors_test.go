@@ -142,7 +142,7 @@ func TestRoutesAndMethods(t *testing.T) {
 		segment      string // the segment the message names
 	}{
 		{"GET", "/beta/foo", "foo"},
-		{"GET", "/beta/me/profile/skills", "skills"},
+		{"GET", "/beta/me/profile/nonsense", "nonsense"},
 		{"GET", "/beta/me/calendar", "calendar"},
 		{"GET", "/beta/me/profile/positions/" + id + "/detail", "detail"},
 		{"POST", "/beta/groups/x/profile/positions", "groups"},
@@ -235,7 +235,7 @@ func TestUsersAreProvisionedOnFirstUse(t *testing.T) {
 // panickingStore panics on ListPositions, like a bug in a handler would.
 type panickingStore struct{ graphprofile.Store }
 
-func (panickingStore) ListPositions(context.Context, graphprofile.UserKey) ([]graphprofile.WorkPosition, error) {
+func (panickingStore) ListItems(context.Context, graphprofile.UserKey, graphprofile.Collection) ([]graphprofile.Item, error) {
 	panic("bug")
 }
 

@@ -22,9 +22,20 @@ type endpoint struct {
 	pattern *pattern
 	method  string
 	op      graphprofile.Operation
+	// entity is the type the row's body and query options are of; nil on
+	// the rows of a profile's collections ({facet}), whose type is that of
+	// the collection the path names (route.collection).
 	entity  *graphprofile.Type
 	options []odata.Option
 	serve   handler
+}
+
+// entityOf is the entity type of e on route rt.
+func (e *endpoint) entityOf(rt route) *graphprofile.Type {
+	if e.entity == nil && rt.collection.Type != nil {
+		return rt.collection.Type
+	}
+	return e.entity
 }
 
 // The Operations of rows that no permission of the matrix governs.
@@ -60,17 +71,17 @@ var userListOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.Op
 // The path patterns served. A literal comes before a parameter in the
 // same place ($count before {id}).
 var (
-	serviceRootPath    = compilePattern("/{version}")
-	metadataPath       = compilePattern("/{version}/$metadata")
-	usersPath          = compilePattern("/{version}/users")
-	usersCountPath     = compilePattern("/{version}/users/$count")
-	mePath             = compilePattern("/{version}/me")
-	userPath           = compilePattern("/{version}/users/{user}")
-	profilePath        = compilePattern("/beta/{owner}/profile")
-	positionsPath      = compilePattern("/beta/{owner}/profile/positions")
-	positionsCountPath = compilePattern("/beta/{owner}/profile/positions/$count")
-	positionPath       = compilePattern("/beta/{owner}/profile/positions/{id}")
-	batchPath          = compilePattern("/{version}/$batch")
+	serviceRootPath = compilePattern("/{version}")
+	metadataPath    = compilePattern("/{version}/$metadata")
+	usersPath       = compilePattern("/{version}/users")
+	usersCountPath  = compilePattern("/{version}/users/$count")
+	mePath          = compilePattern("/{version}/me")
+	userPath        = compilePattern("/{version}/users/{user}")
+	profilePath     = compilePattern("/beta/{owner}/profile")
+	itemsPath       = compilePattern("/beta/{owner}/profile/{facet}")
+	itemsCountPath  = compilePattern("/beta/{owner}/profile/{facet}/$count")
+	itemPath        = compilePattern("/beta/{owner}/profile/{facet}/{id}")
+	batchPath       = compilePattern("/{version}/$batch")
 )
 
 // endpoints is everything graphprofile serves. Within a pattern, rows are
@@ -89,12 +100,14 @@ var endpoints = []endpoint{
 	{userPath, http.MethodDelete, graphprofile.DeleteUser, graphprofile.UserType, nil, (*Server).deleteUser},
 	{profilePath, http.MethodGet, graphprofile.GetProfile, graphprofile.ProfileType, []odata.Option{odata.OptSelect, odata.OptExpand}, (*Server).getProfile},
 	{profilePath, http.MethodDelete, graphprofile.DeleteProfile, graphprofile.ProfileType, nil, (*Server).deleteProfile},
-	{positionsPath, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, listOptions, (*Server).listPositions},
-	{positionsPath, http.MethodPost, graphprofile.CreatePosition, graphprofile.WorkPositionType, nil, (*Server).createPosition},
-	{positionsCountPath, http.MethodGet, graphprofile.ListPositions, graphprofile.WorkPositionType, []odata.Option{odata.OptFilter}, (*Server).countPositions},
-	{positionPath, http.MethodGet, graphprofile.GetPosition, graphprofile.WorkPositionType, []odata.Option{odata.OptSelect}, (*Server).getPosition},
-	{positionPath, http.MethodPatch, graphprofile.UpdatePosition, graphprofile.WorkPositionType, nil, (*Server).updatePosition},
-	{positionPath, http.MethodDelete, graphprofile.DeletePosition, graphprofile.WorkPositionType, nil, (*Server).deletePosition},
+	// Every collection of the profile (positions, skills…), one row per
+	// operation: the entity type is the collection's.
+	{itemsPath, http.MethodGet, graphprofile.ListItems, nil, listOptions, (*Server).listItems},
+	{itemsPath, http.MethodPost, graphprofile.CreateItem, nil, nil, (*Server).createItem},
+	{itemsCountPath, http.MethodGet, graphprofile.ListItems, nil, []odata.Option{odata.OptFilter}, (*Server).countItems},
+	{itemPath, http.MethodGet, graphprofile.GetItem, nil, []odata.Option{odata.OptSelect}, (*Server).getItem},
+	{itemPath, http.MethodPatch, graphprofile.UpdateItem, nil, nil, (*Server).updateItem},
+	{itemPath, http.MethodDelete, graphprofile.DeleteItem, nil, nil, (*Server).deleteItem},
 	{batchPath, http.MethodPost, anyCaller, nil, nil, (*Server).batch},
 }
 
@@ -170,7 +183,7 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 		return nil
 	}
 	if e.op == anonymous {
-		q, err := odata.Parse(ex.r.URL.RawQuery, e.entity, e.options...)
+		q, err := odata.Parse(ex.r.URL.RawQuery, e.entityOf(rt), e.options...)
 		if err != nil {
 			return err
 		}
@@ -180,7 +193,7 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	q, err := odata.Parse(ex.r.URL.RawQuery, e.entity, e.options...)
+	q, err := odata.Parse(ex.r.URL.RawQuery, e.entityOf(rt), e.options...)
 	if err != nil {
 		return err
 	}
@@ -217,45 +230,46 @@ func (ex *exchange) applyPreferences(e *endpoint, q *odata.Query) {
 // for some 400s, so it is not in the code-to-status table.
 const codeMethodNotAllowed = "Request_BadRequest"
 
-func (s *Server) listPositions(ctx context.Context, ex *exchange, c call) error {
-	page, err := s.queryPositions(ctx, c.access, c.query)
+// listItems answers GET …/profile/{facet}: a page of the collection.
+func (s *Server) listItems(ctx context.Context, ex *exchange, c call) error {
+	page, err := s.queryItems(ctx, c.access, c.route.collection, c.query)
 	if err != nil {
 		return err
 	}
-	ex.writePositions(c.access.Owner(), c.query, page)
+	ex.writeItems(c.access.Owner(), c.route.collection, c.query, page)
 	return nil
 }
 
-// queryPositions returns the page of the accessed profile's positions that
-// q asks for. Positions are filtered, ordered and paged here, over the
-// positions the caller may see, the same way whatever the store.
-func (s *Server) queryPositions(ctx context.Context, access graphprofile.Access, q odata.Query) (odata.Result, error) {
-	items, err := s.visiblePositions(ctx, access)
+// queryItems returns the page of the accessed profile's collection coll
+// that q asks for. Items are filtered, ordered and paged here, over the
+// items the caller may see, the same way whatever the store.
+func (s *Server) queryItems(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection, q odata.Query) (odata.Result, error) {
+	items, err := s.visibleItems(ctx, access, coll)
 	if err != nil {
 		return odata.Result{}, err
 	}
 	owner := access.Owner()
-	return q.Apply(ctx, items, owner.TenantID+"/"+owner.ID)
+	return q.Apply(ctx, items, owner.TenantID+"/"+owner.ID+"/"+coll.Name)
 }
 
-// visiblePositions returns the accessed profile's positions the caller may
-// see, as the objects queries run over.
-func (s *Server) visiblePositions(ctx context.Context, access graphprofile.Access) ([]graphprofile.Object, error) {
-	positions, err := s.Service.ListPositions(ctx, access)
+// visibleItems returns the items of the accessed profile's collection coll
+// that the caller may see, as the objects queries run over.
+func (s *Server) visibleItems(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection) ([]graphprofile.Object, error) {
+	list, err := s.Service.ListItems(ctx, access, coll)
 	if err != nil {
 		return nil, err
 	}
-	items := make([]graphprofile.Object, len(positions))
-	for i, p := range positions {
-		items[i] = graphprofile.Object(p)
+	items := make([]graphprofile.Object, len(list))
+	for i, it := range list {
+		items[i] = graphprofile.Object(it)
 	}
 	return items, nil
 }
 
-// countPositions answers GET …/positions/$count: the number of positions
+// countItems answers GET …/profile/{facet}/$count: the number of items
 // matching $filter, as text/plain.
-func (s *Server) countPositions(ctx context.Context, ex *exchange, c call) error {
-	items, err := s.visiblePositions(ctx, c.access)
+func (s *Server) countItems(ctx context.Context, ex *exchange, c call) error {
+	items, err := s.visibleItems(ctx, c.access, c.route.collection)
 	if err != nil {
 		return err
 	}
@@ -267,44 +281,47 @@ func (s *Server) countPositions(ctx context.Context, ex *exchange, c call) error
 	return nil
 }
 
-func (s *Server) createPosition(ctx context.Context, ex *exchange, c call) error {
-	body, err := readBody(ex.r, graphprofile.WorkPositionType)
+func (s *Server) createItem(ctx context.Context, ex *exchange, c call) error {
+	coll := c.route.collection
+	body, err := readBody(ex.r, coll.Type)
 	if err != nil {
 		return err
 	}
-	p, err := s.Service.CreatePosition(ctx, c.access, body)
+	it, err := s.Service.CreateItem(ctx, c.access, coll, body)
 	if err != nil {
 		return err
 	}
-	ex.w.Header().Set("Location", ex.positionURL(c.access.Owner(), p.ID()))
-	ex.writePosition(http.StatusCreated, c.access.Owner(), p, nil)
+	ex.w.Header().Set("Location", ex.itemURL(c.access.Owner(), coll, it.ID()))
+	ex.writeItem(http.StatusCreated, c.access.Owner(), coll, it, nil)
 	return nil
 }
 
-func (s *Server) getPosition(ctx context.Context, ex *exchange, c call) error {
-	p, err := s.Service.GetPosition(ctx, c.access, c.route.itemID)
+func (s *Server) getItem(ctx context.Context, ex *exchange, c call) error {
+	coll := c.route.collection
+	it, err := s.Service.GetItem(ctx, c.access, coll, c.route.itemID)
 	if err != nil {
 		return err
 	}
-	ex.writePosition(http.StatusOK, c.access.Owner(), p, c.query.Select)
+	ex.writeItem(http.StatusOK, c.access.Owner(), coll, it, c.query.Select)
 	return nil
 }
 
-func (s *Server) updatePosition(ctx context.Context, ex *exchange, c call) error {
-	body, err := readBody(ex.r, graphprofile.WorkPositionType)
+func (s *Server) updateItem(ctx context.Context, ex *exchange, c call) error {
+	coll := c.route.collection
+	body, err := readBody(ex.r, coll.Type)
 	if err != nil {
 		return err
 	}
-	p, err := s.Service.UpdatePosition(ctx, c.access, c.route.itemID, body, ex.r.Header.Get("If-Match"))
+	it, err := s.Service.UpdateItem(ctx, c.access, coll, c.route.itemID, body, ex.r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
-	ex.writePosition(http.StatusOK, c.access.Owner(), p, nil)
+	ex.writeItem(http.StatusOK, c.access.Owner(), coll, it, nil)
 	return nil
 }
 
-func (s *Server) deletePosition(ctx context.Context, ex *exchange, c call) error {
-	if err := s.Service.DeletePosition(ctx, c.access, c.route.itemID, ex.r.Header.Get("If-Match")); err != nil {
+func (s *Server) deleteItem(ctx context.Context, ex *exchange, c call) error {
+	if err := s.Service.DeleteItem(ctx, c.access, c.route.collection, c.route.itemID, ex.r.Header.Get("If-Match")); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)
@@ -312,7 +329,7 @@ func (s *Server) deletePosition(ctx context.Context, ex *exchange, c call) error
 }
 
 // listUsers answers GET /users: the caller's tenant's users as it may see
-// them, filtered, ordered and paged here, as positions are, within what
+// them, filtered, ordered and paged here, as a profile's items are, within what
 // Graph's directory serves (userQueries). An advanced query is one with
 // ConsistencyLevel: eventual and $count=true; without the header Graph
 // ignores $count=true, and so do we.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/internal/sample"
 )
 
 // The CSDL as a client reads it: elements in their OData namespaces, and
@@ -166,13 +167,27 @@ func permission(p csdlProperty) string {
 }
 
 // servedRows are the endpoint table's rows a version serves, each with its
-// path segments after the version.
+// path segments after the version. A row of a profile's collections
+// ({facet}) is one row per collection of ProfileType, the collection's name
+// in place of {facet} and its type the row's entity: what is served.
 func servedRows(version string) map[*graphapi.Endpoint][]string {
 	rows := map[*graphapi.Endpoint][]string{}
 	for _, e := range graphapi.Endpoints() {
 		segments := strings.Split(strings.TrimPrefix(e.Pattern, "/"), "/")
-		if segments[0] == "{version}" || segments[0] == version {
+		if segments[0] != "{version}" && segments[0] != version {
+			continue
+		}
+		i := slices.Index(segments, "{facet}")
+		if i < 0 {
 			rows[&e] = segments[1:]
+			continue
+		}
+		for _, c := range graphprofile.ProfileCollections() {
+			row := e
+			row.Entity = c.Type
+			expanded := slices.Clone(segments)
+			expanded[i] = c.Name
+			rows[&row] = expanded[1:]
 		}
 	}
 	return rows
@@ -192,6 +207,14 @@ func TestMetadata(t *testing.T) {
 	s := newTestServer(t)
 	admin := s.delegated(tenantA, userA1, "User.ReadWrite.All")
 	s.create(admin, "/me", fullPositionBody)
+	// An item with every property set in every collection, for the probe
+	// to see each declared property of each facet type.
+	for _, c := range graphprofile.ProfileCollections() {
+		resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/" + c.Name, token: admin, body: bodyOf(c.Type, sample.Full(c.Type, 1))})
+		if resp.status != http.StatusCreated {
+			t.Fatalf("POST %s: %d %s", c.Name, resp.status, resp.body)
+		}
+	}
 
 	for _, version := range []string{"beta", "v1.0"} {
 		t.Run(version, func(t *testing.T) {

@@ -14,11 +14,11 @@ import (
 // each exactly as listing it shows it to the caller.
 func (s *Server) getProfile(ctx context.Context, ex *exchange, c call) error {
 	shown := shownCollections(c.query)
-	names := make([]string, len(shown))
+	collections := make([]graphprofile.Collection, len(shown))
 	for i, e := range shown {
-		names[i] = e.Property
+		collections[i], _ = graphprofile.FindCollection(e.Property)
 	}
-	p, err := s.Service.GetProfile(ctx, c.access, names)
+	p, err := s.Service.GetProfile(ctx, c.access, collections)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown [
 					buf = append(buf, ',')
 				}
 				buf = graphprofile.AppendObjectJSON(buf, itemType, item, graphprofile.EncodeOptions{
-					Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.WorkPosition(item).ETag()}},
+					Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.Item(item).ETag()}},
 					Select:      e.Select,
 				})
 			}

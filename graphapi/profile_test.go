@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/graphprofile/graphprofile"
 )
 
 // listedPositions returns the positions a GET of the list shows the
@@ -54,8 +56,8 @@ func TestGetProfile(t *testing.T) {
 				t.Fatalf("%d %s", resp.status, resp.body)
 			}
 			checkCommonHeaders(t, resp)
-			if keys := objectKeys(t, resp.body); strings.Join(keys, ",") != "@odata.context,id,positions" {
-				t.Errorf("keys %v, want [@odata.context id positions]", keys)
+			if keys := objectKeys(t, resp.body); strings.Join(keys, ",") != "@odata.context,"+profileKeys() {
+				t.Errorf("keys %v, want @odata.context,%s", keys, profileKeys())
 			}
 			body := resp.json(t)
 			if body["@odata.context"] != wantContext || body["id"] != "profileId" {
@@ -79,7 +81,11 @@ func TestGetProfile(t *testing.T) {
 	t.Run("EmptyProfile", func(t *testing.T) {
 		tok := s.delegated(tenantB, userB1, "User.Read")
 		resp := s.do(request{path: "/beta/me/profile", token: tok})
-		if resp.status != http.StatusOK || string(resp.body) != `{"@odata.context":"`+s.url+`/beta/$metadata#users('`+userB1+`')/profile/$entity","id":"profileId","positions":[]}` {
+		want := `{"@odata.context":"` + s.url + `/beta/$metadata#users('` + userB1 + `')/profile/$entity","id":"profileId"`
+		for _, c := range graphprofile.ProfileCollections() {
+			want += `,"` + c.Name + `":[]`
+		}
+		if resp.status != http.StatusOK || string(resp.body) != want+"}" {
 			t.Errorf("%d %s", resp.status, resp.body)
 		}
 	})
@@ -99,13 +105,13 @@ func TestProfileSelectAndExpand(t *testing.T) {
 		keys        string // the profile's keys after @odata.context
 		positionKey string // the keys of a position, when shown
 	}{
-		{"", "/$entity", "id,positions", "all"},
+		{"", "/$entity", profileKeys(), "all"},
 		{"$select=id", "(id)/$entity", "id", ""},
 		{"$select=positions", "(positions)/$entity", "id,positions", "all"},
 		{"select=id,positions", "(id,positions)/$entity", "id,positions", "all"},
-		{"$select=*", "/$entity", "id,positions", "all"},
+		{"$select=*", "/$entity", profileKeys(), "all"},
 		{"$expand=positions", "/$entity", "id,positions", "all"},
-		{"$expand=*", "/$entity", "id,positions", "all"},
+		{"$expand=*", "/$entity", profileKeys(), "all"},
 		{"$select=id&$expand=positions", "(id)/$entity", "id,positions", "all"},
 		{"$expand=positions($select=isCurrent)", "(positions(isCurrent))/$entity", "id,positions", "@odata.etag,id,isCurrent"},
 		{"$select=positions&$expand=positions(select=detail,isCurrent)", "(positions(detail,isCurrent))/$entity", "id,positions", "@odata.etag,id,detail,isCurrent"},
@@ -141,11 +147,11 @@ func TestProfileSelectAndExpand(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ query, fragment string }{
-		{"$expand=skills", "could not find a navigation property named 'skills' on type 'microsoft.graph.profile'"},
+		{"$expand=nonsense", "could not find a navigation property named 'nonsense' on type 'microsoft.graph.profile'"},
 		{"$expand=id", "could not find a navigation property named 'id'"},
 		{"$expand=positions($filter=isCurrent)", "only $select is"},
 		{"$expand=positions($select=bogus)", "'bogus' on type 'microsoft.graph.workPosition'"},
-		{"$select=skills", "could not find a property named 'skills' on type 'microsoft.graph.profile'"},
+		{"$select=nonsense", "could not find a property named 'nonsense' on type 'microsoft.graph.profile'"},
 		{"$filter=id eq 'x'", "'$filter' is not supported on this resource; it supports $select, $expand"},
 		{"$top=1", "'$top' is not supported on this resource"},
 		{"$orderby=id", "'$orderby' is not supported on this resource"},
@@ -160,6 +166,16 @@ func TestProfileSelectAndExpand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// profileKeys are the keys of a whole profile: id, then every collection
+// of ProfileType, in schema order.
+func profileKeys() string {
+	keys := []string{"id"}
+	for _, c := range graphprofile.ProfileCollections() {
+		keys = append(keys, c.Name)
+	}
+	return strings.Join(keys, ",")
 }
 
 // rawPositions returns the positions of a profile body as JSON, as sent.

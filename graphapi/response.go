@@ -232,26 +232,27 @@ func (s *Server) hostOf(r *http.Request) string {
 	return r.Host
 }
 
-// positionsContext is the @odata.context of owner's positions collection;
-// Graph roots it at the user's object id even for /me or a UPN.
-func (ex *exchange) positionsContext(owner graphprofile.User) string {
-	return ex.profileContext(owner) + "/positions"
+// itemsContext is the @odata.context of owner's collection c
+// (…#users('<id>')/profile/positions); Graph roots it at the user's object
+// id even for /me or a UPN.
+func (ex *exchange) itemsContext(owner graphprofile.User, c graphprofile.Collection) string {
+	return ex.profileContext(owner) + "/" + c.Name
 }
 
-// positionURL is the absolute URL of one position, for Location.
-func (ex *exchange) positionURL(owner graphprofile.User, id string) string {
-	return ex.baseURL() + "/beta/users/" + url.PathEscape(owner.ID) + "/profile/positions/" + url.PathEscape(id)
+// itemURL is the absolute URL of one item of collection c, for Location.
+func (ex *exchange) itemURL(owner graphprofile.User, c graphprofile.Collection, id string) string {
+	return ex.baseURL() + "/beta/users/" + url.PathEscape(owner.ID) + "/profile/" + c.Name + "/" + url.PathEscape(id)
 }
 
-// writePosition writes one position; selected, when not nil, are the
-// properties $select named.
-func (ex *exchange) writePosition(status int, owner graphprofile.User, p graphprofile.WorkPosition, selected []string) {
-	etag := p.ETag()
+// writeItem writes one item of collection c; selected, when not nil, are
+// the properties $select named.
+func (ex *exchange) writeItem(status int, owner graphprofile.User, c graphprofile.Collection, it graphprofile.Item, selected []string) {
+	etag := it.ETag()
 	ex.w.Header().Set("ETag", etag)
 	ex.writeJSON(status, func(buf []byte) []byte {
-		return graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{
+		return graphprofile.AppendObjectJSON(buf, c.Type, graphprofile.Object(it), graphprofile.EncodeOptions{
 			Annotations: []graphprofile.Annotation{
-				{Name: "@odata.context", Value: ex.positionsContext(owner) + selection(selected) + "/$entity"},
+				{Name: "@odata.context", Value: ex.itemsContext(owner, c) + selection(selected) + "/$entity"},
 				{Name: "@odata.etag", Value: etag},
 			},
 			Select: selected,
@@ -327,13 +328,13 @@ func (ex *exchange) writeUsers(version string, q odata.Query, page odata.Result)
 	})
 }
 
-// writePositions writes a page of a positions list: @odata.count when
+// writeItems writes a page of a list of collection c: @odata.count when
 // $count=true asked for it (first page only), @odata.nextLink when more
 // remain, then the page.
-func (ex *exchange) writePositions(owner graphprofile.User, q odata.Query, page odata.Result) {
+func (ex *exchange) writeItems(owner graphprofile.User, c graphprofile.Collection, q odata.Query, page odata.Result) {
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = append(buf, `{"@odata.context":`...)
-		buf = graphprofile.AppendJSONString(buf, ex.positionsContext(owner)+selection(q.Select))
+		buf = graphprofile.AppendJSONString(buf, ex.itemsContext(owner, c)+selection(q.Select))
 		if page.Count >= 0 {
 			buf = append(buf, `,"@odata.count":`...)
 			buf = strconv.AppendInt(buf, int64(page.Count), 10)
@@ -343,12 +344,12 @@ func (ex *exchange) writePositions(owner graphprofile.User, q odata.Query, page 
 			buf = graphprofile.AppendJSONString(buf, ex.nextLink(page.NextSkipToken))
 		}
 		buf = append(buf, `,"value":[`...)
-		for i, p := range page.Items {
+		for i, it := range page.Items {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = graphprofile.AppendObjectJSON(buf, graphprofile.WorkPositionType, p, graphprofile.EncodeOptions{
-				Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.WorkPosition(p).ETag()}},
+			buf = graphprofile.AppendObjectJSON(buf, c.Type, it, graphprofile.EncodeOptions{
+				Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.Item(it).ETag()}},
 				Select:      q.Select,
 			})
 		}

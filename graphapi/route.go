@@ -13,10 +13,12 @@ import (
 //	{version}  beta or v1.0
 //	{owner}    me, or users/{key}: the user whose profile it is
 //	{user}     a user's id or user principal name
+//	{facet}    a collection of the profile: the name of a navigation row of
+//	           graphprofile.ProfileType (positions, skills…), in any case
 //	{id}       an item's id
 //
-// A key may also be written in OData's parenthesis form after a literal
-// that a parameter follows: users('{key}'), positions('{id}').
+// A key may also be written in OData's parenthesis form after a literal or
+// a collection that a parameter follows: users('{key}'), positions('{id}').
 type pattern struct {
 	text     string
 	segments []string
@@ -30,6 +32,9 @@ type route struct {
 	user    graphprofile.ProfileRef // from {owner}, {user} or a literal "me"
 	hasUser bool                    // the path names one user: false for the directory as a whole
 	itemID  string                  // {id}
+	// collection is the profile's collection {facet} named, with the
+	// schema's spelling of its name.
+	collection graphprofile.Collection
 }
 
 // meAlias is what the Go and Python SDKs send for /me when their URL-replace
@@ -83,6 +88,12 @@ func (p *pattern) match(path []string) (route, int, bool) {
 			}
 		case "{user}":
 			rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i]}, true
+		case "{facet}":
+			c, ok := graphprofile.FindCollection(path[i])
+			if !ok {
+				return route{}, i, false
+			}
+			rt.collection = c
 		case "{id}":
 			rt.itemID = path[i]
 		default:
@@ -110,8 +121,8 @@ func (p *pattern) match(path []string) (route, int, bool) {
 // ($count, {id}) is listed first.
 type router struct {
 	patterns []*pattern
-	// keyed are the literals a parameter follows: only they take a key in
-	// parentheses.
+	// keyed are the literals and collections a parameter follows: only they
+	// take a key in parentheses.
 	keyed map[string]bool
 }
 
@@ -125,6 +136,11 @@ func newRouter(patterns []*pattern) *router {
 			next := p.segments[i+1]
 			if !strings.HasPrefix(seg, "{") && (next == "{user}" || next == "{id}") {
 				r.keyed[strings.ToLower(seg)] = true
+			}
+			if seg == "{facet}" && next == "{id}" {
+				for _, c := range graphprofile.ProfileCollections() {
+					r.keyed[strings.ToLower(c.Name)] = true
+				}
 			}
 			if next == "{owner}" {
 				r.keyed["users"] = true

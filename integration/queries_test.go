@@ -15,6 +15,9 @@ import (
 	"github.com/graphprofile/graphprofile/token"
 )
 
+// workPositions is the profile's positions collection.
+var workPositions, _ = graphprofile.FindCollection("positions")
+
 // The query data set: twelve positions of one user, with values chosen so
 // that each expression of the tables below picks an exact, known set.
 var (
@@ -40,10 +43,10 @@ func strs(v ...string) []any {
 
 // queryDataset returns the positions the query tables run over, as a Store
 // holds them (server-managed properties included).
-func queryDataset() []graphprofile.WorkPosition {
+func queryDataset() []graphprofile.Item {
 	type O = graphprofile.Object
-	position := func(id, created string, props O) graphprofile.WorkPosition {
-		p := graphprofile.WorkPosition{"id": id, "createdDateTime": day(created), "lastModifiedDateTime": day(created),
+	position := func(id, created string, props O) graphprofile.Item {
+		p := graphprofile.Item{"id": id, "createdDateTime": day(created), "lastModifiedDateTime": day(created),
 			"createdBy": ownerBy, "lastModifiedBy": ownerBy}
 		for k, v := range props {
 			p[k] = v
@@ -54,7 +57,7 @@ func queryDataset() []graphprofile.WorkPosition {
 	p11["lastModifiedDateTime"] = day("2024-06-01T00:00:00Z")
 	p12 := position("p12", "2024-03-03T00:00:00Z", O{"allowedAudiences": "organization"})
 	p12["createdBy"] = O{"application": O{"id": "app", "displayName": "Importer"}}
-	return []graphprofile.WorkPosition{
+	return []graphprofile.Item{
 		position("p01", "2024-01-01T00:00:00Z", O{
 			"allowedAudiences": "organization", "isCurrent": true, "categories": strs("engineering", "remote"),
 			"detail": O{"jobTitle": "Senior Engineer", "role": "engineering", "layer": int64(3), "level": "L63",
@@ -305,7 +308,7 @@ var orderByCases = []queryCase{
 var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptSkip, odata.OptCount, odata.OptSkipToken}
 
 // objects returns positions as the objects odata's Apply takes.
-func objects(positions []graphprofile.WorkPosition) []graphprofile.Object {
+func objects(positions []graphprofile.Item) []graphprofile.Object {
 	items := make([]graphprofile.Object, len(positions))
 	for i, p := range positions {
 		items[i] = graphprofile.Object(p)
@@ -429,11 +432,11 @@ func TestQueries(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range queryDataset() {
-				if err := store.CreatePosition(ctx, queryOwner.Key(), p); err != nil {
+				if err := store.CreateItem(ctx, queryOwner.Key(), workPositions, p); err != nil {
 					t.Fatal(err)
 				}
 			}
-			stored, err := store.ListPositions(ctx, queryOwner.Key())
+			stored, err := store.ListItems(ctx, queryOwner.Key(), workPositions)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,16 @@ import (
 // profileOptions are the options GET profile allows.
 var profileOptions = []odata.Option{odata.OptSelect, odata.OptExpand}
 
+// everyCollection is what $expand=* expands: every collection of the
+// profile, in schema order.
+func everyCollection() []odata.Expansion {
+	var all []odata.Expansion
+	for _, c := range graphprofile.ProfileCollections() {
+		all = append(all, odata.Expansion{Property: c.Name})
+	}
+	return all
+}
+
 // TestParseExpand: $expand names navigation properties, * all of them, and
 // a nested $select the properties of the expanded entities.
 func TestParseExpand(t *testing.T) {
@@ -23,7 +33,7 @@ func TestParseExpand(t *testing.T) {
 		{"$expand=positions", []odata.Expansion{{Property: "positions"}}},
 		{"expand=positions", []odata.Expansion{{Property: "positions"}}},
 		{"$EXPAND=" + url.QueryEscape(" positions "), []odata.Expansion{{Property: "positions"}}},
-		{"$expand=*", []odata.Expansion{{Property: "positions"}}},
+		{"$expand=*", everyCollection()},
 		{"$expand=" + url.QueryEscape("positions($select=id,isCurrent)"), []odata.Expansion{{Property: "positions", Select: []string{"id", "isCurrent"}}}},
 		{"$expand=" + url.QueryEscape("positions(select=detail)"), []odata.Expansion{{Property: "positions", Select: []string{"detail"}}}},
 		{"$expand=" + url.QueryEscape("positions($select=*)"), []odata.Expansion{{Property: "positions"}}},
@@ -48,7 +58,7 @@ func TestParseExpandErrors(t *testing.T) {
 		value     string
 		fragments []string
 	}{
-		{"skills", []string{"could not find a navigation property named 'skills' on type 'microsoft.graph.profile'"}},
+		{"nonsense", []string{"could not find a navigation property named 'nonsense' on type 'microsoft.graph.profile'"}},
 		{"id", []string{"could not find a navigation property named 'id'"}},
 		{"Positions,positions", []string{"'positions' is expanded more than once"}},
 		{"", []string{"expected a navigation property"}},

@@ -16,6 +16,9 @@ import (
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
+// workPositions is the profile's positions collection.
+var workPositions, _ = graphprofile.FindCollection("positions")
+
 // call is one method of the store, with arguments that would succeed.
 type call struct {
 	name string
@@ -31,7 +34,7 @@ func everyCall(t *testing.T, s *Store) []call {
 	if _, err := s.EnsureUser(t.Context(), graphprofile.User{TenantID: tenant, ID: owner.UserID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreatePosition(t.Context(), owner, storetest.Position("p1", t0)); err != nil {
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("p1", t0)); err != nil {
 		t.Fatal(err)
 	}
 	var n atomic.Int64
@@ -64,13 +67,13 @@ func everyCall(t *testing.T, s *Store) []call {
 		{"ImportUsers", func(ctx context.Context) error {
 			return s.ImportUsers(ctx, owner.TenantID, []graphprofile.User{{ID: fresh("imported")}, {ID: fresh("imported")}})
 		}},
-		{"ListPositions", func(ctx context.Context) error { _, err := s.ListPositions(ctx, owner); return err }},
-		{"GetPosition", func(ctx context.Context) error { _, err := s.GetPosition(ctx, owner, "p1"); return err }},
+		{"ListPositions", func(ctx context.Context) error { _, err := s.ListItems(ctx, owner, workPositions); return err }},
+		{"GetPosition", func(ctx context.Context) error { _, err := s.GetItem(ctx, owner, workPositions, "p1"); return err }},
 		{"CreatePosition", func(ctx context.Context) error {
-			return s.CreatePosition(ctx, owner, storetest.Position(fresh("p"), t0))
+			return s.CreateItem(ctx, owner, workPositions, storetest.Position(fresh("p"), t0))
 		}},
 		{"UpdatePosition", func(ctx context.Context) error {
-			_, err := s.UpdatePosition(ctx, owner, "p1", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			_, err := s.UpdateItem(ctx, owner, workPositions, "p1", func(p graphprofile.Item) (graphprofile.Item, error) {
 				p["lastModifiedDateTime"] = time.Now().UTC().Truncate(100 * time.Nanosecond)
 				return p, nil
 			})
@@ -78,17 +81,17 @@ func everyCall(t *testing.T, s *Store) []call {
 		}},
 		{"DeletePosition", func(ctx context.Context) error {
 			id := fresh("p")
-			if err := s.CreatePosition(ctx, owner, storetest.Position(id, t0)); err != nil {
+			if err := s.CreateItem(ctx, owner, workPositions, storetest.Position(id, t0)); err != nil {
 				return err
 			}
-			return s.DeletePosition(ctx, owner, id, nil)
+			return s.DeleteItem(ctx, owner, workPositions, id, nil)
 		}},
 		{"DeletePositionCheck", func(ctx context.Context) error {
 			id := fresh("p")
-			if err := s.CreatePosition(ctx, owner, storetest.Position(id, t0)); err != nil {
+			if err := s.CreateItem(ctx, owner, workPositions, storetest.Position(id, t0)); err != nil {
 				return err
 			}
-			return s.DeletePosition(ctx, owner, id, func(graphprofile.WorkPosition) error { return nil })
+			return s.DeleteItem(ctx, owner, workPositions, id, func(graphprofile.Item) error { return nil })
 		}},
 	}
 }
@@ -149,21 +152,21 @@ func wantAllWorkEventually(t *testing.T, calls []call) {
 
 // acknowledged writes a user, positions and an update, and returns what a
 // later snapshot must show.
-func acknowledged(t *testing.T, s *Store) (graphprofile.UserKey, []graphprofile.WorkPosition) {
+func acknowledged(t *testing.T, s *Store) (graphprofile.UserKey, []graphprofile.Item) {
 	t.Helper()
 	ctx := t.Context()
 	if _, err := s.EnsureUser(ctx, adele); err != nil {
 		t.Fatal(err)
 	}
-	var want []graphprofile.WorkPosition
+	var want []graphprofile.Item
 	for i := range 3 {
 		p := storetest.Position(fmt.Sprint("p", i+1), t0.Add(time.Duration(i)*time.Second))
-		if err := s.CreatePosition(ctx, adele.Key(), p); err != nil {
+		if err := s.CreateItem(ctx, adele.Key(), workPositions, p); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, p)
 	}
-	updated, err := s.UpdatePosition(ctx, adele.Key(), "p2", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+	updated, err := s.UpdateItem(ctx, adele.Key(), workPositions, "p2", func(p graphprofile.Item) (graphprofile.Item, error) {
 		p["isCurrent"] = false
 		return p, nil
 	})
@@ -174,9 +177,9 @@ func acknowledged(t *testing.T, s *Store) (graphprofile.UserKey, []graphprofile.
 	return adele.Key(), want
 }
 
-func wantPositions(t *testing.T, what string, s *Store, owner graphprofile.UserKey, want []graphprofile.WorkPosition) {
+func wantPositions(t *testing.T, what string, s *Store, owner graphprofile.UserKey, want []graphprofile.Item) {
 	t.Helper()
-	ps, err := s.ListPositions(t.Context(), owner)
+	ps, err := s.ListItems(t.Context(), owner, workPositions)
 	if err != nil {
 		t.Fatalf("%s: ListPositions: %v", what, err)
 	}
@@ -267,7 +270,7 @@ func TestCrash(t *testing.T) {
 				default:
 				}
 				id := fmt.Sprintf("w%d-%06d", w, i)
-				err := s.CreatePosition(context.Background(), adele.Key(), storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond)))
+				err := s.CreateItem(context.Background(), adele.Key(), workPositions, storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond)))
 				switch {
 				case err == nil:
 					mu.Lock()

@@ -191,7 +191,7 @@ func TestSchema(t *testing.T) {
 	t.Run("Columns", func(t *testing.T) {
 		type col struct{ table, column, typ, collation string }
 		rows, err := s.pool.Query(ctx, `SELECT table_name::text, column_name::text, data_type::text, coalesce(collation_name::text, '')
-			FROM information_schema.columns WHERE table_schema = current_schema() AND table_name IN ('users', 'positions')`)
+			FROM information_schema.columns WHERE table_schema = current_schema() AND table_name IN ('users', 'items', 'positions')`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,22 +212,26 @@ func TestSchema(t *testing.T) {
 			{"users", "id", "text", "C"},
 			{"users", "upn_key", "text", "C"},
 			{"users", "document", "text", ""},
-			{"positions", "tenant_id", "text", "C"},
-			{"positions", "user_id", "text", "C"},
-			{"positions", "id", "text", "C"},
-			{"positions", "created_at", "bigint", ""},
-			{"positions", "document", "text", ""},
+			{"items", "tenant_id", "text", "C"},
+			{"items", "user_id", "text", "C"},
+			{"items", "kind", "text", "C"},
+			{"items", "id", "text", "C"},
+			{"items", "created_at", "bigint", ""},
+			{"items", "document", "text", ""},
 		} {
 			if g := got[want.table+"."+want.column]; g != want {
 				t.Errorf("column %s.%s = %+v, want %+v", want.table, want.column, g, want)
 			}
 		}
+		if g, ok := got["positions.id"]; ok {
+			t.Errorf("the positions table remains (%+v): migration 0003 moves it into items", g)
+		}
 	})
 
 	t.Run("Cascade", func(t *testing.T) {
 		if rule := query[string](t, s, `SELECT delete_rule::text FROM information_schema.referential_constraints
-			WHERE constraint_schema = current_schema() AND constraint_name = 'positions_user_fkey'`); rule != "CASCADE" {
-			t.Errorf("positions_user_fkey ON DELETE %s, want CASCADE", rule)
+			WHERE constraint_schema = current_schema() AND constraint_name = 'items_user_fkey'`); rule != "CASCADE" {
+			t.Errorf("items_user_fkey ON DELETE %s, want CASCADE", rule)
 		}
 	})
 
@@ -237,17 +241,17 @@ func TestSchema(t *testing.T) {
 			if _, err := s.EnsureUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.CreatePosition(ctx, u.Key(), storetest.Position("p-cascade", t0)); err != nil {
+			if err := s.CreateItem(ctx, u.Key(), workPositions, storetest.Position("p-cascade", t0)); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if err := s.DeleteUser(ctx, m.Key()); err != nil {
 			t.Fatal(err)
 		}
-		if n := query[int](t, s, `SELECT count(*) FROM positions WHERE user_id = $1`, m.ID); n != 0 {
+		if n := query[int](t, s, `SELECT count(*) FROM items WHERE user_id = $1`, m.ID); n != 0 {
 			t.Errorf("%d positions of the deleted user remain", n)
 		}
-		if n := query[int](t, s, `SELECT count(*) FROM positions WHERE user_id = $1 AND id = 'p-cascade'`, adele.ID); n != 1 {
+		if n := query[int](t, s, `SELECT count(*) FROM items WHERE user_id = $1 AND id = 'p-cascade'`, adele.ID); n != 1 {
 			t.Errorf("%d positions of the other user remain, want 1", n)
 		}
 	})
@@ -266,17 +270,17 @@ func TestSchema(t *testing.T) {
 		p := storetest.Position("p1", t0)
 		p["detail"].(graphprofile.Object)["description"] = "NUL \x00 and \u2028, 1e21: "
 		p["inference"] = graphprofile.Object{"confidenceScore": 1e21}
-		if err := s.CreatePosition(ctx, adele.Key(), p); err != nil {
+		if err := s.CreateItem(ctx, adele.Key(), workPositions, p); err != nil {
 			t.Fatal(err)
 		}
 		want := string(graphprofile.AppendObjectJSON(nil, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true}))
-		if doc := query[string](t, s, `SELECT document FROM positions WHERE id = 'p1'`); doc != want {
+		if doc := query[string](t, s, `SELECT document FROM items WHERE kind = 'positions' AND id = 'p1'`); doc != want {
 			t.Errorf("document\n  %s\nwant, byte for byte,\n  %s", doc, want)
 		}
-		if at := query[int64](t, s, `SELECT created_at FROM positions WHERE id = 'p1'`); at != t0.UnixNano() {
+		if at := query[int64](t, s, `SELECT created_at FROM items WHERE kind = 'positions' AND id = 'p1'`); at != t0.UnixNano() {
 			t.Errorf("created_at = %d, want %d", at, t0.UnixNano())
 		}
-		got, err := s.GetPosition(ctx, adele.Key(), "p1")
+		got, err := s.GetItem(ctx, adele.Key(), workPositions, "p1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +300,7 @@ func TestSchema(t *testing.T) {
 		if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := tx.Query(ctx, `EXPLAIN SELECT document FROM positions WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at, id`, tenant, adele.ID)
+		rows, err := tx.Query(ctx, `EXPLAIN SELECT document FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 ORDER BY created_at, id`, tenant, adele.ID, "positions")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,8 +309,8 @@ func TestSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		joined := strings.Join(plan, "\n")
-		if !strings.Contains(joined, "positions_by_created") || strings.Contains(joined, "Sort") {
-			t.Errorf("ListPositions does not read positions_by_created in order:\n%s", joined)
+		if !strings.Contains(joined, "items_by_created") || strings.Contains(joined, "Sort") {
+			t.Errorf("ListItems does not read items_by_created in order:\n%s", joined)
 		}
 	})
 }
@@ -325,7 +329,7 @@ func TestByteOrder(t *testing.T) {
 		if err := s.CreateUser(ctx, graphprofile.User{TenantID: tenant, ID: id, DisplayName: id}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreatePosition(ctx, adele.Key(), storetest.Position(id, t0)); err == nil || !errors.Is(err, graphprofile.ErrNotFound) {
+		if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0)); err == nil || !errors.Is(err, graphprofile.ErrNotFound) {
 			t.Fatalf("CreatePosition for a missing user: %v", err)
 		}
 	}
@@ -333,7 +337,7 @@ func TestByteOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		if err := s.CreatePosition(ctx, adele.Key(), storetest.Position(id, t0)); err != nil {
+		if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -352,7 +356,7 @@ func TestByteOrder(t *testing.T) {
 	if !slices.Equal(gotUsers, want) {
 		t.Errorf("ListUsers order %q, want %q", gotUsers, want)
 	}
-	ps, err := s.ListPositions(ctx, adele.Key())
+	ps, err := s.ListItems(ctx, adele.Key(), workPositions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestUnstorableStrings(t *testing.T) {
 	if _, err := s.EnsureUser(ctx, adele); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreatePosition(ctx, adele.Key(), storetest.Position("p1", t0)); err != nil {
+	if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0)); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"a\x00b", "\xff", "ok\xc3"} {
@@ -38,15 +38,15 @@ func TestUnstorableStrings(t *testing.T) {
 			}{
 				{"FindUser", func() error { _, err := s.FindUser(ctx, tenant, bad); return err }},
 				{"FindUserTenant", func() error { _, err := s.FindUser(ctx, bad, adele.ID); return err }},
-				{"ListPositions", func() error { _, err := s.ListPositions(ctx, badOwner); return err }},
-				{"GetPosition", func() error { _, err := s.GetPosition(ctx, adele.Key(), bad); return err }},
-				{"GetPositionTenant", func() error { _, err := s.GetPosition(ctx, badTenant, "p1"); return err }},
-				{"CreatePosition", func() error { return s.CreatePosition(ctx, badOwner, storetest.Position("p2", t0)) }},
+				{"ListPositions", func() error { _, err := s.ListItems(ctx, badOwner, workPositions); return err }},
+				{"GetPosition", func() error { _, err := s.GetItem(ctx, adele.Key(), workPositions, bad); return err }},
+				{"GetPositionTenant", func() error { _, err := s.GetItem(ctx, badTenant, workPositions, "p1"); return err }},
+				{"CreatePosition", func() error { return s.CreateItem(ctx, badOwner, workPositions, storetest.Position("p2", t0)) }},
 				{"UpdatePosition", func() error {
-					_, err := s.UpdatePosition(ctx, adele.Key(), bad, func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
+					_, err := s.UpdateItem(ctx, adele.Key(), workPositions, bad, func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil })
 					return err
 				}},
-				{"DeletePosition", func() error { return s.DeletePosition(ctx, badOwner, "p1", nil) }},
+				{"DeletePosition", func() error { return s.DeleteItem(ctx, badOwner, workPositions, "p1", nil) }},
 				{"UpdateUser", func() error {
 					_, err := s.UpdateUser(ctx, badOwner, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
 					return err
@@ -81,7 +81,7 @@ func TestUnstorableStrings(t *testing.T) {
 					})
 					return err
 				}},
-				{"CreatePosition", func() error { return s.CreatePosition(ctx, adele.Key(), storetest.Position(bad, t0)) }},
+				{"CreatePosition", func() error { return s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(bad, t0)) }},
 			}
 			for _, c := range refused {
 				err := c.call()
@@ -94,7 +94,7 @@ func TestUnstorableStrings(t *testing.T) {
 			if err != nil || len(users) != 1 || !reflect.DeepEqual(users[0], adele) {
 				t.Errorf("ListUsers = %+v, %v; want adele alone, unchanged", users, err)
 			}
-			if ps, err := s.ListPositions(ctx, adele.Key()); err != nil || len(ps) != 1 {
+			if ps, err := s.ListItems(ctx, adele.Key(), workPositions); err != nil || len(ps) != 1 {
 				t.Errorf("ListPositions = %d positions, %v; want 1", len(ps), err)
 			}
 		})
@@ -251,7 +251,7 @@ func TestLockWait(t *testing.T) {
 	if _, err := base.EnsureUser(ctx, adele); err != nil {
 		t.Fatal(err)
 	}
-	if err := base.CreatePosition(ctx, adele.Key(), storetest.Position("p1", t0)); err != nil {
+	if err := base.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0)); err != nil {
 		t.Fatal(err)
 	}
 	s := openAt(t, url, WithTimeout(time.Second))
@@ -265,11 +265,11 @@ func TestLockWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM positions WHERE id = 'p1' FOR UPDATE`); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM items WHERE kind = 'positions' AND id = 'p1' FOR UPDATE`); err != nil {
 		t.Fatal(err)
 	}
 	update := func(ctx context.Context) error {
-		_, err := s.UpdatePosition(ctx, adele.Key(), "p1", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+		_, err := s.UpdateItem(ctx, adele.Key(), workPositions, "p1", func(p graphprofile.Item) (graphprofile.Item, error) {
 			p["isCurrent"] = false
 			return p, nil
 		})
@@ -284,7 +284,7 @@ func TestLockWait(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("UpdatePosition of a locked row took %v, the timeout is 1s", d)
 	}
-	err = s.DeletePosition(ctx, adele.Key(), "p1", nil)
+	err = s.DeleteItem(ctx, adele.Key(), workPositions, "p1", nil)
 	if !errors.Is(err, graphprofile.ErrUnavailable) {
 		t.Errorf("DeletePosition of a locked row: %v, want ErrUnavailable", err)
 	}
@@ -297,7 +297,7 @@ func TestLockWait(t *testing.T) {
 	}
 
 	// Reads do not wait for row locks.
-	if _, err := s.GetPosition(ctx, adele.Key(), "p1"); err != nil {
+	if _, err := s.GetItem(ctx, adele.Key(), workPositions, "p1"); err != nil {
 		t.Errorf("GetPosition of a locked row: %v", err)
 	}
 	if err := tx.Rollback(ctx); err != nil {
@@ -387,7 +387,7 @@ func TestPoolExhausted(t *testing.T) {
 	for _, c := range []call{
 		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenant, adele.ID); return err }},
 		{"CreatePosition", func(ctx context.Context) error {
-			return s.CreatePosition(ctx, adele.Key(), storetest.Position("p1", t0))
+			return s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0))
 		}},
 		{"UpdateUser", func(ctx context.Context) error {
 			_, err := s.UpdateUser(ctx, adele.Key(), func(u graphprofile.User) (graphprofile.User, error) { return u, nil })

@@ -262,7 +262,7 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 	return next, nil
 }
 
-// DeleteUser removes the user key; its positions go with it (ON DELETE
+// DeleteUser removes the user key; its items go with it (ON DELETE
 // CASCADE, in the same statement).
 func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error {
 	if !storable(key.TenantID, key.UserID) {

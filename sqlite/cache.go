@@ -9,16 +9,16 @@ import (
 )
 
 // Bounds of the read cache, whatever the size of the database: about 30 MB
-// of decoded positions and 10 MB of users at most (measured with
+// of decoded items and 10 MB of users at most (measured with
 // scripts/bench-scale: the server's whole RSS stays under 150 MB with a
 // million positions).
 const (
-	maxCachedPositions = 10000
-	maxCachedUsers     = 20000
+	maxCachedItems = 10000
+	maxCachedUsers = 20000
 )
 
-// readCache keeps the users and the lists of positions that reads asked
-// for, so that reading them again needs no query and no decoding. It is
+// readCache keeps the users and the lists of items (one per collection of
+// a profile) that reads asked for, so that reading them again needs no query and no decoding. It is
 // correct because one process owns an SQLite file and every write goes
 // through this store: each write method drops what it changed once it has
 // committed, before it returns, so a caller never reads older data than it
@@ -31,15 +31,17 @@ type readCache struct {
 	users    map[graphprofile.UserKey]graphprofile.User
 	found    map[string]graphprofile.UserKey // FindUser's answers: tenant, NUL, key
 
-	profiles  map[graphprofile.UserKey]*cachedProfile
-	positions int // positions held by profiles
+	// profiles are the cached collections of each profile, by the
+	// collection's name.
+	profiles  map[graphprofile.UserKey]map[string]*cachedItems
+	itemCount int // items held by profiles
 }
 
-// cachedProfile is one user's positions, in list order, or only the
-// generation of the profile while nothing is cached.
-type cachedProfile struct {
+// cachedItems is one collection of one user's profile, in list order, or
+// only the collection's generation while nothing is cached.
+type cachedItems struct {
 	gen    uint64
-	list   []graphprofile.WorkPosition
+	list   []graphprofile.Item
 	cached bool
 }
 
@@ -47,7 +49,7 @@ func newReadCache() *readCache {
 	return &readCache{
 		users:    make(map[graphprofile.UserKey]graphprofile.User),
 		found:    make(map[string]graphprofile.UserKey),
-		profiles: make(map[graphprofile.UserKey]*cachedProfile),
+		profiles: make(map[graphprofile.UserKey]map[string]*cachedItems),
 	}
 }
 
@@ -113,104 +115,113 @@ func (c *readCache) clearUsersLocked() {
 	clear(c.found)
 }
 
-// profile returns the cached positions of owner, as a slice of its own.
-func (c *readCache) profile(owner graphprofile.UserKey) ([]graphprofile.WorkPosition, bool) {
+// items returns the cached items of collection kind of owner, as a slice of
+// its own.
+func (c *readCache) items(owner graphprofile.UserKey, kind string) ([]graphprofile.Item, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.profiles[owner]
-	if !ok || !p.cached {
+	e, ok := c.profiles[owner][kind]
+	if !ok || !e.cached {
 		return nil, false
 	}
-	return slices.Clone(p.list), true
+	return slices.Clone(e.list), true
 }
 
-// profileGeneration is taken before reading owner's positions from the database.
-func (c *readCache) profileGeneration(owner graphprofile.UserKey) (*cachedProfile, uint64) {
+// itemsGeneration is taken before reading owner's items of collection kind
+// from the database.
+func (c *readCache) itemsGeneration(owner graphprofile.UserKey, kind string) (*cachedItems, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.profiles[owner]
+	collections, ok := c.profiles[owner]
 	if !ok {
 		if len(c.profiles) >= maxCachedUsers {
 			c.evictLocked(owner, 0)
 		}
-		p = &cachedProfile{}
-		c.profiles[owner] = p
+		collections = make(map[string]*cachedItems, 1)
+		c.profiles[owner] = collections
 	}
-	return p, p.gen
+	e, ok := collections[kind]
+	if !ok {
+		e = &cachedItems{}
+		collections[kind] = e
+	}
+	return e, e.gen
 }
 
-// evictLocked forgets arbitrary profiles other than keep (Go's map order
-// is random: a fair choice) until there is room for more positions and one
-// more profile.
+// evictLocked forgets the cached collections of arbitrary profiles other
+// than keep (Go's map order is random: a fair choice) until there is room
+// for more items and one more profile.
 func (c *readCache) evictLocked(keep graphprofile.UserKey, more int) {
-	for key, other := range c.profiles {
-		if c.positions+more <= maxCachedPositions && len(c.profiles) < maxCachedUsers {
+	for key, collections := range c.profiles {
+		if c.itemCount+more <= maxCachedItems && len(c.profiles) < maxCachedUsers {
 			return
 		}
 		if key != keep {
-			c.positions -= len(other.list)
+			for _, e := range collections {
+				c.itemCount -= len(e.list)
+			}
 			delete(c.profiles, key)
 		}
 	}
 }
 
-// addProfile caches owner's positions, read at (p, gen), unless the
-// profile was written or evicted since.
-func (c *readCache) addProfile(owner graphprofile.UserKey, p *cachedProfile, gen uint64, list []graphprofile.WorkPosition) {
+// addItems caches owner's items of collection kind, read at (e, gen),
+// unless the collection was written or evicted since.
+func (c *readCache) addItems(owner graphprofile.UserKey, kind string, e *cachedItems, gen uint64, list []graphprofile.Item) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.profiles[owner] != p || p.gen != gen || p.cached || len(list) > maxCachedPositions {
+	if c.profiles[owner][kind] != e || e.gen != gen || e.cached || len(list) > maxCachedItems {
 		return
 	}
 	c.evictLocked(owner, len(list))
-	p.list, p.cached = slices.Clone(list), true
-	c.positions += len(list)
+	e.list, e.cached = slices.Clone(list), true
+	c.itemCount += len(list)
 }
 
-// dropProfile forgets owner's positions: called after every write of them.
+// dropProfile forgets owner's items of every collection: called after a
+// write of a whole profile (DeleteProfile, DeleteUser).
 func (c *readCache) dropProfile(owner graphprofile.UserKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.profiles[owner]
-	if !ok {
-		return
+	for _, e := range c.profiles[owner] {
+		e.gen++
+		c.itemCount -= len(e.list)
+		e.list, e.cached = nil, false
 	}
-	p.gen++
-	c.positions -= len(p.list)
-	p.list, p.cached = nil, false
 }
 
-// changeProfile applies a committed change of position id of owner to the
-// cache: p is its new value, nil when it was deleted. The writer calls it
-// in commit order, so a cached profile stays exactly the database's; the
-// generation moves, so a read that began before the change cannot put an
-// older list back. A profile that grows past smallProfileLimit, or past
-// the cache's room, is dropped instead (it is loaded again when read).
-func (c *readCache) changeProfile(owner graphprofile.UserKey, id string, p graphprofile.WorkPosition) {
+// changeItem applies a committed change of item id of collection kind of
+// owner to the cache: it is its new value, nil when it was deleted. The
+// writer calls it in commit order, so a cached collection stays exactly the
+// database's; the generation moves, so a read that began before the change
+// cannot put an older list back. A collection that grows past
+// smallCollectionLimit, or past the cache's room, is dropped instead (it is
+// loaded again when read).
+func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, it graphprofile.Item) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	entry, ok := c.profiles[owner]
+	e, ok := c.profiles[owner][kind]
 	if !ok {
 		return
 	}
-	entry.gen++
-	if !entry.cached {
+	e.gen++
+	if !e.cached {
 		return
 	}
-	list := make([]graphprofile.WorkPosition, 0, len(entry.list)+1)
-	for _, q := range entry.list {
+	list := make([]graphprofile.Item, 0, len(e.list)+1)
+	for _, q := range e.list {
 		if q.ID() != id {
 			list = append(list, q)
 		}
 	}
-	if p != nil {
-		i, _ := slices.BinarySearchFunc(list, p, comparePositions)
-		list = slices.Insert(list, i, p)
+	if it != nil {
+		i, _ := slices.BinarySearchFunc(list, it, compareItems)
+		list = slices.Insert(list, i, it)
 	}
-	c.positions += len(list) - len(entry.list)
-	entry.list = list
-	if len(list) > smallProfileLimit || c.positions > maxCachedPositions {
-		c.positions -= len(list)
-		entry.list, entry.cached = nil, false
+	c.itemCount += len(list) - len(e.list)
+	e.list = list
+	if len(list) > smallCollectionLimit || c.itemCount > maxCachedItems {
+		c.itemCount -= len(list)
+		e.list, e.cached = nil, false
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"github.com/graphprofile/graphprofile"
 )
 
+// workPositions is the profile's positions collection.
+var workPositions, _ = graphprofile.FindCollection("positions")
+
 // TestCacheReadYourWrites hammers one profile with writers and readers at
 // once: every writer must read back its own acknowledged change at once
 // (from the cache or the database, it cannot tell), and at the end the
@@ -24,9 +27,9 @@ func TestCacheReadYourWrites(t *testing.T) {
 	}
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 5 {
-		p := graphprofile.WorkPosition{"id": fmt.Sprintf("p%d", i), "createdDateTime": base.Add(time.Duration(i) * time.Second),
+		p := graphprofile.Item{"id": fmt.Sprintf("p%d", i), "createdDateTime": base.Add(time.Duration(i) * time.Second),
 			"lastModifiedDateTime": base, "categories": []any{}}
-		if err := s.CreatePosition(ctx, owner.Key(), p); err != nil {
+		if err := s.CreateItem(ctx, owner.Key(), workPositions, p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -41,7 +44,7 @@ func TestCacheReadYourWrites(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := s.ListPositions(ctx, owner.Key()); err != nil {
+				if _, err := s.ListItems(ctx, owner.Key(), workPositions); err != nil {
 					errs <- err
 					return
 				}
@@ -54,8 +57,8 @@ func TestCacheReadYourWrites(t *testing.T) {
 			for i := range 25 {
 				id := fmt.Sprintf("p%d", (w+i)%5)
 				mine := fmt.Sprintf("w%d-%d", w, i)
-				_, err := s.UpdatePosition(ctx, owner.Key(), id, func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
-					next := graphprofile.WorkPosition{}
+				_, err := s.UpdateItem(ctx, owner.Key(), workPositions, id, func(cur graphprofile.Item) (graphprofile.Item, error) {
+					next := graphprofile.Item{}
 					for k, v := range cur {
 						next[k] = v
 					}
@@ -66,12 +69,12 @@ func TestCacheReadYourWrites(t *testing.T) {
 					errs <- err
 					return
 				}
-				got, err := s.GetPosition(ctx, owner.Key(), id)
+				got, err := s.GetItem(ctx, owner.Key(), workPositions, id)
 				if err != nil || !slices.Contains(got["categories"].([]any), any(mine)) {
 					errs <- fmt.Errorf("GetPosition right after the update lacks %s: %v %v", mine, got["categories"], err)
 					return
 				}
-				list, err := s.ListPositions(ctx, owner.Key())
+				list, err := s.ListItems(ctx, owner.Key(), workPositions)
 				found := false
 				for _, p := range list {
 					found = found || (p.ID() == id && slices.Contains(p["categories"].([]any), any(mine)))
@@ -81,20 +84,20 @@ func TestCacheReadYourWrites(t *testing.T) {
 					return
 				}
 				if i%5 == 0 { // creates and deletes too
-					extra := graphprofile.WorkPosition{"id": mine, "createdDateTime": base.Add(time.Hour), "lastModifiedDateTime": base}
-					if err := s.CreatePosition(ctx, owner.Key(), extra); err != nil {
+					extra := graphprofile.Item{"id": mine, "createdDateTime": base.Add(time.Hour), "lastModifiedDateTime": base}
+					if err := s.CreateItem(ctx, owner.Key(), workPositions, extra); err != nil {
 						errs <- err
 						return
 					}
-					if _, err := s.GetPosition(ctx, owner.Key(), mine); err != nil {
+					if _, err := s.GetItem(ctx, owner.Key(), workPositions, mine); err != nil {
 						errs <- fmt.Errorf("GetPosition right after the create: %v", err)
 						return
 					}
-					if err := s.DeletePosition(ctx, owner.Key(), mine, nil); err != nil {
+					if err := s.DeleteItem(ctx, owner.Key(), workPositions, mine, nil); err != nil {
 						errs <- err
 						return
 					}
-					if _, err := s.GetPosition(ctx, owner.Key(), mine); err == nil {
+					if _, err := s.GetItem(ctx, owner.Key(), workPositions, mine); err == nil {
 						errs <- fmt.Errorf("GetPosition right after the delete found %s", mine)
 						return
 					}
@@ -111,29 +114,29 @@ func TestCacheReadYourWrites(t *testing.T) {
 	}
 
 	// The cache holds exactly what the database holds.
-	cached, err := s.ListPositions(ctx, owner.Key())
+	cached, err := s.ListItems(ctx, owner.Key(), workPositions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// What the database holds, read past the cache.
-	rows, err := s.rdb.QueryContext(ctx, `SELECT document FROM positions WHERE tenant_id = ? AND user_id = ?`, owner.TenantID, owner.ID)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT document FROM items WHERE tenant_id = ? AND user_id = ? AND kind = 'positions'`, owner.TenantID, owner.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stored []graphprofile.WorkPosition
+	var stored []graphprofile.Item
 	for rows.Next() {
 		var doc []byte
 		if err := rows.Scan(&doc); err != nil {
 			t.Fatal(err)
 		}
-		p, err := store.DecodePosition(doc)
+		p, err := store.DecodeItem(workPositions, doc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		stored = append(stored, p)
 	}
 	rows.Close()
-	slices.SortFunc(stored, comparePositions)
+	slices.SortFunc(stored, compareItems)
 	if len(cached) != len(stored) {
 		t.Fatalf("cache has %d positions, database %d", len(cached), len(stored))
 	}

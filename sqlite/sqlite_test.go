@@ -190,12 +190,20 @@ func TestMigrations(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(u, adele) {
 			t.Errorf("FindUser = %+v, %v, want %+v", u, err, adele)
 		}
-		ps, err := s.ListPositions(t.Context(), adele.Key())
+		ps, err := s.ListItems(t.Context(), adele.Key(), workPositions)
 		if err != nil || len(ps) != 1 {
 			t.Fatalf("ListPositions = %d positions, %v", len(ps), err)
 		}
 		if d := storetest.Diff(graphprofile.Object(p), graphprofile.Object(ps[0])); d != "" {
 			t.Errorf("the position changed:\n%s", d)
+		}
+		// Migration 0005 moved it into items, of kind positions, and
+		// dropped its table.
+		if kind := query[string](t, s, `SELECT kind FROM items WHERE id = 'p1'`); kind != "positions" {
+			t.Errorf("the migrated position is of kind %q, want positions", kind)
+		}
+		if n := query[int](t, s, `SELECT count(*) FROM sqlite_schema WHERE name = 'positions'`); n != 0 {
+			t.Errorf("the positions table remains after the migration")
 		}
 		// The new columns work.
 		enabled := true
@@ -296,17 +304,17 @@ func TestSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := storetest.Position("p1", t0)
-		if err := s.CreatePosition(t.Context(), adele.Key(), p); err != nil {
+		if err := s.CreateItem(t.Context(), adele.Key(), workPositions, p); err != nil {
 			t.Fatal(err)
 		}
 		want := string(graphprofile.AppendObjectJSON(nil, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true}))
-		if doc := query[string](t, s, `SELECT document FROM positions WHERE id = 'p1'`); doc != want {
+		if doc := query[string](t, s, `SELECT document FROM items WHERE kind = 'positions' AND id = 'p1'`); doc != want {
 			t.Errorf("document\n  %s\nwant\n  %s", doc, want)
 		}
-		if typ := query[string](t, s, `SELECT typeof(document) FROM positions WHERE id = 'p1'`); typ != "text" {
+		if typ := query[string](t, s, `SELECT typeof(document) FROM items WHERE kind = 'positions' AND id = 'p1'`); typ != "text" {
 			t.Errorf("document is %s, want text", typ)
 		}
-		if at := query[int64](t, s, `SELECT created_at FROM positions WHERE id = 'p1'`); at != t0.UnixNano() {
+		if at := query[int64](t, s, `SELECT created_at FROM items WHERE kind = 'positions' AND id = 'p1'`); at != t0.UnixNano() {
 			t.Errorf("created_at = %d, want %d", at, t0.UnixNano())
 		}
 	})
@@ -319,7 +327,7 @@ func TestSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range 3 {
-				if err := s.CreatePosition(t.Context(), u.Key(), storetest.Position(fmt.Sprint("p", i), t0)); err != nil {
+				if err := s.CreateItem(t.Context(), u.Key(), workPositions, storetest.Position(fmt.Sprint("p", i), t0)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -331,13 +339,13 @@ func TestSchema(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := query[int](t, s, `SELECT count(*) FROM positions WHERE user_id = ?`, adele.ID); n != 0 {
+		if n := query[int](t, s, `SELECT count(*) FROM items WHERE user_id = ?`, adele.ID); n != 0 {
 			t.Errorf("%d positions of the deleted user remain", n)
 		}
-		if n := query[int](t, s, `SELECT count(*) FROM positions WHERE user_id = 'megan'`); n != 3 {
+		if n := query[int](t, s, `SELECT count(*) FROM items WHERE user_id = 'megan'`); n != 3 {
 			t.Errorf("%d positions of the other user remain, want 3", n)
 		}
-		_, err = s.ListPositions(t.Context(), adele.Key())
+		_, err = s.ListItems(t.Context(), adele.Key(), workPositions)
 		if !errors.Is(err, graphprofile.ErrNotFound) {
 			t.Errorf("ListPositions of the deleted user: %v, want ErrNotFound", err)
 		}
@@ -346,8 +354,8 @@ func TestSchema(t *testing.T) {
 	t.Run("ListUsesIndex", func(t *testing.T) {
 		s := openTemp(t)
 		rows, err := s.rdb.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT p.document FROM users u
-			LEFT JOIN positions p ON p.tenant_id = u.tenant_id AND p.user_id = u.id
-			WHERE u.tenant_id = ? AND u.id = ?`, tenant, adele.ID)
+			LEFT JOIN items p ON p.tenant_id = u.tenant_id AND p.user_id = u.id AND p.kind = ?
+			WHERE u.tenant_id = ? AND u.id = ?`, "positions", tenant, adele.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -450,7 +458,7 @@ func TestHelperProcessWriter(t *testing.T) {
 		go func() {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("w%d-%06d", w, i)
-				if err := s.CreatePosition(ctx, adele.Key(), storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond))); err != nil {
+				if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond))); err != nil {
 					fail(err)
 				}
 				mu.Lock()

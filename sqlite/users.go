@@ -191,7 +191,7 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 	return next, nil
 }
 
-// DeleteUser removes the user key; its positions go with it (ON DELETE
+// DeleteUser removes the user key; its items go with it (ON DELETE
 // CASCADE: the write connection has foreign keys on, see checkSettings).
 func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error {
 	defer s.cache.dropProfile(key)

@@ -9,7 +9,7 @@ import (
 	"github.com/graphprofile/graphprofile"
 )
 
-// BenchCreatePosition measures CreatePosition on s, one at a time, into
+// BenchCreatePosition measures CreateItem on s, one at a time, into
 // Adele's profile (which it records first).
 func BenchCreatePosition(b *testing.B, s graphprofile.Store) {
 	ctx := context.Background()
@@ -18,7 +18,7 @@ func BenchCreatePosition(b *testing.B, s graphprofile.Store) {
 	i := 0
 	for b.Loop() {
 		i++
-		if err := s.CreatePosition(ctx, owner, Position(fmt.Sprint("p", i), base)); err != nil {
+		if err := s.CreateItem(ctx, owner, workPositions, Position(fmt.Sprint("p", i), base)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -33,7 +33,7 @@ func BenchCreatePositionParallel(b *testing.B, s graphprofile.Store) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := s.CreatePosition(ctx, owner, Position(fmt.Sprint("p", n.Add(1)), base)); err != nil {
+			if err := s.CreateItem(ctx, owner, workPositions, Position(fmt.Sprint("p", n.Add(1)), base)); err != nil {
 				b.Error(err)
 				return
 			}

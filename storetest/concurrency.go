@@ -33,14 +33,14 @@ func testConcurrencyAcross(t *testing.T, open func(t *testing.T) []graphprofile.
 		for i := range n {
 			wg.Go(func() {
 				mine := fmt.Sprintf("category-%02d", i)
-				_, err := stores[i%len(stores)].UpdatePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+				_, err := stores[i%len(stores)].UpdateItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
 					next := clone(cur) // update may run more than once: leave cur alone
 					cats, _ := next["categories"].([]any)
 					next["categories"] = append(cats, mine)
 					return next, nil
 				})
 				if err != nil {
-					errs <- fmt.Errorf("UpdatePosition %d: %w", i, err)
+					errs <- fmt.Errorf("UpdateItem %d: %w", i, err)
 				}
 			})
 		}
@@ -121,11 +121,11 @@ func testConcurrencyAcross(t *testing.T, open func(t *testing.T) []graphprofile.
 				for i := range each {
 					owner := owners[(w+i)%len(owners)]
 					p := position(guid(1000+w*each+i), base.Add(time.Duration(w*each+i)*time.Millisecond), "concurrent")
-					if err := s.CreatePosition(t.Context(), owner, p); err != nil {
+					if err := s.CreateItem(t.Context(), owner, workPositions, p); err != nil {
 						errs <- err
 					}
 					// Reads interleave with the writes.
-					if _, err := s.ListPositions(t.Context(), owner); err != nil {
+					if _, err := s.ListItems(t.Context(), owner, workPositions); err != nil {
 						errs <- err
 					}
 				}
@@ -146,7 +146,7 @@ func testConcurrencyAcross(t *testing.T, open func(t *testing.T) []graphprofile.
 		for o, owner := range owners {
 			sort.Strings(want[o]) // created times follow the id numbers
 			for k, s := range stores {
-				wantIDs(t, fmt.Sprintf("store %d: ListPositions of owner %d", k, o), mustList(t, s, owner), want[o]...)
+				wantIDs(t, fmt.Sprintf("store %d: ListItems of owner %d", k, o), mustList(t, s, owner), want[o]...)
 			}
 		}
 	})
@@ -281,16 +281,16 @@ func testAcrossStores(t *testing.T, open func(t *testing.T) []graphprofile.Store
 
 	p := position(guid(100), base, "across")
 	mustCreate(t, a, m.Key(), clone(p))
-	wantPosition(t, "GetPosition on B", mustGet(t, b, m.Key(), p.ID()), p)
-	if _, err := b.UpdatePosition(ctx, m.Key(), p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+	wantPosition(t, "GetItem on B", mustGet(t, b, m.Key(), p.ID()), p)
+	if _, err := b.UpdateItem(ctx, m.Key(), workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
 		next := clone(cur)
 		next["isCurrent"] = false
 		return next, nil
 	}); err != nil {
-		t.Fatalf("UpdatePosition on B: %v", err)
+		t.Fatalf("UpdateItem on B: %v", err)
 	}
 	if got := mustGet(t, a, m.Key(), p.ID()); got["isCurrent"] != false {
-		t.Errorf("GetPosition on A after B's update: isCurrent %v, want false", got["isCurrent"])
+		t.Errorf("GetItem on A after B's update: isCurrent %v, want false", got["isCurrent"])
 	}
 	changed := m
 	changed.JobTitle = "Marketing"
@@ -298,18 +298,18 @@ func testAcrossStores(t *testing.T, open func(t *testing.T) []graphprofile.Store
 		t.Fatalf("UpdateUser on B: %v", err)
 	}
 	wantFind(t, a, tenantA, m.ID, changed)
-	if err := b.DeletePosition(ctx, m.Key(), p.ID(), func(graphprofile.WorkPosition) error { return nil }); err != nil {
-		t.Fatalf("DeletePosition on B: %v", err)
+	if err := b.DeleteItem(ctx, m.Key(), workPositions, p.ID(), func(graphprofile.Item) error { return nil }); err != nil {
+		t.Fatalf("DeleteItem on B: %v", err)
 	}
-	_, err := a.GetPosition(ctx, m.Key(), p.ID())
-	wantNotFound(t, "GetPosition on A after B's delete", err)
+	_, err := a.GetItem(ctx, m.Key(), workPositions, p.ID())
+	wantNotFound(t, "GetItem on A after B's delete", err)
 
 	mustCreate(t, a, m.Key(), clone(p))
 	if err := b.DeleteUser(ctx, m.Key()); err != nil {
 		t.Fatalf("DeleteUser on B: %v", err)
 	}
-	_, err = a.ListPositions(ctx, m.Key())
-	wantNotFound(t, "ListPositions on A after B deleted the user", err)
+	_, err = a.ListItems(ctx, m.Key(), workPositions)
+	wantNotFound(t, "ListItems on A after B deleted the user", err)
 	_, err = a.FindUser(ctx, tenantA, m.ID)
 	wantNotFound(t, "FindUser on A after B deleted the user", err)
 }

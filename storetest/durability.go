@@ -30,10 +30,10 @@ func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen
 		mustEnsure(t, s, u)
 	}
 	owner := users[0].Key()
-	want := map[graphprofile.UserKey][]graphprofile.WorkPosition{}
+	want := map[graphprofile.UserKey][]graphprofile.Item{}
 	for i, u := range users {
 		for j := range 3 {
-			var p graphprofile.WorkPosition
+			var p graphprofile.Item
 			if j == 0 {
 				p = fullPosition(guid(100 + j))
 			} else {
@@ -44,25 +44,25 @@ func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen
 		}
 	}
 	// An update and deletes, also to be found after reopening.
-	updated, err := s.UpdatePosition(t.Context(), owner, guid(101), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+	updated, err := s.UpdateItem(t.Context(), owner, workPositions, guid(101), func(p graphprofile.Item) (graphprofile.Item, error) {
 		p["detail"] = graphprofile.Object{"jobTitle": "updated before reopening"}
 		p["lastModifiedDateTime"] = base.Add(72 * time.Hour)
 		return p, nil
 	})
 	if err != nil {
-		t.Fatalf("UpdatePosition: %v", err)
+		t.Fatalf("UpdateItem: %v", err)
 	}
 	want[owner][1] = clone(updated)
-	if err := s.DeletePosition(t.Context(), owner, guid(102), nil); err != nil {
-		t.Fatalf("DeletePosition: %v", err)
+	if err := s.DeleteItem(t.Context(), owner, workPositions, guid(102), nil); err != nil {
+		t.Fatalf("DeleteItem: %v", err)
 	}
 	want[owner] = want[owner][:2]
-	if err := s.DeletePosition(t.Context(), users[1].Key(), guid(101), func(graphprofile.WorkPosition) error { return nil }); err != nil {
-		t.Fatalf("DeletePosition with a check: %v", err)
+	if err := s.DeleteItem(t.Context(), users[1].Key(), workPositions, guid(101), func(graphprofile.Item) error { return nil }); err != nil {
+		t.Fatalf("DeleteItem with a check: %v", err)
 	}
 	want[users[1].Key()] = append(want[users[1].Key()][:1], want[users[1].Key()][2])
-	if err := s.DeletePosition(t.Context(), users[1].Key(), guid(100), func(graphprofile.WorkPosition) error { return errRefused }); err != errRefused {
-		t.Fatalf("DeletePosition with a refusing check: %v", err)
+	if err := s.DeleteItem(t.Context(), users[1].Key(), workPositions, guid(100), func(graphprofile.Item) error { return errRefused }); err != errRefused {
+		t.Fatalf("DeleteItem with a refusing check: %v", err)
 	}
 
 	// The directory: every property, created, updated, imported, deleted.
@@ -74,7 +74,7 @@ func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen
 		mustCreateUser(t, s, u)
 	}
 	mustCreate(t, s, enabled.Key(), fullPosition(guid(100)))
-	want[enabled.Key()] = []graphprofile.WorkPosition{fullPosition(guid(100))}
+	want[enabled.Key()] = []graphprofile.Item{fullPosition(guid(100))}
 	mustCreate(t, s, doomed.Key(), position(guid(100), base, "doomed"))
 	if err := s.DeleteUser(t.Context(), doomed.Key()); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
@@ -122,25 +122,25 @@ func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen
 		_, err := s.FindUser(t.Context(), tenantA, key)
 		wantNotFound(t, fmt.Sprintf("FindUser(%q) after reopening", key), err)
 	}
-	_, err = s.ListPositions(t.Context(), doomed.Key())
-	wantNotFound(t, "ListPositions of a deleted user after reopening", err)
+	_, err = s.ListItems(t.Context(), doomed.Key(), workPositions)
+	wantNotFound(t, "ListItems of a deleted user after reopening", err)
 	for _, u := range users {
 		ps := mustList(t, s, u.Key())
 		w := want[u.Key()]
 		if len(ps) != len(w) {
-			t.Errorf("ListPositions(%v) after reopening: %d positions, want %d", u.Key(), len(ps), len(w))
+			t.Errorf("ListItems(%v) after reopening: %d positions, want %d", u.Key(), len(ps), len(w))
 			continue
 		}
 		for i := range w {
-			wantPosition(t, fmt.Sprintf("ListPositions(%v)[%d] after reopening", u.Key(), i), ps[i], w[i])
+			wantPosition(t, fmt.Sprintf("ListItems(%v)[%d] after reopening", u.Key(), i), ps[i], w[i])
 		}
 	}
-	_, err = s.GetPosition(t.Context(), owner, guid(102))
-	wantNotFound(t, "GetPosition of a deleted position after reopening", err)
+	_, err = s.GetItem(t.Context(), owner, workPositions, guid(102))
+	wantNotFound(t, "GetItem of a deleted position after reopening", err)
 
 	// The reopened store works.
 	mustCreate(t, s, owner, position(guid(103), base.Add(5*time.Hour), "after reopening"))
-	wantIDs(t, "ListPositions after a create", mustList(t, s, owner), guid(100), guid(101), guid(103))
+	wantIDs(t, "ListItems after a create", mustList(t, s, owner), guid(100), guid(101), guid(103))
 	wantConflict(t, "CreateUser of a taken name after reopening", s.CreateUser(t.Context(), graphprofile.User{TenantID: tenantA, ID: guid(10), UserPrincipalName: "MEGANB@contoso.com"}), "userPrincipalName", "MEGANB@contoso.com")
 	mustCreateUser(t, s, doomed)
 	wantFind(t, s, tenantA, doomed.UserPrincipalName, doomed)

@@ -20,16 +20,18 @@ func testNotFoundErrors(t *testing.T, open func(t *testing.T) graphprofile.Store
 		call func(ctx context.Context) error
 	}{
 		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenantA, "nobody"); return err }},
-		{"ListPositions", func(ctx context.Context) error { _, err := s.ListPositions(ctx, unknown); return err }},
-		{"GetPosition", func(ctx context.Context) error { _, err := s.GetPosition(ctx, owner, "none"); return err }},
-		{"CreatePosition", func(ctx context.Context) error { return s.CreatePosition(ctx, unknown, position("p", base, "job")) }},
-		{"UpdatePosition", func(ctx context.Context) error {
-			_, err := s.UpdatePosition(ctx, owner, "none", func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
+		{"ListItems", func(ctx context.Context) error { _, err := s.ListItems(ctx, unknown, workPositions); return err }},
+		{"GetItem", func(ctx context.Context) error { _, err := s.GetItem(ctx, owner, workPositions, "none"); return err }},
+		{"CreateItem", func(ctx context.Context) error {
+			return s.CreateItem(ctx, unknown, workPositions, position("p", base, "job"))
+		}},
+		{"UpdateItem", func(ctx context.Context) error {
+			_, err := s.UpdateItem(ctx, owner, workPositions, "none", func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil })
 			return err
 		}},
-		{"DeletePosition", func(ctx context.Context) error { return s.DeletePosition(ctx, owner, "none", nil) }},
+		{"DeleteItem", func(ctx context.Context) error { return s.DeleteItem(ctx, owner, workPositions, "none", nil) }},
 		{"DeletePositionCheck", func(ctx context.Context) error {
-			return s.DeletePosition(ctx, owner, "none", func(graphprofile.WorkPosition) error { return nil })
+			return s.DeleteItem(ctx, owner, workPositions, "none", func(graphprofile.Item) error { return nil })
 		}},
 		{"UpdateUser", func(ctx context.Context) error {
 			_, err := s.UpdateUser(ctx, unknown, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
@@ -93,19 +95,19 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) graphprofile.Stor
 		{"EnsureUserNew", func() error { _, err := s.EnsureUser(ctx, newUser); return err }},
 		{"EnsureUserChanged", func() error { _, err := s.EnsureUser(ctx, changed); return err }},
 		{"FindUser", func() error { _, err := s.FindUser(ctx, tenantA, a.ID); return err }},
-		{"ListPositions", func() error { _, err := s.ListPositions(ctx, owner); return err }},
-		{"GetPosition", func() error { _, err := s.GetPosition(ctx, owner, guid(100)); return err }},
-		{"CreatePosition", func() error { return s.CreatePosition(ctx, owner, position(guid(101), base, "new")) }},
-		{"UpdatePosition", func() error {
-			_, err := s.UpdatePosition(ctx, owner, guid(100), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+		{"ListItems", func() error { _, err := s.ListItems(ctx, owner, workPositions); return err }},
+		{"GetItem", func() error { _, err := s.GetItem(ctx, owner, workPositions, guid(100)); return err }},
+		{"CreateItem", func() error { return s.CreateItem(ctx, owner, workPositions, position(guid(101), base, "new")) }},
+		{"UpdateItem", func() error {
+			_, err := s.UpdateItem(ctx, owner, workPositions, guid(100), func(p graphprofile.Item) (graphprofile.Item, error) {
 				p["isCurrent"] = true
 				return p, nil
 			})
 			return err
 		}},
-		{"DeletePosition", func() error { return s.DeletePosition(ctx, owner, guid(100), nil) }},
+		{"DeleteItem", func() error { return s.DeleteItem(ctx, owner, workPositions, guid(100), nil) }},
 		{"DeletePositionCheck", func() error {
-			return s.DeletePosition(ctx, owner, guid(100), func(graphprofile.WorkPosition) error { return nil })
+			return s.DeleteItem(ctx, owner, workPositions, guid(100), func(graphprofile.Item) error { return nil })
 		}},
 		{"CreateUser", func() error { return s.CreateUser(ctx, newUser) }},
 		{"UpdateUser", func() error {
@@ -128,6 +130,6 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) graphprofile.Stor
 	_, err := s.FindUser(t.Context(), tenantA, newUser.ID)
 	wantNotFound(t, "FindUser of the user a canceled EnsureUser recorded", err)
 	wantFind(t, s, tenantA, a.ID, a)
-	wantIDs(t, "ListPositions", mustList(t, s, owner), guid(100))
-	wantPosition(t, "GetPosition", mustGet(t, s, owner, guid(100)), position(guid(100), base, "job"))
+	wantIDs(t, "ListItems", mustList(t, s, owner), guid(100))
+	wantPosition(t, "GetItem", mustGet(t, s, owner, guid(100)), position(guid(100), base, "job"))
 }

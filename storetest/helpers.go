@@ -31,7 +31,14 @@ func megan(tenant string) graphprofile.User {
 	return graphprofile.User{TenantID: tenant, ID: guid(2), UserPrincipalName: "MeganB@contoso.com", DisplayName: "Megan Bowen"}
 }
 
+// workPositions is the collection the position fixtures are items of.
+var workPositions = graphprofile.Collection{Name: "positions", Type: graphprofile.WorkPositionType}
+
 // Fixtures the stores' own tests share with the suite.
+
+// Positions is the profile's positions collection, which Position's items
+// belong to.
+func Positions() graphprofile.Collection { return workPositions }
 
 // Tenant is Adele's tenant.
 const Tenant = tenantA
@@ -45,7 +52,7 @@ func Created() time.Time { return base }
 // Position returns a position of Adele's as the service creates one, with
 // values of most kinds: strings, an enum, a Date, an Int32, a collection and
 // nested objects.
-func Position(id string, created time.Time) graphprofile.WorkPosition {
+func Position(id string, created time.Time) graphprofile.Item {
 	p := position(id, created, "Software Engineer")
 	p["categories"] = []any{"engineering"}
 	p["detail"] = graphprofile.Object{
@@ -104,9 +111,9 @@ func boolPtr(b bool) *bool { return &b }
 
 // position returns a position as the service creates one: id, timestamps,
 // createdBy/lastModifiedBy, allowedAudiences and a detail.
-func position(id string, created time.Time, jobTitle string) graphprofile.WorkPosition {
+func position(id string, created time.Time, jobTitle string) graphprofile.Item {
 	by := graphprofile.Object{"user": graphprofile.Object{"id": guid(1), "displayName": "Adele Vance"}}
-	return graphprofile.WorkPosition{
+	return graphprofile.Item{
 		"id":                   id,
 		"allowedAudiences":     "organization",
 		"createdDateTime":      created,
@@ -122,7 +129,7 @@ func position(id string, created time.Time, jobTitle string) graphprofile.WorkPo
 
 // fullPosition sets every property of workPosition, with values that are
 // easy to get wrong.
-func fullPosition(id string) graphprofile.WorkPosition {
+func fullPosition(id string) graphprofile.Item {
 	p := position(id, base, "Développeuse 🚀 senior")
 	p["lastModifiedDateTime"] = base.Add(36*time.Hour + 100*time.Nanosecond)
 	p["lastModifiedBy"] = graphprofile.Object{"application": graphprofile.Object{"id": "app-hr-sync", "displayName": "HR sync"}}
@@ -182,27 +189,27 @@ func mustEnsure(t *testing.T, s graphprofile.Store, u graphprofile.User) graphpr
 	return got
 }
 
-func mustCreate(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, p graphprofile.WorkPosition) {
+func mustCreate(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, p graphprofile.Item) {
 	t.Helper()
-	if err := s.CreatePosition(t.Context(), owner, p); err != nil {
-		t.Fatalf("CreatePosition(%v, %s): %v", owner, p.ID(), err)
+	if err := s.CreateItem(t.Context(), owner, workPositions, p); err != nil {
+		t.Fatalf("CreateItem(%v, %s): %v", owner, p.ID(), err)
 	}
 }
 
-func mustGet(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, id string) graphprofile.WorkPosition {
+func mustGet(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, id string) graphprofile.Item {
 	t.Helper()
-	p, err := s.GetPosition(t.Context(), owner, id)
+	p, err := s.GetItem(t.Context(), owner, workPositions, id)
 	if err != nil {
-		t.Fatalf("GetPosition(%v, %s): %v", owner, id, err)
+		t.Fatalf("GetItem(%v, %s): %v", owner, id, err)
 	}
 	return p
 }
 
-func mustList(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey) []graphprofile.WorkPosition {
+func mustList(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey) []graphprofile.Item {
 	t.Helper()
-	ps, err := s.ListPositions(t.Context(), owner)
+	ps, err := s.ListItems(t.Context(), owner, workPositions)
 	if err != nil {
-		t.Fatalf("ListPositions(%v): %v", owner, err)
+		t.Fatalf("ListItems(%v): %v", owner, err)
 	}
 	return ps
 }
@@ -318,14 +325,14 @@ func wantNotFound(t *testing.T, what string, err error) {
 	}
 }
 
-func wantPosition(t *testing.T, what string, got, want graphprofile.WorkPosition) {
+func wantPosition(t *testing.T, what string, got, want graphprofile.Item) {
 	t.Helper()
 	if d := Diff(graphprofile.Object(want), graphprofile.Object(got)); d != "" {
 		t.Errorf("%s differs:\n%s", what, d)
 	}
 }
 
-func wantIDs(t *testing.T, what string, ps []graphprofile.WorkPosition, want ...string) {
+func wantIDs(t *testing.T, what string, ps []graphprofile.Item, want ...string) {
 	t.Helper()
 	got := make([]string, len(ps))
 	for i, p := range ps {
@@ -410,8 +417,8 @@ func unionKeys(a, b graphprofile.Object) []string {
 
 // clone returns a deep copy of p, so a test can change it without touching
 // what a store returned or was given.
-func clone(p graphprofile.WorkPosition) graphprofile.WorkPosition {
-	return graphprofile.WorkPosition(cloneValue(graphprofile.Object(p)).(graphprofile.Object))
+func clone(p graphprofile.Item) graphprofile.Item {
+	return graphprofile.Item(cloneValue(graphprofile.Object(p)).(graphprofile.Object))
 }
 
 func cloneValue(v any) any {

@@ -14,7 +14,7 @@ import (
 // store.
 
 // WantAcknowledged checks s after a crash: every position of owner whose id
-// is in acknowledged (its CreatePosition returned nil before the crash) is
+// is in acknowledged (its CreateItem returned nil before the crash) is
 // there, and every stored position reads back (a torn write would not). It
 // reports the first ten missing, and returns how many positions owner has
 // and how many acknowledged ones are missing.

@@ -11,7 +11,7 @@ import (
 )
 
 func testRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store) {
-	minimal := graphprofile.WorkPosition{
+	minimal := graphprofile.Item{
 		"id":                   guid(201),
 		"createdDateTime":      base,
 		"lastModifiedDateTime": base,
@@ -41,7 +41,7 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 
 	tests := []struct {
 		name string
-		p    graphprofile.WorkPosition
+		p    graphprofile.Item
 	}{
 		{"Full", fullPosition(guid(200))},
 		{"Minimal", minimal},
@@ -60,18 +60,18 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			want := clone(tc.p)
 			mustCreate(t, s, owner, tc.p)
-			wantPosition(t, "the position given to CreatePosition", tc.p, want)
-			wantPosition(t, "GetPosition", mustGet(t, s, owner, want.ID()), want)
-			var listed graphprofile.WorkPosition
+			wantPosition(t, "the position given to CreateItem", tc.p, want)
+			wantPosition(t, "GetItem", mustGet(t, s, owner, want.ID()), want)
+			var listed graphprofile.Item
 			for _, p := range mustList(t, s, owner) {
 				if p.ID() == want.ID() {
 					listed = p
 				}
 			}
 			if listed == nil {
-				t.Fatalf("ListPositions lacks %s", want.ID())
+				t.Fatalf("ListItems lacks %s", want.ID())
 			}
-			wantPosition(t, "ListPositions", listed, want)
+			wantPosition(t, "ListItems", listed, want)
 		})
 	}
 
@@ -105,12 +105,12 @@ func testCreate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			{TenantID: tenantA, UserID: guid(77)},
 			{TenantID: tenantB, UserID: guid(1)},
 		} {
-			err := s.CreatePosition(t.Context(), owner, position(guid(100), base, "x"))
-			wantNotFound(t, fmt.Sprintf("CreatePosition for %v", owner), err)
-			_, err = s.GetPosition(t.Context(), owner, guid(100))
-			wantNotFound(t, "GetPosition after a failed create", err)
+			err := s.CreateItem(t.Context(), owner, workPositions, position(guid(100), base, "x"))
+			wantNotFound(t, fmt.Sprintf("CreateItem for %v", owner), err)
+			_, err = s.GetItem(t.Context(), owner, workPositions, guid(100))
+			wantNotFound(t, "GetItem after a failed create", err)
 		}
-		wantIDs(t, "ListPositions of the existing user", mustList(t, s, adele(tenantA).Key()))
+		wantIDs(t, "ListItems of the existing user", mustList(t, s, adele(tenantA).Key()))
 	})
 
 	t.Run("DuplicateID", func(t *testing.T) {
@@ -118,11 +118,11 @@ func testCreate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		owner := mustEnsure(t, s, adele(tenantA)).Key()
 		first := position(guid(100), base, "first")
 		mustCreate(t, s, owner, first)
-		if err := s.CreatePosition(t.Context(), owner, position(guid(100), base.Add(time.Hour), "second")); err == nil {
-			t.Error("CreatePosition with an existing id succeeded")
+		if err := s.CreateItem(t.Context(), owner, workPositions, position(guid(100), base.Add(time.Hour), "second")); err == nil {
+			t.Error("CreateItem with an existing id succeeded")
 		}
-		wantPosition(t, "GetPosition after a duplicate create", mustGet(t, s, owner, guid(100)), first)
-		wantIDs(t, "ListPositions", mustList(t, s, owner), guid(100))
+		wantPosition(t, "GetItem after a duplicate create", mustGet(t, s, owner, guid(100)), first)
+		wantIDs(t, "ListItems", mustList(t, s, owner), guid(100))
 	})
 
 	t.Run("SameIDForTwoOwners", func(t *testing.T) {
@@ -136,7 +136,7 @@ func testCreate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			mustCreate(t, s, o, position(guid(100), base, fmt.Sprint("job ", i)))
 		}
 		for i, o := range owners {
-			wantPosition(t, fmt.Sprint("GetPosition of owner ", i), mustGet(t, s, o, guid(100)), position(guid(100), base, fmt.Sprint("job ", i)))
+			wantPosition(t, fmt.Sprint("GetItem of owner ", i), mustGet(t, s, o, guid(100)), position(guid(100), base, fmt.Sprint("job ", i)))
 		}
 	})
 }
@@ -173,7 +173,7 @@ func testList(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
 			owner := mustEnsure(t, s, adele(tenantA)).Key()
-			byID := map[string]graphprofile.WorkPosition{}
+			byID := map[string]graphprofile.Item{}
 			for _, it := range tc.insert {
 				p := position(it.id, it.created, "job "+it.id)
 				byID[it.id] = clone(p)
@@ -181,9 +181,9 @@ func testList(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			}
 			ps := mustList(t, s, owner)
 			if len(ps) != len(tc.want) {
-				t.Fatalf("ListPositions returned %d positions, want %d", len(ps), len(tc.want))
+				t.Fatalf("ListItems returned %d positions, want %d", len(ps), len(tc.want))
 			}
-			wantIDs(t, "ListPositions", ps, tc.want...)
+			wantIDs(t, "ListItems", ps, tc.want...)
 			for _, p := range ps {
 				wantPosition(t, "listed "+p.ID(), p, byID[p.ID()])
 			}
@@ -193,8 +193,8 @@ func testList(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("UnknownUser", func(t *testing.T) {
 		s := open(t)
 		mustEnsure(t, s, adele(tenantA))
-		ps, err := s.ListPositions(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)})
-		wantNotFound(t, fmt.Sprintf("ListPositions of an unknown user = %v", ps), err)
+		ps, err := s.ListItems(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, workPositions)
+		wantNotFound(t, fmt.Sprintf("ListItems of an unknown user = %v", ps), err)
 	})
 }
 
@@ -218,27 +218,27 @@ func testIsolation(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			mustCreate(t, s, owner, mine)
 			mustCreate(t, s, other, theirs)
 
-			_, err := s.GetPosition(t.Context(), other, mine.ID())
-			wantNotFound(t, "GetPosition by another owner", err)
-			wantIDs(t, "ListPositions of the other owner", mustList(t, s, other), theirs.ID())
-			wantIDs(t, "ListPositions of the owner", mustList(t, s, owner), mine.ID())
+			_, err := s.GetItem(t.Context(), other, workPositions, mine.ID())
+			wantNotFound(t, "GetItem by another owner", err)
+			wantIDs(t, "ListItems of the other owner", mustList(t, s, other), theirs.ID())
+			wantIDs(t, "ListItems of the owner", mustList(t, s, owner), mine.ID())
 
 			called := false
-			_, err = s.UpdatePosition(t.Context(), other, mine.ID(), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			_, err = s.UpdateItem(t.Context(), other, workPositions, mine.ID(), func(p graphprofile.Item) (graphprofile.Item, error) {
 				called = true
 				p["isCurrent"] = false
 				return p, nil
 			})
-			wantNotFound(t, "UpdatePosition by another owner", err)
+			wantNotFound(t, "UpdateItem by another owner", err)
 			if called {
-				t.Error("UpdatePosition by another owner called update")
+				t.Error("UpdateItem by another owner called update")
 			}
-			wantNotFound(t, "DeletePosition by another owner", s.DeletePosition(t.Context(), other, mine.ID(), nil))
+			wantNotFound(t, "DeleteItem by another owner", s.DeleteItem(t.Context(), other, workPositions, mine.ID(), nil))
 			called = false
-			err = s.DeletePosition(t.Context(), other, mine.ID(), func(graphprofile.WorkPosition) error { called = true; return nil })
-			wantNotFound(t, "DeletePosition with a check by another owner", err)
+			err = s.DeleteItem(t.Context(), other, workPositions, mine.ID(), func(graphprofile.Item) error { called = true; return nil })
+			wantNotFound(t, "DeleteItem with a check by another owner", err)
 			if called {
-				t.Error("DeletePosition by another owner called check")
+				t.Error("DeleteItem by another owner called check")
 			}
 
 			wantPosition(t, "the owner's position", mustGet(t, s, owner, mine.ID()), mine)
@@ -256,19 +256,19 @@ func testIsolation(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		for i, k := range append([]graphprofile.UserKey{owner}, keys...) {
 			mustCreate(t, s, k, position(guid(100), base, fmt.Sprint("job ", i)))
 		}
-		if _, err := s.UpdatePosition(t.Context(), owner, guid(100), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+		if _, err := s.UpdateItem(t.Context(), owner, workPositions, guid(100), func(p graphprofile.Item) (graphprofile.Item, error) {
 			p["detail"] = graphprofile.Object{"jobTitle": "updated"}
 			return p, nil
 		}); err != nil {
-			t.Fatalf("UpdatePosition: %v", err)
+			t.Fatalf("UpdateItem: %v", err)
 		}
-		if err := s.DeletePosition(t.Context(), keys[0], guid(100), nil); err != nil {
-			t.Fatalf("DeletePosition: %v", err)
+		if err := s.DeleteItem(t.Context(), keys[0], workPositions, guid(100), nil); err != nil {
+			t.Fatalf("DeleteItem: %v", err)
 		}
 		if got := mustGet(t, s, owner, guid(100))["detail"]; Diff(graphprofile.Object{"jobTitle": "updated"}, got) != "" {
 			t.Errorf("owner's detail = %v, want the update", got)
 		}
-		wantIDs(t, "ListPositions of the deleting owner", mustList(t, s, keys[0]))
+		wantIDs(t, "ListItems of the deleting owner", mustList(t, s, keys[0]))
 		for i, k := range keys[1:] {
 			wantPosition(t, "an untouched owner's position", mustGet(t, s, k, guid(100)), position(guid(100), base, fmt.Sprint("job ", i+2)))
 		}
@@ -283,7 +283,7 @@ func testInvalidPositions(t *testing.T, open func(t *testing.T) graphprofile.Sto
 	owner := mustEnsure(t, s, adele(tenantA)).Key()
 	good := position(guid(100), base, "good")
 	mustCreate(t, s, owner, clone(good))
-	with := func(k string, v any) graphprofile.WorkPosition {
+	with := func(k string, v any) graphprofile.Item {
 		p := position(guid(101), base, "bad")
 		if v == nil {
 			delete(p, k)
@@ -294,7 +294,7 @@ func testInvalidPositions(t *testing.T, open func(t *testing.T) graphprofile.Sto
 	}
 	tests := []struct {
 		name string
-		p    graphprofile.WorkPosition
+		p    graphprofile.Item
 	}{
 		{"NoID", with("id", nil)},
 		{"NoCreatedDateTime", with("createdDateTime", nil)},
@@ -302,19 +302,19 @@ func testInvalidPositions(t *testing.T, open func(t *testing.T) graphprofile.Sto
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantInternal(t, "CreatePosition", s.CreatePosition(t.Context(), owner, tc.p))
-			_, err := s.UpdatePosition(t.Context(), owner, good.ID(), func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			wantInternal(t, "CreateItem", s.CreateItem(t.Context(), owner, workPositions, tc.p))
+			_, err := s.UpdateItem(t.Context(), owner, workPositions, good.ID(), func(graphprofile.Item) (graphprofile.Item, error) {
 				q := clone(tc.p)
 				if _, ok := q["id"]; ok {
 					q["id"] = good.ID()
 				}
 				return q, nil
 			})
-			wantInternal(t, "UpdatePosition to an invalid position", err)
+			wantInternal(t, "UpdateItem to an invalid position", err)
 		})
 	}
 	ps := mustList(t, s, owner)
-	wantIDs(t, "ListPositions", ps, good.ID())
+	wantIDs(t, "ListItems", ps, good.ID())
 	if len(ps) == 1 {
 		wantPosition(t, "the valid position", ps[0], good)
 	}
@@ -343,7 +343,7 @@ func unknownPositions(owner graphprofile.UserKey) []positionKey {
 // withNeighbour returns a new store in which adele(tenantA) has p, every
 // property set (guid(100)), and a neighbour created a minute later
 // (guid(101)) that the tests of p must leave alone.
-func withNeighbour(t *testing.T, open func(t *testing.T) graphprofile.Store) (s graphprofile.Store, owner graphprofile.UserKey, p graphprofile.WorkPosition) {
+func withNeighbour(t *testing.T, open func(t *testing.T) graphprofile.Store) (s graphprofile.Store, owner graphprofile.UserKey, p graphprofile.Item) {
 	s = open(t)
 	owner = mustEnsure(t, s, adele(tenantA)).Key()
 	p = fullPosition(guid(100))
@@ -353,38 +353,38 @@ func withNeighbour(t *testing.T, open func(t *testing.T) graphprofile.Store) (s 
 }
 
 func testUpdate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
-	setup := func(t *testing.T) (graphprofile.Store, graphprofile.UserKey, graphprofile.WorkPosition) {
+	setup := func(t *testing.T) (graphprofile.Store, graphprofile.UserKey, graphprofile.Item) {
 		return withNeighbour(t, open)
 	}
 	later := base.Add(48 * time.Hour)
 
 	tests := []struct {
 		name   string
-		update func(p graphprofile.WorkPosition) graphprofile.WorkPosition
+		update func(p graphprofile.Item) graphprofile.Item
 	}{
-		{"ChangeNested", func(p graphprofile.WorkPosition) graphprofile.WorkPosition {
+		{"ChangeNested", func(p graphprofile.Item) graphprofile.Item {
 			p["detail"].(graphprofile.Object)["jobTitle"] = "Principal engineer"
 			p["detail"].(graphprofile.Object)["layer"] = int64(4)
 			p["lastModifiedDateTime"] = later
 			p["lastModifiedBy"] = graphprofile.Object{"user": graphprofile.Object{"id": guid(2), "displayName": "Megan Bowen"}}
 			return p
 		}},
-		{"RemoveProperties", func(p graphprofile.WorkPosition) graphprofile.WorkPosition {
+		{"RemoveProperties", func(p graphprofile.Item) graphprofile.Item {
 			delete(p, "manager")
 			delete(p, "inference")
 			delete(p["detail"].(graphprofile.Object), "company")
 			p["lastModifiedDateTime"] = later
 			return p
 		}},
-		{"ReplaceCollections", func(p graphprofile.WorkPosition) graphprofile.WorkPosition {
+		{"ReplaceCollections", func(p graphprofile.Item) graphprofile.Item {
 			p["categories"] = []any{}
 			p["colleagues"] = []any{graphprofile.Object{"displayName": "Nestor Wilke", "relationship": "assistant"}}
 			p["allowedAudiences"] = "everyone"
 			return p
 		}},
-		{"NoChange", func(p graphprofile.WorkPosition) graphprofile.WorkPosition { return p }},
-		{"NewValue", func(p graphprofile.WorkPosition) graphprofile.WorkPosition {
-			return graphprofile.WorkPosition{
+		{"NoChange", func(p graphprofile.Item) graphprofile.Item { return p }},
+		{"NewValue", func(p graphprofile.Item) graphprofile.Item {
+			return graphprofile.Item{
 				"id":                   p.ID(),
 				"createdDateTime":      p.CreatedDateTime(),
 				"lastModifiedDateTime": later,
@@ -395,68 +395,68 @@ func testUpdate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, owner, p := setup(t)
-			var gotCur graphprofile.WorkPosition
+			var gotCur graphprofile.Item
 			want := tc.update(clone(p))
-			got, err := s.UpdatePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			got, err := s.UpdateItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
 				gotCur = clone(cur)
 				return tc.update(cur), nil
 			})
 			if err != nil {
-				t.Fatalf("UpdatePosition: %v", err)
+				t.Fatalf("UpdateItem: %v", err)
 			}
 			wantPosition(t, "the position update was called with", gotCur, p)
-			wantPosition(t, "UpdatePosition's result", got, want)
-			wantPosition(t, "GetPosition after UpdatePosition", mustGet(t, s, owner, p.ID()), want)
-			wantIDs(t, "ListPositions after UpdatePosition", mustList(t, s, owner), guid(100), guid(101))
+			wantPosition(t, "UpdateItem's result", got, want)
+			wantPosition(t, "GetItem after UpdateItem", mustGet(t, s, owner, p.ID()), want)
+			wantIDs(t, "ListItems after UpdateItem", mustList(t, s, owner), guid(100), guid(101))
 			wantPosition(t, "the neighbour", mustGet(t, s, owner, guid(101)), position(guid(101), base.Add(time.Minute), "neighbour"))
 		})
 	}
 
 	t.Run("UpdateError", func(t *testing.T) {
 		s, owner, p := setup(t)
-		got, err := s.UpdatePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+		got, err := s.UpdateItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
 			cur["isCurrent"] = false
 			return cur, errRefused
 		})
 		if !errors.Is(err, errRefused) || err != errRefused {
-			t.Errorf("UpdatePosition error = %v, want update's error as is", err)
+			t.Errorf("UpdateItem error = %v, want update's error as is", err)
 		}
 		if got != nil {
-			t.Errorf("UpdatePosition result = %v, want nil", got)
+			t.Errorf("UpdateItem result = %v, want nil", got)
 		}
-		wantPosition(t, "GetPosition after a refused update", mustGet(t, s, owner, p.ID()), p)
+		wantPosition(t, "GetItem after a refused update", mustGet(t, s, owner, p.ID()), p)
 	})
 
 	t.Run("Unknown", func(t *testing.T) {
 		s, owner, _ := setup(t)
 		for _, k := range unknownPositions(owner) {
 			called := false
-			_, err := s.UpdatePosition(t.Context(), k.owner, k.id, func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			_, err := s.UpdateItem(t.Context(), k.owner, workPositions, k.id, func(p graphprofile.Item) (graphprofile.Item, error) {
 				called = true
 				return p, nil
 			})
-			wantNotFound(t, fmt.Sprintf("UpdatePosition(%v, %q)", k.owner, k.id), err)
+			wantNotFound(t, fmt.Sprintf("UpdateItem(%v, %q)", k.owner, k.id), err)
 			if called {
-				t.Errorf("UpdatePosition(%v, %q) called update", k.owner, k.id)
+				t.Errorf("UpdateItem(%v, %q) called update", k.owner, k.id)
 			}
 		}
 	})
 
 	t.Run("ChangesOrder", func(t *testing.T) {
 		s, owner, p := setup(t)
-		if _, err := s.UpdatePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+		if _, err := s.UpdateItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
 			cur["createdDateTime"] = base.Add(time.Hour)
 			return cur, nil
 		}); err != nil {
-			t.Fatalf("UpdatePosition: %v", err)
+			t.Fatalf("UpdateItem: %v", err)
 		}
-		wantIDs(t, "ListPositions ordered by the new createdDateTime", mustList(t, s, owner), guid(101), guid(100))
+		wantIDs(t, "ListItems ordered by the new createdDateTime", mustList(t, s, owner), guid(101), guid(100))
 	})
 
 	t.Run("Sequential", func(t *testing.T) {
 		s, owner, p := setup(t)
 		for i := range 5 {
-			got, err := s.UpdatePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) (graphprofile.WorkPosition, error) {
+			got, err := s.UpdateItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
 				layer, _ := cur["detail"].(graphprofile.Object)["layer"].(int64)
 				if want := int64(-2147483648 + i); layer != want {
 					return nil, fmt.Errorf("update %d saw layer %d, want %d", i, layer, want)
@@ -465,10 +465,10 @@ func testUpdate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 				return cur, nil
 			})
 			if err != nil {
-				t.Fatalf("UpdatePosition %d: %v", i, err)
+				t.Fatalf("UpdateItem %d: %v", i, err)
 			}
 			if l := got["detail"].(graphprofile.Object)["layer"]; l != int64(-2147483648+i+1) {
-				t.Fatalf("UpdatePosition %d returned layer %v", i, l)
+				t.Fatalf("UpdateItem %d returned layer %v", i, l)
 			}
 		}
 	})
@@ -480,62 +480,62 @@ func testDelete(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	for i := range 3 {
 		mustCreate(t, s, owner, position(guid(100+i), base.Add(time.Duration(i)*time.Second), "job"))
 	}
-	if err := s.DeletePosition(t.Context(), owner, guid(101), nil); err != nil {
-		t.Fatalf("DeletePosition: %v", err)
+	if err := s.DeleteItem(t.Context(), owner, workPositions, guid(101), nil); err != nil {
+		t.Fatalf("DeleteItem: %v", err)
 	}
-	_, err := s.GetPosition(t.Context(), owner, guid(101))
-	wantNotFound(t, "GetPosition after DeletePosition", err)
-	wantIDs(t, "ListPositions after DeletePosition", mustList(t, s, owner), guid(100), guid(102))
-	wantNotFound(t, "DeletePosition again", s.DeletePosition(t.Context(), owner, guid(101), nil))
-	wantNotFound(t, "DeletePosition of an unknown id", s.DeletePosition(t.Context(), owner, guid(999), nil))
-	wantNotFound(t, "DeletePosition of an unknown owner", s.DeletePosition(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, guid(100), nil))
-	_, err = s.UpdatePosition(t.Context(), owner, guid(101), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
-	wantNotFound(t, "UpdatePosition after DeletePosition", err)
+	_, err := s.GetItem(t.Context(), owner, workPositions, guid(101))
+	wantNotFound(t, "GetItem after DeleteItem", err)
+	wantIDs(t, "ListItems after DeleteItem", mustList(t, s, owner), guid(100), guid(102))
+	wantNotFound(t, "DeleteItem again", s.DeleteItem(t.Context(), owner, workPositions, guid(101), nil))
+	wantNotFound(t, "DeleteItem of an unknown id", s.DeleteItem(t.Context(), owner, workPositions, guid(999), nil))
+	wantNotFound(t, "DeleteItem of an unknown owner", s.DeleteItem(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, workPositions, guid(100), nil))
+	_, err = s.UpdateItem(t.Context(), owner, workPositions, guid(101), func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil })
+	wantNotFound(t, "UpdateItem after DeleteItem", err)
 
 	// The id can be used again.
 	again := position(guid(101), base.Add(time.Hour), "again")
 	mustCreate(t, s, owner, again)
-	wantPosition(t, "GetPosition of a re-created id", mustGet(t, s, owner, guid(101)), again)
+	wantPosition(t, "GetItem of a re-created id", mustGet(t, s, owner, guid(101)), again)
 	for _, id := range []string{guid(100), guid(101), guid(102)} {
-		if err := s.DeletePosition(t.Context(), owner, id, nil); err != nil {
-			t.Fatalf("DeletePosition(%s): %v", id, err)
+		if err := s.DeleteItem(t.Context(), owner, workPositions, id, nil); err != nil {
+			t.Fatalf("DeleteItem(%s): %v", id, err)
 		}
 	}
 	if ps := mustList(t, s, owner); len(ps) != 0 {
-		t.Errorf("ListPositions after deleting all = %d positions", len(ps))
+		t.Errorf("ListItems after deleting all = %d positions", len(ps))
 	}
 }
 
 func testDeleteCheck(t *testing.T, open func(t *testing.T) graphprofile.Store) {
-	setup := func(t *testing.T) (graphprofile.Store, graphprofile.UserKey, graphprofile.WorkPosition) {
+	setup := func(t *testing.T) (graphprofile.Store, graphprofile.UserKey, graphprofile.Item) {
 		return withNeighbour(t, open)
 	}
 
 	t.Run("CheckSeesPosition", func(t *testing.T) {
 		s, owner, p := setup(t)
 		calls := 0
-		var seen graphprofile.WorkPosition
-		err := s.DeletePosition(t.Context(), owner, p.ID(), func(cur graphprofile.WorkPosition) error {
+		var seen graphprofile.Item
+		err := s.DeleteItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) error {
 			calls++
 			seen = clone(cur)
 			return nil
 		})
 		if err != nil {
-			t.Fatalf("DeletePosition: %v", err)
+			t.Fatalf("DeleteItem: %v", err)
 		}
 		if calls == 0 {
-			t.Fatal("DeletePosition did not call check")
+			t.Fatal("DeleteItem did not call check")
 		}
 		wantPosition(t, "the position check was called with", seen, p)
-		_, err = s.GetPosition(t.Context(), owner, p.ID())
-		wantNotFound(t, "GetPosition after DeletePosition", err)
-		wantIDs(t, "ListPositions after DeletePosition", mustList(t, s, owner), guid(101))
+		_, err = s.GetItem(t.Context(), owner, workPositions, p.ID())
+		wantNotFound(t, "GetItem after DeleteItem", err)
+		wantIDs(t, "ListItems after DeleteItem", mustList(t, s, owner), guid(101))
 
 		called := false
-		err = s.DeletePosition(t.Context(), owner, p.ID(), func(graphprofile.WorkPosition) error { called = true; return nil })
-		wantNotFound(t, "DeletePosition with a check again", err)
+		err = s.DeleteItem(t.Context(), owner, workPositions, p.ID(), func(graphprofile.Item) error { called = true; return nil })
+		wantNotFound(t, "DeleteItem with a check again", err)
 		if called {
-			t.Error("DeletePosition of a deleted position called check")
+			t.Error("DeleteItem of a deleted position called check")
 		}
 	})
 
@@ -543,33 +543,33 @@ func testDeleteCheck(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		s, owner, p := setup(t)
 		errHidden := graphprofile.Errorf(graphprofile.CodeItemNotFound, "hidden")
 		for _, want := range []error{errRefused, graphprofile.ErrNotFound, errHidden} {
-			err := s.DeletePosition(t.Context(), owner, p.ID(), func(graphprofile.WorkPosition) error { return want })
+			err := s.DeleteItem(t.Context(), owner, workPositions, p.ID(), func(graphprofile.Item) error { return want })
 			if err != want {
-				t.Errorf("DeletePosition error = %v, want check's error %v as is", err, want)
+				t.Errorf("DeleteItem error = %v, want check's error %v as is", err, want)
 			}
 		}
-		wantPosition(t, "GetPosition after refused deletes", mustGet(t, s, owner, p.ID()), p)
-		wantIDs(t, "ListPositions after refused deletes", mustList(t, s, owner), guid(100), guid(101))
+		wantPosition(t, "GetItem after refused deletes", mustGet(t, s, owner, p.ID()), p)
+		wantIDs(t, "ListItems after refused deletes", mustList(t, s, owner), guid(100), guid(101))
 	})
 
 	t.Run("NilCheck", func(t *testing.T) {
 		s, owner, p := setup(t)
-		if err := s.DeletePosition(t.Context(), owner, p.ID(), nil); err != nil {
-			t.Fatalf("DeletePosition: %v", err)
+		if err := s.DeleteItem(t.Context(), owner, workPositions, p.ID(), nil); err != nil {
+			t.Fatalf("DeleteItem: %v", err)
 		}
-		wantIDs(t, "ListPositions after DeletePosition", mustList(t, s, owner), guid(101))
+		wantIDs(t, "ListItems after DeleteItem", mustList(t, s, owner), guid(101))
 	})
 
 	t.Run("Unknown", func(t *testing.T) {
 		s, owner, _ := setup(t)
 		for _, k := range unknownPositions(owner) {
 			called := false
-			err := s.DeletePosition(t.Context(), k.owner, k.id, func(graphprofile.WorkPosition) error { called = true; return nil })
-			wantNotFound(t, fmt.Sprintf("DeletePosition(%v, %q)", k.owner, k.id), err)
+			err := s.DeleteItem(t.Context(), k.owner, workPositions, k.id, func(graphprofile.Item) error { called = true; return nil })
+			wantNotFound(t, fmt.Sprintf("DeleteItem(%v, %q)", k.owner, k.id), err)
 			if called {
-				t.Errorf("DeletePosition(%v, %q) called check", k.owner, k.id)
+				t.Errorf("DeleteItem(%v, %q) called check", k.owner, k.id)
 			}
 		}
-		wantIDs(t, "ListPositions", mustList(t, s, owner), guid(100), guid(101))
+		wantIDs(t, "ListItems", mustList(t, s, owner), guid(100), guid(101))
 	})
 }

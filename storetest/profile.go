@@ -22,7 +22,7 @@ func testDeleteProfile(t *testing.T, open func(t *testing.T) graphprofile.Store)
 		}
 	}
 	// Read first, so a store that keeps what it read must forget it.
-	wantIDs(t, "ListPositions before DeleteProfile", mustList(t, s, a.Key()), guid(100), guid(101), guid(102))
+	wantIDs(t, "ListItems before DeleteProfile", mustList(t, s, a.Key()), guid(100), guid(101), guid(102))
 	mustGet(t, s, a.Key(), guid(101))
 
 	if err := s.DeleteProfile(t.Context(), a.Key()); err != nil {
@@ -30,11 +30,11 @@ func testDeleteProfile(t *testing.T, open func(t *testing.T) graphprofile.Store)
 	}
 	ps := mustList(t, s, a.Key())
 	if ps == nil || len(ps) != 0 {
-		t.Errorf("ListPositions after DeleteProfile = %v, want an empty slice", ps)
+		t.Errorf("ListItems after DeleteProfile = %v, want an empty slice", ps)
 	}
 	for _, id := range []string{guid(100), guid(101), guid(102)} {
-		_, err := s.GetPosition(t.Context(), a.Key(), id)
-		wantNotFound(t, "GetPosition after DeleteProfile", err)
+		_, err := s.GetItem(t.Context(), a.Key(), workPositions, id)
+		wantNotFound(t, "GetItem after DeleteProfile", err)
 	}
 	wantFind(t, s, tenantA, a.ID, a)
 	wantIDs(t, "another user's positions", mustList(t, s, m.Key()), guid(110), guid(111), guid(112))
@@ -47,8 +47,8 @@ func testDeleteProfile(t *testing.T, open func(t *testing.T) graphprofile.Store)
 	// The profile lives on: its old ids can be used again.
 	again := position(guid(101), base.Add(time.Hour), "again")
 	mustCreate(t, s, a.Key(), clone(again))
-	wantIDs(t, "ListPositions after a new position", mustList(t, s, a.Key()), guid(101))
-	wantPosition(t, "GetPosition of the new position", mustGet(t, s, a.Key(), guid(101)), again)
+	wantIDs(t, "ListItems after a new position", mustList(t, s, a.Key()), guid(101))
+	wantPosition(t, "GetItem of the new position", mustGet(t, s, a.Key(), guid(101)), again)
 
 	for _, unknown := range []graphprofile.UserKey{
 		{TenantID: tenantA, UserID: guid(77)},

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("Close", func(t *testing.T) { testClose(t, open) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceledContext(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("Items", func(t *testing.T) { testItems(t, open) })
 }
 
 // RunReopen checks that what a store acknowledged is there after the store

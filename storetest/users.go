@@ -15,12 +15,12 @@ import (
 type state struct {
 	tenants   []string
 	users     map[string][]graphprofile.User
-	positions map[graphprofile.UserKey][]graphprofile.WorkPosition
+	positions map[graphprofile.UserKey][]graphprofile.Item
 }
 
 func snapshot(t *testing.T, s graphprofile.Store, tenants ...string) state {
 	t.Helper()
-	st := state{tenants: tenants, users: map[string][]graphprofile.User{}, positions: map[graphprofile.UserKey][]graphprofile.WorkPosition{}}
+	st := state{tenants: tenants, users: map[string][]graphprofile.User{}, positions: map[graphprofile.UserKey][]graphprofile.Item{}}
 	for _, tenant := range tenants {
 		st.users[tenant] = mustListUsers(t, s, tenant)
 		for _, u := range st.users[tenant] {
@@ -43,11 +43,11 @@ func wantState(t *testing.T, what string, s graphprofile.Store, want state) {
 			continue // the user is gone, reported above
 		}
 		if len(g) != len(w) {
-			t.Errorf("%s: ListPositions(%v): %d positions, want %d", what, k, len(g), len(w))
+			t.Errorf("%s: ListItems(%v): %d positions, want %d", what, k, len(g), len(w))
 			continue
 		}
 		for i := range w {
-			wantPosition(t, fmt.Sprintf("%s: ListPositions(%v)[%d]", what, k, i), g[i], w[i])
+			wantPosition(t, fmt.Sprintf("%s: ListItems(%v)[%d]", what, k, i), g[i], w[i])
 		}
 	}
 }
@@ -120,7 +120,7 @@ func testEnsureUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 					wantFind(t, s, tenantA, strings.ToUpper(tc.u.UserPrincipalName), tc.u)
 				}
 				wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{tc.u})
-				wantIDs(t, "ListPositions of the new user", mustList(t, s, tc.u.Key()))
+				wantIDs(t, "ListItems of the new user", mustList(t, s, tc.u.Key()))
 			})
 		}
 	})
@@ -213,7 +213,7 @@ func testEnsureUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 					wantUser(t, "EnsureUser again", mustEnsure(t, s, u), want)
 					wantUser(t, "EnsureUser of the holder", mustEnsure(t, s, holder), holder)
 					wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{holder, want})
-					wantIDs(t, "ListPositions of the holder", mustList(t, s, holder.Key()), guid(100))
+					wantIDs(t, "ListItems of the holder", mustList(t, s, holder.Key()), guid(100))
 				})
 			}
 		}
@@ -383,9 +383,9 @@ func testCreateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 				// The token's view does not change it.
 				wantUser(t, "EnsureUser of the created user", mustEnsure(t, s, adele(tenantA)), tc.u)
 				// It has a profile.
-				wantIDs(t, "ListPositions of the created user", mustList(t, s, tc.u.Key()))
+				wantIDs(t, "ListItems of the created user", mustList(t, s, tc.u.Key()))
 				mustCreate(t, s, tc.u.Key(), position(guid(100), base, "job"))
-				wantIDs(t, "ListPositions after a create", mustList(t, s, tc.u.Key()), guid(100))
+				wantIDs(t, "ListItems after a create", mustList(t, s, tc.u.Key()), guid(100))
 			})
 		}
 	})
@@ -654,22 +654,22 @@ func testDeleteUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			_, err := s.FindUser(t.Context(), tenantA, key)
 			wantNotFound(t, fmt.Sprintf("FindUser(%q) of the deleted user", key), err)
 		}
-		_, err := s.ListPositions(t.Context(), a.Key())
-		wantNotFound(t, "ListPositions of the deleted user", err)
+		_, err := s.ListItems(t.Context(), a.Key(), workPositions)
+		wantNotFound(t, "ListItems of the deleted user", err)
 		for i := range 3 {
-			_, err := s.GetPosition(t.Context(), a.Key(), guid(100+i))
-			wantNotFound(t, "GetPosition of the deleted user's position", err)
+			_, err := s.GetItem(t.Context(), a.Key(), workPositions, guid(100+i))
+			wantNotFound(t, "GetItem of the deleted user's position", err)
 		}
-		_, err = s.UpdatePosition(t.Context(), a.Key(), guid(100), func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil })
-		wantNotFound(t, "UpdatePosition of the deleted user's position", err)
-		wantNotFound(t, "DeletePosition of the deleted user's position", s.DeletePosition(t.Context(), a.Key(), guid(100), nil))
-		wantNotFound(t, "CreatePosition for the deleted user", s.CreatePosition(t.Context(), a.Key(), position(guid(200), base, "x")))
+		_, err = s.UpdateItem(t.Context(), a.Key(), workPositions, guid(100), func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil })
+		wantNotFound(t, "UpdateItem of the deleted user's position", err)
+		wantNotFound(t, "DeleteItem of the deleted user's position", s.DeleteItem(t.Context(), a.Key(), workPositions, guid(100), nil))
+		wantNotFound(t, "CreateItem for the deleted user", s.CreateItem(t.Context(), a.Key(), workPositions, position(guid(200), base, "x")))
 
 		after := before
 		after.users = map[string][]graphprofile.User{tenantA: {m}, tenantB: {b}}
-		after.positions = map[graphprofile.UserKey][]graphprofile.WorkPosition{m.Key(): before.positions[m.Key()], b.Key(): before.positions[b.Key()]}
+		after.positions = map[graphprofile.UserKey][]graphprofile.Item{m.Key(): before.positions[m.Key()], b.Key(): before.positions[b.Key()]}
 		wantState(t, "after DeleteUser", s, after)
-		wantIDs(t, "ListPositions of the other user", mustList(t, s, m.Key()), guid(100), guid(101))
+		wantIDs(t, "ListItems of the other user", mustList(t, s, m.Key()), guid(100), guid(101))
 
 		wantNotFound(t, "DeleteUser again", s.DeleteUser(t.Context(), a.Key()))
 	})
@@ -701,7 +701,7 @@ func testDeleteUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		// The id comes back, with an empty profile.
 		again := adele(tenantA)
 		wantUser(t, "EnsureUser of the deleted id", mustEnsure(t, s, again), again)
-		wantIDs(t, "ListPositions of the re-created user", mustList(t, s, again.Key()))
+		wantIDs(t, "ListItems of the re-created user", mustList(t, s, again.Key()))
 		wantUsers(t, "ListUsers", mustListUsers(t, s, tenantA), []graphprofile.User{again, m, v})
 	})
 }
@@ -863,7 +863,7 @@ func testImportUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 						wantFind(t, s, tenantA, strings.ToUpper(u.UserPrincipalName), u)
 					}
 					if _, ok := before.positions[u.Key()]; !ok {
-						wantIDs(t, "ListPositions of an imported user", mustList(t, s, u.Key()))
+						wantIDs(t, "ListItems of an imported user", mustList(t, s, u.Key()))
 					}
 				}
 			})

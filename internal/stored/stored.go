@@ -1,6 +1,6 @@
 // Package stored is what graphprofile's stores (sqlite, postgres) share
-// about keeping users and positions, written once: the columns of a stored
-// position, the checks on what a caller hands a store, and the errors a
+// about keeping users and profile items, written once: the columns of a
+// stored item, the checks on what a caller hands a store, and the errors a
 // store returns, each starting with the store's name. The SQL and the way a
 // store runs it concurrently are each store's own.
 package stored
@@ -35,11 +35,11 @@ func (n Name) UserNotFound(key graphprofile.UserKey) error {
 	return fmt.Errorf("%s: user %q of tenant %q: %w", n, key.UserID, key.TenantID, graphprofile.ErrNotFound)
 }
 
-// PositionNotFound says that owner's profile has no position id (or owner
-// does not exist). It wraps graphprofile.ErrNotFound and nothing of the
-// database.
-func (n Name) PositionNotFound(owner graphprofile.UserKey, id string) error {
-	return fmt.Errorf("%s: position %q of user %q of tenant %q: %w", n, id, owner.UserID, owner.TenantID, graphprofile.ErrNotFound)
+// ItemNotFound says that collection c of owner's profile has no item id (or
+// owner does not exist). It wraps graphprofile.ErrNotFound and nothing of
+// the database.
+func (n Name) ItemNotFound(owner graphprofile.UserKey, c graphprofile.Collection, id string) error {
+	return fmt.Errorf("%s: %s item %q of user %q of tenant %q: %w", n, c.Name, id, owner.UserID, owner.TenantID, graphprofile.ErrNotFound)
 }
 
 // NewerSchema is Open's refusal of a database at schema version newest when
@@ -54,7 +54,7 @@ func (n Name) NewerSchema(newest int64, latest int) error {
 // an error of a caller's function, which a store returns as is.
 type DBError struct {
 	Store Name
-	Op    string // what the store was doing, e.g. "reading a position"
+	Op    string // what the store was doing, e.g. "reading an item"
 	Err   error
 	// AtCommit: the failure came with the commit (a COMMIT, or a statement
 	// that commits itself), so whether it took effect is unknown and the

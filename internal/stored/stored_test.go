@@ -11,20 +11,23 @@ import (
 	"github.com/graphprofile/graphprofile"
 )
 
+// workPositions is the profile's positions collection.
+var workPositions, _ = graphprofile.FindCollection("positions")
+
 const store Name = "teststore"
 
 var owner = graphprofile.UserKey{TenantID: "t", UserID: "u"}
 
 // TestMessages: each error says what it is once, after the store's name.
 func TestMessages(t *testing.T) {
-	_, decodeErr := store.DecodePosition([]byte(`{"id": 1}`))
+	_, decodeErr := store.DecodeItem(workPositions, []byte(`{"id": 1}`))
 	tests := []struct {
 		name string
 		err  error
 		want string
 	}{
 		{"UserNotFound", store.UserNotFound(owner), `teststore: user "u" of tenant "t": not found`},
-		{"PositionNotFound", store.PositionNotFound(owner, "p"), `teststore: position "p" of user "u" of tenant "t": not found`},
+		{"ItemNotFound", store.ItemNotFound(owner, workPositions, "p"), `teststore: positions item "p" of user "u" of tenant "t": not found`},
 		{"NewerSchema", store.NewerSchema(9, 3), "teststore: database schema version 9, but this graphprofile knows versions up to 3; use a newer graphprofile: " + graphprofile.ErrNewerSchema.Error()},
 		{"Decode", decodeErr, "teststore: a stored workPosition does not decode: "},
 		{"Errorf", store.Errorf("x %d: %w", 1, context.Canceled), "teststore: x 1: context canceled"},
@@ -39,7 +42,7 @@ func TestMessages(t *testing.T) {
 	if store.Wrap(nil) != nil {
 		t.Error("Wrap(nil) is not nil")
 	}
-	for _, err := range []error{store.UserNotFound(owner), store.PositionNotFound(owner, "p")} {
+	for _, err := range []error{store.UserNotFound(owner), store.ItemNotFound(owner, workPositions, "p")} {
 		if !errors.Is(err, graphprofile.ErrNotFound) || errors.Unwrap(err) != graphprofile.ErrNotFound {
 			t.Errorf("%v: want ErrNotFound, and nothing else, wrapped", err)
 		}
@@ -78,31 +81,31 @@ func TestDBError(t *testing.T) {
 
 func TestRows(t *testing.T) {
 	created := time.Date(2024, 5, 1, 8, 30, 15, 123456700, time.UTC)
-	p := graphprofile.WorkPosition{"id": "p", "createdDateTime": created, "lastModifiedDateTime": created}
-	row, err := store.NewRow(p)
+	p := graphprofile.Item{"id": "p", "createdDateTime": created, "lastModifiedDateTime": created}
+	row, err := store.NewRow(workPositions, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if row.CreatedAt != created.UnixNano() || row.Document != string(graphprofile.EncodeStoredPosition(p)) {
+	if row.CreatedAt != created.UnixNano() || row.Document != string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, p)) {
 		t.Errorf("NewRow = %d %s", row.CreatedAt, row.Document)
 	}
-	back, err := store.DecodePosition([]byte(row.Document))
+	back, err := store.DecodeItem(workPositions, []byte(row.Document))
 	if err != nil || back.ID() != "p" || !back.CreatedDateTime().Equal(created) {
 		t.Errorf("DecodePosition = %v, %v", back, err)
 	}
-	if _, err := store.NewRow(graphprofile.WorkPosition{"id": "p"}); err == nil || !strings.HasPrefix(err.Error(), "teststore: ") {
+	if _, err := store.NewRow(workPositions, graphprofile.Item{"id": "p"}); err == nil || !strings.HasPrefix(err.Error(), "teststore: ") {
 		t.Errorf("NewRow without createdDateTime: %v", err)
 	}
 
 	refused := errors.New("refused")
-	keep := func(p graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return p, nil }
-	if row, err := store.UpdatedPosition("p", p, keep); err != nil || row.Position.ID() != "p" {
-		t.Errorf("UpdatedPosition = %v, %v", row.Position, err)
+	keep := func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil }
+	if row, err := store.UpdatedItem(workPositions, "p", p, keep); err != nil || row.Item.ID() != "p" {
+		t.Errorf("UpdatedPosition = %v, %v", row.Item, err)
 	}
-	if _, err := store.UpdatedPosition("p", p, func(graphprofile.WorkPosition) (graphprofile.WorkPosition, error) { return nil, refused }); err != refused {
+	if _, err := store.UpdatedItem(workPositions, "p", p, func(graphprofile.Item) (graphprofile.Item, error) { return nil, refused }); err != refused {
 		t.Errorf("UpdatedPosition with a refusing update: %v, want its error as is", err)
 	}
-	if _, err := store.UpdatedPosition("q", p, keep); err == nil {
+	if _, err := store.UpdatedItem(workPositions, "q", p, keep); err == nil {
 		t.Error("UpdatedPosition accepted a changed id")
 	}
 }
