@@ -341,3 +341,39 @@ func TestNotNullProperties(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsCreateExamplesDecode decodes the request bodies of the Graph docs'
+// create examples (testdata/docs) against their facet types: each decodes,
+// or fails as testdata/docs/README.md says the documented example is wrong.
+func TestDocsCreateExamplesDecode(t *testing.T) {
+	tests := []struct {
+		collection string
+		error      string // what the README says of the example; "" when it is valid
+	}{
+		{"skills", ""},
+		{"languages", ""},
+		{"webAccounts", ""},
+		{"phones", ""},
+		{"emails", "expected a property name"}, // a trailing comma
+		{"educationalActivities", "Invalid value 'Date' for property 'completionMonthYear'"}, // "Date" is a placeholder
+	}
+	for _, tc := range tests {
+		t.Run(tc.collection, func(t *testing.T) {
+			i := slices.IndexFunc(facetCollections, func(c Property) bool { return c.Name == tc.collection })
+			body, err := os.ReadFile("testdata/docs/" + tc.collection + "/create-request.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat("testdata/docs/" + tc.collection + "/create-response.json"); err != nil {
+				t.Error(err)
+			}
+			_, err = DecodeBody(facetCollections[i].Type, body)
+			switch {
+			case tc.error == "" && err != nil:
+				t.Errorf("the documented request does not decode: %v", err)
+			case tc.error != "" && (err == nil || !strings.Contains(err.Error(), tc.error)):
+				t.Errorf("got %v, want an error containing %q", err, tc.error)
+			}
+		})
+	}
+}
