@@ -68,6 +68,11 @@ type Property struct {
 	Navigation bool
 	// MaxItems bounds a collection; zero means MaxCollectionItems.
 	MaxItems int
+	// NotNull marks a property the CSDL declares Nullable="false", besides
+	// an entity's key (id), which is never null anyway. A body may not set
+	// it to null (CheckNotNull); a create that leaves it out takes its
+	// NotNullDefault.
+	NotNull bool
 }
 
 // Limits on values in request bodies, like Graph's own per-property limits:
@@ -79,6 +84,8 @@ const (
 	// LongTextMaxLength is for the free-text properties (description,
 	// summary).
 	LongTextMaxLength = 4000
+	// URLMaxLength is for URLs (webUrl, thumbnailUrl).
+	URLMaxLength = 2048
 	// MaxCollectionItems is the most items a collection property takes.
 	MaxCollectionItems = 100
 )
@@ -189,7 +196,7 @@ var (
 		{Name: "department", Type: StringType},
 		{Name: "officeLocation", Type: StringType},
 		{Name: "address", Type: PhysicalAddressType},
-		{Name: "webUrl", Type: StringType, MaxLength: 2048},
+		{Name: "webUrl", Type: StringType, MaxLength: URLMaxLength},
 		{Name: "companyCode", Type: StringType},
 		{Name: "costCenter", Type: StringType},
 		{Name: "division", Type: StringType},
@@ -241,25 +248,34 @@ var (
 	}}
 )
 
+// itemFacetProperties is the properties of a facet of the profile: those it
+// inherits from entity and itemFacet, in the order the positions seed prints
+// them, then own, the facet's own. Every facet type is built with it, so the
+// inherited properties are declared once.
+func itemFacetProperties(own ...Property) []Property {
+	return append([]Property{
+		{Name: "id", Type: StringType, ServerManaged: true},
+		{Name: "allowedAudiences", Type: AllowedAudiencesType},
+		{Name: "inference", Type: InferenceDataType},
+		{Name: "createdDateTime", Type: DateTimeOffsetType, ServerManaged: true},
+		{Name: "createdBy", Type: IdentitySetType, ServerManaged: true},
+		{Name: "lastModifiedDateTime", Type: DateTimeOffsetType, ServerManaged: true},
+		{Name: "lastModifiedBy", Type: IdentitySetType, ServerManaged: true},
+		{Name: "source", Type: PersonDataSourcesType},
+		{Name: "sources", Type: ProfileSourceAnnotationType, Collection: true},
+		{Name: "isSearchable", Type: BooleanType},
+	}, own...)
+}
+
 // WorkPositionType is the entity type microsoft.graph.workPosition with the
 // properties it inherits from itemFacet and entity, in the seed's order.
-var WorkPositionType = &Type{Name: "microsoft.graph.workPosition", Kind: KindComplex, Properties: []Property{
-	{Name: "id", Type: StringType, ServerManaged: true},
-	{Name: "allowedAudiences", Type: AllowedAudiencesType},
-	{Name: "inference", Type: InferenceDataType},
-	{Name: "createdDateTime", Type: DateTimeOffsetType, ServerManaged: true},
-	{Name: "createdBy", Type: IdentitySetType, ServerManaged: true},
-	{Name: "lastModifiedDateTime", Type: DateTimeOffsetType, ServerManaged: true},
-	{Name: "lastModifiedBy", Type: IdentitySetType, ServerManaged: true},
-	{Name: "source", Type: PersonDataSourcesType},
-	{Name: "sources", Type: ProfileSourceAnnotationType, Collection: true},
-	{Name: "isSearchable", Type: BooleanType},
-	{Name: "categories", Type: StringType, Collection: true},
-	{Name: "detail", Type: PositionDetailType},
-	{Name: "manager", Type: RelatedPersonType},
-	{Name: "colleagues", Type: RelatedPersonType, Collection: true},
-	{Name: "isCurrent", Type: BooleanType},
-}}
+var WorkPositionType = &Type{Name: "microsoft.graph.workPosition", Kind: KindComplex, Properties: itemFacetProperties(
+	Property{Name: "categories", Type: StringType, Collection: true},
+	Property{Name: "detail", Type: PositionDetailType},
+	Property{Name: "manager", Type: RelatedPersonType},
+	Property{Name: "colleagues", Type: RelatedPersonType, Collection: true},
+	Property{Name: "isCurrent", Type: BooleanType},
+)}
 
 // ProfileType is microsoft.graph.profile: a constant id and the profile's
 // collections, each a navigation property. Its navigation rows are the one
