@@ -281,10 +281,8 @@ var WorkPositionType = &Type{Name: "microsoft.graph.workPosition", Kind: KindCom
 // collections, each a navigation property. Its navigation rows are the one
 // list of a profile's collections: GET and DELETE of the profile and
 // $metadata read them, so a collection is added here.
-var ProfileType = &Type{Name: "microsoft.graph.profile", Kind: KindComplex, Properties: []Property{
-	{Name: "id", Type: StringType, ServerManaged: true},
-	{Name: "positions", Type: WorkPositionType, Collection: true, Navigation: true},
-}}
+var ProfileType = &Type{Name: "microsoft.graph.profile", Kind: KindComplex,
+	Properties: append([]Property{{Name: "id", Type: StringType, ServerManaged: true}}, facetCollections...)}
 
 // PasswordProfileType is accepted in user bodies so that Graph code creating
 // users works unchanged; graphprofile is no identity provider and never

@@ -246,9 +246,7 @@ var (
 )
 
 // facetCollections is every collection of microsoft.graph.profile, in the
-// CSDL's order, positions included: the navigation rows ProfileType takes
-// once the engine serves each of them (until then ProfileType lists only
-// the collections that are served, and tests keep its rows in this order).
+// CSDL's order, positions included: ProfileType's navigation rows.
 var facetCollections = []Property{
 	{Name: "account", Type: UserAccountInformationType, Collection: true, Navigation: true},
 	{Name: "addresses", Type: ItemAddressType, Collection: true, Navigation: true},

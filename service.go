@@ -203,8 +203,12 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 	if err := a.allows(CreateItem); err != nil {
 		return nil, err
 	}
+	if err := CheckNotNull(c.Type, body); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	it := Item(withoutNulls(body).(Object))
+	FillNotNullDefaults(c.Type, Object(it))
 	if _, ok := it["allowedAudiences"]; !ok {
 		it["allowedAudiences"] = DefaultAllowedAudiences
 	}
@@ -226,6 +230,9 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 // Errors: itemNotFound, preconditionFailed.
 func (s *Service) UpdateItem(ctx context.Context, a Access, c Collection, id string, body Object, ifMatch string) (Item, error) {
 	if err := a.allows(UpdateItem); err != nil {
+		return nil, err
+	}
+	if err := CheckNotNull(c.Type, body); err != nil {
 		return nil, err
 	}
 	modifiedBy := a.caller.identitySet()

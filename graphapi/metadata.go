@@ -290,7 +290,7 @@ func csdlProperties(t *graphprofile.Type, entity bool) []csdlProperty {
 			continue
 		}
 		prop := csdlProperty{Name: p.Name, Type: typeName(p.Type.Name, p.Collection)}
-		if entity && p.Name == "id" {
+		if (entity && p.Name == "id") || p.NotNull {
 			prop.Nullable = "false"
 		}
 		switch {

@@ -421,7 +421,8 @@ func checkTypes(t *testing.T, m *csdlModel, version string) {
 }
 
 // checkProperties: declared has exactly typ's structural properties, in
-// order, with their types; only an entity's id is not nullable; what only
+// order, with their types; an entity's id and what the CSDL declares
+// Nullable="false" (Property.NotNull) are not nullable; what only
 // graphprofile sets is read-only, what is never returned write-only.
 func checkProperties(t *testing.T, name string, declared csdlType, typ *graphprofile.Type, entity bool) {
 	t.Helper()
@@ -439,7 +440,7 @@ func checkProperties(t *testing.T, name string, declared csdlType, typ *graphpro
 			typeName = "Collection(" + typeName + ")"
 		}
 		nullable, perm := "", ""
-		if entity && p.Name == "id" {
+		if (entity && p.Name == "id") || p.NotNull {
 			nullable = "false"
 		}
 		switch {
