@@ -1,0 +1,108 @@
+package odata
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// Source delivers the entities of a list in the list's default order
+// (createdDateTime, then id; id alone for a type without createdDateTime),
+// starting strictly after the order keys after (nil: from the first; else
+// the values of those properties, id last, as a $skiptoken carries them),
+// calling visit with each until visit reports false or an error (which
+// Source returns as is) or the entities end. A store reads only as far as
+// visit goes.
+type Source func(after []any, visit func(graphprofile.Object) (bool, error)) error
+
+// Run answers q over the entities src delivers. When q keeps the default
+// order and asks for no $count, it reads only what the page needs: from
+// the $skiptoken's position on, as many entities as the filter takes to
+// fill $top (and one more, to know whether a next page exists), each
+// entity the filter looks at counting against MaxFilterWork. Otherwise
+// (another $orderby, $count=true) every entity is read and q applied as
+// Apply does. binding names the list, as for Apply. Errors: as Apply's.
+func (q Query) Run(ctx context.Context, src Source, binding string) (Result, error) {
+	if q.OrderBy == nil {
+		return Result{}, errors.New("odata: Run needs a query parsed with $orderby allowed")
+	}
+	if !q.streams() {
+		var items []graphprofile.Object
+		err := src(nil, func(obj graphprofile.Object) (bool, error) {
+			items = append(items, obj)
+			return true, ctx.Err()
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		return q.Apply(ctx, items, binding)
+	}
+	var after []any
+	if q.SkipToken != "" {
+		var err error
+		if after, err = q.decodeSkipToken(binding); err != nil {
+			return Result{}, err
+		}
+	}
+	var e *env
+	if q.Filter != nil {
+		e = q.Filter.newEnv(ctx, q.work())
+	}
+	// A page after a $skiptoken starts at the token, as Apply's does.
+	skip, limit := q.Skip, max(q.Top, 1)
+	if after != nil {
+		skip = 0
+	}
+	res := Result{Count: -1, Items: make([]graphprofile.Object, 0, min(limit, 64))}
+	more := false
+	err := src(after, func(obj graphprofile.Object) (bool, error) {
+		if e != nil {
+			matched := q.Filter.matchIn(e, obj)
+			if e.stopped != nil {
+				return false, stopError(e.stopped)
+			}
+			if !matched {
+				return true, nil
+			}
+		} else if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		if skip > 0 {
+			skip--
+			return true, nil
+		}
+		if len(res.Items) == limit {
+			more = true
+			return false, nil
+		}
+		res.Items = append(res.Items, obj)
+		return true, nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if more {
+		last := res.Items[len(res.Items)-1]
+		res.NextSkipToken = q.encodeSkipToken(binding, q.OrderBy.appendKeyValues(nil, last))
+	}
+	return res, nil
+}
+
+// streams reports whether q can be answered reading a Source only as far
+// as its page: its order is the default one, and it asks for no count of
+// every match.
+func (q Query) streams() bool {
+	if q.Count {
+		return false
+	}
+	switch len(q.OrderBy.keys) {
+	case 0:
+		return true
+	case 1:
+		k := q.OrderBy.keys[0]
+		return !k.desc && strings.EqualFold(k.text, DefaultOrderBy)
+	}
+	return false
+}

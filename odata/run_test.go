@@ -1,0 +1,167 @@
+package odata_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/odata"
+)
+
+// sliceSource is a Source over items sorted in the default order, counting
+// the entities it delivers.
+type sliceSource struct {
+	items     []graphprofile.Object // createdDateTime, then id
+	delivered int
+}
+
+func newSliceSource(items []graphprofile.Object) *sliceSource {
+	sorted := slices.Clone(items)
+	slices.SortFunc(sorted, func(a, b graphprofile.Object) int {
+		if c := a["createdDateTime"].(time.Time).Compare(b["createdDateTime"].(time.Time)); c != 0 {
+			return c
+		}
+		return strings.Compare(a["id"].(string), b["id"].(string))
+	})
+	return &sliceSource{items: sorted}
+}
+
+func (s *sliceSource) scan(after []any, visit func(graphprofile.Object) (bool, error)) error {
+	for _, it := range s.items {
+		if after != nil {
+			at, id := after[0].(time.Time), after[1].(string)
+			c := it["createdDateTime"].(time.Time).Compare(at)
+			if c < 0 || (c == 0 && it["id"].(string) <= id) {
+				continue
+			}
+		}
+		s.delivered++
+		more, err := visit(it)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// pages walks a list to its end, following each page's $skiptoken, with
+// answer (Run or Apply), and returns the ids of every page.
+func pages(t *testing.T, raw string, answer func(odata.Query) (odata.Result, error)) [][]string {
+	t.Helper()
+	var out [][]string
+	token := ""
+	for range 100 {
+		query := raw
+		if token != "" {
+			query += "&$skiptoken=" + url.QueryEscape(token)
+		}
+		res, err := answer(mustParse(t, query))
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		var ids []string
+		for _, it := range res.Items {
+			ids = append(ids, it["id"].(string))
+		}
+		out = append(out, ids)
+		if res.NextSkipToken == "" {
+			return out
+		}
+		token = res.NextSkipToken
+	}
+	t.Fatalf("%s: more than 100 pages", raw)
+	return nil
+}
+
+// TestRunAnswersAsApply checks that reading a list as far as its page
+// (Run) answers exactly what reading it whole does (Apply): every filter of
+// odata's table, page sizes, $skip, and $orderby and $count, which read it
+// all.
+func TestRunAnswersAsApply(t *testing.T) {
+	items := dataset()
+	queries := []string{"", "$top=1", "$top=3", "$top=999", "$skip=2&$top=2", "$skip=7",
+		"$orderby=detail/layer desc&$top=2", "$count=true&$top=3", "$orderby=createdDateTime&$top=2", "$orderby=createdDateTime desc&$top=3"}
+	for _, c := range filterMatchCases {
+		queries = append(queries, "$filter="+url.QueryEscape(c.filter)+"&$top=2")
+	}
+	for _, raw := range queries {
+		t.Run(raw, func(t *testing.T) {
+			run := pages(t, raw, func(q odata.Query) (odata.Result, error) {
+				return q.Run(context.Background(), newSliceSource(items).scan, "b")
+			})
+			apply := pages(t, raw, func(q odata.Query) (odata.Result, error) {
+				return q.Apply(context.Background(), items, "b")
+			})
+			if fmt.Sprint(run) != fmt.Sprint(apply) {
+				t.Errorf("Run's pages %v, Apply's %v", run, apply)
+			}
+		})
+	}
+}
+
+// TestRunReadsOnlyThePage checks that a page in the default order reads
+// the entities up to the page and one more, from the $skiptoken's position,
+// however long the list.
+func TestRunReadsOnlyThePage(t *testing.T) {
+	items := make([]graphprofile.Object, 100000)
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range items {
+		items[i] = graphprofile.Object{"id": fmt.Sprintf("i%06d", i), "createdDateTime": start.Add(time.Duration(i) * time.Second), "isCurrent": i%1000 == 999}
+	}
+	src := newSliceSource(items)
+	q := mustParse(t, "$top=10")
+	res, err := q.Run(context.Background(), src.scan, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 10 || src.delivered != 11 || res.NextSkipToken == "" {
+		t.Fatalf("first page: %d items, %d read, next %q; want 10, 11 and a token", len(res.Items), src.delivered, res.NextSkipToken)
+	}
+	src.delivered = 0
+	next := mustParse(t, "$top=10&$skiptoken="+url.QueryEscape(res.NextSkipToken))
+	res, err = next.Run(context.Background(), src.scan, "b")
+	if err != nil || len(res.Items) != 10 || res.Items[0]["id"] != "i000010" || src.delivered != 11 {
+		t.Fatalf("second page: %v, %d items from %v, %d read", err, len(res.Items), res.Items[0]["id"], src.delivered)
+	}
+	// A filter reads until its page is full: 3 matches, one per 1,000.
+	src.delivered = 0
+	res, err = mustParse(t, "$top=3&$filter=isCurrent eq true").Run(context.Background(), src.scan, "b")
+	if err != nil || len(res.Items) != 3 || src.delivered != 4000 {
+		t.Fatalf("filtered page: %v, %d items, %d read; want 3 and 4,000", err, len(res.Items), src.delivered)
+	}
+	// $count reads everything.
+	src.delivered = 0
+	res, err = mustParse(t, "$top=10&$count=true").Run(context.Background(), src.scan, "b")
+	if err != nil || res.Count != 100000 || src.delivered != 100000 {
+		t.Fatalf("$count: %v, count %d, %d read", err, res.Count, src.delivered)
+	}
+}
+
+// TestRunStopsOnBudgetAndContext checks that a filter that matches
+// nothing stops at the work budget, and a canceled request at once.
+func TestRunStopsOnBudgetAndContext(t *testing.T) {
+	items := make([]graphprofile.Object, odata.MaxFilterWork+10)
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range items {
+		items[i] = graphprofile.Object{"id": fmt.Sprintf("i%08d", i), "createdDateTime": start.Add(time.Duration(i) * time.Millisecond)}
+	}
+	src := newSliceSource(items)
+	_, err := mustParse(t, "$top=1&$filter=isCurrent eq true").Run(context.Background(), src.scan, "b")
+	var e *graphprofile.Error
+	if !errors.As(err, &e) || e.Code != graphprofile.CodeBadRequest || src.delivered > odata.MaxFilterWork+1 {
+		t.Fatalf("a filter matching nothing over more than the budget: %v after %d", err, src.delivered)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	src.delivered = 0
+	_, err = mustParse(t, "$top=1&$filter=isCurrent eq true").Run(ctx, src.scan, "b")
+	if !errors.Is(err, context.Canceled) || src.delivered > 2048 {
+		t.Fatalf("canceled: %v after %d", err, src.delivered)
+	}
+}
