@@ -55,6 +55,12 @@ type Store interface {
 	// ordered by createdDateTime, then id.
 	ListItems(ctx context.Context, owner UserKey, c Collection) ([]Item, error)
 
+	// ListProfile returns the items of each of collections of owner's
+	// profile, in the order of collections, each ordered as ListItems orders
+	// it (an empty slice for an empty collection): what GET …/profile
+	// shows, read at once rather than collection by collection.
+	ListProfile(ctx context.Context, owner UserKey, collections []Collection) ([][]Item, error)
+
 	// GetItem returns item id of collection c of owner's profile.
 	GetItem(ctx context.Context, owner UserKey, c Collection, id string) (Item, error)
 
