@@ -29,7 +29,7 @@ func TestCacheReadYourWrites(t *testing.T) {
 	for i := range 5 {
 		p := graphprofile.Item{"id": fmt.Sprintf("p%d", i), "createdDateTime": base.Add(time.Duration(i) * time.Second),
 			"lastModifiedDateTime": base, "categories": []any{}}
-		if err := s.CreateItem(ctx, owner.Key(), workPositions, p); err != nil {
+		if err := s.CreateItem(ctx, owner.Key(), workPositions, p, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,7 +44,7 @@ func TestCacheReadYourWrites(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := s.ListItems(ctx, owner.Key(), workPositions); err != nil {
+				if _, err := graphprofile.AllItems(ctx, s, owner.Key(), workPositions); err != nil {
 					errs <- err
 					return
 				}
@@ -74,7 +74,7 @@ func TestCacheReadYourWrites(t *testing.T) {
 					errs <- fmt.Errorf("GetPosition right after the update lacks %s: %v %v", mine, got["categories"], err)
 					return
 				}
-				list, err := s.ListItems(ctx, owner.Key(), workPositions)
+				list, err := graphprofile.AllItems(ctx, s, owner.Key(), workPositions)
 				found := false
 				for _, p := range list {
 					found = found || (p.ID() == id && slices.Contains(p["categories"].([]any), any(mine)))
@@ -85,7 +85,7 @@ func TestCacheReadYourWrites(t *testing.T) {
 				}
 				if i%5 == 0 { // creates and deletes too
 					extra := graphprofile.Item{"id": mine, "createdDateTime": base.Add(time.Hour), "lastModifiedDateTime": base}
-					if err := s.CreateItem(ctx, owner.Key(), workPositions, extra); err != nil {
+					if err := s.CreateItem(ctx, owner.Key(), workPositions, extra, 0); err != nil {
 						errs <- err
 						return
 					}
@@ -114,12 +114,12 @@ func TestCacheReadYourWrites(t *testing.T) {
 	}
 
 	// The cache holds exactly what the database holds.
-	cached, err := s.ListItems(ctx, owner.Key(), workPositions)
+	cached, err := graphprofile.AllItems(ctx, s, owner.Key(), workPositions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// What the database holds, read past the cache.
-	rows, err := s.rdb.QueryContext(ctx, `SELECT document FROM items WHERE tenant_id = ? AND user_id = ? AND kind = 'positions'`, owner.TenantID, owner.ID)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT document FROM items WHERE tenant_id = ? AND user_id = ? AND kind = 'positions' ORDER BY created_at, id`, owner.TenantID, owner.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,6 @@ func TestCacheReadYourWrites(t *testing.T) {
 		stored = append(stored, p)
 	}
 	rows.Close()
-	slices.SortFunc(stored, compareItems)
 	if len(cached) != len(stored) {
 		t.Fatalf("cache has %d positions, database %d", len(cached), len(stored))
 	}

@@ -13,17 +13,23 @@ import (
 // errClosed answers writes that come after Close.
 var errClosed = errors.New("sqlite: the store is closed")
 
-// maxBatch bounds how many waiting writes one commit takes; maxLinger how
-// long the writer waits for writes already on their way to it.
+// maxBatch bounds how many waiting writes one commit takes, and
+// maxBatchBytes the documents one commit writes (the writes after are
+// committed next, in a transaction of their own); maxLinger is how long the
+// writer waits for writes already on their way to it.
 const (
-	maxBatch  = 256
-	maxLinger = 500 * time.Microsecond
+	maxBatch      = 256
+	maxBatchBytes = 8 << 20
+	maxLinger     = 500 * time.Microsecond
 )
 
 // writeRequest is one write waiting for the writer.
 type writeRequest struct {
-	ctx   context.Context
-	fn    func(tx *sql.Tx) error
+	ctx context.Context
+	fn  func(tx *sql.Tx) error
+	// bytes, unless nil, returns the size of the documents fn wrote, once
+	// fn has succeeded.
+	bytes func() int
 	after func() // run by the writer once the write is committed, in commit order
 	done  chan error
 }
@@ -38,15 +44,16 @@ type writeRequest struct {
 // of stopping at the disk's fsync rate, and nothing is acknowledged before
 // it is on disk.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeThen(ctx, fn, nil)
+	return s.writeThen(ctx, fn, nil, nil)
 }
 
-// writeThen is write, and when the write is committed the writer runs
-// after (unless nil) before acknowledging it. The writer runs the afters of
-// all writes in the order they committed, so they can keep the read cache
-// in step with the database.
-func (s *Store) writeThen(ctx context.Context, fn func(tx *sql.Tx) error, after func()) error {
-	req := &writeRequest{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)}
+// writeThen is write, for a write whose documents' size bytes returns
+// (nil: small), and when the write is committed the writer runs after
+// (unless nil) before acknowledging it. The writer runs the afters of all
+// writes in the order they committed, so they can keep the read cache in
+// step with the database.
+func (s *Store) writeThen(ctx context.Context, fn func(tx *sql.Tx) error, bytes func() int, after func()) error {
+	req := &writeRequest{ctx: ctx, fn: fn, bytes: bytes, after: after, done: make(chan error, 1)}
 	s.pending.Add(1)
 	select {
 	case s.writes <- req:
@@ -98,15 +105,18 @@ func (s *Store) writer() {
 		}
 		linger.Stop()
 		s.pending.Add(-int64(len(batch)))
-		s.commitBatch(batch)
+		for rest := batch; len(rest) > 0; {
+			rest = rest[s.commitSome(rest):]
+		}
 	}
 }
 
-// commitBatch runs a batch of writes in one transaction, each in its own
-// savepoint so that one write's failure undoes only that write, commits, and
-// tells each write its outcome. If the commit fails, no write of the batch
-// is acknowledged.
-func (s *Store) commitBatch(batch []*writeRequest) {
+// commitSome runs writes of batch in one transaction, each in its own
+// savepoint so that one write's failure undoes only that write, until they
+// end or what they wrote passes maxBatchBytes, commits, and tells each
+// write it ran its outcome; it returns how many it ran. If the commit
+// fails, none of them is acknowledged.
+func (s *Store) commitSome(batch []*writeRequest) int {
 	results := make([]error, len(batch))
 	finish := func(commitErr error) {
 		for i, req := range batch {
@@ -119,9 +129,14 @@ func (s *Store) commitBatch(batch []*writeRequest) {
 	tx, err := s.wdb.BeginTx(context.Background(), nil)
 	if err != nil {
 		finish(dbErr("beginning a transaction", err))
-		return
+		return len(batch)
 	}
+	written := 0
 	for i, req := range batch {
+		if written >= maxBatchBytes {
+			batch, results = batch[:i], results[:i]
+			break
+		}
 		if err := req.ctx.Err(); err != nil {
 			results[i] = err
 			continue
@@ -129,25 +144,27 @@ func (s *Store) commitBatch(batch []*writeRequest) {
 		if _, err := tx.Exec("SAVEPOINT write"); err != nil {
 			_ = tx.Rollback()
 			finish(dbErr("beginning a savepoint", err))
-			return
+			return len(batch)
 		}
 		if results[i] = req.fn(tx); results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO write"); err != nil {
 				// The transaction itself failed: nothing of the batch holds.
 				_ = tx.Rollback()
 				finish(dbErr("undoing a failed write", err))
-				return
+				return len(batch)
 			}
+		} else if req.bytes != nil {
+			written += req.bytes()
 		}
 		if _, err := tx.Exec("RELEASE write"); err != nil {
 			_ = tx.Rollback()
 			finish(dbErr("ending a savepoint", err))
-			return
+			return len(batch)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		finish(dbErr("committing", err))
-		return
+		return len(batch)
 	}
 	for i, req := range batch {
 		if results[i] == nil && req.after != nil {
@@ -155,6 +172,7 @@ func (s *Store) commitBatch(batch []*writeRequest) {
 		}
 	}
 	finish(nil)
+	return len(batch)
 }
 
 // checkpointInterval is how often the checkpointer copies the log back.

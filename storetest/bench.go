@@ -18,7 +18,7 @@ func BenchCreatePosition(b *testing.B, s graphprofile.Store) {
 	i := 0
 	for b.Loop() {
 		i++
-		if err := s.CreateItem(ctx, owner, workPositions, Position(fmt.Sprint("p", i), base)); err != nil {
+		if err := s.CreateItem(ctx, owner, workPositions, Position(fmt.Sprint("p", i), base), 0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -33,7 +33,7 @@ func BenchCreatePositionParallel(b *testing.B, s graphprofile.Store) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := s.CreateItem(ctx, owner, workPositions, Position(fmt.Sprint("p", n.Add(1)), base)); err != nil {
+			if err := s.CreateItem(ctx, owner, workPositions, Position(fmt.Sprint("p", n.Add(1)), base), 0); err != nil {
 				b.Error(err)
 				return
 			}
