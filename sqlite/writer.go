@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/graphprofile/graphprofile/internal/stored"
@@ -69,14 +71,23 @@ func (s *Store) writeThen(ctx context.Context, fn func(tx *sql.Tx) error, bytes 
 	return <-req.done
 }
 
-// writer takes waiting writes in batches and commits each batch once.
+// writer takes waiting writes in batches and commits each batch once. It
+// also keeps the write-ahead log bounded (limitWAL after each commit) and
+// empties it once writes pause (walIdle).
 func (s *Store) writer() {
 	defer close(s.writerDone)
 	batch := make([]*writeRequest, 0, maxBatch)
+	idle := time.NewTimer(walIdle)
+	defer idle.Stop()
 	for {
 		select {
 		case req := <-s.writes:
 			batch = append(batch[:0], req)
+		case <-idle.C:
+			if !s.truncateWAL() {
+				idle.Reset(walIdle) // readers held it: again later
+			}
+			continue
 		case <-s.quit:
 			return
 		}
@@ -107,7 +118,9 @@ func (s *Store) writer() {
 		s.pending.Add(-int64(len(batch)))
 		for rest := batch; len(rest) > 0; {
 			rest = rest[s.commitSome(rest):]
+			s.limitWAL()
 		}
+		idle.Reset(walIdle)
 	}
 }
 
@@ -175,13 +188,84 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 	return len(batch)
 }
 
+// The write-ahead log's bound. Commits append to the log; checkpoints copy
+// it back into the database file, and once a checkpoint has copied all of
+// it and no reader still reads from it, the next commit starts the log over
+// from its beginning. The checkpointer's passive checkpoints never wait for
+// readers, so under continuous reads and writes some reader always holds
+// the log and it would grow without end (829 MB in 20 s of creates).
+// Instead the writer, after a commit that leaves the log file past
+// walCheckpointAt, runs a RESTART checkpoint itself: writes are paused
+// anyway, it copies what the checkpointer has not, waits (at most
+// walCheckpointWait) for readers of older snapshots, a page's query each,
+// and the next commit starts the log over. So the file never passes
+// walCheckpointAt plus one commit (at most maxBatch writes or
+// maxBatchBytes of documents: a few MiB), well under WALBound, which
+// journal_size_limit also enforces whenever the log starts over. When
+// writes pause for walIdle, the writer empties the file (TRUNCATE).
+const (
+	// WALBound is the documented bound of the write-ahead log file under
+	// any sustained write load: 64 MiB.
+	WALBound          = 64 << 20
+	walCheckpointAt   = 32 << 20
+	walCheckpointWait = 100 * time.Millisecond
+	walIdle           = time.Second
+)
+
+// walSize returns the size of the write-ahead log file, 0 when there is
+// none.
+func (s *Store) walSize() int64 {
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// limitWAL runs a RESTART checkpoint on the write connection when the log
+// is past walCheckpointAt. Run by the writer between commits.
+func (s *Store) limitWAL() {
+	if s.walSize() >= walCheckpointAt {
+		s.checkpoint("RESTART")
+	}
+}
+
+// truncateWAL empties the log file when it is not empty, and reports
+// whether it is empty now: run by the writer when writes have paused.
+func (s *Store) truncateWAL() bool {
+	if s.walSize() > 0 {
+		s.checkpoint("TRUNCATE")
+	}
+	return s.walSize() == 0
+}
+
+// checkpoint runs a checkpoint of mode on the write connection, waiting for
+// readers at most walCheckpointWait instead of busyTimeout: one that cannot
+// finish now is tried again after the next commit, and the writes waiting
+// meanwhile are not held up long. A failure is logged nowhere: the log only
+// grows until the next one succeeds.
+func (s *Store) checkpoint(mode string) {
+	ctx := context.Background()
+	conn, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walCheckpointWait.Milliseconds())); err != nil {
+		return
+	}
+	_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
+	_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
+}
+
 // checkpointInterval is how often the checkpointer copies the log back.
 const checkpointInterval = 200 * time.Millisecond
 
 // checkpointer runs passive checkpoints (they never block readers or the
 // writer) until the store closes. The log is fsynced before any commit is
 // acknowledged, so how far behind the checkpoints are never affects
-// durability, only the size of the log file.
+// durability, only the size of the log file; the writer bounds that
+// (limitWAL).
 func (s *Store) checkpointer() {
 	defer close(s.checkpointerDone)
 	tick := time.NewTicker(checkpointInterval)
