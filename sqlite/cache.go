@@ -240,7 +240,7 @@ func (c *readCache) collection(owner graphprofile.UserKey, kind string) (*cached
 		e.elem = c.lru.PushFront(e)
 		collections[kind] = e
 		c.collections++
-		c.evictLocked(e)
+		c.evictLocked(e, "")
 	} else {
 		c.lru.MoveToFront(e.elem)
 	}
@@ -269,8 +269,8 @@ func (c *readCache) addWhole(e *cachedCollection, gen uint64, list []cachedItem)
 	if bytes > maxCachedItemBytes/4 {
 		return // a few big items would push out everything else
 	}
-	c.setLocked(e, list, nil)
-	c.evictLocked(e)
+	c.setLocked(e, list)
+	c.evictLocked(e, "")
 }
 
 // addItem caches ci, an item of e read at generation gen, unless the
@@ -281,52 +281,84 @@ func (c *readCache) addItem(e *cachedCollection, gen uint64, ci cachedItem) {
 	if !c.currentLocked(e, gen) || e.complete || ci.size > maxCachedItemBytes/4 {
 		return
 	}
-	single := e.single
-	if single == nil {
-		single = make(map[string]cachedItem, 1)
-	}
-	single[ci.item.ID()] = ci
-	c.setLocked(e, nil, single)
-	c.evictLocked(e)
+	c.putSingleLocked(e, ci)
+	c.evictLocked(e, ci.item.ID())
 }
 
-// setLocked makes e hold whole (complete, when not nil) or single, and
-// keeps the cache's totals.
-func (c *readCache) setLocked(e *cachedCollection, whole []cachedItem, single map[string]cachedItem) {
+// setLocked makes e hold whole (complete, when not nil) and nothing else,
+// and keeps the cache's totals.
+func (c *readCache) setLocked(e *cachedCollection, whole []cachedItem) {
 	c.items -= e.items
 	c.bytes -= e.bytes
-	e.whole, e.complete, e.single = whole, whole != nil, single
-	e.items, e.bytes = 0, 0
+	e.whole, e.complete, e.single = whole, whole != nil, nil
+	e.items, e.bytes = len(whole), 0
 	for _, ci := range whole {
-		e.items++
-		e.bytes += ci.size
-	}
-	for _, ci := range single {
-		e.items++
 		e.bytes += ci.size
 	}
 	c.items += e.items
 	c.bytes += e.bytes
 }
 
+// putSingleLocked caches ci alone in e (which is not complete), in place of
+// what e held of it.
+func (c *readCache) putSingleLocked(e *cachedCollection, ci cachedItem) {
+	c.removeSingleLocked(e, ci.item.ID())
+	if e.single == nil {
+		e.single = make(map[string]cachedItem, 1)
+	}
+	e.single[ci.item.ID()] = ci
+	e.items++
+	e.bytes += ci.size
+	c.items++
+	c.bytes += ci.size
+}
+
+// removeSingleLocked forgets item id cached alone in e.
+func (c *readCache) removeSingleLocked(e *cachedCollection, id string) {
+	ci, ok := e.single[id]
+	if !ok {
+		return
+	}
+	delete(e.single, id)
+	e.items--
+	e.bytes -= ci.size
+	c.items--
+	c.bytes -= ci.size
+}
+
+// overLocked reports whether the cache is past its bounds.
+func (c *readCache) overLocked() bool {
+	return c.items > maxCachedItems || c.bytes > maxCachedItemBytes || c.collections > maxCachedCollections
+}
+
 // evictLocked forgets the least recently used collections other than keep
-// until the cache is within its bounds.
-func (c *readCache) evictLocked(keep *cachedCollection) {
-	for c.items > maxCachedItems || c.bytes > maxCachedItemBytes || c.collections > maxCachedCollections {
+// until the cache is within its bounds; when keep alone is past them (one
+// profile's items read one by one), its items other than keepID go too, in
+// no order.
+func (c *readCache) evictLocked(keep *cachedCollection, keepID string) {
+	for c.overLocked() {
 		back := c.lru.Back()
 		if back != nil && back.Value == keep {
 			back = back.Prev()
 		}
 		if back == nil {
-			return
+			break
 		}
 		c.removeLocked(back.Value.(*cachedCollection))
+	}
+	for id := range keep.single {
+		if !c.overLocked() {
+			return
+		}
+		if id != keepID {
+			c.removeSingleLocked(keep, id)
+		}
 	}
 }
 
 // removeLocked forgets e: a read that took it finds it no longer current.
 func (c *readCache) removeLocked(e *cachedCollection) {
-	c.setLocked(e, nil, nil)
+	c.setLocked(e, nil)
 	c.lru.Remove(e.elem)
 	collections := c.profiles[e.owner]
 	delete(collections, e.kind)
@@ -380,18 +412,16 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 		if len(whole) > wholeCollectionLimit {
 			whole = nil
 		}
-		c.setLocked(e, whole, nil)
-	case e.single != nil:
+		c.setLocked(e, whole)
+	default:
 		if _, cached := e.single[id]; !cached {
 			return
 		}
-		single := e.single
 		if ci.item == nil {
-			delete(single, id)
+			c.removeSingleLocked(e, id)
 		} else {
-			single[id] = ci
+			c.putSingleLocked(e, ci)
 		}
-		c.setLocked(e, nil, single)
 	}
-	c.evictLocked(e)
+	c.evictLocked(e, id)
 }
