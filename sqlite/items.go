@@ -179,32 +179,43 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 		return err
 	}
 	return s.writeThen(ctx, func(tx *sql.Tx) error {
-		// The count first: it finds the user (no row when there is none),
-		// and a refusal costs no insert. A failure undoes the count with
-		// the rest of the write.
-		var n int
-		err := tx.QueryRowContext(ctx,
-			`INSERT INTO item_counts (tenant_id, user_id, kind, n)
-			 SELECT tenant_id, id, ?, 1 FROM users WHERE tenant_id = ? AND id = ?
-			 ON CONFLICT (tenant_id, user_id, kind) DO UPDATE SET n = n + 1
-			 RETURNING n`,
-			c.Name, owner.TenantID, owner.UserID).Scan(&n)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.UserNotFound(owner)
-		}
-		if err != nil {
-			return dbErr("counting items", err)
-		}
-		if maxItems > 0 && n > maxItems {
-			return store.CollectionFull(owner, c, maxItems)
-		}
-		_, err = tx.ExecContext(ctx,
-			`INSERT INTO items (tenant_id, user_id, kind, id, created_at, document) VALUES (?, ?, ?, ?, ?, ?)`,
-			owner.TenantID, owner.UserID, c.Name, id, row.CreatedAt, row.Document)
+		// One statement finds the user, checks the count and stores the
+		// item; a second counts it. (An upsert … RETURNING n would do
+		// both counting steps at once, but SQLite builds a temporary table
+		// for every RETURNING: measured, it tripled the writer's time per
+		// create.)
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO items (tenant_id, user_id, kind, id, created_at, document)
+			 SELECT tenant_id, id, ?, ?, ?, ? FROM users
+			 WHERE tenant_id = ? AND id = ?
+			   AND (? <= 0 OR coalesce((SELECT n FROM item_counts WHERE tenant_id = ? AND user_id = ? AND kind = ?), 0) < ?)`,
+			c.Name, id, row.CreatedAt, row.Document, owner.TenantID, owner.UserID,
+			maxItems, owner.TenantID, owner.UserID, c.Name, maxItems)
 		if isConstraint(err, sqlite3.ErrConstraintPrimaryKey) {
 			return store.Errorf("%s item %q already exists: %w", c.Name, id, err)
 		}
-		return dbErr("storing an item", err)
+		if err != nil {
+			return dbErr("storing an item", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return dbErr("storing an item", err)
+		} else if n == 0 {
+			// No user, or no room: which?
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)`,
+				owner.TenantID, owner.UserID).Scan(&exists); err != nil {
+				return dbErr("storing an item", err)
+			}
+			if !exists {
+				return store.UserNotFound(owner)
+			}
+			return store.CollectionFull(owner, c, maxItems)
+		}
+		_, err = tx.ExecContext(ctx,
+			`INSERT INTO item_counts (tenant_id, user_id, kind, n) VALUES (?, ?, ?, 1)
+			 ON CONFLICT (tenant_id, user_id, kind) DO UPDATE SET n = n + 1`,
+			owner.TenantID, owner.UserID, c.Name)
+		return dbErr("counting items", err)
 	}, func() int { return len(row.Document) }, func() { s.cache.changeItem(owner, c.Name, id, cachedRow(row)) })
 }
 

@@ -77,6 +77,7 @@ func (s *Store) writeThen(ctx context.Context, fn func(tx *sql.Tx) error, bytes 
 func (s *Store) writer() {
 	defer close(s.writerDone)
 	batch := make([]*writeRequest, 0, maxBatch)
+	checkpointAt := int64(walCheckpointAt)
 	idle := time.NewTimer(walIdle)
 	defer idle.Stop()
 	for {
@@ -118,7 +119,7 @@ func (s *Store) writer() {
 		s.pending.Add(-int64(len(batch)))
 		for rest := batch; len(rest) > 0; {
 			rest = rest[s.commitSome(rest):]
-			s.limitWAL()
+			checkpointAt = s.limitWAL(checkpointAt)
 		}
 		idle.Reset(walIdle)
 	}
@@ -195,19 +196,23 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 // readers, so under continuous reads and writes some reader always holds
 // the log and it would grow without end (829 MB in 20 s of creates).
 // Instead the writer, after a commit that leaves the log file past
-// walCheckpointAt, runs a RESTART checkpoint itself: writes are paused
+// walCheckpointAt, runs a TRUNCATE checkpoint itself: writes are paused
 // anyway, it copies what the checkpointer has not, waits (at most
-// walCheckpointWait) for readers of older snapshots, a page's query each,
-// and the next commit starts the log over. So the file never passes
-// walCheckpointAt plus one commit (at most maxBatch writes or
-// maxBatchBytes of documents: a few MiB), well under WALBound, which
-// journal_size_limit also enforces whenever the log starts over. When
-// writes pause for walIdle, the writer empties the file (TRUNCATE).
+// walCheckpointWait) for the readers of older snapshots (a page's query
+// each) and empties the file. (A RESTART checkpoint would leave the file at
+// its size, which then no longer tells how much of it is in use.) So the
+// file never passes walCheckpointAt plus one commit (at most maxBatch
+// writes or maxBatchBytes of documents: a few MiB), well under WALBound, as
+// long as readers let go of the log within walCheckpointWait; a checkpoint
+// they hold up is tried again once the log has grown by walRetryStep. When
+// writes pause for walIdle, the writer empties the file too.
 const (
 	// WALBound is the documented bound of the write-ahead log file under
-	// any sustained write load: 64 MiB.
+	// any sustained write load: 64 MiB. journal_size_limit is set to it
+	// too.
 	WALBound          = 64 << 20
 	walCheckpointAt   = 32 << 20
+	walRetryStep      = 4 << 20
 	walCheckpointWait = 100 * time.Millisecond
 	walIdle           = time.Second
 )
@@ -222,40 +227,42 @@ func (s *Store) walSize() int64 {
 	return fi.Size()
 }
 
-// limitWAL runs a RESTART checkpoint on the write connection when the log
-// is past walCheckpointAt. Run by the writer between commits.
-func (s *Store) limitWAL() {
-	if s.walSize() >= walCheckpointAt {
-		s.checkpoint("RESTART")
+// limitWAL empties the log when it has reached at bytes, and returns the
+// size at which to try next. Run by the writer between commits.
+func (s *Store) limitWAL(at int64) int64 {
+	size := s.walSize()
+	switch {
+	case size < at:
+		return at
+	case s.truncateWAL():
+		return walCheckpointAt
+	default:
+		return size + walRetryStep // readers held it: later
 	}
 }
 
-// truncateWAL empties the log file when it is not empty, and reports
-// whether it is empty now: run by the writer when writes have paused.
+// truncateWAL copies the log into the database file and empties it, unless
+// it is empty, and reports whether it is empty now.
 func (s *Store) truncateWAL() bool {
-	if s.walSize() > 0 {
-		s.checkpoint("TRUNCATE")
+	if s.walSize() == 0 {
+		return true
 	}
-	return s.walSize() == 0
-}
-
-// checkpoint runs a checkpoint of mode on the write connection, waiting for
-// readers at most walCheckpointWait instead of busyTimeout: one that cannot
-// finish now is tried again after the next commit, and the writes waiting
-// meanwhile are not held up long. A failure is logged nowhere: the log only
-// grows until the next one succeeds.
-func (s *Store) checkpoint(mode string) {
 	ctx := context.Background()
 	conn, err := s.wdb.Conn(ctx)
 	if err != nil {
-		return
+		return false
 	}
 	defer conn.Close()
+	// Readers are waited for walCheckpointWait, not busyTimeout: a
+	// checkpoint that cannot finish now is tried again later, and the
+	// writes waiting meanwhile are not held up long.
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walCheckpointWait.Milliseconds())); err != nil {
-		return
+		return false
 	}
-	_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
+	var busy, logFrames, checkpointed int
+	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
 	_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
+	return err == nil && busy == 0 && s.walSize() == 0
 }
 
 // checkpointInterval is how often the checkpointer copies the log back.
@@ -264,7 +271,7 @@ const checkpointInterval = 200 * time.Millisecond
 // checkpointer runs passive checkpoints (they never block readers or the
 // writer) until the store closes. The log is fsynced before any commit is
 // acknowledged, so how far behind the checkpoints are never affects
-// durability, only the size of the log file; the writer bounds that
+// durability, only the size of the log file, which the writer bounds
 // (limitWAL).
 func (s *Store) checkpointer() {
 	defer close(s.checkpointerDone)
