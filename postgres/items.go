@@ -18,39 +18,32 @@ func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c gra
 	if !storable(owner.TenantID, owner.UserID) {
 		return store.UserNotFound(owner)
 	}
-	from := graphprofile.ItemPosition{Created: math.MinInt64} // before every item
 	if after != nil {
-		var err error
-		if from, err = storablePosition(*after); err != nil {
-			return err
-		}
-	}
-	next := func(after graphprofile.ItemPosition) ([]stored.RawItem, bool, error) {
-		return s.readItemsPage(ctx, owner, c, after)
-	}
-	page, more, err := next(from)
-	if err != nil {
-		return err
-	}
-	if len(page) == 0 {
-		// No items: is there a user? (A user deleted in between makes this
-		// "not found", which it is by now.)
-		err := s.read(ctx, func(ctx context.Context) error {
-			var exists bool
-			if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`,
-				owner.TenantID, owner.UserID).Scan(&exists); err != nil {
-				return dbErr("listing items", err)
-			}
-			if !exists {
-				return store.UserNotFound(owner)
-			}
-			return nil
-		})
+		p, err := storablePosition(*after)
 		if err != nil {
 			return err
 		}
+		after = &p
 	}
-	return store.VisitItems(c, page, more, next, visit)
+	empty, err := store.ScanItems(c, after, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
+		return s.readItemsPage(ctx, owner, c, after, limit)
+	}, func(it graphprofile.Item, _ stored.RawItem) (bool, error) { return visit(it) })
+	if err != nil || !empty {
+		return err
+	}
+	// No items: is there a user? (A user deleted in between makes this
+	// "not found", which it is by now.)
+	return s.read(ctx, func(ctx context.Context) error {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`,
+			owner.TenantID, owner.UserID).Scan(&exists); err != nil {
+			return dbErr("listing items", err)
+		}
+		if !exists {
+			return store.UserNotFound(owner)
+		}
+		return nil
+	})
 }
 
 // storablePosition returns a position that is after the same items as p
@@ -74,20 +67,27 @@ const itemsPageQuery = `SELECT created_at, id, document FROM items
 	WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND (created_at, id) > ($4, $5)
 	ORDER BY created_at, id LIMIT $6`
 
-// readItemsPage reads the page of collection c of owner after position
-// after, in list order; more says whether the page is full (another may
-// follow). The connection is back in the pool when it returns.
-func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after graphprofile.ItemPosition) (page []stored.RawItem, more bool, err error) {
+// readItemsPage reads the page of at most limit items of collection c of
+// owner after position after (nil: the first), in list order; more says
+// whether the page is full (another may follow). The connection is back in
+// the pool when it returns.
+func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, limit int) (page []stored.RawItem, more bool, err error) {
+	// Every position is after (MinInt64, ""): one query serves the first
+	// page too.
+	from := graphprofile.ItemPosition{Created: math.MinInt64}
+	if after != nil {
+		from = *after
+	}
 	err = s.read(ctx, func(ctx context.Context) error {
 		page, more = nil, false
-		rows, err := s.pool.Query(ctx, itemsPageQuery, owner.TenantID, owner.UserID, c.Name, after.Created, after.ID, stored.PageRows)
+		rows, err := s.pool.Query(ctx, itemsPageQuery, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
 		if err != nil {
 			return dbErr("listing items", err)
 		}
 		defer rows.Close()
 		bytes := 0
 		for rows.Next() {
-			if stored.PageFull(len(page), bytes) {
+			if stored.PageFull(len(page), limit, bytes) {
 				more = true
 				return nil
 			}
@@ -101,7 +101,7 @@ func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c
 		if err := rows.Err(); err != nil {
 			return dbErr("listing items", err)
 		}
-		more = stored.PageFull(len(page), bytes)
+		more = stored.PageFull(len(page), limit, bytes)
 		return nil
 	})
 	return page, more, err

@@ -293,31 +293,29 @@ func (s *Store) ScanUsers(ctx context.Context, tenantID, afterID string, visit f
 	if !storable(afterID) {
 		return unstorable("the id a scan of users starts after")
 	}
-	next := func(afterID string) ([]stored.RawUser, bool, error) { return s.readUsersPage(ctx, tenantID, afterID) }
-	page, more, err := next(afterID)
-	if err != nil {
-		return err
-	}
-	return store.VisitUsers(tenantID, page, more, next, visit)
+	return store.ScanUsers(tenantID, afterID, func(afterID string, limit int) ([]stored.RawUser, bool, error) {
+		return s.readUsersPage(ctx, tenantID, afterID, limit)
+	}, visit)
 }
 
 // usersPageQuery reads a page of the users of a tenant after an id, in id
 // order: a range of the primary key, read in its order.
 const usersPageQuery = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`
 
-// readUsersPage reads the page of users of tenantID after afterID, ordered
-// by id; more says whether the page is full (another may follow).
-func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string) (page []stored.RawUser, more bool, err error) {
+// readUsersPage reads the page of at most limit users of tenantID after
+// afterID, ordered by id; more says whether the page is full (another may
+// follow).
+func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, limit int) (page []stored.RawUser, more bool, err error) {
 	err = s.read(ctx, func(ctx context.Context) error {
 		page, more = nil, false
-		rows, err := s.pool.Query(ctx, usersPageQuery, tenantID, afterID, stored.PageRows)
+		rows, err := s.pool.Query(ctx, usersPageQuery, tenantID, afterID, limit)
 		if err != nil {
 			return dbErr("listing users", err)
 		}
 		defer rows.Close()
 		bytes := 0
 		for rows.Next() {
-			if stored.PageFull(len(page), bytes) {
+			if stored.PageFull(len(page), limit, bytes) {
 				more = true
 				return nil
 			}
@@ -331,7 +329,7 @@ func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string) (pa
 		if err := rows.Err(); err != nil {
 			return dbErr("listing users", err)
 		}
-		more = stored.PageFull(len(page), bytes)
+		more = stored.PageFull(len(page), limit, bytes)
 		return nil
 	})
 	return page, more, err

@@ -17,8 +17,9 @@ import (
 // ScanItems visits the items of collection c of owner in list order
 // (createdDateTime, then id) after `after`; ErrNotFound when owner is not a
 // user. A collection cached whole is read from memory; otherwise it is read
-// in pages from items_by_created, and one that fits in the first page (at
-// most wholeCollectionLimit items) is cached whole.
+// in pages from items_by_created, and a scan from the first item that
+// reaches the end of a small collection (at most wholeCollectionLimit
+// items) caches it whole.
 func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
 	if whole, ok := s.cache.wholeCollection(owner, c.Name); ok {
 		i := 0
@@ -33,42 +34,37 @@ func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c gra
 		return nil
 	}
 	entry, gen := s.cache.collection(owner, c.Name)
-	page, more, err := s.readItemsPage(ctx, owner, c, after)
+	var whole []cachedItem // the collection so far, while it may be cached whole
+	if after == nil {
+		whole = []cachedItem{}
+	}
+	stopped := false
+	empty, err := store.ScanItems(c, after, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
+		return s.readItemsPage(ctx, owner, c, after, limit)
+	}, func(it graphprofile.Item, row stored.RawItem) (bool, error) {
+		if whole != nil && len(whole) < wholeCollectionLimit {
+			whole = append(whole, cachedItem{item: it, position: row.Position, size: len(row.Document)})
+		} else {
+			whole = nil
+		}
+		goOn, err := visit(it)
+		stopped = err != nil || !goOn
+		return goOn, err
+	})
 	if err != nil {
 		return err
 	}
-	if len(page) == 0 {
+	if empty {
 		// No items: is there a user? (The outer join of one query would
 		// tell too, but costs every page a join.)
 		if err := s.checkUser(ctx, owner); err != nil {
 			return err
 		}
-		if after == nil {
-			s.cache.addWhole(entry, gen, []cachedItem{})
-		}
-		return nil
 	}
-	if after == nil && !more && len(page) <= wholeCollectionLimit {
-		// The whole collection, and small: decoded once and cached.
-		whole := make([]cachedItem, len(page))
-		for i, row := range page {
-			it, err := store.DecodeItem(c, row.Document)
-			if err != nil {
-				return err
-			}
-			whole[i] = cachedItem{item: it, position: row.Position, size: len(row.Document)}
-		}
+	if whole != nil && !stopped {
 		s.cache.addWhole(entry, gen, whole)
-		for _, ci := range whole {
-			if goOn, err := visit(ci.item); err != nil || !goOn {
-				return err
-			}
-		}
-		return nil
 	}
-	return store.VisitItems(c, page, more, func(p graphprofile.ItemPosition) ([]stored.RawItem, bool, error) {
-		return s.readItemsPage(ctx, owner, c, &p)
-	}, visit)
+	return nil
 }
 
 // sortSearchAfter returns the index of the first item of list (in list
@@ -95,25 +91,25 @@ const itemsPageQuery = `SELECT created_at, id, document FROM items
 	WHERE tenant_id = ? AND user_id = ? AND kind = ? AND (created_at, id) > (?, ?)
 	ORDER BY created_at, id LIMIT ?`
 
-// readItemsPage reads the page of collection c of owner after position
-// after (nil: the first), in list order; more says whether the page is full
-// (another may follow). The read connection is released before it
-// returns.
-func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition) (page []stored.RawItem, more bool, err error) {
+// readItemsPage reads the page of at most limit items of collection c of
+// owner after position after (nil: the first), in list order; more says
+// whether the page is full (another may follow). The read connection is
+// released before it returns.
+func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, limit int) (page []stored.RawItem, more bool, err error) {
 	// Every position is after (MinInt64, ""): one query serves the first
 	// page too. The row value comparison is a range of items_by_created.
 	from := graphprofile.ItemPosition{Created: math.MinInt64}
 	if after != nil {
 		from = *after
 	}
-	rows, err := s.rdb.QueryContext(ctx, itemsPageQuery, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, stored.PageRows)
+	rows, err := s.rdb.QueryContext(ctx, itemsPageQuery, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
 	if err != nil {
 		return nil, false, dbErr("listing items", err)
 	}
 	defer rows.Close()
 	bytes := 0
 	for rows.Next() {
-		if stored.PageFull(len(page), bytes) {
+		if stored.PageFull(len(page), limit, bytes) {
 			return page, true, nil
 		}
 		var row stored.RawItem
@@ -128,7 +124,7 @@ func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c
 	if err := rows.Err(); err != nil {
 		return nil, false, dbErr("listing items", err)
 	}
-	return page, stored.PageFull(len(page), bytes), nil
+	return page, stored.PageFull(len(page), limit, bytes), nil
 }
 
 // checkUser returns ErrNotFound when owner is not a user.

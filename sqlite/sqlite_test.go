@@ -546,3 +546,11 @@ func BenchmarkCreatePosition(b *testing.B) {
 func BenchmarkCreatePositionParallel(b *testing.B) {
 	storetest.BenchCreatePositionParallel(b, openTemp(b))
 }
+
+func BenchmarkScanFirstPage(b *testing.B) {
+	storetest.BenchScanFirstPage(b, openTemp(b))
+}
+
+func BenchmarkGetItem(b *testing.B) {
+	storetest.BenchGetItem(b, openTemp(b))
+}

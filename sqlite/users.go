@@ -213,29 +213,27 @@ func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error 
 // ScanUsers visits the users of tenantID ordered by id after afterID, read
 // in pages from the primary key.
 func (s *Store) ScanUsers(ctx context.Context, tenantID, afterID string, visit func(graphprofile.User) (bool, error)) error {
-	next := func(afterID string) ([]stored.RawUser, bool, error) { return s.readUsersPage(ctx, tenantID, afterID) }
-	page, more, err := next(afterID)
-	if err != nil {
-		return err
-	}
-	return store.VisitUsers(tenantID, page, more, next, visit)
+	return store.ScanUsers(tenantID, afterID, func(afterID string, limit int) ([]stored.RawUser, bool, error) {
+		return s.readUsersPage(ctx, tenantID, afterID, limit)
+	}, visit)
 }
 
 // usersPageQuery reads a page of the users of a tenant after an id, in id
 // order: a range of the primary key, read in its order.
 const usersPageQuery = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`
 
-// readUsersPage reads the page of users of tenantID after afterID, ordered
-// by id; more says whether the page is full (another may follow).
-func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string) (page []stored.RawUser, more bool, err error) {
-	rows, err := s.rdb.QueryContext(ctx, usersPageQuery, tenantID, afterID, stored.PageRows)
+// readUsersPage reads the page of at most limit users of tenantID after
+// afterID, ordered by id; more says whether the page is full (another may
+// follow).
+func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, limit int) (page []stored.RawUser, more bool, err error) {
+	rows, err := s.rdb.QueryContext(ctx, usersPageQuery, tenantID, afterID, limit)
 	if err != nil {
 		return nil, false, dbErr("listing users", err)
 	}
 	defer rows.Close()
 	bytes := 0
 	for rows.Next() {
-		if stored.PageFull(len(page), bytes) {
+		if stored.PageFull(len(page), limit, bytes) {
 			return page, true, nil
 		}
 		var row stored.RawUser
@@ -248,7 +246,7 @@ func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string) (pa
 	if err := rows.Err(); err != nil {
 		return nil, false, dbErr("listing users", err)
 	}
-	return page, stored.PageFull(len(page), bytes), nil
+	return page, stored.PageFull(len(page), limit, bytes), nil
 }
 
 // ImportUsers adds or replaces (by id) every user of users in tenantID, all

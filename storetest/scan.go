@@ -14,7 +14,8 @@ import (
 )
 
 // pagesOfItems is more items than any store reads in one page (stores read
-// a few hundred): a scan of them crosses pages.
+// pages of growing size, up to a few hundred rows): a scan of them crosses
+// pages.
 const pagesOfItems = 600
 
 // scanIDs returns the ids ScanItems visits in owner's positions after
@@ -114,7 +115,7 @@ func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("FromAnyPosition", func(t *testing.T) {
 		// After each of these items, and at every page boundary a store
 		// might have: the rest, in order.
-		for _, i := range []int{0, 1, 2, 3, 99, 100, 127, 128, 199, 200, 201, 255, 256, 257, 299, 300, 499, 500, 511, 512, 598, 599} {
+		for _, i := range []int{0, 1, 2, 3, 15, 16, 17, 63, 64, 79, 80, 81, 99, 100, 127, 128, 199, 200, 201, 255, 256, 257, 299, 300, 335, 336, 337, 499, 500, 511, 512, 591, 592, 593, 598, 599} {
 			got := scanIDs(t, s, owner, positionOf(t, want[i]), 0)
 			if !slices.Equal(got, wantOrder[i+1:]) {
 				t.Errorf("after item %d: %d items, want %d (first difference at %d)", i, len(got), len(wantOrder)-i-1, firstDifference(got, wantOrder[i+1:]))
@@ -135,7 +136,7 @@ func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		}
 	})
 	t.Run("StopsEarly", func(t *testing.T) {
-		for _, limit := range []int{1, 10, 255, 256, 257, 300} {
+		for _, limit := range []int{1, 10, 11, 16, 17, 80, 81, 255, 256, 257, 300, 336, 337} {
 			if got := scanIDs(t, s, owner, nil, limit); !slices.Equal(got, wantOrder[:limit]) {
 				t.Errorf("stopping after %d: visited %d items", limit, len(got))
 			}
@@ -286,7 +287,7 @@ func testScanUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	if got := scan(tenantA, "", 0); !slices.Equal(got, wantOrder) {
 		t.Errorf("ScanUsers visited %d users, want %d in id order (first difference at %d)", len(got), len(wantOrder), firstDifference(got, wantOrder))
 	}
-	for _, i := range []int{0, 1, 127, 128, 255, 256, 257, 511, 512, 598, 599} {
+	for _, i := range []int{0, 1, 15, 16, 17, 79, 80, 81, 127, 128, 255, 256, 257, 335, 336, 337, 511, 512, 591, 592, 598, 599} {
 		if got := scan(tenantA, wantOrder[i], 0); !slices.Equal(got, wantOrder[i+1:]) {
 			t.Errorf("after user %d: %d users, want %d", i, len(got), len(wantOrder)-i-1)
 		}
@@ -294,7 +295,7 @@ func testScanUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	if got := scan(tenantA, wantOrder[10]+"\x00", 0); !slices.Equal(got, wantOrder[11:]) {
 		t.Errorf("after an id between users 10 and 11: first difference at %d", firstDifference(got, wantOrder[11:]))
 	}
-	for _, limit := range []int{1, 256, 257} {
+	for _, limit := range []int{1, 16, 17, 80, 81, 256, 257, 336, 337} {
 		if got := scan(tenantA, "", limit); !slices.Equal(got, wantOrder[:limit]) {
 			t.Errorf("stopping after %d: visited %d users", limit, len(got))
 		}

@@ -10,16 +10,26 @@ import (
 // its order, each page a query that starts after the last row of the one
 // before (keyset), so a page costs its own rows whatever the collection's
 // size, and no connection or read transaction is held while the caller
-// visits what was read.
+// visits what was read. Pages grow: a list that stops early (a $top of 10)
+// reads a small first page, one that reads on reads ever fewer queries.
 const (
-	// PageRows is the most rows a page holds: enough that a collection of
-	// the cached size (200 items) is read whole by one query, few enough
-	// that a list that stops early (a $top) wastes little.
-	PageRows = 256
+	// FirstPageRows is the most rows the first page of a scan holds.
+	FirstPageRows = 16
+	// MaxPageRows is the most rows any page holds.
+	MaxPageRows = 256
 	// PageBytes bounds the documents a page holds (a page ends early past
 	// it), so that big items cannot make a page big.
 	PageBytes = 4 << 20
 )
+
+// nextPageRows returns the most rows the page after one of at most rows
+// rows holds.
+func nextPageRows(rows int) int { return min(4*rows, MaxPageRows) }
+
+// PageFull reports whether a page of at most limit rows that holds rows rows
+// of bytes bytes of documents is full: the scan reads no more rows into it,
+// and another page may follow.
+func PageFull(rows, limit, bytes int) bool { return rows >= limit || bytes >= PageBytes }
 
 // RawItem is a row of a page of items: where the item stands in the list
 // order and its document, not decoded yet (a scan decodes only what it
@@ -35,44 +45,49 @@ type RawUser struct {
 	Document []byte
 }
 
-// PageFull reports whether a page that holds rows rows of bytes bytes of
-// documents is full: the scan reads no more rows into it, and another page
-// may follow.
-func PageFull(rows, bytes int) bool { return rows >= PageRows || bytes >= PageBytes }
-
-// VisitItems visits the items of page (decoded as items of collection c),
-// and of the pages after it, which next reads (next(p) is the page after
-// position p), until visit returns false or an error (returned as is) or
-// a page is not full (more is false: the collection ends there).
-func (n Name) VisitItems(c graphprofile.Collection, page []RawItem, more bool,
-	next func(after graphprofile.ItemPosition) ([]RawItem, bool, error),
-	visit func(graphprofile.Item) (bool, error)) error {
-	for {
+// ScanItems runs a scan of collection c after `after` (nil: from the first
+// item): read(after, limit) reads the page of at most limit rows after a
+// position (nil: the first) and says whether it is full; visit gets each
+// item, decoded, with its row, until it returns false or an error
+// (returned as is) or a page is not full. empty says that the first page
+// had no row: the store then tells whether the owner exists.
+func (n Name) ScanItems(c graphprofile.Collection, after *graphprofile.ItemPosition,
+	read func(after *graphprofile.ItemPosition, limit int) ([]RawItem, bool, error),
+	visit func(graphprofile.Item, RawItem) (bool, error)) (empty bool, err error) {
+	for limit := FirstPageRows; ; limit = nextPageRows(limit) {
+		page, more, err := read(after, limit)
+		if err != nil {
+			return false, err
+		}
+		if len(page) == 0 {
+			return limit == FirstPageRows, nil
+		}
 		for _, row := range page {
 			it, err := n.DecodeItem(c, row.Document)
 			if err != nil {
-				return err
+				return false, err
 			}
-			if goOn, err := visit(it); err != nil || !goOn {
-				return err
+			if goOn, err := visit(it, row); err != nil || !goOn {
+				return false, err
 			}
 		}
-		if !more || len(page) == 0 {
-			return nil
+		if !more {
+			return false, nil
 		}
-		var err error
-		if page, more, err = next(page[len(page)-1].Position); err != nil {
-			return err
-		}
+		after = &page[len(page)-1].Position
 	}
 }
 
-// VisitUsers is VisitItems for users of tenantID: next(id) is the page
-// after the user id.
-func (n Name) VisitUsers(tenantID string, page []RawUser, more bool,
-	next func(afterID string) ([]RawUser, bool, error),
+// ScanUsers is ScanItems for users of tenantID ordered by id, after the id
+// afterID ("": from the first).
+func (n Name) ScanUsers(tenantID, afterID string,
+	read func(afterID string, limit int) ([]RawUser, bool, error),
 	visit func(graphprofile.User) (bool, error)) error {
-	for {
+	for limit := FirstPageRows; ; limit = nextPageRows(limit) {
+		page, more, err := read(afterID, limit)
+		if err != nil {
+			return err
+		}
 		for _, row := range page {
 			u, err := n.DecodeUser(tenantID, row.ID, row.Document)
 			if err != nil {
@@ -85,10 +100,7 @@ func (n Name) VisitUsers(tenantID string, page []RawUser, more bool,
 		if !more || len(page) == 0 {
 			return nil
 		}
-		var err error
-		if page, more, err = next(page[len(page)-1].ID); err != nil {
-			return err
-		}
+		afterID = page[len(page)-1].ID
 	}
 }
 
