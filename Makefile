@@ -56,7 +56,7 @@ compat:
 # Throughput and latency of every workload against a bare net/http ceiling,
 # alternating (several minutes; never part of test). Knobs, as variables or
 # in the environment: PAIRS, DURATION, WARMUP, CONNECTIONS, USERS, POSITIONS,
-# and WORKLOADS (default: create update get list mixed). See BENCHMARKS.md.
+# and WORKLOADS (default: create update get list mixed profile; lopsided on request). See BENCHMARKS.md.
 WORKLOADS ?=
 bench:
 	GO=$(GO) scripts/bench $(WORKLOADS)

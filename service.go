@@ -175,13 +175,19 @@ func (s *Service) visibleItems(ctx context.Context, a Access, c Collection) ([]I
 	if err != nil {
 		return nil, err
 	}
+	return a.visible(all), nil
+}
+
+// visible returns the items of all the caller may see, in all's order,
+// in all's array (a Store's list is the caller's).
+func (a Access) visible(all []Item) []Item {
 	visible := all[:0]
 	for _, it := range all {
 		if a.mayView(it) {
 			visible = append(visible, it)
 		}
 	}
-	return visible, nil
+	return visible
 }
 
 // GetItem returns one item of collection c. Errors: itemNotFound, also for
@@ -286,23 +292,28 @@ type Profile struct {
 
 // GetProfile returns the accessed profile with the collections asked for
 // (ProfileCollections, or some of them), each holding what the caller may
-// see of it, exactly as listing it would.
+// see of it, exactly as listing it would. The collections are read in one
+// store call (Store.ListProfile), not one call each.
 func (s *Service) GetProfile(ctx context.Context, a Access, collections []Collection) (Profile, error) {
 	if err := a.allows(GetProfile); err != nil {
 		return Profile{}, err
 	}
+	lists, err := s.Store.ListProfile(ctx, a.owner.Key(), collections)
+	if errors.Is(err, ErrNotFound) {
+		return Profile{}, userNotFound(a.owner.ID) // deleted since Authorize found it
+	}
+	if err != nil {
+		return Profile{}, err
+	}
+	if len(lists) != len(collections) {
+		return Profile{}, fmt.Errorf("the store listed %d collections of %d", len(lists), len(collections))
+	}
 	profile := Profile{Collections: make(map[string][]Object, len(collections))}
-	for _, c := range collections {
-		items, err := s.visibleItems(ctx, a, c)
-		if errors.Is(err, ErrNotFound) {
-			return Profile{}, userNotFound(a.owner.ID) // deleted since Authorize found it
-		}
-		if err != nil {
-			return Profile{}, err
-		}
+	for i, c := range collections {
+		items := a.visible(lists[i])
 		objects := make([]Object, len(items))
-		for i, it := range items {
-			objects[i] = Object(it)
+		for j, it := range items {
+			objects[j] = Object(it)
 		}
 		profile.Collections[c.Name] = objects
 	}

@@ -229,6 +229,18 @@ func (s *memStore) ScanItems(_ context.Context, owner graphprofile.UserKey, c gr
 	return nil
 }
 
+func (s *memStore) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection) ([][]graphprofile.Item, error) {
+	lists := make([][]graphprofile.Item, len(collections))
+	for i, c := range collections {
+		items, err := graphprofile.AllItems(ctx, s, owner, c)
+		if err != nil {
+			return nil, err
+		}
+		lists[i] = items
+	}
+	return lists, nil
+}
+
 func (s *memStore) GetItem(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id string) (graphprofile.Item, error) {
 	if err := s.begin("GetItem"); err != nil {
 		defer s.mu.Unlock()

@@ -66,6 +66,13 @@ type Store interface {
 	// as stores return them (valid UTF-8); a store may fail on another.
 	ScanItems(ctx context.Context, owner UserKey, c Collection, after *ItemPosition, visit func(Item) (bool, error)) error
 
+	// ListProfile returns the items of each of collections of owner's
+	// profile, in the order of collections, each in list order (an empty
+	// slice for an empty collection): what GET …/profile shows, read at
+	// once rather than collection by collection. Its size is bounded by the
+	// collections' item limit (CreateItem's maxItems).
+	ListProfile(ctx context.Context, owner UserKey, collections []Collection) ([][]Item, error)
+
 	// GetItem returns item id of collection c of owner's profile. It reads
 	// that item only, whatever the profile's size.
 	GetItem(ctx context.Context, owner UserKey, c Collection, id string) (Item, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
@@ -105,6 +106,68 @@ func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c
 		return nil
 	})
 	return page, more, err
+}
+
+// ListProfile returns the items of each of collections of owner, each in
+// list order, in one query (and one more when it finds none, to tell an
+// empty profile from no user): one snapshot of the whole profile, and one
+// round trip rather than one per collection.
+func (s *Store) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection) ([][]graphprofile.Item, error) {
+	if !storable(owner.TenantID, owner.UserID) {
+		return nil, store.UserNotFound(owner)
+	}
+	kinds := make([]string, len(collections))
+	for i, c := range collections {
+		kinds[i] = c.Name
+	}
+	var lists [][]graphprofile.Item
+	err := s.read(ctx, func(ctx context.Context) error {
+		lists = make([][]graphprofile.Item, len(collections))
+		for i := range lists {
+			lists[i] = []graphprofile.Item{}
+		}
+		rows, err := s.pool.Query(ctx,
+			`SELECT kind, document FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = ANY($3)
+			 ORDER BY kind, created_at, id`,
+			owner.TenantID, owner.UserID, kinds)
+		if err != nil {
+			return dbErr("listing a profile", err)
+		}
+		defer rows.Close()
+		found := false
+		for rows.Next() {
+			found = true
+			raw := rows.RawValues()
+			i := slices.Index(kinds, string(raw[0]))
+			if i < 0 {
+				return store.Errorf("listing a profile: an item of kind %q, which was not asked for", raw[0])
+			}
+			it, err := store.DecodeItem(collections[i], raw[1])
+			if err != nil {
+				return err
+			}
+			lists[i] = append(lists[i], it)
+		}
+		if err := rows.Err(); err != nil {
+			return dbErr("listing a profile", err)
+		}
+		if found {
+			return nil
+		}
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`,
+			owner.TenantID, owner.UserID).Scan(&exists); err != nil {
+			return dbErr("listing a profile", err)
+		}
+		if !exists {
+			return store.UserNotFound(owner)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lists, nil
 }
 
 // GetItem returns item id of collection c of owner.

@@ -29,6 +29,7 @@ func RunItems(t *testing.T, open func(t *testing.T) graphprofile.Store, collecti
 			t.Run("UpdateNested", func(t *testing.T) { testItemUpdateNested(t, open, c) })
 			t.Run("Delete", func(t *testing.T) { testItemDelete(t, open, c) })
 			t.Run("Collections", func(t *testing.T) { testItemCollections(t, open, c) })
+			t.Run("ListProfile", func(t *testing.T) { testListProfile(t, open, c) })
 		})
 	}
 }
@@ -216,6 +217,57 @@ func testItemCollections(t *testing.T, open func(t *testing.T) graphprofile.Stor
 	}
 	_, err := graphprofile.AllItems(t.Context(), s, graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, c)
 	wantNotFound(t, "ListItems of an unknown user", err)
+}
+
+// testListProfile: ListProfile answers, in the order asked, what ListItems
+// answers for each collection (an empty slice for an empty one), for a
+// profile with items, one without, and no user at all.
+func testListProfile(t *testing.T, open func(t *testing.T) graphprofile.Store, c graphprofile.Collection) {
+	s := open(t)
+	owner := mustEnsure(t, s, adele(tenantA)).Key()
+	other := graphprofile.Collection{Name: c.Name + "Other", Type: c.Type}
+	empty := graphprofile.Collection{Name: c.Name + "Empty", Type: c.Type}
+	for i := range 3 {
+		// Created out of id order, so the list order (createdDateTime, then id) shows.
+		if err := s.CreateItem(t.Context(), owner, c, sample.Stored(c.Type, guid(3-i), base.Add(time.Duration(i%2)*time.Second), i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateItem(t.Context(), owner, other, sample.Stored(other.Type, guid(9), base, 9), 0); err != nil {
+		t.Fatal(err)
+	}
+	asked := []graphprofile.Collection{other, empty, c}
+	lists, err := s.ListProfile(t.Context(), owner, asked)
+	if err != nil {
+		t.Fatalf("ListProfile: %v", err)
+	}
+	if len(lists) != len(asked) {
+		t.Fatalf("ListProfile = %d lists, want %d", len(lists), len(asked))
+	}
+	for i, coll := range asked {
+		want := mustListItems(t, s, owner, coll)
+		if lists[i] == nil || len(lists[i]) != len(want) {
+			t.Errorf("ListProfile's %s = %v, want %d items (an empty slice when none)", coll.Name, lists[i], len(want))
+			continue
+		}
+		for j := range want {
+			wantPosition(t, fmt.Sprintf("ListProfile's %s item %d", coll.Name, j), lists[i][j], want[j])
+		}
+	}
+	wantIDs(t, "ListProfile's "+c.Name, lists[2], guid(1), guid(3), guid(2))
+
+	m := mustEnsure(t, s, megan(tenantA)).Key()
+	lists, err = s.ListProfile(t.Context(), m, asked)
+	if err != nil || len(lists) != len(asked) {
+		t.Fatalf("ListProfile of an empty profile = %v, %v", lists, err)
+	}
+	for i, list := range lists {
+		if list == nil || len(list) != 0 {
+			t.Errorf("ListProfile of an empty profile: %s = %v, want an empty slice", asked[i].Name, list)
+		}
+	}
+	_, err = s.ListProfile(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, asked)
+	wantNotFound(t, "ListProfile of an unknown user", err)
 }
 
 func mustGetItem(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, c graphprofile.Collection, id string) graphprofile.Item {

@@ -71,7 +71,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func newDurableServer(t *testing.T) (*httptest.Server, *appendLog, string) {
 	t.Helper()
-	h, err := newHandler(1430, 1431, 1432, 14200, 10)
+	h, err := newHandler(answerSizes{create: 1430, update: 1431, get: 1432, list: 14200, listItems: 10, profile: 60000, profileItems: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,16 @@
 // Command ceiling is the benchmark's ceiling: a bare net/http server that
-// answers graphprofile's position requests with canned bodies of the real
-// answers' sizes, so that the rate it reaches on a machine is what the HTTP
-// stack, the loopback network and the load generator allow there, before
-// any of graphprofile's work. scripts/bench runs it alternately with
+// answers graphprofile's position and profile requests with canned bodies
+// of the real answers' sizes, so that the rate it reaches on a machine is
+// what the HTTP stack, the loopback network and the load generator allow
+// there, before any of graphprofile's work. scripts/bench runs it alternately with
 // graphprofile and reports graphprofile's rate as a fraction of it.
 //
 //	POST  …/positions        201, a position of --create-size bytes
 //	PATCH …/positions/{id}   200, a position of --update-size bytes
 //	GET   …/positions/{id}   200, a position of --get-size bytes
 //	GET   …/positions        200, a list of --list-items positions, --list-size bytes
+//	GET   …/profile          200, a profile of --profile-size bytes: every
+//	                         collection of the profile, --profile-items in each
 //	GET   /healthz           200 ok
 //
 // It reads and discards every request body, checks no token, and answers
@@ -39,6 +41,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/graphprofile/graphprofile"
 )
 
 func main() {
@@ -54,11 +58,14 @@ const jsonContentType = "application/json;odata.metadata=minimal;odata.streaming
 func run(args []string) error {
 	fs := flag.NewFlagSet("ceiling", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:9090", "`address` to listen on (port 0 picks one; the address is printed)")
-	createSize := fs.Int("create-size", 1430, "bytes of a create's answer (201)")
-	updateSize := fs.Int("update-size", 1430, "bytes of an update's answer")
-	getSize := fs.Int("get-size", 1430, "bytes of a get's answer")
-	listSize := fs.Int("list-size", 14200, "bytes of a list's answer")
-	listItems := fs.Int("list-items", 10, "positions in a list's answer")
+	var sizes answerSizes
+	fs.IntVar(&sizes.create, "create-size", 1430, "bytes of a create's answer (201)")
+	fs.IntVar(&sizes.update, "update-size", 1430, "bytes of an update's answer")
+	fs.IntVar(&sizes.get, "get-size", 1430, "bytes of a get's answer")
+	fs.IntVar(&sizes.list, "list-size", 14200, "bytes of a list's answer")
+	fs.IntVar(&sizes.listItems, "list-items", 10, "positions in a list's answer")
+	fs.IntVar(&sizes.profile, "profile-size", 250000, "bytes of a profile's answer (GET …/profile)")
+	fs.IntVar(&sizes.profileItems, "profile-items", 10, "items in each collection of a profile's answer")
 	durable := fs.String("durable", "", "append the body of every POST and PATCH to `file` and answer only after an fsync covers it (group commit): the durable ceiling")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -69,7 +76,7 @@ func run(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	h, err := newHandler(*createSize, *updateSize, *getSize, *listSize, *listItems)
+	h, err := newHandler(sizes)
 	if err != nil {
 		return err
 	}
@@ -126,15 +133,22 @@ func newCanned(status int, body []byte, idOffset int) *canned {
 }
 
 type handler struct {
-	create, update, get, list *canned
-	pool                      sync.Pool
+	create, update, get, list, profile *canned
+	pool                               sync.Pool
 	// durable, when set, takes the body of every POST and PATCH before
 	// the answer; bodies holds the buffers they are read into.
 	durable *appendLog
 	bodies  sync.Pool
 }
 
-func newHandler(createSize, updateSize, getSize, listSize, listItems int) (*handler, error) {
+// answerSizes are the sizes of the canned answers, in bytes, and the items
+// of the lists and of each collection of the profile.
+type answerSizes struct {
+	create, update, get, list, profile int
+	listItems, profileItems            int
+}
+
+func newHandler(sizes answerSizes) (*handler, error) {
 	h := &handler{}
 	for _, e := range []struct {
 		dst    **canned
@@ -142,9 +156,9 @@ func newHandler(createSize, updateSize, getSize, listSize, listItems int) (*hand
 		size   int
 		name   string
 	}{
-		{&h.create, http.StatusCreated, createSize, "--create-size"},
-		{&h.update, http.StatusOK, updateSize, "--update-size"},
-		{&h.get, http.StatusOK, getSize, "--get-size"},
+		{&h.create, http.StatusCreated, sizes.create, "--create-size"},
+		{&h.update, http.StatusOK, sizes.update, "--update-size"},
+		{&h.get, http.StatusOK, sizes.get, "--get-size"},
 	} {
 		body, off, err := cannedEntity(e.size)
 		if err != nil {
@@ -155,12 +169,16 @@ func newHandler(createSize, updateSize, getSize, listSize, listItems int) (*hand
 		}
 		*e.dst = newCanned(e.status, body, off)
 	}
-	body, err := cannedList(listSize, listItems)
+	body, err := cannedList(sizes.list, sizes.listItems)
 	if err != nil {
 		return nil, fmt.Errorf("--list-size: %w", err)
 	}
 	h.list = newCanned(http.StatusOK, body, -1)
-	maxSize := max(updateSize, getSize)
+	if body, err = cannedProfile(sizes.profile, sizes.profileItems); err != nil {
+		return nil, fmt.Errorf("--profile-size: %w", err)
+	}
+	h.profile = newCanned(http.StatusOK, body, -1)
+	maxSize := max(sizes.update, sizes.get)
 	h.pool.New = func() any { b := make([]byte, maxSize); return &b }
 	h.bodies.New = func() any { return new(bytes.Buffer) }
 	return h, nil
@@ -185,6 +203,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c = h.create
 	case strings.HasSuffix(path, "/positions") && r.Method == http.MethodGet:
 		c = h.list
+	case strings.HasSuffix(path, "/profile") && r.Method == http.MethodGet:
+		c = h.profile
 	case strings.Contains(path, "/positions/") && (r.Method == http.MethodGet || r.Method == http.MethodPatch):
 		c = h.get
 		if r.Method == http.MethodPatch {
@@ -266,6 +286,29 @@ func cannedList(size, items int) ([]byte, error) {
 	pad := size - len(head) - len(tail)
 	if pad < 0 {
 		return nil, fmt.Errorf("%d bytes is less than the smallest canned list of %d positions (%d bytes)", size, items, len(head)+len(tail))
+	}
+	return []byte(head + strings.Repeat("x", pad) + tail), nil
+}
+
+// cannedProfile returns a profile's answer of exactly size bytes with items
+// items in every collection of graphprofile's profile, in schema order, as
+// graphprofile writes them: {"@odata.context":…,"id":…,"@pad":"xx…",
+// "account":[{…},…],"addresses":[…],…}.
+func cannedProfile(size, items int) ([]byte, error) {
+	if items < 0 {
+		return nil, errors.New("--profile-items must not be negative")
+	}
+	item := `{"id":"` + cannedGUID + `","createdDateTime":"2026-01-01T00:00:00Z"}`
+	values := strings.TrimSuffix(strings.Repeat(item+",", items), ",")
+	var collections strings.Builder
+	for _, c := range graphprofile.ProfileCollections() {
+		collections.WriteString(`,"` + c.Name + `":[` + values + `]`)
+	}
+	head := `{"@odata.context":"http://ceiling.invalid/beta/$metadata#users('` + cannedGUID + `')/profile/$entity","id":"` + graphprofile.ProfileID + `","@pad":"`
+	tail := `"` + collections.String() + `}`
+	pad := size - len(head) - len(tail)
+	if pad < 0 {
+		return nil, fmt.Errorf("%d bytes is less than the smallest canned profile of %d items a collection (%d bytes)", size, items, len(head)+len(tail))
 	}
 	return []byte(head + strings.Repeat("x", pad) + tail), nil
 }

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/graphprofile/graphprofile"
 )
 
 // The markers cmd/graphprofile-bench checks answers for.
@@ -44,6 +46,33 @@ func TestCannedSizesAndShapes(t *testing.T) {
 			t.Errorf("cannedList(%d, %d): %d bytes, %d items: %s", tt.size, tt.items, len(body), len(list.Value), body)
 		}
 	}
+	for _, tt := range []struct{ size, items int }{{141338, 10}, {20000, 10}, {2000, 0}, {6000, 1}} {
+		body, err := cannedProfile(tt.size, tt.items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var profile map[string]any
+		if len(body) != tt.size || json.Unmarshal(body, &profile) != nil || !bytes.HasPrefix(body, []byte(contextPrefix)) ||
+			!bytes.HasSuffix(body, []byte("]}")) || bytes.Count(body, []byte(itemMarker)) != tt.items*len(graphprofile.ProfileCollections()) {
+			t.Errorf("cannedProfile(%d, %d): %d bytes: %.300s", tt.size, tt.items, len(body), body)
+			continue
+		}
+		// Every collection of the profile, in schema order, as
+		// graphprofile writes them, each with its items.
+		at := 0
+		for _, c := range graphprofile.ProfileCollections() {
+			key := []byte(`"` + c.Name + `":[`)
+			i := bytes.Index(body[at:], key)
+			if items, _ := profile[c.Name].([]any); i < 0 || len(items) != tt.items {
+				t.Errorf("cannedProfile(%d, %d): %s at %d after %d, %d items", tt.size, tt.items, c.Name, i, at, len(items))
+				break
+			}
+			at += i + len(key)
+		}
+	}
+	if _, err := cannedProfile(1000, 10); err == nil {
+		t.Error("cannedProfile(1000, 10) made a body")
+	}
 	if _, _, err := cannedEntity(50); err == nil {
 		t.Error("cannedEntity(50) made a body")
 	}
@@ -53,7 +82,7 @@ func TestCannedSizesAndShapes(t *testing.T) {
 }
 
 func TestHandler(t *testing.T) {
-	h, err := newHandler(1430, 1431, 1432, 14200, 10)
+	h, err := newHandler(answerSizes{create: 1430, update: 1431, get: 1432, list: 14200, listItems: 10, profile: 60000, profileItems: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +98,9 @@ func TestHandler(t *testing.T) {
 		{"PATCH", "/beta/me/profile/positions/" + id, `{"isCurrent":false}`, 200, 1431, `"id":"` + id + `"`},
 		{"GET", "/beta/users/a@b.example/profile/positions/" + id, "", 200, 1432, `"id":"` + id + `"`},
 		{"GET", "/beta/me/profile/positions", "", 200, 14200, `"value":[`},
+		{"GET", "/beta/me/profile", "", 200, 60000, `"websites":[{"id":"` + cannedGUID + `"`},
+		{"GET", "/beta/users/a@b.example/profile", "", 200, 60000, `{"@odata.context":`},
+		{"PATCH", "/beta/me/profile", "{}", 404, -1, ""},
 		{"GET", "/healthz", "", 200, 3, "ok"},
 		{"DELETE", "/beta/me/profile/positions/" + id, "", 404, -1, ""},
 	}

@@ -199,7 +199,7 @@ func TestMix(t *testing.T) {
 	if counts[opGet]+counts[opList] != 70 || counts[opUpdate] != 20 || counts[opCreate] != 10 {
 		t.Errorf("mixed = %v per 100, want 70 get/list, 20 update, 10 create", counts)
 	}
-	for _, w := range []string{"create", "update", "get", "list"} {
+	for _, w := range []string{"create", "update", "get", "list", "profile"} {
 		if got := mix(w, 50).String(); got != w {
 			t.Errorf("mix(%s) = %s", w, got)
 		}
@@ -211,6 +211,10 @@ func TestCeilingFlagsAndReport(t *testing.T) {
 		Latency: latencies{P99: 9.5}, Ops: map[string]opStats{"get": {Count: 1, BodyBytes: 1429.6}, "list": {Count: 1, BodyBytes: 14123}}}
 	if got, want := ceilingFlagsOf(gp), "--get-size=1430 --list-size=14123 --list-items=10"; got != want {
 		t.Errorf("ceilingFlagsOf = %q, want %q", got, want)
+	}
+	profile := result{Workload: "profile", PositionsPerUser: 7, Ops: map[string]opStats{"profile": {Count: 3, BodyBytes: 98765.4}}}
+	if got, want := ceilingFlagsOf(profile), "--profile-size=98765 --list-items=7 --profile-items=7"; got != want {
+		t.Errorf("ceilingFlagsOf(profile) = %q, want %q", got, want)
 	}
 	with := func(r result, target, workload string, rps, p99 float64) result {
 		r.Target, r.Workload, r.RPS, r.Latency.P99 = target, workload, rps, p99

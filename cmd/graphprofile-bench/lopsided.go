@@ -97,6 +97,15 @@ func nextLinkPath(body []byte) (string, error) {
 // batchOfCreates returns a $batch body of n creates of the seed's position
 // at the version-relative path prefix.
 func batchOfCreates(prefix string, n int) []byte {
+	creates := make([]batchCreate, n)
+	for i := range creates {
+		creates[i] = batchCreate{url: prefix, body: createBody}
+	}
+	return batchBody(creates)
+}
+
+// batchBody returns the $batch body of creates, numbered from 1.
+func batchBody(creates []batchCreate) []byte {
 	type item struct {
 		ID      string            `json:"id"`
 		Method  string            `json:"method"`
@@ -107,10 +116,10 @@ func batchOfCreates(prefix string, n int) []byte {
 	var batch struct {
 		Requests []item `json:"requests"`
 	}
-	for i := range n {
+	for i, c := range creates {
 		batch.Requests = append(batch.Requests, item{
-			ID: fmt.Sprint(i + 1), Method: http.MethodPost, URL: prefix,
-			Headers: map[string]string{"Content-Type": "application/json"}, Body: createBody,
+			ID: fmt.Sprint(i + 1), Method: http.MethodPost, URL: c.url,
+			Headers: map[string]string{"Content-Type": "application/json"}, Body: c.body,
 		})
 	}
 	b, err := json.Marshal(batch)
@@ -120,8 +129,8 @@ func batchOfCreates(prefix string, n int) []byte {
 	return b
 }
 
-// checkBatchOfCreates checks a $batch answer to batchOfCreates(…, n):
-// every item 201 with a position; it returns the new positions' ids.
+// checkBatchOfCreates checks a $batch answer to n creates (batchOfCreates,
+// batchBody): every item 201 with an item; it returns the new items' ids.
 func checkBatchOfCreates(status int, body []byte, n int) ([]string, error) {
 	if status != http.StatusOK {
 		return nil, fmt.Errorf("$batch: status %d, want 200: %s", status, snippet(body))
@@ -145,7 +154,7 @@ func checkBatchOfCreates(status int, body []byte, n int) ([]string, error) {
 			ID string `json:"id"`
 		}
 		if resp.Status != http.StatusCreated || json.Unmarshal(resp.Body, &created) != nil || len(created.ID) != guidLen {
-			return nil, fmt.Errorf("$batch item %s: status %d, want 201 with a position: %s", resp.ID, resp.Status, snippet(resp.Body))
+			return nil, fmt.Errorf("$batch item %s: status %d, want 201 with an item: %s", resp.ID, resp.Status, snippet(resp.Body))
 		}
 		ids = append(ids, created.ID)
 	}

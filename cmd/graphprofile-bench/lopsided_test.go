@@ -111,7 +111,12 @@ func TestParseConfig(t *testing.T) {
 		{"lopsided: too few items", []string{"--workload", "lopsided", "--lopsided-items", "49"}, "want at least 50", nil},
 		{"negative interval", []string{"--interval", "-1s"}, "--interval must not be negative", nil},
 		{"no sampling period", []string{"--sample-every", "0"}, "--sample-every must be positive", nil},
-		{"unknown workload", []string{"--workload", "soak"}, "want one of create, update, get, list, mixed, lopsided", nil},
+		{"profile", []string{"--workload", "profile", "--positions-per-user", "3", "--via", "upn"}, "", func(c config) bool {
+			return c.workload == "profile" && c.positionsPerUser == 3 && c.via == "upn"
+		}},
+		{"profile against a ceiling", []string{"--ceiling", "--workload", "profile"}, "", func(c config) bool { return c.ceiling }},
+		{"acked of profile", []string{"--workload", "profile", "--acked", "a.jsonl"}, "verify reads back", nil},
+		{"unknown workload", []string{"--workload", "soak"}, "want one of create, update, get, list, mixed, lopsided, profile", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,7 +14,9 @@
 // lopsided (one user with --lopsided-items positions read a page of 10 at
 // a time, following @odata.nextLink, by the -c connections while
 // --lopsided-writers more connections create positions for the other
-// users). Requests are spread over --users
+// users) and profile (GET the whole profile, every collection inline, of
+// users with --positions-per-user items in each of the profile's
+// collections). Requests are spread over --users
 // users, each with a delegated token minted with the server's development
 // key. Every answer is checked (status and body shape); a run with any
 // error or unexpected answer exits 1 and reports no figure.
@@ -103,12 +105,12 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("graphprofile-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.url, "url", "", "the server's base `URL`, e.g. http://127.0.0.1:8080 (required); several servers sharing one database: comma-separated, connections are spread over them in turn")
-	fs.StringVar(&c.workload, "workload", "get", "create, update, get, list, mixed (35% get, 35% list, 20% update, 10% create) or lopsided (one user's many positions paged through while others get positions created)")
+	fs.StringVar(&c.workload, "workload", "get", "create, update, get, list, mixed (35% get, 35% list, 20% update, 10% create), lopsided (one user's many positions paged through while others get positions created) or profile (GET …/profile, every collection inline)")
 	fs.IntVar(&c.connections, "c", 32, "concurrent connections (closed loop: one request in flight on each)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time, after the warm-up")
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "time under load before measuring (answers are checked, not timed)")
 	fs.IntVar(&c.users, "users", 100, "users the requests are spread over, a token each")
-	fs.IntVar(&c.positionsPerUser, "positions-per-user", 10, "positions the setup creates per user for update, get, list and mixed")
+	fs.IntVar(&c.positionsPerUser, "positions-per-user", 10, "positions the setup creates per user for update, get, list and mixed; profile: items it creates in each collection of each user's profile")
 	fs.StringVar(&c.keyFile, "key", "", "the server's development signing key `file` (<database>-devkey.pem), to mint the users' tokens")
 	fs.StringVar(&c.store, "store", "", "the server's --store (sqlite:PATH): the key is PATH-devkey.pem; instead of --key")
 	fs.StringVar(&c.tenant, "tenant", defaultTenant, "the users' tenant `id`")
@@ -118,7 +120,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.ceilingFlags, "ceiling-flags", "", "write to `file` the bench/ceiling flags (answer sizes) measured in this run")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's `pid`, to report its RSS (sampled over the run: max and last) and CPU use (from /proc)")
 	fs.StringVar(&c.client, "client", "raw", "HTTP client: raw (a minimal HTTP/1.1 client, cheap) or nethttp (net/http's Transport)")
-	fs.StringVar(&c.via, "via", "me", "address positions as /beta/me/… (me) or /beta/users/{userPrincipalName}/… (upn)")
+	fs.StringVar(&c.via, "via", "me", "address the profile and its positions as /beta/me/profile… (me) or /beta/users/{userPrincipalName}/profile… (upn)")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "per-request timeout")
 	fs.DurationVar(&c.interval, "interval", 0, "also report requests/s and latencies for each `period` of the measured time (e.g. 1m); 0: the whole run only")
 	fs.StringVar(&c.wal, "wal", "", "the server's SQLite write-ahead log `file` (<database>-wal), whose size is sampled over the run (max and last)")
@@ -151,6 +153,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--durable describes a ceiling: give it with --ceiling")
 	case c.ceiling && c.acked != "":
 		return c, errors.New("--acked records what graphprofile acknowledged; the ceiling stores nothing to verify")
+	case c.workload == "profile" && c.acked != "":
+		return c, errors.New("--acked records positions, which verify reads back; the profile workload writes items of every collection in its setup only")
 	}
 	if c.workload == "lopsided" {
 		if c.lopsidedWriters == 0 {
@@ -382,6 +386,9 @@ func ceilingFlagsOf(res result) string {
 		}
 	}
 	parts = append(parts, fmt.Sprintf("--list-items=%d", res.PositionsPerUser))
+	if _, ok := res.Ops[opProfile.String()]; ok {
+		parts = append(parts, fmt.Sprintf("--profile-items=%d", res.PositionsPerUser))
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -445,7 +452,7 @@ func loadIssuer(keyFile string) (*token.DevIssuer, error) {
 }
 
 // benchUser returns bench user number i of tenant, with a token issuer
-// signed, addressing its positions through /me or its UPN.
+// signed, addressing its profile through /me or its UPN.
 func benchUser(issuer *token.DevIssuer, tenant string, i int, via string) (*user, error) {
 	u := &user{
 		index: i,
@@ -461,10 +468,11 @@ func benchUser(issuer *token.DevIssuer, tenant string, i int, via string) (*user
 	if err != nil {
 		return nil, err
 	}
-	u.prefix = "/beta/me/profile/positions"
+	u.profile = "/beta/me/profile"
 	if via == "upn" {
-		u.prefix = "/beta/users/" + url.PathEscape(u.upn) + "/profile/positions"
+		u.profile = "/beta/users/" + url.PathEscape(u.upn) + "/profile"
 	}
+	u.prefix = u.profile + "/positions"
 	return u, nil
 }
 
@@ -575,6 +583,9 @@ func setupUser(cfg config, c doer, u *user, acked *ackLog) error {
 	if err := recordUser(c, u); err != nil {
 		return err
 	}
+	if cfg.workload == "profile" {
+		return fillProfile(c, u, cfg.positionsPerUser)
+	}
 	if !needsPositions(cfg.workload) {
 		return nil
 	}
@@ -640,7 +651,7 @@ const maxErrors = 1000
 // the connections' records of acknowledged writes (nil unless --acked).
 func load(cfg config, users []*user, heavy *user, newConn func() doer, progress io.Writer) (result, []error, []*ackLog) {
 	r := &runner{workload: cfg.workload, users: users, heavy: heavy}
-	if needsPositions(cfg.workload) {
+	if needsPositions(cfg.workload) || cfg.workload == "profile" {
 		r.minItems = cfg.positionsPerUser
 	}
 	interval := cfg.interval

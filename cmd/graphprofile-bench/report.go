@@ -221,6 +221,13 @@ func writeReport(out io.Writer, title string, results []result, machine string) 
 	fmt.Fprintf(out, "Settings: %d connections (closed loop, HTTP/1.1 keep-alive, %s client), %gs measured after a %gs warm-up, "+
 		"%d users, %d positions per user; %s on a fresh SQLite database. Every answer was checked; a run with any error reports nothing.\n\n",
 		first.Connections, first.Client, first.DurationS, first.WarmupS, first.Users, first.PositionsPerUser, runs)
+	for _, g := range groups {
+		if g.name == "profile" && len(g.gp) > 0 {
+			fmt.Fprintf(out, "profile: each user has %d items in each of the %d collections of its profile (created through $batch by the setup); "+
+				"each request GETs a user's whole profile (…/profile, every collection inline), and every answer is checked for every collection with %d items.\n\n",
+				g.gp[0].PositionsPerUser, len(profileKeys), g.gp[0].PositionsPerUser)
+		}
+	}
 
 	switch {
 	case len(others) > 0 && ceilings:

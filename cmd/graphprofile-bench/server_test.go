@@ -1,7 +1,8 @@
 package main
 
 // The load generator against the real server: graphprofile serve, built
-// once from this repository, on a fresh SQLite database, over HTTP.
+// once from this repository, on a fresh SQLite database, over HTTP; and
+// against bench/ceiling, answering with the sizes a run measured.
 
 import (
 	"bytes"
@@ -22,7 +23,6 @@ import (
 var (
 	buildServer sync.Once
 	serverDir   string
-	serverBin   string
 	serverErr   error
 )
 
@@ -34,17 +34,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// graphprofileBinary builds cmd/graphprofile once per test binary, for the
-// tests that need a server.
-func graphprofileBinary(t *testing.T) string {
+// binary returns the program name (graphprofile or ceiling), built with
+// the other once per test binary, for the tests that need a server.
+func binary(t *testing.T, name string) string {
 	t.Helper()
 	buildServer.Do(func() {
 		serverDir, serverErr = os.MkdirTemp("", "graphprofile-bench-test-")
 		if serverErr != nil {
 			return
 		}
-		serverBin = filepath.Join(serverDir, "graphprofile")
-		out, err := exec.Command("go", "build", "-o", serverBin, "github.com/graphprofile/graphprofile/cmd/graphprofile").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", serverDir+string(filepath.Separator),
+			"github.com/graphprofile/graphprofile/cmd/graphprofile", "github.com/graphprofile/graphprofile/bench/ceiling").CombinedOutput()
 		if err != nil {
 			serverErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -52,7 +52,7 @@ func graphprofileBinary(t *testing.T) string {
 	if serverErr != nil {
 		t.Fatal(serverErr)
 	}
-	return serverBin
+	return filepath.Join(serverDir, name)
 }
 
 var servingURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
@@ -61,13 +61,20 @@ var servingURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 // returns its base URL and process; the test kills it at the end.
 func startServer(t *testing.T, db string) (string, *os.Process) {
 	t.Helper()
-	logPath := db + fmt.Sprintf(".%d.log", time.Now().UnixNano())
+	return start(t, db+fmt.Sprintf(".%d.log", time.Now().UnixNano()), binary(t, "graphprofile"), "serve", "--listen", "127.0.0.1:0", "--store", "sqlite:"+db)
+}
+
+// start starts a server that says on its output where it listens, logging
+// to logPath, and returns its base URL and process; the test kills it at
+// the end.
+func start(t *testing.T, logPath, bin string, args ...string) (string, *os.Process) {
+	t.Helper()
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(graphprofileBinary(t), "serve", "--listen", "127.0.0.1:0", "--store", "sqlite:"+db)
+	cmd := exec.Command(bin, args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GRAPHPROFILE_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -190,5 +197,55 @@ func TestLopsidedRun(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "setup: 65 of 65 positions of the heavy user bench.user0002@bench.example") {
 		t.Errorf("no setup progress:\n%s", stderr.String())
+	}
+}
+
+// The profile workload: every user's profile filled through $batch, then
+// whole profiles read and checked; the sizes it measured written for the
+// ceiling, whose canned profile passes the same checks.
+func TestProfileRun(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "gp.db")
+	flags := filepath.Join(dir, "ceiling.flags")
+	url, proc := startServer(t, db)
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"--url", url, "--store", "sqlite:" + db, "--workload", "profile", "--positions-per-user", "2", "-c", "3",
+		"--users", "4", "--via", "upn", "--duration", "700ms", "--warmup", "100ms", "--server-pid", strconv.Itoa(proc.Pid),
+		"--ceiling-flags", flags, "--json"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	var res result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %s", err, stdout.String())
+	}
+	got := res.Ops["profile"]
+	// 19 collections × 2 items of several hundred bytes each.
+	if res.Errors != 0 || res.Requests == 0 || len(res.Ops) != 1 || got.Count != res.Requests || got.BodyBytes < 19*2*300 {
+		t.Errorf("result: %d errors, %d requests, ops %+v", res.Errors, res.Requests, res.Ops)
+	}
+	data, err := os.ReadFile(flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("--profile-size=%d --list-items=2 --profile-items=2\n", int(got.BodyBytes+0.5))
+	if string(data) != want {
+		t.Errorf("ceiling flags %q, want %q", data, want)
+	}
+
+	url, _ = start(t, filepath.Join(dir, "ceiling.log"), binary(t, "ceiling"), append([]string{"--listen", "127.0.0.1:0"}, strings.Fields(string(data))...)...)
+	stdout.Reset()
+	stderr.Reset()
+	err = run([]string{"--url", url, "--ceiling", "--workload", "profile", "--positions-per-user", "2", "-c", "3", "--users", "4",
+		"--duration", "300ms", "--warmup", "0s", "--json"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run against the ceiling: %v\n%s", err, stderr.String())
+	}
+	var ceil result
+	if err := json.Unmarshal(stdout.Bytes(), &ceil); err != nil {
+		t.Fatalf("%v: %s", err, stdout.String())
+	}
+	if ceil.Target != targetCeiling || ceil.Errors != 0 || ceil.Ops["profile"].Count == 0 || ceil.Ops["profile"].BodyBytes != float64(int(got.BodyBytes+0.5)) {
+		t.Errorf("against the ceiling: target %q, %d errors, ops %+v; want answers of %.0f bytes", ceil.Target, ceil.Errors, ceil.Ops, got.BodyBytes)
 	}
 }

@@ -26,14 +26,15 @@ const (
 	opUpdate
 	opGet
 	opList
+	opProfile
 	numOps
 )
 
-var opNames = [numOps]string{"create", "update", "get", "list"}
+var opNames = [numOps]string{"create", "update", "get", "list", "profile"}
 
 func (o op) String() string { return opNames[o] }
 
-var workloads = []string{"create", "update", "get", "list", "mixed", "lopsided"}
+var workloads = []string{"create", "update", "get", "list", "mixed", "lopsided", "profile"}
 
 // mix returns the op of a workload for a uniform draw r in [0, 100).
 // mixed: 35% get, 35% list, 20% update, 10% create. lopsided's ops depend
@@ -48,6 +49,8 @@ func mix(workload string, r int) op {
 		return opGet
 	case "list":
 		return opList
+	case "profile":
+		return opProfile
 	}
 	switch {
 	case r < 35:
@@ -63,14 +66,17 @@ func mix(workload string, r int) op {
 
 // needsPositions says whether the workload reads or changes existing
 // positions of every user, which the setup then creates. (lopsided's
-// setup fills one user of its own instead.)
-func needsPositions(workload string) bool { return workload != "create" && workload != "lopsided" }
+// setup fills one user of its own instead, profile's every collection.)
+func needsPositions(workload string) bool {
+	return workload != "create" && workload != "lopsided" && workload != "profile"
+}
 
 // user is one signed-in user of the run.
 type user struct {
 	index           int // the user's number: its oid and upn derive from it (benchUser)
 	oid, upn, token string
-	prefix          string   // path prefix of the user's positions: /beta/me/profile/positions or /beta/users/{upn}/…
+	profile         string   // the user's profile: /beta/me/profile or /beta/users/{upn}/profile
+	prefix          string   // path prefix of the user's positions: the profile's path + /positions
 	ids             []string // positions made by the setup; read-only during the run
 }
 
@@ -140,7 +146,7 @@ func snippet(b []byte) string {
 type runner struct {
 	workload string
 	users    []*user
-	minItems int // what a list must hold at least
+	minItems int // what a list must hold at least; profile: each collection exactly
 	// heavy is lopsided's user with many positions, whose pages the
 	// listing connections read; the creates go to users.
 	heavy *user
@@ -200,6 +206,12 @@ func (r *runner) perform(c doer, w *worker, o op) (int, error) {
 		_, err = checkEntity(o, status, body, id)
 		w.acked.updated(u.index, id, value, sent, err == nil)
 		return len(body), err
+	case opProfile:
+		status, body, err := c.do(http.MethodGet, u.profile, u.token, nil)
+		if err != nil {
+			return 0, fmt.Errorf("profile: %w", err)
+		}
+		return len(body), checkProfile(status, body, r.minItems)
 	default:
 		if r.heavy != nil {
 			return r.listPage(c, w)
