@@ -67,6 +67,11 @@ var ErrNotFound = errors.New("not found")
 // (the database is unreachable); the HTTP layer answers 503 serviceNotAvailable.
 var ErrUnavailable = errors.New("store unavailable")
 
+// ErrCollectionFull is wrapped by a store's CreateItem around the refusal
+// of an item that a collection of a profile has no room for: it already
+// holds the most items the server allows (serve --max-items).
+var ErrCollectionFull = errors.New("the collection holds the most items allowed")
+
 // ErrNewerSchema is wrapped by a store's Open around the refusal of a
 // database that a newer graphprofile has migrated: this binary does not know
 // its schema and must not touch it.

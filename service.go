@@ -171,7 +171,7 @@ func (s *Service) ListItems(ctx context.Context, a Access, c Collection) ([]Item
 // visibleItems returns the items of collection c of the accessed profile
 // that the caller may see, in list order.
 func (s *Service) visibleItems(ctx context.Context, a Access, c Collection) ([]Item, error) {
-	all, err := s.Store.ListItems(ctx, a.owner.Key(), c)
+	all, err := AllItems(ctx, s.Store, a.owner.Key(), c)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 	it["lastModifiedDateTime"] = now
 	it["createdBy"] = a.caller.identitySet()
 	it["lastModifiedBy"] = a.caller.identitySet()
-	if err := s.Store.CreateItem(ctx, a.owner.Key(), c, it); err != nil {
+	if err := s.Store.CreateItem(ctx, a.owner.Key(), c, it, 0); err != nil {
 		return nil, err
 	}
 	return it, nil
@@ -363,7 +363,7 @@ func (s *Service) ListUsers(ctx context.Context, a Access) ([]Object, error) {
 	if err := a.allows(ListUsers); err != nil {
 		return nil, err
 	}
-	users, err := s.Store.ListUsers(ctx, a.caller.TenantKey())
+	users, err := AllUsers(ctx, s.Store, a.caller.TenantKey())
 	if err != nil {
 		return nil, err
 	}

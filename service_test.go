@@ -25,9 +25,9 @@ import (
 // Store contract the Service relies on (users found by id, then by
 // principal name ignoring case, within a tenant; an existing user returned
 // unchanged by EnsureUser; conflicts on id and principal name; items kept
-// per collection, ordered by createdDateTime, then id; callbacks run inside update and
-// delete) and records the methods called, so tests can show what the
-// Service did not ask.
+// per collection, scanned by createdDateTime, then id; the most items a
+// collection may hold; callbacks run inside update and delete) and records
+// the methods called, so tests can show what the Service did not ask.
 type memStore struct {
 	mu    sync.Mutex
 	users map[graphprofile.UserKey]graphprofile.User
@@ -166,20 +166,25 @@ func (s *memStore) DeleteUser(_ context.Context, key graphprofile.UserKey) error
 	return nil
 }
 
-func (s *memStore) ListUsers(_ context.Context, tenantID string) ([]graphprofile.User, error) {
-	if err := s.begin("ListUsers"); err != nil {
+func (s *memStore) ScanUsers(_ context.Context, tenantID, afterID string, visit func(graphprofile.User) (bool, error)) error {
+	if err := s.begin("ScanUsers"); err != nil {
 		defer s.mu.Unlock()
-		return nil, err
+		return err
 	}
-	defer s.mu.Unlock()
-	var out []graphprofile.User
+	var users []graphprofile.User
 	for _, u := range s.users {
-		if u.TenantID == tenantID {
-			out = append(out, u)
+		if u.TenantID == tenantID && u.ID > afterID {
+			users = append(users, u)
 		}
 	}
-	slices.SortFunc(out, func(a, b graphprofile.User) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
+	s.mu.Unlock() // visit runs unlocked: it may call the store
+	slices.SortFunc(users, func(a, b graphprofile.User) int { return strings.Compare(a.ID, b.ID) })
+	for _, u := range users {
+		if goOn, err := visit(u); err != nil || !goOn {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *memStore) ImportUsers(_ context.Context, tenantID string, users []graphprofile.User) error {
@@ -195,26 +200,39 @@ func (s *memStore) ImportUsers(_ context.Context, tenantID string, users []graph
 	return nil
 }
 
-func (s *memStore) ListItems(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection) ([]graphprofile.Item, error) {
-	if err := s.begin("ListItems"); err != nil {
+func (s *memStore) ScanItems(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
+	if err := s.begin("ScanItems"); err != nil {
 		defer s.mu.Unlock()
-		return nil, err
+		return err
 	}
-	defer s.mu.Unlock()
 	if _, ok := s.users[owner]; !ok {
-		return nil, graphprofile.ErrNotFound
+		defer s.mu.Unlock()
+		return graphprofile.ErrNotFound
 	}
-	out := slices.Collect(maps.Values(s.items[itemsKey{owner, c.Name}]))
-	slices.SortFunc(out, func(a, b graphprofile.Item) int {
-		return cmp.Or(a.CreatedDateTime().Compare(b.CreatedDateTime()), strings.Compare(a.ID(), b.ID()))
-	})
-	return out, nil
+	items := slices.Collect(maps.Values(s.items[itemsKey{owner, c.Name}]))
+	s.mu.Unlock() // visit runs unlocked: it may call the store
+	position := func(it graphprofile.Item) graphprofile.ItemPosition {
+		return graphprofile.ItemPosition{Created: it.CreatedDateTime().UnixNano(), ID: it.ID()}
+	}
+	compare := func(a, b graphprofile.ItemPosition) int {
+		return cmp.Or(cmp.Compare(a.Created, b.Created), strings.Compare(a.ID, b.ID))
+	}
+	slices.SortFunc(items, func(a, b graphprofile.Item) int { return compare(position(a), position(b)) })
+	for _, it := range items {
+		if after != nil && compare(position(it), *after) <= 0 {
+			continue
+		}
+		if goOn, err := visit(it); err != nil || !goOn {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *memStore) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection) ([][]graphprofile.Item, error) {
 	lists := make([][]graphprofile.Item, len(collections))
 	for i, c := range collections {
-		items, err := s.ListItems(ctx, owner, c)
+		items, err := graphprofile.AllItems(ctx, s, owner, c)
 		if err != nil {
 			return nil, err
 		}
@@ -236,7 +254,7 @@ func (s *memStore) GetItem(_ context.Context, owner graphprofile.UserKey, c grap
 	return p, nil
 }
 
-func (s *memStore) CreateItem(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, p graphprofile.Item) error {
+func (s *memStore) CreateItem(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, p graphprofile.Item, maxItems int) error {
 	if err := s.begin("CreateItem"); err != nil {
 		defer s.mu.Unlock()
 		return err
@@ -244,6 +262,9 @@ func (s *memStore) CreateItem(_ context.Context, owner graphprofile.UserKey, c g
 	defer s.mu.Unlock()
 	if _, ok := s.users[owner]; !ok {
 		return graphprofile.ErrNotFound
+	}
+	if maxItems > 0 && len(s.items[itemsKey{owner, c.Name}]) >= maxItems {
+		return graphprofile.ErrCollectionFull
 	}
 	s.putLocked(owner, c, p)
 	return nil

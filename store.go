@@ -41,8 +41,12 @@ type Store interface {
 	// DeleteUser removes the user key and every item of its profile.
 	DeleteUser(ctx context.Context, key UserKey) error
 
-	// ListUsers returns the users of tenantID ordered by id.
-	ListUsers(ctx context.Context, tenantID string) ([]User, error)
+	// ScanUsers calls visit with the users of tenantID ordered by id,
+	// starting strictly after afterID ("" from the first), until visit
+	// returns false or an error (returned as is) or the users end. It reads
+	// in pages (keyset), so memory and work are those of the users visited,
+	// whatever the tenant's size.
+	ScanUsers(ctx context.Context, tenantID, afterID string, visit func(User) (bool, error)) error
 
 	// ImportUsers adds or replaces (by id) every user of users, all in
 	// tenantID, in one transaction: all or nothing. A *ConflictError when a
@@ -51,23 +55,35 @@ type Store interface {
 	// user principal name.
 	ImportUsers(ctx context.Context, tenantID string, users []User) error
 
-	// ListItems returns the items of collection c of owner's profile
-	// ordered by createdDateTime, then id.
-	ListItems(ctx context.Context, owner UserKey, c Collection) ([]Item, error)
+	// ScanItems calls visit with the items of collection c of owner's
+	// profile in list order (createdDateTime, then id), starting strictly
+	// after `after` (nil: from the first), until visit returns false or an
+	// error (returned as is) or the items end. It reads in pages (keyset),
+	// so memory and work are those of the items visited, whatever the
+	// profile's size; a position stays valid across writes (the scan goes
+	// on after it, seeing what was committed since). ErrNotFound when owner
+	// is not a user. The position's id, like ScanUsers' afterID, is an id
+	// as stores return them (valid UTF-8); a store may fail on another.
+	ScanItems(ctx context.Context, owner UserKey, c Collection, after *ItemPosition, visit func(Item) (bool, error)) error
 
 	// ListProfile returns the items of each of collections of owner's
-	// profile, in the order of collections, each ordered as ListItems orders
-	// it (an empty slice for an empty collection): what GET …/profile
-	// shows, read at once rather than collection by collection.
+	// profile, in the order of collections, each in list order (an empty
+	// slice for an empty collection): what GET …/profile shows, read at
+	// once rather than collection by collection. Its size is bounded by the
+	// collections' item limit (CreateItem's maxItems).
 	ListProfile(ctx context.Context, owner UserKey, collections []Collection) ([][]Item, error)
 
-	// GetItem returns item id of collection c of owner's profile.
+	// GetItem returns item id of collection c of owner's profile. It reads
+	// that item only, whatever the profile's size.
 	GetItem(ctx context.Context, owner UserKey, c Collection, id string) (Item, error)
 
 	// CreateItem stores the new item it (which has its id and timestamps)
 	// in collection c of owner's profile. It is durable when CreateItem
-	// returns.
-	CreateItem(ctx context.Context, owner UserKey, c Collection, it Item) error
+	// returns. It refuses the item, with an error wrapping
+	// ErrCollectionFull, when the collection already holds maxItems items
+	// (maxItems <= 0: no limit), checked in the create's own transaction,
+	// so concurrent creates, from any number of servers, never pass it.
+	CreateItem(ctx context.Context, owner UserKey, c Collection, it Item, maxItems int) error
 
 	// UpdateItem reads item id of collection c of owner's profile, calls
 	// update with it, and stores what update returns, all in one
@@ -93,4 +109,51 @@ type Store interface {
 
 	// Close releases the store's resources; it is durable when Close returns.
 	Close() error
+}
+
+// ItemPosition is where an item stands in its collection's list order: a
+// scan's place, as ScanItems takes it.
+type ItemPosition struct {
+	Created int64 // createdDateTime in Unix nanoseconds (Item.CreatedUnixNano)
+	ID      string
+}
+
+// PositionOf returns the position of item it in its collection's list
+// order; an error when it has no createdDateTime an int64 of nanoseconds
+// holds.
+func PositionOf(it Item) (ItemPosition, error) {
+	created, err := it.CreatedUnixNano()
+	if err != nil {
+		return ItemPosition{}, err
+	}
+	return ItemPosition{Created: created, ID: it.ID()}, nil
+}
+
+// AllItems returns every item of collection c of owner's profile in list
+// order, through ScanItems: for the callers that need the whole collection
+// (the whole profile, a query the store cannot page). ErrNotFound when
+// owner is not a user.
+func AllItems(ctx context.Context, s Store, owner UserKey, c Collection) ([]Item, error) {
+	items := []Item{}
+	err := s.ScanItems(ctx, owner, c, nil, func(it Item) (bool, error) {
+		items = append(items, it)
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// AllUsers returns every user of tenantID ordered by id, through ScanUsers.
+func AllUsers(ctx context.Context, s Store, tenantID string) ([]User, error) {
+	users := []User{}
+	err := s.ScanUsers(ctx, tenantID, "", func(u User) (bool, error) {
+		users = append(users, u)
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return users, nil
 }

@@ -41,11 +41,11 @@ type stallingStore struct {
 	entered, returned chan struct{}
 }
 
-func (s stallingStore) ListItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection) ([]graphprofile.Item, error) {
+func (s stallingStore) ScanItems(ctx context.Context, _ graphprofile.UserKey, _ graphprofile.Collection, _ *graphprofile.ItemPosition, _ func(graphprofile.Item) (bool, error)) error {
 	s.entered <- struct{}{}
 	<-ctx.Done()
 	defer func() { s.returned <- struct{}{} }()
-	return nil, fmt.Errorf("sqlite: listing items: %w", ctx.Err())
+	return fmt.Errorf("sqlite: listing items: %w", ctx.Err())
 }
 
 // TestClientAbortIsNotAnError checks that a client that leaves mid-request

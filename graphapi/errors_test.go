@@ -232,10 +232,10 @@ func TestUsersAreProvisionedOnFirstUse(t *testing.T) {
 	}
 }
 
-// panickingStore panics on ListPositions, like a bug in a handler would.
+// panickingStore panics on ScanItems, like a bug in a handler would.
 type panickingStore struct{ graphprofile.Store }
 
-func (panickingStore) ListItems(context.Context, graphprofile.UserKey, graphprofile.Collection) ([]graphprofile.Item, error) {
+func (panickingStore) ScanItems(context.Context, graphprofile.UserKey, graphprofile.Collection, *graphprofile.ItemPosition, func(graphprofile.Item) (bool, error)) error {
 	panic("bug")
 }
 

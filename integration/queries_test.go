@@ -432,11 +432,11 @@ func TestQueries(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range queryDataset() {
-				if err := store.CreateItem(ctx, queryOwner.Key(), workPositions, p); err != nil {
+				if err := store.CreateItem(ctx, queryOwner.Key(), workPositions, p, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
-			stored, err := store.ListItems(ctx, queryOwner.Key(), workPositions)
+			stored, err := graphprofile.AllItems(ctx, store, queryOwner.Key(), workPositions)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,3 +16,11 @@ func BenchmarkCreatePosition(b *testing.B) {
 func BenchmarkCreatePositionParallel(b *testing.B) {
 	storetest.BenchCreatePositionParallel(b, openFresh(b))
 }
+
+func BenchmarkScanFirstPage(b *testing.B) {
+	storetest.BenchScanFirstPage(b, openFresh(b))
+}
+
+func BenchmarkGetItem(b *testing.B) {
+	storetest.BenchGetItem(b, openFresh(b))
+}

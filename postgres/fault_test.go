@@ -34,7 +34,7 @@ func everyCall(t *testing.T, s *Store) []call {
 	if _, err := s.EnsureUser(t.Context(), graphprofile.User{TenantID: tenant, ID: owner.UserID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("p1", t0)); err != nil {
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("p1", t0), 0); err != nil {
 		t.Fatal(err)
 	}
 	var n atomic.Int64
@@ -63,14 +63,17 @@ func everyCall(t *testing.T, s *Store) []call {
 			}
 			return s.DeleteUser(ctx, u.Key())
 		}},
-		{"ListUsers", func(ctx context.Context) error { _, err := s.ListUsers(ctx, owner.TenantID); return err }},
+		{"ListUsers", func(ctx context.Context) error { _, err := graphprofile.AllUsers(ctx, s, owner.TenantID); return err }},
 		{"ImportUsers", func(ctx context.Context) error {
 			return s.ImportUsers(ctx, owner.TenantID, []graphprofile.User{{ID: fresh("imported")}, {ID: fresh("imported")}})
 		}},
-		{"ListPositions", func(ctx context.Context) error { _, err := s.ListItems(ctx, owner, workPositions); return err }},
+		{"ListPositions", func(ctx context.Context) error {
+			_, err := graphprofile.AllItems(ctx, s, owner, workPositions)
+			return err
+		}},
 		{"GetPosition", func(ctx context.Context) error { _, err := s.GetItem(ctx, owner, workPositions, "p1"); return err }},
 		{"CreatePosition", func(ctx context.Context) error {
-			return s.CreateItem(ctx, owner, workPositions, storetest.Position(fresh("p"), t0))
+			return s.CreateItem(ctx, owner, workPositions, storetest.Position(fresh("p"), t0), 0)
 		}},
 		{"UpdatePosition", func(ctx context.Context) error {
 			_, err := s.UpdateItem(ctx, owner, workPositions, "p1", func(p graphprofile.Item) (graphprofile.Item, error) {
@@ -81,14 +84,14 @@ func everyCall(t *testing.T, s *Store) []call {
 		}},
 		{"DeletePosition", func(ctx context.Context) error {
 			id := fresh("p")
-			if err := s.CreateItem(ctx, owner, workPositions, storetest.Position(id, t0)); err != nil {
+			if err := s.CreateItem(ctx, owner, workPositions, storetest.Position(id, t0), 0); err != nil {
 				return err
 			}
 			return s.DeleteItem(ctx, owner, workPositions, id, nil)
 		}},
 		{"DeletePositionCheck", func(ctx context.Context) error {
 			id := fresh("p")
-			if err := s.CreateItem(ctx, owner, workPositions, storetest.Position(id, t0)); err != nil {
+			if err := s.CreateItem(ctx, owner, workPositions, storetest.Position(id, t0), 0); err != nil {
 				return err
 			}
 			return s.DeleteItem(ctx, owner, workPositions, id, func(graphprofile.Item) error { return nil })
@@ -161,7 +164,7 @@ func acknowledged(t *testing.T, s *Store) (graphprofile.UserKey, []graphprofile.
 	var want []graphprofile.Item
 	for i := range 3 {
 		p := storetest.Position(fmt.Sprint("p", i+1), t0.Add(time.Duration(i)*time.Second))
-		if err := s.CreateItem(ctx, adele.Key(), workPositions, p); err != nil {
+		if err := s.CreateItem(ctx, adele.Key(), workPositions, p, 0); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, p)
@@ -179,7 +182,7 @@ func acknowledged(t *testing.T, s *Store) (graphprofile.UserKey, []graphprofile.
 
 func wantPositions(t *testing.T, what string, s *Store, owner graphprofile.UserKey, want []graphprofile.Item) {
 	t.Helper()
-	ps, err := s.ListItems(t.Context(), owner, workPositions)
+	ps, err := graphprofile.AllItems(t.Context(), s, owner, workPositions)
 	if err != nil {
 		t.Fatalf("%s: ListPositions: %v", what, err)
 	}
@@ -270,7 +273,7 @@ func TestCrash(t *testing.T) {
 				default:
 				}
 				id := fmt.Sprintf("w%d-%06d", w, i)
-				err := s.CreateItem(context.Background(), adele.Key(), workPositions, storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond)))
+				err := s.CreateItem(context.Background(), adele.Key(), workPositions, storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond)), 0)
 				switch {
 				case err == nil:
 					mu.Lock()

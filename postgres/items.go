@@ -3,43 +3,38 @@ package postgres
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
+	"strings"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/jackc/pgx/v5"
 )
 
-// ListItems returns the items of collection c of owner ordered by
-// createdDateTime, then id; ErrNotFound when owner is not a user.
-func (s *Store) ListItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection) ([]graphprofile.Item, error) {
+// ScanItems visits the items of collection c of owner in list order
+// (createdDateTime, then id) after `after`, read in pages from
+// items_by_created; ErrNotFound when owner is not a user.
+func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
 	if !storable(owner.TenantID, owner.UserID) {
-		return nil, store.UserNotFound(owner)
+		return store.UserNotFound(owner)
 	}
-	var items []graphprofile.Item
-	err := s.read(ctx, func(ctx context.Context) error {
-		items = []graphprofile.Item{}
-		rows, err := s.pool.Query(ctx,
-			`SELECT document FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 ORDER BY created_at, id`,
-			owner.TenantID, owner.UserID, c.Name)
+	if after != nil {
+		p, err := storablePosition(*after)
 		if err != nil {
-			return dbErr("listing items", err)
+			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			it, err := store.DecodeItem(c, rows.RawValues()[0])
-			if err != nil {
-				return err
-			}
-			items = append(items, it)
-		}
-		if err := rows.Err(); err != nil {
-			return dbErr("listing items", err)
-		}
-		if len(items) > 0 {
-			return nil
-		}
-		// No items: is there a user? (A user deleted in between makes this
-		// "not found", which it is by now.)
+		after = &p
+	}
+	empty, err := store.ScanItems(c, after, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
+		return s.readItemsPage(ctx, owner, c, after, limit)
+	}, func(it graphprofile.Item, _ stored.RawItem) (bool, error) { return visit(it) })
+	if err != nil || !empty {
+		return err
+	}
+	// No items: is there a user? (A user deleted in between makes this
+	// "not found", which it is by now.)
+	return s.read(ctx, func(ctx context.Context) error {
 		var exists bool
 		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`,
 			owner.TenantID, owner.UserID).Scan(&exists); err != nil {
@@ -50,10 +45,67 @@ func (s *Store) ListItems(ctx context.Context, owner graphprofile.UserKey, c gra
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
+}
+
+// storablePosition returns a position that is after the same items as p
+// and whose id PostgreSQL text can hold. Stored ids hold no NUL, so the
+// items after "a\x00b" are those after "a": the id is cut at its first NUL.
+// An id of invalid UTF-8 is no position of a stored item (ids are what
+// stores returned), and refused.
+func storablePosition(p graphprofile.ItemPosition) (graphprofile.ItemPosition, error) {
+	if i := strings.IndexByte(p.ID, 0); i >= 0 {
+		p.ID = p.ID[:i]
 	}
-	return items, nil
+	if !storable(p.ID) {
+		return p, unstorable("the id of a scan's position")
+	}
+	return p, nil
+}
+
+// itemsPageQuery reads a page of a collection of a profile after a
+// position, in list order: a range of items_by_created, read in its order.
+const itemsPageQuery = `SELECT created_at, id, document FROM items
+	WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND (created_at, id) > ($4, $5)
+	ORDER BY created_at, id LIMIT $6`
+
+// readItemsPage reads the page of at most limit items of collection c of
+// owner after position after (nil: the first), in list order; more says
+// whether the page is full (another may follow). The connection is back in
+// the pool when it returns.
+func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, limit int) (page []stored.RawItem, more bool, err error) {
+	// Every position is after (MinInt64, ""): one query serves the first
+	// page too.
+	from := graphprofile.ItemPosition{Created: math.MinInt64}
+	if after != nil {
+		from = *after
+	}
+	err = s.read(ctx, func(ctx context.Context) error {
+		page, more = nil, false
+		rows, err := s.pool.Query(ctx, itemsPageQuery, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
+		if err != nil {
+			return dbErr("listing items", err)
+		}
+		defer rows.Close()
+		bytes := 0
+		for rows.Next() {
+			if stored.PageFull(len(page), limit, bytes) {
+				more = true
+				return nil
+			}
+			var row stored.RawItem
+			if err := rows.Scan(&row.Position.Created, &row.Position.ID, &row.Document); err != nil {
+				return dbErr("listing items", err)
+			}
+			bytes += len(row.Document)
+			page = append(page, row)
+		}
+		if err := rows.Err(); err != nil {
+			return dbErr("listing items", err)
+		}
+		more = stored.PageFull(len(page), limit, bytes)
+		return nil
+	})
+	return page, more, err
 }
 
 // ListProfile returns the items of each of collections of owner, each in
@@ -135,9 +187,33 @@ func (s *Store) GetItem(ctx context.Context, owner graphprofile.UserKey, c graph
 	return it, nil
 }
 
+// createItemQuery stores an item and counts it, in one statement (its own
+// transaction), unless its collection holds $7 items ($7 > 0). It locks, in
+// this order, the user (FOR KEY SHARE: DeleteProfile and DeleteUser wait for
+// the create, and it for them), the collection's count (the upsert locks
+// its row: concurrent creates of a collection, from any server, count one
+// after the other), then writes the item. It answers whether the user
+// exists and whether the item was written; a duplicate id fails the whole
+// statement, count included.
+const createItemQuery = `WITH owner AS (
+		SELECT tenant_id, id FROM users WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE
+	), counted AS (
+		INSERT INTO item_counts (tenant_id, user_id, kind, n)
+		SELECT tenant_id, id, $3, 1 FROM owner
+		ON CONFLICT (tenant_id, user_id, kind) DO UPDATE SET n = item_counts.n + 1
+		WHERE $7 <= 0 OR item_counts.n < $7
+		RETURNING n
+	), inserted AS (
+		INSERT INTO items (tenant_id, user_id, kind, id, created_at, document)
+		SELECT $1, $2, $3, $4, $5, $6 FROM counted
+		RETURNING 1
+	)
+	SELECT EXISTS (SELECT 1 FROM owner), EXISTS (SELECT 1 FROM inserted)`
+
 // CreateItem stores the new item it of collection c of owner; ErrNotFound
-// when owner is not a user.
-func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, it graphprofile.Item) error {
+// when owner is not a user, ErrCollectionFull when c holds maxItems items
+// (maxItems > 0).
+func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, it graphprofile.Item, maxItems int) error {
 	id := it.ID()
 	if id == "" {
 		return store.Errorf("CreateItem: the %s item has no id", c.Name)
@@ -153,13 +229,9 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 		return err
 	}
 	return s.do(ctx, s.timeout, false, func(ctx context.Context) error {
-		// One statement, its own transaction: the user is read and the
-		// item written at once (the foreign key catches a user deleted in
-		// between).
-		tag, err := s.pool.Exec(ctx,
-			`INSERT INTO items (tenant_id, user_id, kind, id, created_at, document)
-			 SELECT tenant_id, id, $3, $4, $5, $6 FROM users WHERE tenant_id = $1 AND id = $2`,
-			owner.TenantID, owner.UserID, c.Name, id, row.CreatedAt, row.Document)
+		var found, inserted bool
+		err := s.pool.QueryRow(ctx, createItemQuery,
+			owner.TenantID, owner.UserID, c.Name, id, row.CreatedAt, row.Document, min(max(maxItems, 0), math.MaxInt32)).Scan(&found, &inserted)
 		switch {
 		case violation(err, uniqueViolation) != "":
 			return store.Errorf("%s item %q already exists: %w", c.Name, id, err)
@@ -167,8 +239,10 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 			return store.UserNotFound(owner)
 		case err != nil:
 			return commitErr("storing an item", err)
-		case tag.RowsAffected() == 0:
+		case !found:
 			return store.UserNotFound(owner)
+		case !inserted:
+			return store.CollectionFull(owner, c, maxItems)
 		}
 		return nil
 	})
@@ -225,6 +299,17 @@ func (s *Store) UpdateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 	return next, nil
 }
 
+// deleteItemQuery deletes an item and uncounts it, in one statement; it
+// answers whether there was such an item.
+const deleteItemQuery = `WITH deleted AS (
+		DELETE FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND id = $4
+		RETURNING 1
+	), uncounted AS (
+		UPDATE item_counts SET n = n - 1
+		WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND EXISTS (SELECT 1 FROM deleted)
+	)
+	SELECT EXISTS (SELECT 1 FROM deleted)`
+
 // DeleteItem removes item id of collection c of owner; when check is not
 // nil it is called with the item first, in the same transaction (the row
 // locked), and an error from it aborts the delete.
@@ -232,14 +317,13 @@ func (s *Store) DeleteItem(ctx context.Context, owner graphprofile.UserKey, c gr
 	if !storable(owner.TenantID, owner.UserID, id) {
 		return store.ItemNotFound(owner, c, id)
 	}
-	const del = `DELETE FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND id = $4`
 	if check == nil {
 		return s.do(ctx, s.timeout, false, func(ctx context.Context) error {
-			tag, err := s.pool.Exec(ctx, del, owner.TenantID, owner.UserID, c.Name, id)
-			if err != nil {
+			var deleted bool
+			if err := s.pool.QueryRow(ctx, deleteItemQuery, owner.TenantID, owner.UserID, c.Name, id).Scan(&deleted); err != nil {
 				return commitErr("deleting an item", err)
 			}
-			if tag.RowsAffected() == 0 {
+			if !deleted {
 				return store.ItemNotFound(owner, c, id)
 			}
 			return nil
@@ -253,33 +337,39 @@ func (s *Store) DeleteItem(ctx context.Context, owner graphprofile.UserKey, c gr
 		if err := check(it); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, del, owner.TenantID, owner.UserID, c.Name, id); err != nil {
+		var deleted bool
+		if err := tx.QueryRow(ctx, deleteItemQuery, owner.TenantID, owner.UserID, c.Name, id).Scan(&deleted); err != nil {
 			return dbErr("deleting an item", err)
 		}
 		return nil
 	})
 }
 
-// DeleteProfile removes every item of owner, of every collection;
-// ErrNotFound when owner is not a user.
+// DeleteProfile removes every item of owner, of every collection, and
+// their counts; ErrNotFound when owner is not a user. The user's row is
+// locked first (FOR UPDATE), so the creates in flight for it finish first
+// and later ones wait (they lock it FOR KEY SHARE): what is deleted and
+// what is uncounted are the same items.
 func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) error {
 	if !storable(owner.TenantID, owner.UserID) {
 		return store.UserNotFound(owner)
 	}
-	return s.do(ctx, s.timeout, false, func(ctx context.Context) error {
-		// One statement, its own transaction: the delete runs to completion
-		// whatever the query reads, and the user is looked up in the same
-		// snapshot (a user without a row has no items: the foreign key).
-		var exists bool
-		err := s.pool.QueryRow(ctx,
-			`WITH deleted AS (DELETE FROM items WHERE tenant_id = $1 AND user_id = $2)
-			 SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`,
-			owner.TenantID, owner.UserID).Scan(&exists)
-		if err != nil {
-			return commitErr("deleting a profile", err)
-		}
-		if !exists {
+	return s.tx(ctx, s.timeout, func(ctx context.Context, tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+			owner.TenantID, owner.UserID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return store.UserNotFound(owner)
+		}
+		if err != nil {
+			return dbErr("deleting a profile", err)
+		}
+		// A statement of its own, whose snapshot comes after the lock.
+		if _, err := tx.Exec(ctx,
+			`WITH items AS (DELETE FROM items WHERE tenant_id = $1 AND user_id = $2)
+			 DELETE FROM item_counts WHERE tenant_id = $1 AND user_id = $2`,
+			owner.TenantID, owner.UserID); err != nil {
+			return dbErr("deleting a profile", err)
 		}
 		return nil
 	})

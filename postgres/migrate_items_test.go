@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestMigrateItems(t *testing.T) {
 
 	s := openAt(t, url)
 	adele := graphprofile.UserKey{TenantID: "t", UserID: "adele"}
-	got, err := s.ListItems(t.Context(), adele, workPositions)
+	got, err := graphprofile.AllItems(t.Context(), s, adele, workPositions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +85,23 @@ func TestMigrateItems(t *testing.T) {
 		t.Error("the positions table remains after the migration")
 	}
 	other := graphprofile.Collection{Name: "migrationTestOther", Type: graphprofile.WorkPositionType}
-	if err := s.CreateItem(t.Context(), adele, other, storetest.Position("a", t0)); err != nil {
+	if err := s.CreateItem(t.Context(), adele, other, storetest.Position("a", t0), 0); err != nil {
 		t.Fatalf("CreateItem of another collection after the migration: %v", err)
 	}
 	if n := query[int](t, s, `SELECT count(*) FROM items WHERE id = 'a'`); n != 2 {
 		t.Errorf("%d items of id a, want 2 (one per collection)", n)
+	}
+	// The counts of the collections (sqlite 0006, postgres 0004) were
+	// taken from the items there were: Adele's 3 positions fill a limit of
+	// 3, Megan's 1 leaves one place of 2.
+	if err := s.CreateItem(t.Context(), adele, workPositions, storetest.Position("fourth", t0), 3); !errors.Is(err, graphprofile.ErrCollectionFull) {
+		t.Errorf("a fourth position with a limit of 3 after the migration: %v, want ErrCollectionFull", err)
+	}
+	megan := graphprofile.UserKey{TenantID: "t", UserID: "megan"}
+	if err := s.CreateItem(t.Context(), megan, workPositions, storetest.Position("second", t0), 2); err != nil {
+		t.Errorf("Megan's second position with a limit of 2 after the migration: %v", err)
+	}
+	if err := s.CreateItem(t.Context(), megan, workPositions, storetest.Position("third", t0), 2); !errors.Is(err, graphprofile.ErrCollectionFull) {
+		t.Errorf("Megan's third position with a limit of 2 after the migration: %v, want ErrCollectionFull", err)
 	}
 }

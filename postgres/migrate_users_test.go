@@ -44,7 +44,7 @@ func TestMigrateUserDocument(t *testing.T) {
 		{TenantID: "t", ID: "full", UserPrincipalName: "Zoë@Contoso.com", DisplayName: `Zoë "Z" \ 日本`, Mail: "zoe@contoso.com",
 			MailNickname: "zoe", GivenName: "Zoë", Surname: "Ñúñez", JobTitle: "Dev", AccountEnabled: &no},
 	}
-	got, err := s.ListUsers(t.Context(), "t")
+	got, err := graphprofile.AllUsers(t.Context(), s, "t")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func TestMigrations(t *testing.T) {
 			}
 		}
 		wantAll(t, "after concurrent opens", versions(t, stores[0]))
-		users, err := stores[n-1].ListUsers(t.Context(), tenant)
+		users, err := graphprofile.AllUsers(t.Context(), stores[n-1], tenant)
 		if err != nil || len(users) != n {
 			t.Errorf("ListUsers = %d users, %v; want %d", len(users), err, n)
 		}
@@ -241,7 +241,7 @@ func TestSchema(t *testing.T) {
 			if _, err := s.EnsureUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.CreateItem(ctx, u.Key(), workPositions, storetest.Position("p-cascade", t0)); err != nil {
+			if err := s.CreateItem(ctx, u.Key(), workPositions, storetest.Position("p-cascade", t0), 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -270,7 +270,7 @@ func TestSchema(t *testing.T) {
 		p := storetest.Position("p1", t0)
 		p["detail"].(graphprofile.Object)["description"] = "NUL \x00 and \u2028, 1e21: "
 		p["inference"] = graphprofile.Object{"confidenceScore": 1e21}
-		if err := s.CreateItem(ctx, adele.Key(), workPositions, p); err != nil {
+		if err := s.CreateItem(ctx, adele.Key(), workPositions, p, 0); err != nil {
 			t.Fatal(err)
 		}
 		want := string(graphprofile.AppendObjectJSON(nil, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true}))
@@ -289,28 +289,40 @@ func TestSchema(t *testing.T) {
 		}
 	})
 
-	t.Run("ListUsesIndex", func(t *testing.T) {
-		// Without statistics the planner might scan a small table; what
-		// matters is that the index can serve the order without a sort.
-		tx, err := s.pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
+	t.Run("PagesUseIndexes", func(t *testing.T) {
+		// A page is a range of an index read in its order: no sort,
+		// whatever the collection's size. (Without statistics the planner
+		// might scan a small table; what matters is that the index can
+		// serve the range in order.)
+		tests := []struct {
+			name, query, index string
+			args               []any
+		}{
+			{"items", itemsPageQuery, "items_by_created", []any{tenant, adele.ID, "positions", t0.UnixNano(), "p", 256}},
+			{"users", usersPageQuery, "users_pkey", []any{tenant, "a", 256}},
 		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := tx.Query(ctx, `EXPLAIN SELECT document FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 ORDER BY created_at, id`, tenant, adele.ID, "positions")
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		joined := strings.Join(plan, "\n")
-		if !strings.Contains(joined, "items_by_created") || strings.Contains(joined, "Sort") {
-			t.Errorf("ListItems does not read items_by_created in order:\n%s", joined)
+		for _, tc := range tests {
+			tx, err := s.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := tx.Query(ctx, "EXPLAIN "+tc.query, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			tx.Rollback(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			joined := strings.Join(plan, "\n")
+			if !strings.Contains(joined, tc.index) || strings.Contains(joined, "Sort") || !strings.Contains(joined, "Index Cond") {
+				t.Errorf("a page of %s is not a range of %s read in order:\n%s", tc.name, tc.index, joined)
+			}
+			t.Logf("%s:\n%s", tc.name, joined)
 		}
 	})
 }
@@ -329,7 +341,7 @@ func TestByteOrder(t *testing.T) {
 		if err := s.CreateUser(ctx, graphprofile.User{TenantID: tenant, ID: id, DisplayName: id}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0)); err == nil || !errors.Is(err, graphprofile.ErrNotFound) {
+		if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0), 0); err == nil || !errors.Is(err, graphprofile.ErrNotFound) {
 			t.Fatalf("CreatePosition for a missing user: %v", err)
 		}
 	}
@@ -337,13 +349,13 @@ func TestByteOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0)); err != nil {
+		if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	want := slices.Clone(ids)
 	slices.Sort(want)
-	users, err := s.ListUsers(ctx, tenant)
+	users, err := graphprofile.AllUsers(ctx, s, tenant)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +368,7 @@ func TestByteOrder(t *testing.T) {
 	if !slices.Equal(gotUsers, want) {
 		t.Errorf("ListUsers order %q, want %q", gotUsers, want)
 	}
-	ps, err := s.ListItems(ctx, adele.Key(), workPositions)
+	ps, err := graphprofile.AllItems(ctx, s, adele.Key(), workPositions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestUnstorableStrings(t *testing.T) {
 	if _, err := s.EnsureUser(ctx, adele); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0)); err != nil {
+	if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"a\x00b", "\xff", "ok\xc3"} {
@@ -38,10 +38,10 @@ func TestUnstorableStrings(t *testing.T) {
 			}{
 				{"FindUser", func() error { _, err := s.FindUser(ctx, tenant, bad); return err }},
 				{"FindUserTenant", func() error { _, err := s.FindUser(ctx, bad, adele.ID); return err }},
-				{"ListPositions", func() error { _, err := s.ListItems(ctx, badOwner, workPositions); return err }},
+				{"ListPositions", func() error { _, err := graphprofile.AllItems(ctx, s, badOwner, workPositions); return err }},
 				{"GetPosition", func() error { _, err := s.GetItem(ctx, adele.Key(), workPositions, bad); return err }},
 				{"GetPositionTenant", func() error { _, err := s.GetItem(ctx, badTenant, workPositions, "p1"); return err }},
-				{"CreatePosition", func() error { return s.CreateItem(ctx, badOwner, workPositions, storetest.Position("p2", t0)) }},
+				{"CreatePosition", func() error { return s.CreateItem(ctx, badOwner, workPositions, storetest.Position("p2", t0), 0) }},
 				{"UpdatePosition", func() error {
 					_, err := s.UpdateItem(ctx, adele.Key(), workPositions, bad, func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil })
 					return err
@@ -58,7 +58,7 @@ func TestUnstorableStrings(t *testing.T) {
 					t.Errorf("%s: error %v, want ErrNotFound", c.name, err)
 				}
 			}
-			if us, err := s.ListUsers(ctx, bad); err != nil || len(us) != 0 {
+			if us, err := graphprofile.AllUsers(ctx, s, bad); err != nil || len(us) != 0 {
 				t.Errorf("ListUsers of tenant %q = %v, %v; want none", bad, us, err)
 			}
 
@@ -81,7 +81,7 @@ func TestUnstorableStrings(t *testing.T) {
 					})
 					return err
 				}},
-				{"CreatePosition", func() error { return s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(bad, t0)) }},
+				{"CreatePosition", func() error { return s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(bad, t0), 0) }},
 			}
 			for _, c := range refused {
 				err := c.call()
@@ -90,11 +90,11 @@ func TestUnstorableStrings(t *testing.T) {
 					t.Errorf("%s: error %v, want an internal error", c.name, err)
 				}
 			}
-			users, err := s.ListUsers(ctx, tenant)
+			users, err := graphprofile.AllUsers(ctx, s, tenant)
 			if err != nil || len(users) != 1 || !reflect.DeepEqual(users[0], adele) {
 				t.Errorf("ListUsers = %+v, %v; want adele alone, unchanged", users, err)
 			}
-			if ps, err := s.ListItems(ctx, adele.Key(), workPositions); err != nil || len(ps) != 1 {
+			if ps, err := graphprofile.AllItems(ctx, s, adele.Key(), workPositions); err != nil || len(ps) != 1 {
 				t.Errorf("ListPositions = %d positions, %v; want 1", len(ps), err)
 			}
 		})
@@ -251,7 +251,7 @@ func TestLockWait(t *testing.T) {
 	if _, err := base.EnsureUser(ctx, adele); err != nil {
 		t.Fatal(err)
 	}
-	if err := base.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0)); err != nil {
+	if err := base.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), 0); err != nil {
 		t.Fatal(err)
 	}
 	s := openAt(t, url, WithTimeout(time.Second))
@@ -387,7 +387,7 @@ func TestPoolExhausted(t *testing.T) {
 	for _, c := range []call{
 		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenant, adele.ID); return err }},
 		{"CreatePosition", func(ctx context.Context) error {
-			return s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0))
+			return s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), 0)
 		}},
 		{"UpdateUser", func(ctx context.Context) error {
 			_, err := s.UpdateUser(ctx, adele.Key(), func(u graphprofile.User) (graphprofile.User, error) { return u, nil })

@@ -280,33 +280,59 @@ func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error 
 	})
 }
 
-// ListUsers returns the users of tenantID ordered by id (byte order: the
-// column is COLLATE "C").
-func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]graphprofile.User, error) {
+// ScanUsers visits the users of tenantID ordered by id (byte order: the
+// column is COLLATE "C") after afterID, read in pages from the primary key.
+func (s *Store) ScanUsers(ctx context.Context, tenantID, afterID string, visit func(graphprofile.User) (bool, error)) error {
 	if !storable(tenantID) {
-		return []graphprofile.User{}, nil
+		return nil // no tenant of the database has this id
 	}
-	var users []graphprofile.User
-	err := s.read(ctx, func(ctx context.Context) error {
-		users = []graphprofile.User{}
-		rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 ORDER BY id`, tenantID)
+	// Ids hold no NUL: the users after "a\x00b" are those after "a".
+	if i := strings.IndexByte(afterID, 0); i >= 0 {
+		afterID = afterID[:i]
+	}
+	if !storable(afterID) {
+		return unstorable("the id a scan of users starts after")
+	}
+	return store.ScanUsers(tenantID, afterID, func(afterID string, limit int) ([]stored.RawUser, bool, error) {
+		return s.readUsersPage(ctx, tenantID, afterID, limit)
+	}, visit)
+}
+
+// usersPageQuery reads a page of the users of a tenant after an id, in id
+// order: a range of the primary key, read in its order.
+const usersPageQuery = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`
+
+// readUsersPage reads the page of at most limit users of tenantID after
+// afterID, ordered by id; more says whether the page is full (another may
+// follow).
+func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, limit int) (page []stored.RawUser, more bool, err error) {
+	err = s.read(ctx, func(ctx context.Context) error {
+		page, more = nil, false
+		rows, err := s.pool.Query(ctx, usersPageQuery, tenantID, afterID, limit)
 		if err != nil {
 			return dbErr("listing users", err)
 		}
 		defer rows.Close()
+		bytes := 0
 		for rows.Next() {
-			u, err := scanUser(rows, tenantID)
-			if err != nil {
+			if stored.PageFull(len(page), limit, bytes) {
+				more = true
+				return nil
+			}
+			var row stored.RawUser
+			if err := rows.Scan(&row.ID, &row.Document); err != nil {
 				return dbErr("listing users", err)
 			}
-			users = append(users, u)
+			bytes += len(row.Document)
+			page = append(page, row)
 		}
-		return dbErr("listing users", rows.Err())
+		if err := rows.Err(); err != nil {
+			return dbErr("listing users", err)
+		}
+		more = stored.PageFull(len(page), limit, bytes)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return users, nil
+	return page, more, err
 }
 
 // importTimeout bounds ImportUsers, which may write many thousands of users

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"container/list"
 	"slices"
 	"sync"
 
@@ -8,48 +9,90 @@ import (
 	"github.com/graphprofile/graphprofile/internal/stored"
 )
 
-// Bounds of the read cache, whatever the size of the database: about 30 MB
-// of decoded items and 10 MB of users at most (measured with
-// scripts/bench-scale: the server's whole RSS stays under 150 MB with a
-// million positions).
+// Bounds of the read cache, whatever the size of the database and of any
+// one profile: at most 10,000 items whose stored documents take at most 16
+// MiB (decoded, about three times that), 20,000 collections known (most
+// with their generation only), 20,000 users. The least recently used go
+// first.
 const (
-	maxCachedItems = 10000
-	maxCachedUsers = 20000
+	maxCachedItems       = 10000
+	maxCachedItemBytes   = 16 << 20
+	maxCachedCollections = 20000
+	maxCachedUsers       = 20000
+	// maxLookupsPerUser bounds the keys (an id, principal names in the
+	// cases clients send) FindUser remembers for one user.
+	maxLookupsPerUser = 4
+	// wholeCollectionLimit is the most items a collection may hold to be
+	// cached whole: a list of it is then read from memory. A bigger one is
+	// read from the database in pages, and only its items that GetItem read
+	// are cached, one by one.
+	wholeCollectionLimit = 200
 )
 
-// readCache keeps the users and the lists of items (one per collection of
-// a profile) that reads asked for, so that reading them again needs no query and no decoding. It is
-// correct because one process owns an SQLite file and every write goes
-// through this store: each write method drops what it changed once it has
-// committed, before it returns, so a caller never reads older data than it
-// wrote. A read that ran against the database while a write committed must
-// not put what it read into the cache: generations tell.
+// readCache keeps what reads found: users, whole collections of profiles
+// (of up to wholeCollectionLimit items) and single items, so that reading
+// them again needs no query and no decoding. It is correct because one
+// process owns an SQLite file and every write goes through this store: the
+// writer applies each committed change of items to the cache in commit
+// order, before the write is acknowledged, and writes of users drop the
+// users, so a caller never reads older data than it wrote. A read that ran
+// against the database while a write committed must not put what it read
+// into the cache: generations tell.
 type readCache struct {
 	mu sync.Mutex
 
 	usersGen uint64 // moves on every write of users
-	users    map[graphprofile.UserKey]graphprofile.User
+	users    map[graphprofile.UserKey]*cachedUser
 	found    map[string]graphprofile.UserKey // FindUser's answers: tenant, NUL, key
+	userLRU  list.List                       // of *cachedUser, the most recently used first
 
-	// profiles are the cached collections of each profile, by the
+	// profiles are the collections of each profile the cache knows, by the
 	// collection's name.
-	profiles  map[graphprofile.UserKey]map[string]*cachedItems
-	itemCount int // items held by profiles
+	profiles    map[graphprofile.UserKey]map[string]*cachedCollection
+	collections int       // in profiles
+	lru         list.List // of *cachedCollection, the most recently used first
+	items       int       // held by the collections, whole or one by one
+	bytes       int       // their stored documents' bytes
 }
 
-// cachedItems is one collection of one user's profile, in list order, or
-// only the collection's generation while nothing is cached.
-type cachedItems struct {
-	gen    uint64
-	list   []graphprofile.Item
-	cached bool
+// cachedUser is a user and the FindUser keys that found it.
+type cachedUser struct {
+	user    graphprofile.User
+	lookups []string
+	elem    *list.Element
+}
+
+// cachedCollection is what the cache holds of one collection of one
+// profile: the whole collection, or some of its items, or nothing but its
+// generation.
+type cachedCollection struct {
+	owner graphprofile.UserKey
+	kind  string
+	gen   uint64 // moves on every change of the collection
+	// whole, when complete, is the collection in list order. It is never
+	// changed in place (a change makes a new slice), so a reader may keep
+	// it after the lock is released.
+	whole    []cachedItem
+	complete bool
+	// single are items cached one by one (when not complete).
+	single       map[string]cachedItem
+	items, bytes int
+	elem         *list.Element
+}
+
+// cachedItem is an item, its place in the list order and the size of its
+// stored document.
+type cachedItem struct {
+	item     graphprofile.Item
+	position graphprofile.ItemPosition
+	size     int
 }
 
 func newReadCache() *readCache {
 	return &readCache{
-		users:    make(map[graphprofile.UserKey]graphprofile.User),
+		users:    make(map[graphprofile.UserKey]*cachedUser),
 		found:    make(map[string]graphprofile.UserKey),
-		profiles: make(map[graphprofile.UserKey]map[string]*cachedItems),
+		profiles: make(map[graphprofile.UserKey]map[string]*cachedCollection),
 	}
 }
 
@@ -59,8 +102,12 @@ func lookupKey(tenantID, key string) string { return tenantID + "\x00" + key }
 func (c *readCache) user(key graphprofile.UserKey) (graphprofile.User, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	u, ok := c.users[key]
-	return stored.CopyUser(u), ok
+	e, ok := c.users[key]
+	if !ok {
+		return graphprofile.User{}, false
+	}
+	c.userLRU.MoveToFront(e.elem)
+	return stored.CopyUser(e.user), true
 }
 
 // findUser returns what Store.FindUser answered for the same key before.
@@ -73,8 +120,9 @@ func (c *readCache) findUser(tenantID, key string) (graphprofile.User, bool) {
 	if !ok {
 		return graphprofile.User{}, false
 	}
-	u, ok := c.users[k]
-	return stored.CopyUser(u), ok
+	e := c.users[k]
+	c.userLRU.MoveToFront(e.elem)
+	return stored.CopyUser(e.user), true
 }
 
 // usersGeneration is taken before reading users from the database.
@@ -92,13 +140,37 @@ func (c *readCache) addUser(gen uint64, u graphprofile.User, lookup string) {
 	if gen != c.usersGen {
 		return
 	}
-	if len(c.users) >= maxCachedUsers || len(c.found) >= maxCachedUsers {
-		c.clearUsersLocked()
+	e, ok := c.users[u.Key()]
+	if !ok {
+		e = &cachedUser{}
+		e.elem = c.userLRU.PushFront(e)
+		c.users[u.Key()] = e
+	} else {
+		c.userLRU.MoveToFront(e.elem)
 	}
-	c.users[u.Key()] = stored.CopyUser(u)
+	e.user = stored.CopyUser(u)
 	if lookup != "" {
-		c.found[lookupKey(u.TenantID, lookup)] = u.Key()
+		k := lookupKey(u.TenantID, lookup)
+		if _, known := c.found[k]; !known {
+			if len(e.lookups) == maxLookupsPerUser {
+				delete(c.found, e.lookups[0])
+				e.lookups = slices.Delete(e.lookups, 0, 1)
+			}
+			e.lookups = append(e.lookups, k)
+			c.found[k] = u.Key()
+		}
 	}
+	for len(c.users) > maxCachedUsers {
+		c.forgetUserLocked(c.userLRU.Back().Value.(*cachedUser))
+	}
+}
+
+func (c *readCache) forgetUserLocked(e *cachedUser) {
+	for _, k := range e.lookups {
+		delete(c.found, k)
+	}
+	c.userLRU.Remove(e.elem)
+	delete(c.users, e.user.Key())
 }
 
 // dropUsers forgets every cached user: called after any write of users
@@ -107,75 +179,193 @@ func (c *readCache) dropUsers() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.usersGen++
-	c.clearUsersLocked()
-}
-
-func (c *readCache) clearUsersLocked() {
 	clear(c.users)
 	clear(c.found)
+	c.userLRU.Init()
 }
 
-// items returns the cached items of collection kind of owner, as a slice of
-// its own.
-func (c *readCache) items(owner graphprofile.UserKey, kind string) ([]graphprofile.Item, bool) {
+// wholeCollection returns collection kind of owner when it is cached whole,
+// in list order. The slice must not be modified.
+func (c *readCache) wholeCollection(owner graphprofile.UserKey, kind string) ([]cachedItem, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.profiles[owner][kind]
-	if !ok || !e.cached {
+	if !ok || !e.complete {
 		return nil, false
 	}
-	return slices.Clone(e.list), true
+	c.lru.MoveToFront(e.elem)
+	return e.whole, true
 }
 
-// itemsGeneration is taken before reading owner's items of collection kind
-// from the database.
-func (c *readCache) itemsGeneration(owner graphprofile.UserKey, kind string) (*cachedItems, uint64) {
+// item returns item id of collection kind of owner when the cache knows
+// it: known says whether the cache can answer, found whether there is
+// such an item (a collection cached whole knows which items it lacks).
+func (c *readCache) item(owner graphprofile.UserKey, kind, id string) (it graphprofile.Item, found, known bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.profiles[owner][kind]
+	if !ok {
+		return nil, false, false
+	}
+	if e.complete {
+		c.lru.MoveToFront(e.elem)
+		for _, ci := range e.whole {
+			if ci.item.ID() == id {
+				return ci.item, true, true
+			}
+		}
+		return nil, false, true
+	}
+	if ci, ok := e.single[id]; ok {
+		c.lru.MoveToFront(e.elem)
+		return ci.item, true, true
+	}
+	return nil, false, false
+}
+
+// collection returns the cache's entry of collection kind of owner, made
+// when there is none, and its generation: taken before reading from the
+// database what is to be cached (addWhole, addItem).
+func (c *readCache) collection(owner graphprofile.UserKey, kind string) (*cachedCollection, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	collections, ok := c.profiles[owner]
 	if !ok {
-		if len(c.profiles) >= maxCachedUsers {
-			c.evictLocked(owner, 0)
-		}
-		collections = make(map[string]*cachedItems, 1)
+		collections = make(map[string]*cachedCollection, 1)
 		c.profiles[owner] = collections
 	}
 	e, ok := collections[kind]
 	if !ok {
-		e = &cachedItems{}
+		e = &cachedCollection{owner: owner, kind: kind}
+		e.elem = c.lru.PushFront(e)
 		collections[kind] = e
+		c.collections++
+		c.evictLocked(e, "")
+	} else {
+		c.lru.MoveToFront(e.elem)
 	}
 	return e, e.gen
 }
 
-// evictLocked forgets the cached collections of arbitrary profiles other
-// than keep (Go's map order is random: a fair choice) until there is room
-// for more items and one more profile.
-func (c *readCache) evictLocked(keep graphprofile.UserKey, more int) {
-	for key, collections := range c.profiles {
-		if c.itemCount+more <= maxCachedItems && len(c.profiles) < maxCachedUsers {
+// currentLocked reports whether e, taken at generation gen, is still the
+// cache's entry for its collection and unchanged since.
+func (c *readCache) currentLocked(e *cachedCollection, gen uint64) bool {
+	return c.profiles[e.owner][e.kind] == e && e.gen == gen
+}
+
+// addWhole caches list, the whole collection of e in list order read at
+// generation gen, unless the collection changed or was evicted since, or
+// is too big to be cached whole.
+func (c *readCache) addWhole(e *cachedCollection, gen uint64, list []cachedItem) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.currentLocked(e, gen) || e.complete || len(list) > wholeCollectionLimit {
+		return
+	}
+	bytes := 0
+	for _, ci := range list {
+		bytes += ci.size
+	}
+	if bytes > maxCachedItemBytes/4 {
+		return // a few big items would push out everything else
+	}
+	c.setLocked(e, list)
+	c.evictLocked(e, "")
+}
+
+// addItem caches ci, an item of e read at generation gen, unless the
+// collection changed or was evicted since.
+func (c *readCache) addItem(e *cachedCollection, gen uint64, ci cachedItem) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.currentLocked(e, gen) || e.complete || ci.size > maxCachedItemBytes/4 {
+		return
+	}
+	c.putSingleLocked(e, ci)
+	c.evictLocked(e, ci.item.ID())
+}
+
+// setLocked makes e hold whole (complete, when not nil) and nothing else,
+// and keeps the cache's totals.
+func (c *readCache) setLocked(e *cachedCollection, whole []cachedItem) {
+	c.items -= e.items
+	c.bytes -= e.bytes
+	e.whole, e.complete, e.single = whole, whole != nil, nil
+	e.items, e.bytes = len(whole), 0
+	for _, ci := range whole {
+		e.bytes += ci.size
+	}
+	c.items += e.items
+	c.bytes += e.bytes
+}
+
+// putSingleLocked caches ci alone in e (which is not complete), in place of
+// what e held of it.
+func (c *readCache) putSingleLocked(e *cachedCollection, ci cachedItem) {
+	c.removeSingleLocked(e, ci.item.ID())
+	if e.single == nil {
+		e.single = make(map[string]cachedItem, 1)
+	}
+	e.single[ci.item.ID()] = ci
+	e.items++
+	e.bytes += ci.size
+	c.items++
+	c.bytes += ci.size
+}
+
+// removeSingleLocked forgets item id cached alone in e.
+func (c *readCache) removeSingleLocked(e *cachedCollection, id string) {
+	ci, ok := e.single[id]
+	if !ok {
+		return
+	}
+	delete(e.single, id)
+	e.items--
+	e.bytes -= ci.size
+	c.items--
+	c.bytes -= ci.size
+}
+
+// overLocked reports whether the cache is past its bounds.
+func (c *readCache) overLocked() bool {
+	return c.items > maxCachedItems || c.bytes > maxCachedItemBytes || c.collections > maxCachedCollections
+}
+
+// evictLocked forgets the least recently used collections other than keep
+// until the cache is within its bounds; when keep alone is past them (one
+// profile's items read one by one), its items other than keepID go too, in
+// no order.
+func (c *readCache) evictLocked(keep *cachedCollection, keepID string) {
+	for c.overLocked() {
+		back := c.lru.Back()
+		if back != nil && back.Value == keep {
+			back = back.Prev()
+		}
+		if back == nil {
+			break
+		}
+		c.removeLocked(back.Value.(*cachedCollection))
+	}
+	for id := range keep.single {
+		if !c.overLocked() {
 			return
 		}
-		if key != keep {
-			for _, e := range collections {
-				c.itemCount -= len(e.list)
-			}
-			delete(c.profiles, key)
+		if id != keepID {
+			c.removeSingleLocked(keep, id)
 		}
 	}
 }
 
-// addItems caches owner's items of collection kind, read at (e, gen),
-// unless the collection was written or evicted since.
-func (c *readCache) addItems(owner graphprofile.UserKey, kind string, e *cachedItems, gen uint64, list []graphprofile.Item) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.profiles[owner][kind] != e || e.gen != gen || e.cached || len(list) > maxCachedItems {
-		return
+// removeLocked forgets e: a read that took it finds it no longer current.
+func (c *readCache) removeLocked(e *cachedCollection) {
+	c.setLocked(e, nil)
+	c.lru.Remove(e.elem)
+	collections := c.profiles[e.owner]
+	delete(collections, e.kind)
+	if len(collections) == 0 {
+		delete(c.profiles, e.owner)
 	}
-	c.evictLocked(owner, len(list))
-	e.list, e.cached = slices.Clone(list), true
-	c.itemCount += len(list)
+	c.collections--
 }
 
 // dropProfile forgets owner's items of every collection: called after a
@@ -184,20 +374,20 @@ func (c *readCache) dropProfile(owner graphprofile.UserKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range c.profiles[owner] {
-		e.gen++
-		c.itemCount -= len(e.list)
-		e.list, e.cached = nil, false
+		c.removeLocked(e)
 	}
 }
 
 // changeItem applies a committed change of item id of collection kind of
-// owner to the cache: it is its new value, nil when it was deleted. The
-// writer calls it in commit order, so a cached collection stays exactly the
-// database's; the generation moves, so a read that began before the change
-// cannot put an older list back. A collection that grows past
-// smallCollectionLimit, or past the cache's room, is dropped instead (it is
-// loaded again when read).
-func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, it graphprofile.Item) {
+// owner to the cache: ci is its new value, ci.item nil when it was
+// deleted. The writer calls it in commit order, so a collection cached
+// whole stays exactly the database's and an item cached alone its row's;
+// the generation moves, so a read that began before the change cannot put
+// older data back. A collection cached whole that grows past
+// wholeCollectionLimit is dropped (it is read in pages from then on); a new
+// item of a collection not cached whole is not cached (GetItem caches it
+// when it is read).
+func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci cachedItem) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.profiles[owner][kind]
@@ -205,23 +395,33 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, it g
 		return
 	}
 	e.gen++
-	if !e.cached {
-		return
-	}
-	list := make([]graphprofile.Item, 0, len(e.list)+1)
-	for _, q := range e.list {
-		if q.ID() != id {
-			list = append(list, q)
+	switch {
+	case e.complete:
+		whole := make([]cachedItem, 0, len(e.whole)+1)
+		for _, q := range e.whole {
+			if q.item.ID() != id {
+				whole = append(whole, q)
+			}
+		}
+		if ci.item != nil {
+			i, _ := slices.BinarySearchFunc(whole, ci.position, func(q cachedItem, p graphprofile.ItemPosition) int {
+				return comparePositions(q.position, p)
+			})
+			whole = slices.Insert(whole, i, ci)
+		}
+		if len(whole) > wholeCollectionLimit {
+			whole = nil
+		}
+		c.setLocked(e, whole)
+	default:
+		if _, cached := e.single[id]; !cached {
+			return
+		}
+		if ci.item == nil {
+			c.removeSingleLocked(e, id)
+		} else {
+			c.putSingleLocked(e, ci)
 		}
 	}
-	if it != nil {
-		i, _ := slices.BinarySearchFunc(list, it, compareItems)
-		list = slices.Insert(list, i, it)
-	}
-	c.itemCount += len(list) - len(e.list)
-	e.list = list
-	if len(list) > smallCollectionLimit || c.itemCount > maxCachedItems {
-		c.itemCount -= len(list)
-		e.list, e.cached = nil, false
-	}
+	c.evictLocked(e, id)
 }

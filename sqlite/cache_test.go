@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/storetest"
 )
 
 // workPositions is the profile's positions collection.
@@ -17,8 +18,15 @@ var workPositions, _ = graphprofile.FindCollection("positions")
 // TestCacheReadYourWrites hammers one profile with writers and readers at
 // once: every writer must read back its own acknowledged change at once
 // (from the cache or the database, it cannot tell), and at the end the
-// cached profile must equal the database's.
+// cached profile must equal the database's. A small collection is cached
+// whole; a big one (past wholeCollectionLimit) item by item.
 func TestCacheReadYourWrites(t *testing.T) {
+	for _, size := range []int{5, wholeCollectionLimit + 50} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) { testCacheReadYourWrites(t, size) })
+	}
+}
+
+func testCacheReadYourWrites(t *testing.T, size int) {
 	s := openTemp(t)
 	ctx := t.Context()
 	owner, err := s.EnsureUser(ctx, adele)
@@ -26,10 +34,10 @@ func TestCacheReadYourWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 5 {
+	for i := range size {
 		p := graphprofile.Item{"id": fmt.Sprintf("p%d", i), "createdDateTime": base.Add(time.Duration(i) * time.Second),
 			"lastModifiedDateTime": base, "categories": []any{}}
-		if err := s.CreateItem(ctx, owner.Key(), workPositions, p); err != nil {
+		if err := s.CreateItem(ctx, owner.Key(), workPositions, p, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,7 +52,7 @@ func TestCacheReadYourWrites(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := s.ListItems(ctx, owner.Key(), workPositions); err != nil {
+				if _, err := graphprofile.AllItems(ctx, s, owner.Key(), workPositions); err != nil {
 					errs <- err
 					return
 				}
@@ -74,7 +82,7 @@ func TestCacheReadYourWrites(t *testing.T) {
 					errs <- fmt.Errorf("GetPosition right after the update lacks %s: %v %v", mine, got["categories"], err)
 					return
 				}
-				list, err := s.ListItems(ctx, owner.Key(), workPositions)
+				list, err := graphprofile.AllItems(ctx, s, owner.Key(), workPositions)
 				found := false
 				for _, p := range list {
 					found = found || (p.ID() == id && slices.Contains(p["categories"].([]any), any(mine)))
@@ -85,7 +93,7 @@ func TestCacheReadYourWrites(t *testing.T) {
 				}
 				if i%5 == 0 { // creates and deletes too
 					extra := graphprofile.Item{"id": mine, "createdDateTime": base.Add(time.Hour), "lastModifiedDateTime": base}
-					if err := s.CreateItem(ctx, owner.Key(), workPositions, extra); err != nil {
+					if err := s.CreateItem(ctx, owner.Key(), workPositions, extra, 0); err != nil {
 						errs <- err
 						return
 					}
@@ -114,12 +122,12 @@ func TestCacheReadYourWrites(t *testing.T) {
 	}
 
 	// The cache holds exactly what the database holds.
-	cached, err := s.ListItems(ctx, owner.Key(), workPositions)
+	cached, err := graphprofile.AllItems(ctx, s, owner.Key(), workPositions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// What the database holds, read past the cache.
-	rows, err := s.rdb.QueryContext(ctx, `SELECT document FROM items WHERE tenant_id = ? AND user_id = ? AND kind = 'positions'`, owner.TenantID, owner.ID)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT document FROM items WHERE tenant_id = ? AND user_id = ? AND kind = 'positions' ORDER BY created_at, id`, owner.TenantID, owner.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +144,6 @@ func TestCacheReadYourWrites(t *testing.T) {
 		stored = append(stored, p)
 	}
 	rows.Close()
-	slices.SortFunc(stored, compareItems)
 	if len(cached) != len(stored) {
 		t.Fatalf("cache has %d positions, database %d", len(cached), len(stored))
 	}
@@ -169,4 +176,203 @@ func TestOneProcessOwnsTheDatabase(t *testing.T) {
 		t.Fatalf("Open after Close: %v", err)
 	}
 	again.Close()
+}
+
+// cachedPosition is a cache entry of a position of size bytes.
+func cachedPosition(id string, at int64, size int) cachedItem {
+	it := graphprofile.Item{"id": id, "createdDateTime": time.Unix(0, at).UTC()}
+	return cachedItem{item: it, position: graphprofile.ItemPosition{Created: at, ID: id}, size: size}
+}
+
+// wantWithinBounds checks the cache's totals against its bounds and
+// against what its collections hold.
+func wantWithinBounds(t *testing.T, c *readCache) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	items, bytes, collections := 0, 0, 0
+	for _, profile := range c.profiles {
+		for _, e := range profile {
+			collections++
+			items += len(e.whole) + len(e.single)
+			for _, ci := range e.whole {
+				bytes += ci.size
+			}
+			for _, ci := range e.single {
+				bytes += ci.size
+			}
+		}
+	}
+	if items != c.items || bytes != c.bytes || collections != c.collections || collections != c.lru.Len() {
+		t.Errorf("totals %d items, %d bytes, %d collections (%d in the LRU list); counted %d, %d, %d",
+			c.items, c.bytes, c.collections, c.lru.Len(), items, bytes, collections)
+	}
+	if items > maxCachedItems || bytes > maxCachedItemBytes || collections > maxCachedCollections {
+		t.Errorf("the cache holds %d items of %d bytes in %d collections, over its bounds (%d, %d, %d)",
+			items, bytes, collections, maxCachedItems, maxCachedItemBytes, maxCachedCollections)
+	}
+	if len(c.users) > maxCachedUsers || len(c.users) != c.userLRU.Len() {
+		t.Errorf("%d users cached (%d in the LRU list), at most %d", len(c.users), c.userLRU.Len(), maxCachedUsers)
+	}
+	for k, key := range c.found {
+		if _, ok := c.users[key]; !ok {
+			t.Errorf("FindUser key %q names a user no longer cached", k)
+		}
+	}
+}
+
+// TestCacheBounds: whatever is read, and however big one profile is, the
+// cache stays within its bounds, and what was used last stays.
+func TestCacheBounds(t *testing.T) {
+	t.Run("ItemsOfOneProfile", func(t *testing.T) {
+		// One huge collection read item by item: the items read last stay.
+		c := newReadCache()
+		owner := graphprofile.UserKey{TenantID: tenant, UserID: "big"}
+		for i := range 3 * maxCachedItems {
+			e, gen := c.collection(owner, "positions")
+			c.addItem(e, gen, cachedPosition(fmt.Sprint("p", i), int64(i), 500))
+		}
+		wantWithinBounds(t, c)
+		if _, found, _ := c.item(owner, "positions", fmt.Sprint("p", 3*maxCachedItems-1)); !found {
+			t.Error("the item read last is not cached")
+		}
+	})
+	t.Run("Collections", func(t *testing.T) {
+		// Many profiles, each read whole; one read again and again stays.
+		c := newReadCache()
+		hot := graphprofile.UserKey{TenantID: tenant, UserID: "hot"}
+		for i := range 2 * maxCachedCollections {
+			for _, owner := range []graphprofile.UserKey{{TenantID: tenant, UserID: fmt.Sprint("u", i)}, hot} {
+				e, gen := c.collection(owner, "skills")
+				if _, ok := c.wholeCollection(owner, "skills"); !ok {
+					c.addWhole(e, gen, []cachedItem{cachedPosition("a", 1, 100), cachedPosition("b", 2, 100)})
+				}
+			}
+		}
+		wantWithinBounds(t, c)
+		if _, ok := c.wholeCollection(hot, "skills"); !ok {
+			t.Error("the collection read all along was evicted")
+		}
+	})
+	t.Run("Bytes", func(t *testing.T) {
+		// Big items: the bytes bound holds before the items bound, and an
+		// item or collection too big for a fair share is not cached.
+		c := newReadCache()
+		for i := range 200 {
+			owner := graphprofile.UserKey{TenantID: tenant, UserID: fmt.Sprint("u", i)}
+			e, gen := c.collection(owner, "positions")
+			c.addItem(e, gen, cachedPosition("p", 1, 512<<10))
+		}
+		wantWithinBounds(t, c)
+		owner := graphprofile.UserKey{TenantID: tenant, UserID: "huge"}
+		e, gen := c.collection(owner, "positions")
+		c.addItem(e, gen, cachedPosition("p", 1, maxCachedItemBytes/4+1))
+		if _, found, _ := c.item(owner, "positions", "p"); found {
+			t.Error("an item of a quarter of the cache was cached")
+		}
+		e, gen = c.collection(owner, "skills")
+		whole := make([]cachedItem, wholeCollectionLimit)
+		for i := range whole {
+			whole[i] = cachedPosition(fmt.Sprintf("s%03d", i), int64(i), 100<<10)
+		}
+		c.addWhole(e, gen, whole)
+		if _, ok := c.wholeCollection(owner, "skills"); ok {
+			t.Error("a collection of 20 MB was cached whole")
+		}
+		wantWithinBounds(t, c)
+	})
+	t.Run("Users", func(t *testing.T) {
+		c := newReadCache()
+		for i := range 2 * maxCachedUsers {
+			u := graphprofile.User{TenantID: tenant, ID: fmt.Sprint("u", i), UserPrincipalName: fmt.Sprint("u", i, "@contoso.com")}
+			for _, lookup := range []string{u.ID, u.UserPrincipalName, "U" + u.UserPrincipalName, "x" + u.ID, "y" + u.ID} {
+				c.addUser(c.usersGeneration(), u, lookup)
+			}
+			c.user(graphprofile.UserKey{TenantID: tenant, UserID: "u0"}) // used all along
+		}
+		wantWithinBounds(t, c)
+		if _, ok := c.user(graphprofile.UserKey{TenantID: tenant, UserID: "u0"}); !ok {
+			t.Error("the user read all along was evicted")
+		}
+		if n := len(c.users[graphprofile.UserKey{TenantID: tenant, UserID: "u0"}].lookups); n > maxLookupsPerUser {
+			t.Errorf("%d FindUser keys of one user, at most %d", n, maxLookupsPerUser)
+		}
+	})
+}
+
+// TestCacheBigCollection: a collection past wholeCollectionLimit is listed
+// from the database, never cached whole; GetItem caches the items it reads,
+// which writes keep exact; a small collection that grows past the limit is
+// no longer cached whole.
+func TestCacheBigCollection(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	owner, err := s.EnsureUser(ctx, adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := owner.Key()
+	for i := range wholeCollectionLimit {
+		if err := s.CreateItem(ctx, key, workPositions, storetest.Position(fmt.Sprintf("p%03d", i), t0.Add(time.Duration(i)*time.Second)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cachedItems := func() int {
+		s.cache.mu.Lock()
+		defer s.cache.mu.Unlock()
+		return s.cache.items
+	}
+	if _, err := graphprofile.AllItems(ctx, s, key, workPositions); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.cache.wholeCollection(key, workPositions.Name); !ok || cachedItems() != wholeCollectionLimit {
+		t.Fatalf("a collection of %d items is not cached whole after a list", wholeCollectionLimit)
+	}
+	// One more: the collection is too big to be cached whole.
+	if err := s.CreateItem(ctx, key, workPositions, storetest.Position("p200", t0.Add(time.Hour)), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.cache.wholeCollection(key, workPositions.Name); ok || cachedItems() != 0 {
+		t.Errorf("a collection of %d items is cached whole (%d items cached)", wholeCollectionLimit+1, cachedItems())
+	}
+	list, err := graphprofile.AllItems(ctx, s, key, workPositions)
+	if err != nil || len(list) != wholeCollectionLimit+1 || list[len(list)-1].ID() != "p200" {
+		t.Fatalf("the list after the create: %d items, %v", len(list), err)
+	}
+	if cachedItems() != 0 {
+		t.Errorf("listing a big collection cached %d items", cachedItems())
+	}
+
+	// GetItem caches what it reads, and writes keep it exact.
+	if _, err := s.GetItem(ctx, key, workPositions, "p100"); err != nil {
+		t.Fatal(err)
+	}
+	if it, found, known := s.cache.item(key, workPositions.Name, "p100"); !known || !found || it.ID() != "p100" {
+		t.Fatalf("GetItem did not cache p100")
+	}
+	if _, err := s.UpdateItem(ctx, key, workPositions, "p100", func(it graphprofile.Item) (graphprofile.Item, error) {
+		next := graphprofile.Item{}
+		for k, v := range it {
+			next[k] = v
+		}
+		next["isCurrent"] = false
+		return next, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if it, found, _ := s.cache.item(key, workPositions.Name, "p100"); !found || it["isCurrent"] != false {
+		t.Errorf("the cached p100 after its update: %v", it["isCurrent"])
+	}
+	if err := s.DeleteItem(ctx, key, workPositions, "p100", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, known := s.cache.item(key, workPositions.Name, "p100"); found || known {
+		t.Error("the deleted p100 is still cached")
+	}
+	if _, err := s.GetItem(ctx, key, workPositions, "p100"); !errors.Is(err, graphprofile.ErrNotFound) {
+		t.Errorf("GetItem of the deleted p100: %v", err)
+	}
+	if cachedItems() != 0 {
+		t.Errorf("%d items cached, want none", cachedItems())
+	}
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -60,7 +61,7 @@ func TestMigrateItems(t *testing.T) {
 
 	s := openAt(t, path)
 	adele := graphprofile.UserKey{TenantID: "t", UserID: "adele"}
-	got, err := s.ListItems(t.Context(), adele, workPositions)
+	got, err := graphprofile.AllItems(t.Context(), s, adele, workPositions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +89,23 @@ func TestMigrateItems(t *testing.T) {
 	}
 	// Another collection's item of the same id lives beside a position.
 	other := graphprofile.Collection{Name: "migrationTestOther", Type: graphprofile.WorkPositionType}
-	if err := s.CreateItem(t.Context(), adele, other, storetest.Position("a", t0)); err != nil {
+	if err := s.CreateItem(t.Context(), adele, other, storetest.Position("a", t0), 0); err != nil {
 		t.Fatalf("CreateItem of another collection after the migration: %v", err)
 	}
 	if n := query[int](t, s, fmt.Sprintf(`SELECT count(*) FROM items WHERE id = 'a' AND kind IN ('positions', '%s')`, other.Name)); n != 2 {
 		t.Errorf("%d items of id a, want 2 (one per collection)", n)
+	}
+	// The counts of the collections (sqlite 0006, postgres 0004) were
+	// taken from the items there were: Adele's 3 positions fill a limit of
+	// 3, Megan's 1 leaves one place of 2.
+	if err := s.CreateItem(t.Context(), adele, workPositions, storetest.Position("fourth", t0), 3); !errors.Is(err, graphprofile.ErrCollectionFull) {
+		t.Errorf("a fourth position with a limit of 3 after the migration: %v, want ErrCollectionFull", err)
+	}
+	megan := graphprofile.UserKey{TenantID: "t", UserID: "megan"}
+	if err := s.CreateItem(t.Context(), megan, workPositions, storetest.Position("second", t0), 2); err != nil {
+		t.Errorf("Megan's second position with a limit of 2 after the migration: %v", err)
+	}
+	if err := s.CreateItem(t.Context(), megan, workPositions, storetest.Position("third", t0), 2); !errors.Is(err, graphprofile.ErrCollectionFull) {
+		t.Errorf("Megan's third position with a limit of 2 after the migration: %v, want ErrCollectionFull", err)
 	}
 }

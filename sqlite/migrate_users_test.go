@@ -49,7 +49,7 @@ func TestMigrateUserDocument(t *testing.T) {
 			MailNickname: "zoe", GivenName: "Zoë", Surname: "Ñúñez", JobTitle: "Dev", AccountEnabled: &no},
 		{TenantID: "t", ID: "on", UserPrincipalName: "on@contoso.com", DisplayName: "On", AccountEnabled: &yes},
 	}
-	got, err := s.ListUsers(t.Context(), "t")
+	got, err := graphprofile.AllUsers(t.Context(), s, "t")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,9 @@ func TestSettings(t *testing.T) {
 		{"write", s.wdb, "foreign_keys", "1"},
 		{"write", s.wdb, "busy_timeout", "5000"},
 		{"write", s.wdb, "query_only", "0"},
+		{"write", s.wdb, "wal_autocheckpoint", "0"},
+		{"write", s.wdb, "journal_size_limit", fmt.Sprint(WALBound)},
+		{"checkpointer", s.cdb, "journal_size_limit", fmt.Sprint(WALBound)},
 		{"read", s.rdb, "journal_mode", "wal"},
 		{"read", s.rdb, "synchronous", "2"},
 		{"read", s.rdb, "foreign_keys", "1"},
@@ -190,7 +193,7 @@ func TestMigrations(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(u, adele) {
 			t.Errorf("FindUser = %+v, %v, want %+v", u, err, adele)
 		}
-		ps, err := s.ListItems(t.Context(), adele.Key(), workPositions)
+		ps, err := graphprofile.AllItems(t.Context(), s, adele.Key(), workPositions)
 		if err != nil || len(ps) != 1 {
 			t.Fatalf("ListPositions = %d positions, %v", len(ps), err)
 		}
@@ -304,7 +307,7 @@ func TestSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := storetest.Position("p1", t0)
-		if err := s.CreateItem(t.Context(), adele.Key(), workPositions, p); err != nil {
+		if err := s.CreateItem(t.Context(), adele.Key(), workPositions, p, 0); err != nil {
 			t.Fatal(err)
 		}
 		want := string(graphprofile.AppendObjectJSON(nil, graphprofile.WorkPositionType, graphprofile.Object(p), graphprofile.EncodeOptions{OmitNulls: true}))
@@ -327,7 +330,7 @@ func TestSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range 3 {
-				if err := s.CreateItem(t.Context(), u.Key(), workPositions, storetest.Position(fmt.Sprint("p", i), t0)); err != nil {
+				if err := s.CreateItem(t.Context(), u.Key(), workPositions, storetest.Position(fmt.Sprint("p", i), t0), 0); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -345,35 +348,44 @@ func TestSchema(t *testing.T) {
 		if n := query[int](t, s, `SELECT count(*) FROM items WHERE user_id = 'megan'`); n != 3 {
 			t.Errorf("%d positions of the other user remain, want 3", n)
 		}
-		_, err = s.ListItems(t.Context(), adele.Key(), workPositions)
+		_, err = graphprofile.AllItems(t.Context(), s, adele.Key(), workPositions)
 		if !errors.Is(err, graphprofile.ErrNotFound) {
 			t.Errorf("ListPositions of the deleted user: %v, want ErrNotFound", err)
 		}
 	})
 
-	t.Run("ListUsesIndex", func(t *testing.T) {
+	t.Run("PagesUseIndexes", func(t *testing.T) {
+		// A page is a range of an index read in its order: no scan of the
+		// table, no sort, whatever the collection's size.
 		s := openTemp(t)
-		rows, err := s.rdb.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT p.document FROM users u
-			LEFT JOIN items p ON p.tenant_id = u.tenant_id AND p.user_id = u.id AND p.kind = ?
-			WHERE u.tenant_id = ? AND u.id = ?`, "positions", tenant, adele.ID)
-		if err != nil {
-			t.Fatal(err)
+		tests := []struct {
+			name, query, index string
+			args               []any
+		}{
+			{"items", itemsPageQuery, "items_by_created", []any{tenant, adele.ID, "positions", t0.UnixNano(), "p", 256}},
+			{"users", usersPageQuery, "sqlite_autoindex_users_1", []any{tenant, "a", 256}},
 		}
-		defer rows.Close()
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+		for _, tc := range tests {
+			rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+			if err != nil {
 				t.Fatal(err)
 			}
-			plan = append(plan, detail)
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			rows.Close()
+			joined := strings.Join(plan, "\n")
+			if !strings.Contains(joined, "SEARCH") || !strings.Contains(joined, tc.index) || strings.Contains(joined, "TEMP B-TREE") {
+				t.Errorf("a page of %s is not a range of %s:\n%s", tc.name, tc.index, joined)
+			}
+			t.Logf("%s: %s", tc.name, joined)
 		}
-		joined := strings.Join(plan, "\n")
-		if strings.Contains(joined, "SCAN") || strings.Contains(joined, "TEMP B-TREE") {
-			t.Errorf("ListPositions scans or sorts:\n%s", joined)
-		}
-		t.Logf("plan:\n%s", joined)
 	})
 }
 
@@ -458,7 +470,7 @@ func TestHelperProcessWriter(t *testing.T) {
 		go func() {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("w%d-%06d", w, i)
-				if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond))); err != nil {
+				if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond)), 0); err != nil {
 					fail(err)
 				}
 				mu.Lock()
@@ -533,4 +545,12 @@ func BenchmarkCreatePosition(b *testing.B) {
 
 func BenchmarkCreatePositionParallel(b *testing.B) {
 	storetest.BenchCreatePositionParallel(b, openTemp(b))
+}
+
+func BenchmarkScanFirstPage(b *testing.B) {
+	storetest.BenchScanFirstPage(b, openTemp(b))
+}
+
+func BenchmarkGetItem(b *testing.B) {
+	storetest.BenchGetItem(b, openTemp(b))
 }

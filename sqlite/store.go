@@ -5,11 +5,15 @@
 // All writes go through one connection (SQLite has one writer at a time, and
 // queuing in Go is cheaper than SQLITE_BUSY retries); reads use a separate
 // pool and see the last committed state.
+//
+// The write-ahead log file stays under WALBound (64 MiB) under any sustained
+// write load, and is emptied once writes pause for a second: see limitWAL.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -23,6 +27,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/stored"
+	"github.com/mattn/go-sqlite3"
 )
 
 // store is this package's name in its errors.
@@ -82,10 +87,18 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"_synchronous":     {"FULL"},
 		"_stmt_cache_size": {fmt.Sprint(stmtCacheSize)},
 	}
+	// A checkpoint, or a commit that starts the write-ahead log over,
+	// truncates the log file to WALBound.
+	journalSizeLimit := fmt.Sprintf("PRAGMA journal_size_limit = %d", WALBound)
 	w := cloneValues(common)
 	w.Set("_journal_mode", "WAL")
 	w.Set("_txlock", "immediate")
-	if s.wdb, err = openPool(abs, w, 1); err != nil {
+	// Checkpoints copy the write-ahead log back into the database file. By
+	// default the committing connection does that every 1,000 pages, inside
+	// a commit, where it stalls every write waiting for that commit; here
+	// the checkpointer does it in the background instead, and the writer
+	// when the log grows past walCheckpointAt (limitWAL).
+	if s.wdb, err = openPool(abs, w, 1, "PRAGMA wal_autocheckpoint = 0", journalSizeLimit); err != nil {
 		lock.Close()
 		return nil, err
 	}
@@ -118,15 +131,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, store.Errorf("opening %s: %w", abs, err)
 	}
 
-	// Checkpoints copy the write-ahead log back into the database file. By
-	// default the committing connection does that every 1,000 pages, inside
-	// a commit, where it stalls every write waiting for that commit; here a
-	// connection of its own does it in the background instead.
-	if _, err := s.wdb.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil {
-		s.Close()
-		return nil, dbErr("turning automatic checkpoints off", err)
-	}
-	if s.cdb, err = openPool(abs, cloneValues(common), 1); err != nil {
+	if s.cdb, err = openPool(abs, cloneValues(common), 1, journalSizeLimit); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -136,19 +141,37 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // openPool returns a pool of at most conns connections to the database at
-// abs with the driver's params, kept open for the store's life. It connects
-// at first use; an error means the driver is missing.
-func openPool(abs string, params url.Values, conns int) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", dsn(abs, params))
-	if err != nil {
-		return nil, store.Errorf("opening %s: %w", abs, err)
-	}
+// abs with the driver's params, kept open for the store's life, each of
+// which runs the statements init (pragmas the driver has no parameter for)
+// when it connects. It connects at first use.
+func openPool(abs string, params url.Values, conns int, init ...string) (*sql.DB, error) {
+	db := sql.OpenDB(connector{
+		dsn: dsn(abs, params),
+		driver: &sqlite3.SQLiteDriver{ConnectHook: func(conn *sqlite3.SQLiteConn) error {
+			for _, q := range init {
+				if _, err := conn.Exec(q, nil); err != nil {
+					return store.Errorf("opening %s: %s: %w", abs, q, err)
+				}
+			}
+			return nil
+		}},
+	})
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	return db, nil
 }
+
+// connector connects to dsn with driver (a driver of our own, for its
+// ConnectHook, rather than the one go-sqlite3 registers).
+type connector struct {
+	dsn    string
+	driver *sqlite3.SQLiteDriver
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.driver }
 
 // dsn is the go-sqlite3 data source name of the file at abs: a SQLite URI
 // (so any path works) with the driver's parameters.

@@ -210,26 +210,43 @@ func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error 
 	})
 }
 
-// ListUsers returns the users of tenantID ordered by id.
-func (s *Store) ListUsers(ctx context.Context, tenantID string) ([]graphprofile.User, error) {
-	rows, err := s.rdb.QueryContext(ctx,
-		`SELECT `+userColumns+` FROM users WHERE tenant_id = ? ORDER BY id`, tenantID)
+// ScanUsers visits the users of tenantID ordered by id after afterID, read
+// in pages from the primary key.
+func (s *Store) ScanUsers(ctx context.Context, tenantID, afterID string, visit func(graphprofile.User) (bool, error)) error {
+	return store.ScanUsers(tenantID, afterID, func(afterID string, limit int) ([]stored.RawUser, bool, error) {
+		return s.readUsersPage(ctx, tenantID, afterID, limit)
+	}, visit)
+}
+
+// usersPageQuery reads a page of the users of a tenant after an id, in id
+// order: a range of the primary key, read in its order.
+const usersPageQuery = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`
+
+// readUsersPage reads the page of at most limit users of tenantID after
+// afterID, ordered by id; more says whether the page is full (another may
+// follow).
+func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, limit int) (page []stored.RawUser, more bool, err error) {
+	rows, err := s.rdb.QueryContext(ctx, usersPageQuery, tenantID, afterID, limit)
 	if err != nil {
-		return nil, dbErr("listing users", err)
+		return nil, false, dbErr("listing users", err)
 	}
 	defer rows.Close()
-	users := []graphprofile.User{}
+	bytes := 0
 	for rows.Next() {
-		u, err := scanUser(rows, tenantID)
-		if err != nil {
-			return nil, dbErr("listing users", err)
+		if stored.PageFull(len(page), limit, bytes) {
+			return page, true, nil
 		}
-		users = append(users, u)
+		var row stored.RawUser
+		if err := rows.Scan(&row.ID, &row.Document); err != nil {
+			return nil, false, dbErr("listing users", err)
+		}
+		bytes += len(row.Document)
+		page = append(page, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbErr("listing users", err)
+		return nil, false, dbErr("listing users", err)
 	}
-	return users, nil
+	return page, stored.PageFull(len(page), limit, bytes), nil
 }
 
 // ImportUsers adds or replaces (by id) every user of users in tenantID, all

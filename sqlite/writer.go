@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/graphprofile/graphprofile/internal/stored"
@@ -13,17 +15,23 @@ import (
 // errClosed answers writes that come after Close.
 var errClosed = errors.New("sqlite: the store is closed")
 
-// maxBatch bounds how many waiting writes one commit takes; maxLinger how
-// long the writer waits for writes already on their way to it.
+// maxBatch bounds how many waiting writes one commit takes, and
+// maxBatchBytes the documents one commit writes (the writes after are
+// committed next, in a transaction of their own); maxLinger is how long the
+// writer waits for writes already on their way to it.
 const (
-	maxBatch  = 256
-	maxLinger = 500 * time.Microsecond
+	maxBatch      = 256
+	maxBatchBytes = 8 << 20
+	maxLinger     = 500 * time.Microsecond
 )
 
 // writeRequest is one write waiting for the writer.
 type writeRequest struct {
-	ctx   context.Context
-	fn    func(tx *sql.Tx) error
+	ctx context.Context
+	fn  func(tx *sql.Tx) error
+	// bytes, unless nil, returns the size of the documents fn wrote, once
+	// fn has succeeded.
+	bytes func() int
 	after func() // run by the writer once the write is committed, in commit order
 	done  chan error
 }
@@ -38,15 +46,16 @@ type writeRequest struct {
 // of stopping at the disk's fsync rate, and nothing is acknowledged before
 // it is on disk.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeThen(ctx, fn, nil)
+	return s.writeThen(ctx, fn, nil, nil)
 }
 
-// writeThen is write, and when the write is committed the writer runs
-// after (unless nil) before acknowledging it. The writer runs the afters of
-// all writes in the order they committed, so they can keep the read cache
-// in step with the database.
-func (s *Store) writeThen(ctx context.Context, fn func(tx *sql.Tx) error, after func()) error {
-	req := &writeRequest{ctx: ctx, fn: fn, after: after, done: make(chan error, 1)}
+// writeThen is write, for a write whose documents' size bytes returns
+// (nil: small), and when the write is committed the writer runs after
+// (unless nil) before acknowledging it. The writer runs the afters of all
+// writes in the order they committed, so they can keep the read cache in
+// step with the database.
+func (s *Store) writeThen(ctx context.Context, fn func(tx *sql.Tx) error, bytes func() int, after func()) error {
+	req := &writeRequest{ctx: ctx, fn: fn, bytes: bytes, after: after, done: make(chan error, 1)}
 	s.pending.Add(1)
 	select {
 	case s.writes <- req:
@@ -62,14 +71,24 @@ func (s *Store) writeThen(ctx context.Context, fn func(tx *sql.Tx) error, after 
 	return <-req.done
 }
 
-// writer takes waiting writes in batches and commits each batch once.
+// writer takes waiting writes in batches and commits each batch once. It
+// also keeps the write-ahead log bounded (limitWAL after each commit) and
+// empties it once writes pause (walIdle).
 func (s *Store) writer() {
 	defer close(s.writerDone)
 	batch := make([]*writeRequest, 0, maxBatch)
+	checkpointAt := int64(walCheckpointAt)
+	idle := time.NewTimer(walIdle)
+	defer idle.Stop()
 	for {
 		select {
 		case req := <-s.writes:
 			batch = append(batch[:0], req)
+		case <-idle.C:
+			if !s.truncateWAL() {
+				idle.Reset(walIdle) // readers held it: again later
+			}
+			continue
 		case <-s.quit:
 			return
 		}
@@ -98,15 +117,20 @@ func (s *Store) writer() {
 		}
 		linger.Stop()
 		s.pending.Add(-int64(len(batch)))
-		s.commitBatch(batch)
+		for rest := batch; len(rest) > 0; {
+			rest = rest[s.commitSome(rest):]
+			checkpointAt = s.limitWAL(checkpointAt)
+		}
+		idle.Reset(walIdle)
 	}
 }
 
-// commitBatch runs a batch of writes in one transaction, each in its own
-// savepoint so that one write's failure undoes only that write, commits, and
-// tells each write its outcome. If the commit fails, no write of the batch
-// is acknowledged.
-func (s *Store) commitBatch(batch []*writeRequest) {
+// commitSome runs writes of batch in one transaction, each in its own
+// savepoint so that one write's failure undoes only that write, until they
+// end or what they wrote passes maxBatchBytes, commits, and tells each
+// write it ran its outcome; it returns how many it ran. If the commit
+// fails, none of them is acknowledged.
+func (s *Store) commitSome(batch []*writeRequest) int {
 	results := make([]error, len(batch))
 	finish := func(commitErr error) {
 		for i, req := range batch {
@@ -119,9 +143,14 @@ func (s *Store) commitBatch(batch []*writeRequest) {
 	tx, err := s.wdb.BeginTx(context.Background(), nil)
 	if err != nil {
 		finish(dbErr("beginning a transaction", err))
-		return
+		return len(batch)
 	}
+	written := 0
 	for i, req := range batch {
+		if written >= maxBatchBytes {
+			batch, results = batch[:i], results[:i]
+			break
+		}
 		if err := req.ctx.Err(); err != nil {
 			results[i] = err
 			continue
@@ -129,25 +158,27 @@ func (s *Store) commitBatch(batch []*writeRequest) {
 		if _, err := tx.Exec("SAVEPOINT write"); err != nil {
 			_ = tx.Rollback()
 			finish(dbErr("beginning a savepoint", err))
-			return
+			return len(batch)
 		}
 		if results[i] = req.fn(tx); results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO write"); err != nil {
 				// The transaction itself failed: nothing of the batch holds.
 				_ = tx.Rollback()
 				finish(dbErr("undoing a failed write", err))
-				return
+				return len(batch)
 			}
+		} else if req.bytes != nil {
+			written += req.bytes()
 		}
 		if _, err := tx.Exec("RELEASE write"); err != nil {
 			_ = tx.Rollback()
 			finish(dbErr("ending a savepoint", err))
-			return
+			return len(batch)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		finish(dbErr("committing", err))
-		return
+		return len(batch)
 	}
 	for i, req := range batch {
 		if results[i] == nil && req.after != nil {
@@ -155,6 +186,83 @@ func (s *Store) commitBatch(batch []*writeRequest) {
 		}
 	}
 	finish(nil)
+	return len(batch)
+}
+
+// The write-ahead log's bound. Commits append to the log; checkpoints copy
+// it back into the database file, and once a checkpoint has copied all of
+// it and no reader still reads from it, the next commit starts the log over
+// from its beginning. The checkpointer's passive checkpoints never wait for
+// readers, so under continuous reads and writes some reader always holds
+// the log and it would grow without end (829 MB in 20 s of creates).
+// Instead the writer, after a commit that leaves the log file past
+// walCheckpointAt, runs a TRUNCATE checkpoint itself: writes are paused
+// anyway, it copies what the checkpointer has not, waits (at most
+// walCheckpointWait) for the readers of older snapshots (a page's query
+// each) and empties the file. (A RESTART checkpoint would leave the file at
+// its size, which then no longer tells how much of it is in use.) So the
+// file never passes walCheckpointAt plus one commit (at most maxBatch
+// writes or maxBatchBytes of documents: a few MiB), well under WALBound, as
+// long as readers let go of the log within walCheckpointWait; a checkpoint
+// they hold up is tried again once the log has grown by walRetryStep. When
+// writes pause for walIdle, the writer empties the file too.
+const (
+	// WALBound is the documented bound of the write-ahead log file under
+	// any sustained write load: 64 MiB. journal_size_limit is set to it
+	// too.
+	WALBound          = 64 << 20
+	walCheckpointAt   = 32 << 20
+	walRetryStep      = 4 << 20
+	walCheckpointWait = 100 * time.Millisecond
+	walIdle           = time.Second
+)
+
+// walSize returns the size of the write-ahead log file, 0 when there is
+// none.
+func (s *Store) walSize() int64 {
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// limitWAL empties the log when it has reached at bytes, and returns the
+// size at which to try next. Run by the writer between commits.
+func (s *Store) limitWAL(at int64) int64 {
+	size := s.walSize()
+	switch {
+	case size < at:
+		return at
+	case s.truncateWAL():
+		return walCheckpointAt
+	default:
+		return size + walRetryStep // readers held it: later
+	}
+}
+
+// truncateWAL copies the log into the database file and empties it, unless
+// it is empty, and reports whether it is empty now.
+func (s *Store) truncateWAL() bool {
+	if s.walSize() == 0 {
+		return true
+	}
+	ctx := context.Background()
+	conn, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	// Readers are waited for walCheckpointWait, not busyTimeout: a
+	// checkpoint that cannot finish now is tried again later, and the
+	// writes waiting meanwhile are not held up long.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walCheckpointWait.Milliseconds())); err != nil {
+		return false
+	}
+	var busy, logFrames, checkpointed int
+	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
+	_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
+	return err == nil && busy == 0 && s.walSize() == 0
 }
 
 // checkpointInterval is how often the checkpointer copies the log back.
@@ -163,7 +271,8 @@ const checkpointInterval = 200 * time.Millisecond
 // checkpointer runs passive checkpoints (they never block readers or the
 // writer) until the store closes. The log is fsynced before any commit is
 // acknowledged, so how far behind the checkpoints are never affects
-// durability, only the size of the log file.
+// durability, only the size of the log file, which the writer bounds
+// (limitWAL).
 func (s *Store) checkpointer() {
 	defer close(s.checkpointerDone)
 	tick := time.NewTicker(checkpointInterval)

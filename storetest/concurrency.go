@@ -121,11 +121,11 @@ func testConcurrencyAcross(t *testing.T, open func(t *testing.T) []graphprofile.
 				for i := range each {
 					owner := owners[(w+i)%len(owners)]
 					p := position(guid(1000+w*each+i), base.Add(time.Duration(w*each+i)*time.Millisecond), "concurrent")
-					if err := s.CreateItem(t.Context(), owner, workPositions, p); err != nil {
+					if err := s.CreateItem(t.Context(), owner, workPositions, p, 0); err != nil {
 						errs <- err
 					}
 					// Reads interleave with the writes.
-					if _, err := s.ListItems(t.Context(), owner, workPositions); err != nil {
+					if _, err := graphprofile.AllItems(t.Context(), s, owner, workPositions); err != nil {
 						errs <- err
 					}
 				}
@@ -308,7 +308,7 @@ func testAcrossStores(t *testing.T, open func(t *testing.T) []graphprofile.Store
 	if err := b.DeleteUser(ctx, m.Key()); err != nil {
 		t.Fatalf("DeleteUser on B: %v", err)
 	}
-	_, err = a.ListItems(ctx, m.Key(), workPositions)
+	_, err = graphprofile.AllItems(ctx, a, m.Key(), workPositions)
 	wantNotFound(t, "ListItems on A after B deleted the user", err)
 	_, err = a.FindUser(ctx, tenantA, m.ID)
 	wantNotFound(t, "FindUser on A after B deleted the user", err)

@@ -122,7 +122,7 @@ func testReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen
 		_, err := s.FindUser(t.Context(), tenantA, key)
 		wantNotFound(t, fmt.Sprintf("FindUser(%q) after reopening", key), err)
 	}
-	_, err = s.ListItems(t.Context(), doomed.Key(), workPositions)
+	_, err = graphprofile.AllItems(t.Context(), s, doomed.Key(), workPositions)
 	wantNotFound(t, "ListItems of a deleted user after reopening", err)
 	for _, u := range users {
 		ps := mustList(t, s, u.Key())

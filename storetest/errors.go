@@ -20,10 +20,13 @@ func testNotFoundErrors(t *testing.T, open func(t *testing.T) graphprofile.Store
 		call func(ctx context.Context) error
 	}{
 		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenantA, "nobody"); return err }},
-		{"ListItems", func(ctx context.Context) error { _, err := s.ListItems(ctx, unknown, workPositions); return err }},
+		{"ListItems", func(ctx context.Context) error {
+			_, err := graphprofile.AllItems(ctx, s, unknown, workPositions)
+			return err
+		}},
 		{"GetItem", func(ctx context.Context) error { _, err := s.GetItem(ctx, owner, workPositions, "none"); return err }},
 		{"CreateItem", func(ctx context.Context) error {
-			return s.CreateItem(ctx, unknown, workPositions, position("p", base, "job"))
+			return s.CreateItem(ctx, unknown, workPositions, position("p", base, "job"), 0)
 		}},
 		{"UpdateItem", func(ctx context.Context) error {
 			_, err := s.UpdateItem(ctx, owner, workPositions, "none", func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil })
@@ -95,9 +98,9 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) graphprofile.Stor
 		{"EnsureUserNew", func() error { _, err := s.EnsureUser(ctx, newUser); return err }},
 		{"EnsureUserChanged", func() error { _, err := s.EnsureUser(ctx, changed); return err }},
 		{"FindUser", func() error { _, err := s.FindUser(ctx, tenantA, a.ID); return err }},
-		{"ListItems", func() error { _, err := s.ListItems(ctx, owner, workPositions); return err }},
+		{"ListItems", func() error { _, err := graphprofile.AllItems(ctx, s, owner, workPositions); return err }},
 		{"GetItem", func() error { _, err := s.GetItem(ctx, owner, workPositions, guid(100)); return err }},
-		{"CreateItem", func() error { return s.CreateItem(ctx, owner, workPositions, position(guid(101), base, "new")) }},
+		{"CreateItem", func() error { return s.CreateItem(ctx, owner, workPositions, position(guid(101), base, "new"), 0) }},
 		{"UpdateItem", func() error {
 			_, err := s.UpdateItem(ctx, owner, workPositions, guid(100), func(p graphprofile.Item) (graphprofile.Item, error) {
 				p["isCurrent"] = true
@@ -116,7 +119,7 @@ func testCanceledContext(t *testing.T, open func(t *testing.T) graphprofile.Stor
 		}},
 		{"DeleteUser", func() error { return s.DeleteUser(ctx, owner) }},
 		{"DeleteProfile", func() error { return s.DeleteProfile(ctx, owner) }},
-		{"ListUsers", func() error { _, err := s.ListUsers(ctx, tenantA); return err }},
+		{"ListUsers", func() error { _, err := graphprofile.AllUsers(ctx, s, tenantA); return err }},
 		{"ImportUsers", func() error { return s.ImportUsers(ctx, tenantA, []graphprofile.User{newUser, changed}) }},
 	}
 	for _, c := range calls {

@@ -191,7 +191,7 @@ func mustEnsure(t *testing.T, s graphprofile.Store, u graphprofile.User) graphpr
 
 func mustCreate(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, p graphprofile.Item) {
 	t.Helper()
-	if err := s.CreateItem(t.Context(), owner, workPositions, p); err != nil {
+	if err := s.CreateItem(t.Context(), owner, workPositions, p, 0); err != nil {
 		t.Fatalf("CreateItem(%v, %s): %v", owner, p.ID(), err)
 	}
 }
@@ -207,7 +207,7 @@ func mustGet(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, id 
 
 func mustList(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey) []graphprofile.Item {
 	t.Helper()
-	ps, err := s.ListItems(t.Context(), owner, workPositions)
+	ps, err := graphprofile.AllItems(t.Context(), s, owner, workPositions)
 	if err != nil {
 		t.Fatalf("ListItems(%v): %v", owner, err)
 	}
@@ -265,7 +265,7 @@ func wantUsers(t *testing.T, what string, got, want []graphprofile.User) {
 
 func mustListUsers(t *testing.T, s graphprofile.Store, tenant string) []graphprofile.User {
 	t.Helper()
-	us, err := s.ListUsers(t.Context(), tenant)
+	us, err := graphprofile.AllUsers(t.Context(), s, tenant)
 	if err != nil {
 		t.Fatalf("ListUsers(%s): %v", tenant, err)
 	}

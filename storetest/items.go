@@ -57,7 +57,7 @@ func testItemRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store,
 	want := []graphprofile.Item{minimal, empty, full} // list order
 	for _, it := range []graphprofile.Item{full, minimal, empty} {
 		given := clone(it)
-		if err := s.CreateItem(t.Context(), owner, c, it); err != nil {
+		if err := s.CreateItem(t.Context(), owner, c, it, 0); err != nil {
 			t.Fatalf("CreateItem(%s, %s): %v", c.Name, it.ID(), err)
 		}
 		wantPosition(t, "the item given to CreateItem", it, given)
@@ -91,7 +91,7 @@ func testItemEnums(t *testing.T, open func(t *testing.T) graphprofile.Store, c g
 			n++
 			it := sample.Stored(c.Type, fmt.Sprintf("%s-%s", path, member), base.Add(time.Duration(n)), n)
 			path.Set(graphprofile.Object(it), member)
-			if err := s.CreateItem(t.Context(), owner, c, it); err != nil {
+			if err := s.CreateItem(t.Context(), owner, c, it, 0); err != nil {
 				t.Fatalf("CreateItem with %s = %s: %v", path, member, err)
 			}
 			got, err := s.GetItem(t.Context(), owner, c, it.ID())
@@ -111,7 +111,7 @@ func testItemUpdateNested(t *testing.T, open func(t *testing.T) graphprofile.Sto
 	s := open(t)
 	owner := mustEnsure(t, s, adele(tenantA)).Key()
 	it := sample.Stored(c.Type, guid(1), base, 1)
-	if err := s.CreateItem(t.Context(), owner, c, clone(it)); err != nil {
+	if err := s.CreateItem(t.Context(), owner, c, clone(it), 0); err != nil {
 		t.Fatal(err)
 	}
 	nested, first, second := sample.Nested(c.Type)
@@ -147,7 +147,7 @@ func testItemDelete(t *testing.T, open func(t *testing.T) graphprofile.Store, c 
 	s := open(t)
 	owner := mustEnsure(t, s, adele(tenantA)).Key()
 	for i := range 2 {
-		if err := s.CreateItem(t.Context(), owner, c, sample.Stored(c.Type, guid(i), base.Add(time.Duration(i)), i)); err != nil {
+		if err := s.CreateItem(t.Context(), owner, c, sample.Stored(c.Type, guid(i), base.Add(time.Duration(i)), i), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -185,10 +185,10 @@ func testItemCollections(t *testing.T, open func(t *testing.T) graphprofile.Stor
 	}
 	mine := sample.Stored(c.Type, guid(1), base, 1)
 	theirs := sample.Stored(other.Type, guid(1), base, 2)
-	if err := s.CreateItem(t.Context(), owner, c, clone(mine)); err != nil {
+	if err := s.CreateItem(t.Context(), owner, c, clone(mine), 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateItem(t.Context(), owner, other, clone(theirs)); err != nil {
+	if err := s.CreateItem(t.Context(), owner, other, clone(theirs), 0); err != nil {
 		t.Fatalf("CreateItem of the same id in %s: %v", other.Name, err)
 	}
 	wantPosition(t, "GetItem in "+c.Name, mustGetItem(t, s, owner, c, guid(1)), mine)
@@ -199,7 +199,7 @@ func testItemCollections(t *testing.T, open func(t *testing.T) graphprofile.Stor
 		t.Fatal(err)
 	}
 	wantPosition(t, "GetItem in "+c.Name+" after deleting "+other.Name+"'s", mustGetItem(t, s, owner, c, guid(1)), mine)
-	if err := s.CreateItem(t.Context(), owner, other, clone(theirs)); err != nil {
+	if err := s.CreateItem(t.Context(), owner, other, clone(theirs), 0); err != nil {
 		t.Fatal(err)
 	}
 	// Read both first, so a store that keeps what it read must forget both.
@@ -215,7 +215,7 @@ func testItemCollections(t *testing.T, open func(t *testing.T) graphprofile.Stor
 		_, err := s.GetItem(t.Context(), owner, coll, guid(1))
 		wantNotFound(t, "GetItem of "+coll.Name+" after DeleteProfile", err)
 	}
-	_, err := s.ListItems(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, c)
+	_, err := graphprofile.AllItems(t.Context(), s, graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, c)
 	wantNotFound(t, "ListItems of an unknown user", err)
 }
 
@@ -229,11 +229,11 @@ func testListProfile(t *testing.T, open func(t *testing.T) graphprofile.Store, c
 	empty := graphprofile.Collection{Name: c.Name + "Empty", Type: c.Type}
 	for i := range 3 {
 		// Created out of id order, so the list order (createdDateTime, then id) shows.
-		if err := s.CreateItem(t.Context(), owner, c, sample.Stored(c.Type, guid(3-i), base.Add(time.Duration(i%2)*time.Second), i)); err != nil {
+		if err := s.CreateItem(t.Context(), owner, c, sample.Stored(c.Type, guid(3-i), base.Add(time.Duration(i%2)*time.Second), i), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.CreateItem(t.Context(), owner, other, sample.Stored(other.Type, guid(9), base, 9)); err != nil {
+	if err := s.CreateItem(t.Context(), owner, other, sample.Stored(other.Type, guid(9), base, 9), 0); err != nil {
 		t.Fatal(err)
 	}
 	asked := []graphprofile.Collection{other, empty, c}
@@ -281,7 +281,7 @@ func mustGetItem(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey,
 
 func mustListItems(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, c graphprofile.Collection) []graphprofile.Item {
 	t.Helper()
-	list, err := s.ListItems(t.Context(), owner, c)
+	list, err := graphprofile.AllItems(t.Context(), s, owner, c)
 	if err != nil {
 		t.Fatalf("ListItems(%v, %s): %v", owner, c.Name, err)
 	}

@@ -105,7 +105,7 @@ func testCreate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			{TenantID: tenantA, UserID: guid(77)},
 			{TenantID: tenantB, UserID: guid(1)},
 		} {
-			err := s.CreateItem(t.Context(), owner, workPositions, position(guid(100), base, "x"))
+			err := s.CreateItem(t.Context(), owner, workPositions, position(guid(100), base, "x"), 0)
 			wantNotFound(t, fmt.Sprintf("CreateItem for %v", owner), err)
 			_, err = s.GetItem(t.Context(), owner, workPositions, guid(100))
 			wantNotFound(t, "GetItem after a failed create", err)
@@ -118,7 +118,7 @@ func testCreate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		owner := mustEnsure(t, s, adele(tenantA)).Key()
 		first := position(guid(100), base, "first")
 		mustCreate(t, s, owner, first)
-		if err := s.CreateItem(t.Context(), owner, workPositions, position(guid(100), base.Add(time.Hour), "second")); err == nil {
+		if err := s.CreateItem(t.Context(), owner, workPositions, position(guid(100), base.Add(time.Hour), "second"), 0); err == nil {
 			t.Error("CreateItem with an existing id succeeded")
 		}
 		wantPosition(t, "GetItem after a duplicate create", mustGet(t, s, owner, guid(100)), first)
@@ -193,7 +193,7 @@ func testList(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("UnknownUser", func(t *testing.T) {
 		s := open(t)
 		mustEnsure(t, s, adele(tenantA))
-		ps, err := s.ListItems(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, workPositions)
+		ps, err := graphprofile.AllItems(t.Context(), s, graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, workPositions)
 		wantNotFound(t, fmt.Sprintf("ListItems of an unknown user = %v", ps), err)
 	})
 }
@@ -302,7 +302,7 @@ func testInvalidPositions(t *testing.T, open func(t *testing.T) graphprofile.Sto
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantInternal(t, "CreateItem", s.CreateItem(t.Context(), owner, workPositions, tc.p))
+			wantInternal(t, "CreateItem", s.CreateItem(t.Context(), owner, workPositions, tc.p, 0))
 			_, err := s.UpdateItem(t.Context(), owner, workPositions, good.ID(), func(graphprofile.Item) (graphprofile.Item, error) {
 				q := clone(tc.p)
 				if _, ok := q["id"]; ok {

@@ -20,11 +20,14 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("UpdateUser", func(t *testing.T) { testUpdateUser(t, open) })
 	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open) })
 	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open) })
+	t.Run("ScanUsers", func(t *testing.T) { testScanUsers(t, open) })
 	t.Run("ImportUsers", func(t *testing.T) { testImportUsers(t, open) })
 	t.Run("UserDetails", func(t *testing.T) { testUserDetails(t, open) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
 	t.Run("Create", func(t *testing.T) { testCreate(t, open) })
 	t.Run("List", func(t *testing.T) { testList(t, open) })
+	t.Run("ScanItems", func(t *testing.T) { testScanItems(t, open) })
+	t.Run("MaxItems", func(t *testing.T) { testMaxItems(t, open) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, open) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, open) })
@@ -35,6 +38,9 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("Close", func(t *testing.T) { testClose(t, open) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceledContext(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("MaxItemsConcurrently", func(t *testing.T) {
+		testMaxItemsAcross(t, func(t *testing.T) []graphprofile.Store { return []graphprofile.Store{open(t)} })
+	})
 	t.Run("Items", func(t *testing.T) { testItems(t, open) })
 }
 
@@ -53,4 +59,5 @@ func RunReopen(t *testing.T, open func(t *testing.T) graphprofile.Store, reopen 
 func RunShared(t *testing.T, open func(t *testing.T) []graphprofile.Store) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrencyAcross(t, open) })
 	t.Run("AcrossStores", func(t *testing.T) { testAcrossStores(t, open) })
+	t.Run("MaxItems", func(t *testing.T) { testMaxItemsAcross(t, open) })
 }

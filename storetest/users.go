@@ -654,7 +654,7 @@ func testDeleteUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			_, err := s.FindUser(t.Context(), tenantA, key)
 			wantNotFound(t, fmt.Sprintf("FindUser(%q) of the deleted user", key), err)
 		}
-		_, err := s.ListItems(t.Context(), a.Key(), workPositions)
+		_, err := graphprofile.AllItems(t.Context(), s, a.Key(), workPositions)
 		wantNotFound(t, "ListItems of the deleted user", err)
 		for i := range 3 {
 			_, err := s.GetItem(t.Context(), a.Key(), workPositions, guid(100+i))
@@ -663,7 +663,7 @@ func testDeleteUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		_, err = s.UpdateItem(t.Context(), a.Key(), workPositions, guid(100), func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil })
 		wantNotFound(t, "UpdateItem of the deleted user's position", err)
 		wantNotFound(t, "DeleteItem of the deleted user's position", s.DeleteItem(t.Context(), a.Key(), workPositions, guid(100), nil))
-		wantNotFound(t, "CreateItem for the deleted user", s.CreateItem(t.Context(), a.Key(), workPositions, position(guid(200), base, "x")))
+		wantNotFound(t, "CreateItem for the deleted user", s.CreateItem(t.Context(), a.Key(), workPositions, position(guid(200), base, "x"), 0))
 
 		after := before
 		after.users = map[string][]graphprofile.User{tenantA: {m}, tenantB: {b}}

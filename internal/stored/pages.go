@@ -1,0 +1,113 @@
+package stored
+
+import (
+	"fmt"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// A scan (Store.ScanItems, Store.ScanUsers) reads a collection in pages in
+// its order, each page a query that starts after the last row of the one
+// before (keyset), so a page costs its own rows whatever the collection's
+// size, and no connection or read transaction is held while the caller
+// visits what was read. Pages grow: a list that stops early (a $top of 10)
+// reads a small first page, one that reads on reads ever fewer queries.
+const (
+	// FirstPageRows is the most rows the first page of a scan holds.
+	FirstPageRows = 16
+	// MaxPageRows is the most rows any page holds.
+	MaxPageRows = 256
+	// PageBytes bounds the documents a page holds (a page ends early past
+	// it), so that big items cannot make a page big.
+	PageBytes = 4 << 20
+)
+
+// nextPageRows returns the most rows the page after one of at most rows
+// rows holds.
+func nextPageRows(rows int) int { return min(4*rows, MaxPageRows) }
+
+// PageFull reports whether a page of at most limit rows that holds rows rows
+// of bytes bytes of documents is full: the scan reads no more rows into it,
+// and another page may follow.
+func PageFull(rows, limit, bytes int) bool { return rows >= limit || bytes >= PageBytes }
+
+// RawItem is a row of a page of items: where the item stands in the list
+// order and its document, not decoded yet (a scan decodes only what it
+// visits).
+type RawItem struct {
+	Position graphprofile.ItemPosition
+	Document []byte
+}
+
+// RawUser is a row of a page of users: its id and document.
+type RawUser struct {
+	ID       string
+	Document []byte
+}
+
+// ScanItems runs a scan of collection c after `after` (nil: from the first
+// item): read(after, limit) reads the page of at most limit rows after a
+// position (nil: the first) and says whether it is full; visit gets each
+// item, decoded, with its row, until it returns false or an error
+// (returned as is) or a page is not full. empty says that the first page
+// had no row: the store then tells whether the owner exists.
+func (n Name) ScanItems(c graphprofile.Collection, after *graphprofile.ItemPosition,
+	read func(after *graphprofile.ItemPosition, limit int) ([]RawItem, bool, error),
+	visit func(graphprofile.Item, RawItem) (bool, error)) (empty bool, err error) {
+	for limit := FirstPageRows; ; limit = nextPageRows(limit) {
+		page, more, err := read(after, limit)
+		if err != nil {
+			return false, err
+		}
+		if len(page) == 0 {
+			return limit == FirstPageRows, nil
+		}
+		for _, row := range page {
+			it, err := n.DecodeItem(c, row.Document)
+			if err != nil {
+				return false, err
+			}
+			if goOn, err := visit(it, row); err != nil || !goOn {
+				return false, err
+			}
+		}
+		if !more {
+			return false, nil
+		}
+		after = &page[len(page)-1].Position
+	}
+}
+
+// ScanUsers is ScanItems for users of tenantID ordered by id, after the id
+// afterID ("": from the first).
+func (n Name) ScanUsers(tenantID, afterID string,
+	read func(afterID string, limit int) ([]RawUser, bool, error),
+	visit func(graphprofile.User) (bool, error)) error {
+	for limit := FirstPageRows; ; limit = nextPageRows(limit) {
+		page, more, err := read(afterID, limit)
+		if err != nil {
+			return err
+		}
+		for _, row := range page {
+			u, err := n.DecodeUser(tenantID, row.ID, row.Document)
+			if err != nil {
+				return err
+			}
+			if goOn, err := visit(u); err != nil || !goOn {
+				return err
+			}
+		}
+		if !more || len(page) == 0 {
+			return nil
+		}
+		afterID = page[len(page)-1].ID
+	}
+}
+
+// CollectionFull is CreateItem's refusal of an item that collection c of
+// owner's profile has no room for: it holds maxItems items. It wraps
+// graphprofile.ErrCollectionFull and nothing of the database.
+func (n Name) CollectionFull(owner graphprofile.UserKey, c graphprofile.Collection, maxItems int) error {
+	return fmt.Errorf("%s: %s of user %q of tenant %q already holds %d items: %w",
+		n, c.Name, owner.UserID, owner.TenantID, maxItems, graphprofile.ErrCollectionFull)
+}

@@ -1,0 +1,158 @@
+package sqlite
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/storetest"
+)
+
+// walLoadEnv sets how long TestWALStaysBounded writes (a Go duration);
+// 60 s unless set, 5 s with -short.
+const walLoadEnv = "GRAPHPROFILE_WAL_LOAD"
+
+// walShrunk is the size the log file must fall under once writes stop.
+const walShrunk = 1 << 20
+
+// TestWALStaysBounded writes at full speed from many goroutines (creates,
+// updates and deletes, so the database itself stays small) while readers
+// read pages of the same profiles, keeping snapshots of the log in use all
+// the time, and samples the size of the write-ahead log file: it never
+// passes WALBound, and it shrinks once the writes stop.
+func TestWALStaysBounded(t *testing.T) {
+	load := 60 * time.Second
+	if testing.Short() {
+		load = 5 * time.Second
+	}
+	if v := os.Getenv(walLoadEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", walLoadEnv, v, err)
+		}
+		load = d
+	}
+	s := openTemp(t)
+	ctx := t.Context()
+	const users, writers, readers, kept = 64, 32, 4, 50
+	owners := make([]graphprofile.UserKey, users)
+	for i := range owners {
+		u := graphprofile.User{TenantID: tenant, ID: fmt.Sprintf("user-%02d", i), DisplayName: "Load"}
+		if _, err := s.EnsureUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		owners[i] = u.Key()
+	}
+
+	stop := make(chan struct{})
+	var writes, reads atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+readers)
+	for w := range writers {
+		wg.Go(func() {
+			// Each writer keeps its last `kept` items of its own user and
+			// deletes the older ones; every third write is an update.
+			owner := owners[w%users]
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("w%02d-%d", w, i)
+				err := s.CreateItem(ctx, owner, workPositions, storetest.Position(id, t0.Add(time.Duration(i)*time.Microsecond)), 0)
+				if err == nil && i%3 == 0 {
+					_, err = s.UpdateItem(ctx, owner, workPositions, id, func(it graphprofile.Item) (graphprofile.Item, error) {
+						next := graphprofile.Item{}
+						for k, v := range it {
+							next[k] = v
+						}
+						next["categories"] = []any{"updated"}
+						return next, nil
+					})
+				}
+				if err == nil && i >= kept {
+					err = s.DeleteItem(ctx, owner, workPositions, fmt.Sprintf("w%02d-%d", w, i-kept), nil)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				writes.Add(1)
+			}
+		})
+	}
+	for range readers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// A page from the database, past the cache: a read
+				// transaction on the log, as lists of big profiles have.
+				owner := owners[rand.IntN(users)]
+				if _, _, err := s.readItemsPage(ctx, owner, workPositions, nil, 64); err != nil {
+					errs <- err
+					return
+				}
+				reads.Add(1)
+			}
+		})
+	}
+
+	var largest int64
+	sample := func() int64 {
+		size := s.walSize()
+		largest = max(largest, size)
+		return size
+	}
+	deadline := time.After(load)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+sampling:
+	for {
+		select {
+		case <-deadline:
+			break sampling
+		case err := <-errs:
+			close(stop)
+			wg.Wait()
+			t.Fatal(err)
+		case <-tick.C:
+			sample()
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	atStop := sample()
+
+	// Once writes pause, the writer empties the log.
+	shrinkBy := time.Now().Add(10 * time.Second)
+	final := sample()
+	for final >= walShrunk && time.Now().Before(shrinkBy) {
+		time.Sleep(50 * time.Millisecond)
+		final = sample()
+	}
+	t.Logf("%v of load: %d writes, %d pages read; write-ahead log at most %.1f MiB, %.1f MiB when the writes stopped, %d bytes after",
+		load, writes.Load(), reads.Load(), float64(largest)/(1<<20), float64(atStop)/(1<<20), final)
+	if largest > WALBound {
+		t.Errorf("the write-ahead log reached %d bytes, over its bound of %d", largest, WALBound)
+	}
+	if final >= walShrunk {
+		t.Errorf("the write-ahead log is %d bytes 10 s after the writes stopped, want under %d", final, walShrunk)
+	}
+	if writes.Load() == 0 {
+		t.Error("no write succeeded")
+	}
+}
