@@ -159,23 +159,35 @@ func (a Access) mayView(it Item) bool {
 	return false
 }
 
-// ListItems returns the items of collection c of the accessed profile,
-// ordered by createdDateTime, then id.
+// ListItems returns the items of collection c of the accessed profile
+// that the caller may see, ordered by createdDateTime, then id.
 func (s *Service) ListItems(ctx context.Context, a Access, c Collection) ([]Item, error) {
-	if err := a.allows(ListItems); err != nil {
-		return nil, err
-	}
-	return s.visibleItems(ctx, a, c)
-}
-
-// visibleItems returns the items of collection c of the accessed profile
-// that the caller may see, in list order.
-func (s *Service) visibleItems(ctx context.Context, a Access, c Collection) ([]Item, error) {
-	all, err := AllItems(ctx, s.Store, a.owner.Key(), c)
+	items := []Item{}
+	err := s.ScanItems(ctx, a, c, nil, func(it Item) (bool, error) {
+		items = append(items, it)
+		return true, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return a.visible(all), nil
+	return items, nil
+}
+
+// ScanItems calls visit with the items of collection c of the accessed
+// profile that the caller may see, in list order (createdDateTime, then
+// id), strictly after `after` (nil: from the first), until visit returns
+// false or an error or the items end. The store reads in pages as far as
+// visit goes, so a page of a big profile costs a page.
+func (s *Service) ScanItems(ctx context.Context, a Access, c Collection, after *ItemPosition, visit func(Item) (bool, error)) error {
+	if err := a.allows(ListItems); err != nil {
+		return err
+	}
+	return s.Store.ScanItems(ctx, a.owner.Key(), c, after, func(it Item) (bool, error) {
+		if !a.mayView(it) {
+			return true, nil
+		}
+		return visit(it)
+	})
 }
 
 // visible returns the items of all the caller may see, in all's order,
@@ -357,21 +369,17 @@ func checkIfMatch(ifMatch string, c Collection, it Item) error {
 	return Errorf(CodePreconditionFailed, "The If-Match header does not match the current ETag of the %s; read it again and retry.", c.Type.ShortName())
 }
 
-// ListUsers returns the users of the caller's tenant as the caller may see
-// them (the basic profile only, with User.ReadBasic.All).
-func (s *Service) ListUsers(ctx context.Context, a Access) ([]Object, error) {
+// ScanUsers calls visit with the users of the caller's tenant as the
+// caller may see them, ordered by id, strictly after afterID ("": from
+// the first), until visit returns false or an error or the users end; the
+// store reads in pages as far as visit goes.
+func (s *Service) ScanUsers(ctx context.Context, a Access, afterID string, visit func(Object) (bool, error)) error {
 	if err := a.allows(ListUsers); err != nil {
-		return nil, err
+		return err
 	}
-	users, err := AllUsers(ctx, s.Store, a.caller.TenantKey())
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Object, len(users))
-	for i, u := range users {
-		out[i] = a.view(u)
-	}
-	return out, nil
+	return s.Store.ScanUsers(ctx, a.caller.TenantKey(), afterID, func(u User) (bool, error) {
+		return visit(a.view(u))
+	})
 }
 
 // GetUser returns the accessed user as the caller may see it.

@@ -241,39 +241,40 @@ func (s *Server) listItems(ctx context.Context, ex *exchange, c call) error {
 }
 
 // queryItems returns the page of the accessed profile's collection coll
-// that q asks for. Items are filtered, ordered and paged here, over the
-// items the caller may see, the same way whatever the store.
+// that q asks for, over the items the caller may see, the same way
+// whatever the store: in the default order the store reads only as far as
+// the page goes (from the $skiptoken's position), whatever the profile's
+// size.
 func (s *Server) queryItems(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection, q odata.Query) (odata.Result, error) {
-	items, err := s.visibleItems(ctx, access, coll)
-	if err != nil {
-		return odata.Result{}, err
-	}
 	owner := access.Owner()
-	return q.Apply(ctx, items, owner.TenantID+"/"+owner.ID+"/"+coll.Name)
+	return q.Run(ctx, s.itemSource(ctx, access, coll), owner.TenantID+"/"+owner.ID+"/"+coll.Name)
 }
 
-// visibleItems returns the items of the accessed profile's collection coll
-// that the caller may see, as the objects queries run over.
-func (s *Server) visibleItems(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection) ([]graphprofile.Object, error) {
-	list, err := s.Service.ListItems(ctx, access, coll)
-	if err != nil {
-		return nil, err
+// itemSource delivers the items of the accessed profile's collection coll
+// that the caller may see, in list order, to a query.
+func (s *Server) itemSource(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection) odata.Source {
+	return func(after []any, visit func(graphprofile.Object) (bool, error)) error {
+		var from *graphprofile.ItemPosition
+		if after != nil {
+			// A $skiptoken's keys are the list order's: createdDateTime,
+			// then id (odata checked the token's binding and shape).
+			created, okTime := after[0].(time.Time)
+			id, okID := after[1].(string)
+			if len(after) != 2 || !okTime || !okID {
+				return odata.BadSkipToken()
+			}
+			from = &graphprofile.ItemPosition{Created: created.UnixNano(), ID: id}
+		}
+		return s.Service.ScanItems(ctx, access, coll, from, func(it graphprofile.Item) (bool, error) {
+			return visit(graphprofile.Object(it))
+		})
 	}
-	items := make([]graphprofile.Object, len(list))
-	for i, it := range list {
-		items[i] = graphprofile.Object(it)
-	}
-	return items, nil
 }
 
 // countItems answers GET …/profile/{facet}/$count: the number of items
-// matching $filter, as text/plain.
+// matching $filter, as text/plain, counted as the store reads them.
 func (s *Server) countItems(ctx context.Context, ex *exchange, c call) error {
-	items, err := s.visibleItems(ctx, c.access, c.route.collection)
-	if err != nil {
-		return err
-	}
-	n, err := c.query.CountMatching(ctx, items)
+	n, err := c.query.CountMatching(ctx, s.itemSource(ctx, c.access, c.route.collection))
 	if err != nil {
 		return err
 	}
@@ -340,16 +341,29 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 		return err
 	}
 	q.Count = q.Count && eventual
-	users, err := s.Service.ListUsers(ctx, c.access)
-	if err != nil {
-		return err
-	}
-	page, err := q.Apply(ctx, users, "users\x00"+c.access.TenantKey())
+	page, err := q.Run(ctx, s.userSource(ctx, c.access), "users\x00"+c.access.TenantKey())
 	if err != nil {
 		return err
 	}
 	ex.writeUsers(c.route.version, q, page)
 	return nil
+}
+
+// userSource delivers the users of the caller's tenant as the caller may
+// see them, ordered by id, to a query.
+func (s *Server) userSource(ctx context.Context, access graphprofile.Access) odata.Source {
+	return func(after []any, visit func(graphprofile.Object) (bool, error)) error {
+		afterID := ""
+		if after != nil {
+			// A $skiptoken's key in the users' order is the id alone.
+			id, ok := after[0].(string)
+			if len(after) != 1 || !ok {
+				return odata.BadSkipToken()
+			}
+			afterID = id
+		}
+		return s.Service.ScanUsers(ctx, access, afterID, visit)
+	}
 }
 
 // countUsers answers GET /users/$count: the number of users matching
@@ -363,11 +377,7 @@ func (s *Server) countUsers(ctx context.Context, ex *exchange, c call) error {
 	if err := userQueries.Check(c.query, true); err != nil {
 		return err
 	}
-	users, err := s.Service.ListUsers(ctx, c.access)
-	if err != nil {
-		return err
-	}
-	n, err := c.query.CountMatching(ctx, users)
+	n, err := c.query.CountMatching(ctx, s.userSource(ctx, c.access))
 	if err != nil {
 		return err
 	}

@@ -245,6 +245,12 @@ func parseSelect(value string, t *graphprofile.Type) ([]string, error) {
 	return names, nil
 }
 
+// BadSkipToken is the error of a $skiptoken that is not one of this
+// request's pages.
+func BadSkipToken() error {
+	return badRequest("The $skiptoken is not valid for this request; follow @odata.nextLink as it was given.")
+}
+
 func badRequest(format string, args ...any) error {
 	return graphprofile.Errorf(graphprofile.CodeBadRequest, format, args...)
 }
@@ -270,22 +276,32 @@ type Result struct {
 	NextSkipToken string
 }
 
-// CountMatching returns how many of items the filter selects (all without
-// one). Errors: BadRequest when the filter needs more than MaxFilterWork
-// steps; ctx's error when it ends first.
-func (q Query) CountMatching(ctx context.Context, items []graphprofile.Object) (int, error) {
-	if q.Filter == nil {
-		return len(items), nil
+// CountMatching returns how many of the entities src delivers the filter
+// selects (all without one), reading them one at a time: memory stays that
+// of one entity whatever the list's size. Errors: BadRequest when the
+// filter needs more than MaxFilterWork steps; ctx's error when it ends
+// first; src's.
+func (q Query) CountMatching(ctx context.Context, src Source) (int, error) {
+	var e *env
+	if q.Filter != nil {
+		e = q.Filter.newEnv(ctx, q.work())
 	}
-	e := q.Filter.newEnv(ctx, q.work())
 	n := 0
-	for _, obj := range items {
+	err := src(nil, func(obj graphprofile.Object) (bool, error) {
+		if e == nil {
+			n++
+			return true, ctx.Err()
+		}
 		if q.Filter.matchIn(e, obj) {
 			n++
 		}
 		if e.stopped != nil {
-			return 0, stopError(e.stopped)
+			return false, stopError(e.stopped)
 		}
+		return true, nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return n, nil
 }
@@ -385,7 +401,7 @@ func (q Query) encodeSkipToken(binding string, keys []any) string {
 }
 
 func (q Query) decodeSkipToken(binding string) ([]any, error) {
-	invalid := badRequest("The $skiptoken is not valid for this request; follow @odata.nextLink as it was given.")
+	invalid := BadSkipToken()
 	payloadPart, macPart, ok := strings.Cut(q.SkipToken, ".")
 	if !ok {
 		return nil, invalid
