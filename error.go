@@ -30,6 +30,7 @@ const (
 	CodeNotImplemented          = "notImplemented"
 	CodePreconditionFailed      = "preconditionFailed"
 	CodeTooManyRequests         = "TooManyRequests"
+	CodeQuotaLimitReached       = "quotaLimitReached" // a collection of a profile is full (serve --max-items), 507
 	CodeInvalidRequestParameter = "invalidRequest"
 	CodeUnsupportedQuery        = "Request_UnsupportedQuery" // a directory query Graph does not serve, 400
 )

@@ -18,7 +18,16 @@ type Service struct {
 	Now func() time.Time
 	// NewID returns the id of a new item; nil means a random GUID.
 	NewID func() string
+	// MaxItems is the most items one collection of a profile holds; a
+	// create past it is refused with quotaLimitReached. Zero means
+	// DefaultMaxItems.
+	MaxItems int
 }
+
+// DefaultMaxItems is the most items a collection of one profile holds by
+// default: far above any real person's profile (LinkedIn, for one, shows
+// at most 100 skills), far below what makes one profile slow to serve.
+const DefaultMaxItems = 1000
 
 // ProfileRef names the user (and so the profile) a request addresses: the
 // caller's own (/me) or a user's by id or user principal name (/users/{key}).
@@ -235,10 +244,21 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 	it["lastModifiedDateTime"] = now
 	it["createdBy"] = a.caller.identitySet()
 	it["lastModifiedBy"] = a.caller.identitySet()
-	if err := s.Store.CreateItem(ctx, a.owner.Key(), c, it, 0); err != nil {
+	if err := s.Store.CreateItem(ctx, a.owner.Key(), c, it, s.maxItems()); err != nil {
+		if errors.Is(err, ErrCollectionFull) {
+			return nil, Errorf(CodeQuotaLimitReached, "The maximum storage quota has been reached.")
+		}
 		return nil, err
 	}
 	return it, nil
+}
+
+// maxItems is the most items one collection of a profile holds.
+func (s *Service) maxItems() int {
+	if s.MaxItems > 0 {
+		return s.MaxItems
+	}
+	return DefaultMaxItems
 }
 
 // UpdateItem merges body, a decoded PATCH body of c's type (DecodeBody),

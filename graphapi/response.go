@@ -36,6 +36,7 @@ var statusOfCode = map[string]int{
 	graphprofile.CodeRequestEntityTooLarge:   http.StatusRequestEntityTooLarge,
 	graphprofile.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
 	graphprofile.CodeTooManyRequests:         http.StatusTooManyRequests,
+	graphprofile.CodeQuotaLimitReached:       http.StatusInsufficientStorage,
 	graphprofile.CodeInternalError:           http.StatusInternalServerError,
 	graphprofile.CodeNotImplemented:          http.StatusNotImplemented,
 	graphprofile.CodeServiceNotAvailable:     http.StatusServiceUnavailable,

@@ -79,6 +79,8 @@ func TestFailures(t *testing.T) {
 		{name: "bad expires", args: []string{"token", "--expires", "1fortnight"}, stderrHas: []string{"1fortnight", "-expires"}},
 		{name: "non-positive expires", args: []string{"token", "--expires", "-5m"}, stderrHas: []string{"-expires"}},
 		{name: "bad log level", args: []string{"serve", "--log-level", "loud"}, stderrHas: []string{"loud"}},
+		{name: "no room for items", args: []string{"serve", "--max-items", "0"}, stderrHas: []string{"--max-items 0", "1 or more"}},
+		{name: "bad GRAPHPROFILE_MAX_ITEMS", args: []string{"serve"}, env: []string{"GRAPHPROFILE_MAX_ITEMS=many"}, stderrHas: []string{"many"}},
 		{name: "serve unknown store scheme", args: []string{"serve", "--store", "mysql://x"}, stderrHas: []string{"mysql://x"}},
 		{name: "token unknown store scheme", args: []string{"token", "--store", "mysql://x"}, stderrHas: []string{"mysql://x"}},
 		{name: "unknown store scheme from env", args: []string{"serve"}, env: []string{"GRAPHPROFILE_STORE=mysql://x"}, stderrHas: []string{"mysql://x"}},

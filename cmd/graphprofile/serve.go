@@ -28,6 +28,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	storeURL := fs.String("store", defaultStore, "where data lives: sqlite:`PATH` or postgres://…")
 	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context, Location and @odata.nextLink (default: the listen address, or what a trusted proxy forwards)")
 	maxConnections := fs.Int("max-connections", graphapi.DefaultMaxConnections, "the most client `connections` served at once; more wait until one closes")
+	maxItems := fs.Int("max-items", graphprofile.DefaultMaxItems, "the most `items` a collection of one profile holds (positions, skills, …); one more is refused with 507 quotaLimitReached")
 	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the scheme and host of absolute URLs from Forwarded, X-Forwarded-Proto/-Host and Host when --public-url is not set (never set it when clients connect directly)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
@@ -52,6 +53,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if *maxConnections < 1 {
 		return fmt.Errorf("--max-connections %d: want 1 or more", *maxConnections)
+	}
+	if *maxItems < 1 {
+		return fmt.Errorf("--max-items %d: want 1 or more", *maxItems)
 	}
 	if err := checkPublicURL(*publicURL); err != nil {
 		return err
@@ -132,7 +136,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 
 	server := &graphapi.Server{
-		Service:        &graphprofile.Service{Store: store},
+		Service:        &graphprofile.Service{Store: store, MaxItems: *maxItems},
 		Authenticator:  token.NewValidator(logger, trusted...),
 		Addr:           *listen,
 		PublicURL:      *publicURL,

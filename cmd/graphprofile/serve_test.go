@@ -450,3 +450,35 @@ func TestShutdownDrain(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxItems: serve --max-items (or GRAPHPROFILE_MAX_ITEMS) bounds each
+// collection of a profile; one more create is a 507 quotaLimitReached.
+func TestMaxItems(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		how  invocation
+	}{
+		{"flag", listenFlag("--max-items", "2")},
+		{"environment", func(addr string) ([]string, []string) {
+			return []string{"--listen", addr}, []string{"GRAPHPROFILE_MAX_ITEMS=2"}
+		}},
+		{"flag wins", func(addr string) ([]string, []string) {
+			return []string{"--listen", addr, "--max-items", "2"}, []string{"GRAPHPROFILE_MAX_ITEMS=50"}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := startServe(t, dir, tc.how)
+			user := mintToken(t, dir, nil, delegatedArgs...)
+			s.create(user, `{"detail":{"jobTitle":"One"}}`)
+			s.create(user, `{"detail":{"jobTitle":"Two"}}`)
+			r := s.do(http.MethodPost, "/beta/me/profile/positions", user, `{"detail":{"jobTitle":"Three"}}`, http.StatusInsufficientStorage)
+			if !strings.Contains(string(r.raw), `"code":"quotaLimitReached"`) {
+				t.Errorf("507 body %s, want code quotaLimitReached", r.raw)
+			}
+			if got := len(s.listAll("/beta/me/profile/positions", user)); got != 2 {
+				t.Errorf("%d positions after the refusal, want 2", got)
+			}
+		})
+	}
+}
