@@ -84,6 +84,9 @@ func allDigits(s string) bool {
 // Beyond it, buckets of callers that are not in debt go first.
 const maxBuckets = 1 << 16
 
+// sweepTarget is how many buckets a sweep forced by maxBuckets leaves.
+const sweepTarget = maxBuckets - maxBuckets/8
+
 // sweepEvery is how often the buckets that have refilled are forgotten.
 const sweepEvery = 10 * time.Second
 
@@ -147,7 +150,9 @@ func (t *throttler) take(key string) (retryAfter int) {
 
 // sweep forgets, at most every sweepEvery or when there are maxBuckets,
 // the buckets that have refilled (they are as a new one would be). If
-// that is not enough, it forgets the buckets that hold a token, then any.
+// that leaves more than sweepTarget, it forgets buckets that hold a token,
+// then any, down to sweepTarget, so that a flood of new callers sweeps
+// once every maxBuckets-sweepTarget of them.
 func (t *throttler) sweep(now time.Time) {
 	if len(t.buckets) < maxBuckets && now.Sub(t.lastSweep) < sweepEvery {
 		return
@@ -160,7 +165,7 @@ func (t *throttler) sweep(now time.Time) {
 		}
 	}
 	for key, b := range t.buckets {
-		if len(t.buckets) < maxBuckets {
+		if len(t.buckets) <= sweepTarget {
 			return
 		}
 		if b.tokens >= 1 {
@@ -168,7 +173,7 @@ func (t *throttler) sweep(now time.Time) {
 		}
 	}
 	for key := range t.buckets {
-		if len(t.buckets) < maxBuckets {
+		if len(t.buckets) <= sweepTarget {
 			return
 		}
 		delete(t.buckets, key)
