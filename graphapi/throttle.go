@@ -18,8 +18,7 @@ import (
 // client that retries before Retry-After is refused again, and later.
 
 // MaxRetryAfter is the longest Retry-After, in seconds, graphprofile sends:
-// under 180 s, as clients (and the SDKs' retry handlers, which give up
-// beyond 180 s) expect of Graph.
+// under 180 s, within the 180 s the SDKs' retry handlers wait at most.
 const MaxRetryAfter = 179
 
 // DefaultThrottleLimit is Graph's documented identity-service limit of an
