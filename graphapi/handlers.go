@@ -182,6 +182,9 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
 		return nil
 	}
+	if answered, err := s.injectFault(ctx, ex, e); answered || err != nil {
+		return err
+	}
 	if e.op == anonymous {
 		q, err := odata.Parse(ex.r.URL.RawQuery, e.entityOf(rt), e.options...)
 		if err != nil {
@@ -192,6 +195,11 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 	caller, err := s.authenticate(ex.r)
 	if err != nil {
 		return err
+	}
+	if e.op != anyCaller { // a $batch's items are throttled, each on its own
+		if err := s.checkThrottle(ex, caller); err != nil {
+			return err
+		}
 	}
 	q, err := odata.Parse(ex.r.URL.RawQuery, e.entityOf(rt), e.options...)
 	if err != nil {

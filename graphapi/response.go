@@ -415,7 +415,7 @@ func (ex *exchange) fail(err error) {
 	var gerr *graphprofile.Error
 	if !errors.As(err, &gerr) {
 		if errors.Is(err, graphprofile.ErrUnavailable) {
-			gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, "The service is temporarily unavailable. Retry the request after the time in the Retry-After header.")
+			gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage)
 			ex.w.Header().Set("Retry-After", "1")
 		} else {
 			gerr = graphprofile.Errorf(graphprofile.CodeInternalError, "An internal server error occurred while processing the request.")
@@ -429,6 +429,9 @@ func (ex *exchange) fail(err error) {
 	}
 	ex.failWithStatus(status, gerr)
 }
+
+// serviceUnavailableMessage is the message of a 503 serviceNotAvailable.
+const serviceUnavailableMessage = "The service is temporarily unavailable. Retry the request after the time in the Retry-After header."
 
 // failWithStatus answers gerr in Graph's error envelope with status.
 func (ex *exchange) failWithStatus(status int, gerr *graphprofile.Error) {

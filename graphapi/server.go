@@ -54,6 +54,17 @@ type Server struct {
 	// (scheme://host[:port], as browsers send Origin); empty, or "*" among
 	// them, means any origin. Set them before the first request.
 	CORSOrigins []string
+	// AdminToken, when set, turns on the admin API under /_admin/ and the test-only request headers; every admin call must present it as a bearer token.
+	AdminToken string
+	// Throttle, when On, gives each caller (tenant, app and signed-in
+	// user) a token bucket of this limit, as Graph throttles: a request
+	// beyond it is 429 TooManyRequests with Retry-After. Set it before the
+	// first request.
+	Throttle ThrottleLimit
+	// Faults, when On, fails and delays requests at random with Graph's
+	// 429, 503 and 504, for tests of a client's retries. Set it before the
+	// first request.
+	Faults Faults
 
 	listener net.Listener
 	http     *http.Server
@@ -61,6 +72,11 @@ type Server struct {
 	corsOnce   sync.Once
 	corsPolicy corsPolicy
 	corsErr    error
+
+	throttleOnce sync.Once
+	throttle     *throttler
+	faultsOnce   sync.Once
+	faults       *faultSource
 }
 
 // Timeouts of a Server's connections (net/http's).

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,6 +41,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs.Var(&corsOrigins, "cors-origins", "the `origins` (scheme://host[:port], comma-separated) whose browser pages may call the API; default any origin, since tokens, not cookies, carry the identity")
 	var issuers listFlag
 	fs.Var(&issuers, "issuer", "also trust access tokens of this OIDC issuer `URL` (repeatable; comma-separated in GRAPHPROFILE_ISSUERS); {tenantid} in it trusts every tenant of a multi-tenant issuer, e.g. https://login.microsoftonline.com/{tenantid}/v2.0")
+	throttle := fs.Bool("throttle", false, "throttle as Graph does: each caller (tenant, app and signed-in user) gets a token bucket of --throttle-limit; a request beyond it is 429 TooManyRequests with Retry-After")
+	throttleLimit := fs.String("throttle-limit", graphapi.DefaultThrottleLimit.String(), "the `limit` of --throttle as REQUESTS/DURATION: the bucket holds REQUESTS and refills them every DURATION (default: Graph's identity-service limit of an app in a small tenant)")
+	faultsSpec := fs.String("faults", "", "inject Graph's failures and latency at random, for tests of retries: a `spec` such as 429=0.05,503=0.02,504=0.01,latency=50ms@0.1,retry-after=2 (see docs/throttling-and-faults.md)")
+	faultsSeed := fs.Uint64("faults-seed", 0, "the `seed` of --faults' random draws, to replay a run (default: a random seed, logged)")
 	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem: trust it, e.g. with NODE_EXTRA_CA_CERTS)")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
 		if errors.Is(err, errHelp) {
@@ -62,6 +67,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if err := graphapi.CheckCORSOrigins(corsOrigins); err != nil {
 		return fmt.Errorf("--cors-origins: %w", err)
+	}
+	throttleLimitValue, faults, err := testControlFlags(fs, *throttle, *throttleLimit, *faultsSpec, *faultsSeed)
+	if err != nil {
+		return err
 	}
 	logger := slog.New(scrubbingHandler{slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}), env})
 	if env.getenv("GOMEMLIMIT") == "" {
@@ -145,6 +154,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		CORSOrigins:    corsOrigins,
 		Logger:         logger,
 		TLSConfig:      tlsConfig,
+		Throttle:       throttleLimitValue,
+		Faults:         faults,
 	}
 	if err := server.Open(); err != nil {
 		return err
@@ -153,6 +164,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		logger.Info("development issuer on: tokens of graphprofile token are accepted", "dev-key", loc.devKeyPath())
 	} else {
 		logger.Info("development issuer off: only tokens of --issuer are accepted (--dev-issuer turns it on)")
+	}
+	if throttleLimitValue.On() {
+		logger.Info("throttling on", "limit", throttleLimitValue.String())
+	}
+	if faults.On() {
+		logger.Info("faults on", "faults", faults.String(), "faults-seed", faults.Seed)
 	}
 	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.String(), "dev-key", loc.devKeyPath(), "issuers", len(trusted))
 
@@ -164,6 +181,37 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("draining in-flight requests: %w", err)
 	}
 	return nil
+}
+
+// testControlFlags checks --throttle, --throttle-limit, --faults and
+// --faults-seed and returns the limit (zero when --throttle is off) and
+// the faults to serve with. Without --faults-seed the seed is random.
+func testControlFlags(fs *flag.FlagSet, throttle bool, limitSpec, faultsSpec string, seed uint64) (graphapi.ThrottleLimit, graphapi.Faults, error) {
+	var limit graphapi.ThrottleLimit
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	switch {
+	case throttle:
+		var err error
+		if limit, err = graphapi.ParseThrottleLimit(limitSpec); err != nil {
+			return limit, graphapi.Faults{}, fmt.Errorf("--throttle-limit: %w", err)
+		}
+	case given["throttle-limit"]:
+		return limit, graphapi.Faults{}, errors.New("--throttle-limit needs --throttle")
+	}
+	faults, err := graphapi.ParseFaults(faultsSpec)
+	if err != nil {
+		return limit, faults, fmt.Errorf("--faults: %w", err)
+	}
+	switch {
+	case given["faults-seed"] && !faults.On():
+		return limit, faults, errors.New("--faults-seed needs --faults")
+	case given["faults-seed"]:
+		faults.Seed = seed
+	default:
+		faults.Seed = rand.Uint64()
+	}
+	return limit, faults, nil
 }
 
 // loadTLSFlags checks the combination of TLS flags and loads the key pair
