@@ -54,6 +54,23 @@ type Server struct {
 	// (scheme://host[:port], as browsers send Origin); empty, or "*" among
 	// them, means any origin. Set them before the first request.
 	CORSOrigins []string
+	// AccessLog, when set, receives one line per request at INFO (the
+	// health probes' at DEBUG): method, path, status, duration, ids,
+	// tenant, caller and route; never a token, a header or a body. nil
+	// means no access log.
+	AccessLog *slog.Logger
+	// AdminToken, when set, turns on the admin API for test suites under
+	// /_admin/ (reset, the request journal, the clock; docs/admin-api.md),
+	// which every call must present as its bearer token. Empty: off, and
+	// /_admin/… is a path like any other the server does not serve.
+	AdminToken string
+	// JournalSize is how many requests the journal of the admin API keeps;
+	// zero means DefaultJournalSize, a negative value none.
+	JournalSize int
+	// Clock is the clock the admin API sets and reads: the one the
+	// Service's Now and the Authenticator read too (the caller wires them
+	// to it). nil: real time, which /_admin/clock cannot change.
+	Clock *graphprofile.Clock
 
 	listener net.Listener
 	http     *http.Server
@@ -61,6 +78,9 @@ type Server struct {
 	corsOnce   sync.Once
 	corsPolicy corsPolicy
 	corsErr    error
+
+	journalOnce sync.Once
+	requests    *requestJournal // nil while the admin API is off
 }
 
 // Timeouts of a Server's connections (net/http's).
