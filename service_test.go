@@ -320,6 +320,21 @@ func (s *memStore) DeleteProfile(_ context.Context, owner graphprofile.UserKey) 
 	return nil
 }
 
+func (s *memStore) Reset(_ context.Context, tenantID string) error {
+	if err := s.begin("Reset"); err != nil {
+		defer s.mu.Unlock()
+		return err
+	}
+	defer s.mu.Unlock()
+	for k := range s.users {
+		if tenantID == "" || k.TenantID == tenantID {
+			delete(s.users, k)
+			s.dropProfileLocked(k)
+		}
+	}
+	return nil
+}
+
 // dropProfileLocked forgets every item of owner.
 func (s *memStore) dropProfileLocked(owner graphprofile.UserKey) {
 	for k := range s.items {

@@ -103,6 +103,12 @@ type Store interface {
 	// ErrNotFound when owner is not a user.
 	DeleteProfile(ctx context.Context, owner UserKey) error
 
+	// Reset removes every user of tenantID and every item of their
+	// profiles, in one transaction; tenantID "" removes those of every
+	// tenant. The store then reads as a new one (for that tenant): for test
+	// suites (the admin API's POST /_admin/reset), in place of a restart.
+	Reset(ctx context.Context, tenantID string) error
+
 	// Ping reports whether the store can serve requests now (for readiness
 	// checks); an error wrapping ErrUnavailable when it cannot.
 	Ping(ctx context.Context) error

@@ -67,7 +67,7 @@ func (s *Server) batch(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return err
 	}
-	s.runBatch(ctx, ex.r, c.route.version, items)
+	s.runBatch(withBatchOrigin(ctx, batchOrigin{requestID: ex.requestID}), ex.r, c.route.version, items)
 	responses := make([]batchResponse, len(items))
 	for i, item := range items {
 		responses[i] = item.resp
@@ -251,7 +251,8 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 	if err != nil {
 		return s.itemError(ctx, batch, item, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(item.Method), target, bytes.NewReader(body))
+	origin := batchOrigin{requestID: batchOriginOf(ctx).requestID, itemID: item.ID}
+	req, err := http.NewRequestWithContext(withBatchOrigin(ctx, origin), strings.ToUpper(item.Method), target, bytes.NewReader(body))
 	if err != nil {
 		return s.itemError(ctx, batch, item, batchError("The url '%s' of request '%s' is not a valid URL.", item.URL, item.ID))
 	}

@@ -139,7 +139,9 @@ func findEndpoint(p *pattern, method string) (*endpoint, []string) {
 
 // ServeHTTP handles one Graph request from start to end.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	obs, w := s.observe(w, r)
 	ex := newExchange(s, w, r)
+	defer obs.done(ex)
 	defer ex.recoverPanic()
 
 	// A browser's preflight carries no token and may name any path: the
@@ -150,6 +152,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/healthz", "/readyz":
 		s.serveHealth(ex)
+		return
+	}
+	if s.isAdminPath(r.URL.Path) {
+		if err := s.serveAdmin(r.Context(), ex); err != nil {
+			ex.fail(err)
+		}
 		return
 	}
 	if err := s.serveGraph(r.Context(), ex); err != nil {
@@ -166,6 +174,7 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
+	ex.route = rt.pattern.text
 	method := ex.r.Method
 	switch method {
 	case http.MethodHead:
@@ -196,6 +205,7 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
+	ex.caller = caller
 	if e.op != anyCaller { // a $batch's items are throttled, each on its own
 		if err := s.checkThrottle(ex, caller); err != nil {
 			return err

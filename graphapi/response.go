@@ -54,6 +54,10 @@ type exchange struct {
 	// preferredPageSize is the page size a Prefer: odata.maxpagesize set
 	// (0: none did), for @odata.nextLink to carry on with.
 	preferredPageSize int
+	// route is the path pattern the request matched and caller who sent
+	// it, once known: for the access log and the journal.
+	route  string
+	caller graphprofile.Principal
 }
 
 func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
@@ -73,19 +77,26 @@ func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 }
 
 // recordingWriter remembers whether the status line went out, so a panic
-// after it is not answered twice.
+// after it is not answered twice, and its status, for the access log.
 type recordingWriter struct {
 	http.ResponseWriter
-	ex *exchange
+	ex     *exchange
+	status int
 }
 
 func (rw *recordingWriter) WriteHeader(status int) {
 	rw.ex.wroteHeader = true
+	if rw.status == 0 {
+		rw.status = status
+	}
 	rw.ResponseWriter.WriteHeader(status)
 }
 
 func (rw *recordingWriter) Write(b []byte) (int, error) {
 	rw.ex.wroteHeader = true
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
 	return rw.ResponseWriter.Write(b)
 }
 

@@ -54,8 +54,24 @@ type Server struct {
 	// (scheme://host[:port], as browsers send Origin); empty, or "*" among
 	// them, means any origin. Set them before the first request.
 	CORSOrigins []string
-	// AdminToken, when set, turns on the admin API under /_admin/ and the test-only request headers; every admin call must present it as a bearer token.
+	// AccessLog, when set, receives one line per request at INFO (the
+	// health probes' at DEBUG): method, path, status, duration, ids,
+	// tenant, caller and route; never a token, a header or a body. nil
+	// means no access log.
+	AccessLog *slog.Logger
+	// AdminToken, when set, turns on the admin API for test suites under
+	// /_admin/ (reset, the request journal, the clock; docs/admin-api.md)
+	// and the test-only request header X-GraphProfile-Fault; every admin
+	// call must present it as its bearer token. Empty: off, and /_admin/…
+	// is a path like any other the server does not serve.
 	AdminToken string
+	// JournalSize is how many requests the journal of the admin API keeps;
+	// zero means DefaultJournalSize, a negative value none.
+	JournalSize int
+	// Clock is the clock the admin API sets and reads: the one the
+	// Service's Now and the Authenticator read too (the caller wires them
+	// to it). nil: real time, which /_admin/clock cannot change.
+	Clock *graphprofile.Clock
 	// Throttle, when On, gives each caller (tenant, app and signed-in
 	// user) a token bucket of this limit, as Graph throttles: a request
 	// beyond it is 429 TooManyRequests with Retry-After. Set it before the
@@ -77,6 +93,8 @@ type Server struct {
 	throttle     *throttler
 	faultsOnce   sync.Once
 	faults       *faultSource
+	journalOnce  sync.Once
+	requests     *requestJournal // nil while the admin API is off
 }
 
 // Timeouts of a Server's connections (net/http's).

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("Delete", func(t *testing.T) { testDelete(t, open) })
 	t.Run("DeleteCheck", func(t *testing.T) { testDeleteCheck(t, open) })
 	t.Run("DeleteProfile", func(t *testing.T) { testDeleteProfile(t, open) })
+	t.Run("Reset", func(t *testing.T) { testReset(t, open) })
 	t.Run("InvalidPositions", func(t *testing.T) { testInvalidPositions(t, open) })
 	t.Run("NotFoundErrors", func(t *testing.T) { testNotFoundErrors(t, open) })
 	t.Run("Close", func(t *testing.T) { testClose(t, open) })

@@ -36,6 +36,7 @@ type cacheShard struct {
 type cachedToken struct {
 	principal graphprofile.Principal
 	expires   time.Time // exp plus the leeway: when validation would start refusing it
+	validFrom time.Time // nbf and iat less the leeway: before it validation refuses it
 	issuer    Issuer
 	kid       string
 	key       crypto.PublicKey
@@ -58,7 +59,7 @@ func (c *tokenCache) get(ctx context.Context, sum [sha256.Size]byte, now time.Ti
 	if !ok {
 		return graphprofile.Principal{}, false
 	}
-	if !now.Before(entry.expires) || !sameKey(ctx, entry) {
+	if !now.Before(entry.expires) || now.Before(entry.validFrom) || !sameKey(ctx, entry) {
 		shard.mu.Lock()
 		delete(shard.entries, sum)
 		shard.mu.Unlock()

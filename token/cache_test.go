@@ -163,3 +163,39 @@ func BenchmarkAuthenticateCached(b *testing.B) {
 		}
 	}
 }
+
+// TestTokenCacheClockSetBack: a cached token is refused as validation
+// would refuse it when the clock is set back before its nbf or iat (the
+// admin API's clock can be), and accepted again when the clock returns.
+func TestTokenCacheClockSetBack(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := &rotatingIssuer{}
+	issuer.set("k1", &key.PublicKey)
+	now := time.Now()
+	v := &Validator{Issuers: []Issuer{issuer}, Now: func() time.Time { return now }}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"iss": "https://rotating.example.test", "aud": GraphAudience, "tid": testTenant, "oid": testUser,
+		"scp": "User.Read", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+	tok.Header["kid"] = "k1"
+	signed, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := v.Authenticate(ctx, signed); err != nil {
+		t.Fatal(err)
+	}
+	start := now
+	now = start.Add(-DefaultLeeway - 2*time.Second)
+	if _, err := v.Authenticate(ctx, signed); err == nil {
+		t.Error("a cached token was accepted before its nbf")
+	}
+	now = start
+	if _, err := v.Authenticate(ctx, signed); err != nil {
+		t.Errorf("back at its issue time: %v", err)
+	}
+}

@@ -296,6 +296,24 @@ func TestMint(t *testing.T) {
 	}
 }
 
+// TestMintAtIssuerClock: a request without an issue time is issued at the
+// issuer's clock, which the server shares with its validator.
+func TestMintAtIssuerClock(t *testing.T) {
+	d := newFixture(t).dev
+	d.Now = func() time.Time { return testNow }
+	s, err := d.Mint(MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(s, got); err != nil {
+		t.Fatal(err)
+	}
+	if got["iat"] != float64(testNow.Unix()) || got["exp"] != float64(testNow.Add(time.Hour).Unix()) {
+		t.Errorf("iat %v exp %v, want the issuer's clock %v and an hour later", got["iat"], got["exp"], testNow.Unix())
+	}
+}
+
 func TestMintRefuses(t *testing.T) {
 	d := newFixture(t).dev
 	tests := []struct {

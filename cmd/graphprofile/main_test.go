@@ -287,6 +287,7 @@ func tryServe(t *testing.T, bin, dir, addr string, how invocation) (*server, err
 	// there is this process, not another test's server that took the port)
 	// and it answers HTTP.
 	serving := `msg="graphprofile serving" url=` + s.url + "/beta"
+	servingJSON := `"msg":"graphprofile serving","url":"` + s.url + `/beta"` // --log-format json
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -298,7 +299,7 @@ func tryServe(t *testing.T, bin, dir, addr string, how invocation) (*server, err
 			return nil, fmt.Errorf("graphprofile serve %s exited before serving (%v); stderr:\n%s", strings.Join(args, " "), s.waitErr, stderr)
 		default:
 		}
-		if strings.Contains(s.stderr.String(), serving) {
+		if stderr := s.stderr.String(); strings.Contains(stderr, serving) || strings.Contains(stderr, servingJSON) {
 			resp, err := s.client.Get(s.url + "/beta/me/profile/positions")
 			if err == nil {
 				io.Copy(io.Discard, resp.Body)

@@ -32,6 +32,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	maxItems := fs.Int("max-items", graphprofile.DefaultMaxItems, "the most `items` a collection of one profile holds (positions, skills, …); one more is refused with 507 quotaLimitReached")
 	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the scheme and host of absolute URLs from Forwarded, X-Forwarded-Proto/-Host and Host when --public-url is not set (never set it when clients connect directly)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "log `format`: text (key=value) or json (one object a line); the access log, one line per request at info, included")
+	adminToken := fs.String("admin-token", "", "turn on the admin API for test suites under /_admin/ (reset, request journal, clock; docs/admin-api.md), each call needing this `token` as its bearer token; never on a server with real data")
+	journalSize := fs.Int("journal-size", graphapi.DefaultJournalSize, "how many `requests` the admin API's journal keeps (with --admin-token)")
 	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
 	cpuProfile := fs.String("cpuprofile", "", "diagnostics: write a CPU profile (go tool pprof) of the whole run to `file`")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (and chain) in `file`; needs --tls-key")
@@ -56,6 +59,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
 	}
+	if *journalSize < 0 {
+		return fmt.Errorf("--journal-size %d: want 0 or more", *journalSize)
+	}
+	if *adminToken != "" && len(strings.TrimSpace(*adminToken)) != len(*adminToken) {
+		return errors.New("--admin-token: the token must not begin or end with spaces")
+	}
 	if *maxConnections < 1 {
 		return fmt.Errorf("--max-connections %d: want 1 or more", *maxConnections)
 	}
@@ -72,7 +81,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(scrubbingHandler{slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}), env})
+	logOptions := &slog.HandlerOptions{Level: level}
+	var logHandler slog.Handler
+	switch *logFormat {
+	case "text":
+		logHandler = slog.NewTextHandler(env.stderr, logOptions)
+	case "json":
+		logHandler = slog.NewJSONHandler(env.stderr, logOptions)
+	default:
+		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
+	}
+	logger := slog.New(scrubbingHandler{logHandler, env})
 	if env.getenv("GOMEMLIMIT") == "" {
 		// A soft target for the Go heap: the garbage collector works harder
 		// near it instead of letting the heap double, so the process stays
@@ -116,6 +135,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	// One clock for all the server's times, which the admin API may set.
+	clock := &graphprofile.Clock{}
+	dev.Now = clock.Now
 	// The development issuer signs for any tenant with a key file on disk:
 	// beside real identity providers it is trusted only when asked for.
 	var trusted []token.Issuer
@@ -144,18 +166,27 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		})
 	}
 
+	validator := token.NewValidator(logger, trusted...)
+	validator.Now = clock.Now
 	server := &graphapi.Server{
-		Service:        &graphprofile.Service{Store: store, MaxItems: *maxItems},
-		Authenticator:  token.NewValidator(logger, trusted...),
+		Service:        &graphprofile.Service{Store: store, Now: clock.Now, MaxItems: *maxItems},
+		Authenticator:  validator,
 		Addr:           *listen,
 		PublicURL:      *publicURL,
 		TrustProxy:     *trustProxy,
 		MaxConnections: *maxConnections,
 		CORSOrigins:    corsOrigins,
 		Logger:         logger,
+		AccessLog:      logger,
 		TLSConfig:      tlsConfig,
 		Throttle:       throttleLimitValue,
 		Faults:         faults,
+		AdminToken:     *adminToken,
+		JournalSize:    *journalSize,
+		Clock:          clock,
+	}
+	if *journalSize == 0 {
+		server.JournalSize = -1 // none, where the Server's zero means its default
 	}
 	if err := server.Open(); err != nil {
 		return err
@@ -170,6 +201,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if faults.On() {
 		logger.Info("faults on", "faults", faults.String(), "faults-seed", faults.Seed)
+	}
+	if *adminToken != "" {
+		logger.Warn("admin API on under /_admin/: whoever has the admin token can erase every tenant's data and read every request", "journal-size", *journalSize)
 	}
 	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.String(), "dev-key", loc.devKeyPath(), "issuers", len(trusted))
 

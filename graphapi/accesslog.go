@@ -1,0 +1,116 @@
+package graphapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// observation is what the server keeps of one request for the access log
+// and the request journal, from the moment ServeHTTP takes it until it has
+// been answered.
+type observation struct {
+	server  *Server
+	start   time.Time
+	r       *http.Request
+	capture *capturingWriter // nil when the request is not journaled
+	batch   batchOrigin      // set for an item of a $batch
+}
+
+// observe starts observing r; the writer it returns is what the request
+// must be answered through.
+func (s *Server) observe(w http.ResponseWriter, r *http.Request) (*observation, http.ResponseWriter) {
+	o := &observation{server: s, start: time.Now(), r: r, batch: batchOriginOf(r.Context())}
+	if j := s.journal(); j != nil && o.batch.requestID == "" && journaled(s, r) {
+		o.capture = j.capture(w, r)
+		return o, o.capture
+	}
+	return o, w
+}
+
+// done logs the request and records it in the journal; ServeHTTP defers
+// it, so that it runs after any panic was answered.
+func (o *observation) done(ex *exchange) {
+	elapsed := time.Since(o.start)
+	if o.capture != nil {
+		o.server.journal().record(ex, o.capture, o.start, elapsed)
+	}
+	o.server.logAccess(ex, o.batch, elapsed)
+}
+
+// logAccess writes the request's line of the access log: at INFO, except
+// the health probes' (at DEBUG: a load balancer sends them all day). Never
+// a token, a header or a body; the path and query are Graph's, which put
+// no secret there.
+func (s *Server) logAccess(ex *exchange, batch batchOrigin, elapsed time.Duration) {
+	logger := s.AccessLog
+	if logger == nil {
+		return
+	}
+	level := slog.LevelInfo
+	if ex.r.URL.Path == "/healthz" || ex.r.URL.Path == "/readyz" {
+		level = slog.LevelDebug
+	}
+	ctx := context.WithoutCancel(ex.r.Context())
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 13)
+	attrs = append(attrs,
+		slog.String("method", ex.r.Method),
+		slog.String("path", ex.r.URL.RequestURI()),
+		slog.Int("status", ex.w.status),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+		slog.String("request-id", ex.requestID),
+		slog.String("client-request-id", ex.clientRequestID),
+		slog.String("tenant", ex.caller.TenantID),
+		slog.String("oid", callerObjectID(ex)),
+		slog.String("appid", ex.caller.AppID),
+		slog.String("route", ex.route),
+	)
+	if batch.requestID != "" {
+		attrs = append(attrs, slog.String("batch", batch.requestID), slog.String("batch-item", batch.itemID))
+	}
+	logger.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// callerObjectID is the signed-in user's object id: only delegated
+// callers have one worth logging (an app's is its service principal's).
+func callerObjectID(ex *exchange) string {
+	if !ex.caller.Delegated {
+		return ""
+	}
+	return ex.caller.ObjectID
+}
+
+// batchOrigin names the $batch request an item belongs to.
+type batchOrigin struct {
+	requestID string // the batch's request-id
+	itemID    string // the item's id in the batch
+}
+
+type batchOriginKey struct{}
+
+// withBatchOrigin marks ctx as that of an item of a batch.
+func withBatchOrigin(ctx context.Context, origin batchOrigin) context.Context {
+	return context.WithValue(ctx, batchOriginKey{}, origin)
+}
+
+func batchOriginOf(ctx context.Context) batchOrigin {
+	origin, _ := ctx.Value(batchOriginKey{}).(batchOrigin)
+	return origin
+}
+
+// journaled reports whether the journal records r: every request but the
+// admin API's own and the health probes (which the application under test
+// does not send).
+func journaled(s *Server, r *http.Request) bool {
+	return !s.isAdminPath(r.URL.Path) && r.URL.Path != "/healthz" && r.URL.Path != "/readyz"
+}
+
+// isAdminPath reports whether path is the admin API's, when it is on.
+func (s *Server) isAdminPath(path string) bool {
+	return s.AdminToken != "" && (path == adminPrefix || strings.HasPrefix(path, adminPrefix+"/"))
+}

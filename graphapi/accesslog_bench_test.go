@@ -1,0 +1,63 @@
+package graphapi_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/sqlite"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// BenchmarkAccessLog is what the access log adds to a cheap request (GET
+// /beta/me, from the store's cache), handler to body: without it, with a
+// text line and with a JSON line (to io.Discard: the cost of building and
+// formatting the line, not of the terminal or file it goes to), and with
+// the admin API's journal recording it too.
+func BenchmarkAccessLog(b *testing.B) {
+	dir := b.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "key.pem"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.Read"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name       string
+		log        *slog.Logger
+		adminToken string
+	}{
+		{"off", nil, ""},
+		{"text", slog.New(slog.NewTextHandler(io.Discard, nil)), ""},
+		{"json", slog.New(slog.NewJSONHandler(io.Discard, nil)), ""},
+		{"json+journal", slog.New(slog.NewJSONHandler(io.Discard, nil)), adminToken},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev),
+				AccessLog: bc.log, AdminToken: bc.adminToken}
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "/beta/me", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("GET /beta/me: %d %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}

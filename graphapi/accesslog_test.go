@@ -1,0 +1,189 @@
+package graphapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile/graphapi"
+)
+
+// logBuffer is an io.Writer that log handlers of concurrent requests share.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// accessLines waits until the log holds n lines (a line is written once
+// its request is answered, so just after the client has its answer) and
+// returns them decoded.
+func (b *logBuffer) accessLines(t *testing.T, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		text := strings.TrimSpace(b.String())
+		var lines []string
+		if text != "" {
+			lines = strings.Split(text, "\n")
+		}
+		if len(lines) >= n || time.Now().After(deadline) {
+			if len(lines) != n {
+				t.Fatalf("%d access log lines, want %d:\n%s", len(lines), n, text)
+			}
+			out := make([]map[string]any, n)
+			for i, line := range lines {
+				if err := json.Unmarshal([]byte(line), &out[i]); err != nil {
+					t.Fatalf("line %d is not JSON: %v\n%s", i, err, line)
+				}
+			}
+			return out
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func withAccessLog(w *logBuffer) serverOption {
+	return func(srv *graphapi.Server) {
+		srv.AccessLog = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+}
+
+// TestAccessLog: one line per request at INFO with the request's values
+// (and one per item of a $batch, naming the batch), none of a health
+// probe at INFO, and never the token.
+func TestAccessLog(t *testing.T) {
+	logs := &logBuffer{}
+	s := newTestServer(t, withAccessLog(logs))
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	app := s.application(tenantB, "User.Read.All")
+	gzipped := true
+
+	type want struct {
+		method, path, route, tenant, oid, appid string
+		status                                  int
+	}
+	const (
+		itemsRoute = "/beta/{owner}/profile/{facet}"
+		itemRoute  = "/beta/{owner}/profile/{facet}/{id}"
+	)
+	tests := []struct {
+		name string
+		req  request
+		want want
+	}{
+		{"create, gzipped", request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: `{"detail":{"jobTitle":"Engineer"}}`, gzipped: gzipped, header: map[string]string{"client-request-id": "client-1"}},
+			want{http.MethodPost, "/beta/me/profile/positions", itemsRoute, tenantA, userA1, "", http.StatusCreated}},
+		{"not found, with a query", request{path: "/beta/me/profile/positions/nope?$select=id", token: tok},
+			want{http.MethodGet, "/beta/me/profile/positions/nope?$select=id", itemRoute, tenantA, userA1, "", http.StatusNotFound}},
+		{"no token", request{path: "/beta/me/profile/positions"},
+			want{http.MethodGet, "/beta/me/profile/positions", itemsRoute, "", "", "", http.StatusUnauthorized}},
+		{"application", request{path: "/v1.0/users", token: app},
+			want{http.MethodGet, "/v1.0/users", "/{version}/users", tenantB, "", appID, http.StatusOK}},
+		{"a path not served", request{path: "/beta/nothing"},
+			want{http.MethodGet, "/beta/nothing", "", "", "", "", http.StatusBadRequest}},
+	}
+	var ids []string
+	for _, tt := range tests {
+		resp := s.do(tt.req)
+		if resp.status != tt.want.status {
+			t.Fatalf("%s: status %d, want %d: %s", tt.name, resp.status, tt.want.status, resp.body)
+		}
+		ids = append(ids, resp.header.Get("request-id"))
+		s.do(request{path: "/healthz"}) // at DEBUG: no line
+	}
+	byID := map[any]map[string]any{}
+	for _, line := range logs.accessLines(t, len(tests)) {
+		byID[line["request-id"]] = line
+	}
+	for i, tt := range tests {
+		line := byID[ids[i]]
+		wantValues := map[string]any{
+			"level": "INFO", "msg": "request", "method": tt.want.method, "path": tt.want.path,
+			"status": float64(tt.want.status), "route": tt.want.route, "tenant": tt.want.tenant,
+			"oid": tt.want.oid, "appid": tt.want.appid, "request-id": ids[i],
+		}
+		for k, v := range wantValues {
+			if line[k] != v {
+				t.Errorf("%s: %s = %v, want %v (line %v)", tt.name, k, line[k], v, line)
+			}
+		}
+		if d, ok := line["duration_ms"].(float64); !ok || d < 0 {
+			t.Errorf("%s: duration_ms %v", tt.name, line["duration_ms"])
+		}
+		wantClientID := ids[i]
+		if tt.req.header["client-request-id"] != "" {
+			wantClientID = tt.req.header["client-request-id"]
+		}
+		if line["client-request-id"] != wantClientID {
+			t.Errorf("%s: client-request-id %v, want %v", tt.name, line["client-request-id"], wantClientID)
+		}
+	}
+
+	// A batch: its own line, and one per item naming it.
+	logs.mu.Lock()
+	logs.buf.Reset()
+	logs.mu.Unlock()
+	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[
+		{"id":"1","method":"GET","url":"/me/profile/positions"},
+		{"id":"2","method":"GET","url":"/me/profile/positions/nope"}]}`})
+	if resp.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", resp.status, resp.body)
+	}
+	batchID := resp.header.Get("request-id")
+	lines := logs.accessLines(t, 3)
+	byItem := map[string]map[string]any{}
+	for _, line := range lines {
+		if line["request-id"] == batchID {
+			if line["route"] != "/{version}/$batch" || line["status"] != float64(200) || line["batch"] != nil {
+				t.Errorf("the batch's line: %v", line)
+			}
+			continue
+		}
+		if line["batch"] != batchID {
+			t.Errorf("an item's line does not name its batch %s: %v", batchID, line)
+		}
+		byItem[line["batch-item"].(string)] = line
+	}
+	if l := byItem["1"]; l == nil || l["status"] != float64(200) || l["path"] != "/beta/me/profile/positions" || l["route"] != itemsRoute || l["oid"] != userA1 {
+		t.Errorf("item 1's line: %v", l)
+	}
+	if l := byItem["2"]; l == nil || l["status"] != float64(404) || l["route"] != itemRoute {
+		t.Errorf("item 2's line: %v", l)
+	}
+
+	for _, secret := range []string{tok, app, "Bearer", "Engineer"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the access log holds %q", secret)
+		}
+	}
+}
+
+// TestAccessLogOff: a server without AccessLog logs no request to its
+// Logger.
+func TestAccessLogOff(t *testing.T) {
+	logs := &logBuffer{}
+	s := newTestServer(t, func(srv *graphapi.Server) {
+		srv.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	s.do(request{path: "/beta/me/profile/positions", token: s.delegated(tenantA, userA1, "User.Read")})
+	if strings.Contains(logs.String(), `"msg":"request"`) {
+		t.Errorf("a server without AccessLog logged requests:\n%s", logs)
+	}
+}

@@ -1,0 +1,265 @@
+package graphapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// The admin API: controls for test suites (reset, the request journal, the
+// clock), on only when Server.AdminToken is set, under a prefix no Graph
+// path can take (Graph's paths start with a version). Every call needs
+// the admin token as a bearer token. docs/admin-api.md describes it.
+const adminPrefix = "/_admin"
+
+// adminEndpoint is one method on one path of the admin API.
+type adminEndpoint struct {
+	path   string
+	method string
+	// params are the query parameters it takes; any other is refused.
+	params []string
+	serve  func(s *Server, ctx context.Context, ex *exchange) error
+}
+
+// adminEndpoints is the admin API; within a path, rows are in the order
+// the Allow header lists them.
+var adminEndpoints = []adminEndpoint{
+	{adminPrefix + "/reset", http.MethodPost, nil, (*Server).adminReset},
+	{adminPrefix + "/requests", http.MethodGet, []string{"path", "method", "status"}, (*Server).adminListRequests},
+	{adminPrefix + "/requests", http.MethodDelete, nil, (*Server).adminClearRequests},
+	{adminPrefix + "/clock", http.MethodGet, nil, (*Server).adminGetClock},
+	{adminPrefix + "/clock", http.MethodPut, nil, (*Server).adminSetClock},
+	{adminPrefix + "/clock", http.MethodPost, nil, (*Server).adminSetClock},
+	{adminPrefix + "/clock", http.MethodDelete, nil, (*Server).adminRealClock},
+}
+
+// serveAdmin serves a request under adminPrefix: the token first (a
+// caller without it learns nothing of the paths), then the path and
+// method as Graph's are refused (400 for a path not served, 405 with
+// Allow), then the row's handler.
+func (s *Server) serveAdmin(ctx context.Context, ex *exchange) error {
+	if !s.adminAuthorized(ex.r) {
+		return graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, "The admin API needs the server's admin token (serve --admin-token) as a bearer token.")
+	}
+	ex.route = strings.TrimSuffix(ex.r.URL.Path, "/")
+	var allowed []string
+	for i := range adminEndpoints {
+		e := &adminEndpoints[i]
+		if e.path != ex.route {
+			continue
+		}
+		if e.method != ex.r.Method {
+			allowed = append(allowed, e.method)
+			continue
+		}
+		query, err := url.ParseQuery(ex.r.URL.RawQuery)
+		if err != nil {
+			return graphprofile.Errorf(graphprofile.CodeBadRequest, "The query string is not valid: %v.", err)
+		}
+		for name := range query {
+			if !slices.Contains(e.params, name) {
+				return graphprofile.Errorf(graphprofile.CodeBadRequest, "The query parameter '%s' is not supported by %s %s.", name, e.method, e.path)
+			}
+		}
+		return e.serve(s, ctx, ex)
+	}
+	if allowed == nil {
+		ex.route = ""
+		return notFoundSegment(ex.r.URL.Path[strings.LastIndexByte(strings.TrimSuffix(ex.r.URL.Path, "/"), '/')+1:])
+	}
+	ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
+	if ex.r.Method == http.MethodOptions {
+		ex.w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
+	return nil
+}
+
+// adminAuthorized reports whether r carries the admin token, compared in
+// constant time (of the tokens' hashes, so their length leaks nothing
+// either).
+func (s *Server) adminAuthorized(r *http.Request) bool {
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	want := sha256.Sum256([]byte(s.AdminToken))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
+// adminReset answers POST /_admin/reset: every user and every profile of
+// one tenant ({"tenantId": "…"}) or, without a body or a tenantId, of
+// every tenant is removed. It acts on the store directly: it is no
+// caller's operation on a profile, so no rule of the Service applies.
+func (s *Server) adminReset(ctx context.Context, ex *exchange) error {
+	var body struct {
+		TenantID string `json:"tenantId"`
+	}
+	if err := readAdminBody(ex.r, &body); err != nil {
+		return err
+	}
+	if err := s.Service.Store.Reset(ctx, body.TenantID); err != nil {
+		return err
+	}
+	ex.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// adminListRequests answers GET /_admin/requests: the journal, newest
+// first, filtered by ?path= (a part of the path, ignoring case), ?method=
+// and ?status= (a status, or a class: 4xx).
+func (s *Server) adminListRequests(_ context.Context, ex *exchange) error {
+	q := ex.r.URL.Query()
+	f := journalFilter{path: q.Get("path"), method: q.Get("method"), status: q.Get("status")}
+	if f.status != "" && !validStatusFilter(f.status) {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The status filter '%s' is neither a status (404) nor a class of statuses (4xx).", f.status)
+	}
+	entries := []*journalEntry{}
+	if j := s.journal(); j != nil {
+		entries = j.list(f)
+	}
+	return writeAdminJSON(ex, http.StatusOK, struct {
+		Requests []*journalEntry `json:"requests"`
+	}{entries})
+}
+
+// validStatusFilter reports whether f is three digits, or a digit and "xx".
+func validStatusFilter(f string) bool {
+	if len(f) != 3 || f[0] < '1' || f[0] > '5' {
+		return false
+	}
+	if strings.EqualFold(f[1:], "xx") {
+		return true
+	}
+	return f[1] >= '0' && f[1] <= '9' && f[2] >= '0' && f[2] <= '9'
+}
+
+// adminClearRequests answers DELETE /_admin/requests: the journal is
+// emptied.
+func (s *Server) adminClearRequests(_ context.Context, ex *exchange) error {
+	if j := s.journal(); j != nil {
+		j.clear()
+	}
+	ex.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// clockState is what the clock endpoints answer.
+type clockState struct {
+	Now      string `json:"now"`
+	Offset   string `json:"offset"`
+	RealTime bool   `json:"realTime"`
+}
+
+func (s *Server) writeClock(ex *exchange) error {
+	offset := s.Clock.Offset()
+	return writeAdminJSON(ex, http.StatusOK, clockState{
+		Now:      s.Clock.Now().UTC().Format(time.RFC3339Nano),
+		Offset:   offset.String(),
+		RealTime: offset == 0,
+	})
+}
+
+// adminClock returns the server's clock, or the error of a server that
+// has none to set.
+func (s *Server) adminClock() (*graphprofile.Clock, error) {
+	if s.Clock == nil {
+		return nil, graphprofile.Errorf(graphprofile.CodeNotImplemented, "This server's clock cannot be set: it was started without one (graphapi.Server.Clock).")
+	}
+	return s.Clock, nil
+}
+
+// adminGetClock answers GET /_admin/clock: the time the server uses.
+func (s *Server) adminGetClock(_ context.Context, ex *exchange) error {
+	return s.writeClock(ex)
+}
+
+// adminSetClock answers PUT or POST /_admin/clock: {"now": RFC 3339}
+// sets the clock to an instant (from which it goes on ticking);
+// {"advance": "90s"} (a Go duration, negative to go back) moves it.
+func (s *Server) adminSetClock(_ context.Context, ex *exchange) error {
+	clock, err := s.adminClock()
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Now     *string `json:"now"`
+		Advance *string `json:"advance"`
+	}
+	if err := readAdminBody(ex.r, &body); err != nil {
+		return err
+	}
+	switch {
+	case (body.Now == nil) == (body.Advance == nil):
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, `The body must have either "now" (an RFC 3339 time, e.g. "2030-01-01T00:00:00Z") or "advance" (a duration, e.g. "90s").`)
+	case body.Now != nil:
+		at, err := time.Parse(time.RFC3339Nano, *body.Now)
+		if err != nil {
+			return graphprofile.Errorf(graphprofile.CodeBadRequest, `"now" is not an RFC 3339 time such as "2030-01-01T00:00:00Z": '%s'.`, *body.Now)
+		}
+		clock.Set(at)
+	default:
+		d, err := time.ParseDuration(*body.Advance)
+		if err != nil {
+			return graphprofile.Errorf(graphprofile.CodeBadRequest, `"advance" is not a duration such as "90s", "15m" or "-1h": '%s'.`, *body.Advance)
+		}
+		clock.Advance(d)
+	}
+	return s.writeClock(ex)
+}
+
+// adminRealClock answers DELETE /_admin/clock: back to real time.
+func (s *Server) adminRealClock(_ context.Context, ex *exchange) error {
+	clock, err := s.adminClock()
+	if err != nil {
+		return err
+	}
+	clock.Reset()
+	return s.writeClock(ex)
+}
+
+// readAdminBody decodes an admin request's JSON body into v, refusing
+// properties v does not have; a request without a body leaves v as it is.
+func readAdminBody(r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	data, err := readBodyBytes(r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The body is not valid for this request: %s.", jsonProblem(err))
+	}
+	if dec.More() {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The body holds more than one JSON value.")
+	}
+	return nil
+}
+
+// writeAdminJSON answers v as plain JSON: the admin API is not OData.
+func writeAdminJSON(ex *exchange, status int, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding an admin answer: %w", err)
+	}
+	ex.writeBody(status, "application/json; charset=utf-8", data)
+	return nil
+}

@@ -1,0 +1,419 @@
+package graphapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+const adminToken = "admin-secret-token-0123456789"
+
+// withAdmin turns the admin API on, with a clock that the service, the
+// validator and the test's issuer all read.
+func withAdmin(clock *graphprofile.Clock) serverOption {
+	return func(srv *graphapi.Server) {
+		srv.AdminToken = adminToken
+		srv.Clock = clock
+		srv.Service.Now = clock.Now
+		srv.Authenticator.(*token.Validator).Now = clock.Now
+	}
+}
+
+// newAdminServer is a test server with the admin API on.
+func newAdminServer(t *testing.T, opts ...serverOption) (*testServer, *graphprofile.Clock) {
+	t.Helper()
+	clock := &graphprofile.Clock{}
+	s := newTestServer(t, append([]serverOption{withAdmin(clock)}, opts...)...)
+	s.dev.Now = clock.Now
+	return s, clock
+}
+
+// TestAdminOff: without an admin token /_admin/… is a path like any other
+// the server does not serve, with or without a token.
+func TestAdminOff(t *testing.T) {
+	s := newTestServer(t)
+	for _, tok := range []string{"", adminToken} {
+		for _, path := range []string{"/_admin/reset", "/_admin/requests", "/_admin/clock"} {
+			resp := s.do(request{method: http.MethodPost, path: path, token: tok})
+			msg := expectError(t, resp, http.StatusBadRequest, "BadRequest")
+			if !strings.Contains(msg, "Invalid version: '_admin'") {
+				t.Errorf("%s: message %q", path, msg)
+			}
+		}
+	}
+}
+
+// TestAdminRefusals: the admin token first, on every path; then paths,
+// methods, query parameters and bodies refused as Graph refuses them.
+func TestAdminRefusals(t *testing.T) {
+	s, _ := newAdminServer(t)
+	userToken := s.delegated(tenantA, userA1, "User.ReadWrite.All")
+	tests := []struct {
+		name   string
+		req    request
+		status int
+		code   string
+	}{
+		{"no token", request{method: http.MethodPost, path: "/_admin/reset"}, 401, "InvalidAuthenticationToken"},
+		{"a Graph token", request{method: http.MethodPost, path: "/_admin/reset", token: userToken}, 401, "InvalidAuthenticationToken"},
+		{"a wrong token", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken + "x"}, 401, "InvalidAuthenticationToken"},
+		{"a prefix of the token", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken[:10]}, 401, "InvalidAuthenticationToken"},
+		{"the token as Basic", request{method: http.MethodPost, path: "/_admin/reset", header: map[string]string{"Authorization": "Basic " + adminToken}}, 401, "InvalidAuthenticationToken"},
+		{"an unknown path without a token", request{path: "/_admin/nothing"}, 401, "InvalidAuthenticationToken"},
+		{"an unknown path", request{path: "/_admin/nothing", token: adminToken}, 400, "BadRequest"},
+		{"the prefix alone", request{path: "/_admin", token: adminToken}, 400, "BadRequest"},
+		{"GET reset", request{path: "/_admin/reset", token: adminToken}, 405, "Request_BadRequest"},
+		{"PATCH clock", request{method: http.MethodPatch, path: "/_admin/clock", token: adminToken}, 405, "Request_BadRequest"},
+		{"an unknown filter", request{path: "/_admin/requests?user=x", token: adminToken}, 400, "BadRequest"},
+		{"a bad status filter", request{path: "/_admin/requests?status=4x", token: adminToken}, 400, "BadRequest"},
+		{"a query on reset", request{method: http.MethodPost, path: "/_admin/reset?tenantId=x", token: adminToken}, 400, "BadRequest"},
+		{"reset, not JSON", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: "tenantId=x", header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, 415, "unsupportedMediaType"},
+		{"reset, an unknown property", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: `{"tenant":"x"}`}, 400, "BadRequest"},
+		{"reset, a number", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: `{"tenantId":1}`}, 400, "BadRequest"},
+		{"clock, neither", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{}`}, 400, "BadRequest"},
+		{"clock, no body", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken}, 400, "BadRequest"},
+		{"clock, both", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"now":"2030-01-01T00:00:00Z","advance":"1s"}`}, 400, "BadRequest"},
+		{"clock, not a time", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"now":"2030-01-01"}`}, 400, "BadRequest"},
+		{"clock, not a duration", request{method: http.MethodPost, path: "/_admin/clock", token: adminToken, body: `{"advance":"90"}`}, 400, "BadRequest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := s.do(tt.req)
+			expectError(t, resp, tt.status, tt.code)
+			if tt.status == http.StatusMethodNotAllowed && resp.header.Get("Allow") == "" {
+				t.Error("a 405 without Allow")
+			}
+		})
+	}
+	if got := s.do(request{path: "/_admin/reset", token: adminToken}).header.Get("Allow"); got != "POST" {
+		t.Errorf("Allow of /_admin/reset %q, want POST", got)
+	}
+	if got := s.do(request{method: http.MethodPatch, path: "/_admin/clock", token: adminToken}).header.Get("Allow"); got != "GET, PUT, POST, DELETE" {
+		t.Errorf("Allow of /_admin/clock %q", got)
+	}
+}
+
+// positionTitles lists the job titles of profile's positions.
+func (s *testServer) positionTitles(t *testing.T, tok, profile string) []string {
+	t.Helper()
+	resp := s.do(request{path: "/beta" + profile + "/profile/positions", token: tok})
+	if resp.status != http.StatusOK {
+		t.Fatalf("list %s: %d %s", profile, resp.status, resp.body)
+	}
+	titles := []string{}
+	for _, p := range resp.json(t)["value"].([]any) {
+		titles = append(titles, get(p, "detail", "jobTitle").(string))
+	}
+	return titles
+}
+
+// TestAdminReset: one tenant's users and profiles go, the other's stay;
+// then every tenant's; the server serves on as a new one.
+func TestAdminReset(t *testing.T) {
+	s, _ := newAdminServer(t)
+	a1 := s.delegated(tenantA, userA1, "User.ReadWrite")
+	b1 := s.delegated(tenantB, userB1, "User.ReadWrite")
+	appA := s.application(tenantA, "User.ReadWrite.All")
+	s.create(a1, "/me", `{"detail":{"jobTitle":"A1"}}`)
+	s.create(b1, "/me", `{"detail":{"jobTitle":"B1"}}`)
+	resp := s.do(request{method: http.MethodPost, path: "/v1.0/users", token: appA, body: `{"accountEnabled":true,"displayName":"New","mailNickname":"new","userPrincipalName":"new@contoso.test","passwordProfile":{"password":"x1!Aaaaaaaaa"}}`})
+	if resp.status != http.StatusCreated {
+		t.Fatalf("create a user: %d %s", resp.status, resp.body)
+	}
+	// Read before, so that what the store cached must go too.
+	if got := s.positionTitles(t, a1, "/me"); strings.Join(got, ",") != "A1" {
+		t.Fatalf("before reset: %v", got)
+	}
+
+	resp = s.do(request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: `{"tenantId":"` + tenantA + `"}`})
+	if resp.status != http.StatusNoContent || len(resp.body) != 0 {
+		t.Fatalf("reset of a tenant: %d %s", resp.status, resp.body)
+	}
+	users := s.do(request{path: "/v1.0/users", token: appA}).json(t)["value"].([]any)
+	if len(users) != 0 {
+		t.Errorf("the reset tenant's users: %v", users)
+	}
+	expectError(t, s.do(request{path: "/beta/users/" + userA1 + "/profile/positions", token: appA}), http.StatusNotFound, "Request_ResourceNotFound")
+	// The user signs in again, to an empty profile.
+	if got := s.positionTitles(t, a1, "/me"); len(got) != 0 {
+		t.Errorf("after reset: %v", got)
+	}
+	if got := s.positionTitles(t, b1, "/me"); strings.Join(got, ",") != "B1" {
+		t.Errorf("the other tenant after reset: %v", got)
+	}
+
+	// Every tenant: without a body, and with an empty object.
+	for _, body := range []string{"", `{}`} {
+		s.create(b1, "/me", `{"detail":{"jobTitle":"B2"}}`)
+		resp = s.do(request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: body})
+		if resp.status != http.StatusNoContent {
+			t.Fatalf("reset of every tenant (body %q): %d %s", body, resp.status, resp.body)
+		}
+		if got := s.positionTitles(t, b1, "/me"); len(got) != 0 {
+			t.Errorf("tenant B after a reset of every tenant (body %q): %v", body, got)
+		}
+	}
+	s.create(a1, "/me", `{"detail":{"jobTitle":"again"}}`)
+	if got := s.positionTitles(t, a1, "/me"); strings.Join(got, ",") != "again" {
+		t.Errorf("a new position after reset: %v", got)
+	}
+}
+
+// journalEntry is an entry of GET /_admin/requests as a client reads it.
+type journalEntry struct {
+	Seq        int     `json:"seq"`
+	Time       string  `json:"time"`
+	DurationMS float64 `json:"durationMs"`
+	RequestID  string  `json:"requestId"`
+	Route      string  `json:"route"`
+	Caller     struct {
+		TenantID string `json:"tenantId"`
+		OID      string `json:"oid"`
+		AppID    string `json:"appId"`
+	} `json:"caller"`
+	Request struct {
+		Method        string              `json:"method"`
+		URL           string              `json:"url"`
+		Headers       map[string][]string `json:"headers"`
+		Body          string              `json:"body"`
+		BodyTruncated bool                `json:"bodyTruncated"`
+	} `json:"request"`
+	Response struct {
+		Status        int                 `json:"status"`
+		Headers       map[string][]string `json:"headers"`
+		Body          string              `json:"body"`
+		BodyTruncated bool                `json:"bodyTruncated"`
+	} `json:"response"`
+}
+
+// journal reads GET /_admin/requests with query.
+func (s *testServer) journal(t *testing.T, query string) []journalEntry {
+	t.Helper()
+	resp := s.do(request{path: "/_admin/requests" + query, token: adminToken})
+	if resp.status != http.StatusOK {
+		t.Fatalf("journal%s: %d %s", query, resp.status, resp.body)
+	}
+	var body struct {
+		Requests []journalEntry `json:"requests"`
+	}
+	if err := json.Unmarshal(resp.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	return body.Requests
+}
+
+// TestAdminJournal: the requests the application sent, newest first, with
+// their headers (the token redacted), bodies (decompressed), answers and
+// caller; filtered by path, method and status; cleared by DELETE; the
+// admin API's own requests left out.
+func TestAdminJournal(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	created := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, gzipped: true,
+		body: `{"detail":{"jobTitle":"Engineer"}}`, header: map[string]string{"client-request-id": "client-1", "Accept-Encoding": "gzip"}})
+	if created.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.status, created.body)
+	}
+	notFound := s.do(request{path: "/beta/me/profile/positions/nope", token: tok})
+	s.do(request{path: "/_admin/clock", token: adminToken}) // not journaled
+	s.do(request{path: "/healthz"})                         // not journaled
+
+	entries := s.journal(t, "")
+	if len(entries) != 2 {
+		t.Fatalf("%d entries, want 2: %+v", len(entries), entries)
+	}
+	// Newest first.
+	nf, cr := entries[0], entries[1]
+	if nf.Seq != cr.Seq+1 || nf.RequestID != notFound.header.Get("request-id") || nf.Response.Status != 404 ||
+		nf.Request.Method != "GET" || nf.Request.URL != "/beta/me/profile/positions/nope" || nf.Route != "/beta/{owner}/profile/{facet}/{id}" {
+		t.Errorf("the 404's entry: %+v", nf)
+	}
+	if !strings.Contains(nf.Response.Body, `"code":"itemNotFound"`) {
+		t.Errorf("the 404's answer: %s", nf.Response.Body)
+	}
+
+	if cr.RequestID != created.header.Get("request-id") || cr.Request.Method != "POST" || cr.Request.URL != "/beta/me/profile/positions" ||
+		cr.Response.Status != 201 || cr.Caller.TenantID != tenantA || cr.Caller.OID != userA1 || cr.Caller.AppID != "" {
+		t.Errorf("the create's entry: %+v", cr)
+	}
+	if got := cr.Request.Headers["Authorization"]; len(got) != 1 || got[0] != "Bearer [redacted]" {
+		t.Errorf("the create's Authorization in the journal: %v", got)
+	}
+	if got := cr.Request.Headers["Client-Request-Id"]; len(got) != 1 || got[0] != "client-1" {
+		t.Errorf("the create's client-request-id: %v", got)
+	}
+	if cr.Request.Body != `{"detail":{"jobTitle":"Engineer"}}` {
+		t.Errorf("the create's body, decompressed: %q", cr.Request.Body)
+	}
+	if got := cr.Response.Headers["Location"]; len(got) != 1 || !strings.Contains(got[0], "/profile/positions/") {
+		t.Errorf("the create's answer's Location: %v", cr.Response.Headers)
+	}
+	var answer map[string]any
+	if err := json.Unmarshal([]byte(cr.Response.Body), &answer); err != nil || get(answer, "detail", "jobTitle") != "Engineer" {
+		t.Errorf("the create's answer: %v %s", err, cr.Response.Body)
+	}
+	when, err := time.Parse(time.RFC3339Nano, cr.Time)
+	if err != nil || time.Since(when) > time.Minute || cr.DurationMS <= 0 {
+		t.Errorf("the create's time %q and duration %v", cr.Time, cr.DurationMS)
+	}
+	raw := s.do(request{path: "/_admin/requests", token: adminToken}).body
+	if strings.Contains(string(raw), tok) {
+		t.Error("the journal holds the token")
+	}
+
+	// Filters.
+	for _, tt := range []struct {
+		query string
+		want  []int // statuses
+	}{
+		{"?method=post", []int{201}},
+		{"?method=GET", []int{404}},
+		{"?status=404", []int{404}},
+		{"?status=4xx", []int{404}},
+		{"?status=2XX", []int{201}},
+		{"?status=500", nil},
+		{"?path=/NOPE", []int{404}},
+		{"?path=profile/positions", []int{404, 201}},
+		{"?path=positions&method=POST&status=201", []int{201}},
+		{"?path=/v1.0", nil},
+	} {
+		var got []int
+		for _, e := range s.journal(t, tt.query) {
+			got = append(got, e.Response.Status)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("journal%s: statuses %v, want %v", tt.query, got, tt.want)
+		}
+	}
+
+	// Cleared.
+	resp := s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+	if resp.status != http.StatusNoContent {
+		t.Fatalf("clearing the journal: %d %s", resp.status, resp.body)
+	}
+	if entries := s.journal(t, ""); len(entries) != 0 {
+		t.Errorf("after DELETE: %+v", entries)
+	}
+	s.do(request{path: "/beta/me", token: tok})
+	if entries := s.journal(t, ""); len(entries) != 1 || entries[0].Request.URL != "/beta/me" || entries[0].Seq != cr.Seq+2 {
+		t.Errorf("after DELETE and a request: %+v", entries)
+	}
+}
+
+// TestAdminJournalBounds: the journal keeps the last JournalSize
+// requests, and a body's first 64 KiB, cut on a character, marked so; a
+// body refused unread is there too.
+func TestAdminJournalBounds(t *testing.T) {
+	s, _ := newAdminServer(t, func(srv *graphapi.Server) { srv.JournalSize = 3 })
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for i := range 5 {
+		s.do(request{path: fmt.Sprintf("/beta/me/profile/positions?$top=%d", i+1), token: tok})
+	}
+	entries := s.journal(t, "")
+	var urls []string
+	for _, e := range entries {
+		urls = append(urls, e.Request.URL)
+	}
+	if want := "[/beta/me/profile/positions?$top=5 /beta/me/profile/positions?$top=4 /beta/me/profile/positions?$top=3]"; fmt.Sprint(urls) != want {
+		t.Errorf("journal of 3 after 5 requests: %v, want %v", urls, want)
+	}
+
+	// 100 KB of "é" (two bytes each): refused by the schema's limits or
+	// not, its first 64 KiB are kept.
+	big := `{"detail":{"jobTitle":"` + strings.Repeat("é", 50000) + `"}}`
+	s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: big})
+	// Refused before its body is read: no token.
+	s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", body: `{"detail":{}}`})
+	entries = s.journal(t, "?method=POST")
+	if len(entries) != 2 {
+		t.Fatalf("%d POSTs in the journal", len(entries))
+	}
+	unread, cut := entries[0], entries[1]
+	if unread.Response.Status != 401 || unread.Request.Body != `{"detail":{}}` {
+		t.Errorf("a body refused unread: %d %q", unread.Response.Status, unread.Request.Body)
+	}
+	if !cut.Request.BodyTruncated || len(cut.Request.Body) > 64<<10 || len(cut.Request.Body) < 64<<10-4 || !strings.HasPrefix(big, cut.Request.Body) {
+		t.Errorf("a 100 KB body in the journal: %d bytes, truncated %v", len(cut.Request.Body), cut.Request.BodyTruncated)
+	}
+}
+
+// TestAdminClock: the clock the server's timestamps, ETags and token
+// checks read is set, advanced and returned to real time.
+func TestAdminClock(t *testing.T) {
+	s, _ := newAdminServer(t)
+	clock := func(method, body string) map[string]any {
+		t.Helper()
+		resp := s.do(request{method: method, path: "/_admin/clock", token: adminToken, body: body})
+		if resp.status != http.StatusOK {
+			t.Fatalf("%s clock %s: %d %s", method, body, resp.status, resp.body)
+		}
+		return resp.json(t)
+	}
+	state := clock(http.MethodGet, "")
+	now, err := time.Parse(time.RFC3339Nano, state["now"].(string))
+	if err != nil || time.Since(now) > time.Minute || state["realTime"] != true || state["offset"] != "0s" {
+		t.Errorf("the clock at first: %v", state)
+	}
+
+	state = clock(http.MethodPut, `{"now":"2030-01-01T00:00:00Z"}`)
+	if !strings.HasPrefix(state["now"].(string), "2030-01-01T00:00:0") || state["realTime"] != false {
+		t.Errorf("the clock set: %v", state)
+	}
+	// Tokens minted now are issued at the server's time.
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	p := s.create(tok, "/me", `{"detail":{"jobTitle":"Then"}}`)
+	if created := p["createdDateTime"].(string); !strings.HasPrefix(created, "2030-01-01T00:00:0") || p["lastModifiedDateTime"] != created {
+		t.Errorf("created at %v, modified %v: want the set clock's time", created, p["lastModifiedDateTime"])
+	}
+
+	state = clock(http.MethodPost, `{"advance":"90s"}`)
+	if !strings.HasPrefix(state["now"].(string), "2030-01-01T00:01:3") {
+		t.Errorf("the clock advanced by 90s: %v", state)
+	}
+	resp := s.do(request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + p["id"].(string), token: tok, body: `{"detail":{"jobTitle":"Later"}}`})
+	if resp.status != http.StatusOK {
+		t.Fatalf("update: %d %s", resp.status, resp.body)
+	}
+	updated := resp.json(t)
+	if modified := updated["lastModifiedDateTime"].(string); !strings.HasPrefix(modified, "2030-01-01T00:01:3") || updated["createdDateTime"] != p["createdDateTime"] {
+		t.Errorf("updated at %v (created %v): want 90 s later", modified, updated["createdDateTime"])
+	}
+	if resp.header.Get("ETag") == "" || resp.header.Get("ETag") == get(p, "@odata.etag") {
+		t.Errorf("the ETag did not change: %q", resp.header.Get("ETag"))
+	}
+
+	// The token (an hour's, and five minutes' leeway) expires when the
+	// clock passes it, and is valid again back at its time.
+	clock(http.MethodPost, `{"advance":"2h"}`)
+	expectError(t, s.do(request{path: "/beta/me", token: tok}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+	clock(http.MethodPost, `{"advance":"-2h"}`)
+	if resp := s.do(request{path: "/beta/me", token: tok}); resp.status != http.StatusOK {
+		t.Errorf("the token back at its time: %d %s", resp.status, resp.body)
+	}
+
+	// Back to real time: the token of 2030 is not valid yet.
+	state = clock(http.MethodDelete, "")
+	now, _ = time.Parse(time.RFC3339Nano, state["now"].(string))
+	if time.Since(now) > time.Minute || state["realTime"] != true {
+		t.Errorf("the clock back to real time: %v", state)
+	}
+	expectError(t, s.do(request{path: "/beta/me", token: tok}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+}
+
+// TestAdminClockUnset: a server without a Clock shows real time and
+// refuses to set it.
+func TestAdminClockUnset(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) { srv.AdminToken = adminToken })
+	resp := s.do(request{path: "/_admin/clock", token: adminToken})
+	if resp.status != http.StatusOK || resp.json(t)["realTime"] != true {
+		t.Errorf("GET clock without a Clock: %d %s", resp.status, resp.body)
+	}
+	expectError(t, s.do(request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"advance":"1s"}`}), http.StatusNotImplemented, "notImplemented")
+}

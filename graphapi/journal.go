@@ -1,0 +1,350 @@
+package graphapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// The request journal: the last requests the server answered, for a test
+// to read back what the application sent and what it was told (GET
+// /_admin/requests), as WireMock's journal does. Kept only while the admin
+// API is on. Its memory is bounded: at most JournalSize requests, each
+// body cut at maxJournalBody bytes, and all of them together within
+// maxJournalBytes (the oldest go first).
+const (
+	// DefaultJournalSize is how many requests the journal keeps when
+	// Server.JournalSize is zero.
+	DefaultJournalSize = 1000
+	// maxJournalBody is the most of one body (request or response,
+	// decompressed) the journal keeps.
+	maxJournalBody = 64 << 10
+	// maxJournalBytes bounds the bodies and headers of all the entries
+	// kept: a thousand requests of 64 KiB bodies would otherwise hold 128
+	// MiB.
+	maxJournalBytes = 32 << 20
+	// journalWait bounds how long a read of the journal waits for requests
+	// already answered but not yet recorded.
+	journalWait = time.Second
+)
+
+// journalEntry is one request and its answer, as GET /_admin/requests
+// shows it.
+type journalEntry struct {
+	Seq        uint64          `json:"seq"`
+	Time       time.Time       `json:"time"`
+	DurationMS float64         `json:"durationMs"`
+	RequestID  string          `json:"requestId"`
+	Route      string          `json:"route"`
+	Caller     journalCaller   `json:"caller"`
+	Request    journalRequest  `json:"request"`
+	Response   journalResponse `json:"response"`
+
+	size int // its bytes counted against maxJournalBytes
+}
+
+type journalCaller struct {
+	TenantID string `json:"tenantId"`
+	OID      string `json:"oid"`
+	AppID    string `json:"appId"`
+}
+
+type journalRequest struct {
+	Method  string      `json:"method"`
+	URL     string      `json:"url"`
+	Headers http.Header `json:"headers"`
+	journalBody
+}
+
+type journalResponse struct {
+	Status  int         `json:"status"`
+	Headers http.Header `json:"headers"`
+	journalBody
+}
+
+// journalBody is a body as text (cut at maxJournalBody, on a character's
+// boundary), or as base64 when it is not UTF-8 text.
+type journalBody struct {
+	Body          string `json:"body"`
+	BodyBase64    []byte `json:"bodyBase64,omitempty"`
+	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
+}
+
+// redactedHeaders are request headers whose values never enter the
+// journal.
+var redactedHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie"}
+
+// requestJournal keeps the last entries, oldest first.
+type requestJournal struct {
+	size int
+
+	mu      sync.Mutex
+	entries []*journalEntry
+	bytes   int
+	seq     uint64
+	// answering are the requests answered (their status line sent) but
+	// not yet recorded: a read of the journal waits for them, so that a
+	// client that got its answer finds its request there.
+	answering map[*capturingWriter]chan struct{}
+}
+
+func newRequestJournal(size int) *requestJournal {
+	return &requestJournal{size: size, answering: map[*capturingWriter]chan struct{}{}}
+}
+
+// journal returns the server's journal, nil when the admin API is off.
+func (s *Server) journal() *requestJournal {
+	s.journalOnce.Do(func() {
+		if s.AdminToken == "" || s.JournalSize < 0 {
+			return
+		}
+		size := s.JournalSize
+		if size == 0 {
+			size = DefaultJournalSize
+		}
+		s.requests = newRequestJournal(size)
+	})
+	return s.requests
+}
+
+// capturingWriter keeps what a journaled request was answered: status,
+// headers and the first maxJournalBody bytes of the body as sent. It
+// keeps the first maxJournalBody bytes of the request's body as the
+// handler reads it too.
+type capturingWriter struct {
+	http.ResponseWriter
+	journal  *requestJournal
+	status   int
+	header   http.Header
+	body     limitedBuffer
+	reqBody  *capturingBody
+	answered chan struct{} // closed once recorded; nil until answered
+}
+
+func (j *requestJournal) capture(w http.ResponseWriter, r *http.Request) *capturingWriter {
+	cw := &capturingWriter{ResponseWriter: w, journal: j}
+	if r.Body != nil && r.Body != http.NoBody {
+		cw.reqBody = &capturingBody{ReadCloser: r.Body}
+		r.Body = cw.reqBody
+	}
+	return cw
+}
+
+func (cw *capturingWriter) WriteHeader(status int) {
+	if cw.status == 0 {
+		cw.status = status
+		cw.header = cw.ResponseWriter.Header().Clone()
+		cw.answered = make(chan struct{})
+		cw.journal.mu.Lock()
+		cw.journal.answering[cw] = cw.answered
+		cw.journal.mu.Unlock()
+	}
+	cw.ResponseWriter.WriteHeader(status)
+}
+
+func (cw *capturingWriter) Write(p []byte) (int, error) {
+	if cw.status == 0 {
+		cw.WriteHeader(http.StatusOK)
+	}
+	cw.body.write(p)
+	return cw.ResponseWriter.Write(p)
+}
+
+// capturingBody keeps the first maxJournalBody bytes a handler reads of a
+// request's body.
+type capturingBody struct {
+	io.ReadCloser
+	kept limitedBuffer
+}
+
+func (b *capturingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.kept.write(p[:n])
+	return n, err
+}
+
+// limitedBuffer keeps the first maxJournalBody bytes written to it and
+// whether there were more.
+type limitedBuffer struct {
+	data      []byte
+	truncated bool
+}
+
+func (b *limitedBuffer) write(p []byte) {
+	room := maxJournalBody - len(b.data)
+	if len(p) > room {
+		p = p[:room]
+		b.truncated = true
+	}
+	b.data = append(b.data, p...)
+}
+
+// record adds the request answered through cw to the journal.
+func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Time, elapsed time.Duration) {
+	r := ex.r
+	// A body the handler did not read (a request refused before it): the
+	// rest of it, when its length is known and small; never a body whose
+	// client waits for 100 Continue, which would not come now.
+	if cw.reqBody != nil && !cw.reqBody.kept.truncated && r.Header.Get("Expect") == "" &&
+		r.ContentLength > 0 && r.ContentLength <= maxJournalBody {
+		_, _ = io.Copy(io.Discard, io.LimitReader(cw.reqBody, maxJournalBody))
+	}
+	reqHeaders := r.Header.Clone()
+	for _, name := range redactedHeaders {
+		if vs := reqHeaders.Values(name); len(vs) > 0 {
+			reqHeaders[name] = []string{redact(vs[0])}
+		}
+	}
+	e := &journalEntry{
+		Time:       ex.server.Clock.Now().UTC().Add(-elapsed),
+		DurationMS: float64(elapsed.Microseconds()) / 1000,
+		RequestID:  ex.requestID,
+		Route:      ex.route,
+		Caller:     journalCaller{TenantID: ex.caller.TenantID, OID: callerObjectID(ex), AppID: ex.caller.AppID},
+		Request:    journalRequest{Method: r.Method, URL: r.URL.RequestURI(), Headers: reqHeaders},
+		Response:   journalResponse{Status: cw.status, Headers: cw.header},
+	}
+	if cw.reqBody != nil {
+		e.Request.journalBody = bodyOf(cw.reqBody.kept, r.Header.Get("Content-Encoding"))
+	}
+	e.Response.journalBody = bodyOf(cw.body, cw.header.Get("Content-Encoding"))
+	e.size = len(e.Request.Body) + len(e.Request.BodyBase64) + len(e.Response.Body) + len(e.Response.BodyBase64) +
+		headerSize(reqHeaders) + headerSize(cw.header) + len(e.Request.URL) + 256
+
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	e.Seq = j.seq
+	j.entries = append(j.entries, e)
+	j.bytes += e.size
+	for len(j.entries) > j.size || (j.bytes > maxJournalBytes && len(j.entries) > 1) {
+		j.bytes -= j.entries[0].size
+		j.entries[0] = nil
+		j.entries = j.entries[1:]
+	}
+	if cw.answered != nil {
+		delete(j.answering, cw)
+		close(cw.answered)
+	}
+}
+
+// redact keeps an Authorization header's scheme, never its credentials.
+func redact(value string) string {
+	if scheme, _, ok := strings.Cut(value, " "); ok {
+		return scheme + " [redacted]"
+	}
+	return "[redacted]"
+}
+
+func headerSize(h http.Header) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	return n
+}
+
+// bodyOf is what the journal shows of a body kept as sent: decompressed
+// when gzip (as far as the kept bytes go), as text when it is UTF-8.
+func bodyOf(kept limitedBuffer, contentEncoding string) journalBody {
+	data, truncated := kept.data, kept.truncated
+	switch strings.ToLower(strings.TrimSpace(contentEncoding)) {
+	case "gzip", "x-gzip":
+		if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
+			plain, err := io.ReadAll(io.LimitReader(zr, maxJournalBody+1))
+			if len(plain) > maxJournalBody {
+				plain, truncated = plain[:maxJournalBody], true
+			}
+			if err != nil && len(plain) == 0 {
+				break // not gzip after all: shown as sent
+			}
+			data = plain
+		}
+	}
+	if truncated {
+		// Cut on a character's boundary, so that text stays text.
+		for i := 0; i < utf8.UTFMax && len(data) > 0 && !utf8.Valid(data); i++ {
+			data = data[:len(data)-1]
+		}
+	}
+	if !utf8.Valid(data) {
+		return journalBody{BodyBase64: bytes.Clone(data), BodyTruncated: truncated}
+	}
+	return journalBody{Body: string(data), BodyTruncated: truncated}
+}
+
+// journalFilter selects entries: by a substring of the path (ignoring
+// case), a method, a status or a class of statuses ("4xx").
+type journalFilter struct {
+	path   string
+	method string
+	status string
+}
+
+func (f journalFilter) matches(e *journalEntry) bool {
+	if f.path != "" {
+		path, _, _ := strings.Cut(e.Request.URL, "?")
+		if !strings.Contains(strings.ToLower(path), strings.ToLower(f.path)) {
+			return false
+		}
+	}
+	if f.method != "" && !strings.EqualFold(f.method, e.Request.Method) {
+		return false
+	}
+	switch status := strconv.Itoa(e.Response.Status); {
+	case f.status == "":
+	case len(f.status) == 3 && strings.HasSuffix(strings.ToLower(f.status), "xx"):
+		return status[0] == f.status[0]
+	default:
+		return status == f.status
+	}
+	return true
+}
+
+// list returns the entries that f selects, newest first, once the
+// requests already answered are recorded (or journalWait has passed).
+func (j *requestJournal) list(f journalFilter) []*journalEntry {
+	j.mu.Lock()
+	waiting := make([]chan struct{}, 0, len(j.answering))
+	for _, ch := range j.answering {
+		waiting = append(waiting, ch)
+	}
+	j.mu.Unlock()
+	deadline := time.NewTimer(journalWait)
+	defer deadline.Stop()
+wait:
+	for _, ch := range waiting {
+		select {
+		case <-ch:
+		case <-deadline.C:
+			break wait
+		}
+	}
+
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := []*journalEntry{}
+	for i := len(j.entries) - 1; i >= 0; i-- {
+		if f.matches(j.entries[i]) {
+			out = append(out, j.entries[i])
+		}
+	}
+	return out
+}
+
+// clear forgets every entry.
+func (j *requestJournal) clear() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	clear(j.entries)
+	j.entries = nil
+	j.bytes = 0
+}
