@@ -47,15 +47,15 @@ var ErrInUse = errors.New("sqlite: the database is in use by another process (a 
 // Store is a graphprofile.Store in a SQLite database. It is safe for
 // concurrent use.
 type Store struct {
-	path  string // the database file, or for OpenMemory the name of its memdb database
+	path string // the database file, or for OpenMemory the name of its memdb database
 	// memory: the database is in memory (OpenMemory), with no file, lock,
 	// write-ahead log or checkpoints.
 	memory bool
-	cache *readCache // what reads found, dropped by the writes that change it
-	lock  *os.File   // held open: this process owns the database
-	wdb   *sql.DB    // the one write connection, used by the writer goroutine only
-	rdb   *sql.DB    // the read pool
-	cdb   *sql.DB    // the checkpointer's connection
+	cache  *readCache // what reads found, dropped by the writes that change it
+	lock   *os.File   // held open: this process owns the database
+	wdb    *sql.DB    // the one write connection, used by the writer goroutine only
+	rdb    *sql.DB    // the read pool
+	cdb    *sql.DB    // the checkpointer's connection
 
 	writes           chan *writeRequest // to the writer; unbuffered: a send is taken by the writer or not at all
 	pending          atomic.Int64       // writes between entering write and being taken by the writer

@@ -25,7 +25,8 @@ import (
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
-	storeURL := fs.String("store", defaultStore, "where data lives: sqlite:`PATH` or postgres://…")
+	storeURL := fs.String("store", defaultStore, "where data lives: sqlite:`PATH`, memory: (SQLite without files: nothing survives the process) or postgres://…")
+	fixturesFile := fs.String("fixtures", "", "load the users and profiles of the fixtures `file` (docs/fixtures.md) at start when the store has no users")
 	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context, Location and @odata.nextLink (default: the listen address, or what a trusted proxy forwards)")
 	maxConnections := fs.Int("max-connections", graphapi.DefaultMaxConnections, "the most client `connections` served at once; more wait until one closes")
 	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the scheme and host of absolute URLs from Forwarded, X-Forwarded-Proto/-Host and Host when --public-url is not set (never set it when clients connect directly)")
@@ -81,6 +82,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
+	// Fixtures before the store too: a bad file fails at once, whatever the
+	// store holds.
+	var fixtures *graphprofile.Fixtures
+	if *fixturesFile != "" {
+		f, err := readFixtures(*fixturesFile)
+		if err != nil {
+			return err
+		}
+		fixtures = &f
+	}
+
 	loc, err := env.parseStore(*storeURL)
 	if err != nil {
 		return err
@@ -99,7 +111,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			logger.Error("closing the store", "err", err)
 		}
 	}()
-	dev, err := token.LoadOrCreateDevIssuer(loc.devKeyPath())
+	service := &graphprofile.Service{Store: store}
+	if fixtures != nil {
+		if err := loadFixtures(ctx, logger, service, *fixturesFile, *fixtures); err != nil {
+			return err
+		}
+	}
+	dev, devKey, err := devIssuerOf(loc)
 	if err != nil {
 		return err
 	}
@@ -132,7 +150,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 
 	server := &graphapi.Server{
-		Service:        &graphprofile.Service{Store: store},
+		Service:        service,
 		Authenticator:  token.NewValidator(logger, trusted...),
 		Addr:           *listen,
 		PublicURL:      *publicURL,
@@ -145,12 +163,18 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := server.Open(); err != nil {
 		return err
 	}
-	if devOn {
-		logger.Info("development issuer on: tokens of graphprofile token are accepted", "dev-key", loc.devKeyPath())
-	} else {
+	switch {
+	case devOn && loc.kind == "memory":
+		logger.Info("development issuer on, with a key in memory: the tokens on standard output are accepted (graphprofile token cannot sign for this process)")
+		if err := printMemoryTokens(env, dev); err != nil {
+			return err
+		}
+	case devOn:
+		logger.Info("development issuer on: tokens of graphprofile token are accepted", "dev-key", devKey)
+	default:
 		logger.Info("development issuer off: only tokens of --issuer are accepted (--dev-issuer turns it on)")
 	}
-	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.String(), "dev-key", loc.devKeyPath(), "issuers", len(trusted))
+	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.String(), "dev-key", devKey, "issuers", len(trusted))
 
 	<-ctx.Done()
 	logger.Info("shutting down", "drain-timeout", *drainTimeout)

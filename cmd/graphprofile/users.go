@@ -77,6 +77,9 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return err
 	}
+	if err := loc.persistent("users import"); err != nil {
+		return err
+	}
 	store, err := loc.open(ctx)
 	if err != nil {
 		return fmt.Errorf("opening the store %s: %w", loc, err)
