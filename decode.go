@@ -106,7 +106,8 @@ func (d *decoder) object(t *Type) (Object, error) {
 		if d.peek() != '"' {
 			return nil, d.syntaxError("expected a property name")
 		}
-		d.mark = d.pos
+		keyAt := d.pos
+		d.mark = keyAt
 		key, err := d.string()
 		if err != nil {
 			return nil, err
@@ -144,6 +145,7 @@ func (d *decoder) object(t *Type) (Object, error) {
 			}
 			skipped[key] = true
 		case prop == nil:
+			d.mark = keyAt
 			return nil, Errorf(CodeBadRequest, "The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", key, t.Name)
 		case prop.ServerManaged && !d.stored && !d.managed:
 			if _, err := d.skipValue(); err != nil {
