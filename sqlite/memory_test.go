@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
@@ -52,5 +54,35 @@ func TestMemoryStores(t *testing.T) {
 	}
 	if entries, err := os.ReadDir("."); err != nil || len(entries) != 0 {
 		t.Errorf("the working directory holds %v (%v), want nothing", entries, err)
+	}
+}
+
+// BenchmarkOpenMemory: what a server in memory costs to start (its schema
+// made from the migrations) and to end.
+func BenchmarkOpenMemory(b *testing.B) {
+	for b.Loop() {
+		s, err := OpenMemory(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpen is BenchmarkOpenMemory's measure for a new database file.
+func BenchmarkOpen(b *testing.B) {
+	dir := b.TempDir()
+	n := 0
+	for b.Loop() {
+		n++
+		s, err := Open(context.Background(), filepath.Join(dir, fmt.Sprint(n, ".db")))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
