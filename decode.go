@@ -54,6 +54,15 @@ type decoder struct {
 	pos    int
 	depth  int
 	stored bool // decoding what a Store wrote: server-managed properties are read, not skipped
+	// managed: server-managed properties are read, not skipped, and
+	// validated like the others (fixtures keep ids and timestamps).
+	managed bool
+	// mark is where the property name or value being decoded starts: what
+	// an error is about. Fixtures turn it into a line and a column.
+	mark int
+	// syntax is the problem of the last syntax error, without the
+	// request body's wording around it.
+	syntax string
 }
 
 func (d *decoder) document(t *Type) (Object, error) {
@@ -97,6 +106,8 @@ func (d *decoder) object(t *Type) (Object, error) {
 		if d.peek() != '"' {
 			return nil, d.syntaxError("expected a property name")
 		}
+		keyAt := d.pos
+		d.mark = keyAt
 		key, err := d.string()
 		if err != nil {
 			return nil, err
@@ -118,6 +129,7 @@ func (d *decoder) object(t *Type) (Object, error) {
 		}
 		d.pos++
 		d.skipSpace()
+		d.mark = d.pos
 
 		switch {
 		case strings.Contains(key, "@"):
@@ -133,8 +145,9 @@ func (d *decoder) object(t *Type) (Object, error) {
 			}
 			skipped[key] = true
 		case prop == nil:
+			d.mark = keyAt
 			return nil, Errorf(CodeBadRequest, "The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", key, t.Name)
-		case prop.ServerManaged && !d.stored:
+		case prop.ServerManaged && !d.stored && !d.managed:
 			if _, err := d.skipValue(); err != nil {
 				return nil, err
 			}
@@ -212,6 +225,8 @@ func (d *decoder) property(owner *Type, prop *Property) (any, error) {
 	}
 	for {
 		d.skipSpace()
+		start := d.pos
+		d.mark = start
 		if d.literal("null") {
 			return nil, Errorf(CodeBadRequest, "The collection property '%s' of type '%s' cannot contain null.", prop.Name, owner.Name)
 		}
@@ -220,6 +235,7 @@ func (d *decoder) property(owner *Type, prop *Property) (any, error) {
 			return nil, err
 		}
 		if len(items) == prop.maxItems() && !d.stored {
+			d.mark = start
 			return nil, Errorf(CodeBadRequest, "The collection property '%s' of type '%s' has more than %d items.", prop.Name, owner.Name, prop.maxItems())
 		}
 		items = append(items, v)
@@ -397,6 +413,7 @@ func (d *decoder) typeError(owner *Type, prop *Property, want string) error {
 }
 
 func (d *decoder) syntaxError(problem string) error {
+	d.mark, d.syntax = d.pos, problem
 	return Errorf(CodeBadRequest, "The request body is not valid JSON: %s at offset %d.", problem, d.pos)
 }
 

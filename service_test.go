@@ -335,6 +335,47 @@ func (s *memStore) Reset(_ context.Context, tenantID string) error {
 	return nil
 }
 
+func (s *memStore) LoadProfiles(_ context.Context, profiles []graphprofile.UserProfile) error {
+	if err := s.begin("LoadProfiles"); err != nil {
+		defer s.mu.Unlock()
+		return err
+	}
+	defer s.mu.Unlock()
+	for _, up := range profiles {
+		if holder, taken := s.holderOfUPN(up.User.TenantID, up.User.ID, up.User.UserPrincipalName); taken {
+			return &graphprofile.ConflictError{Property: "userPrincipalName", Value: holder.UserPrincipalName}
+		}
+	}
+	for _, up := range profiles {
+		s.users[up.User.Key()] = up.User
+		s.dropProfileLocked(up.User.Key())
+		for _, pc := range up.Profile {
+			items := map[string]graphprofile.Item{}
+			for _, it := range pc.Items {
+				items[it.ID()] = it
+			}
+			s.items[itemsKey{up.User.Key(), pc.Collection.Name}] = items
+		}
+	}
+	return nil
+}
+
+func (s *memStore) Tenants(context.Context) ([]string, error) {
+	if err := s.begin("Tenants"); err != nil {
+		defer s.mu.Unlock()
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	tenants := []string{}
+	for key := range s.users {
+		if !slices.Contains(tenants, key.TenantID) {
+			tenants = append(tenants, key.TenantID)
+		}
+	}
+	slices.Sort(tenants)
+	return tenants, nil
+}
+
 // dropProfileLocked forgets every item of owner.
 func (s *memStore) dropProfileLocked(owner graphprofile.UserKey) {
 	for k := range s.items {

@@ -109,6 +109,17 @@ type Store interface {
 	// suites (the admin API's POST /_admin/reset), in place of a restart.
 	Reset(ctx context.Context, tenantID string) error
 
+	// LoadProfiles adds or replaces (by tenant and id) the user of each of
+	// profiles and replaces its whole profile with the items given (a
+	// collection not given is emptied), all in one transaction: all or
+	// nothing. The items have their ids (unique within their collection)
+	// and timestamps. A *ConflictError as ImportUsers gives, for the users
+	// of each tenant. No collection limit applies (the caller checks it).
+	LoadProfiles(ctx context.Context, profiles []UserProfile) error
+
+	// Tenants returns the keys of the tenants that have users, in order.
+	Tenants(ctx context.Context) ([]string, error)
+
 	// Ping reports whether the store can serve requests now (for readiness
 	// checks); an error wrapping ErrUnavailable when it cannot.
 	Ping(ctx context.Context) error

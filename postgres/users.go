@@ -350,6 +350,17 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 	if err := store.CheckImport(tenantID, users); err != nil {
 		return err
 	}
+	timeout := max(importTimeout, s.timeout)
+	return s.tx(ctx, timeout, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = `+strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
+			return dbErr("importing users", err)
+		}
+		return importUsers(ctx, tx, tenantID, users)
+	})
+}
+
+// importUsers adds or replaces (by id) users in tenantID in tx.
+func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users []graphprofile.User) error {
 	n := len(users)
 	ids := make([]string, 0, n)
 	upns := make([]string, 0, n)
@@ -363,46 +374,40 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 		}
 		ids, upns, keys, docs = append(ids, u.ID), append(upns, u.UserPrincipalName), append(keys, key), append(docs, stored.UserDocument(u))
 	}
-	timeout := max(importTimeout, s.timeout)
-	return s.tx(ctx, timeout, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = `+strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
-			return dbErr("importing users", err)
-		}
-		// First every user without its principal name key, then the keys: a
-		// name may move from one user of the batch to another, and the
-		// unique constraint, checked row by row, must never see a name
-		// twice. One statement each, whatever the size of the batch.
-		if _, err := tx.Exec(ctx,
-			`INSERT INTO users (tenant_id, id, upn_key, document)
-			 SELECT $1, v.id, NULL, v.document
-			 FROM unnest($2::text[], $3::text[]) AS v(id, document)
-			 ORDER BY v.id COLLATE "C" -- rows are locked in one order: concurrent imports do not deadlock
-			 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`,
-			tenantID, ids, docs); err != nil {
-			return dbErr("importing users", err)
-		}
-		// Every user of the batch is now without a key: a user that holds
-		// one of the batch's names is one the batch does not replace.
-		var held string
-		err := tx.QueryRow(ctx,
-			`SELECT v.upn FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(upn, key, n)
-			 JOIN users u ON u.tenant_id = $1 AND u.upn_key = v.key
-			 ORDER BY v.n LIMIT 1`,
-			tenantID, upns, keys).Scan(&held)
-		switch {
-		case err == nil:
-			return stored.PrincipalNameTaken(held)
-		case !errors.Is(err, pgx.ErrNoRows):
-			return dbErr("importing users", err)
-		}
-		_, err = tx.Exec(ctx,
-			`UPDATE users u SET upn_key = v.key
-			 FROM unnest($2::text[], $3::text[]) AS v(id, key)
-			 WHERE u.tenant_id = $1 AND u.id = v.id AND v.key IS NOT NULL`,
-			tenantID, ids, keys)
-		if violation(err, uniqueViolation) == "users_upn_key" {
-			return dbErr("importing users", fmt.Errorf("%w: %w", errImportRaced, err))
-		}
+	// First every user without its principal name key, then the keys: a
+	// name may move from one user of the batch to another, and the
+	// unique constraint, checked row by row, must never see a name
+	// twice. One statement each, whatever the size of the batch.
+	if _, err := tx.Exec(ctx,
+		`INSERT INTO users (tenant_id, id, upn_key, document)
+		 SELECT $1, v.id, NULL, v.document
+		 FROM unnest($2::text[], $3::text[]) AS v(id, document)
+		 ORDER BY v.id COLLATE "C" -- rows are locked in one order: concurrent imports do not deadlock
+		 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`,
+		tenantID, ids, docs); err != nil {
 		return dbErr("importing users", err)
-	})
+	}
+	// Every user of the batch is now without a key: a user that holds
+	// one of the batch's names is one the batch does not replace.
+	var held string
+	err := tx.QueryRow(ctx,
+		`SELECT v.upn FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(upn, key, n)
+		 JOIN users u ON u.tenant_id = $1 AND u.upn_key = v.key
+		 ORDER BY v.n LIMIT 1`,
+		tenantID, upns, keys).Scan(&held)
+	switch {
+	case err == nil:
+		return stored.PrincipalNameTaken(held)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return dbErr("importing users", err)
+	}
+	_, err = tx.Exec(ctx,
+		`UPDATE users u SET upn_key = v.key
+		 FROM unnest($2::text[], $3::text[]) AS v(id, key)
+		 WHERE u.tenant_id = $1 AND u.id = v.id AND v.key IS NOT NULL`,
+		tenantID, ids, keys)
+	if violation(err, uniqueViolation) == "users_upn_key" {
+		return dbErr("importing users", fmt.Errorf("%w: %w", errImportRaced, err))
+	}
+	return dbErr("importing users", err)
 }

@@ -47,12 +47,15 @@ var ErrInUse = errors.New("sqlite: the database is in use by another process (a 
 // Store is a graphprofile.Store in a SQLite database. It is safe for
 // concurrent use.
 type Store struct {
-	path  string
-	cache *readCache // what reads found, dropped by the writes that change it
-	lock  *os.File   // held open: this process owns the database
-	wdb   *sql.DB    // the one write connection, used by the writer goroutine only
-	rdb   *sql.DB    // the read pool
-	cdb   *sql.DB    // the checkpointer's connection
+	path string // the database file, or for OpenMemory the name of its memdb database
+	// memory: the database is in memory (OpenMemory), with no file, lock,
+	// write-ahead log or checkpoints.
+	memory bool
+	cache  *readCache // what reads found, dropped by the writes that change it
+	lock   *os.File   // held open: this process owns the database
+	wdb    *sql.DB    // the one write connection, used by the writer goroutine only
+	rdb    *sql.DB    // the read pool
+	cdb    *sql.DB    // the checkpointer's connection
 
 	writes           chan *writeRequest // to the writer; unbuffered: a send is taken by the writer or not at all
 	pending          atomic.Int64       // writes between entering write and being taken by the writer
@@ -79,8 +82,24 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, cache: newReadCache(), lock: lock}
+	return open(ctx, &Store{path: abs, cache: newReadCache(), lock: lock})
+}
 
+// OpenMemory opens a new, empty database in memory: the same store as
+// Open's, without a file. Nothing of it survives Close. It lives in
+// SQLite's memdb VFS under a random name, so that the writer, the readers
+// and the checkpointer (which has nothing to do) share it. There is no
+// write-ahead log: a rollback journal in memory, under which a read waits
+// (busy_timeout) while the writer commits, rather than reading beside it.
+func OpenMemory(ctx context.Context) (*Store, error) {
+	return open(ctx, &Store{path: "/graphprofile-memory-" + graphprofile.NewGUID(), memory: true, cache: newReadCache()})
+}
+
+// open opens the database of s, whose path, memory, cache and lock are set.
+func open(ctx context.Context, s *Store) (*Store, error) {
+	abs := s.path
+	lock := s.lock
+	var err error
 	common := url.Values{
 		"_busy_timeout":    {fmt.Sprint(busyTimeout.Milliseconds())},
 		"_foreign_keys":    {"1"},
@@ -90,8 +109,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// A checkpoint, or a commit that starts the write-ahead log over,
 	// truncates the log file to WALBound.
 	journalSizeLimit := fmt.Sprintf("PRAGMA journal_size_limit = %d", WALBound)
+	if s.memory {
+		common.Set("vfs", "memdb")
+	}
 	w := cloneValues(common)
-	w.Set("_journal_mode", "WAL")
+	w.Set("_journal_mode", s.journalMode())
 	w.Set("_txlock", "immediate")
 	// Checkpoints copy the write-ahead log back into the database file. By
 	// default the committing connection does that every 1,000 pages, inside
@@ -99,7 +121,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// the checkpointer does it in the background instead, and the writer
 	// when the log grows past walCheckpointAt (limitWAL).
 	if s.wdb, err = openPool(abs, w, 1, "PRAGMA wal_autocheckpoint = 0", journalSizeLimit); err != nil {
-		lock.Close()
+		if lock != nil {
+			lock.Close()
+		}
 		return nil, err
 	}
 	s.writes = make(chan *writeRequest)
@@ -131,6 +155,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, store.Errorf("opening %s: %w", abs, err)
 	}
 
+	if s.memory {
+		return s, nil // no write-ahead log to checkpoint
+	}
 	if s.cdb, err = openPool(abs, cloneValues(common), 1, journalSizeLimit); err != nil {
 		s.Close()
 		return nil, err
@@ -193,7 +220,7 @@ func cloneValues(v url.Values) url.Values {
 // one, leaves the journal mode as it was.
 func (s *Store) checkSettings(ctx context.Context) error {
 	for _, c := range []struct{ pragma, want string }{
-		{"journal_mode", "wal"},
+		{"journal_mode", s.journalMode()},
 		{"synchronous", "2"}, // FULL
 		{"foreign_keys", "1"},
 	} {
@@ -206,6 +233,15 @@ func (s *Store) checkSettings(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// journalMode is the write connection's journal mode: WAL, except in
+// memory, where SQLite keeps the journal in memory too.
+func (s *Store) journalMode() string {
+	if s.memory {
+		return "memory"
+	}
+	return "wal"
 }
 
 // pragma returns the value of PRAGMA name on a connection of db.
@@ -244,7 +280,9 @@ func (s *Store) Close() error {
 		// The write connection closes last: the last connection to close
 		// checkpoints the log and removes it.
 		errs = append(errs, s.wdb.Close())
-		errs = append(errs, s.lock.Close()) // last: the database is free for another process
+		if s.lock != nil {
+			errs = append(errs, s.lock.Close()) // last: the database is free for another process
+		}
 		if err := errors.Join(errs...); err != nil {
 			s.closeErr = store.Errorf("closing %s: %w", s.path, err)
 		}

@@ -256,40 +256,43 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 		return err
 	}
 	defer s.cache.dropUsers()
-	return s.write(ctx, func(tx *sql.Tx) error {
-		// First every user without its principal name key, then the keys: a
-		// name may move from one user of the batch to another, and the
-		// unique index sees only the final state of each name.
-		upsert, err := tx.PrepareContext(ctx,
-			`INSERT INTO users (tenant_id, id, upn_key, document) VALUES (?, ?, NULL, ?)
-			 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`)
+	return s.write(ctx, func(tx *sql.Tx) error { return importUsers(ctx, tx, tenantID, users) })
+}
+
+// importUsers adds or replaces (by id) users in tenantID in tx.
+func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users []graphprofile.User) error {
+	// First every user without its principal name key, then the keys: a
+	// name may move from one user of the batch to another, and the
+	// unique index sees only the final state of each name.
+	upsert, err := tx.PrepareContext(ctx,
+		`INSERT INTO users (tenant_id, id, upn_key, document) VALUES (?, ?, NULL, ?)
+		 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`)
+	if err != nil {
+		return dbErr("importing users", err)
+	}
+	defer upsert.Close()
+	for _, u := range users {
+		if _, err := upsert.ExecContext(ctx, tenantID, u.ID, stored.UserDocument(u)); err != nil {
+			return dbErr("importing users", err)
+		}
+	}
+	setKey, err := tx.PrepareContext(ctx, `UPDATE users SET upn_key = ? WHERE tenant_id = ? AND id = ?`)
+	if err != nil {
+		return dbErr("importing users", err)
+	}
+	defer setKey.Close()
+	for _, u := range users {
+		key := upnKey(u.UserPrincipalName)
+		if key == nil {
+			continue
+		}
+		_, err := setKey.ExecContext(ctx, key, tenantID, u.ID)
+		if isConstraint(err, sqlite3.ErrConstraintUnique) {
+			return stored.PrincipalNameTaken(u.UserPrincipalName)
+		}
 		if err != nil {
 			return dbErr("importing users", err)
 		}
-		defer upsert.Close()
-		for _, u := range users {
-			if _, err := upsert.ExecContext(ctx, tenantID, u.ID, stored.UserDocument(u)); err != nil {
-				return dbErr("importing users", err)
-			}
-		}
-		setKey, err := tx.PrepareContext(ctx, `UPDATE users SET upn_key = ? WHERE tenant_id = ? AND id = ?`)
-		if err != nil {
-			return dbErr("importing users", err)
-		}
-		defer setKey.Close()
-		for _, u := range users {
-			key := upnKey(u.UserPrincipalName)
-			if key == nil {
-				continue
-			}
-			_, err := setKey.ExecContext(ctx, key, tenantID, u.ID)
-			if isConstraint(err, sqlite3.ErrConstraintUnique) {
-				return stored.PrincipalNameTaken(u.UserPrincipalName)
-			}
-			if err != nil {
-				return dbErr("importing users", err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }

@@ -220,6 +220,9 @@ const (
 // walSize returns the size of the write-ahead log file, 0 when there is
 // none.
 func (s *Store) walSize() int64 {
+	if s.memory {
+		return 0
+	}
 	fi, err := os.Stat(s.path + "-wal")
 	if err != nil {
 		return 0

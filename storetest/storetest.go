@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open) })
 	t.Run("ScanUsers", func(t *testing.T) { testScanUsers(t, open) })
 	t.Run("ImportUsers", func(t *testing.T) { testImportUsers(t, open) })
+	t.Run("LoadProfiles", func(t *testing.T) { testLoadProfiles(t, open) })
 	t.Run("UserDetails", func(t *testing.T) { testUserDetails(t, open) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
 	t.Run("Create", func(t *testing.T) { testCreate(t, open) })

@@ -40,6 +40,7 @@ var commands = []command{
 	{name: "serve", summary: "serve the Microsoft Graph beta profile positions API", run: runServe},
 	{name: "token", summary: "mint a development access token that serve accepts", run: runToken},
 	{name: "users", summary: "manage the users directory: users import FILE", run: runUsers},
+	{name: "export", summary: "write the users and profiles of a store as a fixtures file (serve --fixtures)", run: runExport},
 }
 
 func main() {

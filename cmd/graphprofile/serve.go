@@ -26,7 +26,8 @@ import (
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
-	storeURL := fs.String("store", defaultStore, "where data lives: sqlite:`PATH` or postgres://…")
+	storeURL := fs.String("store", defaultStore, "where data lives: sqlite:`PATH`, memory: (SQLite without files: nothing survives the process) or postgres://…")
+	fixturesFile := fs.String("fixtures", "", "load the users and profiles of the fixtures `file` (docs/fixtures.md) at start when the store has no users")
 	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context, Location and @odata.nextLink (default: the listen address, or what a trusted proxy forwards)")
 	maxConnections := fs.Int("max-connections", graphapi.DefaultMaxConnections, "the most client `connections` served at once; more wait until one closes")
 	maxItems := fs.Int("max-items", graphprofile.DefaultMaxItems, "the most `items` a collection of one profile holds (positions, skills, …); one more is refused with 507 quotaLimitReached")
@@ -113,6 +114,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
+	// Fixtures before the store too: a bad file fails at once, whatever the
+	// store holds.
+	var fixtures *graphprofile.Fixtures
+	if *fixturesFile != "" {
+		f, err := readFixtures(*fixturesFile)
+		if err != nil {
+			return err
+		}
+		fixtures = &f
+	}
+
 	loc, err := env.parseStore(*storeURL)
 	if err != nil {
 		return err
@@ -131,12 +143,18 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			logger.Error("closing the store", "err", err)
 		}
 	}()
-	dev, err := token.LoadOrCreateDevIssuer(loc.devKeyPath())
+	// One clock for all the server's times, which the admin API may set.
+	clock := &graphprofile.Clock{}
+	service := &graphprofile.Service{Store: store, Now: clock.Now, MaxItems: *maxItems}
+	if fixtures != nil {
+		if err := loadFixtures(ctx, logger, service, *fixturesFile, *fixtures); err != nil {
+			return err
+		}
+	}
+	dev, devKey, err := devIssuerOf(loc)
 	if err != nil {
 		return err
 	}
-	// One clock for all the server's times, which the admin API may set.
-	clock := &graphprofile.Clock{}
 	dev.Now = clock.Now
 	// The development issuer signs for any tenant with a key file on disk:
 	// beside real identity providers it is trusted only when asked for.
@@ -169,7 +187,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	validator := token.NewValidator(logger, trusted...)
 	validator.Now = clock.Now
 	server := &graphapi.Server{
-		Service:        &graphprofile.Service{Store: store, Now: clock.Now, MaxItems: *maxItems},
+		Service:        service,
 		Authenticator:  validator,
 		Addr:           *listen,
 		PublicURL:      *publicURL,
@@ -191,9 +209,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := server.Open(); err != nil {
 		return err
 	}
-	if devOn {
-		logger.Info("development issuer on: tokens of graphprofile token are accepted", "dev-key", loc.devKeyPath())
-	} else {
+	switch {
+	case devOn && loc.kind == "memory":
+		logger.Info("development issuer on, with a key in memory: the tokens on standard output are accepted (graphprofile token cannot sign for this process)")
+		if err := printMemoryTokens(env, dev); err != nil {
+			return err
+		}
+	case devOn:
+		logger.Info("development issuer on: tokens of graphprofile token are accepted", "dev-key", devKey)
+	default:
 		logger.Info("development issuer off: only tokens of --issuer are accepted (--dev-issuer turns it on)")
 	}
 	if throttleLimitValue.On() {
@@ -205,7 +229,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if *adminToken != "" {
 		logger.Warn("admin API on under /_admin/: whoever has the admin token can erase every tenant's data and read every request", "journal-size", *journalSize)
 	}
-	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.String(), "dev-key", loc.devKeyPath(), "issuers", len(trusted))
+	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.String(), "dev-key", devKey, "issuers", len(trusted))
 
 	<-ctx.Done()
 	logger.Info("shutting down", "drain-timeout", *drainTimeout)

@@ -16,7 +16,7 @@ const defaultStore = "sqlite:graphprofile.db"
 
 // storeLocation is a parsed --store URL.
 type storeLocation struct {
-	kind string // "sqlite" or "postgres"
+	kind string // "sqlite", "memory" or "postgres"
 	path string // the SQLite database file
 	url  string // the PostgreSQL URL
 }
@@ -28,12 +28,17 @@ type storeLocation struct {
 // in one directory or are given the same files.
 const postgresStatePrefix = "graphprofile"
 
+// memoryStore is the --store of the SQLite store in memory.
+const memoryStore = "memory:"
+
 // parseStore reads --store: sqlite:PATH (also sqlite://PATH and
-// sqlite:///ABSOLUTE/PATH) or a postgres:// URL. From now on env hides the
-// URL's credentials in all it prints.
+// sqlite:///ABSOLUTE/PATH), memory: or a postgres:// URL. From now on env
+// hides the URL's credentials in all it prints.
 func (env *environment) parseStore(url string) (storeLocation, error) {
 	env.hideSecretsOf(url)
 	switch {
+	case url == memoryStore:
+		return storeLocation{kind: "memory"}, nil
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(url, "sqlite:")
 		path = strings.TrimPrefix(path, "//")
@@ -44,15 +49,15 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return storeLocation{kind: "postgres", url: url}, nil
 	default:
-		return storeLocation{}, fmt.Errorf("--store %q: expected sqlite:PATH or postgres://…", redact(url))
+		return storeLocation{}, fmt.Errorf("--store %q: expected sqlite:PATH, memory: or postgres://…", redact(url))
 	}
 }
 
 // statePrefix is what the server's own files are named after: the SQLite
 // database file, as SQLite names its -wal and -shm files, or
-// postgresStatePrefix.
+// postgresStatePrefix (also in memory, for --tls-self-signed's files).
 func (l storeLocation) statePrefix() string {
-	if l.kind == "postgres" {
+	if l.kind != "sqlite" {
 		return postgresStatePrefix
 	}
 	return l.path
@@ -68,15 +73,31 @@ func (l storeLocation) devTLSFiles() tlsdev.Files { return tlsdev.FilesFor(l.sta
 
 // String names the store for logs, without a password.
 func (l storeLocation) String() string {
-	if l.kind == "postgres" {
+	switch l.kind {
+	case "postgres":
 		return redact(l.url)
+	case "memory":
+		return memoryStore
 	}
 	return l.path
 }
 
 func (l storeLocation) open(ctx context.Context) (graphprofile.Store, error) {
-	if l.kind == "postgres" {
+	switch l.kind {
+	case "postgres":
 		return postgres.Open(ctx, l.url)
+	case "memory":
+		return sqlite.OpenMemory(ctx)
 	}
 	return sqlite.Open(ctx, l.path)
+}
+
+// persistent refuses the store in memory to a command other than serve
+// (what, e.g. "users import"): it would start empty and vanish when the
+// command ends.
+func (l storeLocation) persistent(what string) error {
+	if l.kind == "memory" {
+		return fmt.Errorf("%s: --store %s is a store of the serving process alone (it starts empty and ends with it); give serve --fixtures FILE instead, or a sqlite: or postgres:// store", what, memoryStore)
+	}
+	return nil
 }

@@ -42,6 +42,9 @@ func runToken(_ context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	if loc.kind == "memory" {
+		return fmt.Errorf("--store %s: the development signing key of a server in memory lives in that process only, so graphprofile token cannot sign for it; use the tokens serve prints when it starts", memoryStore)
+	}
 	if *expires <= 0 {
 		return fmt.Errorf("--expires %s: must be positive", *expires)
 	}

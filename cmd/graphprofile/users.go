@@ -51,6 +51,13 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 		}
 		return err
 	}
+	loc, err := env.parseStore(*storeURL)
+	if err != nil {
+		return err
+	}
+	if err := loc.persistent("users import"); err != nil {
+		return err
+	}
 	in := io.Reader(os.Stdin)
 	if file != "-" {
 		f, err := os.Open(file)
@@ -70,10 +77,6 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	}
 	tenantKey := principal.TenantKey()
 	users, lines, err := readUsers(in, tenantKey)
-	if err != nil {
-		return err
-	}
-	loc, err := env.parseStore(*storeURL)
 	if err != nil {
 		return err
 	}

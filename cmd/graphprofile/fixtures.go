@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// maxFixturesFile bounds a fixtures file: it is read whole.
+const maxFixturesFile = 1 << 30
+
+// readFixtures reads and validates the fixtures file path.
+func readFixtures(path string) (graphprofile.Fixtures, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return graphprofile.Fixtures{}, fmt.Errorf("--fixtures: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFixturesFile+1))
+	if err != nil {
+		return graphprofile.Fixtures{}, fmt.Errorf("--fixtures: %w", err)
+	}
+	if len(data) > maxFixturesFile {
+		return graphprofile.Fixtures{}, fmt.Errorf("--fixtures %s: larger than %d bytes", path, maxFixturesFile)
+	}
+	fixtures, err := graphprofile.ParseFixtures(filepath.Base(path), data)
+	if err != nil {
+		return graphprofile.Fixtures{}, fmt.Errorf("--fixtures: nothing loaded: %w", err)
+	}
+	return fixtures, nil
+}
+
+// loadFixtures loads fixtures (of file) into the service's store when it
+// has no users: a server restarted on its database keeps what it has.
+func loadFixtures(ctx context.Context, logger *slog.Logger, service *graphprofile.Service, file string, fixtures graphprofile.Fixtures) error {
+	tenants, err := service.Store.Tenants(ctx)
+	if err != nil {
+		return fmt.Errorf("--fixtures: %w", err)
+	}
+	if len(tenants) > 0 {
+		logger.Info("fixtures not loaded: the store has users already", "fixtures", file, "tenants", len(tenants))
+		return nil
+	}
+	if err := service.LoadFixtures(ctx, fixtures); err != nil {
+		return fmt.Errorf("--fixtures %s: nothing loaded: %s", file, graphprofile.ErrorMessage(err))
+	}
+	users, items := 0, 0
+	for _, t := range fixtures.Tenants {
+		users += len(t.Users)
+		for _, up := range t.Users {
+			for _, pc := range up.Profile {
+				items += len(pc.Items)
+			}
+		}
+	}
+	logger.Info("fixtures loaded", "fixtures", file, "tenants", len(fixtures.Tenants), "users", users, "items", items)
+	return nil
+}
+
+// devIssuerOf returns the development issuer of the store at loc and where
+// its key is: a file beside the database, or, for the store in memory, a
+// new key of this process alone (nothing of such a server outlives it, its
+// tokens included).
+func devIssuerOf(loc storeLocation) (*token.DevIssuer, string, error) {
+	if loc.kind != "memory" {
+		dev, err := token.LoadOrCreateDevIssuer(loc.devKeyPath())
+		return dev, loc.devKeyPath(), err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, "", fmt.Errorf("dev issuer key: generating: %w", err)
+	}
+	dev, err := token.NewDevIssuer(key)
+	return dev, "(in memory)", err
+}
+
+// memoryTokenLifetime is how long the tokens serve prints for a server in
+// memory last: a working day of tests.
+const memoryTokenLifetime = 24 * time.Hour
+
+// printMemoryTokens writes to standard output, not to the log (tokens are
+// secrets; the log may be kept), two tokens of the development issuer dev
+// as shell assignments: a delegated one of graphprofile token's default
+// user (User.ReadWrite), and an application one with User.ReadWrite.All,
+// both of graphprofile token's default tenant.
+func printMemoryTokens(env *environment, dev *token.DevIssuer) error {
+	for _, t := range []struct {
+		name string
+		req  token.MintRequest
+	}{
+		{"GRAPHPROFILE_TOKEN", token.MintRequest{TenantID: defaultTenant, ObjectID: defaultUser, UserPrincipalName: defaultUPN,
+			DisplayName: defaultName, Scopes: []string{"User.ReadWrite"}, Expires: memoryTokenLifetime}},
+		{"GRAPHPROFILE_APP_TOKEN", token.MintRequest{TenantID: defaultTenant, DisplayName: "graphprofile tests",
+			AppID: memoryAppID, Roles: []string{"User.ReadWrite.All"}, Expires: memoryTokenLifetime}},
+	} {
+		jwt, err := dev.Mint(t.req)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(env.stdout, "%s=%s\n", t.name, jwt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memoryAppID is the application (client) id of GRAPHPROFILE_APP_TOKEN.
+const memoryAppID = "00000000-0000-4000-8000-0000000000a1"
+
+func runExport(ctx context.Context, env *environment, args []string) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	storeURL := fs.String("store", defaultStore, "the store to export (as given to serve)")
+	out := "-"
+	if err := parseFlagsWithArgs(fs, env, args, "[flags] [FILE]\n\nWrites every user of every tenant of the store and their profiles as a fixtures file\n(docs/fixtures.md), which serve --fixtures loads again: to FILE, or standard output\nwithout FILE or with '-'. Export a store no server writes to.", func(rest []string) error {
+		switch len(rest) {
+		case 0:
+		case 1:
+			out = rest[0]
+		default:
+			return errors.New("export: give at most one FILE (or - for standard output)")
+		}
+		return nil
+	}); err != nil {
+		if errors.Is(err, errHelp) {
+			return nil
+		}
+		return err
+	}
+	loc, err := env.parseStore(*storeURL)
+	if err != nil {
+		return err
+	}
+	if err := loc.persistent("export"); err != nil {
+		return err
+	}
+	store, err := loc.open(ctx)
+	if err != nil {
+		return fmt.Errorf("opening the store %s: %w", loc, err)
+	}
+	defer store.Close()
+	fixtures, err := graphprofile.ExportFixtures(ctx, store)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	data := graphprofile.AppendFixturesJSON(nil, fixtures)
+	if out == "-" {
+		_, err = env.stdout.Write(data)
+		return err
+	}
+	// Written beside, then renamed: FILE is never half-written.
+	tmp := out + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}

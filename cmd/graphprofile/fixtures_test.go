@@ -1,0 +1,153 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fixtureUser is Ada of testdata/fixtures.json.
+const fixtureUser = "6e3b7f4a-1d2c-4b5a-8e9f-0a1b2c3d4e5f"
+
+// fixtureReads are the GETs whose answers a fixtures round trip keeps.
+var fixtureReads = []string{
+	"/beta/users/" + fixtureUser + "/profile",
+	"/beta/users/" + fixtureUser + "/profile/positions",
+	"/beta/users/" + fixtureUser + "/profile/positions/a1b2c3d4-0000-4000-8000-000000000001",
+	"/beta/users/" + fixtureUser + "/profile/skills/skill-1",
+	"/beta/users/" + fixtureUser + "/profile/languages",
+	"/v1.0/users?$select=id,displayName,userPrincipalName,jobTitle,accountEnabled,businessPhones,employeeHireDate",
+}
+
+// readAll returns the answers of fixtureReads, with the server's own URL
+// taken out of them.
+func readAll(t *testing.T, s *server, token string) []string {
+	t.Helper()
+	var answers []string
+	for _, path := range fixtureReads {
+		r := s.do(http.MethodGet, path, token, "", http.StatusOK)
+		answers = append(answers, strings.ReplaceAll(string(r.raw), s.url, "")+" ETag="+r.header.Get("ETag"))
+	}
+	return answers
+}
+
+// TestFixturesRoundTrip: serve --fixtures loads a file; export writes the
+// store so that serve --fixtures of the export, into a fresh store, answers
+// every GET the same (ids, timestamps and ETags included), and its export
+// is the same file again.
+func TestFixturesRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	fixtures, err := filepath.Abs("testdata/fixtures.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := startServe(t, dir, listenFlag("--store", "sqlite:first.db", "--fixtures", fixtures))
+	if !strings.Contains(first.stderr.String(), `msg="fixtures loaded" fixtures=`+fixtures+" tenants=2 users=3 items=6") {
+		t.Errorf("serve did not log the fixtures it loaded:\n%s", first.stderr.String())
+	}
+	app := mintToken(t, dir, nil, append(appArgs, "--store", "sqlite:first.db")...)
+	want := readAll(t, first, app)
+	positions := first.list("/beta/users/"+fixtureUser+"/profile/positions", app)
+	if got := []any{field(positions[0], "detail.jobTitle"), field(positions[1], "detail.jobTitle"), field(positions[2], "detail.jobTitle")}; !slices.Equal(got, []any{"Analyst", "Translator", "Correspondent"}) {
+		t.Errorf("positions in list order: %v, want the file's order", got)
+	}
+	if p := positions[0]; p["createdDateTime"] != "2024-01-02T03:04:05.1234567Z" || p["lastModifiedDateTime"] != "2024-02-03T04:05:06.7654321Z" ||
+		field(p, "createdBy.user.displayName") != "Ada Lovelace" || p["allowedAudiences"] != "everyone" {
+		t.Errorf("the first position lost what the file gave it: %v", p)
+	}
+	if p := positions[1]; p["allowedAudiences"] != "organization" || p["lastModifiedDateTime"] != p["createdDateTime"] || p["createdBy"] != nil {
+		t.Errorf("the second position was not made as a create makes it: %v", p)
+	}
+	first.kill()
+
+	exported := filepath.Join(dir, "exported.json")
+	if r := runCLI(t, dir, nil, "export", "--store", "sqlite:first.db", exported); r.code != 0 {
+		t.Fatalf("export: exit %d, stderr %q", r.code, r.stderr)
+	}
+	second := startServe(t, dir, listenFlag("--store", "sqlite:second.db", "--fixtures", exported))
+	app = mintToken(t, dir, nil, append(appArgs, "--store", "sqlite:second.db")...)
+	got := readAll(t, second, app)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("GET %s after the round trip:\n got %s\nwant %s", fixtureReads[i], got[i], want[i])
+		}
+	}
+	second.kill()
+	again := runCLI(t, dir, nil, "export", "--store", "sqlite:second.db")
+	if data, err := os.ReadFile(exported); err != nil || again.code != 0 || again.stdout != string(data) {
+		t.Errorf("the export of the loaded export differs (exit %d, %v):\n%s\nwant\n%s", again.code, err, again.stdout, data)
+	}
+	// A server on a store with users leaves them be.
+	third := startServe(t, dir, listenFlag("--store", "sqlite:second.db", "--fixtures", fixtures))
+	if !strings.Contains(third.stderr.String(), "fixtures not loaded: the store has users already") {
+		t.Errorf("serve on a store with users:\n%s", third.stderr.String())
+	}
+}
+
+// TestServeMemory: serve --store memory: writes no file, loads fixtures,
+// and prints the tokens its development issuer accepts (graphprofile token
+// refuses to mint for it); the commands that would lose what they write
+// refuse it.
+func TestServeMemory(t *testing.T) {
+	dir := t.TempDir()
+	fixtures, err := filepath.Abs("testdata/fixtures.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, dir, listenFlag("--store", "memory:", "--fixtures", fixtures))
+	tokens := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(s.stdout.String()), "\n") {
+		name, value, _ := strings.Cut(line, "=")
+		tokens[name] = value
+	}
+	if len(tokens) != 2 || tokens["GRAPHPROFILE_TOKEN"] == "" || tokens["GRAPHPROFILE_APP_TOKEN"] == "" {
+		t.Fatalf("serve --store memory: printed %q, want GRAPHPROFILE_TOKEN= and GRAPHPROFILE_APP_TOKEN= lines", s.stdout.String())
+	}
+	if strings.Contains(s.stderr.String(), tokens["GRAPHPROFILE_TOKEN"]) {
+		t.Errorf("a token is in the log")
+	}
+	me := s.do(http.MethodGet, "/beta/me", tokens["GRAPHPROFILE_TOKEN"], "", http.StatusOK).body
+	if me["id"] != defaultUser || me["userPrincipalName"] != defaultUPN {
+		t.Errorf("GET /me with GRAPHPROFILE_TOKEN: %v", me)
+	}
+	// The application token is of graphprofile token's default tenant, not
+	// the fixtures': it sees the user the delegated token recorded.
+	users := s.list("/v1.0/users", tokens["GRAPHPROFILE_APP_TOKEN"])
+	if len(users) != 1 || users[0]["id"] != defaultUser {
+		t.Errorf("GET /users with GRAPHPROFILE_APP_TOKEN: %v", users)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Errorf("serve --store memory: left %v in its directory (%v)", entries, err)
+	}
+	for _, args := range [][]string{
+		{"token", "--store", "memory:"},
+		{"export", "--store", "memory:"},
+		{"users", "import", "--store", "memory:", fixtures},
+	} {
+		if r := runCLI(t, dir, nil, args...); r.code == 0 || !strings.Contains(r.stderr, "memory:") {
+			t.Errorf("%s: exit %d, stderr %q; want a refusal", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+}
+
+// TestServeRefusesBadFixtures: a bad fixtures file stops serve before it
+// opens the store, with the line, column and path of the problem.
+func TestServeRefusesBadFixtures(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	data := "{\"tenants\": [{\"id\": \"t1\", \"users\": [\n  {\"displayName\": \"A\", \"userPrincipalName\": \"a@example.test\",\n   \"profile\": {\"positions\": [{\"detail\": {\"startMonthYear\": \"2020-13-01\"}}]}}]}]}\n"
+	if err := os.WriteFile(bad, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, dir, nil, "serve", "--store", "sqlite:x.db", "--fixtures", bad)
+	want := "graphprofile: --fixtures: nothing loaded: bad.json:3:60: tenants[0].users[0].profile.positions[0].detail.startMonthYear: Invalid value '2020-13-01' for property 'startMonthYear' of type 'microsoft.graph.positionDetail': expected an Edm.Date in the form YYYY-MM-DD.\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("serve --fixtures of a bad file: exit %d, stderr\n%q\nwant\n%q", r.code, r.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.db")); err == nil {
+		t.Errorf("serve made the database of a bad fixtures file")
+	}
+}

@@ -1,0 +1,523 @@
+package graphprofile
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Fixtures are the users of one or more tenants and their profiles, as a
+// fixtures file holds them (docs/fixtures.md): what serve --fixtures and
+// the admin API load (Service.LoadFixtures) and graphprofile export writes
+// (ExportFixtures, AppendFixturesJSON). ParseFixtures makes them from a
+// file.
+type Fixtures struct {
+	Tenants []TenantFixtures
+}
+
+// TenantFixtures are the users of one tenant.
+type TenantFixtures struct {
+	// ID is the tenant id (a token's tid).
+	ID string
+	// Issuer is the --issuer URL of serve whose tenant this is, as serve is
+	// given it; empty for the development issuer's (Principal.Realm).
+	Issuer string
+	// Users are the tenant's users and their profiles; each User's
+	// TenantID is the tenant's key (Key).
+	Users []UserProfile
+}
+
+// Key is the key of the tenant in a Store (Principal.TenantKey).
+func (t TenantFixtures) Key() string {
+	return Principal{TenantID: t.ID, Realm: t.Issuer}.TenantKey()
+}
+
+// UserProfile is a user and the items of its profile: what
+// Store.LoadProfiles stores for one user.
+type UserProfile struct {
+	User User
+	// Profile holds the items of the collections of the profile that have
+	// any; a collection it leaves out is empty.
+	Profile []ProfileCollection
+}
+
+// ProfileCollection is the items of one collection of a profile.
+type ProfileCollection struct {
+	Collection Collection
+	Items      []Item
+}
+
+// FixturesError is a fixtures file's first problem: where it is (the line
+// and column of the offending value or property name; columns count
+// characters from 1), the path to it in the document
+// ("tenants[0].users[3].profile.positions[2].detail.startMonthYear"), and
+// what is wrong, in Graph's words where Graph validates the same thing. It
+// wraps an *Error with CodeBadRequest whose message is the whole of
+// Error(), so the admin API answers 400 with it.
+type FixturesError struct {
+	File         string
+	Line, Column int
+	Path         string
+	Message      string
+}
+
+func (e *FixturesError) Error() string {
+	where := fmt.Sprintf("%s:%d:%d: ", e.File, e.Line, e.Column)
+	if e.Path != "" {
+		where += e.Path + ": "
+	}
+	return where + e.Message
+}
+
+func (e *FixturesError) Unwrap() error { return &Error{Code: CodeBadRequest, Message: e.Error()} }
+
+// The fixtures document as types of the schema, so that one decoder checks
+// it all in one pass: a user is microsoft.graph.user with its profile
+// beside its properties, and the profile's collections are those of
+// ProfileType, without the bound on a collection's length that a request's
+// values have.
+var (
+	fixtureProfileType = &Type{Name: ProfileType.Name, Kind: KindComplex, Properties: unbounded(ProfileType.Properties)}
+	fixtureUserType    = &Type{Name: UserType.Name, Kind: KindComplex, IgnoreCase: true, Properties: append(slices.Clone(UserType.Properties),
+		Property{Name: "profile", Type: fixtureProfileType})}
+	fixtureTenantType = &Type{Name: "graphprofile.fixturesTenant", Kind: KindComplex, Properties: []Property{
+		{Name: "id", Type: StringType},
+		{Name: "issuer", Type: StringType, MaxLength: URLMaxLength},
+		{Name: "users", Type: fixtureUserType, Collection: true, MaxItems: math.MaxInt},
+	}}
+	fixturesType = &Type{Name: "graphprofile.fixtures", Kind: KindComplex, Properties: []Property{
+		{Name: "tenants", Type: fixtureTenantType, Collection: true, MaxItems: math.MaxInt},
+	}}
+)
+
+// unbounded returns properties with no bound on the length of the
+// collections.
+func unbounded(properties []Property) []Property {
+	out := slices.Clone(properties)
+	for i := range out {
+		if out[i].Collection {
+			out[i].MaxItems = math.MaxInt
+		}
+	}
+	return out
+}
+
+// ParseFixtures parses and validates a fixtures file, data, named name in
+// its errors. Every user is validated as POST /users validates its body
+// (NewUser) and every item as a create of its collection validates its
+// body (DecodeBody), except that an item's id, createdDateTime,
+// lastModifiedDateTime, createdBy and lastModifiedBy are kept when given.
+// The first problem is returned as a *FixturesError.
+func ParseFixtures(name string, data []byte) (Fixtures, error) {
+	p := fixturesParser{name: name, data: data}
+	d := decoder{data: data, managed: true}
+	doc, err := d.document(fixturesType)
+	if err != nil {
+		msg := ErrorMessage(err)
+		if d.syntax != "" {
+			msg = "not valid JSON: " + d.syntax + "."
+		}
+		return Fixtures{}, p.errorAt(d.mark, msg)
+	}
+	return p.fixtures(doc)
+}
+
+// fixturesParser turns a decoded fixtures document into Fixtures, finding
+// the place of what it refuses in the file.
+type fixturesParser struct {
+	name string
+	data []byte
+}
+
+func (p *fixturesParser) fixtures(doc Object) (Fixtures, error) {
+	var f Fixtures
+	seen := map[string]int{}
+	for i, v := range list(doc["tenants"]) {
+		at := fmt.Sprintf("tenants[%d]", i)
+		o := v.(Object)
+		t := TenantFixtures{}
+		t.ID, _ = o["id"].(string)
+		t.Issuer, _ = o["issuer"].(string)
+		if !validTenantID(t.ID) {
+			return Fixtures{}, p.errorIn(at, "id", "A tenant needs an id: letters, digits and hyphens, as a token's tid.")
+		}
+		if earlier, ok := seen[t.Key()]; ok {
+			return Fixtures{}, p.errorIn(at, "id", fmt.Sprintf("The tenant %s of this issuer is also tenants[%d]; give each tenant once.", t.ID, earlier))
+		}
+		seen[t.Key()] = i
+		users := list(o["users"])
+		for j, v := range users {
+			up, err := p.userProfile(fmt.Sprintf("%s.users[%d]", at, j), t.Key(), v.(Object))
+			if err != nil {
+				return Fixtures{}, err
+			}
+			t.Users = append(t.Users, up)
+		}
+		all := make([]User, len(t.Users))
+		for j, up := range t.Users {
+			all[j] = up.User
+		}
+		if conflicts := ImportConflicts(all); len(conflicts) > 0 {
+			c := conflicts[0]
+			return Fixtures{}, p.errorIn(fmt.Sprintf("%s.users[%d]", at, c.Index), c.Conflict.Property,
+				fmt.Sprintf("Another user of the tenant, users[%d], has the same %s.", c.Earlier, c.Conflict.Property))
+		}
+		f.Tenants = append(f.Tenants, t)
+	}
+	return f, nil
+}
+
+func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfile, error) {
+	profile, _ := o["profile"].(Object)
+	delete(o, "profile")
+	u, err := NewUser(tenantKey, o)
+	if err != nil {
+		return UserProfile{}, p.errorIn(at, "", ErrorMessage(err))
+	}
+	up := UserProfile{User: u}
+	for _, c := range profileCollections {
+		values := list(profile[c.Name])
+		if len(values) == 0 {
+			continue
+		}
+		pc := ProfileCollection{Collection: c, Items: make([]Item, 0, len(values))}
+		ids := make(map[string]int, len(values))
+		for k, v := range values {
+			itemAt := fmt.Sprintf("%s.profile.%s[%d]", at, c.Name, k)
+			body := v.(Object)
+			if err := CheckNotNull(c.Type, body); err != nil {
+				return UserProfile{}, p.errorIn(itemAt, "", ErrorMessage(err))
+			}
+			it := Item(withoutNulls(body).(Object))
+			if id, ok := it["id"].(string); ok {
+				if id == "" {
+					return UserProfile{}, p.errorIn(itemAt, "id", "An item's id, when given, must not be empty.")
+				}
+				id = NormalizeID(id)
+				if earlier, ok := ids[id]; ok {
+					return UserProfile{}, p.errorIn(itemAt, "id", fmt.Sprintf("%s[%d] has the same id; ids are unique within a collection.", c.Name, earlier))
+				}
+				ids[id] = k
+				it["id"] = id
+			}
+			for _, name := range []string{"createdDateTime", "lastModifiedDateTime"} {
+				if t, ok := it[name].(time.Time); ok {
+					if t.Before(time.Unix(0, math.MinInt64)) || t.After(time.Unix(0, math.MaxInt64)) {
+						return UserProfile{}, p.errorIn(itemAt, name, fmt.Sprintf("The %s must be from the year 1678 to 2262.", name))
+					}
+					it[name] = t.Truncate(100 * time.Nanosecond)
+				}
+			}
+			pc.Items = append(pc.Items, it)
+		}
+		up.Profile = append(up.Profile, pc)
+	}
+	return up, nil
+}
+
+// list returns a decoded collection's values (none for an absent or null one).
+func list(v any) []any { l, _ := v.([]any); return l }
+
+// validTenantID reports whether id can be a token's tid: letters, digits
+// and hyphens, as the token layer requires.
+func validTenantID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// errorIn is the error about property name (none: "") of the value at path
+// at.
+func (p *fixturesParser) errorIn(at, name, msg string) error {
+	path := at
+	if name != "" {
+		path += "." + name
+	}
+	offset, ok := offsetOf(p.data, path)
+	if !ok {
+		offset, _ = offsetOf(p.data, at)
+	}
+	return p.errorAt(offset, msg)
+}
+
+// errorAt is the error about what starts at offset.
+func (p *fixturesParser) errorAt(offset int, msg string) error {
+	offset = min(max(offset, 0), len(p.data))
+	line, column := 1, 1
+	before := p.data[:offset]
+	if nl := bytes.LastIndexByte(before, '\n'); nl >= 0 {
+		line += bytes.Count(before, []byte{'\n'})
+		before = before[nl+1:]
+	}
+	column += utf8.RuneCount(before)
+	return &FixturesError{File: p.name, Line: line, Column: column, Path: pathAt(p.data, offset), Message: msg}
+}
+
+// pathAt returns the path of the innermost member or element of the JSON
+// document data that starts at or before offset and holds it (data is
+// valid JSON up to offset at least).
+func pathAt(data []byte, offset int) string {
+	path := ""
+	walkJSON(data, func(p string, start int) bool {
+		if start > offset {
+			return false
+		}
+		path = p
+		return true
+	})
+	return path
+}
+
+// offsetOf returns where the member or element at path (names ignoring
+// case) starts in data: its name, for a member.
+func offsetOf(data []byte, path string) (int, bool) {
+	offset, found := 0, false
+	walkJSON(data, func(p string, start int) bool {
+		if strings.EqualFold(p, path) {
+			offset, found = start, true
+			return false
+		}
+		return true
+	})
+	return offset, found
+}
+
+// walkJSON calls visit with the path and the start of every member's name,
+// every value and every element of data in order, until visit returns
+// false or data ends or stops being JSON.
+func walkJSON(data []byte, visit func(path string, start int) bool) {
+	w := jsonWalker{d: decoder{data: data}, visit: visit}
+	w.value("")
+}
+
+type jsonWalker struct {
+	d       decoder
+	visit   func(path string, start int) bool
+	stopped bool
+}
+
+func (w *jsonWalker) at(path string, start int) bool {
+	if !w.stopped && !w.visit(path, start) {
+		w.stopped = true
+	}
+	return !w.stopped
+}
+
+func (w *jsonWalker) value(path string) {
+	d := &w.d
+	d.skipSpace()
+	if !w.at(path, d.pos) {
+		return
+	}
+	switch d.peek() {
+	case '{':
+		d.pos++
+		for {
+			d.skipSpace()
+			switch d.peek() {
+			case '}':
+				d.pos++
+				return
+			case '"':
+			default:
+				w.stopped = true
+				return
+			}
+			start := d.pos
+			key, err := d.string()
+			if err != nil {
+				w.stopped = true
+				return
+			}
+			member := key
+			if path != "" {
+				member = path + "." + key
+			}
+			if !w.at(member, start) {
+				return
+			}
+			d.skipSpace()
+			if d.peek() != ':' {
+				w.stopped = true
+				return
+			}
+			d.pos++
+			if w.value(member); w.stopped {
+				return
+			}
+			d.skipSpace()
+			if d.peek() == ',' {
+				d.pos++
+			}
+		}
+	case '[':
+		d.pos++
+		for i := 0; ; i++ {
+			d.skipSpace()
+			if d.peek() == ']' {
+				d.pos++
+				return
+			}
+			if w.value(path + "[" + strconv.Itoa(i) + "]"); w.stopped {
+				return
+			}
+			d.skipSpace()
+			if d.peek() == ',' {
+				d.pos++
+			}
+		}
+	default:
+		if _, err := d.skipValue(); err != nil {
+			w.stopped = true
+		}
+	}
+}
+
+// LoadFixtures stores f: every user of f is added or replaced (by id), and
+// its profile replaced by the items f gives it, all in one store
+// transaction, so that a failure stores nothing. Users of the store that f
+// does not name are left as they are. f is as ParseFixtures returns it;
+// what an item leaves out is made as a create makes it: a new id,
+// createdDateTime now (100 ns apart for the items of a collection, in f's
+// order, so that lists keep it), lastModifiedDateTime its
+// createdDateTime, and the defaults of allowedAudiences and of the
+// properties that cannot be null. createdBy and lastModifiedBy stay
+// unset when not given. Errors: Request_BadRequest when a user principal
+// name belongs to another user of its tenant that f does not replace.
+func (s *Service) LoadFixtures(ctx context.Context, f Fixtures) error {
+	now := s.now()
+	var profiles []UserProfile
+	for _, t := range f.Tenants {
+		for _, up := range t.Users {
+			up.User.TenantID = t.Key()
+			collections := make([]ProfileCollection, len(up.Profile))
+			for i, pc := range up.Profile {
+				items := make([]Item, len(pc.Items))
+				for k, given := range pc.Items {
+					it := Item(withoutNulls(Object(given)).(Object))
+					FillNotNullDefaults(pc.Collection.Type, Object(it))
+					if _, ok := it["allowedAudiences"]; !ok {
+						it["allowedAudiences"] = DefaultAllowedAudiences
+					}
+					if it.ID() == "" {
+						it["id"] = s.newID()
+					}
+					if _, ok := it["createdDateTime"].(time.Time); !ok {
+						it["createdDateTime"] = now.Add(time.Duration(k) * 100 * time.Nanosecond)
+					}
+					if _, ok := it["lastModifiedDateTime"].(time.Time); !ok {
+						it["lastModifiedDateTime"] = it["createdDateTime"]
+					}
+					items[k] = it
+				}
+				collections[i] = ProfileCollection{Collection: pc.Collection, Items: items}
+			}
+			profiles = append(profiles, UserProfile{User: up.User, Profile: collections})
+		}
+	}
+	return conflictError(s.Store.LoadProfiles(ctx, profiles))
+}
+
+// ExportFixtures reads every user of every tenant of s and their profiles:
+// what LoadFixtures, into an empty store, makes the same again. It reads
+// tenant by tenant and user by user, not in one transaction: export a
+// store that nothing writes to.
+func ExportFixtures(ctx context.Context, s Store) (Fixtures, error) {
+	keys, err := s.Tenants(ctx)
+	if err != nil {
+		return Fixtures{}, err
+	}
+	var f Fixtures
+	for _, key := range keys {
+		id, issuer, _ := strings.Cut(key, "|")
+		t := TenantFixtures{ID: id, Issuer: issuer}
+		users, err := AllUsers(ctx, s, key)
+		if err != nil {
+			return Fixtures{}, err
+		}
+		for _, u := range users {
+			lists, err := s.ListProfile(ctx, u.Key(), profileCollections)
+			if errors.Is(err, ErrNotFound) {
+				continue // deleted since it was listed
+			}
+			if err != nil {
+				return Fixtures{}, err
+			}
+			up := UserProfile{User: u}
+			for i, items := range lists {
+				if len(items) > 0 {
+					up.Profile = append(up.Profile, ProfileCollection{Collection: profileCollections[i], Items: items})
+				}
+			}
+			t.Users = append(t.Users, up)
+		}
+		f.Tenants = append(f.Tenants, t)
+	}
+	return f, nil
+}
+
+// AppendFixturesJSON appends f as a fixtures file: indented by two spaces,
+// each value's properties in schema order, unset ones left out.
+func AppendFixturesJSON(buf []byte, f Fixtures) []byte {
+	var b []byte
+	b = append(b, `{"tenants":[`...)
+	for i, t := range f.Tenants {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = AppendJSONString(b, t.ID)
+		if t.Issuer != "" {
+			b = append(b, `,"issuer":`...)
+			b = AppendJSONString(b, t.Issuer)
+		}
+		b = append(b, `,"users":[`...)
+		for j, up := range t.Users {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = AppendObjectJSON(b, UserType, up.User.Object(), EncodeOptions{OmitNulls: true})
+			if len(up.Profile) == 0 {
+				continue
+			}
+			b = append(b[:len(b)-1], `,"profile":{`...)
+			for k, pc := range up.Profile {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = AppendJSONString(b, pc.Collection.Name)
+				b = append(b, ":["...)
+				for n, it := range pc.Items {
+					if n > 0 {
+						b = append(b, ',')
+					}
+					b = AppendObjectJSON(b, pc.Collection.Type, Object(it), EncodeOptions{OmitNulls: true})
+				}
+				b = append(b, ']')
+			}
+			b = append(b, "}}"...)
+		}
+		b = append(b, "]}"...)
+	}
+	b = append(b, "]}"...)
+	var out bytes.Buffer
+	out.Write(buf)
+	// What AppendObjectJSON wrote is valid JSON, so Indent cannot fail.
+	_ = json.Indent(&out, b, "", "  ")
+	out.WriteByte('\n')
+	return out.Bytes()
+}

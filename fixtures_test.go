@@ -1,0 +1,183 @@
+package graphprofile_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// fixturesOf is a fixtures file of one tenant with the given users.
+func fixturesOf(users ...string) string {
+	return `{"tenants": [{"id": "t1", "users": [` + strings.Join(users, ",\n") + `]}]}`
+}
+
+const (
+	ada   = `{"id": "11111111-1111-4111-8111-111111111111", "displayName": "Ada", "userPrincipalName": "ada@example.test"`
+	grace = `{"displayName": "Grace", "userPrincipalName": "grace@example.test"`
+)
+
+// TestParseFixturesErrors: each problem is told where it is (line, column,
+// path), with Graph's message where Graph validates the same thing.
+func TestParseFixturesErrors(t *testing.T) {
+	for _, tc := range []struct{ name, file, want string }{
+		{"Empty", ``, `f.json:1:1: The request body is empty; it must be a JSON object of type 'graphprofile.fixtures'.`},
+		{"NotAnObject", `[]`, `f.json:1:1: The request body must be a JSON object of type 'graphprofile.fixtures'.`},
+		{"Truncated", `{"tenants": [`, `f.json:1:14: tenants[0]: not valid JSON: unexpected end of input.`},
+		{"TrailingComma", "{\"tenants\": [\n  {\"id\": \"t1\",}]}", `f.json:2:15: tenants[0].id: not valid JSON: expected a property name.`},
+		{"UnknownTopLevel", `{"tenant": []}`, `f.json:1:2: tenant: The property 'tenant' does not exist on type 'graphprofile.fixtures'. Make sure to only use property names that are defined by the type or mark the type as open type.`},
+		{"TenantWithoutID", `{"tenants": [{"users": []}]}`, `f.json:1:14: tenants[0]: A tenant needs an id: letters, digits and hyphens, as a token's tid.`},
+		{"BadTenantID", `{"tenants": [{"id": "a|b"}]}`, `f.json:1:15: tenants[0].id: A tenant needs an id: letters, digits and hyphens, as a token's tid.`},
+		{"TenantTwice", `{"tenants": [{"id": "t1"}, {"id": "t1"}]}`, `f.json:1:29: tenants[1].id: The tenant t1 of this issuer is also tenants[0]; give each tenant once.`},
+		{"UnknownUserProperty", fixturesOf(ada + `, "nickname": "A"}`), `f.json:1:147: tenants[0].users[0].nickname: The property 'nickname' does not exist on type 'microsoft.graph.user'. Make sure to only use property names that are defined by the type or mark the type as open type.`},
+		{"UserWithoutName", fixturesOf(`{"userPrincipalName": "x@example.test"}`), `f.json:1:37: tenants[0].users[0]: Invalid value specified for property 'displayName' of resource 'User'.`},
+		{"UserIDNotGUID", fixturesOf(`{"id": "ada", "displayName": "Ada", "userPrincipalName": "ada@example.test"}`), `f.json:1:37: tenants[0].users[0]: Invalid value specified for property 'id' of resource 'User'.`},
+		{"SamePrincipalName", fixturesOf(ada+`}`, `{"displayName": "Ada 2", "userPrincipalName": "ADA@example.test"}`), `f.json:2:26: tenants[0].users[1].userPrincipalName: Another user of the tenant, users[0], has the same userPrincipalName.`},
+		{"PositionBadDate", fixturesOf(ada + `,
+ "profile": {"positions": [
+   {"detail": {"jobTitle": "Écrivaine", "startMonthYear": "2020-13-01"}}]}}`),
+			`f.json:3:59: tenants[0].users[0].profile.positions[0].detail.startMonthYear: Invalid value '2020-13-01' for property 'startMonthYear' of type 'microsoft.graph.positionDetail': expected an Edm.Date in the form YYYY-MM-DD.`},
+		{"UnknownCollection", fixturesOf(ada + `, "profile": {"hobbies": []}}`), `f.json:1:159: tenants[0].users[0].profile.hobbies: The property 'hobbies' does not exist on type 'microsoft.graph.profile'. Make sure to only use property names that are defined by the type or mark the type as open type.`},
+		{"SkillBadEnum", fixturesOf(ada + `, "profile": {"skills": [{"displayName": "Go", "proficiency": "guru"}]}}`),
+			`f.json:1:207: tenants[0].users[0].profile.skills[0].proficiency: Invalid value 'guru' for property 'proficiency' of type 'microsoft.graph.skillProficiency': expected one of elementary, limitedWorking, generalProfessional, advancedProfessional, expert, unknownFutureValue.`},
+		{"NullItem", fixturesOf(ada + `, "profile": {"emails": [null]}}`), `f.json:1:170: tenants[0].users[0].profile.emails[0]: The collection property 'emails' of type 'microsoft.graph.profile' cannot contain null.`},
+		{"SameItemID", fixturesOf(ada + `, "profile": {"positions": [{"id": "p1"}, {"id": "p1"}]}}`), `f.json:1:188: tenants[0].users[0].profile.positions[1].id: positions[0] has the same id; ids are unique within a collection.`},
+		{"EmptyItemID", fixturesOf(ada + `, "profile": {"positions": [{"id": ""}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].id: An item's id, when given, must not be empty.`},
+		{"CreatedOutOfRange", fixturesOf(ada + `, "profile": {"positions": [{"createdDateTime": "3000-01-01T00:00:00Z"}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].createdDateTime: The createdDateTime must be from the year 1678 to 2262.`},
+		{"BadTimestamp", fixturesOf(ada + `, "profile": {"positions": [{"lastModifiedDateTime": "yesterday"}]}}`), `f.json:1:198: tenants[0].users[0].profile.positions[0].lastModifiedDateTime: Invalid value 'yesterday' for property 'lastModifiedDateTime' of type 'microsoft.graph.workPosition': expected an Edm.DateTimeOffset.`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := graphprofile.ParseFixtures("f.json", []byte(tc.file))
+			var ferr *graphprofile.FixturesError
+			if !errors.As(err, &ferr) {
+				t.Fatalf("ParseFixtures: %v; want a *FixturesError", err)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("ParseFixtures:\n got %s\nwant %s", err, tc.want)
+			}
+			var gerr *graphprofile.Error
+			if !errors.As(err, &gerr) || gerr.Code != graphprofile.CodeBadRequest || gerr.Message != tc.want {
+				t.Errorf("the Graph error of %v is %v; want a BadRequest with its text", err, gerr)
+			}
+		})
+	}
+}
+
+// TestLoadFixtures: what a file leaves out is made as a create makes it,
+// in the file's order; what it gives is kept; loading replaces a user's
+// whole profile; a principal name of another user is Graph's conflict.
+func TestLoadFixtures(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	n := 0
+	store := newMemStore()
+	svc := &graphprofile.Service{Store: store, Now: func() time.Time { return now }, NewID: func() string { n++; return fmt.Sprint("new-", n) }}
+	f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`, "profile": {"positions": [
+		{"detail": {"jobTitle": "first"}},
+		{"id": "kept", "createdDateTime": "2020-01-01T00:00:00Z", "allowedAudiences": "me"},
+		{"detail": {"jobTitle": "third"}}]}}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadFixtures(t.Context(), f); err != nil {
+		t.Fatalf("LoadFixtures: %v", err)
+	}
+	owner := graphprofile.UserKey{TenantID: "t1", UserID: "11111111-1111-4111-8111-111111111111"}
+	items, err := graphprofile.AllItems(t.Context(), store, owner, graphprofile.ProfileCollections()[positionsIndex(t)])
+	if err != nil {
+		t.Fatal(err)
+	}
+	type summary struct {
+		id, audiences       string
+		created, lastChange time.Time
+	}
+	var got []summary
+	for _, it := range items {
+		got = append(got, summary{it.ID(), it["allowedAudiences"].(string), it.CreatedDateTime(), it.LastModifiedDateTime()})
+	}
+	want := []summary{
+		{"kept", "me", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"new-1", "organization", now, now},
+		{"new-2", "organization", now.Add(200 * time.Nanosecond), now.Add(200 * time.Nanosecond)},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("loaded positions:\n got %v\nwant %v", got, want)
+	}
+
+	// Loading again replaces the profile whole.
+	f, err = graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadFixtures(t.Context(), f); err != nil {
+		t.Fatalf("LoadFixtures again: %v", err)
+	}
+	if items, err := graphprofile.AllItems(t.Context(), store, owner, graphprofile.ProfileCollections()[positionsIndex(t)]); err != nil || len(items) != 0 {
+		t.Errorf("positions after loading Ada without a profile: %v, %v; want none", items, err)
+	}
+
+	// Another user's principal name.
+	f, err = graphprofile.ParseFixtures("f.json", []byte(fixturesOf(`{"displayName": "Impostor", "userPrincipalName": "ADA@example.test"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = svc.LoadFixtures(t.Context(), f)
+	var gerr *graphprofile.Error
+	if !errors.As(err, &gerr) || gerr.Code != graphprofile.CodeDirectoryBadRequest ||
+		gerr.Message != "Another object with the same value for property userPrincipalName already exists." {
+		t.Errorf("LoadFixtures of a taken principal name: %v", err)
+	}
+}
+
+// TestExportFixtures: an export loads into an empty store as the same
+// store: its export is the same file.
+func TestExportFixtures(t *testing.T) {
+	file := `{"tenants": [
+		{"id": "t2", "issuer": "https://issuer.example.test/t2", "users": [` + grace + `, "profile": {"emails": [{"address": "g@example.test"}]}}]},
+		{"id": "t1", "users": [` + ada + `, "givenName": "Ada", "profile": {"positions": [{"detail": {"jobTitle": "Analyst"}}], "skills": [{"displayName": "Go"}]}}]}]}`
+	f, err := graphprofile.ParseFixtures("f.json", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	export := func(f graphprofile.Fixtures) string {
+		t.Helper()
+		store := newMemStore()
+		if err := (&graphprofile.Service{Store: store}).LoadFixtures(t.Context(), f); err != nil {
+			t.Fatalf("LoadFixtures: %v", err)
+		}
+		exported, err := graphprofile.ExportFixtures(t.Context(), store)
+		if err != nil {
+			t.Fatalf("ExportFixtures: %v", err)
+		}
+		return string(graphprofile.AppendFixturesJSON(nil, exported))
+	}
+	first := export(f)
+	again, err := graphprofile.ParseFixtures("exported.json", []byte(first))
+	if err != nil {
+		t.Fatalf("the export does not parse: %v\n%s", err, first)
+	}
+	if second := export(again); second != first {
+		t.Errorf("the export of a loaded export differs:\n%s\nwant\n%s", second, first)
+	}
+	for _, want := range []string{`"issuer": "https://issuer.example.test/t2"`, `"givenName": "Ada"`, `"jobTitle": "Analyst"`, `"address": "g@example.test"`} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the export has no %s:\n%s", want, first)
+		}
+	}
+	if i, j := strings.Index(first, `"id": "t1"`), strings.Index(first, `"id": "t2"`); i < 0 || j < i {
+		t.Errorf("tenants are not in order of their keys:\n%s", first)
+	}
+}
+
+// positionsIndex is the place of positions among the profile's collections.
+func positionsIndex(t *testing.T) int {
+	for i, c := range graphprofile.ProfileCollections() {
+		if c.Name == "positions" {
+			return i
+		}
+	}
+	t.Fatal("no positions collection")
+	return 0
+}

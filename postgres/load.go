@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/jackc/pgx/v5"
+)
+
+// LoadProfiles adds or replaces the users of profiles and replaces their
+// profiles, in one transaction; see graphprofile.Store. Each tenant's users
+// are imported as ImportUsers imports them, then their items are deleted,
+// inserted and counted, one statement each whatever the number of items.
+func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserProfile) error {
+	loads, _, err := store.PrepareLoad(profiles)
+	if err != nil {
+		return err
+	}
+	for _, l := range loads {
+		for _, it := range l.Items {
+			if !storable(it.Item.ID()) {
+				return unstorable("the id of an item")
+			}
+		}
+	}
+	timeout := max(importTimeout, s.timeout)
+	return s.tx(ctx, timeout, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = `+strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
+			return dbErr("loading profiles", err)
+		}
+		for _, l := range loads {
+			if err := importUsers(ctx, tx, l.TenantID, l.Users); err != nil {
+				return err
+			}
+			users := make([]string, len(l.Users))
+			for i, u := range l.Users {
+				users[i] = u.ID
+			}
+			n := len(l.Items)
+			owners, kinds, ids, created, docs := make([]string, n), make([]string, n), make([]string, n), make([]int64, n), make([]string, n)
+			for i, it := range l.Items {
+				owners[i], kinds[i], ids[i], created[i], docs[i] = it.UserID, it.Kind, it.Item.ID(), it.CreatedAt, it.Document
+			}
+			for _, q := range []string{
+				`DELETE FROM items WHERE tenant_id = $1 AND user_id = ANY ($2::text[])`,
+				`DELETE FROM item_counts WHERE tenant_id = $1 AND user_id = ANY ($2::text[])`,
+			} {
+				if _, err := tx.Exec(ctx, q, l.TenantID, users); err != nil {
+					return dbErr("loading profiles", err)
+				}
+			}
+			if _, err := tx.Exec(ctx,
+				`INSERT INTO items (tenant_id, user_id, kind, id, created_at, document)
+				 SELECT $1, v.user_id, v.kind, v.id, v.created_at, v.document
+				 FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS v(user_id, kind, id, created_at, document)`,
+				l.TenantID, owners, kinds, ids, created, docs); err != nil {
+				return dbErr("loading profiles", err)
+			}
+			if _, err := tx.Exec(ctx,
+				`INSERT INTO item_counts (tenant_id, user_id, kind, n)
+				 SELECT $1, v.user_id, v.kind, count(*)
+				 FROM unnest($2::text[], $3::text[]) AS v(user_id, kind)
+				 GROUP BY v.user_id, v.kind`,
+				l.TenantID, owners, kinds); err != nil {
+				return dbErr("counting items", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Tenants returns the tenants that have users.
+func (s *Store) Tenants(ctx context.Context) ([]string, error) {
+	var tenants []string
+	err := s.read(ctx, func(ctx context.Context) error {
+		rows, err := s.pool.Query(ctx, `SELECT DISTINCT tenant_id FROM users ORDER BY tenant_id`)
+		if err != nil {
+			return dbErr("listing tenants", err)
+		}
+		tenants, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return dbErr("listing tenants", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if tenants == nil {
+		tenants = []string{}
+	}
+	return tenants, nil
+}

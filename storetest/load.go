@@ -1,0 +1,110 @@
+package storetest
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/sample"
+)
+
+// testLoadProfiles: LoadProfiles adds new users, replaces a user and its
+// whole profile (a collection it does not give is emptied), leaves the
+// users it does not name alone, keeps each item's id and timestamps, counts
+// the items for the collection limit, and on a conflict stores nothing;
+// Tenants lists the tenants with users.
+func testLoadProfiles(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	ctx := t.Context()
+	s := open(t)
+	if got, err := s.Tenants(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("Tenants of an empty store = %q, %v; want none", got, err)
+	}
+	other := graphprofile.ProfileCollections()[len(graphprofile.ProfileCollections())-1]
+	kept := graphprofile.User{TenantID: tenantA, ID: guid(9), UserPrincipalName: "kept@contoso.com", DisplayName: "Kept"}
+	mustCreateUser(t, s, kept)
+	mustCreate(t, s, kept.Key(), position(guid(90), base, "kept"))
+	mustEnsure(t, s, adele(tenantA))
+	mustCreate(t, s, adele(tenantA).Key(), position(guid(80), base, "replaced"))
+	if err := s.CreateItem(ctx, adele(tenantA).Key(), other, sample.Stored(other.Type, guid(81), base, 1), 0); err != nil {
+		t.Fatalf("CreateItem: %v", err)
+	}
+
+	renamed := fullUser(tenantA, 1) // Adele's id, every property
+	positions := []graphprofile.Item{fullPosition(guid(100)), position(guid(101), base.Add(time.Hour), "second")}
+	positions[1]["lastModifiedDateTime"] = base.Add(48 * time.Hour)
+	inB := adele(tenantB)
+	inB.UserPrincipalName = "adele@fabrikam.com"
+	sampled := sample.Stored(other.Type, guid(102), base, 2)
+	err := s.LoadProfiles(ctx, []graphprofile.UserProfile{
+		{User: renamed, Profile: []graphprofile.ProfileCollection{{Collection: workPositions, Items: clones(positions)}}},
+		{User: megan(tenantA)},
+		{User: inB, Profile: []graphprofile.ProfileCollection{{Collection: other, Items: []graphprofile.Item{clone(sampled)}}}},
+	})
+	if err != nil {
+		t.Fatalf("LoadProfiles: %v", err)
+	}
+	wantFind(t, s, tenantA, renamed.ID, renamed)
+	wantFind(t, s, tenantA, "meganb@contoso.com", megan(tenantA))
+	wantFind(t, s, tenantB, inB.ID, inB)
+	wantFind(t, s, tenantA, kept.ID, kept)
+	wantItems(t, s, renamed.Key(), workPositions, positions)
+	wantItems(t, s, renamed.Key(), other, nil)
+	wantItems(t, s, megan(tenantA).Key(), workPositions, nil)
+	wantItems(t, s, inB.Key(), other, []graphprofile.Item{sampled})
+	wantItems(t, s, kept.Key(), workPositions, []graphprofile.Item{position(guid(90), base, "kept")})
+	if got, err := s.Tenants(ctx); err != nil || !slices.Equal(got, []string{tenantA, tenantB}) {
+		t.Errorf("Tenants = %q, %v; want %q", got, err, []string{tenantA, tenantB})
+	}
+	// The loaded items count towards the limit: two of three.
+	if err := s.CreateItem(ctx, renamed.Key(), workPositions, position(guid(103), base.Add(2*time.Hour), "third"), 3); err != nil {
+		t.Fatalf("CreateItem, third of 3: %v", err)
+	}
+	if err := s.CreateItem(ctx, renamed.Key(), workPositions, position(guid(104), base, "fourth"), 3); !errors.Is(err, graphprofile.ErrCollectionFull) {
+		t.Errorf("CreateItem, fourth of 3: %v; want ErrCollectionFull", err)
+	}
+
+	// A principal name of a user the batch does not replace: nothing of
+	// the batch is stored.
+	newcomer := graphprofile.User{TenantID: tenantB, ID: guid(20), UserPrincipalName: "new@fabrikam.com", DisplayName: "New"}
+	thief := graphprofile.User{TenantID: tenantA, ID: guid(21), UserPrincipalName: "KEPT@contoso.com", DisplayName: "Thief"}
+	err = s.LoadProfiles(ctx, []graphprofile.UserProfile{
+		{User: newcomer, Profile: []graphprofile.ProfileCollection{{Collection: workPositions, Items: []graphprofile.Item{position(guid(200), base, "new")}}}},
+		{User: renamed},
+		{User: thief},
+	})
+	wantConflict(t, "LoadProfiles with a taken principal name", err, "userPrincipalName", "KEPT@contoso.com")
+	wantNotFound(t, "FindUser of the refused batch's user", findErr(t, s, tenantB, newcomer.ID))
+	wantItems(t, s, renamed.Key(), workPositions, append(clones(positions), position(guid(103), base.Add(2*time.Hour), "third")))
+}
+
+func clones(items []graphprofile.Item) []graphprofile.Item {
+	out := make([]graphprofile.Item, len(items))
+	for i, it := range items {
+		out[i] = clone(it)
+	}
+	return out
+}
+
+func findErr(t *testing.T, s graphprofile.Store, tenant, key string) error {
+	_, err := s.FindUser(t.Context(), tenant, key)
+	return err
+}
+
+// wantItems checks the items of collection c of owner, in list order.
+func wantItems(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, c graphprofile.Collection, want []graphprofile.Item) {
+	t.Helper()
+	got, err := graphprofile.AllItems(t.Context(), s, owner, c)
+	if err != nil {
+		t.Fatalf("AllItems(%s, %s): %v", owner.UserID, c.Name, err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%s of %s: %d items, want %d", c.Name, owner.UserID, len(got), len(want))
+	}
+	for i := range want {
+		if d := Diff(graphprofile.Object(want[i]), graphprofile.Object(got[i])); d != "" {
+			t.Errorf("%s of %s, item %d:\n%s", c.Name, owner.UserID, i, d)
+		}
+	}
+}
