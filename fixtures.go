@@ -406,6 +406,10 @@ func (s *Service) LoadFixtures(ctx context.Context, f Fixtures) error {
 			up.User.TenantID = t.Key()
 			collections := make([]ProfileCollection, len(up.Profile))
 			for i, pc := range up.Profile {
+				if len(pc.Items) > s.maxItems() {
+					return Errorf(CodeBadRequest, "The fixtures give user '%s' of tenant '%s' %d items in %s, more than the %d a collection holds on this server (serve --max-items).",
+						up.User.UserPrincipalName, t.ID, len(pc.Items), pc.Collection.Name, s.maxItems())
+				}
 				items := make([]Item, len(pc.Items))
 				for k, given := range pc.Items {
 					it := Item(withoutNulls(Object(given)).(Object))

@@ -35,6 +35,7 @@ type adminEndpoint struct {
 // the Allow header lists them.
 var adminEndpoints = []adminEndpoint{
 	{adminPrefix + "/reset", http.MethodPost, nil, (*Server).adminReset},
+	{adminPrefix + "/fixtures", http.MethodPost, nil, (*Server).adminLoadFixtures},
 	{adminPrefix + "/requests", http.MethodGet, []string{"path", "method", "status"}, (*Server).adminListRequests},
 	{adminPrefix + "/requests", http.MethodDelete, nil, (*Server).adminClearRequests},
 	{adminPrefix + "/clock", http.MethodGet, nil, (*Server).adminGetClock},
@@ -111,6 +112,30 @@ func (s *Server) adminReset(ctx context.Context, ex *exchange) error {
 		return err
 	}
 	if err := s.Service.Store.Reset(ctx, body.TenantID); err != nil {
+		return err
+	}
+	ex.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// MaxFixturesBytes is the largest fixtures body POST /_admin/fixtures
+// takes, after decompression: about 400,000 positions.
+const MaxFixturesBytes = 64 << 20
+
+// adminLoadFixtures answers POST /_admin/fixtures: the users and profiles
+// of a fixtures document (docs/fixtures.md), loaded all or nothing, as
+// `serve --fixtures` loads a file. A document that is not valid is a 400
+// naming the line, column and path of its first problem.
+func (s *Server) adminLoadFixtures(ctx context.Context, ex *exchange) error {
+	data, err := readBodyUpTo(ex.r, MaxFixturesBytes)
+	if err != nil {
+		return err
+	}
+	f, err := graphprofile.ParseFixtures("body", data)
+	if err != nil {
+		return err
+	}
+	if err := s.Service.LoadFixtures(ctx, f); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)

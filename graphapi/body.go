@@ -26,7 +26,11 @@ func readBody(r *http.Request, t *graphprofile.Type) (graphprofile.Object, error
 	return graphprofile.DecodeBody(t, data)
 }
 
-func readBodyBytes(r *http.Request) ([]byte, error) {
+func readBodyBytes(r *http.Request) ([]byte, error) { return readBodyUpTo(r, MaxBodyBytes) }
+
+// readBodyUpTo reads r's JSON body, of at most limit bytes after
+// decompression.
+func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 	contentType := r.Header.Get("Content-Type")
 	if contentType == "" {
 		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The Content-Type header is missing; this request needs 'application/json'.")
@@ -35,17 +39,17 @@ func readBodyBytes(r *http.Request) ([]byte, error) {
 	if err != nil || mediaType != "application/json" {
 		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The content type '%s' is not supported; this request needs 'application/json'.", contentType)
 	}
-	if r.ContentLength > MaxBodyBytes {
-		return nil, tooLarge()
+	if r.ContentLength > int64(limit) {
+		return nil, tooLarge(limit)
 	}
 
-	var body io.Reader = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+	var body io.Reader = http.MaxBytesReader(nil, r.Body, int64(limit))
 	switch encoding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); encoding {
 	case "", "identity":
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(body)
 		if err != nil {
-			return nil, bodyReadError(err)
+			return nil, bodyReadError(err, limit)
 		}
 		defer zr.Close()
 		body = zr
@@ -54,25 +58,25 @@ func readBodyBytes(r *http.Request) ([]byte, error) {
 	}
 
 	// Read one byte past the limit to tell "exactly at the limit" from "over it".
-	data, err := io.ReadAll(io.LimitReader(body, MaxBodyBytes+1))
+	data, err := io.ReadAll(io.LimitReader(body, int64(limit)+1))
 	if err != nil {
-		return nil, bodyReadError(err)
+		return nil, bodyReadError(err, limit)
 	}
-	if len(data) > MaxBodyBytes {
-		return nil, tooLarge()
+	if len(data) > limit {
+		return nil, tooLarge(limit)
 	}
 	return data, nil
 }
 
-func tooLarge() error {
-	return graphprofile.Errorf(graphprofile.CodeRequestEntityTooLarge, "The request body is larger than the limit of %d bytes.", MaxBodyBytes)
+func tooLarge(limit int) error {
+	return graphprofile.Errorf(graphprofile.CodeRequestEntityTooLarge, "The request body is larger than the limit of %d bytes.", limit)
 }
 
-func bodyReadError(err error) error {
+func bodyReadError(err error, limit int) error {
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxErr):
-		return tooLarge()
+		return tooLarge(limit)
 	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF):
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The request body is not valid gzip data, or it ended early.")
 	default:
