@@ -1,0 +1,213 @@
+package graphprofiletest_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile/graphprofiletest"
+)
+
+// call sends body (JSON, "" for none) with tok and returns the status,
+// headers and decoded JSON answer (nil when not JSON).
+func call(t *testing.T, srv *graphprofiletest.Server, method, path, tok, body string, header ...string) (int, http.Header, map[string]any) {
+	t.Helper()
+	var reader io.Reader
+	if body != "" {
+		reader = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, srv.URL+path, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer map[string]any
+	_ = json.Unmarshal(data, &answer)
+	return resp.StatusCode, resp.Header, answer
+}
+
+func positions(t *testing.T, srv *graphprofiletest.Server, tok string) []any {
+	t.Helper()
+	status, _, answer := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+	if status != http.StatusOK {
+		t.Fatalf("list: %d %v", status, answer)
+	}
+	return answer["value"].([]any)
+}
+
+func TestTokensStateAndReset(t *testing.T) {
+	srv := graphprofiletest.NewServer(t)
+	adele := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.ReadWrite"))
+	status, header, created := call(t, srv, http.MethodPost, "/beta/me/profile/positions", adele, `{"detail":{"jobTitle":"PM"}}`)
+	if status != http.StatusCreated || header.Get("Location") == "" {
+		t.Fatalf("create: %d %v", status, created)
+	}
+	// The same upn is the same user in a new token; an application reads
+	// the user by principal name.
+	again := srv.Token(graphprofiletest.Delegated("ADELE@contoso.com", "User.Read"))
+	if got := positions(t, srv, again); len(got) != 1 {
+		t.Fatalf("a second token of adele sees %d positions, want 1", len(got))
+	}
+	app := srv.Token(graphprofiletest.Application("User.Read.All"))
+	status, _, list := call(t, srv, http.MethodGet, "/beta/users/adele@contoso.com/profile/positions", app, "")
+	if status != http.StatusOK || len(list["value"].([]any)) != 1 {
+		t.Fatalf("the application's list: %d %v", status, list)
+	}
+	if got := list["value"].([]any)[0].(map[string]any)["id"]; got != created["id"] {
+		t.Errorf("the application read position %v, want %v", got, created["id"])
+	}
+
+	srv.Reset()
+	if got := positions(t, srv, adele); len(got) != 0 {
+		t.Errorf("after Reset adele has %d positions, want none", len(got))
+	}
+}
+
+// fixtures has one user with a position of a known id and time.
+const fixtures = `{"tenants":[{"id":"` + graphprofiletest.DefaultTenant + `","users":[
+ {"id":"0d2a1e4c-1b5a-4f6e-9c3d-2e1f0a9b8c7d","displayName":"Megan Bowen","userPrincipalName":"megan@contoso.com",
+  "profile":{"positions":[{"id":"5e0f6b8a-7c1d-4e2f-8a9b-0c1d2e3f4a5b","createdDateTime":"2021-03-04T05:06:07Z","detail":{"jobTitle":"Marketing Manager"}}]}}]}]}`
+
+func TestFixtures(t *testing.T) {
+	check := func(t *testing.T, srv *graphprofiletest.Server) {
+		t.Helper()
+		megan := srv.Token(graphprofiletest.Delegated("megan@contoso.com", "User.Read"))
+		got := positions(t, srv, megan)
+		if len(got) != 1 {
+			t.Fatalf("megan has %d positions, want the fixture's 1", len(got))
+		}
+		p := got[0].(map[string]any)
+		if p["id"] != "5e0f6b8a-7c1d-4e2f-8a9b-0c1d2e3f4a5b" || p["createdDateTime"] != "2021-03-04T05:06:07.0000000Z" {
+			t.Errorf("the fixture's position came back as %v", p)
+		}
+	}
+	t.Run("WithFixtures", func(t *testing.T) {
+		check(t, graphprofiletest.NewServer(t, graphprofiletest.WithFixtures([]byte(fixtures))))
+	})
+	t.Run("LoadFixtures after a reset", func(t *testing.T) {
+		srv := graphprofiletest.NewServer(t)
+		srv.LoadFixtures([]byte(fixtures))
+		check(t, srv)
+		srv.Reset()
+		srv.LoadFixtures([]byte(fixtures))
+		check(t, srv)
+	})
+}
+
+func TestJournal(t *testing.T) {
+	srv := graphprofiletest.NewServer(t)
+	tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.ReadWrite"))
+	call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{"detail":{"jobTitle":"PM"}}`)
+	call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{"detail":{"jobTitle":7}}`)
+	call(t, srv, http.MethodGet, "/beta/me/profile/positions/nope", tok, "")
+
+	bad := srv.Requests(graphprofiletest.RequestFilter{Status: "4xx"})
+	if len(bad) != 2 {
+		t.Fatalf("%d requests answered 4xx, want 2: %+v", len(bad), bad)
+	}
+	if bad[0].Request.Method != http.MethodGet || bad[0].Response.Status != http.StatusNotFound {
+		t.Errorf("newest 4xx: %s %d, want the GET's 404", bad[0].Request.Method, bad[0].Response.Status)
+	}
+	if bad[1].Request.Body != `{"detail":{"jobTitle":7}}` || bad[1].Response.Status != http.StatusBadRequest {
+		t.Errorf("the bad create: body %q status %d", bad[1].Request.Body, bad[1].Response.Status)
+	}
+	if auth := bad[1].Request.Headers["Authorization"]; len(auth) != 1 || strings.Contains(auth[0], tok) {
+		t.Errorf("the journal shows the token: %v", auth)
+	}
+	if posts := srv.Requests(graphprofiletest.RequestFilter{Method: "POST", Path: "/positions"}); len(posts) != 2 {
+		t.Errorf("%d POSTs to positions, want 2", len(posts))
+	}
+	srv.ClearRequests()
+	if all := srv.Requests(graphprofiletest.RequestFilter{}); len(all) != 0 {
+		t.Errorf("after ClearRequests the journal has %d requests", len(all))
+	}
+}
+
+func TestClock(t *testing.T) {
+	srv := graphprofiletest.NewServer(t)
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	srv.SetClock(at)
+	tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.ReadWrite"))
+	_, _, p := call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{}`)
+	created, err := time.Parse(time.RFC3339Nano, p["createdDateTime"].(string))
+	if err != nil || created.Before(at) || created.After(at.Add(time.Minute)) {
+		t.Fatalf("createdDateTime %v, want just after %v", p["createdDateTime"], at)
+	}
+	srv.AdvanceClock(2 * time.Hour)
+	// The token (an hour's life, five minutes' leeway) has expired.
+	status, _, answer := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+	if status != http.StatusUnauthorized {
+		t.Errorf("a token two hours old: %d %v, want 401", status, answer)
+	}
+	fresh := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.ReadWrite"))
+	_, _, patched := call(t, srv, http.MethodPatch, "/beta/me/profile/positions/"+p["id"].(string), fresh, `{"isCurrent":true}`)
+	modified, _ := time.Parse(time.RFC3339Nano, patched["lastModifiedDateTime"].(string))
+	if modified.Before(at.Add(2 * time.Hour)) {
+		t.Errorf("lastModifiedDateTime %v, want two hours after %v", patched["lastModifiedDateTime"], at)
+	}
+	srv.RealClock()
+	if d := time.Since(srv.Now()); d < -time.Minute || d > time.Minute {
+		t.Errorf("after RealClock the server's time is %v", srv.Now())
+	}
+}
+
+func TestFaultsAndLimits(t *testing.T) {
+	t.Run("one fault by header", func(t *testing.T) {
+		srv := graphprofiletest.NewServer(t)
+		tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read"))
+		status, header, answer := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "", graphprofiletest.FaultHeader, "429;retry-after=3")
+		if status != http.StatusTooManyRequests || header.Get("Retry-After") != "3" {
+			t.Fatalf("%d Retry-After %q %v, want 429 with 3", status, header.Get("Retry-After"), answer)
+		}
+		if status, _, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, ""); status != http.StatusOK {
+			t.Errorf("the next request: %d, want 200", status)
+		}
+	})
+	t.Run("WithFaults", func(t *testing.T) {
+		srv := graphprofiletest.NewServer(t, graphprofiletest.WithFaults("503=1"))
+		tok := srv.Token(graphprofiletest.TokenRequest{UserPrincipalName: "adele@contoso.com", ObjectID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", Scopes: []string{"User.Read"}})
+		status, header, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+		if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" {
+			t.Errorf("%d Retry-After %q, want 503 with Retry-After", status, header.Get("Retry-After"))
+		}
+	})
+	t.Run("WithThrottle", func(t *testing.T) {
+		srv := graphprofiletest.NewServer(t, graphprofiletest.WithThrottle("2/1m"))
+		tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read"))
+		var statuses []int
+		for range 3 {
+			status, _, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+			statuses = append(statuses, status)
+		}
+		if statuses[0] != 200 || statuses[1] != 200 || statuses[2] != 429 {
+			t.Errorf("statuses %v, want 200 200 429", statuses)
+		}
+	})
+	t.Run("WithMaxItems", func(t *testing.T) {
+		srv := graphprofiletest.NewServer(t, graphprofiletest.WithMaxItems(1))
+		tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.ReadWrite"))
+		call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{}`)
+		status, _, answer := call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{}`)
+		if status != http.StatusInsufficientStorage {
+			t.Errorf("a second position: %d %v, want 507", status, answer)
+		}
+	})
+}
