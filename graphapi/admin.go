@@ -36,6 +36,8 @@ type adminEndpoint struct {
 var adminEndpoints = []adminEndpoint{
 	{adminPrefix + "/reset", http.MethodPost, nil, (*Server).adminReset},
 	{adminPrefix + "/fixtures", http.MethodPost, nil, (*Server).adminLoadFixtures},
+	{adminPrefix + "/faults", http.MethodPost, nil, (*Server).adminArmFaults},
+	{adminPrefix + "/faults", http.MethodDelete, nil, (*Server).adminClearFaults},
 	{adminPrefix + "/requests", http.MethodGet, []string{"path", "method", "status"}, (*Server).adminListRequests},
 	{adminPrefix + "/requests", http.MethodDelete, nil, (*Server).adminClearRequests},
 	{adminPrefix + "/clock", http.MethodGet, nil, (*Server).adminGetClock},

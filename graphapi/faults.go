@@ -286,6 +286,16 @@ func (s *Server) activeFaults() *faultSource {
 	return s.faults
 }
 
+// takeArmedFault spends an armed fault (POST /_admin/faults) on a request
+// of endpoint e, when the admin API is on and one matches; never on a
+// $batch itself, whose items are requests of their own.
+func (s *Server) takeArmedFault(r *http.Request, e *endpoint) (fault, bool) {
+	if s.AdminToken == "" || e.pattern == batchPath {
+		return fault{}, false
+	}
+	return s.armed.take(r.Method, r.URL.Path)
+}
+
 // injectFault does to a request of endpoint e what FaultHeader asks (with
 // the admin API on) or else what the random faults draw: delays it, and
 // answers it with a failure. It reports whether it answered. A $batch is
@@ -297,6 +307,8 @@ func (s *Server) injectFault(ctx context.Context, ex *exchange, e *endpoint) (an
 		if f, err = parseFaultHeader(header); err != nil {
 			return false, graphprofile.Errorf(graphprofile.CodeBadRequest, "The %s header is invalid: %v.", FaultHeader, err)
 		}
+	} else if armed, ok := s.takeArmedFault(ex.r, e); ok {
+		f = armed
 	} else if src := s.activeFaults(); src != nil && e.pattern != batchPath {
 		f = src.draw()
 	}

@@ -93,6 +93,7 @@ type Server struct {
 	throttle     *throttler
 	faultsOnce   sync.Once
 	faults       *faultSource
+	armed        armedFaults // armed by the admin API
 	journalOnce  sync.Once
 	requests     *requestJournal // nil while the admin API is off
 }

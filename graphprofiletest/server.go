@@ -278,6 +278,16 @@ func (s *Server) LoadFixtures(fixtures []byte) {
 	s.adminCall(http.MethodPost, "/_admin/fixtures", json.RawMessage(fixtures), nil)
 }
 
+// FailNext makes the next count requests of method ("" any) whose path
+// contains path ("" any; ignoring case) fail with fault, in FaultHeader's
+// syntax ("429;retry-after=1", "503", "504"): a test of a client's retries
+// arms one failure and sees the retry served. Items of a $batch count one
+// by one.
+func (s *Server) FailNext(count int, fault, method, path string) {
+	s.t.Helper()
+	s.adminCall(http.MethodPost, "/_admin/faults", map[string]any{"fault": fault, "count": count, "method": method, "path": path}, nil)
+}
+
 // Request is one request of the journal, as GET /_admin/requests lists it.
 type Request struct {
 	Seq        int64     `json:"seq"`

@@ -181,6 +181,16 @@ func TestFaultsAndLimits(t *testing.T) {
 			t.Errorf("the next request: %d, want 200", status)
 		}
 	})
+	t.Run("FailNext", func(t *testing.T) {
+		srv := graphprofiletest.NewServer(t)
+		tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read"))
+		srv.FailNext(1, "503;retry-after=1", "GET", "/profile/positions")
+		first, header, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+		second, _, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+		if first != http.StatusServiceUnavailable || header.Get("Retry-After") != "1" || second != http.StatusOK {
+			t.Errorf("statuses %d (Retry-After %q) then %d, want 503 (1) then 200", first, header.Get("Retry-After"), second)
+		}
+	})
 	t.Run("WithFaults", func(t *testing.T) {
 		srv := graphprofiletest.NewServer(t, graphprofiletest.WithFaults("503=1"))
 		tok := srv.Token(graphprofiletest.TokenRequest{UserPrincipalName: "adele@contoso.com", ObjectID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", Scopes: []string{"User.Read"}})

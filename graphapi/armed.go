@@ -1,0 +1,104 @@
+package graphapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// maxArmedFaults bounds the faults the admin API keeps armed at once.
+const maxArmedFaults = 1000
+
+// armedFault is a fault the admin API armed (POST /_admin/faults) for the
+// next requests that match: a test of an SDK's retry arms one 429 and
+// sees the SDK's second attempt served, which a header sent with every
+// attempt cannot show.
+type armedFault struct {
+	fault  fault
+	method string // the requests' method; "" any
+	path   string // a text their path contains, in lower case; "" any
+	left   int    // requests still to fail
+}
+
+// armedFaults are the armed faults of a server, in the order armed.
+type armedFaults struct {
+	mu   sync.Mutex
+	list []*armedFault
+}
+
+// take returns the fault of the first armed fault that matches a request
+// of method on path, spending one of its requests.
+func (a *armedFaults) take(method, path string) (fault, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	lower := strings.ToLower(path)
+	for i, af := range a.list {
+		if (af.method == "" || af.method == method) && strings.Contains(lower, af.path) {
+			af.left--
+			if af.left == 0 {
+				a.list = append(a.list[:i], a.list[i+1:]...)
+			}
+			return af.fault, true
+		}
+	}
+	return fault{}, false
+}
+
+func (a *armedFaults) add(af *armedFault) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.list) >= maxArmedFaults {
+		return false
+	}
+	a.list = append(a.list, af)
+	return true
+}
+
+func (a *armedFaults) clear() {
+	a.mu.Lock()
+	a.list = nil
+	a.mu.Unlock()
+}
+
+// adminArmFaults answers POST /_admin/faults: {"fault": "429;retry-after=1",
+// "count": 1, "method": "GET", "path": "/profile/positions"} fails the
+// next count requests (default 1) of that method (any) whose path
+// contains path (any; ignoring case) with fault (FaultHeader's syntax).
+// $batch items count one by one, the $batch itself not at all.
+func (s *Server) adminArmFaults(_ context.Context, ex *exchange) error {
+	var body struct {
+		Fault  string `json:"fault"`
+		Count  int    `json:"count"`
+		Method string `json:"method"`
+		Path   string `json:"path"`
+	}
+	if err := readAdminBody(ex.r, &body); err != nil {
+		return err
+	}
+	f, err := parseFaultHeader(body.Fault)
+	if err != nil {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The fault is invalid: %v.", err)
+	}
+	if body.Count == 0 {
+		body.Count = 1
+	}
+	if body.Count < 0 || body.Count > 1_000_000 {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The count %d is invalid: want 1 to 1000000.", body.Count)
+	}
+	af := &armedFault{fault: f, method: strings.ToUpper(body.Method), path: strings.ToLower(body.Path), left: body.Count}
+	if !s.armed.add(af) {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "%d faults are armed already, the most there may be; DELETE /_admin/faults clears them.", maxArmedFaults)
+	}
+	ex.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// adminClearFaults answers DELETE /_admin/faults: no fault stays armed.
+func (s *Server) adminClearFaults(_ context.Context, ex *exchange) error {
+	s.armed.clear()
+	ex.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

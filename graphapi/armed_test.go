@@ -1,0 +1,71 @@
+package graphapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestArmedFaults: POST /_admin/faults fails the next matching requests
+// (each $batch item on its own) and then lets them through; DELETE
+// disarms; only with the admin token.
+func TestArmedFaults(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	arm := func(body string) *response {
+		return s.do(request{method: http.MethodPost, path: "/_admin/faults", token: adminToken, body: body})
+	}
+	list := func() *response { return s.do(request{path: "/beta/me/profile/positions", token: tok}) }
+
+	if resp := arm(`{"fault":"429;retry-after=2","count":2,"method":"get","path":"/PROFILE/positions"}`); resp.status != http.StatusNoContent {
+		t.Fatalf("arm: %d %s", resp.status, resp.body)
+	}
+	// A POST does not match; the next two GETs fail, the third is served.
+	s.create(tok, "/me", `{}`)
+	for i := range 2 {
+		resp := list()
+		expectError(t, resp, http.StatusTooManyRequests, "TooManyRequests")
+		if ra := resp.header.Get("Retry-After"); ra != "2" {
+			t.Errorf("GET %d: Retry-After %q, want 2", i, ra)
+		}
+	}
+	if resp := list(); resp.status != http.StatusOK {
+		t.Fatalf("after the armed faults: %d %s", resp.status, resp.body)
+	}
+
+	// In a $batch, the item is failed, not the batch.
+	arm(`{"fault":"503","path":"positions"}`)
+	// (The items run at once: either may be the one failed.)
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions"},{"id":"2","method":"GET","url":"/me/profile/positions"}]}`)
+	statuses := map[int]int{}
+	for _, id := range []string{"1", "2"} {
+		status, headers, _ := a.item(t, id)
+		statuses[status]++
+		if status == http.StatusServiceUnavailable && headers["Retry-After"] == "" {
+			t.Errorf("batch item %s: 503 without Retry-After", id)
+		}
+	}
+	if statuses[http.StatusServiceUnavailable] != 1 || statuses[http.StatusOK] != 1 {
+		t.Errorf("batch items answered %v, want one 503 and one 200", statuses)
+	}
+
+	// DELETE disarms.
+	arm(`{"fault":"504","count":5}`)
+	if resp := s.do(request{method: http.MethodDelete, path: "/_admin/faults", token: adminToken}); resp.status != http.StatusNoContent {
+		t.Fatalf("disarm: %d %s", resp.status, resp.body)
+	}
+	if resp := list(); resp.status != http.StatusOK {
+		t.Errorf("after DELETE /_admin/faults: %d", resp.status)
+	}
+
+	for _, tc := range []struct{ body, want string }{
+		{`{"fault":"418"}`, "not a fault"},
+		{`{"fault":"429","count":-1}`, "count"},
+		{`{"fault":"429","times":1}`, "times"},
+	} {
+		if msg := expectError(t, arm(tc.body), http.StatusBadRequest, "BadRequest"); !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: message %q, want %q in it", tc.body, msg, tc.want)
+		}
+	}
+	expectError(t, s.do(request{method: http.MethodPost, path: "/_admin/faults", token: tok, body: `{"fault":"429"}`}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+}
