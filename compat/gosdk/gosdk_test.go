@@ -72,6 +72,13 @@ func client(t *testing.T, baseURL string, dev *token.DevIssuer, scopes ...string
 	if err != nil {
 		t.Fatal(err)
 	}
+	return clientWithToken(t, baseURL, tok)
+}
+
+// clientWithToken is the SDK's client, with its default middleware (the
+// retry handler among them), pointed at baseURL with the token tok.
+func clientWithToken(t *testing.T, baseURL, tok string) *msgraph.GraphServiceClient {
+	t.Helper()
 	auth := authentication.NewBaseBearerTokenAuthenticationProvider(&staticToken{
 		token: tok, hosts: authentication.NewAllowedHostsValidator([]string{"127.0.0.1"}),
 	})
