@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// codeBlocks returns the fenced code blocks of a markdown document by
+// language, in order.
+func codeBlocks(doc string) map[string][]string {
+	blocks := map[string][]string{}
+	lines := strings.Split(doc, "\n")
+	for i := 0; i < len(lines); i++ {
+		lang, ok := strings.CutPrefix(lines[i], "```")
+		if !ok || lang == "" {
+			continue
+		}
+		var body []string
+		for i++; i < len(lines) && lines[i] != "```"; i++ {
+			body = append(body, lines[i])
+		}
+		blocks[lang] = append(blocks[lang], strings.Join(body, "\n"))
+	}
+	return blocks
+}
+
+// dedent removes one leading tab from every line.
+func dedent(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, "\t")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestTestingGuide checks that every example of
+// docs/testing-with-graphprofile.md is one that make test runs, as it is
+// (the Go ones are graphprofiletest's TestGuide and Example, the
+// JavaScript one compat/js/example.test.mjs, the CI script
+// compat/js/ci-example.sh), and runs the CI script: the binary in memory
+// over HTTPS, the JavaScript tests against it.
+func TestTestingGuide(t *testing.T) {
+	t.Parallel()
+	root := filepath.Join("..", "..")
+	read := func(name string) string {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	blocks := codeBlocks(read("docs/testing-with-graphprofile.md"))
+	if len(blocks["go"]) != 2 || len(blocks["js"]) != 1 || len(blocks["sh"]) != 1 {
+		t.Fatalf("the guide's code blocks: %d go, %d js, %d sh; want 2, 1, 1 (and this test to check any new one)", len(blocks["go"]), len(blocks["js"]), len(blocks["sh"]))
+	}
+	if guide := dedent(read("graphprofiletest/guide_test.go")); !strings.Contains(guide, blocks["go"][0]) {
+		t.Errorf("the guide's first Go snippet is not in graphprofiletest/guide_test.go's TestGuide, as it is:\n%s", blocks["go"][0])
+	}
+	if example := read("graphprofiletest/example_test.go"); !strings.Contains(example, blocks["go"][1]+"\n") {
+		t.Errorf("the guide's Go example is not graphprofiletest/example_test.go's Example, as it is")
+	}
+	if js := read("compat/js/example.test.mjs"); strings.TrimSpace(js) != blocks["js"][0] {
+		t.Errorf("the guide's JavaScript example is not compat/js/example.test.mjs, as it is")
+	}
+	script := read("compat/js/ci-example.sh")
+	if strings.TrimSpace(script) != blocks["sh"][0] {
+		t.Fatalf("the guide's CI script is not compat/js/ci-example.sh, as it is")
+	}
+
+	if _, err := os.Stat(filepath.Join(root, "compat", "js", "node_modules", "@microsoft", "microsoft-graph-client", "package.json")); err != nil {
+		t.Fatalf("the JavaScript client is not installed in compat/js/node_modules: run `make test` (it runs npm ci in compat/js)")
+	}
+	port := freeAddr(t)[len("127.0.0.1:"):]
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "ci-example.sh")
+	cmd.Dir = filepath.Join(root, "compat", "js")
+	var env []string
+	for _, kv := range commandEnv() {
+		if !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "NODE_EXTRA_CA_CERTS=") && !strings.HasPrefix(kv, "NODE_TLS_REJECT_UNAUTHORIZED=") {
+			env = append(env, kv)
+		}
+	}
+	// The script calls graphprofile from PATH: this test's build.
+	cmd.Env = append(env, "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"), "GRAPH_PORT="+port)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("ci-example.sh did not finish within 90 s; output:\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("bash ci-example.sh: %v; output:\n%s", err, out)
+	}
+	for _, want := range []string{"# pass 2", "# fail 0"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("node --test's output lacks %q:\n%s", want, out)
+		}
+	}
+	t.Logf("bash ci-example.sh:\n%s", out)
+}
