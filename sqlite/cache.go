@@ -399,7 +399,7 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 	case e.complete:
 		whole := make([]cachedItem, 0, len(e.whole)+1)
 		for _, q := range e.whole {
-			if q.item.ID() != id {
+			if q.position.ID != id {
 				whole = append(whole, q)
 			}
 		}
