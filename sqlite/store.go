@@ -56,6 +56,13 @@ type Store struct {
 	wdb    *sql.DB    // the one write connection, used by the writer goroutine only
 	rdb    *sql.DB    // the read pool
 	cdb    *sql.DB    // the checkpointer's connection
+	// checkpoint is held by a checkpoint while it runs: the writer's
+	// TRUNCATE then waits for the checkpointer's passive copy to end
+	// rather than spending its wait for readers on it.
+	checkpoint sync.Mutex
+	// walFrames is the number of frames of the write-ahead log in use, as
+	// the checkpointer last counted them (limitWAL).
+	walFrames atomic.Int64
 
 	writes           chan *writeRequest // to the writer; unbuffered: a send is taken by the writer or not at all
 	pending          atomic.Int64       // writes between entering write and being taken by the writer

@@ -195,17 +195,19 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 // from its beginning. The checkpointer's passive checkpoints never wait for
 // readers, so under continuous reads and writes some reader always holds
 // the log and it would grow without end (829 MB in 20 s of creates).
-// Instead the writer, after a commit that leaves the log file past
-// walCheckpointAt, runs a TRUNCATE checkpoint itself: writes are paused
-// anyway, it copies what the checkpointer has not, waits (at most
-// walCheckpointWait) for the readers of older snapshots (a page's query
-// each) and empties the file. (A RESTART checkpoint would leave the file at
-// its size, which then no longer tells how much of it is in use.) So the
-// file never passes walCheckpointAt plus one commit (at most maxBatch
-// writes or maxBatchBytes of documents: a few MiB), well under WALBound, as
-// long as readers let go of the log within walCheckpointWait; a checkpoint
-// they hold up is tried again once the log has grown by walRetryStep. When
-// writes pause for walIdle, the writer empties the file too.
+// Instead the writer, between commits, once the log in use (as the
+// checkpointer last counted its frames) has passed walCheckpointAt, runs a
+// RESTART checkpoint itself: writes are paused anyway, it copies what the
+// checkpointer has not, and waits (at most walCheckpointWait) for the
+// readers of older snapshots (a page's query each); the next commit then
+// writes the log from its start again, over the file in place. The file so
+// never passes walCheckpointAt plus what is written between two of the
+// checkpointer's counts (checkpointInterval), well under WALBound, as long
+// as readers let go of the log within walCheckpointWait; a checkpoint they
+// hold up is tried again once the log has grown by walRetryStep. When
+// writes pause for walIdle, the writer empties the file (TRUNCATE).
+// (TRUNCATE under load cost 60–100 ms of stalled writes each time, mostly
+// the file's truncation; RESTART rewrites the file in place.)
 const (
 	// WALBound is the documented bound of the write-ahead log file under
 	// any sustained write load: 64 MiB. journal_size_limit is set to it
@@ -215,6 +217,9 @@ const (
 	walRetryStep      = 4 << 20
 	walCheckpointWait = 100 * time.Millisecond
 	walIdle           = time.Second
+	// walFrameBytes is the size of one frame of the log: a page (SQLite's
+	// default 4,096 bytes, which the store keeps) and its header.
+	walFrameBytes = 4096 + 24
 )
 
 // walSize returns the size of the write-ahead log file, 0 when there is
@@ -230,17 +235,19 @@ func (s *Store) walSize() int64 {
 	return fi.Size()
 }
 
-// limitWAL empties the log when it has reached at bytes, and returns the
-// size at which to try next. Run by the writer between commits.
+// limitWAL starts the log over when the part of it in use has reached at
+// bytes, and returns the size at which to try next. Run by the writer
+// between commits.
 func (s *Store) limitWAL(at int64) int64 {
-	size := s.walSize()
+	used := s.walFrames.Load() * walFrameBytes
 	switch {
-	case size < at:
+	case used < at:
 		return at
-	case s.truncateWAL():
+	case s.checkpointWAL("RESTART"):
+		s.walFrames.Store(0)
 		return walCheckpointAt
 	default:
-		return size + walRetryStep // readers held it: later
+		return used + walRetryStep // readers held it: later
 	}
 }
 
@@ -250,6 +257,17 @@ func (s *Store) truncateWAL() bool {
 	if s.walSize() == 0 {
 		return true
 	}
+	if !s.checkpointWAL("TRUNCATE") {
+		return false
+	}
+	s.walFrames.Store(0)
+	return s.walSize() == 0
+}
+
+// checkpointWAL runs a checkpoint of mode (RESTART or TRUNCATE) on the
+// writer's connection and reports whether it copied the whole log with no
+// reader left on it.
+func (s *Store) checkpointWAL(mode string) bool {
 	ctx := context.Background()
 	conn, err := s.wdb.Conn(ctx)
 	if err != nil {
@@ -263,9 +281,11 @@ func (s *Store) truncateWAL() bool {
 		return false
 	}
 	var busy, logFrames, checkpointed int
-	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
+	s.checkpoint.Lock()
+	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &checkpointed)
+	s.checkpoint.Unlock()
 	_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
-	return err == nil && busy == 0 && s.walSize() == 0
+	return err == nil && busy == 0
 }
 
 // checkpointInterval is how often the checkpointer copies the log back.
@@ -285,8 +305,15 @@ func (s *Store) checkpointer() {
 		case <-s.quit:
 			return
 		case <-tick.C:
-			// A failure (a busy database) is retried at the next tick.
-			_, _ = s.cdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			// A failure (a busy database) is retried at the next tick. Its
+			// count of the log's frames in use tells the writer when to
+			// start the log over (limitWAL).
+			var busy, logFrames, checkpointed int64
+			s.checkpoint.Lock()
+			if err := s.cdb.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &checkpointed); err == nil && logFrames >= 0 {
+				s.walFrames.Store(logFrames)
+			}
+			s.checkpoint.Unlock()
 		}
 	}
 }
