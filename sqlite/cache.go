@@ -23,14 +23,16 @@ const (
 	// cases clients send) FindUser remembers for one user.
 	maxLookupsPerUser = 4
 	// wholeCollectionLimit is the most items a collection may hold to be
-	// cached whole: a list of it is then read from memory. A bigger one is
-	// read from the database in pages, and only its items that GetItem read
-	// are cached, one by one.
+	// cached whole: a list of it is then read from memory. Of a bigger one
+	// the first wholeCollectionLimit items are cached (its head: lists
+	// start there, and most never go further), the rest is read from the
+	// database in pages, and the items GetItem read are cached one by one.
 	wholeCollectionLimit = 200
 )
 
 // readCache keeps what reads found: users, whole collections of profiles
-// (of up to wholeCollectionLimit items) and single items, so that reading
+// (of up to wholeCollectionLimit items), the heads of bigger ones and single
+// items, so that reading
 // them again needs no query and no decoding. It is correct because one
 // process owns an SQLite file and every write goes through this store: the
 // writer applies each committed change of items to the cache in commit
@@ -63,8 +65,8 @@ type cachedUser struct {
 }
 
 // cachedCollection is what the cache holds of one collection of one
-// profile: the whole collection, or some of its items, or nothing but its
-// generation.
+// profile: the whole collection, or its head and some of its items, or
+// nothing but its generation.
 type cachedCollection struct {
 	owner graphprofile.UserKey
 	kind  string
@@ -74,6 +76,11 @@ type cachedCollection struct {
 	// it after the lock is released.
 	whole    []cachedItem
 	complete bool
+	// head, when not complete, is the collection's first items in list
+	// order (at most wholeCollectionLimit; nil: not cached), never changed
+	// in place either: a scan from before its last item reads it from
+	// memory and the rest from the database after its last item.
+	head []cachedItem
 	// single are items cached one by one (when not complete).
 	single       map[string]cachedItem
 	items, bytes int
@@ -184,17 +191,24 @@ func (c *readCache) dropUsers() {
 	c.userLRU.Init()
 }
 
-// wholeCollection returns collection kind of owner when it is cached whole,
-// in list order. The slice must not be modified.
-func (c *readCache) wholeCollection(owner graphprofile.UserKey, kind string) ([]cachedItem, bool) {
+// first returns what the cache holds of the start of collection kind of
+// owner: the whole collection (complete) or its head; ok is false when it
+// holds neither.
+func (c *readCache) first(owner graphprofile.UserKey, kind string) (list []cachedItem, complete, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.profiles[owner][kind]
-	if !ok || !e.complete {
-		return nil, false
+	switch {
+	case !ok:
+		return nil, false, false
+	case e.complete:
+		c.lru.MoveToFront(e.elem)
+		return e.whole, true, true
+	case e.head != nil:
+		c.lru.MoveToFront(e.elem)
+		return e.head, false, true
 	}
-	c.lru.MoveToFront(e.elem)
-	return e.whole, true
+	return nil, false, false
 }
 
 // item returns item id of collection kind of owner when the cache knows
@@ -219,6 +233,12 @@ func (c *readCache) item(owner graphprofile.UserKey, kind, id string) (it graphp
 	if ci, ok := e.single[id]; ok {
 		c.lru.MoveToFront(e.elem)
 		return ci.item, true, true
+	}
+	for _, ci := range e.head {
+		if ci.position.ID == id {
+			c.lru.MoveToFront(e.elem)
+			return ci.item, true, true
+		}
 	}
 	return nil, false, false
 }
@@ -273,6 +293,44 @@ func (c *readCache) addWhole(e *cachedCollection, gen uint64, list []cachedItem)
 	c.evictLocked(e, "")
 }
 
+// addHead caches head, the first items of the collection of e in list
+// order read at generation gen (more follow), unless the collection
+// changed or was evicted since.
+func (c *readCache) addHead(e *cachedCollection, gen uint64, head []cachedItem) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.currentLocked(e, gen) || e.complete || len(head) == 0 || len(head) > wholeCollectionLimit {
+		return
+	}
+	bytes := 0
+	for _, ci := range head {
+		bytes += ci.size
+	}
+	if bytes > maxCachedItemBytes/4 {
+		return
+	}
+	c.setHeadLocked(e, head)
+	c.evictLocked(e, "")
+}
+
+// setHeadLocked makes e (not complete) hold head as its first items,
+// beside its items cached alone, and keeps the totals.
+func (c *readCache) setHeadLocked(e *cachedCollection, head []cachedItem) {
+	for _, ci := range e.head {
+		e.items--
+		e.bytes -= ci.size
+		c.items--
+		c.bytes -= ci.size
+	}
+	e.head = head
+	for _, ci := range head {
+		e.items++
+		e.bytes += ci.size
+		c.items++
+		c.bytes += ci.size
+	}
+}
+
 // addItem caches ci, an item of e read at generation gen, unless the
 // collection changed or was evicted since.
 func (c *readCache) addItem(e *cachedCollection, gen uint64, ci cachedItem) {
@@ -290,7 +348,7 @@ func (c *readCache) addItem(e *cachedCollection, gen uint64, ci cachedItem) {
 func (c *readCache) setLocked(e *cachedCollection, whole []cachedItem) {
 	c.items -= e.items
 	c.bytes -= e.bytes
-	e.whole, e.complete, e.single = whole, whole != nil, nil
+	e.whole, e.complete, e.single, e.head = whole, whole != nil, nil, nil
 	e.items, e.bytes = len(whole), 0
 	for _, ci := range whole {
 		e.bytes += ci.size
@@ -354,6 +412,9 @@ func (c *readCache) evictLocked(keep *cachedCollection, keepID string) {
 			c.removeSingleLocked(keep, id)
 		}
 	}
+	if c.overLocked() && keep.head != nil {
+		c.setHeadLocked(keep, nil)
+	}
 }
 
 // removeLocked forgets e: a read that took it finds it no longer current.
@@ -410,10 +471,16 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 			whole = slices.Insert(whole, i, ci)
 		}
 		if len(whole) > wholeCollectionLimit {
-			whole = nil
+			// Too big to be held whole from now on: its head stays.
+			c.setLocked(e, nil)
+			c.setHeadLocked(e, whole[:wholeCollectionLimit])
+		} else {
+			c.setLocked(e, whole)
 		}
-		c.setLocked(e, whole)
 	default:
+		if e.head != nil {
+			c.setHeadLocked(e, changedHead(e.head, id, ci))
+		}
 		if _, cached := e.single[id]; !cached {
 			return
 		}
@@ -424,4 +491,37 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 		}
 	}
 	c.evictLocked(e, id)
+}
+
+// changedHead returns head, the first items of a collection, after the
+// change of item id to ci (ci.item nil: deleted): still the collection's
+// first items. An item after the head's last (a new one, mostly) leaves it
+// as it is; one inside it goes in its place (the last item falling off
+// past wholeCollectionLimit).
+func changedHead(head []cachedItem, id string, ci cachedItem) []cachedItem {
+	last := head[len(head)-1].position
+	at := slices.IndexFunc(head, func(q cachedItem) bool { return q.position.ID == id })
+	inside := ci.item != nil && comparePositions(ci.position, last) <= 0
+	if at < 0 && !inside {
+		return head
+	}
+	out := make([]cachedItem, 0, len(head)+1)
+	for _, q := range head {
+		if q.position.ID != id {
+			out = append(out, q)
+		}
+	}
+	if inside {
+		i, _ := slices.BinarySearchFunc(out, ci.position, func(q cachedItem, p graphprofile.ItemPosition) int {
+			return comparePositions(q.position, p)
+		})
+		out = slices.Insert(out, i, ci)
+		if len(out) > wholeCollectionLimit {
+			out = out[:wholeCollectionLimit]
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -244,13 +244,13 @@ func TestCacheBounds(t *testing.T) {
 		for i := range 2 * maxCachedCollections {
 			for _, owner := range []graphprofile.UserKey{{TenantID: tenant, UserID: fmt.Sprint("u", i)}, hot} {
 				e, gen := c.collection(owner, "skills")
-				if _, ok := c.wholeCollection(owner, "skills"); !ok {
+				if _, _, ok := c.first(owner, "skills"); !ok {
 					c.addWhole(e, gen, []cachedItem{cachedPosition("a", 1, 100), cachedPosition("b", 2, 100)})
 				}
 			}
 		}
 		wantWithinBounds(t, c)
-		if _, ok := c.wholeCollection(hot, "skills"); !ok {
+		if _, complete, ok := c.first(hot, "skills"); !ok || !complete {
 			t.Error("the collection read all along was evicted")
 		}
 	})
@@ -276,7 +276,7 @@ func TestCacheBounds(t *testing.T) {
 			whole[i] = cachedPosition(fmt.Sprintf("s%03d", i), int64(i), 100<<10)
 		}
 		c.addWhole(e, gen, whole)
-		if _, ok := c.wholeCollection(owner, "skills"); ok {
+		if _, _, ok := c.first(owner, "skills"); ok {
 			t.Error("a collection of 20 MB was cached whole")
 		}
 		wantWithinBounds(t, c)
@@ -300,10 +300,10 @@ func TestCacheBounds(t *testing.T) {
 	})
 }
 
-// TestCacheBigCollection: a collection past wholeCollectionLimit is listed
-// from the database, never cached whole; GetItem caches the items it reads,
-// which writes keep exact; a small collection that grows past the limit is
-// no longer cached whole.
+// TestCacheBigCollection: a collection past wholeCollectionLimit is never
+// cached whole: its first wholeCollectionLimit items are (its head), which
+// writes keep exact, and the rest is listed from the database; a small
+// collection that grows past the limit keeps its head.
 func TestCacheBigCollection(t *testing.T) {
 	s := openTemp(t)
 	ctx := t.Context()
@@ -325,22 +325,44 @@ func TestCacheBigCollection(t *testing.T) {
 	if _, err := graphprofile.AllItems(ctx, s, key, workPositions); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.cache.wholeCollection(key, workPositions.Name); !ok || cachedItems() != wholeCollectionLimit {
+	if _, complete, _ := s.cache.first(key, workPositions.Name); !complete || cachedItems() != wholeCollectionLimit {
 		t.Fatalf("a collection of %d items is not cached whole after a list", wholeCollectionLimit)
 	}
 	// One more: the collection is too big to be cached whole.
 	if err := s.CreateItem(ctx, key, workPositions, storetest.Position("p200", t0.Add(time.Hour)), 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.cache.wholeCollection(key, workPositions.Name); ok || cachedItems() != 0 {
-		t.Errorf("a collection of %d items is cached whole (%d items cached)", wholeCollectionLimit+1, cachedItems())
+	head, complete, ok := s.cache.first(key, workPositions.Name)
+	if !ok || complete || len(head) != wholeCollectionLimit || head[len(head)-1].position.ID != "p199" || cachedItems() != wholeCollectionLimit {
+		t.Errorf("a collection of %d items: cached whole %v, a head of %d items, %d items cached; want its first %d as its head", wholeCollectionLimit+1, complete, len(head), cachedItems(), wholeCollectionLimit)
 	}
 	list, err := graphprofile.AllItems(ctx, s, key, workPositions)
 	if err != nil || len(list) != wholeCollectionLimit+1 || list[len(list)-1].ID() != "p200" {
 		t.Fatalf("the list after the create: %d items, %v", len(list), err)
 	}
-	if cachedItems() != 0 {
-		t.Errorf("listing a big collection cached %d items", cachedItems())
+	if cachedItems() != wholeCollectionLimit {
+		t.Errorf("listing a big collection left %d items cached, want its head of %d", cachedItems(), wholeCollectionLimit)
+	}
+	// An item created before the head's last goes into it (the last falls
+	// off); one after it leaves it be.
+	if err := s.CreateItem(ctx, key, workPositions, storetest.Position("p000a", t0.Add(time.Second/2)), 0); err != nil {
+		t.Fatal(err)
+	}
+	if head, _, _ := s.cache.first(key, workPositions.Name); len(head) != wholeCollectionLimit || head[1].position.ID != "p000a" || head[len(head)-1].position.ID != "p198" {
+		t.Errorf("the head after an item created inside it: %d items, second %s, last %s", len(head), head[1].position.ID, head[len(head)-1].position.ID)
+	}
+	list, err = graphprofile.AllItems(ctx, s, key, workPositions)
+	if err != nil || len(list) != wholeCollectionLimit+2 || list[1].ID() != "p000a" || list[len(list)-2].ID() != "p199" {
+		t.Fatalf("the list after a create inside the head: %d items, %v", len(list), err)
+	}
+	// A scan from inside the head goes on in the database after it.
+	var after []string
+	from := graphprofile.ItemPosition{Created: t0.Add(198 * time.Second).UnixNano(), ID: "p198"}
+	if err := s.ScanItems(ctx, key, workPositions, &from, func(it graphprofile.Item) (bool, error) {
+		after = append(after, it.ID())
+		return true, nil
+	}); err != nil || len(after) != 2 || after[0] != "p199" || after[1] != "p200" {
+		t.Errorf("a scan after p198: %v, %v; want p199 (past the head) and p200", after, err)
 	}
 
 	// GetItem caches what it reads, and writes keep it exact.
@@ -372,7 +394,7 @@ func TestCacheBigCollection(t *testing.T) {
 	if _, err := s.GetItem(ctx, key, workPositions, "p100"); !errors.Is(err, graphprofile.ErrNotFound) {
 		t.Errorf("GetItem of the deleted p100: %v", err)
 	}
-	if cachedItems() != 0 {
-		t.Errorf("%d items cached, want none", cachedItems())
+	if cachedItems() != wholeCollectionLimit-1 {
+		t.Errorf("%d items cached, want the head less p100: %d", cachedItems(), wholeCollectionLimit-1)
 	}
 }

@@ -16,55 +16,84 @@ import (
 
 // ScanItems visits the items of collection c of owner in list order
 // (createdDateTime, then id) after `after`; ErrNotFound when owner is not a
-// user. A collection cached whole is read from memory; otherwise it is read
-// in pages from items_by_created, and a scan from the first item that
-// reaches the end of a small collection (at most wholeCollectionLimit
-// items) caches it whole.
+// user. The start of a collection comes from the cache: a scan from the
+// first item of a collection the cache knows nothing of reads its first
+// wholeCollectionLimit items (and one more) and caches them, whole or as
+// its head, since lists start there and most pages stay there. What lies
+// past the head is read in pages from items_by_created.
 func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
-	if whole, ok := s.cache.wholeCollection(owner, c.Name); ok {
+	first, complete, ok := s.cache.first(owner, c.Name)
+	if !ok && after == nil {
+		var err error
+		if first, complete, err = s.readHead(ctx, owner, c); err != nil {
+			return err
+		}
+		ok = true
+	}
+	if ok {
 		i := 0
 		if after != nil {
-			i = sortSearchAfter(whole, *after)
+			i = sortSearchAfter(first, *after)
 		}
-		for _, ci := range whole[i:] {
-			if goOn, err := visit(ci.item); err != nil || !goOn {
-				return err
+		if complete || i < len(first) {
+			for _, ci := range first[i:] {
+				if goOn, err := visit(ci.item); err != nil || !goOn {
+					return err
+				}
 			}
+			if complete {
+				return nil
+			}
+			last := first[len(first)-1].position
+			after = &last
 		}
-		return nil
 	}
-	entry, gen := s.cache.collection(owner, c.Name)
-	var whole []cachedItem // the collection so far, while it may be cached whole
-	if after == nil {
-		whole = []cachedItem{}
-	}
-	stopped := false
 	empty, err := store.ScanItems(c, after, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
 		return s.readItemsPage(ctx, owner, c, after, limit)
-	}, func(it graphprofile.Item, row stored.RawItem) (bool, error) {
-		if whole != nil && len(whole) < wholeCollectionLimit {
-			whole = append(whole, cachedItem{item: it, position: row.Position, size: len(row.Document)})
-		} else {
-			whole = nil
-		}
-		goOn, err := visit(it)
-		stopped = err != nil || !goOn
-		return goOn, err
+	}, func(it graphprofile.Item, _ stored.RawItem) (bool, error) {
+		return visit(it)
 	})
 	if err != nil {
 		return err
 	}
-	if empty {
-		// No items: is there a user? (The outer join of one query would
-		// tell too, but costs every page a join.)
-		if err := s.checkUser(ctx, owner); err != nil {
-			return err
-		}
-	}
-	if whole != nil && !stopped {
-		s.cache.addWhole(entry, gen, whole)
+	if empty && !ok {
+		// No items after `after`: is there a user? (The outer join of one
+		// query would tell too, but costs every page a join.)
+		return s.checkUser(ctx, owner)
 	}
 	return nil
+}
+
+// readHead reads the first wholeCollectionLimit items of collection c of
+// owner, and whether that is all of them, and caches them: whole, or as the
+// collection's head. ErrNotFound when owner is not a user.
+func (s *Store) readHead(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection) (head []cachedItem, complete bool, err error) {
+	entry, gen := s.cache.collection(owner, c.Name)
+	head, complete = []cachedItem{}, true
+	empty, err := store.ScanItems(c, nil, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
+		return s.readItemsPage(ctx, owner, c, after, limit)
+	}, func(it graphprofile.Item, row stored.RawItem) (bool, error) {
+		if len(head) == wholeCollectionLimit {
+			complete = false
+			return false, nil
+		}
+		head = append(head, cachedItem{item: it, position: row.Position, size: len(row.Document)})
+		return true, nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if empty {
+		if err := s.checkUser(ctx, owner); err != nil {
+			return nil, false, err
+		}
+	}
+	if complete {
+		s.cache.addWhole(entry, gen, head)
+	} else {
+		s.cache.addHead(entry, gen, head)
+	}
+	return head, complete, nil
 }
 
 // sortSearchAfter returns the index of the first item of list (in list
