@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,19 +19,7 @@ const chromiumPath = "/usr/bin/chromium"
 // refused. It fails, never skips, when the browser cannot start.
 func TestBrowser(t *testing.T) {
 	t.Parallel()
-	jsDir, err := filepath.Abs(filepath.Join("..", "..", "compat", "js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node not found (%v): the browser test needs Node.js 20 or later and npm", err)
-	}
-	for _, pkg := range []string{"playwright-core", filepath.Join("@microsoft", "microsoft-graph-client")} {
-		if _, err := os.Stat(filepath.Join(jsDir, "node_modules", pkg, "package.json")); err != nil {
-			t.Fatalf("%s is not installed in compat/js/node_modules: run `make test` (it runs npm ci in compat/js)", pkg)
-		}
-	}
+	jsDir, node := jsCompat(t, "playwright-core", graphClient)
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("Chromium is not installed at %s: run `make test` (it installs Debian's chromium package) or apt-get install chromium", chromiumPath)
 	}
@@ -45,19 +31,9 @@ func TestBrowser(t *testing.T) {
 	s := startTLSServe(t, dir, listenFlag("--tls-self-signed", "--cors-origins", origin), ca)
 	token := mintToken(t, dir, nil)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "browser.test.mjs")
-	cmd.Dir = jsDir
-	cmd.Env = append(commandEnv(), "GRAPH_BASE_URL="+s.url+"/", "GRAPH_TOKEN="+token, "GRAPH_CA_FILE="+ca,
-		"PAGE_PORT="+pagePort, "CHROMIUM="+chromiumPath)
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatalf("node browser.test.mjs did not finish within 120 s; output:\n%s", out)
-	}
-	if err != nil {
-		t.Fatalf("node browser.test.mjs: %v; output:\n%s\nserve's log:\n%s", err, out, s.stderr.String())
-	}
+	out := runJS(t, jsDir, 120*time.Second, s.stderr.String,
+		[]string{"GRAPH_BASE_URL=" + s.url + "/", "GRAPH_TOKEN=" + token, "GRAPH_CA_FILE=" + ca, "PAGE_PORT=" + pagePort, "CHROMIUM=" + chromiumPath},
+		node, "browser.test.mjs")
 	t.Logf("node browser.test.mjs:\n%s", out)
 
 	// What the page did is what the server holds.

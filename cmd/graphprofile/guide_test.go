@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,31 +71,13 @@ func TestTestingGuide(t *testing.T) {
 		t.Fatalf("the guide's CI script is not compat/js/ci-example.sh, as it is")
 	}
 
-	if _, err := os.Stat(filepath.Join(root, "compat", "js", "node_modules", "@microsoft", "microsoft-graph-client", "package.json")); err != nil {
-		t.Fatalf("the JavaScript client is not installed in compat/js/node_modules: run `make test` (it runs npm ci in compat/js)")
-	}
-	port := freeAddr(t)[len("127.0.0.1:"):]
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "ci-example.sh")
-	cmd.Dir = filepath.Join(root, "compat", "js")
-	var env []string
-	for _, kv := range commandEnv() {
-		if !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "NODE_EXTRA_CA_CERTS=") && !strings.HasPrefix(kv, "NODE_TLS_REJECT_UNAUTHORIZED=") {
-			env = append(env, kv)
-		}
-	}
+	jsDir, _ := jsCompat(t, graphClient)
 	// The script calls graphprofile from PATH: this test's build.
-	cmd.Env = append(env, "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"), "GRAPH_PORT="+port)
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatalf("ci-example.sh did not finish within 90 s; output:\n%s", out)
-	}
-	if err != nil {
-		t.Fatalf("bash ci-example.sh: %v; output:\n%s", err, out)
-	}
+	out := runJS(t, jsDir, 90*time.Second, nil,
+		[]string{"PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + os.Getenv("PATH"), "GRAPH_PORT=" + freePort(t)},
+		"bash", "ci-example.sh")
 	for _, want := range []string{"# pass 2", "# fail 0"} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("node --test's output lacks %q:\n%s", want, out)
 		}
 	}

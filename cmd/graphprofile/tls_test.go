@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -417,44 +416,15 @@ func TestTLSHelp(t *testing.T) {
 // developer would, with NODE_EXTRA_CA_CERTS.
 func TestGraphJavaScriptClient(t *testing.T) {
 	t.Parallel()
-	jsDir, err := filepath.Abs(filepath.Join("..", "..", "compat", "js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Fail, not skip: a skipped compatibility test is one nobody notices.
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node not found (%v): the JavaScript client test needs Node.js 20 or later and npm", err)
-	}
-	if _, err := os.Stat(filepath.Join(jsDir, "node_modules", "@microsoft", "microsoft-graph-client", "package.json")); err != nil {
-		t.Fatalf("the JavaScript client is not installed in compat/js/node_modules: run `make test` (it runs npm ci in compat/js)")
-	}
-
+	jsDir, node := jsCompat(t, graphClient)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "graphprofile.db-ca.pem")
 	s := startTLSServe(t, dir, listenFlag("--tls-self-signed"), ca)
 	// The default token: the docs' user, as in the seed.
 	token := mintToken(t, dir, nil)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "graph-client.test.mjs")
-	cmd.Dir = jsDir
-	var env []string
-	for _, kv := range commandEnv() {
-		// Certificate checks stay on, and only our CA is added.
-		if !strings.HasPrefix(kv, "NODE_TLS_REJECT_UNAUTHORIZED=") && !strings.HasPrefix(kv, "NODE_EXTRA_CA_CERTS=") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(env, "NODE_EXTRA_CA_CERTS="+ca, "GRAPH_BASE_URL="+s.url+"/", "GRAPH_TOKEN="+token)
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatalf("node graph-client.test.mjs did not finish within 60 s; output:\n%s", out)
-	}
-	if err != nil {
-		t.Fatalf("node graph-client.test.mjs: %v; output:\n%s\nserve's log:\n%s", err, out, s.stderr.String())
-	}
+	out := runJS(t, jsDir, 60*time.Second, s.stderr.String,
+		[]string{"NODE_EXTRA_CA_CERTS=" + ca, "GRAPH_BASE_URL=" + s.url + "/", "GRAPH_TOKEN=" + token},
+		node, "graph-client.test.mjs")
 	t.Logf("node graph-client.test.mjs:\n%s", out)
 
 	// What the client did is what the server holds: after the delete, the
