@@ -151,7 +151,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 	}
-	dev, devKey, err := devIssuerOf(loc)
+	dev, devKey, err := devIssuerOf(ctx, loc, store)
 	if err != nil {
 		return err
 	}
