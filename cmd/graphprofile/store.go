@@ -86,14 +86,15 @@ func (l storeLocation) String() string {
 	return l.path
 }
 
-func (l storeLocation) open(ctx context.Context) (graphprofile.Store, error) {
+// open opens the store; sqliteOptions apply to an SQLite store.
+func (l storeLocation) open(ctx context.Context, sqliteOptions ...sqlite.Option) (graphprofile.Store, error) {
 	switch l.kind {
 	case "postgres":
 		return postgres.Open(ctx, l.url)
 	case "memory":
-		return sqlite.OpenMemory(ctx)
+		return sqlite.OpenMemory(ctx, sqliteOptions...)
 	}
-	return sqlite.Open(ctx, l.path)
+	return sqlite.Open(ctx, l.path, sqliteOptions...)
 }
 
 // persistent refuses the store in memory to a command other than serve
