@@ -23,6 +23,9 @@ type observation struct {
 // must be answered through.
 func (s *Server) observe(w http.ResponseWriter, r *http.Request) (*observation, http.ResponseWriter) {
 	o := &observation{server: s, start: time.Now(), r: r, batch: batchOriginOf(r.Context())}
+	// From here on the request's goroutine reads s.metrics directly.
+	metrics, _ := s.activeMetrics()
+	metrics.begin()
 	if j := s.journal(); j != nil && o.batch.requestID == "" && journaled(s, r) {
 		o.capture = j.capture(w, r)
 		return o, o.capture
@@ -38,19 +41,20 @@ func (o *observation) done(ex *exchange) {
 		o.server.journal().record(ex, o.capture, o.start, elapsed)
 	}
 	o.server.logAccess(ex, o.batch, elapsed)
+	o.server.metrics.done(ex, elapsed)
 }
 
 // logAccess writes the request's line of the access log: at INFO, except
-// the health probes' (at DEBUG: a load balancer sends them all day). Never
-// a token, a header or a body; the path and query are Graph's, which put
-// no secret there.
+// the health probes' and metrics scrapes' (at DEBUG: a load balancer and
+// Prometheus send them all day). Never a token, a header or a body; the
+// path and query are Graph's, which put no secret there.
 func (s *Server) logAccess(ex *exchange, batch batchOrigin, elapsed time.Duration) {
 	logger := s.AccessLog
 	if logger == nil {
 		return
 	}
 	level := slog.LevelInfo
-	if ex.r.URL.Path == "/healthz" || ex.r.URL.Path == "/readyz" {
+	if ex.r.URL.Path == "/healthz" || ex.r.URL.Path == "/readyz" || ex.r.URL.Path == MetricsPath {
 		level = slog.LevelDebug
 	}
 	ctx := context.WithoutCancel(ex.r.Context())
@@ -104,10 +108,10 @@ func batchOriginOf(ctx context.Context) batchOrigin {
 }
 
 // journaled reports whether the journal records r: every request but the
-// admin API's own and the health probes (which the application under test
-// does not send).
+// admin API's own, the health probes and metrics scrapes (which the
+// application under test does not send).
 func journaled(s *Server, r *http.Request) bool {
-	return !s.isAdminPath(r.URL.Path) && r.URL.Path != "/healthz" && r.URL.Path != "/readyz"
+	return !s.isAdminPath(r.URL.Path) && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" && r.URL.Path != MetricsPath
 }
 
 // isAdminPath reports whether path is the admin API's, when it is on.

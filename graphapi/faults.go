@@ -312,6 +312,7 @@ func (s *Server) injectFault(ctx context.Context, ex *exchange, e *endpoint) (an
 	} else if src := s.activeFaults(); src != nil && e.pattern != batchPath {
 		f = src.draw()
 	}
+	s.metrics.fault(f.status, f.delay > 0)
 	if f.delay > 0 {
 		timer := time.NewTimer(f.delay)
 		select {

@@ -153,6 +153,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/healthz", "/readyz":
 		s.serveHealth(ex)
 		return
+	case MetricsPath:
+		if s.ServeMetrics && s.metrics != nil {
+			s.serveMetrics(ex)
+			return
+		}
 	}
 	if s.isAdminPath(r.URL.Path) {
 		if err := s.serveAdmin(r.Context(), ex); err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Server serves the Graph API over HTTP. Fill in the exported fields, then
@@ -81,6 +82,14 @@ type Server struct {
 	// 429, 503 and 504, for tests of a client's retries. Set it before the
 	// first request.
 	Faults Faults
+	// Metrics, when set, is the registry Open registers the request
+	// metrics in (graphprofile_http_…: requests by route, method and
+	// status, their latency, those in flight, throttled and faulted).
+	// With ServeMetrics the server also answers GET /metrics, without a
+	// token, with everything in the registry; without it, /metrics is a
+	// path like any other (the caller serves the registry elsewhere).
+	Metrics      *prometheus.Registry
+	ServeMetrics bool
 
 	listener net.Listener
 	http     *http.Server
@@ -96,6 +105,9 @@ type Server struct {
 	armed        armedFaults // armed by the admin API
 	journalOnce  sync.Once
 	requests     *requestJournal // nil while the admin API is off
+	metricsOnce  sync.Once
+	metrics      *serverMetrics // nil without Metrics
+	metricsErr   error
 }
 
 // Timeouts of a Server's connections (net/http's).
@@ -138,6 +150,9 @@ func (s *Server) Open() error {
 	}
 	if _, err := s.checkedCORS(); err != nil {
 		return err
+	}
+	if _, err := s.activeMetrics(); err != nil {
+		return fmt.Errorf("registering the metrics: %w", err)
 	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {

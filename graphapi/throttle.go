@@ -215,6 +215,7 @@ func (s *Server) checkThrottle(ex *exchange, caller graphprofile.Principal) erro
 		return nil
 	}
 	if wait := t.take(throttleKey(caller)); wait > 0 {
+		s.metrics.throttle()
 		return tooManyRequests(ex, wait)
 	}
 	return nil

@@ -72,6 +72,8 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	metrics Metrics // nil: none (WithMetrics)
 }
 
 var _ graphprofile.Store = (*Store)(nil)
@@ -80,7 +82,7 @@ var _ graphprofile.Store = (*Store)(nil)
 // and brings its schema up to date. It fails with an error wrapping
 // graphprofile.ErrNewerSchema for a database that a newer graphprofile has
 // migrated.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, store.Wrap(err)
@@ -89,7 +91,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return open(ctx, &Store{path: abs, cache: newReadCache(), lock: lock})
+	return open(ctx, withOptions(&Store{path: abs, cache: newReadCache(), lock: lock}, opts))
 }
 
 // OpenMemory opens a new, empty database in memory: the same store as
@@ -98,8 +100,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // and the checkpointer (which has nothing to do) share it. There is no
 // write-ahead log: a rollback journal in memory, under which a read waits
 // (busy_timeout) while the writer commits, rather than reading beside it.
-func OpenMemory(ctx context.Context) (*Store, error) {
-	return open(ctx, &Store{path: "/graphprofile-memory-" + graphprofile.NewGUID(), memory: true, cache: newReadCache()})
+func OpenMemory(ctx context.Context, opts ...Option) (*Store, error) {
+	return open(ctx, withOptions(&Store{path: "/graphprofile-memory-" + graphprofile.NewGUID(), memory: true, cache: newReadCache()}, opts))
 }
 
 // open opens the database of s, whose path, memory, cache and lock are set.

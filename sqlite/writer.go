@@ -140,6 +140,7 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 			req.done <- results[i]
 		}
 	}
+	start := time.Now()
 	tx, err := s.wdb.BeginTx(context.Background(), nil)
 	if err != nil {
 		finish(dbErr("beginning a transaction", err))
@@ -179,6 +180,9 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 	if err := tx.Commit(); err != nil {
 		finish(dbErr("committing", err))
 		return len(batch)
+	}
+	if s.metrics != nil {
+		s.metrics.Committed(len(batch), time.Since(start))
 	}
 	for i, req := range batch {
 		if results[i] == nil && req.after != nil {

@@ -81,6 +81,9 @@ func TestTokenCache(t *testing.T) {
 	if _, ok := v.tokenCache().get(ctx, sumOf(tok), now); !ok {
 		t.Fatal("a validated token is not in the cache")
 	}
+	if hits, misses := v.CacheStats(); hits != 1 || misses != 1 {
+		t.Errorf("CacheStats after a token validated and then found = %d hits, %d misses; want 1, 1", hits, misses)
+	}
 
 	// A tampered copy is not the cached token: it is validated and refused.
 	if _, err := v.Authenticate(ctx, tok[:len(tok)-2]+"AA"); err == nil {

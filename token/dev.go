@@ -107,15 +107,10 @@ func createDevKey(path string) (err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("dev issuer key: %w", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	data, err := NewDevKeyPEM()
 	if err != nil {
-		return fmt.Errorf("dev issuer key: generating: %w", err)
+		return err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return fmt.Errorf("dev issuer key: encoding: %w", err)
-	}
-	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -158,6 +153,32 @@ func createDevKey(path string) (err error) {
 		return fmt.Errorf("dev issuer key: syncing %s: %w", dir, err)
 	}
 	return nil
+}
+
+// NewDevKeyPEM returns a new signing key for a development issuer, as the
+// PKCS#8 PEM that LoadOrCreateDevIssuer keeps in its file and
+// DevIssuerFromPEM reads: for a key kept elsewhere than a file (a
+// database every server shares).
+func NewDevKeyPEM() ([]byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("dev issuer key: generating: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("dev issuer key: encoding: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// DevIssuerFromPEM returns the development issuer whose key is data, a
+// PKCS#8 PEM P-256 key such as NewDevKeyPEM makes.
+func DevIssuerFromPEM(data []byte) (*DevIssuer, error) {
+	key, err := parseDevKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("dev issuer key: %w", err)
+	}
+	return NewDevIssuer(key)
 }
 
 // parseDevKey decodes a PEM "PRIVATE KEY" block holding a PKCS#8 P-256 key.

@@ -337,3 +337,40 @@ func TestMintRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestDevKeyPEM: a key of NewDevKeyPEM is the issuer DevIssuerFromPEM
+// reads, which LoadOrCreateDevIssuer reads from a file too; anything else
+// is refused.
+func TestDevKeyPEM(t *testing.T) {
+	data, err := NewDevKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromPEM, err := DevIssuerFromPEM(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := LoadOrCreateDevIssuer(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromPEM.KeyID() != fromFile.KeyID() {
+		t.Errorf("kid %s from the PEM, %s from its file: want one key", fromPEM.KeyID(), fromFile.KeyID())
+	}
+	other, err := NewDevKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(other, data) {
+		t.Error("two calls of NewDevKeyPEM made the same key")
+	}
+	for _, bad := range []string{"", "not PEM", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"} {
+		if _, err := DevIssuerFromPEM([]byte(bad)); err == nil {
+			t.Errorf("DevIssuerFromPEM(%q) accepted it", bad)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -95,6 +96,8 @@ type Validator struct {
 
 	cacheOnce sync.Once
 	cache     *tokenCache
+	// cacheHits and cacheMisses count the lookups of the cache (CacheStats).
+	cacheHits, cacheMisses atomic.Uint64
 }
 
 var _ graphprofile.Authenticator = (*Validator)(nil)
@@ -163,8 +166,10 @@ func (v *Validator) Authenticate(ctx context.Context, token string) (graphprofil
 	if cache != nil && len(token) <= MaxTokenSize {
 		sum = sha256.Sum256([]byte(token))
 		if p, ok := cache.get(ctx, sum, v.now()); ok {
+			v.cacheHits.Add(1)
 			return p, nil
 		}
+		v.cacheMisses.Add(1)
 	}
 	p, reason, entry, err := v.authenticate(ctx, token)
 	if err != nil {
@@ -178,6 +183,12 @@ func (v *Validator) Authenticate(ctx context.Context, token string) (graphprofil
 		cache.put(sum, entry)
 	}
 	return p, nil
+}
+
+// CacheStats returns how many tokens were found valid in the cache (hits)
+// and how many had to be validated (misses) so far: for metrics.
+func (v *Validator) CacheStats() (hits, misses uint64) {
+	return v.cacheHits.Load(), v.cacheMisses.Load()
 }
 
 func (v *Validator) tokenCache() *tokenCache {

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,23 +64,6 @@ func loadFixtures(ctx context.Context, logger *slog.Logger, service *graphprofil
 	}
 	logger.Info("fixtures loaded", "fixtures", file, "tenants", len(fixtures.Tenants), "users", users, "items", items)
 	return nil
-}
-
-// devIssuerOf returns the development issuer of the store at loc and where
-// its key is: a file beside the database, or, for the store in memory, a
-// new key of this process alone (nothing of such a server outlives it, its
-// tokens included).
-func devIssuerOf(loc storeLocation) (*token.DevIssuer, string, error) {
-	if loc.kind != "memory" {
-		dev, err := token.LoadOrCreateDevIssuer(loc.devKeyPath())
-		return dev, loc.devKeyPath(), err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, "", fmt.Errorf("dev issuer key: generating: %w", err)
-	}
-	dev, err := token.NewDevIssuer(key)
-	return dev, "(in memory)", err
 }
 
 // memoryTokenLifetime is how long the tokens serve prints for a server in

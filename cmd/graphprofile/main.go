@@ -41,6 +41,8 @@ var commands = []command{
 	{name: "token", summary: "mint a development access token that serve accepts", run: runToken},
 	{name: "users", summary: "manage the users directory: users import FILE", run: runUsers},
 	{name: "export", summary: "write the users and profiles of a store as a fixtures file (serve --fixtures)", run: runExport},
+	{name: "backup", summary: "copy an SQLite store while it serves: backup --store sqlite:PATH FILE", run: runBackup},
+	{name: "restore", summary: "put a backup back once the server has stopped: restore --store sqlite:PATH FILE", run: runRestore},
 }
 
 func main() {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/tlsdev"
 	"github.com/graphprofile/graphprofile/token"
 )
@@ -26,6 +27,7 @@ import (
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
+	metricsListen := fs.String("metrics-listen", "", "serve the Prometheus metrics at /metrics of this `address` (e.g. 127.0.0.1:9090) instead of the main listener's /metrics; either way without a token")
 	storeURL := fs.String("store", defaultStore, "where data lives: sqlite:`PATH`, memory: (SQLite without files: nothing survives the process) or postgres://…")
 	fixturesFile := fs.String("fixtures", "", "load the users and profiles of the fixtures `file` (docs/fixtures.md) at start when the store has no users")
 	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context, Location and @odata.nextLink (default: the listen address, or what a trusted proxy forwards)")
@@ -134,7 +136,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 	}
-	store, err := loc.open(ctx)
+	metrics := newServeMetrics()
+	store, err := loc.open(ctx, sqlite.WithMetrics(metrics))
 	if err != nil {
 		return fmt.Errorf("opening the store %s: %w", loc, err)
 	}
@@ -151,7 +154,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 	}
-	dev, devKey, err := devIssuerOf(loc)
+	dev, devKey, err := devIssuerOf(ctx, loc, store)
 	if err != nil {
 		return err
 	}
@@ -186,6 +189,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 	validator := token.NewValidator(logger, trusted...)
 	validator.Now = clock.Now
+	metrics.watchStore(store)
+	metrics.watchValidator(validator)
 	server := &graphapi.Server{
 		Service:        service,
 		Authenticator:  validator,
@@ -202,9 +207,19 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		AdminToken:     *adminToken,
 		JournalSize:    *journalSize,
 		Clock:          clock,
+		Metrics:        metrics.registry,
+		ServeMetrics:   *metricsListen == "",
 	}
 	if *journalSize == 0 {
 		server.JournalSize = -1 // none, where the Server's zero means its default
+	}
+	if *metricsListen != "" {
+		metricsServer, metricsURL, err := metrics.listen(*metricsListen, logger)
+		if err != nil {
+			return err
+		}
+		defer metricsServer.Close()
+		logger.Info("metrics served", "url", metricsURL)
 	}
 	if err := server.Open(); err != nil {
 		return err

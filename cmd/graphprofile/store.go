@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"strings"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/graphprofile/graphprofile/postgres"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/tlsdev"
+	"github.com/graphprofile/graphprofile/token"
 )
 
 // defaultStore is an SQLite database file in the working directory.
@@ -22,10 +26,10 @@ type storeLocation struct {
 }
 
 // postgresStatePrefix names the files of a server on PostgreSQL (the
-// development signing key, the development TLS files): in the working
-// directory, since there is no database file to put them beside. Servers
-// that share a database and should accept the same development tokens run
-// in one directory or are given the same files.
+// development TLS files of --tls-self-signed): in the working directory,
+// since there is no database file to put them beside. The development
+// signing key is not among them: it lives in the database, which every
+// server on it shares (devIssuerOf).
 const postgresStatePrefix = "graphprofile"
 
 // memoryStore is the --store of the SQLite store in memory.
@@ -63,8 +67,8 @@ func (l storeLocation) statePrefix() string {
 	return l.path
 }
 
-// devKeyPath is where the development issuer's signing key lives: beside
-// the database.
+// devKeyPath is where the development issuer's signing key lives for
+// SQLite: beside the database.
 func (l storeLocation) devKeyPath() string { return l.statePrefix() + "-devkey.pem" }
 
 // devTLSFiles are where --tls-self-signed keeps its CA and certificate:
@@ -82,14 +86,15 @@ func (l storeLocation) String() string {
 	return l.path
 }
 
-func (l storeLocation) open(ctx context.Context) (graphprofile.Store, error) {
+// open opens the store; sqliteOptions apply to an SQLite store.
+func (l storeLocation) open(ctx context.Context, sqliteOptions ...sqlite.Option) (graphprofile.Store, error) {
 	switch l.kind {
 	case "postgres":
 		return postgres.Open(ctx, l.url)
 	case "memory":
-		return sqlite.OpenMemory(ctx)
+		return sqlite.OpenMemory(ctx, sqliteOptions...)
 	}
-	return sqlite.Open(ctx, l.path)
+	return sqlite.Open(ctx, l.path, sqliteOptions...)
 }
 
 // persistent refuses the store in memory to a command other than serve
@@ -101,3 +106,37 @@ func (l storeLocation) persistent(what string) error {
 	}
 	return nil
 }
+
+// devIssuerOf returns the development issuer of store, opened at loc, and
+// where its key is: for PostgreSQL, in the database (every server on it
+// shares the key, and graphprofile token mints with it); for SQLite, a file
+// beside the database; for the store in memory, a new key of this process
+// alone (nothing of such a server outlives it, its tokens included).
+func devIssuerOf(ctx context.Context, loc storeLocation, store graphprofile.Store) (*token.DevIssuer, string, error) {
+	switch loc.kind {
+	case "memory":
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, "", fmt.Errorf("dev issuer key: generating: %w", err)
+		}
+		dev, err := token.NewDevIssuer(key)
+		return dev, "(in memory)", err
+	case "postgres":
+		pg, ok := store.(*postgres.Store)
+		if !ok {
+			return nil, "", fmt.Errorf("dev issuer key: the store of %s is not PostgreSQL's", loc)
+		}
+		data, err := pg.SharedSecret(ctx, devKeySecret, token.NewDevKeyPEM)
+		if err != nil {
+			return nil, "", fmt.Errorf("dev issuer key: %w", err)
+		}
+		dev, err := token.DevIssuerFromPEM(data)
+		return dev, "(in the database, shared_secrets)", err
+	}
+	dev, err := token.LoadOrCreateDevIssuer(loc.devKeyPath())
+	return dev, loc.devKeyPath(), err
+}
+
+// devKeySecret names the development issuer's key among a PostgreSQL
+// store's shared secrets.
+const devKeySecret = "dev-issuer-key"

@@ -21,7 +21,7 @@ const (
 	defaultName   = "Innocenty Popov"
 )
 
-func runToken(_ context.Context, env *environment, args []string) error {
+func runToken(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	storeURL := fs.String("store", defaultStore, "the store whose development signing key signs the token (as given to serve)")
 	tenant := fs.String("tenant", defaultTenant, "tenant `id` (tid); "+"9188040d-6c67-4c5b-b112-36a304b66dad is personal Microsoft accounts")
@@ -71,7 +71,7 @@ func runToken(_ context.Context, env *environment, args []string) error {
 			return errors.New("--roles needs --app and no --scopes (an application token)")
 		}
 	}
-	dev, err := token.LoadOrCreateDevIssuer(loc.devKeyPath())
+	dev, err := storeDevIssuer(ctx, loc)
 	if err != nil {
 		return err
 	}
@@ -81,6 +81,23 @@ func runToken(_ context.Context, env *environment, args []string) error {
 	}
 	_, err = fmt.Fprintln(env.stdout, jwt)
 	return err
+}
+
+// storeDevIssuer returns the development issuer of the store at loc: the
+// key file beside an SQLite database, which the command makes when there is
+// none yet, as serve would; for PostgreSQL the key every server on the
+// database shares, read from (or, first of all, stored in) the database.
+func storeDevIssuer(ctx context.Context, loc storeLocation) (*token.DevIssuer, error) {
+	if loc.kind != "postgres" {
+		return token.LoadOrCreateDevIssuer(loc.devKeyPath())
+	}
+	store, err := loc.open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("opening the store %s: %w", loc, err)
+	}
+	defer store.Close()
+	dev, _, err := devIssuerOf(ctx, loc, store)
+	return dev, err
 }
 
 // splitList splits a permission list given with spaces or commas.

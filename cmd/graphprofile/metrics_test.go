@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// scrapeMetrics reads the metrics at url without a token and returns each
+// sample by its series as the text format writes it. It scrapes until no
+// request of the API is in flight but the scrape itself (ownRequests: 1 on
+// the main listener, 0 on --metrics-listen's): a client may read a response
+// before its handler has counted it.
+func scrapeMetrics(t *testing.T, url string, ownRequests float64) map[string]float64 {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			t.Fatalf("GET %s: %d %s: %s", url, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		samples := map[string]float64{}
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			line := sc.Text()
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			i := strings.LastIndexByte(line, ' ')
+			v, err := strconv.ParseFloat(line[i+1:], 64)
+			if err != nil {
+				t.Fatalf("metrics line %q: %v", line, err)
+			}
+			samples[line[:i]] = v
+		}
+		resp.Body.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatalf("reading %s: %v", url, err)
+		}
+		inFlight := samples["graphprofile_http_requests_in_flight"]
+		if inFlight <= ownRequests {
+			return samples
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v requests in flight 5 s after the last one was answered", inFlight)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMetricsServed: serve's /metrics needs no token and its counters
+// move with the requests: a create moves the request counter of its route
+// and 201 by one, the store's commits and the token cache's lookups move
+// too, and the write-ahead log's size is there. With --metrics-listen the
+// metrics are on that address and the main listener's /metrics is a path
+// it does not serve.
+func TestMetricsServed(t *testing.T) {
+	t.Parallel()
+	const (
+		created = `graphprofile_http_requests_total{method="POST",route="/beta/{owner}/profile/{facet}",status="201"}`
+		commits = "graphprofile_store_commit_writes_count"
+		hits    = "graphprofile_token_cache_hits_total"
+		misses  = "graphprofile_token_cache_misses_total"
+		wal     = "graphprofile_store_wal_bytes"
+	)
+	tests := []struct {
+		name     string
+		args     []string
+		separate bool // metrics on --metrics-listen
+	}{
+		{name: "main listener"},
+		{name: "metrics-listen", separate: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			metricsAddr := freeAddr(t)
+			args := []string{}
+			if tt.separate {
+				args = append(args, "--metrics-listen", metricsAddr)
+			}
+			s := startServe(t, dir, listenFlag(args...))
+			tok := mintToken(t, dir, nil, delegatedArgs...)
+			url, own := s.url+"/metrics", 1.0
+			if tt.separate {
+				url, own = "http://"+metricsAddr+"/metrics", 0
+				r, err := s.request(http.MethodGet, "/metrics", "", "")
+				if err != nil || r.status != http.StatusBadRequest {
+					t.Errorf("GET /metrics of the main listener with --metrics-listen: %d (%v), want 400", r.status, err)
+				}
+			}
+
+			s.create(tok, createBody) // the user's first write, and the token's first use
+			before := scrapeMetrics(t, url, own)
+			s.create(tok, createBody)
+			after := scrapeMetrics(t, url, own)
+			for series, want := range map[string]float64{created: 1, hits: 1, misses: 0} {
+				if got := after[series] - before[series]; got != want {
+					t.Errorf("a create moved %s by %v, want %v", series, got, want)
+				}
+			}
+			if got := after[commits] - before[commits]; got < 1 {
+				t.Errorf("a create moved %s by %v, want at least 1 commit", commits, got)
+			}
+			if _, ok := after[wal]; !ok {
+				t.Errorf("no %s among the metrics", wal)
+			}
+			if after["go_goroutines"] <= 0 || after["process_resident_memory_bytes"] <= 0 {
+				t.Errorf("the Go runtime's and the process's metrics are missing: go_goroutines %v, process_resident_memory_bytes %v",
+					after["go_goroutines"], after["process_resident_memory_bytes"])
+			}
+		})
+	}
+}

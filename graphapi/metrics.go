@@ -1,0 +1,155 @@
+package graphapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// MetricsPath is where a Server with ServeMetrics answers Prometheus's
+// scrapes.
+const MetricsPath = "/metrics"
+
+// serverMetrics are a Server's request metrics, registered in its Metrics
+// registry at Open. A nil *serverMetrics (no registry) records nothing.
+type serverMetrics struct {
+	requests  *prometheus.CounterVec   // route, method, status
+	latency   *prometheus.HistogramVec // route, method
+	inFlight  prometheus.Gauge
+	throttled prometheus.Counter
+	faulted   *prometheus.CounterVec // fault
+	handler   http.Handler           // the registry's exposition
+}
+
+// latencyBuckets are the request latency histogram's bounds in seconds:
+// from half a millisecond (a cached read) to ten seconds (past the store's
+// 5 s timeout).
+var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
+	m := &serverMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "graphprofile_http_requests_total",
+			Help: "Requests answered, by route (the path pattern served), method and status; each item of a $batch counts as a request of its own.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "graphprofile_http_request_duration_seconds",
+			Help:    "Time from taking a request to having answered it, by route and method.",
+			Buckets: latencyBuckets,
+		}, []string{"route", "method"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "graphprofile_http_requests_in_flight",
+			Help: "Requests being served now.",
+		}),
+		throttled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "graphprofile_http_throttled_requests_total",
+			Help: "Requests refused with 429 by --throttle (a caller's token bucket was empty).",
+		}),
+		faulted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "graphprofile_http_faulted_requests_total",
+			Help: "Requests failed (fault=429, 503 or 504) or delayed (fault=latency) on purpose: --faults, the admin API's armed faults and the test fault header.",
+		}, []string{"fault"}),
+		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.faulted} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	// The faults exist from the start, at zero, so that a rate of them
+	// needs no absent-series special case.
+	for _, f := range []string{"429", "503", "504", "latency"} {
+		m.faulted.WithLabelValues(f)
+	}
+	return m, nil
+}
+
+// activeMetrics returns the server's request metrics, registered in
+// Metrics on first use (Open, or the first request of a Server used as a
+// handler), or nil without Metrics.
+func (s *Server) activeMetrics() (*serverMetrics, error) {
+	s.metricsOnce.Do(func() {
+		if s.Metrics != nil {
+			s.metrics, s.metricsErr = newServerMetrics(s.Metrics)
+		}
+	})
+	return s.metrics, s.metricsErr
+}
+
+// begin counts a request in flight; done takes it out and records it.
+func (m *serverMetrics) begin() {
+	if m != nil {
+		m.inFlight.Inc()
+	}
+}
+
+func (m *serverMetrics) done(ex *exchange, elapsed time.Duration) {
+	if m == nil {
+		return
+	}
+	route, method := metricRoute(ex), metricMethod(ex.r.Method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(ex.w.status)).Inc()
+	m.latency.WithLabelValues(route, method).Observe(elapsed.Seconds())
+	// Last: a scrape that finds no other request in flight finds every
+	// answered one counted.
+	m.inFlight.Dec()
+}
+
+func (m *serverMetrics) throttle() {
+	if m != nil {
+		m.throttled.Inc()
+	}
+}
+
+// fault counts a request failed with status (0: none) and delayed (or not).
+func (m *serverMetrics) fault(status int, delayed bool) {
+	if m == nil {
+		return
+	}
+	if status != 0 {
+		m.faulted.WithLabelValues(strconv.Itoa(status)).Inc()
+	}
+	if delayed {
+		m.faulted.WithLabelValues("latency").Inc()
+	}
+}
+
+// metricRoute is a request's route label: the path pattern it matched (a
+// fixed set, whatever the paths), the fixed paths outside the Graph API,
+// or "unmatched" for any path not served.
+func metricRoute(ex *exchange) string {
+	if ex.route != "" {
+		return ex.route
+	}
+	switch p := ex.r.URL.Path; p {
+	case "/healthz", "/readyz", MetricsPath:
+		return p
+	}
+	return "unmatched"
+}
+
+// metricMethod is a request's method label: the methods HTTP defines, and
+// "other" for any other, so that clients cannot make series without end.
+func metricMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
+// serveMetrics answers a scrape of MetricsPath: GET (or HEAD) only, no
+// token, Prometheus's text format.
+func (s *Server) serveMetrics(ex *exchange) {
+	if ex.r.Method != http.MethodGet && ex.r.Method != http.MethodHead {
+		ex.w.Header().Set("Allow", "GET")
+		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
+		return
+	}
+	s.metrics.handler.ServeHTTP(ex.w, ex.r)
+}

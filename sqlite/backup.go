@@ -1,0 +1,188 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Backup writes a consistent copy of the database at path to the new file
+// dest while a server may be serving it (it takes no lock; a running
+// server goes on writing). The copy is SQLite's VACUUM INTO, run on a
+// connection of its own in one read transaction: it holds exactly the
+// commits made before it began, so every write a server acknowledged
+// before then (acknowledged means committed and fsynced), and none half.
+// It is written beside dest, synced and renamed into place, so dest never
+// holds a partial copy. Meanwhile the server's write-ahead log cannot start
+// over (the copy reads an old snapshot of it), so it grows with the writes
+// of the copy's duration.
+func Backup(ctx context.Context, path, dest string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return store.Wrap(err)
+	}
+	// Opening a connection creates a missing database: refuse first.
+	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+		return store.Errorf("backup: there is no database at %s", abs)
+	} else if err != nil {
+		return store.Errorf("backup: %w", err)
+	}
+	if _, err := os.Lstat(dest); err == nil {
+		return store.Errorf("backup: %s exists; give a new file", dest)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return store.Errorf("backup: %w", err)
+	}
+	tmp, err := tempPathBeside(dest, ".backup")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp) // gone once renamed; the leftovers of a failure
+	db, err := openPool(abs, nil, 1, busyTimeoutPragma)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, "VACUUM INTO ?", tmp)
+	if closeErr := db.Close(); err == nil && closeErr != nil {
+		err = closeErr
+	}
+	if err != nil {
+		return dbErr("backup: copying "+abs, err)
+	}
+	return syncAndRename(tmp, dest)
+}
+
+// Restore replaces the database at path with the copy at from (a Backup),
+// when no server has the database open (ErrInUse while one has). It checks
+// the copy first (SQLite's quick_check, and that it is a graphprofile
+// database), then removes the database's write-ahead log, which belongs to
+// the replaced file and must never be applied to the copy, and renames a
+// synced copy into place: path holds the old database or the whole copy,
+// never a mix. A server that opens the copy brings its schema up to date.
+func Restore(ctx context.Context, path, from string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return store.Wrap(err)
+	}
+	lock, err := lockFile(abs + "-lock")
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	tmp, err := tempPathBeside(abs, ".restore")
+	if err != nil {
+		return err
+	}
+	defer removeDatabaseFiles(tmp) // gone once renamed; the leftovers of a failure
+	if err := copyFile(from, tmp); err != nil {
+		return store.Errorf("restore: %w", err)
+	}
+	if err := checkCopy(ctx, tmp); err != nil {
+		return store.Errorf("restore: %s: %w", from, err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Remove(abs + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return store.Errorf("restore: %w", err)
+		}
+	}
+	return syncAndRename(tmp, abs)
+}
+
+// busyTimeoutPragma makes a connection of Backup or Restore wait for the
+// locks of a server's writer and checkpoints, as the store's own do.
+var busyTimeoutPragma = fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds())
+
+// checkCopy reports what is wrong with the database file at path: not
+// SQLite's, damaged, or not a graphprofile database.
+func checkCopy(ctx context.Context, path string) error {
+	db, err := openPool(path, nil, 1, busyTimeoutPragma)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var check string
+	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil {
+		return fmt.Errorf("not a readable SQLite database: %w", err)
+	}
+	if check != "ok" {
+		return fmt.Errorf("damaged: quick_check says %q", check)
+	}
+	var versions int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&versions); err != nil || versions == 0 {
+		return errors.New("not a graphprofile database (no schema_migrations)")
+	}
+	return nil
+}
+
+// tempPathBeside returns a new, unused name in the directory of path for a
+// file that becomes path by renaming.
+func tempPathBeside(path, kind string) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+kind+"-*.tmp")
+	if err != nil {
+		return "", store.Wrap(err)
+	}
+	name := f.Name()
+	f.Close()
+	// VACUUM INTO refuses a file that exists, even empty.
+	if err := os.Remove(name); err != nil {
+		return "", store.Wrap(err)
+	}
+	return name, nil
+}
+
+// removeDatabaseFiles removes an SQLite database file and its companions.
+func removeDatabaseFiles(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix)
+	}
+}
+
+// copyFile copies the file from to the new file to.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// syncAndRename makes the file tmp durable and renames it to path, then
+// syncs the directory, so that path survives a power cut.
+func syncAndRename(tmp, path string) error {
+	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
+	if err != nil {
+		return store.Wrap(err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return store.Wrap(err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return store.Wrap(err)
+	}
+	if err := f.Close(); err != nil {
+		return store.Wrap(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return store.Wrap(err)
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return store.Wrap(err)
+	}
+	defer dir.Close()
+	return store.Wrap(dir.Sync())
+}

@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/storetest"
+)
+
+// positionIDs returns the ids of the positions of owner in s.
+func positionIDs(t *testing.T, s *Store, owner graphprofile.UserKey) []string {
+	t.Helper()
+	var ids []string
+	err := s.ScanItems(t.Context(), owner, workPositions, nil, func(it graphprofile.Item) (bool, error) {
+		ids = append(ids, it.ID())
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// TestBackupAndRestore: a backup of an open store holds what it held, and
+// restoring it brings back exactly that, over later writes and their
+// write-ahead log; what backup and restore refuse, they refuse before
+// touching anything.
+func TestBackupAndRestore(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s := openAt(t, path)
+	u, err := s.EnsureUser(t.Context(), storetest.Adele())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := graphprofile.UserKey{TenantID: u.TenantID, UserID: u.ID}
+	create := func(id string) {
+		t.Helper()
+		if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position(id, storetest.Created()), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		create(fmt.Sprint("before-", i))
+	}
+
+	backup := filepath.Join(dir, "backup.db")
+	if err := Backup(t.Context(), path, backup); err != nil {
+		t.Fatalf("Backup of a store in use: %v", err)
+	}
+	if err := Backup(t.Context(), path, backup); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("Backup over an existing file: %v, want a refusal", err)
+	}
+	if err := Backup(t.Context(), filepath.Join(dir, "none.db"), filepath.Join(dir, "b2.db")); err == nil {
+		t.Error("Backup of a database that does not exist succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Backup of a missing database created it: %v", err)
+	}
+	create("after")
+
+	if err := Restore(t.Context(), path, backup); !errors.Is(err, ErrInUse) {
+		t.Errorf("Restore while the store is open: %v, want ErrInUse", err)
+	}
+	s.Close()
+	garbage := filepath.Join(dir, "garbage.db")
+	if err := os.WriteFile(garbage, []byte("not a database, not at all"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Restore(t.Context(), path, garbage); err == nil {
+		t.Error("Restore of a file that is no database succeeded")
+	}
+	if err := Restore(t.Context(), path, backup); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+
+	restored := openAt(t, path)
+	if got, want := strings.Join(positionIDs(t, restored, owner), ","), "before-0,before-1,before-2"; got != want {
+		t.Errorf("positions after Restore: %s, want %s", got, want)
+	}
+	// The backup itself is untouched and opens as a store too.
+	copied := openAt(t, backup)
+	if got := len(positionIDs(t, copied, owner)); got != 3 {
+		t.Errorf("the backup holds %d positions, want 3", got)
+	}
+}
