@@ -29,9 +29,11 @@ chromium:
 	fi
 
 # One message saying how to provide PostgreSQL when the PostgreSQL tests
-# would find no server, instead of the same failure from each of them.
+# would find no server, instead of the same failure from each of them
+# (built, then run: go run would add a line of its own).
 postgres-check:
-	@$(GO) run ./postgres/pgtest/pgcheck
+	@$(GO) build -o bin/pgcheck ./postgres/pgtest/pgcheck
+	@bin/pgcheck
 
 build:
 	$(GO) build -o bin/graphprofile ./cmd/graphprofile
