@@ -2,7 +2,7 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test build check chromium fuzz bench compat clean
+.PHONY: test build check postgres-check chromium fuzz bench compat clean
 
 # Every test, with the race detector, after formatting and vet checks. The
 # JavaScript client tests (cmd/graphprofile) need the pinned client and
@@ -11,8 +11,8 @@ NPM ?= npm
 # PostgreSQL store's tests (postgres/) start a throwaway cluster from
 # PostgreSQL's binaries (/usr/lib/postgresql/<version>/bin or PATH), or use
 # the server GRAPHPROFILE_TEST_POSTGRES=postgres://… names; without either
-# they fail.
-test: check chromium
+# make test stops first with one message (postgres-check).
+test: postgres-check check chromium
 	$(NPM) ci --prefix compat/js --no-audit --no-fund --loglevel=error
 	$(GO) test -race -count=1 ./...
 
@@ -27,6 +27,13 @@ chromium:
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	fi
+
+# One message saying how to provide PostgreSQL when the PostgreSQL tests
+# would find no server, instead of the same failure from each of them
+# (built, then run: go run would add a line of its own).
+postgres-check:
+	@$(GO) build -o bin/pgcheck ./postgres/pgtest/pgcheck
+	@bin/pgcheck
 
 build:
 	$(GO) build -o bin/graphprofile ./cmd/graphprofile

@@ -64,7 +64,7 @@ func backupArgs(env *environment, what string, args []string, synopsis string) (
 	if err != nil {
 		return storeLocation{}, "", err
 	}
-	if err := loc.persistent(what); err != nil {
+	if err := loc.persistent(env, what); err != nil {
 		return storeLocation{}, "", err
 	}
 	if loc.kind == "postgres" {

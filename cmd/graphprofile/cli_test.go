@@ -91,7 +91,7 @@ func TestFailures(t *testing.T) {
 		{name: "public url with password", args: []string{"serve", "--public-url", "https://u:hunter2@graph.example.test"}, stderrHas: []string{"--public-url", "***@graph.example.test"}},
 		{name: "bad GRAPHPROFILE_PUBLIC_URL", args: []string{"serve"}, env: []string{"GRAPHPROFILE_PUBLIC_URL=ftp://graph.example.test"}, stderrHas: []string{"ftp://graph.example.test"}},
 		{name: "cors origin with a path", args: []string{"serve", "--cors-origins", "https://app.example.test,https://app.example.test/page"}, stderrHas: []string{"--cors-origins", "https://app.example.test/page"}},
-		{name: "bad GRAPHPROFILE_CORS_ORIGINS", args: []string{"serve"}, env: []string{"GRAPHPROFILE_CORS_ORIGINS=app.example.test"}, stderrHas: []string{"--cors-origins", "app.example.test"}},
+		{name: "bad GRAPHPROFILE_CORS_ORIGINS", args: []string{"serve"}, env: []string{"GRAPHPROFILE_CORS_ORIGINS=app.example.test"}, stderrHas: []string{"GRAPHPROFILE_CORS_ORIGINS:", "app.example.test"}},
 		{name: "port in use", args: []string{"serve", "--listen", busy.Addr().String()}, stderrHas: []string{busy.Addr().String(), "in use"}},
 		{name: "port in use from env", args: []string{"serve"}, env: []string{"GRAPHPROFILE_LISTEN=" + busy.Addr().String()}, stderrHas: []string{busy.Addr().String(), "in use"}},
 		{name: "bad GRAPHPROFILE_EXPIRES", args: []string{"token"}, env: []string{"GRAPHPROFILE_EXPIRES=1fortnight"}, stderrHas: []string{"GRAPHPROFILE_EXPIRES"}},

@@ -18,40 +18,42 @@ import (
 // maxFixturesFile bounds a fixtures file: it is read whole.
 const maxFixturesFile = 1 << 30
 
-// readFixtures reads and validates the fixtures file path.
+// readFixtures reads and validates the fixtures file path. Its errors
+// leave the flag to the caller, which names where the path came from.
 func readFixtures(path string) (graphprofile.Fixtures, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return graphprofile.Fixtures{}, fmt.Errorf("--fixtures: %w", err)
+		return graphprofile.Fixtures{}, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxFixturesFile+1))
 	if err != nil {
-		return graphprofile.Fixtures{}, fmt.Errorf("--fixtures: %w", err)
+		return graphprofile.Fixtures{}, err
 	}
 	if len(data) > maxFixturesFile {
-		return graphprofile.Fixtures{}, fmt.Errorf("--fixtures %s: larger than %d bytes", path, maxFixturesFile)
+		return graphprofile.Fixtures{}, fmt.Errorf("%s: larger than %d bytes", path, maxFixturesFile)
 	}
 	fixtures, err := graphprofile.ParseFixtures(filepath.Base(path), data)
 	if err != nil {
-		return graphprofile.Fixtures{}, fmt.Errorf("--fixtures: nothing loaded: %w", err)
+		return graphprofile.Fixtures{}, fmt.Errorf("nothing loaded: %w", err)
 	}
 	return fixtures, nil
 }
 
 // loadFixtures loads fixtures (of file) into the service's store when it
-// has no users: a server restarted on its database keeps what it has.
+// has no users: a server restarted on its database keeps what it has. Its
+// errors leave the flag to the caller, as readFixtures's do.
 func loadFixtures(ctx context.Context, logger *slog.Logger, service *graphprofile.Service, file string, fixtures graphprofile.Fixtures) error {
 	tenants, err := service.Store.Tenants(ctx)
 	if err != nil {
-		return fmt.Errorf("--fixtures: %w", err)
+		return err
 	}
 	if len(tenants) > 0 {
 		logger.Info("fixtures not loaded: the store has users already", "fixtures", file, "tenants", len(tenants))
 		return nil
 	}
 	if err := service.LoadFixtures(ctx, fixtures); err != nil {
-		return fmt.Errorf("--fixtures %s: nothing loaded: %s", file, graphprofile.ErrorMessage(err))
+		return fmt.Errorf("%s: nothing loaded: %s", file, graphprofile.ErrorMessage(err))
 	}
 	users, items := 0, 0
 	for _, t := range fixtures.Tenants {
@@ -122,7 +124,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := loc.persistent("export"); err != nil {
+	if err := loc.persistent(env, "export"); err != nil {
 		return err
 	}
 	store, err := loc.open(ctx)

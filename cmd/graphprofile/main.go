@@ -2,10 +2,12 @@
 //
 //	graphprofile serve   serve the Graph API (embedded SQLite by default)
 //	graphprofile token   mint a development access token that serve accepts
+//	graphprofile version print the version, the Go version and the store drivers
 //
 // Every flag can also be given as an environment variable GRAPHPROFILE_<NAME>
 // (e.g. --public-url as GRAPHPROFILE_PUBLIC_URL); a flag wins over the
-// environment.
+// environment. An error about a value names where it came from (the flag or
+// the variable), and an unknown GRAPHPROFILE_ variable is a warning.
 package main
 
 import (
@@ -31,9 +33,16 @@ type command struct {
 type environment struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// environ lists the variables of the environment ("NAME=value" each),
+	// for the warning about unknown GRAPHPROFILE_ variables.
+	environ func() []string
 	// secrets hides the store URL's credentials in what is printed (see
 	// hideSecretsOf); nil while there are none.
 	secrets *strings.Replacer
+	// fromEnvironment holds the flags whose value parseFlags took from
+	// their environment variable, so that an error about a value names what
+	// the user set (GRAPHPROFILE_LOG_LEVEL, not a --log-level never given).
+	fromEnvironment map[string]bool
 }
 
 var commands = []command{
@@ -43,6 +52,7 @@ var commands = []command{
 	{name: "export", summary: "write the users and profiles of a store as a fixtures file (serve --fixtures)", run: runExport},
 	{name: "backup", summary: "copy an SQLite store while it serves: backup --store sqlite:PATH FILE", run: runBackup},
 	{name: "restore", summary: "put a backup back once the server has stopped: restore --store sqlite:PATH FILE", run: runRestore},
+	{name: "version", summary: "print the version, the Go version and the store drivers (also --version)", run: runVersion},
 }
 
 func main() {
@@ -51,7 +61,7 @@ func main() {
 	// The first signal starts a graceful shutdown; a second one ends the
 	// process at once instead of waiting out the drain timeout.
 	context.AfterFunc(ctx, stop)
-	env := &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	env := &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ}
 	if err := run(ctx, env, os.Args[1:]); err != nil {
 		fmt.Fprintf(os.Stderr, "graphprofile: %s\n", env.scrub(oneLine(err)))
 		os.Exit(1)
@@ -65,6 +75,9 @@ func run(ctx context.Context, env *environment, args []string) error {
 			return errors.New("no command given; see the list above")
 		}
 		return nil
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		return runVersion(ctx, env, args[1:])
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
@@ -89,7 +102,9 @@ func usage(w io.Writer) {
 // parseFlags parses args into fs, then fills the flags the command line left
 // unset from the environment (GRAPHPROFILE_<FLAG_NAME>), so that flags win:
 // an environment variable a flag overrides is not even read, and a bad value
-// in it does no harm. --help prints the flags to stdout and returns errHelp.
+// in it does no harm. It first warns of GRAPHPROFILE_ variables no command
+// reads. --help prints the flags and their variables to stdout and returns
+// errHelp.
 func parseFlags(fs *flag.FlagSet, env *environment, args []string, synopsis string) error {
 	return parseFlagsWithArgs(fs, env, args, synopsis, nil)
 }
@@ -97,13 +112,12 @@ func parseFlags(fs *flag.FlagSet, env *environment, args []string, synopsis stri
 // parseFlagsWithArgs is parseFlags for a command that takes arguments after
 // its flags: positional receives them (nil: the command takes none).
 func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synopsis string, positional func([]string) error) error {
+	env.warnUnknownVariables(fs)
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(env.stdout, "Usage: graphprofile %s %s\n\n", fs.Name(), synopsis)
-		fs.SetOutput(env.stdout)
-		fs.PrintDefaults()
-		fmt.Fprintln(env.stdout, "\nEach flag can also be set with the environment variable GRAPHPROFILE_<NAME>, e.g. --public-url as GRAPHPROFILE_PUBLIC_URL; a flag wins.")
+		printFlags(env.stdout, fs)
 		return errHelp
 	}
 	if err != nil {
@@ -126,8 +140,13 @@ func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synop
 		name := envName(f.Name)
 		if v := env.getenv(name); v != "" {
 			if err := fs.Set(f.Name, v); err != nil {
-				envErr = fmt.Errorf("environment variable %s=%q: %v", name, v, err)
+				envErr = fmt.Errorf("%s=%q: invalid value: %v", name, v, err)
+				return
 			}
+			if env.fromEnvironment == nil {
+				env.fromEnvironment = make(map[string]bool)
+			}
+			env.fromEnvironment[f.Name] = true
 		}
 	})
 	return envErr

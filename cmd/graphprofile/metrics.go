@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -88,7 +87,7 @@ func (m *serveMetrics) watchValidator(v *token.Validator) {
 func (m *serveMetrics) listen(addr string, logger *slog.Logger) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", fmt.Errorf("--metrics-listen %s: %w", addr, err)
+		return nil, "", err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+graphapi.MetricsPath, promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))

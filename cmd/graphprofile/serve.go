@@ -60,27 +60,27 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
+		return fmt.Errorf("%s: want debug, info, warn or error", env.settingValue("log-level", fmt.Sprintf("%q", *logLevel)))
 	}
 	if *journalSize < 0 {
-		return fmt.Errorf("--journal-size %d: want 0 or more", *journalSize)
+		return fmt.Errorf("%s: want 0 or more", env.settingValue("journal-size", fmt.Sprint(*journalSize)))
 	}
 	if *adminToken != "" && len(strings.TrimSpace(*adminToken)) != len(*adminToken) {
-		return errors.New("--admin-token: the token must not begin or end with spaces")
+		return fmt.Errorf("%s: the token must not begin or end with spaces", env.setting("admin-token"))
 	}
 	if *maxConnections < 1 {
-		return fmt.Errorf("--max-connections %d: want 1 or more", *maxConnections)
+		return fmt.Errorf("%s: want 1 or more", env.settingValue("max-connections", fmt.Sprint(*maxConnections)))
 	}
 	if *maxItems < 1 {
-		return fmt.Errorf("--max-items %d: want 1 or more", *maxItems)
+		return fmt.Errorf("%s: want 1 or more", env.settingValue("max-items", fmt.Sprint(*maxItems)))
 	}
 	if err := checkPublicURL(*publicURL); err != nil {
-		return err
+		return fmt.Errorf("%s: %w", env.settingValue("public-url", fmt.Sprintf("%q", redact(*publicURL))), err)
 	}
 	if err := graphapi.CheckCORSOrigins(corsOrigins); err != nil {
-		return fmt.Errorf("--cors-origins: %w", err)
+		return fmt.Errorf("%s: %w", env.setting("cors-origins"), err)
 	}
-	throttleLimitValue, faults, err := testControlFlags(fs, *throttle, *throttleLimit, *faultsSpec, *faultsSeed)
+	throttleLimitValue, faults, err := testControlFlags(env, fs, *throttle, *throttleLimit, *faultsSpec, *faultsSeed)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	case "json":
 		logHandler = slog.NewJSONHandler(env.stderr, logOptions)
 	default:
-		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
+		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", fmt.Sprintf("%q", *logFormat)))
 	}
 	logger := slog.New(scrubbingHandler{logHandler, env})
 	if env.getenv("GOMEMLIMIT") == "" {
@@ -105,13 +105,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", env.setting("cpuprofile"), err)
 		}
 		defer stop()
 	}
 	// TLS before the store, so that bad TLS input fails without creating a
 	// database.
-	tlsConfig, err := loadTLSFlags(logger, *tlsCert, *tlsKey, *tlsSelfSigned)
+	tlsConfig, err := loadTLSFlags(env, logger, *tlsCert, *tlsKey, *tlsSelfSigned)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if *fixturesFile != "" {
 		f, err := readFixtures(*fixturesFile)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", env.setting("fixtures"), err)
 		}
 		fixtures = &f
 	}
@@ -133,7 +133,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if *tlsSelfSigned {
 		if tlsConfig, err = selfSignedTLS(logger, loc.devTLSFiles()); err != nil {
-			return err
+			return fmt.Errorf("%s: %w", env.setting("tls-self-signed"), err)
 		}
 	}
 	metrics := newServeMetrics()
@@ -151,7 +151,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	service := &graphprofile.Service{Store: store, Now: clock.Now, MaxItems: *maxItems}
 	if fixtures != nil {
 		if err := loadFixtures(ctx, logger, service, *fixturesFile, *fixtures); err != nil {
-			return err
+			return fmt.Errorf("%s: %w", env.setting("fixtures"), err)
 		}
 	}
 	dev, devKey, err := devIssuerOf(ctx, loc, store)
@@ -177,7 +177,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	for _, url := range issuers {
 		issuer, err := token.NewOIDCIssuer(url, token.OIDCOptions{Logger: logger.With("issuer", url)})
 		if err != nil {
-			return fmt.Errorf("--issuer %s: %w", url, err)
+			return fmt.Errorf("%s: %w", env.settingValue("issuer", url), err)
 		}
 		trusted = append(trusted, issuer)
 		running.Go(func() {
@@ -216,7 +216,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if *metricsListen != "" {
 		metricsServer, metricsURL, err := metrics.listen(*metricsListen, logger)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", env.settingValue("metrics-listen", *metricsListen), err)
 		}
 		defer metricsServer.Close()
 		logger.Info("metrics served", "url", metricsURL)
@@ -259,7 +259,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 // testControlFlags checks --throttle, --throttle-limit, --faults and
 // --faults-seed and returns the limit (zero when --throttle is off) and
 // the faults to serve with. Without --faults-seed the seed is random.
-func testControlFlags(fs *flag.FlagSet, throttle bool, limitSpec, faultsSpec string, seed uint64) (graphapi.ThrottleLimit, graphapi.Faults, error) {
+func testControlFlags(env *environment, fs *flag.FlagSet, throttle bool, limitSpec, faultsSpec string, seed uint64) (graphapi.ThrottleLimit, graphapi.Faults, error) {
 	var limit graphapi.ThrottleLimit
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -267,18 +267,18 @@ func testControlFlags(fs *flag.FlagSet, throttle bool, limitSpec, faultsSpec str
 	case throttle:
 		var err error
 		if limit, err = graphapi.ParseThrottleLimit(limitSpec); err != nil {
-			return limit, graphapi.Faults{}, fmt.Errorf("--throttle-limit: %w", err)
+			return limit, graphapi.Faults{}, fmt.Errorf("%s: %w", env.setting("throttle-limit"), err)
 		}
 	case given["throttle-limit"]:
-		return limit, graphapi.Faults{}, errors.New("--throttle-limit needs --throttle")
+		return limit, graphapi.Faults{}, fmt.Errorf("%s needs --throttle", env.setting("throttle-limit"))
 	}
 	faults, err := graphapi.ParseFaults(faultsSpec)
 	if err != nil {
-		return limit, faults, fmt.Errorf("--faults: %w", err)
+		return limit, faults, fmt.Errorf("%s: %w", env.setting("faults"), err)
 	}
 	switch {
 	case given["faults-seed"] && !faults.On():
-		return limit, faults, errors.New("--faults-seed needs --faults")
+		return limit, faults, fmt.Errorf("%s needs --faults", env.setting("faults-seed"))
 	case given["faults-seed"]:
 		faults.Seed = seed
 	default:
@@ -290,20 +290,20 @@ func testControlFlags(fs *flag.FlagSet, throttle bool, limitSpec, faultsSpec str
 // loadTLSFlags checks the combination of TLS flags and loads the key pair
 // of --tls-cert and --tls-key. It returns nil for plain HTTP and for
 // --tls-self-signed, whose files are made beside the database later.
-func loadTLSFlags(logger *slog.Logger, certFile, keyFile string, selfSigned bool) (*tls.Config, error) {
+func loadTLSFlags(env *environment, logger *slog.Logger, certFile, keyFile string, selfSigned bool) (*tls.Config, error) {
 	switch {
 	case selfSigned && (certFile != "" || keyFile != ""):
-		return nil, errors.New("--tls-self-signed and --tls-cert/--tls-key exclude each other; give one or the other")
+		return nil, fmt.Errorf("%s and %s exclude each other; give one or the other", env.setting("tls-self-signed"), env.setting(tlsFileFlag(certFile)))
 	case certFile == "" && keyFile == "":
 		return nil, nil
 	case keyFile == "":
-		return nil, fmt.Errorf("--tls-cert %s needs --tls-key", certFile)
+		return nil, fmt.Errorf("%s needs --tls-key", env.settingValue("tls-cert", certFile))
 	case certFile == "":
-		return nil, fmt.Errorf("--tls-key %s needs --tls-cert", keyFile)
+		return nil, fmt.Errorf("%s needs --tls-cert", env.settingValue("tls-key", keyFile))
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("--tls-cert %s --tls-key %s: %w", certFile, keyFile, err)
+		return nil, fmt.Errorf("%s %s: %w", env.settingValue("tls-cert", certFile), env.settingValue("tls-key", keyFile), err)
 	}
 	// Serve it anyway (the operator may be about to replace it), but say
 	// why clients will refuse it.
@@ -314,12 +314,21 @@ func loadTLSFlags(logger *slog.Logger, certFile, keyFile string, selfSigned bool
 	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
 }
 
+// tlsFileFlag is the flag of a certificate's files that was given:
+// tls-cert, else tls-key.
+func tlsFileFlag(certFile string) string {
+	if certFile != "" {
+		return "tls-cert"
+	}
+	return "tls-key"
+}
+
 // selfSignedTLS loads or creates the development CA and server certificate
 // of files and logs the CA file clients must trust.
 func selfSignedTLS(logger *slog.Logger, files tlsdev.Files) (*tls.Config, error) {
 	cert, err := tlsdev.LoadOrCreate(files)
 	if err != nil {
-		return nil, fmt.Errorf("--tls-self-signed: %w", err)
+		return nil, err
 	}
 	// An absolute path, so that the line can be pasted in any directory.
 	ca, err := filepath.Abs(files.CA)
@@ -341,7 +350,7 @@ func checkPublicURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("--public-url %q: want an absolute http:// or https:// URL with a host and at most a path, e.g. https://graph.example.com", redact(s))
+		return errors.New("want an absolute http:// or https:// URL with a host and at most a path, e.g. https://graph.example.com")
 	}
 	return nil
 }
@@ -370,11 +379,11 @@ const defaultMemoryLimit = 100 << 20
 func startCPUProfile(path string) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return nil, err
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return nil, err
 	}
 	return func() {
 		pprof.StopCPUProfile()

@@ -47,13 +47,13 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 		path := strings.TrimPrefix(url, "sqlite:")
 		path = strings.TrimPrefix(path, "//")
 		if path == "" {
-			return storeLocation{}, fmt.Errorf("--store %q names no database file", url)
+			return storeLocation{}, fmt.Errorf("%s names no database file", env.settingValue("store", fmt.Sprintf("%q", url)))
 		}
 		return storeLocation{kind: "sqlite", path: path}, nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return storeLocation{kind: "postgres", url: url}, nil
 	default:
-		return storeLocation{}, fmt.Errorf("--store %q: expected sqlite:PATH, memory: or postgres://…", redact(url))
+		return storeLocation{}, fmt.Errorf("%s: expected sqlite:PATH, memory: or postgres://…", env.settingValue("store", fmt.Sprintf("%q", redact(url))))
 	}
 }
 
@@ -100,9 +100,9 @@ func (l storeLocation) open(ctx context.Context, sqliteOptions ...sqlite.Option)
 // persistent refuses the store in memory to a command other than serve
 // (what, e.g. "users import"): it would start empty and vanish when the
 // command ends.
-func (l storeLocation) persistent(what string) error {
+func (l storeLocation) persistent(env *environment, what string) error {
 	if l.kind == "memory" {
-		return fmt.Errorf("%s: --store %s is a store of the serving process alone (it starts empty and ends with it); give serve --fixtures FILE instead, or a sqlite: or postgres:// store", what, memoryStore)
+		return fmt.Errorf("%s: %s is a store of the serving process alone (it starts empty and ends with it); give serve --fixtures FILE instead, or a sqlite: or postgres:// store", what, env.settingValue("store", memoryStore))
 	}
 	return nil
 }

@@ -104,13 +104,13 @@ func TestServeThrottleAndFaultsRefused(t *testing.T) {
 		stderrHas []string
 	}{
 		{"limit without throttle", []string{"--throttle-limit", "5/s"}, nil, []string{"--throttle-limit needs --throttle"}},
-		{"limit without throttle from env", nil, []string{"GRAPHPROFILE_THROTTLE_LIMIT=5/s"}, []string{"--throttle-limit needs --throttle"}},
+		{"limit without throttle from env", nil, []string{"GRAPHPROFILE_THROTTLE_LIMIT=5/s"}, []string{"GRAPHPROFILE_THROTTLE_LIMIT needs --throttle"}},
 		{"bad limit", []string{"--throttle", "--throttle-limit", "fast"}, nil, []string{"--throttle-limit", "fast", "REQUESTS/DURATION"}},
 		{"limit too slow for Retry-After", []string{"--throttle", "--throttle-limit", "1/5m"}, nil, []string{"--throttle-limit", "179 s"}},
 		{"bad throttle env", nil, []string{"GRAPHPROFILE_THROTTLE=maybe"}, []string{"GRAPHPROFILE_THROTTLE"}},
 		{"bad faults", []string{"--faults", "429=0.5,503=0.6"}, nil, []string{"--faults", "more than 1"}},
 		{"unknown fault", []string{"--faults", "500=0.1"}, nil, []string{"--faults", `unknown setting "500"`}},
-		{"bad faults env", nil, []string{"GRAPHPROFILE_FAULTS=latency=forever"}, []string{"--faults", "forever"}},
+		{"bad faults env", nil, []string{"GRAPHPROFILE_FAULTS=latency=forever"}, []string{"GRAPHPROFILE_FAULTS:", "forever"}},
 		{"seed without faults", []string{"--faults-seed", "3"}, nil, []string{"--faults-seed needs --faults"}},
 		{"bad seed", []string{"--faults", "429=0.1", "--faults-seed", "-3"}, nil, []string{"-faults-seed"}},
 	}

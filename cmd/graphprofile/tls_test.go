@@ -343,10 +343,10 @@ func TestTLSFlagFailures(t *testing.T) {
 	}{
 		{name: "--tls-cert without --tls-key", args: []string{"--tls-cert", good.certFile}, stderrHas: []string{"--tls-cert", "needs --tls-key"}},
 		{name: "--tls-key without --tls-cert", args: []string{"--tls-key", good.keyFile}, stderrHas: []string{"--tls-key", "needs --tls-cert"}},
-		{name: "GRAPHPROFILE_TLS_CERT without a key", env: []string{"GRAPHPROFILE_TLS_CERT=" + good.certFile}, stderrHas: []string{"--tls-cert", "needs --tls-key"}},
+		{name: "GRAPHPROFILE_TLS_CERT without a key", env: []string{"GRAPHPROFILE_TLS_CERT=" + good.certFile}, stderrHas: []string{"GRAPHPROFILE_TLS_CERT=" + good.certFile + " needs --tls-key"}},
 		{name: "--tls-self-signed with --tls-cert and --tls-key", args: []string{"--tls-self-signed", "--tls-cert", good.certFile, "--tls-key", good.keyFile}, stderrHas: []string{"--tls-self-signed", "--tls-cert"}},
 		{name: "--tls-self-signed with --tls-cert", args: []string{"--tls-self-signed", "--tls-cert", good.certFile}, stderrHas: []string{"--tls-self-signed", "--tls-cert"}},
-		{name: "GRAPHPROFILE_TLS_SELF_SIGNED with --tls-cert and --tls-key", args: []string{"--tls-cert", good.certFile, "--tls-key", good.keyFile}, env: []string{"GRAPHPROFILE_TLS_SELF_SIGNED=1"}, stderrHas: []string{"--tls-self-signed", "--tls-cert"}},
+		{name: "GRAPHPROFILE_TLS_SELF_SIGNED with --tls-cert and --tls-key", args: []string{"--tls-cert", good.certFile, "--tls-key", good.keyFile}, env: []string{"GRAPHPROFILE_TLS_SELF_SIGNED=1"}, stderrHas: []string{"GRAPHPROFILE_TLS_SELF_SIGNED and --tls-cert"}},
 		{name: "bad GRAPHPROFILE_TLS_SELF_SIGNED", env: []string{"GRAPHPROFILE_TLS_SELF_SIGNED=maybe"}, stderrHas: []string{"GRAPHPROFILE_TLS_SELF_SIGNED", "maybe"}},
 		{name: "missing certificate file", args: []string{"--tls-cert", missing, "--tls-key", good.keyFile}, stderrHas: []string{"--tls-cert", missing}},
 		{name: "missing key file", args: []string{"--tls-cert", good.certFile, "--tls-key", missing}, stderrHas: []string{"--tls-key", missing}},

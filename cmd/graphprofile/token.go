@@ -43,10 +43,10 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if loc.kind == "memory" {
-		return fmt.Errorf("--store %s: the development signing key of a server in memory lives in that process only, so graphprofile token cannot sign for it; use the tokens serve prints when it starts", memoryStore)
+		return fmt.Errorf("%s: the development signing key of a server in memory lives in that process only, so graphprofile token cannot sign for it; use the tokens serve prints when it starts", env.settingValue("store", memoryStore))
 	}
 	if *expires <= 0 {
-		return fmt.Errorf("--expires %s: must be positive", *expires)
+		return fmt.Errorf("%s: must be positive", env.settingValue("expires", expires.String()))
 	}
 	req := token.MintRequest{
 		TenantID:    *tenant,
@@ -68,7 +68,7 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 			req.Scopes = []string{"User.ReadWrite"}
 		}
 		if len(req.Roles) > 0 {
-			return errors.New("--roles needs --app and no --scopes (an application token)")
+			return fmt.Errorf("%s needs --app and no --scopes (an application token)", env.setting("roles"))
 		}
 	}
 	dev, err := storeDevIssuer(ctx, loc)

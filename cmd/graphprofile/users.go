@@ -55,7 +55,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return err
 	}
-	if err := loc.persistent("users import"); err != nil {
+	if err := loc.persistent(env, "users import"); err != nil {
 		return err
 	}
 	in := io.Reader(os.Stdin)
@@ -71,7 +71,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	if *issuer != "" {
 		iss, err := token.NewOIDCIssuer(*issuer, token.OIDCOptions{})
 		if err != nil {
-			return fmt.Errorf("--issuer %s: %w", *issuer, err)
+			return fmt.Errorf("%s: %w", env.settingValue("issuer", *issuer), err)
 		}
 		principal.Realm = iss.Realm()
 	}

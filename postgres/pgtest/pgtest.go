@@ -97,6 +97,19 @@ func Start(ctx context.Context) (*Server, error) {
 	return nil, startErr
 }
 
+// Available reports whether Start has a server to use, without starting
+// one: nil when EnvURL names one or PostgreSQL's binaries are found, else
+// an error (ErrNoServer) saying how to provide one. make test checks it
+// first (pgcheck), so that a machine without PostgreSQL gets that message
+// once instead of from every PostgreSQL test.
+func Available() error {
+	if os.Getenv(EnvURL) != "" {
+		return nil
+	}
+	_, err := findBin()
+	return err
+}
+
 // URL returns the URL of the maintenance database as a role that may
 // create databases.
 func (s *Server) URL() string { return s.url }

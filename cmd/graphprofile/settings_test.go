@@ -1,0 +1,210 @@
+package main
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSettingSources: an error about a value names where the value came
+// from: --flag when it was given as a flag, GRAPHPROFILE_FLAG=… when it came
+// from the environment, never a flag the user did not give.
+func TestSettingSources(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		command  []string
+		flag     string   // the flag under test, given as --flag value or as its variable
+		value    string   // its bad value
+		with     []string // other flags the case needs, given as flags
+		fromFlag string   // what the one stderr line begins with (after "graphprofile: ")
+		fromEnv  string
+	}{
+		{[]string{"serve"}, "log-level", "loud", nil, `--log-level "loud": want debug, info, warn or error`, `GRAPHPROFILE_LOG_LEVEL="loud": want debug, info, warn or error`},
+		{[]string{"serve"}, "log-format", "yaml", nil, `--log-format "yaml": want text or json`, `GRAPHPROFILE_LOG_FORMAT="yaml": want text or json`},
+		{[]string{"serve"}, "max-items", "0", nil, `--max-items 0: want 1 or more`, `GRAPHPROFILE_MAX_ITEMS=0: want 1 or more`},
+		{[]string{"serve"}, "max-connections", "0", nil, `--max-connections 0: want 1 or more`, `GRAPHPROFILE_MAX_CONNECTIONS=0: want 1 or more`},
+		{[]string{"serve"}, "journal-size", "-1", nil, `--journal-size -1: want 0 or more`, `GRAPHPROFILE_JOURNAL_SIZE=-1: want 0 or more`},
+		{[]string{"serve"}, "admin-token", " padded ", nil, `--admin-token: the token must not begin or end with spaces`, `GRAPHPROFILE_ADMIN_TOKEN: the token must not begin or end with spaces`},
+		{[]string{"serve"}, "public-url", "ftp://graph.example.test", nil, `--public-url "ftp://graph.example.test": want an absolute`, `GRAPHPROFILE_PUBLIC_URL="ftp://graph.example.test": want an absolute`},
+		{[]string{"serve"}, "cors-origins", "app.example.test", nil, `--cors-origins: `, `GRAPHPROFILE_CORS_ORIGINS: `},
+		{[]string{"serve"}, "store", "mysql://x", nil, `--store "mysql://x": expected sqlite:PATH`, `GRAPHPROFILE_STORE="mysql://x": expected sqlite:PATH`},
+		{[]string{"serve"}, "store", "sqlite:", nil, `--store "sqlite:" names no database file`, `GRAPHPROFILE_STORE="sqlite:" names no database file`},
+		{[]string{"serve"}, "drain-timeout", "soon", nil, `invalid value "soon" for flag -drain-timeout`, `GRAPHPROFILE_DRAIN_TIMEOUT="soon": invalid value`},
+		{[]string{"serve"}, "throttle-limit", "fast", []string{"--throttle"}, `--throttle-limit: throttle limit "fast"`, `GRAPHPROFILE_THROTTLE_LIMIT: throttle limit "fast"`},
+		{[]string{"serve"}, "throttle-limit", "5/s", nil, `--throttle-limit needs --throttle`, `GRAPHPROFILE_THROTTLE_LIMIT needs --throttle`},
+		{[]string{"serve"}, "faults", "500=0.1", nil, `--faults: `, `GRAPHPROFILE_FAULTS: `},
+		{[]string{"serve"}, "faults-seed", "3", nil, `--faults-seed needs --faults`, `GRAPHPROFILE_FAULTS_SEED needs --faults`},
+		{[]string{"serve"}, "fixtures", "missing.json", nil, `--fixtures: open missing.json: `, `GRAPHPROFILE_FIXTURES: open missing.json: `},
+		{[]string{"serve"}, "tls-key", "key.pem", nil, `--tls-key key.pem needs --tls-cert`, `GRAPHPROFILE_TLS_KEY=key.pem needs --tls-cert`},
+		{[]string{"serve"}, "tls-self-signed", "true", []string{"--tls-cert", "cert.pem"}, `--tls-self-signed and --tls-cert exclude each other`, `GRAPHPROFILE_TLS_SELF_SIGNED and --tls-cert exclude each other`},
+		{[]string{"serve"}, "cpuprofile", "no/such/dir/cpu.pprof", nil, `--cpuprofile: open no/such/dir/cpu.pprof: `, `GRAPHPROFILE_CPUPROFILE: open no/such/dir/cpu.pprof: `},
+		{[]string{"serve"}, "issuer", "https://login.example.test/{tenantid}/{tenantid}", nil, `--issuer https://login.example.test/{tenantid}/{tenantid}: `, `GRAPHPROFILE_ISSUERS=https://login.example.test/{tenantid}/{tenantid}: `},
+		{[]string{"token"}, "expires", "-5m", nil, `--expires -5m0s: must be positive`, `GRAPHPROFILE_EXPIRES=-5m0s: must be positive`},
+		{[]string{"token"}, "store", "memory:", nil, `--store memory:: the development signing key`, `GRAPHPROFILE_STORE=memory:: the development signing key`},
+		{[]string{"token"}, "roles", "User.Read.All", nil, `--roles needs --app`, `GRAPHPROFILE_ROLES needs --app`},
+		{[]string{"export"}, "store", "memory:", nil, `export: --store memory: is a store of the serving process alone`, `export: GRAPHPROFILE_STORE=memory: is a store of the serving process alone`},
+		{[]string{"users", "import"}, "store", "memory:", []string{"users.jsonl"}, `users import: --store memory: is a store`, `users import: GRAPHPROFILE_STORE=memory: is a store`},
+	}
+	for _, tt := range tests {
+		for _, source := range []string{"flag", "environment"} {
+			name := strings.Join(tt.command, " ") + " " + tt.flag + " " + tt.value + " from the " + source
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				args := slices.Clone(tt.command)
+				var env []string
+				want := tt.fromFlag
+				if source == "flag" {
+					args = append(args, "--"+tt.flag+"="+tt.value)
+				} else {
+					env = []string{envName(tt.flag) + "=" + tt.value}
+					want = tt.fromEnv
+				}
+				// Positional arguments (users import's FILE) go last.
+				if len(tt.with) > 0 && !strings.HasPrefix(tt.with[0], "--") {
+					args = append(args, tt.with...)
+				} else {
+					args = slices.Insert(args, len(tt.command), tt.with...)
+				}
+				r := runCLI(t, t.TempDir(), env, args...)
+				if r.code == 0 {
+					t.Fatalf("exit status 0, want non-zero; stderr: %q", r.stderr)
+				}
+				line, ok := strings.CutSuffix(r.stderr, "\n")
+				if !ok || strings.Contains(line, "\n") {
+					t.Fatalf("stderr = %q, want exactly one line", r.stderr)
+				}
+				if !strings.HasPrefix(line, "graphprofile: "+want) {
+					t.Errorf("stderr = %q, want it to begin with %q", line, "graphprofile: "+want)
+				}
+				if source == "environment" && strings.Contains(line, "-"+tt.flag) {
+					t.Errorf("stderr = %q names -%s, which was not given", line, tt.flag)
+				}
+			})
+		}
+	}
+}
+
+// helpCommands are the commands `graphprofile --help` lists, users as its
+// one subcommand, users import.
+func helpCommands(t *testing.T) [][]string {
+	t.Helper()
+	r := runCLI(t, t.TempDir(), nil, "--help")
+	if r.code != 0 {
+		t.Fatalf("graphprofile --help: exit status %d; stderr: %s", r.code, r.stderr)
+	}
+	var commands [][]string
+	for _, m := range regexp.MustCompile(`(?m)^  ([a-z]+) `).FindAllStringSubmatch(r.stdout, -1) {
+		if m[1] == "users" {
+			commands = append(commands, []string{"users", "import"})
+		} else {
+			commands = append(commands, []string{m[1]})
+		}
+	}
+	if len(commands) < 5 {
+		t.Fatalf("graphprofile --help lists %d commands, want at least 5:\n%s", len(commands), r.stdout)
+	}
+	return commands
+}
+
+var variablePattern = regexp.MustCompile(`GRAPHPROFILE_[A-Z0-9_]+`)
+
+// TestEnvironmentWarnings: every command's --help lists each of its flags
+// with its variable; no variable of any command (nor GRAPHPROFILE_TOKEN of
+// serve --store memory:) draws a warning from any command; any other
+// GRAPHPROFILE_ variable is one line on stderr naming the nearest known
+// one, and the command goes on.
+func TestEnvironmentWarnings(t *testing.T) {
+	t.Parallel()
+	commands := helpCommands(t)
+	known := []string{"GRAPHPROFILE_TOKEN=x", "GRAPHPROFILE_APP_TOKEN=x"}
+	flagLine := regexp.MustCompile(`^  --([a-z-]+)(?: \S+)? \| (GRAPHPROFILE_[A-Z0-9_]+)=\S+$`)
+	for _, command := range commands {
+		r := runCLI(t, t.TempDir(), nil, append(command, "--help")...)
+		if r.code != 0 {
+			t.Fatalf("%s --help: exit status %d; stderr: %s", command, r.code, r.stderr)
+		}
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if !strings.HasPrefix(line, "  -") {
+				continue
+			}
+			m := flagLine.FindStringSubmatch(line)
+			if m == nil {
+				t.Errorf("%s --help: the flag line %q does not name its variable as --flag VALUE | GRAPHPROFILE_FLAG=VALUE", command, line)
+				continue
+			}
+			if m[2] != envName(m[1]) {
+				t.Errorf("%s --help: --%s is listed with %s, want %s", command, m[1], m[2], envName(m[1]))
+			}
+			known = append(known, m[2]+"=x")
+		}
+	}
+	for _, command := range commands {
+		t.Run(strings.Join(command, " ")+" with every known variable", func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, t.TempDir(), known, append(command, "--help")...)
+			if r.code != 0 || r.stderr != "" {
+				t.Errorf("exit status %d, stderr %q; want 0 and nothing: every variable of a command is known to every other (flagVariables in settings.go)", r.code, r.stderr)
+			}
+		})
+	}
+
+	tests := []struct {
+		name    string
+		args    []string
+		env     []string
+		warning string // the warning line, after "graphprofile: warning: "
+		code    int
+	}{
+		{"token goes on", []string{"token"}, []string{"GRAPHPROFILE_EXPIRE=5m"}, "GRAPHPROFILE_EXPIRE is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_EXPIRES?", 0},
+		{"serve", []string{"serve", "--max-items", "0"}, []string{"GRAPHPROFILE_LISTN=127.0.0.1:1"}, "GRAPHPROFILE_LISTN is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LISTEN?", 1},
+		{"without an underscore", []string{"serve", "--max-items", "0"}, []string{"GRAPHPROFILE_LOGLEVEL=debug"}, "GRAPHPROFILE_LOGLEVEL is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LOG_LEVEL?", 1},
+		{"the singular of a list", []string{"serve", "--max-items", "0"}, []string{"GRAPHPROFILE_ISSUER=https://login.example.test"}, "GRAPHPROFILE_ISSUER is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_ISSUERS?", 1},
+		{"in lower case", []string{"export", "--help"}, []string{"graphprofile_store=sqlite:x.db"}, "graphprofile_store is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_STORE?", 0},
+		{"users import", []string{"users", "import", "--help"}, []string{"GRAPHPROFILE_TENANTS=x"}, "GRAPHPROFILE_TENANTS is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_TENANT?", 0},
+		{"version", []string{"version"}, []string{"GRAPHPROFILE_STOER=x"}, "GRAPHPROFILE_STOER is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_STORE?", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, t.TempDir(), tt.env, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit status %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
+			}
+			first, _, _ := strings.Cut(r.stderr, "\n")
+			if want := "graphprofile: warning: " + tt.warning; first != want {
+				t.Errorf("stderr begins with %q, want %q", first, want)
+			}
+			if tt.code == 0 && strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("stderr = %q, want the warning alone", r.stderr)
+			}
+			if tt.code == 0 && r.stdout == "" {
+				t.Errorf("stdout is empty: the command did not go on")
+			}
+		})
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0},
+		{"", "ab", 2},
+		{"LISTEN", "LISTEN", 0},
+		{"LISTN", "LISTEN", 1},
+		{"LOGLEVEL", "LOG_LEVEL", 1},
+		{"STOER", "STORE", 2},
+		{"kitten", "sitting", 3},
+	}
+	for _, tt := range tests {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+		if got := editDistance(tt.b, tt.a); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.b, tt.a, got, tt.want)
+		}
+	}
+}
