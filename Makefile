@@ -11,10 +11,14 @@ NPM ?= npm
 # PostgreSQL store's tests (postgres/) start a throwaway cluster from
 # PostgreSQL's binaries (/usr/lib/postgresql/<version>/bin or PATH), or use
 # the server GRAPHPROFILE_TEST_POSTGRES=postgres://… names; without either
-# they fail.
+# they fail. Then the SQLite store's tests again with the pure-Go driver of
+# static builds (-tags purego; no race detector, for time): its package and
+# the binary's kill -9 and SIGTERM tests.
 test: check chromium
 	$(NPM) ci --prefix compat/js --no-audit --no-fund --loglevel=error
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -tags purego ./sqlite/...
+	$(GO) test -count=1 -tags purego -run '^(TestKillDurability|TestSIGTERMUnderLoad)$$' ./cmd/graphprofile
 
 # Debian's Chromium for the browser test (TestBrowser drives it through
 # playwright-core), installed with apt-get when it is missing: as root, or
@@ -31,10 +35,14 @@ chromium:
 build:
 	$(GO) build -o bin/graphprofile ./cmd/graphprofile
 
+# The checks include the static build (CGO_ENABLED=0, the pure-Go SQLite
+# driver), so that a change that only builds with cgo fails here.
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags purego ./sqlite/... ./cmd/graphprofile/...
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/graphprofile
 
 # Long fuzzing runs (make test runs the fuzz seed corpora as ordinary tests).
 FUZZTIME ?= 2m
