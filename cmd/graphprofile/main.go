@@ -2,6 +2,7 @@
 //
 //	graphprofile serve   serve the Graph API (embedded SQLite by default)
 //	graphprofile token   mint a development access token that serve accepts
+//	graphprofile healthcheck   exit 0 when a running server answers /healthz
 //
 // Every flag can also be given as an environment variable GRAPHPROFILE_<NAME>
 // (e.g. --public-url as GRAPHPROFILE_PUBLIC_URL); a flag wins over the
@@ -41,6 +42,7 @@ var commands = []command{
 	{name: "token", summary: "mint a development access token that serve accepts", run: runToken},
 	{name: "users", summary: "manage the users directory: users import FILE", run: runUsers},
 	{name: "export", summary: "write the users and profiles of a store as a fixtures file (serve --fixtures)", run: runExport},
+	{name: "healthcheck", summary: "exit 0 when a running server answers /healthz (a container's HEALTHCHECK)", run: runHealthcheck},
 }
 
 func main() {
@@ -78,7 +80,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: graphprofile <command> [flags]")
 	fmt.Fprintln(w)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'graphprofile <command> --help' for a command's flags.")
