@@ -2,7 +2,7 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test build check chromium fuzz bench compat clean
+.PHONY: test build check chromium fuzz bench compat clean release image image-test
 
 # Every test, with the race detector, after formatting and vet checks. The
 # JavaScript client tests (cmd/graphprofile) need the pinned client and
@@ -71,5 +71,19 @@ WORKLOADS ?=
 bench:
 	GO=$(GO) scripts/bench $(WORKLOADS)
 
+# Release binaries for linux, darwin and windows on amd64 and arm64, static
+# (CGO_ENABLED=0), version-stamped from git, with SHA-256 checksums, in dist/.
+release:
+	GO=$(GO) scripts/release
+
+# The container image (Containerfile: the static binary FROM scratch), built
+# with podman (CONTAINER=docker for docker); image-test builds it and checks
+# its configuration and the binary in it (podman only).
+image:
+	GO=$(GO) scripts/image
+
+image-test:
+	GO=$(GO) scripts/image-test
+
 clean:
-	rm -rf bin
+	rm -rf bin dist
