@@ -2,7 +2,7 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test build check postgres-check chromium fuzz bench compat clean
+.PHONY: test build check postgres-check chromium fuzz bench compat clean release image image-test
 
 # Every test, with the race detector, after formatting and vet checks. The
 # JavaScript client tests (cmd/graphprofile) need the pinned client and
@@ -11,10 +11,15 @@ NPM ?= npm
 # PostgreSQL store's tests (postgres/) start a throwaway cluster from
 # PostgreSQL's binaries (/usr/lib/postgresql/<version>/bin or PATH), or use
 # the server GRAPHPROFILE_TEST_POSTGRES=postgres://… names; without either
-# make test stops first with one message (postgres-check).
+# make test stops first with one message (postgres-check). Then the SQLite
+# store's tests again with the pure-Go driver of static builds (-tags
+# purego; no race detector, for time): its package and the binary's kill -9
+# and SIGTERM tests.
 test: postgres-check check chromium
 	$(NPM) ci --prefix compat/js --no-audit --no-fund --loglevel=error
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -tags purego ./sqlite/...
+	$(GO) test -count=1 -tags purego -run '^(TestKillDurability|TestSIGTERMUnderLoad)$$' ./cmd/graphprofile
 
 # Debian's Chromium for the browser test (TestBrowser drives it through
 # playwright-core), installed with apt-get when it is missing: as root, or
@@ -38,10 +43,14 @@ postgres-check:
 build:
 	$(GO) build -o bin/graphprofile ./cmd/graphprofile
 
+# The checks include the static build (CGO_ENABLED=0, the pure-Go SQLite
+# driver), so that a change that only builds with cgo fails here.
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags purego ./sqlite/... ./cmd/graphprofile/...
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/graphprofile
 
 # Long fuzzing runs (make test runs the fuzz seed corpora as ordinary tests).
 FUZZTIME ?= 2m
@@ -70,5 +79,19 @@ WORKLOADS ?=
 bench:
 	GO=$(GO) scripts/bench $(WORKLOADS)
 
+# Release binaries for linux, darwin and windows on amd64 and arm64, static
+# (CGO_ENABLED=0), version-stamped from git, with SHA-256 checksums, in dist/.
+release:
+	GO=$(GO) scripts/release
+
+# The container image (Containerfile: the static binary FROM scratch), built
+# with podman (CONTAINER=docker for docker); image-test builds it and checks
+# its configuration and the binary in it (podman only).
+image:
+	GO=$(GO) scripts/image
+
+image-test:
+	GO=$(GO) scripts/image-test
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

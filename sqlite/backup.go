@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // Backup writes a consistent copy of the database at path to the new file
@@ -41,10 +42,7 @@ func Backup(ctx context.Context, path, dest string) error {
 		return err
 	}
 	defer os.Remove(tmp) // gone once renamed; the leftovers of a failure
-	db, err := openPool(abs, nil, 1, busyTimeoutPragma)
-	if err != nil {
-		return err
-	}
+	db := openDB(abs, connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}, 1)
 	_, err = db.ExecContext(ctx, "VACUUM INTO ?", tmp)
 	if closeErr := db.Close(); err == nil && closeErr != nil {
 		err = closeErr
@@ -93,15 +91,12 @@ func Restore(ctx context.Context, path, from string) error {
 
 // busyTimeoutPragma makes a connection of Backup or Restore wait for the
 // locks of a server's writer and checkpoints, as the store's own do.
-var busyTimeoutPragma = fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds())
+var busyTimeoutPragma = pragmaSetting{"busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10)}
 
 // checkCopy reports what is wrong with the database file at path: not
 // SQLite's, damaged, or not a graphprofile database.
 func checkCopy(ctx context.Context, path string) error {
-	db, err := openPool(path, nil, 1, busyTimeoutPragma)
-	if err != nil {
-		return err
-	}
+	db := openDB(path, connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}, 1)
 	defer db.Close()
 	var check string
 	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil {

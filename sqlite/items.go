@@ -11,7 +11,6 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/stored"
-	"github.com/mattn/go-sqlite3"
 )
 
 // ScanItems visits the items of collection c of owner in list order
@@ -216,7 +215,7 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 			   AND (? <= 0 OR coalesce((SELECT n FROM item_counts WHERE tenant_id = ? AND user_id = ? AND kind = ?), 0) < ?)`,
 			c.Name, id, row.CreatedAt, row.Document, owner.TenantID, owner.UserID,
 			maxItems, owner.TenantID, owner.UserID, c.Name, maxItems)
-		if isConstraint(err, sqlite3.ErrConstraintPrimaryKey) {
+		if isConstraint(err, codeConstraintPrimaryKey) {
 			return store.Errorf("%s item %q already exists: %w", c.Name, id, err)
 		}
 		if err != nil {

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -20,10 +19,7 @@ func TestMigrateUserDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openRawDB(t, path)
 	queries := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`}
 	for _, m := range ms[:3] {
 		queries = append(queries, m.SQL, `INSERT INTO schema_migrations (version, applied_at) VALUES (`+strconv.Itoa(m.Version)+`, '2025-01-01T00:00:00Z')`)

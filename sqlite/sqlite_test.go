@@ -39,6 +39,14 @@ func openAt(tb testing.TB, path string) *Store {
 	return s
 }
 
+// openRawDB opens the database file at path with this build's driver, with
+// foreign keys enforced and none of the store's other settings, as another
+// tool or an older graphprofile would; the caller closes it.
+func openRawDB(tb testing.TB, path string) *sql.DB {
+	tb.Helper()
+	return openDB(path, connConfig{pragmas: []pragmaSetting{{"foreign_keys", "1"}}}, 1)
+}
+
 func openTemp(tb testing.TB) *Store {
 	tb.Helper()
 	return openAt(tb, filepath.Join(tb.TempDir(), "graphprofile.db"))
@@ -111,10 +119,7 @@ func TestMigrations(t *testing.T) {
 
 	appliedVersions := func(t *testing.T, path string) []int {
 		t.Helper()
-		db, err := sql.Open("sqlite3", "file:"+path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := openRawDB(t, path)
 		defer db.Close()
 		rows, err := db.Query(`SELECT version, applied_at FROM schema_migrations ORDER BY version`)
 		if err != nil {
@@ -161,10 +166,7 @@ func TestMigrations(t *testing.T) {
 		// A database graphprofile made before the user properties: its users
 		// and positions stay, the new properties are unset.
 		path := filepath.Join(t.TempDir(), "db")
-		db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=1")
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := openRawDB(t, path)
 		for _, q := range []string{
 			`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`,
 			ms[0].SQL,
@@ -232,10 +234,7 @@ func TestMigrations(t *testing.T) {
 				if err := s.Close(); err != nil {
 					t.Fatal(err)
 				}
-				db, err := sql.Open("sqlite3", "file:"+path)
-				if err != nil {
-					t.Fatal(err)
-				}
+				db := openRawDB(t, path)
 				if _, err := db.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, '2999-01-01T00:00:00Z')`, v); err != nil {
 					t.Fatal(err)
 				}

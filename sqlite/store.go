@@ -13,13 +13,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +26,6 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/stored"
-	"github.com/mattn/go-sqlite3"
 )
 
 // store is this package's name in its errors.
@@ -36,9 +34,6 @@ const store stored.Name = "sqlite"
 // busyTimeout is how long a connection waits for a lock another process
 // holds (a backup tool, a second server by mistake) before failing.
 const busyTimeout = 5 * time.Second
-
-// stmtCacheSize is the number of prepared statements each connection keeps.
-const stmtCacheSize = 32
 
 // ErrInUse is returned by Open when another process has the database open:
 // stop that server first.
@@ -107,34 +102,26 @@ func OpenMemory(ctx context.Context, opts ...Option) (*Store, error) {
 // open opens the database of s, whose path, memory, cache and lock are set.
 func open(ctx context.Context, s *Store) (*Store, error) {
 	abs := s.path
-	lock := s.lock
-	var err error
-	common := url.Values{
-		"_busy_timeout":    {fmt.Sprint(busyTimeout.Milliseconds())},
-		"_foreign_keys":    {"1"},
-		"_synchronous":     {"FULL"},
-		"_stmt_cache_size": {fmt.Sprint(stmtCacheSize)},
+	// Every connection: locks held by another process are waited for,
+	// foreign keys are enforced, and a commit is fsynced before it returns.
+	common := []pragmaSetting{
+		{"busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
+		{"foreign_keys", "1"},
+		{"synchronous", "FULL"},
 	}
 	// A checkpoint, or a commit that starts the write-ahead log over,
 	// truncates the log file to WALBound.
-	journalSizeLimit := fmt.Sprintf("PRAGMA journal_size_limit = %d", WALBound)
-	if s.memory {
-		common.Set("vfs", "memdb")
-	}
-	w := cloneValues(common)
-	w.Set("_journal_mode", s.journalMode())
-	w.Set("_txlock", "immediate")
+	journalSizeLimit := pragmaSetting{"journal_size_limit", fmt.Sprint(WALBound)}
 	// Checkpoints copy the write-ahead log back into the database file. By
 	// default the committing connection does that every 1,000 pages, inside
 	// a commit, where it stalls every write waiting for that commit; here
 	// the checkpointer does it in the background instead, and the writer
 	// when the log grows past walCheckpointAt (limitWAL).
-	if s.wdb, err = openPool(abs, w, 1, "PRAGMA wal_autocheckpoint = 0", journalSizeLimit); err != nil {
-		if lock != nil {
-			lock.Close()
-		}
-		return nil, err
-	}
+	s.wdb = openDB(abs, connConfig{
+		memory:    s.memory,
+		immediate: true,
+		pragmas:   append(slices.Clone(common), pragmaSetting{"journal_mode", s.journalMode()}, pragmaSetting{"wal_autocheckpoint", "0"}, journalSizeLimit),
+	}, 1)
 	s.writes = make(chan *writeRequest)
 	s.quit = make(chan struct{})
 	s.writerDone = make(chan struct{})
@@ -153,12 +140,10 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 		return nil, err
 	}
 
-	r := cloneValues(common)
-	r.Set("_query_only", "1")
-	if s.rdb, err = openPool(abs, r, max(4, runtime.GOMAXPROCS(0))); err != nil {
-		s.Close()
-		return nil, err
-	}
+	s.rdb = openDB(abs, connConfig{
+		memory:  s.memory,
+		pragmas: append(slices.Clone(common), pragmaSetting{"query_only", "1"}),
+	}, max(4, runtime.GOMAXPROCS(0)))
 	if err := s.rdb.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, store.Errorf("opening %s: %w", abs, err)
@@ -167,61 +152,10 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 	if s.memory {
 		return s, nil // no write-ahead log to checkpoint
 	}
-	if s.cdb, err = openPool(abs, cloneValues(common), 1, journalSizeLimit); err != nil {
-		s.Close()
-		return nil, err
-	}
+	s.cdb = openDB(abs, connConfig{pragmas: append(slices.Clone(common), journalSizeLimit)}, 1)
 	s.checkpointerDone = make(chan struct{})
 	go s.checkpointer()
 	return s, nil
-}
-
-// openPool returns a pool of at most conns connections to the database at
-// abs with the driver's params, kept open for the store's life, each of
-// which runs the statements init (pragmas the driver has no parameter for)
-// when it connects. It connects at first use.
-func openPool(abs string, params url.Values, conns int, init ...string) (*sql.DB, error) {
-	db := sql.OpenDB(connector{
-		dsn: dsn(abs, params),
-		driver: &sqlite3.SQLiteDriver{ConnectHook: func(conn *sqlite3.SQLiteConn) error {
-			for _, q := range init {
-				if _, err := conn.Exec(q, nil); err != nil {
-					return store.Errorf("opening %s: %s: %w", abs, q, err)
-				}
-			}
-			return nil
-		}},
-	})
-	db.SetMaxOpenConns(conns)
-	db.SetMaxIdleConns(conns)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	return db, nil
-}
-
-// connector connects to dsn with driver (a driver of our own, for its
-// ConnectHook, rather than the one go-sqlite3 registers).
-type connector struct {
-	dsn    string
-	driver *sqlite3.SQLiteDriver
-}
-
-func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                        { return c.driver }
-
-// dsn is the go-sqlite3 data source name of the file at abs: a SQLite URI
-// (so any path works) with the driver's parameters.
-func dsn(abs string, params url.Values) string {
-	u := url.URL{Path: filepath.ToSlash(abs)}
-	return "file:" + u.EscapedPath() + "?" + params.Encode()
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v)+2)
-	for k, vs := range v {
-		out[k] = append([]string(nil), vs...)
-	}
-	return out
 }
 
 // checkSettings verifies that the write connection really has the settings

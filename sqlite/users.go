@@ -8,7 +8,6 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/stored"
-	"github.com/mattn/go-sqlite3"
 )
 
 // userColumns are the columns scanUser reads, in its order: the id and the
@@ -153,9 +152,9 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		err := insertUser(ctx, tx, u, upnKey(u.UserPrincipalName))
 		switch {
-		case isConstraint(err, sqlite3.ErrConstraintPrimaryKey):
+		case isConstraint(err, codeConstraintPrimaryKey):
 			return stored.IDTaken(u.ID)
-		case isConstraint(err, sqlite3.ErrConstraintUnique):
+		case isConstraint(err, codeConstraintUnique):
 			return stored.PrincipalNameTaken(u.UserPrincipalName)
 		case err != nil:
 			return dbErr("storing a user", err)
@@ -180,7 +179,7 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 		_, err = tx.ExecContext(ctx,
 			`UPDATE users SET upn_key = ?, document = ? WHERE tenant_id = ? AND id = ?`,
 			upnKey(next.UserPrincipalName), stored.UserDocument(next), key.TenantID, key.UserID)
-		if isConstraint(err, sqlite3.ErrConstraintUnique) {
+		if isConstraint(err, codeConstraintUnique) {
 			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
 		return dbErr("storing a user", err)
@@ -287,7 +286,7 @@ func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users []graph
 			continue
 		}
 		_, err := setKey.ExecContext(ctx, key, tenantID, u.ID)
-		if isConstraint(err, sqlite3.ErrConstraintUnique) {
+		if isConstraint(err, codeConstraintUnique) {
 			return stored.PrincipalNameTaken(u.UserPrincipalName)
 		}
 		if err != nil {

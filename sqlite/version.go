@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -11,10 +10,7 @@ import (
 // sqlite_version() reports it (e.g. "3.50.4"), for graphprofile version: it
 // asks an empty database in memory, opened and closed for the purpose.
 func Version(ctx context.Context) (string, error) {
-	db, err := openPool("/graphprofile-version-"+graphprofile.NewGUID(), url.Values{"vfs": {"memdb"}}, 1)
-	if err != nil {
-		return "", err
-	}
+	db := openDB("/graphprofile-version-"+graphprofile.NewGUID(), connConfig{memory: true}, 1)
 	defer db.Close()
 	var v string
 	if err := db.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&v); err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile/internal/stored"
-	"github.com/mattn/go-sqlite3"
 )
 
 // errClosed answers writes that come after Close.
@@ -329,14 +328,5 @@ func dbErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var se sqlite3.Error
-	busy := errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
-	return &stored.DBError{Store: store, Op: op, Err: err, Unavailable: busy}
-}
-
-// isConstraint reports whether err is a violation of a constraint of the
-// kind code.
-func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == code
+	return &stored.DBError{Store: store, Op: op, Err: err, Unavailable: isBusy(err)}
 }

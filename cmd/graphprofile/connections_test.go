@@ -19,7 +19,7 @@ import (
 // memory a test measures must be the server's, not the detector's shadow.
 var plainBinary = sync.OnceValues(func() (string, error) {
 	path := filepath.Join(filepath.Dir(binary), "graphprofile-norace")
-	out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+	out, err := exec.Command("go", append(append([]string{"build", "-o", path}, driverTags()...), ".")...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}

@@ -3,6 +3,7 @@
 //	graphprofile serve   serve the Graph API (embedded SQLite by default)
 //	graphprofile token   mint a development access token that serve accepts
 //	graphprofile version print the version, the Go version and the store drivers
+//	graphprofile healthcheck   exit 0 when a running server answers /healthz
 //
 // Every flag can also be given as an environment variable GRAPHPROFILE_<NAME>
 // (e.g. --public-url as GRAPHPROFILE_PUBLIC_URL); a flag wins over the
@@ -53,6 +54,7 @@ var commands = []command{
 	{name: "backup", summary: "copy an SQLite store while it serves: backup --store sqlite:PATH FILE", run: runBackup},
 	{name: "restore", summary: "put a backup back once the server has stopped: restore --store sqlite:PATH FILE", run: runRestore},
 	{name: "version", summary: "print the version, the Go version and the store drivers (also --version)", run: runVersion},
+	{name: "healthcheck", summary: "exit 0 when a running server answers /healthz (a container's HEALTHCHECK)", run: runHealthcheck},
 }
 
 func main() {
@@ -93,7 +95,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: graphprofile <command> [flags]")
 	fmt.Fprintln(w)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'graphprofile <command> --help' for a command's flags.")

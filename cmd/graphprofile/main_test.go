@@ -50,6 +50,7 @@ func buildAndRun(m *testing.M) int {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
+	args = append(args, driverTags()...)
 	args = append(args, ".")
 	build := exec.Command("go", args...)
 	if out, err := build.CombinedOutput(); err != nil {
@@ -57,6 +58,15 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// driverTags are the go build flags that give the binary under test the
+// SQLite driver the tests were built with.
+func driverTags() []string {
+	if puregoTag {
+		return []string{"-tags", "purego"}
+	}
+	return nil
 }
 
 // Values the tests use in tokens and bodies.

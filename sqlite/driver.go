@@ -1,0 +1,99 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"net/url"
+	"path/filepath"
+)
+
+// The SQLite driver is chosen when the binary is built: the cgo binding
+// (github.com/mattn/go-sqlite3, driver_cgo.go) in a build with cgo, the
+// pure-Go translation of SQLite (modernc.org/sqlite, driver_purego.go) in a
+// build without cgo (CGO_ENABLED=0: a static binary, cross-compiled, or
+// installed where there is no C compiler) or with the purego tag. Both run
+// SQLite itself (each bundles its own release of it) with the same
+// settings; all that differs between them is in those two files, behind
+// this small API:
+//
+//   - newConnector, which opens connections with a connConfig;
+//   - resultCode, which reads SQLite's result code out of a driver's error.
+//
+// Which driver a binary holds is in its build information (go version -m).
+
+// connConfig is what every connection of a pool is opened with.
+type connConfig struct {
+	// memory: the path names a database in SQLite's memdb VFS, shared by
+	// every connection that names it, rather than a file.
+	memory bool
+	// immediate: a transaction takes the write lock when it begins (BEGIN
+	// IMMEDIATE) rather than at its first write, so it never fails midway
+	// on a lock another connection holds.
+	immediate bool
+	// pragmas are run on each connection, in order, when it opens.
+	pragmas []pragmaSetting
+}
+
+// pragmaSetting is PRAGMA name = value.
+type pragmaSetting struct{ name, value string }
+
+// SQLite's result codes that the store tells apart
+// (https://sqlite.org/rescode.html), the same whichever driver reports them.
+const (
+	codeBusy                 = 5                     // SQLITE_BUSY
+	codeLocked               = 6                     // SQLITE_LOCKED
+	codeConstraint           = 19                    // SQLITE_CONSTRAINT
+	codeConstraintPrimaryKey = codeConstraint | 6<<8 // SQLITE_CONSTRAINT_PRIMARYKEY
+	codeConstraintUnique     = codeConstraint | 8<<8 // SQLITE_CONSTRAINT_UNIQUE
+	primaryCodeMask          = 0xff                  // an extended code's primary code is its low byte
+)
+
+// openDB returns a pool of at most conns connections to the database at path
+// (a file, or with c.memory the name of a memdb database), opened with c and
+// kept open for the pool's life. It connects at first use.
+func openDB(path string, c connConfig, conns int) *sql.DB {
+	db := sql.OpenDB(newConnector(path, c))
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	return db
+}
+
+// connector connects to dsn with a driver of our own (rather than one the
+// driver's package registers by name: there is no global registry to share).
+type connector struct {
+	dsn    string
+	driver driver.Driver
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.driver }
+
+// fileURI is the SQLite URI of the database at path (so that any path
+// works) with the query params. Both drivers open URIs; SQLite ignores the
+// params that are the driver's, and the driver those that are SQLite's.
+func fileURI(path string, params url.Values) string {
+	u := url.URL{Path: filepath.ToSlash(path)}
+	uri := "file:" + u.EscapedPath()
+	if len(params) > 0 {
+		uri += "?" + params.Encode()
+	}
+	return uri
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED (or an
+// extended code of either): another connection holds a lock longer than
+// the busy timeout.
+func isBusy(err error) bool {
+	code, ok := resultCode(err)
+	return ok && (code&primaryCodeMask == codeBusy || code&primaryCodeMask == codeLocked)
+}
+
+// isConstraint reports whether err is a violation of a constraint of the
+// kind code (an extended result code such as codeConstraintPrimaryKey).
+func isConstraint(err error, code int) bool {
+	got, ok := resultCode(err)
+	return ok && got == code
+}
