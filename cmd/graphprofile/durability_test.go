@@ -33,7 +33,7 @@ func createTitled(s *server, token, title string) (string, error) {
 // the server died may or may not have committed).
 func checkAcknowledged(t *testing.T, dir, token string, acked map[string]string, maxExtra int) {
 	t.Helper()
-	s := startServe(t, dir, listenFlag())
+	s := startServe(t, dir, listenFlag("--max-items", "1000000"))
 	for id, title := range acked {
 		r, err := s.request(http.MethodGet, "/beta/me/profile/positions/"+id, token, "")
 		if err != nil {
@@ -91,7 +91,8 @@ func TestKillDurability(t *testing.T) {
 		t.Parallel()
 		const workers = 6
 		dir := t.TempDir()
-		s := startServe(t, dir, listenFlag())
+		// Creates as fast as they go: none refused for room (--max-items).
+		s := startServe(t, dir, listenFlag("--max-items", "1000000"))
 		token := mintToken(t, dir, nil, delegatedArgs...)
 
 		var (

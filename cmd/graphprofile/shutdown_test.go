@@ -23,7 +23,9 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Skip("no SIGTERM to send on Windows")
 	}
 	dir := t.TempDir()
-	s := startServe(t, dir, listenFlag("--drain-timeout", "10s"))
+	// As many creates as the clients make: none refused for room
+	// (--max-items), which this test is not about.
+	s := startServe(t, dir, listenFlag("--drain-timeout", "10s", "--max-items", "1000000"))
 	token := mintToken(t, dir, nil, delegatedArgs...)
 
 	var (
@@ -97,7 +99,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Fatal("no create was acknowledged before the shutdown")
 	}
 
-	again := startServe(t, dir, listenFlag())
+	again := startServe(t, dir, listenFlag("--max-items", "1000000"))
 	for _, id := range acknowledged {
 		if r, err := again.request(http.MethodGet, "/beta/me/profile/positions/"+id, token, ""); err != nil || r.status != http.StatusOK {
 			t.Errorf("acknowledged position %s lost across the shutdown: %v %d", id, err, r.status)
