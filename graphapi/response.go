@@ -259,16 +259,27 @@ func (ex *exchange) itemURL(owner graphprofile.User, c graphprofile.Collection, 
 // writeItem writes one item of collection c; selected, when not nil, are
 // the properties $select named.
 func (ex *exchange) writeItem(status int, owner graphprofile.User, c graphprofile.Collection, it graphprofile.Item, selected []string) {
-	etag := it.ETag()
-	ex.w.Header().Set("ETag", etag)
-	ex.writeJSON(status, func(buf []byte) []byte {
-		return graphprofile.AppendObjectJSON(buf, c.Type, graphprofile.Object(it), graphprofile.EncodeOptions{
-			Annotations: []graphprofile.Annotation{
-				{Name: "@odata.context", Value: ex.itemsContext(owner, c) + selection(selected) + "/$entity"},
-				{Name: "@odata.etag", Value: etag},
-			},
-			Select: selected,
+	if selected != nil {
+		etag := it.ETag()
+		ex.w.Header().Set("ETag", etag)
+		ex.writeJSON(status, func(buf []byte) []byte {
+			return graphprofile.AppendObjectJSON(buf, c.Type, graphprofile.Object(it), graphprofile.EncodeOptions{
+				Annotations: []graphprofile.Annotation{
+					{Name: "@odata.context", Value: ex.itemsContext(owner, c) + selection(selected) + "/$entity"},
+					{Name: "@odata.etag", Value: etag},
+				},
+				Select: selected,
+			})
 		})
+		return
+	}
+	enc := ex.server.encodings.encoded(c.Type, it)
+	ex.w.Header().Set("ETag", enc.etag)
+	ex.writeJSON(status, func(buf []byte) []byte {
+		buf = append(buf, `{"@odata.context":`...)
+		buf = graphprofile.AppendJSONString(buf, ex.itemsContext(owner, c)+"/$entity")
+		buf = append(buf, ',')
+		return append(buf, enc.json...)
 	})
 }
 
@@ -359,6 +370,11 @@ func (ex *exchange) writeItems(owner graphprofile.User, c graphprofile.Collectio
 		for i, it := range page.Items {
 			if i > 0 {
 				buf = append(buf, ',')
+			}
+			if q.Select == nil {
+				buf = append(buf, '{')
+				buf = append(buf, ex.server.encodings.encoded(c.Type, graphprofile.Item(it)).json...)
+				continue
 			}
 			buf = graphprofile.AppendObjectJSON(buf, c.Type, it, graphprofile.EncodeOptions{
 				Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.Item(it).ETag()}},

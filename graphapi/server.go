@@ -108,6 +108,7 @@ type Server struct {
 	metricsOnce  sync.Once
 	metrics      *serverMetrics // nil without Metrics
 	metricsErr   error
+	encodings    itemEncodings // the JSON of items read, for the next reads
 }
 
 // Timeouts of a Server's connections (net/http's).

@@ -1,0 +1,93 @@
+package graphapi
+
+import (
+	"reflect"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// itemEncodings remembers the JSON of the items the store hands out, so a
+// read of an unchanged item copies bytes instead of encoding every
+// property again: encoding was 40% of a list's CPU and 10% of a GET's
+// (BENCHMARKS.md). An item is known by its map, which the SQLite store's
+// read cache hands to every reader of an unchanged item (and which nobody
+// may change: readers share it); an entry holds the map, so its address
+// is not reused while the entry lives. A store that decodes a fresh map on
+// each read (PostgreSQL) only ever misses, at the cost of a map write.
+// lastModifiedDateTime, which every update moves, is checked as well, so
+// an item changed in place could not be answered from an old encoding.
+//
+// It is bounded, in entries and in bytes, whatever the profiles' sizes: a
+// shard that would pass its share is emptied and starts again, which costs
+// one encoding of each item read afterwards.
+type itemEncodings struct {
+	shards [encodingShards]encodingShard
+}
+
+const (
+	encodingShards = 16
+	// maxEncodedItems and maxEncodedBytes bound the entries, and the bytes
+	// of JSON they hold, across the shards. The entries also keep their
+	// items' maps alive (a few KB each) when the store's cache has let
+	// them go: 4,096 entries is a few tens of MB at most.
+	maxEncodedItems = 4096
+	maxEncodedBytes = 8 << 20
+)
+
+type encodingShard struct {
+	mu      sync.Mutex
+	entries map[unsafe.Pointer]*encodedItem
+	bytes   int
+}
+
+// encodedItem is an item's JSON as the answers of GET and list carry it,
+// without the opening brace: `"@odata.etag":"…",` then every property of
+// the item's type in schema order, then `}`. An answer writes `{` and its
+// own annotations before it.
+type encodedItem struct {
+	item     graphprofile.Item
+	modified time.Time
+	etag     string
+	json     []byte
+}
+
+// encoded returns the JSON of it, an item of type t: remembered, or
+// encoded now and remembered.
+func (e *itemEncodings) encoded(t *graphprofile.Type, it graphprofile.Item) *encodedItem {
+	key := reflect.ValueOf(it).UnsafePointer()
+	h := uintptr(key)
+	shard := &e.shards[(h^h>>12)>>4%encodingShards]
+	modified := it.LastModifiedDateTime()
+
+	shard.mu.Lock()
+	if enc, ok := shard.entries[key]; ok && enc.modified.Equal(modified) {
+		shard.mu.Unlock()
+		return enc
+	}
+	shard.mu.Unlock()
+
+	etag := it.ETag()
+	json := graphprofile.AppendObjectJSON(nil, t, graphprofile.Object(it), graphprofile.EncodeOptions{
+		Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: etag}},
+	})
+	enc := &encodedItem{item: it, modified: modified, etag: etag, json: json[1:]}
+	if len(enc.json) > maxEncodedBytes/encodingShards/8 {
+		return enc // too big to keep: it would push out many others
+	}
+
+	shard.mu.Lock()
+	defer shard.mu.Unlock()
+	if shard.entries == nil || len(shard.entries) >= maxEncodedItems/encodingShards || shard.bytes+len(enc.json) > maxEncodedBytes/encodingShards {
+		shard.entries = make(map[unsafe.Pointer]*encodedItem)
+		shard.bytes = 0
+	}
+	if old, ok := shard.entries[key]; ok {
+		shard.bytes -= len(old.json)
+	}
+	shard.entries[key] = enc
+	shard.bytes += len(enc.json)
+	return enc
+}

@@ -1,0 +1,76 @@
+package graphapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/sqlite"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// BenchmarkReadPositions is the two reads scripts/bench's get and list
+// workloads make, handler to body: GET of one position and a list of ten
+// (the docs' example position, 1.4 KB of JSON each), both from the
+// store's cache, so what is measured is the HTTP layer's own work:
+// routing, the token, the service and the encoding of the answer.
+func BenchmarkReadPositions(b *testing.B) {
+	dir := b.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "key.pem"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
+	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.ReadWrite"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := os.ReadFile("../testdata/seed/create-request.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var id string
+	for range 10 {
+		req := httptest.NewRequest(http.MethodPost, "/beta/me/profile/positions", stringsReader(string(body)))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != http.StatusCreated {
+			b.Fatalf("create: %d %s", rec.Code, rec.Body)
+		}
+		var created struct{ ID string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil {
+			b.Fatal(err)
+		}
+		id = created.ID
+	}
+	for _, read := range []struct{ name, path string }{
+		{"get", "/beta/me/profile/positions/" + id},
+		{"list", "/beta/me/profile/positions"},
+	} {
+		b.Run(read.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, read.path, nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d %s", read.name, rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
