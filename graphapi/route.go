@@ -186,6 +186,9 @@ func (r *router) splitPath(escapedPath string) (segments, origins []string, err 
 	if p == "" {
 		return nil, nil, nil
 	}
+	// A keyed segment may become two: room for that once, not per segment.
+	n := strings.Count(p, "/") + 2
+	segments, origins = make([]string, 0, n), make([]string, 0, n)
 	for s := range strings.SplitSeq(p, "/") {
 		u, err := url.PathUnescape(s)
 		if err != nil {

@@ -224,7 +224,7 @@ func (c *readCache) item(owner graphprofile.UserKey, kind, id string) (it graphp
 	if e.complete {
 		c.lru.MoveToFront(e.elem)
 		for _, ci := range e.whole {
-			if ci.item.ID() == id {
+			if ci.position.ID == id { // the item's id, without a lookup in its map
 				return ci.item, true, true
 			}
 		}

@@ -3,6 +3,8 @@ package token
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/sha256"
 	"sync"
 	"time"
@@ -75,8 +77,24 @@ func sameKey(ctx context.Context, entry *cachedToken) bool {
 	if err != nil {
 		return false
 	}
+	if samePointer(key, entry.key) {
+		return true // the usual case, and Equal of an ECDSA key allocates
+	}
 	current, ok := key.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && current.Equal(entry.key)
+}
+
+// samePointer reports whether a and b are the same key object.
+func samePointer(a, b crypto.PublicKey) bool {
+	switch a := a.(type) {
+	case *ecdsa.PublicKey:
+		b, ok := b.(*ecdsa.PublicKey)
+		return ok && a == b
+	case *rsa.PublicKey:
+		b, ok := b.(*rsa.PublicKey)
+		return ok && a == b
+	}
+	return false
 }
 
 // put remembers a validated token; when the shard is full it forgets an
