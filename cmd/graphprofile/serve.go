@@ -22,6 +22,7 @@ import (
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/tlsdev"
 	"github.com/graphprofile/graphprofile/token"
+	"github.com/graphprofile/graphprofile/webui"
 )
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -51,6 +52,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	throttleLimit := fs.String("throttle-limit", graphapi.DefaultThrottleLimit.String(), "the `limit` of --throttle as REQUESTS/DURATION: the bucket holds REQUESTS and refills them every DURATION (default: Graph's identity-service limit of an app in a small tenant)")
 	faultsSpec := fs.String("faults", "", "inject Graph's failures and latency at random, for tests of retries: a `spec` such as 429=0.05,503=0.02,504=0.01,latency=50ms@0.1,retry-after=2 (see docs/throttling-and-faults.md)")
 	faultsSeed := fs.Uint64("faults-seed", 0, "the `seed` of --faults' random draws, to replay a run (default: a random seed, logged)")
+	ui := fs.Bool("ui", true, "serve the web UI at /ui/ (a people directory, profile cards, and with --admin-token an inspector; docs/web-ui.md), GET / redirecting to it; --ui=false turns it off")
 	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem: trust it, e.g. with NODE_EXTRA_CA_CERTS)")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
 		if errors.Is(err, errHelp) {
@@ -209,6 +211,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Clock:          clock,
 		Metrics:        metrics.registry,
 		ServeMetrics:   *metricsListen == "",
+	}
+	if *ui {
+		// The page's development sign-in mints tokens of the development
+		// tenant (graphprofile token's), only where that issuer is trusted.
+		uiOptions := webui.Options{Admin: *adminToken != "", Logger: logger}
+		if devOn {
+			uiOptions.DevSignIn = &webui.DevTenant{Issuer: dev, Store: store, TenantID: defaultTenant}
+		}
+		if server.UI, err = webui.NewHandler(uiOptions); err != nil {
+			return fmt.Errorf("%s: %w", env.setting("ui"), err)
+		}
 	}
 	if *journalSize == 0 {
 		server.JournalSize = -1 // none, where the Server's zero means its default
