@@ -334,3 +334,12 @@ func (h *handler) logger() *slog.Logger {
 	}
 	return slog.Default()
 }
+
+// StaticFiles returns the page's files (for tests: what the page holds).
+func StaticFiles() fs.FS {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // "static" is a valid path, always embedded
+	}
+	return sub
+}

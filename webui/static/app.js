@@ -1,10 +1,135 @@
-// The page's entry: reads the server's configuration, signs in, routes.
+// The page's entry: reads the server's configuration, finishes a sign-in
+// with the organization when the address holds one, and shows the view the
+// address names (#/people, #/people/{id}, #/me, #/inspector).
+import { h } from './dom.js';
+import * as session from './session.js';
+import { completeSignIn } from './oauth.js';
+import { renderSignIn } from './signin.js';
+import { renderDirectory, renderCard } from './people.js';
+import { renderInspector, stopInspector } from './inspector.js';
+
 const main = document.getElementById('main');
-const config = await (await fetch('api/config')).json();
-main.replaceChildren();
-const h = document.createElement('h1');
-h.textContent = 'Sign in';
-main.append(h);
-const p = document.createElement('p');
-p.textContent = `Development sign-in: ${config.devSignIn ? 'on' : 'off'}.`;
-main.append(p);
+const sessionArea = document.getElementById('session');
+
+// app is what the views share: the configuration, who is signed in, and
+// how to move on.
+const app = {
+	config: { devSignIn: false, admin: false, oauth: null },
+	me: null, // GET /me of the signed-in user
+	search: '', // the directory's last search
+	signInMessage: '',
+	signedIn(t) {
+		session.storeToken(t);
+		app.me = null;
+		app.signInMessage = '';
+		if (!location.hash.startsWith('#/') || location.hash === '#/signin') location.hash = '#/people';
+		else route();
+	},
+	signOut(message = '') {
+		session.signOut();
+		app.me = null;
+		app.signInMessage = message;
+		route();
+	},
+	// failed handles an error of the Graph API common to every view: a
+	// refused or expired token signs the user out. It reports whether it
+	// did.
+	failed(err) {
+		if (err?.status === 401) {
+			app.signOut(`Your sign-in was refused or has expired (${err.message}). Sign in again.`);
+			return true;
+		}
+		return false;
+	},
+};
+
+let firstRoute = true;
+
+async function route() {
+	const hash = location.hash || '#/people';
+	// The skip link's #main, or any other fragment, is no view.
+	if (!hash.startsWith('#/')) {
+		if (!firstRoute) return;
+	}
+	const focus = !firstRoute;
+	firstRoute = false;
+	stopInspector();
+	const view = hash.startsWith('#/') ? hash.slice(2) : 'people';
+	if (view === 'inspector' && app.config.admin) {
+		showSession();
+		await renderInspector(main, app);
+		return finish(focus);
+	}
+	if (!session.token()) {
+		showSession();
+		await renderSignIn(main, app);
+		return finish(focus);
+	}
+	if (!app.me) {
+		try {
+			app.me = await session.graph('GET', 'me?$select=id,displayName,userPrincipalName');
+		} catch (err) {
+			if (!app.failed(err)) {
+				main.replaceChildren(h('h1', { tabindex: '-1' }, 'Something went wrong'), h('p', { role: 'alert' }, `Reading who you are failed: ${err.message}`));
+			}
+			return;
+		}
+	}
+	showSession();
+	if (view === 'me') {
+		await renderCard(main, app, 'me');
+	} else if (view.startsWith('people/')) {
+		await renderCard(main, app, decodeURIComponent(view.slice('people/'.length)));
+	} else {
+		await renderDirectory(main, app);
+	}
+	finish(focus);
+}
+
+// finish moves the focus to the new view's heading after a navigation, so
+// a screen reader announces it and Tab continues from there.
+function finish(focus) {
+	if (focus) main.querySelector('h1')?.focus({ preventScroll: false });
+}
+
+function showSession() {
+	const signedIn = session.token() && app.me;
+	sessionArea.replaceChildren(
+		signedIn
+			? h('p', { class: 'session-user' }, 'Signed in as ', h('a', { href: '#/me' }, app.me.displayName || app.me.userPrincipalName), ' ',
+				h('button', { type: 'button', class: 'link-button', onclick: () => app.signOut() }, 'Sign out'))
+			: '',
+	);
+	for (const a of document.querySelectorAll('.nav-list a')) {
+		const current = location.hash === a.getAttribute('href') || (a.getAttribute('href') === '#/people' && /^#\/people\/|^$|^#$/.test(location.hash));
+		if (current) a.setAttribute('aria-current', 'page');
+		else a.removeAttribute('aria-current');
+	}
+}
+
+document.querySelector('.skip-link').addEventListener('click', (e) => {
+	e.preventDefault();
+	main.focus();
+});
+
+async function start() {
+	try {
+		const res = await fetch('api/config', { headers: { Accept: 'application/json' } });
+		if (res.ok) app.config = await res.json();
+	} catch {
+		// the defaults: paste a token
+	}
+	document.getElementById('nav-inspector').hidden = !app.config.admin;
+	if (app.config.oauth) {
+		try {
+			const t = await completeSignIn(app.config.oauth);
+			if (t) session.storeToken(t);
+		} catch (err) {
+			app.signInMessage = `Signing in with your organization failed: ${err.message}`;
+		}
+	}
+	window.addEventListener('hashchange', route);
+	await route();
+}
+
+start();
