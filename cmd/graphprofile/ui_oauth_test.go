@@ -1,11 +1,15 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphprofile/graphprofile/internal/oidctest"
 )
@@ -135,5 +139,76 @@ func TestUIOAuthSettingErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and\ngraphprofile: %s", r.code, r.stderr, tc.want)
 			}
 		})
+	}
+}
+
+// TestUIOAuth runs compat/js/ui-oauth.test.mjs: in Chromium, the web UI's
+// "Sign in with your organization" against a test issuer that serve trusts
+// (serve --issuer <test issuer> --ui-client-id …): a forged state refused
+// with a message on the page, then a user picked on the issuer's page and
+// back on the page signed in, with no code in the address bar and no
+// verifier in sessionStorage. What the issuer saw is checked here: an S256
+// challenge, and one exchange whose verifier hashes to it, from the page's
+// origin. It fails, never skips, when the browser cannot start.
+func TestUIOAuth(t *testing.T) {
+	t.Parallel()
+	jsDir, node := jsCompat(t, "playwright-core")
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("Chromium is not installed at %s: run `make test` (it installs Debian's chromium package) or apt-get install chromium", chromiumPath)
+	}
+	ada := oidctest.User{ObjectID: testUser, UserPrincipalName: testUPN, DisplayName: testName, TenantID: testTenant}
+	grace := oidctest.User{ObjectID: "5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f", UserPrincipalName: "grace@contoso.com", DisplayName: "Grace Hopper", TenantID: testTenant}
+	issuer := oidctest.NewServer(oidctest.Options{TenantID: testTenant, Users: []oidctest.User{grace, ada}})
+	t.Cleanup(issuer.Close)
+
+	var redirectURI string
+	s := startServe(t, t.TempDir(), func(addr string) ([]string, []string) {
+		// The page's redirect URI, registered once the port is known.
+		redirectURI = "http://" + addr + "/ui/"
+		issuer.RegisterClient(oidctest.Client{ID: uiClientID, RedirectURIs: []string{redirectURI}})
+		return []string{"--listen", addr, "--issuer", issuer.Issuer, "--ui-client-id", uiClientID}, nil
+	})
+	// The issuer's keys are discovered in the background: the page's first
+	// call with its token must not race them.
+	waitStderr(t, s, "issuer discovered, signing keys loaded")
+
+	out := runJS(t, jsDir, 120*time.Second, s.stderr.String,
+		[]string{"UI_URL=" + redirectURI, "ISSUER_URL=" + issuer.URL, "USER_NAME=" + testName, "CHROMIUM=" + chromiumPath},
+		node, "ui-oauth.test.mjs")
+	t.Logf("node ui-oauth.test.mjs:\n%s", out)
+
+	auths, exchanges := issuer.Authorizations(), issuer.Exchanges()
+	// The page's first request, the same replayed with a forged state,
+	// and the sign-in.
+	if len(auths) != 3 {
+		t.Fatalf("the issuer saw %d authorization requests, want 3 (the page's, a forged copy, the sign-in): %+v", len(auths), auths)
+	}
+	for _, a := range auths {
+		if a.Error != "" || a.ClientID != uiClientID || a.RedirectURI != redirectURI || a.CodeChallengeMethod != "S256" || len(a.CodeChallenge) != 43 {
+			t.Errorf("authorization request %+v: want the UI's client and redirect URI with an S256 challenge", a)
+		}
+	}
+	if auths[1].State != "forged-state" || auths[1].CodeChallenge != auths[0].CodeChallenge {
+		t.Errorf("the second authorization request %+v, want the first with the forged state", auths[1])
+	}
+	if auths[2].State == auths[0].State || auths[2].CodeChallenge == auths[0].CodeChallenge {
+		t.Errorf("the sign-in reused the first attempt's state or challenge: %+v", auths)
+	}
+	if len(exchanges) != 1 {
+		t.Fatalf("the issuer saw %d token requests, want 1 (none for the forged state): %+v", len(exchanges), exchanges)
+	}
+	ex := exchanges[0]
+	sum := sha256.Sum256([]byte(ex.CodeVerifier))
+	if ex.Error != "" || base64.RawURLEncoding.EncodeToString(sum[:]) != auths[2].CodeChallenge ||
+		ex.Origin+"/ui/" != redirectURI || ex.RedirectURI != redirectURI || ex.ClientID != uiClientID {
+		t.Errorf("the token request %+v does not redeem the sign-in's code with the verifier of its challenge %s from the page", ex, auths[2].CodeChallenge)
+	}
+	_, keys, _ := strings.Cut(out, "sessionStorage keys: ")
+	keys, _, _ = strings.Cut(keys, "\n")
+	if keys == "" || keys == "[]" || strings.Contains(keys, "oauth") || strings.Contains(out, ex.CodeVerifier) {
+		t.Errorf("sessionStorage after the sign-in: keys %s; want the token only, and no verifier", keys)
+	}
+	if log := s.stderr.String(); strings.Contains(log, "level=ERROR") || strings.Contains(log, "level=WARN") {
+		t.Errorf("serve logged a problem while the browser ran:\n%s", log)
 	}
 }
