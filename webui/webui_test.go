@@ -267,6 +267,29 @@ func TestNoInlineCode(t *testing.T) {
 	}
 }
 
+// TestModulesPreloaded: index.html preloads every module of the page, so
+// the browser fetches them all at once rather than import by import.
+func TestModulesPreloaded(t *testing.T) {
+	static := webui.StaticFiles()
+	index, err := fs.ReadFile(static, "index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	modules, err := fs.Glob(static, "*.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range modules {
+		tag := `<link rel="modulepreload" href="` + m + `">`
+		if m == "app.js" {
+			tag = `<script type="module" src="app.js"></script>`
+		}
+		if !strings.Contains(string(index), tag) {
+			t.Errorf("index.html has no %s", tag)
+		}
+	}
+}
+
 // TestConfig: GET /ui/api/config tells the page how it may sign in, and
 // an issuer's token endpoint joins the policy's connect-src.
 func TestConfig(t *testing.T) {

@@ -35,7 +35,7 @@ func (env *environment) settingValue(name, shown string) string {
 var otherVariables = []string{
 	"GRAPHPROFILE_TOKEN", "GRAPHPROFILE_APP_TOKEN",
 	"GRAPHPROFILE_TEST_POSTGRES", "GRAPHPROFILE_TEST_POSTGRES_BIN",
-	"GRAPHPROFILE_WAL_LOAD", "GRAPHPROFILE_SQLITE_HELPER_DB",
+	"GRAPHPROFILE_WAL_LOAD", "GRAPHPROFILE_SQLITE_HELPER_DB", "GRAPHPROFILE_UPDATE_SCREENSHOTS",
 }
 
 // flagVariables are the variables of every command's flags: a variable of

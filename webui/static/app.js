@@ -15,12 +15,19 @@ const sessionArea = document.getElementById('session');
 // how to move on.
 const app = {
 	config: { devSignIn: false, admin: false, oauth: null },
-	me: null, // GET /me of the signed-in user
+	me: null, // GET /me of the signed-in user, once known
 	search: '', // the directory's last search
 	signInMessage: '',
+	// whoami reads who is signed in, once per sign-in; the views ask for
+	// it at the same time as their own data.
+	whoami() {
+		whoami ??= session.graph('GET', 'me?$select=id,displayName,userPrincipalName').then((me) => (app.me = me));
+		return whoami;
+	},
 	signedIn(t) {
 		session.storeToken(t);
 		app.me = null;
+		whoami = null;
 		app.signInMessage = '';
 		if (!location.hash.startsWith('#/') || location.hash === '#/signin') location.hash = '#/people';
 		else route();
@@ -28,20 +35,21 @@ const app = {
 	signOut(message = '') {
 		session.signOut();
 		app.me = null;
+		whoami = null;
 		app.signInMessage = message;
 		route();
 	},
 	// failed handles an error of the Graph API common to every view: a
-	// refused or expired token signs the user out. It reports whether it
-	// did.
+	// refused or expired token signs the user out (once, however many
+	// calls were refused). It reports whether it did.
 	failed(err) {
-		if (err?.status === 401) {
-			app.signOut(`Your sign-in was refused or has expired (${err.message}). Sign in again.`);
-			return true;
-		}
-		return false;
+		if (err?.status !== 401) return false;
+		if (session.token()) app.signOut(`Your sign-in was refused or has expired (${err.message}). Sign in again.`);
+		return true;
 	},
 };
+
+let whoami = null;
 
 let firstRoute = true;
 
@@ -65,23 +73,23 @@ async function route() {
 		await renderSignIn(main, app);
 		return finish(focus);
 	}
-	if (!app.me) {
-		try {
-			app.me = await session.graph('GET', 'me?$select=id,displayName,userPrincipalName');
-		} catch (err) {
-			if (!app.failed(err)) {
-				main.replaceChildren(h('h1', { tabindex: '-1' }, 'Something went wrong'), h('p', { role: 'alert' }, `Reading who you are failed: ${err.message}`));
-			}
-			return;
-		}
-	}
-	showSession();
+	// Who is signed in, and the view's own data, read at once.
+	const who = app.whoami();
+	who.then(showSession, () => {});
+	let rendering;
 	if (view === 'me') {
-		await renderCard(main, app, 'me');
+		rendering = renderCard(main, app, 'me');
 	} else if (view.startsWith('people/')) {
-		await renderCard(main, app, decodeURIComponent(view.slice('people/'.length)));
+		rendering = renderCard(main, app, decodeURIComponent(view.slice('people/'.length)));
 	} else {
-		await renderDirectory(main, app);
+		rendering = renderDirectory(main, app);
+	}
+	const [signedIn] = await Promise.allSettled([who, rendering]);
+	if (signedIn.status === 'rejected') {
+		if (!app.failed(signedIn.reason)) {
+			main.replaceChildren(h('h1', { tabindex: '-1' }, 'Something went wrong'), h('p', { role: 'alert' }, `Reading who you are failed: ${signedIn.reason.message}`));
+		}
+		return;
 	}
 	finish(focus);
 }
@@ -113,6 +121,8 @@ document.querySelector('.skip-link').addEventListener('click', (e) => {
 });
 
 async function start() {
+	// A returning user's identity is read while the configuration is.
+	if (session.token()) app.whoami().catch(() => {});
 	try {
 		const res = await fetch('api/config', { headers: { Accept: 'application/json' } });
 		if (res.ok) app.config = await res.json();

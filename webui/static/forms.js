@@ -153,6 +153,23 @@ export async function fieldsOf(name) {
 	return fields;
 }
 
+// fieldValue is what a field holds, as the API takes it; null when empty.
+function fieldValue(f, input) {
+	if (f.kind === 'bool') return input.checked;
+	const raw = input.value.trim();
+	if (raw === '') return null;
+	switch (f.kind) {
+		case 'month':
+			return /^\d{4}-\d{2}$/.test(raw) ? `${raw}-01` : raw;
+		case 'number':
+			return Number.isNaN(Number(raw)) ? raw : Number(raw);
+		case 'list':
+			return raw.split(',').map((s) => s.trim()).filter(Boolean);
+		default:
+			return raw;
+	}
+}
+
 const getPath = (obj, path) => path.reduce((o, k) => (o == null ? undefined : o[k]), obj);
 
 function setPath(obj, path, value) {
@@ -236,15 +253,15 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 				if (describedBy()) input.setAttribute('aria-describedby', describedBy());
 				else input.removeAttribute('aria-describedby');
 			},
-			// value is the field's value for the body; undefined leaves it out.
+			// value is the field's value for the body; undefined leaves it
+			// out: an empty field of a new item, and, of an edited one, a
+			// field the user did not change (the PATCH names only changes).
 			value() {
-				const raw = f.kind === 'bool' ? input.checked : input.value.trim();
-				if (f.kind === 'bool') return editing || raw ? raw : undefined;
-				if (raw === '') return editing && getPath(item, f.path) != null ? null : undefined;
-				if (f.kind === 'month') return /^\d{4}-\d{2}$/.test(raw) ? `${raw}-01` : raw;
-				if (f.kind === 'number') return Number.isNaN(Number(raw)) ? raw : Number(raw);
-				if (f.kind === 'list') return raw.split(',').map((s) => s.trim()).filter(Boolean);
-				return raw;
+				const v = fieldValue(f, input);
+				if (!editing) return v === null || v === false ? undefined : v;
+				const before = getPath(item, f.path);
+				const unchanged = f.kind === 'bool' ? v === (before === true) : JSON.stringify(v) === JSON.stringify(before ?? null);
+				return unchanged ? undefined : v;
 			},
 		};
 	});

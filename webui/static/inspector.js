@@ -181,7 +181,7 @@ function table(caption, headings, rows, labelledBy = null) {
 	return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption, 'aria-labelledby': labelledBy },
 		h('table', { 'aria-labelledby': labelledBy },
 			caption ? h('caption', {}, caption) : null,
-			h('thead', {}, h('tr', {}, headings.map((c) => h('th', { scope: 'col' }, c)))),
+			h('thead', {}, h('tr', {}, headings.map((c) => h('th', { scope: 'col' }, c || h('span', { class: 'visually-hidden' }, 'Actions'))))),
 			h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c)))))));
 }
 
@@ -227,7 +227,7 @@ function journalSection(fail) {
 		h('p', {}, `What the server was sent and answered, newest first, refreshed every ${pollMillis / 1000} s while this tab is visible.`),
 		h('div', { class: 'button-row' }, pause, clear),
 		note,
-		h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Request journal' },
+		h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Journaled requests' },
 			h('table', { class: 'journal' },
 				h('thead', {}, h('tr', {}, ['#', 'Time', 'Method', 'Path', 'Status', 'ms', 'Caller'].map((c) => h('th', { scope: 'col' }, c)))),
 				body)));

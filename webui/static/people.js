@@ -135,6 +135,7 @@ export async function renderCard(main, app, key, { status: statusText = '' } = {
 				profileError = err;
 				return null;
 			}),
+			app.whoami(),
 		]);
 	} catch (err) {
 		if (app.failed(err)) return;
@@ -189,14 +190,14 @@ function positionsSection(app, base, positions, owner, rerender) {
 	const list = h('ol', { class: 'positions' });
 	for (const p of positions) {
 		const d = p.detail ?? {};
-		const label = [d.jobTitle, d.company?.displayName].filter(Boolean).join(' at ') || 'Position';
+		const label = positionLabel(p);
 		const item = h('li', { class: 'position', dataset: { id: p.id } },
 			h('h3', {}, d.jobTitle || 'Untitled position', isCurrent(p) ? h('span', { class: 'badge current' }, 'Current') : null),
 			d.company?.displayName ? h('p', { class: 'company' }, d.company.displayName, d.company.department ? ` · ${d.company.department}` : '') : null,
 			h('p', { class: 'dates muted' }, dateRange(d.startMonthYear, d.endMonthYear, isCurrent(p))),
 			d.description ? h('p', {}, d.description) : null,
 			owner ? h('p', { class: 'audience muted' }, `Visible to: ${audienceLabel(p.allowedAudiences)}`) : null);
-		if (owner) item.append(itemActions(app, base, 'positions', p, label, item, rerender));
+		if (owner) item.append(itemActions(app, base, 'positions', p, label, positionLabel, item, rerender));
 		list.append(item);
 	}
 	if (positions.length === 0) section.append(h('p', { class: 'muted' }, 'No positions to show.'));
@@ -209,11 +210,19 @@ function dateRange(start, end, current) {
 	const from = start ? formatMonth(start) : '';
 	const to = end ? formatMonth(end) : current ? 'Present' : '';
 	if (!from && !to) return 'Dates not given';
-	return `${from || '?'} – ${to || '?'}`;
+	if (!to) return `Since ${from}`;
+	return from ? `${from} – ${to}` : `Until ${to}`;
 }
 
-// itemActions are the owner's Edit and Delete buttons of an item.
-function itemActions(app, base, collection, item, label, container, rerender) {
+// positionLabel names a position: "Engineer at Contoso".
+function positionLabel(p) {
+	const d = p.detail ?? {};
+	return [d.jobTitle, d.company?.displayName].filter(Boolean).join(' at ') || 'position';
+}
+
+// itemActions are the owner's Edit and Delete buttons of an item, label
+// naming it; labelOf names it as saved, for the message after an edit.
+function itemActions(app, base, collection, item, label, labelOf, container, rerender) {
 	const edit = h('button', { type: 'button', 'aria-label': `Edit ${label}` }, 'Edit');
 	const del = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${label}` }, 'Delete');
 	edit.addEventListener('click', async () => {
@@ -233,7 +242,7 @@ function itemActions(app, base, collection, item, label, container, rerender) {
 				edit.focus();
 			},
 			onSubmit: (body) => graph('PATCH', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { body }),
-			onSaved: () => rerender(`Saved ${label}.`),
+			onSaved: (saved) => rerender(`Saved ${labelOf(saved)}.`),
 			onError: (err) => app.failed(err),
 		});
 		edit.hidden = true;
@@ -298,7 +307,7 @@ function facetSection(app, base, name, items, owner, rerender) {
 				h('span', { class: 'item-label' }, label),
 				facet.itemDetail(it) ? h('span', { class: 'muted' }, ` ${facet.itemDetail(it)}`) : null,
 				owner ? h('span', { class: 'muted audience' }, ` (${audienceLabel(it.allowedAudiences)})`) : null);
-			if (owner) li.append(itemActions(app, base, name, it, `${facet.singular} ${label}`, li, rerender));
+			if (owner) li.append(itemActions(app, base, name, it, `${facet.singular} ${label}`, (saved) => `${facet.singular} ${facet.itemLabel(saved)}`, li, rerender));
 			list.append(li);
 		}
 		section.append(list);
@@ -314,7 +323,7 @@ function addOtherSection(app, base, names, rerender) {
 	if (names.length === 0) return section;
 	const select = h('select', { id: 'facet-more-select' }, names.map((n) => h('option', { value: n }, words(n))));
 	const slot = h('div');
-	const open = h('button', { type: 'button' }, 'Add');
+	const open = h('button', { type: 'button' }, 'Open the form');
 	open.addEventListener('click', async () => {
 		const name = select.value;
 		const facet = describe(name);
