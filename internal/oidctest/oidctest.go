@@ -241,12 +241,15 @@ func NewServer(opts Options) *Server {
 	}
 	mux.HandleFunc("GET /discovery/v2.0/keys", s.keys)
 	mux.HandleFunc("/login", s.login)
-	s.server = httptest.NewServer(mux)
-	s.URL = s.server.URL
+	// The handlers read URL and Issuer: they are set before the server
+	// starts serving.
+	s.server = httptest.NewUnstartedServer(mux)
+	s.URL = "http://" + s.server.Listener.Addr().String()
 	s.Issuer = s.URL + "/" + s.tenantID + "/v2.0"
 	if s.multiTenant {
 		s.Issuer = s.URL + "/" + tenantPlaceholder + "/v2.0"
 	}
+	s.server.Start()
 	return s
 }
 
