@@ -324,7 +324,12 @@ try {
 		assert.match(await rows.first().innerText(), /GET\s+\/beta\/me\/profile\/skills\s+200/);
 	});
 	await step('axe: the inspector', () => axe('the inspector'));
-	await step('the inspector\'s screenshot', () => page.screenshot({ path: join(screenshots, 'ui-inspector.png') }));
+	await step('the inspector\'s screenshot', async () => {
+		await page.setViewportSize({ width: 1280, height: 1100 });
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await page.screenshot({ path: join(screenshots, 'ui-inspector.png') });
+		await page.setViewportSize({ width: 1280, height: 800 });
+	});
 
 	await step('the inspector loads a fixtures file', async () => {
 		await page.getByLabel(/Fixtures file/).setInputFiles(extraFixtures);

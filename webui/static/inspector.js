@@ -53,8 +53,8 @@ export async function renderInspector(main, app) {
 			await refreshData();
 			journal.refresh();
 		}),
-		h('section', { class: 'panel', 'aria-labelledby': 'inspector-data-heading' }, h('h2', { id: 'inspector-data-heading' }, 'Tenants and users'), data),
-		journal.section);
+		journal.section,
+		h('section', { class: 'panel', 'aria-labelledby': 'inspector-data-heading' }, h('h2', { id: 'inspector-data-heading' }, 'Tenants and users'), data));
 	await refreshData();
 	poller = journal.start();
 }
@@ -227,7 +227,7 @@ function journalSection(fail) {
 		h('p', {}, `What the server was sent and answered, newest first, refreshed every ${pollMillis / 1000} s while this tab is visible.`),
 		h('div', { class: 'button-row' }, pause, clear),
 		note,
-		h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Journaled requests' },
+		h('div', { class: 'table-wrap journal-wrap', tabindex: '0', role: 'region', 'aria-label': 'Journaled requests' },
 			h('table', { class: 'journal' },
 				h('thead', {}, h('tr', {}, ['#', 'Time', 'Method', 'Path', 'Status', 'ms', 'Caller'].map((c) => h('th', { scope: 'col' }, c)))),
 				body)));
