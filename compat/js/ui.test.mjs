@@ -255,6 +255,22 @@ try {
 		assert.deepEqual(await page.locator('section[aria-labelledby="facet-skills"] .item-label').allInnerTexts(), ['Mathematics']);
 	});
 
+	await step('an email added through the form made from $metadata', async () => {
+		await page.getByLabel('Collection').selectOption('emails');
+		await page.getByRole('button', { name: 'Open the form' }).click();
+		await page.getByLabel('Address', { exact: true }).fill('ada@analytical.example');
+		await page.getByLabel('Type', { exact: true }).selectOption('personal');
+		await page.getByLabel('Who can see it').selectOption('everyone');
+		await page.getByRole('button', { name: 'Add to emails' }).click();
+		await page.locator('#card-status', { hasText: 'Added ada@analytical.example.' }).waitFor();
+		assert.deepEqual(await page.locator('section[aria-labelledby="facet-emails"] li > .item-label').allInnerTexts(), ['ada@analytical.example']);
+		const doc = await adminAPI(`fixtures?tenantId=${tenant}&userId=${ada.id}`);
+		const [email] = doc.tenants[0].users[0].profile.emails;
+		assert.equal(email.address, 'ada@analytical.example');
+		assert.equal(email.type, 'personal');
+		assert.equal(email.allowedAudiences, 'everyone');
+	});
+
 	await step(`at 375 × 740 my card and the directory have no horizontal scroll`, async () => {
 		await page.setViewportSize({ width: 375, height: 740 });
 		await noHorizontalScroll('my card');
@@ -324,7 +340,12 @@ try {
 		assert.match(await rows.first().innerText(), /GET\s+\/beta\/me\/profile\/skills\s+200/);
 	});
 	await step('axe: the inspector', () => axe('the inspector'));
-	await step('the inspector\'s screenshot', () => page.screenshot({ path: join(screenshots, 'ui-inspector.png') }));
+	await step('the inspector\'s screenshot', async () => {
+		await page.setViewportSize({ width: 1280, height: 1100 });
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await page.screenshot({ path: join(screenshots, 'ui-inspector.png') });
+		await page.setViewportSize({ width: 1280, height: 800 });
+	});
 
 	await step('the inspector loads a fixtures file', async () => {
 		await page.getByLabel(/Fixtures file/).setInputFiles(extraFixtures);

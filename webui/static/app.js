@@ -63,6 +63,7 @@ async function route() {
 	firstRoute = false;
 	stopInspector();
 	const view = hash.startsWith('#/') ? hash.slice(2) : 'people';
+	if (view === 'inspector' || !session.token()) await configLoaded;
 	if (view === 'inspector' && app.config.admin) {
 		showSession();
 		await renderInspector(main, app);
@@ -120,16 +121,30 @@ document.querySelector('.skip-link').addEventListener('click', (e) => {
 	main.focus();
 });
 
-async function start() {
-	// A returning user's identity is read while the configuration is.
-	if (session.token()) app.whoami().catch(() => {});
+// configLoaded is the server's configuration (GET /ui/api/config), read
+// once; without it the page offers a pasted token only.
+const configLoaded = (async () => {
 	try {
 		const res = await fetch('api/config', { headers: { Accept: 'application/json' } });
 		if (res.ok) app.config = await res.json();
 	} catch {
-		// the defaults: paste a token
+		// the defaults
 	}
 	document.getElementById('nav-inspector').hidden = !app.config.admin;
+})();
+
+async function start() {
+	window.addEventListener('hashchange', route);
+	// A returning user's view needs no configuration: its data is read at
+	// once. An address with the issuer's answer (?code=…, ?error=…) is a
+	// sign-in to finish first.
+	const query = new URLSearchParams(location.search);
+	const signInReturn = ['code', 'error', 'state'].some((k) => query.has(k));
+	if (session.token() && !signInReturn) {
+		app.whoami().catch(() => {});
+		return route();
+	}
+	await configLoaded;
 	if (app.config.oauth) {
 		try {
 			const t = await completeSignIn(app.config.oauth);
@@ -138,7 +153,6 @@ async function start() {
 			app.signInMessage = `Signing in with your organization failed: ${err.message}`;
 		}
 	}
-	window.addEventListener('hashchange', route);
 	await route();
 }
 

@@ -19,6 +19,7 @@ export function stopInspector() {
 }
 
 export async function renderInspector(main, app) {
+	stopInspector();
 	if (!adminToken()) {
 		main.replaceChildren(...tokenForm(main, app));
 		return;
@@ -53,8 +54,8 @@ export async function renderInspector(main, app) {
 			await refreshData();
 			journal.refresh();
 		}),
-		h('section', { class: 'panel', 'aria-labelledby': 'inspector-data-heading' }, h('h2', { id: 'inspector-data-heading' }, 'Tenants and users'), data),
-		journal.section);
+		journal.section,
+		h('section', { class: 'panel', 'aria-labelledby': 'inspector-data-heading' }, h('h2', { id: 'inspector-data-heading' }, 'Tenants and users'), data));
 	await refreshData();
 	poller = journal.start();
 }
@@ -220,14 +221,17 @@ function journalSection(fail) {
 		note.textContent = `${requests.length} ${requests.length === 1 ? 'request' : 'requests'} in the journal${requests.length > journalRows ? `, the last ${journalRows} shown` : ''}; refreshed ${new Date().toLocaleTimeString()}.`;
 		if (newest === lastSeq && body.children.length === Math.min(requests.length, journalRows)) return;
 		lastSeq = newest;
+		// The rows a user opened stay open.
+		const open = new Set([...body.querySelectorAll('details[open]')].map((d) => d.closest('tr').dataset.seq));
 		body.replaceChildren(...requests.slice(0, journalRows).map(journalRow));
+		for (const d of body.querySelectorAll('details')) d.open = open.has(d.closest('tr').dataset.seq);
 	};
 	const section = h('section', { class: 'panel', 'aria-labelledby': 'journal-heading' },
 		h('h2', { id: 'journal-heading' }, 'Request journal'),
 		h('p', {}, `What the server was sent and answered, newest first, refreshed every ${pollMillis / 1000} s while this tab is visible.`),
 		h('div', { class: 'button-row' }, pause, clear),
 		note,
-		h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Journaled requests' },
+		h('div', { class: 'table-wrap journal-wrap', tabindex: '0', role: 'region', 'aria-label': 'Journaled requests' },
 			h('table', { class: 'journal' },
 				h('thead', {}, h('tr', {}, ['#', 'Time', 'Method', 'Path', 'Status', 'ms', 'Caller'].map((c) => h('th', { scope: 'col' }, c)))),
 				body)));
@@ -264,7 +268,7 @@ function journalRow(e) {
 		h('pre', { class: 'json' }, e.request.body || '(none)'),
 		h('p', {}, h('strong', {}, `Response ${e.response.status}`)),
 		h('pre', { class: 'json' }, e.response.body || '(none)'));
-	return h('tr', { class: e.response.status >= 400 ? 'failed' : null },
+	return h('tr', { class: e.response.status >= 400 ? 'failed' : null, dataset: { seq: String(e.seq) } },
 		h('td', {}, String(e.seq)),
 		h('td', {}, Number.isNaN(time.getTime()) ? e.time : time.toLocaleTimeString([], { hour12: false })),
 		h('td', {}, e.request.method),
