@@ -53,7 +53,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	faultsSpec := fs.String("faults", "", "inject Graph's failures and latency at random, for tests of retries: a `spec` such as 429=0.05,503=0.02,504=0.01,latency=50ms@0.1,retry-after=2 (see docs/throttling-and-faults.md)")
 	faultsSeed := fs.Uint64("faults-seed", 0, "the `seed` of --faults' random draws, to replay a run (default: a random seed, logged)")
 	ui := fs.Bool("ui", true, "serve the web UI at /ui/ (a people directory, profile cards, and with --admin-token an inspector; docs/web-ui.md), GET / redirecting to it; --ui=false turns it off")
-	uiClientID := fs.String("ui-client-id", "", "the web UI signs users in with the first --issuer as this application `id` (registered with the issuer as a single-page application whose redirect URI is the public URL's /ui/): the OAuth 2.0 authorization code flow with PKCE (docs/web-ui-oauth.md)")
+	uiClientID := fs.String("ui-client-id", "", "the web UI signs users in with the first --issuer as this application `id` (registered with the issuer as a single-page application whose redirect URI is the public URL's /ui/): the OAuth 2.0 authorization code flow with PKCE (docs/web-ui.md)")
 	uiScope := fs.String("ui-scope", defaultUIScope, "the `scopes` the web UI's sign-in with --ui-client-id asks the issuer for, separated by spaces")
 	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem: trust it, e.g. with NODE_EXTRA_CA_CERTS)")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
