@@ -447,31 +447,52 @@ func ExportFixtures(ctx context.Context, s Store) (Fixtures, error) {
 	}
 	var f Fixtures
 	for _, key := range keys {
-		id, issuer, _ := strings.Cut(key, "|")
-		t := TenantFixtures{ID: id, Issuer: issuer}
-		users, err := AllUsers(ctx, s, key)
+		t, err := ExportTenantFixtures(ctx, s, key, "")
 		if err != nil {
 			return Fixtures{}, err
-		}
-		for _, u := range users {
-			lists, err := s.ListProfile(ctx, u.Key(), profileCollections)
-			if errors.Is(err, ErrNotFound) {
-				continue // deleted since it was listed
-			}
-			if err != nil {
-				return Fixtures{}, err
-			}
-			up := UserProfile{User: u}
-			for i, items := range lists {
-				if len(items) > 0 {
-					up.Profile = append(up.Profile, ProfileCollection{Collection: profileCollections[i], Items: items})
-				}
-			}
-			t.Users = append(t.Users, up)
 		}
 		f.Tenants = append(f.Tenants, t)
 	}
 	return f, nil
+}
+
+// ExportTenantFixtures reads the users of the tenant whose key is
+// tenantKey (Principal.TenantKey) and their profiles, as ExportFixtures
+// does for every tenant; only the user userID when it is not empty
+// (ErrNotFound when the tenant has no such user).
+func ExportTenantFixtures(ctx context.Context, s Store, tenantKey, userID string) (TenantFixtures, error) {
+	id, issuer, _ := strings.Cut(tenantKey, "|")
+	t := TenantFixtures{ID: id, Issuer: issuer}
+	var users []User
+	if userID != "" {
+		u, err := s.FindUser(ctx, tenantKey, userID)
+		if err != nil {
+			return t, err
+		}
+		users = []User{u}
+	} else {
+		var err error
+		if users, err = AllUsers(ctx, s, tenantKey); err != nil {
+			return t, err
+		}
+	}
+	for _, u := range users {
+		lists, err := s.ListProfile(ctx, u.Key(), profileCollections)
+		if errors.Is(err, ErrNotFound) && userID == "" {
+			continue // deleted since it was listed
+		}
+		if err != nil {
+			return t, err
+		}
+		up := UserProfile{User: u}
+		for i, items := range lists {
+			if len(items) > 0 {
+				up.Profile = append(up.Profile, ProfileCollection{Collection: profileCollections[i], Items: items})
+			}
+		}
+		t.Users = append(t.Users, up)
+	}
+	return t, nil
 }
 
 // AppendFixturesJSON appends f as a fixtures file: indented by two spaces,

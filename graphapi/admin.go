@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -35,6 +36,9 @@ type adminEndpoint struct {
 // the Allow header lists them.
 var adminEndpoints = []adminEndpoint{
 	{adminPrefix + "/reset", http.MethodPost, nil, (*Server).adminReset},
+	{adminPrefix + "/tenants", http.MethodGet, nil, (*Server).adminListTenants},
+	{adminPrefix + "/users", http.MethodGet, []string{"tenantId", "after"}, (*Server).adminListUsers},
+	{adminPrefix + "/fixtures", http.MethodGet, []string{"tenantId", "userId"}, (*Server).adminExportFixtures},
 	{adminPrefix + "/fixtures", http.MethodPost, nil, (*Server).adminLoadFixtures},
 	{adminPrefix + "/faults", http.MethodPost, nil, (*Server).adminArmFaults},
 	{adminPrefix + "/faults", http.MethodDelete, nil, (*Server).adminClearFaults},
@@ -117,6 +121,110 @@ func (s *Server) adminReset(ctx context.Context, ex *exchange) error {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// adminListTenants answers GET /_admin/tenants: every tenant that has
+// users, in the store's order, with how many. tenantId is the tenant's key
+// in the store, which reset and the other calls take: the tid, or
+// tid|issuer for a tenant of an --issuer.
+func (s *Server) adminListTenants(ctx context.Context, ex *exchange) error {
+	keys, err := s.Service.Store.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	type tenant struct {
+		TenantID  string `json:"tenantId"`
+		ID        string `json:"id"`
+		Issuer    string `json:"issuer,omitempty"`
+		UserCount int    `json:"userCount"`
+	}
+	tenants := make([]tenant, 0, len(keys))
+	for _, key := range keys {
+		t := tenant{TenantID: key}
+		t.ID, t.Issuer, _ = strings.Cut(key, "|")
+		err := s.Service.Store.ScanUsers(ctx, key, "", func(graphprofile.User) (bool, error) {
+			t.UserCount++
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		tenants = append(tenants, t)
+	}
+	return writeAdminJSON(ex, http.StatusOK, struct {
+		Tenants []tenant `json:"tenants"`
+	}{tenants})
+}
+
+// adminUsersPage is how many users GET /_admin/users answers at once.
+const adminUsersPage = 1000
+
+// adminListUsers answers GET /_admin/users?tenantId=…: the tenant's users
+// as stored, by id, every property (as the users directory shows them to
+// User.Read.All), adminUsersPage at a time: "after" in the answer, when
+// there are more, is the ?after= of the next page.
+func (s *Server) adminListUsers(ctx context.Context, ex *exchange) error {
+	q := ex.r.URL.Query()
+	tenantKey := q.Get("tenantId")
+	if tenantKey == "" {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "Name the tenant: ?tenantId= (a tenantId of GET /_admin/tenants).")
+	}
+	users := []json.RawMessage{}
+	var last string
+	more := false
+	err := s.Service.Store.ScanUsers(ctx, tenantKey, q.Get("after"), func(u graphprofile.User) (bool, error) {
+		if len(users) == adminUsersPage {
+			more = true
+			return false, nil
+		}
+		users = append(users, graphprofile.AppendObjectJSON(nil, graphprofile.UserType, u.Object(), graphprofile.EncodeOptions{OmitNulls: true}))
+		last = u.ID
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	answer := struct {
+		Users []json.RawMessage `json:"users"`
+		After string            `json:"after,omitempty"`
+	}{Users: users}
+	if more {
+		answer.After = last
+	}
+	return writeAdminJSON(ex, http.StatusOK, answer)
+}
+
+// adminExportFixtures answers GET /_admin/fixtures: a fixtures document
+// of what the store holds, as graphprofile export writes it (every item,
+// whatever its audience), which POST /_admin/fixtures loads again: every
+// tenant; one, ?tenantId=; or one user of it, &userId= (404 when the
+// tenant has no such user).
+func (s *Server) adminExportFixtures(ctx context.Context, ex *exchange) error {
+	q := ex.r.URL.Query()
+	tenantKey, userID := q.Get("tenantId"), q.Get("userId")
+	var f graphprofile.Fixtures
+	switch {
+	case userID != "" && tenantKey == "":
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "?userId= needs ?tenantId=, the user's tenant.")
+	case tenantKey == "":
+		var err error
+		if f, err = graphprofile.ExportFixtures(ctx, s.Service.Store); err != nil {
+			return err
+		}
+	default:
+		t, err := graphprofile.ExportTenantFixtures(ctx, s.Service.Store, tenantKey, userID)
+		if errors.Is(err, graphprofile.ErrNotFound) {
+			return graphprofile.Errorf(graphprofile.CodeUserNotFound, "The tenant '%s' has no user '%s'.", tenantKey, userID)
+		}
+		if err != nil {
+			return err
+		}
+		if len(t.Users) > 0 {
+			f.Tenants = []graphprofile.TenantFixtures{t}
+		}
+	}
+	ex.writeBody(http.StatusOK, "application/json; charset=utf-8", graphprofile.AppendFixturesJSON(nil, f))
 	return nil
 }
 

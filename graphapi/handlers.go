@@ -139,6 +139,10 @@ func findEndpoint(p *pattern, method string) (*endpoint, []string) {
 
 // ServeHTTP handles one Graph request from start to end.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.UI != nil && isUIPath(r) {
+		s.UI.ServeHTTP(w, r)
+		return
+	}
 	obs, w := s.observe(w, r)
 	ex := newExchange(s, w, r)
 	defer obs.done(ex)
@@ -168,6 +172,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.serveGraph(r.Context(), ex); err != nil {
 		ex.fail(err)
 	}
+}
+
+// isUIPath reports whether r is the web page's (Server.UI): "/ui" or
+// under "/ui/", or a GET or HEAD of the root, which it redirects to the
+// page. Other methods on "/" are Graph's 400, as without the page.
+func isUIPath(r *http.Request) bool {
+	p := r.URL.Path
+	if p == "/" {
+		return r.Method == http.MethodGet || r.Method == http.MethodHead
+	}
+	return p == "/ui" || strings.HasPrefix(p, "/ui/")
 }
 
 // serveGraph serves a Graph request: route, method, token, query options,

@@ -90,6 +90,12 @@ type Server struct {
 	// path like any other (the caller serves the registry elsewhere).
 	Metrics      *prometheus.Registry
 	ServeMetrics bool
+	// UI, when set, is the web page (package webui): it answers GET and
+	// HEAD of "/" (its redirect to /ui/), and "/ui" and every path under
+	// "/ui/", apart from Graph's routes (no Graph path is one of them:
+	// Graph's start with a version), outside the access log, the journal
+	// and the metrics of Graph's requests.
+	UI http.Handler
 
 	listener net.Listener
 	http     *http.Server

@@ -46,6 +46,18 @@ const (
 	commonTenant = "common"
 )
 
+// SignInTenant replaces TenantPlaceholder in the sign-in endpoints of a
+// multi-tenant issuer (SignInEndpoints): Entra ID's "organizations" signs in
+// the work and school accounts of every tenant, the accounts that have a
+// profile, where "common" would offer personal Microsoft accounts too.
+const SignInTenant = "organizations"
+
+// Endpoints are an issuer's OAuth 2.0 endpoints, from its discovery document.
+type Endpoints struct {
+	Authorization string // authorization_endpoint
+	Token         string // token_endpoint
+}
+
 // OIDCOptions tune an OIDCIssuer; the zero value gives the defaults.
 type OIDCOptions struct {
 	// Client makes the discovery and key set requests. Nil means a client
@@ -454,31 +466,55 @@ func (o *OIDCIssuer) discover(ctx context.Context) bool {
 
 // discoveryDocument holds the members of a discovery document that are used.
 type discoveryDocument struct {
-	Issuer  string `json:"issuer"`
-	JWKSURI string `json:"jwks_uri"`
+	Issuer                string `json:"issuer"`
+	JWKSURI               string `json:"jwks_uri"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
 }
 
-// discoverOnce fetches the discovery document and the key set once.
-func (o *OIDCIssuer) discoverOnce(ctx context.Context) error {
-	body, err := o.get(ctx, o.discoveryURL, maxDiscoverySize)
-	if err != nil {
-		return fmt.Errorf("discovery: %w", err)
-	}
+// fetchDiscovery fetches and parses the discovery document at discoveryURL,
+// failing with an *issuerMismatchError when it names another issuer.
+func (o *OIDCIssuer) fetchDiscovery(ctx context.Context, discoveryURL string) (discoveryDocument, error) {
 	var doc discoveryDocument
+	body, err := o.get(ctx, discoveryURL, maxDiscoverySize)
+	if err != nil {
+		return doc, fmt.Errorf("discovery: %w", err)
+	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return fmt.Errorf("discovery document %s: %w", o.discoveryURL, err)
+		return doc, fmt.Errorf("discovery document %s: %w", discoveryURL, err)
 	}
 	if strings.TrimSuffix(doc.Issuer, "/") != o.url {
-		o.mismatch.Store(true)
-		return &issuerMismatchError{got: doc.Issuer}
+		return doc, &issuerMismatchError{got: doc.Issuer}
 	}
-	o.mismatch.Store(false)
-	u, err := url.Parse(doc.JWKSURI)
+	return doc, nil
+}
+
+// checkEndpoint says why the endpoint name of the document at discoveryURL,
+// uri, is not one to use: it must be https, or http to a loopback host.
+func checkEndpoint(discoveryURL, name, uri string) error {
+	u, err := url.Parse(uri)
 	if err == nil {
 		err = checkFetchURL(u)
 	}
 	if err != nil {
-		return fmt.Errorf("discovery document %s: jwks_uri %q: %w", o.discoveryURL, doc.JWKSURI, err)
+		return fmt.Errorf("discovery document %s: %s %q: %w", discoveryURL, name, uri, err)
+	}
+	return nil
+}
+
+// discoverOnce fetches the discovery document and the key set once.
+func (o *OIDCIssuer) discoverOnce(ctx context.Context) error {
+	doc, err := o.fetchDiscovery(ctx, o.discoveryURL)
+	if err != nil {
+		var mismatch *issuerMismatchError
+		if errors.As(err, &mismatch) {
+			o.mismatch.Store(true)
+		}
+		return err
+	}
+	o.mismatch.Store(false)
+	if err := checkEndpoint(o.discoveryURL, "jwks_uri", doc.JWKSURI); err != nil {
+		return err
 	}
 	start := o.now()
 	keys, err := o.fetchKeys(ctx, doc.JWKSURI)
@@ -495,6 +531,43 @@ func (o *OIDCIssuer) discoverOnce(ctx context.Context) error {
 	o.logger.LogAttrs(ctx, slog.LevelInfo, "issuer discovered, signing keys loaded",
 		slog.String("issuer", o.url), slog.String("jwks_uri", doc.JWKSURI), slog.Int("keys", len(keys)))
 	return nil
+}
+
+// SignInEndpoints fetches the discovery document of the issuer's sign-in and
+// returns its authorization and token endpoints, for a client that signs
+// users in with the issuer (the web UI's authorization code flow). For a
+// multi-tenant issuer that is the document of SignInTenant, whose issuer is
+// the URL with the placeholder as Entra ID's is; otherwise the document Run
+// fetches. The document must name this issuer, and both endpoints must be
+// https (http only to a loopback host). It makes one attempt, bounded by ctx
+// and the client's timeout, and does not touch what Run keeps.
+func (o *OIDCIssuer) SignInEndpoints(ctx context.Context) (Endpoints, error) {
+	discoveryURL := o.discoveryURL
+	if o.multiTenant {
+		discoveryURL = o.prefix + SignInTenant + o.suffix + discoveryPath
+	}
+	doc, err := o.fetchDiscovery(ctx, discoveryURL)
+	if err != nil {
+		return Endpoints{}, err
+	}
+	for _, e := range []struct{ name, uri string }{
+		{"authorization_endpoint", doc.AuthorizationEndpoint}, {"token_endpoint", doc.TokenEndpoint},
+	} {
+		if err := checkEndpoint(discoveryURL, e.name, e.uri); err != nil {
+			return Endpoints{}, err
+		}
+	}
+	return Endpoints{Authorization: doc.AuthorizationEndpoint, Token: doc.TokenEndpoint}, nil
+}
+
+// SignInURL is the issuer's URL for signing in: the URL as configured, or
+// for a multi-tenant issuer the URL with SignInTenant in place of the
+// placeholder.
+func (o *OIDCIssuer) SignInURL() string {
+	if o.multiTenant {
+		return o.prefix + SignInTenant + o.suffix
+	}
+	return o.url
 }
 
 // keepFresh serves requested fetches of the key set and refreshes it

@@ -22,6 +22,7 @@ import (
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/tlsdev"
 	"github.com/graphprofile/graphprofile/token"
+	"github.com/graphprofile/graphprofile/webui"
 )
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -51,6 +52,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	throttleLimit := fs.String("throttle-limit", graphapi.DefaultThrottleLimit.String(), "the `limit` of --throttle as REQUESTS/DURATION: the bucket holds REQUESTS and refills them every DURATION (default: Graph's identity-service limit of an app in a small tenant)")
 	faultsSpec := fs.String("faults", "", "inject Graph's failures and latency at random, for tests of retries: a `spec` such as 429=0.05,503=0.02,504=0.01,latency=50ms@0.1,retry-after=2 (see docs/throttling-and-faults.md)")
 	faultsSeed := fs.Uint64("faults-seed", 0, "the `seed` of --faults' random draws, to replay a run (default: a random seed, logged)")
+	ui := fs.Bool("ui", true, "serve the web UI at /ui/ (a people directory, profile cards, and with --admin-token an inspector; docs/web-ui.md), GET / redirecting to it; --ui=false turns it off")
+	uiClientID := fs.String("ui-client-id", "", "the web UI signs users in with the first --issuer as this application `id` (registered with the issuer as a single-page application whose redirect URI is the public URL's /ui/): the OAuth 2.0 authorization code flow with PKCE (docs/web-ui.md)")
+	uiScope := fs.String("ui-scope", defaultUIScope, "the `scopes` the web UI's sign-in with --ui-client-id asks the issuer for, separated by spaces")
 	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem: trust it, e.g. with NODE_EXTRA_CA_CERTS)")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
 		if errors.Is(err, errHelp) {
@@ -115,6 +119,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	uiOAuth := uiOAuthSettings{
+		clientID: *uiClientID, scope: *uiScope, ui: *ui, issuers: issuers, publicURL: *publicURL,
+		trustProxy: *trustProxy, listen: *listen, https: tlsConfig != nil || *tlsSelfSigned,
+	}
+	uiRedirect, err := uiRedirectURI(env, uiOAuth, given(fs, "ui-scope"))
+	if err != nil {
+		return err
+	}
 
 	// Fixtures before the store too: a bad file fails at once, whatever the
 	// store holds.
@@ -174,10 +186,18 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		stopIssuers()
 		running.Wait()
 	}()
-	for _, url := range issuers {
+	var uiSignIn *webui.OAuthConfig // with the first issuer
+	for i, url := range issuers {
 		issuer, err := token.NewOIDCIssuer(url, token.OIDCOptions{Logger: logger.With("issuer", url)})
 		if err != nil {
 			return fmt.Errorf("%s: %w", env.settingValue("issuer", url), err)
+		}
+		if i == 0 && uiRedirect != "" {
+			// Before the issuer's own discovery starts, so that when the
+			// issuer is down this error is all serve says.
+			if uiSignIn, err = uiOAuthConfig(ctx, env, issuer, uiOAuth, uiRedirect); err != nil {
+				return err
+			}
 		}
 		trusted = append(trusted, issuer)
 		running.Go(func() {
@@ -209,6 +229,21 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Clock:          clock,
 		Metrics:        metrics.registry,
 		ServeMetrics:   *metricsListen == "",
+	}
+	if *ui {
+		// The page's development sign-in mints tokens of the development
+		// tenant (graphprofile token's), only where that issuer is trusted.
+		uiOptions := webui.Options{Admin: *adminToken != "", Logger: logger}
+		if devOn {
+			uiOptions.DevSignIn = &webui.DevTenant{Issuer: dev, Store: store, TenantID: defaultTenant}
+		}
+		if uiOptions.OAuth = uiSignIn; uiSignIn != nil {
+			logger.Info("web UI sign-in with your organization", "issuer", uiSignIn.Issuer,
+				"client-id", uiSignIn.ClientID, "redirect-uri", uiSignIn.RedirectURI, "scope", uiSignIn.Scope)
+		}
+		if server.UI, err = webui.NewHandler(uiOptions); err != nil {
+			return fmt.Errorf("%s: %w", env.setting("ui"), err)
+		}
 	}
 	if *journalSize == 0 {
 		server.JournalSize = -1 // none, where the Server's zero means its default
@@ -285,6 +320,14 @@ func testControlFlags(env *environment, fs *flag.FlagSet, throttle bool, limitSp
 		faults.Seed = rand.Uint64()
 	}
 	return limit, faults, nil
+}
+
+// given reports whether the flag name of fs was set, on the command line or
+// from its environment variable.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // loadTLSFlags checks the combination of TLS flags and loads the key pair

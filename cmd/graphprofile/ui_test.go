@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// uiAdminToken is the admin token TestUI serves with.
+const uiAdminToken = "ui-test-admin-token-0123456789"
+
+// TestUI runs compat/js/ui.test.mjs: headless Chromium, driven by
+// playwright-core, uses the web page of serve --admin-token --fixtures
+// testdata/ui-fixtures.json (plain HTTP on loopback: the page and the API
+// share one origin): it signs in with the development user picker,
+// creates, edits and fails to save a position, sees another user's card
+// without their me-only positions, uses the inspector, runs axe-core on
+// every view and checks phone width and the keyboard. It logs the first
+// render it measured, and writes screenshots of a card and the inspector
+// to a temporary directory, or to docs/ with
+// GRAPHPROFILE_UPDATE_SCREENSHOTS=1. It fails, never skips, when the
+// browser cannot start.
+func TestUI(t *testing.T) {
+	t.Parallel()
+	jsDir, node := jsCompat(t, "playwright-core", "axe-core")
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("Chromium is not installed at %s: run `make test` (it installs Debian's chromium package) or apt-get install chromium", chromiumPath)
+	}
+	fixtures, err := filepath.Abs(filepath.Join("testdata", "ui-fixtures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra, err := filepath.Abs(filepath.Join("testdata", "ui-fixtures-extra.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshots := t.TempDir()
+	if os.Getenv("GRAPHPROFILE_UPDATE_SCREENSHOTS") == "1" {
+		if screenshots, err = filepath.Abs(filepath.Join("..", "..", "docs")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServe(t, t.TempDir(), listenFlag("--admin-token", uiAdminToken, "--fixtures", fixtures))
+
+	out := runJS(t, jsDir, 180*time.Second, s.stderr.String,
+		[]string{"GRAPH_BASE_URL=" + s.url, "ADMIN_TOKEN=" + uiAdminToken, "EXTRA_FIXTURES=" + extra,
+			"SCREENSHOT_DIR=" + screenshots, "CHROMIUM=" + chromiumPath},
+		node, "ui.test.mjs")
+	t.Logf("node ui.test.mjs:\n%s", out)
+	renders := regexp.MustCompile(`(?m)^FIRST_RENDER .*$`).FindAllString(out, -1)
+	if len(renders) != 2 {
+		t.Errorf("the page's first render was not reported (want a line for the directory and one for a card)")
+	}
+	for _, line := range renders {
+		t.Logf("web UI first render, %s", strings.TrimPrefix(line, "FIRST_RENDER "))
+	}
+	for _, name := range []string{"ui-card.png", "ui-inspector.png"} {
+		if info, err := os.Stat(filepath.Join(screenshots, name)); err != nil || info.Size() == 0 {
+			t.Errorf("screenshot %s not written: %v", name, err)
+		}
+	}
+	// The admin API's warning at start is expected; nothing else.
+	for _, line := range strings.Split(s.stderr.String(), "\n") {
+		if (strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN")) && !strings.Contains(line, `msg="admin API on`) {
+			t.Errorf("serve logged a problem while the browser ran: %s", line)
+		}
+	}
+}

@@ -1,0 +1,389 @@
+// Drives graphprofile's web page (/ui/) in a real browser (Debian's
+// Chromium, through playwright-core) against serve with the development
+// issuer, an admin token and fixtures (cmd/graphprofile/testdata/
+// ui-fixtures.json): sign in with the user picker, create, edit and fail
+// to save a position, see another user's card without their me-only
+// positions, use the inspector; axe-core on every view, phone width,
+// keyboard; and the first render, measured and printed (not asserted).
+//
+//   GRAPH_BASE_URL   the server, e.g. http://127.0.0.1:8080 (plain HTTP on loopback)
+//   ADMIN_TOKEN      serve's --admin-token
+//   EXTRA_FIXTURES   a fixtures file the inspector loads
+//   SCREENSHOT_DIR   where ui-card.png and ui-inspector.png go
+//   CHROMIUM         the browser (default /usr/bin/chromium)
+//
+// cmd/graphprofile's TestUI runs this; `make test` installs Chromium and
+// the packages (npm ci). Exits non-zero with the failing step on stderr.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+function env(name, fallback) {
+	const v = process.env[name] ?? fallback;
+	if (!v) {
+		console.error(`ui.test.mjs: set ${name} (see the comment at the top of this file)`);
+		process.exit(2);
+	}
+	return v;
+}
+
+const base = env('GRAPH_BASE_URL').replace(/\/$/, '');
+const adminToken = env('ADMIN_TOKEN');
+const extraFixtures = env('EXTRA_FIXTURES');
+const screenshots = env('SCREENSHOT_DIR');
+const executablePath = env('CHROMIUM', '/usr/bin/chromium');
+
+// The fixture's people (cmd/graphprofile/testdata/ui-fixtures.json).
+const tenant = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a';
+const ada = { id: 'a0a0a0a0-1111-4111-8111-000000000001', name: 'Ada Lovelace' };
+const grace = { id: 'b0b0b0b0-2222-4222-8222-000000000002', name: 'Grace Hopper' };
+const graceShared = ['Rear Admiral', 'Senior Mathematician'];
+const graceHidden = ['Secret Side Project', 'Private Consultant'];
+
+const axeSource = await readFile(new URL('node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+
+let current = 'setup';
+async function step(name, fn) {
+	current = name;
+	const result = await fn();
+	console.log(`ok   ${name}`);
+	return result;
+}
+
+// adminAPI calls the admin API from Node: what the server really holds.
+async function adminAPI(path) {
+	const res = await fetch(`${base}/_admin/${path}`, { headers: { Authorization: `Bearer ${adminToken}` } });
+	assert.equal(res.status, 200, `GET /_admin/${path}`);
+	return res.json();
+}
+
+async function storedPositions(userId) {
+	const doc = await adminAPI(`fixtures?tenantId=${tenant}&userId=${userId}`);
+	return doc.tenants[0].users[0].profile?.positions ?? [];
+}
+
+const profile = await mkdtemp(join(tmpdir(), 'graphprofile-ui-'));
+let context;
+const problems = [];
+try {
+	context = await step('Chromium starts', () =>
+		chromium.launchPersistentContext(profile, {
+			executablePath,
+			headless: true,
+			viewport: { width: 1280, height: 800 },
+			args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+		}),
+	);
+	const page = context.pages()[0] ?? await context.newPage();
+	page.on('pageerror', (err) => problems.push(`page error: ${err}`));
+	page.on('console', (msg) => {
+		if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`);
+	});
+	let dialogs = [];
+	let answer = true;
+	page.on('dialog', async (d) => {
+		dialogs.push(d.message());
+		if (answer) await d.accept();
+		else await d.dismiss();
+	});
+
+	// axe runs every rule of WCAG 2.x A and AA (and best practices) on the
+	// page as it is; a serious or critical violation fails.
+	const axe = async (what) => {
+		if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+		const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+		const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+		assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [], `axe on ${what}`);
+		console.log(`     axe on ${what}: no serious or critical violation${result.violations.length ? `; minor or moderate: ${result.violations.map((v) => `${v.id} (${v.impact})`).join(', ')}` : ''}`);
+	};
+	const noHorizontalScroll = async (what) => {
+		const [scrollWidth, innerWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+		assert.ok(scrollWidth <= innerWidth, `${what} at ${innerWidth} px scrolls sideways: ${scrollWidth} px wide`);
+	};
+	const cardHas = async (texts, missing = []) => {
+		const card = page.locator('#profile-card');
+		await card.waitFor();
+		for (const t of texts) await card.getByText(t, { exact: false }).first().waitFor({ timeout: 5000 });
+		const text = await card.innerText();
+		for (const t of missing) assert.ok(!text.includes(t), `the card shows ${t}:\n${text}`);
+		return text;
+	};
+
+	await step('/ redirects to /ui/, which offers the development users and a pasted token', async () => {
+		const res = await page.goto(`${base}/`);
+		assert.equal(new URL(page.url()).pathname, '/ui/');
+		assert.equal(res.status(), 200);
+		const csp = (await res.allHeaders())['content-security-policy'];
+		assert.match(csp, /default-src 'self'/);
+		await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+		await page.getByRole('heading', { name: 'Development users' }).waitFor();
+		await page.getByRole('heading', { name: 'Paste a token' }).waitFor();
+		assert.equal(await page.locator('#signin-org-button').count(), 0, 'no organization sign-in without --ui-client-id');
+		assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+	});
+	await step('axe: the sign-in', () => axe('the sign-in'));
+
+	await step(`Tab reaches the user picker; ${ada.name} chosen; Enter on "Sign in" signs in`, async () => {
+		await page.evaluate(() => document.activeElement?.blur());
+		let reached = false;
+		for (let i = 0; i < 15 && !reached; i++) {
+			await page.keyboard.press('Tab');
+			reached = await page.evaluate(() => document.activeElement?.closest('#dev-signin-form') != null && document.activeElement.tagName === 'SELECT');
+		}
+		assert.ok(reached, 'Tab never reached the user picker');
+		await page.locator('#dev-signin-form select').selectOption(ada.id);
+		await page.keyboard.press('Tab');
+		assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Sign in');
+		await page.keyboard.press('Enter');
+		await page.locator('#people-list li').first().waitFor();
+		await page.getByText(`Signed in as ${ada.name}`).waitFor();
+		const stored = await page.evaluate(() => [JSON.parse(sessionStorage.getItem('graphprofile.token')), localStorage.length, document.cookie]);
+		assert.match(stored[0].accessToken, /^ey/, 'the token is in sessionStorage');
+		assert.equal(stored[1], 0, 'nothing in localStorage');
+		assert.equal(stored[2], '', 'no cookie');
+	});
+
+	await step('the directory lists the tenant by name and searches it', async () => {
+		const names = await page.locator('#people-list .person-name').allInnerTexts();
+		assert.deepEqual(names, ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Katherine Johnson', 'Margaret Hamilton']);
+		assert.match(await page.locator('#people-status').innerText(), /^5 people/);
+		await page.getByLabel('Search by name').fill('gr');
+		await page.keyboard.press('Enter');
+		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 1);
+		assert.deepEqual(await page.locator('#people-list .person-name').allInnerTexts(), ['Grace Hopper']);
+		await page.getByLabel('Search by name').fill('');
+		await page.keyboard.press('Enter');
+		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 5);
+	});
+	await step('axe: the directory', () => axe('the directory'));
+
+	await step('first render: a fresh load of the directory and of a card, signed in', async () => {
+		const measure = async (hash) => {
+			await page.goto('about:blank');
+			await page.goto(`${base}/ui/${hash}`);
+			await page.waitForFunction(() => performance.getEntriesByName('graphprofile:first-render').length > 0);
+			return page.evaluate(() => ({
+				render: performance.getEntriesByName('graphprofile:first-render')[0].startTime,
+				paint: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
+			}));
+		};
+		const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+		for (const [what, hash] of [['directory', '#/people'], ['card', `#/people/${grace.id}`]]) {
+			const runs = [];
+			for (let i = 0; i < 5; i++) runs.push(await measure(hash));
+			console.log(`FIRST_RENDER ${what}: first ${runs[0].render.toFixed(1)} ms, median of 5 ${median(runs.map((r) => r.render)).toFixed(1)} ms (navigation start to the first ${what === 'card' ? 'card' : 'people'} rendered; first contentful paint median ${median(runs.map((r) => r.paint ?? NaN)).toFixed(1)} ms)`);
+		}
+	});
+
+	await step('My profile: Tab through the new position\'s fields, Enter adds it, the card shows it', async () => {
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await cardHas([ada.name, 'No positions to show']);
+		await page.getByRole('button', { name: 'Add a position' }).click();
+		const title = page.getByLabel('Job title');
+		assert.ok(await title.evaluate((el) => el === document.activeElement), 'the form opens with the focus on its first field');
+		await page.keyboard.type('Staff Engineer');
+		await page.keyboard.press('Tab');
+		assert.ok(await page.getByLabel('Company').evaluate((el) => el === document.activeElement), 'Tab goes to Company');
+		await page.keyboard.type('Contoso');
+		await page.keyboard.press('Tab');
+		await page.keyboard.press('Tab');
+		assert.ok(await page.getByLabel('Start').evaluate((el) => el === document.activeElement), 'Tab goes to Start');
+		await page.keyboard.type('2023-04');
+		await page.keyboard.press('Enter');
+		await page.locator('#card-status', { hasText: 'Added Staff Engineer.' }).waitFor();
+		await cardHas(['Staff Engineer', 'Contoso', 'Apr 2023 – Present', 'Visible to: my organization']);
+		const stored = await storedPositions(ada.id);
+		assert.equal(stored.length, 1);
+		assert.equal(stored[0].detail.jobTitle, 'Staff Engineer');
+		assert.equal(stored[0].detail.company.displayName, 'Contoso');
+		assert.equal(stored[0].detail.startMonthYear, '2023-04-01');
+		assert.equal(stored[0].allowedAudiences, 'organization');
+	});
+	await step('axe: my card', () => axe('my card'));
+
+	await step('Edit changes the position (PATCH), the card shows the change', async () => {
+		await page.getByRole('button', { name: 'Edit Staff Engineer at Contoso' }).click();
+		await page.getByLabel('Job title').fill('Principal Engineer');
+		await page.getByLabel('Who can see it').selectOption('me');
+		await page.getByRole('button', { name: 'Save' }).click();
+		await page.locator('#card-status', { hasText: 'Saved Principal Engineer at Contoso.' }).waitFor();
+		await cardHas(['Principal Engineer', 'Apr 2023 – Present', 'Visible to: only me']);
+		assert.deepEqual(await page.locator('.positions h3').allInnerTexts(), ['Principal EngineerCurrent'], 'the position, changed, and no other');
+		const [stored] = await storedPositions(ada.id);
+		assert.equal(stored.detail.jobTitle, 'Principal Engineer');
+		assert.equal(stored.detail.company.displayName, 'Contoso', 'the edit kept the company');
+		assert.equal(stored.allowedAudiences, 'me');
+	});
+
+	await step('a value the API refuses: its 400 is shown next to the field', async () => {
+		await page.getByRole('button', { name: 'Edit Principal Engineer at Contoso' }).click();
+		await axe('the edit form');
+		const start = page.getByLabel('Start');
+		await start.fill('2023-13');
+		await page.getByRole('button', { name: 'Save' }).click();
+		await page.waitForFunction(() => document.querySelector('[name="detail.startMonthYear"]')?.getAttribute('aria-invalid') === 'true');
+		const field = await start.evaluate((el) => {
+			const ids = (el.getAttribute('aria-describedby') ?? '').split(' ');
+			const error = el.closest('.field').querySelector('.field-error');
+			return { focused: el === document.activeElement, describedByError: ids.includes(error.id), error: error.textContent, hidden: error.hidden };
+		});
+		assert.equal(field.hidden, false);
+		assert.ok(field.describedByError, 'the field is described by its error');
+		assert.ok(field.focused, 'the focus is on the field in error');
+		assert.match(field.error, /Invalid value '2023-13-01' for property 'startMonthYear'/);
+		assert.equal(await page.locator('.facet-form .form-error').isHidden(), true, 'no error at the top of the form');
+		await axe('the edit form with an error');
+		const [stored] = await storedPositions(ada.id);
+		assert.equal(stored.detail.startMonthYear, '2023-04-01', 'nothing changed');
+		await page.getByRole('button', { name: 'Cancel' }).click();
+	});
+
+	await step(`a skill added and deleted on my card`, async () => {
+		await page.getByRole('button', { name: 'Add a skill' }).click();
+		await page.getByLabel('Skill', { exact: true }).fill('Analytical engines');
+		await page.getByLabel('Proficiency').selectOption('expert');
+		await page.getByRole('button', { name: 'Add', exact: true }).click();
+		await page.locator('#card-status', { hasText: 'Added Analytical engines.' }).waitFor();
+		await cardHas(['Analytical engines']);
+		dialogs = [];
+		await page.getByRole('button', { name: 'Delete skill Analytical engines' }).click();
+		await page.locator('#card-status', { hasText: 'Deleted skill Analytical engines.' }).waitFor();
+		assert.deepEqual(dialogs, ['Delete skill Analytical engines?']);
+		assert.deepEqual(await page.locator('section[aria-labelledby="facet-skills"] .item-label').allInnerTexts(), ['Mathematics']);
+	});
+
+	await step('an email added through the form made from $metadata', async () => {
+		await page.getByLabel('Collection').selectOption('emails');
+		await page.getByRole('button', { name: 'Open the form' }).click();
+		await page.getByLabel('Address', { exact: true }).fill('ada@analytical.example');
+		await page.getByLabel('Type', { exact: true }).selectOption('personal');
+		await page.getByLabel('Who can see it').selectOption('everyone');
+		await page.getByRole('button', { name: 'Add to emails' }).click();
+		await page.locator('#card-status', { hasText: 'Added ada@analytical.example.' }).waitFor();
+		assert.deepEqual(await page.locator('section[aria-labelledby="facet-emails"] li > .item-label').allInnerTexts(), ['ada@analytical.example']);
+		const doc = await adminAPI(`fixtures?tenantId=${tenant}&userId=${ada.id}`);
+		const [email] = doc.tenants[0].users[0].profile.emails;
+		assert.equal(email.address, 'ada@analytical.example');
+		assert.equal(email.type, 'personal');
+		assert.equal(email.allowedAudiences, 'everyone');
+	});
+
+	await step(`at 375 × 740 my card and the directory have no horizontal scroll`, async () => {
+		await page.setViewportSize({ width: 375, height: 740 });
+		await noHorizontalScroll('my card');
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.locator('#people-list li').first().waitFor();
+		await noHorizontalScroll('the directory');
+		await page.setViewportSize({ width: 1280, height: 800 });
+	});
+
+	await step(`${grace.name}'s card shows her organization positions, not her me-only ones (which the API holds)`, async () => {
+		await page.getByRole('link', { name: grace.name }).click();
+		const text = await cardHas([...graceShared, 'COBOL', 'Compilers', 'English', 'grace@contoso.com'], [...graceHidden, 'Secret Cryptography', 'Edit', 'Delete', 'Add a position']);
+		// Current first, then by start, latest first.
+		assert.ok(text.indexOf('Rear Admiral') < text.indexOf('Senior Mathematician'), 'the current position first');
+		assert.match(text, /Aug 1967 – Present/);
+		const stored = (await storedPositions(grace.id)).map((p) => p.detail.jobTitle);
+		assert.deepEqual(stored.sort(), [...graceShared, ...graceHidden].sort(), 'the store holds all four');
+		// What the card shows is what the API shows this user.
+		const seen = await page.evaluate(async (id) => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			const res = await fetch(`/beta/users/${id}/profile/positions`, { headers: { Authorization: `Bearer ${accessToken}` } });
+			return (await res.json()).value.map((p) => p.detail.jobTitle);
+		}, grace.id);
+		assert.deepEqual(seen.sort(), [...graceShared].sort());
+		await page.setViewportSize({ width: 375, height: 740 });
+		await noHorizontalScroll(`${grace.name}'s card`);
+		await page.screenshot({ path: join(screenshots, 'ui-card.png'), fullPage: true });
+		await page.setViewportSize({ width: 1280, height: 800 });
+	});
+	await step(`axe: ${grace.name}'s card`, () => axe(`${grace.name}'s card`));
+
+	await step('a person nobody has: a plain message, not a broken card', async () => {
+		await page.goto(`${base}/ui/#/people/00000000-0000-4000-8000-000000000000`);
+		await page.getByRole('heading', { level: 1, name: 'No such person' }).waitFor();
+		assert.equal(await page.locator('#profile-card').count(), 0);
+	});
+
+	await step('the inspector takes the admin token and shows tenants, users and their stored data', async () => {
+		await page.getByRole('link', { name: 'Inspector' }).click();
+		await page.getByLabel('Admin token').fill(adminToken);
+		await page.keyboard.press('Enter');
+		await page.getByRole('heading', { name: 'Tenants and users' }).waitFor();
+		const tenants = page.getByRole('region', { name: 'Tenants', exact: true });
+		await tenants.getByText(tenant).waitFor();
+		assert.match(await tenants.innerText(), /development\s+5/);
+		await page.getByRole('button', { name: /^Show users of/ }).click();
+		await page.getByRole('button', { name: `Data of ${grace.name}` }).click();
+		await page.getByRole('heading', { name: `Stored data of ${grace.name}` }).waitFor();
+		const json = await page.locator('#inspector-user-data pre').innerText();
+		for (const title of [...graceShared, ...graceHidden]) assert.ok(json.includes(title), `the stored data holds ${title}`);
+	});
+
+	await step('the journal shows the requests just made, and new ones without a click', async () => {
+		const rows = page.locator('#journal-rows tr');
+		await rows.first().waitFor();
+		const text = await page.locator('#journal-rows').innerText();
+		assert.match(text, /POST\s+\/beta\/me\/profile\/positions\s+201/, 'the create');
+		assert.match(text, /PATCH\s+\/beta\/me\/profile\/positions\/\S+\s+200/, 'the edit');
+		assert.match(text, /PATCH\s+\/beta\/me\/profile\/positions\/\S+\s+400/, 'the refused edit');
+		assert.match(text, /GET\s+\/beta\/users\/b0b0b0b0-2222-4222-8222-000000000002\/profile\s+200/, 'the card');
+		const before = await page.locator('#journal-rows tr').first().locator('td').first().innerText();
+		await page.evaluate(async () => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			await fetch('/beta/me/profile/skills', { headers: { Authorization: `Bearer ${accessToken}` } });
+		});
+		await page.waitForFunction((seq) => document.querySelector('#journal-rows tr td')?.textContent !== seq, before, { timeout: 5000 });
+		assert.match(await rows.first().innerText(), /GET\s+\/beta\/me\/profile\/skills\s+200/);
+	});
+	await step('axe: the inspector', () => axe('the inspector'));
+	await step('the inspector\'s screenshot', async () => {
+		await page.setViewportSize({ width: 1280, height: 1100 });
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await page.screenshot({ path: join(screenshots, 'ui-inspector.png') });
+		await page.setViewportSize({ width: 1280, height: 800 });
+	});
+
+	await step('the inspector loads a fixtures file', async () => {
+		await page.getByLabel(/Fixtures file/).setInputFiles(extraFixtures);
+		await page.getByRole('button', { name: 'Load fixtures' }).click();
+		await page.locator('#inspector-status', { hasText: 'Loaded ui-fixtures-extra.json.' }).waitFor();
+		await page.waitForFunction(() => /development\s+6/.test(document.querySelector('#inspector-data [aria-label="Tenants"]')?.innerText ?? ''));
+		const users = (await adminAPI(`users?tenantId=${tenant}`)).users.map((u) => u.displayName);
+		assert.ok(users.includes('Hedy Lamarr'), `the store's users: ${users}`);
+	});
+
+	await step('reset asks first: cancelled, nothing goes; confirmed, everything does', async () => {
+		dialogs = [];
+		answer = false;
+		await page.getByRole('button', { name: 'Reset all data' }).click();
+		await page.waitForTimeout(300);
+		assert.equal(dialogs.length, 1, 'a confirmation');
+		assert.equal((await adminAPI('tenants')).tenants.length, 1, 'cancelled: nothing reset');
+		answer = true;
+		await page.getByRole('button', { name: 'Reset all data' }).click();
+		await page.locator('#inspector-status', { hasText: 'Every tenant was reset.' }).waitFor();
+		await page.getByText('The server holds no users.').waitFor();
+		assert.deepEqual((await adminAPI('tenants')).tenants, []);
+	});
+
+	await step('a failing admin call is shown: a bad fixtures file', async () => {
+		await page.getByLabel(/Fixtures file/).setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"tenants": [{"id": 7}]}') });
+		await page.getByRole('button', { name: 'Load fixtures' }).click();
+		await page.locator('#inspector-error', { hasText: /Loading bad\.json failed: body:1:/ }).waitFor();
+	});
+
+	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|404)/.test(p));
+	assert.deepEqual(unexpected, [], 'the page logged no other errors (no CSP violation, no script error)');
+} catch (err) {
+	console.error(`FAIL ${current}:`);
+	console.error(err);
+	if (problems.length) console.error(`the page said:\n${problems.join('\n')}`);
+	process.exitCode = 1;
+} finally {
+	await context?.close();
+	await rm(profile, { recursive: true, force: true });
+}

@@ -1,0 +1,145 @@
+package graphapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestAdminData: GET /_admin/tenants counts each tenant's users,
+// /_admin/users lists a tenant's users as stored, and GET /_admin/fixtures
+// exports what the store holds, items of every audience included, as a
+// document POST /_admin/fixtures loads again.
+func TestAdminData(t *testing.T) {
+	s, _ := newAdminServer(t)
+	doc := `{"tenants":[
+  {"id":"` + tenantA + `","users":[
+    {"id":"` + userA1 + `","displayName":"Ada","userPrincipalName":"ada@a.test","jobTitle":"Analyst","profile":{
+      "positions":[{"id":"p-org","allowedAudiences":"organization","detail":{"jobTitle":"Shown"}},
+                   {"id":"p-me","allowedAudiences":"me","detail":{"jobTitle":"Hidden"}}],
+      "skills":[{"id":"s-1","displayName":"Go"}]}},
+    {"id":"` + userA2 + `","displayName":"Alan","userPrincipalName":"alan@a.test"}]},
+  {"id":"` + tenantB + `","users":[{"id":"` + userB1 + `","displayName":"Bea","userPrincipalName":"bea@b.test"}]}]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: doc}); resp.status != http.StatusNoContent {
+		t.Fatalf("loading: %d %s", resp.status, resp.body)
+	}
+	admin := func(path string) *response {
+		t.Helper()
+		return s.do(request{path: path, token: adminToken})
+	}
+
+	var tenants struct {
+		Tenants []struct {
+			TenantID, ID, Issuer string
+			UserCount            int
+		}
+	}
+	decodeAdminJSON(t, admin("/_admin/tenants"), &tenants)
+	if len(tenants.Tenants) != 2 {
+		t.Fatalf("tenants %+v, want 2", tenants.Tenants)
+	}
+	for i, want := range []struct {
+		id    string
+		users int
+	}{{tenantA, 2}, {tenantB, 1}} {
+		got := tenants.Tenants[i]
+		if got.TenantID != want.id || got.ID != want.id || got.Issuer != "" || got.UserCount != want.users {
+			t.Errorf("tenant %d: %+v, want %s with %d users", i, got, want.id, want.users)
+		}
+	}
+
+	var users struct {
+		Users []map[string]any
+		After string
+	}
+	decodeAdminJSON(t, admin("/_admin/users?tenantId="+tenantA), &users)
+	if len(users.Users) != 2 || users.Users[0]["id"] != userA1 || users.Users[0]["displayName"] != "Ada" ||
+		users.Users[0]["jobTitle"] != "Analyst" || users.Users[1]["userPrincipalName"] != "alan@a.test" || users.After != "" {
+		t.Errorf("users of tenant A: %+v", users)
+	}
+	decodeAdminJSON(t, admin("/_admin/users?tenantId="+tenantA+"&after="+userA1), &users)
+	if len(users.Users) != 1 || users.Users[0]["id"] != userA2 {
+		t.Errorf("users of tenant A after %s: %+v", userA1, users.Users)
+	}
+	decodeAdminJSON(t, admin("/_admin/users?tenantId=nobody"), &users)
+	if len(users.Users) != 0 {
+		t.Errorf("users of a tenant nobody has: %+v", users.Users)
+	}
+
+	// One user's data as stored: the position only its owner sees too.
+	var one struct {
+		Tenants []struct {
+			ID    string
+			Users []struct {
+				ID      string
+				Profile map[string][]map[string]any
+			}
+		}
+	}
+	exported := admin("/_admin/fixtures?tenantId=" + tenantA + "&userId=" + userA1)
+	if ct := exported.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	decodeAdminJSON(t, exported, &one)
+	if len(one.Tenants) != 1 || one.Tenants[0].ID != tenantA || len(one.Tenants[0].Users) != 1 || one.Tenants[0].Users[0].ID != userA1 {
+		t.Fatalf("the export of %s: %s", userA1, exported.body)
+	}
+	profile := one.Tenants[0].Users[0].Profile
+	if len(profile["positions"]) != 2 || profile["positions"][1]["id"] != "p-me" || profile["positions"][1]["allowedAudiences"] != "me" || len(profile["skills"]) != 1 {
+		t.Errorf("the exported profile: %v", profile)
+	}
+	decodeAdminJSON(t, admin("/_admin/fixtures?tenantId="+tenantB), &one)
+	if len(one.Tenants) != 1 || len(one.Tenants[0].Users) != 1 || one.Tenants[0].Users[0].ID != userB1 {
+		t.Errorf("the export of tenant B: %+v", one)
+	}
+
+	// The whole store, reset and loaded again, exports the same.
+	all := admin("/_admin/fixtures")
+	if all.status != http.StatusOK || strings.Count(string(all.body), `"displayName"`) < 3 {
+		t.Fatalf("the whole export: %d %s", all.status, all.body)
+	}
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/reset", token: adminToken}); resp.status != http.StatusNoContent {
+		t.Fatalf("reset: %d", resp.status)
+	}
+	if got := admin("/_admin/fixtures"); strings.Join(strings.Fields(string(got.body)), "") != `{"tenants":[]}` {
+		t.Errorf("the export of an empty store: %s", got.body)
+	}
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: string(all.body)}); resp.status != http.StatusNoContent {
+		t.Fatalf("loading the export: %d %s", resp.status, resp.body)
+	}
+	if again := admin("/_admin/fixtures"); string(again.body) != string(all.body) {
+		t.Errorf("the export of the export differs:\n%s\nwant\n%s", again.body, all.body)
+	}
+
+	for _, tc := range []struct {
+		name, path string
+		status     int
+		code       string
+	}{
+		{"users without a tenant", "/_admin/users", 400, "BadRequest"},
+		{"users, an unknown parameter", "/_admin/users?tenantId=" + tenantA + "&top=1", 400, "BadRequest"},
+		{"a user without a tenant", "/_admin/fixtures?userId=" + userA1, 400, "BadRequest"},
+		{"a user the tenant has not", "/_admin/fixtures?tenantId=" + tenantB + "&userId=" + userA1, 404, "Request_ResourceNotFound"},
+		{"tenants, a parameter", "/_admin/tenants?tenantId=" + tenantA, 400, "BadRequest"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			expectError(t, admin(tc.path), tc.status, tc.code)
+		})
+	}
+	expectError(t, s.do(request{path: "/_admin/tenants", token: s.delegated(tenantA, userA1, "User.ReadWrite.All")}), 401, "InvalidAuthenticationToken")
+	if got := s.do(request{method: http.MethodDelete, path: "/_admin/fixtures", token: adminToken}).header.Get("Allow"); got != "GET, POST" {
+		t.Errorf("Allow of /_admin/fixtures %q, want GET, POST", got)
+	}
+}
+
+// decodeAdminJSON decodes a 200's JSON body into v.
+func decodeAdminJSON(t *testing.T, resp *response, v any) {
+	t.Helper()
+	if resp.status != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", resp.status, resp.body)
+	}
+	if err := json.Unmarshal(resp.body, v); err != nil {
+		t.Fatalf("%v: %s", err, resp.body)
+	}
+}

@@ -1,0 +1,159 @@
+package webui
+
+import (
+	"encoding/json"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// maxTokenRequestBytes bounds the body of POST /ui/api/dev/token: a user
+// id, a principal name and a display name.
+const maxTokenRequestBytes = 4 << 10
+
+// serveAPI answers the page's own JSON endpoints, name being the path
+// under /ui/api/.
+func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, name string) {
+	switch name {
+	case "config":
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.fail(w, r, methodNotAllowed(w, http.MethodGet, http.MethodHead))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(h.config)
+		}
+	case "dev/users":
+		if r.Method != http.MethodGet {
+			h.fail(w, r, methodNotAllowed(w, http.MethodGet))
+			return
+		}
+		if err := h.devAllowed(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		users, err := h.options.DevSignIn.Users(r.Context())
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, struct {
+			Value []DevUser `json:"value"`
+		}{users})
+	case "dev/token":
+		if r.Method != http.MethodPost {
+			h.fail(w, r, methodNotAllowed(w, http.MethodPost))
+			return
+		}
+		if err := h.devAllowed(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		req, err := readTokenRequest(r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		tok, err := h.options.DevSignIn.Token(r.Context(), req)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.logger().Info("web UI: development token minted", "user-id", req.UserID, "upn", req.UserPrincipalName, "remote", r.RemoteAddr)
+		writeJSON(w, http.StatusOK, tok)
+	default:
+		h.fail(w, r, notFound("The web UI's API has no endpoint '%s'.", name))
+	}
+}
+
+// devAllowed refuses development sign-in, 403, unless the development
+// issuer is trusted and the client is on this machine: whoever reaches
+// these endpoints may act as anyone of the development tenant. A client
+// is on this machine when it connected from a loopback address, through
+// no proxy (a proxy on the same host would make every client look local:
+// its forwarding headers give it away), naming the server by a loopback
+// name (a page of another site that rebinds its name to 127.0.0.1 names
+// its own host), and, for a page's POST, from the server's own origin.
+func (h *handler) devAllowed(r *http.Request) error {
+	deny := func(why string) error {
+		return &uiError{http.StatusForbidden, graphprofile.Errorf(graphprofile.CodeAuthorizationDenied,
+			"Development sign-in is %s. Paste a token instead (graphprofile token prints one).", why)}
+	}
+	if h.options.DevSignIn == nil {
+		return deny("off: the server does not trust the development issuer (serve --issuer without --dev-issuer)")
+	}
+	if !loopbackAddr(r.RemoteAddr) || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Real-Ip") != "" {
+		return deny("served only to clients on the server's own machine (a loopback address), since it lets anyone act as any user of the development tenant")
+	}
+	if !loopbackHost(r.Host) {
+		return deny("served only when the page names the server by a loopback address or localhost")
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && origin != "http://"+r.Host && origin != "https://"+r.Host {
+		return deny("served only to the server's own page")
+	}
+	return nil
+}
+
+// loopbackAddr reports whether a RemoteAddr (host:port) is a loopback
+// address.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackHost reports whether a Host header names this machine: a
+// loopback address or localhost (RFC 6761: always the loopback).
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// readTokenRequest decodes the body of POST /ui/api/dev/token: JSON (so a
+// form of another site cannot post it without CORS, which the page's API
+// never grants), one object of known properties.
+func readTokenRequest(r *http.Request) (DevTokenRequest, error) {
+	var req DevTokenRequest
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return req, &uiError{http.StatusUnsupportedMediaType, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The body must be application/json.")}
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxTokenRequestBytes+1))
+	if err != nil {
+		return req, err
+	}
+	if len(data) > maxTokenRequestBytes {
+		return req, &uiError{http.StatusRequestEntityTooLarge, graphprofile.Errorf(graphprofile.CodeRequestEntityTooLarge, "The body is larger than %d bytes.", maxTokenRequestBytes)}
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		return req, badRequest(`The body must be one JSON object: {"userId": "…"} or {"userPrincipalName": "…", "displayName": "…"}.`)
+	}
+	req.UserID = strings.TrimSpace(req.UserID)
+	req.UserPrincipalName = strings.TrimSpace(req.UserPrincipalName)
+	req.DisplayName = strings.TrimSpace(req.DisplayName)
+	switch {
+	case req.UserID == "" && req.UserPrincipalName == "":
+		return req, badRequest(`Name the user: "userId", or "userPrincipalName" (and "displayName") for a new one.`)
+	case req.UserID != "" && (req.UserPrincipalName != "" || req.DisplayName != ""):
+		return req, badRequest(`Give "userId" alone, or "userPrincipalName" and "displayName" without it.`)
+	}
+	return req, nil
+}

@@ -1,0 +1,114 @@
+package webui
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// DevScopes are the delegated permissions of the tokens DevTenant mints:
+// User.ReadWrite, as graphprofile token gives, to read and change one's own
+// profile, and User.ReadBasic.All, without which the people directory
+// (GET /users) and other people's cards are 403: the least a people
+// directory app asks of Entra.
+var DevScopes = []string{"User.ReadWrite", "User.ReadBasic.All"}
+
+// maxDevUsers is the most users the picker lists: a development tenant is
+// small; beyond it the picker's "new user" form (by principal name) still
+// reaches everyone.
+const maxDevUsers = 500
+
+// DevTenant is the DevSignIn of serve: the users of one tenant of Store,
+// and tokens for them minted by the development issuer, as graphprofile
+// token mints them.
+type DevTenant struct {
+	Issuer   *token.DevIssuer
+	Store    graphprofile.Store
+	TenantID string // the development tenant (graphprofile token's default)
+	// Lifetime of the tokens; zero means token.DefaultTokenLifetime.
+	Lifetime time.Duration
+}
+
+var _ DevSignIn = (*DevTenant)(nil)
+
+// Users returns up to maxDevUsers users of the tenant, by display name.
+func (d *DevTenant) Users(ctx context.Context) ([]DevUser, error) {
+	users := []DevUser{}
+	err := d.Store.ScanUsers(ctx, d.TenantID, "", func(u graphprofile.User) (bool, error) {
+		users = append(users, DevUser{ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName})
+		return len(users) < maxDevUsers, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(users, func(a, b DevUser) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)), cmp.Compare(a.ID, b.ID))
+	})
+	return users, nil
+}
+
+// Token mints a token for the user req names: an existing user by id (404
+// when the tenant has none), else the user with req's principal name, or a
+// new one, whom the server records on the token's first request.
+func (d *DevTenant) Token(ctx context.Context, req DevTokenRequest) (DevToken, error) {
+	var user graphprofile.User
+	switch {
+	case req.UserID != "":
+		u, err := d.Store.FindUser(ctx, d.TenantID, req.UserID)
+		if errors.Is(err, graphprofile.ErrNotFound) || (err == nil && u.ID != req.UserID) {
+			return DevToken{}, graphprofile.Errorf(graphprofile.CodeUserNotFound, "The development tenant has no user with id '%s'.", req.UserID)
+		}
+		if err != nil {
+			return DevToken{}, err
+		}
+		user = u
+	default:
+		if err := checkPrincipalName(req.UserPrincipalName); err != nil {
+			return DevToken{}, err
+		}
+		u, err := d.Store.FindUser(ctx, d.TenantID, req.UserPrincipalName)
+		switch {
+		case err == nil:
+			user = u
+		case errors.Is(err, graphprofile.ErrNotFound):
+			user = graphprofile.User{ID: graphprofile.NewGUID(), UserPrincipalName: req.UserPrincipalName, DisplayName: req.DisplayName}
+			if user.DisplayName == "" {
+				user.DisplayName, _, _ = strings.Cut(req.UserPrincipalName, "@")
+			}
+		default:
+			return DevToken{}, err
+		}
+	}
+	lifetime := cmp.Or(d.Lifetime, token.DefaultTokenLifetime)
+	jwt, err := d.Issuer.Mint(token.MintRequest{
+		TenantID:          d.TenantID,
+		ObjectID:          user.ID,
+		UserPrincipalName: user.UserPrincipalName,
+		DisplayName:       user.DisplayName,
+		Scopes:            DevScopes,
+		Expires:           lifetime,
+	})
+	if err != nil {
+		return DevToken{}, err
+	}
+	return DevToken{AccessToken: jwt, ExpiresIn: int(lifetime / time.Second)}, nil
+}
+
+// checkPrincipalName refuses what cannot be a user principal name:
+// name@domain, without spaces or control characters, as Graph's directory
+// bounds it (113 characters).
+func checkPrincipalName(upn string) error {
+	local, domain, ok := strings.Cut(upn, "@")
+	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") || utf8.RuneCountInString(upn) > 113 ||
+		strings.ContainsFunc(upn, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "'%s' is not a user principal name such as ada@contoso.com.", upn)
+	}
+	return nil
+}

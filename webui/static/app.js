@@ -1,0 +1,159 @@
+// The page's entry: reads the server's configuration, finishes a sign-in
+// with the organization when the address holds one, and shows the view the
+// address names (#/people, #/people/{id}, #/me, #/inspector).
+import { h } from './dom.js';
+import * as session from './session.js';
+import { completeSignIn } from './oauth.js';
+import { renderSignIn } from './signin.js';
+import { renderDirectory, renderCard } from './people.js';
+import { renderInspector, stopInspector } from './inspector.js';
+
+const main = document.getElementById('main');
+const sessionArea = document.getElementById('session');
+
+// app is what the views share: the configuration, who is signed in, and
+// how to move on.
+const app = {
+	config: { devSignIn: false, admin: false, oauth: null },
+	me: null, // GET /me of the signed-in user, once known
+	search: '', // the directory's last search
+	signInMessage: '',
+	// whoami reads who is signed in, once per sign-in; the views ask for
+	// it at the same time as their own data.
+	whoami() {
+		whoami ??= session.graph('GET', 'me?$select=id,displayName,userPrincipalName').then((me) => (app.me = me));
+		return whoami;
+	},
+	signedIn(t) {
+		session.storeToken(t);
+		app.me = null;
+		whoami = null;
+		app.signInMessage = '';
+		if (!location.hash.startsWith('#/') || location.hash === '#/signin') location.hash = '#/people';
+		else route();
+	},
+	signOut(message = '') {
+		session.signOut();
+		app.me = null;
+		whoami = null;
+		app.signInMessage = message;
+		route();
+	},
+	// failed handles an error of the Graph API common to every view: a
+	// refused or expired token signs the user out (once, however many
+	// calls were refused). It reports whether it did.
+	failed(err) {
+		if (err?.status !== 401) return false;
+		if (session.token()) app.signOut(`Your sign-in was refused or has expired (${err.message}). Sign in again.`);
+		return true;
+	},
+};
+
+let whoami = null;
+
+let firstRoute = true;
+
+async function route() {
+	const hash = location.hash || '#/people';
+	// The skip link's #main, or any other fragment, is no view.
+	if (!hash.startsWith('#/')) {
+		if (!firstRoute) return;
+	}
+	const focus = !firstRoute;
+	firstRoute = false;
+	stopInspector();
+	const view = hash.startsWith('#/') ? hash.slice(2) : 'people';
+	if (view === 'inspector' || !session.token()) await configLoaded;
+	if (view === 'inspector' && app.config.admin) {
+		showSession();
+		await renderInspector(main, app);
+		return finish(focus);
+	}
+	if (!session.token()) {
+		showSession();
+		await renderSignIn(main, app);
+		return finish(focus);
+	}
+	// Who is signed in, and the view's own data, read at once.
+	const who = app.whoami();
+	who.then(showSession, () => {});
+	let rendering;
+	if (view === 'me') {
+		rendering = renderCard(main, app, 'me');
+	} else if (view.startsWith('people/')) {
+		rendering = renderCard(main, app, decodeURIComponent(view.slice('people/'.length)));
+	} else {
+		rendering = renderDirectory(main, app);
+	}
+	const [signedIn] = await Promise.allSettled([who, rendering]);
+	if (signedIn.status === 'rejected') {
+		if (!app.failed(signedIn.reason)) {
+			main.replaceChildren(h('h1', { tabindex: '-1' }, 'Something went wrong'), h('p', { role: 'alert' }, `Reading who you are failed: ${signedIn.reason.message}`));
+		}
+		return;
+	}
+	finish(focus);
+}
+
+// finish moves the focus to the new view's heading after a navigation, so
+// a screen reader announces it and Tab continues from there.
+function finish(focus) {
+	if (focus) main.querySelector('h1')?.focus({ preventScroll: false });
+}
+
+function showSession() {
+	const signedIn = session.token() && app.me;
+	sessionArea.replaceChildren(
+		signedIn
+			? h('p', { class: 'session-user' }, 'Signed in as ', h('a', { href: '#/me' }, app.me.displayName || app.me.userPrincipalName), ' ',
+				h('button', { type: 'button', class: 'link-button', onclick: () => app.signOut() }, 'Sign out'))
+			: '',
+	);
+	for (const a of document.querySelectorAll('.nav-list a')) {
+		const current = location.hash === a.getAttribute('href') || (a.getAttribute('href') === '#/people' && /^#\/people\/|^$|^#$/.test(location.hash));
+		if (current) a.setAttribute('aria-current', 'page');
+		else a.removeAttribute('aria-current');
+	}
+}
+
+document.querySelector('.skip-link').addEventListener('click', (e) => {
+	e.preventDefault();
+	main.focus();
+});
+
+// configLoaded is the server's configuration (GET /ui/api/config), read
+// once; without it the page offers a pasted token only.
+const configLoaded = (async () => {
+	try {
+		const res = await fetch('api/config', { headers: { Accept: 'application/json' } });
+		if (res.ok) app.config = await res.json();
+	} catch {
+		// the defaults
+	}
+	document.getElementById('nav-inspector').hidden = !app.config.admin;
+})();
+
+async function start() {
+	window.addEventListener('hashchange', route);
+	// A returning user's view needs no configuration: its data is read at
+	// once. An address with the issuer's answer (?code=…, ?error=…) is a
+	// sign-in to finish first.
+	const query = new URLSearchParams(location.search);
+	const signInReturn = ['code', 'error', 'state'].some((k) => query.has(k));
+	if (session.token() && !signInReturn) {
+		app.whoami().catch(() => {});
+		return route();
+	}
+	await configLoaded;
+	if (app.config.oauth) {
+		try {
+			const t = await completeSignIn(app.config.oauth);
+			if (t) session.storeToken(t);
+		} catch (err) {
+			app.signInMessage = `Signing in with your organization failed: ${err.message}`;
+		}
+	}
+	await route();
+}
+
+start();

@@ -1,0 +1,64 @@
+// Building the page's elements. Text always goes in as text (never as
+// HTML), so nothing a profile holds can run as script.
+
+// h makes an element: h('a', {href: '#/people', class: 'x'}, 'text', child…).
+// Attributes whose value is null, undefined or false are left out; true
+// sets an empty attribute; on* attributes given a function add listeners.
+export function h(tag, attrs, ...children) {
+	const el = document.createElement(tag);
+	for (const [name, value] of Object.entries(attrs ?? {})) {
+		if (value == null || value === false) continue;
+		if (name.startsWith('on') && typeof value === 'function') {
+			el.addEventListener(name.slice(2), value);
+		} else if (name === 'dataset') {
+			Object.assign(el.dataset, value);
+		} else {
+			el.setAttribute(name, value === true ? '' : String(value));
+		}
+	}
+	append(el, children);
+	return el;
+}
+
+function append(el, children) {
+	for (const child of children) {
+		if (child == null || child === false) continue;
+		if (Array.isArray(child)) append(el, child);
+		else el.append(child instanceof Node ? child : String(child));
+	}
+}
+
+// ids makes element ids unique on the page, for labels and descriptions.
+let next = 0;
+export function uid(prefix) {
+	next += 1;
+	return `${prefix}-${next}`;
+}
+
+const monthYear = new Intl.DateTimeFormat('en', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+const dayMonthYear = new Intl.DateTimeFormat('en', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+// formatMonth shows an Edm.Date ("2020-01-01") as "Jan 2020".
+export function formatMonth(date) {
+	const d = parseDate(date);
+	return d ? monthYear.format(d) : (date ?? '');
+}
+
+// formatDate shows an Edm.Date as "1 Jan 2020".
+export function formatDate(date) {
+	const d = parseDate(date);
+	return d ? dayMonthYear.format(d) : (date ?? '');
+}
+
+function parseDate(date) {
+	if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return null;
+	const d = new Date(`${date}T00:00:00Z`);
+	return Number.isNaN(d.getTime()) ? null : d;
+}
+
+// words turns a camelCase name into words: "educationalActivities" →
+// "Educational activities".
+export function words(name) {
+	const s = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+	return s.charAt(0).toUpperCase() + s.slice(1);
+}

@@ -1,0 +1,352 @@
+// The people directory (GET /users with $filter, $orderby and paging) and
+// a person's profile card (GET /users/{id} and /users/{id}/profile), each
+// read with the signed-in user's token: the card shows what the API shows
+// that user, no more.
+import { h, formatMonth, words } from './dom.js';
+import { graph } from './session.js';
+import { facetForm, describe, fieldsOf, audienceLabel } from './forms.js';
+
+const pageSize = 25;
+
+// markFirstRender records, once, when the first people or card appeared:
+// the browser test reports it as the page's first render.
+let rendered = false;
+function markFirstRender() {
+	if (rendered) return;
+	rendered = true;
+	performance.mark('graphprofile:first-render');
+}
+
+export async function renderDirectory(main, app) {
+	const input = h('input', { type: 'search', id: 'people-search', name: 'q', autocomplete: 'off', spellcheck: 'false', value: app.search });
+	const status = h('p', { role: 'status', class: 'muted', id: 'people-status' });
+	const list = h('ul', { class: 'people-list', id: 'people-list', 'aria-labelledby': 'people-heading' });
+	const more = h('button', { type: 'button', id: 'people-more', hidden: true }, 'More people');
+	let next = null;
+	let generation = 0;
+
+	const show = (page, append) => {
+		if (!append) list.replaceChildren();
+		for (const u of page.value) list.append(personItem(u));
+		next = page['@odata.nextLink'] ?? null;
+		more.hidden = !next;
+		const count = page['@odata.count'];
+		const shown = list.children.length;
+		status.textContent = count == null ? `${shown} shown` : `${count} ${count === 1 ? 'person' : 'people'}${app.search ? ` named “${app.search}…”` : ''}${shown < count ? `, ${shown} shown` : ''}`;
+		markFirstRender();
+	};
+	const load = async () => {
+		const mine = ++generation;
+		const q = new URLSearchParams({ $select: 'id,displayName,userPrincipalName,jobTitle', $orderby: 'displayName', $count: 'true', $top: String(pageSize) });
+		if (app.search) {
+			const s = app.search.replaceAll("'", "''");
+			q.set('$filter', `startswith(displayName,'${s}') or startswith(userPrincipalName,'${s}')`);
+		}
+		try {
+			// An advanced query (ConsistencyLevel: eventual), as Graph wants
+			// for $count and for $filter with $orderby.
+			const page = await graph('GET', `users?${q}`, { headers: { ConsistencyLevel: 'eventual' } });
+			if (mine === generation) show(page, false);
+		} catch (err) {
+			if (mine !== generation || app.failed(err)) return;
+			list.replaceChildren();
+			more.hidden = true;
+			status.textContent = err.status === 403
+				? `You may not list the directory: ${err.message} (a token with User.ReadBasic.All may).`
+				: `Listing people failed: ${err.message}`;
+		}
+	};
+	more.addEventListener('click', async () => {
+		if (!next) return;
+		more.disabled = true;
+		try {
+			show(await graph('GET', next, { headers: { ConsistencyLevel: 'eventual' } }), true);
+		} catch (err) {
+			if (!app.failed(err)) status.textContent = `Listing more people failed: ${err.message}`;
+		} finally {
+			more.disabled = false;
+		}
+	});
+	let timer;
+	input.addEventListener('input', () => {
+		clearTimeout(timer);
+		timer = setTimeout(() => {
+			app.search = input.value.trim();
+			load();
+		}, 250);
+	});
+	const form = h('form', {
+		role: 'search', class: 'search', 'aria-label': 'People',
+		onsubmit: (e) => {
+			e.preventDefault();
+			clearTimeout(timer);
+			app.search = input.value.trim();
+			load();
+		},
+	},
+	h('label', { for: 'people-search' }, 'Search by name'),
+	h('div', { class: 'search-row' }, input, h('button', { type: 'submit' }, 'Search')));
+
+	main.replaceChildren(h('h1', { id: 'people-heading', tabindex: '-1' }, 'People'), form, status, list, more);
+	await load();
+}
+
+function personItem(u) {
+	return h('li', {},
+		h('a', { href: `#/people/${encodeURIComponent(u.id)}`, class: 'person-link' },
+			avatar(u.displayName || u.userPrincipalName),
+			h('span', { class: 'person-text' },
+				h('span', { class: 'person-name' }, u.displayName || u.userPrincipalName || u.id),
+				h('span', { class: 'muted' }, [u.jobTitle, u.userPrincipalName].filter(Boolean).join(' · ')))));
+}
+
+function avatar(name) {
+	const initials = (name || '?').split(/[\s@.]+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
+	return h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials);
+}
+
+// isCurrent: a position is current when it says so, or says nothing and
+// has no end.
+export function isCurrent(p) {
+	return p.isCurrent === true || (p.isCurrent !== false && !p.detail?.endMonthYear);
+}
+
+// sortPositions orders positions current first, then by start, latest
+// first; those without a start last.
+export function sortPositions(positions) {
+	return [...positions].sort((a, b) => {
+		const c = Number(isCurrent(b)) - Number(isCurrent(a));
+		if (c !== 0) return c;
+		return (b.detail?.startMonthYear ?? '').localeCompare(a.detail?.startMonthYear ?? '');
+	});
+}
+
+// renderCard shows the card of key ("me" or a user's id).
+export async function renderCard(main, app, key, { status: statusText = '' } = {}) {
+	const base = key === 'me' ? 'me' : `users/${encodeURIComponent(key)}`;
+	const back = h('p', { class: 'back' }, h('a', { href: '#/people' }, '← People'));
+	let user;
+	let profile;
+	let profileError;
+	try {
+		[user, profile] = await Promise.all([
+			graph('GET', `${base}?$select=id,displayName,userPrincipalName,jobTitle,mail,department,officeLocation`),
+			graph('GET', `${base}/profile`).catch((err) => {
+				profileError = err;
+				return null;
+			}),
+			app.whoami(),
+		]);
+	} catch (err) {
+		if (app.failed(err)) return;
+		const message = err.status === 404
+			? 'Nobody in your organization has this id.'
+			: err.status === 403
+				? `You may not see this person: ${err.message}`
+				: `Reading this person failed: ${err.message}`;
+		main.replaceChildren(back, h('h1', { tabindex: '-1' }, err.status === 404 ? 'No such person' : 'Not available'), h('p', { class: 'notice', role: 'alert' }, message));
+		return;
+	}
+	if (profileError && app.failed(profileError)) return;
+	const owner = key === 'me' || user.id.toLowerCase() === app.me?.id?.toLowerCase();
+	const rerender = (text) => renderCard(main, app, key, { status: text });
+	const positions = sortPositions(profile?.positions ?? []);
+	const current = positions.find(isCurrent);
+	const title = user.jobTitle || current?.detail?.jobTitle;
+	const company = current?.detail?.company?.displayName;
+	const status = h('p', { role: 'status', class: 'status', id: 'card-status' }, statusText);
+
+	const card = h('article', { class: 'card', 'aria-labelledby': 'card-name', id: 'profile-card' },
+		h('header', { class: 'card-header' },
+			avatar(user.displayName || user.userPrincipalName),
+			h('div', { class: 'card-title' },
+				h('h1', { id: 'card-name', tabindex: '-1' }, user.displayName || user.userPrincipalName),
+				title || company ? h('p', { class: 'card-role' }, [title, company].filter(Boolean).join(' at ')) : null,
+				h('p', { class: 'muted card-contact' }, [user.userPrincipalName, user.mail && user.mail !== user.userPrincipalName ? user.mail : null, user.department, user.officeLocation].filter(Boolean).join(' · ')),
+				owner ? h('p', { class: 'badge' }, 'This is you') : null)),
+		status);
+	main.replaceChildren(back, card);
+	if (!profile) {
+		card.append(h('p', { class: 'notice' }, profileError.status === 403
+			? `You may not see this profile: ${profileError.message}`
+			: `Reading the profile failed: ${profileError.message}`));
+		markFirstRender();
+		return;
+	}
+	card.append(positionsSection(app, base, positions, owner, rerender));
+	for (const name of ['skills', 'languages']) {
+		card.append(facetSection(app, base, name, profile[name] ?? [], owner, rerender));
+	}
+	const others = Object.keys(profile).filter((k) => Array.isArray(profile[k]) && !['positions', 'skills', 'languages'].includes(k));
+	const filled = others.filter((k) => profile[k].length > 0);
+	for (const name of filled) card.append(facetSection(app, base, name, profile[name], owner, rerender));
+	if (owner) card.append(addOtherSection(app, base, others.filter((k) => profile[k].length === 0), rerender));
+	markFirstRender();
+}
+
+function positionsSection(app, base, positions, owner, rerender) {
+	const section = h('section', { class: 'facet', 'aria-labelledby': 'facet-positions' },
+		h('h2', { id: 'facet-positions' }, 'Positions'));
+	const list = h('ol', { class: 'positions' });
+	for (const p of positions) {
+		const d = p.detail ?? {};
+		const label = positionLabel(p);
+		const item = h('li', { class: 'position', dataset: { id: p.id } },
+			h('h3', {}, d.jobTitle || 'Untitled position', isCurrent(p) ? h('span', { class: 'badge current' }, 'Current') : null),
+			d.company?.displayName ? h('p', { class: 'company' }, d.company.displayName, d.company.department ? ` · ${d.company.department}` : '') : null,
+			h('p', { class: 'dates muted' }, dateRange(d.startMonthYear, d.endMonthYear, isCurrent(p))),
+			d.description ? h('p', {}, d.description) : null,
+			owner ? h('p', { class: 'audience muted' }, `Visible to: ${audienceLabel(p.allowedAudiences)}`) : null);
+		if (owner) item.append(itemActions(app, base, 'positions', p, label, positionLabel, item, rerender));
+		list.append(item);
+	}
+	if (positions.length === 0) section.append(h('p', { class: 'muted' }, 'No positions to show.'));
+	else section.append(list);
+	if (owner) section.append(addButton(app, base, 'positions', 'Add a position', section, rerender));
+	return section;
+}
+
+function dateRange(start, end, current) {
+	const from = start ? formatMonth(start) : '';
+	const to = end ? formatMonth(end) : current ? 'Present' : '';
+	if (!from && !to) return 'Dates not given';
+	if (!to) return `Since ${from}`;
+	return from ? `${from} – ${to}` : `Until ${to}`;
+}
+
+// positionLabel names a position: "Engineer at Contoso".
+function positionLabel(p) {
+	const d = p.detail ?? {};
+	return [d.jobTitle, d.company?.displayName].filter(Boolean).join(' at ') || 'position';
+}
+
+// itemActions are the owner's Edit and Delete buttons of an item, label
+// naming it; labelOf names it as saved, for the message after an edit.
+function itemActions(app, base, collection, item, label, labelOf, container, rerender) {
+	const edit = h('button', { type: 'button', 'aria-label': `Edit ${label}` }, 'Edit');
+	const del = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${label}` }, 'Delete');
+	edit.addEventListener('click', async () => {
+		let fields;
+		try {
+			fields = await fieldsOf(collection);
+		} catch (err) {
+			container.append(h('p', { role: 'alert', class: 'form-error' }, `The form cannot be made: ${err.message}`));
+			return;
+		}
+		const form = facetForm(collection, fields, {
+			item,
+			submitLabel: 'Save',
+			onCancel: () => {
+				form.remove();
+				edit.hidden = false;
+				edit.focus();
+			},
+			onSubmit: (body) => graph('PATCH', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { body }),
+			onSaved: (saved) => rerender(`Saved ${labelOf(saved)}.`),
+			onError: (err) => app.failed(err),
+		});
+		edit.hidden = true;
+		container.append(form);
+		form.querySelector('input, select, textarea')?.focus();
+	});
+	del.addEventListener('click', async () => {
+		if (!confirm(`Delete ${label}?`)) return;
+		try {
+			await graph('DELETE', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`);
+			rerender(`Deleted ${label}.`);
+		} catch (err) {
+			if (!app.failed(err)) container.append(h('p', { role: 'alert', class: 'form-error' }, `Deleting failed: ${err.message}`));
+		}
+	});
+	return h('div', { class: 'actions' }, edit, del);
+}
+
+// addButton opens the form that creates an item of collection.
+function addButton(app, base, collection, text, container, rerender) {
+	const button = h('button', { type: 'button', class: 'add', 'aria-expanded': 'false' }, text);
+	button.addEventListener('click', async () => {
+		const facet = describe(collection);
+		let fields;
+		try {
+			fields = await fieldsOf(collection);
+		} catch (err) {
+			container.append(h('p', { role: 'alert', class: 'form-error' }, `The form cannot be made: ${err.message}`));
+			return;
+		}
+		const form = facetForm(collection, fields, {
+			submitLabel: 'Add',
+			onCancel: () => {
+				form.remove();
+				button.hidden = false;
+				button.setAttribute('aria-expanded', 'false');
+				button.focus();
+			},
+			onSubmit: (body) => graph('POST', `${base}/profile/${collection}`, { body }),
+			onSaved: (created) => rerender(`Added ${facet.itemLabel(created)}.`),
+			onError: (err) => app.failed(err),
+		});
+		button.hidden = true;
+		button.setAttribute('aria-expanded', 'true');
+		container.append(form);
+		form.querySelector('input, select, textarea')?.focus();
+	});
+	return button;
+}
+
+function facetSection(app, base, name, items, owner, rerender) {
+	const facet = describe(name);
+	const headingId = `facet-${name}`;
+	const section = h('section', { class: 'facet', 'aria-labelledby': headingId }, h('h2', { id: headingId }, facet.label));
+	if (items.length === 0) {
+		section.append(h('p', { class: 'muted' }, `No ${facet.label.toLowerCase()} to show.`));
+	} else {
+		const list = h('ul', { class: name === 'skills' ? 'chips' : 'items' });
+		for (const it of items) {
+			const label = facet.itemLabel(it);
+			const li = h('li', { dataset: { id: it.id } },
+				h('span', { class: 'item-label' }, label),
+				facet.itemDetail(it) ? h('span', { class: 'muted' }, ` ${facet.itemDetail(it)}`) : null,
+				owner ? h('span', { class: 'muted audience' }, ` (${audienceLabel(it.allowedAudiences)})`) : null);
+			if (owner) li.append(itemActions(app, base, name, it, `${facet.singular} ${label}`, (saved) => `${facet.singular} ${facet.itemLabel(saved)}`, li, rerender));
+			list.append(li);
+		}
+		section.append(list);
+	}
+	if (owner) section.append(addButton(app, base, name, `Add a ${facet.singular}`, section, rerender));
+	return section;
+}
+
+// addOtherSection lets the owner add to the collections the card does not
+// show (empty ones), each with a form made from the service's $metadata.
+function addOtherSection(app, base, names, rerender) {
+	const section = h('section', { class: 'facet', 'aria-labelledby': 'facet-more' }, h('h2', { id: 'facet-more' }, 'Add to your profile'));
+	if (names.length === 0) return section;
+	const select = h('select', { id: 'facet-more-select' }, names.map((n) => h('option', { value: n }, words(n))));
+	const slot = h('div');
+	const open = h('button', { type: 'button' }, 'Open the form');
+	open.addEventListener('click', async () => {
+		const name = select.value;
+		const facet = describe(name);
+		let fields;
+		try {
+			fields = await fieldsOf(name);
+		} catch (err) {
+			slot.replaceChildren(h('p', { role: 'alert', class: 'form-error' }, `The form cannot be made: ${err.message}`));
+			return;
+		}
+		slot.replaceChildren(facetForm(name, fields, {
+			submitLabel: `Add to ${facet.label.toLowerCase()}`,
+			onCancel: () => {
+				slot.replaceChildren();
+				open.focus();
+			},
+			onSubmit: (body) => graph('POST', `${base}/profile/${name}`, { body }),
+			onSaved: (created) => rerender(`Added ${facet.itemLabel(created)}.`),
+			onError: (err) => app.failed(err),
+		}));
+		slot.querySelector('input, select, textarea')?.focus();
+	});
+	section.append(h('div', { class: 'search-row' }, h('label', { for: 'facet-more-select', class: 'inline-label' }, 'Collection'), select, open), slot);
+	return section;
+}
+

@@ -1,0 +1,98 @@
+// The signed-in user's access token (sessionStorage only: it ends with the
+// tab, and no other site's page can read it) and the calls to the server's
+// Graph API and admin API made with it.
+
+const tokenKey = 'graphprofile.token';
+const adminKey = 'graphprofile.adminToken';
+
+// A GraphError is a Graph error answer: its status, code and message.
+export class GraphError extends Error {
+	constructor(status, code, message) {
+		super(message);
+		this.name = 'GraphError';
+		this.status = status;
+		this.code = code;
+	}
+}
+
+export function storeToken({ accessToken, expiresIn }) {
+	const expiresAt = Date.now() + (Number(expiresIn) > 0 ? Number(expiresIn) * 1000 : 3600_000);
+	sessionStorage.setItem(tokenKey, JSON.stringify({ accessToken, expiresAt }));
+}
+
+// token returns the stored access token, or null when there is none or it
+// has expired.
+export function token() {
+	try {
+		const t = JSON.parse(sessionStorage.getItem(tokenKey) ?? 'null');
+		if (t && typeof t.accessToken === 'string' && t.expiresAt > Date.now()) return t.accessToken;
+	} catch {
+		// not ours: treated as no token
+	}
+	return null;
+}
+
+export function signOut() {
+	sessionStorage.removeItem(tokenKey);
+}
+
+export function adminToken() {
+	return sessionStorage.getItem(adminKey);
+}
+
+export function storeAdminToken(t) {
+	if (t) sessionStorage.setItem(adminKey, t);
+	else sessionStorage.removeItem(adminKey);
+}
+
+// The server's Graph API and admin API, relative to the page (/ui/), so the
+// page works under any path prefix a proxy gives the server.
+const graphBase = new URL('../beta/', location.href);
+const adminBase = new URL('../_admin/', location.href);
+
+// graph calls the Graph API: graph('GET', 'me/profile'). It resolves to
+// the answer's JSON (null for 204) and rejects with a GraphError. An
+// absolute URL (an @odata.nextLink) is followed as is, when it is the
+// server's own.
+export async function graph(method, path, { body, headers } = {}) {
+	const url = /^https?:/.test(path) ? new URL(path) : new URL(path, graphBase);
+	if (url.origin !== location.origin) throw new GraphError(0, 'clientError', `The link ${url} is not this server's.`);
+	return call(url, method, token(), body, headers);
+}
+
+// admin calls the admin API with the admin token.
+export async function admin(method, path, { body, headers } = {}) {
+	return call(new URL(path, adminBase), method, adminToken(), body, headers);
+}
+
+async function call(url, method, bearer, body, headers = {}) {
+	const init = { method, headers: { Accept: 'application/json', ...headers } };
+	if (bearer) init.headers.Authorization = `Bearer ${bearer}`;
+	if (body !== undefined) {
+		if (typeof body === 'string') {
+			init.body = body;
+		} else {
+			init.body = JSON.stringify(body);
+		}
+		init.headers['Content-Type'] = 'application/json';
+	}
+	let res;
+	try {
+		res = await fetch(url, init);
+	} catch (err) {
+		throw new GraphError(0, 'networkError', `The server could not be reached (${err.message}).`);
+	}
+	if (res.status === 204) return null;
+	const text = await res.text();
+	let data = null;
+	try {
+		data = text ? JSON.parse(text) : null;
+	} catch {
+		data = null;
+	}
+	if (!res.ok) {
+		const e = data?.error;
+		throw new GraphError(res.status, e?.code ?? 'httpError', e?.message ?? `${res.status} ${res.statusText}`);
+	}
+	return data;
+}

@@ -1,0 +1,565 @@
+package webui_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/sqlite"
+	"github.com/graphprofile/graphprofile/token"
+	"github.com/graphprofile/graphprofile/webui"
+)
+
+const devTenant = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+
+const wantCSP = "default-src 'self'; connect-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// fixture is a Graph server on a loopback port with the page mounted, its
+// store and development issuer.
+type fixture struct {
+	t     *testing.T
+	url   string
+	store graphprofile.Store
+	dev   *token.DevIssuer
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// newFixture starts a server; ui makes its page from the development
+// tenant's DevSignIn (nil: no page).
+func newFixture(t *testing.T, ui func(webui.DevSignIn) webui.Options) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, store: store, dev: dev}
+	f.url = f.serve(ui)
+	return f
+}
+
+// serve starts another server on f's store and issuer.
+func (f *fixture) serve(ui func(webui.DevSignIn) webui.Options) string {
+	f.t.Helper()
+	srv := &graphapi.Server{
+		Service:       &graphprofile.Service{Store: f.store},
+		Authenticator: token.NewValidator(quietLogger(), f.dev),
+		Addr:          "127.0.0.1:0",
+		Logger:        quietLogger(),
+	}
+	if ui != nil {
+		h, err := webui.NewHandler(ui(&webui.DevTenant{Issuer: f.dev, Store: f.store, TenantID: devTenant}))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		srv.UI = h
+	}
+	if err := srv.Open(); err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Close(ctx)
+	})
+	return srv.URL()
+}
+
+func withDevSignIn(d webui.DevSignIn) webui.Options {
+	return webui.Options{DevSignIn: d, Logger: quietLogger()}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (f *fixture) do(method, path, bearer, body string, header map[string]string) response {
+	f.t.Helper()
+	return do(f.t, f.url, method, path, bearer, body, header)
+}
+
+func do(t *testing.T, base, method, path, bearer, body string, header map[string]string) response {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, base+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, data}
+}
+
+// graphError checks that r is Graph's error envelope with status and code
+// and returns its message.
+func graphError(t *testing.T, r response, status int, code string) string {
+	t.Helper()
+	var env struct {
+		Error struct {
+			Code, Message string
+			InnerError    struct {
+				RequestID string `json:"request-id"`
+				Date      string
+			}
+		}
+	}
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if err := json.Unmarshal(r.body, &env); err != nil || env.Error.Code != code || env.Error.Message == "" || env.Error.InnerError.RequestID == "" || env.Error.InnerError.Date == "" {
+		t.Fatalf("not Graph's error envelope with code %s: %s", code, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("error Content-Type %q", ct)
+	}
+	return env.Error.Message
+}
+
+// TestStaticFiles: the page's files with their Content-Type, revalidated
+// against an ETag, under a strict Content-Security-Policy; GET / and /ui
+// redirect to /ui/; anything else under /ui/ is Graph's 404 or 405.
+func TestStaticFiles(t *testing.T) {
+	f := newFixture(t, withDevSignIn)
+	tests := []struct {
+		path, contentType, holds string
+	}{
+		{"/ui/", "text/html; charset=utf-8", `<script type="module" src="app.js">`},
+		{"/ui/index.html", "text/html; charset=utf-8", `<html lang="en">`},
+		{"/ui/app.js", "text/javascript; charset=utf-8", "import"},
+		{"/ui/oauth.js", "text/javascript; charset=utf-8", "export async function completeSignIn"},
+		{"/ui/app.css", "text/css; charset=utf-8", ":focus-visible"},
+		{"/ui/favicon.svg", "image/svg+xml", "<svg"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			r := f.do(http.MethodGet, tc.path, "", "", nil)
+			if r.status != http.StatusOK || !strings.Contains(string(r.body), tc.holds) {
+				t.Fatalf("status %d, body without %q: %.200s", r.status, tc.holds, r.body)
+			}
+			checkHeaders(t, r, wantCSP)
+			if got := r.header.Get("Content-Type"); got != tc.contentType {
+				t.Errorf("Content-Type %q, want %q", got, tc.contentType)
+			}
+			if got := r.header.Get("Cache-Control"); got != "no-cache" {
+				t.Errorf("Cache-Control %q, want no-cache", got)
+			}
+			etag := r.header.Get("ETag")
+			if !regexp.MustCompile(`^"[A-Za-z0-9_-]{16}"$`).MatchString(etag) {
+				t.Fatalf("ETag %q", etag)
+			}
+			if again := f.do(http.MethodGet, tc.path, "", "", map[string]string{"If-None-Match": etag}); again.status != http.StatusNotModified || len(again.body) != 0 {
+				t.Errorf("revalidated: %d with %d bytes, want 304 and none", again.status, len(again.body))
+			}
+			if head := f.do(http.MethodHead, tc.path, "", "", nil); head.status != http.StatusOK || len(head.body) != 0 || head.header.Get("Content-Type") != tc.contentType {
+				t.Errorf("HEAD: %d, %d bytes, %q", head.status, len(head.body), head.header.Get("Content-Type"))
+			}
+		})
+	}
+	for _, path := range []string{"/", "/ui"} {
+		for _, accept := range []string{"", "application/json", "text/html"} {
+			r := f.do(http.MethodGet, path, "", "", map[string]string{"Accept": accept})
+			if r.status != http.StatusFound || r.header.Get("Location") != "/ui/" {
+				t.Errorf("GET %s (Accept %q): %d Location %q, want 302 /ui/", path, accept, r.status, r.header.Get("Location"))
+			}
+		}
+	}
+	for _, path := range []string{"/ui/nothing.js", "/ui/static/app.js", "/ui/../webui.go", "/ui/api/nothing", "/ui/api/"} {
+		r := f.do(http.MethodGet, path, "", "", nil)
+		graphError(t, r, http.StatusNotFound, "itemNotFound")
+		checkHeaders(t, r, wantCSP)
+	}
+	for _, tc := range []struct{ method, path, allow string }{
+		{http.MethodPost, "/ui/", "GET, HEAD"},
+		{http.MethodDelete, "/ui/app.js", "GET, HEAD"},
+		{http.MethodPost, "/ui/api/config", "GET, HEAD"},
+		{http.MethodGet, "/ui/api/dev/token", "POST"},
+		{http.MethodPost, "/ui/api/dev/users", "GET"},
+	} {
+		r := f.do(tc.method, tc.path, "", "", nil)
+		graphError(t, r, http.StatusMethodNotAllowed, "Request_BadRequest")
+		if got := r.header.Get("Allow"); got != tc.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tc.method, tc.path, got, tc.allow)
+		}
+	}
+}
+
+// checkHeaders checks the security headers every answer of the page has.
+func checkHeaders(t *testing.T, r response, csp string) {
+	t.Helper()
+	for name, want := range map[string]string{
+		"Content-Security-Policy": csp,
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"X-Frame-Options":         "DENY",
+	} {
+		if got := r.header.Get(name); got != want {
+			t.Errorf("%s %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestNoInlineCode: the page runs under script-src and style-src 'self'
+// (default-src), so no file may carry inline script, inline style or an
+// event handler attribute, and none writes HTML from strings.
+func TestNoInlineCode(t *testing.T) {
+	inline := regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>\s*[^<\s]|<style|\sstyle=|\son[a-z]+=|javascript:`)
+	fromStrings := regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function`)
+	static := webui.StaticFiles()
+	err := fs.WalkDir(static, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(static, name)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(name, ".html") && inline.Match(data) {
+			t.Errorf("%s: inline code %q", name, inline.Find(data))
+		}
+		if strings.HasSuffix(name, ".js") && fromStrings.Match(data) {
+			t.Errorf("%s: %q makes code or HTML from strings", name, fromStrings.Find(data))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestModulesPreloaded: index.html preloads every module of the page, so
+// the browser fetches them all at once rather than import by import.
+func TestModulesPreloaded(t *testing.T) {
+	static := webui.StaticFiles()
+	index, err := fs.ReadFile(static, "index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	modules, err := fs.Glob(static, "*.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range modules {
+		tag := `<link rel="modulepreload" href="` + m + `">`
+		if m == "app.js" {
+			tag = `<script type="module" src="app.js"></script>`
+		}
+		if !strings.Contains(string(index), tag) {
+			t.Errorf("index.html has no %s", tag)
+		}
+	}
+}
+
+// TestConfig: GET /ui/api/config tells the page how it may sign in, and
+// an issuer's token endpoint joins the policy's connect-src.
+func TestConfig(t *testing.T) {
+	oauth := &webui.OAuthConfig{
+		ClientID: "11111111-2222-4333-8444-555555555555", Issuer: "https://login.example.test/t/v2.0",
+		AuthorizationEndpoint: "https://login.example.test/t/oauth2/v2.0/authorize",
+		TokenEndpoint:         "https://login.example.test/t/oauth2/v2.0/token",
+		Scope:                 "openid User.ReadWrite", RedirectURI: "http://127.0.0.1:8080/ui/",
+	}
+	tests := []struct {
+		name    string
+		options func(webui.DevSignIn) webui.Options
+		want    string
+		csp     string
+	}{
+		{"nothing", func(webui.DevSignIn) webui.Options { return webui.Options{} },
+			`{"devSignIn":false,"admin":false,"oauth":null}`, wantCSP},
+		{"development sign-in and the inspector", func(d webui.DevSignIn) webui.Options { return webui.Options{DevSignIn: d, Admin: true} },
+			`{"devSignIn":true,"admin":true,"oauth":null}`, wantCSP},
+		{"an issuer", func(webui.DevSignIn) webui.Options { return webui.Options{OAuth: oauth} },
+			`{"devSignIn":false,"admin":false,"oauth":{"clientId":"11111111-2222-4333-8444-555555555555","issuer":"https://login.example.test/t/v2.0","authorizationEndpoint":"https://login.example.test/t/oauth2/v2.0/authorize","tokenEndpoint":"https://login.example.test/t/oauth2/v2.0/token","scope":"openid User.ReadWrite","redirectUri":"http://127.0.0.1:8080/ui/"}}`,
+			strings.Replace(wantCSP, "connect-src 'self'", "connect-src 'self' https://login.example.test/t/oauth2/v2.0/token", 1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.options)
+			r := f.do(http.MethodGet, "/ui/api/config", "", "", nil)
+			if r.status != http.StatusOK || string(r.body) != tc.want {
+				t.Errorf("config: %d %s\nwant %s", r.status, r.body, tc.want)
+			}
+			if r.header.Get("Cache-Control") != "no-store" || r.header.Get("Content-Type") != "application/json; charset=utf-8" {
+				t.Errorf("config headers: %v", r.header)
+			}
+			checkHeaders(t, r, tc.csp)
+			checkHeaders(t, f.do(http.MethodGet, "/ui/", "", "", nil), tc.csp)
+		})
+	}
+	for _, bad := range []string{"", "/token", "ftp://x/token", "https://user@x/token"} {
+		if _, err := webui.NewHandler(webui.Options{OAuth: &webui.OAuthConfig{TokenEndpoint: bad}}); err == nil {
+			t.Errorf("token endpoint %q accepted", bad)
+		}
+	}
+	h, err := webui.NewHandler(webui.Options{OAuth: &webui.OAuthConfig{TokenEndpoint: "https://x.test/a;b,c 'd'/token?q=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ui/", nil))
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' https://x.test/a%3Bb%2Cc%20%27d%27/token;") {
+		t.Errorf("a token endpoint with ; , space and ' in the policy: %q", csp)
+	}
+}
+
+// TestDevToken: POST /ui/api/dev/token mints what graphprofile token
+// mints, for a user of the development tenant or a new one, and the
+// server accepts it; GET /ui/api/dev/users lists the tenant's users.
+func TestDevToken(t *testing.T) {
+	f := newFixture(t, withDevSignIn)
+	mint := func(body string) response {
+		t.Helper()
+		return f.do(http.MethodPost, "/ui/api/dev/token", "", body, nil)
+	}
+	var minted webui.DevToken
+	r := mint(`{"userPrincipalName":"new.person@contoso.test","displayName":"New Person"}`)
+	if r.status != http.StatusOK || r.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("mint a new user: %d %s %v", r.status, r.body, r.header)
+	}
+	if err := json.Unmarshal(r.body, &minted); err != nil || minted.AccessToken == "" || minted.ExpiresIn != 3600 {
+		t.Fatalf("minted %s", r.body)
+	}
+	claims := jwtClaims(t, minted.AccessToken)
+	if claims["tid"] != devTenant || claims["upn"] != "new.person@contoso.test" || claims["name"] != "New Person" ||
+		claims["scp"] != "User.ReadWrite User.ReadBasic.All" || claims["iss"] != token.DevIssuerURL(devTenant) {
+		t.Errorf("claims %v", claims)
+	}
+	me := f.do(http.MethodGet, "/beta/me", minted.AccessToken, "", nil)
+	var user struct{ ID, DisplayName, UserPrincipalName string }
+	if me.status != http.StatusOK || json.Unmarshal(me.body, &user) != nil || user.DisplayName != "New Person" || user.ID != claims["oid"] {
+		t.Fatalf("GET /beta/me with the minted token: %d %s", me.status, me.body)
+	}
+	// The directory and another user's profile are open to it
+	// (User.ReadBasic.All); its own profile is writable (User.ReadWrite).
+	if r := f.do(http.MethodGet, "/beta/users", minted.AccessToken, "", nil); r.status != http.StatusOK {
+		t.Errorf("GET /beta/users: %d %s", r.status, r.body)
+	}
+	if r := f.do(http.MethodPost, "/beta/me/profile/skills", minted.AccessToken, `{"displayName":"Go"}`, nil); r.status != http.StatusCreated {
+		t.Errorf("POST /beta/me/profile/skills: %d %s", r.status, r.body)
+	}
+
+	// Recorded on its first request, the user is listed, and by id or by
+	// principal name is the same user.
+	list := f.do(http.MethodGet, "/ui/api/dev/users", "", "", nil)
+	var users struct{ Value []webui.DevUser }
+	if list.status != http.StatusOK || json.Unmarshal(list.body, &users) != nil ||
+		!slices.Equal(users.Value, []webui.DevUser{{ID: user.ID, DisplayName: "New Person", UserPrincipalName: "new.person@contoso.test"}}) {
+		t.Fatalf("dev users: %d %s", list.status, list.body)
+	}
+	for _, body := range []string{`{"userId":"` + user.ID + `"}`, `{"userPrincipalName":"NEW.person@contoso.test"}`} {
+		r := mint(body)
+		if r.status != http.StatusOK || json.Unmarshal(r.body, &minted) != nil || jwtClaims(t, minted.AccessToken)["oid"] != user.ID {
+			t.Errorf("mint %s: %d %s", body, r.status, r.body)
+		}
+	}
+
+	for _, tc := range []struct {
+		name, body, contentType string
+		status                  int
+		code                    string
+	}{
+		{"an unknown id", `{"userId":"00000000-0000-4000-8000-000000000000"}`, "", 404, "Request_ResourceNotFound"},
+		{"a principal name as id", `{"userId":"new.person@contoso.test"}`, "", 404, "Request_ResourceNotFound"},
+		{"nobody", `{}`, "", 400, "BadRequest"},
+		{"both", `{"userId":"` + user.ID + `","userPrincipalName":"x@y"}`, "", 400, "BadRequest"},
+		{"not a principal name", `{"userPrincipalName":"no at sign"}`, "", 400, "BadRequest"},
+		{"an unknown property", `{"user":"x"}`, "", 400, "BadRequest"},
+		{"two objects", `{"userId":"a"}{}`, "", 400, "BadRequest"},
+		{"not JSON", `userId=x`, "application/x-www-form-urlencoded", 415, "unsupportedMediaType"},
+		{"too large", `{"displayName":"` + strings.Repeat("x", 5000) + `"}`, "", 413, "requestEntityTooLarge"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var header map[string]string
+			if tc.contentType != "" {
+				header = map[string]string{"Content-Type": tc.contentType}
+			}
+			graphError(t, f.do(http.MethodPost, "/ui/api/dev/token", "", tc.body, header), tc.status, tc.code)
+		})
+	}
+}
+
+// jwtClaims decodes a JWT's payload, unchecked.
+func jwtClaims(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	data, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims map[string]any
+	if err != nil || json.Unmarshal(data, &claims) != nil {
+		t.Fatalf("JWT payload %q", parts[1])
+	}
+	return claims
+}
+
+// TestDevSignInLoopbackOnly: the development sign-in is refused, 403 with
+// Graph's envelope, to any client not on the server's machine, through a
+// proxy, by a name that is not a loopback one, from another origin, and
+// when the development issuer is not trusted.
+func TestDevSignInLoopbackOnly(t *testing.T) {
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, err := webui.NewHandler(webui.Options{DevSignIn: &webui.DevTenant{Issuer: dev, Store: store, TenantID: devTenant}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := webui.NewHandler(webui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const body = `{"userPrincipalName":"ada@contoso.test"}`
+	tests := []struct {
+		name       string
+		handler    http.Handler
+		remoteAddr string
+		host       string
+		header     map[string]string
+		status     int
+	}{
+		{"IPv4 loopback", on, "127.0.0.1:50000", "127.0.0.1:8080", nil, 200},
+		{"IPv6 loopback", on, "[::1]:50000", "[::1]:8080", nil, 200},
+		{"localhost, from the page", on, "127.0.0.1:50000", "localhost:8080", map[string]string{"Origin": "http://localhost:8080"}, 200},
+		{"another machine", on, "203.0.113.7:50000", "127.0.0.1:8080", nil, 403},
+		{"another machine by IPv6", on, "[2001:db8::7]:50000", "[::1]:8080", nil, 403},
+		{"the container's address", on, "172.17.0.1:50000", "172.17.0.2:8080", nil, 403},
+		{"through a proxy (X-Forwarded-For)", on, "127.0.0.1:50000", "127.0.0.1:8080", map[string]string{"X-Forwarded-For": "203.0.113.7"}, 403},
+		{"through a proxy (Forwarded)", on, "127.0.0.1:50000", "127.0.0.1:8080", map[string]string{"Forwarded": "for=203.0.113.7"}, 403},
+		{"a name rebound to the loopback", on, "127.0.0.1:50000", "evil.example:8080", nil, 403},
+		{"a page of another origin", on, "127.0.0.1:50000", "127.0.0.1:8080", map[string]string{"Origin": "http://evil.example"}, 403},
+		{"the development issuer not trusted", off, "127.0.0.1:50000", "127.0.0.1:8080", nil, 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, path := range []string{"/ui/api/dev/token", "/ui/api/dev/users"} {
+				method := http.MethodGet
+				var reqBody io.Reader
+				if strings.HasSuffix(path, "token") {
+					method, reqBody = http.MethodPost, strings.NewReader(body)
+				}
+				req := httptest.NewRequest(method, path, reqBody)
+				req.RemoteAddr = tc.remoteAddr
+				req.Host = tc.host
+				req.Header.Set("Content-Type", "application/json")
+				for k, v := range tc.header {
+					req.Header.Set(k, v)
+				}
+				rec := httptest.NewRecorder()
+				tc.handler.ServeHTTP(rec, req)
+				r := response{rec.Code, rec.Header(), rec.Body.Bytes()}
+				if tc.status == http.StatusOK {
+					if r.status != http.StatusOK {
+						t.Errorf("%s: %d %s, want 200", path, r.status, r.body)
+					}
+					continue
+				}
+				msg := graphError(t, r, http.StatusForbidden, "Authorization_RequestDenied")
+				if !strings.Contains(msg, "Paste a token instead") {
+					t.Errorf("%s: message %q does not say what to do instead", path, msg)
+				}
+				if strings.Contains(string(r.body), "accessToken") {
+					t.Errorf("%s: a refusal with a token: %s", path, r.body)
+				}
+			}
+		})
+	}
+}
+
+// TestGraphUnchanged: with the page mounted, every Graph path answers as
+// without it, and the page's paths are no Graph paths: the same store,
+// issuer and requests, on a server with the page and one without.
+func TestGraphUnchanged(t *testing.T) {
+	f := newFixture(t, withDevSignIn)
+	without := f.serve(nil)
+	tok, err := f.dev.Mint(token.MintRequest{TenantID: devTenant, ObjectID: "a0a0a0a0-1111-4111-8111-000000000001", UserPrincipalName: "ada@contoso.test", DisplayName: "Ada", Scopes: []string{"User.ReadWrite.All"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := f.do(http.MethodPost, "/beta/me/profile/positions", tok, `{"detail":{"jobTitle":"Analyst"}}`, nil)
+	if created.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.status, created.body)
+	}
+	volatile := regexp.MustCompile(`"(request-id|client-request-id|date)":"[^"]*"`)
+	for _, tc := range []struct{ method, path, bearer string }{
+		{http.MethodGet, "/beta/me", tok},
+		{http.MethodGet, "/beta/me/profile", tok},
+		{http.MethodGet, "/beta/me/profile/positions", tok},
+		{http.MethodGet, "/beta/users?$select=id,displayName", tok},
+		{http.MethodGet, "/beta/$metadata", ""},
+		{http.MethodGet, "/v1.0/", ""},
+		{http.MethodGet, "/beta/me", ""},
+		{http.MethodPost, "/", ""},
+		{http.MethodDelete, "/", tok},
+		{http.MethodGet, "/uix", ""},
+		{http.MethodGet, "/beta/ui", tok},
+		{http.MethodGet, "/beta/ui/api/config", tok},
+		{http.MethodGet, "/v1.0/users/ui", tok},
+		{http.MethodOptions, "/beta/me", ""},
+	} {
+		with := f.do(tc.method, tc.path, tc.bearer, "", nil)
+		plain := do(t, without, tc.method, tc.path, tc.bearer, "", nil)
+		a := volatile.ReplaceAll([]byte(strings.ReplaceAll(string(with.body), f.url, "BASE")), nil)
+		b := volatile.ReplaceAll([]byte(strings.ReplaceAll(string(plain.body), without, "BASE")), nil)
+		if with.status != plain.status || string(a) != string(b) || with.header.Get("Content-Type") != plain.header.Get("Content-Type") {
+			t.Errorf("%s %s with the page: %d %s\nwithout: %d %s", tc.method, tc.path, with.status, with.body, plain.status, plain.body)
+		}
+		if with.header.Get("Content-Security-Policy") != "" {
+			t.Errorf("%s %s: a Graph answer with the page's policy", tc.method, tc.path)
+		}
+	}
+	// Without the page, its paths are Graph's 400.
+	for _, path := range []string{"/", "/ui/", "/ui/api/config"} {
+		if r := do(t, without, http.MethodGet, path, "", "", nil); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Invalid version") {
+			t.Errorf("GET %s without the page: %d %s", path, r.status, r.body)
+		}
+	}
+}
