@@ -1,17 +1,14 @@
 package graphapi_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -41,16 +38,7 @@ type serverVariant struct {
 // cache), handler to body, against a server of each variant, one
 // sub-benchmark each.
 func benchGetMe(b *testing.B, variants []serverVariant) {
-	dir := b.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "key.pem"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	store, dev := benchStore(b)
 	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.Read"}})
 	if err != nil {
 		b.Fatal(err)

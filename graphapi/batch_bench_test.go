@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -22,16 +20,7 @@ import (
 // whose items run together and share the store's commits. One op is 20
 // creates either way.
 func BenchmarkTwentyCreates(b *testing.B) {
-	dir := b.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "key.pem"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	store, dev := benchStore(b)
 	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev), Addr: "127.0.0.1:0", Logger: discardLogger()}
 	if err := srv.Open(); err != nil {
 		b.Fatal(err)

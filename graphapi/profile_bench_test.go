@@ -1,16 +1,13 @@
 package graphapi_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -18,16 +15,7 @@ import (
 // of 20 positions (a large real one): the store read (cached after the
 // first), visibility and the encoding of every position.
 func BenchmarkGetProfile(b *testing.B) {
-	dir := b.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "key.pem"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	store, dev := benchStore(b)
 	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
 	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.ReadWrite"}})
 	if err != nil {

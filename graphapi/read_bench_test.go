@@ -1,17 +1,14 @@
 package graphapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -21,16 +18,7 @@ import (
 // store's cache, so what is measured is the HTTP layer's own work:
 // routing, the token, the service and the encoding of the answer.
 func BenchmarkReadPositions(b *testing.B) {
-	dir := b.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "key.pem"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	store, dev := benchStore(b)
 	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
 	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.ReadWrite"}})
 	if err != nil {

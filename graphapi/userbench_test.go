@@ -6,12 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -21,16 +19,7 @@ import (
 // pages them in memory (the cost decisions.md states), and a page of 100 is
 // encoded.
 func BenchmarkListUsersQuery(b *testing.B) {
-	dir := b.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "key.pem"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	store, dev := benchStore(b)
 	const n = 10000
 	users := make([]graphprofile.User, n)
 	for i := range users {

@@ -1,0 +1,28 @@
+package graphapi_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/graphprofile/graphprofile/sqlite"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// benchStore opens what the benchmarks' servers stand on: a durable SQLite
+// store and a development issuer, in a directory of their own, closed when
+// the benchmark ends.
+func benchStore(b *testing.B) (*sqlite.Store, *token.DevIssuer) {
+	b.Helper()
+	dir := b.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "key.pem"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return store, dev
+}
