@@ -19,21 +19,10 @@
 
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-function env(name, fallback) {
-	const v = process.env[name] ?? fallback;
-	if (!v) {
-		console.error(`browser.test.mjs: set ${name} (see the comment at the top of this file)`);
-		process.exit(2);
-	}
-	return v;
-}
+import { env, steps, launchChromium } from './harness.mjs';
 
 const base = env('GRAPH_BASE_URL');
 const token = env('GRAPH_TOKEN');
@@ -62,13 +51,7 @@ const serverSPKI = await new Promise((resolve, reject) => {
 	}, reject);
 });
 
-let current = 'setup';
-async function step(name, fn) {
-	current = name;
-	const result = await fn();
-	console.log(`ok   ${name}`);
-	return result;
-}
+const { step, fail } = steps();
 
 // The page's origin serves the client's browser bundle and an empty page.
 const page = createServer(async (req, res) => {
@@ -84,21 +67,11 @@ const page = createServer(async (req, res) => {
 });
 await new Promise((resolve, reject) => page.once('error', reject).listen(pagePort, '127.0.0.1', resolve));
 
-const profile = await mkdtemp(join(tmpdir(), 'graphprofile-chromium-'));
-let context;
+let browser;
 const problems = [];
 try {
-	context = await step('Chromium starts', () =>
-		chromium.launchPersistentContext(profile, {
-			executablePath,
-			headless: true,
-			args: [
-				'--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-				'--disable-background-networking', '--disable-component-update', '--disable-sync',
-				`--ignore-certificate-errors-spki-list=${serverSPKI}`,
-			],
-		}),
-	);
+	browser = await step('Chromium starts', () => launchChromium(executablePath, { args: [`--ignore-certificate-errors-spki-list=${serverSPKI}`] }));
+	const { context } = browser;
 	// What the browser fetched from the server, to check the wire.
 	const responses = [];
 	context.on('response', (r) => {
@@ -206,12 +179,8 @@ try {
 	const unexpected = problems.filter((p) => !p.includes('CORS policy') && !p.includes('net::ERR_FAILED') && !p.includes('status of 404'));
 	assert.deepEqual(unexpected, [], 'the page logged no other errors');
 } catch (err) {
-	console.error(`FAIL ${current}:`);
-	console.error(err);
-	if (problems.length) console.error(`the page said:\n${problems.join('\n')}`);
-	process.exitCode = 1;
+	fail(err, problems);
 } finally {
-	await context?.close();
+	await browser?.close();
 	page.close();
-	await rm(profile, { recursive: true, force: true });
 }

@@ -15,17 +15,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { BatchRequestContent, BatchResponseContent, Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { env } from './harness.mjs';
 
 const seed = (name) => readFile(new URL(`../../testdata/seed/${name}`, import.meta.url), 'utf8').then(JSON.parse);
-
-function env(name) {
-	const v = process.env[name];
-	if (!v) {
-		console.error(`graph-client.test.mjs: set ${name} (see the comment at the top of this file)`);
-		process.exit(2);
-	}
-	return v;
-}
 
 const base = env('GRAPH_BASE_URL');
 const token = env('GRAPH_TOKEN');

@@ -13,15 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { Client } from '@microsoft/microsoft-graph-client';
-
-function env(name) {
-	const v = process.env[name];
-	if (!v) {
-		console.error(`retry.test.mjs: set ${name} (see the comment at the top of this file)`);
-		process.exit(2);
-	}
-	return v;
-}
+import { env } from './harness.mjs';
 
 const base = env('GRAPH_BASE_URL');
 const token = env('GRAPH_TOKEN');

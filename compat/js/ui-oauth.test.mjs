@@ -21,19 +21,7 @@
 // on stderr.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-function env(name, fallback) {
-	const v = process.env[name] ?? fallback;
-	if (!v) {
-		console.error(`ui-oauth.test.mjs: set ${name} (see the comment at the top of this file)`);
-		process.exit(2);
-	}
-	return v;
-}
+import { env, steps, launchChromium } from './harness.mjs';
 
 const uiURL = env('UI_URL');
 const issuerURL = env('ISSUER_URL');
@@ -41,13 +29,7 @@ const userName = env('USER_NAME');
 const executablePath = env('CHROMIUM', '/usr/bin/chromium');
 const timeout = 15_000;
 
-let current = 'setup';
-async function step(name, fn) {
-	current = name;
-	const result = await fn();
-	console.log(`ok   ${name}`);
-	return result;
-}
+const { step, fail } = steps();
 
 // answerParams are what the issuer's answer adds to the redirect URI.
 const answerParams = ['code', 'state', 'error', 'error_description'];
@@ -72,20 +54,11 @@ async function pickUser(tab) {
 
 const storage = (tab) => tab.evaluate(() => Object.fromEntries(Object.entries(sessionStorage)));
 
-const profile = await mkdtemp(join(tmpdir(), 'graphprofile-chromium-'));
-let context;
+let browser;
 const problems = [];
 try {
-	context = await step('Chromium starts', () =>
-		chromium.launchPersistentContext(profile, {
-			executablePath,
-			headless: true,
-			args: [
-				'--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-				'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			],
-		}),
-	);
+	browser = await step('Chromium starts', () => launchChromium(executablePath));
+	const { context } = browser;
 	const tab = await context.newPage();
 	tab.setDefaultTimeout(timeout);
 	tab.on('pageerror', (err) => problems.push(`page error: ${err}`));
@@ -166,11 +139,7 @@ try {
 		`(to the issuer's page ${measured.toIssuer.toFixed(0)} ms, from the pick back to the page signed in ${measured.back.toFixed(0)} ms)`);
 	assert.deepEqual(problems, [], 'the page logged no errors');
 } catch (err) {
-	console.error(`FAIL ${current}:`);
-	console.error(err);
-	if (problems.length) console.error(`the page said:\n${problems.join('\n')}`);
-	process.exitCode = 1;
+	fail(err, problems);
 } finally {
-	await context?.close();
-	await rm(profile, { recursive: true, force: true });
+	await browser?.close();
 }

@@ -16,19 +16,9 @@
 // the packages (npm ci). Exits non-zero with the failing step on stderr.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-function env(name, fallback) {
-	const v = process.env[name] ?? fallback;
-	if (!v) {
-		console.error(`ui.test.mjs: set ${name} (see the comment at the top of this file)`);
-		process.exit(2);
-	}
-	return v;
-}
+import { env, steps, launchChromium } from './harness.mjs';
 
 const base = env('GRAPH_BASE_URL').replace(/\/$/, '');
 const adminToken = env('ADMIN_TOKEN');
@@ -45,13 +35,7 @@ const graceHidden = ['Secret Side Project', 'Private Consultant'];
 
 const axeSource = await readFile(new URL('node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
 
-let current = 'setup';
-async function step(name, fn) {
-	current = name;
-	const result = await fn();
-	console.log(`ok   ${name}`);
-	return result;
-}
+const { step, fail } = steps();
 
 // adminAPI calls the admin API from Node: what the server really holds.
 async function adminAPI(path) {
@@ -65,18 +49,11 @@ async function storedPositions(userId) {
 	return doc.tenants[0].users[0].profile?.positions ?? [];
 }
 
-const profile = await mkdtemp(join(tmpdir(), 'graphprofile-ui-'));
-let context;
+let browser;
 const problems = [];
 try {
-	context = await step('Chromium starts', () =>
-		chromium.launchPersistentContext(profile, {
-			executablePath,
-			headless: true,
-			viewport: { width: 1280, height: 800 },
-			args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-		}),
-	);
+	browser = await step('Chromium starts', () => launchChromium(executablePath, { viewport: { width: 1280, height: 800 } }));
+	const { context } = browser;
 	const page = context.pages()[0] ?? await context.newPage();
 	page.on('pageerror', (err) => problems.push(`page error: ${err}`));
 	page.on('console', (msg) => {
@@ -379,11 +356,7 @@ try {
 	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|404)/.test(p));
 	assert.deepEqual(unexpected, [], 'the page logged no other errors (no CSP violation, no script error)');
 } catch (err) {
-	console.error(`FAIL ${current}:`);
-	console.error(err);
-	if (problems.length) console.error(`the page said:\n${problems.join('\n')}`);
-	process.exitCode = 1;
+	fail(err, problems);
 } finally {
-	await context?.close();
-	await rm(profile, { recursive: true, force: true });
+	await browser?.close();
 }
