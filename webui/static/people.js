@@ -220,35 +220,48 @@ function positionLabel(p) {
 	return [d.jobTitle, d.company?.displayName].filter(Boolean).join(' at ') || 'position';
 }
 
+// openFacetForm shows collection's form in container in place of opener
+// (the button that opened it: hidden meanwhile, focused again on cancel),
+// to edit options.item or, without one, to add an item.
+async function openFacetForm(app, opener, container, collection, { item, submitLabel, onSubmit, onSaved }) {
+	let fields;
+	try {
+		fields = await fieldsOf(collection);
+	} catch (err) {
+		container.append(h('p', { role: 'alert', class: 'form-error' }, `The form cannot be made: ${err.message}`));
+		return;
+	}
+	const expands = opener.hasAttribute('aria-expanded');
+	const form = facetForm(collection, fields, {
+		item,
+		submitLabel,
+		onCancel: () => {
+			form.remove();
+			opener.hidden = false;
+			if (expands) opener.setAttribute('aria-expanded', 'false');
+			opener.focus();
+		},
+		onSubmit,
+		onSaved,
+		onError: (err) => app.failed(err),
+	});
+	opener.hidden = true;
+	if (expands) opener.setAttribute('aria-expanded', 'true');
+	container.append(form);
+	form.querySelector('input, select, textarea')?.focus();
+}
+
 // itemActions are the owner's Edit and Delete buttons of an item, label
 // naming it; labelOf names it as saved, for the message after an edit.
 function itemActions(app, base, collection, item, label, labelOf, container, rerender) {
 	const edit = h('button', { type: 'button', 'aria-label': `Edit ${label}` }, 'Edit');
 	const del = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${label}` }, 'Delete');
-	edit.addEventListener('click', async () => {
-		let fields;
-		try {
-			fields = await fieldsOf(collection);
-		} catch (err) {
-			container.append(h('p', { role: 'alert', class: 'form-error' }, `The form cannot be made: ${err.message}`));
-			return;
-		}
-		const form = facetForm(collection, fields, {
-			item,
-			submitLabel: 'Save',
-			onCancel: () => {
-				form.remove();
-				edit.hidden = false;
-				edit.focus();
-			},
-			onSubmit: (body) => graph('PATCH', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { body }),
-			onSaved: (saved) => rerender(`Saved ${labelOf(saved)}.`),
-			onError: (err) => app.failed(err),
-		});
-		edit.hidden = true;
-		container.append(form);
-		form.querySelector('input, select, textarea')?.focus();
-	});
+	edit.addEventListener('click', () => openFacetForm(app, edit, container, collection, {
+		item,
+		submitLabel: 'Save',
+		onSubmit: (body) => graph('PATCH', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { body }),
+		onSaved: (saved) => rerender(`Saved ${labelOf(saved)}.`),
+	}));
 	del.addEventListener('click', async () => {
 		if (!confirm(`Delete ${label}?`)) return;
 		try {
@@ -264,32 +277,12 @@ function itemActions(app, base, collection, item, label, labelOf, container, rer
 // addButton opens the form that creates an item of collection.
 function addButton(app, base, collection, text, container, rerender) {
 	const button = h('button', { type: 'button', class: 'add', 'aria-expanded': 'false' }, text);
-	button.addEventListener('click', async () => {
-		const facet = describe(collection);
-		let fields;
-		try {
-			fields = await fieldsOf(collection);
-		} catch (err) {
-			container.append(h('p', { role: 'alert', class: 'form-error' }, `The form cannot be made: ${err.message}`));
-			return;
-		}
-		const form = facetForm(collection, fields, {
-			submitLabel: 'Add',
-			onCancel: () => {
-				form.remove();
-				button.hidden = false;
-				button.setAttribute('aria-expanded', 'false');
-				button.focus();
-			},
-			onSubmit: (body) => graph('POST', `${base}/profile/${collection}`, { body }),
-			onSaved: (created) => rerender(`Added ${facet.itemLabel(created)}.`),
-			onError: (err) => app.failed(err),
-		});
-		button.hidden = true;
-		button.setAttribute('aria-expanded', 'true');
-		container.append(form);
-		form.querySelector('input, select, textarea')?.focus();
-	});
+	const facet = describe(collection);
+	button.addEventListener('click', () => openFacetForm(app, button, container, collection, {
+		submitLabel: 'Add',
+		onSubmit: (body) => graph('POST', `${base}/profile/${collection}`, { body }),
+		onSaved: (created) => rerender(`Added ${facet.itemLabel(created)}.`),
+	}));
 	return button;
 }
 
