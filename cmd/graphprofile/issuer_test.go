@@ -1,75 +1,34 @@
 package main
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/graphprofile/graphprofile/internal/oidctest"
 )
 
-// testProvider is an OIDC provider on a loopback listener: a discovery
-// document and a key set with one RSA key.
-type testProvider struct {
-	server *httptest.Server
-	key    *rsa.PrivateKey
-	issuer string // the issuer URL, with {tenantid} when multiTenant
-}
-
-func newTestProvider(t *testing.T, multiTenant bool) *testProvider {
+// newTestProvider starts an OIDC issuer on a loopback listener (discovery
+// and a key set with one RSA key of its own): of testTenant, or of every
+// tenant (URL/{tenantid}/v2.0) when multiTenant.
+func newTestProvider(t *testing.T, multiTenant bool) *oidctest.Server {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &testProvider{key: key}
-	mux := http.NewServeMux()
-	p.server = httptest.NewServer(mux)
-	t.Cleanup(p.server.Close)
-	p.issuer = p.server.URL + "/single/v2.0"
-	discovery := "/single/v2.0/.well-known/openid-configuration"
-	if multiTenant {
-		p.issuer = p.server.URL + "/{tenantid}/v2.0"
-		discovery = "/common/v2.0/.well-known/openid-configuration"
-	}
-	mux.HandleFunc(discovery, func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": p.issuer, "jwks_uri": p.server.URL + "/keys"})
-	})
-	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
-		b64 := base64.RawURLEncoding.EncodeToString
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "test-key",
-			"n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes()),
-		}}})
-	})
+	p := oidctest.NewServer(oidctest.Options{TenantID: testTenant, MultiTenant: multiTenant})
+	t.Cleanup(p.Close)
 	return p
 }
 
-// token signs a delegated Graph token of tenant for the test user.
-func (p *testProvider) token(t *testing.T, tenant string) string {
+// providerToken is p's delegated Graph token of tenant for the test user.
+func providerToken(t *testing.T, p *oidctest.Server, tenant string) string {
 	t.Helper()
-	now := time.Now()
-	claims := jwt.MapClaims{
-		"iss": strings.Replace(p.issuer, "{tenantid}", tenant, 1), "aud": "https://graph.microsoft.com",
-		"tid": tenant, "oid": testUser, "upn": testUPN, "name": testName, "scp": "User.ReadWrite",
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = "test-key"
-	signed, err := tok.SignedString(p.key)
+	tok, err := p.AccessToken(oidctest.User{ObjectID: testUser, UserPrincipalName: testUPN, DisplayName: testName, TenantID: tenant}, "graphprofile-tests", "User.ReadWrite")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return signed
+	return tok
 }
 
 func TestServeTrustsExternalIssuers(t *testing.T) {
@@ -80,10 +39,10 @@ func TestServeTrustsExternalIssuers(t *testing.T) {
 		how  invocation
 	}{
 		{"--issuer twice", func(addr string) ([]string, []string) {
-			return []string{"--listen", addr, "--issuer", single.issuer, "--issuer", multi.issuer, "--dev-issuer"}, nil
+			return []string{"--listen", addr, "--issuer", single.Issuer, "--issuer", multi.Issuer, "--dev-issuer"}, nil
 		}},
 		{"GRAPHPROFILE_ISSUERS", func(addr string) ([]string, []string) {
-			return []string{"--listen", addr, "--dev-issuer"}, []string{"GRAPHPROFILE_ISSUERS=" + single.issuer + "," + multi.issuer}
+			return []string{"--listen", addr, "--dev-issuer"}, []string{"GRAPHPROFILE_ISSUERS=" + single.Issuer + "," + multi.Issuer}
 		}},
 	}
 	for _, tc := range tests {
@@ -91,7 +50,7 @@ func TestServeTrustsExternalIssuers(t *testing.T) {
 			dir := t.TempDir()
 			s := startServe(t, dir, tc.how)
 			const otherTenant = "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-			for _, tok := range []string{single.token(t, testTenant), multi.token(t, testTenant), multi.token(t, otherTenant), mintToken(t, dir, nil, delegatedArgs...)} {
+			for _, tok := range []string{providerToken(t, single, testTenant), providerToken(t, multi, testTenant), providerToken(t, multi, otherTenant), mintToken(t, dir, nil, delegatedArgs...)} {
 				var last response
 				// Discovery runs in the background: allow it a moment.
 				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -110,7 +69,7 @@ func TestServeTrustsExternalIssuers(t *testing.T) {
 			}
 			// A token of an issuer that is not trusted.
 			stranger := newTestProvider(t, false)
-			r := s.do(http.MethodGet, "/beta/me/profile/positions", stranger.token(t, testTenant), "", http.StatusUnauthorized)
+			r := s.do(http.MethodGet, "/beta/me/profile/positions", providerToken(t, stranger, testTenant), "", http.StatusUnauthorized)
 			if code := field(r.body, "error.code"); code != "InvalidAuthenticationToken" {
 				t.Errorf("untrusted issuer: code %v", code)
 			}
@@ -138,9 +97,9 @@ func TestTenantsAreBoundToIssuers(t *testing.T) {
 	real := newTestProvider(t, false)
 	forger := newTestProvider(t, false)
 	dir := t.TempDir()
-	s := startServe(t, dir, listenFlag("--issuer", real.issuer, "--issuer", forger.issuer, "--dev-issuer"))
+	s := startServe(t, dir, listenFlag("--issuer", real.Issuer, "--issuer", forger.Issuer, "--dev-issuer"))
 	waitStderr(t, s, "development issuer on")
-	own := real.token(t, testTenant)
+	own := providerToken(t, real, testTenant)
 	var created response
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		var err error
@@ -156,7 +115,7 @@ func TestTenantsAreBoundToIssuers(t *testing.T) {
 	}
 	id := created.body["id"].(string)
 	for name, tok := range map[string]string{
-		"another trusted issuer": forger.token(t, testTenant),
+		"another trusted issuer": providerToken(t, forger, testTenant),
 		"the development issuer": mintToken(t, dir, nil, delegatedArgs...),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -183,10 +142,10 @@ func TestDevIssuerOffBesideExternalIssuers(t *testing.T) {
 		devOK bool
 	}{
 		{"no --issuer", nil, nil, "development issuer on", true},
-		{"--issuer", []string{"--issuer", provider.issuer}, nil, "development issuer off", false},
-		{"GRAPHPROFILE_ISSUERS", nil, []string{"GRAPHPROFILE_ISSUERS=" + provider.issuer}, "development issuer off", false},
-		{"--issuer and --dev-issuer", []string{"--issuer", provider.issuer, "--dev-issuer"}, nil, "development issuer on", true},
-		{"--issuer and GRAPHPROFILE_DEV_ISSUER", []string{"--issuer", provider.issuer}, []string{"GRAPHPROFILE_DEV_ISSUER=true"}, "development issuer on", true},
+		{"--issuer", []string{"--issuer", provider.Issuer}, nil, "development issuer off", false},
+		{"GRAPHPROFILE_ISSUERS", nil, []string{"GRAPHPROFILE_ISSUERS=" + provider.Issuer}, "development issuer off", false},
+		{"--issuer and --dev-issuer", []string{"--issuer", provider.Issuer, "--dev-issuer"}, nil, "development issuer on", true},
+		{"--issuer and GRAPHPROFILE_DEV_ISSUER", []string{"--issuer", provider.Issuer}, []string{"GRAPHPROFILE_DEV_ISSUER=true"}, "development issuer on", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,11 +173,11 @@ func TestUsersImportForAnIssuer(t *testing.T) {
 	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, "--issuer", provider.issuer, file); r.code != 0 {
+	if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, "--issuer", provider.Issuer, file); r.code != 0 {
 		t.Fatalf("import: exit %d, stderr %q", r.code, r.stderr)
 	}
-	s := startServe(t, dir, listenFlag("--issuer", provider.issuer, "--dev-issuer"))
-	external := provider.token(t, testTenant)
+	s := startServe(t, dir, listenFlag("--issuer", provider.Issuer, "--dev-issuer"))
+	external := providerToken(t, provider, testTenant)
 	var me response
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		var err error
