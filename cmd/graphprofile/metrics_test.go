@@ -122,34 +122,3 @@ func TestMetricsServed(t *testing.T) {
 		})
 	}
 }
-
-// TestServeGarbageCollectorSettings: serve runs the garbage collector at
-// GOGC 200 under a soft heap limit of 100 MiB unless GOGC or GOMEMLIMIT
-// say otherwise, as the Go runtime's own metrics report them.
-func TestServeGarbageCollectorSettings(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name              string
-		env               []string
-		gogc, memoryLimit float64
-	}{
-		{"defaults", []string{"GOGC=", "GOMEMLIMIT="}, 200, 100 << 20},
-		{"GOGC", []string{"GOGC=150", "GOMEMLIMIT="}, 150, 100 << 20},
-		{"GOMEMLIMIT", []string{"GOGC=", "GOMEMLIMIT=200MiB"}, 200, 200 << 20},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := startServe(t, t.TempDir(), func(addr string) ([]string, []string) {
-				return []string{"--listen", addr}, tc.env
-			})
-			samples := scrapeMetrics(t, s.url+"/metrics", 1)
-			if got := samples["go_gc_gogc_percent"]; got != tc.gogc {
-				t.Errorf("go_gc_gogc_percent %v, want %v", got, tc.gogc)
-			}
-			if got := samples["go_gc_gomemlimit_bytes"]; got != tc.memoryLimit {
-				t.Errorf("go_gc_gomemlimit_bytes %v, want %v", got, tc.memoryLimit)
-			}
-		})
-	}
-}

@@ -99,15 +99,6 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", fmt.Sprintf("%q", *logFormat)))
 	}
 	logger := slog.New(scrubbingHandler{logHandler, env})
-	if env.getenv("GOGC") == "" {
-		// The collector runs once the heap has grown by twice what is
-		// live, not once: a request allocates kilobytes, so with Go's
-		// default it ran several times a second under load and its marking
-		// delayed requests (GET 15–20% faster and its p99 under 10 ms
-		// with 200, BENCHMARKS.md); the soft limit below still bounds the
-		// heap. Set GOGC to choose another.
-		debug.SetGCPercent(defaultGCPercent)
-	}
 	if env.getenv("GOMEMLIMIT") == "" {
 		// A soft target for the Go heap: the garbage collector works harder
 		// near it instead of letting the heap double, so the process stays
@@ -422,10 +413,6 @@ func (l *listFlag) Set(value string) error {
 	}
 	return nil
 }
-
-// defaultGCPercent is the garbage collector's GOGC unless GOGC says
-// otherwise.
-const defaultGCPercent = 200
 
 // defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT says
 // otherwise.
