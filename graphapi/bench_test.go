@@ -21,10 +21,7 @@ import (
 func BenchmarkListPositionsQuery(b *testing.B) {
 	store, dev := benchStore(b)
 	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
-	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.ReadWrite"}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	tok := benchToken(b, dev, "User.ReadWrite")
 	for i := range 1000 {
 		body := fmt.Sprintf(`{"isCurrent":%v,"categories":["c%d"],"detail":{"jobTitle":"Engineer %d","layer":%d,"company":{"displayName":"Company %d"}}}`,
 			i%2 == 0, i%7, i, i%10, i%13)
@@ -58,10 +55,7 @@ func BenchmarkListPositionsQuery(b *testing.B) {
 func BenchmarkListPositionsGzip(b *testing.B) {
 	store, dev := benchStore(b)
 	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
-	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.ReadWrite"}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	tok := benchToken(b, dev, "User.ReadWrite")
 	body, err := os.ReadFile(filepath.Join("..", "testdata", "seed", "create-request.json"))
 	if err != nil {
 		b.Fatal(err)

@@ -26,3 +26,13 @@ func benchStore(b *testing.B) (*sqlite.Store, *token.DevIssuer) {
 	}
 	return store, dev
 }
+
+// benchToken mints a delegated token of userA1 (tenantA) with scope.
+func benchToken(b *testing.B, dev *token.DevIssuer, scope string) string {
+	b.Helper()
+	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{scope}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok
+}

@@ -17,10 +17,7 @@ import (
 func BenchmarkGetProfile(b *testing.B) {
 	store, dev := benchStore(b)
 	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
-	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.ReadWrite"}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	tok := benchToken(b, dev, "User.ReadWrite")
 	serve := func(method, path, body string, want int) {
 		var req *http.Request
 		if body == "" {

@@ -20,10 +20,7 @@ import (
 func BenchmarkReadPositions(b *testing.B) {
 	store, dev := benchStore(b)
 	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
-	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.ReadWrite"}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	tok := benchToken(b, dev, "User.ReadWrite")
 	body, err := os.ReadFile("../testdata/seed/create-request.json")
 	if err != nil {
 		b.Fatal(err)
