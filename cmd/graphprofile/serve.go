@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
@@ -89,16 +90,21 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	logOptions := &slog.HandlerOptions{Level: level}
-	var logHandler slog.Handler
+	var newLogHandler func(io.Writer) slog.Handler
 	switch *logFormat {
 	case "text":
-		logHandler = slog.NewTextHandler(env.stderr, logOptions)
+		newLogHandler = func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, logOptions) }
 	case "json":
-		logHandler = slog.NewJSONHandler(env.stderr, logOptions)
+		newLogHandler = func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, logOptions) }
 	default:
 		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", fmt.Sprintf("%q", *logFormat)))
 	}
-	logger := slog.New(scrubbingHandler{logHandler, env})
+	logger := slog.New(scrubbingHandler{newLogHandler(env.stderr), env})
+	// The access log's lines are gathered and written a batch at a time
+	// (batchingWriter); the rest of the log is written line by line.
+	accessOut := newBatchingWriter(env.stderr, accessLogDelay)
+	defer accessOut.Close()
+	accessLog := slog.New(scrubbingHandler{newLogHandler(accessOut), env})
 	if env.getenv("GOMEMLIMIT") == "" {
 		// A soft target for the Go heap: the garbage collector works harder
 		// near it instead of letting the heap double, so the process stays
@@ -220,7 +226,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MaxConnections: *maxConnections,
 		CORSOrigins:    corsOrigins,
 		Logger:         logger,
-		AccessLog:      logger,
+		AccessLog:      accessLog,
 		TLSConfig:      tlsConfig,
 		Throttle:       throttleLimitValue,
 		Faults:         faults,
@@ -433,3 +439,8 @@ func startCPUProfile(path string) (stop func(), err error) {
 		f.Close()
 	}, nil
 }
+
+// accessLogDelay is the longest an access log line waits to be written
+// with others (batchingWriter): short enough to read the log as it
+// happens, long enough to gather hundreds of lines under load.
+const accessLogDelay = 10 * time.Millisecond
