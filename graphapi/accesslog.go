@@ -61,8 +61,11 @@ func (s *Server) logAccess(ex *exchange, batch batchOrigin, elapsed time.Duratio
 	if !logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 13)
-	attrs = append(attrs,
+	// The record is made here rather than by logger.LogAttrs, which would
+	// look up the caller's program counter for a source no handler of the
+	// access log prints: a tenth of the line's cost.
+	record := slog.NewRecord(time.Now(), level, "request", 0)
+	record.AddAttrs(
 		slog.String("method", ex.r.Method),
 		slog.String("path", ex.r.URL.RequestURI()),
 		slog.Int("status", ex.w.status),
@@ -75,9 +78,9 @@ func (s *Server) logAccess(ex *exchange, batch batchOrigin, elapsed time.Duratio
 		slog.String("route", ex.route),
 	)
 	if batch.requestID != "" {
-		attrs = append(attrs, slog.String("batch", batch.requestID), slog.String("batch-item", batch.itemID))
+		record.AddAttrs(slog.String("batch", batch.requestID), slog.String("batch-item", batch.itemID))
 	}
-	logger.LogAttrs(ctx, level, "request", attrs...)
+	_ = logger.Handler().Handle(ctx, record) // a line that cannot be written has nowhere to go
 }
 
 // callerObjectID is the signed-in user's object id: only delegated
