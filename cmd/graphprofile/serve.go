@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
@@ -90,21 +89,16 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	logOptions := &slog.HandlerOptions{Level: level}
-	var newLogHandler func(io.Writer) slog.Handler
+	var logHandler slog.Handler
 	switch *logFormat {
 	case "text":
-		newLogHandler = func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, logOptions) }
+		logHandler = slog.NewTextHandler(env.stderr, logOptions)
 	case "json":
-		newLogHandler = func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, logOptions) }
+		logHandler = slog.NewJSONHandler(env.stderr, logOptions)
 	default:
 		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", fmt.Sprintf("%q", *logFormat)))
 	}
-	logger := slog.New(scrubbingHandler{newLogHandler(env.stderr), env})
-	// The access log's lines are gathered and written a batch at a time
-	// (batchingWriter); the rest of the log is written line by line.
-	accessOut := newBatchingWriter(env.stderr, accessLogDelay)
-	defer accessOut.Close()
-	accessLog := slog.New(scrubbingHandler{newLogHandler(accessOut), env})
+	logger := slog.New(scrubbingHandler{logHandler, env})
 	if env.getenv("GOMEMLIMIT") == "" {
 		// A soft target for the Go heap: the garbage collector works harder
 		// near it instead of letting the heap double, so the process stays
@@ -226,7 +220,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MaxConnections: *maxConnections,
 		CORSOrigins:    corsOrigins,
 		Logger:         logger,
-		AccessLog:      accessLog,
+		AccessLog:      logger,
 		TLSConfig:      tlsConfig,
 		Throttle:       throttleLimitValue,
 		Faults:         faults,
@@ -439,8 +433,3 @@ func startCPUProfile(path string) (stop func(), err error) {
 		f.Close()
 	}, nil
 }
-
-// accessLogDelay is the longest an access log line waits to be written
-// with others (batchingWriter): short enough to read the log as it
-// happens, long enough to gather hundreds of lines under load.
-const accessLogDelay = 10 * time.Millisecond
