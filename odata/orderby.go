@@ -27,11 +27,39 @@ const DefaultOrderBy = "createdDateTime"
 
 // defaultOrderBy is the order of a list of t without $orderby.
 func defaultOrderBy(t *graphprofile.Type) (*OrderBy, error) {
+	if ob, ok := defaultOrders[t]; ok {
+		return ob, nil
+	}
+	return compileDefaultOrderBy(t)
+}
+
+func compileDefaultOrderBy(t *graphprofile.Type) (*OrderBy, error) {
 	if t.Property(DefaultOrderBy) == nil {
 		return &OrderBy{}, nil
 	}
 	return ParseOrderBy(DefaultOrderBy, t)
 }
+
+// defaultOrders holds the default order of every type a list is served
+// of (the profile's collections, users), compiled once when the program
+// starts and only read after: nearly every list uses it, and compiling it
+// was a sixth of a list's allocations. An OrderBy is never changed after
+// it is compiled, so requests share these.
+var defaultOrders = func() map[*graphprofile.Type]*OrderBy {
+	orders := map[*graphprofile.Type]*OrderBy{}
+	types := []*graphprofile.Type{graphprofile.UserType}
+	for _, c := range graphprofile.ProfileCollections() {
+		types = append(types, c.Type)
+	}
+	for _, t := range types {
+		ob, err := compileDefaultOrderBy(t)
+		if err != nil {
+			panic("odata: the default order of " + t.Name + ": " + err.Error())
+		}
+		orders[t] = ob
+	}
+	return orders
+}()
 
 // Properties returns the property paths the order compares, in order (id,
 // which always ends it, is not among them unless named).

@@ -69,3 +69,46 @@ func TestApplyNeedsOrderBy(t *testing.T) {
 		t.Error("Apply without an order succeeded")
 	}
 }
+
+// TestDefaultOrderShared: a list without $orderby gets its type's default
+// order, compiled once and shared by every request: createdDateTime (then
+// id) where the type has it, id alone for users; a type the server does not
+// list (here positionDetail) gets it compiled on the spot.
+func TestDefaultOrderShared(t *testing.T) {
+	types := []*graphprofile.Type{graphprofile.UserType}
+	for _, c := range graphprofile.ProfileCollections() {
+		types = append(types, c.Type)
+	}
+	for _, typ := range types {
+		first, err := odata.Parse("", typ, odata.OptOrderBy)
+		if err != nil {
+			t.Fatalf("%s: %v", typ.Name, err)
+		}
+		second, err := odata.Parse("$top=5", typ, odata.OptOrderBy, odata.OptTop)
+		if err != nil {
+			t.Fatalf("%s: %v", typ.Name, err)
+		}
+		if first.OrderBy == nil || first.OrderBy != second.OrderBy {
+			t.Errorf("%s: the default order is compiled per request (%p, %p)", typ.Name, first.OrderBy, second.OrderBy)
+		}
+		want := []string{odata.DefaultOrderBy}
+		if typ.Property(odata.DefaultOrderBy) == nil {
+			want = []string{}
+		}
+		if got := first.OrderBy.Properties(); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: default order by %q, want %q", typ.Name, got, want)
+		}
+		given, err := odata.Parse("$orderby=id", typ, odata.OptOrderBy)
+		if err != nil {
+			t.Fatalf("%s: %v", typ.Name, err)
+		}
+		if given.OrderBy == first.OrderBy {
+			t.Errorf("%s: a given $orderby answered with the default", typ.Name)
+		}
+	}
+	detail := graphprofile.WorkPositionType.Property("detail").Type
+	q, err := odata.Parse("", detail, odata.OptOrderBy)
+	if err != nil || q.OrderBy == nil || len(q.OrderBy.Properties()) != 0 {
+		t.Errorf("positionDetail: %v, %v", q.OrderBy, err)
+	}
+}
