@@ -96,9 +96,18 @@ func (p corsPolicy) setCORSHeaders(h http.Header, r *http.Request) {
 	if allow == "" {
 		return
 	}
-	h.Set("Access-Control-Allow-Origin", allow)
-	h.Set("Access-Control-Expose-Headers", corsExposedHeaders)
+	if allow == "*" {
+		h["Access-Control-Allow-Origin"] = anyOrigin
+	} else {
+		h["Access-Control-Allow-Origin"] = []string{allow}
+	}
+	h["Access-Control-Expose-Headers"] = corsExposedHeaderValues // shared, as response.go's noCache
 }
+
+var (
+	anyOrigin               = []string{"*"}
+	corsExposedHeaderValues = []string{corsExposedHeaders}
+)
 
 // isPreflight reports whether r is a CORS preflight: an OPTIONS request
 // with Origin and Access-Control-Request-Method.

@@ -326,7 +326,7 @@ func sortedTypes(set map[*graphprofile.Type]bool) []*graphprofile.Type {
 
 // getMetadata answers GET /{version}/$metadata: the version's CSDL.
 func (s *Server) getMetadata(_ context.Context, ex *exchange, c call) error {
-	ex.w.Header()["OData-Version"] = []string{"4.0"}
+	ex.w.Header()["OData-Version"] = odataVersion
 	ex.writeBody(http.StatusOK, "application/xml;charset=utf-8", descriptionOf(c.route.version).metadata)
 	return nil
 }

@@ -69,9 +69,10 @@ func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 	}
 	// Graph spells these in lower case; keys set directly are sent as written.
 	h := w.Header()
-	h["request-id"] = []string{ex.requestID}
-	h["client-request-id"] = []string{ex.clientRequestID}
-	h.Set("Cache-Control", "no-cache")
+	ids := []string{ex.requestID, ex.clientRequestID}
+	h["request-id"] = ids[:1:1]
+	h["client-request-id"] = ids[1:]
+	h["Cache-Control"] = noCache
 	s.cors().setCORSHeaders(h, r)
 	return ex
 }
@@ -102,6 +103,17 @@ func (rw *recordingWriter) Write(b []byte) (int, error) {
 
 var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
+// The values of headers every answer carries, set as these shared slices
+// rather than by Header.Set, which allocates a slice per header per
+// request. Nothing writes into a header's slice: Set and Del replace it,
+// and Add appends to a full slice (length = capacity), which copies.
+var (
+	noCache            = []string{"no-cache"}
+	odataVersion       = []string{"4.0"}
+	jsonContentTypes   = []string{jsonContentType}
+	varyAcceptEncoding = []string{"Accept-Encoding"}
+)
+
 // writeJSON sends body, built by fill into a pooled buffer, with Graph's
 // JSON headers; or, for a GET whose If-None-Match names the ETag already
 // set, 304 Not Modified without building it.
@@ -111,7 +123,7 @@ func (ex *exchange) writeJSON(status int, fill func([]byte) []byte) {
 	}
 	bp := bufferPool.Get().(*[]byte)
 	buf := fill((*bp)[:0])
-	ex.w.Header()["OData-Version"] = []string{"4.0"}
+	ex.w.Header()["OData-Version"] = odataVersion
 	ex.writeBody(status, jsonContentType, buf)
 	if cap(buf) <= 1<<20 {
 		*bp = buf
@@ -124,8 +136,16 @@ func (ex *exchange) writeJSON(status int, fill func([]byte) []byte) {
 // for HEAD only the headers GET would get.
 func (ex *exchange) writeBody(status int, contentType string, body []byte) {
 	h := ex.w.Header()
-	h.Set("Content-Type", contentType)
-	h.Add("Vary", "Accept-Encoding")
+	if contentType == jsonContentType {
+		h["Content-Type"] = jsonContentTypes
+	} else {
+		h.Set("Content-Type", contentType)
+	}
+	if _, ok := h["Vary"]; ok {
+		h.Add("Vary", "Accept-Encoding")
+	} else {
+		h["Vary"] = varyAcceptEncoding
+	}
 	if len(body) >= gzipMinBytes && acceptsGzip(ex.r.Header) {
 		g, compressed := gzipped(body)
 		defer g.release()
@@ -422,7 +442,7 @@ func (ex *exchange) nextLink(skipToken string) string {
 
 // writeCount answers a /$count request: the bare number, as text/plain.
 func (ex *exchange) writeCount(n int) {
-	ex.w.Header()["OData-Version"] = []string{"4.0"}
+	ex.w.Header()["OData-Version"] = odataVersion
 	ex.writeBody(http.StatusOK, textContentType, strconv.AppendInt(nil, int64(n), 10))
 }
 
