@@ -92,8 +92,8 @@ func TestDefaultOrderShared(t *testing.T) {
 			t.Errorf("%s: the default order is compiled per request (%p, %p)", typ.Name, first.OrderBy, second.OrderBy)
 		}
 		want := []string{odata.DefaultOrderBy}
-		if typ.Property(odata.DefaultOrderBy) == nil {
-			want = []string{}
+		if typ == graphprofile.UserType {
+			want = []string{} // a user has no createdDateTime
 		}
 		if got := first.OrderBy.Properties(); strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("%s: default order by %q, want %q", typ.Name, got, want)
