@@ -12,7 +12,7 @@ import (
 // benchStore opens what the benchmarks' servers stand on: a durable SQLite
 // store and a development issuer, in a directory of their own, closed when
 // the benchmark ends.
-func benchStore(b *testing.B) (*sqlite.Store, *token.DevIssuer) {
+func benchStore(b testing.TB) (*sqlite.Store, *token.DevIssuer) {
 	b.Helper()
 	dir := b.TempDir()
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
@@ -28,7 +28,7 @@ func benchStore(b *testing.B) (*sqlite.Store, *token.DevIssuer) {
 }
 
 // benchToken mints a delegated token of userA1 (tenantA) with scope.
-func benchToken(b *testing.B, dev *token.DevIssuer, scope string) string {
+func benchToken(b testing.TB, dev *token.DevIssuer, scope string) string {
 	b.Helper()
 	tok, err := dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{scope}})
 	if err != nil {

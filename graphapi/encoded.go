@@ -69,11 +69,7 @@ func (e *itemEncodings) encoded(t *graphprofile.Type, it graphprofile.Item) *enc
 	}
 	shard.mu.Unlock()
 
-	etag := it.ETag()
-	json := graphprofile.AppendObjectJSON(nil, t, graphprofile.Object(it), graphprofile.EncodeOptions{
-		Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: etag}},
-	})
-	enc := &encodedItem{item: it, modified: modified, etag: etag, json: json[1:]}
+	enc := encodeItem(t, it)
 	if len(enc.json) > maxEncodedBytes/encodingShards/8 {
 		return enc // too big to keep: it would push out many others
 	}
@@ -90,4 +86,18 @@ func (e *itemEncodings) encoded(t *graphprofile.Type, it graphprofile.Item) *enc
 	shard.entries[key] = enc
 	shard.bytes += len(enc.json)
 	return enc
+}
+
+// encodeItem encodes it, an item of type t, as encoded would, without
+// remembering it: for the item a write returns, whose map no read has been
+// handed yet (a read of it later remembers the map the store's cache hands
+// out). Remembering every written item would fill the entries with maps
+// nobody reads again, kept alive for the collector to mark on every cycle:
+// during creates that was most of the live heap (BENCHMARKS.md).
+func encodeItem(t *graphprofile.Type, it graphprofile.Item) *encodedItem {
+	etag := it.ETag()
+	json := graphprofile.AppendObjectJSON(nil, t, graphprofile.Object(it), graphprofile.EncodeOptions{
+		Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: etag}},
+	})
+	return &encodedItem{item: it, modified: it.LastModifiedDateTime(), etag: etag, json: json[1:]}
 }

@@ -18,3 +18,15 @@ func Endpoints() []Endpoint {
 	}
 	return rows
 }
+
+// EncodingsHeld is how many items' JSON s remembers.
+func EncodingsHeld(s *Server) int {
+	n := 0
+	for i := range s.encodings.shards {
+		shard := &s.encodings.shards[i]
+		shard.mu.Lock()
+		n += len(shard.entries)
+		shard.mu.Unlock()
+	}
+	return n
+}

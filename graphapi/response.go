@@ -293,7 +293,12 @@ func (ex *exchange) writeItem(status int, owner graphprofile.User, c graphprofil
 		})
 		return
 	}
-	enc := ex.server.encodings.encoded(c.Type, it)
+	var enc *encodedItem
+	if ex.r.Method == http.MethodGet || ex.r.Method == http.MethodHead {
+		enc = ex.server.encodings.encoded(c.Type, it)
+	} else {
+		enc = encodeItem(c.Type, it)
+	}
 	ex.w.Header().Set("ETag", enc.etag)
 	ex.writeJSON(status, func(buf []byte) []byte {
 		buf = append(buf, `{"@odata.context":`...)
