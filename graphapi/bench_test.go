@@ -8,10 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/token"
 )
 
 // BenchmarkListPositionsQuery is one whole list request, handler to body,
@@ -19,9 +15,7 @@ import (
 // read, decoding, visibility, the query and the encoding of a 100-position
 // page.
 func BenchmarkListPositionsQuery(b *testing.B) {
-	store, dev := benchStore(b)
-	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
-	tok := benchToken(b, dev, "User.ReadWrite")
+	srv, tok := benchServer(b)
 	for i := range 1000 {
 		body := fmt.Sprintf(`{"isCurrent":%v,"categories":["c%d"],"detail":{"jobTitle":"Engineer %d","layer":%d,"company":{"displayName":"Company %d"}}}`,
 			i%2 == 0, i%7, i, i%10, i%13)
@@ -53,9 +47,7 @@ func BenchmarkListPositionsQuery(b *testing.B) {
 // 140 KB of JSON), answered plain and gzip-compressed. wire-bytes/op is
 // what goes to the client.
 func BenchmarkListPositionsGzip(b *testing.B) {
-	store, dev := benchStore(b)
-	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
-	tok := benchToken(b, dev, "User.ReadWrite")
+	srv, tok := benchServer(b)
 	body, err := os.ReadFile(filepath.Join("..", "testdata", "seed", "create-request.json"))
 	if err != nil {
 		b.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
@@ -35,4 +37,13 @@ func benchToken(b testing.TB, dev *token.DevIssuer, scope string) string {
 		b.Fatal(err)
 	}
 	return tok
+}
+
+// benchServer is a handler on a store of benchStore, with the defaults, and
+// a token of userA1 with User.ReadWrite for it.
+func benchServer(b testing.TB) (*graphapi.Server, string) {
+	b.Helper()
+	store, dev := benchStore(b)
+	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
+	return srv, benchToken(b, dev, "User.ReadWrite")
 }

@@ -8,9 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/token"
 )
 
 // TestEncodingsRememberReadsOnly: the JSON of items is remembered for the
@@ -18,9 +16,7 @@ import (
 // update returns, whose map no read has been handed: those entries would
 // only hold memory. What is answered is the same either way.
 func TestEncodingsRememberReadsOnly(t *testing.T) {
-	store, dev := benchStore(t)
-	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
-	tok := benchToken(t, dev, "User.ReadWrite")
+	srv, tok := benchServer(t)
 	body, err := os.ReadFile("../testdata/seed/create-request.json")
 	if err != nil {
 		t.Fatal(err)

@@ -6,18 +6,14 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/token"
 )
 
 // BenchmarkGetProfile is one GET …/profile, handler to body, of a profile
 // of 20 positions (a large real one): the store read (cached after the
 // first), visibility and the encoding of every position.
 func BenchmarkGetProfile(b *testing.B) {
-	store, dev := benchStore(b)
-	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
-	tok := benchToken(b, dev, "User.ReadWrite")
+	srv, tok := benchServer(b)
 	serve := func(method, path, body string, want int) {
 		var req *http.Request
 		if body == "" {

@@ -6,10 +6,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
-
-	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/token"
 )
 
 // BenchmarkReadPositions is the two reads scripts/bench's get and list
@@ -18,9 +14,7 @@ import (
 // store's cache, so what is measured is the HTTP layer's own work:
 // routing, the token, the service and the encoding of the answer.
 func BenchmarkReadPositions(b *testing.B) {
-	store, dev := benchStore(b)
-	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
-	tok := benchToken(b, dev, "User.ReadWrite")
+	srv, tok := benchServer(b)
 	body, err := os.ReadFile("../testdata/seed/create-request.json")
 	if err != nil {
 		b.Fatal(err)
