@@ -23,6 +23,13 @@
 // it, fsyncs shared by every write waiting (group commit). That is the least
 // any store can do for a write it acknowledges, so graphprofile's create and
 // update rates are compared with it as well as with the bare ceiling.
+//
+// With --graph-floor each answer also carries the headers graphprofile's
+// answers carry (CORS, Cache-Control, OData-Version, Vary, a new request-id,
+// an ETag on one item) and each request writes graphprofile's access-log
+// line to stderr: the least a server answering as Graph and logging as
+// graphprofile spends, before checking a token or reading the store
+// (floor.go).
 package main
 
 import (
@@ -67,6 +74,7 @@ func run(args []string) error {
 	fs.IntVar(&sizes.profile, "profile-size", 250000, "bytes of a profile's answer (GET …/profile)")
 	fs.IntVar(&sizes.profileItems, "profile-items", 10, "items in each collection of a profile's answer")
 	durable := fs.String("durable", "", "append the body of every POST and PATCH to `file` and answer only after an fsync covers it (group commit): the durable ceiling")
+	floor := fs.Bool("graph-floor", false, "answer with the headers graphprofile's answers carry and write an access-log line per request to stderr, as graphprofile does: the floor Graph's contract and the access log set")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -80,6 +88,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *floor {
+		h.floor = newGraphFloor(os.Stderr)
+	}
 	if *durable != "" {
 		if h.durable, err = openAppendLog(*durable); err != nil {
 			return fmt.Errorf("--durable: %w", err)
@@ -89,9 +100,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if h.durable != nil {
+	switch {
+	case h.durable != nil:
 		fmt.Printf("ceiling listening on http://%s (durable: %s)\n", ln.Addr(), *durable)
-	} else {
+	case h.floor != nil:
+		fmt.Printf("ceiling listening on http://%s (graph floor)\n", ln.Addr())
+	default:
 		fmt.Printf("ceiling listening on http://%s\n", ln.Addr())
 	}
 	return serve(ln, h)
@@ -126,10 +140,22 @@ type canned struct {
 	body          []byte
 	idOffset      int // where the position id sits in body; -1: none to replace
 	contentLength []string
+	// route is graphprofile's name for the request's route in its access
+	// log; entity is whether the answer is one item, with an ETag.
+	route  string
+	entity bool
 }
 
-func newCanned(status int, body []byte, idOffset int) *canned {
-	return &canned{status: status, body: body, idOffset: idOffset, contentLength: []string{strconv.Itoa(len(body))}}
+// The routes of graphprofile's access log that the ceiling answers.
+const (
+	entityRoute     = "/beta/{owner}/profile/{facet}/{id}"
+	collectionRoute = "/beta/{owner}/profile/{facet}"
+	profileRoute    = "/beta/{owner}/profile"
+)
+
+func newCanned(status int, body []byte, idOffset int, route string) *canned {
+	return &canned{status: status, body: body, idOffset: idOffset, contentLength: []string{strconv.Itoa(len(body))},
+		route: route, entity: route == entityRoute || status == http.StatusCreated}
 }
 
 type handler struct {
@@ -139,6 +165,8 @@ type handler struct {
 	// the answer; bodies holds the buffers they are read into.
 	durable *appendLog
 	bodies  sync.Pool
+	// floor, when set, adds Graph's headers and the access log (--graph-floor).
+	floor *graphFloor
 }
 
 // answerSizes are the sizes of the canned answers, in bytes, and the items
@@ -167,17 +195,21 @@ func newHandler(sizes answerSizes) (*handler, error) {
 		if e.status == http.StatusCreated {
 			off = -1 // a new position's id: the canned one
 		}
-		*e.dst = newCanned(e.status, body, off)
+		route := entityRoute
+		if e.status == http.StatusCreated {
+			route = collectionRoute
+		}
+		*e.dst = newCanned(e.status, body, off, route)
 	}
 	body, err := cannedList(sizes.list, sizes.listItems)
 	if err != nil {
 		return nil, fmt.Errorf("--list-size: %w", err)
 	}
-	h.list = newCanned(http.StatusOK, body, -1)
+	h.list = newCanned(http.StatusOK, body, -1, collectionRoute)
 	if body, err = cannedProfile(sizes.profile, sizes.profileItems); err != nil {
 		return nil, fmt.Errorf("--profile-size: %w", err)
 	}
-	h.profile = newCanned(http.StatusOK, body, -1)
+	h.profile = newCanned(http.StatusOK, body, -1, profileRoute)
 	maxSize := max(sizes.update, sizes.get)
 	h.pool.New = func() any { b := make([]byte, maxSize); return &b }
 	h.bodies.New = func() any { return new(bytes.Buffer) }
@@ -190,6 +222,10 @@ var (
 )
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var start time.Time
+	if h.floor != nil {
+		start = time.Now()
+	}
 	path := r.URL.Path
 	var c *canned
 	id := ""
@@ -227,17 +263,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr["Content-Type"] = contentType
 	hdr["Content-Length"] = c.contentLength
+	requestID := ""
+	if h.floor != nil {
+		requestID = h.floor.setHeaders(hdr, r, c.entity)
+	}
 	w.WriteHeader(c.status)
 	if c.idOffset < 0 || len(id) != guidLen {
 		_, _ = w.Write(c.body)
-		return
+	} else {
+		bp := h.pool.Get().(*[]byte)
+		b := (*bp)[:len(c.body)]
+		copy(b, c.body)
+		copy(b[c.idOffset:], id)
+		_, _ = w.Write(b)
+		h.pool.Put(bp)
 	}
-	bp := h.pool.Get().(*[]byte)
-	b := (*bp)[:len(c.body)]
-	copy(b, c.body)
-	copy(b[c.idOffset:], id)
-	_, _ = w.Write(b)
-	h.pool.Put(bp)
+	if h.floor != nil {
+		h.floor.logAccess(r, c.status, requestID, hdr["client-request-id"][0], c.route, time.Since(start))
+	}
 }
 
 // appendBody reads the request's body and returns once the durable log

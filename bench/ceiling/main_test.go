@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -119,5 +120,75 @@ func TestHandler(t *testing.T) {
 	// The echo does not leak into the canned body.
 	if !bytes.Contains(h.get.body, []byte(cannedGUID)) {
 		t.Error("the canned get body was changed")
+	}
+}
+
+// TestGraphFloor checks that --graph-floor answers with graphprofile's
+// headers and logs each request as graphprofile does.
+func TestGraphFloor(t *testing.T) {
+	h, err := newHandler(answerSizes{create: 1430, update: 1430, get: 1430, list: 14200, listItems: 10, profile: 60000, profileItems: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	h.floor = newGraphFloor(&logged)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	const id = "8d317c0b-9d96-4d2a-82ec-20305cfee5c8"
+	tests := []struct {
+		method, path, clientRequestID string
+		status                        int
+		etag                          bool
+		route                         string
+	}{
+		{"GET", "/beta/me/profile/positions/" + id, "", 200, true, entityRoute},
+		{"GET", "/beta/me/profile/positions?$top=10", "c1d2e3f4-0000-4000-8000-000000000001", 200, false, collectionRoute},
+		{"POST", "/beta/me/profile/positions", "", 201, true, collectionRoute},
+		{"GET", "/beta/me/profile", "", 200, false, profileRoute},
+	}
+	for _, tt := range tests {
+		logged.Reset()
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader("{}"))
+		if tt.clientRequestID != "" {
+			req.Header.Set("client-request-id", tt.clientRequestID)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		requestID := resp.Header.Get("request-id")
+		wantClientID := tt.clientRequestID
+		if wantClientID == "" {
+			wantClientID = requestID
+		}
+		if resp.StatusCode != tt.status || len(requestID) != guidLen || requestID == cannedGUID || resp.Header.Get("client-request-id") != wantClientID {
+			t.Errorf("%s %s: %d, request-id %q, client-request-id %q", tt.method, tt.path, resp.StatusCode, requestID, resp.Header.Get("client-request-id"))
+		}
+		for name, want := range map[string]string{
+			"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache", "OData-Version": "4.0", "Vary": "Accept-Encoding",
+			"Content-Type": jsonContentType,
+		} {
+			if got := resp.Header.Get(name); got != want {
+				t.Errorf("%s %s: %s: %q, want %q", tt.method, tt.path, name, got, want)
+			}
+		}
+		if !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "client-request-id") {
+			t.Errorf("%s %s: Access-Control-Expose-Headers %q", tt.method, tt.path, resp.Header.Get("Access-Control-Expose-Headers"))
+		}
+		if got := resp.Header.Get("ETag") != ""; got != tt.etag {
+			t.Errorf("%s %s: an ETag: %v, want %v", tt.method, tt.path, got, tt.etag)
+		}
+		line := logged.String()
+		for _, want := range []string{"level=INFO msg=request method=" + tt.method, fmt.Sprintf("status=%d", tt.status),
+			"request-id=" + requestID, "client-request-id=" + wantClientID, "tenant=" + floorTenant, "oid=" + floorOID, "route=" + tt.route} {
+			if !strings.Contains(line, want) {
+				t.Errorf("%s %s: the log line %q lacks %q", tt.method, tt.path, line, want)
+			}
+		}
+		if strings.Count(line, "\n") != 1 {
+			t.Errorf("%s %s: %d log lines, want 1: %q", tt.method, tt.path, strings.Count(line, "\n"), line)
+		}
 	}
 }

@@ -104,7 +104,10 @@ func TestParseConfig(t *testing.T) {
 		{"long run", []string{"--interval", "1m", "--wal", "x.db-wal", "--sample-every", "5s", "--acked", "a.jsonl", "--duration", "10m"}, "", func(c config) bool {
 			return c.interval == time.Minute && c.wal == "x.db-wal" && c.sampleEvery == 5*time.Second && c.acked == "a.jsonl"
 		}},
-		{"durable alone", []string{"--durable"}, "--durable describes a ceiling", nil},
+		{"durable alone", []string{"--durable"}, "--durable and --graph-floor describe a ceiling", nil},
+		{"graph floor", []string{"--ceiling", "--graph-floor", "--workload", "list"}, "", func(c config) bool { return c.ceiling && c.graphFloor && !c.durable }},
+		{"graph floor alone", []string{"--graph-floor"}, "--durable and --graph-floor describe a ceiling", nil},
+		{"graph floor and durable", []string{"--ceiling", "--graph-floor", "--durable"}, "describe different ceilings", nil},
 		{"acked of a ceiling", []string{"--ceiling", "--acked", "a.jsonl"}, "the ceiling stores nothing", nil},
 		{"lopsided against a ceiling", []string{"--ceiling", "--workload", "lopsided"}, "lopsided has no ceiling", nil},
 		{"lopsided: no writer", []string{"--workload", "lopsided", "--lopsided-writers", "-1"}, "want at least 1", nil},

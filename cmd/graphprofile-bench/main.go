@@ -84,6 +84,7 @@ type config struct {
 	json             bool
 	ceiling          bool
 	durable          bool
+	graphFloor       bool
 	ceilingFlags     string
 	serverPID        int
 	client           string
@@ -117,6 +118,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.json, "json", false, "print the result as one JSON object")
 	fs.BoolVar(&c.ceiling, "ceiling", false, "the target is bench/ceiling: skip the setup (ids and tokens are made up) and expect its canned answers")
 	fs.BoolVar(&c.durable, "durable", false, "with --ceiling: the ceiling runs with --durable (every write fsynced); the run is marked \"durable ceiling\"")
+	fs.BoolVar(&c.graphFloor, "graph-floor", false, "with --ceiling: the ceiling runs with --graph-floor (graphprofile's headers and access log); the run is marked \"graph floor\"")
 	fs.StringVar(&c.ceilingFlags, "ceiling-flags", "", "write to `file` the bench/ceiling flags (answer sizes) measured in this run")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's `pid`, to report its RSS (sampled over the run: max and last) and CPU use (from /proc)")
 	fs.StringVar(&c.client, "client", "raw", "HTTP client: raw (a minimal HTTP/1.1 client, cheap) or nethttp (net/http's Transport)")
@@ -149,8 +151,10 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("--client %q: want raw or nethttp", c.client)
 	case c.via != "me" && c.via != "upn":
 		return c, fmt.Errorf("--via %q: want me or upn", c.via)
-	case c.durable && !c.ceiling:
-		return c, errors.New("--durable describes a ceiling: give it with --ceiling")
+	case (c.durable || c.graphFloor) && !c.ceiling:
+		return c, errors.New("--durable and --graph-floor describe a ceiling: give them with --ceiling")
+	case c.durable && c.graphFloor:
+		return c, errors.New("--durable and --graph-floor describe different ceilings: give one")
 	case c.ceiling && c.acked != "":
 		return c, errors.New("--acked records what graphprofile acknowledged; the ceiling stores nothing to verify")
 	case c.workload == "profile" && c.acked != "":
@@ -230,11 +234,12 @@ const (
 	targetGraphprofile   = "graphprofile"
 	targetCeiling        = "ceiling"
 	targetDurableCeiling = "durable ceiling"
+	targetGraphFloor     = "graph floor"
 )
 
 // result is one run, as --json prints it and `report` reads it.
 type result struct {
-	Target           string             `json:"target"` // graphprofile, ceiling or durable ceiling
+	Target           string             `json:"target"` // graphprofile, ceiling, durable ceiling or graph floor
 	Workload         string             `json:"workload"`
 	URL              string             `json:"url"`
 	Connections      int                `json:"connections"`
@@ -743,6 +748,8 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 	switch {
 	case cfg.ceiling && cfg.durable:
 		res.Target = targetDurableCeiling
+	case cfg.ceiling && cfg.graphFloor:
+		res.Target = targetGraphFloor
 	case cfg.ceiling:
 		res.Target = targetCeiling
 	}

@@ -113,10 +113,11 @@ func machine() string {
 }
 
 // workloadRuns are the runs of one workload: the i-th graphprofile run,
-// the i-th bare ceiling run and the i-th durable ceiling run make pair i.
+// the i-th bare ceiling run, the i-th durable ceiling run and the i-th
+// graph floor run make pair i.
 type workloadRuns struct {
-	name              string
-	gp, ceil, durable []result
+	name                     string
+	gp, ceil, durable, floor []result
 }
 
 // groupRuns groups results by workload, in order of first appearance.
@@ -135,6 +136,8 @@ func groupRuns(results []result) []*workloadRuns {
 			w.ceil = append(w.ceil, r)
 		case targetDurableCeiling:
 			w.durable = append(w.durable, r)
+		case targetGraphFloor:
+			w.floor = append(w.floor, r)
 		default:
 			w.gp = append(w.gp, r)
 		}
@@ -214,7 +217,7 @@ func writeReport(out io.Writer, title string, results []result, machine string) 
 		}
 		ceilings = ceilings || len(g.ceil) > 0 || len(g.durable) > 0
 	}
-	runs := fmt.Sprintf("%d pair(s) per workload, graphprofile and the ceilings alternating (A B A B …, or A B C for writes), each graphprofile run", pairs)
+	runs := fmt.Sprintf("%d pair(s) per workload, graphprofile and the ceilings alternating (A B A B …, or A B C: the durable ceiling for writes, the graph floor for get and list), each graphprofile run", pairs)
 	if !ceilings {
 		runs = fmt.Sprintf("%d run(s) per workload, graphprofile only, each", pairs)
 	}
@@ -244,8 +247,8 @@ func writeReport(out io.Writer, title string, results []result, machine string) 
 	fmt.Fprintln(out, "| workload | pair | target | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | answer bytes | CPU cores: server / bench / irq / other | server RSS MiB: end / max / peak | WAL MiB: max / end |")
 	fmt.Fprintln(out, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |")
 	for _, g := range groups {
-		for i := range max(len(g.gp), len(g.ceil), len(g.durable)) {
-			for _, rs := range [][]result{g.gp, g.ceil, g.durable} {
+		for i := range max(len(g.gp), len(g.ceil), len(g.durable), len(g.floor)) {
+			for _, rs := range [][]result{g.gp, g.ceil, g.durable, g.floor} {
 				if i >= len(rs) {
 					continue
 				}
@@ -303,7 +306,32 @@ func writeAgainstCeilings(out io.Writer, groups []*workloadRuns) {
 		"request body and answers a canned body of graphprofile's answer size; the durable ceiling (bench/ceiling --durable) also appends "+
 		"every create's and update's body to a file and answers after an fsync covering it (group commit): the least any store does for an "+
 		"acknowledged write. Targets: create and update ≥ 0.7 of the durable ceiling; get ≥ 0.7 and list ≥ 0.6 of the bare ceiling.\n\n")
+	writeGraphFloor(out, groups)
+}
 
+// writeGraphFloor reports the workloads that ran the graph floor too: its
+// rate against the bare ceiling's (the most graphprofile's could be) and
+// graphprofile's against the floor's (what graphprofile's own work costs).
+func writeGraphFloor(out io.Writer, groups []*workloadRuns) {
+	var withFloor []*workloadRuns
+	for _, g := range groups {
+		if len(g.floor) > 0 {
+			withFloor = append(withFloor, g)
+		}
+	}
+	if len(withFloor) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "| workload | graphprofile req/s | ceiling req/s | graph floor req/s | floor / ceiling min / median / max | graphprofile / floor min / median / max |")
+	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | --- | --- |")
+	for _, g := range withFloor {
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %s |\n", g.name, rateCell(g.gp), rateCell(g.ceil), rateCell(g.floor),
+			ratioCell(ratios(g.floor, g.ceil)), ratioCell(ratios(g.gp, g.floor)))
+	}
+	fmt.Fprintf(out, "\nThe graph floor (bench/ceiling --graph-floor) is the bare ceiling whose answers also carry the headers graphprofile's carry "+
+		"(CORS, Cache-Control, OData-Version, Vary, a new request-id, an ETag on one item) and which writes graphprofile's access-log line "+
+		"for each request: what Graph's contract and the access log cost before any token, permission, route or store. Its ratio to the "+
+		"bare ceiling is the most graphprofile's could be.\n\n")
 }
 
 // writeAlone reports workloads run without a ceiling (scripts/soak):
