@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -130,8 +131,10 @@ func TestGraphFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logged bytes.Buffer
-	h.floor = newGraphFloor(&logged)
+	// The line is written after the answer, from the server's goroutine:
+	// each Write of the log arrives here.
+	logged := make(chan string, 8)
+	h.floor = newGraphFloor(lineWriter(logged))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	const id = "8d317c0b-9d96-4d2a-82ec-20305cfee5c8"
@@ -147,7 +150,6 @@ func TestGraphFloor(t *testing.T) {
 		{"GET", "/beta/me/profile", "", 200, false, profileRoute},
 	}
 	for _, tt := range tests {
-		logged.Reset()
 		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader("{}"))
 		if tt.clientRequestID != "" {
 			req.Header.Set("client-request-id", tt.clientRequestID)
@@ -180,7 +182,12 @@ func TestGraphFloor(t *testing.T) {
 		if got := resp.Header.Get("ETag") != ""; got != tt.etag {
 			t.Errorf("%s %s: an ETag: %v, want %v", tt.method, tt.path, got, tt.etag)
 		}
-		line := logged.String()
+		var line string
+		select {
+		case line = <-logged:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s %s: no access-log line", tt.method, tt.path)
+		}
 		for _, want := range []string{"level=INFO msg=request method=" + tt.method, fmt.Sprintf("status=%d", tt.status),
 			"request-id=" + requestID, "client-request-id=" + wantClientID, "tenant=" + floorTenant, "oid=" + floorOID, "route=" + tt.route} {
 			if !strings.Contains(line, want) {
@@ -191,4 +198,17 @@ func TestGraphFloor(t *testing.T) {
 			t.Errorf("%s %s: %d log lines, want 1: %q", tt.method, tt.path, strings.Count(line, "\n"), line)
 		}
 	}
+	select {
+	case line := <-logged:
+		t.Errorf("a line more than one a request: %q", line)
+	default:
+	}
+}
+
+// lineWriter sends each Write to its channel.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w <- string(p)
+	return len(p), nil
 }
