@@ -48,9 +48,9 @@ const (
 
 // setHeaders sets on h the headers graphprofile's answer carries besides
 // Content-Type and Content-Length; entity is whether the answer is one
-// item (which carries its ETag). It returns the request-id it gave the
-// answer.
-func (f *graphFloor) setHeaders(h http.Header, r *http.Request, entity bool) string {
+// item (which carries its ETag), created whether it is a new one (which
+// carries its Location). It returns the request-id it gave the answer.
+func (f *graphFloor) setHeaders(h http.Header, r *http.Request, entity, created bool) string {
 	requestID := graphprofile.NewGUID()
 	h["Access-Control-Allow-Origin"] = floorAllowOrigin
 	h["Access-Control-Expose-Headers"] = floorExposed
@@ -65,6 +65,10 @@ func (f *graphFloor) setHeaders(h http.Header, r *http.Request, entity bool) str
 	h["client-request-id"] = []string{clientRequestID}
 	if entity {
 		h["Etag"] = floorETag
+	}
+	if created {
+		// graphprofile's: the new item's URL under the owner's id.
+		h["Location"] = []string{"http://" + r.Host + "/beta/users/" + floorOID + "/profile/positions/" + cannedGUID}
 	}
 	return requestID
 }

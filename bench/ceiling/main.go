@@ -101,6 +101,8 @@ func run(args []string) error {
 		return err
 	}
 	switch {
+	case h.durable != nil && h.floor != nil:
+		fmt.Printf("ceiling listening on http://%s (durable: %s; graph floor)\n", ln.Addr(), *durable)
 	case h.durable != nil:
 		fmt.Printf("ceiling listening on http://%s (durable: %s)\n", ln.Addr(), *durable)
 	case h.floor != nil:
@@ -265,7 +267,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr["Content-Length"] = c.contentLength
 	requestID := ""
 	if h.floor != nil {
-		requestID = h.floor.setHeaders(hdr, r, c.entity)
+		requestID = h.floor.setHeaders(hdr, r, c.entity, c.status == http.StatusCreated)
 	}
 	w.WriteHeader(c.status)
 	if c.idOffset < 0 || len(id) != guidLen {

@@ -141,13 +141,14 @@ func TestGraphFloor(t *testing.T) {
 	tests := []struct {
 		method, path, clientRequestID string
 		status                        int
-		etag                          bool
+		etag, location                bool
 		route                         string
 	}{
-		{"GET", "/beta/me/profile/positions/" + id, "", 200, true, entityRoute},
-		{"GET", "/beta/me/profile/positions?$top=10", "c1d2e3f4-0000-4000-8000-000000000001", 200, false, collectionRoute},
-		{"POST", "/beta/me/profile/positions", "", 201, true, collectionRoute},
-		{"GET", "/beta/me/profile", "", 200, false, profileRoute},
+		{"GET", "/beta/me/profile/positions/" + id, "", 200, true, false, entityRoute},
+		{"GET", "/beta/me/profile/positions?$top=10", "c1d2e3f4-0000-4000-8000-000000000001", 200, false, false, collectionRoute},
+		{"POST", "/beta/me/profile/positions", "", 201, true, true, collectionRoute},
+		{"PATCH", "/beta/me/profile/positions/" + id, "", 200, true, false, entityRoute},
+		{"GET", "/beta/me/profile", "", 200, false, false, profileRoute},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader("{}"))
@@ -181,6 +182,13 @@ func TestGraphFloor(t *testing.T) {
 		}
 		if got := resp.Header.Get("ETag") != ""; got != tt.etag {
 			t.Errorf("%s %s: an ETag: %v, want %v", tt.method, tt.path, got, tt.etag)
+		}
+		wantLocation := ""
+		if tt.location {
+			wantLocation = srv.URL + "/beta/users/" + floorOID + "/profile/positions/" + cannedGUID
+		}
+		if got := resp.Header.Get("Location"); got != wantLocation {
+			t.Errorf("%s %s: Location %q, want %q", tt.method, tt.path, got, wantLocation)
 		}
 		var line string
 		select {

@@ -226,7 +226,7 @@ func TestCeilingFlagsAndReport(t *testing.T) {
 		with(gp, "graphprofile", "get", 30000, 12), with(gp, "ceiling", "get", 40000, 1),
 		with(gp, "graphprofile", "create", 8000, 12), with(gp, "ceiling", "create", 40000, 1), with(gp, "durable ceiling", "create", 10000, 3),
 		with(gp, "graphprofile", "create", 6000, 12), with(gp, "ceiling", "create", 30000, 1), with(gp, "durable ceiling", "create", 10000, 3),
-		with(gp, "graphprofile", "update", 6000, 8), with(gp, "ceiling", "update", 40000, 1), with(gp, "durable ceiling", "update", 10000, 3),
+		with(gp, "graphprofile", "update", 6000, 8), with(gp, "ceiling", "update", 40000, 1), with(gp, "durable ceiling", "update", 10000, 3), with(gp, "durable graph floor", "update", 7500, 3),
 		with(gp, "graphprofile", "list", 6100, 8), with(gp, "ceiling", "list", 10000, 1), with(gp, "graph floor", "list", 8000, 2),
 		with(gp, "graphprofile", "mixed", 5000, 30),
 	}
@@ -249,7 +249,10 @@ func TestCeilingFlagsAndReport(t *testing.T) {
 		"| mixed | 5000 | – | – | – | – | – | 0.00 | 0.00 | 30.00 |",
 		"| create | 2 | durable ceiling | 10000 |",
 		// list: the floor at 0.8 of the ceiling, graphprofile at 6100/8000 of the floor.
-		"| list | 6100 | 10000 | 8000 | 0.80 / 0.80 / 0.80 | 0.76 / 0.76 / 0.76 |",
+		"| list | 6100 | bare | 10000 | 8000 | 0.80 / 0.80 / 0.80 | 0.76 / 0.76 / 0.76 |",
+		// update: the durable floor at 0.75 of the durable ceiling, graphprofile at 0.8 of it.
+		"| update | 6000 | durable | 10000 | 7500 | 0.75 / 0.75 / 0.75 | 0.80 / 0.80 / 0.80 |",
+		"| update | 1 | durable graph floor | 7500 |",
 		"| list | 1 | graph floor | 8000 |",
 		"same machine",
 		"2 pair(s) per workload, graphprofile and the ceilings alternating",

@@ -118,7 +118,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.json, "json", false, "print the result as one JSON object")
 	fs.BoolVar(&c.ceiling, "ceiling", false, "the target is bench/ceiling: skip the setup (ids and tokens are made up) and expect its canned answers")
 	fs.BoolVar(&c.durable, "durable", false, "with --ceiling: the ceiling runs with --durable (every write fsynced); the run is marked \"durable ceiling\"")
-	fs.BoolVar(&c.graphFloor, "graph-floor", false, "with --ceiling: the ceiling runs with --graph-floor (graphprofile's headers and access log); the run is marked \"graph floor\"")
+	fs.BoolVar(&c.graphFloor, "graph-floor", false, "with --ceiling: the ceiling runs with --graph-floor (graphprofile's headers and access log); the run is marked \"graph floor\", with --durable \"durable graph floor\"")
 	fs.StringVar(&c.ceilingFlags, "ceiling-flags", "", "write to `file` the bench/ceiling flags (answer sizes) measured in this run")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's `pid`, to report its RSS (sampled over the run: max and last) and CPU use (from /proc)")
 	fs.StringVar(&c.client, "client", "raw", "HTTP client: raw (a minimal HTTP/1.1 client, cheap) or nethttp (net/http's Transport)")
@@ -153,8 +153,6 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("--via %q: want me or upn", c.via)
 	case (c.durable || c.graphFloor) && !c.ceiling:
 		return c, errors.New("--durable and --graph-floor describe a ceiling: give them with --ceiling")
-	case c.durable && c.graphFloor:
-		return c, errors.New("--durable and --graph-floor describe different ceilings: give one")
 	case c.ceiling && c.acked != "":
 		return c, errors.New("--acked records what graphprofile acknowledged; the ceiling stores nothing to verify")
 	case c.workload == "profile" && c.acked != "":
@@ -235,11 +233,15 @@ const (
 	targetCeiling        = "ceiling"
 	targetDurableCeiling = "durable ceiling"
 	targetGraphFloor     = "graph floor"
+	// targetDurableGraphFloor is the durable ceiling with the graph
+	// floor's headers and access log: what a durable store answering as
+	// graphprofile does spends at the least.
+	targetDurableGraphFloor = "durable graph floor"
 )
 
 // result is one run, as --json prints it and `report` reads it.
 type result struct {
-	Target           string             `json:"target"` // graphprofile, ceiling, durable ceiling or graph floor
+	Target           string             `json:"target"` // graphprofile, ceiling, durable ceiling, graph floor or durable graph floor
 	Workload         string             `json:"workload"`
 	URL              string             `json:"url"`
 	Connections      int                `json:"connections"`
@@ -746,6 +748,8 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 		GoVersion: runtime.Version(), NumCPU: runtime.NumCPU(),
 	}
 	switch {
+	case cfg.ceiling && cfg.durable && cfg.graphFloor:
+		res.Target = targetDurableGraphFloor
 	case cfg.ceiling && cfg.durable:
 		res.Target = targetDurableCeiling
 	case cfg.ceiling && cfg.graphFloor:
