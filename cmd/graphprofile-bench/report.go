@@ -217,7 +217,7 @@ func writeReport(out io.Writer, title string, results []result, machine string) 
 		}
 		ceilings = ceilings || len(g.ceil) > 0 || len(g.durable) > 0
 	}
-	runs := fmt.Sprintf("%d pair(s) per workload, graphprofile and the ceilings alternating (A B A B …, or A B C: the durable ceiling for writes, the graph floor for get and list), each graphprofile run", pairs)
+	runs := fmt.Sprintf("%d pair(s) per workload, graphprofile and the ceilings alternating (A B A B …; A B C D for writes: the durable ceiling and the durable graph floor; A B C for get and list: the graph floor), each graphprofile run", pairs)
 	if !ceilings {
 		runs = fmt.Sprintf("%d run(s) per workload, graphprofile only, each", pairs)
 	}
