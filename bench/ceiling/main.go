@@ -26,10 +26,11 @@
 //
 // With --graph-floor each answer also carries the headers graphprofile's
 // answers carry (CORS, Cache-Control, OData-Version, Vary, a new request-id,
-// an ETag on one item) and each request writes graphprofile's access-log
-// line to stderr: the least a server answering as Graph and logging as
-// graphprofile spends, before checking a token or reading the store
-// (floor.go).
+// an ETag on one item, a Location on a create) and each request writes
+// graphprofile's access-log line to stderr: the least a server answering as
+// Graph and logging as graphprofile spends, before checking a token or
+// reading the store (floor.go). With --durable too, it is the durable graph
+// floor, the same for a store that makes each write durable.
 package main
 
 import (
