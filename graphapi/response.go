@@ -153,10 +153,21 @@ func (ex *exchange) writeBody(status int, contentType string, body []byte) {
 		body = compressed
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	ex.w.WriteHeader(status)
-	if ex.r.Method != http.MethodHead {
-		_, _ = ex.w.Write(body)
+	if ex.r.Method == http.MethodHead {
+		ex.w.WriteHeader(status)
+		return
 	}
+	if c := answerConn(ex.w.ResponseWriter, ex.r, len(body)); c != nil {
+		// The status line, the headers and the body in one write.
+		c.gather()
+		defer c.send()
+		ex.w.WriteHeader(status)
+		_, _ = ex.w.Write(body)
+		ex.w.ResponseWriter.(http.Flusher).Flush()
+		return
+	}
+	ex.w.WriteHeader(status)
+	_, _ = ex.w.Write(body)
 }
 
 // notModified answers 304 Not Modified, and reports true, when the request

@@ -186,6 +186,9 @@ func (s *Server) Open() error {
 		// ServeTLS clones this and adds "h2" and "http/1.1" to NextProtos,
 		// so clients negotiate HTTP/2 by ALPN.
 		TLSConfig: s.TLSConfig,
+		// A request's exchange finds its connection here, to send an
+		// answer in one write (servedConn).
+		ConnContext: withServedConn,
 	}
 	go func() {
 		var err error
@@ -275,34 +278,4 @@ func (ex *exchange) recoverPanic() {
 	if !ex.wroteHeader {
 		ex.fail(fmt.Errorf("panic: %v", v))
 	}
-}
-
-// limitListener accepts a connection only while fewer than cap(slots) are
-// open; otherwise Accept waits for one to close, and new connections wait
-// in the kernel's listen queue.
-type limitListener struct {
-	net.Listener
-	slots chan struct{}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	l.slots <- struct{}{}
-	conn, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
-	}
-	return &limitedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots })}, nil
-}
-
-// limitedConn gives its slot back when it closes.
-type limitedConn struct {
-	net.Conn
-	release func()
-}
-
-func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
-	c.release()
-	return err
 }

@@ -1,0 +1,200 @@
+package graphapi
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// countingListener's connections count the writes made to them.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{Conn: c, writes: l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestAnswerInOneWrite serves answers through writeBody on a real listener
+// and counts the writes each made to the connection: an answer of up to
+// maxGatheredAnswer bytes goes out whole in one, status line and headers
+// included, where net/http alone writes one of more than its 4 KiB buffer
+// in two; the connection then serves the next request as before.
+func TestAnswerInOneWrite(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writes atomic.Int64
+	counted := &limitListener{Listener: countingListener{Listener: ln, writes: &writes}, slots: make(chan struct{}, 4)}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := len(r.URL.Query().Get("size"))
+			ex := newExchange(&Server{}, w, r)
+			ex.writeBody(http.StatusOK, jsonContentType, bytes.Repeat([]byte("x"), n*1000))
+		}),
+		ConnContext: withServedConn,
+	}
+	go func() { _ = srv.Serve(counted) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1, DisableCompression: true}}
+	t.Cleanup(client.CloseIdleConnections)
+
+	tests := []struct {
+		name       string
+		method     string
+		kilobytes  int
+		wantWrites int64 // 0: more than one
+	}{
+		{"small, one write anyway", http.MethodGet, 1, 1},
+		{"a list's size, gathered", http.MethodGet, 13, 1},
+		{"just over net/http's buffer", http.MethodGet, 5, 1},
+		{"the most gathered", http.MethodGet, maxGatheredAnswer / 1000, 1},
+		{"bigger: not gathered", http.MethodGet, 200, 0},
+		{"HEAD: headers only", http.MethodHead, 13, 1},
+		{"a list's size again on the same connection", http.MethodGet, 13, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := writes.Load()
+			req, err := http.NewRequest(tt.method, "http://"+ln.Addr().String()+"/?size="+strings.Repeat("k", tt.kilobytes), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantBody := tt.kilobytes * 1000
+			if tt.method == http.MethodHead {
+				wantBody = 0
+			}
+			if resp.StatusCode != http.StatusOK || len(body) != wantBody || strings.Trim(string(body), "x") != "" {
+				t.Fatalf("status %d, %d bytes of body: want 200 and %d x's", resp.StatusCode, len(body), wantBody)
+			}
+			if got := resp.Header.Get("Content-Length"); got != "13000" && tt.kilobytes == 13 {
+				t.Errorf("Content-Length %q, want 13000", got)
+			}
+			got := writes.Load() - before
+			switch {
+			case tt.wantWrites == 0 && got < 2:
+				t.Errorf("%d write(s) to the connection, want more than one (not gathered)", got)
+			case tt.wantWrites > 0 && got != tt.wantWrites:
+				t.Errorf("%d writes to the connection, want %d", got, tt.wantWrites)
+			}
+		})
+	}
+}
+
+// TestAnswerConnOnlyForHTTP1Connections checks that answers are gathered
+// only where net/http writes to the connection itself.
+func TestAnswerConnOnlyForHTTP1Connections(t *testing.T) {
+	conn := &servedConn{release: func() {}}
+	withConn := func(r *http.Request) *http.Request {
+		return r.WithContext(withServedConn(r.Context(), conn))
+	}
+	get := func() *http.Request { return withConn(must(http.NewRequest(http.MethodGet, "http://x/", nil))) }
+	h2 := get()
+	h2.ProtoMajor, h2.ProtoMinor = 2, 0
+	tests := []struct {
+		name string
+		w    http.ResponseWriter
+		r    *http.Request
+		n    int
+		want *servedConn
+	}{
+		{"HTTP/1.1, a list's size", hijackable{}, get(), 13000, conn},
+		{"small", hijackable{}, get(), 1000, nil},
+		{"too big", hijackable{}, get(), maxGatheredAnswer + 1, nil},
+		{"HTTP/2", hijackable{}, h2, 13000, nil},
+		{"a recorder (a $batch item's)", &itemRecorder{}, get(), 13000, nil},
+		{"no connection in the context", hijackable{}, must(http.NewRequest(http.MethodGet, "http://x/", nil)), 13000, nil},
+	}
+	for _, tt := range tests {
+		if got := answerConn(tt.w, tt.r, tt.n); got != tt.want {
+			t.Errorf("%s: answerConn = %p, want %p", tt.name, got, tt.want)
+		}
+	}
+}
+
+type hijackable struct{ http.ResponseWriter }
+
+func (hijackable) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return nil, nil, errors.ErrUnsupported
+}
+func (hijackable) Flush() {}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// failingConn fails every write.
+type failingConn struct {
+	net.Conn
+	mu     sync.Mutex
+	writes int
+}
+
+var errBroken = errors.New("broken pipe")
+
+func (c *failingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writes++
+	return 0, errBroken
+}
+
+// TestGatheredSendFailureIsTheNextWrites: a gathered answer that could
+// not be sent fails the connection's next write, so that net/http closes
+// it rather than reading another request from it.
+func TestGatheredSendFailureIsTheNextWrites(t *testing.T) {
+	under := &failingConn{}
+	c := &servedConn{Conn: under, release: func() {}}
+	c.gather()
+	if n, err := c.Write([]byte("HTTP/1.1 200 OK\r\n")); n != 17 || err != nil {
+		t.Fatalf("gathered Write = %d, %v; want 17, nil", n, err)
+	}
+	if under.writes != 0 {
+		t.Fatalf("%d writes reached the connection while gathering, want 0", under.writes)
+	}
+	c.send()
+	if under.writes != 1 {
+		t.Fatalf("send made %d writes, want 1", under.writes)
+	}
+	if _, err := c.Write([]byte("more")); !errors.Is(err, errBroken) {
+		t.Fatalf("the next Write's error = %v, want %v", err, errBroken)
+	}
+	if under.writes != 1 {
+		t.Errorf("the next Write reached the broken connection (%d writes)", under.writes)
+	}
+}
