@@ -2,6 +2,7 @@ package graphapi
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func testPosition(i int, modified time.Time) graphprofile.Item {
 }
 
 // TestItemEncodings: the remembered JSON is what encoding the item writes,
-// an item changed in place (lastModifiedDateTime moved) is encoded again,
+// an item an update made (a new map) is encoded anew,
 // and however many items are read the entries and their bytes stay within
 // the bounds.
 func TestItemEncodings(t *testing.T) {
@@ -42,11 +43,18 @@ func TestItemEncodings(t *testing.T) {
 		t.Error("the same unchanged item was encoded again")
 	}
 
-	it["detail"] = graphprofile.Object{"jobTitle": "Changed"}
-	it["lastModifiedDateTime"] = t0.Add(time.Second)
-	changed := e.encoded(graphprofile.WorkPositionType, it)
-	if changed == first || !strings.Contains(string(changed.json), `"jobTitle":"Changed"`) || changed.etag == first.etag {
-		t.Errorf("an item changed in place is answered from its old encoding: %s", changed.json)
+	// An update makes a new map (a Store never changes an item it handed
+	// out): the new map is encoded anew, the old one is still answered as
+	// it was.
+	updated := maps.Clone(it)
+	updated["detail"] = graphprofile.Object{"jobTitle": "Changed"}
+	updated["lastModifiedDateTime"] = t0.Add(time.Second)
+	changed := e.encoded(graphprofile.WorkPositionType, updated)
+	if changed == first || !strings.Contains(string(changed.json), `"jobTitle":"Changed"`) || changed.etag != updated.ETag() {
+		t.Errorf("an updated item is answered from its old encoding: %s", changed.json)
+	}
+	if again := e.encoded(graphprofile.WorkPositionType, it); again != first {
+		t.Error("the item before the update is no longer remembered as it was")
 	}
 
 	items := make([]graphprofile.Item, 3*maxEncodedItems)

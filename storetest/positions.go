@@ -453,6 +453,33 @@ func testUpdate(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		wantIDs(t, "ListItems ordered by the new createdDateTime", mustList(t, s, owner), guid(101), guid(100))
 	})
 
+	// Readers may keep what a store returned (graphapi remembers the JSON
+	// of an item by its map): a later update, even one whose function
+	// changes what it is given, makes new values and leaves the items
+	// handed out before as they were.
+	t.Run("LeavesReadItems", func(t *testing.T) {
+		s, owner, p := setup(t)
+		read := mustGet(t, s, owner, p.ID())
+		listed := mustList(t, s, owner)
+		readBefore, listedBefore := clone(read), clones(listed)
+		for range 2 {
+			if _, err := s.UpdateItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
+				cur["detail"].(graphprofile.Object)["jobTitle"] = "Changed in place"
+				cur["lastModifiedDateTime"] = later
+				return cur, nil
+			}); err != nil {
+				t.Fatalf("UpdateItem: %v", err)
+			}
+		}
+		wantPosition(t, "an item GetItem returned before the update", read, readBefore)
+		for i := range listed {
+			wantPosition(t, "an item ListItems returned before the update", listed[i], listedBefore[i])
+		}
+		if got := mustGet(t, s, owner, p.ID()); got["detail"].(graphprofile.Object)["jobTitle"] != "Changed in place" {
+			t.Errorf("GetItem after the update: jobTitle %v", got["detail"].(graphprofile.Object)["jobTitle"])
+		}
+	})
+
 	t.Run("Sequential", func(t *testing.T) {
 		s, owner, p := setup(t)
 		for i := range 5 {
