@@ -122,3 +122,34 @@ func TestMetricsServed(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoryLimit: serve sets the Go heap's soft limit unless GOMEMLIMIT
+// does, and GOMEMLIMIT wins. (GOGC stays Go's default: a higher one let 300
+// connections trickling headers take RSS past TestHeaderTrickleMemory's
+// bound, BENCHMARKS.md.)
+func TestMemoryLimit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name              string
+		env               []string
+		wantGOGC, wantLim float64
+	}{
+		{"default", nil, 100, defaultMemoryLimit},
+		{"GOMEMLIMIT's", []string{"GOMEMLIMIT=200MiB"}, 100, 200 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := startServe(t, t.TempDir(), func(addr string) ([]string, []string) {
+				return []string{"--listen", addr}, append([]string{"GOGC="}, tt.env...)
+			})
+			m := scrapeMetrics(t, s.url+"/metrics", 1)
+			if got := m["go_gc_gogc_percent"]; got != tt.wantGOGC {
+				t.Errorf("go_gc_gogc_percent %v, want %v", got, tt.wantGOGC)
+			}
+			if got := m["go_gc_gomemlimit_bytes"]; got != tt.wantLim {
+				t.Errorf("go_gc_gomemlimit_bytes %v, want %v", got, tt.wantLim)
+			}
+		})
+	}
+}
