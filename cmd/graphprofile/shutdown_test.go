@@ -87,7 +87,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	if !exited {
-		t.Fatalf("serve still runs 15 s after SIGTERM under load")
+		t.Fatalf("serve still runs 15 s after SIGTERM under load; stderr:\n%s", s.stderr.String())
 	}
 	if code != 0 {
 		t.Fatalf("serve exited %d after SIGTERM, want 0; stderr:\n%s", code, s.stderr.String())
@@ -182,7 +182,7 @@ func TestSIGTERMDrainsExpensiveFilters(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	if !exited {
-		t.Fatal("serve still runs 10 s after SIGTERM with a drain timeout of 5 s")
+		t.Fatalf("serve still runs 10 s after SIGTERM with a drain timeout of 5 s; stderr:\n%s", s.stderr.String())
 	}
 	if code != 0 {
 		t.Fatalf("serve exited %d after SIGTERM, want 0; stderr:\n%s", code, s.stderr.String())
