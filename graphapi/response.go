@@ -157,17 +157,17 @@ func (ex *exchange) writeBody(status int, contentType string, body []byte) {
 		ex.w.WriteHeader(status)
 		return
 	}
-	if c := answerConn(ex.w.ResponseWriter, ex.r, len(body)); c != nil {
+	c := answerConn(ex.w.ResponseWriter, ex.r, len(body))
+	if c != nil {
 		// The status line, the headers and the body in one write.
 		c.gather()
 		defer c.send()
-		ex.w.WriteHeader(status)
-		_, _ = ex.w.Write(body)
-		ex.w.ResponseWriter.(http.Flusher).Flush()
-		return
 	}
 	ex.w.WriteHeader(status)
 	_, _ = ex.w.Write(body)
+	if c != nil {
+		ex.w.ResponseWriter.(http.Flusher).Flush()
+	}
 }
 
 // notModified answers 304 Not Modified, and reports true, when the request
