@@ -285,7 +285,12 @@ func (s *Server) listItems(ctx context.Context, ex *exchange, c call) error {
 // size.
 func (s *Server) queryItems(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection, q odata.Query) (odata.Result, error) {
 	owner := access.Owner()
-	return q.Run(ctx, s.itemSource(ctx, access, coll), owner.TenantID+"/"+owner.ID+"/"+coll.Name)
+	var page odata.Result
+	err := s.evaluate(ctx, q, func() (err error) {
+		page, err = q.Run(ctx, s.itemSource(ctx, access, coll), owner.TenantID+"/"+owner.ID+"/"+coll.Name)
+		return err
+	})
+	return page, err
 }
 
 // itemSource delivers the items of the accessed profile's collection coll
@@ -312,7 +317,11 @@ func (s *Server) itemSource(ctx context.Context, access graphprofile.Access, col
 // countItems answers GET …/profile/{facet}/$count: the number of items
 // matching $filter, as text/plain, counted as the store reads them.
 func (s *Server) countItems(ctx context.Context, ex *exchange, c call) error {
-	n, err := c.query.CountMatching(ctx, s.itemSource(ctx, c.access, c.route.collection))
+	var n int
+	err := s.evaluate(ctx, c.query, func() (err error) {
+		n, err = c.query.CountMatching(ctx, s.itemSource(ctx, c.access, c.route.collection))
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -379,7 +388,11 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 		return err
 	}
 	q.Count = q.Count && eventual
-	page, err := q.Run(ctx, s.userSource(ctx, c.access), "users\x00"+c.access.TenantKey())
+	var page odata.Result
+	err := s.evaluate(ctx, q, func() (err error) {
+		page, err = q.Run(ctx, s.userSource(ctx, c.access), "users\x00"+c.access.TenantKey())
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -415,7 +428,11 @@ func (s *Server) countUsers(ctx context.Context, ex *exchange, c call) error {
 	if err := userQueries.Check(c.query, true); err != nil {
 		return err
 	}
-	n, err := c.query.CountMatching(ctx, s.userSource(ctx, c.access))
+	var n int
+	err := s.evaluate(ctx, c.query, func() (err error) {
+		n, err = c.query.CountMatching(ctx, s.userSource(ctx, c.access))
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,10 @@ type serverMetrics struct {
 	inFlight  prometheus.Gauge
 	throttled prometheus.Counter
 	faulted   *prometheus.CounterVec // fault
-	handler   http.Handler           // the registry's exposition
+	// Costly queries (evaluate) waiting for a slot, and running in one.
+	evaluationsWaiting prometheus.Gauge
+	evaluationsRunning prometheus.Gauge
+	handler            http.Handler // the registry's exposition
 }
 
 // latencyBuckets are the request latency histogram's bounds in seconds:
@@ -53,9 +56,17 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 			Name: "graphprofile_http_faulted_requests_total",
 			Help: "Requests failed (fault=429, 503 or 504) or delayed (fault=latency) on purpose: --faults, the admin API's armed faults and the test fault header.",
 		}, []string{"fault"}),
+		evaluationsWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "graphprofile_http_costly_queries_waiting",
+			Help: "Costly queries ($filter to evaluate, a whole collection to read for $orderby or $count) waiting for one of the server's evaluation slots.",
+		}),
+		evaluationsRunning: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "graphprofile_http_costly_queries_running",
+			Help: "Costly queries being answered in one of the server's evaluation slots (at most --max-evaluations).",
+		}),
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.faulted} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.faulted, m.evaluationsWaiting, m.evaluationsRunning} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -97,6 +108,18 @@ func (m *serverMetrics) done(ex *exchange, elapsed time.Duration) {
 	// Last: a scrape that finds no other request in flight finds every
 	// answered one counted.
 	m.inFlight.Dec()
+}
+
+func (m *serverMetrics) evaluationWaits(delta float64) {
+	if m != nil {
+		m.evaluationsWaiting.Add(delta)
+	}
+}
+
+func (m *serverMetrics) evaluationRuns(delta float64) {
+	if m != nil {
+		m.evaluationsRunning.Add(delta)
+	}
 }
 
 func (m *serverMetrics) throttle() {

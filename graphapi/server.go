@@ -51,6 +51,12 @@ type Server struct {
 	// MaxConnections is the most connections served at once; zero means
 	// DefaultMaxConnections.
 	MaxConnections int
+	// MaxEvaluations is the most costly queries (a $filter to evaluate, a
+	// whole collection or directory to read for another $orderby or a
+	// $count) answered at once; others wait for a slot while their client
+	// does. Zero means DefaultMaxEvaluations(). Set it before the first
+	// request.
+	MaxEvaluations int
 	// CORSOrigins are the origins whose pages may read responses
 	// (scheme://host[:port], as browsers send Origin); empty, or "*" among
 	// them, means any origin. Set them before the first request.
@@ -115,6 +121,9 @@ type Server struct {
 	metrics      *serverMetrics // nil without Metrics
 	metricsErr   error
 	encodings    itemEncodings // the JSON of items read, for the next reads
+
+	evaluationsOnce sync.Once
+	evaluations     chan struct{} // the slots of costly queries (evaluate)
 }
 
 // Timeouts of a Server's connections (net/http's).

@@ -90,6 +90,17 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 	return res, nil
 }
 
+// Costly reports whether answering q may take more than reading its page:
+// a filter to evaluate (up to MaxFilterWork steps), or, in another order or
+// with $count=true, every entity to read. A query parsed without $orderby
+// allowed (a /$count) is costly only with a filter.
+func (q Query) Costly() bool {
+	if q.Filter != nil {
+		return true
+	}
+	return q.OrderBy != nil && !q.streams()
+}
+
 // streams reports whether q can be answered reading a Source only as far
 // as its page: its order is the default one, and it asks for no count of
 // every match.

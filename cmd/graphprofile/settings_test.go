@@ -24,6 +24,7 @@ func TestSettingSources(t *testing.T) {
 		{[]string{"serve"}, "log-format", "yaml", nil, `--log-format "yaml": want text or json`, `GRAPHPROFILE_LOG_FORMAT="yaml": want text or json`},
 		{[]string{"serve"}, "max-items", "0", nil, `--max-items 0: want 1 or more`, `GRAPHPROFILE_MAX_ITEMS=0: want 1 or more`},
 		{[]string{"serve"}, "max-connections", "0", nil, `--max-connections 0: want 1 or more`, `GRAPHPROFILE_MAX_CONNECTIONS=0: want 1 or more`},
+		{[]string{"serve"}, "max-evaluations", "0", nil, `--max-evaluations 0: want 1 or more`, `GRAPHPROFILE_MAX_EVALUATIONS=0: want 1 or more`},
 		{[]string{"serve"}, "journal-size", "-1", nil, `--journal-size -1: want 0 or more`, `GRAPHPROFILE_JOURNAL_SIZE=-1: want 0 or more`},
 		{[]string{"serve"}, "admin-token", " padded ", nil, `--admin-token: the token must not begin or end with spaces`, `GRAPHPROFILE_ADMIN_TOKEN: the token must not begin or end with spaces`},
 		{[]string{"serve"}, "public-url", "ftp://graph.example.test", nil, `--public-url "ftp://graph.example.test": want an absolute`, `GRAPHPROFILE_PUBLIC_URL="ftp://graph.example.test": want an absolute`},

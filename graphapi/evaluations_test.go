@@ -1,0 +1,138 @@
+package graphapi_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// gatedStore holds the scans of one owner's items at a gate until it
+// opens, counting the scans that reached it.
+type gatedStore struct {
+	graphprofile.Store
+	owner   string
+	entered atomic.Int32
+	open    chan struct{}
+}
+
+func (s *gatedStore) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
+	if owner.UserID == s.owner {
+		s.entered.Add(1)
+		select {
+		case <-s.open:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.Store.ScanItems(ctx, owner, c, after, visit)
+}
+
+// TestCostlyQueriesWaitForASlot: at most MaxEvaluations queries with a
+// $filter are answered at once; the others wait without reaching the
+// store, a waiting one whose client leaves is gone at once, a list without
+// a filter does not wait, and every waiting query is answered in full once
+// a slot frees. The gauges on /metrics say how many wait and run.
+func TestCostlyQueriesWaitForASlot(t *testing.T) {
+	gate := &gatedStore{owner: userA1, open: make(chan struct{})}
+	reg := prometheus.NewRegistry()
+	s := newTestServer(t, withMetrics(reg, true), func(srv *graphapi.Server) {
+		srv.MaxEvaluations = 2
+		gate.Store = srv.Service.Store
+		srv.Service = &graphprofile.Service{Store: gate}
+	})
+	a1 := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a2 := s.delegated(tenantA, userA2, "User.ReadWrite")
+	for _, title := range []string{"Engineer", "Manager", "Engineer"} {
+		s.create(a1, "/me", `{"detail":{"jobTitle":"`+title+`"}}`)
+	}
+	s.create(a2, "/me", `{"detail":{"jobTitle":"Designer"}}`)
+	gate.entered.Store(0)
+
+	filtered := "/beta/me/profile/positions?$filter=" + url.QueryEscape("detail/jobTitle eq 'Engineer'")
+	const costly = 4
+	answers := make(chan *response, costly)
+	var wg sync.WaitGroup
+	for range costly {
+		wg.Go(func() { answers <- s.do(request{path: filtered, token: a1}) })
+	}
+	waitForGauges(t, s, 2, 2)
+	if n := gate.entered.Load(); n != 2 {
+		t.Fatalf("%d filtered queries reached the store, want 2 (MaxEvaluations)", n)
+	}
+
+	// A list without a filter is not held behind them.
+	if titles := s.positionTitles(t, a2, "/me"); len(titles) != 1 || titles[0] != "Designer" {
+		t.Errorf("a list without a filter while filtered ones wait: %q, want [Designer]", titles)
+	}
+
+	// A waiting query whose client leaves ends without reaching the store.
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+filtered, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+a1)
+	left := make(chan error, 1)
+	go func() {
+		resp, err := s.client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		left <- err
+	}()
+	waitForGauges(t, s, 3, 2)
+	cancel()
+	if err := <-left; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the leaving client's request ended with %v, want context.Canceled", err)
+	}
+	waitForGauges(t, s, 2, 2)
+
+	close(gate.open)
+	wg.Wait()
+	close(answers)
+	for resp := range answers {
+		if resp.status != http.StatusOK {
+			t.Fatalf("a filtered query: %d %s", resp.status, resp.body)
+		}
+		value := resp.json(t)["value"].([]any)
+		if len(value) != 2 {
+			t.Errorf("a filtered query answered %d positions, want the 2 engineers: %s", len(value), resp.body)
+		}
+		for _, p := range value {
+			if title := get(p, "detail", "jobTitle"); title != "Engineer" {
+				t.Errorf("a filtered query answered a %v", title)
+			}
+		}
+	}
+	if n := gate.entered.Load(); n != costly {
+		t.Errorf("%d filtered queries reached the store, want %d: the one whose client left must not", n, costly)
+	}
+	waitForGauges(t, s, 0, 0)
+}
+
+// waitForGauges scrapes /metrics until waiting costly queries wait for a
+// slot and running run in one.
+func waitForGauges(t *testing.T, s *testServer, waiting, running float64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m := s.scrape()
+		w, r := m["graphprofile_http_costly_queries_waiting"], m["graphprofile_http_costly_queries_running"]
+		if w == waiting && r == running {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("costly queries: %v waiting and %v running after 10 s, want %v and %v", w, r, waiting, running)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
