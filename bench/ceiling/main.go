@@ -44,6 +44,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +76,7 @@ func run(args []string) error {
 	fs.IntVar(&sizes.profile, "profile-size", 250000, "bytes of a profile's answer (GET …/profile)")
 	fs.IntVar(&sizes.profileItems, "profile-items", 10, "items in each collection of a profile's answer")
 	durable := fs.String("durable", "", "append the body of every POST and PATCH to `file` and answer only after an fsync covers it (group commit): the durable ceiling")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the whole run to `file`, to compare with graphprofile serve's --cpuprofile")
 	floor := fs.Bool("graph-floor", false, "answer with the headers graphprofile's answers carry and write an access-log line per request to stderr, as graphprofile does: the floor Graph's contract and the access log set")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -88,6 +90,20 @@ func run(args []string) error {
 	h, err := newHandler(sizes)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	if *floor {
 		h.floor = newGraphFloor(os.Stderr)

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,4 +225,56 @@ type lineWriter chan string
 func (w lineWriter) Write(p []byte) (int, error) {
 	w <- string(p)
 	return len(p), nil
+}
+
+// TestCPUProfile: with --cpuprofile the ceiling writes a CPU profile of
+// its run when SIGTERM stops it, as graphprofile serve does, so that the
+// two can be profiled under the same load.
+func TestCPUProfile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to send on Windows")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ceiling")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	prof := filepath.Join(dir, "cpu.pprof")
+	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--cpuprofile", prof)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("reading the ceiling's address: %v", err)
+	}
+	url := strings.TrimSpace(strings.TrimPrefix(line, "ceiling listening on "))
+	for range 20 {
+		resp, err := http.Get(url + "/beta/me/profile/positions")
+		if err != nil {
+			_ = cmd.Process.Kill()
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the ceiling exited with %v after SIGTERM", err)
+	}
+	data, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A pprof profile is gzip-compressed protocol buffers.
+	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		t.Errorf("the profile is %d bytes and not gzip: % x", len(data), data[:min(len(data), 8)])
+	}
 }
