@@ -76,19 +76,7 @@ func TestCostlyQueriesWaitForASlot(t *testing.T) {
 
 	// A waiting query whose client leaves ends without reaching the store.
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+filtered, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+a1)
-	left := make(chan error, 1)
-	go func() {
-		resp, err := s.client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		left <- err
-	}()
+	left := s.getAsync(ctx, filtered, a1)
 	waitForGauges(t, s, 3, 2)
 	cancel()
 	if err := <-left; !errors.Is(err, context.Canceled) {
