@@ -7,10 +7,34 @@ import (
 	"github.com/graphprofile/graphprofile/odata"
 )
 
-// evaluate runs the work of answering q: at once when q reads only its
-// page, otherwise (odata.Query.Costly: a filter to evaluate, a whole
-// collection to read) once one of the server's evaluation slots is free,
-// or never if ctx ends first.
+// runQuery answers q over src (odata.Query.Run) in an evaluation slot
+// when q is costly; the slot is given back before the answer is written,
+// so that a client slow to read it holds none.
+func (s *Server) runQuery(ctx context.Context, q odata.Query, src odata.Source, binding string) (odata.Result, error) {
+	release, err := s.evaluationSlot(ctx, q)
+	if err != nil {
+		return odata.Result{}, err
+	}
+	defer release()
+	return q.Run(ctx, src, binding)
+}
+
+// countMatching counts what q's filter selects of src
+// (odata.Query.CountMatching) in an evaluation slot when q is costly.
+func (s *Server) countMatching(ctx context.Context, q odata.Query, src odata.Source) (int, error) {
+	release, err := s.evaluationSlot(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	return q.CountMatching(ctx, src)
+}
+
+// evaluationSlot waits, when q is costly (odata.Query.Costly: a filter to
+// evaluate, a whole collection to read), for one of the server's
+// evaluation slots, and returns the function that gives it back; a query
+// that reads only its page goes on at once. The error is ctx's when it
+// ends first.
 //
 // Why: a costly query is CPU-bound for up to MaxFilterWork steps, and a
 // client may send many and hang up on each. Run all at once, they share
@@ -20,9 +44,9 @@ import (
 // client had gone on ran until net/http's goroutine noticed the hang-up.
 // Waiting for a slot costs no CPU, and a waiting request whose client
 // leaves ends at once.
-func (s *Server) evaluate(ctx context.Context, q odata.Query, run func() error) error {
+func (s *Server) evaluationSlot(ctx context.Context, q odata.Query) (release func(), err error) {
 	if !q.Costly() {
-		return run()
+		return noRelease, nil
 	}
 	slots := s.evaluationSlots()
 	m, _ := s.activeMetrics()
@@ -32,15 +56,17 @@ func (s *Server) evaluate(ctx context.Context, q odata.Query, run func() error) 
 		m.evaluationWaits(-1)
 	case <-ctx.Done():
 		m.evaluationWaits(-1)
-		return ctx.Err()
+		return noRelease, ctx.Err()
 	}
 	m.evaluationRuns(1)
-	defer func() {
+	return func() {
 		m.evaluationRuns(-1)
 		<-slots
-	}()
-	return run()
+	}, nil
 }
+
+// noRelease is the release of a query that took no slot.
+func noRelease() {}
 
 // evaluationSlots returns the semaphore of costly queries, of
 // MaxEvaluations slots.

@@ -285,12 +285,7 @@ func (s *Server) listItems(ctx context.Context, ex *exchange, c call) error {
 // size.
 func (s *Server) queryItems(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection, q odata.Query) (odata.Result, error) {
 	owner := access.Owner()
-	var page odata.Result
-	err := s.evaluate(ctx, q, func() (err error) {
-		page, err = q.Run(ctx, s.itemSource(ctx, access, coll), owner.TenantID+"/"+owner.ID+"/"+coll.Name)
-		return err
-	})
-	return page, err
+	return s.runQuery(ctx, q, s.itemSource(ctx, access, coll), owner.TenantID+"/"+owner.ID+"/"+coll.Name)
 }
 
 // itemSource delivers the items of the accessed profile's collection coll
@@ -317,11 +312,7 @@ func (s *Server) itemSource(ctx context.Context, access graphprofile.Access, col
 // countItems answers GET …/profile/{facet}/$count: the number of items
 // matching $filter, as text/plain, counted as the store reads them.
 func (s *Server) countItems(ctx context.Context, ex *exchange, c call) error {
-	var n int
-	err := s.evaluate(ctx, c.query, func() (err error) {
-		n, err = c.query.CountMatching(ctx, s.itemSource(ctx, c.access, c.route.collection))
-		return err
-	})
+	n, err := s.countMatching(ctx, c.query, s.itemSource(ctx, c.access, c.route.collection))
 	if err != nil {
 		return err
 	}
@@ -388,11 +379,7 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 		return err
 	}
 	q.Count = q.Count && eventual
-	var page odata.Result
-	err := s.evaluate(ctx, q, func() (err error) {
-		page, err = q.Run(ctx, s.userSource(ctx, c.access), "users\x00"+c.access.TenantKey())
-		return err
-	})
+	page, err := s.runQuery(ctx, q, s.userSource(ctx, c.access), "users\x00"+c.access.TenantKey())
 	if err != nil {
 		return err
 	}
@@ -428,11 +415,7 @@ func (s *Server) countUsers(ctx context.Context, ex *exchange, c call) error {
 	if err := userQueries.Check(c.query, true); err != nil {
 		return err
 	}
-	var n int
-	err := s.evaluate(ctx, c.query, func() (err error) {
-		n, err = c.query.CountMatching(ctx, s.userSource(ctx, c.access))
-		return err
-	})
+	n, err := s.countMatching(ctx, c.query, s.userSource(ctx, c.access))
 	if err != nil {
 		return err
 	}
