@@ -22,7 +22,7 @@ type serverMetrics struct {
 	inFlight  prometheus.Gauge
 	throttled prometheus.Counter
 	faulted   *prometheus.CounterVec // fault
-	// Costly queries (evaluate) waiting for a slot, and running in one.
+	// Costly queries (evaluationSlot) waiting for a slot, and running in one.
 	evaluationsWaiting prometheus.Gauge
 	evaluationsRunning prometheus.Gauge
 	handler            http.Handler // the registry's exposition

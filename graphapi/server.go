@@ -123,7 +123,7 @@ type Server struct {
 	encodings    itemEncodings // the JSON of items read, for the next reads
 
 	evaluationsOnce sync.Once
-	evaluations     chan struct{} // the slots of costly queries (evaluate)
+	evaluations     chan struct{} // the slots of costly queries (evaluationSlot)
 }
 
 // Timeouts of a Server's connections (net/http's).
