@@ -44,6 +44,7 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 	}
 
 	var body io.Reader = http.MaxBytesReader(nil, r.Body, int64(limit))
+	announced := r.ContentLength // the size to read, when the body is not decompressed
 	switch encoding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); encoding {
 	case "", "identity":
 	case "gzip", "x-gzip":
@@ -53,12 +54,13 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 		}
 		defer zr.Close()
 		body = zr
+		announced = -1
 	default:
 		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The content encoding '%s' is not supported; send the body plain or gzip-compressed.", encoding)
 	}
 
 	// Read one byte past the limit to tell "exactly at the limit" from "over it".
-	data, err := io.ReadAll(io.LimitReader(body, int64(limit)+1))
+	data, err := readAll(io.LimitReader(body, int64(limit)+1), announced)
 	if err != nil {
 		return nil, bodyReadError(err, limit)
 	}
@@ -67,6 +69,38 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// readAll reads r to its end into a buffer made for the size the request
+// announced (when it did, and r is not decompressed), so that a body is
+// read into one allocation rather than the several of io.ReadAll's growth.
+// Only announced sizes up to presizedBodyBytes are trusted that way: a
+// client that announces a megabyte and sends it slowly, or never, must not
+// make the server hold a megabyte per connection before any of it came.
+func readAll(r io.Reader, announced int64) ([]byte, error) {
+	if announced <= 0 || announced > presizedBodyBytes {
+		return io.ReadAll(r)
+	}
+	// One byte more than announced, so that the read that finds the end
+	// needs no growth.
+	data := make([]byte, 0, announced+1)
+	for {
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return data, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grow: more came than was announced
+		}
+	}
+}
+
+// presizedBodyBytes is the largest announced body read into a buffer of its
+// size at once: far above an item's (about 1.5 KB), far below MaxBodyBytes.
+const presizedBodyBytes = 64 << 10
 
 func tooLarge(limit int) error {
 	return graphprofile.Errorf(graphprofile.CodeRequestEntityTooLarge, "The request body is larger than the limit of %d bytes.", limit)
