@@ -55,9 +55,6 @@ type Store struct {
 	// TRUNCATE then waits for the checkpointer's passive copy to end
 	// rather than spending its wait for readers on it.
 	checkpoint sync.Mutex
-	// walFrames is the number of frames of the write-ahead log in use, as
-	// the checkpointer last counted them (limitWAL).
-	walFrames atomic.Int64
 
 	writes           chan *writeRequest // to the writer; unbuffered: a send is taken by the writer or not at all
 	pending          atomic.Int64       // writes between entering write and being taken by the writer
@@ -109,9 +106,10 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 		{"foreign_keys", "1"},
 		{"synchronous", "FULL"},
 	}
-	// A checkpoint, or a commit that starts the write-ahead log over,
-	// truncates the log file to WALBound.
-	journalSizeLimit := pragmaSetting{"journal_size_limit", fmt.Sprint(WALBound)}
+	// A commit that starts the write-ahead log over cuts the log file back
+	// to walCheckpointAt, so that it grows past it again only when the log
+	// in use does (limitWAL).
+	journalSizeLimit := pragmaSetting{"journal_size_limit", fmt.Sprint(walCheckpointAt)}
 	// Checkpoints copy the write-ahead log back into the database file. By
 	// default the committing connection does that every 1,000 pages, inside
 	// a commit, where it stalls every write waiting for that commit; here
