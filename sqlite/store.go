@@ -51,6 +51,7 @@ type Store struct {
 	wdb    *sql.DB    // the one write connection, used by the writer goroutine only
 	rdb    *sql.DB    // the read pool
 	cdb    *sql.DB    // the checkpointer's connection
+	dbFile *os.File   // the database file, for the checkpointer's fsyncs
 	// checkpoint is held by a checkpoint while it runs: the writer's
 	// TRUNCATE then waits for the checkpointer's passive copy to end
 	// rather than spending its wait for readers on it.
@@ -151,6 +152,12 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 		return s, nil // no write-ahead log to checkpoint
 	}
 	s.cdb = openDB(abs, connConfig{pragmas: append(slices.Clone(common), journalSizeLimit)}, 1)
+	dbFile, err := os.Open(abs)
+	if err != nil {
+		s.Close()
+		return nil, store.Errorf("opening %s: %w", abs, err)
+	}
+	s.dbFile = dbFile
 	s.checkpointerDone = make(chan struct{})
 	go s.checkpointer()
 	return s, nil
@@ -214,6 +221,9 @@ func (s *Store) Close() error {
 		var errs []error
 		if s.cdb != nil {
 			errs = append(errs, s.cdb.Close())
+		}
+		if s.dbFile != nil {
+			errs = append(errs, s.dbFile.Close())
 		}
 		if s.rdb != nil {
 			errs = append(errs, s.rdb.Close())

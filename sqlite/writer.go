@@ -294,27 +294,40 @@ func (s *Store) checkpointWAL(mode string) bool {
 }
 
 // checkpointInterval is how often the checkpointer copies the log back.
-const checkpointInterval = 200 * time.Millisecond
+const checkpointInterval = 50 * time.Millisecond
 
 // checkpointer runs passive checkpoints (they never block readers or the
 // writer) until the store closes, so that the writer's RESTART finds
-// little left to copy. The log is fsynced before any commit is
-// acknowledged, so how far behind the checkpoints are never affects
-// durability, only the size of the log file, which the writer bounds
-// (limitWAL).
+// little left to copy, and after each that copied pages it fsyncs the
+// database file (dbFile). A passive checkpoint that the writer's commits
+// overtake (under load, most of them) writes the pages into the file but
+// leaves their fsync to a later checkpoint: without the checkpointer's own,
+// that was the writer's RESTART, which so flushed every page copied since
+// the last one, stalling every write for 20–60 ms, longer as the database
+// grew (creates lost 16% of their rate over 150 s). The extra fsyncs only
+// make pages durable earlier; SQLite's own order of syncs is unchanged.
+// The log is fsynced before any commit is acknowledged, so how far behind
+// the checkpoints are never affects durability, only the size of the log
+// file, which the writer bounds (limitWAL).
 func (s *Store) checkpointer() {
 	defer close(s.checkpointerDone)
 	tick := time.NewTicker(checkpointInterval)
 	defer tick.Stop()
+	var synced struct{ logFrames, checkpointed int64 } // as of the last fsync
 	for {
 		select {
 		case <-s.quit:
 			return
 		case <-tick.C:
 			// A failure (a busy database) is retried at the next tick.
+			var busy, logFrames, checkpointed int64
 			s.checkpoint.Lock()
-			_, _ = s.cdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			err := s.cdb.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &checkpointed)
 			s.checkpoint.Unlock()
+			copied := checkpointed > 0 && (logFrames != synced.logFrames || checkpointed != synced.checkpointed)
+			if err == nil && copied && s.dbFile.Sync() == nil {
+				synced.logFrames, synced.checkpointed = logFrames, checkpointed
+			}
 		}
 	}
 }
