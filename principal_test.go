@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The permission matrix, written out independently of
@@ -145,6 +146,26 @@ func TestGUIDs(t *testing.T) {
 			t.Fatalf("NewGUID() = %q: not a fresh lower-case v4 GUID", id)
 		}
 		seen[id] = true
+	}
+	// Time-ordered GUIDs: version 7, fresh, and in the order of their
+	// times whenever the times are a millisecond apart or more.
+	start := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	prev := ""
+	for i := range 1000 {
+		at := start.Add(time.Duration(i/2) * time.Millisecond) // two ids a millisecond
+		id := NewTimeOrderedGUID(at)
+		if !IsGUID(id) || id != strings.ToLower(id) || id[14] != '7' || !strings.ContainsAny(id[19:20], "89ab") || seen[id] {
+			t.Fatalf("NewTimeOrderedGUID(%v) = %q: not a fresh lower-case v7 GUID", at, id)
+		}
+		seen[id] = true
+		if i%2 == 0 && id <= prev {
+			t.Fatalf("NewTimeOrderedGUID(%v) = %q, not after %q a millisecond before", at, id, prev)
+		}
+		prev = id
+	}
+	// The first 48 bits are the time in milliseconds.
+	if id := NewTimeOrderedGUID(time.UnixMilli(0x0123456789ab)); !strings.HasPrefix(id, "01234567-89ab-7") {
+		t.Errorf("NewTimeOrderedGUID(0x0123456789ab ms) = %q, want 01234567-89ab-7…", id)
 	}
 	if NormalizeID("DB789417-4CCB-41D1-A0A9-47B01A09EA49") != "db789417-4ccb-41d1-a0a9-47b01a09ea49" {
 		t.Error("NormalizeID must lower-case GUIDs")

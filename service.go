@@ -16,7 +16,8 @@ type Service struct {
 	Store Store
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
-	// NewID returns the id of a new item; nil means a random GUID.
+	// NewID returns the id of a new item; nil means a time-ordered GUID
+	// (NewTimeOrderedGUID at Now).
 	NewID func() string
 	// MaxItems is the most items one collection of a profile holds; a
 	// create past it is refused with quotaLimitReached. Zero means
@@ -524,7 +525,7 @@ func (s *Service) newID() string {
 	if s.NewID != nil {
 		return s.NewID()
 	}
-	return NewGUID()
+	return NewTimeOrderedGUID(s.now())
 }
 
 // NewGUID returns a random (version 4) GUID in lower case.
@@ -533,6 +534,32 @@ func NewGUID() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
+	return formatGUID(b)
+}
+
+// NewTimeOrderedGUID returns a version 7 GUID (RFC 9562) in lower case:
+// the Unix time of t in milliseconds, then 74 random bits. Items get these
+// ids because the stores index a profile's items by id: random ids put
+// every new item at a random place in a profile's part of the index, so a
+// create dirtied an index page of its own, and the more items, the more
+// pages each commit wrote; ids that grow with time are appended, to the
+// few pages at the end. Creates measured 8-10% faster (docs/decisions.md).
+// The ids stay opaque GUIDs to clients, as Graph's are; the time they hold
+// is the item's createdDateTime, which the item shows anyway.
+func NewTimeOrderedGUID(t time.Time) string {
+	var b [16]byte
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails
+	ms := uint64(t.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	return formatGUID(b)
+}
+
+// formatGUID writes b as a GUID in lower case: 8-4-4-4-12 hex digits.
+func formatGUID(b [16]byte) string {
 	const hex = "0123456789abcdef"
 	out := make([]byte, 0, 36)
 	for i, c := range b {

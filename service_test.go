@@ -888,6 +888,34 @@ func TestCreatePosition(t *testing.T) {
 	}
 }
 
+// TestCreatedIDsFollowTheClock: without NewID, a new item's id is a
+// version 7 GUID of the service clock's time, so that items created later
+// get ids that sort after (the stores' indexes append them).
+func TestCreatedIDsFollowTheClock(t *testing.T) {
+	store := newMemStore(adele)
+	c := &clock{at: time.Date(2026, time.December, 3, 0, 0, 0, 0, time.UTC)}
+	svc := &graphprofile.Service{Store: store, Now: c.now}
+	a := mustAuthorize(t, svc, delegated(adele, "User.ReadWrite"), me, graphprofile.CreateItem)
+	var ids []string
+	for range 3 {
+		got, err := svc.CreateItem(t.Context(), a, workPositions, graphprofile.Object{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, got.ID())
+		c.at = c.at.Add(time.Millisecond)
+	}
+	// 2026-12-03T00:00:00Z is 0x01a239336800 ms after the Unix epoch.
+	for i, prefix := range []string{"01a23933-6800-7", "01a23933-6801-7", "01a23933-6802-7"} {
+		if !graphprofile.IsGUID(ids[i]) || !strings.HasPrefix(ids[i], prefix) {
+			t.Errorf("item %d: id %q, want a GUID starting %s", i, ids[i], prefix)
+		}
+	}
+	if !slices.IsSorted(ids) {
+		t.Errorf("ids %q: not in the order they were created", ids)
+	}
+}
+
 // TestUpdatePosition: the body is merged into the position (OData's PATCH:
 // absent properties kept, also inside complex values; null clears;
 // collections replaced); lastModifiedDateTime is Now when that is later,

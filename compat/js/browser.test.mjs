@@ -127,7 +127,7 @@ try {
 
 	await step('the values are the server\'s', async () => {
 		const { created, updated, get, list, paged, error } = got;
-		assert.match(created.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'created id');
+		assert.match(created.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'created id');
 		assert.equal(created.detail.jobTitle, createBody.detail.jobTitle, 'created detail.jobTitle');
 		assert.equal(created.detail.company.displayName, createBody.detail.company.displayName, 'created company');
 		assert.equal(created.isCurrent, true, 'created isCurrent');

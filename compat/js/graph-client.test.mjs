@@ -73,7 +73,7 @@ try {
 
 	const id = await step('POST /me/profile/positions (the seed create body)', async () => {
 		const created = await client.api('/me/profile/positions').post(createBody);
-		assert.match(created.id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'id is a lower-case GUID');
+		assert.match(created.id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'id is a lower-case GUID');
 		checkPosition(created, created.id, createBody);
 		assert.equal(created.lastModifiedDateTime, created.createdDateTime, 'lastModifiedDateTime on create');
 		return created.id;
