@@ -84,6 +84,8 @@ func TestSettings(t *testing.T) {
 		{"write", s.wdb, "query_only", "0"},
 		{"write", s.wdb, "wal_autocheckpoint", "0"},
 		{"write", s.wdb, "journal_size_limit", fmt.Sprint(walCheckpointAt)},
+		{"write", s.wdb, "cache_size", fmt.Sprint(-writerCacheKiB)},
+		{"read", s.rdb, "cache_size", "-2000"}, // SQLite's default, for each of the pool's connections
 		{"checkpointer", s.cdb, "journal_size_limit", fmt.Sprint(walCheckpointAt)},
 		{"read", s.rdb, "journal_mode", "wal"},
 		{"read", s.rdb, "synchronous", "2"},
