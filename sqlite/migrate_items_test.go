@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -103,5 +104,115 @@ func TestMigrateItems(t *testing.T) {
 	}
 	if err := s.CreateItem(t.Context(), megan, workPositions, storetest.Position("third", t0), 2); !errors.Is(err, graphprofile.ErrCollectionFull) {
 		t.Errorf("Megan's third position with a limit of 2 after the migration: %v, want ErrCollectionFull", err)
+	}
+}
+
+// TestMigrateItemsKey: a database of version 6, whose items were keyed by
+// (tenant_id, user_id, kind, id), opens with them keyed by (kind, id,
+// tenant_id, user_id), as a new database has them: every row as it was
+// (rowid, columns, document byte for byte), the list index back, a key
+// still unique per collection of a profile, lookups and a user's delete
+// (its items go with it) as before.
+func TestMigrateItemsKey(t *testing.T) {
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "db")
+	db := openRawDB(t, path)
+	queries := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`}
+	for _, m := range ms[:6] {
+		queries = append(queries, m.SQL, `INSERT INTO schema_migrations (version, applied_at) VALUES (`+strconv.Itoa(m.Version)+`, '2025-01-01T00:00:00Z')`)
+	}
+	queries = append(queries, `INSERT INTO users (tenant_id, id, upn_key, document) VALUES ('t', 'adele', NULL, '{}'), ('t', 'megan', NULL, '{}'), ('u', 'adele', NULL, '{}')`)
+	t0 := time.Date(2024, 5, 1, 8, 30, 15, 123456700, time.UTC)
+	type row struct {
+		tenant, user, kind, id string
+		created                int64
+		document               string
+	}
+	var rows []row
+	for i, r := range []struct{ tenant, user, kind, id string }{
+		{"t", "adele", "positions", "b"}, {"t", "adele", "positions", "a"}, {"t", "adele", "skills", "a"},
+		{"t", "megan", "positions", "a"}, {"u", "adele", "positions", "a"}, {"t", "adele", "positions", "Odd Id/?#%20"},
+	} {
+		p := storetest.Position(r.id, t0.Add(time.Duration(i%3)*time.Second))
+		rows = append(rows, row{r.tenant, r.user, r.kind, r.id, p.CreatedDateTime().UnixNano(),
+			string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, p))})
+	}
+	for _, q := range queries {
+		if _, err := db.Exec(q); err != nil {
+			db.Close()
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, r := range rows {
+		if _, err := db.Exec(`INSERT INTO items (tenant_id, user_id, kind, id, created_at, document) VALUES (?, ?, ?, ?, ?, ?)`,
+			r.tenant, r.user, r.kind, r.id, r.created, r.document); err != nil {
+			db.Close()
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO item_counts (tenant_id, user_id, kind, n) SELECT tenant_id, user_id, kind, count(*) FROM items GROUP BY 1, 2, 3`); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := openAt(t, path)
+	fresh := openTemp(t)
+	for name, st := range map[string]*Store{"migrated": s, "new": fresh} {
+		key := query[string](t, st, `SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info('sqlite_autoindex_items_1') ORDER BY seqno)`)
+		if key != "kind,id,tenant_id,user_id" {
+			t.Errorf("%s database: items keyed by %s, want kind,id,tenant_id,user_id", name, key)
+		}
+		index := query[string](t, st, `SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info('items_by_created') ORDER BY seqno)`)
+		if index != "tenant_id,user_id,kind,created_at,id" {
+			t.Errorf("%s database: items_by_created on %s", name, index)
+		}
+	}
+	if n := query[int](t, s, `SELECT count(*) FROM sqlite_schema WHERE name = 'items_new'`); n != 0 {
+		t.Error("items_new remains after the migration")
+	}
+	for i, r := range rows {
+		var got row
+		var rowid int64
+		if err := s.rdb.QueryRowContext(t.Context(), `SELECT rowid, tenant_id, user_id, kind, id, created_at, document FROM items
+			WHERE tenant_id = ? AND user_id = ? AND kind = ? AND id = ?`, r.tenant, r.user, r.kind, r.id).
+			Scan(&rowid, &got.tenant, &got.user, &got.kind, &got.id, &got.created, &got.document); err != nil {
+			t.Fatalf("item %d (%s/%s/%s/%s) after the migration: %v", i, r.tenant, r.user, r.kind, r.id, err)
+		}
+		if got != r || rowid != int64(i+1) {
+			t.Errorf("item %d after the migration: rowid %d, %+v\nwant rowid %d, %+v", i, rowid, got, i+1, r)
+		}
+	}
+	if n := query[int](t, s, `SELECT count(*) FROM items`); n != len(rows) {
+		t.Errorf("%d items after the migration, want %d", n, len(rows))
+	}
+	adele := graphprofile.UserKey{TenantID: "t", UserID: "adele"}
+	got, err := graphprofile.AllItems(t.Context(), s, adele, workPositions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, it := range got {
+		ids = append(ids, it.ID())
+	}
+	// The list order: createdDateTime, then id.
+	if want := []string{"b", "a", "Odd Id/?#%20"}; !slices.Equal(ids, want) {
+		t.Errorf("Adele's positions after the migration: %q, want %q", ids, want)
+	}
+	if err := s.CreateItem(t.Context(), adele, workPositions, storetest.Position("a", t0), 0); err == nil {
+		t.Error("a second position a in Adele's profile after the migration was stored")
+	}
+	megan := graphprofile.UserKey{TenantID: "t", UserID: "megan"}
+	if err := s.DeleteUser(t.Context(), megan); err != nil {
+		t.Fatal(err)
+	}
+	if n := query[int](t, s, `SELECT count(*) FROM items WHERE tenant_id = 't' AND user_id = 'megan'`); n != 0 {
+		t.Errorf("%d of Megan's items remain after her delete", n)
+	}
+	if n := query[int](t, s, `SELECT count(*) FROM items`); n != len(rows)-1 {
+		t.Errorf("%d items after Megan's delete, want %d", n, len(rows)-1)
 	}
 }
