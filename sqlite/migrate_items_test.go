@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
@@ -20,23 +18,8 @@ import (
 // table gone; the profile then takes items of other collections beside
 // them.
 func TestMigrateItems(t *testing.T) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "db")
-	db := openRawDB(t, path)
-	queries := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`}
-	for _, m := range ms[:4] {
-		queries = append(queries, m.SQL, `INSERT INTO schema_migrations (version, applied_at) VALUES (`+strconv.Itoa(m.Version)+`, '2025-01-01T00:00:00Z')`)
-	}
-	queries = append(queries, `INSERT INTO users (tenant_id, id, upn_key, document) VALUES ('t', 'adele', NULL, '{}'), ('t', 'megan', NULL, '{}')`)
-	for _, q := range queries {
-		if _, err := db.Exec(q); err != nil {
-			db.Close()
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	db := openRawDBAt(t, path, 4, `INSERT INTO users (tenant_id, id, upn_key, document) VALUES ('t', 'adele', NULL, '{}'), ('t', 'megan', NULL, '{}')`)
 	t0 := time.Date(2024, 5, 1, 8, 30, 15, 123456700, time.UTC)
 	var want []graphprofile.Item
 	for i, id := range []string{"b", "a", "Odd Id/?#%20"} {
@@ -114,17 +97,8 @@ func TestMigrateItems(t *testing.T) {
 // still unique per collection of a profile, lookups and a user's delete
 // (its items go with it) as before.
 func TestMigrateItemsKey(t *testing.T) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "db")
-	db := openRawDB(t, path)
-	queries := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`}
-	for _, m := range ms[:6] {
-		queries = append(queries, m.SQL, `INSERT INTO schema_migrations (version, applied_at) VALUES (`+strconv.Itoa(m.Version)+`, '2025-01-01T00:00:00Z')`)
-	}
-	queries = append(queries, `INSERT INTO users (tenant_id, id, upn_key, document) VALUES ('t', 'adele', NULL, '{}'), ('t', 'megan', NULL, '{}'), ('u', 'adele', NULL, '{}')`)
+	db := openRawDBAt(t, path, 6, `INSERT INTO users (tenant_id, id, upn_key, document) VALUES ('t', 'adele', NULL, '{}'), ('t', 'megan', NULL, '{}'), ('u', 'adele', NULL, '{}')`)
 	t0 := time.Date(2024, 5, 1, 8, 30, 15, 123456700, time.UTC)
 	type row struct {
 		tenant, user, kind, id string
@@ -139,12 +113,6 @@ func TestMigrateItemsKey(t *testing.T) {
 		p := storetest.Position(r.id, t0.Add(time.Duration(i%3)*time.Second))
 		rows = append(rows, row{r.tenant, r.user, r.kind, r.id, p.CreatedDateTime().UnixNano(),
 			string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, p))})
-	}
-	for _, q := range queries {
-		if _, err := db.Exec(q); err != nil {
-			db.Close()
-			t.Fatalf("%s: %v", q, err)
-		}
 	}
 	for _, r := range rows {
 		if _, err := db.Exec(`INSERT INTO items (tenant_id, user_id, kind, id, created_at, document) VALUES (?, ?, ?, ?, ?, ?)`,

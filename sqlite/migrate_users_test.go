@@ -2,11 +2,9 @@ package sqlite
 
 import (
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/internal/migrations"
 )
 
 // TestMigrateUserDocument: a database of version 3, whose users kept their
@@ -14,27 +12,12 @@ import (
 // set ones kept, empty strings and NULLs unset, the principal name key as
 // it was.
 func TestMigrateUserDocument(t *testing.T) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "db")
-	db := openRawDB(t, path)
-	queries := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`}
-	for _, m := range ms[:3] {
-		queries = append(queries, m.SQL, `INSERT INTO schema_migrations (version, applied_at) VALUES (`+strconv.Itoa(m.Version)+`, '2025-01-01T00:00:00Z')`)
-	}
-	queries = append(queries,
+	db := openRawDBAt(t, path, 3,
 		`INSERT INTO users (tenant_id, id, user_principal_name, upn_key, display_name, mail, mail_nickname, given_name, surname, job_title, account_enabled)
 		 VALUES ('t', 'full', 'Zoë@Contoso.com', 'zoë@contoso.com', 'Zoë "Z" \ 日本', 'zoe@contoso.com', 'zoe', 'Zoë', 'Ñúñez', 'Dev', 0),
 		        ('t', 'on', 'on@contoso.com', 'on@contoso.com', 'On', '', '', '', '', '', 1),
 		        ('t', 'bare', '', NULL, '', '', '', '', '', '', NULL)`)
-	for _, q := range queries {
-		if _, err := db.Exec(q); err != nil {
-			db.Close()
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	db.Close()
 
 	s := openAt(t, path)

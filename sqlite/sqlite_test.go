@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,6 +38,29 @@ func openAt(tb testing.TB, path string) *Store {
 		}
 	})
 	return s
+}
+
+// openRawDBAt creates a database at path with the schema of the first
+// version migrations, recorded as applied, runs queries on it, and returns
+// it open without the store (close it before opening the store).
+func openRawDBAt(t *testing.T, path string, version int, queries ...string) *sql.DB {
+	t.Helper()
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openRawDB(t, path)
+	all := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`}
+	for _, m := range ms[:version] {
+		all = append(all, m.SQL, `INSERT INTO schema_migrations (version, applied_at) VALUES (`+strconv.Itoa(m.Version)+`, '2025-01-01T00:00:00Z')`)
+	}
+	for _, q := range append(all, queries...) {
+		if _, err := db.Exec(q); err != nil {
+			db.Close()
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return db
 }
 
 // openRawDB opens the database file at path with this build's driver, with
