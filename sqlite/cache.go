@@ -457,6 +457,14 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 	}
 	e.gen++
 	switch {
+	case e.complete && ci.item != nil && len(e.whole) < wholeCollectionLimit &&
+		(len(e.whole) == 0 || comparePositions(ci.position, e.whole[len(e.whole)-1].position) > 0):
+		// A new item at the end, as most creates are: appended, in the
+		// spare capacity when there is some. That leaves every slice a
+		// reader took as it was (they end before it: only appends share
+		// an array, every other change makes a new one), and spares each
+		// create a copy of the whole collection.
+		c.setLocked(e, append(e.whole, ci))
 	case e.complete:
 		whole := make([]cachedItem, 0, len(e.whole)+1)
 		for _, q := range e.whole {

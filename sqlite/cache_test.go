@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -397,4 +398,62 @@ func TestCacheBigCollection(t *testing.T) {
 	if cachedItems() != wholeCollectionLimit-1 {
 		t.Errorf("%d items cached, want the head less p100: %d", cachedItems(), wholeCollectionLimit-1)
 	}
+}
+
+// TestCacheChangesOfWholeCollections: the changes the writer applies to a
+// collection cached whole keep it in list order, whatever their place (new
+// items at the end are appended, the rest make a new slice), and never
+// change a slice a reader already took.
+func TestCacheChangesOfWholeCollections(t *testing.T) {
+	c := newReadCache()
+	owner := graphprofile.UserKey{TenantID: tenant, UserID: "u"}
+	e, gen := c.collection(owner, "positions")
+	c.addWhole(e, gen, append(make([]cachedItem, 0, 16), cachedPosition("b", 20, 10), cachedPosition("d", 40, 10)))
+
+	ids := func(list []cachedItem) string {
+		var out []string
+		for _, ci := range list {
+			out = append(out, ci.position.ID)
+		}
+		return strings.Join(out, " ")
+	}
+	changes := []struct {
+		name   string
+		id     string
+		change cachedItem // item nil: deleted
+		want   string
+	}{
+		{"new at the end", "e", cachedPosition("e", 50, 10), "b d e"},
+		{"new at the end again", "f", cachedPosition("f", 60, 10), "b d e f"},
+		{"new in the middle", "c", cachedPosition("c", 30, 10), "b c d e f"},
+		{"new at the start", "a", cachedPosition("a", 10, 10), "a b c d e f"},
+		{"same time, id after the last's", "g", cachedPosition("g", 60, 10), "a b c d e f g"},
+		{"same time, id before the last's", "ee", cachedPosition("ee", 60, 10), "a b c d e ee f g"},
+		{"the last one changed", "g", cachedPosition("g", 60, 99), "a b c d e ee f g"},
+		{"the last one deleted", "g", cachedItem{}, "a b c d e ee f"},
+		{"new at the end after a delete", "h", cachedPosition("h", 70, 10), "a b c d e ee f h"},
+	}
+	var taken [][]cachedItem // what readers took, and what it held then
+	var held []string
+	for _, ch := range changes {
+		list, complete, ok := c.first(owner, "positions")
+		if !ok || !complete {
+			t.Fatalf("before %q: the collection is not cached whole", ch.name)
+		}
+		taken, held = append(taken, list), append(held, ids(list))
+		c.changeItem(owner, "positions", ch.id, ch.change)
+		list, _, _ = c.first(owner, "positions")
+		if got := ids(list); got != ch.want {
+			t.Errorf("after %q the collection is %q, want %q", ch.name, got, ch.want)
+		}
+		if ch.id == "g" && ch.change.item != nil && list[len(list)-1].size != ch.change.size {
+			t.Errorf("after %q the cached item is not the new one", ch.name)
+		}
+	}
+	for i, list := range taken {
+		if got := ids(list); got != held[i] {
+			t.Errorf("a reader's slice taken before %q changed: %q, was %q", changes[i].name, got, held[i])
+		}
+	}
+	wantWithinBounds(t, c)
 }
