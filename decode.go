@@ -30,7 +30,13 @@ func DecodeBody(t *Type, data []byte) (Object, error) {
 // JSON, server-managed properties included, unset properties left out.
 // DecodeStoredItem reads it back unchanged.
 func EncodeStoredItem(t *Type, it Item) []byte {
-	return AppendObjectJSON(make([]byte, 0, 1024), t, Object(it), EncodeOptions{OmitNulls: true})
+	return AppendStoredItem(make([]byte, 0, 1024), t, it)
+}
+
+// AppendStoredItem appends EncodeStoredItem's form of it to buf: for a
+// caller that encodes into a buffer it reuses.
+func AppendStoredItem(buf []byte, t *Type, it Item) []byte {
+	return AppendObjectJSON(buf, t, Object(it), EncodeOptions{OmitNulls: true})
 }
 
 // DecodeStoredItem decodes an item of type t as EncodeStoredItem wrote it,

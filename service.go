@@ -235,7 +235,14 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 		return nil, err
 	}
 	now := s.now()
-	it := Item(withoutNulls(body).(Object))
+	// Sized for the server-managed properties set below too, so the map
+	// is made once rather than grown.
+	it := make(Item, len(body)+serverManagedOnCreate)
+	for name, v := range body {
+		if v != nil {
+			it[name] = withoutNulls(v)
+		}
+	}
 	FillNotNullDefaults(c.Type, Object(it))
 	if _, ok := it["allowedAudiences"]; !ok {
 		it["allowedAudiences"] = DefaultAllowedAudiences
@@ -243,8 +250,12 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 	it["id"] = s.newID()
 	it["createdDateTime"] = now
 	it["lastModifiedDateTime"] = now
-	it["createdBy"] = a.caller.identitySet()
-	it["lastModifiedBy"] = a.caller.identitySet()
+	// One identity set for both: an item is never changed in place (an
+	// update makes a new map, with a new lastModifiedBy), so they may
+	// share it.
+	by := a.caller.identitySet()
+	it["createdBy"] = by
+	it["lastModifiedBy"] = by
 	if err := s.Store.CreateItem(ctx, a.owner.Key(), c, it, s.maxItems()); err != nil {
 		if errors.Is(err, ErrCollectionFull) {
 			return nil, Errorf(CodeQuotaLimitReached, "The maximum storage quota has been reached.")
@@ -253,6 +264,11 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 	}
 	return it, nil
 }
+
+// serverManagedOnCreate is how many properties CreateItem sets besides the
+// body's: allowedAudiences, id, createdDateTime, lastModifiedDateTime,
+// createdBy, lastModifiedBy.
+const serverManagedOnCreate = 6
 
 // maxItems is the most items one collection of a profile holds.
 func (s *Service) maxItems() int {

@@ -125,6 +125,12 @@ func (ex *exchange) writeJSON(status int, fill func([]byte) []byte) {
 	buf := fill((*bp)[:0])
 	ex.w.Header()["OData-Version"] = odataVersion
 	ex.writeBody(status, jsonContentType, buf)
+	putBuffer(bp, buf)
+}
+
+// putBuffer gives buf, grown from *bp, back to bufferPool, unless it grew
+// too big to keep.
+func putBuffer(bp *[]byte, buf []byte) {
 	if cap(buf) <= 1<<20 {
 		*bp = buf
 		bufferPool.Put(bp)
@@ -290,32 +296,34 @@ func (ex *exchange) itemURL(owner graphprofile.User, c graphprofile.Collection, 
 // writeItem writes one item of collection c; selected, when not nil, are
 // the properties $select named.
 func (ex *exchange) writeItem(status int, owner graphprofile.User, c graphprofile.Collection, it graphprofile.Item, selected []string) {
-	if selected != nil {
-		etag := it.ETag()
-		ex.w.Header().Set("ETag", etag)
+	if selected == nil && (ex.r.Method == http.MethodGet || ex.r.Method == http.MethodHead) {
+		enc := ex.server.encodings.encoded(c.Type, it)
+		ex.w.Header().Set("ETag", enc.etag)
 		ex.writeJSON(status, func(buf []byte) []byte {
-			return graphprofile.AppendObjectJSON(buf, c.Type, graphprofile.Object(it), graphprofile.EncodeOptions{
-				Annotations: []graphprofile.Annotation{
-					{Name: "@odata.context", Value: ex.itemsContext(owner, c) + selection(selected) + "/$entity"},
-					{Name: "@odata.etag", Value: etag},
-				},
-				Select: selected,
-			})
+			buf = append(buf, `{"@odata.context":`...)
+			buf = graphprofile.AppendJSONString(buf, ex.itemsContext(owner, c)+"/$entity")
+			buf = append(buf, ',')
+			return append(buf, enc.json...)
 		})
 		return
 	}
-	var enc *encodedItem
-	if ex.r.Method == http.MethodGet || ex.r.Method == http.MethodHead {
-		enc = ex.server.encodings.encoded(c.Type, it)
-	} else {
-		enc = encodeItem(c.Type, it)
-	}
-	ex.w.Header().Set("ETag", enc.etag)
+	// A selection, or the item a write returns, is encoded straight into
+	// the answer and not remembered. A written item's map no read has been
+	// handed yet (a read of it later remembers the map the store's cache
+	// hands out), and remembering every written item would fill the
+	// encodings with maps nobody reads again, for the collector to mark on
+	// every cycle (during creates, a fifth of the live heap: 45 → 36 MB
+	// without them).
+	etag := it.ETag()
+	ex.w.Header().Set("ETag", etag)
 	ex.writeJSON(status, func(buf []byte) []byte {
-		buf = append(buf, `{"@odata.context":`...)
-		buf = graphprofile.AppendJSONString(buf, ex.itemsContext(owner, c)+"/$entity")
-		buf = append(buf, ',')
-		return append(buf, enc.json...)
+		return graphprofile.AppendObjectJSON(buf, c.Type, graphprofile.Object(it), graphprofile.EncodeOptions{
+			Annotations: []graphprofile.Annotation{
+				{Name: "@odata.context", Value: ex.itemsContext(owner, c) + selection(selected) + "/$entity"},
+				{Name: "@odata.etag", Value: etag},
+			},
+			Select: selected,
+		})
 	})
 }
 

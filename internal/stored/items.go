@@ -1,6 +1,10 @@
 package stored
 
-import "github.com/graphprofile/graphprofile"
+import (
+	"sync"
+
+	"github.com/graphprofile/graphprofile"
+)
 
 // Row is an item as a store writes it.
 type Row struct {
@@ -21,8 +25,23 @@ func (n Name) NewRow(c graphprofile.Collection, it graphprofile.Item) (Row, erro
 	if err != nil {
 		return Row{}, n.Wrap(err)
 	}
-	return Row{Item: it, CreatedAt: created, Document: string(graphprofile.EncodeStoredItem(c.Type, it))}, nil
+	bp := documentBuffers.Get().(*[]byte)
+	buf := graphprofile.AppendStoredItem((*bp)[:0], c.Type, it)
+	row := Row{Item: it, CreatedAt: created, Document: string(buf)}
+	if cap(buf) <= maxPooledDocument {
+		*bp = buf
+		documentBuffers.Put(bp)
+	}
+	return row, nil
 }
+
+// documentBuffers are the buffers NewRow encodes into: the document column
+// is a string of its exact size, copied out of one, instead of the buffer
+// grown from nothing that encoding alone leaves for the collector.
+var documentBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledDocument is the biggest buffer documentBuffers keeps.
+const maxPooledDocument = 64 << 10
 
 // DecodeItem reads back a document column of collection c. A failure is an
 // internal error (a corrupt store), never a caller's BadRequest.

@@ -1,0 +1,37 @@
+package graphapi_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// BenchmarkCreatePosition is scripts/bench's create, handler to body: a
+// POST of the docs' example position into one profile of a durable SQLite
+// store. Its allocations are most of what the collector works for during
+// creates (BENCHMARKS.md); its time is mostly the commit's fsync.
+func BenchmarkCreatePosition(b *testing.B) {
+	store, dev := benchStore(b)
+	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store, MaxItems: 1 << 30}, Authenticator: token.NewValidator(nil, dev)}
+	tok := benchToken(b, dev, "User.ReadWrite")
+	body, err := os.ReadFile("../testdata/seed/create-request.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/beta/me/profile/positions", stringsReader(string(body)))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != http.StatusCreated {
+			b.Fatalf("create: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
