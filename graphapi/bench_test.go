@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -19,14 +17,7 @@ func BenchmarkListPositionsQuery(b *testing.B) {
 	for i := range 1000 {
 		body := fmt.Sprintf(`{"isCurrent":%v,"categories":["c%d"],"detail":{"jobTitle":"Engineer %d","layer":%d,"company":{"displayName":"Company %d"}}}`,
 			i%2 == 0, i%7, i, i%10, i%13)
-		req := httptest.NewRequest(http.MethodPost, "/beta/me/profile/positions", stringsReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
-		if rec.Code != http.StatusCreated {
-			b.Fatalf("create: %d %s", rec.Code, rec.Body)
-		}
+		benchCreate(b, srv, tok, body)
 	}
 	query := "$filter=" + url.QueryEscape("isCurrent eq true and startswith(detail/jobTitle,'Engineer') or categories/any(c: c eq 'c3')") +
 		"&$orderby=" + url.QueryEscape("detail/company/displayName desc,createdDateTime")
@@ -48,19 +39,9 @@ func BenchmarkListPositionsQuery(b *testing.B) {
 // what goes to the client.
 func BenchmarkListPositionsGzip(b *testing.B) {
 	srv, tok := benchServer(b)
-	body, err := os.ReadFile(filepath.Join("..", "testdata", "seed", "create-request.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := examplePosition(b)
 	for range 100 {
-		req := httptest.NewRequest(http.MethodPost, "/beta/me/profile/positions", stringsReader(string(body)))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
-		if rec.Code != http.StatusCreated {
-			b.Fatalf("create: %d %s", rec.Code, rec.Body)
-		}
+		benchCreate(b, srv, tok, body)
 	}
 	for _, encoding := range []string{"identity", "gzip"} {
 		b.Run(encoding, func(b *testing.B) {

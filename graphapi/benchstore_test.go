@@ -2,6 +2,9 @@ package graphapi_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -46,4 +49,29 @@ func benchServer(b testing.TB) (*graphapi.Server, string) {
 	store, dev := benchStore(b)
 	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev)}
 	return srv, benchToken(b, dev, "User.ReadWrite")
+}
+
+// examplePosition is the docs' example position, as a create's body.
+func examplePosition(b testing.TB) string {
+	b.Helper()
+	body, err := os.ReadFile(filepath.Join("..", "testdata", "seed", "create-request.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return string(body)
+}
+
+// benchCreate POSTs body to the positions of tok's user through srv's
+// handler and returns the answer, failing the benchmark unless it is 201.
+func benchCreate(b testing.TB, srv http.Handler, tok, body string) *httptest.ResponseRecorder {
+	b.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/beta/me/profile/positions", stringsReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated {
+		b.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	return rec
 }

@@ -1,9 +1,6 @@
 package graphapi_test
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
@@ -19,19 +16,9 @@ func BenchmarkCreatePosition(b *testing.B) {
 	store, dev := benchStore(b)
 	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store, MaxItems: 1 << 30}, Authenticator: token.NewValidator(nil, dev)}
 	tok := benchToken(b, dev, "User.ReadWrite")
-	body, err := os.ReadFile("../testdata/seed/create-request.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := examplePosition(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "/beta/me/profile/positions", stringsReader(string(body)))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
-		if rec.Code != http.StatusCreated {
-			b.Fatalf("create: %d %s", rec.Code, rec.Body)
-		}
+		benchCreate(b, srv, tok, body)
 	}
 }

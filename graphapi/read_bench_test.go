@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 )
 
@@ -15,20 +14,10 @@ import (
 // routing, the token, the service and the encoding of the answer.
 func BenchmarkReadPositions(b *testing.B) {
 	srv, tok := benchServer(b)
-	body, err := os.ReadFile("../testdata/seed/create-request.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := examplePosition(b)
 	var id string
 	for range 10 {
-		req := httptest.NewRequest(http.MethodPost, "/beta/me/profile/positions", stringsReader(string(body)))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
-		if rec.Code != http.StatusCreated {
-			b.Fatalf("create: %d %s", rec.Code, rec.Body)
-		}
+		rec := benchCreate(b, srv, tok, body)
 		var created struct{ ID string }
 		if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil {
 			b.Fatal(err)
