@@ -29,6 +29,11 @@ import (
 //	X-GraphProfile-Fault: latency=200ms     served normally, 200 ms late
 const FaultHeader = "X-GraphProfile-Fault"
 
+// faultHeaderKey is FaultHeader as net/http keys a request's headers
+// (X-Graphprofile-Fault): Header.Get canonicalizes any other spelling anew
+// on every request, which allocates.
+var faultHeaderKey = http.CanonicalHeaderKey(FaultHeader)
+
 // DefaultFaultRetryAfter is the Retry-After, in seconds, of an injected
 // failure that names none.
 const DefaultFaultRetryAfter = 1
@@ -303,7 +308,7 @@ func (s *Server) takeArmedFault(r *http.Request, e *endpoint) (fault, bool) {
 // throttles them.
 func (s *Server) injectFault(ctx context.Context, ex *exchange, e *endpoint) (answered bool, err error) {
 	var f fault
-	if header := ex.r.Header.Get(FaultHeader); header != "" && s.AdminToken != "" {
+	if header := ex.r.Header.Get(faultHeaderKey); header != "" && s.AdminToken != "" {
 		if f, err = parseFaultHeader(header); err != nil {
 			return false, graphprofile.Errorf(graphprofile.CodeBadRequest, "The %s header is invalid: %v.", FaultHeader, err)
 		}

@@ -63,7 +63,9 @@ type exchange struct {
 func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 	ex := &exchange{server: s, r: r, requestID: graphprofile.NewGUID()}
 	ex.w = &recordingWriter{ResponseWriter: w, ex: ex}
-	ex.clientRequestID = r.Header.Get("client-request-id")
+	// Looked up as net/http keys it: Get canonicalizes any other spelling
+	// anew on every request, which allocates.
+	ex.clientRequestID = r.Header.Get("Client-Request-Id")
 	if ex.clientRequestID == "" {
 		ex.clientRequestID = ex.requestID
 	}
