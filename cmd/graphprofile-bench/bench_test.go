@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -275,6 +276,10 @@ func TestReportLopsidedAndOverTime(t *testing.T) {
 			{StartS: 0, DurationS: 60, RPS: 5000, Latency: latencies{P50: 2, P99: 9}, ServerRSSMaxKB: 55 << 10, WALMaxBytes: 4 << 20},
 			{StartS: 60, DurationS: 60, RPS: 4500, Latency: latencies{P50: 2.5, P99: 11}, ServerRSSMaxKB: 60 << 10, WALMaxBytes: 8 << 20},
 		}}
+	costed := timed
+	costed.Intervals = slices.Clone(timed.Intervals)
+	costed.Intervals[0].ServerCPUUsPerRequest, costed.Intervals[0].WriterBusy, costed.Intervals[0].WriterUsPerWrite, costed.Intervals[0].WritesPerCommit = 150, 0.9, 180, 11.2
+	costed.Intervals[1].ServerCPUUsPerRequest, costed.Intervals[1].WriterBusy, costed.Intervals[1].WriterUsPerWrite, costed.Intervals[1].WritesPerCommit = 155.5, 0.91, 202.2, 11
 	tests := []struct {
 		name string
 		runs []result
@@ -288,6 +293,12 @@ func TestReportLopsidedAndOverTime(t *testing.T) {
 		// 200 MB is 190.7 MiB: 195 MiB is over.
 		{"missed", []result{lop(25, 195<<10), lop(30, 180<<10), lop(10, 199<<10)}, []string{
 			"| 5000 | 2.00 | 25.00 | < 20 ms ✗ | 1000 | 3.00 | 7.00 | 195 | < 200 MB ✗ |",
+		}},
+		{"over time, with costs", []result{costed}, []string{
+			"| interval | req/s | p50 ms | p99 ms | server RSS max MiB | WAL max MiB | server CPU µs/request | writer busy | writer µs/write | writes/commit |",
+			"| 0s–1m0s | 5000 | 2.00 | 9.00 | 55 | 4.0 | 150.0 | 90% | 180.0 | 11.2 |",
+			"| 1m0s–2m0s | 4500 | 2.50 | 11.00 | 60 | 8.0 | 155.5 | 91% | 202.2 | 11.0 |",
+			"First to last interval: 5000 → 4500 (-10.0%) req/s. Server CPU: 150 → 156 (+3.7%) µs a request. The writer: 180 → 202 (+12.3%) µs a write, busy 90% → 91%.",
 		}},
 		{"over time", []result{timed}, []string{
 			"1 run(s) per workload, graphprofile only, each on a fresh SQLite database",

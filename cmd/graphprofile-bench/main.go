@@ -26,7 +26,9 @@
 // ceiling runs with --durable, fsyncing every write); scripts/bench runs
 // them alternately with graphprofile and reports the ratios.
 //
-// For long runs: --interval reports requests/s and latencies per interval;
+// For long runs: --interval reports requests/s and latencies per interval,
+// with the server's CPU a request (--server-pid) and its SQLite writer's
+// busy share and time a write (from graphprofile's /metrics);
 // --server-pid and --wal sample the server's RSS and the SQLite WAL's size
 // over the run; --acked records every write the server acknowledged, which
 // `verify` checks after a crash and restart (scripts/soak).
@@ -124,7 +126,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.client, "client", "raw", "HTTP client: raw (a minimal HTTP/1.1 client, cheap) or nethttp (net/http's Transport)")
 	fs.StringVar(&c.via, "via", "me", "address the profile and its positions as /beta/me/profile… (me) or /beta/users/{userPrincipalName}/profile… (upn)")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "per-request timeout")
-	fs.DurationVar(&c.interval, "interval", 0, "also report requests/s and latencies for each `period` of the measured time (e.g. 1m); 0: the whole run only")
+	fs.DurationVar(&c.interval, "interval", 0, "also report requests/s and latencies for each `period` of the measured time (e.g. 1m), and what its requests cost the server (CPU, with --server-pid) and graphprofile's SQLite writer (read from the one --url's /metrics); 0: the whole run only")
 	fs.StringVar(&c.wal, "wal", "", "the server's SQLite write-ahead log `file` (<database>-wal), whose size is sampled over the run (max and last)")
 	fs.DurationVar(&c.sampleEvery, "sample-every", time.Second, "how often the server's RSS (--server-pid) and the WAL's size (--wal) are sampled")
 	fs.StringVar(&c.acked, "acked", "", "record in `file` every position whose create the server acknowledged and the isCurrent of each last acknowledged update, for `graphprofile-bench verify`")
@@ -225,6 +227,14 @@ type intervalStats struct {
 	// sample fell in it, or nothing was sampled).
 	ServerRSSMaxKB int64 `json:"server_rss_max_kb,omitempty"`
 	WALMaxBytes    int64 `json:"wal_max_bytes,omitempty"`
+	// The server's CPU time over the interval's requests (--server-pid),
+	// and its SQLite writer's: the share of the interval it spent in
+	// transactions, its time for each write committed and the writes a
+	// commit held (from graphprofile's /metrics). 0: not read.
+	ServerCPUUsPerRequest float64 `json:"server_cpu_us_per_request,omitempty"`
+	WriterBusy            float64 `json:"writer_busy,omitempty"`
+	WriterUsPerWrite      float64 `json:"writer_us_per_write,omitempty"`
+	WritesPerCommit       float64 `json:"writes_per_commit,omitempty"`
 }
 
 // Targets of results.
@@ -417,8 +427,8 @@ func printHuman(w io.Writer, r result) {
 		}
 	}
 	for _, iv := range r.Intervals {
-		fmt.Fprintf(w, "  %s–%s: %.0f requests/s, p50 %.3f ms, p99 %.3f ms%s\n",
-			secs(iv.StartS), secs(iv.StartS+iv.DurationS), iv.RPS, iv.Latency.P50, iv.Latency.P99, intervalSamples(iv))
+		fmt.Fprintf(w, "  %s–%s: %.0f requests/s, p50 %.3f ms, p99 %.3f ms%s%s\n",
+			secs(iv.StartS), secs(iv.StartS+iv.DurationS), iv.RPS, iv.Latency.P50, iv.Latency.P99, intervalCosts(iv), intervalSamples(iv))
 	}
 	if r.ServerRSSKB > 0 {
 		fmt.Fprintf(w, "  server: RSS %.1f MiB at the end, %.1f MiB at most during the run (peak since start %.1f MiB), %.2f CPU cores\n",
@@ -724,17 +734,24 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 		})
 	}
 	// CPU use during the measured window, and a progress line per interval.
-	var serverCPU, benchCPU, machineCPU, irqCPU [2]float64
+	// readings[k] is the server's at the start of interval k, the last at
+	// the end of the measured time.
+	var benchCPU, machineCPU, irqCPU [2]float64
+	readings := make([]reading, intervals+1)
+	metricsURL, metricsClient := "", newMetricsClient()
+	if cfg.interval > 0 {
+		metricsURL = metricsURLOf(cfg)
+	}
 	var sampler sync.WaitGroup
 	sampler.Go(func() {
 		time.Sleep(time.Until(measureStart))
-		serverCPU[0], benchCPU[0] = procCPUSeconds(cfg.serverPID), selfCPUSeconds()
+		readings[0], benchCPU[0] = readServer(metricsClient, cfg.serverPID, metricsURL), selfCPUSeconds()
 		machineCPU[0], irqCPU[0] = machineCPUSeconds()
-		if cfg.interval > 0 {
-			reportProgress(progress, cfg, measureStart, interval, intervals, &answered)
-		}
-		time.Sleep(time.Until(measureEnd))
-		serverCPU[1], benchCPU[1] = procCPUSeconds(cfg.serverPID), selfCPUSeconds()
+		reportProgress(progress, cfg, measureStart, interval, intervals, &answered, func(k int) reading {
+			readings[k+1] = readServer(metricsClient, cfg.serverPID, metricsURL)
+			return readings[k+1]
+		}, readings[0])
+		benchCPU[1] = selfCPUSeconds()
 		machineCPU[1], irqCPU[1] = machineCPUSeconds()
 	})
 	wg.Wait()
@@ -792,11 +809,13 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 				}
 			}
 			smp := summarizeSamples(samples, from, from+length)
-			res.Intervals = append(res.Intervals, intervalStats{
+			iv := intervalStats{
 				StartS: from.Seconds(), DurationS: length.Seconds(), Requests: len(ivSamples),
 				RPS: round3(float64(len(ivSamples)) / length.Seconds()), Latency: summarize(ivSamples),
 				ServerRSSMaxKB: smp.rssMaxKB, WALMaxBytes: smp.walMax,
-			})
+			}
+			intervalReadings(&iv, readings[k], readings[k+1])
+			res.Intervals = append(res.Intervals, iv)
 		}
 	}
 	for _, w := range workers {
@@ -814,7 +833,7 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 	res.IRQCPU = round3((irqCPU[1] - irqCPU[0]) / measured)
 	whole := summarizeSamples(samples, math.MinInt64, math.MaxInt64)
 	if cfg.serverPID > 0 {
-		res.ServerCPU = round3((serverCPU[1] - serverCPU[0]) / measured)
+		res.ServerCPU = round3((readings[intervals].serverCPU - readings[0].serverCPU) / measured)
 		res.ServerRSSKB, res.ServerHWMKB = procRSS(cfg.serverPID)
 		res.ServerRSSMaxKB = max(whole.rssMaxKB, res.ServerRSSKB)
 	}
@@ -825,18 +844,26 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 	return res, errs, logs
 }
 
-// reportProgress writes a line at the end of each interval of the measured
-// time: the requests answered in it per second, and the server's RSS and
-// WAL size then.
-func reportProgress(w io.Writer, cfg config, measureStart time.Time, interval time.Duration, intervals int, answered *atomic.Int64) {
+// reportProgress reads the server (read) at the end of each interval of
+// the measured time and, with --interval, writes a line: the requests
+// answered in it per second, what they cost the server and its writer, and
+// the server's RSS and WAL size then. start is the reading at the start.
+func reportProgress(w io.Writer, cfg config, measureStart time.Time, interval time.Duration, intervals int, answered *atomic.Int64, read func(k int) reading, start reading) {
 	var before int64
+	prev := start
 	for k := range intervals {
 		from := time.Duration(k) * interval
 		length := min(interval, cfg.duration-from)
 		time.Sleep(time.Until(measureStart.Add(from + length)))
 		now := answered.Load()
-		line := fmt.Sprintf("  %s–%s: %.0f requests/s", secs(from.Seconds()), secs((from + length).Seconds()), float64(now-before)/length.Seconds())
-		before = now
+		rd := read(k)
+		if cfg.interval <= 0 {
+			continue
+		}
+		iv := intervalStats{DurationS: length.Seconds(), Requests: int(now - before)}
+		intervalReadings(&iv, prev, rd)
+		line := fmt.Sprintf("  %s–%s: %.0f requests/s%s", secs(from.Seconds()), secs((from + length).Seconds()), float64(now-before)/length.Seconds(), intervalCosts(iv))
+		before, prev = now, rd
 		if cfg.serverPID > 0 {
 			rss, _ := procRSS(cfg.serverPID)
 			line += fmt.Sprintf(", server RSS %.1f MiB", mib(rss))
@@ -846,6 +873,19 @@ func reportProgress(w io.Writer, cfg config, measureStart time.Time, interval ti
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// intervalCosts writes what an interval's requests cost the server and its
+// writer, where they were read.
+func intervalCosts(iv intervalStats) string {
+	var s string
+	if iv.ServerCPUUsPerRequest > 0 {
+		s += fmt.Sprintf(", server CPU %.1f µs/request", iv.ServerCPUUsPerRequest)
+	}
+	if iv.WriterUsPerWrite > 0 {
+		s += fmt.Sprintf(", writer busy %.0f%%, %.1f µs/write, %.1f writes/commit", iv.WriterBusy*100, iv.WriterUsPerWrite, iv.WritesPerCommit)
+	}
+	return s
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

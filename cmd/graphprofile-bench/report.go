@@ -392,18 +392,49 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 			if len(r.Intervals) == 0 {
 				continue
 			}
+			// The costs' columns only where the run read them.
+			var withCPU, withWriter bool
+			for _, iv := range r.Intervals {
+				withCPU = withCPU || iv.ServerCPUUsPerRequest > 0
+				withWriter = withWriter || iv.WriterUsPerWrite > 0
+			}
 			fmt.Fprintf(out, "**%s, run %d, over time** (%s intervals):\n\n", g.name, i+1, secs(r.IntervalS))
-			fmt.Fprintln(out, "| interval | req/s | p50 ms | p99 ms | server RSS max MiB | WAL max MiB |")
-			fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: |")
+			head, rule := "| interval | req/s | p50 ms | p99 ms | server RSS max MiB | WAL max MiB |", "| --- | ---: | ---: | ---: | ---: | ---: |"
+			if withCPU {
+				head, rule = head+" server CPU µs/request |", rule+" ---: |"
+			}
+			if withWriter {
+				head, rule = head+" writer busy | writer µs/write | writes/commit |", rule+" ---: | ---: | ---: |"
+			}
+			fmt.Fprintln(out, head)
+			fmt.Fprintln(out, rule)
 			for _, iv := range r.Intervals {
 				wal := "–"
 				if r.WAL != "" {
 					wal = fmt.Sprintf("%.1f", mib(iv.WALMaxBytes/1024))
 				}
-				fmt.Fprintf(out, "| %s–%s | %.0f | %.2f | %.2f | %s | %s |\n", secs(iv.StartS), secs(iv.StartS+iv.DurationS),
+				fmt.Fprintf(out, "| %s–%s | %.0f | %.2f | %.2f | %s | %s |", secs(iv.StartS), secs(iv.StartS+iv.DurationS),
 					iv.RPS, iv.Latency.P50, iv.Latency.P99, mibCell(iv.ServerRSSMaxKB), wal)
+				if withCPU {
+					fmt.Fprintf(out, " %s |", figureCell(iv.ServerCPUUsPerRequest, "%.1f"))
+				}
+				if withWriter {
+					if iv.WriterUsPerWrite > 0 {
+						fmt.Fprintf(out, " %.0f%% | %.1f | %.1f |", iv.WriterBusy*100, iv.WriterUsPerWrite, iv.WritesPerCommit)
+					} else {
+						fmt.Fprint(out, " – | – | – |")
+					}
+				}
+				fmt.Fprintln(out)
 			}
-			fmt.Fprintf(out, "\nFirst to last interval: %s req/s.", change(r.Intervals[0].RPS, r.Intervals[len(r.Intervals)-1].RPS))
+			first, last := r.Intervals[0], r.Intervals[len(r.Intervals)-1]
+			fmt.Fprintf(out, "\nFirst to last interval: %s req/s.", change(first.RPS, last.RPS))
+			if first.ServerCPUUsPerRequest > 0 && last.ServerCPUUsPerRequest > 0 {
+				fmt.Fprintf(out, " Server CPU: %s µs a request.", change(first.ServerCPUUsPerRequest, last.ServerCPUUsPerRequest))
+			}
+			if first.WriterUsPerWrite > 0 && last.WriterUsPerWrite > 0 {
+				fmt.Fprintf(out, " The writer: %s µs a write, busy %.0f%% → %.0f%%.", change(first.WriterUsPerWrite, last.WriterUsPerWrite), first.WriterBusy*100, last.WriterBusy*100)
+			}
 			if r.WAL != "" {
 				fmt.Fprintf(out, " WAL: %.1f MiB at most, %.1f MiB at the end.", mib(r.WALMaxBytes/1024), mib(r.WALLastBytes/1024))
 			}
@@ -413,6 +444,14 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 			fmt.Fprint(out, "\n\n")
 		}
 	}
+}
+
+// figureCell writes v in format, or – for 0 (not read).
+func figureCell(v float64, format string) string {
+	if v == 0 {
+		return "–"
+	}
+	return fmt.Sprintf(format, v)
 }
 
 // change writes from → to and the relative change.

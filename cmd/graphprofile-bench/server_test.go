@@ -131,6 +131,14 @@ func TestMixedRunKillRestartVerify(t *testing.T) {
 		if iv.StartS != float64(i)*0.5 || iv.DurationS != 0.5 || iv.Requests == 0 || iv.RPS != float64(iv.Requests)/0.5 || iv.ServerRSSMaxKB == 0 {
 			t.Errorf("interval %d: %+v", i, iv)
 		}
+		// What the interval's requests cost: the server's CPU (from /proc)
+		// and its writer's time (from /metrics; a mixed run writes in
+		// every interval). A commit holds at least one write, and the
+		// writer cannot be busy longer than the interval.
+		if iv.ServerCPUUsPerRequest <= 0 || iv.WriterUsPerWrite <= 0 || iv.WritesPerCommit < 1 || iv.WriterBusy <= 0 || iv.WriterBusy > 1.05 {
+			t.Errorf("interval %d's costs: server CPU %g µs/request, writer busy %g, %g µs/write, %g writes/commit",
+				i, iv.ServerCPUUsPerRequest, iv.WriterBusy, iv.WriterUsPerWrite, iv.WritesPerCommit)
+		}
 	}
 	if sum != res.Requests {
 		t.Errorf("the intervals hold %d requests, the run %d", sum, res.Requests)
@@ -141,7 +149,7 @@ func TestMixedRunKillRestartVerify(t *testing.T) {
 	if res.Ops["update"].Count == 0 || res.Ops["create"].Count == 0 || res.Acked < 3*2+res.Ops["create"].Count {
 		t.Errorf("%d acknowledged positions recorded; the setup made 6 and the run %d", res.Acked, res.Ops["create"].Count)
 	}
-	for _, want := range []string{"0s–500ms: ", "1s–1.5s: ", "server RSS", "WAL"} {
+	for _, want := range []string{"0s–500ms: ", "1s–1.5s: ", "server RSS", "WAL", " µs/request, writer busy "} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("the progress lines lack %q:\n%s", want, stderr.String())
 		}
