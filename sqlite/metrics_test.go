@@ -13,19 +13,21 @@ import (
 // commitRecorder is a Metrics that remembers what it was told.
 type commitRecorder struct {
 	mu      sync.Mutex
-	commits []int
-	took    []time.Duration
+	commits    []int
+	took       []time.Duration
+	committing []time.Duration
 }
 
-func (r *commitRecorder) Committed(writes int, took time.Duration) {
+func (r *commitRecorder) Committed(writes int, took, committing time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.commits = append(r.commits, writes)
 	r.took = append(r.took, took)
+	r.committing = append(r.committing, committing)
 }
 
 // TestMetrics: every acknowledged write is in a commit the store reported,
-// with its time.
+// with its time and the part of it the COMMIT took.
 func TestMetrics(t *testing.T) {
 	rec := &commitRecorder{}
 	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "graphprofile.db"), WithMetrics(rec))
@@ -50,8 +52,8 @@ func TestMetrics(t *testing.T) {
 	total := 0
 	for i, n := range rec.commits {
 		total += n
-		if n < 1 || rec.took[i] <= 0 {
-			t.Errorf("commit %d reported %d writes in %v", i, n, rec.took[i])
+		if n < 1 || rec.took[i] <= 0 || rec.committing[i] <= 0 || rec.committing[i] > rec.took[i] {
+			t.Errorf("commit %d reported %d writes in %v, %v of it committing", i, n, rec.took[i], rec.committing[i])
 		}
 	}
 	rec.mu.Unlock()

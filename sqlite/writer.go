@@ -176,12 +176,14 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 			return len(batch)
 		}
 	}
+	committing := time.Now()
 	if err := tx.Commit(); err != nil {
 		finish(dbErr("committing", err))
 		return len(batch)
 	}
 	if s.metrics != nil {
-		s.metrics.Committed(len(batch), time.Since(start))
+		end := time.Now()
+		s.metrics.Committed(len(batch), end.Sub(start), end.Sub(committing))
 	}
 	for i, req := range batch {
 		if results[i] == nil && req.after != nil {

@@ -229,12 +229,15 @@ type intervalStats struct {
 	WALMaxBytes    int64 `json:"wal_max_bytes,omitempty"`
 	// The server's CPU time over the interval's requests (--server-pid),
 	// and its SQLite writer's: the share of the interval it spent in
-	// transactions, its time for each write committed and the writes a
-	// commit held (from graphprofile's /metrics). 0: not read.
-	ServerCPUUsPerRequest float64 `json:"server_cpu_us_per_request,omitempty"`
-	WriterBusy            float64 `json:"writer_busy,omitempty"`
-	WriterUsPerWrite      float64 `json:"writer_us_per_write,omitempty"`
-	WritesPerCommit       float64 `json:"writes_per_commit,omitempty"`
+	// transactions, its time for each write committed, the part of that
+	// in COMMITs (the write-ahead log's appends and fsyncs; the rest is
+	// the statements) and the writes a commit held (from graphprofile's
+	// /metrics). 0: not read.
+	ServerCPUUsPerRequest  float64 `json:"server_cpu_us_per_request,omitempty"`
+	WriterBusy             float64 `json:"writer_busy,omitempty"`
+	WriterUsPerWrite       float64 `json:"writer_us_per_write,omitempty"`
+	WriterCommitUsPerWrite float64 `json:"writer_commit_us_per_write,omitempty"`
+	WritesPerCommit        float64 `json:"writes_per_commit,omitempty"`
 }
 
 // Targets of results.
@@ -883,7 +886,11 @@ func intervalCosts(iv intervalStats) string {
 		s += fmt.Sprintf(", server CPU %.1f µs/request", iv.ServerCPUUsPerRequest)
 	}
 	if iv.WriterUsPerWrite > 0 {
-		s += fmt.Sprintf(", writer busy %.0f%%, %.1f µs/write, %.1f writes/commit", iv.WriterBusy*100, iv.WriterUsPerWrite, iv.WritesPerCommit)
+		s += fmt.Sprintf(", writer busy %.0f%%, %.1f µs/write", iv.WriterBusy*100, iv.WriterUsPerWrite)
+		if iv.WriterCommitUsPerWrite > 0 {
+			s += fmt.Sprintf(" (%.1f in COMMIT)", iv.WriterCommitUsPerWrite)
+		}
+		s += fmt.Sprintf(", %.1f writes/commit", iv.WritesPerCommit)
 	}
 	return s
 }

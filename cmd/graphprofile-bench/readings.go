@@ -29,6 +29,11 @@ type writerCounters struct {
 	seconds float64 // in its transactions, from their start to the commit's fsync
 	writes  float64 // writes committed
 	commits float64 // commits
+	// logSeconds is the part of seconds in COMMITs (appending to the
+	// write-ahead log, the fsync); hasLog: the server reports it (older
+	// ones did not).
+	logSeconds float64
+	hasLog     bool
 }
 
 // Series of graphprofile's /metrics that writerCounters are read from.
@@ -36,11 +41,12 @@ const (
 	metricCommitSeconds = "graphprofile_store_commit_duration_seconds_sum"
 	metricCommitWrites  = "graphprofile_store_commit_writes_sum"
 	metricCommits       = "graphprofile_store_commit_writes_count"
+	metricCommitLog     = "graphprofile_store_commit_log_seconds_sum" // optional
 )
 
 // parseWriterCounters reads writerCounters from Prometheus' text format;
 // ok is false (and c zero) unless each of the three series is there with a
-// finite number, not negative.
+// finite number, not negative; the COMMITs' time is read when it is there.
 func parseWriterCounters(r io.Reader) (c writerCounters, ok bool) {
 	var found uint8 // a bit for each series
 	sc := bufio.NewScanner(r)
@@ -59,6 +65,8 @@ func parseWriterCounters(r io.Reader) (c writerCounters, ok bool) {
 			dst, bit = &c.writes, 2
 		case metricCommits:
 			dst, bit = &c.commits, 4
+		case metricCommitLog:
+			dst, bit = &c.logSeconds, 8
 		default:
 			continue
 		}
@@ -69,9 +77,10 @@ func parseWriterCounters(r io.Reader) (c writerCounters, ok bool) {
 		*dst = v
 		found |= bit
 	}
-	if found != 7 || sc.Err() != nil {
+	if found&7 != 7 || sc.Err() != nil {
 		return writerCounters{}, false
 	}
+	c.hasLog = found&8 != 0
 	return c, true
 }
 
@@ -123,4 +132,7 @@ func intervalReadings(iv *intervalStats, from, to reading) {
 	iv.WriterBusy = round3(seconds / iv.DurationS)
 	iv.WriterUsPerWrite = round3(seconds / writes * 1e6)
 	iv.WritesPerCommit = round3(writes / commits)
+	if logSeconds := to.writer.logSeconds - from.writer.logSeconds; from.writer.hasLog && to.writer.hasLog && logSeconds >= 0 && logSeconds <= seconds {
+		iv.WriterCommitUsPerWrite = round3(logSeconds / writes * 1e6)
+	}
 }

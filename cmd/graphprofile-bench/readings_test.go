@@ -16,6 +16,11 @@ graphprofile_store_commit_duration_seconds_bucket{le="0.0005"} 18
 graphprofile_store_commit_duration_seconds_bucket{le="+Inf"} 125
 graphprofile_store_commit_duration_seconds_sum 0.13344173200000006
 graphprofile_store_commit_duration_seconds_count 125
+# HELP graphprofile_store_commit_log_seconds Time of each COMMIT.
+# TYPE graphprofile_store_commit_log_seconds histogram
+graphprofile_store_commit_log_seconds_bucket{le="+Inf"} 125
+graphprofile_store_commit_log_seconds_sum 0.1
+graphprofile_store_commit_log_seconds_count 125
 # HELP graphprofile_store_commit_writes Writes per commit.
 # TYPE graphprofile_store_commit_writes histogram
 graphprofile_store_commit_writes_bucket{le="1"} 34
@@ -32,7 +37,10 @@ func TestParseWriterCounters(t *testing.T) {
 		want   writerCounters
 		wantOK bool
 	}{
-		{"graphprofile's", metricsText, writerCounters{seconds: 0.13344173200000006, writes: 1108, commits: 125}, true},
+		{"graphprofile's", metricsText, writerCounters{seconds: 0.13344173200000006, writes: 1108, commits: 125, logSeconds: 0.1, hasLog: true}, true},
+		{"a server without the COMMITs' time", strings.Replace(metricsText, "graphprofile_store_commit_log_seconds_sum 0.1\n", "", 1),
+			writerCounters{seconds: 0.13344173200000006, writes: 1108, commits: 125}, true},
+		{"the COMMITs' time not a number", strings.Replace(metricsText, "_log_seconds_sum 0.1", "_log_seconds_sum x", 1), writerCounters{}, false},
 		{"in another order, exponent", "graphprofile_store_commit_writes_count 2e3\ngraphprofile_store_commit_writes_sum 4.5e4\ngraphprofile_store_commit_duration_seconds_sum 1.5\n",
 			writerCounters{seconds: 1.5, writes: 45000, commits: 2000}, true},
 		{"a store without a writer (no series)", "go_goroutines 12\nprocess_cpu_seconds_total 3.5\n", writerCounters{}, false},
@@ -69,7 +77,11 @@ func FuzzParseWriterCounters(f *testing.F) {
 
 func TestIntervalReadings(t *testing.T) {
 	at := func(cpu, seconds, writes, commits float64) reading {
-		return reading{serverCPU: cpu, writer: writerCounters{seconds, writes, commits}, hasWriter: true}
+		return reading{serverCPU: cpu, writer: writerCounters{seconds: seconds, writes: writes, commits: commits}, hasWriter: true}
+	}
+	withLog := func(rd reading, logSeconds float64) reading {
+		rd.writer.logSeconds, rd.writer.hasLog = logSeconds, true
+		return rd
 	}
 	tests := []struct {
 		name     string
@@ -80,7 +92,12 @@ func TestIntervalReadings(t *testing.T) {
 		// spent 1.8 s on 10,000 writes in 1,000 commits.
 		{"both", at(100, 50, 90000, 9000), at(101.5, 51.8, 100000, 10000),
 			intervalStats{ServerCPUUsPerRequest: 150, WriterBusy: 0.9, WriterUsPerWrite: 180, WritesPerCommit: 10}},
-		{"no server pid", reading{writer: writerCounters{1, 10, 1}, hasWriter: true}, reading{writer: writerCounters{1.2, 20, 3}, hasWriter: true},
+		// Of the 1.8 s, 1.2 s in COMMITs: 120 µs a write.
+		{"with the COMMITs' time", withLog(at(100, 50, 90000, 9000), 30), withLog(at(101.5, 51.8, 100000, 10000), 31.2),
+			intervalStats{ServerCPUUsPerRequest: 150, WriterBusy: 0.9, WriterUsPerWrite: 180, WriterCommitUsPerWrite: 120, WritesPerCommit: 10}},
+		{"the COMMITs' time at one end only", at(100, 50, 90000, 9000), withLog(at(101.5, 51.8, 100000, 10000), 31.2),
+			intervalStats{ServerCPUUsPerRequest: 150, WriterBusy: 0.9, WriterUsPerWrite: 180, WritesPerCommit: 10}},
+		{"no server pid", at(0, 1, 10, 1), at(0, 1.2, 20, 3),
 			intervalStats{WriterBusy: 0.1, WriterUsPerWrite: 20000, WritesPerCommit: 5}},
 		{"no metrics at the start", reading{serverCPU: 10}, at(10.5, 1, 10, 1), intervalStats{ServerCPUUsPerRequest: 50}},
 		{"no writes in the interval (reads only)", at(10, 1, 10, 1), at(11, 1, 10, 1), intervalStats{ServerCPUUsPerRequest: 100}},
@@ -90,7 +107,8 @@ func TestIntervalReadings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			iv := intervalStats{DurationS: 2, Requests: 10000}
 			intervalReadings(&iv, tt.from, tt.to)
-			got := intervalStats{ServerCPUUsPerRequest: iv.ServerCPUUsPerRequest, WriterBusy: iv.WriterBusy, WriterUsPerWrite: iv.WriterUsPerWrite, WritesPerCommit: iv.WritesPerCommit}
+			got := intervalStats{ServerCPUUsPerRequest: iv.ServerCPUUsPerRequest, WriterBusy: iv.WriterBusy, WriterUsPerWrite: iv.WriterUsPerWrite,
+				WriterCommitUsPerWrite: iv.WriterCommitUsPerWrite, WritesPerCommit: iv.WritesPerCommit}
 			if got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}

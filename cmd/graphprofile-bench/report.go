@@ -393,10 +393,11 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 				continue
 			}
 			// The costs' columns only where the run read them.
-			var withCPU, withWriter bool
+			var withCPU, withWriter, withCommit bool
 			for _, iv := range r.Intervals {
 				withCPU = withCPU || iv.ServerCPUUsPerRequest > 0
 				withWriter = withWriter || iv.WriterUsPerWrite > 0
+				withCommit = withCommit || iv.WriterCommitUsPerWrite > 0
 			}
 			fmt.Fprintf(out, "**%s, run %d, over time** (%s intervals):\n\n", g.name, i+1, secs(r.IntervalS))
 			head, rule := "| interval | req/s | p50 ms | p99 ms | server RSS max MiB | WAL max MiB |", "| --- | ---: | ---: | ---: | ---: | ---: |"
@@ -404,7 +405,11 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 				head, rule = head+" server CPU µs/request |", rule+" ---: |"
 			}
 			if withWriter {
-				head, rule = head+" writer busy | writer µs/write | writes/commit |", rule+" ---: | ---: | ---: |"
+				head, rule = head+" writer busy | writer µs/write |", rule+" ---: | ---: |"
+				if withCommit {
+					head, rule = head+" of it in COMMIT |", rule+" ---: |"
+				}
+				head, rule = head+" writes/commit |", rule+" ---: |"
 			}
 			fmt.Fprintln(out, head)
 			fmt.Fprintln(out, rule)
@@ -420,9 +425,17 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 				}
 				if withWriter {
 					if iv.WriterUsPerWrite > 0 {
-						fmt.Fprintf(out, " %.0f%% | %.1f | %.1f |", iv.WriterBusy*100, iv.WriterUsPerWrite, iv.WritesPerCommit)
+						fmt.Fprintf(out, " %.0f%% | %.1f |", iv.WriterBusy*100, iv.WriterUsPerWrite)
 					} else {
-						fmt.Fprint(out, " – | – | – |")
+						fmt.Fprint(out, " – | – |")
+					}
+					if withCommit {
+						fmt.Fprintf(out, " %s |", figureCell(iv.WriterCommitUsPerWrite, "%.1f"))
+					}
+					if iv.WriterUsPerWrite > 0 {
+						fmt.Fprintf(out, " %.1f |", iv.WritesPerCommit)
+					} else {
+						fmt.Fprint(out, " – |")
 					}
 				}
 				fmt.Fprintln(out)
@@ -434,6 +447,9 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 			}
 			if first.WriterUsPerWrite > 0 && last.WriterUsPerWrite > 0 {
 				fmt.Fprintf(out, " The writer: %s µs a write, busy %.0f%% → %.0f%%.", change(first.WriterUsPerWrite, last.WriterUsPerWrite), first.WriterBusy*100, last.WriterBusy*100)
+				if first.WriterCommitUsPerWrite > 0 && last.WriterCommitUsPerWrite > 0 {
+					fmt.Fprintf(out, " Of it in COMMIT: %s µs.", change(first.WriterCommitUsPerWrite, last.WriterCommitUsPerWrite))
+				}
 			}
 			if r.WAL != "" {
 				fmt.Fprintf(out, " WAL: %.1f MiB at most, %.1f MiB at the end.", mib(r.WALMaxBytes/1024), mib(r.WALLastBytes/1024))

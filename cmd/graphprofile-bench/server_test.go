@@ -135,9 +135,10 @@ func TestMixedRunKillRestartVerify(t *testing.T) {
 		// and its writer's time (from /metrics; a mixed run writes in
 		// every interval). A commit holds at least one write, and the
 		// writer cannot be busy longer than the interval.
-		if iv.ServerCPUUsPerRequest <= 0 || iv.WriterUsPerWrite <= 0 || iv.WritesPerCommit < 1 || iv.WriterBusy <= 0 || iv.WriterBusy > 1.05 {
-			t.Errorf("interval %d's costs: server CPU %g µs/request, writer busy %g, %g µs/write, %g writes/commit",
-				i, iv.ServerCPUUsPerRequest, iv.WriterBusy, iv.WriterUsPerWrite, iv.WritesPerCommit)
+		if iv.ServerCPUUsPerRequest <= 0 || iv.WriterUsPerWrite <= 0 || iv.WritesPerCommit < 1 || iv.WriterBusy <= 0 || iv.WriterBusy > 1.05 ||
+			iv.WriterCommitUsPerWrite <= 0 || iv.WriterCommitUsPerWrite > iv.WriterUsPerWrite {
+			t.Errorf("interval %d's costs: server CPU %g µs/request, writer busy %g, %g µs/write (%g in COMMIT), %g writes/commit",
+				i, iv.ServerCPUUsPerRequest, iv.WriterBusy, iv.WriterUsPerWrite, iv.WriterCommitUsPerWrite, iv.WritesPerCommit)
 		}
 	}
 	if sum != res.Requests {

@@ -68,6 +68,8 @@ func TestMetricsServed(t *testing.T) {
 	const (
 		created = `graphprofile_http_requests_total{method="POST",route="/beta/{owner}/profile/{facet}",status="201"}`
 		commits = "graphprofile_store_commit_writes_count"
+		took    = "graphprofile_store_commit_duration_seconds_sum"
+		logged  = "graphprofile_store_commit_log_seconds_sum"
 		hits    = "graphprofile_token_cache_hits_total"
 		misses  = "graphprofile_token_cache_misses_total"
 		wal     = "graphprofile_store_wal_bytes"
@@ -111,6 +113,10 @@ func TestMetricsServed(t *testing.T) {
 			}
 			if got := after[commits] - before[commits]; got < 1 {
 				t.Errorf("a create moved %s by %v, want at least 1 commit", commits, got)
+			}
+			// The COMMIT is part of the commit's time.
+			if l, d := after[logged]-before[logged], after[took]-before[took]; !(l > 0 && l <= d) {
+				t.Errorf("a create's commit: %s moved by %v, %s by %v; want more than 0 and at most the whole", logged, l, took, d)
 			}
 			if _, ok := after[wal]; !ok {
 				t.Errorf("no %s among the metrics", wal)
