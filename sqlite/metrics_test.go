@@ -12,7 +12,7 @@ import (
 
 // commitRecorder is a Metrics that remembers what it was told.
 type commitRecorder struct {
-	mu      sync.Mutex
+	mu         sync.Mutex
 	commits    []int
 	took       []time.Duration
 	committing []time.Duration
