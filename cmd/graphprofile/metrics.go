@@ -23,10 +23,15 @@ import (
 type serveMetrics struct {
 	registry *prometheus.Registry
 	// The SQLite writer's commits (sqlite.Metrics).
-	commitSeconds  prometheus.Histogram
-	committingSecs prometheus.Histogram
-	commitWrites   prometheus.Histogram
+	commitSeconds    prometheus.Histogram
+	commitLogSeconds prometheus.Histogram
+	commitWrites     prometheus.Histogram
 }
+
+// commitSecondsBuckets are the buckets of the writer's commit times, whole
+// and in the COMMIT: from half a millisecond (a commit without an fsync to
+// wait for) to a second.
+var commitSecondsBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}
 
 func newServeMetrics() *serveMetrics {
 	m := &serveMetrics{
@@ -34,12 +39,12 @@ func newServeMetrics() *serveMetrics {
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "graphprofile_store_commit_duration_seconds",
 			Help:    "Time of each commit of the SQLite store's writer, from the transaction's start to its fsync: what every write waits for.",
-			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1},
+			Buckets: commitSecondsBuckets,
 		}),
-		committingSecs: prometheus.NewHistogram(prometheus.HistogramOpts{
+		commitLogSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "graphprofile_store_commit_log_seconds",
 			Help:    "Of each commit of the SQLite store's writer, the time of its COMMIT: appending the pages to the write-ahead log and the fsync (the rest is the writes' statements).",
-			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1},
+			Buckets: commitSecondsBuckets,
 		}),
 		commitWrites: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "graphprofile_store_commit_writes",
@@ -50,7 +55,7 @@ func newServeMetrics() *serveMetrics {
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.commitSeconds, m.committingSecs, m.commitWrites,
+		m.commitSeconds, m.commitLogSeconds, m.commitWrites,
 	)
 	return m
 }
@@ -59,7 +64,7 @@ func newServeMetrics() *serveMetrics {
 // committing of it in the COMMIT.
 func (m *serveMetrics) Committed(writes int, took, committing time.Duration) {
 	m.commitSeconds.Observe(took.Seconds())
-	m.committingSecs.Observe(committing.Seconds())
+	m.commitLogSeconds.Observe(committing.Seconds())
 	m.commitWrites.Observe(float64(writes))
 }
 
