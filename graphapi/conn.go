@@ -3,9 +3,13 @@ package graphapi
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // limitListener accepts a connection only while fewer than cap(slots) are
@@ -14,6 +18,8 @@ import (
 type limitListener struct {
 	net.Listener
 	slots chan struct{}
+	heads *headBudget // nil: a head is bounded by net/http's limit only
+	plain bool        // not under TLS: a refused head can be answered in plain HTTP
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -23,12 +29,12 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		<-l.slots
 		return nil, err
 	}
-	return &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots })}, nil
+	return &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), heads: l.heads, plain: l.plain, inHead: true}, nil
 }
 
 // servedConn is a connection the server accepted. It gives its slot back
-// when it closes, and it can gather what net/http writes of one answer
-// and send it in one write.
+// when it closes, it bounds what request heads hold (Read), and it can
+// gather what net/http writes of one answer and send it in one write.
 //
 // Why: net/http writes through a 4 KiB buffer, so an HTTP/1.1 answer of
 // more than 4 KiB goes out in two writes or more (the buffer's first 4 KiB,
@@ -42,12 +48,127 @@ type servedConn struct {
 	mu       sync.Mutex
 	gathered *[]byte // while an answer is gathered: its bytes so far
 	err      error   // the error of sending a gathered answer, for the next write
+
+	heads     *headBudget
+	plain     bool
+	headMu    sync.Mutex
+	inHead    bool  // reading a request's head: from the connection's start or the last answer until the handler runs
+	headBytes int   // bytes read since the head began
+	headHeld  int64 // of heads, until the request is answered
+	refused   bool  // its head was refused: answered, and closing
+	framed    bool  // HTTP/2: no heads counted (frames)
 }
 
 func (c *servedConn) Close() error {
+	c.endRequest()
+	if c.lingers() {
+		// As net/http does after its own 431: closing at once, with the
+		// client still sending, would reset the connection, and the
+		// client could lose the answer before reading it. The socket
+		// closes a little later; nothing of the request is held till then.
+		time.AfterFunc(refusedHeadLinger, func() {
+			_ = c.Conn.Close()
+			c.release()
+		})
+		return nil
+	}
 	err := c.Conn.Close()
 	c.release()
 	return err
+}
+
+// Read counts what a request's head takes beyond freeHeadBytes against
+// the shared budget, and refuses the head once the budget is spent.
+//
+// Why: net/http holds a head whole until it has read all of it, and it
+// gathers a long line by growing a slice, so a connection trickling a
+// head of MaxHeaderBytes holds more than that and leaves several times
+// as much garbage behind. 300 such connections took the server's RSS to
+// about 100 MiB; with the budget they hold at most freeHeadBytes each and
+// headBudgetBytes together (docs/decisions.md has the figures). Heads
+// that big are rare and short-lived outside an attack, so the budget
+// refuses almost nothing else.
+func (c *servedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.heads == nil || n == 0 {
+		return n, err
+	}
+	c.headMu.Lock()
+	refused := false
+	if c.inHead {
+		c.headBytes += n
+		if over := int64(c.headBytes-freeHeadBytes) - c.headHeld; over > 0 {
+			step := (over + headBudgetStep - 1) / headBudgetStep * headBudgetStep
+			if c.heads.take(step) {
+				c.headHeld += step
+			} else {
+				refused = true
+				c.inHead = false
+			}
+		}
+	}
+	c.headMu.Unlock()
+	if refused {
+		return 0, c.refuseHead()
+	}
+	return n, err
+}
+
+// refuseHead answers a head the budget has no room for as net/http
+// answers one over its own limit: a plain 431, and no more from the
+// connection (under TLS it cannot be written in plain text: the
+// connection is closed without an answer). The error it returns is one
+// net/http takes for a failed read, so that it closes the connection
+// without an answer of its own.
+func (c *servedConn) refuseHead() error {
+	if c.plain {
+		const refusal = "431 Request Header Fields Too Large"
+		_, _ = io.WriteString(c.Conn, "HTTP/1.1 "+refusal+"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"+refusal)
+		if tc, ok := c.Conn.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
+			c.headMu.Lock()
+			c.refused = true
+			c.headMu.Unlock()
+		}
+	}
+	return &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: errHeadBudgetSpent}
+}
+
+// lingers reports whether the connection answered a refused head and is
+// to stay open a little for the client to read it.
+func (c *servedConn) lingers() bool {
+	c.headMu.Lock()
+	defer c.headMu.Unlock()
+	return c.refused
+}
+
+// headDone marks the end of the request's head: the handler runs, so
+// what the connection reads from here on is the request's body.
+func (c *servedConn) headDone() {
+	c.headMu.Lock()
+	c.inHead = false
+	c.headMu.Unlock()
+}
+
+// endRequest gives back what the connection's request held of the
+// budget, and starts the next head.
+func (c *servedConn) endRequest() {
+	if c.heads == nil {
+		return
+	}
+	c.headMu.Lock()
+	c.heads.give(c.headHeld)
+	c.headHeld, c.headBytes, c.inHead = 0, 0, !c.framed
+	c.headMu.Unlock()
+}
+
+// frames marks the connection as HTTP/2's: what it reads are frames,
+// read ahead of the handlers, and its heads are bounded by HTTP/2's own
+// limits, so none of it is counted as a head.
+func (c *servedConn) frames() {
+	c.headMu.Lock()
+	c.framed = true
+	c.headMu.Unlock()
+	c.endRequest()
 }
 
 func (c *servedConn) Write(p []byte) (int, error) {
@@ -114,10 +235,7 @@ type servedConnKey struct{}
 // connection (under TLS, the one the TLS connection runs on) in the
 // connection's context.
 func withServedConn(ctx context.Context, c net.Conn) context.Context {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
-	}
-	if sc, ok := c.(*servedConn); ok {
+	if sc := servedConnOf(c); sc != nil {
 		return context.WithValue(ctx, servedConnKey{}, sc)
 	}
 	return ctx
@@ -141,4 +259,83 @@ func answerConn(w http.ResponseWriter, r *http.Request, n int) *servedConn {
 	}
 	c, _ := r.Context().Value(servedConnKey{}).(*servedConn)
 	return c
+}
+
+// Request heads: each connection may hold freeHeadBytes of its head; a
+// bigger head (up to MaxHeaderBytes) draws the rest from a budget all the
+// connections share, of headBudgetBytes, in steps of headBudgetStep.
+// Graph's clients send heads of a few KiB (a token is 1–3 KiB, about
+// 10 KiB with many groups), so only heads far bigger than theirs use the
+// budget. Together, connections hold at most max connections ×
+// freeHeadBytes + headBudgetBytes of heads (512 × 16 KiB + 4 MiB = 12 MiB
+// by default), where 512 × 128 KiB would be 64 MiB.
+const (
+	freeHeadBytes     = 16 << 10
+	headBudgetBytes   = 4 << 20
+	headBudgetStep    = 8 << 10
+	refusedHeadLinger = 500 * time.Millisecond
+)
+
+var errHeadBudgetSpent = errors.New("request heads: budget spent")
+
+// headBudget is the bytes of request heads beyond freeHeadBytes that a
+// server's connections may hold together.
+type headBudget struct {
+	left atomic.Int64
+}
+
+func newHeadBudget(bytes int64) *headBudget {
+	b := &headBudget{}
+	b.left.Store(bytes)
+	return b
+}
+
+// take reserves n bytes, or reports that fewer are left.
+func (b *headBudget) take(n int64) bool {
+	for {
+		left := b.left.Load()
+		if left < n {
+			return false
+		}
+		if b.left.CompareAndSwap(left, left-n) {
+			return true
+		}
+	}
+}
+
+func (b *headBudget) give(n int64) {
+	if n > 0 {
+		b.left.Add(n)
+	}
+}
+
+// servedConnOf returns the accepted connection c is, or runs on (under
+// TLS), or nil.
+func servedConnOf(c net.Conn) *servedConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	sc, _ := c.(*servedConn)
+	return sc
+}
+
+// trackConnState is the http.Server's ConnState: a connection that has
+// answered its request, or that net/http no longer serves, holds nothing
+// of the heads' budget.
+//
+// An HTTP/2 connection (negotiated under TLS) is active once its preface
+// is read, before any request: from there it is not counted.
+func trackConnState(c net.Conn, state http.ConnState) {
+	sc := servedConnOf(c)
+	if sc == nil {
+		return
+	}
+	switch state {
+	case http.StateActive:
+		if tc, ok := c.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+			sc.frames()
+		}
+	case http.StateIdle, http.StateHijacked, http.StateClosed:
+		sc.endRequest()
+	}
 }

@@ -30,3 +30,9 @@ func EncodingsHeld(s *Server) int {
 	}
 	return n
 }
+
+// The bound on request heads, for the tests of it.
+const (
+	FreeHeadBytes   = freeHeadBytes
+	HeadBudgetBytes = headBudgetBytes
+)

@@ -139,6 +139,9 @@ func findEndpoint(p *pattern, method string) (*endpoint, []string) {
 
 // ServeHTTP handles one Graph request from start to end.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c, _ := r.Context().Value(servedConnKey{}).(*servedConn); c != nil {
+		c.headDone()
+	}
 	if s.UI != nil && isUIPath(r) {
 		s.UI.ServeHTTP(w, r)
 		return

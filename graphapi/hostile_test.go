@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,5 +241,80 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	}
 	if served == 0 {
 		t.Error("no other request was served while a client trickled")
+	}
+}
+
+// TestHeadBudget: connections that each send a big request head and then
+// stall hold no more than their heads' shared budget, beyond a small
+// allowance each; the ones past it are refused with net/http's plain 431
+// at once (not after the 10 s header timeout), and once they close, a big
+// head is served again.
+func TestHeadBudget(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	addr := strings.TrimPrefix(s.url, "http://")
+	const (
+		connections = 200
+		padding     = 100 << 10
+	)
+	head := "GET /beta/me/profile/positions HTTP/1.1\r\nHost: " + addr + "\r\nX-Padding: " + strings.Repeat("a", padding)
+	conns := make([]net.Conn, connections)
+	for i := range conns {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conns[i] = conn
+		go func() { _, _ = io.WriteString(conn, head) }() // never ends the head: the server waits for the rest
+	}
+	statuses := make([]string, connections)
+	var wg sync.WaitGroup
+	for i, conn := range conns {
+		wg.Go(func() {
+			_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			var netErr net.Error
+			switch {
+			case errors.As(err, &netErr) && netErr.Timeout():
+				statuses[i] = "waiting"
+			case err != nil:
+				statuses[i] = "no answer"
+			default:
+				statuses[i] = strings.TrimSpace(line)
+			}
+		})
+	}
+	wg.Wait()
+	counts := map[string]int{}
+	for _, st := range statuses {
+		counts[st]++
+	}
+	// A waiting connection holds its whole head; together they hold at
+	// most an allowance each and the budget.
+	most := (connections*graphapi.FreeHeadBytes + graphapi.HeadBudgetBytes) / padding
+	if counts["waiting"] > most {
+		t.Errorf("%d connections hold %d KiB heads, want at most %d; answers %v", counts["waiting"], padding>>10, most, counts)
+	}
+	if counts["waiting"] == 0 {
+		t.Errorf("no connection holds its head: the budget admits none; answers %v", counts)
+	}
+	if refused := counts["HTTP/1.1 431 Request Header Fields Too Large"] + counts["no answer"]; refused+counts["waiting"] != connections {
+		t.Errorf("answers %v: each connection either waits or is refused with a 431", counts)
+	}
+	for _, conn := range conns {
+		conn.Close()
+	}
+	// Closed, they give the budget back: a big head is served again.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp := s.do(request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{"X-Padding": strings.Repeat("a", padding)}})
+		if resp.status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a %d KiB head after the connections closed: %d %s", padding>>10, resp.status, resp.body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -152,8 +152,8 @@ const netHTTPHeaderSlack = 4096
 
 // DefaultMaxConnections is how many connections a Server holds at once
 // when MaxConnections is zero: beyond it, new connections wait in the
-// listen queue until one closes. With MaxHeaderBytes it bounds what
-// unauthenticated clients can make the server hold (512 × 128 KiB = 64 MiB).
+// listen queue until one closes. With the heads' budget it bounds what
+// unauthenticated clients can make the server hold (servedConn.Read).
 const DefaultMaxConnections = 512
 
 // Open starts listening on Addr and serving in the background. A port in
@@ -178,7 +178,7 @@ func (s *Server) Open() error {
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConnections
 	}
-	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns)}
+	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), heads: newHeadBudget(headBudgetBytes), plain: s.TLSConfig == nil}
 	s.listener = ln
 	t := s.Timeouts
 	if t == (Timeouts{}) {
@@ -198,6 +198,7 @@ func (s *Server) Open() error {
 		// A request's exchange finds its connection here, to send an
 		// answer in one write (servedConn).
 		ConnContext: withServedConn,
+		ConnState:   trackConnState,
 	}
 	go func() {
 		var err error

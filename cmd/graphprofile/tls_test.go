@@ -436,3 +436,61 @@ func TestGraphJavaScriptClient(t *testing.T) {
 		t.Errorf("serve logged a problem while the client ran:\n%s", log)
 	}
 }
+
+// TestTLSHeadsBudget: under TLS, the heads' budget counts HTTP/1.1 heads
+// and not HTTP/2's frames, which are read ahead of the handlers: many
+// big uploads at once on one HTTP/2 connection are all answered, and a
+// big head over HTTP/1.1 is served.
+func TestTLSHeadsBudget(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certs := writeTestCert(t, dir, "operator")
+	s := startTLSServe(t, dir, listenFlag("--tls-cert", certs.certFile, "--tls-key", certs.keyFile), certs.certFile)
+	token := mintToken(t, dir, nil, delegatedArgs...)
+
+	// 64 bodies of 200 KB: 12.8 MB, three times the heads' budget.
+	body := `{"detail":{"jobTitle":"` + strings.Repeat("x", 200_000) + `"}}`
+	statuses := make([]string, 64)
+	done := make(chan struct{})
+	for i := range statuses {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			req, _ := http.NewRequest(http.MethodPost, s.url+"/beta/me/profile/positions", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := s.client.Do(req)
+			if err != nil {
+				statuses[i] = err.Error()
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = fmt.Sprintf("%s %d", resp.Proto, resp.StatusCode)
+		}()
+	}
+	for range statuses {
+		<-done
+	}
+	for i, got := range statuses {
+		// jobTitle is longer than its limit: Graph's 400, over HTTP/2.
+		if got != "HTTP/2.0 400" {
+			t.Errorf("upload %d: %s, want HTTP/2.0 400", i, got)
+		}
+	}
+
+	h1 := tlsClient(t, certs.certFile)
+	h1.Transport.(*http.Transport).ForceAttemptHTTP2 = false
+	h1.Transport.(*http.Transport).TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/beta/me/profile/positions", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("X-Padding", strings.Repeat("a", 100<<10))
+	resp, err := h1.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.Proto != "HTTP/1.1" || resp.StatusCode != http.StatusOK {
+		t.Errorf("a 100 KiB head over HTTPS: %s %d, want HTTP/1.1 200", resp.Proto, resp.StatusCode)
+	}
+}
