@@ -232,8 +232,10 @@ type intervalStats struct {
 	// transactions, its time for each write committed, the part of that
 	// in COMMITs (the write-ahead log's appends and fsyncs; the rest is
 	// the statements) and the writes a commit held (from graphprofile's
-	// /metrics). 0: not read.
+	// /metrics); and the load generator's own CPU time over the
+	// interval's requests, the machine's yardstick (reading). 0: not read.
 	ServerCPUUsPerRequest  float64 `json:"server_cpu_us_per_request,omitempty"`
+	LoadCPUUsPerRequest    float64 `json:"load_cpu_us_per_request,omitempty"`
 	WriterBusy             float64 `json:"writer_busy,omitempty"`
 	WriterUsPerWrite       float64 `json:"writer_us_per_write,omitempty"`
 	WriterCommitUsPerWrite float64 `json:"writer_commit_us_per_write,omitempty"`
@@ -884,6 +886,9 @@ func intervalCosts(iv intervalStats) string {
 	var s string
 	if iv.ServerCPUUsPerRequest > 0 {
 		s += fmt.Sprintf(", server CPU %.1f µs/request", iv.ServerCPUUsPerRequest)
+	}
+	if iv.LoadCPUUsPerRequest > 0 {
+		s += fmt.Sprintf(", load generator CPU %.1f µs/request", iv.LoadCPUUsPerRequest)
 	}
 	if iv.WriterUsPerWrite > 0 {
 		s += fmt.Sprintf(", writer busy %.0f%%, %.1f µs/write", iv.WriterBusy*100, iv.WriterUsPerWrite)

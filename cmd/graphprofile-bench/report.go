@@ -393,9 +393,10 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 				continue
 			}
 			// The costs' columns only where the run read them.
-			var withCPU, withWriter, withCommit bool
+			var withCPU, withLoad, withWriter, withCommit bool
 			for _, iv := range r.Intervals {
 				withCPU = withCPU || iv.ServerCPUUsPerRequest > 0
+				withLoad = withLoad || iv.LoadCPUUsPerRequest > 0
 				withWriter = withWriter || iv.WriterUsPerWrite > 0
 				withCommit = withCommit || iv.WriterCommitUsPerWrite > 0
 			}
@@ -403,6 +404,9 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 			head, rule := "| interval | req/s | p50 ms | p99 ms | server RSS max MiB | WAL max MiB |", "| --- | ---: | ---: | ---: | ---: | ---: |"
 			if withCPU {
 				head, rule = head+" server CPU µs/request |", rule+" ---: |"
+			}
+			if withLoad {
+				head, rule = head+" load generator CPU µs/request |", rule+" ---: |"
 			}
 			if withWriter {
 				head, rule = head+" writer busy | writer µs/write |", rule+" ---: | ---: |"
@@ -422,6 +426,9 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 					iv.RPS, iv.Latency.P50, iv.Latency.P99, mibCell(iv.ServerRSSMaxKB), wal)
 				if withCPU {
 					fmt.Fprintf(out, " %s |", figureCell(iv.ServerCPUUsPerRequest, "%.1f"))
+				}
+				if withLoad {
+					fmt.Fprintf(out, " %s |", figureCell(iv.LoadCPUUsPerRequest, "%.1f"))
 				}
 				if withWriter {
 					if iv.WriterUsPerWrite > 0 {
@@ -444,6 +451,9 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 			fmt.Fprintf(out, "\nFirst to last interval: %s req/s.", change(first.RPS, last.RPS))
 			if first.ServerCPUUsPerRequest > 0 && last.ServerCPUUsPerRequest > 0 {
 				fmt.Fprintf(out, " Server CPU: %s µs a request.", change(first.ServerCPUUsPerRequest, last.ServerCPUUsPerRequest))
+			}
+			if first.LoadCPUUsPerRequest > 0 && last.LoadCPUUsPerRequest > 0 {
+				fmt.Fprintf(out, " Load generator CPU: %s µs a request.", change(first.LoadCPUUsPerRequest, last.LoadCPUUsPerRequest))
 			}
 			if first.WriterUsPerWrite > 0 && last.WriterUsPerWrite > 0 {
 				fmt.Fprintf(out, " The writer: %s µs a write, busy %.0f%% → %.0f%%.", change(first.WriterUsPerWrite, last.WriterUsPerWrite), first.WriterBusy*100, last.WriterBusy*100)
