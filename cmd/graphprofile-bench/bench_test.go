@@ -280,7 +280,7 @@ func TestReportLopsidedAndOverTime(t *testing.T) {
 	costed.Intervals = slices.Clone(timed.Intervals)
 	costed.Intervals[0].ServerCPUUsPerRequest, costed.Intervals[0].WriterBusy, costed.Intervals[0].WriterUsPerWrite, costed.Intervals[0].WritesPerCommit = 150, 0.9, 180, 11.2
 	costed.Intervals[0].WriterCommitUsPerWrite, costed.Intervals[1].WriterCommitUsPerWrite = 120, 140
-	costed.Intervals[0].LoadCPUUsPerRequest, costed.Intervals[1].LoadCPUUsPerRequest = 60, 66
+	costed.Intervals[0].YardstickUs, costed.Intervals[1].YardstickUs = 900, 990
 	costed.Intervals[1].ServerCPUUsPerRequest, costed.Intervals[1].WriterBusy, costed.Intervals[1].WriterUsPerWrite, costed.Intervals[1].WritesPerCommit = 155.5, 0.91, 202.2, 11
 	tests := []struct {
 		name string
@@ -297,10 +297,10 @@ func TestReportLopsidedAndOverTime(t *testing.T) {
 			"| 5000 | 2.00 | 25.00 | < 20 ms ✗ | 1000 | 3.00 | 7.00 | 195 | < 200 MB ✗ |",
 		}},
 		{"over time, with costs", []result{costed}, []string{
-			"| interval | req/s | p50 ms | p99 ms | server RSS max MiB | WAL max MiB | server CPU µs/request | load generator CPU µs/request | writer busy | writer µs/write | of it in COMMIT | writes/commit |",
-			"| 0s–1m0s | 5000 | 2.00 | 9.00 | 55 | 4.0 | 150.0 | 60.0 | 90% | 180.0 | 120.0 | 11.2 |",
-			"| 1m0s–2m0s | 4500 | 2.50 | 11.00 | 60 | 8.0 | 155.5 | 66.0 | 91% | 202.2 | 140.0 | 11.0 |",
-			"First to last interval: 5000 → 4500 (-10.0%) req/s. Server CPU: 150 → 156 (+3.7%) µs a request. Load generator CPU: 60 → 66 (+10.0%) µs a request. The writer: 180 → 202 (+12.3%) µs a write, busy 90% → 91%. Of it in COMMIT: 120 → 140 (+16.7%) µs.",
+			"| interval | req/s | p50 ms | p99 ms | server RSS max MiB | WAL max MiB | server CPU µs/request | yardstick µs | writer busy | writer µs/write | of it in COMMIT | writes/commit |",
+			"| 0s–1m0s | 5000 | 2.00 | 9.00 | 55 | 4.0 | 150.0 | 900 | 90% | 180.0 | 120.0 | 11.2 |",
+			"| 1m0s–2m0s | 4500 | 2.50 | 11.00 | 60 | 8.0 | 155.5 | 990 | 91% | 202.2 | 140.0 | 11.0 |",
+			"First to last interval: 5000 → 4500 (-10.0%) req/s. Server CPU: 150 → 156 (+3.7%) µs a request. The machine's yardstick: 900 → 990 (+10.0%) µs. The writer: 180 → 202 (+12.3%) µs a write, busy 90% → 91%. Of it in COMMIT: 120 → 140 (+16.7%) µs.",
 		}},
 		{"over time", []result{timed}, []string{
 			"1 run(s) per workload, graphprofile only, each on a fresh SQLite database",

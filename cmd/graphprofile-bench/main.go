@@ -35,6 +35,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -232,10 +233,10 @@ type intervalStats struct {
 	// transactions, its time for each write committed, the part of that
 	// in COMMITs (the write-ahead log's appends and fsyncs; the rest is
 	// the statements) and the writes a commit held (from graphprofile's
-	// /metrics); and the load generator's own CPU time over the
-	// interval's requests, the machine's yardstick (reading). 0: not read.
+	// /metrics); and the CPU time the machine's yardstick took in it, on
+	// average (yardstick). 0: not read.
 	ServerCPUUsPerRequest  float64 `json:"server_cpu_us_per_request,omitempty"`
-	LoadCPUUsPerRequest    float64 `json:"load_cpu_us_per_request,omitempty"`
+	YardstickUs            float64 `json:"yardstick_us,omitempty"`
 	WriterBusy             float64 `json:"writer_busy,omitempty"`
 	WriterUsPerWrite       float64 `json:"writer_us_per_write,omitempty"`
 	WriterCommitUsPerWrite float64 `json:"writer_commit_us_per_write,omitempty"`
@@ -747,13 +748,21 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 	if cfg.interval > 0 {
 		metricsURL = metricsURLOf(cfg)
 	}
+	var yard yardstick
+	yardCtx, stopYard := context.WithCancel(context.Background())
 	var sampler sync.WaitGroup
+	if cfg.interval > 0 {
+		sampler.Go(func() { yard.run(yardCtx) })
+	}
 	sampler.Go(func() {
+		defer stopYard()
 		time.Sleep(time.Until(measureStart))
 		readings[0], benchCPU[0] = readServer(metricsClient, cfg.serverPID, metricsURL), selfCPUSeconds()
+		readings[0].yardstick = yard.total()
 		machineCPU[0], irqCPU[0] = machineCPUSeconds()
 		reportProgress(progress, cfg, measureStart, interval, intervals, &answered, func(k int) reading {
 			readings[k+1] = readServer(metricsClient, cfg.serverPID, metricsURL)
+			readings[k+1].yardstick = yard.total()
 			return readings[k+1]
 		}, readings[0])
 		benchCPU[1] = selfCPUSeconds()
@@ -887,15 +896,15 @@ func intervalCosts(iv intervalStats) string {
 	if iv.ServerCPUUsPerRequest > 0 {
 		s += fmt.Sprintf(", server CPU %.1f µs/request", iv.ServerCPUUsPerRequest)
 	}
-	if iv.LoadCPUUsPerRequest > 0 {
-		s += fmt.Sprintf(", load generator CPU %.1f µs/request", iv.LoadCPUUsPerRequest)
-	}
 	if iv.WriterUsPerWrite > 0 {
 		s += fmt.Sprintf(", writer busy %.0f%%, %.1f µs/write", iv.WriterBusy*100, iv.WriterUsPerWrite)
 		if iv.WriterCommitUsPerWrite > 0 {
 			s += fmt.Sprintf(" (%.1f in COMMIT)", iv.WriterCommitUsPerWrite)
 		}
 		s += fmt.Sprintf(", %.1f writes/commit", iv.WritesPerCommit)
+	}
+	if iv.YardstickUs > 0 {
+		s += fmt.Sprintf(", yardstick %.0f µs", iv.YardstickUs)
 	}
 	return s
 }

@@ -13,16 +13,14 @@ import (
 // reading is what the load generator reads of the server at the start of
 // the measured window and at the end of each --interval: the CPU time it
 // used so far (--server-pid) and its SQLite writer's counters (/metrics);
-// and its own CPU time so far. Two readings give an interval's server CPU
-// a request and the writer's share of it, which tell a throughput that
-// falls because each request costs more from one that falls because the
-// writer, serial, takes longer over each write. The load generator's own
-// CPU a request is the yardstick: its work for a request is the same all
-// run long, so when it grows too, the machine got slower (a VM's CPUs
-// shared with other guests), not the server's work bigger.
+// and the machine's yardstick so far. Two readings give an interval's
+// server CPU a request and the writer's share of it, which tell a
+// throughput that falls because each request costs more from one that
+// falls because the writer, serial, takes longer over each write; and the
+// yardstick tells both from a machine that got slower.
 type reading struct {
 	serverCPU float64 // seconds; 0 without --server-pid
-	loadCPU   float64 // seconds, the load generator's own
+	yardstick yardstickTotal
 	writer    writerCounters
 	hasWriter bool
 }
@@ -91,7 +89,7 @@ func parseWriterCounters(r io.Reader) (c writerCounters, ok bool) {
 // readServer takes a reading of the server. metricsURL "" skips the
 // writer's counters, and so does a server that does not answer them.
 func readServer(client *http.Client, pid int, metricsURL string) reading {
-	rd := reading{serverCPU: procCPUSeconds(pid), loadCPU: selfCPUSeconds()}
+	rd := reading{serverCPU: procCPUSeconds(pid)}
 	if metricsURL == "" {
 		return rd
 	}
@@ -126,8 +124,8 @@ func intervalReadings(iv *intervalStats, from, to reading) {
 	if cpu := to.serverCPU - from.serverCPU; from.serverCPU > 0 && cpu >= 0 && iv.Requests > 0 {
 		iv.ServerCPUUsPerRequest = round3(cpu / float64(iv.Requests) * 1e6)
 	}
-	if cpu := to.loadCPU - from.loadCPU; from.loadCPU > 0 && cpu >= 0 && iv.Requests > 0 {
-		iv.LoadCPUUsPerRequest = round3(cpu / float64(iv.Requests) * 1e6)
+	if n := to.yardstick.samples - from.yardstick.samples; n > 0 {
+		iv.YardstickUs = round3(float64(to.yardstick.cpu-from.yardstick.cpu) / float64(n) / 1e3)
 	}
 	if !from.hasWriter || !to.hasWriter {
 		return

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // metricsText is the part of graphprofile's /metrics that the writer's
@@ -102,16 +103,18 @@ func TestIntervalReadings(t *testing.T) {
 		{"no metrics at the start", reading{serverCPU: 10}, at(10.5, 1, 10, 1), intervalStats{ServerCPUUsPerRequest: 50}},
 		{"no writes in the interval (reads only)", at(10, 1, 10, 1), at(11, 1, 10, 1), intervalStats{ServerCPUUsPerRequest: 100}},
 		{"a restarted server's counters went back", at(10, 5, 100, 10), at(11, 0.1, 5, 1), intervalStats{ServerCPUUsPerRequest: 100}},
-		// The load generator's own 0.6 s over the 10,000 requests.
-		{"the load generator's CPU", reading{serverCPU: 10, loadCPU: 3}, reading{serverCPU: 11, loadCPU: 3.6},
-			intervalStats{ServerCPUUsPerRequest: 100, LoadCPUUsPerRequest: 60}},
-		{"the load generator's CPU alone", reading{loadCPU: 3}, reading{loadCPU: 3.6}, intervalStats{LoadCPUUsPerRequest: 60}},
+		// 8 samples of the yardstick in the interval took 7.2 ms: 900 µs each.
+		{"the yardstick", reading{serverCPU: 10, yardstick: yardstickTotal{cpu: 30 * time.Millisecond, samples: 30}},
+			reading{serverCPU: 11, yardstick: yardstickTotal{cpu: 37200 * time.Microsecond, samples: 38}},
+			intervalStats{ServerCPUUsPerRequest: 100, YardstickUs: 900}},
+		{"no yardstick sample in the interval", reading{yardstick: yardstickTotal{cpu: time.Millisecond, samples: 1}},
+			reading{yardstick: yardstickTotal{cpu: time.Millisecond, samples: 1}}, intervalStats{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			iv := intervalStats{DurationS: 2, Requests: 10000}
 			intervalReadings(&iv, tt.from, tt.to)
-			got := intervalStats{ServerCPUUsPerRequest: iv.ServerCPUUsPerRequest, LoadCPUUsPerRequest: iv.LoadCPUUsPerRequest, WriterBusy: iv.WriterBusy,
+			got := intervalStats{ServerCPUUsPerRequest: iv.ServerCPUUsPerRequest, YardstickUs: iv.YardstickUs, WriterBusy: iv.WriterBusy,
 				WriterUsPerWrite: iv.WriterUsPerWrite, WriterCommitUsPerWrite: iv.WriterCommitUsPerWrite, WritesPerCommit: iv.WritesPerCommit}
 			if got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)

@@ -393,10 +393,10 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 				continue
 			}
 			// The costs' columns only where the run read them.
-			var withCPU, withLoad, withWriter, withCommit bool
+			var withCPU, withYardstick, withWriter, withCommit bool
 			for _, iv := range r.Intervals {
 				withCPU = withCPU || iv.ServerCPUUsPerRequest > 0
-				withLoad = withLoad || iv.LoadCPUUsPerRequest > 0
+				withYardstick = withYardstick || iv.YardstickUs > 0
 				withWriter = withWriter || iv.WriterUsPerWrite > 0
 				withCommit = withCommit || iv.WriterCommitUsPerWrite > 0
 			}
@@ -405,8 +405,8 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 			if withCPU {
 				head, rule = head+" server CPU µs/request |", rule+" ---: |"
 			}
-			if withLoad {
-				head, rule = head+" load generator CPU µs/request |", rule+" ---: |"
+			if withYardstick {
+				head, rule = head+" yardstick µs |", rule+" ---: |"
 			}
 			if withWriter {
 				head, rule = head+" writer busy | writer µs/write |", rule+" ---: | ---: |"
@@ -427,8 +427,8 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 				if withCPU {
 					fmt.Fprintf(out, " %s |", figureCell(iv.ServerCPUUsPerRequest, "%.1f"))
 				}
-				if withLoad {
-					fmt.Fprintf(out, " %s |", figureCell(iv.LoadCPUUsPerRequest, "%.1f"))
+				if withYardstick {
+					fmt.Fprintf(out, " %s |", figureCell(iv.YardstickUs, "%.0f"))
 				}
 				if withWriter {
 					if iv.WriterUsPerWrite > 0 {
@@ -452,8 +452,8 @@ func writeOverTime(out io.Writer, groups []*workloadRuns) {
 			if first.ServerCPUUsPerRequest > 0 && last.ServerCPUUsPerRequest > 0 {
 				fmt.Fprintf(out, " Server CPU: %s µs a request.", change(first.ServerCPUUsPerRequest, last.ServerCPUUsPerRequest))
 			}
-			if first.LoadCPUUsPerRequest > 0 && last.LoadCPUUsPerRequest > 0 {
-				fmt.Fprintf(out, " Load generator CPU: %s µs a request.", change(first.LoadCPUUsPerRequest, last.LoadCPUUsPerRequest))
+			if first.YardstickUs > 0 && last.YardstickUs > 0 {
+				fmt.Fprintf(out, " The machine's yardstick: %s µs.", change(first.YardstickUs, last.YardstickUs))
 			}
 			if first.WriterUsPerWrite > 0 && last.WriterUsPerWrite > 0 {
 				fmt.Fprintf(out, " The writer: %s µs a write, busy %.0f%% → %.0f%%.", change(first.WriterUsPerWrite, last.WriterUsPerWrite), first.WriterBusy*100, last.WriterBusy*100)

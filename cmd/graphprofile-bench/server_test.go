@@ -131,14 +131,14 @@ func TestMixedRunKillRestartVerify(t *testing.T) {
 		if iv.StartS != float64(i)*0.5 || iv.DurationS != 0.5 || iv.Requests == 0 || iv.RPS != float64(iv.Requests)/0.5 || iv.ServerRSSMaxKB == 0 {
 			t.Errorf("interval %d: %+v", i, iv)
 		}
-		// What the interval's requests cost: the server's CPU (from /proc),
-		// the load generator's own, and the server's writer's time (from /metrics; a mixed run writes in
+		// What the interval's requests cost: the server's CPU (from /proc)
+		// and its writer's time (from /metrics; a mixed run writes in
 		// every interval). A commit holds at least one write, and the
 		// writer cannot be busy longer than the interval.
-		if iv.ServerCPUUsPerRequest <= 0 || iv.LoadCPUUsPerRequest <= 0 || iv.WriterUsPerWrite <= 0 || iv.WritesPerCommit < 1 || iv.WriterBusy <= 0 || iv.WriterBusy > 1.05 ||
+		if iv.ServerCPUUsPerRequest <= 0 || iv.YardstickUs <= 0 || iv.WriterUsPerWrite <= 0 || iv.WritesPerCommit < 1 || iv.WriterBusy <= 0 || iv.WriterBusy > 1.05 ||
 			iv.WriterCommitUsPerWrite <= 0 || iv.WriterCommitUsPerWrite > iv.WriterUsPerWrite {
-			t.Errorf("interval %d's costs: server CPU %g µs/request, load generator %g, writer busy %g, %g µs/write (%g in COMMIT), %g writes/commit",
-				i, iv.ServerCPUUsPerRequest, iv.LoadCPUUsPerRequest, iv.WriterBusy, iv.WriterUsPerWrite, iv.WriterCommitUsPerWrite, iv.WritesPerCommit)
+			t.Errorf("interval %d's costs: server CPU %g µs/request, yardstick %g µs, writer busy %g, %g µs/write (%g in COMMIT), %g writes/commit",
+				i, iv.ServerCPUUsPerRequest, iv.YardstickUs, iv.WriterBusy, iv.WriterUsPerWrite, iv.WriterCommitUsPerWrite, iv.WritesPerCommit)
 		}
 	}
 	if sum != res.Requests {
