@@ -109,6 +109,9 @@ func (c *servedConn) Read(p []byte) (int, error) {
 	}
 	c.headMu.Unlock()
 	if refused {
+		if c.heads.onRefuse != nil {
+			c.heads.onRefuse()
+		}
 		return 0, c.refuseHead()
 	}
 	return n, err
@@ -281,7 +284,8 @@ var errHeadBudgetSpent = errors.New("request heads: budget spent")
 // headBudget is the bytes of request heads beyond freeHeadBytes that a
 // server's connections may hold together.
 type headBudget struct {
-	left atomic.Int64
+	left     atomic.Int64
+	onRefuse func() // called for each head refused; may be nil
 }
 
 func newHeadBudget(bytes int64) *headBudget {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // healthy checks that the server still answers a normal request.
@@ -247,10 +248,10 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 // TestHeadBudget: connections that each send a big request head and then
 // stall hold no more than their heads' shared budget, beyond a small
 // allowance each; the ones past it are refused with net/http's plain 431
-// at once (not after the 10 s header timeout), and once they close, a big
-// head is served again.
+// at once (not after the 10 s header timeout) and counted in /metrics, and
+// once they close, a big head is served again.
 func TestHeadBudget(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true))
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
 	addr := strings.TrimPrefix(s.url, "http://")
 	const (
@@ -299,8 +300,12 @@ func TestHeadBudget(t *testing.T) {
 	if counts["waiting"] == 0 {
 		t.Errorf("no connection holds its head: the budget admits none; answers %v", counts)
 	}
-	if refused := counts["HTTP/1.1 431 Request Header Fields Too Large"] + counts["no answer"]; refused+counts["waiting"] != connections {
+	refused := counts["HTTP/1.1 431 Request Header Fields Too Large"] + counts["no answer"]
+	if refused+counts["waiting"] != connections {
 		t.Errorf("answers %v: each connection either waits or is refused with a 431", counts)
+	}
+	if got := s.scrape()["graphprofile_http_heads_refused_total"]; got != float64(refused) {
+		t.Errorf("graphprofile_http_heads_refused_total %v, want the %d refused", got, refused)
 	}
 	for _, conn := range conns {
 		conn.Close()

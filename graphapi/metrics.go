@@ -22,6 +22,8 @@ type serverMetrics struct {
 	inFlight  prometheus.Gauge
 	throttled prometheus.Counter
 	faulted   *prometheus.CounterVec // fault
+	// Connections whose request head the heads' budget had no room for.
+	headsRefused prometheus.Counter
 	// Costly queries (evaluationSlot) waiting for a slot, and running in one.
 	evaluationsWaiting prometheus.Gauge
 	evaluationsRunning prometheus.Gauge
@@ -52,6 +54,10 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 			Name: "graphprofile_http_throttled_requests_total",
 			Help: "Requests refused with 429 by --throttle (a caller's token bucket was empty).",
 		}),
+		headsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "graphprofile_http_heads_refused_total",
+			Help: "Connections refused (431, closed) because their request head, over 16 KiB, found no room in the 4 MiB that such heads share: a sign of clients trickling huge headers.",
+		}),
 		faulted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "graphprofile_http_faulted_requests_total",
 			Help: "Requests failed (fault=429, 503 or 504) or delayed (fault=latency) on purpose: --faults, the admin API's armed faults and the test fault header.",
@@ -66,7 +72,7 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 		}),
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.faulted, m.evaluationsWaiting, m.evaluationsRunning} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.headsRefused, m.faulted, m.evaluationsWaiting, m.evaluationsRunning} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -167,7 +167,8 @@ func (s *Server) Open() error {
 	if _, err := s.checkedCORS(); err != nil {
 		return err
 	}
-	if _, err := s.activeMetrics(); err != nil {
+	metrics, err := s.activeMetrics()
+	if err != nil {
 		return fmt.Errorf("registering the metrics: %w", err)
 	}
 	ln, err := net.Listen("tcp", s.Addr)
@@ -178,7 +179,11 @@ func (s *Server) Open() error {
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConnections
 	}
-	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), heads: newHeadBudget(headBudgetBytes), plain: s.TLSConfig == nil}
+	heads := newHeadBudget(headBudgetBytes)
+	if metrics != nil {
+		heads.onRefuse = metrics.headsRefused.Inc
+	}
+	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), heads: heads, plain: s.TLSConfig == nil}
 	s.listener = ln
 	t := s.Timeouts
 	if t == (Timeouts{}) {
