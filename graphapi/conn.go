@@ -22,6 +22,13 @@ type limitListener struct {
 	plain bool        // not under TLS: a refused head can be answered in plain HTTP
 }
 
+// LimitListener returns a listener that holds at most n connections of
+// ln at once, as a Server holds its own (MaxConnections): for another
+// listener of the same process, such as the metrics' own.
+func LimitListener(ln net.Listener, n int) net.Listener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n)}
+}
+
 func (l *limitListener) Accept() (net.Conn, error) {
 	l.slots <- struct{}{}
 	conn, err := l.Listener.Accept()

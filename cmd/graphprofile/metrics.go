@@ -95,6 +95,17 @@ func (m *serveMetrics) watchValidator(v *token.Validator) {
 	)
 }
 
+// The metrics' own listener serves scrapers, a few at a time with small
+// heads: it holds at most metricsMaxConnections connections and reads at
+// most metricsMaxHeaderBytes of a head (net/http answers more with its
+// plain 431), so that a client of a port meant to be private cannot make
+// the server hold much either (net/http's default is 1 MiB of head, and
+// no bound on connections).
+const (
+	metricsMaxConnections = 16
+	metricsMaxHeaderBytes = 16 << 10
+)
+
 // listen serves the registry at /metrics of its own listener on addr
 // (serve --metrics-listen) and returns the server and the URL it serves.
 func (m *serveMetrics) listen(addr string, logger *slog.Logger) (*http.Server, string, error) {
@@ -104,13 +115,18 @@ func (m *serveMetrics) listen(addr string, logger *slog.Logger) (*http.Server, s
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+graphapi.MetricsPath, promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	t := graphapi.DefaultTimeouts()
 	srv := &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    metricsMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(graphapi.LimitListener(ln, metricsMaxConnections)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("serving metrics", "err", err)
 		}
 	}()

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -157,5 +159,57 @@ func TestMemoryLimit(t *testing.T) {
 				t.Errorf("go_gc_gomemlimit_bytes %v, want %v", got, tt.wantLim)
 			}
 		})
+	}
+}
+
+// TestMetricsListenLimits: --metrics-listen's listener holds at most
+// metricsMaxConnections connections (one more waits until another closes)
+// and refuses a head over metricsMaxHeaderBytes with a 431, while a scrape
+// is served.
+func TestMetricsListenLimits(t *testing.T) {
+	t.Parallel()
+	metricsAddr := freeAddr(t)
+	startServe(t, t.TempDir(), listenFlag("--metrics-listen", metricsAddr))
+	url := "http://" + metricsAddr + "/metrics"
+	scrape := func(header string, timeout time.Duration) (int, error) {
+		c := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if header != "" {
+			req.Header.Set("X-Padding", header)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if status, err := scrape(strings.Repeat("a", 8<<10), 10*time.Second); err != nil || status != http.StatusOK {
+		t.Fatalf("a scrape with an 8 KiB head: %d (%v), want 200", status, err)
+	}
+	if status, err := scrape(strings.Repeat("a", 64<<10), 10*time.Second); err == nil && status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("a scrape with a 64 KiB head: %d, want 431", status)
+	}
+
+	var held []net.Conn
+	for range metricsMaxConnections {
+		conn, err := net.Dial("tcp", metricsAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// Half a request: the server keeps the connection, waiting for the rest.
+		if _, err := fmt.Fprintf(conn, "GET /metrics HTTP/1.1\r\nHost: x\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+	}
+	if _, err := scrape("", 500*time.Millisecond); err == nil {
+		t.Fatalf("a scrape was served while %d connections were held", metricsMaxConnections)
+	}
+	held[0].Close()
+	if status, err := scrape("", 10*time.Second); err != nil || status != http.StatusOK {
+		t.Fatalf("a scrape after one of the %d connections closed: %d (%v), want 200", metricsMaxConnections, status, err)
 	}
 }
