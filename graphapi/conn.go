@@ -3,7 +3,6 @@ package graphapi
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -128,8 +127,8 @@ func (c *servedConn) Read(p []byte) (int, error) {
 // answers one over its own limit: a plain 431, and no more from the
 // connection (under TLS it cannot be written in plain text: the
 // connection is closed without an answer). The error it returns is one
-// net/http takes for a failed read, so that it closes the connection
-// without an answer of its own.
+// net/http closes the connection on without an answer of its own, as
+// after a header timeout, also through TLS (errHeadRefused).
 func (c *servedConn) refuseHead() error {
 	if c.plain {
 		const refusal = "431 Request Header Fields Too Large"
@@ -140,7 +139,7 @@ func (c *servedConn) refuseHead() error {
 			c.headMu.Unlock()
 		}
 	}
-	return &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: errHeadBudgetSpent}
+	return &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: errHeadRefused{}}
 }
 
 // lingers reports whether the connection answered a refused head and is
@@ -286,7 +285,17 @@ const (
 	refusedHeadLinger = 500 * time.Millisecond
 )
 
-var errHeadBudgetSpent = errors.New("request heads: budget spent")
+// errHeadRefused is the read error of a refused head. It says it is a
+// timeout, as the server stops waiting for the head as at a header
+// timeout: net/http then closes the connection without an answer of its
+// own. (A read error of another kind comes to net/http through TLS
+// wrapped, and net/http answers it with a 400.) It is not temporary, so
+// TLS does not read again either.
+type errHeadRefused struct{}
+
+func (errHeadRefused) Error() string   { return "request heads: budget spent" }
+func (errHeadRefused) Timeout() bool   { return true }
+func (errHeadRefused) Temporary() bool { return false }
 
 // headBudget is the bytes of request heads beyond freeHeadBytes that a
 // server's connections may hold together.

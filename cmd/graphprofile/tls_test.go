@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -21,6 +22,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -493,4 +495,49 @@ func TestTLSHeadsBudget(t *testing.T) {
 	if resp.Proto != "HTTP/1.1" || resp.StatusCode != http.StatusOK {
 		t.Errorf("a 100 KiB head over HTTPS: %s %d, want HTTP/1.1 200", resp.Proto, resp.StatusCode)
 	}
+
+	// 100 HTTP/1.1 connections stalling with 100 KiB heads: those past
+	// the budget (16 KiB each, 4 MiB shared: SECURITY.md) are closed at
+	// once without an answer, as no plain 431 can be written into TLS.
+	caPEM, err := os.ReadFile(certs.certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	const connections, padding = 100, 100 << 10
+	head := "GET /beta/me/profile/positions HTTP/1.1\r\nHost: " + s.addr + "\r\nX-Padding: " + strings.Repeat("a", padding)
+	outcomes := make([]string, connections)
+	var stalled sync.WaitGroup
+	for i := range outcomes {
+		stalled.Go(func() {
+			conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: roots, NextProtos: []string{"http/1.1"}})
+			if err != nil {
+				outcomes[i] = "no handshake: " + err.Error()
+				return
+			}
+			defer conn.Close()
+			go func() { _, _ = io.WriteString(conn, head) }() // never ends the head
+			_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			var netErr net.Error
+			switch {
+			case errors.As(err, &netErr) && netErr.Timeout():
+				outcomes[i] = "waiting"
+			case err != nil:
+				outcomes[i] = "closed"
+			default:
+				outcomes[i] = strings.TrimSpace(line)
+			}
+		})
+	}
+	stalled.Wait()
+	counts := map[string]int{}
+	for _, o := range outcomes {
+		counts[o]++
+	}
+	if most := (connections*16<<10 + 4<<20) / padding; counts["waiting"] > most || counts["closed"] == 0 || counts["waiting"]+counts["closed"] != connections {
+		t.Errorf("outcomes %v: want at most %d waiting and the rest closed without an answer", counts, most)
+	}
+	checkHTTP2(t, s)
 }
