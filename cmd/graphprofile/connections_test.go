@@ -127,25 +127,33 @@ func TestHeaderTrickleMemory(t *testing.T) {
 	resp.Body.Close()
 }
 
+// holdConnections opens n connections to addr, each with half a request
+// for path: the server keeps them, waiting for the rest. They close when
+// the test ends.
+func holdConnections(t *testing.T, addr, path string, n int) []net.Conn {
+	t.Helper()
+	held := make([]net.Conn, 0, n)
+	for range n {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\n", path); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+	}
+	return held
+}
+
 // TestMaxConnections checks that the server holds at most
 // --max-connections connections: one more waits until another closes.
 func TestMaxConnections(t *testing.T) {
 	s := startServe(t, t.TempDir(), listenFlag("--max-connections", "8"))
 	s.client.CloseIdleConnections()
 	time.Sleep(100 * time.Millisecond) // the readiness probe's connection closes
-	var held []net.Conn
-	for range 8 {
-		conn, err := net.Dial("tcp", s.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		// Half a request: the server keeps the connection, waiting for the rest.
-		if _, err := fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, conn)
-	}
+	held := holdConnections(t, s.addr, "/healthz", 8)
 	probe := func(timeout time.Duration) error {
 		c := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
 		resp, err := c.Get(s.url + "/healthz")

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -192,19 +190,7 @@ func TestMetricsListenLimits(t *testing.T) {
 		t.Errorf("a scrape with a 64 KiB head: %d, want 431", status)
 	}
 
-	var held []net.Conn
-	for range metricsMaxConnections {
-		conn, err := net.Dial("tcp", metricsAddr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		// Half a request: the server keeps the connection, waiting for the rest.
-		if _, err := fmt.Fprintf(conn, "GET /metrics HTTP/1.1\r\nHost: x\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, conn)
-	}
+	held := holdConnections(t, metricsAddr, "/metrics", metricsMaxConnections)
 	if _, err := scrape("", 500*time.Millisecond); err == nil {
 		t.Fatalf("a scrape was served while %d connections were held", metricsMaxConnections)
 	}
