@@ -63,6 +63,9 @@ type servedConn struct {
 	headHeld  int64 // of heads, until the request is answered
 	refused   bool  // its head was refused: answered, and closing
 	framed    bool  // HTTP/2: no heads counted (frames)
+	// protocolSeen: the protocol negotiated under TLS was looked at (at
+	// the connection's first activity; it does not change after).
+	protocolSeen atomic.Bool
 }
 
 func (c *servedConn) Close() error {
@@ -352,7 +355,7 @@ func trackConnState(c net.Conn, state http.ConnState) {
 	}
 	switch state {
 	case http.StateActive:
-		if tc, ok := c.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+		if tc, ok := c.(*tls.Conn); ok && !sc.protocolSeen.Swap(true) && tc.ConnectionState().NegotiatedProtocol == "h2" {
 			sc.frames()
 		}
 	case http.StateIdle, http.StateHijacked, http.StateClosed:
