@@ -202,7 +202,7 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 	if err != nil {
 		return err
 	}
-	return s.writeThen(ctx, func(tx *sql.Tx) error {
+	return s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// One statement finds the user, checks the count and stores the
 		// item; a second counts it. (An upsert … RETURNING n would do
 		// both counting steps at once, but SQLite builds a temporary table
@@ -277,7 +277,7 @@ func readItem(ctx context.Context, q querier, owner graphprofile.UserKey, c grap
 // returns for it, in one write transaction.
 func (s *Store) UpdateItem(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id string, update func(graphprofile.Item) (graphprofile.Item, error)) (graphprofile.Item, error) {
 	var next stored.Row
-	err := s.writeThen(ctx, func(tx *sql.Tx) error {
+	err := s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := readItem(ctx, tx, owner, c, id)
 		if err != nil {
 			return err
@@ -305,7 +305,7 @@ func (s *Store) UpdateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 // nil it is called with the item first, in the same transaction, and an
 // error from it aborts the delete.
 func (s *Store) DeleteItem(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id string, check func(graphprofile.Item) error) error {
-	return s.writeThen(ctx, func(tx *sql.Tx) error {
+	return s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if check != nil {
 			cur, err := readItem(ctx, tx, owner, c, id)
 			if err != nil {
@@ -335,7 +335,7 @@ func (s *Store) DeleteItem(ctx context.Context, owner graphprofile.UserKey, c gr
 // DeleteProfile removes every item of owner, of every collection, in one
 // write transaction; ErrNotFound when owner is not a user.
 func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) error {
-	return s.writeThen(ctx, func(tx *sql.Tx) error {
+	return s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)`,
 			owner.TenantID, owner.UserID).Scan(&exists); err != nil {

@@ -360,8 +360,8 @@ func TestSchema(t *testing.T) {
 				}
 			}
 		}
-		err := s.write(t.Context(), func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(t.Context(), `DELETE FROM users WHERE tenant_id = ? AND id = ?`, tenant, adele.ID)
+		err := s.write(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, tenant, adele.ID)
 			return err
 		})
 		if err != nil {

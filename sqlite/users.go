@@ -83,7 +83,7 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 	defer s.cache.dropUsers()
 
 	var recorded graphprofile.User
-	err = s.write(ctx, func(tx *sql.Tx) error { // fn may run more than once: it sets recorded only
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { // fn may run more than once: it sets recorded only
 		// Checked again in the transaction: a concurrent call may have
 		// recorded the user since.
 		cur, err := readUser(ctx, tx, u.Key())
@@ -149,7 +149,7 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 		return err
 	}
 	defer s.cache.dropUsers()
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		err := insertUser(ctx, tx, u, upnKey(u.UserPrincipalName))
 		switch {
 		case isConstraint(err, codeConstraintPrimaryKey):
@@ -168,7 +168,7 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update func(graphprofile.User) (graphprofile.User, error)) (graphprofile.User, error) {
 	defer s.cache.dropUsers()
 	var next graphprofile.User
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := readUser(ctx, tx, key)
 		if err != nil {
 			return err
@@ -195,7 +195,7 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error {
 	defer s.cache.dropProfile(key)
 	defer s.cache.dropUsers()
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, key.TenantID, key.UserID)
 		if err != nil {
 			return dbErr("deleting a user", err)
@@ -255,7 +255,7 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 		return err
 	}
 	defer s.cache.dropUsers()
-	return s.write(ctx, func(tx *sql.Tx) error { return importUsers(ctx, tx, tenantID, users) })
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return importUsers(ctx, tx, tenantID, users) })
 }
 
 // importUsers adds or replaces (by id) users in tenantID in tx.

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"slices"
@@ -15,7 +16,7 @@ import (
 func TestBatchFailureUndoesOnlyItsWrite(t *testing.T) {
 	s := openTemp(t)
 	ctx := t.Context()
-	if err := s.write(ctx, func(tx *sql.Tx) error {
+	if err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE batch_test (k TEXT PRIMARY KEY) STRICT`)
 		return err
 	}); err != nil {
@@ -46,7 +47,7 @@ func TestBatchFailureUndoesOnlyItsWrite(t *testing.T) {
 				batch[i] = &writeRequest{
 					ctx:  ctx,
 					done: make(chan error, 1),
-					fn: func(tx *sql.Tx) error {
+					fn: func(ctx context.Context, tx *sql.Tx) error {
 						if _, err := tx.ExecContext(ctx, `INSERT INTO batch_test (k) VALUES (?)`, k); err != nil {
 							return err
 						}
@@ -91,5 +92,51 @@ func TestBatchFailureUndoesOnlyItsWrite(t *testing.T) {
 				t.Errorf("committed %v, want %v", stored, tc.want)
 			}
 		})
+	}
+}
+
+// TestWritesRunWithoutCancellation: the writer hands a write the caller's
+// context without its cancellation (its values kept), so that the driver
+// runs each statement on the writer's goroutine: with a context that can
+// end, go-sqlite3 runs every statement in a goroutine of its own and waits
+// for it, two hand-offs per statement on the path every write waits for.
+// A caller that has gone before the writer takes its write still gets its
+// context's error and no write.
+func TestWritesRunWithoutCancellation(t *testing.T) {
+	s := openTemp(t)
+	type key struct{}
+	ctx, cancel := context.WithCancel(context.WithValue(t.Context(), key{}, "caller"))
+	defer cancel()
+	var done <-chan struct{}
+	var value any
+	if err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		done, value = ctx.Done(), ctx.Value(key{})
+		_, err := tx.ExecContext(ctx, `CREATE TABLE cancel_test (k TEXT PRIMARY KEY) STRICT`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if done != nil {
+		t.Error("the write's context can be cancelled")
+	}
+	if value != "caller" {
+		t.Errorf("the write's context lost the caller's values: %v", value)
+	}
+
+	cancel()
+	ran := false
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		ran = true
+		_, err := tx.ExecContext(ctx, `INSERT INTO cancel_test (k) VALUES ('late')`)
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("a write whose caller had gone: %v, want %v", err, context.Canceled)
+	}
+	if ran {
+		t.Error("a write whose caller had gone ran")
+	}
+	if n := query[int](t, s, `SELECT count(*) FROM cancel_test`); n != 0 {
+		t.Errorf("%d rows written for a caller that had gone", n)
 	}
 }
