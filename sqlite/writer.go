@@ -31,8 +31,8 @@ type writeRequest struct {
 	// a write it runs to its end (it may be committing already), and with a
 	// context that can end, go-sqlite3 runs each statement in a goroutine
 	// of its own and waits for it, two hand-offs per statement on the one
-	// goroutine every write waits for (server CPU a create 2–4% lower
-	// without them, BENCHMARKS.md).
+	// goroutine every write waits for (BENCHMARKS.md, "What the writer
+	// waits on").
 	fn func(ctx context.Context, tx *sql.Tx) error
 	// bytes, unless nil, returns the size of the documents fn wrote, once
 	// fn has succeeded.
