@@ -15,7 +15,7 @@ func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 		return err
 	}
 	defer s.cache.dropUsers()
-	return s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, l := range loads {
 			if err := importUsers(ctx, tx, l.TenantID, l.Users); err != nil {
 				return err

@@ -21,7 +21,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return store.Wrap(err)
 	}
 	latest := migrations.Latest(ms)
-	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			applied_at TEXT NOT NULL
@@ -29,12 +29,12 @@ func (s *Store) migrate(ctx context.Context) error {
 			return dbErr("creating schema_migrations", err)
 		}
 		return checkVersion(ctx, tx, latest)
-	})
+	}, nil, nil)
 	if err != nil {
 		return err
 	}
 	for _, m := range ms {
-		err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			// Checked again inside the transaction: another process may have
 			// applied it since.
 			if err := checkVersion(ctx, tx, latest); err != nil {
@@ -55,7 +55,7 @@ func (s *Store) migrate(ctx context.Context) error {
 				return dbErr("recording migration "+m.Name, err)
 			}
 			return nil
-		})
+		}, nil, nil)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 // and their item counts in one write, then forgets what the read cache
 // holds of them before the write is acknowledged.
 func (s *Store) Reset(ctx context.Context, tenantID string) error {
-	return s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if tenantID == "" {
 			return resetAll(ctx, tx)
 		}

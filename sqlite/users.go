@@ -255,7 +255,7 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 		return err
 	}
 	defer s.cache.dropUsers()
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return importUsers(ctx, tx, tenantID, users) })
+	return s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error { return importUsers(ctx, tx, tenantID, users) }, nil, nil)
 }
 
 // importUsers adds or replaces (by id) users in tenantID in tx.

@@ -27,13 +27,15 @@ const (
 // writeRequest is one write waiting for the writer.
 type writeRequest struct {
 	ctx context.Context
-	// fn is given ctx without its cancellation: once the writer has taken
-	// a write it runs to its end (it may be committing already), and with a
-	// context that can end, go-sqlite3 runs each statement in a goroutine
-	// of its own and waits for it, two hand-offs per statement on the one
-	// goroutine every write waits for (BENCHMARKS.md, "What the writer
-	// waits on").
-	fn func(ctx context.Context, tx *sql.Tx) error
+	// fn is given ctx without its cancellation, unless long: a write of a
+	// few statements, once the writer has taken it, runs to its end (it may
+	// be committing already), and with a context that can end, go-sqlite3
+	// runs each statement in a goroutine of its own and waits for it, two
+	// hand-offs per statement on the one goroutine every write waits for
+	// (BENCHMARKS.md, "What the writer waits on"). A long write (writeLong)
+	// is given ctx itself, so that a caller that goes stops it midway.
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	long bool
 	// bytes, unless nil, returns the size of the documents fn wrote, once
 	// fn has succeeded.
 	bytes func() int
@@ -60,7 +62,20 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 // writes in the order they committed, so they can keep the read cache in
 // step with the database.
 func (s *Store) writeThen(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, bytes func() int, after func()) error {
-	req := &writeRequest{ctx: ctx, fn: fn, bytes: bytes, after: after, done: make(chan error, 1)}
+	return s.submit(&writeRequest{ctx: ctx, fn: fn, bytes: bytes, after: after, done: make(chan error, 1)})
+}
+
+// writeLong is writeThen for a write of many statements or of long ones (a
+// migration, an import, a load, a reset): its statements see ctx itself,
+// so a caller that goes (Ctrl-C, a closed connection) interrupts the
+// statement running, and the write is undone.
+func (s *Store) writeLong(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, bytes func() int, after func()) error {
+	return s.submit(&writeRequest{ctx: ctx, fn: fn, long: true, bytes: bytes, after: after, done: make(chan error, 1)})
+}
+
+// submit hands req to the writer and waits for its outcome.
+func (s *Store) submit(req *writeRequest) error {
+	ctx := req.ctx
 	s.pending.Add(1)
 	select {
 	case s.writes <- req:
@@ -166,7 +181,11 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 			finish(dbErr("beginning a savepoint", err))
 			return len(batch)
 		}
-		if results[i] = req.fn(context.WithoutCancel(req.ctx), tx); results[i] != nil {
+		fnCtx := req.ctx
+		if !req.long {
+			fnCtx = context.WithoutCancel(req.ctx)
+		}
+		if results[i] = req.fn(fnCtx, tx); results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO write"); err != nil {
 				// The transaction itself failed: nothing of the batch holds.
 				_ = tx.Rollback()

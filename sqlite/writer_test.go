@@ -140,3 +140,41 @@ func TestWritesRunWithoutCancellation(t *testing.T) {
 		t.Errorf("%d rows written for a caller that had gone", n)
 	}
 }
+
+// TestLongWriteStopsWhenItsCallerGoes: a long write (writeLong: a
+// migration, an import, a load, a reset) keeps its caller's cancellation,
+// so a caller that goes (Ctrl-C) interrupts the statement running, and
+// what the write did before it is undone. Not interrupted, the statement
+// here counts for half a minute or more, and the test then fails on its
+// outcome.
+func TestLongWriteStopsWhenItsCallerGoes(t *testing.T) {
+	s := openTemp(t)
+	if err := s.write(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE long_test (k TEXT PRIMARY KEY) STRICT`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	started := make(chan struct{})
+	go func() {
+		<-started
+		cancel()
+	}()
+	var counted int64
+	err := s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO long_test (k) VALUES ('before')`); err != nil {
+			return err
+		}
+		close(started)
+		return tx.QueryRowContext(ctx, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000)
+			SELECT count(*) FROM c`).Scan(&counted)
+	}, nil, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("a long write whose caller went: %v (counted %d), want %v", err, counted, context.Canceled)
+	}
+	if n := query[int](t, s, `SELECT count(*) FROM long_test`); n != 0 {
+		t.Errorf("%d rows of an interrupted long write stayed", n)
+	}
+}
