@@ -173,7 +173,7 @@ func (a Access) mayView(it Item) bool {
 // that the caller may see, ordered by createdDateTime, then id.
 func (s *Service) ListItems(ctx context.Context, a Access, c Collection) ([]Item, error) {
 	items := []Item{}
-	err := s.ScanItems(ctx, a, c, nil, func(it Item) (bool, error) {
+	err := s.ScanItems(ctx, a, c, OldestFirst, nil, func(it Item) (bool, error) {
 		items = append(items, it)
 		return true, nil
 	})
@@ -184,15 +184,15 @@ func (s *Service) ListItems(ctx context.Context, a Access, c Collection) ([]Item
 }
 
 // ScanItems calls visit with the items of collection c of the accessed
-// profile that the caller may see, in list order (createdDateTime, then
-// id), strictly after `after` (nil: from the first), until visit returns
-// false or an error or the items end. The store reads in pages as far as
+// profile that the caller may see, in order (as Store.ScanItems), strictly
+// after `after` (nil: from the first), until visit returns false or an
+// error or the items end. The store reads in pages as far as
 // visit goes, so a page of a big profile costs a page.
-func (s *Service) ScanItems(ctx context.Context, a Access, c Collection, after *ItemPosition, visit func(Item) (bool, error)) error {
+func (s *Service) ScanItems(ctx context.Context, a Access, c Collection, order ItemOrder, after *ItemPosition, visit func(Item) (bool, error)) error {
 	if err := a.allows(ListItems); err != nil {
 		return err
 	}
-	return s.Store.ScanItems(ctx, a.owner.Key(), c, after, func(it Item) (bool, error) {
+	return s.Store.ScanItems(ctx, a.owner.Key(), c, order, after, func(it Item) (bool, error) {
 		if !a.mayView(it) {
 			return true, nil
 		}

@@ -200,7 +200,7 @@ func (s *memStore) ImportUsers(_ context.Context, tenantID string, users []graph
 	return nil
 }
 
-func (s *memStore) ScanItems(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
+func (s *memStore) ScanItems(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
 	if err := s.begin("ScanItems"); err != nil {
 		defer s.mu.Unlock()
 		return err
@@ -215,7 +215,11 @@ func (s *memStore) ScanItems(_ context.Context, owner graphprofile.UserKey, c gr
 		return graphprofile.ItemPosition{Created: it.CreatedDateTime().UnixNano(), ID: it.ID()}
 	}
 	compare := func(a, b graphprofile.ItemPosition) int {
-		return cmp.Or(cmp.Compare(a.Created, b.Created), strings.Compare(a.ID, b.ID))
+		byTime := cmp.Compare(a.Created, b.Created)
+		if order == graphprofile.NewestFirst {
+			byTime = -byTime
+		}
+		return cmp.Or(byTime, strings.Compare(a.ID, b.ID))
 	}
 	slices.SortFunc(items, func(a, b graphprofile.Item) int { return compare(position(a), position(b)) })
 	for _, it := range items {

@@ -56,15 +56,16 @@ type Store interface {
 	ImportUsers(ctx context.Context, tenantID string, users []User) error
 
 	// ScanItems calls visit with the items of collection c of owner's
-	// profile in list order (createdDateTime, then id), starting strictly
-	// after `after` (nil: from the first), until visit returns false or an
-	// error (returned as is) or the items end. It reads in pages (keyset),
+	// profile in order (OldestFirst: list order, createdDateTime then id;
+	// NewestFirst: createdDateTime descending, then id), starting strictly
+	// after `after` in that order (nil: from the first), until visit
+	// returns false or an error (returned as is) or the items end. It reads in pages (keyset),
 	// so memory and work are those of the items visited, whatever the
 	// profile's size; a position stays valid across writes (the scan goes
 	// on after it, seeing what was committed since). ErrNotFound when owner
 	// is not a user. The position's id, like ScanUsers' afterID, is an id
 	// as stores return them (valid UTF-8); a store may fail on another.
-	ScanItems(ctx context.Context, owner UserKey, c Collection, after *ItemPosition, visit func(Item) (bool, error)) error
+	ScanItems(ctx context.Context, owner UserKey, c Collection, order ItemOrder, after *ItemPosition, visit func(Item) (bool, error)) error
 
 	// ListProfile returns the items of each of collections of owner's
 	// profile, in the order of collections, each in list order (an empty
@@ -135,6 +136,17 @@ type ItemPosition struct {
 	ID      string
 }
 
+// ItemOrder is the order a scan delivers a collection's items in. Both
+// are ranges of one index (createdDateTime, then id), so a page of either
+// costs a page whatever the collection's size: OData's `$orderby=
+// createdDateTime desc` breaks ties by id ascending, as every order does.
+type ItemOrder int
+
+const (
+	OldestFirst ItemOrder = iota // list order: createdDateTime, then id
+	NewestFirst                  // createdDateTime descending, then id
+)
+
 // PositionOf returns the position of item it in its collection's list
 // order; an error when it has no createdDateTime an int64 of nanoseconds
 // holds.
@@ -152,7 +164,7 @@ func PositionOf(it Item) (ItemPosition, error) {
 // owner is not a user.
 func AllItems(ctx context.Context, s Store, owner UserKey, c Collection) ([]Item, error) {
 	items := []Item{}
-	err := s.ScanItems(ctx, owner, c, nil, func(it Item) (bool, error) {
+	err := s.ScanItems(ctx, owner, c, OldestFirst, nil, func(it Item) (bool, error) {
 		items = append(items, it)
 		return true, nil
 	})

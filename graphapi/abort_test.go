@@ -41,7 +41,7 @@ type stallingStore struct {
 	entered, returned chan struct{}
 }
 
-func (s stallingStore) ScanItems(ctx context.Context, _ graphprofile.UserKey, _ graphprofile.Collection, _ *graphprofile.ItemPosition, _ func(graphprofile.Item) (bool, error)) error {
+func (s stallingStore) ScanItems(ctx context.Context, _ graphprofile.UserKey, _ graphprofile.Collection, _ graphprofile.ItemOrder, _ *graphprofile.ItemPosition, _ func(graphprofile.Item) (bool, error)) error {
 	s.entered <- struct{}{}
 	<-ctx.Done()
 	defer func() { s.returned <- struct{}{} }()

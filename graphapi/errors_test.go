@@ -235,7 +235,7 @@ func TestUsersAreProvisionedOnFirstUse(t *testing.T) {
 // panickingStore panics on ScanItems, like a bug in a handler would.
 type panickingStore struct{ graphprofile.Store }
 
-func (panickingStore) ScanItems(context.Context, graphprofile.UserKey, graphprofile.Collection, *graphprofile.ItemPosition, func(graphprofile.Item) (bool, error)) error {
+func (panickingStore) ScanItems(context.Context, graphprofile.UserKey, graphprofile.Collection, graphprofile.ItemOrder, *graphprofile.ItemPosition, func(graphprofile.Item) (bool, error)) error {
 	panic("bug")
 }
 

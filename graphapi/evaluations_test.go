@@ -24,7 +24,7 @@ type gatedStore struct {
 	open    chan struct{}
 }
 
-func (s *gatedStore) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
+func (s *gatedStore) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
 	if owner.UserID == s.owner {
 		s.entered.Add(1)
 		select {
@@ -33,7 +33,7 @@ func (s *gatedStore) ScanItems(ctx context.Context, owner graphprofile.UserKey, 
 			return ctx.Err()
 		}
 	}
-	return s.Store.ScanItems(ctx, owner, c, after, visit)
+	return s.Store.ScanItems(ctx, owner, c, order, after, visit)
 }
 
 // TestCostlyQueriesWaitForASlot: at most MaxEvaluations queries with a

@@ -292,9 +292,9 @@ func (s *Server) queryItems(ctx context.Context, access graphprofile.Access, col
 }
 
 // itemSource delivers the items of the accessed profile's collection coll
-// that the caller may see, in list order, to a query.
+// that the caller may see, in list order or newest first, to a query.
 func (s *Server) itemSource(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection) odata.Source {
-	return func(after []any, visit func(graphprofile.Object) (bool, error)) error {
+	return func(after []any, descending bool, visit func(graphprofile.Object) (bool, error)) error {
 		var from *graphprofile.ItemPosition
 		if after != nil {
 			// A $skiptoken's keys are the list order's: createdDateTime,
@@ -306,7 +306,11 @@ func (s *Server) itemSource(ctx context.Context, access graphprofile.Access, col
 			}
 			from = &graphprofile.ItemPosition{Created: created.UnixNano(), ID: id}
 		}
-		return s.Service.ScanItems(ctx, access, coll, from, func(it graphprofile.Item) (bool, error) {
+		order := graphprofile.OldestFirst
+		if descending {
+			order = graphprofile.NewestFirst
+		}
+		return s.Service.ScanItems(ctx, access, coll, order, from, func(it graphprofile.Item) (bool, error) {
 			return visit(graphprofile.Object(it))
 		})
 	}
@@ -391,9 +395,10 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 }
 
 // userSource delivers the users of the caller's tenant as the caller may
-// see them, ordered by id, to a query.
+// see them, ordered by id, to a query (a user has no createdDateTime, so
+// no query asks for them descending).
 func (s *Server) userSource(ctx context.Context, access graphprofile.Access) odata.Source {
-	return func(after []any, visit func(graphprofile.Object) (bool, error)) error {
+	return func(after []any, _ bool, visit func(graphprofile.Object) (bool, error)) error {
 		afterID := ""
 		if after != nil {
 			// A $skiptoken's key in the users' order is the id alone.

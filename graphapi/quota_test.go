@@ -85,17 +85,17 @@ type countingStore struct {
 	scans   atomic.Int64
 }
 
-func (s *countingStore) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
+func (s *countingStore) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
 	s.scans.Add(1)
-	return s.Store.ScanItems(ctx, owner, c, after, func(it graphprofile.Item) (bool, error) {
+	return s.Store.ScanItems(ctx, owner, c, order, after, func(it graphprofile.Item) (bool, error) {
 		s.scanned.Add(1)
 		return visit(it)
 	})
 }
 
-// TestListsReadThePage: a list in the default order, its next pages, a
-// filtered list and a GET of one item read from the store about what the
-// page needs, not the whole profile.
+// TestListsReadThePage: a list in the default order or newest first, its
+// next pages, a filtered list and a GET of one item read from the store
+// about what the page needs, not the whole profile.
 func TestListsReadThePage(t *testing.T) {
 	var counting *countingStore
 	s := newTestServer(t, func(srv *graphapi.Server) {
@@ -115,6 +115,8 @@ func TestListsReadThePage(t *testing.T) {
 		maxReads int64 // the page's items, those the filter passes over, and one more (is there a next page?)
 	}{
 		{"first page of 10", "/beta/me/profile/positions?$top=10", 10, 11},
+		{"newest first, a page of 10", "/beta/me/profile/positions?$top=10&$orderby=createdDateTime desc", 10, 11},
+		{"newest first, filtered", "/beta/me/profile/positions?$top=2&$orderby=createdDateTime desc&$filter=startswith(detail/jobTitle,'Job 29')", 2, 3},
 		{"a filter matching early", "/beta/me/profile/positions?$top=5&$filter=startswith(detail/jobTitle,'Job 00')", 5, 6},
 		{"a filter matching late", "/beta/me/profile/positions?$top=1&$filter=detail/jobTitle eq 'Job 150' or detail/jobTitle eq 'Job 151'", 1, 153},
 	} {
@@ -131,29 +133,42 @@ func TestListsReadThePage(t *testing.T) {
 	}
 
 	// Following nextLinks, each page reads about a page: the walk reads
-	// each item about once, not once per page.
-	counting.scanned.Store(0)
-	next := "/beta/me/profile/positions?$top=25"
-	var titles []string
-	for next != "" {
-		page := s.do(request{path: next, token: tok}).json(t)
-		for _, v := range page["value"].([]any) {
-			titles = append(titles, get(v, "detail", "jobTitle").(string))
+	// each item about once, not once per page, in either order.
+	for _, walk := range []struct {
+		first  string
+		oldest bool
+	}{
+		{"/beta/me/profile/positions?$top=25", true},
+		{"/beta/me/profile/positions?$top=25&$orderby=createdDateTime%20desc", false},
+	} {
+		counting.scanned.Store(0)
+		next := walk.first
+		var titles []string
+		for next != "" {
+			page := s.do(request{path: next, token: tok}).json(t)
+			for _, v := range page["value"].([]any) {
+				titles = append(titles, get(v, "detail", "jobTitle").(string))
+			}
+			next = ""
+			if link, ok := page["@odata.nextLink"].(string); ok {
+				next = link[strings.Index(link, "/beta/"):]
+			}
 		}
-		next = ""
-		if link, ok := page["@odata.nextLink"].(string); ok {
-			next = link[strings.Index(link, "/beta/"):]
+		if len(titles) != positions {
+			t.Fatalf("%s: the walk saw %d positions, want %d", walk.first, len(titles), positions)
 		}
-	}
-	seen := map[string]bool{}
-	for _, title := range titles {
-		seen[title] = true
-	}
-	if len(titles) != positions || len(seen) != positions {
-		t.Fatalf("the walk saw %d positions, %d distinct, want %d each once", len(titles), len(seen), positions)
-	}
-	if n := counting.scanned.Load(); n > positions+positions/25+1 {
-		t.Errorf("walking %d positions in pages of 25 delivered %d items, want about one read each", positions, n)
+		for i, title := range titles {
+			n := i
+			if !walk.oldest {
+				n = positions - 1 - i
+			}
+			if want := fmt.Sprintf("Job %03d", n); title != want {
+				t.Fatalf("%s: position %d of the walk is %q, want %q", walk.first, i, title, want)
+			}
+		}
+		if n := counting.scanned.Load(); n > positions+positions/25+1 {
+			t.Errorf("%s: walking %d positions in pages of 25 delivered %d items, want about one read each", walk.first, positions, n)
+		}
 	}
 
 	// One item: no scan at all.

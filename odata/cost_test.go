@@ -145,10 +145,10 @@ func TestFilterStopsWhenCanceled(t *testing.T) {
 	}
 }
 
-// sourceOf delivers items in their order, ignoring after (counts read from
-// the first).
+// sourceOf delivers items in their order, ignoring after and the order
+// asked for (counts read from the first).
 func sourceOf(items []graphprofile.Object) Source {
-	return func(_ []any, visit func(graphprofile.Object) (bool, error)) error {
+	return func(_ []any, _ bool, visit func(graphprofile.Object) (bool, error)) error {
 		for _, obj := range items {
 			if goOn, err := visit(obj); err != nil || !goOn {
 				return err

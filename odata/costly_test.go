@@ -9,7 +9,8 @@ import (
 
 // TestCostly: a query is costly when it has a filter to evaluate or must
 // read every entity (another order, $count=true), not when it reads its
-// page in the default order, whatever its $top, $skip or $select.
+// page in the default order or its reverse, whatever its $top, $skip or
+// $select.
 func TestCostly(t *testing.T) {
 	countOptions := []odata.Option{odata.OptFilter}
 	tests := []struct {
@@ -21,7 +22,9 @@ func TestCostly(t *testing.T) {
 		{"$top=5&$skip=2&$select=id", listOptions, false},
 		{"$orderby=createdDateTime", listOptions, false},
 		{"$filter=detail/jobTitle eq 'x'", listOptions, true},
-		{"$orderby=createdDateTime desc", listOptions, true},
+		{"$orderby=createdDateTime desc", listOptions, false},
+		{"$orderby=createdDateTime desc&$count=true", listOptions, true},
+		{"$orderby=createdDateTime desc,id", listOptions, true},
 		{"$orderby=detail/jobTitle", listOptions, true},
 		{"$count=true", listOptions, true},
 		{"", countOptions, false},

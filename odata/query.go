@@ -287,7 +287,7 @@ func (q Query) CountMatching(ctx context.Context, src Source) (int, error) {
 		e = q.Filter.newEnv(ctx, q.work())
 	}
 	n := 0
-	err := src(nil, func(obj graphprofile.Object) (bool, error) {
+	err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
 		if e == nil {
 			n++
 			return true, ctx.Err()

@@ -10,15 +10,17 @@ import (
 
 // Source delivers the entities of a list in the list's default order
 // (createdDateTime, then id; id alone for a type without createdDateTime),
-// starting strictly after the order keys after (nil: from the first; else
-// the values of those properties, id last, as a $skiptoken carries them),
-// calling visit with each until visit reports false or an error (which
-// Source returns as is) or the entities end. A store reads only as far as
-// visit goes.
-type Source func(after []any, visit func(graphprofile.Object) (bool, error)) error
+// or, when descending, in createdDateTime descending, then id (asked only
+// of a type with createdDateTime), starting strictly after the order keys
+// after (nil: from the first; else the values of those properties, id
+// last, as a $skiptoken carries them), calling visit with each until visit
+// reports false or an error (which Source returns as is) or the entities
+// end. A store reads only as far as visit goes.
+type Source func(after []any, descending bool, visit func(graphprofile.Object) (bool, error)) error
 
 // Run answers q over the entities src delivers. When q keeps the default
-// order and asks for no $count, it reads only what the page needs: from
+// order or its reverse (`$orderby=createdDateTime desc`, newest first) and
+// asks for no $count, it reads only what the page needs: from
 // the $skiptoken's position on, as many entities as the filter takes to
 // fill $top (and one more, to know whether a next page exists), each
 // entity the filter looks at counting against MaxFilterWork. Otherwise
@@ -30,7 +32,7 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 	}
 	if !q.streams() {
 		var items []graphprofile.Object
-		err := src(nil, func(obj graphprofile.Object) (bool, error) {
+		err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
 			items = append(items, obj)
 			return true, ctx.Err()
 		})
@@ -57,7 +59,7 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 	}
 	res := Result{Count: -1, Items: make([]graphprofile.Object, 0, min(limit, 64))}
 	more := false
-	err := src(after, func(obj graphprofile.Object) (bool, error) {
+	err := src(after, q.descending(), func(obj graphprofile.Object) (bool, error) {
 		if e != nil {
 			matched := q.Filter.matchIn(e, obj)
 			if e.stopped != nil {
@@ -102,8 +104,8 @@ func (q Query) Costly() bool {
 }
 
 // streams reports whether q can be answered reading a Source only as far
-// as its page: its order is the default one, and it asks for no count of
-// every match.
+// as its page: its order is the default one or its reverse (a Source
+// delivers both), and it asks for no count of every match.
 func (q Query) streams() bool {
 	if q.Count {
 		return false
@@ -112,8 +114,13 @@ func (q Query) streams() bool {
 	case 0:
 		return true
 	case 1:
-		k := q.OrderBy.keys[0]
-		return !k.desc && strings.EqualFold(k.text, DefaultOrderBy)
+		return strings.EqualFold(q.OrderBy.keys[0].text, DefaultOrderBy)
 	}
 	return false
+}
+
+// descending reports whether q's order is the default one's reverse:
+// createdDateTime descending, then id.
+func (q Query) descending() bool {
+	return len(q.OrderBy.keys) == 1 && q.OrderBy.keys[0].desc && strings.EqualFold(q.OrderBy.keys[0].text, DefaultOrderBy)
 }

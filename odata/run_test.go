@@ -14,8 +14,9 @@ import (
 	"github.com/graphprofile/graphprofile/odata"
 )
 
-// sliceSource is a Source over items sorted in the default order, counting
-// the entities it delivers.
+// sliceSource is a Source over items sorted in the default order (read
+// backwards when descending, ties still by id), counting the entities it
+// delivers.
 type sliceSource struct {
 	items     []graphprofile.Object // createdDateTime, then id
 	delivered int
@@ -32,11 +33,21 @@ func newSliceSource(items []graphprofile.Object) *sliceSource {
 	return &sliceSource{items: sorted}
 }
 
-func (s *sliceSource) scan(after []any, visit func(graphprofile.Object) (bool, error)) error {
-	for _, it := range s.items {
+func (s *sliceSource) scan(after []any, descending bool, visit func(graphprofile.Object) (bool, error)) error {
+	items := s.items
+	if descending {
+		items = slices.Clone(items)
+		slices.SortStableFunc(items, func(a, b graphprofile.Object) int {
+			return b["createdDateTime"].(time.Time).Compare(a["createdDateTime"].(time.Time))
+		})
+	}
+	for _, it := range items {
 		if after != nil {
 			at, id := after[0].(time.Time), after[1].(string)
 			c := it["createdDateTime"].(time.Time).Compare(at)
+			if descending {
+				c = -c
+			}
 			if c < 0 || (c == 0 && it["id"].(string) <= id) {
 				continue
 			}
@@ -86,7 +97,9 @@ func pages(t *testing.T, raw string, answer func(odata.Query) (odata.Result, err
 func TestRunAnswersAsApply(t *testing.T) {
 	items := dataset()
 	queries := []string{"", "$top=1", "$top=3", "$top=999", "$skip=2&$top=2", "$skip=7",
-		"$orderby=detail/layer desc&$top=2", "$count=true&$top=3", "$orderby=createdDateTime&$top=2", "$orderby=createdDateTime desc&$top=3"}
+		"$orderby=detail/layer desc&$top=2", "$count=true&$top=3", "$orderby=createdDateTime&$top=2", "$orderby=createdDateTime desc&$top=3",
+		"$orderby=createdDateTime desc&$top=1", "$orderby=createdDateTime desc&$skip=3&$top=2", "$orderby=createdDateTime desc",
+		"$orderby=createdDateTime desc&$top=2&$filter=" + url.QueryEscape("isCurrent eq true")}
 	for _, c := range filterMatchCases {
 		queries = append(queries, "$filter="+url.QueryEscape(c.filter)+"&$top=2")
 	}
@@ -140,6 +153,18 @@ func TestRunReadsOnlyThePage(t *testing.T) {
 	res, err = mustParse(t, "$top=10&$count=true").Run(context.Background(), src.scan, "b")
 	if err != nil || res.Count != 100000 || src.delivered != 100000 {
 		t.Fatalf("$count: %v, count %d, %d read", err, res.Count, src.delivered)
+	}
+	// Newest first reads the page from the end, and its next page after it.
+	src.delivered = 0
+	res, err = mustParse(t, "$orderby=createdDateTime desc&$top=10").Run(context.Background(), src.scan, "b")
+	if err != nil || len(res.Items) != 10 || res.Items[0]["id"] != "i099999" || src.delivered != 11 || res.NextSkipToken == "" {
+		t.Fatalf("newest first: %v, %d items from %v, %d read, next %q; want 10 from i099999, 11 read and a token", err, len(res.Items), res.Items[0]["id"], src.delivered, res.NextSkipToken)
+	}
+	src.delivered = 0
+	next = mustParse(t, "$orderby=createdDateTime desc&$top=10&$skiptoken="+url.QueryEscape(res.NextSkipToken))
+	res, err = next.Run(context.Background(), src.scan, "b")
+	if err != nil || len(res.Items) != 10 || res.Items[0]["id"] != "i099989" || src.delivered != 11 {
+		t.Fatalf("newest first, second page: %v, %d items from %v, %d read", err, len(res.Items), res.Items[0]["id"], src.delivered)
 	}
 }
 

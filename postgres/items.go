@@ -12,10 +12,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ScanItems visits the items of collection c of owner in list order
-// (createdDateTime, then id) after `after`, read in pages from
-// items_by_created; ErrNotFound when owner is not a user.
-func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
+// ScanItems visits the items of collection c of owner in order after
+// `after`, read in pages from items_by_created; ErrNotFound when owner is
+// not a user.
+func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
 	if !storable(owner.TenantID, owner.UserID) {
 		return store.UserNotFound(owner)
 	}
@@ -27,7 +27,7 @@ func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c gra
 		after = &p
 	}
 	empty, err := store.ScanItems(c, after, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
-		return s.readItemsPage(ctx, owner, c, after, limit)
+		return s.readItemsPage(ctx, owner, c, order, after, limit)
 	}, func(it graphprofile.Item, _ stored.RawItem) (bool, error) { return visit(it) })
 	if err != nil || !empty {
 		return err
@@ -68,20 +68,31 @@ const itemsPageQuery = `SELECT created_at, id, document FROM items
 	WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND (created_at, id) > ($4, $5)
 	ORDER BY created_at, id LIMIT $6`
 
+// newestPageQuery reads a page newest first (createdDateTime descending,
+// then id) after a position: the range of items_by_created up to the
+// position's time, read backwards, where only the items of one time
+// (rarely more than one) are sorted by id (an incremental sort).
+const newestPageQuery = `SELECT created_at, id, document FROM items
+	WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND created_at <= $4 AND (created_at < $4 OR id > $5)
+	ORDER BY created_at DESC, id LIMIT $6`
+
 // readItemsPage reads the page of at most limit items of collection c of
-// owner after position after (nil: the first), in list order; more says
+// owner after position after (nil: the first), in order; more says
 // whether the page is full (another may follow). The connection is back in
 // the pool when it returns.
-func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, limit int) (page []stored.RawItem, more bool, err error) {
-	// Every position is after (MinInt64, ""): one query serves the first
-	// page too.
-	from := graphprofile.ItemPosition{Created: math.MinInt64}
+func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, limit int) (page []stored.RawItem, more bool, err error) {
+	// Every position is after (MinInt64, "") in list order, and after
+	// (MaxInt64, "") newest first: one query serves the first page too.
+	query, from := itemsPageQuery, graphprofile.ItemPosition{Created: math.MinInt64}
+	if order == graphprofile.NewestFirst {
+		query, from = newestPageQuery, graphprofile.ItemPosition{Created: math.MaxInt64}
+	}
 	if after != nil {
 		from = *after
 	}
 	err = s.read(ctx, func(ctx context.Context) error {
 		page, more = nil, false
-		rows, err := s.pool.Query(ctx, itemsPageQuery, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
+		rows, err := s.pool.Query(ctx, query, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
 		if err != nil {
 			return dbErr("listing items", err)
 		}

@@ -16,7 +16,7 @@ import (
 func positionIDs(t *testing.T, s *Store, owner graphprofile.UserKey) []string {
 	t.Helper()
 	var ids []string
-	err := s.ScanItems(t.Context(), owner, workPositions, nil, func(it graphprofile.Item) (bool, error) {
+	err := s.ScanItems(t.Context(), owner, workPositions, graphprofile.OldestFirst, nil, func(it graphprofile.Item) (bool, error) {
 		ids = append(ids, it.ID())
 		return true, nil
 	})

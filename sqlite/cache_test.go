@@ -359,7 +359,7 @@ func TestCacheBigCollection(t *testing.T) {
 	// A scan from inside the head goes on in the database after it.
 	var after []string
 	from := graphprofile.ItemPosition{Created: t0.Add(198 * time.Second).UnixNano(), ID: "p198"}
-	if err := s.ScanItems(ctx, key, workPositions, &from, func(it graphprofile.Item) (bool, error) {
+	if err := s.ScanItems(ctx, key, workPositions, graphprofile.OldestFirst, &from, func(it graphprofile.Item) (bool, error) {
 		after = append(after, it.ID())
 		return true, nil
 	}); err != nil || len(after) != 2 || after[0] != "p199" || after[1] != "p200" {

@@ -13,16 +13,22 @@ import (
 	"github.com/graphprofile/graphprofile/internal/stored"
 )
 
-// ScanItems visits the items of collection c of owner in list order
-// (createdDateTime, then id) after `after`; ErrNotFound when owner is not a
-// user. The start of a collection comes from the cache: a scan from the
-// first item of a collection the cache knows nothing of reads its first
-// wholeCollectionLimit items (and one more) and caches them, whole or as
-// its head, since lists start there and most pages stay there. What lies
-// past the head is read in pages from items_by_created.
-func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
-	first, complete, ok := s.cache.first(owner, c.Name)
-	if !ok && after == nil {
+// ScanItems visits the items of collection c of owner in order after
+// `after`; ErrNotFound when owner is not a user. In list order
+// (createdDateTime, then id) the start of a collection comes from the
+// cache: a scan from the first item of a collection the cache knows
+// nothing of reads its first wholeCollectionLimit items (and one more) and
+// caches them, whole or as its head, since lists start there and most
+// pages stay there. What lies past the head, and every scan newest first,
+// is read in pages from items_by_created.
+func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
+	var first []cachedItem
+	complete, ok := false, false
+	if order == graphprofile.OldestFirst {
+		first, complete, ok = s.cache.first(owner, c.Name)
+	}
+	if !ok && after == nil && order == graphprofile.OldestFirst {
+		// The head is the oldest items'.
 		var err error
 		if first, complete, err = s.readHead(ctx, owner, c); err != nil {
 			return err
@@ -48,7 +54,7 @@ func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c gra
 		}
 	}
 	empty, err := store.ScanItems(c, after, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
-		return s.readItemsPage(ctx, owner, c, after, limit)
+		return s.readItemsPage(ctx, owner, c, order, after, limit)
 	}, func(it graphprofile.Item, _ stored.RawItem) (bool, error) {
 		return visit(it)
 	})
@@ -70,7 +76,7 @@ func (s *Store) readHead(ctx context.Context, owner graphprofile.UserKey, c grap
 	entry, gen := s.cache.collection(owner, c.Name)
 	head, complete = []cachedItem{}, true
 	empty, err := store.ScanItems(c, nil, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
-		return s.readItemsPage(ctx, owner, c, after, limit)
+		return s.readItemsPage(ctx, owner, c, graphprofile.OldestFirst, after, limit)
 	}, func(it graphprofile.Item, row stored.RawItem) (bool, error) {
 		if len(head) == wholeCollectionLimit {
 			complete = false
@@ -119,18 +125,30 @@ const itemsPageQuery = `SELECT created_at, id, document FROM items
 	WHERE tenant_id = ? AND user_id = ? AND kind = ? AND (created_at, id) > (?, ?)
 	ORDER BY created_at, id LIMIT ?`
 
+// newestPageQuery reads a page newest first (createdDateTime descending,
+// then id) after a position: the range of items_by_created up to the
+// position's time, read backwards, where only the items of one time
+// (rarely more than one) are sorted by id.
+const newestPageQuery = `SELECT created_at, id, document FROM items
+	WHERE tenant_id = ?1 AND user_id = ?2 AND kind = ?3 AND created_at <= ?4 AND (created_at < ?4 OR id > ?5)
+	ORDER BY created_at DESC, id LIMIT ?6`
+
 // readItemsPage reads the page of at most limit items of collection c of
-// owner after position after (nil: the first), in list order; more says
+// owner after position after (nil: the first), in order; more says
 // whether the page is full (another may follow). The read connection is
 // released before it returns.
-func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, after *graphprofile.ItemPosition, limit int) (page []stored.RawItem, more bool, err error) {
-	// Every position is after (MinInt64, ""): one query serves the first
-	// page too. The row value comparison is a range of items_by_created.
-	from := graphprofile.ItemPosition{Created: math.MinInt64}
+func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, limit int) (page []stored.RawItem, more bool, err error) {
+	// Every position is after (MinInt64, "") in list order, and after
+	// (MaxInt64, "") newest first: one query serves the first page too.
+	// Either comparison is a range of items_by_created.
+	query, from := itemsPageQuery, graphprofile.ItemPosition{Created: math.MinInt64}
+	if order == graphprofile.NewestFirst {
+		query, from = newestPageQuery, graphprofile.ItemPosition{Created: math.MaxInt64}
+	}
 	if after != nil {
 		from = *after
 	}
-	rows, err := s.rdb.QueryContext(ctx, itemsPageQuery, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
+	rows, err := s.rdb.QueryContext(ctx, query, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
 	if err != nil {
 		return nil, false, dbErr("listing items", err)
 	}

@@ -105,7 +105,7 @@ func TestWALStaysBounded(t *testing.T) {
 				// A page from the database, past the cache: a read
 				// transaction on the log, as lists of big profiles have.
 				owner := owners[rand.IntN(users)]
-				if _, _, err := s.readItemsPage(ctx, owner, workPositions, nil, 64); err != nil {
+				if _, _, err := s.readItemsPage(ctx, owner, workPositions, graphprofile.OldestFirst, nil, 64); err != nil {
 					errs <- err
 					return
 				}

@@ -96,7 +96,7 @@ func BenchScanFirstPage(b *testing.B, s graphprofile.Store) {
 	b.ResetTimer()
 	for b.Loop() {
 		n := 0
-		if err := s.ScanItems(ctx, owner, workPositions, nil, func(graphprofile.Item) (bool, error) {
+		if err := s.ScanItems(ctx, owner, workPositions, graphprofile.OldestFirst, nil, func(graphprofile.Item) (bool, error) {
 			n++
 			return n < 11, nil
 		}); err != nil {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,17 +19,23 @@ import (
 // pages.
 const pagesOfItems = 600
 
-// scanIDs returns the ids ScanItems visits in owner's positions after
-// `after`, stopping after limit items (0: none).
+// scanIDs returns the ids ScanItems visits in owner's positions in list
+// order after `after`, stopping after limit items (0: none).
 func scanIDs(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, after *graphprofile.ItemPosition, limit int) []string {
 	t.Helper()
+	return scanIDsIn(t, s, owner, graphprofile.OldestFirst, after, limit)
+}
+
+// scanIDsIn is scanIDs in order.
+func scanIDsIn(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, limit int) []string {
+	t.Helper()
 	var ids []string
-	err := s.ScanItems(t.Context(), owner, workPositions, after, func(it graphprofile.Item) (bool, error) {
+	err := s.ScanItems(t.Context(), owner, workPositions, order, after, func(it graphprofile.Item) (bool, error) {
 		ids = append(ids, it.ID())
 		return limit == 0 || len(ids) < limit, nil
 	})
 	if err != nil {
-		t.Fatalf("ScanItems(%v, after %v): %v", owner, after, err)
+		t.Fatalf("ScanItems(%v, order %d, after %v): %v", owner, order, after, err)
 	}
 	return ids
 }
@@ -66,9 +73,9 @@ func createConcurrently(t *testing.T, s graphprofile.Store, owner graphprofile.U
 	}
 }
 
-// testScanItems: ScanItems visits a collection in list order from any
-// position, across pages, stops when told, and a position stays valid
-// across deletes and inserts.
+// testScanItems: ScanItems visits a collection in list order and newest
+// first from any position, across pages, stops when told, and a position
+// stays valid across deletes and inserts.
 func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	s := open(t)
 	ctx := t.Context()
@@ -103,7 +110,7 @@ func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		}
 		// The items are the stored ones, whole.
 		n := 0
-		err := s.ScanItems(ctx, owner, workPositions, nil, func(it graphprofile.Item) (bool, error) {
+		err := s.ScanItems(ctx, owner, workPositions, graphprofile.OldestFirst, nil, func(it graphprofile.Item) (bool, error) {
 			wantPosition(t, "item "+it.ID(), it, want[n])
 			n++
 			return n < 5, nil
@@ -143,7 +150,7 @@ func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		}
 		refused := errors.New("refused")
 		n := 0
-		err := s.ScanItems(ctx, owner, workPositions, nil, func(graphprofile.Item) (bool, error) {
+		err := s.ScanItems(ctx, owner, workPositions, graphprofile.OldestFirst, nil, func(graphprofile.Item) (bool, error) {
 			n++
 			if n == 300 {
 				return true, refused
@@ -152,6 +159,58 @@ func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		})
 		if err != refused || n != 300 {
 			t.Errorf("a visit's error: ScanItems returned %v after %d visits, want it as is after 300", err, n)
+		}
+	})
+	t.Run("NewestFirst", func(t *testing.T) {
+		// createdDateTime descending; items of one time still by id.
+		newest := slices.Clone(want)
+		slices.SortStableFunc(newest, func(a, b graphprofile.Item) int {
+			return -cmp.Compare(positionOf(t, a).Created, positionOf(t, b).Created)
+		})
+		newestOrder := make([]string, len(newest))
+		for i, it := range newest {
+			newestOrder[i] = it.ID()
+		}
+		if newestOrder[0] != "item-255" || newestOrder[1] != "item-256" || newestOrder[2] != "item-257" {
+			t.Fatalf("the test's newest order starts %v", newestOrder[:3])
+		}
+		scan := func(after *graphprofile.ItemPosition, limit int) []string {
+			t.Helper()
+			return scanIDsIn(t, s, owner, graphprofile.NewestFirst, after, limit)
+		}
+		if got := scan(nil, 0); !slices.Equal(got, newestOrder) {
+			t.Errorf("ScanItems newest first visited %d items, want %d (first difference at %d)", len(got), len(newestOrder), firstDifference(got, newestOrder))
+		}
+		for _, i := range []int{0, 1, 2, 3, 15, 16, 17, 79, 80, 81, 255, 256, 257, 335, 336, 337, 591, 592, 593, 598, 599} {
+			if got := scan(positionOf(t, newest[i]), 0); !slices.Equal(got, newestOrder[i+1:]) {
+				t.Errorf("newest first after item %d: %d items, want %d (first difference at %d)", i, len(got), len(newestOrder)-i-1, firstDifference(got, newestOrder[i+1:]))
+			}
+		}
+		between := *positionOf(t, newest[10])
+		between.ID += "\x00"
+		if got := scan(&between, 0); !slices.Equal(got, newestOrder[11:]) {
+			t.Errorf("newest first after a position between items 10 and 11: first difference at %d", firstDifference(got, newestOrder[11:]))
+		}
+		if got := scan(&graphprofile.ItemPosition{Created: base.Add(time.Hour).UnixNano()}, 0); !slices.Equal(got, newestOrder) {
+			t.Errorf("newest first after a position newer than every item: %d items, want all %d", len(got), len(newestOrder))
+		}
+		if got := scan(&graphprofile.ItemPosition{Created: base.UnixNano() - 1, ID: "zzz"}, 0); len(got) != 0 {
+			t.Errorf("newest first after a position older than every item: %d items, want none", len(got))
+		}
+		for _, limit := range []int{1, 2, 3, 4, 16, 17, 80, 81, 256, 257, 337} {
+			if got := scan(nil, limit); !slices.Equal(got, newestOrder[:limit]) {
+				t.Errorf("newest first, stopping after %d: visited %v…", limit, got[:min(len(got), 4)])
+			}
+		}
+		// The items are the stored ones, whole.
+		n := 0
+		err := s.ScanItems(ctx, owner, workPositions, graphprofile.NewestFirst, nil, func(it graphprofile.Item) (bool, error) {
+			wantPosition(t, "item "+it.ID(), it, newest[n])
+			n++
+			return n < 5, nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("PagingAcrossWrites", func(t *testing.T) {
@@ -200,16 +259,21 @@ func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		if got := scanIDs(t, s, owner, &graphprofile.ItemPosition{Created: base.UnixNano(), ID: "x"}, 0); len(got) != 0 {
 			t.Errorf("ScanItems of an empty collection after a position visited %v", got)
 		}
+		if got := scanIDsIn(t, s, owner, graphprofile.NewestFirst, nil, 0); len(got) != 0 {
+			t.Errorf("ScanItems newest first of an empty collection visited %v", got)
+		}
 	})
 	t.Run("UnknownOwner", func(t *testing.T) {
 		visited := false
 		visit := func(graphprofile.Item) (bool, error) { visited = true; return true, nil }
-		for _, after := range []*graphprofile.ItemPosition{nil, {Created: base.UnixNano(), ID: "x"}} {
-			for _, key := range []graphprofile.UserKey{
-				{TenantID: tenantA, UserID: guid(999)},
-				{TenantID: tenantB, UserID: owner.UserID}, // Adele's id in another tenant
-			} {
-				wantNotFound(t, fmt.Sprintf("ScanItems of %v after %v", key, after), s.ScanItems(ctx, key, workPositions, after, visit))
+		for _, order := range []graphprofile.ItemOrder{graphprofile.OldestFirst, graphprofile.NewestFirst} {
+			for _, after := range []*graphprofile.ItemPosition{nil, {Created: base.UnixNano(), ID: "x"}} {
+				for _, key := range []graphprofile.UserKey{
+					{TenantID: tenantA, UserID: guid(999)},
+					{TenantID: tenantB, UserID: owner.UserID}, // Adele's id in another tenant
+				} {
+					wantNotFound(t, fmt.Sprintf("ScanItems of %v in order %d after %v", key, order, after), s.ScanItems(ctx, key, workPositions, order, after, visit))
+				}
 			}
 		}
 		if visited {
@@ -223,7 +287,7 @@ func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		if err := s.DeleteUser(ctx, gone); err != nil {
 			t.Fatal(err)
 		}
-		wantNotFound(t, "ScanItems of a deleted user", s.ScanItems(ctx, gone, workPositions, nil, visit))
+		wantNotFound(t, "ScanItems of a deleted user", s.ScanItems(ctx, gone, workPositions, graphprofile.OldestFirst, nil, visit))
 		if visited {
 			t.Error("ScanItems of a deleted user visited an item")
 		}

@@ -139,7 +139,7 @@ func positionsInStore(t *testing.T, path string) map[string]bool {
 	defer store.Close()
 	positions, _ := graphprofile.FindCollection("positions")
 	ids := map[string]bool{}
-	err = store.ScanItems(ctx, graphprofile.UserKey{TenantID: testTenant, UserID: testUser}, positions, nil, func(it graphprofile.Item) (bool, error) {
+	err = store.ScanItems(ctx, graphprofile.UserKey{TenantID: testTenant, UserID: testUser}, positions, graphprofile.OldestFirst, nil, func(it graphprofile.Item) (bool, error) {
 		ids[it.ID()] = true
 		return true, nil
 	})
