@@ -22,18 +22,18 @@ import (
 // pages stay there. What lies past the head, and every scan newest first,
 // is read in pages from items_by_created.
 func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
+	// The cached head is the oldest items': newest first reads the database.
 	var first []cachedItem
 	complete, ok := false, false
 	if order == graphprofile.OldestFirst {
 		first, complete, ok = s.cache.first(owner, c.Name)
-	}
-	if !ok && after == nil && order == graphprofile.OldestFirst {
-		// The head is the oldest items'.
-		var err error
-		if first, complete, err = s.readHead(ctx, owner, c); err != nil {
-			return err
+		if !ok && after == nil {
+			var err error
+			if first, complete, err = s.readHead(ctx, owner, c); err != nil {
+				return err
+			}
+			ok = true
 		}
-		ok = true
 	}
 	if ok {
 		i := 0
