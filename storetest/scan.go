@@ -40,6 +40,24 @@ func scanIDsIn(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, o
 	return ids
 }
 
+// wantStoredItems checks that a scan of owner's positions in order starts
+// with the items want, whole, as they were stored.
+func wantStoredItems(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, order graphprofile.ItemOrder, want []graphprofile.Item) {
+	t.Helper()
+	n := 0
+	err := s.ScanItems(t.Context(), owner, workPositions, order, nil, func(it graphprofile.Item) (bool, error) {
+		wantPosition(t, "item "+it.ID(), it, want[n])
+		n++
+		return n < len(want), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(want) {
+		t.Errorf("the scan in order %d visited %d items, want %d", order, n, len(want))
+	}
+}
+
 // positionOf is the position of it, which must have one.
 func positionOf(t *testing.T, it graphprofile.Item) *graphprofile.ItemPosition {
 	t.Helper()
@@ -108,16 +126,7 @@ func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		if got := scanIDs(t, s, owner, nil, 0); !slices.Equal(got, wantOrder) {
 			t.Errorf("ScanItems visited %d items, want %d in list order (first difference at %d)", len(got), len(wantOrder), firstDifference(got, wantOrder))
 		}
-		// The items are the stored ones, whole.
-		n := 0
-		err := s.ScanItems(ctx, owner, workPositions, graphprofile.OldestFirst, nil, func(it graphprofile.Item) (bool, error) {
-			wantPosition(t, "item "+it.ID(), it, want[n])
-			n++
-			return n < 5, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		wantStoredItems(t, s, owner, graphprofile.OldestFirst, want[:5])
 	})
 	t.Run("FromAnyPosition", func(t *testing.T) {
 		// After each of these items, and at every page boundary a store
@@ -202,16 +211,7 @@ func testScanItems(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 				t.Errorf("newest first, stopping after %d: visited %v…", limit, got[:min(len(got), 4)])
 			}
 		}
-		// The items are the stored ones, whole.
-		n := 0
-		err := s.ScanItems(ctx, owner, workPositions, graphprofile.NewestFirst, nil, func(it graphprofile.Item) (bool, error) {
-			wantPosition(t, "item "+it.ID(), it, newest[n])
-			n++
-			return n < 5, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		wantStoredItems(t, s, owner, graphprofile.NewestFirst, newest[:5])
 	})
 	t.Run("PagingAcrossWrites", func(t *testing.T) {
 		// A client pages through 50 at a time while items come and go: each
