@@ -24,22 +24,15 @@ type Source func(after []any, descending bool, visit func(graphprofile.Object) (
 // the $skiptoken's position on, as many entities as the filter takes to
 // fill $top (and one more, to know whether a next page exists), each
 // entity the filter looks at counting against MaxFilterWork. Otherwise
-// (another $orderby, $count=true) every entity is read and q applied as
-// Apply does. binding names the list, as for Apply. Errors: as Apply's.
+// (another $orderby, $count=true) every entity is read, and only what the
+// page may hold is kept (selectPage). The answer is Apply's. binding names
+// the list, as for Apply. Errors: as Apply's.
 func (q Query) Run(ctx context.Context, src Source, binding string) (Result, error) {
 	if q.OrderBy == nil {
 		return Result{}, errors.New("odata: Run needs a query parsed with $orderby allowed")
 	}
 	if !q.streams() {
-		var items []graphprofile.Object
-		err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
-			items = append(items, obj)
-			return true, ctx.Err()
-		})
-		if err != nil {
-			return Result{}, err
-		}
-		return q.Apply(ctx, items, binding)
+		return q.selectPage(ctx, src, binding)
 	}
 	var after []any
 	if q.SkipToken != "" {

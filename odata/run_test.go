@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/odata"
@@ -99,7 +101,10 @@ func TestRunAnswersAsApply(t *testing.T) {
 	queries := []string{"", "$top=1", "$top=3", "$top=999", "$skip=2&$top=2", "$skip=7",
 		"$orderby=detail/layer desc&$top=2", "$count=true&$top=3", "$orderby=createdDateTime&$top=2", "$orderby=createdDateTime desc&$top=3",
 		"$orderby=createdDateTime desc&$top=1", "$orderby=createdDateTime desc&$skip=3&$top=2", "$orderby=createdDateTime desc",
-		"$orderby=createdDateTime desc&$top=2&$filter=" + url.QueryEscape("isCurrent eq true")}
+		"$orderby=createdDateTime desc&$top=2&$filter=" + url.QueryEscape("isCurrent eq true"),
+		"$orderby=detail/layer&$top=1", "$orderby=detail/layer desc&$skip=2&$top=2", "$orderby=detail/layer&$skip=7&$top=3",
+		"$orderby=detail/jobTitle&$top=3&$count=true", "$orderby=isCurrent desc,detail/layer&$top=2",
+		"$count=true&$skip=1&$top=2&$filter=" + url.QueryEscape("isCurrent eq true"), "$orderby=detail/layer&$top=999", "$skip=99&$count=true"}
 	for _, c := range filterMatchCases {
 		queries = append(queries, "$filter="+url.QueryEscape(c.filter)+"&$top=2")
 	}
@@ -165,6 +170,55 @@ func TestRunReadsOnlyThePage(t *testing.T) {
 	res, err = next.Run(context.Background(), src.scan, "b")
 	if err != nil || len(res.Items) != 10 || res.Items[0]["id"] != "i099989" || src.delivered != 11 {
 		t.Fatalf("newest first, second page: %v, %d items from %v, %d read", err, len(res.Items), res.Items[0]["id"], src.delivered)
+	}
+}
+
+// TestRunHoldsOnlyThePage checks that a query no index serves (another
+// $orderby, $count=true) reads every entity but holds only what its page
+// may: once the source has delivered the last of 20,000 entities, at most
+// $skip + $top + 1 of them (and the one being delivered) are still
+// reachable. Each entity carries a marker the test holds weakly.
+func TestRunHoldsOnlyThePage(t *testing.T) {
+	type marker struct{ _ [64]byte }
+	const n = 20000
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		query string
+		keep  int
+	}{
+		{"$orderby=detail/layer desc&$top=10", 11},
+		{"$count=true&$top=10", 11},
+		{"$orderby=detail/layer&$skip=5&$top=10&$filter=isCurrent eq true", 16},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			var alive int
+			src := func(_ []any, _ bool, visit func(graphprofile.Object) (bool, error)) error {
+				markers := make([]weak.Pointer[marker], 0, n)
+				for i := range n {
+					m := &marker{}
+					markers = append(markers, weak.Make(m))
+					obj := graphprofile.Object{"id": fmt.Sprintf("i%06d", i), "createdDateTime": start.Add(time.Duration(i) * time.Second),
+						"isCurrent": i%2 == 0, "detail": graphprofile.Object{"layer": int64(i * 7919 % n)}, "marker": m}
+					if goOn, err := visit(obj); err != nil || !goOn {
+						return err
+					}
+				}
+				runtime.GC()
+				for _, w := range markers {
+					if w.Value() != nil {
+						alive++
+					}
+				}
+				return nil
+			}
+			res, err := mustParse(t, tc.query).Run(context.Background(), src, "b")
+			if err != nil || len(res.Items) != 10 {
+				t.Fatalf("%v, %d items", err, len(res.Items))
+			}
+			if alive > tc.keep+1 {
+				t.Errorf("%d of %d entities still held after the source's last, want at most %d", alive, n, tc.keep+1)
+			}
+		})
 	}
 }
 

@@ -1,0 +1,116 @@
+package odata
+
+import (
+	"container/heap"
+	"context"
+	"math"
+	"slices"
+
+	"github.com/graphprofile/graphprofile"
+)
+
+// selectPage answers q as Apply does, reading every entity src delivers in
+// the default order but keeping only those its page may hold: the first
+// $skip + $top + 1 matches in q's order (after a $skiptoken, the first
+// $top + 1 after it), in a heap whose top is the last of them. Memory is
+// the page's whatever the list's size; the work is the list's. For a query
+// no index serves: another $orderby, or $count=true, which counts every
+// match.
+func (q Query) selectPage(ctx context.Context, src Source, binding string) (Result, error) {
+	var after []any
+	if q.SkipToken != "" {
+		var err error
+		if after, err = q.decodeSkipToken(binding); err != nil {
+			return Result{}, err
+		}
+	}
+	// A page after a $skiptoken starts at the token, as Apply's does.
+	skip, top := q.Skip, max(q.Top, 1)
+	if after != nil {
+		skip = 0
+	}
+	keep := math.MaxInt
+	if skip < math.MaxInt-top-1 {
+		keep = skip + top + 1 // one more: is there a next page?
+	}
+	var e *env
+	if q.Filter != nil {
+		e = q.Filter.newEnv(ctx, q.work())
+	}
+	best := &pageHeap{order: q.OrderBy}
+	matched := 0
+	var keys []any
+	err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
+		if e != nil {
+			ok := q.Filter.matchIn(e, obj)
+			if e.stopped != nil {
+				return false, stopError(e.stopped)
+			}
+			if !ok {
+				return true, nil
+			}
+		} else if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		matched++
+		keys = q.OrderBy.appendKeyValues(keys[:0], obj)
+		if after != nil && q.OrderBy.compareKeys(keys, after) <= 0 {
+			return true, nil
+		}
+		switch {
+		case best.Len() < keep:
+			heap.Push(best, ranked{obj: obj, keys: slices.Clone(keys)})
+		case q.OrderBy.compareKeys(keys, best.entries[0].keys) < 0:
+			// Before the last kept: it takes that one's place.
+			last := &best.entries[0]
+			last.obj, last.keys = obj, append(last.keys[:0], keys...)
+			heap.Fix(best, 0)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+
+	kept := best.entries
+	slices.SortFunc(kept, func(a, b ranked) int { return q.OrderBy.compareKeys(a.keys, b.keys) })
+	res := Result{Count: -1}
+	if q.Count && after == nil {
+		res.Count = matched
+	}
+	start := min(skip, len(kept))
+	end := min(start+top, len(kept))
+	res.Items = make([]graphprofile.Object, 0, end-start)
+	for _, r := range kept[start:end] {
+		res.Items = append(res.Items, r.obj)
+	}
+	if end < len(kept) {
+		res.NextSkipToken = q.encodeSkipToken(binding, kept[end-1].keys)
+	}
+	return res, nil
+}
+
+// ranked is an entity and the values its order compares, id last.
+type ranked struct {
+	obj  graphprofile.Object
+	keys []any
+}
+
+// pageHeap holds the entities a page may hold, the last in order on top
+// (container/heap's interface).
+type pageHeap struct {
+	order   *OrderBy
+	entries []ranked
+}
+
+func (h *pageHeap) Len() int { return len(h.entries) }
+func (h *pageHeap) Less(i, j int) bool {
+	return h.order.compareKeys(h.entries[i].keys, h.entries[j].keys) > 0
+}
+func (h *pageHeap) Swap(i, j int) { h.entries[i], h.entries[j] = h.entries[j], h.entries[i] }
+func (h *pageHeap) Push(x any)    { h.entries = append(h.entries, x.(ranked)) }
+func (h *pageHeap) Pop() any {
+	last := h.entries[len(h.entries)-1]
+	h.entries = h.entries[:len(h.entries)-1]
+	return last
+}
