@@ -48,7 +48,7 @@ func DecodeStoredItem(t *Type, data []byte) (Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("a stored %s does not decode: %s", t.ShortName(), err.Error())
 	}
-	return Item(withoutNulls(obj).(Object)), nil
+	return Item(obj), nil
 }
 
 // decoder is a recursive-descent JSON parser guided by the schema: it checks
@@ -165,6 +165,15 @@ func (d *decoder) object(t *Type) (Object, error) {
 			v, err := d.property(t, prop)
 			if err != nil {
 				return nil, err
+			}
+			if v == nil && d.stored {
+				// A stored item keeps no nulls (a document of an older
+				// version may hold some): null and absent mean the same.
+				if skipped == nil {
+					skipped = make(map[string]bool)
+				}
+				skipped[name] = true
+				break
 			}
 			obj[name] = v
 		}

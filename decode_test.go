@@ -209,4 +209,10 @@ func TestStoredPositionRoundTrip(t *testing.T) {
 			t.Errorf("OmitNulls=%v round trip:\n got %#v\nwant %#v", omit, got, p)
 		}
 	}
+	// A null dropped while decoding still counts for the duplicate check.
+	for _, doc := range []string{`{"id":"x","isCurrent":null,"isCurrent":true}`, `{"id":"x","detail":{"layer":null,"layer":1}}`} {
+		if got, err := DecodeStoredItem(WorkPositionType, []byte(doc)); err == nil {
+			t.Errorf("DecodeStoredItem(%s) = %v, want a duplicate property's error", doc, got)
+		}
+	}
 }
