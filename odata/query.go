@@ -314,7 +314,10 @@ func (q Query) work() int {
 	return MaxFilterWork
 }
 
-// Apply filters, orders and pages items. binding names what the list is of
+// Apply filters, orders and pages items, held whole and sorted: the plain
+// statement of a query's answer, which Run's (a page read from a Source,
+// holding at most the page) must equal, and the differential and
+// integration tests hold it to. binding names what the list is of
 // (tenant, user), so that a $skiptoken of another list is refused. Paging is
 // keyset-based: a $skiptoken holds the order keys of the last entity of its
 // page and the next page starts after them, so entities inserted or deleted
