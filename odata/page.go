@@ -41,16 +41,10 @@ func (q Query) selectPage(ctx context.Context, src Source, binding string) (Resu
 	matched := 0
 	var keys []any
 	err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
-		if e != nil {
-			ok := q.Filter.matchIn(e, obj)
-			if e.stopped != nil {
-				return false, stopError(e.stopped)
-			}
-			if !ok {
-				return true, nil
-			}
-		} else if err := ctx.Err(); err != nil {
+		if ok, err := q.admits(ctx, e, obj); err != nil {
 			return false, err
+		} else if !ok {
+			return true, nil
 		}
 		matched++
 		keys = q.OrderBy.appendKeyValues(keys[:0], obj)
@@ -74,20 +68,41 @@ func (q Query) selectPage(ctx context.Context, src Source, binding string) (Resu
 
 	kept := best.entries
 	slices.SortFunc(kept, func(a, b ranked) int { return q.OrderBy.compareKeys(a.keys, b.keys) })
-	res := Result{Count: -1}
+	count := -1
 	if q.Count && after == nil {
-		res.Count = matched
+		count = matched
 	}
-	start := min(skip, len(kept))
-	end := min(start+top, len(kept))
-	res.Items = make([]graphprofile.Object, 0, end-start)
-	for _, r := range kept[start:end] {
+	return q.pageOf(kept, skip, top, count, binding), nil
+}
+
+// admits reports whether obj passes q's filter, evaluated in e (nil: no
+// filter, every entity passes), or the error that ends the evaluation:
+// the filter's budget spent, or ctx's end.
+func (q Query) admits(ctx context.Context, e *env, obj graphprofile.Object) (bool, error) {
+	if e == nil {
+		return true, ctx.Err()
+	}
+	ok := q.Filter.matchIn(e, obj)
+	if e.stopped != nil {
+		return false, stopError(e.stopped)
+	}
+	return ok, nil
+}
+
+// pageOf is the page of sorted (matches in q's order) from start: at most
+// top of them, and the $skiptoken of the next page when sorted goes on;
+// count is @odata.count's value (-1: none).
+func (q Query) pageOf(sorted []ranked, start, top, count int, binding string) Result {
+	start = min(start, len(sorted))
+	end := min(start+top, len(sorted))
+	res := Result{Count: count, Items: make([]graphprofile.Object, 0, end-start)}
+	for _, r := range sorted[start:end] {
 		res.Items = append(res.Items, r.obj)
 	}
-	if end < len(kept) {
-		res.NextSkipToken = q.encodeSkipToken(binding, kept[end-1].keys)
+	if end < len(sorted) {
+		res.NextSkipToken = q.encodeSkipToken(binding, sorted[end-1].keys)
 	}
-	return res, nil
+	return res
 }
 
 // ranked is an entity and the values its order compares, id last.

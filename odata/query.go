@@ -288,15 +288,12 @@ func (q Query) CountMatching(ctx context.Context, src Source) (int, error) {
 	}
 	n := 0
 	err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
-		if e == nil {
-			n++
-			return true, ctx.Err()
+		ok, err := q.admits(ctx, e, obj)
+		if err != nil {
+			return false, err
 		}
-		if q.Filter.matchIn(e, obj) {
+		if ok {
 			n++
-		}
-		if e.stopped != nil {
-			return false, stopError(e.stopped)
 		}
 		return true, nil
 	})
@@ -328,32 +325,29 @@ func (q Query) Apply(ctx context.Context, items []graphprofile.Object, binding s
 	if q.OrderBy == nil {
 		return Result{}, fmt.Errorf("odata: Apply needs a query parsed with $orderby allowed")
 	}
-	type keyed struct {
-		obj  graphprofile.Object
-		keys []any
-	}
-	matched := make([]keyed, 0, len(items))
+	matched := make([]ranked, 0, len(items))
 	var e *env
 	if q.Filter != nil {
 		e = q.Filter.newEnv(ctx, q.work())
 	}
 	keys := make([]any, 0, len(items)*(len(q.OrderBy.keys)+1))
 	for _, obj := range items {
-		if q.Filter == nil || q.Filter.matchIn(e, obj) {
+		ok, err := q.admits(ctx, e, obj)
+		if err != nil {
+			return Result{}, err
+		}
+		if ok {
 			keys = q.OrderBy.appendKeyValues(keys, obj)
-			matched = append(matched, keyed{obj: obj, keys: keys[len(keys)-len(q.OrderBy.keys)-1:]})
-		}
-		if e != nil && e.stopped != nil {
-			return Result{}, stopError(e.stopped)
+			matched = append(matched, ranked{obj: obj, keys: keys[len(keys)-len(q.OrderBy.keys)-1:]})
 		}
 	}
-	slices.SortFunc(matched, func(a, b keyed) int { return q.OrderBy.compareKeys(a.keys, b.keys) })
+	slices.SortFunc(matched, func(a, b ranked) int { return q.OrderBy.compareKeys(a.keys, b.keys) })
 
-	res := Result{Count: -1}
+	count := -1
 	if q.Count && q.SkipToken == "" {
-		res.Count = len(matched)
+		count = len(matched)
 	}
-	start := min(q.Skip, len(matched))
+	start := q.Skip
 	if q.SkipToken != "" {
 		after, err := q.decodeSkipToken(binding)
 		if err != nil {
@@ -361,15 +355,7 @@ func (q Query) Apply(ctx context.Context, items []graphprofile.Object, binding s
 		}
 		start = sort.Search(len(matched), func(i int) bool { return q.OrderBy.compareKeys(matched[i].keys, after) > 0 })
 	}
-	end := min(start+max(q.Top, 1), len(matched))
-	res.Items = make([]graphprofile.Object, 0, end-start)
-	for _, k := range matched[start:end] {
-		res.Items = append(res.Items, k.obj)
-	}
-	if end < len(matched) {
-		res.NextSkipToken = q.encodeSkipToken(binding, matched[end-1].keys)
-	}
-	return res, nil
+	return q.pageOf(matched, start, max(q.Top, 1), count, binding), nil
 }
 
 // skipTokenKey authenticates skip tokens. It is not a secret: a token only

@@ -53,16 +53,10 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 	res := Result{Count: -1, Items: make([]graphprofile.Object, 0, min(limit, 64))}
 	more := false
 	err := src(after, q.descending(), func(obj graphprofile.Object) (bool, error) {
-		if e != nil {
-			matched := q.Filter.matchIn(e, obj)
-			if e.stopped != nil {
-				return false, stopError(e.stopped)
-			}
-			if !matched {
-				return true, nil
-			}
-		} else if err := ctx.Err(); err != nil {
+		if ok, err := q.admits(ctx, e, obj); err != nil {
 			return false, err
+		} else if !ok {
+			return true, nil
 		}
 		if skip > 0 {
 			skip--
