@@ -133,9 +133,12 @@ var permissions = map[Operation]map[AccountKind][]string{
 		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
 		PersonalAccount:     {"User.ReadWrite"},
 	},
+	// The Update workPosition page, and it alone, gives personal accounts
+	// User.ReadWrite.All: on their own profile (grantsOf), and without the
+	// reads, which its list and get pages do not give them.
 	UpdateItem: {
 		WorkOrSchoolAccount: {"User.ReadWrite", "User.ReadWrite.All"},
-		PersonalAccount:     {"User.ReadWrite"},
+		PersonalAccount:     {"User.ReadWrite", "User.ReadWrite.All"},
 		Application:         {"User.ReadWrite.All"},
 	},
 	DeleteItem:    deleteFromProfile,

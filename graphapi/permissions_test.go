@@ -18,7 +18,9 @@ func TestPermissionMatrix(t *testing.T) {
 		"list":   {"work": "User.Read User.ReadWrite User.ReadBasic.All User.Read.All User.ReadWrite.All", "personal": "User.Read User.ReadWrite", "app": "User.Read.All User.ReadWrite.All"},
 		"get":    {"work": "User.Read User.ReadWrite User.ReadBasic.All User.Read.All User.ReadWrite.All", "personal": "User.Read User.ReadWrite", "app": "User.Read.All User.ReadWrite.All"},
 		"create": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite", "app": ""},
-		"update": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite", "app": "User.ReadWrite.All"},
+		// The Update workPosition page gives personal accounts
+		// User.ReadWrite.All too (on their own profile only), the others not.
+		"update": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite User.ReadWrite.All", "app": "User.ReadWrite.All"},
 		"delete": {"work": "User.ReadWrite User.ReadWrite.All", "personal": "User.ReadWrite", "app": "User.ReadWrite.All"},
 		// The profile: reading it is reading its positions, deleting it is
 		// deleting a position.
