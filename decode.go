@@ -348,7 +348,10 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 }
 
 // EnumValue validates s as a value of enum t and returns its canonical form:
-// for a flags enum, the named members in declared order without repeats.
+// for a flags enum, the members of the combination's value in declared
+// order, without repeats and without the member of value 0 (allowedAudiences'
+// me), which adds nothing to others and stands only for the value 0, as
+// OData writes a flags value.
 func EnumValue(t *Type, s string) (string, bool) {
 	if !t.IsFlags {
 		for _, m := range t.Members {
@@ -358,17 +361,18 @@ func EnumValue(t *Type, s string) (string, bool) {
 		}
 		return "", false
 	}
-	var set uint64
+	var value int64
 	for name := range strings.SplitSeq(s, ",") {
-		i := memberIndex(t, name)
-		if i < 0 {
+		v, ok := t.MemberValue(name)
+		if !ok {
 			return "", false
 		}
-		set |= 1 << i
+		value |= v
 	}
 	var b strings.Builder
-	for i, m := range t.Members {
-		if set&(1<<i) != 0 {
+	for _, m := range t.Members {
+		v, _ := t.MemberValue(m)
+		if v == value || (v != 0 && value&v == v) {
 			if b.Len() > 0 {
 				b.WriteByte(',')
 			}
@@ -376,15 +380,6 @@ func EnumValue(t *Type, s string) (string, bool) {
 		}
 	}
 	return b.String(), true
-}
-
-func memberIndex(t *Type, name string) int {
-	for i, m := range t.Members {
-		if name == m {
-			return i
-		}
-	}
-	return -1
 }
 
 func enumExpectation(t *Type) string {

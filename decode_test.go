@@ -54,6 +54,9 @@ func TestDecodeBodyValues(t *testing.T) {
 		{"null clears", `{"detail":null,"isCurrent":null}`, Object{"detail": nil, "isCurrent": nil}},
 		{"flags enum single", `{"allowedAudiences":"everyone"}`, Object{"allowedAudiences": "everyone"}},
 		{"flags enum combination canonical order", `{"allowedAudiences":"groupMembers,contacts,contacts"}`, Object{"allowedAudiences": "contacts,groupMembers"}},
+		// me is the member of value 0: with others it adds nothing, alone it is the value 0.
+		{"flags enum zero member in a combination", `{"allowedAudiences":"everyone,me,family"}`, Object{"allowedAudiences": "family,everyone"}},
+		{"flags enum zero member alone", `{"allowedAudiences":"me,me"}`, Object{"allowedAudiences": "me"}},
 		{"enum in collection", `{"colleagues":[{"displayName":"Ann","relationship":"colleague"}]}`,
 			Object{"colleagues": []any{Object{"displayName": "Ann", "relationship": "colleague"}}}},
 		{"dates", `{"detail":{"startMonthYear":"2019-06-01","endMonthYear":"2024-02-29"}}`,

@@ -23,6 +23,7 @@ func TestCreateBodies(t *testing.T) {
 		{"allowedAudiences null defaults too", `{"allowedAudiences":null}`, []string{"allowedAudiences"}, "organization"},
 		{"allowedAudiences single", `{"allowedAudiences":"everyone"}`, []string{"allowedAudiences"}, "everyone"},
 		{"allowedAudiences combination", `{"allowedAudiences":"groupMembers,contacts"}`, []string{"allowedAudiences"}, "contacts,groupMembers"},
+		{"allowedAudiences combination with me, the value 0", `{"allowedAudiences":"organization,me"}`, []string{"allowedAudiences"}, "organization"},
 		{"source single form emitted as a collection", `{"source":{"type":"Contoso HR"}}`, []string{"source"}, map[string]any{"type": []any{"Contoso HR"}}},
 		{"source collection form", `{"source":{"type":["a","b"]}}`, []string{"source"}, map[string]any{"type": []any{"a", "b"}}},
 		{"dates in and out", `{"detail":{"startMonthYear":"2019-06-01","endMonthYear":"2021-12-31"}}`, []string{"detail", "startMonthYear"}, "2019-06-01"},

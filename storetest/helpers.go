@@ -133,7 +133,7 @@ func fullPosition(id string) graphprofile.Item {
 	p := position(id, base, "Développeuse 🚀 senior")
 	p["lastModifiedDateTime"] = base.Add(36*time.Hour + 100*time.Nanosecond)
 	p["lastModifiedBy"] = graphprofile.Object{"application": graphprofile.Object{"id": "app-hr-sync", "displayName": "HR sync"}}
-	p["allowedAudiences"] = "me,contacts,organization"
+	p["allowedAudiences"] = "contacts,organization"
 	p["inference"] = graphprofile.Object{"confidenceScore": 0.875, "userHasVerifiedAccuracy": true}
 	p["source"] = graphprofile.Object{"type": []any{"User", "HR system"}}
 	p["sources"] = []any{

@@ -37,7 +37,7 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	special["categories"] = []any{"", " ", "\"", "\\", "\n", "<script>", "日本語", "🎉"}
 	special["manager"] = graphprofile.Object{"displayName": "O'Brien; DROP TABLE positions; --", "relationship": "unknownFutureValue"}
 	audiences := position(guid(208), base, "flags")
-	audiences["allowedAudiences"] = "me,family,contacts,groupMembers,organization,federatedOrganizations,everyone"
+	audiences["allowedAudiences"] = "family,contacts,groupMembers,organization,federatedOrganizations,everyone"
 
 	tests := []struct {
 		name string

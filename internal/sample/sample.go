@@ -110,15 +110,13 @@ func Members(t *graphprofile.Type) []string {
 }
 
 // enumValue is a member of t that n picks; for a flags enum, two members
-// combined, in declared order.
+// combined, in its canonical form (one member when the other is the value
+// 0, allowedAudiences' me).
 func enumValue(t *graphprofile.Type, n int) string {
 	ms := Members(t)
 	if t.IsFlags && len(ms) > 1 {
-		i, j := n%len(ms), (n+1)%len(ms)
-		if i > j {
-			i, j = j, i
-		}
-		return ms[i] + "," + ms[j]
+		v, _ := graphprofile.EnumValue(t, ms[n%len(ms)]+","+ms[(n+1)%len(ms)])
+		return v
 	}
 	return ms[n%len(ms)]
 }
