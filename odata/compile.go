@@ -619,12 +619,18 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 var functions = map[string]int{"startswith": 2, "endswith": 2, "contains": 2, "tolower": 1, "toupper": 1}
 
 func (c *compiler) call(n *callNode) (*compiled, error) {
-	arity, ok := functions[n.name]
+	// Graph takes function names in any case: its docs write startsWith and
+	// endsWith, OData startswith and endswith.
+	name := n.name
+	if _, ok := functions[strings.ToLower(name)]; ok {
+		name = strings.ToLower(name)
+	}
+	arity, ok := functions[name]
 	if !ok {
-		return nil, queryError(c.option, n.pos, "the function '%s' is not supported; the supported functions are contains, endswith, startswith, tolower and toupper", n.name)
+		return nil, queryError(c.option, n.pos, "the function '%s' is not supported; the supported functions are contains, endswith, startswith, tolower and toupper", name)
 	}
 	if len(n.args) != arity {
-		return nil, queryError(c.option, n.pos, "'%s' takes %d argument(s), not %d", n.name, arity, len(n.args))
+		return nil, queryError(c.option, n.pos, "'%s' takes %d argument(s), not %d", name, arity, len(n.args))
 	}
 	args := make([]*compiled, arity)
 	texts := make([]string, arity)
@@ -634,7 +640,7 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 			return nil, err
 		}
 		if arg.t.kind != kString {
-			return nil, queryError(c.option, arg.pos, "the arguments of '%s' must be strings, but %s is %s", n.name, arg.shown(), arg.t)
+			return nil, queryError(c.option, arg.pos, "the arguments of '%s' must be strings, but %s is %s", name, arg.shown(), arg.t)
 		}
 		args[i], texts[i] = arg, arg.text
 	}
@@ -642,11 +648,11 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 	if arity == 2 {
 		other = args[1]
 	}
-	c.clause(n.name, args[0], other)
-	out := &compiled{pos: n.pos, text: n.name + "(" + strings.Join(texts, ",") + ")"}
+	c.clause(name, args[0], other)
+	out := &compiled{pos: n.pos, text: name + "(" + strings.Join(texts, ",") + ")"}
 	if arity == 1 {
 		change := strings.ToLower
-		if n.name == "toupper" {
+		if name == "toupper" {
 			change = strings.ToUpper
 		}
 		a := args[0].eval
@@ -660,7 +666,7 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 		}
 		return out, nil
 	}
-	test := map[string]func(s, sub string) bool{"startswith": strings.HasPrefix, "endswith": strings.HasSuffix, "contains": strings.Contains}[n.name]
+	test := map[string]func(s, sub string) bool{"startswith": strings.HasPrefix, "endswith": strings.HasSuffix, "contains": strings.Contains}[name]
 	a, b := args[0].eval, args[1].eval
 	out.t = valueType{kind: kBool}
 	out.eval = func(e *env) any {

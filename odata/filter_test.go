@@ -170,6 +170,10 @@ var filterMatchCases = []struct{ filter, ids string }{
 	{"contains(toupper(detail/jobTitle),'ENGINEER')", "f1 f5 f6"},
 	{"startswith(detail/jobTitle,'Engineer')", "f5"},
 	{"endswith(detail/jobTitle,'er')", "f8 f1 f2 f5 f6"},
+	// Graph's docs write startsWith and endsWith; Graph takes function names in any case.
+	{"startsWith(detail/jobTitle,'Engineer')", "f5"},
+	{"endsWith(detail/jobTitle,'er')", "f8 f1 f2 f5 f6"},
+	{"CONTAINS(toUpper(detail/jobTitle),'ENGINEER')", "f1 f5 f6"},
 	{"detail/jobTitle eq null", "f4"},
 	{"detail eq null", "f4"},
 	{"detail/company/displayName eq 'Contoso'", "f1"},
