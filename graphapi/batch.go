@@ -220,7 +220,7 @@ func (s *Server) runBatch(ctx context.Context, batch *http.Request, version stri
 			}
 			for _, d := range item.deps {
 				if d.resp.Status < 200 || d.resp.Status > 299 {
-					item.resp = failedDependency(item, d)
+					item.resp = s.failedDependency(ctx, batch, item, d)
 					return
 				}
 			}
@@ -233,14 +233,10 @@ func (s *Server) runBatch(ctx context.Context, batch *http.Request, version stri
 }
 
 // failedDependency is the answer of an item that did not run because dep
-// failed.
-func failedDependency(item, dep *batchItem) batchResponse {
-	body, _ := json.Marshal(map[string]any{"error": map[string]string{
-		"code":    "FailedDependency",
-		"message": fmt.Sprintf("The request depends on request '%s', which did not succeed.", dep.ID),
-	}})
-	return batchResponse{ID: item.ID, Status: http.StatusFailedDependency,
-		Headers: map[string]string{"Content-Type": "application/json"}, Body: body}
+// failed: Graph's error envelope, as any other item's error.
+func (s *Server) failedDependency(ctx context.Context, batch *http.Request, item, dep *batchItem) batchResponse {
+	return s.itemFailure(ctx, batch, item, http.StatusFailedDependency,
+		graphprofile.Errorf("FailedDependency", "The request depends on request '%s', which did not succeed.", dep.ID))
 }
 
 // runBatchItem runs one item through the server's own handler, with the
@@ -256,7 +252,11 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 	if err != nil {
 		return s.itemError(ctx, batch, item, batchError("The url '%s' of request '%s' is not a valid URL.", item.URL, item.ID))
 	}
-	req.RequestURI = target
+	// The item's URL is JSON text, where Graph's own examples write spaces
+	// ("$filter=city eq null"); as a request's it is what a client would
+	// send, escaped, so that what repeats it (the nextLink) is a URL.
+	req.URL.RawQuery = escapeQuery(req.URL.RawQuery)
+	req.RequestURI = req.URL.RequestURI()
 	req.Host, req.RemoteAddr, req.TLS, req.Proto = batch.Host, batch.RemoteAddr, batch.TLS, batch.Proto
 	req.ProtoMajor, req.ProtoMinor = batch.ProtoMajor, batch.ProtoMinor
 	for k, v := range item.Headers {
@@ -302,11 +302,25 @@ func (item *batchItem) requestBody() ([]byte, error) {
 // itemError answers an item that cannot be made into a request, in
 // Graph's envelope like any other error.
 func (s *Server) itemError(ctx context.Context, batch *http.Request, item *batchItem, err error) batchResponse {
+	return s.itemAnswer(ctx, batch, item, func(ex *exchange) { ex.fail(err) })
+}
+
+// itemFailure answers an item that does not run with status and gerr.
+func (s *Server) itemFailure(ctx context.Context, batch *http.Request, item *batchItem, status int, gerr *graphprofile.Error) batchResponse {
+	return s.itemAnswer(ctx, batch, item, func(ex *exchange) { ex.failWithStatus(status, gerr) })
+}
+
+// itemAnswer is the response answer writes for an item that is not run
+// through the handler: an exchange of the batch's request, with the
+// item's own client-request-id, if it has one, as a run item's would be.
+func (s *Server) itemAnswer(ctx context.Context, batch *http.Request, item *batchItem, answer func(*exchange)) batchResponse {
 	rec := &itemRecorder{header: http.Header{}}
 	req := batch.Clone(ctx)
 	req.Header.Del("client-request-id")
-	ex := newExchange(s, rec, req)
-	ex.fail(err)
+	if id := item.header("client-request-id"); id != "" {
+		req.Header.Set("client-request-id", id)
+	}
+	answer(newExchange(s, rec, req))
 	return rec.response(item.ID)
 }
 
@@ -371,4 +385,41 @@ func (r *itemRecorder) response(id string) batchResponse {
 		resp.Body = []byte(strconv.Quote(base64.StdEncoding.EncodeToString(r.body.Bytes())))
 	}
 	return resp
+}
+
+// escapeQuery percent-encodes the bytes of a raw query that a URL's query
+// may not hold as written (RFC 3986: unreserved, sub-delims, ":", "@", "/",
+// "?" and percent-encodings stay), leaving what is already escaped alone.
+func escapeQuery(raw string) string {
+	const hex = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if queryByte(c) || (c == '%' && i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2])) {
+			if b != nil {
+				b = append(b, c)
+			}
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, len(raw)+16), raw[:i]...)
+		}
+		b = append(b, '%', hex[c>>4], hex[c&15])
+	}
+	if b == nil {
+		return raw
+	}
+	return string(b)
+}
+
+func queryByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

@@ -261,3 +261,64 @@ func TestBatchItemsAreRequests(t *testing.T) {
 		t.Errorf("positions in a v1.0 batch: %d, want 400 as v1.0 has none", status)
 	}
 }
+
+// TestBatchNextLinkIsAURL: Graph's batching examples write item URLs with
+// spaces ("$filter=city eq null"); the page's nextLink must still be a URL
+// a client can follow as it is, and following it gives the next page.
+func TestBatchNextLinkIsAURL(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	var want []string
+	for range 3 {
+		want = append(want, s.create(tok, "/me", `{"isCurrent":true,"detail":{"jobTitle":"A \"quoted\" <title>"}}`)["id"].(string))
+	}
+	s.create(tok, "/me", `{"isCurrent":false}`)
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"GET","url":"/me/profile/positions?$filter=isCurrent eq true and detail/jobTitle eq 'A \"quoted\" <title>'&$select=id&$top=2"}
+	]}`)
+	status, _, body := a.item(t, "1")
+	link, _ := body["@odata.nextLink"].(string)
+	if status != http.StatusOK || link == "" {
+		t.Fatalf("the batch's page: %d %v", status, body)
+	}
+	if i := strings.IndexFunc(link, func(r rune) bool { return r <= ' ' || r == '"' || r == '<' || r == '>' || r > '~' }); i >= 0 {
+		t.Fatalf("nextLink %q has %q, which a URL may not hold as written", link, link[i])
+	}
+	var got []string
+	for _, v := range body["value"].([]any) {
+		got = append(got, v.(map[string]any)["id"].(string))
+	}
+	next := s.do(request{path: strings.TrimPrefix(link, s.url), token: tok})
+	got = append(got, idsOf(t, next)...)
+	if !slices.Equal(got, want) {
+		t.Errorf("the batch's page and its nextLink's: %v, want %v", got, want)
+	}
+}
+
+// TestBatchFailedDependencyEnvelope: an item that did not run answers in
+// Graph's error envelope, innerError and all, with the headers of every
+// other answer.
+func TestBatchFailedDependencyEnvelope(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"a","method":"GET","url":"/me/profile/skills/nope"},
+		{"id":"b","method":"GET","url":"/me","dependsOn":["a"],"headers":{"client-request-id":"0f0e0d0c-0b0a-4908-8706-050403020100"}}
+	]}`)
+	_, failedHeaders, _ := a.item(t, "a")
+	status, headers, body := a.item(t, "b")
+	e, _ := body["error"].(map[string]any)
+	if status != http.StatusFailedDependency || e["code"] != "FailedDependency" || e["message"] != "The request depends on request 'a', which did not succeed." {
+		t.Fatalf("b: %d %v", status, body)
+	}
+	inner, _ := e["innerError"].(map[string]any)
+	if inner == nil || inner["date"] == nil || inner["request-id"] == nil || inner["request-id"] == "" ||
+		inner["client-request-id"] != "0f0e0d0c-0b0a-4908-8706-050403020100" {
+		t.Errorf("b's innerError: %v", inner)
+	}
+	for name := range failedHeaders {
+		if _, ok := headers[name]; !ok {
+			t.Errorf("b's headers %v lack %s, which the failed item's %v have", headers, name, failedHeaders)
+		}
+	}
+}
