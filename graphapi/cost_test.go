@@ -40,8 +40,10 @@ func TestExpensiveFiltersRefused(t *testing.T) {
 				t.Errorf("depth %d: message %q", depth, msg)
 			}
 		}
-		// Two levels are allowed, but 100 positions × 100 × 100 is over the budget.
-		resp := s.do(request{path: path + url.QueryEscape("categories/any(a:categories/any(b:b eq a and a eq 'none'))"), token: reader})
+		// Two levels are allowed, but 100 positions × 100 × 100 inner bodies
+		// of 11 terms (and, and, eq, b, a, eq, a, 'none', ne, b, 'c00') is
+		// over the budget.
+		resp := s.do(request{path: path + url.QueryEscape("categories/any(a:categories/any(b:b eq a and a eq 'none' and b ne 'c00'))"), token: reader})
 		if msg := expectError(t, resp, http.StatusBadRequest, "BadRequest"); !strings.Contains(msg, "evaluation steps") {
 			t.Errorf("over the budget: message %q", msg)
 		}

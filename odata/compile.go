@@ -20,10 +20,44 @@ const (
 	// another (any(a: a/x/any(b: …)) is two).
 	MaxLambdaNesting = 2
 	// MaxFilterWork is the most steps evaluating one request's filter may
-	// take: one per entity, and one per item each lambda operator visits.
-	// More is a 400, never a slow answer.
-	MaxFilterWork = 1_000_000
+	// take: a step is a term of the expression evaluated (an operator, a
+	// function, a property, a literal), for each entity and for each item
+	// a lambda operator visits, and a string function takes one more for
+	// each stringStepBytes bytes it reads. More is a 400, never a slow
+	// answer: at 37–45 ns a step for the costliest kinds of terms, the
+	// budget is about half a second of one CPU (BenchmarkFilterBudget).
+	MaxFilterWork = 10_000_000
+	// stringStepBytes is how many bytes of a string a function reads in
+	// the time of one step (tolower copies them, contains scans them).
+	stringStepBytes = 32
 )
+
+// exprCost is the steps one evaluation of n takes without what its lambda
+// operators' bodies take per item, which the lambda spends as it visits
+// the items (and without what string functions take for their bytes).
+func exprCost(n node) int {
+	switch n := n.(type) {
+	case *notNode:
+		return 1 + exprCost(n.x)
+	case *binaryNode:
+		return 1 + exprCost(n.l) + exprCost(n.r)
+	case *inNode:
+		cost := 1 + exprCost(n.x)
+		for _, item := range n.list {
+			cost += exprCost(item)
+		}
+		return cost
+	case *callNode:
+		cost := 1
+		for _, a := range n.args {
+			cost += exprCost(a)
+		}
+		return cost
+	case *lambdaNode:
+		return 2 // the operator and its collection
+	}
+	return 1 // a literal or a property path
+}
 
 // errTooMuchWork stops an evaluation that would take more than its budget.
 var errTooMuchWork = errors.New("odata: the filter takes more work than its budget")
@@ -659,7 +693,7 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 		out.t = valueType{kind: kString}
 		out.eval = func(e *env) any {
 			s, ok := a(e).(string)
-			if !ok {
+			if !ok || (len(s) >= stringStepBytes && !e.spend(len(s)/stringStepBytes)) {
 				return nil
 			}
 			return c.fold(change(s))
@@ -672,7 +706,7 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 	out.eval = func(e *env) any {
 		s, ok1 := a(e).(string)
 		sub, ok2 := b(e).(string)
-		if !ok1 || !ok2 {
+		if !ok1 || !ok2 || (len(s)+len(sub) >= stringStepBytes && !e.spend((len(s)+len(sub))/stringStepBytes)) {
 			return nil
 		}
 		return test(s, sub)
@@ -722,10 +756,11 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 		return nil, err
 	}
 	all := n.all
+	bodyCost := exprCost(n.body)
 	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: coll.text + "/" + name + "(" + n.variable + ": " + body.text + ")"}
 	out.eval = func(e *env) any {
 		items, _ := get(e).([]any)
-		if !e.spend(len(items)) {
+		if !e.spend(len(items) * bodyCost) {
 			return nil
 		}
 		for _, item := range items {

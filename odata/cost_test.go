@@ -77,10 +77,14 @@ func escape(s string) string { return strings.NewReplacer(" ", "%20", "'", "%27"
 // more than MaxFilterWork steps is a 400 for lists and counts alike, and
 // one within it answers exactly.
 func TestFilterWorkBudget(t *testing.T) {
-	// Per entity: 1 + 100 (outer) + 100 × 100 (inner) = 10,101 steps.
+	// Per entity: the outer any() and its collection (2), its body, the
+	// inner any() and its collection, for each of 100 categories (100 × 2),
+	// and the inner body's 7 terms (and, eq, b, a, eq, a, 'c99') for each
+	// of 100 × 100: 70,202 steps.
 	const filter = "$filter=categories/any(a:categories/any(b:b eq a and a eq 'c99'))"
-	within := costly(MaxFilterWork / 10101)
-	over := costly(MaxFilterWork/10101 + 1)
+	const perEntity = 2 + 100*2 + 100*100*7
+	within := costly(MaxFilterWork / perEntity)
+	over := costly(MaxFilterWork/perEntity + 1)
 
 	q := parseList(t, filter+"&$top=999")
 	res, err := q.Apply(t.Context(), within, "b")
@@ -94,7 +98,7 @@ func TestFilterWorkBudget(t *testing.T) {
 	wantBadRequest(t, err, "evaluation steps")
 	_, err = q.CountMatching(t.Context(), sourceOf(over))
 	wantBadRequest(t, err, "evaluation steps")
-	// Without lambdas, each entity is one step.
+	// Without lambdas, each entity is its filter's terms: here 3.
 	plain := parseList(t, "$filter=id eq 'p00001'")
 	if n, err := plain.CountMatching(t.Context(), sourceOf(costly(5000))); err != nil || n != 1 {
 		t.Errorf("a plain filter over 5,000: %d, %v", n, err)
@@ -155,5 +159,92 @@ func sourceOf(items []graphprofile.Object) Source {
 			}
 		}
 		return nil
+	}
+}
+
+// TestFilterWorkCountsTermsAndStrings replays a filter that was cheap in
+// entities and lambda items but dear in everything else: two hundred
+// string functions over kilobyte names in each lambda item. The work
+// counts each term and the bytes the functions read, so it is a 400 soon,
+// and the same data with a filter of one term is answered.
+func TestFilterWorkCountsTermsAndStrings(t *testing.T) {
+	colleagues := make([]any, 100)
+	for i := range colleagues {
+		colleagues[i] = graphprofile.Object{"displayName": strings.Repeat("a", 1023) + "b"}
+	}
+	items := make([]graphprofile.Object, 100)
+	for i := range items {
+		items[i] = graphprofile.Object{"id": fmt.Sprintf("p%05d", i), "createdDateTime": time.Unix(int64(i), 0).UTC(), "colleagues": colleagues}
+	}
+	term := "contains(tolower(c/displayName),'" + strings.Repeat("a", 40) + "c')"
+	terms := make([]string, 200)
+	for i := range terms {
+		terms[i] = term
+	}
+	dear := parseList(t, "$filter="+escape("colleagues/any(c:"+strings.Join(terms, " or ")+")"))
+	_, err := dear.CountMatching(t.Context(), sourceOf(items))
+	wantBadRequest(t, err, "evaluation steps")
+
+	one := parseList(t, "$filter="+escape("colleagues/any(c:"+term+")"))
+	if n, err := one.CountMatching(t.Context(), sourceOf(items)); err != nil || n != 0 {
+		t.Fatalf("one term over the same data: %d, %v", n, err)
+	}
+}
+
+// BenchmarkFilterBudget measures how long a filter that spends the whole
+// of MaxFilterWork takes, for filters of different kinds of terms: what
+// MaxFilterWork's comment promises (b.N runs of the whole budget; the
+// ns/step metric is the time over MaxFilterWork).
+func BenchmarkFilterBudget(b *testing.B) {
+	colleagues := make([]any, 100)
+	for i := range colleagues {
+		colleagues[i] = graphprofile.Object{"displayName": fmt.Sprintf("Colleague Number %03d Of Many", i), "relationship": "colleague"}
+	}
+	long := make([]any, 100)
+	for i := range long {
+		long[i] = graphprofile.Object{"displayName": strings.Repeat("a", 1023) + "b"}
+	}
+	categories := costly(1)[0]["categories"]
+	entity := func(i int, colleagues []any) graphprofile.Object {
+		return graphprofile.Object{"id": fmt.Sprintf("p%07d", i), "createdDateTime": time.Unix(int64(i), 0).UTC(), "isCurrent": i%2 == 0,
+			"detail":     graphprofile.Object{"jobTitle": "Senior Engineer", "company": graphprofile.Object{"displayName": "Contoso", "address": graphprofile.Object{"city": "Oslo"}}},
+			"colleagues": colleagues, "categories": categories}
+	}
+	many := func(n int, colleagues []any) []graphprofile.Object {
+		items := make([]graphprofile.Object, n)
+		for i := range items {
+			items[i] = entity(i, colleagues)
+		}
+		return items
+	}
+	term := "contains(tolower(c/displayName),'" + strings.Repeat("a", 40) + "c')"
+	terms := make([]string, 200)
+	for i := range terms {
+		terms[i] = term
+	}
+	for _, bench := range []struct {
+		name, filter string
+		items        []graphprofile.Object
+	}{
+		{"plain", "isCurrent eq true and detail/company/address/city eq 'Bergen'", many(MaxFilterWork/7+1, nil)},
+		{"functions", "startswith(tolower(detail/jobTitle),'junior') or endswith(toupper(detail/company/displayName),'X')", many(MaxFilterWork/9+1, nil)},
+		{"nested lambdas", "categories/any(a:categories/any(b:b eq a and a eq 'none'))", many(MaxFilterWork/70202+1, nil)},
+		{"lambda over objects", "colleagues/any(c:c/relationship eq 'manager' and startswith(c/displayName,'Z'))", many(MaxFilterWork/(2+100*7)+1, colleagues)},
+		{"long strings", "colleagues/any(c:" + strings.Join(terms, " or ") + ")", many(100, long)},
+	} {
+		q, err := Parse("$filter="+escape(bench.filter), graphprofile.WorkPositionType, OptFilter)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bench.name, func(b *testing.B) {
+			for b.Loop() {
+				_, err := q.CountMatching(b.Context(), sourceOf(bench.items))
+				var e *graphprofile.Error
+				if !errors.As(err, &e) {
+					b.Fatalf("the filter did not spend the budget: %v", err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/MaxFilterWork, "ns/step")
+		})
 	}
 }

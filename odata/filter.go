@@ -12,6 +12,7 @@ import (
 type Filter struct {
 	text    string
 	match   evalFunc
+	cost    int // the steps of one evaluation, its lambdas' items apart (exprCost)
 	vars    int
 	clauses []Clause
 }
@@ -47,7 +48,7 @@ func ParseFilter(expr string, t *graphprofile.Type) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{text: expr, match: x.eval, vars: c.vars, clauses: c.clauses}, nil
+	return &Filter{text: expr, match: x.eval, cost: exprCost(n), vars: c.vars, clauses: c.clauses}, nil
 }
 
 // Match reports whether obj satisfies the filter (an unknown result, from
@@ -71,7 +72,7 @@ func (f *Filter) newEnv(ctx context.Context, work int) *env {
 // matchIn reports whether obj satisfies the filter; false too when the
 // evaluation stopped (e.stopped says why).
 func (f *Filter) matchIn(e *env, obj graphprofile.Object) bool {
-	if !e.spend(1) {
+	if !e.spend(f.cost) {
 		return false
 	}
 	e.root = obj
@@ -83,7 +84,7 @@ func (f *Filter) matchIn(e *env, obj graphprofile.Object) bool {
 // request that is over.
 func stopError(stopped error) error {
 	if errors.Is(stopped, errTooMuchWork) {
-		return badRequest("The $filter needs more than %d evaluation steps over this collection; simplify it (fewer or less nested any() and all()).", MaxFilterWork)
+		return badRequest("The $filter needs more than %d evaluation steps over this collection; simplify it (fewer terms, fewer or less nested any() and all()).", MaxFilterWork)
 	}
 	return stopped
 }

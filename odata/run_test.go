@@ -275,7 +275,9 @@ func TestRunHoldsOnlyThePage(t *testing.T) {
 // TestRunStopsOnBudgetAndContext checks that a filter that matches
 // nothing stops at the work budget, and a canceled request at once.
 func TestRunStopsOnBudgetAndContext(t *testing.T) {
-	items := make([]graphprofile.Object, odata.MaxFilterWork+10)
+	// isCurrent eq true is 3 steps an entity.
+	const perEntity = 3
+	items := make([]graphprofile.Object, odata.MaxFilterWork/perEntity+10)
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range items {
 		items[i] = graphprofile.Object{"id": fmt.Sprintf("i%08d", i), "createdDateTime": start.Add(time.Duration(i) * time.Millisecond)}
@@ -283,7 +285,7 @@ func TestRunStopsOnBudgetAndContext(t *testing.T) {
 	src := newSliceSource(items)
 	_, err := mustParse(t, "$top=1&$filter=isCurrent eq true").Run(context.Background(), src.scan, "b")
 	var e *graphprofile.Error
-	if !errors.As(err, &e) || e.Code != graphprofile.CodeBadRequest || src.delivered > odata.MaxFilterWork+1 {
+	if !errors.As(err, &e) || e.Code != graphprofile.CodeBadRequest || src.delivered > odata.MaxFilterWork/perEntity+1 {
 		t.Fatalf("a filter matching nothing over more than the budget: %v after %d", err, src.delivered)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
