@@ -174,3 +174,31 @@ func AppendJSONString(buf []byte, s string) []byte {
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
 }
+
+// ApproxJSONSize is about how many bytes v takes as JSON: its strings' and
+// property names' bytes and a few for everything else (escapes, and the
+// nulls of properties it does not hold, left out). It bounds the size of
+// a page of items without encoding them.
+func ApproxJSONSize(v any) int {
+	switch v := v.(type) {
+	case string:
+		return len(v) + 2
+	case Date:
+		return len(v) + 2
+	case time.Time:
+		return len(`"2006-01-02T15:04:05.0000000Z"`)
+	case Object:
+		n := 2
+		for name, x := range v {
+			n += len(name) + 4 + ApproxJSONSize(x)
+		}
+		return n
+	case []any:
+		n := 2
+		for _, x := range v {
+			n += 1 + ApproxJSONSize(x)
+		}
+		return n
+	}
+	return 8 // a number, a boolean, null
+}

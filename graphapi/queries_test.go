@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/graphprofile/graphprofile/odata"
 )
 
 // createN creates n positions with jobTitle "Job i" and layer i, and
@@ -282,5 +284,40 @@ func TestHiddenPositionsAreNotCounted(t *testing.T) {
 	}
 	if resp := s.do(request{path: base + "/$count", token: owner}); string(resp.body) != "4" {
 		t.Errorf("$count for the owner %q, want 4", resp.body)
+	}
+}
+
+// TestBigItemsPagedByBytes: items near the largest body are listed in
+// pages of at most odata.MaxPageBytes (past the first ten), each with a
+// nextLink, however big $top is, and the pages give every item once.
+func TestBigItemsPagedByBytes(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	// 100 colleagues (the most) of 1,000-character names: about 110 KB an
+	// item, 38 to a page.
+	colleague := `{"displayName":"` + strings.Repeat("n", 1000) + `","relationship":"colleague"}`
+	body := `{"colleagues":[` + strings.Repeat(colleague+",", 99) + colleague + `]}`
+	var want []string
+	for range 80 {
+		want = append(want, s.create(tok, "/me", body)["id"].(string))
+	}
+	var got []string
+	pages := 0
+	for next := "/beta/me/profile/positions?$top=999"; next != ""; pages++ {
+		var resp *response
+		if pages == 0 {
+			resp = s.do(request{path: next, token: tok})
+		} else {
+			resp = s.follow(t, next, tok)
+		}
+		ids := idsOf(t, resp)
+		if len(ids) == 0 || len(ids) == len(want) || len(resp.body) > odata.MaxPageBytes+len(body)*2 {
+			t.Fatalf("page %d: %d items in %d bytes", pages, len(ids), len(resp.body))
+		}
+		got = append(got, ids...)
+		next, _ = resp.json(t)["@odata.nextLink"].(string)
+	}
+	if pages < 2 || !slices.Equal(got, want) {
+		t.Errorf("%d pages gave %v, want %v", pages, got, want)
 	}
 }

@@ -39,6 +39,7 @@ func (q Query) selectPage(ctx context.Context, src Source, binding string) (Resu
 	}
 	best := &pageHeap{order: q.OrderBy}
 	matched := 0
+	beyond := false // matches were let go to keep the heap within its bytes
 	var keys []any
 	err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
 		if ok, err := q.admits(ctx, e, obj); err != nil {
@@ -53,12 +54,21 @@ func (q Query) selectPage(ctx context.Context, src Source, binding string) (Resu
 		}
 		switch {
 		case best.Len() < keep:
-			heap.Push(best, ranked{obj: obj, keys: slices.Clone(keys)})
+			best.push(ranked{obj: obj, keys: slices.Clone(keys)})
 		case q.OrderBy.compareKeys(keys, best.entries[0].keys) < 0:
 			// Before the last kept: it takes that one's place.
-			last := &best.entries[0]
-			last.obj, last.keys = obj, append(last.keys[:0], keys...)
-			heap.Fix(best, 0)
+			best.replaceLast(obj, keys)
+		default:
+			return true, nil
+		}
+		// Past twice a page's bytes (the page and what may follow it), the
+		// last kept go, while the skipped and one more stay: they would
+		// not fit in the page anyway, and what comes after them in order
+		// is read again for the next page. From then on the heap keeps no
+		// more entities than it holds.
+		for best.bytes > 2*MaxPageBytes && best.Len() > skip+2 {
+			best.popLast()
+			keep, beyond = best.Len(), true
 		}
 		return true, nil
 	})
@@ -72,7 +82,7 @@ func (q Query) selectPage(ctx context.Context, src Source, binding string) (Resu
 	if q.Count && after == nil {
 		count = matched
 	}
-	return q.pageOf(kept, skip, top, count, binding), nil
+	return q.pageOf(kept, skip, top, count, beyond, binding), nil
 }
 
 // admits reports whether obj passes q's filter, evaluated in e (nil: no
@@ -90,16 +100,22 @@ func (q Query) admits(ctx context.Context, e *env, obj graphprofile.Object) (boo
 }
 
 // pageOf is the page of sorted (matches in q's order) from start: at most
-// top of them, and the $skiptoken of the next page when sorted goes on;
+// top of them within MaxPageBytes, and the $skiptoken of the next page
+// when sorted goes on or, beyond says, matches after all of sorted exist;
 // count is @odata.count's value (-1: none).
-func (q Query) pageOf(sorted []ranked, start, top, count int, binding string) Result {
+func (q Query) pageOf(sorted []ranked, start, top, count int, beyond bool, binding string) Result {
 	start = min(start, len(sorted))
 	end := min(start+top, len(sorted))
 	res := Result{Count: count, Items: make([]graphprofile.Object, 0, end-start)}
+	var size pageBytes
 	for _, r := range sorted[start:end] {
+		if !size.admits(res.Items, r.obj) {
+			break
+		}
 		res.Items = append(res.Items, r.obj)
 	}
-	if end < len(sorted) {
+	end = start + len(res.Items)
+	if end > start && (end < len(sorted) || beyond) {
 		res.NextSkipToken = q.encodeSkipToken(binding, sorted[end-1].keys)
 	}
 	return res
@@ -112,10 +128,45 @@ type ranked struct {
 }
 
 // pageHeap holds the entities a page may hold, the last in order on top
-// (container/heap's interface).
+// (container/heap's interface), and their size once there are
+// unmeasuredPageItems of them.
 type pageHeap struct {
-	order   *OrderBy
-	entries []ranked
+	order    *OrderBy
+	entries  []ranked
+	measured bool
+	bytes    int
+}
+
+// push adds r.
+func (h *pageHeap) push(r ranked) {
+	heap.Push(h, r)
+	switch {
+	case h.measured:
+		h.bytes += graphprofile.ApproxJSONSize(r.obj)
+	case len(h.entries) >= unmeasuredPageItems:
+		h.measured = true
+		for _, e := range h.entries {
+			h.bytes += graphprofile.ApproxJSONSize(e.obj)
+		}
+	}
+}
+
+// replaceLast puts obj, with its order keys, in place of the last in order.
+func (h *pageHeap) replaceLast(obj graphprofile.Object, keys []any) {
+	last := &h.entries[0]
+	if h.measured {
+		h.bytes += graphprofile.ApproxJSONSize(obj) - graphprofile.ApproxJSONSize(last.obj)
+	}
+	last.obj, last.keys = obj, append(last.keys[:0], keys...)
+	heap.Fix(h, 0)
+}
+
+// popLast lets the last in order go.
+func (h *pageHeap) popLast() {
+	r := heap.Pop(h).(ranked)
+	if h.measured {
+		h.bytes -= graphprofile.ApproxJSONSize(r.obj)
+	}
 }
 
 func (h *pageHeap) Len() int { return len(h.entries) }
@@ -128,4 +179,44 @@ func (h *pageHeap) Pop() any {
 	last := h.entries[len(h.entries)-1]
 	h.entries = h.entries[:len(h.entries)-1]
 	return last
+}
+
+const (
+	// MaxPageBytes bounds a page of more than unmeasuredPageItems items:
+	// it ends before $top when its items (their ApproxJSONSize) would pass
+	// it, with a nextLink to the rest, as Graph's server-driven paging
+	// may. Without it a page of $top=999 items of up to a MiB each (the
+	// largest body, --max-items) was built whole, a GB, in memory.
+	MaxPageBytes = 4 << 20
+	// unmeasuredPageItems is how many items a page holds before its size
+	// is measured: a page of a few items is small whatever they are, and
+	// measuring walks every item, which a list of 10 need not pay for.
+	unmeasuredPageItems = 10
+)
+
+// pageBytes is the size of a page so far, measured from its
+// unmeasuredPageItems-th item on.
+type pageBytes struct {
+	measured bool
+	n        int
+}
+
+// admits reports whether obj may follow page's items within MaxPageBytes,
+// and counts it when it may.
+func (b *pageBytes) admits(page []graphprofile.Object, obj graphprofile.Object) bool {
+	if len(page) < unmeasuredPageItems {
+		return true
+	}
+	if !b.measured {
+		b.measured = true
+		for _, it := range page {
+			b.n += graphprofile.ApproxJSONSize(it)
+		}
+	}
+	size := graphprofile.ApproxJSONSize(obj)
+	if b.n+size > MaxPageBytes {
+		return false
+	}
+	b.n += size
+	return true
 }

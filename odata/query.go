@@ -355,7 +355,7 @@ func (q Query) Apply(ctx context.Context, items []graphprofile.Object, binding s
 		}
 		start = sort.Search(len(matched), func(i int) bool { return q.OrderBy.compareKeys(matched[i].keys, after) > 0 })
 	}
-	return q.pageOf(matched, start, max(q.Top, 1), count, binding), nil
+	return q.pageOf(matched, start, max(q.Top, 1), count, false, binding), nil
 }
 
 // skipTokenKey authenticates skip tokens. It is not a secret: a token only

@@ -22,7 +22,7 @@ type Source func(after []any, descending bool, visit func(graphprofile.Object) (
 // order or its reverse (`$orderby=createdDateTime desc`, newest first) and
 // asks for no $count, it reads only what the page needs: from
 // the $skiptoken's position on, as many entities as the filter takes to
-// fill $top (and one more, to know whether a next page exists), each
+// fill $top or MaxPageBytes (and one more, to know whether a next page exists), each
 // entity the filter looks at counting against MaxFilterWork. Otherwise
 // (another $orderby, $count=true) every entity is read, and only what the
 // page may hold is kept (selectPage). The answer is Apply's. binding names
@@ -52,6 +52,7 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 	}
 	res := Result{Count: -1, Items: make([]graphprofile.Object, 0, min(limit, 64))}
 	more := false
+	var size pageBytes
 	err := src(after, q.descending(), func(obj graphprofile.Object) (bool, error) {
 		if ok, err := q.admits(ctx, e, obj); err != nil {
 			return false, err
@@ -62,7 +63,7 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 			skip--
 			return true, nil
 		}
-		if len(res.Items) == limit {
+		if len(res.Items) == limit || !size.admits(res.Items, obj) {
 			more = true
 			return false, nil
 		}
