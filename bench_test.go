@@ -81,3 +81,14 @@ func BenchmarkDecodeStoredPosition(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkApproxJSONSize measures the seed position as a page's byte
+// bound does (odata.MaxPageBytes), against BenchmarkEncodePosition.
+func BenchmarkApproxJSONSize(b *testing.B) {
+	p := Object(seedPosition(b))
+	size := 0
+	for b.Loop() {
+		size = ApproxJSONSize(p)
+	}
+	b.ReportMetric(float64(size), "bytes")
+}
