@@ -26,6 +26,16 @@ func DecodeBody(t *Type, data []byte) (Object, error) {
 	return d.document(t)
 }
 
+// DecodePlainBody decodes a body of the server's own API (the admin API's),
+// a JSON object of type t, as DecodeBody does, except that a key with '@'
+// is an unknown property like any other: such a body is plain JSON, not
+// OData, so it has no annotations, and a control that skipped a key it
+// does not know would do what the caller did not ask.
+func DecodePlainBody(t *Type, data []byte) (Object, error) {
+	d := decoder{data: data, plain: true}
+	return d.document(t)
+}
+
 // EncodeStoredItem is the form a Store keeps an item of type t in: its
 // JSON, server-managed properties included, unset properties left out.
 // DecodeStoredItem reads it back unchanged.
@@ -63,6 +73,9 @@ type decoder struct {
 	// managed: server-managed properties are read, not skipped, and
 	// validated like the others (fixtures keep ids and timestamps).
 	managed bool
+	// plain: the body is plain JSON, not OData (DecodePlainBody): a key
+	// with '@' is a property name, not an annotation.
+	plain bool
 	// mark is where the property name or value being decoded starts: what
 	// an error is about. Fixtures turn it into a line and a column.
 	mark int
@@ -138,7 +151,7 @@ func (d *decoder) object(t *Type) (Object, error) {
 		d.mark = d.pos
 
 		switch {
-		case strings.Contains(key, "@"):
+		case strings.Contains(key, "@") && !d.plain:
 			if key == "@odata.type" {
 				if err := d.odataType(t); err != nil {
 					return nil, err

@@ -183,6 +183,37 @@ func TestDecodeBodyErrors(t *testing.T) {
 	}
 }
 
+// TestDecodePlainBody: a body of plain JSON decodes as a Graph body does,
+// except that a key with '@' is no annotation to skip but a property, one
+// the type does not have.
+func TestDecodePlainBody(t *testing.T) {
+	plainType := &Type{Name: "graphprofile.test", Kind: KindComplex, Properties: []Property{
+		{Name: "name", Type: StringType},
+		{Name: "count", Type: Int32Type},
+	}}
+	got, err := DecodePlainBody(plainType, []byte(`{"name":"x","COUNT":2}`))
+	if want := (Object{"name": "x", "count": int64(2)}); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("DecodePlainBody = %#v, %v; want %#v", got, err, want)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"name@odata.note":"y"}`, "The property 'name@odata.note' does not exist on type 'graphprofile.test'."},
+		{`{"@odata.type":"#graphprofile.test"}`, "The property '@odata.type' does not exist on type 'graphprofile.test'."},
+		{`{"name":"x","Name":"y"}`, "The property 'Name' appears more than once in an object of type 'graphprofile.test'."},
+		{`[]`, "The request body must be a JSON object of type 'graphprofile.test'."},
+		{`{"count":1.5}`, "Invalid value 1.5 for property 'count' of type 'graphprofile.test'"},
+	} {
+		_, err := DecodePlainBody(plainType, []byte(tc.body))
+		var gerr *Error
+		if !errors.As(err, &gerr) || gerr.Code != CodeBadRequest || !strings.HasPrefix(gerr.Message, tc.want) {
+			t.Errorf("DecodePlainBody(%s) = %v, want a BadRequest %q", tc.body, err, tc.want)
+		}
+	}
+	// The same annotation in a Graph body is skipped.
+	if got, err := DecodeBody(plainType, []byte(`{"name@odata.note":"y"}`)); err != nil || len(got) != 0 {
+		t.Errorf("DecodeBody of an annotation = %v, %v; want it skipped", got, err)
+	}
+}
+
 func TestStoredPositionRoundTrip(t *testing.T) {
 	created := time.Date(2020, 7, 6, 6, 34, 12, 229486800, time.UTC)
 	p := Item{
