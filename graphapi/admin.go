@@ -107,17 +107,21 @@ func (s *Server) adminAuthorized(r *http.Request) bool {
 }
 
 // adminReset answers POST /_admin/reset: every user and every profile of
-// one tenant ({"tenantId": "…"}) or, without a body or a tenantId, of
-// every tenant is removed. It acts on the store directly: it is no
+// one tenant ({"tenantId": "…"}) or, with no body or {}, of every tenant
+// is removed. An empty tenantId is refused, not read as "every tenant":
+// it is what a test sends whose variable is unset, and it must not erase
+// what every other test holds. It acts on the store directly: it is no
 // caller's operation on a profile, so no rule of the Service applies.
 func (s *Server) adminReset(ctx context.Context, ex *exchange) error {
-	var body struct {
-		TenantID string `json:"tenantId"`
-	}
-	if err := readAdminBody(ex.r, &body); err != nil {
+	body, err := readAdminBody(ex.r, adminResetBody)
+	if err != nil {
 		return err
 	}
-	if err := s.Service.Store.Reset(ctx, body.TenantID); err != nil {
+	tenantKey, named := body["tenantId"].(string)
+	if named && tenantKey == "" {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The tenantId is empty. Name the tenant to reset (a tenantId of GET /_admin/tenants); POST /_admin/reset with no body, or {}, resets every tenant.")
+	}
+	if err := s.Service.Store.Reset(ctx, tenantKey); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)
@@ -329,26 +333,25 @@ func (s *Server) adminSetClock(_ context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	var body struct {
-		Now     *string `json:"now"`
-		Advance *string `json:"advance"`
-	}
-	if err := readAdminBody(ex.r, &body); err != nil {
+	body, err := readAdminBody(ex.r, adminClockBody)
+	if err != nil {
 		return err
 	}
+	now, setNow := body["now"].(string)
+	advance, setAdvance := body["advance"].(string)
 	switch {
-	case (body.Now == nil) == (body.Advance == nil):
+	case setNow == setAdvance:
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, `The body must have either "now" (an RFC 3339 time, e.g. "2030-01-01T00:00:00Z") or "advance" (a duration, e.g. "90s").`)
-	case body.Now != nil:
-		at, err := time.Parse(time.RFC3339Nano, *body.Now)
+	case setNow:
+		at, err := time.Parse(time.RFC3339Nano, now)
 		if err != nil {
-			return graphprofile.Errorf(graphprofile.CodeBadRequest, `"now" is not an RFC 3339 time such as "2030-01-01T00:00:00Z": '%s'.`, *body.Now)
+			return graphprofile.Errorf(graphprofile.CodeBadRequest, `"now" is not an RFC 3339 time such as "2030-01-01T00:00:00Z": '%s'.`, now)
 		}
 		clock.Set(at)
 	default:
-		d, err := time.ParseDuration(*body.Advance)
+		d, err := time.ParseDuration(advance)
 		if err != nil {
-			return graphprofile.Errorf(graphprofile.CodeBadRequest, `"advance" is not a duration such as "90s", "15m" or "-1h": '%s'.`, *body.Advance)
+			return graphprofile.Errorf(graphprofile.CodeBadRequest, `"advance" is not a duration such as "90s", "15m" or "-1h": '%s'.`, advance)
 		}
 		clock.Advance(d)
 	}
@@ -365,28 +368,56 @@ func (s *Server) adminRealClock(_ context.Context, ex *exchange) error {
 	return s.writeClock(ex)
 }
 
-// readAdminBody decodes an admin request's JSON body into v, refusing
-// properties v does not have; a request without a body leaves v as it is.
-func readAdminBody(r *http.Request, v any) error {
+// The bodies the admin calls take, described as types of the schema (as
+// the fixtures document is), so that the decoder of Graph's bodies checks
+// them: a key given twice, a property the call does not take, a value of
+// the wrong type, a body that is not one JSON object are each a 400 that
+// names the problem in the request's terms. The names are what the
+// messages call them.
+var (
+	adminResetBody = adminBodyType("graphprofile.adminReset",
+		graphprofile.Property{Name: "tenantId", Type: graphprofile.StringType})
+	adminClockBody = adminBodyType("graphprofile.adminClock",
+		graphprofile.Property{Name: "now", Type: graphprofile.StringType},
+		graphprofile.Property{Name: "advance", Type: graphprofile.StringType})
+	adminFaultBody = adminBodyType("graphprofile.adminFault",
+		graphprofile.Property{Name: "fault", Type: graphprofile.StringType},
+		graphprofile.Property{Name: "count", Type: graphprofile.Int32Type},
+		graphprofile.Property{Name: "method", Type: graphprofile.StringType},
+		graphprofile.Property{Name: "path", Type: graphprofile.StringType})
+)
+
+func adminBodyType(name string, properties ...graphprofile.Property) *graphprofile.Type {
+	return &graphprofile.Type{Name: name, Kind: graphprofile.KindComplex, Properties: properties}
+}
+
+// readAdminBody decodes an admin request's JSON body, an object of type t
+// (one of the admin bodies above), with the decoder of Graph's bodies, as
+// plain JSON (graphprofile.DecodePlainBody). A null is refused too: a
+// property is given a value or left out, since a null is what a test
+// sends whose variable is unset, and reading it as "left out" would turn
+// it into "any" or "every". A request without a body reads as {}.
+func readAdminBody(r *http.Request, t *graphprofile.Type) (graphprofile.Object, error) {
 	if r.ContentLength == 0 {
-		return nil
+		return graphprofile.Object{}, nil
 	}
 	data, err := readBodyBytes(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil
+		return graphprofile.Object{}, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The body is not valid for this request: %s.", jsonProblem(err))
+	body, err := graphprofile.DecodePlainBody(t, data)
+	if err != nil {
+		return nil, err
 	}
-	if dec.More() {
-		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The body holds more than one JSON value.")
+	for _, p := range t.Properties {
+		if v, given := body[p.Name]; given && v == nil {
+			return nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The property '%s' is null. Give it a value, or leave it out.", p.Name)
+		}
 	}
-	return nil
+	return body, nil
 }
 
 // writeAdminJSON answers v as plain JSON: the admin API is not OData.

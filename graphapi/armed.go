@@ -69,26 +69,25 @@ func (a *armedFaults) clear() {
 // contains path (any; ignoring case) with fault (FaultHeader's syntax).
 // $batch items count one by one, the $batch itself not at all.
 func (s *Server) adminArmFaults(_ context.Context, ex *exchange) error {
-	var body struct {
-		Fault  string `json:"fault"`
-		Count  int    `json:"count"`
-		Method string `json:"method"`
-		Path   string `json:"path"`
-	}
-	if err := readAdminBody(ex.r, &body); err != nil {
+	body, err := readAdminBody(ex.r, adminFaultBody)
+	if err != nil {
 		return err
 	}
-	f, err := parseFaultHeader(body.Fault)
+	text, _ := body["fault"].(string)
+	method, _ := body["method"].(string)
+	path, _ := body["path"].(string)
+	f, err := parseFaultHeader(text)
 	if err != nil {
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The fault is invalid: %v.", err)
 	}
-	if body.Count == 0 {
-		body.Count = 1
+	count := int64(1) // left out or 0, as it has always been read
+	if n, given := body["count"].(int64); given && n != 0 {
+		count = n
 	}
-	if body.Count < 0 || body.Count > 1_000_000 {
-		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The count %d is invalid: want 1 to 1000000.", body.Count)
+	if count < 0 || count > 1_000_000 {
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The count %d is invalid: want 1 to 1000000.", count)
 	}
-	af := &armedFault{fault: f, method: strings.ToUpper(body.Method), path: strings.ToLower(body.Path), left: body.Count}
+	af := &armedFault{fault: f, method: strings.ToUpper(method), path: strings.ToLower(path), left: int(count)}
 	if !s.armed.add(af) {
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "%d faults are armed already, the most there may be; DELETE /_admin/faults clears them.", maxArmedFaults)
 	}

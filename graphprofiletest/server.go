@@ -265,7 +265,8 @@ func (s *Server) Reset() {
 	s.adminCall(http.MethodPost, "/_admin/reset", nil, nil)
 }
 
-// ResetTenant empties one tenant.
+// ResetTenant empties one tenant. An empty tenantID fails the test (the
+// server refuses it rather than empty every tenant); Reset empties them all.
 func (s *Server) ResetTenant(tenantID string) {
 	s.t.Helper()
 	s.adminCall(http.MethodPost, "/_admin/reset", map[string]string{"tenantId": tenantID}, nil)
