@@ -347,15 +347,37 @@ func (s *Server) adminSetClock(_ context.Context, ex *exchange) error {
 		if err != nil {
 			return graphprofile.Errorf(graphprofile.CodeBadRequest, `"now" is not an RFC 3339 time such as "2030-01-01T00:00:00Z": '%s'.`, now)
 		}
-		clock.Set(at)
+		if err := clock.Set(at); err != nil {
+			return clockRangeProblem(err, "now", now)
+		}
 	default:
 		d, err := time.ParseDuration(advance)
 		if err != nil {
 			return graphprofile.Errorf(graphprofile.CodeBadRequest, `"advance" is not a duration such as "90s", "15m" or "-1h": '%s'.`, advance)
 		}
-		clock.Advance(d)
+		if err := clock.Advance(d); err != nil {
+			return clockRangeProblem(err, "advance", advance)
+		}
 	}
 	return s.writeClock(ex)
+}
+
+// clockRangeProblem is the 400 of a change of the clock that err, a
+// *graphprofile.ClockRangeError, refused: the body's property and value
+// that asked for it, the instant it would have read (after an advance),
+// the instants the clock can read, and why there are bounds at all.
+func clockRangeProblem(err error, property, value string) error {
+	var rangeErr *graphprofile.ClockRangeError
+	if !errors.As(err, &rangeErr) {
+		return err
+	}
+	asked := fmt.Sprintf(`"%s" %s is`, property, value)
+	if property == "advance" {
+		asked = fmt.Sprintf(`"advance" %s would take it to %s,`, value, rangeErr.At.UTC().Format(time.RFC3339Nano))
+	}
+	return graphprofile.Errorf(graphprofile.CodeBadRequest,
+		"The clock was not changed: %s outside the instants it can read, %s to %s (the server keeps times as nanoseconds since 1970 in 64 bits, and the clock within 292 years of real time).",
+		asked, rangeErr.Earliest.Format(time.RFC3339), rangeErr.Latest.Format(time.RFC3339))
 }
 
 // adminRealClock answers DELETE /_admin/clock: back to real time.

@@ -407,6 +407,66 @@ func TestAdminClock(t *testing.T) {
 	expectError(t, s.do(request{path: "/beta/me", token: tok}), http.StatusUnauthorized, "InvalidAuthenticationToken")
 }
 
+// TestAdminClockRange: a "now" or "advance" that would have the clock
+// read an instant it cannot (the server keeps times as nanoseconds since
+// 1970 in 64 bits, and the clock within 292 years of real time) is a 400
+// naming the instant and the range, and the clock is left as it was: not
+// clamped to the nearest instant, not wrapped around.
+func TestAdminClockRange(t *testing.T) {
+	s, _ := newAdminServer(t)
+	setClock := func(body string) {
+		t.Helper()
+		if resp := s.do(request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: body}); resp.status != http.StatusOK {
+			t.Fatalf("PUT clock %s: %d %s", body, resp.status, resp.body)
+		}
+	}
+	for _, tc := range []struct {
+		name, start, method, body string
+		want                      []string // in the message
+	}{
+		{"now in 9999", `{"now":"2030-01-01T00:00:00Z"}`, http.MethodPut, `{"now":"9999-12-31T23:59:59Z"}`,
+			[]string{`"now"`, "9999-12-31T23:59:59Z", "2262-04-11T23:47:16Z", "not changed"}},
+		{"now in year 1", `{"now":"2030-01-01T00:00:00Z"}`, http.MethodPut, `{"now":"0001-01-01T00:00:00Z"}`,
+			[]string{`"now"`, "0001-01-01T00:00:00Z", "2262-04-11T23:47:16Z", "not changed"}},
+		{"now a nanosecond past 2262", `{"now":"2030-01-01T00:00:00Z"}`, http.MethodPost, `{"now":"2262-04-11T23:47:16.854775808Z"}`,
+			[]string{`"now"`, "2262-04-11T23:47:16.854775808Z"}},
+		// From 1900 the offset, -127 years less 292, would wrap around.
+		{"back 2562047h from 1900", `{"now":"1900-01-01T00:00:00Z"}`, http.MethodPost, `{"advance":"-2562047h"}`,
+			[]string{`"advance"`, "-2562047h", "not changed"}},
+		{"forward 2562047h from 2030", `{"now":"2030-01-01T00:00:00Z"}`, http.MethodPost, `{"advance":"2562047h"}`,
+			[]string{`"advance"`, "2562047h", "2262-04-11T23:47:16Z"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			setClock(tc.start)
+			before := s.do(request{path: "/_admin/clock", token: adminToken}).json(t)
+			resp := s.do(request{method: tc.method, path: "/_admin/clock", token: adminToken, body: tc.body})
+			msg := expectError(t, resp, http.StatusBadRequest, "BadRequest")
+			for _, want := range tc.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message %q, want %q in it", msg, want)
+				}
+			}
+			checkNoGoInternals(t, msg)
+			after := s.do(request{path: "/_admin/clock", token: adminToken}).json(t)
+			// The same offset from real time, so the same reading but
+			// for the moment that passed.
+			if after["offset"] != before["offset"] || after["now"].(string)[:18] != before["now"].(string)[:18] {
+				t.Errorf("the clock after a refused change: %v, was %v", after, before)
+			}
+		})
+	}
+
+	// Within the range, far from now: accepted as asked.
+	setClock(`{"now":"2262-04-11T23:00:00Z"}`)
+	if now := s.do(request{path: "/_admin/clock", token: adminToken}).json(t)["now"].(string); !strings.HasPrefix(now, "2262-04-11T23:00:0") {
+		t.Errorf("set to 2262-04-11T23:00:00Z, the clock reads %s", now)
+	}
+	setClock(`{"now":"1800-01-01T00:00:00Z"}`)
+	if now := s.do(request{path: "/_admin/clock", token: adminToken}).json(t)["now"].(string); !strings.HasPrefix(now, "1800-01-01T00:00:0") {
+		t.Errorf("set to 1800-01-01T00:00:00Z, the clock reads %s", now)
+	}
+}
+
 // TestAdminClockUnset: a server without a Clock shows real time and
 // refuses to set it.
 func TestAdminClockUnset(t *testing.T) {
