@@ -59,15 +59,31 @@ var servingURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 
 // startServer starts graphprofile serve on the SQLite database db and
 // returns its base URL and process; the test kills it at the end.
-func startServer(t *testing.T, db string) (string, *os.Process) {
+func startServer(t *testing.T, db string) (string, serverProcess) {
 	t.Helper()
 	return start(t, db+fmt.Sprintf(".%d.log", time.Now().UnixNano()), binary(t, "graphprofile"), "serve", "--listen", "127.0.0.1:0", "--store", "sqlite:"+db)
+}
+
+// serverProcess is a started server's process.
+type serverProcess struct {
+	*os.Process
+	exited <-chan struct{}
+}
+
+// kill9 kills the server as a crash would and returns once it is gone:
+// until then its lock on the database keeps the next server out.
+func (p serverProcess) kill9(t *testing.T) {
+	t.Helper()
+	if err := p.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
 }
 
 // start starts a server that says on its output where it listens, logging
 // to logPath, and returns its base URL and process; the test kills it at
 // the end.
-func start(t *testing.T, logPath, bin string, args ...string) (string, *os.Process) {
+func start(t *testing.T, logPath, bin string, args ...string) (string, serverProcess) {
 	t.Helper()
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -90,7 +106,7 @@ func start(t *testing.T, logPath, bin string, args ...string) (string, *os.Proce
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if data, _ := os.ReadFile(logPath); servingURL.Match(data) {
-			return string(servingURL.Find(data)), cmd.Process
+			return string(servingURL.Find(data)), serverProcess{cmd.Process, exited}
 		}
 		select {
 		case <-exited:
@@ -100,7 +116,7 @@ func start(t *testing.T, logPath, bin string, args ...string) (string, *os.Proce
 		}
 	}
 	t.Fatal("the server did not say where it listens")
-	return "", nil
+	return "", serverProcess{}
 }
 
 // A mixed run with every long-run measure on, the server killed with
@@ -156,9 +172,7 @@ func TestMixedRunKillRestartVerify(t *testing.T) {
 		}
 	}
 
-	if err := proc.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	proc.kill9(t)
 	url, _ = startServer(t, db)
 	stdout.Reset()
 	stderr.Reset()
