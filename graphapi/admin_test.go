@@ -477,3 +477,83 @@ func TestAdminClockUnset(t *testing.T) {
 	}
 	expectError(t, s.do(request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"advance":"1s"}`}), http.StatusNotImplemented, "notImplemented")
 }
+
+// TestAdminJournalBatchCredentials: a $batch is one entry of the journal
+// (its items are not entries of their own), and the credentials in its
+// items' headers keep only their scheme there, as the batch's own
+// Authorization does: whatever the header's case or escaping, whether the
+// batch ran, was refused, was refused unread, was gzipped or was cut at 64
+// KiB, and wherever the body was sent. Nothing else of the body changes.
+func TestAdminJournalBatchCredentials(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	// Each secret is replaced by what the journal shows of it.
+	shown := strings.NewReplacer(
+		"SECRET-LOWER", "[redacted]", "SECRET-ESCAPED", "[redacted]", "SECRET-PROXY", "[redacted]",
+		"SECRET-REFUSED", "[redacted]", "SECRET-UNREAD", "[redacted]", "SECRET-GZIP", "[redacted]",
+		"SECRET-ARRAY", "[redacted]", "SECRET-ELSEWHERE", "[redacted]", "SECRET", "[redacted]")
+	item := func(id, headers string) string {
+		return `{"id":"` + id + `","method":"GET","url":"/me","headers":{` + headers + `}}`
+	}
+	ran := `{"requests":[` + strings.Join([]string{
+		item("1", `"Authorization":"Bearer SECRET","client-request-id":"kept"`),
+		item("2", `"authorization": "Bearer SECRET-LOWER"`),
+		item("3", `"\u0041UTHORIZATION":"Bearer SECRET-ESCAPED"`),
+		item("4", `"Proxy-Authorization":"Basic SECRET-PROXY"`),
+	}, ",") + `]}`
+	refused := `{"requests":[{"id":"1","method":"GET","headers":{"Authorization":"Bearer SECRET-REFUSED"}}]}`
+	unread := `{"requests":[` + item("1", `"Authorization":"Bearer SECRET-UNREAD"`) + `]}`
+	zipped := `{"requests":[` + item("1", `"Authorization":"Bearer SECRET-GZIP"`) + `]}`
+	array := `{"requests":[` + item("1", `"Authorization":["Bearer SECRET-ARRAY"]`) + `]}`
+	elsewhere := `{"requests":[` + item("1", `"Authorization":"Bearer SECRET-ELSEWHERE"`) + `]}`
+	// The secret straddles the 64 KiB the journal keeps of a body.
+	before := `{"requests":[{"id":"1","method":"GET","url":"/me?pad=`
+	after := `"},` + `{"id":"2","method":"GET","url":"/me","headers":{"Authorization":"Bearer `
+	cut := before + strings.Repeat("x", 64<<10-10-len(before)-len(after)) + after + "SECRET-CUT-0123456789-0123456789" + `"}}]}`
+
+	for _, tc := range []struct {
+		name, path, body string
+		status           int
+		token            string
+		gzipped          bool
+	}{
+		{"run", "/beta/$batch", ran, http.StatusOK, tok, false},
+		{"refused", "/beta/$batch", refused, http.StatusBadRequest, tok, false},
+		{"refused unread", "/beta/$batch", unread, http.StatusUnauthorized, "", false},
+		{"gzipped", "/beta/$batch", zipped, http.StatusOK, tok, true},
+		{"an array", "/beta/$batch", array, http.StatusBadRequest, tok, false},
+		{"another path", "/beta/me/$batch", elsewhere, http.StatusBadRequest, tok, false},
+		{"cut", "/beta/$batch", cut, http.StatusOK, tok, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if resp := s.do(request{method: http.MethodPost, path: tc.path, token: tc.token, body: tc.body, gzipped: tc.gzipped}); resp.status != tc.status {
+				t.Fatalf("%d, want %d: %s", resp.status, tc.status, resp.body)
+			}
+			entries := s.journal(t, "")
+			if len(entries) != 1 || entries[0].Request.URL != tc.path {
+				t.Fatalf("the journal after one batch: %+v", entries)
+			}
+			got := entries[0].Request
+			want := shown.Replace(tc.body)
+			if tc.name == "cut" {
+				want = before + strings.Repeat("x", 64<<10-10-len(before)-len(after)) + after + "[redacted]"
+			}
+			if got.Body != want || got.BodyTruncated != (tc.name == "cut") {
+				t.Errorf("the batch's body in the journal (truncated %v):\n%s\nwant\n%s", got.BodyTruncated, tail(got.Body), tail(want))
+			}
+			raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body)
+			if at := strings.Index(raw, "SECRET"); at >= 0 {
+				t.Errorf("the journal holds a secret: …%s…", raw[max(at-100, 0):min(at+100, len(raw))])
+			}
+			s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+		})
+	}
+}
+
+// tail is the end of a long text, for a failure's message.
+func tail(s string) string {
+	if len(s) > 400 {
+		return "…" + s[len(s)-400:]
+	}
+	return s
+}

@@ -3,6 +3,7 @@ package graphapi
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/graphprofile/graphprofile"
 )
 
 // The request journal: the last requests the server answered, for a test
@@ -211,9 +214,10 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		Response:   journalResponse{Status: cw.status, Headers: cw.header},
 	}
 	if cw.reqBody != nil {
-		e.Request.journalBody = bodyOf(cw.reqBody.kept, r.Header.Get("Content-Encoding"))
+		data, truncated := plainBody(cw.reqBody.kept, r.Header.Get("Content-Encoding"))
+		e.Request.journalBody = shownBody(redactCredentials(data), truncated)
 	}
-	e.Response.journalBody = bodyOf(cw.body, cw.header.Get("Content-Encoding"))
+	e.Response.journalBody = shownBody(plainBody(cw.body, cw.header.Get("Content-Encoding")))
 	e.size = len(e.Request.Body) + len(e.Request.BodyBase64) + len(e.Response.Body) + len(e.Response.BodyBase64) +
 		headerSize(reqHeaders) + headerSize(cw.header) + len(e.Request.URL) + 256
 
@@ -252,9 +256,9 @@ func headerSize(h http.Header) int {
 	return n
 }
 
-// bodyOf is what the journal shows of a body kept as sent: decompressed
-// when gzip (as far as the kept bytes go), as text when it is UTF-8.
-func bodyOf(kept limitedBuffer, contentEncoding string) journalBody {
+// plainBody is a body kept as sent, decompressed when gzip (as far as the
+// kept bytes go), and whether it was cut.
+func plainBody(kept limitedBuffer, contentEncoding string) ([]byte, bool) {
 	data, truncated := kept.data, kept.truncated
 	switch strings.ToLower(strings.TrimSpace(contentEncoding)) {
 	case "gzip", "x-gzip":
@@ -269,6 +273,12 @@ func bodyOf(kept limitedBuffer, contentEncoding string) journalBody {
 			data = plain
 		}
 	}
+	return data, truncated
+}
+
+// shownBody is what the journal shows of a plain body: text when it is
+// UTF-8, cut on a character's boundary when it was cut.
+func shownBody(data []byte, truncated bool) journalBody {
 	if truncated {
 		// Cut on a character's boundary, so that text stays text.
 		for i := 0; i < utf8.UTFMax && len(data) > 0 && !utf8.Valid(data); i++ {
@@ -279,6 +289,164 @@ func bodyOf(kept limitedBuffer, contentEncoding string) journalBody {
 		return journalBody{BodyBase64: bytes.Clone(data), BodyTruncated: truncated}
 	}
 	return journalBody{Body: string(data), BodyTruncated: truncated}
+}
+
+// redactCredentials returns a request's body with the value of every JSON
+// member named as one of redactedHeaders (in any case) redacted as that
+// header is: a $batch carries its items' headers in its body. A value that
+// is an array or an object has each of its strings redacted.
+//
+// It reads JSON's strings only, not the document's structure: the body
+// the journal shows may be anything a client sent, cut at maxJournalBody
+// (a value cut short is redacted as far as it goes), refused as invalid,
+// or sent to the wrong path, and a token must not show in any of them.
+func redactCredentials(data []byte) []byte {
+	var out []byte // nil until a value is redacted
+	copied := 0    // data[:copied] is in out
+	for i := 0; i < len(data); {
+		quote := bytes.IndexByte(data[i:], '"')
+		if quote < 0 {
+			break
+		}
+		start := i + quote
+		end, closed := stringEnd(data, start)
+		i = end
+		if !closed || !isRedactedName(data[start:end]) {
+			continue
+		}
+		colon := skipJSONSpace(data, end)
+		if colon == len(data) || data[colon] != ':' {
+			continue // a string value, not a member's name
+		}
+		value := skipJSONSpace(data, colon+1)
+		valueEnd := jsonValueEnd(data, value)
+		if out == nil {
+			out = make([]byte, 0, len(data))
+		}
+		out = append(out, data[copied:value]...)
+		out = appendRedactedStrings(out, data[value:valueEnd])
+		copied, i = valueEnd, valueEnd
+	}
+	if out == nil {
+		return data
+	}
+	return append(out, data[copied:]...)
+}
+
+// stringEnd returns where the JSON string starting at data[start] (its
+// opening quote) ends, after its closing quote, and whether it has one;
+// without one, it goes to the end of data.
+func stringEnd(data []byte, start int) (int, bool) {
+	for i := start + 1; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return len(data), false
+}
+
+// jsonValueEnd returns where the value starting at data[start] ends, for
+// a string, an array or an object (brackets counted outside strings); any
+// other value is empty. At the end of data, a value cut short ends there.
+func jsonValueEnd(data []byte, start int) int {
+	if start == len(data) {
+		return start
+	}
+	switch data[start] {
+	case '"':
+		end, _ := stringEnd(data, start)
+		return end
+	case '[', '{':
+	default:
+		return start
+	}
+	depth := 0
+	for i := start; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			end, _ := stringEnd(data, i)
+			i = end - 1
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return len(data)
+}
+
+// appendRedactedStrings appends value with each of its JSON strings
+// redacted.
+func appendRedactedStrings(out, value []byte) []byte {
+	i := 0
+	for {
+		quote := bytes.IndexByte(value[i:], '"')
+		if quote < 0 {
+			return append(out, value[i:]...)
+		}
+		start := i + quote
+		out = append(out, value[i:start]...)
+		end, closed := stringEnd(value, start)
+		redacted := graphprofile.AppendJSONString(nil, redact(jsonStringValue(value[start:end], closed)))
+		if !closed {
+			redacted = redacted[:len(redacted)-1] // cut short, as the body was
+		}
+		out = append(out, redacted...)
+		i = end
+	}
+}
+
+// jsonStringValue is the value of the JSON string literal lit (quotes
+// included; without its closing one when cut short, and then as written).
+func jsonStringValue(lit []byte, closed bool) string {
+	if !closed {
+		return string(lit[1:])
+	}
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return string(lit[1 : len(lit)-1])
+	}
+	var s string
+	_ = json.Unmarshal(lit, &s) // a malformed escape leaves "", redacted whole
+	return s
+}
+
+// maxRedactedNameLiteral bounds the JSON string literal that can spell one
+// of redactedHeaders: each character as a six-byte \u escape, and quotes.
+var maxRedactedNameLiteral = func() int {
+	longest := 0
+	for _, name := range redactedHeaders {
+		longest = max(longest, len(name))
+	}
+	return 6*longest + 2
+}()
+
+// isRedactedName reports whether the JSON string literal lit (closed)
+// spells one of redactedHeaders, ignoring case.
+func isRedactedName(lit []byte) bool {
+	if len(lit) > maxRedactedNameLiteral {
+		return false
+	}
+	name := jsonStringValue(lit, true)
+	for _, redacted := range redactedHeaders {
+		if strings.EqualFold(name, redacted) {
+			return true
+		}
+	}
+	return false
+}
+
+// skipJSONSpace returns the index of the first byte from i on that is not
+// JSON whitespace, or len(data).
+func skipJSONSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // journalFilter selects entries: by a substring of the path (ignoring
