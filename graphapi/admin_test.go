@@ -557,3 +557,36 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// TestAdminJournalRedactsWholeValues: a cookie has no scheme, so nothing
+// of it shows; a credential without a scheme shows nothing either, even
+// when a space follows it. In the headers and in a $batch's body alike.
+func TestAdminJournalRedactsWholeValues(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for _, tc := range []struct{ header, value, shown string }{
+		{"Cookie", "session=SECRET-1; theme=dark", "[redacted]"},
+		{"Proxy-Authorization", "SECRET-2.SECRET-2 trailing", "[redacted]"},
+		{"Proxy-Authorization", "Basic SECRET-3", "Basic [redacted]"},
+	} {
+		t.Run(tc.header+" "+tc.value, func(t *testing.T) {
+			s.do(request{path: "/beta/me", token: tok, header: map[string]string{tc.header: tc.value}})
+			s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok,
+				body: `{"requests":[{"id":"1","method":"GET","url":"/me","headers":{"` + tc.header + `":"` + tc.value + `"}}]}`})
+			entries := s.journal(t, "")
+			if len(entries) != 2 {
+				t.Fatalf("%d entries, want 2", len(entries))
+			}
+			if got := entries[1].Request.Headers[tc.header]; len(got) != 1 || got[0] != tc.shown {
+				t.Errorf("the header in the journal: %q, want %q", got, tc.shown)
+			}
+			if want := `"` + tc.header + `":"` + tc.shown + `"`; !strings.Contains(entries[0].Request.Body, want) {
+				t.Errorf("the batch's body in the journal: %s, want it to hold %s", entries[0].Request.Body, want)
+			}
+			if raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body); strings.Contains(raw, "SECRET") {
+				t.Errorf("the journal holds a secret")
+			}
+			s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+		})
+	}
+}

@@ -201,7 +201,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	reqHeaders := r.Header.Clone()
 	for _, name := range redactedHeaders {
 		if vs := reqHeaders.Values(name); len(vs) > 0 {
-			reqHeaders[name] = []string{redact(vs[0])}
+			reqHeaders[name] = []string{redact(name, vs[0])}
 		}
 	}
 	e := &journalEntry{
@@ -238,12 +238,28 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	}
 }
 
-// redact keeps an Authorization header's scheme, never its credentials.
-func redact(value string) string {
-	if scheme, _, ok := strings.Cut(value, " "); ok {
+// redact is what the journal shows of the value of header name, one of
+// redactedHeaders: an Authorization's scheme, never its credentials;
+// nothing of a cookie, which has no scheme. A scheme is a word (letters,
+// digits, hyphens), so that a bare token followed by a space (a JWT has
+// dots) does not pass for one.
+func redact(name, value string) string {
+	if strings.EqualFold(name, "Cookie") {
+		return "[redacted]"
+	}
+	if scheme, _, ok := strings.Cut(value, " "); ok && isAuthScheme(scheme) {
 		return scheme + " [redacted]"
 	}
 	return "[redacted]"
+}
+
+func isAuthScheme(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func headerSize(h http.Header) int {
@@ -311,7 +327,11 @@ func redactCredentials(data []byte) []byte {
 		start := i + quote
 		end, closed := stringEnd(data, start)
 		i = end
-		if !closed || !isRedactedName(data[start:end]) {
+		if !closed {
+			continue
+		}
+		name, ok := redactedName(data[start:end])
+		if !ok {
 			continue
 		}
 		colon := skipJSONSpace(data, end)
@@ -324,7 +344,7 @@ func redactCredentials(data []byte) []byte {
 			out = make([]byte, 0, len(data))
 		}
 		out = append(out, data[copied:value]...)
-		out = appendRedactedStrings(out, data[value:valueEnd])
+		out = appendRedactedStrings(out, name, data[value:valueEnd])
 		copied, i = valueEnd, valueEnd
 	}
 	if out == nil {
@@ -380,9 +400,9 @@ func jsonValueEnd(data []byte, start int) int {
 	return len(data)
 }
 
-// appendRedactedStrings appends value with each of its JSON strings
-// redacted.
-func appendRedactedStrings(out, value []byte) []byte {
+// appendRedactedStrings appends value, of the header name, with each of
+// its JSON strings redacted.
+func appendRedactedStrings(out []byte, name string, value []byte) []byte {
 	i := 0
 	for {
 		quote := bytes.IndexByte(value[i:], '"')
@@ -392,7 +412,7 @@ func appendRedactedStrings(out, value []byte) []byte {
 		start := i + quote
 		out = append(out, value[i:start]...)
 		end, closed := stringEnd(value, start)
-		redacted := graphprofile.AppendJSONString(nil, redact(jsonStringValue(value[start:end], closed)))
+		redacted := graphprofile.AppendJSONString(nil, redact(name, jsonStringValue(value[start:end], closed)))
 		if !closed {
 			redacted = redacted[:len(redacted)-1] // cut short, as the body was
 		}
@@ -425,19 +445,19 @@ var maxRedactedNameLiteral = func() int {
 	return 6*longest + 2
 }()
 
-// isRedactedName reports whether the JSON string literal lit (closed)
-// spells one of redactedHeaders, ignoring case.
-func isRedactedName(lit []byte) bool {
+// redactedName returns which of redactedHeaders the JSON string literal
+// lit (closed) spells, ignoring case.
+func redactedName(lit []byte) (string, bool) {
 	if len(lit) > maxRedactedNameLiteral {
-		return false
+		return "", false
 	}
 	name := jsonStringValue(lit, true)
 	for _, redacted := range redactedHeaders {
 		if strings.EqualFold(name, redacted) {
-			return true
+			return redacted, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // skipJSONSpace returns the index of the first byte from i on that is not
