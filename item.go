@@ -61,6 +61,41 @@ func (it Item) ETag() string {
 	return `"` + strconv.FormatInt(it.LastModifiedDateTime().UnixNano()/100, 36) + `"`
 }
 
+// ETagListed reports whether list, the value of an If-Match or
+// If-None-Match header (its field lines joined by commas), names etag:
+// it is "*", or one of its entity tags (RFC 9110 8.8.3) is etag. A weak
+// tag's W/ is ignored, as OData clients send them weak. Commas inside a
+// quoted tag are the tag's, and empty elements are allowed; an element
+// that is not an entity tag names nothing, the elements after it still
+// count. An empty etag (no tag at all) is named by "*" only.
+func ETagListed(list, etag string) bool {
+	if strings.TrimSpace(list) == "*" {
+		return true
+	}
+	for rest := list; rest != ""; {
+		rest = strings.TrimLeft(rest, " \t,")
+		opaque := strings.TrimPrefix(rest, "W/")
+		end := -1
+		if strings.HasPrefix(opaque, `"`) {
+			end = strings.IndexByte(opaque[1:], '"')
+		}
+		if end < 0 {
+			_, rest, _ = strings.Cut(rest, ",") // not an entity tag
+			continue
+		}
+		tag, after := opaque[:end+2], strings.TrimLeft(opaque[end+2:], " \t")
+		if after != "" && after[0] != ',' {
+			_, rest, _ = strings.Cut(after, ",") // a tag followed by more than a comma
+			continue
+		}
+		if tag == etag {
+			return true
+		}
+		rest = after
+	}
+	return false
+}
+
 // Collection is one collection of a profile: a navigation row of
 // ProfileType, its name (the path segment, "positions") and the entity type
 // of its items (WorkPositionType). Stores key items by Name and decode them

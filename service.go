@@ -378,7 +378,7 @@ func (s *Service) DeleteProfile(ctx context.Context, a Access, ifMatch string) e
 	if err := a.allows(DeleteProfile); err != nil {
 		return err
 	}
-	if m := strings.TrimSpace(ifMatch); m != "" && m != "*" {
+	if strings.TrimSpace(ifMatch) != "" && !ETagListed(ifMatch, "") {
 		return Errorf(CodePreconditionFailed, "The If-Match header does not match: a profile has no ETag; send If-Match: * or none.")
 	}
 	err := s.Store.DeleteProfile(ctx, a.owner.Key())
@@ -389,19 +389,10 @@ func (s *Service) DeleteProfile(ctx context.Context, a Access, ifMatch string) e
 }
 
 // checkIfMatch applies an If-Match header to the current item it of
-// collection c: "*" matches any, otherwise one of the listed entity tags
-// must be it's. Weak tags (W/"…") are compared by their value, as OData
-// clients send them.
+// collection c: absent, or naming it's ETag (ETagListed).
 func checkIfMatch(ifMatch string, c Collection, it Item) error {
-	ifMatch = strings.TrimSpace(ifMatch)
-	if ifMatch == "" || ifMatch == "*" {
+	if strings.TrimSpace(ifMatch) == "" || ETagListed(ifMatch, it.ETag()) {
 		return nil
-	}
-	current := it.ETag()
-	for tag := range strings.SplitSeq(ifMatch, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == current {
-			return nil
-		}
 	}
 	return Errorf(CodePreconditionFailed, "The If-Match header does not match the current ETag of the %s; read it again and retry.", c.Type.ShortName())
 }

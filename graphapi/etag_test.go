@@ -82,6 +82,75 @@ func TestETagsAndIfMatch(t *testing.T) {
 	expectError(t, s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": "*"}}), http.StatusNotFound, "itemNotFound")
 }
 
+// TestETagLists: If-Match and If-None-Match are lists (RFC 9110 13.1.1,
+// 13.1.2), on one field line or several: PATCH and DELETE go ahead when
+// any listed tag is the current one and are 412 when none is; a GET is
+// 304 when any is; a $batch item's If-Match is a list too.
+func TestETagLists(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	created := s.create(tok, "/me", `{}`)
+	path := "/beta/me/profile/positions/" + created["id"].(string)
+	current := created["@odata.etag"].(string)
+	for _, tc := range []struct {
+		name   string
+		method string
+		lines  []string // one field line each; CURRENT is the current ETag
+		status int
+	}{
+		{"PATCH, one line, current first", http.MethodPatch, []string{`CURRENT, "x"`}, http.StatusOK},
+		{"PATCH, one line, current last", http.MethodPatch, []string{`"x",CURRENT`}, http.StatusOK},
+		{"PATCH, two lines, current first", http.MethodPatch, []string{`CURRENT`, `"x"`}, http.StatusOK},
+		{"PATCH, two lines, current last", http.MethodPatch, []string{`"x"`, `W/"y", CURRENT`}, http.StatusOK},
+		{"PATCH, two lines, current in neither", http.MethodPatch, []string{`"x"`, `"y"`}, http.StatusPreconditionFailed},
+		{"PATCH, a list with empty elements", http.MethodPatch, []string{` , "x",, CURRENT ,`}, http.StatusOK},
+		{"GET, two lines, current last", http.MethodGet, []string{`"x"`, `CURRENT`}, http.StatusNotModified},
+		{"GET, two lines, current in neither", http.MethodGet, []string{`"x"`, `"y"`}, http.StatusOK},
+		{"DELETE, two lines, current in neither", http.MethodDelete, []string{`"x"`, `"y"`}, http.StatusPreconditionFailed},
+		{"DELETE, two lines, current last", http.MethodDelete, []string{`"x"`, `CURRENT`}, http.StatusNoContent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lines := http.Header{}
+			name := "If-Match"
+			if tc.method == http.MethodGet {
+				name = "If-None-Match"
+			}
+			for _, line := range tc.lines {
+				lines.Add(name, strings.ReplaceAll(line, "CURRENT", current))
+			}
+			req := request{method: tc.method, path: path, token: tok, headerLines: lines}
+			if tc.method == http.MethodPatch {
+				req.body = `{"isCurrent":true}`
+			}
+			resp := s.do(req)
+			if tc.status == http.StatusPreconditionFailed {
+				expectError(t, resp, tc.status, "preconditionFailed")
+				return
+			}
+			if resp.status != tc.status {
+				t.Fatalf("%s with %s %q: %d, want %d: %s", tc.method, name, lines.Values(name), resp.status, tc.status, resp.body)
+			}
+			if tc.method == http.MethodPatch {
+				current = resp.header.Get("ETag")
+			}
+		})
+	}
+
+	// In a $batch, an item's If-Match is one line, a list like any.
+	created = s.create(tok, "/me", `{}`)
+	item := "/me/profile/positions/" + created["id"].(string)
+	answer := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"PATCH","url":"`+item+`","headers":{"Content-Type":"application/json","If-Match":`+strconvQuote(`"x", `+created["@odata.etag"].(string))+`},"body":{"isCurrent":true}},
+		{"id":"2","method":"DELETE","url":"`+item+`","headers":{"If-Match":"\"x\", \"y\""},"dependsOn":["1"]}
+	]}`)
+	if status, _, body := answer.item(t, "1"); status != http.StatusOK {
+		t.Errorf("a batch's PATCH with the current ETag in a list: %d %v", status, body)
+	}
+	if status, _, body := answer.item(t, "2"); status != http.StatusPreconditionFailed {
+		t.Errorf("a batch's DELETE with a list without the current ETag: %d %v", status, body)
+	}
+}
+
 func TestHealthAndReadiness(t *testing.T) {
 	s := newTestServer(t)
 	for _, path := range []string{"/healthz", "/readyz"} {

@@ -130,12 +130,15 @@ func (r *response) json(t *testing.T) map[string]any {
 
 // request is one request to send; the zero value is an anonymous GET.
 type request struct {
-	method  string
-	path    string
-	token   string
-	body    string
-	header  map[string]string
-	gzipped bool
+	method string
+	path   string
+	token  string
+	body   string
+	header map[string]string
+	// headerLines are sent after header, each value as a field line of
+	// its own: a list split over several lines.
+	headerLines http.Header
+	gzipped     bool
 }
 
 func (s *testServer) do(req request) *response {
@@ -174,6 +177,11 @@ func (s *testServer) do(req request) *response {
 			hr.Header.Del(k)
 		} else {
 			hr.Header.Set(k, v)
+		}
+	}
+	for k, vs := range req.headerLines {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
 		}
 	}
 	resp, err := s.client.Do(hr)

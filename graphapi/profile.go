@@ -29,7 +29,7 @@ func (s *Server) getProfile(ctx context.Context, ex *exchange, c call) error {
 // deleteProfile answers DELETE …/profile: 204 once every collection of the
 // profile is empty.
 func (s *Server) deleteProfile(ctx context.Context, ex *exchange, c call) error {
-	if err := s.Service.DeleteProfile(ctx, c.access, ex.r.Header.Get("If-Match")); err != nil {
+	if err := s.Service.DeleteProfile(ctx, c.access, headerList(ex.r.Header, "If-Match")); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)

@@ -187,8 +187,7 @@ func (ex *exchange) notModified() bool {
 		return false
 	}
 	etag := ex.w.Header().Get("ETag")
-	ifNoneMatch := strings.TrimSpace(ex.r.Header.Get("If-None-Match"))
-	if etag == "" || ifNoneMatch == "" || !matchesETag(ifNoneMatch, etag) {
+	if etag == "" || !graphprofile.ETagListed(headerList(ex.r.Header, "If-None-Match"), etag) {
 		return false
 	}
 	ex.w.Header().Add("Vary", "Accept-Encoding") // as the 200 would (RFC 9110 15.4.5)
@@ -196,19 +195,11 @@ func (ex *exchange) notModified() bool {
 	return true
 }
 
-// matchesETag reports whether the If-None-Match list holds etag: "*" or one
-// of the comma-separated tags, a weak W/ prefix on either side ignored.
-func matchesETag(list, etag string) bool {
-	if list == "*" {
-		return true
-	}
-	etag = strings.TrimPrefix(etag, "W/")
-	for tag := range strings.SplitSeq(list, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag {
-			return true
-		}
-	}
-	return false
+// headerList is the value of the list header name (If-Match, …) with all
+// its field lines, joined by commas as RFC 9110 5.3 joins them: a client
+// may split a list over several lines.
+func headerList(h http.Header, name string) string {
+	return strings.Join(h.Values(name), ",")
 }
 
 // baseURL is the service root without the version: PublicURL; else, behind
