@@ -36,6 +36,130 @@ func DecodePlainBody(t *Type, data []byte) (Object, error) {
 	return d.document(t)
 }
 
+// JSONReader reads a JSON document whose shape the schema does not
+// describe (a $batch's envelope) by the decoder's rules, with its
+// messages: syntax, UTF-8 and nesting are checked as DecodeBody checks
+// them, and an object's member names must be unique ignoring case, as a
+// body's property names must. Its caller walks the document, reading each
+// value with the method for what Next says it is; a value of a kind it
+// does not expect it reads with Skip, which reports a malformed one.
+type JSONReader struct{ d decoder }
+
+// NewJSONReader reads data.
+func NewJSONReader(data []byte) *JSONReader { return &JSONReader{d: decoder{data: data}} }
+
+// Next names the next value as the decoder's messages do: "an object",
+// "an array", "a string", "a number", "a boolean" or "null"; "" when what
+// comes next is not a JSON value (Skip says why).
+func (r *JSONReader) Next() string {
+	d := &r.d
+	d.skipSpace()
+	switch c := d.peek(); {
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == '-' || '0' <= c && c <= '9':
+		return "a number"
+	}
+	start := d.pos
+	defer func() { d.pos = start }()
+	switch {
+	case d.literal("true"), d.literal("false"):
+		return "a boolean"
+	case d.literal("null"):
+		return "null"
+	}
+	return ""
+}
+
+// Object reads an object, calling member with each member's name, for it
+// to read the member's value. A name that repeats an earlier one, ignoring
+// case, is refused, naming the object as what ("the batch").
+func (r *JSONReader) Object(what string, member func(name string) error) error {
+	d := &r.d
+	d.skipSpace()
+	if d.peek() != '{' {
+		return d.syntaxError("expected an object")
+	}
+	seen := map[string]bool{}
+	return d.skipContainer('}', func() error {
+		d.skipSpace()
+		if d.peek() != '"' {
+			return d.syntaxError("expected a property name")
+		}
+		d.mark = d.pos
+		name, err := d.string()
+		if err != nil {
+			return err
+		}
+		key := strings.ToLower(name)
+		if seen[key] {
+			return duplicateProperty(name, what)
+		}
+		seen[key] = true
+		d.skipSpace()
+		if d.peek() != ':' {
+			return d.syntaxError("expected ':' after a property name")
+		}
+		d.pos++
+		d.skipSpace()
+		return member(name)
+	})
+}
+
+// Array reads an array, calling element with each element's index, for it
+// to read the element.
+func (r *JSONReader) Array(element func(i int) error) error {
+	d := &r.d
+	d.skipSpace()
+	if d.peek() != '[' {
+		return d.syntaxError("expected an array")
+	}
+	i := 0
+	return d.skipContainer(']', func() error {
+		d.skipSpace()
+		err := element(i)
+		i++
+		return err
+	})
+}
+
+// String reads a string.
+func (r *JSONReader) String() (string, error) {
+	d := &r.d
+	d.skipSpace()
+	if d.peek() != '"' {
+		return "", d.syntaxError("expected a string")
+	}
+	return d.string()
+}
+
+// Raw reads any value and returns it as written.
+func (r *JSONReader) Raw() ([]byte, error) {
+	d := &r.d
+	d.skipSpace()
+	start := d.pos
+	if _, err := d.skipValue(); err != nil {
+		return nil, err
+	}
+	return d.data[start:d.pos], nil
+}
+
+// Skip reads any value and names it as Next does.
+func (r *JSONReader) Skip() (string, error) { return r.d.skipValue() }
+
+// End checks that nothing but whitespace follows what was read.
+func (r *JSONReader) End() error {
+	r.d.skipSpace()
+	if r.d.pos < len(r.d.data) {
+		return r.d.syntaxError("unexpected data after the JSON value")
+	}
+	return nil
+}
+
 // EncodeStoredItem is the form a Store keeps an item of type t in: its
 // JSON, server-managed properties included, unset properties left out.
 // DecodeStoredItem reads it back unchanged.
@@ -140,7 +264,7 @@ func (d *decoder) object(t *Type) (Object, error) {
 		}
 		_, dup := obj[name]
 		if dup || skipped[name] {
-			return nil, Errorf(CodeBadRequest, "The property '%s' appears more than once in an object of type '%s'.", key, t.Name)
+			return nil, duplicateProperty(key, "an object of type '"+t.Name+"'")
 		}
 		d.skipSpace()
 		if d.peek() != ':' {
@@ -203,6 +327,12 @@ func (d *decoder) object(t *Type) (Object, error) {
 			return nil, d.syntaxError("expected ',' or '}' in an object")
 		}
 	}
+}
+
+// duplicateProperty is the error of a property name that appears twice
+// in an object, what.
+func duplicateProperty(name, what string) error {
+	return Errorf(CodeBadRequest, "The property '%s' appears more than once in %s.", name, what)
 }
 
 // odataType checks an @odata.type annotation of an object of type t.

@@ -250,3 +250,73 @@ func TestStoredPositionRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONReader: a document walked by its reader gives each value's kind
+// and value in order; a member name twice, ignoring case, is refused in
+// the decoder's words, as are malformed JSON, invalid UTF-8, nesting past
+// the bound and data after the document.
+func TestJSONReader(t *testing.T) {
+	r := NewJSONReader([]byte(` {"a": [1, "x", null, true, {"k": "v"}], "B": "y"} `))
+	var walked []string
+	var read func() error
+	read = func() error {
+		kind := r.Next()
+		walked = append(walked, kind)
+		switch kind {
+		case "an object":
+			return r.Object("the test's object", func(name string) error {
+				walked = append(walked, name+":")
+				return read()
+			})
+		case "an array":
+			return r.Array(func(i int) error { return read() })
+		case "a string":
+			s, err := r.String()
+			walked = append(walked, s)
+			return err
+		}
+		raw, err := r.Raw()
+		walked = append(walked, string(raw))
+		return err
+	}
+	if err := read(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.End(); err != nil {
+		t.Fatal(err)
+	}
+	want := "an object|a:|an array|a number|1|a string|x|null|null|a boolean|true|an object|k:|a string|v|B:|a string|y"
+	if got := strings.Join(walked, "|"); got != want {
+		t.Errorf("walked %s,\nwant   %s", got, want)
+	}
+
+	object := func(data string) error {
+		r := NewJSONReader([]byte(data))
+		err := r.Object("the test's object", func(string) error { _, err := r.Raw(); return err })
+		if err == nil {
+			err = r.End()
+		}
+		return err
+	}
+	for _, tc := range []struct{ data, message string }{
+		{`{"a":1,"b":{"a":1,"a":2}}`, ""}, // a value read raw is the caller's business
+		{`{"a":1,"A":2}`, "The property 'A' appears more than once in the test's object."},
+		{`{"a":1,}`, "The request body is not valid JSON: expected a property name at offset 7."},
+		{`{"a" 1}`, "The request body is not valid JSON: expected ':' after a property name at offset 5."},
+		{"{\"\xff\":1}", "The request body is not valid JSON: invalid UTF-8 in a string at offset 3."},
+		{`{"a":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `}`, "The request body is nested more than 64 levels deep."},
+		{`{"a":1} x`, "The request body is not valid JSON: unexpected data after the JSON value at offset 8."},
+		{`[]`, "The request body is not valid JSON: expected an object at offset 0."},
+	} {
+		got := ""
+		if err := object(tc.data); err != nil {
+			got = ErrorMessage(err)
+		}
+		if got != tc.message {
+			t.Errorf("%s: %q, want %q", tc.data, got, tc.message)
+		}
+	}
+	if kind := NewJSONReader([]byte(`tru`)).Next(); kind != "" {
+		t.Errorf("Next of a malformed literal: %q", kind)
+	}
+}

@@ -28,19 +28,14 @@ const (
 	batchConcurrency = 10
 )
 
-// batchRequest is the body of a $batch request.
-type batchRequest struct {
-	Requests []*batchItem `json:"requests"`
-}
-
-// batchItem is one request of a batch.
+// batchItem is one request of a batch, as readBatch reads it.
 type batchItem struct {
-	ID        string            `json:"id"`
-	Method    string            `json:"method"`
-	URL       string            `json:"url"`
-	Headers   map[string]string `json:"headers"`
-	Body      json.RawMessage   `json:"body"`
-	DependsOn []string          `json:"dependsOn"`
+	ID        string
+	Method    string
+	URL       string
+	Headers   map[string]string
+	Body      []byte // as written: JSON, or a base64 string
+	DependsOn []string
 
 	deps []*batchItem  // what DependsOn names
 	done chan struct{} // closed once the item has its response
@@ -89,20 +84,20 @@ func batchError(format string, args ...any) error {
 // parseBatch reads and checks a batch: every way a batch can be invalid is
 // a BadRequest for the whole batch.
 func parseBatch(data []byte) ([]*batchItem, error) {
-	var b batchRequest
-	if err := json.Unmarshal(data, &b); err != nil {
-		return nil, batchError("Invalid batch payload format: the body is not a JSON object with a 'requests' array (%s).", jsonProblem(err))
+	requests, err := readBatch(data)
+	if err != nil {
+		return nil, err
 	}
 	switch {
-	case b.Requests == nil:
+	case requests == nil:
 		return nil, batchError("Invalid batch payload format: the 'requests' property is missing.")
-	case len(b.Requests) == 0:
+	case len(requests) == 0:
 		return nil, batchError("Invalid batch payload format: the batch holds no requests.")
-	case len(b.Requests) > MaxBatchItems:
-		return nil, batchError("The batch holds %d requests; at most %d are allowed in one batch.", len(b.Requests), MaxBatchItems)
+	case len(requests) > MaxBatchItems:
+		return nil, batchError("The batch holds %d requests; at most %d are allowed in one batch.", len(requests), MaxBatchItems)
 	}
-	byID := make(map[string]*batchItem, len(b.Requests))
-	for i, item := range b.Requests {
+	byID := make(map[string]*batchItem, len(requests))
+	for i, item := range requests {
 		if item == nil {
 			return nil, batchError("Request %d of the batch is null.", i+1)
 		}
@@ -122,11 +117,11 @@ func parseBatch(data []byte) ([]*batchItem, error) {
 		if err := checkBatchURL(item); err != nil {
 			return nil, err
 		}
-		if len(item.Body) > 0 && !bytes.Equal(bytes.TrimSpace(item.Body), []byte("null")) && item.header("Content-Type") == "" {
+		if len(item.Body) > 0 && !bytes.Equal(item.Body, []byte("null")) && item.header("Content-Type") == "" {
 			return nil, batchError("Request '%s' of the batch has a body but no Content-Type header.", item.ID)
 		}
 	}
-	for _, item := range b.Requests {
+	for _, item := range requests {
 		for _, dep := range item.DependsOn {
 			d, ok := byID[strings.ToLower(dep)]
 			if !ok {
@@ -135,15 +130,153 @@ func parseBatch(data []byte) ([]*batchItem, error) {
 			item.deps = append(item.deps, d)
 		}
 	}
-	if cycle := findCycle(b.Requests); cycle != nil {
+	if cycle := findCycle(requests); cycle != nil {
 		return nil, batchError("The dependencies of the batch form a cycle through request '%s'.", cycle.ID)
 	}
-	return b.Requests, nil
+	return requests, nil
 }
 
-// jsonProblem says briefly what encoding/json found wrong.
-func jsonProblem(err error) string {
-	return strings.TrimPrefix(err.Error(), "json: ")
+// readBatch reads the batch's own structure as strictly as any body is
+// read (graphprofile.JSONReader: a property twice, in any case, is
+// refused), and refuses properties a batch does not have and values of
+// the wrong JSON type. Property names ignore case, as a body's do; null
+// is an absent value. It returns the requests, nil when absent. An item's
+// body is kept as written: its own request decodes it.
+func readBatch(data []byte) ([]*batchItem, error) {
+	r := graphprofile.NewJSONReader(data)
+	if r.Next() != "an object" {
+		return nil, unexpected(r, "Invalid batch payload format: the body must be a JSON object with a 'requests' array, found %s.")
+	}
+	var requests []*batchItem
+	err := r.Object("the batch", func(name string) error {
+		if !strings.EqualFold(name, "requests") {
+			return batchError("Invalid batch payload format: the property '%s' does not exist on a batch; a batch has only 'requests'.", name)
+		}
+		switch r.Next() {
+		case "null":
+			_, err := r.Skip()
+			return err
+		case "an array":
+		default:
+			return unexpected(r, "Invalid batch payload format: the 'requests' property must be a JSON array of requests, found %s.")
+		}
+		requests = []*batchItem{}
+		return r.Array(func(i int) error {
+			item, err := readBatchItem(r, i+1)
+			requests = append(requests, item)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.End(); err != nil {
+		return nil, err
+	}
+	return requests, nil
+}
+
+// readBatchItem reads request n (from 1) of a batch: nil when null.
+func readBatchItem(r *graphprofile.JSONReader, n int) (*batchItem, error) {
+	switch r.Next() {
+	case "null":
+		_, err := r.Skip()
+		return nil, err
+	case "an object":
+	default:
+		return nil, unexpected(r, "Request %d of the batch must be a JSON object, found %s.", n)
+	}
+	item := &batchItem{}
+	where := fmt.Sprintf("request %d of the batch", n)
+	err := r.Object(where, func(name string) error {
+		switch strings.ToLower(name) {
+		case "id":
+			return readBatchString(r, &item.ID, "id", where)
+		case "method":
+			return readBatchString(r, &item.Method, "method", where)
+		case "url":
+			return readBatchString(r, &item.URL, "url", where)
+		case "headers":
+			return item.readHeaders(r, where)
+		case "body":
+			body, err := r.Raw()
+			item.Body = body
+			return err
+		case "dependson":
+			return item.readDependsOn(r, where)
+		}
+		return batchError("Invalid batch payload format: the property '%s' does not exist on %s; a request has only 'id', 'method', 'url', 'headers', 'body' and 'dependsOn'.", name, where)
+	})
+	return item, err
+}
+
+// readBatchString reads property, a string of the item where, into dst.
+func readBatchString(r *graphprofile.JSONReader, dst *string, property, where string) error {
+	switch r.Next() {
+	case "null":
+		_, err := r.Skip()
+		return err
+	case "a string":
+		s, err := r.String()
+		*dst = s
+		return err
+	}
+	return unexpected(r, "Invalid batch payload format: the '%s' of %s must be a JSON string, found %s.", property, where)
+}
+
+// readHeaders reads the item's headers, an object of strings; their
+// names, as HTTP's, ignore case, so one given twice in two cases is a
+// property twice.
+func (item *batchItem) readHeaders(r *graphprofile.JSONReader, where string) error {
+	switch r.Next() {
+	case "null":
+		_, err := r.Skip()
+		return err
+	case "an object":
+	default:
+		return unexpected(r, "Invalid batch payload format: the 'headers' of %s must be a JSON object of strings, found %s.", where)
+	}
+	item.Headers = map[string]string{}
+	return r.Object("the headers of "+where, func(name string) error {
+		if r.Next() != "a string" {
+			return unexpected(r, "Invalid batch payload format: the header '%s' of %s must be a JSON string, found %s.", name, where)
+		}
+		value, err := r.String()
+		item.Headers[name] = value
+		return err
+	})
+}
+
+// readDependsOn reads the ids the item depends on, an array of strings.
+func (item *batchItem) readDependsOn(r *graphprofile.JSONReader, where string) error {
+	switch r.Next() {
+	case "null":
+		_, err := r.Skip()
+		return err
+	case "an array":
+	default:
+		return unexpected(r, "Invalid batch payload format: the 'dependsOn' of %s must be a JSON array of request ids, found %s.", where)
+	}
+	item.DependsOn = []string{}
+	return r.Array(func(int) error {
+		if r.Next() != "a string" {
+			return unexpected(r, "Invalid batch payload format: the 'dependsOn' of %s must be a JSON array of request ids, found %s in it.", where)
+		}
+		id, err := r.String()
+		item.DependsOn = append(item.DependsOn, id)
+		return err
+	})
+}
+
+// unexpected reads a value of a kind its caller did not expect and
+// returns the batch's error with the kind it found as format's last
+// argument; a malformed value is a syntax error instead.
+func unexpected(r *graphprofile.JSONReader, format string, args ...any) error {
+	found, err := r.Skip()
+	if err != nil {
+		return err
+	}
+	return batchError(format, append(args, found)...)
 }
 
 // checkBatchURL refuses an item URL that is absolute or names a version:
@@ -287,8 +420,8 @@ func (item *batchItem) requestBody() ([]byte, error) {
 	if raw[0] != '"' || mediaType == "application/json" || strings.HasSuffix(mediaType, "+json") {
 		return raw, nil
 	}
-	var text string
-	if err := json.Unmarshal(raw, &text); err != nil {
+	text, err := graphprofile.NewJSONReader(raw).String()
+	if err != nil {
 		return nil, batchError("The body of request '%s' is neither JSON nor a base64 string.", item.ID)
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {

@@ -167,7 +167,7 @@ func TestBatchRefused(t *testing.T) {
 		many = append(many, create(fmt.Sprint(i), ""))
 	}
 	tests := []struct{ name, body, fragment string }{
-		{"not JSON", `requests: 1`, "Invalid batch payload"},
+		{"not JSON", `requests: 1`, "The request body is not valid JSON: unexpected character 'r' at offset 0."},
 		{"not an object", `[1]`, "Invalid batch payload"},
 		{"no requests", `{}`, "'requests' property is missing"},
 		{"no item", `{"requests":[]}`, "no requests"},
@@ -201,6 +201,90 @@ func TestBatchRefused(t *testing.T) {
 	expectError(t, s.do(request{path: "/beta/$batch", token: tok}), http.StatusMethodNotAllowed, "Request_BadRequest")
 	expectError(t, s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[]}`, header: map[string]string{"Content-Type": "text/plain"}}),
 		http.StatusUnsupportedMediaType, "unsupportedMediaType")
+}
+
+// TestBatchDecodedStrictly: a batch's own structure (the batch object,
+// its items, their headers and dependsOn) is read as strictly as any other
+// body: a repeated property (ignoring case, as names are matched), an
+// unknown one, or a value of the wrong JSON type is the whole batch's 400,
+// in Graph's words, naming the problem and where, never Go's. An item's
+// body is the item's business: its request decodes it, and answers for
+// it. Nulls are absent values, and property names ignore case.
+func TestBatchDecodedStrictly(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	const getMe = `{"id":"1","method":"GET","url":"/me"}`
+	for _, tc := range []struct{ name, body, message string }{
+		{"requests an object", `{"requests":{}}`,
+			"Invalid batch payload format: the 'requests' property must be a JSON array of requests, found an object."},
+		{"requests a string", `{"requests":"1"}`,
+			"Invalid batch payload format: the 'requests' property must be a JSON array of requests, found a string."},
+		{"the batch an array", `[` + getMe + `]`,
+			"Invalid batch payload format: the body must be a JSON object with a 'requests' array, found an array."},
+		{"requests twice", `{"requests":[],"requests":[` + getMe + `]}`,
+			"The property 'requests' appears more than once in the batch."},
+		{"requests twice, in another case", `{"requests":[` + getMe + `],"Requests":[` + getMe + `]}`,
+			"The property 'Requests' appears more than once in the batch."},
+		{"an unknown property of the batch", `{"requests":[` + getMe + `],"atomicityGroup":"g"}`,
+			"Invalid batch payload format: the property 'atomicityGroup' does not exist on a batch; a batch has only 'requests'."},
+		{"an annotation on the batch", `{"@odata.context":"x","requests":[` + getMe + `]}`,
+			"Invalid batch payload format: the property '@odata.context' does not exist on a batch; a batch has only 'requests'."},
+		{"an item a number", `{"requests":[` + getMe + `,2]}`,
+			"Request 2 of the batch must be a JSON object, found a number."},
+		{"id twice", `{"requests":[{"id":"1","id":"2","method":"GET","url":"/me"}]}`,
+			"The property 'id' appears more than once in request 1 of the batch."},
+		{"id twice, in another case", `{"requests":[{"id":"1","method":"GET","url":"/me","ID":"2"}]}`,
+			"The property 'ID' appears more than once in request 1 of the batch."},
+		{"url twice", `{"requests":[{"id":"1","method":"GET","url":"/me","url":"/me/profile"}]}`,
+			"The property 'url' appears more than once in request 1 of the batch."},
+		{"an unknown property of an item", `{"requests":[` + getMe + `,{"id":"2","method":"GET","url":"/me","atomicityGroup":"g"}]}`,
+			"Invalid batch payload format: the property 'atomicityGroup' does not exist on request 2 of the batch; a request has only 'id', 'method', 'url', 'headers', 'body' and 'dependsOn'."},
+		{"an id a number", `{"requests":[{"id":1,"method":"GET","url":"/me"}]}`,
+			"Invalid batch payload format: the 'id' of request 1 of the batch must be a JSON string, found a number."},
+		{"a method an array", `{"requests":[{"id":"1","method":["GET"],"url":"/me"}]}`,
+			"Invalid batch payload format: the 'method' of request 1 of the batch must be a JSON string, found an array."},
+		{"a url an object", `{"requests":[{"id":"1","method":"GET","url":{}}]}`,
+			"Invalid batch payload format: the 'url' of request 1 of the batch must be a JSON string, found an object."},
+		{"headers an array", `{"requests":[{"id":"1","method":"GET","url":"/me","headers":["a"]}]}`,
+			"Invalid batch payload format: the 'headers' of request 1 of the batch must be a JSON object of strings, found an array."},
+		{"a header a number", `{"requests":[{"id":"1","method":"GET","url":"/me","headers":{"ConsistencyLevel":1}}]}`,
+			"Invalid batch payload format: the header 'ConsistencyLevel' of request 1 of the batch must be a JSON string, found a number."},
+		{"a header twice, in another case", `{"requests":[{"id":"1","method":"GET","url":"/me","headers":{"Prefer":"a","prefer":"b"}}]}`,
+			"The property 'prefer' appears more than once in the headers of request 1 of the batch."},
+		{"dependsOn a string", `{"requests":[` + getMe + `,{"id":"2","method":"GET","url":"/me","dependsOn":"1"}]}`,
+			"Invalid batch payload format: the 'dependsOn' of request 2 of the batch must be a JSON array of request ids, found a string."},
+		{"dependsOn holding a number", `{"requests":[` + getMe + `,{"id":"2","method":"GET","url":"/me","dependsOn":[1]}]}`,
+			"Invalid batch payload format: the 'dependsOn' of request 2 of the batch must be a JSON array of request ids, found a number in it."},
+		{"data after the batch", `{"requests":[` + getMe + `]} {}`,
+			"The request body is not valid JSON: unexpected data after the JSON value at offset 53."},
+		{"not JSON in an item's body", `{"requests":[{"id":"1","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{"a":}}]}`,
+			"The request body is not valid JSON: unexpected character '}' at offset 127."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: tc.body})
+			if msg := expectError(t, resp, http.StatusBadRequest, "BadRequest"); msg != tc.message {
+				t.Errorf("message %q,\nwant    %q", msg, tc.message)
+			}
+		})
+	}
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(ids) != 0 {
+		t.Errorf("a refused batch ran %d of its items", len(ids))
+	}
+
+	// Accepted: nulls for what may be absent, names in any case, and an
+	// item's body that its own request refuses (a property twice).
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"Requests":[
+		{"ID":"nulls","Method":"GET","URL":"/me","headers":null,"body":null,"dependsOn":null},
+		{"id":"twice in the body","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{"isCurrent":true,"isCurrent":false},"DependsOn":["nulls"]}
+	]}`)
+	if status, _, body := a.item(t, "nulls"); status != http.StatusOK || body["id"] != userA1 {
+		t.Errorf("an item with nulls: %d %v", status, body)
+	}
+	status, _, body := a.item(t, "twice in the body")
+	if msg, _ := get(body, "error", "message").(string); status != http.StatusBadRequest ||
+		msg != "The property 'isCurrent' appears more than once in an object of type 'microsoft.graph.workPosition'." {
+		t.Errorf("an item whose body has a property twice: %d %v", status, body)
+	}
 }
 
 // TestBatchItemsAreRequests checks that an item runs as a request sent
