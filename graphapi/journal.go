@@ -3,7 +3,6 @@ package graphapi
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -430,8 +429,7 @@ func jsonStringValue(lit []byte, closed bool) string {
 	if bytes.IndexByte(lit, '\\') < 0 {
 		return string(lit[1 : len(lit)-1])
 	}
-	var s string
-	_ = json.Unmarshal(lit, &s) // a malformed escape leaves "", redacted whole
+	s, _ := graphprofile.NewJSONReader(lit).String() // a malformed string is "", redacted whole
 	return s
 }
 
