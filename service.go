@@ -76,18 +76,9 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 	// caller is the directory's answer (its UPN may differ from the token's).
 	var self User
 	if caller.Delegated {
-		if err := checkClaims(caller); err != nil {
-			return Access{}, err
-		}
 		var err error
-		self, err = s.Store.EnsureUser(ctx, User{
-			TenantID:          caller.TenantKey(),
-			ID:                NormalizeID(caller.ObjectID),
-			UserPrincipalName: caller.UserPrincipalName,
-			DisplayName:       caller.DisplayName,
-		})
-		if err != nil {
-			return Access{}, fmt.Errorf("recording the caller in the directory: %w", err)
+		if self, err = s.recordCaller(ctx, caller); err != nil {
+			return Access{}, err
 		}
 	}
 	own := caller.Delegated && (ref.Me || strings.EqualFold(ref.UserKey, self.ID) ||
@@ -111,9 +102,35 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 }
 
 // AuthorizeDirectory decides whether caller may perform op (ListUsers,
-// CreateUser) on the users of its tenant. Errors: Authorization_RequestDenied.
-func (s *Service) AuthorizeDirectory(_ context.Context, caller Principal, op Operation) (Access, error) {
+// CreateUser) on the users of its tenant. A delegated caller is recorded
+// in the directory first, as Authorize records it: whatever its first
+// request, the directory it reads holds it. Errors:
+// Authorization_RequestDenied.
+func (s *Service) AuthorizeDirectory(ctx context.Context, caller Principal, op Operation) (Access, error) {
+	if caller.Delegated {
+		if _, err := s.recordCaller(ctx, caller); err != nil {
+			return Access{}, err
+		}
+	}
 	return authorize(caller, op, false)
+}
+
+// recordCaller records a delegated caller's own user in the directory on
+// its first use and returns it as the directory has it.
+func (s *Service) recordCaller(ctx context.Context, caller Principal) (User, error) {
+	if err := checkClaims(caller); err != nil {
+		return User{}, err
+	}
+	self, err := s.Store.EnsureUser(ctx, User{
+		TenantID:          caller.TenantKey(),
+		ID:                NormalizeID(caller.ObjectID),
+		UserPrincipalName: caller.UserPrincipalName,
+		DisplayName:       caller.DisplayName,
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("recording the caller in the directory: %w", err)
+	}
+	return self, nil
 }
 
 // checkClaims refuses a caller whose token carries, in what the directory

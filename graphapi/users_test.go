@@ -264,3 +264,34 @@ func TestUsersPermissionMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestCallerListedOnFirstRequest: a delegated caller is in the directory
+// from its first request, whatever that request is: a first GET /users
+// lists the caller, and a first POST /users leaves the caller listed too.
+func TestCallerListedOnFirstRequest(t *testing.T) {
+	for _, first := range []string{"GET /v1.0/users", "GET /beta/users/$count", "POST /v1.0/users"} {
+		t.Run(first, func(t *testing.T) {
+			s := newTestServer(t)
+			tok := s.delegated(tenantA, userA1, "User.ReadWrite.All")
+			method, path, _ := strings.Cut(first, " ")
+			req := request{method: method, path: path, token: tok, header: map[string]string{"ConsistencyLevel": "eventual"}}
+			if method == http.MethodPost {
+				req.body = `{"displayName":"New Person","userPrincipalName":"new@contoso.test","accountEnabled":true,"mailNickname":"new","passwordProfile":{"password":"xWwvJ]6NMw+bWH-d"}}`
+			}
+			if resp := s.do(req); resp.status >= 300 {
+				t.Fatalf("%s: %d %s", first, resp.status, resp.body)
+			}
+			resp := s.do(request{path: "/v1.0/users?$select=id", token: tok})
+			if resp.status != http.StatusOK {
+				t.Fatalf("list: %d %s", resp.status, resp.body)
+			}
+			var ids []string
+			for _, u := range resp.json(t)["value"].([]any) {
+				ids = append(ids, u.(map[string]any)["id"].(string))
+			}
+			if !slices.Contains(ids, userA1) {
+				t.Errorf("after %s the directory lists %v, without the caller %s", first, ids, userA1)
+			}
+		})
+	}
+}
