@@ -37,7 +37,11 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	fs := flag.NewFlagSet("users import", flag.ContinueOnError)
 	storeURL := fs.String("store", defaultStore, "where data lives (as given to serve)")
 	tenant := fs.String("tenant", defaultTenant, "tenant `id` the users belong to")
-	issuer := fs.String("issuer", "", "the --issuer `URL` of serve that speaks for the tenant (default: the development issuer): a tenant id names a tenant only together with its issuer")
+	// A list read as serve reads it, so that the GRAPHPROFILE_ISSUERS a
+	// server runs with means the same here; a tenant has one issuer, so
+	// more than one is refused below.
+	var issuers listFlag
+	fs.Var(&issuers, "issuer", "the --issuer `URL` of serve that speaks for the tenant (default: the development issuer): a tenant id names a tenant only together with its issuer")
 	var file string
 	if err := parseFlagsWithArgs(fs, env, args, "[flags] FILE\n\nFILE holds one user a line, as the JSON body of POST /users (id, displayName, userPrincipalName,\nmail, mailNickname, givenName, surname, jobTitle, accountEnabled, and the people directory's\nbusinessPhones, mobilePhone, officeLocation, preferredLanguage, usageLocation, department,\ncompanyName, employeeId, employeeType, employeeHireDate, city, state, country, streetAddress,\npostalCode, faxNumber; passwordProfile is accepted and dropped); '-' reads standard input.\nUsers with an id already there are replaced. Any bad line imports nothing.", func(rest []string) error {
 		if len(rest) != 1 {
@@ -50,6 +54,9 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 			return nil
 		}
 		return err
+	}
+	if len(issuers) > 1 {
+		return fmt.Errorf("%s: users import takes one issuer, the tenant's; give the one of them that speaks for --tenant", env.settingValue("issuer", fmt.Sprintf("%q", issuers.String())))
 	}
 	loc, err := env.parseStore(*storeURL)
 	if err != nil {
@@ -68,12 +75,14 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 		in = f
 	}
 	principal := graphprofile.Principal{TenantID: *tenant}
-	if *issuer != "" {
-		iss, err := token.NewOIDCIssuer(*issuer, token.OIDCOptions{})
+	ofIssuer := "" // the success line's
+	if len(issuers) == 1 {
+		iss, err := token.NewOIDCIssuer(issuers[0], token.OIDCOptions{})
 		if err != nil {
-			return fmt.Errorf("%s: %w", env.settingValue("issuer", *issuer), err)
+			return fmt.Errorf("%s: %w", env.settingValue("issuer", issuers[0]), err)
 		}
 		principal.Realm = iss.Realm()
+		ofIssuer = " of issuer " + issuers[0]
 	}
 	tenantKey := principal.TenantKey()
 	users, lines, err := readUsers(in, tenantKey)
@@ -93,7 +102,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 		}
 		return fmt.Errorf("users import: %w", err)
 	}
-	_, err = fmt.Fprintf(env.stdout, "imported %d users into tenant %s\n", len(users), *tenant)
+	_, err = fmt.Fprintf(env.stdout, "imported %d users into tenant %s%s\n", len(users), *tenant, ofIssuer)
 	return err
 }
 

@@ -129,3 +129,53 @@ func TestUsersImportRefusesBadFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestUsersImportIssuerSettings: users import reads --issuer and
+// GRAPHPROFILE_ISSUERS as serve does (a list, commas separating), and since
+// a tenant belongs to one issuer it refuses more than one, naming where
+// they came from and importing nothing; one issuer from the environment is
+// the tenant's issuer, which the success line names.
+func TestUsersImportIssuerSettings(t *testing.T) {
+	t.Parallel()
+	const line = `{"id":"11111111-1111-4111-8111-111111111111","displayName":"Ada","userPrincipalName":"ada@example.test"}` + "\n"
+	tests := []struct {
+		name      string
+		args      []string
+		env       []string
+		code      int
+		stdout    string
+		stderrHas []string
+	}{
+		{name: "two in GRAPHPROFILE_ISSUERS", env: []string{"GRAPHPROFILE_ISSUERS=https://a.example.test/v2.0,https://b.example.test/v2.0"},
+			code: 1, stderrHas: []string{`GRAPHPROFILE_ISSUERS="https://a.example.test/v2.0,https://b.example.test/v2.0"`, "one issuer"}},
+		{name: "--issuer twice", args: []string{"--issuer", "https://a.example.test/v2.0", "--issuer", "https://b.example.test/v2.0"},
+			code: 1, stderrHas: []string{`--issuer "https://a.example.test/v2.0,https://b.example.test/v2.0"`, "one issuer"}},
+		{name: "one in GRAPHPROFILE_ISSUERS", env: []string{"GRAPHPROFILE_ISSUERS=https://a.example.test/v2.0"},
+			stdout: "imported 1 users into tenant " + testTenant + " of issuer https://a.example.test/v2.0\n"},
+		{name: "--issuer beats GRAPHPROFILE_ISSUERS", args: []string{"--issuer", "https://b.example.test/v2.0"}, env: []string{"GRAPHPROFILE_ISSUERS=https://a.example.test/v2.0,https://c.example.test/v2.0"},
+			stdout: "imported 1 users into tenant " + testTenant + " of issuer https://b.example.test/v2.0\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			file := filepath.Join(dir, "users.jsonl")
+			if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"users", "import", "--store", "sqlite:iss.db", "--tenant", testTenant}, tt.args...)
+			r := runCLI(t, dir, tt.env, append(args, file)...)
+			if r.code != tt.code || r.stdout != tt.stdout {
+				t.Fatalf("exit %d, stdout %q (want %d, %q); stderr %q", r.code, r.stdout, tt.code, tt.stdout, r.stderr)
+			}
+			for _, s := range tt.stderrHas {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr %q does not mention %s", r.stderr, s)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "iss.db")); tt.code != 0 && err == nil {
+				t.Errorf("a refused import created iss.db")
+			}
+		})
+	}
+}
