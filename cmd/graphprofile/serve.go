@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -256,12 +257,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if *metricsListen != "" {
 		metricsServer, metricsURL, err := metrics.listen(*metricsListen, logger)
 		if err != nil {
-			return fmt.Errorf("%s: %w", env.settingValue("metrics-listen", *metricsListen), err)
+			return fmt.Errorf("%s: %w", env.settingValue("metrics-listen", fmt.Sprintf("%q", *metricsListen)), err)
 		}
 		defer metricsServer.Close()
 		logger.Info("metrics served", "url", metricsURL)
 	}
 	if err := server.Open(); err != nil {
+		// Open says "listening on ADDR: …"; the net error under it says the
+		// same with where ADDR came from in front, as every bad value does.
+		if opErr := (*net.OpError)(nil); errors.As(err, &opErr) && opErr.Op == "listen" {
+			return fmt.Errorf("%s: %w", env.settingValue("listen", fmt.Sprintf("%q", *listen)), opErr)
+		}
 		return err
 	}
 	switch {
