@@ -25,13 +25,13 @@ func runHealthcheck(ctx context.Context, env *environment, args []string) error 
 		return err
 	}
 	if *timeout <= 0 {
-		return fmt.Errorf("--timeout %s: must be positive", *timeout)
+		return fmt.Errorf("%s: must be positive", env.settingValue("timeout", timeout.String()))
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
 	if err != nil {
-		return fmt.Errorf("--url %q: %v", *url, err)
+		return fmt.Errorf("%s: %v", env.settingValue("url", fmt.Sprintf("%q", *url)), err)
 	}
 	resp, err := (&http.Client{}).Do(req)
 	if err != nil {

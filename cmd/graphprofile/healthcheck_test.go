@@ -31,22 +31,26 @@ func TestHealthcheck(t *testing.T) {
 	tests := []struct {
 		name     string
 		args     []string
+		env      []string
 		code     int
 		stdout   string // a line it prints, or "" for none
 		stderrOf []string
 	}{
-		{"healthz", []string{"--url", s.url + "/healthz"}, 0, "healthy: GET " + s.url + "/healthz answered 200 OK\n", nil},
-		{"readyz", []string{"--url", s.url + "/readyz"}, 0, "healthy: GET " + s.url + "/readyz answered 200 OK\n", nil},
-		{"503", []string{"--url", unavailable.URL + "/healthz"}, 1, "", []string{"unhealthy", "answered 503 Service Unavailable"}},
-		{"no answer in time", []string{"--url", silent.URL + "/healthz", "--timeout", "200ms"}, 1, "", []string{"unhealthy", "deadline exceeded"}},
-		{"nobody there", []string{"--url", "http://" + freeAddr(t) + "/healthz"}, 1, "", []string{"unhealthy", "connection refused"}},
-		{"bad URL", []string{"--url", "http://[::1/healthz"}, 1, "", []string{"--url", "http://[::1/healthz"}},
-		{"bad timeout", []string{"--url", s.url + "/healthz", "--timeout", "0s"}, 1, "", []string{"--timeout 0s: must be positive"}},
+		{"healthz", []string{"--url", s.url + "/healthz"}, nil, 0, "healthy: GET " + s.url + "/healthz answered 200 OK\n", nil},
+		{"readyz", []string{"--url", s.url + "/readyz"}, nil, 0, "healthy: GET " + s.url + "/readyz answered 200 OK\n", nil},
+		{"GRAPHPROFILE_URL", nil, []string{"GRAPHPROFILE_URL=" + s.url + "/readyz"}, 0, "healthy: GET " + s.url + "/readyz answered 200 OK\n", nil},
+		{"503", []string{"--url", unavailable.URL + "/healthz"}, nil, 1, "", []string{"unhealthy", "answered 503 Service Unavailable"}},
+		{"no answer in time", []string{"--url", silent.URL + "/healthz", "--timeout", "200ms"}, nil, 1, "", []string{"unhealthy", "deadline exceeded"}},
+		{"nobody there", []string{"--url", "http://" + freeAddr(t) + "/healthz"}, nil, 1, "", []string{"unhealthy", "connection refused"}},
+		{"bad URL", []string{"--url", "http://[::1/healthz"}, nil, 1, "", []string{`--url "http://[::1/healthz": `}},
+		{"bad GRAPHPROFILE_URL", nil, []string{"GRAPHPROFILE_URL=http://[::1/healthz"}, 1, "", []string{`GRAPHPROFILE_URL="http://[::1/healthz": `}},
+		{"bad timeout", []string{"--url", s.url + "/healthz", "--timeout", "0s"}, nil, 1, "", []string{"--timeout 0s: must be positive"}},
+		{"bad GRAPHPROFILE_TIMEOUT", []string{"--url", s.url + "/healthz"}, []string{"GRAPHPROFILE_TIMEOUT=-1s"}, 1, "", []string{"GRAPHPROFILE_TIMEOUT=-1s: must be positive"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := runCLI(t, t.TempDir(), nil, append([]string{"healthcheck"}, tt.args...)...)
+			r := runCLI(t, t.TempDir(), tt.env, append([]string{"healthcheck"}, tt.args...)...)
 			if r.code != tt.code {
 				t.Fatalf("exit status %d, want %d; stdout %q, stderr %q", r.code, tt.code, r.stdout, r.stderr)
 			}
