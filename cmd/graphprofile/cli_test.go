@@ -239,3 +239,51 @@ func number(t *testing.T, claims map[string]any, name string) float64 {
 	}
 	return n
 }
+
+// TestStorePathRefused: an SQLite store in a directory that does not exist,
+// or a directory itself, is refused by every command alike (token as serve),
+// in one line naming the setting, and nothing is created: not the missing
+// directory, not a key or a lock file beside the directory.
+func TestStorePathRefused(t *testing.T) {
+	t.Parallel()
+	for _, command := range [][]string{{"serve", "--listen", "127.0.0.1:0"}, {"token"}} {
+		for _, tt := range []struct {
+			name, store, problem string
+		}{
+			{"missing directory", "sqlite:nodir/x.db", "the directory nodir does not exist"},
+			{"a directory", "sqlite:existing", "existing is a directory, not a database file"},
+		} {
+			for _, source := range []string{"flag", "environment"} {
+				t.Run(command[0]+" "+tt.name+" from the "+source, func(t *testing.T) {
+					t.Parallel()
+					dir := t.TempDir()
+					if err := os.Mkdir(filepath.Join(dir, "existing"), 0o700); err != nil {
+						t.Fatal(err)
+					}
+					args, env := slices.Clone(command), []string(nil)
+					want := "graphprofile: " + `--store "` + tt.store + `": ` + tt.problem + "\n"
+					if source == "flag" {
+						args = append(args, "--store", tt.store)
+					} else {
+						env = []string{"GRAPHPROFILE_STORE=" + tt.store}
+						want = "graphprofile: " + `GRAPHPROFILE_STORE="` + tt.store + `": ` + tt.problem + "\n"
+					}
+					r := runCLI(t, dir, env, args...)
+					if r.code == 0 || r.stderr != want || r.stdout != "" {
+						t.Errorf("exit %d, stdout %q, stderr %q; want non-zero and stderr %q", r.code, r.stdout, r.stderr, want)
+					}
+					var made []string
+					filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+						if rel, _ := filepath.Rel(dir, path); rel != "." && rel != "existing" {
+							made = append(made, rel)
+						}
+						return nil
+					})
+					if len(made) > 0 {
+						t.Errorf("left behind %v", made)
+					}
+				})
+			}
+		}
+	}
+}

@@ -5,7 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
@@ -49,12 +53,37 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 		if path == "" {
 			return storeLocation{}, fmt.Errorf("%s names no database file", env.settingValue("store", fmt.Sprintf("%q", url)))
 		}
+		if err := checkSQLitePath(path); err != nil {
+			return storeLocation{}, fmt.Errorf("%s: %w", env.settingValue("store", fmt.Sprintf("%q", url)), err)
+		}
 		return storeLocation{kind: "sqlite", path: path}, nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return storeLocation{kind: "postgres", url: url}, nil
 	default:
 		return storeLocation{}, fmt.Errorf("%s: expected sqlite:PATH, memory: or postgres://…", env.settingValue("store", fmt.Sprintf("%q", redact(url))))
 	}
+}
+
+// checkSQLitePath refuses a database path that no command can use, for
+// every command alike before any of them writes a file: a directory (where
+// SQLite fails, and the key would go beside it), or a path in a directory
+// that does not exist (which nothing creates, so that a mistyped path fails
+// instead of starting a new store somewhere unexpected).
+func checkSQLitePath(path string) error {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("%s is a directory, not a database file", path)
+	}
+	dir := filepath.Dir(path)
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the directory %s does not exist", dir)
+	case err != nil:
+		return err
+	case !info.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	return nil
 }
 
 // statePrefix is what the server's own files are named after: the SQLite
