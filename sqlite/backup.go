@@ -26,10 +26,7 @@ func Backup(ctx context.Context, path, dest string) error {
 	if err != nil {
 		return store.Wrap(err)
 	}
-	// Opening a connection creates a missing database: refuse first.
-	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
-		return store.Errorf("backup: there is no database at %s", abs)
-	} else if err != nil {
+	if err := RequireDatabase(abs); err != nil {
 		return store.Errorf("backup: %w", err)
 	}
 	if _, err := os.Lstat(dest); err == nil {
@@ -51,6 +48,23 @@ func Backup(ctx context.Context, path, dest string) error {
 		return dbErr("backup: copying "+abs, err)
 	}
 	return syncAndRename(tmp, dest)
+}
+
+// RequireDatabase reports that there is no database file at path ("there
+// is no database at ABSOLUTE-PATH"), for what only reads a database
+// (Backup, graphprofile export): opening a connection, or the store, would
+// create an empty one instead of failing.
+func RequireDatabase(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("there is no database at %s", abs)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // Restore replaces the database at path with the copy at from (a Backup),

@@ -18,6 +18,9 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if err != nil || loc.kind == "" {
 		return err
 	}
+	if err := loc.existing("backup"); err != nil {
+		return err
+	}
 	if err := sqlite.Backup(ctx, loc.path, file); err != nil {
 		return err
 	}

@@ -287,3 +287,27 @@ func TestStorePathRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingDatabaseRefused: export and backup read a database, so a
+// missing one is refused with the same one line, and neither creates it.
+func TestMissingDatabaseRefused(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"export", "--store", "sqlite:nonexist.db"},
+		{"export", "--store", "sqlite:nonexist.db", "out.json"},
+		{"backup", "--store", "sqlite:nonexist.db", "copy.db"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			r := runCLI(t, dir, nil, args...)
+			want := "graphprofile: " + args[0] + ": there is no database at " + filepath.Join(dir, "nonexist.db") + "\n"
+			if r.code == 0 || r.stdout != "" || r.stderr != want {
+				t.Errorf("exit %d, stdout %q, stderr %q; want non-zero, no stdout and stderr %q", r.code, r.stdout, r.stderr, want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("left behind %v", entries)
+			}
+		})
+	}
+}

@@ -127,6 +127,9 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if err := loc.persistent(env, "export"); err != nil {
 		return err
 	}
+	if err := loc.existing("export"); err != nil {
+		return err
+	}
 	store, err := loc.open(ctx)
 	if err != nil {
 		return fmt.Errorf("opening the store %s: %w", loc, err)

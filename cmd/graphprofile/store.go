@@ -136,6 +136,18 @@ func (l storeLocation) persistent(env *environment, what string) error {
 	return nil
 }
 
+// existing refuses a missing SQLite database to a command that only reads
+// it (what: "export", "backup"), which would otherwise create an empty one.
+func (l storeLocation) existing(what string) error {
+	if l.kind != "sqlite" {
+		return nil
+	}
+	if err := sqlite.RequireDatabase(l.path); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 // devIssuerOf returns the development issuer of store, opened at loc, and
 // where its key is: for PostgreSQL, in the database (every server on it
 // shares the key, and graphprofile token mints with it); for SQLite, a file
