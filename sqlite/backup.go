@@ -69,7 +69,7 @@ func RequireDatabase(path string) error {
 
 // Restore replaces the database at path with the copy at from (a Backup),
 // when no server has the database open (ErrInUse while one has). It checks
-// the copy first (SQLite's quick_check, and that it is a graphprofile
+// a copy of it beside path first (SQLite's quick_check, and that it is a graphprofile
 // database), then removes the database's write-ahead log, which belongs to
 // the replaced file and must never be applied to the copy, and renames a
 // synced copy into place: path holds the old database or the whole copy,
@@ -79,11 +79,10 @@ func Restore(ctx context.Context, path, from string) error {
 	if err != nil {
 		return store.Wrap(err)
 	}
-	lock, err := lockFile(abs + "-lock")
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
+	// The copy is made and checked before the lock is taken: the lock file
+	// is created if need be, and one made for a copy that fails would stay
+	// behind (removing a lock file is never safe: another process may be
+	// about to lock it).
 	tmp, err := tempPathBeside(abs, ".restore")
 	if err != nil {
 		return err
@@ -95,6 +94,11 @@ func Restore(ctx context.Context, path, from string) error {
 	if err := checkCopy(ctx, tmp); err != nil {
 		return store.Errorf("restore: %s: %w", from, err)
 	}
+	lock, err := lockFile(abs + "-lock")
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Remove(abs + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return store.Errorf("restore: %w", err)

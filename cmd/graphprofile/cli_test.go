@@ -311,3 +311,37 @@ func TestMissingDatabaseRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreFailureLeavesNothing: a restore that fails on its FILE (there
+// is none, or it is no database) fails in one line and writes nothing: no
+// database, no lock file, no temporary copy.
+func TestRestoreFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, file, problem string
+	}{
+		{"no such file", "/nonexist", "/nonexist: no such file or directory"},
+		{"not a database", "garbage.db", "garbage.db: not a readable SQLite database"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "garbage.db"), []byte("not SQLite at all, but long enough to be read as a header of one......................................................."), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runCLI(t, dir, nil, "restore", tt.file)
+			line, _ := strings.CutSuffix(r.stderr, "\n")
+			if r.code == 0 || r.stdout != "" || strings.Contains(line, "\n") || !strings.Contains(line, tt.problem) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want non-zero and one line mentioning %q", r.code, r.stdout, r.stderr, tt.problem)
+			}
+			entries, _ := os.ReadDir(dir)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if !slices.Equal(names, []string{"garbage.db"}) {
+				t.Errorf("the directory holds %v, want only garbage.db", names)
+			}
+		})
+	}
+}
