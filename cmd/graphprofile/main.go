@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // command is one subcommand: its flags are set up by flags, then run does the work.
@@ -116,11 +117,18 @@ func parseFlags(fs *flag.FlagSet, env *environment, args []string, synopsis stri
 func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synopsis string, positional func([]string) error) error {
 	env.warnUnknownVariables(fs)
 	fs.SetOutput(io.Discard)
+	var bad badValue
+	unwrap := wrapValues(fs, &bad)
+	defer unwrap()
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
+		unwrap() // --help names the values by their own types
 		fmt.Fprintf(env.stdout, "Usage: graphprofile %s %s\n\n", fs.Name(), synopsis)
 		printFlags(env.stdout, fs)
 		return errHelp
+	}
+	if err != nil && bad.flag != "" {
+		return fmt.Errorf("%s: %s", env.settingValue(bad.flag, fmt.Sprintf("%q", bad.value)), bad.want)
 	}
 	if err != nil {
 		return err
@@ -139,19 +147,95 @@ func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synop
 		if envErr != nil || onCommandLine[f.Name] {
 			return
 		}
-		name := envName(f.Name)
-		if v := env.getenv(name); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = fmt.Errorf("%s=%q: invalid value: %v", name, v, err)
-				return
-			}
+		if v := env.getenv(envName(f.Name)); v != "" {
 			if env.fromEnvironment == nil {
 				env.fromEnvironment = make(map[string]bool)
 			}
 			env.fromEnvironment[f.Name] = true
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("%s: %s", env.settingValue(f.Name, fmt.Sprintf("%q", v)), bad.want)
+				return
+			}
 		}
 	})
 	return envErr
+}
+
+// badValue is the value of a flag that did not parse, and what the flag
+// wants instead, as wantedValue records it.
+type badValue struct {
+	flag, value, want string
+}
+
+// wantedValue is a flag's value while parseFlags sets it: a value that does
+// not parse is recorded in bad, so that the error names the flag with two
+// dashes (or its variable) and says what was wanted, where the flag
+// package says `invalid value "abc" for flag -max-items: parse error`.
+type wantedValue struct {
+	flag.Value
+	name string
+	bad  *badValue
+}
+
+func (v wantedValue) Set(s string) error {
+	err := v.Value.Set(s)
+	if err != nil {
+		*v.bad = badValue{flag: v.name, value: s, want: wanted(v.Value, err)}
+	}
+	return err
+}
+
+// IsBoolFlag keeps a bool flag one that takes no value on the command line.
+func (v wantedValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// wrapValues puts a wantedValue around each value of fs until the returned
+// unwrap (which may be called more than once) puts the values back: --help
+// and flag.UnquoteUsage tell a value's kind by its own type.
+func wrapValues(fs *flag.FlagSet, bad *badValue) (unwrap func()) {
+	own := make(map[*flag.Flag]flag.Value)
+	fs.VisitAll(func(f *flag.Flag) {
+		own[f] = f.Value
+		f.Value = wantedValue{Value: f.Value, name: f.Name, bad: bad}
+	})
+	return func() {
+		for f, v := range own {
+			f.Value = v
+		}
+	}
+}
+
+// wanted says what a flag of value's type takes, for an error about a value
+// it refused with err.
+func wanted(value flag.Value, err error) string {
+	getter, ok := value.(flag.Getter)
+	if !ok {
+		return err.Error() // a value type of ours, whose errors say it
+	}
+	switch getter.Get().(type) {
+	case bool:
+		return "want true or false"
+	case int, int64:
+		return "want a whole number" + outOfRange(err)
+	case uint, uint64:
+		return "want a whole number, 0 or more" + outOfRange(err)
+	case float64:
+		return "want a number" + outOfRange(err)
+	case time.Duration:
+		return "want a duration such as 10s, 1m30s or 2h"
+	}
+	return err.Error()
+}
+
+// outOfRange is what wanted adds for a number too large for its flag: the
+// flag package's error then says "value out of range".
+func outOfRange(err error) string {
+	if strings.Contains(err.Error(), "out of range") {
+		return " (this one is out of range)"
+	}
+	return ""
 }
 
 // errHelp ends a command successfully after --help.

@@ -31,7 +31,11 @@ func TestSettingSources(t *testing.T) {
 		{[]string{"serve"}, "cors-origins", "app.example.test", nil, `--cors-origins: `, `GRAPHPROFILE_CORS_ORIGINS: `},
 		{[]string{"serve"}, "store", "mysql://x", nil, `--store "mysql://x": expected sqlite:PATH`, `GRAPHPROFILE_STORE="mysql://x": expected sqlite:PATH`},
 		{[]string{"serve"}, "store", "sqlite:", nil, `--store "sqlite:" names no database file`, `GRAPHPROFILE_STORE="sqlite:" names no database file`},
-		{[]string{"serve"}, "drain-timeout", "soon", nil, `invalid value "soon" for flag -drain-timeout`, `GRAPHPROFILE_DRAIN_TIMEOUT="soon": invalid value`},
+		{[]string{"serve"}, "drain-timeout", "soon", nil, `--drain-timeout "soon": want a duration such as 10s, 1m30s or 2h` + "\n", `GRAPHPROFILE_DRAIN_TIMEOUT="soon": want a duration such as 10s, 1m30s or 2h` + "\n"},
+		{[]string{"serve"}, "max-items", "abc", nil, `--max-items "abc": want a whole number` + "\n", `GRAPHPROFILE_MAX_ITEMS="abc": want a whole number` + "\n"},
+		{[]string{"serve"}, "faults-seed", "-1", nil, `--faults-seed "-1": want a whole number, 0 or more` + "\n", `GRAPHPROFILE_FAULTS_SEED="-1": want a whole number, 0 or more` + "\n"},
+		{[]string{"serve"}, "trust-proxy", "maybe", nil, `--trust-proxy "maybe": want true or false` + "\n", `GRAPHPROFILE_TRUST_PROXY="maybe": want true or false` + "\n"},
+		{[]string{"healthcheck"}, "timeout", "5", nil, `--timeout "5": want a duration such as 10s, 1m30s or 2h` + "\n", `GRAPHPROFILE_TIMEOUT="5": want a duration such as 10s, 1m30s or 2h` + "\n"},
 		{[]string{"serve"}, "throttle-limit", "fast", []string{"--throttle"}, `--throttle-limit: throttle limit "fast"`, `GRAPHPROFILE_THROTTLE_LIMIT: throttle limit "fast"`},
 		{[]string{"serve"}, "throttle-limit", "5/s", nil, `--throttle-limit needs --throttle`, `GRAPHPROFILE_THROTTLE_LIMIT needs --throttle`},
 		{[]string{"serve"}, "faults", "500=0.1", nil, `--faults: `, `GRAPHPROFILE_FAULTS: `},
@@ -75,7 +79,8 @@ func TestSettingSources(t *testing.T) {
 				if !ok || strings.Contains(line, "\n") {
 					t.Fatalf("stderr = %q, want exactly one line", r.stderr)
 				}
-				if !strings.HasPrefix(line, "graphprofile: "+want) {
+				// A want ending in a newline is the whole line.
+				if !strings.HasPrefix(r.stderr, "graphprofile: "+want) {
 					t.Errorf("stderr = %q, want it to begin with %q", line, "graphprofile: "+want)
 				}
 				if source == "environment" && strings.Contains(line, "-"+tt.flag) {
