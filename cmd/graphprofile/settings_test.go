@@ -214,3 +214,19 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpShowsEachDefaultOnce: a flag's usage in --help shows its default
+// once: printFlags adds "(default …)", so a usage with a "(default: …)" of
+// its own must be a flag whose default printFlags leaves out (an empty one).
+func TestHelpShowsEachDefaultOnce(t *testing.T) {
+	t.Parallel()
+	defaultMention := regexp.MustCompile(`\(default`)
+	for _, command := range helpCommands(t) {
+		r := runCLI(t, t.TempDir(), nil, append(command, "--help")...)
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if n := len(defaultMention.FindAllString(line, -1)); n > 1 {
+				t.Errorf("%s --help says a default %d times: %s", strings.Join(command, " "), n, line)
+			}
+		}
+	}
+}
