@@ -81,6 +81,18 @@ func TestAuthenticateIsStrict(t *testing.T) {
 		{"nbf as a numeric string", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": numeric(testNow)})), msgMalformed},
 		{"iat as a numeric string", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": numeric(testNow)})), msgMalformed},
 		{"exp as a boolean", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": true})), msgMalformed},
+		// Beyond int64 seconds time.Unix would wrap these into the past,
+		// where an nbf is long passed; year 10000 and later, and before
+		// 1970, are no dates an issuer writes.
+		{"nbf 1e19", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": 1e19})), msgMalformed},
+		{"nbf 9.2233720368e18", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": 9.2233720368e18})), msgMalformed},
+		{"nbf 1e300", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": 1e300})), msgMalformed},
+		{"nbf in year 10000", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": 253402300800})), msgMalformed},
+		{"iat 1e19", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": 1e19})), msgMalformed},
+		{"exp 1e19", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": 1e19})), msgMalformed},
+		{"exp in year 10000", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": 253402300800})), msgMalformed},
+		{"nbf before 1970", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": -1})), msgMalformed},
+		{"nbf -1e19", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": -1e19})), msgMalformed},
 		{"iat 100 days ahead", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": testNow.Add(100 * 24 * time.Hour).Unix()})), msgIssuedInFuture},
 		{"iat beyond the leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": testNow.Add(DefaultLeeway + time.Minute).Unix()})), msgIssuedInFuture},
 	}
@@ -104,6 +116,8 @@ func TestAuthenticateIsStrict(t *testing.T) {
 		{"iat within the leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": testNow.Add(4 * time.Minute).Unix()}))},
 		{"no iat", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": nil}))},
 		{"fractional iat", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": float64(testNow.Unix()) - 0.5}))},
+		{"nbf at the epoch", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": 0}))},
+		{"exp at the last second of 9999", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": 253402300799}))},
 		// A high-S signature is a valid ES256 signature (RFC 7518 does not
 		// ask for low S), and external issuers sign half their tokens so.
 		{"high-S ECDSA signature", f.highS(t, delegatedClaims())},

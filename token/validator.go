@@ -133,8 +133,14 @@ type claims struct {
 
 // numericDate is RFC 7519's NumericDate: seconds since the epoch as a JSON
 // number (fractions allowed). A string, even one holding a number, is not
-// one.
+// one, and neither is a date before 1970 or after 9999 (maxNumericDate).
 type numericDate struct{ time.Time }
+
+// maxNumericDate is 9999-12-31T23:59:59Z, the last whole second a
+// NumericDate may name. Without a bound, seconds beyond int64 (1e19, 1e300)
+// would wrap to the past in time.Unix and make a far-future nbf a long-past
+// one; no issuer writes dates after year 9999 or before the epoch.
+const maxNumericDate = 253402300799
 
 func (d *numericDate) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
@@ -143,6 +149,9 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return errors.New("a NumericDate must be a finite number")
+	}
+	if f < 0 || f >= maxNumericDate+1 {
+		return errors.New("a NumericDate must be between 1970 and 9999")
 	}
 	whole, frac := math.Modf(f)
 	d.Time = time.Unix(int64(whole), int64(frac*1e9))
