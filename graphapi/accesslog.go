@@ -47,7 +47,8 @@ func (o *observation) done(ex *exchange) {
 // logAccess writes the request's line of the access log: at INFO, except
 // the health probes' and metrics scrapes' (at DEBUG: a load balancer and
 // Prometheus send them all day). Never a token, a header or a body; the
-// path and query are Graph's, which put no secret there.
+// path and query as sent, but a credential a client put in the query
+// redacted (loggedRequestURI).
 func (s *Server) logAccess(ex *exchange, batch batchOrigin, elapsed time.Duration) {
 	logger := s.AccessLog
 	if logger == nil {
@@ -67,7 +68,7 @@ func (s *Server) logAccess(ex *exchange, batch batchOrigin, elapsed time.Duratio
 	record := slog.NewRecord(time.Now(), level, "request", 0)
 	record.AddAttrs(
 		slog.String("method", ex.r.Method),
-		slog.String("path", ex.r.URL.RequestURI()),
+		slog.String("path", loggedRequestURI(ex.r.URL)),
 		slog.Int("status", ex.w.status),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.String("request-id", ex.requestID),

@@ -187,3 +187,54 @@ func TestAccessLogOff(t *testing.T) {
 		t.Errorf("a server without AccessLog logged requests:\n%s", logs)
 	}
 }
+
+// TestAccessLogRedactsQueryCredentials: a token or password a client put
+// in the query string (access_token=… is how some clients send a bearer
+// token) is logged as [redacted], in any case, on any path, and in a
+// $batch item's line; the rest of the query is logged as sent.
+func TestAccessLogRedactsQueryCredentials(t *testing.T) {
+	logs := &logBuffer{}
+	s := newTestServer(t, withAccessLog(logs))
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	tests := []struct{ path, logged string }{
+		{"/_admin/tenants?access_token=SECRET-1", "/_admin/tenants?access_token=[redacted]"},
+		{"/beta/me/profile/positions?$select=id&ACCESS_TOKEN=SECRET-2&$top=1", "/beta/me/profile/positions?$select=id&ACCESS_TOKEN=[redacted]&$top=1"},
+		{"/beta/me?id_token=SECRET-3&Refresh_Token=SECRET-4", "/beta/me?id_token=[redacted]&Refresh_Token=[redacted]"},
+		{"/beta/me?code=SECRET-5&state=kept", "/beta/me?code=[redacted]&state=kept"},
+		{"/beta/me?client_secret=SECRET-6&token=SECRET-7&password=SECRET-8", "/beta/me?client_secret=[redacted]&token=[redacted]&password=[redacted]"},
+		{"/beta/me?access%5Ftoken=SECRET-9", "/beta/me?access%5Ftoken=[redacted]"},
+		{"/beta/me?password=SECRET-10&password=SECRET-11", "/beta/me?password=[redacted]&password=[redacted]"},
+		// Not credentials: a paging token, a filter naming code, an
+		// empty value, a name alone.
+		{"/beta/me/profile/positions?$skiptoken=kept&$filter=code%20eq%20'x'", "/beta/me/profile/positions?$skiptoken=kept&$filter=code%20eq%20'x'"},
+		{"/beta/me?codes=kept&password=&token", "/beta/me?codes=kept&password=&token"},
+	}
+	var ids []string
+	for _, tt := range tests {
+		ids = append(ids, s.do(request{path: tt.path, token: tok}).header.Get("request-id"))
+	}
+	batch := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok,
+		body: `{"requests":[{"id":"1","method":"GET","url":"/me?access_token=SECRET-12&$select=id"}]}`})
+	if batch.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", batch.status, batch.body)
+	}
+	byID := map[any]map[string]any{}
+	var item map[string]any
+	for _, line := range logs.accessLines(t, len(tests)+2) {
+		if line["batch-item"] == "1" {
+			item = line
+		}
+		byID[line["request-id"]] = line
+	}
+	for i, tt := range tests {
+		if got := byID[ids[i]]["path"]; got != tt.logged {
+			t.Errorf("GET %s logged path %v, want %s", tt.path, got, tt.logged)
+		}
+	}
+	if item == nil || item["path"] != "/beta/me?access_token=[redacted]&$select=id" {
+		t.Errorf("the batch item's line: %v", item)
+	}
+	if at := strings.Index(logs.String(), "SECRET"); at >= 0 {
+		t.Errorf("the access log holds a secret: …%s…", logs.String()[max(at-100, 0):min(at+100, len(logs.String()))])
+	}
+}

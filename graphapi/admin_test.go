@@ -550,6 +550,36 @@ func TestAdminJournalBatchCredentials(t *testing.T) {
 	}
 }
 
+// TestAdminJournalRedactsQueryCredentials: the journal shows a request's
+// URL as the access log does, a credential in its query as [redacted].
+func TestAdminJournalRedactsQueryCredentials(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	s.do(request{path: "/beta/me?$select=id&Access_Token=SECRET-1&code=SECRET-2", token: tok})
+	entries := s.journal(t, "")
+	if len(entries) != 1 {
+		t.Fatalf("%d entries, want 1", len(entries))
+	}
+	if got, want := entries[0].Request.URL, "/beta/me?$select=id&Access_Token=[redacted]&code=[redacted]"; got != want {
+		t.Errorf("the URL in the journal: %s, want %s", got, want)
+	}
+	// A $batch's items carry their URLs in its body.
+	body := `{"requests":[{"id":"1","method":"GET","url":"/me?access_token=SECRET-3&$select=id"},` +
+		`{"id":"2","method":"GET","url":"/me?password=SECRET-4"}]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: body}); resp.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", resp.status, resp.body)
+	}
+	entries = s.journal(t, "")
+	want := `{"requests":[{"id":"1","method":"GET","url":"/me?access_token=[redacted]&$select=id"},` +
+		`{"id":"2","method":"GET","url":"/me?password=[redacted]"}]}`
+	if len(entries) != 2 || entries[0].Request.Body != want {
+		t.Errorf("the batch's body in the journal: %+v, want %s", entries[0].Request, want)
+	}
+	if raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body); strings.Contains(raw, "SECRET") {
+		t.Errorf("the journal holds a secret: %s", raw)
+	}
+}
+
 // tail is the end of a long text, for a failure's message.
 func tail(s string) string {
 	if len(s) > 400 {

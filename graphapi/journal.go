@@ -209,7 +209,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		RequestID:  ex.requestID,
 		Route:      ex.route,
 		Caller:     journalCaller{TenantID: ex.caller.TenantID, OID: callerObjectID(ex), AppID: ex.caller.AppID},
-		Request:    journalRequest{Method: r.Method, URL: r.URL.RequestURI(), Headers: reqHeaders},
+		Request:    journalRequest{Method: r.Method, URL: loggedRequestURI(r.URL), Headers: reqHeaders},
 		Response:   journalResponse{Status: cw.status, Headers: cw.header},
 	}
 	if cw.reqBody != nil {
@@ -309,7 +309,9 @@ func shownBody(data []byte, truncated bool) journalBody {
 // redactCredentials returns a request's body with the value of every JSON
 // member named as one of redactedHeaders (in any case) redacted as that
 // header is: a $batch carries its items' headers in its body. A value that
-// is an array or an object has each of its strings redacted.
+// is an array or an object has each of its strings redacted. A member
+// named url (an item's request) has the credentials of its query redacted
+// (redactQueryCredentials), as a request's URL has.
 //
 // It reads JSON's strings only, not the document's structure: the body
 // the journal shows may be anything a client sent, cut at maxJournalBody
@@ -330,7 +332,8 @@ func redactCredentials(data []byte) []byte {
 			continue
 		}
 		name, ok := redactedName(data[start:end])
-		if !ok {
+		isURL := !ok && isURLName(data[start:end])
+		if !ok && !isURL {
 			continue
 		}
 		colon := skipJSONSpace(data, end)
@@ -339,11 +342,25 @@ func redactCredentials(data []byte) []byte {
 		}
 		value := skipJSONSpace(data, colon+1)
 		valueEnd := jsonValueEnd(data, value)
+		var redacted []byte
+		if isURL {
+			// A $batch item's URL, whose query the access log and the
+			// journal show as they show a request's.
+			redacted = redactedURLString(data[value:valueEnd])
+			if redacted == nil {
+				i = valueEnd
+				continue
+			}
+		}
 		if out == nil {
 			out = make([]byte, 0, len(data))
 		}
 		out = append(out, data[copied:value]...)
-		out = appendRedactedStrings(out, name, data[value:valueEnd])
+		if isURL {
+			out = append(out, redacted...)
+		} else {
+			out = appendRedactedStrings(out, name, data[value:valueEnd])
+		}
 		copied, i = valueEnd, valueEnd
 	}
 	if out == nil {
@@ -456,6 +473,34 @@ func redactedName(lit []byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// isURLName reports whether the JSON string literal lit (closed) spells
+// "url", ignoring case: the member of a $batch item naming its request.
+func isURLName(lit []byte) bool {
+	return len(lit) <= 6*len("url")+2 && strings.EqualFold(jsonStringValue(lit, true), "url")
+}
+
+// redactedURLString returns the JSON string lit with
+// redactQueryCredentials applied to its value, or nil when lit is not a
+// string or holds no credential. A string cut short (at the end of a body
+// the journal cut) stays cut short, its credential redacted as far as it
+// goes.
+func redactedURLString(lit []byte) []byte {
+	if len(lit) == 0 || lit[0] != '"' {
+		return nil
+	}
+	_, closed := stringEnd(lit, 0)
+	uri := jsonStringValue(lit, closed)
+	redacted := redactQueryCredentials(uri)
+	if redacted == uri {
+		return nil
+	}
+	out := graphprofile.AppendJSONString(nil, redacted)
+	if !closed {
+		out = out[:len(out)-1]
+	}
+	return out
 }
 
 // skipJSONSpace returns the index of the first byte from i on that is not

@@ -1,0 +1,85 @@
+package graphapi
+
+import (
+	"net/url"
+	"strings"
+)
+
+// credentialQueryParameters are query parameters whose values are
+// credentials: OAuth's and OpenID Connect's (RFC 6750 allows a bearer token
+// as access_token in the query) and the generic names clients use. Graph
+// reads none of them, but a client may send them anyway, and the access log
+// and the journal must not repeat them.
+var credentialQueryParameters = []string{
+	"access_token", "id_token", "refresh_token", "code", "client_secret", "token", "password",
+}
+
+// redactedQueryValue is what is shown in place of a credential's value.
+const redactedQueryValue = "[redacted]"
+
+// loggedRequestURI is u's request URI as the access log and the journal
+// show it: redactQueryCredentials of it. Without a query it is
+// u.RequestURI and costs no more, the common case of every request's log
+// line.
+func loggedRequestURI(u *url.URL) string {
+	if u.RawQuery == "" {
+		return u.RequestURI()
+	}
+	return redactQueryCredentials(u.RequestURI())
+}
+
+// redactQueryCredentials returns uri (a request URI or a URL, as sent) with
+// the value of each credential-like query parameter
+// (credentialQueryParameters, in any case, its name percent-decoded)
+// replaced by [redacted], and the rest as it was.
+func redactQueryCredentials(uri string) string {
+	path, query, ok := strings.Cut(uri, "?")
+	if !ok {
+		return uri
+	}
+	var out strings.Builder // empty until a value is redacted
+	redacted := false
+	copied := 0 // query[:copied] is in out
+	for start := 0; start < len(query); {
+		end := strings.IndexByte(query[start:], '&')
+		if end < 0 {
+			end = len(query)
+		} else {
+			end += start
+		}
+		name, value, hasValue := strings.Cut(query[start:end], "=")
+		if hasValue && value != "" && isCredentialParameter(name) {
+			if !redacted {
+				redacted = true
+				out.Grow(len(uri))
+				out.WriteString(path)
+				out.WriteByte('?')
+			}
+			out.WriteString(query[copied : start+len(name)+1])
+			out.WriteString(redactedQueryValue)
+			copied = end
+		}
+		start = end + 1
+	}
+	if !redacted {
+		return uri
+	}
+	out.WriteString(query[copied:])
+	return out.String()
+}
+
+// isCredentialParameter reports whether the query parameter named name (as
+// sent, percent-encoded) is one of credentialQueryParameters.
+func isCredentialParameter(name string) bool {
+	if strings.ContainsAny(name, "%+") {
+		if unescaped, err := url.QueryUnescape(name); err == nil {
+			name = unescaped
+		}
+	}
+	for _, credential := range credentialQueryParameters {
+		if strings.EqualFold(name, credential) {
+			return true
+		}
+	}
+	return false
+}
