@@ -86,6 +86,8 @@ func TestFailures(t *testing.T) {
 		{name: "unknown store scheme from env", args: []string{"serve"}, env: []string{"GRAPHPROFILE_STORE=mysql://x"}, stderrHas: []string{"mysql://x"}},
 		{name: "empty sqlite path", args: []string{"serve", "--store", "sqlite:"}, stderrHas: []string{"sqlite:"}},
 		{name: "store password redacted", args: []string{"serve", "--store", "postgres://u:hunter2@db/x"}, stderrHas: []string{"postgres://***@db/x"}},
+		{name: "keyword/value store password redacted", args: []string{"serve", "--store", "host=127.0.0.1 port=5432 user=bob password=S3cr3tPw"}, stderrHas: []string{`"host=127.0.0.1 port=5432 user=*** password=***"`, "expected sqlite:PATH"}},
+		{name: "store password without // redacted", args: []string{"serve", "--store", "postgres:bob:S3cr3tPw@127.0.0.1/db"}, stderrHas: []string{`"postgres:***@127.0.0.1/db"`, "expected sqlite:PATH"}},
 		{name: "public url without scheme", args: []string{"serve", "--public-url", "graph.example.test"}, stderrHas: []string{"--public-url", "graph.example.test"}},
 		{name: "public url with query", args: []string{"serve", "--public-url", "https://graph.example.test/?x=1"}, stderrHas: []string{"--public-url"}},
 		{name: "public url with password", args: []string{"serve", "--public-url", "https://u:hunter2@graph.example.test"}, stderrHas: []string{"--public-url", "***@graph.example.test"}},

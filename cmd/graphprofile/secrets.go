@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	neturl "net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -33,12 +34,21 @@ func splitUserInfo(rest string) (userinfo, after string) {
 	return "", rest
 }
 
+// secretKeywords matches a secretParameter written as libpq's keyword/value
+// form writes it (password=x, password = 'x y'), with its value: a single-
+// quoted one with its backslash escapes, or a run of non-spaces.
+var secretKeywords = regexp.MustCompile(`(?i)\b(` + strings.Join(secretParameters, "|") + `)(\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)`)
+
 // redact hides the credentials in a store URL before it is printed: the user
-// info wholly, and the values of secretParameters.
+// info wholly, and the values of secretParameters. A value that is not a
+// URL (one --store refuses, printed in the refusal) may still hold a
+// password: in libpq's keyword/value form (password=…), or in user info
+// after a scheme without its "//" (postgres:bob:pw@host); those are hidden
+// too.
 func redact(url string) string {
 	scheme, rest, ok := strings.Cut(url, "://")
 	if !ok {
-		return url
+		return redactNotURL(url)
 	}
 	userinfo, rest := splitUserInfo(rest)
 	if userinfo != "" || strings.HasPrefix(rest, "@") {
@@ -58,6 +68,22 @@ func redact(url string) string {
 		}
 	}
 	return scheme + "://" + base + "?" + strings.Join(params, "&")
+}
+
+// redactNotURL is redact for a value without "://": the values of
+// secretParameters written as keyword=value, and the text from the first
+// ':' to the '@' that ends a user info (which may spell a scheme, a user
+// and a password: nothing tells them apart).
+func redactNotURL(value string) string {
+	value = secretKeywords.ReplaceAllString(value, "${1}${2}***")
+	before, after, ok := strings.Cut(value, ":")
+	if !ok {
+		return value
+	}
+	if userinfo, host := splitUserInfo(after); userinfo != "" {
+		return before + ":***@" + host
+	}
+	return value
 }
 
 // secrets are the pieces of url that no output may show, as written and

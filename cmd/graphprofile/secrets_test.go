@@ -30,6 +30,14 @@ func TestRedactStoreURL(t *testing.T) {
 		{"mysql://alice:hunter2@db/x", "mysql://***@db/x"},
 		{"sqlite:graphprofile.db", "sqlite:graphprofile.db"},
 		{"not a url alice:hunter2", "not a url alice:hunter2"},
+		// Not URLs, and not accepted, but printed in the refusal: libpq's
+		// keyword/value form and a URL missing its "//".
+		{"host=127.0.0.1 port=5432 user=alice password=hunter2", "host=127.0.0.1 port=5432 user=*** password=***"},
+		{"host=db PASSWORD = 'hun ter2' dbname=x", "host=db PASSWORD = *** dbname=x"},
+		{`password='hun\' ter2' sslpassword=s3cr3t`, "password=*** sslpassword=***"},
+		{"postgres:alice:hunter2@127.0.0.1/db", "postgres:***@127.0.0.1/db"},
+		{"postgres:alice:hun@ter2@127.0.0.1/db", "postgres:***@127.0.0.1/db"},
+		{"alice:hunter2@db", "alice:***@db"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -53,6 +61,8 @@ func TestStoreSecretsNeverPrinted(t *testing.T) {
 		"postgres://alice:hunter2@[::1/x",
 		"postgres://alice:hunter2@127.0.0.1:1/x?pool_max_conns=lots",
 		"mysql://alice:hunter2@db/x",
+		"host=127.0.0.1 port=1 user=alice password=hunter2",
+		"postgres:alice:hunter2@127.0.0.1/db",
 	}
 	for _, url := range urls {
 		for _, cmd := range [][]string{{"serve", "--log-level", "debug", "--listen", "127.0.0.1:0"}, {"token"}} {
