@@ -89,7 +89,8 @@ type Validator struct {
 	// DefaultLeeway, a negative value means none.
 	Leeway time.Duration
 	// Logger receives the reasons for refusals (at debug level) and issuer
-	// key failures (at warn level); nil means no logging.
+	// key failures (at warn level, at most one per issuer per
+	// keyWarnInterval); nil means no logging.
 	Logger *slog.Logger
 	// CacheSize is how many validated tokens are remembered (see
 	// tokenCache); zero means DefaultCacheSize, a negative value none.
@@ -99,6 +100,24 @@ type Validator struct {
 	cache     *tokenCache
 	// cacheHits and cacheMisses count the lookups of the cache (CacheStats).
 	cacheHits, cacheMisses atomic.Uint64
+
+	// keyWarnings holds, by index in Issuers, when each issuer's key
+	// failure was last warned of and the refusals since.
+	keyWarningsMu sync.Mutex
+	keyWarnings   map[int]*keyWarning
+}
+
+// keyWarnInterval is the least time between two warnings that an issuer's
+// keys are unavailable. A token reaches the key lookup unsigned (only its
+// iss must name the issuer), so a warning per request would let anyone
+// fill the log; one a minute still tells the operator, with the count of
+// refusals it stands for, and each refusal is a debug line.
+const keyWarnInterval = time.Minute
+
+// keyWarning is what is known of one issuer's warnings.
+type keyWarning struct {
+	last     time.Time // when the last warning was logged
+	refusals int       // refusals since then, not yet warned of
 }
 
 var _ graphprofile.Authenticator = (*Validator)(nil)
@@ -306,9 +325,10 @@ func (v *Validator) key(ctx context.Context, t *jwt.Token, c *claims, found *cac
 		return nil, refuse(msgBadTenant)
 	}
 	var issuer Issuer
-	for _, candidate := range v.Issuers {
+	issuerIndex := -1
+	for i, candidate := range v.Issuers {
 		if candidate.Trusts(c.Issuer, c.TenantID) {
-			issuer = candidate
+			issuer, issuerIndex = candidate, i
 			break
 		}
 	}
@@ -327,8 +347,10 @@ func (v *Validator) key(ctx context.Context, t *jwt.Token, c *claims, found *cac
 		// Not the caller's fault, but the token cannot be verified; the
 		// operator needs to know why (unless the caller just went away).
 		if v.Logger != nil && ctx.Err() == nil {
-			v.Logger.LogAttrs(ctx, slog.LevelWarn, "issuer signing keys unavailable",
-				slog.String("iss", c.Issuer), slog.Any("error", err))
+			if refusals, warn := v.keyWarning(issuerIndex); warn {
+				v.Logger.LogAttrs(ctx, slog.LevelWarn, "issuer signing keys unavailable",
+					slog.String("iss", c.Issuer), slog.Any("error", err), slog.Int("refusals", refusals))
+			}
 		}
 		return nil, refuse(msgKeysAvailable)
 	}
@@ -352,6 +374,30 @@ func (v *Validator) key(ctx context.Context, t *jwt.Token, c *claims, found *cac
 	}
 	found.issuer, found.kid, found.key = issuer, kid, key
 	return key, nil
+}
+
+// keyWarning counts a refusal because the keys of v.Issuers[i] are
+// unavailable, and reports whether to warn of it now (the first, or the
+// first keyWarnInterval after the last warning, or after the clock went
+// back) and how many refusals the warning stands for.
+func (v *Validator) keyWarning(i int) (refusals int, warn bool) {
+	now := v.now()
+	v.keyWarningsMu.Lock()
+	defer v.keyWarningsMu.Unlock()
+	if v.keyWarnings == nil {
+		v.keyWarnings = map[int]*keyWarning{}
+	}
+	w := v.keyWarnings[i]
+	if w == nil {
+		w = &keyWarning{}
+		v.keyWarnings[i] = w
+	} else if now.Sub(w.last) < keyWarnInterval && !now.Before(w.last) {
+		w.refusals++
+		return 0, false
+	}
+	refusals = w.refusals + 1
+	w.last, w.refusals = now, 0
+	return refusals, true
 }
 
 // parseRefusal turns an error of the jwt parser into the refusal to report.

@@ -541,3 +541,66 @@ func isRefusal(err error) bool {
 	var e *graphprofile.Error
 	return errors.As(err, &e) && e.Code == graphprofile.CodeInvalidAuthToken
 }
+
+// TestUnavailableKeysWarnedOncePerInterval: a token naming an issuer whose
+// keys cannot be had needs no signature to reach the key lookup, so the
+// warning for the operator must not be one per request (anyone could fill
+// the log): one per issuer per keyWarnInterval, saying how many refusals
+// it stood for; each refusal is a debug line.
+func TestUnavailableKeysWarnedOncePerInterval(t *testing.T) {
+	f := newFixture(t)
+	var log syncBuffer
+	now := testNow
+	v := &Validator{
+		Issuers: []Issuer{f.dev, brokenIssuer{}},
+		Now:     func() time.Time { return now },
+		Logger:  slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	broken := sign(t, jwt.SigningMethodES256, f.otherEC, "any", with(delegatedClaims(), map[string]any{"iss": "https://broken.example.test"}))
+	refuse := func(n int) {
+		for range n {
+			pr, err := v.Authenticate(context.Background(), broken)
+			assertRefused(t, pr, err, msgKeysAvailable)
+		}
+	}
+	lines := func() (warnings []map[string]any, debug int) {
+		for _, line := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("log line %q: %v", line, err)
+			}
+			switch {
+			case m["level"] == "WARN" && m["msg"] == "issuer signing keys unavailable":
+				warnings = append(warnings, m)
+			case m["level"] == "DEBUG" && m["msg"] == "access token refused":
+				debug++
+			default:
+				t.Errorf("unexpected log line %s", line)
+			}
+		}
+		return warnings, debug
+	}
+
+	refuse(100)
+	now = now.Add(keyWarnInterval - time.Second)
+	refuse(50)
+	warnings, debug := lines()
+	if len(warnings) != 1 || debug != 150 {
+		t.Fatalf("after 150 refusals within the interval: %d warnings, %d debug lines; want 1 and 150", len(warnings), debug)
+	}
+	if w := warnings[0]; w["iss"] != "https://broken.example.test" || w["error"] != "jwks: connection refused" || w["refusals"] != float64(1) {
+		t.Errorf("the first warning: %v", w)
+	}
+
+	now = now.Add(time.Second)
+	refuse(1)
+	warnings, debug = lines()
+	if len(warnings) != 2 || debug != 151 {
+		t.Fatalf("after the interval: %d warnings, %d debug lines; want 2 and 151", len(warnings), debug)
+	}
+	// The second warning stands for the 149 refusals not warned of and
+	// its own.
+	if w := warnings[1]; w["refusals"] != float64(150) {
+		t.Errorf("the second warning: %v, want refusals 150", w)
+	}
+}
