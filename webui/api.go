@@ -73,13 +73,17 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, name string) 
 }
 
 // devAllowed refuses development sign-in, 403, unless the development
-// issuer is trusted and the client is on this machine: whoever reaches
-// these endpoints may act as anyone of the development tenant. A client
-// is on this machine when it connected from a loopback address, through
-// no proxy (a proxy on the same host would make every client look local:
-// its forwarding headers give it away), naming the server by a loopback
-// name (a page of another site that rebinds its name to 127.0.0.1 names
-// its own host), and, for a page's POST, from the server's own origin.
+// issuer is trusted and the client is the page in a browser on this
+// machine: whoever reaches these endpoints may act as anyone of the
+// development tenant. A client is on this machine when it connected from a
+// loopback address, through no proxy (a proxy on the same host makes every
+// client look local: its forwarding headers give it away, and a proxy that
+// sends none is why the operator's --trust-proxy turns all of this off),
+// naming the server by a loopback name (a page of another site that
+// rebinds its name to 127.0.0.1 names its own host). It is the page when
+// its browser says the fetch is same-origin (Fetch Metadata; a non-browser
+// client can send the header too, so this stops only other sites' pages)
+// and, if it sends an Origin, that origin is the server's own.
 func (h *handler) devAllowed(r *http.Request) error {
 	deny := func(why string) error {
 		return &uiError{http.StatusForbidden, graphprofile.Errorf(graphprofile.CodeAuthorizationDenied,
@@ -88,11 +92,17 @@ func (h *handler) devAllowed(r *http.Request) error {
 	if h.options.DevSignIn == nil {
 		return deny("off: the server does not trust the development issuer (serve --issuer without --dev-issuer)")
 	}
+	if h.options.TrustProxy {
+		return deny("off behind a reverse proxy (serve --trust-proxy): every client of a proxy on this machine would look local")
+	}
 	if !loopbackAddr(r.RemoteAddr) || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Real-Ip") != "" {
 		return deny("served only to clients on the server's own machine (a loopback address), since it lets anyone act as any user of the development tenant")
 	}
 	if !loopbackHost(r.Host) {
 		return deny("served only when the page names the server by a loopback address or localhost")
+	}
+	if r.Header.Get("Sec-Fetch-Site") != "same-origin" {
+		return deny("served only to the server's own page in a browser (a fetch with Sec-Fetch-Site: same-origin)")
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && origin != "http://"+r.Host && origin != "https://"+r.Host {
 		return deny("served only to the server's own page")

@@ -41,9 +41,15 @@ const apiPrefix = Prefix + "api/"
 // Options configure the page.
 type Options struct {
 	// DevSignIn, when set, offers the development issuer's user picker
-	// (GET /ui/api/dev/users, POST /ui/api/dev/token) to clients on a
-	// loopback address; nil when the development issuer is not trusted.
+	// (GET /ui/api/dev/users, POST /ui/api/dev/token) to the page in a
+	// browser on a loopback address, unless TrustProxy; nil when the
+	// development issuer is not trusted.
 	DevSignIn DevSignIn
+	// TrustProxy says the server is behind a reverse proxy (serve
+	// --trust-proxy): the development sign-in is then off, since a proxy on
+	// the same machine that sends no forwarding header is indistinguishable
+	// from a local client.
+	TrustProxy bool
 	// Admin shows the inspector, which calls the admin API with a token the
 	// user types in (the server has --admin-token).
 	Admin bool
@@ -136,7 +142,7 @@ func NewHandler(o Options) (http.Handler, error) {
 		DevSignIn bool         `json:"devSignIn"`
 		Admin     bool         `json:"admin"`
 		OAuth     *OAuthConfig `json:"oauth"`
-	}{o.DevSignIn != nil, o.Admin, o.OAuth})
+	}{o.DevSignIn != nil && !o.TrustProxy, o.Admin, o.OAuth})
 	if err != nil {
 		return nil, err
 	}

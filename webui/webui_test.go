@@ -88,6 +88,10 @@ func withDevSignIn(d webui.DevSignIn) webui.Options {
 	return webui.Options{DevSignIn: d, Logger: quietLogger()}
 }
 
+// fromThePage is the Fetch Metadata header a browser sends with the page's
+// own fetch, which the development sign-in requires.
+var fromThePage = map[string]string{"Sec-Fetch-Site": "same-origin"}
+
 type response struct {
 	status int
 	header http.Header
@@ -309,6 +313,8 @@ func TestConfig(t *testing.T) {
 			`{"devSignIn":false,"admin":false,"oauth":null}`, wantCSP},
 		{"development sign-in and the inspector", func(d webui.DevSignIn) webui.Options { return webui.Options{DevSignIn: d, Admin: true} },
 			`{"devSignIn":true,"admin":true,"oauth":null}`, wantCSP},
+		{"development sign-in behind a proxy", func(d webui.DevSignIn) webui.Options { return webui.Options{DevSignIn: d, TrustProxy: true} },
+			`{"devSignIn":false,"admin":false,"oauth":null}`, wantCSP},
 		{"an issuer", func(webui.DevSignIn) webui.Options { return webui.Options{OAuth: oauth} },
 			`{"devSignIn":false,"admin":false,"oauth":{"clientId":"11111111-2222-4333-8444-555555555555","issuer":"https://login.example.test/t/v2.0","authorizationEndpoint":"https://login.example.test/t/oauth2/v2.0/authorize","tokenEndpoint":"https://login.example.test/t/oauth2/v2.0/token","scope":"openid User.ReadWrite","redirectUri":"http://127.0.0.1:8080/ui/"}}`,
 			strings.Replace(wantCSP, "connect-src 'self'", "connect-src 'self' https://login.example.test/t/oauth2/v2.0/token", 1)},
@@ -350,7 +356,7 @@ func TestDevToken(t *testing.T) {
 	f := newFixture(t, withDevSignIn)
 	mint := func(body string) response {
 		t.Helper()
-		return f.do(http.MethodPost, "/ui/api/dev/token", "", body, nil)
+		return f.do(http.MethodPost, "/ui/api/dev/token", "", body, fromThePage)
 	}
 	var minted webui.DevToken
 	r := mint(`{"userPrincipalName":"new.person@contoso.test","displayName":"New Person"}`)
@@ -381,7 +387,7 @@ func TestDevToken(t *testing.T) {
 
 	// Recorded on its first request, the user is listed, and by id or by
 	// principal name is the same user.
-	list := f.do(http.MethodGet, "/ui/api/dev/users", "", "", nil)
+	list := f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage)
 	var users struct{ Value []webui.DevUser }
 	if list.status != http.StatusOK || json.Unmarshal(list.body, &users) != nil ||
 		!slices.Equal(users.Value, []webui.DevUser{{ID: user.ID, DisplayName: "New Person", UserPrincipalName: "new.person@contoso.test"}}) {
@@ -410,9 +416,9 @@ func TestDevToken(t *testing.T) {
 		{"too large", `{"displayName":"` + strings.Repeat("x", 5000) + `"}`, "", 413, "requestEntityTooLarge"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var header map[string]string
+			header := map[string]string{"Sec-Fetch-Site": "same-origin"}
 			if tc.contentType != "" {
-				header = map[string]string{"Content-Type": tc.contentType}
+				header["Content-Type"] = tc.contentType
 			}
 			graphError(t, f.do(http.MethodPost, "/ui/api/dev/token", "", tc.body, header), tc.status, tc.code)
 		})
@@ -490,6 +496,7 @@ func TestDevSignInLoopbackOnly(t *testing.T) {
 				req.RemoteAddr = tc.remoteAddr
 				req.Host = tc.host
 				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Sec-Fetch-Site", "same-origin") // as the page's fetch: the row's difference is what is refused
 				for k, v := range tc.header {
 					req.Header.Set(k, v)
 				}
@@ -511,6 +518,76 @@ func TestDevSignInLoopbackOnly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDevSignInFromThePageOnly: over HTTP from the loopback, the
+// development sign-in answers only what a browser sends with the page's own
+// fetch, Sec-Fetch-Site: same-origin. Without it (curl, a client behind a
+// header-less proxy, a browser without Fetch Metadata), from a page of
+// another site, of a sibling site or typed into the address bar: 403.
+func TestDevSignInFromThePageOnly(t *testing.T) {
+	f := newFixture(t, withDevSignIn)
+	const body = `{"userPrincipalName":"ada@contoso.test","displayName":"Ada"}`
+	tests := []struct {
+		name      string
+		fetchSite string // "" sends no Sec-Fetch-Site
+		status    int
+	}{
+		{"the page's fetch", "same-origin", http.StatusOK},
+		{"no Sec-Fetch-Site", "", http.StatusForbidden},
+		{"another site's page", "cross-site", http.StatusForbidden},
+		{"a sibling site's page", "same-site", http.StatusForbidden},
+		{"typed into the address bar", "none", http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			header := map[string]string{}
+			if tc.fetchSite != "" {
+				header["Sec-Fetch-Site"] = tc.fetchSite
+			}
+			for _, r := range []response{
+				f.do(http.MethodGet, "/ui/api/dev/users", "", "", header),
+				f.do(http.MethodPost, "/ui/api/dev/token", "", body, header),
+			} {
+				if tc.status == http.StatusOK {
+					if r.status != http.StatusOK {
+						t.Errorf("%d %s, want 200", r.status, r.body)
+					}
+					continue
+				}
+				msg := graphError(t, r, http.StatusForbidden, "Authorization_RequestDenied")
+				if !strings.Contains(msg, "Sec-Fetch-Site: same-origin") || !strings.Contains(msg, "Paste a token instead") {
+					t.Errorf("message %q: want the header it needs and what to do instead", msg)
+				}
+				if strings.Contains(string(r.body), "accessToken") {
+					t.Errorf("a refusal with a token: %s", r.body)
+				}
+			}
+		})
+	}
+}
+
+// TestDevSignInOffBehindProxy: with TrustProxy (serve --trust-proxy) the
+// development sign-in is off even for a request that passes every other
+// check (loopback, no forwarding header, a loopback Host, the page's
+// fetch), since a proxy on the same machine that adds no header looks like
+// exactly that; the page is told not to offer it.
+func TestDevSignInOffBehindProxy(t *testing.T) {
+	f := newFixture(t, func(d webui.DevSignIn) webui.Options {
+		return webui.Options{DevSignIn: d, TrustProxy: true, Logger: quietLogger()}
+	})
+	for _, r := range []response{
+		f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage),
+		f.do(http.MethodPost, "/ui/api/dev/token", "", `{"userPrincipalName":"ada@contoso.test","displayName":"Ada"}`, fromThePage),
+	} {
+		msg := graphError(t, r, http.StatusForbidden, "Authorization_RequestDenied")
+		if !strings.Contains(msg, "--trust-proxy") || !strings.Contains(msg, "Paste a token instead") {
+			t.Errorf("message %q: want why (--trust-proxy) and what to do instead", msg)
+		}
+	}
+	if r := f.do(http.MethodGet, "/ui/api/config", "", "", nil); string(r.body) != `{"devSignIn":false,"admin":false,"oauth":null}` {
+		t.Errorf("config %s: want devSignIn false", r.body)
 	}
 }
 

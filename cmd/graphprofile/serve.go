@@ -36,7 +36,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	maxConnections := fs.Int("max-connections", graphapi.DefaultMaxConnections, "the most client `connections` served at once; more wait until one closes")
 	maxEvaluations := fs.Int("max-evaluations", graphapi.DefaultMaxEvaluations(), "the most costly `queries` ($filter, another $orderby, $count) answered at once, 2 per CPU by default; more wait for one to end")
 	maxItems := fs.Int("max-items", graphprofile.DefaultMaxItems, "the most `items` a collection of one profile holds (positions, skills, …); one more is refused with 507 quotaLimitReached")
-	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the scheme and host of absolute URLs from Forwarded, X-Forwarded-Proto/-Host and Host when --public-url is not set (never set it when clients connect directly)")
+	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the scheme and host of absolute URLs from Forwarded, X-Forwarded-Proto/-Host and Host when --public-url is not set (never set it when clients connect directly); it also turns the web UI's development sign-in off")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log `format`: text (key=value) or json (one object a line); the access log, one line per request at info, included")
 	adminToken := fs.String("admin-token", "", "turn on the admin API for test suites under /_admin/ (reset, request journal, clock; docs/admin-api.md), each call needing this `token` as its bearer token; never on a server with real data")
@@ -238,10 +238,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if *ui {
 		// The page's development sign-in mints tokens of the development
-		// tenant (graphprofile token's), only where that issuer is trusted.
-		uiOptions := webui.Options{Admin: *adminToken != "", Logger: logger}
+		// tenant (graphprofile token's), only where that issuer is trusted,
+		// and never behind a proxy: one on this machine that sends no
+		// forwarding header makes every client look local.
+		uiOptions := webui.Options{Admin: *adminToken != "", TrustProxy: *trustProxy, Logger: logger}
 		if devOn {
 			uiOptions.DevSignIn = &webui.DevTenant{Issuer: dev, Store: store, TenantID: defaultTenant}
+			if *trustProxy {
+				logger.Info("web UI development sign-in off behind a proxy (--trust-proxy): paste a token from graphprofile token")
+			}
 		}
 		if uiOptions.OAuth = uiSignIn; uiSignIn != nil {
 			logger.Info("web UI sign-in with your organization", "issuer", uiSignIn.Issuer,

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -67,5 +69,62 @@ func TestUI(t *testing.T) {
 		if (strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN")) && !strings.Contains(line, `msg="admin API on`) {
 			t.Errorf("serve logged a problem while the browser ran: %s", line)
 		}
+	}
+}
+
+// TestUIDevSignInBehindProxy: serve --trust-proxy (or
+// GRAPHPROFILE_TRUST_PROXY) turns the web UI's development sign-in off:
+// the config says so and both endpoints refuse, 403, a request that looks
+// like the page's own from this machine, as a header-less reverse proxy's
+// would. Without it the same request gets a token.
+func TestUIDevSignInBehindProxy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		how       invocation
+		devSignIn bool
+	}{
+		{"no proxy", listenFlag(), true},
+		{"--trust-proxy", listenFlag("--trust-proxy"), false},
+		{"GRAPHPROFILE_TRUST_PROXY", func(addr string) ([]string, []string) {
+			return []string{"--listen", addr}, []string{"GRAPHPROFILE_TRUST_PROXY=true"}
+		}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startServe(t, t.TempDir(), tc.how)
+			config := s.do(http.MethodGet, "/ui/api/config", "", "", http.StatusOK)
+			if config.body["devSignIn"] != tc.devSignIn {
+				t.Errorf("config %s: want devSignIn %v", config.raw, tc.devSignIn)
+			}
+			want := http.StatusForbidden
+			if tc.devSignIn {
+				want = http.StatusOK
+			}
+			for _, call := range []struct{ method, path, body string }{
+				{http.MethodGet, "/ui/api/dev/users", ""},
+				{http.MethodPost, "/ui/api/dev/token", `{"userPrincipalName":"ada@contoso.test","displayName":"Ada"}`},
+			} {
+				req, err := http.NewRequest(call.method, s.url+call.path, strings.NewReader(call.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				resp, err := s.client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					t.Errorf("%s %s: %d %s, want %d", call.method, call.path, resp.StatusCode, body, want)
+				}
+				if !tc.devSignIn && !strings.Contains(string(body), "--trust-proxy") {
+					t.Errorf("%s %s: %s does not say why (--trust-proxy)", call.method, call.path, body)
+				}
+			}
+		})
 	}
 }
