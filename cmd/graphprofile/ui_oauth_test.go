@@ -144,8 +144,10 @@ func TestUIOAuthSettingErrors(t *testing.T) {
 
 // TestUIOAuth runs compat/js/ui-oauth.test.mjs: in Chromium, the web UI's
 // "Sign in with your organization" against a test issuer that serve trusts
-// (serve --issuer <test issuer> --ui-client-id …): a forged state refused
-// with a message on the page, then a user picked on the issuer's page and
+// (serve --issuer <test issuer> --ui-client-id …): answers of no sign-in of
+// the tab's (an error with no state or a wrong one, a forged state) ignored,
+// showing nothing, the issuer's refusal of the tab's own sign-in shown,
+// then a user picked on the issuer's page and
 // back on the page signed in, with no code in the address bar and no
 // verifier in sessionStorage. What the issuer saw is checked here: an S256
 // challenge, and one exchange whose verifier hashes to it, from the page's

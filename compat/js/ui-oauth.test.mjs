@@ -9,9 +9,13 @@
 //   USER_NAME    the display name of the user to pick on the issuer's page
 //   CHROMIUM     the browser (default /usr/bin/chromium)
 //
-// First an answer whose state was forged (an authorization request made
-// with another state than the page's, as a link from an attacker would) is
-// refused with a message on the page and no token exchange; then the user
+// First, answers that belong to no sign-in of this tab are ignored, showing
+// nothing of theirs and keeping a sign-in under way: a link with an error
+// and a message of an attacker's but no state (before any sign-in, and
+// during one), the same with a wrong state, and an answer whose state was
+// forged (an authorization request made with another state than the
+// page's), with no token exchange. The issuer's refusal of this tab's own
+// sign-in (its state) is shown and ends it. Then the user
 // signs in and lands back on the page signed in, with no code in the address
 // bar and no verifier left in sessionStorage, and their card shows the name
 // GET /beta/me gives with the issuer's token. It prints, for
@@ -54,6 +58,29 @@ async function pickUser(tab) {
 
 const storage = (tab) => tab.evaluate(() => Object.fromEntries(Object.entries(sessionStorage)));
 
+// pendingState is the state of the sign-in under way in the tab, or null.
+const pendingState = (tab) => tab.evaluate(() => JSON.parse(sessionStorage.getItem('graphprofile.oauth.pending') ?? 'null')?.state ?? null);
+
+// attackerText is an error_description a link of someone else's carries.
+const attackerText = 'Call this number';
+
+// answer is the page's address with an issuer's answer's parameters.
+function answer(params) {
+	const url = new URL(uiURL);
+	for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+	return url.href;
+}
+
+// showsNothing waits for the signed-out page and checks that it shows no
+// message, nothing of attackerText, and no answer left in the address.
+async function showsNothing(tab) {
+	await signInButton(tab).waitFor();
+	assert.deepEqual(await tab.locator('[role=alert]:visible').allTextContents(), [], 'no message on the page');
+	assert.ok(!(await tab.locator('body').innerText()).includes(attackerText), `"${attackerText}" on the page`);
+	const back = new URL(tab.url());
+	for (const p of answerParams) assert.ok(!back.searchParams.has(p), `${p} left in ${back}`);
+}
+
 let browser;
 const problems = [];
 try {
@@ -76,6 +103,12 @@ try {
 		await signInButton(tab).waitFor();
 	});
 
+	await step('a link with an error and no state, before any sign-in, shows nothing of it', async () => {
+		await tab.goto(answer({ error: 'access_denied', error_description: attackerText }));
+		await showsNothing(tab);
+		assert.equal(await pendingState(tab), null);
+	});
+
 	const authorize = await step('the page sends the browser to the issuer with a PKCE S256 challenge', async () => {
 		const url = await toIssuer(tab);
 		const q = url.searchParams;
@@ -89,20 +122,36 @@ try {
 		return url;
 	});
 
-	await step('an answer with a forged state is refused, with a message on the page', async () => {
+	await step('an answer with a forged state is ignored: no exchange, nothing shown, the sign-in under way kept', async () => {
 		const forged = new URL(authorize);
 		forged.searchParams.set('state', 'forged-state');
 		await tab.goto(forged.href);
 		await pickUser(tab);
-		const alert = tab.getByRole('alert').filter({ hasText: 'state' });
+		await showsNothing(tab);
+		assert.equal(exchanges.length, 0, 'no code was posted to the token endpoint');
+		assert.equal(await pendingState(tab), authorize.searchParams.get('state'));
+	});
+
+	await step('during a sign-in, a link with an error and no state or a wrong one shows nothing and keeps the sign-in', async () => {
+		for (const params of [
+			{ error: 'access_denied', error_description: attackerText },
+			{ error: 'access_denied', error_description: attackerText, state: 'not-this-tabs' },
+		]) {
+			await tab.goto(answer(params));
+			await showsNothing(tab);
+			assert.equal(await pendingState(tab), authorize.searchParams.get('state'), `after ${JSON.stringify(params)}`);
+		}
+	});
+
+	await step('the issuer\'s refusal of this tab\'s sign-in (its state) is shown and ends the sign-in', async () => {
+		await tab.goto(answer({ error: 'access_denied', error_description: 'The user declined.', state: authorize.searchParams.get('state') }));
+		const alert = tab.getByRole('alert');
 		await alert.waitFor();
-		assert.match(await alert.textContent(), /state does not match/);
+		assert.equal(await alert.textContent(), 'Signing in with your organization failed: The sign-in was refused by your organization: The user declined.');
 		const back = new URL(tab.url());
 		for (const p of answerParams) assert.ok(!back.searchParams.has(p), `${p} left in ${back}`);
+		assert.equal(await pendingState(tab), null);
 		assert.equal(exchanges.length, 0, 'no code was posted to the token endpoint');
-		const left = await storage(tab);
-		assert.ok(!Object.keys(left).some((k) => k.includes('oauth')), `sign-in state left in sessionStorage: ${JSON.stringify(left)}`);
-		await signInButton(tab).waitFor(); // still signed out
 	});
 
 	const measured = await step('the user signs in and is back on the page, signed in', async () => {

@@ -6,10 +6,11 @@
 //
 // beginSignIn keeps a code verifier and a state in sessionStorage (this tab
 // only, gone with it) and sends the browser to the issuer; completeSignIn,
-// on the way back, checks the state, trades the code and the verifier for
-// an access token at the token endpoint (cross-origin: the issuer answers
-// the page's origin, as Entra ID does for a single-page application's
-// redirect URI) and takes the code out of the address bar.
+// on the way back, takes the answer out of the address bar, checks the
+// state before reading anything else of it, and trades the code and the
+// verifier for an access token at the token endpoint (cross-origin: the
+// issuer answers the page's origin, as Entra ID does for a single-page
+// application's redirect URI).
 
 // pendingKey is the sessionStorage entry of a sign-in under way.
 const pendingKey = 'graphprofile.oauth.pending';
@@ -63,27 +64,29 @@ export async function beginSignIn(config) {
 }
 
 // completeSignIn finishes a sign-in when the address holds the issuer's
-// answer: it resolves to {accessToken, expiresIn} (seconds), or to null
-// when the address holds neither a code nor an error. It throws, with a
-// message for the user, when the issuer refused (its error_description),
-// when the state is not the one this tab sent (a forged or stale answer),
-// or when the token endpoint gives no token. Whatever happens, the answer
-// leaves the address bar and the verifier leaves sessionStorage: a code is
-// good for one try.
+// answer to the sign-in under way in this tab: it resolves to
+// {accessToken, expiresIn} (seconds), or to null when there is nothing to
+// finish. The state is checked first: an answer without the state this tab
+// sent is no answer of its issuer (a link anyone can make, with any error
+// text), so it is only taken out of the address bar, showing nothing of
+// it, and the sign-in under way, if any, is kept for its real answer. For
+// this tab's answer it throws, with a message for the user, when the
+// issuer refused (its error_description) or the token endpoint gives no
+// token; either way the verifier leaves sessionStorage: a code is good for
+// one try.
 export async function completeSignIn(config) {
 	const answer = new URLSearchParams(location.search);
-	if (!answer.has('code') && !answer.has('error')) return null;
-	const pending = readPending();
-	sessionStorage.removeItem(pendingKey);
+	if (!answerParams.some((name) => answer.has(name))) return null;
 	clearAnswer();
+	const pending = readPending();
+	if (!pending || answer.get('state') !== pending.state) return null;
+	sessionStorage.removeItem(pendingKey);
 
 	if (answer.has('error')) {
 		const why = answer.get('error_description') || answer.get('error');
 		throw new Error(`The sign-in was refused by your organization: ${why}`);
 	}
-	if (!pending || answer.get('state') !== pending.state) {
-		throw new Error('The sign-in answer does not belong to a sign-in started in this tab (its state does not match), so it was ignored. Sign in again.');
-	}
+	if (!answer.has('code')) return null;
 	let response;
 	try {
 		response = await fetch(config.tokenEndpoint, {
