@@ -116,16 +116,21 @@ func (s *Service) AuthorizeDirectory(ctx context.Context, caller Principal, op O
 }
 
 // recordCaller records a delegated caller's own user in the directory on
-// its first use and returns it as the directory has it.
+// its first use and returns it as the directory has it. It is recorded
+// enabled: it has just signed in, and every user Graph shows has
+// accountEnabled true or false (a null would not survive an export and a
+// load, which, as POST /users, take a missing accountEnabled for true).
 func (s *Service) recordCaller(ctx context.Context, caller Principal) (User, error) {
 	if err := checkClaims(caller); err != nil {
 		return User{}, err
 	}
+	enabled := true
 	self, err := s.Store.EnsureUser(ctx, User{
 		TenantID:          caller.TenantKey(),
 		ID:                NormalizeID(caller.ObjectID),
 		UserPrincipalName: caller.UserPrincipalName,
 		DisplayName:       caller.DisplayName,
+		AccountEnabled:    &enabled,
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("recording the caller in the directory: %w", err)

@@ -622,12 +622,13 @@ func TestAuthorize(t *testing.T) {
 }
 
 // TestAuthorizeRecordsTheCaller: a delegated caller is recorded in the
-// directory on first use, with its id normalized; later tokens do not change
-// it; an application is never recorded.
+// directory on first use, enabled, with its id normalized; later tokens do
+// not change it; an application is never recorded.
 func TestAuthorizeRecordsTheCaller(t *testing.T) {
 	store := newMemStore(adele)
 	svc := newService(store, &clock{at: modified})
-	zoe := graphprofile.User{TenantID: tenantA, ID: "5e7f0000-0000-4000-8000-0000000000ab", UserPrincipalName: "Zoe@contoso.com", DisplayName: "Zoë"}
+	enabled := true
+	zoe := graphprofile.User{TenantID: tenantA, ID: "5e7f0000-0000-4000-8000-0000000000ab", UserPrincipalName: "Zoe@contoso.com", DisplayName: "Zoë", AccountEnabled: &enabled}
 	caller := delegated(zoe, "User.Read")
 	caller.ObjectID = strings.ToUpper(zoe.ID)
 

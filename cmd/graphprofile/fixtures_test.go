@@ -61,6 +61,13 @@ func TestFixturesRoundTrip(t *testing.T) {
 	if p := positions[1]; p["allowedAudiences"] != "organization" || p["lastModifiedDateTime"] != p["createdDateTime"] || p["createdBy"] != nil {
 		t.Errorf("the second position was not made as a create makes it: %v", p)
 	}
+	// A user the directory recorded on its first request goes round too,
+	// as it was: enabled, as every user Graph signs in is.
+	firstUse := mintToken(t, dir, nil, "--store", "sqlite:first.db", "--tenant", testTenant, "--user", "33333333-3333-4333-8333-333333333333", "--upn", "bob@example.test")
+	if me := first.do(http.MethodGet, "/beta/me", firstUse, "", http.StatusOK).body; me["accountEnabled"] != true {
+		t.Errorf("a user recorded on its first request: accountEnabled %v, want true: %v", me["accountEnabled"], me)
+	}
+	want = readAll(t, first, app)
 	first.kill()
 
 	exported := filepath.Join(dir, "exported.json")
