@@ -348,7 +348,9 @@ func (s *Server) ClearRequests() {
 	s.adminCall(http.MethodDelete, "/_admin/requests", nil, nil)
 }
 
-// SetClock sets the server's clock to now; it ticks on from there.
+// SetClock sets the server's clock to now; it ticks on from there. Tokens
+// are checked by this clock too: one minted before a jump of more than its
+// lifetime is expired (or not yet valid) after it, so mint after SetClock.
 func (s *Server) SetClock(now time.Time) {
 	s.t.Helper()
 	s.adminCall(http.MethodPut, "/_admin/clock", map[string]string{"now": now.Format(time.RFC3339Nano)}, nil)
