@@ -23,8 +23,11 @@ type EncodeOptions struct {
 	// null, stores need not keep them.
 	OmitNulls bool
 	// Select, when not nil, names the only top-level properties written
-	// ($select), besides id, which is always written.
+	// ($select), besides id, which is always written unless SelectExactly.
 	Select []string
+	// SelectExactly writes only what Select names, id too: the directory's
+	// answers, where Graph gives a $select exactly what it names.
+	SelectExactly bool
 }
 
 // AppendObjectJSON appends obj, a value of complex or entity type t, as JSON:
@@ -45,7 +48,7 @@ func AppendObjectJSON(buf []byte, t *Type, obj Object, opts EncodeOptions) []byt
 	nested := EncodeOptions{OmitNulls: opts.OmitNulls}
 	for i := range t.Properties {
 		prop := &t.Properties[i]
-		if prop.WriteOnly || (opts.Select != nil && prop.Name != "id" && !slices.Contains(opts.Select, prop.Name)) {
+		if prop.WriteOnly || (opts.Select != nil && (opts.SelectExactly || prop.Name != "id") && !slices.Contains(opts.Select, prop.Name)) {
 			continue
 		}
 		v, set := obj[prop.Name]

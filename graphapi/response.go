@@ -355,8 +355,9 @@ func userProjection(version string, selected []string) []string {
 func (ex *exchange) writeUser(status int, version string, u graphprofile.Object, selected []string) {
 	ex.writeJSON(status, func(buf []byte) []byte {
 		return graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{
-			Annotations: []graphprofile.Annotation{{Name: "@odata.context", Value: ex.usersContext(version, selected) + "/$entity"}},
-			Select:      userProjection(version, selected),
+			Annotations:   []graphprofile.Annotation{{Name: "@odata.context", Value: ex.usersContext(version, selected) + "/$entity"}},
+			Select:        userProjection(version, selected),
+			SelectExactly: true,
 		})
 	})
 }
@@ -382,7 +383,7 @@ func (ex *exchange) writeUsers(version string, q odata.Query, page odata.Result)
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{Select: projection})
+			buf = graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{Select: projection, SelectExactly: true})
 		}
 		return append(buf, "]}"...)
 	})

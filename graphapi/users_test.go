@@ -1,6 +1,7 @@
 package graphapi_test
 
 import (
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -293,5 +294,32 @@ func TestCallerListedOnFirstRequest(t *testing.T) {
 				t.Errorf("after %s the directory lists %v, without the caller %s", first, ids, userA1)
 			}
 		})
+	}
+}
+
+// TestUserSelectIsExact: the directory answers only what $select names,
+// as Graph's directory does (GET /me?$select=displayName has no id); the
+// default projections keep id.
+func TestUserSelectIsExact(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite", "User.Read.All")
+	for _, tc := range []struct {
+		path string
+		want []string
+	}{
+		{"/v1.0/me?$select=displayName", []string{"@odata.context", "displayName"}},
+		{"/beta/me?$select=displayName,id", []string{"@odata.context", "id", "displayName"}},
+		{"/v1.0/me", []string{"@odata.context", "businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName"}},
+	} {
+		got := s.do(request{path: tc.path, token: tok}).json(t)
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, slices.Sorted(slices.Values(tc.want))) {
+			t.Errorf("GET %s: properties %v, want %v", tc.path, keys, tc.want)
+		}
+	}
+	list := s.do(request{path: "/v1.0/users?$select=displayName", token: tok}).json(t)
+	for _, u := range list["value"].([]any) {
+		if keys := slices.Sorted(maps.Keys(u.(map[string]any))); !slices.Equal(keys, []string{"displayName"}) {
+			t.Errorf("GET /v1.0/users?$select=displayName: a user with %v", keys)
+		}
 	}
 }
