@@ -8,13 +8,12 @@ import (
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/internal/sample"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
 // The contract of every collection of the profile, over HTTP: each test
 // runs once per navigation row of ProfileType, with bodies generated from
-// the collection's type (internal/sample), so that a collection added to
+// the collection's type (storetest's samples), so that a collection added to
 // the schema table is tested here by itself. (positions_test.go and the
 // tests beside it test the positions collection in depth.)
 
@@ -63,7 +62,7 @@ func TestEveryCollection(t *testing.T) {
 			}
 
 			t.Run("CreateEveryProperty", func(t *testing.T) {
-				full := sample.Full(c.Type, 1)
+				full := storetest.SampleObject(c.Type, 1)
 				it, resp := create(t, full)
 				wantValues(t, "the created item", it, full)
 				id := it.ID()
@@ -108,7 +107,7 @@ func TestEveryCollection(t *testing.T) {
 			t.Run("CreateWithNull", func(t *testing.T) {
 				// inference, which every facet inherits: a property of a
 				// type's own may be one the CSDL declares not nullable.
-				full := sample.Full(c.Type, 2)
+				full := storetest.SampleObject(c.Type, 2)
 				const nulled = "inference"
 				delete(full, nulled)
 				body := strings.Replace(bodyOf(c.Type, full), `{`, `{"`+nulled+`":null,`, 1)
@@ -123,7 +122,7 @@ func TestEveryCollection(t *testing.T) {
 			})
 
 			t.Run("EnumMembers", func(t *testing.T) {
-				paths := sample.Enums(c.Type)
+				paths := storetest.EnumPaths(c.Type)
 				if len(paths) == 0 {
 					t.Skipf("%s has no enum property of its own", c.Type.ShortName())
 				}
@@ -140,9 +139,9 @@ func TestEveryCollection(t *testing.T) {
 			})
 
 			t.Run("PatchNested", func(t *testing.T) {
-				it, resp := create(t, sample.Full(c.Type, 1))
-				nested, first, second := sample.Nested(c.Type)
-				changed := sample.Value(append(nested, first).Property(c.Type), 2)
+				it, resp := create(t, storetest.SampleObject(c.Type, 1))
+				nested, first, second := storetest.NestedProperties(c.Type)
+				changed := storetest.SampleValue(append(nested, first).Property(c.Type), 2)
 				patch := graphprofile.Object{}
 				append(nested, first).Set(patch, changed)
 				path := base + "/" + it.ID()
@@ -172,19 +171,19 @@ func TestEveryCollection(t *testing.T) {
 			})
 
 			t.Run("FilterOwnProperty", func(t *testing.T) {
-				path := sample.Filterable(c.Type)
+				path := storetest.FilterablePath(c.Type)
 				if path == nil {
 					t.Skipf("%s has no primitive property of its own", c.Type.ShortName())
 				}
 				var ids []string
 				for n := range 3 {
 					obj := graphprofile.Object{}
-					path.Set(obj, sample.Value(path.Property(c.Type), 10+n))
+					path.Set(obj, storetest.SampleValue(path.Property(c.Type), 10+n))
 					it, _ := create(t, obj)
 					ids = append(ids, it.ID())
 				}
-				want := sample.Value(path.Property(c.Type), 11)
-				filter := url.QueryEscape(path.String() + " eq " + sample.Literal(want))
+				want := storetest.SampleValue(path.Property(c.Type), 11)
+				filter := url.QueryEscape(path.String() + " eq " + storetest.FilterLiteral(want))
 				list := s.do(request{path: base + "?$filter=" + filter + "&$count=true", token: owner})
 				if list.status != http.StatusOK {
 					t.Fatalf("GET ?$filter=%s: %d %s", filter, list.status, list.body)
@@ -288,7 +287,7 @@ func TestEveryCollection(t *testing.T) {
 						}
 						id := created.json(t)["id"].(string)
 						path := "/beta" + cell.profile + "/profile/" + c.Name
-						patch := bodyOf(c.Type, sample.Full(c.Type, 3))
+						patch := bodyOf(c.Type, storetest.SampleObject(c.Type, 3))
 						for i, req := range []request{
 							{path: path},
 							{path: path + "/" + id},
@@ -352,7 +351,7 @@ func TestProfileWithEveryCollection(t *testing.T) {
 	collections := graphprofile.ProfileCollections()
 	ids := map[string]string{}
 	for i, c := range collections {
-		resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/" + c.Name, token: owner, body: bodyOf(c.Type, sample.Full(c.Type, i))})
+		resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/" + c.Name, token: owner, body: bodyOf(c.Type, storetest.SampleObject(c.Type, i))})
 		if resp.status != http.StatusCreated {
 			t.Fatalf("POST %s: %d %s", c.Name, resp.status, resp.body)
 		}
@@ -401,7 +400,7 @@ func TestBatchOverEveryCollection(t *testing.T) {
 		var items []string
 		for i, c := range batch {
 			items = append(items, fmt.Sprintf(`{"id":"%d","method":"POST","url":"/me/profile/%s","headers":{"Content-Type":"application/json"},"body":%s}`,
-				i, c.Name, bodyOf(c.Type, sample.Full(c.Type, i))))
+				i, c.Name, bodyOf(c.Type, storetest.SampleObject(c.Type, i))))
 		}
 		a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[`+strings.Join(items, ",")+`]}`)
 		for i, c := range batch {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/internal/sample"
+	"github.com/graphprofile/graphprofile/storetest"
 )
 
 // The CSDL as a client reads it: elements in their OData namespaces, and
@@ -210,7 +210,7 @@ func TestMetadata(t *testing.T) {
 	// An item with every property set in every collection, for the probe
 	// to see each declared property of each facet type.
 	for _, c := range graphprofile.ProfileCollections() {
-		resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/" + c.Name, token: admin, body: bodyOf(c.Type, sample.Full(c.Type, 1))})
+		resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/" + c.Name, token: admin, body: bodyOf(c.Type, storetest.SampleObject(c.Type, 1))})
 		if resp.status != http.StatusCreated {
 			t.Fatalf("POST %s: %d %s", c.Name, resp.status, resp.body)
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/internal/sample"
+	"github.com/graphprofile/graphprofile/storetest"
 )
 
 // withMaxItems sets the server's limit of items per collection of a
@@ -56,7 +56,7 @@ func TestCollectionQuota(t *testing.T) {
 			skill = c
 		}
 	}
-	if resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/skills", token: tok, body: bodyOf(skill.Type, sample.Full(skill.Type, 1))}); resp.status != http.StatusCreated {
+	if resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/skills", token: tok, body: bodyOf(skill.Type, storetest.SampleObject(skill.Type, 1))}); resp.status != http.StatusCreated {
 		t.Fatalf("a skill beside 3 positions: %d %s", resp.status, resp.body)
 	}
 	other := s.delegated(tenantA, userA2, "User.ReadWrite")

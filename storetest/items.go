@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/internal/sample"
 )
 
 // testItems runs the item contract over every collection of ProfileType:
@@ -40,10 +39,10 @@ func RunItems(t *testing.T, open func(t *testing.T) graphprofile.Store, collecti
 func testItemRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store, c graphprofile.Collection) {
 	s := open(t)
 	owner := mustEnsure(t, s, adele(tenantA)).Key()
-	full := sample.Stored(c.Type, guid(1), base.Add(2*time.Second), 1)
+	full := StoredSample(c.Type, guid(1), base.Add(2*time.Second), 1)
 	full["lastModifiedDateTime"] = base.Add(36*time.Hour + 100*time.Nanosecond)
 	minimal := graphprofile.Item{"id": guid(2), "createdDateTime": base, "lastModifiedDateTime": base}
-	empty := sample.Stored(c.Type, guid(3), base.Add(time.Second), 3)
+	empty := StoredSample(c.Type, guid(3), base.Add(time.Second), 3)
 	for name, v := range empty {
 		switch v.(type) {
 		case graphprofile.Object:
@@ -79,7 +78,7 @@ func testItemRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store,
 // testItemEnums: each member of each enum of the type's own properties
 // (nested ones too) is stored and read back.
 func testItemEnums(t *testing.T, open func(t *testing.T) graphprofile.Store, c graphprofile.Collection) {
-	paths := sample.Enums(c.Type)
+	paths := EnumPaths(c.Type)
 	if len(paths) == 0 {
 		t.Skipf("%s has no enum property of its own", c.Type.ShortName())
 	}
@@ -89,7 +88,7 @@ func testItemEnums(t *testing.T, open func(t *testing.T) graphprofile.Store, c g
 	for _, path := range paths {
 		for _, member := range path.Property(c.Type).Type.Members {
 			n++
-			it := sample.Stored(c.Type, fmt.Sprintf("%s-%s", path, member), base.Add(time.Duration(n)), n)
+			it := StoredSample(c.Type, fmt.Sprintf("%s-%s", path, member), base.Add(time.Duration(n)), n)
 			path.Set(graphprofile.Object(it), member)
 			if err := s.CreateItem(t.Context(), owner, c, it, 0); err != nil {
 				t.Fatalf("CreateItem with %s = %s: %v", path, member, err)
@@ -110,12 +109,12 @@ func testItemEnums(t *testing.T, open func(t *testing.T) graphprofile.Store, c g
 func testItemUpdateNested(t *testing.T, open func(t *testing.T) graphprofile.Store, c graphprofile.Collection) {
 	s := open(t)
 	owner := mustEnsure(t, s, adele(tenantA)).Key()
-	it := sample.Stored(c.Type, guid(1), base, 1)
+	it := StoredSample(c.Type, guid(1), base, 1)
 	if err := s.CreateItem(t.Context(), owner, c, clone(it), 0); err != nil {
 		t.Fatal(err)
 	}
-	nested, first, second := sample.Nested(c.Type)
-	changed := sample.Value(append(nested, first).Property(c.Type), 2)
+	nested, first, second := NestedProperties(c.Type)
+	changed := SampleValue(append(nested, first).Property(c.Type), 2)
 	patch := graphprofile.Object{}
 	append(nested, first).Set(patch, changed)
 	later := base.Add(time.Hour)
@@ -147,7 +146,7 @@ func testItemDelete(t *testing.T, open func(t *testing.T) graphprofile.Store, c 
 	s := open(t)
 	owner := mustEnsure(t, s, adele(tenantA)).Key()
 	for i := range 2 {
-		if err := s.CreateItem(t.Context(), owner, c, sample.Stored(c.Type, guid(i), base.Add(time.Duration(i)), i), 0); err != nil {
+		if err := s.CreateItem(t.Context(), owner, c, StoredSample(c.Type, guid(i), base.Add(time.Duration(i)), i), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,8 +182,8 @@ func testItemCollections(t *testing.T, open func(t *testing.T) graphprofile.Stor
 	if c.Name != workPositions.Name {
 		other = workPositions
 	}
-	mine := sample.Stored(c.Type, guid(1), base, 1)
-	theirs := sample.Stored(other.Type, guid(1), base, 2)
+	mine := StoredSample(c.Type, guid(1), base, 1)
+	theirs := StoredSample(other.Type, guid(1), base, 2)
 	if err := s.CreateItem(t.Context(), owner, c, clone(mine), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -229,11 +228,11 @@ func testListProfile(t *testing.T, open func(t *testing.T) graphprofile.Store, c
 	empty := graphprofile.Collection{Name: c.Name + "Empty", Type: c.Type}
 	for i := range 3 {
 		// Created out of id order, so the list order (createdDateTime, then id) shows.
-		if err := s.CreateItem(t.Context(), owner, c, sample.Stored(c.Type, guid(3-i), base.Add(time.Duration(i%2)*time.Second), i), 0); err != nil {
+		if err := s.CreateItem(t.Context(), owner, c, StoredSample(c.Type, guid(3-i), base.Add(time.Duration(i%2)*time.Second), i), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.CreateItem(t.Context(), owner, other, sample.Stored(other.Type, guid(9), base, 9), 0); err != nil {
+	if err := s.CreateItem(t.Context(), owner, other, StoredSample(other.Type, guid(9), base, 9), 0); err != nil {
 		t.Fatal(err)
 	}
 	asked := []graphprofile.Collection{other, empty, c}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/internal/sample"
 )
 
 // testLoadProfiles: LoadProfiles adds new users, replaces a user and its
@@ -27,7 +26,7 @@ func testLoadProfiles(t *testing.T, open func(t *testing.T) graphprofile.Store) 
 	mustCreate(t, s, kept.Key(), position(guid(90), base, "kept"))
 	mustEnsure(t, s, adele(tenantA))
 	mustCreate(t, s, adele(tenantA).Key(), position(guid(80), base, "replaced"))
-	if err := s.CreateItem(ctx, adele(tenantA).Key(), other, sample.Stored(other.Type, guid(81), base, 1), 0); err != nil {
+	if err := s.CreateItem(ctx, adele(tenantA).Key(), other, StoredSample(other.Type, guid(81), base, 1), 0); err != nil {
 		t.Fatalf("CreateItem: %v", err)
 	}
 
@@ -36,7 +35,7 @@ func testLoadProfiles(t *testing.T, open func(t *testing.T) graphprofile.Store) 
 	positions[1]["lastModifiedDateTime"] = base.Add(48 * time.Hour)
 	inB := adele(tenantB)
 	inB.UserPrincipalName = "adele@fabrikam.com"
-	sampled := sample.Stored(other.Type, guid(102), base, 2)
+	sampled := StoredSample(other.Type, guid(102), base, 2)
 	err := s.LoadProfiles(ctx, []graphprofile.UserProfile{
 		{User: renamed, Profile: []graphprofile.ProfileCollection{{Collection: workPositions, Items: clones(positions)}}},
 		{User: megan(tenantA)},

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/internal/sample"
+	"github.com/graphprofile/graphprofile/storetest"
 )
 
 // The profile workload: each user has --positions-per-user items in every
@@ -18,16 +18,16 @@ import (
 
 // profileItemBody returns the create body of item n of a collection of type
 // t: each of the type's own settable properties that is a single primitive
-// or enum value, set to a valid value (internal/sample), so that every
+// or enum value, set to a valid value (storetest's samples), so that every
 // collection's items are small and valid whatever the schema table holds.
 func profileItemBody(t *graphprofile.Type, n int) []byte {
 	obj := map[string]any{}
 	for i := range t.Properties {
 		p := &t.Properties[i]
-		if !sample.Settable(p) || sample.Inherited(p.Name) || p.Collection || p.Type.Kind == graphprofile.KindComplex {
+		if !storetest.Settable(p) || storetest.Inherited(p.Name) || p.Collection || p.Type.Kind == graphprofile.KindComplex {
 			continue
 		}
-		obj[p.Name] = sample.Value(p, n)
+		obj[p.Name] = storetest.SampleValue(p, n)
 	}
 	b, err := json.Marshal(obj)
 	if err != nil {

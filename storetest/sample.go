@@ -1,10 +1,13 @@
-// Package sample makes valid values of any type of the schema table, for
-// the tests that run over every collection of the profile (storetest's
-// contract suite, graphapi's HTTP tests): an item with every settable
-// property set, each enum member, a nested property to patch, a property to
-// filter on. It reads only the schema, so a facet type added to the table
-// is tested by the same code, with no test data written by hand.
-package sample
+package storetest
+
+// This file makes valid values of any type of the schema table, for the
+// tests that run over every collection of the profile (the contract suite
+// here, graphapi's HTTP tests, graphprofile-bench's profile workload): an
+// item with every settable property set, each enum member, a nested
+// property to patch, a property to filter on. It reads only the schema, so
+// a facet type added to the table is tested by the same code, with no test
+// data written by hand. It lives in storetest, not a package of its own,
+// because storetest imports only the root package and the standard library.
 
 import (
 	"fmt"
@@ -38,10 +41,10 @@ func Settable(p *graphprofile.Property) bool {
 	return !p.ServerManaged && !p.WriteOnly && !p.Navigation
 }
 
-// Full returns a value of complex or entity type t with every settable
+// SampleObject returns a value of complex or entity type t with every settable
 // property set, nested complex values and collections whole; n makes the
 // values of one call differ from another's.
-func Full(t *graphprofile.Type, n int) graphprofile.Object {
+func SampleObject(t *graphprofile.Type, n int) graphprofile.Object {
 	return full(t, n, 0)
 }
 
@@ -59,9 +62,9 @@ func full(t *graphprofile.Type, n, depth int) graphprofile.Object {
 	return obj
 }
 
-// Value returns a valid value of property p: a collection of two
+// SampleValue returns a valid value of property p: a collection of two
 // elements for a collection.
-func Value(p *graphprofile.Property, n int) any { return value(p, n, 0) }
+func SampleValue(p *graphprofile.Property, n int) any { return value(p, n, 0) }
 
 func value(p *graphprofile.Property, n, depth int) any {
 	if p.Collection {
@@ -94,12 +97,12 @@ func single(p *graphprofile.Property, n, depth int) any {
 	case graphprofile.KindComplex:
 		return full(t, n, depth+1)
 	}
-	panic(fmt.Sprintf("sample: %s of kind %d: a kind the generator does not know", t.Name, t.Kind))
+	panic(fmt.Sprintf("storetest: %s of kind %d: a kind the generator does not know", t.Name, t.Kind))
 }
 
-// Members returns the members of enum t a client may send: all but
+// EnumMembers returns the members of enum t a client may send: all but
 // unknownFutureValue, which Graph's evolvable enums reserve.
-func Members(t *graphprofile.Type) []string {
+func EnumMembers(t *graphprofile.Type) []string {
 	var ms []string
 	for _, m := range t.Members {
 		if m != "unknownFutureValue" {
@@ -113,7 +116,7 @@ func Members(t *graphprofile.Type) []string {
 // combined, in its canonical form (one member when the other is the value
 // 0, allowedAudiences' me).
 func enumValue(t *graphprofile.Type, n int) string {
-	ms := Members(t)
+	ms := EnumMembers(t)
 	if t.IsFlags && len(ms) > 1 {
 		v, _ := graphprofile.EnumValue(t, ms[n%len(ms)]+","+ms[(n+1)%len(ms)])
 		return v
@@ -121,14 +124,14 @@ func enumValue(t *graphprofile.Type, n int) string {
 	return ms[n%len(ms)]
 }
 
-// Path is the way to a property inside an item: property names, outermost
+// PropertyPath is the way to a property inside an item: property names, outermost
 // first, as $filter and $select write it with "/".
-type Path []string
+type PropertyPath []string
 
-func (p Path) String() string { return strings.Join(p, "/") }
+func (p PropertyPath) String() string { return strings.Join(p, "/") }
 
 // Get returns the value at p in obj.
-func (p Path) Get(obj graphprofile.Object) (any, bool) {
+func (p PropertyPath) Get(obj graphprofile.Object) (any, bool) {
 	var cur any = obj
 	for _, name := range p {
 		o, ok := cur.(graphprofile.Object)
@@ -143,7 +146,7 @@ func (p Path) Get(obj graphprofile.Object) (any, bool) {
 }
 
 // Set sets the value at p in obj, making the complex values on the way.
-func (p Path) Set(obj graphprofile.Object, v any) {
+func (p PropertyPath) Set(obj graphprofile.Object, v any) {
 	for _, name := range p[:len(p)-1] {
 		next, ok := obj[name].(graphprofile.Object)
 		if !ok {
@@ -156,7 +159,7 @@ func (p Path) Set(obj graphprofile.Object, v any) {
 }
 
 // Property returns the schema property at p in type t, or nil.
-func (p Path) Property(t *graphprofile.Type) *graphprofile.Property {
+func (p PropertyPath) Property(t *graphprofile.Type) *graphprofile.Property {
 	var prop *graphprofile.Property
 	for _, name := range p {
 		if prop = t.Property(name); prop == nil {
@@ -167,13 +170,13 @@ func (p Path) Property(t *graphprofile.Type) *graphprofile.Property {
 	return prop
 }
 
-// Enums returns the path of every enum property of t's own (not inherited)
+// EnumPaths returns the path of every enum property of t's own (not inherited)
 // properties, inside nested complex values too (not inside collections): a
 // test sets each member of each.
-func Enums(t *graphprofile.Type) []Path {
-	var paths []Path
-	var walk func(t *graphprofile.Type, prefix Path, depth int)
-	walk = func(t *graphprofile.Type, prefix Path, depth int) {
+func EnumPaths(t *graphprofile.Type) []PropertyPath {
+	var paths []PropertyPath
+	var walk func(t *graphprofile.Type, prefix PropertyPath, depth int)
+	walk = func(t *graphprofile.Type, prefix PropertyPath, depth int) {
 		for i := range t.Properties {
 			p := &t.Properties[i]
 			if !Settable(p) || p.Collection || (depth == 0 && Inherited(p.Name)) || depth > maxDepth {
@@ -192,12 +195,12 @@ func Enums(t *graphprofile.Type) []Path {
 	return paths
 }
 
-// Nested returns a complex, non-collection property of t with at least two
+// NestedProperties returns a complex, non-collection property of t with at least two
 // settable primitive properties, and the names of the first two: one of
 // t's own if it has one, else the inherited inference (every facet has it),
 // so that a test may PATCH one and see the other kept.
-func Nested(t *graphprofile.Type) (complexProp Path, first, second string) {
-	candidates := func(own bool) (Path, string, string, bool) {
+func NestedProperties(t *graphprofile.Type) (complexProp PropertyPath, first, second string) {
+	candidates := func(own bool) (PropertyPath, string, string, bool) {
 		for i := range t.Properties {
 			p := &t.Properties[i]
 			if !Settable(p) || p.Collection || p.Type.Kind != graphprofile.KindComplex || Inherited(p.Name) == own {
@@ -211,7 +214,7 @@ func Nested(t *graphprofile.Type) (complexProp Path, first, second string) {
 				}
 			}
 			if len(names) >= 2 {
-				return Path{p.Name}, names[0], names[1], true
+				return PropertyPath{p.Name}, names[0], names[1], true
 			}
 		}
 		return nil, "", "", false
@@ -223,17 +226,17 @@ func Nested(t *graphprofile.Type) (complexProp Path, first, second string) {
 	return path, a, b
 }
 
-// Filterable returns a primitive, non-collection property of t's own (not
+// FilterablePath returns a primitive, non-collection property of t's own (not
 // inherited) to $filter on with eq: a string at the top if there is one,
 // else a string one level down in a complex property of t's own, else any
 // other primitive at the top; nil when t has none.
-func Filterable(t *graphprofile.Type) Path {
+func FilterablePath(t *graphprofile.Type) PropertyPath {
 	own := func(p *graphprofile.Property) bool {
 		return Settable(p) && !p.Collection && !Inherited(p.Name)
 	}
 	for i := range t.Properties {
 		if p := &t.Properties[i]; own(p) && p.Type.Kind == graphprofile.KindString {
-			return Path{p.Name}
+			return PropertyPath{p.Name}
 		}
 	}
 	for i := range t.Properties {
@@ -243,21 +246,21 @@ func Filterable(t *graphprofile.Type) Path {
 		}
 		for j := range p.Type.Properties {
 			if q := &p.Type.Properties[j]; Settable(q) && !q.Collection && q.Type.Kind == graphprofile.KindString {
-				return Path{p.Name, q.Name}
+				return PropertyPath{p.Name, q.Name}
 			}
 		}
 	}
 	for i := range t.Properties {
 		if p := &t.Properties[i]; own(p) && p.Type.Kind != graphprofile.KindComplex {
-			return Path{p.Name}
+			return PropertyPath{p.Name}
 		}
 	}
 	return nil
 }
 
-// Literal is v, a value of a primitive or enum property, as an OData
+// FilterLiteral is v, a value of a primitive or enum property, as an OData
 // literal in a $filter.
-func Literal(v any) string {
+func FilterLiteral(v any) string {
 	switch v := v.(type) {
 	case string:
 		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
@@ -272,13 +275,13 @@ func Literal(v any) string {
 	case time.Time:
 		return v.Format(time.RFC3339Nano)
 	}
-	panic(fmt.Sprintf("sample: no literal for %T", v))
+	panic(fmt.Sprintf("storetest: no literal for %T", v))
 }
 
-// Stored returns an item of t as the service stores one: Full(t, n) with
+// StoredSample returns an item of t as the service stores one: SampleObject(t, n) with
 // its id, timestamps and createdBy/lastModifiedBy.
-func Stored(t *graphprofile.Type, id string, created time.Time, n int) graphprofile.Item {
-	it := graphprofile.Item(Full(t, n))
+func StoredSample(t *graphprofile.Type, id string, created time.Time, n int) graphprofile.Item {
+	it := graphprofile.Item(SampleObject(t, n))
 	by := graphprofile.Object{"user": graphprofile.Object{"id": "00000000-0000-4000-8000-000000000001", "displayName": "Adele Vance"}}
 	it["id"] = id
 	it["createdDateTime"] = created
