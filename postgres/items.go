@@ -81,14 +81,9 @@ const newestPageQuery = `SELECT created_at, id, document FROM items
 // whether the page is full (another may follow). The connection is back in
 // the pool when it returns.
 func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, limit int) (page []stored.RawItem, more bool, err error) {
-	// Every position is after (MinInt64, "") in list order, and after
-	// (MaxInt64, "") newest first: one query serves the first page too.
-	query, from := itemsPageQuery, graphprofile.ItemPosition{Created: math.MinInt64}
+	query, from := itemsPageQuery, stored.PageFrom(order, after)
 	if order == graphprofile.NewestFirst {
-		query, from = newestPageQuery, graphprofile.ItemPosition{Created: math.MaxInt64}
-	}
-	if after != nil {
-		from = *after
+		query = newestPageQuery
 	}
 	err = s.read(ctx, func(ctx context.Context) error {
 		page, more = nil, false

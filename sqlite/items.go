@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"math"
 	"slices"
 	"strings"
 
@@ -138,15 +137,10 @@ const newestPageQuery = `SELECT created_at, id, document FROM items
 // whether the page is full (another may follow). The read connection is
 // released before it returns.
 func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, limit int) (page []stored.RawItem, more bool, err error) {
-	// Every position is after (MinInt64, "") in list order, and after
-	// (MaxInt64, "") newest first: one query serves the first page too.
-	// Either comparison is a range of items_by_created.
-	query, from := itemsPageQuery, graphprofile.ItemPosition{Created: math.MinInt64}
+	query, from := itemsPageQuery, stored.PageFrom(order, after)
 	if order == graphprofile.NewestFirst {
-		query, from = newestPageQuery, graphprofile.ItemPosition{Created: math.MaxInt64}
-	}
-	if after != nil {
-		from = *after
+		// Either comparison is a range of items_by_created.
+		query = newestPageQuery
 	}
 	rows, err := s.rdb.QueryContext(ctx, query, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
 	if err != nil {

@@ -2,6 +2,7 @@ package stored
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -110,4 +111,18 @@ func (n Name) ScanUsers(tenantID, afterID string,
 func (n Name) CollectionFull(owner graphprofile.UserKey, c graphprofile.Collection, maxItems int) error {
 	return fmt.Errorf("%s: %s of user %q of tenant %q already holds %d items: %w",
 		n, c.Name, owner.UserID, owner.TenantID, maxItems, graphprofile.ErrCollectionFull)
+}
+
+// PageFrom is the position a page of items in order starts after: after
+// itself, or for the first page (after nil) a position every item is after
+// in that order, (MinInt64, "") oldest first and (MaxInt64, "") newest
+// first, so that a store's one page query serves the first page too.
+func PageFrom(order graphprofile.ItemOrder, after *graphprofile.ItemPosition) graphprofile.ItemPosition {
+	switch {
+	case after != nil:
+		return *after
+	case order == graphprofile.NewestFirst:
+		return graphprofile.ItemPosition{Created: math.MaxInt64}
+	}
+	return graphprofile.ItemPosition{Created: math.MinInt64}
 }

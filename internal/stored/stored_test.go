@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,24 @@ func TestCheckImport(t *testing.T) {
 				t.Errorf("CheckImport = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestPageFrom(t *testing.T) {
+	mid := graphprofile.ItemPosition{Created: 42, ID: "b"}
+	for _, c := range []struct {
+		name  string
+		order graphprofile.ItemOrder
+		after *graphprofile.ItemPosition
+		want  graphprofile.ItemPosition
+	}{
+		{"first page oldest first", graphprofile.OldestFirst, nil, graphprofile.ItemPosition{Created: math.MinInt64}},
+		{"first page newest first", graphprofile.NewestFirst, nil, graphprofile.ItemPosition{Created: math.MaxInt64}},
+		{"next page oldest first", graphprofile.OldestFirst, &mid, mid},
+		{"next page newest first", graphprofile.NewestFirst, &mid, mid},
+	} {
+		if got := PageFrom(c.order, c.after); got != c.want {
+			t.Errorf("%s: PageFrom = %+v, want %+v", c.name, got, c.want)
+		}
 	}
 }
