@@ -19,7 +19,8 @@ func TestHelp(t *testing.T) {
 		args     []string
 		mentions []string
 	}{
-		{[]string{"--help"}, []string{"Usage: graphprofile <command>", "serve", "token"}},
+		// What it serves is the whole user profile, not one of its collections.
+		{[]string{"--help"}, []string{"Usage: graphprofile <command>", "serve", "token", "the Microsoft Graph beta user-profile API, self-hosted", "serve the Microsoft Graph beta user-profile API"}},
 		{[]string{"-h"}, []string{"serve", "token"}},
 		{[]string{"help"}, []string{"serve", "token"}},
 		{[]string{"serve", "--help"}, []string{"Usage: graphprofile serve", "-listen", "-store", "-public-url", "-cors-origins", "-log-level", "-drain-timeout", "127.0.0.1:8080", "sqlite:graphprofile.db", "GRAPHPROFILE_"}},

@@ -48,7 +48,7 @@ type environment struct {
 }
 
 var commands = []command{
-	{name: "serve", summary: "serve the Microsoft Graph beta profile positions API", run: runServe},
+	{name: "serve", summary: "serve the Microsoft Graph beta user-profile API: every collection of the profile, and the users directory", run: runServe},
 	{name: "token", summary: "mint a development access token that serve accepts", run: runToken},
 	{name: "users", summary: "manage the users directory: users import FILE", run: runUsers},
 	{name: "export", summary: "write the users and profiles of a store as a fixtures file (serve --fixtures)", run: runExport},
@@ -91,7 +91,7 @@ func run(ctx context.Context, env *environment, args []string) error {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "graphprofile: the Microsoft Graph beta profile positions API, self-hosted.")
+	fmt.Fprintln(w, "graphprofile: the Microsoft Graph beta user-profile API, self-hosted.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage: graphprofile <command> [flags]")
 	fmt.Fprintln(w)
