@@ -146,9 +146,10 @@ func DefaultTimeouts() Timeouts {
 // envelope too.)
 const MaxHeaderBytes = 128 << 10
 
-// netHTTPHeaderSlack is what net/http reads beyond http.Server's
-// MaxHeaderBytes before it gives up.
-const netHTTPHeaderSlack = 4096
+// NetHTTPHeaderSlack is what net/http reads beyond http.Server's
+// MaxHeaderBytes before it gives up: a server that bounds heads at N bytes
+// sets MaxHeaderBytes to N - NetHTTPHeaderSlack.
+const NetHTTPHeaderSlack = 4096
 
 // DefaultMaxConnections is how many connections a Server holds at once
 // when MaxConnections is zero: beyond it, new connections wait in the
@@ -195,7 +196,7 @@ func (s *Server) Open() error {
 		ReadTimeout:       t.Read,
 		WriteTimeout:      t.Write,
 		IdleTimeout:       t.Idle,
-		MaxHeaderBytes:    MaxHeaderBytes - netHTTPHeaderSlack,
+		MaxHeaderBytes:    MaxHeaderBytes - NetHTTPHeaderSlack,
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
 		// ServeTLS clones this and adds "h2" and "http/1.1" to NextProtos,
 		// so clients negotiate HTTP/2 by ALPN.

@@ -116,13 +116,14 @@ func (m *serveMetrics) listen(addr string, logger *slog.Logger) (*http.Server, s
 	mux := http.NewServeMux()
 	mux.Handle("GET "+graphapi.MetricsPath, promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	t := graphapi.DefaultTimeouts()
+	// net/http reads NetHTTPHeaderSlack past MaxHeaderBytes before its 431.
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: t.ReadHeader,
 		ReadTimeout:       t.Read,
 		WriteTimeout:      t.Write,
 		IdleTimeout:       t.Idle,
-		MaxHeaderBytes:    metricsMaxHeaderBytes,
+		MaxHeaderBytes:    metricsMaxHeaderBytes - graphapi.NetHTTPHeaderSlack,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go func() {

@@ -186,8 +186,16 @@ func TestMetricsListenLimits(t *testing.T) {
 	if status, err := scrape(strings.Repeat("a", 8<<10), 10*time.Second); err != nil || status != http.StatusOK {
 		t.Fatalf("a scrape with an 8 KiB head: %d (%v), want 200", status, err)
 	}
-	if status, err := scrape(strings.Repeat("a", 64<<10), 10*time.Second); err == nil && status != http.StatusRequestHeaderFieldsTooLarge {
-		t.Errorf("a scrape with a 64 KiB head: %d, want 431", status)
+	if status, err := scrape(strings.Repeat("a", 15<<10), 10*time.Second); err != nil || status != http.StatusOK {
+		t.Fatalf("a scrape with a 15 KiB head: %d (%v), want 200", status, err)
+	}
+	// Just over the bound: net/http reads 4 KiB past http.Server's
+	// MaxHeaderBytes before it refuses a head, so a bound set there alone
+	// would let this one through.
+	for _, size := range []int{17 << 10, 64 << 10} {
+		if status, err := scrape(strings.Repeat("a", size), 10*time.Second); err == nil && status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("a scrape with a %d KiB head: %d, want 431", size>>10, status)
+		}
 	}
 
 	held := holdConnections(t, metricsAddr, "/metrics", metricsMaxConnections)
