@@ -55,7 +55,7 @@ func (s *Server) logAccess(ex *exchange, batch batchOrigin, elapsed time.Duratio
 		return
 	}
 	level := slog.LevelInfo
-	if ex.r.URL.Path == "/healthz" || ex.r.URL.Path == "/readyz" || ex.r.URL.Path == MetricsPath {
+	if ex.r.URL.Path == "/healthz" || ex.r.URL.Path == "/readyz" || s.scrapes(ex.r.URL.Path) {
 		level = slog.LevelDebug
 	}
 	ctx := context.WithoutCancel(ex.r.Context())
@@ -115,7 +115,7 @@ func batchOriginOf(ctx context.Context) batchOrigin {
 // admin API's own, the health probes and metrics scrapes (which the
 // application under test does not send).
 func journaled(s *Server, r *http.Request) bool {
-	return !s.isAdminPath(r.URL.Path) && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" && r.URL.Path != MetricsPath
+	return !s.isAdminPath(r.URL.Path) && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" && !s.scrapes(r.URL.Path)
 }
 
 // isAdminPath reports whether path is the admin API's, when it is on.

@@ -161,7 +161,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveHealth(ex)
 		return
 	case MetricsPath:
-		if s.ServeMetrics && s.metrics != nil {
+		if s.scrapes(r.URL.Path) {
 			s.serveMetrics(ex)
 			return
 		}

@@ -154,11 +154,19 @@ func metricRoute(ex *exchange) string {
 	if ex.route != "" {
 		return ex.route
 	}
-	switch p := ex.r.URL.Path; p {
-	case "/healthz", "/readyz", MetricsPath:
+	switch p := ex.r.URL.Path; {
+	case p == "/healthz" || p == "/readyz" || ex.server.scrapes(p):
 		return p
 	}
 	return "unmatched"
+}
+
+// scrapes reports whether path is a scrape of the metrics this server
+// serves: MetricsPath with ServeMetrics. Elsewhere (serve
+// --metrics-listen) that path is one it does not serve, a request like
+// any other.
+func (s *Server) scrapes(path string) bool {
+	return path == MetricsPath && s.ServeMetrics && s.metrics != nil
 }
 
 // metricMethod is a request's method label: the methods HTTP defines, and

@@ -127,6 +127,34 @@ func TestMetrics(t *testing.T) {
 // not serve.
 func TestMetricsElsewhere(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), false))
+	reg := prometheus.NewRegistry()
+	s := newTestServer(t, withMetrics(reg, false), withAdminToken(adminToken))
 	expectError(t, s.do(request{path: graphapi.MetricsPath}), http.StatusBadRequest, "BadRequest")
+
+	// It is no scrape here: counted as the unmatched path it is, and in the
+	// journal like any other request of the application's.
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "graphprofile_http_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "route" {
+					routes[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if routes["unmatched"] != 1 || routes[graphapi.MetricsPath] != 0 {
+		t.Errorf("GET /metrics not served counted by route %v, want unmatched 1", routes)
+	}
+	entries := s.journal(t, "")
+	if len(entries) != 1 || entries[0].Request.URL != graphapi.MetricsPath || entries[0].Response.Status != http.StatusBadRequest {
+		t.Errorf("the journal: %+v, want the GET /metrics answered 400", entries)
+	}
 }
