@@ -128,3 +128,26 @@ func TestUIDevSignInBehindProxy(t *testing.T) {
 		})
 	}
 }
+
+// TestUINextLink runs compat/js/ui-nextlink.test.mjs: the web page's
+// Graph module (webui/static/session.js), in Node with the page's
+// location, follows the directory's @odata.nextLink on the page's own
+// server when the link names another address: serve's --public-url here,
+// as the address it listens on would for a page opened at localhost or
+// through a container's published port.
+func TestUINextLink(t *testing.T) {
+	t.Parallel()
+	jsDir, node := jsCompat(t, "playwright-core")
+	fixtures, err := filepath.Abs(filepath.Join("testdata", "ui-fixtures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const publicURL = "https://people.example.com"
+	dir := t.TempDir()
+	s := startServe(t, dir, listenFlag("--public-url", publicURL, "--fixtures", fixtures))
+	tok := mintToken(t, dir, nil, "--scopes", "User.ReadWrite User.ReadBasic.All")
+	out := runJS(t, jsDir, 60*time.Second, s.stderr.String,
+		[]string{"GRAPH_BASE_URL=" + s.url, "PUBLIC_URL=" + publicURL, "TOKEN=" + tok},
+		node, "ui-nextlink.test.mjs")
+	t.Logf("node ui-nextlink.test.mjs:\n%s", out)
+}

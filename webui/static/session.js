@@ -52,11 +52,19 @@ const adminBase = new URL('../_admin/', location.href);
 
 // graph calls the Graph API: graph('GET', 'me/profile'). It resolves to
 // the answer's JSON (null for 204) and rejects with a GraphError. An
-// absolute URL (an @odata.nextLink) is followed as is, when it is the
-// server's own.
+// absolute URL (an @odata.nextLink) is followed on the page's own server:
+// the server names itself by --public-url or the address it listens on,
+// which need not be the one the page was opened at (localhost for
+// 127.0.0.1, a container's published port), so a link of another origin
+// is followed by its path under /beta/. The token goes to no other origin.
 export async function graph(method, path, { body, headers } = {}) {
-	const url = /^https?:/.test(path) ? new URL(path) : new URL(path, graphBase);
-	if (url.origin !== location.origin) throw new GraphError(0, 'clientError', `The link ${url} is not this server's.`);
+	let url = /^https?:/.test(path) ? new URL(path) : new URL(path, graphBase);
+	if (url.origin !== location.origin) {
+		const at = url.pathname.indexOf('/beta/');
+		const own = at < 0 ? null : new URL(url.pathname.slice(at + '/beta/'.length) + url.search, graphBase);
+		if (own?.origin !== location.origin) throw new GraphError(0, 'clientError', `The link ${url} is not this server's.`);
+		url = own;
+	}
 	return call(url, method, token(), body, headers);
 }
 

@@ -1,0 +1,59 @@
+// The web page's Graph calls (webui/static/session.js) follow an
+// @odata.nextLink on the page's own server, whatever address the link
+// names: the server builds its links from --public-url or the address it
+// listens on, which need not be the address the page was opened at
+// (localhost for 127.0.0.1, a container's published port, an ssh tunnel).
+// The module runs here as in the page, with the page's location and
+// sessionStorage, against a real server whose --public-url differs from
+// the page's origin.
+//
+//   GRAPH_BASE_URL  the server as the page reaches it, e.g. http://127.0.0.1:8080
+//   PUBLIC_URL      its --public-url, another origin
+//   TOKEN           a token with User.ReadBasic.All
+//
+// cmd/graphprofile's TestUINextLink runs this.
+
+import assert from 'node:assert/strict';
+import { env, steps } from './harness.mjs';
+
+const base = env('GRAPH_BASE_URL').replace(/\/$/, '');
+const publicURL = env('PUBLIC_URL').replace(/\/$/, '');
+const { step, fail } = steps();
+
+// What session.js reads of the page: where it is, and the tab's storage.
+globalThis.location = new URL(`${base}/ui/`);
+const stored = new Map();
+globalThis.sessionStorage = {
+	getItem: (k) => stored.get(k) ?? null,
+	setItem: (k, v) => stored.set(k, String(v)),
+	removeItem: (k) => stored.delete(k),
+};
+const session = await import('../../webui/static/session.js');
+session.storeToken({ accessToken: env('TOKEN'), expiresIn: 3600 });
+
+try {
+	const eventual = { headers: { ConsistencyLevel: 'eventual' } };
+	let first;
+	await step('the directory\'s first page names the next by the public URL', async () => {
+		first = await session.graph('GET', 'users?$select=id,displayName&$orderby=displayName&$count=true&$top=2', eventual);
+		assert.equal(first.value.length, 2);
+		assert.ok(first['@odata.nextLink']?.startsWith(`${publicURL}/beta/users?`), `nextLink ${first['@odata.nextLink']}`);
+	});
+	await step('"More people" follows it on the page\'s server', async () => {
+		const seen = first.value.map((u) => u.displayName);
+		let link = first['@odata.nextLink'];
+		while (link) {
+			const page = await session.graph('GET', link, eventual);
+			seen.push(...page.value.map((u) => u.displayName));
+			link = page['@odata.nextLink'];
+		}
+		assert.equal(seen.length, first['@odata.count']);
+		assert.deepEqual(seen, [...seen].sort((a, b) => a.localeCompare(b)));
+	});
+	await step('a link that resolves to another origin is refused, not sent the token', async () => {
+		await assert.rejects(session.graph('GET', `${publicURL}/beta///evil.example/steal`), { name: 'GraphError', status: 0 });
+		await assert.rejects(session.graph('GET', `${publicURL}/elsewhere`), { name: 'GraphError', status: 0 });
+	});
+} catch (err) {
+	fail(err, []);
+}
