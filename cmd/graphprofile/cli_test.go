@@ -102,6 +102,10 @@ func TestFailures(t *testing.T) {
 		{name: "bad GRAPHPROFILE_EXPIRES", args: []string{"token"}, env: []string{"GRAPHPROFILE_EXPIRES=1fortnight"}, stderrHas: []string{"GRAPHPROFILE_EXPIRES"}},
 		{name: "bad GRAPHPROFILE_DRAIN_TIMEOUT", args: []string{"serve"}, env: []string{"GRAPHPROFILE_DRAIN_TIMEOUT=soon"}, stderrHas: []string{"GRAPHPROFILE_DRAIN_TIMEOUT"}},
 		{name: "roles without app", args: []string{"token", "--roles", "X"}, stderrHas: []string{"--roles", "--app"}},
+		{name: "tenant not a GUID", args: []string{"token", "--tenant", "contoso"}, stderrHas: []string{`--tenant "contoso"`, "GUID"}},
+		{name: "GRAPHPROFILE_TENANT not a GUID", args: []string{"token"}, env: []string{"GRAPHPROFILE_TENANT=contoso"}, stderrHas: []string{`GRAPHPROFILE_TENANT="contoso"`, "GUID"}},
+		{name: "user not a GUID", args: []string{"token", "--user", "adele"}, stderrHas: []string{`--user "adele"`, "GUID"}},
+		{name: "app not a GUID", args: []string{"token", "--app", "nightly-sync", "--roles", "User.Read.All"}, stderrHas: []string{`--app "nightly-sync"`, "GUID"}},
 		{name: "roles with app and scopes", args: []string{"token", "--app", testApp, "--scopes", "User.Read", "--roles", "X"}, stderrHas: []string{"--roles"}},
 	}
 	for _, tt := range tests {

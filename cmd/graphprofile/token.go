@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -47,6 +49,15 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 	}
 	if *expires <= 0 {
 		return fmt.Errorf("%s: must be positive", env.settingValue("expires", expires.String()))
+	}
+	// Entra gives every tenant, user and application a GUID, and the
+	// server tells a user's id from a user principal name in a path by
+	// that shape: a token with another id would name a profile no path can
+	// reach by its id.
+	for _, id := range []struct{ name, value string }{{"tenant", *tenant}, {"user", *user}, {"app", *app}} {
+		if id.value != "" && !graphprofile.IsGUID(id.value) {
+			return fmt.Errorf("%s: not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), as Entra's %s ids are", env.settingValue(id.name, strconv.Quote(id.value)), id.name)
+		}
 	}
 	req := token.MintRequest{
 		TenantID:    *tenant,
