@@ -2,6 +2,7 @@ package graphapi_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -90,5 +91,65 @@ func TestNamesIgnoreCase(t *testing.T) {
 	}
 	if resp := s.do(request{path: "/v1.0/Users/CASE@contoso.test", token: admin}); resp.status != http.StatusOK {
 		t.Errorf("GET a user by its principal name in another case: %d %s", resp.status, resp.body)
+	}
+}
+
+// TestUsersQueryNamesIgnoreCase: the property names of a users query are
+// matched without regard to case, as in every other query: the
+// directory's rules of what may be filtered and ordered (which name each
+// property in the schema's spelling) apply to `DisplayName` as to
+// `displayName`, and the errors name the property as the schema does.
+func TestUsersQueryNamesIgnoreCase(t *testing.T) {
+	s, reader := newDirectory(t)
+	tests := []struct {
+		query    string
+		advanced bool
+		want     []string // in order with $orderby, else sorted
+	}{
+		{"$filter=DISPLAYNAME eq 'Adele Vance'", false, []string{"Adele Vance"}},
+		{"$filter=startswith(DisplayName,'ale')", false, []string{"Alex Wilber"}},
+		{"$filter=AccountEnabled eq false", false, []string{"Alex Wilber"}},
+		{"$filter=Department in ('Retail')", false, []string{"Adele Vance"}},
+		{"$filter=BusinessPhones/any(p:p eq '+1 425 555 0109')", false, []string{"Adele Vance"}},
+		{"$filter=ID in ('nobody')", false, nil},
+		{"$filter=OfficeLocation eq '18/2111'&$count=true", true, []string{"Adele Vance"}},
+		{"$filter=endswith(MAIL,'@contoso.test') and Department eq 'Marketing'&$count=true", true, []string{"Alex Wilber", "megan Bowen"}},
+		{"$orderby=DISPLAYNAME desc&$top=2", false, []string{"megan Bowen", "Diego Siciliani"}},
+		{"$orderby=UserPrincipalName", false, []string{"Adele Vance", "Alex Wilber", "Diego Siciliani", "megan Bowen"}},
+		{"$filter=Department eq 'Marketing'&$orderby=DisplayName&$count=true", true, []string{"Alex Wilber", "megan Bowen"}},
+	}
+	for _, tc := range tests {
+		req := request{path: "/beta/users?" + escapeQuery(tc.query), token: reader}
+		if tc.advanced {
+			req.header = eventual
+		}
+		resp := s.do(req)
+		if resp.status != http.StatusOK {
+			t.Errorf("%s: %d %s", tc.query, resp.status, resp.body)
+			continue
+		}
+		got := displayNames(t, resp)
+		if !strings.Contains(tc.query, "$orderby") {
+			slices.Sort(got) // by id: the order of the directory's ids
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.query, got, tc.want)
+		}
+	}
+	if resp := s.do(request{path: "/beta/users/$count?" + escapeQuery("$filter=DisplayName eq 'Alex Wilber'"), token: reader, header: eventual}); resp.status != http.StatusOK || string(resp.body) != "1" {
+		t.Errorf("/users/$count with DisplayName: %d %s", resp.status, resp.body)
+	}
+	// What the directory does not serve is refused whatever the case, and
+	// named in the schema's spelling.
+	for query, want := range map[string]string{
+		"$orderby=CITY":                                  "Unsupported sort property 'city' for 'User'.",
+		"$filter=startswith(ID,'a')":                     "Unsupported or invalid query filter clause specified for property 'id' of resource 'User'.",
+		"$filter=MobilePhone eq '1'":                     "Unsupported or invalid query filter clause specified for property 'mobilePhone' of resource 'User'.",
+		"$filter=City eq 'Redmond'&$orderby=DisplayName": "Sorting not supported for current query.",
+	} {
+		msg := expectError(t, s.do(request{path: "/beta/users?" + escapeQuery(query), token: reader}), http.StatusBadRequest, "Request_UnsupportedQuery")
+		if msg != want {
+			t.Errorf("%s: %q, want %q", query, msg, want)
+		}
 	}
 }

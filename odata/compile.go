@@ -372,6 +372,10 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 		t, get = valueType{kind: kComplex, edm: c.root}, func(e *env) any { return e.root }
 	}
 	text := strings.Join(n.segments, "/")
+	// The path in the schema's spelling, whatever the request's: what a
+	// Clause names, so that a resource's Restrictions (keyed by the
+	// schema's names) apply to DisplayName as to displayName.
+	var canonical []string
 	for _, name := range segments {
 		if t.kind == kCollection {
 			return nil, queryError(c.option, n.pos, "'%s' goes into the collection before '%s'; use any() or all() to look into a collection", text, name)
@@ -384,6 +388,7 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 			return nil, queryError(c.option, n.pos, "could not find a property named '%s' on type '%s'", name, t.edm.Name)
 		}
 		name := prop.Name
+		canonical = append(canonical, name)
 		parent := get
 		get = func(e *env) any {
 			obj, ok := parent(e).(graphprofile.Object)
@@ -399,6 +404,9 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 		// a lambda variable's items are lowered as they are taken.
 		exact := get
 		get = func(e *env) any { return c.fold(exact(e)) }
+	}
+	if len(canonical) == len(n.segments) { // from the entity, not a lambda variable
+		property = strings.Join(canonical, "/")
 	}
 	return &compiled{t: t, eval: get, pos: n.pos, text: text, property: property}, nil
 }

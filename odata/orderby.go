@@ -113,7 +113,9 @@ func ParseOrderBy(expr string, t *graphprofile.Type) (*OrderBy, error) {
 		case kComplex, kCollection:
 			return nil, queryError(option, pos, "'%s' is %s; order by a property that holds a single value", key.text, key.t)
 		}
-		ob.keys = append(ob.keys, orderKey{text: key.text, get: key.eval, t: key.t, desc: desc})
+		// The key is named in the schema's spelling, as Properties
+		// returns it to a resource's Restrictions.
+		ob.keys = append(ob.keys, orderKey{text: key.property, get: key.eval, t: key.t, desc: desc})
 	}
 	return ob, nil
 }
