@@ -63,10 +63,11 @@ type call struct {
 
 var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptSkip, odata.OptCount, odata.OptSkipToken}
 
-// userListOptions are listOptions but $skip, which Graph's directory does
-// not serve (it pages with $skiptoken only); what users serve of $filter and
-// $orderby is userQueries'.
-var userListOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptCount, odata.OptSkipToken}
+// userListOptions are listOptions; what users serve of them is
+// userQueries': not $skip (Graph's directory pages with $skiptoken only,
+// and refuses $skip with its own error), and only some of $filter and
+// $orderby.
+var userListOptions = listOptions
 
 // The path patterns served. A literal comes before a parameter in the
 // same place ($count before {id}).

@@ -240,7 +240,8 @@ func TestQueryOptionErrors(t *testing.T) {
 		{"$filter on a get", base + "/" + id + "?$filter=isCurrent", "", "'$filter' is not supported on this resource"},
 		{"$top on a get", base + "/" + id + "?$top=1", "", "'$top'"},
 		{"$select on a create", base + "?$select=id", http.MethodPost, "'$select'"},
-		{"$skip on the users list", "/beta/users?$skip=1", "", "'$skip'"},
+		// $skip on the users list is Graph's directory error,
+		// Request_BadRequest: TestUsersQueryErrors.
 		{"tampered $skiptoken", base + "?$top=1&$skiptoken=" + url.QueryEscape(string(tampered)), "", "$skiptoken"},
 		{"garbage $skiptoken", base + "?$skiptoken=abc", "", "$skiptoken"},
 		{"another list's $skiptoken", "/beta/users/" + userA2 + "/profile/positions?$top=1&$skiptoken=" + url.QueryEscape(token), "", "$skiptoken"},

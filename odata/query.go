@@ -66,6 +66,7 @@ type Query struct {
 	Top       int      // the page size
 	topGiven  bool     // Top is the request's $top, not the default
 	Skip      int
+	skipGiven bool // the request gave $skip (Restrictions.Skip)
 	Count     bool
 	SkipToken string
 	Expand    []Expansion // nil: no $expand
@@ -154,7 +155,7 @@ func (q *Query) set(opt Option, value string, t *graphprofile.Type) error {
 		if convErr != nil || n < 0 {
 			return badRequest("Invalid value '%s' for $skip: it must be a whole number, 0 or more.", value)
 		}
-		q.Skip = n
+		q.Skip, q.skipGiven = n, true
 	case OptCount:
 		switch value {
 		case "true":

@@ -40,6 +40,10 @@ type Restrictions struct {
 	// FilterWithOrderBy is how the resource serves $filter and $orderby
 	// in one query.
 	FilterWithOrderBy Support
+	// Skip is how the resource serves $skip: Graph's directory does not
+	// (it pages with $skiptoken only) and answers any $skip with its own
+	// error.
+	Skip Support
 }
 
 // operatorNames are the spellings of Graph's messages where they are not
@@ -48,10 +52,13 @@ var operatorNames = map[string]string{"startswith": "startsWith", "endswith": "e
 
 // Check refuses what q asks that r does not serve; advanced says whether the
 // request is an advanced query. The errors are Graph's directory errors:
-// Request_UnsupportedQuery, naming the operator that needs an advanced
-// query, the property a clause is not served on, or the property a list
-// cannot be ordered by.
+// Request_BadRequest for a $skip, and Request_UnsupportedQuery, naming the
+// operator that needs an advanced query, the property a clause is not
+// served on, or the property a list cannot be ordered by.
 func (r *Restrictions) Check(q Query, advanced bool) error {
+	if q.skipGiven && !r.serves(r.Skip, advanced) {
+		return graphprofile.Errorf(graphprofile.CodeDirectoryBadRequest, "'$skip' is not supported by the service.")
+	}
 	if q.Filter != nil {
 		for _, cl := range q.Filter.Clauses() {
 			if slices.Contains(r.AdvancedOperators, cl.Op) && !advanced {
