@@ -100,7 +100,7 @@ func everyCall(t *testing.T, s *Store) []call {
 }
 
 // limit is how long a call may take while the database is away: the
-// store's timeout (5 s by default) and some slack, never a hang.
+// store's timeout (4 s by default) and some slack, never a hang.
 const limit = 6 * time.Second
 
 // wantAllUnavailable runs every call at once and checks that each fails

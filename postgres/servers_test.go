@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -160,3 +161,98 @@ func idOf(body string) string {
 
 // quietLogger keeps the expected outage errors out of the test output.
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestServerUnresponsiveDatabase: the database stops answering (packets
+// vanish, as when its machine hangs or the network partitions) under a
+// running server with the default store timeout. Every request that needs
+// it answers 503 serviceNotAvailable with Retry-After within 5 s, the whole
+// exchange included, not after 5 s; when the network is back the same server
+// serves again.
+func TestServerUnresponsiveDatabase(t *testing.T) {
+	dbURL := freshURL(t)
+	p := startProxy(t, hostOf(t, dbURL))
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.addr()
+	store := openAt(t, u.String())
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev), Addr: "127.0.0.1:0", Logger: quietLogger()}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	tok, err := dev.Mint(token.MintRequest{TenantID: "0d2c6b6e-0000-4000-8000-0000000000aa", ObjectID: "0d2c6b6e-0000-4000-8000-0000000000bb", Scopes: []string{"User.ReadWrite"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	send := func(method, path, body string) (int, http.Header, string, error) {
+		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b), err
+	}
+	status, _, body, err := send(http.MethodPost, "/beta/me/profile/positions", `{"isCurrent":true}`)
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("create before the fault: %d %s %v", status, body, err)
+	}
+	id := idOf(body)
+
+	p.set(true, false)
+	var wg sync.WaitGroup
+	for _, req := range []struct{ method, path, body string }{
+		{http.MethodGet, "/beta/me/profile/positions", ""},
+		{http.MethodPost, "/beta/me/profile/positions", `{}`},
+		{http.MethodGet, "/beta/me/profile/positions/" + id, ""},
+		{http.MethodPatch, "/beta/me/profile/positions/" + id, `{"isCurrent":false}`},
+		{http.MethodGet, "/beta/me", ""},
+		{http.MethodGet, "/readyz", ""},
+	} {
+		wg.Go(func() {
+			start := time.Now()
+			status, header, body, err := send(req.method, req.path, req.body)
+			took := time.Since(start)
+			switch {
+			case err != nil:
+				t.Errorf("%s %s with the database unresponsive: %v", req.method, req.path, err)
+				return
+			case status != http.StatusServiceUnavailable:
+				t.Errorf("%s %s with the database unresponsive: %d %s, want 503", req.method, req.path, status, body)
+			case !strings.Contains(body, `"code":"serviceNotAvailable"`):
+				t.Errorf("%s %s: body %s, want code serviceNotAvailable", req.method, req.path, body)
+			case header.Get("Retry-After") == "":
+				t.Errorf("%s %s: no Retry-After", req.method, req.path)
+			}
+			if took >= 5*time.Second {
+				t.Errorf("%s %s answered after %v with the database unresponsive, want within 5 s", req.method, req.path, took)
+			}
+		})
+	}
+	wg.Wait()
+
+	p.set(false, false)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, _, body, err := send(http.MethodGet, "/beta/me/profile/positions/"+id, "")
+		if err == nil && status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET still %d %s %v 20 s after the database answered again", status, body, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

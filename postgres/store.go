@@ -8,10 +8,10 @@
 // concurrent updates, from this process or another, serialize on the row and
 // never lose each other's changes.
 //
-// No call waits for the database longer than the store's timeout (5 s unless
-// WithTimeout says otherwise): the connect timeout, the pool's acquire, every
-// statement (statement_timeout on the server too) and the commit share that
-// budget. Failures a retry may cure (the database is down, restarting or
+// No call waits for the database longer than the store's timeout (4 s unless
+// WithTimeout says otherwise, so that a request answers within 5 s): the
+// connect timeout, the pool's acquire, every statement (statement_timeout on
+// the server too) and the commit share that budget. Failures a retry may cure (the database is down, restarting or
 // unreachable, the pool is exhausted, a lock waited too long) wrap
 // graphprofile.ErrUnavailable. The pool replaces broken connections by
 // itself, so the store recovers when the database comes back.
@@ -36,8 +36,10 @@ import (
 const store stored.Name = "postgres"
 
 // DefaultTimeout bounds each call of a Store: no request waits longer for
-// the database.
-const DefaultTimeout = 5 * time.Second
+// the database. It is under 5 s so that a request whose database stopped
+// answering gets its 503 within 5 s, the HTTP exchange and the work around
+// the call included (at 5 s the answer came a few milliseconds late).
+const DefaultTimeout = 4 * time.Second
 
 // Store is a graphprofile.Store in a PostgreSQL database. It is safe for
 // concurrent use, also by several processes on one database.

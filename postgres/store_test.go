@@ -174,8 +174,8 @@ func TestOpen(t *testing.T) {
 			t.Errorf("ConnectTimeout = %v, want %v", got, DefaultTimeout)
 		}
 		for name, want := range map[string]string{
-			"statement_timeout":                   "5s",
-			"idle_in_transaction_session_timeout": "20s",
+			"statement_timeout":                   "4s",
+			"idle_in_transaction_session_timeout": "16s",
 			"application_name":                    "graphprofile",
 			"synchronous_commit":                  "on",
 		} {
