@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,15 @@ func TestServeStartsWithAnUnreachableIssuer(t *testing.T) {
 	})
 	s.do(http.MethodGet, "/beta/me/profile/positions", mintToken(t, dir, nil, delegatedArgs...), "", http.StatusOK)
 	waitStderr(t, s, "issuer unreachable, retrying")
+	// The line names the issuer once: a key twice in one line is a JSON
+	// object with a duplicate key under --log-format json.
+	for line := range strings.Lines(s.stderr.String()) {
+		if strings.Contains(line, "issuer unreachable") {
+			if n := strings.Count(line, " issuer="); n != 1 {
+				t.Errorf("the retry line names the issuer %d times, want once:\n%s", n, line)
+			}
+		}
+	}
 }
 
 // TestTenantsAreBoundToIssuers replays a trusted issuer signing tokens that

@@ -193,7 +193,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}()
 	var uiSignIn *webui.OAuthConfig // with the first issuer
 	for i, url := range issuers {
-		issuer, err := token.NewOIDCIssuer(url, token.OIDCOptions{Logger: logger.With("issuer", url)})
+		// The issuer's log lines name it themselves.
+		issuer, err := token.NewOIDCIssuer(url, token.OIDCOptions{Logger: logger})
 		if err != nil {
 			return fmt.Errorf("%s: %w", env.settingValue("issuer", url), err)
 		}
