@@ -134,13 +134,19 @@ func secrets(url string) []string {
 // a command ends with, every log line) hide the secrets of the store URL
 // url: the database driver's own messages repeat parts of it.
 func (env *environment) hideSecretsOf(url string) {
-	var pairs []string
-	for _, s := range secrets(url) {
+	hidden := secrets(url)
+	if len(hidden) == 0 {
+		return
+	}
+	// The stores' schemes first, each replaced by itself: a replacer
+	// matches in argument order, so a user named like a scheme (postgres,
+	// PostgreSQL's default superuser) is hidden where a message names the
+	// user, not in the scheme of every store URL the log shows.
+	pairs := []string{"postgresql://", "postgresql://", "postgres://", "postgres://"}
+	for _, s := range hidden {
 		pairs = append(pairs, s, "***")
 	}
-	if len(pairs) > 0 {
-		env.secrets = strings.NewReplacer(pairs...)
-	}
+	env.secrets = strings.NewReplacer(pairs...)
 }
 
 // scrub returns text with the store's secrets hidden.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -114,3 +115,28 @@ func TestLogsHideStoreSecrets(t *testing.T) {
 type stringer string
 
 func (s stringer) String() string { return string(s) }
+
+// TestScrubKeepsTheScheme: a database user named like the scheme
+// (postgres, the default superuser) is hidden where a message names the
+// user, but the store URLs the log shows keep their scheme.
+func TestScrubKeepsTheScheme(t *testing.T) {
+	t.Parallel()
+	for _, url := range []string{"postgres://postgres:hunter2@db/x", "postgresql://postgres:hunter2@db/x", "postgres://postgresql@db/x"} {
+		env := &environment{stderr: io.Discard}
+		if _, err := env.parseStore(url); err != nil {
+			t.Fatal(err)
+		}
+		for in, want := range map[string]string{
+			"store postgres://***@db/x":                       "store postgres://***@db/x",
+			"store postgresql://***@db/x":                     "store postgresql://***@db/x",
+			"failed to connect to `user=postgres database=x`": "failed to connect to `user=*** database=x`",
+		} {
+			if strings.Contains(url, "postgresql@") {
+				want = strings.ReplaceAll(want, "user=***", "user=postgres")
+			}
+			if got := env.scrub(in); got != want {
+				t.Errorf("%s: scrub(%q) = %q, want %q", url, in, got, want)
+			}
+		}
+	}
+}
