@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -237,7 +238,7 @@ func TestCeilingFlagsAndReport(t *testing.T) {
 		lines.Write(append(b, '\n'))
 	}
 	var out bytes.Buffer
-	if err := runReport(nil, &lines, &out); err != nil {
+	if err := runReport(nil, &lines, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

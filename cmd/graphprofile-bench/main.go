@@ -62,7 +62,7 @@ func main() {
 	name, err := "graphprofile-bench", error(nil)
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "report":
-		name, err = name+" report", runReport(os.Args[2:], os.Stdin, os.Stdout)
+		name, err = name+" report", runReport(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "verify":
 		name, err = name+" verify", runVerify(os.Args[2:], os.Stdout, os.Stderr)
 	default:

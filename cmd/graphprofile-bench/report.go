@@ -42,10 +42,15 @@ const lopsidedRSSTarget = 200e6
 // ceiling, graphprofile, …; one object a line, as --json prints them) and
 // prints a markdown report: per workload the median rates, the ratio
 // graphprofile/ceiling of each pair (min, median, max) and the latencies.
-func runReport(args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+// Its usage (--help) and flag errors go to stderr.
+func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("graphprofile-bench report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	title := fs.String("title", "Results", "the report's heading")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	in := stdin
