@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runScript runs scripts/NAME with args and GO=false, so that a script
+// that got as far as building stops there at once instead of starting a
+// long run; it returns the exit status, stdout and stderr.
+func runScript(t *testing.T, name string, args ...string) (int, string, string) {
+	t.Helper()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Fatal("bash is needed to run scripts/" + name)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join("..", "..", "scripts", name)}, args...)...)
+	cmd.Env = append(cmd.Environ(), "GO=false")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stdout.String(), stderr.String()
+	case errors.As(err, &exit):
+		return exit.ExitCode(), stdout.String(), stderr.String()
+	default:
+		t.Fatalf("scripts/%s %v: %v", name, args, err)
+		return 0, "", ""
+	}
+}
+
+// TestScriptsHelp: scripts/bench and scripts/soak answer -h and --help
+// with their usage and exit 0, without building or running anything.
+func TestScriptsHelp(t *testing.T) {
+	for _, c := range []struct{ script, want string }{
+		{"bench", "Knobs (environment): PAIRS"},
+		{"soak", "Knobs (environment): DURATION"},
+	} {
+		for _, arg := range []string{"--help", "-h"} {
+			code, stdout, stderr := runScript(t, c.script, arg)
+			if code != 0 || !strings.Contains(stdout, "scripts/"+c.script) || !strings.Contains(stdout, c.want) {
+				t.Errorf("scripts/%s %s: exit %d, stdout %q, stderr %q; want exit 0 and the usage on stdout", c.script, arg, code, stdout, stderr)
+			}
+		}
+	}
+}
+
+// TestSoakRefusesArguments: scripts/soak takes its settings from the
+// environment; an argument is a mistake it says so about (exit 2) rather
+// than a reason to start a 10-minute run as if it were not there.
+func TestSoakRefusesArguments(t *testing.T) {
+	code, _, stderr := runScript(t, "soak", "create")
+	if code != 2 || !strings.Contains(stderr, "environment") {
+		t.Errorf("scripts/soak create: exit %d, stderr %q; want exit 2 saying it takes its settings from the environment", code, stderr)
+	}
+}
