@@ -196,6 +196,12 @@ type answerSizes struct {
 }
 
 func newHandler(sizes answerSizes) (*handler, error) {
+	switch {
+	case sizes.listItems < 0:
+		return nil, fmt.Errorf("--list-items %d: want 0 or more", sizes.listItems)
+	case sizes.profileItems < 0:
+		return nil, fmt.Errorf("--profile-items %d: want 0 or more", sizes.profileItems)
+	}
 	h := &handler{}
 	for _, e := range []struct {
 		dst    **canned

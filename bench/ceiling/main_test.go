@@ -278,3 +278,20 @@ func TestCPUProfile(t *testing.T) {
 		t.Errorf("the profile is %d bytes and not gzip: % x", len(data), data[:min(len(data), 8)])
 	}
 }
+
+// TestBadItemCounts: a negative --list-items or --profile-items is refused
+// under its own name, not under the size flag's.
+func TestBadItemCounts(t *testing.T) {
+	for _, c := range []struct {
+		sizes answerSizes
+		want  string
+	}{
+		{answerSizes{create: 1430, update: 1430, get: 1430, list: 14200, listItems: -1, profile: 60000, profileItems: 10}, "--list-items -1: want 0 or more"},
+		{answerSizes{create: 1430, update: 1430, get: 1430, list: 14200, listItems: 10, profile: 60000, profileItems: -1}, "--profile-items -1: want 0 or more"},
+	} {
+		_, err := newHandler(c.sizes)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("newHandler(%+v) = %v, want %q", c.sizes, err, c.want)
+		}
+	}
+}
