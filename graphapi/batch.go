@@ -395,6 +395,10 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 	for k, v := range item.Headers {
 		req.Header.Set(k, v)
 	}
+	// An item's body travels inside the batch's, which is what is
+	// compressed: an item compressed on its own would be carried as base64
+	// of gzip, its Content-Encoding being the exchange's, not the item's.
+	req.Header.Del("Accept-Encoding")
 	req.Header.Del("Authorization")
 	if auth := batch.Header.Get("Authorization"); auth != "" {
 		req.Header.Set("Authorization", auth)

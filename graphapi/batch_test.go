@@ -406,3 +406,26 @@ func TestBatchFailedDependencyEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchItemAcceptEncoding: an item that asks for gzip (an SDK copies
+// a request's headers into its item) still gets its JSON body as JSON:
+// the item's headers leave Content-Encoding out, so a compressed body
+// would reach the client as base64 of gzip under a JSON Content-Type. The
+// batch's own answer is what is compressed.
+func TestBatchItemAcceptEncoding(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for range 3 {
+		s.create(tok, "/me", `{"detail":{"jobTitle":"A title long enough to make the list worth compressing"}}`)
+	}
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"GET","url":"/me/profile/positions","headers":{"Accept-Encoding":"gzip"}}
+	]}`)
+	status, headers, body := a.item(t, "1")
+	if value, _ := body["value"].([]any); status != http.StatusOK || len(value) != 3 || headers["Content-Encoding"] != "" {
+		t.Fatalf("an item with Accept-Encoding gzip: %d %v %s", status, headers, a.Responses[0].Body)
+	}
+	if len(a.Responses[0].Body) < 1024 {
+		t.Fatalf("the list is %d bytes, too small to be compressed: the test shows nothing", len(a.Responses[0].Body))
+	}
+}
