@@ -453,6 +453,7 @@ func (s *Server) itemFailure(ctx context.Context, batch *http.Request, item *bat
 func (s *Server) itemAnswer(ctx context.Context, batch *http.Request, item *batchItem, answer func(*exchange)) batchResponse {
 	rec := &itemRecorder{header: http.Header{}}
 	req := batch.Clone(ctx)
+	req.Header.Del("Accept-Encoding") // the batch's answer is what is compressed
 	req.Header.Del("client-request-id")
 	if id := item.header("client-request-id"); id != "" {
 		req.Header.Set("client-request-id", id)

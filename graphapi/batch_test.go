@@ -1,6 +1,8 @@
 package graphapi_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -427,5 +429,34 @@ func TestBatchItemAcceptEncoding(t *testing.T) {
 	}
 	if len(a.Responses[0].Body) < 1024 {
 		t.Fatalf("the list is %d bytes, too small to be compressed: the test shows nothing", len(a.Responses[0].Body))
+	}
+}
+
+// TestBatchItemNotRunIsJSON: an item answered without running (a failed
+// dependency) is not compressed because the batch's request accepts gzip:
+// its body, long when the ids are, is JSON in the batch's answer as any
+// item's is.
+func TestBatchItemNotRunIsJSON(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	long := strings.Repeat("x", 1100)
+	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, header: map[string]string{"Accept-Encoding": "gzip"}, body: `{"requests":[
+		{"id":"` + long + `","method":"GET","url":"/me/profile/positions/nope"},
+		{"id":"b","method":"GET","url":"/me","dependsOn":["` + long + `"]}
+	]}`})
+	if resp.status != http.StatusOK || resp.header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("batch: %d %v", resp.status, resp.header)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(resp.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a batchAnswer
+	if err := json.NewDecoder(zr).Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	status, headers, body := a.item(t, "b")
+	if e, _ := body["error"].(map[string]any); status != http.StatusFailedDependency || e["code"] != "FailedDependency" || headers["Content-Encoding"] != "" {
+		t.Fatalf("b: %d %v %s", status, headers, a.Responses[1].Body)
 	}
 }
