@@ -399,9 +399,14 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 	// compressed: an item compressed on its own would be carried as base64
 	// of gzip, its Content-Encoding being the exchange's, not the item's.
 	req.Header.Del("Accept-Encoding")
-	req.Header.Del("Authorization")
-	if auth := batch.Header.Get("Authorization"); auth != "" {
-		req.Header.Set("Authorization", auth)
+	// The batch's credentials, and what a trusted proxy forwarded with the
+	// batch (the scheme and host of absolute URLs): an item's own, in the
+	// body, are the client's, which no proxy sees.
+	for _, name := range batchHeaders {
+		req.Header.Del(name)
+		if vs := batch.Header.Values(name); len(vs) > 0 {
+			req.Header[http.CanonicalHeaderKey(name)] = vs
+		}
 	}
 	if first, _, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"+version+"/"), "/"); strings.EqualFold(first, "$batch") {
 		return s.itemError(ctx, batch, item, batchError("Request '%s' is a batch itself; a batch cannot hold a batch.", item.ID))
@@ -412,6 +417,10 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 	http.Handler(s).ServeHTTP(rec, req)
 	return rec.response(item.ID)
 }
+
+// batchHeaders are the headers an item takes from the batch's request,
+// never from its own.
+var batchHeaders = []string{"Authorization", "Forwarded", "X-Forwarded-Proto", "X-Forwarded-Host"}
 
 // requestBody is the item's body as the request's bytes: JSON as written,
 // or, for another Content-Type, a base64 string decoded.

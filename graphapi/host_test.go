@@ -2,6 +2,7 @@ package graphapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -104,5 +105,43 @@ func TestHostHeaderIsNotTrusted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBatchItemURLsBehindProxy: behind a trusted proxy, a $batch item's
+// absolute URLs are a direct request's, from what the proxy forwarded with
+// the batch; forwarding headers in an item's own headers, which are in
+// the body and which no proxy sees, are not trusted.
+func TestBatchItemURLsBehindProxy(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) { srv.TrustProxy = true })
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok,
+		header: map[string]string{"X-Forwarded-Host": "graph.example.test", "X-Forwarded-Proto": "https"},
+		body: `{"requests":[
+		{"id":"create","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{}},
+		{"id":"plain","method":"GET","url":"/me"},
+		{"id":"hostile","method":"GET","url":"/me","headers":{"X-Forwarded-Host":"attacker.example","X-Forwarded-Proto":"http","Forwarded":"proto=http;host=attacker.example"}}
+	]}`})
+	var a struct {
+		Responses []struct {
+			ID      string            `json:"id"`
+			Headers map[string]string `json:"headers"`
+			Body    map[string]any    `json:"body"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(resp.body, &a); err != nil || resp.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", resp.status, resp.body)
+	}
+	const want = "https://graph.example.test/beta/"
+	for _, r := range a.Responses {
+		urls := []string{fmt.Sprint(r.Body["@odata.context"])}
+		if r.ID == "create" {
+			urls = append(urls, r.Headers["Location"])
+		}
+		for _, u := range urls {
+			if !strings.HasPrefix(u, want) {
+				t.Errorf("item %s: URL %q, want it under %q", r.ID, u, want)
+			}
+		}
 	}
 }
