@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/graphprofile/graphprofile"
 )
 
 // observation is what the server keeps of one request for the access log
@@ -95,8 +97,9 @@ func callerObjectID(ex *exchange) string {
 
 // batchOrigin names the $batch request an item belongs to.
 type batchOrigin struct {
-	requestID string // the batch's request-id
-	itemID    string // the item's id in the batch
+	requestID string                 // the batch's request-id
+	itemID    string                 // the item's id in the batch
+	caller    graphprofile.Principal // who sent the batch (for an item answered without running)
 }
 
 type batchOriginKey struct{}

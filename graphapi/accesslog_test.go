@@ -238,3 +238,47 @@ func TestAccessLogRedactsQueryCredentials(t *testing.T) {
 		t.Errorf("the access log holds a secret: …%s…", logs.String()[max(at-100, 0):min(at+100, len(logs.String()))])
 	}
 }
+
+// TestAccessLogBatchItemsNotRun: every item of a $batch has its line, the
+// ones answered without running too (a failed dependency's 424, a batch
+// inside the batch), with the item's method and URL, the batch's caller
+// and the route its path matches, and each counts in the metrics.
+func TestAccessLogBatchItemsNotRun(t *testing.T) {
+	logs := &logBuffer{}
+	s := newTestServer(t, withAccessLog(logs))
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[
+		{"id":"1","method":"PATCH","url":"/me/profile/positions/nope","headers":{"Content-Type":"application/json"},"body":{}},
+		{"id":"2","method":"delete","url":"me/profile/positions/nope?x=1","dependsOn":["1"]},
+		{"id":"3","method":"POST","url":"/$batch","headers":{"Content-Type":"application/json"},"body":{"requests":[]}}]}`})
+	if resp.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", resp.status, resp.body)
+	}
+	batchID := resp.header.Get("request-id")
+	byItem := map[string]map[string]any{}
+	for _, line := range logs.accessLines(t, 4) {
+		if item, ok := line["batch-item"].(string); ok {
+			if line["batch"] != batchID {
+				t.Errorf("item %s's line does not name its batch %s: %v", item, batchID, line)
+			}
+			byItem[item] = line
+		}
+	}
+	for _, want := range []struct {
+		item, method, path, route string
+		status                    int
+	}{
+		{"1", "PATCH", "/beta/me/profile/positions/nope", "/beta/{owner}/profile/{facet}/{id}", 404},
+		{"2", "DELETE", "/beta/me/profile/positions/nope?x=1", "/beta/{owner}/profile/{facet}/{id}", 424},
+		{"3", "POST", "/beta/$batch", "/{version}/$batch", 400},
+	} {
+		l := byItem[want.item]
+		if l == nil {
+			t.Errorf("item %s has no line of the access log", want.item)
+			continue
+		}
+		if l["method"] != want.method || l["path"] != want.path || l["route"] != want.route || l["status"] != float64(want.status) || l["oid"] != userA1 || l["tenant"] != tenantA {
+			t.Errorf("item %s's line: %v; want %s %s, route %s, status %d, the batch's caller", want.item, l, want.method, want.path, want.route, want.status)
+		}
+	}
+}

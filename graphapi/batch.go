@@ -62,7 +62,7 @@ func (s *Server) batch(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return err
 	}
-	s.runBatch(withBatchOrigin(ctx, batchOrigin{requestID: ex.requestID}), ex.r, c.route.version, items)
+	s.runBatch(withBatchOrigin(ctx, batchOrigin{requestID: ex.requestID, caller: ex.caller}), ex.r, c.route.version, items)
 	responses := make([]batchResponse, len(items))
 	for i, item := range items {
 		responses[i] = item.resp
@@ -353,7 +353,7 @@ func (s *Server) runBatch(ctx context.Context, batch *http.Request, version stri
 			}
 			for _, d := range item.deps {
 				if d.resp.Status < 200 || d.resp.Status > 299 {
-					item.resp = s.failedDependency(ctx, batch, item, d)
+					item.resp = s.failedDependency(ctx, batch, version, item, d)
 					return
 				}
 			}
@@ -367,23 +367,23 @@ func (s *Server) runBatch(ctx context.Context, batch *http.Request, version stri
 
 // failedDependency is the answer of an item that did not run because dep
 // failed: Graph's error envelope, as any other item's error.
-func (s *Server) failedDependency(ctx context.Context, batch *http.Request, item, dep *batchItem) batchResponse {
-	return s.itemFailure(ctx, batch, item, http.StatusFailedDependency,
+func (s *Server) failedDependency(ctx context.Context, batch *http.Request, version string, item, dep *batchItem) batchResponse {
+	return s.itemFailure(ctx, batch, version, item, http.StatusFailedDependency,
 		graphprofile.Errorf("FailedDependency", "The request depends on request '%s', which did not succeed.", dep.ID))
 }
 
 // runBatchItem runs one item through the server's own handler, with the
 // batch's token, and turns what it answered into the item's response.
 func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version string, item *batchItem) batchResponse {
-	target := "/" + version + "/" + strings.TrimPrefix(item.URL, "/")
+	target := item.target(version)
 	body, err := item.requestBody()
 	if err != nil {
-		return s.itemError(ctx, batch, item, err)
+		return s.itemError(ctx, batch, version, item, err)
 	}
 	origin := batchOrigin{requestID: batchOriginOf(ctx).requestID, itemID: item.ID}
 	req, err := http.NewRequestWithContext(withBatchOrigin(ctx, origin), strings.ToUpper(item.Method), target, bytes.NewReader(body))
 	if err != nil {
-		return s.itemError(ctx, batch, item, batchError("The url '%s' of request '%s' is not a valid URL.", item.URL, item.ID))
+		return s.itemError(ctx, batch, version, item, batchError("The url '%s' of request '%s' is not a valid URL.", item.URL, item.ID))
 	}
 	// The item's URL is JSON text, where Graph's own examples write spaces
 	// ("$filter=city eq null"); as a request's it is what a client would
@@ -409,7 +409,7 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 		}
 	}
 	if first, _, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"+version+"/"), "/"); strings.EqualFold(first, "$batch") {
-		return s.itemError(ctx, batch, item, batchError("Request '%s' is a batch itself; a batch cannot hold a batch.", item.ID))
+		return s.itemError(ctx, batch, version, item, batchError("Request '%s' is a batch itself; a batch cannot hold a batch.", item.ID))
 	}
 	rec := &itemRecorder{header: http.Header{}}
 	// Through the interface: the endpoints table holds this handler, and
@@ -447,28 +447,61 @@ func (item *batchItem) requestBody() ([]byte, error) {
 
 // itemError answers an item that cannot be made into a request, in
 // Graph's envelope like any other error.
-func (s *Server) itemError(ctx context.Context, batch *http.Request, item *batchItem, err error) batchResponse {
-	return s.itemAnswer(ctx, batch, item, func(ex *exchange) { ex.fail(err) })
+func (s *Server) itemError(ctx context.Context, batch *http.Request, version string, item *batchItem, err error) batchResponse {
+	return s.itemAnswer(ctx, batch, version, item, func(ex *exchange) { ex.fail(err) })
 }
 
 // itemFailure answers an item that does not run with status and gerr.
-func (s *Server) itemFailure(ctx context.Context, batch *http.Request, item *batchItem, status int, gerr *graphprofile.Error) batchResponse {
-	return s.itemAnswer(ctx, batch, item, func(ex *exchange) { ex.failWithStatus(status, gerr) })
+func (s *Server) itemFailure(ctx context.Context, batch *http.Request, version string, item *batchItem, status int, gerr *graphprofile.Error) batchResponse {
+	return s.itemAnswer(ctx, batch, version, item, func(ex *exchange) { ex.failWithStatus(status, gerr) })
 }
 
 // itemAnswer is the response answer writes for an item that is not run
 // through the handler: an exchange of the batch's request, with the
 // item's own client-request-id, if it has one, as a run item's would be.
-func (s *Server) itemAnswer(ctx context.Context, batch *http.Request, item *batchItem, answer func(*exchange)) batchResponse {
+// Like a run item, it has its line of the access log and counts in the
+// metrics, as the item's method and URL, sent by the batch's caller.
+func (s *Server) itemAnswer(ctx context.Context, batch *http.Request, version string, item *batchItem, answer func(*exchange)) batchResponse {
 	rec := &itemRecorder{header: http.Header{}}
-	req := batch.Clone(ctx)
+	origin := batchOriginOf(ctx)
+	req := batch.Clone(withBatchOrigin(ctx, batchOrigin{requestID: origin.requestID, itemID: item.ID}))
 	req.Header.Del("Accept-Encoding") // the batch's answer is what is compressed
 	req.Header.Del("client-request-id")
 	if id := item.header("client-request-id"); id != "" {
 		req.Header.Set("client-request-id", id)
 	}
-	answer(newExchange(s, rec, req))
+	req.Method = strings.ToUpper(item.Method)
+	if u, err := url.Parse(item.target(version)); err == nil {
+		u.RawQuery = escapeQuery(u.RawQuery)
+		req.URL, req.RequestURI = u, u.RequestURI()
+	}
+	obs, w := s.observe(rec, req)
+	ex := newExchange(s, w, req)
+	ex.caller = origin.caller
+	// Through an interface, as runBatchItem reaches the handler: the
+	// endpoints table holds the batch's handler, and a direct reference to
+	// the route table would make its initialization refer to itself.
+	ex.route = routeNamer(s).routeName(req.URL.EscapedPath())
+	answer(ex)
+	obs.done(ex)
 	return rec.response(item.ID)
+}
+
+// routeNamer names the route a path matches.
+type routeNamer interface{ routeName(path string) string }
+
+// routeName is the pattern of the route path matches; "" for none.
+func (s *Server) routeName(path string) string {
+	rt, err := routes.route(path)
+	if err != nil {
+		return ""
+	}
+	return rt.pattern.text
+}
+
+// target is the path and query of the item's request.
+func (item *batchItem) target(version string) string {
+	return "/" + version + "/" + strings.TrimPrefix(item.URL, "/")
 }
 
 // itemRecorder is the http.ResponseWriter an item's request is answered
