@@ -451,8 +451,3 @@ func writeAdminJSON(ex *exchange, status int, v any) error {
 	ex.writeBody(status, "application/json; charset=utf-8", data)
 	return nil
 }
-
-// jsonProblem says briefly what encoding/json found wrong.
-func jsonProblem(err error) string {
-	return strings.TrimPrefix(err.Error(), "json: ")
-}
