@@ -8,7 +8,7 @@ import (
 )
 
 // The permission matrix, written out independently of
-// positionPermissions: which single permission allows which operation.
+// permissions (principal.go): which single permission allows which operation.
 var wantMatrix = map[Operation]map[AccountKind]string{
 	ListUsers: {
 		WorkOrSchoolAccount: "User.ReadBasic.All, User.Read.All, User.ReadWrite.All",

@@ -24,8 +24,8 @@ func TestAuthorizationOnEveryEndpoint(t *testing.T) {
 	}
 	admin := s.application(tenantA, "User.ReadWrite.All")
 	n := 0
-	// newTarget makes what a destructive request consumes: a position of A1
-	// visible to the organization, or a user of tenant A.
+	// newPosition and newUser make what a destructive request consumes: a
+	// position of A1 visible to the organization, or a user of tenant A.
 	newPosition := func() string {
 		return s.create(owner, "/me", `{"allowedAudiences":"organization"}`)["id"].(string)
 	}

@@ -16,7 +16,7 @@ const gzipMinBytes = 1024
 
 // gzipLevel trades ratio for speed: Graph's JSON (repeated property names,
 // nulls) shrinks about fivefold even at the fastest level, which costs a
-// fraction of the default level's time (BenchmarkCompress).
+// fraction of the default level's time (BenchmarkGzip).
 const gzipLevel = gzip.BestSpeed
 
 // gzipper is a reusable gzip writer and the buffer it fills.

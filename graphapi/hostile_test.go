@@ -117,8 +117,9 @@ func tryExchange(addr, head string) (string, error) {
 	return strings.TrimSpace(line), err
 }
 
-// rawRequest writes head and then body to a new connection in the
-// background and returns the status line the server answers with.
+// rawExchange writes head and then body to a new connection in the
+// background and returns the status line the server answers with and how
+// many bytes of head and body were sent.
 func rawExchange(t *testing.T, addr, head string, body io.Reader) (status string, sent int64) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
