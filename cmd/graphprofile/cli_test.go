@@ -352,3 +352,38 @@ func TestRestoreFailureLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreThatIsNotADatabase: a command whose SQLite file is no database
+// fails in one line that names the file once (the store's error names it;
+// the command does not name it again).
+func TestStoreThatIsNotADatabase(t *testing.T) {
+	t.Parallel()
+	user := `{"id":"11111111-1111-1111-1111-111111111111","displayName":"Ada","userPrincipalName":"ada@contoso.test","accountEnabled":true,"mailNickname":"ada","passwordProfile":{"password":"x"}}`
+	for _, args := range [][]string{
+		{"serve", "--listen", "127.0.0.1:0", "--store", "sqlite:bad.db"},
+		{"users", "import", "--tenant", testTenant, "--store", "sqlite:bad.db", "users.jsonl"},
+		{"export", "--store", "sqlite:bad.db"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "bad.db"), []byte(strings.Repeat("not a database ", 100)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "users.jsonl"), []byte(user+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runCLI(t, dir, nil, args...)
+			line, ok := strings.CutSuffix(r.stderr, "\n")
+			if r.code == 0 || !ok || strings.Contains(line, "\n") {
+				t.Fatalf("exit %d, stderr %q; want non-zero and one line", r.code, r.stderr)
+			}
+			if n := strings.Count(line, "bad.db"); n != 1 || !strings.Contains(line, "not a database") {
+				t.Errorf("stderr %q names bad.db %d times; want once, and that it is not a database", line, n)
+			}
+			if n := strings.Count(line, "opening"); n > 1 {
+				t.Errorf("stderr %q says opening %d times", line, n)
+			}
+		})
+	}
+}

@@ -132,7 +132,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	store, err := loc.open(ctx)
 	if err != nil {
-		return fmt.Errorf("opening the store %s: %w", loc, err)
+		return err
 	}
 	defer store.Close()
 	fixtures, err := graphprofile.ExportFixtures(ctx, store)

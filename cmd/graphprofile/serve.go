@@ -156,7 +156,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	metrics := newServeMetrics()
 	store, err := loc.open(ctx, sqlite.WithMetrics(metrics))
 	if err != nil {
-		return fmt.Errorf("opening the store %s: %w", loc, err)
+		return err
 	}
 	defer func() {
 		if err := store.Close(); err != nil {

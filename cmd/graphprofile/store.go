@@ -115,15 +115,27 @@ func (l storeLocation) String() string {
 	return l.path
 }
 
-// open opens the store; sqliteOptions apply to an SQLite store.
+// open opens the store; sqliteOptions apply to an SQLite store. Its error
+// names the store once: as the store's own error does (SQLite's names the
+// database file it could not open), or else in front of it.
 func (l storeLocation) open(ctx context.Context, sqliteOptions ...sqlite.Option) (graphprofile.Store, error) {
+	var s graphprofile.Store
+	var err error
 	switch l.kind {
 	case "postgres":
-		return postgres.Open(ctx, l.url)
+		s, err = postgres.Open(ctx, l.url)
 	case "memory":
-		return sqlite.OpenMemory(ctx, sqliteOptions...)
+		s, err = sqlite.OpenMemory(ctx, sqliteOptions...)
+	default:
+		s, err = sqlite.Open(ctx, l.path, sqliteOptions...)
 	}
-	return sqlite.Open(ctx, l.path, sqliteOptions...)
+	if err != nil {
+		if !strings.Contains(err.Error(), l.String()) {
+			err = fmt.Errorf("opening the store %s: %w", l, err)
+		}
+		return nil, err
+	}
+	return s, nil
 }
 
 // persistent refuses the store in memory to a command other than serve

@@ -104,7 +104,7 @@ func storeDevIssuer(ctx context.Context, loc storeLocation) (*token.DevIssuer, e
 	}
 	store, err := loc.open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("opening the store %s: %w", loc, err)
+		return nil, err
 	}
 	defer store.Close()
 	dev, _, err := devIssuerOf(ctx, loc, store)

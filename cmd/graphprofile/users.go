@@ -91,7 +91,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	}
 	store, err := loc.open(ctx)
 	if err != nil {
-		return fmt.Errorf("opening the store %s: %w", loc, err)
+		return err
 	}
 	defer store.Close()
 	if err := store.ImportUsers(ctx, tenantKey, users); err != nil {
