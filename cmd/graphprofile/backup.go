@@ -15,7 +15,7 @@ const pgDumpAdvice = "a PostgreSQL store is backed up with PostgreSQL's tools, o
 
 func runBackup(ctx context.Context, env *environment, args []string) error {
 	loc, file, err := backupArgs(env, "backup", args, "[flags] FILE\n\nWrites a consistent copy of the SQLite store to the new FILE, while a server serves it:\nevery write acknowledged before the backup began is in the copy. 'graphprofile restore' puts it back.")
-	if err != nil || loc.kind == "" {
+	if err != nil {
 		return err
 	}
 	if err := loc.existing("backup"); err != nil {
@@ -30,7 +30,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 
 func runRestore(ctx context.Context, env *environment, args []string) error {
 	loc, file, err := backupArgs(env, "restore", args, "[flags] FILE\n\nReplaces the SQLite store with FILE, a copy 'graphprofile backup' made, once its server\nhas stopped (it refuses while the database is in use). What the store held is lost:\nback it up first.")
-	if err != nil || loc.kind == "" {
+	if err != nil {
 		return err
 	}
 	if err := sqlite.Restore(ctx, loc.path, file); err != nil {
@@ -44,8 +44,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 }
 
 // backupArgs parses the flags and FILE of backup and restore (what), and
-// refuses the stores they do not handle. A zero location and no error mean
-// --help was shown.
+// refuses the stores they do not handle.
 func backupArgs(env *environment, what string, args []string, synopsis string) (storeLocation, string, error) {
 	fs := flag.NewFlagSet(what, flag.ContinueOnError)
 	storeURL := fs.String("store", defaultStore, "the store (as given to serve): sqlite:`PATH`")
@@ -57,9 +56,6 @@ func backupArgs(env *environment, what string, args []string, synopsis string) (
 		file = rest[0]
 		return nil
 	})
-	if errors.Is(err, errHelp) {
-		return storeLocation{}, "", nil
-	}
 	if err != nil {
 		return storeLocation{}, "", err
 	}

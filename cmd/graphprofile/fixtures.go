@@ -115,9 +115,6 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		}
 		return nil
 	}); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	loc, err := env.parseStore(*storeURL)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,9 +18,6 @@ func runHealthcheck(ctx context.Context, env *environment, args []string) error 
 	url := fs.String("url", "http://127.0.0.1:8080/healthz", "the `URL` to GET: the server is healthy when it answers 200 (/readyz also checks the store)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	if *timeout <= 0 {

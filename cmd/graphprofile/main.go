@@ -80,11 +80,11 @@ func run(ctx context.Context, env *environment, args []string) error {
 		return nil
 	}
 	if args[0] == "--version" || args[0] == "-version" {
-		return runVersion(ctx, env, args[1:])
+		return helpShown(runVersion(ctx, env, args[1:]))
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(ctx, env, args[1:])
+			return helpShown(c.run(ctx, env, args[1:]))
 		}
 	}
 	return fmt.Errorf("unknown command %q; run 'graphprofile --help' for the list", args[0])
@@ -238,8 +238,17 @@ func outOfRange(err error) string {
 	return ""
 }
 
-// errHelp ends a command successfully after --help.
+// errHelp ends a command after --help: parseFlags returns it, each command
+// returns it as any error, and run (helpShown) makes it a success.
 var errHelp = errors.New("help shown")
+
+// helpShown is a command's error, except that errHelp is success.
+func helpShown(err error) error {
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
 
 // envName is the environment variable of a flag: GRAPHPROFILE_ and the
 // flag's name in upper case, with the plural for the repeatable --issuer.

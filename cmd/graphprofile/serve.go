@@ -59,9 +59,6 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	uiScope := fs.String("ui-scope", defaultUIScope, "the `scopes` the web UI's sign-in with --ui-client-id asks the issuer for, separated by spaces")
 	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem: trust it, e.g. with NODE_EXTRA_CA_CERTS)")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	var level slog.Level

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -35,9 +34,6 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 	roles := fs.String("roles", "", "application permissions (roles), space- or comma-separated, e.g. User.ReadWrite.All")
 	expires := fs.Duration("expires", time.Hour, "token lifetime")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	loc, err := env.parseStore(*storeURL)

@@ -50,9 +50,6 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 		file = rest[0]
 		return nil
 	}); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	if len(issuers) > 1 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"runtime"
@@ -37,9 +36,6 @@ type storeDriver struct {
 func runVersion(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	if err := parseFlags(fs, env, args, "(or graphprofile --version)\n\nPrints the version of graphprofile, the Go version it was built with and the store\ndrivers, one \"key: value\" a line."); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	info, _ := debug.ReadBuildInfo() // nil when the binary carries none
