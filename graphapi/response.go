@@ -368,17 +368,7 @@ func (ex *exchange) writeUser(status int, version string, u graphprofile.Object,
 func (ex *exchange) writeUsers(version string, q odata.Query, page odata.Result) {
 	projection := userProjection(version, q.Select)
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
-		buf = append(buf, `{"@odata.context":`...)
-		buf = graphprofile.AppendJSONString(buf, ex.usersContext(version, q.Select))
-		if page.Count >= 0 {
-			buf = append(buf, `,"@odata.count":`...)
-			buf = strconv.AppendInt(buf, int64(page.Count), 10)
-		}
-		if page.NextSkipToken != "" {
-			buf = append(buf, `,"@odata.nextLink":`...)
-			buf = graphprofile.AppendJSONString(buf, ex.nextLink(page.NextSkipToken))
-		}
-		buf = append(buf, `,"value":[`...)
+		buf = ex.appendPageStart(buf, ex.usersContext(version, q.Select), page)
 		for i, u := range page.Items {
 			if i > 0 {
 				buf = append(buf, ',')
@@ -394,17 +384,7 @@ func (ex *exchange) writeUsers(version string, q odata.Query, page odata.Result)
 // remain, then the page.
 func (ex *exchange) writeItems(owner graphprofile.User, c graphprofile.Collection, q odata.Query, page odata.Result) {
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
-		buf = append(buf, `{"@odata.context":`...)
-		buf = graphprofile.AppendJSONString(buf, ex.itemsContext(owner, c)+selection(q.Select))
-		if page.Count >= 0 {
-			buf = append(buf, `,"@odata.count":`...)
-			buf = strconv.AppendInt(buf, int64(page.Count), 10)
-		}
-		if page.NextSkipToken != "" {
-			buf = append(buf, `,"@odata.nextLink":`...)
-			buf = graphprofile.AppendJSONString(buf, ex.nextLink(page.NextSkipToken))
-		}
-		buf = append(buf, `,"value":[`...)
+		buf = ex.appendPageStart(buf, ex.itemsContext(owner, c)+selection(q.Select), page)
 		for i, it := range page.Items {
 			if i > 0 {
 				buf = append(buf, ',')
@@ -421,6 +401,23 @@ func (ex *exchange) writeItems(owner graphprofile.User, c graphprofile.Collectio
 		}
 		return append(buf, "]}"...)
 	})
+}
+
+// appendPageStart appends what a page of a list (users or items) opens
+// with, up to the start of its value array: the context URL,
+// @odata.count when the page has one, @odata.nextLink when more remain.
+func (ex *exchange) appendPageStart(buf []byte, context string, page odata.Result) []byte {
+	buf = append(buf, `{"@odata.context":`...)
+	buf = graphprofile.AppendJSONString(buf, context)
+	if page.Count >= 0 {
+		buf = append(buf, `,"@odata.count":`...)
+		buf = strconv.AppendInt(buf, int64(page.Count), 10)
+	}
+	if page.NextSkipToken != "" {
+		buf = append(buf, `,"@odata.nextLink":`...)
+		buf = graphprofile.AppendJSONString(buf, ex.nextLink(page.NextSkipToken))
+	}
+	return append(buf, `,"value":[`...)
 }
 
 // nextLink is the absolute URL of the next page: the request's own URL with
