@@ -92,24 +92,8 @@ func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c
 			return dbErr("listing items", err)
 		}
 		defer rows.Close()
-		bytes := 0
-		for rows.Next() {
-			if stored.PageFull(len(page), limit, bytes) {
-				more = true
-				return nil
-			}
-			var row stored.RawItem
-			if err := rows.Scan(&row.Position.Created, &row.Position.ID, &row.Document); err != nil {
-				return dbErr("listing items", err)
-			}
-			bytes += len(row.Document)
-			page = append(page, row)
-		}
-		if err := rows.Err(); err != nil {
-			return dbErr("listing items", err)
-		}
-		more = stored.PageFull(len(page), limit, bytes)
-		return nil
+		page, more, err = stored.ReadPage(rows, limit, stored.ScanRawItem)
+		return dbErr("listing items", err)
 	})
 	return page, more, err
 }

@@ -313,24 +313,8 @@ func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, lim
 			return dbErr("listing users", err)
 		}
 		defer rows.Close()
-		bytes := 0
-		for rows.Next() {
-			if stored.PageFull(len(page), limit, bytes) {
-				more = true
-				return nil
-			}
-			var row stored.RawUser
-			if err := rows.Scan(&row.ID, &row.Document); err != nil {
-				return dbErr("listing users", err)
-			}
-			bytes += len(row.Document)
-			page = append(page, row)
-		}
-		if err := rows.Err(); err != nil {
-			return dbErr("listing users", err)
-		}
-		more = stored.PageFull(len(page), limit, bytes)
-		return nil
+		page, more, err = stored.ReadPage(rows, limit, stored.ScanRawUser)
+		return dbErr("listing users", err)
 	})
 	return page, more, err
 }

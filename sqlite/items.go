@@ -147,24 +147,8 @@ func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c
 		return nil, false, dbErr("listing items", err)
 	}
 	defer rows.Close()
-	bytes := 0
-	for rows.Next() {
-		if stored.PageFull(len(page), limit, bytes) {
-			return page, true, nil
-		}
-		var row stored.RawItem
-		var doc sql.RawBytes
-		if err := rows.Scan(&row.Position.Created, &row.Position.ID, &doc); err != nil {
-			return nil, false, dbErr("listing items", err)
-		}
-		row.Document = slices.Clone([]byte(doc)) // RawBytes is the driver's, until the next row
-		bytes += len(doc)
-		page = append(page, row)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, dbErr("listing items", err)
-	}
-	return page, stored.PageFull(len(page), limit, bytes), nil
+	page, more, err = stored.ReadPage(rows, limit, stored.ScanRawItem)
+	return page, more, dbErr("listing items", err)
 }
 
 // checkUser returns ErrNotFound when owner is not a user.

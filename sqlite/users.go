@@ -230,22 +230,8 @@ func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, lim
 		return nil, false, dbErr("listing users", err)
 	}
 	defer rows.Close()
-	bytes := 0
-	for rows.Next() {
-		if stored.PageFull(len(page), limit, bytes) {
-			return page, true, nil
-		}
-		var row stored.RawUser
-		if err := rows.Scan(&row.ID, &row.Document); err != nil {
-			return nil, false, dbErr("listing users", err)
-		}
-		bytes += len(row.Document)
-		page = append(page, row)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, dbErr("listing users", err)
-	}
-	return page, stored.PageFull(len(page), limit, bytes), nil
+	page, more, err = stored.ReadPage(rows, limit, stored.ScanRawUser)
+	return page, more, dbErr("listing users", err)
 }
 
 // ImportUsers adds or replaces (by id) every user of users in tenantID, all

@@ -46,6 +46,55 @@ type RawUser struct {
 	Document []byte
 }
 
+// Rows is the result of a store's page query: database/sql's *sql.Rows
+// and pgx's Rows both are one.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ReadPage reads the rows of a page query that asked for at most limit
+// rows, each with scan, which returns the row and the size of its
+// document; the page ends early once PageFull says it is full. more says
+// whether the page is full (another may follow). An error of rows or scan
+// is returned as is, for the store to wrap as its own; rows are the
+// caller's to close.
+func ReadPage[T any](rows Rows, limit int, scan func(Rows) (T, int, error)) (page []T, more bool, err error) {
+	bytes := 0
+	for rows.Next() {
+		if PageFull(len(page), limit, bytes) {
+			return page, true, nil
+		}
+		row, size, err := scan(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		bytes += size
+		page = append(page, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	return page, PageFull(len(page), limit, bytes), nil
+}
+
+// ScanRawItem reads a row of created_at, id and document, the columns of
+// a page of items.
+func ScanRawItem(rows Rows) (RawItem, int, error) {
+	var row RawItem
+	err := rows.Scan(&row.Position.Created, &row.Position.ID, &row.Document)
+	return row, len(row.Document), err
+}
+
+// ScanRawUser reads a row of id and document, the columns of a page of
+// users.
+func ScanRawUser(rows Rows) (RawUser, int, error) {
+	var row RawUser
+	err := rows.Scan(&row.ID, &row.Document)
+	return row, len(row.Document), err
+}
+
 // ScanItems runs a scan of collection c after `after` (nil: from the first
 // item): read(after, limit) reads the page of at most limit rows after a
 // position (nil: the first) and says whether it is full; visit gets each
