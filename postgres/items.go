@@ -35,16 +35,22 @@ func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c gra
 	// No items: is there a user? (A user deleted in between makes this
 	// "not found", which it is by now.)
 	return s.read(ctx, func(ctx context.Context) error {
-		var exists bool
-		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`,
-			owner.TenantID, owner.UserID).Scan(&exists); err != nil {
-			return dbErr("listing items", err)
-		}
-		if !exists {
-			return store.UserNotFound(owner)
-		}
-		return nil
+		return requireUser(ctx, s.pool, owner, "listing items")
 	})
+}
+
+// requireUser returns ErrNotFound when owner is not a user of what q
+// reads; op names the call in a database error.
+func requireUser(ctx context.Context, q querier, owner graphprofile.UserKey, op string) error {
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`,
+		owner.TenantID, owner.UserID).Scan(&exists); err != nil {
+		return dbErr(op, err)
+	}
+	if !exists {
+		return store.UserNotFound(owner)
+	}
+	return nil
 }
 
 // storablePosition returns a position that is after the same items as p
@@ -144,15 +150,7 @@ func (s *Store) ListProfile(ctx context.Context, owner graphprofile.UserKey, col
 		if found {
 			return nil
 		}
-		var exists bool
-		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`,
-			owner.TenantID, owner.UserID).Scan(&exists); err != nil {
-			return dbErr("listing a profile", err)
-		}
-		if !exists {
-			return store.UserNotFound(owner)
-		}
-		return nil
+		return requireUser(ctx, s.pool, owner, "listing a profile")
 	})
 	if err != nil {
 		return nil, err

@@ -156,10 +156,16 @@ func (s *Store) checkUser(ctx context.Context, owner graphprofile.UserKey) error
 	if _, ok := s.cache.user(owner); ok {
 		return nil
 	}
+	return requireUser(ctx, s.rdb, owner, "reading a user")
+}
+
+// requireUser returns ErrNotFound when owner is not a user of what q
+// reads; op names the call in a database error.
+func requireUser(ctx context.Context, q querier, owner graphprofile.UserKey, op string) error {
 	var exists bool
-	if err := s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)`,
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)`,
 		owner.TenantID, owner.UserID).Scan(&exists); err != nil {
-		return dbErr("reading a user", err)
+		return dbErr(op, err)
 	}
 	if !exists {
 		return store.UserNotFound(owner)
@@ -221,13 +227,8 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 			return dbErr("storing an item", err)
 		} else if n == 0 {
 			// No user, or no room: which?
-			var exists bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)`,
-				owner.TenantID, owner.UserID).Scan(&exists); err != nil {
-				return dbErr("storing an item", err)
-			}
-			if !exists {
-				return store.UserNotFound(owner)
+			if err := requireUser(ctx, tx, owner, "storing an item"); err != nil {
+				return err
 			}
 			return store.CollectionFull(owner, c, maxItems)
 		}
@@ -332,13 +333,8 @@ func (s *Store) DeleteItem(ctx context.Context, owner graphprofile.UserKey, c gr
 // write transaction; ErrNotFound when owner is not a user.
 func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) error {
 	return s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)`,
-			owner.TenantID, owner.UserID).Scan(&exists); err != nil {
-			return dbErr("deleting a profile", err)
-		}
-		if !exists {
-			return store.UserNotFound(owner)
+		if err := requireUser(ctx, tx, owner, "deleting a profile"); err != nil {
+			return err
 		}
 		for _, q := range []string{
 			`DELETE FROM items WHERE tenant_id = ? AND user_id = ?`,
