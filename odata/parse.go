@@ -187,21 +187,11 @@ func (p *parser) comparison() (node, error) {
 		if _, err := p.expect(tokOpen, "'(' to start the list of 'in'"); err != nil {
 			return nil, err
 		}
-		n := &inNode{pos: t.pos, x: l}
-		for {
-			item, err := p.primary()
-			if err != nil {
-				return nil, err
-			}
-			n.list = append(n.list, item)
-			sep := p.next()
-			if sep.kind == tokClose {
-				return n, nil
-			}
-			if sep.kind != tokComma {
-				return nil, syntaxError(p.option, sep.pos, fmt.Sprintf("expected ',' or ')' in the list of 'in' but found %s", sep.describe()))
-			}
+		list, err := p.list(p.primary, "the list of 'in'")
+		if err != nil {
+			return nil, err
 		}
+		return &inNode{pos: t.pos, x: l, list: list}, nil
 	case t.text == "add" || t.text == "sub" || t.text == "mul" || t.text == "div" || t.text == "divby" || t.text == "mod":
 		return nil, queryError(p.option, t.pos, "the arithmetic operator '%s' is not supported", t.text)
 	}
@@ -253,18 +243,31 @@ func (p *parser) call(name token) (node, error) {
 		p.next()
 		return n, nil
 	}
+	args, err := p.list(p.or, "the arguments of '"+name.text+"'")
+	if err != nil {
+		return nil, err
+	}
+	n.args = args
+	return n, nil
+}
+
+// list parses the rest of a list whose '(' was read: items, each parsed by
+// item, separated by ',' and ended by ')'. where names the list in an
+// error ("the list of 'in'").
+func (p *parser) list(item func() (node, error), where string) ([]node, error) {
+	var items []node
 	for {
-		arg, err := p.or()
+		n, err := item()
 		if err != nil {
 			return nil, err
 		}
-		n.args = append(n.args, arg)
+		items = append(items, n)
 		sep := p.next()
 		if sep.kind == tokClose {
-			return n, nil
+			return items, nil
 		}
 		if sep.kind != tokComma {
-			return nil, syntaxError(p.option, sep.pos, fmt.Sprintf("expected ',' or ')' in the arguments of '%s' but found %s", name.text, sep.describe()))
+			return nil, syntaxError(p.option, sep.pos, fmt.Sprintf("expected ',' or ')' in %s but found %s", where, sep.describe()))
 		}
 	}
 }
