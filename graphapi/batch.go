@@ -228,13 +228,8 @@ func readBatchString(r *graphprofile.JSONReader, dst *string, property, where st
 // names, as HTTP's, ignore case, so one given twice in two cases is a
 // property twice.
 func (item *batchItem) readHeaders(r *graphprofile.JSONReader, where string) error {
-	switch r.Next() {
-	case "null":
-		_, err := r.Skip()
+	if ok, err := nullOr(r, "an object", "Invalid batch payload format: the 'headers' of %s must be a JSON object of strings, found %s.", where); !ok {
 		return err
-	case "an object":
-	default:
-		return unexpected(r, "Invalid batch payload format: the 'headers' of %s must be a JSON object of strings, found %s.", where)
 	}
 	item.Headers = map[string]string{}
 	return r.Object("the headers of "+where, func(name string) error {
@@ -249,13 +244,8 @@ func (item *batchItem) readHeaders(r *graphprofile.JSONReader, where string) err
 
 // readDependsOn reads the ids the item depends on, an array of strings.
 func (item *batchItem) readDependsOn(r *graphprofile.JSONReader, where string) error {
-	switch r.Next() {
-	case "null":
-		_, err := r.Skip()
+	if ok, err := nullOr(r, "an array", "Invalid batch payload format: the 'dependsOn' of %s must be a JSON array of request ids, found %s.", where); !ok {
 		return err
-	case "an array":
-	default:
-		return unexpected(r, "Invalid batch payload format: the 'dependsOn' of %s must be a JSON array of request ids, found %s.", where)
 	}
 	item.DependsOn = []string{}
 	return r.Array(func(int) error {
@@ -266,6 +256,20 @@ func (item *batchItem) readDependsOn(r *graphprofile.JSONReader, where string) e
 		item.DependsOn = append(item.DependsOn, id)
 		return err
 	})
+}
+
+// nullOr reads a null, or tells that a value of kind want comes next (ok,
+// the value still to read); a value of another kind is the batch's error
+// of format, whose arguments are where and the kind found.
+func nullOr(r *graphprofile.JSONReader, want, format, where string) (ok bool, err error) {
+	switch r.Next() {
+	case "null":
+		_, err := r.Skip()
+		return false, err
+	case want:
+		return true, nil
+	}
+	return false, unexpected(r, format, where)
 }
 
 // unexpected reads a value of a kind its caller did not expect and
