@@ -91,15 +91,22 @@ func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c
 	if order == graphprofile.NewestFirst {
 		query = newestPageQuery
 	}
+	return readPage(ctx, s, "listing items", limit, stored.ScanRawItem,
+		query, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
+}
+
+// readPage runs query with args, a page query of at most limit rows, and
+// reads its rows with scan (stored.ReadPage); op names the call in a
+// database error. The connection is back in the pool when it returns.
+func readPage[T any](ctx context.Context, s *Store, op string, limit int, scan func(stored.Rows) (T, int, error), query string, args ...any) (page []T, more bool, err error) {
 	err = s.read(ctx, func(ctx context.Context) error {
-		page, more = nil, false
-		rows, err := s.pool.Query(ctx, query, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
+		rows, err := s.pool.Query(ctx, query, args...)
 		if err != nil {
-			return dbErr("listing items", err)
+			return dbErr(op, err)
 		}
 		defer rows.Close()
-		page, more, err = stored.ReadPage(rows, limit, stored.ScanRawItem)
-		return dbErr("listing items", err)
+		page, more, err = stored.ReadPage(rows, limit, scan)
+		return dbErr(op, err)
 	})
 	return page, more, err
 }

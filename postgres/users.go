@@ -306,17 +306,7 @@ const usersPageQuery = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = 
 // afterID, ordered by id; more says whether the page is full (another may
 // follow).
 func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, limit int) (page []stored.RawUser, more bool, err error) {
-	err = s.read(ctx, func(ctx context.Context) error {
-		page, more = nil, false
-		rows, err := s.pool.Query(ctx, usersPageQuery, tenantID, afterID, limit)
-		if err != nil {
-			return dbErr("listing users", err)
-		}
-		defer rows.Close()
-		page, more, err = stored.ReadPage(rows, limit, stored.ScanRawUser)
-		return dbErr("listing users", err)
-	})
-	return page, more, err
+	return readPage(ctx, s, "listing users", limit, stored.ScanRawUser, usersPageQuery, tenantID, afterID, limit)
 }
 
 // importTimeout bounds ImportUsers, which may write many thousands of users

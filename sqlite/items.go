@@ -142,13 +142,21 @@ func (s *Store) readItemsPage(ctx context.Context, owner graphprofile.UserKey, c
 		// Either comparison is a range of items_by_created.
 		query = newestPageQuery
 	}
-	rows, err := s.rdb.QueryContext(ctx, query, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
+	return readPage(ctx, s.rdb, "listing items", limit, stored.ScanRawItem,
+		query, owner.TenantID, owner.UserID, c.Name, from.Created, from.ID, limit)
+}
+
+// readPage runs query with args on db, a page query of at most limit rows,
+// and reads its rows with scan (stored.ReadPage); op names the call in a
+// database error. The connection is released before it returns.
+func readPage[T any](ctx context.Context, db *sql.DB, op string, limit int, scan func(stored.Rows) (T, int, error), query string, args ...any) ([]T, bool, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, false, dbErr("listing items", err)
+		return nil, false, dbErr(op, err)
 	}
 	defer rows.Close()
-	page, more, err = stored.ReadPage(rows, limit, stored.ScanRawItem)
-	return page, more, dbErr("listing items", err)
+	page, more, err := stored.ReadPage(rows, limit, scan)
+	return page, more, dbErr(op, err)
 }
 
 // checkUser returns ErrNotFound when owner is not a user.

@@ -225,13 +225,7 @@ const usersPageQuery = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = 
 // afterID, ordered by id; more says whether the page is full (another may
 // follow).
 func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, limit int) (page []stored.RawUser, more bool, err error) {
-	rows, err := s.rdb.QueryContext(ctx, usersPageQuery, tenantID, afterID, limit)
-	if err != nil {
-		return nil, false, dbErr("listing users", err)
-	}
-	defer rows.Close()
-	page, more, err = stored.ReadPage(rows, limit, stored.ScanRawUser)
-	return page, more, dbErr("listing users", err)
+	return readPage(ctx, s.rdb, "listing users", limit, stored.ScanRawUser, usersPageQuery, tenantID, afterID, limit)
 }
 
 // ImportUsers adds or replaces (by id) every user of users in tenantID, all
