@@ -230,7 +230,9 @@ func (d *decoder) document(t *Type) (Object, error) {
 	return obj, nil
 }
 
-// object parses a JSON object of complex type t; d.pos is at '{'.
+// object parses a JSON object of complex type t; d.pos is at '{'. Its
+// opening (depth, the bracket, an empty object) reads like array's: the two
+// are JSON's two containers, and each fills its own result its own way.
 func (d *decoder) object(t *Type) (Object, error) {
 	if err := d.enter(); err != nil {
 		return nil, err

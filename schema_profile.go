@@ -100,7 +100,8 @@ var (
 )
 
 // The facet entity types, in the order of their collections in
-// microsoft.graph.profile.
+// microsoft.graph.profile. Rows of a table too: facets whose own properties
+// are of the same kinds read alike, and that is not logic repeated.
 var (
 	UserAccountInformationType = &Type{Name: "microsoft.graph.userAccountInformation", Kind: KindComplex, Properties: itemFacetProperties(
 		Property{Name: "ageGroup", Type: StringType},

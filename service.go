@@ -192,7 +192,9 @@ func (a Access) mayView(it Item) bool {
 }
 
 // ListItems returns the items of collection c of the accessed profile
-// that the caller may see, ordered by createdDateTime, then id.
+// that the caller may see, ordered by createdDateTime, then id. It
+// collects as AllItems does, but from s.ScanItems, which filters by
+// visibility.
 func (s *Service) ListItems(ctx context.Context, a Access, c Collection) ([]Item, error) {
 	items := []Item{}
 	err := s.ScanItems(ctx, a, c, OldestFirst, nil, func(it Item) (bool, error) {

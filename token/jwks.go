@@ -130,7 +130,8 @@ func rsaPublicKey(n, e string) (*rsa.PublicKey, error) {
 }
 
 // p256PublicKey decodes the coordinates of a P-256 JWK, which must be a point
-// of the curve.
+// of the curve. Its two decodes read like rsaPublicKey's: each names the
+// JWK member that failed.
 func p256PublicKey(x, y string) (*ecdsa.PublicKey, error) {
 	xb, err := decodeBase64URL(x)
 	if err != nil {

@@ -47,6 +47,8 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, name string) 
 			Value []DevUser `json:"value"`
 		}{users})
 	case "dev/token":
+		// The same two refusals as dev/users (the method, then devAllowed),
+		// each endpoint with its own method.
 		if r.Method != http.MethodPost {
 			h.fail(w, r, methodNotAllowed(w, http.MethodPost))
 			return

@@ -159,7 +159,8 @@ func readResponse(br *bufio.Reader, buf *bytes.Buffer, head bool) (status int, b
 			return 0, nil, false, fmt.Errorf("reading the chunked body: %w", err)
 		}
 		// The chunked reader stops after the last chunk; the trailer (empty
-		// here) ends with a blank line.
+		// here) ends with a blank line. Its loop reads like the headers'
+		// above, but only skips lines.
 		for {
 			line, err := readLine(br)
 			if err != nil {

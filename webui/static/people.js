@@ -320,6 +320,8 @@ function addOtherSection(app, base, names, rerender) {
 	open.addEventListener('click', async () => {
 		const name = select.value;
 		const facet = describe(name);
+		// Fetched and failed as openFacetForm does, but the alert replaces
+		// what the slot showed instead of being added to a container.
 		let fields;
 		try {
 			fields = await fieldsOf(name);
