@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -409,7 +410,7 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 	for _, name := range batchHeaders {
 		req.Header.Del(name)
 		if vs := batch.Header.Values(name); len(vs) > 0 {
-			req.Header[http.CanonicalHeaderKey(name)] = vs
+			req.Header[http.CanonicalHeaderKey(name)] = slices.Clone(vs)
 		}
 	}
 	if first, _, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"+version+"/"), "/"); strings.EqualFold(first, "$batch") {
@@ -421,10 +422,6 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 	http.Handler(s).ServeHTTP(rec, req)
 	return rec.response(item.ID)
 }
-
-// batchHeaders are the headers an item takes from the batch's request,
-// never from its own.
-var batchHeaders = []string{"Authorization", "Forwarded", "X-Forwarded-Proto", "X-Forwarded-Host"}
 
 // requestBody is the item's body as the request's bytes: JSON as written,
 // or, for another Content-Type, a base64 string decoded.
@@ -530,6 +527,12 @@ func (r *itemRecorder) Write(p []byte) (int, error) {
 	}
 	return r.body.Write(p)
 }
+
+// batchHeaders are the request headers every item takes from the batch,
+// whatever the item says: its credentials, and what a reverse proxy adds
+// (the scheme and host of absolute URLs, behind --trust-proxy, and the
+// client's address).
+var batchHeaders = []string{"Authorization", "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-For", "X-Real-Ip"}
 
 // itemHeadersLeftOut are response headers that belong to the batch's own
 // exchange, not to an item.

@@ -145,3 +145,63 @@ func TestBatchItemURLsBehindProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchItemHeadersDoNotChooseTheHost checks that a $batch item's own
+// headers, which travel in the body where no proxy sees them, cannot name
+// the host of the absolute URLs its answer carries: behind a trusted proxy
+// they come from what the proxy forwarded with the batch, and otherwise
+// from the listen address, whatever an item says.
+func TestBatchItemHeadersDoNotChooseTheHost(t *testing.T) {
+	hostileItem := `"headers":{"Content-Type":"application/json","Host":"attacker.example",` +
+		`"X-Forwarded-Host":"attacker.example","X-Forwarded-Proto":"http","Forwarded":"proto=http;host=attacker.example"}`
+	body := `{"requests":[
+		{"id":"1","method":"POST","url":"/me/profile/positions","body":{"detail":{"jobTitle":"x"}},` + hostileItem + `},
+		{"id":"2","method":"POST","url":"/me/profile/positions","body":{"detail":{"jobTitle":"y"}},` + hostileItem + `,"dependsOn":["1"]},
+		{"id":"3","method":"GET","url":"/me/profile/positions?$top=1",` + hostileItem + `,"dependsOn":["2"]}]}`
+	tests := []struct {
+		name   string
+		opt    serverOption
+		header map[string]string
+		want   func(s *testServer) string
+	}{
+		{"listen address", nil, nil, func(s *testServer) string { return s.url + "/beta/" }},
+		{"trusted proxy", func(srv *graphapi.Server) { srv.TrustProxy = true },
+			map[string]string{"X-Forwarded-Host": "graph.example.test", "X-Forwarded-Proto": "https"},
+			func(*testServer) string { return "https://graph.example.test/beta/" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []serverOption
+			if tt.opt != nil {
+				opts = append(opts, tt.opt)
+			}
+			s := newTestServer(t, opts...)
+			tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+			resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: body, header: tt.header})
+			if resp.status != http.StatusOK {
+				t.Fatalf("batch: %d %s", resp.status, resp.body)
+			}
+			var a batchAnswer
+			if err := json.Unmarshal(resp.body, &a); err != nil {
+				t.Fatal(err)
+			}
+			var urls []string
+			for _, id := range []string{"1", "2"} {
+				status, headers, got := a.item(t, id)
+				if status != http.StatusCreated {
+					t.Fatalf("item %s: %d %v", id, status, got)
+				}
+				urls = append(urls, headers["Location"], got["@odata.context"].(string))
+			}
+			_, _, list := a.item(t, "3")
+			next, _ := list["@odata.nextLink"].(string)
+			urls = append(urls, list["@odata.context"].(string), next)
+			want := tt.want(s)
+			for _, u := range urls {
+				if !strings.HasPrefix(u, want) {
+					t.Errorf("URL %q, want it under %q", u, want)
+				}
+			}
+		})
+	}
+}
