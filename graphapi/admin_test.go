@@ -620,3 +620,45 @@ func TestAdminJournalRedactsWholeValues(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminJournalRedactsPasswords: a user's passwordProfile is accepted
+// and never stored, logged or returned, so its password does not reach the
+// journal either: a member named password (any case, escaped or not) shows
+// [redacted] whole, in a request's body and in a $batch item's, the rest of
+// the body as sent.
+func TestAdminJournalRedactsPasswords(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite.All")
+	create := `{"displayName":"Dan","userPrincipalName":"dan@contoso.com",` +
+		`"passwordProfile":{"forceChangePasswordNextSignIn":true,"password":"SECRET-1 with spaces"}}`
+	if resp := s.do(request{method: http.MethodPost, path: "/beta/users", token: tok, body: create}); resp.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.status, resp.body)
+	}
+	patch := `{"passwordProfile":{"PassWord":"Bearer SECRET-2"}}`
+	if resp := s.do(request{method: http.MethodPatch, path: "/beta/users/dan@contoso.com", token: tok, body: patch}); resp.status != http.StatusNoContent {
+		t.Fatalf("update: %d %s", resp.status, resp.body)
+	}
+	batch := `{"requests":[{"id":"1","method":"PATCH","url":"/users/dan@contoso.com",` +
+		`"headers":{"Content-Type":"application/json"},"body":{"passwordProfile":{"p\u0061ssword":"SECRET-3"}}}]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: batch}); resp.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", resp.status, resp.body)
+	}
+	entries := s.journal(t, "")
+	if len(entries) != 3 {
+		t.Fatalf("%d entries, want 3", len(entries))
+	}
+	for i, want := range []string{
+		`{"requests":[{"id":"1","method":"PATCH","url":"/users/dan@contoso.com",` +
+			`"headers":{"Content-Type":"application/json"},"body":{"passwordProfile":{"p\u0061ssword":"[redacted]"}}}]}`,
+		`{"passwordProfile":{"PassWord":"[redacted]"}}`,
+		`{"displayName":"Dan","userPrincipalName":"dan@contoso.com",` +
+			`"passwordProfile":{"forceChangePasswordNextSignIn":true,"password":"[redacted]"}}`,
+	} {
+		if got := entries[i].Request.Body; got != want {
+			t.Errorf("entry %d's body in the journal:\n%s\nwant\n%s", i, got, want)
+		}
+	}
+	if raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body); strings.Contains(raw, "SECRET") {
+		t.Errorf("the journal holds a password: %s", raw)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +82,12 @@ type journalBody struct {
 // redactedHeaders are request headers whose values never enter the
 // journal.
 var redactedHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie"}
+
+// redactedMembers are the names of JSON members whose values never enter
+// the journal from a request's body: the credential headers a $batch item
+// carries, and a user's passwordProfile's password (accepted, and never
+// stored, logged or returned).
+var redactedMembers = append(slices.Clone(redactedHeaders), "password")
 
 // requestJournal keeps the last entries, oldest first.
 type requestJournal struct {
@@ -243,8 +250,8 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 // digits, hyphens), so that a bare token followed by a space (a JWT has
 // dots) does not pass for one.
 func redact(name, value string) string {
-	if strings.EqualFold(name, "Cookie") {
-		return "[redacted]"
+	if !strings.HasSuffix(name, "Authorization") {
+		return "[redacted]" // a cookie, a password: no scheme to keep
 	}
 	if scheme, _, ok := strings.Cut(value, " "); ok && isAuthScheme(scheme) {
 		return scheme + " [redacted]"
@@ -307,9 +314,10 @@ func shownBody(data []byte, truncated bool) journalBody {
 }
 
 // redactCredentials returns a request's body with the value of every JSON
-// member named as one of redactedHeaders (in any case) redacted as that
-// header is: a $batch carries its items' headers in its body. A value that
-// is an array or an object has each of its strings redacted. A member
+// member named as one of redactedMembers (in any case) redacted as that
+// header is (a $batch carries its items' headers in its body), a password
+// whole. A value that is an array or an object has each of its strings
+// redacted. A member
 // named url (an item's request) has the credentials of its query redacted
 // (redactQueryCredentials), as a request's URL has.
 //
@@ -451,23 +459,23 @@ func jsonStringValue(lit []byte, closed bool) string {
 }
 
 // maxRedactedNameLiteral bounds the JSON string literal that can spell one
-// of redactedHeaders: each character as a six-byte \u escape, and quotes.
+// of redactedMembers: each character as a six-byte \u escape, and quotes.
 var maxRedactedNameLiteral = func() int {
 	longest := 0
-	for _, name := range redactedHeaders {
+	for _, name := range redactedMembers {
 		longest = max(longest, len(name))
 	}
 	return 6*longest + 2
 }()
 
-// redactedName returns which of redactedHeaders the JSON string literal
+// redactedName returns which of redactedMembers the JSON string literal
 // lit (closed) spells, ignoring case.
 func redactedName(lit []byte) (string, bool) {
 	if len(lit) > maxRedactedNameLiteral {
 		return "", false
 	}
 	name := jsonStringValue(lit, true)
-	for _, redacted := range redactedHeaders {
+	for _, redacted := range redactedMembers {
 		if strings.EqualFold(name, redacted) {
 			return redacted, true
 		}
