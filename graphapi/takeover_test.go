@@ -115,3 +115,31 @@ func TestPersonalAccountsReachOnlyTheirOwn(t *testing.T) {
 	// The intruder's own profile still works with the same token.
 	s.create(intruder, "/me", `{"detail":{"jobTitle":"Own"}}`)
 }
+
+// TestObjectIDNeverShadowsAPrincipalName: /users/{key} finds a user by
+// object id first, so a signed-in user whose token's oid were another
+// user's principal name would be recorded under that id and answer for
+// that user to everyone who names them. An object id holding '@' (every
+// principal name does) is refused, and the name stays its owner's.
+func TestObjectIDNeverShadowsAPrincipalName(t *testing.T) {
+	s := newTestServer(t)
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	victim := upnOf(userA1)
+	s.do(request{path: "/beta/me", token: s.delegated(tenantA, userA1, "User.Read")})
+	for _, oid := range []string{victim, "Someone.Else@Contoso.Test"} {
+		attacker, err := s.dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: oid, UserPrincipalName: "attacker@contoso.test",
+			Scopes: []string{"User.ReadWrite"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectError(t, s.do(request{path: "/beta/me", token: attacker}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+	}
+	if got := s.do(request{path: "/beta/users/" + victim, token: admin}).json(t); got["id"] != userA1 {
+		t.Errorf("users/%s is %v, want %s", victim, got["id"], userA1)
+	}
+	reader := s.application(tenantA, "User.Read.All")
+	list := s.do(request{path: "/beta/users?$select=id", token: reader})
+	if ids := idsOf(t, list); len(ids) != 2 {
+		t.Errorf("the directory holds %v, want the two users who signed in with object ids", ids)
+	}
+}

@@ -72,6 +72,7 @@ const (
 	msgNoTenant       = "Access token validation failure. The token has no tenant (tid)."
 	msgBadTenant      = "Access token validation failure. The tenant (tid) is not a tenant id: 1 to 64 letters, digits and hyphens."
 	msgNoObjectID     = "Access token validation failure. A delegated token must name the user (oid)."
+	msgObjectIDIsUPN  = "Access token validation failure. The user's object id (oid) holds '@', as a user principal name does; an object id never does."
 	msgNoAppID        = "Access token validation failure. An application token must name the app (appid or azp)."
 	msgKeyUnsupported = "IDX10503: Signature validation failed. The issuer's key type is not supported."
 )
@@ -449,6 +450,13 @@ func principal(c *claims) (graphprofile.Principal, *graphprofile.Error) {
 	if c.Scope != nil {
 		if c.ObjectID == "" {
 			return graphprofile.Principal{}, refuse(msgNoObjectID)
+		}
+		// /users/{key} finds a user by object id before principal name:
+		// an oid spelling another user's principal name would answer
+		// for that user. Entra's are GUIDs, and every principal name
+		// the directory accepts (POST, PATCH, import) holds an '@'.
+		if strings.Contains(c.ObjectID, "@") {
+			return graphprofile.Principal{}, refuse(msgObjectIDIsUPN)
 		}
 		p.Delegated = true
 		p.UserPrincipalName = c.UPN
