@@ -64,6 +64,9 @@ func (s *Server) batch(ctx context.Context, ex *exchange, c call) error {
 		return err
 	}
 	s.runBatch(withBatchOrigin(ctx, batchOrigin{requestID: ex.requestID, caller: ex.caller}), ex.r, c.route.version, items)
+	if err := ctx.Err(); err != nil {
+		return err // the client left: one debug line for the batch, no answer
+	}
 	responses := make([]batchResponse, len(items))
 	for i, item := range items {
 		responses[i] = item.resp
@@ -343,7 +346,8 @@ func findCycle(items []*batchItem) *batchItem {
 
 // runBatch runs every item, each once all it depends on has its response,
 // at most batchConcurrency at a time. An item whose dependency did not
-// succeed is 424 Failed Dependency without running.
+// succeed is 424 Failed Dependency without running; once the client has
+// left (ctx done), no item starts.
 func (s *Server) runBatch(ctx context.Context, batch *http.Request, version string, items []*batchItem) {
 	slots := make(chan struct{}, batchConcurrency)
 	var wg sync.WaitGroup
@@ -356,6 +360,9 @@ func (s *Server) runBatch(ctx context.Context, batch *http.Request, version stri
 			for _, d := range item.deps {
 				<-d.done
 			}
+			if ctx.Err() != nil {
+				return // the client left: nobody reads what the item would answer
+			}
 			for _, d := range item.deps {
 				if d.resp.Status < 200 || d.resp.Status > 299 {
 					item.resp = s.failedDependency(ctx, batch, version, item, d)
@@ -364,6 +371,9 @@ func (s *Server) runBatch(ctx context.Context, batch *http.Request, version stri
 			}
 			slots <- struct{}{}
 			defer func() { <-slots }()
+			if ctx.Err() != nil {
+				return // the client left: nobody reads what the item would answer
+			}
 			item.resp = s.runBatchItem(ctx, batch, version, item)
 		})
 	}

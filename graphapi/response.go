@@ -469,9 +469,12 @@ func (ex *exchange) fail(err error) {
 	if ex.r.Context().Err() != nil && errors.Is(err, context.Canceled) {
 		// The client left (or the server is closing its connection): not
 		// a failure of the server, and nobody reads an answer. One debug
-		// line, so that hanging up cannot fill the log.
-		ex.server.logger().Debug("client went away", "request-id", ex.requestID,
-			"method", ex.r.Method, "path", ex.r.URL.Path)
+		// line, so that hanging up cannot fill the log: the batch's, not
+		// one for each of its items.
+		if batchOriginOf(ex.r.Context()).itemID == "" {
+			ex.server.logger().Debug("client went away", "request-id", ex.requestID,
+				"method", ex.r.Method, "path", ex.r.URL.Path)
+		}
 		return
 	}
 	var gerr *graphprofile.Error
