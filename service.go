@@ -81,8 +81,11 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 			return Access{}, err
 		}
 	}
-	own := caller.Delegated && (ref.Me || strings.EqualFold(ref.UserKey, self.ID) ||
-		(self.UserPrincipalName != "" && strings.EqualFold(ref.UserKey, self.UserPrincipalName)))
+	// ref names the caller as the store would find it (Store.FindUser): by
+	// its id, or by its principal name's key; Unicode's case folding would
+	// also make "ſam" the caller "sam", whom the store tells apart.
+	own := caller.Delegated && (ref.Me || NormalizeID(ref.UserKey) == NormalizeID(self.ID) ||
+		(self.UserPrincipalName != "" && PrincipalNameKey(ref.UserKey) == PrincipalNameKey(self.UserPrincipalName)))
 	a, err := authorize(caller, op, own)
 	if err != nil {
 		return Access{}, err
@@ -610,6 +613,12 @@ func NormalizeID(id string) string {
 	}
 	return strings.ToLower(id)
 }
+
+// PrincipalNameKey is the form in which user principal names are compared
+// and unique in a tenant: in lower case (Graph matches them ignoring case).
+// The stores key users by it, and every other comparison uses it too, so
+// that two names the stores tell apart are never one user's elsewhere.
+func PrincipalNameKey(upn string) string { return strings.ToLower(upn) }
 
 // IsGUID reports whether s has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.
 func IsGUID(s string) bool {

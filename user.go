@@ -236,7 +236,7 @@ func ImportConflicts(users []User) []ImportConflict {
 	ids := make(map[string]int, len(users))
 	upns := make(map[string]int, len(users))
 	for i, u := range users {
-		upn := strings.ToLower(u.UserPrincipalName)
+		upn := PrincipalNameKey(u.UserPrincipalName)
 		if earlier, ok := ids[u.ID]; ok {
 			conflicts = append(conflicts, ImportConflict{Index: i, Earlier: earlier, Conflict: ConflictError{Property: "id", Value: u.ID}})
 			continue

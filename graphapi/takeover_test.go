@@ -143,3 +143,44 @@ func TestObjectIDNeverShadowsAPrincipalName(t *testing.T) {
 		t.Errorf("the directory holds %v, want the two users who signed in with object ids", ids)
 	}
 }
+
+// TestLookAlikePrincipalNamesAreTwoUsers: the directory tells user
+// principal names apart as the stores key them (lower case), so a name that
+// only Unicode's case folding makes equal to the caller's ("ſ", the long s,
+// folds to "s") is another user's, never the caller's own: the caller gets
+// that user (or a refusal), not itself.
+func TestLookAlikePrincipalNamesAreTwoUsers(t *testing.T) {
+	s := newTestServer(t)
+	admin := s.application(tenantA, "User.ReadWrite.All")
+	const lookAlike = "\u017fam@contoso.test" // ſam@contoso.test
+	for _, upn := range []string{"sam@contoso.test", lookAlike} {
+		if resp := s.do(request{method: http.MethodPost, path: "/beta/users", token: admin,
+			body: `{"displayName":"` + upn + `","userPrincipalName":"` + upn + `","accountEnabled":true}`}); resp.status != http.StatusCreated {
+			t.Fatalf("POST /users %s: %d %s", upn, resp.status, resp.body)
+		}
+	}
+	reader := s.application(tenantA, "User.Read.All")
+	samID, _ := s.do(request{path: "/beta/users/sam@contoso.test", token: reader}).json(t)["id"].(string)
+	otherID, _ := s.do(request{path: "/beta/users/" + lookAlike, token: reader}).json(t)["id"].(string)
+	if samID == "" || otherID == "" || samID == otherID {
+		t.Fatalf("sam is %q and the look-alike %q: want two users", samID, otherID)
+	}
+	sam, err := s.dev.Mint(token.MintRequest{TenantID: tenantA, ObjectID: samID, UserPrincipalName: "sam@contoso.test",
+		DisplayName: "Sam", Scopes: []string{"User.Read", "User.ReadBasic.All"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.create(s.delegated(tenantA, samID, "User.ReadWrite"), "/me", `{"detail":{"jobTitle":"Sam's own"}}`)
+	// Sam's own profile is not the look-alike's: sam may read it with
+	// User.Read only as its own, so the answer is the other user's (empty) list
+	// or a refusal, never sam's position.
+	resp := s.do(request{path: "/beta/users/" + lookAlike + "/profile/positions", token: sam})
+	if resp.status == http.StatusOK {
+		if ids := idsOf(t, resp); len(ids) != 0 {
+			t.Errorf("users/%s/profile/positions as sam lists %v: sam's own positions under another user's name", lookAlike, ids)
+		}
+	}
+	if got := s.do(request{path: "/beta/users/" + lookAlike, token: sam}).json(t); got["id"] == samID {
+		t.Errorf("users/%s as sam answers sam itself: %v", lookAlike, got)
+	}
+}

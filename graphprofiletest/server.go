@@ -252,7 +252,7 @@ func (s *Server) userID(tenantID, upn string) string {
 	u, err := s.store.FindUser(context.Background(), tenantID, upn)
 	switch {
 	case errors.Is(err, graphprofile.ErrNotFound):
-		return nameGUID(tenantID + "/" + strings.ToLower(upn))
+		return nameGUID(tenantID + "/" + graphprofile.PrincipalNameKey(upn))
 	case err != nil:
 		s.t.Fatalf("graphprofiletest: looking up the user %s: %v", upn, err)
 	}

@@ -41,7 +41,7 @@ func upnKey(upn string) *string {
 	if upn == "" {
 		return nil
 	}
-	k := strings.ToLower(upn)
+	k := graphprofile.PrincipalNameKey(upn)
 	return &k
 }
 
@@ -199,7 +199,7 @@ func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofil
 			 WHERE tenant_id = $1 AND (id = $2 OR upn_key = $3)
 			 ORDER BY id = $2 DESC
 			 LIMIT 1`,
-			tenantID, key, strings.ToLower(key)), tenantID)
+			tenantID, key, graphprofile.PrincipalNameKey(key)), tenantID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/stored"
@@ -37,7 +36,7 @@ func upnKey(upn string) any {
 	if upn == "" {
 		return nil
 	}
-	return strings.ToLower(upn)
+	return graphprofile.PrincipalNameKey(upn)
 }
 
 // insertUser adds u (which must be new) with the principal name key upn
@@ -131,7 +130,7 @@ func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofil
 		 WHERE tenant_id = ? AND (id = ? OR upn_key = ?)
 		 ORDER BY id = ? DESC
 		 LIMIT 1`,
-		tenantID, key, strings.ToLower(key), key), tenantID)
+		tenantID, key, graphprofile.PrincipalNameKey(key), key), tenantID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return graphprofile.User{}, store.UserNotFound(graphprofile.UserKey{TenantID: tenantID, UserID: key})
 	}
