@@ -40,6 +40,10 @@ func TestCreateBodies(t *testing.T) {
 			[]string{"createdBy", "user", "id"}, userA1},
 		{"@odata.type of the entity and nested", `{"@odata.type":"#microsoft.graph.workPosition","detail":{"@odata.type":"#microsoft.graph.positionDetail","jobTitle":"X"}}`, []string{"detail", "jobTitle"}, "X"},
 		{"other annotations are ignored", `{"@odata.context":"x","@odata.etag":"y","isCurrent":false}`, []string{"isCurrent"}, false},
+		// JSON's RFC lets a parser skip a byte order mark, and Graph's
+		// (a .NET text reader) does: what a file saved as "UTF-8 with BOM"
+		// and sent as the body starts with.
+		{"a UTF-8 byte order mark is skipped", "\ufeff" + `{"detail":{"jobTitle":"BOM"}}`, []string{"detail", "jobTitle"}, "BOM"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
