@@ -285,6 +285,35 @@ try {
 		assert.equal(await page.locator('#profile-card').count(), 0);
 	});
 
+	await step('an edit of a position changed elsewhere since the card was shown is refused (If-Match), not saved over it', async () => {
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await page.getByRole('button', { name: 'Edit Principal Engineer at Contoso' }).click();
+		// Another tab (or app) renames the position while the form is open.
+		const status = await page.evaluate(async () => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			const id = document.querySelector('li.position').dataset.id;
+			const res = await fetch(`/beta/me/profile/positions/${id}`, {
+				method: 'PATCH',
+				headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
+				body: JSON.stringify({ detail: { jobTitle: 'Renamed elsewhere' } }),
+			});
+			return res.status;
+		});
+		assert.equal(status, 200);
+		await page.getByLabel('Job title').fill('Distinguished Engineer');
+		await page.getByRole('button', { name: 'Save' }).click();
+		await page.locator('.facet-form .form-error', { hasText: /changed since/ }).waitFor({ timeout: 5000 });
+		const [stored] = await storedPositions(ada.id);
+		assert.equal(stored.detail.jobTitle, 'Renamed elsewhere', 'the other change is kept');
+		// Deleting it as shown is refused too; the card, read again, shows it.
+		dialogs = [];
+		await page.getByRole('button', { name: 'Delete Principal Engineer at Contoso' }).click();
+		await page.locator('li.position .form-error', { hasText: /^Deleting failed: This item was changed since/ }).waitFor({ timeout: 5000 });
+		assert.equal((await storedPositions(ada.id)).length, 1, 'nothing deleted');
+		await page.reload();
+		await cardHas(['Renamed elsewhere']);
+	});
+
 	await step('the inspector takes the admin token and shows tenants, users and their stored data', async () => {
 		await page.getByRole('link', { name: 'Inspector' }).click();
 		await page.getByLabel('Admin token').fill(adminToken);
@@ -353,7 +382,7 @@ try {
 		await page.locator('#inspector-error', { hasText: /Loading bad\.json failed: body:1:/ }).waitFor();
 	});
 
-	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|404)/.test(p));
+	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|404|412)/.test(p));
 	assert.deepEqual(unexpected, [], 'the page logged no other errors (no CSP violation, no script error)');
 } catch (err) {
 	fail(err, problems);

@@ -3,7 +3,7 @@
 // read with the signed-in user's token: the card shows what the API shows
 // that user, no more.
 import { h, formatMonth, words } from './dom.js';
-import { graph } from './session.js';
+import { graph, GraphError } from './session.js';
 import { facetForm, describe, fieldsOf, audienceLabel } from './forms.js';
 
 const pageSize = 25;
@@ -256,22 +256,35 @@ async function openFacetForm(app, opener, container, collection, { item, submitL
 function itemActions(app, base, collection, item, label, labelOf, container, rerender) {
 	const edit = h('button', { type: 'button', 'aria-label': `Edit ${label}` }, 'Edit');
 	const del = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${label}` }, 'Delete');
+	// The item's ETag as the card read it: an edit or a delete applies only
+	// to that version, so a change made elsewhere since (another tab, an
+	// app) is never silently saved over or deleted.
+	const headers = item['@odata.etag'] ? { 'If-Match': item['@odata.etag'] } : {};
 	edit.addEventListener('click', () => openFacetForm(app, edit, container, collection, {
 		item,
 		submitLabel: 'Save',
-		onSubmit: (body) => graph('PATCH', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { body }),
+		onSubmit: (body) => graph('PATCH', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { body, headers }).catch(changedElsewhere),
 		onSaved: (saved) => rerender(`Saved ${labelOf(saved)}.`),
 	}));
 	del.addEventListener('click', async () => {
 		if (!confirm(`Delete ${label}?`)) return;
 		try {
-			await graph('DELETE', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`);
+			await graph('DELETE', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { headers }).catch(changedElsewhere);
 			rerender(`Deleted ${label}.`);
 		} catch (err) {
 			if (!app.failed(err)) container.append(h('p', { role: 'alert', class: 'form-error' }, `Deleting failed: ${err.message}`));
 		}
 	});
 	return h('div', { class: 'actions' }, edit, del);
+}
+
+// changedElsewhere says in plain words what a 412 (the If-Match of an edit
+// or a delete no longer matches) means to the person using the card.
+function changedElsewhere(err) {
+	if (err?.status === 412) {
+		throw new GraphError(412, err.code, 'This item was changed since the card was shown (in another tab or app). Reload the card to see the change, then try again.');
+	}
+	throw err;
 }
 
 // addButton opens the form that creates an item of collection.
