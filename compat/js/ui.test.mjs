@@ -314,6 +314,25 @@ try {
 		await cardHas(['Renamed elsewhere']);
 	});
 
+	await step('a sign-in that expires while the page is open: the next action signs out and says why', async () => {
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.locator('#people-list li').first().waitFor();
+		await page.evaluate(() => {
+			const t = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			t.expiresAt = Date.now() - 1;
+			sessionStorage.setItem('graphprofile.token', JSON.stringify(t));
+		});
+		await page.getByLabel('Search by name').fill('Grace');
+		await page.getByRole('button', { name: 'Search' }).click();
+		await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor({ timeout: 5000 });
+		await page.getByRole('alert').filter({ hasText: /expired/ }).waitFor();
+		assert.equal(await page.evaluate(() => sessionStorage.getItem('graphprofile.token')), null, 'the token is gone');
+		// Signed in again, as before.
+		await page.locator('#dev-signin-form select').selectOption(ada.id);
+		await page.locator('#dev-signin-form button[type=submit]').click();
+		await page.getByText(`Signed in as ${ada.name}`).waitFor();
+	});
+
 	await step('the inspector takes the admin token and shows tenants, users and their stored data', async () => {
 		await page.getByRole('link', { name: 'Inspector' }).click();
 		await page.getByLabel('Admin token').fill(adminToken);
@@ -382,7 +401,7 @@ try {
 		await page.locator('#inspector-error', { hasText: /Loading bad\.json failed: body:1:/ }).waitFor();
 	});
 
-	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|404|412)/.test(p));
+	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|412)/.test(p));
 	assert.deepEqual(unexpected, [], 'the page logged no other errors (no CSP violation, no script error)');
 } catch (err) {
 	fail(err, problems);

@@ -44,12 +44,16 @@ const app = {
 	// calls were refused). It reports whether it did.
 	failed(err) {
 		if (err?.status !== 401) return false;
+		// A token the page let expire was not sent: the 401 says so.
 		if (session.token()) app.signOut(`Your sign-in was refused or has expired (${err.message}). Sign in again.`);
+		else if (session.held()) app.signOut(expiredMessage);
 		return true;
 	},
 };
 
 let whoami = null;
+
+const expiredMessage = 'Your sign-in has expired. Sign in again.';
 
 let firstRoute = true;
 
@@ -70,6 +74,13 @@ async function route() {
 		return finish(focus);
 	}
 	if (!session.token()) {
+		// A sign-in that expired while the page was open ends here, saying so.
+		if (session.held()) {
+			session.signOut();
+			app.me = null;
+			whoami = null;
+			app.signInMessage = expiredMessage;
+		}
 		showSession();
 		await renderSignIn(main, app);
 		return finish(focus);

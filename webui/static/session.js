@@ -32,6 +32,12 @@ export function token() {
 	return null;
 }
 
+// held reports whether the tab holds a sign-in, expired or not: an expired
+// one is to be ended with a word, not forgotten in silence.
+export function held() {
+	return sessionStorage.getItem(tokenKey) !== null;
+}
+
 export function signOut() {
 	sessionStorage.removeItem(tokenKey);
 }
