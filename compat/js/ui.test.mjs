@@ -248,6 +248,14 @@ try {
 		assert.equal(email.allowedAudiences, 'everyone');
 	});
 
+	await step('a collection whose noun starts with a vowel is offered with "an": "Add an email"', async () => {
+		const add = page.getByRole('button', { name: 'Add an email' });
+		await add.waitFor({ timeout: 5000 });
+		await add.click();
+		await page.getByRole('heading', { level: 3, name: 'Add an email' }).waitFor({ timeout: 5000 });
+		await page.getByRole('button', { name: 'Cancel' }).click();
+	});
+
 	await step(`at 375 × 740 my card and the directory have no horizontal scroll`, async () => {
 		await page.setViewportSize({ width: 375, height: 740 });
 		await noHorizontalScroll('my card');

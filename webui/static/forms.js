@@ -71,6 +71,11 @@ export function describe(name) {
 	return { name, label, singular, itemLabel: (it) => itemLabel(name, it), itemDetail: (it) => itemDetail(name, it) };
 }
 
+// aOrAn puts the article before a noun: "a skill", "an email".
+export function aOrAn(noun) {
+	return `${/^[aeio]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
 function singularOf(name) {
 	const w = words(name).toLowerCase();
 	if (w.endsWith('ies')) return `${w.slice(0, -3)}y`;
@@ -188,7 +193,7 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 	const headingId = uid('form-heading');
 	const top = h('p', { role: 'alert', class: 'form-error', hidden: true });
 	const form = h('form', { class: 'facet-form', novalidate: true, 'aria-labelledby': headingId },
-		h('h3', { id: headingId }, editing ? `Edit ${facet.singular} ${facet.itemLabel(item)}` : `Add a ${facet.singular}`),
+		h('h3', { id: headingId }, editing ? `Edit ${facet.singular} ${facet.itemLabel(item)}` : `Add ${aOrAn(facet.singular)}`),
 		top);
 	const controls = fields.map((f) => {
 		const id = uid(`field-${f.path.join('-')}`);

@@ -4,7 +4,7 @@
 // that user, no more.
 import { h, formatMonth, words } from './dom.js';
 import { graph, GraphError } from './session.js';
-import { facetForm, describe, fieldsOf, audienceLabel } from './forms.js';
+import { facetForm, describe, fieldsOf, audienceLabel, aOrAn } from './forms.js';
 
 const pageSize = 25;
 
@@ -318,7 +318,7 @@ function facetSection(app, base, name, items, owner, rerender) {
 		}
 		section.append(list);
 	}
-	if (owner) section.append(addButton(app, base, name, `Add a ${facet.singular}`, section, rerender));
+	if (owner) section.append(addButton(app, base, name, `Add ${aOrAn(facet.singular)}`, section, rerender));
 	return section;
 }
 
