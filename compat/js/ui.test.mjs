@@ -256,6 +256,18 @@ try {
 		await page.getByRole('button', { name: 'Cancel' }).click();
 	});
 
+	await step('an anniversary shows its type and its date once, readably', async () => {
+		await page.getByLabel('Collection').selectOption('anniversaries');
+		await page.getByRole('button', { name: 'Open the form' }).click();
+		await page.getByLabel('Date', { exact: true }).fill('1990-02-03');
+		await page.getByLabel('Type', { exact: true }).selectOption('birthday');
+		await page.getByRole('button', { name: 'Add to anniversaries' }).click();
+		await page.locator('#card-status', { hasText: 'Added Birthday.' }).waitFor({ timeout: 5000 });
+		const [text] = await page.locator('section[aria-labelledby="facet-anniversaries"] li').allInnerTexts();
+		assert.match(text, /^Birthday Feb 3, 1990 /, `the type, then the date as a person reads it: ${JSON.stringify(text)}`);
+		assert.ok(!text.includes('1990-02-03'), `the raw date: ${text}`);
+	});
+
 	await step(`at 375 × 740 my card and the directory have no horizontal scroll`, async () => {
 		await page.setViewportSize({ width: 375, height: 740 });
 		await noHorizontalScroll('my card');

@@ -44,7 +44,7 @@ export function formatMonth(date) {
 	return d ? monthYear.format(d) : (date ?? '');
 }
 
-// formatDate shows an Edm.Date as "1 Jan 2020".
+// formatDate shows an Edm.Date as "Jan 1, 2020".
 export function formatDate(date) {
 	const d = parseDate(date);
 	return d ? dayMonthYear.format(d) : (date ?? '');

@@ -4,7 +4,7 @@
 // (GET /beta/$metadata): every property a client may set, one level of
 // nested values deep. A Graph 400 is shown next to the field whose
 // property its message names, or at the top of the form.
-import { h, uid, words } from './dom.js';
+import { h, uid, words, formatDate } from './dom.js';
 
 // audiences are the values of allowedAudiences a form offers, as the API
 // takes them; the first is a new item's default (Graph's too).
@@ -85,6 +85,8 @@ function singularOf(name) {
 
 function itemLabel(name, it) {
 	if (name === 'positions') return it.detail?.jobTitle || 'position';
+	// An anniversary is named by what it is ("Birthday"), its date is its detail.
+	if (name === 'anniversaries') return it.displayName || (it.type ? words(it.type) : 'anniversary');
 	const name2 = [it.first, it.last].filter(Boolean).join(' ');
 	return it.displayName || it.address || it.number || name2 || it.program?.displayName || it.institution?.displayName
 		|| it.service?.name || it.detail?.content || it.webUrl || it.userPrincipalName || it.date || 'item';
@@ -101,7 +103,7 @@ function itemDetail(name, it) {
 		case 'phones':
 			return it.type ? level(it.type) : '';
 		case 'anniversaries':
-			return [level(it.type), it.date].filter(Boolean).join(', ');
+			return [it.displayName && level(it.type), formatDate(it.date)].filter(Boolean).join(', ');
 		case 'educationalActivities':
 			return it.institution?.displayName && it.program?.displayName ? it.institution.displayName : '';
 		default:
