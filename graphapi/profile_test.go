@@ -151,7 +151,7 @@ func TestProfileSelectAndExpand(t *testing.T) {
 		{"$expand=id", "could not find a navigation property named 'id'"},
 		{"$expand=positions($filter=isCurrent)", "only $select is"},
 		{"$expand=positions($select=bogus)", "'bogus' on type 'microsoft.graph.workPosition'"},
-		{"$select=nonsense", "could not find a property named 'nonsense' on type 'microsoft.graph.profile'"},
+		{"$select=nonsense", "Parsing OData Select and Expand failed: Could not find a property named 'nonsense' on type 'microsoft.graph.profile'."},
 		{"$filter=id eq 'x'", "'$filter' is not supported on this resource; it supports $select, $expand"},
 		{"$top=1", "'$top' is not supported on this resource"},
 		{"$orderby=id", "'$orderby' is not supported on this resource"},

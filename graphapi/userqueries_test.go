@@ -412,3 +412,28 @@ func TestBasicProfileQueries(t *testing.T) {
 		t.Errorf("basic profile %v", u)
 	}
 }
+
+// TestUsersSelectUnknownProperty: a $select naming a property the user
+// does not have is Graph's 400, with the message Graph's OData parser
+// gives ("Parsing OData Select and Expand failed: Could not find a
+// property named 'x' on type 'microsoft.graph.user'.", as users of
+// Get-MgUser and Graph's beta endpoint report it), on /me, one user and
+// the list, in both versions.
+func TestUsersSelectUnknownProperty(t *testing.T) {
+	s, reader := newDirectory(t)
+	me := s.delegated(tenantA, "44444444-4444-4444-4444-444444444444", "User.Read")
+	for _, tc := range []struct{ path, token, name string }{
+		{"/v1.0/me?$select=nickname", me, "nickname"},
+		{"/beta/me?$select=displayName,Nickname", me, "Nickname"},
+		{"/v1.0/users?$select=id,foo", reader, "foo"},
+		{"/beta/users/AdeleV@contoso.test?$select=createdDateTime", reader, "createdDateTime"},
+		{"/v1.0/users/AdeleV@contoso.test?$select=passwordProfile", reader, "passwordProfile"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			msg := expectError(t, s.do(request{path: tc.path, token: tc.token}), http.StatusBadRequest, "BadRequest")
+			if want := "Parsing OData Select and Expand failed: Could not find a property named '" + tc.name + "' on type 'microsoft.graph.user'."; msg != want {
+				t.Errorf("message %q, want %q", msg, want)
+			}
+		})
+	}
+}

@@ -72,7 +72,7 @@ func TestParseExpandErrors(t *testing.T) {
 		{"positions($filter=isCurrent)", []string{"the nested option '$filter' is not supported; only $select is"}},
 		{"positions($top=1)", []string{"the nested option '$top' is not supported"}},
 		{"positions($select=id;$select=detail)", []string{"the nested $select is given more than once"}},
-		{"positions($select=bogus)", []string{"could not find a property named 'bogus' on type 'microsoft.graph.workPosition'"}},
+		{"positions($select=bogus)", []string{"Parsing OData Select and Expand failed: Could not find a property named 'bogus' on type 'microsoft.graph.workPosition'."}},
 		{"positions($select=detail/jobTitle)", []string{"selects inside a property"}},
 		{"*($levels=2)", []string{"'*' takes no nested options"}},
 	} {

@@ -1,6 +1,7 @@
 package odata_test
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"testing"
@@ -162,12 +163,12 @@ func TestParseErrors(t *testing.T) {
 		{"$count=TRUE", listOptions, []string{"Invalid value 'TRUE' for $count"}},
 		{"$count", listOptions, []string{"Invalid value '' for $count"}},
 		// $select.
-		{"$select=foo", listOptions, []string{"could not find a property named 'foo' on type 'microsoft.graph.workPosition'"}},
+		{"$select=foo", listOptions, []string{"Parsing OData Select and Expand failed: Could not find a property named 'foo' on type 'microsoft.graph.workPosition'."}},
 		{"$select=id,detail/jobTitle", listOptions, []string{"'detail/jobTitle' selects inside a property"}},
 		{"$select=id,,detail", listOptions, []string{"expected a property name between commas"}},
 		{"$select=", listOptions, []string{"expected a property name"}},
 		{"$select=*,bogus", listOptions, []string{"'bogus'"}},
-		{"$select=passwordProfile", []odata.Option{odata.OptSelect}, []string{"could not find a property named 'passwordProfile' on type 'microsoft.graph.user'"}},
+		{"$select=passwordProfile", []odata.Option{odata.OptSelect}, []string{"Parsing OData Select and Expand failed: Could not find a property named 'passwordProfile' on type 'microsoft.graph.user'."}},
 		// $skiptoken.
 		{"$skiptoken=", listOptions, []string{"The $skiptoken is empty"}},
 		{"$skiptoken", listOptions, []string{"The $skiptoken is empty"}},
@@ -258,20 +259,30 @@ func TestParseUserSelect(t *testing.T) {
 	}
 }
 
-// TestSelectPositions: $select errors name the offending name and its byte
-// offset in the value.
+// TestSelectPositions: $select's syntax errors name the offending part
+// and its byte offset in the value; an unknown property is Graph's own
+// message, which names the property and no position.
 func TestSelectPositions(t *testing.T) {
+	for _, tc := range []struct{ value, name string }{
+		{"nope", "nope"},
+		{"id, nope", "nope"},
+		{"id,\tNope", "Nope"},
+		{"*,bogus", "bogus"},
+	} {
+		_, err := odata.Parse("$select="+url.QueryEscape(tc.value), graphprofile.WorkPositionType, listOptions...)
+		var gerr *graphprofile.Error
+		want := "Parsing OData Select and Expand failed: Could not find a property named '" + tc.name + "' on type 'microsoft.graph.workPosition'."
+		if !errors.As(err, &gerr) || gerr.Code != graphprofile.CodeBadRequest || gerr.Message != want {
+			t.Errorf("$select=%s: %v; want BadRequest %q", tc.value, err, want)
+		}
+	}
 	for _, tc := range []struct {
 		value string
 		pos   int
 		frag  string
 	}{
-		{"nope", 0, "'nope'"},
-		{"id, nope", 4, "'nope'"},
-		{"id,\tnope", 4, "'nope'"},
 		{"id,detail,  detail/jobTitle", 12, "'detail/jobTitle' selects inside a property"},
 		{"id,,detail", 3, "expected a property name between commas"},
-		{"*,bogus", 2, "'bogus'"},
 		{"id,", 3, "expected a property name"},
 	} {
 		_, err := odata.Parse("$select="+url.QueryEscape(tc.value), graphprofile.WorkPositionType, listOptions...)

@@ -234,7 +234,9 @@ func parseSelect(value string, t *graphprofile.Type) ([]string, error) {
 		}
 		p := t.Property(name) // ignoring case, as Graph does
 		if p == nil || p.WriteOnly {
-			return nil, queryError("$select", pos, "could not find a property named '%s' on type '%s'", name, t.Name)
+			// Graph's OData parser's own words, with no position.
+			return nil, graphprofile.Errorf(graphprofile.CodeBadRequest,
+				"Parsing OData Select and Expand failed: Could not find a property named '%s' on type '%s'.", name, t.Name)
 		}
 		if !slices.Contains(names, p.Name) {
 			names = append(names, p.Name)
