@@ -178,7 +178,7 @@ func (p *fixturesParser) fixtures(doc Object) (Fixtures, error) {
 func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfile, error) {
 	profile, _ := o["profile"].(Object)
 	delete(o, "profile")
-	u, err := NewUser(tenantKey, o)
+	u, err := FixturesUser(tenantKey, o)
 	if err != nil {
 		return UserProfile{}, p.errorIn(at, "", ErrorMessage(err))
 	}

@@ -33,8 +33,10 @@ func TestParseFixturesErrors(t *testing.T) {
 		{"BadTenantID", `{"tenants": [{"id": "a|b"}]}`, `f.json:1:15: tenants[0].id: A tenant needs an id: letters, digits and hyphens, as a token's tid.`},
 		{"TenantTwice", `{"tenants": [{"id": "t1"}, {"id": "t1"}]}`, `f.json:1:29: tenants[1].id: The tenant t1 of this issuer is also tenants[0]; give each tenant once.`},
 		{"UnknownUserProperty", fixturesOf(ada + `, "nickname": "A"}`), `f.json:1:147: tenants[0].users[0].nickname: The property 'nickname' does not exist on type 'microsoft.graph.user'. Make sure to only use property names that are defined by the type or mark the type as open type.`},
-		{"UserWithoutName", fixturesOf(`{"userPrincipalName": "x@example.test"}`), `f.json:1:37: tenants[0].users[0]: Invalid value specified for property 'displayName' of resource 'User'.`},
-		{"UserIDNotGUID", fixturesOf(`{"id": "ada", "displayName": "Ada", "userPrincipalName": "ada@example.test"}`), `f.json:1:37: tenants[0].users[0]: Invalid value specified for property 'id' of resource 'User'.`},
+		// A user may be as the directory records one at sign-in
+		// (TestExportSignedInUsers), but its id is never a principal name.
+		{"UserIDIsPrincipalName", fixturesOf(`{"id": "ada@example.test", "displayName": "Ada"}`), `f.json:1:37: tenants[0].users[0]: Invalid value specified for property 'id' of resource 'User'.`},
+		{"EmptyUserID", fixturesOf(`{"id": "", "displayName": "Ada", "userPrincipalName": "ada@example.test"}`), `f.json:1:37: tenants[0].users[0]: Invalid value specified for property 'id' of resource 'User'.`},
 		{"SamePrincipalName", fixturesOf(ada+`}`, `{"displayName": "Ada 2", "userPrincipalName": "ADA@example.test"}`), `f.json:2:26: tenants[0].users[1].userPrincipalName: Another user of the tenant, users[0], has the same userPrincipalName.`},
 		{"PositionBadDate", fixturesOf(ada + `,
  "profile": {"positions": [
@@ -180,4 +182,53 @@ func positionsIndex(t *testing.T) int {
 	}
 	t.Fatal("no positions collection")
 	return 0
+}
+
+// TestExportSignedInUsers: users the directory records at sign-in, as
+// their tokens name them, export and load back as they are: one whose
+// principal name another user held (recorded without one), one whose
+// token had no name and a principal name without a domain (an issuer's
+// preferred_username, such as Keycloak's "alice"), one whose issuer's
+// object ids are not GUIDs. The export of what loading the export made
+// is the same file.
+func TestExportSignedInUsers(t *testing.T) {
+	store := newMemStore()
+	svc := &graphprofile.Service{Store: store}
+	f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadFixtures(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []graphprofile.Principal{
+		{TenantID: "t1", ObjectID: "22222222-2222-4222-8222-222222222222", UserPrincipalName: "ADA@example.test", DisplayName: "Ada's namesake"},
+		{TenantID: "t1", ObjectID: "33333333-3333-4333-8333-333333333333", UserPrincipalName: "alice"},
+		{TenantID: "t1", ObjectID: "auth0|5f7c8ec7c33c6c004bbafe82", UserPrincipalName: "bob@example.test", DisplayName: "Bob"},
+	} {
+		p.Delegated, p.Permissions = true, []string{"User.Read.All"}
+		if _, err := svc.AuthorizeDirectory(t.Context(), p, graphprofile.ListUsers); err != nil {
+			t.Fatalf("signing in %s: %v", p.ObjectID, err)
+		}
+	}
+	exported, err := graphprofile.ExportFixtures(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := string(graphprofile.AppendFixturesJSON(nil, exported))
+	again, err := graphprofile.ParseFixtures("exported.json", []byte(first))
+	if err != nil {
+		t.Fatalf("the export does not load: %v\n%s", err, first)
+	}
+	loaded := newMemStore()
+	if err := (&graphprofile.Service{Store: loaded}).LoadFixtures(t.Context(), again); err != nil {
+		t.Fatalf("LoadFixtures of the export: %v\n%s", err, first)
+	}
+	exported, err = graphprofile.ExportFixtures(t.Context(), loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second := string(graphprofile.AppendFixturesJSON(nil, exported)); second != first {
+		t.Errorf("the export of a loaded export differs:\n%s\nwant\n%s", second, first)
+	}
 }

@@ -169,6 +169,32 @@ func NewUser(tenantID string, body Object) (User, error) {
 	return userFromObject(tenantID, o), nil
 }
 
+// FixturesUser builds a user of tenantID from a user of a fixtures file.
+// It is NewUser, but for what the directory itself records of a user at
+// sign-in (Service.recordCaller) and no POST /users makes, so that an
+// export, which holds such users, loads back: displayName and
+// userPrincipalName may be missing (a token without a name, or whose
+// principal name another user of the tenant held), the principal name may
+// have another form (an issuer's preferred_username, such as "alice"), and
+// id may be an object id that is not a GUID (an issuer other than Entra
+// ID's), though never one with '@', which a token's oid never holds.
+func FixturesUser(tenantID string, body Object) (User, error) {
+	o := withoutNulls(body).(Object)
+	delete(o, "passwordProfile")
+	switch id, given := o["id"].(string); {
+	case !given:
+		o["id"] = NewGUID()
+	case id == "" || strings.Contains(id, "@"):
+		return User{}, invalidUserProperty("id")
+	default:
+		o["id"] = NormalizeID(id)
+	}
+	if _, ok := o["accountEnabled"]; !ok {
+		o["accountEnabled"] = true
+	}
+	return userFromObject(tenantID, o), nil
+}
+
 // validateUser checks what the schema cannot, for the named properties of
 // o: displayName and userPrincipalName are required, id must be a GUID,
 // userPrincipalName must be local@domain.
