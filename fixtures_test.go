@@ -173,6 +173,20 @@ func TestExportFixtures(t *testing.T) {
 	}
 }
 
+// TestParseFixturesByteOrderMark: a file saved as "UTF-8 with BOM" parses
+// as the same file without it (as a request body does), and a problem's
+// line and column are where an editor, which hides the mark, shows it.
+func TestParseFixturesByteOrderMark(t *testing.T) {
+	f, err := graphprofile.ParseFixtures("f.json", []byte("\uFEFF"+fixturesOf(ada+`}`)))
+	if err != nil || len(f.Tenants) != 1 || len(f.Tenants[0].Users) != 1 || f.Tenants[0].Users[0].User.DisplayName != "Ada" {
+		t.Fatalf("ParseFixtures with a byte order mark: %+v, %v", f, err)
+	}
+	_, err = graphprofile.ParseFixtures("f.json", []byte("\uFEFF"+`{"tenant": []}`))
+	if want := `f.json:1:2: tenant: The property 'tenant' does not exist on type 'graphprofile.fixtures'. Make sure to only use property names that are defined by the type or mark the type as open type.`; err == nil || err.Error() != want {
+		t.Errorf("ParseFixtures: %v; want %s", err, want)
+	}
+}
+
 // positionsIndex is the place of positions among the profile's collections.
 func positionsIndex(t *testing.T) int {
 	for i, c := range graphprofile.ProfileCollections() {

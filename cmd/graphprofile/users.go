@@ -119,7 +119,13 @@ func readUsers(in io.Reader, tenantID string) (users []graphprofile.User, lines 
 	n := 0
 	for scanner.Scan() {
 		n++
-		text := strings.TrimSpace(scanner.Text())
+		line := scanner.Text()
+		if n == 1 {
+			// A file saved as "UTF-8 with BOM" starts with one: skipped,
+			// as POST /users skips one at the start of its body.
+			line = strings.TrimPrefix(line, "\uFEFF")
+		}
+		text := strings.TrimSpace(line)
 		if text == "" {
 			continue
 		}

@@ -179,3 +179,24 @@ func TestUsersImportIssuerSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestUsersImportByteOrderMark: a file saved as "UTF-8 with BOM" (Windows
+// PowerShell's Out-File -Encoding utf8, Notepad) imports as the same file
+// without it, as POST /users reads a body that starts with one; a BOM
+// anywhere else is still a bad line.
+func TestUsersImportByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(file, []byte("\uFEFF"+strings.ReplaceAll(importFile, "\n", "\r\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file); r.code != 0 || r.stdout != "imported 3 users into tenant "+testTenant+"\n" {
+		t.Fatalf("import: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if err := os.WriteFile(file, []byte(`{"displayName":"A","userPrincipalName":"a@example.test"}`+"\n\uFEFF"+`{"displayName":"B","userPrincipalName":"b@example.test"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file); r.code == 0 || !strings.Contains(r.stderr, "line 2:") {
+		t.Errorf("a BOM on line 2: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
