@@ -150,7 +150,7 @@ func (p *fixturesParser) fixtures(doc Object) (Fixtures, error) {
 		t := TenantFixtures{}
 		t.ID, _ = o["id"].(string)
 		t.Issuer, _ = o["issuer"].(string)
-		if !validTenantID(t.ID) {
+		if !ValidTenantID(t.ID) {
 			return Fixtures{}, p.errorIn(at, "id", "A tenant needs an id: letters, digits and hyphens, as a token's tid.")
 		}
 		if earlier, ok := seen[t.Key()]; ok {
@@ -230,9 +230,9 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 // list returns a decoded collection's values (none for an absent or null one).
 func list(v any) []any { l, _ := v.([]any); return l }
 
-// validTenantID reports whether id can be a token's tid: letters, digits
+// ValidTenantID reports whether id can be a token's tid: letters, digits
 // and hyphens, as the token layer requires.
-func validTenantID(id string) bool {
+func ValidTenantID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false
 	}

@@ -200,3 +200,51 @@ func TestUsersImportByteOrderMark(t *testing.T) {
 		t.Errorf("a BOM on line 2: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestUsersImportTenant: --tenant (or GRAPHPROFILE_TENANT) must be a
+// tenant id a token's tid can name (1 to 64 letters, digits and hyphens,
+// as a fixtures file's tenant): anything else is refused before the store
+// is opened, naming the setting, rather than imported into a tenant no
+// token would ever reach ("a|b" would even spell another issuer's tenant
+// key). A tenant id that is not a GUID is a tenant of an issuer other than
+// Entra ID's, and imports.
+func TestUsersImportTenant(t *testing.T) {
+	const line = `{"displayName":"Ada","userPrincipalName":"ada@example.test"}` + "\n"
+	for _, tc := range []struct {
+		name, flag string
+		env        []string
+		stderrHas  string
+	}{
+		{"a bar", "a|b", nil, `--tenant "a|b"`},
+		{"a space", "contoso tenant", nil, `--tenant "contoso tenant"`},
+		{"empty", "", nil, `--tenant ""`},
+		{"from the environment", "-", []string{"GRAPHPROFILE_TENANT=x/y"}, `GRAPHPROFILE_TENANT="x/y"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "users.jsonl")
+			if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"users", "import", "--store", "sqlite:t.db"}
+			if tc.flag != "-" {
+				args = append(args, "--tenant", tc.flag)
+			}
+			r := runCLI(t, dir, tc.env, append(args, file)...)
+			if r.code == 0 || !strings.Contains(r.stderr, tc.stderrHas) || !strings.Contains(r.stderr, "letters, digits and hyphens") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want a refusal naming %s", r.code, r.stdout, r.stderr, tc.stderrHas)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "t.db")); err == nil {
+				t.Errorf("the refused import created the store")
+			}
+		})
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--store", "sqlite:t.db", "--tenant", "contoso-dev", file); r.code != 0 || r.stdout != "imported 1 users into tenant contoso-dev\n" {
+		t.Errorf("--tenant contoso-dev: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
