@@ -263,6 +263,16 @@ var moreFilterCases = []queryCase{
 	{"  isCurrent\teq\ntrue  ", "p09 p01 p04 p06 p10"},
 	{"((isCurrent))", "p09 p01 p04 p06 p10"},
 	{"isCurrent eq true and not isCurrent", ""},
+	// not binds tighter than eq and ne (OData's operator precedence):
+	// (not isCurrent) eq false, and null (not of null) ne true.
+	{"not isCurrent eq false", "p09 p01 p04 p06 p10"},
+	{"not isCurrent ne true", "p09 p01 p03 p04 p06 p08 p10 p12"},
+	{"not not isCurrent eq true", "p09 p01 p04 p06 p10"},
+	{"isCurrent eq not true", "p02 p05 p07 p11"},
+	// has and in bind tighter than not (OData 4.01's Primary group).
+	{"not allowedAudiences has 'organization'", "p09 p02 p04 p05 p06 p08 p11"},
+	{"not detail/layer in (2, 3, 5)", "p09 p03 p04 p06 p07 p08 p10 p11 p12"},
+	{"allowedAudiences has 'organization' eq isCurrent", "p01 p02 p05 p10 p11"},
 	{"detail/jobTitle eq 'Chief Ünicode Officer' or detail/jobTitle eq 'O''Brien''s Assistant'", "p09 p03"},
 	{"lastModifiedBy/user/displayName eq 'Owner'", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
 }

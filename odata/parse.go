@@ -67,7 +67,9 @@ func (n *lambdaNode) position() int  { return n.pos }
 const maxDepth = 100
 
 // parser is a recursive-descent parser of OData's boolean expressions, with
-// OData's precedence: or < and < not < comparison < primary.
+// OData's precedence (URL Conventions, "Operator Precedence"): or < and <
+// comparison < not (unary) < has, in and primary, so "not a eq b" is "(not
+// a) eq b" and "not a has b" is "not (a has b)".
 type parser struct {
 	option string
 	toks   []token
@@ -127,7 +129,7 @@ func (p *parser) enter(pos int) error {
 
 func (p *parser) or() (node, error) { return p.binary("or", p.and) }
 
-func (p *parser) and() (node, error) { return p.binary("and", p.not) }
+func (p *parser) and() (node, error) { return p.binary("and", p.comparison) }
 
 // binary parses operands joined by the keyword op, left-associative; each
 // operand is what operand parses (the next tighter precedence level).
@@ -147,26 +149,61 @@ func (p *parser) binary(op string, operand func() (node, error)) (node, error) {
 	return l, nil
 }
 
-func (p *parser) not() (node, error) {
+// unary parses "not x", x being a unary operand itself, or a primary: not
+// is a unary operator and binds tighter than the comparisons, so that "not
+// isCurrent eq false" is "(not isCurrent) eq false", as OData reads it.
+func (p *parser) unary() (node, error) {
 	if p.isKeyword("not") {
 		t := p.next()
 		if err := p.enter(t.pos); err != nil {
 			return nil, err
 		}
-		x, err := p.not()
+		x, err := p.unary()
 		p.depth--
 		if err != nil {
 			return nil, err
 		}
 		return &notNode{pos: t.pos, x: x}, nil
 	}
-	return p.comparison()
+	return p.member()
 }
 
-var comparisonOps = map[string]bool{"eq": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true, "has": true}
+// member parses a primary and the has or in after it, if any: OData 4.01
+// puts them in the Primary group, above not, so "not allowedAudiences has
+// 'me'" is "not (allowedAudiences has 'me')". One at most, as a comparison
+// takes one operator: "a has b has c" is a syntax error.
+func (p *parser) member() (node, error) {
+	l, err := p.primary()
+	if err != nil {
+		return nil, err
+	}
+	t := p.peek()
+	switch {
+	case t.kind == tokIdent && t.text == "has":
+		p.next()
+		r, err := p.primary()
+		if err != nil {
+			return nil, err
+		}
+		return &binaryNode{pos: t.pos, op: "has", l: l, r: r}, nil
+	case t.kind == tokIdent && t.text == "in":
+		p.next()
+		if _, err := p.expect(tokOpen, "'(' to start the list of 'in'"); err != nil {
+			return nil, err
+		}
+		list, err := p.list(p.primary, "the list of 'in'")
+		if err != nil {
+			return nil, err
+		}
+		return &inNode{pos: t.pos, x: l, list: list}, nil
+	}
+	return l, nil
+}
+
+var comparisonOps = map[string]bool{"eq": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true}
 
 func (p *parser) comparison() (node, error) {
-	l, err := p.primary()
+	l, err := p.unary()
 	if err != nil {
 		return nil, err
 	}
@@ -177,21 +214,11 @@ func (p *parser) comparison() (node, error) {
 	switch {
 	case comparisonOps[t.text]:
 		p.next()
-		r, err := p.primary()
+		r, err := p.unary()
 		if err != nil {
 			return nil, err
 		}
 		return &binaryNode{pos: t.pos, op: t.text, l: l, r: r}, nil
-	case t.text == "in":
-		p.next()
-		if _, err := p.expect(tokOpen, "'(' to start the list of 'in'"); err != nil {
-			return nil, err
-		}
-		list, err := p.list(p.primary, "the list of 'in'")
-		if err != nil {
-			return nil, err
-		}
-		return &inNode{pos: t.pos, x: l, list: list}, nil
 	case t.text == "add" || t.text == "sub" || t.text == "mul" || t.text == "div" || t.text == "divby" || t.text == "mod":
 		return nil, queryError(p.option, t.pos, "the arithmetic operator '%s' is not supported", t.text)
 	}
