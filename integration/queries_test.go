@@ -243,6 +243,13 @@ var moreFilterCases = []queryCase{
 	{"allowedAudiences has 'me'", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
 	{"allowedAudiences in ('contacts,organization', 'family,contacts')", "p03 p11"},
 	{"allowedAudiences eq null", ""},
+	// Enum literals in OData's qualified form, Namespace.EnumType'member'.
+	{"allowedAudiences eq microsoft.graph.allowedAudiences'organization'", "p01 p10 p12"},
+	{"microsoft.graph.allowedAudiences'me' eq allowedAudiences", "p04"},
+	{"allowedAudiences has microsoft.graph.allowedAudiences'organization'", "p01 p03 p07 p10 p12"},
+	{"allowedAudiences has microsoft.graph.allowedAudiences'contacts,organization'", "p03"},
+	{"allowedAudiences in (microsoft.graph.allowedAudiences'everyone', 'federatedOrganizations')", "p09 p02 p05"},
+	{"colleagues/any(p: p/relationship eq microsoft.graph.personRelationship'colleague')", "p01 p02"},
 	{"detail/company/address/type in ('home', 'business')", "p01 p08"},
 	{"endswith(detail/jobTitle, '')", "p09 p01 p02 p03 p05 p06 p07 p10"},
 	{"toupper(detail/jobTitle) eq 'ENGINEER'", "p06"},

@@ -167,11 +167,16 @@ type compiled struct {
 // shown is how a message quotes the expression: a string literal already
 // carries its quotes.
 func (x *compiled) shown() string {
-	if x.literal != nil && x.literal.kind == tokString {
+	if x.literal != nil && (x.literal.kind == tokString || x.literal.kind == tokEnum) {
 		return x.text
 	}
 	return "'" + x.text + "'"
 }
+
+// enumLiteral reports whether x is a qualified enum literal
+// (microsoft.graph.allowedAudiences'organization'): a member name, like a
+// string literal, that only an enum of its type takes.
+func (x *compiled) enumLiteral() bool { return x.literal != nil && x.literal.kind == tokEnum }
 
 // scope is a lambda variable in scope.
 type scope struct {
@@ -306,6 +311,12 @@ func (c *compiler) literal(n *literalNode) (*compiled, error) {
 		out.t = valueType{kind: kString}
 		out.text = "'" + strings.ReplaceAll(n.text, "'", "''") + "'"
 		out.eval = constant(c.fold(n.text))
+	case tokEnum:
+		// Typed as a string literal until it meets the enum it is
+		// compared with (resolveEnum), which must be of its type.
+		out.t = valueType{kind: kString}
+		out.text = n.typeName + "'" + strings.ReplaceAll(n.text, "'", "''") + "'"
+		out.eval = constant(n.text)
 	case tokNumber:
 		f, err := strconv.ParseFloat(n.text, 64)
 		if err != nil {
@@ -545,6 +556,12 @@ func (c *compiler) unify(op string, pos int, l, r *compiled) error {
 		return c.resolveEnum(l.t.edm, r, ordering, op)
 	case r.t.kind == kEnum && l.t.kind == kString && l.literal != nil:
 		return c.resolveEnum(r.t.edm, l, ordering, op)
+	case l.enumLiteral() || r.enumLiteral():
+		lit, other := l, r
+		if r.enumLiteral() {
+			lit, other = r, l
+		}
+		return queryError(c.option, lit.pos, "%s is a literal of %s, which cannot be compared with %s (%s)", lit.shown(), lit.literal.typeName, other.shown(), other.t)
 	case l.t.kind == kGUID || r.t.kind == kGUID:
 		guid := l
 		if r.t.kind == kGUID {
@@ -574,12 +591,25 @@ func (c *compiler) resolveEnum(t *graphprofile.Type, lit *compiled, ordering boo
 	if ordering {
 		return queryError(c.option, lit.pos, "values of %s cannot be ordered with '%s'; use eq, ne, in or has", t.Name, op)
 	}
+	if err := c.checkEnumType(t, lit); err != nil {
+		return err
+	}
 	v, ok := graphprofile.EnumValue(t, lit.literal.text)
 	if !ok {
 		return queryError(c.option, lit.pos, "'%s' is not a member of %s (members: %s)", lit.literal.text, t.Name, strings.Join(t.Members, ", "))
 	}
 	lit.t = valueType{kind: kEnum, edm: t}
 	lit.eval = constant(v)
+	return nil
+}
+
+// checkEnumType checks that lit, a member name compared with a value of
+// enum t, is a string literal or an enum literal of t (its type name in any
+// case, as names are everywhere).
+func (c *compiler) checkEnumType(t *graphprofile.Type, lit *compiled) error {
+	if lit.enumLiteral() && !strings.EqualFold(lit.literal.typeName, t.Name) {
+		return queryError(c.option, lit.pos, "%s is a literal of %s, not of %s", lit.shown(), lit.literal.typeName, t.Name)
+	}
 	return nil
 }
 
@@ -597,6 +627,9 @@ func (c *compiler) has(n *binaryNode) (*compiled, error) {
 	}
 	c.clause("has", l, r)
 	t := l.t.edm
+	if err := c.checkEnumType(t, r); err != nil {
+		return nil, err
+	}
 	canonical, ok := graphprofile.EnumValue(t, r.literal.text)
 	if !ok {
 		return nil, queryError(c.option, r.pos, "'%s' is not a member of %s (members: %s)", r.literal.text, t.Name, strings.Join(t.Members, ", "))
@@ -683,6 +716,9 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 		}
 		if arg.t.kind != kString {
 			return nil, queryError(c.option, arg.pos, "the arguments of '%s' must be strings, but %s is %s", name, arg.shown(), arg.t)
+		}
+		if arg.enumLiteral() {
+			return nil, queryError(c.option, arg.pos, "the arguments of '%s' must be strings, but %s is a literal of %s", name, arg.shown(), arg.literal.typeName)
 		}
 		args[i], texts[i] = arg, arg.text
 	}

@@ -28,6 +28,7 @@ const (
 	tokDate
 	tokDateTime
 	tokGUID
+	tokEnum  // a qualified enum literal: microsoft.graph.allowedAudiences'organization'
 	tokOpen  // (
 	tokClose // )
 	tokComma // ,
@@ -37,8 +38,10 @@ const (
 
 type token struct {
 	kind tokenKind
-	text string // the token as written (for strings: the decoded value)
+	text string // the token as written (for strings and enum literals: the decoded value)
 	pos  int    // byte offset in the expression
+	// typeName is an enum literal's qualified type name, as written.
+	typeName string
 }
 
 func (t token) describe() string {
@@ -47,6 +50,8 @@ func (t token) describe() string {
 		return "the end of the expression"
 	case tokString:
 		return "'" + strings.ReplaceAll(t.text, "'", "''") + "'"
+	case tokEnum:
+		return "'" + t.typeName + "'" + strings.ReplaceAll(t.text, "'", "''") + "''"
 	default:
 		return "'" + t.text + "'"
 	}
@@ -72,34 +77,15 @@ func lex(option, s string, start int) ([]token, error) {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
 		case punctuation[c] != tokEOF:
-			toks = append(toks, token{punctuation[c], s[i : i+1], i})
+			toks = append(toks, token{kind: punctuation[c], text: s[i : i+1], pos: i})
 			i++
 		case c == '\'':
-			start := i
-			var b strings.Builder
-			i++
-			closed := false
-			for i < len(s) {
-				if s[i] == '\'' {
-					if i+1 < len(s) && s[i+1] == '\'' {
-						b.WriteByte('\'')
-						i += 2
-						continue
-					}
-					i++
-					closed = true
-					break
-				}
-				b.WriteByte(s[i])
-				i++
+			value, end, err := lexString(option, s, i)
+			if err != nil {
+				return nil, err
 			}
-			if !closed {
-				return nil, syntaxError(option, start, "the string literal starting here is not closed with '")
-			}
-			if !utf8.ValidString(b.String()) {
-				return nil, syntaxError(option, start, "the string literal is not valid UTF-8")
-			}
-			toks = append(toks, token{tokString, b.String(), start})
+			toks = append(toks, token{kind: tokString, text: value, pos: i})
+			i = end
 		case c >= '0' && c <= '9' || (c == '-' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9'):
 			rest := s[i:]
 			var kind tokenKind
@@ -117,7 +103,7 @@ func lex(option, s string, start int) ([]token, error) {
 			if end := i + len(m); end < len(s) && isIdentRune(rune(s[end])) {
 				return nil, syntaxError(option, i, fmt.Sprintf("'%s' is not a valid literal", identEnd(s, i)))
 			}
-			toks = append(toks, token{kind, m, i})
+			toks = append(toks, token{kind: kind, text: m, pos: i})
 			i += len(m)
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
@@ -133,10 +119,45 @@ func lex(option, s string, start int) ([]token, error) {
 				}
 				i += size
 			}
-			toks = append(toks, token{tokIdent, s[start:i], start})
+			if name := s[start:i]; i < len(s) && s[i] == '\'' && strings.Contains(name, ".") {
+				// A qualified name right before a quote is an enum
+				// literal, OData's Namespace.EnumType'member'.
+				value, end, err := lexString(option, s, i)
+				if err != nil {
+					return nil, err
+				}
+				toks = append(toks, token{kind: tokEnum, text: value, pos: start, typeName: name})
+				i = end
+				continue
+			}
+			toks = append(toks, token{kind: tokIdent, text: s[start:i], pos: start})
 		}
 	}
-	return append(toks, token{tokEOF, "", len(s)}), nil
+	return append(toks, token{kind: tokEOF, pos: len(s)}), nil
+}
+
+// lexString reads the string literal that starts with the quote at s[i]:
+// its value (” is a quote) and the offset just after its closing quote.
+func lexString(option, s string, i int) (string, int, error) {
+	start := i
+	var b strings.Builder
+	i++
+	for i < len(s) {
+		if s[i] == '\'' {
+			if i+1 < len(s) && s[i+1] == '\'' {
+				b.WriteByte('\'')
+				i += 2
+				continue
+			}
+			if !utf8.ValidString(b.String()) {
+				return "", 0, syntaxError(option, start, "the string literal is not valid UTF-8")
+			}
+			return b.String(), i + 1, nil
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return "", 0, syntaxError(option, start, "the string literal starting here is not closed with '")
 }
 
 func isIdentStart(r rune) bool { return r == '_' || r == '$' || unicode.IsLetter(r) }

@@ -12,9 +12,10 @@ type (
 	// literalNode is a literal: string, number, date, dateTimeOffset, GUID,
 	// true, false or null.
 	literalNode struct {
-		pos  int
-		kind tokenKind // tokString, tokNumber, tokDate, tokDateTime, tokGUID; tokIdent for true/false/null
-		text string
+		pos      int
+		kind     tokenKind // tokString, tokNumber, tokDate, tokDateTime, tokGUID, tokEnum; tokIdent for true/false/null
+		text     string
+		typeName string // tokEnum: the enum type's qualified name, as written
 	}
 	// pathNode is a property path, possibly starting at a lambda variable.
 	pathNode struct {
@@ -241,8 +242,8 @@ func (p *parser) primary() (node, error) {
 			return nil, err
 		}
 		return n, nil
-	case tokString, tokNumber, tokDate, tokDateTime, tokGUID:
-		return &literalNode{pos: t.pos, kind: t.kind, text: t.text}, nil
+	case tokString, tokNumber, tokDate, tokDateTime, tokGUID, tokEnum:
+		return &literalNode{pos: t.pos, kind: t.kind, text: t.text, typeName: t.typeName}, nil
 	case tokIdent:
 		switch t.text {
 		case "true", "false", "null":
