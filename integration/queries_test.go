@@ -540,3 +540,51 @@ func TestQueries(t *testing.T) {
 		})
 	}
 }
+
+// TestNullAudienceOverHTTP: a position whose allowedAudiences is null (a
+// PATCH may set it so) is unknown to has, and so to not (… has …): neither
+// selects it, as OData's three-valued logic says; eq null does.
+func TestNullAudienceOverHTTP(t *testing.T) {
+	store := openSQLite(t, 1)[0]
+	ctx := t.Context()
+	if _, err := store.EnsureUser(ctx, queryOwner); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []graphprofile.Item{
+		{"id": "n1", "createdDateTime": day("2024-01-01T00:00:00Z"), "allowedAudiences": "organization"},
+		{"id": "n2", "createdDateTime": day("2024-01-02T00:00:00Z"), "allowedAudiences": "family"},
+		{"id": "n3", "createdDateTime": day("2024-01-03T00:00:00Z")},
+	} {
+		if err := store.CreateItem(ctx, queryOwner.Key(), workPositions, p, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dev := newDevIssuer(t)
+	base := startServer(t, store, dev) + "/beta/me/profile/positions?"
+	tok, err := dev.Mint(token.MintRequest{TenantID: queryOwner.TenantID, ObjectID: queryOwner.ID,
+		UserPrincipalName: queryOwner.UserPrincipalName, DisplayName: queryOwner.DisplayName, Scopes: []string{"User.Read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{token: tok, http: &http.Client{Timeout: 30 * time.Second}}
+	for _, tc := range []queryCase{
+		{"allowedAudiences has 'organization'", "n1"},
+		{"not (allowedAudiences has 'organization')", "n2"},
+		{"not allowedAudiences has 'organization'", "n2"},
+		{"allowedAudiences has 'me'", "n1 n2"},
+		{"not (allowedAudiences has 'me')", ""},
+		{"allowedAudiences eq null", "n3"},
+		{"not (allowedAudiences eq 'family')", "n1 n3"},
+	} {
+		r := c.with(t).must(http.MethodGet, base+filterQuery(tc.expr, url.QueryEscape), "", http.StatusOK)
+		var page struct {
+			Value []graphprofile.Object `json:"value"`
+		}
+		if err := json.Unmarshal(r.raw, &page); err != nil {
+			t.Fatal(err)
+		}
+		if got := idsOf(page.Value); got != tc.ids {
+			t.Errorf("$filter=%s\n got %s\nwant %s", tc.expr, got, tc.ids)
+		}
+	}
+}

@@ -639,7 +639,7 @@ func (c *compiler) has(n *binaryNode) (*compiled, error) {
 	return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " has " + r.text, eval: func(e *env) any {
 		s, ok := le(e).(string)
 		if !ok {
-			return false
+			return nil // has with a null operand is null (unknown), as OData says
 		}
 		return flagsValue(t, s)&mask == mask
 	}}, nil

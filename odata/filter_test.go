@@ -277,3 +277,34 @@ func TestFilterMatchDoesNotChangeItems(t *testing.T) {
 }
 
 func equalObjects(a, b graphprofile.Object) bool { return reflect.DeepEqual(a, b) }
+
+// TestNullOperands: OData's three-valued logic where an operand is null.
+// A comparison with null is false (gt, lt, …) or decided (eq, ne); has and
+// the string functions are null (unknown), and not of unknown stays unknown,
+// so neither a term nor its negation selects the entity.
+func TestNullOperands(t *testing.T) {
+	unset := graphprofile.Object{"id": "x"}
+	for _, tc := range []struct {
+		filter string
+		want   bool
+	}{
+		{"allowedAudiences has 'organization'", false},
+		{"not (allowedAudiences has 'organization')", false},
+		{"not allowedAudiences has 'me'", false},
+		{"allowedAudiences eq null", true},
+		{"not (allowedAudiences in ('me'))", true},
+		{"not (detail/layer gt 1)", true},
+		{"not contains(detail/jobTitle, 'a')", false},
+		{"not (isCurrent eq true)", true},
+		{"not isCurrent", false},
+	} {
+		f, err := odata.ParseFilter(tc.filter, graphprofile.WorkPositionType)
+		if err != nil {
+			t.Errorf("%s: %v", tc.filter, err)
+			continue
+		}
+		if got := f.Match(unset); got != tc.want {
+			t.Errorf("%s over an entity without the property: %v, want %v", tc.filter, got, tc.want)
+		}
+	}
+}
