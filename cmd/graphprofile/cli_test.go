@@ -27,6 +27,12 @@ func TestHelp(t *testing.T) {
 		{[]string{"serve", "-h"}, []string{"-listen", "-store", "-public-url"}},
 		{[]string{"token", "--help"}, []string{"Usage: graphprofile token", "-tenant", "-user", "-upn", "-name", "-scopes", "-app", "-roles", "-expires", "-store"}},
 		{[]string{"token", "-help"}, []string{"-tenant", "-scopes", "-roles"}},
+		// What each flag takes, as the command checks it: token's ids are
+		// GUIDs, users import's tenant a tid.
+		{[]string{"token", "--help"}, []string{"tenant id (tid), a GUID", "object id (oid), a GUID", "application (client) id, a GUID"}},
+		{[]string{"users", "import", "--help"}, []string{"tenant id the users belong to: 1 to 64 letters, digits and hyphens"}},
+		// Where the development CA is, for every store; what the admin API does.
+		{[]string{"serve", "--help"}, []string{"<database>-ca.pem", "graphprofile-ca.pem in the working directory", "reset, fixtures, request journal, clock, faults"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -39,7 +39,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the scheme and host of absolute URLs from Forwarded, X-Forwarded-Proto/-Host and Host when --public-url is not set (never set it when clients connect directly); it also turns the web UI's development sign-in off")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log `format`: text (key=value) or json (one object a line); the access log, one line per request at info, included")
-	adminToken := fs.String("admin-token", "", "turn on the admin API for test suites under /_admin/ (reset, request journal, clock; docs/admin-api.md), each call needing this `token` as its bearer token; never on a server with real data")
+	adminToken := fs.String("admin-token", "", "turn on the admin API for test suites under /_admin/ (reset, fixtures, request journal, clock, faults; docs/admin-api.md), each call needing this `token` as its bearer token; never on a server with real data")
 	journalSize := fs.Int("journal-size", graphapi.DefaultJournalSize, "how many `requests` the admin API's journal keeps (with --admin-token)")
 	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
 	cpuProfile := fs.String("cpuprofile", "", "diagnostics: write a CPU profile (go tool pprof) of the whole run to `file`")
@@ -57,7 +57,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	ui := fs.Bool("ui", true, "serve the web UI at /ui/ (a people directory, profile cards, and with --admin-token an inspector; docs/web-ui.md), GET / redirecting to it; --ui=false turns it off")
 	uiClientID := fs.String("ui-client-id", "", "the web UI signs users in with the first --issuer as this application `id` (registered with the issuer as a single-page application whose redirect URI is the public URL's /ui/): the OAuth 2.0 authorization code flow with PKCE (docs/web-ui.md)")
 	uiScope := fs.String("ui-scope", defaultUIScope, "the `scopes` the web UI's sign-in with --ui-client-id asks the issuer for, separated by spaces")
-	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem: trust it, e.g. with NODE_EXTRA_CA_CERTS)")
+	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem; for memory: and postgres:// graphprofile-ca.pem in the working directory): trust it, e.g. with NODE_EXTRA_CA_CERTS")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
 		return err
 	}

@@ -25,12 +25,12 @@ const (
 func runToken(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	storeURL := fs.String("store", defaultStore, "the store whose development signing key signs the token (as given to serve)")
-	tenant := fs.String("tenant", defaultTenant, "tenant `id` (tid); "+"9188040d-6c67-4c5b-b112-36a304b66dad is personal Microsoft accounts")
-	user := fs.String("user", defaultUser, "the signed-in user's object `id` (oid) of a delegated token")
+	tenant := fs.String("tenant", defaultTenant, "tenant `id` (tid), a GUID; "+"9188040d-6c67-4c5b-b112-36a304b66dad is personal Microsoft accounts")
+	user := fs.String("user", defaultUser, "the signed-in user's object `id` (oid), a GUID, of a delegated token")
 	upn := fs.String("upn", defaultUPN, "the signed-in user's user principal `name` (upn)")
 	name := fs.String("name", defaultName, "display `name` of the user, or of the app with --app")
 	scopes := fs.String("scopes", "", "delegated permissions (scp), space- or comma-separated (default \"User.ReadWrite\" without --app)")
-	app := fs.String("app", "", "application (client) `id`: with --roles and no --scopes, an application token")
+	app := fs.String("app", "", "application (client) `id`, a GUID: with --roles and no --scopes, an application token")
 	roles := fs.String("roles", "", "application permissions (roles), space- or comma-separated, e.g. User.ReadWrite.All")
 	expires := fs.Duration("expires", time.Hour, "token lifetime")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
