@@ -15,6 +15,21 @@ import (
 // (annotations, server-managed properties), whose depth the schema does not limit.
 const maxJSONDepth = 64
 
+// ByteOrderMark is U+FEFF in UTF-8: what a text saved as "UTF-8 with BOM"
+// starts with. JSON's RFC lets a parser skip it, and Graph's readers do, so
+// a request body, a fixtures file and a users import file may start with
+// one (SkipByteOrderMark); anywhere else it is a character like any other.
+const ByteOrderMark = "\uFEFF"
+
+// SkipByteOrderMark returns data without the ByteOrderMark it starts with,
+// if it does.
+func SkipByteOrderMark(data []byte) []byte {
+	if len(data) >= len(ByteOrderMark) && string(data[:len(ByteOrderMark)]) == ByteOrderMark {
+		return data[len(ByteOrderMark):]
+	}
+	return data
+}
+
 // DecodeBody decodes and validates a POST or PATCH body of an entity of type
 // t (a facet type such as WorkPositionType, or UserType). It returns the properties the body sets,
 // with nil for properties it sets to null. Values for server-managed

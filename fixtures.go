@@ -117,10 +117,9 @@ func unbounded(properties []Property) []Property {
 // lastModifiedDateTime, createdBy and lastModifiedBy are kept when given.
 // The first problem is returned as a *FixturesError.
 func ParseFixtures(name string, data []byte) (Fixtures, error) {
-	// A file saved as "UTF-8 with BOM" starts with one, which JSON's RFC
-	// lets a parser skip, as request bodies skip it; an editor hides it,
-	// so lines and columns count from after it.
-	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	// An editor hides a byte order mark, so lines and columns count from
+	// after it.
+	data = SkipByteOrderMark(data)
 	p := fixturesParser{name: name, data: data}
 	d := decoder{data: data, managed: true}
 	doc, err := d.document(fixturesType)

@@ -67,16 +67,8 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 	if len(data) > limit {
 		return nil, tooLarge(limit)
 	}
-	// JSON's RFC lets a parser skip a byte order mark, and Graph's does: a
-	// file saved as "UTF-8 with BOM" and sent as the body begins with one.
-	if len(data) >= len(utf8BOM) && string(data[:len(utf8BOM)]) == utf8BOM {
-		data = data[len(utf8BOM):]
-	}
-	return data, nil
+	return graphprofile.SkipByteOrderMark(data), nil
 }
-
-// utf8BOM is the byte order mark, U+FEFF, in UTF-8.
-const utf8BOM = "\uFEFF"
 
 // readAll reads r to its end into a buffer made for the size the request
 // announced (when it did, and r is not decompressed), so that a body is

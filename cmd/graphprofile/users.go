@@ -126,9 +126,7 @@ func readUsers(in io.Reader, tenantID string) (users []graphprofile.User, lines 
 		n++
 		line := scanner.Text()
 		if n == 1 {
-			// A file saved as "UTF-8 with BOM" starts with one: skipped,
-			// as POST /users skips one at the start of its body.
-			line = strings.TrimPrefix(line, "\uFEFF")
+			line = strings.TrimPrefix(line, graphprofile.ByteOrderMark)
 		}
 		text := strings.TrimSpace(line)
 		if text == "" {
