@@ -214,17 +214,26 @@ func (s *Service) ListItems(ctx context.Context, a Access, c Collection) ([]Item
 // profile that the caller may see, in order (as Store.ScanItems), strictly
 // after `after` (nil: from the first), until visit returns false or an
 // error or the items end. The store reads in pages as far as
-// visit goes, so a page of a big profile costs a page.
+// visit goes, so a page of a big profile costs a page. Errors:
+// Request_ResourceNotFound when the user was deleted (through another
+// server on the same database, a reset) since Authorize found it.
 func (s *Service) ScanItems(ctx context.Context, a Access, c Collection, order ItemOrder, after *ItemPosition, visit func(Item) (bool, error)) error {
 	if err := a.allows(ListItems); err != nil {
 		return err
 	}
-	return s.Store.ScanItems(ctx, a.owner.Key(), c, order, after, func(it Item) (bool, error) {
+	var visitErr error
+	err := s.Store.ScanItems(ctx, a.owner.Key(), c, order, after, func(it Item) (bool, error) {
 		if !a.mayView(it) {
 			return true, nil
 		}
-		return visit(it)
+		more, err := visit(it)
+		visitErr = err
+		return more, err
 	})
+	if errors.Is(err, ErrNotFound) && visitErr == nil {
+		return userNotFound(a.owner.ID) // deleted since Authorize found it
+	}
+	return err
 }
 
 // visible returns the items of all the caller may see, in all's order,
@@ -253,7 +262,9 @@ func (s *Service) GetItem(ctx context.Context, a Access, c Collection, id string
 }
 
 // CreateItem creates an item of collection c from body, a decoded request
-// body of c's type (DecodeBody), and returns it as stored.
+// body of c's type (DecodeBody), and returns it as stored. Errors:
+// quotaLimitReached; Request_ResourceNotFound when the user was deleted
+// since Authorize found it.
 func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body Object) (Item, error) {
 	if err := a.allows(CreateItem); err != nil {
 		return nil, err
@@ -286,6 +297,9 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 	if err := s.Store.CreateItem(ctx, a.owner.Key(), c, it, s.maxItems()); err != nil {
 		if errors.Is(err, ErrCollectionFull) {
 			return nil, Errorf(CodeQuotaLimitReached, "The maximum storage quota has been reached.")
+		}
+		if errors.Is(err, ErrNotFound) {
+			return nil, userNotFound(a.owner.ID) // deleted since Authorize found it
 		}
 		return nil, err
 	}
