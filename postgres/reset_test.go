@@ -1,0 +1,101 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/storetest"
+)
+
+// TestResetMeetsCreate: a reset (of one tenant, or of every tenant) that
+// meets a create in flight for a user it removes, through another server,
+// waits for it instead of deadlocking with it. A create locks the user
+// (FOR KEY SHARE), then its collection's count; a reset that took the
+// counts (or their table) before the users waited for the create's user
+// while the create waited for the reset's counts: PostgreSQL broke the
+// cycle after deadlock_timeout (1 s) by failing one of them, and under
+// steady creates a reset retried until its 4 s were spent (503). The
+// create's two steps run here in a transaction of the test's, which gives
+// up at once (a short deadlock_timeout) when it meets a deadlock.
+func TestResetMeetsCreate(t *testing.T) {
+	for _, tc := range []struct{ name, tenant string }{{"Tenant", adele.TenantID}, {"Every", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openFresh(t)
+			ctx := t.Context()
+			if _, err := s.EnsureUser(ctx, adele); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), 0); err != nil {
+				t.Fatal(err)
+			}
+
+			// The create's first step: the owner locked FOR KEY SHARE.
+			create, err := s.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = create.Rollback(context.Background()) }()
+			if _, err := create.Exec(ctx, `SET LOCAL deadlock_timeout = '20ms'`); err != nil {
+				t.Skipf("deadlock_timeout cannot be set (not a superuser?): %v", err)
+			}
+			var one int
+			if err := create.QueryRow(ctx, `SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE`,
+				adele.TenantID, adele.ID).Scan(&one); err != nil {
+				t.Fatal(err)
+			}
+
+			reset := make(chan error, 1)
+			go func() { reset <- s.Reset(context.Background(), tc.tenant) }()
+			// Until the reset waits for a lock (the create's, the only one
+			// held), or is done.
+			pid := create.Conn().PgConn().PID()
+			for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				var waiting bool
+				if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1)`, pid).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+				if waiting || len(reset) > 0 {
+					break
+				}
+			}
+
+			// The create's second step: count the item and store it.
+			_, err = create.Exec(ctx, `INSERT INTO item_counts (tenant_id, user_id, kind, n) VALUES ($1, $2, 'positions', 1)
+				ON CONFLICT (tenant_id, user_id, kind) DO UPDATE SET n = item_counts.n + 1`, adele.TenantID, adele.ID)
+			if err == nil {
+				_, err = create.Exec(ctx, `INSERT INTO items (tenant_id, user_id, kind, id, created_at, document)
+					VALUES ($1, $2, 'positions', 'p2', 0, '{}')`, adele.TenantID, adele.ID)
+			}
+			if pgCode(err) == "40P01" {
+				t.Fatalf("the create deadlocked with the reset: %v", err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := create.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-reset:
+				if err != nil {
+					t.Fatalf("Reset: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Reset did not end")
+			}
+			// The reset came after the create: nothing of the tenant is left.
+			for _, table := range []string{"users", "items", "item_counts"} {
+				if n := query[int64](t, s, `SELECT count(*) FROM `+table+` WHERE tenant_id = $1`, adele.TenantID); n != 0 {
+					t.Errorf("%s: %d rows of the tenant after the reset", table, n)
+				}
+			}
+			if _, err := s.FindUser(ctx, adele.TenantID, adele.ID); !errors.Is(err, graphprofile.ErrNotFound) {
+				t.Errorf("FindUser after the reset: %v", err)
+			}
+		})
+	}
+}
