@@ -2,21 +2,29 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/jackc/pgx/v5"
 )
 
 // LoadProfiles adds or replaces the users of profiles and replaces their
-// profiles, in one transaction; see graphprofile.Store. Each tenant's users
-// are imported as ImportUsers imports them, then their items are deleted,
-// inserted and counted, one statement each whatever the number of items.
+// profiles, in one transaction; see graphprofile.Store. Tenant by tenant,
+// in tenant order, each tenant's users are imported as ImportUsers imports
+// them, then their items are deleted, inserted and counted, one statement
+// each whatever the number of items.
 func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserProfile) error {
 	loads, _, err := store.PrepareLoad(profiles)
 	if err != nil {
 		return err
 	}
+	// The tenants in one order, whatever the file's: each tenant's users
+	// are locked in id order, and two loads (through two servers) that
+	// took the tenants in their files' orders deadlocked.
+	slices.SortFunc(loads, func(a, b stored.TenantLoad) int { return strings.Compare(a.TenantID, b.TenantID) })
 	for _, l := range loads {
 		for _, it := range l.Items {
 			if !storable(it.Item.ID()) {

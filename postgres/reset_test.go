@@ -99,3 +99,77 @@ func TestResetMeetsCreate(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadsMeetEachOther: fixtures loads of several tenants, through
+// several servers at once, lock the tenants' users in one order (by
+// tenant, then id), whatever the order of the tenants in their files: a
+// load that took them in file order deadlocked with one whose file named
+// the tenants the other way round. The other load here is a transaction of
+// the test's that locks the users in that one order and gives up at once
+// (a short deadlock_timeout) when it meets a deadlock.
+func TestLoadsMeetEachOther(t *testing.T) {
+	s := openFresh(t)
+	ctx := t.Context()
+	first := graphprofile.User{TenantID: "0d2c6b6e-0000-4000-8000-0000000000a1", ID: "aaaaaaaa-0000-4000-8000-000000000001", DisplayName: "First"}
+	second := graphprofile.User{TenantID: "0d2c6b6e-0000-4000-8000-0000000000b2", ID: "bbbbbbbb-0000-4000-8000-000000000002", DisplayName: "Second"}
+	profiles := func(users ...graphprofile.User) []graphprofile.UserProfile {
+		var ps []graphprofile.UserProfile
+		for _, u := range users {
+			ps = append(ps, graphprofile.UserProfile{User: u, Profile: []graphprofile.ProfileCollection{
+				{Collection: workPositions, Items: []graphprofile.Item{storetest.Position("p-"+u.ID, t0)}}}})
+		}
+		return ps
+	}
+	if err := s.LoadProfiles(ctx, profiles(first, second)); err != nil {
+		t.Fatal(err)
+	}
+
+	other, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = other.Rollback(context.Background()) }()
+	if _, err := other.Exec(ctx, `SET LOCAL deadlock_timeout = '20ms'`); err != nil {
+		t.Skipf("deadlock_timeout cannot be set (not a superuser?): %v", err)
+	}
+	lock := func(u graphprofile.User) error {
+		var one int
+		return other.QueryRow(ctx, `SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, u.TenantID, u.ID).Scan(&one)
+	}
+	if err := lock(first); err != nil {
+		t.Fatal(err)
+	}
+
+	// A load whose file names the second tenant first.
+	load := make(chan error, 1)
+	go func() { load <- s.LoadProfiles(context.Background(), profiles(second, first)) }()
+	pid := other.Conn().PgConn().PID()
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		var waiting bool
+		if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1)`, pid).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting || len(load) > 0 {
+			break
+		}
+	}
+	err = lock(second)
+	if pgCode(err) == "40P01" {
+		t.Fatalf("the loads deadlocked: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-load:
+		if err != nil {
+			t.Fatalf("LoadProfiles: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("LoadProfiles did not end")
+	}
+}
