@@ -344,7 +344,8 @@ func (s *Store) DeleteItem(ctx context.Context, owner graphprofile.UserKey, c gr
 // their counts; ErrNotFound when owner is not a user. The user's row is
 // locked first (FOR UPDATE), so the creates in flight for it finish first
 // and later ones wait (they lock it FOR KEY SHARE): what is deleted and
-// what is uncounted are the same items.
+// what is uncounted are the same items. The items go before their counts,
+// as in DeleteItem, which does not lock the user.
 func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) error {
 	if !storable(owner.TenantID, owner.UserID) {
 		return store.UserNotFound(owner)
@@ -359,12 +360,15 @@ func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) e
 		if err != nil {
 			return dbErr("deleting a profile", err)
 		}
-		// A statement of its own, whose snapshot comes after the lock.
-		if _, err := tx.Exec(ctx,
-			`WITH items AS (DELETE FROM items WHERE tenant_id = $1 AND user_id = $2)
-			 DELETE FROM item_counts WHERE tenant_id = $1 AND user_id = $2`,
-			owner.TenantID, owner.UserID); err != nil {
-			return dbErr("deleting a profile", err)
+		// Statements of their own, whose snapshots come after the lock: the
+		// items, then their counts, the order a delete of one item locks
+		// them in (one statement would run its WITH's DELETE after the
+		// main one, taking the counts first, and deadlock with it).
+		for _, table := range []string{"items", "item_counts"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE tenant_id = $1 AND user_id = $2`,
+				owner.TenantID, owner.UserID); err != nil {
+				return dbErr("deleting a profile", err)
+			}
 		}
 		return nil
 	})

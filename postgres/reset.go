@@ -17,7 +17,8 @@ import (
 // files instead of deleting rows and locks the tables in the order it
 // names them (waiting for the transactions using them); one tenant's by
 // DELETE: its users locked FOR UPDATE in id order (the order imports lock
-// them in), then the children of those users, then the users (the
+// them in), then the items of those users and their counts (in this order,
+// DeleteItem's, which does not lock the user), then the users (the
 // children of a user made in between go with it, ON DELETE CASCADE).
 func (s *Store) Reset(ctx context.Context, tenantID string) error {
 	if !storable(tenantID) {
@@ -38,7 +39,7 @@ func (s *Store) Reset(ctx context.Context, tenantID string) error {
 		if err != nil {
 			return dbErr("resetting the store", err)
 		}
-		for _, table := range []string{"item_counts", "items"} {
+		for _, table := range []string{"items", "item_counts"} {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE tenant_id = $1 AND user_id = ANY ($2::text[])", tenantID, ids); err != nil {
 				return dbErr("resetting the store", err)
 			}

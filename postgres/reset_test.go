@@ -173,3 +173,86 @@ func TestLoadsMeetEachOther(t *testing.T) {
 		t.Fatal("LoadProfiles did not end")
 	}
 }
+
+// TestDeletesMeetDeleteOfItem: DeleteProfile and a reset of one tenant
+// delete a profile's items before their counts, as a delete of one item
+// does (the item, then its count): a profile deletion that took the
+// counts first deadlocked with a delete of one of its items in flight,
+// through another server. The delete of the item runs here in a
+// transaction of the test's, which gives up at once (a short
+// deadlock_timeout) when it meets a deadlock.
+func TestDeletesMeetDeleteOfItem(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		del  func(s *Store) error
+	}{
+		{"DeleteProfile", func(s *Store) error { return s.DeleteProfile(context.Background(), adele.Key()) }},
+		{"Reset", func(s *Store) error { return s.Reset(context.Background(), adele.TenantID) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openFresh(t)
+			ctx := t.Context()
+			if _, err := s.EnsureUser(ctx, adele); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"p1", "p2"} {
+				if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0), 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			// The delete's first step: the item read FOR UPDATE.
+			del, err := s.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = del.Rollback(context.Background()) }()
+			if _, err := del.Exec(ctx, `SET LOCAL deadlock_timeout = '20ms'`); err != nil {
+				t.Skipf("deadlock_timeout cannot be set (not a superuser?): %v", err)
+			}
+			if _, err := readItem(ctx, del, adele.Key(), workPositions, "p1", true); err != nil {
+				t.Fatal(err)
+			}
+
+			done := make(chan error, 1)
+			go func() { done <- tc.del(s) }()
+			pid := del.Conn().PgConn().PID()
+			for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				var waiting bool
+				if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1)`, pid).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+				if waiting || len(done) > 0 {
+					break
+				}
+			}
+
+			// Its second step: the item deleted and uncounted.
+			var deleted bool
+			err = del.QueryRow(ctx, deleteItemQuery, adele.TenantID, adele.ID, workPositions.Name, "p1").Scan(&deleted)
+			if pgCode(err) == "40P01" {
+				t.Fatalf("the delete of an item deadlocked with %s: %v", tc.name, err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := del.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s did not end", tc.name)
+			}
+			for _, table := range []string{"items", "item_counts"} {
+				if n := query[int64](t, s, `SELECT count(*) FROM `+table+` WHERE tenant_id = $1`, adele.TenantID); n != 0 {
+					t.Errorf("%s: %d rows of the tenant left", table, n)
+				}
+			}
+		})
+	}
+}
