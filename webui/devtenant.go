@@ -56,7 +56,7 @@ func (d *DevTenant) Users(ctx context.Context) ([]DevUser, error) {
 
 // Token mints a token for the user req names: an existing user by id (404
 // when the tenant has none), else the user with req's principal name, or a
-// new one, whom the server records on the token's first request.
+// new one, recorded now (newUser).
 func (d *DevTenant) Token(ctx context.Context, req DevTokenRequest) (DevToken, error) {
 	var user graphprofile.User
 	switch {
@@ -74,17 +74,13 @@ func (d *DevTenant) Token(ctx context.Context, req DevTokenRequest) (DevToken, e
 			return DevToken{}, err
 		}
 		u, err := d.Store.FindUser(ctx, d.TenantID, req.UserPrincipalName)
-		switch {
-		case err == nil:
-			user = u
-		case errors.Is(err, graphprofile.ErrNotFound):
-			user = graphprofile.User{ID: graphprofile.NewGUID(), UserPrincipalName: req.UserPrincipalName, DisplayName: req.DisplayName}
-			if user.DisplayName == "" {
-				user.DisplayName, _, _ = strings.Cut(req.UserPrincipalName, "@")
-			}
-		default:
+		if errors.Is(err, graphprofile.ErrNotFound) {
+			u, err = d.newUser(ctx, req)
+		}
+		if err != nil {
 			return DevToken{}, err
 		}
+		user = u
 	}
 	lifetime := cmp.Or(d.Lifetime, token.DefaultTokenLifetime)
 	jwt, err := d.Issuer.Mint(token.MintRequest{
@@ -99,6 +95,28 @@ func (d *DevTenant) Token(ctx context.Context, req DevTokenRequest) (DevToken, e
 		return DevToken{}, err
 	}
 	return DevToken{AccessToken: jwt, ExpiresIn: int(lifetime / time.Second)}, nil
+}
+
+// newUser records the new user req names, as the server records a
+// delegated caller on its first request (enabled), so that every token
+// minted for that principal name is that user's: recorded only on a
+// token's first request, two tokens minted before either was used (two
+// tabs signing in) were two users, and the second lost the principal name
+// to the first. When another request records the name first, its user is
+// the one.
+func (d *DevTenant) newUser(ctx context.Context, req DevTokenRequest) (graphprofile.User, error) {
+	enabled := true
+	user := graphprofile.User{TenantID: d.TenantID, ID: graphprofile.NewGUID(), UserPrincipalName: req.UserPrincipalName,
+		DisplayName: req.DisplayName, AccountEnabled: &enabled}
+	if user.DisplayName == "" {
+		user.DisplayName, _, _ = strings.Cut(req.UserPrincipalName, "@")
+	}
+	err := d.Store.CreateUser(ctx, user)
+	var conflict *graphprofile.ConflictError
+	if errors.As(err, &conflict) {
+		return d.Store.FindUser(ctx, d.TenantID, req.UserPrincipalName)
+	}
+	return user, err
 }
 
 // checkPrincipalName refuses what cannot be a user principal name:

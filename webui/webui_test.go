@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -638,5 +639,46 @@ func TestGraphUnchanged(t *testing.T) {
 		if r := do(t, without, http.MethodGet, path, "", "", nil); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Invalid version") {
 			t.Errorf("GET %s without the page: %d %s", path, r.status, r.body)
 		}
+	}
+}
+
+// TestDevTokenNewUserOnce: tokens minted for one new principal name before
+// any of them reached the server (two tabs signing in, a double click)
+// are one user's, with that principal name, not one user per token (the
+// later ones recorded without a principal name, since the first took it).
+func TestDevTokenNewUserOnce(t *testing.T) {
+	f := newFixture(t, withDevSignIn)
+	const n = 6
+	tokens := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r := f.do(http.MethodPost, "/ui/api/dev/token", "", `{"userPrincipalName":"twice@contoso.test","displayName":"Twice"}`, fromThePage)
+			var minted webui.DevToken
+			if r.status != http.StatusOK || json.Unmarshal(r.body, &minted) != nil {
+				t.Errorf("mint: %d %s", r.status, r.body)
+			}
+			tokens[i] = minted.AccessToken
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	oid := jwtClaims(t, tokens[0])["oid"]
+	for i, tok := range tokens {
+		if got := jwtClaims(t, tok)["oid"]; got != oid {
+			t.Errorf("token %d is of user %v, token 0 of %v", i, got, oid)
+		}
+		me := f.do(http.MethodGet, "/beta/me", tok, "", nil)
+		var user struct{ ID, UserPrincipalName string }
+		if me.status != http.StatusOK || json.Unmarshal(me.body, &user) != nil || user.ID != oid || user.UserPrincipalName != "twice@contoso.test" {
+			t.Errorf("GET /beta/me with token %d: %d %s", i, me.status, me.body)
+		}
+	}
+	list := f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage)
+	var users struct{ Value []webui.DevUser }
+	if json.Unmarshal(list.body, &users) != nil || len(users.Value) != 1 {
+		t.Errorf("dev users: %d %s", list.status, list.body)
 	}
 }
