@@ -133,6 +133,7 @@ type capturingWriter struct {
 	header   http.Header
 	body     limitedBuffer
 	reqBody  *capturingBody
+	req      *http.Request // whose Body is reqBody until the answer begins
 	answered chan struct{} // closed once recorded; nil until answered
 }
 
@@ -140,12 +141,31 @@ func (j *requestJournal) capture(w http.ResponseWriter, r *http.Request) *captur
 	cw := &capturingWriter{ResponseWriter: w, journal: j}
 	if r.Body != nil && r.Body != http.NoBody {
 		cw.reqBody = &capturingBody{ReadCloser: r.Body}
+		cw.req = r
 		r.Body = cw.reqBody
 	}
 	return cw
 }
 
+// restoreBody gives the request back the body net/http gave it, once the
+// answer begins (a handler that has read the body read it through the
+// capture already).
+//
+// Why: after the handler, net/http looks at the request's Body to decide
+// what to do with what the client has not sent yet. Behind the capture it
+// cannot see that a client with "Expect: 100-continue" still waits for
+// the go-ahead (it would wait for a body that never comes, and the answer
+// with it, until the read timeout), nor how much of a plain body is
+// left unread (it would read 256 KiB of a refused upload before closing,
+// where it closes at once).
+func (cw *capturingWriter) restoreBody() {
+	if cw.req != nil && cw.req.Body == cw.reqBody {
+		cw.req.Body = cw.reqBody.ReadCloser
+	}
+}
+
 func (cw *capturingWriter) WriteHeader(status int) {
+	cw.restoreBody()
 	if cw.status == 0 {
 		cw.status = status
 		cw.header = cw.ResponseWriter.Header().Clone()
@@ -196,6 +216,7 @@ func (b *limitedBuffer) write(p []byte) {
 
 // record adds the request answered through cw to the journal.
 func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Time, elapsed time.Duration) {
+	cw.restoreBody() // an answer without WriteHeader: net/http writes it after the handler
 	r := ex.r
 	// A body the handler did not read (a request refused before it): the
 	// rest of it, when its length is known and small; never a body whose

@@ -1,0 +1,121 @@
+package graphapi_test
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExpectContinue: a client sending "Expect: 100-continue" waits for
+// the server before it sends the body. A request refused before its body
+// is read (no token, a wrong Content-Type, a Content-Length over the
+// limit, a wrong method) is answered at once, without 100 Continue and
+// without the body ever coming, and one that is served gets 100 Continue
+// and then its answer; with the admin API's journal on or off (the
+// journal records what the handler reads of the body, and must not keep
+// net/http from seeing that the client still waits).
+func TestExpectContinue(t *testing.T) {
+	for _, journal := range []bool{false, true} {
+		t.Run(fmt.Sprintf("journal=%v", journal), func(t *testing.T) {
+			var s *testServer
+			if journal {
+				s, _ = newAdminServer(t)
+			} else {
+				s = newTestServer(t)
+			}
+			tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+			addr := strings.TrimPrefix(s.url, "http://")
+			body := `{"detail":{"jobTitle":"Engineer"}}`
+			head := func(method, auth, contentType string, length int) string {
+				h := method + " /beta/me/profile/positions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+				if auth != "" {
+					h += "Authorization: Bearer " + auth + "\r\n"
+				}
+				return h + fmt.Sprintf("Content-Type: %s\r\nContent-Length: %d\r\n\r\n", contentType, length)
+			}
+			refused := []struct {
+				name, head string
+				status     int
+			}{
+				{"no token", head("POST", "", "application/json", len(body)), http.StatusUnauthorized},
+				{"text/plain", head("POST", tok, "text/plain", len(body)), http.StatusUnsupportedMediaType},
+				{"over the limit", head("POST", tok, "application/json", 5<<20), http.StatusRequestEntityTooLarge},
+				{"PUT", head("PUT", tok, "application/json", len(body)), http.StatusMethodNotAllowed},
+			}
+			for _, c := range refused {
+				conn, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+				if _, err := conn.Write([]byte(c.head)); err != nil {
+					t.Fatal(err)
+				}
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				conn.Close()
+				if err != nil {
+					t.Errorf("%s: no answer without the body within 3 s: %v", c.name, err)
+					continue
+				}
+				resp.Body.Close()
+				if resp.StatusCode != c.status {
+					t.Errorf("%s: %d, want %d", c.name, resp.StatusCode, c.status)
+				}
+			}
+
+			// Without Expect, a body announced over the limit and not sent
+			// (yet) is refused at once too: net/http closes the connection
+			// rather than reading what is left of it.
+			upload, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = upload.SetDeadline(time.Now().Add(3 * time.Second))
+			if _, err := upload.Write([]byte(strings.Replace(head("POST", tok, "application/json", 5<<20), "Expect: 100-continue\r\n", "", 1) + "{")); err != nil {
+				t.Fatal(err)
+			}
+			if resp, err := http.ReadResponse(bufio.NewReader(upload), nil); err != nil {
+				t.Errorf("a body announced over the limit: no answer within 3 s: %v", err)
+			} else if resp.Body.Close(); resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Errorf("a body announced over the limit: %d, want 413", resp.StatusCode)
+			}
+			upload.Close()
+
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+			if _, err := conn.Write([]byte(head("POST", tok, "application/json", len(body)))); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(conn)
+			interim, err := http.ReadResponse(br, nil)
+			if err != nil || interim.StatusCode != http.StatusContinue {
+				t.Fatalf("before the body: %v %v, want 100 Continue", interim, err)
+			}
+			if _, err := conn.Write([]byte(body)); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				t.Errorf("with the body: %d, want 201", resp.StatusCode)
+			}
+			if journal {
+				entries := s.journal(t, "?method=POST&status=201")
+				if len(entries) != 1 || entries[0].Request.Body != body {
+					t.Errorf("the journal kept %+v, want the created request with its body", entries)
+				}
+			}
+		})
+	}
+}
