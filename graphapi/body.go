@@ -56,7 +56,7 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 		body = zr
 		announced = -1
 	default:
-		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The content encoding '%s' is not supported; send the body plain or gzip-compressed.", encoding)
+		return nil, unsupportedEncodingError{graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The content encoding '%s' is not supported; send the body plain or gzip-compressed.", encoding)}
 	}
 
 	// Read one byte past the limit to tell "exactly at the limit" from "over it".
@@ -101,6 +101,18 @@ func readAll(r io.Reader, announced int64) ([]byte, error) {
 // presizedBodyBytes is the largest announced body read into a buffer of its
 // size at once: far above an item's (about 1.5 KB), far below MaxBodyBytes.
 const presizedBodyBytes = 64 << 10
+
+// unsupportedEncodingError is the 415 of a body in a content coding the
+// server does not decode. Its answer names, in Accept-Encoding, the one
+// it does (RFC 9110 15.5.16): gzip (x-gzip is its alias, and identity,
+// the body as it is, is always taken).
+type unsupportedEncodingError struct{ err *graphprofile.Error }
+
+func (e unsupportedEncodingError) Error() string { return e.err.Error() }
+func (e unsupportedEncodingError) Unwrap() error { return e.err }
+
+// acceptedRequestEncodings is the Accept-Encoding of that answer.
+const acceptedRequestEncodings = "gzip"
 
 func tooLarge(limit int) error {
 	return graphprofile.Errorf(graphprofile.CodeRequestEntityTooLarge, "The request body is larger than the limit of %d bytes.", limit)

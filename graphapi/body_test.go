@@ -135,6 +135,28 @@ func TestBodyEncodingsAndLimits(t *testing.T) {
 			t.Fatalf("status %d: %s", resp.status, resp.body)
 		}
 	})
+	// RFC 9110 15.5.16: a 415 for a content coding the server does not
+	// take says, in Accept-Encoding, which it takes (gzip; x-gzip is its
+	// alias and identity is always taken); a 415 for the media type does
+	// not.
+	t.Run("unknown Content-Encoding names gzip in Accept-Encoding", func(t *testing.T) {
+		for _, req := range []request{
+			{method: http.MethodPost, path: path, token: tok, body: `{}`, header: map[string]string{"Content-Encoding": "br"}},
+			{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[]}`, header: map[string]string{"Content-Encoding": "deflate"}},
+			{method: http.MethodPatch, path: "/beta/me", token: tok, body: `{}`, header: map[string]string{"Content-Encoding": "zstd"}},
+		} {
+			resp := s.do(req)
+			expectError(t, resp, http.StatusUnsupportedMediaType, "unsupportedMediaType")
+			if got := resp.header.Values("Accept-Encoding"); len(got) != 1 || got[0] != "gzip" {
+				t.Errorf("%s %s with Content-Encoding %s: Accept-Encoding %q, want \"gzip\"", req.method, req.path, req.header["Content-Encoding"], got)
+			}
+		}
+		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: `{}`, header: map[string]string{"Content-Type": "text/plain"}})
+		expectError(t, resp, http.StatusUnsupportedMediaType, "unsupportedMediaType")
+		if got := resp.header.Get("Accept-Encoding"); got != "" {
+			t.Errorf("a 415 for the media type: Accept-Encoding %q, want none", got)
+		}
+	})
 	t.Run("gzip body", func(t *testing.T) {
 		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: readTestdata(t, "seed/create-request.json"), gzipped: true})
 		if resp.status != http.StatusCreated {

@@ -488,6 +488,9 @@ func (ex *exchange) fail(err error) {
 		ex.server.logger().Error("request failed", "request-id", ex.requestID,
 			"method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
 	}
+	if errors.As(err, new(unsupportedEncodingError)) {
+		ex.w.Header().Set("Accept-Encoding", acceptedRequestEncodings)
+	}
 	status, ok := statusOfCode[gerr.Code]
 	if !ok {
 		status = http.StatusInternalServerError
