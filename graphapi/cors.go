@@ -90,7 +90,7 @@ func (p corsPolicy) allowOrigin(origin string) string {
 func (p corsPolicy) setCORSHeaders(h http.Header, r *http.Request) {
 	if p.only != nil {
 		// The answer depends on the Origin: caches must keep them apart.
-		h.Add("Vary", "Origin")
+		addVary(h, "Origin")
 	}
 	allow := p.allowOrigin(r.Header.Get("Origin"))
 	if allow == "" {
@@ -126,7 +126,7 @@ func (p corsPolicy) preflight(w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Access-Control-Allow-Methods", corsAllowedMethods)
 	h.Set("Access-Control-Allow-Headers", allowedRequestHeaders(r.Header.Values("Access-Control-Request-Headers")))
 	h.Set("Access-Control-Max-Age", strconv.Itoa(corsMaxAge))
-	h.Add("Vary", "Access-Control-Request-Headers")
+	addVary(h, "Access-Control-Request-Headers")
 	w.WriteHeader(http.StatusNoContent)
 	return true
 }

@@ -294,3 +294,47 @@ func TestOPTIONS(t *testing.T) {
 	}
 	expectError(t, s.do(request{method: http.MethodOptions, path: "/beta/nowhere"}), http.StatusBadRequest, "BadRequest")
 }
+
+// TestVaryIsOneFieldLine: an answer that varies by more than one request
+// header (Origin under CORSOrigins, Accept-Encoding on every body,
+// Access-Control-Request-Headers on a preflight) says so in one Vary field
+// line, not one line each: a list split over lines means the same to RFC
+// 9110, but caches that read only a header's first line (Varnish without
+// std.collect) would keep gzip answers for clients that do not take it.
+func TestVaryIsOneFieldLine(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) {
+		srv.CORSOrigins = []string{pageOrigin}
+	})
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	created := s.create(tok, "/me", `{"detail":{"jobTitle":"Vary"}}`)
+	item := "/beta/me/profile/positions/" + created["id"].(string)
+	etag := s.do(request{path: item, token: tok}).header.Get("ETag")
+	origin := map[string]string{"Origin": pageOrigin}
+	tests := []struct {
+		name string
+		req  request
+		want []string
+	}{
+		{"list", request{path: "/beta/me/profile/positions", token: tok, header: origin}, []string{"Origin", "Accept-Encoding"}},
+		{"404", request{path: "/beta/me/profile/positions/nope", token: tok, header: origin}, []string{"Origin", "Accept-Encoding"}},
+		{"304", request{path: item, token: tok, header: map[string]string{"Origin": pageOrigin, "If-None-Match": etag}}, []string{"Origin", "Accept-Encoding"}},
+		{"preflight", request{method: http.MethodOptions, path: "/beta/me", header: map[string]string{
+			"Origin": pageOrigin, "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization"}},
+			[]string{"Origin", "Access-Control-Request-Headers"}},
+		{"other origin", request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{"Origin": "https://other.example.test"}}, []string{"Origin", "Accept-Encoding"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.do(tc.req)
+			lines := resp.header.Values("Vary")
+			if len(lines) != 1 {
+				t.Fatalf("%d: %d Vary field lines %q, want one", resp.status, len(lines), lines)
+			}
+			for _, name := range tc.want {
+				if !containsFold(headerList(resp.header, "Vary"), name) {
+					t.Errorf("Vary %q lacks %s", lines[0], name)
+				}
+			}
+		})
+	}
+}

@@ -150,7 +150,7 @@ func (ex *exchange) writeBody(status int, contentType string, body []byte) {
 		h.Set("Content-Type", contentType)
 	}
 	if _, ok := h["Vary"]; ok {
-		h.Add("Vary", "Accept-Encoding")
+		addVary(h, "Accept-Encoding")
 	} else {
 		h["Vary"] = varyAcceptEncoding
 	}
@@ -178,6 +178,18 @@ func (ex *exchange) writeBody(status int, contentType string, body []byte) {
 	}
 }
 
+// addVary adds name to the answer's Vary in its one field line. A list
+// split over lines means the same to RFC 9110, but a cache that reads only
+// a header's first line (Varnish, unless told to collect them) would not
+// see the rest: gzip answers kept for clients that do not take gzip.
+func addVary(h http.Header, name string) {
+	if lines := h["Vary"]; len(lines) > 0 {
+		h["Vary"] = []string{strings.Join(lines, ", ") + ", " + name}
+		return
+	}
+	h["Vary"] = []string{name}
+}
+
 // notModified answers 304 Not Modified, and reports true, when the request
 // is a GET (or HEAD) whose If-None-Match is "*" or lists the ETag the
 // response carries (weak comparison, RFC 9110 13.1.2). Responses without an
@@ -190,7 +202,7 @@ func (ex *exchange) notModified() bool {
 	if etag == "" || !graphprofile.ETagListed(headerList(ex.r.Header, "If-None-Match"), etag) {
 		return false
 	}
-	ex.w.Header().Add("Vary", "Accept-Encoding") // as the 200 would (RFC 9110 15.4.5)
+	addVary(ex.w.Header(), "Accept-Encoding") // as the 200 would (RFC 9110 15.4.5)
 	ex.w.WriteHeader(http.StatusNotModified)
 	return true
 }
