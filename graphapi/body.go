@@ -45,16 +45,17 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 
 	var body io.Reader = http.MaxBytesReader(nil, r.Body, int64(limit))
 	announced := r.ContentLength // the size to read, when the body is not decompressed
+	gzipped := false
 	switch encoding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); encoding {
 	case "", "identity":
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(body)
 		if err != nil {
-			return nil, bodyReadError(err, limit)
+			return nil, bodyReadError(err, limit, true)
 		}
 		defer zr.Close()
 		body = zr
-		announced = -1
+		announced, gzipped = -1, true
 	default:
 		return nil, unsupportedEncodingError{graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The content encoding '%s' is not supported; send the body plain or gzip-compressed.", encoding)}
 	}
@@ -62,7 +63,7 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 	// Read one byte past the limit to tell "exactly at the limit" from "over it".
 	data, err := readAll(io.LimitReader(body, int64(limit)+1), announced)
 	if err != nil {
-		return nil, bodyReadError(err, limit)
+		return nil, bodyReadError(err, limit, gzipped)
 	}
 	if len(data) > limit {
 		return nil, tooLarge(limit)
@@ -118,13 +119,17 @@ func tooLarge(limit int) error {
 	return graphprofile.Errorf(graphprofile.CodeRequestEntityTooLarge, "The request body is larger than the limit of %d bytes.", limit)
 }
 
-func bodyReadError(err error, limit int) error {
+// bodyReadError is the answer to err, met reading a body of at most limit
+// bytes, gzip-compressed or not.
+func bodyReadError(err error, limit int, gzipped bool) error {
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxErr):
 		return tooLarge(limit)
-	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF):
+	case gzipped && (errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF)):
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The request body is not valid gzip data, or it ended early.")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The request body ended early, before the length it announced.")
 	default:
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The request body could not be read: %v.", err)
 	}

@@ -2,7 +2,10 @@ package graphapi_test
 
 import (
 	"bufio"
+	"compress/gzip"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -117,5 +120,61 @@ func TestExpectContinue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBodyEndsEarly: a body that ends before its Content-Length (the
+// client stops sending and half-closes) is 400 saying so; for a plain
+// body, no word of gzip, which it never was.
+func TestBodyEndsEarly(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	addr := strings.TrimPrefix(s.url, "http://")
+	gzipped := func(s string) string {
+		var b strings.Builder
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(s))
+		_ = zw.Close()
+		return b.String()
+	}
+	body := `{"detail":{"jobTitle":"Engineer"}}`
+	for _, c := range []struct {
+		name, encoding, sent string
+		gzipWord             bool
+	}{
+		{"plain", "", body, false},
+		{"gzip", "gzip", gzipped(body), true},
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		head := "POST /beta/me/profile/positions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + "\r\nContent-Type: application/json\r\n"
+		if c.encoding != "" {
+			head += "Content-Encoding: " + c.encoding + "\r\n"
+		}
+		head += fmt.Sprintf("Content-Length: %d\r\n\r\n", len(c.sent)+100)
+		if _, err := conn.Write([]byte(head + c.sent)); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.(*net.TCPConn).CloseWrite()
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		conn.Close()
+		var env struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(data, &env)
+		if resp.StatusCode != http.StatusBadRequest || env.Error.Code != "BadRequest" {
+			t.Errorf("%s: %d %s, want 400 BadRequest", c.name, resp.StatusCode, data)
+		}
+		if !strings.Contains(env.Error.Message, "ended") || strings.Contains(env.Error.Message, "gzip") != c.gzipWord {
+			t.Errorf("%s: message %q", c.name, env.Error.Message)
+		}
 	}
 }
