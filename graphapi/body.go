@@ -50,6 +50,9 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 	case "", "identity":
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(body)
+		if err == io.EOF {
+			return nil, nil // no body at all, compressed or not: the caller says it is empty
+		}
 		if err != nil {
 			return nil, bodyReadError(err, limit, true)
 		}

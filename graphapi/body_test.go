@@ -98,6 +98,7 @@ func TestBadBodies(t *testing.T) {
 		{"form", `a=b`, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415, "unsupportedMediaType", "application/x-www-form-urlencoded"},
 		{"unknown Content-Encoding", `{}`, map[string]string{"Content-Encoding": "br"}, 415, "unsupportedMediaType", "br"},
 		{"gzip header but plain body", `{}`, map[string]string{"Content-Encoding": "gzip"}, 400, "BadRequest", "gzip"},
+		{"gzip header, empty body", ``, map[string]string{"Content-Encoding": "gzip", "Content-Type": "application/json"}, 400, "BadRequest", "empty"},
 		{"over 1 MiB", `{"categories":["` + strings.Repeat("x", 1<<20) + `"]}`, nil, 413, "requestEntityTooLarge", "1048576"},
 	}
 	for _, tc := range tests {
