@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/graphprofile/graphprofile/graphapi"
 )
 
 // TestExpectContinue: a client sending "Expect: 100-continue" waits for
@@ -176,5 +178,45 @@ func TestBodyEndsEarly(t *testing.T) {
 		if !strings.Contains(env.Error.Message, "ended") || strings.Contains(env.Error.Message, "gzip") != c.gzipWord {
 			t.Errorf("%s: message %q", c.name, env.Error.Message)
 		}
+	}
+}
+
+// TestHalfClosedClientGetsNoFalseAnswer: a client that sends its request
+// and then half-closes the connection (shutdown of its writing side, as
+// nc -N does) makes net/http cancel the request's context, as for a
+// client that hung up. A request that stops there has no answer (the
+// documented "no answer" of a client that hangs up), never net/http's
+// implicit 200 with an empty body, which such a client would read as a
+// success: a DELETE of the profile that deleted nothing, an empty GET.
+func TestHalfClosedClientGetsNoFalseAnswer(t *testing.T) {
+	s := newTestServer(t, withAdminToken("admin-token-for-faults"))
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.create(tok, "/me", `{"detail":{"jobTitle":"Kept"}}`)
+	addr := strings.TrimPrefix(s.url, "http://")
+	for _, method := range []string{http.MethodGet, http.MethodDelete} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		// The handler waits 300 ms (an injected latency) and finds the
+		// context canceled by the half-close.
+		req := method + " /beta/me/profile HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + "\r\n" + graphapi.FaultHeader + ": latency=300ms\r\n\r\n"
+		if _, err := conn.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.(*net.TCPConn).CloseWrite()
+		got, err := io.ReadAll(conn)
+		conn.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		if len(got) > 0 {
+			status, _, _ := strings.Cut(string(got), "\r\n")
+			t.Errorf("%s of a request whose context was canceled: answered %q (%d bytes), want no answer", method, status, len(got))
+		}
+	}
+	if n := s.do(request{path: "/beta/me/profile/positions/$count", token: tok}); string(n.body) != "1" {
+		t.Errorf("the position count is %s, want 1: the DELETE did not run", n.body)
 	}
 }

@@ -486,6 +486,13 @@ func (ex *exchange) fail(err error) {
 		if batchOriginOf(ex.r.Context()).itemID == "" {
 			ex.server.logger().Debug("client went away", "request-id", ex.requestID,
 				"method", ex.r.Method, "path", ex.r.URL.Path)
+			if !ex.wroteHeader {
+				// No answer at all. Returning would let net/http send its
+				// implicit 200 with an empty body, and a client that only
+				// half-closed its side of the connection (which cancels
+				// the context too) would read that as a success.
+				panic(http.ErrAbortHandler)
+			}
 		}
 		return
 	}
