@@ -43,6 +43,7 @@ type pragmaSetting struct{ name, value string }
 const (
 	codeBusy                 = 5                     // SQLITE_BUSY
 	codeLocked               = 6                     // SQLITE_LOCKED
+	codeFull                 = 13                    // SQLITE_FULL
 	codeConstraint           = 19                    // SQLITE_CONSTRAINT
 	codeConstraintPrimaryKey = codeConstraint | 6<<8 // SQLITE_CONSTRAINT_PRIMARYKEY
 	codeConstraintUnique     = codeConstraint | 8<<8 // SQLITE_CONSTRAINT_UNIQUE
@@ -89,6 +90,13 @@ func fileURI(path string, params url.Values) string {
 func isBusy(err error) bool {
 	code, ok := resultCode(err)
 	return ok && (code&primaryCodeMask == codeBusy || code&primaryCodeMask == codeLocked)
+}
+
+// isFull reports whether err is SQLite's SQLITE_FULL: the disk (or the
+// file system's quota) has no room for what a write adds.
+func isFull(err error) bool {
+	code, ok := resultCode(err)
+	return ok && code&primaryCodeMask == codeFull
 }
 
 // isConstraint reports whether err is a violation of a constraint of the

@@ -361,10 +361,13 @@ func (s *Store) checkpointer() {
 
 // dbErr wraps err, a failure of the database in op; nil stays nil. A
 // database that is busy or locked (another process holds a lock longer than
-// busyTimeout) is unavailable: a retry may cure it.
+// busyTimeout), or a disk that is full, is unavailable: a retry may cure it
+// (once the lock is let go or room is made, as PostgreSQL's disk_full, whose
+// SQLSTATE class 53 is unavailable too). A write that failed on a full disk
+// is undone whole, and the store writes again once there is room.
 func dbErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return &stored.DBError{Store: store, Op: op, Err: err, Unavailable: isBusy(err)}
+	return &stored.DBError{Store: store, Op: op, Err: err, Unavailable: isBusy(err) || isFull(err)}
 }

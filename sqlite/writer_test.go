@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/storetest"
 )
 
 // TestBatchFailureUndoesOnlyItsWrite: in one commit of many writes, a write
@@ -176,5 +180,43 @@ func TestLongWriteStopsWhenItsCallerGoes(t *testing.T) {
 	}
 	if n := query[int](t, s, `SELECT count(*) FROM long_test`); n != 0 {
 		t.Errorf("%d rows of an interrupted long write stayed", n)
+	}
+}
+
+// TestDiskFull: a write that finds the disk full (SQLite's SQLITE_FULL,
+// here a database held to its size by max_page_count) fails as unavailable,
+// as PostgreSQL's disk_full (SQLSTATE class 53) does: a retry may cure it
+// (503 serviceNotAvailable with Retry-After, not a 500), and once there is
+// room again the next write succeeds without reopening the store.
+func TestDiskFull(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	owner, err := s.EnsureUser(ctx, adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The writer's one connection may not grow the file any more.
+	var pages int
+	if err := s.wdb.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wdb.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
+	var full error
+	for i := 0; full == nil; i++ {
+		if i == 10_000 {
+			t.Fatal("10,000 creates fitted in a database that may not grow")
+		}
+		full = s.CreateItem(ctx, owner.Key(), workPositions, storetest.Position(fmt.Sprintf("full%05d", i), storetest.Created()), 0)
+	}
+	if !errors.Is(full, graphprofile.ErrUnavailable) {
+		t.Errorf("a create on a full disk: %v; want an error wrapping ErrUnavailable", full)
+	}
+	if _, err := s.wdb.ExecContext(ctx, "PRAGMA max_page_count = 1073741823"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateItem(ctx, owner.Key(), workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
+		t.Errorf("a create once there is room again: %v", err)
 	}
 }
