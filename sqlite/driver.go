@@ -43,6 +43,7 @@ type pragmaSetting struct{ name, value string }
 const (
 	codeBusy                 = 5                     // SQLITE_BUSY
 	codeLocked               = 6                     // SQLITE_LOCKED
+	codeReadOnly             = 8                     // SQLITE_READONLY
 	codeFull                 = 13                    // SQLITE_FULL
 	codeConstraint           = 19                    // SQLITE_CONSTRAINT
 	codeConstraintPrimaryKey = codeConstraint | 6<<8 // SQLITE_CONSTRAINT_PRIMARYKEY
@@ -97,6 +98,14 @@ func isBusy(err error) bool {
 func isFull(err error) bool {
 	code, ok := resultCode(err)
 	return ok && code&primaryCodeMask == codeFull
+}
+
+// isReadOnly reports whether err is SQLite's SQLITE_READONLY (or an
+// extended code of it): the database was opened read-only, as SQLite does
+// without a word when the process may not write the file.
+func isReadOnly(err error) bool {
+	code, ok := resultCode(err)
+	return ok && code&primaryCodeMask == codeReadOnly
 }
 
 // isConstraint reports whether err is a violation of a constraint of the

@@ -579,3 +579,84 @@ func BenchmarkScanFirstPage(b *testing.B) {
 func BenchmarkGetItem(b *testing.B) {
 	storetest.BenchGetItem(b, openTemp(b))
 }
+
+// TestOpenReadOnly: a database this process may not write (its file, or
+// its file and its directory, read-only to it) is refused by Open with a
+// reason, rather than opened to serve reads and fail every write. Root
+// writes whatever the permissions say, so the test needs another user.
+func TestOpenReadOnly(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root may write a read-only file")
+	}
+	for _, tc := range []struct {
+		name      string
+		directory bool // the directory is read-only too
+		// logKept: the directory became read-only while the store was
+		// open, so its -wal and -shm files stayed when it closed.
+		logKept bool
+	}{
+		{"File", false, false},
+		{"FileAndDirectory", true, false},
+		{"FileAndDirectoryWithLog", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "graphprofile.db")
+			s, err := Open(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.EnsureUser(t.Context(), adele); err != nil {
+				t.Fatal(err)
+			}
+			if tc.directory {
+				t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
+			}
+			if tc.logKept {
+				if err := os.Chmod(dir, 0o555); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = s.Close() // with logKept, it cannot remove the log
+			files, _ := filepath.Glob(path + "*")
+			for _, f := range files {
+				if f != path+"-lock" {
+					if err := os.Chmod(f, 0o444); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if tc.directory {
+				if err := os.Chmod(dir, 0o555); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.logKept {
+				if _, err := os.Stat(path + "-wal"); err != nil {
+					t.Fatalf("the log did not stay: %v", err)
+				}
+			}
+			s, err = Open(t.Context(), path)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open of a read-only database succeeded")
+			}
+			if msg := err.Error(); !strings.Contains(strings.ReplaceAll(msg, "readonly", "read-only"), "read-only") || strings.Count(msg, "sqlite:") != 1 || strings.Count(msg, path) != 1 {
+				t.Errorf("Open: %q; want one error of the store, naming %s once, saying it is read-only", msg, path)
+			}
+			// A command that only reads (export) may open it, where SQLite
+			// can (not without its log in a read-only directory).
+			if tc.directory && !tc.logKept {
+				return
+			}
+			s, err = Open(t.Context(), path, ForReading())
+			if err != nil {
+				t.Fatalf("Open with ForReading: %v", err)
+			}
+			defer s.Close()
+			if _, err := s.FindUser(t.Context(), adele.TenantID, adele.ID); err != nil {
+				t.Errorf("reading with ForReading: %v", err)
+			}
+		})
+	}
+}

@@ -67,6 +67,9 @@ type Store struct {
 	closeErr  error
 
 	metrics Metrics // nil: none (WithMetrics)
+	// forReading: Open does not refuse a database it cannot write
+	// (ForReading).
+	forReading bool
 }
 
 var _ graphprofile.Store = (*Store)(nil)
@@ -149,6 +152,12 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if !s.memory && !s.forReading {
+		if err := s.checkWritable(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 
 	s.rdb = openDB(abs, connConfig{
 		memory:  s.memory,
@@ -192,6 +201,27 @@ func (s *Store) checkSettings(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkWritable makes sure that the write connection can write. SQLite
+// opens a database this process may not write (its file made read-only,
+// or its directory once its -wal and -shm files are there) read-only
+// without a word, and migrations with nothing to do write nothing: such a
+// store would serve reads and fail every write.
+func (s *Store) checkWritable(ctx context.Context) error {
+	var stmtErr error
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// It deletes no row, but needs the file open for writing.
+		_, stmtErr = tx.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version IS NULL`)
+		return stmtErr
+	})
+	switch {
+	case stmtErr != nil && isReadOnly(stmtErr):
+		return store.Errorf("%s is read-only to this process (its file, its directory or the file system): %w", s.path, stmtErr)
+	case stmtErr != nil:
+		return dbErr("checking that the database can be written", stmtErr)
+	}
+	return err
 }
 
 // journalMode is the write connection's journal mode: WAL, except in

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -127,7 +128,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if err := loc.existing("export"); err != nil {
 		return err
 	}
-	store, err := loc.open(ctx)
+	store, err := loc.open(ctx, sqlite.ForReading())
 	if err != nil {
 		return err
 	}
