@@ -38,7 +38,9 @@ func Backup(ctx context.Context, path, dest string) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp) // gone once renamed; the leftovers of a failure
+	// Gone once renamed; the leftovers of a failure, the copy's journal
+	// too (VACUUM INTO leaves it when it fails midway).
+	defer removeDatabaseFiles(tmp)
 	db := openDB(abs, connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}, 1)
 	_, err = db.ExecContext(ctx, "VACUUM INTO ?", tmp)
 	if closeErr := db.Close(); err == nil && closeErr != nil {

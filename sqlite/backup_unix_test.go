@@ -1,0 +1,85 @@
+//go:build unix
+
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/graphprofile/graphprofile/storetest"
+)
+
+// backupHelperEnv holds, for TestHelperProcessBackup, the database and the
+// backup file, a line each.
+const backupHelperEnv = "GRAPHPROFILE_SQLITE_BACKUP_HELPER"
+
+// TestHelperProcessBackup is the child process of TestBackupFailsCleanly:
+// it backs up a database with no room for the copy (its files may not grow
+// past 64 KiB, RLIMIT_FSIZE, as on a full disk) and prints the outcome.
+func TestHelperProcessBackup(t *testing.T) {
+	args := os.Getenv(backupHelperEnv)
+	if args == "" {
+		t.Skip("the child process of TestBackupFailsCleanly")
+	}
+	path, dest, _ := strings.Cut(args, "\n")
+	limit := &syscall.Rlimit{Cur: 64 << 10, Max: 64 << 10}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, limit); err != nil {
+		fmt.Println("setrlimit:", err)
+		os.Exit(3)
+	}
+	fmt.Println("backup:", Backup(context.Background(), path, dest))
+	os.Exit(0)
+}
+
+// TestBackupFailsCleanly: a backup that fails midway (no room for the
+// copy) leaves nothing behind: neither the file nor its temporary copy nor
+// the copy's journal.
+func TestBackupFailsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s := openAt(t, path)
+	owner, err := s.EnsureUser(t.Context(), adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Well past 64 KiB, in a few commits: 8 writers of 250 positions.
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 250 {
+				id := fmt.Sprintf("p%d-%03d", w, i)
+				if err := s.CreateItem(t.Context(), owner.Key(), workPositions, storetest.Position(id, storetest.Created()), 0); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	backups := t.TempDir()
+	dest := filepath.Join(backups, "backup.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcessBackup$")
+	cmd.Env = append(os.Environ(), backupHelperEnv+"="+path+"\n"+dest)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "backup: ") || strings.Contains(string(out), "backup: <nil>") {
+		t.Fatalf("the helper: %v, %s; want a failed backup", err, out)
+	}
+	t.Logf("%s", out)
+	entries, err := os.ReadDir(backups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("a failed backup left %s", e.Name())
+	}
+}
