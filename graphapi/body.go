@@ -1,6 +1,7 @@
 package graphapi
 
 import (
+	"compress/flate"
 	"compress/gzip"
 	"errors"
 	"io"
@@ -129,7 +130,9 @@ func bodyReadError(err error, limit int, gzipped bool) error {
 	switch {
 	case errors.As(err, &maxErr):
 		return tooLarge(limit)
-	case gzipped && (errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF)):
+	case gzipped && (errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		// gzip's header, then bytes that are no deflate data.
+		errors.As(err, new(flate.CorruptInputError))):
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The request body is not valid gzip data, or it ended early.")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The request body ended early, before the length it announced.")

@@ -99,6 +99,10 @@ func TestBadBodies(t *testing.T) {
 		{"unknown Content-Encoding", `{}`, map[string]string{"Content-Encoding": "br"}, 415, "unsupportedMediaType", "br"},
 		{"gzip header but plain body", `{}`, map[string]string{"Content-Encoding": "gzip"}, 400, "BadRequest", "gzip"},
 		{"gzip header, empty body", ``, map[string]string{"Content-Encoding": "gzip", "Content-Type": "application/json"}, 400, "BadRequest", "empty"},
+		// gzip's header, then bytes that are no deflate data: the same
+		// refusal as any broken gzip body, in the same words, never Go's.
+		{"gzip header then corrupt data", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff", map[string]string{"Content-Encoding": "gzip"}, 400, "BadRequest",
+			"The request body is not valid gzip data, or it ended early."},
 		{"over 1 MiB", `{"categories":["` + strings.Repeat("x", 1<<20) + `"]}`, nil, 413, "requestEntityTooLarge", "1048576"},
 	}
 	for _, tc := range tests {
