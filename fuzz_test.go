@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -88,6 +89,87 @@ func FuzzMergePatch(f *testing.F) {
 		}
 		if !reflect.DeepEqual(Object(read), merged) {
 			t.Fatalf("the merged position does not read back unchanged:\nmerged %#v\nread   %#v", merged, read)
+		}
+	})
+}
+
+// FuzzDecodeBodyEveryType is FuzzDecodeBody over the entity type of every
+// collection of the profile, and users: pick chooses the type, so that
+// dates, enums, doubles and the complex types of every facet meet any
+// body. A body is refused with a BadRequest, or decodes into a value that
+// stores and reads back unchanged and decodes the same when re-encoded.
+func FuzzDecodeBodyEveryType(f *testing.F) {
+	types := []*Type{UserType}
+	for _, c := range ProfileCollections() {
+		types = append(types, c.Type)
+	}
+	f.Add(uint8(0), []byte(`{"displayName":"A","accountEnabled":true,"businessPhones":["1"],"employeeHireDate":"2020-01-01T00:00:00Z"}`))
+	for _, body := range []string{
+		`{"detail":{"street":"s","city":"c"},"geoCoordinates":{"latitude":59.9,"longitude":-10.5,"altitude":1e300}}`,
+		`{"date":"2020-02-29","type":"birthday","displayName":"x"}`,
+		`{"displayName":"Go","proficiency":"expert","categories":["x"],"collaborationTags":["askMeAbout"]}`,
+		`{"displayName":"French","tag":"fr-FR","reading":"fullProfessional","spoken":"elementary"}`,
+		`{"countryCode":"NO","preferredLanguageTag":{"locale":"en-US"},"userPersona":"adult"}`,
+		`{"content":{"content":"x","contentType":"html"},"displayName":"n"}`,
+	} {
+		for j := range types {
+			f.Add(uint8(j), []byte(body))
+		}
+	}
+	f.Fuzz(func(t *testing.T, pick uint8, data []byte) {
+		typ := types[int(pick)%len(types)]
+		body, err := DecodeBody(typ, data)
+		if err != nil {
+			var gerr *Error
+			if !errors.As(err, &gerr) || gerr.Code != CodeBadRequest || gerr.Message == "" {
+				t.Fatalf("%s: refusal is not a BadRequest *Error: %v", typ.Name, err)
+			}
+			return
+		}
+		stored := Object(withoutNulls(body).(Object))
+		encoded := AppendObjectJSON(nil, typ, stored, EncodeOptions{OmitNulls: true})
+		read, err := DecodeStoredItem(typ, encoded)
+		if err != nil {
+			t.Fatalf("%s: stored form %s does not decode: %v", typ.Name, encoded, err)
+		}
+		if !reflect.DeepEqual(Object(read), stored) {
+			t.Fatalf("%s: round trip changed the value:\nstored %#v\nread   %#v", typ.Name, stored, read)
+		}
+		again, err := DecodeBody(typ, AppendObjectJSON(nil, typ, stored, EncodeOptions{}))
+		if err != nil {
+			t.Fatalf("%s: re-encoded body refused: %v", typ.Name, err)
+		}
+		if !reflect.DeepEqual(Object(withoutNulls(again).(Object)), stored) {
+			t.Fatalf("%s: re-encoded body decodes differently", typ.Name)
+		}
+	})
+}
+
+// FuzzETagListed reads any If-Match or If-None-Match list against an
+// entity tag as the server makes them (Item.ETag: a quoted base-36
+// number): a list of no quote names the tag only when it is "*" alone; the
+// tag, strong or weak, is named whatever quote-free elements stand before
+// or after it; and a list never names a tag that is not in it.
+func FuzzETagListed(f *testing.F) {
+	for _, list := range []string{`"abc"`, `*`, ` * `, `W/"abc"`, `"x", "abc"`, `, ,"x",,"abc",`, `"a,b", "abc"`, `not-a-tag, "abc"`, `"x" junk, "abc"`, `"x, "abc"`, `"abc`, `""abc""`, `*, "abc"`} {
+		f.Add(list, uint64(12345))
+	}
+	f.Fuzz(func(t *testing.T, list string, n uint64) {
+		etag := Item{"lastModifiedDateTime": time.Unix(0, int64(n>>1)*100).UTC()}.ETag()
+		listed := ETagListed(list, etag)
+		if listed && !strings.Contains(list, etag[1:len(etag)-1]) && strings.TrimSpace(list) != "*" {
+			t.Fatalf("%q names %s, which it does not hold", list, etag)
+		}
+		if strings.Contains(list, `"`) {
+			return
+		}
+		if want := strings.TrimSpace(list) == "*"; listed != want {
+			t.Fatalf("ETagListed(%q, %s) = %v, want %v", list, etag, listed, want)
+		}
+		for _, with := range []string{list + "," + etag, etag + "," + list, list + ", W/" + etag, "W/" + etag + " ," + list} {
+			if !ETagListed(with, etag) {
+				t.Fatalf("%q does not name %s", with, etag)
+			}
 		}
 	})
 }
