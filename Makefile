@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzETagListed$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFixtures$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzCreatePosition$$' -fuzztime=$(FUZZTIME) ./graphapi
+	$(GO) test -run='^$$' -fuzz='^FuzzServeRequest$$' -fuzztime=$(FUZZTIME) ./graphapi
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFaults$$' -fuzztime=$(FUZZTIME) ./graphapi
 	$(GO) test -run='^$$' -fuzz='^FuzzParseBatch$$' -fuzztime=$(FUZZTIME) ./graphapi
 	$(GO) test -run='^$$' -fuzz='^FuzzRedactCredentials$$' -fuzztime=$(FUZZTIME) ./graphapi

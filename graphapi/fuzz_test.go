@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
@@ -81,6 +84,101 @@ func FuzzCreatePosition(f *testing.F) {
 		}
 		if del := serve(http.MethodDelete, "/beta/me/profile/positions/"+p.ID, nil); del.Code != http.StatusNoContent {
 			t.Fatalf("delete: %d", del.Code)
+		}
+	})
+}
+
+// FuzzServeRequest sends any request (method, path, query string, body,
+// Content-Type, Content-Encoding, Prefer, If-Match and the caller)
+// through the whole handler and the SQLite store: never a 5xx (the store
+// is healthy), and every error of a Graph route in Graph's full envelope:
+// a JSON Content-Type, error.code and error.message, and an innerError with
+// the request-id (the response's own) and the date.
+func FuzzServeRequest(f *testing.F) {
+	f.Add(uint8(0), "/beta/me/profile/positions", "$filter=isCurrent eq true&$top=2", []byte(nil), uint8(0), "", "")
+	f.Add(uint8(1), "/beta/me/profile/skills", "", []byte(`{"displayName":"Go","proficiency":"expert"}`), uint8(0), "", "")
+	f.Add(uint8(2), "/beta/users/"+userA1+"/profile/positions/x", "", []byte(`{"isCurrent":true}`), uint8(2), `W/"x"`, "odata.maxpagesize=1")
+	f.Add(uint8(4), "/beta/$batch", "", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions?$top=1"},{"id":"2","method":"POST","url":"/me/profile/languages","headers":{"Content-Type":"application/json"},"body":{"tag":"fr-FR"},"dependsOn":["1"]}]}`), uint8(1), "", "")
+	f.Add(uint8(0), "/v1.0/users", "$filter=startswith(displayName,'A')&$count=true", []byte(nil), uint8(1), "*", "")
+	f.Add(uint8(3), "/beta/me/profile", "$expand=positions($select=id)", []byte(nil), uint8(3), "", "")
+	f.Add(uint8(5), "/beta/users('"+userA2+"')/profile/phones/$count", "", []byte("\x1f\x8b\x08\x00"), uint8(4), "", "")
+
+	dir := f.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer store.Close()
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "key.pem"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev), Logger: discardLogger()}
+	var tokens []string
+	for _, req := range []token.MintRequest{
+		{TenantID: tenantA, ObjectID: userA1, UserPrincipalName: upnOf(userA1), Scopes: []string{"User.ReadWrite", "User.ReadBasic.All"}},
+		{TenantID: tenantA, AppID: appID, Roles: []string{"User.ReadWrite.All"}},
+		{TenantID: tenantA, ObjectID: userA2, UserPrincipalName: upnOf(userA2), Scopes: []string{"User.Read"}},
+	} {
+		tok, err := dev.Mint(req)
+		if err != nil {
+			f.Fatal(err)
+		}
+		tokens = append(tokens, tok)
+	}
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodHead, http.MethodPut, http.MethodOptions}
+	contentTypes := []string{"application/json", "application/json; charset=utf-8", "text/plain", ""}
+
+	f.Fuzz(func(t *testing.T, method uint8, path, rawQuery string, body []byte, caller uint8, ifMatch, prefer string) {
+		u, err := url.ParseRequestURI(path)
+		if err != nil || u.RawQuery != "" || u.Host != "" || !strings.HasPrefix(path, "/") {
+			return // net/http refuses it before any handler
+		}
+		if _, err := url.ParseQuery(rawQuery); err != nil && strings.ContainsAny(rawQuery, " #") {
+			return // not a request line net/http reads
+		}
+		u.RawQuery = rawQuery
+		req := httptest.NewRequest(http.MethodGet, "/", bytes.NewReader(body))
+		req.Method, req.URL, req.RequestURI = methods[int(method)%len(methods)], u, u.RequestURI()
+		if n := int(caller) % (len(tokens) + 1); n < len(tokens) {
+			req.Header.Set("Authorization", "Bearer "+tokens[n])
+		}
+		if ct := contentTypes[int(caller>>2)%len(contentTypes)]; ct != "" && body != nil {
+			req.Header.Set("Content-Type", ct)
+		}
+		if caller&0x40 != 0 {
+			req.Header.Set("Content-Encoding", "gzip")
+		}
+		for name, v := range map[string]string{"If-Match": ifMatch, "Prefer": prefer} {
+			if v != "" && !strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+				req.Header.Set(name, v)
+			}
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s?%s: %d %s", req.Method, path, rawQuery, rec.Code, rec.Body)
+		}
+		graph := strings.HasPrefix(strings.ToLower(u.Path), "/beta") || strings.HasPrefix(strings.ToLower(u.Path), "/v1.0")
+		if rec.Code < 400 || req.Method == http.MethodHead || !graph {
+			return
+		}
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Fatalf("%s %s?%s: %d with Content-Type %q: %s", req.Method, path, rawQuery, rec.Code, ct, rec.Body)
+		}
+		var env struct {
+			Error struct {
+				Code, Message string
+				InnerError    struct {
+					Date      string
+					RequestID string `json:"request-id"`
+				}
+			}
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Error.Code == "" || env.Error.Message == "" ||
+			env.Error.InnerError.Date == "" || env.Error.InnerError.RequestID == "" || !slices.Contains(rec.Header()["request-id"], env.Error.InnerError.RequestID) { // sent in lower case, as Graph does
+
+			t.Fatalf("%s %s?%s: %d without Graph's envelope: %s", req.Method, path, rawQuery, rec.Code, rec.Body)
 		}
 	})
 }
