@@ -44,6 +44,15 @@ async function adminAPI(path) {
 	return res.json();
 }
 
+async function adminPost(path, body) {
+	const res = await fetch(`${base}/_admin/${path}`, {
+		method: 'POST',
+		headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+		body: JSON.stringify(body),
+	});
+	assert.ok(res.ok, `POST /_admin/${path}: ${res.status} ${await res.text()}`);
+}
+
 async function storedPositions(userId) {
 	const doc = await adminAPI(`fixtures?tenantId=${tenant}&userId=${userId}`);
 	return doc.tenants[0].users[0].profile?.positions ?? [];
@@ -419,6 +428,29 @@ try {
 		await page.getByLabel(/Fixtures file/).setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"tenants": [{"id": 7}]}') });
 		await page.getByRole('button', { name: 'Load fixtures' }).click();
 		await page.locator('#inspector-error', { hasText: /Loading bad\.json failed: body:1:/ }).waitFor();
+	});
+
+	// After the reset: a tenant of 30 people (more than the directory's
+	// page of 25), Ada among them, for the steps below.
+	await step('after the reset, a tenant of 30 people loads', async () => {
+		const others = Array.from({ length: 29 }, (_, i) => {
+			const n = String(i + 1).padStart(2, '0');
+			return { id: `c1c1c1c1-0000-4000-8000-0000000000${n}`, displayName: `Person ${n}`, userPrincipalName: `person${n}@contoso.com` };
+		});
+		await adminPost('fixtures', { tenants: [{ id: tenant, users: [{ id: ada.id, displayName: ada.name, userPrincipalName: 'ada@contoso.com' }, ...others] }] });
+		assert.equal((await adminAPI(`users?tenantId=${tenant}`)).users.length, 30);
+	});
+
+	await step('"More people" keeps the total in the status: 30 people, 25 shown, then 30 people', async () => {
+		await page.goto(`${base}/ui/#/people`);
+		await page.getByLabel('Search by name').fill('');
+		await page.keyboard.press('Enter');
+		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 25);
+		assert.equal(await page.locator('#people-status').innerText(), '30 people, 25 shown');
+		await page.getByRole('button', { name: 'More people' }).click();
+		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 30);
+		assert.equal(await page.locator('#people-status').innerText(), '30 people');
+		assert.ok(await page.locator('#people-more').isHidden(), 'no more people to list');
 	});
 
 	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|412)/.test(p));

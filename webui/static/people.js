@@ -23,6 +23,7 @@ export async function renderDirectory(main, app) {
 	const list = h('ul', { class: 'people-list', id: 'people-list', 'aria-labelledby': 'people-heading' });
 	const more = h('button', { type: 'button', id: 'people-more', hidden: true }, 'More people');
 	let next = null;
+	let total = null;
 	let generation = 0;
 
 	const show = (page, append) => {
@@ -30,7 +31,10 @@ export async function renderDirectory(main, app) {
 		for (const u of page.value) list.append(personItem(u));
 		next = page['@odata.nextLink'] ?? null;
 		more.hidden = !next;
-		const count = page['@odata.count'];
+		// @odata.count comes with the first page only (as Graph sends it):
+		// the next pages keep the total the first one gave.
+		if (!append) total = page['@odata.count'] ?? null;
+		const count = page['@odata.count'] ?? total;
 		const shown = list.children.length;
 		status.textContent = count == null ? `${shown} shown` : `${count} ${count === 1 ? 'person' : 'people'}${app.search ? ` named “${app.search}…”` : ''}${shown < count ? `, ${shown} shown` : ''}`;
 		markFirstRender();
