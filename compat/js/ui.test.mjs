@@ -453,6 +453,47 @@ try {
 		assert.ok(await page.locator('#people-more').isHidden(), 'no more people to list');
 	});
 
+	await step('the card shows the dates of awards, certifications, publications, patents, education and projects', async () => {
+		const created = await page.evaluate(async () => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			const items = {
+				awards: { displayName: 'Difference Engine Prize', issuedDate: '2019-05-01' },
+				certifications: { displayName: 'Certified Analyst', issuedDate: '2020-01-05', startDate: '2020-01-05', endDate: '2023-01-05' },
+				publications: { displayName: 'Notes on the Engine', publishedDate: '2021-03-02' },
+				patents: { displayName: 'Bernoulli Numbers Method', issuedDate: '2018-04-04' },
+				educationalActivities: { institution: { displayName: 'University of London' }, program: { displayName: 'Mathematics' }, startMonthYear: '1996-09-01', endMonthYear: '2000-06-01', completionMonthYear: '2000-06-01' },
+				projects: { displayName: 'Analytical Engine', detail: { startMonthYear: '2020-01-01', endMonthYear: '2021-12-01' } },
+			};
+			const statuses = {};
+			for (const [collection, body] of Object.entries(items)) {
+				const res = await fetch(`/beta/me/profile/${collection}`, {
+					method: 'POST',
+					headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
+					body: JSON.stringify({ ...body, allowedAudiences: 'organization' }),
+				});
+				statuses[collection] = res.status;
+			}
+			return statuses;
+		});
+		assert.deepEqual(Object.values(created), [201, 201, 201, 201, 201, 201], JSON.stringify(created));
+		await page.goto(`${base}/ui/#/me`);
+		await cardHas(['Difference Engine Prize']);
+		const expected = {
+			awards: ['Issued May 1, 2019'],
+			certifications: ['Issued Jan 5, 2020', 'valid Jan 5, 2020 – Jan 5, 2023'],
+			publications: ['Published Mar 2, 2021'],
+			patents: ['Issued Apr 4, 2018'],
+			educationalActivities: ['Sep 1996 – Jun 2000'],
+			projects: ['Jan 2020 – Dec 2021'],
+		};
+		for (const [collection, texts] of Object.entries(expected)) {
+			const text = await page.locator(`section[aria-labelledby="facet-${collection}"] li`).first().innerText();
+			for (const t of texts) assert.ok(text.includes(t), `${collection}: ${JSON.stringify(text)} does not show ${t}`);
+			assert.doesNotMatch(text, /\d{4}-\d{2}-\d{2}/, `${collection}: a raw date in ${JSON.stringify(text)}`);
+		}
+		await axe('my card with dated items');
+	});
+
 	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|412)/.test(p));
 	assert.deepEqual(unexpected, [], 'the page logged no other errors (no CSP violation, no script error)');
 } catch (err) {

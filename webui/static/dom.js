@@ -50,6 +50,17 @@ export function formatDate(date) {
 	return d ? dayMonthYear.format(d) : (date ?? '');
 }
 
+// monthRange shows a span of Edm.Dates by month: "Sep 1996 – Jun 2000",
+// "Apr 2023 – Present" (current, without an end), "Since Apr 2023",
+// "Until Jun 2000"; empty when neither end is given.
+export function monthRange(start, end, current = false) {
+	const from = start ? formatMonth(start) : '';
+	const to = end ? formatMonth(end) : current ? 'Present' : '';
+	if (!from && !to) return '';
+	if (!to) return `Since ${from}`;
+	return from ? `${from} – ${to}` : `Until ${to}`;
+}
+
 function parseDate(date) {
 	if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return null;
 	const d = new Date(`${date}T00:00:00Z`);

@@ -4,7 +4,7 @@
 // (GET /beta/$metadata): every property a client may set, one level of
 // nested values deep. A Graph 400 is shown next to the field whose
 // property its message names, or at the top of the form.
-import { h, uid, words, formatDate } from './dom.js';
+import { h, uid, words, formatDate, formatMonth, monthRange } from './dom.js';
 
 // audiences are the values of allowedAudiences a form offers, as the API
 // takes them; the first is a new item's default (Graph's too).
@@ -105,10 +105,39 @@ function itemDetail(name, it) {
 		case 'anniversaries':
 			return [it.displayName && level(it.type), formatDate(it.date)].filter(Boolean).join(', ');
 		case 'educationalActivities':
-			return it.institution?.displayName && it.program?.displayName ? it.institution.displayName : '';
+			return [it.institution?.displayName && it.program?.displayName ? it.institution.displayName : '', educationDates(it)].filter(Boolean).join(', ');
+		case 'projects':
+			return [monthRange(it.detail?.startMonthYear, it.detail?.endMonthYear), it.detail?.description].filter(Boolean).join(' · ');
 		default:
-			return it.description ?? '';
+			return [itemDates(name, it), it.description].filter(Boolean).join(' · ');
 	}
+}
+
+// itemDates shows the dates of an item of collection name that has them,
+// as a person reads them: when it was issued, published or valid.
+function itemDates(name, it) {
+	switch (name) {
+		case 'awards':
+		case 'patents':
+			return it.issuedDate ? `Issued ${formatDate(it.issuedDate)}` : '';
+		case 'certifications': {
+			const from = it.startDate ? formatDate(it.startDate) : '';
+			const to = it.endDate ? formatDate(it.endDate) : '';
+			const valid = from && to ? `valid ${from} – ${to}` : from ? `valid from ${from}` : to ? `valid until ${to}` : '';
+			return [it.issuedDate && `Issued ${formatDate(it.issuedDate)}`, valid].filter(Boolean).join(', ');
+		}
+		case 'publications':
+			return it.publishedDate ? `Published ${formatDate(it.publishedDate)}` : '';
+		default:
+			return '';
+	}
+}
+
+// educationDates: the span of an educational activity by month, and its
+// completion when that is not its end.
+function educationDates(it) {
+	const completed = it.completionMonthYear && it.completionMonthYear !== it.endMonthYear ? `completed ${formatMonth(it.completionMonthYear)}` : '';
+	return [monthRange(it.startMonthYear, it.endMonthYear), completed].filter(Boolean).join(', ');
 }
 
 // The service's description, read once when a form first needs it.

@@ -2,7 +2,7 @@
 // a person's profile card (GET /users/{id} and /users/{id}/profile), each
 // read with the signed-in user's token: the card shows what the API shows
 // that user, no more.
-import { h, formatMonth, words } from './dom.js';
+import { h, monthRange, words } from './dom.js';
 import { graph, GraphError } from './session.js';
 import { facetForm, describe, fieldsOf, audienceLabel, aOrAn } from './forms.js';
 
@@ -211,11 +211,7 @@ function positionsSection(app, base, positions, owner, rerender) {
 }
 
 function dateRange(start, end, current) {
-	const from = start ? formatMonth(start) : '';
-	const to = end ? formatMonth(end) : current ? 'Present' : '';
-	if (!from && !to) return 'Dates not given';
-	if (!to) return `Since ${from}`;
-	return from ? `${from} – ${to}` : `Until ${to}`;
+	return monthRange(start, end, current) || 'Dates not given';
 }
 
 // positionLabel names a position: "Engineer at Contoso".
