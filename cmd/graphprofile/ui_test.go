@@ -19,7 +19,9 @@ const uiAdminToken = "ui-test-admin-token-0123456789"
 // testdata/ui-fixtures.json (plain HTTP on loopback: the page and the API
 // share one origin): it signs in with the development user picker,
 // creates, edits and fails to save a position, sees another user's card
-// without their me-only positions, uses the inspector, runs axe-core on
+// without their me-only positions, pages the directory, shows the dates
+// of dated items, retries a read refused with 429 or 503 (an armed fault)
+// and not a write, uses the inspector, runs axe-core on
 // every view and checks phone width and the keyboard. It logs the first
 // render it measured, and writes screenshots of a card and the inspector
 // to a temporary directory, or to docs/ with

@@ -3,7 +3,9 @@
 // issuer, an admin token and fixtures (cmd/graphprofile/testdata/
 // ui-fixtures.json): sign in with the user picker, create, edit and fail
 // to save a position, see another user's card without their me-only
-// positions, use the inspector; axe-core on every view, phone width,
+// positions, use the inspector; page the directory past 25 people, see
+// dated items' dates, a read refused with 429 or 503 (an armed fault)
+// retried once and a refused write not; axe-core on every view, phone width,
 // keyboard; and the first render, measured and printed (not asserted).
 //
 //   GRAPH_BASE_URL   the server, e.g. http://127.0.0.1:8080 (plain HTTP on loopback)
@@ -494,7 +496,62 @@ try {
 		await axe('my card with dated items');
 	});
 
-	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|412)/.test(p));
+	// Throttled or unavailable (an armed fault, POST /_admin/faults): a read
+	// is retried once after Retry-After (10 s at most); a write is not, and
+	// the form says the server is busy.
+	const journal = async (query) => (await adminAPI(`requests?${query}`)).requests.map((r) => r.response.status).reverse();
+	await step('a read answered 429 or 503 is retried once after its Retry-After; the view shows the answer', async () => {
+		await fetch(`${base}/_admin/requests`, { method: 'DELETE', headers: { Authorization: `Bearer ${adminToken}` } });
+		await adminPost('faults', { fault: '503;retry-after=1', method: 'GET', path: '/me/profile' });
+		await adminPost('faults', { fault: '429;retry-after=2', method: 'GET', path: '/beta/users' });
+		await page.goto('about:blank');
+		const started = Date.now();
+		await page.goto(`${base}/ui/#/me`);
+		await cardHas(['Difference Engine Prize', 'Issued May 1, 2019']);
+		assert.ok(Date.now() - started >= 1000, `the card came after ${Date.now() - started} ms: its read was retried before Retry-After`);
+		assert.deepEqual(await journal('method=GET&path=/beta/me/profile'), [503, 200]);
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 25, null, { timeout: 8000 });
+		assert.equal(await page.locator('#people-status').innerText(), '30 people, 25 shown');
+		assert.deepEqual(await journal('method=GET&path=/beta/users'), [429, 200]);
+	});
+
+	await step('a read told to wait longer than 10 s is not retried early: the view says the server is busy', async () => {
+		await fetch(`${base}/_admin/requests`, { method: 'DELETE', headers: { Authorization: `Bearer ${adminToken}` } });
+		await adminPost('faults', { fault: '429;retry-after=30', method: 'GET', path: '/me/profile' });
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await page.locator('#profile-card .notice', { hasText: 'Reading the profile failed: The server is busy right now. Try again in 30 seconds.' }).waitFor({ timeout: 5000 });
+		assert.deepEqual(await journal('method=GET&path=/beta/me/profile'), [429]);
+	});
+
+	await step('a write answered 429 is not retried: the form says the server is busy, and the next try saves it', async () => {
+		await page.reload();
+		await cardHas(['Difference Engine Prize']);
+		await fetch(`${base}/_admin/requests`, { method: 'DELETE', headers: { Authorization: `Bearer ${adminToken}` } });
+		await adminPost('faults', { fault: '429;retry-after=1', method: 'POST', path: '/profile/skills' });
+		await page.getByRole('button', { name: 'Add a skill' }).click();
+		await page.getByLabel('Skill', { exact: true }).fill('Poetical science');
+		await page.getByRole('button', { name: 'Add', exact: true }).click();
+		await page.locator('.facet-form .form-error', { hasText: 'The server is busy right now. Try again in 1 second.' }).waitFor({ timeout: 5000 });
+		await page.waitForTimeout(1500);
+		assert.deepEqual(await journal('method=POST&path=/profile/skills'), [429], 'one POST, not retried');
+		await page.getByRole('button', { name: 'Add', exact: true }).click();
+		await page.locator('#card-status', { hasText: 'Added Poetical science.' }).waitFor({ timeout: 5000 });
+		assert.deepEqual(await journal('method=POST&path=/profile/skills'), [429, 201]);
+		const doc = await adminAPI(`fixtures?tenantId=${tenant}&userId=${ada.id}`);
+		assert.deepEqual(doc.tenants[0].users[0].profile.skills.map((s) => s.displayName), ['Poetical science'], 'one skill, saved once');
+	});
+
+	await step('a delete answered 503 is not retried: the item says the server is busy', async () => {
+		await fetch(`${base}/_admin/requests`, { method: 'DELETE', headers: { Authorization: `Bearer ${adminToken}` } });
+		await adminPost('faults', { fault: '503;retry-after=2', method: 'DELETE', path: '/profile/skills' });
+		await page.getByRole('button', { name: 'Delete skill Poetical science' }).click();
+		await page.locator('section[aria-labelledby="facet-skills"] .form-error', { hasText: 'Deleting failed: The server is busy right now. Try again in 2 seconds.' }).waitFor({ timeout: 5000 });
+		await page.waitForTimeout(2500);
+		assert.deepEqual(await journal('method=DELETE&path=/profile/skills'), [503], 'one DELETE, not retried');
+	});
+
+	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|412|429|503)/.test(p));
 	assert.deepEqual(unexpected, [], 'the page logged no other errors (no CSP violation, no script error)');
 } catch (err) {
 	fail(err, problems);

@@ -90,11 +90,22 @@ async function call(url, method, bearer, body, headers = {}) {
 		}
 		init.headers['Content-Type'] = 'application/json';
 	}
-	let res;
-	try {
-		res = await fetch(url, init);
-	} catch (err) {
-		throw new GraphError(0, 'networkError', `The server could not be reached (${err.message}).`);
+	let res = await send(url, init);
+	// Throttled (429) or unavailable (503): a read is sent once more after
+	// the answer's Retry-After, when that is at most maxRetryWait; a write
+	// never is (a create sent twice would make two items), and neither is
+	// a read told to wait longer (a throttled request sent early still
+	// counts, and is refused again, for longer). Either is then shown as
+	// the server being busy, with how long to wait.
+	let wait = busy(res);
+	if (wait !== null && (method === 'GET' || method === 'HEAD') && wait <= maxRetryWait) {
+		await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+		res = await send(url, init);
+		wait = busy(res);
+	}
+	if (wait !== null) {
+		const e = (await res.json().catch(() => null))?.error;
+		throw new GraphError(res.status, e?.code ?? 'httpError', `The server is busy right now. Try again in ${wait} second${wait === 1 ? '' : 's'}.`);
 	}
 	if (res.status === 204) return null;
 	const text = await res.text();
@@ -109,4 +120,25 @@ async function call(url, method, bearer, body, headers = {}) {
 		throw new GraphError(res.status, e?.code ?? 'httpError', e?.message ?? `${res.status} ${res.statusText}`);
 	}
 	return data;
+}
+
+async function send(url, init) {
+	try {
+		return await fetch(url, init);
+	} catch (err) {
+		throw new GraphError(0, 'networkError', `The server could not be reached (${err.message}).`);
+	}
+}
+
+// maxRetryWait is the longest Retry-After, in seconds, a read waits for
+// before it is sent again.
+const maxRetryWait = 10;
+
+// busy returns the seconds a 429 or 503 answer says to wait (its
+// Retry-After in whole seconds, at least 1; 1 when it gives none or a
+// date), or null for any other answer.
+function busy(res) {
+	if (res.status !== 429 && res.status !== 503) return null;
+	const v = res.headers.get('Retry-After')?.trim() ?? '';
+	return /^\d{1,6}$/.test(v) ? Math.max(1, Number(v)) : 1;
 }
