@@ -580,6 +580,43 @@ func TestAdminJournalRedactsQueryCredentials(t *testing.T) {
 	}
 }
 
+// TestAdminJournalRedactsNextLinkCredentials: a list's @odata.nextLink
+// repeats the request's query, so an answer's body in the journal shows a
+// credential-like parameter as [redacted] too, as the request's URL does:
+// a list's, and a $batch item's inside the batch's answer.
+func TestAdminJournalRedactsNextLinkCredentials(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for range 2 {
+		if resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: `{"detail":{"jobTitle":"x"}}`}); resp.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", resp.status, resp.body)
+		}
+	}
+	s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+	resp := s.do(request{path: "/beta/me/profile/positions?access_token=SECRET-1&$top=1", token: tok})
+	if resp.status != http.StatusOK || !strings.Contains(string(resp.body), "nextLink") {
+		t.Fatalf("list: %d %s", resp.status, resp.body)
+	}
+	resp = s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok,
+		body: `{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions?$top=1&token=SECRET-2"}]}`})
+	if resp.status != http.StatusOK || !strings.Contains(string(resp.body), "nextLink") {
+		t.Fatalf("batch: %d %s", resp.status, resp.body)
+	}
+	entries := s.journal(t, "")
+	if len(entries) != 2 {
+		t.Fatalf("%d entries, want 2", len(entries))
+	}
+	for _, e := range entries {
+		if !strings.Contains(e.Response.Body, "=[redacted]") {
+			t.Errorf("the answer of %s in the journal: %s, want its nextLink's credential [redacted]", e.Request.URL, e.Response.Body)
+		}
+	}
+	if raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body); strings.Contains(raw, "SECRET") {
+		at := strings.Index(raw, "SECRET")
+		t.Errorf("the journal holds a secret: …%s…", raw[max(at-150, 0):min(at+50, len(raw))])
+	}
+}
+
 // tail is the end of a long text, for a failure's message.
 func tail(s string) string {
 	if len(s) > 400 {

@@ -244,7 +244,10 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		data, truncated := plainBody(cw.reqBody.kept, r.Header.Get("Content-Encoding"))
 		e.Request.journalBody = shownBody(redactCredentials(data), truncated)
 	}
-	e.Response.journalBody = shownBody(plainBody(cw.body, cw.header.Get("Content-Encoding")))
+	// An answer repeats its request's query in its @odata.nextLink (a
+	// $batch's, each item's), which is redacted as the URL is.
+	data, truncated := plainBody(cw.body, cw.header.Get("Content-Encoding"))
+	e.Response.journalBody = shownBody(redactCredentials(data), truncated)
 	e.size = len(e.Request.Body) + len(e.Request.BodyBase64) + len(e.Response.Body) + len(e.Response.BodyBase64) +
 		headerSize(reqHeaders) + headerSize(cw.header) + len(e.Request.URL) + 256
 
@@ -334,13 +337,14 @@ func shownBody(data []byte, truncated bool) journalBody {
 	return journalBody{Body: string(data), BodyTruncated: truncated}
 }
 
-// redactCredentials returns a request's body with the value of every JSON
+// redactCredentials returns a request's (or an answer's) body with the value of every JSON
 // member named as one of redactedMembers (in any case) redacted as that
 // header is (a $batch carries its items' headers in its body), a password
 // whole. A value that is an array or an object has each of its strings
 // redacted. A member
-// named url (an item's request) has the credentials of its query redacted
-// (redactQueryCredentials), as a request's URL has.
+// named as one of urlMembers (an item's request, an answer's next page)
+// has the credentials of its query redacted (redactQueryCredentials), as
+// a request's URL has.
 //
 // It reads JSON's strings only, not the document's structure: the body
 // the journal shows may be anything a client sent, cut at maxJournalBody
@@ -504,10 +508,24 @@ func redactedName(lit []byte) (string, bool) {
 	return "", false
 }
 
+// urlMembers are the names of JSON members whose values are URLs that
+// repeat a request's query: a $batch item's request (url), and an
+// answer's next page (@odata.nextLink, and nextLink of OData 4.01).
+var urlMembers = []string{"url", "@odata.nextLink", "nextLink"}
+
 // isURLName reports whether the JSON string literal lit (closed) spells
-// "url", ignoring case: the member of a $batch item naming its request.
+// one of urlMembers, ignoring case.
 func isURLName(lit []byte) bool {
-	return len(lit) <= 6*len("url")+2 && strings.EqualFold(jsonStringValue(lit, true), "url")
+	if len(lit) > 6*len("@odata.nextLink")+2 {
+		return false
+	}
+	name := jsonStringValue(lit, true)
+	for _, m := range urlMembers {
+		if strings.EqualFold(name, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // redactedURLString returns the JSON string lit with
