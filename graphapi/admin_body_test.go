@@ -116,6 +116,11 @@ func TestAdminBodiesAreStrict(t *testing.T) {
 		{"faults, a string for count", http.MethodPost, "/_admin/faults", `{"fault":"429","count":"2"}`, []string{"'count'", "JSON number"}},
 		{"faults, a fraction for count", http.MethodPost, "/_admin/faults", `{"fault":"429","count":1.5}`, []string{"'count'", "1.5"}},
 		{"faults, a count past int64", http.MethodPost, "/_admin/faults", `{"fault":"429","count":99999999999999999999}`, []string{"'count'"}},
+		// A count of 0 fails no request by its own words; arming one would
+		// fail a request the test did not mean to fail.
+		{"faults, a count of 0", http.MethodPost, "/_admin/faults", `{"fault":"429","count":0}`, []string{"count 0", "1 to 1000000"}},
+		{"faults, a negative count", http.MethodPost, "/_admin/faults", `{"fault":"429","count":-3}`, []string{"count -3", "1 to 1000000"}},
+		{"faults, a count past the most", http.MethodPost, "/_admin/faults", `{"fault":"429","count":1000001}`, []string{"count 1000001", "1 to 1000000"}},
 		{"fixtures, tenants twice", http.MethodPost, "/_admin/fixtures", `{"tenants":[],"tenants":[]}`, []string{"'tenants'", "more than once"}},
 		{"fixtures, an unknown property", http.MethodPost, "/_admin/fixtures", `{"tenants":[],"users":[]}`, []string{"'users'", "does not exist"}},
 		{"fixtures, an array", http.MethodPost, "/_admin/fixtures", `[]`, []string{"JSON object"}},

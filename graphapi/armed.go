@@ -65,7 +65,7 @@ func (a *armedFaults) clear() {
 
 // adminArmFaults answers POST /_admin/faults: {"fault": "429;retry-after=1",
 // "count": 1, "method": "GET", "path": "/profile/positions"} fails the
-// next count requests (default 1) of that method (any) whose path
+// next count requests (1 to 1,000,000; default 1) of that method (any) whose path
 // contains path (any; ignoring case) with fault (FaultHeader's syntax).
 // $batch items count one by one, the $batch itself not at all.
 func (s *Server) adminArmFaults(_ context.Context, ex *exchange) error {
@@ -80,11 +80,11 @@ func (s *Server) adminArmFaults(_ context.Context, ex *exchange) error {
 	if err != nil {
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The fault is invalid: %v.", err)
 	}
-	count := int64(1) // left out or 0, as it has always been read
-	if n, given := body["count"].(int64); given && n != 0 {
-		count = n
+	count := int64(1) // left out
+	if n, given := body["count"].(int64); given {
+		count = n // 0 too: a test that arms no failure must not get one
 	}
-	if count < 0 || count > 1_000_000 {
+	if count < 1 || count > 1_000_000 {
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The count %d is invalid: want 1 to 1000000.", count)
 	}
 	af := &armedFault{fault: f, method: strings.ToUpper(method), path: strings.ToLower(path), left: int(count)}

@@ -279,7 +279,7 @@ func (s *Server) LoadFixtures(fixtures []byte) {
 	s.adminCall(http.MethodPost, "/_admin/fixtures", json.RawMessage(fixtures), nil)
 }
 
-// FailNext makes the next count requests of method ("" any) whose path
+// FailNext makes the next count (at least 1) requests of method ("" any) whose path
 // contains path ("" any; ignoring case) fail with fault, in FaultHeader's
 // syntax ("429;retry-after=1", "503", "504"): a test of a client's retries
 // arms one failure and sees the retry served. Items of a $batch count one
