@@ -203,12 +203,18 @@ func (s *Server) adminListUsers(ctx context.Context, ex *exchange) error {
 // of what the store holds, as graphprofile export writes it (every item,
 // whatever its audience), which POST /_admin/fixtures loads again: every
 // tenant; one, ?tenantId=; or one user of it, &userId= (404 when the
-// tenant has no such user).
+// tenant has no such user). An empty tenantId or userId is a 400.
 func (s *Server) adminExportFixtures(ctx context.Context, ex *exchange) error {
 	q := ex.r.URL.Query()
 	tenantKey, userID := q.Get("tenantId"), q.Get("userId")
 	var f graphprofile.Fixtures
 	switch {
+	case q.Has("tenantId") && tenantKey == "":
+		// What a test sends whose variable is unset: it names no tenant,
+		// and must not be read as "every tenant" (nor reset's empty one).
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The tenantId is empty. Name the tenant (a tenantId of GET /_admin/tenants), or leave ?tenantId= out to export every tenant.")
+	case q.Has("userId") && userID == "":
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The userId is empty. Name the user (an id or user principal name), or leave ?userId= out to export the whole tenant.")
 	case userID != "" && tenantKey == "":
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "?userId= needs ?tenantId=, the user's tenant.")
 	case tenantKey == "":

@@ -120,6 +120,12 @@ func TestAdminData(t *testing.T) {
 		{"users without a tenant", "/_admin/users", 400, "BadRequest"},
 		{"users, an unknown parameter", "/_admin/users?tenantId=" + tenantA + "&top=1", 400, "BadRequest"},
 		{"a user without a tenant", "/_admin/fixtures?userId=" + userA1, 400, "BadRequest"},
+		// An empty value is what a test sends whose variable is unset: it
+		// names nobody, and must not export every tenant (or every user).
+		{"users, an empty tenant", "/_admin/users?tenantId=", 400, "BadRequest"},
+		{"fixtures, an empty tenant", "/_admin/fixtures?tenantId=", 400, "BadRequest"},
+		{"fixtures, an empty tenant and a user", "/_admin/fixtures?tenantId=&userId=" + userA1, 400, "BadRequest"},
+		{"fixtures, an empty user", "/_admin/fixtures?tenantId=" + tenantA + "&userId=", 400, "BadRequest"},
 		{"a user the tenant has not", "/_admin/fixtures?tenantId=" + tenantB + "&userId=" + userA1, 404, "Request_ResourceNotFound"},
 		{"tenants, a parameter", "/_admin/tenants?tenantId=" + tenantA, 400, "BadRequest"},
 	} {
