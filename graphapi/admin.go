@@ -73,9 +73,14 @@ func (s *Server) serveAdmin(ctx context.Context, ex *exchange) error {
 		if err != nil {
 			return graphprofile.Errorf(graphprofile.CodeBadRequest, "The query string is not valid: %v.", err)
 		}
-		for name := range query {
+		for name, values := range query {
 			if !slices.Contains(e.params, name) {
 				return graphprofile.Errorf(graphprofile.CodeBadRequest, "The query parameter '%s' is not supported by %s %s.", name, e.method, e.path)
+			}
+			if len(values) > 1 {
+				// Read as its first value alone, the others would be
+				// ignored without a word.
+				return graphprofile.Errorf(graphprofile.CodeBadRequest, "The query parameter '%s' was specified more than once, but it must be specified at most once.", name)
 			}
 		}
 		return e.serve(s, ctx, ex)

@@ -73,6 +73,12 @@ func TestAdminRefusals(t *testing.T) {
 		{"PATCH clock", request{method: http.MethodPatch, path: "/_admin/clock", token: adminToken}, 405, "Request_BadRequest"},
 		{"an unknown filter", request{path: "/_admin/requests?user=x", token: adminToken}, 400, "BadRequest"},
 		{"a bad status filter", request{path: "/_admin/requests?status=4x", token: adminToken}, 400, "BadRequest"},
+		// A parameter given twice would be read as its first value alone:
+		// status=404&status=200 listed the 404s, silently.
+		{"a filter twice", request{path: "/_admin/requests?status=404&status=200", token: adminToken}, 400, "BadRequest"},
+		{"a path filter twice", request{path: "/_admin/requests?path=a&path=b", token: adminToken}, 400, "BadRequest"},
+		{"a tenant twice", request{path: "/_admin/users?tenantId=a&tenantId=b", token: adminToken}, 400, "BadRequest"},
+		{"a user twice", request{path: "/_admin/fixtures?tenantId=a&userId=b&userId=c", token: adminToken}, 400, "BadRequest"},
 		{"a query on reset", request{method: http.MethodPost, path: "/_admin/reset?tenantId=x", token: adminToken}, 400, "BadRequest"},
 		{"reset, not JSON", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: "tenantId=x", header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, 415, "unsupportedMediaType"},
 		{"reset, an unknown property", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: `{"tenant":"x"}`}, 400, "BadRequest"},
