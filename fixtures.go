@@ -436,7 +436,38 @@ func (s *Service) LoadFixtures(ctx context.Context, f Fixtures) error {
 			profiles = append(profiles, UserProfile{User: up.User, Profile: collections})
 		}
 	}
-	return conflictError(s.Store.LoadProfiles(ctx, profiles))
+	err := s.Store.LoadProfiles(ctx, profiles)
+	var conflict *ConflictError
+	if errors.As(err, &conflict) && conflict.Property == "userPrincipalName" {
+		if where, holder := s.fixturesUPNConflict(ctx, f, conflict.Value); where != "" {
+			return Errorf(CodeDirectoryBadRequest, "%s: Another object with the same value for property userPrincipalName already exists: the user '%s' of the tenant holds '%s', and the fixtures do not replace that user.",
+				where, holder.ID, holder.UserPrincipalName)
+		}
+	}
+	return conflictError(err)
+}
+
+// fixturesUPNConflict finds the user of f that a load refused for
+// principal name upn: the first whose tenant has another user, one f does
+// not replace, holding it. It returns the user's path in the document and
+// the holder, or "" when none is found (the store changed meanwhile).
+func (s *Service) fixturesUPNConflict(ctx context.Context, f Fixtures, upn string) (string, User) {
+	for ti, t := range f.Tenants {
+		for ui, up := range t.Users {
+			if !strings.EqualFold(up.User.UserPrincipalName, upn) {
+				continue
+			}
+			holder, err := s.Store.FindUser(ctx, t.Key(), upn)
+			if err != nil || holder.ID == up.User.ID || !strings.EqualFold(holder.UserPrincipalName, upn) {
+				continue
+			}
+			replaced := slices.ContainsFunc(t.Users, func(other UserProfile) bool { return other.User.ID == holder.ID })
+			if !replaced {
+				return fmt.Sprintf("tenants[%d].users[%d].userPrincipalName", ti, ui), holder
+			}
+		}
+	}
+	return "", User{}
 }
 
 // ExportFixtures reads every user of every tenant of s and their profiles:
