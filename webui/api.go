@@ -97,7 +97,7 @@ func (h *handler) devAllowed(r *http.Request) error {
 	if h.options.TrustProxy {
 		return deny("off behind a reverse proxy (serve --trust-proxy): every client of a proxy on this machine would look local")
 	}
-	if !loopbackAddr(r.RemoteAddr) || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Real-Ip") != "" {
+	if !loopbackAddr(r.RemoteAddr) || forwarded(r.Header) {
 		return deny("served only to clients on the server's own machine (a loopback address), since it lets anyone act as any user of the development tenant")
 	}
 	if !loopbackHost(r.Host) {
@@ -110,6 +110,19 @@ func (h *handler) devAllowed(r *http.Request) error {
 		return deny("served only to the server's own page")
 	}
 	return nil
+}
+
+// forwarded reports whether h holds a forwarding header, whatever its
+// values: a proxy that appends its own line (HAProxy's option forwardfor)
+// keeps the client's, so a client that sends an empty one first would hide
+// the proxy's from Header.Get.
+func forwarded(h http.Header) bool {
+	for _, name := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if _, ok := h[name]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // loopbackAddr reports whether a RemoteAddr (host:port) is a loopback

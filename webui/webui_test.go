@@ -522,6 +522,51 @@ func TestDevSignInLoopbackOnly(t *testing.T) {
 	}
 }
 
+// TestDevSignInProxyHeaderPresent: a forwarding header gives a proxy away
+// whatever its first value. A client of a proxy that appends its header
+// as a line of its own (HAProxy's option forwardfor) can send an empty one
+// first, which Header.Get reads as no header: it must still be refused.
+func TestDevSignInProxyHeaderPresent(t *testing.T) {
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := webui.NewHandler(webui.Options{DevSignIn: &webui.DevTenant{Issuer: dev, Store: store, TenantID: devTenant}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		for _, values := range [][]string{{"", "203.0.113.7"}, {" ", "for=203.0.113.7"}, {""}} {
+			for _, path := range []string{"/ui/api/dev/token", "/ui/api/dev/users"} {
+				method := http.MethodGet
+				var reqBody io.Reader
+				if strings.HasSuffix(path, "token") {
+					method, reqBody = http.MethodPost, strings.NewReader(`{"userPrincipalName":"ada@contoso.test"}`)
+				}
+				req := httptest.NewRequest(method, path, reqBody)
+				req.RemoteAddr, req.Host = "127.0.0.1:50000", "127.0.0.1:8080"
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				req.Header[name] = values // as net/http reads the header lines
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				r := response{rec.Code, rec.Header(), rec.Body.Bytes()}
+				if r.status != http.StatusForbidden || strings.Contains(string(r.body), "accessToken") {
+					t.Errorf("%s: %s %q: %d %.60s…, want 403", path, name, values, r.status, r.body)
+					continue
+				}
+				graphError(t, r, http.StatusForbidden, "Authorization_RequestDenied")
+			}
+		}
+	}
+}
+
 // TestDevSignInFromThePageOnly: over HTTP from the loopback, the
 // development sign-in answers only what a browser sends with the page's own
 // fetch, Sec-Fetch-Site: same-origin. Without it (curl, a client behind a

@@ -131,6 +131,33 @@ func TestUIDevSignInBehindProxy(t *testing.T) {
 	}
 }
 
+// TestUIDevSignInProxyLine: through a real listener, a forwarding header
+// refuses the development sign-in whatever its first line holds. A proxy
+// that appends its own line (HAProxy's option forwardfor) keeps the
+// client's, and a client sending an empty one first must not hide it.
+func TestUIDevSignInProxyLine(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, t.TempDir(), listenFlag())
+	for _, name := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		req, err := http.NewRequest(http.MethodPost, s.url+"/ui/api/dev/token", strings.NewReader(`{"userPrincipalName":"ada@contoso.test"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header[name] = []string{"", "for=203.0.113.7"} // two lines, the first empty
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || strings.Contains(string(body), "accessToken") {
+			t.Errorf("%s: empty, then a proxy's: %d %.80s…, want 403", name, resp.StatusCode, body)
+		}
+	}
+}
+
 // TestUINextLink runs compat/js/ui-nextlink.test.mjs: the web page's
 // Graph module (webui/static/session.js), in Node with the page's
 // location, follows the directory's @odata.nextLink on the page's own
