@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Service is what graphprofile does for a caller: it decides whether a
@@ -142,13 +143,21 @@ func (s *Service) recordCaller(ctx context.Context, caller Principal) (User, err
 }
 
 // checkClaims refuses a caller whose token carries, in what the directory
-// records of it, a character no store can hold: the same 400 on every store.
+// records of it, a character no store can hold, or a value longer than the
+// directory holds of that property (UserType's limits, as POST /users has
+// them: PostgreSQL's indexes hold no principal name or id of thousands of
+// characters, and an export must load back): the same 400 on every store.
 func checkClaims(caller Principal) error {
-	for _, claim := range []struct{ name, value string }{
-		{"name", caller.DisplayName}, {"upn", caller.UserPrincipalName}, {"oid", caller.ObjectID},
+	for _, claim := range []struct{ name, value, property string }{
+		{"name", caller.DisplayName, "displayName"},
+		{"upn", caller.UserPrincipalName, "userPrincipalName"},
+		{"oid", caller.ObjectID, "id"},
 	} {
 		if strings.IndexByte(claim.value, 0) >= 0 {
 			return Errorf(CodeBadRequest, "The access token's %s claim contains a NUL character (U+0000), which the directory cannot record.", claim.name)
+		}
+		if limit := UserType.Property(claim.property).maxLength(); len(claim.value) > limit && utf8.RuneCountInString(claim.value) > limit {
+			return Errorf(CodeBadRequest, "The access token's %s claim is longer than %d characters, the most the directory records of a user's %s.", claim.name, limit, claim.property)
 		}
 	}
 	return nil

@@ -73,6 +73,11 @@ func (d *DevTenant) Token(ctx context.Context, req DevTokenRequest) (DevToken, e
 		if err := checkPrincipalName(req.UserPrincipalName); err != nil {
 			return DevToken{}, err
 		}
+		// What the directory takes of a user's name (POST /users), so
+		// that the token's name claim is one the server records.
+		if limit := graphprofile.UserType.Property("displayName").MaxLength; utf8.RuneCountInString(req.DisplayName) > limit {
+			return DevToken{}, graphprofile.Errorf(graphprofile.CodeBadRequest, "The display name is longer than %d characters.", limit)
+		}
 		u, err := d.Store.FindUser(ctx, d.TenantID, req.UserPrincipalName)
 		if errors.Is(err, graphprofile.ErrNotFound) {
 			u, err = d.newUser(ctx, req)

@@ -411,6 +411,7 @@ func TestDevToken(t *testing.T) {
 		{"nobody", `{}`, "", 400, "BadRequest"},
 		{"both", `{"userId":"` + user.ID + `","userPrincipalName":"x@y"}`, "", 400, "BadRequest"},
 		{"not a principal name", `{"userPrincipalName":"no at sign"}`, "", 400, "BadRequest"},
+		{"a display name over 256 characters", `{"userPrincipalName":"long.name@contoso.test","displayName":"` + strings.Repeat("é", 257) + `"}`, "", 400, "BadRequest"},
 		{"an unknown property", `{"user":"x"}`, "", 400, "BadRequest"},
 		{"two objects", `{"userId":"a"}{}`, "", 400, "BadRequest"},
 		{"not JSON", `userId=x`, "application/x-www-form-urlencoded", 415, "unsupportedMediaType"},
