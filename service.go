@@ -142,25 +142,35 @@ func (s *Service) recordCaller(ctx context.Context, caller Principal) (User, err
 	return self, nil
 }
 
-// checkClaims refuses a caller whose token carries, in what the directory
-// records of it, a character no store can hold, or a value longer than the
-// directory holds of that property (UserType's limits, as POST /users has
-// them: PostgreSQL's indexes hold no principal name or id of thousands of
-// characters, and an export must load back): the same 400 on every store.
+// checkClaims refuses a caller whose token carries a claim the directory
+// cannot record (UnrecordableClaim): the same 400 on every store.
 func checkClaims(caller Principal) error {
-	for _, claim := range []struct{ name, value, property string }{
+	if claim, problem := UnrecordableClaim(caller); problem != "" {
+		return Errorf(CodeBadRequest, "The access token's %s claim %s", claim, problem)
+	}
+	return nil
+}
+
+// UnrecordableClaim names the first of a signed-in caller's name, upn and
+// oid claims that the directory cannot record of it, and says why ("" when
+// it can record them all): a character no store can hold, or a value longer
+// than the directory holds of that property (UserType's limits, as POST
+// /users has them: PostgreSQL's indexes hold no principal name or id of
+// thousands of characters, and an export must load back).
+func UnrecordableClaim(caller Principal) (claim, problem string) {
+	for _, c := range []struct{ name, value, property string }{
 		{"name", caller.DisplayName, "displayName"},
 		{"upn", caller.UserPrincipalName, "userPrincipalName"},
 		{"oid", caller.ObjectID, "id"},
 	} {
-		if strings.IndexByte(claim.value, 0) >= 0 {
-			return Errorf(CodeBadRequest, "The access token's %s claim contains a NUL character (U+0000), which the directory cannot record.", claim.name)
+		if strings.IndexByte(c.value, 0) >= 0 {
+			return c.name, "contains a NUL character (U+0000), which the directory cannot record."
 		}
-		if limit := UserType.Property(claim.property).maxLength(); len(claim.value) > limit && utf8.RuneCountInString(claim.value) > limit {
-			return Errorf(CodeBadRequest, "The access token's %s claim is longer than %d characters, the most the directory records of a user's %s.", claim.name, limit, claim.property)
+		if limit := UserType.Property(c.property).maxLength(); len(c.value) > limit && utf8.RuneCountInString(c.value) > limit {
+			return c.name, fmt.Sprintf("is longer than %d characters, the most the directory records of a user's %s.", limit, c.property)
 		}
 	}
-	return nil
+	return "", ""
 }
 
 func authorize(caller Principal, op Operation, own bool) (Access, error) {

@@ -29,7 +29,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"token", "-help"}, []string{"-tenant", "-scopes", "-roles"}},
 		// What each flag takes, as the command checks it: token's ids are
 		// GUIDs, users import's tenant a tid.
-		{[]string{"token", "--help"}, []string{"tenant id (tid), a GUID", "object id (oid), a GUID", "application (client) id, a GUID"}},
+		{[]string{"token", "--help"}, []string{"tenant id (tid), a GUID", "object id (oid), a GUID", "application (client) id, a GUID", "at most 113 characters", "(at most 256 characters)"}},
 		{[]string{"users", "import", "--help"}, []string{"tenant id the users belong to: 1 to 64 letters, digits and hyphens"}},
 		// Where the development CA is, for every store; what the admin API does.
 		{[]string{"serve", "--help"}, []string{"<database>-ca.pem", "graphprofile-ca.pem in the working directory", "reset, fixtures, request journal, clock, faults"}},
@@ -112,6 +112,10 @@ func TestFailures(t *testing.T) {
 		{name: "GRAPHPROFILE_TENANT not a GUID", args: []string{"token"}, env: []string{"GRAPHPROFILE_TENANT=contoso"}, stderrHas: []string{`GRAPHPROFILE_TENANT="contoso"`, "GUID"}},
 		{name: "user not a GUID", args: []string{"token", "--user", "adele"}, stderrHas: []string{`--user "adele"`, "GUID"}},
 		{name: "app not a GUID", args: []string{"token", "--app", "nightly-sync", "--roles", "User.Read.All"}, stderrHas: []string{`--app "nightly-sync"`, "GUID"}},
+		// A token whose claims the directory cannot record is refused by
+		// the server on every request (400): not minted.
+		{name: "upn too long", args: []string{"token", "--upn", strings.Repeat("a", 120) + "@contoso.com"}, stderrHas: []string{"--upn", "longer than 113 characters"}},
+		{name: "name too long", args: []string{"token", "--name", strings.Repeat("n", 257)}, stderrHas: []string{"--name", "longer than 256 characters"}},
 		{name: "roles with app and scopes", args: []string{"token", "--app", testApp, "--scopes", "User.Read", "--roles", "X"}, stderrHas: []string{"--roles"}},
 	}
 	for _, tt := range tests {

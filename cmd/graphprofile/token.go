@@ -27,8 +27,8 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 	storeURL := fs.String("store", defaultStore, "the store whose development signing key signs the token (as given to serve)")
 	tenant := fs.String("tenant", defaultTenant, "tenant `id` (tid), a GUID; "+"9188040d-6c67-4c5b-b112-36a304b66dad is personal Microsoft accounts")
 	user := fs.String("user", defaultUser, "the signed-in user's object `id` (oid), a GUID, of a delegated token")
-	upn := fs.String("upn", defaultUPN, "the signed-in user's user principal `name` (upn)")
-	name := fs.String("name", defaultName, "display `name` of the user, or of the app with --app")
+	upn := fs.String("upn", defaultUPN, "the signed-in user's user principal `name` (upn), at most 113 characters as the directory holds")
+	name := fs.String("name", defaultName, "display `name` of the user (at most 256 characters), or of the app with --app")
 	scopes := fs.String("scopes", "", "delegated permissions (scp), space- or comma-separated (default \"User.ReadWrite\" without --app)")
 	app := fs.String("app", "", "application (client) `id`, a GUID: with --roles and no --scopes, an application token")
 	roles := fs.String("roles", "", "application permissions (roles), space- or comma-separated, e.g. User.ReadWrite.All")
@@ -71,6 +71,12 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 	} else {
 		req.ObjectID = *user
 		req.UserPrincipalName = *upn
+		// The server answers every request with a token whose claims the
+		// directory cannot record 400: such a token is not minted.
+		claimFlags := map[string]string{"name": "name", "upn": "upn", "oid": "user"}
+		if claim, problem := graphprofile.UnrecordableClaim(graphprofile.Principal{DisplayName: *name, UserPrincipalName: *upn, ObjectID: *user}); problem != "" {
+			return fmt.Errorf("%s %s", env.setting(claimFlags[claim]), problem)
+		}
 		if len(req.Scopes) == 0 {
 			req.Scopes = []string{"User.ReadWrite"}
 		}
