@@ -259,6 +259,16 @@ try {
 		assert.equal(email.allowedAudiences, 'everyone');
 	});
 
+	await step('editing an email offers no "Not set" type: $metadata says a type is never null', async () => {
+		await page.getByRole('button', { name: 'Edit email ada@analytical.example' }).click();
+		const type = page.getByLabel('Type', { exact: true });
+		await type.waitFor({ timeout: 5000 });
+		const offered = await type.locator('option').allInnerTexts();
+		assert.ok(!offered.includes('Not set'), `the type of an email cannot be unset: ${JSON.stringify(offered)}`);
+		assert.equal(await type.inputValue(), 'personal');
+		await page.getByRole('button', { name: 'Cancel' }).click();
+	});
+
 	await step('a collection whose noun starts with a vowel is offered with "an": "Add an email"', async () => {
 		const add = page.getByRole('button', { name: 'Add an email' });
 		await add.waitFor({ timeout: 5000 });

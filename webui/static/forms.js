@@ -180,7 +180,7 @@ export async function fieldsOf(name) {
 			else if (type === 'Edm.Boolean') fields.push({ path: at, owner, label, kind: 'bool' });
 			else if (type === 'Edm.Int32' || type === 'Edm.Double') fields.push({ path: at, owner, label, kind: 'number' });
 			else if (type === 'Collection(Edm.String)') fields.push({ path: at, owner, label, kind: 'list', hint: 'Separate them with commas.' });
-			else if (graphType && types.get(graphType)?.localName === 'EnumType') fields.push({ path: at, owner, label, kind: 'enum', options: enumMembers(graphType) });
+			else if (graphType && types.get(graphType)?.localName === 'EnumType') fields.push({ path: at, owner, label, kind: 'enum', options: enumMembers(graphType), required: p.getAttribute('Nullable') === 'false' });
 			else if (graphType && types.get(graphType)?.localName === 'ComplexType' && depth < 1) walk(types.get(graphType), graphType, at, depth + 1);
 		}
 	};
@@ -242,7 +242,10 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 				input.checked = value === true;
 				break;
 			case 'enum':
-				input = h('select', { id }, h('option', { value: '' }, 'Not set'), f.options.map((m) => h('option', { value: m }, words(m))));
+				// A property $metadata declares never null (an email's or a
+				// phone's type) cannot be unset: a new item may leave it out
+				// (the service's default), an edited one only change it.
+				input = h('select', { id }, f.required && editing ? [] : h('option', { value: '' }, 'Not set'), f.options.map((m) => h('option', { value: m }, words(m))));
 				input.value = value ?? '';
 				break;
 			case 'audience': {
