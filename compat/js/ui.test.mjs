@@ -465,6 +465,23 @@ try {
 		assert.ok(await page.locator('#people-more').isHidden(), 'no more people to list');
 	});
 
+	await step('a search made while "More people" is still loading shows only the people it finds', async () => {
+		await page.goto(`${base}/ui/#/people`);
+		await page.getByLabel('Search by name').fill('');
+		await page.keyboard.press('Enter');
+		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 25);
+		// The next page comes 1.5 s late; the search is answered at once.
+		await adminPost('faults', { fault: 'latency=1500ms', method: 'GET', path: '/beta/users' });
+		await page.getByRole('button', { name: 'More people' }).click();
+		await page.getByLabel('Search by name').fill('Person 0');
+		await page.keyboard.press('Enter');
+		await page.locator('#people-status', { hasText: 'named' }).waitFor({ timeout: 5000 });
+		await page.waitForTimeout(2000); // the late page has come by now
+		const names = await page.locator('#people-list li .person-link').allInnerTexts();
+		assert.ok(names.length > 0 && names.every((n) => n.includes('Person 0')), `only the search's people: ${JSON.stringify(names)}`);
+		assert.match(await page.locator('#people-status').innerText(), /^\d+ people named “Person 0…”$/);
+	});
+
 	await step('the card shows the dates of awards, certifications, publications, patents, education and projects', async () => {
 		const created = await page.evaluate(async () => {
 			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));

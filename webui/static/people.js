@@ -63,10 +63,14 @@ export async function renderDirectory(main, app) {
 	more.addEventListener('click', async () => {
 		if (!next) return;
 		more.disabled = true;
+		// A search made while the page loads replaces the list: the late
+		// page belongs to the list before it.
+		const mine = generation;
 		try {
-			show(await graph('GET', next, { headers: { ConsistencyLevel: 'eventual' } }), true);
+			const page = await graph('GET', next, { headers: { ConsistencyLevel: 'eventual' } });
+			if (mine === generation) show(page, true);
 		} catch (err) {
-			if (!app.failed(err)) status.textContent = `Listing more people failed: ${err.message}`;
+			if (mine === generation && !app.failed(err)) status.textContent = `Listing more people failed: ${err.message}`;
 		} finally {
 			more.disabled = false;
 		}
