@@ -55,7 +55,7 @@ type batchResponse struct {
 // whenever the batch itself is valid, whatever its items did; Graph's 400
 // for a batch that is not, and then no item runs.
 func (s *Server) batch(ctx context.Context, ex *exchange, c call) error {
-	data, err := readBodyBytes(ex.r)
+	data, err := readBodyBytes(ex.r, s.bodyBudget())
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
@@ -19,19 +20,22 @@ const MaxBodyBytes = 1 << 20
 // Content-Type must be JSON; Content-Encoding may be gzip (the Go SDK gzips
 // every body); more than MaxBodyBytes, compressed or not, is refused without
 // reading the rest.
-func readBody(r *http.Request, t *graphprofile.Type) (graphprofile.Object, error) {
-	data, err := readBodyBytes(r)
+func readBody(r *http.Request, t *graphprofile.Type, budget *byteBudget) (graphprofile.Object, error) {
+	data, err := readBodyBytes(r, budget)
 	if err != nil {
 		return nil, err
 	}
 	return graphprofile.DecodeBody(t, data)
 }
 
-func readBodyBytes(r *http.Request) ([]byte, error) { return readBodyUpTo(r, MaxBodyBytes) }
+func readBodyBytes(r *http.Request, budget *byteBudget) ([]byte, error) {
+	return readBodyUpTo(r, MaxBodyBytes, budget)
+}
 
 // readBodyUpTo reads r's JSON body, of at most limit bytes after
-// decompression.
-func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
+// decompression, holding at most freeBodyBytes of it beyond what budget
+// grants (nil: no bound but limit).
+func readBodyUpTo(r *http.Request, limit int, budget *byteBudget) ([]byte, error) {
 	contentType := r.Header.Get("Content-Type")
 	if contentType == "" {
 		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The Content-Type header is missing; this request needs 'application/json'.")
@@ -65,7 +69,7 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 	}
 
 	// Read one byte past the limit to tell "exactly at the limit" from "over it".
-	data, err := readAll(io.LimitReader(body, int64(limit)+1), announced)
+	data, err := readAll(io.LimitReader(body, int64(limit)+1), announced, limit+1, budget)
 	if err != nil {
 		return nil, bodyReadError(err, limit, gzipped)
 	}
@@ -75,19 +79,32 @@ func readBodyUpTo(r *http.Request, limit int) ([]byte, error) {
 	return graphprofile.SkipByteOrderMark(data), nil
 }
 
-// readAll reads r to its end into a buffer made for the size the request
-// announced (when it did, and r is not decompressed), so that a body is
-// read into one allocation rather than the several of io.ReadAll's growth.
-// Only announced sizes up to presizedBodyBytes are trusted that way: a
-// client that announces a megabyte and sends it slowly, or never, must not
-// make the server hold a megabyte per connection before any of it came.
-func readAll(r io.Reader, announced int64) ([]byte, error) {
-	if announced <= 0 || announced > presizedBodyBytes {
-		return io.ReadAll(r)
+// readAll reads r, which gives at most most bytes, to its end into a
+// buffer made for the size the request announced (when it did, and r is
+// not decompressed), so that a body is read into one allocation rather
+// than the several of growing a buffer. Only announced sizes up to
+// presizedBodyBytes are trusted that way: a client that announces a
+// megabyte and sends it slowly, or never, must not make the server hold a
+// megabyte per connection before any of it came. A buffer grows by
+// doubling; beyond freeBodyBytes its growth is drawn from budget (nil: no
+// bound), given back when readAll returns, and when the budget has no room
+// the body is refused (errBodyBudget).
+func readAll(r io.Reader, announced int64, most int, budget *byteBudget) ([]byte, error) {
+	size := 512
+	if announced > 0 && announced <= presizedBodyBytes {
+		// One byte more than announced, so that the read that finds the
+		// end needs no growth.
+		size = int(announced) + 1
 	}
-	// One byte more than announced, so that the read that finds the end
-	// needs no growth.
-	data := make([]byte, 0, announced+1)
+	var held int64
+	defer func() { budget.give(held) }()
+	if budget != nil && size > freeBodyBytes+1 {
+		if !budget.take(int64(size - (freeBodyBytes + 1))) {
+			return nil, budget.refuse()
+		}
+		held = int64(size - (freeBodyBytes + 1))
+	}
+	data := make([]byte, 0, size)
 	for {
 		n, err := r.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
@@ -98,10 +115,70 @@ func readAll(r io.Reader, announced int64) ([]byte, error) {
 			return data, err
 		}
 		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)] // grow: more came than was announced
+			// Grow (more came than was announced): to twice the size, but
+			// no further than the most r gives and one byte to find its
+			// end.
+			// A body of freeBodyBytes (and a byte to find its end) needs
+			// nothing of the budget.
+			grown := min(2*cap(data), most+1)
+			if cap(data) < freeBodyBytes+1 {
+				grown = min(grown, freeBodyBytes+1)
+			}
+			if budget != nil && grown > freeBodyBytes+1 {
+				need := int64(grown - max(cap(data), freeBodyBytes+1))
+				if !budget.take(need) {
+					return nil, budget.refuse()
+				}
+				held += need
+			}
+			data = slices.Grow(data, grown-len(data))
+			data = data[:len(data):grown] // what was taken, not what the allocator rounded to
 		}
 	}
 }
+
+// Request bodies: each may hold freeBodyBytes of itself; a bigger one (up
+// to MaxBodyBytes) draws the rest from a budget all requests share, of
+// bodyBudgetBytes, as its buffer grows, until it is read. Graph's clients
+// send bodies of a few KiB (an item is about 1.5 KB), so only bodies
+// bigger than theirs (a $batch of twenty items, 30 KB, takes a little)
+// use the budget, and outside an attack it refuses nothing. A body
+// the budget has no room for is 503 serviceNotAvailable with Retry-After.
+// Why: a client with a token could open --max-connections connections and
+// on each send a kilobyte of gzip that inflates to almost MaxBodyBytes,
+// then stall until the read timeout; the server held 1.2 MiB for each (600
+// MiB of RSS for 500 connections). Now bodies held by stalled clients take
+// at most max connections × freeBodyBytes + bodyBudgetBytes (512 × 16 KiB
+// + 8 MiB = 16 MiB by default), and a gzip reader's state (about 45 KiB)
+// for each.
+const (
+	freeBodyBytes   = 16 << 10
+	bodyBudgetBytes = 8 << 20
+)
+
+// bodyBudget returns the budget the server's request bodies share.
+func (s *Server) bodyBudget() *byteBudget {
+	s.bodiesOnce.Do(func() {
+		s.bodies = newByteBudget(bodyBudgetBytes)
+		if m, _ := s.activeMetrics(); m != nil {
+			s.bodies.onRefuse = m.bodiesRefused.Inc
+		}
+	})
+	return s.bodies
+}
+
+// refuse counts a body refused for want of room in b, and returns its
+// error.
+func (b *byteBudget) refuse() error {
+	if b.onRefuse != nil {
+		b.onRefuse()
+	}
+	return errBodyBudget
+}
+
+// errBodyBudget is the error of a body the budget of bodies had no room
+// for: a retry may find room.
+var errBodyBudget = errors.New("request bodies: budget spent")
 
 // presizedBodyBytes is the largest announced body read into a buffer of its
 // size at once: far above an item's (about 1.5 KB), far below MaxBodyBytes.
@@ -128,6 +205,8 @@ func tooLarge(limit int) error {
 func bodyReadError(err error, limit int, gzipped bool) error {
 	var maxErr *http.MaxBytesError
 	switch {
+	case errors.Is(err, errBodyBudget):
+		return err
 	case errors.As(err, &maxErr):
 		return tooLarge(limit)
 	case gzipped && (errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) ||

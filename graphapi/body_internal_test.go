@@ -34,7 +34,7 @@ func TestReadAll(t *testing.T) {
 			if tc.oneByte {
 				r = iotest.OneByteReader(r)
 			}
-			got, err := readAll(r, tc.announced)
+			got, err := readAll(r, tc.announced, MaxBodyBytes+1, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,8 +44,38 @@ func TestReadAll(t *testing.T) {
 		})
 	}
 	broken := errors.New("connection reset")
-	_, err := readAll(io.MultiReader(bytes.NewReader([]byte("{")), iotest.ErrReader(broken)), 100)
+	_, err := readAll(io.MultiReader(bytes.NewReader([]byte("{")), iotest.ErrReader(broken)), 100, MaxBodyBytes+1, nil)
 	if !errors.Is(err, broken) {
 		t.Errorf("err = %v, want %v", err, broken)
+	}
+}
+
+// TestReadAllBudget: a body grows past freeBodyBytes only with room in the
+// budget of bodies, which it gives back once read; without room it is
+// refused (errBodyBudget, answered 503), whatever size it announced.
+func TestReadAllBudget(t *testing.T) {
+	body := strings.Repeat("x", 3*freeBodyBytes)
+	for _, announced := range []int64{-1, 100, int64(len(body))} {
+		budget := newByteBudget(int64(2 * len(body))) // a buffer doubles
+		got, err := readAll(strings.NewReader(body), announced, MaxBodyBytes+1, budget)
+		if err != nil || len(got) != len(body) {
+			t.Fatalf("announced %d: read %d bytes, %v; want %d", announced, len(got), err, len(body))
+		}
+		if left := budget.left.Load(); left != int64(2*len(body)) {
+			t.Errorf("announced %d: budget left %d after the read, want all %d back", announced, left, 2*len(body))
+		}
+		refused := 0
+		budget = newByteBudget(freeBodyBytes / 2)
+		budget.onRefuse = func() { refused++ }
+		if _, err := readAll(strings.NewReader(body), announced, MaxBodyBytes+1, budget); !errors.Is(err, errBodyBudget) || refused != 1 {
+			t.Errorf("announced %d, no room: err %v, %d refusals; want errBodyBudget, 1", announced, err, refused)
+		}
+		if left := budget.left.Load(); left != freeBodyBytes/2 {
+			t.Errorf("announced %d: budget left %d after the refusal, want %d", announced, left, freeBodyBytes/2)
+		}
+		small := strings.Repeat("y", freeBodyBytes)
+		if got, err := readAll(strings.NewReader(small), -1, MaxBodyBytes+1, newByteBudget(0)); err != nil || len(got) != len(small) {
+			t.Errorf("a body of freeBodyBytes with no budget: read %d, %v; want it read", len(got), err)
+		}
 	}
 }

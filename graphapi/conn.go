@@ -17,7 +17,7 @@ import (
 type limitListener struct {
 	net.Listener
 	slots chan struct{}
-	heads *headBudget // nil: a head is bounded by net/http's limit only
+	heads *byteBudget // nil: a head is bounded by net/http's limit only
 	plain bool        // not under TLS: a refused head can be answered in plain HTTP
 }
 
@@ -55,7 +55,7 @@ type servedConn struct {
 	gathered *[]byte // while an answer is gathered: its bytes so far
 	err      error   // the error of sending a gathered answer, for the next write
 
-	heads     *headBudget
+	heads     *byteBudget
 	plain     bool
 	headMu    sync.Mutex
 	inHead    bool  // reading a request's head: from the connection's start or the last answer until the handler runs
@@ -300,21 +300,22 @@ func (errHeadRefused) Error() string   { return "request heads: budget spent" }
 func (errHeadRefused) Timeout() bool   { return true }
 func (errHeadRefused) Temporary() bool { return false }
 
-// headBudget is the bytes of request heads beyond freeHeadBytes that a
-// server's connections may hold together.
-type headBudget struct {
+// byteBudget is bytes a server's requests may hold together beyond what
+// each may hold alone: of request heads beyond freeHeadBytes, or of
+// request bodies beyond freeBodyBytes (body.go).
+type byteBudget struct {
 	left     atomic.Int64
 	onRefuse func() // called for each head refused; may be nil
 }
 
-func newHeadBudget(bytes int64) *headBudget {
-	b := &headBudget{}
+func newByteBudget(bytes int64) *byteBudget {
+	b := &byteBudget{}
 	b.left.Store(bytes)
 	return b
 }
 
 // take reserves n bytes, or reports that fewer are left.
-func (b *headBudget) take(n int64) bool {
+func (b *byteBudget) take(n int64) bool {
 	for {
 		left := b.left.Load()
 		if left < n {
@@ -326,7 +327,7 @@ func (b *headBudget) take(n int64) bool {
 	}
 }
 
-func (b *headBudget) give(n int64) {
+func (b *byteBudget) give(n int64) {
 	if n > 0 {
 		b.left.Add(n)
 	}

@@ -31,8 +31,10 @@ func EncodingsHeld(s *Server) int {
 	return n
 }
 
-// The bound on request heads, for the tests of it.
+// The bounds on request heads and bodies, for the tests of them.
 const (
 	FreeHeadBytes   = freeHeadBytes
 	HeadBudgetBytes = headBudgetBytes
+	FreeBodyBytes   = freeBodyBytes
+	BodyBudgetBytes = bodyBudgetBytes
 )

@@ -330,7 +330,7 @@ func (s *Server) countItems(ctx context.Context, ex *exchange, c call) error {
 
 func (s *Server) createItem(ctx context.Context, ex *exchange, c call) error {
 	coll := c.route.collection
-	body, err := readBody(ex.r, coll.Type)
+	body, err := readBody(ex.r, coll.Type, s.bodyBudget())
 	if err != nil {
 		return err
 	}
@@ -355,7 +355,7 @@ func (s *Server) getItem(ctx context.Context, ex *exchange, c call) error {
 
 func (s *Server) updateItem(ctx context.Context, ex *exchange, c call) error {
 	coll := c.route.collection
-	body, err := readBody(ex.r, coll.Type)
+	body, err := readBody(ex.r, coll.Type, s.bodyBudget())
 	if err != nil {
 		return err
 	}
@@ -433,7 +433,7 @@ func (s *Server) countUsers(ctx context.Context, ex *exchange, c call) error {
 }
 
 func (s *Server) createUser(ctx context.Context, ex *exchange, c call) error {
-	body, err := readBody(ex.r, graphprofile.UserType)
+	body, err := readBody(ex.r, graphprofile.UserType, s.bodyBudget())
 	if err != nil {
 		return err
 	}
@@ -457,7 +457,7 @@ func (s *Server) getUser(ctx context.Context, ex *exchange, c call) error {
 
 // updateUser answers 204 No Content, as Graph's PATCH /users/{id} does.
 func (s *Server) updateUser(ctx context.Context, ex *exchange, c call) error {
-	body, err := readBody(ex.r, graphprofile.UserType)
+	body, err := readBody(ex.r, graphprofile.UserType, s.bodyBudget())
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package graphapi_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -320,6 +321,99 @@ func TestHeadBudget(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("a %d KiB head after the connections closed: %d %s", padding>>10, resp.status, resp.body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBodyBudget: requests that each send most of a big body and then
+// stall hold no more than the bodies' shared budget, beyond a small
+// allowance each; the ones past it are answered at once with 503
+// serviceNotAvailable, Retry-After and the connection closed (not after
+// the 60 s read timeout), counted in /metrics, and once they close a big
+// body is read again.
+func TestBodyBudget(t *testing.T) {
+	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true))
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	addr := strings.TrimPrefix(s.url, "http://")
+	const (
+		connections = 40
+		sent        = 900 << 10
+	)
+	head := "POST /beta/me/profile/positions HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer " + tok +
+		"\r\nContent-Type: application/json\r\nContent-Length: " + fmt.Sprint(graphapi.MaxBodyBytes) + "\r\n\r\n"
+	body := `{"displayName":"` + strings.Repeat("x", sent)
+	conns := make([]net.Conn, connections)
+	for i := range conns {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conns[i] = conn
+		go func() { _, _ = io.WriteString(conn, head+body) }() // never ends the body
+	}
+	type answer struct {
+		status     string
+		retryAfter string
+		closed     bool
+		code       string
+	}
+	answers := make([]answer, connections)
+	var wg sync.WaitGroup
+	for i, conn := range conns {
+		wg.Go(func() {
+			_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			var netErr net.Error
+			switch {
+			case errors.As(err, &netErr) && netErr.Timeout():
+				answers[i].status = "waiting"
+			case err != nil:
+				answers[i].status = "no answer: " + err.Error()
+			default:
+				defer resp.Body.Close()
+				var envelope struct {
+					Error struct{ Code string } `json:"error"`
+				}
+				_ = json.NewDecoder(resp.Body).Decode(&envelope)
+				answers[i] = answer{resp.Status, resp.Header.Get("Retry-After"), resp.Close, envelope.Error.Code}
+			}
+		})
+	}
+	wg.Wait()
+	counts := map[answer]int{}
+	for _, a := range answers {
+		counts[a]++
+	}
+	// A waiting request holds all it was sent, its buffer grown by
+	// doubling to at most the limit; together they hold at most an
+	// allowance each and the budget.
+	most := (connections*graphapi.FreeBodyBytes + graphapi.BodyBudgetBytes) / sent
+	waiting := counts[answer{status: "waiting"}]
+	if waiting > most || waiting == 0 {
+		t.Errorf("%d requests hold %d KiB bodies, want 1 to %d; answers %v", waiting, sent>>10, most, counts)
+	}
+	refusal := answer{"503 Service Unavailable", "1", true, "serviceNotAvailable"}
+	if counts[refusal]+waiting != connections {
+		t.Errorf("answers %v: each request either waits or is refused with %v", counts, refusal)
+	}
+	if got := s.scrape()["graphprofile_http_bodies_refused_total"]; got != float64(counts[refusal]) {
+		t.Errorf("graphprofile_http_bodies_refused_total %v, want the %d refused", got, counts[refusal])
+	}
+	for _, conn := range conns {
+		conn.Close()
+	}
+	// Closed, they give the budget back: a big body is read again (and
+	// refused for its property, which needs the whole of it).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: body + `"}`})
+		if resp.status == http.StatusBadRequest {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a %d KiB body after the connections closed: %d %s", sent>>10, resp.status, resp.body)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

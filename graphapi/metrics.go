@@ -24,6 +24,8 @@ type serverMetrics struct {
 	faulted   *prometheus.CounterVec // fault
 	// Connections whose request head the heads' budget had no room for.
 	headsRefused prometheus.Counter
+	// Requests whose body, over 16 KiB, the bodies' budget had no room for.
+	bodiesRefused prometheus.Counter
 	// Costly queries (evaluationSlot) waiting for a slot, and running in one.
 	evaluationsWaiting prometheus.Gauge
 	evaluationsRunning prometheus.Gauge
@@ -58,6 +60,10 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 			Name: "graphprofile_http_heads_refused_total",
 			Help: "Connections refused (431, closed) because their request head, over 16 KiB, found no room in the 4 MiB that such heads share: a sign of clients trickling huge headers.",
 		}),
+		bodiesRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "graphprofile_http_bodies_refused_total",
+			Help: "Requests refused (503 serviceNotAvailable) because their body, over 16 KiB, found no room in the 8 MiB that such bodies share while they are read: a sign of clients stalling big bodies.",
+		}),
 		faulted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "graphprofile_http_faulted_requests_total",
 			Help: "Requests failed (fault=429, 503 or 504) or delayed (fault=latency) on purpose: --faults, the admin API's armed faults and the test fault header.",
@@ -72,7 +78,7 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 		}),
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.headsRefused, m.faulted, m.evaluationsWaiting, m.evaluationsRunning} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.headsRefused, m.bodiesRefused, m.faulted, m.evaluationsWaiting, m.evaluationsRunning} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -497,7 +497,18 @@ func (ex *exchange) fail(err error) {
 		return
 	}
 	var gerr *graphprofile.Error
-	if !errors.As(err, &gerr) {
+	if errors.Is(err, errBodyBudget) {
+		// Counted (graphprofile_http_bodies_refused_total), not logged: a
+		// client stalling bodies would otherwise fill the log with errors.
+		gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage)
+		ex.w.Header().Set("Retry-After", "1")
+		if ex.r.ProtoMajor == 1 {
+			// Answered at once and closed: net/http would otherwise read
+			// the rest of the body first, from a client that may never
+			// send it. (HTTP/2 answers without reading it.)
+			ex.w.Header().Set("Connection", "close")
+		}
+	} else if !errors.As(err, &gerr) {
 		if errors.Is(err, graphprofile.ErrUnavailable) {
 			gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage)
 			ex.w.Header().Set("Retry-After", "1")

@@ -124,6 +124,9 @@ type Server struct {
 
 	evaluationsOnce sync.Once
 	evaluations     chan struct{} // the slots of costly queries (evaluationSlot)
+
+	bodiesOnce sync.Once
+	bodies     *byteBudget // of request bodies over freeBodyBytes (bodyBudget)
 }
 
 // Timeouts of a Server's connections (net/http's).
@@ -180,7 +183,7 @@ func (s *Server) Open() error {
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConnections
 	}
-	heads := newHeadBudget(headBudgetBytes)
+	heads := newByteBudget(headBudgetBytes)
 	if metrics != nil {
 		heads.onRefuse = metrics.headsRefused.Inc
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"net"
 	"net/http"
@@ -125,6 +127,102 @@ func TestHeaderTrickleMemory(t *testing.T) {
 		t.Fatalf("the server is not healthy after the attack: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// TestStalledBodyMemory is the attack of a client with a token that opens
+// 300 connections and on each sends a gzip body that inflates to almost
+// the 1 MiB limit, then stalls before its end: each connection cost it a
+// kilobyte, and without a bound on what bodies hold together the server
+// held a megabyte and more for each until its read timeout (600 MiB of
+// RSS for 500 connections). Bodies over 16 KiB share a budget; one it has
+// no room for is 503 serviceNotAvailable at once, so RSS stays under 100
+// MB, and once the attack ends a body of almost 1 MiB is read again.
+func TestStalledBodyMemory(t *testing.T) {
+	bin, err := plainBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s := startServeBinary(t, bin, dir, listenFlag())
+	tok := mintToken(t, dir, nil)
+	const (
+		connections = 300
+		inflated    = 1_000_000
+		limit       = 100_000_000
+	)
+	var compressed bytes.Buffer
+	zw := gzip.NewWriter(&compressed)
+	_, _ = zw.Write([]byte(`{"displayName":"` + strings.Repeat("x", inflated)))
+	_ = zw.Flush() // all of it decodable, the stream not ended
+	body := compressed.Bytes()
+	conns := make([]net.Conn, 0, connections)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	peak := int64(0)
+	for range connections {
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		_ = c.SetDeadline(time.Now().Add(60 * time.Second))
+		_, _ = fmt.Fprintf(c, "POST /beta/me/profile/positions HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", s.addr, tok, len(body)+100)
+		_, _ = c.Write(body)
+		peak = max(peak, rssBytes(t, s.cmd.Process.Pid))
+	}
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		peak = max(peak, rssBytes(t, s.cmd.Process.Pid))
+	}
+	statuses := map[string]int{}
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			statuses["no answer yet"]++
+		} else {
+			statuses[strings.TrimSpace(line)]++
+		}
+	}
+	t.Logf("peak RSS %.1f MiB under %d stalled bodies; answers %v", float64(peak)/(1<<20), connections, statuses)
+	if peak > limit {
+		t.Errorf("peak RSS %.1f MiB, want under 100 MB (%.1f MiB)", float64(peak)/(1<<20), float64(limit)/(1<<20))
+	}
+	if statuses["HTTP/1.1 503 Service Unavailable"] == 0 {
+		t.Errorf("no stalled body was refused with 503; answers %v", statuses)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+
+	// The budget is given back: a big body is read again (and refused by
+	// the property's limit, not by the budget).
+	var again bytes.Buffer
+	zw = gzip.NewWriter(&again)
+	_, _ = zw.Write([]byte(`{"displayName":"` + strings.Repeat("x", inflated) + `"}`))
+	_ = zw.Close()
+	for attempt := 0; ; attempt++ {
+		req, _ := http.NewRequest(http.MethodPost, s.url+"/beta/me/profile/positions", bytes.NewReader(again.Bytes()))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", "gzip")
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusBadRequest {
+			break
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || attempt == 50 {
+			t.Fatalf("a big body after the attack: status %d, want 400", resp.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond) // the server has not seen every close yet
+	}
 }
 
 // holdConnections opens n connections to addr, each with half a request
