@@ -63,6 +63,7 @@ func (s *Server) batch(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return err
 	}
+	ctx = context.WithValue(ctx, answerLeaseKey{}, &ex.answers) // the items' answers are held until the batch's is written
 	s.runBatch(withBatchOrigin(ctx, batchOrigin{requestID: ex.requestID, caller: ex.caller}), ex.r, c.route.version, items)
 	if err := ctx.Err(); err != nil {
 		return err // the client left: one debug line for the batch, no answer

@@ -33,8 +33,10 @@ func EncodingsHeld(s *Server) int {
 
 // The bounds on request heads and bodies, for the tests of them.
 const (
-	FreeHeadBytes   = freeHeadBytes
-	HeadBudgetBytes = headBudgetBytes
-	FreeBodyBytes   = freeBodyBytes
-	BodyBudgetBytes = bodyBudgetBytes
+	FreeHeadBytes     = freeHeadBytes
+	HeadBudgetBytes   = headBudgetBytes
+	FreeBodyBytes     = freeBodyBytes
+	BodyBudgetBytes   = bodyBudgetBytes
+	FreeAnswerBytes   = freeAnswerBytes
+	AnswerBudgetBytes = answerBudgetBytes
 )

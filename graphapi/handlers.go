@@ -150,6 +150,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	obs, w := s.observe(w, r)
 	ex := newExchange(s, w, r)
 	defer obs.done(ex)
+	defer ex.releaseAnswers()
 	defer ex.recoverPanic()
 
 	// A browser's preflight carries no token and may name any path: the

@@ -26,6 +26,9 @@ type serverMetrics struct {
 	headsRefused prometheus.Counter
 	// Requests whose body, over 16 KiB, the bodies' budget had no room for.
 	bodiesRefused prometheus.Counter
+	// GET requests whose answer, over 64 KiB, the answers' budget had no
+	// room for.
+	answersRefused prometheus.Counter
 	// Costly queries (evaluationSlot) waiting for a slot, and running in one.
 	evaluationsWaiting prometheus.Gauge
 	evaluationsRunning prometheus.Gauge
@@ -64,6 +67,10 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 			Name: "graphprofile_http_bodies_refused_total",
 			Help: "Requests refused (503 serviceNotAvailable) because their body, over 16 KiB, found no room in the 8 MiB that such bodies share while they are read: a sign of clients stalling big bodies.",
 		}),
+		answersRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "graphprofile_http_answers_refused_total",
+			Help: "GET requests (a $batch's items included) refused with 503 serviceNotAvailable because their answer, over 64 KiB, found no room in the 32 MiB that such answers share until they are written: a sign of clients not reading big answers, or many big answers at once.",
+		}),
 		faulted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "graphprofile_http_faulted_requests_total",
 			Help: "Requests failed (fault=429, 503 or 504) or delayed (fault=latency) on purpose: --faults, the admin API's armed faults and the test fault header.",
@@ -78,7 +85,7 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 		}),
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.headsRefused, m.bodiesRefused, m.faulted, m.evaluationsWaiting, m.evaluationsRunning} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.headsRefused, m.bodiesRefused, m.answersRefused, m.faulted, m.evaluationsWaiting, m.evaluationsRunning} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

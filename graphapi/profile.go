@@ -101,6 +101,9 @@ func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown [
 			buf = graphprofile.AppendJSONString(buf, e.Property)
 			buf = append(buf, ":["...)
 			for i, item := range p.Collections[e.Property] {
+				if !ex.holdAnswer(cap(buf)) {
+					return buf
+				}
 				if i > 0 {
 					buf = append(buf, ',')
 				}

@@ -58,6 +58,13 @@ type exchange struct {
 	// it, once known: for the access log and the journal.
 	route  string
 	caller graphprofile.Principal
+	// answers is what this request's answers hold of the answers' budget
+	// (answers.go); a batch's items charge their batch's. answerHeld is
+	// what its answer holds of it so far, answerRefused that the budget
+	// had no room for more while it was built.
+	answers       answerLease
+	answerHeld    int64
+	answerRefused bool
 }
 
 func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
@@ -125,6 +132,12 @@ func (ex *exchange) writeJSON(status int, fill func([]byte) []byte) {
 	}
 	bp := bufferPool.Get().(*[]byte)
 	buf := fill((*bp)[:0])
+	if ex.answerRefused {
+		ex.answerRefused = false
+		putBuffer(bp, buf)
+		ex.refuseAnswer()
+		return
+	}
 	ex.w.Header()["OData-Version"] = odataVersion
 	ex.writeBody(status, jsonContentType, buf)
 	putBuffer(bp, buf)
@@ -143,6 +156,7 @@ func putBuffer(bp *[]byte, buf []byte) {
 // accepts it and the body is worth it, always with its Content-Length, and
 // for HEAD only the headers GET would get.
 func (ex *exchange) writeBody(status int, contentType string, body []byte) {
+	uncompressed := body
 	h := ex.w.Header()
 	if contentType == jsonContentType {
 		h["Content-Type"] = jsonContentTypes
@@ -160,11 +174,21 @@ func (ex *exchange) writeBody(status int, contentType string, body []byte) {
 		h.Set("Content-Encoding", "gzip")
 		body = compressed
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if ex.r.Method == http.MethodHead {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 		ex.w.WriteHeader(status)
 		return
 	}
+	held := len(body)
+	if held != len(uncompressed) {
+		held += len(uncompressed) // the pooled buffer is held until the write ends too
+	}
+	if !ex.holdAnswer(held) {
+		ex.answerRefused = false
+		ex.refuseAnswer()
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	c := answerConn(ex.w.ResponseWriter, ex.r, len(body))
 	if c != nil {
 		// The status line, the headers and the body in one write.
@@ -382,6 +406,9 @@ func (ex *exchange) writeUsers(version string, q odata.Query, page odata.Result)
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = ex.appendPageStart(buf, ex.usersContext(version, q.Select), page)
 		for i, u := range page.Items {
+			if !ex.holdAnswer(cap(buf)) {
+				return buf
+			}
 			if i > 0 {
 				buf = append(buf, ',')
 			}
@@ -398,6 +425,9 @@ func (ex *exchange) writeItems(owner graphprofile.User, c graphprofile.Collectio
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = ex.appendPageStart(buf, ex.itemsContext(owner, c)+selection(q.Select), page)
 		for i, it := range page.Items {
+			if !ex.holdAnswer(cap(buf)) {
+				return buf
+			}
 			if i > 0 {
 				buf = append(buf, ',')
 			}

@@ -127,6 +127,9 @@ type Server struct {
 
 	bodiesOnce sync.Once
 	bodies     *byteBudget // of request bodies over freeBodyBytes (bodyBudget)
+
+	answersOnce sync.Once
+	answers     *byteBudget // of answers over freeAnswerBytes (answerBudget)
 }
 
 // Timeouts of a Server's connections (net/http's).
