@@ -55,9 +55,9 @@ func (s *Server) answerBudget() *byteBudget {
 // the answers' budget, taking what it does not hold yet, and reports
 // whether it may: false only for a GET's answer (not the admin API's) the
 // budget has no room for (then answerRefused is set: writeJSON answers 503 instead). It is
-// called as an answer's buffer grows while it is built (a page is built
-// at the CPU's pace, but two hundred of them at once held 600 MiB before
-// they were written) and once more with what is written.
+// called as an answer's buffer grows while it is built (so that an answer
+// refused is not built to its end first) and once more with what is
+// written.
 func (ex *exchange) holdAnswer(n int) bool {
 	need := int64(n-freeAnswerBytes) - ex.answerHeld
 	if need <= 0 {

@@ -124,3 +124,46 @@ func waitForGauges(t *testing.T, s *testServer, waiting, running float64) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestBigPagesWaitForASlot: a list asking for a page bigger than the
+// default ($top over 100) takes an evaluation slot too, as a filter does,
+// so that many of them do not read and decode their pages at once; a
+// default-sized list does not wait, and each waiting one is answered once
+// a slot frees.
+func TestBigPagesWaitForASlot(t *testing.T) {
+	gate := &gatedStore{owner: userA1, open: make(chan struct{})}
+	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
+		srv.MaxEvaluations = 1
+		gate.Store = srv.Service.Store
+		srv.Service = &graphprofile.Service{Store: gate}
+	})
+	a1 := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a2 := s.delegated(tenantA, userA2, "User.ReadWrite")
+	s.create(a1, "/me", `{"detail":{"jobTitle":"Engineer"}}`)
+	s.create(a2, "/me", `{"detail":{"jobTitle":"Designer"}}`)
+	gate.entered.Store(0)
+
+	const big = 3
+	answers := make(chan *response, big)
+	var wg sync.WaitGroup
+	for range big {
+		wg.Go(func() { answers <- s.do(request{path: "/beta/me/profile/positions?$top=999", token: a1}) })
+	}
+	waitForGauges(t, s, big-1, 1)
+	if n := gate.entered.Load(); n != 1 {
+		t.Fatalf("%d lists of $top=999 reached the store, want 1 (MaxEvaluations)", n)
+	}
+	resp := s.do(request{path: "/beta/me/profile/positions?$top=100", token: a2})
+	if resp.status != http.StatusOK {
+		t.Errorf("a list of $top=100 while big ones wait: %d %s", resp.status, resp.body)
+	}
+	close(gate.open)
+	wg.Wait()
+	close(answers)
+	for resp := range answers {
+		if resp.status != http.StatusOK || len(resp.json(t)["value"].([]any)) != 1 {
+			t.Errorf("a list of $top=999: %d %s", resp.status, resp.body)
+		}
+	}
+	waitForGauges(t, s, 0, 0)
+}

@@ -77,7 +77,7 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 		}, []string{"fault"}),
 		evaluationsWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "graphprofile_http_costly_queries_waiting",
-			Help: "Costly queries ($filter to evaluate, a whole collection to read for $orderby or $count) waiting for one of the server's evaluation slots.",
+			Help: "Costly queries ($filter to evaluate, a whole collection to read for $orderby or $count, a page of more than 100 items) waiting for one of the server's evaluation slots.",
 		}),
 		evaluationsRunning: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "graphprofile_http_costly_queries_running",

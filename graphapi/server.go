@@ -53,7 +53,7 @@ type Server struct {
 	MaxConnections int
 	// MaxEvaluations is the most costly queries (a $filter to evaluate, a
 	// whole collection or directory to read for another $orderby or a
-	// $count) answered at once; others wait for a slot while their client
+	// $count, a page of more than 100 items to read) answered at once; others wait for a slot while their client
 	// does. Zero means DefaultMaxEvaluations(). Set it before the first
 	// request.
 	MaxEvaluations int

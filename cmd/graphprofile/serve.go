@@ -34,7 +34,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fixturesFile := fs.String("fixtures", "", "load the users and profiles of the fixtures `file` (docs/fixtures.md) at start when the store has no users")
 	publicURL := fs.String("public-url", "", "base `URL` clients reach the server at, used in @odata.context, Location and @odata.nextLink (default: the listen address, or what a trusted proxy forwards)")
 	maxConnections := fs.Int("max-connections", graphapi.DefaultMaxConnections, "the most client `connections` served at once; more wait until one closes")
-	maxEvaluations := fs.Int("max-evaluations", graphapi.DefaultMaxEvaluations(), "the most costly `queries` ($filter, another $orderby, $count) answered at once, 2 per CPU by default; more wait for one to end")
+	maxEvaluations := fs.Int("max-evaluations", graphapi.DefaultMaxEvaluations(), "the most costly `queries` ($filter, another $orderby, $count, $top over 100) answered at once, 2 per CPU by default; more wait for one to end")
 	maxItems := fs.Int("max-items", graphprofile.DefaultMaxItems, "the most `items` a collection of one profile holds (positions, skills, …); one more is refused with 507 quotaLimitReached")
 	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the scheme and host of absolute URLs from Forwarded, X-Forwarded-Proto/-Host and Host when --public-url is not set (never set it when clients connect directly); it also turns the web UI's development sign-in off")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
