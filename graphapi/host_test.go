@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -105,6 +106,57 @@ func TestHostHeaderIsNotTrusted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLocalhostIsTheHostCalled: a client on the server's machine that
+// called it localhost on its port gets its absolute URLs on localhost too,
+// as Graph's name the host that was called (the JavaScript client sends
+// its token only to the hosts it was told of, so a nextLink on 127.0.0.1
+// was followed without it). Any other name keeps the listen address.
+func TestLocalhostIsTheHostCalled(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	u, err := url.Parse(s.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := u.Port()
+	tests := []struct{ host, want string }{
+		{"localhost:" + port, "http://localhost:" + port + "/beta/"},
+		{"LocalHost:" + port, "http://localhost:" + port + "/beta/"},
+		{u.Host, s.url + "/beta/"},
+		{"localhost:1", s.url + "/beta/"},                        // another port: not this listener
+		{"localhost", s.url + "/beta/"},                          // port 80: not this listener
+		{"localhost.attacker.example:" + port, s.url + "/beta/"}, // not localhost
+		{"attacker.example:" + port, s.url + "/beta/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			for _, got := range absoluteURLs(t, s, tok, map[string]string{"Host": tt.host}) {
+				if !strings.HasPrefix(got, tt.want) {
+					t.Errorf("Host %q: URL %q, want it under %q", tt.host, got, tt.want)
+				}
+			}
+		})
+	}
+	// A $batch item's URLs are its batch's.
+	req, err := http.NewRequest(http.MethodPost, s.url+"/beta/$batch", strings.NewReader(
+		`{"requests":[{"id":"1","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "localhost:" + port
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if want := `"Location":"http://localhost:` + port + `/beta/users/`; !strings.Contains(string(body), want) {
+		t.Errorf("batch item through localhost: %s, want %s", body, want)
 	}
 }
 

@@ -259,7 +259,30 @@ func (ex *exchange) baseURL() string {
 		}
 		return scheme + "://" + host
 	}
-	return scheme + "://" + ex.server.hostOf(ex.r)
+	return scheme + "://" + localhostAlias(ex.r, ex.server.hostOf(ex.r))
+}
+
+// localhostAlias returns host, the server's own loopback address, as the
+// client named it when the client called it localhost on the same port
+// ("localhost:8443", or "localhost" on the scheme's default port): a
+// client that called https://localhost:8443/ gets links it can follow the
+// same way (the JavaScript client sends its token only to the hosts it was
+// told of), as Graph's links name the host that was called. The name
+// points nowhere else: localhost is this machine, and only a connection
+// to a loopback address gets it. Any other Host is ignored.
+func localhostAlias(r *http.Request, host string) string {
+	ip, port, err := net.SplitHostPort(host)
+	if err != nil || !net.ParseIP(ip).IsLoopback() {
+		return host
+	}
+	called := strings.ToLower(r.Host)
+	if called == "localhost:"+port {
+		return called
+	}
+	if called == "localhost" && ((r.TLS != nil && port == "443") || (r.TLS == nil && port == "80")) {
+		return called
+	}
+	return host
 }
 
 // forwarded returns the original scheme and host a reverse proxy reports,
