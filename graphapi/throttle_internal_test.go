@@ -27,6 +27,41 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// TestThrottlerRefusedTogether: Retry-After is enough for a caller's one
+// refused request, not for several refused together (a client's parallel
+// calls, as the JavaScript client's RetryHandler retries them): each
+// refusal counts, so the first back at its Retry-After finds the others'
+// debt and is refused again, as docs/throttling-and-faults.md says. Taken
+// one at a time, the same requests get in.
+func TestThrottlerRefusedTogether(t *testing.T) {
+	limit := ThrottleLimit{Requests: 3, Per: 4 * time.Second}
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	th := newThrottler(limit, clock.Now)
+	for range limit.Requests {
+		th.take("k")
+	}
+	first, second := th.take("k"), th.take("k")
+	if first == 0 || second <= first {
+		t.Fatalf("two refused together: Retry-After %d then %d", first, second)
+	}
+	clock.advance(time.Duration(first) * time.Second)
+	if again := th.take("k"); again == 0 {
+		t.Fatalf("the first back at its Retry-After %d got in beside the other's debt: the doc says it may not", first)
+	}
+	// One at a time: waiting each Retry-After is enough.
+	clock.advance(time.Minute)
+	for range limit.Requests {
+		th.take("k")
+	}
+	for i := range 3 {
+		wait := th.take("k")
+		clock.advance(time.Duration(wait) * time.Second)
+		if again := th.take("k"); again != 0 {
+			t.Fatalf("request %d: refused again after waiting its Retry-After %d alone", i, wait)
+		}
+	}
+}
+
 // TestThrottlerRetryAfterIsEnough: a client that waits the Retry-After it
 // was given gets in; one that comes back a second sooner does not, and is
 // told to wait longer.
