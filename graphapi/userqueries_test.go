@@ -437,3 +437,45 @@ func TestUsersSelectUnknownProperty(t *testing.T) {
 		})
 	}
 }
+
+// TestUsersIDFilterKeepsCase: a user's id compares in $filter as
+// /users/{id} finds it. A GUID-shaped id ignores case (ids are stored in
+// lower case), any other id (an issuer's object id need not be a GUID)
+// keeps its case: "Zed" and "zed" are two users, and id eq 'Zed' is one of
+// them, while the directory's other strings (names) still ignore case.
+func TestUsersIDFilterKeepsCase(t *testing.T) {
+	s, _ := newAdminServer(t)
+	doc := `{"tenants":[{"id":"` + tenantA + `","users":[
+    {"id":"Zed","displayName":"Zed Upper","userPrincipalName":"zed.upper@a.test"},
+    {"id":"zed","displayName":"zed lower","userPrincipalName":"zed.lower@a.test"},
+    {"id":"A1A1A1A1-0000-4000-8000-0000000000A1","displayName":"Guid User","userPrincipalName":"guid@a.test"}]}]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: doc}); resp.status != http.StatusNoContent {
+		t.Fatalf("loading: %d %s", resp.status, resp.body)
+	}
+	reader := s.application(tenantA, "User.Read.All")
+	for _, tc := range []struct {
+		filter string
+		want   []string
+	}{
+		{"id eq 'Zed'", []string{"Zed Upper"}},
+		{"id eq 'zed'", []string{"zed lower"}},
+		{"id eq 'ZED'", nil},
+		{"id in ('zed', 'nobody')", []string{"zed lower"}},
+		{"id eq 'Zed' or displayName eq 'ZED LOWER'", []string{"zed lower", "Zed Upper"}},
+		{"id eq 'A1A1A1A1-0000-4000-8000-0000000000A1'", []string{"Guid User"}},
+		{"id in ('a1a1a1a1-0000-4000-8000-0000000000a1')", []string{"Guid User"}},
+	} {
+		resp := s.do(request{path: "/v1.0/users?" + escapeQuery("$filter="+tc.filter+"&$orderby=displayName&$count=true"), token: reader, header: eventual})
+		if resp.status != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", tc.filter, resp.status, resp.body)
+		}
+		if got := displayNames(t, resp); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: users %q, want %q", tc.filter, got, tc.want)
+		}
+	}
+	for key, want := range map[string]int{"Zed": http.StatusOK, "zed": http.StatusOK, "ZED": http.StatusNotFound} {
+		if resp := s.do(request{path: "/v1.0/users/" + key, token: reader}); resp.status != want {
+			t.Errorf("GET /users/%s: %d, want %d", key, resp.status, want)
+		}
+	}
+}

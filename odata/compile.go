@@ -410,9 +410,10 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 		}
 		t = propertyType(prop)
 	}
-	if c.root.IgnoreCase && t.kind == kString && len(segments) > 0 {
+	if c.root.IgnoreCase && t.kind == kString && len(segments) > 0 && !c.isID(n, canonical) {
 		// Values of the entity compare in lower case, as the literals do;
-		// a lambda variable's items are lowered as they are taken.
+		// a lambda variable's items are lowered as they are taken. Its id
+		// is a key, not a name: it keeps its case (idLiteral).
 		exact := get
 		get = func(e *env) any { return c.fold(exact(e)) }
 	}
@@ -420,6 +421,29 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 		property = strings.Join(canonical, "/")
 	}
 	return &compiled{t: t, eval: get, pos: n.pos, text: text, property: property}, nil
+}
+
+// isID reports whether the path n, resolved to canonical, is the entity's
+// own id (not a lambda variable's property, nor a complex value's).
+func (c *compiler) isID(n *pathNode, canonical []string) bool {
+	return len(n.segments) == 1 && len(canonical) == 1 && canonical[0] == "id"
+}
+
+// idLiteral makes a string literal compared with the entity's id of a type
+// whose strings ignore case (users) compare as /users/{id} finds a user: a
+// GUID-shaped id in any case (ids are stored in lower case), another id (an
+// issuer's object id need not be a GUID) exactly, so that "Zed" and "zed",
+// two users, are not both id eq 'Zed'. Without it the literal was lowered,
+// and the id with it, as a name is.
+func (c *compiler) idLiteral(x, lit *compiled) {
+	if !c.root.IgnoreCase || x.literal != nil || x.property != "id" || lit.literal == nil || lit.literal.kind != tokString {
+		return
+	}
+	v := lit.literal.text
+	if graphprofile.IsGUID(v) {
+		v = strings.ToLower(v)
+	}
+	lit.eval = constant(v)
 }
 
 // fold returns v in lower case when it is a string and the entity type's
@@ -508,6 +532,8 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 	if err := c.unify(n.op, n.pos, l, r); err != nil {
 		return nil, err
 	}
+	c.idLiteral(l, r)
+	c.idLiteral(r, l)
 	c.clause(n.op, l, r)
 	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " " + n.op + " " + r.text}
 	le, re := l.eval, r.eval
@@ -675,6 +701,7 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 		if err := c.unify("eq", item.pos, x, item); err != nil {
 			return nil, err
 		}
+		c.idLiteral(x, item)
 		items[i] = item.eval
 	}
 	c.clause("in", x, nil)
