@@ -173,6 +173,44 @@ func (c *servedConn) endRequest() {
 	c.headMu.Unlock()
 }
 
+// holdStreamHead counts the head of an HTTP/2 request (a stream) as an
+// HTTP/1.1 head is counted: it may hold freeHeadBytes alone, and the rest
+// of it (up to MaxHeaderBytes) draws from the shared budget until the
+// stream's context ends, which the caller must not let happen before the
+// answer is sent (ServeHTTP flushes it). It reports whether the head drew
+// from the budget, and false for ok, having taken nothing, when the
+// budget has no room: the request is then refused.
+//
+// Why: net/http decodes a stream's whole head before the handler runs,
+// and holds it until the answer is sent, which a client that never opens
+// the answer's window delays until the write timeout. The head is
+// measured as HTTP/2 measures a header list (each field's name and value
+// and 32 bytes).
+func (c *servedConn) holdStreamHead(r *http.Request) (held, ok bool) {
+	if c.heads == nil {
+		return false, true
+	}
+	n := len(r.Method) + len(r.Host) + len(r.URL.RequestURI()) + len("https") + 4*32
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 32
+		}
+	}
+	over := int64(n - freeHeadBytes)
+	if over <= 0 {
+		return false, true
+	}
+	step := (over + headBudgetStep - 1) / headBudgetStep * headBudgetStep
+	if !c.heads.take(step) {
+		if c.heads.onRefuse != nil {
+			c.heads.onRefuse()
+		}
+		return false, false
+	}
+	context.AfterFunc(r.Context(), func() { c.heads.give(step) })
+	return true, true
+}
+
 // frames marks the connection as HTTP/2's: what it reads are frames,
 // read ahead of the handlers, and its heads are bounded by HTTP/2's own
 // limits, so none of it is counted as a head.

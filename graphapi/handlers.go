@@ -141,8 +141,30 @@ func findEndpoint(p *pattern, method string) (*endpoint, []string) {
 // ServeHTTP handles one Graph request from start to end.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c, _ := r.Context().Value(servedConnKey{}).(*servedConn); c != nil {
+		if r.ProtoMajor == 2 {
+			held, ok := c.holdStreamHead(r)
+			if !ok {
+				// As net/http refuses a head over its limit, without an
+				// answer to wait for a window to be written in.
+				w.Header().Set("Content-Length", "0")
+				w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+				return
+			}
+			if held {
+				// The head is held until the answer is sent, not only
+				// until the handler returns: net/http sends what is
+				// left of it after the stream's context ends.
+				s.serveHTTP(w, r)
+				_ = http.NewResponseController(w).Flush()
+				return
+			}
+		}
 		c.headDone()
 	}
+	s.serveHTTP(w, r)
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.UI != nil && isUIPath(r) {
 		s.UI.ServeHTTP(w, r)
 		return

@@ -61,7 +61,7 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 		}),
 		headsRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "graphprofile_http_heads_refused_total",
-			Help: "Connections refused (431, closed) because their request head, over 16 KiB, found no room in the 4 MiB that such heads share: a sign of clients trickling huge headers.",
+			Help: "Connections refused (431, closed), or HTTP/2 requests refused (431), because their request head, over 16 KiB, found no room in the 4 MiB that such heads share: a sign of clients sending huge headers.",
 		}),
 		bodiesRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "graphprofile_http_bodies_refused_total",

@@ -163,6 +163,17 @@ const NetHTTPHeaderSlack = 4096
 // unauthenticated clients can make the server hold (servedConn.Read).
 const DefaultMaxConnections = 512
 
+// MaxStreamsPerConnection is how many requests an HTTP/2 connection may
+// have served at once (SETTINGS_MAX_CONCURRENT_STREAMS; net/http's default
+// is 250). A client needing more queues them or opens another connection.
+// Every stream holds a handler, its head (up to MaxHeaderBytes) and
+// buffers until it is answered, also when the client never opens the
+// window the answer needs: with 250 streams, 16 connections held 600 MB.
+// Frames are read 16 KiB at most (net/http's default of 1 MiB is a buffer
+// each connection keeps), and at most 64 KiB of a connection's bodies are
+// read ahead of its handlers (not 1 MiB).
+const MaxStreamsPerConnection = 16
+
 // Open starts listening on Addr and serving in the background. A port in
 // use is an error here, not later.
 func (s *Server) Open() error {
@@ -211,6 +222,16 @@ func (s *Server) Open() error {
 		// answer in one write (servedConn).
 		ConnContext: withServedConn,
 		ConnState:   trackConnState,
+		// HTTP/2 serves many requests on one connection at once: these
+		// bound what each connection holds as MaxConnections bounds
+		// HTTP/1.1's (the heads of its streams share the heads' budget:
+		// servedConn.holdStreamHead).
+		HTTP2: &http.HTTP2Config{
+			MaxConcurrentStreams:          MaxStreamsPerConnection,
+			MaxReadFrameSize:              16 << 10,
+			MaxReceiveBufferPerConnection: 64 << 10,
+			MaxReceiveBufferPerStream:     64 << 10,
+		},
 	}
 	go func() {
 		var err error

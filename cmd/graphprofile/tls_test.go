@@ -541,3 +541,220 @@ func TestTLSHeadsBudget(t *testing.T) {
 	}
 	checkHTTP2(t, s)
 }
+
+// TestHTTP2StreamBounds: what one HTTP/2 connection can make the server
+// hold is bounded as an HTTP/1.1 connection's is. The server allows 16
+// streams at once (not net/http's 250), reads frames of 16 KiB (not
+// 1 MiB, a buffer each connection keeps) and reads at most 64 KiB of
+// bodies ahead of its handlers (not 1 MiB); and the heads of its streams
+// share the heads' budget: each holds 16 KiB of its head alone, and the
+// rest only while the budget has room, else it is refused with a 431.
+// (Without these, 16 connections of 250 streams with 120 KB heads and
+// no window to answer in held 600 MB: SECURITY.md.)
+func TestHTTP2StreamBounds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certs := writeTestCert(t, dir, "operator")
+	s := startTLSServe(t, dir, listenFlag("--tls-cert", certs.certFile, "--tls-key", certs.keyFile), certs.certFile)
+	token := mintToken(t, dir, nil, delegatedArgs...)
+
+	// The server's settings, and the window it opens on the connection.
+	conn, err := tls.Dial("tcp", s.addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if p := conn.ConnectionState().NegotiatedProtocol; p != "h2" {
+		t.Fatalf("ALPN %q, want h2", p)
+	}
+	// The preface and an empty SETTINGS frame.
+	if _, err := io.WriteString(conn, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"); err != nil {
+		t.Fatal(err)
+	}
+	settings := map[uint16]uint32{0x3: 1<<32 - 1, 0x4: 65535, 0x5: 16384} // RFC 9113's initial values
+	connWindow := int64(65535)
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	fr := bufio.NewReader(conn)
+	for {
+		var h [9]byte
+		if _, err := io.ReadFull(fr, h[:]); err != nil {
+			break // the server has said what it says at the start
+		}
+		length := int(h[0])<<16 | int(h[1])<<8 | int(h[2])
+		payload := make([]byte, length)
+		if _, err := io.ReadFull(fr, payload); err != nil {
+			t.Fatal(err)
+		}
+		stream := uint32(h[5]&0x7f)<<24 | uint32(h[6])<<16 | uint32(h[7])<<8 | uint32(h[8])
+		switch {
+		case h[3] == 0x4 && h[4]&1 == 0: // SETTINGS
+			for p := payload; len(p) >= 6; p = p[6:] {
+				settings[uint16(p[0])<<8|uint16(p[1])] = uint32(p[2])<<24 | uint32(p[3])<<16 | uint32(p[4])<<8 | uint32(p[5])
+			}
+		case h[3] == 0x8 && stream == 0 && length == 4: // WINDOW_UPDATE of the connection
+			connWindow += int64(uint32(payload[0]&0x7f)<<24 | uint32(payload[1])<<16 | uint32(payload[2])<<8 | uint32(payload[3]))
+		}
+	}
+	if got := settings[0x3]; got > 16 {
+		t.Errorf("SETTINGS_MAX_CONCURRENT_STREAMS %d, want at most 16", got)
+	}
+	if got := settings[0x5]; got != 16384 {
+		t.Errorf("SETTINGS_MAX_FRAME_SIZE %d, want 16384", got)
+	}
+	if got := settings[0x4]; got > 64<<10 {
+		t.Errorf("SETTINGS_INITIAL_WINDOW_SIZE %d, want at most 64 KiB", got)
+	}
+	if connWindow > 64<<10 {
+		t.Errorf("connection window %d, want at most 64 KiB", connWindow)
+	}
+
+	// 80 uploads with 100 KB heads whose bodies never come: their heads
+	// are over the budget (4 MiB beyond 16 KiB each) together, so some
+	// are refused at once while the others wait for their bodies.
+	const uploads = 80
+	statuses := make(chan int, uploads)
+	failures := make(chan error, uploads)
+	over := make(chan struct{})
+	for range uploads {
+		go func() {
+			// A body that can be sent again, as the client does with a
+			// stream the server refuses before the client has its
+			// settings (REFUSED_STREAM).
+			req, _ := http.NewRequest(http.MethodPost, s.url+"/beta/me/profile/positions", stalledBody(over))
+			req.GetBody = func() (io.ReadCloser, error) { return stalledBody(over), nil }
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Padding", strings.Repeat("a", 100_000))
+			resp, err := s.client.Do(req)
+			if err != nil {
+				failures <- err
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	most := (4 << 20) / (88 << 10) // what the budget holds of 100 KB heads, in its 8 KiB steps
+	refused := 0
+	timeout := time.After(10 * time.Second)
+wait:
+	for refused < uploads-most {
+		select {
+		case code := <-statuses:
+			if code != http.StatusRequestHeaderFieldsTooLarge {
+				t.Errorf("an upload whose body never came: %d, want 431 or to wait", code)
+				break wait
+			}
+			refused++
+		case err := <-failures:
+			t.Errorf("an upload whose body never came: %v, want 431 or to wait", err)
+			break wait
+		case <-timeout:
+			break wait
+		}
+	}
+	if refused < uploads-most {
+		t.Errorf("%d of %d uploads with 100 KB heads refused, want at least %d (the heads' budget holds %d)", refused, uploads, uploads-most, most)
+	}
+	close(over)
+
+	// 5 connections of 16 streams with 100 KB heads that never open a
+	// window for the answers (401s: no token): a head is held until its
+	// answer is sent, not only until the handler returns, so those past
+	// the budget are refused (431, the stream ended by its HEADERS).
+	refused = 0
+	for range 5 {
+		refused += stallAnswers(t, s.addr, 16, 100_000)
+	}
+	if refused < uploads-most {
+		t.Errorf("%d of 80 streams with 100 KB heads and no window refused, want at least %d", refused, uploads-most)
+	}
+	checkHTTP2(t, s)
+}
+
+// stallAnswers opens an HTTP/2 connection to addr whose window for
+// answers is 0, sends GETs with heads of padding bytes on n streams, and
+// returns how many were answered at once with no body (HEADERS ending the
+// stream) in a second. The connection stays open until the test ends.
+func stallAnswers(t *testing.T, addr string, n, padding int) int {
+	t.Helper()
+	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	frame := func(typ, flags byte, stream uint32, payload []byte) []byte {
+		l := len(payload)
+		return append([]byte{byte(l >> 16), byte(l >> 8), byte(l), typ, flags, byte(stream >> 24), byte(stream >> 16), byte(stream >> 8), byte(stream)}, payload...)
+	}
+	// HPACK: literal fields without indexing nor Huffman coding.
+	hpackInt := func(b []byte, v int) []byte {
+		if v < 127 {
+			return append(b, byte(v))
+		}
+		b = append(b, 127)
+		for v -= 127; v >= 128; v >>= 7 {
+			b = append(b, byte(v%128+128))
+		}
+		return append(b, byte(v))
+	}
+	field := func(b []byte, name, value string) []byte {
+		b = hpackInt(append(b, 0), len(name))
+		b = append(b, name...)
+		b = hpackInt(b, len(value))
+		return append(b, value...)
+	}
+	out := []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+	out = append(out, frame(0x4, 0, 0, []byte{0, 4, 0, 0, 0, 0})...) // SETTINGS_INITIAL_WINDOW_SIZE 0
+	for i := range n {
+		var block []byte
+		block = field(block, ":method", "GET")
+		block = field(block, ":scheme", "https")
+		block = field(block, ":authority", addr)
+		block = field(block, ":path", "/beta/me/profile/positions")
+		block = field(block, "x-padding", strings.Repeat("a", padding))
+		id := uint32(2*i + 1)
+		for first := true; first || len(block) > 0; first = false {
+			part := block[:min(len(block), 16<<10)]
+			block = block[len(part):]
+			var flags byte
+			if len(block) == 0 {
+				flags |= 0x4 // END_HEADERS
+			}
+			if first {
+				out = append(out, frame(0x1, flags|0x1, id, part)...) // HEADERS, END_STREAM
+			} else {
+				out = append(out, frame(0x9, flags, id, part)...) // CONTINUATION
+			}
+		}
+	}
+	go func() { _, _ = conn.Write(out) }()
+	ended := 0
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	r := bufio.NewReader(conn)
+	for {
+		var h [9]byte
+		if _, err := io.ReadFull(r, h[:]); err != nil {
+			return ended
+		}
+		if _, err := io.CopyN(io.Discard, r, int64(h[0])<<16|int64(h[1])<<8|int64(h[2])); err != nil {
+			return ended
+		}
+		if h[3] == 0x1 && h[4]&0x1 != 0 {
+			ended++
+		}
+	}
+}
+
+// stalledBody is a request body that sends nothing until over is closed.
+func stalledBody(over chan struct{}) io.ReadCloser {
+	return io.NopCloser(readerFunc(func([]byte) (int, error) {
+		<-over
+		return 0, errors.New("test over")
+	}))
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
