@@ -493,7 +493,7 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 		return Date(s), nil
 	case KindDateTimeOffset:
 		tm, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
+		if err != nil || !validDateTimeOffset(tm) {
 			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': expected an Edm.DateTimeOffset.", s, prop.Name, owner.Name)
 		}
 		return tm.UTC(), nil
@@ -565,6 +565,19 @@ func validDate(s string) bool {
 	}
 	_, err := time.Parse(time.DateOnly, s)
 	return err == nil
+}
+
+// validDateTimeOffset reports whether t is an Edm.DateTimeOffset as .NET's
+// DateTimeOffset holds one: an offset of at most 14 hours and an instant of
+// the years 0001-9999 in UTC, the form it is kept and written in (a year
+// 10000 would be written as five digits that no read decodes).
+func validDateTimeOffset(t time.Time) bool {
+	_, offset := t.Zone()
+	if offset < -14*60*60 || offset > 14*60*60 {
+		return false
+	}
+	year := t.UTC().Year()
+	return year >= 1 && year <= 9999
 }
 
 func (d *decoder) typeError(owner *Type, prop *Property, want string) error {

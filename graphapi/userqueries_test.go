@@ -397,6 +397,43 @@ func TestUpdatePeopleDirectoryProperties(t *testing.T) {
 	}
 }
 
+// TestHireDateOutOfRange: an Edm.DateTimeOffset is an instant of the years
+// 0001 to 9999 in UTC, with an offset of at most 14 hours, as .NET's
+// DateTimeOffset holds it. A value whose offset moves it past either end
+// (9999-12-31T23:59:59-05:00 is year 10000 in UTC) is refused with 400:
+// kept, it was written as a five-digit year that no read could decode, and
+// every request of the user, and every list of the tenant's users, was a
+// 500 from then on.
+func TestHireDateOutOfRange(t *testing.T) {
+	s := newTestServer(t)
+	s.do(request{path: "/beta/me", token: s.delegated(tenantA, userA1, "User.Read")}) // the directory records the caller
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	for _, v := range []string{"9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00", "0000-06-01T00:00:00Z",
+		"2020-01-01T00:00:00+14:01", "2020-01-01T00:00:00-15:00", "2020-01-01T00:00:00+24:00"} {
+		resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: `{"employeeHireDate":"` + v + `"}`})
+		if msg := expectError(t, resp, http.StatusBadRequest, "BadRequest"); !strings.Contains(msg, "Edm.DateTimeOffset") {
+			t.Errorf("%s: message %q", v, msg)
+		}
+		if resp := s.do(request{path: "/beta/users/" + userA1, token: admin}); resp.status != http.StatusOK {
+			t.Fatalf("GET the user after a hire date of %s: %d %s", v, resp.status, resp.body)
+		}
+	}
+	for v, want := range map[string]string{
+		"9999-12-31T23:59:59.9999999Z": "9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59+14:00": "9999-12-31T09:59:59.0000000Z",
+		"0001-01-01T00:00:00Z": "0001-01-01T00:00:00.0000000Z", "0001-01-01T00:00:00-14:00": "0001-01-01T14:00:00.0000000Z",
+	} {
+		if resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: `{"employeeHireDate":"` + v + `"}`}); resp.status != http.StatusNoContent {
+			t.Fatalf("PATCH a hire date of %s: %d %s", v, resp.status, resp.body)
+		}
+		if got := s.do(request{path: "/beta/users/" + userA1, token: admin}).json(t)["employeeHireDate"]; got != want {
+			t.Errorf("hire date %s reads back %v, want %s", v, got, want)
+		}
+	}
+	if resp := s.do(request{path: "/beta/users", token: admin}); resp.status != http.StatusOK {
+		t.Errorf("GET /users: %d %s", resp.status, resp.body)
+	}
+}
+
 // TestBasicProfileQueries: with User.ReadBasic.All the directory shows the
 // basic profile only, and a filter cannot see past it.
 func TestBasicProfileQueries(t *testing.T) {
