@@ -487,13 +487,13 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 	}
 	switch t.Kind {
 	case KindDate:
-		if !validDate(s) {
+		if !ValidDate(s) {
 			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': expected an Edm.Date in the form YYYY-MM-DD.", s, prop.Name, owner.Name)
 		}
 		return Date(s), nil
 	case KindDateTimeOffset:
 		tm, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil || !validDateTimeOffset(tm) {
+		if err != nil || !ValidDateTimeOffset(tm) {
 			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': expected an Edm.DateTimeOffset.", s, prop.Name, owner.Name)
 		}
 		return tm.UTC(), nil
@@ -550,8 +550,9 @@ func enumExpectation(t *Type) string {
 	return msg + "."
 }
 
-// validDate reports whether s is an Edm.Date YYYY-MM-DD of a year 0001-9999.
-func validDate(s string) bool {
+// ValidDate reports whether s is an Edm.Date YYYY-MM-DD of a year 0001-9999
+// (in a body and in a $filter literal alike).
+func ValidDate(s string) bool {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return false
 	}
@@ -567,11 +568,12 @@ func validDate(s string) bool {
 	return err == nil
 }
 
-// validDateTimeOffset reports whether t is an Edm.DateTimeOffset as .NET's
-// DateTimeOffset holds one: an offset of at most 14 hours and an instant of
-// the years 0001-9999 in UTC, the form it is kept and written in (a year
-// 10000 would be written as five digits that no read decodes).
-func validDateTimeOffset(t time.Time) bool {
+// ValidDateTimeOffset reports whether t, as parsed with its offset, is an
+// Edm.DateTimeOffset as .NET's DateTimeOffset holds one: an offset of at
+// most 14 hours and an instant of the years 0001-9999 in UTC, the form it is
+// kept and written in (a year 10000 would be written as five digits that no
+// read decodes). A $filter literal is held to the same rule.
+func ValidDateTimeOffset(t time.Time) bool {
 	_, offset := t.Zone()
 	if offset < -14*60*60 || offset > 14*60*60 {
 		return false

@@ -325,7 +325,7 @@ func (c *compiler) literal(n *literalNode) (*compiled, error) {
 		out.t = valueType{kind: kNumber}
 		out.eval = constant(f)
 	case tokDate:
-		if _, err := time.Parse(time.DateOnly, n.text); err != nil {
+		if !graphprofile.ValidDate(n.text) {
 			return nil, queryError(c.option, n.pos, "'%s' is not a valid Edm.Date", n.text)
 		}
 		d := graphprofile.Date(n.text)
@@ -361,7 +361,7 @@ func constant(v any) evalFunc { return func(*env) any { return v } }
 
 func parseDateTime(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
+		if t, err := time.Parse(layout, s); err == nil && graphprofile.ValidDateTimeOffset(t) {
 			return t.UTC(), nil
 		}
 	}

@@ -95,6 +95,10 @@ func TestParseFilterErrors(t *testing.T) {
 		// Literals.
 		{"invalid date", "detail/startMonthYear eq 2019-13-01", 25, []string{"'2019-13-01' is not a valid Edm.Date"}},
 		{"invalid datetime", "createdDateTime gt 2024-01-01T25:00:00Z", 19, []string{"'2024-01-01T25:00:00Z' is not a valid Edm.DateTimeOffset"}},
+		{"date of year zero", "detail/startMonthYear eq 0000-01-01", 25, []string{"'0000-01-01' is not a valid Edm.Date"}},
+		{"datetime past year 9999 in UTC", "createdDateTime lt 9999-12-31T23:59:59-05:00", 19, []string{"'9999-12-31T23:59:59-05:00' is not a valid Edm.DateTimeOffset"}},
+		{"datetime before year 1 in UTC", "createdDateTime gt 0001-01-01T00:00:00+00:01", 19, []string{"'0001-01-01T00:00:00+00:01' is not a valid Edm.DateTimeOffset"}},
+		{"datetime offset over 14 hours", "createdDateTime gt 2024-01-01T00:00:00+24:00", 19, []string{"'2024-01-01T00:00:00+24:00' is not a valid Edm.DateTimeOffset"}},
 		{"datetime without zone", "createdDateTime gt 2024-01-01T10:00:00", 19, []string{"'2024-01-01T10:00:00' is not a valid literal"}},
 		{"number out of range", "1e999 eq detail/layer", 0, []string{"'1e999' is not a number"}},
 		{"unquoted GUID vs id", "id eq " + guid, 6, []string{"'" + guid + "' is an Edm.Guid literal", "quote it", "id eq '" + guid + "'"}},
