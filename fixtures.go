@@ -213,10 +213,13 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 			}
 			for _, name := range []string{"createdDateTime", "lastModifiedDateTime"} {
 				if t, ok := it[name].(time.Time); ok {
+					// Kept to the 100 ns first: the earliest instant an
+					// int64 holds is not a multiple of it.
+					t = t.Truncate(100 * time.Nanosecond)
 					if t.Before(time.Unix(0, math.MinInt64)) || t.After(time.Unix(0, math.MaxInt64)) {
 						return UserProfile{}, p.errorIn(itemAt, name, fmt.Sprintf("The %s must be from the year 1678 to 2262.", name))
 					}
-					it[name] = t.Truncate(100 * time.Nanosecond)
+					it[name] = t
 				}
 			}
 			pc.Items = append(pc.Items, it)

@@ -49,6 +49,10 @@ func TestParseFixturesErrors(t *testing.T) {
 		{"SameItemID", fixturesOf(ada + `, "profile": {"positions": [{"id": "p1"}, {"id": "p1"}]}}`), `f.json:1:188: tenants[0].users[0].profile.positions[1].id: positions[0] has the same id; ids are unique within a collection.`},
 		{"EmptyItemID", fixturesOf(ada + `, "profile": {"positions": [{"id": ""}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].id: An item's id, when given, must not be empty.`},
 		{"CreatedOutOfRange", fixturesOf(ada + `, "profile": {"positions": [{"createdDateTime": "3000-01-01T00:00:00Z"}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].createdDateTime: The createdDateTime must be from the year 1678 to 2262.`},
+		// The earliest instant an int64 of nanoseconds holds is not a
+		// multiple of 100 ns: kept to the 100 ns it falls below, and
+		// the load answered 500.
+		{"CreatedTruncatedOutOfRange", fixturesOf(ada + `, "profile": {"positions": [{"createdDateTime": "1677-09-21T00:12:43.145224192Z"}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].createdDateTime: The createdDateTime must be from the year 1678 to 2262.`},
 		{"BadTimestamp", fixturesOf(ada + `, "profile": {"positions": [{"lastModifiedDateTime": "yesterday"}]}}`), `f.json:1:198: tenants[0].users[0].profile.positions[0].lastModifiedDateTime: Invalid value 'yesterday' for property 'lastModifiedDateTime' of type 'microsoft.graph.workPosition': expected an Edm.DateTimeOffset.`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
