@@ -493,7 +493,8 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 		return Date(s), nil
 	case KindDateTimeOffset:
 		tm, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil || !ValidDateTimeOffset(tm) {
+		// What a store was given before the range was checked still reads.
+		if err != nil || !d.stored && !ValidDateTimeOffset(tm) {
 			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': expected an Edm.DateTimeOffset.", s, prop.Name, owner.Name)
 		}
 		return tm.UTC(), nil

@@ -57,7 +57,11 @@ func TestStoredUserRoundTrip(t *testing.T) {
 			"streetAddress": "1 Microsoft Way", "usageLocation": "US",
 		},
 	}
-	for name, u := range map[string]User{"Full": full, "Bare": {TenantID: "t", ID: "u"}, "EmptyCollection": {TenantID: "t", ID: "u", Details: Object{"businessPhones": []any{}}}} {
+	// A hire date in year 0 in UTC (0001-01-01T00:00:00+01:00) was taken
+	// before requests were held to the years 0001-9999: a store that has
+	// one still reads it.
+	yearZero := User{TenantID: "t", ID: "u", Details: Object{"employeeHireDate": time.Date(0, 12, 31, 23, 0, 0, 0, time.UTC)}}
+	for name, u := range map[string]User{"Full": full, "Bare": {TenantID: "t", ID: "u"}, "EmptyCollection": {TenantID: "t", ID: "u", Details: Object{"businessPhones": []any{}}}, "HireDateYearZero": yearZero} {
 		t.Run(name, func(t *testing.T) {
 			doc := EncodeStoredUser(u)
 			got, err := DecodeStoredUser("t", "u", doc)
