@@ -1,6 +1,7 @@
 package graphapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +25,10 @@ func preferredMaxPageSize(h http.Header) (int, bool) {
 				continue
 			}
 			n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(value), `"`))
+			if errors.Is(err, strconv.ErrRange) && n > 0 {
+				// A whole number past an int is past the largest page too.
+				err = nil
+			}
 			if err != nil || n < 1 {
 				return 0, false
 			}

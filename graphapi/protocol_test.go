@@ -206,6 +206,8 @@ func TestPreferMaxPageSize(t *testing.T) {
 		{"equal to $top", "$top=3", "odata.maxpagesize=3", []int{3, 3, 1}, ""},
 		{"with a filter", "$filter=" + url.QueryEscape("isCurrent eq null"), "odata.maxpagesize=4", []int{4, 3}, "odata.maxpagesize=4"},
 		{"larger than Graph's limit", "", "odata.maxpagesize=5000", []int{7}, "odata.maxpagesize=999"},
+		{"larger than an int", "", "odata.maxpagesize=99999999999999999999", []int{7}, "odata.maxpagesize=999"},
+		{"negative, larger than an int: ignored", "", "odata.maxpagesize=-99999999999999999999", []int{7}, ""},
 		{"the default size", "", "odata.maxpagesize=100", []int{7}, ""},
 		{"zero: ignored", "", "odata.maxpagesize=0", []int{7}, ""},
 		{"not a number: ignored", "", "odata.maxpagesize=many", []int{7}, ""},
