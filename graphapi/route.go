@@ -61,12 +61,17 @@ func compilePattern(text string) *pattern {
 
 // match matches the path's segments and returns the route, or how many
 // segments matched before one did not (the deepest mismatch names the
-// segment of the error).
-func (p *pattern) match(path []string) (route, int, bool) {
+// segment of the error). keys[i] says that path[i] was written as a key in
+// parentheses: only a parameter takes it, never a literal ($count), a
+// version, a collection or "me".
+func (p *pattern) match(path []string, keys []bool) (route, int, bool) {
 	rt := route{pattern: p}
 	i := 0
 	for _, seg := range p.segments {
 		if i >= len(path) {
+			return route{}, i, false
+		}
+		if keys[i] && seg != "{user}" && seg != "{id}" && seg != "{owner}" {
 			return route{}, i, false
 		}
 		switch seg {
@@ -78,6 +83,8 @@ func (p *pattern) match(path []string) (route, int, bool) {
 			rt.version = v
 		case "{owner}":
 			switch {
+			case keys[i]:
+				return route{}, i, false
 			case strings.EqualFold(path[i], "me"):
 				rt.user, rt.hasUser = graphprofile.ProfileRef{Me: true}, true
 			case strings.EqualFold(path[i], "users") && i+1 < len(path):
@@ -154,7 +161,7 @@ func newRouter(patterns []*pattern) *router {
 // path graphprofile does not serve, never a bare 404: an invalid version,
 // or the first segment no pattern goes on with.
 func (r *router) route(escapedPath string) (route, error) {
-	segments, origins, err := r.splitPath(escapedPath)
+	segments, origins, keys, err := r.splitPath(escapedPath)
 	if err != nil {
 		return route{}, err
 	}
@@ -167,7 +174,7 @@ func (r *router) route(escapedPath string) (route, error) {
 	}
 	deepest := 0
 	for _, p := range r.patterns {
-		rt, depth, ok := p.match(segments)
+		rt, depth, ok := p.match(segments, keys)
 		if ok {
 			return rt, nil
 		}
@@ -179,32 +186,34 @@ func (r *router) route(escapedPath string) (route, error) {
 // splitPath splits an escaped path into unescaped segments, ignoring one
 // trailing slash, with a key in parentheses after a keyed literal split off
 // as a segment of its own. origins[i] is the segment as written that
-// segments[i] came from, for error messages.
-func (r *router) splitPath(escapedPath string) (segments, origins []string, err error) {
+// segments[i] came from, for error messages; keys[i] says that segments[i]
+// is such a key, which only a parameter of a pattern matches
+// (positions('$count') is the item "$count", not the count).
+func (r *router) splitPath(escapedPath string) (segments, origins []string, keys []bool, err error) {
 	p := strings.TrimPrefix(escapedPath, "/")
 	p = strings.TrimSuffix(p, "/")
 	if p == "" {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	// A keyed segment may become two: room for that once, not per segment.
 	n := strings.Count(p, "/") + 2
-	segments, origins = make([]string, 0, n), make([]string, 0, n)
+	segments, origins, keys = make([]string, 0, n), make([]string, 0, n), make([]bool, 0, n)
 	for s := range strings.SplitSeq(p, "/") {
 		u, err := url.PathUnescape(s)
 		if err != nil {
-			return nil, nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an invalid escape in segment '%s'.", s)
+			return nil, nil, nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an invalid escape in segment '%s'.", s)
 		}
 		if u == "" {
-			return nil, nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an empty segment.")
+			return nil, nil, nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an empty segment.")
 		}
 		name, key, hasKey := splitKey(u)
 		switch {
 		case !hasKey || !r.keyed[strings.ToLower(name)]:
-			segments, origins = append(segments, u), append(origins, u)
+			segments, origins, keys = append(segments, u), append(origins, u), append(keys, false)
 		case key == "":
-			return nil, nil, notFoundSegment(u)
+			return nil, nil, nil, notFoundSegment(u)
 		default:
-			segments, origins = append(segments, name, key), append(origins, u, u)
+			segments, origins, keys = append(segments, name, key), append(origins, u, u), append(keys, false, true)
 		}
 	}
 	// users/me-token-to-replace is /me, and only /me: no DELETE either.
@@ -212,9 +221,10 @@ func (r *router) splitPath(escapedPath string) (segments, origins []string, err 
 		if strings.EqualFold(segments[i], "users") && strings.EqualFold(segments[i+1], meAlias) {
 			segments = append(segments[:i:i], append([]string{"me"}, segments[i+2:]...)...)
 			origins = append(origins[:i:i], append([]string{origins[i+1]}, origins[i+2:]...)...)
+			keys = append(keys[:i:i], append([]bool{false}, keys[i+2:]...)...)
 		}
 	}
-	return segments, origins, nil
+	return segments, origins, keys, nil
 }
 
 // first is the first of segments, or "".
