@@ -36,6 +36,29 @@ const DefaultMaxItems = 1000
 type ProfileRef struct {
 	Me      bool
 	UserKey string
+	// KeyProperty, when not "", is the one property UserKey is a value of:
+	// KeyByID or KeyByPrincipalName (OData's named keys, users(id='…') and
+	// users(userPrincipalName='…')). By default UserKey is either, the id
+	// first.
+	KeyProperty string
+}
+
+// The properties a ProfileRef's KeyProperty names.
+const (
+	KeyByID            = "id"
+	KeyByPrincipalName = "userPrincipalName"
+)
+
+// names reports whether u is the user ref names by its key: always for a
+// key of either property, else only by the property named.
+func (ref ProfileRef) names(u User) bool {
+	switch ref.KeyProperty {
+	case KeyByID:
+		return NormalizeID(ref.UserKey) == NormalizeID(u.ID)
+	case KeyByPrincipalName:
+		return u.UserPrincipalName != "" && PrincipalNameKey(ref.UserKey) == PrincipalNameKey(u.UserPrincipalName)
+	}
+	return true
 }
 
 // Access is the caller's permission to perform one operation, on one user
@@ -85,8 +108,9 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 	// ref names the caller as the store would find it (Store.FindUser): by
 	// its id, or by its principal name's key; Unicode's case folding would
 	// also make "ſam" the caller "sam", whom the store tells apart.
-	own := caller.Delegated && (ref.Me || NormalizeID(ref.UserKey) == NormalizeID(self.ID) ||
-		(self.UserPrincipalName != "" && PrincipalNameKey(ref.UserKey) == PrincipalNameKey(self.UserPrincipalName)))
+	own := caller.Delegated && (ref.Me ||
+		(ref.KeyProperty != KeyByPrincipalName && NormalizeID(ref.UserKey) == NormalizeID(self.ID)) ||
+		(ref.KeyProperty != KeyByID && self.UserPrincipalName != "" && PrincipalNameKey(ref.UserKey) == PrincipalNameKey(self.UserPrincipalName)))
 	a, err := authorize(caller, op, own)
 	if err != nil {
 		return Access{}, err
@@ -96,7 +120,9 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 		return a, nil
 	}
 	a.owner, err = s.Store.FindUser(ctx, caller.TenantKey(), NormalizeID(ref.UserKey))
-	if errors.Is(err, ErrNotFound) {
+	// FindUser tries the id first, then the principal name: a key named
+	// by one property is only that property's value.
+	if errors.Is(err, ErrNotFound) || (err == nil && !ref.names(a.owner)) {
 		return Access{}, userNotFound(ref.UserKey)
 	}
 	if err != nil {

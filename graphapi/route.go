@@ -24,6 +24,35 @@ type pattern struct {
 	segments []string
 }
 
+// keyKind is how a path segment was written: as a segment of its own, or
+// as a key in parentheses, positional (users('…')) or named by its
+// property (users(id='…'), users(userPrincipalName='…'), positions(id='…')).
+type keyKind uint8
+
+const (
+	notKey keyKind = iota
+	// keyAny is a key without a name: for users an id or a principal
+	// name, as /users/{key} is.
+	keyAny
+	// keyID is the key property by name: (id='…').
+	keyID
+	// keyPrincipalName is user's alternate key (the CSDL's
+	// Org.OData.Core.V1.AlternateKeys): (userPrincipalName='…').
+	keyPrincipalName
+)
+
+// property is the property a key of this kind is a value of, as
+// graphprofile.ProfileRef.KeyProperty names it ("" for either).
+func (k keyKind) property() string {
+	switch k {
+	case keyID:
+		return graphprofile.KeyByID
+	case keyPrincipalName:
+		return graphprofile.KeyByPrincipalName
+	}
+	return ""
+}
+
 // route is what a request path addresses: the pattern it matched and the
 // values of the pattern's parameters.
 type route struct {
@@ -61,17 +90,17 @@ func compilePattern(text string) *pattern {
 
 // match matches the path's segments and returns the route, or how many
 // segments matched before one did not (the deepest mismatch names the
-// segment of the error). keys[i] says that path[i] was written as a key in
-// parentheses: only a parameter takes it, never a literal ($count), a
+// segment of the error). keys[i] says whether path[i] was written as a key in
+// parentheses: only a parameter takes one, never a literal ($count), a
 // version, a collection or "me".
-func (p *pattern) match(path []string, keys []bool) (route, int, bool) {
+func (p *pattern) match(path []string, keys []keyKind) (route, int, bool) {
 	rt := route{pattern: p}
 	i := 0
 	for _, seg := range p.segments {
 		if i >= len(path) {
 			return route{}, i, false
 		}
-		if keys[i] && seg != "{user}" && seg != "{id}" && seg != "{owner}" {
+		if keys[i] != notKey && seg != "{user}" && seg != "{id}" && seg != "{owner}" {
 			return route{}, i, false
 		}
 		switch seg {
@@ -83,18 +112,18 @@ func (p *pattern) match(path []string, keys []bool) (route, int, bool) {
 			rt.version = v
 		case "{owner}":
 			switch {
-			case keys[i]:
+			case keys[i] != notKey:
 				return route{}, i, false
 			case strings.EqualFold(path[i], "me"):
 				rt.user, rt.hasUser = graphprofile.ProfileRef{Me: true}, true
 			case strings.EqualFold(path[i], "users") && i+1 < len(path):
 				i++
-				rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i]}, true
+				rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i], KeyProperty: keys[i].property()}, true
 			default:
 				return route{}, i, false
 			}
 		case "{user}":
-			rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i]}, true
+			rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i], KeyProperty: keys[i].property()}, true
 		case "{facet}":
 			c, ok := graphprofile.FindCollection(path[i])
 			if !ok {
@@ -187,9 +216,9 @@ func (r *router) route(escapedPath string) (route, error) {
 // trailing slash, with a key in parentheses after a keyed literal split off
 // as a segment of its own. origins[i] is the segment as written that
 // segments[i] came from, for error messages; keys[i] says that segments[i]
-// is such a key, which only a parameter of a pattern matches
-// (positions('$count') is the item "$count", not the count).
-func (r *router) splitPath(escapedPath string) (segments, origins []string, keys []bool, err error) {
+// is such a key (and how it was written), which only a parameter of a
+// pattern matches (positions('$count') is the item "$count", not the count).
+func (r *router) splitPath(escapedPath string) (segments, origins []string, keys []keyKind, err error) {
 	p := strings.TrimPrefix(escapedPath, "/")
 	p = strings.TrimSuffix(p, "/")
 	if p == "" {
@@ -197,7 +226,7 @@ func (r *router) splitPath(escapedPath string) (segments, origins []string, keys
 	}
 	// A keyed segment may become two: room for that once, not per segment.
 	n := strings.Count(p, "/") + 2
-	segments, origins, keys = make([]string, 0, n), make([]string, 0, n), make([]bool, 0, n)
+	segments, origins, keys = make([]string, 0, n), make([]string, 0, n), make([]keyKind, 0, n)
 	for s := range strings.SplitSeq(p, "/") {
 		u, err := url.PathUnescape(s)
 		if err != nil {
@@ -206,22 +235,23 @@ func (r *router) splitPath(escapedPath string) (segments, origins []string, keys
 		if u == "" {
 			return nil, nil, nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an empty segment.")
 		}
-		name, key, hasKey := splitKey(u)
-		switch {
-		case !hasKey || !r.keyed[strings.ToLower(name)]:
-			segments, origins, keys = append(segments, u), append(origins, u), append(keys, false)
-		case key == "":
-			return nil, nil, nil, notFoundSegment(u)
-		default:
-			segments, origins, keys = append(segments, name, key), append(origins, u, u), append(keys, false, true)
+		name, key, property, hasKey := splitKey(u)
+		if !hasKey || !r.keyed[strings.ToLower(name)] {
+			segments, origins, keys = append(segments, u), append(origins, u), append(keys, notKey)
+			continue
 		}
+		kind := keyOf(name, property)
+		if key == "" || kind == notKey {
+			return nil, nil, nil, notFoundSegment(u)
+		}
+		segments, origins, keys = append(segments, name, key), append(origins, u, u), append(keys, notKey, kind)
 	}
 	// users/me-token-to-replace is /me, and only /me: no DELETE either.
 	for i := 0; i+1 < len(segments); i++ {
-		if strings.EqualFold(segments[i], "users") && strings.EqualFold(segments[i+1], meAlias) {
+		if strings.EqualFold(segments[i], "users") && strings.EqualFold(segments[i+1], meAlias) && keys[i+1].property() == "" {
 			segments = append(segments[:i:i], append([]string{"me"}, segments[i+2:]...)...)
 			origins = append(origins[:i:i], append([]string{origins[i+1]}, origins[i+2:]...)...)
-			keys = append(keys[:i:i], append([]bool{false}, keys[i+2:]...)...)
+			keys = append(keys[:i:i], append([]keyKind{notKey}, keys[i+2:]...)...)
 		}
 	}
 	return segments, origins, keys, nil
@@ -235,17 +265,48 @@ func first(segments []string) string {
 	return segments[0]
 }
 
-// splitKey splits OData's key form name('key') (with ” for a quote in key).
-func splitKey(segment string) (name, key string, hasKey bool) {
+// splitKey splits OData's key forms name('key') (a quote in key doubled)
+// and name(property='key'): property is "" in the first.
+func splitKey(segment string) (name, key, property string, hasKey bool) {
 	open := strings.IndexByte(segment, '(')
 	if open < 0 || !strings.HasSuffix(segment, ")") {
-		return segment, "", false
+		return segment, "", "", false
 	}
 	inner := segment[open+1 : len(segment)-1]
+	if eq := strings.IndexByte(inner, '='); eq > 0 && isIdentifier(inner[:eq]) {
+		property, inner = inner[:eq], inner[eq+1:]
+	}
 	if len(inner) >= 2 && inner[0] == '\'' && inner[len(inner)-1] == '\'' {
 		inner = strings.ReplaceAll(inner[1:len(inner)-1], "''", "'")
 	}
-	return segment[:open], inner, true
+	return segment[:open], inner, property, true
+}
+
+// keyOf is the kind of a key in parentheses after the keyed segment name,
+// named by property ("" when positional), or notKey when name's type has
+// no such key: an entity's key is its id, and a user's also its principal
+// name (names ignore case, as everywhere).
+func keyOf(name, property string) keyKind {
+	switch {
+	case property == "":
+		return keyAny
+	case strings.EqualFold(property, "id"):
+		return keyID
+	case strings.EqualFold(property, "userPrincipalName") && strings.EqualFold(name, "users"):
+		return keyPrincipalName
+	}
+	return notKey
+}
+
+// isIdentifier reports whether s is an OData simple identifier (ASCII).
+func isIdentifier(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && (i == 0 || !('0' <= c && c <= '9')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func notFoundSegment(segment string) error {
