@@ -1,8 +1,15 @@
 package graphapi_test
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestKeyInParenthesesIsAKey checks that a key written in parentheses is
@@ -112,4 +119,76 @@ func TestNamedKeys(t *testing.T) {
 	if resp.status != http.StatusNoContent {
 		t.Fatalf("delete by named key: %d %s", resp.status, resp.body)
 	}
+}
+
+// TestPathShapes pins what docs/decisions.md ("Paths and errors") says of
+// paths that are not served or not readable: each refusal the server
+// answers is a Graph error naming what it refuses, and a request line
+// net/http cannot read is net/http's plain 400.
+func TestPathShapes(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	id := s.create(tok, "/me", `{}`)["id"].(string)
+	items := "/beta/me/profile/positions"
+
+	for _, tc := range []struct{ path, message string }{
+		{items + "/" + id + "/detail/jobTitle", "Resource not found for the segment 'detail'."},
+		{items + "/" + id + "/$value", "Resource not found for the segment '$value'."},
+		{items + "/" + id + "/$ref", "Resource not found for the segment '$ref'."},
+		{items + "/" + id + "/$count", "Resource not found for the segment '$count'."},
+		{"/beta/me/profile/$count", "Resource not found for the segment '$count'."},
+		{"/beta/me/./profile", "Resource not found for the segment '.'."},
+		{"/beta/me/profile/positions/x/../" + id, "Resource not found for the segment '..'."},
+		{"/beta//me/profile", "The request path has an empty segment."},
+		{items + "//", "The request path has an empty segment."},
+		{items + "?$filter=%zz", "The query string has an invalid escape in '$filter=%zz'."},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			msg := expectError(t, s.rawGet(tc.path, tok), http.StatusBadRequest, "BadRequest")
+			if msg != tc.message {
+				t.Errorf("message %q, want %q", msg, tc.message)
+			}
+		})
+	}
+	for _, path := range []string{items + "/", items + "/" + id + "/"} {
+		if resp := s.rawGet(path, tok); resp.status != http.StatusOK {
+			t.Errorf("GET %s: %d %s", path, resp.status, resp.body)
+		}
+	}
+	expectError(t, s.rawGet(items+"/%ff", tok), http.StatusNotFound, "itemNotFound")
+	for _, path := range []string{items + "/%", items + "/%zz", items + "/a\x01b", items + "/a b"} {
+		t.Run(path, func(t *testing.T) {
+			resp := s.rawGet(path, tok)
+			if resp.status != http.StatusBadRequest || !strings.HasPrefix(resp.header.Get("Content-Type"), "text/plain") {
+				t.Errorf("%d %q %s, want net/http's plain 400", resp.status, resp.header.Get("Content-Type"), resp.body)
+			}
+		})
+	}
+}
+
+// rawGet sends a GET of path exactly as written (no client cleans or
+// escapes it) on a connection of its own.
+func (s *testServer) rawGet(path, tok string) *response {
+	s.t.Helper()
+	u, err := url.Parse(s.url)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, 10*time.Second)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n", path, u.Host, tok)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		s.t.Fatalf("GET %q: %v", path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: data}
 }
