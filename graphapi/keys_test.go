@@ -47,6 +47,27 @@ func TestKeyInParenthesesIsAKey(t *testing.T) {
 	}
 }
 
+// TestKeyedNamesFoldAsPathsDo checks that a segment a key in parentheses
+// follows is recognised by the same case folding as the segment without
+// one: a path that routes as positions/{id} routes as positions('{id}').
+func TestKeyedNamesFoldAsPathsDo(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	id := s.create(tok, "/me", `{}`)["id"].(string)
+	// U+017F LATIN SMALL LETTER LONG S folds to s, as Go's EqualFold (the
+	// router's "ignoring case") has it.
+	for _, tc := range []struct{ segment, key string }{
+		{"/beta/me/profile/po%C5%BFitions/" + id, "/beta/me/profile/po%C5%BFitions('" + id + "')"},
+		{"/beta/u%C5%BFers/" + userA1 + "/profile/positions/" + id, "/beta/u%C5%BFers('" + userA1 + "')/profile/positions/" + id},
+	} {
+		seg := s.do(request{path: tc.segment, token: tok})
+		key := s.do(request{path: tc.key, token: tok})
+		if seg.status != http.StatusOK || key.status != seg.status || string(key.body) != string(seg.body) {
+			t.Errorf("GET %s: %d %s\nGET %s: %d %s", tc.segment, seg.status, seg.body, tc.key, key.status, key.body)
+		}
+	}
+}
+
 // TestNamedKeys checks OData's named key forms: positions(id='…') and
 // users(id='…') as the key property's name, and users(userPrincipalName='…'),
 // the alternate key the CSDL declares on user (Org.OData.Core.V1.AlternateKeys).

@@ -158,12 +158,31 @@ func (p *pattern) match(path []string, keys []keyKind) (route, int, bool) {
 type router struct {
 	patterns []*pattern
 	// keyed are the literals and collections a parameter follows: only they
-	// take a key in parentheses.
-	keyed map[string]bool
+	// take a key in parentheses. They are found ignoring case as match
+	// finds segments (strings.EqualFold), so a name that routes without a
+	// key routes with one.
+	keyed []string
+}
+
+// isKeyed reports whether a key in parentheses may follow name.
+func (r *router) isKeyed(name string) bool {
+	for _, k := range r.keyed {
+		if strings.EqualFold(name, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// addKeyed adds name to the names a key may follow.
+func (r *router) addKeyed(name string) {
+	if !r.isKeyed(name) {
+		r.keyed = append(r.keyed, name)
+	}
 }
 
 func newRouter(patterns []*pattern) *router {
-	r := &router{keyed: map[string]bool{}}
+	r := &router{}
 	for _, p := range patterns {
 		if len(r.patterns) == 0 || r.patterns[len(r.patterns)-1] != p {
 			r.patterns = append(r.patterns, p)
@@ -171,15 +190,15 @@ func newRouter(patterns []*pattern) *router {
 		for i, seg := range p.segments[:len(p.segments)-1] {
 			next := p.segments[i+1]
 			if !strings.HasPrefix(seg, "{") && (next == "{user}" || next == "{id}") {
-				r.keyed[strings.ToLower(seg)] = true
+				r.addKeyed(seg)
 			}
 			if seg == "{facet}" && next == "{id}" {
 				for _, c := range graphprofile.ProfileCollections() {
-					r.keyed[strings.ToLower(c.Name)] = true
+					r.addKeyed(c.Name)
 				}
 			}
 			if next == "{owner}" {
-				r.keyed["users"] = true
+				r.addKeyed("users")
 			}
 		}
 	}
@@ -236,7 +255,7 @@ func (r *router) splitPath(escapedPath string) (segments, origins []string, keys
 			return nil, nil, nil, graphprofile.Errorf(graphprofile.CodeBadRequest, "The request path has an empty segment.")
 		}
 		name, key, property, hasKey := splitKey(u)
-		if !hasKey || !r.keyed[strings.ToLower(name)] {
+		if !hasKey || !r.isKeyed(name) {
 			segments, origins, keys = append(segments, u), append(origins, u), append(keys, notKey)
 			continue
 		}
