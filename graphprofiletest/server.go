@@ -373,10 +373,15 @@ func (s *Server) Now() time.Time { return s.clock.Now() }
 
 // adminCall sends body (JSON, when not nil) to the admin API and decodes
 // the answer into out (when not nil); any answer but a 2xx fails the test.
+// A json.RawMessage is sent as it is, not through json.Marshal, which
+// would compact it (an error's line and column would no longer be the
+// file's) and refuse what the server takes (a byte order mark).
 func (s *Server) adminCall(method, path string, body, out any) {
 	s.t.Helper()
 	var reader io.Reader
-	if body != nil {
+	if raw, ok := body.(json.RawMessage); ok {
+		reader = bytes.NewReader(raw)
+	} else if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
 			s.t.Fatalf("graphprofiletest: %v", err)

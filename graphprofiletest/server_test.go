@@ -2,8 +2,10 @@ package graphprofiletest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -220,4 +222,53 @@ func TestFaultsAndLimits(t *testing.T) {
 			t.Errorf("a second position: %d %v, want 507", status, answer)
 		}
 	})
+}
+
+// fatalTB records the first Fatalf of a control and ends the goroutine
+// that called it, as testing.T's does.
+type fatalTB struct {
+	*testing.T
+	fatal chan string
+}
+
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.fatal <- fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// loadFixturesFailure is the failure LoadFixtures reports of fixtures, ""
+// when it loads them.
+func loadFixturesFailure(t *testing.T, srv func(graphprofiletest.TB) *graphprofiletest.Server, fixtures string) string {
+	t.Helper()
+	tb := &fatalTB{T: t, fatal: make(chan string, 1)}
+	s := srv(tb)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.LoadFixtures([]byte(fixtures))
+	}()
+	<-done
+	select {
+	case msg := <-tb.fatal:
+		return msg
+	default:
+		return ""
+	}
+}
+
+// LoadFixtures sends the file as it is: its errors name the file's own line
+// and column (docs/fixtures.md), not those of a copy with its white space
+// taken out, and a byte order mark is skipped as serve --fixtures skips it.
+func TestLoadFixturesAsWritten(t *testing.T) {
+	newServer := func(tb graphprofiletest.TB) *graphprofiletest.Server { return graphprofiletest.NewServer(tb) }
+	bad := `{"tenants":[{"id":"` + graphprofiletest.DefaultTenant + `","users":[
+  {"displayName":"Megan Bowen","userPrincipalName":"megan@contoso.com",
+   "profile":{"positions":[{"detail":{"startMonthYear":"2020-13-01"}}]}}]}]}`
+	msg := loadFixturesFailure(t, newServer, bad)
+	if !strings.Contains(msg, "body:3:") || !strings.Contains(msg, "startMonthYear") {
+		t.Errorf("a bad date on line 3: LoadFixtures failed with %q, want the error at body:3:…", msg)
+	}
+	if msg := loadFixturesFailure(t, newServer, "\ufeff"+fixtures); msg != "" {
+		t.Errorf("fixtures saved with a byte order mark: LoadFixtures failed with %q", msg)
+	}
 }
