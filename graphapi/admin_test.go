@@ -705,3 +705,33 @@ func TestAdminJournalRedactsPasswords(t *testing.T) {
 		t.Errorf("the journal holds a password: %s", raw)
 	}
 }
+
+// TestAdminJournalRedactsFormCredentials: a client may send its bearer
+// token in a form-encoded body (RFC 6750, section 2.2: access_token=…), as
+// it may in the query; the server refuses such a body (415), and the
+// journal shows its credential-like parameters as [redacted], as it shows
+// a URL's query.
+func TestAdminJournalRedactsFormCredentials(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for _, contentType := range []string{"application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded; charset=utf-8"} {
+		t.Run(contentType, func(t *testing.T) {
+			s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+			resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok,
+				body: "access_token=SECRET-1&jobTitle=x&Password=SECRET-2&client_secret=SECRET-3", header: map[string]string{"Content-Type": contentType}})
+			if resp.status != http.StatusUnsupportedMediaType {
+				t.Fatalf("a form: %d %s", resp.status, resp.body)
+			}
+			entries := s.journal(t, "")
+			if len(entries) != 1 {
+				t.Fatalf("%d entries, want 1", len(entries))
+			}
+			if got, want := entries[0].Request.Body, "access_token=[redacted]&jobTitle=x&Password=[redacted]&client_secret=[redacted]"; got != want {
+				t.Errorf("the form's body in the journal: %s, want %s", got, want)
+			}
+			if raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body); strings.Contains(raw, "SECRET") {
+				t.Errorf("the journal holds a secret")
+			}
+		})
+	}
+}

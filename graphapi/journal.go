@@ -242,6 +242,9 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	}
 	if cw.reqBody != nil {
 		data, truncated := plainBody(cw.reqBody.kept, r.Header.Get("Content-Encoding"))
+		if isFormBody(r.Header.Get("Content-Type")) {
+			data = redactFormCredentials(data)
+		}
 		e.Request.journalBody = shownBody(redactCredentials(data), truncated)
 	}
 	// An answer repeats its request's query in its @odata.nextLink (a
@@ -266,6 +269,13 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		delete(j.answering, cw)
 		close(cw.answered)
 	}
+}
+
+// isFormBody reports whether contentType is a form's,
+// application/x-www-form-urlencoded, whose parameters are a query's.
+func isFormBody(contentType string) bool {
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), "application/x-www-form-urlencoded")
 }
 
 // redact is what the journal shows of the value of header name, one of

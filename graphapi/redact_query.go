@@ -37,6 +37,28 @@ func redactQueryCredentials(uri string) string {
 	if !ok {
 		return uri
 	}
+	redacted, ok := redactQuery(query)
+	if !ok {
+		return uri
+	}
+	return path + "?" + redacted
+}
+
+// redactFormCredentials returns a form-encoded body
+// (application/x-www-form-urlencoded, where RFC 6750 lets a client send
+// its bearer token as access_token) with its credential-like parameters
+// redacted as a query's are.
+func redactFormCredentials(body []byte) []byte {
+	if redacted, ok := redactQuery(string(body)); ok {
+		return []byte(redacted)
+	}
+	return body
+}
+
+// redactQuery returns query (as sent, without its "?") with the value of
+// each credential-like parameter replaced by [redacted], and whether there
+// was any.
+func redactQuery(query string) (string, bool) {
 	var out strings.Builder // empty until a value is redacted
 	redacted := false
 	copied := 0 // query[:copied] is in out
@@ -51,9 +73,7 @@ func redactQueryCredentials(uri string) string {
 		if hasValue && value != "" && isCredentialParameter(name) {
 			if !redacted {
 				redacted = true
-				out.Grow(len(uri))
-				out.WriteString(path)
-				out.WriteByte('?')
+				out.Grow(len(query))
 			}
 			out.WriteString(query[copied : start+len(name)+1])
 			out.WriteString(redactedQueryValue)
@@ -62,10 +82,10 @@ func redactQueryCredentials(uri string) string {
 		start = end + 1
 	}
 	if !redacted {
-		return uri
+		return query, false
 	}
 	out.WriteString(query[copied:])
-	return out.String()
+	return out.String(), true
 }
 
 // isCredentialParameter reports whether the query parameter named name (as
