@@ -80,6 +80,10 @@ func (s *Server) adminArmFaults(_ context.Context, ex *exchange) error {
 	if err != nil {
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The fault is invalid: %v.", err)
 	}
+	if method != "" && !isToken(method) {
+		// No request has it: the fault would stay armed and never fire.
+		return graphprofile.Errorf(graphprofile.CodeBadRequest, "The method %q is not an HTTP method (a token such as GET or PATCH).", method)
+	}
 	count := int64(1) // left out
 	if n, given := body["count"].(int64); given {
 		count = n // 0 too: a test that arms no failure must not get one

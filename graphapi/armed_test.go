@@ -62,6 +62,10 @@ func TestArmedFaults(t *testing.T) {
 		{`{"fault":"418"}`, "not a fault"},
 		{`{"fault":"429","count":-1}`, "count"},
 		{`{"fault":"429","times":1}`, "times"},
+		// A method no request can have would arm a fault that never fires.
+		{`{"fault":"429","method":"get "}`, "method"},
+		{`{"fault":"429","method":"G E T"}`, "method"},
+		{`{"fault":"429","method":"GET\r\n"}`, "method"},
 	} {
 		if msg := expectError(t, arm(tc.body), http.StatusBadRequest, "BadRequest"); !strings.Contains(msg, tc.want) {
 			t.Errorf("%s: message %q, want %q in it", tc.body, msg, tc.want)
