@@ -502,7 +502,9 @@ func ExportTenantFixtures(ctx context.Context, s Store, tenantKey, userID string
 	t := TenantFixtures{ID: id, Issuer: issuer}
 	var users []User
 	if userID != "" {
-		u, err := s.FindUser(ctx, tenantKey, userID)
+		// A GUID in any case, as /users/{id} takes it (ids are stored
+		// in lower case).
+		u, err := s.FindUser(ctx, tenantKey, NormalizeID(userID))
 		if err != nil {
 			return t, err
 		}

@@ -85,6 +85,12 @@ func TestAdminData(t *testing.T) {
 	if len(one.Tenants) != 1 || one.Tenants[0].ID != tenantA || len(one.Tenants[0].Users) != 1 || one.Tenants[0].Users[0].ID != userA1 {
 		t.Fatalf("the export of %s: %s", userA1, exported.body)
 	}
+	// A GUID names its user in any case, as /users/{id} and a fixtures
+	// file's ids do (a file's "A1A1…" is the user a1a1…).
+	upper := admin("/_admin/fixtures?tenantId=" + tenantA + "&userId=" + strings.ToUpper(userA1))
+	if upper.status != http.StatusOK || !strings.Contains(string(upper.body), userA1) {
+		t.Errorf("the export of %s in upper case: %d %s", userA1, upper.status, upper.body)
+	}
 	profile := one.Tenants[0].Users[0].Profile
 	if len(profile["positions"]) != 2 || profile["positions"][1]["id"] != "p-me" || profile["positions"][1]["allowedAudiences"] != "me" || len(profile["skills"]) != 1 {
 		t.Errorf("the exported profile: %v", profile)
