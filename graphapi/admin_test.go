@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -733,5 +734,28 @@ func TestAdminJournalRedactsFormCredentials(t *testing.T) {
 				t.Errorf("the journal holds a secret")
 			}
 		})
+	}
+}
+
+// TestAdminJournalPathFilterDecoded: an SDK sends a user principal name in
+// a path percent-encoded (Kiota's URI templates write @ as %40); the
+// journal's path filter finds the request by the name as written, as an
+// armed fault's path does, and by the path as sent too.
+func TestAdminJournalPathFilterDecoded(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	upn := upnOf(userA1)
+	escaped := strings.Replace(upn, "@", "%40", 1)
+	if resp := s.do(request{path: "/beta/users/" + escaped + "/profile/positions", token: tok}); resp.status != http.StatusOK {
+		t.Fatalf("list: %d %s", resp.status, resp.body)
+	}
+	for _, filter := range []string{upn, strings.ToUpper(upn), escaped, "/beta/users/"} {
+		entries := s.journal(t, "?path="+url.QueryEscape(filter))
+		if len(entries) != 1 || entries[0].Request.URL != "/beta/users/"+escaped+"/profile/positions" {
+			t.Errorf("path=%s: %+v, want the request to /beta/users/%s/profile/positions", filter, entries, escaped)
+		}
+	}
+	if entries := s.journal(t, "?path=nobody"); len(entries) != 0 {
+		t.Errorf("path=nobody: %+v", entries)
 	}
 }

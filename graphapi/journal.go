@@ -50,6 +50,9 @@ type journalEntry struct {
 	Response   journalResponse `json:"response"`
 
 	size int // its bytes counted against maxJournalBytes
+	// path is the request's path percent-decoded (URL shows it as sent),
+	// for the path filter.
+	path string
 }
 
 type journalCaller struct {
@@ -239,6 +242,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		Caller:     journalCaller{TenantID: ex.caller.TenantID, OID: callerObjectID(ex), AppID: ex.caller.AppID},
 		Request:    journalRequest{Method: r.Method, URL: loggedRequestURI(r.URL), Headers: reqHeaders},
 		Response:   journalResponse{Status: cw.status, Headers: cw.header},
+		path:       r.URL.Path,
 	}
 	if cw.reqBody != nil {
 		data, truncated := plainBody(cw.reqBody.kept, r.Header.Get("Content-Encoding"))
@@ -252,7 +256,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	data, truncated := plainBody(cw.body, cw.header.Get("Content-Encoding"))
 	e.Response.journalBody = shownBody(redactCredentials(data), truncated)
 	e.size = len(e.Request.Body) + len(e.Request.BodyBase64) + len(e.Response.Body) + len(e.Response.BodyBase64) +
-		headerSize(reqHeaders) + headerSize(cw.header) + len(e.Request.URL) + 256
+		headerSize(reqHeaders) + headerSize(cw.header) + len(e.Request.URL) + len(e.path) + 256
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -579,8 +583,12 @@ type journalFilter struct {
 
 func (f journalFilter) matches(e *journalEntry) bool {
 	if f.path != "" {
-		path, _, _ := strings.Cut(e.Request.URL, "?")
-		if !strings.Contains(strings.ToLower(path), strings.ToLower(f.path)) {
+		// The path as sent (%40) or decoded (@, as an armed fault's path
+		// is matched): a client's SDK may have escaped what the test
+		// names.
+		want := strings.ToLower(f.path)
+		sent, _, _ := strings.Cut(e.Request.URL, "?")
+		if !strings.Contains(strings.ToLower(sent), want) && !strings.Contains(strings.ToLower(e.path), want) {
 			return false
 		}
 	}
