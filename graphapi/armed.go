@@ -30,13 +30,14 @@ type armedFaults struct {
 }
 
 // take returns the fault of the first armed fault that matches a request
-// of method on path, spending one of its requests.
-func (a *armedFaults) take(method, path string) (fault, bool) {
+// of method on path (decoded) or escaped (the path as sent, as the journal
+// shows it), spending one of its requests.
+func (a *armedFaults) take(method, path, escaped string) (fault, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	lower := strings.ToLower(path)
+	lower, lowerEscaped := strings.ToLower(path), strings.ToLower(escaped)
 	for i, af := range a.list {
-		if (af.method == "" || af.method == method) && strings.Contains(lower, af.path) {
+		if (af.method == "" || af.method == method) && (strings.Contains(lower, af.path) || strings.Contains(lowerEscaped, af.path)) {
 			af.left--
 			if af.left == 0 {
 				a.list = append(a.list[:i], a.list[i+1:]...)

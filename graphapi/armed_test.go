@@ -58,6 +58,17 @@ func TestArmedFaults(t *testing.T) {
 		t.Errorf("after DELETE /_admin/faults: %d", resp.status)
 	}
 
+	// A path as sent (%40) or decoded (@) matches, as the journal's path
+	// filter does: a test may copy either from the journal.
+	escaped := "/beta/users/" + strings.Replace(upnOf(userA1), "@", "%40", 1) + "/profile/positions"
+	for _, path := range []string{upnOf(userA1), strings.Replace(upnOf(userA1), "@", "%40", 1)} {
+		arm(`{"fault":"503","path":"` + path + `"}`)
+		expectError(t, s.do(request{path: escaped, token: tok}), http.StatusServiceUnavailable, "serviceNotAvailable")
+		if resp := s.do(request{path: escaped, token: tok}); resp.status != http.StatusOK {
+			t.Errorf("after the fault armed on %s: %d %s", path, resp.status, resp.body)
+		}
+	}
+
 	for _, tc := range []struct{ body, want string }{
 		{`{"fault":"418"}`, "not a fault"},
 		{`{"fault":"429","count":-1}`, "count"},

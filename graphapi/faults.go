@@ -298,7 +298,7 @@ func (s *Server) takeArmedFault(r *http.Request, e *endpoint) (fault, bool) {
 	if s.AdminToken == "" || e.pattern == batchPath {
 		return fault{}, false
 	}
-	return s.armed.take(r.Method, r.URL.Path)
+	return s.armed.take(r.Method, r.URL.Path, r.URL.EscapedPath())
 }
 
 // injectFault does to a request of endpoint e what FaultHeader asks (with
