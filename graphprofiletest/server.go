@@ -259,7 +259,9 @@ func (s *Server) userID(tenantID, upn string) string {
 	return u.ID
 }
 
-// Reset empties the server: every user and profile of every tenant.
+// Reset empties the server: every user and profile of every tenant. The
+// journal, the clock and faults armed with FailNext stay as they are
+// (ClearRequests, RealClock, ClearFaults).
 func (s *Server) Reset() {
 	s.t.Helper()
 	s.adminCall(http.MethodPost, "/_admin/reset", nil, nil)
@@ -287,6 +289,12 @@ func (s *Server) LoadFixtures(fixtures []byte) {
 func (s *Server) FailNext(count int, fault, method, path string) {
 	s.t.Helper()
 	s.adminCall(http.MethodPost, "/_admin/faults", map[string]any{"fault": fault, "count": count, "method": method, "path": path}, nil)
+}
+
+// ClearFaults disarms every fault FailNext armed and no request spent yet.
+func (s *Server) ClearFaults() {
+	s.t.Helper()
+	s.adminCall(http.MethodDelete, "/_admin/faults", nil, nil)
 }
 
 // Request is one request of the journal, as GET /_admin/requests lists it.

@@ -193,6 +193,19 @@ func TestFaultsAndLimits(t *testing.T) {
 			t.Errorf("statuses %d (Retry-After %q) then %d, want 503 (1) then 200", first, header.Get("Retry-After"), second)
 		}
 	})
+	t.Run("ClearFaults", func(t *testing.T) {
+		srv := graphprofiletest.NewServer(t)
+		tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read"))
+		srv.FailNext(3, "503", "", "")
+		srv.Reset() // leaves armed faults alone
+		if status, _, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, ""); status != http.StatusServiceUnavailable {
+			t.Errorf("after Reset: %d, want the armed 503", status)
+		}
+		srv.ClearFaults()
+		if status, _, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, ""); status != http.StatusOK {
+			t.Errorf("after ClearFaults: %d, want 200", status)
+		}
+	})
 	t.Run("WithFaults", func(t *testing.T) {
 		srv := graphprofiletest.NewServer(t, graphprofiletest.WithFaults("503=1"))
 		tok := srv.Token(graphprofiletest.TokenRequest{UserPrincipalName: "adele@contoso.com", ObjectID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", Scopes: []string{"User.Read"}})
