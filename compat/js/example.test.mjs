@@ -25,7 +25,7 @@ beforeEach(async () => {
 	assert.equal(res.status, 204);
 });
 
-test('a new position is listed first', async () => {
+test('positions are listed oldest first, a page at a time', async () => {
 	await client.api('/me/profile/positions').post({ detail: { jobTitle: 'Intern' } });
 	await client.api('/me/profile/positions').post({ detail: { jobTitle: 'Engineer' } });
 	const list = await client.api('/me/profile/positions').top(1).get();
