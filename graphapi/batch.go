@@ -396,8 +396,13 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 	if err != nil {
 		return s.itemError(ctx, batch, version, item, err)
 	}
+	method := strings.ToUpper(item.Method)
+	if !isToken(method) {
+		// A request line could not carry it: HTTP's methods are tokens.
+		return s.itemError(ctx, batch, version, item, batchError("The method '%s' of request '%s' is not a valid HTTP method.", item.Method, item.ID))
+	}
 	origin := batchOrigin{requestID: batchOriginOf(ctx).requestID, itemID: item.ID}
-	req, err := http.NewRequestWithContext(withBatchOrigin(ctx, origin), strings.ToUpper(item.Method), target, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(withBatchOrigin(ctx, origin), method, target, bytes.NewReader(body))
 	if err != nil {
 		return s.itemError(ctx, batch, version, item, batchError("The url '%s' of request '%s' is not a valid URL.", item.URL, item.ID))
 	}

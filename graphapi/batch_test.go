@@ -460,3 +460,26 @@ func TestBatchItemNotRunIsJSON(t *testing.T) {
 		t.Fatalf("b: %d %v %s", status, headers, a.Responses[1].Body)
 	}
 }
+
+// TestBatchItemMethodInvalid: an item whose method is no HTTP method (a
+// space in it, a control character) is answered with a 400 that names its
+// method, not its URL, which is fine.
+func TestBatchItemMethodInvalid(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"space","method":"GE T","url":"/me"},
+		{"id":"newline","method":"GET\n","url":"/me"},
+		{"id":"ok","method":"get","url":"/me"}
+	]}`)
+	for id, method := range map[string]string{"space": "GE T", "newline": "GET\n"} {
+		status, _, body := a.item(t, id)
+		want := "The method '" + method + "' of request '" + id + "' is not a valid HTTP method."
+		if msg, _ := get(body, "error", "message").(string); status != http.StatusBadRequest || msg != want {
+			t.Errorf("%s: %d %q, want 400 %q", id, status, msg, want)
+		}
+	}
+	if status, _, body := a.item(t, "ok"); status != http.StatusOK {
+		t.Errorf("ok: %d %v", status, body)
+	}
+}
