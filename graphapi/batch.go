@@ -288,18 +288,40 @@ func unexpected(r *graphprofile.JSONReader, format string, args ...any) error {
 	return batchError(format, append(args, found)...)
 }
 
-// checkBatchURL refuses an item URL that is absolute or names a version:
-// an item's URL is relative to the batch's version root.
+// checkBatchURL refuses an item URL that is absolute, is no URL or names a
+// version: an item's URL is relative to the batch's version root.
 func checkBatchURL(item *batchItem) error {
-	u, err := url.Parse(item.URL)
-	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(item.URL, "//") {
+	if hasScheme(item.URL) || strings.HasPrefix(item.URL, "//") {
 		return batchError("The url '%s' of request '%s' is not a URL relative to the version root, such as '/me/profile/positions'.", item.URL, item.ID)
+	}
+	u, err := url.Parse(item.URL)
+	if err != nil {
+		// Relative, but no URL: an escape that is not one, a control
+		// character.
+		return batchError("The url '%s' of request '%s' is not a valid URL.", item.URL, item.ID)
 	}
 	first, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
 	if _, ok := version(first); ok {
 		return batchError("The url '%s' of request '%s' names a version; it must be relative to the batch's version root, such as '/me/profile/positions'.", item.URL, item.ID)
 	}
 	return nil
+}
+
+// hasScheme reports whether rawURL starts with a scheme and its colon
+// (RFC 3986 3.1), as an absolute URL does.
+func hasScheme(rawURL string) bool {
+	for i := 0; i < len(rawURL); i++ {
+		c := rawURL[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // header returns the item's header name, ignoring the name's case.

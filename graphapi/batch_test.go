@@ -483,3 +483,15 @@ func TestBatchItemMethodInvalid(t *testing.T) {
 		t.Errorf("ok: %d %v", status, body)
 	}
 }
+
+// TestBatchItemURLInvalid: an item's url that is no URL (an escape that
+// is not one) is refused as such, not as "not relative to the version
+// root", which it is.
+func TestBatchItemURLInvalid(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions/%zz"}]}`})
+	if msg := expectError(t, resp, http.StatusBadRequest, "BadRequest"); msg != "The url '/me/profile/positions/%zz' of request '1' is not a valid URL." {
+		t.Errorf("an invalid escape: %q", msg)
+	}
+}
