@@ -163,6 +163,18 @@ func (r *JSONReader) Raw() ([]byte, error) {
 	return d.data[start:d.pos], nil
 }
 
+// Body reads any value and returns it as written, as Raw does, but with
+// its nesting bounded as a body's is from the value itself, not from the
+// document around it: the value is a body of its own (a $batch item's),
+// which may be as deep as a body sent alone.
+func (r *JSONReader) Body() ([]byte, error) {
+	depth := r.d.depth
+	r.d.depth = 0
+	raw, err := r.Raw()
+	r.d.depth = depth
+	return raw, err
+}
+
 // Skip reads any value and names it as Next does.
 func (r *JSONReader) Skip() (string, error) { return r.d.skipValue() }
 

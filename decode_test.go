@@ -316,6 +316,19 @@ func TestJSONReader(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tc.data, got, tc.message)
 		}
 	}
+	// Body bounds a value's nesting from the value, as a body sent alone:
+	// 64 levels inside an object are taken, 65 are not.
+	for levels, message := range map[int]string{64: "", 65: "The request body is nested more than 64 levels deep."} {
+		r := NewJSONReader([]byte(`{"a":` + strings.Repeat("[", levels) + strings.Repeat("]", levels) + `}`))
+		err := r.Object("the test's object", func(string) error { _, err := r.Body(); return err })
+		got := ""
+		if err != nil {
+			got = ErrorMessage(err)
+		}
+		if got != message {
+			t.Errorf("Body of %d levels: %q, want %q", levels, got, message)
+		}
+	}
 	if kind := NewJSONReader([]byte(`tru`)).Next(); kind != "" {
 		t.Errorf("Next of a malformed literal: %q", kind)
 	}

@@ -204,7 +204,7 @@ func readBatchItem(r *graphprofile.JSONReader, n int) (*batchItem, error) {
 		case "headers":
 			return item.readHeaders(r, where)
 		case "body":
-			body, err := r.Raw()
+			body, err := r.Body() // as deep as a body sent alone
 			item.Body = body
 			return err
 		case "dependson":

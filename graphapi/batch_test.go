@@ -495,3 +495,33 @@ func TestBatchItemURLInvalid(t *testing.T) {
 		t.Errorf("an invalid escape: %q", msg)
 	}
 }
+
+// TestBatchItemBodyDepth: an item's body may be nested as deep as a body
+// sent alone (64 levels), not 64 less the batch's own envelope: a body
+// of 62 levels that a direct request takes made the whole batch a 400
+// ("nested more than 64 levels deep"); 65 levels are still refused.
+func TestBatchItemBodyDepth(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	// createdBy is server-managed, skipped, and of an open type: only the
+	// depth bounds it.
+	nested := func(levels int) string {
+		v := "{}"
+		for range levels - 3 {
+			v = `{"a":` + v + `}`
+		}
+		return `{"createdBy":{"user":` + v + `}}`
+	}
+	body := nested(64)
+	if resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: body}); resp.status != http.StatusCreated {
+		t.Fatalf("the body alone: %d %s", resp.status, resp.body)
+	}
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[{"id":"1","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":`+body+`}]}`)
+	if status, _, body := a.item(t, "1"); status != http.StatusCreated {
+		t.Errorf("the body in a batch: %d %v", status, body)
+	}
+	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[{"id":"1","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":` + nested(65) + `}]}`})
+	if msg := expectError(t, resp, http.StatusBadRequest, "BadRequest"); msg != "The request body is nested more than 64 levels deep." {
+		t.Errorf("65 levels: %q", msg)
+	}
+}
