@@ -199,3 +199,42 @@ func TestParseThrottleLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestThrottleBatchOrder: which independent items of a $batch the bucket
+// has room for is not their order (they run up to 10 at a time), but how
+// many is: exactly the bucket's. Chained with dependsOn they take it in
+// their order, and the items after a refused one fail their dependency.
+func TestThrottleBatchOrder(t *testing.T) {
+	s := newTestServer(t, withThrottle(graphapi.ThrottleLimit{Requests: 3, Per: time.Minute}))
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	var items []string
+	for i := range 8 {
+		items = append(items, fmt.Sprintf(`{"id":"%d","method":"GET","url":"/me"}`, i))
+	}
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[`+strings.Join(items, ",")+`]}`)
+	statuses := map[int]int{}
+	for i := range 8 {
+		status, _, _ := a.item(t, fmt.Sprint(i))
+		statuses[status]++
+	}
+	if statuses[http.StatusOK] != 3 || statuses[http.StatusTooManyRequests] != 5 {
+		t.Errorf("8 independent items against a bucket of 3: %v, want 3 200 and 5 429", statuses)
+	}
+
+	s = newTestServer(t, withThrottle(graphapi.ThrottleLimit{Requests: 3, Per: time.Minute}))
+	tok = s.delegated(tenantA, userA1, "User.ReadWrite")
+	items = items[:0]
+	for i := range 6 {
+		dep := ""
+		if i > 0 {
+			dep = fmt.Sprintf(`,"dependsOn":["%d"]`, i-1)
+		}
+		items = append(items, fmt.Sprintf(`{"id":"%d","method":"GET","url":"/me"%s}`, i, dep))
+	}
+	a = s.sendBatch(t, "/beta/$batch", tok, `{"requests":[`+strings.Join(items, ",")+`]}`)
+	for i, want := range []int{200, 200, 200, 429, 424, 424} {
+		if status, _, _ := a.item(t, fmt.Sprint(i)); status != want {
+			t.Errorf("chained item %d: %d, want %d", i, status, want)
+		}
+	}
+}
