@@ -68,6 +68,10 @@ func TestFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { busy.Close() })
+	fixturesFile, err := filepath.Abs("testdata/fixtures.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name      string
@@ -103,6 +107,13 @@ func TestFailures(t *testing.T) {
 		{name: "bad GRAPHPROFILE_CORS_ORIGINS", args: []string{"serve"}, env: []string{"GRAPHPROFILE_CORS_ORIGINS=app.example.test"}, stderrHas: []string{"GRAPHPROFILE_CORS_ORIGINS:", "app.example.test"}},
 		{name: "port in use", args: []string{"serve", "--listen", busy.Addr().String()}, stderrHas: []string{`--listen "` + busy.Addr().String() + `"`, "in use"}},
 		{name: "port in use from env", args: []string{"serve"}, env: []string{"GRAPHPROFILE_LISTEN=" + busy.Addr().String()}, stderrHas: []string{`GRAPHPROFILE_LISTEN="` + busy.Addr().String() + `"`, "in use"}},
+		// What serve logs while it starts is held until it listens: a
+		// start-up that fails says the reason alone, not a "metrics served"
+		// or a CA to trust for a server that never ran.
+		{name: "port in use with --tls-self-signed", args: []string{"serve", "--listen", busy.Addr().String(), "--tls-self-signed"}, stderrHas: []string{"--listen", "in use"}},
+		{name: "port in use with --metrics-listen", args: []string{"serve", "--listen", busy.Addr().String(), "--metrics-listen", "127.0.0.1:0"}, stderrHas: []string{"--listen", "in use"}},
+		{name: "port in use with --trust-proxy", args: []string{"serve", "--listen", busy.Addr().String(), "--trust-proxy"}, stderrHas: []string{"--listen", "in use"}},
+		{name: "port in use with --fixtures", args: []string{"serve", "--listen", busy.Addr().String(), "--fixtures", fixturesFile}, stderrHas: []string{"--listen", "in use"}},
 		{name: "bad listen address", args: []string{"serve", "--listen", "bogus"}, stderrHas: []string{`--listen "bogus": `, "missing port"}},
 		{name: "bad GRAPHPROFILE_LISTEN", args: []string{"serve"}, env: []string{"GRAPHPROFILE_LISTEN=bogus"}, stderrHas: []string{`GRAPHPROFILE_LISTEN="bogus": `, "missing port"}},
 		{name: "bad GRAPHPROFILE_EXPIRES", args: []string{"token"}, env: []string{"GRAPHPROFILE_EXPIRES=1fortnight"}, stderrHas: []string{"GRAPHPROFILE_EXPIRES"}},

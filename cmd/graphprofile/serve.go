@@ -16,6 +16,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
@@ -100,7 +101,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	default:
 		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", fmt.Sprintf("%q", *logFormat)))
 	}
-	logger := slog.New(scrubbingHandler{logHandler, env})
+	// Held until the server listens: a start-up that fails says only why.
+	starting := &startLogs{}
+	logger := slog.New(starting.handler(scrubbingHandler{logHandler, env}))
 	if env.getenv("GOMEMLIMIT") == "" {
 		// A soft target for the Go heap: the garbage collector works harder
 		// near it instead of letting the heap double, so the process stays
@@ -273,6 +276,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		}
 		return err
 	}
+	starting.release(ctx)
 	switch {
 	case devOn && loc.kind == "memory":
 		logger.Info("development issuer on, with a key in memory: the tokens on standard output are accepted (graphprofile token cannot sign for this process)")
@@ -446,4 +450,61 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// startLogs holds what serve logs while it starts until it listens
+// (release), so that a start-up that fails says one line on stderr, its
+// reason: not also "metrics served", a CA to trust or "fixtures loaded" for
+// a server that never ran. Once released, records go straight through.
+type startLogs struct {
+	released atomic.Bool
+	mu       sync.Mutex
+	held     []heldRecord
+}
+
+// heldRecord is a record held with the handler (attributes and groups
+// included) that takes it on release.
+type heldRecord struct {
+	handler slog.Handler
+	record  slog.Record
+}
+
+// handler is the slog.Handler of h that holds records until release.
+func (l *startLogs) handler(h slog.Handler) slog.Handler { return holdingHandler{h, l} }
+
+// release writes the held records, in order, and lets the next ones through.
+func (l *startLogs) release(ctx context.Context) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, h := range l.held {
+		_ = h.handler.Handle(ctx, h.record)
+	}
+	l.held = nil
+	l.released.Store(true)
+}
+
+type holdingHandler struct {
+	slog.Handler
+	logs *startLogs
+}
+
+func (h holdingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !h.logs.released.Load() {
+		h.logs.mu.Lock()
+		if !h.logs.released.Load() {
+			h.logs.held = append(h.logs.held, heldRecord{h.Handler, r.Clone()})
+			h.logs.mu.Unlock()
+			return nil
+		}
+		h.logs.mu.Unlock()
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h holdingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return holdingHandler{h.Handler.WithAttrs(attrs), h.logs}
+}
+
+func (h holdingHandler) WithGroup(name string) slog.Handler {
+	return holdingHandler{h.Handler.WithGroup(name), h.logs}
 }
