@@ -42,7 +42,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	logFormat := fs.String("log-format", "text", "log `format`: text (key=value) or json (one object a line); the access log, one line per request at info, included")
 	adminToken := fs.String("admin-token", "", "turn on the admin API for test suites under /_admin/ (reset, fixtures, request journal, clock, faults; docs/admin-api.md), each call needing this `token` as its bearer token; never on a server with real data")
 	journalSize := fs.Int("journal-size", graphapi.DefaultJournalSize, "how many `requests` the admin API's journal keeps (with --admin-token)")
-	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
+	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests (0: not at all)")
 	cpuProfile := fs.String("cpuprofile", "", "diagnostics: write a CPU profile (go tool pprof) of the whole run to `file`")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (and chain) in `file`; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of --tls-cert")
@@ -68,6 +68,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if *journalSize < 0 {
 		return fmt.Errorf("%s: want 0 or more", env.settingValue("journal-size", fmt.Sprint(*journalSize)))
+	}
+	if *drainTimeout < 0 {
+		return fmt.Errorf("%s: want 0 or more (0: no wait)", env.settingValue("drain-timeout", drainTimeout.String()))
 	}
 	if *adminToken != "" && len(strings.TrimSpace(*adminToken)) != len(*adminToken) {
 		return fmt.Errorf("%s: the token must not begin or end with spaces", env.setting("admin-token"))

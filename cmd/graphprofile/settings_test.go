@@ -32,6 +32,7 @@ func TestSettingSources(t *testing.T) {
 		{[]string{"serve"}, "store", "mysql://x", nil, `--store "mysql://x": expected sqlite:PATH`, `GRAPHPROFILE_STORE="mysql://x": expected sqlite:PATH`},
 		{[]string{"serve"}, "store", "sqlite:", nil, `--store "sqlite:" names no database file`, `GRAPHPROFILE_STORE="sqlite:" names no database file`},
 		{[]string{"serve"}, "drain-timeout", "soon", nil, `--drain-timeout "soon": want a duration such as 10s, 1m30s or 2h` + "\n", `GRAPHPROFILE_DRAIN_TIMEOUT="soon": want a duration such as 10s, 1m30s or 2h` + "\n"},
+		{[]string{"serve"}, "drain-timeout", "-1s", nil, `--drain-timeout -1s: want 0 or more (0: no wait)` + "\n", `GRAPHPROFILE_DRAIN_TIMEOUT=-1s: want 0 or more (0: no wait)` + "\n"},
 		{[]string{"serve"}, "max-items", "abc", nil, `--max-items "abc": want a whole number` + "\n", `GRAPHPROFILE_MAX_ITEMS="abc": want a whole number` + "\n"},
 		{[]string{"serve"}, "faults-seed", "-1", nil, `--faults-seed "-1": want a whole number, 0 or more` + "\n", `GRAPHPROFILE_FAULTS_SEED="-1": want a whole number, 0 or more` + "\n"},
 		{[]string{"serve"}, "trust-proxy", "maybe", nil, `--trust-proxy "maybe": want true or false` + "\n", `GRAPHPROFILE_TRUST_PROXY="maybe": want true or false` + "\n"},
