@@ -47,7 +47,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 // refuses the stores they do not handle.
 func backupArgs(env *environment, what string, args []string, synopsis string) (storeLocation, string, error) {
 	fs := flag.NewFlagSet(what, flag.ContinueOnError)
-	storeURL := fs.String("store", defaultStore, "the store (as given to serve): sqlite:`PATH`")
+	storeURL := fs.String("store", defaultStore, "the store `URL` (as given to serve): sqlite:PATH")
 	var file string
 	err := parseFlagsWithArgs(fs, env, args, synopsis, func(rest []string) error {
 		if len(rest) != 1 {

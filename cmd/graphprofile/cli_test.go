@@ -31,6 +31,14 @@ func TestHelp(t *testing.T) {
 		// GUIDs, users import's tenant a tid.
 		{[]string{"token", "--help"}, []string{"tenant id (tid), a GUID", "object id (oid), a GUID", "application (client) id, a GUID", "at most 113 characters", "(at most 256 characters)"}},
 		{[]string{"users", "import", "--help"}, []string{"tenant id the users belong to: 1 to 64 letters, digits and hyphens"}},
+		// --store takes a URL (sqlite:PATH, memory:, postgres://…), never a
+		// bare path, which every command refuses: its --help says so.
+		{[]string{"serve", "--help"}, []string{"--store URL | GRAPHPROFILE_STORE=URL", "sqlite:PATH"}},
+		{[]string{"token", "--help"}, []string{"--store URL | GRAPHPROFILE_STORE=URL"}},
+		{[]string{"users", "import", "--help"}, []string{"--store URL | GRAPHPROFILE_STORE=URL"}},
+		{[]string{"export", "--help"}, []string{"--store URL | GRAPHPROFILE_STORE=URL"}},
+		{[]string{"backup", "--help"}, []string{"--store URL | GRAPHPROFILE_STORE=URL", "sqlite:PATH"}},
+		{[]string{"restore", "--help"}, []string{"--store URL | GRAPHPROFILE_STORE=URL", "sqlite:PATH"}},
 		// Where the development CA is, for every store; what the admin API does.
 		{[]string{"serve", "--help"}, []string{"<database>-ca.pem", "graphprofile-ca.pem in the working directory", "reset, fixtures, request journal, clock, faults"}},
 	}

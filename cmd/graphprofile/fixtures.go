@@ -104,7 +104,7 @@ const memoryAppID = "00000000-0000-4000-8000-0000000000a1"
 
 func runExport(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	storeURL := fs.String("store", defaultStore, "the store to export (as given to serve)")
+	storeURL := fs.String("store", defaultStore, "the store to export, a `URL` as given to serve: sqlite:PATH or postgres://…")
 	out := "-"
 	if err := parseFlagsWithArgs(fs, env, args, "[flags] [FILE]\n\nWrites every user of every tenant of the store and their profiles as a fixtures file\n(docs/fixtures.md), which serve --fixtures loads again: to FILE, or standard output\nwithout FILE or with '-'. Export a store no server writes to.", func(rest []string) error {
 		switch len(rest) {

@@ -24,7 +24,7 @@ const (
 
 func runToken(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	storeURL := fs.String("store", defaultStore, "the store whose development signing key signs the token (as given to serve)")
+	storeURL := fs.String("store", defaultStore, "the store whose development signing key signs the token, a `URL` as given to serve: sqlite:PATH or postgres://…")
 	tenant := fs.String("tenant", defaultTenant, "tenant `id` (tid), a GUID; "+"9188040d-6c67-4c5b-b112-36a304b66dad is personal Microsoft accounts")
 	user := fs.String("user", defaultUser, "the signed-in user's object `id` (oid), a GUID, of a delegated token")
 	upn := fs.String("upn", defaultUPN, "the signed-in user's user principal `name` (upn), at most 113 characters as the directory holds")

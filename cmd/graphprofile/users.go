@@ -35,7 +35,7 @@ func runUsers(ctx context.Context, env *environment, args []string) error {
 
 func runUsersImport(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("users import", flag.ContinueOnError)
-	storeURL := fs.String("store", defaultStore, "where data lives (as given to serve)")
+	storeURL := fs.String("store", defaultStore, "where data lives, a `URL` as given to serve: sqlite:PATH or postgres://…")
 	tenant := fs.String("tenant", defaultTenant, "tenant `id` the users belong to: 1 to 64 letters, digits and hyphens, as a token's tid")
 	// A list read as serve reads it, so that the GRAPHPROFILE_ISSUERS a
 	// server runs with means the same here; a tenant has one issuer, so
