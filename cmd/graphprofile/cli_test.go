@@ -123,6 +123,9 @@ func TestFailures(t *testing.T) {
 		{name: "port in use with --trust-proxy", args: []string{"serve", "--listen", busy.Addr().String(), "--trust-proxy"}, stderrHas: []string{"--listen", "in use"}},
 		{name: "port in use with --fixtures", args: []string{"serve", "--listen", busy.Addr().String(), "--fixtures", fixturesFile}, stderrHas: []string{"--listen", "in use"}},
 		{name: "bad listen address", args: []string{"serve", "--listen", "bogus"}, stderrHas: []string{`--listen "bogus": `, "missing port"}},
+		// Empty is no address: net.Listen would take it as every
+		// interface on a random port.
+		{name: "empty listen address", args: []string{"serve", "--listen", ""}, stderrHas: []string{`--listen "": `, "HOST:PORT"}},
 		{name: "bad GRAPHPROFILE_LISTEN", args: []string{"serve"}, env: []string{"GRAPHPROFILE_LISTEN=bogus"}, stderrHas: []string{`GRAPHPROFILE_LISTEN="bogus": `, "missing port"}},
 		{name: "bad GRAPHPROFILE_EXPIRES", args: []string{"token"}, env: []string{"GRAPHPROFILE_EXPIRES=1fortnight"}, stderrHas: []string{"GRAPHPROFILE_EXPIRES"}},
 		{name: "bad GRAPHPROFILE_DRAIN_TIMEOUT", args: []string{"serve"}, env: []string{"GRAPHPROFILE_DRAIN_TIMEOUT=soon"}, stderrHas: []string{"GRAPHPROFILE_DRAIN_TIMEOUT"}},

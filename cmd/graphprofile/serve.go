@@ -69,6 +69,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if *journalSize < 0 {
 		return fmt.Errorf("%s: want 0 or more", env.settingValue("journal-size", fmt.Sprint(*journalSize)))
 	}
+	if *listen == "" {
+		// net.Listen would take "" as every interface on a random port.
+		return fmt.Errorf(`%s: want HOST:PORT, e.g. 127.0.0.1:8080 (":PORT" for every interface)`, env.settingValue("listen", `""`))
+	}
 	if *drainTimeout < 0 {
 		return fmt.Errorf("%s: want 0 or more (0: no wait)", env.settingValue("drain-timeout", drainTimeout.String()))
 	}
