@@ -132,6 +132,9 @@ func TestFailures(t *testing.T) {
 		{name: "roles without app", args: []string{"token", "--roles", "X"}, stderrHas: []string{"--roles", "--app"}},
 		{name: "tenant not a GUID", args: []string{"token", "--tenant", "contoso"}, stderrHas: []string{`--tenant "contoso"`, "GUID"}},
 		{name: "GRAPHPROFILE_TENANT not a GUID", args: []string{"token"}, env: []string{"GRAPHPROFILE_TENANT=contoso"}, stderrHas: []string{`GRAPHPROFILE_TENANT="contoso"`, "GUID"}},
+		// Empty is no GUID either, and the error names the flag.
+		{name: "empty tenant", args: []string{"token", "--tenant", ""}, stderrHas: []string{`--tenant ""`, "GUID"}},
+		{name: "empty user of a delegated token", args: []string{"token", "--user", ""}, stderrHas: []string{`--user ""`, "GUID"}},
 		{name: "user not a GUID", args: []string{"token", "--user", "adele"}, stderrHas: []string{`--user "adele"`, "GUID"}},
 		{name: "app not a GUID", args: []string{"token", "--app", "nightly-sync", "--roles", "User.Read.All"}, stderrHas: []string{`--app "nightly-sync"`, "GUID"}},
 		// A token whose claims the directory cannot record is refused by

@@ -49,9 +49,14 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 	// Entra gives every tenant, user and application a GUID, and the
 	// server tells a user's id from a user principal name in a path by
 	// that shape: a token with another id would name a profile no path can
-	// reach by its id.
-	for _, id := range []struct{ name, value string }{{"tenant", *tenant}, {"user", *user}, {"app", *app}} {
-		if id.value != "" && !graphprofile.IsGUID(id.value) {
+	// reach by its id. An empty tenant, or user of a delegated token, is no
+	// GUID either.
+	application := *app != "" && *scopes == ""
+	for _, id := range []struct {
+		name, value string
+		required    bool
+	}{{"tenant", *tenant, true}, {"user", *user, !application}, {"app", *app, false}} {
+		if (id.required || id.value != "") && !graphprofile.IsGUID(id.value) {
 			return fmt.Errorf("%s: not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), as Entra's %s ids are", env.settingValue(id.name, strconv.Quote(id.value)), id.name)
 		}
 	}
@@ -63,7 +68,6 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 		Roles:       splitList(*roles),
 		Expires:     *expires,
 	}
-	application := *app != "" && *scopes == ""
 	if application {
 		if flagSet(fs, "user") {
 			req.ObjectID = *user
