@@ -44,6 +44,11 @@ func TestHealthcheck(t *testing.T) {
 		{"nobody there", []string{"--url", "http://" + freeAddr(t) + "/healthz"}, nil, 1, "", []string{"unhealthy", "connection refused"}},
 		{"bad URL", []string{"--url", "http://[::1/healthz"}, nil, 1, "", []string{`--url "http://[::1/healthz": `}},
 		{"bad GRAPHPROFILE_URL", nil, []string{"GRAPHPROFILE_URL=http://[::1/healthz"}, 1, "", []string{`GRAPHPROFILE_URL="http://[::1/healthz": `}},
+		// A URL the check could never GET is a bad value, named as one,
+		// not an unhealthy server.
+		{"empty URL", []string{"--url", ""}, nil, 1, "", []string{`--url "": want an http:// or https:// URL`}},
+		{"ftp URL", []string{"--url", "ftp://127.0.0.1/healthz"}, nil, 1, "", []string{`--url "ftp://127.0.0.1/healthz": want an http:// or https:// URL`}},
+		{"URL without host", nil, []string{"GRAPHPROFILE_URL=http:///healthz"}, 1, "", []string{`GRAPHPROFILE_URL="http:///healthz": want an http:// or https:// URL`}},
 		{"bad timeout", []string{"--url", s.url + "/healthz", "--timeout", "0s"}, nil, 1, "", []string{"--timeout 0s: must be positive"}},
 		{"bad GRAPHPROFILE_TIMEOUT", []string{"--url", s.url + "/healthz"}, []string{"GRAPHPROFILE_TIMEOUT=-1s"}, 1, "", []string{"GRAPHPROFILE_TIMEOUT=-1s: must be positive"}},
 	}
