@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -283,7 +284,7 @@ func number(t *testing.T, claims map[string]any, name string) float64 {
 }
 
 // TestStorePathRefused: an SQLite store in a directory that does not exist,
-// or a directory itself, is refused by every command alike (token as serve),
+// or a directory (or another file that is no regular file) itself, is refused by every command alike (token as serve),
 // in one line naming the setting, and nothing is created: not the missing
 // directory, not a key or a lock file beside the directory.
 func TestStorePathRefused(t *testing.T) {
@@ -294,12 +295,18 @@ func TestStorePathRefused(t *testing.T) {
 		}{
 			{"missing directory", "sqlite:nodir/x.db", "the directory nodir does not exist"},
 			{"a directory", "sqlite:existing", "existing is a directory, not a database file"},
+			// A device or a pipe: SQLite fails on it after making its lock
+			// file beside it (sqlite:/dev/null, as root, wrote into /dev).
+			{"a named pipe", "sqlite:pipe", "pipe is not a regular file"},
 		} {
 			for _, source := range []string{"flag", "environment"} {
 				t.Run(command[0]+" "+tt.name+" from the "+source, func(t *testing.T) {
 					t.Parallel()
 					dir := t.TempDir()
 					if err := os.Mkdir(filepath.Join(dir, "existing"), 0o700); err != nil {
+						t.Fatal(err)
+					}
+					if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o600); err != nil {
 						t.Fatal(err)
 					}
 					args, env := slices.Clone(command), []string(nil)
@@ -316,7 +323,7 @@ func TestStorePathRefused(t *testing.T) {
 					}
 					var made []string
 					filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-						if rel, _ := filepath.Rel(dir, path); rel != "." && rel != "existing" {
+						if rel, _ := filepath.Rel(dir, path); rel != "." && rel != "existing" && rel != "pipe" {
 							made = append(made, rel)
 						}
 						return nil

@@ -66,12 +66,17 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 
 // checkSQLitePath refuses a database path that no command can use, for
 // every command alike before any of them writes a file: a directory (where
-// SQLite fails, and the key would go beside it), or a path in a directory
+// SQLite fails, and the key would go beside it) or another file that is not
+// a regular one, or a path in a directory
 // that does not exist (which nothing creates, so that a mistyped path fails
 // instead of starting a new store somewhere unexpected).
 func checkSQLitePath(path string) error {
 	if info, err := os.Stat(path); err == nil && info.IsDir() {
 		return fmt.Errorf("%s is a directory, not a database file", path)
+	} else if err == nil && !info.Mode().IsRegular() {
+		// A device or a pipe (sqlite:/dev/null): SQLite fails on it, after
+		// making its lock file beside it.
+		return fmt.Errorf("%s is not a regular file", path)
 	}
 	dir := filepath.Dir(path)
 	info, err := os.Stat(dir)
