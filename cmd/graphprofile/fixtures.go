@@ -142,6 +142,22 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		_, err = env.stdout.Write(data)
 		return err
 	}
+	if info, err := os.Stat(out); err == nil && !info.Mode().IsRegular() {
+		// A pipe, a device or /dev/stdout (a link to one): written into, not
+		// replaced by a new file its reader never sees.
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return fmt.Errorf("export: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		return nil
+	}
 	// Written beside, then renamed: FILE is never half-written.
 	tmp := out + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -157,4 +159,61 @@ func TestServeRefusesBadFixtures(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "x.db")); err == nil {
 		t.Errorf("serve made the database of a bad fixtures file")
 	}
+}
+
+// TestExportToStream: export FILE where FILE is no regular file (a pipe, or
+// /dev/stdout, a link to the process's standard output) writes into it, as
+// `graphprofile export /dev/stdout | jq` expects: it does not put a new file
+// in its place, which left the reader nothing and, as root, replaced
+// /dev/stdout.
+func TestExportToStream(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(users, []byte(`{"id":"11111111-2222-4333-8444-555555555555","displayName":"Ada","userPrincipalName":"ada@contoso.com"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--store", "sqlite:s.db", users); r.code != 0 {
+		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
+	}
+	want := runCLI(t, dir, nil, "export", "--store", "sqlite:s.db")
+	if want.code != 0 || !strings.Contains(want.stdout, "ada@contoso.com") {
+		t.Fatalf("export to standard output: exit %d, stdout %q, stderr %q", want.code, want.stdout, want.stderr)
+	}
+
+	t.Run("a link to standard output", func(t *testing.T) {
+		// What /dev/stdout is, in a directory of the test's own.
+		link := filepath.Join(dir, "stdout")
+		if err := os.Symlink("/proc/self/fd/1", link); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, dir, nil, "export", "--store", "sqlite:s.db", link)
+		if r.code != 0 || r.stdout != want.stdout {
+			t.Errorf("export %s: exit %d, stderr %q, stdout %q, want %q", link, r.code, r.stderr, r.stdout, want.stdout)
+		}
+		if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("export replaced the link %s: %v, %v", link, info.Mode(), err)
+		}
+	})
+	t.Run("a named pipe", func(t *testing.T) {
+		pipe := filepath.Join(dir, "pipe")
+		if err := syscall.Mkfifo(pipe, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// Its reader, open before export runs (without waiting for a
+		// writer): what export writes waits in the pipe until read.
+		reader, err := os.OpenFile(pipe, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer reader.Close()
+		r := runCLI(t, dir, nil, "export", "--store", "sqlite:s.db", pipe)
+		got, _ := io.ReadAll(reader)
+		if r.code != 0 || string(got) != want.stdout {
+			t.Errorf("export %s: exit %d, stderr %q; the pipe's reader got %q, want %q", pipe, r.code, r.stderr, got, want.stdout)
+		}
+		if info, err := os.Lstat(pipe); err != nil || info.Mode()&os.ModeNamedPipe == 0 {
+			t.Errorf("export replaced the pipe %s: %v, %v", pipe, info.Mode(), err)
+		}
+	})
 }
