@@ -127,7 +127,7 @@ func TestUIOAuthSettingErrors(t *testing.T) {
 		{"--trust-proxy without --public-url", []string{"--issuer", issuer.Issuer, "--ui-client-id", uiClientID, "--trust-proxy"}, nil,
 			`--ui-client-id "` + uiClientID + `" behind a proxy (--trust-proxy) needs --public-url: the redirect URI registered with the issuer is one fixed URL`},
 		{"--listen on port 0", []string{"--issuer", issuer.Issuer, "--ui-client-id", uiClientID, "--listen", "127.0.0.1:0"}, nil,
-			`--ui-client-id "` + uiClientID + `" needs --public-url when --listen has port 0: the redirect URI must be known before the server listens`},
+			`--ui-client-id "` + uiClientID + `" needs --public-url when --listen "127.0.0.1:0" has port 0: the redirect URI must be known before the server listens`},
 		{"an unreachable issuer", []string{"--issuer", unreachable, "--ui-client-id", uiClientID, "--listen", "127.0.0.1:1"}, nil,
 			`--ui-client-id: the sign-in endpoints of the issuer ` + unreachable + `: discovery: Get "` + unreachable + `/.well-known/openid-configuration": dial tcp ` + strings.TrimPrefix(down.URL, "http://") + `: connect: connection refused`},
 	}

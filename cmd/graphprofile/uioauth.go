@@ -64,14 +64,14 @@ func uiRedirectURI(env *environment, s uiOAuthSettings, scopeGiven bool) (string
 		return strings.TrimSuffix(s.publicURL, "/") + webui.Prefix, nil
 	}
 	if s.trustProxy {
-		return "", fmt.Errorf("%s behind a proxy (--trust-proxy) needs --public-url: the redirect URI registered with the issuer is one fixed URL", clientID)
+		return "", fmt.Errorf("%s behind a proxy (%s) needs --public-url: the redirect URI registered with the issuer is one fixed URL", clientID, env.setting("trust-proxy"))
 	}
 	host, port, err := net.SplitHostPort(s.listen)
 	if err != nil {
-		return "", fmt.Errorf("%s: the redirect URI comes from --listen %s: %w", clientID, s.listen, err)
+		return "", fmt.Errorf("%s: the redirect URI comes from %s: %w", clientID, env.settingValue("listen", fmt.Sprintf("%q", s.listen)), err)
 	}
 	if port == "0" {
-		return "", fmt.Errorf("%s needs --public-url when --listen has port 0: the redirect URI must be known before the server listens", clientID)
+		return "", fmt.Errorf("%s needs --public-url when %s has port 0: the redirect URI must be known before the server listens", clientID, env.settingValue("listen", fmt.Sprintf("%q", s.listen)))
 	}
 	// A browser cannot be sent to an unspecified address, but it reaches
 	// a server listening on every address at localhost, which Entra ID
