@@ -2,20 +2,26 @@ package main
 
 import (
 	"context"
+	cryptotls "crypto/tls"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
 
 // runHealthcheck asks a running server whether it is alive: a GET of --url
 // that must answer 200 within --timeout, or the command fails. It is the
 // container image's HEALTHCHECK: an image FROM scratch has no curl or wget,
-// only this binary.
+// only this binary. Without --url it asks the server that serve's own
+// variables describe (serveHealthURL), so that the image's HEALTHCHECK
+// follows `-e GRAPHPROFILE_LISTEN=…` and the TLS variables.
 func runHealthcheck(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	url := fs.String("url", "http://127.0.0.1:8080/healthz", "the `URL` to GET: the server is healthy when it answers 200 (/readyz also checks the store)")
+	defaultURL, tls := serveHealthURL(env)
+	url := fs.String("url", defaultURL, "the `URL` to GET: the server is healthy when it answers 200 (/readyz also checks the store); by default the /healthz of serve's GRAPHPROFILE_LISTEN (an unspecified host asked on loopback), over HTTPS when GRAPHPROFILE_TLS_SELF_SIGNED or GRAPHPROFILE_TLS_CERT is set")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
 		return err
@@ -33,7 +39,16 @@ func runHealthcheck(ctx context.Context, env *environment, args []string) error 
 	if (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {
 		return fmt.Errorf("%s: want an http:// or https:// URL, e.g. http://127.0.0.1:8080/healthz", env.settingValue("url", fmt.Sprintf("%q", *url)))
 	}
-	resp, err := (&http.Client{}).Do(req)
+	client := &http.Client{}
+	if tls && *url == defaultURL {
+		// The probe of this machine's own server, whose certificate names
+		// the host clients use (or is signed by a development CA the probe
+		// cannot know): it asks whether the server answers and sends
+		// nothing, so it does not check the certificate, as Kubernetes'
+		// HTTPS probes do not.
+		client.Transport = &http.Transport{TLSClientConfig: &cryptotls.Config{InsecureSkipVerify: true}}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("unhealthy: %v", err)
 	}
@@ -44,4 +59,40 @@ func runHealthcheck(ctx context.Context, env *environment, args []string) error 
 	}
 	fmt.Fprintf(env.stdout, "healthy: GET %s answered %s\n", *url, resp.Status)
 	return nil
+}
+
+// serveHealthURL is the /healthz of the server that serve's own variables
+// describe: GRAPHPROFILE_LISTEN (serve's default without it), over HTTPS
+// when GRAPHPROFILE_TLS_SELF_SIGNED or GRAPHPROFILE_TLS_CERT is set. The
+// container image sets serve's defaults as these variables, so `docker run
+// -e GRAPHPROFILE_LISTEN=…` moves its health check along with the server.
+func serveHealthURL(env *environment) (url string, tls bool) {
+	listen := env.getenv("GRAPHPROFILE_LISTEN")
+	if listen == "" {
+		listen = defaultListen
+	}
+	selfSigned, _ := strconv.ParseBool(env.getenv("GRAPHPROFILE_TLS_SELF_SIGNED"))
+	tls = selfSigned || env.getenv("GRAPHPROFILE_TLS_CERT") != ""
+	return localHealthURL(listen, tls), tls
+}
+
+// localHealthURL is the /healthz of a server listening on listen, reached
+// from the same machine: an unspecified host (0.0.0.0, ::, none) is asked
+// on the loopback address of its family.
+func localHealthURL(listen string, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return scheme + "://" + listen + "/healthz" // the request says what is wrong with it
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/healthz"
 }

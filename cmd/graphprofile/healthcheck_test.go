@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,4 +73,56 @@ func TestHealthcheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHealthcheckFollowsServeSettings: without --url, healthcheck asks the
+// server that serve's own variables describe (GRAPHPROFILE_LISTEN, HTTPS
+// with GRAPHPROFILE_TLS_SELF_SIGNED or GRAPHPROFILE_TLS_CERT). The image
+// sets serve's defaults as those variables so that `docker run -e
+// GRAPHPROFILE_LISTEN=…` changes them; a HEALTHCHECK probing a fixed
+// http://127.0.0.1:8080 then marked every such container unhealthy.
+func TestHealthcheckFollowsServeSettings(t *testing.T) {
+	t.Parallel()
+	t.Run("GRAPHPROFILE_LISTEN", func(t *testing.T) {
+		t.Parallel()
+		var env []string
+		s := startServe(t, t.TempDir(), func(addr string) ([]string, []string) {
+			env = []string{"GRAPHPROFILE_LISTEN=" + addr}
+			return nil, env
+		})
+		r := runCLI(t, t.TempDir(), env, "healthcheck")
+		if want := "healthy: GET " + s.url + "/healthz answered 200 OK\n"; r.code != 0 || r.stdout != want {
+			t.Fatalf("exit status %d, stdout %q, stderr %q; want 0 and %q", r.code, r.stdout, r.stderr, want)
+		}
+	})
+	t.Run("GRAPHPROFILE_TLS_SELF_SIGNED", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		var env []string
+		s := startTLSServe(t, dir, func(addr string) ([]string, []string) {
+			env = []string{"GRAPHPROFILE_LISTEN=" + addr, "GRAPHPROFILE_TLS_SELF_SIGNED=true"}
+			return nil, env
+		}, filepath.Join(dir, "graphprofile.db-ca.pem"))
+		r := runCLI(t, t.TempDir(), env, "healthcheck")
+		if want := "healthy: GET " + s.url + "/healthz answered 200 OK\n"; r.code != 0 || r.stdout != want {
+			t.Fatalf("exit status %d, stdout %q, stderr %q; want 0 and %q", r.code, r.stdout, r.stderr, want)
+		}
+	})
+	t.Run("wildcard addresses", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct{ listen, want string }{
+			{"0.0.0.0:8080", "http://127.0.0.1:8080/healthz"},
+			{":9000", "http://127.0.0.1:9000/healthz"},
+			{"[::]:8080", "http://[::1]:8080/healthz"},
+			{"localhost:8080", "http://localhost:8080/healthz"},
+			{"192.0.2.7:8443", "http://192.0.2.7:8443/healthz"},
+		} {
+			if got := localHealthURL(tt.listen, false); got != tt.want {
+				t.Errorf("localHealthURL(%q) = %q, want %q", tt.listen, got, tt.want)
+			}
+		}
+		if got, want := localHealthURL("0.0.0.0:8443", true), "https://127.0.0.1:8443/healthz"; got != want {
+			t.Errorf("localHealthURL with TLS = %q, want %q", got, want)
+		}
+	})
 }

@@ -29,7 +29,7 @@ import (
 
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
+	listen := fs.String("listen", defaultListen, "`address` to listen on")
 	metricsListen := fs.String("metrics-listen", "", "serve the Prometheus metrics at /metrics of this `address` (e.g. 127.0.0.1:9090) instead of the main listener's /metrics; either way without a token")
 	storeURL := fs.String("store", defaultStore, "where data lives, a `URL`: sqlite:PATH, memory: (SQLite without files: nothing survives the process) or postgres://…")
 	fixturesFile := fs.String("fixtures", "", "load the users and profiles of the fixtures `file` (docs/fixtures.md) at start when the store has no users")

@@ -22,6 +22,9 @@ import (
 // defaultStore is an SQLite database file in the working directory.
 const defaultStore = "sqlite:graphprofile.db"
 
+// defaultListen is the address serve listens on without --listen.
+const defaultListen = "127.0.0.1:8080"
+
 // storeLocation is a parsed --store URL.
 type storeLocation struct {
 	kind string // "sqlite", "memory" or "postgres"
