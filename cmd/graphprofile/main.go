@@ -66,10 +66,19 @@ func main() {
 	context.AfterFunc(ctx, stop)
 	env := &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ}
 	if err := run(ctx, env, os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "graphprofile: %s\n", env.scrub(oneLine(err)))
+		if !errors.As(err, new(loggedError)) {
+			fmt.Fprintf(os.Stderr, "graphprofile: %s\n", env.scrub(oneLine(err)))
+		}
 		os.Exit(1)
 	}
 }
+
+// loggedError is an error a command has already written to its log (serve
+// --log-format json): main exits 1 without printing it again.
+type loggedError struct{ err error }
+
+func (e loggedError) Error() string { return e.err.Error() }
+func (e loggedError) Unwrap() error { return e.err }
 
 func run(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {

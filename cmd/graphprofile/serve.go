@@ -27,7 +27,7 @@ import (
 	"github.com/graphprofile/graphprofile/webui"
 )
 
-func runServe(ctx context.Context, env *environment, args []string) error {
+func runServe(ctx context.Context, env *environment, args []string) (err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", defaultListen, "`address` to listen on")
 	metricsListen := fs.String("metrics-listen", "", "serve the Prometheus metrics at /metrics of this `address` (e.g. 127.0.0.1:9090) instead of the main listener's /metrics; either way without a token")
@@ -111,6 +111,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// Held until the server listens: a start-up that fails says only why.
 	starting := &startLogs{}
 	logger := slog.New(starting.handler(scrubbingHandler{logHandler, env}))
+	if *logFormat == "json" {
+		// The error serve ends with is a record of the log too, so that a
+		// pipeline parsing JSON keeps the line saying why it stopped; it is
+		// not held with the start's records, which a failed start drops.
+		defer func() {
+			if err != nil {
+				slog.New(scrubbingHandler{logHandler, env}).Error("graphprofile serve stopped on an error", "err", oneLine(err))
+				err = loggedError{err}
+			}
+		}()
+	}
 	if env.getenv("GOMEMLIMIT") == "" {
 		// A soft target for the Go heap: the garbage collector works harder
 		// near it instead of letting the heap double, so the process stays

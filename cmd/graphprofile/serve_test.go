@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -480,5 +481,40 @@ func TestMaxItems(t *testing.T) {
 				t.Errorf("%d positions after the refusal, want 2", got)
 			}
 		})
+	}
+}
+
+// TestJSONLogEndsInJSON: with --log-format json every line serve writes to
+// standard error is a JSON object, the error it exits with included (as an
+// ERROR record), so that a log pipeline parsing JSON keeps the one line
+// that says why the server stopped. It was a plain "graphprofile: …" line.
+func TestJSONLogEndsInJSON(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	r := runCLI(t, t.TempDir(), nil, "serve", "--store", "memory:", "--log-format", "json", "--listen", taken.Addr().String())
+	if r.code != 1 {
+		t.Fatalf("exit status %d, want 1; stderr %q", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	for _, line := range lines {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("stderr line %q is no JSON object", line)
+		}
+	}
+	var last struct{ Level, Msg, Err string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatalf("last stderr line %q: %v", lines[len(lines)-1], err)
+	}
+	if last.Level != "ERROR" || !strings.Contains(last.Err, "--listen \""+taken.Addr().String()+"\"") || !strings.Contains(last.Err, "address already in use") {
+		t.Errorf("last stderr line = %+v, want an ERROR naming --listen and the address in use", last)
+	}
+	// The text format keeps its one plain line.
+	r = runCLI(t, t.TempDir(), nil, "serve", "--store", "memory:", "--listen", taken.Addr().String())
+	if want := "graphprofile: --listen \"" + taken.Addr().String() + "\": "; r.code != 1 || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("text format: exit status %d, stderr %q; want 1 and a line beginning %q", r.code, r.stderr, want)
 	}
 }
