@@ -209,6 +209,13 @@ func readBatchItem(r *graphprofile.JSONReader, n int) (*batchItem, error) {
 			return err
 		case "dependson":
 			return item.readDependsOn(r, where)
+		case "depends_on":
+			// The official Python SDK (msgraph-sdk-python-core) writes an
+			// item's dependencies under this name, which Graph does not
+			// read: it runs the items as if independent. So is it here,
+			// rather than refusing the SDK's every batch with dependencies.
+			_, err := r.Skip()
+			return err
 		}
 		return batchError("Invalid batch payload format: the property '%s' does not exist on %s; a request has only 'id', 'method', 'url', 'headers', 'body' and 'dependsOn'.", name, where)
 	})

@@ -525,3 +525,26 @@ func TestBatchItemBodyDepth(t *testing.T) {
 		t.Errorf("65 levels: %q", msg)
 	}
 }
+
+// TestBatchPythonSDKDependsOn: the official Python SDK
+// (msgraph-sdk-python-core) writes an item's dependencies as
+// "depends_on", a name Graph does not read: Graph runs such a batch, the
+// items as if independent (msgraph-sdk-python-core pull request 996). The
+// batch was refused whole as naming a property an item does not have.
+func TestBatchPythonSDKDependsOn(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"POST","url":"/me/profile/positions","depends_on":null,"headers":{"content-type":"application/json"},"body":{"detail":{"jobTitle":"Python"}}},
+		{"id":"2","method":"GET","url":"/me/profile/positions","depends_on":["1"],"headers":{}},
+		{"id":"3","method":"GET","url":"/me","depends_on":["no such request"],"headers":{}}
+	]}`)
+	if status, _, body := a.item(t, "1"); status != http.StatusCreated || get(body, "detail", "jobTitle") != "Python" {
+		t.Errorf("1: %d %v, want 201 with the position", status, body)
+	}
+	for _, id := range []string{"2", "3"} {
+		if status, _, body := a.item(t, id); status != http.StatusOK {
+			t.Errorf("%s: %d %v, want 200: depends_on is not read", id, status, body)
+		}
+	}
+}
