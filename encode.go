@@ -22,6 +22,11 @@ type EncodeOptions struct {
 	// OmitNulls leaves out unset properties; Graph's responses show them as
 	// null, stores need not keep them.
 	OmitNulls bool
+	// NullWhenUnset names top-level properties written as null when unset
+	// even with OmitNulls: where null says something absence does not (a
+	// fixtures file's cleared allowedAudiences, which a load would otherwise
+	// default).
+	NullWhenUnset []string
 	// Select, when not nil, names the only top-level properties written
 	// ($select), besides id, which is always written unless SelectExactly.
 	Select []string
@@ -52,7 +57,7 @@ func AppendObjectJSON(buf []byte, t *Type, obj Object, opts EncodeOptions) []byt
 			continue
 		}
 		v, set := obj[prop.Name]
-		if (!set || v == nil) && opts.OmitNulls {
+		if (!set || v == nil) && opts.OmitNulls && !slices.Contains(opts.NullWhenUnset, prop.Name) {
 			continue
 		}
 		if !first {

@@ -200,6 +200,12 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 				return UserProfile{}, p.errorIn(itemAt, "", ErrorMessage(err))
 			}
 			it := Item(withoutNulls(body).(Object))
+			if v, ok := body["allowedAudiences"]; ok && v == nil {
+				// Cleared, as a PATCH with null clears it and an export
+				// writes it: the item is its owner's alone, and stays so
+				// (LoadFixtures gives the default only when it is absent).
+				it["allowedAudiences"] = nil
+			}
 			if id, ok := it["id"].(string); ok {
 				if id == "" {
 					return UserProfile{}, p.errorIn(itemAt, "id", "An item's id, when given, must not be empty.")
@@ -420,7 +426,10 @@ func (s *Service) LoadFixtures(ctx context.Context, f Fixtures) error {
 				for k, given := range pc.Items {
 					it := Item(withoutNulls(Object(given)).(Object))
 					FillNotNullDefaults(pc.Collection.Type, Object(it))
-					if _, ok := it["allowedAudiences"]; !ok {
+					// An explicit null (given holds it) is a cleared
+					// allowedAudiences, kept cleared: the item stays its
+					// owner's alone, as it was when exported.
+					if _, ok := given["allowedAudiences"]; !ok {
 						it["allowedAudiences"] = DefaultAllowedAudiences
 					}
 					if it.ID() == "" {
@@ -534,6 +543,10 @@ func ExportTenantFixtures(ctx context.Context, s Store, tenantKey, userID string
 	return t, nil
 }
 
+// clearedOnLoad are the properties of an item that a fixtures file writes
+// as null when unset: those a load would otherwise fill with a default.
+var clearedOnLoad = []string{"allowedAudiences"}
+
 // AppendFixturesJSON appends f as a fixtures file: indented by two spaces,
 // each value's properties in schema order, unset ones left out.
 func AppendFixturesJSON(buf []byte, f Fixtures) []byte {
@@ -569,7 +582,10 @@ func AppendFixturesJSON(buf []byte, f Fixtures) []byte {
 					if n > 0 {
 						b = append(b, ',')
 					}
-					b = AppendObjectJSON(b, pc.Collection.Type, Object(it), EncodeOptions{OmitNulls: true})
+					// A cleared allowedAudiences is written as null: left
+					// out, a load would give the item the default,
+					// organization, and show it to the whole tenant.
+					b = AppendObjectJSON(b, pc.Collection.Type, Object(it), EncodeOptions{OmitNulls: true, NullWhenUnset: clearedOnLoad})
 				}
 				b = append(b, ']')
 			}

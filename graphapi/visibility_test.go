@@ -129,3 +129,55 @@ func TestTenantsAreApart(t *testing.T) {
 		})
 	}
 }
+
+// TestClearedAudiencesSurviveExportAndLoad: an item whose allowedAudiences
+// its owner cleared is its owner's alone; an export of the profile and a
+// load of that export (the admin API's, as serve --fixtures and
+// graphprofile export do) must keep it so, not give it a create's default
+// of organization, which showed it to everyone of the tenant.
+func TestClearedAudiencesSurviveExportAndLoad(t *testing.T) {
+	s, _ := newAdminServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	colleague := s.delegated(tenantA, userA2, "User.Read.All")
+	var paths []string
+	for _, c := range []string{"positions", "skills", "phones"} {
+		created := s.do(request{method: http.MethodPost, path: "/beta/me/profile/" + c, token: owner, body: `{"allowedAudiences":"everyone"}`})
+		if created.status != http.StatusCreated {
+			t.Fatalf("create in %s: %d %s", c, created.status, created.body)
+		}
+		path := "/profile/" + c + "/" + created.json(t)["id"].(string)
+		if resp := s.do(request{method: http.MethodPatch, path: "/beta/me" + path, token: owner, body: `{"allowedAudiences":null}`}); resp.status != http.StatusOK {
+			t.Fatalf("clearing allowedAudiences: %d %s", resp.status, resp.body)
+		}
+		paths = append(paths, path)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, path := range paths {
+			mine := s.do(request{path: "/beta/me" + path, token: owner})
+			if mine.status != http.StatusOK || mine.json(t)["allowedAudiences"] != nil {
+				t.Errorf("%s: the owner's GET %s: %d %s, want allowedAudiences null", when, path, mine.status, mine.body)
+			}
+			if resp := s.do(request{path: "/beta/users/" + userA1 + path, token: colleague}); resp.status != http.StatusNotFound {
+				t.Errorf("%s: a colleague's GET %s: %d %s, want 404: the item is its owner's alone", when, path, resp.status, resp.body)
+			}
+		}
+	}
+	check("before the export")
+	export := func() string {
+		t.Helper()
+		resp := s.do(request{path: "/_admin/fixtures?tenantId=" + tenantA + "&userId=" + userA1, token: adminToken})
+		if resp.status != http.StatusOK {
+			t.Fatalf("export: %d %s", resp.status, resp.body)
+		}
+		return string(resp.body)
+	}
+	exported := export()
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: exported}); resp.status != http.StatusNoContent {
+		t.Fatalf("loading the export: %d %s", resp.status, resp.body)
+	}
+	check("after a load of the export")
+	if again := export(); again != exported {
+		t.Errorf("export → load → export changed the file:\n%s\nthen\n%s", exported, again)
+	}
+}
