@@ -303,7 +303,12 @@ func (s *Service) GetItem(ctx context.Context, a Access, c Collection, id string
 	if err == nil && !a.mayView(it) {
 		err = ErrNotFound
 	}
-	return it, itemError(err, c, id)
+	if err != nil {
+		// Never the item beside its error: a hidden item must not reach
+		// a caller that forgets to check.
+		return nil, itemError(err, c, id)
+	}
+	return it, nil
 }
 
 // CreateItem creates an item of collection c from body, a decoded request

@@ -736,6 +736,9 @@ func TestVisibility(t *testing.T) {
 					}
 					if !visible {
 						wantError(t, err, graphprofile.CodeItemNotFound, itemNotFoundMessage(v.id))
+						if p != nil {
+							t.Errorf("get: the hidden position came back beside its 404: %v", p)
+						}
 					}
 
 					body := graphprofile.Object{"isCurrent": true}
