@@ -61,16 +61,31 @@ func newCORSPolicy(origins []string) (corsPolicy, error) {
 			continue
 		}
 		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" ||
 			(u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return corsPolicy{}, fmt.Errorf("CORS origin %q: want * or an origin as browsers send it, scheme://host[:port], e.g. https://app.example.com", o)
 		}
-		only[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+		only[serializedOrigin(u)] = true
 	}
 	if anyOrigin {
 		return corsPolicy{}, nil
 	}
 	return corsPolicy{only: only}, nil
+}
+
+// serializedOrigin is u's origin as browsers send it (RFC 6454 6.1): in
+// lower case, and without the port when it is the scheme's default (or
+// empty), which a browser's Origin never names.
+func serializedOrigin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 literal
+	}
+	if port == "" || scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+		return scheme + "://" + host
+	}
+	return scheme + "://" + host + ":" + port
 }
 
 // allowOrigin returns the Access-Control-Allow-Origin for a request from

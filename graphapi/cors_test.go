@@ -196,7 +196,7 @@ func TestCORSOrigins(t *testing.T) {
 
 // TestCORSOriginsChecked: Open refuses what no browser sends as an Origin.
 func TestCORSOriginsChecked(t *testing.T) {
-	for _, bad := range []string{"app.example.test", "https://app.example.test/path", "ftp://app.example.test", "https://", "https://u@app.example.test", "https://app.example.test?x=1"} {
+	for _, bad := range []string{"app.example.test", "https://app.example.test/path", "ftp://app.example.test", "https://", "https://:443", "https://u@app.example.test", "https://app.example.test?x=1"} {
 		srv := &graphapi.Server{Addr: "127.0.0.1:0", CORSOrigins: []string{pageOrigin, bad}}
 		err := srv.Open()
 		if err == nil {
@@ -336,5 +336,28 @@ func TestVaryIsOneFieldLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCORSOriginsDefaultPort: an origin configured with its scheme's
+// default port (or an empty one) is the origin browsers send without it
+// (RFC 6454 6.1 leaves the default port out): it used to be kept as
+// written, and no browser's Origin ever matched it.
+func TestCORSOriginsDefaultPort(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) {
+		srv.CORSOrigins = []string{"https://app.example.test:443", "http://localhost:80/", "http://[::1]:80", "https://empty.example.test:"}
+	})
+	for _, origin := range []string{"https://app.example.test", "http://localhost", "http://[::1]", "https://empty.example.test"} {
+		resp := s.do(request{path: "/healthz", header: map[string]string{"Origin": origin}})
+		if got := resp.header.Get("Access-Control-Allow-Origin"); got != origin {
+			t.Errorf("Origin %s: Access-Control-Allow-Origin %q, want it echoed", origin, got)
+		}
+	}
+	// A port other than the default stays part of the origin.
+	for _, origin := range []string{"https://app.example.test:8443", "http://localhost:8080", "https://app.example.test:80"} {
+		resp := s.do(request{path: "/healthz", header: map[string]string{"Origin": origin}})
+		if got := resp.header.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("Origin %s: Access-Control-Allow-Origin %q, want none", origin, got)
+		}
 	}
 }
