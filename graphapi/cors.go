@@ -125,9 +125,11 @@ var (
 )
 
 // isPreflight reports whether r is a CORS preflight: an OPTIONS request
-// with Origin and Access-Control-Request-Method.
+// with Origin and Access-Control-Request-Method, sent by a browser, so
+// never an item of a $batch (the browser preflights the batch).
 func isPreflight(r *http.Request) bool {
-	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
+	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" &&
+		batchOriginOf(r.Context()).itemID == ""
 }
 
 // preflight answers a preflight from an allowed origin, on any path and

@@ -361,3 +361,23 @@ func TestCORSOriginsDefaultPort(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchItemIsNoPreflight: a browser preflights the $batch, never an
+// item in its body, so an OPTIONS item that carries Origin and
+// Access-Control-Request-Method is answered as any OPTIONS item: 204 with
+// Allow on a path served, Graph's 400 on one not served. It used to be
+// taken for a preflight: 204 with nothing (the CORS headers are the
+// exchange's, left out of an item's answer) whatever its path.
+func TestBatchItemIsNoPreflight(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"OPTIONS","url":"/me","headers":{"Origin":"`+pageOrigin+`","Access-Control-Request-Method":"PATCH"}},
+		{"id":"2","method":"OPTIONS","url":"/nowhere","headers":{"Origin":"`+pageOrigin+`","Access-Control-Request-Method":"PATCH"}}]}`)
+	if status, h, _ := a.item(t, "1"); status != http.StatusNoContent || h["Allow"] != "GET, PATCH" {
+		t.Errorf("OPTIONS /me: %d %v, want 204 with Allow: GET, PATCH", status, h)
+	}
+	if status, _, body := a.item(t, "2"); status != http.StatusBadRequest || body == nil {
+		t.Errorf("OPTIONS /nowhere: %d %v, want Graph's 400", status, body)
+	}
+}
