@@ -65,6 +65,11 @@ func newCORSPolicy(origins []string) (corsPolicy, error) {
 			(u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return corsPolicy{}, fmt.Errorf("CORS origin %q: want * or an origin as browsers send it, scheme://host[:port], e.g. https://app.example.com", o)
 		}
+		if !isASCII(u.Host) {
+			// A browser's Origin names such a host in its ASCII form
+			// (xn--…): this one would never match.
+			return corsPolicy{}, fmt.Errorf("CORS origin %q: write an internationalized host as browsers send it, in its ASCII form (xn--…)", o)
+		}
 		only[serializedOrigin(u)] = true
 	}
 	if anyOrigin {
@@ -86,6 +91,16 @@ func serializedOrigin(u *url.URL) string {
 		return scheme + "://" + host
 	}
 	return scheme + "://" + host + ":" + port
+}
+
+// isASCII reports whether s has only ASCII characters.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // allowOrigin returns the Access-Control-Allow-Origin for a request from

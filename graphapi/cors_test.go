@@ -196,7 +196,7 @@ func TestCORSOrigins(t *testing.T) {
 
 // TestCORSOriginsChecked: Open refuses what no browser sends as an Origin.
 func TestCORSOriginsChecked(t *testing.T) {
-	for _, bad := range []string{"app.example.test", "https://app.example.test/path", "ftp://app.example.test", "https://", "https://:443", "https://u@app.example.test", "https://app.example.test?x=1"} {
+	for _, bad := range []string{"app.example.test", "https://app.example.test/path", "ftp://app.example.test", "https://", "https://:443", "https://bücher.example.test", "https://u@app.example.test", "https://app.example.test?x=1"} {
 		srv := &graphapi.Server{Addr: "127.0.0.1:0", CORSOrigins: []string{pageOrigin, bad}}
 		err := srv.Open()
 		if err == nil {
