@@ -311,8 +311,13 @@ func (s *Server) listItems(ctx context.Context, ex *exchange, c call) error {
 // the page goes (from the $skiptoken's position), whatever the profile's
 // size.
 func (s *Server) queryItems(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection, q odata.Query) (odata.Result, error) {
-	owner := access.Owner()
-	return s.runQuery(ctx, q, s.itemSource(ctx, access, coll), owner.TenantID+"/"+owner.ID+"/"+coll.Name)
+	return s.runQuery(ctx, q, s.itemSource(ctx, access, coll), listBinding(access.Owner(), coll))
+}
+
+// listBinding names the list of owner's collection coll to its $skiptokens,
+// so that a token of one list is refused on another.
+func listBinding(owner graphprofile.User, coll graphprofile.Collection) string {
+	return owner.TenantID + "/" + owner.ID + "/" + coll.Name
 }
 
 // itemSource delivers the items of the accessed profile's collection coll

@@ -3,6 +3,7 @@ package graphapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -88,19 +89,36 @@ func profileSelection(q odata.Query) string {
 }
 
 // writeProfile writes the profile: its id, then each shown collection, its
-// items with their @odata.etag as in a list.
+// items with their @odata.etag as in a list. What it shows of the
+// collections together is bounded as a list's page is (odata.MaxPageBytes
+// of items, by graphprofile.ApproxJSONSize of what is shown of them): a
+// collection that does not fit whole shows its first items (or none) and
+// "<collection>@odata.nextLink", its list from the next item on, as OData
+// pages an expanded collection. Without the bound a profile of more than
+// the answers' budget (32 MiB) could never be answered.
 func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown []odata.Expansion, p graphprofile.Profile) {
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = append(buf, `{"@odata.context":`...)
 		buf = graphprofile.AppendJSONString(buf, ex.profileContext(owner)+profileSelection(q)+"/$entity")
 		buf = append(buf, `,"id":`...)
 		buf = graphprofile.AppendJSONString(buf, graphprofile.ProfileID)
+		used := 0 // the ApproxJSONSize of what is shown so far
 		for _, e := range shown {
 			itemType := graphprofile.ProfileType.Property(e.Property).Type
+			items := p.Collections[e.Property]
+			fit := len(items)
+			for i, item := range items {
+				size := shownSize(item, e.Select)
+				if used+size > odata.MaxPageBytes {
+					fit = i
+					break
+				}
+				used += size
+			}
 			buf = append(buf, ',')
 			buf = graphprofile.AppendJSONString(buf, e.Property)
 			buf = append(buf, ":["...)
-			for i, item := range p.Collections[e.Property] {
+			for i, item := range items[:fit] {
 				if !ex.holdAnswer(cap(buf)) {
 					return buf
 				}
@@ -113,7 +131,51 @@ func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown [
 				})
 			}
 			buf = append(buf, ']')
+			if fit < len(items) {
+				buf = append(buf, ',')
+				buf = graphprofile.AppendJSONString(buf, e.Property+"@odata.nextLink")
+				buf = append(buf, ':')
+				buf = graphprofile.AppendJSONString(buf, ex.collectionLink(owner, e, items[:fit]))
+			}
 		}
 		return append(buf, '}')
 	})
+}
+
+// shownSize is the ApproxJSONSize of what the profile shows of item: the
+// properties of sel (nil: every one).
+func shownSize(item graphprofile.Object, sel []string) int {
+	if sel == nil {
+		return graphprofile.ApproxJSONSize(item)
+	}
+	n := 2
+	for _, name := range sel {
+		if v, ok := item[name]; ok {
+			n += len(name) + 4 + graphprofile.ApproxJSONSize(v)
+		}
+	}
+	return n
+}
+
+// collectionLink is the absolute URL of the list of the collection e names
+// of this profile (the request's own path, /me or /users/{key}, and the
+// expansion's $select), from the item after shown's last (the start when
+// shown is empty).
+func (ex *exchange) collectionLink(owner graphprofile.User, e odata.Expansion, shown []graphprofile.Object) string {
+	coll, _ := graphprofile.FindCollection(e.Property)
+	link := ex.baseURL() + strings.TrimSuffix(ex.r.URL.EscapedPath(), "/") + "/" + e.Property
+	var options []string
+	if e.Select != nil {
+		options = append(options, "$select="+url.QueryEscape(strings.Join(e.Select, ",")))
+	}
+	if len(shown) > 0 {
+		list, err := odata.Parse("", coll.Type, odata.OptOrderBy)
+		if err == nil {
+			options = append(options, "$skiptoken="+list.SkipTokenAfter(listBinding(owner, coll), shown[len(shown)-1]))
+		}
+	}
+	if len(options) > 0 {
+		link += "?" + strings.Join(options, "&")
+	}
+	return link
 }

@@ -2,8 +2,10 @@ package graphapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -291,5 +293,100 @@ func TestProfileRoutes(t *testing.T) {
 	}
 	if resp := s.do(request{path: "/beta/me/profile/", token: tok}); resp.status != http.StatusOK {
 		t.Errorf("with a trailing slash: %d %s", resp.status, resp.body)
+	}
+}
+
+// TestProfileOfBigItems checks that a profile bigger than the answers'
+// budget is still answered: GET …/profile shows what fits within a page's
+// bytes (odata.MaxPageBytes) and gives each collection cut short a
+// "<collection>@odata.nextLink" to the rest of its list, which, followed
+// page by page, reaches every item once, in order. It answered 503
+// serviceNotAvailable "temporarily unavailable" with Retry-After: 1 to
+// every request, on an idle server, for a profile of more than 32 MiB
+// (320 positions of 100 colleagues with 1,000-character names), while its
+// lists paged fine.
+func TestProfileOfBigItems(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	var colleagues []string
+	for i := range 100 {
+		colleagues = append(colleagues, fmt.Sprintf(`{"displayName":"%s%d"}`, strings.Repeat("n", 1000), i))
+	}
+	big := `{"colleagues":[` + strings.Join(colleagues, ",") + `]}`
+	const positions = 320
+	var wantPositions []string
+	for range positions {
+		wantPositions = append(wantPositions, s.create(owner, "/me", big)["id"].(string))
+	}
+	resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/skills", token: owner, body: `{"displayName":"Go"}`})
+	if resp.status != http.StatusCreated {
+		t.Fatalf("create a skill: %d %s", resp.status, resp.body)
+	}
+	wantSkills := []string{resp.json(t)["id"].(string)}
+
+	for _, query := range []string{"", "?$expand=positions,skills", "?$expand=positions($select=colleagues),skills", "?$expand=positions($select=isCurrent),skills"} {
+		t.Run(query, func(t *testing.T) {
+			resp := s.do(request{path: "/beta/me/profile" + query, token: owner})
+			if resp.status != http.StatusOK {
+				t.Fatalf("GET profile: %d %.300s", resp.status, resp.body)
+			}
+			if len(resp.body) > 32<<20 {
+				t.Errorf("the profile's answer has %d bytes", len(resp.body))
+			}
+			var profile map[string]json.RawMessage
+			if err := json.Unmarshal(resp.body, &profile); err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range map[string][]string{"positions": wantPositions, "skills": wantSkills} {
+				var items []map[string]any
+				if err := json.Unmarshal(profile[name], &items); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				var got []string
+				for _, it := range items {
+					got = append(got, it["id"].(string))
+				}
+				var next string
+				if raw, ok := profile[name+"@odata.nextLink"]; ok {
+					if err := json.Unmarshal(raw, &next); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// Only isCurrent of each position fits whole.
+				cut := name == "positions" && !strings.Contains(query, "isCurrent")
+				if cut && (next == "" || len(got) == positions) {
+					t.Errorf("positions: %d items inline and nextLink %q; want some, and a nextLink to the rest", len(got), next)
+				}
+				if !cut && next != "" {
+					t.Errorf("%s: nextLink %q, want every item inline", name, next)
+				}
+				if next != "" && strings.Contains(query, "$select=colleagues") != strings.Contains(next, "$select=colleagues&") {
+					t.Errorf("%s: nextLink %q for %s", name, next, query)
+				}
+				for pages := 0; next != ""; pages++ {
+					if !strings.HasPrefix(next, s.url+"/beta/me/profile/"+name) || pages > positions {
+						t.Fatalf("%s: nextLink %q", name, next)
+					}
+					page := s.do(request{path: strings.TrimPrefix(next, s.url), token: owner})
+					if page.status != http.StatusOK {
+						t.Fatalf("%s: GET %s: %d %.300s", name, next, page.status, page.body)
+					}
+					var body struct {
+						NextLink string           `json:"@odata.nextLink"`
+						Value    []map[string]any `json:"value"`
+					}
+					if err := json.Unmarshal(page.body, &body); err != nil {
+						t.Fatal(err)
+					}
+					for _, it := range body.Value {
+						got = append(got, it["id"].(string))
+					}
+					next = body.NextLink
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: the profile and its nextLinks gave %d items, want the %d listed, in order", name, len(got), len(want))
+				}
+			}
+		})
 	}
 }

@@ -380,6 +380,14 @@ func (q Query) tokenBinding(binding string) []byte {
 	return []byte(binding + "\x00" + filter + "\x00" + q.OrderBy.String())
 }
 
+// SkipTokenAfter returns the $skiptoken of the page of q's list (binding
+// names it, as for Apply) that starts right after obj: what a nextLink
+// carries to go on from obj. GET …/profile gives it to a collection it
+// shows only the start of.
+func (q Query) SkipTokenAfter(binding string, obj graphprofile.Object) string {
+	return q.encodeSkipToken(binding, q.OrderBy.appendKeyValues(nil, obj))
+}
+
 func (q Query) encodeSkipToken(binding string, keys []any) string {
 	p := skipTokenPayload{Keys: make([]string, len(keys))}
 	for i, k := range keys {
