@@ -40,6 +40,11 @@ func parseExpand(value string, t *graphprofile.Type) ([]Expansion, error) {
 			return nil, syntaxError("$expand", item.pos, "expected a navigation property between commas")
 		case hasOptions && !strings.HasSuffix(options, ")"):
 			return nil, syntaxError("$expand", item.pos, "expected ')' after the options of '"+name+"'")
+		case hasOptions && optionsEnd(options) < len(options)-1:
+			// "positions($select=id)($select=detail)": the options end
+			// before the item does.
+			at := optionsEnd(options) + 1
+			return nil, syntaxError("$expand", item.pos+strings.Index(item.text, "(")+1+at, "unexpected '"+options[at:at+1]+"' after the options of '"+name+"'")
 		case name == "*" && hasOptions:
 			return nil, queryError("$expand", item.pos, "'*' takes no nested options")
 		case name == "*":
@@ -70,6 +75,24 @@ func parseExpand(value string, t *graphprofile.Type) ([]Expansion, error) {
 		}
 	}
 	return expansions, nil
+}
+
+// optionsEnd returns the index in options (what follows an expanded
+// property's "(") of the ")" that closes them.
+func optionsEnd(options string) int {
+	depth := 0
+	for i := 0; i < len(options); i++ {
+		switch options[i] {
+		case '(':
+			depth++
+		case ')':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		}
+	}
+	return len(options)
 }
 
 // parseExpandOptions reads the options in parentheses after an expanded

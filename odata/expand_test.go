@@ -69,6 +69,8 @@ func TestParseExpandErrors(t *testing.T) {
 		{"positions($select=id", []string{"missing ')'"}},
 		{"positions)", []string{"unbalanced ')'"}},
 		{"positions($select=id)x", []string{"expected ')' after the options of 'positions'"}},
+		{"positions($select=id)($select=detail)", []string{"Syntax error in $expand at position 21: unexpected '(' after the options of 'positions'"}},
+		{"positions($select=id)()", []string{"Syntax error in $expand at position 21: unexpected '(' after the options of 'positions'"}},
 		{"positions($filter=isCurrent)", []string{"the nested option '$filter' is not supported; only $select is"}},
 		{"positions($top=1)", []string{"the nested option '$top' is not supported"}},
 		{"positions($select=id;$select=detail)", []string{"the nested $select is given more than once"}},
