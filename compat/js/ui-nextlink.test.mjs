@@ -50,6 +50,28 @@ try {
 		assert.equal(seen.length, first['@odata.count']);
 		assert.deepEqual(seen, [...seen].sort((a, b) => a.localeCompare(b)));
 	});
+	await step('a profile past its size cap is read whole, its collections\' nextLinks followed', async () => {
+		const colleagues = Array.from({ length: 100 }, (_, i) => ({ displayName: `${'n'.repeat(1000)}${i}` }));
+		let profile = await session.graph('GET', 'me/profile');
+		let created = 0;
+		for (; !profile['positions@odata.nextLink'] && created < 200; created++) {
+			await session.graph('POST', 'me/profile/positions', { body: { colleagues } });
+			if (created % 10 === 9) profile = await session.graph('GET', 'me/profile');
+		}
+		profile = await session.graph('GET', 'me/profile');
+		const shown = profile.positions.length;
+		assert.ok(profile['positions@odata.nextLink']?.startsWith(`${publicURL}/beta/`), `a cut profile, with a link: ${profile['positions@odata.nextLink']}`);
+		const whole = await session.withAllItems(profile);
+		const listed = [];
+		for (let link = 'me/profile/positions?$top=999&$select=id'; link;) {
+			const page = await session.graph('GET', link);
+			listed.push(...page.value.map((p) => p.id));
+			link = page['@odata.nextLink'];
+		}
+		assert.ok(shown < listed.length, `${shown} shown of ${listed.length}`);
+		assert.deepEqual(whole.positions.map((p) => p.id), listed);
+		assert.equal(whole['positions@odata.nextLink'], undefined);
+	});
 	await step('a link that resolves to another origin is refused, not sent the token', async () => {
 		await assert.rejects(session.graph('GET', `${publicURL}/beta///evil.example/steal`), { name: 'GraphError', status: 0 });
 		await assert.rejects(session.graph('GET', `${publicURL}/elsewhere`), { name: 'GraphError', status: 0 });

@@ -3,7 +3,7 @@
 // read with the signed-in user's token: the card shows what the API shows
 // that user, no more.
 import { h, monthRange, words } from './dom.js';
-import { graph, GraphError } from './session.js';
+import { graph, GraphError, withAllItems } from './session.js';
 import { facetForm, describe, fieldsOf, audienceLabel, aOrAn } from './forms.js';
 
 const pageSize = 25;
@@ -139,7 +139,7 @@ export async function renderCard(main, app, key, { status: statusText = '' } = {
 	try {
 		[user, profile] = await Promise.all([
 			graph('GET', `${base}?$select=id,displayName,userPrincipalName,jobTitle,mail,department,officeLocation`),
-			graph('GET', `${base}/profile`).catch((err) => {
+			graph('GET', `${base}/profile`).then(withAllItems).catch((err) => {
 				profileError = err;
 				return null;
 			}),

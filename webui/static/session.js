@@ -74,6 +74,27 @@ export async function graph(method, path, { body, headers } = {}) {
 	return call(url, method, token(), body, headers);
 }
 
+// withAllItems completes entity's collections that the server cut short:
+// a profile past its size cap shows the first items of a collection and
+// names the rest by "<collection>@odata.nextLink", whose pages it reads
+// here, in order, into that collection. It resolves to entity.
+export async function withAllItems(entity) {
+	const suffix = '@odata.nextLink';
+	for (const key of Object.keys(entity ?? {})) {
+		if (!key.endsWith(suffix)) continue;
+		const name = key.slice(0, -suffix.length);
+		const items = [...(entity[name] ?? [])];
+		for (let next = entity[key]; next;) {
+			const page = await graph('GET', next);
+			items.push(...(page?.value ?? []));
+			next = page?.[suffix] ?? null;
+		}
+		entity[name] = items;
+		delete entity[key];
+	}
+	return entity;
+}
+
 // admin calls the admin API with the admin token.
 export async function admin(method, path, { body, headers } = {}) {
 	return call(new URL(path, adminBase), method, adminToken(), body, headers);
