@@ -163,7 +163,8 @@ func TestUIDevSignInProxyLine(t *testing.T) {
 // location, follows the directory's @odata.nextLink on the page's own
 // server when the link names another address: serve's --public-url here,
 // as the address it listens on would for a page opened at localhost or
-// through a container's published port.
+// through a container's published port; and it reads a profile past the
+// size cap whole, following its collections' nextLinks.
 func TestUINextLink(t *testing.T) {
 	t.Parallel()
 	jsDir, node := jsCompat(t, "playwright-core")
