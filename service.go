@@ -501,6 +501,40 @@ func (s *Service) ScanUsers(ctx context.Context, a Access, afterID string, visit
 	})
 }
 
+// ScanUsersByKey is ScanUsers from the first user, of the users whose id
+// is value (property "id") or whose user principal name in lower case is
+// value (property "userPrincipalName"): at most one, found by the store's
+// lookup (FindUser, on an index) rather than a scan of the tenant. It
+// reports false, having visited no one, when the lookup cannot tell (another
+// property, an empty value, or a user whose id is the principal name
+// sought): the caller scans.
+func (s *Service) ScanUsersByKey(ctx context.Context, a Access, property, value string, visit func(Object) (bool, error)) (bool, error) {
+	if err := a.allows(ListUsers); err != nil {
+		return false, err
+	}
+	if value == "" || (property != "id" && property != "userPrincipalName") ||
+		(property == "userPrincipalName" && PrincipalNameKey(value) != value) {
+		return false, nil // the store's key of value would not be value
+	}
+	u, err := s.Store.FindUser(ctx, a.caller.TenantKey(), value)
+	if errors.Is(err, ErrNotFound) {
+		return true, nil // no user has that id nor that principal name
+	}
+	if err != nil {
+		return false, err
+	}
+	// FindUser prefers the user whose id is value: when the principal name
+	// is sought, that user may not hold it while another one does.
+	if u.ID != value && property == "id" {
+		return true, nil // no user has that id
+	}
+	if property == "userPrincipalName" && PrincipalNameKey(u.UserPrincipalName) != value {
+		return false, nil // found by its id: another user may hold the name
+	}
+	_, err = visit(a.view(u))
+	return true, err
+}
+
 // GetUser returns the accessed user as the caller may see it.
 func (s *Service) GetUser(_ context.Context, a Access) (Object, error) {
 	if err := a.allows(GetUser); err != nil {

@@ -415,7 +415,14 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 		return err
 	}
 	q.Count = q.Count && eventual
-	page, err := s.runQuery(ctx, q, s.userSource(ctx, c.access), "users\x00"+c.access.TenantKey())
+	src, binding := s.userSource(ctx, c.access, q), "users\x00"+c.access.TenantKey()
+	var page odata.Result
+	var err error
+	if s.looksUpUsers(q) {
+		page, err = q.Run(ctx, src, binding) // the source takes a slot if it scans
+	} else {
+		page, err = s.runQuery(ctx, q, src, binding)
+	}
 	if err != nil {
 		return err
 	}
@@ -426,8 +433,35 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 // userSource delivers the users of the caller's tenant as the caller may
 // see them, ordered by id, to a query (a user has no createdDateTime, so
 // no query asks for them descending).
-func (s *Server) userSource(ctx context.Context, access graphprofile.Access) odata.Source {
+//
+// A query whose filter requires an id or a user principal name (an
+// "eq" on it, alone or in an "and": looksUpUsers) is given, from the first
+// user, only the user the store finds by that key on its index, when there
+// is one: the filter, run over it, answers as over the whole directory,
+// since no other user can match, and it takes no evaluation slot. Paged on
+// ($skiptoken, never written for at most one match) or when the lookup
+// cannot tell, the users are scanned, in a slot as any filter's.
+func (s *Server) userSource(ctx context.Context, access graphprofile.Access, q odata.Query) odata.Source {
 	return func(after []any, _ bool, visit func(graphprofile.Object) (bool, error)) error {
+		if s.looksUpUsers(q) {
+			if after == nil {
+				for _, property := range userKeys {
+					value, ok := q.Filter.Equals(property)
+					if !ok {
+						continue
+					}
+					done, err := s.Service.ScanUsersByKey(ctx, access, property, value, visit)
+					if done || err != nil {
+						return err
+					}
+				}
+			}
+			release, err := s.evaluationSlot(ctx, q)
+			if err != nil {
+				return err
+			}
+			defer release()
+		}
 		afterID := ""
 		if after != nil {
 			// A $skiptoken's key in the users' order is the id alone.
@@ -441,6 +475,24 @@ func (s *Server) userSource(ctx context.Context, access graphprofile.Access) oda
 	}
 }
 
+// userKeys are the properties of a user the stores find it by, on an
+// index (Store.FindUser).
+var userKeys = []string{"id", "userPrincipalName"}
+
+// looksUpUsers reports whether q's filter requires one of userKeys, so
+// that userSource looks the user up rather than scanning the directory.
+func (s *Server) looksUpUsers(q odata.Query) bool {
+	if q.Filter == nil || s.scanUsersOnly {
+		return false
+	}
+	for _, property := range userKeys {
+		if _, ok := q.Filter.Equals(property); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // countUsers answers GET /users/$count: the number of users matching
 // $filter, as text/plain. Graph's directory counts only with
 // ConsistencyLevel: eventual (and then serves the advanced query's
@@ -452,7 +504,14 @@ func (s *Server) countUsers(ctx context.Context, ex *exchange, c call) error {
 	if err := userQueries.Check(c.query, true); err != nil {
 		return err
 	}
-	n, err := s.countMatching(ctx, c.query, s.userSource(ctx, c.access))
+	src := s.userSource(ctx, c.access, c.query)
+	var n int
+	var err error
+	if s.looksUpUsers(c.query) {
+		n, err = c.query.CountMatching(ctx, src) // the source takes a slot if it scans
+	} else {
+		n, err = s.countMatching(ctx, c.query, src)
+	}
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,7 @@ type Server struct {
 
 	evaluationsOnce sync.Once
 	evaluations     chan struct{} // the slots of costly queries (evaluationSlot)
+	scanUsersOnly   bool          // tests: userSource never looks a user up by key
 
 	bodiesOnce sync.Once
 	bodies     *byteBudget // of request bodies over freeBodyBytes (bodyBudget)

@@ -162,6 +162,10 @@ type compiled struct {
 	// property is the entity's property path the expression is, when it
 	// is one (for a lambda variable, its collection's): what a Clause names.
 	property string
+	// equals are the string values properties of the entity must equal
+	// (as compared) for the expression, a condition, to be true: its
+	// "property eq 'literal'" conjuncts (Filter.Equals).
+	equals map[string]string
 }
 
 // shown is how a message quotes the expression: a string literal already
@@ -477,6 +481,15 @@ func (c *compiler) logical(n *binaryNode) (*compiled, error) {
 	// OData's three-valued logic: "and" is decided by a false operand, "or"
 	// by a true one; otherwise null (unknown) wins over the other value.
 	decisive := n.op == "or"
+	if n.op == "and" && (l.equals != nil || r.equals != nil) {
+		// Both sides must be true: what each requires, the whole does.
+		out.equals = make(map[string]string, len(l.equals)+len(r.equals))
+		for _, side := range []map[string]string{r.equals, l.equals} {
+			for p, v := range side {
+				out.equals[p] = v // the left side's value, when both name p
+			}
+		}
+	}
 	out.eval = func(e *env) any {
 		a := l.eval(e)
 		if a == decisive {
@@ -536,6 +549,9 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 	c.idLiteral(r, l)
 	c.clause(n.op, l, r)
 	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " " + n.op + " " + r.text}
+	if n.op == "eq" {
+		out.equals = c.equality(l, r)
+	}
 	le, re := l.eval, r.eval
 	switch n.op {
 	case "eq":
@@ -563,6 +579,30 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 		}
 	}
 	return out, nil
+}
+
+// equality returns {property: value} when l eq r compares a string
+// property of the entity itself (not of a lambda variable, nor a property
+// of a complex value) with a string literal: the value, as compared (in
+// lower case for a type whose strings ignore case, an id as idLiteral
+// keeps it), the property must have for the comparison to be true.
+func (c *compiler) equality(l, r *compiled) map[string]string {
+	if c.lambdas > 0 || c.scope != nil {
+		return nil
+	}
+	x, lit := l, r
+	if x.literal != nil {
+		x, lit = r, l
+	}
+	if x.literal != nil || x.property == "" || strings.Contains(x.property, "/") || x.t.kind != kString ||
+		lit.literal == nil || lit.literal.kind != tokString {
+		return nil
+	}
+	v, ok := lit.eval(nil).(string)
+	if !ok {
+		return nil
+	}
+	return map[string]string{x.property: v}
 }
 
 // unify checks that l and r can be compared with op, resolving enum member

@@ -312,3 +312,38 @@ func TestNullOperands(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterEquals: Equals names the values an entity's string properties
+// must have for a filter to hold, as the filter compares them (names in
+// lower case, an id as /users/{id} finds it), and nothing a match need not
+// have: a side of "or", a "not", a lambda's item, another type's literal.
+func TestFilterEquals(t *testing.T) {
+	guid := "7A9E0C1D-0000-4000-8000-0000000000F1"
+	for _, tc := range []struct {
+		expr, property, want string
+		ok                   bool
+	}{
+		{"userPrincipalName eq 'Adele@Contoso.test'", "userPrincipalName", "adele@contoso.test", true},
+		{"'Adele@Contoso.test' eq UserPrincipalName", "userPrincipalName", "adele@contoso.test", true},
+		{"id eq '" + guid + "'", "id", strings.ToLower(guid), true},
+		{"id eq 'Zed'", "id", "Zed", true},
+		{"startswith(displayName,'A') and (id eq 'Zed' and mail eq 'X')", "id", "Zed", true},
+		{"startswith(displayName,'A') and (id eq 'Zed' and mail eq 'X')", "mail", "x", true},
+		{"id eq 'a' and id eq 'b'", "id", "a", true},
+		{"id eq 'Zed' or displayName eq 'A'", "id", "", false},
+		{"not (id eq 'Zed')", "id", "", false},
+		{"id ne 'Zed'", "id", "", false},
+		{"id in ('Zed')", "id", "", false},
+		{"businessPhones/any(p: p eq '1')", "businessPhones", "", false},
+		{"displayName eq 'A'", "id", "", false},
+		{"accountEnabled eq true", "accountEnabled", "", false},
+	} {
+		f, err := odata.ParseFilter(tc.expr, graphprofile.UserType)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		if got, ok := f.Equals(tc.property); got != tc.want || ok != tc.ok {
+			t.Errorf("%s: Equals(%s) = %q, %v; want %q, %v", tc.expr, tc.property, got, ok, tc.want, tc.ok)
+		}
+	}
+}

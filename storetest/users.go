@@ -321,6 +321,9 @@ func testFindUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		{"ByPrincipalNameUpper", tenantA, "ADELEV@Contoso.COM", &a},
 		{"IDPreferredX", tenantA, x.ID, &x},
 		{"IDPreferredY", tenantA, y.ID, &y},
+		// An id matches as it is: in another case the key is x's id no
+		// more, but it is still y's principal name.
+		{"IDKeepsCase", tenantA, strings.ToUpper(x.ID), &y},
 		{"OtherTenantByID", tenantA, other.ID, nil},
 		{"OtherTenantByPrincipalName", tenantA, other.UserPrincipalName, nil},
 		{"OwnTenantOfOther", tenantB, other.ID, &other},
