@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -501,38 +502,62 @@ func (s *Service) ScanUsers(ctx context.Context, a Access, afterID string, visit
 	})
 }
 
-// ScanUsersByKey is ScanUsers from the first user, of the users whose id
-// is value (property "id") or whose user principal name in lower case is
-// value (property "userPrincipalName"): at most one, found by the store's
-// lookup (FindUser, on an index) rather than a scan of the tenant. It
-// reports false, having visited no one, when the lookup cannot tell (another
-// property, an empty value, or a user whose id is the principal name
-// sought): the caller scans.
-func (s *Service) ScanUsersByKey(ctx context.Context, a Access, property, value string, visit func(Object) (bool, error)) (bool, error) {
+// MaxUserLookups is the most values ScanUsersByKey looks up; a query
+// naming more scans the directory.
+const MaxUserLookups = 100
+
+// ScanUsersByKey is ScanUsers of the users whose id is one of values
+// (property "id") or whose user principal name in lower case is
+// (property "userPrincipalName"): at most one for each value, found by
+// the store's lookup (FindUser, on an index) rather than a scan of the
+// tenant, visited in ScanUsers' order (by id, byte order) strictly after
+// afterID. It reports false, having visited no one, when the lookups cannot
+// tell (another property, more than MaxUserLookups values, an empty one, a
+// user whose id is a principal name sought, an afterID no store holds): the
+// caller scans.
+func (s *Service) ScanUsersByKey(ctx context.Context, a Access, property string, values []string, afterID string, visit func(Object) (bool, error)) (bool, error) {
 	if err := a.allows(ListUsers); err != nil {
 		return false, err
 	}
-	if value == "" || (property != "id" && property != "userPrincipalName") ||
-		(property == "userPrincipalName" && PrincipalNameKey(value) != value) {
-		return false, nil // the store's key of value would not be value
+	if (property != "id" && property != "userPrincipalName") || len(values) > MaxUserLookups ||
+		strings.IndexByte(afterID, 0) >= 0 || !utf8.ValidString(afterID) {
+		return false, nil
 	}
-	u, err := s.Store.FindUser(ctx, a.caller.TenantKey(), value)
-	if errors.Is(err, ErrNotFound) {
-		return true, nil // no user has that id nor that principal name
+	found := map[string]User{}
+	for _, value := range values {
+		if value == "" || (property == "userPrincipalName" && PrincipalNameKey(value) != value) {
+			return false, nil // the store's key of value would not be value
+		}
+		u, err := s.Store.FindUser(ctx, a.caller.TenantKey(), value)
+		if errors.Is(err, ErrNotFound) {
+			continue // no user has that id nor that principal name
+		}
+		if err != nil {
+			return false, err
+		}
+		// FindUser prefers the user whose id is value: when the principal
+		// name is sought, that user may not hold it while another one does.
+		if u.ID != value && property == "id" {
+			continue // no user has that id
+		}
+		if property == "userPrincipalName" && PrincipalNameKey(u.UserPrincipalName) != value {
+			return false, nil // found by its id: another user may hold the name
+		}
+		found[u.ID] = u
 	}
-	if err != nil {
-		return false, err
+	ids := make([]string, 0, len(found))
+	for id := range found {
+		if id > afterID {
+			ids = append(ids, id)
+		}
 	}
-	// FindUser prefers the user whose id is value: when the principal name
-	// is sought, that user may not hold it while another one does.
-	if u.ID != value && property == "id" {
-		return true, nil // no user has that id
+	slices.Sort(ids)
+	for _, id := range ids {
+		if more, err := visit(a.view(found[id])); err != nil || !more {
+			return true, err
+		}
 	}
-	if property == "userPrincipalName" && PrincipalNameKey(u.UserPrincipalName) != value {
-		return false, nil // found by its id: another user may hold the name
-	}
-	_, err = visit(a.view(u))
-	return true, err
+	return true, nil
 }
 
 // GetUser returns the accessed user as the caller may see it.

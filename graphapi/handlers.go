@@ -434,34 +434,15 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 // see them, ordered by id, to a query (a user has no createdDateTime, so
 // no query asks for them descending).
 //
-// A query whose filter requires an id or a user principal name (an
-// "eq" on it, alone or in an "and": looksUpUsers) is given, from the first
-// user, only the user the store finds by that key on its index, when there
-// is one: the filter, run over it, answers as over the whole directory,
-// since no other user can match, and it takes no evaluation slot. Paged on
-// ($skiptoken, never written for at most one match) or when the lookup
-// cannot tell, the users are scanned, in a slot as any filter's.
+// A query whose filter requires an id or a user principal name (an "eq"
+// or an "in" of literals on it, alone or in an "and": looksUpUsers) is
+// given only the users the store finds by those keys on its index, in the
+// scan's order: the filter, run over them, answers as over the whole
+// directory, since no other user can match, and it takes no evaluation
+// slot. When the lookups cannot tell (Service.ScanUsersByKey), the users
+// are scanned, in a slot as any filter's.
 func (s *Server) userSource(ctx context.Context, access graphprofile.Access, q odata.Query) odata.Source {
 	return func(after []any, _ bool, visit func(graphprofile.Object) (bool, error)) error {
-		if s.looksUpUsers(q) {
-			if after == nil {
-				for _, property := range userKeys {
-					value, ok := q.Filter.Equals(property)
-					if !ok {
-						continue
-					}
-					done, err := s.Service.ScanUsersByKey(ctx, access, property, value, visit)
-					if done || err != nil {
-						return err
-					}
-				}
-			}
-			release, err := s.evaluationSlot(ctx, q)
-			if err != nil {
-				return err
-			}
-			defer release()
-		}
 		afterID := ""
 		if after != nil {
 			// A $skiptoken's key in the users' order is the id alone.
@@ -470,6 +451,23 @@ func (s *Server) userSource(ctx context.Context, access graphprofile.Access, q o
 				return odata.BadSkipToken()
 			}
 			afterID = id
+		}
+		if s.looksUpUsers(q) {
+			for _, property := range userKeys {
+				values, ok := q.Filter.Keys(property)
+				if !ok {
+					continue
+				}
+				done, err := s.Service.ScanUsersByKey(ctx, access, property, values, afterID, visit)
+				if done || err != nil {
+					return err
+				}
+			}
+			release, err := s.evaluationSlot(ctx, q)
+			if err != nil {
+				return err
+			}
+			defer release()
 		}
 		return s.Service.ScanUsers(ctx, access, afterID, visit)
 	}
@@ -486,7 +484,7 @@ func (s *Server) looksUpUsers(q odata.Query) bool {
 		return false
 	}
 	for _, property := range userKeys {
-		if _, ok := q.Filter.Equals(property); ok {
+		if _, ok := q.Filter.Keys(property); ok {
 			return true
 		}
 	}

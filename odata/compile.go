@@ -162,10 +162,11 @@ type compiled struct {
 	// property is the entity's property path the expression is, when it
 	// is one (for a lambda variable, its collection's): what a Clause names.
 	property string
-	// equals are the string values properties of the entity must equal
-	// (as compared) for the expression, a condition, to be true: its
-	// "property eq 'literal'" conjuncts (Filter.Equals).
-	equals map[string]string
+	// keys are, for properties of the entity, the string values (as
+	// compared) one of which the property must have for the expression,
+	// a condition, to be true: its "property eq 'literal'" and "property
+	// in ('literal', …)" conjuncts (Filter.Keys).
+	keys map[string][]string
 }
 
 // shown is how a message quotes the expression: a string literal already
@@ -481,12 +482,15 @@ func (c *compiler) logical(n *binaryNode) (*compiled, error) {
 	// OData's three-valued logic: "and" is decided by a false operand, "or"
 	// by a true one; otherwise null (unknown) wins over the other value.
 	decisive := n.op == "or"
-	if n.op == "and" && (l.equals != nil || r.equals != nil) {
-		// Both sides must be true: what each requires, the whole does.
-		out.equals = make(map[string]string, len(l.equals)+len(r.equals))
-		for _, side := range []map[string]string{r.equals, l.equals} {
-			for p, v := range side {
-				out.equals[p] = v // the left side's value, when both name p
+	if n.op == "and" && (l.keys != nil || r.keys != nil) {
+		// Both sides must be true: what each requires, the whole does
+		// (of two lists of a property, either; the shorter is kept).
+		out.keys = make(map[string][]string, len(l.keys)+len(r.keys))
+		for _, side := range []map[string][]string{l.keys, r.keys} {
+			for p, vs := range side {
+				if have, ok := out.keys[p]; !ok || len(vs) < len(have) {
+					out.keys[p] = vs
+				}
 			}
 		}
 	}
@@ -550,7 +554,15 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 	c.clause(n.op, l, r)
 	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " " + n.op + " " + r.text}
 	if n.op == "eq" {
-		out.equals = c.equality(l, r)
+		x, lit := l, r
+		if x.literal != nil {
+			x, lit = r, l
+		}
+		if c.keyProperty(x) {
+			if v, ok := stringLiteral(lit); ok {
+				out.keys = map[string][]string{x.property: {v}}
+			}
+		}
 	}
 	le, re := l.eval, r.eval
 	switch n.op {
@@ -581,28 +593,23 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 	return out, nil
 }
 
-// equality returns {property: value} when l eq r compares a string
-// property of the entity itself (not of a lambda variable, nor a property
-// of a complex value) with a string literal: the value, as compared (in
-// lower case for a type whose strings ignore case, an id as idLiteral
-// keeps it), the property must have for the comparison to be true.
-func (c *compiler) equality(l, r *compiled) map[string]string {
-	if c.lambdas > 0 || c.scope != nil {
-		return nil
-	}
-	x, lit := l, r
-	if x.literal != nil {
-		x, lit = r, l
-	}
-	if x.literal != nil || x.property == "" || strings.Contains(x.property, "/") || x.t.kind != kString ||
-		lit.literal == nil || lit.literal.kind != tokString {
-		return nil
+// keyProperty reports whether x is a string property of the entity itself
+// (not of a lambda variable, nor a property of a complex value), whose
+// values a filter's keys name.
+func (c *compiler) keyProperty(x *compiled) bool {
+	return c.lambdas == 0 && c.scope == nil && x.literal == nil && x.property != "" &&
+		!strings.Contains(x.property, "/") && x.t.kind == kString
+}
+
+// stringLiteral returns the value of lit, a string literal, as it is
+// compared (in lower case for a type whose strings ignore case, an id as
+// idLiteral keeps it).
+func stringLiteral(lit *compiled) (string, bool) {
+	if lit.literal == nil || lit.literal.kind != tokString {
+		return "", false
 	}
 	v, ok := lit.eval(nil).(string)
-	if !ok {
-		return nil
-	}
-	return map[string]string{x.property: v}
+	return v, ok
 }
 
 // unify checks that l and r can be compared with op, resolving enum member
@@ -730,6 +737,10 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 		return nil, queryError(c.option, n.pos, "'in' needs a single value on its left, but %s is %s", x.shown(), x.t)
 	}
 	items := make([]evalFunc, len(n.list))
+	keys := []string{}
+	if !c.keyProperty(x) {
+		keys = nil
+	}
 	for i, itemNode := range n.list {
 		item, err := c.compile(itemNode)
 		if err != nil {
@@ -743,10 +754,19 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 		}
 		c.idLiteral(x, item)
 		items[i] = item.eval
+		if v, ok := stringLiteral(item); ok && keys != nil {
+			keys = append(keys, v)
+		} else {
+			keys = nil
+		}
 	}
 	c.clause("in", x, nil)
 	xe := x.eval
-	return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: x.text + " in (…)", eval: func(e *env) any {
+	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: x.text + " in (…)"}
+	if keys != nil {
+		out.keys = map[string][]string{x.property: keys}
+	}
+	out.eval = func(e *env) any {
 		v := xe(e)
 		for _, item := range items {
 			if equal(v, item(e)) {
@@ -754,7 +774,8 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 			}
 		}
 		return false
-	}}, nil
+	}
+	return out, nil
 }
 
 // functions are the functions $filter supports, with their arity.

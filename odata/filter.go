@@ -15,7 +15,7 @@ type Filter struct {
 	cost    int // the steps of one evaluation, its lambdas' items apart (exprCost)
 	vars    int
 	clauses []Clause
-	equals  map[string]string
+	keys    map[string][]string
 }
 
 // Clause is one use of an operator or function in a $filter: what a
@@ -32,16 +32,17 @@ type Clause struct {
 	Null bool
 }
 
-// Equals returns the value property (a string property of the entity, in
-// the schema's spelling) must have for an entity to match, when the
-// filter is "property eq 'literal'" or an "and" of it with anything: the
-// literal as the filter compares it (in lower case when the type's strings
-// ignore case; an id as graphprofile.Type.IgnoreCase's ids compare). A
-// source may then look the matches up by that value instead of reading
-// every entity, and still run the filter over what it finds.
-func (f *Filter) Equals(property string) (string, bool) {
-	v, ok := f.equals[property]
-	return v, ok
+// Keys returns the values one of which property (a string property of
+// the entity, in the schema's spelling) must have for an entity to match,
+// when the filter is "property eq 'literal'" or "property in ('literal',
+// …)", or an "and" of one with anything: the literals as the filter
+// compares them (in lower case when the type's strings ignore case; an id
+// as graphprofile.Type.IgnoreCase's ids compare). A source may then look
+// the matches up by those values instead of reading every entity, and still
+// run the filter over what it finds.
+func (f *Filter) Keys(property string) ([]string, bool) {
+	vs, ok := f.keys[property]
+	return vs, ok
 }
 
 // Clauses returns the filter's clauses, in the order they appear.
@@ -61,7 +62,7 @@ func ParseFilter(expr string, t *graphprofile.Type) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{text: expr, match: x.eval, cost: exprCost(n), vars: c.vars, clauses: c.clauses, equals: x.equals}, nil
+	return &Filter{text: expr, match: x.eval, cost: exprCost(n), vars: c.vars, clauses: c.clauses, keys: x.keys}, nil
 }
 
 // Match reports whether obj satisfies the filter (an unknown result, from

@@ -313,37 +313,43 @@ func TestNullOperands(t *testing.T) {
 	}
 }
 
-// TestFilterEquals: Equals names the values an entity's string properties
-// must have for a filter to hold, as the filter compares them (names in
-// lower case, an id as /users/{id} finds it), and nothing a match need not
-// have: a side of "or", a "not", a lambda's item, another type's literal.
-func TestFilterEquals(t *testing.T) {
+// TestFilterKeys: Keys names the values one of which an entity's string
+// property must have for a filter to hold, as the filter compares them
+// (names in lower case, an id as /users/{id} finds it), and nothing a
+// match need not have: a side of "or", a "not", a lambda's item, another
+// type's literal.
+func TestFilterKeys(t *testing.T) {
 	guid := "7A9E0C1D-0000-4000-8000-0000000000F1"
 	for _, tc := range []struct {
-		expr, property, want string
-		ok                   bool
+		expr, property string
+		want           []string // nil: none
 	}{
-		{"userPrincipalName eq 'Adele@Contoso.test'", "userPrincipalName", "adele@contoso.test", true},
-		{"'Adele@Contoso.test' eq UserPrincipalName", "userPrincipalName", "adele@contoso.test", true},
-		{"id eq '" + guid + "'", "id", strings.ToLower(guid), true},
-		{"id eq 'Zed'", "id", "Zed", true},
-		{"startswith(displayName,'A') and (id eq 'Zed' and mail eq 'X')", "id", "Zed", true},
-		{"startswith(displayName,'A') and (id eq 'Zed' and mail eq 'X')", "mail", "x", true},
-		{"id eq 'a' and id eq 'b'", "id", "a", true},
-		{"id eq 'Zed' or displayName eq 'A'", "id", "", false},
-		{"not (id eq 'Zed')", "id", "", false},
-		{"id ne 'Zed'", "id", "", false},
-		{"id in ('Zed')", "id", "", false},
-		{"businessPhones/any(p: p eq '1')", "businessPhones", "", false},
-		{"displayName eq 'A'", "id", "", false},
-		{"accountEnabled eq true", "accountEnabled", "", false},
+		{"userPrincipalName eq 'Adele@Contoso.test'", "userPrincipalName", []string{"adele@contoso.test"}},
+		{"'Adele@Contoso.test' eq UserPrincipalName", "userPrincipalName", []string{"adele@contoso.test"}},
+		{"id eq '" + guid + "'", "id", []string{strings.ToLower(guid)}},
+		{"id eq 'Zed'", "id", []string{"Zed"}},
+		{"id in ('Zed', '" + guid + "')", "id", []string{"Zed", strings.ToLower(guid)}},
+		{"userPrincipalName in ('A@b.c')", "userPrincipalName", []string{"a@b.c"}},
+		{"startswith(displayName,'A') and (id eq 'Zed' and mail eq 'X')", "id", []string{"Zed"}},
+		{"startswith(displayName,'A') and (id eq 'Zed' and mail eq 'X')", "mail", []string{"x"}},
+		{"id in ('a', 'b') and id eq 'c'", "id", []string{"c"}},
+		{"id eq 'c' and id in ('a', 'b')", "id", []string{"c"}},
+		{"id eq 'Zed' or displayName eq 'A'", "id", nil},
+		{"not (id eq 'Zed')", "id", nil},
+		{"id ne 'Zed'", "id", nil},
+		{"businessPhones/any(p: p eq '1')", "businessPhones", nil},
+		{"businessPhones/any(p: p in ('1'))", "businessPhones", nil},
+		{"displayName eq 'A'", "id", nil},
+		{"accountEnabled eq true", "accountEnabled", nil},
+		{"accountEnabled in (true)", "accountEnabled", nil},
 	} {
 		f, err := odata.ParseFilter(tc.expr, graphprofile.UserType)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.expr, err)
 		}
-		if got, ok := f.Equals(tc.property); got != tc.want || ok != tc.ok {
-			t.Errorf("%s: Equals(%s) = %q, %v; want %q, %v", tc.expr, tc.property, got, ok, tc.want, tc.ok)
+		got, ok := f.Keys(tc.property)
+		if ok != (tc.want != nil) || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: Keys(%s) = %q, %v; want %q", tc.expr, tc.property, got, ok, tc.want)
 		}
 	}
 }
