@@ -525,7 +525,7 @@ func ExportTenantFixtures(ctx context.Context, s Store, tenantKey, userID string
 		}
 	}
 	for _, u := range users {
-		lists, err := s.ListProfile(ctx, u.Key(), profileCollections)
+		lists, err := s.ListProfile(ctx, u.Key(), profileCollections, 0)
 		if errors.Is(err, ErrNotFound) && userID == "" {
 			continue // deleted since it was listed
 		}

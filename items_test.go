@@ -115,7 +115,8 @@ func TestServiceOverAnyCollection(t *testing.T) {
 
 			// The profile: every collection read, then deleted whole.
 			collections := graphprofile.CollectionsOf(testProfileType)
-			profile, err := svc.GetProfile(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.GetProfile), collections)
+			profile, err := svc.GetProfile(t.Context(), mustAuthorize(t, svc, owner, me, graphprofile.GetProfile), collections,
+				func(int, graphprofile.Object) (bool, error) { return true, nil })
 			if err != nil {
 				t.Fatal(err)
 			}

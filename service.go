@@ -427,39 +427,83 @@ const ProfileID = "profileId"
 // Profile is a user's profile as the caller may see it.
 type Profile struct {
 	// Collections are the collections read, by the name of their navigation
-	// property in ProfileType, each in list order.
+	// property in ProfileType, each in list order: what GetProfile's keep
+	// took of it.
 	Collections map[string][]Object
+	// Cut names the collections whose reading keep stopped: more items
+	// follow what Collections holds of them.
+	Cut map[string]bool
 }
 
 // GetProfile returns the accessed profile with the collections asked for
 // (ProfileCollections, or some of them), each holding what the caller may
-// see of it, exactly as listing it would. The collections are read in one
-// store call (Store.ListProfile), not one call each.
-func (s *Service) GetProfile(ctx context.Context, a Access, collections []Collection) (Profile, error) {
+// see of it, exactly as listing it would, as far as keep takes it: keep is
+// called with each item in turn, collection after collection in the order
+// of collections (i is the index of the item's collection), and returns
+// false to leave that item and the rest of its collection out (Cut then
+// names it), or an error, returned as is. The first ProfileHeadItems items
+// of every collection are read in one store call (Store.ListProfile), what
+// lies past them with a scan of its collection (Store.ScanItems, keyset
+// pages) as far as keep goes, so that a real profile costs one call and a
+// big one what it keeps, plus a page, whatever its size.
+func (s *Service) GetProfile(ctx context.Context, a Access, collections []Collection, keep func(i int, o Object) (bool, error)) (Profile, error) {
 	if err := a.allows(GetProfile); err != nil {
 		return Profile{}, err
 	}
-	lists, err := s.Store.ListProfile(ctx, a.owner.Key(), collections)
+	heads, err := s.Store.ListProfile(ctx, a.owner.Key(), collections, ProfileHeadItems+1)
+	if err == nil && len(heads) != len(collections) {
+		err = fmt.Errorf("the store listed %d collections of %d", len(heads), len(collections))
+	}
+	profile := Profile{Collections: make(map[string][]Object, len(collections)), Cut: map[string]bool{}}
+	for i, c := range collections {
+		if err != nil {
+			break
+		}
+		objects, stopped := []Object{}, false
+		visit := func(it Item) (bool, error) {
+			if !a.mayView(it) {
+				return true, nil
+			}
+			kept, err := keep(i, Object(it))
+			if err != nil || !kept {
+				stopped = true
+				profile.Cut[c.Name] = err == nil
+				return false, err
+			}
+			objects = append(objects, Object(it))
+			return true, nil
+		}
+		head, more := heads[i], len(heads[i]) > ProfileHeadItems
+		if more {
+			head = head[:ProfileHeadItems]
+		}
+		for _, it := range head {
+			if goOn, visitErr := visit(it); visitErr != nil || !goOn {
+				err = visitErr
+				break
+			}
+		}
+		if err == nil && more && !stopped {
+			var last ItemPosition
+			if last, err = PositionOf(head[len(head)-1]); err == nil {
+				err = s.Store.ScanItems(ctx, a.owner.Key(), c, OldestFirst, &last, visit)
+			}
+		}
+		profile.Collections[c.Name] = objects
+	}
 	if errors.Is(err, ErrNotFound) {
 		return Profile{}, userNotFound(a.owner.ID) // deleted since Authorize found it
 	}
 	if err != nil {
 		return Profile{}, err
 	}
-	if len(lists) != len(collections) {
-		return Profile{}, fmt.Errorf("the store listed %d collections of %d", len(lists), len(collections))
-	}
-	profile := Profile{Collections: make(map[string][]Object, len(collections))}
-	for i, c := range collections {
-		items := a.visible(lists[i])
-		objects := make([]Object, len(items))
-		for j, it := range items {
-			objects[j] = Object(it)
-		}
-		profile.Collections[c.Name] = objects
-	}
 	return profile, nil
 }
+
+// ProfileHeadItems is how many items of each collection GetProfile reads
+// in one store call: those of a real profile, whose collections hold a few
+// items each.
+const ProfileHeadItems = 5
 
 // DeleteProfile removes the data of the accessed profile, every item of
 // every collection (items hidden from the caller too: whoever may delete

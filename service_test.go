@@ -233,10 +233,10 @@ func (s *memStore) ScanItems(_ context.Context, owner graphprofile.UserKey, c gr
 	return nil
 }
 
-func (s *memStore) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection) ([][]graphprofile.Item, error) {
+func (s *memStore) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection, limit int) ([][]graphprofile.Item, error) {
 	lists := make([][]graphprofile.Item, len(collections))
 	for i, c := range collections {
-		items, err := graphprofile.AllItems(ctx, s, owner, c)
+		items, err := graphprofile.FirstItems(ctx, s, owner, c, limit)
 		if err != nil {
 			return nil, err
 		}

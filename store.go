@@ -67,12 +67,14 @@ type Store interface {
 	// as stores return them (valid UTF-8); a store may fail on another.
 	ScanItems(ctx context.Context, owner UserKey, c Collection, order ItemOrder, after *ItemPosition, visit func(Item) (bool, error)) error
 
-	// ListProfile returns the items of each of collections of owner's
-	// profile, in the order of collections, each in list order (an empty
-	// slice for an empty collection): what GET …/profile shows, read at
-	// once rather than collection by collection. Its size is bounded by the
-	// collections' item limit (CreateItem's maxItems).
-	ListProfile(ctx context.Context, owner UserKey, collections []Collection) ([][]Item, error)
+	// ListProfile returns the first limit items (limit <= 0: all) of each
+	// of collections of owner's profile, in the order of collections, each
+	// in list order (an empty slice for an empty collection): what GET
+	// …/profile shows of a real profile, read at once rather than
+	// collection by collection (the profile reads what lies past them with
+	// ScanItems). Without a limit its size is bounded by the collections'
+	// item limit (CreateItem's maxItems).
+	ListProfile(ctx context.Context, owner UserKey, collections []Collection, limit int) ([][]Item, error)
 
 	// GetItem returns item id of collection c of owner's profile. It reads
 	// that item only, whatever the profile's size.
@@ -168,6 +170,23 @@ func AllItems(ctx context.Context, s Store, owner UserKey, c Collection) ([]Item
 	err := s.ScanItems(ctx, owner, c, OldestFirst, nil, func(it Item) (bool, error) {
 		items = append(items, it)
 		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// FirstItems returns the first limit items (limit <= 0: all) of collection
+// c of owner's profile in list order, through ScanItems.
+func FirstItems(ctx context.Context, s Store, owner UserKey, c Collection, limit int) ([]Item, error) {
+	if limit <= 0 {
+		return AllItems(ctx, s, owner, c)
+	}
+	items := []Item{}
+	err := s.ScanItems(ctx, owner, c, OldestFirst, nil, func(it Item) (bool, error) {
+		items = append(items, it)
+		return len(items) < limit, nil
 	})
 	if err != nil {
 		return nil, err

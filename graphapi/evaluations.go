@@ -52,6 +52,13 @@ func (s *Server) evaluationSlot(ctx context.Context, q odata.Query) (release fun
 	if !q.Costly() && q.Top <= odata.DefaultPageSize {
 		return noRelease, nil // a page of at most 100 items: no more than a default list
 	}
+	return s.takeEvaluationSlot(ctx)
+}
+
+// takeEvaluationSlot waits for one of the server's evaluation slots
+// (evaluationSlot) and returns the function that gives it back; the error
+// is ctx's when it ends first.
+func (s *Server) takeEvaluationSlot(ctx context.Context) (release func(), err error) {
 	slots := s.evaluationSlots()
 	m, _ := s.activeMetrics()
 	m.evaluationWaits(1)

@@ -2,6 +2,7 @@ package graphapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,20 +13,58 @@ import (
 )
 
 // getProfile answers GET …/profile: the profile's id and its collections,
-// each exactly as listing it shows it to the caller.
+// each exactly as listing it shows it to the caller, as far as the bound of
+// what it shows (writeProfile) lets it: each collection is read only that
+// far, and one item more, whatever the profile's size. A read that goes
+// past profileReadFreeBytes of what it shows stops, drops what it read, and
+// reads again from the start in an evaluation slot, as a big page is read:
+// reads of big profiles take turns, and one waiting for its turn holds
+// nothing it read.
 func (s *Server) getProfile(ctx context.Context, ex *exchange, c call) error {
 	shown := shownCollections(c.query)
 	collections := make([]graphprofile.Collection, len(shown))
 	for i, e := range shown {
 		collections[i], _ = graphprofile.FindCollection(e.Property)
 	}
-	p, err := s.Service.GetProfile(ctx, c.access, collections)
+	read := func(free bool) (graphprofile.Profile, error) {
+		used := 0 // the ApproxJSONSize of what is shown so far
+		return s.Service.GetProfile(ctx, c.access, collections, func(i int, item graphprofile.Object) (bool, error) {
+			size := shownSize(item, shown[i].Select)
+			if free && used+size > profileReadFreeBytes {
+				return false, errProfileNotFree
+			}
+			if used+size > odata.MaxPageBytes {
+				return false, nil
+			}
+			used += size
+			return true, nil
+		})
+	}
+	p, err := read(true)
+	if errors.Is(err, errProfileNotFree) {
+		var release func()
+		if release, err = s.takeEvaluationSlot(ctx); err != nil {
+			return err
+		}
+		p, err = read(false)
+		release()
+	}
 	if err != nil {
 		return err
 	}
 	ex.writeProfile(c.access.Owner(), c.query, shown, p)
 	return nil
 }
+
+// profileReadFreeBytes is how much of what it shows (by ApproxJSONSize) a
+// profile read may read without an evaluation slot: far more than a real
+// profile's whole (the load generator's profile of 190 items, 10 in each
+// collection, is well under it), and a quarter of a page.
+const profileReadFreeBytes = 1 << 20
+
+// errProfileNotFree stops a profile read that goes past what it may read
+// without an evaluation slot.
+var errProfileNotFree = errors.New("the profile is read in an evaluation slot")
 
 // deleteProfile answers DELETE …/profile: 204 once every collection of the
 // profile is empty.
@@ -91,34 +130,25 @@ func profileSelection(q odata.Query) string {
 // writeProfile writes the profile: its id, then each shown collection, its
 // items with their @odata.etag as in a list. What it shows of the
 // collections together is bounded as a list's page is (odata.MaxPageBytes
-// of items, by graphprofile.ApproxJSONSize of what is shown of them): a
-// collection that does not fit whole shows its first items (or none) and
-// "<collection>@odata.nextLink", its list from the next item on, as OData
-// pages an expanded collection. Without the bound a profile of more than
-// the answers' budget (32 MiB) could never be answered.
+// of items, by graphprofile.ApproxJSONSize of what is shown of them;
+// getProfile reads no further): a collection that does not fit whole (p.Cut)
+// shows its first items (or none) and "<collection>@odata.nextLink", its
+// list from the next item on, as OData pages an expanded collection.
+// Without the bound a profile of more than the answers' budget (32 MiB)
+// could never be answered.
 func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown []odata.Expansion, p graphprofile.Profile) {
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = append(buf, `{"@odata.context":`...)
 		buf = graphprofile.AppendJSONString(buf, ex.profileContext(owner)+profileSelection(q)+"/$entity")
 		buf = append(buf, `,"id":`...)
 		buf = graphprofile.AppendJSONString(buf, graphprofile.ProfileID)
-		used := 0 // the ApproxJSONSize of what is shown so far
 		for _, e := range shown {
 			itemType := graphprofile.ProfileType.Property(e.Property).Type
 			items := p.Collections[e.Property]
-			fit := len(items)
-			for i, item := range items {
-				size := shownSize(item, e.Select)
-				if used+size > odata.MaxPageBytes {
-					fit = i
-					break
-				}
-				used += size
-			}
 			buf = append(buf, ',')
 			buf = graphprofile.AppendJSONString(buf, e.Property)
 			buf = append(buf, ":["...)
-			for i, item := range items[:fit] {
+			for i, item := range items {
 				if !ex.holdAnswer(cap(buf)) {
 					return buf
 				}
@@ -131,11 +161,11 @@ func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown [
 				})
 			}
 			buf = append(buf, ']')
-			if fit < len(items) {
+			if p.Cut[e.Property] {
 				buf = append(buf, ',')
 				buf = graphprofile.AppendJSONString(buf, e.Property+"@odata.nextLink")
 				buf = append(buf, ':')
-				buf = graphprofile.AppendJSONString(buf, ex.collectionLink(owner, e, items[:fit]))
+				buf = graphprofile.AppendJSONString(buf, ex.collectionLink(owner, e, items))
 			}
 		}
 		return append(buf, '}')

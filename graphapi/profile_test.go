@@ -1,15 +1,21 @@
 package graphapi_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // listedPositions returns the positions a GET of the list shows the
@@ -389,4 +395,98 @@ func TestProfileOfBigItems(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readCountingStore counts the items its scans and profile lists deliver
+// (what the store read and decoded for the server), and with a gate holds
+// each scan before its item gateAfter+1 until the gate opens.
+type readCountingStore struct {
+	graphprofile.Store
+	read      atomic.Int64
+	gate      chan struct{}
+	gateAfter int
+}
+
+func (s *readCountingStore) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
+	n := 0
+	return s.Store.ScanItems(ctx, owner, c, order, after, func(it graphprofile.Item) (bool, error) {
+		s.read.Add(1)
+		n++
+		if s.gate != nil && n == s.gateAfter+1 {
+			select {
+			case <-s.gate:
+			case <-ctx.Done():
+				return false, ctx.Err()
+			}
+		}
+		return visit(it)
+	})
+}
+
+func (s *readCountingStore) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection, limit int) ([][]graphprofile.Item, error) {
+	lists, err := s.Store.ListProfile(ctx, owner, collections, limit)
+	for _, l := range lists {
+		s.read.Add(int64(len(l)))
+	}
+	return lists, err
+}
+
+// TestProfileReadsWhatItShows: GET …/profile of a profile past what it
+// shows (4 MiB of items) reads each collection only as far as it shows it,
+// and one item more, not every item of the profile; and a read past a
+// default page takes an evaluation slot, as a big page does, so that
+// concurrent reads of big profiles take turns rather than each holding its
+// profile at once.
+func TestProfileReadsWhatItShows(t *testing.T) {
+	counting := &readCountingStore{}
+	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
+		srv.MaxEvaluations = 1
+		counting.Store = srv.Service.Store
+		srv.Service = &graphprofile.Service{Store: counting}
+	})
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	var colleagues []string
+	for i := range 30 {
+		colleagues = append(colleagues, fmt.Sprintf(`{"displayName":"%s%d"}`, strings.Repeat("n", 1000), i))
+	}
+	big := `{"colleagues":[` + strings.Join(colleagues, ",") + `]}`
+	const positions = 300 // 9 MB of them
+	for range positions {
+		s.create(owner, "/me", big)
+	}
+
+	counting.read.Store(0)
+	resp := s.do(request{path: "/beta/me/profile", token: owner})
+	if resp.status != http.StatusOK {
+		t.Fatalf("GET profile: %d %.300s", resp.status, resp.body)
+	}
+	shown := len(resp.json(t)["positions"].([]any))
+	if shown == positions || resp.json(t)["positions@odata.nextLink"] == nil {
+		t.Fatalf("the profile shows %d positions of %d, and nextLink %v", shown, positions, resp.json(t)["positions@odata.nextLink"])
+	}
+	// What it shows and one more, the first items of each collection
+	// (graphprofile.ProfileHeadItems and one) read twice, and what the read
+	// before it took an evaluation slot read (1 MiB: 34 of these items).
+	if n, most := counting.read.Load(), shown+1+2*(graphprofile.ProfileHeadItems+1)+34; n > int64(most) {
+		t.Errorf("the profile read %d items from the store to show %d, want at most %d", n, shown, most)
+	}
+
+	// Concurrent reads of it take turns past a default page.
+	counting.gate, counting.gateAfter = make(chan struct{}), 101
+	const readers = 3
+	answers := make(chan *response, readers)
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Go(func() { answers <- s.do(request{path: "/beta/me/profile", token: owner}) })
+	}
+	waitForGauges(t, s, readers-1, 1)
+	close(counting.gate)
+	wg.Wait()
+	close(answers)
+	for got := range answers {
+		if got.status != http.StatusOK || !bytes.Equal(got.body, resp.body) {
+			t.Errorf("a concurrent read of the profile: %d %.300s", got.status, got.body)
+		}
+	}
+	waitForGauges(t, s, 0, 0)
 }

@@ -111,11 +111,24 @@ func readPage[T any](ctx context.Context, s *Store, op string, limit int, scan f
 	return page, more, err
 }
 
-// ListProfile returns the items of each of collections of owner, each in
-// list order, in one query (and one more when it finds none, to tell an
-// empty profile from no user): one snapshot of the whole profile, and one
-// round trip rather than one per collection.
-func (s *Store) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection) ([][]graphprofile.Item, error) {
+// listProfileQuery reads the items of a profile's collections ($3), each in
+// list order; listFirstQuery the first $4 items of each: only their
+// documents are sent.
+const (
+	listProfileQuery = `SELECT kind, document FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = ANY($3)
+		ORDER BY kind, created_at, id`
+	listFirstQuery = `SELECT kind, document FROM (
+			SELECT kind, created_at, id, document, row_number() OVER (PARTITION BY kind ORDER BY created_at, id) AS n
+			FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = ANY($3)
+		) AS first WHERE n <= $4
+		ORDER BY kind, created_at, id`
+)
+
+// ListProfile returns the first limit items (limit <= 0: all) of each of
+// collections of owner, each in list order, in one query (and one more
+// when it finds none, to tell an empty profile from no user): one snapshot
+// of them, and one round trip rather than one per collection.
+func (s *Store) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection, limit int) ([][]graphprofile.Item, error) {
 	if !storable(owner.TenantID, owner.UserID) {
 		return nil, store.UserNotFound(owner)
 	}
@@ -129,10 +142,11 @@ func (s *Store) ListProfile(ctx context.Context, owner graphprofile.UserKey, col
 		for i := range lists {
 			lists[i] = []graphprofile.Item{}
 		}
-		rows, err := s.pool.Query(ctx,
-			`SELECT kind, document FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = ANY($3)
-			 ORDER BY kind, created_at, id`,
-			owner.TenantID, owner.UserID, kinds)
+		query, args := listProfileQuery, []any{owner.TenantID, owner.UserID, kinds}
+		if limit > 0 {
+			query, args = listFirstQuery, append(args, limit)
+		}
+		rows, err := s.pool.Query(ctx, query, args...)
 		if err != nil {
 			return dbErr("listing a profile", err)
 		}

@@ -457,3 +457,48 @@ func TestCacheChangesOfWholeCollections(t *testing.T) {
 	}
 	wantWithinBounds(t, c)
 }
+
+// TestCacheHeadOfBigItems: the first read of a collection of big items
+// (more than the cache keeps of one collection, maxCachedItemBytes/4, in
+// its first wholeCollectionLimit items) reads and caches its head only as
+// far as the cache keeps it, not wholeCollectionLimit items it would then
+// drop: a scan that visits one item reads about 4 MiB, whatever the
+// collection, and the next finds its head cached.
+func TestCacheHeadOfBigItems(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	owner, err := s.EnsureUser(ctx, adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := owner.Key()
+	const items, size = 30, 300 << 10 // 9 MB
+	for i := range items {
+		it := storetest.Position(fmt.Sprintf("p%03d", i), t0.Add(time.Duration(i)*time.Second))
+		it["detail"] = graphprofile.Object{"description": strings.Repeat("d", size)}
+		if err := s.CreateItem(ctx, key, workPositions, it, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.cache.dropProfile(key)
+	var visited []string
+	if err := s.ScanItems(ctx, key, workPositions, graphprofile.OldestFirst, nil, func(it graphprofile.Item) (bool, error) {
+		visited = append(visited, it.ID())
+		return false, nil
+	}); err != nil || len(visited) != 1 || visited[0] != "p000" {
+		t.Fatalf("a scan of one item: %v, %v", visited, err)
+	}
+	head, complete, ok := s.cache.first(key, workPositions.Name)
+	bytes := 0
+	for _, ci := range head {
+		bytes += ci.size
+	}
+	if !ok || complete || len(head) == 0 || len(head) == items || bytes > maxCachedItemBytes/4 {
+		t.Errorf("after a scan of one item the cache holds a head of %d items of %d (%d bytes; cached: %v, whole: %v), want the first items up to %d bytes",
+			len(head), items, bytes, ok, complete, maxCachedItemBytes/4)
+	}
+	list, err := graphprofile.AllItems(ctx, s, key, workPositions)
+	if err != nil || len(list) != items || list[items-1].ID() != fmt.Sprintf("p%03d", items-1) {
+		t.Fatalf("the list after: %d items, %v", len(list), err)
+	}
+}

@@ -70,14 +70,20 @@ func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c gra
 
 // readHead reads the first wholeCollectionLimit items of collection c of
 // owner, and whether that is all of them, and caches them: whole, or as the
-// collection's head. ErrNotFound when owner is not a user.
+// collection's head. It stops before the item that would take their stored
+// documents past what the cache keeps of one collection
+// (maxCachedItemBytes/4), so that a read of a collection of big items reads
+// what it visits, not 200 items the cache would not keep. ErrNotFound when
+// owner is not a user.
 func (s *Store) readHead(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection) (head []cachedItem, complete bool, err error) {
 	entry, gen := s.cache.collection(owner, c.Name)
 	head, complete = []cachedItem{}, true
+	bytes := 0
 	empty, err := store.ScanItems(c, nil, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
 		return s.readItemsPage(ctx, owner, c, graphprofile.OldestFirst, after, limit)
 	}, func(it graphprofile.Item, row stored.RawItem) (bool, error) {
-		if len(head) == wholeCollectionLimit {
+		bytes += len(row.Document)
+		if len(head) == wholeCollectionLimit || bytes > maxCachedItemBytes/4 {
 			complete = false
 			return false, nil
 		}
@@ -356,14 +362,15 @@ func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) e
 	}, nil, func() { s.cache.dropProfile(owner) })
 }
 
-// ListProfile returns the items of each of collections of owner, each in
-// list order. Each is a scan of its collection: from the cache when it
-// holds the collection, else pages read in process (microseconds, no round
-// trip), so one query for all would save little and bypass the cache.
-func (s *Store) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection) ([][]graphprofile.Item, error) {
+// ListProfile returns the first limit items (limit <= 0: all) of each of
+// collections of owner, each in list order. Each is a scan of its
+// collection: from the cache when it holds the collection, else pages read
+// in process (microseconds, no round trip), so one query for all would save
+// little and bypass the cache.
+func (s *Store) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection, limit int) ([][]graphprofile.Item, error) {
 	lists := make([][]graphprofile.Item, len(collections))
 	for i, c := range collections {
-		items, err := graphprofile.AllItems(ctx, s, owner, c)
+		items, err := graphprofile.FirstItems(ctx, s, owner, c, limit)
 		if err != nil {
 			return nil, err
 		}

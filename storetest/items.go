@@ -236,7 +236,7 @@ func testListProfile(t *testing.T, open func(t *testing.T) graphprofile.Store, c
 		t.Fatal(err)
 	}
 	asked := []graphprofile.Collection{other, empty, c}
-	lists, err := s.ListProfile(t.Context(), owner, asked)
+	lists, err := s.ListProfile(t.Context(), owner, asked, 0)
 	if err != nil {
 		t.Fatalf("ListProfile: %v", err)
 	}
@@ -256,7 +256,7 @@ func testListProfile(t *testing.T, open func(t *testing.T) graphprofile.Store, c
 	wantIDs(t, "ListProfile's "+c.Name, lists[2], guid(1), guid(3), guid(2))
 
 	m := mustEnsure(t, s, megan(tenantA)).Key()
-	lists, err = s.ListProfile(t.Context(), m, asked)
+	lists, err = s.ListProfile(t.Context(), m, asked, 0)
 	if err != nil || len(lists) != len(asked) {
 		t.Fatalf("ListProfile of an empty profile = %v, %v", lists, err)
 	}
@@ -265,8 +265,21 @@ func testListProfile(t *testing.T, open func(t *testing.T) graphprofile.Store, c
 			t.Errorf("ListProfile of an empty profile: %s = %v, want an empty slice", asked[i].Name, list)
 		}
 	}
-	_, err = s.ListProfile(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, asked)
+	_, err = s.ListProfile(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, asked, 0)
 	wantNotFound(t, "ListProfile of an unknown user", err)
+
+	// With a limit: the first items of each collection.
+	lists, err = s.ListProfile(t.Context(), owner, asked, 2)
+	if err != nil || len(lists) != len(asked) {
+		t.Fatalf("ListProfile with a limit of 2 = %v, %v", lists, err)
+	}
+	wantIDs(t, "ListProfile's "+other.Name+" with a limit of 2", lists[0], guid(9))
+	if lists[1] == nil || len(lists[1]) != 0 {
+		t.Errorf("ListProfile's %s with a limit of 2 = %v, want an empty slice", empty.Name, lists[1])
+	}
+	wantIDs(t, "ListProfile's "+c.Name+" with a limit of 2", lists[2], guid(1), guid(3))
+	_, err = s.ListProfile(t.Context(), graphprofile.UserKey{TenantID: tenantA, UserID: guid(77)}, asked, 2)
+	wantNotFound(t, "ListProfile of an unknown user with a limit", err)
 }
 
 func mustGetItem(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, c graphprofile.Collection, id string) graphprofile.Item {
