@@ -1,6 +1,7 @@
 package graphapi
 
 import (
+	"container/list"
 	"context"
 	"crypto/tls"
 	"io"
@@ -11,12 +12,23 @@ import (
 	"time"
 )
 
-// limitListener accepts a connection only while fewer than cap(slots) are
-// open; otherwise Accept waits for one to close, and new connections wait
-// in the kernel's listen queue.
+// limitListener serves a connection only while fewer than cap(slots) are
+// open. When every slot is taken, Accept closes the connection idle the
+// longest between requests to make room for the one it accepted (idle is
+// nil: none is closed); with none idle it waits for one to close or to
+// become idle, and further new connections wait in the kernel's listen
+// queue.
+//
+// Why close an idle connection: a client may keep its connections alive
+// for the idle timeout (120 s) without sending anything, so a few clients'
+// pools, or an attacker's, would keep everyone else out that long; a
+// server may close an idle connection at any time (RFC 9112 §9.6) and
+// clients open another. A connection that has begun a request, or has one
+// in progress, is never closed for another.
 type limitListener struct {
 	net.Listener
 	slots chan struct{}
+	idle  *idleConns  // nil: connections are not tracked, and a new one waits for a slot
 	heads *byteBudget // nil: a head is bounded by net/http's limit only
 	plain bool        // not under TLS: a refused head can be answered in plain HTTP
 }
@@ -29,13 +41,99 @@ func LimitListener(ln net.Listener, n int) net.Listener {
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	l.slots <- struct{}{}
+	if l.idle == nil {
+		l.slots <- struct{}{}
+		conn, err := l.Listener.Accept()
+		if err != nil {
+			<-l.slots
+			return nil, err
+		}
+		return &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), heads: l.heads, plain: l.plain, inHead: true}, nil
+	}
+	// The connection is accepted before it has a slot, so that an idle
+	// connection is closed only for a client that is there.
 	conn, err := l.Listener.Accept()
 	if err != nil {
-		<-l.slots
 		return nil, err
 	}
-	return &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), heads: l.heads, plain: l.plain, inHead: true}, nil
+	l.takeSlot()
+	return &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), idle: l.idle, heads: l.heads, plain: l.plain, inHead: true}, nil
+}
+
+// takeSlot takes a free slot, else closes the connection idle the longest
+// (its slot is free once it is closed), else waits for a connection to
+// close or become idle.
+func (l *limitListener) takeSlot() {
+	for {
+		select {
+		case l.slots <- struct{}{}:
+			return
+		default:
+		}
+		if l.idle.closeOldest() {
+			continue
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return
+		case <-l.idle.wake:
+		}
+	}
+}
+
+// idleConns are a listener's connections idle between requests, the
+// longest idle first.
+type idleConns struct {
+	mu    sync.Mutex
+	conns list.List     // of *servedConn
+	wake  chan struct{} // a connection became idle (capacity 1)
+}
+
+func newIdleConns() *idleConns { return &idleConns{wake: make(chan struct{}, 1)} }
+
+// add marks c idle: it has answered its requests and waits for another.
+func (ic *idleConns) add(c *servedConn) {
+	ic.mu.Lock()
+	if c.idleAt == nil {
+		c.idleAt = ic.conns.PushBack(c)
+	}
+	ic.mu.Unlock()
+	select {
+	case ic.wake <- struct{}{}:
+	default:
+	}
+}
+
+// remove marks c no longer idle: it serves a request, or it is closed.
+func (ic *idleConns) remove(c *servedConn) {
+	ic.mu.Lock()
+	if c.idleAt != nil {
+		ic.conns.Remove(c.idleAt)
+		c.idleAt = nil
+	}
+	ic.mu.Unlock()
+}
+
+// closeOldest closes the connection idle the longest that has read
+// nothing of a next request, and reports whether it closed one.
+func (ic *idleConns) closeOldest() bool {
+	for {
+		ic.mu.Lock()
+		e := ic.conns.Front()
+		if e == nil {
+			ic.mu.Unlock()
+			return false
+		}
+		c := e.Value.(*servedConn)
+		ic.conns.Remove(e)
+		c.idleAt = nil
+		ic.mu.Unlock()
+		if c.beganRequest() {
+			continue // a request is arriving: it is not idle
+		}
+		_ = c.Close()
+		return true
+	}
 }
 
 // servedConn is a connection the server accepted. It gives its slot back
@@ -50,6 +148,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 type servedConn struct {
 	net.Conn
 	release func()
+
+	idle   *idleConns    // nil: not tracked
+	idleAt *list.Element // in idle.conns while idle (guarded by idle.mu)
 
 	mu       sync.Mutex
 	gathered *[]byte // while an answer is gathered: its bytes so far
@@ -151,6 +252,15 @@ func (c *servedConn) lingers() bool {
 	c.headMu.Lock()
 	defer c.headMu.Unlock()
 	return c.refused
+}
+
+// beganRequest reports whether the connection has read any of a request
+// since its last answer. (An HTTP/2 connection reads frames ahead of its
+// requests: net/http reports it idle only with no request open.)
+func (c *servedConn) beganRequest() bool {
+	c.headMu.Lock()
+	defer c.headMu.Unlock()
+	return !c.framed && c.headBytes > 0
 }
 
 // headDone marks the end of the request's head: the handler runs, so
@@ -394,10 +504,21 @@ func trackConnState(c net.Conn, state http.ConnState) {
 	}
 	switch state {
 	case http.StateActive:
+		if sc.idle != nil {
+			sc.idle.remove(sc)
+		}
 		if tc, ok := c.(*tls.Conn); ok && !sc.protocolSeen.Swap(true) && tc.ConnectionState().NegotiatedProtocol == "h2" {
 			sc.frames()
 		}
-	case http.StateIdle, http.StateHijacked, http.StateClosed:
+	case http.StateIdle:
+		sc.endRequest()
+		if sc.idle != nil {
+			sc.idle.add(sc)
+		}
+	case http.StateHijacked, http.StateClosed:
+		if sc.idle != nil {
+			sc.idle.remove(sc)
+		}
 		sc.endRequest()
 	}
 }

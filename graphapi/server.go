@@ -159,8 +159,9 @@ const MaxHeaderBytes = 128 << 10
 const NetHTTPHeaderSlack = 4096
 
 // DefaultMaxConnections is how many connections a Server holds at once
-// when MaxConnections is zero: beyond it, new connections wait in the
-// listen queue until one closes. With the heads' budget it bounds what
+// when MaxConnections is zero: beyond it, a new connection closes the one
+// idle the longest between requests, or waits (in the listen queue) until
+// one closes or is idle. With the heads' budget it bounds what
 // unauthenticated clients can make the server hold (servedConn.Read).
 const DefaultMaxConnections = 512
 
@@ -202,7 +203,7 @@ func (s *Server) Open() error {
 	if metrics != nil {
 		heads.onRefuse = metrics.headsRefused.Inc
 	}
-	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), heads: heads, plain: s.TLSConfig == nil}
+	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), idle: newIdleConns(), heads: heads, plain: s.TLSConfig == nil}
 	s.listener = ln
 	t := s.Timeouts
 	if t == (Timeouts{}) {

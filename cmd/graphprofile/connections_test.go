@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -266,5 +267,72 @@ func TestMaxConnections(t *testing.T) {
 	held[0].Close()
 	if err := probe(10 * time.Second); err != nil {
 		t.Fatalf("a connection was not served after one of the eight closed: %v", err)
+	}
+}
+
+// TestIdleConnectionsGiveWay checks that connections idle between
+// requests do not keep a new client out: with all --max-connections
+// connections kept alive and idle, a new connection is served at once and
+// the server closes the connection idle the longest (as it may close any
+// idle connection, RFC 9112 §9.6), where it used to make the new client
+// wait until an idle timeout (120 s). A connection that has sent part of a
+// request is never the one closed (TestMaxConnections).
+func TestIdleConnectionsGiveWay(t *testing.T) {
+	s := startServe(t, t.TempDir(), listenFlag("--max-connections", "4"))
+	s.client.CloseIdleConnections()
+	time.Sleep(100 * time.Millisecond) // the readiness probe's connection closes
+	idle := make([]net.Conn, 4)
+	readers := make([]*bufio.Reader, 4)
+	for i := range idle {
+		conn, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		idle[i], readers[i] = conn, bufio.NewReader(conn)
+		if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(readers[i], nil)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Close {
+			t.Fatalf("connection %d: %d (close %v), want 200 kept alive", i, resp.StatusCode, resp.Close)
+		}
+		time.Sleep(20 * time.Millisecond) // each idle from a later instant
+	}
+
+	c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get(s.url + "/healthz")
+	if err != nil {
+		t.Fatalf("a fifth connection while four were idle: %v, want served at once", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a fifth connection while four were idle: %d, want 200", resp.StatusCode)
+	}
+
+	// The oldest idle connection was closed; the others still serve.
+	_ = idle[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := readers[0].Read(make([]byte, 1)); err == nil {
+		t.Errorf("the connection idle the longest: read %d bytes, want it closed", n)
+	}
+	for i := 1; i < len(idle); i++ {
+		if _, err := io.WriteString(idle[i], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatalf("connection %d after the fifth: %v", i, err)
+		}
+		_ = idle[i].SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(readers[i], nil)
+		if err != nil {
+			t.Fatalf("connection %d after the fifth: %v, want still served", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("connection %d after the fifth: %d, want 200", i, resp.StatusCode)
+		}
 	}
 }
