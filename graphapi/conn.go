@@ -95,6 +95,7 @@ func newIdleConns() *idleConns { return &idleConns{wake: make(chan struct{}, 1)}
 func (ic *idleConns) add(c *servedConn) {
 	ic.mu.Lock()
 	if c.idleAt == nil {
+		c.readSinceIdle.Store(false)
 		c.idleAt = ic.conns.PushBack(c)
 	}
 	ic.mu.Unlock()
@@ -149,8 +150,9 @@ type servedConn struct {
 	net.Conn
 	release func()
 
-	idle   *idleConns    // nil: not tracked
-	idleAt *list.Element // in idle.conns while idle (guarded by idle.mu)
+	idle          *idleConns    // nil: not tracked
+	idleAt        *list.Element // in idle.conns while idle (guarded by idle.mu)
+	readSinceIdle atomic.Bool   // with idle: read anything since it was last added
 
 	mu       sync.Mutex
 	gathered *[]byte // while an answer is gathered: its bytes so far
@@ -200,6 +202,9 @@ func (c *servedConn) Close() error {
 // refuses almost nothing else.
 func (c *servedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if n > 0 && c.idle != nil {
+		c.readSinceIdle.Store(true)
+	}
 	if c.heads == nil || n == 0 {
 		return n, err
 	}
@@ -254,14 +259,10 @@ func (c *servedConn) lingers() bool {
 	return c.refused
 }
 
-// beganRequest reports whether the connection has read any of a request
-// since its last answer. (An HTTP/2 connection reads frames ahead of its
-// requests: net/http reports it idle only with no request open.)
-func (c *servedConn) beganRequest() bool {
-	c.headMu.Lock()
-	defer c.headMu.Unlock()
-	return !c.framed && c.headBytes > 0
-}
+// beganRequest reports whether the connection has read anything since it
+// became idle: the start of a request, or (HTTP/2) frames its server has
+// yet to act on.
+func (c *servedConn) beganRequest() bool { return c.readSinceIdle.Load() }
 
 // headDone marks the end of the request's head: the handler runs, so
 // what the connection reads from here on is the request's body.

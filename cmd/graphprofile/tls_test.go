@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -761,3 +762,76 @@ func stalledBody(over chan struct{}) io.ReadCloser {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestIdleHTTP2ConnectionsGiveWay: an HTTP/2 connection with no request
+// open is idle too, and gives way to a new client at --max-connections
+// as an idle HTTP/1.1 connection does (TestIdleConnectionsGiveWay); its
+// client opens another for its next request.
+func TestIdleHTTP2ConnectionsGiveWay(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certs := writeTestCert(t, dir, "operator")
+	s := startTLSServe(t, dir, listenFlag("--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--max-connections", "3"), certs.certFile)
+	s.client.CloseIdleConnections()
+	time.Sleep(100 * time.Millisecond) // the readiness probe's connection closes
+
+	type client struct {
+		http  *http.Client
+		dials *int
+	}
+	var mu sync.Mutex
+	newClient := func() client {
+		dials := new(int)
+		dialer := &net.Dialer{}
+		tr := &http.Transport{
+			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
+			ForceAttemptHTTP2: true,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				mu.Lock()
+				*dials++
+				mu.Unlock()
+				return dialer.DialContext(ctx, network, addr)
+			},
+		}
+		t.Cleanup(tr.CloseIdleConnections)
+		return client{&http.Client{Transport: tr, Timeout: 3 * time.Second}, dials}
+	}
+	get := func(c client) (*http.Response, error) {
+		resp, err := c.http.Get(s.url + "/healthz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	clients := []client{newClient(), newClient(), newClient()}
+	for i, c := range clients {
+		resp, err := get(c)
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusOK {
+			t.Fatalf("client %d: %s %d, want HTTP/2 200", i, resp.Proto, resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if resp, err := get(newClient()); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("a fourth client while three HTTP/2 connections were idle: %v, want served at once", err)
+	}
+	time.Sleep(100 * time.Millisecond) // the first client sees its connection closed
+	if resp, err := get(clients[0]); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the first client after the fourth: %v", err)
+	}
+	mu.Lock()
+	dials := []int{*clients[0].dials, *clients[1].dials, *clients[2].dials}
+	mu.Unlock()
+	if !slices.Equal(dials, []int{2, 1, 1}) {
+		t.Errorf("connections dialled: %v, want [2 1 1] (the longest idle closed for the fourth client)", dials)
+	}
+	// The others are served too (each new connection closing another's).
+	for i, c := range clients[1:] {
+		if resp, err := get(c); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("client %d after the fourth: %v", i+1, err)
+		}
+	}
+}
