@@ -28,7 +28,8 @@ type TenantFixtures struct {
 	// ID is the tenant id (a token's tid).
 	ID string
 	// Issuer is the --issuer URL of serve whose tenant this is, as serve is
-	// given it; empty for the development issuer's (Principal.Realm).
+	// given it, less one trailing slash, which serve ignores too; empty for
+	// the development issuer's (Principal.Realm).
 	Issuer string
 	// Users are the tenant's users and their profiles; each User's
 	// TenantID is the tenant's key (Key).
@@ -149,6 +150,12 @@ func (p *fixturesParser) fixtures(doc Object) (Fixtures, error) {
 		t := TenantFixtures{}
 		t.ID, _ = o["id"].(string)
 		t.Issuer, _ = o["issuer"].(string)
+		// serve ignores one trailing slash of an --issuer URL (its tenants
+		// are keyed by the URL without it), and so does users import: the
+		// file's issuer "as serve is given it" is the same tenant.
+		if trimmed := strings.TrimSuffix(t.Issuer, "/"); trimmed != "" {
+			t.Issuer = trimmed
+		}
 		if !ValidTenantID(t.ID) {
 			return Fixtures{}, p.errorIn(at, "id", "A tenant needs an id: letters, digits and hyphens, as a token's tid.")
 		}

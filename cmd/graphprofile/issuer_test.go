@@ -206,3 +206,34 @@ func TestUsersImportForAnIssuer(t *testing.T) {
 		t.Errorf("the development issuer's user of the same tenant got the import: %s", dev.raw)
 	}
 }
+
+// TestFixturesForAnIssuerWithATrailingSlash loads a fixtures file whose
+// tenant names serve's --issuer exactly as it was given, trailing slash
+// and all (docs/fixtures.md): serve ignores one trailing slash of an issuer
+// URL, and so must the file, or its users land in a tenant no token of that
+// issuer reaches (while the issuer's token gets an empty user of its own).
+func TestFixturesForAnIssuerWithATrailingSlash(t *testing.T) {
+	provider := newTestProvider(t, true)
+	dir := t.TempDir()
+	issuer := provider.Issuer + "/"
+	fixtures := filepath.Join(dir, "fixtures.json")
+	doc := `{"tenants": [{"id": "` + testTenant + `", "issuer": "` + issuer + `", "users": [{"id": "` + testUser + `", "displayName": "Fixture Ada", "userPrincipalName": "` + testUPN + `", "jobTitle": "Countess"}]}]}`
+	if err := os.WriteFile(fixtures, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, dir, listenFlag("--issuer", issuer, "--fixtures", fixtures))
+	external := providerToken(t, provider, testTenant)
+	var me response
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if me, err = s.request(http.MethodGet, "/beta/me", external, ""); err != nil {
+			t.Fatal(err)
+		}
+		if me.status == http.StatusOK || time.Now().After(deadline) {
+			break
+		}
+	}
+	if me.status != http.StatusOK || me.body["displayName"] != "Fixture Ada" || me.body["jobTitle"] != "Countess" {
+		t.Errorf("the issuer's user after loading the fixtures: %d %s", me.status, me.raw)
+	}
+}
