@@ -1,6 +1,7 @@
 package graphapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -757,5 +758,58 @@ func TestAdminJournalPathFilterDecoded(t *testing.T) {
 	}
 	if entries := s.journal(t, "?path=nobody"); len(entries) != 0 {
 		t.Errorf("path=nobody: %+v", entries)
+	}
+}
+
+// realmAuthenticator authenticates "ext:"-prefixed tokens as an external
+// issuer's (Realm set, as token.Validator sets it for an --issuer) and the
+// others as the development issuer's.
+type realmAuthenticator struct {
+	graphprofile.Authenticator
+	realm string
+}
+
+func (a realmAuthenticator) Authenticate(ctx context.Context, tok string) (graphprofile.Principal, error) {
+	rest, external := strings.CutPrefix(tok, "ext:")
+	p, err := a.Authenticator.Authenticate(ctx, rest)
+	if err == nil && external {
+		p.Realm = a.realm
+	}
+	return p, err
+}
+
+// TestAdminJournalNamesTheCallersTenant: with an --issuer beside the
+// development issuer, one tid names two tenants; the journal's caller
+// names the tenant as the rest of the admin API does (GET /_admin/tenants'
+// tenantId, what reset takes), so a test that resets the tenant its
+// requests were made in resets that one, not the other issuer's.
+func TestAdminJournalNamesTheCallersTenant(t *testing.T) {
+	const realm = "https://issuer.example.test/{tenantid}/v2.0"
+	s, _ := newAdminServer(t, func(srv *graphapi.Server) {
+		srv.Authenticator = realmAuthenticator{Authenticator: srv.Authenticator, realm: realm}
+	})
+	dev := s.delegated(tenantA, userA1, "User.ReadWrite")
+	external := "ext:" + dev
+	s.create(dev, "/me", `{"detail":{"jobTitle":"development"}}`)
+	s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+	s.create(external, "/me", `{"detail":{"jobTitle":"external"}}`)
+
+	entries := s.journal(t, "")
+	if len(entries) != 1 {
+		t.Fatalf("%d entries, want 1: %+v", len(entries), entries)
+	}
+	want := tenantA + "|" + realm
+	if got := entries[0].Caller.TenantID; got != want {
+		t.Errorf("the external caller's tenantId in the journal: %q, want %q (the tenant as GET /_admin/tenants and reset name it)", got, want)
+	}
+	resp := s.do(request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: `{"tenantId":"` + entries[0].Caller.TenantID + `"}`})
+	if resp.status != http.StatusNoContent {
+		t.Fatalf("reset: %d %s", resp.status, resp.body)
+	}
+	if got := s.positionTitles(t, dev, "/me"); strings.Join(got, ",") != "development" {
+		t.Errorf("the development tenant after a reset of the journal's tenant: %v", got)
+	}
+	if got := s.positionTitles(t, external, "/me"); len(got) != 0 {
+		t.Errorf("the external issuer's tenant after a reset of the journal's tenant: %v", got)
 	}
 }

@@ -56,6 +56,9 @@ type journalEntry struct {
 }
 
 type journalCaller struct {
+	// TenantID is the caller's tenant as the store keys it (TenantKey:
+	// the tid, or tid|issuer for an --issuer's token), as every other
+	// tenantId of the admin API names it: the one reset takes.
 	TenantID string `json:"tenantId"`
 	OID      string `json:"oid"`
 	AppID    string `json:"appId"`
@@ -239,7 +242,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		DurationMS: float64(elapsed.Microseconds()) / 1000,
 		RequestID:  ex.requestID,
 		Route:      ex.route,
-		Caller:     journalCaller{TenantID: ex.caller.TenantID, OID: callerObjectID(ex), AppID: ex.caller.AppID},
+		Caller:     journalCaller{TenantID: ex.caller.TenantKey(), OID: callerObjectID(ex), AppID: ex.caller.AppID},
 		Request:    journalRequest{Method: r.Method, URL: loggedRequestURI(r.URL), Headers: reqHeaders},
 		Response:   journalResponse{Status: cw.status, Headers: cw.header},
 		path:       r.URL.Path,
