@@ -554,6 +554,11 @@ func ExportTenantFixtures(ctx context.Context, s Store, tenantKey, userID string
 // as null when unset: those a load would otherwise fill with a default.
 var clearedOnLoad = []string{"allowedAudiences"}
 
+// userClearedOnLoad are the properties of a user that a fixtures file
+// writes as null when unset: those a load would otherwise fill with a
+// default (FixturesUser).
+var userClearedOnLoad = []string{"accountEnabled"}
+
 // AppendFixturesJSON appends f as a fixtures file: indented by two spaces,
 // each value's properties in schema order, unset ones left out.
 func AppendFixturesJSON(buf []byte, f Fixtures) []byte {
@@ -574,7 +579,9 @@ func AppendFixturesJSON(buf []byte, f Fixtures) []byte {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = AppendObjectJSON(b, UserType, up.User.Object(), EncodeOptions{OmitNulls: true})
+			// An unset accountEnabled is written as null: left out, a load
+			// would give the user the default, true.
+			b = AppendObjectJSON(b, UserType, up.User.Object(), EncodeOptions{OmitNulls: true, NullWhenUnset: userClearedOnLoad})
 			if len(up.Profile) == 0 {
 				continue
 			}

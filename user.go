@@ -177,7 +177,9 @@ func NewUser(tenantID string, body Object) (User, error) {
 // principal name another user of the tenant held), the principal name may
 // have another form (an issuer's preferred_username, such as "alice"), and
 // id may be an object id that is not a GUID (an issuer other than Entra
-// ID's), though never one with '@', which a token's oid never holds.
+// ID's), though never one with '@', which a token's oid never holds; and
+// accountEnabled given as null stays unset, as an export writes a user
+// whose accountEnabled is unset.
 func FixturesUser(tenantID string, body Object) (User, error) {
 	o := withoutNulls(body).(Object)
 	delete(o, "passwordProfile")
@@ -189,7 +191,9 @@ func FixturesUser(tenantID string, body Object) (User, error) {
 	default:
 		o["id"] = NormalizeID(id)
 	}
-	if _, ok := o["accountEnabled"]; !ok {
+	// An explicit null is an unset accountEnabled, kept unset (an export
+	// writes it so); only a missing one takes the default.
+	if _, given := body["accountEnabled"]; !given {
 		o["accountEnabled"] = true
 	}
 	return userFromObject(tenantID, o), nil

@@ -323,3 +323,46 @@ func TestUserSelectIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestClearedAccountEnabledSurvivesExportAndLoad: a user whose
+// accountEnabled is unset (a PATCH with null clears it; the callers that
+// earlier releases recorded on first use have it unset, and an upgrade
+// keeps them so) must stay unset through an export and a load of that
+// export, not take a create's default of true.
+func TestClearedAccountEnabledSurvivesExportAndLoad(t *testing.T) {
+	s, _ := newAdminServer(t)
+	app := s.application(tenantA, "User.ReadWrite.All")
+	created := s.do(request{method: http.MethodPost, path: "/beta/users", token: app,
+		body: `{"displayName":"Unset","userPrincipalName":"unset@contoso.com","accountEnabled":false}`})
+	if created.status != http.StatusCreated {
+		t.Fatalf("POST /users: %d %s", created.status, created.body)
+	}
+	id := created.json(t)["id"].(string)
+	if resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + id, token: app, body: `{"accountEnabled":null}`}); resp.status != http.StatusNoContent {
+		t.Fatalf("clearing accountEnabled: %d %s", resp.status, resp.body)
+	}
+	check := func(when string) {
+		t.Helper()
+		resp := s.do(request{path: "/beta/users/" + id + "?$select=accountEnabled", token: app})
+		if v, set := resp.json(t)["accountEnabled"]; resp.status != http.StatusOK || !set || v != nil {
+			t.Errorf("%s: GET the user: %d %s, want accountEnabled null", when, resp.status, resp.body)
+		}
+	}
+	check("before the export")
+	export := func() string {
+		t.Helper()
+		resp := s.do(request{path: "/_admin/fixtures?tenantId=" + tenantA, token: adminToken})
+		if resp.status != http.StatusOK {
+			t.Fatalf("export: %d %s", resp.status, resp.body)
+		}
+		return string(resp.body)
+	}
+	exported := export()
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: exported}); resp.status != http.StatusNoContent {
+		t.Fatalf("loading the export: %d %s", resp.status, resp.body)
+	}
+	check("after a load of the export")
+	if again := export(); again != exported {
+		t.Errorf("export → load → export changed the file:\n%s\nthen\n%s", exported, again)
+	}
+}
