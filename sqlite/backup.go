@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/graphprofile/graphprofile/internal/migrations"
 )
 
 // Backup writes a consistent copy of the database at path to the new file
@@ -71,8 +73,9 @@ func RequireDatabase(path string) error {
 
 // Restore replaces the database at path with the copy at from (a Backup),
 // when no server has the database open (ErrInUse while one has). It checks
-// a copy of it beside path first (SQLite's quick_check, and that it is a graphprofile
-// database), then removes the database's write-ahead log, which belongs to
+// a copy of it beside path first (SQLite's quick_check, that it is a graphprofile
+// database, and that its schema is not newer than this binary knows:
+// ErrNewerSchema), then removes the database's write-ahead log, which belongs to
 // the replaced file and must never be applied to the copy, and renames a
 // synced copy into place: path holds the old database or the whole copy,
 // never a mix. A server that opens the copy brings its schema up to date.
@@ -114,7 +117,8 @@ func Restore(ctx context.Context, path, from string) error {
 var busyTimeoutPragma = pragmaSetting{"busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10)}
 
 // checkCopy reports what is wrong with the database file at path: not
-// SQLite's, damaged, or not a graphprofile database.
+// SQLite's, damaged, not a graphprofile database, or one of a newer
+// schema than this binary knows (ErrNewerSchema).
 func checkCopy(ctx context.Context, path string) error {
 	db := openDB(path, connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}, 1)
 	defer db.Close()
@@ -126,8 +130,18 @@ func checkCopy(ctx context.Context, path string) error {
 		return fmt.Errorf("damaged: quick_check says %q", check)
 	}
 	var versions int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&versions); err != nil || versions == 0 {
+	var newest int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*), coalesce(max(version), 0) FROM schema_migrations").Scan(&versions, &newest); err != nil || versions == 0 {
 		return errors.New("not a graphprofile database (no schema_migrations)")
+	}
+	// A copy of a newer graphprofile's is refused before it replaces a
+	// database this binary serves: it could not open it.
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	if latest := migrations.Latest(ms); newest > int64(latest) {
+		return store.NewerSchema(newest, latest)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
@@ -91,5 +92,50 @@ func TestBackupAndRestore(t *testing.T) {
 	copied := openAt(t, backup)
 	if got := len(positionIDs(t, copied, owner)); got != 3 {
 		t.Errorf("the backup holds %d positions, want 3", got)
+	}
+}
+
+// TestRestoreRefusesNewerSchema: a backup that a newer graphprofile made
+// (its schema at a version this binary does not know) is refused before
+// the database is replaced, with ErrNewerSchema: replaced, the database
+// that served would be gone and its copy one this binary cannot open.
+func TestRestoreRefusesNewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s := openAt(t, path)
+	u, err := s.EnsureUser(t.Context(), storetest.Adele())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := graphprofile.UserKey{TenantID: u.TenantID, UserID: u.ID}
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("kept", storetest.Created()), 0); err != nil {
+		t.Fatal(err)
+	}
+	newer := filepath.Join(dir, "newer.db")
+	if err := Backup(t.Context(), path, newer); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := migrations.Latest(ms) + 1
+	db := openRawDB(t, newer)
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, '2999-01-01T00:00:00Z')`, v); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	db.Close()
+
+	err = Restore(t.Context(), path, newer)
+	storetest.WantNewerSchema(t, err, v)
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+	kept := openAt(t, path)
+	if got := strings.Join(positionIDs(t, kept, owner), ","); got != "kept" {
+		t.Errorf("positions after the refused restore: %s, want kept", got)
 	}
 }
