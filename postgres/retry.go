@@ -148,8 +148,23 @@ func (s *Store) do(ctx context.Context, timeout time.Duration, idempotent bool, 
 			case <-octx.Done():
 			}
 		}
-		return finish(ctx, octx, de)
+		err = finish(ctx, octx, de)
+		if !de.Unavailable && ctx.Err() == nil && refused(de.Err) {
+			de.Unavailable = true
+		}
+		return err
 	}
+}
+
+// refused reports whether err says the server refused a new connection for
+// a reason of its own (a role that may no longer log in, a rotated
+// password, a database renamed). Open reports that as the configuration
+// error it is; to a running store it is an outage like any other: the
+// server cannot reach its database until an operator acts, and clients
+// retry a 503, not a 500. retry still runs such a call only once.
+func refused(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) && pgCode(err) != ""
 }
 
 // finish completes de, a failure of a call with context ctx that ran with

@@ -14,6 +14,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/postgres/pgtest"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -254,5 +255,100 @@ func TestServerUnresponsiveDatabase(t *testing.T) {
 			t.Fatalf("GET still %d %s %v 20 s after the database answered again", status, body, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestServerLoginRefused: the database refuses the server's new connections
+// for a reason of its own after the server started (its role may no longer
+// log in, as when an operator rotates or revokes its credentials): requests
+// answer 503 serviceNotAvailable with Retry-After, as /readyz says 503,
+// not 500 InternalError, which clients do not retry; once the role may log
+// in again the same server serves again.
+func TestServerLoginRefused(t *testing.T) {
+	dbURL := freshURL(t)
+	ctx := t.Context()
+	schema, _ := url.Parse(dbURL)
+	role := pgtest.RandomName("gp_role_")
+	if _, err := admin.Exec(ctx, `CREATE ROLE `+role+` LOGIN`); err != nil {
+		t.Skipf("CREATE ROLE (the test needs a role that may create roles): %v", err)
+	}
+	t.Cleanup(func() {
+		for _, q := range []string{`DROP OWNED BY ` + role, `DROP ROLE ` + role} {
+			if _, err := admin.Exec(context.Background(), q); err != nil {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
+	})
+	if _, err := admin.Exec(ctx, `GRANT ALL ON SCHEMA `+schema.Query().Get("search_path")+` TO `+role); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(dbURL)
+	u.User = url.User(role)
+	store := openAt(t, u.String())
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev), Addr: "127.0.0.1:0", Logger: quietLogger()}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	tok, err := dev.Mint(token.MintRequest{TenantID: "0d2c6b6e-0000-4000-8000-0000000000aa", ObjectID: "0d2c6b6e-0000-4000-8000-0000000000bb", Scopes: []string{"User.ReadWrite"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	send := func(method, path, body string) (int, http.Header, string) {
+		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	status, _, body := send(http.MethodPost, "/beta/me/profile/positions", `{"isCurrent":true}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create before the role was refused: %d %s", status, body)
+	}
+	id := idOf(body)
+
+	for _, q := range []string{
+		`ALTER ROLE ` + role + ` NOLOGIN`,
+		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '` + role + `'`,
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, req := range []struct{ method, path, body string }{
+		{http.MethodGet, "/beta/me/profile/positions", ""},
+		{http.MethodPost, "/beta/me/profile/positions", `{}`},
+		{http.MethodGet, "/beta/me/profile/positions/" + id, ""},
+		{http.MethodPatch, "/beta/me/profile/positions/" + id, `{"isCurrent":false}`},
+		{http.MethodGet, "/readyz", ""},
+	} {
+		status, header, body := send(req.method, req.path, req.body)
+		switch {
+		case status != http.StatusServiceUnavailable:
+			t.Errorf("%s %s with the role's logins refused: %d %s, want 503", req.method, req.path, status, body)
+		case !strings.Contains(body, `"code":"serviceNotAvailable"`):
+			t.Errorf("%s %s: body %s, want code serviceNotAvailable", req.method, req.path, body)
+		case header.Get("Retry-After") == "":
+			t.Errorf("%s %s: no Retry-After", req.method, req.path)
+		}
+	}
+
+	if _, err := admin.Exec(ctx, `ALTER ROLE `+role+` LOGIN`); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, body := send(http.MethodGet, "/beta/me/profile/positions/"+id, ""); status != http.StatusOK {
+		t.Errorf("GET once the role may log in again: %d %s, want 200", status, body)
 	}
 }
