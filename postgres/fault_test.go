@@ -517,3 +517,49 @@ func hostOf(t *testing.T, dbURL string) string {
 	}
 	return u.Host
 }
+
+// TestCloseUnresponsiveDatabase: Close, as every call, waits for a database
+// that stopped answering no longer than the store's timeout. pgx gives each
+// connection 15 s to say goodbye (and a connection whose call timed out 15 s
+// to cancel it), so a server stopping while its database was partitioned
+// away took 15 s more than its drain timeout to exit.
+func TestCloseUnresponsiveDatabase(t *testing.T) {
+	dbURL := freshURL(t)
+	p := startProxy(t, hostOf(t, dbURL))
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.addr()
+	const timeout = time.Second
+	s, err := Open(t.Context(), u.String(), WithTimeout(timeout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Two connections in the pool: one stays idle, the other's call times
+	// out while the database does not answer.
+	held, err := s.pool.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	held.Release()
+
+	p.set(true, false)
+	if err := s.Ping(t.Context()); !errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Fatalf("Ping with the database unresponsive: %v, want ErrUnavailable", err)
+	}
+	start := time.Now()
+	err = s.Close()
+	if d := time.Since(start); d > timeout+time.Second {
+		t.Errorf("Close took %v with the database unresponsive, the store's timeout is %v", d, timeout)
+	}
+	if err == nil {
+		t.Errorf("Close with the database unresponsive: %v, want an error saying it did not answer", err)
+	} else {
+		t.Logf("Close: %v", err)
+	}
+}

@@ -49,6 +49,7 @@ type Store struct {
 	timeout time.Duration
 
 	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ graphprofile.Store = (*Store)(nil)
@@ -156,11 +157,27 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Close closes the pool, waiting for the calls in progress. Every
+// Close closes the pool, waiting for the calls in progress, but, as any
+// call, no longer than the store's timeout for a database that does not
+// answer: pgx gives each connection 15 s to say goodbye to the server (and
+// one whose call timed out 15 s to cancel it), which kept a server that
+// stopped while its database was unreachable from exiting for 15 s. It then
+// fails, saying so, and the connections close when the process exits. Every
 // acknowledged write is already durable. Close may be called more than once.
 func (s *Store) Close() error {
-	s.closeOnce.Do(s.pool.Close)
-	return nil
+	s.closeOnce.Do(func() {
+		closed := make(chan struct{})
+		go func() {
+			s.pool.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+		case <-time.After(s.timeout):
+			s.closeErr = store.Errorf("closing: connections still open after %v (the database does not answer, or a call still runs) are abandoned", s.timeout)
+		}
+	})
+	return s.closeErr
 }
 
 // Ping checks that the database answers, for readiness probes: an error
