@@ -29,8 +29,12 @@ const migrationLock = 0x67706d67 // "gpmg"
 // database with a version this binary does not know. A session advisory
 // lock makes servers that start together migrate one after the other (the
 // lock goes with the connection, should this process die). It also reports
-// whether the session's synchronous_commit is off.
-func migrate(ctx context.Context, cc *pgx.ConnConfig) (syncOff bool, err error) {
+// whether the session's synchronous_commit is to be pinned on: it is off,
+// or on only by the database's, the role's or the server's default, which
+// may be turned off later. A weaker setting than on that still flushes
+// locally (local, remote_write), or a stronger one, is the URL's or the
+// operator's choice, and left alone.
+func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) {
 	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		return false, store.Wrap(err)
@@ -104,5 +108,5 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (syncOff bool, err error) 
 	if _, err := conn.Exec(octx, `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
 		return fail("releasing the migration lock", err)
 	}
-	return sc == "off", nil
+	return sc == "off" || sc == "on", nil
 }

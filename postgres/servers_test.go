@@ -14,7 +14,6 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/postgres/pgtest"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -265,26 +264,9 @@ func TestServerUnresponsiveDatabase(t *testing.T) {
 // not 500 InternalError, which clients do not retry; once the role may log
 // in again the same server serves again.
 func TestServerLoginRefused(t *testing.T) {
-	dbURL := freshURL(t)
 	ctx := t.Context()
-	schema, _ := url.Parse(dbURL)
-	role := pgtest.RandomName("gp_role_")
-	if _, err := admin.Exec(ctx, `CREATE ROLE `+role+` LOGIN`); err != nil {
-		t.Skipf("CREATE ROLE (the test needs a role that may create roles): %v", err)
-	}
-	t.Cleanup(func() {
-		for _, q := range []string{`DROP OWNED BY ` + role, `DROP ROLE ` + role} {
-			if _, err := admin.Exec(context.Background(), q); err != nil {
-				t.Errorf("%s: %v", q, err)
-			}
-		}
-	})
-	if _, err := admin.Exec(ctx, `GRANT ALL ON SCHEMA `+schema.Query().Get("search_path")+` TO `+role); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(dbURL)
-	u.User = url.User(role)
-	store := openAt(t, u.String())
+	role, roleURL := ownRole(t)
+	store := openAt(t, roleURL)
 	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
 	if err != nil {
 		t.Fatal(err)

@@ -101,13 +101,15 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	syncOff, err := migrate(ctx, cfg.ConnConfig.Copy())
+	pinSync, err := migrate(ctx, cfg.ConnConfig.Copy())
 	if err != nil {
 		return nil, err
 	}
-	if syncOff {
+	if pinSync {
 		// The server (or the role or the database) acknowledges commits
-		// before they are on disk; our sessions do not.
+		// before they are on disk, or may be made to later (the
+		// connections the pool makes then would take it up); our
+		// sessions do not.
 		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -410,3 +410,39 @@ func TestPoolExhausted(t *testing.T) {
 		t.Errorf("FindUser after the connection came back: %v", err)
 	}
 }
+
+// TestSynchronousCommitTurnedOffLater: a store whose sessions commit
+// durably when it opens keeps doing so when the database's, or its role's,
+// synchronous_commit is turned off afterwards: the connections the pool
+// makes later would otherwise acknowledge commits before they are on disk.
+func TestSynchronousCommitTurnedOffLater(t *testing.T) {
+	role, roleURL := ownRole(t)
+	s := openAt(t, roleURL)
+	ctx := t.Context()
+	if got := query[string](t, s, `SELECT current_setting('synchronous_commit')`); got != "on" {
+		t.Fatalf("synchronous_commit = %q at first, want on", got)
+	}
+	for _, q := range []string{
+		`ALTER ROLE ` + role + ` SET synchronous_commit = off`,
+		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '` + role + `'`,
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// The pool replaces the connections that were ended.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got string
+		err := s.pool.QueryRow(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&got)
+		if err == nil {
+			if got != "on" {
+				t.Errorf("synchronous_commit = %q on a connection made after the role's was turned off, want on", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+	}
+}
