@@ -11,9 +11,9 @@
 // No call waits for the database longer than the store's timeout (4 s unless
 // WithTimeout says otherwise, so that a request answers within 5 s): the
 // connect timeout, the pool's acquire, every statement (statement_timeout on
-// the server too) and the commit share that budget. Failures a retry may cure (the database is down, restarting,
-// unreachable or refusing the server's connections, the pool is exhausted,
-// a lock waited too long) wrap
+// the server too) and the commit share that budget. Failures a retry may
+// cure (the database is down, restarting, unreachable or refusing the
+// server's connections, the pool is exhausted, a lock waited too long) wrap
 // graphprofile.ErrUnavailable. The pool replaces broken connections by
 // itself, so the store recovers when the database comes back.
 package postgres
