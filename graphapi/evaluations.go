@@ -2,7 +2,9 @@ package graphapi
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"time"
 
 	"github.com/graphprofile/graphprofile/odata"
 )
@@ -57,17 +59,40 @@ func (s *Server) evaluationSlot(ctx context.Context, q odata.Query) (release fun
 
 // takeEvaluationSlot waits for one of the server's evaluation slots
 // (evaluationSlot) and returns the function that gives it back; the error
-// is ctx's when it ends first.
+// is ctx's when it ends first, and errEvaluationsBusy when no slot comes
+// free within EvaluationWait.
+//
+// Why a bound: each query in a slot may take the store's whole budget (4 s
+// on PostgreSQL) when the database stops answering, and a query behind n
+// others waited n turns of it (20 filters behind 4 slots: 503s after 4, 8
+// and 12 s); under an overload of costly queries the queue grew the same
+// way. A 503 with Retry-After is what Graph answers a client it cannot
+// serve now, and SDKs retry it.
 func (s *Server) takeEvaluationSlot(ctx context.Context) (release func(), err error) {
 	slots := s.evaluationSlots()
 	m, _ := s.activeMetrics()
-	m.evaluationWaits(1)
 	select {
-	case slots <- struct{}{}:
-		m.evaluationWaits(-1)
-	case <-ctx.Done():
-		m.evaluationWaits(-1)
-		return noRelease, ctx.Err()
+	case slots <- struct{}{}: // a free slot: no timer
+	default:
+		m.evaluationWaits(1)
+		wait := s.EvaluationWait
+		if wait <= 0 {
+			wait = DefaultEvaluationWait
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case slots <- struct{}{}:
+			timer.Stop()
+			m.evaluationWaits(-1)
+		case <-ctx.Done():
+			timer.Stop()
+			m.evaluationWaits(-1)
+			return noRelease, ctx.Err()
+		case <-timer.C:
+			m.evaluationWaits(-1)
+			m.evaluationRefused()
+			return noRelease, errEvaluationsBusy
+		}
 	}
 	m.evaluationRuns(1)
 	return func() {
@@ -75,6 +100,16 @@ func (s *Server) takeEvaluationSlot(ctx context.Context) (release func(), err er
 		<-slots
 	}, nil
 }
+
+// DefaultEvaluationWait is how long a costly query waits for an
+// evaluation slot when a Server's EvaluationWait is zero.
+const DefaultEvaluationWait = 5 * time.Second
+
+// errEvaluationsBusy is a costly query's when no evaluation slot came free
+// within EvaluationWait: answered 503 serviceNotAvailable with
+// Retry-After, counted (graphprofile_http_costly_queries_refused_total)
+// and not logged, as an overload would otherwise fill the log.
+var errEvaluationsBusy = errors.New("no evaluation slot came free")
 
 // noRelease is the release of a query that took no slot.
 func noRelease() {}

@@ -167,3 +167,52 @@ func TestBigPagesWaitForASlot(t *testing.T) {
 	}
 	waitForGauges(t, s, 0, 0)
 }
+
+// TestCostlyQueryWaitIsBounded: a costly query that finds no slot free
+// within EvaluationWait is answered 503 serviceNotAvailable with
+// Retry-After, counted and not logged as a failure, instead of waiting
+// behind the others however long they take (with a database that stopped
+// answering, each of them takes the store's whole budget, so the wait
+// grew with the queue: 4 s a turn). The one in the slot is answered once
+// the store answers.
+func TestCostlyQueryWaitIsBounded(t *testing.T) {
+	gate := &gatedStore{owner: userA1, open: make(chan struct{})}
+	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
+		srv.MaxEvaluations = 1
+		srv.EvaluationWait = 300 * time.Millisecond
+		gate.Store = srv.Service.Store
+		srv.Service = &graphprofile.Service{Store: gate}
+	})
+	a1 := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.create(a1, "/me", `{"detail":{"jobTitle":"Engineer"}}`)
+	filtered := "/beta/me/profile/positions?$filter=" + url.QueryEscape("detail/jobTitle eq 'Engineer'")
+
+	first := make(chan *response, 1)
+	go func() { first <- s.do(request{path: filtered, token: a1}) }()
+	waitForGauges(t, s, 0, 1)
+
+	start := time.Now()
+	resp := s.do(request{path: filtered, token: a1})
+	waited := time.Since(start)
+	if resp.status != http.StatusServiceUnavailable {
+		t.Fatalf("a costly query while the only slot was held: %d %s, want 503", resp.status, resp.body)
+	}
+	if code := get(resp.json(t), "error", "code"); code != "serviceNotAvailable" {
+		t.Errorf("its error code %v, want serviceNotAvailable", code)
+	}
+	if ra := resp.header.Get("Retry-After"); ra != "1" {
+		t.Errorf("its Retry-After %q, want 1", ra)
+	}
+	if waited < 300*time.Millisecond || waited > 5*time.Second {
+		t.Errorf("it was answered after %v, want after EvaluationWait (300 ms)", waited)
+	}
+	if n := s.scrape()["graphprofile_http_costly_queries_refused_total"]; n != 1 {
+		t.Errorf("graphprofile_http_costly_queries_refused_total %v, want 1", n)
+	}
+
+	close(gate.open)
+	if resp := <-first; resp.status != http.StatusOK || len(resp.json(t)["value"].([]any)) != 1 {
+		t.Errorf("the query in the slot: %d %s, want its engineer", resp.status, resp.body)
+	}
+	waitForGauges(t, s, 0, 0)
+}

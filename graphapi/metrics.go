@@ -32,6 +32,8 @@ type serverMetrics struct {
 	// Costly queries (evaluationSlot) waiting for a slot, and running in one.
 	evaluationsWaiting prometheus.Gauge
 	evaluationsRunning prometheus.Gauge
+	// Costly queries refused (503) after waiting EvaluationWait for a slot.
+	evaluationsRefused prometheus.Counter
 	handler            http.Handler // the registry's exposition
 }
 
@@ -83,9 +85,13 @@ func newServerMetrics(reg *prometheus.Registry) (*serverMetrics, error) {
 			Name: "graphprofile_http_costly_queries_running",
 			Help: "Costly queries being answered in one of the server's evaluation slots (at most --max-evaluations).",
 		}),
+		evaluationsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "graphprofile_http_costly_queries_refused_total",
+			Help: "Costly queries refused with 503 serviceNotAvailable because no evaluation slot came free within 5 s: more costly queries than the slots answer, or a store that stopped answering.",
+		}),
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.headsRefused, m.bodiesRefused, m.answersRefused, m.faulted, m.evaluationsWaiting, m.evaluationsRunning} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.throttled, m.headsRefused, m.bodiesRefused, m.answersRefused, m.faulted, m.evaluationsWaiting, m.evaluationsRunning, m.evaluationsRefused} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -132,6 +138,12 @@ func (m *serverMetrics) done(ex *exchange, elapsed time.Duration) {
 func (m *serverMetrics) evaluationWaits(delta float64) {
 	if m != nil {
 		m.evaluationsWaiting.Add(delta)
+	}
+}
+
+func (m *serverMetrics) evaluationRefused() {
+	if m != nil {
+		m.evaluationsRefused.Inc()
 	}
 }
 

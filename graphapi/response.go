@@ -561,6 +561,9 @@ func (ex *exchange) fail(err error) {
 			// send it. (HTTP/2 answers without reading it.)
 			ex.w.Header().Set("Connection", "close")
 		}
+	} else if errors.Is(err, errEvaluationsBusy) {
+		gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage)
+		ex.w.Header().Set("Retry-After", "1")
 	} else if !errors.As(err, &gerr) {
 		if errors.Is(err, graphprofile.ErrUnavailable) {
 			gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage)

@@ -57,6 +57,10 @@ type Server struct {
 	// does. Zero means DefaultMaxEvaluations(). Set it before the first
 	// request.
 	MaxEvaluations int
+	// EvaluationWait is the longest a costly query waits for a slot before
+	// it is answered 503 serviceNotAvailable with Retry-After; zero means
+	// DefaultEvaluationWait.
+	EvaluationWait time.Duration
 	// CORSOrigins are the origins whose pages may read responses
 	// (scheme://host[:port], as browsers send Origin); empty, or "*" among
 	// them, means any origin. Set them before the first request.
