@@ -263,12 +263,19 @@ func (s *Server) URL() string {
 }
 
 // Close stops accepting connections and waits for in-flight requests to
-// finish until ctx is done.
+// finish until ctx is done. When ctx ends first, Close closes every
+// connection still open before it returns ctx's error, so that the requests
+// the drain left get no answer: whatever the caller closes next (the store)
+// can no longer answer them a 500.
 func (s *Server) Close(ctx context.Context) error {
 	if s.http == nil {
 		return nil
 	}
-	return s.http.Shutdown(ctx)
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		s.http.Close()
+	}
+	return err
 }
 
 // checkedCORS returns the policy of CORSOrigins, read once, or what is

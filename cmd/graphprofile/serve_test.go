@@ -433,6 +433,43 @@ func TestShutdownDrain(t *testing.T) {
 		}
 	})
 
+	t.Run("drain timeout cuts off a slow request", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		s := startServe(t, dir, listenFlag("--drain-timeout", "300ms"))
+		token := mintToken(t, dir, nil, delegatedArgs...)
+		conn, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		head := "POST /beta/me/profile/positions HTTP/1.1\r\nHost: " + s.addr +
+			"\r\nAuthorization: Bearer " + token +
+			"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(createBody)) + "\r\n\r\n"
+		if _, err := io.WriteString(conn, head+createBody[:len(createBody)/2]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		s.sendSignal(syscall.SIGTERM)
+		code, exited := s.waitExit(5 * time.Second)
+		if !exited || code != 1 {
+			t.Fatalf("drain timeout passed with a request in flight: exited %v with status %d, want 1; stderr:\n%s", exited, code, s.stderr.String())
+		}
+		lines := strings.Split(strings.TrimSpace(s.stderr.String()), "\n")
+		if last, want := lines[len(lines)-1], "graphprofile: draining in-flight requests: context deadline exceeded"; last != want {
+			t.Errorf("last line of stderr %q, want %q", last, want)
+		}
+		io.WriteString(conn, createBody[len(createBody)/2:])
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if resp, err := http.ReadResponse(bufio.NewReader(conn), nil); err == nil {
+			t.Errorf("a request the drain cut off was answered %s", resp.Status)
+		}
+		again := startServe(t, dir, listenFlag())
+		if got := again.list("/beta/me/profile/positions", token); len(got) != 0 {
+			t.Errorf("after the cut-off request and a restart: %d positions, want 0", len(got))
+		}
+	})
+
 	t.Run("second signal ends the drain", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()

@@ -1,0 +1,84 @@
+package graphapi_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/sqlite"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// TestCloseCutsOffWhatTheDrainLeft: when Close's context ends before an
+// in-flight request does, Close closes that request's connection before it
+// returns, so that what the caller does next (serve closes the store) can
+// no longer reach the client: a request still in flight when the drain
+// timeout passes gets no answer, never the 500 of a store closed under it.
+func TestCloseCutsOffWhatTheDrainLeft(t *testing.T) {
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &graphapi.Server{
+		Service:       &graphprofile.Service{Store: store},
+		Authenticator: token.NewValidator(nil, dev),
+		Addr:          "127.0.0.1:0",
+	}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := dev.Mint(mintDelegated(tenantA, userA1, upnOf(userA1), "User.ReadWrite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A create whose body has not all arrived: in flight until the rest comes.
+	conn, err := net.Dial("tcp", srv.URL()[len("http://"):])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"detail":{"jobTitle":"cut off"}}`
+	head := "POST /beta/me/profile/positions HTTP/1.1\r\nHost: graph\r\nAuthorization: Bearer " + tok +
+		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	if _, err := io.WriteString(conn, head+body[:5]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server take the request in
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := srv.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close with a request in flight past its deadline: %v, want %v", err, context.DeadlineExceeded)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The rest of the body comes after the store closed: the client must
+	// get no answer (its connection was closed), not a 500.
+	io.WriteString(conn, body[5:])
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err == nil {
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		t.Fatalf("a request cut off by Close was answered %s: %s", resp.Status, got)
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the connection of a request cut off by Close is still open 5 s after Close returned")
+	}
+}
