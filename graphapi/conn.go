@@ -31,6 +31,35 @@ type limitListener struct {
 	idle  *idleConns  // nil: connections are not tracked, and a new one waits for a slot
 	heads *byteBudget // nil: a head is bounded by net/http's limit only
 	plain bool        // not under TLS: a refused head can be answered in plain HTTP
+
+	// closeSilent: Close closes the connections that have sent nothing
+	// yet, listed in silent (a Server's plain listener).
+	closeSilent bool
+	mu          sync.Mutex
+	silent      map[*servedConn]struct{}
+	closed      bool
+}
+
+// Close stops accepting connections (http.Server.Shutdown closes the
+// listener first) and closes those that have sent nothing yet.
+//
+// Why: net/http's Shutdown closes idle kept-alive connections at once but
+// waits up to 5 s for a new one to send its first request, so a connection
+// opened ahead of any request (a browser's spare, a pool's) made every
+// shutdown 5 s long, and one with a drain timeout under 5 s report requests
+// cut off (serve exits 1) when none was in flight. A connection that has
+// sent nothing holds no request: it is closed as an idle one is, with the
+// same race (a request sent at that very moment is reset, never half
+// served). Under TLS connections keep net/http's wait: one that has only
+// shaken hands cannot be told from one whose request is on its way.
+func (l *limitListener) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	for c := range l.silent {
+		c.stopWaiting()
+	}
+	l.mu.Unlock()
+	return l.Listener.Close()
 }
 
 // LimitListener returns a listener that holds at most n connections of
@@ -57,7 +86,26 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	l.takeSlot()
-	return &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), idle: l.idle, heads: l.heads, plain: l.plain, inHead: true}, nil
+	sc := &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), idle: l.idle, heads: l.heads, plain: l.plain, inHead: true}
+	if l.closeSilent {
+		sc.owner = l
+		sc.silent.Store(true)
+		l.mu.Lock()
+		if l.silent == nil {
+			l.silent = map[*servedConn]struct{}{}
+		}
+		l.silent[sc] = struct{}{}
+		sc.waitingOff = l.closed
+		l.mu.Unlock()
+	}
+	return sc, nil
+}
+
+// heard forgets c as a silent connection: it has sent something, or closed.
+func (l *limitListener) heard(c *servedConn) {
+	l.mu.Lock()
+	delete(l.silent, c)
+	l.mu.Unlock()
 }
 
 // takeSlot takes a free slot, else closes the connection idle the longest
@@ -169,10 +217,65 @@ type servedConn struct {
 	// protocolSeen: the protocol negotiated under TLS was looked at (at
 	// the connection's first activity; it does not change after).
 	protocolSeen atomic.Bool
+
+	// Of a plain connection of a Server's listener, until it has sent a
+	// byte (limitListener.Close): owner, silent, and under waitMu whether
+	// net/http is waiting in Read for its first bytes and whether the
+	// listener closed meanwhile (waitingOff: stop waiting).
+	owner      *limitListener
+	silent     atomic.Bool
+	waitMu     sync.Mutex
+	waiting    bool
+	waitingOff bool
+}
+
+// stopWaiting ends net/http's wait for a silent connection's first request:
+// a Read waiting now returns a timeout, on which net/http closes the
+// connection without an answer; a later first Read takes only what was
+// sent already.
+func (c *servedConn) stopWaiting() {
+	c.waitMu.Lock()
+	defer c.waitMu.Unlock()
+	c.waitingOff = true
+	if c.waiting {
+		_ = c.Conn.SetReadDeadline(time.Now())
+	}
+}
+
+// readFirst is Read while the connection has sent nothing.
+func (c *servedConn) readFirst(p []byte) (int, error) {
+	c.waitMu.Lock()
+	if c.waitingOff {
+		// The listener closed before net/http first read: what the
+		// client sent before is served, no more is waited for. (A
+		// deadline already past would not even read what is there.)
+		_ = c.Conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	}
+	c.waiting = true
+	c.waitMu.Unlock()
+	n, err := c.Conn.Read(p)
+	c.waitMu.Lock()
+	c.waiting = false
+	off := c.waitingOff
+	c.waitMu.Unlock()
+	if n > 0 || err != nil {
+		if n > 0 && off {
+			// A request came after all: the rest of its head must not
+			// time out at once (net/http sets the request's own deadline
+			// once the head is read; the drain timeout bounds the head).
+			_ = c.Conn.SetReadDeadline(time.Time{})
+		}
+		c.silent.Store(false)
+		c.owner.heard(c)
+	}
+	return n, err
 }
 
 func (c *servedConn) Close() error {
 	c.endRequest()
+	if c.silent.Swap(false) {
+		c.owner.heard(c)
+	}
 	if c.lingers() {
 		// As net/http does after its own 431: closing at once, with the
 		// client still sending, would reset the connection, and the
@@ -201,7 +304,13 @@ func (c *servedConn) Close() error {
 // that big are rare and short-lived outside an attack, so the budget
 // refuses almost nothing else.
 func (c *servedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+	var n int
+	var err error
+	if c.silent.Load() {
+		n, err = c.readFirst(p)
+	} else {
+		n, err = c.Conn.Read(p)
+	}
 	if n > 0 && c.idle != nil {
 		c.readSinceIdle.Store(true)
 	}

@@ -207,7 +207,7 @@ func (s *Server) Open() error {
 	if metrics != nil {
 		heads.onRefuse = metrics.headsRefused.Inc
 	}
-	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), idle: newIdleConns(), heads: heads, plain: s.TLSConfig == nil}
+	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), idle: newIdleConns(), heads: heads, plain: s.TLSConfig == nil, closeSilent: s.TLSConfig == nil}
 	s.listener = ln
 	t := s.Timeouts
 	if t == (Timeouts{}) {

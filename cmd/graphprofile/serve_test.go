@@ -470,6 +470,28 @@ func TestShutdownDrain(t *testing.T) {
 		}
 	})
 
+	t.Run("a connection that sent nothing is not waited for", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		s := startServe(t, dir, listenFlag("--drain-timeout", "3s"))
+		// A connection opened ahead of any request (a browser's spare).
+		conn, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		time.Sleep(100 * time.Millisecond)
+		start := time.Now()
+		s.sendSignal(syscall.SIGTERM)
+		code, exited := s.waitExit(5 * time.Second)
+		if !exited || code != 0 {
+			t.Fatalf("SIGTERM with a connection that sent nothing: exited %v with status %d after %v, want 0; stderr:\n%s", exited, code, time.Since(start).Round(time.Millisecond), s.stderr.String())
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("serve took %v to stop for a connection that sent nothing", took.Round(time.Millisecond))
+		}
+	})
+
 	t.Run("second signal ends the drain", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
