@@ -318,7 +318,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	logger.Info("graphprofile serving", "url", server.URL()+"/beta", "store", loc.String(), "dev-key", devKey, "issuers", len(trusted))
 
 	<-ctx.Done()
-	logger.Info("shutting down", "drain-timeout", *drainTimeout)
+	logger.Info("shutting down", "drain-timeout", drainTimeout.String()) // "10s" in both log formats, not nanoseconds in JSON
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), *drainTimeout)
 	defer cancel()
 	if err := server.Close(shutdownCtx); err != nil {
