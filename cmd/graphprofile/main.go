@@ -59,11 +59,17 @@ var commands = []command{
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// The first signal starts a graceful shutdown; a second one ends the
-	// process at once instead of waiting out the drain timeout.
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal starts a graceful shutdown; a second one ends
+		// the process at once instead of waiting out the drain timeout.
+		<-signals
+		cancel()
+		endBySignal((<-signals).(syscall.Signal))
+	}()
 	env := &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ}
 	if err := run(ctx, env, os.Args[1:]); err != nil {
 		if !errors.As(err, new(loggedError)) {
@@ -71,6 +77,17 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+// endBySignal ends the process as sig does by default: killed by it. When
+// sig was ignored at the process's start (a non-interactive shell starts
+// `serve &` with SIGINT ignored), its default is to be ignored, so the
+// process exits with the status a shell gives a process killed by sig.
+func endBySignal(sig syscall.Signal) {
+	signal.Reset(sig)
+	_ = syscall.Kill(os.Getpid(), sig)
+	time.Sleep(100 * time.Millisecond) // the signal is delivered meanwhile, unless ignored
+	os.Exit(128 + int(sig))
 }
 
 // loggedError is an error a command has already written to its log (serve

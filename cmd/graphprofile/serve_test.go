@@ -577,3 +577,51 @@ func TestJSONLogEndsInJSON(t *testing.T) {
 		t.Errorf("text format: exit status %d, stderr %q; want 1 and a line beginning %q", r.code, r.stderr, want)
 	}
 }
+
+// TestSecondSignal: a second signal during the drain ends serve at once,
+// also when the signal was ignored at serve's start (a non-interactive
+// shell's `serve &` starts it with SIGINT ignored), where restoring the
+// signal's default handling after the first left the second ignored.
+func TestSecondSignal(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM or SIGINT to send on Windows")
+	}
+	// A wrapper that starts serve with SIGINT ignored, as sh does for `&`.
+	ignoring := filepath.Join(t.TempDir(), "serve-ignoring-sigint")
+	script := "#!/bin/sh\ntrap '' INT\nexec " + binary + " \"$@\"\n"
+	if err := os.WriteFile(ignoring, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		bin  string
+		sig  syscall.Signal
+	}{
+		{"SIGTERM", binary, syscall.SIGTERM},
+		{"SIGINT", binary, syscall.SIGINT},
+		{"SIGINT ignored at start", ignoring, syscall.SIGINT},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := startServeBinary(t, tc.bin, dir, listenFlag("--drain-timeout", "30s"))
+			token := mintToken(t, dir, nil, delegatedArgs...)
+			startSlowCreate(t, s, token)       // its body never ends: the drain would last 30 s
+			time.Sleep(100 * time.Millisecond) // let the server take the request in
+			s.sendSignal(tc.sig)
+			waitStderr(t, s, "shutting down")
+			if _, exited := s.waitExit(300 * time.Millisecond); exited {
+				t.Fatalf("serve exited with a request in flight; stderr:\n%s", s.stderr.String())
+			}
+			s.sendSignal(tc.sig)
+			code, exited := s.waitExit(5 * time.Second)
+			if !exited {
+				t.Fatalf("serve still drains 5 s after a second %v; stderr:\n%s", tc.sig, s.stderr.String())
+			}
+			if code == 0 {
+				t.Errorf("serve exited 0 after a second %v cut its drain short, want non-zero", tc.sig)
+			}
+		})
+	}
+}
