@@ -109,6 +109,11 @@ type Server struct {
 
 	listener net.Listener
 	http     *http.Server
+	cutOff   context.CancelFunc // ends every request's context (Close, once the drain runs out)
+
+	handlersMu sync.Mutex
+	handlers   sync.WaitGroup // the requests being served, which Close waits for once it cuts them off
+	cutOffDone bool           // Close cut them off: a request still arriving is not served
 
 	corsOnce   sync.Once
 	corsPolicy corsPolicy
@@ -213,8 +218,23 @@ func (s *Server) Open() error {
 	if t == (Timeouts{}) {
 		t = DefaultTimeouts()
 	}
+	base, cutOff := context.WithCancel(context.Background())
+	s.cutOff = cutOff
 	s.http = &http.Server{
-		Handler:           s,
+		// Every request's context ends when Close gives up draining: a
+		// closed connection alone ends it only once its body is read.
+		BaseContext: func(net.Listener) context.Context { return base },
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.handlersMu.Lock()
+			if s.cutOffDone {
+				s.handlersMu.Unlock()
+				return // its connection is closed: no answer to give
+			}
+			s.handlers.Add(1)
+			s.handlersMu.Unlock()
+			defer s.handlers.Done()
+			s.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: t.ReadHeader,
 		ReadTimeout:       t.Read,
 		WriteTimeout:      t.Write,
@@ -263,18 +283,25 @@ func (s *Server) URL() string {
 }
 
 // Close stops accepting connections and waits for in-flight requests to
-// finish until ctx is done. When ctx ends first, Close closes every
-// connection still open before it returns ctx's error, so that the requests
-// the drain left get no answer: whatever the caller closes next (the store)
-// can no longer answer them a 500.
+// finish until ctx is done. When ctx ends first, it closes the connections
+// still open, so that the requests in flight get no answer, and returns
+// ctx's error once their handlers have returned: after Close nothing of
+// the server runs on (a caller closing the store next, or a test ending,
+// leaves no request to answer later from a closed store).
 func (s *Server) Close(ctx context.Context) error {
 	if s.http == nil {
 		return nil
 	}
 	err := s.http.Shutdown(ctx)
 	if err != nil {
-		s.http.Close()
+		_ = s.http.Close()
+		s.cutOff()
+		s.handlersMu.Lock()
+		s.cutOffDone = true
+		s.handlersMu.Unlock()
+		s.handlers.Wait()
 	}
+	s.cutOff()
 	return err
 }
 

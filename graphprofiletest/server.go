@@ -177,7 +177,7 @@ func NewServer(t TB, opts ...Option) *Server {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Close(ctx); err != nil {
-			t.Errorf("graphprofiletest: closing the server: %v", err)
+			t.Errorf("graphprofiletest: the test ended with requests in flight: they were cut off after 5 s without an answer (%v)", err)
 		}
 	})
 	return &Server{URL: srv.URL(), t: t, dev: dev, clock: clock, store: store, admin: srv.AdminToken, client: &http.Client{Timeout: 30 * time.Second}}

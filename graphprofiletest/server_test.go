@@ -285,3 +285,64 @@ func TestLoadFixturesAsWritten(t *testing.T) {
 		t.Errorf("fixtures saved with a byte order mark: LoadFixtures failed with %q", msg)
 	}
 }
+
+// endingTB is a test that ends when finish runs its cleanups, as
+// testing.T's end does; it records what the server reports instead of
+// failing the test that holds it.
+type endingTB struct {
+	*testing.T
+	errors   []string
+	cleanups []func()
+}
+
+func (e *endingTB) Errorf(format string, args ...any) {
+	e.errors = append(e.errors, fmt.Sprintf(format, args...))
+}
+func (e *endingTB) Cleanup(f func()) { e.cleanups = append(e.cleanups, f) }
+func (e *endingTB) finish() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+}
+
+// A test that ends with a request still in flight (its code under test
+// still waiting on a slow answer) stops the server with it: once the drain
+// runs out the request gets no answer, as serve's does (docs/decisions.md,
+// "Shutdown"), instead of running on after the test against the closed
+// store and answering 500 later; and the end reports it.
+func TestEndWithRequestInFlight(t *testing.T) {
+	tb := &endingTB{T: t}
+	srv := graphprofiletest.NewServer(tb)
+	tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.ReadWrite"))
+	type result struct {
+		status int
+		err    error
+	}
+	answered := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/beta/me/profile/positions", strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(graphprofiletest.FaultHeader, "latency=20s")
+		resp, err := (&http.Client{}).Do(req)
+		if err != nil {
+			answered <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		answered <- result{status: resp.StatusCode}
+	}()
+	time.Sleep(200 * time.Millisecond) // the server has taken it in
+	tb.finish()
+	select {
+	case r := <-answered:
+		if r.err == nil {
+			t.Errorf("the request in flight when the test ended was answered %d, want no answer", r.status)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatalf("the request in flight when the test ended still runs 2 s after the end")
+	}
+	if len(tb.errors) != 1 || !strings.Contains(tb.errors[0], "in flight") {
+		t.Errorf("the end reported %q, want one error about the request in flight", tb.errors)
+	}
+}
