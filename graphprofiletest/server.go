@@ -78,7 +78,7 @@ type TB interface {
 type options struct {
 	faults   string
 	throttle string
-	maxItems int
+	maxItems int // 0: not given
 	fixtures []byte
 }
 
@@ -102,9 +102,16 @@ func WithThrottle(limit string) Option {
 	}
 }
 
-// WithMaxItems bounds each collection of a profile to n items, as `serve
-// --max-items` does.
-func WithMaxItems(n int) Option { return func(o *options) { o.maxItems = n } }
+// WithMaxItems bounds each collection of a profile to n items (1 or more),
+// as `serve --max-items` does.
+func WithMaxItems(n int) Option {
+	return func(o *options) {
+		if n < 1 {
+			n = -1 // not valid: NewServer fails the test
+		}
+		o.maxItems = n
+	}
+}
 
 // WithFixtures loads users and their profiles from fixtures (the JSON of
 // docs/fixtures.md, what `graphprofile export` writes) before the server
@@ -120,6 +127,9 @@ func NewServer(t TB, opts ...Option) *Server {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.maxItems < 0 {
+		t.Fatalf("graphprofiletest: WithMaxItems: want 1 or more")
 	}
 	ctx := context.Background()
 	store, err := sqlite.OpenMemory(ctx)

@@ -346,3 +346,47 @@ func TestEndWithRequestInFlight(t *testing.T) {
 		t.Errorf("the end reported %q, want one error about the request in flight", tb.errors)
 	}
 }
+
+// newServerFailure is the failure NewServer reports with opts, "" when it
+// starts a server.
+func newServerFailure(t *testing.T, opts ...graphprofiletest.Option) string {
+	t.Helper()
+	tb := &fatalTB{T: t, fatal: make(chan string, 1)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		graphprofiletest.NewServer(tb, opts...)
+	}()
+	<-done
+	select {
+	case msg := <-tb.fatal:
+		return msg
+	default:
+		return ""
+	}
+}
+
+// An option that is not valid fails the test, as NewServer says, rather
+// than serve with something the test did not ask for: WithMaxItems(0) is
+// not "no items" nor the default of 1,000, as --max-items 0 is refused.
+func TestInvalidOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  graphprofiletest.Option
+		want string
+	}{
+		{"WithMaxItems(0)", graphprofiletest.WithMaxItems(0), "WithMaxItems"},
+		{"WithMaxItems(-1)", graphprofiletest.WithMaxItems(-1), "WithMaxItems"},
+		{"WithThrottle", graphprofiletest.WithThrottle("fast"), "WithThrottle"},
+		{"WithFaults", graphprofiletest.WithFaults("429=2"), "WithFaults"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if msg := newServerFailure(t, tc.opt); !strings.Contains(msg, tc.want) {
+				t.Errorf("NewServer with %s: failure %q, want one naming %s", tc.name, msg, tc.want)
+			}
+		})
+	}
+	if msg := newServerFailure(t, graphprofiletest.WithMaxItems(1)); msg != "" {
+		t.Errorf("NewServer with WithMaxItems(1): %q", msg)
+	}
+}
