@@ -210,7 +210,10 @@ type TokenRequest = token.MintRequest
 // user upn with scopes (e.g. "User.ReadWrite"). Token gives it the id of
 // the server's user of that principal name (one loaded from fixtures, say),
 // or an id derived from upn when there is none yet (the server then
-// records the user on its first request), so one upn is one user.
+// records the user on its first request), so one upn is one user. The id
+// is chosen when Token mints: mint after loading the fixtures that hold
+// the user. A token minted before them is of another user, whom the
+// server records without a principal name, since the fixture's user has it.
 func Delegated(upn string, scopes ...string) TokenRequest {
 	name := upn
 	if at := strings.IndexByte(upn, '@'); at > 0 {

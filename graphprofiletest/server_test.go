@@ -390,3 +390,19 @@ func TestInvalidOptions(t *testing.T) {
 		t.Errorf("NewServer with WithMaxItems(1): %q", msg)
 	}
 }
+
+// Token chooses a delegated token's user when it mints (Delegated): a
+// token minted after the fixtures is of the fixture's user, one minted
+// before them of another (docs/testing-with-graphprofile.md).
+func TestTokenMintedBeforeFixtures(t *testing.T) {
+	srv := graphprofiletest.NewServer(t)
+	early := srv.Token(graphprofiletest.Delegated("megan@contoso.com", "User.Read"))
+	srv.LoadFixtures([]byte(fixtures))
+	late := srv.Token(graphprofiletest.Delegated("megan@contoso.com", "User.Read"))
+	if got := positions(t, srv, late); len(got) != 1 {
+		t.Errorf("a token minted after the fixtures sees %d positions, want the fixture's 1", len(got))
+	}
+	if got := positions(t, srv, early); len(got) != 0 {
+		t.Errorf("a token minted before the fixtures sees %d positions, want none (another user)", len(got))
+	}
+}
