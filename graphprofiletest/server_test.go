@@ -406,3 +406,27 @@ func TestTokenMintedBeforeFixtures(t *testing.T) {
 		t.Errorf("a token minted before the fixtures sees %d positions, want none (another user)", len(got))
 	}
 }
+
+// Token mints only what the server accepts: with the clock set before 1970
+// (which the clock takes, docs/admin-api.md) a token's times would be
+// before the NumericDates the validator reads (docs/decisions.md), and
+// every request with it a 401 "not a well-formed JWT". Token fails the
+// test saying why instead.
+func TestTokenBefore1970(t *testing.T) {
+	tb := &fatalTB{T: t, fatal: make(chan string, 1)}
+	srv := graphprofiletest.NewServer(tb)
+	srv.SetClock(time.Date(1965, 6, 1, 0, 0, 0, 0, time.UTC))
+	done := make(chan string, 1)
+	go func() {
+		done <- srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read"))
+	}()
+	select {
+	case msg := <-tb.fatal:
+		if !strings.Contains(msg, "1970") {
+			t.Errorf("Token at 1965 failed with %q, want the reason (1970)", msg)
+		}
+	case tok := <-done:
+		status, _, answer := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+		t.Errorf("Token at 1965 gave a token, answered %d %v; want Token to fail the test", status, answer)
+	}
+}

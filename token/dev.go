@@ -305,6 +305,12 @@ func (d *DevIssuer) Mint(req MintRequest) (string, error) {
 	if lifetime == 0 {
 		lifetime = DefaultTokenLifetime
 	}
+	// A token's times are NumericDates, which the validator reads from
+	// 1970 to 9999 only: a token issued outside would be refused as not
+	// well-formed.
+	if now.Unix() < 0 || now.Add(lifetime).Unix() > maxNumericDate {
+		return "", fmt.Errorf("mint: the issue time %s is outside what a token's times can be: seconds since 1970, up to 9999 (RFC 7519's NumericDate, as the validator reads them)", now.UTC().Format(time.RFC3339))
+	}
 
 	c := jwt.MapClaims{
 		"iss": DevIssuerURL(req.TenantID),

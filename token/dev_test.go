@@ -328,6 +328,9 @@ func TestMintRefuses(t *testing.T) {
 		{"scope with a space", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read User.ReadWrite.All"}}},
 		{"empty scope", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{""}}},
 		{"role with a tab", MintRequest{TenantID: testTenant, AppID: testApp, Roles: []string{"User.Read\tAll"}}},
+		// Times the validator refuses as not NumericDates (1970 to 9999).
+		{"issued before 1970", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read"}, Now: time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC)}},
+		{"expiring after 9999", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read"}, Now: time.Date(9999, 12, 31, 23, 30, 0, 0, time.UTC)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
