@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -429,4 +431,56 @@ func TestTokenBefore1970(t *testing.T) {
 		status, _, answer := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
 		t.Errorf("Token at 1965 gave a token, answered %d %v; want Token to fail the test", status, answer)
 	}
+}
+
+// A test that ends with every request answered stops its server at once,
+// also when a client holds a connection it has sent nothing on: a
+// connection a client's pool dialled for a request that another
+// connection served (as net/http's Transport does under concurrent
+// requests), or one opened by a readiness probe. The server used to wait
+// for such a connection to be 5 s old before closing it (net/http's
+// Shutdown), so the test ended 5 s late, failing with a drain that ran out.
+func TestEndWithUnusedConnection(t *testing.T) {
+	end := func(t *testing.T, tb *endingTB) {
+		t.Helper()
+		start := time.Now()
+		tb.finish()
+		if took := time.Since(start); took > time.Second || len(tb.errors) > 0 {
+			t.Errorf("the server stopped in %v, reporting %q; want it stopped at once, without an error", took, tb.errors)
+		}
+	}
+	t.Run("a connection that sent nothing", func(t *testing.T) {
+		tb := &endingTB{T: t}
+		srv := graphprofiletest.NewServer(tb)
+		conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		time.Sleep(50 * time.Millisecond) // the server has accepted it
+		end(t, tb)
+	})
+	t.Run("concurrent requests, all answered", func(t *testing.T) {
+		tb := &endingTB{T: t}
+		srv := graphprofiletest.NewServer(tb)
+		tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read"))
+		client := &http.Client{Transport: &http.Transport{}}
+		defer client.CloseIdleConnections()
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/beta/me/profile/positions", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			})
+		}
+		wg.Wait()
+		end(t, tb)
+	})
 }
