@@ -129,3 +129,62 @@ func TestCloseDoesNotWaitForSilentConnections(t *testing.T) {
 		t.Errorf("the silent connection after Close: read %d bytes, %v; want it closed (EOF) without an answer", n, err)
 	}
 }
+
+// TestCloseWithEveryConnectionBusy: with every --max-connections slot
+// taken by a request in flight, a further connection is accepted and waits
+// for a slot; Close must still return once its context ends (net/http's
+// Shutdown and Close wait for the accept loop, which used to wait for that
+// slot until a request ended: up to the read timeout, 60 s).
+func TestCloseWithEveryConnectionBusy(t *testing.T) {
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &graphapi.Server{
+		Service:        &graphprofile.Service{Store: store},
+		Authenticator:  token.NewValidator(nil, dev),
+		Addr:           "127.0.0.1:0",
+		MaxConnections: 1,
+	}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.URL()[len("http://"):]
+	busy, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	// A request whose body has not all arrived holds the only slot.
+	if _, err := io.WriteString(busy, "POST /beta/me/profile/positions HTTP/1.1\r\nHost: graph\r\nContent-Length: 10\r\n\r\n{"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	waiting, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiting.Close()
+	time.Sleep(100 * time.Millisecond) // accepted, and waiting for the slot
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Close(ctx) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Close with a request in flight past its deadline: %v, want %v", err, context.DeadlineExceeded)
+		}
+	case <-time.After(3 * time.Second):
+		busy.Close() // lets the slot go, and Close return
+		<-done
+		t.Fatal("Close did not return 3 s after its 200 ms deadline while a new connection waited for a slot")
+	}
+}

@@ -38,6 +38,9 @@ type limitListener struct {
 	mu          sync.Mutex
 	silent      map[*servedConn]struct{}
 	closed      bool
+
+	// done is closed by Close: an Accept waiting for a slot gives up.
+	done chan struct{}
 }
 
 // Close stops accepting connections (http.Server.Shutdown closes the
@@ -54,6 +57,9 @@ type limitListener struct {
 // shaken hands cannot be told from one whose request is on its way.
 func (l *limitListener) Close() error {
 	l.mu.Lock()
+	if !l.closed {
+		close(l.done)
+	}
 	l.closed = true
 	for c := range l.silent {
 		c.stopWaiting()
@@ -66,12 +72,20 @@ func (l *limitListener) Close() error {
 // ln at once, as a Server holds its own (MaxConnections): for another
 // listener of the same process, such as the metrics' own.
 func LimitListener(ln net.Listener, n int) net.Listener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n)}
+	return newLimitListener(ln, n)
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{})}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
 	if l.idle == nil {
-		l.slots <- struct{}{}
+		select {
+		case l.slots <- struct{}{}:
+		case <-l.done:
+			return nil, net.ErrClosed
+		}
 		conn, err := l.Listener.Accept()
 		if err != nil {
 			<-l.slots
@@ -85,7 +99,12 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.takeSlot()
+	if !l.takeSlot() {
+		// The listener closed meanwhile: http.Server's Shutdown and
+		// Close wait for Accept to return, whatever their deadline.
+		_ = conn.Close()
+		return nil, net.ErrClosed
+	}
 	sc := &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), idle: l.idle, heads: l.heads, plain: l.plain, inHead: true}
 	if l.closeSilent {
 		sc.owner = l
@@ -110,12 +129,13 @@ func (l *limitListener) heard(c *servedConn) {
 
 // takeSlot takes a free slot, else closes the connection idle the longest
 // (its slot is free once it is closed), else waits for a connection to
-// close or become idle.
-func (l *limitListener) takeSlot() {
+// close or become idle. It reports false, having taken none, when the
+// listener closes first.
+func (l *limitListener) takeSlot() bool {
 	for {
 		select {
 		case l.slots <- struct{}{}:
-			return
+			return true
 		default:
 		}
 		if l.idle.closeOldest() {
@@ -123,8 +143,10 @@ func (l *limitListener) takeSlot() {
 		}
 		select {
 		case l.slots <- struct{}{}:
-			return
+			return true
 		case <-l.idle.wake:
+		case <-l.done:
+			return false
 		}
 	}
 }

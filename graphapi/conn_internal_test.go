@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // countingListener's connections count the writes made to them.
@@ -48,7 +49,7 @@ func TestAnswerInOneWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	var writes atomic.Int64
-	counted := &limitListener{Listener: countingListener{Listener: ln, writes: &writes}, slots: make(chan struct{}, 4)}
+	counted := newLimitListener(countingListener{Listener: ln, writes: &writes}, 4)
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n := len(r.URL.Query().Get("size"))
@@ -196,5 +197,47 @@ func TestGatheredSendFailureIsTheNextWrites(t *testing.T) {
 	}
 	if under.writes != 1 {
 		t.Errorf("the next Write reached the broken connection (%d writes)", under.writes)
+	}
+}
+
+// TestLimitListenerCloseEndsAcceptWaitingForASlot: an Accept waiting for a
+// slot (every connection held) returns once the listener closes, as
+// http.Server's Shutdown and Close wait for Accept to return whatever
+// their deadline (the metrics' listener, LimitListener).
+func TestLimitListenerCloseEndsAcceptWaitingForASlot(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited := LimitListener(ln, 1)
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	held, err := limited.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	accepted := make(chan error, 1)
+	go func() {
+		c, err := limited.Accept()
+		if err == nil {
+			c.Close()
+		}
+		accepted <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	limited.Close()
+	select {
+	case err := <-accepted:
+		if err == nil {
+			t.Error("Accept after Close: a connection, want an error")
+		}
+	case <-time.After(2 * time.Second):
+		held.Close()
+		<-accepted
+		t.Fatal("Accept waiting for a slot did not return after Close")
 	}
 }

@@ -212,7 +212,9 @@ func (s *Server) Open() error {
 	if metrics != nil {
 		heads.onRefuse = metrics.headsRefused.Inc
 	}
-	ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), idle: newIdleConns(), heads: heads, plain: s.TLSConfig == nil, closeSilent: s.TLSConfig == nil}
+	limited := newLimitListener(ln, maxConns)
+	limited.idle, limited.heads, limited.plain, limited.closeSilent = newIdleConns(), heads, s.TLSConfig == nil, s.TLSConfig == nil
+	ln = limited
 	s.listener = ln
 	t := s.Timeouts
 	if t == (Timeouts{}) {
