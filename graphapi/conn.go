@@ -129,8 +129,9 @@ func (l *limitListener) heard(c *servedConn) {
 
 // takeSlot takes a free slot, else closes the connection idle the longest
 // (its slot is free once it is closed), else waits for a connection to
-// close or become idle. It reports false, having taken none, when the
-// listener closes first.
+// close or become idle, or for the longest idle to have been quiet
+// idleSettle. It reports false, having taken none, when the listener
+// closes first.
 func (l *limitListener) takeSlot() bool {
 	for {
 		select {
@@ -138,18 +139,54 @@ func (l *limitListener) takeSlot() bool {
 			return true
 		default:
 		}
-		if l.idle.closeOldest() {
+		closed, settles := l.idle.closeOldest()
+		if closed {
 			continue
 		}
-		select {
-		case l.slots <- struct{}{}:
-			return true
-		case <-l.idle.wake:
-		case <-l.done:
-			return false
+		if took, open := l.waitForSlot(settles); took || !open {
+			return took
 		}
 	}
 }
+
+// waitForSlot waits until it takes a slot, a connection becomes idle or
+// settles passes (0: no bound), or the listener closes (open is false).
+func (l *limitListener) waitForSlot(settles time.Duration) (took, open bool) {
+	var settled <-chan time.Time
+	if settles > 0 {
+		timer := time.NewTimer(settles)
+		defer timer.Stop()
+		settled = timer.C
+	}
+	select {
+	case l.slots <- struct{}{}:
+		return true, true
+	case <-l.idle.wake:
+	case <-settled:
+	case <-l.done:
+		return false, false
+	}
+	return false, true
+}
+
+// idleSettle is how long a connection must have been idle, and have read
+// nothing, before it is closed for another.
+//
+// Why: net/http calls a connection idle before it has acted on all it has
+// read. An HTTP/2 connection is idle as soon as its preface is read,
+// though its client sent its first request with the preface, often in the
+// same packet, and the TLS layer holds that request already (it reads
+// ahead): the connection reads nothing more before it serves the request,
+// and under load new HTTP/2 connections were closed with their first
+// request (a fifth of them at --max-connections 2). Between requests too,
+// the next request may be read before net/http calls the connection idle
+// (HTTP/2 reads frames ahead, HTTP/1.1 a pipelined request), and an idle
+// HTTP/2 connection reads frames of no request (its client's
+// acknowledgement of the server's settings comes after the first answer),
+// so "read something since it became idle" cannot tell a request from
+// those. Acting on what is read takes microseconds: an HTTP/2 connection
+// still idle idleSettle after it last read anything holds no request.
+const idleSettle = 200 * time.Millisecond
 
 // idleConns are a listener's connections idle between requests, the
 // longest idle first.
@@ -166,6 +203,7 @@ func (ic *idleConns) add(c *servedConn) {
 	ic.mu.Lock()
 	if c.idleAt == nil {
 		c.readSinceIdle.Store(false)
+		c.idleSince = time.Now()
 		c.idleAt = ic.conns.PushBack(c)
 	}
 	ic.mu.Unlock()
@@ -185,27 +223,51 @@ func (ic *idleConns) remove(c *servedConn) {
 	ic.mu.Unlock()
 }
 
-// closeOldest closes the connection idle the longest that has read
-// nothing of a next request, and reports whether it closed one.
-func (ic *idleConns) closeOldest() bool {
+// closeOldest closes the connection idle the longest that holds no next
+// request, and reports whether it closed one. It closes none that became
+// idle or read anything less than idleSettle ago; with only such idle
+// ones, it reports how long until the first of them has been quiet that
+// long (0: none is idle).
+func (ic *idleConns) closeOldest() (closed bool, settles time.Duration) {
 	for {
 		ic.mu.Lock()
-		e := ic.conns.Front()
-		if e == nil {
-			ic.mu.Unlock()
-			return false
+		var victim *servedConn
+		now := nanotime()
+		for e := ic.conns.Front(); e != nil; {
+			c, next := e.Value.(*servedConn), e.Next()
+			if c.beganRequest() {
+				// A request is arriving: it is not idle.
+				ic.conns.Remove(e)
+				c.idleAt = nil
+			} else if quiet := min(time.Since(c.idleSince), time.Duration(now-c.lastRead.Load())); quiet < idleSettle {
+				if wait := idleSettle - quiet; settles == 0 || wait < settles {
+					settles = wait
+				}
+			} else {
+				ic.conns.Remove(e)
+				c.idleAt = nil
+				victim = c
+				break
+			}
+			e = next
 		}
-		c := e.Value.(*servedConn)
-		ic.conns.Remove(e)
-		c.idleAt = nil
 		ic.mu.Unlock()
-		if c.beganRequest() {
-			continue // a request is arriving: it is not idle
+		if victim == nil {
+			return false, settles
 		}
-		_ = c.Close()
-		return true
+		if victim.beganRequest() {
+			continue // a request began meanwhile
+		}
+		_ = victim.Close()
+		return true, 0
 	}
 }
+
+// processStart is what nanotime counts from.
+var processStart = time.Now()
+
+// nanotime is the monotonic time in nanoseconds since processStart.
+func nanotime() int64 { return int64(time.Since(processStart)) }
 
 // servedConn is a connection the server accepted. It gives its slot back
 // when it closes, it bounds what request heads hold (Read), and it can
@@ -222,7 +284,10 @@ type servedConn struct {
 
 	idle          *idleConns    // nil: not tracked
 	idleAt        *list.Element // in idle.conns while idle (guarded by idle.mu)
-	readSinceIdle atomic.Bool   // with idle: read anything since it was last added
+	idleSince     time.Time     // when it was last added to idle.conns (guarded by idle.mu)
+	readSinceIdle atomic.Bool   // with idle, of HTTP/1: read anything since it was last added
+	h2            atomic.Bool   // HTTP/2 was negotiated: what it reads may be frames of no request
+	lastRead      atomic.Int64  // with idle: when it last read anything (nanotime)
 
 	mu       sync.Mutex
 	gathered *[]byte // while an answer is gathered: its bytes so far
@@ -334,7 +399,10 @@ func (c *servedConn) Read(p []byte) (int, error) {
 		n, err = c.Conn.Read(p)
 	}
 	if n > 0 && c.idle != nil {
-		c.readSinceIdle.Store(true)
+		c.lastRead.Store(nanotime())
+		if !c.h2.Load() {
+			c.readSinceIdle.Store(true)
+		}
 	}
 	if c.heads == nil || n == 0 {
 		return n, err
@@ -390,9 +458,12 @@ func (c *servedConn) lingers() bool {
 	return c.refused
 }
 
-// beganRequest reports whether the connection has read anything since it
-// became idle: the start of a request, or (HTTP/2) frames its server has
-// yet to act on.
+// beganRequest reports whether an HTTP/1 connection has read anything
+// since it became idle: the start of a request. (An HTTP/2 connection
+// reads frames of no request too, a client's acknowledgement of the
+// server's settings, a ping, flow control: one that has read anything
+// lately is not closed until idleSettle passes without a request
+// starting, closeOldest.)
 func (c *servedConn) beganRequest() bool { return c.readSinceIdle.Load() }
 
 // headDone marks the end of the request's head: the handler runs, so
@@ -640,6 +711,7 @@ func trackConnState(c net.Conn, state http.ConnState) {
 			sc.idle.remove(sc)
 		}
 		if tc, ok := c.(*tls.Conn); ok && !sc.protocolSeen.Swap(true) && tc.ConnectionState().NegotiatedProtocol == "h2" {
+			sc.h2.Store(true)
 			sc.frames()
 		}
 	case http.StateIdle:

@@ -241,3 +241,76 @@ func TestLimitListenerCloseEndsAcceptWaitingForASlot(t *testing.T) {
 		t.Fatal("Accept waiting for a slot did not return after Close")
 	}
 }
+
+// idleTestConn returns a connection tracked by ic, and its client's end.
+func idleTestConn(t *testing.T, ic *idleConns, h2 bool) (*servedConn, net.Conn) {
+	t.Helper()
+	server, client := net.Pipe()
+	t.Cleanup(func() { server.Close(); client.Close() })
+	sc := &servedConn{Conn: server, release: func() {}, idle: ic}
+	sc.h2.Store(h2)
+	return sc, client
+}
+
+// readFromClient makes sc read b, sent by its client.
+func readFromClient(t *testing.T, sc *servedConn, client net.Conn, b string) {
+	t.Helper()
+	go io.WriteString(client, b)
+	if _, err := io.ReadFull(sc, make([]byte, len(b))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIdleConnectionSettlesBeforeItGivesWay: a connection that has just
+// become idle may hold a request net/http has read but not yet acted on
+// (an HTTP/2 connection is idle once its preface is read, its first
+// request often read with it): it is not closed for another until it has
+// been idle idleSettle.
+func TestIdleConnectionSettlesBeforeItGivesWay(t *testing.T) {
+	ic := newIdleConns()
+	sc, client := idleTestConn(t, ic, true)
+	ic.add(sc)
+	closed, settles := ic.closeOldest()
+	if closed || settles <= 0 || settles > idleSettle {
+		t.Fatalf("a connection idle for no time: closed %v, settles in %v; want kept, settling within %v", closed, settles, idleSettle)
+	}
+	time.Sleep(settles + 10*time.Millisecond)
+	if closed, _ := ic.closeOldest(); !closed {
+		t.Fatal("a connection idle for idleSettle, having read nothing, was not closed for another")
+	}
+	client.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := client.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the client's end after its connection gave way: %v, want EOF", err)
+	}
+}
+
+// TestIdleHTTP2ConnectionReadingFramesGivesWay: an idle HTTP/2 connection
+// reads frames of no request (its client acknowledges the server's
+// settings after the first answer; pings; flow control): it still gives
+// way once it has read nothing for idleSettle, where it used to be taken
+// off the idle ones for good. An HTTP/1 connection that has read anything
+// since it became idle has begun a request, and never gives way.
+func TestIdleHTTP2ConnectionReadingFramesGivesWay(t *testing.T) {
+	ic := newIdleConns()
+	sc, clientEnd := idleTestConn(t, ic, true)
+	ic.add(sc)
+	time.Sleep(idleSettle)
+	readFromClient(t, sc, clientEnd, "settings ack")
+	closed, settles := ic.closeOldest()
+	if closed || settles <= 0 {
+		t.Fatalf("an HTTP/2 connection that has just read a frame: closed %v, settles in %v; want kept for idleSettle", closed, settles)
+	}
+	time.Sleep(settles + 10*time.Millisecond)
+	if closed, _ := ic.closeOldest(); !closed {
+		t.Fatal("an idle HTTP/2 connection that read a frame of no request idleSettle ago was not closed for another")
+	}
+
+	h1, h1Client := idleTestConn(t, ic, false)
+	ic.add(h1)
+	time.Sleep(idleSettle)
+	readFromClient(t, h1, h1Client, "GET")
+	time.Sleep(idleSettle)
+	if closed, settles := ic.closeOldest(); closed || settles != 0 {
+		t.Fatalf("an HTTP/1 connection that has read part of a request: closed %v, settles in %v; want never closed for another", closed, settles)
+	}
+}

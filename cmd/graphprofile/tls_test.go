@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -833,5 +834,45 @@ func TestIdleHTTP2ConnectionsGiveWay(t *testing.T) {
 		if resp, err := get(c); err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("client %d after the fourth: %v", i+1, err)
 		}
+	}
+}
+
+// TestNewHTTP2ConnectionsAreNotClosedForAnother: a new HTTP/2 connection
+// is idle (net/http's state) as soon as its preface is read, though its
+// client sent its first request with the preface and the server has read
+// that request already (into the TLS layer's buffer). At
+// --max-connections such a connection must not be the idle one closed for
+// the next client: each of many clients, each on a connection of its own
+// for one request, must get its answer.
+func TestNewHTTP2ConnectionsAreNotClosedForAnother(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certs := writeTestCert(t, dir, "operator")
+	s := startTLSServe(t, dir, listenFlag("--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--max-connections", "2"), certs.certFile)
+	s.client.CloseIdleConnections()
+
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 6; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}
+				c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+				resp, err := c.Get(s.url + "/healthz")
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				} else if failed.Add(1) <= 3 {
+					t.Errorf("a request on a new connection of its own: %v", err)
+				}
+				tr.CloseIdleConnections()
+			}
+		}()
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d of 300 requests, each on a new HTTP/2 connection, failed: a new connection's first request was closed for another connection", n)
 	}
 }
