@@ -272,7 +272,7 @@ func TestMaxConnections(t *testing.T) {
 
 // TestIdleConnectionsGiveWay checks that connections idle between
 // requests do not keep a new client out: with all --max-connections
-// connections kept alive and idle, a new connection is served at once and
+// connections kept alive and idle, a new connection is served (once the oldest has been idle 200 ms) and
 // the server closes the connection idle the longest (as it may close any
 // idle connection, RFC 9112 §9.6), where it used to make the new client
 // wait until an idle timeout (120 s). A connection that has sent part of a
@@ -309,7 +309,7 @@ func TestIdleConnectionsGiveWay(t *testing.T) {
 	c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Get(s.url + "/healthz")
 	if err != nil {
-		t.Fatalf("a fifth connection while four were idle: %v, want served at once", err)
+		t.Fatalf("a fifth connection while four were idle: %v, want served within a few hundred ms", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
