@@ -1,7 +1,6 @@
 package graphapi
 
 import (
-	"container/list"
 	"context"
 	"crypto/tls"
 	"io"
@@ -105,7 +104,12 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		_ = conn.Close()
 		return nil, net.ErrClosed
 	}
-	sc := &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), idle: l.idle, heads: l.heads, plain: l.plain, inHead: true}
+	sc := &servedConn{Conn: conn, idle: l.idle, heads: l.heads, plain: l.plain, inHead: true}
+	sc.release = sync.OnceFunc(func() {
+		l.idle.forget(sc)
+		<-l.slots
+	})
+	l.idle.track(sc)
 	if l.closeSilent {
 		sc.owner = l
 		sc.silent.Store(true)
@@ -133,6 +137,10 @@ func (l *limitListener) heard(c *servedConn) {
 // idleSettle. It reports false, having taken none, when the listener
 // closes first.
 func (l *limitListener) takeSlot() bool {
+	// Counted first: a connection that becomes idle from here on wakes
+	// the wait below.
+	l.idle.waiting.Add(1)
+	defer l.idle.waiting.Add(-1)
 	for {
 		select {
 		case l.slots <- struct{}{}:
@@ -188,40 +196,53 @@ func (l *limitListener) waitForSlot(settles time.Duration) (took, open bool) {
 // still idle idleSettle after it last read anything holds no request.
 const idleSettle = 200 * time.Millisecond
 
-// idleConns are a listener's connections idle between requests, the
-// longest idle first.
+// idleConns are a listener's connections, so that the one idle the
+// longest can be found when a new connection needs its slot.
+//
+// Why a set of every connection, scanned only then, and not a list of the
+// idle ones kept in order: a connection becomes idle and active again with
+// every request, and a shared list (a lock and an element allocated each
+// time) cost a request's hot path about 3% of its rate; a connection's own
+// atomics cost nothing measurable, and the scan of at most
+// --max-connections connections happens only when every slot is taken.
 type idleConns struct {
-	mu    sync.Mutex
-	conns list.List     // of *servedConn
-	wake  chan struct{} // a connection became idle (capacity 1)
+	mu      sync.Mutex
+	conns   map[*servedConn]struct{} // open, from Accept to release
+	waiting atomic.Int32             // Accepts waiting for a slot
+	wake    chan struct{}            // while one waits: a connection became idle (capacity 1)
 }
 
-func newIdleConns() *idleConns { return &idleConns{wake: make(chan struct{}, 1)} }
+func newIdleConns() *idleConns {
+	return &idleConns{conns: map[*servedConn]struct{}{}, wake: make(chan struct{}, 1)}
+}
+
+// track counts c among the open connections; forget takes it out.
+func (ic *idleConns) track(c *servedConn) {
+	ic.mu.Lock()
+	ic.conns[c] = struct{}{}
+	ic.mu.Unlock()
+}
+
+func (ic *idleConns) forget(c *servedConn) {
+	ic.mu.Lock()
+	delete(ic.conns, c)
+	ic.mu.Unlock()
+}
 
 // add marks c idle: it has answered its requests and waits for another.
 func (ic *idleConns) add(c *servedConn) {
-	ic.mu.Lock()
-	if c.idleAt == nil {
-		c.readSinceIdle.Store(false)
-		c.idleSince = time.Now()
-		c.idleAt = ic.conns.PushBack(c)
-	}
-	ic.mu.Unlock()
-	select {
-	case ic.wake <- struct{}{}:
-	default:
+	c.readSinceIdle.Store(false)
+	c.idleSince.Store(nanotime())
+	if ic.waiting.Load() > 0 {
+		select {
+		case ic.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
 // remove marks c no longer idle: it serves a request, or it is closed.
-func (ic *idleConns) remove(c *servedConn) {
-	ic.mu.Lock()
-	if c.idleAt != nil {
-		ic.conns.Remove(c.idleAt)
-		c.idleAt = nil
-	}
-	ic.mu.Unlock()
-}
+func (ic *idleConns) remove(c *servedConn) { c.idleSince.Store(0) }
 
 // closeOldest closes the connection idle the longest that holds no next
 // request, and reports whether it closed one. It closes none that became
@@ -230,33 +251,31 @@ func (ic *idleConns) remove(c *servedConn) {
 // long (0: none is idle).
 func (ic *idleConns) closeOldest() (closed bool, settles time.Duration) {
 	for {
-		ic.mu.Lock()
 		var victim *servedConn
+		var victimSince int64
 		now := nanotime()
-		for e := ic.conns.Front(); e != nil; {
-			c, next := e.Value.(*servedConn), e.Next()
-			if c.beganRequest() {
-				// A request is arriving: it is not idle.
-				ic.conns.Remove(e)
-				c.idleAt = nil
-			} else if quiet := min(time.Since(c.idleSince), time.Duration(now-c.lastRead.Load())); quiet < idleSettle {
+		ic.mu.Lock()
+		for c := range ic.conns {
+			since := c.idleSince.Load()
+			if since == 0 || c.beganRequest() {
+				continue // serving a request, or one is arriving
+			}
+			if quiet := time.Duration(now - max(since, c.lastRead.Load())); quiet < idleSettle {
 				if wait := idleSettle - quiet; settles == 0 || wait < settles {
 					settles = wait
 				}
-			} else {
-				ic.conns.Remove(e)
-				c.idleAt = nil
-				victim = c
-				break
+			} else if victim == nil || since < victimSince {
+				victim, victimSince = c, since
 			}
-			e = next
 		}
 		ic.mu.Unlock()
 		if victim == nil {
 			return false, settles
 		}
-		if victim.beganRequest() {
-			continue // a request began meanwhile
+		// Taken off the idle ones, unless a request began meanwhile.
+		if !victim.idleSince.CompareAndSwap(victimSince, 0) || victim.beganRequest() {
+			settles = 0
+			continue
 		}
 		_ = victim.Close()
 		return true, 0
@@ -282,12 +301,11 @@ type servedConn struct {
 	net.Conn
 	release func()
 
-	idle          *idleConns    // nil: not tracked
-	idleAt        *list.Element // in idle.conns while idle (guarded by idle.mu)
-	idleSince     time.Time     // when it was last added to idle.conns (guarded by idle.mu)
-	readSinceIdle atomic.Bool   // with idle, of HTTP/1: read anything since it was last added
-	h2            atomic.Bool   // HTTP/2 was negotiated: what it reads may be frames of no request
-	lastRead      atomic.Int64  // with idle: when it last read anything (nanotime)
+	idle          *idleConns   // nil: not tracked
+	idleSince     atomic.Int64 // with idle: when it became idle (nanotime), 0 while it serves a request
+	readSinceIdle atomic.Bool  // with idle, of HTTP/1: read anything since it became idle
+	h2            atomic.Bool  // HTTP/2 was negotiated: what it reads may be frames of no request
+	lastRead      atomic.Int64 // with idle, of HTTP/2: when it last read anything (nanotime)
 
 	mu       sync.Mutex
 	gathered *[]byte // while an answer is gathered: its bytes so far
@@ -399,8 +417,9 @@ func (c *servedConn) Read(p []byte) (int, error) {
 		n, err = c.Conn.Read(p)
 	}
 	if n > 0 && c.idle != nil {
-		c.lastRead.Store(nanotime())
-		if !c.h2.Load() {
+		if c.h2.Load() {
+			c.lastRead.Store(nanotime())
+		} else if !c.readSinceIdle.Load() {
 			c.readSinceIdle.Store(true)
 		}
 	}

@@ -249,6 +249,7 @@ func idleTestConn(t *testing.T, ic *idleConns, h2 bool) (*servedConn, net.Conn) 
 	t.Cleanup(func() { server.Close(); client.Close() })
 	sc := &servedConn{Conn: server, release: func() {}, idle: ic}
 	sc.h2.Store(h2)
+	ic.track(sc)
 	return sc, client
 }
 

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
@@ -111,9 +112,12 @@ type Server struct {
 	http     *http.Server
 	cutOff   context.CancelFunc // ends every request's context (Close, once the drain runs out)
 
-	handlersMu sync.Mutex
-	handlers   sync.WaitGroup // the requests being served, which Close waits for once it cuts them off
-	cutOffDone bool           // Close cut them off: a request still arriving is not served
+	// Each request being served holds handlers for reading, so that
+	// Close, once it cuts them off, waits for them by locking it; read
+	// locks, not a WaitGroup under a mutex, as it is on every request's
+	// path.
+	handlers   sync.RWMutex
+	cutOffDone atomic.Bool // Close cut them off: a request still arriving is not served
 
 	corsOnce   sync.Once
 	corsPolicy corsPolicy
@@ -227,14 +231,11 @@ func (s *Server) Open() error {
 		// closed connection alone ends it only once its body is read.
 		BaseContext: func(net.Listener) context.Context { return base },
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.handlersMu.Lock()
-			if s.cutOffDone {
-				s.handlersMu.Unlock()
+			s.handlers.RLock()
+			defer s.handlers.RUnlock()
+			if s.cutOffDone.Load() {
 				return // its connection is closed: no answer to give
 			}
-			s.handlers.Add(1)
-			s.handlersMu.Unlock()
-			defer s.handlers.Done()
 			s.ServeHTTP(w, r)
 		}),
 		ReadHeaderTimeout: t.ReadHeader,
@@ -298,10 +299,9 @@ func (s *Server) Close(ctx context.Context) error {
 	if err != nil {
 		_ = s.http.Close()
 		s.cutOff()
-		s.handlersMu.Lock()
-		s.cutOffDone = true
-		s.handlersMu.Unlock()
-		s.handlers.Wait()
+		s.cutOffDone.Store(true)
+		s.handlers.Lock() // the handlers cut off have returned
+		s.handlers.Unlock()
 	}
 	s.cutOff()
 	return err
