@@ -708,6 +708,39 @@ func TestAdminJournalRedactsPasswords(t *testing.T) {
 	}
 }
 
+// TestAdminJournalRedactsPasswordProfileOfAnotherType: a passwordProfile
+// sent as a string (or an array of strings), the password itself where an
+// object belongs, is refused (400), and the journal shows its value
+// [redacted] as it shows a password: it showed it as sent, though a
+// passwordProfile is never logged.
+func TestAdminJournalRedactsPasswordProfileOfAnotherType(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite.All")
+	for _, body := range []string{
+		`{"displayName":"Eve","userPrincipalName":"eve@contoso.com","passwordProfile":"SECRET-1"}`,
+		`{"displayName":"Eve","userPrincipalName":"eve@contoso.com","PasswordProfile":["SECRET-2"]}`,
+	} {
+		if resp := s.do(request{method: http.MethodPost, path: "/beta/users", token: tok, body: body}); resp.status != http.StatusBadRequest {
+			t.Fatalf("create: %d %s, want 400", resp.status, resp.body)
+		}
+	}
+	entries := s.journal(t, "")
+	if len(entries) != 2 {
+		t.Fatalf("%d entries, want 2", len(entries))
+	}
+	for i, want := range []string{
+		`{"displayName":"Eve","userPrincipalName":"eve@contoso.com","PasswordProfile":["[redacted]"]}`,
+		`{"displayName":"Eve","userPrincipalName":"eve@contoso.com","passwordProfile":"[redacted]"}`,
+	} {
+		if got := entries[i].Request.Body; got != want {
+			t.Errorf("entry %d's body in the journal:\n%s\nwant\n%s", i, got, want)
+		}
+	}
+	if raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body); strings.Contains(raw, "SECRET") {
+		t.Errorf("the journal holds a password: %s", raw)
+	}
+}
+
 // TestAdminJournalRedactsFormCredentials: a client may send its bearer
 // token in a form-encoded body (RFC 6750, section 2.2: access_token=…), as
 // it may in the query; the server refuses such a body (415), and the

@@ -92,8 +92,14 @@ var redactedHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie"}
 // redactedMembers are the names of JSON members whose values never enter
 // the journal from a request's body: the credential headers a $batch item
 // carries, and a user's passwordProfile's password (accepted, and never
-// stored, logged or returned).
-var redactedMembers = append(slices.Clone(redactedHeaders), "password")
+// stored, logged or returned), and the passwordProfile itself when it is
+// not an object (a client that sends the password where the object
+// belongs: refused, 400, but journaled). A passwordProfile that is an
+// object keeps its other members: only its password is redacted.
+var redactedMembers = append(slices.Clone(redactedHeaders), "password", passwordProfileMember)
+
+// passwordProfileMember is the member of a user that holds its password.
+const passwordProfileMember = "passwordProfile"
 
 // requestJournal keeps the last entries, oldest first.
 type requestJournal struct {
@@ -391,6 +397,9 @@ func redactCredentials(data []byte) []byte {
 			continue // a string value, not a member's name
 		}
 		value := skipJSONSpace(data, colon+1)
+		if name == passwordProfileMember && value < len(data) && data[value] == '{' {
+			continue // an object: its password member is redacted as it comes
+		}
 		valueEnd := jsonValueEnd(data, value)
 		var redacted []byte
 		if isURL {
