@@ -159,6 +159,9 @@ func (p *fixturesParser) fixtures(doc Object) (Fixtures, error) {
 		if !ValidTenantID(t.ID) {
 			return Fixtures{}, p.errorIn(at, "id", "A tenant needs an id: letters, digits and hyphens, as a token's tid.")
 		}
+		if room := userIDRoom(t.Key(), 0); room < guidBytes {
+			return Fixtures{}, p.errorIn(at, "issuer", fmt.Sprintf("The tenant's key, its id and the issuer's URL, takes %d bytes of UTF-8: the keys of its users' items would take more than the %d bytes every store indexes.", len(t.Key()), MaxKeyBytes))
+		}
 		if earlier, ok := seen[t.Key()]; ok {
 			return Fixtures{}, p.errorIn(at, "id", fmt.Sprintf("The tenant %s of this issuer is also tenants[%d]; give each tenant once.", t.ID, earlier))
 		}
@@ -192,6 +195,13 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 	if err != nil {
 		return UserProfile{}, p.errorIn(at, "", ErrorMessage(err))
 	}
+	// The keys the stores index, with the tenant's (MaxKeyBytes).
+	if room := userIDRoom(tenantKey, 0); len(u.ID) > room {
+		return UserProfile{}, p.errorIn(at, "id", fmt.Sprintf("The id takes %d bytes of UTF-8, more than the %d a user's id may take in this tenant, whose key and the keys of the user's items take the rest of the %d bytes every store indexes.", len(u.ID), room, MaxKeyBytes))
+	}
+	if room := principalNameRoom(tenantKey); len(PrincipalNameKey(u.UserPrincipalName)) > room {
+		return UserProfile{}, p.errorIn(at, "userPrincipalName", fmt.Sprintf("The userPrincipalName takes %d bytes of UTF-8, more than the %d it may take in this tenant, whose key takes the rest of the %d bytes every store indexes.", len(PrincipalNameKey(u.UserPrincipalName)), room, MaxKeyBytes))
+	}
 	up := UserProfile{User: u}
 	for _, c := range profileCollections {
 		values := list(profile[c.Name])
@@ -218,6 +228,9 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 					return UserProfile{}, p.errorIn(itemAt, "id", "An item's id, when given, must not be empty.")
 				}
 				id = NormalizeID(id)
+				if room := itemIDRoom(tenantKey, u.ID); len(id) > room {
+					return UserProfile{}, p.errorIn(itemAt, "id", fmt.Sprintf("The id takes %d bytes of UTF-8, more than the %d an item's id of this user may take: the keys of its tenant, its user and its collection take the rest of the %d bytes every store indexes.", len(id), room, MaxKeyBytes))
+				}
 				if earlier, ok := ids[id]; ok {
 					return UserProfile{}, p.errorIn(itemAt, "id", fmt.Sprintf("%s[%d] has the same id; ids are unique within a collection.", c.Name, earlier))
 				}

@@ -15,6 +15,17 @@ func fixturesOf(users ...string) string {
 	return `{"tenants": [{"id": "t1", "users": [` + strings.Join(users, ",\n") + `]}]}`
 }
 
+// wideID is an id of n characters of three bytes each in UTF-8 (CJK
+// ideographs): within an id's limit of 1,024 characters, beyond the bytes
+// the stores' keys hold (MaxKeyBytes).
+func wideID(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteRune(rune(0x4e00 + i))
+	}
+	return b.String()
+}
+
 const (
 	ada   = `{"id": "11111111-1111-4111-8111-111111111111", "displayName": "Ada", "userPrincipalName": "ada@example.test"`
 	grace = `{"displayName": "Grace", "userPrincipalName": "grace@example.test"`
@@ -53,6 +64,12 @@ func TestParseFixturesErrors(t *testing.T) {
 		// multiple of 100 ns: kept to the 100 ns it falls below, and
 		// the load answered 500.
 		{"CreatedTruncatedOutOfRange", fixturesOf(ada + `, "profile": {"positions": [{"createdDateTime": "1677-09-21T00:12:43.145224192Z"}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].createdDateTime: The createdDateTime must be from the year 1678 to 2262.`},
+		// The keys of an item, together, fit what every store indexes
+		// (PostgreSQL answered these 500, SQLite stored them).
+		{"WideUserID", fixturesOf(`{"id": "` + wideID(1000) + `", "displayName": "W"}`), `f.json:1:38: tenants[0].users[0].id: The id takes 3000 bytes of UTF-8, more than the 2541 a user's id may take in this tenant, whose key and the keys of the user's items take the rest of the 2600 bytes every store indexes.`},
+		{"WideItemID", fixturesOf(ada + `, "profile": {"skills": [{"id": "` + wideID(1000) + `", "displayName": "Go"}]}}`), `f.json:1:171: tenants[0].users[0].profile.skills[0].id: The id takes 3000 bytes of UTF-8, more than the 2541 an item's id of this user may take: the keys of its tenant, its user and its collection take the rest of the 2600 bytes every store indexes.`},
+		{"LongIssuerAndUserID", `{"tenants": [{"id": "t1", "issuer": "https://idp.example/` + strings.Repeat("x", 2000) + `", "users": [{"id": "` + strings.Repeat("u", 1000) + `", "displayName": "U"}]}]}`, `f.json:1:2072: tenants[0].users[0].id: The id takes 1000 bytes of UTF-8, more than the 520 a user's id may take in this tenant, whose key and the keys of the user's items take the rest of the 2600 bytes every store indexes.`},
+		{"WideIssuer", `{"tenants": [{"id": "t1", "issuer": "https://idp.example/` + wideID(1000) + `"}]}`, `f.json:1:27: tenants[0].issuer: The tenant's key, its id and the issuer's URL, takes 3023 bytes of UTF-8: the keys of its users' items would take more than the 2600 bytes every store indexes.`},
 		{"BadTimestamp", fixturesOf(ada + `, "profile": {"positions": [{"lastModifiedDateTime": "yesterday"}]}}`), `f.json:1:198: tenants[0].users[0].profile.positions[0].lastModifiedDateTime: Invalid value 'yesterday' for property 'lastModifiedDateTime' of type 'microsoft.graph.workPosition': expected an Edm.DateTimeOffset.`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -180,10 +180,12 @@ func checkClaims(caller Principal) error {
 
 // UnrecordableClaim names the first of a signed-in caller's name, upn and
 // oid claims that the directory cannot record of it, and says why ("" when
-// it can record them all): a character no store can hold, or a value longer
+// it can record them all): a character no store can hold, a value longer
 // than the directory holds of that property (UserType's limits, as POST
 // /users has them: PostgreSQL's indexes hold no principal name or id of
-// thousands of characters, and an export must load back).
+// thousands of characters, and an export must load back), or an id or a
+// principal name whose bytes do not fit the keys the stores index beside
+// the caller's tenant's key (MaxKeyBytes).
 func UnrecordableClaim(caller Principal) (claim, problem string) {
 	for _, c := range []struct{ name, value, property string }{
 		{"name", caller.DisplayName, "displayName"},
@@ -196,6 +198,16 @@ func UnrecordableClaim(caller Principal) (claim, problem string) {
 		if limit := UserType.Property(c.property).maxLength(); len(c.value) > limit && utf8.RuneCountInString(c.value) > limit {
 			return c.name, fmt.Sprintf("is longer than %d characters, the most the directory records of a user's %s.", limit, c.property)
 		}
+	}
+	// Within those limits, the keys the stores index must fit too
+	// (MaxKeyBytes): an id of 1,024 characters of three bytes each
+	// does not, beside the tenant's key.
+	tenantKey := caller.TenantKey()
+	if room := userIDRoom(tenantKey, 0); len(caller.ObjectID) > room {
+		return "oid", fmt.Sprintf("takes %d bytes of UTF-8, more than the %d the directory records of a user's id in this tenant.", len(caller.ObjectID), max(room, 0))
+	}
+	if room := principalNameRoom(tenantKey); len(PrincipalNameKey(caller.UserPrincipalName)) > room {
+		return "upn", fmt.Sprintf("takes %d bytes of UTF-8, more than the %d the directory records of a user's userPrincipalName in this tenant.", len(PrincipalNameKey(caller.UserPrincipalName)), max(room, 0))
 	}
 	return "", ""
 }

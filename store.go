@@ -206,3 +206,45 @@ func AllUsers(ctx context.Context, s Store, tenantID string) ([]User, error) {
 	}
 	return users, nil
 }
+
+// MaxKeyBytes is the most bytes of UTF-8 the keys of one stored item take
+// together: its tenant's key (Principal.TenantKey: a token's tid, and for
+// a tenant of an --issuer the issuer's URL too), its user's id, its
+// collection's name and its own id. PostgreSQL's indexes hold rows of at
+// most 2,704 bytes, headers included, and one of them (a profile's items
+// in order) holds all four keys; within this bound every store indexes
+// them, and the directory refuses (400) the keys that would pass it, on
+// every store alike. The limits of the properties count characters (an id
+// 1,024), and a character takes up to four bytes.
+const MaxKeyBytes = 2600
+
+// guidBytes is the length of a GUID, the id of every item the API creates.
+const guidBytes = 36
+
+// longestCollectionName is the length of the longest name of a collection
+// of the profile, the key of an item's collection.
+var longestCollectionName = func() int {
+	n := 0
+	for _, c := range CollectionsOf(ProfileType) {
+		n = max(n, len(c.Name))
+	}
+	return n
+}()
+
+// userIDRoom is how many bytes of UTF-8 the id of a user of tenantKey may
+// take, so that its items' keys fit MaxKeyBytes: their ids given by
+// itemIDBytes (GUIDs, as the API makes them, when it is less). Negative when
+// the tenant's key alone leaves no room.
+func userIDRoom(tenantKey string, itemIDBytes int) int {
+	return MaxKeyBytes - len(tenantKey) - longestCollectionName - max(itemIDBytes, guidBytes)
+}
+
+// itemIDRoom is how many bytes of UTF-8 the id of an item of the user
+// userID of tenantKey may take (MaxKeyBytes).
+func itemIDRoom(tenantKey, userID string) int {
+	return MaxKeyBytes - len(tenantKey) - longestCollectionName - len(userID)
+}
+
+// principalNameRoom is how many bytes of UTF-8 the key of a user
+// principal name (PrincipalNameKey) may take in tenantKey's directory.
+func principalNameRoom(tenantKey string) int { return MaxKeyBytes - len(tenantKey) }

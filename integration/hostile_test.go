@@ -103,6 +103,18 @@ func TestLongClaims(t *testing.T) {
 		}
 		return b.String() + suffix
 	}
+	// wide is n characters of three bytes each in UTF-8 (CJK ideographs
+	// that do not repeat): within the directory's limit of characters,
+	// but more bytes than PostgreSQL's indexes hold beside a tenant's key.
+	wide := func(n int) string {
+		var b strings.Builder
+		x := uint32(n)
+		for range n {
+			x = x*1103515245 + 12345
+			b.WriteRune(rune(0x4e00 + (x>>16)%0x5000))
+		}
+		return b.String()
+	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			got := map[string]answer{}
@@ -127,6 +139,7 @@ func TestLongClaims(t *testing.T) {
 				{"name of 257", mint("5e7f0000-0000-4000-8000-0000000000f3", "b@contoso.test", long(257, "")), http.StatusBadRequest},
 				{"oid of 1025", mint(long(1025, ""), "c@contoso.test", "C"), http.StatusBadRequest},
 				{"oid of 3000", mint(long(3000, ""), "d@contoso.test", "D"), http.StatusBadRequest},
+				{"oid of 1024 wide characters", mint(wide(1024), "e@contoso.test", "E"), http.StatusBadRequest},
 				{"at the limits", mint(long(1024, ""), long(113, "@contoso.test"), long(256, "")), http.StatusOK},
 			}
 			for _, tc := range cases {
