@@ -54,9 +54,10 @@ type Server struct {
 	MaxConnections int
 	// MaxEvaluations is the most costly queries (a $filter to evaluate, a
 	// whole collection or directory to read for another $orderby or a
-	// $count, a page of more than 100 items to read) answered at once; others wait for a slot while their client
-	// does. Zero means DefaultMaxEvaluations(). Set it before the first
-	// request.
+	// $count, a page of more than 100 items to read) answered at once;
+	// others wait for a slot while their client does, up to
+	// EvaluationWait. Zero means DefaultMaxEvaluations(). Set it before
+	// the first request.
 	MaxEvaluations int
 	// EvaluationWait is the longest a costly query waits for a slot before
 	// it is answered 503 serviceNotAvailable with Retry-After; zero means
