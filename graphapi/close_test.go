@@ -3,6 +3,7 @@ package graphapi_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
 	"github.com/graphprofile/graphprofile/sqlite"
+	"github.com/graphprofile/graphprofile/tlsdev"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -186,5 +188,58 @@ func TestCloseWithEveryConnectionBusy(t *testing.T) {
 		busy.Close() // lets the slot go, and Close return
 		<-done
 		t.Fatal("Close did not return 3 s after its 200 ms deadline while a new connection waited for a slot")
+	}
+}
+
+// TestCloseDoesNotWaitForSilentTLSConnections: under TLS too, a connection
+// that has sent nothing, not even the first byte of its TLS handshake (a
+// browser's spare, a load balancer's TCP check), holds no request: Close
+// closes it at once instead of waiting the 5 s net/http gives a new
+// connection, which made serve --tls-self-signed --drain-timeout 1s exit 1
+// ("draining in-flight requests") with no request in flight. A connection
+// that has begun its handshake is still waited for.
+func TestCloseDoesNotWaitForSilentTLSConnections(t *testing.T) {
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(dir, "graphprofile.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &graphapi.Server{
+		Service:       &graphprofile.Service{Store: store},
+		Authenticator: token.NewValidator(nil, dev),
+		Addr:          "127.0.0.1:0",
+		TLSConfig:     &tls.Config{Certificates: []tls.Certificate{cert}},
+	}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	silent, err := net.Dial("tcp", srv.URL()[len("https://"):])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	time.Sleep(100 * time.Millisecond) // accepted, and waiting for a handshake
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Close(ctx); err != nil {
+		t.Fatalf("Close with only a silent TLS connection open: %v after %v, want nil", err, time.Since(start).Round(time.Millisecond))
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Close took %v with only a silent TLS connection open, want well under 1 s", took.Round(time.Millisecond))
+	}
+	silent.SetReadDeadline(time.Now().Add(time.Second))
+	if n, err := silent.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("the silent TLS connection after Close: read %d bytes, %v; want it closed (EOF) without an answer", n, err)
 	}
 }

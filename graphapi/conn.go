@@ -32,7 +32,7 @@ type limitListener struct {
 	plain bool        // not under TLS: a refused head can be answered in plain HTTP
 
 	// closeSilent: Close closes the connections that have sent nothing
-	// yet, listed in silent (a Server's plain listener).
+	// yet, listed in silent (a Server's listener, plain or under TLS).
 	closeSilent bool
 	mu          sync.Mutex
 	silent      map[*servedConn]struct{}
@@ -52,8 +52,10 @@ type limitListener struct {
 // cut off (serve exits 1) when none was in flight. A connection that has
 // sent nothing holds no request: it is closed as an idle one is, with the
 // same race (a request sent at that very moment is reset, never half
-// served). Under TLS connections keep net/http's wait: one that has only
-// shaken hands cannot be told from one whose request is on its way.
+// served). Under TLS the same holds of a connection that has not sent the
+// first byte of its handshake (read here, beneath TLS); one that has begun
+// it keeps net/http's wait, since one that has only shaken hands cannot be
+// told from one whose request is on its way.
 func (l *limitListener) Close() error {
 	l.mu.Lock()
 	if !l.closed {
@@ -323,7 +325,7 @@ type servedConn struct {
 	// the connection's first activity; it does not change after).
 	protocolSeen atomic.Bool
 
-	// Of a plain connection of a Server's listener, until it has sent a
+	// Of a connection of a Server's listener, until it has sent a
 	// byte (limitListener.Close): owner, silent, and under waitMu whether
 	// net/http is waiting in Read for its first bytes and whether the
 	// listener closed meanwhile (waitingOff: stop waiting).

@@ -218,7 +218,7 @@ func (s *Server) Open() error {
 		heads.onRefuse = metrics.headsRefused.Inc
 	}
 	limited := newLimitListener(ln, maxConns)
-	limited.idle, limited.heads, limited.plain, limited.closeSilent = newIdleConns(), heads, s.TLSConfig == nil, s.TLSConfig == nil
+	limited.idle, limited.heads, limited.plain, limited.closeSilent = newIdleConns(), heads, s.TLSConfig == nil, true
 	ln = limited
 	s.listener = ln
 	t := s.Timeouts
