@@ -98,6 +98,9 @@ func TestAccessLog(t *testing.T) {
 			want{http.MethodGet, "/v1.0/users", "/{version}/users", tenantB, "", appID, http.StatusOK}},
 		{"a path not served", request{path: "/beta/nothing"},
 			want{http.MethodGet, "/beta/nothing", "", "", "", "", http.StatusBadRequest}},
+		{"a browser's preflight", request{method: http.MethodOptions, path: "/beta/me/profile/positions",
+			header: map[string]string{"Origin": "https://app.example.com", "Access-Control-Request-Method": "PATCH"}},
+			want{http.MethodOptions, "/beta/me/profile/positions", "", "", "", "", http.StatusNoContent}},
 	}
 	var ids []string
 	for _, tt := range tests {

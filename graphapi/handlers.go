@@ -176,8 +176,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer ex.recoverPanic()
 
 	// A browser's preflight carries no token and may name any path: the
-	// page must get to read even the error of a path not served.
-	if isPreflight(r) && s.cors().preflight(w, r) {
+	// page must get to read even the error of a path not served. It is
+	// answered through ex.w, which records the status for the access log
+	// and the metrics.
+	if isPreflight(r) && s.cors().preflight(ex.w, r) {
 		return
 	}
 	switch r.URL.Path {
