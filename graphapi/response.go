@@ -3,6 +3,7 @@ package graphapi
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -549,6 +550,15 @@ func (ex *exchange) fail(err error) {
 		}
 		return
 	}
+	if ex.r.ProtoMajor == 1 && ex.r.ContentLength != 0 && batchOriginOf(ex.r.Context()).itemID == "" && !bodyReadToEnd(ex.r) {
+		// Refused before its body was read to its end (a bad token, an
+		// unknown path, a wrong media type, a body too big): net/http would
+		// read the rest (up to 256 KiB) before it writes the answer, so as
+		// to keep the connection, and a client whose body stalls would wait
+		// for its answer until the read timeout (60 s). Answered at once,
+		// and the connection closed.
+		ex.w.Header().Set("Connection", "close")
+	}
 	var gerr *graphprofile.Error
 	if errors.Is(err, errBodyBudget) {
 		// Counted (graphprofile_http_bodies_refused_total), not logged: a
@@ -582,6 +592,20 @@ func (ex *exchange) fail(err error) {
 		status = http.StatusInternalServerError
 	}
 	ex.failWithStatus(status, gerr)
+}
+
+// bodyReadToEnd reports whether r's body has been read to its end, or
+// need not be: a client that asked to be told to go on (Expect:
+// 100-continue) sends no body until its first read, which net/http knows
+// (a read, even into no bytes, would tell it to go on). Otherwise a read
+// into no bytes does not wait: net/http's body answers io.EOF once its end
+// was read, and nothing before.
+func bodyReadToEnd(r *http.Request) bool {
+	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return true
+	}
+	_, err := r.Body.Read(nil)
+	return err == io.EOF
 }
 
 // serviceUnavailableMessage is the message of a 503 serviceNotAvailable.

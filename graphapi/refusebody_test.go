@@ -1,0 +1,88 @@
+package graphapi_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/sqlite"
+	"github.com/graphprofile/graphprofile/token"
+)
+
+// TestRefusalDoesNotWaitForTheBody: a request refused before its body is
+// read (a bad token, an unknown path, a wrong media type) is answered at
+// once, its connection closed after, even when the rest of its body never
+// comes. net/http reads what is left of an unread body (up to 256 KiB)
+// before it writes an answer, to keep the connection, so such a refusal
+// waited for the body until the 60 s read timeout: a client stalling its
+// bodies held connections that long for nothing, and a shutdown's drain
+// waited on them.
+func TestRefusalDoesNotWaitForTheBody(t *testing.T) {
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &graphapi.Server{
+		Service:       &graphprofile.Service{Store: store},
+		Authenticator: token.NewValidator(nil, dev),
+		Addr:          "127.0.0.1:0",
+	}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+		_ = store.Close()
+	})
+	tok, err := dev.Mint(mintDelegated(tenantA, userA1, upnOf(userA1), "User.ReadWrite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, head string
+		status     int
+	}{
+		{"bad token", "POST /beta/me/profile/positions HTTP/1.1\r\nHost: graph\r\nAuthorization: Bearer nonsense\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", http.StatusUnauthorized},
+		{"unknown path", "POST /beta/me/profile/nonsense HTTP/1.1\r\nHost: graph\r\nAuthorization: Bearer " + tok + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", http.StatusBadRequest},
+		{"wrong media type", "POST /beta/me/profile/positions HTTP/1.1\r\nHost: graph\r\nAuthorization: Bearer " + tok + "\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n", http.StatusUnsupportedMediaType},
+		{"chunked, bad token", "POST /beta/me/profile/positions HTTP/1.1\r\nHost: graph\r\nAuthorization: Bearer nonsense\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n", http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.URL()[len("http://"):])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			// The head and ten bytes of the body; the rest never comes.
+			if _, err := io.WriteString(conn, tc.head+`{"detail":`); err != nil {
+				t.Fatal(err)
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer within 3 s while the body stalls: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if !resp.Close {
+				t.Error("the connection is kept, with the rest of the body unread on it; want Connection: close")
+			}
+		})
+	}
+}
