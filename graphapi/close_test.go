@@ -26,23 +26,7 @@ import (
 // no longer reach the client: a request still in flight when the drain
 // timeout passes gets no answer, never the 500 of a store closed under it.
 func TestCloseCutsOffWhatTheDrainLeft(t *testing.T) {
-	dir := t.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &graphapi.Server{
-		Service:       &graphprofile.Service{Store: store},
-		Authenticator: token.NewValidator(nil, dev),
-		Addr:          "127.0.0.1:0",
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
+	srv, store, dev := openedServer(t, nil)
 	tok, err := dev.Mint(mintDelegated(tenantA, userA1, upnOf(userA1), "User.ReadWrite"))
 	if err != nil {
 		t.Fatal(err)
@@ -92,24 +76,7 @@ func TestCloseCutsOffWhatTheDrainLeft(t *testing.T) {
 // 5 s to start its request), so a shutdown takes no longer for it and does
 // not report requests cut off when the drain is shorter.
 func TestCloseDoesNotWaitForSilentConnections(t *testing.T) {
-	dir := t.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &graphapi.Server{
-		Service:       &graphprofile.Service{Store: store},
-		Authenticator: token.NewValidator(nil, dev),
-		Addr:          "127.0.0.1:0",
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
+	srv, _, _ := openedServer(t, nil)
 	silent, err := net.Dial("tcp", srv.URL()[len("http://"):])
 	if err != nil {
 		t.Fatal(err)
@@ -138,25 +105,7 @@ func TestCloseDoesNotWaitForSilentConnections(t *testing.T) {
 // Shutdown and Close wait for the accept loop, which used to wait for that
 // slot until a request ended: up to the read timeout, 60 s).
 func TestCloseWithEveryConnectionBusy(t *testing.T) {
-	dir := t.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &graphapi.Server{
-		Service:        &graphprofile.Service{Store: store},
-		Authenticator:  token.NewValidator(nil, dev),
-		Addr:           "127.0.0.1:0",
-		MaxConnections: 1,
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
+	srv, _, _ := openedServer(t, func(srv *graphapi.Server) { srv.MaxConnections = 1 })
 	addr := srv.URL()[len("http://"):]
 	busy, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -199,29 +148,13 @@ func TestCloseWithEveryConnectionBusy(t *testing.T) {
 // ("draining in-flight requests") with no request in flight. A connection
 // that has begun its handshake is still waited for.
 func TestCloseDoesNotWaitForSilentTLSConnections(t *testing.T) {
-	dir := t.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(dir, "graphprofile.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &graphapi.Server{
-		Service:       &graphprofile.Service{Store: store},
-		Authenticator: token.NewValidator(nil, dev),
-		Addr:          "127.0.0.1:0",
-		TLSConfig:     &tls.Config{Certificates: []tls.Certificate{cert}},
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
+	srv, _, _ := openedServer(t, func(srv *graphapi.Server) {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	})
 	silent, err := net.Dial("tcp", srv.URL()[len("https://"):])
 	if err != nil {
 		t.Fatal(err)
@@ -242,4 +175,34 @@ func TestCloseDoesNotWaitForSilentTLSConnections(t *testing.T) {
 	if n, err := silent.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("the silent TLS connection after Close: read %d bytes, %v; want it closed (EOF) without an answer", n, err)
 	}
+}
+
+// openedServer opens a Server listening on 127.0.0.1 over a new SQLite
+// store, with the development issuer whose tokens it accepts, after
+// configure (nil: none) has set what a test needs; the store closes when
+// the test ends, if the test has not closed it.
+func openedServer(t *testing.T, configure func(*graphapi.Server)) (*graphapi.Server, *sqlite.Store, *token.DevIssuer) {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &graphapi.Server{
+		Service:       &graphprofile.Service{Store: store},
+		Authenticator: token.NewValidator(nil, dev),
+		Addr:          "127.0.0.1:0",
+	}
+	if configure != nil {
+		configure(srv)
+	}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	return srv, store, dev
 }

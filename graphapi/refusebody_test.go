@@ -6,14 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/graphapi"
-	"github.com/graphprofile/graphprofile/sqlite"
-	"github.com/graphprofile/graphprofile/token"
 )
 
 // TestRefusalDoesNotWaitForTheBody: a request refused before its body is
@@ -25,28 +19,11 @@ import (
 // bodies held connections that long for nothing, and a shutdown's drain
 // waited on them.
 func TestRefusalDoesNotWaitForTheBody(t *testing.T) {
-	dir := t.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "graphprofile.db-devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &graphapi.Server{
-		Service:       &graphprofile.Service{Store: store},
-		Authenticator: token.NewValidator(nil, dev),
-		Addr:          "127.0.0.1:0",
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
+	srv, _, dev := openedServer(t, nil)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = srv.Close(ctx)
-		_ = store.Close()
 	})
 	tok, err := dev.Mint(mintDelegated(tenantA, userA1, upnOf(userA1), "User.ReadWrite"))
 	if err != nil {
