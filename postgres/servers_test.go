@@ -27,19 +27,7 @@ func TestServerOutage(t *testing.T) {
 		t.Skip("the outage needs the test's own cluster; " + "GRAPHPROFILE_TEST_POSTGRES names a server the test cannot stop (TestNetworkFaults covers faults there)")
 	}
 	store := openAt(t, freshURL(t))
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev), Addr: "127.0.0.1:0", Logger: quietLogger()}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	tok, err := dev.Mint(token.MintRequest{TenantID: "0d2c6b6e-0000-4000-8000-0000000000aa", ObjectID: "0d2c6b6e-0000-4000-8000-0000000000bb", Scopes: []string{"User.ReadWrite"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, tok := servedStore(t, store)
 	client := &http.Client{Timeout: 30 * time.Second}
 	send := func(method, path, body string) (*http.Response, string) {
 		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
@@ -177,19 +165,7 @@ func TestServerUnresponsiveDatabase(t *testing.T) {
 	}
 	u.Host = p.addr()
 	store := openAt(t, u.String())
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev), Addr: "127.0.0.1:0", Logger: quietLogger()}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	tok, err := dev.Mint(token.MintRequest{TenantID: "0d2c6b6e-0000-4000-8000-0000000000aa", ObjectID: "0d2c6b6e-0000-4000-8000-0000000000bb", Scopes: []string{"User.ReadWrite"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, tok := servedStore(t, store)
 	client := &http.Client{Timeout: 30 * time.Second}
 	send := func(method, path, body string) (int, http.Header, string, error) {
 		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
@@ -267,19 +243,7 @@ func TestServerLoginRefused(t *testing.T) {
 	ctx := t.Context()
 	role, roleURL := ownRole(t)
 	store := openAt(t, roleURL)
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev), Addr: "127.0.0.1:0", Logger: quietLogger()}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	tok, err := dev.Mint(token.MintRequest{TenantID: "0d2c6b6e-0000-4000-8000-0000000000aa", ObjectID: "0d2c6b6e-0000-4000-8000-0000000000bb", Scopes: []string{"User.ReadWrite"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, tok := servedStore(t, store)
 	client := &http.Client{Timeout: 30 * time.Second}
 	send := func(method, path, body string) (int, http.Header, string) {
 		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
@@ -333,4 +297,24 @@ func TestServerLoginRefused(t *testing.T) {
 	if status, _, body := send(http.MethodGet, "/beta/me/profile/positions/"+id, ""); status != http.StatusOK {
 		t.Errorf("GET once the role may log in again: %d %s, want 200", status, body)
 	}
+}
+
+// servedStore serves store on 127.0.0.1 (closed when the test ends) and
+// returns the server and a delegated token of one user it accepts.
+func servedStore(t *testing.T, store graphprofile.Store) (*graphapi.Server, string) {
+	t.Helper()
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &graphapi.Server{Service: &graphprofile.Service{Store: store}, Authenticator: token.NewValidator(nil, dev), Addr: "127.0.0.1:0", Logger: quietLogger()}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	tok, err := dev.Mint(token.MintRequest{TenantID: "0d2c6b6e-0000-4000-8000-0000000000aa", ObjectID: "0d2c6b6e-0000-4000-8000-0000000000bb", Scopes: []string{"User.ReadWrite"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, tok
 }
