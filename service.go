@@ -409,6 +409,12 @@ func (s *Service) UpdateItem(ctx context.Context, a Access, c Collection, id str
 		if last := cur.LastModifiedDateTime(); !modified.After(last) {
 			modified = last.Add(100 * time.Nanosecond)
 		}
+		// Past the latest instant the server keeps (an item last modified
+		// then, or a clock that ticked past it), the ETag's nanoseconds
+		// would wrap around: the update fails as a create then does.
+		if modified.After(latestUnixNano) {
+			return nil, fmt.Errorf("item %q: lastModifiedDateTime %v is out of range", cur.ID(), modified)
+		}
 		next["lastModifiedDateTime"] = modified
 		next["lastModifiedBy"] = modifiedBy
 		return Item(next), nil
