@@ -37,7 +37,7 @@ type EncodeOptions struct {
 
 // AppendObjectJSON appends obj, a value of complex or entity type t, as JSON:
 // every property of t in schema order, null when unset (unless
-// opts.OmitNulls), nested values likewise.
+// opts.OmitNulls; [] for a NotNull collection), nested values likewise.
 func AppendObjectJSON(buf []byte, t *Type, obj Object, opts EncodeOptions) []byte {
 	buf = append(buf, '{')
 	first := true
@@ -67,7 +67,13 @@ func AppendObjectJSON(buf []byte, t *Type, obj Object, opts EncodeOptions) []byt
 		buf = AppendJSONString(buf, prop.Name)
 		buf = append(buf, ':')
 		if !set || v == nil {
-			buf = append(buf, "null"...)
+			if prop.Collection && prop.NotNull {
+				// The CSDL promises a collection, never null: an
+				// unset one has no items.
+				buf = append(buf, "[]"...)
+			} else {
+				buf = append(buf, "null"...)
+			}
 			continue
 		}
 		if prop.Collection {

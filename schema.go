@@ -71,7 +71,7 @@ type Property struct {
 	// NotNull marks a property the CSDL declares Nullable="false", besides
 	// an entity's key (id), which is never null anyway. A body may not set
 	// it to null (CheckNotNull); a create that leaves it out takes its
-	// NotNullDefault.
+	// NotNullDefault; an unset collection is written as [].
 	NotNull bool
 }
 
@@ -311,8 +311,9 @@ var UserType = &Type{Name: "microsoft.graph.user", Kind: KindComplex, IgnoreCase
 	{Name: "surname", Type: StringType, MaxLength: 64},
 	{Name: "jobTitle", Type: StringType, MaxLength: 128},
 	{Name: "accountEnabled", Type: BooleanType},
-	// Graph takes one number only, although the type is a collection.
-	{Name: "businessPhones", Type: StringType, Collection: true, MaxItems: 1, MaxLength: 64, SelfService: true},
+	// Graph takes one number only, although the type is a collection; its
+	// CSDL declares it Nullable="false", so a user without one has [].
+	{Name: "businessPhones", Type: StringType, Collection: true, MaxItems: 1, MaxLength: 64, SelfService: true, NotNull: true},
 	{Name: "city", Type: StringType, MaxLength: 128},
 	{Name: "companyName", Type: StringType, MaxLength: 64},
 	{Name: "country", Type: StringType, MaxLength: 128},

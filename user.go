@@ -152,8 +152,12 @@ func DecodeStoredUser(tenantID, id string, data []byte) (User, error) {
 // NewUser builds a user of tenantID from a decoded POST /users body (or a
 // line of an import file): displayName and userPrincipalName are required,
 // id is kept when given (it must be a GUID) and made otherwise,
-// accountEnabled defaults to true, passwordProfile is dropped.
+// accountEnabled defaults to true, passwordProfile is dropped; a property
+// the CSDL declares Nullable="false" (businessPhones) may not be null.
 func NewUser(tenantID string, body Object) (User, error) {
+	if err := CheckNotNull(UserType, body); err != nil {
+		return User{}, err
+	}
 	o := withoutNulls(body).(Object)
 	delete(o, "passwordProfile")
 	if _, ok := o["id"]; !ok {
@@ -228,8 +232,12 @@ func invalidUserProperty(name string) error {
 }
 
 // mergeUser applies a decoded PATCH body to u. The id never changes;
-// passwordProfile is dropped.
+// passwordProfile is dropped; businessPhones is cleared with [], not null
+// (CheckNotNull).
 func mergeUser(u User, body Object) (User, error) {
+	if err := CheckNotNull(UserType, body); err != nil {
+		return User{}, err
+	}
 	patch := make(Object, len(body))
 	var changed []string
 	for k, v := range body {

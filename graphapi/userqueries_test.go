@@ -346,12 +346,23 @@ func TestUpdatePeopleDirectoryProperties(t *testing.T) {
 		t.Errorf("GET /me after the update %v", me)
 	}
 	if resp := s.do(request{method: http.MethodPatch, path: "/beta/me", token: self,
-		body: `{"mobilePhone":"+1 425 555 0101","preferredLanguage":"en-GB","businessPhones":null}`}); resp.status != http.StatusNoContent {
+		body: `{"mobilePhone":"+1 425 555 0101","preferredLanguage":"en-GB","businessPhones":[]}`}); resp.status != http.StatusNoContent {
 		t.Fatalf("PATCH /me with the other self-service properties: %d %s", resp.status, resp.body)
 	}
 	me = s.do(request{path: "/beta/me", token: self}).json(t)
-	if me["businessPhones"] != nil || me["mobilePhone"] != "+1 425 555 0101" || me["preferredLanguage"] != "en-GB" || me["officeLocation"] != "18/2111" {
+	if phones, ok := me["businessPhones"].([]any); !ok || len(phones) != 0 || me["mobilePhone"] != "+1 425 555 0101" || me["preferredLanguage"] != "en-GB" || me["officeLocation"] != "18/2111" {
 		t.Errorf("GET /me after clearing businessPhones %v", me)
+	}
+	// businessPhones is cleared with [], as Graph's CSDL declares it
+	// Nullable="false": null is the OData reader's 400, and nothing of the
+	// body is applied.
+	msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me", token: self,
+		body: `{"officeLocation":"Nowhere","businessPhones":null}`}), http.StatusBadRequest, "BadRequest")
+	if want := "A null value was found for the property named 'businessPhones', which has the expected type 'Collection(Edm.String)[Nullable=False]'."; !strings.Contains(msg, want) {
+		t.Errorf("PATCH businessPhones null: message %q, want it to contain %q", msg, want)
+	}
+	if me := s.do(request{path: "/beta/me", token: self}).json(t); me["officeLocation"] != "18/2111" {
+		t.Errorf("a refused PATCH changed officeLocation: %v", me["officeLocation"])
 	}
 	for _, body := range []string{`{"department":"Sales"}`, `{"officeLocation":"1","employeeId":"7"}`, `{"employeeHireDate":"2020-01-01T00:00:00Z"}`} {
 		expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me", token: self, body: body}), http.StatusForbidden, "Authorization_RequestDenied")

@@ -35,7 +35,9 @@ func TestCreateAndReadUsers(t *testing.T) {
 				"@odata.context": s.url + "/" + version + "/$metadata#users/$entity",
 				"id":             id, "displayName": "Adele Vance", "userPrincipalName": "AdeleV-" + version + "@contoso.test",
 				"givenName": "Adele", "surname": "Vance", "jobTitle": "Retail Manager", "mail": "AdeleV-" + version + "@contoso.test",
-				"businessPhones": nil, "mobilePhone": nil, "officeLocation": nil, "preferredLanguage": nil,
+				// businessPhones is Collection(Edm.String) Nullable="false" in
+				// Graph's CSDL: a user without one has [], never null.
+				"businessPhones": []any{}, "mobilePhone": nil, "officeLocation": nil, "preferredLanguage": nil,
 			}
 			wantKeys := []string{"@odata.context", "id", "displayName", "userPrincipalName", "mail", "givenName", "surname", "jobTitle",
 				"businessPhones", "mobilePhone", "officeLocation", "preferredLanguage"}
@@ -71,13 +73,14 @@ func TestCreateAndReadUsers(t *testing.T) {
 			}
 		})
 	}
-	// A minimal user: accountEnabled defaults to true, the rest is null.
+	// A minimal user: accountEnabled defaults to true, businessPhones is
+	// [], the rest is null.
 	resp := s.do(request{method: http.MethodPost, path: "/beta/users", token: admin, body: `{"displayName":"Min","userPrincipalName":"min@contoso.test"}`})
 	if resp.status != http.StatusCreated {
 		t.Fatalf("POST minimal user: %d %s", resp.status, resp.body)
 	}
 	u := resp.json(t)
-	if u["accountEnabled"] != true || u["mail"] != nil || u["jobTitle"] != nil || u["businessPhones"] != nil {
+	if u["accountEnabled"] != true || u["mail"] != nil || u["jobTitle"] != nil || !reflect.DeepEqual(u["businessPhones"], []any{}) {
 		t.Errorf("minimal user %v", u)
 	}
 	// A user may be created with its directory object id, to mirror a directory.
@@ -107,6 +110,8 @@ func TestBadUsers(t *testing.T) {
 		{"id not a GUID", `{"id":"abc","displayName":"X","userPrincipalName":"x@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'id' of resource 'User'."},
 		{"taken userPrincipalName", `{"displayName":"X","userPrincipalName":"ADELEV@contoso.test"}`, "Request_BadRequest",
 			"Another object with the same value for property userPrincipalName already exists."},
+		{"null businessPhones", `{"displayName":"X","userPrincipalName":"x@contoso.test","businessPhones":null}`, "BadRequest",
+			"A null value was found for the property named 'businessPhones', which has the expected type 'Collection(Edm.String)[Nullable=False]'."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
