@@ -79,17 +79,6 @@ func main() {
 	}
 }
 
-// endBySignal ends the process as sig does by default: killed by it. When
-// sig was ignored at the process's start (a non-interactive shell starts
-// `serve &` with SIGINT ignored), its default is to be ignored, so the
-// process exits with the status a shell gives a process killed by sig.
-func endBySignal(sig syscall.Signal) {
-	signal.Reset(sig)
-	_ = syscall.Kill(os.Getpid(), sig)
-	time.Sleep(100 * time.Millisecond) // the signal is delivered meanwhile, unless ignored
-	os.Exit(128 + int(sig))
-}
-
 // loggedError is an error a command has already written to its log (serve
 // --log-format json): main exits 1 without printing it again.
 type loggedError struct{ err error }
