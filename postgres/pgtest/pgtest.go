@@ -56,7 +56,7 @@ type Server struct {
 	base   string // the temporary directory: data/, postgres.log
 	data   string
 	port   int
-	cred   *syscall.Credential // nil: run as ourselves
+	cred   *credential // nil: run as ourselves
 	logf   *os.File
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -122,6 +122,9 @@ func (s *Server) Local() bool { return s.bin != "" }
 // /usr/lib/postgresql/<version>/bin (Debian, Ubuntu), else PATH, else the
 // other usual places.
 func findBin() (string, error) {
+	if err := localClusters(); err != nil {
+		return "", err
+	}
 	has := func(dir string) bool {
 		for _, name := range []string{"initdb", "postgres"} {
 			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
@@ -183,7 +186,7 @@ func (s *Server) initCluster(ctx context.Context) error {
 		}
 		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}
+		s.cred = credentialOf(uint32(uid), uint32(gid))
 		if !traversable(root) {
 			root = "/tmp"
 		}
@@ -218,7 +221,7 @@ func (s *Server) initCluster(ctx context.Context) error {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Env = s.env()
 	cmd.Dir = base
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	cmd.SysProcAttr = procAttr(s.cred, false)
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("pgtest: %s: %w\n%s", cmd, err, out.String())
 	}
@@ -281,9 +284,9 @@ func (s *Server) Restart(ctx context.Context) error {
 	cmd.Stdout, cmd.Stderr = s.logf, s.logf
 	cmd.Env = s.env()
 	cmd.Dir = s.base
-	// Should the test process die, the cluster shuts down at once
-	// (SIGQUIT is PostgreSQL's immediate shutdown).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
+	// In a process group of its own; on Linux, should the test process
+	// die, the cluster shuts down at once (see procAttr).
+	cmd.SysProcAttr = procAttr(s.cred, true)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("pgtest: %w", err)
 	}
@@ -360,7 +363,7 @@ func (s *Server) stopLocked(sig syscall.Signal) error {
 		return nil
 	case <-time.After(time.Minute):
 	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	killGroup(s.cmd.Process)
 	<-s.exited
 	return fmt.Errorf("pgtest: PostgreSQL did not stop on %v\n%s", sig, s.logTail())
 }

@@ -34,6 +34,14 @@ func TestAvailable(t *testing.T) {
 			t.Setenv(EnvURL, tt.url)
 			t.Setenv(EnvBin, tt.bin)
 			err := Available()
+			if localClusters() != nil && tt.url == "" {
+				// Windows: no throwaway cluster, binaries or not; only
+				// a server's URL will do, which the error says.
+				if !errors.Is(err, ErrNoServer) || !strings.Contains(err.Error(), EnvURL+"=postgres://") {
+					t.Fatalf("Available() = %v, want ErrNoServer naming %s", err, EnvURL)
+				}
+				return
+			}
 			if !tt.missing {
 				if err != nil {
 					t.Fatalf("Available() = %v, want nil", err)
