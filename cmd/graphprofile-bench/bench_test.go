@@ -329,3 +329,30 @@ func TestReportLopsidedAndOverTime(t *testing.T) {
 		})
 	}
 }
+
+// TestMachineCPUUnmeasured: where there is no /proc/stat (macOS, Windows)
+// the interrupts' and other processes' CPU are said to be unmeasured, in
+// the text, the progress line and the report, not printed as 0.00.
+func TestMachineCPUUnmeasured(t *testing.T) {
+	r := result{Target: "graphprofile", Workload: "get", RPS: 1000, BenchCPU: 0.5, NumCPU: 2, Ops: map[string]opStats{"get": {Count: 1}},
+		MachineCPUUnmeasured: true}
+	var human bytes.Buffer
+	printHuman(&human, r)
+	if !strings.Contains(human.String(), "interrupts and other processes not measured") || strings.Contains(human.String(), "interrupts 0.00") {
+		t.Errorf("printHuman:\n%s\nwant the interrupts and other processes said unmeasured", human.String())
+	}
+	b, _ := json.Marshal(r)
+	var out bytes.Buffer
+	if err := runReport(nil, bytes.NewReader(append(b, '\n')), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| 0.00 / 0.50 / – / – |"; !strings.Contains(out.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, out.String())
+	}
+	r.MachineCPUUnmeasured, r.IRQCPU, r.OtherCPU = false, 0.25, 0.125
+	human.Reset()
+	printHuman(&human, r)
+	if !strings.Contains(human.String(), "interrupts 0.25, other processes 0.12 CPU cores") {
+		t.Errorf("printHuman, measured:\n%s", human.String())
+	}
+}

@@ -52,7 +52,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/graphprofile/graphprofile/token"
@@ -173,6 +172,9 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		case c.lopsidedItems < minLopsidedItems:
 			return c, fmt.Errorf("--lopsided-items %d: want at least %d, so that every page read has a next page", c.lopsidedItems, minLopsidedItems)
 		}
+	}
+	if _, err := os.Stat("/proc/self/stat"); err != nil && c.serverPID != 0 {
+		return c, fmt.Errorf("--server-pid: the server's RSS and CPU are read from /proc, which %s has not", runtime.GOOS)
 	}
 	var err error
 	if c.keyFile, err = keyPath(c.keyFile, c.store); err != nil {
@@ -296,9 +298,12 @@ type result struct {
 	IRQCPU float64 `json:"irq_cpu_cores"`
 	// OtherCPU is the rest of the machine's busy CPU: processes other than
 	// the server and the load generator, noise in the figure.
-	OtherCPU  float64 `json:"other_cpu_cores"`
-	GoVersion string  `json:"go"`
-	NumCPU    int     `json:"num_cpu"`
+	OtherCPU float64 `json:"other_cpu_cores"`
+	// MachineCPUUnmeasured: IRQCPU and OtherCPU were not measured (0), as
+	// on macOS and Windows, which have no /proc/stat.
+	MachineCPUUnmeasured bool   `json:"machine_cpu_unmeasured,omitempty"`
+	GoVersion            string `json:"go"`
+	NumCPU               int    `json:"num_cpu"`
 }
 
 // dialer returns what opens a connection to the servers of rawURLs
@@ -386,8 +391,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.json {
 		// A line for whoever watches a script's progress.
-		fmt.Fprintf(stderr, "  %s %s: %.0f req/s, p50 %.2f ms, p99 %.2f ms; CPU cores: server %.2f, bench %.2f, irq %.2f, other %.2f\n",
-			res.Target, res.Workload, res.RPS, res.Latency.P50, res.Latency.P99, res.ServerCPU, res.BenchCPU, res.IRQCPU, res.OtherCPU)
+		fmt.Fprintf(stderr, "  %s %s: %.0f req/s, p50 %.2f ms, p99 %.2f ms; CPU cores: server %.2f, bench %.2f, %s\n",
+			res.Target, res.Workload, res.RPS, res.Latency.P50, res.Latency.P99, res.ServerCPU, res.BenchCPU, machineCPUText(res, "irq %.2f, other %.2f"))
 		b, err := json.Marshal(res)
 		if err != nil {
 			return err
@@ -446,8 +451,17 @@ func printHuman(w io.Writer, r result) {
 	if r.Acked > 0 {
 		fmt.Fprintf(w, "  %d acknowledged positions recorded for verify\n", r.Acked)
 	}
-	fmt.Fprintf(w, "  load generator: %.2f CPU cores (on the same machine: %d CPUs); interrupts %.2f, other processes %.2f CPU cores\n",
-		r.BenchCPU, r.NumCPU, r.IRQCPU, r.OtherCPU)
+	fmt.Fprintf(w, "  load generator: %.2f CPU cores (on the same machine: %d CPUs); %s\n",
+		r.BenchCPU, r.NumCPU, machineCPUText(r, "interrupts %.2f, other processes %.2f CPU cores"))
+}
+
+// machineCPUText is r's interrupts and other processes' CPU in format
+// (with two %.2f), or says that they were not measured.
+func machineCPUText(r result, format string) string {
+	if r.MachineCPUUnmeasured {
+		return fmt.Sprintf("interrupts and other processes not measured (no /proc/stat on %s)", runtime.GOOS)
+	}
+	return fmt.Sprintf(format, r.IRQCPU, r.OtherCPU)
 }
 
 // secs writes a time from the start of the measured window: 90s, 2m0s.
@@ -743,6 +757,7 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 	// readings[k] is the server's at the start of interval k, the last at
 	// the end of the measured time.
 	var benchCPU, machineCPU, irqCPU [2]float64
+	var machineCPUOK [2]bool
 	readings := make([]reading, intervals+1)
 	metricsURL, metricsClient := "", newMetricsClient()
 	if cfg.interval > 0 {
@@ -759,14 +774,14 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 		time.Sleep(time.Until(measureStart))
 		readings[0], benchCPU[0] = readServer(metricsClient, cfg.serverPID, metricsURL), selfCPUSeconds()
 		readings[0].yardstick = yard.total()
-		machineCPU[0], irqCPU[0] = machineCPUSeconds()
+		machineCPU[0], irqCPU[0], machineCPUOK[0] = machineCPUSeconds()
 		reportProgress(progress, cfg, measureStart, interval, intervals, &answered, func(k int) reading {
 			readings[k+1] = readServer(metricsClient, cfg.serverPID, metricsURL)
 			readings[k+1].yardstick = yard.total()
 			return readings[k+1]
 		}, readings[0])
 		benchCPU[1] = selfCPUSeconds()
-		machineCPU[1], irqCPU[1] = machineCPUSeconds()
+		machineCPU[1], irqCPU[1], machineCPUOK[1] = machineCPUSeconds()
 	})
 	wg.Wait()
 	sampler.Wait()
@@ -855,6 +870,9 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 		res.WAL, res.WALMaxBytes, res.WALLastBytes = cfg.wal, whole.walMax, whole.walLast
 	}
 	res.OtherCPU = round3(max(0, (machineCPU[1]-machineCPU[0])/measured-res.ServerCPU-res.BenchCPU))
+	if !machineCPUOK[0] || !machineCPUOK[1] {
+		res.IRQCPU, res.OtherCPU, res.MachineCPUUnmeasured = 0, 0, true
+	}
 	return res, errs, logs
 }
 
@@ -959,16 +977,16 @@ func procCPUSeconds(pid int) float64 {
 
 // machineCPUSeconds returns the CPU time all CPUs spent so far in processes
 // (user, nice, system, steal) and in interrupts (irq, softirq), from
-// /proc/stat.
-func machineCPUSeconds() (processes, irq float64) {
+// /proc/stat; ok is false without it (on macOS and Windows).
+func machineCPUSeconds() (processes, irq float64, ok bool) {
 	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0
+		return 0, 0, false
 	}
 	line, _, _ := strings.Cut(string(data), "\n")
 	f := strings.Fields(line)
 	if len(f) < 9 || f[0] != "cpu" {
-		return 0, 0
+		return 0, 0, false
 	}
 	var proc, intr int64
 	for i, v := range f[1:9] { // user nice system idle iowait irq softirq steal
@@ -981,14 +999,5 @@ func machineCPUSeconds() (processes, irq float64) {
 			intr += n
 		}
 	}
-	return float64(proc) / clockTicks, float64(intr) / clockTicks
-}
-
-func selfCPUSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
+	return float64(proc) / clockTicks, float64(intr) / clockTicks, true
 }

@@ -266,9 +266,13 @@ func writeReport(out io.Writer, title string, results []result, machine string) 
 				if r.WAL != "" {
 					wal = fmt.Sprintf("%.1f / %.1f", mib(r.WALMaxBytes/1024), mib(r.WALLastBytes/1024))
 				}
-				fmt.Fprintf(out, "| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %.2f / %.2f / %.2f / %.2f | %s | %s |\n",
+				machineCPU := fmt.Sprintf("%.2f / %.2f", r.IRQCPU, r.OtherCPU)
+				if r.MachineCPUUnmeasured {
+					machineCPU = "– / –"
+				}
+				fmt.Fprintf(out, "| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %.2f / %.2f / %s | %s | %s |\n",
 					g.name, i+1, r.Target, r.RPS, r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999,
-					answerSizes(r), r.ServerCPU, r.BenchCPU, r.IRQCPU, r.OtherCPU, rss, wal)
+					answerSizes(r), r.ServerCPU, r.BenchCPU, machineCPU, rss, wal)
 			}
 		}
 	}
