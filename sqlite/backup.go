@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/graphprofile/graphprofile/internal/durable"
 	"github.com/graphprofile/graphprofile/internal/migrations"
 )
 
@@ -208,10 +209,5 @@ func syncAndRename(tmp, path string) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return store.Wrap(err)
 	}
-	dir, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return store.Wrap(err)
-	}
-	defer dir.Close()
-	return store.Wrap(dir.Sync())
+	return store.Wrap(durable.SyncDir(filepath.Dir(path)))
 }

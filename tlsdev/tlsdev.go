@@ -26,6 +26,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/graphprofile/graphprofile/internal/durable"
 )
 
 // hosts are the names the server certificate is valid for: the loopback
@@ -379,12 +381,7 @@ func writeAtomically(path string, data []byte, perm fs.FileMode, place func(tmp 
 	}
 	// Sync the directory too, so the new name survives a power cut: a CA
 	// that clients were told to trust must not vanish.
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil

@@ -21,6 +21,8 @@ import (
 	"unicode"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/graphprofile/graphprofile/internal/durable"
 )
 
 // The development issuer's issuer URL is multi-tenant like Entra ID's v2.0
@@ -144,12 +146,7 @@ func createDevKey(path string) (err error) {
 	}
 	// Sync the directory too, so the new name survives a power cut: tokens
 	// minted with this key must stay valid after a restart.
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("dev issuer key: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("dev issuer key: syncing %s: %w", dir, err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"github.com/graphprofile/graphprofile/internal/durable"
 )
 
 // appendLog is the least any store can do for an acknowledged write: append
@@ -48,7 +50,7 @@ func openAppendLog(path string) (*appendLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -61,15 +63,6 @@ func openAppendLog(path string) (*appendLog, error) {
 	l.requests.New = func() any { return &appendRequest{done: make(chan error, 1)} }
 	go l.write()
 	return l, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Append returns once data is in the file and an fsync that began after it
