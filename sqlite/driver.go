@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"net/url"
 	"path/filepath"
+	"strings"
 )
 
 // The SQLite driver is chosen when the binary is built: the cgo binding
@@ -79,6 +80,12 @@ func (c connector) Driver() driver.Driver                        { return c.driv
 func fileURI(path string, params url.Values) string {
 	u := url.URL{Path: filepath.ToSlash(path)}
 	uri := "file:" + u.EscapedPath()
+	if strings.HasPrefix(u.Path, "//") {
+		// A Windows UNC path (\\server\share\g.db, \\?\C:\g.db): after
+		// "file:", two slashes would start an authority, which SQLite
+		// refuses unless it is empty or localhost. Give it, empty.
+		uri = "file://" + u.EscapedPath()
+	}
 	if len(params) > 0 {
 		uri += "?" + params.Encode()
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"net/url"
 	"path/filepath"
 	"testing"
 
@@ -80,5 +81,31 @@ func TestDriverErrors(t *testing.T) {
 				t.Errorf("dbErr(%v) wraps ErrUnavailable: %v, want %v", tt.err, got, tt.busy)
 			}
 		})
+	}
+}
+
+// TestFileURI: the SQLite URI of a database path names the file, whatever
+// the path: absolute on Unix, a Windows drive, relative, and a path that
+// starts with two slashes (a Windows UNC path \\server\share\g.db, or
+// \\?\C:\g.db, after filepath.ToSlash), which SQLite read as the URI's
+// authority ("invalid uri authority") unless the authority is given,
+// empty, before it. The Windows shapes are given with slashes: on Linux
+// filepath.ToSlash leaves a backslash alone, as part of a name.
+func TestFileURI(t *testing.T) {
+	for _, tt := range []struct{ path, want string }{
+		{"/data/g.db", "file:/data/g.db"},
+		{"C:/data/g.db", "file:C:/data/g.db"},
+		{"g.db", "file:g.db"},
+		{"./sub/g.db", "file:./sub/g.db"},
+		{"//server/share/g.db", "file:////server/share/g.db"},
+		{"//?/C:/data/g.db", "file:////%3F/C:/data/g.db"},
+		{"/data/a b#1%?.db", "file:/data/a%20b%231%25%3F.db"},
+	} {
+		if got := fileURI(tt.path, nil); got != tt.want {
+			t.Errorf("fileURI(%q) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+	if got, want := fileURI("/g.db", url.Values{"vfs": {"memdb"}}), "file:/g.db?vfs=memdb"; got != want {
+		t.Errorf("fileURI with params = %q, want %q", got, want)
 	}
 }
