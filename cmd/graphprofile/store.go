@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
@@ -43,8 +44,9 @@ const postgresStatePrefix = "graphprofile"
 const memoryStore = "memory:"
 
 // parseStore reads --store: sqlite:PATH (also sqlite://PATH and
-// sqlite:///ABSOLUTE/PATH), memory: or a postgres:// URL. From now on env
-// hides the URL's credentials in all it prints.
+// sqlite:///ABSOLUTE/PATH, on Windows sqlite:///C:/PATH), memory: or a
+// postgres:// URL. From now on env hides the URL's credentials in all it
+// prints.
 func (env *environment) parseStore(url string) (storeLocation, error) {
 	env.hideSecretsOf(url)
 	switch {
@@ -52,7 +54,7 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 		return storeLocation{kind: "memory"}, nil
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(url, "sqlite:")
-		path = strings.TrimPrefix(path, "//")
+		path = sqlitePath(strings.TrimPrefix(path, "//"), runtime.GOOS == "windows")
 		if path == "" {
 			return storeLocation{}, fmt.Errorf("%s names no database file", env.settingValue("store", fmt.Sprintf("%q", url)))
 		}
@@ -65,6 +67,19 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 	default:
 		return storeLocation{}, fmt.Errorf("%s: expected sqlite:PATH, memory: or postgres://…", env.settingValue("store", fmt.Sprintf("%q", redact(url))))
 	}
+}
+
+// sqlitePath is the database path of an SQLite URL's path part (what
+// follows sqlite: or sqlite://). On Windows an absolute path in a URL has a
+// slash before its drive (sqlite:///C:/data/g.db, as file:///C:/… does),
+// which is no path there (\C:\data\g.db): it is dropped. Elsewhere /C:/…
+// is a path like any other.
+func sqlitePath(p string, windows bool) string {
+	if windows && len(p) >= 3 && p[0] == '/' && p[2] == ':' && ('a' <= p[1]|0x20 && p[1]|0x20 <= 'z') &&
+		(len(p) == 3 || p[3] == '/' || p[3] == '\\') {
+		return p[1:]
+	}
+	return p
 }
 
 // checkSQLitePath refuses a database path that no command can use, for
