@@ -372,7 +372,7 @@ func TestRestoreFailureLeavesNothing(t *testing.T) {
 	for _, tt := range []struct {
 		name, file, problem string
 	}{
-		{"no such file", "/nonexist", "/nonexist: no such file or directory"},
+		{"no such file", "/nonexist", "/nonexist: " + missingFileText(t)},
 		{"not a database", "garbage.db", "garbage.db: not a readable SQLite database"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

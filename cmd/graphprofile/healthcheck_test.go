@@ -42,7 +42,7 @@ func TestHealthcheck(t *testing.T) {
 		{"GRAPHPROFILE_URL", nil, []string{"GRAPHPROFILE_URL=" + s.url + "/readyz"}, 0, "healthy: GET " + s.url + "/readyz answered 200 OK\n", nil},
 		{"503", []string{"--url", unavailable.URL + "/healthz"}, nil, 1, "", []string{"unhealthy", "answered 503 Service Unavailable"}},
 		{"no answer in time", []string{"--url", silent.URL + "/healthz", "--timeout", "200ms"}, nil, 1, "", []string{"unhealthy", "deadline exceeded"}},
-		{"nobody there", []string{"--url", "http://" + freeAddr(t) + "/healthz"}, nil, 1, "", []string{"unhealthy", "connection refused"}},
+		{"nobody there", []string{"--url", "http://" + freeAddr(t) + "/healthz"}, nil, 1, "", []string{"unhealthy", refusedText(t)}},
 		{"bad URL", []string{"--url", "http://[::1/healthz"}, nil, 1, "", []string{`--url "http://[::1/healthz": `}},
 		{"bad GRAPHPROFILE_URL", nil, []string{"GRAPHPROFILE_URL=http://[::1/healthz"}, 1, "", []string{`GRAPHPROFILE_URL="http://[::1/healthz": `}},
 		// A URL the check could never GET is a bad value, named as one,

@@ -129,7 +129,7 @@ func TestUIOAuthSettingErrors(t *testing.T) {
 		{"--listen on port 0", []string{"--issuer", issuer.Issuer, "--ui-client-id", uiClientID, "--listen", "127.0.0.1:0"}, nil,
 			`--ui-client-id "` + uiClientID + `" needs --public-url when --listen "127.0.0.1:0" has port 0: the redirect URI must be known before the server listens`},
 		{"an unreachable issuer", []string{"--issuer", unreachable, "--ui-client-id", uiClientID, "--listen", "127.0.0.1:1"}, nil,
-			`--ui-client-id: the sign-in endpoints of the issuer ` + unreachable + `: discovery: Get "` + unreachable + `/.well-known/openid-configuration": dial tcp ` + strings.TrimPrefix(down.URL, "http://") + `: connect: connection refused`},
+			`--ui-client-id: the sign-in endpoints of the issuer ` + unreachable + `: discovery: Get "` + unreachable + `/.well-known/openid-configuration": dial tcp ` + strings.TrimPrefix(down.URL, "http://") + ": " + refusedText(t)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

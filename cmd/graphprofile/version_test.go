@@ -81,6 +81,9 @@ func TestVersion(t *testing.T) {
 func TestVersionStamped(t *testing.T) {
 	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "graphprofile")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
 	const stamped = "v9.8.7-test"
 	args := []string{"build", "-o", bin, "-ldflags", "-X main.version=" + stamped}
 	if raceEnabled {
