@@ -111,6 +111,12 @@ func TestSettings(t *testing.T) {
 		{"write", s.wdb, "cache_size", fmt.Sprint(-writerCacheKiB)},
 		{"read", s.rdb, "cache_size", "-2000"}, // SQLite's default, for each of the pool's connections
 		{"checkpointer", s.cdb, "journal_size_limit", fmt.Sprint(walCheckpointAt)},
+		// macOS's fsync leaves writes in the drive's cache: F_FULLFSYNC
+		// (a no-op setting elsewhere, so it reads back on every system).
+		{"write", s.wdb, "fullfsync", "1"},
+		{"write", s.wdb, "checkpoint_fullfsync", "1"},
+		{"checkpointer", s.cdb, "fullfsync", "1"},
+		{"checkpointer", s.cdb, "checkpoint_fullfsync", "1"},
 		{"read", s.rdb, "journal_mode", "wal"},
 		{"read", s.rdb, "synchronous", "2"},
 		{"read", s.rdb, "foreign_keys", "1"},
