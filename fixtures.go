@@ -242,8 +242,9 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 					// Kept to the 100 ns first: the earliest instant an
 					// int64 holds is not a multiple of it.
 					t = t.Truncate(100 * time.Nanosecond)
-					if t.Before(time.Unix(0, math.MinInt64)) || t.After(time.Unix(0, math.MaxInt64)) {
-						return UserProfile{}, p.errorIn(itemAt, name, fmt.Sprintf("The %s must be from the year 1678 to 2262.", name))
+					if t.Before(firstKeptInstant) || t.After(lastKeptInstant) {
+						return UserProfile{}, p.errorIn(itemAt, name, fmt.Sprintf("The %s must be from %s to %s, the instants the server keeps.", name,
+							firstKeptInstant.Format(dateTimeOffsetLayout), lastKeptInstant.Format(dateTimeOffsetLayout)))
 					}
 					it[name] = t
 				}

@@ -59,11 +59,11 @@ func TestParseFixturesErrors(t *testing.T) {
 		{"NullItem", fixturesOf(ada + `, "profile": {"emails": [null]}}`), `f.json:1:170: tenants[0].users[0].profile.emails[0]: The collection property 'emails' of type 'microsoft.graph.profile' cannot contain null.`},
 		{"SameItemID", fixturesOf(ada + `, "profile": {"positions": [{"id": "p1"}, {"id": "p1"}]}}`), `f.json:1:188: tenants[0].users[0].profile.positions[1].id: positions[0] has the same id; ids are unique within a collection.`},
 		{"EmptyItemID", fixturesOf(ada + `, "profile": {"positions": [{"id": ""}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].id: An item's id, when given, must not be empty.`},
-		{"CreatedOutOfRange", fixturesOf(ada + `, "profile": {"positions": [{"createdDateTime": "3000-01-01T00:00:00Z"}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].createdDateTime: The createdDateTime must be from the year 1678 to 2262.`},
+		{"CreatedOutOfRange", fixturesOf(ada + `, "profile": {"positions": [{"createdDateTime": "3000-01-01T00:00:00Z"}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].createdDateTime: The createdDateTime must be from 1677-09-21T00:12:43.1452242Z to 2262-04-11T23:47:16.8547758Z, the instants the server keeps.`},
 		// The earliest instant an int64 of nanoseconds holds is not a
 		// multiple of 100 ns: kept to the 100 ns it falls below, and
 		// the load answered 500.
-		{"CreatedTruncatedOutOfRange", fixturesOf(ada + `, "profile": {"positions": [{"createdDateTime": "1677-09-21T00:12:43.145224192Z"}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].createdDateTime: The createdDateTime must be from the year 1678 to 2262.`},
+		{"CreatedTruncatedOutOfRange", fixturesOf(ada + `, "profile": {"positions": [{"createdDateTime": "1677-09-21T00:12:43.145224192Z"}]}}`), `f.json:1:174: tenants[0].users[0].profile.positions[0].createdDateTime: The createdDateTime must be from 1677-09-21T00:12:43.1452242Z to 2262-04-11T23:47:16.8547758Z, the instants the server keeps.`},
 		// The keys of an item, together, fit what every store indexes
 		// (PostgreSQL answered these 500, SQLite stored them).
 		{"WideUserID", fixturesOf(`{"id": "` + wideID(1000) + `", "displayName": "W"}`), `f.json:1:38: tenants[0].users[0].id: The id takes 3000 bytes of UTF-8, more than the 2541 a user's id may take in this tenant, whose key and the keys of the user's items take the rest of the 2600 bytes every store indexes.`},
@@ -86,6 +86,28 @@ func TestParseFixturesErrors(t *testing.T) {
 				t.Errorf("the Graph error of %v is %v; want a BadRequest with its text", err, gerr)
 			}
 		})
+	}
+}
+
+// TestFixturesTimeRange: the first and the last instant the refusal above
+// names load, and read back as given; 1677, before the first, does not.
+func TestFixturesTimeRange(t *testing.T) {
+	for _, tc := range []struct{ at, want string }{
+		{"1677-09-21T00:12:43.1452242Z", "1677-09-21T00:12:43.1452242Z"},
+		{"2262-04-11T23:47:16.8547758Z", "2262-04-11T23:47:16.8547758Z"},
+		{"2262-04-11T23:47:16.85477580Z", "2262-04-11T23:47:16.8547758Z"},
+	} {
+		f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`, "profile": {"positions": [{"createdDateTime": "`+tc.at+`", "lastModifiedDateTime": "`+tc.at+`"}]}}`)))
+		if err != nil {
+			t.Errorf("%s: %v", tc.at, err)
+			continue
+		}
+		it := f.Tenants[0].Users[0].Profile[0].Items[0]
+		for _, name := range []string{"createdDateTime", "lastModifiedDateTime"} {
+			if got := it[name].(time.Time).Format("2006-01-02T15:04:05.0000000Z"); got != tc.want {
+				t.Errorf("%s: %s %s, want %s", tc.at, name, got, tc.want)
+			}
+		}
 	}
 }
 

@@ -39,6 +39,14 @@ func (it Item) LastModifiedDateTime() time.Time {
 	return t
 }
 
+// firstKeptInstant and lastKeptInstant are the first and the last instant,
+// at the 100 ns every time is kept to, that an int64 of Unix nanoseconds
+// (CreatedUnixNano, the ETag) holds.
+var (
+	firstKeptInstant = time.Unix(0, math.MinInt64).Truncate(100 * time.Nanosecond).Add(100 * time.Nanosecond).UTC()
+	lastKeptInstant  = time.Unix(0, math.MaxInt64).Truncate(100 * time.Nanosecond).UTC()
+)
+
 // CreatedUnixNano returns createdDateTime in Unix nanoseconds, the form
 // stores order by; an error when it is unset or outside what an int64 holds
 // (years 1678 to 2262).
