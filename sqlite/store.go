@@ -288,11 +288,23 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database answers a query, and that its path still
+// names the file the store opened: connections open on a file removed or
+// replaced under them go on reading and writing it, and every write they
+// acknowledge is lost at the next start, when the path is opened anew.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return store.Errorf("ping: %w: %w", graphprofile.ErrUnavailable, err)
+	}
+	if s.dbFile != nil {
+		opened, err := s.dbFile.Stat()
+		if err != nil {
+			return store.Errorf("ping: %w: %w", graphprofile.ErrUnavailable, err)
+		}
+		if named, err := os.Stat(s.path); err != nil || !os.SameFile(opened, named) {
+			return store.Errorf("ping: %w: %s is no longer the database file this server opened (removed or replaced while it ran): restart the server on the database to serve", graphprofile.ErrUnavailable, s.path)
+		}
 	}
 	return nil
 }
