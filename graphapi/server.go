@@ -244,7 +244,7 @@ func (s *Server) Open() error {
 		WriteTimeout:      t.Write,
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    MaxHeaderBytes - NetHTTPHeaderSlack,
-		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
+		ErrorLog:          errorLog(s.logger().Handler()),
 		// ServeTLS clones this and adds "h2" and "http/1.1" to NextProtos,
 		// so clients negotiate HTTP/2 by ALPN.
 		TLSConfig: s.TLSConfig,
