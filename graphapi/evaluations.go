@@ -32,6 +32,19 @@ func (s *Server) countMatching(ctx context.Context, q odata.Query, src odata.Sou
 	return q.CountMatching(ctx, src)
 }
 
+// countDirectory counts the users of src that q matches in an evaluation
+// slot, whatever q: every user of the directory is read to count them, a
+// filter or not (a profile's collection, at most --max-items, is counted as
+// a list is read: countMatching).
+func (s *Server) countDirectory(ctx context.Context, q odata.Query, src odata.Source) (int, error) {
+	release, err := s.takeEvaluationSlot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	return q.CountMatching(ctx, src)
+}
+
 // evaluationSlot waits, when q is costly (odata.Query.Costly: a filter to
 // evaluate, a whole collection to read) or asks for a page bigger than the
 // default one ($top over odata.DefaultPageSize), for one of the server's

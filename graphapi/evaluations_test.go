@@ -216,3 +216,62 @@ func TestCostlyQueryWaitIsBounded(t *testing.T) {
 	}
 	waitForGauges(t, s, 0, 0)
 }
+
+// gatedUsersStore holds the scans of the directory at a gate until it
+// opens, counting the scans that reached it.
+type gatedUsersStore struct {
+	graphprofile.Store
+	entered atomic.Int32
+	open    chan struct{}
+}
+
+func (s *gatedUsersStore) ScanUsers(ctx context.Context, tenantID, afterID string, visit func(graphprofile.User) (bool, error)) error {
+	s.entered.Add(1)
+	select {
+	case <-s.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Store.ScanUsers(ctx, tenantID, afterID, visit)
+}
+
+// TestUsersCountWaitsForASlot: GET /users/$count reads the whole
+// directory to count it, with a $filter or without, as $count=true does:
+// it takes an evaluation slot, and the costly queries' gauges count it.
+// Without a filter it took none, so any number of clients counted a
+// directory of 200,000 users at once (24 of them: 39 s each), unseen by
+// the gauges and unbounded by --max-evaluations.
+func TestUsersCountWaitsForASlot(t *testing.T) {
+	gate := &gatedUsersStore{open: make(chan struct{})}
+	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
+		srv.MaxEvaluations = 1
+		gate.Store = srv.Service.Store
+		srv.Service = &graphprofile.Service{Store: gate}
+	})
+	var opened sync.Once
+	openGate := func() { opened.Do(func() { close(gate.open) }) }
+	t.Cleanup(openGate) // before the server's drain, when the test fails first
+	app := s.application(tenantA, "User.Read.All")
+	s.delegated(tenantA, userA1, "User.ReadWrite") // a user in the directory
+	gate.entered.Store(0)
+
+	const counts = 2
+	answers := make(chan *response, counts)
+	var wg sync.WaitGroup
+	for range counts {
+		wg.Go(func() { answers <- s.do(request{path: "/beta/users/$count", token: app, header: eventual}) })
+	}
+	waitForGauges(t, s, counts-1, 1)
+	if n := gate.entered.Load(); n != 1 {
+		t.Errorf("%d counts of the directory reached the store, want 1 (MaxEvaluations)", n)
+	}
+	openGate()
+	wg.Wait()
+	close(answers)
+	for resp := range answers {
+		if resp.status != http.StatusOK {
+			t.Errorf("GET /users/$count: %d %s", resp.status, resp.body)
+		}
+	}
+	waitForGauges(t, s, 0, 0)
+}

@@ -510,7 +510,9 @@ func (s *Server) countUsers(ctx context.Context, ex *exchange, c call) error {
 	if s.looksUpUsers(c.query) {
 		n, err = c.query.CountMatching(ctx, src) // the source takes a slot if it scans
 	} else {
-		n, err = s.countMatching(ctx, c.query, src)
+		// Counting reads the whole directory, with a filter or without,
+		// as $count=true does: a costly query, in a slot.
+		n, err = s.countDirectory(ctx, c.query, src)
 	}
 	if err != nil {
 		return err
