@@ -11,12 +11,14 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
@@ -108,6 +110,12 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	default:
 		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", fmt.Sprintf("%q", *logFormat)))
 	}
+	// A line of the log that cannot be written is lost, not the server:
+	// when the reader of standard error goes away (a tee, a log shipper
+	// that crashed or restarted), Go's default for a write to the broken
+	// pipe is to die of SIGPIPE, at the next request's access log line,
+	// with every request in flight and no drain.
+	signal.Ignore(syscall.SIGPIPE)
 	// Held until the server listens: a start-up that fails says only why.
 	starting := &startLogs{}
 	logger := slog.New(starting.handler(scrubbingHandler{logHandler, env}))
