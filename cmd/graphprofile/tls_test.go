@@ -613,24 +613,59 @@ func TestHTTP2StreamBounds(t *testing.T) {
 		t.Errorf("connection window %d, want at most 64 KiB", connWindow)
 	}
 
-	// 80 uploads with 100 KB heads whose bodies never come: their heads
-	// are over the budget (4 MiB beyond 16 KiB each) together, so some
-	// are refused at once while the others wait for their bodies.
-	const uploads = 80
+	// 80 uploads with 100 KB heads whose bodies never come, 16 on each of
+	// 5 connections: their heads are over the budget (4 MiB beyond 16 KiB
+	// each) together, so some are refused at once while the others wait
+	// for their bodies.
+	//
+	// The connections are the test's own, each sent its 16 streams only
+	// once the server's settings have come (the answer to a first request
+	// follows them), so that every upload reaches the server. Through a
+	// Transport's pool they did not: it sends up to 100 streams on a new
+	// connection before the server's settings come, the server refuses
+	// those past 16 (REFUSED_STREAM), and the client retries a refused
+	// stream only once it has sent its body, which here never comes; so
+	// under load some uploads never reached the server and fewer were
+	// refused with a 431 than the budget must refuse.
+	const conns, streams = 5, 16
+	const uploads = conns * streams
+	tr := s.client.Transport.(*http.Transport)
+	ccs := make([]*http.ClientConn, conns)
+	for i := range ccs {
+		cc, err := tr.NewClientConn(t.Context(), "https", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cc.Close() })
+		req, _ := http.NewRequest(http.MethodGet, s.url+"/beta/me/profile/positions", nil)
+		resp, err := cc.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("connection %d: the first request: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("connection %d: %s, want HTTP/2", i, resp.Proto)
+		}
+		// The first stream is forgotten once its answer is read.
+		for deadline := time.Now().Add(5 * time.Second); cc.Available() != streams && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		if n := cc.Available(); n != streams {
+			t.Fatalf("connection %d: %d streams available after the server's settings, want %d", i, n, streams)
+		}
+		ccs[i] = cc
+	}
 	statuses := make(chan int, uploads)
 	failures := make(chan error, uploads)
 	over := make(chan struct{})
-	for range uploads {
+	for i := range uploads {
 		go func() {
-			// A body that can be sent again, as the client does with a
-			// stream the server refuses before the client has its
-			// settings (REFUSED_STREAM).
 			req, _ := http.NewRequest(http.MethodPost, s.url+"/beta/me/profile/positions", stalledBody(over))
-			req.GetBody = func() (io.ReadCloser, error) { return stalledBody(over), nil }
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("X-Padding", strings.Repeat("a", 100_000))
-			resp, err := s.client.Do(req)
+			resp, err := ccs[i%conns].RoundTrip(req)
 			if err != nil {
 				failures <- err
 				return
@@ -752,17 +787,34 @@ func stallAnswers(t *testing.T, addr string, n, padding int) int {
 	}
 }
 
-// stalledBody is a request body that sends nothing until over is closed.
+// stalledBody is a request body that sends nothing until over is closed,
+// or it is: the client closes it when its stream ends first (refused, or
+// reset), and RoundTrip returns only once the body's Read has.
 func stalledBody(over chan struct{}) io.ReadCloser {
-	return io.NopCloser(readerFunc(func([]byte) (int, error) {
-		<-over
-		return 0, errors.New("test over")
-	}))
+	closed := make(chan struct{})
+	return struct {
+		io.Reader
+		io.Closer
+	}{
+		readerFunc(func([]byte) (int, error) {
+			select {
+			case <-over:
+				return 0, errors.New("test over")
+			case <-closed:
+				return 0, errors.New("body closed")
+			}
+		}),
+		closerFunc(sync.OnceValue(func() error { close(closed); return nil })),
+	}
 }
 
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // TestIdleHTTP2ConnectionsGiveWay: an HTTP/2 connection with no request
 // open is idle too, and gives way to a new client at --max-connections
