@@ -49,15 +49,17 @@ build:
 # release's other systems, so that a Linux-only call (syscall.Kill, Flock,
 # Pdeathsig, Mkfifo) outside a file of its own fails here, not in make
 # release: about 2 minutes the first time (every dependency compiled for
-# each), seconds once cached.
+# each), seconds once cached. Without cgo, as scripts/release builds them
+# (with CGO_ENABLED=1 in the environment, as .ci/run sets it, Go would look
+# for a C cross-compiler).
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags purego ./sqlite/... ./cmd/graphprofile/...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/graphprofile
-	GOOS=darwin $(GO) vet ./...
-	GOOS=windows $(GO) vet ./...
+	CGO_ENABLED=0 GOOS=darwin $(GO) vet ./...
+	CGO_ENABLED=0 GOOS=windows $(GO) vet ./...
 
 # Long fuzzing runs (make test runs the fuzz seed corpora as ordinary tests).
 FUZZTIME ?= 2m
