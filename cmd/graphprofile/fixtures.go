@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/durable"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
@@ -179,14 +180,36 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		}
 		return nil
 	}
-	// Written beside, then renamed: FILE is never half-written.
-	tmp := out + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		os.Remove(tmp)
+	if err := writeAtomically(out, data); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil
+}
+
+// writeAtomically writes data to a new file beside path, syncs it and
+// renames it to path, then syncs the directory: path is never
+// half-written, and is there after a power cut once this returns. A
+// failure (a full disk) removes the new file, rather than leave a part of
+// it on a disk with no room.
+func writeAtomically(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return durable.SyncDir(filepath.Dir(path))
 }
