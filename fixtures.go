@@ -3,9 +3,9 @@ package graphprofile
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -576,56 +576,210 @@ var userClearedOnLoad = []string{"accountEnabled"}
 // AppendFixturesJSON appends f as a fixtures file: indented by two spaces,
 // each value's properties in schema order, unset ones left out.
 func AppendFixturesJSON(buf []byte, f Fixtures) []byte {
-	var b []byte
-	b = append(b, `{"tenants":[`...)
-	for i, t := range f.Tenants {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"id":`...)
-		b = AppendJSONString(b, t.ID)
-		if t.Issuer != "" {
-			b = append(b, `,"issuer":`...)
-			b = AppendJSONString(b, t.Issuer)
-		}
-		b = append(b, `,"users":[`...)
-		for j, up := range t.Users {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			// An unset accountEnabled is written as null: left out, a load
-			// would give the user the default, true.
-			b = AppendObjectJSON(b, UserType, up.User.Object(), EncodeOptions{OmitNulls: true, NullWhenUnset: userClearedOnLoad})
-			if len(up.Profile) == 0 {
-				continue
-			}
-			b = append(b[:len(b)-1], `,"profile":{`...)
-			for k, pc := range up.Profile {
-				if k > 0 {
-					b = append(b, ',')
-				}
-				b = AppendJSONString(b, pc.Collection.Name)
-				b = append(b, ":["...)
-				for n, it := range pc.Items {
-					if n > 0 {
-						b = append(b, ',')
-					}
-					// A cleared allowedAudiences is written as null: left
-					// out, a load would give the item the default,
-					// organization, and show it to the whole tenant.
-					b = AppendObjectJSON(b, pc.Collection.Type, Object(it), EncodeOptions{OmitNulls: true, NullWhenUnset: clearedOnLoad})
-				}
-				b = append(b, ']')
-			}
-			b = append(b, "}}"...)
-		}
-		b = append(b, "]}"...)
-	}
-	b = append(b, "]}"...)
 	var out bytes.Buffer
 	out.Write(buf)
-	// What AppendObjectJSON wrote is valid JSON, so Indent cannot fail.
-	_ = json.Indent(&out, b, "", "  ")
-	out.WriteByte('\n')
+	fw := newFixturesWriter(&out)
+	for _, t := range f.Tenants {
+		fw.tenant(t)
+		for _, up := range t.Users {
+			fw.user(up)
+		}
+	}
+	// A bytes.Buffer does not fail.
+	_ = fw.end()
 	return out.Bytes()
+}
+
+// WriteFixtures writes every user of every tenant of s and their profiles
+// to w, the same file as AppendFixturesJSON of ExportFixtures, but as it
+// reads them: tenant by tenant, user by user (a page of users, then each
+// one's profile), so that it holds one user's profile at a time whatever
+// the store's size. Like ExportFixtures it is not one transaction.
+func WriteFixtures(ctx context.Context, s Store, w io.Writer) error {
+	keys, err := s.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	fw := newFixturesWriter(w)
+	for _, key := range keys {
+		id, issuer, _ := strings.Cut(key, "|")
+		fw.tenant(TenantFixtures{ID: id, Issuer: issuer})
+		err := s.ScanUsers(ctx, key, "", func(u User) (bool, error) {
+			lists, err := s.ListProfile(ctx, u.Key(), profileCollections, 0)
+			if errors.Is(err, ErrNotFound) {
+				return true, nil // deleted since it was listed
+			}
+			if err != nil {
+				return false, err
+			}
+			up := UserProfile{User: u}
+			for i, items := range lists {
+				if len(items) > 0 {
+					up.Profile = append(up.Profile, ProfileCollection{Collection: profileCollections[i], Items: items})
+				}
+			}
+			fw.user(up)
+			return fw.err == nil, fw.err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return fw.end()
+}
+
+// fixturesWriter writes a fixtures file a tenant and a user at a time:
+// each is encoded compact (AppendObjectJSON) and indented as it is
+// written, as json.Indent indents the whole document.
+type fixturesWriter struct {
+	w       io.Writer
+	ind     jsonIndenter
+	b       []byte // what is being encoded
+	tenants int    // written so far
+	users   int    // of the current tenant
+	err     error  // the first of w
+}
+
+func newFixturesWriter(w io.Writer) *fixturesWriter {
+	fw := &fixturesWriter{w: w}
+	fw.b = append(fw.b, `{"tenants":[`...)
+	return fw
+}
+
+// flush indents what was encoded and writes it.
+func (fw *fixturesWriter) flush() {
+	out := fw.ind.indent(nil, fw.b)
+	fw.b = fw.b[:0]
+	if fw.err == nil {
+		_, fw.err = fw.w.Write(out)
+	}
+}
+
+// tenant starts the tenant t (its users follow).
+func (fw *fixturesWriter) tenant(t TenantFixtures) {
+	if fw.tenants > 0 {
+		fw.b = append(fw.b, "]},"...) // the previous tenant's users end
+	}
+	fw.tenants++
+	fw.users = 0
+	fw.b = append(fw.b, `{"id":`...)
+	fw.b = AppendJSONString(fw.b, t.ID)
+	if t.Issuer != "" {
+		fw.b = append(fw.b, `,"issuer":`...)
+		fw.b = AppendJSONString(fw.b, t.Issuer)
+	}
+	fw.b = append(fw.b, `,"users":[`...)
+}
+
+// user writes up, a user of the current tenant, with its profile.
+func (fw *fixturesWriter) user(up UserProfile) {
+	if fw.users > 0 {
+		fw.b = append(fw.b, ',')
+	}
+	fw.users++
+	// An unset accountEnabled is written as null: left out, a load
+	// would give the user the default, true.
+	fw.b = AppendObjectJSON(fw.b, UserType, up.User.Object(), EncodeOptions{OmitNulls: true, NullWhenUnset: userClearedOnLoad})
+	if len(up.Profile) > 0 {
+		fw.b = append(fw.b[:len(fw.b)-1], `,"profile":{`...)
+		for k, pc := range up.Profile {
+			if k > 0 {
+				fw.b = append(fw.b, ',')
+			}
+			fw.b = AppendJSONString(fw.b, pc.Collection.Name)
+			fw.b = append(fw.b, ":["...)
+			for n, it := range pc.Items {
+				if n > 0 {
+					fw.b = append(fw.b, ',')
+				}
+				// A cleared allowedAudiences is written as null: left
+				// out, a load would give the item the default,
+				// organization, and show it to the whole tenant.
+				fw.b = AppendObjectJSON(fw.b, pc.Collection.Type, Object(it), EncodeOptions{OmitNulls: true, NullWhenUnset: clearedOnLoad})
+			}
+			fw.b = append(fw.b, ']')
+		}
+		fw.b = append(fw.b, "}}"...)
+	}
+	fw.flush()
+}
+
+// end ends the document and returns the first error of writing it.
+func (fw *fixturesWriter) end() error {
+	if fw.tenants > 0 {
+		fw.b = append(fw.b, "]}"...)
+	}
+	fw.b = append(fw.b, "]}"...)
+	fw.flush()
+	if fw.err == nil {
+		_, fw.err = fw.w.Write([]byte{'\n'})
+	}
+	return fw.err
+}
+
+// jsonIndenter indents compact JSON given in pieces as json.Indent, with
+// no prefix and an indent of two spaces, indents it whole: its state
+// carries from one piece to the next.
+type jsonIndenter struct {
+	depth      int
+	needIndent bool // after { or [: a newline unless it is empty
+	inString   bool
+	escaped    bool
+}
+
+// indent appends src, the next piece of the document, indented to dst.
+func (ji *jsonIndenter) indent(dst, src []byte) []byte {
+	newline := func(dst []byte) []byte {
+		dst = append(dst, '\n')
+		for range ji.depth {
+			dst = append(dst, "  "...)
+		}
+		return dst
+	}
+	for _, c := range src {
+		if ji.inString {
+			dst = append(dst, c)
+			switch {
+			case ji.escaped:
+				ji.escaped = false
+			case c == '\\':
+				ji.escaped = true
+			case c == '"':
+				ji.inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		if ji.needIndent && c != '}' && c != ']' {
+			ji.needIndent = false
+			ji.depth++
+			dst = newline(dst)
+		}
+		switch c {
+		case '"':
+			ji.inString = true
+			dst = append(dst, c)
+		case '{', '[':
+			ji.needIndent = true // an empty one stays {} or []
+			dst = append(dst, c)
+		case ',':
+			dst = newline(append(dst, c))
+		case ':':
+			dst = append(dst, c, ' ')
+		case '}', ']':
+			if ji.needIndent {
+				ji.needIndent = false
+			} else {
+				ji.depth--
+				dst = newline(dst)
+			}
+			dst = append(dst, c)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }

@@ -1,6 +1,8 @@
 package graphprofile_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -216,6 +218,52 @@ func TestExportFixtures(t *testing.T) {
 	}
 	if i, j := strings.Index(first, `"id": "t1"`), strings.Index(first, `"id": "t2"`); i < 0 || j < i {
 		t.Errorf("tenants are not in order of their keys:\n%s", first)
+	}
+}
+
+// TestWriteFixtures: WriteFixtures, which writes a store user by user as
+// graphprofile export does, writes the file AppendFixturesJSON writes of
+// ExportFixtures, byte for byte: several tenants (one of an issuer), users
+// with and without a profile, empty and nested values, strings with quotes,
+// backslashes, brackets and characters beyond ASCII; and an empty store.
+func TestWriteFixtures(t *testing.T) {
+	file := `{"tenants": [
+		{"id": "t2", "issuer": "https://issuer.example.test/t2", "users": [` + grace + `, "profile": {"emails": [{"address": "g@example.test"}]}}]},
+		{"id": "t1", "users": [` + ada + `, "givenName": "Ada \\\"[x]{y}, z: é\u2028", "businessPhones": [], "accountEnabled": null,
+			"profile": {"positions": [{"detail": {"jobTitle": "Analyst", "company": {"displayName": "C\\o", "address": {"city": "Paris"}}}, "allowedAudiences": null},
+			                         {"detail": {"jobTitle": "Intern"}}], "skills": [{"displayName": "Go", "categories": [], "collaborationTags": ["a", "b"]}]}},
+			{"displayName": "No Profile", "userPrincipalName": "np@example.test"}]}]}`
+	f, err := graphprofile.ParseFixtures("f.json", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loaded := range []bool{true, false} {
+		store := newMemStore()
+		if loaded {
+			if err := (&graphprofile.Service{Store: store}).LoadFixtures(t.Context(), f); err != nil {
+				t.Fatalf("LoadFixtures: %v", err)
+			}
+		}
+		exported, err := graphprofile.ExportFixtures(t.Context(), store)
+		if err != nil {
+			t.Fatalf("ExportFixtures: %v", err)
+		}
+		want := string(graphprofile.AppendFixturesJSON(nil, exported))
+		var got strings.Builder
+		if err := graphprofile.WriteFixtures(t.Context(), store, &got); err != nil {
+			t.Fatalf("WriteFixtures: %v", err)
+		}
+		if got.String() != want {
+			t.Errorf("WriteFixtures (a store with users: %v):\n%s\nwant\n%s", loaded, got.String(), want)
+		}
+		var indented bytes.Buffer
+		compact := bytes.NewBuffer(nil)
+		if err := json.Compact(compact, []byte(want)); err != nil {
+			t.Fatalf("the export is not JSON: %v\n%s", err, want)
+		}
+		if err := json.Indent(&indented, compact.Bytes(), "", "  "); err != nil || indented.String()+"\n" != want {
+			t.Errorf("the export is not indented as json.Indent indents it (%v):\n%s\nwant\n%s", err, want, indented.String())
+		}
 	}
 }
 

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -90,5 +91,63 @@ func TestExportFailsCleanly(t *testing.T) {
 	}
 	for _, e := range entries {
 		t.Errorf("a failed export left %s", e.Name())
+	}
+}
+
+// TestExportMemory: export writes user by user, holding one user's
+// profile at a time, so its memory does not grow with the store: it held
+// the whole store, decoded, then the whole file twice over (compact and
+// indented), 5.6 times the file's size at its peak (2.3 GB for a 415 MB
+// export), so a store big enough could not be exported at all.
+func TestExportMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports 20,000 users")
+	}
+	if raceEnabled {
+		t.Skip("the race detector's memory is not the export's")
+	}
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.jsonl")
+	f, err := os.Create(users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	for i := range 20000 {
+		fmt.Fprintf(w, `{"id":"11111111-2222-4333-8444-%012d","displayName":"User %d","userPrincipalName":"user%d@contoso.com","jobTitle":"Engineer",`+
+			`"department":"Research and development","companyName":"Contoso","officeLocation":"18/2111","city":"Redmond","country":"US",`+
+			`"streetAddress":"1 Microsoft Way","postalCode":"98052","businessPhones":["+1 425 555 0100"],"mobilePhone":"+1 425 555 0101"}`+"\n", i, i, i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if r := runCLI(t, dir, nil, "users", "import", "--store", "sqlite:s.db", users); r.code != 0 {
+		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
+	}
+	exported := filepath.Join(dir, "export.json")
+	cmd := exec.Command(binary, "export", "--store", "sqlite:s.db", exported)
+	cmd.Dir = dir
+	cmd.Env = commandEnv()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("export: %v, %s", err, out)
+	}
+	info, err := os.Stat(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Skip("no resource usage of a child here")
+	}
+	maxRSS := int64(usage.Maxrss) * 1024 // KiB on Linux and the BSDs
+	if runtime.GOOS == "darwin" {
+		maxRSS = int64(usage.Maxrss) // bytes on macOS
+	}
+	t.Logf("an export of %d MiB: peak RSS %d MiB", info.Size()>>20, maxRSS>>20)
+	// The program's own (some 30 MiB) and a page of users, but not the
+	// store: less than the file it wrote, with room to spare.
+	if maxRSS > info.Size()+64<<20 {
+		t.Errorf("export of %d MiB held %d MiB at its peak; want memory that does not grow with the store", info.Size()>>20, maxRSS>>20)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -155,14 +156,19 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer store.Close()
-	fixtures, err := graphprofile.ExportFixtures(ctx, store)
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
+	// Written as it is read, user by user: the store is never held whole.
+	write := func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 256<<10)
+		if err := graphprofile.WriteFixtures(ctx, store, bw); err != nil {
+			return err
+		}
+		return bw.Flush()
 	}
-	data := graphprofile.AppendFixturesJSON(nil, fixtures)
 	if out == "-" {
-		_, err = env.stdout.Write(data)
-		return err
+		if err := write(env.stdout); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		return nil
 	}
 	if info, err := os.Stat(out); err == nil && !info.Mode().IsRegular() {
 		// A pipe, a device or /dev/stdout (a link to one): written into, not
@@ -171,7 +177,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		if _, err := f.Write(data); err != nil {
+		if err := write(f); err != nil {
 			f.Close()
 			return fmt.Errorf("export: %w", err)
 		}
@@ -180,24 +186,24 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		}
 		return nil
 	}
-	if err := writeAtomically(out, data); err != nil {
+	if err := writeAtomically(out, write); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil
 }
 
-// writeAtomically writes data to a new file beside path, syncs it and
+// writeAtomically writes a new file beside path with write, syncs it and
 // renames it to path, then syncs the directory: path is never
 // half-written, and is there after a power cut once this returns. A
-// failure (a full disk) removes the new file, rather than leave a part of
-// it on a disk with no room.
-func writeAtomically(path string, data []byte) error {
+// failure (a full disk, or write's own) removes the new file, rather than
+// leave a part of it on a disk with no room.
+func writeAtomically(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	err = write(f)
 	if err == nil {
 		err = f.Sync()
 	}
