@@ -145,7 +145,10 @@ func readUsers(in io.Reader, tenantID string) (users []graphprofile.User, lines 
 		users = append(users, u)
 		lines = append(lines, n)
 	}
-	if err := scanner.Err(); err != nil {
+	if err := scanner.Err(); errors.Is(err, bufio.ErrTooLong) {
+		// The scanner stops at such a line: the ones after it are not read.
+		return nil, nil, fmt.Errorf("users import: line %d: longer than %d bytes (a line is at most 1 MiB, as a request body); nothing imported", n+1, maxImportLine)
+	} else if err != nil {
 		return nil, nil, fmt.Errorf("users import: after line %d: %w", n, err)
 	}
 	for _, c := range graphprofile.ImportConflicts(users) {

@@ -78,6 +78,11 @@ func TestUsersImportRefusesBadFiles(t *testing.T) {
 		{"a repeated id", `{"id":"11111111-1111-4111-8111-111111111111","displayName":"A","userPrincipalName":"a@example.test"}` + "\n" +
 			`{"id":"11111111-1111-4111-8111-111111111111","displayName":"B","userPrincipalName":"b@example.test"}` + "\n",
 			[]string{"line 2:", "also on line 1"}},
+		// The scanner's own "bufio.Scanner: token too long", "after line 1",
+		// named neither the line nor the limit.
+		{"a line over 1 MiB", `{"displayName":"A","userPrincipalName":"a@example.test"}` + "\n" +
+			`{"displayName":"B","userPrincipalName":"b@example.test","jobTitle":"` + strings.Repeat("x", 1<<20) + `"}` + "\n",
+			[]string{"line 2:", "longer than 1048576 bytes"}},
 		{"a repeated UPN in another case", `{"displayName":"A","userPrincipalName":"a@example.test"}` + "\n" + `{"displayName":"B","userPrincipalName":"A@EXAMPLE.TEST"}` + "\n",
 			[]string{"line 2:", "also on line 1"}},
 	}
