@@ -63,25 +63,48 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 		conn.Close(cctx) // ends the session, and so releases the lock
 	}()
 
-	var sc string
-	if err := conn.QueryRow(octx, `SELECT current_setting('synchronous_commit')`).Scan(&sc); err != nil {
-		return fail("reading synchronous_commit", err)
+	var (
+		sc, searchPath, role string
+		schema               *string
+	)
+	if err := conn.QueryRow(octx, `SELECT current_setting('synchronous_commit'), current_setting('search_path'), current_schema(), current_user`).Scan(&sc, &searchPath, &schema, &role); err != nil {
+		return fail("reading the session's settings", err)
+	}
+	if schema == nil {
+		return false, store.Errorf("no schema of the search_path (%s) exists that role %s may use, for graphprofile's tables: create it, GRANT USAGE ON SCHEMA … TO %s, or name another (search_path=… in the URL)", searchPath, role, quoteIdent(role))
 	}
 	if _, err := conn.Exec(octx, `SELECT pg_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
 		return fail("waiting for the migration lock", err)
 	}
-	if _, err := conn.Exec(octx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-	)`); err != nil {
-		return fail("creating schema_migrations", err)
+	// A schema that is up to date needs no DDL, so an application's role
+	// with only the privileges of its statements serves on a schema an
+	// administrator migrated (CREATE TABLE IF NOT EXISTS needs CREATE on
+	// the schema even when the table exists).
+	var exists, mayCreate bool
+	if err := conn.QueryRow(octx, `SELECT to_regclass(quote_ident(current_schema()) || '.schema_migrations') IS NOT NULL,
+		has_schema_privilege(current_schema(), 'CREATE')`).Scan(&exists, &mayCreate); err != nil {
+		return fail("reading schema_migrations", err)
 	}
 	var newest *int64
-	if err := conn.QueryRow(octx, `SELECT max(version) FROM schema_migrations`).Scan(&newest); err != nil {
-		return fail("reading schema_migrations", err)
+	if exists {
+		if err := conn.QueryRow(octx, `SELECT max(version) FROM schema_migrations`).Scan(&newest); err != nil {
+			return fail("reading schema_migrations", err)
+		}
 	}
 	if newest != nil && *newest > int64(latest) {
 		return false, store.NewerSchema(*newest, latest)
+	}
+	if (newest == nil || *newest < int64(latest)) && !mayCreate {
+		return false, store.Errorf("schema %s needs migrating to version %d, but role %s may not create in it: GRANT CREATE ON SCHEMA %s TO %s, or start graphprofile once as a role that may (the owner), which migrates it",
+			*schema, latest, role, quoteIdent(*schema), quoteIdent(role))
+	}
+	if !exists {
+		if _, err := conn.Exec(octx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+	)`); err != nil {
+			return fail("creating schema_migrations", err)
+		}
 	}
 	for _, m := range ms {
 		err := pgx.BeginFunc(octx, conn, func(tx pgx.Tx) error {
@@ -109,4 +132,10 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 		return fail("releasing the migration lock", err)
 	}
 	return sc == "off" || sc == "on", nil
+}
+
+// quoteIdent quotes name as an SQL identifier, for the statements that
+// messages suggest.
+func quoteIdent(name string) string {
+	return pgx.Identifier{name}.Sanitize()
 }
