@@ -64,11 +64,16 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 	}()
 
 	var (
-		sc, searchPath, role string
-		schema               *string
+		sc, encoding, searchPath, role string
+		schema                         *string
 	)
-	if err := conn.QueryRow(octx, `SELECT current_setting('synchronous_commit'), current_setting('search_path'), current_schema(), current_user`).Scan(&sc, &searchPath, &schema, &role); err != nil {
+	if err := conn.QueryRow(octx, `SELECT current_setting('synchronous_commit'), current_setting('server_encoding'), current_setting('search_path'), current_schema(), current_user`).Scan(&sc, &encoding, &searchPath, &schema, &role); err != nil {
 		return fail("reading the session's settings", err)
+	}
+	if encoding != "UTF8" && encoding != "SQL_ASCII" {
+		// The server would convert what we send to its encoding, which
+		// holds few of the characters of names (no emoji at all).
+		return false, store.Errorf("the database's encoding is %s, which cannot hold every character of a name: graphprofile needs a database of encoding UTF8 (CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0)", encoding)
 	}
 	if schema == nil {
 		return false, store.Errorf("no schema of the search_path (%s) exists that role %s may use, for graphprofile's tables: create it, GRANT USAGE ON SCHEMA … TO %s, or name another (search_path=… in the URL)", searchPath, role, quoteIdent(role))

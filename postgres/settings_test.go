@@ -110,3 +110,73 @@ func TestOpenAsARoleThatMayNotCreate(t *testing.T) {
 		}
 	})
 }
+
+// TestClientEncoding: what the store writes is UTF-8 in the database, as
+// any other client reads it, whatever client_encoding the role or the
+// database set. With a role's client_encoding LATIN1 the sessions sent
+// UTF-8 bytes that the server took for LATIN1 and converted: "Zoë" was
+// stored as "ZoÃ«", the API read it back unchanged, and every other reader
+// of the database (and the API, once the role's setting was removed) saw
+// the mangled text.
+func TestClientEncoding(t *testing.T) {
+	role, roleURL := ownRole(t)
+	if _, err := admin.Exec(t.Context(), `ALTER ROLE `+role+` SET client_encoding = 'LATIN1'`); err != nil {
+		t.Fatal(err)
+	}
+	s := openAt(t, roleURL)
+	u := adele
+	u.DisplayName = "Zoë 😀 Ångström"
+	if _, err := s.EnsureUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	schema, _ := url.Parse(roleURL)
+	var doc string
+	if err := admin.QueryRow(t.Context(), `SELECT document FROM `+schema.Query().Get("search_path")+`.users WHERE id = $1`, u.ID).Scan(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(doc, u.DisplayName) {
+		t.Errorf("the database holds %s, want the name %q", doc, u.DisplayName)
+	}
+
+	// A URL that asks for another encoding is refused: what it sends
+	// would be stored mangled.
+	s2, err := Open(t.Context(), pgtest.WithParams(freshURL(t), "client_encoding", "LATIN1"))
+	if err == nil {
+		s2.Close()
+		t.Fatal("Open succeeded with client_encoding=LATIN1")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "client_encoding") {
+		t.Errorf("error %q does not name client_encoding", msg)
+	}
+}
+
+// TestDatabaseEncoding: a database whose encoding cannot hold every
+// character of a name (LATIN1 has no emoji) is refused at Open, naming its
+// encoding, rather than storing names mangled or failing their writes.
+func TestDatabaseEncoding(t *testing.T) {
+	setup(t)
+	name := pgtest.RandomName("gp_latin1_")
+	if _, err := admin.Exec(t.Context(), `CREATE DATABASE `+name+` ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`); err != nil {
+		t.Skipf("CREATE DATABASE (the test needs a role that may create databases): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := server.DropDatabase(context.Background(), name); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	dbURL, err := pgtest.WithDatabase(runURL, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), dbURL)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open succeeded on a LATIN1 database")
+	}
+	if errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("error %v wraps ErrUnavailable: the database's encoding is a configuration error", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "LATIN1") || !strings.Contains(msg, "UTF8") {
+		t.Errorf("error %q does not name the database's encoding and the one needed", msg)
+	}
+}

@@ -136,6 +136,17 @@ func poolConfig(url string, o options) (*pgxpool.Config, error) {
 		cfg.MaxConns = DefaultMaxConns()
 	}
 	cc := cfg.ConnConfig
+	// What the sessions send is UTF-8. With another client_encoding (a
+	// role's or a database's default: LATIN1 is a database's own) the
+	// server takes those bytes for that encoding and converts them, so
+	// "Zoë" is stored "ZoÃ«": read back unchanged through the same
+	// setting, mangled for every other reader.
+	if ce, set := cc.RuntimeParams["client_encoding"]; set {
+		if n := strings.ToUpper(strings.ReplaceAll(strings.ReplaceAll(ce, "-", ""), "_", "")); n != "UTF8" && n != "UNICODE" {
+			return nil, store.Errorf("client_encoding=%s in the store's URL: graphprofile sends UTF-8, which the server would take for %s and store mangled; leave client_encoding out (or set it to UTF8)", ce, ce)
+		}
+	}
+	cc.RuntimeParams["client_encoding"] = "UTF8"
 	if cc.ConnectTimeout == 0 {
 		cc.ConnectTimeout = o.timeout
 	}
