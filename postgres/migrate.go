@@ -64,16 +64,23 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 	}()
 
 	var (
-		sc, encoding, searchPath, role string
-		schema                         *string
+		sc, encoding, searchPath, role, replication string
+		schema                                      *string
 	)
-	if err := conn.QueryRow(octx, `SELECT current_setting('synchronous_commit'), current_setting('server_encoding'), current_setting('search_path'), current_schema(), current_user`).Scan(&sc, &encoding, &searchPath, &schema, &role); err != nil {
+	if err := conn.QueryRow(octx, `SELECT current_setting('synchronous_commit'), current_setting('server_encoding'), current_setting('search_path'), current_schema(), current_user,
+		current_setting('session_replication_role')`).Scan(&sc, &encoding, &searchPath, &schema, &role, &replication); err != nil {
 		return fail("reading the session's settings", err)
 	}
 	if encoding != "UTF8" && encoding != "SQL_ASCII" {
 		// The server would convert what we send to its encoding, which
 		// holds few of the characters of names (no emoji at all).
 		return false, store.Errorf("the database's encoding is %s, which cannot hold every character of a name: graphprofile needs a database of encoding UTF8 (CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0)", encoding)
+	}
+	if replication == "replica" {
+		// No foreign key trigger runs: a user's items would not go with
+		// the user (ON DELETE CASCADE), nor would an item be refused for
+		// a user deleted meanwhile.
+		return false, store.Errorf("session_replication_role is replica (the role's or the database's setting), which turns off the foreign keys that delete a user's profile with the user: set it to origin for graphprofile's role (ALTER ROLE %s SET session_replication_role = origin, as a superuser)", quoteIdent(role))
 	}
 	if schema == nil {
 		return false, store.Errorf("no schema of the search_path (%s) exists that role %s may use, for graphprofile's tables: create it, GRANT USAGE ON SCHEMA … TO %s, or name another (search_path=… in the URL)", searchPath, role, quoteIdent(role))

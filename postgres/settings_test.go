@@ -9,6 +9,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/postgres/pgtest"
+	"github.com/graphprofile/graphprofile/storetest"
 )
 
 // limitedRole makes a role that may log in and use the schema of schemaURL
@@ -178,5 +179,39 @@ func TestDatabaseEncoding(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "LATIN1") || !strings.Contains(msg, "UTF8") {
 		t.Errorf("error %q does not name the database's encoding and the one needed", msg)
+	}
+}
+
+// TestSessionReplicationRoleReplica: with session_replication_role replica
+// (a logical replication target's setting, on the role or the database)
+// PostgreSQL runs no foreign key triggers, so a user's items did not go
+// with the user: a deleted user who signed in again got the deleted
+// profile back. Open refuses it, naming the setting.
+func TestSessionReplicationRoleReplica(t *testing.T) {
+	role, roleURL := ownRole(t)
+	if _, err := admin.Exec(t.Context(), `ALTER ROLE `+role+` SET session_replication_role = replica`); err != nil {
+		t.Skipf("ALTER ROLE … SET session_replication_role (the test needs a superuser): %v", err)
+	}
+	s, err := Open(t.Context(), roleURL)
+	if err == nil {
+		defer s.Close()
+		ctx := t.Context()
+		if _, err := s.EnsureUser(ctx, adele); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteUser(ctx, adele.Key()); err != nil {
+			t.Fatal(err)
+		}
+		left := query[int64](t, s, `SELECT count(*) FROM items`)
+		t.Fatalf("Open succeeded with session_replication_role replica (a deleted user left %d items behind)", left)
+	}
+	if errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("error %v wraps ErrUnavailable: the setting is a configuration error", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "session_replication_role") {
+		t.Errorf("error %q does not name session_replication_role", msg)
 	}
 }
