@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/graphprofile/graphprofile/internal/migrations"
@@ -139,6 +140,20 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 		if err != nil {
 			return fail("migrating", err)
 		}
+	}
+	// A role that may read but not write would start, say it is ready,
+	// and fail every write with a 500.
+	var missing []string
+	if err := conn.QueryRow(octx, `SELECT coalesce(array_agg(p || ' on ' || t ORDER BY t, p), '{}')
+		FROM (VALUES ('item_counts'), ('items'), ('users'), ('shared_secrets')) AS tables (t),
+			(VALUES ('DELETE'), ('INSERT'), ('SELECT'), ('UPDATE')) AS privileges (p)
+		WHERE NOT (t = 'shared_secrets' AND p IN ('DELETE', 'UPDATE'))
+			AND NOT has_table_privilege(format('%I.%I', current_schema(), t), p)`).Scan(&missing); err != nil {
+		return fail("reading the role's privileges", err)
+	}
+	if len(missing) > 0 {
+		return false, store.Errorf("role %s may not %s in schema %s: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO %s",
+			role, strings.Join(missing, ", "), *schema, quoteIdent(*schema), quoteIdent(role))
 	}
 	if _, err := conn.Exec(octx, `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
 		return fail("releasing the migration lock", err)

@@ -65,6 +65,22 @@ func TestOpenAsARoleThatMayNotCreate(t *testing.T) {
 		}
 	})
 
+	t.Run("SelectOnly", func(t *testing.T) {
+		// A role that may read but not write started, /readyz said ok,
+		// and every write was a 500.
+		s, err := Open(t.Context(), limitedRole(t, schemaURL, `SELECT ON ALL TABLES IN SCHEMA %s`))
+		if err == nil {
+			s.Close()
+			t.Fatal("Open succeeded as a role that may not write the tables")
+		}
+		if errors.Is(err, graphprofile.ErrUnavailable) {
+			t.Errorf("error %v wraps ErrUnavailable: a missing privilege is a configuration error", err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "INSERT on users") || !strings.Contains(msg, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA") {
+			t.Errorf("error %q does not name the missing privileges and the GRANT", msg)
+		}
+	})
+
 	t.Run("NotMigrated", func(t *testing.T) {
 		s, err := Open(t.Context(), limitedRole(t, freshURL(t)))
 		if err == nil {
