@@ -86,8 +86,22 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 	if schema == nil {
 		return false, store.Errorf("no schema of the search_path (%s) exists that role %s may use, for graphprofile's tables: create it, GRANT USAGE ON SCHEMA … TO %s, or name another (search_path=… in the URL)", searchPath, role, quoteIdent(role))
 	}
-	if _, err := conn.Exec(octx, `SELECT pg_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
-		return fail("waiting for the migration lock", err)
+	// Taken by polling, not by pg_advisory_lock: a role's lock_timeout (a
+	// guard for administrators' DDL) bounded that wait, so a server
+	// starting beside a migrating one failed. migrateTimeout bounds it.
+	for {
+		var locked bool
+		if err := conn.QueryRow(octx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock).Scan(&locked); err != nil {
+			return fail("waiting for the migration lock", err)
+		}
+		if locked {
+			break
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-octx.Done():
+			return fail("waiting for the migration lock", octx.Err())
+		}
 	}
 	// A schema that is up to date needs no DDL, so an application's role
 	// with only the privileges of its statements serves on a schema an
@@ -127,6 +141,13 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 			}
 			if applied {
 				return nil
+			}
+			// A migration's DDL may wait for the requests of servers
+			// already running; the role's lock_timeout does not bound
+			// that, migrateTimeout does (SET LOCAL: for this
+			// transaction alone, also through a pooler).
+			if _, err := tx.Exec(octx, `SET LOCAL lock_timeout = 0`); err != nil {
+				return dbErr("applying migration "+m.Name, err)
 			}
 			// No arguments: the simple protocol, which runs a script.
 			if _, err := tx.Exec(octx, m.SQL); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/postgres/pgtest"
@@ -230,4 +231,43 @@ func TestSessionReplicationRoleReplica(t *testing.T) {
 	if msg := err.Error(); !strings.Contains(msg, "session_replication_role") {
 		t.Errorf("error %q does not name session_replication_role", msg)
 	}
+}
+
+// TestMigrationLockWithLockTimeout: a role's lock_timeout (a DBA's guard
+// for DDL) bounded the wait for the migration lock, so a server starting
+// while another migrated failed at start (lock timeout): the migrations
+// wait for each other under their own bound, as for statement_timeout.
+func TestMigrationLockWithLockTimeout(t *testing.T) {
+	role, roleURL := ownRole(t)
+	if _, err := admin.Exec(t.Context(), `ALTER ROLE `+role+` SET lock_timeout = '20ms'`); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(roleURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another server migrating holds the lock of this schema a while.
+	conn, err := admin.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	const lock = `pg_advisory%s($1, hashtext($2))`
+	if _, err := conn.Exec(t.Context(), `SELECT `+strings.ReplaceAll(lock, "%s", "_lock"), migrationLock, u.Query().Get("search_path")); err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan error, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_, err := conn.Exec(context.Background(), `SELECT `+strings.ReplaceAll(lock, "%s", "_unlock"), migrationLock, u.Query().Get("search_path"))
+		released <- err
+	}()
+	s, err := Open(t.Context(), roleURL)
+	if err := <-released; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		t.Fatalf("Open while another server held the migration lock 300 ms, with the role's lock_timeout 20ms: %v", err)
+	}
+	s.Close()
 }
