@@ -90,8 +90,13 @@ func DefaultMaxConns() int32 {
 // that a newer graphprofile has migrated, and with one wrapping
 // graphprofile.ErrUnavailable when the database cannot be reached.
 //
-// The tables live in the first schema of the session's search_path (public
-// by default; add search_path=name to the URL for another).
+// The tables live in the first schema of the session's search_path that
+// exists and the role may use (by default a schema named like the role,
+// else public; add search_path=name to the URL to name it). The role needs
+// SELECT, INSERT, UPDATE and DELETE on them, and CREATE on the schema while
+// it needs migrating; Open refuses, saying what is missing, otherwise, and
+// refuses a database whose encoding is not UTF8 (or SQL_ASCII) and a session
+// whose session_replication_role is replica.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	o := options{timeout: DefaultTimeout}
 	for _, opt := range opts {
