@@ -115,7 +115,12 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 // the line number of users[i].
 func readUsers(in io.Reader, tenantID string) (users []graphprofile.User, lines []int, err error) {
 	scanner := bufio.NewScanner(in)
-	scanner.Buffer(make([]byte, 64*1024), maxImportLine)
+	// Room for the line's end too ("\r\n"): a line of maxImportLine bytes
+	// is one; longer ones are refused below, or by the scanner itself.
+	scanner.Buffer(make([]byte, 64*1024), maxImportLine+2)
+	tooLong := func(line int) error {
+		return fmt.Errorf("users import: line %d: longer than %d bytes (a line is at most 1 MiB, as a request body); nothing imported", line, maxImportLine)
+	}
 	type problem struct {
 		line int
 		text string
@@ -124,6 +129,9 @@ func readUsers(in io.Reader, tenantID string) (users []graphprofile.User, lines 
 	n := 0
 	for scanner.Scan() {
 		n++
+		if len(scanner.Bytes()) > maxImportLine {
+			return nil, nil, tooLong(n)
+		}
 		line := scanner.Text()
 		if n == 1 {
 			line = strings.TrimPrefix(line, graphprofile.ByteOrderMark)
@@ -147,7 +155,7 @@ func readUsers(in io.Reader, tenantID string) (users []graphprofile.User, lines 
 	}
 	if err := scanner.Err(); errors.Is(err, bufio.ErrTooLong) {
 		// The scanner stops at such a line: the ones after it are not read.
-		return nil, nil, fmt.Errorf("users import: line %d: longer than %d bytes (a line is at most 1 MiB, as a request body); nothing imported", n+1, maxImportLine)
+		return nil, nil, tooLong(n + 1)
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("users import: after line %d: %w", n, err)
 	}

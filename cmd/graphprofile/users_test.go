@@ -206,6 +206,35 @@ func TestUsersImportByteOrderMark(t *testing.T) {
 	}
 }
 
+// TestUsersImportLineOfTheLimit: a line is at most 1 MiB, as a request
+// body: a line (the same user each time, by its id) of exactly 1,048,576 bytes (ended by "\n" or "\r\n", or
+// the file's last) imports, and one byte more is refused by its number and
+// the limit. The scanner's buffer held the line's end too, so a line of
+// exactly the limit was refused as "longer than 1048576 bytes".
+func TestUsersImportLineOfTheLimit(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "users.jsonl")
+	head := `{"id":"11111111-1111-4111-8111-111111111111","displayName":"A","userPrincipalName":"a@example.test"`
+	line := head + strings.Repeat(" ", maxImportLine-len(head)-1) + "}"
+	for _, end := range []string{"\n", "\r\n", ""} {
+		if err := os.WriteFile(file, []byte(line+end), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file); r.code != 0 || r.stdout != "imported 1 users into tenant "+testTenant+"\n" {
+			t.Errorf("a line of %d bytes ended by %q: exit %d, stdout %q, stderr %q", len(line), end, r.code, r.stdout, r.stderr)
+		}
+	}
+	longer := head + strings.Repeat(" ", maxImportLine-len(head)) + "}"
+	for _, end := range []string{"\n", "\r\n", ""} {
+		if err := os.WriteFile(file, []byte(`{"displayName":"B","userPrincipalName":"b@example.test"}`+"\n"+longer+end), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file); r.code == 0 || !strings.Contains(r.stderr, "line 2: longer than 1048576 bytes") {
+			t.Errorf("a line of %d bytes ended by %q: exit %d, stderr %q", len(longer), end, r.code, r.stderr)
+		}
+	}
+}
+
 // TestUsersImportTenant: --tenant (or GRAPHPROFILE_TENANT) must be a
 // tenant id a token's tid can name (1 to 64 letters, digits and hyphens,
 // as a fixtures file's tenant): anything else is refused before the store
