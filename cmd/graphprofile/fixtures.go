@@ -186,6 +186,14 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		}
 		return nil
 	}
+	// A link is followed: the file it names is replaced, and the link
+	// stays. A new file put in the link's place cut it off from its file,
+	// and /dev/stdout (a link to /proc/self/fd/1) of `export /dev/stdout >
+	// out.json` names a regular file: as root, /dev/stdout was replaced
+	// and out.json left empty.
+	if target, err := filepath.EvalSymlinks(out); err == nil {
+		out = target
+	}
 	if err := writeAtomically(out, write); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}

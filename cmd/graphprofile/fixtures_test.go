@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -195,6 +196,60 @@ func TestExportToStream(t *testing.T) {
 		r := runCLI(t, dir, nil, "export", "--store", "sqlite:s.db", link)
 		if r.code != 0 || r.stdout != want.stdout {
 			t.Errorf("export %s: exit %d, stderr %q, stdout %q, want %q", link, r.code, r.stderr, r.stdout, want.stdout)
+		}
+		if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("export replaced the link %s: %v, %v", link, info.Mode(), err)
+		}
+	})
+	t.Run("a link to standard output that is a file", func(t *testing.T) {
+		if runtime.GOOS != "linux" {
+			t.Skip("/proc/self/fd/1 is Linux's")
+		}
+		// `graphprofile export /dev/stdout > out.json`: /dev/stdout names
+		// a regular file then, and a new file put in the link's place
+		// (as root, in /dev) left out.json empty, exit status 0.
+		link := filepath.Join(dir, "stdout-file")
+		if err := os.Symlink("/proc/self/fd/1", link); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "out.json")
+		f, err := os.Create(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var stderr strings.Builder
+		cmd := exec.Command(binary, "export", "--store", "sqlite:s.db", link)
+		cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, commandEnv(), f, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("export %s > %s: %v, stderr %q", link, out, err, stderr.String())
+		}
+		if got, _ := os.ReadFile(out); string(got) != want.stdout {
+			t.Errorf("export %s > %s wrote %q, want %q", link, out, got, want.stdout)
+		}
+		if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("export replaced the link %s: %v, %v", link, info.Mode(), err)
+		}
+	})
+	t.Run("a link to a file", func(t *testing.T) {
+		// A link is followed: the file it names gets the export, the link
+		// stays (a new file put in its place cut it off from its file).
+		if err := os.Mkdir(filepath.Join(dir, "snapshots"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		target := filepath.Join(dir, "snapshots", "today.json")
+		if err := os.WriteFile(target, []byte("yesterday"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(dir, "current.json")
+		if err := os.Symlink(filepath.Join("snapshots", "today.json"), link); err != nil {
+			t.Skip("no links here:", err)
+		}
+		if r := runCLI(t, dir, nil, "export", "--store", "sqlite:s.db", link); r.code != 0 {
+			t.Fatalf("export %s: exit %d, stderr %q", link, r.code, r.stderr)
+		}
+		if got, _ := os.ReadFile(target); string(got) != want.stdout {
+			t.Errorf("export %s: %s holds %q, want %q", link, target, got, want.stdout)
 		}
 		if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
 			t.Errorf("export replaced the link %s: %v, %v", link, info.Mode(), err)
