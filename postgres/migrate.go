@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,11 @@ var migrationFiles embed.FS
 // that is migrating included.
 const migrateTimeout = 2 * time.Minute
 
+// lockNotice is how long Open waits for the migration lock before it logs
+// which session holds it: a migration takes a second or two, so a longer
+// wait is most likely a session that will not let go.
+const lockNotice = 5 * time.Second
+
 // migrationLock is the first key of the session advisory lock that
 // serializes migrations; the second is a hash of the schema's name, so
 // stores in different schemas of one database do not wait for each other.
@@ -35,14 +41,14 @@ const migrationLock = 0x67706d67 // "gpmg"
 // may be turned off later. A weaker setting than on that still flushes
 // locally (local, remote_write), or a stronger one, is the URL's or the
 // operator's choice, and left alone.
-func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) {
+func migrate(ctx context.Context, cc *pgx.ConnConfig, o options) (pinSync bool, err error) {
 	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		return false, store.Wrap(err)
 	}
 	latest := migrations.Latest(ms)
 
-	octx, cancel := context.WithTimeout(ctx, migrateTimeout)
+	octx, cancel := context.WithTimeout(ctx, o.migrateTimeout)
 	defer cancel()
 	fail := func(op string, err error) (bool, error) {
 		var de *stored.DBError
@@ -53,7 +59,7 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 	}
 	// Waiting for another server's migration may take longer than a
 	// statement of a request.
-	cc.RuntimeParams["statement_timeout"] = strconv.FormatInt(migrateTimeout.Milliseconds(), 10)
+	cc.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.migrateTimeout.Milliseconds(), 10)
 	conn, err := pgx.ConnectConfig(octx, cc)
 	if err != nil {
 		return fail("connecting", err)
@@ -89,6 +95,12 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 	// Taken by polling, not by pg_advisory_lock: a role's lock_timeout (a
 	// guard for administrators' DDL) bounded that wait, so a server
 	// starting beside a migrating one failed. migrateTimeout bounds it.
+	// A wait longer than a migration takes is logged once, naming the
+	// session that holds the lock, and so is the error that ends it: a
+	// crashed server's session still open, or a half-dead connection, holds
+	// it until it is ended.
+	start := time.Now()
+	noticed := false
 	for {
 		var locked bool
 		if err := conn.QueryRow(octx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock).Scan(&locked); err != nil {
@@ -97,10 +109,26 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 		if locked {
 			break
 		}
+		if !noticed && o.logger != nil && time.Since(start) >= o.lockNotice {
+			noticed = true
+			holders, pid, _ := lockHolders(octx, conn)
+			o.logger.Warn("waiting for the migration lock, which another session holds: a server migrating the schema, or one that will not let go (a crashed server's session, a half-dead connection)",
+				"holder", holders, "limit", o.migrateTimeout.String(), "release", releaseHint(pid))
+		}
 		select {
 		case <-time.After(50 * time.Millisecond):
 		case <-octx.Done():
-			return fail("waiting for the migration lock", octx.Err())
+			waited := o.migrateTimeout // the limit, unless the caller gave up first
+			if ctx.Err() != nil {
+				waited = time.Since(start).Round(time.Second)
+			}
+			hctx, hcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			holders, pid, herr := lockHolders(hctx, conn)
+			hcancel()
+			if herr != nil || holders == "" {
+				return fail("waiting for the migration lock", fmt.Errorf("another session held it all the %s this server waited (which, it could not read): %w", waited, octx.Err()))
+			}
+			return fail("waiting for the migration lock", fmt.Errorf("%s held it all the %s this server waited; %s: %w", holders, waited, releaseHint(pid), octx.Err()))
 		}
 	}
 	// A schema that is up to date needs no DDL, so an application's role
@@ -186,4 +214,65 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (pinSync bool, err error) 
 // messages suggest.
 func quoteIdent(name string) string {
 	return pgx.Identifier{name}.Sanitize()
+}
+
+// releaseHint says how to release the migration lock that the session of
+// pid holds (0: unknown).
+func releaseHint(pid int32) string {
+	p := "pid"
+	if pid != 0 {
+		p = strconv.Itoa(int(pid))
+	}
+	return "if it is not a server migrating the schema, end its session with SELECT pg_terminate_backend(" + p + ") (as a superuser or its role) and start again"
+}
+
+// lockHolders describes the sessions that hold the migration lock of the
+// schema conn's session uses, e.g. `pid 1234 (application_name "graphprofile",
+// client 10.0.0.5, started 2026-01-02T15:04:05Z, state "idle")`; "" when
+// none does; and the first one's pid. What the role may not see of another
+// role's session (pg_stat_activity) is left out.
+func lockHolders(ctx context.Context, conn *pgx.Conn) (string, int32, error) {
+	rows, err := conn.Query(ctx, `SELECT l.pid, a.application_name, host(a.client_addr), a.backend_start, a.state
+		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND l.classid = $1::int4::oid AND l.objid = hashtext(coalesce(current_schema(), ''))::oid
+		ORDER BY l.pid`, migrationLock)
+	if err != nil {
+		return "", 0, err
+	}
+	var (
+		list               []string
+		first, pid         int32
+		app, client, state *string
+		started            *time.Time
+	)
+	_, err = pgx.ForEachRow(rows, []any{&pid, &app, &client, &started, &state}, func() error {
+		var about []string
+		if app != nil {
+			about = append(about, fmt.Sprintf("application_name %q", *app))
+		}
+		if client != nil {
+			about = append(about, "client "+*client)
+		}
+		if started != nil {
+			about = append(about, "started "+started.UTC().Format(time.RFC3339))
+		}
+		if state != nil {
+			about = append(about, fmt.Sprintf("state %q", *state))
+		}
+		h := "pid " + strconv.Itoa(int(pid))
+		if len(about) > 0 {
+			h += " (" + strings.Join(about, ", ") + ")"
+		}
+		if first == 0 {
+			first = pid
+		}
+		list = append(list, h)
+		return nil
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	return strings.Join(list, ", "), first, nil
 }

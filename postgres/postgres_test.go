@@ -1,9 +1,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -379,4 +382,74 @@ func TestByteOrder(t *testing.T) {
 	if !slices.Equal(gotPositions, want) {
 		t.Errorf("ListPositions order (equal times) %q, want %q", gotPositions, want)
 	}
+}
+
+// TestMigrationLockHolder: a server that cannot take the migration lock
+// (a crashed server's session still open holds it) says, in its log after a
+// few seconds and in the error it ends with, which session holds it and how
+// to end it: it waited two minutes in silence, then said only "context
+// deadline exceeded".
+func TestMigrationLockHolder(t *testing.T) {
+	url := freshURL(t)
+	openAt(t, url) // migrated: the second Open only waits for the lock
+	conn, err := pgx.Connect(t.Context(), pgtest.WithParams(url, "application_name", "stuck-server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var pid int32
+	if err := conn.QueryRow(t.Context(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, nil))
+	s2, err := Open(t.Context(), url, WithLogger(logger), func(o *options) {
+		o.migrateTimeout = time.Second
+		o.lockNotice = 200 * time.Millisecond
+	})
+	if err == nil {
+		s2.Close()
+		t.Fatal("Open took the migration lock that another session held")
+	}
+	for _, want := range []string{
+		"waiting for the migration lock",
+		fmt.Sprintf("pid %d", pid),
+		`application_name "stuck-server"`,
+		"client 127.0.0.1",
+		`state "idle"`,
+		fmt.Sprintf("pg_terminate_backend(%d)", pid),
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open's error does not say %q: %v", want, err)
+		}
+	}
+	if !errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("Open's error is not ErrUnavailable: %v", err)
+	}
+	mu.Lock()
+	logged := log.String()
+	mu.Unlock()
+	if n := strings.Count(logged, "waiting for the migration lock"); n != 1 {
+		t.Errorf("the log says %d times that Open waits for the lock, not once: %s", n, logged)
+	}
+	for _, want := range []string{fmt.Sprintf("pid %d", pid), "stuck-server", fmt.Sprintf("pg_terminate_backend(%d)", pid)} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("the log does not say %q: %s", want, logged)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
 }

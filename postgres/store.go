@@ -20,6 +20,7 @@ package postgres
 
 import (
 	"context"
+	"log/slog"
 	"runtime"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ const DefaultTimeout = 4 * time.Second
 type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
+	bulk    time.Duration // ImportUsers' and LoadProfiles' limit; 0: none
 
 	closeOnce sync.Once
 	closeErr  error
@@ -59,6 +61,35 @@ type Option func(*options)
 
 type options struct {
 	timeout time.Duration
+	bulk    time.Duration // see WithBulkTimeout; 0: none
+	logger  *slog.Logger
+	// migrateTimeout bounds the migrations at Open, the wait for the
+	// migration lock included; lockNotice is how long Open waits for the
+	// lock before it logs who holds it. Tests shorten them.
+	migrateTimeout, lockNotice time.Duration
+}
+
+// DefaultBulkTimeout is how long ImportUsers and LoadProfiles may take
+// unless WithBulkTimeout says otherwise.
+const DefaultBulkTimeout = 2 * time.Minute
+
+// WithBulkTimeout sets how long ImportUsers and LoadProfiles (one
+// transaction each, however many users) may take before they are cut off,
+// having written nothing (default DefaultBulkTimeout; never less than the
+// store's timeout). d <= 0: no limit, for a command an operator started and
+// may interrupt (graphprofile users import), not for a server's requests.
+func WithBulkTimeout(d time.Duration) Option {
+	return func(o *options) {
+		o.bulk = max(d, 0)
+	}
+}
+
+// WithLogger gives Open a logger, on which it says, while it waits for the
+// migration lock, which session holds it.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		o.logger = l
+	}
 }
 
 // WithTimeout sets how long a call may wait for the database before it
@@ -98,7 +129,7 @@ func DefaultMaxConns() int32 {
 // refuses a database whose encoding is not UTF8 (or SQL_ASCII) and a session
 // whose session_replication_role is replica.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	o := options{timeout: DefaultTimeout}
+	o := options{timeout: DefaultTimeout, bulk: DefaultBulkTimeout, migrateTimeout: migrateTimeout, lockNotice: lockNotice}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -106,7 +137,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	pinSync, err := migrate(ctx, cfg.ConnConfig.Copy())
+	pinSync, err := migrate(ctx, cfg.ConnConfig.Copy(), o)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +152,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, store.Wrap(err)
 	}
-	return &Store{pool: pool, timeout: o.timeout}, nil
+	return &Store{pool: pool, timeout: o.timeout, bulk: o.bulk}, nil
 }
 
 // poolConfig is the pool's configuration for url: our defaults wherever the

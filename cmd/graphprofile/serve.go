@@ -23,6 +23,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/postgres"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/tlsdev"
 	"github.com/graphprofile/graphprofile/token"
@@ -180,7 +181,10 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		}
 	}
 	metrics := newServeMetrics()
-	store, err := loc.open(ctx, sqlite.WithMetrics(metrics))
+	// The store's logger is not held: a wait at Open for the migration lock
+	// is said while it lasts, not after.
+	storeLogger := slog.New(scrubbingHandler{logHandler, env})
+	store, err := loc.openWith(ctx, []postgres.Option{postgres.WithLogger(storeLogger)}, sqlite.WithMetrics(metrics))
 	if err != nil {
 		return err
 	}

@@ -142,11 +142,17 @@ func (l storeLocation) String() string {
 // names the store once: as the store's own error does (SQLite's names the
 // database file it could not open), or else in front of it.
 func (l storeLocation) open(ctx context.Context, sqliteOptions ...sqlite.Option) (graphprofile.Store, error) {
+	return l.openWith(ctx, nil, sqliteOptions...)
+}
+
+// openWith opens the store as open does, with the options of a PostgreSQL
+// store pgOptions.
+func (l storeLocation) openWith(ctx context.Context, pgOptions []postgres.Option, sqliteOptions ...sqlite.Option) (graphprofile.Store, error) {
 	var s graphprofile.Store
 	var err error
 	switch l.kind {
 	case "postgres":
-		s, err = postgres.Open(ctx, l.url)
+		s, err = postgres.Open(ctx, l.url, pgOptions...)
 	case "memory":
 		s, err = sqlite.OpenMemory(ctx, sqliteOptions...)
 	default:
