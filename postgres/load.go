@@ -2,8 +2,8 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
@@ -32,11 +32,7 @@ func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 			}
 		}
 	}
-	timeout := max(importTimeout, s.timeout)
-	return s.tx(ctx, timeout, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = `+strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
-			return dbErr("loading profiles", err)
-		}
+	return s.bulkTx(ctx, fmt.Sprintf("loading the profiles of %d users", len(profiles)), func(ctx context.Context, tx pgx.Tx) error {
 		for _, l := range loads {
 			if err := importUsers(ctx, tx, l.TenantID, l.Users); err != nil {
 				return err

@@ -309,9 +309,39 @@ func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, lim
 	return readPage(ctx, s, "listing users", limit, stored.ScanRawUser, usersPageQuery, tenantID, afterID, limit)
 }
 
-// importTimeout bounds ImportUsers, which may write many thousands of users
-// in one transaction (an administrator's command, not a request).
-const importTimeout = 2 * time.Minute
+// bulkTx runs fn, one transaction that may write many thousands of rows
+// (ImportUsers, LoadProfiles: what, e.g. "importing 1000 users"), within the
+// store's bulk limit (none when it is 0; else never less than the store's
+// timeout) for the transaction and each of its statements. When the limit
+// cuts it off, the error says so, after how long, and that nothing was
+// written: it said only "store unavailable: timeout: context deadline
+// exceeded".
+func (s *Store) bulkTx(ctx context.Context, what string, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	limit, timeout, statementTimeout := time.Duration(0), noLimit, "0"
+	if s.bulk > 0 {
+		limit = max(s.bulk, s.timeout)
+		timeout, statementTimeout = limit, strconv.FormatInt(limit.Milliseconds(), 10)
+	}
+	err := s.tx(ctx, timeout, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = `+statementTimeout); err != nil {
+			return dbErr(what, err)
+		}
+		return fn(ctx, tx)
+	})
+	var de *stored.DBError
+	if limit > 0 && ctx.Err() == nil && errors.As(err, &de) &&
+		(errors.Is(err, context.DeadlineExceeded) || pgCode(de.Err) == "57014") {
+		written := "nothing was written (one transaction, rolled back)"
+		if de.AtCommit {
+			written = "whether it was written is unknown (the limit ended it at the commit)"
+		}
+		de.Op = fmt.Sprintf("%s: cut off at the limit of %s of an import or load; %s. Split it into smaller ones (users are added or replaced by id, so the parts make the same)", what, limit, written)
+	}
+	return err
+}
+
+// noLimit is the timeout of a transaction without a limit.
+const noLimit = 100 * 365 * 24 * time.Hour
 
 // errImportRaced marks a principal name taken by a concurrent transaction
 // between ImportUsers' check and its write: running the import again finds
@@ -324,11 +354,7 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 	if err := store.CheckImport(tenantID, users); err != nil {
 		return err
 	}
-	timeout := max(importTimeout, s.timeout)
-	return s.tx(ctx, timeout, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = `+strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
-			return dbErr("importing users", err)
-		}
+	return s.bulkTx(ctx, fmt.Sprintf("importing %d users", len(users)), func(ctx context.Context, tx pgx.Tx) error {
 		return importUsers(ctx, tx, tenantID, users)
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/postgres"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -91,7 +92,10 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return err
 	}
-	store, err := loc.open(ctx)
+	// No limit on PostgreSQL: the import is one transaction, which the
+	// operator who started it may interrupt; a big file is not cut off
+	// at the limit of a server's load.
+	store, err := loc.openWith(ctx, []postgres.Option{postgres.WithBulkTimeout(0)})
 	if err != nil {
 		return err
 	}
