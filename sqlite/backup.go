@@ -81,7 +81,8 @@ func RequireDatabase(path string) error {
 // synced copy into place: path holds the old database or the whole copy,
 // never a mix. A server that opens the copy brings its schema up to date.
 func Restore(ctx context.Context, path, from string) error {
-	abs, err := filepath.Abs(path)
+	// Through a link, the file it names is replaced, under its lock.
+	abs, err := RealPath(path)
 	if err != nil {
 		return store.Wrap(err)
 	}

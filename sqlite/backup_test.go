@@ -3,6 +3,7 @@ package sqlite
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,93 @@ func TestRestoreRefusesNewerSchema(t *testing.T) {
 	kept := openAt(t, path)
 	if got := strings.Join(positionIDs(t, kept, owner), ","); got != "kept" {
 		t.Errorf("positions after the refused restore: %s, want kept", got)
+	}
+}
+
+// TestOneProcessOwnsTheDatabaseThroughALink: a link to the database names
+// the same database, which SQLite follows (its -wal and -shm sit beside
+// the file the link names): the lock is the file's too. Named after the
+// link, link.db-lock, a second server opened the database beside the first
+// (each cache blind to the other's writes), Restore through the link ran
+// under a server and put a new file in the link's place, and the
+// write-ahead log's size was read from link.db-wal, which is never there.
+func TestOneProcessOwnsTheDatabaseThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "y.db")
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink("y.db", link); err != nil {
+		t.Skip("no links here:", err)
+	}
+	s := openAt(t, path)
+	if second, err := Open(t.Context(), link); !errors.Is(err, ErrInUse) {
+		t.Errorf("Open(%s) while %s is open: %v, want ErrInUse", link, path, err)
+		if err == nil {
+			second.Close()
+		}
+	}
+	u, err := s.EnsureUser(t.Context(), storetest.Adele())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := graphprofile.UserKey{TenantID: u.TenantID, UserID: u.ID}
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("before", storetest.Created()), 0); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(dir, "backup.db")
+	if err := Backup(t.Context(), link, backup); err != nil {
+		t.Fatalf("Backup through %s: %v", link, err)
+	}
+	if err := Restore(t.Context(), link, backup); !errors.Is(err, ErrInUse) {
+		t.Errorf("Restore(%s) while %s is open: %v, want ErrInUse", link, path, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	through := openAt(t, link)
+	if err := through.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
+		t.Fatal(err)
+	}
+	if through.walSize() == 0 {
+		t.Errorf("opened through %s, after a write the write-ahead log is empty or not found", link)
+	}
+	if second, err := Open(t.Context(), path); !errors.Is(err, ErrInUse) {
+		t.Errorf("Open(%s) while %s is open: %v, want ErrInUse", path, link, err)
+		if err == nil {
+			second.Close()
+		}
+	}
+	if err := through.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := Restore(t.Context(), link, backup); err != nil {
+		t.Fatalf("Restore(%s): %v", link, err)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("Restore replaced the link %s: %v", link, err)
+	}
+	restored := openAt(t, path)
+	if got := strings.Join(positionIDs(t, restored, owner), ","); got != "before" {
+		t.Errorf("positions of %s after Restore(%s): %s, want before", path, link, got)
+	}
+	if _, err := os.Lstat(link + "-lock"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s-lock: %v, want none (the lock is %s-lock)", link, err, path)
+	}
+
+	// A link to a file that does not exist yet: SQLite creates the file it
+	// names, so the lock goes beside that one too.
+	dangling := filepath.Join(dir, "next.db")
+	if err := os.Symlink("new.db", dangling); err != nil {
+		t.Fatal(err)
+	}
+	openAt(t, dangling)
+	if second, err := Open(t.Context(), filepath.Join(dir, "new.db")); !errors.Is(err, ErrInUse) {
+		t.Errorf("Open(new.db) while %s (a link to it, new) is open: %v, want ErrInUse", dangling, err)
+		if err == nil {
+			second.Close()
+		}
+	}
+	if _, err := os.Lstat(dangling + "-lock"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s-lock: %v, want none", dangling, err)
 	}
 }

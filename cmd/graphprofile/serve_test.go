@@ -120,6 +120,61 @@ func TestTokenAcceptedByServe(t *testing.T) {
 	}
 }
 
+// TestStoreThroughALink: sqlite:link.db, where link.db names y.db, is the
+// store of sqlite:y.db, whose -wal and -shm SQLite keeps beside y.db: so do
+// its lock and its development key. Named after the link, link.db-lock let
+// a second server serve the database beside the first (each one's cache
+// blind to the other's writes), restore ran under a server, and token minted
+// with another key (link.db-devkey.pem) that the server refused.
+func TestStoreThroughALink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServe(t, dir, listenFlag("--store", "sqlite:y.db"))
+	if err := os.Symlink("y.db", filepath.Join(dir, "link.db")); err != nil {
+		t.Skip("no links here:", err)
+	}
+	link := []string{"--store", "sqlite:link.db"}
+	user := mintToken(t, dir, nil, slices.Concat(link, delegatedArgs)...)
+	if r, err := s.request(http.MethodGet, "/beta/me/profile/positions", user, ""); err != nil || r.status != http.StatusOK {
+		t.Errorf("a token of token --store sqlite:link.db, to the server of sqlite:y.db: %v, %+v; want 200", err, r)
+	}
+
+	if r := runCLI(t, dir, nil, "backup", "--store", "sqlite:link.db", "copy.db"); r.code != 0 {
+		t.Errorf("backup --store sqlite:link.db: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, dir, nil, "restore", "--store", "sqlite:link.db", "copy.db"); r.code == 0 || !strings.Contains(r.stderr, "in use") {
+		t.Errorf("restore --store sqlite:link.db while a server serves y.db: exit %d, stderr %q; want a refusal naming the database in use", r.code, r.stderr)
+	}
+	users := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(users, []byte(`{"displayName":"Link","userPrincipalName":"link@contoso.com"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--store", "sqlite:link.db", "--tenant", testTenant, users); r.code == 0 || !strings.Contains(r.stderr, "in use") {
+		t.Errorf("users import --store sqlite:link.db while a server serves y.db: exit %d, stderr %q; want a refusal", r.code, r.stderr)
+	}
+	// Last: before the fix it served (until runCLI's time ran out).
+	if r := runCLI(t, dir, nil, "serve", "--store", "sqlite:link.db", "--listen", freeAddr(t)); r.code == 0 || !strings.Contains(r.stderr, "in use") {
+		t.Errorf("a second serve --store sqlite:link.db: exit %d, stderr %q; want a refusal naming the database in use", r.code, r.stderr)
+	}
+	// A link to a file in a directory that does not exist is refused as
+	// such a path is, before any file is made.
+	if err := os.Symlink(filepath.Join("none", "x.db"), filepath.Join(dir, "gone.db")); err != nil {
+		t.Fatal(err)
+	}
+	realDir, err := filepath.EvalSymlinks(dir) // macOS's /var is a link
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "token", "--store", "sqlite:gone.db"); r.code == 0 || !strings.Contains(r.stderr, filepath.Join(realDir, "none")+" does not exist") {
+		t.Errorf("token --store sqlite:gone.db (a link to none/x.db): exit %d, stderr %q; want the directory named", r.code, r.stderr)
+	}
+	for _, f := range []string{"link.db-devkey.pem", "link.db-lock"} {
+		if _, err := os.Lstat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want none (beside y.db, the file link.db names)", f, err)
+		}
+	}
+}
+
 func TestForeignTokenRefused(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -29,7 +29,11 @@ const defaultListen = "127.0.0.1:8080"
 // storeLocation is a parsed --store URL.
 type storeLocation struct {
 	kind string // "sqlite", "memory" or "postgres"
-	path string // the SQLite database file
+	path string // the SQLite database file, as given
+	// file is the database file that path names, links followed
+	// (sqlite.RealPath): the file SQLite opens and keeps its -wal and -shm
+	// beside, and so the one the server's own files are named after.
+	file string
 	url  string // the PostgreSQL URL
 }
 
@@ -61,7 +65,16 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 		if err := checkSQLitePath(path); err != nil {
 			return storeLocation{}, fmt.Errorf("%s: %w", env.settingValue("store", fmt.Sprintf("%q", url)), err)
 		}
-		return storeLocation{kind: "sqlite", path: path}, nil
+		file, err := sqlite.RealPath(path)
+		if err == nil {
+			// The same once path passed, unless path is a link (to a
+			// file in a directory that does not exist, say).
+			err = checkSQLitePath(file)
+		}
+		if err != nil {
+			return storeLocation{}, fmt.Errorf("%s: %w", env.settingValue("store", fmt.Sprintf("%q", url)), err)
+		}
+		return storeLocation{kind: "sqlite", path: path, file: file}, nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return storeLocation{kind: "postgres", url: url}, nil
 	default:
@@ -110,13 +123,14 @@ func checkSQLitePath(path string) error {
 }
 
 // statePrefix is what the server's own files are named after: the SQLite
-// database file, as SQLite names its -wal and -shm files, or
+// database file, as SQLite names its -wal and -shm files (the file a link
+// names: one key whichever name a command is given), or
 // postgresStatePrefix (also in memory, for --tls-self-signed's files).
 func (l storeLocation) statePrefix() string {
 	if l.kind != "sqlite" {
 		return postgresStatePrefix
 	}
-	return l.path
+	return l.file
 }
 
 // devKeyPath is where the development issuer's signing key lives for
