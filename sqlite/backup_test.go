@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -226,5 +227,50 @@ func TestOneProcessOwnsTheDatabaseThroughALink(t *testing.T) {
 	}
 	if _, err := os.Lstat(dangling + "-lock"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("%s-lock: %v, want none", dangling, err)
+	}
+}
+
+// TestWritesRefusedWhenTheDatabaseFileIsGone: with the database file
+// removed or replaced under the store, its connections still write the
+// file they opened, which the next start no longer finds: every write
+// acknowledged then would be lost. Such writes fail as the store being
+// unavailable (503 with Retry-After), and none of them is kept; with the
+// file back, writes go on.
+func TestWritesRefusedWhenTheDatabaseFileIsGone(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s := openAt(t, path)
+	u, err := s.EnsureUser(t.Context(), storetest.Adele())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := graphprofile.UserKey{TenantID: u.TenantID, UserID: u.ID}
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("before", storetest.Created()), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	for _, replaced := range []bool{false, true} {
+		if replaced {
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position(fmt.Sprintf("lost-%v", replaced), storetest.Created()), 0)
+		if !errors.Is(err, graphprofile.ErrUnavailable) {
+			t.Errorf("a create with the database file gone (replaced %v): %v, want ErrUnavailable", replaced, err)
+		}
+	}
+	if err := os.Rename(path+".moved", path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
+		t.Fatalf("a create with the database file back: %v", err)
+	}
+	// Read from the file, not the read cache: a new store on the path.
+	s.Close()
+	if ids := positionIDs(t, openAt(t, path), owner); !slices.Equal(slices.Sorted(slices.Values(ids)), []string{"after", "before"}) {
+		t.Errorf("positions %v, want [before after]: the refused creates kept nothing", ids)
 	}
 }

@@ -53,6 +53,9 @@ type Store struct {
 	rdb    *sql.DB    // the read pool
 	cdb    *sql.DB    // the checkpointer's connection
 	dbFile *os.File   // the database file, for the checkpointer's fsyncs
+	// opened is the identity of the database file opened (nil until open
+	// has it, and in memory): the writer, running meanwhile, reads it.
+	opened atomic.Pointer[os.FileInfo]
 	// checkpoint is held by a checkpoint while it runs: the writer's
 	// TRUNCATE then waits for the checkpointer's passive copy to end
 	// rather than spending its wait for readers on it.
@@ -231,6 +234,12 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 		return nil, store.Errorf("opening %s: %w", abs, err)
 	}
 	s.dbFile = dbFile
+	info, err := dbFile.Stat()
+	if err != nil {
+		s.Close()
+		return nil, store.Errorf("opening %s: %w", abs, err)
+	}
+	s.opened.Store(&info)
 	s.checkpointerDone = make(chan struct{})
 	go s.checkpointer()
 	return s, nil
@@ -344,14 +353,23 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return store.Errorf("ping: %w: %w", graphprofile.ErrUnavailable, err)
 	}
-	if s.dbFile != nil {
-		opened, err := s.dbFile.Stat()
-		if err != nil {
-			return store.Errorf("ping: %w: %w", graphprofile.ErrUnavailable, err)
-		}
-		if named, err := os.Stat(s.path); err != nil || !os.SameFile(opened, named) {
-			return store.Errorf("ping: %w: %s is no longer the database file this server opened (removed or replaced while it ran): restart the server on the database to serve", graphprofile.ErrUnavailable, s.path)
-		}
+	if err := s.checkFile(); err != nil {
+		return store.Errorf("ping: %w", err)
+	}
+	return nil
+}
+
+// checkFile returns an ErrUnavailable error when the store's path no longer
+// names the database file it opened (removed, or another file renamed over
+// it, while the store ran): what its connections write then is lost at the
+// next start. The writer checks it before each commit, Ping for /readyz.
+func (s *Store) checkFile() error {
+	opened := s.opened.Load()
+	if opened == nil {
+		return nil
+	}
+	if named, err := os.Stat(s.path); err != nil || !os.SameFile(*opened, named) {
+		return store.Errorf("%w: %s is no longer the database file this server opened (removed or replaced while it ran): restart the server on the database to serve", graphprofile.ErrUnavailable, s.path)
 	}
 	return nil
 }

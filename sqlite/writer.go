@@ -201,6 +201,14 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 			return len(batch)
 		}
 	}
+	// A commit into a file the path no longer names would be acknowledged
+	// and then lost at the next start: the batch fails instead, as the
+	// store being unavailable, and nothing of it is kept.
+	if err := s.checkFile(); err != nil {
+		_ = tx.Rollback()
+		finish(err)
+		return len(batch)
+	}
 	committing := time.Now()
 	if err := tx.Commit(); err != nil {
 		finish(dbErr("committing", err))
