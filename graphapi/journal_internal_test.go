@@ -39,6 +39,14 @@ func TestRedactQueryCredentials(t *testing.T) {
 		{"/beta/me?$skiptoken=a&tokens=b&xcode=c", "/beta/me?$skiptoken=a&tokens=b&xcode=c"},
 		{"https://graph.microsoft.com/beta/me?code=a#frag", "https://graph.microsoft.com/beta/me?code=[redacted]"},
 		{"/beta/me?bad%zz=a&code=b", "/beta/me?bad%zz=a&code=[redacted]"},
+		// ';' separates parameters too (HTML 4's advice, and servers that
+		// still take it); a PHP-style array name or a trailing NUL or space
+		// is the same parameter to whoever reads it.
+		{"/beta/me?x=1;access_token=a", "/beta/me?x=1;access_token=[redacted]"},
+		{"/beta/me?access_token=a;$top=1&code=b", "/beta/me?access_token=[redacted];$top=1&code=[redacted]"},
+		{"/beta/me?client_secret[]=a&client_secret%5B%5D=b", "/beta/me?client_secret[]=[redacted]&client_secret%5B%5D=[redacted]"},
+		{"/beta/me?access_token%00=a&token%20=b", "/beta/me?access_token%00=[redacted]&token%20=[redacted]"},
+		{"/beta/me?tokens[]=a&$skiptoken=b;c", "/beta/me?tokens[]=a&$skiptoken=b;c"},
 	} {
 		if got := redactQueryCredentials(tc.uri); got != tc.want {
 			t.Errorf("redactQueryCredentials(%q) = %q, want %q", tc.uri, got, tc.want)

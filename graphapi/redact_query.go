@@ -63,7 +63,9 @@ func redactQuery(query string) (string, bool) {
 	redacted := false
 	copied := 0 // query[:copied] is in out
 	for start := 0; start < len(query); {
-		end := strings.IndexByte(query[start:], '&')
+		// '&' ends a parameter, and so does ';' (HTML 4's advice, which
+		// some servers still follow): a credential after it is one.
+		end := strings.IndexAny(query[start:], "&;")
 		if end < 0 {
 			end = len(query)
 		} else {
@@ -89,13 +91,16 @@ func redactQuery(query string) (string, bool) {
 }
 
 // isCredentialParameter reports whether the query parameter named name (as
-// sent, percent-encoded) is one of credentialQueryParameters.
+// sent, percent-encoded) is one of credentialQueryParameters, also as an
+// array's name (client_secret[], as PHP reads it) or with trailing NULs or
+// spaces, which a reader may drop.
 func isCredentialParameter(name string) bool {
 	if strings.ContainsAny(name, "%+") {
 		if unescaped, err := url.QueryUnescape(name); err == nil {
 			name = unescaped
 		}
 	}
+	name = strings.TrimSuffix(strings.TrimRight(name, "\x00 "), "[]")
 	for _, credential := range credentialQueryParameters {
 		if strings.EqualFold(name, credential) {
 			return true
