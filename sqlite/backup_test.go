@@ -15,6 +15,21 @@ import (
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
+// addPosition records Adele in s, gives her the position id and returns
+// her key.
+func addPosition(t *testing.T, s *Store, id string) graphprofile.UserKey {
+	t.Helper()
+	u, err := s.EnsureUser(t.Context(), storetest.Adele())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := graphprofile.UserKey{TenantID: u.TenantID, UserID: u.ID}
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position(id, storetest.Created()), 0); err != nil {
+		t.Fatal(err)
+	}
+	return owner
+}
+
 // positionIDs returns the ids of the positions of owner in s.
 func positionIDs(t *testing.T, s *Store, owner graphprofile.UserKey) []string {
 	t.Helper()
@@ -37,19 +52,9 @@ func TestBackupAndRestore(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "graphprofile.db")
 	s := openAt(t, path)
-	u, err := s.EnsureUser(t.Context(), storetest.Adele())
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner := graphprofile.UserKey{TenantID: u.TenantID, UserID: u.ID}
-	create := func(id string) {
-		t.Helper()
-		if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position(id, storetest.Created()), 0); err != nil {
-			t.Fatal(err)
-		}
-	}
+	var owner graphprofile.UserKey
 	for i := range 3 {
-		create(fmt.Sprint("before-", i))
+		owner = addPosition(t, s, fmt.Sprint("before-", i))
 	}
 
 	backup := filepath.Join(dir, "backup.db")
@@ -65,7 +70,7 @@ func TestBackupAndRestore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "none.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Backup of a missing database created it: %v", err)
 	}
-	create("after")
+	addPosition(t, s, "after")
 
 	if err := Restore(t.Context(), path, backup); !errors.Is(err, ErrInUse) {
 		t.Errorf("Restore while the store is open: %v, want ErrInUse", err)
@@ -105,14 +110,7 @@ func TestRestoreRefusesNewerSchema(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "graphprofile.db")
 	s := openAt(t, path)
-	u, err := s.EnsureUser(t.Context(), storetest.Adele())
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner := graphprofile.UserKey{TenantID: u.TenantID, UserID: u.ID}
-	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("kept", storetest.Created()), 0); err != nil {
-		t.Fatal(err)
-	}
+	owner := addPosition(t, s, "kept")
 	newer := filepath.Join(dir, "newer.db")
 	if err := Backup(t.Context(), path, newer); err != nil {
 		t.Fatal(err)
@@ -163,14 +161,7 @@ func TestOneProcessOwnsTheDatabaseThroughALink(t *testing.T) {
 			second.Close()
 		}
 	}
-	u, err := s.EnsureUser(t.Context(), storetest.Adele())
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner := graphprofile.UserKey{TenantID: u.TenantID, UserID: u.ID}
-	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("before", storetest.Created()), 0); err != nil {
-		t.Fatal(err)
-	}
+	owner := addPosition(t, s, "before")
 	backup := filepath.Join(dir, "backup.db")
 	if err := Backup(t.Context(), link, backup); err != nil {
 		t.Fatalf("Backup through %s: %v", link, err)
@@ -240,14 +231,7 @@ func TestWritesRefusedWhenTheDatabaseFileIsGone(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "graphprofile.db")
 	s := openAt(t, path)
-	u, err := s.EnsureUser(t.Context(), storetest.Adele())
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner := graphprofile.UserKey{TenantID: u.TenantID, UserID: u.ID}
-	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("before", storetest.Created()), 0); err != nil {
-		t.Fatal(err)
-	}
+	owner := addPosition(t, s, "before")
 	if err := os.Rename(path, path+".moved"); err != nil {
 		t.Fatal(err)
 	}
