@@ -45,14 +45,7 @@ func TestServeRefusesAnOversizedFixturesFileUnread(t *testing.T) {
 	if err == nil || !strings.Contains(stderr.String(), "big.json: larger than 1073741824 bytes") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Fatalf("serve --fixtures of a file over 1 GiB: %v, stderr %q; want one line refusing it", err, stderr.String())
 	}
-	usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		t.Skip("no resource usage of a child here")
-	}
-	maxRSS := int64(usage.Maxrss) * 1024 // KiB on Linux and the BSDs
-	if runtime.GOOS == "darwin" {
-		maxRSS = int64(usage.Maxrss) // bytes on macOS
-	}
+	maxRSS := peakRSS(t, cmd)
 	if maxRSS > 256<<20 {
 		t.Errorf("serve held %d MiB to refuse a fixtures file by its size; want it refused unread", maxRSS>>20)
 	}
@@ -136,18 +129,25 @@ func TestExportMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		t.Skip("no resource usage of a child here")
-	}
-	maxRSS := int64(usage.Maxrss) * 1024 // KiB on Linux and the BSDs
-	if runtime.GOOS == "darwin" {
-		maxRSS = int64(usage.Maxrss) // bytes on macOS
-	}
+	maxRSS := peakRSS(t, cmd)
 	t.Logf("an export of %d MiB: peak RSS %d MiB", info.Size()>>20, maxRSS>>20)
 	// The program's own (some 30 MiB) and a page of users, but not the
 	// store: less than the file it wrote, with room to spare.
 	if maxRSS > info.Size()+64<<20 {
 		t.Errorf("export of %d MiB held %d MiB at its peak; want memory that does not grow with the store", info.Size()>>20, maxRSS>>20)
 	}
+}
+
+// peakRSS returns the peak resident memory of cmd, a child that has ended,
+// in bytes (skipping the test where the system does not tell).
+func peakRSS(t *testing.T, cmd *exec.Cmd) int64 {
+	t.Helper()
+	usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Skip("no resource usage of a child here")
+	}
+	if runtime.GOOS == "darwin" {
+		return int64(usage.Maxrss) // bytes on macOS
+	}
+	return int64(usage.Maxrss) * 1024 // KiB on Linux and the BSDs
 }
