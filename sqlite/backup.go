@@ -90,6 +90,9 @@ func Restore(ctx context.Context, path, from string) error {
 	// is created if need be, and one made for a copy that fails would stay
 	// behind (removing a lock file is never safe: another process may be
 	// about to lock it).
+	if err := requireNoLog(from); err != nil {
+		return err
+	}
 	tmp, err := tempPathBeside(abs, ".restore")
 	if err != nil {
 		return err
@@ -112,6 +115,26 @@ func Restore(ctx context.Context, path, from string) error {
 		}
 	}
 	return syncAndRename(tmp, abs)
+}
+
+// requireNoLog refuses a copy to restore from that has a write-ahead log
+// beside it: a database a server has open, or had when it was killed. Its
+// latest commits are in that log, which a copy of the file alone leaves
+// out; restored onto itself, the log was then removed as the replaced
+// database's. A copy Backup makes, or any database closed cleanly, has none.
+func requireNoLog(from string) error {
+	real, err := RealPath(from) // SQLite keeps the log beside the file a link names
+	if err != nil {
+		return store.Wrap(err)
+	}
+	st, err := os.Stat(real + "-wal")
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && st.Size() == 0) {
+		return nil
+	}
+	if err != nil {
+		return store.Errorf("restore: %w", err)
+	}
+	return store.Errorf("restore: %s has a write-ahead log beside it (%s-wal, %d bytes): a database a server has open, or had when it stopped uncleanly, whose latest writes a copy of the file alone would lose; make a copy with 'graphprofile backup --store sqlite:%s NEW-FILE' and restore that", from, real, st.Size(), from)
 }
 
 // busyTimeoutPragma makes a connection of Backup or Restore wait for the

@@ -258,3 +258,57 @@ func TestWritesRefusedWhenTheDatabaseFileIsGone(t *testing.T) {
 		t.Errorf("positions %v, want [before after]: the refused creates kept nothing", ids)
 	}
 }
+
+// TestRestoreRefusesADatabaseWithItsLog: a database whose latest commits
+// are still in its write-ahead log (a server's, running or killed) is no
+// copy for restore, which copies the file alone: restored onto another
+// store, or onto itself, those commits were lost (onto itself, its log was
+// removed as the replaced database's). It is refused, and nothing changes.
+func TestRestoreRefusesADatabaseWithItsLog(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target.db")
+	ts := openAt(t, target)
+	targetOwner := addPosition(t, ts, "the-target's")
+	ts.Close()
+
+	// The first commit is in the file (a clean stop folds the log in),
+	// the second in the log only.
+	live := filepath.Join(dir, "live.db")
+	first := openAt(t, live)
+	addPosition(t, first, "in-the-file")
+	first.Close()
+	s := openAt(t, live)
+	owner := addPosition(t, s, "in-the-log")
+	if st, err := os.Stat(live + "-wal"); err != nil || st.Size() == 0 {
+		t.Fatalf("the open store's log: %v, want one holding its commit", err)
+	}
+	// A killed server's database: the file and its log as kill -9 leaves
+	// them, with no process holding it.
+	crashed := filepath.Join(dir, "crashed.db")
+	for _, suffix := range []string{"", "-wal"} {
+		if err := copyFile(live+suffix, crashed+suffix); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for _, tc := range []struct{ name, path, from string }{
+		{"a store in use, onto another", target, live},
+		{"a killed server's, onto another", target, crashed},
+		{"a killed server's, onto itself", crashed, crashed},
+	} {
+		err := Restore(t.Context(), tc.path, tc.from)
+		if err == nil || !strings.Contains(err.Error(), "write-ahead log") || !strings.Contains(err.Error(), "graphprofile backup") {
+			t.Errorf("%s: Restore = %v, want a refusal naming its write-ahead log and backup", tc.name, err)
+		}
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+	if got := strings.Join(positionIDs(t, openAt(t, target), targetOwner), ","); got != "the-target's" {
+		t.Errorf("the target after the refusals holds %q, want the-target's", got)
+	}
+	if got := strings.Join(positionIDs(t, openAt(t, crashed), owner), ","); got != "in-the-file,in-the-log" {
+		t.Errorf("the killed server's database after the refusal holds %q, want in-the-file,in-the-log", got)
+	}
+}
