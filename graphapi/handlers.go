@@ -90,7 +90,7 @@ var (
 // matched.
 var endpoints = []endpoint{
 	{serviceRootPath, http.MethodGet, anonymous, nil, nil, (*Server).getServiceDocument},
-	{metadataPath, http.MethodGet, anonymous, nil, nil, (*Server).getMetadata},
+	{metadataPath, http.MethodGet, anonymous, nil, []odata.Option{odata.OptXMLFormat}, (*Server).getMetadata},
 	{usersPath, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, userListOptions, (*Server).listUsers},
 	{usersPath, http.MethodPost, graphprofile.CreateUser, graphprofile.UserType, nil, (*Server).createUser},
 	{usersCountPath, http.MethodGet, graphprofile.ListUsers, graphprofile.UserType, []odata.Option{odata.OptFilter}, (*Server).countUsers},

@@ -324,3 +324,27 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestMetadataFormat: $metadata answers XML, so $format=xml (or
+// application/xml) asks for what it answers and is served, as json is
+// everywhere; it was refused as "this service answers JSON only", while
+// $format=json was served the XML. Other formats are 400, naming XML.
+func TestMetadataFormat(t *testing.T) {
+	s := newTestServer(t)
+	for _, format := range []string{"$format=xml", "format=XML", "$format=application/xml", "$format=" + url.QueryEscape("application/xml;charset=utf-8"), "$format=json"} {
+		resp := s.do(request{path: "/beta/$metadata?" + format})
+		if resp.status != http.StatusOK || resp.header.Get("Content-Type") != "application/xml;charset=utf-8" || !strings.Contains(string(resp.body), "<edmx:Edmx") {
+			t.Errorf("$metadata?%s: %d %q %.80q, want 200 and the CSDL", format, resp.status, resp.header.Get("Content-Type"), resp.body)
+		}
+	}
+	for _, format := range []string{"$format=atom", "$format=text/csv", "$format=" + url.QueryEscape("text/xml")} {
+		msg := expectError(t, s.do(request{path: "/v1.0/$metadata?" + format}), http.StatusBadRequest, "BadRequest")
+		if !strings.Contains(msg, "$format") || !strings.Contains(msg, "XML") {
+			t.Errorf("$metadata?%s: message %q", format, msg)
+		}
+	}
+	msg := expectError(t, s.do(request{path: "/beta/$metadata?$top=1"}), http.StatusBadRequest, "BadRequest")
+	if !strings.HasSuffix(msg, "it supports no query options.") {
+		t.Errorf("$metadata?$top=1: message %q", msg)
+	}
+}

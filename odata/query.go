@@ -41,6 +41,10 @@ const (
 	// OptFormat ($format) is allowed on every resource: each answers JSON,
 	// and $format may only ask for that (checkFormat).
 	OptFormat Option = "format"
+	// OptXMLFormat is no query option but what a resource that answers
+	// XML ($metadata) allows of $format: xml (or application/xml) as well
+	// as json.
+	OptXMLFormat Option = "format=xml"
 )
 
 // servedOptions are the system query options graphprofile implements
@@ -111,7 +115,7 @@ func Parse(rawQuery string, t *graphprofile.Type, allowed ...Option) (Query, err
 				return Query{}, badRequest("The query option '$%s' is given more than once.", name)
 			}
 			seen[name] = true
-			if err := checkFormat(value); err != nil {
+			if err := checkFormat(value, slices.Contains(allowed, OptXMLFormat)); err != nil {
 				return Query{}, err
 			}
 			continue
@@ -178,9 +182,20 @@ func (q *Query) set(opt Option, value string, t *graphprofile.Type) error {
 // checkFormat accepts a $format that asks for what every resource answers,
 // OData's JSON: "json" or the media type application/json, in any case,
 // with parameters that do not ask for another form (odata.metadata other
-// than minimal, IEEE754Compatible=true). Anything else is a BadRequest.
-func checkFormat(value string) error {
+// than minimal, IEEE754Compatible=true); and, where xml is true (the
+// resource answers XML), "xml" or application/xml. Anything else is a
+// BadRequest.
+func checkFormat(value string, xml bool) error {
+	if xml {
+		mediaType, _, err := mime.ParseMediaType(value)
+		if strings.EqualFold(strings.TrimSpace(value), "xml") || (err == nil && mediaType == "application/xml") {
+			return nil
+		}
+	}
 	refuse := badRequest("The $format '%s' is not supported; this service answers JSON only ($format=json or application/json).", value)
+	if xml {
+		refuse = badRequest("The $format '%s' is not supported; this resource answers XML ($format=xml or application/xml).", value)
+	}
 	if strings.EqualFold(strings.TrimSpace(value), "json") {
 		return nil
 	}
@@ -262,9 +277,14 @@ func list(opts []Option) string {
 	if len(opts) == 0 {
 		return "no query options"
 	}
-	names := make([]string, len(opts))
-	for i, o := range opts {
-		names[i] = "$" + string(o)
+	var names []string
+	for _, o := range opts {
+		if o != OptXMLFormat {
+			names = append(names, "$"+string(o))
+		}
+	}
+	if len(names) == 0 {
+		return "no query options"
 	}
 	return strings.Join(names, ", ")
 }
