@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"reflect"
 	"slices"
@@ -198,6 +199,17 @@ func (s *memStore) ImportUsers(_ context.Context, tenantID string, users []graph
 		s.users[u.Key()] = u
 	}
 	return nil
+}
+
+func (s *memStore) ImportUserStream(ctx context.Context, tenantID string, users iter.Seq2[graphprofile.User, error]) error {
+	var batch []graphprofile.User
+	for u, err := range users {
+		if err != nil {
+			return err
+		}
+		batch = append(batch, u)
+	}
+	return s.ImportUsers(ctx, tenantID, batch)
 }
 
 func (s *memStore) ScanItems(_ context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {

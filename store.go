@@ -1,6 +1,9 @@
 package graphprofile
 
-import "context"
+import (
+	"context"
+	"iter"
+)
 
 // Store keeps users and the items of their profiles' collections.
 // Implementations: sqlite, postgres. storetest is the contract suite every
@@ -54,6 +57,17 @@ type Store interface {
 	// batch does not replace, or two users of the batch share an id or a
 	// user principal name.
 	ImportUsers(ctx context.Context, tenantID string, users []User) error
+
+	// ImportUserStream is ImportUsers for users given one at a time (as a
+	// file read line by line gives them): it adds or replaces (by id)
+	// every user users yields, all in tenantID, in one transaction, all or
+	// nothing, and its memory does not grow with their number: the store
+	// holds the user at hand, and compares the batch's ids and principal
+	// names in the database. An error users yields ends the import, which
+	// writes nothing, and is returned as is. A *ConflictError as
+	// ImportUsers gives. users is iterated once: a failure that a retry of
+	// the transaction would cure is returned instead.
+	ImportUserStream(ctx context.Context, tenantID string, users iter.Seq2[User, error]) error
 
 	// ScanItems calls visit with the items of collection c of owner's
 	// profile in order (OldestFirst: list order, createdDateTime then id;

@@ -271,22 +271,57 @@ type ImportConflict struct {
 // reported once, and only against users that repeat nothing.
 func ImportConflicts(users []User) []ImportConflict {
 	var conflicts []ImportConflict
-	ids := make(map[string]int, len(users))
-	upns := make(map[string]int, len(users))
+	seen := NewImportSeen(len(users))
 	for i, u := range users {
-		upn := PrincipalNameKey(u.UserPrincipalName)
-		if earlier, ok := ids[u.ID]; ok {
-			conflicts = append(conflicts, ImportConflict{Index: i, Earlier: earlier, Conflict: ConflictError{Property: "id", Value: u.ID}})
-			continue
-		}
-		if earlier, ok := upns[upn]; ok {
-			conflicts = append(conflicts, ImportConflict{Index: i, Earlier: earlier, Conflict: ConflictError{Property: "userPrincipalName", Value: u.UserPrincipalName}})
-			continue
-		}
-		ids[u.ID] = i
-		if upn != "" {
-			upns[upn] = i
+		if earlier, conflict := seen.Add(i, u); conflict != nil {
+			conflicts = append(conflicts, ImportConflict{Index: i, Earlier: earlier, Conflict: *conflict})
 		}
 	}
 	return conflicts
+}
+
+// ImportSeen is ImportConflicts' rule for a batch given one user at a
+// time (graphprofile users import reads its file as it writes it): it keeps
+// the id and the principal name of each user that repeats nothing, with
+// the number the caller gives it (an index, a line), and nothing else of
+// the users.
+type ImportSeen struct {
+	ids, upns map[string]int
+}
+
+// NewImportSeen returns an empty ImportSeen, with room for n users.
+func NewImportSeen(n int) *ImportSeen {
+	return &ImportSeen{ids: make(map[string]int, n), upns: make(map[string]int, n)}
+}
+
+// Add checks u, numbered n, against the users added before it. When u
+// repeats one's id or (else) user principal name, it returns that user's
+// number and what u repeats, and keeps nothing of u.
+func (s *ImportSeen) Add(n int, u User) (earlier int, conflict *ConflictError) {
+	upn := PrincipalNameKey(u.UserPrincipalName)
+	if earlier, ok := s.ids[u.ID]; ok {
+		return earlier, &ConflictError{Property: "id", Value: u.ID}
+	}
+	if earlier, ok := s.upns[upn]; ok {
+		return earlier, &ConflictError{Property: "userPrincipalName", Value: u.UserPrincipalName}
+	}
+	s.ids[u.ID] = n
+	if upn != "" {
+		s.upns[upn] = n
+	}
+	return 0, nil
+}
+
+// Number returns the number of the user added that has what conflict (a
+// Store's, for a user of the batch) names: its id, or its principal name
+// in any case; false when none has.
+func (s *ImportSeen) Number(conflict *ConflictError) (int, bool) {
+	var n int
+	var ok bool
+	if conflict.Property == "id" {
+		n, ok = s.ids[conflict.Value]
+	} else {
+		n, ok = s.upns[PrincipalNameKey(conflict.Value)]
+	}
+	return n, ok
 }

@@ -34,7 +34,7 @@ func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 	}
 	return s.bulkTx(ctx, fmt.Sprintf("loading the profiles of %d users", len(profiles)), func(ctx context.Context, tx pgx.Tx) error {
 		for _, l := range loads {
-			if err := importUsers(ctx, tx, l.TenantID, l.Users); err != nil {
+			if err := importUsers(ctx, tx, l.TenantID, stored.Users(l.Users)); err != nil {
 				return err
 			}
 			users := make([]string, len(l.Users))

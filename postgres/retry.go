@@ -71,7 +71,10 @@ const (
 // the server rolls back whatever the transaction did (lost).
 func retry(err error, beforeCommit bool) (contended, lost bool) {
 	code := pgCode(err)
+	var once onceErr
 	switch {
+	case errors.As(err, &once): // the transaction read a stream: it cannot run again
+		return false, false
 	case errors.Is(err, errImportRaced), code == "40001", code == "40P01": // serialization_failure, deadlock_detected
 		return true, false
 	case pgconn.SafeToRetry(err):

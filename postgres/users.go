@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -349,30 +350,113 @@ const noLimit = 100 * 365 * 24 * time.Hour
 var errImportRaced = errors.New("a principal name was taken concurrently")
 
 // ImportUsers adds or replaces (by id) every user of users in tenantID, all
-// or nothing; see graphprofile.Store.
+// or nothing; see graphprofile.Store. A slice may be read again, so a
+// transaction that failed in a way a retry cures runs again.
 func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphprofile.User) error {
 	if err := store.CheckImport(tenantID, users); err != nil {
 		return err
 	}
 	return s.bulkTx(ctx, fmt.Sprintf("importing %d users", len(users)), func(ctx context.Context, tx pgx.Tx) error {
-		return importUsers(ctx, tx, tenantID, users)
+		return importUsers(ctx, tx, tenantID, stored.Users(users))
 	})
 }
 
-// importUsers adds or replaces (by id) users in tenantID in tx.
-func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users []graphprofile.User) error {
-	n := len(users)
-	ids := make([]string, 0, n)
-	upns := make([]string, 0, n)
-	keys := make([]*string, 0, n)
-	docs := make([]string, 0, n)
-	for _, u := range users {
-		key := upnKey(u.UserPrincipalName)
-		u.TenantID = tenantID
-		if err := checkUser("ImportUsers", u); err != nil {
-			return err
+// ImportUserStream adds or replaces (by id) every user users yields in
+// tenantID, all or nothing, holding one user at a time; see
+// graphprofile.Store. users is read once: a failure a retry would cure
+// (errImportRaced included) is returned, not retried, once it began.
+func (s *Store) ImportUserStream(ctx context.Context, tenantID string, users iter.Seq2[graphprofile.User, error]) error {
+	if tenantID == "" {
+		return store.Errorf("ImportUsers: no tenant id")
+	}
+	began := false
+	return s.bulkTx(ctx, "importing users", func(ctx context.Context, tx pgx.Tx) error {
+		if began {
+			// Only a commit that was never sent comes back here: the
+			// transaction was rolled back, and the stream is spent.
+			return dbErr("importing users", onceErr{errStreamRead})
 		}
-		ids, upns, keys, docs = append(ids, u.ID), append(upns, u.UserPrincipalName), append(keys, key), append(docs, stored.UserDocument(u))
+		began = true
+		err := importUsers(ctx, tx, tenantID, users)
+		var de *stored.DBError
+		if errors.As(err, &de) {
+			de.Err = onceErr{de.Err}
+		}
+		return err
+	})
+}
+
+// errStreamRead is the failure of an ImportUserStream whose commit could
+// not be sent (the connection was lost): a slice would be imported again,
+// but the stream is read already.
+var errStreamRead = errors.New("the connection was lost before the commit was sent, so nothing was written, and the users, read once, cannot be imported again in this run; run the import again")
+
+// onceErr is a failure of a transaction that may not run again (it read
+// a stream): retry says so, whatever the failure.
+type onceErr struct{ err error }
+
+func (e onceErr) Error() string { return e.err.Error() }
+func (e onceErr) Unwrap() error { return e.err }
+
+// importUsers adds or replaces (by id) the users users yields in tenantID
+// in tx. They are copied (COPY, streamed: one user at a time in memory,
+// whatever their number) into a temporary table, which PostgreSQL keeps
+// on disk past temp_buffers; the checks and writes are then one statement
+// each over it. The table goes at the end (and with the transaction,
+// should it fail).
+func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users iter.Seq2[graphprofile.User, error]) error {
+	if _, err := tx.Exec(ctx,
+		`CREATE TEMP TABLE import_batch (n bigint NOT NULL, id text NOT NULL, upn text NOT NULL, upn_key text, document text NOT NULL) ON COMMIT DROP`); err != nil {
+		return dbErr("importing users", err)
+	}
+	next, stop := iter.Pull2(users)
+	defer stop()
+	var yielded error // an error of users or of a user: returned as is
+	n := int64(0)
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "import_batch"}, []string{"n", "id", "upn", "upn_key", "document"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			u, err, ok := next()
+			switch {
+			case !ok:
+				return nil, nil
+			case err != nil:
+				yielded = err
+				return nil, err
+			}
+			u.TenantID = tenantID
+			if err := checkUser("ImportUsers", u); err != nil {
+				yielded = err
+				return nil, err
+			}
+			n++
+			return []any{n, u.ID, u.UserPrincipalName, upnKey(u.UserPrincipalName), stored.UserDocument(u)}, nil
+		}))
+	if yielded != nil {
+		return yielded
+	}
+	if err != nil {
+		return dbErr("importing users", err)
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE pg_temp.import_batch`); err != nil {
+		return dbErr("importing users", err)
+	}
+	// The first user that repeats an earlier one's id or (else) principal
+	// name: every user before it repeats nothing, so this is the first
+	// repeat graphprofile.ImportConflicts finds.
+	var property, value string
+	err = tx.QueryRow(ctx,
+		`SELECT property, value FROM (
+		   SELECT n, 0 AS p, 'id' AS property, id AS value, n > min(n) OVER (PARTITION BY id) AS again FROM pg_temp.import_batch
+		   UNION ALL
+		   SELECT n, 1, 'userPrincipalName', upn, n > min(n) OVER (PARTITION BY upn_key) FROM pg_temp.import_batch WHERE upn_key IS NOT NULL
+		 ) r WHERE again ORDER BY n, p LIMIT 1`).Scan(&property, &value)
+	switch {
+	case err == nil && property == "id":
+		return stored.IDTaken(value)
+	case err == nil:
+		return stored.PrincipalNameTaken(value)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return dbErr("importing users", err)
 	}
 	// First every user without its principal name key, then the keys: a
 	// name may move from one user of the batch to another, and the
@@ -380,21 +464,20 @@ func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users []graphp
 	// twice. One statement each, whatever the size of the batch.
 	if _, err := tx.Exec(ctx,
 		`INSERT INTO users (tenant_id, id, upn_key, document)
-		 SELECT $1, v.id, NULL, v.document
-		 FROM unnest($2::text[], $3::text[]) AS v(id, document)
-		 ORDER BY v.id COLLATE "C" -- rows are locked in one order: concurrent imports do not deadlock
+		 SELECT $1, b.id, NULL, b.document FROM pg_temp.import_batch b
+		 ORDER BY b.id COLLATE "C" -- rows are locked in one order: concurrent imports do not deadlock
 		 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`,
-		tenantID, ids, docs); err != nil {
+		tenantID); err != nil {
 		return dbErr("importing users", err)
 	}
 	// Every user of the batch is now without a key: a user that holds
 	// one of the batch's names is one the batch does not replace.
 	var held string
-	err := tx.QueryRow(ctx,
-		`SELECT v.upn FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(upn, key, n)
-		 JOIN users u ON u.tenant_id = $1 AND u.upn_key = v.key
-		 ORDER BY v.n LIMIT 1`,
-		tenantID, upns, keys).Scan(&held)
+	err = tx.QueryRow(ctx,
+		`SELECT b.upn FROM pg_temp.import_batch b
+		 JOIN users u ON u.tenant_id = $1 AND u.upn_key = b.upn_key
+		 ORDER BY b.n LIMIT 1`,
+		tenantID).Scan(&held)
 	switch {
 	case err == nil:
 		return stored.PrincipalNameTaken(held)
@@ -402,12 +485,16 @@ func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users []graphp
 		return dbErr("importing users", err)
 	}
 	_, err = tx.Exec(ctx,
-		`UPDATE users u SET upn_key = v.key
-		 FROM unnest($2::text[], $3::text[]) AS v(id, key)
-		 WHERE u.tenant_id = $1 AND u.id = v.id AND v.key IS NOT NULL`,
-		tenantID, ids, keys)
+		`UPDATE users u SET upn_key = b.upn_key
+		 FROM pg_temp.import_batch b
+		 WHERE u.tenant_id = $1 AND u.id = b.id AND b.upn_key IS NOT NULL`,
+		tenantID)
 	if violation(err, uniqueViolation) == "users_upn_key" {
 		return dbErr("importing users", fmt.Errorf("%w: %w", errImportRaced, err))
 	}
+	if err != nil {
+		return dbErr("importing users", err)
+	}
+	_, err = tx.Exec(ctx, `DROP TABLE pg_temp.import_batch`)
 	return dbErr("importing users", err)
 }

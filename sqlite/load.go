@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
 )
 
 // LoadProfiles adds or replaces the users of profiles and replaces their
@@ -17,7 +18,7 @@ func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 	defer s.cache.dropUsers()
 	return s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, l := range loads {
-			if err := importUsers(ctx, tx, l.TenantID, l.Users); err != nil {
+			if err := importUsers(ctx, tx, l.TenantID, stored.Users(l.Users)); err != nil {
 				return err
 			}
 			for _, q := range []string{

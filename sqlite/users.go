@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"iter"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/stored"
@@ -233,12 +234,41 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 	if err := store.CheckImport(tenantID, users); err != nil {
 		return err
 	}
+	return s.ImportUserStream(ctx, tenantID, stored.Users(users))
+}
+
+// ImportUserStream adds or replaces (by id) every user users yields in
+// tenantID, all or nothing, holding one user at a time; see
+// graphprofile.Store. The writer runs it once (it never retries a write).
+func (s *Store) ImportUserStream(ctx context.Context, tenantID string, users iter.Seq2[graphprofile.User, error]) error {
+	if tenantID == "" {
+		return store.Errorf("ImportUsers: no tenant id")
+	}
 	defer s.cache.dropUsers()
 	return s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error { return importUsers(ctx, tx, tenantID, users) }, nil, nil)
 }
 
-// importUsers adds or replaces (by id) users in tenantID in tx.
-func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users []graphprofile.User) error {
+// importUsers adds or replaces (by id) the users users yields in tenantID
+// in tx. The batch's ids and principal name keys, in batch order, go to a
+// temporary table, whose unique indexes find a user that repeats an
+// earlier one's (as graphprofile.ImportConflicts, the first repeat); it
+// lives in the connection's temporary file, not in memory (temp_store is
+// SQLite's default, a file), so an import of any size holds one user at a
+// time. The table is dropped at the end, and a failure rolls its creation
+// back with the rest.
+func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users iter.Seq2[graphprofile.User, error]) error {
+	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS temp.import_batch`); err != nil {
+		return dbErr("importing users", err)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`CREATE TEMP TABLE import_batch (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, upn TEXT, upn_key TEXT UNIQUE)`); err != nil {
+		return dbErr("importing users", err)
+	}
+	record, err := tx.PrepareContext(ctx, `INSERT INTO temp.import_batch (n, id, upn, upn_key) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return dbErr("importing users", err)
+	}
+	defer record.Close()
 	// First every user without its principal name key, then the keys: a
 	// name may move from one user of the batch to another, and the
 	// unique index sees only the final state of each name.
@@ -249,28 +279,53 @@ func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users []graph
 		return dbErr("importing users", err)
 	}
 	defer upsert.Close()
-	for _, u := range users {
-		if _, err := upsert.ExecContext(ctx, tenantID, u.ID, stored.UserDocument(u)); err != nil {
-			return dbErr("importing users", err)
+	n := 0
+	for u, err := range users {
+		if err != nil {
+			return err
 		}
-	}
-	setKey, err := tx.PrepareContext(ctx, `UPDATE users SET upn_key = ? WHERE tenant_id = ? AND id = ?`)
-	if err != nil {
-		return dbErr("importing users", err)
-	}
-	defer setKey.Close()
-	for _, u := range users {
-		key := upnKey(u.UserPrincipalName)
-		if key == nil {
-			continue
+		if u.ID == "" {
+			return store.Errorf("ImportUsers: a user has no id")
 		}
-		_, err := setKey.ExecContext(ctx, key, tenantID, u.ID)
+		n++
+		_, err := record.ExecContext(ctx, n, u.ID, u.UserPrincipalName, upnKey(u.UserPrincipalName))
 		if isConstraint(err, codeConstraintUnique) {
+			var idTaken bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM temp.import_batch WHERE id = ?)`, u.ID).Scan(&idTaken); err != nil {
+				return dbErr("importing users", err)
+			}
+			if idTaken {
+				return stored.IDTaken(u.ID)
+			}
 			return stored.PrincipalNameTaken(u.UserPrincipalName)
 		}
 		if err != nil {
 			return dbErr("importing users", err)
 		}
+		if _, err := upsert.ExecContext(ctx, tenantID, u.ID, stored.UserDocument(u)); err != nil {
+			return dbErr("importing users", err)
+		}
+	}
+	// Every user of the batch is now without a key: a user that holds
+	// one of the batch's names is one the batch does not replace; the
+	// first such name in batch order is the conflict.
+	var held string
+	err = tx.QueryRowContext(ctx,
+		`SELECT b.upn FROM temp.import_batch b JOIN users u ON u.tenant_id = ? AND u.upn_key = b.upn_key
+		 ORDER BY b.n LIMIT 1`, tenantID).Scan(&held)
+	switch {
+	case err == nil:
+		return stored.PrincipalNameTaken(held)
+	case !errors.Is(err, sql.ErrNoRows):
+		return dbErr("importing users", err)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE users SET upn_key = (SELECT b.upn_key FROM temp.import_batch b WHERE b.id = users.id)
+		 WHERE tenant_id = ? AND id IN (SELECT id FROM temp.import_batch WHERE upn_key IS NOT NULL)`, tenantID); err != nil {
+		return dbErr("importing users", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE temp.import_batch`); err != nil {
+		return dbErr("importing users", err)
 	}
 	return nil
 }

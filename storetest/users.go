@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 	"testing"
@@ -774,9 +776,97 @@ func testListUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	})
 }
 
-// ImportUsers.
+// ImportUsers, and ImportUserStream, which must do the same with the users
+// given one at a time.
+
+// importers are the two ways to import a batch: the slice, and the stream
+// (read once: a second reading fails the test).
+var importers = []struct {
+	name string
+	run  func(t *testing.T, s graphprofile.Store, tenantID string, users []graphprofile.User) error
+}{
+	{"Slice", func(t *testing.T, s graphprofile.Store, tenantID string, users []graphprofile.User) error {
+		return s.ImportUsers(t.Context(), tenantID, users)
+	}},
+	{"Stream", func(t *testing.T, s graphprofile.Store, tenantID string, users []graphprofile.User) error {
+		return s.ImportUserStream(t.Context(), tenantID, onceStream(t, users))
+	}},
+}
+
+// onceStream yields users, failing the test if it is read twice.
+func onceStream(t *testing.T, users []graphprofile.User) iter.Seq2[graphprofile.User, error] {
+	read := false
+	return func(yield func(graphprofile.User, error) bool) {
+		if read {
+			t.Errorf("ImportUserStream read its users twice")
+			return
+		}
+		read = true
+		for _, u := range users {
+			if !yield(u, nil) {
+				return
+			}
+		}
+	}
+}
 
 func testImportUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	for _, via := range importers {
+		t.Run(via.name, func(t *testing.T) {
+			testImport(t, open, func(t *testing.T, s graphprofile.Store, users []graphprofile.User) error {
+				return via.run(t, s, tenantA, users)
+			})
+		})
+	}
+	t.Run("StreamEnds", func(t *testing.T) { testImportStream(t, open) })
+}
+
+// testImportStream: what only a stream can do. An error it yields, after
+// users or before any, ends the import, which writes nothing, and is what
+// ImportUserStream returns, as is; the stream is not read on. A user
+// without an id is refused and nothing written.
+func testImportStream(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	errStream := errors.New("line 3: not JSON")
+	for _, after := range []int{0, 2, 300} {
+		t.Run(fmt.Sprintf("ErrorAfter%d", after), func(t *testing.T) {
+			s, a, _ := withDirectory(t, open)
+			before := snapshot(t, s, tenantA, tenantB)
+			readOn := false
+			err := s.ImportUserStream(t.Context(), tenantA, func(yield func(graphprofile.User, error) bool) {
+				for i := range after {
+					u := graphprofile.User{ID: guid(100 + i), UserPrincipalName: fmt.Sprintf("stream%d@contoso.com", i), DisplayName: "Streamed"}
+					if i == 0 {
+						u = graphprofile.User{ID: a.ID, UserPrincipalName: "replaced@contoso.com", DisplayName: "Replaced"}
+					}
+					if !yield(u, nil) {
+						return
+					}
+				}
+				if yield(graphprofile.User{}, errStream) {
+					readOn = true
+				}
+			})
+			if err != errStream {
+				t.Fatalf("ImportUserStream of a stream that failed: %v; want the stream's error as is", err)
+			}
+			if readOn {
+				t.Errorf("ImportUserStream read on after the stream's error")
+			}
+			wantState(t, "after a failed stream", s, before)
+		})
+	}
+	t.Run("NoID", func(t *testing.T) {
+		s, _, _ := withDirectory(t, open)
+		before := snapshot(t, s, tenantA, tenantB)
+		err := s.ImportUserStream(t.Context(), tenantA, onceStream(t, []graphprofile.User{{ID: guid(3), DisplayName: "A"}, {DisplayName: "No id"}}))
+		if err == nil {
+			t.Fatal("ImportUserStream of a user without an id: no error")
+		}
+		wantState(t, "after a refused stream", s, before)
+	})
+}
+
+func testImport(t *testing.T, open func(t *testing.T) graphprofile.Store, importUsers func(t *testing.T, s graphprofile.Store, users []graphprofile.User) error) {
 	setup := func(t *testing.T) (s graphprofile.Store, a, m graphprofile.User) { return withDirectory(t, open) }
 	newUser := func(n int, upn string) graphprofile.User {
 		return graphprofile.User{TenantID: tenantA, ID: guid(n), UserPrincipalName: upn, DisplayName: fmt.Sprint("new user ", n),
@@ -840,7 +930,7 @@ func testImportUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 				before := snapshot(t, s, tenantA, tenantB)
 				batch := tc.batch(a, m)
 				given := append([]graphprofile.User(nil), batch...)
-				if err := s.ImportUsers(t.Context(), tenantA, batch); err != nil {
+				if err := importUsers(t, s, batch); err != nil {
 					t.Fatalf("ImportUsers: %v", err)
 				}
 				for i := range batch {
@@ -908,7 +998,7 @@ func testImportUsers(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 			t.Run(tc.name, func(t *testing.T) {
 				s, a, m := setup(t)
 				before := snapshot(t, s, tenantA, tenantB)
-				err := s.ImportUsers(t.Context(), tenantA, tc.batch(a, m))
+				err := importUsers(t, s, tc.batch(a, m))
 				wantConflict(t, "ImportUsers", err, tc.property, tc.value)
 				wantState(t, "after a refused ImportUsers", s, before)
 				for _, u := range tc.batch(a, m) {

@@ -1,6 +1,10 @@
 package stored
 
-import "github.com/graphprofile/graphprofile"
+import (
+	"iter"
+
+	"github.com/graphprofile/graphprofile"
+)
 
 // CheckUserKey refuses, for operation op, a user without a tenant id or an
 // id: a store keys users by both.
@@ -77,4 +81,17 @@ func (n Name) CheckImport(tenantID string, users []graphprofile.User) error {
 		}
 	}
 	return nil
+}
+
+// Users yields the users of a Store.ImportUsers batch as
+// Store.ImportUserStream takes them: a slice may be iterated again, so a
+// store may retry its transaction.
+func Users(users []graphprofile.User) iter.Seq2[graphprofile.User, error] {
+	return func(yield func(graphprofile.User, error) bool) {
+		for _, u := range users {
+			if !yield(u, nil) {
+				return
+			}
+		}
+	}
 }
