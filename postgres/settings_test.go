@@ -11,6 +11,7 @@ import (
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/postgres/pgtest"
 	"github.com/graphprofile/graphprofile/storetest"
+	"github.com/jackc/pgx/v5"
 )
 
 // limitedRole makes a role that may log in and use the schema of schemaURL
@@ -270,4 +271,64 @@ func TestMigrationLockWithLockTimeout(t *testing.T) {
 		t.Fatalf("Open while another server held the migration lock 300 ms, with the role's lock_timeout 20ms: %v", err)
 	}
 	s.Close()
+}
+
+// TestImportAsARoleWithoutTemporary: a role that may not create temporary
+// tables (REVOKE TEMPORARY ON DATABASE … FROM PUBLIC, as hardened
+// databases are set up) imports users and loads profiles as any other.
+// The streamed import copied its users into a temporary table, and every
+// users import, fixtures load and admin import of such a role failed:
+// "permission denied to create temporary tables".
+func TestImportAsARoleWithoutTemporary(t *testing.T) {
+	setup(t)
+	name := pgtest.RandomName("gp_notemp_")
+	dbURL, err := server.CreateDatabase(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// limitedRole's grants, but in this database; it is dropped before
+	// the role (cleanups run last first).
+	roleURL := limitedRole(t, pgtest.WithParams(dbURL, "search_path", "public"))
+	t.Cleanup(func() {
+		if err := server.DropDatabase(context.Background(), name); err != nil {
+			t.Error(err)
+		}
+	})
+	if _, err := admin.Exec(t.Context(), `REVOKE TEMPORARY ON DATABASE `+name+` FROM PUBLIC`); err != nil {
+		t.Fatal(err)
+	}
+	dbURL = pgtest.WithParams(dbURL, "search_path", "public")
+	openAt(t, dbURL).Close() // the administrator migrates
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, _ := url.Parse(roleURL)
+	_, err = conn.Exec(t.Context(), `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO `+role.User.Username())
+	conn.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openAt(t, roleURL)
+	users := []graphprofile.User{adele, {TenantID: tenant, ID: "0f7c7b5e-57aa-4a33-a9ad-3c2d94c0a9ef", UserPrincipalName: "ben@contoso.com", DisplayName: "Ben"}}
+	if err := s.ImportUsers(t.Context(), tenant, users); err != nil {
+		t.Errorf("ImportUsers: %v", err)
+	}
+	if err := s.ImportUserStream(t.Context(), tenant, func(yield func(graphprofile.User, error) bool) {
+		for _, u := range users {
+			if !yield(u, nil) {
+				return
+			}
+		}
+	}); err != nil {
+		t.Errorf("ImportUserStream: %v", err)
+	}
+	if err := s.LoadProfiles(t.Context(), []graphprofile.UserProfile{{User: adele}}); err != nil {
+		t.Errorf("LoadProfiles: %v", err)
+	}
+	for _, u := range users {
+		if got, err := s.FindUser(t.Context(), tenant, u.UserPrincipalName); err != nil || got.ID != u.ID {
+			t.Errorf("FindUser(%s) = %v, %v; want the imported user", u.UserPrincipalName, got.ID, err)
+		}
+	}
 }

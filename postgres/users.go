@@ -399,85 +399,72 @@ func (e onceErr) Error() string { return e.err.Error() }
 func (e onceErr) Unwrap() error { return e.err }
 
 // importUsers adds or replaces (by id) the users users yields in tenantID
-// in tx. They are copied (COPY, streamed: one user at a time in memory,
-// whatever their number) into a temporary table, which PostgreSQL keeps
-// on disk past temp_buffers; the checks and writes are then one statement
-// each over it. The table goes at the end (and with the transaction,
-// should it fail).
+// in tx. Their documents are written as they come, importBatchSize users a
+// statement, so that a batch's documents are never all in memory; what is
+// kept of each user is its id and principal name (a few dozen bytes) for
+// the repeats and the keys. No temporary table: a role may not be allowed
+// one (REVOKE TEMPORARY … FROM PUBLIC; TestImportAsARoleWithoutTemporary).
 func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users iter.Seq2[graphprofile.User, error]) error {
-	if _, err := tx.Exec(ctx,
-		`CREATE TEMP TABLE import_batch (n bigint NOT NULL, id text NOT NULL, upn text NOT NULL, upn_key text, document text NOT NULL) ON COMMIT DROP`); err != nil {
-		return dbErr("importing users", err)
-	}
-	next, stop := iter.Pull2(users)
-	defer stop()
-	var yielded error // an error of users or of a user: returned as is
-	n := int64(0)
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "import_batch"}, []string{"n", "id", "upn", "upn_key", "document"},
-		pgx.CopyFromFunc(func() ([]any, error) {
-			u, err, ok := next()
-			switch {
-			case !ok:
-				return nil, nil
-			case err != nil:
-				yielded = err
-				return nil, err
-			}
-			u.TenantID = tenantID
-			if err := checkUser("ImportUsers", u); err != nil {
-				yielded = err
-				return nil, err
-			}
-			n++
-			return []any{n, u.ID, u.UserPrincipalName, upnKey(u.UserPrincipalName), stored.UserDocument(u)}, nil
-		}))
-	if yielded != nil {
-		return yielded
-	}
-	if err != nil {
-		return dbErr("importing users", err)
-	}
-	if _, err := tx.Exec(ctx, `ANALYZE pg_temp.import_batch`); err != nil {
-		return dbErr("importing users", err)
-	}
-	// The first user that repeats an earlier one's id or (else) principal
-	// name: every user before it repeats nothing, so this is the first
-	// repeat graphprofile.ImportConflicts finds.
-	var property, value string
-	err = tx.QueryRow(ctx,
-		`SELECT property, value FROM (
-		   SELECT n, 0 AS p, 'id' AS property, id AS value, n > min(n) OVER (PARTITION BY id) AS again FROM pg_temp.import_batch
-		   UNION ALL
-		   SELECT n, 1, 'userPrincipalName', upn, n > min(n) OVER (PARTITION BY upn_key) FROM pg_temp.import_batch WHERE upn_key IS NOT NULL
-		 ) r WHERE again ORDER BY n, p LIMIT 1`).Scan(&property, &value)
-	switch {
-	case err == nil && property == "id":
-		return stored.IDTaken(value)
-	case err == nil:
-		return stored.PrincipalNameTaken(value)
-	case !errors.Is(err, pgx.ErrNoRows):
-		return dbErr("importing users", err)
-	}
+	seen := graphprofile.NewImportSeen(0)
+	var ids, upns []string // every user's, in order, for the keys below
+	var keys []*string
+	var batchIDs, batchDocs []string
 	// First every user without its principal name key, then the keys: a
 	// name may move from one user of the batch to another, and the
-	// unique constraint, checked row by row, must never see a name
-	// twice. One statement each, whatever the size of the batch.
-	if _, err := tx.Exec(ctx,
-		`INSERT INTO users (tenant_id, id, upn_key, document)
-		 SELECT $1, b.id, NULL, b.document FROM pg_temp.import_batch b
-		 ORDER BY b.id COLLATE "C" -- rows are locked in one order: concurrent imports do not deadlock
-		 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`,
-		tenantID); err != nil {
+	// unique index checks each statement's rows, not the transaction's,
+	// so a key set in one step could meet itself held by the user it
+	// moves from.
+	write := func() error {
+		if len(batchIDs) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx,
+			`INSERT INTO users (tenant_id, id, upn_key, document)
+			 SELECT $1, v.id, NULL, v.document
+			 FROM unnest($2::text[], $3::text[]) AS v(id, document)
+			 ORDER BY v.id COLLATE "C" -- a statement locks its rows in one order (imports of more than a statement's users that overlap may still deadlock: a slice's is retried)
+			 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`,
+			tenantID, batchIDs, batchDocs)
+		batchIDs, batchDocs = batchIDs[:0], batchDocs[:0]
 		return dbErr("importing users", err)
+	}
+	n := 0
+	for u, err := range users {
+		if err != nil {
+			return err // the stream's own: returned as is
+		}
+		u.TenantID = tenantID
+		if err := checkUser("ImportUsers", u); err != nil {
+			return err
+		}
+		// The first user that repeats an earlier one's id or (else)
+		// principal name, as graphprofile.ImportConflicts finds it.
+		n++
+		if _, conflict := seen.Add(n, u); conflict != nil {
+			if conflict.Property == "id" {
+				return stored.IDTaken(conflict.Value)
+			}
+			return stored.PrincipalNameTaken(conflict.Value)
+		}
+		ids, upns, keys = append(ids, u.ID), append(upns, u.UserPrincipalName), append(keys, upnKey(u.UserPrincipalName))
+		batchIDs, batchDocs = append(batchIDs, u.ID), append(batchDocs, stored.UserDocument(u))
+		if len(batchIDs) == importBatchSize {
+			if err := write(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := write(); err != nil {
+		return err
 	}
 	// Every user of the batch is now without a key: a user that holds
 	// one of the batch's names is one the batch does not replace.
 	var held string
-	err = tx.QueryRow(ctx,
-		`SELECT b.upn FROM pg_temp.import_batch b
-		 JOIN users u ON u.tenant_id = $1 AND u.upn_key = b.upn_key
-		 ORDER BY b.n LIMIT 1`,
-		tenantID).Scan(&held)
+	err := tx.QueryRow(ctx,
+		`SELECT v.upn FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(upn, key, n)
+		 JOIN users u ON u.tenant_id = $1 AND u.upn_key = v.key
+		 ORDER BY v.n LIMIT 1`,
+		tenantID, upns, keys).Scan(&held)
 	switch {
 	case err == nil:
 		return stored.PrincipalNameTaken(held)
@@ -485,16 +472,17 @@ func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users iter.Seq
 		return dbErr("importing users", err)
 	}
 	_, err = tx.Exec(ctx,
-		`UPDATE users u SET upn_key = b.upn_key
-		 FROM pg_temp.import_batch b
-		 WHERE u.tenant_id = $1 AND u.id = b.id AND b.upn_key IS NOT NULL`,
-		tenantID)
+		`UPDATE users u SET upn_key = v.key
+		 FROM unnest($2::text[], $3::text[]) AS v(id, key)
+		 WHERE u.tenant_id = $1 AND u.id = v.id AND v.key IS NOT NULL`,
+		tenantID, ids, keys)
 	if violation(err, uniqueViolation) == "users_upn_key" {
 		return dbErr("importing users", fmt.Errorf("%w: %w", errImportRaced, err))
 	}
-	if err != nil {
-		return dbErr("importing users", err)
-	}
-	_, err = tx.Exec(ctx, `DROP TABLE pg_temp.import_batch`)
 	return dbErr("importing users", err)
 }
+
+// importBatchSize is how many users importUsers writes a statement: big
+// enough that the round trips cost little, small enough that the
+// documents of one statement are a few MB.
+const importBatchSize = 1000
