@@ -33,11 +33,11 @@ func runHealthcheck(ctx context.Context, env *environment, args []string) error 
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
 	if err != nil {
-		return fmt.Errorf("%s: %v", env.settingValue("url", fmt.Sprintf("%q", *url)), err)
+		return fmt.Errorf("%s: %v", env.settingValue("url", quoteValue(*url)), err)
 	}
 	// A URL no GET can reach is a bad value, not an unhealthy server.
 	if (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {
-		return fmt.Errorf("%s: want an http:// or https:// URL, e.g. http://127.0.0.1:8080/healthz", env.settingValue("url", fmt.Sprintf("%q", *url)))
+		return fmt.Errorf("%s: want an http:// or https:// URL, e.g. http://127.0.0.1:8080/healthz", env.settingValue("url", quoteValue(*url)))
 	}
 	client := &http.Client{}
 	if tls && *url == defaultURL {

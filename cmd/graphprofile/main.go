@@ -143,7 +143,7 @@ func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synop
 		return errHelp
 	}
 	if err != nil && bad.flag != "" {
-		return fmt.Errorf("%s: %s", env.settingValue(bad.flag, fmt.Sprintf("%q", bad.value)), bad.want)
+		return fmt.Errorf("%s: %s", env.settingValue(bad.flag, quoteValue(bad.value)), bad.want)
 	}
 	if err != nil {
 		return err
@@ -168,7 +168,7 @@ func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synop
 			}
 			env.fromEnvironment[f.Name] = true
 			if err := fs.Set(f.Name, v); err != nil {
-				envErr = fmt.Errorf("%s: %s", env.settingValue(f.Name, fmt.Sprintf("%q", v)), bad.want)
+				envErr = fmt.Errorf("%s: %s", env.settingValue(f.Name, quoteValue(v)), bad.want)
 				return
 			}
 		}

@@ -67,7 +67,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("%s: want debug, info, warn or error", env.settingValue("log-level", fmt.Sprintf("%q", *logLevel)))
+		return fmt.Errorf("%s: want debug, info, warn or error", env.settingValue("log-level", quoteValue(*logLevel)))
 	}
 	if *journalSize < 0 {
 		return fmt.Errorf("%s: want 0 or more", env.settingValue("journal-size", fmt.Sprint(*journalSize)))
@@ -92,7 +92,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		return fmt.Errorf("%s: want 1 or more", env.settingValue("max-items", fmt.Sprint(*maxItems)))
 	}
 	if err := checkPublicURL(*publicURL); err != nil {
-		return fmt.Errorf("%s: %w", env.settingValue("public-url", fmt.Sprintf("%q", redact(*publicURL))), err)
+		return fmt.Errorf("%s: %w", env.settingValue("public-url", quoteValue(redact(*publicURL))), err)
 	}
 	if err := graphapi.CheckCORSOrigins(corsOrigins); err != nil {
 		return fmt.Errorf("%s: %w", env.setting("cors-origins"), err)
@@ -109,7 +109,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	case "json":
 		logHandler = slog.NewJSONHandler(env.stderr, logOptions)
 	default:
-		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", fmt.Sprintf("%q", *logFormat)))
+		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", quoteValue(*logFormat)))
 	}
 	// A line of the log that cannot be written is lost, not the server:
 	// when the reader of standard error goes away (a tee, a log shipper
@@ -293,7 +293,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	if *metricsListen != "" {
 		metricsServer, metricsURL, err := metrics.listen(*metricsListen, logger)
 		if err != nil {
-			return fmt.Errorf("%s: %w", env.settingValue("metrics-listen", fmt.Sprintf("%q", *metricsListen)), err)
+			return fmt.Errorf("%s: %w", env.settingValue("metrics-listen", quoteValue(*metricsListen)), err)
 		}
 		defer metricsServer.Close()
 		logger.Info("metrics served", "url", metricsURL)
@@ -302,7 +302,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		// Open says "listening on ADDR: …"; the net error under it says the
 		// same with where ADDR came from in front, as every bad value does.
 		if opErr := (*net.OpError)(nil); errors.As(err, &opErr) && opErr.Op == "listen" {
-			return fmt.Errorf("%s: %w", env.settingValue("listen", fmt.Sprintf("%q", *listen)), opErr)
+			return fmt.Errorf("%s: %w", env.settingValue("listen", quoteValue(*listen)), opErr)
 		}
 		return err
 	}

@@ -6,7 +6,10 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // setting names where the value of the flag name came from, for an error
@@ -161,4 +164,15 @@ func hasFlags(fs *flag.FlagSet) bool {
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	return n > 0
+}
+
+// quoteValue quotes a setting's value for a message: as Go quotes it when
+// it holds a quote, a control character or bytes that are not UTF-8, else
+// between plain double quotes, so that a Windows path reads as it was
+// typed (Go's quoting doubles each backslash: "C:\\data\\g.db").
+func quoteValue(v string) string {
+	if utf8.ValidString(v) && !strings.ContainsFunc(v, func(r rune) bool { return r == '"' || !unicode.IsPrint(r) }) {
+		return `"` + v + `"`
+	}
+	return strconv.Quote(v)
 }

@@ -31,6 +31,10 @@ func TestSettingSources(t *testing.T) {
 		{[]string{"serve"}, "cors-origins", "app.example.test", nil, `--cors-origins: `, `GRAPHPROFILE_CORS_ORIGINS: `},
 		{[]string{"serve"}, "store", "mysql://x", nil, `--store "mysql://x": expected sqlite:PATH`, `GRAPHPROFILE_STORE="mysql://x": expected sqlite:PATH`},
 		{[]string{"serve"}, "store", "sqlite:", nil, `--store "sqlite:" names no database file`, `GRAPHPROFILE_STORE="sqlite:" names no database file`},
+		// A Windows path is shown as given, its backslashes not doubled
+		// (as %q doubled them); a quote or a control character is escaped.
+		{[]string{"serve"}, "store", `mysql:C:\data\g.db`, nil, `--store "mysql:C:\data\g.db": expected sqlite:PATH`, `GRAPHPROFILE_STORE="mysql:C:\data\g.db": expected sqlite:PATH`},
+		{[]string{"serve"}, "log-level", "lo\"ud\t", nil, `--log-level "lo\"ud\t": want debug`, `GRAPHPROFILE_LOG_LEVEL="lo\"ud\t": want debug`},
 		{[]string{"serve"}, "drain-timeout", "soon", nil, `--drain-timeout "soon": want a duration such as 10s, 1m30s or 2h` + "\n", `GRAPHPROFILE_DRAIN_TIMEOUT="soon": want a duration such as 10s, 1m30s or 2h` + "\n"},
 		{[]string{"serve"}, "drain-timeout", "-1s", nil, `--drain-timeout -1s: want 0 or more (0: no wait)` + "\n", `GRAPHPROFILE_DRAIN_TIMEOUT=-1s: want 0 or more (0: no wait)` + "\n"},
 		{[]string{"serve"}, "max-items", "abc", nil, `--max-items "abc": want a whole number` + "\n", `GRAPHPROFILE_MAX_ITEMS="abc": want a whole number` + "\n"},

@@ -60,10 +60,10 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 		path := strings.TrimPrefix(url, "sqlite:")
 		path = sqlitePath(strings.TrimPrefix(path, "//"), runtime.GOOS == "windows")
 		if path == "" {
-			return storeLocation{}, fmt.Errorf("%s names no database file", env.settingValue("store", fmt.Sprintf("%q", url)))
+			return storeLocation{}, fmt.Errorf("%s names no database file", env.settingValue("store", quoteValue(url)))
 		}
 		if err := checkSQLitePath(path); err != nil {
-			return storeLocation{}, fmt.Errorf("%s: %w", env.settingValue("store", fmt.Sprintf("%q", url)), err)
+			return storeLocation{}, fmt.Errorf("%s: %w", env.settingValue("store", quoteValue(url)), err)
 		}
 		file, err := sqlite.RealPath(path)
 		if err == nil {
@@ -72,13 +72,13 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 			err = checkSQLitePath(file)
 		}
 		if err != nil {
-			return storeLocation{}, fmt.Errorf("%s: %w", env.settingValue("store", fmt.Sprintf("%q", url)), err)
+			return storeLocation{}, fmt.Errorf("%s: %w", env.settingValue("store", quoteValue(url)), err)
 		}
 		return storeLocation{kind: "sqlite", path: path, file: file}, nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return storeLocation{kind: "postgres", url: url}, nil
 	default:
-		return storeLocation{}, fmt.Errorf("%s: expected sqlite:PATH, memory: or postgres://…", env.settingValue("store", fmt.Sprintf("%q", redact(url))))
+		return storeLocation{}, fmt.Errorf("%s: expected sqlite:PATH, memory: or postgres://…", env.settingValue("store", quoteValue(redact(url))))
 	}
 }
 

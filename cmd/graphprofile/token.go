@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -57,7 +56,7 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 		required    bool
 	}{{"tenant", *tenant, true}, {"user", *user, !application}, {"app", *app, false}} {
 		if (id.required || id.value != "") && !graphprofile.IsGUID(id.value) {
-			return fmt.Errorf("%s: not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), as Entra's %s ids are", env.settingValue(id.name, strconv.Quote(id.value)), id.name)
+			return fmt.Errorf("%s: not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), as Entra's %s ids are", env.settingValue(id.name, quoteValue(id.value)), id.name)
 		}
 	}
 	req := token.MintRequest{

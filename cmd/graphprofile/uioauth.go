@@ -45,7 +45,7 @@ func uiRedirectURI(env *environment, s uiOAuthSettings, scopeGiven bool) (string
 		}
 		return "", nil
 	}
-	clientID := env.settingValue("ui-client-id", fmt.Sprintf("%q", s.clientID))
+	clientID := env.settingValue("ui-client-id", quoteValue(s.clientID))
 	switch {
 	case strings.ContainsFunc(s.clientID, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
 		return "", fmt.Errorf("%s: an application id has no spaces", clientID)
@@ -68,10 +68,10 @@ func uiRedirectURI(env *environment, s uiOAuthSettings, scopeGiven bool) (string
 	}
 	host, port, err := net.SplitHostPort(s.listen)
 	if err != nil {
-		return "", fmt.Errorf("%s: the redirect URI comes from %s: %w", clientID, env.settingValue("listen", fmt.Sprintf("%q", s.listen)), err)
+		return "", fmt.Errorf("%s: the redirect URI comes from %s: %w", clientID, env.settingValue("listen", quoteValue(s.listen)), err)
 	}
 	if port == "0" {
-		return "", fmt.Errorf("%s needs --public-url when %s has port 0: the redirect URI must be known before the server listens", clientID, env.settingValue("listen", fmt.Sprintf("%q", s.listen)))
+		return "", fmt.Errorf("%s needs --public-url when %s has port 0: the redirect URI must be known before the server listens", clientID, env.settingValue("listen", quoteValue(s.listen)))
 	}
 	// A browser cannot be sent to an unspecified address, but it reaches
 	// a server listening on every address at localhost, which Entra ID

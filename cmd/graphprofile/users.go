@@ -55,10 +55,10 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	// A tenant a token's tid can name, as a fixtures file's: users put
 	// anywhere else no token would ever reach.
 	if !graphprofile.ValidTenantID(*tenant) {
-		return fmt.Errorf("%s: not a tenant id: 1 to 64 letters, digits and hyphens, as a token's tid", env.settingValue("tenant", fmt.Sprintf("%q", *tenant)))
+		return fmt.Errorf("%s: not a tenant id: 1 to 64 letters, digits and hyphens, as a token's tid", env.settingValue("tenant", quoteValue(*tenant)))
 	}
 	if len(issuers) > 1 {
-		return fmt.Errorf("%s: users import takes one issuer, the tenant's; give the one of them that speaks for --tenant", env.settingValue("issuer", fmt.Sprintf("%q", issuers.String())))
+		return fmt.Errorf("%s: users import takes one issuer, the tenant's; give the one of them that speaks for --tenant", env.settingValue("issuer", quoteValue(issuers.String())))
 	}
 	loc, err := env.parseStore(*storeURL)
 	if err != nil {
