@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,7 +65,8 @@ func scrapeMetrics(t *testing.T, url string, ownRequests float64) map[string]flo
 // and 201 by one, the store's commits and the token cache's lookups move
 // too, and the write-ahead log's size is there. With --metrics-listen the
 // metrics are on that address and the main listener's /metrics is a path
-// it does not serve.
+// it does not serve. The metrics scraped are those docs/operations.md's
+// table names, no more and no fewer.
 func TestMetricsServed(t *testing.T) {
 	t.Parallel()
 	const (
@@ -121,6 +125,7 @@ func TestMetricsServed(t *testing.T) {
 			if _, ok := after[wal]; !ok {
 				t.Errorf("no %s among the metrics", wal)
 			}
+			checkMetricsDocumented(t, after)
 			if after["go_goroutines"] <= 0 || after["process_resident_memory_bytes"] <= 0 {
 				t.Errorf("the Go runtime's and the process's metrics are missing: go_goroutines %v, process_resident_memory_bytes %v",
 					after["go_goroutines"], after["process_resident_memory_bytes"])
@@ -205,5 +210,71 @@ func TestMetricsListenLimits(t *testing.T) {
 	held[0].Close()
 	if status, err := scrape("", 10*time.Second); err != nil || status != http.StatusOK {
 		t.Fatalf("a scrape after one of the %d connections closed: %d (%v), want 200", metricsMaxConnections, status, err)
+	}
+}
+
+// documentedMetrics returns the names of graphprofile's metrics in the
+// table of docs/operations.md, a name abbreviated by its predecessor's
+// ("…_running" after "…_costly_queries_waiting") written out.
+func documentedMetrics(t *testing.T) []string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, line := range strings.Split(string(doc), "\n") {
+		if !strings.HasPrefix(line, "| `graphprofile_") {
+			continue
+		}
+		first, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+		prev := ""
+		for _, m := range regexp.MustCompile("`([^`{]+)[^`]*`").FindAllStringSubmatch(first, -1) {
+			name := m[1]
+			if short, ok := strings.CutPrefix(name, "…_"); ok {
+				parts := strings.Split(prev, "_")
+				name = strings.Join(parts[:len(parts)-len(strings.Split(short, "_"))], "_") + "_" + short
+			}
+			names = append(names, name)
+			prev = name
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("docs/operations.md names no graphprofile_ metric")
+	}
+	return names
+}
+
+// checkMetricsDocumented: every metric docs/operations.md's table names is
+// among the samples of a scrape, and every graphprofile_ metric scraped is
+// in the table.
+func checkMetricsDocumented(t *testing.T, samples map[string]float64) {
+	t.Helper()
+	names := map[string]bool{}
+	for series := range samples {
+		name, _, _ := strings.Cut(series, "{")
+		names[name] = true
+	}
+	scraped := map[string]bool{}
+	for name := range names {
+		for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+			if base, ok := strings.CutSuffix(name, suffix); ok && names[base+"_count"] && names[base+"_sum"] {
+				name = base // a histogram's series
+				break
+			}
+		}
+		scraped[name] = true
+	}
+	documented := map[string]bool{}
+	for _, name := range documentedMetrics(t) {
+		documented[name] = true
+		if !scraped[name] {
+			t.Errorf("docs/operations.md names the metric %s, which /metrics does not show", name)
+		}
+	}
+	for name := range scraped {
+		if strings.HasPrefix(name, "graphprofile_") && !documented[name] {
+			t.Errorf("/metrics shows %s, which docs/operations.md's table does not name", name)
+		}
 	}
 }
