@@ -1,0 +1,83 @@
+package graphprofile_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// headingAnchors returns the anchors GitHub gives the headings of a
+// markdown document: lower case, punctuation dropped but for hyphens and
+// underscores, spaces made hyphens.
+func headingAnchors(doc string) map[string]bool {
+	anchors := map[string]bool{}
+	inCode := false
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+		}
+		if inCode || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		heading := strings.TrimSpace(strings.TrimLeft(line, "#"))
+		var b strings.Builder
+		for _, r := range strings.ToLower(heading) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		anchors[b.String()] = true
+	}
+	return anchors
+}
+
+// TestDocsLinks: every relative link and image of the project's markdown
+// documents names a file of the repository, and a link's #anchor a heading
+// of the document it names.
+func TestDocsLinks(t *testing.T) {
+	docs, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, "README.md", "DEVELOPERS.md", "SECURITY.md", "BENCHMARKS.md", "CHANGELOG.md")
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)|<img src="([^"]+)"`)
+	read := func(name string) string {
+		t.Helper()
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	checked := 0
+	for _, name := range docs {
+		for _, m := range link.FindAllStringSubmatch(read(name), -1) {
+			target := m[1] + m[2]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			checked++
+			path, anchor, _ := strings.Cut(target, "#")
+			file := name
+			if path != "" {
+				file = filepath.Join(filepath.Dir(name), path)
+				if _, err := os.Stat(file); err != nil {
+					t.Errorf("%s links to %s: %v", name, target, err)
+					continue
+				}
+			}
+			if anchor != "" && strings.HasSuffix(file, ".md") && !headingAnchors(read(file))[anchor] {
+				t.Errorf("%s links to %s: %s has no heading whose anchor is #%s", name, target, file, anchor)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no relative link found: the pattern no longer matches the documents")
+	}
+}
