@@ -81,3 +81,62 @@ func TestDocsLinks(t *testing.T) {
 		t.Fatal("no relative link found: the pattern no longer matches the documents")
 	}
 }
+
+// TestDevelopersLayout: every directory of Go code is in DEVELOPERS.md's
+// layout: named there, or its name in the entry of its top directory
+// (internal/'s durable, postgres/'s pgtest); and so is every document of
+// docs/.
+func TestDevelopersLayout(t *testing.T) {
+	doc, err := os.ReadFile("DEVELOPERS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "```\n")
+	layout, _, found := strings.Cut(rest, "```")
+	if !found {
+		t.Fatal("DEVELOPERS.md has no layout block")
+	}
+	// entries by the first directory an entry's line starts with
+	entries := map[string]string{}
+	var top string
+	for _, line := range strings.Split(layout, "\n") {
+		if line != "" && line[0] != ' ' {
+			top, _, _ = strings.Cut(line, "/")
+		}
+		entries[top] += line + "\n"
+	}
+	dirs := map[string]bool{}
+	err = filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".") && path != ".") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && filepath.Dir(path) != "." {
+			dirs[filepath.ToSlash(filepath.Dir(path))] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	word := func(text, w string) bool {
+		return regexp.MustCompile(`(^|[^\w-])` + regexp.QuoteMeta(w) + `([^\w-]|$)`).MatchString(text)
+	}
+	for dir := range dirs {
+		first, _, _ := strings.Cut(dir, "/")
+		if !strings.Contains(layout, dir+"/") && !word(entries[first], filepath.Base(dir)) {
+			t.Errorf("DEVELOPERS.md's layout does not name %s/", dir)
+		}
+	}
+	docs, _ := filepath.Glob("docs/*.md")
+	for _, name := range docs {
+		if !word(entries["docs"], filepath.Base(name)) {
+			t.Errorf("DEVELOPERS.md's layout does not list %s among docs/", name)
+		}
+	}
+	if len(dirs) < 10 {
+		t.Fatalf("found %d directories of Go code; the walk is wrong", len(dirs))
+	}
+}
