@@ -190,8 +190,10 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	// stays. A new file put in the link's place cut it off from its file,
 	// and /dev/stdout (a link to /proc/self/fd/1) of `export /dev/stdout >
 	// out.json` names a regular file: as root, /dev/stdout was replaced
-	// and out.json left empty.
-	if target, err := filepath.EvalSymlinks(out); err == nil {
+	// and out.json left empty. A link to a file not made yet is followed
+	// too: the file is made where it points (as a shell's `> link` makes
+	// it).
+	if target, err := sqlite.RealPath(out); err == nil {
 		out = target
 	}
 	if err := writeAtomically(out, write); err != nil {

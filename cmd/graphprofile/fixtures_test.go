@@ -255,6 +255,28 @@ func TestExportToStream(t *testing.T) {
 			t.Errorf("export replaced the link %s: %v, %v", link, info.Mode(), err)
 		}
 	})
+	t.Run("a link to a file not made yet", func(t *testing.T) {
+		// The first export through a link made ahead (as `> link` of a
+		// shell does): the file it names is made, the link stays. It was
+		// replaced by a file of its own, cut off from the file it named.
+		if err := os.Mkdir(filepath.Join(dir, "later"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		target := filepath.Join(dir, "later", "first.json")
+		link := filepath.Join(dir, "first.json")
+		if err := os.Symlink(filepath.Join("later", "first.json"), link); err != nil {
+			t.Skip("no links here:", err)
+		}
+		if r := runCLI(t, dir, nil, "export", "--store", "sqlite:s.db", link); r.code != 0 {
+			t.Fatalf("export %s: exit %d, stderr %q", link, r.code, r.stderr)
+		}
+		if got, err := os.ReadFile(target); err != nil || string(got) != want.stdout {
+			t.Errorf("export %s: %s holds %q (%v), want %q", link, target, got, err, want.stdout)
+		}
+		if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("export replaced the link %s: %v, %v", link, info.Mode(), err)
+		}
+	})
 	t.Run("a named pipe", func(t *testing.T) {
 		pipe := filepath.Join(dir, "pipe")
 		if err := mkfifo(pipe); errors.Is(err, errors.ErrUnsupported) {
