@@ -47,3 +47,39 @@ func TestFlagsDocumented(t *testing.T) {
 		t.Fatalf("found %d flags in the commands' --help; the pattern is wrong", flags)
 	}
 }
+
+// TestVariablesDocumentedExist: every GRAPHPROFILE_ variable the documents
+// name is one graphprofile reads (a flag's, or one of otherVariables), but
+// for a misspelling shown as such ("… is no setting of graphprofile").
+func TestVariablesDocumentedExist(t *testing.T) {
+	t.Parallel()
+	root := filepath.Join("..", "..")
+	names, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"README.md", "SECURITY.md", "DEVELOPERS.md", "BENCHMARKS.md", "Containerfile"} {
+		names = append(names, filepath.Join(root, name))
+	}
+	known := map[string]bool{}
+	for _, v := range append(append([]string{}, flagVariables...), otherVariables...) {
+		known[v] = true
+	}
+	found := 0
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(strings.Fields(string(data)), " ")
+		for _, v := range variablePattern.FindAllString(text, -1) {
+			found++
+			if !known[v] && !strings.Contains(text, v+" is no setting of graphprofile") {
+				t.Errorf("%s names %s, which graphprofile does not read", filepath.Base(name), v)
+			}
+		}
+	}
+	if found < 20 {
+		t.Fatalf("found %d variables in the documents; the pattern is wrong", found)
+	}
+}
