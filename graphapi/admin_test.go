@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -844,5 +846,46 @@ func TestAdminJournalNamesTheCallersTenant(t *testing.T) {
 	}
 	if got := s.positionTitles(t, external, "/me"); len(got) != 0 {
 		t.Errorf("the external issuer's tenant after a reset of the journal's tenant: %v", got)
+	}
+}
+
+// TestAdminJournalHeadersMemory: the journal's 32 MiB bound holds of
+// what its entries take in memory, headers included. It counted a
+// header value by its length alone, so a head of 24,000 empty values
+// (120 KB on the wire, no token needed) counted 24 KB and held 384 KB
+// (a string header each): 300 such requests held 115 MB, 1,000 of them
+// (serve's journal size) over 500 MB of RSS.
+func TestAdminJournalHeadersMemory(t *testing.T) {
+	s, _ := newAdminServer(t)
+	const requests, values = 300, 24000
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	before := heap()
+	for range requests {
+		req, err := http.NewRequest(http.MethodGet, s.url+"/beta/me/profile", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header["A"] = make([]string, values)
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a request of %d header values: %d, want 401", values, resp.StatusCode)
+		}
+	}
+	grown := int64(heap()) - int64(before)
+	if limit := int64(48 << 20); grown > limit {
+		t.Errorf("the heap grew %d MB with the journal of %d requests of %d header values; want at most %d MB (the journal's 32 MiB and some)", grown>>20, requests, values, limit>>20)
+	}
+	if entries := s.journal(t, "?method=GET"); len(entries) == 0 || len(entries) >= requests {
+		t.Errorf("%d of the %d requests in the journal, want some but not all", len(entries), requests)
 	}
 }

@@ -315,15 +315,29 @@ func isAuthScheme(s string) bool {
 	return s != ""
 }
 
+// headerSize is what h takes in memory, as maxJournalBytes counts it:
+// its names' and values' bytes, and for each value its string header in
+// the values' slice, for each name its map entry. A head of many short
+// or empty values (24,000 of them fit in MaxHeaderBytes) takes many times
+// its bytes: counted by their bytes alone, a thousand entries of them held
+// over 500 MB.
 func headerSize(h http.Header) int {
 	n := 0
 	for k, vs := range h {
+		n += len(k) + headerNameOverhead
 		for _, v := range vs {
-			n += len(k) + len(v)
+			n += len(v) + headerValueOverhead
 		}
 	}
 	return n
 }
+
+// What a header's name (its map entry and its values' slice header) and
+// each of its values (a string header) take in memory beyond their bytes.
+const (
+	headerNameOverhead  = 64
+	headerValueOverhead = 16
+)
 
 // plainBody is a body kept as sent, decompressed when gzip (as far as the
 // kept bytes go), and whether it was cut.
