@@ -889,3 +889,26 @@ func TestAdminJournalHeadersMemory(t *testing.T) {
 		t.Errorf("%d of the %d requests in the journal, want some but not all", len(entries), requests)
 	}
 }
+
+// TestAdminJournalAnswerBounded: the journal's answer (GET
+// /_admin/requests) stays within the 32 MiB its entries are bounded by,
+// whatever their bodies hold. Bodies were counted by their bytes, and
+// encoding/json writes a '<' (or '>', '&', a control character) as six
+// (\u003c): 600 unauthenticated POSTs of 64 KiB of '<' made an answer of
+// 195 MB and took the server's RSS to 450 MB to write it.
+func TestAdminJournalAnswerBounded(t *testing.T) {
+	s, _ := newAdminServer(t)
+	body := strings.Repeat("<", 64<<10)
+	for range 150 {
+		if resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", body: body}); resp.status != http.StatusUnauthorized {
+			t.Fatalf("a POST without a token: %d", resp.status)
+		}
+	}
+	resp := s.do(request{path: "/_admin/requests", token: adminToken})
+	if resp.status != http.StatusOK {
+		t.Fatalf("journal: %d", resp.status)
+	}
+	if limit := 33 << 20; len(resp.body) > limit {
+		t.Errorf("the journal's answer is %d MB, want at most %d MB (its entries' 32 MiB)", len(resp.body)>>20, limit>>20)
+	}
+}

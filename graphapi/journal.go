@@ -3,6 +3,7 @@ package graphapi
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"slices"
@@ -264,8 +265,8 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	// $batch's, each item's), which is redacted as the URL is.
 	data, truncated := plainBody(cw.body, cw.header.Get("Content-Encoding"))
 	e.Response.journalBody = shownBody(redactCredentials(data), truncated)
-	e.size = len(e.Request.Body) + len(e.Request.BodyBase64) + len(e.Response.Body) + len(e.Response.BodyBase64) +
-		headerSize(reqHeaders) + headerSize(cw.header) + len(e.Request.URL) + len(e.path) + 256
+	e.size = bodySize(e.Request.journalBody) + bodySize(e.Response.journalBody) +
+		headerSize(reqHeaders) + headerSize(cw.header) + jsonStringSize(e.Request.URL) + len(e.path) + 256
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -315,19 +316,60 @@ func isAuthScheme(s string) bool {
 	return s != ""
 }
 
-// headerSize is what h takes in memory, as maxJournalBytes counts it:
-// its names' and values' bytes, and for each value its string header in
-// the values' slice, for each name its map entry. A head of many short
+// headerSize is what h takes, as maxJournalBytes counts it: its names'
+// and values' bytes as the journal's answer writes them (at least what
+// they take in memory, jsonStringSize), and for each value its string
+// header in the values' slice, for each name its map entry. A head of many short
 // or empty values (24,000 of them fit in MaxHeaderBytes) takes many times
 // its bytes: counted by their bytes alone, a thousand entries of them held
 // over 500 MB.
 func headerSize(h http.Header) int {
 	n := 0
 	for k, vs := range h {
-		n += len(k) + headerNameOverhead
+		n += jsonStringSize(k) + headerNameOverhead
 		for _, v := range vs {
-			n += len(v) + headerValueOverhead
+			n += jsonStringSize(v) + headerValueOverhead
 		}
+	}
+	return n
+}
+
+// bodySize is what a body takes, as maxJournalBytes counts it: the most
+// of its bytes in memory and in the journal's answer (base64, or text as
+// encoding/json writes it).
+func bodySize(b journalBody) int {
+	return jsonStringSize(b.Body) + base64.StdEncoding.EncodedLen(len(b.BodyBase64))
+}
+
+// jsonStringSize is the length of s as encoding/json writes it, quotes
+// included (a control character, '<', '>', '&', U+2028 and U+2029 as
+// \u00XX, a few control characters and '"' and '\\' in two; invalid
+// UTF-8, which the journal never holds, as \ufffd), and so at least
+// what s takes in memory: the journal's answer is within maxJournalBytes,
+// whatever its bodies and headers hold.
+func jsonStringSize(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+				n += 2
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\u2028' || r == '\u2029' || r == utf8.RuneError && size == 1 {
+			n += 6
+		} else {
+			n += size
+		}
+		i += size
 	}
 	return n
 }

@@ -2,6 +2,8 @@ package graphapi
 
 import (
 	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -69,6 +71,20 @@ func TestRedactCredentialsURL(t *testing.T) {
 	} {
 		if got := string(redactCredentials([]byte(tc.body))); got != tc.want {
 			t.Errorf("redactCredentials(%s) = %s, want %s", tc.body, got, tc.want)
+		}
+	}
+}
+
+// TestJSONStringSize: what the journal counts of a string is at least what
+// encoding/json writes of it (the journal's answer), and at least its bytes.
+func TestJSONStringSize(t *testing.T) {
+	for _, s := range []string{"", "plain", `"\`, "<a&b>", "\x00\x01\x1f\b\f\n\r\t", "é\u2028\u2029😀", "\xff\xfe", strings.Repeat("<", 1000)} {
+		encoded, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := jsonStringSize(s); got < len(encoded) || got < len(s) {
+			t.Errorf("jsonStringSize(%q) = %d, encoded in %d bytes", s, got, len(encoded))
 		}
 	}
 }
