@@ -12,13 +12,18 @@ import (
 // Bounds of the read cache, whatever the size of the database and of any
 // one profile: at most 10,000 items whose stored documents take at most 16
 // MiB (decoded, about three times that), 20,000 collections known (most
-// with their generation only), 20,000 users. The least recently used go
-// first.
+// with their generation only), 20,000 users taking at most 32 MiB
+// (userSize). The least recently used go first.
 const (
 	maxCachedItems       = 10000
 	maxCachedItemBytes   = 16 << 20
 	maxCachedCollections = 20000
 	maxCachedUsers       = 20000
+	// maxCachedUserBytes bounds what the cached users take (userSize): a
+	// user of the people directory takes about 1 KB, but one with every
+	// property at its longest in four-byte characters about 25 KB, and
+	// 20,000 of those held 500 MB.
+	maxCachedUserBytes = 32 << 20
 	// maxLookupsPerUser bounds the keys (an id, principal names in the
 	// cases clients send) FindUser remembers for one user.
 	maxLookupsPerUser = 4
@@ -43,10 +48,11 @@ const (
 type readCache struct {
 	mu sync.Mutex
 
-	usersGen uint64 // moves on every write of users
-	users    map[graphprofile.UserKey]*cachedUser
-	found    map[string]graphprofile.UserKey // FindUser's answers: tenant, NUL, key
-	userLRU  list.List                       // of *cachedUser, the most recently used first
+	usersGen  uint64 // moves on every write of users
+	users     map[graphprofile.UserKey]*cachedUser
+	found     map[string]graphprofile.UserKey // FindUser's answers: tenant, NUL, key
+	userLRU   list.List                       // of *cachedUser, the most recently used first
+	userBytes int                             // the cached users' sizes, with their lookups'
 
 	// profiles are the collections of each profile the cache knows, by the
 	// collection's name.
@@ -62,6 +68,47 @@ type cachedUser struct {
 	user    graphprofile.User
 	lookups []string
 	elem    *list.Element
+	size    int // userSize of user, and its lookups' bytes
+}
+
+// userSize is about what a cached user takes in memory: its strings, and
+// for each of its details its map entry and value.
+func userSize(u graphprofile.User) int {
+	n := 256 + len(u.TenantID) + len(u.ID) + len(u.UserPrincipalName) + len(u.DisplayName) +
+		len(u.Mail) + len(u.MailNickname) + len(u.GivenName) + len(u.Surname) + len(u.JobTitle)
+	for k, v := range u.Details {
+		n += 64 + len(k) + valueSize(v)
+	}
+	return n
+}
+
+// valueSize is about what a detail's value takes beside its map entry.
+func valueSize(v any) int {
+	switch v := v.(type) {
+	case string:
+		return len(v)
+	case []any:
+		n := 24
+		for _, e := range v {
+			n += 16 + valueSize(e)
+		}
+		return n
+	case []string:
+		n := 24
+		for _, e := range v {
+			n += 16 + len(e)
+		}
+		return n
+	case map[string]any:
+		n := 48
+		for k, e := range v {
+			n += 64 + len(k) + valueSize(e)
+		}
+		return n
+	case graphprofile.Object:
+		return valueSize(map[string]any(v))
+	}
+	return 16
 }
 
 // cachedCollection is what the cache holds of one collection of one
@@ -147,6 +194,10 @@ func (c *readCache) addUser(gen uint64, u graphprofile.User, lookup string) {
 	if gen != c.usersGen {
 		return
 	}
+	size := userSize(u)
+	if size > maxCachedUserBytes/64 {
+		return // a few such users would push out everything else
+	}
 	e, ok := c.users[u.Key()]
 	if !ok {
 		e = &cachedUser{}
@@ -167,7 +218,12 @@ func (c *readCache) addUser(gen uint64, u graphprofile.User, lookup string) {
 			c.found[k] = u.Key()
 		}
 	}
-	for len(c.users) > maxCachedUsers {
+	for _, k := range e.lookups {
+		size += 64 + len(k)
+	}
+	c.userBytes += size - e.size
+	e.size = size
+	for len(c.users) > maxCachedUsers || c.userBytes > maxCachedUserBytes {
 		c.forgetUserLocked(c.userLRU.Back().Value.(*cachedUser))
 	}
 }
@@ -178,6 +234,7 @@ func (c *readCache) forgetUserLocked(e *cachedUser) {
 	}
 	c.userLRU.Remove(e.elem)
 	delete(c.users, e.user.Key())
+	c.userBytes -= e.size
 }
 
 // dropUsers forgets every cached user: called after any write of users
@@ -189,6 +246,7 @@ func (c *readCache) dropUsers() {
 	clear(c.users)
 	clear(c.found)
 	c.userLRU.Init()
+	c.userBytes = 0
 }
 
 // first returns what the cache holds of the start of collection kind of

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -214,6 +215,13 @@ func wantWithinBounds(t *testing.T, c *readCache) {
 	}
 	if len(c.users) > maxCachedUsers || len(c.users) != c.userLRU.Len() {
 		t.Errorf("%d users cached (%d in the LRU list), at most %d", len(c.users), c.userLRU.Len(), maxCachedUsers)
+	}
+	userBytes := 0
+	for _, e := range c.users {
+		userBytes += e.size
+	}
+	if userBytes != c.userBytes || userBytes > maxCachedUserBytes {
+		t.Errorf("the users cached take %d bytes (%d counted), at most %d", userBytes, c.userBytes, maxCachedUserBytes)
 	}
 	for k, key := range c.found {
 		if _, ok := c.users[key]; !ok {
@@ -500,5 +508,35 @@ func TestCacheHeadOfBigItems(t *testing.T) {
 	list, err := graphprofile.AllItems(ctx, s, key, workPositions)
 	if err != nil || len(list) != items || list[items-1].ID() != fmt.Sprintf("p%03d", items-1) {
 		t.Fatalf("the list after: %d items, %v", len(list), err)
+	}
+}
+
+// TestCacheUsersMemory: the users cached are bounded in bytes, not only in
+// users. A user with its long properties at their longest in four-byte
+// characters takes about 25 KB: 20,000 of them, read by principal name
+// (GET /v1.0/users/{upn}), took serve's RSS to 615 MB.
+func TestCacheUsersMemory(t *testing.T) {
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	c := newReadCache()
+	before := heap()
+	long := strings.Repeat("\U0001F600", 1024)
+	for i := range 4000 {
+		u := graphprofile.User{TenantID: tenant, ID: fmt.Sprint("u", i), UserPrincipalName: fmt.Sprint("u", i, "@contoso.com"),
+			DisplayName: strings.Repeat("\U0001F600", 256), Details: graphprofile.Object{}}
+		for _, name := range []string{"officeLocation", "employeeType", "faxNumber", "preferredLanguage", "streetAddress"} {
+			u.Details[name] = strings.Clone(long)
+		}
+		c.addUser(c.usersGeneration(), u, u.UserPrincipalName)
+	}
+	grown := int64(heap()) - int64(before)
+	wantWithinBounds(t, c)
+	runtime.KeepAlive(c)
+	if grown > 48<<20 {
+		t.Errorf("the heap grew %d MB with 4,000 users of 25 KB cached; want at most 48 MB (the users' 32 MiB and some)", grown>>20)
 	}
 }
