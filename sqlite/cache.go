@@ -10,13 +10,14 @@ import (
 )
 
 // Bounds of the read cache, whatever the size of the database and of any
-// one profile: at most 10,000 items whose stored documents take at most 16
-// MiB (decoded, about three times that), 20,000 collections known (most
+// one profile: at most 10,000 items taking at most 48 MiB decoded
+// (itemSize: about three times their stored documents, ten times for a
+// document of many empty strings and objects), 20,000 collections known (most
 // with their generation only), 20,000 users taking at most 32 MiB
 // (userSize). The least recently used go first.
 const (
 	maxCachedItems       = 10000
-	maxCachedItemBytes   = 16 << 20
+	maxCachedItemBytes   = 48 << 20
 	maxCachedCollections = 20000
 	maxCachedUsers       = 20000
 	// maxCachedUserBytes bounds what the cached users take (userSize): a
@@ -71,22 +72,23 @@ type cachedUser struct {
 	size    int // userSize of user, and its lookups' bytes
 }
 
-// userSize is about what a cached user takes in memory: its strings, and
-// for each of its details its map entry and value.
+// userSize is about what a cached user takes in memory: its strings and
+// its details.
 func userSize(u graphprofile.User) int {
-	n := 256 + len(u.TenantID) + len(u.ID) + len(u.UserPrincipalName) + len(u.DisplayName) +
-		len(u.Mail) + len(u.MailNickname) + len(u.GivenName) + len(u.Surname) + len(u.JobTitle)
-	for k, v := range u.Details {
-		n += 64 + len(k) + valueSize(v)
-	}
-	return n
+	return 256 + len(u.TenantID) + len(u.ID) + len(u.UserPrincipalName) + len(u.DisplayName) +
+		len(u.Mail) + len(u.MailNickname) + len(u.GivenName) + len(u.Surname) + len(u.JobTitle) +
+		valueSize(map[string]any(u.Details))
 }
 
-// valueSize is about what a detail's value takes beside its map entry.
+// valueSize is about what a decoded JSON value takes in memory, held in
+// an interface (a map's value, an array's element): a string its header
+// and bytes, an array its elements' interfaces, a map its header and at
+// least a group of 8 slots (a key's string header and a value's
+// interface each), another value 16 bytes.
 func valueSize(v any) int {
 	switch v := v.(type) {
 	case string:
-		return len(v)
+		return 16 + len(v)
 	case []any:
 		n := 24
 		for _, e := range v {
@@ -100,12 +102,17 @@ func valueSize(v any) int {
 		}
 		return n
 	case map[string]any:
-		n := 48
+		if len(v) == 0 {
+			return 48
+		}
+		n := 48 + 40*max(len(v), 8)
 		for k, e := range v {
-			n += 64 + len(k) + valueSize(e)
+			n += len(k) + valueSize(e)
 		}
 		return n
 	case graphprofile.Object:
+		return valueSize(map[string]any(v))
+	case graphprofile.Item:
 		return valueSize(map[string]any(v))
 	}
 	return 16
@@ -134,12 +141,28 @@ type cachedCollection struct {
 	elem         *list.Element
 }
 
-// cachedItem is an item, its place in the list order and the size of its
-// stored document.
+// cachedItem is an item, its place in the list order and its size
+// (itemSize).
 type cachedItem struct {
 	item     graphprofile.Item
 	position graphprofile.ItemPosition
 	size     int
+}
+
+// newCachedItem is the cache's entry for it at position, read from or
+// written as a stored document of docSize bytes.
+func newCachedItem(it graphprofile.Item, position graphprofile.ItemPosition, docSize int) cachedItem {
+	return cachedItem{item: it, position: position, size: itemSize(it, docSize)}
+}
+
+// itemSize is what a cached item is counted for against
+// maxCachedItemBytes: about what it takes in memory decoded, and no less
+// than its stored document. Decoded, an item takes about three times its
+// document, but one of many empty strings or objects ten times or more
+// (an interface and a map for each "{}"): counted by their documents,
+// 10,000 such items held 120 MB.
+func itemSize(it graphprofile.Item, docSize int) int {
+	return max(docSize, valueSize(map[string]any(it)))
 }
 
 func newReadCache() *readCache {

@@ -470,7 +470,7 @@ func TestCacheChangesOfWholeCollections(t *testing.T) {
 // (more than the cache keeps of one collection, maxCachedItemBytes/4, in
 // its first wholeCollectionLimit items) reads and caches its head only as
 // far as the cache keeps it, not wholeCollectionLimit items it would then
-// drop: a scan that visits one item reads about 4 MiB, whatever the
+// drop: a scan that visits one item reads about 12 MiB, whatever the
 // collection, and the next finds its head cached.
 func TestCacheHeadOfBigItems(t *testing.T) {
 	s := openTemp(t)
@@ -480,7 +480,7 @@ func TestCacheHeadOfBigItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := owner.Key()
-	const items, size = 30, 300 << 10 // 9 MB
+	const items, size = 30, 800 << 10 // 24 MB, twice maxCachedItemBytes/4
 	for i := range items {
 		it := storetest.Position(fmt.Sprintf("p%03d", i), t0.Add(time.Duration(i)*time.Second))
 		it["detail"] = graphprofile.Object{"description": strings.Repeat("d", size)}
@@ -538,5 +538,43 @@ func TestCacheUsersMemory(t *testing.T) {
 	runtime.KeepAlive(c)
 	if grown > 48<<20 {
 		t.Errorf("the heap grew %d MB with 4,000 users of 25 KB cached; want at most 48 MB (the users' 32 MiB and some)", grown>>20)
+	}
+}
+
+// TestCacheItemsMemory: the items cached are bounded by what they take in
+// memory, decoded, not by their stored documents alone. A position of 100
+// empty categories and 100 empty colleagues is a document of 1 KB and a
+// decoded item of about 10 KB: 10,000 of them (50 profiles of 200, listed)
+// held 120 MB of live heap and took serve's RSS to 154 MB, past its 100
+// MiB heap limit, where the documents' 16 MiB was meant to be about 48
+// MiB decoded.
+func TestCacheItemsMemory(t *testing.T) {
+	doc := []byte(`{"id":"x","allowedAudiences":"organization","categories":[` + strings.Repeat(`"",`, 99) + `""],"colleagues":[` + strings.Repeat(`{},`, 99) + `{}]}`)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	c := newReadCache()
+	before := heap()
+	for u := range 50 {
+		owner := graphprofile.UserKey{TenantID: tenant, UserID: fmt.Sprint("u", u)}
+		e, gen := c.collection(owner, workPositions.Name)
+		whole := make([]cachedItem, 0, wholeCollectionLimit)
+		for i := range wholeCollectionLimit {
+			it, err := store.DecodeItem(workPositions, doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole = append(whole, newCachedItem(it, graphprofile.ItemPosition{Created: int64(i), ID: fmt.Sprintf("p%03d", i)}, len(doc)))
+		}
+		c.addWhole(e, gen, whole)
+	}
+	grown := int64(heap()) - int64(before)
+	wantWithinBounds(t, c)
+	runtime.KeepAlive(c)
+	if grown > 56<<20 {
+		t.Errorf("the heap grew %d MB with 10,000 items of 1 KB documents cached; want at most 56 MB (about 48 MiB decoded and some)", grown>>20)
 	}
 }

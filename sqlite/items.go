@@ -82,12 +82,13 @@ func (s *Store) readHead(ctx context.Context, owner graphprofile.UserKey, c grap
 	empty, err := store.ScanItems(c, nil, func(after *graphprofile.ItemPosition, limit int) ([]stored.RawItem, bool, error) {
 		return s.readItemsPage(ctx, owner, c, graphprofile.OldestFirst, after, limit)
 	}, func(it graphprofile.Item, row stored.RawItem) (bool, error) {
-		bytes += len(row.Document)
+		ci := newCachedItem(it, row.Position, len(row.Document))
+		bytes += ci.size
 		if len(head) == wholeCollectionLimit || bytes > maxCachedItemBytes/4 {
 			complete = false
 			return false, nil
 		}
-		head = append(head, cachedItem{item: it, position: row.Position, size: len(row.Document)})
+		head = append(head, ci)
 		return true, nil
 	})
 	if err != nil {
@@ -256,11 +257,7 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 
 // cachedRow is the cache's entry for a row just written.
 func cachedRow(row stored.Row) cachedItem {
-	return cachedItem{
-		item:     row.Item,
-		position: graphprofile.ItemPosition{Created: row.CreatedAt, ID: row.Item.ID()},
-		size:     len(row.Document),
-	}
+	return newCachedItem(row.Item, graphprofile.ItemPosition{Created: row.CreatedAt, ID: row.Item.ID()}, len(row.Document))
 }
 
 // readItem reads item id of collection c of owner with q. It is shaped like
@@ -281,7 +278,7 @@ func readItem(ctx context.Context, q querier, owner graphprofile.UserKey, c grap
 	if err != nil {
 		return cachedItem{}, err
 	}
-	return cachedItem{item: it, position: graphprofile.ItemPosition{Created: created, ID: id}, size: len(doc)}, nil
+	return newCachedItem(it, graphprofile.ItemPosition{Created: created, ID: id}, len(doc)), nil
 }
 
 // UpdateItem replaces item id of collection c of owner with what update
