@@ -127,6 +127,9 @@ func requireNoLog(from string) error {
 	if err != nil {
 		return store.Wrap(err)
 	}
+	if err := requireNoJournal(from, real); err != nil {
+		return err
+	}
 	st, err := os.Stat(real + "-wal")
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && st.Size() == 0) {
 		return nil
@@ -135,6 +138,35 @@ func requireNoLog(from string) error {
 		return store.Errorf("restore: %w", err)
 	}
 	return store.Errorf("restore: %s has a write-ahead log beside it (%s-wal, %d bytes): a database a server has open, or had when it stopped uncleanly, whose latest writes a copy of the file alone would lose; make a copy with 'graphprofile backup --store sqlite:%s NEW-FILE' and restore that", from, real, st.Size(), from)
+}
+
+// requireNoJournal refuses a copy (real, the file from names) whose
+// rollback journal holds a transaction: a backup is in rollback mode, and
+// a program that changes it (the sqlite3 shell) writes pages of its
+// transaction into the file before it commits, their old contents in the
+// journal. While the transaction is open, or after the program was killed
+// in it (a hot journal, rolled back by the next open), the file alone
+// holds writes never committed, which a copy of it would restore. A
+// journal that is empty or whose header is zeroed (journal_mode TRUNCATE
+// or PERSIST, after a commit) holds none.
+func requireNoJournal(from, real string) error {
+	f, err := os.Open(real + "-journal")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return store.Errorf("restore: %w", err)
+	}
+	defer f.Close()
+	var first [1]byte
+	n, err := f.Read(first[:])
+	if n == 0 || first[0] == 0 {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return store.Errorf("restore: %w", err)
+		}
+		return nil
+	}
+	return store.Errorf("restore: %s has a rollback journal beside it (%s-journal): a transaction of another program (the sqlite3 shell?) is open in it, or was when that program was killed, and the file holds some of its writes, never committed, which a copy of the file alone would restore; let the program finish (or, once none has it open, open the file with sqlite3, which rolls that transaction back) and restore again", from, real)
 }
 
 // busyTimeoutPragma makes a connection of Backup or Restore wait for the

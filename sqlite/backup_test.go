@@ -312,3 +312,68 @@ func TestRestoreRefusesADatabaseWithItsLog(t *testing.T) {
 		t.Errorf("the killed server's database after the refusal holds %q, want in-the-file,in-the-log", got)
 	}
 }
+
+// TestRestoreRefusesADatabaseWithItsJournal: a backup is in rollback mode
+// (no write-ahead log), and a program that changes it (the sqlite3 shell,
+// fixing a user before a restore) writes the pages of its transaction into
+// the file before it commits, once its cache is full, keeping their old
+// contents in the file's -journal. While that transaction is open, or after
+// the program was killed in it (a hot journal, which SQLite rolls back on
+// the next open), the file alone holds writes that were never committed,
+// and restore, which copies the file alone, restored them (quick_check
+// finds nothing wrong in documents half rewritten). It is refused, naming
+// the journal, and nothing changes.
+func TestRestoreRefusesADatabaseWithItsJournal(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "live.db")
+	s := openAt(t, live)
+	users := make([]graphprofile.User, 3000)
+	for i := range users {
+		users[i] = graphprofile.User{ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i),
+			UserPrincipalName: fmt.Sprintf("user%d@contoso.test", i), DisplayName: fmt.Sprintf("Committed %06d", i)}
+	}
+	if err := s.ImportUsers(t.Context(), storetest.Adele().TenantID, users); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	from := filepath.Join(dir, "backup.db")
+	if err := Backup(t.Context(), live, from); err != nil {
+		t.Fatal(err)
+	}
+
+	// The shell's transaction, its cache a few pages: most of its pages
+	// are in the file before it commits.
+	shell := openDB(from, connConfig{pragmas: []pragmaSetting{{"cache_size", "4"}}}, 1)
+	defer shell.Close()
+	tx, err := shell.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`UPDATE users SET document = replace(document, 'Committed', 'Uncommitt')`); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(from + "-journal"); err != nil || st.Size() == 0 {
+		t.Fatalf("the shell's journal: %v, want one holding the old pages", err)
+	}
+
+	target := filepath.Join(dir, "target.db")
+	ts := openAt(t, target)
+	targetOwner := addPosition(t, ts, "the-target's")
+	ts.Close()
+	err = Restore(t.Context(), target, from)
+	if err == nil || !strings.Contains(err.Error(), "journal") {
+		t.Errorf("Restore = %v, want a refusal naming the journal", err)
+	}
+	restored := openAt(t, target)
+	if u, err := restored.FindUser(t.Context(), storetest.Adele().TenantID, users[0].UserPrincipalName); err == nil {
+		t.Errorf("the target after the refusal is the copy: its first user is %q", u.DisplayName)
+	} else if got := strings.Join(positionIDs(t, restored, targetOwner), ","); got != "the-target's" {
+		t.Errorf("the target after the refusal holds positions %q, want the-target's", got)
+	}
+	restored.Close()
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
