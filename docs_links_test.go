@@ -91,10 +91,25 @@ func TestDevelopersLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, _ := strings.Cut(string(doc), "```\n")
-	layout, _, found := strings.Cut(rest, "```")
+	// The layout is the fenced block that starts with the root's entry
+	// (not merely the first: a block of commands may come before it).
+	var layout string
+	inBlock, found := false, false
+	for _, line := range strings.SplitAfter(string(doc), "\n") {
+		switch {
+		case strings.HasPrefix(line, "```") && inBlock && strings.HasPrefix(layout, "graphprofile (root)"):
+			found = true
+		case strings.HasPrefix(line, "```"):
+			inBlock, layout = !inBlock, ""
+		case inBlock:
+			layout += line
+		}
+		if found {
+			break
+		}
+	}
 	if !found {
-		t.Fatal("DEVELOPERS.md has no layout block")
+		t.Fatal("DEVELOPERS.md has no layout block (a fenced block starting with 'graphprofile (root)')")
 	}
 	// entries by the first directory an entry's line starts with
 	entries := map[string]string{}
