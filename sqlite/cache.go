@@ -538,7 +538,7 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 	}
 	e.gen++
 	switch {
-	case e.complete && ci.item != nil && len(e.whole) < wholeCollectionLimit &&
+	case e.complete && ci.item != nil && len(e.whole) < wholeCollectionLimit && e.bytes+ci.size <= maxCachedItemBytes/4 &&
 		(len(e.whole) == 0 || comparePositions(ci.position, e.whole[len(e.whole)-1].position) > 0):
 		// A new item at the end, as most creates are: appended, in the
 		// spare capacity when there is some. That leaves every slice a
@@ -559,16 +559,17 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 			})
 			whole = slices.Insert(whole, i, ci)
 		}
-		if len(whole) > wholeCollectionLimit {
-			// Too big to be held whole from now on: its head stays.
+		if head := headWithin(whole); len(head) < len(whole) {
+			// Too big to be held whole from now on (in items or in
+			// bytes, as addWhole would not cache it): its head stays.
 			c.setLocked(e, nil)
-			c.setHeadLocked(e, whole[:wholeCollectionLimit])
+			c.setHeadLocked(e, head)
 		} else {
 			c.setLocked(e, whole)
 		}
 	default:
 		if e.head != nil {
-			c.setHeadLocked(e, changedHead(e.head, id, ci))
+			c.setHeadLocked(e, headWithin(changedHead(e.head, id, ci)))
 		}
 		if _, cached := e.single[id]; !cached {
 			return
@@ -580,6 +581,24 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 		}
 	}
 	c.evictLocked(e, id)
+}
+
+// headWithin returns the first items of list that the cache keeps of a
+// collection (as addWhole and readHead keep them): at most
+// wholeCollectionLimit, taking at most maxCachedItemBytes/4; nil when
+// not even the first fits.
+func headWithin(list []cachedItem) []cachedItem {
+	bytes := 0
+	for i, ci := range list {
+		if bytes += ci.size; i == wholeCollectionLimit || bytes > maxCachedItemBytes/4 {
+			list = list[:i]
+			break
+		}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	return list
 }
 
 // changedHead returns head, the first items of a collection, after the

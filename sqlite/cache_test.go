@@ -196,8 +196,11 @@ func wantWithinBounds(t *testing.T, c *readCache) {
 	for _, profile := range c.profiles {
 		for _, e := range profile {
 			collections++
-			items += len(e.whole) + len(e.single)
+			items += len(e.whole) + len(e.head) + len(e.single)
 			for _, ci := range e.whole {
+				bytes += ci.size
+			}
+			for _, ci := range e.head {
 				bytes += ci.size
 			}
 			for _, ci := range e.single {
@@ -576,5 +579,72 @@ func TestCacheItemsMemory(t *testing.T) {
 	runtime.KeepAlive(c)
 	if grown > 56<<20 {
 		t.Errorf("the heap grew %d MB with 10,000 items of 1 KB documents cached; want at most 56 MB (about 48 MiB decoded and some)", grown>>20)
+	}
+}
+
+// TestCacheCollectionsGrownByWrites: what the cache holds of one
+// collection stays within maxCachedItemBytes/4 however it got there. A
+// collection is cached whole, or its head, only up to that when read; but
+// the writes applied to it afterwards (creates appended to a collection
+// cached whole, items put into its head) were not bounded in bytes: a
+// profile listed once while empty, then given 60 positions of 1 MiB, held
+// 60 MiB in the cache, past its 48 MiB, every other profile's collections
+// evicted for it.
+func TestCacheCollectionsGrownByWrites(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	owner, err := s.EnsureUser(ctx, adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := owner.Key()
+	collectionBytes := func() (whole bool, bytes int) {
+		s.cache.mu.Lock()
+		defer s.cache.mu.Unlock()
+		e, ok := s.cache.profiles[key][workPositions.Name]
+		if !ok {
+			return false, 0
+		}
+		return e.complete, e.bytes
+	}
+	create := func(id string, at time.Time) {
+		t.Helper()
+		it := storetest.Position(id, at)
+		it["detail"] = graphprofile.Object{"description": strings.Repeat("d", 1<<20-4096)}
+		if err := s.CreateItem(ctx, key, workPositions, it, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Cached whole while empty, then created at its end.
+	if list, err := graphprofile.AllItems(ctx, s, key, workPositions); err != nil || len(list) != 0 {
+		t.Fatalf("the empty list: %v, %v", list, err)
+	}
+	const items = 60
+	for i := range items {
+		create(fmt.Sprintf("p%03d", i), t0.Add(time.Duration(i)*time.Second))
+	}
+	wantWithinBounds(t, s.cache)
+	if whole, bytes := collectionBytes(); bytes > maxCachedItemBytes/4 {
+		t.Errorf("after %d creates of 1 MiB the cache holds %d bytes of the collection (whole: %v), want at most %d", items, bytes, whole, maxCachedItemBytes/4)
+	}
+
+	// Its head cached, then created inside the head (an earlier
+	// createdDateTime), each pushing the head's last item out only when
+	// it has wholeCollectionLimit items.
+	s.cache.dropProfile(key)
+	if err := s.ScanItems(ctx, key, workPositions, graphprofile.OldestFirst, nil, func(graphprofile.Item) (bool, error) { return false, nil }); err != nil {
+		t.Fatal(err)
+	}
+	for i := range items {
+		create(fmt.Sprintf("q%03d", i), t0.Add(-time.Duration(i+1)*time.Second))
+	}
+	wantWithinBounds(t, s.cache)
+	if whole, bytes := collectionBytes(); bytes > maxCachedItemBytes/4 {
+		t.Errorf("after %d creates of 1 MiB inside its head the cache holds %d bytes of the collection (whole: %v), want at most %d", items, bytes, whole, maxCachedItemBytes/4)
+	}
+	list, err := graphprofile.AllItems(ctx, s, key, workPositions)
+	if err != nil || len(list) != 2*items || list[0].ID() != fmt.Sprintf("q%03d", items-1) || list[2*items-1].ID() != fmt.Sprintf("p%03d", items-1) {
+		t.Fatalf("the list after: %d items, %v", len(list), err)
 	}
 }
