@@ -574,8 +574,8 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 		if _, cached := e.single[id]; !cached {
 			return
 		}
-		if ci.item == nil {
-			c.removeSingleLocked(e, id)
+		if ci.item == nil || ci.size > maxCachedItemBytes/4 {
+			c.removeSingleLocked(e, id) // deleted, or too big to cache (addItem)
 		} else {
 			c.putSingleLocked(e, ci)
 		}

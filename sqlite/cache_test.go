@@ -648,3 +648,23 @@ func TestCacheCollectionsGrownByWrites(t *testing.T) {
 		t.Fatalf("the list after: %d items, %v", len(list), err)
 	}
 }
+
+// TestCacheItemUpdatedPastTheQuarter: an item bigger than
+// maxCachedItemBytes/4 is not cached alone (addItem), nor when an update
+// makes one cached alone that big: it was put in place of the old one.
+func TestCacheItemUpdatedPastTheQuarter(t *testing.T) {
+	c := newReadCache()
+	owner := graphprofile.UserKey{TenantID: tenant, UserID: "u"}
+	e, gen := c.collection(owner, workPositions.Name)
+	it := storetest.Position("p1", t0)
+	pos := graphprofile.ItemPosition{Created: 1, ID: "p1"}
+	c.addItem(e, gen, newCachedItem(it, pos, 1000))
+	if _, found, known := c.item(owner, workPositions.Name, "p1"); !found || !known {
+		t.Fatal("the item read is not cached")
+	}
+	c.changeItem(owner, workPositions.Name, "p1", newCachedItem(it, pos, maxCachedItemBytes/4+1))
+	if _, _, known := c.item(owner, workPositions.Name, "p1"); known {
+		t.Errorf("an item of %d bytes, updated, is cached alone; want it forgotten, as addItem would not cache it", maxCachedItemBytes/4+1)
+	}
+	wantWithinBounds(t, c)
+}
