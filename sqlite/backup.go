@@ -132,12 +132,33 @@ func requireNoLog(from string) error {
 	}
 	st, err := os.Stat(real + "-wal")
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && st.Size() == 0) {
-		return nil
+		return requireNotServed(from, real)
 	}
 	if err != nil {
 		return store.Errorf("restore: %w", err)
 	}
 	return store.Errorf("restore: %s has a write-ahead log beside it (%s-wal, %d bytes): a database a server has open, or had when it stopped uncleanly, whose latest writes a copy of the file alone would lose; make a copy with 'graphprofile backup --store sqlite:%s NEW-FILE' and restore that", from, real, st.Size(), from)
+}
+
+// requireNotServed refuses a copy (real, the file from names) that a
+// server has open, its write-ahead log empty.
+func requireNotServed(from, real string) error {
+	// A server that has the file open holds its lock; its log is empty
+	// once writes pause (walIdle), but its checkpoints copy the next ones
+	// into the file every 50 ms, so a copy of the file alone, made as it
+	// writes, may hold part of a commit. (A file never served has no lock
+	// file, and none is made here.)
+	if _, err := os.Stat(real + "-lock"); err == nil {
+		lock, err := lockFile(real + "-lock")
+		if errors.Is(err, ErrInUse) {
+			return store.Errorf("restore: %s is open in a server (its lock is held): a copy of the file alone, made while it writes, may hold part of a commit; make a copy with 'graphprofile backup --store sqlite:%s NEW-FILE' and restore that", from, from)
+		}
+		if err != nil {
+			return err
+		}
+		lock.Close()
+	}
+	return nil
 }
 
 // requireNoJournal refuses a copy (real, the file from names) whose

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/migrations"
@@ -372,6 +373,47 @@ func TestRestoreRefusesADatabaseWithItsJournal(t *testing.T) {
 		t.Errorf("the target after the refusal holds positions %q, want the-target's", got)
 	}
 	restored.Close()
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// TestRestoreRefusesADatabaseAServerHasOpen: a server's database is no copy
+// to restore from even when its write-ahead log is empty, as it is once
+// writes pause (walIdle): the server's checkpoints copy its next writes
+// into the file every 50 ms, so a copy of the file alone, made while it
+// writes, may hold some of a commit's pages and not others. It is refused,
+// naming backup, and nothing changes.
+func TestRestoreRefusesADatabaseAServerHasOpen(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target.db")
+	ts := openAt(t, target)
+	targetOwner := addPosition(t, ts, "the-target's")
+	ts.Close()
+
+	live := filepath.Join(dir, "live.db")
+	s := openAt(t, live)
+	defer s.Close()
+	addPosition(t, s, "served")
+	deadline := time.Now().Add(10 * walIdle)
+	for {
+		st, err := os.Stat(live + "-wal")
+		if err == nil && st.Size() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the idle server's log: %v, want it emptied", err)
+		}
+		time.Sleep(walIdle / 10)
+	}
+	err := Restore(t.Context(), target, live)
+	if err == nil || !strings.Contains(err.Error(), "graphprofile backup") {
+		t.Errorf("Restore from a database a server has open = %v, want a refusal naming backup", err)
+	}
+	if got := strings.Join(positionIDs(t, openAt(t, target), targetOwner), ","); got != "the-target's" {
+		t.Errorf("the target after the refusal holds %q, want the-target's", got)
+	}
 	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
 	if len(leftovers) > 0 {
 		t.Errorf("temporary files left: %v", leftovers)
