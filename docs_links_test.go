@@ -38,15 +38,18 @@ func headingAnchors(doc string) map[string]bool {
 }
 
 // TestDocsLinks: every relative link and image of the project's markdown
-// documents names a file of the repository, and a link's #anchor a heading
-// of the document it names.
+// documents (inline, with or without a title, or reference-style) names a
+// file of the repository, and a link's #anchor a heading of the document it
+// names.
 func TestDocsLinks(t *testing.T) {
 	docs, err := filepath.Glob("docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	docs = append(docs, "README.md", "DEVELOPERS.md", "SECURITY.md", "BENCHMARKS.md", "CHANGELOG.md")
-	link := regexp.MustCompile(`\]\(([^)\s]+)\)|<img src="([^"]+)"`)
+	// An inline link (its title, if any, after a space), an image, or a
+	// reference-style link's definition ("[name]: target").
+	link := regexp.MustCompile(`\]\(([^)\s]+)(?:\s+"[^"]*")?\)|<img src="([^"]+)"|(?m)^ {0,3}\[[^\]]+\]:\s*<?([^>\s]+)>?`)
 	read := func(name string) string {
 		t.Helper()
 		data, err := os.ReadFile(name)
@@ -58,7 +61,7 @@ func TestDocsLinks(t *testing.T) {
 	checked := 0
 	for _, name := range docs {
 		for _, m := range link.FindAllStringSubmatch(read(name), -1) {
-			target := m[1] + m[2]
+			target := m[1] + m[2] + m[3]
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
