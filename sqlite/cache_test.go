@@ -514,19 +514,22 @@ func TestCacheHeadOfBigItems(t *testing.T) {
 	}
 }
 
+// heapInUse returns the heap's bytes in use after a collection: what the
+// live objects take.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
 // TestCacheUsersMemory: the users cached are bounded in bytes, not only in
 // users. A user with its long properties at their longest in four-byte
 // characters takes about 25 KB: 20,000 of them, read by principal name
 // (GET /v1.0/users/{upn}), took serve's RSS to 615 MB.
 func TestCacheUsersMemory(t *testing.T) {
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapInuse
-	}
 	c := newReadCache()
-	before := heap()
+	before := heapInUse()
 	long := strings.Repeat("\U0001F600", 1024)
 	for i := range 4000 {
 		u := graphprofile.User{TenantID: tenant, ID: fmt.Sprint("u", i), UserPrincipalName: fmt.Sprint("u", i, "@contoso.com"),
@@ -536,7 +539,7 @@ func TestCacheUsersMemory(t *testing.T) {
 		}
 		c.addUser(c.usersGeneration(), u, u.UserPrincipalName)
 	}
-	grown := int64(heap()) - int64(before)
+	grown := int64(heapInUse()) - int64(before)
 	wantWithinBounds(t, c)
 	runtime.KeepAlive(c)
 	if grown > 48<<20 {
@@ -553,14 +556,8 @@ func TestCacheUsersMemory(t *testing.T) {
 // MiB decoded.
 func TestCacheItemsMemory(t *testing.T) {
 	doc := []byte(`{"id":"x","allowedAudiences":"organization","categories":[` + strings.Repeat(`"",`, 99) + `""],"colleagues":[` + strings.Repeat(`{},`, 99) + `{}]}`)
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapInuse
-	}
 	c := newReadCache()
-	before := heap()
+	before := heapInUse()
 	for u := range 50 {
 		owner := graphprofile.UserKey{TenantID: tenant, UserID: fmt.Sprint("u", u)}
 		e, gen := c.collection(owner, workPositions.Name)
@@ -574,7 +571,7 @@ func TestCacheItemsMemory(t *testing.T) {
 		}
 		c.addWhole(e, gen, whole)
 	}
-	grown := int64(heap()) - int64(before)
+	grown := int64(heapInUse()) - int64(before)
 	wantWithinBounds(t, c)
 	runtime.KeepAlive(c)
 	if grown > 56<<20 {
