@@ -45,6 +45,15 @@ func positionIDs(t *testing.T, s *Store, owner graphprofile.UserKey) []string {
 	return ids
 }
 
+// wantNoTemporaryFiles fails t when Backup or Restore left a temporary
+// file (theirs begin with a dot) in dir.
+func wantNoTemporaryFiles(t *testing.T, dir string) {
+	t.Helper()
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*")); len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
 // TestBackupAndRestore: a backup of an open store holds what it held, and
 // restoring it brings back exactly that, over later writes and their
 // write-ahead log; what backup and restore refuse, they refuse before
@@ -87,10 +96,7 @@ func TestBackupAndRestore(t *testing.T) {
 	if err := Restore(t.Context(), path, backup); err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
-	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
-	if len(leftovers) > 0 {
-		t.Errorf("temporary files left: %v", leftovers)
-	}
+	wantNoTemporaryFiles(t, dir)
 
 	restored := openAt(t, path)
 	if got, want := strings.Join(positionIDs(t, restored, owner), ","), "before-0,before-1,before-2"; got != want {
@@ -131,10 +137,7 @@ func TestRestoreRefusesNewerSchema(t *testing.T) {
 
 	err = Restore(t.Context(), path, newer)
 	storetest.WantNewerSchema(t, err, v)
-	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
-	if len(leftovers) > 0 {
-		t.Errorf("temporary files left: %v", leftovers)
-	}
+	wantNoTemporaryFiles(t, dir)
 	kept := openAt(t, path)
 	if got := strings.Join(positionIDs(t, kept, owner), ","); got != "kept" {
 		t.Errorf("positions after the refused restore: %s, want kept", got)
@@ -302,10 +305,7 @@ func TestRestoreRefusesADatabaseWithItsLog(t *testing.T) {
 			t.Errorf("%s: Restore = %v, want a refusal naming its write-ahead log and backup", tc.name, err)
 		}
 	}
-	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
-	if len(leftovers) > 0 {
-		t.Errorf("temporary files left: %v", leftovers)
-	}
+	wantNoTemporaryFiles(t, dir)
 	if got := strings.Join(positionIDs(t, openAt(t, target), targetOwner), ","); got != "the-target's" {
 		t.Errorf("the target after the refusals holds %q, want the-target's", got)
 	}
@@ -373,10 +373,7 @@ func TestRestoreRefusesADatabaseWithItsJournal(t *testing.T) {
 		t.Errorf("the target after the refusal holds positions %q, want the-target's", got)
 	}
 	restored.Close()
-	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
-	if len(leftovers) > 0 {
-		t.Errorf("temporary files left: %v", leftovers)
-	}
+	wantNoTemporaryFiles(t, dir)
 }
 
 // TestRestoreRefusesADatabaseAServerHasOpen: a server's database is no copy
@@ -414,8 +411,5 @@ func TestRestoreRefusesADatabaseAServerHasOpen(t *testing.T) {
 	if got := strings.Join(positionIDs(t, openAt(t, target), targetOwner), ","); got != "the-target's" {
 		t.Errorf("the target after the refusal holds %q, want the-target's", got)
 	}
-	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
-	if len(leftovers) > 0 {
-		t.Errorf("temporary files left: %v", leftovers)
-	}
+	wantNoTemporaryFiles(t, dir)
 }
