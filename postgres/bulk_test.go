@@ -3,7 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"iter"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,5 +92,70 @@ func TestBulkLimit(t *testing.T) {
 	}
 	if n := written(); n != 2 {
 		t.Errorf("the import without a limit wrote %d of its 2 users", n)
+	}
+}
+
+// TestOverlappingStreamedImports: two streamed imports that write the same
+// users in other orders (each statement locks its rows in id order, but a
+// stream is written a statement of importBatchSize users at a time) can
+// deadlock. PostgreSQL ends one of them; a stream cannot run again, so
+// that one fails, writing nothing, and its error says to run the import
+// again (it said only "deadlock detected"); the other is imported whole.
+func TestOverlappingStreamedImports(t *testing.T) {
+	s := openAt(t, freshURL(t), WithBulkTimeout(0))
+	const tenant = "0d2c6b6e-0000-4000-8000-0000000000d4"
+	user := func(i int) graphprofile.User {
+		return graphprofile.User{TenantID: tenant, ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), UserPrincipalName: fmt.Sprint("u", i, "@contoso.com"), DisplayName: fmt.Sprint("U", i)}
+	}
+	// Import a writes users 0…999 (1 among them), then 1000; import b
+	// writes 1000 and 1…999 but 1, then 1: each takes its next user once
+	// both first statements are written, so each then waits for a row
+	// the other holds.
+	first := [2][]graphprofile.User{}
+	for i := range importBatchSize {
+		first[0] = append(first[0], user(i))
+		if i != 1 {
+			first[1] = append(first[1], user(i+importBatchSize*2))
+		}
+	}
+	first[1] = append(first[1], user(importBatchSize))
+	last := [2]graphprofile.User{user(importBatchSize), user(1)}
+	var written sync.WaitGroup
+	written.Add(2)
+	stream := func(k int) iter.Seq2[graphprofile.User, error] {
+		return func(yield func(graphprofile.User, error) bool) {
+			for _, u := range first[k] {
+				if !yield(u, nil) {
+					return
+				}
+			}
+			written.Done() // asked for the next user: the first statement is written
+			written.Wait()
+			yield(last[k], nil)
+		}
+	}
+	errs := make(chan error, 2)
+	for k := range 2 {
+		go func() { errs <- s.ImportUserStream(t.Context(), tenant, stream(k)) }()
+	}
+	var failed []error
+	for range 2 {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) != 1 {
+		t.Fatalf("the imports' errors: %v; want one of them ended by the deadlock", failed)
+	}
+	if msg := failed[0].Error(); !strings.Contains(msg, "deadlock") || !strings.Contains(msg, "nothing was written") || !strings.Contains(msg, "run the import again") {
+		t.Errorf("the ended import's error %q does not say that nothing was written and to run it again", msg)
+	}
+	// One import whole, nothing of the other: 1,001 users either way.
+	n := 0
+	if err := s.ScanUsers(t.Context(), tenant, "", func(graphprofile.User) (bool, error) { n++; return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != importBatchSize+1 {
+		t.Errorf("%d users after the imports; want %d (one import's)", n, importBatchSize+1)
 	}
 }

@@ -75,7 +75,7 @@ func retry(err error, beforeCommit bool) (contended, lost bool) {
 	switch {
 	case errors.As(err, &once): // the transaction read a stream: it cannot run again
 		return false, false
-	case errors.Is(err, errImportRaced), code == "40001", code == "40P01": // serialization_failure, deadlock_detected
+	case contendedErr(err):
 		return true, false
 	case pgconn.SafeToRetry(err):
 		return false, true
@@ -89,6 +89,14 @@ func retry(err error, beforeCommit bool) (contended, lost bool) {
 	var ne net.Error
 	timedOut := errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || errors.As(err, &ne) && ne.Timeout()
 	return false, connectionLost(err) && !timedOut
+}
+
+// contendedErr reports whether err ended a transaction because another
+// ran at once: a serialization failure, a deadlock, or a principal name
+// an import found taken between its check and its write.
+func contendedErr(err error) bool {
+	code := pgCode(err)
+	return errors.Is(err, errImportRaced) || code == "40001" || code == "40P01" // serialization_failure, deadlock_detected
 }
 
 // connectionLost reports whether err says the connection to the server

@@ -370,7 +370,7 @@ func (s *Store) ImportUserStream(ctx context.Context, tenantID string, users ite
 		return store.Errorf("ImportUsers: no tenant id")
 	}
 	began := false
-	return s.bulkTx(ctx, "importing users", func(ctx context.Context, tx pgx.Tx) error {
+	err := s.bulkTx(ctx, "importing users", func(ctx context.Context, tx pgx.Tx) error {
 		if began {
 			// Only a commit that was never sent comes back here: the
 			// transaction was rolled back, and the stream is spent.
@@ -384,6 +384,13 @@ func (s *Store) ImportUserStream(ctx context.Context, tenantID string, users ite
 		}
 		return err
 	})
+	// A slice's import would run again; a stream's cannot, so its error
+	// says what to do (it said only "deadlock detected").
+	var de *stored.DBError
+	if errors.As(err, &de) && contendedErr(de.Err) {
+		de.Op = "importing users: another transaction wrote the same users at once, so nothing was written; the users, read once, cannot be imported again in this run: run the import again"
+	}
+	return err
 }
 
 // errStreamRead is the failure of an ImportUserStream whose commit could
