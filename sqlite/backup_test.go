@@ -263,6 +263,17 @@ func TestWritesRefusedWhenTheDatabaseFileIsGone(t *testing.T) {
 	}
 }
 
+// restoreTarget makes dir/target.db, a closed store holding one position,
+// "the-target's", for a restore to refuse to replace; it returns its path
+// and the position's owner.
+func restoreTarget(t *testing.T, dir string) (string, graphprofile.UserKey) {
+	t.Helper()
+	target := filepath.Join(dir, "target.db")
+	ts := openAt(t, target)
+	defer ts.Close()
+	return target, addPosition(t, ts, "the-target's")
+}
+
 // TestRestoreRefusesADatabaseWithItsLog: a database whose latest commits
 // are still in its write-ahead log (a server's, running or killed) is no
 // copy for restore, which copies the file alone: restored onto another
@@ -270,10 +281,7 @@ func TestWritesRefusedWhenTheDatabaseFileIsGone(t *testing.T) {
 // removed as the replaced database's). It is refused, and nothing changes.
 func TestRestoreRefusesADatabaseWithItsLog(t *testing.T) {
 	dir := t.TempDir()
-	target := filepath.Join(dir, "target.db")
-	ts := openAt(t, target)
-	targetOwner := addPosition(t, ts, "the-target's")
-	ts.Close()
+	target, targetOwner := restoreTarget(t, dir)
 
 	// The first commit is in the file (a clean stop folds the log in),
 	// the second in the log only.
@@ -358,10 +366,7 @@ func TestRestoreRefusesADatabaseWithItsJournal(t *testing.T) {
 		t.Fatalf("the shell's journal: %v, want one holding the old pages", err)
 	}
 
-	target := filepath.Join(dir, "target.db")
-	ts := openAt(t, target)
-	targetOwner := addPosition(t, ts, "the-target's")
-	ts.Close()
+	target, targetOwner := restoreTarget(t, dir)
 	err = Restore(t.Context(), target, from)
 	if err == nil || !strings.Contains(err.Error(), "journal") {
 		t.Errorf("Restore = %v, want a refusal naming the journal", err)
@@ -384,10 +389,7 @@ func TestRestoreRefusesADatabaseWithItsJournal(t *testing.T) {
 // naming backup, and nothing changes.
 func TestRestoreRefusesADatabaseAServerHasOpen(t *testing.T) {
 	dir := t.TempDir()
-	target := filepath.Join(dir, "target.db")
-	ts := openAt(t, target)
-	targetOwner := addPosition(t, ts, "the-target's")
-	ts.Close()
+	target, targetOwner := restoreTarget(t, dir)
 
 	live := filepath.Join(dir, "live.db")
 	s := openAt(t, live)
