@@ -280,10 +280,22 @@ func (s *Server) Open() error {
 // URL returns the server's base URL on its listener, e.g.
 // http://127.0.0.1:8080, or https://… with TLSConfig.
 func (s *Server) URL() string {
-	if s.TLSConfig != nil {
-		return "https://" + s.listener.Addr().String()
+	return reachableURL(s.listener.Addr(), s.TLSConfig != nil)
+}
+
+// reachableURL is the base URL of a listener on addr as a client on the
+// same machine reaches it: a listener on every interface (0.0.0.0 or ::,
+// which Go's dual-stack socket reports as [::] either way) on the IPv4
+// loopback, which such a socket accepts too.
+func reachableURL(addr net.Addr, tls bool) string {
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
 	}
-	return "http://" + s.listener.Addr().String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP == nil || tcp.IP.IsUnspecified()) {
+		return scheme + net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	return scheme + addr.String()
 }
 
 // Close stops accepting connections and waits for in-flight requests to

@@ -1,0 +1,28 @@
+package graphapi
+
+import (
+	"net"
+	"testing"
+)
+
+// The URL serve logs is the one a reader pastes into a browser or curl: a
+// listener on every interface (0.0.0.0 is reported as [::] by Go's
+// dual-stack socket) is reached on the loopback address.
+func TestReachableURL(t *testing.T) {
+	for _, tc := range []struct {
+		addr *net.TCPAddr
+		tls  bool
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, false, "http://127.0.0.1:8080"},
+		{&net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 443}, true, "https://10.1.2.3:443"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8080}, false, "http://[::1]:8080"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, false, "http://127.0.0.1:8080"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8443}, true, "https://127.0.0.1:8443"},
+		{&net.TCPAddr{Port: 9000}, false, "http://127.0.0.1:9000"},
+	} {
+		if got := reachableURL(tc.addr, tc.tls); got != tc.want {
+			t.Errorf("reachableURL(%v, tls %v) = %q, want %q", tc.addr, tc.tls, got, tc.want)
+		}
+	}
+}
