@@ -265,8 +265,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	// $batch's, each item's), which is redacted as the URL is.
 	data, truncated := plainBody(cw.body, cw.header.Get("Content-Encoding"))
 	e.Response.journalBody = shownBody(redactCredentials(data), truncated)
-	e.size = bodySize(e.Request.journalBody) + bodySize(e.Response.journalBody) +
-		headerSize(reqHeaders) + headerSize(cw.header) + jsonStringSize(e.Request.URL) + len(e.path) + 256
+	e.size = e.memorySize()
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -283,6 +282,18 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		delete(j.answering, cw)
 		close(cw.answered)
 	}
+}
+
+// memorySize is about what e holds in memory and takes in the journal's
+// answer: every string a caller chose, the signed-in user's and app's ids
+// of its token too (an issuer's oid is not always a GUID), and a fixed
+// part for the rest.
+func (e *journalEntry) memorySize() int {
+	return bodySize(e.Request.journalBody) + bodySize(e.Response.journalBody) +
+		headerSize(e.Request.Headers) + headerSize(e.Response.Headers) +
+		jsonStringSize(e.Request.URL) + len(e.path) +
+		jsonStringSize(e.Caller.TenantID) + jsonStringSize(e.Caller.OID) + jsonStringSize(e.Caller.AppID) +
+		jsonStringSize(e.Route) + 256
 }
 
 // isFormBody reports whether contentType is a form's,

@@ -88,3 +88,25 @@ func TestJSONStringSize(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalEntrySizeCountsTheCaller: an entry's size counts its
+// caller's ids, which come from a token's claims (an external issuer's oid
+// or appid is any string the header holds), as it counts every other
+// string a caller chose.
+func TestJournalEntrySizeCountsTheCaller(t *testing.T) {
+	long := strings.Repeat("o", 10<<10)
+	for _, caller := range []journalCaller{
+		{TenantID: "t", OID: long},
+		{TenantID: "t", AppID: long},
+		{TenantID: "t|" + long},
+	} {
+		e := &journalEntry{Caller: caller, Request: journalRequest{Method: "GET", URL: "/beta/me"}, path: "/beta/me"}
+		encoded, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size := e.memorySize(); size < len(encoded) {
+			t.Errorf("an entry of caller %.40q… counts %d bytes, less than its %d encoded", caller, size, len(encoded))
+		}
+	}
+}
