@@ -67,7 +67,7 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, name string) 
 			h.fail(w, r, err)
 			return
 		}
-		h.logger().Info("web UI: development token minted", "user-id", req.UserID, "upn", req.UserPrincipalName, "remote", r.RemoteAddr)
+		h.logger().Info("web UI: development token minted", "user-id", tok.UserID, "upn", tok.UserPrincipalName, "remote", r.RemoteAddr)
 		writeJSON(w, http.StatusOK, tok)
 	default:
 		h.fail(w, r, notFound("The web UI's API has no endpoint '%s'.", name))

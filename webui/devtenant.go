@@ -99,7 +99,7 @@ func (d *DevTenant) Token(ctx context.Context, req DevTokenRequest) (DevToken, e
 	if err != nil {
 		return DevToken{}, err
 	}
-	return DevToken{AccessToken: jwt, ExpiresIn: int(lifetime / time.Second)}, nil
+	return DevToken{AccessToken: jwt, ExpiresIn: int(lifetime / time.Second), UserID: user.ID, UserPrincipalName: user.UserPrincipalName}, nil
 }
 
 // newUser records the new user req names, as the server records a

@@ -100,10 +100,13 @@ type DevTokenRequest struct {
 	DisplayName       string `json:"displayName"`
 }
 
-// DevToken is a minted token and its lifetime in seconds.
+// DevToken is a minted token and its lifetime in seconds, and whom it is
+// for (logged, not answered: the page reads them from the token).
 type DevToken struct {
-	AccessToken string `json:"accessToken"`
-	ExpiresIn   int    `json:"expiresIn"`
+	AccessToken       string `json:"accessToken"`
+	ExpiresIn         int    `json:"expiresIn"`
+	UserID            string `json:"-"`
+	UserPrincipalName string `json:"-"`
 }
 
 // handler serves the page and its API.

@@ -1,6 +1,7 @@
 package webui_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -727,4 +728,46 @@ func TestDevTokenNewUserOnce(t *testing.T) {
 	if json.Unmarshal(list.body, &users) != nil || len(users.Value) != 1 {
 		t.Errorf("dev users: %d %s", list.status, list.body)
 	}
+}
+
+// TestDevTokenLogged: each development token minted is logged with the
+// user it is for, by the token's oid and principal name, also when the
+// page asked by principal name (the log named no user id then, so a new
+// user's id was nowhere in the log).
+func TestDevTokenLogged(t *testing.T) {
+	var log syncBuffer
+	f := newFixture(t, func(d webui.DevSignIn) webui.Options {
+		return webui.Options{DevSignIn: d, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	})
+	var minted webui.DevToken
+	r := f.do(http.MethodPost, "/ui/api/dev/token", "", `{"userPrincipalName":"Logged.One@contoso.test","displayName":"Logged One"}`, fromThePage)
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &minted) != nil {
+		t.Fatalf("mint: %d %s", r.status, r.body)
+	}
+	claims := jwtClaims(t, minted.AccessToken)
+	line := log.String()
+	for _, want := range []string{`msg="web UI: development token minted"`, "user-id=" + claims["oid"].(string), "upn=Logged.One@contoso.test"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log %q: want %s", line, want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer a server's goroutines write to while a
+// test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
