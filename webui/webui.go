@@ -60,6 +60,11 @@ type Options struct {
 	// Logger receives the development tokens minted (who, never the
 	// token); nil means slog.Default().
 	Logger *slog.Logger
+	// BasePath is the path of the server's public URL (serve --public-url
+	// https://example.com/people: "/people"), where a proxy serves the
+	// server's root: "/" redirects to BasePath + "/ui/", which the browser
+	// asks the proxy for. Empty: the server is at the root.
+	BasePath string
 }
 
 // OAuthConfig is what the page needs to sign a user in with a real issuer
@@ -214,7 +219,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, methodNotAllowed(w, http.MethodGet, http.MethodHead))
 			return
 		}
-		http.Redirect(w, r, Prefix, http.StatusFound)
+		http.Redirect(w, r, strings.TrimSuffix(h.options.BasePath, "/")+Prefix, http.StatusFound)
 	case strings.HasPrefix(p, apiPrefix):
 		h.serveAPI(w, r, strings.TrimPrefix(p, apiPrefix))
 	case strings.HasPrefix(p, Prefix):

@@ -210,6 +210,16 @@ func TestStaticFiles(t *testing.T) {
 			}
 		}
 	}
+	// Behind a proxy serving the server under a path (--public-url
+	// https://example.com/people), the browser is sent to the page there.
+	prefixed := newFixture(t, func(d webui.DevSignIn) webui.Options {
+		return webui.Options{DevSignIn: d, Logger: quietLogger(), BasePath: "/people/"}
+	})
+	for _, path := range []string{"/", "/ui"} {
+		if r := prefixed.do(http.MethodGet, path, "", "", nil); r.status != http.StatusFound || r.header.Get("Location") != "/people/ui/" {
+			t.Errorf("with the base path /people/, GET %s: %d Location %q, want 302 /people/ui/", path, r.status, r.header.Get("Location"))
+		}
+	}
 	for _, path := range []string{"/ui/nothing.js", "/ui/static/app.js", "/ui/../webui.go", "/ui/api/nothing", "/ui/api/"} {
 		r := f.do(http.MethodGet, path, "", "", nil)
 		graphError(t, r, http.StatusNotFound, "itemNotFound")

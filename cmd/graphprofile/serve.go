@@ -273,6 +273,9 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		// and never behind a proxy: one on this machine that sends no
 		// forwarding header makes every client look local.
 		uiOptions := webui.Options{Admin: *adminToken != "", TrustProxy: *trustProxy, Logger: logger}
+		if public, err := url.Parse(*publicURL); err == nil { // checked above
+			uiOptions.BasePath = public.EscapedPath()
+		}
 		if devOn {
 			uiOptions.DevSignIn = &webui.DevTenant{Issuer: dev, Store: store, TenantID: defaultTenant}
 			if *trustProxy {

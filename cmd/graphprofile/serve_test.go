@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -301,6 +302,23 @@ func TestServeEnvironment(t *testing.T) {
 			}
 			token := mintToken(t, dir, tt.tokenEnv, slices.Concat(tt.tokenArgs, delegatedArgs)...)
 			createAndList(t, s, token, base)
+			// The web page's root redirect is under the public URL's path
+			// too, where a proxy serving the server under it is asked.
+			wantPage := "/ui/"
+			if u, err := url.Parse(base); err != nil {
+				t.Fatal(err)
+			} else if base != s.url {
+				wantPage = strings.TrimSuffix(u.Path, "/") + "/ui/"
+			}
+			noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			if resp, err := noFollow.Get(s.url + "/"); err != nil {
+				t.Error(err)
+			} else {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != wantPage {
+					t.Errorf("GET /: %d Location %q, want 302 %s", resp.StatusCode, resp.Header.Get("Location"), wantPage)
+				}
+			}
 			for _, f := range tt.present {
 				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 					t.Errorf("%s missing: %v", f, err)
