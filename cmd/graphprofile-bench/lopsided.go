@@ -153,6 +153,9 @@ func checkBatchOfCreates(status int, body []byte, n int) ([]string, error) {
 		var created struct {
 			ID string `json:"id"`
 		}
+		if resp.Status == http.StatusInsufficientStorage {
+			return nil, fmt.Errorf("$batch item %s: status 507: %s; the server holds fewer items a collection than the setup creates: start it with serve --max-items above --lopsided-items", resp.ID, snippet(resp.Body))
+		}
 		if resp.Status != http.StatusCreated || json.Unmarshal(resp.Body, &created) != nil || len(created.ID) != guidLen {
 			return nil, fmt.Errorf("$batch item %s: status %d, want 201 with an item: %s", resp.ID, resp.Status, snippet(resp.Body))
 		}

@@ -81,6 +81,12 @@ func TestBatchOfCreates(t *testing.T) {
 			}
 		})
 	}
+	// A server holding fewer items a collection than the setup creates
+	// refuses the rest 507: the error says what to start it with.
+	_, err := checkBatchOfCreates(200, []byte(answer(item("1", 201, created(id1)), item("2", 507, `{"error":{"code":"quotaLimitReached"}}`))), 2)
+	if err == nil || !strings.Contains(err.Error(), "quotaLimitReached") || !strings.Contains(err.Error(), "serve --max-items") {
+		t.Errorf("an item refused for the quota: %v; want the answer and a hint at serve --max-items", err)
+	}
 }
 
 func TestParseConfig(t *testing.T) {
