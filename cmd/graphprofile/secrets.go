@@ -39,6 +39,18 @@ func splitUserInfo(rest string) (userinfo, after string) {
 // quoted one with its backslash escapes, or a run of non-spaces.
 var secretKeywords = regexp.MustCompile(`(?i)\b(` + strings.Join(secretParameters, "|") + `)(\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)`)
 
+// readsTwoWays reports whether a URL after its "scheme://" has a '?' before
+// the '@' that libpq (and pgx, which parses as libpq does) takes for the end
+// of the user info: the first '@' before any '/'. Such a URL is either a
+// password holding '?' or a parameter's value holding '@'
+// (postgres://db?password=hun@ter2, which libpq reads as the user
+// "db?password=hun" on the host "ter2"), and which part is the secret
+// cannot be told.
+func readsTwoWays(rest string) bool {
+	at := strings.IndexAny(rest, "@/")
+	return at >= 0 && rest[at] == '@' && strings.Contains(rest[:at], "?")
+}
+
 // redact hides the credentials in a store URL before it is printed: the user
 // info wholly, and the values of secretParameters. A value that is not a
 // URL (one --store refuses, printed in the refusal) may still hold a
@@ -49,6 +61,9 @@ func redact(url string) string {
 	scheme, rest, ok := strings.Cut(url, "://")
 	if !ok {
 		return redactNotURL(url)
+	}
+	if readsTwoWays(rest) {
+		return scheme + "://***"
 	}
 	userinfo, rest := splitUserInfo(rest)
 	if userinfo != "" || strings.HasPrefix(rest, "@") {
@@ -93,22 +108,35 @@ func redactNotURL(value string) string {
 // in its own messages.
 func secrets(url string) []string {
 	const minSecretLength = 3
-	_, rest, ok := strings.Cut(url, "://")
+	_, afterScheme, ok := strings.Cut(url, "://")
 	if !ok {
 		return nil
 	}
-	userinfo, rest := splitUserInfo(rest)
+	userinfo, rest := splitUserInfo(afterScheme)
 	user, password, _ := strings.Cut(userinfo, ":")
 	found := []string{userinfo, user, password}
 	// A driver may read an '@' in the password as the end of the user info,
 	// and print the rest as part of the host name: hide every piece.
-	found = append(found, strings.FieldsFunc(userinfo, func(r rune) bool { return r == '@' || r == ':' })...)
-	if _, query, ok := strings.Cut(rest, "?"); ok {
+	pieces := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == '@' || r == ':' })
+	}
+	found = append(found, pieces(userinfo)...)
+	// The parameters after the user info, and as RFC 3986 reads them, from
+	// the first '?': with no path, libpq takes an '@' in a parameter's value
+	// for the end of the user info, and names what follows it as the host.
+	var queries []string
+	for _, s := range []string{rest, afterScheme} {
+		if _, query, ok := strings.Cut(s, "?"); ok {
+			queries = append(queries, query)
+		}
+	}
+	for _, query := range queries {
 		for param := range strings.SplitSeq(query, "&") {
 			name, value, _ := strings.Cut(param, "=")
 			for _, secret := range secretParameters {
 				if strings.EqualFold(name, secret) {
 					found = append(found, value)
+					found = append(found, pieces(value)...)
 				}
 			}
 		}

@@ -28,6 +28,13 @@ func TestRedactStoreURL(t *testing.T) {
 		{"postgres://alice:hunter2@db/x?password=hunter2", "postgres://***@db/x?password=***"},
 		{"postgres://db/x?sslmode=disable", "postgres://db/x?sslmode=disable"},
 		{"postgres://alice:hun@ter2@db/x?password=hun@ter2", "postgres://***@db/x?password=***"},
+		// libpq ends the user info at the first '@' before a '/', so a '?'
+		// before it makes the URL read two ways: a parameter's value
+		// holding '@' (what follows it taken for the host) or a password
+		// holding '?'. Either may be the secret: nothing is shown.
+		{"postgres://db:5432?password=hun@ter2", "postgres://***"},
+		{"postgres://db?sslmode=disable&password=hun@ter2&user=alice", "postgres://***"},
+		{"postgres://alice:hun?ter2@db/x", "postgres://***"},
 		{"mysql://alice:hunter2@db/x", "mysql://***@db/x"},
 		{"sqlite:graphprofile.db", "sqlite:graphprofile.db"},
 		{"not a url alice:hunter2", "not a url alice:hunter2"},
@@ -59,6 +66,9 @@ func TestStoreSecretsNeverPrinted(t *testing.T) {
 		"postgres://alice:hun@ter2@127.0.0.1:1/x?connect_timeout=1",
 		"postgres://127.0.0.1:1/x?connect_timeout=1&password=hunter2&user=alice",
 		"postgres://127.0.0.1:1/x?connect_timeout=1&sslpassword=s3cr3t&sslmode=disable",
+		// No path: libpq takes the '@' in the password for the end of user
+		// info, and what follows it for the host, which its errors name.
+		"postgres://127.0.0.1:1?connect_timeout=1&password=hun@ter2",
 		"postgres://alice:hunter2@[::1/x",
 		"postgres://alice:hunter2@127.0.0.1:1/x?pool_max_conns=lots",
 		"mysql://alice:hunter2@db/x",
