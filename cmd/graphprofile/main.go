@@ -41,6 +41,9 @@ type environment struct {
 	// secrets hides the store URL's credentials in what is printed (see
 	// hideSecretsOf); nil while there are none.
 	secrets *strings.Replacer
+	// storeShown is the store URL as printed (redact), which the database
+	// driver's own quotation of it is replaced by (see scrub).
+	storeShown string
 	// fromEnvironment holds the flags whose value parseFlags took from
 	// their environment variable, so that an error about a value names what
 	// the user set (GRAPHPROFILE_LOG_LEVEL, not a --log-level never given).

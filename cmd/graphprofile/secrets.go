@@ -121,6 +121,20 @@ func secrets(url string) []string {
 		return strings.FieldsFunc(s, func(r rune) bool { return r == '@' || r == ':' })
 	}
 	found = append(found, pieces(userinfo)...)
+	// libpq (and pgx) end the user info at the first '@' before a '/': the
+	// host they then read runs to the next ':', '/', '?' or ','. One holding
+	// an '@' begins with the rest of the password, which their errors name
+	// with it ("lookup z7@db"): hide that host whole, since a tail shorter
+	// than minSecretLength is not hidden on its own.
+	if at := strings.IndexAny(afterScheme, "@/"); at >= 0 && afterScheme[at] == '@' {
+		host := afterScheme[at+1:]
+		if end := strings.IndexAny(host, ":/?,"); end >= 0 {
+			host = host[:end]
+		}
+		if strings.Contains(host, "@") {
+			found = append(found, host)
+		}
+	}
 	// The parameters after the user info, and as RFC 3986 reads them, from
 	// the first '?': with no path, libpq takes an '@' in a parameter's value
 	// for the end of the user info, and names what follows it as the host.
@@ -175,13 +189,22 @@ func (env *environment) hideSecretsOf(url string) {
 		pairs = append(pairs, s, "***")
 	}
 	env.secrets = strings.NewReplacer(pairs...)
+	env.storeShown = redact(url)
 }
+
+// quotedStoreURL is the database driver's quotation of the store URL in its
+// errors (pgx: cannot parse `postgres://…`). The driver masks the password
+// as it reads it, which is not where a password holding '@' ends, and
+// pieces too short to be hidden on their own (secrets) show in it: the
+// quotation is replaced whole by the URL as graphprofile prints it.
+var quotedStoreURL = regexp.MustCompile("`postgres(?:ql)?://[^`]*`")
 
 // scrub returns text with the store's secrets hidden.
 func (env *environment) scrub(text string) string {
 	if env.secrets == nil {
 		return text
 	}
+	text = quotedStoreURL.ReplaceAllLiteralString(text, "`"+env.storeShown+"`")
 	return env.secrets.Replace(text)
 }
 

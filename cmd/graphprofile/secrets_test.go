@@ -93,6 +93,34 @@ func TestStoreSecretsNeverPrinted(t *testing.T) {
 	}
 }
 
+// TestShortPasswordTailNeverPrinted: libpq (and pgx) end the user info at
+// the first '@', so the rest of a password holding one is read as the host,
+// which the driver's error names ("lookup z7@127.0.0.1"). A tail too short
+// to be hidden wherever it appears (the pieces of a password are hidden from
+// three characters on) must not show in that host either.
+func TestShortPasswordTailNeverPrinted(t *testing.T) {
+	t.Parallel()
+	urls := []string{
+		"postgres://alice:hunter2@z7@127.0.0.1:1/x?connect_timeout=1",
+		// libpq reads the port "q8@127.0.0.1", and pgx refuses it
+		// repeating the URL with its own mask, which leaves "z7".
+		"postgres://alice:hunter2@z7:q8@127.0.0.1:1/x?connect_timeout=1",
+	}
+	for _, url := range urls {
+		for _, cmd := range [][]string{{"serve", "--log-level", "debug", "--listen", "127.0.0.1:0"}, {"token"}} {
+			r := runCLI(t, t.TempDir(), []string{"GRAPHPROFILE_STORE=" + url}, cmd...)
+			if r.code == 0 {
+				t.Fatalf("%s %s: exit status 0 with an unreachable store; stderr: %s", cmd[0], url, r.stderr)
+			}
+			for _, secret := range []string{"hunter2", "z7", "q8"} {
+				if strings.Contains(r.stdout+r.stderr, secret) {
+					t.Errorf("%s %s: the output shows %q:\n%s%s", cmd[0], url, secret, r.stdout, r.stderr)
+				}
+			}
+		}
+	}
+}
+
 // TestLogsHideStoreSecrets checks every kind of log value: what the
 // database driver says in an error during an outage reaches the log
 // without the store's credentials.
