@@ -73,10 +73,12 @@ type OIDCOptions struct {
 	// RefreshInterval is how often the key set is fetched again, so that
 	// rotated keys are picked up; zero means an hour.
 	RefreshInterval time.Duration
-	// RefetchInterval is the least time since the last fetch of the key set
-	// before a token with an unknown kid causes another; zero means 10 s.
-	// Since the kid is chosen by the caller, this bounds the requests a
-	// flood of made-up kids causes to one per interval.
+	// RefetchInterval is the least time between two fetches of the key
+	// set that tokens with an unknown kid cause; zero means 10 s. Since the
+	// kid is chosen by the caller, this bounds the requests a flood of
+	// made-up kids causes to one per interval. The first such fetch is not
+	// held back by discovery's or a periodic refresh's (an issuer may rotate
+	// its keys right after the server started).
 	RefetchInterval time.Duration
 	// RetryMin and RetryMax bound the exponential backoff (doubling) of
 	// failed discovery and failed refreshes; zero means 1 s and 1 min.
@@ -119,8 +121,10 @@ type OIDCOptions struct {
 //     what the issuer says.
 //   - The key set is fetched again every RefreshInterval, and when a token
 //     names an unknown kid, at most once per RefetchInterval (counted from
-//     the last fetch of any kind); concurrent callers share one fetch, and
-//     within the interval an unknown kid is refused without any request.
+//     the last fetch an unknown kid caused, so the first one after start
+//     or a periodic refresh is never held back); concurrent callers share
+//     one fetch, and within the interval an unknown kid is refused without
+//     any request.
 //   - Discovery documents are limited to 256 KiB and key sets to 1 MiB.
 //
 // It is safe for concurrent use.
@@ -144,15 +148,17 @@ type OIDCIssuer struct {
 	// mismatch is set while the discovery document names another issuer.
 	mismatch atomic.Bool
 
-	mu        sync.Mutex
-	started   bool // Run was called
-	running   bool // Run has not returned: fetches can be requested
-	ready     bool // discovery succeeded: jwksURI and keys are set
-	lastErr   error
-	jwksURI   string
-	keys      map[string]crypto.PublicKey // never changed, only replaced
-	lastFetch time.Time                   // start of the last key set fetch, by now
-	fetch     *keyFetch                   // the fetch under way or requested, if any
+	mu      sync.Mutex
+	started bool // Run was called
+	running bool // Run has not returned: fetches can be requested
+	ready   bool // discovery succeeded: jwksURI and keys are set
+	lastErr error
+	jwksURI string
+	keys    map[string]crypto.PublicKey // never changed, only replaced
+	// lastRefetch is when the last fetch an unknown kid caused began; zero
+	// before the first.
+	lastRefetch time.Time
+	fetch       *keyFetch // the fetch under way or requested, if any
 }
 
 // keyFetch is one fetch of the key set, which callers of Key wait for.
@@ -351,13 +357,13 @@ func (o *OIDCIssuer) Key(ctx context.Context, kid string) (crypto.PublicKey, err
 	}
 	f := o.fetch
 	if f == nil {
-		if !o.running || o.now().Sub(o.lastFetch) < o.refetchInterval {
+		if !o.running || !o.lastRefetch.IsZero() && o.now().Sub(o.lastRefetch) < o.refetchInterval {
 			o.mu.Unlock()
 			return nil, ErrUnknownKey
 		}
 		f = &keyFetch{done: make(chan struct{})}
 		o.fetch = f
-		o.lastFetch = o.now() // the rate limit holds from now on
+		o.lastRefetch = o.now() // the rate limit holds from now on
 		select {
 		case o.kick <- struct{}{}:
 		default: // a kick is pending already; it will serve this fetch
@@ -516,7 +522,6 @@ func (o *OIDCIssuer) discoverOnce(ctx context.Context) error {
 	if err := checkEndpoint(o.discoveryURL, "jwks_uri", doc.JWKSURI); err != nil {
 		return err
 	}
-	start := o.now()
 	keys, err := o.fetchKeys(ctx, doc.JWKSURI)
 	if err != nil {
 		return err
@@ -524,7 +529,6 @@ func (o *OIDCIssuer) discoverOnce(ctx context.Context) error {
 	o.mu.Lock()
 	o.jwksURI = doc.JWKSURI
 	o.keys = keys
-	o.lastFetch = start
 	o.lastErr = nil
 	o.ready = true
 	o.mu.Unlock()
@@ -610,7 +614,6 @@ func (o *OIDCIssuer) refresh(ctx context.Context, requested bool) error {
 		f = &keyFetch{done: make(chan struct{})}
 		o.fetch = f
 	}
-	o.lastFetch = o.now()
 	uri := o.jwksURI
 	o.mu.Unlock()
 
