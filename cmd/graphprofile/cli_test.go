@@ -89,6 +89,7 @@ func TestFailures(t *testing.T) {
 		env       []string
 		stderrHas []string // substrings of the one stderr line
 		anyStdout bool     // stdout may carry something (the usage)
+		noFiles   bool     // refused before the store is opened: nothing written
 	}{
 		{name: "unknown subcommand", args: []string{"frobnicate"}, stderrHas: []string{"frobnicate"}},
 		{name: "no subcommand", args: nil, stderrHas: []string{"no command"}, anyStdout: true},
@@ -124,7 +125,9 @@ func TestFailures(t *testing.T) {
 		{name: "port in use with --metrics-listen", args: []string{"serve", "--listen", busy.Addr().String(), "--metrics-listen", "127.0.0.1:0"}, stderrHas: []string{"--listen", "in use"}},
 		{name: "port in use with --trust-proxy", args: []string{"serve", "--listen", busy.Addr().String(), "--trust-proxy"}, stderrHas: []string{"--listen", "in use"}},
 		{name: "port in use with --fixtures", args: []string{"serve", "--listen", busy.Addr().String(), "--fixtures", fixturesFile}, stderrHas: []string{"--listen", "in use"}},
-		{name: "bad listen address", args: []string{"serve", "--listen", "bogus"}, stderrHas: []string{`--listen "bogus": `, "missing port"}},
+		{name: "bad listen address", args: []string{"serve", "--listen", "bogus"}, stderrHas: []string{`--listen "bogus": `, "missing port"}, noFiles: true},
+		{name: "listen port out of range", args: []string{"serve", "--listen", "127.0.0.1:99999"}, stderrHas: []string{`--listen "127.0.0.1:99999": `, "port"}, noFiles: true},
+		{name: "listen port not a number", args: []string{"serve", "--listen", "127.0.0.1:eighty"}, stderrHas: []string{`--listen "127.0.0.1:eighty": `, "port"}, noFiles: true},
 		// Empty is no address: net.Listen would take it as every
 		// interface on a random port.
 		{name: "empty listen address", args: []string{"serve", "--listen", ""}, stderrHas: []string{`--listen "": `, "HOST:PORT"}},
@@ -148,9 +151,13 @@ func TestFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := runCLI(t, t.TempDir(), tt.env, tt.args...)
+			dir := t.TempDir()
+			r := runCLI(t, dir, tt.env, tt.args...)
 			if r.code == 0 {
 				t.Fatalf("exit status 0, want non-zero; stdout: %q; stderr: %q", r.stdout, r.stderr)
+			}
+			if entries, err := os.ReadDir(dir); tt.noFiles && (err != nil || len(entries) != 0) {
+				t.Errorf("the working directory holds %v (%v), want nothing written", entries, err)
 			}
 			if r.stdout != "" && !tt.anyStdout {
 				t.Errorf("stdout = %q, want nothing", r.stdout)

@@ -76,6 +76,11 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		// net.Listen would take "" as every interface on a random port.
 		return fmt.Errorf(`%s: want HOST:PORT, e.g. 127.0.0.1:8080 (":PORT" for every interface)`, env.settingValue("listen", `""`))
 	}
+	// An address that cannot be listened on is refused before the store is
+	// opened, which creates the database and its key.
+	if err := checkListenAddress(*listen); err != nil {
+		return fmt.Errorf("%s: %w", env.settingValue("listen", quoteValue(*listen)), err)
+	}
 	if *drainTimeout < 0 {
 		return fmt.Errorf("%s: want 0 or more (0: no wait)", env.settingValue("drain-timeout", drainTimeout.String()))
 	}
@@ -432,6 +437,20 @@ func selfSignedTLS(logger *slog.Logger, files tlsdev.Files) (*tls.Config, error)
 	logger.Info("TLS with a development certificate for localhost, 127.0.0.1 and ::1; trust its CA",
 		"ca", ca, "node", "NODE_EXTRA_CA_CERTS="+ca, "cert-expires", cert.Leaf.NotAfter.Format(time.DateOnly))
 	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
+}
+
+// checkListenAddress rejects an address net.Listen would refuse for its
+// form alone: no port, or a port that is neither a number from 0 to 65535
+// nor a service name. A host it cannot resolve or bind is Listen's to say.
+func checkListenAddress(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return err
+	}
+	return nil
 }
 
 // checkPublicURL rejects a --public-url that would make broken @odata.context

@@ -53,7 +53,9 @@ func TestSettingSources(t *testing.T) {
 		// A combination error names each given setting by its source.
 		{[]string{"serve"}, "trust-proxy", "true", []string{"--ui-client-id", testApp, "--issuer", "https://login.example.test/t/v2.0"}, `--ui-client-id "` + testApp + `" behind a proxy (--trust-proxy) needs --public-url`, `--ui-client-id "` + testApp + `" behind a proxy (GRAPHPROFILE_TRUST_PROXY) needs --public-url`},
 		{[]string{"serve"}, "listen", "127.0.0.1:0", []string{"--ui-client-id", testApp, "--issuer", "https://login.example.test/t/v2.0"}, `--ui-client-id "` + testApp + `" needs --public-url when --listen "127.0.0.1:0" has port 0`, `--ui-client-id "` + testApp + `" needs --public-url when GRAPHPROFILE_LISTEN="127.0.0.1:0" has port 0`},
-		{[]string{"serve"}, "listen", "nohost", []string{"--ui-client-id", testApp, "--issuer", "https://login.example.test/t/v2.0"}, `--ui-client-id "` + testApp + `": the redirect URI comes from --listen "nohost": `, `--ui-client-id "` + testApp + `": the redirect URI comes from GRAPHPROFILE_LISTEN="nohost": `},
+		// An address with no port is refused for itself, before what is
+		// made of it (the redirect URI).
+		{[]string{"serve"}, "listen", "nohost", []string{"--ui-client-id", testApp, "--issuer", "https://login.example.test/t/v2.0"}, `--listen "nohost": address nohost: missing port in address`, `GRAPHPROFILE_LISTEN="nohost": address nohost: missing port in address`},
 		{[]string{"token"}, "expires", "-5m", nil, `--expires -5m0s: must be positive`, `GRAPHPROFILE_EXPIRES=-5m0s: must be positive`},
 		{[]string{"token"}, "store", "memory:", nil, `--store memory:: the development signing key`, `GRAPHPROFILE_STORE=memory:: the development signing key`},
 		{[]string{"token"}, "roles", "User.Read.All", nil, `--roles needs --app`, `GRAPHPROFILE_ROLES needs --app`},
