@@ -4,6 +4,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -81,5 +82,37 @@ func TestBackupFailsCleanly(t *testing.T) {
 	}
 	for _, e := range entries {
 		t.Errorf("a failed backup left %s", e.Name())
+	}
+}
+
+// TestOneProcessOwnsTheDatabaseThroughAHardLink: a hard link is the same
+// database file under another name, and SQLite keeps a second write-ahead
+// log beside that name (SQLite's "multiple links" hazard): a second process
+// opening it wrote commits into a log the server never reads, and they
+// were gone at the next checkpoint (`users import` said it imported them).
+// The database file itself is locked too, which its every name shares.
+func TestOneProcessOwnsTheDatabaseThroughAHardLink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "y.db")
+	s := openAt(t, path)
+	owner := addPosition(t, s, "before")
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(path, hard); err != nil {
+		t.Skip("no hard links here:", err)
+	}
+	if second, err := Open(t.Context(), hard); !errors.Is(err, ErrInUse) {
+		t.Errorf("Open(%s), a hard link to %s, while that is open: %v, want ErrInUse", hard, path, err)
+		if err == nil {
+			second.Close()
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Closed, the database opens under its other name, and holds what was
+	// written under the first.
+	through := openAt(t, hard)
+	if got := strings.Join(positionIDs(t, through, owner), ","); got != "before" {
+		t.Errorf("positions through %s: %s, want before", hard, got)
 	}
 }

@@ -26,3 +26,17 @@ func lockFile(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// lockOpenFile takes an exclusive flock on f, an open database file, for as
+// long as it stays open, or fails with ErrInUse. flock's locks are apart
+// from the POSIX locks SQLite takes on the same file, so they do not
+// meet; and they are the file's, whatever name opened it.
+func lockOpenFile(f *os.File) error {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return ErrInUse
+		}
+		return store.Errorf("locking %s: %w", f.Name(), err)
+	}
+	return nil
+}

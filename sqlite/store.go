@@ -185,6 +185,18 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 	// the pages there and above them stay in this cache instead of being
 	// read again from the file; SQLite's default, 2 MiB, held them for
 	// about 100 busy profiles of a small database only.
+	// The file, when it exists, is locked before SQLite reads it: through
+	// another name of it (a hard link) SQLite would keep a log of its own.
+	if !s.memory {
+		if _, err := os.Stat(abs); err == nil {
+			if err := s.lockDatabaseFile(); err != nil {
+				if s.lock != nil { // nothing else is open yet
+					s.lock.Close()
+				}
+				return nil, err
+			}
+		}
+	}
 	s.wdb = openDB(abs, connConfig{
 		memory:    s.memory,
 		immediate: true,
@@ -199,6 +211,10 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 	if err := s.wdb.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, store.Errorf("opening %s: %w", abs, err)
+	}
+	if err := s.lockDatabaseFile(); err != nil { // a file SQLite has just created
+		s.Close()
+		return nil, err
 	}
 	if err := s.checkSettings(ctx); err != nil {
 		s.Close()
@@ -228,13 +244,7 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 		return s, nil // no write-ahead log to checkpoint
 	}
 	s.cdb = openDB(abs, connConfig{pragmas: append(slices.Clone(common), journalSizeLimit)}, 1)
-	dbFile, err := os.Open(abs)
-	if err != nil {
-		s.Close()
-		return nil, store.Errorf("opening %s: %w", abs, err)
-	}
-	s.dbFile = dbFile
-	info, err := dbFile.Stat()
+	info, err := s.dbFile.Stat()
 	if err != nil {
 		s.Close()
 		return nil, store.Errorf("opening %s: %w", abs, err)
@@ -243,6 +253,28 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 	s.checkpointerDone = make(chan struct{})
 	go s.checkpointer()
 	return s, nil
+}
+
+// lockDatabaseFile opens the database file, once, as dbFile (the
+// checkpointer fsyncs it) and locks it: one process owns a database, and
+// the lock beside its path (Open) does not see the file's other names. A
+// hard link names the same file, beside which SQLite keeps another
+// write-ahead log: a second process writing through it committed into a
+// log the owner never reads, lost at its next checkpoint.
+func (s *Store) lockDatabaseFile() error {
+	if s.memory || s.dbFile != nil {
+		return nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return store.Errorf("opening %s: %w", s.path, err)
+	}
+	if err := lockOpenFile(f); err != nil {
+		f.Close()
+		return err
+	}
+	s.dbFile = f
+	return nil
 }
 
 // checkSettings verifies that the write connection really has the settings
@@ -325,15 +357,17 @@ func (s *Store) Close() error {
 		if s.cdb != nil {
 			errs = append(errs, s.cdb.Close())
 		}
-		if s.dbFile != nil {
-			errs = append(errs, s.dbFile.Close())
-		}
 		if s.rdb != nil {
 			errs = append(errs, s.rdb.Close())
 		}
 		// The write connection closes last: the last connection to close
 		// checkpoints the log and removes it.
 		errs = append(errs, s.wdb.Close())
+		// After SQLite's: closing a descriptor of the file drops every
+		// POSIX lock the process holds on it, SQLite's too.
+		if s.dbFile != nil {
+			errs = append(errs, s.dbFile.Close())
+		}
 		if s.lock != nil {
 			errs = append(errs, s.lock.Close()) // last: the database is free for another process
 		}
