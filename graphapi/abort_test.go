@@ -1,38 +1,18 @@
 package graphapi_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
 )
-
-// lockedBuffer is a log destination safe for the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // stallingStore holds every list until the request's context ends, then
 // fails with the context's error, as a store does when the client leaves.
@@ -72,7 +52,7 @@ func (s *testServer) getAsync(ctx context.Context, path, tok string) <-chan erro
 // costs one debug line, not an error: errors mean the server failed, and
 // an attacker must not fill the log by hanging up.
 func TestClientAbortIsNotAnError(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &logBuffer{}
 	stall := stallingStore{entered: make(chan struct{}, 1), returned: make(chan struct{}, 1)}
 	s := newTestServer(t, func(srv *graphapi.Server) {
 		srv.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -133,7 +113,7 @@ func (s holdingStore) ScanItems(ctx context.Context, _ graphprofile.UserKey, _ g
 // costs one debug line too, not one for each of its items, and that the
 // items not yet begun do not run.
 func TestBatchAbortIsOneDebugLine(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &logBuffer{}
 	hold := holdingStore{entered: make(chan struct{}, 1)}
 	s := newTestServer(t, func(srv *graphapi.Server) {
 		srv.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -1,35 +1,20 @@
 package graphapi_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/internal/logtest"
 )
 
-// logBuffer is an io.Writer that log handlers of concurrent requests share.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logBuffer is the log that handlers of concurrent requests share, read
+// as access log lines.
+type logBuffer struct{ logtest.Buffer }
 
 // accessLines waits until the log holds n lines (a line is written once
 // its request is answered, so just after the client has its answer) and
@@ -140,9 +125,7 @@ func TestAccessLog(t *testing.T) {
 	}
 
 	// A batch: its own line, and one per item naming it.
-	logs.mu.Lock()
-	logs.buf.Reset()
-	logs.mu.Unlock()
+	logs.Reset()
 	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[
 		{"id":"1","method":"GET","url":"/me/profile/positions"},
 		{"id":"2","method":"GET","url":"/me/profile/positions/nope"}]}`})

@@ -1,7 +1,6 @@
 package token
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -24,6 +23,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/logtest"
 )
 
 const otherTenant = "11111111-2222-3333-4444-555555555555"
@@ -191,31 +191,12 @@ func (c *testClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// syncBuffer is a log destination that the issuer's goroutine writes to while
-// a test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testRefetchInterval is the tests' OIDCOptions.RefetchInterval, on testClock.
 const testRefetchInterval = 10 * time.Second
 
 // newTestOIDCIssuer returns an issuer of p with test options (short retries,
 // the clock, logging to log), changed by edit when not nil. It is not started.
-func newTestOIDCIssuer(t *testing.T, p *testProvider, clock *testClock, log *syncBuffer, edit func(*OIDCOptions)) *OIDCIssuer {
+func newTestOIDCIssuer(t *testing.T, p *testProvider, clock *testClock, log *logtest.Buffer, edit func(*OIDCOptions)) *OIDCIssuer {
 	t.Helper()
 	client := p.srv.Client()
 	client.Timeout = 5 * time.Second
@@ -276,7 +257,7 @@ type oidcFixture struct {
 	singleIss     *OIDCIssuer
 	multiIss      *OIDCIssuer
 	clock         *testClock
-	log           *syncBuffer
+	log           *logtest.Buffer
 	v             *Validator
 }
 
@@ -287,7 +268,7 @@ func newOIDCFixture(t *testing.T) *oidcFixture {
 		single: newTestProvider(t, "/single/v2.0"),
 		multi:  newTestProvider(t, "/"+TenantPlaceholder+"/v2.0"),
 		clock:  &testClock{now: time.Now()},
-		log:    &syncBuffer{},
+		log:    &logtest.Buffer{},
 	}
 	f.singleIss = newTestOIDCIssuer(t, f.single, f.clock, f.log, nil)
 	f.multiIss = newTestOIDCIssuer(t, f.multi, f.clock, f.log, nil)
@@ -605,7 +586,7 @@ func TestOIDCKeyRotation(t *testing.T) {
 
 func TestOIDCPeriodicRefresh(t *testing.T) {
 	p := newTestProvider(t, "/periodic/v2.0")
-	log := &syncBuffer{}
+	log := &logtest.Buffer{}
 	clock := &testClock{now: time.Now()} // never advanced: no unknown-kid re-fetch
 	o := newTestOIDCIssuer(t, p, clock, log, func(opts *OIDCOptions) {
 		opts.RefreshInterval = 20 * time.Millisecond
@@ -655,9 +636,9 @@ func TestOIDCIssuerUnreachableAtStart(t *testing.T) {
 	dev := newFixture(t).dev
 	p := newTestProvider(t, "/down/v2.0")
 	p.set(func(p *testProvider) { p.down = true })
-	log := &syncBuffer{}
+	log := &logtest.Buffer{}
 	o := newTestOIDCIssuer(t, p, &testClock{now: time.Now()}, log, nil)
-	var vlog syncBuffer
+	var vlog logtest.Buffer
 	v := &Validator{
 		Issuers: []Issuer{dev, o},
 		Now:     func() time.Time { return testNow },
@@ -703,7 +684,7 @@ func TestOIDCIssuerUnreachableAtStart(t *testing.T) {
 func TestOIDCDiscoveryIssuerMismatch(t *testing.T) {
 	p := newTestProvider(t, "/mismatch/v2.0")
 	p.set(func(p *testProvider) { p.docIssuer = "https://impostor.example/v2.0" })
-	log := &syncBuffer{}
+	log := &logtest.Buffer{}
 	o := newTestOIDCIssuer(t, p, &testClock{now: time.Now()}, log, nil)
 	v := &Validator{Issuers: []Issuer{o}, Now: func() time.Time { return testNow }}
 	tok := sign(t, jwt.SigningMethodRS256, testOIDCKeys().rsa1, "rsa-1", issClaims(delegatedClaims(), p.url, testTenant))
@@ -759,7 +740,7 @@ func TestOIDCBadDocuments(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newTestProvider(t, "/bad/v2.0")
 			p.set(tt.change)
-			log := &syncBuffer{}
+			log := &logtest.Buffer{}
 			o := newTestOIDCIssuer(t, p, &testClock{now: time.Now()}, log, nil)
 			v := &Validator{Issuers: []Issuer{o}, Now: func() time.Time { return testNow }}
 			start(t, o)
@@ -820,7 +801,7 @@ func TestOIDCKeyWait(t *testing.T) {
 func TestOIDCIssuerLifecycle(t *testing.T) {
 	p := newTestProvider(t, "/life/v2.0")
 	clock := &testClock{now: time.Now()}
-	o := newTestOIDCIssuer(t, p, clock, &syncBuffer{}, nil)
+	o := newTestOIDCIssuer(t, p, clock, &logtest.Buffer{}, nil)
 
 	// Not started: keys unavailable, not unknown, and no request made.
 	if _, err := o.Key(t.Context(), "rsa-1"); err == nil || errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), "not started") {

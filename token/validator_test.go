@@ -24,6 +24,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/logtest"
 )
 
 const (
@@ -549,7 +550,7 @@ func isRefusal(err error) bool {
 // it stood for; each refusal is a debug line.
 func TestUnavailableKeysWarnedOncePerInterval(t *testing.T) {
 	f := newFixture(t)
-	var log syncBuffer
+	var log logtest.Buffer
 	now := testNow
 	v := &Validator{
 		Issuers: []Issuer{f.dev, brokenIssuer{}},

@@ -1,7 +1,6 @@
 package webui_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/internal/logtest"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 	"github.com/graphprofile/graphprofile/webui"
@@ -745,7 +745,7 @@ func TestDevTokenNewUserOnce(t *testing.T) {
 // page asked by principal name (the log named no user id then, so a new
 // user's id was nowhere in the log).
 func TestDevTokenLogged(t *testing.T) {
-	var log syncBuffer
+	var log logtest.Buffer
 	f := newFixture(t, func(d webui.DevSignIn) webui.Options {
 		return webui.Options{DevSignIn: d, Logger: slog.New(slog.NewTextHandler(&log, nil))}
 	})
@@ -761,23 +761,4 @@ func TestDevTokenLogged(t *testing.T) {
 			t.Errorf("log %q: want %s", line, want)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer a server's goroutines write to while a
-// test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

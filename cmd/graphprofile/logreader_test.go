@@ -9,13 +9,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/graphprofile/graphprofile/internal/logtest"
 )
 
 // breakingWriter is a process's standard error until it breaks: then every
 // write fails, and os/exec closes the pipe's reading end, as a log reader
 // that went away (a tee, a log shipper that crashed or restarted) leaves it.
 type breakingWriter struct {
-	syncBuffer
+	logtest.Buffer
 	broken atomic.Bool
 }
 
@@ -23,7 +25,7 @@ func (w *breakingWriter) Write(p []byte) (int, error) {
 	if w.broken.Load() {
 		return 0, errors.New("the log reader is gone")
 	}
-	return w.syncBuffer.Write(p)
+	return w.Buffer.Write(p)
 }
 
 // TestServesOnWhenTheLogReaderIsGone: serve writes a line of the access

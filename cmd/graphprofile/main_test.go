@@ -22,10 +22,11 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/graphprofile/graphprofile/internal/logtest"
 )
 
 // binary is the graphprofile executable under test, built by TestMain.
@@ -195,32 +196,14 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and readers at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // server is a running `graphprofile serve`.
 type server struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	addr   string // host:port it listens on
 	url    string // http://addr
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *logtest.Buffer
+	stderr *logtest.Buffer
 	client *http.Client
 
 	done    chan struct{} // closed when the process has exited
@@ -272,8 +255,8 @@ func tryServe(t *testing.T, bin, dir, addr string, how invocation) (*server, err
 		t:      t,
 		addr:   addr,
 		url:    "http://" + addr,
-		stdout: new(syncBuffer),
-		stderr: new(syncBuffer),
+		stdout: new(logtest.Buffer),
+		stderr: new(logtest.Buffer),
 		client: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
 		done:   make(chan struct{}),
 	}

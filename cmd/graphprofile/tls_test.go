@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/graphprofile/graphprofile/internal/logtest"
 )
 
 // startTLSServe is startServe for a server that speaks HTTPS: its client
@@ -55,8 +57,8 @@ func tryTLSServe(t *testing.T, dir, addr string, how invocation, caFile string) 
 		t:      t,
 		addr:   addr,
 		url:    "https://" + addr,
-		stdout: new(syncBuffer),
-		stderr: new(syncBuffer),
+		stdout: new(logtest.Buffer),
+		stderr: new(logtest.Buffer),
 		done:   make(chan struct{}),
 	}
 	s.cmd = exec.Command(binary, append([]string{"serve"}, args...)...)
