@@ -36,6 +36,11 @@ const (
 	wholeCollectionLimit = 200
 )
 
+// CacheBytes is the most a Store's read cache holds, its items and users
+// decoded: what a process keeps live, and its collector marks, with the
+// cache full.
+const CacheBytes = maxCachedItemBytes + maxCachedUserBytes
+
 // readCache keeps what reads found: users, whole collections of profiles
 // (of up to wholeCollectionLimit items), the heads of bigger ones and single
 // items, so that reading

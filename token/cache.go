@@ -24,6 +24,10 @@ const DefaultCacheSize = 10000
 // MB.
 const cacheBytesPerToken = 2 << 10
 
+// DefaultCacheBytes is the most a Validator's token cache holds with
+// DefaultCacheSize tokens.
+const DefaultCacheBytes = DefaultCacheSize * cacheBytesPerToken
+
 // cachedTokenOverhead is what an entry takes beside its principal's
 // strings: the entry, its map slot and the principal's fields.
 const cachedTokenOverhead = 256
