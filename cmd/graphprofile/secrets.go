@@ -66,6 +66,15 @@ func redact(url string) string {
 		return scheme + "://***"
 	}
 	userinfo, rest := splitUserInfo(rest)
+	if base, _, _ := strings.Cut(rest, "?"); strings.Contains(userinfo, "?") || strings.Contains(base, "@") {
+		// An '@' is left that may end the user info too: after a '/' and
+		// a '?' (postgres://db/x?password=hun@q8, an '@' in a parameter's
+		// value, or a password holding '/' and '?'), or in the path
+		// (postgres://alice:p@ss/word@db/x, a password holding '@' and
+		// '/', or a database name holding '@'). Either side of it may be
+		// the secret: nothing is shown.
+		return scheme + "://***"
+	}
 	if userinfo != "" || strings.HasPrefix(rest, "@") {
 		rest = "***@" + rest
 	}
@@ -121,6 +130,15 @@ func secrets(url string) []string {
 		return strings.FieldsFunc(s, func(r rune) bool { return r == '@' || r == ':' })
 	}
 	found = append(found, pieces(userinfo)...)
+	// A password holding '@' and then '/' (alice:hun@ter2/x@db/x): the user
+	// info ends at the first '@' to the drivers, which name what follows
+	// as the host ("lookup ter2") and the database. The user info may end
+	// at the last '@' before the query: hide its pieces too.
+	if base, _, _ := strings.Cut(afterScheme, "?"); strings.Count(base, "@") > 1 {
+		longest := base[:strings.LastIndex(base, "@")]
+		found = append(found, longest)
+		found = append(found, strings.FieldsFunc(longest, func(r rune) bool { return r == '@' || r == ':' || r == '/' })...)
+	}
 	// libpq (and pgx) end the user info at the first '@' before a '/': the
 	// host they then read runs to the next ':', '/', '?' or ','. One holding
 	// an '@' begins with the rest of the password, which their errors name

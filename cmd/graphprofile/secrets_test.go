@@ -35,6 +35,13 @@ func TestRedactStoreURL(t *testing.T) {
 		{"postgres://db:5432?password=hun@ter2", "postgres://***"},
 		{"postgres://db?sslmode=disable&password=hun@ter2&user=alice", "postgres://***"},
 		{"postgres://alice:hun?ter2@db/x", "postgres://***"},
+		// An '@' after a path and a '?' is in a parameter's value to the
+		// drivers, but could end a password holding '/' and '?'; one in
+		// the path could end a password holding '@' and '/'. Printed as
+		// the user info's end, it showed the tail of the value ("q8").
+		{"postgres://db/x?password=hunter2@q8", "postgres://***"},
+		{"postgres://db/x?sslmode=disable&user=alice@q8", "postgres://***"},
+		{"postgres://alice:hun@ter2/x@db/x", "postgres://***"},
 		{"mysql://alice:hunter2@db/x", "mysql://***@db/x"},
 		{"sqlite:graphprofile.db", "sqlite:graphprofile.db"},
 		{"not a url alice:hunter2", "not a url alice:hunter2"},
@@ -70,6 +77,9 @@ func TestStoreSecretsNeverPrinted(t *testing.T) {
 		// info, and what follows it for the host, which its errors name.
 		"postgres://127.0.0.1:1?connect_timeout=1&password=hun@ter2",
 		"postgres://alice:hunter2@[::1/x",
+		// A password holding '@' and then '/': the drivers read the host
+		// "ter2" and the database "x@127.0.0.1:1/x".
+		"postgres://alice:hun@ter2/x@127.0.0.1:1/x?connect_timeout=1",
 		"postgres://alice:hunter2@127.0.0.1:1/x?pool_max_conns=lots",
 		"mysql://alice:hunter2@db/x",
 		"host=127.0.0.1 port=1 user=alice password=hunter2",
@@ -105,6 +115,10 @@ func TestShortPasswordTailNeverPrinted(t *testing.T) {
 		// libpq reads the port "q8@127.0.0.1", and pgx refuses it
 		// repeating the URL with its own mask, which leaves "z7".
 		"postgres://alice:hunter2@z7:q8@127.0.0.1:1/x?connect_timeout=1",
+		// With a path, the '@' is in the parameter's value to the drivers;
+		// the URL as printed took it for the user info's end, and showed
+		// the tail as the host.
+		"postgres://127.0.0.1:1/x?connect_timeout=1&password=hunter2@q8",
 	}
 	for _, url := range urls {
 		for _, cmd := range [][]string{{"serve", "--log-level", "debug", "--listen", "127.0.0.1:0"}, {"token"}} {
@@ -177,4 +191,45 @@ func TestScrubKeepsTheScheme(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzRedactHidesThePassword: whatever the password of a store URL holds
+// of '@', '/' and ':' (a parameter's value of '?' too), unescaped as users
+// write them, and wherever
+// it is (the user info, a password parameter), the URL as printed shows
+// none of it: the fuzzed parts use no 'Z', with which every password
+// begins and ends.
+func FuzzRedactHidesThePassword(f *testing.F) {
+	f.Add("db", "/x", "alice", "hun@ter", "hunter", 0)
+	f.Add("db", "/x", "", "", "hun@q8", 1)
+	f.Add("0", "/", "", "", "@", 1)
+	f.Add("db", "/x", "alice", "@ss/word", "", 0)
+	f.Add("db:5432,db2", "", "alice", "@q8:z7", "@", 2)
+	f.Fuzz(func(t *testing.T, host, path, user, password, param string, form int) {
+		only := func(s, chars string) bool {
+			for _, r := range s {
+				if !('a' <= r && r <= 'y' || '0' <= r && r <= '9' || strings.ContainsRune(chars, r)) {
+					return false
+				}
+			}
+			return true
+		}
+		if host == "" || !only(host, ".:,") || !only(path, "/") || path != "" && path[0] != '/' || !only(user, "") ||
+			!only(password, "@/:") || !only(param, "@/:?") {
+			return
+		}
+		password, param = "Z"+password+"Z", param+"Z"
+		var url string
+		switch form % 3 {
+		case 0:
+			url = "postgres://" + user + ":" + password + "@" + host + path
+		case 1:
+			url = "postgres://" + host + path + "?sslmode=disable&password=" + param
+		default:
+			url = "postgres://" + user + ":" + password + "@" + host + path + "?password=" + param
+		}
+		if got := redact(url); strings.Contains(got, "Z") {
+			t.Errorf("redact(%q) = %q, shows some of the password", url, got)
+		}
+	})
 }
