@@ -219,7 +219,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, methodNotAllowed(w, http.MethodGet, http.MethodHead))
 			return
 		}
-		http.Redirect(w, r, strings.TrimSuffix(h.options.BasePath, "/")+Prefix, http.StatusFound)
+		// Cleaned as http.Redirect cleans a path, and here first: a base
+		// path that begins with "//" would make it another host's.
+		http.Redirect(w, r, path.Join("/", h.options.BasePath, Prefix)+"/", http.StatusFound)
 	case strings.HasPrefix(p, apiPrefix):
 		h.serveAPI(w, r, strings.TrimPrefix(p, apiPrefix))
 	case strings.HasPrefix(p, Prefix):

@@ -220,6 +220,15 @@ func TestStaticFiles(t *testing.T) {
 			t.Errorf("with the base path /people/, GET %s: %d Location %q, want 302 /people/ui/", path, r.status, r.header.Get("Location"))
 		}
 	}
+	// A base path that begins with two slashes (--public-url
+	// https://proxy.example.com//graph, a slip of the keyboard) made the
+	// Location //graph/ui/, which a browser reads as another host's.
+	doubled := newFixture(t, func(d webui.DevSignIn) webui.Options {
+		return webui.Options{DevSignIn: d, Logger: quietLogger(), BasePath: "//graph"}
+	})
+	if r := doubled.do(http.MethodGet, "/", "", "", nil); r.status != http.StatusFound || r.header.Get("Location") != "/graph/ui/" {
+		t.Errorf("with the base path //graph, GET /: %d Location %q, want 302 /graph/ui/ (a path on this host, its slashes collapsed as http.Redirect does)", r.status, r.header.Get("Location"))
+	}
 	for _, path := range []string{"/ui/nothing.js", "/ui/static/app.js", "/ui/../webui.go", "/ui/api/nothing", "/ui/api/"} {
 		r := f.do(http.MethodGet, path, "", "", nil)
 		graphError(t, r, http.StatusNotFound, "itemNotFound")
