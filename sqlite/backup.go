@@ -32,6 +32,9 @@ func Backup(ctx context.Context, path, dest string) error {
 	if err := RequireDatabase(abs); err != nil {
 		return store.Errorf("backup: %w", err)
 	}
+	if err := requireNotServedElsewhere(abs); err != nil {
+		return store.Errorf("backup: %w", err)
+	}
 	if _, err := os.Lstat(dest); err == nil {
 		return store.Errorf("backup: %s exists; give a new file", dest)
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -109,6 +112,11 @@ func Restore(ctx context.Context, path, from string) error {
 		return err
 	}
 	defer lock.Close()
+	// A server with the file open under another name (a hard link) holds
+	// no lock beside this one, but holds the file's.
+	if locked, _ := fileLocked(abs); locked {
+		return store.Errorf("restore: %s is open under another name (a hard link to the file a server serves): %w", abs, ErrInUse)
+	}
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Remove(abs + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return store.Errorf("restore: %w", err)
@@ -157,6 +165,32 @@ func requireNotServed(from, real string) error {
 			return err
 		}
 		lock.Close()
+	}
+	// Served under another name (a hard link), the file is locked, not
+	// the lock beside this name.
+	if locked, _ := fileLocked(real); locked {
+		return store.Errorf("restore: %s is open in a server under another name (a hard link to the file it serves): a copy of the file alone, made while it writes, may hold part of a commit; make a copy with 'graphprofile backup' through the name the server serves, and restore that", from)
+	}
+	return nil
+}
+
+// requireNotServedElsewhere refuses the database at path (what Backup
+// copies) when a server has it open under another name, a hard link: SQLite
+// would read it beside a write-ahead log of this name, not the server's,
+// and miss the commits in that log, or copy a checkpoint half done. Served
+// under this name (the lock beside it held), or by none, it may be copied.
+func requireNotServedElsewhere(path string) error {
+	real, err := RealPath(path)
+	if err != nil {
+		return store.Wrap(err)
+	}
+	// Probes that cannot tell (a lock file of another user's, unreadable)
+	// leave the copy to go ahead, as it did before.
+	if here, err := fileLocked(real + "-lock"); here || err != nil {
+		return nil // the server serves it by this name
+	}
+	if locked, _ := fileLocked(real); locked {
+		return fmt.Errorf("%s is open in a server under another name (a hard link to the file it serves): back it up through the name the server serves", path)
 	}
 	return nil
 }

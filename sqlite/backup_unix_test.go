@@ -116,3 +116,44 @@ func TestOneProcessOwnsTheDatabaseThroughAHardLink(t *testing.T) {
 		t.Errorf("positions through %s: %s, want before", hard, got)
 	}
 }
+
+// TestBackupAndRestoreThroughAHardLinkToAServedDatabase: through a hard
+// link SQLite reads the database file beside a write-ahead log of the
+// link's name, not the server's: a backup through it missed the commits in
+// the server's log, and could copy a checkpoint half done; restore copied
+// the file alone as it was written, or put a file in the link's place
+// while the server went on serving the old one. Each is refused; a backup
+// through the name the server serves works.
+func TestBackupAndRestoreThroughAHardLinkToAServedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "y.db")
+	s := openAt(t, path)
+	addPosition(t, s, "served")
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(path, hard); err != nil {
+		t.Skip("no hard links here:", err)
+	}
+	copyThrough := filepath.Join(dir, "through-link.db")
+	if err := Backup(t.Context(), hard, copyThrough); err == nil || !strings.Contains(err.Error(), "another name") {
+		t.Errorf("Backup(%s), a hard link to a served database: %v, want a refusal: served under another name", hard, err)
+	}
+	if _, err := os.Stat(copyThrough); err == nil {
+		t.Errorf("a refused backup wrote %s", copyThrough)
+	}
+	backup := filepath.Join(dir, "backup.db")
+	if err := Backup(t.Context(), path, backup); err != nil {
+		t.Fatalf("Backup(%s), the name it is served by: %v", path, err)
+	}
+	other := filepath.Join(dir, "other.db")
+	if err := Restore(t.Context(), other, hard); err == nil || !strings.Contains(err.Error(), "another name") {
+		t.Errorf("Restore(%s) from %s, a hard link to a served database: %v, want a refusal: served under another name", other, hard, err)
+	}
+	if err := Restore(t.Context(), hard, backup); !errors.Is(err, ErrInUse) {
+		t.Errorf("Restore(%s), a hard link to a served database: %v, want ErrInUse", hard, err)
+	}
+	if a, errA := os.Stat(path); errA == nil {
+		if b, errB := os.Stat(hard); errB != nil || !os.SameFile(a, b) {
+			t.Errorf("%s is no longer a name of the served %s", hard, path)
+		}
+	}
+}

@@ -4,6 +4,7 @@ package sqlite
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"syscall"
 )
@@ -39,4 +40,28 @@ func lockOpenFile(f *os.File) error {
 		return store.Errorf("locking %s: %w", f.Name(), err)
 	}
 	return nil
+}
+
+// fileLocked reports whether the database file at path is locked by
+// lockOpenFile: a store, of this process or another, has it open, under
+// whichever name. Its probe's descriptor is closed before it returns,
+// which drops the POSIX locks this process holds on the file: it is for
+// where no connection of this process should have it open.
+func fileLocked(path string) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, store.Wrap(err)
+	}
+	defer f.Close() // releases the probe's lock
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return true, nil
+	}
+	if err != nil {
+		return false, store.Errorf("locking %s: %w", path, err)
+	}
+	return false, nil
 }
