@@ -285,13 +285,14 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 }
 
 // memorySize is about what e holds in memory and takes in the journal's
-// answer: every string a caller chose, the signed-in user's and app's ids
+// answer: every string a caller chose (its method too: any token up to
+// MaxHeaderBytes), the signed-in user's and app's ids
 // of its token too (an issuer's oid is not always a GUID), and a fixed
 // part for the rest.
 func (e *journalEntry) memorySize() int {
 	return bodySize(e.Request.journalBody) + bodySize(e.Response.journalBody) +
 		headerSize(e.Request.Headers) + headerSize(e.Response.Headers) +
-		jsonStringSize(e.Request.URL) + len(e.path) +
+		jsonStringSize(e.Request.Method) + jsonStringSize(e.Request.URL) + len(e.path) +
 		jsonStringSize(e.Caller.TenantID) + jsonStringSize(e.Caller.OID) + jsonStringSize(e.Caller.AppID) +
 		jsonStringSize(e.Route) + 256
 }
