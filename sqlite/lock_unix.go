@@ -31,13 +31,15 @@ func lockFile(path string) (*os.File, error) {
 // lockOpenFile takes an exclusive flock on f, an open database file, for as
 // long as it stays open, or fails with ErrInUse. flock's locks are apart
 // from the POSIX locks SQLite takes on the same file, so they do not
-// meet; and they are the file's, whatever name opened it.
+// meet; and they are the file's, whatever name opened it. Where the file
+// system cannot flock this descriptor (NFS and SMB emulate flock with POSIX
+// locks, which a read-only descriptor cannot take exclusively) the file
+// goes unlocked, as before there was this lock: the lock beside its path
+// (lockFile, on a descriptor open for writing) still holds.
 func lockOpenFile(f *os.File) error {
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return ErrInUse
-		}
-		return store.Errorf("locking %s: %w", f.Name(), err)
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return ErrInUse
 	}
 	return nil
 }
