@@ -39,18 +39,6 @@ func splitUserInfo(rest string) (userinfo, after string) {
 // quoted one with its backslash escapes, or a run of non-spaces.
 var secretKeywords = regexp.MustCompile(`(?i)\b(` + strings.Join(secretParameters, "|") + `)(\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)`)
 
-// readsTwoWays reports whether a URL after its "scheme://" has a '?' before
-// the '@' that libpq (and pgx, which parses as libpq does) takes for the end
-// of the user info: the first '@' before any '/'. Such a URL is either a
-// password holding '?' or a parameter's value holding '@'
-// (postgres://db?password=hun@ter2, which libpq reads as the user
-// "db?password=hun" on the host "ter2"), and which part is the secret
-// cannot be told.
-func readsTwoWays(rest string) bool {
-	at := strings.IndexAny(rest, "@/")
-	return at >= 0 && rest[at] == '@' && strings.Contains(rest[:at], "?")
-}
-
 // redact hides the credentials in a store URL before it is printed: the user
 // info wholly, and the values of secretParameters. A value that is not a
 // URL (one --store refuses, printed in the refusal) may still hold a
@@ -62,17 +50,15 @@ func redact(url string) string {
 	if !ok {
 		return redactNotURL(url)
 	}
-	if readsTwoWays(rest) {
-		return scheme + "://***"
-	}
 	userinfo, rest := splitUserInfo(rest)
 	if base, _, _ := strings.Cut(rest, "?"); strings.Contains(userinfo, "?") || strings.Contains(base, "@") {
-		// An '@' is left that may end the user info too: after a '/' and
-		// a '?' (postgres://db/x?password=hun@q8, an '@' in a parameter's
-		// value, or a password holding '/' and '?'), or in the path
-		// (postgres://alice:p@ss/word@db/x, a password holding '@' and
-		// '/', or a database name holding '@'). Either side of it may be
-		// the secret: nothing is shown.
+		// The URL reads two ways, and either side of an '@' may be the
+		// secret: nothing is shown. A '?' before the user info's end is a
+		// password holding '?' or a parameter's value holding '@'
+		// (postgres://db?password=hun@ter2, which libpq reads as the user
+		// "db?password=hun" on the host "ter2"; postgres://db/x?password=hun@q8).
+		// An '@' left in the path is a password holding '@' and '/'
+		// (postgres://alice:p@ss/word@db/x) or a database name holding '@'.
 		return scheme + "://***"
 	}
 	if userinfo != "" || strings.HasPrefix(rest, "@") {
