@@ -7,13 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/internal/memtest"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -858,13 +858,7 @@ func TestAdminJournalNamesTheCallersTenant(t *testing.T) {
 func TestAdminJournalHeadersMemory(t *testing.T) {
 	s, _ := newAdminServer(t)
 	const requests, values = 300, 24000
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapInuse
-	}
-	before := heap()
+	before := memtest.HeapInUse()
 	for range requests {
 		req, err := http.NewRequest(http.MethodGet, s.url+"/beta/me/profile", nil)
 		if err != nil {
@@ -881,7 +875,7 @@ func TestAdminJournalHeadersMemory(t *testing.T) {
 			t.Fatalf("a request of %d header values: %d, want 401", values, resp.StatusCode)
 		}
 	}
-	grown := int64(heap()) - int64(before)
+	grown := int64(memtest.HeapInUse()) - int64(before)
 	if limit := int64(48 << 20); grown > limit {
 		t.Errorf("the heap grew %d MB with the journal of %d requests of %d header values; want at most %d MB (the journal's 32 MiB and some)", grown>>20, requests, values, limit>>20)
 	}

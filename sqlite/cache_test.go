@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/memtest"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
@@ -514,22 +515,13 @@ func TestCacheHeadOfBigItems(t *testing.T) {
 	}
 }
 
-// heapInUse returns the heap's bytes in use after a collection: what the
-// live objects take.
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
-}
-
 // TestCacheUsersMemory: the users cached are bounded in bytes, not only in
 // users. A user with its long properties at their longest in four-byte
 // characters takes about 25 KB: 20,000 of them, read by principal name
 // (GET /v1.0/users/{upn}), took serve's RSS to 615 MB.
 func TestCacheUsersMemory(t *testing.T) {
 	c := newReadCache()
-	before := heapInUse()
+	before := memtest.HeapInUse()
 	long := strings.Repeat("\U0001F600", 1024)
 	for i := range 4000 {
 		u := graphprofile.User{TenantID: tenant, ID: fmt.Sprint("u", i), UserPrincipalName: fmt.Sprint("u", i, "@contoso.com"),
@@ -539,7 +531,7 @@ func TestCacheUsersMemory(t *testing.T) {
 		}
 		c.addUser(c.usersGeneration(), u, u.UserPrincipalName)
 	}
-	grown := int64(heapInUse()) - int64(before)
+	grown := int64(memtest.HeapInUse()) - int64(before)
 	wantWithinBounds(t, c)
 	runtime.KeepAlive(c)
 	if grown > 48<<20 {
@@ -551,13 +543,13 @@ func TestCacheUsersMemory(t *testing.T) {
 // memory, decoded, not by their stored documents alone. A position of 100
 // empty categories and 100 empty colleagues is a document of 1 KB and a
 // decoded item of about 10 KB: 10,000 of them (50 profiles of 200, listed)
-// held 120 MB of live heap and took serve's RSS to 154 MB, past its 100
-// MiB heap limit, where the documents' 16 MiB was meant to be about 48
+// held 120 MB of live heap and took serve's RSS to 154 MB, past the 100
+// MiB heap limit it had then, where the documents' 16 MiB was meant to be about 48
 // MiB decoded.
 func TestCacheItemsMemory(t *testing.T) {
 	doc := []byte(`{"id":"x","allowedAudiences":"organization","categories":[` + strings.Repeat(`"",`, 99) + `""],"colleagues":[` + strings.Repeat(`{},`, 99) + `{}]}`)
 	c := newReadCache()
-	before := heapInUse()
+	before := memtest.HeapInUse()
 	for u := range 50 {
 		owner := graphprofile.UserKey{TenantID: tenant, UserID: fmt.Sprint("u", u)}
 		e, gen := c.collection(owner, workPositions.Name)
@@ -571,7 +563,7 @@ func TestCacheItemsMemory(t *testing.T) {
 		}
 		c.addWhole(e, gen, whole)
 	}
-	grown := int64(heapInUse()) - int64(before)
+	grown := int64(memtest.HeapInUse()) - int64(before)
 	wantWithinBounds(t, c)
 	runtime.KeepAlive(c)
 	if grown > 56<<20 {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/graphprofile/graphprofile/internal/memtest"
 )
 
 // rotatingIssuer is an issuer whose key set a test can change.
@@ -233,13 +235,7 @@ func TestTokenCacheMemory(t *testing.T) {
 	v := &Validator{Issuers: []Issuer{issuer}}
 	ctx := context.Background()
 	scopes := "User.Read" + strings.Repeat(" a", 5400)
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapInuse
-	}
-	before := heap()
+	before := memtest.HeapInUse()
 	const tokens = 2000
 	for i := range tokens {
 		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
@@ -255,7 +251,7 @@ func TestTokenCacheMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	grown := int64(heap()) - int64(before)
+	grown := int64(memtest.HeapInUse()) - int64(before)
 	runtime.KeepAlive(v) // and its cache, until measured
 	if grown > 40<<20 {
 		t.Errorf("the heap grew %d MB with %d tokens of 5,400 scopes validated; want at most 40 MB", grown>>20, tokens)
