@@ -54,6 +54,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -541,7 +542,7 @@ func setup(cfg config, newConn func() doer, acked *ackLog, progress io.Writer) (
 		if needsPositions(cfg.workload) {
 			for _, u := range users {
 				for range cfg.positionsPerUser {
-					u.ids = append(u.ids, newGUID())
+					u.ids = append(u.ids, graphprofile.NewGUID())
 				}
 			}
 		}
@@ -639,14 +640,6 @@ func setupUser(cfg config, c doer, u *user, acked *ackLog) error {
 		acked.created(u.index, id)
 	}
 	return nil
-}
-
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // worker is one connection's loop, its state and what it recorded.
