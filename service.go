@@ -294,18 +294,6 @@ func (s *Service) ScanItems(ctx context.Context, a Access, c Collection, order I
 	return err
 }
 
-// visible returns the items of all the caller may see, in all's order,
-// in all's array (a Store's list is the caller's).
-func (a Access) visible(all []Item) []Item {
-	visible := all[:0]
-	for _, it := range all {
-		if a.mayView(it) {
-			visible = append(visible, it)
-		}
-	}
-	return visible
-}
-
 // GetItem returns one item of collection c. Errors: itemNotFound, also for
 // an item the caller may not see.
 func (s *Service) GetItem(ctx context.Context, a Access, c Collection, id string) (Item, error) {
