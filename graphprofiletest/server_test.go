@@ -484,3 +484,44 @@ func TestEndWithUnusedConnection(t *testing.T) {
 		end(t, tb)
 	})
 }
+
+// ResetTenant empties the tenant it names and no other; an empty tenant id
+// fails the test instead of emptying every tenant.
+func TestResetTenant(t *testing.T) {
+	tb := &fatalTB{T: t, fatal: make(chan string, 1)}
+	srv := graphprofiletest.NewServer(tb)
+	const other = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+	adele := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.ReadWrite"))
+	elsewhere := srv.Token(graphprofiletest.TokenRequest{TenantID: other, UserPrincipalName: "adele@fabrikam.com", Scopes: []string{"User.ReadWrite"}})
+	for _, tok := range []string{adele, elsewhere} {
+		if status, _, answer := call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{"detail":{"jobTitle":"PM"}}`); status != http.StatusCreated {
+			t.Fatalf("create: %d %v", status, answer)
+		}
+	}
+
+	srv.ResetTenant(other)
+	if got := positions(t, srv, elsewhere); len(got) != 0 {
+		t.Errorf("after ResetTenant the tenant's user has %d positions, want none", len(got))
+	}
+	if got := positions(t, srv, adele); len(got) != 1 {
+		t.Errorf("after ResetTenant of another tenant adele has %d positions, want her 1", len(got))
+	}
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.ResetTenant("")
+	}()
+	<-done
+	select {
+	case msg := <-tb.fatal:
+		if msg == "" {
+			t.Errorf("ResetTenant(\"\") failed the test with no message")
+		}
+	default:
+		t.Errorf("ResetTenant(\"\") did not fail the test")
+	}
+	if got := positions(t, srv, adele); len(got) != 1 {
+		t.Errorf("after ResetTenant(\"\") adele has %d positions, want her 1 (nothing emptied)", len(got))
+	}
+}
