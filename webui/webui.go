@@ -277,8 +277,10 @@ func methodNotAllowed(w http.ResponseWriter, allowed ...string) *uiError {
 }
 
 // fail answers err in Graph's error envelope: a *uiError with its status,
-// a *graphprofile.Error of DevSignIn by its code, anything else as a 500
-// whose details go to the log only.
+// a *graphprofile.Error of DevSignIn by its code, a store that cannot be
+// reached (graphprofile.ErrUnavailable) as Graph's API answers it, 503
+// with Retry-After, since a retry may cure it; anything else as a 500.
+// The details of the last two go to the log only.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	requestID := graphprofile.NewGUID()
 	var ue *uiError
@@ -289,7 +291,14 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		ue = &uiError{statusOfCode(ge.Code), ge}
 	default:
 		h.logger().Error("web UI request failed", "request-id", requestID, "method", r.Method, "path", r.URL.Path, "err", err)
-		ue = &uiError{http.StatusInternalServerError, graphprofile.Errorf(graphprofile.CodeInternalError, "An internal server error occurred while processing the request.")}
+		if errors.Is(err, graphprofile.ErrUnavailable) {
+			ue = &uiError{http.StatusServiceUnavailable, graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, "The service is temporarily unavailable. Retry the request after the time in the Retry-After header.")}
+		} else {
+			ue = &uiError{http.StatusInternalServerError, graphprofile.Errorf(graphprofile.CodeInternalError, "An internal server error occurred while processing the request.")}
+		}
+	}
+	if ue.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
 	}
 	clientRequestID := r.Header.Get("client-request-id")
 	if clientRequestID == "" {

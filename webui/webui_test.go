@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -769,5 +770,41 @@ func TestDevTokenLogged(t *testing.T) {
 		if !strings.Contains(line, want) {
 			t.Errorf("log %q: want %s", line, want)
 		}
+	}
+}
+
+// downStore is a store whose database is unreachable: every read of the
+// directory fails with an error a retry may cure.
+type downStore struct{ graphprofile.Store }
+
+func (downStore) ScanUsers(context.Context, string, string, func(graphprofile.User) (bool, error)) error {
+	return fmt.Errorf("connecting to the database: %w", graphprofile.ErrUnavailable)
+}
+
+func (downStore) FindUser(context.Context, string, string) (graphprofile.User, error) {
+	return graphprofile.User{}, fmt.Errorf("connecting to the database: %w", graphprofile.ErrUnavailable)
+}
+
+// TestDevSignInStoreUnavailable: while the store cannot be reached the
+// development sign-in answers as Graph's API does then, 503
+// serviceNotAvailable with Retry-After (a retry may cure it), not a 500.
+func TestDevSignInStoreUnavailable(t *testing.T) {
+	var log logtest.Buffer
+	f := newFixture(t, func(d webui.DevSignIn) webui.Options {
+		tenant := *d.(*webui.DevTenant)
+		tenant.Store = downStore{tenant.Store}
+		return webui.Options{DevSignIn: &tenant, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	})
+	for _, r := range []response{
+		f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage),
+		f.do(http.MethodPost, "/ui/api/dev/token", "", `{"userPrincipalName":"down@contoso.test"}`, fromThePage),
+	} {
+		graphError(t, r, http.StatusServiceUnavailable, "serviceNotAvailable")
+		if got := r.header.Get("Retry-After"); got != "1" {
+			t.Errorf("Retry-After %q, want 1", got)
+		}
+	}
+	if !strings.Contains(log.String(), "ErrUnavailable") && !strings.Contains(log.String(), "store unavailable") {
+		t.Errorf("the log %q does not say why the store failed", log.String())
 	}
 }
