@@ -23,7 +23,9 @@ const jsonContentType = "application/json;odata.metadata=minimal;odata.streaming
 const textContentType = "text/plain;charset=utf-8"
 
 // statusOfCode maps each Graph error code to its HTTP status: errors are
-// created once with a code, and this is the one place that knows statuses.
+// created once with a code, and this is the one place of Graph's API that
+// knows statuses. (The web page's own API, served apart from Graph's
+// pipeline, maps the few codes its sign-in gives in webui.)
 var statusOfCode = map[string]int{
 	graphprofile.CodeBadRequest:              http.StatusBadRequest,
 	graphprofile.CodeInvalidRequestParameter: http.StatusBadRequest,

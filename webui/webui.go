@@ -273,7 +273,7 @@ func badRequest(format string, args ...any) *uiError {
 // methodNotAllowed sets Allow and returns the 405 Graph answers.
 func methodNotAllowed(w http.ResponseWriter, allowed ...string) *uiError {
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
-	return &uiError{http.StatusMethodNotAllowed, graphprofile.Errorf("Request_BadRequest", "Specified HTTP method is not allowed for the request target.")}
+	return &uiError{http.StatusMethodNotAllowed, graphprofile.Errorf(graphprofile.CodeDirectoryBadRequest, "Specified HTTP method is not allowed for the request target.")}
 }
 
 // fail answers err in Graph's error envelope: a *uiError with its status,
