@@ -476,7 +476,7 @@ func TestOpen(t *testing.T) {
 }
 
 // The kill -9 test: a child process (this test binary again) creates
-// positions and prints each id once CreatePosition has returned; the parent
+// positions and prints each id once CreateItem has returned; the parent
 // kills it and checks that every printed id is in the database.
 
 const helperEnv = "GRAPHPROFILE_SQLITE_HELPER_DB"
