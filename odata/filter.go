@@ -65,13 +65,6 @@ func ParseFilter(expr string, t *graphprofile.Type) (*Filter, error) {
 	return &Filter{text: expr, match: x.eval, cost: exprCost(n), vars: c.vars, clauses: c.clauses, keys: x.keys}, nil
 }
 
-// Match reports whether obj satisfies the filter (an unknown result, from
-// nulls, does not), within MaxFilterWork.
-func (f *Filter) Match(obj graphprofile.Object) bool {
-	e := f.newEnv(context.Background(), MaxFilterWork)
-	return f.matchIn(e, obj)
-}
-
 // newEnv returns an environment to evaluate the filter in for ctx's
 // request, with work steps to spend; one may be reused for many entities,
 // by one goroutine at a time.
