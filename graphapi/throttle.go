@@ -179,13 +179,6 @@ func (t *throttler) sweep(now time.Time) {
 	}
 }
 
-// size is how many buckets are held.
-func (t *throttler) size() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.buckets)
-}
-
 // throttleKey is the caller a bucket is for: the tenant, the app and, for a
 // delegated caller, the signed-in user.
 func throttleKey(caller graphprofile.Principal) string {

@@ -9,6 +9,13 @@ import (
 	"github.com/graphprofile/graphprofile"
 )
 
+// size is how many buckets th holds.
+func (t *throttler) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.buckets)
+}
+
 // fakeClock is a time that moves only when told.
 type fakeClock struct {
 	mu  sync.Mutex
