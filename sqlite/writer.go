@@ -161,6 +161,8 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 		}
 	}
 	start := time.Now()
+	// The transaction is the batch's, no one request's: a request whose
+	// context ends is left out of it (below), and the others still commit.
 	tx, err := s.wdb.BeginTx(context.Background(), nil)
 	if err != nil {
 		finish(dbErr("beginning a transaction", err))
