@@ -68,6 +68,10 @@ var ErrNotFound = errors.New("not found")
 // (the database is unreachable); the HTTP layer answers 503 serviceNotAvailable.
 var ErrUnavailable = errors.New("store unavailable")
 
+// ServiceUnavailableMessage is the message of a 503 serviceNotAvailable,
+// whichever part of the server answers it (Graph's API or the web page's).
+const ServiceUnavailableMessage = "The service is temporarily unavailable. Retry the request after the time in the Retry-After header."
+
 // ErrCollectionFull is wrapped by a store's CreateItem around the refusal
 // of an item that a collection of a profile has no room for: it already
 // holds the most items the server allows (serve --max-items).

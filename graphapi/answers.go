@@ -100,5 +100,5 @@ func (ex *exchange) refuseAnswer() {
 		h.Del(name)
 	}
 	h.Set("Retry-After", "1")
-	ex.failWithStatus(http.StatusServiceUnavailable, graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage))
+	ex.failWithStatus(http.StatusServiceUnavailable, graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage))
 }

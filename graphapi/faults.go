@@ -335,7 +335,7 @@ func (s *Server) injectFault(ctx context.Context, ex *exchange, e *endpoint) (an
 	case http.StatusTooManyRequests:
 		ex.failWithStatus(f.status, graphprofile.Errorf(graphprofile.CodeTooManyRequests, tooManyRequestsMessage))
 	case http.StatusServiceUnavailable:
-		ex.failWithStatus(f.status, graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage))
+		ex.failWithStatus(f.status, graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage))
 	default:
 		ex.failWithStatus(f.status, graphprofile.Errorf(codeGatewayTimeout, "The gateway did not receive a timely response from the service. Retry the request after the time in the Retry-After header."))
 	}

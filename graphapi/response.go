@@ -565,7 +565,7 @@ func (ex *exchange) fail(err error) {
 	if errors.Is(err, errBodyBudget) {
 		// Counted (graphprofile_http_bodies_refused_total), not logged: a
 		// client stalling bodies would otherwise fill the log with errors.
-		gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage)
+		gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage)
 		ex.w.Header().Set("Retry-After", "1")
 		if ex.r.ProtoMajor == 1 {
 			// Answered at once and closed: net/http would otherwise read
@@ -574,11 +574,11 @@ func (ex *exchange) fail(err error) {
 			ex.w.Header().Set("Connection", "close")
 		}
 	} else if errors.Is(err, errEvaluationsBusy) {
-		gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage)
+		gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage)
 		ex.w.Header().Set("Retry-After", "1")
 	} else if !errors.As(err, &gerr) {
 		if errors.Is(err, graphprofile.ErrUnavailable) {
-			gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, serviceUnavailableMessage)
+			gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage)
 			ex.w.Header().Set("Retry-After", "1")
 		} else {
 			gerr = graphprofile.Errorf(graphprofile.CodeInternalError, "An internal server error occurred while processing the request.")
@@ -609,9 +609,6 @@ func bodyReadToEnd(r *http.Request) bool {
 	_, err := r.Body.Read(nil)
 	return err == io.EOF
 }
-
-// serviceUnavailableMessage is the message of a 503 serviceNotAvailable.
-const serviceUnavailableMessage = "The service is temporarily unavailable. Retry the request after the time in the Retry-After header."
 
 // failWithStatus answers gerr in Graph's error envelope with status.
 func (ex *exchange) failWithStatus(status int, gerr *graphprofile.Error) {

@@ -292,7 +292,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		h.logger().Error("web UI request failed", "request-id", requestID, "method", r.Method, "path", r.URL.Path, "err", err)
 		if errors.Is(err, graphprofile.ErrUnavailable) {
-			ue = &uiError{http.StatusServiceUnavailable, graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, "The service is temporarily unavailable. Retry the request after the time in the Retry-After header.")}
+			ue = &uiError{http.StatusServiceUnavailable, graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage)}
 		} else {
 			ue = &uiError{http.StatusInternalServerError, graphprofile.Errorf(graphprofile.CodeInternalError, "An internal server error occurred while processing the request.")}
 		}
