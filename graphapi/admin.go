@@ -102,11 +102,11 @@ func (s *Server) serveAdmin(ctx context.Context, ex *exchange) error {
 // constant time (of the tokens' hashes, so their length leaks nothing
 // either).
 func (s *Server) adminAuthorized(r *http.Request) bool {
-	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	tok, ok := bearerToken(r)
+	if !ok {
 		return false
 	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	got := sha256.Sum256([]byte(tok))
 	want := sha256.Sum256([]byte(s.AdminToken))
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }

@@ -346,19 +346,28 @@ func (s *Server) logger() *slog.Logger {
 
 // authenticate returns the caller named by the request's bearer token.
 func (s *Server) authenticate(r *http.Request) (graphprofile.Principal, error) {
-	header := strings.TrimSpace(r.Header.Get("Authorization"))
-	if header == "" {
+	if strings.TrimSpace(r.Header.Get("Authorization")) == "" {
 		return graphprofile.Principal{}, graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, "Access token is empty.")
 	}
-	scheme, token, _ := strings.Cut(header, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	token, ok := bearerToken(r)
+	if !ok {
 		return graphprofile.Principal{}, graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, "Access token validation failure. The Authorization header must use the Bearer scheme.")
 	}
-	token = strings.TrimSpace(token)
 	if token == "" {
 		return graphprofile.Principal{}, graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, "Access token is empty.")
 	}
 	return s.Authenticator.Authenticate(r.Context(), token)
+}
+
+// bearerToken returns the token of r's Authorization header and whether
+// the header is of the Bearer scheme (in any case, as RFC 9110 has schemes).
+// Graph's API and the admin API both read their tokens through it.
+func bearerToken(r *http.Request) (token string, ok bool) {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // recoverPanic turns a panic in a handler into a 500 with Graph's envelope;
