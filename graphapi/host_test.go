@@ -109,6 +109,37 @@ func TestHostHeaderIsNotTrusted(t *testing.T) {
 	}
 }
 
+// TestForwardedHostNoURLHolds: behind a trusted proxy, a forwarded host
+// that no URL can hold as its host (a stray %, a port that is not a
+// number, no host name before the port) is not made the host of the
+// absolute URLs, which no client could then parse: the request's Host is,
+// as when the proxy forwards no host.
+func TestForwardedHostNoURLHolds(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) { srv.TrustProxy = true })
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	const want = "https://graph.example.test:8080/beta/"
+	for _, tt := range []struct{ name, header, value string }{
+		{"a stray %", "X-Forwarded-Host", "graph%example.test"},
+		{"a port that is not a number", "X-Forwarded-Host", "graph.example.test:http"},
+		{"two ports", "X-Forwarded-Host", "graph.example.test:1:2"},
+		{"no host name", "X-Forwarded-Host", ":8443"},
+		{"an unclosed IPv6 literal", "X-Forwarded-Host", "[2001:db8::1"},
+		{"Forwarded, a stray %", "Forwarded", "proto=https;host=%zz"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			header := map[string]string{"Host": "graph.example.test:8080", "X-Forwarded-Proto": "https", tt.header: tt.value}
+			if tt.header == "Forwarded" {
+				delete(header, "X-Forwarded-Proto")
+			}
+			for _, u := range absoluteURLs(t, s, tok, header) {
+				if _, err := url.Parse(u); err != nil || !strings.HasPrefix(u, want) {
+					t.Errorf("%s %q: URL %q (%v), want it under %q", tt.header, tt.value, u, err, want)
+				}
+			}
+		})
+	}
+}
+
 // TestLocalhostIsTheHostCalled: a client on the server's machine that
 // called it localhost on its port gets its absolute URLs on localhost too,
 // as Graph's name the host that was called (the JavaScript client sends

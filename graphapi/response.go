@@ -310,9 +310,15 @@ func forwarded(h http.Header) (proto, host string) {
 	return strings.ToLower(first(h.Get("X-Forwarded-Proto"))), validHost(first(h.Get("X-Forwarded-Host")))
 }
 
-// validHost returns host when it is a plain host[:port], else "".
+// validHost returns host when it is a plain host[:port], else "": one a
+// URL holds as its host, with a host name and a numeric port, so that the
+// absolute URLs built on it parse (a stray %, a port "http" or an
+// unclosed "[" made links no client could follow).
 func validHost(host string) string {
 	if host == "" || strings.ContainsAny(host, "/?#@\\ \t\"'<>") {
+		return ""
+	}
+	if u, err := url.Parse("http://" + host); err != nil || u.Host != host || u.Hostname() == "" {
 		return ""
 	}
 	return host
