@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
@@ -11,48 +12,73 @@ import (
 // testNotFoundErrors: what does not exist is ErrNotFound, and nothing else:
 // a not-found error wraps nothing of the database (sql.ErrNoRows,
 // pgx.ErrNoRows, ErrUnavailable) that a caller could take for a failure.
+// That holds for a key no store can hold too (a NUL, invalid UTF-8: a
+// path's %00 or %ff reaches the store as such), as tenant, user or item:
+// it names nothing (a 404), where a store that refused it as text would
+// answer a 500.
 func testNotFoundErrors(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	s := open(t)
 	owner := mustEnsure(t, s, adele(tenantA)).Key()
-	unknown := graphprofile.UserKey{TenantID: tenantA, UserID: "nobody"}
-	calls := []struct {
-		name string
-		call func(ctx context.Context) error
-	}{
-		{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenantA, "nobody"); return err }},
-		{"ListItems", func(ctx context.Context) error {
-			_, err := graphprofile.AllItems(ctx, s, unknown, workPositions)
-			return err
-		}},
-		{"GetItem", func(ctx context.Context) error { _, err := s.GetItem(ctx, owner, workPositions, "none"); return err }},
-		{"CreateItem", func(ctx context.Context) error {
-			return s.CreateItem(ctx, unknown, workPositions, position("p", base, "job"), 0)
-		}},
-		{"UpdateItem", func(ctx context.Context) error {
-			_, err := s.UpdateItem(ctx, owner, workPositions, "none", func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil })
-			return err
-		}},
-		{"DeleteItem", func(ctx context.Context) error { return s.DeleteItem(ctx, owner, workPositions, "none", nil) }},
-		{"DeletePositionCheck", func(ctx context.Context) error {
-			return s.DeleteItem(ctx, owner, workPositions, "none", func(graphprofile.Item) error { return nil })
-		}},
-		{"UpdateUser", func(ctx context.Context) error {
-			_, err := s.UpdateUser(ctx, unknown, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
-			return err
-		}},
-		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, unknown) }},
-		{"DeleteProfile", func(ctx context.Context) error { return s.DeleteProfile(ctx, unknown) }},
+	if err := s.CreateItem(t.Context(), owner, workPositions, position("p1", base, "job"), 0); err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range calls {
-		t.Run(c.name, func(t *testing.T) {
-			err := c.call(t.Context())
-			if !errors.Is(err, graphprofile.ErrNotFound) {
-				t.Fatalf("error %v, want ErrNotFound", err)
-			}
-			if others := wrappedBesides(err, graphprofile.ErrNotFound); len(others) > 0 {
-				t.Errorf("error %v wraps %q besides ErrNotFound", err, others)
+	for _, key := range []string{"nobody", "a\x00b", "\xff", "ok\xc3"} {
+		unknown := graphprofile.UserKey{TenantID: tenantA, UserID: key}
+		unknownTenant := graphprofile.UserKey{TenantID: key, UserID: owner.UserID}
+		calls := []struct {
+			name string
+			call func(ctx context.Context) error
+		}{
+			{"FindUser", func(ctx context.Context) error { _, err := s.FindUser(ctx, tenantA, key); return err }},
+			{"FindUserTenant", func(ctx context.Context) error { _, err := s.FindUser(ctx, key, owner.UserID); return err }},
+			{"ListItems", func(ctx context.Context) error {
+				_, err := graphprofile.AllItems(ctx, s, unknown, workPositions)
+				return err
+			}},
+			{"GetItem", func(ctx context.Context) error { _, err := s.GetItem(ctx, owner, workPositions, key); return err }},
+			{"GetItemTenant", func(ctx context.Context) error {
+				_, err := s.GetItem(ctx, unknownTenant, workPositions, "p1")
+				return err
+			}},
+			{"CreateItem", func(ctx context.Context) error {
+				return s.CreateItem(ctx, unknown, workPositions, position("p", base, "job"), 0)
+			}},
+			{"UpdateItem", func(ctx context.Context) error {
+				_, err := s.UpdateItem(ctx, owner, workPositions, key, func(p graphprofile.Item) (graphprofile.Item, error) { return p, nil })
+				return err
+			}},
+			{"DeleteItem", func(ctx context.Context) error { return s.DeleteItem(ctx, owner, workPositions, key, nil) }},
+			{"DeleteItemOwner", func(ctx context.Context) error { return s.DeleteItem(ctx, unknown, workPositions, "p1", nil) }},
+			{"DeletePositionCheck", func(ctx context.Context) error {
+				return s.DeleteItem(ctx, owner, workPositions, key, func(graphprofile.Item) error { return nil })
+			}},
+			{"UpdateUser", func(ctx context.Context) error {
+				_, err := s.UpdateUser(ctx, unknown, func(u graphprofile.User) (graphprofile.User, error) { return u, nil })
+				return err
+			}},
+			{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, unknown) }},
+			{"DeleteUserTenant", func(ctx context.Context) error { return s.DeleteUser(ctx, unknownTenant) }},
+			{"DeleteProfile", func(ctx context.Context) error { return s.DeleteProfile(ctx, unknown) }},
+		}
+		for _, c := range calls {
+			t.Run(fmt.Sprintf("%s/%q", c.name, key), func(t *testing.T) {
+				err := c.call(t.Context())
+				if !errors.Is(err, graphprofile.ErrNotFound) {
+					t.Fatalf("error %v, want ErrNotFound", err)
+				}
+				if others := wrappedBesides(err, graphprofile.ErrNotFound); len(others) > 0 {
+					t.Errorf("error %v wraps %q besides ErrNotFound", err, others)
+				}
+			})
+		}
+		t.Run(fmt.Sprintf("ListUsers/%q", key), func(t *testing.T) {
+			if us, err := graphprofile.AllUsers(t.Context(), s, key); err != nil || len(us) != 0 {
+				t.Errorf("the users of tenant %q: %v, %v; want none", key, us, err)
 			}
 		})
+	}
+	if items, err := graphprofile.AllItems(t.Context(), s, owner, workPositions); err != nil || len(items) != 1 {
+		t.Errorf("after the calls that found nothing: %d positions, %v; want p1 alone", len(items), err)
 	}
 }
 
