@@ -79,6 +79,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseOrderBy$$' -fuzztime=$(FUZZTIME) ./odata
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./odata
 	$(GO) test -run='^$$' -fuzz='^FuzzSkipToken$$' -fuzztime=$(FUZZTIME) ./odata
+	$(GO) test -run='^$$' -fuzz='^FuzzRedactHidesThePassword$$' -fuzztime=$(FUZZTIME) ./cmd/graphprofile
+	$(GO) test -run='^$$' -fuzz='^FuzzParseWriterCounters$$' -fuzztime=$(FUZZTIME) ./cmd/graphprofile-bench
 
 # The official Microsoft Graph Go SDK against the server (compat/gosdk, its
 # own module: its first build takes minutes and gigabytes of memory).
