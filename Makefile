@@ -74,12 +74,21 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFaults$$' -fuzztime=$(FUZZTIME) ./graphapi
 	$(GO) test -run='^$$' -fuzz='^FuzzParseBatch$$' -fuzztime=$(FUZZTIME) ./graphapi
 	$(GO) test -run='^$$' -fuzz='^FuzzRedactCredentials$$' -fuzztime=$(FUZZTIME) ./graphapi
+	$(GO) test -run='^$$' -fuzz='^FuzzPreferredMaxPageSize$$' -fuzztime=$(FUZZTIME) ./graphapi
+	$(GO) test -run='^$$' -fuzz='^FuzzAcceptsGzip$$' -fuzztime=$(FUZZTIME) ./graphapi
+	$(GO) test -run='^$$' -fuzz='^FuzzForwarded$$' -fuzztime=$(FUZZTIME) ./graphapi
+	$(GO) test -run='^$$' -fuzz='^FuzzCORSOrigins$$' -fuzztime=$(FUZZTIME) ./graphapi
+	$(GO) test -run='^$$' -fuzz='^FuzzParseFaultHeader$$' -fuzztime=$(FUZZTIME) ./graphapi
+	$(GO) test -run='^$$' -fuzz='^FuzzParseThrottleLimit$$' -fuzztime=$(FUZZTIME) ./graphapi
 	$(GO) test -run='^$$' -fuzz='^FuzzAuthenticate$$' -fuzztime=$(FUZZTIME) ./token
+	$(GO) test -run='^$$' -fuzz='^FuzzParseJWKS$$' -fuzztime=$(FUZZTIME) ./token
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFilter$$' -fuzztime=$(FUZZTIME) ./odata
 	$(GO) test -run='^$$' -fuzz='^FuzzParseOrderBy$$' -fuzztime=$(FUZZTIME) ./odata
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./odata
 	$(GO) test -run='^$$' -fuzz='^FuzzSkipToken$$' -fuzztime=$(FUZZTIME) ./odata
 	$(GO) test -run='^$$' -fuzz='^FuzzRedactHidesThePassword$$' -fuzztime=$(FUZZTIME) ./cmd/graphprofile
+	$(GO) test -run='^$$' -fuzz='^FuzzImportReader$$' -fuzztime=$(FUZZTIME) ./cmd/graphprofile
+	$(GO) test -run='^$$' -fuzz='^FuzzParseStore$$' -fuzztime=$(FUZZTIME) ./cmd/graphprofile
 	$(GO) test -run='^$$' -fuzz='^FuzzParseWriterCounters$$' -fuzztime=$(FUZZTIME) ./cmd/graphprofile-bench
 
 # The official Microsoft Graph Go SDK against the server (compat/gosdk, its
