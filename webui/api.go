@@ -1,7 +1,7 @@
 package webui
 
 import (
-	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net"
@@ -151,6 +151,14 @@ func loopbackHost(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// devTokenRequestType is the body of POST /ui/api/dev/token
+// (DevTokenRequest), for the decoder.
+var devTokenRequestType = &graphprofile.Type{Name: "graphprofile.devTokenRequest", Kind: graphprofile.KindComplex, Properties: []graphprofile.Property{
+	{Name: "userId", Type: graphprofile.StringType},
+	{Name: "userPrincipalName", Type: graphprofile.StringType},
+	{Name: "displayName", Type: graphprofile.StringType},
+}}
+
 // readTokenRequest decodes the body of POST /ui/api/dev/token: JSON (so a
 // form of another site cannot post it without CORS, which the page's API
 // never grants), one object of known properties.
@@ -166,14 +174,17 @@ func readTokenRequest(r *http.Request) (DevTokenRequest, error) {
 	if len(data) > maxTokenRequestBytes {
 		return req, &uiError{http.StatusRequestEntityTooLarge, graphprofile.Errorf(graphprofile.CodeRequestEntityTooLarge, "The body is larger than %d bytes.", maxTokenRequestBytes)}
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.More() {
-		return req, badRequest(`The body must be one JSON object: {"userId": "…"} or {"userPrincipalName": "…", "displayName": "…"}.`)
+	// Read by the decoder of every other body (Graph's, the admin API's),
+	// as plain JSON: a name twice is refused, not "the last wins", and a
+	// string that is not UTF-8 is refused, not changed into another name.
+	body, err := graphprofile.DecodePlainBody(devTokenRequestType, data)
+	if gerr := (*graphprofile.Error)(nil); errors.As(err, &gerr) {
+		return req, &uiError{http.StatusBadRequest, gerr}
+	} else if err != nil {
+		return req, err
 	}
-	req.UserID = strings.TrimSpace(req.UserID)
-	req.UserPrincipalName = strings.TrimSpace(req.UserPrincipalName)
-	req.DisplayName = strings.TrimSpace(req.DisplayName)
+	str := func(name string) string { s, _ := body[name].(string); return strings.TrimSpace(s) } // null: not given
+	req.UserID, req.UserPrincipalName, req.DisplayName = str("userId"), str("userPrincipalName"), str("displayName")
 	switch {
 	case req.UserID == "" && req.UserPrincipalName == "":
 		return req, badRequest(`Name the user: "userId", or "userPrincipalName" (and "displayName") for a new one.`)

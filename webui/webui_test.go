@@ -446,6 +446,29 @@ func TestDevToken(t *testing.T) {
 			graphError(t, f.do(http.MethodPost, "/ui/api/dev/token", "", tc.body, header), tc.status, tc.code)
 		})
 	}
+
+	// The body is read as strictly as every other body of the server
+	// (Graph's, the admin API's, a $batch's): a name twice is not "the
+	// last wins", and a name that is not UTF-8 is not changed into
+	// another one (U+FFFD) and minted.
+	for _, tc := range []struct{ name, body, message string }{
+		{"a property twice", `{"userPrincipalName":"twice@contoso.test","displayName":"A","displayName":"B"}`, "'displayName' appears more than once"},
+		{"a property twice, in two spellings", `{"userId":"` + user.ID + `","UserId":""}`, "appears more than once"},
+		{"invalid UTF-8", "{\"userPrincipalName\":\"utf8@contoso.test\",\"displayName\":\"A\xffB\"}", "UTF-8"},
+		{"a number for a name", `{"userId":1}`, "userId"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mint(tc.body)
+			graphError(t, r, http.StatusBadRequest, "BadRequest")
+			if !strings.Contains(string(r.body), tc.message) {
+				t.Errorf("%s: %s, want a message saying %q", tc.body, r.body, tc.message)
+			}
+		})
+	}
+	list = f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage)
+	if json.Unmarshal(list.body, &users) != nil || len(users.Value) != 1 {
+		t.Errorf("after the refused bodies, dev users: %s; want the one user", list.body)
+	}
 }
 
 // jwtClaims decodes a JWT's payload, unchecked.
