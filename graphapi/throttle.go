@@ -21,10 +21,12 @@ import (
 // under 180 s, within the 180 s the SDKs' retry handlers wait at most.
 const MaxRetryAfter = 179
 
-// DefaultThrottleLimit is Graph's documented identity-service limit of an
-// application and tenant pair in a small tenant: 3,500 requests per 10
-// seconds.
-var DefaultThrottleLimit = ThrottleLimit{Requests: 3500, Per: 10 * time.Second}
+// DefaultThrottleLimit returns Graph's documented identity-service limit of
+// an application and tenant pair in a small tenant: 3,500 requests per 10
+// seconds. A function, not a variable: nothing can change the default.
+func DefaultThrottleLimit() ThrottleLimit {
+	return ThrottleLimit{Requests: 3500, Per: 10 * time.Second}
+}
 
 // ThrottleLimit is a token bucket: it holds Requests, and refills Requests
 // every Per, evenly. The zero value throttles nothing.

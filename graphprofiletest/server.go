@@ -96,7 +96,7 @@ func WithFaults(spec string) Option { return func(o *options) { o.faults = spec 
 func WithThrottle(limit string) Option {
 	return func(o *options) {
 		if limit == "" {
-			limit = graphapi.DefaultThrottleLimit.String()
+			limit = graphapi.DefaultThrottleLimit().String()
 		}
 		o.throttle = limit
 	}

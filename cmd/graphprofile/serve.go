@@ -55,7 +55,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	var issuers listFlag
 	fs.Var(&issuers, "issuer", "also trust access tokens of this OIDC issuer `URL` (repeatable; comma-separated in GRAPHPROFILE_ISSUERS); {tenantid} in it trusts every tenant of a multi-tenant issuer, e.g. https://login.microsoftonline.com/{tenantid}/v2.0")
 	throttle := fs.Bool("throttle", false, "throttle as Graph does: each caller (tenant, app and signed-in user) gets a token bucket of --throttle-limit; a request beyond it is 429 TooManyRequests with Retry-After")
-	throttleLimit := fs.String("throttle-limit", graphapi.DefaultThrottleLimit.String(), "the `limit` of --throttle as REQUESTS/DURATION: the bucket holds REQUESTS and refills them every DURATION; the default is Graph's identity-service limit of an app in a small tenant")
+	throttleLimit := fs.String("throttle-limit", graphapi.DefaultThrottleLimit().String(), "the `limit` of --throttle as REQUESTS/DURATION: the bucket holds REQUESTS and refills them every DURATION; the default is Graph's identity-service limit of an app in a small tenant")
 	faultsSpec := fs.String("faults", "", "inject Graph's failures and latency at random, for tests of retries: a `spec` such as 429=0.05,503=0.02,504=0.01,latency=50ms@0.1,retry-after=2 (see docs/throttling-and-faults.md)")
 	faultsSeed := fs.Uint64("faults-seed", 0, "the `seed` of --faults' random draws, to replay a run (default: a random seed, logged)")
 	ui := fs.Bool("ui", true, "serve the web UI at /ui/ (a people directory, profile cards, and with --admin-token an inspector; docs/web-ui.md), GET / redirecting to it; --ui=false turns it off")
