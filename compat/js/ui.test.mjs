@@ -453,6 +453,21 @@ try {
 		assert.equal((await adminAPI(`users?tenantId=${tenant}`)).users.length, 30);
 	});
 
+	await step('a search typed while the directory loads keeps the focus when the load ends', async () => {
+		// The directory's first page comes 1.5 s late; the user has typed
+		// into the search box meanwhile. The view's heading must not take
+		// the focus once that page has come: the next keys would go there.
+		await adminPost('faults', { fault: 'latency=1500ms', method: 'GET', path: '/beta/users' });
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.getByLabel('Search by name').fill('Person 0');
+		await page.locator('#people-status', { hasText: 'named “Person 0…”' }).waitFor({ timeout: 5000 });
+		await page.waitForTimeout(2000); // the late page has come by now
+		assert.equal(await page.evaluate(() => document.activeElement?.id), 'people-search', 'the focus stays in the search box');
+		await page.keyboard.type('1');
+		await page.keyboard.press('Enter');
+		await page.locator('#people-status', { hasText: '1 person named “Person 01…”' }).waitFor({ timeout: 5000 });
+	});
+
 	await step('"More people" keeps the total in the status: 30 people, 25 shown, then 30 people', async () => {
 		await page.goto(`${base}/ui/#/people`);
 		await page.getByLabel('Search by name').fill('');

@@ -107,9 +107,14 @@ async function route() {
 }
 
 // finish moves the focus to the new view's heading after a navigation, so
-// a screen reader announces it and Tab continues from there.
+// a screen reader announces it and Tab continues from there, unless the
+// user has put it in the view already: the view shows its form before its
+// data has come, and a search typed meanwhile would lose its next keys to
+// the heading once the data came.
 function finish(focus) {
-	if (focus) main.querySelector('h1')?.focus({ preventScroll: false });
+	const at = document.activeElement;
+	if (!focus || (at && at !== main && main.contains(at))) return;
+	main.querySelector('h1')?.focus({ preventScroll: false });
 }
 
 function showSession() {
