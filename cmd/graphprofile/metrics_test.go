@@ -93,16 +93,15 @@ func TestMetricsServed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			metricsAddr := freeAddr(t)
 			args := []string{}
 			if tt.separate {
-				args = append(args, "--metrics-listen", metricsAddr)
+				args = append(args, "--metrics-listen", "127.0.0.1:0")
 			}
 			s := startServe(t, dir, listenFlag(args...))
 			tok := mintToken(t, dir, nil, delegatedArgs...)
 			url, own := s.url+"/metrics", 1.0
 			if tt.separate {
-				url, own = "http://"+metricsAddr+"/metrics", 0
+				url, own = "http://"+servedMetricsAddr(t, s)+"/metrics", 0
 				r, err := s.request(http.MethodGet, "/metrics", "", "")
 				if err != nil || r.status != http.StatusBadRequest {
 					t.Errorf("GET /metrics of the main listener with --metrics-listen: %d (%v), want 400", r.status, err)
@@ -179,14 +178,26 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
+// servedMetricsAddr returns the address s serves its metrics on, from its
+// "metrics served" line: the tests give --metrics-listen port 0, so that no
+// other test can take the port between its choice and serve's listen (the
+// main listener retries such a clash; this one need not).
+func servedMetricsAddr(t *testing.T, s *server) string {
+	t.Helper()
+	m := regexp.MustCompile(`msg="metrics served" url=http://(127\.0\.0\.1:[0-9]+)/metrics`).FindStringSubmatch(s.stderr.String())
+	if m == nil {
+		t.Fatalf("serve --metrics-listen logged no metrics address:\n%s", s.stderr.String())
+	}
+	return m[1]
+}
+
 // TestMetricsListenLimits: --metrics-listen's listener holds at most
 // metricsMaxConnections connections (one more waits until another closes)
 // and refuses a head over metricsMaxHeaderBytes with a 431, while a scrape
 // is served.
 func TestMetricsListenLimits(t *testing.T) {
 	t.Parallel()
-	metricsAddr := freeAddr(t)
-	startServe(t, t.TempDir(), listenFlag("--metrics-listen", metricsAddr))
+	metricsAddr := servedMetricsAddr(t, startServe(t, t.TempDir(), listenFlag("--metrics-listen", "127.0.0.1:0")))
 	url := "http://" + metricsAddr + "/metrics"
 	scrape := func(header string, timeout time.Duration) (int, error) {
 		c := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
