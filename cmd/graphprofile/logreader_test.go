@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -41,9 +42,10 @@ func TestServesOnWhenTheLogReaderIsGone(t *testing.T) {
 	}
 	dir := t.TempDir()
 	token := mintToken(t, dir, nil, delegatedArgs...)
-	addr := freeAddr(t)
 	logs := &breakingWriter{}
-	cmd := exec.Command(binary, "serve", "--listen", addr)
+	// Port 0: serve's own choice, which it logs; no other test can take it
+	// between a choice here and serve's listen.
+	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
 	cmd.Dir, cmd.Env, cmd.Stderr = dir, commandEnv(), logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -61,6 +63,11 @@ func TestServesOnWhenTheLogReaderIsGone(t *testing.T) {
 		}
 	}
 
+	m := regexp.MustCompile(`msg="graphprofile serving" url=http://(127\.0\.0\.1:[0-9]+)/beta`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("serve logged no address it serves on:\n%s", logs.String())
+	}
+	addr := m[1]
 	logs.broken.Store(true)
 	client := &http.Client{Timeout: 10 * time.Second}
 	for i := range 5 {
