@@ -79,6 +79,18 @@ func TestDecodeBodyValues(t *testing.T) {
 		{"other annotations are ignored", `{"@odata.context":"x","@odata.etag":"W/1","isCurrent@odata.type":"#Boolean","@custom.note":{"a":[1,2]},"isCurrent":true}`,
 			Object{"isCurrent": true}},
 		{"whitespace everywhere", " \n\t{ \"isCurrent\" :\ttrue\r\n } \n", Object{"isCurrent": true}},
+		{"short escapes", `{"categories":["\b\f\r\t"]}`, Object{"categories": []any{"\b\f\r\t"}}},
+		{"high surrogate before a non-surrogate escape", `{"categories":["\ud800\u0041"]}`, Object{"categories": []any{"\uFFFDA"}}},
+		// Each empty object's level ends with it: seventy of them in a row
+		// are one level deep, not seventy.
+		{"seventy empty objects", `{"colleagues":[` + strings.TrimSuffix(strings.Repeat(`{},`, 70), ",") + `]}`,
+			Object{"colleagues": func() []any {
+				objects := make([]any, 70)
+				for i := range objects {
+					objects[i] = Object{}
+				}
+				return objects
+			}()}},
 		{"isSearchable and sources", `{"isSearchable":true,"sources":[{"sourceId":"s1","isDefaultSource":true,"properties":["detail"]}]}`,
 			Object{"isSearchable": true, "sources": []any{Object{"sourceId": "s1", "isDefaultSource": true, "properties": []any{"detail"}}}}},
 	}
@@ -112,10 +124,12 @@ func TestDecodeBodyErrors(t *testing.T) {
 		{"string for a boolean", `{"isCurrent":"true"}`, "'isCurrent'", false},
 		{"object for a string", `{"detail":{"role":{}}}`, "'role'", false},
 		{"array for a complex", `{"detail":[]}`, "'detail'", false},
-		{"string for a collection", `{"categories":"a"}`, "'categories'", false},
+		{"string for a collection", `{"categories":"a"}`,
+			"Invalid value for property 'categories' of type 'microsoft.graph.workPosition': expected a JSON array (Collection(Edm.String)), found a string.", true},
 		{"number in a string collection", `{"categories":["a",1]}`, "'categories'", false},
 		{"null in a collection", `{"categories":[null]}`, "'categories'", false},
 		{"bad enum", `{"allowedAudiences":"organisation"}`, "Invalid value 'organisation' for property 'allowedAudiences'", false},
+		{"bad flags enum names its combinations", `{"allowedAudiences":"organisation"}`, "expected one of me, family, contacts, groupMembers, organization, federatedOrganizations, everyone, unknownFutureValue, or a comma-separated combination of them.", false},
 		{"enum case matters", `{"allowedAudiences":"Organization"}`, "'allowedAudiences'", false},
 		{"empty enum", `{"allowedAudiences":""}`, "'allowedAudiences'", false},
 		{"enum combination with a bad member", `{"allowedAudiences":"contacts,nobody"}`, "'allowedAudiences'", false},
@@ -137,6 +151,7 @@ func TestDecodeBodyErrors(t *testing.T) {
 		{"@odata.type not a string", `{"@odata.type":1}`, "@odata.type", false},
 		{"duplicate key", `{"isCurrent":true,"isCurrent":false}`, "'isCurrent' appears more than once", false},
 		{"duplicate ignored key", `{"id":"a","id":"b"}`, "'id' appears more than once", false},
+		{"duplicate annotation", `{"@custom.note":1,"@custom.note":2}`, "'@custom.note' appears more than once", false},
 		{"duplicate nested key", `{"detail":{"role":"a","role":"b"}}`, "'role' appears more than once", false},
 		{"empty body", ``, "empty", false},
 		{"whitespace body", "  \n", "empty", false},
@@ -151,15 +166,23 @@ func TestDecodeBodyErrors(t *testing.T) {
 		{"trailing data", `{"isCurrent":true}{}`, "not valid JSON", false},
 		{"unterminated string", `{"categories":["abc`, "not valid JSON", false},
 		{"control character in a string", "{\"categories\":[\"a\x01\"]}", "not valid JSON", false},
+		{"unit separator in a string", "{\"categories\":[\"a\x1f\"]}", "not valid JSON: control character in a string", false},
+		{"control character after an escape", "{\"categories\":[\"\\n\x01\"]}", "not valid JSON: control character in a string", false},
 		{"invalid UTF-8", "{\"categories\":[\"\xff\xfe\"]}", "UTF-8", false},
 		{"invalid UTF-8 after an escape", "{\"categories\":[\"\\n\xff\"]}", "UTF-8", false},
 		{"bad escape", `{"categories":["\x"]}`, "not valid JSON", false},
 		{"bad unicode escape", `{"categories":["\u12G4"]}`, "not valid JSON", false},
-		{"leading zero", `{"detail":{"layer":01}}`, "not valid JSON", false},
+		{"leading zero", `{"detail":{"layer":01}}`, "not valid JSON: invalid number", false},
+		{"letter after a number", `{"detail":{"layer":1x}}`, "not valid JSON: invalid number", false},
+		{"point without digits", `{"inference":{"confidenceScore":1.}}`, "not valid JSON: invalid number", false},
+		{"exponent without digits", `{"inference":{"confidenceScore":1e}}`, "not valid JSON: invalid number", false},
+		{"signed exponent without digits", `{"inference":{"confidenceScore":1e+}}`, "not valid JSON: invalid number", false},
 		{"bare minus", `{"detail":{"layer":-}}`, "not valid JSON", false},
 		{"NaN literal", `{"inference":{"confidenceScore":NaN}}`, "not valid JSON", false},
 		{"NaN string", `{"inference":{"confidenceScore":"NaN"}}`, "'confidenceScore'", false},
-		{"misspelled literal", `{"isCurrent":truth}`, "not valid JSON", false},
+		{"misspelled literal", `{"isCurrent":truth}`, "not valid JSON: unexpected character 't'", false},
+		{"literal run on", `{"isCurrent":trueish}`, "not valid JSON: unexpected character 't'", false},
+		{"null run on", `{"detail":null0}`, "not valid JSON: unexpected character 'n'", false},
 		{"deeply nested annotation", `{"@x.y":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, "nested more than", false},
 		{"bad JSON inside an ignored property", `{"createdBy":{"user":}}`, "not valid JSON", false},
 	}
@@ -180,6 +203,58 @@ func TestDecodeBodyErrors(t *testing.T) {
 				t.Errorf("message = %q, want it to contain %q", gerr.Message, tc.wantMessage)
 			}
 		})
+	}
+}
+
+// TestDecodeDateTimeOffset: an Edm.DateTimeOffset of a body is read in
+// UTC, and refused past what .NET's DateTimeOffset holds (an offset of more
+// than 14 hours, an instant outside the years 0001-9999 in UTC), as is a NUL
+// in a string; what a store was given before those checks still reads back.
+func TestDecodeDateTimeOffset(t *testing.T) {
+	at := &Type{Name: "graphprofile.test", Kind: KindComplex, Properties: []Property{
+		{Name: "at", Type: DateTimeOffsetType},
+		{Name: "name", Type: StringType},
+	}}
+	for _, tc := range []struct {
+		value string
+		want  time.Time
+		ok    bool // false: refused
+	}{
+		{"2024-01-01T10:00:00+14:00", time.Date(2023, 12, 31, 20, 0, 0, 0, time.UTC), true},
+		{"2024-01-01T10:00:00-14:00", time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), true},
+		{"2024-01-01T10:00:00+14:01", time.Time{}, false},
+		{"2024-01-01T10:00:00-14:01", time.Time{}, false},
+		{"9999-12-31T23:59:59.9999999Z", time.Date(9999, 12, 31, 23, 59, 59, 999999900, time.UTC), true},
+		{"9999-12-31T23:59:59-00:01", time.Time{}, false}, // the year 10000 in UTC
+		{"0001-01-01T00:00:00Z", time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{"0001-01-01T00:00:00+00:01", time.Time{}, false}, // the year 0 in UTC
+	} {
+		body := `{"at":"` + tc.value + `"}`
+		got, err := DecodeBody(at, []byte(body))
+		if !tc.ok {
+			if want := "Invalid value '" + tc.value + "' for property 'at' of type 'graphprofile.test': expected an Edm.DateTimeOffset."; err == nil || ErrorMessage(err) != want {
+				t.Errorf("DecodeBody(%s) = %v, %v; want %q", body, got, err, want)
+			}
+			// A store's document is read as it was written.
+			if stored, err := DecodeStoredItem(at, []byte(body)); err != nil || stored["at"] == nil {
+				t.Errorf("DecodeStoredItem(%s) = %v, %v; want it read", body, stored, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("DecodeBody(%s): %v", body, err)
+			continue
+		}
+		if v, ok := got["at"].(time.Time); !ok || !v.Equal(tc.want) || v.Location() != time.UTC {
+			t.Errorf("DecodeBody(%s) = %#v, want %v in UTC", body, got["at"], tc.want)
+		}
+	}
+	body := `{"name":"a\u0000b"}`
+	if _, err := DecodeBody(at, []byte(body)); err == nil || ErrorMessage(err) != "The value of property 'name' of type 'graphprofile.test' contains a NUL character (U+0000), which is not allowed." {
+		t.Errorf("DecodeBody(%s): %v, want the NUL refused", body, err)
+	}
+	if stored, err := DecodeStoredItem(at, []byte(body)); err != nil || stored["name"] != "a\x00b" {
+		t.Errorf("DecodeStoredItem(%s) = %v, %v; want the NUL read", body, stored, err)
 	}
 }
 

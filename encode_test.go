@@ -68,3 +68,54 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendObjectJSONOptions: what each of EncodeOptions changes. A
+// write-only property (passwordProfile) is never written; $select keeps id
+// unless SelectExactly; NullWhenUnset writes null where OmitNulls would
+// leave a property out; a NotNull collection that is unset is [].
+func TestAppendObjectJSONOptions(t *testing.T) {
+	position := Object{"id": "x", "isCurrent": true, "detail": Object{"jobTitle": "t"}}
+	user := Object{"id": "u", "displayName": "U", "passwordProfile": Object{"password": "secret"}}
+	for _, tc := range []struct {
+		name string
+		t    *Type
+		obj  Object
+		opts EncodeOptions
+		want string
+	}{
+		{"select keeps id", WorkPositionType, position, EncodeOptions{Select: []string{"isCurrent"}}, `{"id":"x","isCurrent":true}`},
+		{"select exactly", WorkPositionType, position, EncodeOptions{Select: []string{"isCurrent"}, SelectExactly: true}, `{"isCurrent":true}`},
+		{"select exactly id", WorkPositionType, position, EncodeOptions{Select: []string{"id"}, SelectExactly: true}, `{"id":"x"}`},
+		{"null when unset", WorkPositionType, Object{"id": "x"}, EncodeOptions{OmitNulls: true, NullWhenUnset: []string{"allowedAudiences"}}, `{"id":"x","allowedAudiences":null}`},
+		{"write-only left out", UserType, user, EncodeOptions{OmitNulls: true}, `{"id":"u","displayName":"U"}`},
+		{"write-only never null", UserType, Object{"id": "u"}, EncodeOptions{Select: []string{"passwordProfile", "businessPhones"}, SelectExactly: true}, `{"businessPhones":[]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(AppendObjectJSON(nil, tc.t, tc.obj, tc.opts)); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAppendFloatMatchesEncodingJSON: a double is written as encoding/json
+// writes it, in exponent form from 1e21 and below 1e-6 only.
+func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
+	for _, f := range []float64{0, 1, -1, 0.1, 1e-6, 9.99e-7, 1e-7, -1e-6, 1e20, 9.99e20, 1e21, -1e21, 1.5e300, 5e-324} {
+		want, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendFloat(nil, f); string(got) != string(want) {
+			t.Errorf("appendFloat(%g) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+// TestAppendJSONStringInvalidUTF8: a byte that is not UTF-8 is written as
+// the escape of U+FFFD, so the output is UTF-8 whatever a string holds.
+func TestAppendJSONStringInvalidUTF8(t *testing.T) {
+	if got, want := string(AppendJSONString(nil, "a\xffb\xc3")), `"a\ufffdb\ufffd"`; got != want {
+		t.Errorf("AppendJSONString = %s, want %s", got, want)
+	}
+}

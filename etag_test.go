@@ -39,6 +39,8 @@ func TestETagListed(t *testing.T) {
 		{`*, "abc"`, true},
 		{`"x, "abc"`, false},
 		{`"abc`, false},
+		{`"abc" junk`, false},
+		{`W/"abc"x, "y"`, false},
 		{`""abc""`, false},
 	} {
 		if got := graphprofile.ETagListed(tc.list, etag); got != tc.want {
