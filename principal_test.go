@@ -209,3 +209,35 @@ func TestWriteImpliesRead(t *testing.T) {
 		}
 	}
 }
+
+// TestUnrecordableClaimBounds: a signed-in caller's claims are recorded up
+// to the directory's limits and refused one past them: a name of 256
+// characters, an oid whose bytes fill the room its tenant leaves in a
+// store's key (userIDRoom) exactly; a NUL anywhere.
+func TestUnrecordableClaimBounds(t *testing.T) {
+	caller := Principal{TenantID: "tenant", ObjectID: "oid", UserPrincipalName: "a@contoso.test", DisplayName: "A", Delegated: true}
+	room := userIDRoom(caller.TenantKey(), 0)
+	// An oid of room bytes in fewer than 1,024 characters: most of three
+	// bytes each.
+	fill := strings.Repeat("界", room/3) + strings.Repeat("a", room%3)
+	for _, tc := range []struct {
+		name               string
+		change             func(*Principal)
+		claim, wantProblem string
+	}{
+		{"a name of 256 characters", func(p *Principal) { p.DisplayName = strings.Repeat("é", 256) }, "", ""},
+		{"a name of 257 characters", func(p *Principal) { p.DisplayName = strings.Repeat("é", 257) }, "name",
+			"is longer than 256 characters, the most the directory records of a user's displayName."},
+		{"an oid that fills its room", func(p *Principal) { p.ObjectID = fill }, "", ""},
+		{"an oid a byte past its room", func(p *Principal) { p.ObjectID = fill + "a" }, "oid",
+			fmt.Sprintf("takes %d bytes of UTF-8, more than the %d the directory records of a user's id in this tenant.", room+1, room)},
+		{"a NUL in the upn", func(p *Principal) { p.UserPrincipalName = "a\x00@contoso.test" }, "upn",
+			"contains a NUL character (U+0000), which the directory cannot record."},
+	} {
+		p := caller
+		tc.change(&p)
+		if claim, problem := UnrecordableClaim(p); claim != tc.claim || problem != tc.wantProblem {
+			t.Errorf("%s: %q %q, want %q %q", tc.name, claim, problem, tc.claim, tc.wantProblem)
+		}
+	}
+}

@@ -103,6 +103,18 @@ func TestUsersKeyFilterReadsOneUser(t *testing.T) {
 		{"id eq '00000042-0000-4000-8000-000000000000' and startswith(displayName,'Per')", "Person 42"},
 		{"startswith(displayName,'Per') and userPrincipalName eq 'PERSON199@contoso.test'", "Person 199"},
 		{"userPrincipalName eq 'nobody@contoso.test'", ""},
+		// The store's lookup of a key finds a user by id or by principal
+		// name: an id that is only someone's principal name is no one's id.
+		{"id eq 'person17@contoso.test'", ""},
+		{"id in ('person17@contoso.test', '00000018-0000-4000-8000-000000000000')", "Person 18"},
+		// As many values as are looked up (MaxUserLookups).
+		{"id in (" + func() string {
+			ids := make([]string, graphprofile.MaxUserLookups)
+			for i := range ids {
+				ids[i] = fmt.Sprintf("'%08d-0000-4000-8000-000000000000'", 199-i)
+			}
+			return strings.Join(ids, ",")
+		}() + ") and startswith(displayName,'Person 19')", "Person 190,Person 191,Person 192,Person 193,Person 194,Person 195,Person 196,Person 197,Person 198,Person 199"},
 		{"id eq '00000042-0000-4000-8000-000000000000' and userPrincipalName eq 'person17@contoso.test'", ""},
 		{"userPrincipalName in ('PERSON7@contoso.test', 'nobody@contoso.test', 'person3@contoso.test', 'person7@contoso.test')", "Person 3,Person 7"},
 		{"id in ('00000150-0000-4000-8000-000000000000', '00000009-0000-4000-8000-000000000000') and startswith(displayName,'P')", "Person 9,Person 150"},
