@@ -176,6 +176,14 @@ func TestBodyEncodingsAndLimits(t *testing.T) {
 			t.Fatalf("gzipped PATCH: %d %s", resp.status, resp.body)
 		}
 	})
+	// x-gzip is gzip's alias (RFC 9110 8.4.1.3), taken as gzip is.
+	t.Run("x-gzip body", func(t *testing.T) {
+		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: `{"detail":{"jobTitle":"Zipped"}}`, gzipped: true,
+			header: map[string]string{"Content-Encoding": "X-GZIP"}})
+		if resp.status != http.StatusCreated || get(resp.json(t), "detail", "jobTitle") != "Zipped" {
+			t.Fatalf("status %d: %s", resp.status, resp.body)
+		}
+	})
 	t.Run("exactly 1 MiB is accepted", func(t *testing.T) {
 		// Valid values are far smaller (each has its limit): JSON whitespace fills the rest.
 		body := `{"isCurrent":true}`

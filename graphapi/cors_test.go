@@ -92,6 +92,22 @@ func TestCORSPreflight(t *testing.T) {
 	if allowed := headerList(resp.header, "Access-Control-Allow-Headers"); containsFold(allowed, "bad header") || !containsFold(allowed, "x-ok") {
 		t.Errorf("Access-Control-Allow-Headers %v", allowed)
 	}
+	// A name requested twice, in any case, or already among Graph's, is
+	// allowed once.
+	resp = s.do(request{method: http.MethodOptions, path: "/beta/me", header: map[string]string{
+		"Origin": pageOrigin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "X-Ok, x-ok, AUTHORIZATION, x-OK",
+	}})
+	seen := map[string]bool{}
+	for _, name := range headerList(resp.header, "Access-Control-Allow-Headers") {
+		if key := strings.ToLower(name); seen[key] {
+			t.Errorf("Access-Control-Allow-Headers names %s twice: %q", name, resp.header.Values("Access-Control-Allow-Headers"))
+		} else {
+			seen[key] = true
+		}
+	}
+	if !seen["x-ok"] || !seen["authorization"] {
+		t.Errorf("Access-Control-Allow-Headers %q lacks x-ok or authorization", resp.header.Values("Access-Control-Allow-Headers"))
+	}
 }
 
 // exposedByGraph are the headers a page must be able to read.
