@@ -186,3 +186,43 @@ func TestPageFrom(t *testing.T) {
 		}
 	}
 }
+
+// sizedRows is a page query's rows: documents of the given sizes.
+type sizedRows struct {
+	sizes []int
+	next  int
+}
+
+func (r *sizedRows) Next() bool { r.next++; return r.next <= len(r.sizes) }
+func (r *sizedRows) Err() error { return nil }
+func (r *sizedRows) Scan(dest ...any) error {
+	*dest[0].(*string) = fmt.Sprint(r.next)
+	*dest[1].(*[]byte) = make([]byte, r.sizes[r.next-1])
+	return nil
+}
+
+// TestReadPageBounds: a page ends at its limit of rows, or once its
+// documents reach PageBytes, whichever comes first, and says whether more
+// may follow; a page the rows end before is not full.
+func TestReadPageBounds(t *testing.T) {
+	mib := 1 << 20
+	for _, tc := range []struct {
+		name  string
+		sizes []int
+		limit int
+		rows  int
+		more  bool
+	}{
+		{"fewer rows than the limit", []int{10, 10}, 3, 2, false},
+		{"as many rows as the limit", []int{10, 10, 10}, 3, 3, true},
+		{"more rows than the limit", []int{10, 10, 10, 10}, 3, 3, true},
+		{"documents reach PageBytes", []int{mib, mib, mib, mib, mib, mib}, 100, 4, true},
+		{"documents just under PageBytes", []int{mib, mib, mib, mib - 1, 10}, 100, 5, true},
+		{"the last rows reach PageBytes", []int{2 * mib, 2 * mib}, 100, 2, true},
+	} {
+		page, more, err := ReadPage(&sizedRows{sizes: tc.sizes}, tc.limit, ScanRawUser)
+		if err != nil || len(page) != tc.rows || more != tc.more {
+			t.Errorf("%s: %d rows, more %v, %v; want %d rows, more %v", tc.name, len(page), more, err, tc.rows, tc.more)
+		}
+	}
+}
