@@ -46,6 +46,15 @@ func TestETagsAndIfMatch(t *testing.T) {
 		seen[next] = true
 		current = next
 	}
+	// A PATCH ignores If-None-Match (docs/decisions.md): it answers the
+	// item it changed, never 304.
+	for _, inm := range []string{"*", current} {
+		resp := s.do(request{method: http.MethodPatch, path: path, token: tok, body: `{"detail":{"jobTitle":"Unconditional"}}`, header: map[string]string{"If-None-Match": inm}})
+		if resp.status != http.StatusOK || resp.json(t)["detail"].(map[string]any)["jobTitle"] != "Unconditional" || resp.header.Get("ETag") == current {
+			t.Fatalf("PATCH with If-None-Match %s: %d %s", inm, resp.status, resp.body)
+		}
+		current = resp.header.Get("ETag")
+	}
 
 	tests := []struct {
 		name    string

@@ -157,6 +157,12 @@ func TestPagingWithNextLinks(t *testing.T) {
 	expectError(t, s.do(request{path: base + "/$count?$top=2", token: tok}), http.StatusBadRequest, "BadRequest")
 	expectError(t, s.do(request{method: http.MethodPost, path: base + "/$count", token: tok, body: `{}`}), http.StatusMethodNotAllowed, "Request_BadRequest")
 
+	// A nextLink leaves $skip out: its $skiptoken positions the next page.
+	resp = s.do(request{path: base + "?$skip=2&$top=3", token: tok})
+	if next, _ := resp.json(t)["@odata.nextLink"].(string); !strings.Contains(next, "$top=3") || strings.Contains(strings.ToLower(next), "skip=") {
+		t.Errorf("nextLink after $skip=2&$top=3: %q, want $top without $skip", next)
+	}
+
 	// Without options a list is at most 100 long, and says so with a nextLink.
 	createN(t, s, tok, 95)
 	resp = s.do(request{path: base, token: tok})
