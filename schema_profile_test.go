@@ -377,3 +377,27 @@ func TestDocsCreateExamplesDecode(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckNotNullAtAnyDepth: a NotNull property set to null is refused
+// inside a complex value and inside the items of a collection of them, as
+// at the top (no type of today's schema has one nested, so a type made
+// here has).
+func TestCheckNotNullAtAnyDepth(t *testing.T) {
+	inner := &Type{Name: "graphprofile.inner", Kind: KindComplex, Properties: []Property{{Name: "kind", Type: StringType, NotNull: true}}}
+	outer := &Type{Name: "graphprofile.outer", Kind: KindComplex, Properties: []Property{
+		{Name: "one", Type: inner},
+		{Name: "many", Type: inner, Collection: true},
+	}}
+	want := "A null value was found for the property named 'kind', which has the expected type 'Edm.String[Nullable=False]'. The expected type 'Edm.String[Nullable=False]' does not allow null values."
+	for _, body := range []Object{
+		{"one": Object{"kind": nil}},
+		{"many": []any{Object{"kind": "a"}, Object{"kind": nil}}},
+	} {
+		if err := CheckNotNull(outer, body); err == nil || ErrorMessage(err) != want {
+			t.Errorf("CheckNotNull(%v) = %v, want %q", body, err, want)
+		}
+	}
+	if err := CheckNotNull(outer, Object{"one": Object{"kind": "a"}, "many": []any{Object{}}}); err != nil {
+		t.Errorf("CheckNotNull of values without nulls: %v", err)
+	}
+}
