@@ -75,6 +75,7 @@ func TestPermissionMatrix(t *testing.T) {
 							if resp.status != success {
 								t.Fatalf("allowed: status %d, want %d: %s", resp.status, success, resp.body)
 							}
+							checkAllowed(t, s, op, resp, id, ownerToken)
 							return
 						}
 						msg := expectError(t, resp, http.StatusForbidden, "Authorization_RequestDenied")
@@ -90,5 +91,42 @@ func TestPermissionMatrix(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// checkAllowed checks what an allowed operation of the matrix answered and
+// left behind, read back by the owner: a read answers the position id, a
+// create's new position is in the profile, an update's change is stored,
+// a delete (of the position or of the whole profile) removed it.
+func checkAllowed(t *testing.T, s *testServer, op string, resp *response, id, ownerToken string) {
+	t.Helper()
+	check := s.do(request{path: "/beta/me/profile/positions/" + id, token: ownerToken})
+	switch op {
+	case "list":
+		if !containsID(resp.json(t)["value"], id) {
+			t.Errorf("the list does not hold %s: %s", id, resp.body)
+		}
+	case "get":
+		if got := resp.json(t); got["id"] != id {
+			t.Errorf("get answered %s, want the position %s", resp.body, id)
+		}
+	case "get profile":
+		if !containsID(resp.json(t)["positions"], id) {
+			t.Errorf("the profile does not hold %s: %s", id, resp.body)
+		}
+	case "create":
+		created, _ := resp.json(t)["id"].(string)
+		if got := s.do(request{path: "/beta/me/profile/positions/" + created, token: ownerToken}); got.status != http.StatusOK || got.json(t)["id"] != created {
+			t.Errorf("the created position %q does not read back: %d %s", created, got.status, got.body)
+		}
+	case "update":
+		if resp.json(t)["isCurrent"] != true || check.status != http.StatusOK || check.json(t)["isCurrent"] != true {
+			t.Errorf("the update answered %s and stored %d %s, want isCurrent true", resp.body, check.status, check.body)
+		}
+	case "delete", "delete profile":
+		if len(resp.body) != 0 {
+			t.Errorf("%s answered a body: %s", op, resp.body)
+		}
+		expectError(t, check, http.StatusNotFound, "itemNotFound")
 	}
 }
