@@ -101,8 +101,12 @@ func TestBatchDependsOn(t *testing.T) {
 		 "headers":{"Content-Type":"application/json"},"body":{"isCurrent":true,"detail":{"jobTitle":"After"}}},
 		{"id":"create","method":"POST","url":"/me/profile/positions","headers":{"content-type":"application/json"},"body":{}}
 	]}`)
-	if status, _, _ := a.item(t, "create"); status != http.StatusCreated {
-		t.Errorf("create: %d", status)
+	status, _, created := a.item(t, "create")
+	if id, _ := created["id"].(string); status != http.StatusCreated || !guidPattern.MatchString(id) || id == existing {
+		t.Errorf("create: %d %v", status, created)
+	}
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(ids) != 2 || !slices.Contains(ids, created["id"].(string)) {
+		t.Errorf("after the batch the list holds %v, want %s and %s", ids, existing, created["id"])
 	}
 	status, headers, patched := a.item(t, "patch")
 	if status != http.StatusOK || patched["isCurrent"] != true {
@@ -123,11 +127,13 @@ func TestBatchDependsOn(t *testing.T) {
 	if status, _, body := a.item(t, "1"); status != http.StatusPreconditionFailed || body["error"].(map[string]any)["code"] != "preconditionFailed" {
 		t.Errorf("a stale If-Match in a batch: %d %v", status, body)
 	}
-	if status, _, body := a.item(t, "2"); status != http.StatusFailedDependency || body["error"] == nil {
+	if status, _, body := a.item(t, "2"); status != http.StatusFailedDependency || get(body, "error", "code") != "FailedDependency" ||
+		get(body, "error", "message") != "The request depends on request '1', which did not succeed." {
 		t.Errorf("the delete depending on it: %d %v", status, body)
 	}
-	if resp := s.do(request{path: "/beta/me/profile/positions/" + existing, token: tok}); resp.status != http.StatusOK {
-		t.Errorf("a delete whose dependency failed ran: %d", resp.status)
+	if resp := s.do(request{path: "/beta/me/profile/positions/" + existing, token: tok}); resp.status != http.StatusOK ||
+		resp.json(t)["isCurrent"] != true || resp.header.Get("ETag") != headers["ETag"] {
+		t.Errorf("a delete whose dependency failed, or a patch refused, ran: %d %s", resp.status, resp.body)
 	}
 }
 
@@ -145,13 +151,15 @@ func TestBatchFailedDependencyChain(t *testing.T) {
 	if status, _, body := a.item(t, "1"); status != http.StatusNotFound || body["error"].(map[string]any)["code"] != "itemNotFound" {
 		t.Errorf("1: %d %v", status, body)
 	}
-	for _, id := range []string{"2", "3"} {
-		if status, _, body := a.item(t, id); status != http.StatusFailedDependency || body["error"].(map[string]any)["code"] != "FailedDependency" {
-			t.Errorf("%s: %d %v, want 424", id, status, body)
+	for id, dependency := range map[string]string{"2": "1", "3": "2"} {
+		if status, _, body := a.item(t, id); status != http.StatusFailedDependency || get(body, "error", "code") != "FailedDependency" ||
+			get(body, "error", "message") != "The request depends on request '"+dependency+"', which did not succeed." {
+			t.Errorf("%s: %d %v, want 424 naming %s", id, status, body, dependency)
 		}
 	}
-	if status, _, _ := a.item(t, "4"); status != http.StatusOK {
-		t.Errorf("the independent item: %d", status)
+	if status, _, body := a.item(t, "4"); status != http.StatusOK || fmt.Sprint(body["value"]) != "[]" ||
+		!strings.HasSuffix(fmt.Sprint(body["@odata.context"]), "/beta/$metadata#users('"+userA1+"')/profile/positions") {
+		t.Errorf("the independent item: %d %v, want the empty list", status, body)
 	}
 	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(ids) != 0 {
 		t.Errorf("items that depended on a failure ran: %v", ids)
@@ -311,6 +319,16 @@ func TestBatchItemsAreRequests(t *testing.T) {
 		{"id":"nested","method":"POST","url":"/$batch","headers":{"Content-Type":"application/json"},"body":{"requests":[]}}
 	]}`)
 	want := map[string]int{"mine": 201, "theirs": 403, "their list": 403, "me": 200, "count": 200, "select": 200, "unknown": 400, "bad body": 400, "base64": 415, "nested": 400}
+	// Each refused item answers the error a direct request gets, in its
+	// words.
+	refusals := map[string][2]string{
+		"theirs":     {"Authorization_RequestDenied", "Insufficient privileges to complete the operation."},
+		"their list": {"Authorization_RequestDenied", "Insufficient privileges to complete the operation."},
+		"unknown":    {"BadRequest", "Resource not found for the segment 'groups'."},
+		"bad body":   {"BadRequest", "The property 'nope' does not exist on type 'microsoft.graph.workPosition'. Make sure to only use property names that are defined by the type or mark the type as open type."},
+		"base64":     {"unsupportedMediaType", "The content type 'text/plain' is not supported; this request needs 'application/json'."},
+		"nested":     {"BadRequest", "Request 'nested' is a batch itself; a batch cannot hold a batch."},
+	}
 	for id, status := range want {
 		got, headers, body := a.item(t, id)
 		if got != status {
@@ -320,6 +338,38 @@ func TestBatchItemsAreRequests(t *testing.T) {
 			e, _ := body["error"].(map[string]any)
 			if e == nil || e["code"] == "" || e["message"] == "" {
 				t.Errorf("%s: %d without Graph's error: %v %v", id, got, body, headers)
+			}
+			if r := refusals[id]; e["code"] != r[0] || e["message"] != r[1] {
+				t.Errorf("%s: error %v, want %s %q", id, e, r[0], r[1])
+			}
+			if ct := headers["Content-Type"]; !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("%s: error's Content-Type %q", id, ct)
+			}
+		}
+	}
+	// The create answers its position, where it is, and is stored; the
+	// refused create on A2's profile left it with its one position.
+	_, headers, mine := a.item(t, "mine")
+	id, _ := mine["id"].(string)
+	if mine["isCurrent"] != true || !guidPattern.MatchString(id) ||
+		headers["Location"] != s.url+"/beta/users/"+userA1+"/profile/positions/"+id || headers["ETag"] == "" || headers["ETag"] != mine["@odata.etag"] {
+		t.Errorf("mine: %v %v", headers, mine)
+	}
+	if got := s.do(request{path: "/beta/me/profile/positions/" + id, token: tok}); got.status != http.StatusOK || got.json(t)["isCurrent"] != true {
+		t.Errorf("mine does not read back: %d %s", got.status, got.body)
+	}
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: other})); len(ids) != 1 {
+		t.Errorf("A2 has %d positions after a refused create, want 1", len(ids))
+	}
+	// $select answers the selected property only, under its context.
+	_, _, selected := a.item(t, "select")
+	if !strings.HasSuffix(fmt.Sprint(selected["@odata.context"]), "/beta/$metadata#users('"+userA1+"')/profile/positions(isCurrent)") {
+		t.Errorf("select's context: %v", selected["@odata.context"])
+	}
+	for _, v := range selected["value"].([]any) {
+		for k := range v.(map[string]any) {
+			if k != "isCurrent" && k != "id" && k != "@odata.etag" {
+				t.Errorf("select answered %q: %v", k, v)
 			}
 		}
 	}
@@ -343,8 +393,9 @@ func TestBatchItemsAreRequests(t *testing.T) {
 	if status, _, body := a.item(t, "1"); status != http.StatusOK || !strings.Contains(body["@odata.context"].(string), "/v1.0/$metadata") {
 		t.Errorf("v1.0 user: %d %v", status, body)
 	}
-	if status, _, _ := a.item(t, "2"); status != http.StatusBadRequest {
-		t.Errorf("positions in a v1.0 batch: %d, want 400 as v1.0 has none", status)
+	if status, _, body := a.item(t, "2"); status != http.StatusBadRequest || get(body, "error", "code") != "BadRequest" ||
+		get(body, "error", "message") != "Resource not found for the segment 'profile'." {
+		t.Errorf("positions in a v1.0 batch: %d %v, want 400 as v1.0 has none", status, body)
 	}
 }
 
@@ -479,7 +530,7 @@ func TestBatchItemMethodInvalid(t *testing.T) {
 			t.Errorf("%s: %d %q, want 400 %q", id, status, msg, want)
 		}
 	}
-	if status, _, body := a.item(t, "ok"); status != http.StatusOK {
+	if status, _, body := a.item(t, "ok"); status != http.StatusOK || body["id"] != userA1 {
 		t.Errorf("ok: %d %v", status, body)
 	}
 }
@@ -546,5 +597,11 @@ func TestBatchPythonSDKDependsOn(t *testing.T) {
 		if status, _, body := a.item(t, id); status != http.StatusOK {
 			t.Errorf("%s: %d %v, want 200: depends_on is not read", id, status, body)
 		}
+	}
+	if _, _, body := a.item(t, "2"); body["value"] == nil {
+		t.Errorf("2: %v, want the list", body)
+	}
+	if _, _, body := a.item(t, "3"); body["id"] != userA1 {
+		t.Errorf("3: %v, want the signed-in user", body)
 	}
 }
