@@ -42,7 +42,13 @@ func TestAuthenticationErrors(t *testing.T) {
 	notYet.Now = time.Now().Add(time.Hour)
 	valid := mint(s.dev, good)
 	parts := strings.Split(valid, ".")
-	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"tid":"`+tenantA+`","oid":"`+userA2+`"}`)) + "." + parts[2]
+	// The valid token's claims with another user's oid: only the signature
+	// tells.
+	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || !strings.Contains(string(claims), userA1) {
+		t.Fatalf("the token's claims %s: %v", claims, err)
+	}
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.ReplaceAll(string(claims), userA1, userA2))) + "." + parts[2]
 
 	tests := []struct {
 		name          string
@@ -51,13 +57,13 @@ func TestAuthenticationErrors(t *testing.T) {
 	}{
 		{"no Authorization header", "", "Access token is empty."},
 		{"empty bearer", "Bearer ", "Access token is empty."},
-		{"basic scheme", "Basic dXNlcjpwYXNz", ""},
-		{"garbage", "Bearer not-a-token", ""},
-		{"signed by another key", "Bearer " + mint(stranger, good), ""},
-		{"tampered payload", "Bearer " + tampered, ""},
-		{"expired", "Bearer " + mint(s.dev, expired), ""},
-		{"not yet valid", "Bearer " + mint(s.dev, notYet), ""},
-		{"unsigned (alg none)", "Bearer " + base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + ".", ""},
+		{"basic scheme", "Basic dXNlcjpwYXNz", "Access token validation failure. The Authorization header must use the Bearer scheme."},
+		{"garbage", "Bearer not-a-token", "Access token validation failure. The token is not a well-formed JWT."},
+		{"signed by another key", "Bearer " + mint(stranger, good), "IDX10503: Signature validation failed. The signing key is unknown."},
+		{"tampered payload", "Bearer " + tampered, "IDX10503: Signature validation failed."},
+		{"expired", "Bearer " + mint(s.dev, expired), "Lifetime validation failed, the token is expired."},
+		{"not yet valid", "Bearer " + mint(s.dev, notYet), "Lifetime validation failed, the token is not yet valid."},
+		{"unsigned (alg none)", "Bearer " + base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + ".", "Access token validation failure. The signing algorithm is not allowed; only RS256 and ES256 are."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,11 +122,13 @@ func TestDomainErrors(t *testing.T) {
 		{"another tenant's user by id", request{path: "/beta/users/" + userA1 + "/profile/positions", token: s.application(tenantB, "User.ReadWrite.All")},
 			404, "Request_ResourceNotFound", "Resource '" + userA1 + "' does not exist or one of its queried reference-property objects are not present."},
 		{"another tenant's user by UPN", request{path: "/beta/users/" + upnOf(userA1) + "/profile/positions/" + id, token: s.delegated(tenantB, userB1, "User.ReadWrite.All")},
-			404, "Request_ResourceNotFound", ""},
-		{"unknown position", request{path: "/beta/me/profile/positions/00000000-0000-4000-8000-000000000000", token: owner}, 404, "itemNotFound", ""},
+			404, "Request_ResourceNotFound", "Resource '" + upnOf(userA1) + "' does not exist or one of its queried reference-property objects are not present."},
+		{"unknown position", request{path: "/beta/me/profile/positions/00000000-0000-4000-8000-000000000000", token: owner}, 404, "itemNotFound",
+			"The workPosition '00000000-0000-4000-8000-000000000000' does not exist in this profile."},
 		{"another user's position through one's own profile", request{path: "/beta/users/" + userA2 + "/profile/positions/" + id, token: s.delegated(tenantA, userA1, "User.Read.All")},
-			404, "itemNotFound", ""},
-		{"invalid body", request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: owner, body: `{"isCurrent":1}`}, 400, "BadRequest", ""},
+			404, "itemNotFound", "The workPosition '" + id + "' does not exist in this profile."},
+		{"invalid body", request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: owner, body: `{"isCurrent":1}`}, 400, "BadRequest",
+			"Invalid value for property 'isCurrent' of type 'microsoft.graph.workPosition': expected true or false (Edm.Boolean), found a number."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,6 +137,11 @@ func TestDomainErrors(t *testing.T) {
 				t.Errorf("message %q, want %q", msg, tc.message)
 			}
 		})
+	}
+	// The refused patch left the position as it was.
+	if resp := s.do(request{path: "/beta/me/profile/positions/" + id, token: owner}); resp.status != http.StatusOK ||
+		resp.json(t)["isCurrent"] != nil || resp.json(t)["lastModifiedDateTime"] != created["lastModifiedDateTime"] {
+		t.Errorf("after the refused patch: %d %s", resp.status, resp.body)
 	}
 }
 
@@ -164,9 +177,12 @@ func TestRoutesAndMethods(t *testing.T) {
 			}
 		})
 	}
-	for _, path := range []string{"/", "/foo", "/v2.0/me/profile/positions"} {
+	for path, version := range map[string]string{"/": "", "/foo": "foo", "/v2.0/me/profile/positions": "v2.0"} {
 		t.Run("GET "+path, func(t *testing.T) {
-			expectError(t, s.do(request{path: path, token: tok}), http.StatusBadRequest, "BadRequest")
+			msg := expectError(t, s.do(request{path: path, token: tok}), http.StatusBadRequest, "BadRequest")
+			if want := "Invalid version: '" + version + "'. The versions this service serves are 'beta' and 'v1.0'."; msg != want {
+				t.Errorf("message %q, want %q", msg, want)
+			}
 		})
 	}
 
