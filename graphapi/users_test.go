@@ -142,13 +142,26 @@ func TestUpdateAndDeleteUsers(t *testing.T) {
 	if got["jobTitle"] != "Buyer" || got["surname"] != nil || got["displayName"] != "Adele Vance" {
 		t.Errorf("after PATCH: %v", got)
 	}
-	expectError(t, s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"displayName":null}`}), http.StatusBadRequest, "Request_BadRequest")
-	expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA2, token: admin, body: `{"userPrincipalName":"adelev@contoso.test"}`}), http.StatusBadRequest, "Request_BadRequest")
+	if msg := expectError(t, s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"displayName":null}`}), http.StatusBadRequest, "Request_BadRequest"); msg != "Invalid value specified for property 'displayName' of resource 'User'." {
+		t.Errorf("clearing displayName: message %q", msg)
+	}
+	if msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA2, token: admin, body: `{"userPrincipalName":"adelev@contoso.test"}`}), http.StatusBadRequest, "Request_BadRequest"); msg != "Another object with the same value for property userPrincipalName already exists." {
+		t.Errorf("a taken userPrincipalName: message %q", msg)
+	}
+	if got := s.do(request{path: userPath, token: admin}).json(t); got["displayName"] != "Adele Vance" || got["userPrincipalName"] != "AdeleV@contoso.test" {
+		t.Errorf("after refused PATCHes: %v", got)
+	}
+	if got := s.do(request{path: "/beta/users/" + userA2, token: admin}).json(t); got["userPrincipalName"] != upnOf(userA2) {
+		t.Errorf("a refused rename renamed %s: %v", userA2, got)
+	}
 
 	// The user's own profile, through /me with User.ReadWrite (the token's
 	// oid is the user's id): names are the directory's to change.
 	self := s.delegated(tenantA, id, "User.ReadWrite")
 	expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me", token: self, body: `{"givenName":"Addie"}`}), http.StatusForbidden, "Authorization_RequestDenied")
+	if got := s.do(request{path: userPath, token: admin}).json(t); got["givenName"] != "Adele" {
+		t.Errorf("the refused PATCH of /me changed givenName: %v", got)
+	}
 	if resp := s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"givenName":"Addie"}`}); resp.status != http.StatusNoContent {
 		t.Fatalf("PATCH as the administrator: %d %s", resp.status, resp.body)
 	}
@@ -262,7 +275,40 @@ func TestUsersPermissionMatrix(t *testing.T) {
 							t.Fatalf("allowed: %d, want %d: %s", resp.status, success, resp.body)
 						}
 						if !want {
-							expectError(t, resp, http.StatusForbidden, "Authorization_RequestDenied")
+							if msg := expectError(t, resp, http.StatusForbidden, "Authorization_RequestDenied"); msg != "Insufficient privileges to complete the operation." {
+								t.Errorf("message %q", msg)
+							}
+						}
+						// What the request answered and left behind, read by
+						// the administrator.
+						reread := func(key string) *response { return s.do(request{path: "/beta/users/" + key, token: admin}) }
+						switch op {
+						case "list":
+							if want && !slices.Contains(idsOf(t, resp), target) {
+								t.Errorf("the list does not hold %s: %s", target, resp.body)
+							}
+						case "get":
+							if want && resp.json(t)["id"] != target {
+								t.Errorf("get answered %s, want %s", resp.body, target)
+							}
+						case "create":
+							upn := "n" + strings.Repeat("y", n) + "@contoso.test"
+							got := reread(upn)
+							if want && (resp.json(t)["userPrincipalName"] != upn || got.status != http.StatusOK || got.json(t)["id"] != resp.json(t)["id"]) {
+								t.Errorf("the created user %s reads back %d %s", resp.body, got.status, got.body)
+							}
+							if !want && got.status != http.StatusNotFound {
+								t.Errorf("a refused create made %s: %d %s", upn, got.status, got.body)
+							}
+						case "update":
+							got := reread(target).json(t)["jobTitle"]
+							if wantTitle := map[bool]any{true: "J", false: nil}[want && !own]; got != wantTitle {
+								t.Errorf("after the update (allowed %v), jobTitle is %v, want %v", want, got, wantTitle)
+							}
+						case "delete":
+							if got, wantStatus := reread(target).status, map[bool]int{true: 404, false: 200}[want]; got != wantStatus {
+								t.Errorf("after the delete (allowed %v), the user reads %d, want %d", want, got, wantStatus)
+							}
 						}
 					})
 				}
