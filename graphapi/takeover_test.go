@@ -27,7 +27,9 @@ func TestIdentityTakeoverRefused(t *testing.T) {
 	} {
 		for _, path := range []string{"/beta/me", "/v1.0/me", "/beta/users/" + userA1, "/beta/users/" + upnOf(userA1)} {
 			resp := s.do(request{method: http.MethodPatch, path: path, token: attacker, body: body})
-			expectError(t, resp, http.StatusForbidden, "Authorization_RequestDenied")
+			if msg := expectError(t, resp, http.StatusForbidden, "Authorization_RequestDenied"); msg != "Insufficient privileges to complete the operation." {
+				t.Errorf("PATCH %s %s: message %q", path, body, msg)
+			}
 		}
 	}
 	// An empty change is no change of identity.
@@ -47,7 +49,8 @@ func TestIdentityTakeoverRefused(t *testing.T) {
 	if got := s.do(request{path: "/beta/users/newhire@contoso.test", token: reader}).json(t); got["id"] != newcomerID {
 		t.Errorf("users/newhire@contoso.test is %v, want the newcomer %s", got["id"], newcomerID)
 	}
-	if got := s.do(request{path: "/beta/users/" + userA1, token: reader}).json(t); got["userPrincipalName"] != upnOf(userA1) || got["displayName"] != "User a1a1" {
+	if got := s.do(request{path: "/beta/users/" + userA1, token: reader}).json(t); got["userPrincipalName"] != upnOf(userA1) || got["displayName"] != "User a1a1" ||
+		got["accountEnabled"] != true || got["mail"] != nil || got["mailNickname"] != nil || got["jobTitle"] != nil || got["givenName"] != nil || got["surname"] != nil {
 		t.Errorf("the attacker's own user changed: %v", got)
 	}
 	// The newcomer's private position is the newcomer's alone.
@@ -66,9 +69,20 @@ func TestIdentityTakeoverRefused(t *testing.T) {
 	if resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: app, body: `{"displayName":"Renamed"}`}); resp.status != http.StatusNoContent {
 		t.Errorf("the application's PATCH: %d %s", resp.status, resp.body)
 	}
+	if got := s.do(request{path: "/beta/users/" + userA1, token: reader}).json(t); got["jobTitle"] != "Buyer" || got["accountEnabled"] != false || got["displayName"] != "Renamed" {
+		t.Errorf("after the administrator's and the application's PATCH: %v", got)
+	}
 	// A user principal name is never two users'.
-	expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: `{"userPrincipalName":"NEWHIRE@contoso.test"}`}),
-		http.StatusBadRequest, "Request_BadRequest")
+	if msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: `{"userPrincipalName":"NEWHIRE@contoso.test"}`}),
+		http.StatusBadRequest, "Request_BadRequest"); msg != "Another object with the same value for property userPrincipalName already exists." {
+		t.Errorf("a taken userPrincipalName: message %q", msg)
+	}
+	if got := s.do(request{path: "/beta/users/newhire@contoso.test", token: reader}).json(t); got["id"] != newcomerID {
+		t.Errorf("after the refused rename, users/newhire@contoso.test is %v, want the newcomer %s", got["id"], newcomerID)
+	}
+	if got := s.do(request{path: "/beta/users/" + userA1, token: reader}).json(t); got["userPrincipalName"] != upnOf(userA1) {
+		t.Errorf("the refused rename renamed %s: %v", userA1, got)
+	}
 }
 
 // TestPersonalAccountsReachOnlyTheirOwn checks that in the personal-account
@@ -105,15 +119,26 @@ func TestPersonalAccountsReachOnlyTheirOwn(t *testing.T) {
 		} {
 			req.token = intruder
 			t.Run(req.method+" "+req.path, func(t *testing.T) {
-				expectError(t, s.do(req), http.StatusForbidden, "Authorization_RequestDenied")
+				if msg := expectError(t, s.do(req), http.StatusForbidden, "Authorization_RequestDenied"); msg != "Insufficient privileges to complete the operation." {
+					t.Errorf("message %q", msg)
+				}
 			})
 		}
 	}
 	if after := s.do(request{path: "/beta/me/profile/positions/" + id, token: ownerTok}).body; string(after) != string(before) {
 		t.Errorf("the owner's position changed:\nbefore %s\nafter  %s", before, after)
 	}
+	if got := s.do(request{path: "/beta/me", token: ownerTok}); got.status != http.StatusOK || got.json(t)["id"] != owner {
+		t.Errorf("the owner's user after the intruder: %d %s", got.status, got.body)
+	}
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: ownerTok})); len(ids) != 1 || ids[0] != id {
+		t.Errorf("the owner's profile after the intruder holds %v, want only %s", ids, id)
+	}
 	// The intruder's own profile still works with the same token.
-	s.create(intruder, "/me", `{"detail":{"jobTitle":"Own"}}`)
+	own := s.create(intruder, "/me", `{"detail":{"jobTitle":"Own"}}`)
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: intruder})); len(ids) != 1 || ids[0] != own["id"] {
+		t.Errorf("the intruder's own profile holds %v, want only %v", ids, own["id"])
+	}
 }
 
 // TestObjectIDNeverShadowsAPrincipalName: /users/{key} finds a user by
