@@ -58,11 +58,14 @@ func TestAllowedAudiencesDecideWhoSees(t *testing.T) {
 					t.Errorf("allowedAudiences %q: listed %v, want %v", a, got, want)
 				}
 				resp := s.do(request{path: base + "/" + idOf[a], token: c.token})
-				if want && resp.status != http.StatusOK {
-					t.Errorf("allowedAudiences %q: GET %d, want 200", a, resp.status)
+				if want && (resp.status != http.StatusOK || resp.json(t)["id"] != idOf[a]) {
+					t.Errorf("allowedAudiences %q: GET %d %s, want 200 with the position", a, resp.status, resp.body)
 				}
 				if !want {
-					expectError(t, resp, http.StatusNotFound, "itemNotFound")
+					// Hidden is as unknown: the same 404, naming the id.
+					if msg := expectError(t, resp, http.StatusNotFound, "itemNotFound"); msg != "The workPosition '"+idOf[a]+"' does not exist in this profile." {
+						t.Errorf("allowedAudiences %q: message %q", a, msg)
+					}
 				}
 			}
 		})
@@ -80,12 +83,18 @@ func TestAllowedAudiencesDecideWhoSees(t *testing.T) {
 		}
 	}
 	// A visible one can.
-	if resp := s.do(request{method: http.MethodPatch, path: base + idOf["everyone"], token: writer, body: `{"isCurrent":true}`}); resp.status != http.StatusOK {
+	if resp := s.do(request{method: http.MethodPatch, path: base + idOf["everyone"], token: writer, body: `{"isCurrent":true}`}); resp.status != http.StatusOK ||
+		resp.json(t)["isCurrent"] != true || get(resp.json(t), "lastModifiedBy", "user", "id") != userA2 {
 		t.Errorf("PATCH of a visible position: %d %s", resp.status, resp.body)
+	}
+	if p := s.do(request{path: "/beta/me/profile/positions/" + idOf["everyone"], token: owner}); p.status != http.StatusOK || p.json(t)["isCurrent"] != true ||
+		get(p.json(t), "lastModifiedBy", "user", "id") != userA2 || get(p.json(t), "createdBy", "user", "id") != userA1 {
+		t.Errorf("the visible position after another user's PATCH: %d %s", p.status, p.body)
 	}
 	if resp := s.do(request{method: http.MethodDelete, path: base + idOf["organization"], token: writer}); resp.status != http.StatusNoContent {
 		t.Errorf("DELETE of a visible position: %d %s", resp.status, resp.body)
 	}
+	expectError(t, s.do(request{path: "/beta/me/profile/positions/" + idOf["organization"], token: owner}), http.StatusNotFound, "itemNotFound")
 }
 
 // TestTenantsAreApart checks that a caller of tenant A, even with
@@ -111,6 +120,9 @@ func TestTenantsAreApart(t *testing.T) {
 			}
 			expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userB1, token: caller.token, body: `{"jobTitle":"x"}`}), http.StatusNotFound, "Request_ResourceNotFound")
 			expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/users/" + userB1, token: caller.token}), http.StatusNotFound, "Request_ResourceNotFound")
+			if got := s.do(request{path: "/beta/users/" + userB1, token: s.application(tenantB, "User.Read.All")}); got.status != http.StatusOK || got.json(t)["jobTitle"] != nil {
+				t.Errorf("tenant B's user after tenant A's PATCH and DELETE: %d %s", got.status, got.body)
+			}
 			// By UPN, tenant A's caller reaches tenant A's user, never B's.
 			resp := s.do(request{path: "/beta/users/" + upn + "/profile/positions", token: caller.token})
 			if resp.status != http.StatusOK {
