@@ -248,11 +248,14 @@ func TestEveryCollection(t *testing.T) {
 					}
 				}
 				app := s.application(tenantA, "User.Read.All")
-				if got := s.do(request{path: theirs + "/" + mine.ID(), token: app}); got.status != http.StatusOK {
+				if got := s.do(request{path: theirs + "/" + mine.ID(), token: app}); got.status != http.StatusOK || got.json(t)["id"] != mine.ID() {
 					t.Errorf("an application reads the owner's own item: %d %s", got.status, got.body)
 				}
+				// The refused PATCH and DELETE left it as it was.
 				if got := s.do(request{path: base + "/" + mine.ID(), token: owner}); got.status != http.StatusOK {
 					t.Errorf("the owner reads its own item: %d %s", got.status, got.body)
+				} else {
+					wantValues(t, "the owner's own item", itemOf(t, c, got), graphprofile.Object(mine))
 				}
 			})
 
@@ -287,7 +290,11 @@ func TestEveryCollection(t *testing.T) {
 						}
 						id := created.json(t)["id"].(string)
 						path := "/beta" + cell.profile + "/profile/" + c.Name
-						patch := bodyOf(c.Type, storetest.SampleObject(c.Type, 3))
+						sample := storetest.SampleObject(c.Type, 3)
+						patch := bodyOf(c.Type, sample)
+						// reread is the item as its owner reads it.
+						reread := func(id string) *response { return s.do(request{path: base + "/" + id, token: itemOwner}) }
+						before := reread(id)
 						for i, req := range []request{
 							{path: path},
 							{path: path + "/" + id},
@@ -301,7 +308,42 @@ func TestEveryCollection(t *testing.T) {
 								t.Errorf("%s %s: %d, want %d: %s", req.method, req.path, resp.status, cell.want[i], resp.body)
 							}
 							if cell.want[i] == http.StatusForbidden {
-								expectError(t, resp, http.StatusForbidden, graphprofile.CodeAuthorizationDenied)
+								if msg := expectError(t, resp, http.StatusForbidden, graphprofile.CodeAuthorizationDenied); msg != "Insufficient privileges to complete the operation." {
+									t.Errorf("%s %s: message %q", req.method, req.path, msg)
+								}
+							}
+							if resp.status != cell.want[i] {
+								continue
+							}
+							// What each answered and left behind.
+							allowed := resp.status < 300
+							switch i {
+							case 0:
+								if allowed && !containsID(resp.json(t)["value"], id) {
+									t.Errorf("the list does not hold %s: %s", id, resp.body)
+								}
+							case 1:
+								if allowed && resp.json(t)["id"] != id {
+									t.Errorf("GET answered %s, want %s", resp.body, id)
+								}
+							case 2:
+								after := reread(id)
+								if allowed {
+									wantValues(t, "the PATCH's answer", itemOf(t, c, resp), sample)
+									wantValues(t, "the item after the PATCH", itemOf(t, c, after), sample)
+								} else if after.status != http.StatusOK || string(after.body) != string(before.body) {
+									t.Errorf("a refused PATCH changed the item:\n%s\n%s", before.body, after.body)
+								}
+							case 3:
+								if got, want := reread(id).status, map[bool]int{true: 404, false: 200}[allowed]; got != want {
+									t.Errorf("after the DELETE (%d), the owner reads the item %d, want %d", resp.status, got, want)
+								}
+							case 4:
+								if allowed {
+									made := itemOf(t, c, resp)
+									wantValues(t, "the created item", made, sample)
+									wantValues(t, "the created item read back", itemOf(t, c, reread(made.ID())), sample)
+								}
 							}
 						}
 					})
@@ -415,6 +457,8 @@ func TestBatchOverEveryCollection(t *testing.T) {
 			}
 			if got := s.do(request{path: "/beta/me/profile/" + c.Name + "/" + id, token: tok}); got.status != http.StatusOK {
 				t.Errorf("%s: the batch's item reads %d", c.Name, got.status)
+			} else {
+				wantValues(t, c.Name+": the batch's item read back", itemOf(t, c, got), storetest.SampleObject(c.Type, i))
 			}
 		}
 	}
