@@ -249,14 +249,19 @@ func TestDeleteProfile(t *testing.T) {
 		fill()
 		for _, tag := range []string{`"x"`, `W/"x"`} {
 			resp := s.do(request{method: http.MethodDelete, path: "/beta/me/profile", token: owner, header: map[string]string{"If-Match": tag}})
-			expectError(t, resp, http.StatusPreconditionFailed, "preconditionFailed")
+			if msg := expectError(t, resp, http.StatusPreconditionFailed, "preconditionFailed"); msg != "The If-Match header does not match: a profile has no ETag; send If-Match: * or none." {
+				t.Errorf("If-Match %s: message %q", tag, msg)
+			}
 		}
 		if got := listedPositions(t, s, owner, "/me"); len(got) != 3 {
 			t.Errorf("a refused DELETE left %d positions, want 3", len(got))
 		}
 		resp := s.do(request{method: http.MethodDelete, path: "/beta/me/profile", token: owner, header: map[string]string{"If-Match": "*"}})
-		if resp.status != http.StatusNoContent {
+		if resp.status != http.StatusNoContent || len(resp.body) != 0 {
 			t.Errorf("If-Match: *: %d %s", resp.status, resp.body)
+		}
+		if got := listedPositions(t, s, owner, "/me"); len(got) != 0 {
+			t.Errorf("a DELETE with If-Match: * left %d positions, want 0", len(got))
 		}
 	})
 	t.Run("Refusals", func(t *testing.T) {
@@ -268,7 +273,9 @@ func TestDeleteProfile(t *testing.T) {
 			http.StatusNotFound, "Request_ResourceNotFound")
 		expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/me/profile", token: s.application(tenantA, "User.ReadWrite.All")}),
 			http.StatusBadRequest, "BadRequest")
-		expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/me/profile?$select=id", token: owner}), http.StatusBadRequest, "BadRequest")
+		if msg := expectError(t, s.do(request{method: http.MethodDelete, path: "/beta/me/profile?$select=id", token: owner}), http.StatusBadRequest, "BadRequest"); msg != "The query option '$select' is not supported on this resource; it supports no query options." {
+			t.Errorf("DELETE with $select: message %q", msg)
+		}
 		if got := listedPositions(t, s, owner, "/me"); len(got) != 3 {
 			t.Errorf("refused DELETEs left %d positions, want 3", len(got))
 		}
@@ -297,7 +304,8 @@ func TestProfileRoutes(t *testing.T) {
 			t.Errorf("%s: %q", path, msg)
 		}
 	}
-	if resp := s.do(request{path: "/beta/me/profile/", token: tok}); resp.status != http.StatusOK {
+	if resp := s.do(request{path: "/beta/me/profile/", token: tok}); resp.status != http.StatusOK || resp.json(t)["id"] != "profileId" ||
+		resp.json(t)["@odata.context"] != s.url+"/beta/$metadata#users('"+userA1+"')/profile/$entity" {
 		t.Errorf("with a trailing slash: %d %s", resp.status, resp.body)
 	}
 }
