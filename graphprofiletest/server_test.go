@@ -64,6 +64,12 @@ func TestTokensStateAndReset(t *testing.T) {
 	if status != http.StatusCreated || header.Get("Location") == "" {
 		t.Fatalf("create: %d %v", status, created)
 	}
+	if loc := header.Get("Location"); !strings.HasPrefix(loc, srv.URL+"/beta/users/") || !strings.HasSuffix(loc, fmt.Sprintf("/profile/positions/%v", created["id"])) {
+		t.Errorf("Location %q is not the created position %v", loc, created["id"])
+	}
+	if detail, _ := created["detail"].(map[string]any); detail["jobTitle"] != "PM" {
+		t.Errorf("the created position %v lacks its jobTitle", created)
+	}
 	// The same upn is the same user in a new token; an application reads
 	// the user by principal name.
 	again := srv.Token(graphprofiletest.Delegated("ADELE@contoso.com", "User.Read"))
@@ -181,18 +187,24 @@ func TestFaultsAndLimits(t *testing.T) {
 		if status != http.StatusTooManyRequests || header.Get("Retry-After") != "3" {
 			t.Fatalf("%d Retry-After %q %v, want 429 with 3", status, header.Get("Retry-After"), answer)
 		}
-		if status, _, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, ""); status != http.StatusOK {
-			t.Errorf("the next request: %d, want 200", status)
+		if code, msg := errorOf(answer); code != "TooManyRequests" || msg != "Please retry again later." {
+			t.Errorf("the 429's error: %v", answer)
+		}
+		if status, _, answer := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, ""); status != http.StatusOK || answer["value"] == nil {
+			t.Errorf("the next request: %d %v, want 200 with the list", status, answer)
 		}
 	})
 	t.Run("FailNext", func(t *testing.T) {
 		srv := graphprofiletest.NewServer(t)
 		tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read"))
 		srv.FailNext(1, "503;retry-after=1", "GET", "/profile/positions")
-		first, header, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+		first, header, answer := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
 		second, _, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
 		if first != http.StatusServiceUnavailable || header.Get("Retry-After") != "1" || second != http.StatusOK {
 			t.Errorf("statuses %d (Retry-After %q) then %d, want 503 (1) then 200", first, header.Get("Retry-After"), second)
+		}
+		if code, _ := errorOf(answer); code != "serviceNotAvailable" {
+			t.Errorf("the 503's error: %v", answer)
 		}
 	})
 	t.Run("ClearFaults", func(t *testing.T) {
@@ -211,30 +223,45 @@ func TestFaultsAndLimits(t *testing.T) {
 	t.Run("WithFaults", func(t *testing.T) {
 		srv := graphprofiletest.NewServer(t, graphprofiletest.WithFaults("503=1"))
 		tok := srv.Token(graphprofiletest.TokenRequest{UserPrincipalName: "adele@contoso.com", ObjectID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", Scopes: []string{"User.Read"}})
-		status, header, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+		status, header, answer := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
 		if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" {
 			t.Errorf("%d Retry-After %q, want 503 with Retry-After", status, header.Get("Retry-After"))
+		}
+		if code, _ := errorOf(answer); code != "serviceNotAvailable" {
+			t.Errorf("the 503's error: %v", answer)
 		}
 	})
 	t.Run("WithThrottle", func(t *testing.T) {
 		srv := graphprofiletest.NewServer(t, graphprofiletest.WithThrottle("2/1m"))
 		tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read"))
 		var statuses []int
+		var last map[string]any
+		var lastHeader http.Header
 		for range 3 {
-			status, _, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
+			status, header, answer := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, "")
 			statuses = append(statuses, status)
+			last, lastHeader = answer, header
 		}
 		if statuses[0] != 200 || statuses[1] != 200 || statuses[2] != 429 {
 			t.Errorf("statuses %v, want 200 200 429", statuses)
+		}
+		if code, msg := errorOf(last); code != "TooManyRequests" || msg != "Please retry again later." || lastHeader.Get("Retry-After") == "" {
+			t.Errorf("the 429: Retry-After %q, %v", lastHeader.Get("Retry-After"), last)
 		}
 	})
 	t.Run("WithMaxItems", func(t *testing.T) {
 		srv := graphprofiletest.NewServer(t, graphprofiletest.WithMaxItems(1))
 		tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.ReadWrite"))
 		call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{}`)
-		status, _, answer := call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{}`)
+		status, header, answer := call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{}`)
 		if status != http.StatusInsufficientStorage {
 			t.Errorf("a second position: %d %v, want 507", status, answer)
+		}
+		if code, msg := errorOf(answer); code != "quotaLimitReached" || msg != "The maximum storage quota has been reached." || header.Get("Location") != "" {
+			t.Errorf("the 507: Location %q, %v", header.Get("Location"), answer)
+		}
+		if got := positions(t, srv, tok); len(got) != 1 {
+			t.Errorf("after the refused create the profile holds %d positions, want 1", len(got))
 		}
 	})
 }
@@ -524,4 +551,12 @@ func TestResetTenant(t *testing.T) {
 	if got := positions(t, srv, adele); len(got) != 1 {
 		t.Errorf("after ResetTenant(\"\") adele has %d positions, want her 1 (nothing emptied)", len(got))
 	}
+}
+
+// errorOf returns the code and message of a Graph error answer.
+func errorOf(answer map[string]any) (code, message string) {
+	e, _ := answer["error"].(map[string]any)
+	code, _ = e["code"].(string)
+	message, _ = e["message"].(string)
+	return code, message
 }
