@@ -164,9 +164,23 @@ func testAcrossServers(t *testing.T, c *client, urls []string) {
 	// A stale ETag from A is refused on B.
 	if r, err := c.do(http.MethodPatch, b+positionsPath+"/"+id, `{"isCurrent":true}`, map[string]string{"If-Match": created.etag}); err != nil || r.status != http.StatusPreconditionFailed {
 		t.Errorf("PATCH on B with A's stale ETag: %d %s %v", r.status, r.raw, err)
+	} else if e, _ := r.body["error"].(map[string]any); e["code"] != "preconditionFailed" {
+		t.Errorf("PATCH on B with A's stale ETag: error %v, want preconditionFailed", e)
 	}
-	c.must(http.MethodDelete, b+positionsPath+"/"+id, "", http.StatusNoContent)
-	c.must(http.MethodGet, a+positionsPath+"/"+id, "", http.StatusNotFound)
+	// The refused PATCH changed nothing, on either server.
+	if r := c.must(http.MethodGet, a+positionsPath+"/"+id, "", http.StatusOK); r.etag != updated.etag || r.body["isCurrent"] != nil {
+		t.Errorf("after the refused PATCH, A reads ETag %q, isCurrent %v (B's update said %q)", r.etag, r.body["isCurrent"], updated.etag)
+	}
+	if r := c.must(http.MethodDelete, b+positionsPath+"/"+id, "", http.StatusNoContent); len(r.raw) != 0 {
+		t.Errorf("DELETE on B answered a body: %s", r.raw)
+	}
+	gone := c.must(http.MethodGet, a+positionsPath+"/"+id, "", http.StatusNotFound)
+	if e, _ := gone.body["error"].(map[string]any); e["code"] != "itemNotFound" || e["message"] != "The workPosition '"+id+"' does not exist in this profile." {
+		t.Errorf("GET on A after B's DELETE: error %v, want itemNotFound naming %s", e, id)
+	}
+	if list := c.must(http.MethodGet, a+positionsPath, "", http.StatusOK); fmt.Sprint(list.body["value"]) != "[]" {
+		t.Errorf("A lists %v after B's DELETE, want []", list.body["value"])
+	}
 }
 
 // leaf is one independently settable value of a position: a path of
