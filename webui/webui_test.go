@@ -400,11 +400,16 @@ func TestDevToken(t *testing.T) {
 	}
 	// The directory and another user's profile are open to it
 	// (User.ReadBasic.All); its own profile is writable (User.ReadWrite).
-	if r := f.do(http.MethodGet, "/beta/users", minted.AccessToken, "", nil); r.status != http.StatusOK {
-		t.Errorf("GET /beta/users: %d %s", r.status, r.body)
+	if r := f.do(http.MethodGet, "/beta/users", minted.AccessToken, "", nil); r.status != http.StatusOK || !strings.Contains(string(r.body), `"id":"`+user.ID+`"`) {
+		t.Errorf("GET /beta/users: %d %s, want the list with the minted user", r.status, r.body)
 	}
-	if r := f.do(http.MethodPost, "/beta/me/profile/skills", minted.AccessToken, `{"displayName":"Go"}`, nil); r.status != http.StatusCreated {
+	r = f.do(http.MethodPost, "/beta/me/profile/skills", minted.AccessToken, `{"displayName":"Go"}`, nil)
+	var skill struct{ ID, DisplayName string }
+	if r.status != http.StatusCreated || json.Unmarshal(r.body, &skill) != nil || skill.DisplayName != "Go" || skill.ID == "" {
 		t.Errorf("POST /beta/me/profile/skills: %d %s", r.status, r.body)
+	}
+	if got := f.do(http.MethodGet, "/beta/me/profile/skills/"+skill.ID, minted.AccessToken, "", nil); got.status != http.StatusOK || !strings.Contains(string(got.body), `"displayName":"Go"`) {
+		t.Errorf("the created skill reads back %d %s", got.status, got.body)
 	}
 
 	// Recorded on its first request, the user is listed, and by id or by
@@ -553,6 +558,7 @@ func TestDevSignInLoopbackOnly(t *testing.T) {
 					if r.status != http.StatusOK {
 						t.Errorf("%s: %d %s, want 200", path, r.status, r.body)
 					}
+					checkDevAnswer(t, path, r, "ada@contoso.test")
 					continue
 				}
 				msg := graphError(t, r, http.StatusForbidden, "Authorization_RequestDenied")
@@ -645,6 +651,7 @@ func TestDevSignInFromThePageOnly(t *testing.T) {
 					if r.status != http.StatusOK {
 						t.Errorf("%d %s, want 200", r.status, r.body)
 					}
+					checkDevAnswer(t, map[bool]string{true: "/ui/api/dev/token", false: "/ui/api/dev/users"}[strings.Contains(string(r.body), "accessToken")], r, "ada@contoso.test")
 					continue
 				}
 				msg := graphError(t, r, http.StatusForbidden, "Authorization_RequestDenied")
@@ -829,5 +836,26 @@ func TestDevSignInStoreUnavailable(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "ErrUnavailable") && !strings.Contains(log.String(), "store unavailable") {
 		t.Errorf("the log %q does not say why the store failed", log.String())
+	}
+}
+
+// checkDevAnswer checks a 200 of the development sign-in: a token of upn
+// from /ui/api/dev/token, a list of the tenant's users from
+// /ui/api/dev/users.
+func checkDevAnswer(t *testing.T, path string, r response, upn string) {
+	t.Helper()
+	if r.status != http.StatusOK {
+		return
+	}
+	if strings.HasSuffix(path, "/token") {
+		var minted webui.DevToken
+		if err := json.Unmarshal(r.body, &minted); err != nil || minted.ExpiresIn != 3600 || jwtClaims(t, minted.AccessToken)["upn"] != upn {
+			t.Errorf("%s: %s, want a token of %s", path, r.body, upn)
+		}
+		return
+	}
+	var users struct{ Value []webui.DevUser }
+	if err := json.Unmarshal(r.body, &users); err != nil || users.Value == nil {
+		t.Errorf("%s: %s, want the users' list", path, r.body)
 	}
 }
