@@ -73,6 +73,10 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 						acknowledged = append(acknowledged, p.ID)
 					}
 				case http.StatusServiceUnavailable:
+					var e struct{ Error struct{ Code string } }
+					if json.Unmarshal(body, &e) != nil || e.Error.Code != "serviceNotAvailable" || resp.Header.Get("Retry-After") == "" {
+						wrong = append(wrong, "503 without serviceNotAvailable and Retry-After: "+string(body))
+					}
 					unavailable++
 				default:
 					wrong = append(wrong, resp.Status+": "+string(body))
@@ -101,8 +105,8 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 
 	again := startServe(t, dir, listenFlag("--max-items", "1000000"))
 	for _, id := range acknowledged {
-		if r, err := again.request(http.MethodGet, "/beta/me/profile/positions/"+id, token, ""); err != nil || r.status != http.StatusOK {
-			t.Errorf("acknowledged position %s lost across the shutdown: %v %d", id, err, r.status)
+		if r, err := again.request(http.MethodGet, "/beta/me/profile/positions/"+id, token, ""); err != nil || r.status != http.StatusOK || r.body["id"] != id {
+			t.Errorf("acknowledged position %s lost across the shutdown: %v %d %s", id, err, r.status, r.raw)
 		}
 	}
 	total := len(again.listAll("/beta/me/profile/positions", token))

@@ -77,6 +77,13 @@ func TestServeThrottleAndFaultsFlags(t *testing.T) {
 				if r.status != want {
 					t.Fatalf("request %d: %d, want %d: %s", i+1, r.status, want, r.raw)
 				}
+				// The answer is the list, or Graph's error of the status.
+				wantCode := map[int]string{http.StatusTooManyRequests: "TooManyRequests", http.StatusServiceUnavailable: "serviceNotAvailable"}[want]
+				if e, _ := r.body["error"].(map[string]any); wantCode != "" && e["code"] != wantCode {
+					t.Errorf("request %d: %d %s, want the error %s", i+1, r.status, r.raw, wantCode)
+				} else if wantCode == "" && r.body["value"] == nil {
+					t.Errorf("request %d: %d %s, want the list", i+1, r.status, r.raw)
+				}
 				last = r
 			}
 			// A throttled Retry-After counts down as the test runs: a few
