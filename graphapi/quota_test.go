@@ -66,14 +66,25 @@ func TestCollectionQuota(t *testing.T) {
 	if resp := s.do(request{method: http.MethodDelete, path: "/beta/me/profile/positions/" + ids[0], token: tok}); resp.status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", resp.status, resp.body)
 	}
+	expectError(t, s.do(request{path: "/beta/me/profile/positions/" + ids[0], token: tok}), http.StatusNotFound, "itemNotFound")
 	s.create(tok, "/me", `{"detail":{"jobTitle":"In the freed place"}}`)
 	expectError(t, s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: `{}`}), http.StatusInsufficientStorage, "quotaLimitReached")
 
 	// Inside a $batch the refusal is the item's answer.
 	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[{"id":"1","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{"detail":{"jobTitle":"Batched"}}}]}`)
 	status, _, body := a.item(t, "1")
-	if status != http.StatusInsufficientStorage || get(body, "error", "code") != "quotaLimitReached" {
+	if status != http.StatusInsufficientStorage || get(body, "error", "code") != "quotaLimitReached" ||
+		get(body, "error", "message") != "The maximum storage quota has been reached." {
 		t.Errorf("batched create into a full collection: %d %v", status, body)
+	}
+	list = s.do(request{path: "/beta/me/profile/positions", token: tok}).json(t)
+	if got := len(list["value"].([]any)); got != 3 {
+		t.Errorf("after the refused batched create the list has %d positions, want 3", got)
+	}
+	for _, v := range list["value"].([]any) {
+		if title := get(v, "detail", "jobTitle"); title == "Batched" || title == "Job 0" {
+			t.Errorf("the list holds %q: the refused create was stored, or the deleted position is back", title)
+		}
 	}
 }
 
