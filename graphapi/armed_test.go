@@ -21,7 +21,7 @@ func TestArmedFaults(t *testing.T) {
 		t.Fatalf("arm: %d %s", resp.status, resp.body)
 	}
 	// A POST does not match; the next two GETs fail, the third is served.
-	s.create(tok, "/me", `{}`)
+	created := s.create(tok, "/me", `{}`)
 	for i := range 2 {
 		resp := list()
 		expectError(t, resp, http.StatusTooManyRequests, "TooManyRequests")
@@ -29,8 +29,8 @@ func TestArmedFaults(t *testing.T) {
 			t.Errorf("GET %d: Retry-After %q, want 2", i, ra)
 		}
 	}
-	if resp := list(); resp.status != http.StatusOK {
-		t.Fatalf("after the armed faults: %d %s", resp.status, resp.body)
+	if resp := list(); resp.status != http.StatusOK || !containsID(resp.json(t)["value"], created["id"].(string)) {
+		t.Fatalf("after the armed faults: %d %s, want the list with %v", resp.status, resp.body, created["id"])
 	}
 
 	// In a $batch, the item is failed, not the batch.
@@ -39,10 +39,13 @@ func TestArmedFaults(t *testing.T) {
 	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions"},{"id":"2","method":"GET","url":"/me/profile/positions"}]}`)
 	statuses := map[int]int{}
 	for _, id := range []string{"1", "2"} {
-		status, headers, _ := a.item(t, id)
+		status, headers, body := a.item(t, id)
 		statuses[status]++
-		if status == http.StatusServiceUnavailable && headers["Retry-After"] == "" {
-			t.Errorf("batch item %s: 503 without Retry-After", id)
+		if status == http.StatusServiceUnavailable && (headers["Retry-After"] == "" || get(body, "error", "code") != "serviceNotAvailable") {
+			t.Errorf("batch item %s: 503 without Retry-After or serviceNotAvailable: %v %v", id, headers, body)
+		}
+		if status == http.StatusOK && !containsID(body["value"], created["id"].(string)) {
+			t.Errorf("batch item %s: 200 without the list: %v", id, body)
 		}
 	}
 	if statuses[http.StatusServiceUnavailable] != 1 || statuses[http.StatusOK] != 1 {
