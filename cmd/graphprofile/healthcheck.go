@@ -20,11 +20,14 @@ import (
 // follows `-e GRAPHPROFILE_LISTEN=…` and the TLS variables.
 func runHealthcheck(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	defaultURL, tls := serveHealthURL(env)
+	defaultURL, tls, listenErr := serveHealthURL(env)
 	url := fs.String("url", defaultURL, "the `URL` to GET: the server is healthy when it answers 200 (/readyz also checks the store); by default the /healthz of serve's GRAPHPROFILE_LISTEN (an unspecified host asked on loopback), over HTTPS when GRAPHPROFILE_TLS_SELF_SIGNED or GRAPHPROFILE_TLS_CERT is set")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
 		return err
+	}
+	if *url == defaultURL && listenErr != nil {
+		return listenErr
 	}
 	if *timeout <= 0 {
 		return fmt.Errorf("%s: must be positive", env.settingValue("timeout", timeout.String()))
@@ -66,14 +69,28 @@ func runHealthcheck(ctx context.Context, env *environment, args []string) error 
 // when GRAPHPROFILE_TLS_SELF_SIGNED or GRAPHPROFILE_TLS_CERT is set. The
 // container image sets serve's defaults as these variables, so `docker run
 // -e GRAPHPROFILE_LISTEN=…` moves its health check along with the server.
-func serveHealthURL(env *environment) (url string, tls bool) {
+// listenErr names a GRAPHPROFILE_LISTEN that gives no port to ask: one serve
+// refuses, or one whose port serve chooses itself (none, or 0); it matters
+// only when the probe is of that URL, not of another --url.
+func serveHealthURL(env *environment) (url string, tls bool, listenErr error) {
 	listen := env.getenv("GRAPHPROFILE_LISTEN")
 	if listen == "" {
 		listen = defaultListen
 	}
+	if err := checkListenAddress(listen); err != nil {
+		listenErr = fmt.Errorf("GRAPHPROFILE_LISTEN=%s: %w", quoteValue(listen), err)
+	} else if _, port, _ := net.SplitHostPort(listen); portNumber(port) == 0 {
+		listenErr = fmt.Errorf("GRAPHPROFILE_LISTEN=%s: serve listens on a port of its own choice there, which no probe can know: give --url", quoteValue(listen))
+	}
 	selfSigned, _ := strconv.ParseBool(env.getenv("GRAPHPROFILE_TLS_SELF_SIGNED"))
 	tls = selfSigned || env.getenv("GRAPHPROFILE_TLS_CERT") != ""
-	return localHealthURL(listen, tls), tls
+	return localHealthURL(listen, tls), tls, listenErr
+}
+
+// portNumber is port's number ("http" is 80), 0 for none.
+func portNumber(port string) int {
+	n, _ := net.LookupPort("tcp", port)
+	return n
 }
 
 // localHealthURL is the /healthz of a server listening on listen, reached

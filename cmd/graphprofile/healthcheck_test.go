@@ -50,6 +50,13 @@ func TestHealthcheck(t *testing.T) {
 		{"empty URL", []string{"--url", ""}, nil, 1, "", []string{`--url "": want an http:// or https:// URL`}},
 		{"ftp URL", []string{"--url", "ftp://127.0.0.1/healthz"}, nil, 1, "", []string{`--url "ftp://127.0.0.1/healthz": want an http:// or https:// URL`}},
 		{"URL without host", nil, []string{"GRAPHPROFILE_URL=http:///healthz"}, 1, "", []string{`GRAPHPROFILE_URL="http:///healthz": want an http:// or https:// URL`}},
+		// Without --url the probe is of serve's GRAPHPROFILE_LISTEN: a value
+		// serve would refuse is named as a bad value, not looked up as a
+		// host nor probed on port 80.
+		{"bad GRAPHPROFILE_LISTEN", nil, []string{"GRAPHPROFILE_LISTEN=bad"}, 1, "", []string{`GRAPHPROFILE_LISTEN="bad": `, "missing port"}},
+		{"GRAPHPROFILE_LISTEN without a port", nil, []string{"GRAPHPROFILE_LISTEN=localhost:"}, 1, "", []string{`GRAPHPROFILE_LISTEN="localhost:": `}},
+		{"GRAPHPROFILE_LISTEN on port 00", nil, []string{"GRAPHPROFILE_LISTEN=127.0.0.1:00"}, 1, "", []string{`GRAPHPROFILE_LISTEN="127.0.0.1:00": serve listens on a port of its own choice`}},
+		{"bad GRAPHPROFILE_LISTEN, another --url", []string{"--url", s.url + "/healthz"}, []string{"GRAPHPROFILE_LISTEN=bad"}, 0, "healthy: GET " + s.url + "/healthz answered 200 OK\n", nil},
 		{"bad timeout", []string{"--url", s.url + "/healthz", "--timeout", "0s"}, nil, 1, "", []string{"--timeout 0s: must be positive"}},
 		{"bad GRAPHPROFILE_TIMEOUT", []string{"--url", s.url + "/healthz"}, []string{"GRAPHPROFILE_TIMEOUT=-1s"}, 1, "", []string{"GRAPHPROFILE_TIMEOUT=-1s: must be positive"}},
 	}
