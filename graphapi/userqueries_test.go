@@ -177,9 +177,9 @@ func TestUsersQueryErrors(t *testing.T) {
 		{"skip", "$skip=1", false, "Request_BadRequest", "'$skip' is not supported by the service."},
 		{"skip 0", "$top=1&$skip=0", false, "Request_BadRequest", "'$skip' is not supported by the service."},
 		{"skip advanced", "skip=2&$count=true", true, "Request_BadRequest", "'$skip' is not supported by the service."},
-		{"unknown property", "$filter=nickname eq 'x'", false, "BadRequest", "'nickname'"},
-		{"passwordProfile", "$select=passwordProfile", false, "BadRequest", "'passwordProfile'"},
-		{"search", "$search=\"displayName:adele\"", true, "BadRequest", "'$search'"},
+		{"unknown property", "$filter=nickname eq 'x'", false, "BadRequest", "Invalid $filter at position 0: could not find a property named 'nickname' on type 'microsoft.graph.user'."},
+		{"passwordProfile", "$select=passwordProfile", false, "BadRequest", "Parsing OData Select and Expand failed: Could not find a property named 'passwordProfile' on type 'microsoft.graph.user'."},
+		{"search", "$search=\"displayName:adele\"", true, "BadRequest", "The query option '$search' is not supported on this resource."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,7 +187,7 @@ func TestUsersQueryErrors(t *testing.T) {
 			if tc.advanced {
 				req.header = eventual
 			}
-			if msg := expectError(t, s.do(req), http.StatusBadRequest, tc.code); !strings.Contains(msg, tc.message) {
+			if msg := expectError(t, s.do(req), http.StatusBadRequest, tc.code); msg != tc.message {
 				t.Errorf("message %q, want %q", msg, tc.message)
 			}
 		})
@@ -212,11 +212,17 @@ func TestUsersCountSegment(t *testing.T) {
 			t.Errorf("/users/$count%s: %d %q %q, want %s as text/plain", tc.query, resp.status, resp.body, resp.header.Get("Content-Type"), tc.want)
 		}
 	}
-	expectError(t, s.do(request{path: "/v1.0/users/$count?$filter=" + url.QueryEscape("displayName gt 'A'"), token: reader, header: eventual}),
-		http.StatusBadRequest, "Request_UnsupportedQuery")
-	expectError(t, s.do(request{path: "/v1.0/users/$count?$top=1", token: reader, header: eventual}), http.StatusBadRequest, "BadRequest")
-	expectError(t, s.do(request{path: "/v1.0/users/$count", token: s.delegated(tenantA, userA1, "User.Read"), header: eventual}),
-		http.StatusForbidden, "Authorization_RequestDenied")
+	if msg := expectError(t, s.do(request{path: "/v1.0/users/$count?$filter=" + url.QueryEscape("displayName gt 'A'"), token: reader, header: eventual}),
+		http.StatusBadRequest, "Request_UnsupportedQuery"); msg != "Unsupported or invalid query filter clause specified for property 'displayName' of resource 'User'." {
+		t.Errorf("/users/$count with displayName gt: message %q", msg)
+	}
+	if msg := expectError(t, s.do(request{path: "/v1.0/users/$count?$top=1", token: reader, header: eventual}), http.StatusBadRequest, "BadRequest"); msg != "The query option '$top' is not supported on this resource; it supports $filter." {
+		t.Errorf("/users/$count?$top=1: message %q", msg)
+	}
+	if msg := expectError(t, s.do(request{path: "/v1.0/users/$count", token: s.delegated(tenantA, userA1, "User.Read"), header: eventual}),
+		http.StatusForbidden, "Authorization_RequestDenied"); msg != "Insufficient privileges to complete the operation." {
+		t.Errorf("/users/$count with User.Read: message %q", msg)
+	}
 }
 
 // TestUsersPaging walks the list two at a time: every user once, in order,
@@ -258,9 +264,14 @@ func TestUsersPaging(t *testing.T) {
 	}
 	// Another tenant's list, or another order, refuses the token.
 	foreign := s.application(tenantB, "User.Read.All")
-	expectError(t, s.do(request{path: strings.TrimPrefix(links[0], s.url), token: foreign}), http.StatusBadRequest, "BadRequest")
-	expectError(t, s.do(request{path: strings.Replace(strings.TrimPrefix(links[0], s.url), "$orderby=displayName", "$orderby=userPrincipalName", 1), token: reader}),
-		http.StatusBadRequest, "BadRequest")
+	const refused = "The $skiptoken is not valid for this request; follow @odata.nextLink as it was given."
+	if msg := expectError(t, s.do(request{path: strings.TrimPrefix(links[0], s.url), token: foreign}), http.StatusBadRequest, "BadRequest"); msg != refused {
+		t.Errorf("another tenant's $skiptoken: message %q, want %q", msg, refused)
+	}
+	if msg := expectError(t, s.do(request{path: strings.Replace(strings.TrimPrefix(links[0], s.url), "$orderby=displayName", "$orderby=userPrincipalName", 1), token: reader}),
+		http.StatusBadRequest, "BadRequest"); msg != refused {
+		t.Errorf("a $skiptoken of another order: message %q, want %q", msg, refused)
+	}
 }
 
 // TestUsersSelect: $select brings any served property, on the list and on
@@ -365,7 +376,12 @@ func TestUpdatePeopleDirectoryProperties(t *testing.T) {
 		t.Errorf("a refused PATCH changed officeLocation: %v", me["officeLocation"])
 	}
 	for _, body := range []string{`{"department":"Sales"}`, `{"officeLocation":"1","employeeId":"7"}`, `{"employeeHireDate":"2020-01-01T00:00:00Z"}`} {
-		expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me", token: self, body: body}), http.StatusForbidden, "Authorization_RequestDenied")
+		if msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me", token: self, body: body}), http.StatusForbidden, "Authorization_RequestDenied"); msg != "Insufficient privileges to complete the operation." {
+			t.Errorf("PATCH /me %s: message %q", body, msg)
+		}
+	}
+	if me := s.do(request{path: "/beta/me?$select=department,officeLocation,employeeId,employeeHireDate", token: self}).json(t); me["department"] != nil || me["officeLocation"] != "18/2111" || me["employeeId"] != nil || me["employeeHireDate"] != nil {
+		t.Errorf("the refused self-service PATCHes changed the user: %v", me)
 	}
 
 	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
@@ -390,21 +406,27 @@ func TestUpdatePeopleDirectoryProperties(t *testing.T) {
 	}
 
 	bad := []struct{ name, body, fragment string }{
-		{"two business phones", `{"businessPhones":["1","2"]}`, "more than 1 items"},
-		{"usageLocation of three letters", `{"usageLocation":"USA"}`, "limit of 2 characters"},
-		{"employeeId too long", `{"employeeId":"12345678901234567"}`, "limit of 16 characters"},
-		{"hire date not a date", `{"employeeHireDate":"2020-13-01"}`, "Edm.DateTimeOffset"},
-		{"phone not a string", `{"mobilePhone":425}`, "'mobilePhone'"},
-		{"businessPhones not a collection", `{"businessPhones":"1"}`, "'businessPhones'"},
-		{"unknown property", `{"officeLocations":"1"}`, "The property 'officeLocations' does not exist on type 'microsoft.graph.user'."},
+		{"two business phones", `{"businessPhones":["1","2"]}`, "The collection property 'businessPhones' of type 'microsoft.graph.user' has more than 1 items."},
+		{"usageLocation of three letters", `{"usageLocation":"USA"}`, "The value of property 'usageLocation' of type 'microsoft.graph.user' is longer than its limit of 2 characters."},
+		{"employeeId too long", `{"employeeId":"12345678901234567"}`, "The value of property 'employeeId' of type 'microsoft.graph.user' is longer than its limit of 16 characters."},
+		{"hire date not a date", `{"employeeHireDate":"2020-13-01"}`, "Invalid value '2020-13-01' for property 'employeeHireDate' of type 'microsoft.graph.user': expected an Edm.DateTimeOffset."},
+		{"phone not a string", `{"mobilePhone":425}`, "Invalid value for property 'mobilePhone' of type 'microsoft.graph.user': expected a JSON string (Edm.String), found a number."},
+		{"businessPhones not a collection", `{"businessPhones":"1"}`, "Invalid value for property 'businessPhones' of type 'microsoft.graph.user': expected a JSON array (Collection(Edm.String)), found a string."},
+		{"unknown property", `{"officeLocations":"1"}`, "The property 'officeLocations' does not exist on type 'microsoft.graph.user'. Make sure to only use property names that are defined by the type or mark the type as open type."},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: tc.body}), http.StatusBadRequest, "BadRequest")
-			if !strings.Contains(msg, tc.fragment) {
+			if msg != tc.fragment {
 				t.Errorf("message %q, want %q", msg, tc.fragment)
 			}
 		})
+	}
+	// Nothing of a refused PATCH is applied.
+	after := s.do(request{path: "/v1.0/users/" + userA1 + "?$select=businessPhones,usageLocation,employeeId,employeeHireDate,mobilePhone,officeLocation", token: admin}).json(t)
+	if phones, _ := after["businessPhones"].([]any); len(phones) != 1 || phones[0] != "+1 425 555 0100" || after["usageLocation"] != "US" || after["employeeId"] != "E-7" ||
+		after["employeeHireDate"] != "2020-01-02T01:04:05.1234567Z" || after["mobilePhone"] != "+1 425 555 0198" || after["officeLocation"] != "Building 4" {
+		t.Errorf("the refused PATCHes changed the user: %v", after)
 	}
 }
 
@@ -425,14 +447,20 @@ func TestHireDateOutOfRange(t *testing.T) {
 		if msg := expectError(t, resp, http.StatusBadRequest, "BadRequest"); !strings.Contains(msg, "Edm.DateTimeOffset") {
 			t.Errorf("%s: message %q", v, msg)
 		}
-		if resp := s.do(request{path: "/beta/users/" + userA1, token: admin}); resp.status != http.StatusOK {
+		resp = s.do(request{path: "/beta/users/" + userA1, token: admin})
+		if resp.status != http.StatusOK {
 			t.Fatalf("GET the user after a hire date of %s: %d %s", v, resp.status, resp.body)
 		}
+		if got, ok := resp.json(t)["employeeHireDate"]; !ok || got != nil {
+			t.Errorf("employeeHireDate after a refused %s: %v (present %v), want null", v, got, ok)
+		}
 	}
+	var last string // the hire date kept last
 	for v, want := range map[string]string{
 		"9999-12-31T23:59:59.9999999Z": "9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59+14:00": "9999-12-31T09:59:59.0000000Z",
 		"0001-01-01T00:00:00Z": "0001-01-01T00:00:00.0000000Z", "0001-01-01T00:00:00-14:00": "0001-01-01T14:00:00.0000000Z",
 	} {
+		last = want
 		if resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: `{"employeeHireDate":"` + v + `"}`}); resp.status != http.StatusNoContent {
 			t.Fatalf("PATCH a hire date of %s: %d %s", v, resp.status, resp.body)
 		}
@@ -440,8 +468,12 @@ func TestHireDateOutOfRange(t *testing.T) {
 			t.Errorf("hire date %s reads back %v, want %s", v, got, want)
 		}
 	}
-	if resp := s.do(request{path: "/beta/users", token: admin}); resp.status != http.StatusOK {
-		t.Errorf("GET /users: %d %s", resp.status, resp.body)
+	resp := s.do(request{path: "/beta/users?$filter=" + url.QueryEscape("id eq '"+userA1+"'"), token: admin})
+	if resp.status != http.StatusOK {
+		t.Fatalf("GET /users: %d %s", resp.status, resp.body)
+	}
+	if users := resp.json(t)["value"].([]any); len(users) != 1 || get(users[0], "employeeHireDate") != last {
+		t.Errorf("GET /users lists %v, want the user with the last hire date kept", users)
 	}
 }
 
@@ -521,9 +553,16 @@ func TestUsersIDFilterKeepsCase(t *testing.T) {
 			t.Errorf("%s: users %q, want %q", tc.filter, got, tc.want)
 		}
 	}
-	for key, want := range map[string]int{"Zed": http.StatusOK, "zed": http.StatusOK, "ZED": http.StatusNotFound} {
-		if resp := s.do(request{path: "/v1.0/users/" + key, token: reader}); resp.status != want {
-			t.Errorf("GET /users/%s: %d, want %d", key, resp.status, want)
+	for key, want := range map[string]string{"Zed": "Zed Upper", "zed": "zed lower"} {
+		resp := s.do(request{path: "/v1.0/users/" + key, token: reader})
+		if resp.status != http.StatusOK {
+			t.Fatalf("GET /users/%s: %d %s", key, resp.status, resp.body)
 		}
+		if u := resp.json(t); u["id"] != key || u["displayName"] != want {
+			t.Errorf("GET /users/%s answers %v %v, want %s %q", key, u["id"], u["displayName"], key, want)
+		}
+	}
+	if msg := expectError(t, s.do(request{path: "/v1.0/users/ZED", token: reader}), http.StatusNotFound, "Request_ResourceNotFound"); msg != "Resource 'ZED' does not exist or one of its queried reference-property objects are not present." {
+		t.Errorf("GET /users/ZED: message %q", msg)
 	}
 }
