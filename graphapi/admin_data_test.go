@@ -122,24 +122,38 @@ func TestAdminData(t *testing.T) {
 		name, path string
 		status     int
 		code       string
+		message    string
 	}{
-		{"users without a tenant", "/_admin/users", 400, "BadRequest"},
-		{"users, an unknown parameter", "/_admin/users?tenantId=" + tenantA + "&top=1", 400, "BadRequest"},
-		{"a user without a tenant", "/_admin/fixtures?userId=" + userA1, 400, "BadRequest"},
+		{"users without a tenant", "/_admin/users", 400, "BadRequest",
+			"Name the tenant: ?tenantId= (a tenantId of GET /_admin/tenants)."},
+		{"users, an unknown parameter", "/_admin/users?tenantId=" + tenantA + "&top=1", 400, "BadRequest",
+			"The query parameter 'top' is not supported by GET /_admin/users."},
+		{"a user without a tenant", "/_admin/fixtures?userId=" + userA1, 400, "BadRequest",
+			"?userId= needs ?tenantId=, the user's tenant."},
 		// An empty value is what a test sends whose variable is unset: it
 		// names nobody, and must not export every tenant (or every user).
-		{"users, an empty tenant", "/_admin/users?tenantId=", 400, "BadRequest"},
-		{"fixtures, an empty tenant", "/_admin/fixtures?tenantId=", 400, "BadRequest"},
-		{"fixtures, an empty tenant and a user", "/_admin/fixtures?tenantId=&userId=" + userA1, 400, "BadRequest"},
-		{"fixtures, an empty user", "/_admin/fixtures?tenantId=" + tenantA + "&userId=", 400, "BadRequest"},
-		{"a user the tenant has not", "/_admin/fixtures?tenantId=" + tenantB + "&userId=" + userA1, 404, "Request_ResourceNotFound"},
-		{"tenants, a parameter", "/_admin/tenants?tenantId=" + tenantA, 400, "BadRequest"},
+		{"users, an empty tenant", "/_admin/users?tenantId=", 400, "BadRequest",
+			"Name the tenant: ?tenantId= (a tenantId of GET /_admin/tenants)."},
+		{"fixtures, an empty tenant", "/_admin/fixtures?tenantId=", 400, "BadRequest",
+			"The tenantId is empty. Name the tenant (a tenantId of GET /_admin/tenants), or leave ?tenantId= out to export every tenant."},
+		{"fixtures, an empty tenant and a user", "/_admin/fixtures?tenantId=&userId=" + userA1, 400, "BadRequest",
+			"The tenantId is empty. Name the tenant (a tenantId of GET /_admin/tenants), or leave ?tenantId= out to export every tenant."},
+		{"fixtures, an empty user", "/_admin/fixtures?tenantId=" + tenantA + "&userId=", 400, "BadRequest",
+			"The userId is empty. Name the user (an id or user principal name), or leave ?userId= out to export the whole tenant."},
+		{"a user the tenant has not", "/_admin/fixtures?tenantId=" + tenantB + "&userId=" + userA1, 404, "Request_ResourceNotFound",
+			"The tenant 'bbbbbbbb-0000-4000-8000-00000000000b' has no user 'a1a1a1a1-0000-4000-8000-0000000000a1'."},
+		{"tenants, a parameter", "/_admin/tenants?tenantId=" + tenantA, 400, "BadRequest",
+			"The query parameter 'tenantId' is not supported by GET /_admin/tenants."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			expectError(t, admin(tc.path), tc.status, tc.code)
+			if msg := expectError(t, admin(tc.path), tc.status, tc.code); msg != tc.message {
+				t.Errorf("message %q, want %q", msg, tc.message)
+			}
 		})
 	}
-	expectError(t, s.do(request{path: "/_admin/tenants", token: s.delegated(tenantA, userA1, "User.ReadWrite.All")}), 401, "InvalidAuthenticationToken")
+	if msg := expectError(t, s.do(request{path: "/_admin/tenants", token: s.delegated(tenantA, userA1, "User.ReadWrite.All")}), 401, "InvalidAuthenticationToken"); msg != "The admin API needs the server's admin token (serve --admin-token) as a bearer token." {
+		t.Errorf("/_admin/tenants with a Graph token: message %q", msg)
+	}
 	if got := s.do(request{method: http.MethodDelete, path: "/_admin/fixtures", token: adminToken}).header.Get("Allow"); got != "GET, POST" {
 		t.Errorf("Allow of /_admin/fixtures %q, want GET, POST", got)
 	}

@@ -43,26 +43,30 @@ func TestAdminFixtures(t *testing.T) {
 		body    string
 		status  int
 		code    string
-		message []string
+		message string
 	}{
-		{"bad value", doc(`{"detail":{"jobTitle":7}}`), http.StatusBadRequest, "BadRequest", []string{"body:3:", "positions[0].detail.jobTitle"}},
-		{"more than --max-items", doc(`{}`, `{}`, `{}`), http.StatusBadRequest, "BadRequest", []string{"3 items in positions", "serve --max-items"}},
-		{"not JSON", `{"tenants":`, http.StatusBadRequest, "BadRequest", []string{"body:1:"}},
+		{"bad value", doc(`{"detail":{"jobTitle":7}}`), http.StatusBadRequest, "BadRequest",
+			"body:3:50: tenants[0].users[0].profile.positions[0].detail.jobTitle: Invalid value for property 'jobTitle' of type 'microsoft.graph.positionDetail': expected a JSON string (Edm.String), found a number."},
+		{"more than --max-items", doc(`{}`, `{}`, `{}`), http.StatusBadRequest, "BadRequest",
+			"The fixtures give user '" + upnOf(userA1) + "' of tenant '" + tenantA + "' 3 items in positions, more than the 2 a collection holds on this server (serve --max-items)."},
+		{"not JSON", `{"tenants":`, http.StatusBadRequest, "BadRequest", "body:1:12: tenants: not valid JSON: unexpected end of input."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := expectError(t, load(tc.body), tc.status, tc.code)
-			for _, want := range tc.message {
-				if !strings.Contains(msg, want) {
-					t.Errorf("message %q, want it to hold %q", msg, want)
-				}
+			if msg := expectError(t, load(tc.body), tc.status, tc.code); msg != tc.message {
+				t.Errorf("message %q, want %q", msg, tc.message)
 			}
 			// Nothing of a refused load is stored.
-			if got := len(s.do(request{path: "/beta/me/profile/positions", token: tok}).json(t)["value"].([]any)); got != 2 {
-				t.Errorf("%d positions after a refused load, want the 2 before", got)
+			if got := s.positionTitles(t, tok, "/me"); strings.Join(got, ",") != "Kept,Made" {
+				t.Errorf("positions after a refused load %q, want the 2 before, Kept and Made", got)
 			}
 		})
 	}
-	expectError(t, s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: tok, body: doc()}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+	if msg := expectError(t, s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: tok, body: doc()}), http.StatusUnauthorized, "InvalidAuthenticationToken"); msg != "The admin API needs the server's admin token (serve --admin-token) as a bearer token." {
+		t.Errorf("loading fixtures with a Graph token: message %q", msg)
+	}
+	if got := s.positionTitles(t, tok, "/me"); strings.Join(got, ",") != "Kept,Made" {
+		t.Errorf("positions after a load with a Graph token %q, want Kept and Made", got)
+	}
 	big := fmt.Sprintf(`{"tenants":[],"pad":"%s"}`, strings.Repeat("x", 2<<20))
 	if resp := load(big); resp.status == http.StatusRequestEntityTooLarge {
 		t.Errorf("a 2 MiB fixtures document is refused as too large: fixtures may pass the 1 MiB of a Graph request")
@@ -91,8 +95,10 @@ func TestUpdateKeepsTimesItCanKeep(t *testing.T) {
 	if before["lastModifiedDateTime"] != last {
 		t.Fatalf("loaded as %v", before)
 	}
-	expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me/profile/skills/s1", token: tok, body: `{"displayName":"Rust"}`}),
-		http.StatusInternalServerError, "InternalError")
+	if msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me/profile/skills/s1", token: tok, body: `{"displayName":"Rust"}`}),
+		http.StatusInternalServerError, "InternalError"); msg != "An internal server error occurred while processing the request." {
+		t.Errorf("the update past the last instant: message %q", msg)
+	}
 	after := s.do(request{path: "/beta/me/profile/skills/s1", token: tok}).json(t)
 	for _, name := range []string{"lastModifiedDateTime", "@odata.etag", "displayName"} {
 		if after[name] != before[name] {

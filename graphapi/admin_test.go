@@ -59,48 +59,82 @@ func TestAdminOff(t *testing.T) {
 func TestAdminRefusals(t *testing.T) {
 	s, _ := newAdminServer(t)
 	userToken := s.delegated(tenantA, userA1, "User.ReadWrite.All")
+	a1 := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.create(a1, "/me", `{"detail":{"jobTitle":"Kept"}}`)
 	tests := []struct {
-		name   string
-		req    request
-		status int
-		code   string
+		name    string
+		req     request
+		status  int
+		code    string
+		message string
 	}{
-		{"no token", request{method: http.MethodPost, path: "/_admin/reset"}, 401, "InvalidAuthenticationToken"},
-		{"a Graph token", request{method: http.MethodPost, path: "/_admin/reset", token: userToken}, 401, "InvalidAuthenticationToken"},
-		{"a wrong token", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken + "x"}, 401, "InvalidAuthenticationToken"},
-		{"a prefix of the token", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken[:10]}, 401, "InvalidAuthenticationToken"},
-		{"the token as Basic", request{method: http.MethodPost, path: "/_admin/reset", header: map[string]string{"Authorization": "Basic " + adminToken}}, 401, "InvalidAuthenticationToken"},
-		{"an unknown path without a token", request{path: "/_admin/nothing"}, 401, "InvalidAuthenticationToken"},
-		{"an unknown path", request{path: "/_admin/nothing", token: adminToken}, 400, "BadRequest"},
-		{"the prefix alone", request{path: "/_admin", token: adminToken}, 400, "BadRequest"},
-		{"GET reset", request{path: "/_admin/reset", token: adminToken}, 405, "Request_BadRequest"},
-		{"PATCH clock", request{method: http.MethodPatch, path: "/_admin/clock", token: adminToken}, 405, "Request_BadRequest"},
-		{"an unknown filter", request{path: "/_admin/requests?user=x", token: adminToken}, 400, "BadRequest"},
-		{"a bad status filter", request{path: "/_admin/requests?status=4x", token: adminToken}, 400, "BadRequest"},
+		{"no token", request{method: http.MethodPost, path: "/_admin/reset"}, 401, "InvalidAuthenticationToken",
+			"The admin API needs the server's admin token (serve --admin-token) as a bearer token."},
+		{"a Graph token", request{method: http.MethodPost, path: "/_admin/reset", token: userToken}, 401, "InvalidAuthenticationToken",
+			"The admin API needs the server's admin token (serve --admin-token) as a bearer token."},
+		{"a wrong token", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken + "x"}, 401, "InvalidAuthenticationToken",
+			"The admin API needs the server's admin token (serve --admin-token) as a bearer token."},
+		{"a prefix of the token", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken[:10]}, 401, "InvalidAuthenticationToken",
+			"The admin API needs the server's admin token (serve --admin-token) as a bearer token."},
+		{"the token as Basic", request{method: http.MethodPost, path: "/_admin/reset", header: map[string]string{"Authorization": "Basic " + adminToken}}, 401, "InvalidAuthenticationToken",
+			"The admin API needs the server's admin token (serve --admin-token) as a bearer token."},
+		{"an unknown path without a token", request{path: "/_admin/nothing"}, 401, "InvalidAuthenticationToken",
+			"The admin API needs the server's admin token (serve --admin-token) as a bearer token."},
+		{"an unknown path", request{path: "/_admin/nothing", token: adminToken}, 400, "BadRequest",
+			"Resource not found for the segment 'nothing'."},
+		{"the prefix alone", request{path: "/_admin", token: adminToken}, 400, "BadRequest",
+			"Resource not found for the segment '_admin'."},
+		{"GET reset", request{path: "/_admin/reset", token: adminToken}, 405, "Request_BadRequest",
+			"Specified HTTP method is not allowed for the request target."},
+		{"PATCH clock", request{method: http.MethodPatch, path: "/_admin/clock", token: adminToken}, 405, "Request_BadRequest",
+			"Specified HTTP method is not allowed for the request target."},
+		{"an unknown filter", request{path: "/_admin/requests?user=x", token: adminToken}, 400, "BadRequest",
+			"The query parameter 'user' is not supported by GET /_admin/requests."},
+		{"a bad status filter", request{path: "/_admin/requests?status=4x", token: adminToken}, 400, "BadRequest",
+			"The status filter '4x' is neither a status (404) nor a class of statuses (4xx)."},
 		// A parameter given twice would be read as its first value alone:
 		// status=404&status=200 listed the 404s, silently.
-		{"a filter twice", request{path: "/_admin/requests?status=404&status=200", token: adminToken}, 400, "BadRequest"},
-		{"a path filter twice", request{path: "/_admin/requests?path=a&path=b", token: adminToken}, 400, "BadRequest"},
-		{"a tenant twice", request{path: "/_admin/users?tenantId=a&tenantId=b", token: adminToken}, 400, "BadRequest"},
-		{"a user twice", request{path: "/_admin/fixtures?tenantId=a&userId=b&userId=c", token: adminToken}, 400, "BadRequest"},
-		{"a query on reset", request{method: http.MethodPost, path: "/_admin/reset?tenantId=x", token: adminToken}, 400, "BadRequest"},
-		{"reset, not JSON", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: "tenantId=x", header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, 415, "unsupportedMediaType"},
-		{"reset, an unknown property", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: `{"tenant":"x"}`}, 400, "BadRequest"},
-		{"reset, a number", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: `{"tenantId":1}`}, 400, "BadRequest"},
-		{"clock, neither", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{}`}, 400, "BadRequest"},
-		{"clock, no body", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken}, 400, "BadRequest"},
-		{"clock, both", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"now":"2030-01-01T00:00:00Z","advance":"1s"}`}, 400, "BadRequest"},
-		{"clock, not a time", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"now":"2030-01-01"}`}, 400, "BadRequest"},
-		{"clock, not a duration", request{method: http.MethodPost, path: "/_admin/clock", token: adminToken, body: `{"advance":"90"}`}, 400, "BadRequest"},
+		{"a filter twice", request{path: "/_admin/requests?status=404&status=200", token: adminToken}, 400, "BadRequest",
+			"The query parameter 'status' was specified more than once, but it must be specified at most once."},
+		{"a path filter twice", request{path: "/_admin/requests?path=a&path=b", token: adminToken}, 400, "BadRequest",
+			"The query parameter 'path' was specified more than once, but it must be specified at most once."},
+		{"a tenant twice", request{path: "/_admin/users?tenantId=a&tenantId=b", token: adminToken}, 400, "BadRequest",
+			"The query parameter 'tenantId' was specified more than once, but it must be specified at most once."},
+		{"a user twice", request{path: "/_admin/fixtures?tenantId=a&userId=b&userId=c", token: adminToken}, 400, "BadRequest",
+			"The query parameter 'userId' was specified more than once, but it must be specified at most once."},
+		{"a query on reset", request{method: http.MethodPost, path: "/_admin/reset?tenantId=x", token: adminToken}, 400, "BadRequest",
+			"The query parameter 'tenantId' is not supported by POST /_admin/reset."},
+		{"reset, not JSON", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: "tenantId=x", header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, 415, "unsupportedMediaType",
+			"The content type 'application/x-www-form-urlencoded' is not supported; this request needs 'application/json'."},
+		{"reset, an unknown property", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: `{"tenant":"x"}`}, 400, "BadRequest",
+			"The property 'tenant' does not exist on type 'graphprofile.adminReset'. Make sure to only use property names that are defined by the type or mark the type as open type."},
+		{"reset, a number", request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: `{"tenantId":1}`}, 400, "BadRequest",
+			"Invalid value for property 'tenantId' of type 'graphprofile.adminReset': expected a JSON string (Edm.String), found a number."},
+		{"clock, neither", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{}`}, 400, "BadRequest",
+			"The body must have either \"now\" (an RFC 3339 time, e.g. \"2030-01-01T00:00:00Z\") or \"advance\" (a duration, e.g. \"90s\")."},
+		{"clock, no body", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken}, 400, "BadRequest",
+			"The body must have either \"now\" (an RFC 3339 time, e.g. \"2030-01-01T00:00:00Z\") or \"advance\" (a duration, e.g. \"90s\")."},
+		{"clock, both", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"now":"2030-01-01T00:00:00Z","advance":"1s"}`}, 400, "BadRequest",
+			"The body must have either \"now\" (an RFC 3339 time, e.g. \"2030-01-01T00:00:00Z\") or \"advance\" (a duration, e.g. \"90s\")."},
+		{"clock, not a time", request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"now":"2030-01-01"}`}, 400, "BadRequest",
+			"\"now\" is not an RFC 3339 time such as \"2030-01-01T00:00:00Z\": '2030-01-01'."},
+		{"clock, not a duration", request{method: http.MethodPost, path: "/_admin/clock", token: adminToken, body: `{"advance":"90"}`}, 400, "BadRequest",
+			"\"advance\" is not a duration such as \"90s\", \"15m\" or \"-1h\": '90'."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := s.do(tt.req)
-			expectError(t, resp, tt.status, tt.code)
+			if msg := expectError(t, resp, tt.status, tt.code); msg != tt.message {
+				t.Errorf("message %q, want %q", msg, tt.message)
+			}
 			if tt.status == http.StatusMethodNotAllowed && resp.header.Get("Allow") == "" {
 				t.Error("a 405 without Allow")
 			}
 		})
+	}
+	// A refused call does nothing: no reset, whatever its body asked.
+	if got := s.positionTitles(t, a1, "/me"); strings.Join(got, ",") != "Kept" {
+		t.Errorf("positions after the refused calls: %v, want [Kept]", got)
 	}
 	if got := s.do(request{path: "/_admin/reset", token: adminToken}).header.Get("Allow"); got != "POST" {
 		t.Errorf("Allow of /_admin/reset %q, want POST", got)
@@ -150,7 +184,9 @@ func TestAdminReset(t *testing.T) {
 	if len(users) != 0 {
 		t.Errorf("the reset tenant's users: %v", users)
 	}
-	expectError(t, s.do(request{path: "/beta/users/" + userA1 + "/profile/positions", token: appA}), http.StatusNotFound, "Request_ResourceNotFound")
+	if msg := expectError(t, s.do(request{path: "/beta/users/" + userA1 + "/profile/positions", token: appA}), http.StatusNotFound, "Request_ResourceNotFound"); msg != "Resource '"+userA1+"' does not exist or one of its queried reference-property objects are not present." {
+		t.Errorf("a reset tenant's user: message %q", msg)
+	}
 	// The user signs in again, to an empty profile.
 	if got := s.positionTitles(t, a1, "/me"); len(got) != 0 {
 		t.Errorf("after reset: %v", got)
@@ -402,10 +438,14 @@ func TestAdminClock(t *testing.T) {
 	// The token (an hour's, and five minutes' leeway) expires when the
 	// clock passes it, and is valid again back at its time.
 	clock(http.MethodPost, `{"advance":"2h"}`)
-	expectError(t, s.do(request{path: "/beta/me", token: tok}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+	if msg := expectError(t, s.do(request{path: "/beta/me", token: tok}), http.StatusUnauthorized, "InvalidAuthenticationToken"); msg != "Lifetime validation failed, the token is expired." {
+		t.Errorf("a token past exp and the skew: message %q", msg)
+	}
 	clock(http.MethodPost, `{"advance":"-2h"}`)
 	if resp := s.do(request{path: "/beta/me", token: tok}); resp.status != http.StatusOK {
 		t.Errorf("the token back at its time: %d %s", resp.status, resp.body)
+	} else if me := resp.json(t); me["id"] != userA1 || me["userPrincipalName"] != upnOf(userA1) {
+		t.Errorf("the token back at its time answers %v, want user %s", me, userA1)
 	}
 
 	// Back to real time: the token of 2030 is not valid yet.
@@ -414,7 +454,9 @@ func TestAdminClock(t *testing.T) {
 	if time.Since(now) > time.Minute || state["realTime"] != true {
 		t.Errorf("the clock back to real time: %v", state)
 	}
-	expectError(t, s.do(request{path: "/beta/me", token: tok}), http.StatusUnauthorized, "InvalidAuthenticationToken")
+	if msg := expectError(t, s.do(request{path: "/beta/me", token: tok}), http.StatusUnauthorized, "InvalidAuthenticationToken"); msg != "Lifetime validation failed, the token is not yet valid." {
+		t.Errorf("a token before nbf and the skew: message %q", msg)
+	}
 }
 
 // TestAdminClockRange: a "now" or "advance" that would have the clock
@@ -485,7 +527,9 @@ func TestAdminClockUnset(t *testing.T) {
 	if resp.status != http.StatusOK || resp.json(t)["realTime"] != true {
 		t.Errorf("GET clock without a Clock: %d %s", resp.status, resp.body)
 	}
-	expectError(t, s.do(request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"advance":"1s"}`}), http.StatusNotImplemented, "notImplemented")
+	if msg := expectError(t, s.do(request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"advance":"1s"}`}), http.StatusNotImplemented, "notImplemented"); msg != "This server's clock cannot be set: it was started without one (graphapi.Server.Clock)." {
+		t.Errorf("setting a server's clock it has not: message %q", msg)
+	}
 }
 
 // TestAdminJournalBatchCredentials: a $batch is one entry of the journal
