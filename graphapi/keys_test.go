@@ -33,9 +33,24 @@ func TestKeyInParenthesesIsAKey(t *testing.T) {
 				if method == http.MethodPatch {
 					body = `{}`
 				}
-				expectError(t, s.do(request{method: method, path: path, token: tok, body: body}), http.StatusNotFound, "itemNotFound")
+				msg := expectError(t, s.do(request{method: method, path: path, token: tok, body: body}), http.StatusNotFound, "itemNotFound")
+				typ, key := "workPosition", "$count"
+				if strings.Contains(path, "skills") {
+					typ = "skillProficiency"
+				}
+				if strings.Contains(path, "$COUNT") {
+					key = "$COUNT"
+				}
+				if want := "The " + typ + " '" + key + "' does not exist in this profile."; msg != want {
+					t.Errorf("message %q, want %q", msg, want)
+				}
 			})
 		}
+	}
+	// The created position is still the profile's one position: no PATCH
+	// or DELETE above reached it.
+	if list := s.do(request{path: "/beta/me/profile/positions", token: tok}).json(t)["value"].([]any); len(list) != 1 || !guidPattern.MatchString(get(list[0], "id").(string)) {
+		t.Errorf("positions after the refused requests: %v", list)
 	}
 	for _, path := range []string{"/beta/users('$count')", "/v1.0/users($count)", "/beta/users('$count')/profile/positions"} {
 		t.Run("GET "+path, func(t *testing.T) {
@@ -64,6 +79,8 @@ func TestKeyedNamesFoldAsPathsDo(t *testing.T) {
 		key := s.do(request{path: tc.key, token: tok})
 		if seg.status != http.StatusOK || key.status != seg.status || string(key.body) != string(seg.body) {
 			t.Errorf("GET %s: %d %s\nGET %s: %d %s", tc.segment, seg.status, seg.body, tc.key, key.status, key.body)
+		} else if got := seg.json(t)["id"]; got != id {
+			t.Errorf("GET %s answers position %v, want %s", tc.segment, got, id)
 		}
 	}
 }
@@ -81,6 +98,9 @@ func TestNamedKeys(t *testing.T) {
 	plain := s.do(request{path: "/beta/me/profile/positions/" + id, token: tok})
 	if plain.status != http.StatusOK {
 		t.Fatalf("get: %d %s", plain.status, plain.body)
+	}
+	if got := plain.json(t); got["id"] != id || get(got, "detail", "jobTitle") != "Engineer" {
+		t.Fatalf("get answers %v, want position %s, Engineer", got, id)
 	}
 	for _, path := range []string{
 		"/beta/me/profile/positions(id='" + id + "')",
@@ -112,6 +132,9 @@ func TestNamedKeys(t *testing.T) {
 	if resp.status != http.StatusOK {
 		t.Fatalf("patch by named key: %d %s", resp.status, resp.body)
 	}
+	if got := s.do(request{path: "/beta/me/profile/positions/" + id, token: tok}).json(t); get(got, "detail", "role") != "lead" || get(got, "detail", "jobTitle") != "Engineer" {
+		t.Errorf("after the patch by named key: %v, want role lead and jobTitle Engineer", got["detail"])
+	}
 	// An object id is not a principal name, nor the other way round.
 	for _, path := range []string{
 		"/beta/users(userPrincipalName='" + userA2 + "')/profile/positions",
@@ -120,7 +143,11 @@ func TestNamedKeys(t *testing.T) {
 		"/beta/users(id='" + upnOf(userA1) + "')/profile/positions",
 	} {
 		t.Run("GET "+path, func(t *testing.T) {
-			expectError(t, s.do(request{path: path, token: tok}), http.StatusNotFound, "Request_ResourceNotFound")
+			msg := expectError(t, s.do(request{path: path, token: tok}), http.StatusNotFound, "Request_ResourceNotFound")
+			key := path[strings.Index(path, "='")+2 : strings.Index(path, "')")]
+			if want := "Resource '" + key + "' does not exist or one of its queried reference-property objects are not present."; msg != want {
+				t.Errorf("message %q, want %q", msg, want)
+			}
 		})
 	}
 	// A key property the type does not have.
@@ -137,8 +164,11 @@ func TestNamedKeys(t *testing.T) {
 		})
 	}
 	resp = s.do(request{method: http.MethodDelete, path: "/beta/me/profile/positions(id='" + id + "')", token: tok})
-	if resp.status != http.StatusNoContent {
+	if resp.status != http.StatusNoContent || len(resp.body) != 0 {
 		t.Fatalf("delete by named key: %d %s", resp.status, resp.body)
+	}
+	if msg := expectError(t, s.do(request{path: "/beta/me/profile/positions/" + id, token: tok}), http.StatusNotFound, "itemNotFound"); msg != "The workPosition '"+id+"' does not exist in this profile." {
+		t.Errorf("the position deleted by named key: message %q", msg)
 	}
 }
 
@@ -171,12 +201,21 @@ func TestPathShapes(t *testing.T) {
 			}
 		})
 	}
-	for _, path := range []string{items + "/", items + "/" + id + "/"} {
-		if resp := s.rawGet(path, tok); resp.status != http.StatusOK {
-			t.Errorf("GET %s: %d %s", path, resp.status, resp.body)
-		}
+	if resp := s.rawGet(items+"/", tok); resp.status != http.StatusOK {
+		t.Errorf("GET %s/: %d %s", items, resp.status, resp.body)
+	} else if list := resp.json(t)["value"].([]any); len(list) != 1 || get(list[0], "id") != id {
+		t.Errorf("GET %s/ lists %v, want position %s", items, list, id)
 	}
-	expectError(t, s.rawGet(items+"/%ff", tok), http.StatusNotFound, "itemNotFound")
+	if resp := s.rawGet(items+"/"+id+"/", tok); resp.status != http.StatusOK {
+		t.Errorf("GET %s/%s/: %d %s", items, id, resp.status, resp.body)
+	} else if got := resp.json(t)["id"]; got != id {
+		t.Errorf("GET %s/%s/ answers position %v", items, id, got)
+	}
+	// The key is the byte 0xff, not UTF-8: the message names it as JSON
+	// can carry it, U+FFFD.
+	if msg := expectError(t, s.rawGet(items+"/%ff", tok), http.StatusNotFound, "itemNotFound"); msg != "The workPosition '\uFFFD' does not exist in this profile." {
+		t.Errorf("GET %s/%%ff: message %q", items, msg)
+	}
 	for _, path := range []string{items + "/%", items + "/%zz", items + "/a\x01b", items + "/a b"} {
 		t.Run(path, func(t *testing.T) {
 			resp := s.rawGet(path, tok)
