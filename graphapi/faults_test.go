@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
 )
 
@@ -16,6 +17,21 @@ func withFaults(f graphapi.Faults) serverOption {
 
 func withAdminToken(tok string) serverOption {
 	return func(s *graphapi.Server) { s.AdminToken = tok }
+}
+
+// faultMessages are the messages of the faults' answers, by code.
+var faultMessages = map[string]string{
+	"TooManyRequests":     "Please retry again later.",
+	"serviceNotAvailable": graphprofile.ServiceUnavailableMessage,
+	"UnknownError":        "The gateway did not receive a timely response from the service. Retry the request after the time in the Retry-After header.",
+}
+
+// expectFault checks that resp is the fault of code, with its status and message.
+func expectFault(t *testing.T, resp *response, status int, code string) {
+	t.Helper()
+	if msg := expectError(t, resp, status, code); msg != faultMessages[code] {
+		t.Errorf("%s message %q, want %q", code, msg, faultMessages[code])
+	}
 }
 
 // TestFaultHeader: with the admin API on, a request gets the one fault its
@@ -40,18 +56,15 @@ func TestFaultHeader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {
 			resp := s.do(request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{graphapi.FaultHeader: tt.header}})
-			expectError(t, resp, tt.status, tt.code)
+			expectFault(t, resp, tt.status, tt.code)
 			if got := resp.header.Get("Retry-After"); got != tt.retryAfter {
 				t.Errorf("Retry-After %q, want %q", got, tt.retryAfter)
-			}
-			if tt.status == http.StatusTooManyRequests {
-				if msg := get(resp.json(t), "error", "message"); msg != "Please retry again later." {
-					t.Errorf("message %q", msg)
-				}
 			}
 			// One fault, one request: the next is served.
 			if next := s.do(request{path: "/beta/me/profile/positions", token: tok}); next.status != http.StatusOK {
 				t.Errorf("the next request: %d %s", next.status, next.body)
+			} else if list, ok := next.json(t)["value"].([]any); !ok || len(list) != 0 {
+				t.Errorf("the next request answers %s, want the empty list", next.body)
 			}
 		})
 	}
@@ -59,7 +72,7 @@ func TestFaultHeader(t *testing.T) {
 	t.Run("a faulted write does nothing", func(t *testing.T) {
 		resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok,
 			body: `{"detail":{"jobTitle":"never"}}`, header: map[string]string{graphapi.FaultHeader: "503"}})
-		expectError(t, resp, http.StatusServiceUnavailable, "serviceNotAvailable")
+		expectFault(t, resp, http.StatusServiceUnavailable, "serviceNotAvailable")
 		list := s.do(request{path: "/beta/me/profile/positions", token: tok})
 		if n := len(list.json(t)["value"].([]any)); n != 0 {
 			t.Errorf("%d positions after a faulted create, want 0", n)
@@ -72,6 +85,9 @@ func TestFaultHeader(t *testing.T) {
 		if resp.status != http.StatusOK {
 			t.Fatalf("delayed request: %d %s", resp.status, resp.body)
 		}
+		if id := resp.json(t)["id"]; id != userA1 {
+			t.Errorf("the delayed request answers user %v, want %s", id, userA1)
+		}
 		// Not a measure of speed: the delay asked for is a floor.
 		if elapsed := time.Since(start); elapsed < 200*time.Millisecond {
 			t.Errorf("answered after %s, before the 200ms asked for", elapsed)
@@ -80,15 +96,28 @@ func TestFaultHeader(t *testing.T) {
 
 	t.Run("faults come before the token", func(t *testing.T) {
 		resp := s.do(request{path: "/beta/me", header: map[string]string{graphapi.FaultHeader: "429"}})
-		expectError(t, resp, http.StatusTooManyRequests, "TooManyRequests")
+		expectFault(t, resp, http.StatusTooManyRequests, "TooManyRequests")
 	})
 
-	for _, bad := range []string{"430", "429;retry-after=0", "429;retry-after=180", "429;retry=2", "latency=0s", "latency=31s", "latency=soon", "500", "429,503"} {
+	const notAFault = " is not a fault: want 429, 503 or 504 (each optionally followed by ;retry-after=SECONDS) or latency=DURATION."
+	const notARetryAfter = " is not a Retry-After: want whole seconds from 1 to 179."
+	const notADelay = " is not a delay: want a duration above 0 and at most 30s, e.g. 50ms."
+	for bad, why := range map[string]string{
+		"430":                 `"430"` + notAFault,
+		"429;retry-after=0":   `"0"` + notARetryAfter,
+		"429;retry-after=180": `"180"` + notARetryAfter,
+		"429;retry=2":         `"429;retry=2": the only parameter of a fault is retry-after=SECONDS.`,
+		"latency=0s":          `"0s"` + notADelay,
+		"latency=31s":         `"31s"` + notADelay,
+		"latency=soon":        `"soon"` + notADelay,
+		"500":                 `"500"` + notAFault,
+		"429,503":             `"429,503"` + notAFault,
+	} {
 		t.Run("invalid "+bad, func(t *testing.T) {
 			resp := s.do(request{path: "/beta/me", token: tok, header: map[string]string{graphapi.FaultHeader: bad}})
 			msg := expectError(t, resp, http.StatusBadRequest, "BadRequest")
-			if !strings.Contains(msg, graphapi.FaultHeader) {
-				t.Errorf("message %q does not name the header", msg)
+			if want := "The " + graphapi.FaultHeader + " header is invalid: " + why; msg != want {
+				t.Errorf("message %q, want %q", msg, want)
 			}
 		})
 	}
@@ -103,6 +132,8 @@ func TestFaultHeaderIgnoredWithoutAdmin(t *testing.T) {
 		resp := s.do(request{path: "/beta/me", token: tok, header: map[string]string{graphapi.FaultHeader: h}})
 		if resp.status != http.StatusOK || resp.header.Get("Retry-After") != "" {
 			t.Errorf("%s: %d %s, want it ignored", h, resp.status, resp.body)
+		} else if id := resp.json(t)["id"]; id != userA1 {
+			t.Errorf("%s: answers user %v, want %s", h, id, userA1)
 		}
 	}
 }
@@ -116,8 +147,8 @@ func TestFaultHeaderInBatch(t *testing.T) {
 		{"id":"1","method":"GET","url":"/me"},
 		{"id":"2","method":"GET","url":"/me","headers":{"X-GraphProfile-Fault":"429;retry-after=4"}},
 		{"id":"3","method":"GET","url":"/me/profile/positions","headers":{"x-graphprofile-fault":"504"}}]}`)
-	if status, _, b := a.item(t, "1"); status != http.StatusOK {
-		t.Errorf("item 1: %d %v", status, b)
+	if status, _, b := a.item(t, "1"); status != http.StatusOK || b["id"] != userA1 {
+		t.Errorf("item 1: %d %v, want user %s", status, b, userA1)
 	}
 	status, headers, b := a.item(t, "2")
 	if status != http.StatusTooManyRequests || headers["Retry-After"] != "4" || get(b, "error", "code") != "TooManyRequests" {
@@ -126,14 +157,17 @@ func TestFaultHeaderInBatch(t *testing.T) {
 	if get(b, "error", "innerError", "request-id") == nil {
 		t.Errorf("item 2's error has no innerError: %v", b)
 	}
+	if msg := get(b, "error", "message"); msg != faultMessages["TooManyRequests"] {
+		t.Errorf("item 2's message %q", msg)
+	}
 	status, headers, b = a.item(t, "3")
-	if status != http.StatusGatewayTimeout || headers["Retry-After"] != "1" || get(b, "error", "code") != "UnknownError" {
+	if status != http.StatusGatewayTimeout || headers["Retry-After"] != "1" || get(b, "error", "code") != "UnknownError" || get(b, "error", "message") != faultMessages["UnknownError"] {
 		t.Errorf("item 3: %d %v %v", status, headers, b)
 	}
 
 	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[{"id":"1","method":"GET","url":"/me"}]}`,
 		header: map[string]string{graphapi.FaultHeader: "503"}})
-	expectError(t, resp, http.StatusServiceUnavailable, "serviceNotAvailable")
+	expectFault(t, resp, http.StatusServiceUnavailable, "serviceNotAvailable")
 }
 
 // TestRandomFaults: with Faults on, requests fail and are delayed at the
@@ -144,7 +178,7 @@ func TestRandomFaults(t *testing.T) {
 		tok := s.delegated(tenantA, userA1, "User.Read")
 		for range 3 {
 			resp := s.do(request{path: "/beta/me", token: tok})
-			expectError(t, resp, http.StatusGatewayTimeout, "UnknownError")
+			expectFault(t, resp, http.StatusGatewayTimeout, "UnknownError")
 			if got := resp.header.Get("Retry-After"); got != "3" {
 				t.Errorf("Retry-After %q, want 3", got)
 			}
@@ -152,8 +186,9 @@ func TestRandomFaults(t *testing.T) {
 		// A batch is answered; its items fail, each on its own.
 		a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[{"id":"1","method":"GET","url":"/me"},{"id":"2","method":"GET","url":"/me"}]}`)
 		for _, id := range []string{"1", "2"} {
-			if status, headers, _ := a.item(t, id); status != http.StatusGatewayTimeout || headers["Retry-After"] != "3" {
-				t.Errorf("item %s: %d %v", id, status, headers)
+			if status, headers, b := a.item(t, id); status != http.StatusGatewayTimeout || headers["Retry-After"] != "3" ||
+				get(b, "error", "code") != "UnknownError" || get(b, "error", "message") != faultMessages["UnknownError"] {
+				t.Errorf("item %s: %d %v %v", id, status, headers, b)
 			}
 		}
 	})
@@ -188,6 +223,8 @@ func TestRandomFaults(t *testing.T) {
 		start := time.Now()
 		if resp := s.do(request{path: "/beta/me", token: tok}); resp.status != http.StatusOK {
 			t.Fatalf("%d %s", resp.status, resp.body)
+		} else if id := resp.json(t)["id"]; id != userA1 {
+			t.Errorf("the delayed request answers user %v, want %s", id, userA1)
 		}
 		if elapsed := time.Since(start); elapsed < 50*time.Millisecond {
 			t.Errorf("answered after %s, before the 50ms delay", elapsed)
