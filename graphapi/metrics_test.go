@@ -119,7 +119,13 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// The scrape is GET only, and a scrape is a request like any other.
-	expectError(t, s.do(request{method: http.MethodPost, path: graphapi.MetricsPath}), http.StatusMethodNotAllowed, "Request_BadRequest")
+	post := s.do(request{method: http.MethodPost, path: graphapi.MetricsPath})
+	if msg := expectError(t, post, http.StatusMethodNotAllowed, "Request_BadRequest"); msg != "Specified HTTP method is not allowed for the request target." {
+		t.Errorf("POST /metrics: message %q", msg)
+	}
+	if allow := post.header.Get("Allow"); allow != "GET" {
+		t.Errorf("POST /metrics: Allow %q, want the scrape's GET", allow)
+	}
 	if got := s.settledScrape()[`graphprofile_http_requests_total{method="GET",route="/metrics",status="200"}`]; got < float64(2*len(tests)) {
 		t.Errorf("scrapes counted: %v, want at least %d", got, 2*len(tests))
 	}
@@ -132,7 +138,9 @@ func TestMetricsElsewhere(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	s := newTestServer(t, withMetrics(reg, false), withAdminToken(adminToken))
-	expectError(t, s.do(request{path: graphapi.MetricsPath}), http.StatusBadRequest, "BadRequest")
+	if msg := expectError(t, s.do(request{path: graphapi.MetricsPath}), http.StatusBadRequest, "BadRequest"); msg != "Invalid version: 'metrics'. The versions this service serves are 'beta' and 'v1.0'." {
+		t.Errorf("GET /metrics not served here: message %q", msg)
+	}
 
 	// It is no scrape here: counted as the unmatched path it is, and in the
 	// journal like any other request of the application's.
