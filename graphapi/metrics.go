@@ -206,8 +206,14 @@ func metricMethod(method string) string {
 }
 
 // serveMetrics answers a scrape of MetricsPath: GET (or HEAD) only, no
-// token, Prometheus's text format.
+// token, Prometheus's text format. OPTIONS is answered as on every path
+// (204 with Allow), as serveHealth answers it.
 func (s *Server) serveMetrics(ex *exchange) {
+	if ex.r.Method == http.MethodOptions {
+		ex.w.Header().Set("Allow", "GET")
+		ex.w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if ex.r.Method != http.MethodGet && ex.r.Method != http.MethodHead {
 		ex.w.Header().Set("Allow", "GET")
 		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))

@@ -126,6 +126,13 @@ func TestMetrics(t *testing.T) {
 	if allow := post.header.Get("Allow"); allow != "GET" {
 		t.Errorf("POST /metrics: Allow %q, want the scrape's GET", allow)
 	}
+	// OPTIONS without preflight headers is answered on every path, as
+	// /healthz answers it (docs/decisions.md, "HEAD" and "OPTIONS"): 204
+	// with Allow, not the 405 of a method the path does not take.
+	options := s.do(request{method: http.MethodOptions, path: graphapi.MetricsPath})
+	if options.status != http.StatusNoContent || options.header.Get("Allow") != "GET" || len(options.body) != 0 {
+		t.Errorf("OPTIONS /metrics: %d, Allow %q, %s; want 204 with Allow GET", options.status, options.header.Get("Allow"), options.body)
+	}
 	if got := s.settledScrape()[`graphprofile_http_requests_total{method="GET",route="/metrics",status="200"}`]; got < float64(2*len(tests)) {
 		t.Errorf("scrapes counted: %v, want at least %d", got, 2*len(tests))
 	}
