@@ -151,13 +151,18 @@ func TestBodyEncodingsAndLimits(t *testing.T) {
 			{method: http.MethodPatch, path: "/beta/me", token: tok, body: `{}`, header: map[string]string{"Content-Encoding": "zstd"}},
 		} {
 			resp := s.do(req)
-			expectError(t, resp, http.StatusUnsupportedMediaType, "unsupportedMediaType")
+			msg := expectError(t, resp, http.StatusUnsupportedMediaType, "unsupportedMediaType")
+			if want := "The content encoding '" + req.header["Content-Encoding"] + "' is not supported; send the body plain or gzip-compressed."; msg != want {
+				t.Errorf("%s %s: message %q, want %q", req.method, req.path, msg, want)
+			}
 			if got := resp.header.Values("Accept-Encoding"); len(got) != 1 || got[0] != "gzip" {
 				t.Errorf("%s %s with Content-Encoding %s: Accept-Encoding %q, want \"gzip\"", req.method, req.path, req.header["Content-Encoding"], got)
 			}
 		}
 		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: `{}`, header: map[string]string{"Content-Type": "text/plain"}})
-		expectError(t, resp, http.StatusUnsupportedMediaType, "unsupportedMediaType")
+		if msg := expectError(t, resp, http.StatusUnsupportedMediaType, "unsupportedMediaType"); msg != "The content type 'text/plain' is not supported; this request needs 'application/json'." {
+			t.Errorf("a text/plain body: message %q", msg)
+		}
 		if got := resp.header.Get("Accept-Encoding"); got != "" {
 			t.Errorf("a 415 for the media type: Accept-Encoding %q, want none", got)
 		}
@@ -192,7 +197,13 @@ func TestBodyEncodingsAndLimits(t *testing.T) {
 		if resp.status != http.StatusCreated {
 			t.Fatalf("status %d: %.200s", resp.status, resp.body)
 		}
-		expectError(t, s.do(request{method: http.MethodPost, path: path, token: tok, body: body + " "}), http.StatusRequestEntityTooLarge, "requestEntityTooLarge")
+		before := len(s.do(request{path: path, token: tok}).json(t)["value"].([]any))
+		if msg := expectError(t, s.do(request{method: http.MethodPost, path: path, token: tok, body: body + " "}), http.StatusRequestEntityTooLarge, "requestEntityTooLarge"); msg != "The request body is larger than the limit of 1048576 bytes." {
+			t.Errorf("a body of 1 MiB and a byte: message %q", msg)
+		}
+		if after := len(s.do(request{path: path, token: tok}).json(t)["value"].([]any)); after != before {
+			t.Errorf("%d positions after a refused body, were %d", after, before)
+		}
 	})
 	t.Run("gzip bomb over 1 MiB decompressed", func(t *testing.T) {
 		body := `{"categories":["` + strings.Repeat("x", 8<<20) + `"]}`
@@ -203,8 +214,14 @@ func TestBodyEncodingsAndLimits(t *testing.T) {
 		if buf.Len() > 1<<16 {
 			t.Fatalf("compressed bomb is %d bytes", buf.Len())
 		}
+		before := len(s.do(request{path: path, token: tok}).json(t)["value"].([]any))
 		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: body, gzipped: true})
-		expectError(t, resp, http.StatusRequestEntityTooLarge, "requestEntityTooLarge")
+		if msg := expectError(t, resp, http.StatusRequestEntityTooLarge, "requestEntityTooLarge"); msg != "The request body is larger than the limit of 1048576 bytes." {
+			t.Errorf("a gzip bomb: message %q", msg)
+		}
+		if after := len(s.do(request{path: path, token: tok}).json(t)["value"].([]any)); after != before {
+			t.Errorf("%d positions after a refused bomb, were %d", after, before)
+		}
 	})
 }
 
