@@ -308,7 +308,9 @@ func TestOPTIONS(t *testing.T) {
 			t.Errorf("OPTIONS %s: %d, Allow %q, body %q; want 204, %q", tc.path, resp.status, resp.header.Get("Allow"), resp.body, tc.allow)
 		}
 	}
-	expectError(t, s.do(request{method: http.MethodOptions, path: "/beta/nowhere"}), http.StatusBadRequest, "BadRequest")
+	if msg := expectError(t, s.do(request{method: http.MethodOptions, path: "/beta/nowhere"}), http.StatusBadRequest, "BadRequest"); msg != "Resource not found for the segment 'nowhere'." {
+		t.Errorf("OPTIONS /beta/nowhere: message %q", msg)
+	}
 }
 
 // TestVaryIsOneFieldLine: an answer that varies by more than one request
