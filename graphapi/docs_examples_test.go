@@ -43,7 +43,9 @@ func TestDocsCreateExamples(t *testing.T) {
 		mend func(string) string
 		// refused is the status the verbatim request gets, when it is
 		// invalid; 0 for a valid one.
-		refused    int
+		refused int
+		// message is the refusal's message, when refused.
+		message    string
 		deviations []docsDeviation
 	}{
 		{collection: "skills", deviations: []docsDeviation{{"proficiency", "generalProfessional"}}},
@@ -51,10 +53,12 @@ func TestDocsCreateExamples(t *testing.T) {
 		{collection: "webAccounts", deviations: []docsDeviation{{"webUrl", nil}}},
 		{collection: "phones", deviations: []docsDeviation{{"type", "home"}}},
 		{collection: "emails", refused: http.StatusBadRequest,
+			message:    "The request body is not valid JSON: expected a property name at offset 53.",
 			mend:       func(s string) string { return strings.Replace(s, `",`+"\n}", `"`+"\n}", 1) },
 			deviations: []docsDeviation{{"type", "unknown"}}},
 		{collection: "educationalActivities", refused: http.StatusBadRequest,
-			mend: func(s string) string { return strings.ReplaceAll(s, `"Date"`, `"2019-06-01"`) },
+			message: "Invalid value 'Date' for property 'completionMonthYear' of type 'microsoft.graph.educationalActivity': expected an Edm.Date in the form YYYY-MM-DD.",
+			mend:    func(s string) string { return strings.ReplaceAll(s, `"Date"`, `"2019-06-01"`) },
 			deviations: []docsDeviation{
 				{"completionMonthYear", "2019-06-01"}, {"endMonthYear", "2019-06-01"}, {"startMonthYear", "2019-06-01"},
 			}},
@@ -77,7 +81,9 @@ func TestDocsCreateExamples(t *testing.T) {
 			body := string(documentedRequest)
 			resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: body})
 			if ex.refused != 0 {
-				expectError(t, resp, ex.refused, "BadRequest")
+				if msg := expectError(t, resp, ex.refused, "BadRequest"); msg != ex.message {
+					t.Errorf("the documented request refused with message %q, want %q", msg, ex.message)
+				}
 				body = ex.mend(body)
 				resp = s.do(request{method: http.MethodPost, path: path, token: tok, body: body})
 			}
@@ -166,13 +172,23 @@ func TestNotNullProperties(t *testing.T) {
 	} {
 		t.Run(tc.collection, func(t *testing.T) {
 			path := "/beta/me/profile/" + tc.collection
-			expectError(t, s.do(request{method: http.MethodPost, path: path, token: tok, body: `{"type":null}`}), http.StatusBadRequest, "BadRequest")
+			enum := map[string]string{"emails": "emailType", "phones": "phoneType"}[tc.collection]
+			nullRefused := "A null value was found for the property named 'type', which has the expected type 'microsoft.graph." + enum + "[Nullable=False]'. " +
+				"The expected type 'microsoft.graph." + enum + "[Nullable=False]' does not allow null values."
+			if msg := expectError(t, s.do(request{method: http.MethodPost, path: path, token: tok, body: `{"type":null}`}), http.StatusBadRequest, "BadRequest"); msg != nullRefused {
+				t.Errorf("create with a null type: message %q, want %q", msg, nullRefused)
+			}
 			resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: tc.body})
 			if resp.status != http.StatusCreated || resp.json(t)["type"] != tc.zero {
 				t.Fatalf("create without type: %d %s, want type %q", resp.status, resp.body, tc.zero)
 			}
 			id := resp.json(t)["id"].(string)
-			expectError(t, s.do(request{method: http.MethodPatch, path: path + "/" + id, token: tok, body: `{"type":null}`}), http.StatusBadRequest, "BadRequest")
+			if list := s.do(request{path: path, token: tok}).json(t)["value"].([]any); len(list) != 1 || get(list[0], "id") != id {
+				t.Errorf("%s after a refused create and a create: %v, want the one created", tc.collection, list)
+			}
+			if msg := expectError(t, s.do(request{method: http.MethodPatch, path: path + "/" + id, token: tok, body: `{"type":null}`}), http.StatusBadRequest, "BadRequest"); msg != nullRefused {
+				t.Errorf("update to a null type: message %q, want %q", msg, nullRefused)
+			}
 			if got := s.do(request{path: path + "/" + id, token: tok}).json(t)["type"]; got != tc.zero {
 				t.Errorf("after a refused null: type %v", got)
 			}
