@@ -9,6 +9,20 @@ import (
 
 var etagPattern = regexp.MustCompile(`^"[0-9a-z]+"$`)
 
+// staleETag is the message of a 412 for a position whose ETag an
+// If-Match does not name.
+const staleETag = "The If-Match header does not match the current ETag of the workPosition; read it again and retry."
+
+// checkETagKept checks that the item at path still has the ETag etag: a
+// refused write left it as it was.
+func checkETagKept(t *testing.T, s *testServer, tok, path, etag string) {
+	t.Helper()
+	resp := s.do(request{path: path, token: tok})
+	if resp.status != http.StatusOK || resp.header.Get("ETag") != etag {
+		t.Errorf("after a refused write: %d, ETag %q, want 200 and the ETag %q it had: %s", resp.status, resp.header.Get("ETag"), etag, resp.body)
+	}
+}
+
 func TestETagsAndIfMatch(t *testing.T) {
 	s := newTestServer(t)
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
@@ -72,23 +86,35 @@ func TestETagsAndIfMatch(t *testing.T) {
 			ifMatch := strings.ReplaceAll(tc.ifMatch, "CURRENT", current)
 			resp := s.do(request{method: http.MethodPatch, path: path, token: tok, body: `{"isCurrent":true}`, header: map[string]string{"If-Match": ifMatch}})
 			if tc.status == http.StatusPreconditionFailed {
-				expectError(t, resp, http.StatusPreconditionFailed, "preconditionFailed")
+				if msg := expectError(t, resp, http.StatusPreconditionFailed, "preconditionFailed"); msg != staleETag {
+					t.Errorf("message %q, want %q", msg, staleETag)
+				}
+				checkETagKept(t, s, tok, path, current)
 				return
 			}
 			if resp.status != tc.status {
 				t.Fatalf("%d %s", resp.status, resp.body)
 			}
+			if body := resp.json(t); body["isCurrent"] != true || body["@odata.etag"] == current || body["@odata.etag"] != resp.header.Get("ETag") {
+				t.Errorf("answer %v with ETag %q, want isCurrent true and a new ETag (was %q)", body, resp.header.Get("ETag"), current)
+			}
 			current = resp.header.Get("ETag")
 		})
 	}
-	expectError(t, s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": etag}}), http.StatusPreconditionFailed, "preconditionFailed")
-	if got := s.do(request{path: path, token: tok}); got.status != http.StatusOK {
-		t.Fatalf("a refused DELETE deleted: %d", got.status)
+	if msg := expectError(t, s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": etag}}), http.StatusPreconditionFailed, "preconditionFailed"); msg != staleETag {
+		t.Errorf("DELETE with a stale ETag: message %q, want %q", msg, staleETag)
 	}
-	if resp := s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": current}}); resp.status != http.StatusNoContent {
+	checkETagKept(t, s, tok, path, current)
+	if resp := s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": current}}); resp.status != http.StatusNoContent || len(resp.body) != 0 {
 		t.Fatalf("DELETE with the current ETag: %d %s", resp.status, resp.body)
 	}
-	expectError(t, s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": "*"}}), http.StatusNotFound, "itemNotFound")
+	gone := "The workPosition '" + created["id"].(string) + "' does not exist in this profile."
+	if msg := expectError(t, s.do(request{path: path, token: tok}), http.StatusNotFound, "itemNotFound"); msg != gone {
+		t.Errorf("GET after the DELETE: message %q, want %q", msg, gone)
+	}
+	if msg := expectError(t, s.do(request{method: http.MethodDelete, path: path, token: tok, header: map[string]string{"If-Match": "*"}}), http.StatusNotFound, "itemNotFound"); msg != gone {
+		t.Errorf("DELETE If-Match * of a deleted position: message %q, want %q", msg, gone)
+	}
 }
 
 // TestETagLists: If-Match and If-None-Match are lists (RFC 9110 13.1.1,
@@ -133,11 +159,28 @@ func TestETagLists(t *testing.T) {
 			}
 			resp := s.do(req)
 			if tc.status == http.StatusPreconditionFailed {
-				expectError(t, resp, tc.status, "preconditionFailed")
+				if msg := expectError(t, resp, tc.status, "preconditionFailed"); msg != staleETag {
+					t.Errorf("message %q, want %q", msg, staleETag)
+				}
+				checkETagKept(t, s, tok, path, current)
 				return
 			}
 			if resp.status != tc.status {
 				t.Fatalf("%s with %s %q: %d, want %d: %s", tc.method, name, lines.Values(name), resp.status, tc.status, resp.body)
+			}
+			switch tc.status {
+			case http.StatusOK:
+				if body := resp.json(t); body["id"] != created["id"] || (tc.method == http.MethodPatch && body["isCurrent"] != true) {
+					t.Errorf("%s answers %v, want the position", tc.method, body)
+				}
+			case http.StatusNotModified:
+				if len(resp.body) != 0 || resp.header.Get("ETag") != current {
+					t.Errorf("304 with body %q and ETag %q, want none and %q", resp.body, resp.header.Get("ETag"), current)
+				}
+			case http.StatusNoContent:
+				if got := s.do(request{path: path, token: tok}); got.status != http.StatusNotFound {
+					t.Errorf("GET after the DELETE: %d %s", got.status, got.body)
+				}
 			}
 			if tc.method == http.MethodPatch {
 				current = resp.header.Get("ETag")
@@ -152,12 +195,14 @@ func TestETagLists(t *testing.T) {
 		{"id":"1","method":"PATCH","url":"`+item+`","headers":{"Content-Type":"application/json","If-Match":`+strconvQuote(`"x", `+created["@odata.etag"].(string))+`},"body":{"isCurrent":true}},
 		{"id":"2","method":"DELETE","url":"`+item+`","headers":{"If-Match":"\"x\", \"y\""},"dependsOn":["1"]}
 	]}`)
-	if status, _, body := answer.item(t, "1"); status != http.StatusOK {
+	status, headers, body := answer.item(t, "1")
+	if status != http.StatusOK || body["isCurrent"] != true || body["id"] != created["id"] {
 		t.Errorf("a batch's PATCH with the current ETag in a list: %d %v", status, body)
 	}
-	if status, _, body := answer.item(t, "2"); status != http.StatusPreconditionFailed {
+	if status, _, body := answer.item(t, "2"); status != http.StatusPreconditionFailed || get(body, "error", "code") != "preconditionFailed" || get(body, "error", "message") != staleETag {
 		t.Errorf("a batch's DELETE with a list without the current ETag: %d %v", status, body)
 	}
+	checkETagKept(t, s, tok, "/beta"+item, headers["ETag"])
 }
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -168,5 +213,11 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("GET %s: %d %q", path, resp.status, resp.body)
 		}
 	}
-	expectError(t, s.do(request{method: http.MethodPost, path: "/readyz", body: `{}`}), http.StatusMethodNotAllowed, "Request_BadRequest")
+	resp := s.do(request{method: http.MethodPost, path: "/readyz", body: `{}`})
+	if msg := expectError(t, resp, http.StatusMethodNotAllowed, "Request_BadRequest"); msg != "Specified HTTP method is not allowed for the request target." {
+		t.Errorf("POST /readyz: message %q", msg)
+	}
+	if allow := resp.header.Get("Allow"); allow != "GET" {
+		t.Errorf("POST /readyz: Allow %q, want GET", allow)
+	}
 }
