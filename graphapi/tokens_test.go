@@ -55,26 +55,30 @@ func TestTokenRefusalsOverHTTP(t *testing.T) {
 	}
 	es256 := func(edit func(jwt.MapClaims)) string { return sign(jwt.SigningMethodES256, key, s.dev.KeyID(), edit) }
 
+	const failure = "Access token validation failure. "
 	tests := []struct {
-		name  string
-		token string
+		name    string
+		token   string
+		message string
 	}{
-		{"HS256 signed with the public key bytes", sign(jwt.SigningMethodHS256, publicDER, s.dev.KeyID(), nil)},
-		{"unknown kid", sign(jwt.SigningMethodES256, key, "not-a-known-kid", nil)},
-		{"wrong audience", es256(func(c jwt.MapClaims) { c["aud"] = "api://someone-else" })},
-		{"issuer not trusted", es256(func(c jwt.MapClaims) { c["iss"] = "https://login.example.test/" + tenantA + "/v2.0" })},
-		{"issuer of another tenant", es256(func(c jwt.MapClaims) { c["iss"] = token.DevIssuerURL(tenantB) })},
-		{"missing tid", es256(func(c jwt.MapClaims) { delete(c, "tid") })},
-		{"missing oid", es256(func(c jwt.MapClaims) { delete(c, "oid") })},
-		{"expired", es256(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Hour).Unix() })},
-		{"not yet valid", es256(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Hour).Unix() })},
-		{"over 16 KiB", es256(func(c jwt.MapClaims) { c["padding"] = strings.Repeat("x", 16<<10) })},
-		{"garbage", "eyJhbGciOi.garbage.here"},
+		{"HS256 signed with the public key bytes", sign(jwt.SigningMethodHS256, publicDER, s.dev.KeyID(), nil), failure + "The signing algorithm is not allowed; only RS256 and ES256 are."},
+		{"unknown kid", sign(jwt.SigningMethodES256, key, "not-a-known-kid", nil), "IDX10503: Signature validation failed. The signing key is unknown."},
+		{"wrong audience", es256(func(c jwt.MapClaims) { c["aud"] = "api://someone-else" }), failure + "Invalid audience."},
+		{"issuer not trusted", es256(func(c jwt.MapClaims) { c["iss"] = "https://login.example.test/" + tenantA + "/v2.0" }), failure + "Invalid issuer."},
+		{"issuer of another tenant", es256(func(c jwt.MapClaims) { c["iss"] = token.DevIssuerURL(tenantB) }), failure + "Invalid issuer."},
+		{"missing tid", es256(func(c jwt.MapClaims) { delete(c, "tid") }), failure + "The token has no tenant (tid)."},
+		{"missing oid", es256(func(c jwt.MapClaims) { delete(c, "oid") }), failure + "A delegated token must name the user (oid)."},
+		{"expired", es256(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Hour).Unix() }), "Lifetime validation failed, the token is expired."},
+		{"not yet valid", es256(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Hour).Unix() }), "Lifetime validation failed, the token is not yet valid."},
+		{"over 16 KiB", es256(func(c jwt.MapClaims) { c["padding"] = strings.Repeat("x", 16<<10) }), failure + "The token is too large."},
+		{"garbage", "eyJhbGciOi.garbage.here", failure + "The token is not a well-formed JWT."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := s.do(request{path: "/beta/me/profile/positions", token: tc.token})
-			expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken")
+			if msg := expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken"); msg != tc.message {
+				t.Errorf("message %q, want %q", msg, tc.message)
+			}
 			if !strings.HasPrefix(resp.header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("WWW-Authenticate %q", resp.header.Get("WWW-Authenticate"))
 			}
