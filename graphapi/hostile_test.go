@@ -95,11 +95,15 @@ func TestHostileHeaders(t *testing.T) {
 		resp := s.do(request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{"X-Padding": strings.Repeat("a", 100<<10)}})
 		if resp.status != http.StatusOK {
 			t.Errorf("status %d, want 200: %s", resp.status, resp.body)
+		} else if _, ok := resp.json(t)["value"].([]any); !ok {
+			t.Errorf("answer %s, want the list", resp.body)
 		}
 	})
 	t.Run("an Authorization header of 100 KB of garbage", func(t *testing.T) {
 		resp := s.do(request{path: "/beta/me/profile/positions", header: map[string]string{"Authorization": "Bearer " + strings.Repeat("g@rb4ge.", 100<<10/8)}})
-		expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken")
+		if msg := expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken"); msg != "Access token validation failure. The token is too large." {
+			t.Errorf("message %q", msg)
+		}
 		healthy(t, s, tok)
 	})
 }
