@@ -685,7 +685,9 @@ func TestServiceDescriptionRoutes(t *testing.T) {
 	for _, path := range []string{"/beta/$metadata", "/v1.0/$metadata", "/beta", "/v1.0/"} {
 		for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			resp := s.do(request{method: method, path: path, body: `{}`})
-			expectError(t, resp, http.StatusMethodNotAllowed, "Request_BadRequest")
+			if msg := expectError(t, resp, http.StatusMethodNotAllowed, "Request_BadRequest"); msg != "Specified HTTP method is not allowed for the request target." {
+				t.Errorf("%s %s: message %q", method, path, msg)
+			}
 			if got := resp.header.Get("Allow"); got != "GET" {
 				t.Errorf("%s %s: Allow %q, want GET", method, path, got)
 			}
