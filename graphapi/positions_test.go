@@ -288,12 +288,20 @@ func TestCRUDOnEveryRoot(t *testing.T) {
 				t.Fatalf("delete: %d %q", resp.status, resp.body)
 			}
 			checkCommonHeaders(t, resp)
-			msg := expectError(t, s.do(request{path: base + "/" + id, token: tok}), http.StatusNotFound, "itemNotFound")
-			if !strings.Contains(msg, id) {
-				t.Errorf("itemNotFound message %q does not name the id", msg)
+			gone := "The workPosition '" + id + "' does not exist in this profile."
+			if msg := expectError(t, s.do(request{path: base + "/" + id, token: tok}), http.StatusNotFound, "itemNotFound"); msg != gone {
+				t.Errorf("GET of the deleted position: message %q, want %q", msg, gone)
 			}
-			expectError(t, s.do(request{method: http.MethodDelete, path: base + "/" + id, token: tok}), http.StatusNotFound, "itemNotFound")
-			expectError(t, s.do(request{method: http.MethodPatch, path: base + "/" + id, token: tok, body: `{}`}), http.StatusNotFound, "itemNotFound")
+			if msg := expectError(t, s.do(request{method: http.MethodDelete, path: base + "/" + id, token: tok}), http.StatusNotFound, "itemNotFound"); msg != gone {
+				t.Errorf("DELETE of the deleted position: message %q, want %q", msg, gone)
+			}
+			if msg := expectError(t, s.do(request{method: http.MethodPatch, path: base + "/" + id, token: tok, body: `{}`}), http.StatusNotFound, "itemNotFound"); msg != gone {
+				t.Errorf("PATCH of the deleted position: message %q, want %q", msg, gone)
+			}
+			// The PATCH did not bring it back.
+			if list := s.do(request{path: base, token: tok}).json(t)["value"].([]any); slices.ContainsFunc(list, func(p any) bool { return get(p, "id") == id }) {
+				t.Errorf("the deleted position is listed after a PATCH of it: %v", list)
+			}
 		})
 	}
 }
