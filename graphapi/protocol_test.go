@@ -175,7 +175,12 @@ func TestIfNoneMatch(t *testing.T) {
 	other := s.delegated(tenantA, userA2, "User.Read.All")
 	for _, tag := range []string{"*", hidden["@odata.etag"].(string)} {
 		resp := s.do(request{path: "/beta/users/" + userA1 + "/profile/positions/" + hidden["id"].(string), token: other, header: map[string]string{"If-None-Match": tag}})
-		expectError(t, resp, http.StatusNotFound, "itemNotFound")
+		if msg := expectError(t, resp, http.StatusNotFound, "itemNotFound"); msg != "The workPosition '"+hidden["id"].(string)+"' does not exist in this profile." {
+			t.Errorf("a hidden position with If-None-Match %s: message %q", tag, msg)
+		}
+		if resp.header.Get("ETag") != "" {
+			t.Errorf("a hidden position's 404 tells its ETag %q", resp.header.Get("ETag"))
+		}
 	}
 }
 
@@ -260,16 +265,19 @@ func TestPreferMaxPageSize(t *testing.T) {
 	// An error is no page: it says nothing of the preference.
 	other := s.delegated(tenantA, userA2, "User.Read")
 	for _, tc := range []struct {
-		req    request
-		status int
-		code   string
+		req     request
+		status  int
+		code    string
+		message string
 	}{
-		{request{path: list + "?$skiptoken=forged", token: tok}, http.StatusBadRequest, "BadRequest"},
-		{request{path: "/beta/users/" + userA1 + "/profile/positions", token: other}, http.StatusForbidden, "Authorization_RequestDenied"},
+		{request{path: list + "?$skiptoken=forged", token: tok}, http.StatusBadRequest, "BadRequest", "The $skiptoken is not valid for this request; follow @odata.nextLink as it was given."},
+		{request{path: "/beta/users/" + userA1 + "/profile/positions", token: other}, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."},
 	} {
 		tc.req.header = map[string]string{"Prefer": "odata.maxpagesize=2"}
 		resp := s.do(tc.req)
-		expectError(t, resp, tc.status, tc.code)
+		if msg := expectError(t, resp, tc.status, tc.code); msg != tc.message {
+			t.Errorf("%s: message %q, want %q", tc.req.path, msg, tc.message)
+		}
 		if got := resp.header.Get("Preference-Applied"); got != "" {
 			t.Errorf("%s: %d with Preference-Applied %q", tc.req.path, resp.status, got)
 		}
