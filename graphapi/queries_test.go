@@ -154,8 +154,19 @@ func TestPagingWithNextLinks(t *testing.T) {
 			t.Errorf("$count%s: %d %q %q, want %s as text/plain", tc.query, resp.status, resp.body, resp.header.Get("Content-Type"), tc.want)
 		}
 	}
-	expectError(t, s.do(request{path: base + "/$count?$top=2", token: tok}), http.StatusBadRequest, "BadRequest")
-	expectError(t, s.do(request{method: http.MethodPost, path: base + "/$count", token: tok, body: `{}`}), http.StatusMethodNotAllowed, "Request_BadRequest")
+	if msg := expectError(t, s.do(request{path: base + "/$count?$top=2", token: tok}), http.StatusBadRequest, "BadRequest"); msg != "The query option '$top' is not supported on this resource; it supports $filter." {
+		t.Errorf("$count?$top=2: message %q", msg)
+	}
+	post := s.do(request{method: http.MethodPost, path: base + "/$count", token: tok, body: `{}`})
+	if msg := expectError(t, post, http.StatusMethodNotAllowed, "Request_BadRequest"); msg != "Specified HTTP method is not allowed for the request target." {
+		t.Errorf("POST $count: message %q", msg)
+	}
+	if allow := post.header.Get("Allow"); allow != "GET" {
+		t.Errorf("POST $count: Allow %q, want GET", allow)
+	}
+	if got := s.do(request{path: base + "/$count", token: tok}); string(got.body) != "11" {
+		t.Errorf("$count after the refused POST: %q, want 11", got.body)
+	}
 
 	// A nextLink leaves $skip out: its $skiptoken positions the next page.
 	resp = s.do(request{path: base + "?$skip=2&$top=3", token: tok})
