@@ -37,7 +37,9 @@ func TestNamesIgnoreCase(t *testing.T) {
 		t.Errorf("ids %q, want %q (string values keep their case)", ids, want)
 	}
 	// An unknown name is still unknown, whatever its case.
-	if _, err := odata.Parse("$select=IDX", graphprofile.WorkPositionType, listOptions...); err == nil {
-		t.Error("$select=IDX parsed")
+	_, err = odata.Parse("$select=IDX", graphprofile.WorkPositionType, listOptions...)
+	if err == nil {
+		t.Fatal("$select=IDX parsed")
 	}
+	badRequest(t, err, -1, "Parsing OData Select and Expand failed: Could not find a property named 'IDX' on type 'microsoft.graph.workPosition'.")
 }

@@ -69,6 +69,7 @@ func TestLambdaNesting(t *testing.T) {
 	if err == nil {
 		t.Fatal("100 nested lambdas parsed")
 	}
+	wantBadRequest(t, err, fmt.Sprintf("at most %d may be nested", MaxLambdaNesting-1))
 }
 
 func escape(s string) string { return strings.NewReplacer(" ", "%20", "'", "%27").Replace(s) }

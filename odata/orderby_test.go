@@ -65,8 +65,11 @@ func TestApplyNeedsOrderBy(t *testing.T) {
 	if q.OrderBy != nil {
 		t.Fatalf("OrderBy = %v without $orderby allowed", q.OrderBy)
 	}
-	if _, err := q.Apply(context.Background(), dataset(), "b"); err == nil {
-		t.Error("Apply without an order succeeded")
+	if _, err := q.Apply(context.Background(), dataset(), "b"); err == nil || err.Error() != "odata: Apply needs a query parsed with $orderby allowed" {
+		t.Errorf("Apply without an order: %v, want the error saying it needs $orderby", err)
+	}
+	if _, err := q.Run(context.Background(), nil, "b"); err == nil || err.Error() != "odata: Run needs a query parsed with $orderby allowed" {
+		t.Errorf("Run without an order: %v, want the error saying it needs $orderby", err)
 	}
 }
 
