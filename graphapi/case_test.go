@@ -42,6 +42,8 @@ func TestNamesIgnoreCase(t *testing.T) {
 	} {
 		if resp := s.do(request{path: path, token: tok}); resp.status != http.StatusOK {
 			t.Errorf("GET %s: %d %s", path, resp.status, resp.body)
+		} else if got := resp.json(t); got["id"] != id || get(got, "detail", "jobTitle") != "Engineer" {
+			t.Errorf("GET %s answers %s, want position %s", path, resp.body, id)
 		}
 	}
 	if resp := s.do(request{path: "/beta/me/profile/positions/$COUNT", token: tok}); resp.status != http.StatusOK || string(resp.body) != "1" {
@@ -80,7 +82,7 @@ func TestNamesIgnoreCase(t *testing.T) {
 	}
 	msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: tok, body: `{"isCurrent":true,"IsCurrent":false}`}),
 		http.StatusBadRequest, "BadRequest")
-	if !strings.Contains(msg, "more than once") {
+	if msg != "The property 'IsCurrent' appears more than once in an object of type 'microsoft.graph.workPosition'." {
 		t.Errorf("one property twice: %q", msg)
 	}
 
@@ -91,6 +93,8 @@ func TestNamesIgnoreCase(t *testing.T) {
 	}
 	if resp := s.do(request{path: "/v1.0/Users/CASE@contoso.test", token: admin}); resp.status != http.StatusOK {
 		t.Errorf("GET a user by its principal name in another case: %d %s", resp.status, resp.body)
+	} else if u := resp.json(t); u["id"] != user.json(t)["id"] || u["userPrincipalName"] != "case@contoso.test" || u["displayName"] != "Case Test" {
+		t.Errorf("GET a user by its principal name in another case answers %s, want the user created", resp.body)
 	}
 }
 
