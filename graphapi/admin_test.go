@@ -762,12 +762,13 @@ func TestAdminJournalRedactsPasswords(t *testing.T) {
 func TestAdminJournalRedactsPasswordProfileOfAnotherType(t *testing.T) {
 	s, _ := newAdminServer(t)
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite.All")
-	for _, body := range []string{
-		`{"displayName":"Eve","userPrincipalName":"eve@contoso.com","passwordProfile":"SECRET-1"}`,
-		`{"displayName":"Eve","userPrincipalName":"eve@contoso.com","PasswordProfile":["SECRET-2"]}`,
+	for _, tc := range []struct{ body, found string }{
+		{`{"displayName":"Eve","userPrincipalName":"eve@contoso.com","passwordProfile":"SECRET-1"}`, "a string"},
+		{`{"displayName":"Eve","userPrincipalName":"eve@contoso.com","PasswordProfile":["SECRET-2"]}`, "an array"},
 	} {
-		if resp := s.do(request{method: http.MethodPost, path: "/beta/users", token: tok, body: body}); resp.status != http.StatusBadRequest {
-			t.Fatalf("create: %d %s, want 400", resp.status, resp.body)
+		msg := expectError(t, s.do(request{method: http.MethodPost, path: "/beta/users", token: tok, body: tc.body}), http.StatusBadRequest, "BadRequest")
+		if want := "Invalid value for property 'passwordProfile' of type 'microsoft.graph.user': expected a JSON object (microsoft.graph.passwordProfile), found " + tc.found + "."; msg != want {
+			t.Errorf("message %q, want %q", msg, want)
 		}
 	}
 	entries := s.journal(t, "")
