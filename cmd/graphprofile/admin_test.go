@@ -9,6 +9,16 @@ import (
 
 const testAdminToken = "admin-token-of-the-tests-0123"
 
+// wantGraphError checks that r is Graph's error envelope with code and message.
+func wantGraphError(t *testing.T, what string, r response, code, message string) {
+	t.Helper()
+	if got, msg := field(r.body, "error.code"), field(r.body, "error.message"); got != code || msg != message {
+		t.Errorf("%s: error %v %q, want %s %q", what, got, msg, code, message)
+	}
+}
+
+const adminTokenNeeded = "The admin API needs the server's admin token (serve --admin-token) as a bearer token."
+
 // TestServeAdminAndAccessLog: serve --admin-token --log-format json
 // --journal-size: the admin API answers with the token only, its journal
 // keeps the last requests, its clock makes `graphprofile token`'s token
@@ -20,11 +30,14 @@ func TestServeAdminAndAccessLog(t *testing.T) {
 	s := startServe(t, dir, listenFlag("--admin-token", testAdminToken, "--log-format", "json", "--journal-size", "2"))
 	token := mintToken(t, dir, nil, delegatedArgs...)
 
-	s.do(http.MethodPost, "/_admin/reset", "", "", http.StatusUnauthorized)
-	s.do(http.MethodPost, "/_admin/reset", token, "", http.StatusUnauthorized)
+	wantGraphError(t, "reset without a token", s.do(http.MethodPost, "/_admin/reset", "", "", http.StatusUnauthorized), "InvalidAuthenticationToken", adminTokenNeeded)
+	wantGraphError(t, "reset with a Graph token", s.do(http.MethodPost, "/_admin/reset", token, "", http.StatusUnauthorized), "InvalidAuthenticationToken", adminTokenNeeded)
 	s.create(token, `{"detail":{"jobTitle":"Engineer"}}`)
-	s.do(http.MethodGet, "/beta/me/profile/positions/nope", token, "", http.StatusNotFound)
-	s.do(http.MethodGet, "/beta/me", token, "", http.StatusOK)
+	wantGraphError(t, "GET of a position not there", s.do(http.MethodGet, "/beta/me/profile/positions/nope", token, "", http.StatusNotFound),
+		"itemNotFound", "The workPosition 'nope' does not exist in this profile.")
+	if me := s.do(http.MethodGet, "/beta/me", token, "", http.StatusOK); me.body["id"] != testUser {
+		t.Errorf("GET /beta/me answers %s, want user %s", me.raw, testUser)
+	}
 
 	journal := s.do(http.MethodGet, "/_admin/requests", testAdminToken, "", http.StatusOK)
 	var urls []string
@@ -36,9 +49,13 @@ func TestServeAdminAndAccessLog(t *testing.T) {
 	}
 
 	// An hour's token, and five minutes' leeway: expired 2 h later.
-	s.do(http.MethodPost, "/_admin/clock", testAdminToken, `{"advance":"2h"}`, http.StatusOK)
-	s.do(http.MethodGet, "/beta/me", token, "", http.StatusUnauthorized)
-	s.do(http.MethodDelete, "/_admin/clock", testAdminToken, "", http.StatusOK)
+	if clock := s.do(http.MethodPost, "/_admin/clock", testAdminToken, `{"advance":"2h"}`, http.StatusOK); clock.body["offset"] != "2h0m0s" || clock.body["realTime"] != false {
+		t.Errorf("the clock advanced by 2h: %s", clock.raw)
+	}
+	wantGraphError(t, "a token 2 h later", s.do(http.MethodGet, "/beta/me", token, "", http.StatusUnauthorized), "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+	if clock := s.do(http.MethodDelete, "/_admin/clock", testAdminToken, "", http.StatusOK); clock.body["offset"] != "0s" || clock.body["realTime"] != true {
+		t.Errorf("the clock back to real time: %s", clock.raw)
+	}
 	if got := s.list("/beta/me/profile/positions", token); len(got) != 1 {
 		t.Fatalf("positions before reset: %v", got)
 	}
@@ -81,11 +98,14 @@ func TestServeAdminFromEnvironment(t *testing.T) {
 	on := startServe(t, t.TempDir(), func(addr string) ([]string, []string) {
 		return []string{"--listen", addr}, []string{"GRAPHPROFILE_ADMIN_TOKEN=" + testAdminToken, "GRAPHPROFILE_LOG_FORMAT=text", "GRAPHPROFILE_JOURNAL_SIZE=5"}
 	})
-	on.do(http.MethodGet, "/_admin/clock", testAdminToken, "", http.StatusOK)
+	if clock := on.do(http.MethodGet, "/_admin/clock", testAdminToken, "", http.StatusOK); clock.body["realTime"] != true || clock.body["offset"] != "0s" {
+		t.Errorf("GET /_admin/clock: %s", clock.raw)
+	}
 	waitStderr(t, on, `msg=request method=GET path=/_admin/clock status=200`)
 
 	off := startServe(t, t.TempDir(), listenFlag())
-	off.do(http.MethodGet, "/_admin/clock", testAdminToken, "", http.StatusBadRequest)
+	wantGraphError(t, "/_admin/clock without an admin token", off.do(http.MethodGet, "/_admin/clock", testAdminToken, "", http.StatusBadRequest),
+		"BadRequest", "Invalid version: '_admin'. The versions this service serves are 'beta' and 'v1.0'.")
 }
 
 // TestServeAdminFlagsRefused: bad values of the new flags end serve with
