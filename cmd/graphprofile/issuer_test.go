@@ -133,8 +133,12 @@ func TestTenantsAreBoundToIssuers(t *testing.T) {
 			if n := len(list.body["value"].([]any)); n != 0 {
 				t.Errorf("a token of the same tenant and user from %s lists %d positions of the real issuer's user", name, n)
 			}
-			s.do(http.MethodGet, "/beta/users/"+testUser+"/profile/positions/"+id, tok, "", http.StatusNotFound)
-			s.do(http.MethodGet, "/beta/users/"+testUPN+"/profile/positions/"+id, tok, "", http.StatusNotFound)
+			for _, key := range []string{testUser, testUPN} {
+				r := s.do(http.MethodGet, "/beta/users/"+key+"/profile/positions/"+id, tok, "", http.StatusNotFound)
+				if code, msg := field(r.body, "error.code"), field(r.body, "error.message"); code != "itemNotFound" || msg != "The workPosition '"+id+"' does not exist in this profile." {
+					t.Errorf("the real issuer's position through users/%s: %v %q, want the itemNotFound of a position not there", key, code, msg)
+				}
+			}
 		})
 	}
 	if got := s.do(http.MethodGet, "/beta/me/profile/positions/"+id, own, "", http.StatusOK); field(got.body, "detail.jobTitle") != "Real" {
