@@ -2,6 +2,8 @@ package graphapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,6 +33,9 @@ func TestReadyzWhenTheDatabaseFileIsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	// readyz answers /readyz's status and Retry-After, having checked its
+	// body: "ok" when ready, else Graph's serviceNotAvailable, which names
+	// no file and no database error.
 	readyz := func() (int, string) {
 		t.Helper()
 		resp, err := http.Get(srv.URL() + "/readyz")
@@ -38,6 +43,23 @@ func TestReadyzWhenTheDatabaseFileIsGone(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch resp.StatusCode {
+		case http.StatusOK:
+			if string(body) != "ok\n" {
+				t.Errorf("/readyz 200 with body %q, want ok", body)
+			}
+		case http.StatusServiceUnavailable:
+			var env struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal(body, &env); err != nil || env.Error.Code != "serviceNotAvailable" || env.Error.Message != graphprofile.ServiceUnavailableMessage {
+				t.Errorf("/readyz 503 with body %s, want serviceNotAvailable with its message", body)
+			}
+		}
 		return resp.StatusCode, resp.Header.Get("Retry-After")
 	}
 	if status, _ := readyz(); status != http.StatusOK {
