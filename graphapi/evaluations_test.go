@@ -156,6 +156,8 @@ func TestBigPagesWaitForASlot(t *testing.T) {
 	resp := s.do(request{path: "/beta/me/profile/positions?$top=100", token: a2})
 	if resp.status != http.StatusOK {
 		t.Errorf("a list of $top=100 while big ones wait: %d %s", resp.status, resp.body)
+	} else if value := resp.json(t)["value"].([]any); len(value) != 1 || get(value[0], "detail", "jobTitle") != "Designer" {
+		t.Errorf("a list of $top=100 while big ones wait answers %s, want its designer", resp.body)
 	}
 	close(gate.open)
 	wg.Wait()
@@ -197,8 +199,8 @@ func TestCostlyQueryWaitIsBounded(t *testing.T) {
 	if resp.status != http.StatusServiceUnavailable {
 		t.Fatalf("a costly query while the only slot was held: %d %s, want 503", resp.status, resp.body)
 	}
-	if code := get(resp.json(t), "error", "code"); code != "serviceNotAvailable" {
-		t.Errorf("its error code %v, want serviceNotAvailable", code)
+	if msg := expectError(t, resp, http.StatusServiceUnavailable, "serviceNotAvailable"); msg != graphprofile.ServiceUnavailableMessage {
+		t.Errorf("its message %q, want %q", msg, graphprofile.ServiceUnavailableMessage)
 	}
 	if ra := resp.header.Get("Retry-After"); ra != "1" {
 		t.Errorf("its Retry-After %q, want 1", ra)
@@ -252,7 +254,11 @@ func TestUsersCountWaitsForASlot(t *testing.T) {
 	openGate := func() { opened.Do(func() { close(gate.open) }) }
 	t.Cleanup(openGate) // before the server's drain, when the test fails first
 	app := s.application(tenantA, "User.Read.All")
-	s.delegated(tenantA, userA1, "User.ReadWrite") // a user in the directory
+	// A user in the directory: its first request records it (a token
+	// alone records nobody).
+	if me := s.do(request{path: "/beta/me", token: s.delegated(tenantA, userA1, "User.ReadWrite")}); me.status != http.StatusOK {
+		t.Fatalf("GET /beta/me: %d %s", me.status, me.body)
+	}
 	gate.entered.Store(0)
 
 	const counts = 2
@@ -269,8 +275,8 @@ func TestUsersCountWaitsForASlot(t *testing.T) {
 	wg.Wait()
 	close(answers)
 	for resp := range answers {
-		if resp.status != http.StatusOK {
-			t.Errorf("GET /users/$count: %d %s", resp.status, resp.body)
+		if resp.status != http.StatusOK || string(resp.body) != "1" {
+			t.Errorf("GET /users/$count: %d %s, want 1, the user in the directory", resp.status, resp.body)
 		}
 	}
 	waitForGauges(t, s, 0, 0)
