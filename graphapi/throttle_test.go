@@ -72,8 +72,8 @@ func TestThrottleRefusesBeyondTheBucket(t *testing.T) {
 	expectThrottled(t, s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: `{"detail":{"jobTitle":"x"}}`}))
 	expectThrottled(t, s.do(request{path: "/v1.0/me", token: tok}))
 	// The service's description needs no caller and is never throttled.
-	if resp := s.do(request{path: "/beta/$metadata", token: tok}); resp.status != http.StatusOK {
-		t.Errorf("$metadata while throttled: %d", resp.status)
+	if resp := s.do(request{path: "/beta/$metadata", token: tok}); resp.status != http.StatusOK || !strings.Contains(string(resp.body), "<edmx:Edmx") {
+		t.Errorf("$metadata while throttled: %d %.200s", resp.status, resp.body)
 	}
 	// The refused create created nothing (an application, another caller,
 	// looks).
@@ -94,18 +94,32 @@ func TestThrottleIsPerCaller(t *testing.T) {
 	throttled := s.delegated(tenantA, userA1, "User.ReadWrite")
 	s.do(request{path: "/beta/me", token: throttled})
 	expectThrottled(t, s.do(request{path: "/beta/me", token: throttled}))
-	others := map[string]string{
-		"another user of the tenant":     s.delegated(tenantA, userA2, "User.ReadWrite"),
-		"the same user id, other tenant": s.delegated(tenantB, userA1, "User.ReadWrite"),
-		"an application of the tenant":   s.application(tenantA, "User.Read.All"),
+	// In this order: the application lists the tenant's users, both of
+	// whom have signed in by then.
+	others := []struct{ name, token, id string }{
+		{"another user of the tenant", s.delegated(tenantA, userA2, "User.ReadWrite"), userA2},
+		{"the same user id, other tenant", s.delegated(tenantB, userA1, "User.ReadWrite"), userA1},
+		{"an application of the tenant", s.application(tenantA, "User.Read.All"), ""},
 	}
-	for name, tok := range others {
+	for _, caller := range others {
+		name := caller.name
 		path := "/beta/me"
-		if !strings.Contains(name, "user") {
+		if caller.id == "" {
 			path = "/beta/users"
 		}
-		if resp := s.do(request{path: path, token: tok}); resp.status != http.StatusOK {
+		resp := s.do(request{path: path, token: caller.token})
+		if resp.status != http.StatusOK {
 			t.Errorf("%s: %d %s", name, resp.status, resp.body)
+			continue
+		}
+		body := resp.json(t)
+		if caller.id != "" && body["id"] != caller.id {
+			t.Errorf("%s: /beta/me answers %v, want user %s", name, body["id"], caller.id)
+		}
+		if caller.id == "" {
+			if users, ok := body["value"].([]any); !ok || len(users) != 2 {
+				t.Errorf("%s: /beta/users answers %s, want the tenant's 2 users", name, resp.body)
+			}
 		}
 	}
 	// The same user with another token (other scopes) is the same caller.
