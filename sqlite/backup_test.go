@@ -90,9 +90,15 @@ func TestBackupAndRestore(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not a database, not at all"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := Restore(t.Context(), path, garbage); err == nil {
-		t.Error("Restore of a file that is no database succeeded")
+	if err := Restore(t.Context(), path, garbage); err == nil || errors.Is(err, ErrInUse) || errors.Is(err, graphprofile.ErrNewerSchema) {
+		t.Errorf("Restore of a file that is no database: %v, want its own refusal", err)
 	}
+	// Refused before touching anything: the database is the one it was.
+	kept := openAt(t, path)
+	if got, want := strings.Join(positionIDs(t, kept, owner), ","), "after,before-0,before-1,before-2"; got != want { // one createdDateTime: by id
+		t.Errorf("positions after a refused Restore: %s, want %s", got, want)
+	}
+	kept.Close()
 	if err := Restore(t.Context(), path, backup); err != nil {
 		t.Fatalf("Restore: %v", err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,8 +42,8 @@ func TestMemoryStores(t *testing.T) {
 	if _, err := a.EnsureUser(t.Context(), adele); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.FindUser(t.Context(), tenant, adele.ID); err == nil {
-		t.Errorf("a user of one store in memory is found in another")
+	if _, err := b.FindUser(t.Context(), tenant, adele.ID); !errors.Is(err, graphprofile.ErrNotFound) {
+		t.Errorf("a user of one store in memory looked up in another: %v, want ErrNotFound", err)
 	}
 	if got := query[string](t, a, "PRAGMA journal_mode"); got != "memory" {
 		t.Errorf("journal_mode = %q, want memory", got)
