@@ -59,13 +59,19 @@ func (s *Server) serveAdmin(ctx context.Context, ex *exchange) error {
 		return graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, "The admin API needs the server's admin token (serve --admin-token) as a bearer token.")
 	}
 	ex.route = strings.TrimSuffix(ex.r.URL.Path, "/")
+	// HEAD is served wherever GET is, as that GET without the body (the
+	// answer's writer leaves it out), as on Graph's paths.
+	method := ex.r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
 	var allowed []string
 	for i := range adminEndpoints {
 		e := &adminEndpoints[i]
 		if e.path != ex.route {
 			continue
 		}
-		if e.method != ex.r.Method {
+		if e.method != method {
 			allowed = append(allowed, e.method)
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -949,5 +950,27 @@ func TestAdminJournalAnswerBounded(t *testing.T) {
 	}
 	if limit := 33 << 20; len(resp.body) > limit {
 		t.Errorf("the journal's answer is %d MB, want at most %d MB (its entries' 32 MiB)", len(resp.body)>>20, limit>>20)
+	}
+}
+
+// TestAdminHEAD: HEAD is served wherever GET is, as that GET without the
+// body (docs/decisions.md, "HEAD"), on the admin API's paths too: it was a
+// 405 whose Allow listed GET.
+func TestAdminHEAD(t *testing.T) {
+	s, _ := newAdminServer(t)
+	s.create(s.delegated(tenantA, userA1, "User.ReadWrite"), "/me", `{"detail":{"jobTitle":"Engineer"}}`)
+	for _, path := range []string{"/_admin/tenants", "/_admin/users?tenantId=" + tenantA, "/_admin/fixtures", "/_admin/requests", "/_admin/clock"} {
+		got := s.do(request{path: path, token: adminToken})
+		head := s.do(request{method: http.MethodHead, path: path, token: adminToken})
+		if got.status != http.StatusOK || head.status != http.StatusOK || len(head.body) != 0 ||
+			head.header.Get("Content-Type") != got.header.Get("Content-Type") || (head.header.Get("Content-Length") != strconv.Itoa(len(got.body)) && path != "/_admin/clock") { // the clock's "now" may change its length
+			t.Errorf("HEAD %s: %d, Content-Type %q, Content-Length %q, body %q; want GET's %d, %q, %d without the body",
+				path, head.status, head.header.Get("Content-Type"), head.header.Get("Content-Length"), head.body, got.status, got.header.Get("Content-Type"), len(got.body))
+		}
+	}
+	// A path that takes no GET takes no HEAD.
+	resp := s.do(request{method: http.MethodHead, path: "/_admin/reset", token: adminToken})
+	if resp.status != http.StatusMethodNotAllowed || resp.header.Get("Allow") != "POST" {
+		t.Errorf("HEAD /_admin/reset: %d, Allow %q; want 405, POST", resp.status, resp.header.Get("Allow"))
 	}
 }
