@@ -79,6 +79,44 @@ func readBodyUpTo(r *http.Request, limit int, budget *byteBudget) ([]byte, error
 	return graphprofile.SkipByteOrderMark(data), nil
 }
 
+// drainBody reads r's body to its end and throws it away, within the
+// limits every body is read within: at most limit bytes, compressed or not,
+// and after decompression when it is gzip (a body in another coding is read
+// as it is sent), before the connection's read deadline. It holds no more
+// of the body than a small buffer. An injected fault reads the body so
+// (injectFault); its errors are a body's refusals, as readBodyUpTo's.
+func drainBody(r *http.Request, limit int) error {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil
+	}
+	if r.ContentLength > int64(limit) {
+		return tooLarge(limit)
+	}
+	var body io.Reader = http.MaxBytesReader(nil, r.Body, int64(limit))
+	gzipped := false
+	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err == io.EOF {
+			return nil // no body at all
+		}
+		if err != nil {
+			return bodyReadError(err, limit, true)
+		}
+		defer zr.Close()
+		body, gzipped = zr, true
+	}
+	// One byte past the limit tells "exactly at the limit" from "over it".
+	n, err := io.Copy(io.Discard, io.LimitReader(body, int64(limit)+1))
+	if err != nil {
+		return bodyReadError(err, limit, gzipped)
+	}
+	if n > int64(limit) {
+		return tooLarge(limit)
+	}
+	return nil
+}
+
 // readAll reads r, which gives at most most bytes, to its end into a
 // buffer made for the size the request announced (when it did, and r is
 // not decompressed), so that a body is read into one allocation rather

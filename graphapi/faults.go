@@ -303,7 +303,8 @@ func (s *Server) takeArmedFault(r *http.Request, e *endpoint) (fault, bool) {
 
 // injectFault does to a request of endpoint e what FaultHeader asks (with
 // the admin API on) or else what the random faults draw: delays it, and
-// answers it with a failure. It reports whether it answered. A $batch is
+// answers it with a failure once its body was read. It reports whether it
+// answered. A $batch is
 // not failed at random itself: its items are, each on its own, as Graph
 // throttles them.
 func (s *Server) injectFault(ctx context.Context, ex *exchange, e *endpoint) (answered bool, err error) {
@@ -316,6 +317,17 @@ func (s *Server) injectFault(ctx context.Context, ex *exchange, e *endpoint) (an
 		f = armed
 	} else if src := s.activeFaults(); src != nil && e.pattern != batchPath {
 		f = src.draw()
+	}
+	if f.status != 0 {
+		// A fault stands for an answer Graph gives after reading the
+		// request, so it reads the body first, as any request's (a body
+		// over the limit, or one that stalls, is refused as it is
+		// everywhere): answered before it, a client still sending the
+		// body had its HTTP/2 stream reset, or its connection closed
+		// (docs/decisions.md, "An injected fault reads the body first").
+		if err := drainBody(ex.r, MaxBodyBytes); err != nil {
+			return false, err
+		}
 	}
 	s.metrics.fault(f.status, f.delay > 0)
 	if f.delay > 0 {

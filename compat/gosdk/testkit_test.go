@@ -116,11 +116,12 @@ func clientRetryingWrites(t *testing.T, baseURL, tok string) *msgraph.GraphServi
 
 // bodyPerAttempt is a last middleware that sends each attempt of a request
 // with a copy of its body. The retry handler rewinds the body it sent for
-// its retry, while net/http may still be reading it for the attempt that
-// failed (it sends a request's head before its body, and reads the body to
-// its end after the answer came): the retry then went out with no body
-// ("ContentLength=… with Body length 0") when the server answered before
-// reading the body, as it answers a fault.
+// its retry as soon as the answer came, while net/http may not be done with
+// it for the attempt that failed (having written its last byte, it reads the
+// body once more to check that it ended): when the rewind came first, that
+// read took the body and the retry went out with none ("ContentLength=…
+// with Body length 0"), even though the server answers a fault only once it
+// has read the whole body.
 type bodyPerAttempt struct{}
 
 func (bodyPerAttempt) Intercept(pipeline khttp.Pipeline, index int, req *http.Request) (*http.Response, error) {
