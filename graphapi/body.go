@@ -44,28 +44,18 @@ func readBodyUpTo(r *http.Request, limit int, budget *byteBudget) ([]byte, error
 	if err != nil || mediaType != "application/json" {
 		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The content type '%s' is not supported; this request needs 'application/json'.", contentType)
 	}
-	if r.ContentLength > int64(limit) {
-		return nil, tooLarge(limit)
-	}
-
-	var body io.Reader = http.MaxBytesReader(nil, r.Body, int64(limit))
-	announced := r.ContentLength // the size to read, when the body is not decompressed
-	gzipped := false
-	switch encoding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); encoding {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(body)
-		if err == io.EOF {
-			return nil, nil // no body at all, compressed or not: the caller says it is empty
-		}
-		if err != nil {
-			return nil, bodyReadError(err, limit, true)
-		}
-		defer zr.Close()
-		body = zr
-		announced, gzipped = -1, true
+	switch encoding := bodyEncoding(r); encoding {
+	case "", "identity", "gzip", "x-gzip":
 	default:
 		return nil, unsupportedEncodingError{graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The content encoding '%s' is not supported; send the body plain or gzip-compressed.", encoding)}
+	}
+	body, gzipped, err := openBody(r, limit)
+	if err != nil || body == nil {
+		return nil, err // nil, nil: no body at all, compressed or not: the caller says it is empty
+	}
+	announced := r.ContentLength // the size to read, when the body is not decompressed
+	if gzipped {
+		announced = -1
 	}
 
 	// Read one byte past the limit to tell "exactly at the limit" from "over it".
@@ -79,32 +69,49 @@ func readBodyUpTo(r *http.Request, limit int, budget *byteBudget) ([]byte, error
 	return graphprofile.SkipByteOrderMark(data), nil
 }
 
+// bodyEncoding is r's Content-Encoding, lower-cased.
+func bodyEncoding(r *http.Request) string {
+	return strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+}
+
+// openBody returns r's body to be read within the limits every body is
+// read within: at most limit bytes as sent (a body announced longer is
+// refused at once) and, when it is gzip, decompressed (gzipped), the caller
+// reading at most limit+1 bytes of it; a body in another coding is returned
+// as it is sent. A nil body without an error is a gzip body with no bytes
+// at all.
+func openBody(r *http.Request, limit int) (body io.Reader, gzipped bool, err error) {
+	if r.ContentLength > int64(limit) {
+		return nil, false, tooLarge(limit)
+	}
+	body = http.MaxBytesReader(nil, r.Body, int64(limit))
+	switch bodyEncoding(r) {
+	case "gzip", "x-gzip":
+		// A gzip.Reader's Close releases nothing: it is not called.
+		zr, err := gzip.NewReader(body)
+		if err == io.EOF {
+			return nil, true, nil
+		}
+		if err != nil {
+			return nil, true, bodyReadError(err, limit, true)
+		}
+		return zr, true, nil
+	}
+	return body, false, nil
+}
+
 // drainBody reads r's body to its end and throws it away, within the
-// limits every body is read within: at most limit bytes, compressed or not,
-// and after decompression when it is gzip (a body in another coding is read
-// as it is sent), before the connection's read deadline. It holds no more
-// of the body than a small buffer. An injected fault reads the body so
-// (injectFault); its errors are a body's refusals, as readBodyUpTo's.
+// limits every body is read within (openBody) and before the connection's
+// read deadline, holding no more of it than a small buffer. An injected
+// fault reads the body so (injectFault); its errors are a body's refusals,
+// as readBodyUpTo's.
 func drainBody(r *http.Request, limit int) error {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return nil
 	}
-	if r.ContentLength > int64(limit) {
-		return tooLarge(limit)
-	}
-	var body io.Reader = http.MaxBytesReader(nil, r.Body, int64(limit))
-	gzipped := false
-	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(body)
-		if err == io.EOF {
-			return nil // no body at all
-		}
-		if err != nil {
-			return bodyReadError(err, limit, true)
-		}
-		defer zr.Close()
-		body, gzipped = zr, true
+	body, gzipped, err := openBody(r, limit)
+	if err != nil || body == nil {
+		return err
 	}
 	// One byte past the limit tells "exactly at the limit" from "over it".
 	n, err := io.Copy(io.Discard, io.LimitReader(body, int64(limit)+1))
