@@ -55,8 +55,8 @@ var adminEndpoints = []adminEndpoint{
 // method as Graph's are refused (400 for a path not served, 405 with
 // Allow), then the row's handler.
 func (s *Server) serveAdmin(ctx context.Context, ex *exchange) error {
-	if !s.adminAuthorized(ex.r) {
-		return graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, "The admin API needs the server's admin token (serve --admin-token) as a bearer token.")
+	if err := s.adminAuthorized(ex.r); err != nil {
+		return err
 	}
 	ex.route = strings.TrimSuffix(ex.r.URL.Path, "/")
 	// HEAD is served wherever GET is, as that GET without the body (the
@@ -104,17 +104,21 @@ func (s *Server) serveAdmin(ctx context.Context, ex *exchange) error {
 	return nil
 }
 
-// adminAuthorized reports whether r carries the admin token, compared in
-// constant time (of the tokens' hashes, so their length leaks nothing
-// either).
-func (s *Server) adminAuthorized(r *http.Request) bool {
-	tok, ok := bearerToken(r)
-	if !ok {
-		return false
+// adminAuthorized refuses r unless it carries the admin token, and only
+// it (authorization), compared in constant time (of the tokens' hashes,
+// so their length leaks nothing either).
+func (s *Server) adminAuthorized(r *http.Request) error {
+	value, refusal := authorization(r)
+	if refusal != nil {
+		return refusal
 	}
+	tok, ok := bearerToken(value)
 	got := sha256.Sum256([]byte(tok))
 	want := sha256.Sum256([]byte(s.AdminToken))
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		return graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, "The admin API needs the server's admin token (serve --admin-token) as a bearer token.")
+	}
+	return nil
 }
 
 // adminReset answers POST /_admin/reset: every user and every profile of

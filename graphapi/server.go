@@ -346,10 +346,14 @@ func (s *Server) logger() *slog.Logger {
 
 // authenticate returns the caller named by the request's bearer token.
 func (s *Server) authenticate(r *http.Request) (graphprofile.Principal, error) {
-	if strings.TrimSpace(r.Header.Get("Authorization")) == "" {
+	value, err := authorization(r)
+	if err != nil {
+		return graphprofile.Principal{}, err
+	}
+	if strings.TrimSpace(value) == "" {
 		return graphprofile.Principal{}, graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, "Access token is empty.")
 	}
-	token, ok := bearerToken(r)
+	token, ok := bearerToken(value)
 	if !ok {
 		return graphprofile.Principal{}, graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, "Access token validation failure. The Authorization header must use the Bearer scheme.")
 	}
@@ -359,11 +363,54 @@ func (s *Server) authenticate(r *http.Request) (graphprofile.Principal, error) {
 	return s.Authenticator.Authenticate(r.Context(), token)
 }
 
-// bearerToken returns the token of r's Authorization header and whether
-// the header is of the Bearer scheme (in any case, as RFC 9110 has schemes).
-// Graph's API and the admin API both read their tokens through it.
-func bearerToken(r *http.Request) (token string, ok bool) {
-	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+// msgTwoCredentials refuses a request with more than one Authorization
+// credential.
+const msgTwoCredentials = "Access token validation failure. The request carries more than one Authorization credential; send one."
+
+// authorization returns the value of r's one Authorization field ("" for
+// none), or the refusal of a request that carries more than one
+// credential: two fields (over HTTP/1.1 or HTTP/2 alike), or one field
+// listing two ("Bearer A, Bearer B", what a proxy makes of two fields it
+// joins). Such a request is ambiguous: a proxy in front may have checked
+// one credential while the server would use another, so neither is used,
+// even when both are the same. Graph's API and the admin API both read
+// their tokens through it.
+func authorization(r *http.Request) (string, *graphprofile.Error) {
+	values := r.Header.Values("Authorization")
+	switch {
+	case len(values) == 0:
+		return "", nil
+	case len(values) > 1 || listsCredentials(values[0]):
+		return "", graphprofile.Errorf(graphprofile.CodeInvalidAuthToken, msgTwoCredentials)
+	}
+	return values[0], nil
+}
+
+// listsCredentials reports whether value, one Authorization field, holds
+// more than one credential: after a comma, an auth scheme followed by a
+// space (RFC 9110's credentials). A bearer token never holds a
+// comma (RFC 6750's b64token), so a JWT is never taken for a list.
+func listsCredentials(value string) bool {
+	_, rest, _ := strings.Cut(strings.TrimSpace(value), " ")
+	for {
+		_, after, found := strings.Cut(rest, ",")
+		if !found {
+			return false
+		}
+		rest = after
+		next := strings.TrimLeft(after, " \t")
+		scheme, _, _ := strings.Cut(next, " ")
+		if isAuthScheme(scheme) && len(scheme) < len(next) {
+			return true
+		}
+	}
+}
+
+// bearerToken returns the token of an Authorization field's value and
+// whether it is of the Bearer scheme (in any case, as RFC 9110 has
+// schemes).
+func bearerToken(value string) (token string, ok bool) {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(value), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		return "", false
 	}
