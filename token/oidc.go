@@ -28,6 +28,7 @@ const (
 	defaultOIDCTimeout         = 10 * time.Second
 	defaultOIDCRefreshInterval = time.Hour
 	defaultOIDCRefetchInterval = 10 * time.Second
+	defaultOIDCKeyWait         = 2 * time.Second
 	defaultOIDCRetryMin        = time.Second
 	defaultOIDCRetryMax        = time.Minute
 
@@ -83,6 +84,14 @@ type OIDCOptions struct {
 	// RetryMin and RetryMax bound the exponential backoff (doubling) of
 	// failed discovery and failed refreshes; zero means 1 s and 1 min.
 	RetryMin, RetryMax time.Duration
+	// KeyWait is the longest Key waits for a fetch of the key set (the
+	// one an unknown kid caused, or one under way), counted from when the
+	// fetch was asked for, before it answers
+	// ErrUnknownKey, what the caller gets without the new key, while the
+	// fetch goes on for later callers; zero means 2 s. A request must not
+	// hang on an issuer that does (the client's timeout, 10 s, bounds the
+	// fetch, not the requests waiting on it).
+	KeyWait time.Duration
 }
 
 // OIDCIssuer is an Issuer for an OpenID Connect provider such as Entra ID:
@@ -124,7 +133,9 @@ type OIDCOptions struct {
 //     the last fetch an unknown kid caused, so the first one after start
 //     or a periodic refresh is never held back); concurrent callers share
 //     one fetch, and within the interval an unknown kid is refused without
-//     any request.
+//     any request. A caller waits for that fetch at most KeyWait (2 s),
+//     and is then refused as for an unknown kid while the fetch goes on;
+//     keys that are known are answered at once, fetch or no fetch.
 //   - Discovery documents are limited to 256 KiB and key sets to 1 MiB.
 //
 // It is safe for concurrent use.
@@ -142,6 +153,7 @@ type OIDCIssuer struct {
 	refetchInterval time.Duration
 	retryMin        time.Duration
 	retryMax        time.Duration
+	keyWait         time.Duration
 
 	// kick asks Run's goroutine to serve the fetch requested by Key.
 	kick chan struct{}
@@ -165,6 +177,15 @@ type OIDCIssuer struct {
 type keyFetch struct {
 	done chan struct{} // closed when the fetch is over
 	err  error         // why it failed; read only after done is closed
+	// begun is when the fetch was asked for (real time): callers of Key
+	// wait for it until KeyWait after it, so a request that asks twice
+	// (the token cache's check, then the validation) waits KeyWait in all.
+	begun time.Time
+}
+
+// newKeyFetch is a fetch asked for now.
+func newKeyFetch() *keyFetch {
+	return &keyFetch{done: make(chan struct{}), begun: time.Now()}
 }
 
 var _ Issuer = (*OIDCIssuer)(nil)
@@ -193,10 +214,11 @@ func NewOIDCIssuer(issuerURL string, opts OIDCOptions) (*OIDCIssuer, error) {
 		refetchInterval: cmp0(opts.RefetchInterval, defaultOIDCRefetchInterval),
 		retryMin:        cmp0(opts.RetryMin, defaultOIDCRetryMin),
 		retryMax:        cmp0(opts.RetryMax, defaultOIDCRetryMax),
+		keyWait:         cmp0(opts.KeyWait, defaultOIDCKeyWait),
 		kick:            make(chan struct{}, 1),
 	}
 	switch {
-	case opts.RefreshInterval < 0, opts.RefetchInterval < 0, opts.RetryMin < 0, opts.RetryMax < 0:
+	case opts.RefreshInterval < 0, opts.RefetchInterval < 0, opts.RetryMin < 0, opts.RetryMax < 0, opts.KeyWait < 0:
 		return nil, fmt.Errorf("oidc issuer %q: negative interval in the options", issuerURL)
 	case o.retryMax < o.retryMin:
 		return nil, fmt.Errorf("oidc issuer %q: RetryMax is less than RetryMin", issuerURL)
@@ -343,7 +365,9 @@ func validTenantID(tid string) bool {
 // the key set again (shared with concurrent callers) if the last fetch is at
 // least RefetchInterval old and Run is running, and looks again; otherwise it
 // returns ErrUnknownKey at once. Before discovery has succeeded it fails with
-// an error that is not ErrUnknownKey. ctx bounds the wait for the fetch.
+// an error that is not ErrUnknownKey. It waits for the fetch until KeyWait
+// after the fetch was asked for, then returns ErrUnknownKey while the fetch
+// goes on; ctx bounds the wait too.
 func (o *OIDCIssuer) Key(ctx context.Context, kid string) (crypto.PublicKey, error) {
 	o.mu.Lock()
 	if !o.ready {
@@ -361,7 +385,7 @@ func (o *OIDCIssuer) Key(ctx context.Context, kid string) (crypto.PublicKey, err
 			o.mu.Unlock()
 			return nil, ErrUnknownKey
 		}
-		f = &keyFetch{done: make(chan struct{})}
+		f = newKeyFetch()
 		o.fetch = f
 		o.lastRefetch = o.now() // the rate limit holds from now on
 		select {
@@ -373,8 +397,18 @@ func (o *OIDCIssuer) Key(ctx context.Context, kid string) (crypto.PublicKey, err
 
 	select {
 	case <-f.done:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("oidc issuer %s: waiting for its key set: %w", o.url, ctx.Err())
+	default:
+		wait := time.NewTimer(time.Until(f.begun.Add(o.keyWait)))
+		defer wait.Stop()
+		select {
+		case <-f.done:
+		case <-wait.C:
+			// What the caller would get without the new key; the fetch
+			// goes on, for the callers after it.
+			return nil, fmt.Errorf("%w (the key set of %s is still being fetched after %v)", ErrUnknownKey, o.url, o.keyWait)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("oidc issuer %s: waiting for its key set: %w", o.url, ctx.Err())
+		}
 	}
 	o.mu.Lock()
 	k, ok := o.keys[kid]
@@ -611,7 +645,7 @@ func (o *OIDCIssuer) refresh(ctx context.Context, requested bool) error {
 			o.mu.Unlock()
 			return nil
 		}
-		f = &keyFetch{done: make(chan struct{})}
+		f = newKeyFetch()
 		o.fetch = f
 	}
 	uri := o.jwksURI

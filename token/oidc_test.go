@@ -798,6 +798,85 @@ func TestOIDCKeyWait(t *testing.T) {
 	}
 }
 
+// TestOIDCKeyWaitBounded: a caller waits for a key set fetch that hangs at
+// most KeyWait, and is then refused as for an unknown kid; the fetch goes
+// on, and a key it brings is had by the callers after it without another
+// request. A known kid is answered at once meanwhile.
+func TestOIDCKeyWaitBounded(t *testing.T) {
+	p := newTestProvider(t, "/wait/v2.0")
+	clock := &testClock{now: time.Now()}
+	const keyWait = 200 * time.Millisecond
+	o := newTestOIDCIssuer(t, p, clock, &logtest.Buffer{}, func(opts *OIDCOptions) { opts.KeyWait = keyWait })
+	start(t, o)
+	eventually(t, "issuer ready", o.Ready)
+
+	gate := make(chan struct{})
+	keys := testOIDCKeys()
+	p.set(func(p *testProvider) {
+		p.jwksGate = gate
+		p.keys = append(p.keys, jwkOf("rsa-2", keys.rsa2))
+	})
+	before := p.jwksHits.Load()
+	begin := time.Now()
+	_, err := o.Key(t.Context(), "rsa-2")
+	took := time.Since(begin)
+	if !errors.Is(err, ErrUnknownKey) || took < keyWait || took > keyWait+2*time.Second {
+		t.Errorf("Key(rsa-2) while the fetch hangs: err = %v after %v, want ErrUnknownKey after %v", err, took, keyWait)
+	}
+	begin = time.Now()
+	if k, err := o.Key(t.Context(), "rsa-1"); err != nil || k == nil || time.Since(begin) > keyWait/2 {
+		t.Errorf("Key(rsa-1) while the fetch hangs: %v, %v after %v, want the key at once", k, err, time.Since(begin))
+	}
+	close(gate)
+	eventually(t, "the fetch brought rsa-2", func() bool {
+		k, err := o.Key(t.Context(), "rsa-2")
+		return err == nil && k != nil
+	})
+	if n := p.jwksHits.Load() - before; n != 1 {
+		t.Errorf("%d key set requests, want 1", n)
+	}
+}
+
+// TestOIDCKeyWaitOnceARequest: a cached token whose key has left the key
+// set asks for the key twice (the cache's check, then the validation);
+// while the fetch that causes hangs, the two waits together last KeyWait,
+// not twice that: no caller waits on a fetch older than KeyWait.
+func TestOIDCKeyWaitOnceARequest(t *testing.T) {
+	p := newTestProvider(t, "/once/v2.0")
+	clock := &testClock{now: time.Now()}
+	const keyWait = 300 * time.Millisecond
+	o := newTestOIDCIssuer(t, p, clock, &logtest.Buffer{}, func(opts *OIDCOptions) { opts.KeyWait = keyWait })
+	start(t, o)
+	eventually(t, "issuer ready", o.Ready)
+	v := &Validator{Issuers: []Issuer{o}, Now: func() time.Time { return testNow }}
+	keys := testOIDCKeys()
+	tok := sign(t, jwt.SigningMethodRS256, keys.rsa1, "rsa-1", issClaims(delegatedClaims(), p.url, testTenant))
+	if _, err := v.Authenticate(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	// rsa-1 leaves the key set (a fetch an unknown kid causes brings the
+	// new set), and then the key set endpoint hangs.
+	p.set(func(p *testProvider) { p.keys = []map[string]any{jwkOf("rsa-2", keys.rsa2)} })
+	if _, err := o.Key(t.Context(), "bogus"); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("Key(bogus) = %v", err)
+	}
+	gate := make(chan struct{})
+	defer close(gate)
+	p.set(func(p *testProvider) { p.jwksGate = gate })
+	clock.Advance(testRefetchInterval)
+
+	begin := time.Now()
+	_, err := v.Authenticate(t.Context(), tok)
+	took := time.Since(begin)
+	var gerr *graphprofile.Error
+	if !errors.As(err, &gerr) || gerr.Message != msgUnknownKey {
+		t.Errorf("the cached token of a removed key: err = %v, want %q", err, msgUnknownKey)
+	}
+	if took > keyWait*3/2 {
+		t.Errorf("the cached token of a removed key, while the fetch hangs: refused after %v, want about %v", took, keyWait)
+	}
+}
+
 func TestOIDCIssuerLifecycle(t *testing.T) {
 	p := newTestProvider(t, "/life/v2.0")
 	clock := &testClock{now: time.Now()}
