@@ -95,3 +95,29 @@ func TestTwoAuthorizationCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoAuthorizationCredentialsJournaled: the admin API's journal shows
+// a request refused for two Authorization fields with both of them, each
+// redacted to its scheme, so that the refusal reads from the entry; it
+// showed the first alone, a request with one credential refused for no
+// reason the entry told.
+func TestTwoAuthorizationCredentialsJournaled(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	resp := s.do(request{path: "/beta/me/profile/positions", headerLines: http.Header{
+		"Authorization": {"Bearer " + tok, "Basic dXNlcjpwYXNz"},
+		"Cookie":        {"a=1", "b=2"},
+	}})
+	expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken")
+	entries := s.journal(t, "")
+	if len(entries) != 1 {
+		t.Fatalf("%d entries, want 1: %+v", len(entries), entries)
+	}
+	h := entries[0].Request.Headers
+	if got := h["Authorization"]; len(got) != 2 || got[0] != "Bearer [redacted]" || got[1] != "Basic [redacted]" {
+		t.Errorf("the journal's Authorization: %q, want both fields, redacted", got)
+	}
+	if got := h["Cookie"]; len(got) != 2 || got[0] != "[redacted]" || got[1] != "[redacted]" {
+		t.Errorf("the journal's Cookie: %q, want both fields, redacted", got)
+	}
+}

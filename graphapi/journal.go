@@ -239,9 +239,11 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		_, _ = io.Copy(io.Discard, io.LimitReader(cw.reqBody, maxJournalBody))
 	}
 	reqHeaders := r.Header.Clone()
+	// Every field of them, each redacted: a request refused for two
+	// Authorization fields shows both.
 	for _, name := range redactedHeaders {
-		if vs := reqHeaders.Values(name); len(vs) > 0 {
-			reqHeaders[name] = []string{redact(name, vs[0])}
+		for i, v := range reqHeaders.Values(name) {
+			reqHeaders[name][i] = redact(name, v)
 		}
 	}
 	e := &journalEntry{
