@@ -64,8 +64,12 @@ func newHangingIssuer(t *testing.T) *hangingIssuer {
 			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
 		}}})
 	})
-	h.srv = httptest.NewServer(mux)
-	h.url = h.srv.URL + "/hang/v2.0"
+	// Started only once srv and url are set: its handlers read them, and
+	// the requests come from another process, which the race detector
+	// cannot see ordering them after these writes.
+	h.srv = httptest.NewUnstartedServer(mux)
+	h.url = "http://" + h.srv.Listener.Addr().String() + "/hang/v2.0"
+	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 	t.Cleanup(func() { close(h.release) }) // before Close, which waits for the hanging handlers
 	return h
