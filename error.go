@@ -72,6 +72,10 @@ var ErrUnavailable = errors.New("store unavailable")
 // whichever part of the server answers it (Graph's API or the web page's).
 const ServiceUnavailableMessage = "The service is temporarily unavailable. Retry the request after the time in the Retry-After header."
 
+// InternalErrorMessage is the message of a 500 InternalError, whichever
+// part of the server answers it; the details go to the log only.
+const InternalErrorMessage = "An internal server error occurred while processing the request."
+
 // ErrCollectionFull is wrapped by a store's CreateItem around the refusal
 // of an item that a collection of a profile has no room for: it already
 // holds the most items the server allows (serve --max-items).

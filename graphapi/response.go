@@ -23,9 +23,8 @@ const jsonContentType = "application/json;odata.metadata=minimal;odata.streaming
 const textContentType = "text/plain;charset=utf-8"
 
 // statusOfCode maps each Graph error code to its HTTP status: errors are
-// created once with a code, and this is the one place of Graph's API that
-// knows statuses. (The web page's own API, served apart from Graph's
-// pipeline, maps the few codes its sign-in gives in webui.)
+// created once with a code, and this is the one place that knows statuses
+// (the web page's own API asks StatusOfCode too).
 var statusOfCode = map[string]int{
 	graphprofile.CodeBadRequest:              http.StatusBadRequest,
 	graphprofile.CodeInvalidRequestParameter: http.StatusBadRequest,
@@ -587,7 +586,7 @@ func (ex *exchange) fail(err error) {
 			gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage)
 			ex.w.Header().Set("Retry-After", "1")
 		} else {
-			gerr = graphprofile.Errorf(graphprofile.CodeInternalError, "An internal server error occurred while processing the request.")
+			gerr = graphprofile.Errorf(graphprofile.CodeInternalError, graphprofile.InternalErrorMessage)
 		}
 		ex.server.logger().Error("request failed", "request-id", ex.requestID,
 			"method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
@@ -595,11 +594,16 @@ func (ex *exchange) fail(err error) {
 	if errors.As(err, new(unsupportedEncodingError)) {
 		ex.w.Header().Set("Accept-Encoding", acceptedRequestEncodings)
 	}
-	status, ok := statusOfCode[gerr.Code]
-	if !ok {
-		status = http.StatusInternalServerError
+	ex.failWithStatus(StatusOfCode(gerr.Code), gerr)
+}
+
+// StatusOfCode is the HTTP status of a Graph error code: 500 for a code
+// it does not know.
+func StatusOfCode(code string) int {
+	if status, ok := statusOfCode[code]; ok {
+		return status
 	}
-	ex.failWithStatus(status, gerr)
+	return http.StatusInternalServerError
 }
 
 // bodyReadToEnd reports whether r's body has been read to its end, or

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/graphapi"
 )
 
 //go:embed static
@@ -288,13 +289,13 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ue):
 	case errors.As(err, &ge):
-		ue = &uiError{statusOfCode(ge.Code), ge}
+		ue = &uiError{graphapi.StatusOfCode(ge.Code), ge}
 	default:
 		h.logger().Error("web UI request failed", "request-id", requestID, "method", r.Method, "path", r.URL.Path, "err", err)
 		if errors.Is(err, graphprofile.ErrUnavailable) {
 			ue = &uiError{http.StatusServiceUnavailable, graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage)}
 		} else {
-			ue = &uiError{http.StatusInternalServerError, graphprofile.Errorf(graphprofile.CodeInternalError, "An internal server error occurred while processing the request.")}
+			ue = &uiError{http.StatusInternalServerError, graphprofile.Errorf(graphprofile.CodeInternalError, graphprofile.InternalErrorMessage)}
 		}
 	}
 	if ue.status == http.StatusServiceUnavailable {
@@ -323,21 +324,6 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header()["request-id"] = []string{requestID}
 	w.Header()["client-request-id"] = []string{clientRequestID}
 	writeJSON(w, ue.status, body)
-}
-
-// statusOfCode is the status of the codes DevSignIn's errors carry.
-func statusOfCode(code string) int {
-	switch code {
-	case graphprofile.CodeBadRequest:
-		return http.StatusBadRequest
-	case graphprofile.CodeUserNotFound, graphprofile.CodeItemNotFound:
-		return http.StatusNotFound
-	case graphprofile.CodeAuthorizationDenied:
-		return http.StatusForbidden
-	case graphprofile.CodeServiceNotAvailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
