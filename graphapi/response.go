@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -582,14 +583,19 @@ func (ex *exchange) fail(err error) {
 		gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage)
 		ex.w.Header().Set("Retry-After", "1")
 	} else if !errors.As(err, &gerr) {
+		level := slog.LevelError
 		if errors.Is(err, graphprofile.ErrUnavailable) {
 			gerr = graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage)
 			ex.w.Header().Set("Retry-After", "1")
+			// The store's outage, which every request (and every /readyz
+			// probe) meets while it lasts: a debug line each, the outage
+			// itself told by the store serve wires (internal/outage).
+			level = slog.LevelDebug
 		} else {
 			gerr = graphprofile.Errorf(graphprofile.CodeInternalError, graphprofile.InternalErrorMessage)
 		}
-		ex.server.logger().Error("request failed", "request-id", ex.requestID,
-			"method", ex.r.Method, "path", ex.r.URL.Path, "err", err)
+		ex.server.logger().LogAttrs(ex.r.Context(), level, "request failed", slog.String("request-id", ex.requestID),
+			slog.String("method", ex.r.Method), slog.String("path", ex.r.URL.Path), slog.Any("err", err))
 	}
 	if errors.As(err, new(unsupportedEncodingError)) {
 		ex.w.Header().Set("Accept-Encoding", acceptedRequestEncodings)

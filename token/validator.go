@@ -23,6 +23,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/outage"
 )
 
 // MaxTokenSize is the longest token, in bytes, that is even parsed. Real
@@ -105,7 +106,7 @@ type Validator struct {
 	// keyWarnings holds, by index in Issuers, when each issuer's key
 	// failure was last warned of and the refusals since.
 	keyWarningsMu sync.Mutex
-	keyWarnings   map[int]*keyWarning
+	keyWarnings   map[int]*outage.Tracker
 }
 
 // keyWarnInterval is the least time between two warnings that an issuer's
@@ -113,13 +114,7 @@ type Validator struct {
 // iss must name the issuer), so a warning per request would let anyone
 // fill the log; one a minute still tells the operator, with the count of
 // refusals it stands for, and each refusal is a debug line.
-const keyWarnInterval = time.Minute
-
-// keyWarning is what is known of one issuer's warnings.
-type keyWarning struct {
-	last     time.Time // when the last warning was logged
-	refusals int       // refusals since then, not yet warned of
-}
+const keyWarnInterval = outage.Interval
 
 var _ graphprofile.Authenticator = (*Validator)(nil)
 
@@ -378,27 +373,21 @@ func (v *Validator) key(ctx context.Context, t *jwt.Token, c *claims, found *cac
 }
 
 // keyWarning counts a refusal because the keys of v.Issuers[i] are
-// unavailable, and reports whether to warn of it now (the first, or the
-// first keyWarnInterval after the last warning, or after the clock went
-// back) and how many refusals the warning stands for.
+// unavailable, and reports whether to warn of it now and how many refusals
+// the warning stands for (outage.Tracker.Failed).
 func (v *Validator) keyWarning(i int) (refusals int, warn bool) {
 	now := v.now()
 	v.keyWarningsMu.Lock()
-	defer v.keyWarningsMu.Unlock()
 	if v.keyWarnings == nil {
-		v.keyWarnings = map[int]*keyWarning{}
+		v.keyWarnings = map[int]*outage.Tracker{}
 	}
 	w := v.keyWarnings[i]
 	if w == nil {
-		w = &keyWarning{}
+		w = &outage.Tracker{}
 		v.keyWarnings[i] = w
-	} else if now.Sub(w.last) < keyWarnInterval && !now.Before(w.last) {
-		w.refusals++
-		return 0, false
 	}
-	refusals = w.refusals + 1
-	w.last, w.refusals = now, 0
-	return refusals, true
+	v.keyWarningsMu.Unlock()
+	return w.Failed(now, "")
 }
 
 // parseRefusal turns an error of the jwt parser into the refusal to report.

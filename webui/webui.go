@@ -281,7 +281,8 @@ func methodNotAllowed(w http.ResponseWriter, allowed ...string) *uiError {
 // a *graphprofile.Error of DevSignIn by its code, a store that cannot be
 // reached (graphprofile.ErrUnavailable) as Graph's API answers it, 503
 // with Retry-After, since a retry may cure it; anything else as a 500.
-// The details of the last two go to the log only.
+// The details of the last two go to the log only (an unavailable store's
+// as a debug line: the store serve wires tells of its outage).
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	requestID := graphprofile.NewGUID()
 	var ue *uiError
@@ -291,12 +292,18 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ge):
 		ue = &uiError{graphapi.StatusOfCode(ge.Code), ge}
 	default:
-		h.logger().Error("web UI request failed", "request-id", requestID, "method", r.Method, "path", r.URL.Path, "err", err)
+		level := slog.LevelError
 		if errors.Is(err, graphprofile.ErrUnavailable) {
 			ue = &uiError{http.StatusServiceUnavailable, graphprofile.Errorf(graphprofile.CodeServiceNotAvailable, graphprofile.ServiceUnavailableMessage)}
+			// The store's outage, which every load of the page meets
+			// while it lasts: a debug line each, the outage itself told
+			// by the store serve wires (internal/outage).
+			level = slog.LevelDebug
 		} else {
 			ue = &uiError{http.StatusInternalServerError, graphprofile.Errorf(graphprofile.CodeInternalError, graphprofile.InternalErrorMessage)}
 		}
+		h.logger().LogAttrs(r.Context(), level, "web UI request failed", slog.String("request-id", requestID),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 	if ue.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")

@@ -21,6 +21,7 @@ import (
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
 	"github.com/graphprofile/graphprofile/internal/logtest"
+	"github.com/graphprofile/graphprofile/internal/outage"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 	"github.com/graphprofile/graphprofile/webui"
@@ -818,24 +819,50 @@ func (downStore) FindUser(context.Context, string, string) (graphprofile.User, e
 // TestDevSignInStoreUnavailable: while the store cannot be reached the
 // development sign-in answers as Graph's API does then, 503
 // serviceNotAvailable with Retry-After (a retry may cure it), not a 500.
+// The page calls it on every load, so each failure is a debug line; the
+// outage is told by the store as serve wires it (internal/outage): one
+// ERROR line saying why, not one per request.
 func TestDevSignInStoreUnavailable(t *testing.T) {
 	var log logtest.Buffer
+	logger := slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := newFixture(t, func(d webui.DevSignIn) webui.Options {
 		tenant := *d.(*webui.DevTenant)
-		tenant.Store = downStore{tenant.Store}
-		return webui.Options{DevSignIn: &tenant, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+		tenant.Store = outage.NewStore(downStore{tenant.Store}, logger)
+		return webui.Options{DevSignIn: &tenant, Logger: logger}
 	})
-	for _, r := range []response{
-		f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage),
-		f.do(http.MethodPost, "/ui/api/dev/token", "", `{"userPrincipalName":"down@contoso.test"}`, fromThePage),
-	} {
-		graphError(t, r, http.StatusServiceUnavailable, "serviceNotAvailable")
-		if got := r.header.Get("Retry-After"); got != "1" {
-			t.Errorf("Retry-After %q, want 1", got)
+	const rounds = 5
+	for range rounds {
+		for _, r := range []response{
+			f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage),
+			f.do(http.MethodPost, "/ui/api/dev/token", "", `{"userPrincipalName":"down@contoso.test"}`, fromThePage),
+		} {
+			graphError(t, r, http.StatusServiceUnavailable, "serviceNotAvailable")
+			if got := r.header.Get("Retry-After"); got != "1" {
+				t.Errorf("Retry-After %q, want 1", got)
+			}
 		}
 	}
-	if !strings.Contains(log.String(), "ErrUnavailable") && !strings.Contains(log.String(), "store unavailable") {
-		t.Errorf("the log %q does not say why the store failed", log.String())
+	var errorLines []string
+	debug := 0
+	for _, line := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		switch m["level"] {
+		case "ERROR", "WARN":
+			errorLines = append(errorLines, line)
+		case "DEBUG":
+			if m["msg"] == "web UI request failed" && m["request-id"] != nil && strings.Contains(fmt.Sprint(m["err"]), "store unavailable") {
+				debug++
+			}
+		}
+	}
+	if len(errorLines) != 1 || !strings.Contains(errorLines[0], `"msg":"store unavailable"`) || !strings.Contains(errorLines[0], "connecting to the database") {
+		t.Errorf("ERROR and WARN lines for %d failed requests: %q; want one, the store's, saying why", 2*rounds, errorLines)
+	}
+	if debug != 2*rounds {
+		t.Errorf("%d debug lines of failed requests, want %d", debug, 2*rounds)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/internal/outage"
 	"github.com/graphprofile/graphprofile/postgres"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/tlsdev"
@@ -200,7 +201,11 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	}()
 	// One clock for all the server's times, which the admin API may set.
 	clock := &graphprofile.Clock{}
-	service := &graphprofile.Service{Store: store, Now: clock.Now, MaxItems: *maxItems}
+	// The server reaches the store through outage.Store: an outage of the
+	// database is its lines (one ERROR, then one a minute, and one when it
+	// answers again), not an ERROR for each request that failed of it.
+	watched := outage.NewStore(store, logger)
+	service := &graphprofile.Service{Store: watched, Now: clock.Now, MaxItems: *maxItems}
 	if fixtures != nil {
 		if err := loadFixtures(ctx, logger, service, *fixturesFile, *fixtures); err != nil {
 			return fmt.Errorf("%s: %w", env.setting("fixtures"), err)
@@ -282,7 +287,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 			uiOptions.BasePath = public.EscapedPath()
 		}
 		if devOn {
-			uiOptions.DevSignIn = &webui.DevTenant{Issuer: dev, Store: store, TenantID: defaultTenant}
+			uiOptions.DevSignIn = &webui.DevTenant{Issuer: dev, Store: watched, TenantID: defaultTenant}
 			if *trustProxy {
 				logger.Info("web UI development sign-in off behind a proxy (--trust-proxy): paste a token from graphprofile token")
 			}
