@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/graphprofile/graphprofile/internal/outage"
 )
 
 // errorLog is net/http's ErrorLog for a Server: its lines at WARN in
@@ -14,24 +16,58 @@ import (
 // check, a port scan), which is no failure of the server and comes all day
 // from every such check: at DEBUG, as any client hanging up is. A handshake
 // that failed for a reason (an alert of a client that does not trust the
-// certificate, a protocol no client should send) stays a warning.
+// certificate, a protocol no client should send) stays a warning. A client
+// that speaks HTTP/2 wrongly (http2ProtocolError) is a debug line each, and
+// a warning at most once an outage.Interval, with the count of connections
+// it stands for: each costs a client no more than a handshake, and a
+// warning each let any client fill the log.
 func errorLog(handler slog.Handler) *log.Logger {
-	return log.New(errorLogWriter{handler}, "", 0)
+	return log.New(&errorLogWriter{handler: handler}, "", 0)
 }
 
-type errorLogWriter struct{ handler slog.Handler }
+type errorLogWriter struct {
+	handler slog.Handler
+	// http2Errors: the connections whose client broke HTTP/2's protocol.
+	http2Errors outage.Tracker
+}
 
-func (w errorLogWriter) Write(p []byte) (int, error) {
+func (w *errorLogWriter) Write(p []byte) (int, error) {
 	msg := strings.TrimSuffix(string(p), "\n")
 	level := slog.LevelWarn
-	if handshakeHungUp(msg) {
+	var attrs []slog.Attr
+	switch {
+	case handshakeHungUp(msg):
 		level = slog.LevelDebug
+	case http2ProtocolError(msg):
+		level = slog.LevelDebug
+		if connections, warn := w.http2Errors.Failed(time.Now(), ""); warn {
+			level = slog.LevelWarn
+			attrs = append(attrs, slog.Int("connections", connections))
+		}
 	}
 	ctx := context.Background()
 	if w.handler.Enabled(ctx, level) {
-		_ = w.handler.Handle(ctx, slog.NewRecord(time.Now(), level, msg, 0))
+		r := slog.NewRecord(time.Now(), level, msg, 0)
+		r.AddAttrs(attrs...)
+		_ = w.handler.Handle(ctx, r)
 	}
 	return len(p), nil
+}
+
+// http2ProtocolError reports whether msg, a line of net/http's ErrorLog,
+// says that a client broke HTTP/2's protocol: a bogus preface, a frame the
+// protocol forbids, no SETTINGS in time.
+func http2ProtocolError(msg string) bool {
+	for _, prefix := range []string{
+		"http2: server: error reading preface from client ",
+		"http2: server connection error from ",
+		"timeout waiting for SETTINGS frames from ",
+	} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // handshakeHungUp reports whether msg, a line of net/http's ErrorLog, is a

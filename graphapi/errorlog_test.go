@@ -2,6 +2,8 @@ package graphapi_test
 
 import (
 	"crypto/tls"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -84,5 +86,78 @@ func TestTLSHangUpIsADebugLine(t *testing.T) {
 	}
 	if hungUp != 3 || failed != 1 {
 		t.Errorf("%d hang-ups and %d failed handshakes logged, want 3 and 1:\n%s", hungUp, failed, logs.String())
+	}
+}
+
+// TestHTTP2ProtocolErrorsWarnedOncePerInterval: a client that speaks
+// HTTP/2 wrongly (a bogus preface, a frame the protocol forbids) is
+// net/http's warning for each connection, which any client repeats as
+// fast as it can handshake: it filled the log with WARN lines. As the
+// issuer keys' and the store's outages (internal/outage), the first is a
+// warning with the count of connections it stands for, then at most one a
+// minute; each is a debug line.
+func TestHTTP2ProtocolErrorsWarnedOncePerInterval(t *testing.T) {
+	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuffer
+	srv, _, _ := openedServer(t, func(srv *graphapi.Server) {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		srv.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	addr := srv.URL()[len("https://"):]
+	send := func(payload string) {
+		t.Helper()
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if conn.ConnectionState().NegotiatedProtocol != "h2" {
+			t.Fatalf("negotiated %q, want h2", conn.ConnectionState().NegotiatedProtocol)
+		}
+		if _, err := conn.Write([]byte(payload)); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.Copy(io.Discard, conn) // until the server closes it
+	}
+	const bogus, broken = 5, 3
+	for range bogus {
+		send("GARBAGE, NOT HTTP/2's PREFACE\r\n\r\n")
+	}
+	for range broken {
+		// The preface, then a CONTINUATION frame with no HEADERS before it.
+		send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + "\x00\x00\x04\x09\x00\x00\x00\x00\x01abcd")
+	}
+
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(logs.String(), "http2: server") < bogus+broken && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var warnings []map[string]any
+	debug := 0
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		msg, _ := m["msg"].(string)
+		if !strings.HasPrefix(msg, "http2: server") {
+			continue
+		}
+		switch m["level"] {
+		case "WARN":
+			warnings = append(warnings, m)
+		case "DEBUG":
+			debug++
+		}
+	}
+	if len(warnings) != 1 || debug != bogus+broken-1 {
+		t.Fatalf("%d warnings and %d debug lines for %d connections with HTTP/2 protocol errors, want 1 and %d: %v", len(warnings), debug, bogus+broken, bogus+broken-1, warnings)
+	}
+	if w := warnings[0]; w["connections"] != float64(1) || !strings.Contains(w["msg"].(string), "bogus greeting") {
+		t.Errorf("the warning %v, want the first connection's error with connections 1", w)
 	}
 }
