@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/graphprofile/graphprofile/internal/outage"
 )
 
 // TenantPlaceholder in an issuer URL stands for the tenant of a multi-tenant
@@ -171,6 +173,11 @@ type OIDCIssuer struct {
 	// before the first.
 	lastRefetch time.Time
 	fetch       *keyFetch // the fetch under way or requested, if any
+
+	// refreshFailures and noUsableKeys: the key set's fetches that failed,
+	// and those that found no key to use, warned of at most once an
+	// outage.Interval.
+	refreshFailures, noUsableKeys outage.Tracker
 }
 
 // keyFetch is one fetch of the key set, which callers of Key wait for.
@@ -670,9 +677,18 @@ func (o *OIDCIssuer) refresh(ctx context.Context, requested bool) error {
 	case err == nil:
 		o.logger.LogAttrs(ctx, slog.LevelDebug, "issuer signing keys refreshed",
 			slog.String("issuer", o.url), slog.String("reason", reason), slog.Int("keys", len(keys)))
+		if failures, tell := o.refreshFailures.Answered(""); tell {
+			o.logger.LogAttrs(ctx, slog.LevelInfo, "issuer signing keys refreshed again",
+				slog.String("issuer", o.url), slog.Int("failures", failures))
+		}
 	case ctx.Err() == nil:
-		o.logger.LogAttrs(ctx, slog.LevelWarn, "issuer signing keys refresh failed, keeping the previous keys",
-			slog.String("issuer", o.url), slog.String("reason", reason), slog.Any("error", err))
+		// Any client brings a refresh every refetchInterval with a kid
+		// the issuer never had: a warning at most once an outage.Interval.
+		level, attrs := slog.LevelDebug, []slog.Attr{slog.String("issuer", o.url), slog.String("reason", reason), slog.Any("error", err)}
+		if failures, warn := o.refreshFailures.Failed(o.now(), ""); warn {
+			level, attrs = slog.LevelWarn, append(attrs, slog.Int("failures", failures))
+		}
+		o.logger.LogAttrs(ctx, level, "issuer signing keys refresh failed, keeping the previous keys", attrs...)
 	}
 	return err
 }
@@ -692,8 +708,14 @@ func (o *OIDCIssuer) fetchKeys(ctx context.Context, uri string) (map[string]cryp
 			slog.String("issuer", o.url), slog.String("kid", s.kid), slog.Any("reason", s.err))
 	}
 	if len(keys) == 0 {
-		o.logger.LogAttrs(ctx, slog.LevelWarn, "issuer publishes no usable signing keys",
-			slog.String("issuer", o.url), slog.String("jwks_uri", uri), slog.Int("skipped", len(skipped)))
+		// Then every token's kid is unknown, and any client brings a
+		// fetch every refetchInterval: a warning at most once an
+		// outage.Interval.
+		level, attrs := slog.LevelDebug, []slog.Attr{slog.String("issuer", o.url), slog.String("jwks_uri", uri), slog.Int("skipped", len(skipped))}
+		if fetches, warn := o.noUsableKeys.Failed(o.now(), ""); warn {
+			level, attrs = slog.LevelWarn, append(attrs, slog.Int("fetches", fetches))
+		}
+		o.logger.LogAttrs(ctx, level, "issuer publishes no usable signing keys", attrs...)
 	}
 	return keys, nil
 }

@@ -1045,3 +1045,65 @@ func TestOIDCIssuerTrusts(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCRefreshFailureWarnedOncePerInterval: while an issuer's key set
+// cannot be fetched, any client makes the server try again every
+// RefetchInterval (10 s) with a token naming a kid the issuer never had
+// (its signature unchecked): a warning each was 8,640 a day for nothing
+// the operator can do more about than the first. As the warning that an
+// issuer's keys are unavailable, the first failure is a warning, then at
+// most one an outage.Interval with the count of failures it stands for;
+// each is a debug line; and the first refresh that works again says so.
+func TestOIDCRefreshFailureWarnedOncePerInterval(t *testing.T) {
+	f := newOIDCFixture(t)
+	keys := testOIDCKeys()
+	f.single.set(func(p *testProvider) { p.down = true })
+	refuse := func(n int) {
+		t.Helper()
+		for range n {
+			f.clock.Advance(testRefetchInterval)
+			tok := sign(t, jwt.SigningMethodRS256, keys.rsa1, "bogus-"+graphprofile.NewGUID(),
+				issClaims(delegatedClaims(), f.single.issuerURL(""), testTenant))
+			if _, err := f.v.Authenticate(t.Context(), tok); !isRefusal(err) {
+				t.Fatalf("a token of an unknown kid: %v, want a refusal", err)
+			}
+		}
+	}
+	count := func(level, msg string) (n int, lines []string) {
+		for _, line := range strings.Split(f.log.String(), "\n") {
+			if strings.Contains(line, "level="+level+" msg=\""+msg+"\"") && strings.Contains(line, "issuer="+f.single.url) {
+				n++
+				lines = append(lines, line)
+			}
+		}
+		return n, lines
+	}
+	const failed = "issuer signing keys refresh failed, keeping the previous keys"
+	refuse(5) // 40 s from the first to the last
+	if n, lines := count("WARN", failed); n != 1 || !strings.Contains(lines[0], "failures=1") {
+		t.Errorf("%d warnings for 5 failed refreshes within a minute, want 1 with failures=1: %q", n, lines)
+	}
+	if n, _ := count("DEBUG", failed); n != 4 {
+		t.Errorf("%d debug lines of failed refreshes, want 4", n)
+	}
+	refuse(2) // the second 60 s after the first warning
+	if n, lines := count("WARN", failed); n != 2 || !strings.Contains(lines[1], "failures=6") {
+		t.Errorf("%d warnings, the last %q; want 2, the second with failures=6", n, lines)
+	}
+	f.single.set(func(p *testProvider) { p.down = false })
+	refuse(2)
+	if n, lines := count("INFO", "issuer signing keys refreshed again"); n != 1 || !strings.Contains(lines[0], "failures=0") {
+		t.Errorf("lines saying the keys are refreshed again: %q, want one with failures=0", lines)
+	}
+
+	// A key set with no key to use: every token's kid is unknown.
+	f.single.set(func(p *testProvider) { p.keys = []map[string]any{{"kty": "oct", "kid": "secret", "k": "c2VjcmV0"}} })
+	refuse(3)
+	const unusable = "issuer publishes no usable signing keys"
+	if n, lines := count("WARN", unusable); n != 1 || !strings.Contains(lines[0], "fetches=1") {
+		t.Errorf("%d warnings for 3 fetches of no usable key within a minute, want 1 with fetches=1: %q", n, lines)
+	}
+	if n, _ := count("DEBUG", unusable); n != 2 {
+		t.Errorf("%d debug lines of fetches of no usable key, want 2", n)
+	}
+}
