@@ -40,7 +40,10 @@ type Server struct {
 	// behind a reverse proxy that sets them. Otherwise a client could name
 	// the host other clients' links point to.
 	TrustProxy bool
-	// Logger receives request failures; nil means slog.Default().
+	// Logger receives request failures; nil means slog.Default(). A
+	// request that failed because the store is unavailable is a debug
+	// line: the outage is the store's to tell, once, not each request's
+	// (serve reaches its store through internal/outage.Store).
 	Logger *slog.Logger
 	// TLSConfig, when set, makes the server speak HTTPS only, HTTP/2 and
 	// HTTP/1.1; it must hold the certificate (Certificates or

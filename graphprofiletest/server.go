@@ -36,6 +36,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/internal/outage"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
@@ -151,7 +152,8 @@ func NewServer(t TB, opts ...Option) *Server {
 	}
 	clock := &graphprofile.Clock{}
 	dev.Now = clock.Now
-	service := &graphprofile.Service{Store: store, Now: clock.Now, MaxItems: o.maxItems}
+	// As serve: an outage of the store is told once (internal/outage).
+	service := &graphprofile.Service{Store: outage.NewStore(store, nil), Now: clock.Now, MaxItems: o.maxItems}
 	if o.fixtures != nil {
 		f, err := graphprofile.ParseFixtures("fixtures", o.fixtures)
 		if err != nil {
