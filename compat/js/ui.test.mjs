@@ -413,6 +413,22 @@ try {
 		await page.setViewportSize({ width: 1280, height: 800 });
 	});
 
+	await step('the journal keeps its height as rows come: what is below it does not move under the pointer', async () => {
+		// The journal sits above the tenants and users; had it grown with
+		// its rows, each refresh would move their buttons, and a click
+		// aimed at one could land on another.
+		const top = () => page.evaluate(() => document.getElementById('inspector-data-heading').getBoundingClientRect().top + window.scrollY);
+		await page.getByRole('button', { name: 'Clear the journal' }).click();
+		await page.waitForFunction(() => document.querySelectorAll('#journal-rows tr').length === 0, null, { timeout: 5000 });
+		const empty = await top();
+		await page.evaluate(async () => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			for (let i = 0; i < 3; i++) await fetch('/beta/me/profile/skills', { headers: { Authorization: `Bearer ${accessToken}` } });
+		});
+		await page.waitForFunction(() => document.querySelectorAll('#journal-rows tr').length >= 3, null, { timeout: 5000 });
+		assert.equal(await top(), empty, 'the tenants and users stay where they were');
+	});
+
 	await step('the inspector loads a fixtures file', async () => {
 		await page.getByLabel(/Fixtures file/).setInputFiles(extraFixtures);
 		await page.getByRole('button', { name: 'Load fixtures' }).click();
