@@ -56,12 +56,15 @@ func (w *errorLogWriter) Write(p []byte) (int, error) {
 
 // http2ProtocolError reports whether msg, a line of net/http's ErrorLog,
 // says that a client broke HTTP/2's protocol: a bogus preface, a frame the
-// protocol forbids, no SETTINGS in time.
+// protocol forbids, no SETTINGS in time, or that it ended its connection
+// with a GOAWAY carrying an error code (one without is net/http's own
+// debug line).
 func http2ProtocolError(msg string) bool {
 	for _, prefix := range []string{
 		"http2: server: error reading preface from client ",
 		"http2: server connection error from ",
 		"timeout waiting for SETTINGS frames from ",
+		"http2: received GOAWAY ",
 	} {
 		if strings.HasPrefix(msg, prefix) {
 			return true

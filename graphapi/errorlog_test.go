@@ -161,3 +161,62 @@ func TestHTTP2ProtocolErrorsWarnedOncePerInterval(t *testing.T) {
 		t.Errorf("the warning %v, want the first connection's error with connections 1", w)
 	}
 }
+
+// TestHTTP2GoAwayWarnedOncePerInterval: a client that ends its HTTP/2
+// connection with a GOAWAY carrying an error code is net/http's warning
+// ("http2: received GOAWAY …") for each connection, which any client
+// repeats as fast as it can handshake, as a protocol error: it is a debug
+// line each, and a warning at most once a minute with the count of
+// connections.
+func TestHTTP2GoAwayWarnedOncePerInterval(t *testing.T) {
+	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuffer
+	srv, _, _ := openedServer(t, func(srv *graphapi.Server) {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		srv.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	addr := srv.URL()[len("https://"):]
+	const connections = 3
+	for range connections {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The preface, an empty SETTINGS frame, then GOAWAY with
+		// PROTOCOL_ERROR (last stream 0).
+		payload := "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + "\x00\x00\x00\x04\x00\x00\x00\x00\x00" +
+			"\x00\x00\x08\x07\x00\x00\x00\x00\x00" + "\x00\x00\x00\x00" + "\x00\x00\x00\x01"
+		if _, err := conn.Write([]byte(payload)); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.Copy(io.Discard, conn) // until the server closes it
+		conn.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(logs.String(), "received GOAWAY") < connections && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	warnings, debug := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if msg, _ := m["msg"].(string); !strings.HasPrefix(msg, "http2: received GOAWAY") {
+			continue
+		}
+		switch m["level"] {
+		case "WARN":
+			warnings++
+		case "DEBUG":
+			debug++
+		}
+	}
+	if warnings != 1 || debug != connections-1 {
+		t.Fatalf("%d warnings and %d debug lines for %d connections ended by a GOAWAY with an error code, want 1 and %d:\n%s", warnings, debug, connections, connections-1, logs.String())
+	}
+}
