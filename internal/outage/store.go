@@ -16,9 +16,12 @@ import (
 // with the error; then at most one an Interval, with the count of failures
 // it stands for; after a line told of a failure, the first call of a
 // method that failed since that has the database's answer (anything but
-// unavailable, a not-found included) is an INFO line, "store answers
-// again", with the failures not yet told: a database that reads but may
-// not write (a full disk) is not back because a read works. A call whose caller went away
+// unavailable, a not-found included; of a method that writes, only its
+// success) is an INFO line, "store answers again", with the failures not
+// yet told: a database that reads but may not write (a full disk) is not
+// back because a read works, nor because a write was refused before it
+// wrote (its item not found, its caller's precondition not met), which
+// the reads within it tell. A call whose caller went away
 // (its context canceled) tells nothing of the database and is not counted.
 // The requests that failed log their own debug lines.
 type Store struct {
@@ -39,9 +42,20 @@ func NewStore(store graphprofile.Store, logger *slog.Logger) *Store {
 	return &Store{store: store, logger: logger, now: time.Now}
 }
 
-// observe tells the tracker what err says of the database and logs what
-// it says to tell; it returns err.
+// observe tells the tracker what err, of a method that only reads, says
+// of the database and logs what it says to tell; it returns err.
 func (s *Store) observe(ctx context.Context, method string, err error) error {
+	return s.observeCall(ctx, method, false, err)
+}
+
+// observeWrite is observe for a method that writes: an error that is not
+// unavailable is a refusal before the write (not found, the caller's own
+// error), which tells nothing of whether the database writes.
+func (s *Store) observeWrite(ctx context.Context, method string, err error) error {
+	return s.observeCall(ctx, method, true, err)
+}
+
+func (s *Store) observeCall(ctx context.Context, method string, writes bool, err error) error {
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 	case errors.Is(err, graphprofile.ErrUnavailable):
@@ -49,6 +63,7 @@ func (s *Store) observe(ctx context.Context, method string, err error) error {
 			s.logger.LogAttrs(ctx, slog.LevelError, "store unavailable",
 				slog.Int("failures", failures), slog.Any("err", err))
 		}
+	case writes && err != nil:
 	default:
 		if failures, tell := s.tracker.Answered(method); tell {
 			s.logger.LogAttrs(ctx, slog.LevelInfo, "store answers again", slog.Int("failures", failures))
@@ -59,7 +74,7 @@ func (s *Store) observe(ctx context.Context, method string, err error) error {
 
 func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofile.User, error) {
 	u, err := s.store.EnsureUser(ctx, u)
-	return u, s.observe(ctx, "EnsureUser", err)
+	return u, s.observeWrite(ctx, "EnsureUser", err)
 }
 
 func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofile.User, error) {
@@ -68,16 +83,16 @@ func (s *Store) FindUser(ctx context.Context, tenantID, key string) (graphprofil
 }
 
 func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
-	return s.observe(ctx, "CreateUser", s.store.CreateUser(ctx, u))
+	return s.observeWrite(ctx, "CreateUser", s.store.CreateUser(ctx, u))
 }
 
 func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update func(graphprofile.User) (graphprofile.User, error)) (graphprofile.User, error) {
 	u, err := s.store.UpdateUser(ctx, key, update)
-	return u, s.observe(ctx, "UpdateUser", err)
+	return u, s.observeWrite(ctx, "UpdateUser", err)
 }
 
 func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error {
-	return s.observe(ctx, "DeleteUser", s.store.DeleteUser(ctx, key))
+	return s.observeWrite(ctx, "DeleteUser", s.store.DeleteUser(ctx, key))
 }
 
 func (s *Store) ScanUsers(ctx context.Context, tenantID, afterID string, visit func(graphprofile.User) (bool, error)) error {
@@ -85,11 +100,11 @@ func (s *Store) ScanUsers(ctx context.Context, tenantID, afterID string, visit f
 }
 
 func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphprofile.User) error {
-	return s.observe(ctx, "ImportUsers", s.store.ImportUsers(ctx, tenantID, users))
+	return s.observeWrite(ctx, "ImportUsers", s.store.ImportUsers(ctx, tenantID, users))
 }
 
 func (s *Store) ImportUserStream(ctx context.Context, tenantID string, users iter.Seq2[graphprofile.User, error]) error {
-	return s.observe(ctx, "ImportUserStream", s.store.ImportUserStream(ctx, tenantID, users))
+	return s.observeWrite(ctx, "ImportUserStream", s.store.ImportUserStream(ctx, tenantID, users))
 }
 
 func (s *Store) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
@@ -107,28 +122,28 @@ func (s *Store) GetItem(ctx context.Context, owner graphprofile.UserKey, c graph
 }
 
 func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, it graphprofile.Item, maxItems int) error {
-	return s.observe(ctx, "CreateItem", s.store.CreateItem(ctx, owner, c, it, maxItems))
+	return s.observeWrite(ctx, "CreateItem", s.store.CreateItem(ctx, owner, c, it, maxItems))
 }
 
 func (s *Store) UpdateItem(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id string, update func(graphprofile.Item) (graphprofile.Item, error)) (graphprofile.Item, error) {
 	it, err := s.store.UpdateItem(ctx, owner, c, id, update)
-	return it, s.observe(ctx, "UpdateItem", err)
+	return it, s.observeWrite(ctx, "UpdateItem", err)
 }
 
 func (s *Store) DeleteItem(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id string, check func(graphprofile.Item) error) error {
-	return s.observe(ctx, "DeleteItem", s.store.DeleteItem(ctx, owner, c, id, check))
+	return s.observeWrite(ctx, "DeleteItem", s.store.DeleteItem(ctx, owner, c, id, check))
 }
 
 func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) error {
-	return s.observe(ctx, "DeleteProfile", s.store.DeleteProfile(ctx, owner))
+	return s.observeWrite(ctx, "DeleteProfile", s.store.DeleteProfile(ctx, owner))
 }
 
 func (s *Store) Reset(ctx context.Context, tenantID string) error {
-	return s.observe(ctx, "Reset", s.store.Reset(ctx, tenantID))
+	return s.observeWrite(ctx, "Reset", s.store.Reset(ctx, tenantID))
 }
 
 func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserProfile) error {
-	return s.observe(ctx, "LoadProfiles", s.store.LoadProfiles(ctx, profiles))
+	return s.observeWrite(ctx, "LoadProfiles", s.store.LoadProfiles(ctx, profiles))
 }
 
 func (s *Store) Tenants(ctx context.Context) ([]string, error) {

@@ -145,3 +145,45 @@ func TestStoreOutageLines(t *testing.T) {
 	_ = s.CreateUser(ctx, graphprofile.User{})
 	want("writes back", lines(), "INFO", "store answers again", 0)
 }
+
+// fullDiskStore is a store on a full disk: UpdateItem reads the item
+// (ErrNotFound for an unknown one, the caller's refusal of it as that
+// refusal) and cannot write it.
+type fullDiskStore struct{ graphprofile.Store }
+
+var errFull = fmt.Errorf("sqlite: committing: %w: database or disk is full", graphprofile.ErrUnavailable)
+
+func (fullDiskStore) UpdateItem(_ context.Context, _ graphprofile.UserKey, _ graphprofile.Collection, id string, update func(graphprofile.Item) (graphprofile.Item, error)) (graphprofile.Item, error) {
+	if id == "unknown" {
+		return nil, graphprofile.ErrNotFound
+	}
+	if _, err := update(nil); err != nil {
+		return nil, err
+	}
+	return nil, errFull
+}
+
+// TestStoreWriteRefusedIsNoAnswer: while a store cannot write (a full
+// disk), a write refused before it wrote (the item not found, the caller's
+// precondition not met) says nothing of whether it writes: it is no end
+// of the outage. Only a write that went through is.
+func TestStoreWriteRefusedIsNoAnswer(t *testing.T) {
+	var log logtest.Buffer
+	s := NewStore(fullDiskStore{}, slog.New(slog.NewJSONHandler(&log, nil)))
+	ctx := context.Background()
+	owner, c := graphprofile.UserKey{TenantID: "t", UserID: "u"}, graphprofile.Collection{Name: "positions"}
+	write := func(graphprofile.Item) (graphprofile.Item, error) { return nil, nil }
+	if _, err := s.UpdateItem(ctx, owner, c, "known", write); !errors.Is(err, errFull) {
+		t.Fatalf("UpdateItem: %v, want the full disk's error", err)
+	}
+	precondition := graphprofile.Errorf("PreconditionFailed", "The ETag does not match.")
+	if _, err := s.UpdateItem(ctx, owner, c, "unknown", write); !errors.Is(err, graphprofile.ErrNotFound) {
+		t.Fatalf("UpdateItem(unknown): %v, want ErrNotFound", err)
+	}
+	if _, err := s.UpdateItem(ctx, owner, c, "known", func(graphprofile.Item) (graphprofile.Item, error) { return nil, precondition }); !errors.Is(err, precondition) {
+		t.Fatalf("UpdateItem refused by its caller: %v", err)
+	}
+	if got := log.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, "store unavailable") || strings.Contains(got, "store answers again") {
+		t.Errorf("a write that failed, then writes refused before writing while the disk is still full: log\n%s\nwant the outage's one line, and no end of it", got)
+	}
+}
