@@ -716,6 +716,9 @@ func (o *OIDCIssuer) fetchKeys(ctx context.Context, uri string) (map[string]cryp
 			level, attrs = slog.LevelWarn, append(attrs, slog.Int("fetches", fetches))
 		}
 		o.logger.LogAttrs(ctx, level, "issuer publishes no usable signing keys", attrs...)
+	} else if fetches, tell := o.noUsableKeys.Answered(""); tell {
+		o.logger.LogAttrs(ctx, slog.LevelInfo, "issuer publishes usable signing keys again",
+			slog.String("issuer", o.url), slog.Int("fetches", fetches), slog.Int("keys", len(keys)))
 	}
 	return keys, nil
 }

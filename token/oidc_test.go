@@ -1106,4 +1106,10 @@ func TestOIDCRefreshFailureWarnedOncePerInterval(t *testing.T) {
 	if n, _ := count("DEBUG", unusable); n != 2 {
 		t.Errorf("%d debug lines of fetches of no usable key, want 2", n)
 	}
+	// Usable keys again: one line says so, with the fetches not yet told.
+	f.single.set(func(p *testProvider) { p.keys = []map[string]any{jwkOf("rsa-1", keys.rsa1)} })
+	refuse(2)
+	if n, lines := count("INFO", "issuer publishes usable signing keys again"); n != 1 || !strings.Contains(lines[0], "fetches=2") {
+		t.Errorf("lines saying the issuer publishes usable keys again: %q, want one with fetches=2", lines)
+	}
 }
