@@ -16,31 +16,38 @@ import (
 // check, a port scan), which is no failure of the server and comes all day
 // from every such check: at DEBUG, as any client hanging up is. A handshake
 // that failed for a reason (an alert of a client that does not trust the
-// certificate, a protocol no client should send) stays a warning. A client
-// that speaks HTTP/2 wrongly (http2ProtocolError) is a debug line each, and
-// a warning at most once an outage.Interval, with the count of connections
-// it stands for: each costs a client no more than a handshake, and a
-// warning each let any client fill the log.
+// certificate, plain HTTP sent to the HTTPS port), and a client that speaks
+// HTTP/2 wrongly (http2ProtocolError), are a debug line each and a warning
+// at most once an outage.Interval, with the count of connections it stands
+// for: each costs a client no more than a connection, and a warning each
+// let any client fill the log.
 func errorLog(handler slog.Handler) *log.Logger {
 	return log.New(&errorLogWriter{handler: handler}, "", 0)
 }
 
 type errorLogWriter struct {
 	handler slog.Handler
-	// http2Errors: the connections whose client broke HTTP/2's protocol.
-	http2Errors outage.Tracker
+	// handshakeErrors: the connections whose TLS handshake failed for a
+	// reason; http2Errors: those whose client broke HTTP/2's protocol.
+	handshakeErrors, http2Errors outage.Tracker
 }
 
 func (w *errorLogWriter) Write(p []byte) (int, error) {
 	msg := strings.TrimSuffix(string(p), "\n")
 	level := slog.LevelWarn
 	var attrs []slog.Attr
+	var throttled *outage.Tracker
 	switch {
 	case handshakeHungUp(msg):
 		level = slog.LevelDebug
+	case strings.HasPrefix(msg, tlsHandshakeError):
+		throttled = &w.handshakeErrors
 	case http2ProtocolError(msg):
+		throttled = &w.http2Errors
+	}
+	if throttled != nil {
 		level = slog.LevelDebug
-		if connections, warn := w.http2Errors.Failed(time.Now(), ""); warn {
+		if connections, warn := throttled.Failed(time.Now(), ""); warn {
 			level = slog.LevelWarn
 			attrs = append(attrs, slog.Int("connections", connections))
 		}
@@ -73,10 +80,13 @@ func http2ProtocolError(msg string) bool {
 	return false
 }
 
+// tlsHandshakeError starts net/http's line for a failed TLS handshake.
+const tlsHandshakeError = "http: TLS handshake error from "
+
 // handshakeHungUp reports whether msg, a line of net/http's ErrorLog, is a
 // TLS handshake the client ended by closing or resetting its connection.
 func handshakeHungUp(msg string) bool {
-	if !strings.HasPrefix(msg, "http: TLS handshake error from ") {
+	if !strings.HasPrefix(msg, tlsHandshakeError) {
 		return false
 	}
 	for _, hangUp := range []string{": EOF", ": unexpected EOF", ": connection reset by peer"} {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -218,5 +219,70 @@ func TestHTTP2GoAwayWarnedOncePerInterval(t *testing.T) {
 	}
 	if warnings != 1 || debug != connections-1 {
 		t.Fatalf("%d warnings and %d debug lines for %d connections ended by a GOAWAY with an error code, want 1 and %d:\n%s", warnings, debug, connections, connections-1, logs.String())
+	}
+}
+
+// TestTLSHandshakeFailuresWarnedOncePerInterval: a TLS handshake that
+// failed for a reason (a client that does not trust the certificate, plain
+// HTTP sent to the HTTPS port) was net/http's warning for each connection,
+// which any client repeats as fast as it can connect: the first is a
+// warning with the count of connections it stands for, then at most one a
+// minute; each is a debug line.
+func TestTLSHandshakeFailuresWarnedOncePerInterval(t *testing.T) {
+	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuffer
+	srv, _, _ := openedServer(t, func(srv *graphapi.Server) {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		srv.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	addr := srv.URL()[len("https://"):]
+	const untrusting, plain = 3, 2
+	for range untrusting {
+		if conn, err := tls.Dial("tcp", addr, &tls.Config{}); err == nil {
+			conn.Close()
+			t.Fatal("a client without the development CA trusted the certificate")
+		}
+	}
+	for range plain {
+		resp, err := http.Get("http://" + addr + "/beta/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("plain HTTP to the HTTPS port: %d, want net/http's 400", resp.StatusCode)
+		}
+	}
+
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(logs.String(), "TLS handshake error") < untrusting+plain && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var warnings []map[string]any
+	debug := 0
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if msg, _ := m["msg"].(string); !strings.HasPrefix(msg, "http: TLS handshake error from ") {
+			continue
+		}
+		switch m["level"] {
+		case "WARN":
+			warnings = append(warnings, m)
+		case "DEBUG":
+			debug++
+		}
+	}
+	if len(warnings) != 1 || debug != untrusting+plain-1 {
+		t.Fatalf("%d warnings and %d debug lines for %d failed handshakes, want 1 and %d: %v", len(warnings), debug, untrusting+plain, untrusting+plain-1, warnings)
+	}
+	if w := warnings[0]; w["connections"] != float64(1) {
+		t.Errorf("the warning %v, want the first connection's error with connections 1", w)
 	}
 }
