@@ -552,6 +552,27 @@ func (s *Service) ScanUsers(ctx context.Context, a Access, afterID string, visit
 	})
 }
 
+// ScanUsersByName is ScanUsers in the order of `$orderby=displayName`
+// (descending: `displayName desc`) from the store's index
+// (Store.ScanUsersByName), strictly after `after` (nil: from the first).
+func (s *Service) ScanUsersByName(ctx context.Context, a Access, descending bool, after *NamePosition, visit func(Object) (bool, error)) error {
+	if err := a.allows(ListUsers); err != nil {
+		return err
+	}
+	return s.Store.ScanUsersByName(ctx, a.caller.TenantKey(), descending, after, func(u User) (bool, error) {
+		return visit(a.view(u))
+	})
+}
+
+// CountUsers returns how many users the caller's tenant has, counted by the
+// store (Store.CountUsers) without reading them.
+func (s *Service) CountUsers(ctx context.Context, a Access) (int, error) {
+	if err := a.allows(ListUsers); err != nil {
+		return 0, err
+	}
+	return s.Store.CountUsers(ctx, a.caller.TenantKey())
+}
+
 // MaxUserLookups is the most values ScanUsersByKey looks up; a query
 // naming more scans the directory.
 const MaxUserLookups = 100
@@ -791,7 +812,7 @@ func NormalizeID(id string) string {
 // and unique in a tenant: in lower case (Graph matches them ignoring case).
 // The stores key users by it, and every other comparison uses it too, so
 // that two names the stores tell apart are never one user's elsewhere.
-func PrincipalNameKey(upn string) string { return strings.ToLower(upn) }
+func PrincipalNameKey(upn string) string { return NameKey(upn) }
 
 // IsGUID reports whether s has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.
 func IsGUID(s string) bool {

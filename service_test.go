@@ -167,6 +167,55 @@ func (s *memStore) DeleteUser(_ context.Context, key graphprofile.UserKey) error
 	return nil
 }
 
+func (s *memStore) ScanUsersByName(_ context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+	if err := s.begin("ScanUsersByName"); err != nil {
+		defer s.mu.Unlock()
+		return err
+	}
+	compare := func(a, b graphprofile.NamePosition) int {
+		c := strings.Compare(a.Name, b.Name)
+		if descending {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	}
+	position := func(u graphprofile.User) graphprofile.NamePosition {
+		return graphprofile.NamePosition{Name: graphprofile.NameKey(u.DisplayName), ID: u.ID}
+	}
+	var users []graphprofile.User
+	for _, u := range s.users {
+		if u.TenantID == tenantID && (after == nil || compare(position(u), *after) > 0) {
+			users = append(users, u)
+		}
+	}
+	s.mu.Unlock() // visit runs unlocked: it may call the store
+	slices.SortFunc(users, func(a, b graphprofile.User) int { return compare(position(a), position(b)) })
+	for _, u := range users {
+		if goOn, err := visit(u); err != nil || !goOn {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *memStore) CountUsers(_ context.Context, tenantID string) (int, error) {
+	if err := s.begin("CountUsers"); err != nil {
+		defer s.mu.Unlock()
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for key := range s.users {
+		if key.TenantID == tenantID {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (s *memStore) ScanUsers(_ context.Context, tenantID, afterID string, visit func(graphprofile.User) (bool, error)) error {
 	if err := s.begin("ScanUsers"); err != nil {
 		defer s.mu.Unlock()

@@ -3,6 +3,7 @@ package graphprofile
 import (
 	"context"
 	"iter"
+	"strings"
 )
 
 // Store keeps users and the items of their profiles' collections.
@@ -50,6 +51,23 @@ type Store interface {
 	// in pages (keyset), so memory and work are those of the users visited,
 	// whatever the tenant's size.
 	ScanUsers(ctx context.Context, tenantID, afterID string, visit func(User) (bool, error)) error
+
+	// ScanUsersByName calls visit with the users of tenantID in the order
+	// of `$orderby=displayName` (descending: `displayName desc`): by
+	// NameKey of the display name (byte order; a user without one, whose
+	// key is "", first, or last descending), then by id ascending (byte
+	// order) among equal keys, starting strictly after `after` in that
+	// order (nil: from the first), until visit returns false or an error
+	// (returned as is) or the users end. It reads in pages (keyset) of an
+	// index (tenant, name key, id), so memory and work are those of the
+	// users visited, whatever the tenant's size; a position stays valid
+	// across writes (a user renamed since is met where its new name puts
+	// it).
+	ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *NamePosition, visit func(User) (bool, error)) error
+
+	// CountUsers returns how many users tenantID has, counted by the
+	// store on its index, without reading them.
+	CountUsers(ctx context.Context, tenantID string) (int, error)
 
 	// ImportUsers adds or replaces (by id) every user of users, all in
 	// tenantID, in one transaction: all or nothing. A *ConflictError when a
@@ -144,6 +162,22 @@ type Store interface {
 	// Close releases the store's resources; it is durable when Close returns.
 	Close() error
 }
+
+// NamePosition is where a user stands in the order of its display name
+// (Store.ScanUsersByName): the NameKey of its display name ("" for none)
+// and its id.
+type NamePosition struct {
+	Name string
+	ID   string
+}
+
+// NameKey is the form in which the directory compares and orders a user's
+// names: in lower case (strings.ToLower), as Graph's directory compares
+// them ignoring case (UserType.IgnoreCase). The odata engine folds a
+// user's strings with it, the stores key user principal names
+// (PrincipalNameKey) and order display names by it, so that what a store
+// orders is what the engine would.
+func NameKey(s string) string { return strings.ToLower(s) }
 
 // ItemPosition is where an item stands in its collection's list order: a
 // scan's place, as ScanItems takes it.

@@ -451,11 +451,12 @@ func (c *compiler) idLiteral(x, lit *compiled) {
 	lit.eval = constant(v)
 }
 
-// fold returns v in lower case when it is a string and the entity type's
+// fold returns v in lower case (graphprofile.NameKey, the form the stores
+// order users' names by) when it is a string and the entity type's
 // strings compare ignoring case (graphprofile.Type.IgnoreCase); else v.
 func (c *compiler) fold(v any) any {
 	if s, ok := v.(string); ok && c.root.IgnoreCase {
-		return strings.ToLower(s)
+		return graphprofile.NameKey(s)
 	}
 	return v
 }

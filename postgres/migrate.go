@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/jackc/pgx/v5"
@@ -181,6 +182,11 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig, o options) (pinSync bool, 
 			if _, err := tx.Exec(octx, m.SQL); err != nil {
 				return dbErr("applying migration "+m.Name, err)
 			}
+			if step := migrationSteps[m.Version]; step != nil {
+				if err := step(octx, tx); err != nil {
+					return dbErr("applying migration "+m.Name, err)
+				}
+			}
 			if _, err := tx.Exec(octx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version); err != nil {
 				return dbErr("recording migration "+m.Name, err)
 			}
@@ -208,6 +214,66 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig, o options) (pinSync bool, 
 		return fail("releasing the migration lock", err)
 	}
 	return sc == "off" || sc == "on", nil
+}
+
+// migrationSteps are the parts of migrations that SQL cannot do, by
+// version: each runs after its migration's SQL, in its transaction.
+var migrationSteps = map[int]func(ctx context.Context, tx pgx.Tx) error{
+	6: fillNameKeys,
+}
+
+// fillNameKeys gives every user its name_key (migration 0006): the
+// graphprofile.NameKey of its display name, as every write computes it, in
+// Go, so that the key is the odata engine's fold exactly (PostgreSQL's
+// lower() follows the database's locale). It reads the users in pages of
+// the primary key, so its memory is a page's whatever the directory's size.
+func fillNameKeys(ctx context.Context, tx pgx.Tx) error {
+	var tenant, id string
+	for {
+		rows, err := tx.Query(ctx,
+			`SELECT tenant_id, id, document FROM users WHERE (tenant_id, id) > ($1, $2) ORDER BY tenant_id, id LIMIT 1000`, tenant, id)
+		if err != nil {
+			return err
+		}
+		var tenants, ids, keys []string
+		var n int
+		for rows.Next() {
+			var t, i, doc string
+			if err := rows.Scan(&t, &i, &doc); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			tenant, id = t, i
+			u, err := store.DecodeUser(t, i, []byte(doc))
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			if key := graphprofile.NameKey(u.DisplayName); key != "" {
+				tenants, ids, keys = append(tenants, t), append(ids, i), append(keys, key)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if _, err := tx.Exec(ctx,
+				`UPDATE users u SET name_key = v.key
+				 FROM unnest($1::text[], $2::text[], $3::text[]) AS v(tenant_id, id, key)
+				 WHERE u.tenant_id = v.tenant_id AND u.id = v.id`, tenants, ids, keys); err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			// The planner's statistics know the new column and index at
+			// once, not when autovacuum comes by: a directory listed in
+			// the order of its names reads a page of the index.
+			_, err := tx.Exec(ctx, `ANALYZE users`)
+			return err
+		}
+	}
 }
 
 // quoteIdent quotes name as an SQL identifier, for the statements that

@@ -1,6 +1,10 @@
 package postgres
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
@@ -58,5 +62,101 @@ func TestMigrateUserDocument(t *testing.T) {
 	}
 	if u, err := s.FindUser(t.Context(), "t", "ZOË@contoso.COM"); err != nil || u.ID != "full" {
 		t.Errorf("FindUser by the principal name = %+v, %v", u, err)
+	}
+}
+
+// TestMigrateUsersByName: a database of version 5, whose users had no
+// name_key, opens with each user's key the graphprofile.NameKey of its
+// display name, computed in Go (PostgreSQL's lower() follows the
+// database's locale, which need not be Go's), for more users than the
+// migration reads a page, so that ScanUsersByName lists them in the order
+// of their names.
+func TestMigrateUsersByName(t *testing.T) {
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := freshURL(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(t.Context(), q, args...); err != nil {
+			conn.Close(t.Context())
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
+	for _, m := range ms[:5] {
+		exec(m.SQL)
+		exec(`INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
+	}
+	names := []string{"Émile", "émile", "Zoë", "ZOË", "Łukasz", "lukasz", "ΣΟΦΊΑ", "σοφία", "adele", "ADELE", "İlker", ""}
+	var tenants, ids, docs []string
+	for i := range 2500 {
+		doc := `{}`
+		if name := names[i%len(names)]; name != "" {
+			doc = `{"displayName":"` + name + `"}`
+		}
+		tenants = append(tenants, []string{"t", "u"}[i%2])
+		ids = append(ids, fmt.Sprintf("user-%04d", (i*7919)%10000))
+		docs = append(docs, doc)
+	}
+	exec(`INSERT INTO users (tenant_id, id, document) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`, tenants, ids, docs)
+	conn.Close(t.Context())
+
+	s := openAt(t, url)
+	rows, err := s.pool.Query(t.Context(), `SELECT tenant_id, id, name_key, document FROM users`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var tenant, id, key, doc string
+		if err := rows.Scan(&tenant, &id, &key, &doc); err != nil {
+			t.Fatal(err)
+		}
+		u, err := graphprofile.DecodeStoredUser(tenant, id, []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := graphprofile.NameKey(u.DisplayName); key != want {
+			t.Errorf("user %s of %s, named %q: name_key %q, want %q", id, tenant, u.DisplayName, key, want)
+		}
+		n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || n != 2500 {
+		t.Fatalf("%d users after the migration (%v), want 2500", n, err)
+	}
+	for _, tenant := range []string{"t", "u"} {
+		users, err := graphprofile.AllUsers(t.Context(), s, tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(users, func(a, b graphprofile.User) int {
+			return cmp.Or(strings.Compare(graphprofile.NameKey(a.DisplayName), graphprofile.NameKey(b.DisplayName)), strings.Compare(a.ID, b.ID))
+		})
+		var got []graphprofile.User
+		if err := s.ScanUsersByName(t.Context(), tenant, true, nil, func(u graphprofile.User) (bool, error) {
+			got = append(got, u)
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(users) {
+			t.Fatalf("tenant %s: ScanUsersByName visited %d users, want %d", tenant, len(got), len(users))
+		}
+		// Descending: the names' keys from the last, each name's users by id.
+		slices.SortStableFunc(users, func(a, b graphprofile.User) int {
+			return strings.Compare(graphprofile.NameKey(b.DisplayName), graphprofile.NameKey(a.DisplayName))
+		})
+		for i := range users {
+			if got[i].ID != users[i].ID {
+				t.Fatalf("tenant %s: user %d is %s (%q), want %s (%q)", tenant, i, got[i].ID, got[i].DisplayName, users[i].ID, users[i].DisplayName)
+			}
+		}
 	}
 }

@@ -77,7 +77,7 @@ func detailHasNUL(details graphprofile.Object) bool {
 	return false
 }
 
-const insertUserSQL = `INSERT INTO users (tenant_id, id, upn_key, document) VALUES ($1, $2, $3, $4)`
+const insertUserSQL = `INSERT INTO users (tenant_id, id, upn_key, name_key, document) VALUES ($1, $2, $3, $4, $5)`
 
 // execer is a pool or a transaction.
 type execer interface {
@@ -93,7 +93,7 @@ func insertUser(ctx context.Context, q execer, u graphprofile.User, upn *string,
 	if orNothing {
 		query += ` ON CONFLICT DO NOTHING`
 	}
-	tag, err := q.Exec(ctx, query, u.TenantID, u.ID, upn, stored.UserDocument(u))
+	tag, err := q.Exec(ctx, query, u.TenantID, u.ID, upn, graphprofile.NameKey(u.DisplayName), stored.UserDocument(u))
 	if err != nil {
 		return false, err
 	}
@@ -250,8 +250,8 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 			return err
 		}
 		_, err = tx.Exec(ctx,
-			`UPDATE users SET upn_key = $3, document = $4 WHERE tenant_id = $1 AND id = $2`,
-			key.TenantID, key.UserID, upnKey(next.UserPrincipalName), stored.UserDocument(next))
+			`UPDATE users SET upn_key = $3, name_key = $4, document = $5 WHERE tenant_id = $1 AND id = $2`,
+			key.TenantID, key.UserID, upnKey(next.UserPrincipalName), graphprofile.NameKey(next.DisplayName), stored.UserDocument(next))
 		if violation(err, uniqueViolation) == "users_upn_key" {
 			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
@@ -308,6 +308,56 @@ const usersPageQuery = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = 
 // follow).
 func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, limit int) (page []stored.RawUser, more bool, err error) {
 	return readPage(ctx, s, "listing users", limit, stored.ScanRawUser, usersPageQuery, tenantID, afterID, limit)
+}
+
+// ScanUsersByName visits the users of tenantID in the order of their
+// display names' keys (name_key, COLLATE "C": byte order), then ids, after
+// `after`, read in pages of the index users_by_name; see graphprofile.Store.
+func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+	if !storable(tenantID) {
+		return nil // no tenant of the database has this id
+	}
+	if after != nil && !storable(after.Name, after.ID) {
+		// A position stores return holds no NUL (nor invalid UTF-8).
+		return unstorable("the position a scan of users starts after")
+	}
+	return store.ScanUsersByName(tenantID, after, func(after *graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
+		query, args := usersByNameQuery(tenantID, descending, after, limit)
+		return readPage(ctx, s, "listing users", limit, stored.ScanRawNamedUser, query, args...)
+	}, visit)
+}
+
+// usersByNameQuery is the query of a page of at most limit users of
+// tenantID in the order of their names after `after` (nil: the first
+// page), and its arguments: a range of users_by_name read forwards, or
+// backwards when descending, the ids of each name put in ascending order
+// as it goes (an incremental sort: of the users of one name, not of the
+// page).
+func usersByNameQuery(tenantID string, descending bool, after *graphprofile.NamePosition, limit int) (string, []any) {
+	const columns = `SELECT name_key, ` + userColumns + ` FROM users WHERE tenant_id = $1`
+	switch {
+	case after == nil && !descending:
+		return columns + ` ORDER BY name_key, id LIMIT $2`, []any{tenantID, limit}
+	case after == nil:
+		return columns + ` ORDER BY name_key DESC, id LIMIT $2`, []any{tenantID, limit}
+	case !descending:
+		return columns + ` AND (name_key, id) > ($2, $3) ORDER BY name_key, id LIMIT $4`,
+			[]any{tenantID, after.Name, after.ID, limit}
+	}
+	return columns + ` AND name_key <= $2 AND (name_key < $2 OR id > $3) ORDER BY name_key DESC, id LIMIT $4`,
+		[]any{tenantID, after.Name, after.ID, limit}
+}
+
+// CountUsers counts the users of tenantID on the primary key's index.
+func (s *Store) CountUsers(ctx context.Context, tenantID string) (int, error) {
+	if !storable(tenantID) {
+		return 0, nil
+	}
+	var n int
+	err := s.read(ctx, func(ctx context.Context) error {
+		return dbErr("counting users", s.pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1`, tenantID).Scan(&n))
+	})
+	return n, err
 }
 
 // bulkTx runs fn, one transaction that may write many thousands of rows
@@ -415,7 +465,7 @@ func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users iter.Seq
 	seen := graphprofile.NewImportSeen(0)
 	var ids, upns []string // every user's, in order, for the keys below
 	var keys []*string
-	var batchIDs, batchDocs []string
+	var batchIDs, batchNames, batchDocs []string
 	// First every user without its principal name key, then the keys: a
 	// name may move from one user of the batch to another, and the
 	// unique index checks each statement's rows, not the transaction's,
@@ -426,13 +476,13 @@ func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users iter.Seq
 			return nil
 		}
 		_, err := tx.Exec(ctx,
-			`INSERT INTO users (tenant_id, id, upn_key, document)
-			 SELECT $1, v.id, NULL, v.document
-			 FROM unnest($2::text[], $3::text[]) AS v(id, document)
+			`INSERT INTO users (tenant_id, id, upn_key, name_key, document)
+			 SELECT $1, v.id, NULL, v.name_key, v.document
+			 FROM unnest($2::text[], $3::text[], $4::text[]) AS v(id, name_key, document)
 			 ORDER BY v.id COLLATE "C" -- a statement locks its rows in one order (imports of more than a statement's users that overlap may still deadlock: a slice's is retried)
-			 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`,
-			tenantID, batchIDs, batchDocs)
-		batchIDs, batchDocs = batchIDs[:0], batchDocs[:0]
+			 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, name_key = excluded.name_key, document = excluded.document`,
+			tenantID, batchIDs, batchNames, batchDocs)
+		batchIDs, batchNames, batchDocs = batchIDs[:0], batchNames[:0], batchDocs[:0]
 		return dbErr("importing users", err)
 	}
 	n := 0
@@ -455,6 +505,7 @@ func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users iter.Seq
 		}
 		ids, upns, keys = append(ids, u.ID), append(upns, u.UserPrincipalName), append(keys, upnKey(u.UserPrincipalName))
 		batchIDs, batchDocs = append(batchIDs, u.ID), append(batchDocs, stored.UserDocument(u))
+		batchNames = append(batchNames, graphprofile.NameKey(u.DisplayName))
 		if len(batchIDs) == importBatchSize {
 			if err := write(); err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"time"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/migrations"
 )
 
@@ -50,6 +51,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return dbErr("applying migration "+m.Name, err)
 			}
+			if fill := migrationSteps[m.Version]; fill != nil {
+				if err := fill(ctx, tx); err != nil {
+					return dbErr("applying migration "+m.Name, err)
+				}
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
 				m.Version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
 				return dbErr("recording migration "+m.Name, err)
@@ -74,4 +80,66 @@ func checkVersion(ctx context.Context, tx *sql.Tx, latest int) error {
 		return store.NewerSchema(newest.Int64, latest)
 	}
 	return nil
+}
+
+// migrationSteps are the parts of migrations that SQL cannot do, by
+// version: each runs after its migration's SQL, in its transaction.
+var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	8: fillNameKeys,
+}
+
+// fillNameKeys gives every user its name_key (migration 0008): the
+// graphprofile.NameKey of its display name, as every write computes it, in
+// Go, so that the key is the odata engine's fold exactly (SQLite's lower()
+// lowers ASCII only). It reads the users in pages of the primary key, so
+// its memory is a page's whatever the directory's size.
+func fillNameKeys(ctx context.Context, tx *sql.Tx) error {
+	update, err := tx.PrepareContext(ctx, `UPDATE users SET name_key = ? WHERE tenant_id = ? AND id = ?`)
+	if err != nil {
+		return err
+	}
+	defer update.Close()
+	type row struct{ tenant, id, key string }
+	var tenant, id string
+	for {
+		rows, err := tx.QueryContext(ctx,
+			`SELECT tenant_id, id, document FROM users WHERE (tenant_id, id) > (?, ?) ORDER BY tenant_id, id LIMIT 1000`, tenant, id)
+		if err != nil {
+			return err
+		}
+		var page []row
+		for rows.Next() {
+			var r row
+			var doc []byte
+			if err := rows.Scan(&r.tenant, &r.id, &doc); err != nil {
+				rows.Close()
+				return err
+			}
+			u, err := store.DecodeUser(r.tenant, r.id, doc)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			r.key = graphprofile.NameKey(u.DisplayName)
+			page = append(page, r)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range page {
+			if r.key == "" {
+				continue
+			}
+			if _, err := update.ExecContext(ctx, r.key, r.tenant, r.id); err != nil {
+				return err
+			}
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		tenant, id = page[len(page)-1].tenant, page[len(page)-1].id
+	}
 }

@@ -1,7 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
+	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
@@ -42,5 +46,81 @@ func TestMigrateUserDocument(t *testing.T) {
 	}
 	if u, err := s.FindUser(t.Context(), "t", "ZOË@contoso.COM"); err != nil || u.ID != "full" {
 		t.Errorf("FindUser by the principal name = %+v, %v", u, err)
+	}
+}
+
+// TestMigrateUsersByName: a database of version 7, whose users had no
+// name_key, opens with each user's key the graphprofile.NameKey of its
+// display name, computed in Go (SQLite's lower() lowers ASCII only: É, Ł, Σ
+// would stay as they are), for more users than the migration reads a page,
+// so that ScanUsersByName lists them in the order of their names.
+func TestMigrateUsersByName(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	names := []string{"Émile", "émile", "Zoë", "ZOË", "Łukasz", "lukasz", "ΣΟΦΊΑ", "σοφία", "adele", "ADELE", "İlker", ""}
+	db := openRawDBAt(t, path, 7)
+	for i := range 2500 {
+		doc := `{}`
+		if name := names[i%len(names)]; name != "" {
+			doc = `{"displayName":"` + name + `"}`
+		}
+		tenant := "t"
+		if i%2 == 1 {
+			tenant = "u"
+		}
+		if _, err := db.Exec(`INSERT INTO users (tenant_id, id, upn_key, document) VALUES (?, ?, NULL, ?)`, tenant, fmt.Sprintf("user-%04d", (i*7919)%10000), doc); err != nil {
+			db.Close()
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s := openAt(t, path)
+	rows, err := s.rdb.Query(`SELECT tenant_id, id, name_key, document FROM users`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var tenant, id, key string
+		var doc []byte
+		if err := rows.Scan(&tenant, &id, &key, &doc); err != nil {
+			t.Fatal(err)
+		}
+		u, err := graphprofile.DecodeStoredUser(tenant, id, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := graphprofile.NameKey(u.DisplayName); key != want {
+			t.Errorf("user %s of %s, named %q: name_key %q, want %q", id, tenant, u.DisplayName, key, want)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n != 2500 {
+		t.Fatalf("%d users after the migration (%v), want 2500", n, err)
+	}
+	for _, tenant := range []string{"t", "u"} {
+		users, err := graphprofile.AllUsers(t.Context(), s, tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(users, func(a, b graphprofile.User) int {
+			return cmp.Or(strings.Compare(graphprofile.NameKey(a.DisplayName), graphprofile.NameKey(b.DisplayName)), strings.Compare(a.ID, b.ID))
+		})
+		var got []graphprofile.User
+		if err := s.ScanUsersByName(t.Context(), tenant, false, nil, func(u graphprofile.User) (bool, error) {
+			got = append(got, u)
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(users) {
+			t.Fatalf("tenant %s: ScanUsersByName visited %d users, want %d", tenant, len(got), len(users))
+		}
+		for i := range users {
+			if got[i].ID != users[i].ID {
+				t.Fatalf("tenant %s: user %d is %s (%q), want %s (%q)", tenant, i, got[i].ID, got[i].DisplayName, users[i].ID, users[i].DisplayName)
+			}
+		}
 	}
 }

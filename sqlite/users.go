@@ -44,8 +44,8 @@ func upnKey(upn string) any {
 // (nil: none).
 func insertUser(ctx context.Context, tx *sql.Tx, u graphprofile.User, upn any) error {
 	_, err := tx.ExecContext(ctx,
-		`INSERT INTO users (tenant_id, id, upn_key, document) VALUES (?, ?, ?, ?)`,
-		u.TenantID, u.ID, upn, stored.UserDocument(u))
+		`INSERT INTO users (tenant_id, id, upn_key, name_key, document) VALUES (?, ?, ?, ?, ?)`,
+		u.TenantID, u.ID, upn, graphprofile.NameKey(u.DisplayName), stored.UserDocument(u))
 	return err
 }
 
@@ -177,8 +177,8 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE users SET upn_key = ?, document = ? WHERE tenant_id = ? AND id = ?`,
-			upnKey(next.UserPrincipalName), stored.UserDocument(next), key.TenantID, key.UserID)
+			`UPDATE users SET upn_key = ?, name_key = ?, document = ? WHERE tenant_id = ? AND id = ?`,
+			upnKey(next.UserPrincipalName), graphprofile.NameKey(next.DisplayName), stored.UserDocument(next), key.TenantID, key.UserID)
 		if isConstraint(err, codeConstraintUnique) {
 			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
@@ -228,6 +228,45 @@ func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, lim
 	return readPage(ctx, s.rdb, "listing users", limit, stored.ScanRawUser, usersPageQuery, tenantID, afterID, limit)
 }
 
+// ScanUsersByName visits the users of tenantID in the order of their
+// display names' keys (name_key), then ids, after `after`, read in pages of
+// the index users_by_name; see graphprofile.Store.
+func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+	return store.ScanUsersByName(tenantID, after, func(after *graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
+		query, args := usersByNameQuery(tenantID, descending, after, limit)
+		return readPage(ctx, s.rdb, "listing users", limit, stored.ScanRawNamedUser, query, args...)
+	}, visit)
+}
+
+// usersByNameQuery is the query of a page of at most limit users of
+// tenantID in the order of their names after `after` (nil: the first
+// page), and its arguments: a range of users_by_name read forwards, or
+// backwards when descending, where SQLite sorts the ids of each name
+// ascending as it goes (a sort of the users of one name, not of the page).
+func usersByNameQuery(tenantID string, descending bool, after *graphprofile.NamePosition, limit int) (string, []any) {
+	const columns = `SELECT name_key, ` + userColumns + ` FROM users INDEXED BY users_by_name WHERE tenant_id = ?`
+	switch {
+	case after == nil && !descending:
+		return columns + ` ORDER BY name_key, id LIMIT ?`, []any{tenantID, limit}
+	case after == nil:
+		return columns + ` ORDER BY name_key DESC, id LIMIT ?`, []any{tenantID, limit}
+	case !descending:
+		return columns + ` AND name_key >= ? AND (name_key > ? OR id > ?) ORDER BY name_key, id LIMIT ?`,
+			[]any{tenantID, after.Name, after.Name, after.ID, limit}
+	}
+	return columns + ` AND name_key <= ? AND (name_key < ? OR id > ?) ORDER BY name_key DESC, id LIMIT ?`,
+		[]any{tenantID, after.Name, after.Name, after.ID, limit}
+}
+
+// CountUsers counts the users of tenantID on an index of the table.
+func (s *Store) CountUsers(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = ?`, tenantID).Scan(&n); err != nil {
+		return 0, dbErr("counting users", err)
+	}
+	return n, nil
+}
+
 // ImportUsers adds or replaces (by id) every user of users in tenantID, all
 // or nothing; see graphprofile.Store.
 func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphprofile.User) error {
@@ -273,8 +312,8 @@ func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users iter.Se
 	// name may move from one user of the batch to another, and the
 	// unique index sees only the final state of each name.
 	upsert, err := tx.PrepareContext(ctx,
-		`INSERT INTO users (tenant_id, id, upn_key, document) VALUES (?, ?, NULL, ?)
-		 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, document = excluded.document`)
+		`INSERT INTO users (tenant_id, id, upn_key, name_key, document) VALUES (?, ?, NULL, ?, ?)
+		 ON CONFLICT (tenant_id, id) DO UPDATE SET upn_key = NULL, name_key = excluded.name_key, document = excluded.document`)
 	if err != nil {
 		return dbErr("importing users", err)
 	}
@@ -302,7 +341,7 @@ func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users iter.Se
 		if err != nil {
 			return dbErr("importing users", err)
 		}
-		if _, err := upsert.ExecContext(ctx, tenantID, u.ID, stored.UserDocument(u)); err != nil {
+		if _, err := upsert.ExecContext(ctx, tenantID, u.ID, graphprofile.NameKey(u.DisplayName), stored.UserDocument(u)); err != nil {
 			return dbErr("importing users", err)
 		}
 	}

@@ -99,6 +99,15 @@ func (s *Store) ScanUsers(ctx context.Context, tenantID, afterID string, visit f
 	return s.observe(ctx, "ScanUsers", s.store.ScanUsers(ctx, tenantID, afterID, visit))
 }
 
+func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+	return s.observe(ctx, "ScanUsersByName", s.store.ScanUsersByName(ctx, tenantID, descending, after, visit))
+}
+
+func (s *Store) CountUsers(ctx context.Context, tenantID string) (int, error) {
+	n, err := s.store.CountUsers(ctx, tenantID)
+	return n, s.observe(ctx, "CountUsers", err)
+}
+
 func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphprofile.User) error {
 	return s.observeWrite(ctx, "ImportUsers", s.store.ImportUsers(ctx, tenantID, users))
 }

@@ -154,6 +154,47 @@ func (n Name) ScanUsers(tenantID, afterID string,
 	}
 }
 
+// RawNamedUser is a row of a page of users in the order of their display
+// names (Store.ScanUsersByName): its place in that order and its document.
+type RawNamedUser struct {
+	Position graphprofile.NamePosition
+	Document []byte
+}
+
+// ScanRawNamedUser reads a row of name_key, id and document, the columns of
+// a page of users in the order of their names.
+func ScanRawNamedUser(rows Rows) (RawNamedUser, int, error) {
+	var row RawNamedUser
+	err := rows.Scan(&row.Position.Name, &row.Position.ID, &row.Document)
+	return row, len(row.Document), err
+}
+
+// ScanUsersByName is ScanUsers for users of tenantID in the order of their
+// display names' keys, then ids, after `after` (nil: from the first).
+func (n Name) ScanUsersByName(tenantID string, after *graphprofile.NamePosition,
+	read func(after *graphprofile.NamePosition, limit int) ([]RawNamedUser, bool, error),
+	visit func(graphprofile.User) (bool, error)) error {
+	for limit := FirstPageRows; ; limit = nextPageRows(limit) {
+		page, more, err := read(after, limit)
+		if err != nil {
+			return err
+		}
+		for _, row := range page {
+			u, err := n.DecodeUser(tenantID, row.Position.ID, row.Document)
+			if err != nil {
+				return err
+			}
+			if goOn, err := visit(u); err != nil || !goOn {
+				return err
+			}
+		}
+		if !more || len(page) == 0 {
+			return nil
+		}
+		after = &page[len(page)-1].Position
+	}
+}
+
 // CollectionFull is CreateItem's refusal of an item that collection c of
 // owner's profile has no room for: it holds maxItems items. It wraps
 // graphprofile.ErrCollectionFull and nothing of the database.
