@@ -237,12 +237,14 @@ func (s *gatedUsersStore) ScanUsers(ctx context.Context, tenantID, afterID strin
 	return s.Store.ScanUsers(ctx, tenantID, afterID, visit)
 }
 
-// TestUsersCountWaitsForASlot: GET /users/$count reads the whole
-// directory to count it, with a $filter or without, as $count=true does:
-// it takes an evaluation slot, and the costly queries' gauges count it.
-// Without a filter it took none, so any number of clients counted a
-// directory of 200,000 users at once (24 of them: 39 s each), unseen by
-// the gauges and unbounded by --max-evaluations.
+// TestUsersCountWaitsForASlot: GET /users/$count with a $filter reads the
+// whole directory to count it, as $count=true with a filter does: it takes
+// an evaluation slot, and the costly queries' gauges count it. Without a
+// filter it once read the directory too and took none, so any number of
+// clients counted a directory of 200,000 users at once (24 of them: 39 s
+// each), unseen by the gauges and unbounded by --max-evaluations; without a
+// filter the store now counts its index (Store.CountUsers), reading no
+// user, so it needs no slot (the last part).
 func TestUsersCountWaitsForASlot(t *testing.T) {
 	gate := &gatedUsersStore{open: make(chan struct{})}
 	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
@@ -265,7 +267,9 @@ func TestUsersCountWaitsForASlot(t *testing.T) {
 	answers := make(chan *response, counts)
 	var wg sync.WaitGroup
 	for range counts {
-		wg.Go(func() { answers <- s.do(request{path: "/beta/users/$count", token: app, header: eventual}) })
+		wg.Go(func() {
+			answers <- s.do(request{path: "/beta/users/$count?$filter=" + url.QueryEscape("accountEnabled eq true or startswith(displayName,'')"), token: app, header: eventual})
+		})
 	}
 	waitForGauges(t, s, counts-1, 1)
 	if n := gate.entered.Load(); n != 1 {
@@ -280,4 +284,13 @@ func TestUsersCountWaitsForASlot(t *testing.T) {
 		}
 	}
 	waitForGauges(t, s, 0, 0)
+
+	// Without a filter, counted by the store: no scan of the directory.
+	gate.entered.Store(0)
+	if resp := s.do(request{path: "/beta/users/$count", token: app, header: eventual}); resp.status != http.StatusOK || string(resp.body) != "1" {
+		t.Errorf("GET /users/$count: %d %s, want 1", resp.status, resp.body)
+	}
+	if n := gate.entered.Load(); n != 0 {
+		t.Errorf("GET /users/$count without a filter scanned the directory %d times, want the store's count", n)
+	}
 }

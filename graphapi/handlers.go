@@ -417,10 +417,12 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 		return err
 	}
 	q.Count = q.Count && eventual
-	src, binding := s.userSource(ctx, c.access, q), "users\x00"+c.access.TenantKey()
+	binding := "users\x00" + c.access.TenantKey()
 	var page odata.Result
 	var err error
-	if s.looksUpUsers(q) {
+	if ordered, ok := s.orderedUsers(ctx, c.access, q); ok {
+		page, err = s.runOrderedUsers(ctx, c.access, q, ordered, binding)
+	} else if src := s.userSource(ctx, c.access, q); s.looksUpUsers(q) {
 		page, err = q.Run(ctx, src, binding) // the source takes a slot if it scans
 	} else {
 		page, err = s.runQuery(ctx, q, src, binding)
@@ -430,6 +432,58 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 	}
 	ex.writeUsers(c.route.version, q, page)
 	return nil
+}
+
+// orderedUsers returns, for a query without $filter in the users' order by
+// id or in that of `$orderby=displayName` (asc or desc), the source that
+// delivers them in that order from the store's index (Store.ScanUsers, by
+// id; Store.ScanUsersByName, on (tenant, name key, id)), reading only the
+// page: the odata engine orders a user's strings by graphprofile.NameKey,
+// nulls first (last descending), then by id, and so does the index. ok is
+// false for any other query: a filter, another order.
+func (s *Server) orderedUsers(ctx context.Context, access graphprofile.Access, q odata.Query) (src odata.Source, ok bool) {
+	if q.Filter != nil || s.scanUsersOnly {
+		return nil, false
+	}
+	property, _, one := q.OrderBy.Key()
+	switch {
+	case len(q.OrderBy.Properties()) == 0:
+		return s.userSource(ctx, access, q), true
+	case !one || property != "displayName":
+		return nil, false
+	}
+	return func(after []any, descending bool, visit func(graphprofile.Object) (bool, error)) error {
+		var from *graphprofile.NamePosition
+		if after != nil {
+			// A $skiptoken's keys in this order: the folded display
+			// name (null for none, whose key is ""), then the id.
+			if len(after) != 2 {
+				return odata.BadSkipToken()
+			}
+			name, okName := after[0].(string)
+			id, okID := after[1].(string)
+			if !okID || (!okName && after[0] != nil) {
+				return odata.BadSkipToken()
+			}
+			from = &graphprofile.NamePosition{Name: name, ID: id}
+		}
+		return s.Service.ScanUsersByName(ctx, access, descending, from, visit)
+	}, true
+}
+
+// runOrderedUsers answers q, which orderedUsers serves, over src: a page of
+// the store's order, and @odata.count, when asked, counted by the store
+// (Store.CountUsers), not by reading every user. It takes an evaluation
+// slot only for a page bigger than the default one, as a plain list does.
+func (s *Server) runOrderedUsers(ctx context.Context, access graphprofile.Access, q odata.Query, src odata.Source, binding string) (odata.Result, error) {
+	if q.Top > odata.DefaultPageSize {
+		release, err := s.takeEvaluationSlot(ctx)
+		if err != nil {
+			return odata.Result{}, err
+		}
+		defer release()
+	}
+	return q.RunOrdered(ctx, src, binding, func() (int, error) { return s.Service.CountUsers(ctx, access) })
 }
 
 // userSource delivers the users of the caller's tenant as the caller may
@@ -507,7 +561,11 @@ func (s *Server) countUsers(ctx context.Context, ex *exchange, c call) error {
 	src := s.userSource(ctx, c.access, c.query)
 	var n int
 	var err error
-	if s.looksUpUsers(c.query) {
+	if c.query.Filter == nil && !s.scanUsersOnly {
+		// Without a filter, the store counts its index's entries: no
+		// user is read, and no slot is taken.
+		n, err = s.Service.CountUsers(ctx, c.access)
+	} else if s.looksUpUsers(c.query) {
 		n, err = c.query.CountMatching(ctx, src) // the source takes a slot if it scans
 	} else {
 		// Counting reads the whole directory, with a filter or without,

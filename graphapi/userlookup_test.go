@@ -27,6 +27,15 @@ type scanCountingStore struct {
 	visited atomic.Int64
 	gate    chan struct{}
 	entered atomic.Int32
+	// byName counts the users ScanUsersByName visits.
+	byName atomic.Int64
+}
+
+func (s *scanCountingStore) ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+	return s.Store.ScanUsersByName(ctx, tenantID, descending, after, func(u graphprofile.User) (bool, error) {
+		s.byName.Add(1)
+		return visit(u)
+	})
 }
 
 func (s *scanCountingStore) ScanUsers(ctx context.Context, tenantID, afterID string, visit func(graphprofile.User) (bool, error)) error {

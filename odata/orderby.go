@@ -71,6 +71,16 @@ func (ob *OrderBy) Properties() []string {
 	return names
 }
 
+// Key returns the property of the order's one key, in the schema's
+// spelling, and whether it is descending; ok is false when the order has
+// no key or more than one.
+func (ob *OrderBy) Key() (property string, descending, ok bool) {
+	if len(ob.keys) != 1 {
+		return "", false, false
+	}
+	return ob.keys[0].text, ob.keys[0].desc, true
+}
+
 // ParseOrderBy parses "path [asc|desc], …" over entities of type t. Each
 // path must lead to a single primitive value.
 func ParseOrderBy(expr string, t *graphprofile.Type) (*OrderBy, error) {

@@ -41,6 +41,52 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 			return Result{}, err
 		}
 	}
+	return q.stream(ctx, src, q.descending(), after, binding)
+}
+
+// RunOrdered answers q, which orders by one key (OrderBy.Key) or by id
+// alone (a type without createdDateTime, without $orderby), as Run would,
+// over a src that delivers the entities in q's own order, not the default
+// one: by that key (as the engine compares it: a user's strings
+// folded by graphprofile.NameKey; nulls first, or last descending), then
+// id ascending, starting strictly after after's keys (those a $skiptoken
+// of q carries: the key's value, then the id; nil: from the first), the
+// descending argument saying whether the key is descending. It reads only
+// what the page needs, as Run does in the default order. count, called
+// only for a first page when q asks for $count, returns @odata.count: how
+// many entities q's filter selects, which the caller counts as it can (a
+// store's count of a list without a filter); it is never called
+// otherwise. Errors: Run's, and count's and src's as they are.
+func (q Query) RunOrdered(ctx context.Context, src Source, binding string, count func() (int, error)) (Result, error) {
+	if q.OrderBy == nil || len(q.OrderBy.keys) > 1 {
+		return Result{}, errors.New("odata: RunOrdered needs a query ordered by one key at most")
+	}
+	var after []any
+	if q.SkipToken != "" {
+		var err error
+		if after, err = q.decodeSkipToken(binding); err != nil {
+			return Result{}, err
+		}
+	}
+	descending := len(q.OrderBy.keys) == 1 && q.OrderBy.keys[0].desc
+	res, err := q.stream(ctx, src, descending, after, binding)
+	if err != nil {
+		return Result{}, err
+	}
+	if q.Count && after == nil {
+		if res.Count, err = count(); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
+}
+
+// stream answers q over the entities src delivers in q's order (descending
+// tells src which way), strictly after the keys after, reading as many as
+// the filter takes to fill the page and one more (to know whether a next
+// page exists), each entity the filter looks at counting against
+// MaxFilterWork. The Result's Count is -1.
+func (q Query) stream(ctx context.Context, src Source, descending bool, after []any, binding string) (Result, error) {
 	var e *env
 	if q.Filter != nil {
 		e = q.Filter.newEnv(ctx, q.work())
@@ -53,7 +99,7 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 	res := Result{Count: -1, Items: make([]graphprofile.Object, 0, min(limit, 64))}
 	more := false
 	var size pageBytes
-	err := src(after, q.descending(), func(obj graphprofile.Object) (bool, error) {
+	err := src(after, descending, func(obj graphprofile.Object) (bool, error) {
 		if ok, err := q.admits(ctx, e, obj); err != nil {
 			return false, err
 		} else if !ok {
