@@ -297,12 +297,23 @@ func TestSchema(t *testing.T) {
 		// whatever the collection's size. (Without statistics the planner
 		// might scan a small table; what matters is that the index can
 		// serve the range in order.)
-		tests := []struct {
+		type page struct {
 			name, query, index string
 			args               []any
-		}{
+		}
+		tests := []page{
 			{"items", itemsPageQuery, "items_by_created", []any{tenant, adele.ID, "positions", t0.UnixNano(), "p", 256}},
 			{"users", usersPageQuery, "users_pkey", []any{tenant, "a", 256}},
+		}
+		for _, descending := range []bool{false, true} {
+			for _, after := range []*graphprofile.NamePosition{nil, {Name: "adele", ID: "a"}} {
+				q, args := usersByNameQuery(tenant, descending, after, 256)
+				index := "users_by_name"
+				if descending {
+					index += "_desc"
+				}
+				tests = append(tests, page{fmt.Sprintf("users by name (descending %v, after %v)", descending, after), q, index, args})
+			}
 		}
 		for _, tc := range tests {
 			tx, err := s.pool.Begin(ctx)
@@ -322,7 +333,7 @@ func TestSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			joined := strings.Join(plan, "\n")
-			if !strings.Contains(joined, tc.index) || strings.Contains(joined, "Sort") || !strings.Contains(joined, "Index Cond") {
+			if !strings.Contains(joined, tc.index+" ") || strings.Contains(joined, "Sort") || !strings.Contains(joined, "Index Cond") {
 				t.Errorf("a page of %s is not a range of %s read in order:\n%s", tc.name, tc.index, joined)
 			}
 			t.Logf("%s:\n%s", tc.name, joined)

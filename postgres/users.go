@@ -329,10 +329,8 @@ func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending
 
 // usersByNameQuery is the query of a page of at most limit users of
 // tenantID in the order of their names after `after` (nil: the first
-// page), and its arguments: a range of users_by_name read forwards, or
-// backwards when descending, the ids of each name put in ascending order
-// as it goes (an incremental sort: of the users of one name, not of the
-// page).
+// page), and its arguments: a range of users_by_name, or of
+// users_by_name_desc when descending, read in its order.
 func usersByNameQuery(tenantID string, descending bool, after *graphprofile.NamePosition, limit int) (string, []any) {
 	const columns = `SELECT name_key, ` + userColumns + ` FROM users WHERE tenant_id = $1`
 	switch {

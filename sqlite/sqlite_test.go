@@ -389,12 +389,23 @@ func TestSchema(t *testing.T) {
 		// A page is a range of an index read in its order: no scan of the
 		// table, no sort, whatever the collection's size.
 		s := openTemp(t)
-		tests := []struct {
+		type page struct {
 			name, query, index string
 			args               []any
-		}{
+		}
+		tests := []page{
 			{"items", itemsPageQuery, "items_by_created", []any{tenant, adele.ID, "positions", t0.UnixNano(), "p", 256}},
 			{"users", usersPageQuery, "sqlite_autoindex_users_1", []any{tenant, "a", 256}},
+		}
+		for _, descending := range []bool{false, true} {
+			for _, after := range []*graphprofile.NamePosition{nil, {Name: "adele", ID: "a"}} {
+				q, args := usersByNameQuery(tenant, descending, after, 256)
+				index := "users_by_name"
+				if descending {
+					index += "_desc"
+				}
+				tests = append(tests, page{fmt.Sprintf("users by name (descending %v, after %v)", descending, after), q, index, args})
+			}
 		}
 		for _, tc := range tests {
 			rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
@@ -412,7 +423,7 @@ func TestSchema(t *testing.T) {
 			}
 			rows.Close()
 			joined := strings.Join(plan, "\n")
-			if !strings.Contains(joined, "SEARCH") || !strings.Contains(joined, tc.index) || strings.Contains(joined, "TEMP B-TREE") {
+			if !strings.Contains(joined, "SEARCH") || !strings.Contains(joined, tc.index+" ") || strings.Contains(joined, "TEMP B-TREE") {
 				t.Errorf("a page of %s is not a range of %s:\n%s", tc.name, tc.index, joined)
 			}
 			t.Logf("%s: %s", tc.name, joined)

@@ -240,11 +240,13 @@ func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending
 
 // usersByNameQuery is the query of a page of at most limit users of
 // tenantID in the order of their names after `after` (nil: the first
-// page), and its arguments: a range of users_by_name read forwards, or
-// backwards when descending, where SQLite sorts the ids of each name
-// ascending as it goes (a sort of the users of one name, not of the page).
+// page), and its arguments: a range of users_by_name, or of
+// users_by_name_desc when descending, read in its order.
 func usersByNameQuery(tenantID string, descending bool, after *graphprofile.NamePosition, limit int) (string, []any) {
-	const columns = `SELECT name_key, ` + userColumns + ` FROM users INDEXED BY users_by_name WHERE tenant_id = ?`
+	columns := `SELECT name_key, ` + userColumns + ` FROM users INDEXED BY users_by_name WHERE tenant_id = ?`
+	if descending {
+		columns = `SELECT name_key, ` + userColumns + ` FROM users INDEXED BY users_by_name_desc WHERE tenant_id = ?`
+	}
 	switch {
 	case after == nil && !descending:
 		return columns + ` ORDER BY name_key, id LIMIT ?`, []any{tenantID, limit}
