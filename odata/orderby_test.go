@@ -2,6 +2,8 @@ package odata_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,5 +115,61 @@ func TestDefaultOrderShared(t *testing.T) {
 	q, err := odata.Parse("", detail, odata.OptOrderBy)
 	if err != nil || q.OrderBy == nil || len(q.OrderBy.Properties()) != 0 {
 		t.Errorf("positionDetail: %v, %v", q.OrderBy, err)
+	}
+}
+
+// TestOrderByDisplayNameIsNameKey: the engine orders users by displayName
+// as graphprofile.NameKey folds it (byte order of the lower case), ids
+// ascending within a name, descending by name alike: the order the stores
+// keep an index in (Store.ScanUsersByName, whose contract suite holds the
+// stores to that same order), so a page a store reads is the page the
+// engine would answer.
+func TestOrderByDisplayNameIsNameKey(t *testing.T) {
+	names := []string{
+		"adele vance", "Adele Vance", "ADELE VANCE", "Adele", "adèle", "Émile", "émile", "Emile", "emile",
+		"Zoë", "zoe", "ZOË", "Łukasz", "łukasz", "Lukasz", "Σοφία", "σοφία", "ΣΟΦΊΑ", "İlker", "ilker", "Ilker",
+		"ẞtraße", "ßtraße", "Ǆemal", "ǆemal", "Ǳ", "😀 Smile", "a", "A", "b", "B", "z", "Z", "~", "",
+	}
+	var users []graphprofile.Object
+	type position struct{ key, id string }
+	var positions []position
+	for i := range 3 * len(names) {
+		u := graphprofile.User{ID: fmt.Sprintf("user-%03x", (i*7919)%4096), DisplayName: names[i%len(names)]}
+		users = append(users, u.Object())
+		positions = append(positions, position{graphprofile.NameKey(u.DisplayName), u.ID})
+	}
+	for _, descending := range []bool{false, true} {
+		orderBy := "displayName"
+		if descending {
+			orderBy += "%20desc"
+		}
+		q, err := odata.Parse("$orderby="+orderBy+"&$top=999", graphprofile.UserType, odata.OptOrderBy, odata.OptTop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := q.Apply(context.Background(), users, "users")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Clone(positions)
+		slices.SortFunc(want, func(a, b position) int {
+			c := strings.Compare(a.key, b.key)
+			if descending {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+			return strings.Compare(a.id, b.id)
+		})
+		if len(res.Items) != len(want) {
+			t.Fatalf("descending %v: %d users answered, want %d", descending, len(res.Items), len(want))
+		}
+		for i, obj := range res.Items {
+			if obj["id"] != want[i].id {
+				t.Fatalf("descending %v: at %d the engine has %v (%q), the NameKey order %s (%q)",
+					descending, i, obj["id"], obj["displayName"], want[i].id, want[i].key)
+			}
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/odata"
 )
 
 // orderNames are the display names of testScanUsersByName's users, each
@@ -24,10 +22,10 @@ var orderNames = []string{
 }
 
 // testScanUsersByName: ScanUsersByName delivers a tenant's users in the
-// order the odata engine gives `$orderby=displayName` (and desc) over the
-// same users, whichever write put them there (import, create, first
-// request, update, fixtures load), from any position on, across the
-// store's pages; a user renamed between two pages is met where its new
+// order of graphprofile.NameKey of their display names (and desc), ids
+// ascending within a name (contractOrder), whichever write put them there
+// (import, create, first request, update, fixtures load), from any
+// position on, across the store's pages; a user renamed between two pages is met where its new
 // name puts it; CountUsers counts a tenant's users.
 func testScanUsersByName(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	s := open(t)
@@ -88,12 +86,12 @@ func testScanUsersByName(t *testing.T, open func(t *testing.T) graphprofile.Stor
 		return ids
 	}
 	for _, descending := range []bool{false, true} {
-		want, positions := engineOrder(t, mustListUsers(t, s, tenantA), descending)
+		want, positions := contractOrder(mustListUsers(t, s, tenantA), descending)
 		if len(want) != n {
 			t.Fatalf("%d users stored, want %d", len(want), n)
 		}
 		if got := scan(descending, nil, 0); !slices.Equal(got, want) {
-			t.Errorf("descending %v: the store's order differs from the odata engine's at %d of %d: %s",
+			t.Errorf("descending %v: the store's order differs from the contract's at %d of %d: %s",
 				descending, firstDifference(got, want), len(want), orderContext(got, want))
 		}
 		for _, i := range []int{0, 1, 15, 16, 17, 40, 79, 80, 81, 255, 256, 257, 335, 336, 337, 500, 598} {
@@ -115,10 +113,10 @@ func testScanUsersByName(t *testing.T, open func(t *testing.T) graphprofile.Stor
 	// A user renamed between two pages: the scan goes on from the last
 	// position it visited and meets the renamed user where its new name
 	// puts it, before that position (not met again) or after it (met).
-	_, positions := engineOrder(t, mustListUsers(t, s, tenantA), false)
+	_, positions := contractOrder(mustListUsers(t, s, tenantA), false)
 	from := positions[300]
 	wantAfter := func() []string {
-		ids, ps := engineOrder(t, mustListUsers(t, s, tenantA), false)
+		ids, ps := contractOrder(mustListUsers(t, s, tenantA), false)
 		var after []string
 		for i, p := range ps {
 			if comparePositions(p, from, false) > 0 {
@@ -187,38 +185,20 @@ func testScanUsersByName(t *testing.T, open func(t *testing.T) graphprofile.Stor
 	}
 }
 
-// engineOrder returns the ids of users in the order the odata engine gives
-// `$orderby=displayName` (or `displayName desc`), reading them all (Query.Apply,
-// the plain statement of a query's answer), and each one's position in it
-// as a store's scan takes it.
-func engineOrder(t *testing.T, users []graphprofile.User, descending bool) ([]string, []graphprofile.NamePosition) {
-	t.Helper()
-	orderBy := "displayName"
-	if descending {
-		orderBy += " desc"
-	}
-	q, err := odata.Parse("$orderby="+strings.ReplaceAll(orderBy, " ", "%20")+"&$top="+fmt.Sprint(odata.MaxPageSize),
-		graphprofile.UserType, odata.OptOrderBy, odata.OptTop)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(users) > odata.MaxPageSize {
-		t.Fatalf("%d users: more than a page of the engine", len(users))
-	}
-	objects := make([]graphprofile.Object, len(users))
+// contractOrder returns the ids of users in the order ScanUsersByName's
+// contract gives (ascending or descending graphprofile.NameKey of their
+// display names, ids ascending within a name: the order the odata engine
+// gives `$orderby=displayName`, which odata's TestOrderByDisplayNameIsNameKey
+// holds it to), and each one's position in it as a store's scan takes it.
+func contractOrder(users []graphprofile.User, descending bool) ([]string, []graphprofile.NamePosition) {
+	positions := make([]graphprofile.NamePosition, len(users))
 	for i, u := range users {
-		objects[i] = u.Object()
+		positions[i] = graphprofile.NamePosition{Name: graphprofile.NameKey(u.DisplayName), ID: u.ID}
 	}
-	res, err := q.Apply(context.Background(), objects, "users")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := make([]string, len(res.Items))
-	positions := make([]graphprofile.NamePosition, len(res.Items))
-	for i, obj := range res.Items {
-		name, _ := obj["displayName"].(string)
-		ids[i] = obj["id"].(string)
-		positions[i] = graphprofile.NamePosition{Name: graphprofile.NameKey(name), ID: ids[i]}
+	slices.SortFunc(positions, func(a, b graphprofile.NamePosition) int { return comparePositions(a, b, descending) })
+	ids := make([]string, len(positions))
+	for i, p := range positions {
+		ids[i] = p.ID
 	}
 	return ids, positions
 }
