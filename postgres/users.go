@@ -317,14 +317,39 @@ func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending
 	if !storable(tenantID) {
 		return nil // no tenant of the database has this id
 	}
-	if after != nil && !storable(after.Name, after.ID) {
-		// A position stores return holds no NUL (nor invalid UTF-8).
-		return unstorable("the position a scan of users starts after")
+	if after != nil {
+		from := withoutNUL(*after, descending)
+		if !storable(from.Name, from.ID) {
+			return unstorable("the position a scan of users starts after")
+		}
+		after = &from
 	}
 	return store.ScanUsersByName(tenantID, after, func(after *graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
 		query, args := usersByNameQuery(tenantID, descending, after, limit)
 		return readPage(ctx, s, "listing users", limit, stored.ScanRawNamedUser, query, args...)
 	}, visit)
+}
+
+// withoutNUL returns the position that has, in the order of the users'
+// names (descending or not), the same users after it as p, and no NUL,
+// which PostgreSQL text cannot hold. p may have one: a $skiptoken's keys
+// are any strings. Neither a stored name key nor an id holds a NUL, so the
+// keys and ids after "a\x00…" are those after "a": an id is cut at its NUL,
+// and so is a name, the position then standing past every user of the name
+// it is cut to: ascending at ("a\x01", ""), which the users of "a" and of
+// the keys before it precede and every other one follows; descending at
+// ("a", ""), before every id of "a" (no user has an empty id).
+func withoutNUL(p graphprofile.NamePosition, descending bool) graphprofile.NamePosition {
+	if i := strings.IndexByte(p.ID, 0); i >= 0 {
+		p.ID = p.ID[:i]
+	}
+	if i := strings.IndexByte(p.Name, 0); i >= 0 {
+		p.Name, p.ID = p.Name[:i], ""
+		if !descending {
+			p.Name += "\x01"
+		}
+	}
+	return p
 }
 
 // usersByNameQuery is the query of a page of at most limit users of

@@ -108,6 +108,28 @@ func testScanUsersByName(t *testing.T, open func(t *testing.T) graphprofile.Stor
 		if got := scan(descending, &positions[n-1], 0); len(got) != 0 {
 			t.Errorf("descending %v, after the last user: %v", descending, got)
 		}
+		// A position no user has, holding a NUL (a $skiptoken's keys are
+		// any strings): the users after it in the byte order, as after
+		// any other position, not an error.
+		for _, i := range []int{0, 16, 300, 598} {
+			for _, from := range []graphprofile.NamePosition{
+				{Name: positions[i].Name + "\x00z", ID: positions[i].ID},
+				{Name: positions[i].Name + "\x00", ID: ""},
+				{Name: positions[i].Name, ID: positions[i].ID + "\x00"},
+				{Name: positions[i].Name, ID: positions[i].ID[:3] + "\x00" + positions[i].ID[3:]},
+			} {
+				var wantAfter []string
+				for j, p := range positions {
+					if comparePositions(p, from, descending) > 0 {
+						wantAfter = append(wantAfter, want[j])
+					}
+				}
+				if got := scan(descending, &from, 0); !slices.Equal(got, wantAfter) {
+					t.Errorf("descending %v, after %q: first difference at %d: %s", descending, from,
+						firstDifference(got, wantAfter), orderContext(got, wantAfter))
+				}
+			}
+		}
 	}
 
 	// A user renamed between two pages: the scan goes on from the last
