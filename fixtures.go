@@ -199,6 +199,9 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 	if room := userIDRoom(tenantKey, 0); len(u.ID) > room {
 		return UserProfile{}, p.errorIn(at, "id", fmt.Sprintf("The id takes %d bytes of UTF-8, more than the %d a user's id may take in this tenant, whose key and the keys of the user's items take the rest of the %d bytes every store indexes.", len(u.ID), room, MaxKeyBytes))
 	}
+	if problem := displayNameProblem(u); problem != "" {
+		return UserProfile{}, p.errorIn(at, "displayName", "The displayName "+problem)
+	}
 	if room := principalNameRoom(tenantKey); len(PrincipalNameKey(u.UserPrincipalName)) > room {
 		return UserProfile{}, p.errorIn(at, "userPrincipalName", fmt.Sprintf("The userPrincipalName takes %d bytes of UTF-8, more than the %d it may take in this tenant, whose key takes the rest of the %d bytes every store indexes.", len(PrincipalNameKey(u.UserPrincipalName)), room, MaxKeyBytes))
 	}

@@ -220,6 +220,10 @@ func TestUnrecordableClaimBounds(t *testing.T) {
 	// An oid of room bytes in fewer than 1,024 characters: most of three
 	// bytes each.
 	fill := strings.Repeat("界", room/3) + strings.Repeat("a", room%3)
+	// A name whose lower case fills the room that oid leaves in the index
+	// of the users in the order of their names (nameKeyRoom).
+	nameRoom := MaxKeyBytes - len(caller.TenantKey()) - len(fill)
+	nameFill := strings.Repeat("É", nameRoom/2) + strings.Repeat("X", nameRoom%2)
 	for _, tc := range []struct {
 		name               string
 		change             func(*Principal)
@@ -231,6 +235,11 @@ func TestUnrecordableClaimBounds(t *testing.T) {
 		{"an oid that fills its room", func(p *Principal) { p.ObjectID = fill }, "", ""},
 		{"an oid a byte past its room", func(p *Principal) { p.ObjectID = fill + "a" }, "oid",
 			fmt.Sprintf("takes %d bytes of UTF-8, more than the %d the directory records of a user's id in this tenant.", room+1, room)},
+		// PostgreSQL's index of the users in the order of their names
+		// holds the tenant's key, the name's key (NameKey) and the id.
+		{"a name that fills the room its oid leaves", func(p *Principal) { p.ObjectID = fill; p.DisplayName = nameFill }, "", ""},
+		{"a name a byte past the room its oid leaves", func(p *Principal) { p.ObjectID = fill; p.DisplayName = nameFill + "X" }, "name",
+			fmt.Sprintf("takes %d bytes of UTF-8 in lower case, more than the %d the directory records of a user's displayName beside its id in this tenant.", nameRoom+1, nameRoom)},
 		{"a NUL in the upn", func(p *Principal) { p.UserPrincipalName = "a\x00@contoso.test" }, "upn",
 			"contains a NUL character (U+0000), which the directory cannot record."},
 	} {

@@ -2,6 +2,7 @@ package graphprofile
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"strings"
 )
@@ -258,9 +259,11 @@ func AllUsers(ctx context.Context, s Store, tenantID string) ([]User, error) {
 // MaxKeyBytes is the most bytes of UTF-8 the keys of one stored item take
 // together: its tenant's key (Principal.TenantKey: a token's tid, and for
 // a tenant of an --issuer the issuer's URL too), its user's id, its
-// collection's name and its own id. PostgreSQL's indexes hold rows of at
-// most 2,704 bytes, headers included, and one of them (a profile's items
-// in order) holds all four keys; within this bound every store indexes
+// collection's name and its own id; and so do its tenant's key, a user's
+// id and the NameKey of the user's display name (nameKeyRoom).
+// PostgreSQL's indexes hold rows of at most 2,704 bytes, headers included,
+// and one of them (a profile's items in order) holds all four keys of an
+// item, another (users_by_name) the three of a user's name; within this bound every store indexes
 // them, and the directory refuses (400) the keys that would pass it, on
 // every store alike. The limits of the properties count characters (an id
 // 1,024), and a character takes up to four bytes.
@@ -291,6 +294,23 @@ func userIDRoom(tenantKey string, itemIDBytes int) int {
 // userID of tenantKey may take (MaxKeyBytes).
 func itemIDRoom(tenantKey, userID string) int {
 	return MaxKeyBytes - len(tenantKey) - longestCollectionName - len(userID)
+}
+
+// nameKeyRoom is how many bytes of UTF-8 the NameKey of the display name
+// of user userID of tenantKey may take (MaxKeyBytes): PostgreSQL's index of
+// the users in the order of their names (users_by_name) holds the three.
+func nameKeyRoom(tenantKey, userID string) int { return MaxKeyBytes - len(tenantKey) - len(userID) }
+
+// displayNameProblem says how u's display name does not fit the keys the
+// stores index beside its tenant's key and its id (nameKeyRoom), completing
+// "The displayName …"; "" when it fits. Only a tenant of a long issuer URL
+// or an id far longer than a GUID leaves less room than a display name of
+// 256 characters takes.
+func displayNameProblem(u User) string {
+	if n, room := len(NameKey(u.DisplayName)), nameKeyRoom(u.TenantID, u.ID); n > room {
+		return fmt.Sprintf("takes %d bytes of UTF-8 in lower case, more than the %d it may take beside the user's id in this tenant, whose key and the user's id take the rest of the %d bytes every store indexes.", n, max(room, 0), MaxKeyBytes)
+	}
+	return ""
 }
 
 // principalNameRoom is how many bytes of UTF-8 the key of a user

@@ -170,7 +170,11 @@ func NewUser(tenantID string, body Object) (User, error) {
 		return User{}, err
 	}
 	o["id"] = NormalizeID(o["id"].(string))
-	return userFromObject(tenantID, o), nil
+	u := userFromObject(tenantID, o)
+	if problem := displayNameProblem(u); problem != "" {
+		return User{}, Errorf(CodeDirectoryBadRequest, "The displayName %s", problem)
+	}
+	return u, nil
 }
 
 // FixturesUser builds a user of tenantID from a user of a fixtures file.
@@ -253,7 +257,11 @@ func mergeUser(u User, body Object) (User, error) {
 	if err := validateUser(o, changed...); err != nil {
 		return User{}, err
 	}
-	return userFromObject(u.TenantID, o), nil
+	next := userFromObject(u.TenantID, o)
+	if problem := displayNameProblem(next); problem != "" {
+		return User{}, Errorf(CodeDirectoryBadRequest, "The displayName %s", problem)
+	}
+	return next, nil
 }
 
 // ImportConflict is a user of an import batch that repeats the id or the

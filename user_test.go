@@ -1,6 +1,7 @@
 package graphprofile
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -93,5 +94,37 @@ func TestUserClone(t *testing.T) {
 	c.Details["businessPhones"].([]any)[0] = "2"
 	if !*u.AccountEnabled || u.Details["city"] != "Seattle" || u.Details["businessPhones"].([]any)[0] != "1" {
 		t.Errorf("changing a clone changed the user: %+v %v", u, u.Details)
+	}
+}
+
+// TestDisplayNameFitsTheNameIndex: POST /users (NewUser) and PATCH
+// (mergeUser) refuse, 400 on every store, a display name whose NameKey
+// does not fit beside the tenant's key and the user's id in
+// PostgreSQL's index of the users in the order of their names (it answered
+// 500 there, SQLite stored it), and take one that fills the room.
+func TestDisplayNameFitsTheNameIndex(t *testing.T) {
+	tenant := "t1|https://idp.example/" + strings.Repeat("x", 2000)
+	id := "11111111-1111-4111-8111-111111111111"
+	room := MaxKeyBytes - len(tenant) - len(id)
+	fits := strings.Repeat("É", room/2) + strings.Repeat("x", room%2)
+	body := func(name string) Object {
+		return Object{"id": id, "displayName": name, "userPrincipalName": "a@contoso.test"}
+	}
+	u, err := NewUser(tenant, body(fits))
+	if err != nil {
+		t.Fatalf("NewUser of a name that fills the room: %v", err)
+	}
+	want := fmt.Sprintf("The displayName takes %d bytes of UTF-8 in lower case, more than the %d it may take beside the user's id in this tenant, whose key and the user's id take the rest of the %d bytes every store indexes.", room+1, room, MaxKeyBytes)
+	for name, err := range map[string]error{
+		"NewUser":   func() error { _, err := NewUser(tenant, body(fits+"x")); return err }(),
+		"mergeUser": func() error { _, err := mergeUser(u, Object{"displayName": fits + "x"}); return err }(),
+	} {
+		var gerr *Error
+		if !errors.As(err, &gerr) || gerr.Code != CodeDirectoryBadRequest || gerr.Message != want {
+			t.Errorf("%s of a name a byte past the room: %v; want %s %q", name, err, CodeDirectoryBadRequest, want)
+		}
+	}
+	if _, err := mergeUser(u, Object{"jobTitle": "Engineer"}); err != nil {
+		t.Errorf("mergeUser of another property: %v", err)
 	}
 }
