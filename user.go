@@ -258,8 +258,12 @@ func mergeUser(u User, body Object) (User, error) {
 		return User{}, err
 	}
 	next := userFromObject(u.TenantID, o)
-	if problem := displayNameProblem(next); problem != "" {
-		return User{}, Errorf(CodeDirectoryBadRequest, "The displayName %s", problem)
+	if _, renamed := patch["displayName"]; renamed {
+		// The keys the stores index (nameKeyRoom); a user stored before
+		// that bound keeps its name while other properties change.
+		if problem := displayNameProblem(next); problem != "" {
+			return User{}, Errorf(CodeDirectoryBadRequest, "The displayName %s", problem)
+		}
 	}
 	return next, nil
 }
