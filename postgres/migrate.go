@@ -13,6 +13,7 @@ import (
 	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 //go:embed migrations/*.sql
@@ -263,7 +264,7 @@ func fillNameKeys(ctx context.Context, tx pgx.Tx) error {
 				`UPDATE users u SET name_key = v.key
 				 FROM unnest($1::text[], $2::text[], $3::text[]) AS v(tenant_id, id, key)
 				 WHERE u.tenant_id = v.tenant_id AND u.id = v.id`, tenants, ids, keys); err != nil {
-				return err
+				return unfitNameKey(err, tenants, ids, keys)
 			}
 		}
 		if n == 0 {
@@ -274,6 +275,28 @@ func fillNameKeys(ctx context.Context, tx pgx.Tx) error {
 			return err
 		}
 	}
+}
+
+// unfitNameKey is err, fillNameKeys' update of the keys of a page of
+// users, told in terms of the user it is about when PostgreSQL refused an
+// index row too big (program_limit_exceeded): a display name whose key an
+// older version stored beside a long tenant key and a long id, which the
+// directory now refuses (MaxKeyBytes), and PostgreSQL could not compress
+// into the index. It names the first such user of the page and says how
+// to go on; nothing is changed, and the version that stored it still
+// serves the database.
+func unfitNameKey(err error, tenants, ids, keys []string) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "54000" {
+		return err
+	}
+	for n, key := range keys {
+		if room := graphprofile.MaxKeyBytes - len(tenants[n]) - len(ids[n]); len(key) > room {
+			return fmt.Errorf("user %.100q of tenant %.100q has a displayName that takes %d bytes of UTF-8 in lower case, more than the %d the index of the users in the order of their names holds beside the tenant's key and the user's id (MaxKeyBytes, %d in all; %w): shorten it (PATCH /users/{id} with a displayName) with the version that stored it, then start this one",
+				ids[n], tenants[n], len(key), max(room, 0), graphprofile.MaxKeyBytes, err)
+		}
+	}
+	return err
 }
 
 // quoteIdent quotes name as an SQL identifier, for the statements that

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -158,5 +160,60 @@ func TestMigrateUsersByName(t *testing.T) {
 				t.Fatalf("tenant %s: user %d is %s (%q), want %s (%q)", tenant, i, got[i].ID, got[i].DisplayName, users[i].ID, users[i].DisplayName)
 			}
 		}
+	}
+}
+
+// TestMigrateUsersByNameUnfit: a database of version 5 holding a user
+// whose display name's key does not fit the index beside its tenant's key
+// and its id (an old version stored it; the directory now refuses it, 400)
+// is not migrated: Open fails naming the user and how to go on, instead of
+// PostgreSQL's "index row size exceeds btree maximum", and the database is
+// left as it was, at version 5, for the version that stored it.
+func TestMigrateUsersByNameUnfit(t *testing.T) {
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := freshURL(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(t.Context()))
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(t.Context(), q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
+	for _, m := range ms[:5] {
+		exec(m.SQL)
+		exec(`INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
+	}
+	// An id of 1,000 characters of two bytes each, a name of 256 of four
+	// (characters no compression shortens).
+	random := rand.New(rand.NewPCG(1, 2))
+	var id, name strings.Builder
+	for range 1000 {
+		id.WriteRune(rune(0x0400 + random.IntN(256)))
+	}
+	for range 256 {
+		name.WriteRune(rune(0x20000 + random.IntN(40000)))
+	}
+	exec(`INSERT INTO users (tenant_id, id, document) VALUES ('t', $1, $2)`, id.String(), `{"displayName":"`+name.String()+`"}`)
+	exec(`INSERT INTO users (tenant_id, id, document) VALUES ('t', 'ada', '{"displayName":"Ada"}')`)
+
+	_, err = Open(t.Context(), url)
+	if err == nil {
+		t.Fatal("Open migrated a database whose user's name does not fit the index")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "has a displayName that takes 1024 bytes of UTF-8 in lower case, more than the 599") ||
+		!strings.Contains(msg, "shorten it (PATCH /users/{id} with a displayName) with the version that stored it") {
+		t.Errorf("Open: %v; want the user named, and how to go on", err)
+	}
+	var version int
+	if err := conn.QueryRow(t.Context(), `SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil || version != 5 {
+		t.Errorf("schema version %d (%v) after the failed migration, want 5", version, err)
 	}
 }
