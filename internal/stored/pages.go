@@ -133,13 +133,27 @@ func (n Name) ScanItems(c graphprofile.Collection, after *graphprofile.ItemPosit
 func (n Name) ScanUsers(tenantID, afterID string,
 	read func(afterID string, limit int) ([]RawUser, bool, error),
 	visit func(graphprofile.User) (bool, error)) error {
+	return scanUserPages(n, tenantID, afterID, read, func(row RawUser) (string, []byte, string) {
+		return row.ID, row.Document, row.ID
+	}, visit)
+}
+
+// scanUserPages reads the users of tenantID after `after` page by page
+// (FirstPageRows, then nextPageRows), decodes each row and visits its
+// user, until visit stops or read has no more; row gives a row's user id,
+// its document and the position the scan goes on after.
+func scanUserPages[P, R any](n Name, tenantID string, after P,
+	read func(after P, limit int) ([]R, bool, error),
+	row func(R) (id string, document []byte, next P),
+	visit func(graphprofile.User) (bool, error)) error {
 	for limit := FirstPageRows; ; limit = nextPageRows(limit) {
-		page, more, err := read(afterID, limit)
+		page, more, err := read(after, limit)
 		if err != nil {
 			return err
 		}
-		for _, row := range page {
-			u, err := n.DecodeUser(tenantID, row.ID, row.Document)
+		for _, r := range page {
+			id, document, _ := row(r)
+			u, err := n.DecodeUser(tenantID, id, document)
 			if err != nil {
 				return err
 			}
@@ -150,7 +164,7 @@ func (n Name) ScanUsers(tenantID, afterID string,
 		if !more || len(page) == 0 {
 			return nil
 		}
-		afterID = page[len(page)-1].ID
+		_, _, after = row(page[len(page)-1])
 	}
 }
 
@@ -174,25 +188,9 @@ func ScanRawNamedUser(rows Rows) (RawNamedUser, int, error) {
 func (n Name) ScanUsersByName(tenantID string, after *graphprofile.NamePosition,
 	read func(after *graphprofile.NamePosition, limit int) ([]RawNamedUser, bool, error),
 	visit func(graphprofile.User) (bool, error)) error {
-	for limit := FirstPageRows; ; limit = nextPageRows(limit) {
-		page, more, err := read(after, limit)
-		if err != nil {
-			return err
-		}
-		for _, row := range page {
-			u, err := n.DecodeUser(tenantID, row.Position.ID, row.Document)
-			if err != nil {
-				return err
-			}
-			if goOn, err := visit(u); err != nil || !goOn {
-				return err
-			}
-		}
-		if !more || len(page) == 0 {
-			return nil
-		}
-		after = &page[len(page)-1].Position
-	}
+	return scanUserPages(n, tenantID, after, read, func(row RawNamedUser) (string, []byte, *graphprofile.NamePosition) {
+		return row.Position.ID, row.Document, &row.Position
+	}, visit)
 }
 
 // CollectionFull is CreateItem's refusal of an item that collection c of
