@@ -667,7 +667,9 @@ func (o *OIDCIssuer) refresh(ctx context.Context, requested bool) error {
 	f.err = err
 	o.fetch = nil
 	o.mu.Unlock()
-	close(f.done)
+	// The fetch's waiters are let go once it is told: its failure is
+	// counted at the clock's time of the fetch, not of a request after it.
+	defer close(f.done)
 
 	reason := "periodic"
 	if requested {
