@@ -24,16 +24,7 @@ import (
 // certificate) stays a warning: someone's client
 // is misconfigured.
 func TestTLSHangUpIsADebugLine(t *testing.T) {
-	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs logBuffer
-	srv, _, _ := openedServer(t, func(srv *graphapi.Server) {
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-		srv.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
-	addr := srv.URL()[len("https://"):]
+	addr, logs := tlsServerLogging(t, false)
 
 	// Hung up without a byte, and in the middle of the handshake.
 	conn, err := net.Dial("tcp", addr)
@@ -98,16 +89,7 @@ func TestTLSHangUpIsADebugLine(t *testing.T) {
 // warning with the count of connections it stands for, then at most one a
 // minute; each is a debug line.
 func TestHTTP2ProtocolErrorsWarnedOncePerInterval(t *testing.T) {
-	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs logBuffer
-	srv, _, _ := openedServer(t, func(srv *graphapi.Server) {
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-		srv.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
-	addr := srv.URL()[len("https://"):]
+	addr, logs := tlsServerLogging(t, true)
 	send := func(payload string) {
 		t.Helper()
 		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
@@ -170,16 +152,7 @@ func TestHTTP2ProtocolErrorsWarnedOncePerInterval(t *testing.T) {
 // line each, and a warning at most once a minute with the count of
 // connections.
 func TestHTTP2GoAwayWarnedOncePerInterval(t *testing.T) {
-	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs logBuffer
-	srv, _, _ := openedServer(t, func(srv *graphapi.Server) {
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-		srv.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
-	addr := srv.URL()[len("https://"):]
+	addr, logs := tlsServerLogging(t, true)
 	const connections = 3
 	for range connections {
 		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
@@ -229,16 +202,7 @@ func TestHTTP2GoAwayWarnedOncePerInterval(t *testing.T) {
 // warning with the count of connections it stands for, then at most one a
 // minute; each is a debug line.
 func TestTLSHandshakeFailuresWarnedOncePerInterval(t *testing.T) {
-	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs logBuffer
-	srv, _, _ := openedServer(t, func(srv *graphapi.Server) {
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-		srv.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
-	addr := srv.URL()[len("https://"):]
+	addr, logs := tlsServerLogging(t, true)
 	const untrusting, plain = 3, 2
 	for range untrusting {
 		if conn, err := tls.Dial("tcp", addr, &tls.Config{}); err == nil {
@@ -285,4 +249,25 @@ func TestTLSHandshakeFailuresWarnedOncePerInterval(t *testing.T) {
 	if w := warnings[0]; w["connections"] != float64(1) {
 		t.Errorf("the warning %v, want the first connection's error with connections 1", w)
 	}
+}
+
+// tlsServerLogging starts a server over TLS (the development certificate)
+// whose log, debug lines included, goes to the buffer it returns, as JSON
+// lines or as text; it returns the server's host:port.
+func tlsServerLogging(t *testing.T, jsonLines bool) (string, *logBuffer) {
+	t.Helper()
+	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	var handler slog.Handler = slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})
+	if jsonLines {
+		handler = slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})
+	}
+	srv, _, _ := openedServer(t, func(srv *graphapi.Server) {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		srv.Logger = slog.New(handler)
+	})
+	return srv.URL()[len("https://"):], logs
 }
