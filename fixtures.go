@@ -202,8 +202,8 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 	if problem := displayNameProblem(u); problem != "" {
 		return UserProfile{}, p.errorIn(at, "displayName", "The displayName "+problem)
 	}
-	if room := principalNameRoom(tenantKey); len(PrincipalNameKey(u.UserPrincipalName)) > room {
-		return UserProfile{}, p.errorIn(at, "userPrincipalName", fmt.Sprintf("The userPrincipalName takes %d bytes of UTF-8, more than the %d it may take in this tenant, whose key takes the rest of the %d bytes every store indexes.", len(PrincipalNameKey(u.UserPrincipalName)), room, MaxKeyBytes))
+	if problem := principalNameProblem(u); problem != "" {
+		return UserProfile{}, p.errorIn(at, "userPrincipalName", "The userPrincipalName "+problem)
 	}
 	up := UserProfile{User: u}
 	for _, c := range profileCollections {

@@ -316,3 +316,15 @@ func displayNameProblem(u User) string {
 // principalNameRoom is how many bytes of UTF-8 the key of a user
 // principal name (PrincipalNameKey) may take in tenantKey's directory.
 func principalNameRoom(tenantKey string) int { return MaxKeyBytes - len(tenantKey) }
+
+// principalNameProblem says how u's principal name does not fit the key
+// the stores index beside its tenant's key (principalNameRoom), completing
+// "The userPrincipalName …"; "" when it fits. Only a tenant of a long
+// issuer URL leaves less room than a principal name of 113 characters
+// takes.
+func principalNameProblem(u User) string {
+	if n, room := len(PrincipalNameKey(u.UserPrincipalName)), principalNameRoom(u.TenantID); n > room {
+		return fmt.Sprintf("takes %d bytes of UTF-8, more than the %d it may take in this tenant, whose key takes the rest of the %d bytes every store indexes.", n, max(room, 0), MaxKeyBytes)
+	}
+	return ""
+}

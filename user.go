@@ -174,6 +174,9 @@ func NewUser(tenantID string, body Object) (User, error) {
 	if problem := displayNameProblem(u); problem != "" {
 		return User{}, Errorf(CodeDirectoryBadRequest, "The displayName %s", problem)
 	}
+	if problem := principalNameProblem(u); problem != "" {
+		return User{}, Errorf(CodeDirectoryBadRequest, "The userPrincipalName %s", problem)
+	}
 	return u, nil
 }
 
@@ -263,6 +266,11 @@ func mergeUser(u User, body Object) (User, error) {
 		// that bound keeps its name while other properties change.
 		if problem := displayNameProblem(next); problem != "" {
 			return User{}, Errorf(CodeDirectoryBadRequest, "The displayName %s", problem)
+		}
+	}
+	if _, renamed := patch["userPrincipalName"]; renamed {
+		if problem := principalNameProblem(next); problem != "" {
+			return User{}, Errorf(CodeDirectoryBadRequest, "The userPrincipalName %s", problem)
 		}
 	}
 	return next, nil

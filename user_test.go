@@ -132,3 +132,38 @@ func TestDisplayNameFitsTheNameIndex(t *testing.T) {
 		t.Errorf("mergeUser of another property: %v", err)
 	}
 }
+
+// TestPrincipalNameFitsTheIndex: POST /users (NewUser, and so each line of
+// an import) and PATCH (mergeUser) refuse, 400 on every store, a
+// userPrincipalName whose key does not fit beside the tenant's key in the
+// stores' index of principal names (fixtures and the token's upn claim
+// already did), and take one that fills the room.
+func TestPrincipalNameFitsTheIndex(t *testing.T) {
+	tenant := "t1|https://idp.example/" + strings.Repeat("x", 2500)
+	room := MaxKeyBytes - len(tenant)
+	local := strings.Repeat("a", room-len("@c.test"))
+	body := func(upn string) Object {
+		return Object{"displayName": "Alex", "userPrincipalName": upn}
+	}
+	u, err := NewUser(tenant, body(local+"@c.test"))
+	if err != nil {
+		t.Fatalf("NewUser of a principal name that fills the room: %v", err)
+	}
+	want := fmt.Sprintf("The userPrincipalName takes %d bytes of UTF-8, more than the %d it may take in this tenant, whose key takes the rest of the %d bytes every store indexes.", room+1, room, MaxKeyBytes)
+	for name, err := range map[string]error{
+		"NewUser":   func() error { _, err := NewUser(tenant, body(local+"a@c.test")); return err }(),
+		"mergeUser": func() error { _, err := mergeUser(u, Object{"userPrincipalName": local + "a@c.test"}); return err }(),
+	} {
+		var gerr *Error
+		if !errors.As(err, &gerr) || gerr.Code != CodeDirectoryBadRequest || gerr.Message != want {
+			t.Errorf("%s of a principal name a byte past the room: %v; want %s %q", name, err, CodeDirectoryBadRequest, want)
+		}
+	}
+	// A user whose principal name was stored before the bound keeps it
+	// while another property changes.
+	stored := u
+	stored.UserPrincipalName = local + "a@c.test"
+	if _, err := mergeUser(stored, Object{"jobTitle": "Engineer"}); err != nil {
+		t.Errorf("mergeUser of another property: %v", err)
+	}
+}
