@@ -201,6 +201,41 @@ func (s *memStore) ScanUsersByName(_ context.Context, tenantID string, descendin
 	return nil
 }
 
+func (s *memStore) ScanUsersByPrefix(_ context.Context, tenantID, property, prefix string, visit func(graphprofile.User) (bool, error)) error {
+	if err := s.begin("ScanUsersByPrefix"); err != nil {
+		defer s.mu.Unlock()
+		return err
+	}
+	key := map[string]func(graphprofile.User) (string, bool){
+		"displayName": func(u graphprofile.User) (string, bool) { return graphprofile.NameKey(u.DisplayName), true },
+		"userPrincipalName": func(u graphprofile.User) (string, bool) {
+			return graphprofile.PrincipalNameKey(u.UserPrincipalName), u.UserPrincipalName != ""
+		},
+	}[property]
+	if key == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("memStore: no index of the users' %q", property)
+	}
+	var users []graphprofile.User
+	for _, u := range s.users {
+		if k, ok := key(u); ok && u.TenantID == tenantID && strings.HasPrefix(k, prefix) {
+			users = append(users, u)
+		}
+	}
+	s.mu.Unlock() // visit runs unlocked: it may call the store
+	slices.SortFunc(users, func(a, b graphprofile.User) int {
+		ka, _ := key(a)
+		kb, _ := key(b)
+		return cmp.Or(strings.Compare(ka, kb), strings.Compare(a.ID, b.ID))
+	})
+	for _, u := range users {
+		if goOn, err := visit(u); err != nil || !goOn {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *memStore) CountUsers(_ context.Context, tenantID string) (int, error) {
 	if err := s.begin("CountUsers"); err != nil {
 		defer s.mu.Unlock()

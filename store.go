@@ -66,6 +66,17 @@ type Store interface {
 	// it).
 	ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *NamePosition, visit func(User) (bool, error)) error
 
+	// ScanUsersByPrefix calls visit with the users of tenantID whose key of
+	// property starts with prefix (byte for byte): for "displayName" the
+	// NameKey of the display name (a user without one has the key "", which
+	// only the prefix "" starts), for "userPrincipalName" its
+	// PrincipalNameKey (a user without one has none), in the order of that
+	// key, then id (byte order), until visit returns false or an error
+	// (returned as is) or the users end. It reads a range of the index of
+	// that key in pages (keyset), so memory and work are those of the users
+	// visited, whatever the tenant's size. Another property is an error.
+	ScanUsersByPrefix(ctx context.Context, tenantID, property, prefix string, visit func(User) (bool, error)) error
+
 	// CountUsers returns how many users tenantID has, counted by the
 	// store on its index, without reading them.
 	CountUsers(ctx context.Context, tenantID string) (int, error)

@@ -371,6 +371,30 @@ func usersByNameQuery(tenantID string, descending bool, after *graphprofile.Name
 		[]any{tenantID, after.Name, after.ID, limit}
 }
 
+// ScanUsersByPrefix visits the users of tenantID whose key of property
+// starts with prefix, read in pages of a range of the key's index
+// (users_by_name, users_upn_key; COLLATE "C": byte order); see
+// graphprofile.Store.
+func (s *Store) ScanUsersByPrefix(ctx context.Context, tenantID, property, prefix string, visit func(graphprofile.User) (bool, error)) error {
+	if !storable(tenantID) {
+		return nil // no tenant of the database has this id
+	}
+	end, bounded := stored.PrefixEnd(prefix)
+	return store.ScanUsersByPrefix(tenantID, property, prefix, func(column string, after graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
+		query := `SELECT ` + column + `, ` + userColumns + ` FROM users WHERE tenant_id = $1 AND ` + column + ` >= $2 AND (` + column + `, id) > ($2, $3)`
+		args := []any{tenantID, after.Name, after.ID}
+		if bounded {
+			query += ` AND ` + column + ` < $5`
+		}
+		query += ` ORDER BY ` + column + `, id LIMIT $4`
+		args = append(args, limit)
+		if bounded {
+			args = append(args, end)
+		}
+		return readPage(ctx, s, "listing users", limit, stored.ScanRawNamedUser, query, args...)
+	}, visit)
+}
+
 // CountUsers counts the users of tenantID on the primary key's index.
 func (s *Store) CountUsers(ctx context.Context, tenantID string) (int, error) {
 	if !storable(tenantID) {

@@ -260,6 +260,25 @@ func usersByNameQuery(tenantID string, descending bool, after *graphprofile.Name
 		[]any{tenantID, after.Name, after.Name, after.ID, limit}
 }
 
+// ScanUsersByPrefix visits the users of tenantID whose key of property
+// starts with prefix, read in pages of a range of the key's index
+// (users_by_name, users_upn_key); see graphprofile.Store.
+func (s *Store) ScanUsersByPrefix(ctx context.Context, tenantID, property, prefix string, visit func(graphprofile.User) (bool, error)) error {
+	end, bounded := stored.PrefixEnd(prefix)
+	return store.ScanUsersByPrefix(tenantID, property, prefix, func(column string, after graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
+		index := map[string]string{"name_key": "users_by_name", "upn_key": "users_upn_key"}[column]
+		query := `SELECT ` + column + `, ` + userColumns + ` FROM users INDEXED BY ` + index +
+			` WHERE tenant_id = ? AND ` + column + ` >= ? AND (` + column + ` > ? OR id > ?)`
+		args := []any{tenantID, after.Name, after.Name, after.ID}
+		if bounded {
+			query += ` AND ` + column + ` < ?`
+			args = append(args, end)
+		}
+		query += ` ORDER BY ` + column + `, id LIMIT ?`
+		return readPage(ctx, s.rdb, "listing users", limit, stored.ScanRawNamedUser, query, append(args, limit)...)
+	}, visit)
+}
+
 // CountUsers counts the users of tenantID on an index of the table.
 func (s *Store) CountUsers(ctx context.Context, tenantID string) (int, error) {
 	var n int

@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open) })
 	t.Run("ScanUsers", func(t *testing.T) { testScanUsers(t, open) })
 	t.Run("ScanUsersByName", func(t *testing.T) { testScanUsersByName(t, open) })
+	t.Run("ScanUsersByPrefix", func(t *testing.T) { testScanUsersByPrefix(t, open) })
 	t.Run("ImportUsers", func(t *testing.T) { testImportUsers(t, open) })
 	t.Run("LoadProfiles", func(t *testing.T) { testLoadProfiles(t, open) })
 	t.Run("UserDetails", func(t *testing.T) { testUserDetails(t, open) })

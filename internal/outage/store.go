@@ -103,6 +103,10 @@ func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending
 	return s.observe(ctx, "ScanUsersByName", s.store.ScanUsersByName(ctx, tenantID, descending, after, visit))
 }
 
+func (s *Store) ScanUsersByPrefix(ctx context.Context, tenantID, property, prefix string, visit func(graphprofile.User) (bool, error)) error {
+	return s.observe(ctx, "ScanUsersByPrefix", s.store.ScanUsersByPrefix(ctx, tenantID, property, prefix, visit))
+}
+
 func (s *Store) CountUsers(ctx context.Context, tenantID string) (int, error) {
 	n, err := s.store.CountUsers(ctx, tenantID)
 	return n, s.observe(ctx, "CountUsers", err)

@@ -3,6 +3,9 @@ package stored
 import (
 	"fmt"
 	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -191,6 +194,62 @@ func (n Name) ScanUsersByName(tenantID string, after *graphprofile.NamePosition,
 	return scanUserPages(n, tenantID, after, read, func(row RawNamedUser) (string, []byte, *graphprofile.NamePosition) {
 		return row.Position.ID, row.Document, &row.Position
 	}, visit)
+}
+
+// UserKeyColumns are the columns of a user's keys that
+// Store.ScanUsersByPrefix ranges over, by the property they key: the
+// NameKey of the display name and the PrincipalNameKey of the principal
+// name, each the second column of an index (tenant, key, …).
+var UserKeyColumns = map[string]string{"displayName": "name_key", "userPrincipalName": "upn_key"}
+
+// ScanUsersByPrefix is Store.ScanUsersByPrefix over read, which reads the
+// page of at most limit users of the range of column (UserKeyColumns)
+// whose key starts with prefix (PrefixRange), in the order of the key,
+// then id, strictly after `after`. It returns an error naming the store for
+// a property no column keys.
+func (n Name) ScanUsersByPrefix(tenantID, property, prefix string,
+	read func(column string, after graphprofile.NamePosition, limit int) ([]RawNamedUser, bool, error),
+	visit func(graphprofile.User) (bool, error)) error {
+	column, ok := UserKeyColumns[property]
+	if !ok {
+		return fmt.Errorf("%s: no index of the users' %q", n, property)
+	}
+	if !utf8.ValidString(prefix) || strings.IndexByte(prefix, 0) >= 0 {
+		return nil // no key holds it: keys are text, without NUL
+	}
+	// Every key that starts with prefix is at or after (prefix, ""): no
+	// user has an empty id.
+	return scanUserPages(n, tenantID, graphprofile.NamePosition{Name: prefix}, func(after graphprofile.NamePosition, limit int) ([]RawNamedUser, bool, error) {
+		return read(column, after, limit)
+	}, func(row RawNamedUser) (string, []byte, graphprofile.NamePosition) {
+		return row.Position.ID, row.Document, row.Position
+	}, visit)
+}
+
+// PrefixEnd returns the least string that follows, in byte order, every
+// string that starts with prefix, for a range [prefix, end) of an index;
+// ok is false when none does (prefix is empty or all U+10FFFF) or prefix
+// is not UTF-8 (which no key is), and the range is then [prefix, …). It is
+// valid UTF-8 when prefix is, as a
+// PostgreSQL text must be: prefix with its last rune that has a successor
+// replaced by that successor (UTF-8's byte order is that of the code
+// points; the surrogates, which UTF-8 cannot hold, are skipped).
+func PrefixEnd(prefix string) (end string, ok bool) {
+	for prefix != "" {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		prefix = prefix[:len(prefix)-size]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return "", false // not UTF-8: no key of a store holds it
+		case r < unicode.MaxRune:
+			next := r + 1
+			if next == 0xD800 {
+				next = 0xE000
+			}
+			return prefix + string(next), true
+		}
+	}
+	return "", false
 }
 
 // CollectionFull is CreateItem's refusal of an item that collection c of
