@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -626,6 +627,61 @@ func (s *Service) ScanUsersByKey(ctx context.Context, a Access, property string,
 		}
 	}
 	slices.Sort(ids)
+	for _, id := range ids {
+		if more, err := visit(a.view(found[id])); err != nil || !more {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// MaxPrefixUsers bounds the users ScanUsersByPrefix gathers for one
+// request (it orders them by id in memory): past it, the caller scans the
+// directory, streaming, as it would without the conditions.
+const MaxPrefixUsers = 5000
+
+// ScanUsersByPrefix is ScanUsers of the users that meet one of
+// conditions (a filter's, odata.Filter.Prefixes): whose key of a
+// condition's property starts with its prefix, found on the store's
+// indexes (Store.ScanUsersByPrefix) rather than by a scan of the tenant,
+// each once, visited in ScanUsers' order (by id, byte order) strictly after
+// afterID. It reports false, having visited no one, when they cannot
+// tell: a property the store keeps no index of, an empty prefix (every
+// user has a key that starts with it), more than MaxUserLookups
+// conditions, more than MaxPrefixUsers users found, an afterID no store
+// holds: the caller scans.
+func (s *Service) ScanUsersByPrefix(ctx context.Context, a Access, conditions []KeyPrefix, afterID string, visit func(Object) (bool, error)) (bool, error) {
+	if err := a.allows(ListUsers); err != nil {
+		return false, err
+	}
+	if len(conditions) > MaxUserLookups || strings.IndexByte(afterID, 0) >= 0 || !utf8.ValidString(afterID) {
+		return false, nil
+	}
+	for _, c := range conditions {
+		if c.Prefix == "" || (c.Property != "displayName" && c.Property != "userPrincipalName") {
+			return false, nil
+		}
+	}
+	errTooMany := errors.New("too many users")
+	found := map[string]User{}
+	for _, c := range conditions {
+		err := s.Store.ScanUsersByPrefix(ctx, a.caller.TenantKey(), c.Property, c.Prefix, func(u User) (bool, error) {
+			if u.ID > afterID {
+				found[u.ID] = u
+			}
+			if len(found) > MaxPrefixUsers {
+				return false, errTooMany
+			}
+			return true, nil
+		})
+		if errors.Is(err, errTooMany) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	ids := slices.Sorted(maps.Keys(found))
 	for _, id := range ids {
 		if more, err := visit(a.view(found[id])); err != nil || !more {
 			return true, err

@@ -183,6 +183,13 @@ type NamePosition struct {
 	ID   string
 }
 
+// KeyPrefix is a condition on a user: its key of Property (the NameKey of
+// "displayName", the PrincipalNameKey of "userPrincipalName") starts with
+// Prefix (Store.ScanUsersByPrefix).
+type KeyPrefix struct {
+	Property, Prefix string
+}
+
 // NameKey is the form in which the directory compares and orders a user's
 // names: in lower case (strings.ToLower), as Graph's directory compares
 // them ignoring case (UserType.IgnoreCase). The odata engine folds a

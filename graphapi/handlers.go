@@ -524,9 +524,32 @@ func (s *Server) userSource(ctx context.Context, access graphprofile.Access, q o
 				return err
 			}
 			defer release()
+		} else if conditions, ok := s.userPrefixes(q); ok {
+			// In the slot the query's filter takes (runQuery).
+			done, err := s.Service.ScanUsersByPrefix(ctx, access, conditions, afterID, visit)
+			if done || err != nil {
+				return err
+			}
 		}
 		return s.Service.ScanUsers(ctx, access, afterID, visit)
 	}
+}
+
+// userPrefixes returns, for a query whose filter requires that a user's
+// display name or user principal name start with (or equal) one of some
+// literals (odata.Filter.Prefixes: the people picker's
+// "startswith(displayName,'…') or startswith(userPrincipalName,'…')"),
+// those conditions, so that userSource gives the filter only the users the
+// store finds on those keys' indexes (Service.ScanUsersByPrefix): no other
+// user can match, so the answer, counts and pages included, is the one a
+// scan of the whole directory gives.
+func (s *Server) userPrefixes(q odata.Query) ([]graphprofile.KeyPrefix, bool) {
+	if q.Filter == nil || s.scanUsersOnly {
+		return nil, false
+	}
+	return q.Filter.Prefixes(func(property string) bool {
+		return property == "displayName" || property == "userPrincipalName"
+	})
 }
 
 // userKeys are the properties of a user the stores find it by, on an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,6 +168,45 @@ type compiled struct {
 	// a condition, to be true: its "property eq 'literal'" and "property
 	// in ('literal', …)" conjuncts (Filter.Keys).
 	keys map[string][]string
+	// anyOf are lists of conditions on the entity's string properties
+	// (startswith, eq, in, of a property and a literal), in each of which
+	// one condition holds whenever the expression, a condition, is true:
+	// another way each to find the entities it may admit (Filter.Prefixes).
+	anyOf [][]KeyPrefix
+}
+
+// KeyPrefix is a condition on an entity: the value of its string property
+// Property (as the filter compares it: in lower case when the type's
+// strings ignore case, as a user's keys are) starts with Prefix.
+type KeyPrefix = graphprofile.KeyPrefix
+
+// maxAlternatives and maxAlternative bound a condition's anyOf: how many
+// lists are kept (an "and" adds its sides', an "or" multiplies them), and
+// how many conditions one may hold (an "or" adds its sides'). A list past
+// them is dropped; a source then reads as it would without it.
+const (
+	maxAlternatives = 8
+	maxAlternative  = 64
+)
+
+// bothOf is anyOf of an "and" of l and r: either side's lists hold for it.
+func bothOf(l, r [][]KeyPrefix) [][]KeyPrefix {
+	out := append(slices.Clip(l), r...)
+	return out[:min(len(out), maxAlternatives)]
+}
+
+// eitherOf is anyOf of an "or" of l and r: when it is true one side is, so
+// a list of each side, joined, holds; none when a side has none.
+func eitherOf(l, r [][]KeyPrefix) [][]KeyPrefix {
+	var out [][]KeyPrefix
+	for _, a := range l {
+		for _, b := range r {
+			if len(a)+len(b) <= maxAlternative && len(out) < maxAlternatives {
+				out = append(out, append(slices.Clip(a), b...))
+			}
+		}
+	}
+	return out
 }
 
 // shown is how a message quotes the expression: a string literal already
@@ -483,6 +523,11 @@ func (c *compiler) logical(n *binaryNode) (*compiled, error) {
 	// OData's three-valued logic: "and" is decided by a false operand, "or"
 	// by a true one; otherwise null (unknown) wins over the other value.
 	decisive := n.op == "or"
+	if n.op == "and" {
+		out.anyOf = bothOf(l.anyOf, r.anyOf)
+	} else {
+		out.anyOf = eitherOf(l.anyOf, r.anyOf)
+	}
 	if n.op == "and" && (l.keys != nil || r.keys != nil) {
 		// Both sides must be true: what each requires, the whole does
 		// (of two lists of a property, either; the shorter is kept).
@@ -562,6 +607,7 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 		if c.keyProperty(x) {
 			if v, ok := stringLiteral(lit); ok {
 				out.keys = map[string][]string{x.property: {v}}
+				out.anyOf = [][]KeyPrefix{{{Property: x.property, Prefix: v}}}
 			}
 		}
 	}
@@ -766,6 +812,13 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: x.text + " in (…)"}
 	if keys != nil {
 		out.keys = map[string][]string{x.property: keys}
+		if len(keys) <= maxAlternative {
+			conditions := make([]KeyPrefix, len(keys))
+			for i, v := range keys {
+				conditions[i] = KeyPrefix{Property: x.property, Prefix: v}
+			}
+			out.anyOf = [][]KeyPrefix{conditions}
+		}
 	}
 	out.eval = func(e *env) any {
 		v := xe(e)
@@ -834,6 +887,11 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 		return out, nil
 	}
 	test := map[string]func(s, sub string) bool{"startswith": strings.HasPrefix, "endswith": strings.HasSuffix, "contains": strings.Contains}[name]
+	if name == "startswith" && c.keyProperty(args[0]) {
+		if v, ok := stringLiteral(args[1]); ok {
+			out.anyOf = [][]KeyPrefix{{{Property: args[0].property, Prefix: v}}}
+		}
+	}
 	a, b := args[0].eval, args[1].eval
 	out.t = valueType{kind: kBool}
 	out.eval = func(e *env) any {

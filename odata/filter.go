@@ -3,6 +3,7 @@ package odata
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -16,6 +17,7 @@ type Filter struct {
 	vars    int
 	clauses []Clause
 	keys    map[string][]string
+	anyOf   [][]KeyPrefix
 }
 
 // Clause is one use of an operator or function in a $filter: what a
@@ -45,6 +47,24 @@ func (f *Filter) Keys(property string) ([]string, bool) {
 	return vs, ok
 }
 
+// Prefixes returns conditions one of which holds for every entity the
+// filter admits: each that the entity's property Property starts with
+// Prefix (as the filter compares it, in lower case when the type's strings
+// ignore case), the properties all ones usable accepts; the shortest such
+// list the filter's "startswith(property,'literal')", "property eq
+// 'literal'" and "property in (…)" conditions give, joined by its "and"s and
+// "or"s. A source may then read the entities those conditions find (on an
+// index of the property) instead of every one, and still run the filter
+// over them. ok is false when the filter gives no such list.
+func (f *Filter) Prefixes(usable func(property string) bool) (conditions []KeyPrefix, ok bool) {
+	for _, list := range f.anyOf {
+		if (!ok || len(list) < len(conditions)) && !slices.ContainsFunc(list, func(k KeyPrefix) bool { return !usable(k.Property) }) {
+			conditions, ok = list, true
+		}
+	}
+	return conditions, ok
+}
+
 // Clauses returns the filter's clauses, in the order they appear.
 func (f *Filter) Clauses() []Clause { return f.clauses }
 
@@ -62,7 +82,7 @@ func ParseFilter(expr string, t *graphprofile.Type) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{text: expr, match: x.eval, cost: exprCost(n), vars: c.vars, clauses: c.clauses, keys: x.keys}, nil
+	return &Filter{text: expr, match: x.eval, cost: exprCost(n), vars: c.vars, clauses: c.clauses, keys: x.keys, anyOf: x.anyOf}, nil
 }
 
 // newEnv returns an environment to evaluate the filter in for ctx's

@@ -2,6 +2,7 @@ package odata_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -368,5 +369,82 @@ func TestFilterKeys(t *testing.T) {
 		if ok != (tc.want != nil) || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: Keys(%s) = %q, %v; want %q", tc.expr, tc.property, got, ok, tc.want)
 		}
+	}
+}
+
+// TestFilterPrefixes: a filter over users gives, for the properties a
+// source can find by prefix, the shortest list of conditions one of which
+// every user it admits meets (its startswith, eq and in of a property and
+// a literal, through "and" and "or"), the literals as compared (in lower
+// case); none when a user it admits may meet none of them.
+func TestFilterPrefixes(t *testing.T) {
+	type kp = odata.KeyPrefix
+	dn := func(p string) kp { return kp{Property: "displayName", Prefix: p} }
+	upn := func(p string) kp { return kp{Property: "userPrincipalName", Prefix: p} }
+	usable := func(p string) bool { return p == "displayName" || p == "userPrincipalName" }
+	for _, tc := range []struct {
+		expr string
+		want []kp // nil: none
+	}{
+		{"startswith(displayName,'Ad')", []kp{dn("ad")}},
+		{"startsWith(DisplayName,'ÉM')", []kp{dn("ém")}},
+		{"startswith(displayName,'m') or startswith(userPrincipalName,'m')", []kp{dn("m"), upn("m")}},
+		{"startswith(displayName,'m') and jobTitle eq 'x'", []kp{dn("m")}},
+		{"jobTitle eq 'x' and startswith(displayName,'m')", []kp{dn("m")}},
+		{"(startswith(displayName,'a') or startswith(displayName,'b')) and startswith(userPrincipalName,'c')", []kp{upn("c")}},
+		{"startswith(userPrincipalName,'c') and (startswith(displayName,'a') or startswith(displayName,'b'))", []kp{upn("c")}},
+		{"(startswith(displayName,'a') or jobTitle eq 'x') and startswith(userPrincipalName,'c')", []kp{upn("c")}},
+		{"displayName eq 'Adele'", []kp{dn("adele")}},
+		{"'Adele' eq displayName", []kp{dn("adele")}},
+		{"displayName in ('A', 'B')", []kp{dn("a"), dn("b")}},
+		{"displayName eq 'A' or userPrincipalName eq 'B@c.d'", []kp{dn("a"), upn("b@c.d")}},
+		{"startswith(displayName,'')", []kp{dn("")}},
+		{"jobTitle eq 'x'", nil},
+		{"startswith(jobTitle,'x')", nil},
+		{"not startswith(displayName,'m')", nil},
+		{"not (not startswith(displayName,'m'))", nil},
+		{"startswith(displayName,'m') or jobTitle eq 'x'", nil},
+		{"startswith(displayName,'m') eq false", nil},
+		{"startswith(tolower(displayName),'m')", nil},
+		{"startswith(displayName,userPrincipalName)", nil},
+		{"startswith('m',displayName)", nil},
+		{"endswith(displayName,'m')", nil},
+		{"contains(displayName,'m')", nil},
+		{"displayName ne 'A'", nil},
+		{"displayName gt 'A'", nil},
+		{"businessPhones/any(p: startswith(p,'+1'))", nil},
+		{"accountEnabled eq true", nil},
+	} {
+		f, err := odata.ParseFilter(tc.expr, graphprofile.UserType)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		got, ok := f.Prefixes(usable)
+		if ok != (tc.want != nil) || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: Prefixes = %q, %v; want %q", tc.expr, got, ok, tc.want)
+		}
+	}
+	// An "or" of more conditions than a list holds, and an "and" of more
+	// lists than are kept, still give one within the bounds.
+	long := "startswith(displayName,'a0')"
+	for i := 1; i < 100; i++ {
+		long += fmt.Sprintf(" or startswith(displayName,'a%d')", i)
+	}
+	f, err := odata.ParseFilter(long, graphprofile.UserType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := f.Prefixes(usable); ok {
+		t.Errorf("an or of 100 startswith: Prefixes = %d conditions; want none (at most 64)", len(got))
+	}
+	wide := "startswith(userPrincipalName,'u')"
+	for i := range 20 {
+		wide = fmt.Sprintf("startswith(displayName,'a%d') and (%s)", i, wide)
+	}
+	if f, err = odata.ParseFilter(wide, graphprofile.UserType); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := f.Prefixes(usable); !ok || len(got) != 1 {
+		t.Errorf("an and of 21 startswith: Prefixes = %q, %v; want one condition", got, ok)
 	}
 }
