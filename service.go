@@ -648,9 +648,9 @@ const MaxPrefixUsers = 5000
 // afterID. It reports false, having visited no one, when they cannot
 // tell: a property the store keeps no index of, an empty prefix (every
 // user has a key that starts with it), more than MaxUserLookups
-// conditions, more than MaxPrefixUsers users found, an afterID no store
-// holds: the caller scans.
-func (s *Service) ScanUsersByPrefix(ctx context.Context, a Access, conditions []KeyPrefix, afterID string, visit func(Object) (bool, error)) (bool, error) {
+// conditions, more than limit users found (at most MaxPrefixUsers), an
+// afterID no store holds: the caller scans.
+func (s *Service) ScanUsersByPrefix(ctx context.Context, a Access, conditions []KeyPrefix, afterID string, limit int, visit func(Object) (bool, error)) (bool, error) {
 	if err := a.allows(ListUsers); err != nil {
 		return false, err
 	}
@@ -669,7 +669,7 @@ func (s *Service) ScanUsersByPrefix(ctx context.Context, a Access, conditions []
 			if u.ID > afterID {
 				found[u.ID] = u
 			}
-			if len(found) > MaxPrefixUsers {
+			if len(found) > min(limit, MaxPrefixUsers) {
 				return false, errTooMany
 			}
 			return true, nil

@@ -525,8 +525,17 @@ func (s *Server) userSource(ctx context.Context, access graphprofile.Access, q o
 			}
 			defer release()
 		} else if conditions, ok := s.userPrefixes(q); ok {
-			// In the slot the query's filter takes (runQuery).
-			done, err := s.Service.ScanUsersByPrefix(ctx, access, conditions, afterID, visit)
+			// In the slot the query's filter takes (runQuery). A query
+			// that reads every user reads fewer so. One that stops at
+			// its page gains only when the prefixes find few users: a
+			// scan reads at least the page (all of it when matches are
+			// rare), so gathering is bounded by a few pages' worth, and
+			// past it the scan goes on as before.
+			limit := graphprofile.MaxPrefixUsers
+			if !q.ReadsAll() {
+				limit = prefixUsersPerPage * (q.Skip + max(q.Top, 1) + 1)
+			}
+			done, err := s.Service.ScanUsersByPrefix(ctx, access, conditions, afterID, limit, visit)
 			if done || err != nil {
 				return err
 			}
@@ -534,6 +543,11 @@ func (s *Server) userSource(ctx context.Context, access graphprofile.Access, q o
 		return s.Service.ScanUsers(ctx, access, afterID, visit)
 	}
 }
+
+// prefixUsersPerPage bounds the users userSource gathers by prefix for a
+// query that stops at its page: this many for each user the page (with
+// its $skip and the one more) needs.
+const prefixUsersPerPage = 8
 
 // userPrefixes returns, for a query whose filter requires that a user's
 // display name or user principal name start with (or equal) one of some

@@ -20,7 +20,8 @@ import (
 // nextLink, @odata.count and /$count are those of the server that scans
 // every user (graphapi.ScanUsersOnly), in any order, for a user with every
 // permission or the basic one. A filter that requires no such prefix
-// still scans.
+// still scans, and so does a list that stops at its page (no $count, the
+// default order) when the prefixes find many users for the page.
 func TestUsersFoundByPrefix(t *testing.T) {
 	store, fast, scan := lookupServers(t)
 	names := []string{"adele vance", "Adele Vance", "ADELE VANCE", "Émile", "émile", "Emile", "Zoë", "zoe", "ZOË",
@@ -52,6 +53,10 @@ func TestUsersFoundByPrefix(t *testing.T) {
 		{page("displayName eq 'Adele Vance' or displayName in ('zoe', 'A')") + "&$orderby=displayName&$count=true&$top=20&$select=id", full, true},
 		{page("startswith(displayName,'😀') or startswith(userPrincipalName,'person1')") + "&$count=true&$top=11&$select=id", basic, true},
 		{page("startswith(displayName,'nobody')") + "&$count=true&$select=id", full, true},
+		// A list that stops at its page: from the prefixes when they find
+		// few users for it, else a scan that stops at the page.
+		{page("startswith(displayName,'😀')") + "&$top=25&$select=id", full, true},
+		{page("startswith(displayName,'a')") + "&$top=2&$select=id", full, false},
 		{page("startswith(displayName,'m') or startswith(jobTitle,'D')") + "&$count=true&$top=25&$select=id", full, false},
 		{page("startswith(displayName,'')") + "&$count=true&$top=25&$select=id", full, false},
 		{page("not startswith(displayName,'a')") + "&$count=true&$top=50&$select=id", full, false},

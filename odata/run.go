@@ -137,6 +137,14 @@ func (q Query) Costly() bool {
 	return q.OrderBy != nil && !q.streams()
 }
 
+// ReadsAll reports whether answering q reads every entity its source
+// delivers: it orders them otherwise than the default order or its
+// reverse, asks for their count, or is a /$count (parsed without $orderby
+// allowed). Otherwise Run reads only as far as the page.
+func (q Query) ReadsAll() bool {
+	return q.OrderBy == nil || !q.streams()
+}
+
 // streams reports whether q can be answered reading a Source only as far
 // as its page: its order is the default one or its reverse (a Source
 // delivers both), and it asks for no count of every match.
