@@ -556,14 +556,15 @@ func (s *Service) ScanUsers(ctx context.Context, a Access, afterID string, visit
 	})
 }
 
-// ScanUsersByName is ScanUsers in the order of `$orderby=displayName`
-// (descending: `displayName desc`) from the store's index
-// (Store.ScanUsersByName), strictly after `after` (nil: from the first).
-func (s *Service) ScanUsersByName(ctx context.Context, a Access, descending bool, after *NamePosition, visit func(Object) (bool, error)) error {
+// ScanUsersByName is ScanUsers in the order of `$orderby=property`
+// (descending: `property desc`), property one of the user's names
+// (IsUserNameProperty), from the store's index (Store.ScanUsersByName),
+// strictly after `after` (nil: from the first).
+func (s *Service) ScanUsersByName(ctx context.Context, a Access, property string, descending bool, after *NamePosition, visit func(Object) (bool, error)) error {
 	if err := a.allows(ListUsers); err != nil {
 		return err
 	}
-	return s.Store.ScanUsersByName(ctx, a.caller.TenantKey(), descending, after, func(u User) (bool, error) {
+	return s.Store.ScanUsersByName(ctx, a.caller.TenantKey(), property, descending, after, func(u User) (bool, error) {
 		return visit(a.view(u))
 	})
 }
@@ -658,7 +659,7 @@ func (s *Service) ScanUsersByPrefix(ctx context.Context, a Access, conditions []
 		return false, nil
 	}
 	for _, c := range conditions {
-		if c.Prefix == "" || (c.Property != "displayName" && c.Property != "userPrincipalName") {
+		if c.Prefix == "" || !IsUserNameProperty(c.Property) {
 			return false, nil
 		}
 	}

@@ -167,10 +167,14 @@ func (s *memStore) DeleteUser(_ context.Context, key graphprofile.UserKey) error
 	return nil
 }
 
-func (s *memStore) ScanUsersByName(_ context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+func (s *memStore) ScanUsersByName(_ context.Context, tenantID, property string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
 	if err := s.begin("ScanUsersByName"); err != nil {
 		defer s.mu.Unlock()
 		return err
+	}
+	if !graphprofile.IsUserNameProperty(property) {
+		s.mu.Unlock()
+		return fmt.Errorf("memStore: no index of the users' %q", property)
 	}
 	compare := func(a, b graphprofile.NamePosition) int {
 		c := strings.Compare(a.Name, b.Name)
@@ -183,7 +187,8 @@ func (s *memStore) ScanUsersByName(_ context.Context, tenantID string, descendin
 		return strings.Compare(a.ID, b.ID)
 	}
 	position := func(u graphprofile.User) graphprofile.NamePosition {
-		return graphprofile.NamePosition{Name: graphprofile.NameKey(u.DisplayName), ID: u.ID}
+		key, _ := graphprofile.UserNameKey(u, property) // "" for none: where the order puts those
+		return graphprofile.NamePosition{Name: key, ID: u.ID}
 	}
 	var users []graphprofile.User
 	for _, u := range s.users {
@@ -206,16 +211,11 @@ func (s *memStore) ScanUsersByPrefix(_ context.Context, tenantID, property, pref
 		defer s.mu.Unlock()
 		return err
 	}
-	key := map[string]func(graphprofile.User) (string, bool){
-		"displayName": func(u graphprofile.User) (string, bool) { return graphprofile.NameKey(u.DisplayName), true },
-		"userPrincipalName": func(u graphprofile.User) (string, bool) {
-			return graphprofile.PrincipalNameKey(u.UserPrincipalName), u.UserPrincipalName != ""
-		},
-	}[property]
-	if key == nil {
+	if !graphprofile.IsUserNameProperty(property) {
 		s.mu.Unlock()
 		return fmt.Errorf("memStore: no index of the users' %q", property)
 	}
+	key := func(u graphprofile.User) (string, bool) { return graphprofile.UserNameKey(u, property) }
 	var users []graphprofile.User
 	for _, u := range s.users {
 		if k, ok := key(u); ok && u.TenantID == tenantID && strings.HasPrefix(k, prefix) {

@@ -54,27 +54,27 @@ type Store interface {
 	ScanUsers(ctx context.Context, tenantID, afterID string, visit func(User) (bool, error)) error
 
 	// ScanUsersByName calls visit with the users of tenantID in the order
-	// of `$orderby=displayName` (descending: `displayName desc`): by
-	// NameKey of the display name (byte order; a user without one, whose
-	// key is "", first, or last descending), then by id ascending (byte
-	// order) among equal keys, starting strictly after `after` in that
-	// order (nil: from the first), until visit returns false or an error
-	// (returned as is) or the users end. It reads in pages (keyset) of an
-	// index (tenant, name key, id), so memory and work are those of the
-	// users visited, whatever the tenant's size; a position stays valid
-	// across writes (a user renamed since is met where its new name puts
-	// it).
-	ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *NamePosition, visit func(User) (bool, error)) error
+	// of `$orderby=property` (descending: `property desc`), property one
+	// of the user's names (IsUserNameProperty): by its key, UserNameKey
+	// (byte order; a user without one, whose key is "", first, or last
+	// descending), then by id ascending (byte order) among equal keys,
+	// starting strictly after `after` in that order (nil: from the first),
+	// until visit returns false or an error (returned as is) or the users
+	// end. It reads in pages (keyset) of an index of the key, so memory
+	// and work are those of the users visited, whatever the tenant's size
+	// (those without a principal name, by id: a sort of them alone); a
+	// position stays valid across writes (a user renamed since is met where
+	// its new name puts it). Another property is an error.
+	ScanUsersByName(ctx context.Context, tenantID, property string, descending bool, after *NamePosition, visit func(User) (bool, error)) error
 
 	// ScanUsersByPrefix calls visit with the users of tenantID whose key of
-	// property starts with prefix (byte for byte): for "displayName" the
-	// NameKey of the display name (a user without one has the key "", which
-	// only the prefix "" starts), for "userPrincipalName" its
-	// PrincipalNameKey (a user without one has none), in the order of that
-	// key, then id (byte order), until visit returns false or an error
-	// (returned as is) or the users end. It reads a range of the index of
-	// that key in pages (keyset), so memory and work are those of the users
-	// visited, whatever the tenant's size. Another property is an error.
+	// property, one of the user's names (IsUserNameProperty, UserNameKey),
+	// starts with prefix (byte for byte; a user without a principal name
+	// has no key for it to start), in the order of that key, then id (byte
+	// order), until visit returns false or an error (returned as is) or the
+	// users end. It reads a range of the index of that key in pages
+	// (keyset), so memory and work are those of the users visited, whatever
+	// the tenant's size. Another property is an error.
 	ScanUsersByPrefix(ctx context.Context, tenantID, property, prefix string, visit func(User) (bool, error)) error
 
 	// CountUsers returns how many users tenantID has, counted by the
@@ -175,19 +175,42 @@ type Store interface {
 	Close() error
 }
 
-// NamePosition is where a user stands in the order of its display name
-// (Store.ScanUsersByName): the NameKey of its display name ("" for none)
+// NamePosition is where a user stands in the order of one of its names
+// (Store.ScanUsersByName): the key of that name (UserNameKey, "" for none)
 // and its id.
 type NamePosition struct {
 	Name string
 	ID   string
 }
 
-// KeyPrefix is a condition on a user: its key of Property (the NameKey of
-// "displayName", the PrincipalNameKey of "userPrincipalName") starts with
-// Prefix (Store.ScanUsersByPrefix).
+// KeyPrefix is a condition on a user: its key of Property, one of its
+// names (UserNameKey), starts with Prefix (Store.ScanUsersByPrefix).
 type KeyPrefix struct {
 	Property, Prefix string
+}
+
+// IsUserNameProperty reports whether property is one of a user's names,
+// "displayName" or "userPrincipalName": the properties whose keys
+// (UserNameKey) the stores keep an index of, so that users are read in a
+// name's order (Store.ScanUsersByName) and found by a name's start
+// (Store.ScanUsersByPrefix) a page at a time.
+func IsUserNameProperty(property string) bool {
+	return property == "displayName" || property == KeyByPrincipalName
+}
+
+// UserNameKey returns u's key of the name property (IsUserNameProperty),
+// as the stores index it, and whether u has one: the NameKey of the
+// display name (a user without one has the key ""), the PrincipalNameKey
+// of the principal name (a user without one has none, and stands where
+// the key "" would in the order). Another property is no name: none.
+func UserNameKey(u User, property string) (key string, ok bool) {
+	switch property {
+	case "displayName":
+		return NameKey(u.DisplayName), true
+	case KeyByPrincipalName:
+		return PrincipalNameKey(u.UserPrincipalName), u.UserPrincipalName != ""
+	}
+	return "", false
 }
 
 // NameKey is the form in which the directory compares and orders a user's

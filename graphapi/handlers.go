@@ -435,12 +435,14 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 }
 
 // orderedUsers returns, for a query without $filter in the users' order by
-// id or in that of `$orderby=displayName` (asc or desc), the source that
-// delivers them in that order from the store's index (Store.ScanUsers, by
-// id; Store.ScanUsersByName, on (tenant, name key, id)), reading only the
-// page: the odata engine orders a user's strings by graphprofile.NameKey,
-// nulls first (last descending), then by id, and so does the index. ok is
-// false for any other query: a filter, another order.
+// id or in that of `$orderby=displayName` or `$orderby=userPrincipalName`
+// (asc or desc: the only orders Graph's directory lists users in), the
+// source that delivers them in that order from the store's index
+// (Store.ScanUsers, by id; Store.ScanUsersByName, on the name's key, then
+// id), reading only the page: the odata engine orders a user's strings by
+// graphprofile.NameKey, nulls first (last descending), then by id, and so
+// does the index (graphprofile.UserNameKey). ok is false for any other
+// query: a filter, another order.
 func (s *Server) orderedUsers(ctx context.Context, access graphprofile.Access, q odata.Query) (src odata.Source, ok bool) {
 	if q.Filter != nil || s.scanUsersOnly {
 		return nil, false
@@ -449,14 +451,14 @@ func (s *Server) orderedUsers(ctx context.Context, access graphprofile.Access, q
 	switch {
 	case len(q.OrderBy.Properties()) == 0:
 		return s.userSource(ctx, access, q), true
-	case !one || property != "displayName":
+	case !one || !graphprofile.IsUserNameProperty(property):
 		return nil, false
 	}
 	return func(after []any, descending bool, visit func(graphprofile.Object) (bool, error)) error {
 		var from *graphprofile.NamePosition
 		if after != nil {
-			// A $skiptoken's keys in this order: the folded display
-			// name (null for none, whose key is ""), then the id.
+			// A $skiptoken's keys in this order: the folded name (null
+			// for none, whose key is ""), then the id.
 			if len(after) != 2 {
 				return odata.BadSkipToken()
 			}
@@ -467,7 +469,7 @@ func (s *Server) orderedUsers(ctx context.Context, access graphprofile.Access, q
 			}
 			from = &graphprofile.NamePosition{Name: name, ID: id}
 		}
-		return s.Service.ScanUsersByName(ctx, access, descending, from, visit)
+		return s.Service.ScanUsersByName(ctx, access, property, descending, from, visit)
 	}, true
 }
 
@@ -561,9 +563,7 @@ func (s *Server) userPrefixes(q odata.Query) ([]graphprofile.KeyPrefix, bool) {
 	if q.Filter == nil || s.scanUsersOnly {
 		return nil, false
 	}
-	return q.Filter.Prefixes(func(property string) bool {
-		return property == "displayName" || property == "userPrincipalName"
-	})
+	return q.Filter.Prefixes(graphprofile.IsUserNameProperty)
 }
 
 // userKeys are the properties of a user the stores find it by, on an

@@ -31,8 +31,8 @@ type scanCountingStore struct {
 	byName atomic.Int64
 }
 
-func (s *scanCountingStore) ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
-	return s.Store.ScanUsersByName(ctx, tenantID, descending, after, func(u graphprofile.User) (bool, error) {
+func (s *scanCountingStore) ScanUsersByName(ctx context.Context, tenantID, property string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+	return s.Store.ScanUsersByName(ctx, tenantID, property, descending, after, func(u graphprofile.User) (bool, error) {
 		s.byName.Add(1)
 		return visit(u)
 	})

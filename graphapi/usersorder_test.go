@@ -17,10 +17,17 @@ func orderedDirectory(t *testing.T, store graphprofile.Store, n int) []graphprof
 	t.Helper()
 	names := []string{"adele vance", "Adele Vance", "ADELE VANCE", "Émile", "émile", "Emile", "Zoë", "zoe", "ZOË",
 		"Łukasz", "lukasz", "Σοφία", "σοφία", "İlker", "ilker", "ẞtraße", "ßtraße", "😀", "a", "B", ""}
+	// Principal names in any case, and none for one user in 12 (more
+	// than a store's first page of them), which both orders put first
+	// (last descending).
+	stems := []string{"person", "Person", "PERSON", "émile", "Émile", "zoë", "ZOË", "łukasz", "σοφία", "İlker", "ß", "😀"}
 	users := make([]graphprofile.User, n)
 	for i := range users {
 		users[i] = graphprofile.User{TenantID: tenantA, ID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", (i*7919)%65536),
-			DisplayName: names[i%len(names)], UserPrincipalName: fmt.Sprintf("person%d@contoso.test", i)}
+			DisplayName: names[i%len(names)]}
+		if i%12 != 5 {
+			users[i].UserPrincipalName = fmt.Sprintf("%s%d@contoso.test", stems[i%len(stems)], i)
+		}
 	}
 	if err := store.ImportUsers(t.Context(), tenantA, users); err != nil {
 		t.Fatal(err)
@@ -58,8 +65,9 @@ func walkUsers(t *testing.T, s *testServer, path, token string, header map[strin
 	return ids, count, links
 }
 
-// TestUsersOrderedByNameFromTheIndex: `$orderby=displayName` (asc or desc,
-// with $count=true or not) on a list without $filter is a page of the
+// TestUsersOrderedByNameFromTheIndex: `$orderby=displayName` or
+// `$orderby=userPrincipalName` (asc or desc, with $count=true or not; users
+// without a principal name among them) on a list without $filter is a page of the
 // store's index (Store.ScanUsersByName), not a read of the whole directory
 // in an evaluation slot: every page, its nextLink and @odata.count are
 // those of the server that reads and orders every user in memory
@@ -85,6 +93,11 @@ func TestUsersOrderedByNameFromTheIndex(t *testing.T) {
 		{"$orderby=displayName&$top=999&$select=id", nil, basic},
 		{"$orderby=DISPLAYNAME%20asc&$top=100&$select=id", nil, full},
 		{"$count=true&$top=50&$select=id,displayName", eventual, full},
+		{"$orderby=userPrincipalName&$top=25&$select=id,userPrincipalName", nil, full},
+		{"$orderby=userPrincipalName%20desc&$top=30&$select=id,userPrincipalName", nil, full},
+		{"$orderby=userPrincipalName&$count=true&$top=40&$select=id", eventual, basic},
+		{"$orderby=UserPrincipalName%20desc&$count=true&$top=999&$select=id", eventual, basic},
+		{"$orderby=userPrincipalName%20asc&$top=7&$select=id,displayName", nil, full},
 	} {
 		path := "/v1.0/users?" + c.query
 		store.visited.Store(0)

@@ -118,57 +118,64 @@ func TestDefaultOrderShared(t *testing.T) {
 	}
 }
 
-// TestOrderByDisplayNameIsNameKey: the engine orders users by displayName
-// as graphprofile.NameKey folds it (byte order of the lower case), ids
-// ascending within a name, descending by name alike: the order the stores
-// keep an index in (Store.ScanUsersByName, whose contract suite holds the
-// stores to that same order), so a page a store reads is the page the
-// engine would answer.
-func TestOrderByDisplayNameIsNameKey(t *testing.T) {
+// TestOrderByNameIsNameKey: the engine orders users by displayName or
+// userPrincipalName as graphprofile.UserNameKey keys them (byte order of
+// the lower case; a user without the name first), ids ascending within a
+// key, descending alike (a user without the name last): the order the
+// stores keep an index in (Store.ScanUsersByName, whose contract suite
+// holds the stores to that same order), so a page a store reads is the
+// page the engine would answer.
+func TestOrderByNameIsNameKey(t *testing.T) {
 	names := []string{
 		"adele vance", "Adele Vance", "ADELE VANCE", "Adele", "adèle", "Émile", "émile", "Emile", "emile",
 		"Zoë", "zoe", "ZOË", "Łukasz", "łukasz", "Lukasz", "Σοφία", "σοφία", "ΣΟΦΊΑ", "İlker", "ilker", "Ilker",
 		"ẞtraße", "ßtraße", "Ǆemal", "ǆemal", "Ǳ", "😀 Smile", "a", "A", "b", "B", "z", "Z", "~", "",
 	}
-	var users []graphprofile.Object
-	type position struct{ key, id string }
-	var positions []position
-	for i := range 3 * len(names) {
-		u := graphprofile.User{ID: fmt.Sprintf("user-%03x", (i*7919)%4096), DisplayName: names[i%len(names)]}
-		users = append(users, u.Object())
-		positions = append(positions, position{graphprofile.NameKey(u.DisplayName), u.ID})
-	}
-	for _, descending := range []bool{false, true} {
-		orderBy := "displayName"
-		if descending {
-			orderBy += "%20desc"
+	for _, property := range []string{"displayName", "userPrincipalName"} {
+		var users []graphprofile.Object
+		type position struct{ key, id string }
+		var positions []position
+		for i := range 3 * len(names) {
+			u := graphprofile.User{ID: fmt.Sprintf("user-%03x", (i*7919)%4096), DisplayName: names[i%len(names)]}
+			if property == "userPrincipalName" {
+				u.DisplayName, u.UserPrincipalName = "", names[i%len(names)]
+			}
+			users = append(users, u.Object())
+			key, _ := graphprofile.UserNameKey(u, property)
+			positions = append(positions, position{key, u.ID})
 		}
-		q, err := odata.Parse("$orderby="+orderBy+"&$top=999", graphprofile.UserType, odata.OptOrderBy, odata.OptTop)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := q.Apply(context.Background(), users, "users")
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := slices.Clone(positions)
-		slices.SortFunc(want, func(a, b position) int {
-			c := strings.Compare(a.key, b.key)
+		for _, descending := range []bool{false, true} {
+			orderBy := property
 			if descending {
-				c = -c
+				orderBy += "%20desc"
 			}
-			if c != 0 {
-				return c
+			q, err := odata.Parse("$orderby="+orderBy+"&$top=999", graphprofile.UserType, odata.OptOrderBy, odata.OptTop)
+			if err != nil {
+				t.Fatal(err)
 			}
-			return strings.Compare(a.id, b.id)
-		})
-		if len(res.Items) != len(want) {
-			t.Fatalf("descending %v: %d users answered, want %d", descending, len(res.Items), len(want))
-		}
-		for i, obj := range res.Items {
-			if obj["id"] != want[i].id {
-				t.Fatalf("descending %v: at %d the engine has %v (%q), the NameKey order %s (%q)",
-					descending, i, obj["id"], obj["displayName"], want[i].id, want[i].key)
+			res, err := q.Apply(context.Background(), users, "users")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slices.Clone(positions)
+			slices.SortFunc(want, func(a, b position) int {
+				c := strings.Compare(a.key, b.key)
+				if descending {
+					c = -c
+				}
+				if c != 0 {
+					return c
+				}
+				return strings.Compare(a.id, b.id)
+			})
+			if len(res.Items) != len(want) {
+				t.Fatalf("%s, descending %v: %d users answered, want %d", property, descending, len(res.Items), len(want))
+			}
+			for i, obj := range res.Items {
+				if obj["id"] != want[i].id {
+					t.Fatalf("%s, descending %v: at %d the engine has %v (%q), the key order %s (%q)",
+						property, descending, i, obj["id"], obj[property], want[i].id, want[i].key)
+				}
 			}
 		}
 	}

@@ -142,7 +142,7 @@ func TestMigrateUsersByName(t *testing.T) {
 			return cmp.Or(strings.Compare(graphprofile.NameKey(a.DisplayName), graphprofile.NameKey(b.DisplayName)), strings.Compare(a.ID, b.ID))
 		})
 		var got []graphprofile.User
-		if err := s.ScanUsersByName(t.Context(), tenant, true, nil, func(u graphprofile.User) (bool, error) {
+		if err := s.ScanUsersByName(t.Context(), tenant, "displayName", true, nil, func(u graphprofile.User) (bool, error) {
 			got = append(got, u)
 			return true, nil
 		}); err != nil {

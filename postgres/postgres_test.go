@@ -313,6 +313,8 @@ func TestSchema(t *testing.T) {
 					index += "_desc"
 				}
 				tests = append(tests, page{fmt.Sprintf("users by name (descending %v, after %v)", descending, after), q, index, args})
+				q, args = usersByPrincipalNameQuery(tenant, descending, after, 256)
+				tests = append(tests, page{fmt.Sprintf("users by principal name (descending %v, after %v)", descending, after), q, "users_upn_key", args})
 			}
 		}
 		for _, tc := range tests {

@@ -310,10 +310,15 @@ func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, lim
 	return readPage(ctx, s, "listing users", limit, stored.ScanRawUser, usersPageQuery, tenantID, afterID, limit)
 }
 
-// ScanUsersByName visits the users of tenantID in the order of their
-// display names' keys (name_key, COLLATE "C": byte order), then ids, after
-// `after`, read in pages of the index users_by_name; see graphprofile.Store.
-func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+// ScanUsersByName visits the users of tenantID in the order of the keys of
+// one of their names (COLLATE "C": byte order), then ids, after `after`,
+// read in pages of the name's index: users_by_name (name_key) for display
+// names, users_upn_key (upn_key) for principal names; see
+// graphprofile.Store.
+func (s *Store) ScanUsersByName(ctx context.Context, tenantID, property string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+	if !graphprofile.IsUserNameProperty(property) {
+		return store.NoNameIndex(property)
+	}
 	if !storable(tenantID) {
 		return nil // no tenant of the database has this id
 	}
@@ -324,11 +329,48 @@ func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending
 		}
 		after = &from
 	}
-	return store.ScanUsersByName(tenantID, after, func(after *graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
-		query, args := usersByNameQuery(tenantID, descending, after, limit)
-		return readPage(ctx, s, "listing users", limit, stored.ScanRawNamedUser, query, args...)
-	}, visit)
+	switch property {
+	case "displayName":
+		return store.ScanUsersByName(tenantID, after, func(after *graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
+			query, args := usersByNameQuery(tenantID, descending, after, limit)
+			return readPage(ctx, s, "listing users", limit, stored.ScanRawNamedUser, query, args...)
+		}, visit)
+	case graphprofile.KeyByPrincipalName:
+		return store.ScanUsersByPrincipalName(tenantID, descending, after, func(after *graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
+			query, args := usersByPrincipalNameQuery(tenantID, descending, after, limit)
+			return readPage(ctx, s, "listing users", limit, stored.ScanRawNamedUser, query, args...)
+		}, func(afterID string, limit int) ([]stored.RawNamedUser, bool, error) {
+			return readPage(ctx, s, "listing users", limit, stored.ScanRawNamedUser, usersWithoutPrincipalNameQuery, tenantID, afterID, limit)
+		}, visit)
+	}
+	return store.NoNameIndex(property)
 }
+
+// usersByPrincipalNameQuery is the query of a page of at most limit users
+// of tenantID with a principal name, in the order of its key after `after`
+// (nil: the first page), and its arguments: a range of the index of the
+// constraint users_upn_key, read forward or backward. The key is unique in
+// a tenant, so it alone orders them.
+func usersByPrincipalNameQuery(tenantID string, descending bool, after *graphprofile.NamePosition, limit int) (string, []any) {
+	const columns = `SELECT upn_key, ` + userColumns + ` FROM users WHERE tenant_id = $1`
+	switch {
+	case after == nil && !descending:
+		return columns + ` AND upn_key IS NOT NULL ORDER BY upn_key LIMIT $2`, []any{tenantID, limit}
+	case after == nil:
+		return columns + ` AND upn_key IS NOT NULL ORDER BY upn_key DESC LIMIT $2`, []any{tenantID, limit}
+	case !descending:
+		return columns + ` AND upn_key >= $2 AND (upn_key, id) > ($2, $3) ORDER BY upn_key LIMIT $4`,
+			[]any{tenantID, after.Name, after.ID, limit}
+	}
+	return columns + ` AND upn_key <= $2 AND (upn_key < $2 OR id > $3) ORDER BY upn_key DESC LIMIT $4`,
+		[]any{tenantID, after.Name, after.ID, limit}
+}
+
+// usersWithoutPrincipalNameQuery reads a page of the users of a tenant
+// without a principal name after an id, in id order: those users are
+// found by the planner's choice of index (the key NULL on users_upn_key,
+// then sorted, or the primary key in order, skipping the others).
+const usersWithoutPrincipalNameQuery = `SELECT '', ` + userColumns + ` FROM users WHERE tenant_id = $1 AND upn_key IS NULL AND id > $2 ORDER BY id LIMIT $3`
 
 // withoutNUL returns the position that has, in the order of the users'
 // names (descending or not), the same users after it as p, and no NUL,

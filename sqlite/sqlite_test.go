@@ -405,6 +405,8 @@ func TestSchema(t *testing.T) {
 					index += "_desc"
 				}
 				tests = append(tests, page{fmt.Sprintf("users by name (descending %v, after %v)", descending, after), q, index, args})
+				q, args = usersByPrincipalNameQuery(tenant, descending, after, 256)
+				tests = append(tests, page{fmt.Sprintf("users by principal name (descending %v, after %v)", descending, after), q, "users_upn_key", args})
 			}
 		}
 		for _, tc := range tests {
@@ -427,6 +429,26 @@ func TestSchema(t *testing.T) {
 				t.Errorf("a page of %s is not a range of %s:\n%s", tc.name, tc.index, joined)
 			}
 			t.Logf("%s: %s", tc.name, joined)
+		}
+		// The users without a principal name: those of the key NULL on
+		// users_upn_key, sorted (a sort of them alone), never a read of
+		// every user by the primary key.
+		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+usersWithoutPrincipalNameQuery, tenant, "a", 256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if joined := strings.Join(plan, "\n"); !strings.Contains(joined, "SEARCH users USING INDEX users_upn_key (tenant_id=? AND upn_key=?)") {
+			t.Errorf("a page of the users without a principal name is not those of the key NULL:\n%s", joined)
 		}
 	})
 }

@@ -228,15 +228,55 @@ func (s *Store) readUsersPage(ctx context.Context, tenantID, afterID string, lim
 	return readPage(ctx, s.rdb, "listing users", limit, stored.ScanRawUser, usersPageQuery, tenantID, afterID, limit)
 }
 
-// ScanUsersByName visits the users of tenantID in the order of their
-// display names' keys (name_key), then ids, after `after`, read in pages of
-// the index users_by_name; see graphprofile.Store.
-func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
-	return store.ScanUsersByName(tenantID, after, func(after *graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
-		query, args := usersByNameQuery(tenantID, descending, after, limit)
-		return readPage(ctx, s.rdb, "listing users", limit, stored.ScanRawNamedUser, query, args...)
-	}, visit)
+// ScanUsersByName visits the users of tenantID in the order of the keys of
+// one of their names, then ids, after `after`, read in pages of the name's
+// index: users_by_name (name_key) for display names, users_upn_key
+// (upn_key) for principal names; see graphprofile.Store.
+func (s *Store) ScanUsersByName(ctx context.Context, tenantID, property string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+	switch property {
+	case "displayName":
+		return store.ScanUsersByName(tenantID, after, func(after *graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
+			query, args := usersByNameQuery(tenantID, descending, after, limit)
+			return readPage(ctx, s.rdb, "listing users", limit, stored.ScanRawNamedUser, query, args...)
+		}, visit)
+	case graphprofile.KeyByPrincipalName:
+		return store.ScanUsersByPrincipalName(tenantID, descending, after, func(after *graphprofile.NamePosition, limit int) ([]stored.RawNamedUser, bool, error) {
+			query, args := usersByPrincipalNameQuery(tenantID, descending, after, limit)
+			return readPage(ctx, s.rdb, "listing users", limit, stored.ScanRawNamedUser, query, args...)
+		}, func(afterID string, limit int) ([]stored.RawNamedUser, bool, error) {
+			return readPage(ctx, s.rdb, "listing users", limit, stored.ScanRawNamedUser, usersWithoutPrincipalNameQuery, tenantID, afterID, limit)
+		}, visit)
+	}
+	return store.NoNameIndex(property)
 }
+
+// usersByPrincipalNameQuery is the query of a page of at most limit users
+// of tenantID with a principal name, in the order of its key after `after`
+// (nil: the first page), and its arguments: a range of users_upn_key, read
+// in its order or in reverse. The key is unique in a tenant, so it alone
+// orders them.
+func usersByPrincipalNameQuery(tenantID string, descending bool, after *graphprofile.NamePosition, limit int) (string, []any) {
+	const columns = `SELECT upn_key, ` + userColumns + ` FROM users INDEXED BY users_upn_key WHERE tenant_id = ?`
+	switch {
+	case after == nil && !descending:
+		return columns + ` AND upn_key IS NOT NULL ORDER BY upn_key LIMIT ?`, []any{tenantID, limit}
+	case after == nil:
+		return columns + ` AND upn_key IS NOT NULL ORDER BY upn_key DESC LIMIT ?`, []any{tenantID, limit}
+	case !descending:
+		return columns + ` AND upn_key >= ? AND (upn_key > ? OR id > ?) ORDER BY upn_key LIMIT ?`,
+			[]any{tenantID, after.Name, after.Name, after.ID, limit}
+	}
+	return columns + ` AND upn_key <= ? AND (upn_key < ? OR id > ?) ORDER BY upn_key DESC LIMIT ?`,
+		[]any{tenantID, after.Name, after.Name, after.ID, limit}
+}
+
+// usersWithoutPrincipalNameQuery reads a page of the users of a tenant
+// without a principal name after an id, in id order: those users are
+// found on users_upn_key (the key NULL) and sorted, a sort of them alone.
+// The index is named: by the primary key instead, in id order, SQLite
+// would read every user of the tenant to find none in a directory where
+// all have a principal name.
+const usersWithoutPrincipalNameQuery = `SELECT '', ` + userColumns + ` FROM users INDEXED BY users_upn_key WHERE tenant_id = ? AND upn_key IS NULL AND id > ? ORDER BY id LIMIT ?`
 
 // usersByNameQuery is the query of a page of at most limit users of
 // tenantID in the order of their names after `after` (nil: the first

@@ -99,8 +99,8 @@ func (s *Store) ScanUsers(ctx context.Context, tenantID, afterID string, visit f
 	return s.observe(ctx, "ScanUsers", s.store.ScanUsers(ctx, tenantID, afterID, visit))
 }
 
-func (s *Store) ScanUsersByName(ctx context.Context, tenantID string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
-	return s.observe(ctx, "ScanUsersByName", s.store.ScanUsersByName(ctx, tenantID, descending, after, visit))
+func (s *Store) ScanUsersByName(ctx context.Context, tenantID, property string, descending bool, after *graphprofile.NamePosition, visit func(graphprofile.User) (bool, error)) error {
+	return s.observe(ctx, "ScanUsersByName", s.store.ScanUsersByName(ctx, tenantID, property, descending, after, visit))
 }
 
 func (s *Store) ScanUsersByPrefix(ctx context.Context, tenantID, property, prefix string, visit func(graphprofile.User) (bool, error)) error {

@@ -196,10 +196,59 @@ func (n Name) ScanUsersByName(tenantID string, after *graphprofile.NamePosition,
 	}, visit)
 }
 
+// ScanUsersByPrincipalName is ScanUsersByName in the order of the users'
+// principal names' keys (upn_key), in which the users without one (whose
+// key is NULL, and "" in a position) come first, by id, then those with
+// one, by key (unique in a tenant, so the key alone orders them);
+// descending, those with a key in its reverse order, then those without,
+// by id. The two are ranges of their own, each read in pages:
+// readKeys reads the page of at most limit users with a key after `after`
+// in the key's order (descending: reversed; nil: from the first),
+// readNone the page of at most limit users without one after the id
+// afterID ("": from the first). A page holds users of one range; the scan
+// goes on to the other once its range is read.
+func (n Name) ScanUsersByPrincipalName(tenantID string, descending bool, after *graphprofile.NamePosition,
+	readKeys func(after *graphprofile.NamePosition, limit int) ([]RawNamedUser, bool, error),
+	readNone func(afterID string, limit int) ([]RawNamedUser, bool, error),
+	visit func(graphprofile.User) (bool, error)) error {
+	// After a range's last page the scan asks once more from its last
+	// user, and the range's read finds none: the other range then
+	// follows, from its first user.
+	then := func(page []RawNamedUser, err error, next func() ([]RawNamedUser, bool, error)) ([]RawNamedUser, bool, error) {
+		switch {
+		case err != nil:
+			return nil, false, err
+		case len(page) > 0:
+			return page, true, nil
+		}
+		return next()
+	}
+	read := func(after *graphprofile.NamePosition, limit int) ([]RawNamedUser, bool, error) {
+		switch {
+		case !descending && (after == nil || after.Name == ""):
+			afterID := ""
+			if after != nil {
+				afterID = after.ID
+			}
+			page, _, err := readNone(afterID, limit)
+			return then(page, err, func() ([]RawNamedUser, bool, error) { return readKeys(nil, limit) })
+		case !descending:
+			return readKeys(after, limit)
+		case after == nil || after.Name != "":
+			page, _, err := readKeys(after, limit)
+			return then(page, err, func() ([]RawNamedUser, bool, error) { return readNone("", limit) })
+		}
+		return readNone(after.ID, limit)
+	}
+	return scanUserPages(n, tenantID, after, read, func(row RawNamedUser) (string, []byte, *graphprofile.NamePosition) {
+		return row.Position.ID, row.Document, &row.Position
+	}, visit)
+}
+
 // UserKeyColumns are the columns of a user's keys that
-// Store.ScanUsersByPrefix ranges over, by the property they key: the
-// NameKey of the display name and the PrincipalNameKey of the principal
-// name, each the second column of an index (tenant, key, …).
+// Store.ScanUsersByPrefix ranges over, by the name they key
+// (graphprofile.IsUserNameProperty, graphprofile.UserNameKey), each the
+// second column of an index (tenant, key, …).
 var UserKeyColumns = map[string]string{"displayName": "name_key", "userPrincipalName": "upn_key"}
 
 // ScanUsersByPrefix is Store.ScanUsersByPrefix over read, which reads the
@@ -212,7 +261,7 @@ func (n Name) ScanUsersByPrefix(tenantID, property, prefix string,
 	visit func(graphprofile.User) (bool, error)) error {
 	column, ok := UserKeyColumns[property]
 	if !ok {
-		return fmt.Errorf("%s: no index of the users' %q", n, property)
+		return n.NoNameIndex(property)
 	}
 	if !utf8.ValidString(prefix) || strings.IndexByte(prefix, 0) >= 0 {
 		return nil // no key holds it: keys are text, without NUL
@@ -224,6 +273,13 @@ func (n Name) ScanUsersByPrefix(tenantID, property, prefix string,
 	}, func(row RawNamedUser) (string, []byte, graphprofile.NamePosition) {
 		return row.Position.ID, row.Document, row.Position
 	}, visit)
+}
+
+// NoNameIndex is the error of a scan of users by a property that is not
+// one of their names (graphprofile.IsUserNameProperty): the store keeps no
+// index of its key.
+func (n Name) NoNameIndex(property string) error {
+	return fmt.Errorf("%s: no index of the users' %q", n, property)
 }
 
 // PrefixEnd returns the least string that follows, in byte order, every
