@@ -409,11 +409,13 @@ func TestSchema(t *testing.T) {
 				tests = append(tests, page{fmt.Sprintf("users by principal name (descending %v, after %v)", descending, after), q, "users_upn_key", args})
 			}
 		}
-		for _, tc := range tests {
-			rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+		explain := func(query string, args ...any) string {
+			t.Helper()
+			rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer rows.Close()
 			var plan []string
 			for rows.Next() {
 				var id, parent, notused int
@@ -423,8 +425,10 @@ func TestSchema(t *testing.T) {
 				}
 				plan = append(plan, detail)
 			}
-			rows.Close()
-			joined := strings.Join(plan, "\n")
+			return strings.Join(plan, "\n")
+		}
+		for _, tc := range tests {
+			joined := explain(tc.query, tc.args...)
 			if !strings.Contains(joined, "SEARCH") || !strings.Contains(joined, tc.index+" ") || strings.Contains(joined, "TEMP B-TREE") {
 				t.Errorf("a page of %s is not a range of %s:\n%s", tc.name, tc.index, joined)
 			}
@@ -433,21 +437,7 @@ func TestSchema(t *testing.T) {
 		// The users without a principal name: those of the key NULL on
 		// users_upn_key, sorted (a sort of them alone), never a read of
 		// every user by the primary key.
-		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+usersWithoutPrincipalNameQuery, tenant, "a", 256)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if joined := strings.Join(plan, "\n"); !strings.Contains(joined, "SEARCH users USING INDEX users_upn_key (tenant_id=? AND upn_key=?)") {
+		if joined := explain(usersWithoutPrincipalNameQuery, tenant, "a", 256); !strings.Contains(joined, "SEARCH users USING INDEX users_upn_key (tenant_id=? AND upn_key=?)") {
 			t.Errorf("a page of the users without a principal name is not those of the key NULL:\n%s", joined)
 		}
 	})
