@@ -102,11 +102,20 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig, o options) (pinSync bool, 
 	// session that holds the lock, and so is the error that ends it: a
 	// crashed server's session still open, or a half-dead connection, holds
 	// it until it is ended.
+	//
+	// Each statement of the wait has a second of its own (and the
+	// caller's ctx), not what is left of octx: one that octx's end cut
+	// short would close the connection (pgx does, to stop the statement),
+	// and with it the one way to name the holder when the wait ends.
+	statement := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, time.Second) }
 	start := time.Now()
 	noticed := false
 	for {
 		var locked bool
-		if err := conn.QueryRow(octx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock).Scan(&locked); err != nil {
+		sctx, scancel := statement()
+		err := conn.QueryRow(sctx, `SELECT pg_try_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock).Scan(&locked)
+		scancel()
+		if err != nil {
 			return fail("waiting for the migration lock", err)
 		}
 		if locked {
@@ -114,7 +123,9 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig, o options) (pinSync bool, 
 		}
 		if !noticed && o.logger != nil && time.Since(start) >= o.lockNotice {
 			noticed = true
-			holders, pid, _ := lockHolders(octx, conn)
+			sctx, scancel := statement()
+			holders, pid, _ := lockHolders(sctx, conn)
+			scancel()
 			o.logger.Warn("waiting for the migration lock, which another session holds: a server migrating the schema, or one that will not let go (a crashed server's session, a half-dead connection)",
 				"holder", holders, "limit", o.migrateTimeout.String(), "release", releaseHint(pid))
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -453,6 +454,61 @@ func TestMigrationLockHolder(t *testing.T) {
 		if !strings.Contains(logged, want) {
 			t.Errorf("the log does not say %q: %s", want, logged)
 		}
+	}
+}
+
+// TestMigrationLockWaitEndsMidStatement: the wait for the migration lock
+// ends while one of its statements is in flight (a slow network, a loaded
+// machine: a CI run failed so), and Open's error still names the session
+// that holds the lock. The wait's end must not cut the statement short:
+// pgx closes a connection whose statement's context ends, and that
+// connection is the one the holder is read on.
+func TestMigrationLockWaitEndsMidStatement(t *testing.T) {
+	dbURL := freshURL(t)
+	openAt(t, dbURL) // migrated: the second Open only waits for the lock
+	conn, err := pgx.Connect(t.Context(), pgtest.WithParams(dbURL, "application_name", "stuck-server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var pid int32
+	if err := conn.QueryRow(t.Context(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, hostOf(t, dbURL))
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.addr()
+	// The network stands still from 0.7 s to 1.4 s of Open's one-second
+	// wait: the statement sent last before 0.7 s is still in flight at
+	// the wait's end, and comes back at 1.4 s.
+	const wait = time.Second
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		time.Sleep(700 * time.Millisecond)
+		p.set(true, false)
+		time.Sleep(700 * time.Millisecond)
+		p.set(false, false)
+	}()
+	s2, err := Open(t.Context(), u.String(), func(o *options) { o.migrateTimeout = wait })
+	<-held
+	if err == nil {
+		s2.Close()
+		t.Fatal("Open took the migration lock that another session held")
+	}
+	for _, want := range []string{"waiting for the migration lock", fmt.Sprintf("pid %d", pid), fmt.Sprintf("pg_terminate_backend(%d)", pid)} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open's error does not say %q: %v", want, err)
+		}
+	}
+	if !errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("Open's error is not ErrUnavailable: %v", err)
 	}
 }
 
