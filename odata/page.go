@@ -23,6 +23,23 @@ func (q Query) selectPage(ctx context.Context, src Source, binding string) (Resu
 		if after, err = q.decodeSkipToken(binding); err != nil {
 			return Result{}, err
 		}
+		// A token of cut keys (resolveAfter): its entity is found by a
+		// read of the list before the page's, which only such a token
+		// costs.
+		var found graphprofile.Object
+		after = q.resolveAfter(after, func(id string) graphprofile.Object {
+			err = src(nil, false, func(obj graphprofile.Object) (bool, error) {
+				if obj["id"] == id {
+					found = obj
+					return false, nil
+				}
+				return true, ctx.Err()
+			})
+			return found
+		})
+		if err != nil {
+			return Result{}, err
+		}
 	}
 	// A page after a $skiptoken starts at the token, as Apply's does.
 	skip, top := q.Skip, max(q.Top, 1)

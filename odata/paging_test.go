@@ -589,3 +589,123 @@ func TestForgeSkipTokenIsFaithful(t *testing.T) {
 		t.Errorf("forged %q, want %q", forged, res.NextSkipToken)
 	}
 }
+
+// TestSkipTokenOfLongKeys: a page ordered by long strings (the last
+// entity's keys are carried in its $skiptoken) still has a $skiptoken a
+// URL can carry: kilobytes, not the keys' whole size (a server refused its
+// own nextLink of 160 KB, past the request head's bound). Long keys are
+// carried cut, with the id that finds the entity again, and the walk still
+// yields every entity once, in order, whether the list is read whole
+// (Apply) or streamed (Run), with ties between the cut parts and with
+// entities deleted between pages.
+func TestSkipTokenOfLongKeys(t *testing.T) {
+	// Descriptions of 2,000 emoji (8,000 bytes), most sharing all but their
+	// last rune; summaries of 1,000 "<" (escaped by JSON as \u003c) and
+	// titles of 1,500 bytes, the three long keys of the order.
+	long := func(s string, n int, last string) string { return strings.Repeat(s, n) + last }
+	var items []graphprofile.Object
+	for i := range 24 {
+		at := time.Date(2024, 1, 1, 0, 0, i, 0, time.UTC)
+		items = append(items, graphprofile.Object{
+			"id": fmt.Sprintf("p%02d", i), "createdDateTime": at, "lastModifiedDateTime": at,
+			"detail": graphprofile.Object{
+				"description": long("😀", 2000, string(rune('a'+i%5))),
+				"summary":     long("<", 1000, string(rune('a'+i%3))),
+				"jobTitle":    long("t", 1500, string(rune('a'+i%7))),
+			},
+		})
+	}
+	const raw = "$orderby=detail/description,detail/summary desc,detail/jobTitle"
+	whole, err := mustParse(t, raw+"&$top=999").Apply(t.Context(), items, "tenant/user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"count=-1"}
+	for _, it := range whole.Items {
+		want = append(want, it["id"].(string))
+	}
+	const maxToken = 8 << 10
+	for _, top := range []int{1, 2, 5} {
+		answers := map[string]func(odata.Query) (odata.Result, error){
+			"Apply": func(q odata.Query) (odata.Result, error) { return q.Apply(t.Context(), items, "tenant/user") },
+			"Run": func(q odata.Query) (odata.Result, error) {
+				return q.Run(t.Context(), newSliceSource(items).scan, "tenant/user")
+			},
+		}
+		for name, answer := range answers {
+			query := fmt.Sprintf("%s&$top=%d", raw, top)
+			var got []string
+			token := ""
+			for page := 0; ; page++ {
+				if page > len(items) {
+					t.Fatalf("%s, %s: more pages than items", name, query)
+				}
+				q := query
+				if token != "" {
+					q += "&$skiptoken=" + url.QueryEscape(token)
+				}
+				res, err := answer(mustParse(t, q))
+				if err != nil {
+					t.Fatalf("%s, %s, page %d: %v", name, query, page+1, err)
+				}
+				if page == 0 {
+					got = append(got, fmt.Sprintf("count=%d", res.Count))
+				}
+				for _, it := range res.Items {
+					got = append(got, it["id"].(string))
+				}
+				if n := len(url.QueryEscape(res.NextSkipToken)); n > maxToken {
+					t.Fatalf("%s, %s, page %d: a $skiptoken of %d bytes in a URL, want at most %d", name, query, page+1, n, maxToken)
+				}
+				if token = res.NextSkipToken; token == "" {
+					break
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s, %s: the walk gave %q, want %q", name, query, got, want)
+			}
+		}
+	}
+
+	// The last entity of a page is deleted before the next: the walk goes
+	// on to the end from before every entity whose cut keys match its
+	// (here all of them: the keys share their first kilobyte), passing
+	// over none, each later one once.
+	query := raw + "&$top=3"
+	first, err := mustParse(t, query).Apply(t.Context(), items, "tenant/user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := first.Items[len(first.Items)-1]["id"].(string)
+	rest := slices.DeleteFunc(slices.Clone(items), func(it graphprofile.Object) bool { return it["id"] == last })
+	later := want[slices.Index(want, last)+1:]
+	for name, answer := range map[string]func(odata.Query) (odata.Result, error){
+		"Apply": func(q odata.Query) (odata.Result, error) { return q.Apply(t.Context(), rest, "tenant/user") },
+		"Run": func(q odata.Query) (odata.Result, error) {
+			return q.Run(t.Context(), newSliceSource(rest).scan, "tenant/user")
+		},
+	} {
+		var got []string
+		for token, page := first.NextSkipToken, 0; token != ""; page++ {
+			if page > 2*len(items) {
+				t.Fatalf("%s: the walk after a deleted entity does not end", name)
+			}
+			res, err := answer(mustParse(t, query+"&$skiptoken="+url.QueryEscape(token)))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, it := range res.Items {
+				got = append(got, it["id"].(string))
+			}
+			token = res.NextSkipToken
+		}
+		for _, id := range later {
+			if n := strings.Count(strings.Join(got, " ")+" ", id+" "); n != 1 {
+				t.Errorf("%s: %s, after the deleted entity in the order, came %d times after it: %q", name, id, n, got)
+			}
+		}
+		if slices.Contains(got, last) {
+			t.Errorf("%s: the deleted entity came again", name)
+		}
+	}
+}

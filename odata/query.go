@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -376,6 +378,14 @@ func (q Query) Apply(ctx context.Context, items []graphprofile.Object, binding s
 		if err != nil {
 			return Result{}, err
 		}
+		after = q.resolveAfter(after, func(id string) graphprofile.Object {
+			for _, obj := range items {
+				if obj["id"] == id {
+					return obj
+				}
+			}
+			return nil
+		})
 		start = sort.Search(len(matched), func(i int) bool { return q.OrderBy.compareKeys(matched[i].keys, after) > 0 })
 	}
 	return q.pageOf(matched, start, max(q.Top, 1), count, false, binding), nil
@@ -408,12 +418,52 @@ func (q Query) SkipTokenAfter(binding string, obj graphprofile.Object) string {
 	return q.encodeSkipToken(binding, q.OrderBy.appendKeyValues(nil, obj))
 }
 
+// A $skiptoken carries its order keys whole up to maxTokenKeyBytes of
+// them. Past it (an $orderby of long strings: descriptions of thousands of
+// characters), each string key longer than cutKeyBytes is carried cut to
+// its start (a cutKey), and the entity's id, carried whole, finds its keys
+// again (resolveAfter): a nextLink of the keys' whole size (160 KB for a
+// page ordered by 23 such keys) would pass the request head's bound, and
+// the server would refuse its own nextLink.
+const (
+	maxTokenKeyBytes = 2 << 10
+	cutKeyBytes      = 64
+)
+
+// cutKey is the start of a string order key, as a $skiptoken carries a long
+// one past maxTokenKeyBytes.
+type cutKey string
+
 func (q Query) encodeSkipToken(binding string, keys []any) string {
 	p := skipTokenPayload{Keys: make([]string, len(keys))}
+	size := 0
 	for i, k := range keys {
 		p.Keys[i] = tagKey(k)
+		size += len(p.Keys[i])
 	}
-	data, _ := json.Marshal(p) // strings only: cannot fail
+	if size > maxTokenKeyBytes {
+		// The long keys share the bound: the longer their starts, the
+		// fewer entities a cut key leaves resolveAfter unsure of.
+		long := 0
+		for _, k := range keys[:len(keys)-1] {
+			if s, ok := k.(string); ok && len(s) > cutKeyBytes {
+				long++
+			}
+		}
+		cut := max(cutKeyBytes, maxTokenKeyBytes/max(long, 1))
+		for i, k := range keys[:len(keys)-1] { // the id stays whole
+			if s, ok := k.(string); ok && len(s) > cut {
+				p.Keys[i] = "c" + cutUTF8(s, cut)
+			}
+		}
+	}
+	// Without HTML's escapes: "<" as \u003c would take six bytes of a
+	// token for one.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(p) // strings only: cannot fail
+	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	mac := hmac.New(sha256.New, skipTokenKey)
 	mac.Write(q.tokenBinding(binding))
 	mac.Write(data)
@@ -456,9 +506,73 @@ func (q Query) decodeSkipToken(binding string) ([]any, error) {
 		if k != nil && !keyFits(want, k) {
 			return nil, invalid
 		}
+		if _, cut := k.(cutKey); cut && i == len(q.OrderBy.keys) {
+			return nil, invalid // the id is carried whole
+		}
 		keys[i] = k
 	}
 	return keys, nil
+}
+
+// cutUTF8 returns the longest start of s of at most n bytes that ends
+// between two runes.
+func cutUTF8(s string, n int) string {
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:min(n, len(s))]
+}
+
+// resolveAfter returns after, the keys of a $skiptoken, with its cut keys
+// (cutKey) made whole: the keys of the entity the token was made after,
+// which find finds by its id (nil: none to look in), if its keys still
+// match the token's (each cut key a start of its own, every other key
+// equal). Else (the entity was deleted or changed between the two pages)
+// each cut key becomes the bound before every string that starts with it
+// (past them all when descending), so that the next page starts before
+// every entity whose keys match the token's up to there: some may come
+// again, none is passed over.
+func (q Query) resolveAfter(after []any, find func(id string) graphprofile.Object) []any {
+	if !slices.ContainsFunc(after, func(k any) bool { _, cut := k.(cutKey); return cut }) {
+		return after
+	}
+	if id, ok := after[len(after)-1].(string); ok && find != nil {
+		if obj := find(id); obj != nil {
+			keys := q.OrderBy.appendKeyValues(nil, obj)
+			if q.matchesCut(after, keys) {
+				return keys
+			}
+		}
+	}
+	resolved := slices.Clone(after)
+	for i, k := range after {
+		if c, cut := k.(cutKey); cut {
+			// No valid UTF-8 holds the byte 0xFF: c + "\xff" is past
+			// every string that starts with c, and before any other after
+			// them.
+			resolved[i] = string(c)
+			if q.OrderBy.keys[i].desc {
+				resolved[i] = string(c) + "\xff"
+			}
+		}
+	}
+	return resolved
+}
+
+// matchesCut reports whether keys (an entity's, id last) are those a
+// $skiptoken's after carries: each cut key the start of the entity's
+// string, every other key equal.
+func (q Query) matchesCut(after, keys []any) bool {
+	for i, k := range after[:len(after)-1] {
+		if c, cut := k.(cutKey); cut {
+			if s, ok := keys[i].(string); !ok || !strings.HasPrefix(s, string(c)) {
+				return false
+			}
+		} else if compareNullable(q.OrderBy.keys[i].t, keys[i], k) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // keyFits reports whether v is a value of an order key of type t.
@@ -466,6 +580,8 @@ func keyFits(t valueType, v any) bool {
 	switch v.(type) {
 	case string:
 		return t.kind == kString || (t.kind == kEnum && validEnum(t.edm, v.(string)))
+	case cutKey:
+		return t.kind == kString
 	case graphprofile.Date:
 		return t.kind == kDate
 	case float64:
@@ -512,6 +628,8 @@ func untagKey(s string) (any, error) {
 		return nil, nil
 	case 's':
 		return v, nil
+	case 'c':
+		return cutKey(v), nil
 	case 'd':
 		return graphprofile.Date(v), nil
 	case 'n':

@@ -40,6 +40,8 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 		if after, err = q.decodeSkipToken(binding); err != nil {
 			return Result{}, err
 		}
+		// An order an index serves has no key long enough to be cut.
+		after = q.resolveAfter(after, nil)
 	}
 	return q.stream(ctx, src, q.descending(), after, binding)
 }
@@ -67,6 +69,7 @@ func (q Query) RunOrdered(ctx context.Context, src Source, binding string, count
 		if after, err = q.decodeSkipToken(binding); err != nil {
 			return Result{}, err
 		}
+		after = q.resolveAfter(after, nil) // as Run's
 	}
 	descending := len(q.OrderBy.keys) == 1 && q.OrderBy.keys[0].desc
 	res, err := q.stream(ctx, src, descending, after, binding)

@@ -44,9 +44,22 @@ func (s *sliceSource) scan(after []any, descending bool, visit func(graphprofile
 			return b["createdDateTime"].(time.Time).Compare(a["createdDateTime"].(time.Time))
 		})
 	}
+	var at time.Time
+	var id string
+	if after != nil {
+		// As a store's source does: a token's keys of another type (a
+		// forged one's) are refused.
+		var okAt, okID bool
+		if len(after) == 2 {
+			at, okAt = after[0].(time.Time)
+			id, okID = after[1].(string)
+		}
+		if !okAt || !okID {
+			return odata.BadSkipToken()
+		}
+	}
 	for _, it := range items {
 		if after != nil {
-			at, id := after[0].(time.Time), after[1].(string)
 			c := it["createdDateTime"].(time.Time).Compare(at)
 			if descending {
 				c = -c
