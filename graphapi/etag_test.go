@@ -142,6 +142,15 @@ func TestETagLists(t *testing.T) {
 		{"GET, two lines, current last", http.MethodGet, []string{`"x"`, `CURRENT`}, http.StatusNotModified},
 		{"GET, two lines, current in neither", http.MethodGet, []string{`"x"`, `"y"`}, http.StatusOK},
 		{"DELETE, two lines, current in neither", http.MethodDelete, []string{`"x"`, `"y"`}, http.StatusPreconditionFailed},
+		// A field that lists no tag at all is a list that names none (RFC
+		// 9110 5.6.1, 13.1.1), as one of empty elements is: 412, never an
+		// unconditional write; for If-None-Match, the answer itself.
+		{"PATCH, an empty field", http.MethodPatch, []string{``}, http.StatusPreconditionFailed},
+		{"PATCH, a field of blanks", http.MethodPatch, []string{" \t "}, http.StatusPreconditionFailed},
+		{"PATCH, a field of commas", http.MethodPatch, []string{` , ,`}, http.StatusPreconditionFailed},
+		{"PATCH, two empty fields", http.MethodPatch, []string{``, ``}, http.StatusPreconditionFailed},
+		{"DELETE, an empty field", http.MethodDelete, []string{``}, http.StatusPreconditionFailed},
+		{"GET, an empty field", http.MethodGet, []string{``}, http.StatusOK},
 		{"DELETE, two lines, current last", http.MethodDelete, []string{`"x"`, `CURRENT`}, http.StatusNoContent},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,7 +202,8 @@ func TestETagLists(t *testing.T) {
 	item := "/me/profile/positions/" + created["id"].(string)
 	answer := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
 		{"id":"1","method":"PATCH","url":"`+item+`","headers":{"Content-Type":"application/json","If-Match":`+strconvQuote(`"x", `+created["@odata.etag"].(string))+`},"body":{"isCurrent":true}},
-		{"id":"2","method":"DELETE","url":"`+item+`","headers":{"If-Match":"\"x\", \"y\""},"dependsOn":["1"]}
+		{"id":"2","method":"DELETE","url":"`+item+`","headers":{"If-Match":"\"x\", \"y\""},"dependsOn":["1"]},
+		{"id":"3","method":"DELETE","url":"`+item+`","headers":{"If-Match":""},"dependsOn":["1"]}
 	]}`)
 	status, headers, body := answer.item(t, "1")
 	if status != http.StatusOK || body["isCurrent"] != true || body["id"] != created["id"] {
@@ -201,6 +211,9 @@ func TestETagLists(t *testing.T) {
 	}
 	if status, _, body := answer.item(t, "2"); status != http.StatusPreconditionFailed || get(body, "error", "code") != "preconditionFailed" || get(body, "error", "message") != staleETag {
 		t.Errorf("a batch's DELETE with a list without the current ETag: %d %v", status, body)
+	}
+	if status, _, body := answer.item(t, "3"); status != http.StatusPreconditionFailed || get(body, "error", "code") != "preconditionFailed" {
+		t.Errorf("a batch's DELETE with an empty If-Match: %d %v", status, body)
 	}
 	checkETagKept(t, s, tok, "/beta"+item, headers["ETag"])
 }

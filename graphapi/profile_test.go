@@ -247,8 +247,10 @@ func TestDeleteProfile(t *testing.T) {
 	})
 	t.Run("IfMatch", func(t *testing.T) {
 		fill()
-		for _, tag := range []string{`"x"`, `W/"x"`} {
-			resp := s.do(request{method: http.MethodDelete, path: "/beta/me/profile", token: owner, header: map[string]string{"If-Match": tag}})
+		// An empty If-Match names no tag either: not the whole profile
+		// deleted without a condition.
+		for _, tag := range []string{`"x"`, `W/"x"`, ``, ` , `} {
+			resp := s.do(request{method: http.MethodDelete, path: "/beta/me/profile", token: owner, headerLines: http.Header{"If-Match": {tag}}})
 			if msg := expectError(t, resp, http.StatusPreconditionFailed, "preconditionFailed"); msg != "The If-Match header does not match: a profile has no ETag; send If-Match: * or none." {
 				t.Errorf("If-Match %s: message %q", tag, msg)
 			}

@@ -236,9 +236,18 @@ func (ex *exchange) notModified() bool {
 
 // headerList is the value of the list header name (If-Match, …) with all
 // its field lines, joined by commas as RFC 9110 5.3 joins them: a client
-// may split a list over several lines.
+// may split a list over several lines. "" is the header's absence: a field
+// that is there but holds no element (empty or blank, a list that names
+// nothing, RFC 9110 5.6.1) is ",", a list of empty elements, so that an
+// empty If-Match is a precondition no tag meets (412), as `If-Match: ,`
+// is, and not taken for none (a write without a condition).
 func headerList(h http.Header, name string) string {
-	return strings.Join(h.Values(name), ",")
+	values := h.Values(name)
+	list := strings.Join(values, ",")
+	if len(values) > 0 && strings.TrimSpace(list) == "" {
+		return ","
+	}
+	return list
 }
 
 // baseURL is the service root without the version: PublicURL; else, behind
