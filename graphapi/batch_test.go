@@ -547,6 +547,34 @@ func TestBatchItemURLInvalid(t *testing.T) {
 	}
 }
 
+// TestBatchItemQueryPercent: an item's url is written as Graph's batching
+// examples write it, unescaped ("$filter=city eq null"), so a "%" in its
+// query that starts no escape is the character "%" its writer meant (a
+// request sent alone cannot hold one: it is Graph's 400 there), and one
+// that starts an escape is that escape, read once.
+func TestBatchItemQueryPercent(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	literal := s.create(tok, "/me", `{"detail":{"jobTitle":"50%zz"}}`)["id"].(string)
+	escaped := s.create(tok, "/me", `{"detail":{"jobTitle":"50A"}}`)["id"].(string)
+	s.create(tok, "/me", `{"detail":{"jobTitle":"50%41"}}`)
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"GET","url":"/me/profile/positions?$filter=detail/jobTitle eq '50%zz'&$select=id"},
+		{"id":"2","method":"GET","url":"/me/profile/positions?$filter=detail/jobTitle eq '50%41'&$select=id"}
+	]}`)
+	for _, c := range []struct{ item, want string }{{"1", literal}, {"2", escaped}} {
+		status, _, body := a.item(t, c.item)
+		value, _ := body["value"].([]any)
+		if status != http.StatusOK || len(value) != 1 || get(value[0], "id") != c.want {
+			t.Errorf("item %s: %d %v, want %s alone", c.item, status, body, c.want)
+		}
+	}
+	// Sent alone, the same "%" is no escape of a URL's query: Graph's 400.
+	if resp := s.do(request{path: "/beta/me/profile/positions?$filter=detail/jobTitle%20eq%20'50%zz'", token: tok}); resp.status != http.StatusBadRequest {
+		t.Errorf("sent alone: %d %s, want 400", resp.status, resp.body)
+	}
+}
+
 // TestBatchItemBodyDepth: an item's body may be nested as deep as a body
 // sent alone (64 levels), not 64 less the batch's own envelope: a body
 // of 62 levels that a direct request takes made the whole batch a 400
