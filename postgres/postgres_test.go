@@ -405,19 +405,7 @@ func TestByteOrder(t *testing.T) {
 // deadline exceeded".
 func TestMigrationLockHolder(t *testing.T) {
 	url := freshURL(t)
-	openAt(t, url) // migrated: the second Open only waits for the lock
-	conn, err := pgx.Connect(t.Context(), pgtest.WithParams(url, "application_name", "stuck-server"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var pid int32
-	if err := conn.QueryRow(t.Context(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
-		t.Fatal(err)
-	}
+	pid := holdMigrationLock(t, url)
 	var log bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, nil))
@@ -465,19 +453,7 @@ func TestMigrationLockHolder(t *testing.T) {
 // connection is the one the holder is read on.
 func TestMigrationLockWaitEndsMidStatement(t *testing.T) {
 	dbURL := freshURL(t)
-	openAt(t, dbURL) // migrated: the second Open only waits for the lock
-	conn, err := pgx.Connect(t.Context(), pgtest.WithParams(dbURL, "application_name", "stuck-server"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var pid int32
-	if err := conn.QueryRow(t.Context(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
-		t.Fatal(err)
-	}
+	pid := holdMigrationLock(t, dbURL)
 	p := startProxy(t, hostOf(t, dbURL))
 	u, err := url.Parse(dbURL)
 	if err != nil {
@@ -510,6 +486,28 @@ func TestMigrationLockWaitEndsMidStatement(t *testing.T) {
 	if !errors.Is(err, graphprofile.ErrUnavailable) {
 		t.Errorf("Open's error is not ErrUnavailable: %v", err)
 	}
+}
+
+// holdMigrationLock migrates the database of url (so that another Open
+// only waits for the lock), then holds the migration lock on a session of
+// its own, named "stuck-server", until the test ends, and returns that
+// session's pid.
+func holdMigrationLock(t *testing.T, url string) int32 {
+	t.Helper()
+	openAt(t, url)
+	conn, err := pgx.Connect(t.Context(), pgtest.WithParams(url, "application_name", "stuck-server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	var pid int32
+	if err := conn.QueryRow(t.Context(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
+		t.Fatal(err)
+	}
+	return pid
 }
 
 type lockedWriter struct {
