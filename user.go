@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // User is a user of the directory, as far as graphprofile keeps one. An
@@ -224,13 +225,22 @@ func validateUser(o Object, names ...string) error {
 			valid = IsGUID(s)
 		case "userPrincipalName":
 			local, domain, ok := strings.Cut(s, "@")
-			valid = ok && local != "" && domain != "" && !strings.ContainsAny(s, " /\\") && !strings.Contains(domain, "@")
+			valid = ok && local != "" && domain != "" && !strings.Contains(domain, "@") && !strings.ContainsFunc(s, unfitForPrincipalName)
 		}
 		if !valid {
 			return invalidUserProperty(name)
 		}
 	}
 	return nil
+}
+
+// unfitForPrincipalName reports whether a principal name may not hold r:
+// "/" and "\\", and every character that cannot be seen, white space
+// (a tab, a line end, a no-break space, U+3000), a control character or
+// a format one (U+200B, U+FEFF), so that no two names that read alike
+// are two users, and none ends in a line end a log or a form loses.
+func unfitForPrincipalName(r rune) bool {
+	return r == '/' || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 // invalidUserProperty is Graph's directory error for a bad or missing value.

@@ -107,6 +107,16 @@ func TestBadUsers(t *testing.T) {
 		{"blank displayName", `{"displayName":" ","userPrincipalName":"x@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'displayName' of resource 'User'."},
 		{"no userPrincipalName", `{"displayName":"X"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
 		{"userPrincipalName without domain", `{"displayName":"X","userPrincipalName":"x"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a space", `{"displayName":"X","userPrincipalName":"a b@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a tab", `{"displayName":"X","userPrincipalName":"a\tb@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a line end", `{"displayName":"X","userPrincipalName":"x@contoso.test\n"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a carriage return", `{"displayName":"X","userPrincipalName":"x@contoso.test\r"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a bell", `{"displayName":"X","userPrincipalName":"a\u0007@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a no-break space", `{"displayName":"X","userPrincipalName":"a\u00a0b@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with an ideographic space", `{"displayName":"X","userPrincipalName":"a\u3000b@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a zero-width space", `{"displayName":"X","userPrincipalName":"x@contoso.test\u200b"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a byte-order mark", `{"displayName":"X","userPrincipalName":"\ufeffx@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a line separator", `{"displayName":"X","userPrincipalName":"a\u2028b@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
 		{"id not a GUID", `{"id":"abc","displayName":"X","userPrincipalName":"x@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'id' of resource 'User'."},
 		{"taken userPrincipalName", `{"displayName":"X","userPrincipalName":"ADELEV@contoso.test"}`, "Request_BadRequest",
 			"Another object with the same value for property userPrincipalName already exists."},
@@ -147,6 +157,13 @@ func TestUpdateAndDeleteUsers(t *testing.T) {
 	}
 	if msg := expectError(t, s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA2, token: admin, body: `{"userPrincipalName":"adelev@contoso.test"}`}), http.StatusBadRequest, "Request_BadRequest"); msg != "Another object with the same value for property userPrincipalName already exists." {
 		t.Errorf("a taken userPrincipalName: message %q", msg)
+	}
+	// A principal name with a character that cannot be seen (white space,
+	// a control or format character) is refused on PATCH as on POST.
+	for _, upn := range []string{`a\tb@contoso.test`, `x@contoso.test\r`, `x@contoso.test\u200b`} {
+		if msg := expectError(t, s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"userPrincipalName":"` + upn + `"}`}), http.StatusBadRequest, "Request_BadRequest"); msg != "Invalid value specified for property 'userPrincipalName' of resource 'User'." {
+			t.Errorf("PATCH userPrincipalName %s: message %q", upn, msg)
+		}
 	}
 	if got := s.do(request{path: userPath, token: admin}).json(t); got["displayName"] != "Adele Vance" || got["userPrincipalName"] != "AdeleV@contoso.test" {
 		t.Errorf("after refused PATCHes: %v", got)
