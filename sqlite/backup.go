@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,12 @@ func Backup(ctx context.Context, path, dest string) error {
 	// too (VACUUM INTO leaves it when it fails midway).
 	defer removeDatabaseFiles(tmp)
 	db := openDB(abs, connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}, 1)
+	// What Restore would refuse to put back is no backup (an empty file
+	// is an empty database to SQLite, and copies as one).
+	if _, err := schemaVersion(ctx, db); err != nil {
+		db.Close()
+		return store.Errorf("backup: %s: %w", abs, err)
+	}
 	_, err = db.ExecContext(ctx, "VACUUM INTO ?", tmp)
 	if closeErr := db.Close(); err == nil && closeErr != nil {
 		err = closeErr
@@ -241,10 +248,9 @@ func checkCopy(ctx context.Context, path string) error {
 	if check != "ok" {
 		return fmt.Errorf("damaged: quick_check says %q", check)
 	}
-	var versions int
-	var newest int64
-	if err := db.QueryRowContext(ctx, "SELECT count(*), coalesce(max(version), 0) FROM schema_migrations").Scan(&versions, &newest); err != nil || versions == 0 {
-		return errors.New("not a graphprofile database (no schema_migrations)")
+	newest, err := schemaVersion(ctx, db)
+	if err != nil {
+		return err
 	}
 	// A copy of a newer graphprofile's is refused before it replaces a
 	// database this binary serves: it could not open it.
@@ -256,6 +262,17 @@ func checkCopy(ctx context.Context, path string) error {
 		return store.NewerSchema(newest, latest)
 	}
 	return nil
+}
+
+// schemaVersion returns the newest migration of the database db opens, or
+// an error when it is no graphprofile database.
+func schemaVersion(ctx context.Context, db *sql.DB) (int64, error) {
+	var versions int
+	var newest int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*), coalesce(max(version), 0) FROM schema_migrations").Scan(&versions, &newest); err != nil || versions == 0 {
+		return 0, errors.New("not a graphprofile database (no schema_migrations)")
+	}
+	return newest, nil
 }
 
 // tempPathBeside returns a new, unused name in the directory of path for a

@@ -150,6 +150,36 @@ func TestRestoreRefusesNewerSchema(t *testing.T) {
 	}
 }
 
+// TestBackupRefusesWhatRestoreRefuses: a file that is no graphprofile
+// database (empty: SQLite takes it for an empty database; another
+// program's database) is refused by Backup, as Restore would refuse the
+// copy: a backup that cannot be restored is found out when it is needed.
+func TestBackupRefusesWhatRestoreRefuses(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.db")
+	db := openRawDB(t, other)
+	if _, err := db.Exec(`CREATE TABLE notes (body TEXT)`); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, path := range []string{empty, other} {
+		dest := path + ".bak"
+		err := Backup(t.Context(), path, dest)
+		if err == nil || !strings.Contains(err.Error(), "not a graphprofile database") {
+			t.Errorf("Backup of %s: %v, want it refused as not a graphprofile database", filepath.Base(path), err)
+		}
+		if _, err := os.Stat(dest); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Backup of %s left %s (%v)", filepath.Base(path), filepath.Base(dest), err)
+		}
+	}
+	wantNoTemporaryFiles(t, dir)
+}
+
 // TestOneProcessOwnsTheDatabaseThroughALink: a link to the database names
 // the same database, which SQLite follows (its -wal and -shm sit beside
 // the file the link names): the lock is the file's too. Named after the
