@@ -30,10 +30,7 @@ func Backup(ctx context.Context, path, dest string) error {
 	if err != nil {
 		return store.Wrap(err)
 	}
-	if err := RequireDatabase(abs); err != nil {
-		return store.Errorf("backup: %w", err)
-	}
-	if err := requireNotServedElsewhere(abs); err != nil {
+	if err := RequireDatabase(ctx, abs); err != nil {
 		return store.Errorf("backup: %w", err)
 	}
 	if _, err := os.Lstat(dest); err == nil {
@@ -49,12 +46,6 @@ func Backup(ctx context.Context, path, dest string) error {
 	// too (VACUUM INTO leaves it when it fails midway).
 	defer removeDatabaseFiles(tmp)
 	db := openDB(abs, connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}, 1)
-	// What Restore would refuse to put back is no backup (an empty file
-	// is an empty database to SQLite, and copies as one).
-	if _, err := schemaVersion(ctx, db); err != nil {
-		db.Close()
-		return store.Errorf("backup: %s: %w", abs, err)
-	}
 	_, err = db.ExecContext(ctx, "VACUUM INTO ?", tmp)
 	if closeErr := db.Close(); err == nil && closeErr != nil {
 		err = closeErr
@@ -65,11 +56,16 @@ func Backup(ctx context.Context, path, dest string) error {
 	return syncAndRename(tmp, dest)
 }
 
-// RequireDatabase reports that there is no database file at path ("there
-// is no database at ABSOLUTE-PATH"), for what only reads a database
-// (Backup, graphprofile export): opening a connection, or the store, would
-// create an empty one instead of failing.
-func RequireDatabase(path string) error {
+// RequireDatabase reports that there is no graphprofile database at path,
+// for what only reads one (Backup, graphprofile export), where opening the
+// store would create or migrate one instead of failing: no file ("there is
+// no database at ABSOLUTE-PATH"), or a file that is none ("ABSOLUTE-PATH:
+// not a graphprofile database …"): an empty one, which SQLite reads as an
+// empty database, or another program's. What it refuses, Restore would
+// refuse to put back. A file a server serves under another name (a hard
+// link) is refused too: read by this name, it is a file without its
+// write-ahead log.
+func RequireDatabase(ctx context.Context, path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
@@ -78,6 +74,14 @@ func RequireDatabase(path string) error {
 		return fmt.Errorf("there is no database at %s", abs)
 	} else if err != nil {
 		return err
+	}
+	if err := requireNotServedElsewhere(abs); err != nil {
+		return err
+	}
+	db := openDB(abs, connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}, 1)
+	defer db.Close()
+	if _, err := schemaVersion(ctx, db); err != nil {
+		return fmt.Errorf("%s: %w", abs, err)
 	}
 	return nil
 }

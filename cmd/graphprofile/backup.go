@@ -18,7 +18,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := loc.existing("backup"); err != nil {
+	if err := loc.existing(ctx, "backup"); err != nil {
 		return err
 	}
 	if err := sqlite.Backup(ctx, loc.path, file); err != nil {

@@ -371,6 +371,40 @@ func TestMissingDatabaseRefused(t *testing.T) {
 	}
 }
 
+// TestNoGraphprofileDatabaseRefused: export and backup refuse a file that
+// is no graphprofile database (empty, which SQLite reads as an empty
+// database), in one line, and leave it as it was: export made it a
+// migrated graphprofile database and exported nothing, backup copied it
+// and restore refused the copy.
+func TestNoGraphprofileDatabaseRefused(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"export", "--store", "sqlite:empty.db"},
+		{"export", "--store", "sqlite:empty.db", "out.json"},
+		{"backup", "--store", "sqlite:empty.db", "copy.db"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "empty.db")
+			if err := os.WriteFile(path, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runCLI(t, dir, nil, args...)
+			want := "graphprofile: " + args[0] + ": " + path + ": not a graphprofile database (no schema_migrations)\n"
+			if r.code == 0 || r.stdout != "" || r.stderr != want {
+				t.Errorf("exit %d, stdout %q, stderr %q; want non-zero, no stdout and stderr %q", r.code, r.stdout, r.stderr, want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Errorf("left behind %v, want empty.db alone", entries)
+			}
+			if info, err := os.Stat(path); err != nil || info.Size() != 0 {
+				t.Errorf("empty.db after %s: %v, %v; want it empty still", args[0], info, err)
+			}
+		})
+	}
+}
+
 // TestRestoreFailureLeavesNothing: a restore that fails on its FILE (there
 // is none, or it is no database) fails in one line and writes nothing: no
 // database, no lock file, no temporary copy.

@@ -148,7 +148,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if err := loc.persistent(env, "export"); err != nil {
 		return err
 	}
-	if err := loc.existing("export"); err != nil {
+	if err := loc.existing(ctx, "export"); err != nil {
 		return err
 	}
 	store, err := loc.open(ctx, sqlite.ForReading())

@@ -191,13 +191,14 @@ func (l storeLocation) persistent(env *environment, what string) error {
 	return nil
 }
 
-// existing refuses a missing SQLite database to a command that only reads
-// it (what: "export", "backup"), which would otherwise create an empty one.
-func (l storeLocation) existing(what string) error {
+// existing refuses a missing SQLite database, or a file that is none, to a
+// command that only reads it (what: "export", "backup"), which would
+// otherwise create one, or migrate an empty file into one.
+func (l storeLocation) existing(ctx context.Context, what string) error {
 	if l.kind != "sqlite" {
 		return nil
 	}
-	if err := sqlite.RequireDatabase(l.path); err != nil {
+	if err := sqlite.RequireDatabase(ctx, l.path); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
