@@ -269,11 +269,16 @@ func checkCopy(ctx context.Context, path string) error {
 }
 
 // schemaVersion returns the newest migration of the database db opens, or
-// an error when it is no graphprofile database.
+// an error when it is no graphprofile database: SQLite's own when the file
+// is no database of SQLite's ("file is not a database"), or unreadable.
 func schemaVersion(ctx context.Context, db *sql.DB) (int64, error) {
+	var tables int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").Scan(&tables); err != nil {
+		return 0, err
+	}
 	var versions int
 	var newest int64
-	if err := db.QueryRowContext(ctx, "SELECT count(*), coalesce(max(version), 0) FROM schema_migrations").Scan(&versions, &newest); err != nil || versions == 0 {
+	if tables == 0 || db.QueryRowContext(ctx, "SELECT count(*), coalesce(max(version), 0) FROM schema_migrations").Scan(&versions, &newest) != nil || versions == 0 {
 		return 0, errors.New("not a graphprofile database (no schema_migrations)")
 	}
 	return newest, nil
