@@ -420,7 +420,8 @@ func (q Query) SkipTokenAfter(binding string, obj graphprofile.Object) string {
 
 // A $skiptoken carries its order keys whole up to maxTokenKeyBytes of
 // them. Past it (an $orderby of long strings: descriptions of thousands of
-// characters), each string key longer than cutKeyBytes is carried cut to
+// characters), the string keys longer than cutKeyBytes share that bound
+// (at least cutKeyBytes each), each longer than its share carried cut to
 // its start (a cutKey), and the entity's id, carried whole, finds its keys
 // again (resolveAfter): a nextLink of the keys' whole size (160 KB for a
 // page ordered by 23 such keys) would pass the request head's bound, and
