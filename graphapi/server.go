@@ -29,6 +29,11 @@ type Server struct {
 	Authenticator graphprofile.Authenticator
 	// Addr is the TCP address to listen on, e.g. "127.0.0.1:8080"; ":0" picks a port.
 	Addr string
+	// Listener, when set, is served instead of listening on Addr: a caller
+	// that listens first fails on a port in use before it does anything
+	// else (serve creates no database then). Open takes it over, closing
+	// it when Open fails and at Close.
+	Listener net.Listener
 	// PublicURL is the base URL clients reach the server at (scheme and
 	// host, optionally a path prefix), used in @odata.context, Location and
 	// @odata.nextLink. Empty: the address the server listens on (for an
@@ -193,9 +198,16 @@ const DefaultMaxConnections = 512
 // read ahead of its handlers (not 1 MiB).
 const MaxStreamsPerConnection = 16
 
-// Open starts listening on Addr and serving in the background. A port in
-// use is an error here, not later.
-func (s *Server) Open() error {
+// Open starts listening on Addr (or takes Listener) and serving in the
+// background. A port in use is an error here, not later.
+func (s *Server) Open() (err error) {
+	if s.Listener != nil {
+		defer func() {
+			if err != nil {
+				s.Listener.Close()
+			}
+		}()
+	}
 	// Without a certificate ServeTLS would fail in the background, after
 	// Open reported success.
 	if s.TLSConfig != nil && len(s.TLSConfig.Certificates) == 0 && s.TLSConfig.GetCertificate == nil && s.TLSConfig.GetConfigForClient == nil {
@@ -208,9 +220,11 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("registering the metrics: %w", err)
 	}
-	ln, err := net.Listen("tcp", s.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", s.Addr, err)
+	ln := s.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", s.Addr); err != nil {
+			return fmt.Errorf("listening on %s: %w", s.Addr, err)
+		}
 	}
 	maxConns := s.MaxConnections
 	if maxConns <= 0 {

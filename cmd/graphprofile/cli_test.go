@@ -89,7 +89,7 @@ func TestFailures(t *testing.T) {
 		env       []string
 		stderrHas []string // substrings of the one stderr line
 		anyStdout bool     // stdout may carry something (the usage)
-		noFiles   bool     // refused before the store is opened: nothing written
+		noFiles   bool     // refused before the store is opened: nothing written (no database, key or CA)
 	}{
 		{name: "unknown subcommand", args: []string{"frobnicate"}, stderrHas: []string{"frobnicate"}},
 		{name: "no subcommand", args: nil, stderrHas: []string{"no command"}, anyStdout: true},
@@ -116,15 +116,16 @@ func TestFailures(t *testing.T) {
 		{name: "bad GRAPHPROFILE_PUBLIC_URL", args: []string{"serve"}, env: []string{"GRAPHPROFILE_PUBLIC_URL=ftp://graph.example.test"}, stderrHas: []string{"ftp://graph.example.test"}},
 		{name: "cors origin with a path", args: []string{"serve", "--cors-origins", "https://app.example.test,https://app.example.test/page"}, stderrHas: []string{"--cors-origins", "https://app.example.test/page"}},
 		{name: "bad GRAPHPROFILE_CORS_ORIGINS", args: []string{"serve"}, env: []string{"GRAPHPROFILE_CORS_ORIGINS=app.example.test"}, stderrHas: []string{"GRAPHPROFILE_CORS_ORIGINS:", "app.example.test"}},
-		{name: "port in use", args: []string{"serve", "--listen", busy.Addr().String()}, stderrHas: []string{`--listen "` + busy.Addr().String() + `"`, "in use"}},
-		{name: "port in use from env", args: []string{"serve"}, env: []string{"GRAPHPROFILE_LISTEN=" + busy.Addr().String()}, stderrHas: []string{`GRAPHPROFILE_LISTEN="` + busy.Addr().String() + `"`, "in use"}},
+		{name: "port in use", args: []string{"serve", "--listen", busy.Addr().String()}, stderrHas: []string{`--listen "` + busy.Addr().String() + `"`, "in use"}, noFiles: true},
+		{name: "port in use from env", args: []string{"serve"}, env: []string{"GRAPHPROFILE_LISTEN=" + busy.Addr().String()}, stderrHas: []string{`GRAPHPROFILE_LISTEN="` + busy.Addr().String() + `"`, "in use"}, noFiles: true},
 		// What serve logs while it starts is held until it listens: a
 		// start-up that fails says the reason alone, not a "metrics served"
 		// or a CA to trust for a server that never ran.
-		{name: "port in use with --tls-self-signed", args: []string{"serve", "--listen", busy.Addr().String(), "--tls-self-signed"}, stderrHas: []string{"--listen", "in use"}},
-		{name: "port in use with --metrics-listen", args: []string{"serve", "--listen", busy.Addr().String(), "--metrics-listen", "127.0.0.1:0"}, stderrHas: []string{"--listen", "in use"}},
-		{name: "port in use with --trust-proxy", args: []string{"serve", "--listen", busy.Addr().String(), "--trust-proxy"}, stderrHas: []string{"--listen", "in use"}},
-		{name: "port in use with --fixtures", args: []string{"serve", "--listen", busy.Addr().String(), "--fixtures", fixturesFile}, stderrHas: []string{"--listen", "in use"}},
+		{name: "port in use with --tls-self-signed", args: []string{"serve", "--listen", busy.Addr().String(), "--tls-self-signed"}, stderrHas: []string{"--listen", "in use"}, noFiles: true},
+		{name: "port in use with --metrics-listen", args: []string{"serve", "--listen", busy.Addr().String(), "--metrics-listen", "127.0.0.1:0"}, stderrHas: []string{"--listen", "in use"}, noFiles: true},
+		{name: "port in use with --trust-proxy", args: []string{"serve", "--listen", busy.Addr().String(), "--trust-proxy"}, stderrHas: []string{"--listen", "in use"}, noFiles: true},
+		{name: "port in use with --fixtures", args: []string{"serve", "--listen", busy.Addr().String(), "--fixtures", fixturesFile}, stderrHas: []string{"--listen", "in use"}, noFiles: true},
+		{name: "metrics port in use", args: []string{"serve", "--listen", "127.0.0.1:0", "--metrics-listen", busy.Addr().String()}, stderrHas: []string{`--metrics-listen "` + busy.Addr().String() + `"`, "in use"}, noFiles: true},
 		{name: "bad listen address", args: []string{"serve", "--listen", "bogus"}, stderrHas: []string{`--listen "bogus": `, "missing port"}, noFiles: true},
 		{name: "listen port out of range", args: []string{"serve", "--listen", "127.0.0.1:99999"}, stderrHas: []string{`--listen "127.0.0.1:99999": `, "port"}, noFiles: true},
 		{name: "listen port not a number", args: []string{"serve", "--listen", "127.0.0.1:eighty"}, stderrHas: []string{`--listen "127.0.0.1:eighty": `, "port"}, noFiles: true},

@@ -106,13 +106,9 @@ const (
 	metricsMaxHeaderBytes = 16 << 10
 )
 
-// listen serves the registry at /metrics of its own listener on addr
-// (serve --metrics-listen) and returns the server and the URL it serves.
-func (m *serveMetrics) listen(addr string, logger *slog.Logger) (*http.Server, string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, "", err
-	}
+// serve serves the registry at /metrics of its own listener ln (serve
+// --metrics-listen) and returns the server and the URL it serves.
+func (m *serveMetrics) serve(ln net.Listener, logger *slog.Logger) (*http.Server, string) {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+graphapi.MetricsPath, promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	t := graphapi.DefaultTimeouts()
@@ -131,5 +127,5 @@ func (m *serveMetrics) listen(addr string, logger *slog.Logger) (*http.Server, s
 			logger.Error("serving metrics", "err", err)
 		}
 	}()
-	return srv, "http://" + ln.Addr().String() + graphapi.MetricsPath, nil
+	return srv, "http://" + ln.Addr().String() + graphapi.MetricsPath
 }

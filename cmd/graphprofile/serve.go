@@ -181,6 +181,22 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	if err != nil {
 		return err
 	}
+	// Listening comes before the store, which creates the database, its
+	// key and the development CA: a port in use fails with nothing written.
+	// The listeners are the server's from Open on; closing them again at
+	// the end is harmless.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("%s: %w", env.settingValue("listen", quoteValue(*listen)), err)
+	}
+	defer ln.Close()
+	var metricsLn net.Listener
+	if *metricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", *metricsListen); err != nil {
+			return fmt.Errorf("%s: %w", env.settingValue("metrics-listen", quoteValue(*metricsListen)), err)
+		}
+		defer metricsLn.Close()
+	}
 	if *tlsSelfSigned {
 		if tlsConfig, err = selfSignedTLS(logger, loc.devTLSFiles()); err != nil {
 			return fmt.Errorf("%s: %w", env.setting("tls-self-signed"), err)
@@ -261,6 +277,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		Service:        service,
 		Authenticator:  validator,
 		Addr:           *listen,
+		Listener:       ln,
 		PublicURL:      *publicURL,
 		TrustProxy:     *trustProxy,
 		MaxConnections: *maxConnections,
@@ -303,20 +320,12 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	if *journalSize == 0 {
 		server.JournalSize = -1 // none, where the Server's zero means its default
 	}
-	if *metricsListen != "" {
-		metricsServer, metricsURL, err := metrics.listen(*metricsListen, logger)
-		if err != nil {
-			return fmt.Errorf("%s: %w", env.settingValue("metrics-listen", quoteValue(*metricsListen)), err)
-		}
+	if metricsLn != nil {
+		metricsServer, metricsURL := metrics.serve(metricsLn, logger)
 		defer metricsServer.Close()
 		logger.Info("metrics served", "url", metricsURL)
 	}
 	if err := server.Open(); err != nil {
-		// Open says "listening on ADDR: …"; the net error under it says the
-		// same with where ADDR came from in front, as every bad value does.
-		if opErr := (*net.OpError)(nil); errors.As(err, &opErr) && opErr.Op == "listen" {
-			return fmt.Errorf("%s: %w", env.settingValue("listen", quoteValue(*listen)), opErr)
-		}
 		return err
 	}
 	starting.release(ctx)

@@ -128,7 +128,7 @@ func TestUIOAuthSettingErrors(t *testing.T) {
 			`--ui-client-id "` + uiClientID + `" behind a proxy (--trust-proxy) needs --public-url: the redirect URI registered with the issuer is one fixed URL`},
 		{"--listen on port 0", []string{"--issuer", issuer.Issuer, "--ui-client-id", uiClientID, "--listen", "127.0.0.1:0"}, nil,
 			`--ui-client-id "` + uiClientID + `" needs --public-url when --listen "127.0.0.1:0" has port 0: the redirect URI must be known before the server listens`},
-		{"an unreachable issuer", []string{"--issuer", unreachable, "--ui-client-id", uiClientID, "--listen", "127.0.0.1:1"}, nil,
+		{"an unreachable issuer", []string{"--issuer", unreachable, "--ui-client-id", uiClientID, "--listen", freeAddr(t)}, nil,
 			`--ui-client-id: the sign-in endpoints of the issuer ` + unreachable + `: discovery: Get "` + unreachable + `/.well-known/openid-configuration": dial tcp ` + strings.TrimPrefix(down.URL, "http://") + ": " + refusedText(t)},
 	}
 	for _, tc := range tests {
