@@ -524,7 +524,9 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 // for a flags enum, the members of the combination's value in declared
 // order, without repeats and without the member of value 0 (allowedAudiences'
 // me), which adds nothing to others and stands only for the value 0, as
-// OData writes a flags value.
+// OData writes a flags value. A member may be named or given by its value,
+// an integer (OData's enumValue: Graph's own facet service once answered
+// "proficiency": "4"); the canonical form always names it.
 func EnumValue(t *Type, s string) (string, bool) {
 	if !t.IsFlags {
 		for _, m := range t.Members {
@@ -532,13 +534,27 @@ func EnumValue(t *Type, s string) (string, bool) {
 				return s, true
 			}
 		}
+		if value, ok := enumMemberValue(s); ok {
+			for _, m := range t.Members {
+				if v, _ := t.MemberValue(m); v == value {
+					return m, true
+				}
+			}
+		}
 		return "", false
 	}
-	var value int64
-	for name := range strings.SplitSeq(s, ",") {
-		v, ok := t.MemberValue(name)
+	var value, declared int64
+	for _, m := range t.Members {
+		v, _ := t.MemberValue(m)
+		declared |= v
+	}
+	for part := range strings.SplitSeq(s, ",") {
+		v, ok := t.MemberValue(part)
 		if !ok {
-			return "", false
+			// A value of the combination: only of declared members' bits.
+			if v, ok = enumMemberValue(part); !ok || v < 0 || v&^declared != 0 {
+				return "", false
+			}
 		}
 		value |= v
 	}
@@ -553,6 +569,16 @@ func EnumValue(t *Type, s string) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// enumMemberValue parses OData's enumMemberValue, an int64 in decimal with
+// an optional sign.
+func enumMemberValue(s string) (int64, bool) {
+	if s == "" || (s[0] != '+' && s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil
 }
 
 func enumExpectation(t *Type) string {

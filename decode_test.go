@@ -57,6 +57,13 @@ func TestDecodeBodyValues(t *testing.T) {
 		// me is the member of value 0: with others it adds nothing, alone it is the value 0.
 		{"flags enum zero member in a combination", `{"allowedAudiences":"everyone,me,family"}`, Object{"allowedAudiences": "family,everyone"}},
 		{"flags enum zero member alone", `{"allowedAudiences":"me,me"}`, Object{"allowedAudiences": "me"}},
+		// OData's enumValue: a member's name or its value, written as the
+		// integer in a string ("4", as Graph's own facet service answered).
+		{"enum by its value", `{"colleagues":[{"relationship":"2"}],"detail":{"company":{"address":{"type":"+2"}}}}`,
+			Object{"colleagues": []any{Object{"relationship": "directReport"}}, "detail": Object{"company": Object{"address": Object{"type": "business"}}}}},
+		{"flags enum by its value", `{"allowedAudiences":"10"}`, Object{"allowedAudiences": "contacts,organization"}},
+		{"flags enum value 0", `{"allowedAudiences":"0"}`, Object{"allowedAudiences": "me"}},
+		{"flags enum names and values mixed", `{"allowedAudiences":"32,family,1"}`, Object{"allowedAudiences": "family,everyone"}},
 		{"enum in collection", `{"colleagues":[{"displayName":"Ann","relationship":"colleague"}]}`,
 			Object{"colleagues": []any{Object{"displayName": "Ann", "relationship": "colleague"}}}},
 		{"dates", `{"detail":{"startMonthYear":"2019-06-01","endMonthYear":"2024-02-29"}}`,
@@ -137,6 +144,11 @@ func TestDecodeBodyErrors(t *testing.T) {
 		{"flags only for flags enums", `{"colleagues":[{"relationship":"manager,colleague"}]}`, "'relationship'", false},
 		{"bad address type", `{"detail":{"company":{"address":{"type":"office"}}}}`, "'type' of type 'microsoft.graph.physicalAddress'", false},
 		{"enum as number", `{"allowedAudiences":8}`, "'allowedAudiences'", false},
+		{"enum value no member has", `{"colleagues":[{"relationship":"16"}]}`, "Invalid value '16' for property 'relationship'", false},
+		{"negative enum value", `{"colleagues":[{"relationship":"-1"}]}`, "Invalid value '-1' for property 'relationship'", false},
+		{"flags enum value with an undeclared bit", `{"allowedAudiences":"136"}`, "Invalid value '136' for property 'allowedAudiences'", false},
+		{"enum value with a space", `{"allowedAudiences":" 8"}`, "'allowedAudiences'", false},
+		{"enum value past int64", `{"allowedAudiences":"99999999999999999999"}`, "'allowedAudiences'", false},
 		{"date with time", `{"detail":{"startMonthYear":"2019-06-01T00:00:00Z"}}`, "'startMonthYear'", false},
 		{"date placeholder of the docs", `{"detail":{"startMonthYear":"datetime-value"}}`, "'startMonthYear'", false},
 		{"impossible date", `{"detail":{"endMonthYear":"2023-02-29"}}`, "'endMonthYear'", false},

@@ -157,10 +157,34 @@ type (
 		Value int64  `xml:"Value,attr"`
 	}
 	csdlStructured struct {
-		Name       string           `xml:"Name,attr"`
-		Key        *csdlKey         `xml:"Key"`
-		Properties []csdlProperty   `xml:"Property"`
-		Navigation []csdlNavigation `xml:"NavigationProperty"`
+		Name          string             `xml:"Name,attr"`
+		Key           *csdlKey           `xml:"Key"`
+		Properties    []csdlProperty     `xml:"Property"`
+		Navigation    []csdlNavigation   `xml:"NavigationProperty"`
+		AlternateKeys *csdlAlternateKeys `xml:"Annotation"`
+	}
+	// csdlAlternateKeys is Core.AlternateKeys: the properties besides the
+	// key that address an entity in parentheses, name(property='…').
+	csdlAlternateKeys struct {
+		Term string             `xml:"Term,attr"`
+		Keys []csdlAlternateKey `xml:"Collection>Record"`
+	}
+	csdlAlternateKey struct {
+		Type string          `xml:"Type,attr"`
+		Key  csdlRecordValue `xml:"PropertyValue"`
+	}
+	csdlRecordValue struct {
+		Property     string          `xml:"Property,attr"`
+		String       string          `xml:"String,attr,omitempty"`
+		PropertyPath string          `xml:"PropertyPath,attr,omitempty"`
+		Collection   *csdlCollection `xml:"Collection"`
+	}
+	csdlCollection struct {
+		Records []csdlRecord `xml:"Record"`
+	}
+	csdlRecord struct {
+		Type   string            `xml:"Type,attr"`
+		Values []csdlRecordValue `xml:"PropertyValue"`
 	}
 	csdlKey struct {
 		PropertyRef struct {
@@ -261,6 +285,10 @@ func metadataDocument(container []containerItem, ownerNavigation []navigation) [
 		for _, n := range navigationOf(t, ownerNavigation) {
 			entity.Navigation = append(entity.Navigation, csdlNavigation{Name: n.name, Type: typeName(n.target.Name, n.collection), ContainsTarget: true})
 		}
+		if t == ownerType {
+			// users(userPrincipalName='…'), which the router takes (keyOf).
+			entity.AlternateKeys = alternateKeys(graphprofile.KeyByPrincipalName)
+		}
 		schema.EntityTypes = append(schema.EntityTypes, entity)
 	}
 	doc := edmxDocument{
@@ -277,6 +305,21 @@ func metadataDocument(container []containerItem, ownerNavigation []navigation) [
 		panic("graphapi: writing $metadata: " + err.Error()) // only plain structs of strings: cannot happen
 	}
 	return append([]byte(xml.Header), append(out, '\n')...)
+}
+
+// alternateKeys declares each property of properties an alternate key of
+// its own, by its name, as Graph's CSDL declares a user's principal name.
+func alternateKeys(properties ...string) *csdlAlternateKeys {
+	a := &csdlAlternateKeys{Term: "Org.OData.Core.V1.AlternateKeys"}
+	for _, p := range properties {
+		ref := csdlRecord{Type: "Org.OData.Core.V1.PropertyRef", Values: []csdlRecordValue{
+			{Property: "Alias", String: p},
+			{Property: "Name", PropertyPath: p},
+		}}
+		a.Keys = append(a.Keys, csdlAlternateKey{Type: "Org.OData.Core.V1.AlternateKey",
+			Key: csdlRecordValue{Property: "Key", Collection: &csdlCollection{Records: []csdlRecord{ref}}}})
+	}
+	return a
 }
 
 // csdlProperties declares the structural properties of t. An entity's id is

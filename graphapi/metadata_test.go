@@ -66,9 +66,30 @@ type (
 				Name string `xml:"Name,attr"`
 			} `xml:"http://docs.oasis-open.org/odata/ns/edm PropertyRef"`
 		} `xml:"http://docs.oasis-open.org/odata/ns/edm Key"`
-		Properties []csdlProperty   `xml:"http://docs.oasis-open.org/odata/ns/edm Property"`
-		Navigation []csdlNavigation `xml:"http://docs.oasis-open.org/odata/ns/edm NavigationProperty"`
-		Other      []xmlElement     `xml:",any"`
+		Properties  []csdlProperty      `xml:"http://docs.oasis-open.org/odata/ns/edm Property"`
+		Navigation  []csdlNavigation    `xml:"http://docs.oasis-open.org/odata/ns/edm NavigationProperty"`
+		Annotations []csdlAlternateKeys `xml:"http://docs.oasis-open.org/odata/ns/edm Annotation"`
+		Other       []xmlElement        `xml:",any"`
+	}
+	// csdlAlternateKeys is an entity type's Core.AlternateKeys annotation,
+	// read as far as its key's property references.
+	csdlAlternateKeys struct {
+		Term string `xml:"Term,attr"`
+		Keys []struct {
+			Type  string `xml:"Type,attr"`
+			Parts []struct {
+				Property string `xml:"Property,attr"`
+				Refs     []struct {
+					Type   string `xml:"Type,attr"`
+					Values []struct {
+						Property     string       `xml:"Property,attr"`
+						String       string       `xml:"String,attr"`
+						PropertyPath string       `xml:"PropertyPath,attr"`
+						Other        []xmlElement `xml:",any"`
+					} `xml:"http://docs.oasis-open.org/odata/ns/edm PropertyValue"`
+				} `xml:"http://docs.oasis-open.org/odata/ns/edm Collection>Record"`
+			} `xml:"http://docs.oasis-open.org/odata/ns/edm PropertyValue"`
+		} `xml:"http://docs.oasis-open.org/odata/ns/edm Collection>Record"`
 	}
 	csdlProperty struct {
 		Name        string `xml:"Name,attr"`
@@ -379,6 +400,7 @@ func checkTypes(t *testing.T, m *csdlModel, version string) {
 			t.Errorf("%s: key %+v, want id", name, declared.Key)
 		}
 		checkProperties(t, name, declared, typ, true)
+		checkAlternateKeys(t, name, declared, typ)
 		for _, p := range typ.Properties {
 			if !p.Navigation {
 				continue
@@ -413,10 +435,44 @@ func checkTypes(t *testing.T, m *csdlModel, version string) {
 			t.Errorf("complex type %s is not declared as a ComplexType", name)
 			continue
 		}
-		if declared.Key != nil || len(declared.Navigation) != 0 {
-			t.Errorf("complex type %s declares a key or navigation", name)
+		if declared.Key != nil || len(declared.Navigation) != 0 || len(declared.Annotations) != 0 {
+			t.Errorf("complex type %s declares a key, navigation or annotations", name)
 		}
 		checkProperties(t, name, declared, typ, false)
+	}
+}
+
+// checkAlternateKeys: a user declares its principal name as an alternate
+// key (Core.AlternateKeys, as Graph's CSDL does), which the server takes as
+// users(userPrincipalName='…'); no other entity type declares one.
+func checkAlternateKeys(t *testing.T, name string, declared csdlType, typ *graphprofile.Type) {
+	t.Helper()
+	var got []string
+	for _, a := range declared.Annotations {
+		for _, k := range a.Keys {
+			for _, part := range k.Parts {
+				for _, ref := range part.Refs {
+					line := []string{a.Term, k.Type, part.Property, ref.Type}
+					for _, v := range ref.Values {
+						line = append(line, v.Property+"="+v.String+v.PropertyPath)
+						if len(v.Other) != 0 {
+							line = append(line, fmt.Sprint("elements ", v.Other))
+						}
+					}
+					got = append(got, strings.Join(line, " "))
+				}
+			}
+		}
+		if len(a.Keys) == 0 {
+			got = append(got, a.Term+" (no key)")
+		}
+	}
+	var want []string
+	if typ == graphprofile.UserType {
+		want = []string{"Org.OData.Core.V1.AlternateKeys Org.OData.Core.V1.AlternateKey Key Org.OData.Core.V1.PropertyRef Alias=userPrincipalName Name=userPrincipalName"}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: annotations %q, want %q", name, got, want)
 	}
 }
 

@@ -182,6 +182,10 @@ var filterMatchCases = []struct{ filter, ids string }{
 	{"allowedAudiences has 'organization'", "f1 f3 f7"},
 	{"allowedAudiences has microsoft.graph.allowedAudiences'organization'", "f1 f3 f7"},
 	{"allowedAudiences has 'contacts,organization'", "f3"},
+	// A member by its value, as OData's enumValue allows.
+	{"allowedAudiences has '8'", "f1 f3 f7"},
+	{"allowedAudiences eq '32'", "f8 f2"},
+	{"allowedAudiences has '2,organization'", "f3"},
 	{"allowedAudiences eq 'everyone'", "f8 f2"},
 	{"allowedAudiences in ('me','family')", "f4 f6"},
 	{"detail/jobTitle eq 'O''Brien''s Assistant'", "f3"},
