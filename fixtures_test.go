@@ -77,6 +77,8 @@ func TestParseFixturesErrors(t *testing.T) {
 		// a user failed.
 		{"LongIssuerUserIDAndName", `{"tenants": [{"id": "t1", "issuer": "https://idp.example/` + strings.Repeat("x", 2000) + `", "users": [{"id": "` + strings.Repeat("u", 500) + `", "displayName": "` + strings.Repeat("Ü", 40) + `"}]}]}`, `f.json:1:2582: tenants[0].users[0].displayName: The displayName takes 80 bytes of UTF-8 in lower case, more than the 77 it may take beside the user's id in this tenant, whose key and the user's id take the rest of the 2600 bytes every store indexes.`},
 		{"WideIssuer", `{"tenants": [{"id": "t1", "issuer": "https://idp.example/` + wideID(1000) + `"}]}`, `f.json:1:27: tenants[0].issuer: The tenant's key, its id and the issuer's URL, takes 3023 bytes of UTF-8: the keys of its users' items would take more than the 2600 bytes every store indexes.`},
+		// As in a request: a file holds what the API takes.
+		{"TooManyCategories", fixturesOf(ada + `, "profile": {"positions": [{"categories": [` + strings.Repeat(`"c",`, 100) + `"c"]}]}}`), `f.json:1:589: tenants[0].users[0].profile.positions[0].categories[100]: The collection property 'categories' of type 'microsoft.graph.workPosition' has more than 100 items.`},
 		{"BadTimestamp", fixturesOf(ada + `, "profile": {"positions": [{"lastModifiedDateTime": "yesterday"}]}}`), `f.json:1:198: tenants[0].users[0].profile.positions[0].lastModifiedDateTime: Invalid value 'yesterday' for property 'lastModifiedDateTime' of type 'microsoft.graph.workPosition': expected an Edm.DateTimeOffset.`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
