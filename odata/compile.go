@@ -725,9 +725,10 @@ func (c *compiler) resolveEnum(t *graphprofile.Type, lit *compiled, ordering boo
 
 // checkEnumType checks that lit, a member name compared with a value of
 // enum t, is a string literal or an enum literal of t (its type name in any
-// case, as names are everywhere).
+// case, as names are everywhere, and with the schema's alias, graph, for
+// its namespace, as $metadata declares it).
 func (c *compiler) checkEnumType(t *graphprofile.Type, lit *compiled) error {
-	if lit.enumLiteral() && !strings.EqualFold(lit.literal.typeName, t.Name) {
+	if lit.enumLiteral() && !strings.EqualFold(lit.literal.typeName, t.Name) && !strings.EqualFold(lit.literal.typeName, "graph."+t.ShortName()) {
 		return queryError(c.option, lit.pos, "%s is a literal of %s, not of %s", lit.shown(), lit.literal.typeName, t.Name)
 	}
 	return nil

@@ -181,6 +181,9 @@ var filterMatchCases = []struct{ filter, ids string }{
 	{"isCurrent ne true", "f2 f3 f5 f7"},
 	{"allowedAudiences has 'organization'", "f1 f3 f7"},
 	{"allowedAudiences has microsoft.graph.allowedAudiences'organization'", "f1 f3 f7"},
+	// The schema's alias, graph, stands for its namespace, as in $metadata.
+	{"allowedAudiences has graph.allowedAudiences'organization'", "f1 f3 f7"},
+	{"allowedAudiences eq GRAPH.allowedAudiences'everyone'", "f8 f2"},
 	{"allowedAudiences has 'contacts,organization'", "f3"},
 	// A member by its value, as OData's enumValue allows.
 	{"allowedAudiences has '8'", "f1 f3 f7"},
