@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/graphprofile/graphprofile/graphapi"
 	"github.com/graphprofile/graphprofile/internal/logtest"
@@ -266,5 +267,46 @@ func TestAccessLogBatchItemsNotRun(t *testing.T) {
 		if l["method"] != want.method || l["path"] != want.path || l["route"] != want.route || l["status"] != float64(want.status) || l["oid"] != userA1 || l["tenant"] != tenantA {
 			t.Errorf("item %s's line: %v; want %s %s, route %s, status %d, the batch's caller", want.item, l, want.method, want.path, want.route, want.status)
 		}
+	}
+}
+
+// TestAccessLogCutsLongValues: what a client chooses (a path, a
+// client-request-id, a $batch item's URL, id and headers) takes a bounded
+// part of its line, so that a small request cannot write a big log: 20
+// items of a gzipped $batch with URLs of 45 KB each, 2 KB on the wire,
+// wrote 900 KB of log.
+func TestAccessLogCutsLongValues(t *testing.T) {
+	logs := &logBuffer{}
+	s := newTestServer(t, withAccessLog(logs))
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	long := strings.Repeat("é", 30_000) // 60 KB, two bytes a character
+	direct := s.do(request{path: "/beta/me?q=" + long, token: tok, header: map[string]string{"client-request-id": strings.Repeat("c", 50_000)}})
+	if direct.status != http.StatusOK {
+		t.Fatalf("GET: %d %s", direct.status, direct.body)
+	}
+	itemID := strings.Repeat("i", 1000)
+	batch := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok,
+		body: `{"requests":[{"id":"` + itemID + `","method":"GET","url":"me?q=` + long + `","headers":{"client-request-id":"` + strings.Repeat("d", 50_000) + `"}}]}`})
+	if batch.status != http.StatusOK {
+		t.Fatalf("batch: %d %s", batch.status, batch.body)
+	}
+	lines := logs.accessLines(t, 3)
+	for _, line := range lines {
+		path, _ := line["path"].(string)
+		if !strings.HasPrefix(path, "/beta/me?q=%C3%A9") && !strings.HasPrefix(path, "/beta/me?q=é") && path != "/beta/$batch" {
+			t.Errorf("path %.80q…: want the request's", path)
+		}
+		for name, limit := range map[string]int{"path": 2048, "client-request-id": 128, "batch-item": 128, "method": 128} {
+			v, _ := line[name].(string)
+			if len(v) > limit+len("…[123456 bytes]") {
+				t.Errorf("%s of %d bytes: %.80q…", name, len(v), v)
+			}
+			if len(v) > limit && (!strings.HasSuffix(v, " bytes]") || !utf8.ValidString(v)) {
+				t.Errorf("%s cut as %q…%q: want whole characters and the length it had", name, v[:40], v[len(v)-40:])
+			}
+		}
+	}
+	if n := len(logs.String()); n > 8<<10 {
+		t.Errorf("3 lines of log take %d bytes", n)
 	}
 }

@@ -150,6 +150,11 @@ func TestBigPagesWaitForASlot(t *testing.T) {
 		wg.Go(func() { answers <- s.do(request{path: "/beta/me/profile/positions?$top=999", token: a1}) })
 	}
 	waitForGauges(t, s, big-1, 1)
+	// The running one has its slot before it reaches the store: waited
+	// for (under load it had not yet, and the test failed).
+	for deadline := time.Now().Add(10 * time.Second); gate.entered.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if n := gate.entered.Load(); n != 1 {
 		t.Fatalf("%d lists of $top=999 reached the store, want 1 (MaxEvaluations)", n)
 	}

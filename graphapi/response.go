@@ -604,7 +604,7 @@ func (ex *exchange) fail(err error) {
 			gerr = graphprofile.Errorf(graphprofile.CodeInternalError, graphprofile.InternalErrorMessage)
 		}
 		ex.server.logger().LogAttrs(ex.r.Context(), level, "request failed", slog.String("request-id", ex.requestID),
-			slog.String("method", ex.r.Method), slog.String("path", ex.r.URL.Path), slog.Any("err", err))
+			slog.String("method", cutForLog(ex.r.Method, maxLoggedValue)), slog.String("path", cutForLog(ex.r.URL.Path, maxLoggedPath)), slog.Any("err", err))
 	}
 	if errors.As(err, new(unsupportedEncodingError)) {
 		ex.w.Header().Set("Accept-Encoding", acceptedRequestEncodings)

@@ -445,7 +445,7 @@ func (ex *exchange) recoverPanic() {
 		panic(v)
 	}
 	ex.server.logger().Error("panic serving request", "request-id", ex.requestID,
-		"method", ex.r.Method, "path", ex.r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		"method", cutForLog(ex.r.Method, maxLoggedValue), "path", cutForLog(ex.r.URL.Path, maxLoggedPath), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	if !ex.wroteHeader {
 		ex.fail(fmt.Errorf("panic: %v", v))
 	}

@@ -188,12 +188,23 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 	// The file, when it exists, is locked before SQLite reads it: through
 	// another name of it (a hard link) SQLite would keep a log of its own.
 	if !s.memory {
-		if _, err := os.Stat(abs); err == nil {
+		switch _, err := os.Stat(abs); {
+		case err == nil:
 			if err := s.lockDatabaseFile(); err != nil {
 				if s.lock != nil { // nothing else is open yet
 					s.lock.Close()
 				}
 				return nil, err
+			}
+		case errors.Is(err, fs.ErrNotExist):
+			// A new database is its owner's alone, as its backups and the
+			// signing key are: it holds every profile, items shown only to
+			// their owner included. SQLite would create it by the umask
+			// (0644, for any local user to read), and gives the -wal and
+			// -shm files the database file's mode. Where this cannot
+			// create it, SQLite's open below says why.
+			if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+				f.Close()
 			}
 		}
 	}
