@@ -22,8 +22,13 @@ import (
 // for the idle timeout (120 s) without sending anything, so a few clients'
 // pools, or an attacker's, would keep everyone else out that long; a
 // server may close an idle connection at any time (RFC 9112 §9.6) and
-// clients open another. A connection that has begun a request, or has one
-// in progress, is never closed for another.
+// clients open another. A new connection counts as idle until it sends its
+// first byte: one that sends nothing holds no request, and an attacker's
+// silent connections kept everyone out until the header timeout (10 s).
+// A connection whose head (or TLS handshake) has taken slowHead without
+// ending is closed too, after every idle one: a client's head arrives in
+// milliseconds, and a byte or two then nothing held a slot as long. A
+// connection serving a request is never closed for another.
 type limitListener struct {
 	net.Listener
 	slots chan struct{}
@@ -112,6 +117,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		<-l.slots
 	})
 	l.idle.track(sc)
+	// Idle from its start, as if it had served a request: until it sends
+	// its first byte it holds none.
+	sc.idleSince.Store(nanotime())
 	if l.closeSilent {
 		sc.owner = l
 		sc.silent.Store(true)
@@ -198,6 +206,13 @@ func (l *limitListener) waitForSlot(settles time.Duration) (took, open bool) {
 // still idle idleSettle after it last read anything holds no request.
 const idleSettle = 200 * time.Millisecond
 
+// slowHead is how long a connection may take from the first byte of a
+// request's head (or of its TLS handshake) to its end before it may be
+// closed for a new connection when every slot is taken. Far above what a
+// client's head takes to arrive; the header timeout (10 s) still ends it
+// otherwise.
+const slowHead = time.Second
+
 // idleConns are a listener's connections, so that the one idle the
 // longest can be found when a new connection needs its slot.
 //
@@ -247,32 +262,59 @@ func (ic *idleConns) add(c *servedConn) {
 func (ic *idleConns) remove(c *servedConn) { c.idleSince.Store(0) }
 
 // closeOldest closes the connection idle the longest that holds no next
-// request, and reports whether it closed one. It closes none that became
-// idle or read anything less than idleSettle ago; with only such idle
-// ones, it reports how long until the first of them has been quiet that
-// long (0: none is idle).
+// request, else the one whose head has taken slowHead the longest, and
+// reports whether it closed one. It closes none that became idle or read
+// anything less than idleSettle ago, nor a head younger than slowHead;
+// with only such ones, it reports how long until the first of them may be
+// closed (0: none may ever be).
 func (ic *idleConns) closeOldest() (closed bool, settles time.Duration) {
+	soonest := func(wait time.Duration) {
+		if settles == 0 || wait < settles {
+			settles = wait
+		}
+	}
 	for {
-		var victim *servedConn
-		var victimSince int64
+		var victim, slow *servedConn
+		var victimSince, slowSince, slowHeadSince int64
 		now := nanotime()
 		ic.mu.Lock()
 		for c := range ic.conns {
 			since := c.idleSince.Load()
-			if since == 0 || c.beganRequest() {
-				continue // serving a request, or one is arriving
+			if since == 0 {
+				continue // serving a request
+			}
+			if c.beganRequest() {
+				// A head on its way: given slowHead to arrive.
+				head := c.headSince.Load()
+				if head == 0 {
+					continue // begun this instant
+				}
+				if age := time.Duration(now - head); age < slowHead {
+					soonest(slowHead - age)
+				} else if slow == nil || head < slowHeadSince {
+					slow, slowSince, slowHeadSince = c, since, head
+				}
+				continue
 			}
 			if quiet := time.Duration(now - max(since, c.lastRead.Load())); quiet < idleSettle {
-				if wait := idleSettle - quiet; settles == 0 || wait < settles {
-					settles = wait
-				}
+				soonest(idleSettle - quiet)
 			} else if victim == nil || since < victimSince {
 				victim, victimSince = c, since
 			}
 		}
 		ic.mu.Unlock()
-		if victim == nil {
+		if victim == nil && slow == nil {
 			return false, settles
+		}
+		if victim == nil {
+			// Taken off, unless its head ended meanwhile (it serves the
+			// request, or is idle after it).
+			if !slow.idleSince.CompareAndSwap(slowSince, 0) || slow.headSince.Load() != slowHeadSince {
+				settles = 0
+				continue
+			}
+			_ = slow.Close()
+			return true, 0
 		}
 		// Taken off the idle ones, unless a request began meanwhile.
 		if !victim.idleSince.CompareAndSwap(victimSince, 0) || victim.beganRequest() {
@@ -306,6 +348,7 @@ type servedConn struct {
 	idle          *idleConns   // nil: not tracked
 	idleSince     atomic.Int64 // with idle: when it became idle (nanotime), 0 while it serves a request
 	readSinceIdle atomic.Bool  // with idle, of HTTP/1: read anything since it became idle
+	headSince     atomic.Int64 // with idle, of HTTP/1: when it first read since it became idle (nanotime)
 	h2            atomic.Bool  // HTTP/2 was negotiated: what it reads may be frames of no request
 	lastRead      atomic.Int64 // with idle, of HTTP/2: when it last read anything (nanotime)
 
@@ -422,6 +465,7 @@ func (c *servedConn) Read(p []byte) (int, error) {
 		if c.h2.Load() {
 			c.lastRead.Store(nanotime())
 		} else if !c.readSinceIdle.Load() {
+			c.headSince.Store(nanotime()) // before it counts as begun: closeOldest reads it then
 			c.readSinceIdle.Store(true)
 		}
 	}

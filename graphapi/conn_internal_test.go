@@ -290,7 +290,9 @@ func TestIdleConnectionSettlesBeforeItGivesWay(t *testing.T) {
 // settings after the first answer; pings; flow control): it still gives
 // way once it has read nothing for idleSettle, where it used to be taken
 // off the idle ones for good. An HTTP/1 connection that has read anything
-// since it became idle has begun a request, and never gives way.
+// since it became idle has begun a request: it gives way only once its
+// head has taken slowHead without ending, and never while it serves the
+// request.
 func TestIdleHTTP2ConnectionReadingFramesGivesWay(t *testing.T) {
 	ic := newIdleConns()
 	sc, clientEnd := idleTestConn(t, ic, true)
@@ -311,7 +313,21 @@ func TestIdleHTTP2ConnectionReadingFramesGivesWay(t *testing.T) {
 	time.Sleep(idleSettle)
 	readFromClient(t, h1, h1Client, "GET")
 	time.Sleep(idleSettle)
+	closed, settles = ic.closeOldest()
+	if closed || settles <= 0 || settles > slowHead-idleSettle {
+		t.Fatalf("an HTTP/1 connection that has read part of a request: closed %v, settles in %v; want kept until its head has taken slowHead", closed, settles)
+	}
+	ic.remove(h1) // its head ended: it serves the request
+	time.Sleep(settles + 10*time.Millisecond)
 	if closed, settles := ic.closeOldest(); closed || settles != 0 {
-		t.Fatalf("an HTTP/1 connection that has read part of a request: closed %v, settles in %v; want never closed for another", closed, settles)
+		t.Fatalf("an HTTP/1 connection serving a request: closed %v, settles in %v; want never closed for another", closed, settles)
+	}
+
+	slow, slowClient := idleTestConn(t, ic, false)
+	ic.add(slow)
+	readFromClient(t, slow, slowClient, "G")
+	time.Sleep(slowHead + 10*time.Millisecond)
+	if closed, _ := ic.closeOldest(); !closed {
+		t.Fatal("an HTTP/1 connection whose head began slowHead ago and has not ended was not closed for another")
 	}
 }

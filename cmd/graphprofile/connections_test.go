@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -248,11 +249,25 @@ func holdConnections(t *testing.T, addr, path string, n int) []net.Conn {
 
 // TestMaxConnections checks that the server holds at most
 // --max-connections connections: one more waits until another closes.
+// The eight held are serving requests (each delayed 30 s by the fault
+// header), which no new connection closes.
 func TestMaxConnections(t *testing.T) {
-	s := startServe(t, t.TempDir(), listenFlag("--max-connections", "8"))
+	s := startServe(t, t.TempDir(), listenFlag("--max-connections", "8", "--admin-token", "admin-secret"))
 	s.client.CloseIdleConnections()
 	time.Sleep(100 * time.Millisecond) // the readiness probe's connection closes
-	held := holdConnections(t, s.addr, "/healthz", 8)
+	held := make([]net.Conn, 0, 8)
+	for range 8 {
+		conn, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if _, err := io.WriteString(conn, "GET /beta/me HTTP/1.1\r\nHost: x\r\nX-GraphProfile-Fault: latency=30s\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+	}
+	time.Sleep(1500 * time.Millisecond) // longer than a head may take to arrive (slowHead)
 	probe := func(timeout time.Duration) error {
 		c := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
 		resp, err := c.Get(s.url + "/healthz")
@@ -270,13 +285,65 @@ func TestMaxConnections(t *testing.T) {
 	}
 }
 
+// TestSilentConnectionsGiveWay: connections that have sent nothing, or
+// part of a head and then nothing, do not keep a new client out either.
+// With every slot held by such connections, a new one used to wait until
+// the header timeout (10 s) closed one: a client that kept
+// --max-connections silent connections open, reopening each one closed,
+// kept everyone out without sending a byte. A connection that has sent
+// nothing for 200 ms, or has not finished its head in a second, is closed
+// for the new one, as an idle one is.
+func TestSilentConnectionsGiveWay(t *testing.T) {
+	for _, tc := range []struct{ name, sent string }{
+		{"nothing sent", ""},
+		{"part of a head", "GET /healthz HTTP/1.1\r\nHost: x\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServe(t, t.TempDir(), listenFlag("--max-connections", "4"))
+			s.client.CloseIdleConnections()
+			time.Sleep(100 * time.Millisecond) // the readiness probe's connection closes
+			silent := make([]net.Conn, 4)
+			for i := range silent {
+				conn, err := net.Dial("tcp", s.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { conn.Close() })
+				if _, err := io.WriteString(conn, tc.sent); err != nil {
+					t.Fatal(err)
+				}
+				silent[i] = conn
+			}
+			c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			resp, err := c.Get(s.url + "/healthz")
+			if err != nil {
+				t.Fatalf("a fifth connection while four had sent %q: %v, want served before the header timeout", tc.sent, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("a fifth connection: %d, want 200", resp.StatusCode)
+			}
+			closed := 0
+			for _, conn := range silent {
+				_ = conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+				if _, err := conn.Read(make([]byte, 1)); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+					closed++
+				}
+			}
+			if closed != 1 {
+				t.Errorf("%d of the four silent connections closed, want the one that made room", closed)
+			}
+		})
+	}
+}
+
 // TestIdleConnectionsGiveWay checks that connections idle between
 // requests do not keep a new client out: with all --max-connections
 // connections kept alive and idle, a new connection is served (once the oldest has been idle 200 ms) and
 // the server closes the connection idle the longest (as it may close any
 // idle connection, RFC 9112 §9.6), where it used to make the new client
-// wait until an idle timeout (120 s). A connection that has sent part of a
-// request is never the one closed (TestMaxConnections).
+// wait until an idle timeout (120 s). A connection serving a request is
+// never the one closed (TestMaxConnections).
 func TestIdleConnectionsGiveWay(t *testing.T) {
 	s := startServe(t, t.TempDir(), listenFlag("--max-connections", "4"))
 	s.client.CloseIdleConnections()
