@@ -86,7 +86,7 @@ func TestAccessLog(t *testing.T) {
 			want{http.MethodGet, "/beta/nothing", "", "", "", "", http.StatusBadRequest}},
 		{"a browser's preflight", request{method: http.MethodOptions, path: "/beta/me/profile/positions",
 			header: map[string]string{"Origin": "https://app.example.com", "Access-Control-Request-Method": "PATCH"}},
-			want{http.MethodOptions, "/beta/me/profile/positions", "", "", "", "", http.StatusNoContent}},
+			want{http.MethodOptions, "/beta/me/profile/positions", "/beta/{owner}/profile/{facet}", "", "", "", http.StatusNoContent}},
 	}
 	var ids []string
 	for _, tt := range tests {

@@ -139,6 +139,9 @@ func (s *Server) adminReset(ctx context.Context, ex *exchange) error {
 	if err := s.Service.Store.Reset(ctx, tenantKey); err != nil {
 		return err
 	}
+	if t := s.activeThrottler(); t != nil {
+		t.forget(tenantKey) // the server answers as a new one: its callers' buckets full
+	}
 	ex.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

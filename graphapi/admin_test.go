@@ -1,6 +1,9 @@
 package graphapi_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -230,7 +233,9 @@ type journalEntry struct {
 		URL           string              `json:"url"`
 		Headers       map[string][]string `json:"headers"`
 		Body          string              `json:"body"`
+		BodyBase64    []byte              `json:"bodyBase64"`
 		BodyTruncated bool                `json:"bodyTruncated"`
+		BodyWithheld  string              `json:"bodyWithheld"`
 	} `json:"request"`
 	Response struct {
 		Status        int                 `json:"status"`
@@ -601,6 +606,49 @@ func TestAdminJournalBatchCredentials(t *testing.T) {
 				t.Errorf("the journal holds a secret: …%s…", raw[max(at-100, 0):min(at+100, len(raw))])
 			}
 			s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+		})
+	}
+}
+
+// TestAdminJournalWithholdsBodiesItCannotRead: a body the journal cannot
+// decompress (an encoding other than one layer of gzip, or not what its
+// Content-Encoding says) cannot be redacted either: it is withheld, with
+// the reason, where it was kept as sent (bodyBase64), a $batch item's
+// token readable by decompressing it.
+func TestAdminJournalWithholdsBodiesItCannotRead(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	batch := []byte(`{"requests":[{"id":"1","method":"GET","url":"/me","headers":{"Authorization":"Bearer SECRET"}}]}`)
+	var zlibbed, gzipped, twice bytes.Buffer
+	zw := zlib.NewWriter(&zlibbed)
+	_, _ = zw.Write(batch)
+	_ = zw.Close()
+	gz := gzip.NewWriter(&gzipped)
+	_, _ = gz.Write(batch)
+	_ = gz.Close()
+	gz = gzip.NewWriter(&twice)
+	_, _ = gz.Write(gzipped.Bytes())
+	_ = gz.Close()
+	for _, tc := range []struct{ name, encoding, body string }{
+		{"deflate", "deflate", zlibbed.String()},
+		{"gzip twice", "gzip, gzip", twice.String()},
+		{"gzip in gzip under one name", "gzip", twice.String()},
+		{"zlib called gzip", "gzip", zlibbed.String()},
+		{"brotli", "br", zlibbed.String()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+			s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: tc.body,
+				header: map[string]string{"Content-Encoding": tc.encoding}})
+			entries := s.journal(t, "")
+			if len(entries) != 1 {
+				t.Fatalf("the journal after one batch: %+v", entries)
+			}
+			got := entries[0].Request
+			if got.Body != "" || len(got.BodyBase64) != 0 || !strings.Contains(got.BodyWithheld, "Content-Encoding") {
+				t.Errorf("a body sent with Content-Encoding %q it cannot read: body %q, bodyBase64 %d bytes, bodyWithheld %q; want it withheld, saying why",
+					tc.encoding, got.Body, len(got.BodyBase64), got.BodyWithheld)
+			}
 		})
 	}
 }

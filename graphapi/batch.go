@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -78,6 +79,11 @@ func (s *Server) batch(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return fmt.Errorf("encoding a batch response: %w", err)
 	}
+	// The write timeout bounds writing the answer, counted from the
+	// request's start: the items ran one after another for up to 20
+	// waits of their own (a slot for a costly query, a fault's latency),
+	// and their answer, past it, was lost while the log said 200.
+	_ = http.NewResponseController(ex.w).SetWriteDeadline(time.Now().Add(s.timeouts().Write))
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte { return append(buf, body...) })
 	return nil
 }

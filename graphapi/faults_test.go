@@ -170,6 +170,27 @@ func TestFaultHeaderInBatch(t *testing.T) {
 	expectFault(t, resp, http.StatusServiceUnavailable, "serviceNotAvailable")
 }
 
+// TestBatchLongerThanTheWriteTimeoutIsAnswered: a $batch whose items take
+// longer than the write timeout together (each delayed by a fault, one
+// after the other along dependsOn) is still answered: the write timeout
+// bounds writing its answer, not running its items. Its answer was lost
+// (an empty reply) while the access log said 200.
+func TestBatchLongerThanTheWriteTimeoutIsAnswered(t *testing.T) {
+	s := newTestServer(t, withAdminToken("admin-secret"), func(srv *graphapi.Server) {
+		srv.Timeouts = graphapi.DefaultTimeouts()
+		srv.Timeouts.Write = time.Second
+	})
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"GET","url":"/me","headers":{"X-GraphProfile-Fault":"latency=700ms"}},
+		{"id":"2","method":"GET","url":"/me","dependsOn":["1"],"headers":{"X-GraphProfile-Fault":"latency=700ms"}}]}`)
+	for _, id := range []string{"1", "2"} {
+		if status, _, b := a.item(t, id); status != http.StatusOK || b["id"] != userA1 {
+			t.Errorf("item %s: %d %v, want user %s", id, status, b, userA1)
+		}
+	}
+}
+
 // TestRandomFaults: with Faults on, requests fail and are delayed at the
 // rates asked for, from a seeded source: one seed, one sequence.
 func TestRandomFaults(t *testing.T) {

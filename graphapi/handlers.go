@@ -180,6 +180,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// answered through ex.w, which records the status for the access log
 	// and the metrics.
 	if isPreflight(r) && s.cors().preflight(ex.w, r) {
+		ex.route = s.routeName(r.URL.EscapedPath()) // counted under its path's route, as a plain OPTIONS is
 		return
 	}
 	switch r.URL.Path {

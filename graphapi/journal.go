@@ -2,6 +2,7 @@ package graphapi
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/base64"
 	"io"
@@ -84,6 +85,8 @@ type journalBody struct {
 	Body          string `json:"body"`
 	BodyBase64    []byte `json:"bodyBase64,omitempty"`
 	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
+	// BodyWithheld says why the body is not shown (plainBody).
+	BodyWithheld string `json:"bodyWithheld,omitempty"`
 }
 
 // redactedHeaders are request headers whose values never enter the
@@ -149,6 +152,9 @@ type capturingWriter struct {
 	req      *http.Request // whose Body is reqBody until the answer begins
 	answered chan struct{} // closed once recorded; nil until answered
 }
+
+// Unwrap is for http.ResponseController (a $batch's write deadline).
+func (w *capturingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (j *requestJournal) capture(w http.ResponseWriter, r *http.Request) *capturingWriter {
 	cw := &capturingWriter{ResponseWriter: w, journal: j}
@@ -257,16 +263,16 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		path:       r.URL.Path,
 	}
 	if cw.reqBody != nil {
-		data, truncated := plainBody(cw.reqBody.kept, r.Header.Get("Content-Encoding"))
+		data, truncated, withheld := plainBody(cw.reqBody.kept, r.Header.Get("Content-Encoding"))
 		if isFormBody(r.Header.Get("Content-Type")) {
 			data = redactFormCredentials(data)
 		}
-		e.Request.journalBody = shownBody(redactCredentials(data), truncated)
+		e.Request.journalBody = shownBody(redactCredentials(data), truncated, withheld)
 	}
 	// An answer repeats its request's query in its @odata.nextLink (a
 	// $batch's, each item's), which is redacted as the URL is.
-	data, truncated := plainBody(cw.body, cw.header.Get("Content-Encoding"))
-	e.Response.journalBody = shownBody(redactCredentials(data), truncated)
+	data, truncated, withheld := plainBody(cw.body, cw.header.Get("Content-Encoding"))
+	e.Response.journalBody = shownBody(redactCredentials(data), truncated, withheld)
 	e.size = e.memorySize()
 
 	j.mu.Lock()
@@ -352,7 +358,7 @@ func headerSize(h http.Header) int {
 // of its bytes in memory and in the journal's answer (base64, or text as
 // encoding/json writes it).
 func bodySize(b journalBody) int {
-	return jsonStringSize(b.Body) + base64.StdEncoding.EncodedLen(len(b.BodyBase64))
+	return jsonStringSize(b.Body) + base64.StdEncoding.EncodedLen(len(b.BodyBase64)) + jsonStringSize(b.BodyWithheld)
 }
 
 // jsonStringSize is the length of s as encoding/json writes it, quotes
@@ -396,28 +402,57 @@ const (
 )
 
 // plainBody is a body kept as sent, decompressed when gzip (as far as the
-// kept bytes go), and whether it was cut.
-func plainBody(kept limitedBuffer, contentEncoding string) ([]byte, bool) {
-	data, truncated := kept.data, kept.truncated
-	switch strings.ToLower(strings.TrimSpace(contentEncoding)) {
+// kept bytes go), and whether it was cut. withheld, when not empty, says
+// why the body cannot be shown: it is compressed in a way the journal does
+// not read (another Content-Encoding, gzip that is not, a second layer),
+// and what cannot be read cannot be redacted (a $batch item's token).
+func plainBody(kept limitedBuffer, contentEncoding string) (data []byte, truncated bool, withheld string) {
+	data, truncated = kept.data, kept.truncated
+	if len(data) == 0 {
+		return data, truncated, ""
+	}
+	switch encoding := strings.ToLower(strings.TrimSpace(contentEncoding)); encoding {
+	case "", "identity":
 	case "gzip", "x-gzip":
-		if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
-			plain, err := io.ReadAll(io.LimitReader(zr, maxJournalBody+1))
-			if len(plain) > maxJournalBody {
-				plain, truncated = plain[:maxJournalBody], true
-			}
-			if err != nil && len(plain) == 0 {
-				break // not gzip after all: shown as sent
-			}
-			data = plain
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, false, "a body sent with Content-Encoding " + encoding + " that is not gzip is not shown"
+		}
+		plain, err := io.ReadAll(io.LimitReader(zr, maxJournalBody+1))
+		if len(plain) > maxJournalBody {
+			plain, truncated = plain[:maxJournalBody], true
+		}
+		if err != nil && len(plain) == 0 {
+			return nil, false, "a body sent with Content-Encoding " + encoding + " that is not gzip is not shown"
+		}
+		data = plain
+	default:
+		return nil, false, "a body sent with Content-Encoding " + encoding + " is not shown: the journal decompresses gzip only"
+	}
+	if !utf8.Valid(data) && compressed(data) {
+		return nil, false, "a body compressed under its Content-Encoding (" + cmp.Or(strings.TrimSpace(contentEncoding), "none") + ") is not shown: the journal decompresses one layer of gzip only"
+	}
+	return data, truncated, ""
+}
+
+// compressed reports whether data begins as a compressed stream does:
+// gzip, zlib, zstd, xz or bzip2.
+func compressed(data []byte) bool {
+	for _, magic := range [][]byte{{0x1f, 0x8b}, {0x78, 0x01}, {0x78, 0x5e}, {0x78, 0x9c}, {0x78, 0xda}, {0x28, 0xb5, 0x2f, 0xfd}, {0xfd, '7', 'z', 'X', 'Z', 0}, {'B', 'Z', 'h'}} {
+		if bytes.HasPrefix(data, magic) {
+			return true
 		}
 	}
-	return data, truncated
+	return false
 }
 
 // shownBody is what the journal shows of a plain body: text when it is
-// UTF-8, cut on a character's boundary when it was cut.
-func shownBody(data []byte, truncated bool) journalBody {
+// UTF-8, cut on a character's boundary when it was cut; nothing but the
+// reason when it is withheld.
+func shownBody(data []byte, truncated bool, withheld string) journalBody {
+	if withheld != "" {
+		return journalBody{BodyWithheld: withheld}
+	}
 	if truncated {
 		// Cut on a character's boundary, so that text stays text.
 		for i := 0; i < utf8.UTFMax && len(data) > 0 && !utf8.Valid(data); i++ {

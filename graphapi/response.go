@@ -97,6 +97,9 @@ type recordingWriter struct {
 	status int
 }
 
+// Unwrap is for http.ResponseController (a $batch's write deadline).
+func (rw *recordingWriter) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
 func (rw *recordingWriter) WriteHeader(status int) {
 	rw.ex.wroteHeader = true
 	if rw.status == 0 {

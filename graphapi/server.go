@@ -198,6 +198,14 @@ const DefaultMaxConnections = 512
 // read ahead of its handlers (not 1 MiB).
 const MaxStreamsPerConnection = 16
 
+// timeouts are the Server's Timeouts, or the defaults when none is set.
+func (s *Server) timeouts() Timeouts {
+	if s.Timeouts == (Timeouts{}) {
+		return DefaultTimeouts()
+	}
+	return s.Timeouts
+}
+
 // Open starts listening on Addr (or takes Listener) and serving in the
 // background. A port in use is an error here, not later.
 func (s *Server) Open() (err error) {
@@ -238,10 +246,7 @@ func (s *Server) Open() (err error) {
 	limited.idle, limited.heads, limited.plain, limited.closeSilent = newIdleConns(), heads, s.TLSConfig == nil, true
 	ln = limited
 	s.listener = ln
-	t := s.Timeouts
-	if t == (Timeouts{}) {
-		t = DefaultTimeouts()
-	}
+	t := s.timeouts()
 	base, cutOff := context.WithCancel(context.Background())
 	s.cutOff = cutOff
 	s.http = &http.Server{

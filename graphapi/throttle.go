@@ -149,6 +149,22 @@ func (t *throttler) take(key string) (retryAfter int) {
 	return int(min(max(wait, 1), MaxRetryAfter))
 }
 
+// forget forgets the buckets of tenantKey's callers ("": every caller's),
+// as a reset of the tenant forgets its data: its callers start anew.
+func (t *throttler) forget(tenantKey string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if tenantKey == "" {
+		clear(t.buckets)
+		return
+	}
+	for key := range t.buckets {
+		if strings.HasPrefix(key, tenantKey+"\x00") {
+			delete(t.buckets, key)
+		}
+	}
+}
+
 // sweep forgets, at most every sweepEvery or when there are maxBuckets,
 // the buckets that have refilled (they are as a new one would be). If
 // that leaves more than sweepTarget, it forgets buckets that hold a token,

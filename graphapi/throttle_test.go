@@ -126,6 +126,38 @@ func TestThrottleIsPerCaller(t *testing.T) {
 	expectThrottled(t, s.do(request{path: "/beta/me", token: s.delegated(tenantA, userA1, "User.Read")}))
 }
 
+// TestResetForgetsTheTenantsThrottling: POST /_admin/reset makes the
+// server answer as a new one, throttling included: the reset tenant's
+// callers start with full buckets (a reset of every tenant, every
+// caller's), another tenant's keep their debt. A test's debt, up to
+// 179 s, used to throttle the tests after it.
+func TestResetForgetsTheTenantsThrottling(t *testing.T) {
+	s := newTestServer(t, withThrottle(graphapi.ThrottleLimit{Requests: 1, Per: time.Minute}), withAdminToken(adminToken))
+	a := s.delegated(tenantA, userA1, "User.ReadWrite")
+	b := s.delegated(tenantB, userB1, "User.ReadWrite")
+	for _, tok := range []string{a, b} {
+		if resp := s.do(request{path: "/beta/me", token: tok}); resp.status != http.StatusOK {
+			t.Fatalf("first request: %d %s", resp.status, resp.body)
+		}
+		expectThrottled(t, s.do(request{path: "/beta/me", token: tok}))
+	}
+	reset := func(body string) {
+		t.Helper()
+		if resp := s.do(request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: body}); resp.status != http.StatusNoContent {
+			t.Fatalf("reset %s: %d %s", body, resp.status, resp.body)
+		}
+	}
+	reset(`{"tenantId":"` + tenantA + `"}`)
+	if resp := s.do(request{path: "/beta/me", token: a}); resp.status != http.StatusOK {
+		t.Errorf("tenant A after its reset: %d %s, want its bucket full again", resp.status, resp.body)
+	}
+	expectThrottled(t, s.do(request{path: "/beta/me", token: b}))
+	reset("")
+	if resp := s.do(request{path: "/beta/me", token: b}); resp.status != http.StatusOK {
+		t.Errorf("tenant B after a reset of every tenant: %d %s", resp.status, resp.body)
+	}
+}
+
 // TestThrottleBatchItems: the items of a $batch are throttled each on its
 // own, each refused one answered 429 inside the batch with its
 // Retry-After; the batch itself is not counted and always answered.

@@ -77,10 +77,11 @@ type TB interface {
 
 // options are what Options set.
 type options struct {
-	faults   string
-	throttle string
-	maxItems int // 0: not given
-	fixtures []byte
+	faults     string
+	faultsSeed uint64
+	throttle   string
+	maxItems   int // 0: not given
+	fixtures   []byte
 }
 
 // Option configures NewServer.
@@ -89,7 +90,15 @@ type Option func(*options)
 // WithFaults makes the server fail and delay requests at random, as
 // `serve --faults SPEC` does, e.g. "429=0.1,503=0.05,latency=20ms@0.2"
 // (docs/throttling-and-faults.md).
+//
+// Its draws come from a source seeded with 0 (WithFaultsSeed chooses
+// another seed), so that a test meets the same faults on every run, in
+// the order its requests arrive: a failure it shows can be replayed.
 func WithFaults(spec string) Option { return func(o *options) { o.faults = spec } }
+
+// WithFaultsSeed seeds WithFaults' random draws, as `serve --faults-seed`
+// does: another seed, another sequence of faults.
+func WithFaultsSeed(seed uint64) Option { return func(o *options) { o.faultsSeed = seed } }
 
 // WithThrottle throttles each caller to limit requests, as `serve
 // --throttle --throttle-limit LIMIT` does, e.g. "5/1s"; "" is Graph's
@@ -176,6 +185,7 @@ func NewServer(t TB, opts ...Option) *Server {
 		if srv.Faults, err = graphapi.ParseFaults(o.faults); err != nil {
 			t.Fatalf("graphprofiletest: WithFaults: %v", err)
 		}
+		srv.Faults.Seed = o.faultsSeed
 	}
 	if o.throttle != "" {
 		if srv.Throttle, err = graphapi.ParseThrottleLimit(o.throttle); err != nil {
@@ -328,13 +338,24 @@ type Request struct {
 		Method  string              `json:"method"`
 		URL     string              `json:"url"`
 		Headers map[string][]string `json:"headers"`
-		Body    string              `json:"body"`
+		RequestBody
 	} `json:"request"`
 	Response struct {
 		Status  int                 `json:"status"`
 		Headers map[string][]string `json:"headers"`
-		Body    string              `json:"body"`
+		RequestBody
 	} `json:"response"`
+}
+
+// RequestBody is a body of the journal (docs/admin-api.md): text, or
+// BodyBase64 when it is not UTF-8; cut at 64 KiB (BodyTruncated); or
+// withheld, BodyWithheld saying why (compressed in a way the journal does
+// not read, so that it cannot be redacted).
+type RequestBody struct {
+	Body          string `json:"body"`
+	BodyBase64    []byte `json:"bodyBase64,omitempty"`
+	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
+	BodyWithheld  string `json:"bodyWithheld,omitempty"`
 }
 
 // RequestFilter selects requests of the journal; a zero field selects any.

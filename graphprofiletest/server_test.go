@@ -139,11 +139,21 @@ func TestJournal(t *testing.T) {
 	if bad[1].Request.Body != `{"detail":{"jobTitle":7}}` || bad[1].Response.Status != http.StatusBadRequest {
 		t.Errorf("the bad create: body %q status %d", bad[1].Request.Body, bad[1].Response.Status)
 	}
+	// A body that is not UTF-8 is in BodyBase64; one over 64 KiB is cut.
+	call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, "\xff\xfe")
+	call(t, srv, http.MethodPost, "/beta/me/profile/positions", tok, `{"detail":{"description":"`+strings.Repeat("d", 70<<10)+`"}}`)
+	posts := srv.Requests(graphprofiletest.RequestFilter{Method: "POST"})
+	if got := posts[1].Request; got.Body != "" || string(got.BodyBase64) != "\xff\xfe" {
+		t.Errorf("a body of two bytes that are not UTF-8: body %q, base64 %q", got.Body, got.BodyBase64)
+	}
+	if got := posts[0].Request; !got.BodyTruncated || len(got.Body) != 64<<10 {
+		t.Errorf("a body of 70 KiB: %d bytes, truncated %v; want 64 KiB, truncated", len(got.Body), got.BodyTruncated)
+	}
 	if auth := bad[1].Request.Headers["Authorization"]; len(auth) != 1 || strings.Contains(auth[0], tok) {
 		t.Errorf("the journal shows the token: %v", auth)
 	}
-	if posts := srv.Requests(graphprofiletest.RequestFilter{Method: "POST", Path: "/positions"}); len(posts) != 2 {
-		t.Errorf("%d POSTs to positions, want 2", len(posts))
+	if posts := srv.Requests(graphprofiletest.RequestFilter{Method: "POST", Path: "/positions"}); len(posts) != 4 {
+		t.Errorf("%d POSTs to positions, want 4", len(posts))
 	}
 	srv.ClearRequests()
 	if all := srv.Requests(graphprofiletest.RequestFilter{}); len(all) != 0 {
@@ -229,6 +239,30 @@ func TestFaultsAndLimits(t *testing.T) {
 		}
 		if code, _ := errorOf(answer); code != "serviceNotAvailable" {
 			t.Errorf("the 503's error: %v", answer)
+		}
+	})
+	t.Run("WithFaultsSeed", func(t *testing.T) {
+		// The faults a server draws: one seed, one sequence on every run;
+		// another seed, another.
+		sequence := func(opts ...graphprofiletest.Option) string {
+			srv := graphprofiletest.NewServer(t, append([]graphprofiletest.Option{graphprofiletest.WithFaults("503=0.5")}, opts...)...)
+			tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read"))
+			var b strings.Builder
+			for range 40 {
+				if status, _, _ := call(t, srv, http.MethodGet, "/beta/me/profile/positions", tok, ""); status == http.StatusOK {
+					b.WriteByte('.')
+				} else {
+					b.WriteByte('X')
+				}
+			}
+			return b.String()
+		}
+		first, again, other := sequence(), sequence(graphprofiletest.WithFaultsSeed(0)), sequence(graphprofiletest.WithFaultsSeed(42))
+		if first != again {
+			t.Errorf("the default seed drew %s, then %s; want one sequence", first, again)
+		}
+		if other == first || sequence(graphprofiletest.WithFaultsSeed(42)) != other {
+			t.Errorf("seed 42 drew %s (the default seed %s); want its own sequence, every time", other, first)
 		}
 	})
 	t.Run("WithThrottle", func(t *testing.T) {
