@@ -435,6 +435,29 @@ func (w *jsonWalker) value(path string) {
 // unset when not given. Errors: Request_BadRequest when a user principal
 // name belongs to another user of its tenant that f does not replace.
 func (s *Service) LoadFixtures(ctx context.Context, f Fixtures) error {
+	profiles, err := s.fixturesProfiles(f)
+	if err != nil {
+		return err
+	}
+	return s.fixturesLoadError(ctx, f, s.Store.LoadProfiles(ctx, profiles))
+}
+
+// LoadFixturesIntoEmpty is LoadFixtures into a store that holds no user,
+// the check and the load one store transaction (Store.LoadProfilesIntoEmpty),
+// and reports whether it loaded: of servers that share a store and start
+// at once with the same fixtures (serve --fixtures), one loads them and
+// the others find its users.
+func (s *Service) LoadFixturesIntoEmpty(ctx context.Context, f Fixtures) (bool, error) {
+	profiles, err := s.fixturesProfiles(f)
+	if err != nil {
+		return false, err
+	}
+	loaded, err := s.Store.LoadProfilesIntoEmpty(ctx, profiles)
+	return loaded, s.fixturesLoadError(ctx, f, err)
+}
+
+// fixturesProfiles makes the profiles LoadFixtures stores of f.
+func (s *Service) fixturesProfiles(f Fixtures) ([]UserProfile, error) {
 	now := s.now()
 	var profiles []UserProfile
 	for _, t := range f.Tenants {
@@ -443,7 +466,7 @@ func (s *Service) LoadFixtures(ctx context.Context, f Fixtures) error {
 			collections := make([]ProfileCollection, len(up.Profile))
 			for i, pc := range up.Profile {
 				if len(pc.Items) > s.maxItems() {
-					return Errorf(CodeBadRequest, "The fixtures give user '%s' of tenant '%s' %d items in %s, more than the %d a collection holds on this server (serve --max-items).",
+					return nil, Errorf(CodeBadRequest, "The fixtures give user '%s' of tenant '%s' %d items in %s, more than the %d a collection holds on this server (serve --max-items).",
 						up.User.UserPrincipalName, t.ID, len(pc.Items), pc.Collection.Name, s.maxItems())
 				}
 				items := make([]Item, len(pc.Items))
@@ -472,7 +495,12 @@ func (s *Service) LoadFixtures(ctx context.Context, f Fixtures) error {
 			profiles = append(profiles, UserProfile{User: up.User, Profile: collections})
 		}
 	}
-	err := s.Store.LoadProfiles(ctx, profiles)
+	return profiles, nil
+}
+
+// fixturesLoadError is the error of a load of f that failed with err: a
+// principal name's conflict names the user of f it refused.
+func (s *Service) fixturesLoadError(ctx context.Context, f Fixtures, err error) error {
 	var conflict *ConflictError
 	if errors.As(err, &conflict) && conflict.Property == "userPrincipalName" {
 		if where, holder := s.fixturesUPNConflict(ctx, f, conflict.Value); where != "" {

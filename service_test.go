@@ -435,6 +435,16 @@ func (s *memStore) Reset(_ context.Context, tenantID string) error {
 	return nil
 }
 
+func (s *memStore) LoadProfilesIntoEmpty(ctx context.Context, profiles []graphprofile.UserProfile) (bool, error) {
+	s.mu.Lock()
+	empty := len(s.users) == 0
+	s.mu.Unlock()
+	if !empty {
+		return false, nil
+	}
+	return true, s.LoadProfiles(ctx, profiles)
+}
+
 func (s *memStore) LoadProfiles(_ context.Context, profiles []graphprofile.UserProfile) error {
 	if err := s.begin("LoadProfiles"); err != nil {
 		defer s.mu.Unlock()

@@ -164,6 +164,12 @@ type Store interface {
 	// of each tenant. No collection limit applies (the caller checks it).
 	LoadProfiles(ctx context.Context, profiles []UserProfile) error
 
+	// LoadProfilesIntoEmpty is LoadProfiles into a store that holds no
+	// user, the check and the load in one transaction, and reports whether
+	// it loaded: of servers that share a store and start at once with the
+	// same fixtures, one loads them and the others find its users.
+	LoadProfilesIntoEmpty(ctx context.Context, profiles []UserProfile) (loaded bool, err error)
+
 	// Tenants returns the keys of the tenants that have users, in order.
 	Tenants(ctx context.Context) ([]string, error)
 

@@ -17,9 +17,27 @@ import (
 // them, then their items are deleted, inserted and counted, one statement
 // each whatever the number of items.
 func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserProfile) error {
+	_, err := s.loadProfiles(ctx, profiles, false)
+	return err
+}
+
+// loadLock is the first key of the transaction advisory lock that makes
+// LoadProfilesIntoEmpty's check and load one step for every server of a
+// database; the second is a hash of the schema's name, as the migrations'.
+const loadLock = 0x6770666c // "gpfl"
+
+// LoadProfilesIntoEmpty is LoadProfiles when the store holds no user: the
+// check is made under a transaction advisory lock, in the load's
+// transaction, so that of servers starting at once with the same fixtures
+// one loads them and the others, once it has committed, find its users.
+func (s *Store) LoadProfilesIntoEmpty(ctx context.Context, profiles []graphprofile.UserProfile) (bool, error) {
+	return s.loadProfiles(ctx, profiles, true)
+}
+
+func (s *Store) loadProfiles(ctx context.Context, profiles []graphprofile.UserProfile, intoEmpty bool) (loaded bool, err error) {
 	loads, _, err := store.PrepareLoad(profiles)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// The tenants in one order, whatever the file's: each tenant's users
 	// are locked in id order, and two loads (through two servers) that
@@ -28,11 +46,27 @@ func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 	for _, l := range loads {
 		for _, it := range l.Items {
 			if !storable(it.Item.ID()) {
-				return unstorable("the id of an item")
+				return false, unstorable("the id of an item")
 			}
 		}
 	}
-	return s.bulkTx(ctx, fmt.Sprintf("loading the profiles of %d users", len(profiles)), func(ctx context.Context, tx pgx.Tx) error {
+	err = s.bulkTx(ctx, fmt.Sprintf("loading the profiles of %d users", len(profiles)), func(ctx context.Context, tx pgx.Tx) error {
+		loaded = false
+		if intoEmpty {
+			// Read committed: once the lock is taken, the check sees
+			// what the load that held it committed.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))`, loadLock); err != nil {
+				return dbErr("loading profiles", err)
+			}
+			var users bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&users); err != nil {
+				return dbErr("loading profiles", err)
+			}
+			if users {
+				return nil
+			}
+		}
+		loaded = true
 		for _, l := range loads {
 			if err := importUsers(ctx, tx, l.TenantID, stored.Users(l.Users)); err != nil {
 				return err
@@ -72,6 +106,7 @@ func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 		}
 		return nil
 	})
+	return loaded && err == nil, err
 }
 
 // Tenants returns the tenants that have users.

@@ -11,12 +11,34 @@ import (
 // LoadProfiles adds or replaces the users of profiles and replaces their
 // profiles, in one write transaction; see graphprofile.Store.
 func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserProfile) error {
+	_, err := s.loadProfiles(ctx, profiles, false)
+	return err
+}
+
+// LoadProfilesIntoEmpty is LoadProfiles when the store holds no user, in
+// the same write transaction as that check; see graphprofile.Store.
+func (s *Store) LoadProfilesIntoEmpty(ctx context.Context, profiles []graphprofile.UserProfile) (bool, error) {
+	return s.loadProfiles(ctx, profiles, true)
+}
+
+func (s *Store) loadProfiles(ctx context.Context, profiles []graphprofile.UserProfile, intoEmpty bool) (loaded bool, err error) {
 	loads, size, err := store.PrepareLoad(profiles)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer s.cache.dropUsers()
-	return s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		loaded = false
+		if intoEmpty {
+			var users bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&users); err != nil {
+				return dbErr("loading profiles", err)
+			}
+			if users {
+				return nil
+			}
+		}
+		loaded = true
 		for _, l := range loads {
 			if err := importUsers(ctx, tx, l.TenantID, stored.Users(l.Users)); err != nil {
 				return err
@@ -59,6 +81,7 @@ func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 			}
 		}
 	})
+	return loaded && err == nil, err
 }
 
 // Tenants returns the tenants that have users, from the users' primary

@@ -107,3 +107,76 @@ func wantItems(t *testing.T, s graphprofile.Store, owner graphprofile.UserKey, c
 		}
 	}
 }
+
+// testLoadProfilesIntoEmpty: LoadProfilesIntoEmpty loads into a store that
+// holds no user, and does nothing to one that holds any, the check and the
+// load one transaction: of two loads at once (two servers started with
+// the same --fixtures on one database), exactly one loads, where both
+// found the store empty and loaded, or one failed on the other's users.
+func testLoadProfilesIntoEmpty(t *testing.T, open func(t *testing.T) graphprofile.Store) {
+	s := open(t)
+	loadIntoEmptyAtOnce(t, s, s)
+}
+
+// testLoadProfilesIntoEmptyAcross: the same through two stores of one
+// database, as two servers load it.
+func testLoadProfilesIntoEmptyAcross(t *testing.T, open func(t *testing.T) []graphprofile.Store) {
+	stores := open(t)
+	loadIntoEmptyAtOnce(t, stores[0], stores[1])
+}
+
+// loadIntoEmptyAtOnce loads two sets of profiles into an empty store at
+// once, one through a and one through b, and checks that exactly one
+// loaded, then that a store with users takes none.
+func loadIntoEmptyAtOnce(t *testing.T, a, b graphprofile.Store) {
+	ctx := t.Context()
+	s := a
+	first := []graphprofile.UserProfile{{User: adele(tenantA), Profile: []graphprofile.ProfileCollection{{Collection: workPositions, Items: []graphprofile.Item{position(guid(100), base, "first")}}}}}
+	// The same user by another id: loading both would be a conflict.
+	second := adele(tenantA)
+	second.ID = guid(2)
+	seconds := []graphprofile.UserProfile{{User: second, Profile: []graphprofile.ProfileCollection{{Collection: workPositions, Items: []graphprofile.Item{position(guid(200), base, "second")}}}}}
+
+	results := make(chan error, 2)
+	loadedBy := make(chan string, 2)
+	for name, profiles := range map[string][]graphprofile.UserProfile{"first": first, "second": seconds} {
+		through := a
+		if name == "second" {
+			through = b
+		}
+		go func() {
+			loaded, err := through.LoadProfilesIntoEmpty(ctx, profiles)
+			if loaded {
+				loadedBy <- name
+			}
+			results <- err
+		}()
+	}
+	for range 2 {
+		if err := <-results; err != nil {
+			t.Fatalf("LoadProfilesIntoEmpty, two at once: %v; want one to load, the other to find users", err)
+		}
+	}
+	close(loadedBy)
+	var loaders []string
+	for name := range loadedBy {
+		loaders = append(loaders, name)
+	}
+	if len(loaders) != 1 {
+		t.Fatalf("LoadProfilesIntoEmpty, two at once: loaded by %v; want exactly one", loaders)
+	}
+	winner, loser := first, seconds
+	if loaders[0] == "second" {
+		winner, loser = seconds, first
+	}
+	wantFind(t, s, tenantA, winner[0].User.ID, winner[0].User)
+	wantNotFound(t, "FindUser of the load that found users", findErr(t, s, tenantA, loser[0].User.ID))
+	wantItems(t, s, winner[0].User.Key(), workPositions, winner[0].Profile[0].Items)
+
+	// A store with users, of any tenant: nothing is loaded.
+	other := megan(tenantB)
+	if loaded, err := s.LoadProfilesIntoEmpty(ctx, []graphprofile.UserProfile{{User: other}}); loaded || err != nil {
+		t.Errorf("LoadProfilesIntoEmpty into a store with users: loaded %v, %v; want nothing loaded, no error", loaded, err)
+	}
+	wantNotFound(t, "FindUser of a load into a store with users", findErr(t, s, tenantB, other.ID))
+}

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	t.Run("ScanUsersByPrefix", func(t *testing.T) { testScanUsersByPrefix(t, open) })
 	t.Run("ImportUsers", func(t *testing.T) { testImportUsers(t, open) })
 	t.Run("LoadProfiles", func(t *testing.T) { testLoadProfiles(t, open) })
+	t.Run("LoadProfilesIntoEmpty", func(t *testing.T) { testLoadProfilesIntoEmpty(t, open) })
 	t.Run("UserDetails", func(t *testing.T) { testUserDetails(t, open) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
 	t.Run("Create", func(t *testing.T) { testCreate(t, open) })
@@ -64,4 +65,5 @@ func RunShared(t *testing.T, open func(t *testing.T) []graphprofile.Store) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrencyAcross(t, open) })
 	t.Run("AcrossStores", func(t *testing.T) { testAcrossStores(t, open) })
 	t.Run("MaxItems", func(t *testing.T) { testMaxItemsAcross(t, open) })
+	t.Run("LoadProfilesIntoEmpty", func(t *testing.T) { testLoadProfilesIntoEmptyAcross(t, open) })
 }

@@ -68,16 +68,20 @@ func readFixtures(path string) (graphprofile.Fixtures, error) {
 // has no users: a server restarted on its database keeps what it has. Its
 // errors leave the flag to the caller, as readFixtures's do.
 func loadFixtures(ctx context.Context, logger *slog.Logger, service *graphprofile.Service, file string, fixtures graphprofile.Fixtures) error {
-	tenants, err := service.Store.Tenants(ctx)
+	// The check and the load are one transaction: servers that share a
+	// PostgreSQL database and start at once with the same file load it
+	// once; each of the others finds the users of the one that did.
+	loaded, err := service.LoadFixturesIntoEmpty(ctx, fixtures)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: nothing loaded: %s", file, graphprofile.ErrorMessage(err))
 	}
-	if len(tenants) > 0 {
+	if !loaded {
+		tenants, err := service.Store.Tenants(ctx)
+		if err != nil {
+			return err
+		}
 		logger.Info("fixtures not loaded: the store has users already", "fixtures", file, "tenants", len(tenants))
 		return nil
-	}
-	if err := service.LoadFixtures(ctx, fixtures); err != nil {
-		return fmt.Errorf("%s: nothing loaded: %s", file, graphprofile.ErrorMessage(err))
 	}
 	users, items := 0, 0
 	for _, t := range fixtures.Tenants {

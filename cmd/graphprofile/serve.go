@@ -181,6 +181,15 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	if err != nil {
 		return err
 	}
+	// The issuers' URLs are checked before anything listens; their keys
+	// are discovered once the server runs.
+	oidcIssuers := make([]*token.OIDCIssuer, len(issuers))
+	for i, url := range issuers {
+		// The issuer's log lines name it themselves.
+		if oidcIssuers[i], err = token.NewOIDCIssuer(url, token.OIDCOptions{Logger: logger}); err != nil {
+			return fmt.Errorf("%s: %w", env.settingValue("issuer", url), err)
+		}
+	}
 	// Listening comes before the store, which creates the database, its
 	// key and the development CA: a port in use fails with nothing written.
 	// The listeners are the server's from Open on; closing them again at
@@ -249,11 +258,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	}()
 	var uiSignIn *webui.OAuthConfig // with the first issuer
 	for i, url := range issuers {
-		// The issuer's log lines name it themselves.
-		issuer, err := token.NewOIDCIssuer(url, token.OIDCOptions{Logger: logger})
-		if err != nil {
-			return fmt.Errorf("%s: %w", env.settingValue("issuer", url), err)
-		}
+		issuer := oidcIssuers[i]
 		if i == 0 && uiRedirect != "" {
 			// Before the issuer's own discovery starts, so that when the
 			// issuer is down this error is all serve says.

@@ -159,6 +159,11 @@ func (s *Store) LoadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 	return s.observeWrite(ctx, "LoadProfiles", s.store.LoadProfiles(ctx, profiles))
 }
 
+func (s *Store) LoadProfilesIntoEmpty(ctx context.Context, profiles []graphprofile.UserProfile) (bool, error) {
+	loaded, err := s.store.LoadProfilesIntoEmpty(ctx, profiles)
+	return loaded, s.observeWrite(ctx, "LoadProfilesIntoEmpty", err)
+}
+
 func (s *Store) Tenants(ctx context.Context) ([]string, error) {
 	tenants, err := s.store.Tenants(ctx)
 	return tenants, s.observe(ctx, "Tenants", err)
