@@ -609,6 +609,64 @@ try {
 		assert.deepEqual(await journal('method=DELETE&path=/profile/skills'), [503], 'one DELETE, not retried');
 	});
 
+	await step('a current position with no dates reads "Present"', async () => {
+		const status = await page.evaluate(async () => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			const res = await fetch('/beta/me/profile/positions', {
+				method: 'POST',
+				headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
+				body: JSON.stringify({ isCurrent: true, detail: { jobTitle: 'Undated Role' } }),
+			});
+			return res.status;
+		});
+		assert.equal(status, 201);
+		await page.reload();
+		await cardHas(['Undated Role']);
+		const text = await page.locator('#profile-card li', { hasText: 'Undated Role' }).innerText();
+		assert.ok(text.includes('Present') && !text.includes('Until Present'), JSON.stringify(text));
+	});
+
+	await step('a form whose $metadata read failed is made by the next click', async () => {
+		await page.reload(); // the page's modules anew: $metadata not read yet
+		await cardHas(['Difference Engine Prize']);
+		await adminPost('faults', { fault: '429;retry-after=30', method: 'GET', path: '$metadata' });
+		await page.getByRole('button', { name: 'Add a skill' }).click();
+		await page.locator('.form-error', { hasText: 'The form cannot be made: The server is busy right now. Try again in 30 seconds.' }).waitFor({ timeout: 5000 });
+		await page.getByRole('button', { name: 'Add a skill' }).click();
+		await page.getByLabel('Skill', { exact: true }).waitFor({ timeout: 5000 });
+		assert.equal(await page.locator('.form-error', { hasText: 'The form cannot be made' }).count(), 0, 'the failed attempt\'s alert is gone');
+		await page.getByRole('button', { name: 'Cancel' }).click();
+	});
+
+	await step('who is signed in, unread once, is read again by the next view; meanwhile the page offers to sign out', async () => {
+		await adminPost('faults', { fault: '503;retry-after=30', method: 'GET', path: '/beta/me' });
+		await page.goto('about:blank');
+		await page.goto(`${base}/ui/#/people`);
+		await page.locator('[role=alert]', { hasText: 'Reading who you are failed: The server is busy right now. Try again in 30 seconds.' }).waitFor({ timeout: 5000 });
+		await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 2000 });
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await cardHas(['Difference Engine Prize']);
+		await page.locator('.session-user', { hasText: `Signed in as ${ada.name}` }).waitFor({ timeout: 5000 });
+	});
+
+	await step('a view still reading when the user moves on, or signs out, does not replace what came after it', async () => {
+		// Grace's card, slow; the directory asked for meanwhile stays.
+		await adminPost('faults', { fault: 'latency=2s', method: 'GET', path: `/users/${grace.id}` });
+		await page.goto(`${base}/ui/#/people/${grace.id}`);
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 25, null, { timeout: 8000 });
+		await page.waitForTimeout(2500);
+		assert.equal(await page.locator('main h1').innerText(), 'People', 'the directory was replaced by the card it had left');
+		// One's own card, slow, then Sign out: the sign-in page stays.
+		await adminPost('faults', { fault: 'latency=2s', method: 'GET', path: '/me/profile' });
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		await page.locator('main h1', { hasText: 'Sign in' }).waitFor({ timeout: 5000 });
+		await page.waitForTimeout(2500);
+		assert.equal(await page.locator('main h1').innerText(), 'Sign in', 'the signed-out page was replaced by the card of who had signed out');
+		assert.equal(await page.locator('#profile-card').count(), 0);
+	});
+
 	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|412|429|503)/.test(p));
 	assert.deepEqual(unexpected, [], 'the page logged no other errors (no CSP violation, no script error)');
 } catch (err) {

@@ -21,7 +21,11 @@ const app = {
 	// whoami reads who is signed in, once per sign-in; the views ask for
 	// it at the same time as their own data.
 	whoami() {
-		whoami ??= session.graph('GET', 'me?$select=id,displayName,userPrincipalName').then((me) => (app.me = me));
+		// A failed read is not kept: the next view asks again.
+		whoami ??= session.graph('GET', 'me?$select=id,displayName,userPrincipalName').then((me) => (app.me = me), (err) => {
+			whoami = null;
+			throw err;
+		});
 		return whoami;
 	},
 	signedIn(t) {
@@ -57,6 +61,27 @@ const expiredMessage = 'Your sign-in has expired. Sign in again.';
 
 let firstRoute = true;
 
+// viewGeneration counts the views shown: a view renders into the target
+// route gives it, which drops what it is given once another view has
+// begun. A view still reading when the user moved on (or signed out)
+// replaced what came after it: the signed-out page by the card of the
+// user who had just left, one person's card by another's.
+let viewGeneration = 0;
+
+function viewTarget() {
+	const generation = ++viewGeneration;
+	const current = () => generation === viewGeneration;
+	return {
+		current,
+		replaceChildren: (...nodes) => {
+			if (current()) main.replaceChildren(...nodes);
+		},
+		append: (...nodes) => {
+			if (current()) main.append(...nodes);
+		},
+	};
+}
+
 async function route() {
 	const hash = location.hash || '#/people';
 	// The skip link's #main, or any other fragment, is no view.
@@ -66,12 +91,14 @@ async function route() {
 	const focus = !firstRoute;
 	firstRoute = false;
 	stopInspector();
+	const target = viewTarget();
 	const view = hash.startsWith('#/') ? hash.slice(2) : 'people';
 	if (view === 'inspector' || !session.token()) await configLoaded;
+	if (!target.current()) return;
 	if (view === 'inspector' && app.config.admin) {
 		showSession();
-		await renderInspector(main, app);
-		return finish(focus);
+		await renderInspector(target, app);
+		return target.current() && finish(focus);
 	}
 	if (!session.token()) {
 		// A sign-in that expired while the page was open ends here, saying so.
@@ -82,24 +109,35 @@ async function route() {
 			app.signInMessage = expiredMessage;
 		}
 		showSession();
-		await renderSignIn(main, app);
-		return finish(focus);
+		await renderSignIn(target, app);
+		return target.current() && finish(focus);
 	}
 	// Who is signed in, and the view's own data, read at once.
 	const who = app.whoami();
 	who.then(showSession, () => {});
 	let rendering;
 	if (view === 'me') {
-		rendering = renderCard(main, app, 'me');
+		rendering = renderCard(target, app, 'me');
 	} else if (view.startsWith('people/')) {
-		rendering = renderCard(main, app, decodeURIComponent(view.slice('people/'.length)));
+		let id;
+		try {
+			id = decodeURIComponent(view.slice('people/'.length));
+		} catch {
+			id = null; // an address no link makes: no such person
+		}
+		rendering = id === null ? Promise.resolve(target.replaceChildren(h('h1', { tabindex: '-1' }, 'No such person'))) : renderCard(target, app, id);
 	} else {
-		rendering = renderDirectory(main, app);
+		rendering = renderDirectory(target, app);
 	}
 	const [signedIn] = await Promise.allSettled([who, rendering]);
+	if (!target.current()) return;
 	if (signedIn.status === 'rejected') {
 		if (!app.failed(signedIn.reason)) {
-			main.replaceChildren(h('h1', { tabindex: '-1' }, 'Something went wrong'), h('p', { role: 'alert' }, `Reading who you are failed: ${signedIn.reason.message}`));
+			// Signed in, though who it is could not be read (the server
+			// busy, or a token of an application, which has no /me): the
+			// page still offers to sign out.
+			showSession();
+			target.replaceChildren(h('h1', { tabindex: '-1' }, 'Something went wrong'), h('p', { role: 'alert' }, `Reading who you are failed: ${signedIn.reason.message}`));
 		}
 		return;
 	}
@@ -118,13 +156,14 @@ function finish(focus) {
 }
 
 function showSession() {
-	const signedIn = session.token() && app.me;
-	sessionArea.replaceChildren(
-		signedIn
-			? h('p', { class: 'session-user' }, 'Signed in as ', h('a', { href: '#/me' }, app.me.displayName || app.me.userPrincipalName), ' ',
-				h('button', { type: 'button', class: 'link-button', onclick: () => app.signOut() }, 'Sign out'))
-			: '',
-	);
+	const signOut = h('button', { type: 'button', class: 'link-button', onclick: () => app.signOut() }, 'Sign out');
+	let shown = '';
+	if (session.token() && app.me) {
+		shown = h('p', { class: 'session-user' }, 'Signed in as ', h('a', { href: '#/me' }, app.me.displayName || app.me.userPrincipalName), ' ', signOut);
+	} else if (session.token()) {
+		shown = h('p', { class: 'session-user' }, 'Signed in ', signOut);
+	}
+	sessionArea.replaceChildren(shown);
 	for (const a of document.querySelectorAll('.nav-list a')) {
 		const current = location.hash === a.getAttribute('href') || (a.getAttribute('href') === '#/people' && /^#\/people\/|^$|^#$/.test(location.hash));
 		if (current) a.setAttribute('aria-current', 'page');

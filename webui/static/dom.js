@@ -58,6 +58,7 @@ export function monthRange(start, end, current = false) {
 	const to = end ? formatMonth(end) : current ? 'Present' : '';
 	if (!from && !to) return '';
 	if (!to) return `Since ${from}`;
+	if (!from && !end) return to; // current, no dates given: "Present", not "Until Present"
 	return from ? `${from} – ${to}` : `Until ${to}`;
 }
 

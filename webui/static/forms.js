@@ -5,6 +5,7 @@
 // nested values deep. A Graph 400 is shown next to the field whose
 // property its message names, or at the top of the form.
 import { h, uid, words, formatDate, formatMonth, monthRange } from './dom.js';
+import * as session from './session.js';
 
 // audiences are the values of allowedAudiences a form offers, as the API
 // takes them; the first is a new item's default (Graph's too).
@@ -140,12 +141,13 @@ function educationDates(it) {
 	return [monthRange(it.startMonthYear, it.endMonthYear), completed].filter(Boolean).join(', ');
 }
 
-// The service's description, read once when a form first needs it.
+// The service's description, read once when a form first needs it; a
+// failed read is not kept, so the next form reads it again.
 let metadata;
 function loadMetadata() {
-	metadata ??= fetch(new URL('../beta/$metadata', location.href)).then(async (res) => {
-		if (!res.ok) throw new Error(`reading $metadata: ${res.status}`);
-		return new DOMParser().parseFromString(await res.text(), 'application/xml');
+	metadata ??= session.metadata().then((text) => new DOMParser().parseFromString(text, 'application/xml'), (err) => {
+		metadata = null;
+		throw err;
 	});
 	return metadata;
 }

@@ -260,14 +260,25 @@ function journalSection(fail) {
 	return { section, refresh, start };
 }
 
+// shownBody is what a journal row shows of a body: its text, its bytes
+// (base64) when it is not text, or why the journal withheld it; "(none)"
+// only when there was none. (The pre scrolls: tabindex lets the keyboard
+// reach it.)
+function shownBody(b) {
+	const cut = b.bodyTruncated ? '\n… (cut at 64 KiB)' : '';
+	if (b.bodyWithheld) return `(not shown: ${b.bodyWithheld})`;
+	if (b.bodyBase64) return `(not text; base64) ${b.bodyBase64}${cut}`;
+	return b.body ? b.body + cut : '(none)';
+}
+
 function journalRow(e) {
 	const time = new Date(e.time);
 	const details = h('details', {},
 		h('summary', {}, readableURL(e.request.url)),
 		h('p', {}, h('strong', {}, 'Request body')),
-		h('pre', { class: 'json' }, e.request.body || '(none)'),
+		h('pre', { class: 'json', tabindex: '0' }, shownBody(e.request)),
 		h('p', {}, h('strong', {}, `Response ${e.response.status}`)),
-		h('pre', { class: 'json' }, e.response.body || '(none)'));
+		h('pre', { class: 'json', tabindex: '0' }, shownBody(e.response)));
 	return h('tr', { class: e.response.status >= 400 ? 'failed' : null, dataset: { seq: String(e.seq) } },
 		h('td', {}, String(e.seq)),
 		h('td', {}, Number.isNaN(time.getTime()) ? e.time : time.toLocaleTimeString([], { hour12: false })),

@@ -229,10 +229,12 @@ function positionLabel(p) {
 // to edit options.item or, without one, to add an item.
 async function openFacetForm(app, opener, container, collection, { item, submitLabel, onSubmit, onSaved }) {
 	let fields;
+	// One alert at a time: a form that failed before is tried again.
+	container.querySelector(':scope > p.form-error.form-unmade')?.remove();
 	try {
 		fields = await fieldsOf(collection);
 	} catch (err) {
-		container.append(h('p', { role: 'alert', class: 'form-error' }, `The form cannot be made: ${err.message}`));
+		container.append(h('p', { role: 'alert', class: 'form-error form-unmade' }, `The form cannot be made: ${err.message}`));
 		return;
 	}
 	const expands = opener.hasAttribute('aria-expanded');

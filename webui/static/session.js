@@ -111,23 +111,7 @@ async function call(url, method, bearer, body, headers = {}) {
 		}
 		init.headers['Content-Type'] = 'application/json';
 	}
-	let res = await send(url, init);
-	// Throttled (429) or unavailable (503): a read is sent once more after
-	// the answer's Retry-After, when that is at most maxRetryWait; a write
-	// never is (a create sent twice would make two items), and neither is
-	// a read told to wait longer (a throttled request sent early still
-	// counts, and is refused again, for longer). Either is then shown as
-	// the server being busy, with how long to wait.
-	let wait = busy(res);
-	if (wait !== null && (method === 'GET' || method === 'HEAD') && wait <= maxRetryWait) {
-		await new Promise((resolve) => setTimeout(resolve, wait * 1000));
-		res = await send(url, init);
-		wait = busy(res);
-	}
-	if (wait !== null) {
-		const e = (await res.json().catch(() => null))?.error;
-		throw new GraphError(res.status, e?.code ?? 'httpError', `The server is busy right now. Try again in ${wait} second${wait === 1 ? '' : 's'}.`);
-	}
+	const res = await sendRetried(url, init);
 	if (res.status === 204) return null;
 	const text = await res.text();
 	let data = null;
@@ -141,6 +125,38 @@ async function call(url, method, bearer, body, headers = {}) {
 		throw new GraphError(res.status, e?.code ?? 'httpError', e?.message ?? `${res.status} ${res.statusText}`);
 	}
 	return data;
+}
+
+// sendRetried sends a request and resolves to its answer, unless the
+// server was busy. Throttled (429) or unavailable (503): a read is sent once
+// more after the answer's Retry-After, when that is at most maxRetryWait; a
+// write never is (a create sent twice would make two items), and neither is
+// a read told to wait longer (a throttled request sent early still counts,
+// and is refused again, for longer). Either is then a GraphError saying the
+// server is busy, with how long to wait.
+async function sendRetried(url, init) {
+	const method = init.method ?? 'GET';
+	let res = await send(url, init);
+	let wait = busy(res);
+	if (wait !== null && (method === 'GET' || method === 'HEAD') && wait <= maxRetryWait) {
+		await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+		res = await send(url, init);
+		wait = busy(res);
+	}
+	if (wait !== null) {
+		const e = (await res.json().catch(() => null))?.error;
+		throw new GraphError(res.status, e?.code ?? 'httpError', `The server is busy right now. Try again in ${wait} second${wait === 1 ? '' : 's'}.`);
+	}
+	return res;
+}
+
+// metadata reads the service's $metadata (XML), as graph reads JSON: a
+// busy server's answer retried as any read's. It resolves to the XML's
+// text and rejects with a GraphError.
+export async function metadata() {
+	const res = await sendRetried(new URL('$metadata', graphBase), { method: 'GET', headers: { Accept: 'application/xml' } });
+	if (!res.ok) throw new GraphError(res.status, 'httpError', `reading $metadata: ${res.status} ${res.statusText}`);
+	return res.text();
 }
 
 async function send(url, init) {
