@@ -299,6 +299,40 @@ func TestWritesRefusedWhenTheDatabaseFileIsGone(t *testing.T) {
 	}
 }
 
+// TestWritesRefusedWhenTheWriteAheadLogIsGone: with the write-ahead log
+// (<database>-wal) removed under the store, its connections still commit
+// into the log they opened, which the next start no longer finds: writes
+// acknowledged and not yet copied into the database were lost at a kill
+// -9, with /readyz saying ok. Such writes fail as the store being
+// unavailable, and Ping says why; with the log back, writes go on.
+func TestWritesRefusedWhenTheWriteAheadLogIsGone(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s := openAt(t, path)
+	owner := addPosition(t, s, "before")
+	wal := path + "-wal"
+	if err := os.Rename(wal, wal+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("lost", storetest.Created()), 0)
+	if !errors.Is(err, graphprofile.ErrUnavailable) || !strings.Contains(err.Error(), "-wal") {
+		t.Errorf("a create with the write-ahead log gone: %v, want ErrUnavailable naming the log", err)
+	}
+	if err := s.Ping(t.Context()); !errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("Ping with the write-ahead log gone: %v, want ErrUnavailable", err)
+	}
+	if err := os.Rename(wal+".moved", wal); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
+		t.Fatalf("a create with the log back: %v", err)
+	}
+	s.Close()
+	if ids := positionIDs(t, openAt(t, path), owner); !slices.Equal(slices.Sorted(slices.Values(ids)), []string{"after", "before"}) {
+		t.Errorf("positions %v, want [before after]: the refused create kept nothing", ids)
+	}
+}
+
 // restoreTarget makes dir/target.db, a closed store holding one position,
 // "the-target's", for a restore to refuse to replace; it returns its path
 // and the position's owner.

@@ -45,6 +45,7 @@ const (
 	codeBusy                 = 5                     // SQLITE_BUSY
 	codeLocked               = 6                     // SQLITE_LOCKED
 	codeReadOnly             = 8                     // SQLITE_READONLY
+	codeIOErrWrite           = 10 | 3<<8             // SQLITE_IOERR_WRITE
 	codeFull                 = 13                    // SQLITE_FULL
 	codeConstraint           = 19                    // SQLITE_CONSTRAINT
 	codeConstraintPrimaryKey = codeConstraint | 6<<8 // SQLITE_CONSTRAINT_PRIMARYKEY
@@ -100,11 +101,15 @@ func isBusy(err error) bool {
 	return ok && (code&primaryCodeMask == codeBusy || code&primaryCodeMask == codeLocked)
 }
 
-// isFull reports whether err is SQLite's SQLITE_FULL: the disk (or the
-// file system's quota) has no room for what a write adds.
+// isFull reports whether err says there is no room for what a write adds:
+// SQLite's SQLITE_FULL (the disk is full, ENOSPC) or SQLITE_IOERR_WRITE,
+// which is how SQLite reports every other failed write, a quota's EDQUOT
+// and a file size limit's EFBIG among them (unixWrite tells only ENOSPC
+// apart). Either way the write is undone whole, and a retry may succeed
+// once there is room.
 func isFull(err error) bool {
 	code, ok := resultCode(err)
-	return ok && code&primaryCodeMask == codeFull
+	return ok && (code&primaryCodeMask == codeFull || code == codeIOErrWrite)
 }
 
 // isReadOnly reports whether err is SQLite's SQLITE_READONLY (or an

@@ -56,6 +56,10 @@ type Store struct {
 	// opened is the identity of the database file opened (nil until open
 	// has it, and in memory): the writer, running meanwhile, reads it.
 	opened atomic.Pointer[os.FileInfo]
+	// openedWAL is that of its write-ahead log, which the store's
+	// connections keep open (and SQLite so keeps, emptied, not replaced)
+	// from open to Close.
+	openedWAL atomic.Pointer[os.FileInfo]
 	// checkpoint is held by a checkpoint while it runs: the writer's
 	// TRUNCATE then waits for the checkpointer's passive copy to end
 	// rather than spending its wait for readers on it.
@@ -261,6 +265,10 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 		return nil, store.Errorf("opening %s: %w", abs, err)
 	}
 	s.opened.Store(&info)
+	// The log exists once the migrations (or a first read) have run.
+	if wal, err := os.Stat(abs + "-wal"); err == nil {
+		s.openedWAL.Store(&wal)
+	}
 	s.checkpointerDone = make(chan struct{})
 	go s.checkpointer()
 	return s, nil
@@ -405,9 +413,11 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // checkFile returns an ErrUnavailable error when the store's path no longer
-// names the database file it opened (removed, or another file renamed over
-// it, while the store ran): what its connections write then is lost at the
-// next start. The writer checks it before each commit, Ping for /readyz.
+// names the database file it opened, or path-wal its write-ahead log
+// (removed, or another file renamed over it, while the store ran): what its
+// connections write then is lost at the next start (of the log, what was
+// not yet copied into the database). The writer checks it before each
+// commit, Ping for /readyz.
 func (s *Store) checkFile() error {
 	opened := s.opened.Load()
 	if opened == nil {
@@ -415,6 +425,11 @@ func (s *Store) checkFile() error {
 	}
 	if named, err := os.Stat(s.path); err != nil || !os.SameFile(*opened, named) {
 		return store.Errorf("%w: %s is no longer the database file this server opened (removed or replaced while it ran): restart the server on the database to serve", graphprofile.ErrUnavailable, s.path)
+	}
+	if wal := s.openedWAL.Load(); wal != nil {
+		if named, err := os.Stat(s.path + "-wal"); err != nil || !os.SameFile(*wal, named) {
+			return store.Errorf("%w: %s-wal is no longer the write-ahead log this server writes (removed or replaced while it ran): stop the server cleanly (SIGTERM), which copies the log it holds into the database, and start it again", graphprofile.ErrUnavailable, s.path)
+		}
 	}
 	return nil
 }
