@@ -139,24 +139,42 @@ async function showTenants(container, fail) {
 	])), users);
 }
 
+// showUsers lists the users of tenant, a page of the admin API's (1,000)
+// at a time: a button reads the next while there are more.
 async function showUsers(container, tenant, fail) {
-	let users;
-	try {
-		({ users } = await admin('GET', `users?tenantId=${encodeURIComponent(tenant.tenantId)}`));
-	} catch (err) {
-		fail(`Listing users failed: ${err.message}`);
-		return;
-	}
+	const users = [];
 	const detail = h('div', { id: 'inspector-user-data' });
 	const headingId = uid('users-heading');
-	container.replaceChildren(
-		h('h3', { id: headingId, tabindex: '-1' }, `Users of tenant ${tenant.id}`),
-		table(null, ['Name', 'User principal name', 'Id', ''], users.map((u) => [
-			u.displayName, u.userPrincipalName ?? '', h('code', {}, u.id),
-			h('button', { type: 'button', onclick: () => showUserData(detail, tenant, u, fail) }, `Data of ${u.displayName || u.id}`),
-		]), headingId),
-		detail);
-	container.querySelector('h3').focus();
+	let after = '';
+	const more = async () => {
+		let page;
+		try {
+			page = await admin('GET', `users?tenantId=${encodeURIComponent(tenant.tenantId)}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+		} catch (err) {
+			fail(`Listing users failed: ${err.message}`);
+			return false;
+		}
+		users.push(...(page.users ?? []));
+		after = page.after ?? '';
+		const next = after
+			? h('button', { type: 'button', onclick: async () => {
+				// Focus on the first user the button added.
+				const before = users.length;
+				if (await more()) container.querySelectorAll('tbody tr')[before]?.querySelector('button')?.focus();
+			} }, 'Show more users')
+			: '';
+		container.replaceChildren(
+			h('h3', { id: headingId, tabindex: '-1' }, `Users of tenant ${tenant.id}`),
+			h('p', { class: 'muted' }, `${users.length} of ${Math.max(tenant.userCount, users.length)} users shown`),
+			table(null, ['Name', 'User principal name', 'Id', ''], users.map((u) => [
+				u.displayName, u.userPrincipalName ?? '', h('code', {}, u.id),
+				h('button', { type: 'button', onclick: () => showUserData(detail, tenant, u, fail) }, `Data of ${u.displayName || u.id}`),
+			]), headingId),
+			next,
+			detail);
+		return true;
+	};
+	if (await more()) container.querySelector('h3').focus();
 }
 
 async function showUserData(container, tenant, user, fail) {
