@@ -595,6 +595,7 @@ try {
 		assert.deepEqual(await journal('method=POST&path=/profile/skills'), [429], 'one POST, not retried');
 		await page.getByRole('button', { name: 'Add', exact: true }).click();
 		await page.locator('#card-status', { hasText: 'Added Poetical science.' }).waitFor({ timeout: 5000 });
+		assert.equal(await page.evaluate(() => document.activeElement?.id), 'card-status', 'the focus is on the message, not lost with the form');
 		assert.deepEqual(await journal('method=POST&path=/profile/skills'), [429, 201]);
 		const doc = await adminAPI(`fixtures?tenantId=${tenant}&userId=${ada.id}`);
 		assert.deepEqual(doc.tenants[0].users[0].profile.skills.map((s) => s.displayName), ['Poetical science'], 'one skill, saved once');

@@ -162,7 +162,10 @@ export async function renderCard(main, app, key, { status: statusText = '' } = {
 	const current = positions.find(isCurrent);
 	const title = user.jobTitle || current?.detail?.jobTitle;
 	const company = current?.detail?.company?.displayName;
-	const status = h('p', { role: 'status', class: 'status', id: 'card-status' }, statusText);
+	// After a save or a delete the card is made anew: the message is
+	// focused (the focus was on a button that is gone), so a screen reader
+	// reads it and Tab goes on from the card's top.
+	const status = h('p', { role: 'status', class: 'status', id: 'card-status', tabindex: statusText ? '-1' : null }, statusText);
 
 	const card = h('article', { class: 'card', 'aria-labelledby': 'card-name', id: 'profile-card' },
 		h('header', { class: 'card-header' },
@@ -174,6 +177,7 @@ export async function renderCard(main, app, key, { status: statusText = '' } = {
 				owner ? h('p', { class: 'badge' }, 'This is you') : null)),
 		status);
 	main.replaceChildren(back, card);
+	if (statusText && main.current()) status.focus();
 	if (!profile) {
 		card.append(h('p', { class: 'notice' }, profileError.status === 403
 			? `You may not see this profile: ${profileError.message}`
