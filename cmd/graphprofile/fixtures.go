@@ -155,6 +155,9 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if err := loc.existing(ctx, "export"); err != nil {
 		return err
 	}
+	if out != "-" && loc.ownsFile(out) {
+		return fmt.Errorf("export: %s is the store's own file (its database, or one kept beside it); name another FILE", out)
+	}
 	store, err := loc.open(ctx, sqlite.ForReading())
 	if err != nil {
 		return err

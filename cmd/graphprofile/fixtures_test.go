@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -161,6 +162,40 @@ func TestServeRefusesBadFixtures(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.db")); err == nil {
 		t.Errorf("serve made the database of a bad fixtures file")
+	}
+}
+
+// TestExportRefusesTheStoresOwnFiles: export FILE where FILE is the store's
+// database (`graphprofile export graphprofile.db`, with the default store),
+// or a file SQLite or the server keeps beside it, is refused and leaves it
+// as it was: it replaced the database with its JSON, exit status 0, and
+// the next serve failed on "file is not a database".
+func TestExportRefusesTheStoresOwnFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(users, []byte(`{"id":"11111111-2222-4333-8444-555555555555","displayName":"Ada","userPrincipalName":"ada@contoso.com"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", users); r.code != 0 {
+		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"graphprofile.db", "./graphprofile.db", filepath.Join(dir, "graphprofile.db"), "graphprofile.db-wal", "graphprofile.db-shm", "graphprofile.db-lock"} {
+		r := runCLI(t, dir, nil, "export", file)
+		if r.code == 0 || !strings.Contains(r.stderr, "the store's own") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("export %s: exit %d, stderr %q; want a one-line refusal naming it the store's own file", file, r.code, r.stderr)
+		}
+	}
+	after, err := os.ReadFile(filepath.Join(dir, "graphprofile.db"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the database changed: %v", err)
+	}
+	if r := runCLI(t, dir, nil, "export"); r.code != 0 || !strings.Contains(r.stdout, "ada@contoso.com") {
+		t.Errorf("export after the refusals: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

@@ -51,6 +51,29 @@ const memoryStore = "memory:"
 // sqlite:///ABSOLUTE/PATH, on Windows sqlite:///C:/PATH), memory: or a
 // postgres:// URL. From now on env hides the URL's credentials in all it
 // prints.
+// ownsFile reports whether path names the SQLite store's database, or a
+// file SQLite or the server keeps beside it (<database>-wal, -shm, -lock,
+// -devkey.pem, the development CA's…): a file no command may write over.
+func (loc storeLocation) ownsFile(path string) bool {
+	if loc.kind != "sqlite" {
+		return false
+	}
+	real, err := sqlite.RealPath(path)
+	if err != nil {
+		return false
+	}
+	if real == loc.file || strings.HasPrefix(real, loc.file+"-") {
+		return true
+	}
+	// The same file by another name (a hard link).
+	named, err := os.Stat(real)
+	if err != nil {
+		return false
+	}
+	db, err := os.Stat(loc.file)
+	return err == nil && os.SameFile(named, db)
+}
+
 func (env *environment) parseStore(url string) (storeLocation, error) {
 	env.hideSecretsOf(url)
 	switch {
