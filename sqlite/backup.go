@@ -133,6 +133,9 @@ func Restore(ctx context.Context, path, from string) error {
 			return store.Errorf("restore: %w", err)
 		}
 	}
+	if err := giveOwnerOf(tmp, abs); err != nil {
+		return store.Errorf("restore: %w", err)
+	}
 	return syncAndRename(tmp, abs)
 }
 
