@@ -95,7 +95,9 @@ func portNumber(port string) int {
 
 // localHealthURL is the /healthz of a server listening on listen, reached
 // from the same machine: an unspecified host (0.0.0.0, ::, none) is asked
-// on the loopback address of its family.
+// on 127.0.0.1. Go listens on [::] for IPv4 too (it turns IPV6_V6ONLY
+// off), and a host or container with IPv6 off has no ::1, where a probe
+// of ::1 called a serving server unhealthy.
 func localHealthURL(listen string, tls bool) string {
 	scheme := "http"
 	if tls {
@@ -107,9 +109,6 @@ func localHealthURL(listen string, tls bool) string {
 	}
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
-		if ip != nil && ip.To4() == nil {
-			host = "::1"
-		}
 	}
 	return scheme + "://" + net.JoinHostPort(host, port) + "/healthz"
 }
