@@ -23,13 +23,6 @@ func WithMetrics(m Metrics) Option {
 	return func(s *Store) { s.metrics = m }
 }
 
-// ForReading lets Open open a database this process may only read (a file
-// made read-only), for a command that only reads it (export); without it,
-// Open refuses such a database, which could serve reads but no write.
-func ForReading() Option {
-	return func(s *Store) { s.forReading = true }
-}
-
 func withOptions(s *Store, opts []Option) *Store {
 	for _, opt := range opts {
 		opt(s)

@@ -75,9 +75,6 @@ type Store struct {
 	closeErr  error
 
 	metrics Metrics // nil: none (WithMetrics)
-	// forReading: Open does not refuse a database it cannot write
-	// (ForReading).
-	forReading bool
 }
 
 var _ graphprofile.Store = (*Store)(nil)
@@ -239,7 +236,7 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if !s.memory && !s.forReading {
+	if !s.memory {
 		if err := s.checkWritable(ctx); err != nil {
 			s.Close()
 			return nil, err

@@ -96,6 +96,46 @@ func loadFixtures(ctx context.Context, logger *slog.Logger, service *graphprofil
 	return nil
 }
 
+// openForExport opens the store export reads. An SQLite database is read
+// from a copy (VACUUM INTO, as graphprofile backup makes one), which the
+// store then opens and brings up to date: the database itself is not
+// changed (opened as a server opens it, it was migrated, so that another
+// version's backup became one that version refused, and left a lock file
+// beside it), a read-only one is read, and a server may serve it
+// meanwhile: the export is of one moment. done closes the store and
+// removes the copy.
+func openForExport(ctx context.Context, loc storeLocation) (graphprofile.Store, func(), error) {
+	if loc.kind != "sqlite" {
+		s, err := loc.open(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
+	}
+	// In the temporary directory, or where the command runs when there
+	// is none (the container image has no /tmp).
+	dir, err := os.MkdirTemp("", "graphprofile-export-")
+	if err != nil {
+		if dir, err = os.MkdirTemp(".", ".graphprofile-export-"); err != nil {
+			return nil, nil, fmt.Errorf("export: a directory for the copy it reads: %w", err)
+		}
+	}
+	copied := filepath.Join(dir, "export.db")
+	if err := sqlite.Backup(ctx, loc.file, copied); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("export: %w", err)
+	}
+	s, err := sqlite.Open(ctx, copied)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("export: the copy of %s: %w", loc.file, err)
+	}
+	return s, func() {
+		s.Close()
+		os.RemoveAll(dir)
+	}, nil
+}
+
 // memoryTokenLifetime is how long the tokens serve prints for a server in
 // memory last: a working day of tests.
 const memoryTokenLifetime = 24 * time.Hour
@@ -158,11 +198,11 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if out != "-" && loc.ownsFile(out) {
 		return fmt.Errorf("export: %s is the store's own file (its database, or one kept beside it); name another FILE", out)
 	}
-	store, err := loc.open(ctx, sqlite.ForReading())
+	store, done, err := openForExport(ctx, loc)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer done()
 	// Written as it is read, user by user: the store is never held whole.
 	write := func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 256<<10)

@@ -199,6 +199,51 @@ func TestExportRefusesTheStoresOwnFiles(t *testing.T) {
 	}
 }
 
+// TestExportChangesNothing: export reads an SQLite database without
+// changing it: a backup (a database in SQLite's rollback-journal mode)
+// stays byte for byte what it was, with nothing beside it, so that it can
+// still be restored by the version that made it. Export opened it as a
+// server does: it migrated it (another version's backup became one that
+// version refused), turned it to write-ahead logging and left a lock file.
+func TestExportChangesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(users, []byte(`{"id":"11111111-2222-4333-8444-555555555555","displayName":"Ada","userPrincipalName":"ada@contoso.com"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", users); r.code != 0 {
+		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
+	}
+	backups := filepath.Join(dir, "backups")
+	if err := os.Mkdir(backups, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(backups, "b.db")
+	if r := runCLI(t, dir, nil, "backup", backup); r.code != 0 {
+		t.Fatalf("backup: exit %d, stderr %q", r.code, r.stderr)
+	}
+	before, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, dir, nil, "export", "--store", "sqlite:"+backup)
+	if r.code != 0 || !strings.Contains(r.stdout, "ada@contoso.com") {
+		t.Fatalf("export of the backup: exit %d, stderr %q", r.code, r.stderr)
+	}
+	after, err := os.ReadFile(backup)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("export changed the database it read (%v)", err)
+	}
+	if entries, _ := os.ReadDir(backups); len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("beside the backup after export: %v; want b.db alone", names)
+	}
+}
+
 // TestExportToStream: export FILE where FILE is no regular file (a pipe, or
 // /dev/stdout, a link to the process's standard output) writes into it, as
 // `graphprofile export /dev/stdout | jq` expects: it does not put a new file
