@@ -148,6 +148,7 @@ func TestFailures(t *testing.T) {
 		{name: "upn too long", args: []string{"token", "--upn", strings.Repeat("a", 120) + "@contoso.com"}, stderrHas: []string{"--upn", "longer than 113 characters"}},
 		{name: "name too long", args: []string{"token", "--name", strings.Repeat("n", 257)}, stderrHas: []string{"--name", "longer than 256 characters"}},
 		{name: "roles with app and scopes", args: []string{"token", "--app", testApp, "--scopes", "User.Read", "--roles", "X"}, stderrHas: []string{"--roles"}},
+		{name: "roles with app and scopes from env", args: []string{"token", "--app", testApp, "--roles", "X"}, env: []string{"GRAPHPROFILE_SCOPES=User.Read"}, stderrHas: []string{"--roles", "GRAPHPROFILE_SCOPES", "no scopes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,6 +84,11 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 			req.Scopes = []string{"User.ReadWrite"}
 		}
 		if len(req.Roles) > 0 {
+			// Said of what was given: --app with scopes (perhaps from
+			// GRAPHPROFILE_SCOPES), or no --app at all.
+			if *app != "" {
+				return fmt.Errorf("%s makes an application token, which has no scopes: drop %s", env.setting("roles"), env.setting("scopes"))
+			}
 			return fmt.Errorf("%s needs --app and no --scopes (an application token)", env.setting("roles"))
 		}
 	}
