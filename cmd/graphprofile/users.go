@@ -209,7 +209,11 @@ func (r *importReader) users(yield func(graphprofile.User, error) bool) {
 		if bad > shown {
 			more = fmt.Sprintf("; and %d more", bad-shown)
 		}
-		fail(fmt.Errorf("users import: %d bad lines, nothing imported: %s%s", bad, strings.Join(problems, "; "), more))
+		lines := "lines"
+		if bad == 1 {
+			lines = "line"
+		}
+		fail(fmt.Errorf("users import: %d bad %s, nothing imported: %s%s", bad, lines, strings.Join(problems, "; "), more))
 	}
 }
 

@@ -72,6 +72,9 @@ func TestUsersImportRefusesBadFiles(t *testing.T) {
 		file  string
 		wants []string // fragments of the one-line error
 	}{
+		{"one bad line",
+			"{\"displayName\":\"A\",\"userPrincipalName\":\"a@example.test\"}\nnot json\n",
+			[]string{"users import: 1 bad line, nothing imported", "line 2:"}},
 		{"bad lines are all reported by number",
 			"{\"displayName\":\"A\",\"userPrincipalName\":\"a@example.test\"}\nnot json\n{\"displayName\":\"B\"}\n{\"displayName\":\"C\",\"userPrincipalName\":\"c@example.test\",\"foo\":1}\n",
 			[]string{"3 bad lines", "line 2:", "line 3:", "'userPrincipalName'", "line 4:", "'foo'"}},
