@@ -126,6 +126,12 @@ func TestFailures(t *testing.T) {
 		{name: "port in use with --trust-proxy", args: []string{"serve", "--listen", busy.Addr().String(), "--trust-proxy"}, stderrHas: []string{"--listen", "in use"}, noFiles: true},
 		{name: "port in use with --fixtures", args: []string{"serve", "--listen", busy.Addr().String(), "--fixtures", fixturesFile}, stderrHas: []string{"--listen", "in use"}, noFiles: true},
 		{name: "metrics port in use", args: []string{"serve", "--listen", "127.0.0.1:0", "--metrics-listen", busy.Addr().String()}, stderrHas: []string{`--metrics-listen "` + busy.Addr().String() + `"`, "in use"}, noFiles: true},
+		// An unset shell variable (--issuer "$OIDC_URL") is no issuer: taken
+		// as none, it turned the development issuer on.
+		{name: "empty issuer", args: []string{"serve", "--issuer", ""}, stderrHas: []string{"-issuer", "empty"}, noFiles: true},
+		{name: "issuer of commas", args: []string{"serve", "--issuer", " , "}, stderrHas: []string{"-issuer", "empty"}, noFiles: true},
+		{name: "empty cors origins", args: []string{"serve", "--cors-origins", ""}, stderrHas: []string{"-cors-origins", "empty"}, noFiles: true},
+		{name: "users import with an empty issuer", args: []string{"users", "import", "--issuer", "", "users.jsonl"}, stderrHas: []string{"-issuer", "empty"}, noFiles: true},
 		{name: "bad listen address", args: []string{"serve", "--listen", "bogus"}, stderrHas: []string{`--listen "bogus": `, "missing port"}, noFiles: true},
 		{name: "listen port out of range", args: []string{"serve", "--listen", "127.0.0.1:99999"}, stderrHas: []string{`--listen "127.0.0.1:99999": `, "port"}, noFiles: true},
 		{name: "listen port not a number", args: []string{"serve", "--listen", "127.0.0.1:eighty"}, stderrHas: []string{`--listen "127.0.0.1:eighty": `, "port"}, noFiles: true},

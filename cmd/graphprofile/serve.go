@@ -495,10 +495,16 @@ type listFlag []string
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
 func (l *listFlag) Set(value string) error {
+	n := len(*l)
 	for _, v := range strings.Split(value, ",") {
 		if v = strings.TrimSpace(v); v != "" {
 			*l = append(*l, v)
 		}
+	}
+	if len(*l) == n {
+		// An unset shell variable (--issuer "$OIDC_URL") names nothing:
+		// taken as no value, it turned the development issuer on.
+		return errors.New("empty: give a value (or leave the flag out)")
 	}
 	return nil
 }
