@@ -187,6 +187,11 @@ func TestPathShapes(t *testing.T) {
 		{items + "/" + id + "/$value", "Resource not found for the segment '$value'."},
 		{items + "/" + id + "/$ref", "Resource not found for the segment '$ref'."},
 		{items + "/" + id + "/$count", "Resource not found for the segment '$count'."},
+		// A $ segment where an item's id goes is OData's, never an id
+		// (positions('$ref') is the item "$ref"): it was "itemNotFound".
+		{items + "/$ref", "Resource not found for the segment '$ref'."},
+		{items + "/$value", "Resource not found for the segment '$value'."},
+		{"/beta/me/profile/skills/$metadata", "Resource not found for the segment '$metadata'."},
 		{"/beta/me/profile/$count", "Resource not found for the segment '$count'."},
 		{"/beta/me/./profile", "Resource not found for the segment '.'."},
 		{"/beta/me/profile/positions/x/../" + id, "Resource not found for the segment '..'."},

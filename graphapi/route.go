@@ -131,6 +131,13 @@ func (p *pattern) match(path []string, keys []keyKind) (route, int, bool) {
 			}
 			rt.collection = c
 		case "{id}":
+			// A "$" segment is OData's ($ref, $value…), never an id
+			// written bare: a pattern with it as a literal ($count) is
+			// listed first, and an id that begins with "$" (a fixtures
+			// file may give one) is written as a key, positions('$x').
+			if keys[i] == notKey && strings.HasPrefix(path[i], "$") {
+				return route{}, i, false
+			}
 			rt.itemID = path[i]
 		default:
 			// Segments ignore case, as Graph's do (keys and ids do not).
