@@ -165,6 +165,19 @@ func TestServeRefusesBadFixtures(t *testing.T) {
 	}
 }
 
+// importAda imports one user, Ada (ada@contoso.com), with users import and
+// storeArgs (none: the default store) in dir.
+func importAda(t *testing.T, dir string, storeArgs ...string) {
+	t.Helper()
+	users := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(users, []byte(`{"id":"11111111-2222-4333-8444-555555555555","displayName":"Ada","userPrincipalName":"ada@contoso.com"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, append(append([]string{"users", "import"}, storeArgs...), users)...); r.code != 0 {
+		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
 // TestExportRefusesTheStoresOwnFiles: export FILE where FILE is the store's
 // database (`graphprofile export graphprofile.db`, with the default store),
 // or a file SQLite or the server keeps beside it, is refused and leaves it
@@ -173,13 +186,7 @@ func TestServeRefusesBadFixtures(t *testing.T) {
 func TestExportRefusesTheStoresOwnFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	users := filepath.Join(dir, "users.jsonl")
-	if err := os.WriteFile(users, []byte(`{"id":"11111111-2222-4333-8444-555555555555","displayName":"Ada","userPrincipalName":"ada@contoso.com"}`+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if r := runCLI(t, dir, nil, "users", "import", users); r.code != 0 {
-		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
-	}
+	importAda(t, dir)
 	before, err := os.ReadFile(filepath.Join(dir, "graphprofile.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -208,13 +215,7 @@ func TestExportRefusesTheStoresOwnFiles(t *testing.T) {
 func TestExportChangesNothing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	users := filepath.Join(dir, "users.jsonl")
-	if err := os.WriteFile(users, []byte(`{"id":"11111111-2222-4333-8444-555555555555","displayName":"Ada","userPrincipalName":"ada@contoso.com"}`+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if r := runCLI(t, dir, nil, "users", "import", users); r.code != 0 {
-		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
-	}
+	importAda(t, dir)
 	backups := filepath.Join(dir, "backups")
 	if err := os.Mkdir(backups, 0o700); err != nil {
 		t.Fatal(err)
@@ -252,13 +253,7 @@ func TestExportChangesNothing(t *testing.T) {
 func TestExportToStream(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	users := filepath.Join(dir, "users.jsonl")
-	if err := os.WriteFile(users, []byte(`{"id":"11111111-2222-4333-8444-555555555555","displayName":"Ada","userPrincipalName":"ada@contoso.com"}`+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if r := runCLI(t, dir, nil, "users", "import", "--store", "sqlite:s.db", users); r.code != 0 {
-		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
-	}
+	importAda(t, dir, "--store", "sqlite:s.db")
 	want := runCLI(t, dir, nil, "export", "--store", "sqlite:s.db")
 	if want.code != 0 || !strings.Contains(want.stdout, "ada@contoso.com") {
 		t.Fatalf("export to standard output: exit %d, stdout %q, stderr %q", want.code, want.stdout, want.stderr)
