@@ -108,12 +108,19 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		return err
 	}
 	logOptions := &slog.HandlerOptions{Level: level}
-	var logHandler slog.Handler
+	// The access log's lines are written a few at a time, every other
+	// line at once (logOutput); the gathered ones are written before serve
+	// returns.
+	logOut := newLogOutput(env.stderr, accessLogDelay)
+	defer logOut.Close()
+	var logHandler, accessHandler slog.Handler
 	switch *logFormat {
 	case "text":
-		logHandler = slog.NewTextHandler(env.stderr, logOptions)
+		logHandler = slog.NewTextHandler(logOut.immediate(), logOptions)
+		accessHandler = slog.NewTextHandler(logOut.gathering(), logOptions)
 	case "json":
-		logHandler = slog.NewJSONHandler(env.stderr, logOptions)
+		logHandler = slog.NewJSONHandler(logOut.immediate(), logOptions)
+		accessHandler = slog.NewJSONHandler(logOut.gathering(), logOptions)
 	default:
 		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", quoteValue(*logFormat)))
 	}
@@ -126,6 +133,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	// Held until the server listens: a start-up that fails says only why.
 	starting := &startLogs{}
 	logger := slog.New(starting.handler(scrubbingHandler{logHandler, env}))
+	accessLog := slog.New(starting.handler(scrubbingHandler{accessHandler, env}))
 	if *logFormat == "json" {
 		// The error serve ends with is a record of the log too, so that a
 		// pipeline parsing JSON keeps the line saying why it stopped; it is
@@ -289,7 +297,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		MaxEvaluations: *maxEvaluations,
 		CORSOrigins:    corsOrigins,
 		Logger:         logger,
-		AccessLog:      logger,
+		AccessLog:      accessLog,
 		TLSConfig:      tlsConfig,
 		Throttle:       throttleLimitValue,
 		Faults:         faults,
