@@ -207,10 +207,10 @@ func UnrecordableClaim(caller Principal) (claim, problem string) {
 	if room := userIDRoom(tenantKey, 0); len(caller.ObjectID) > room {
 		return "oid", fmt.Sprintf("takes %d bytes of UTF-8, more than the %d the directory records of a user's id in this tenant.", len(caller.ObjectID), max(room, 0))
 	}
-	if n, room := len(NameKey(caller.DisplayName)), nameKeyRoom(tenantKey, NormalizeID(caller.ObjectID)); n > room {
+	if n, room := nameKeyLen(caller.DisplayName), nameKeyRoom(tenantKey, NormalizeID(caller.ObjectID)); n > room {
 		return "name", fmt.Sprintf("takes %d bytes of UTF-8 in lower case, more than the %d the directory records of a user's displayName beside its id in this tenant.", n, max(room, 0))
 	}
-	if room := principalNameRoom(tenantKey); len(PrincipalNameKey(caller.UserPrincipalName)) > room {
+	if room := principalNameRoom(tenantKey); nameKeyLen(caller.UserPrincipalName) > room {
 		return "upn", fmt.Sprintf("takes %d bytes of UTF-8, more than the %d the directory records of a user's userPrincipalName in this tenant.", len(PrincipalNameKey(caller.UserPrincipalName)), max(room, 0))
 	}
 	return "", ""

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"unicode/utf8"
 )
 
 // Store keeps users and the items of their profiles' collections.
@@ -226,6 +227,18 @@ func UserNameKey(u User, property string) (key string, ok bool) {
 // (PrincipalNameKey) and order display names by it, so that what a store
 // orders is what the engine would.
 func NameKey(s string) string { return strings.ToLower(s) }
+
+// nameKeyLen is len(NameKey(s)) without making the key when s is ASCII,
+// whose lower case is as long: every request of a signed-in caller checks
+// the length of its name's key (UnrecordableClaim).
+func nameKeyLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return len(NameKey(s))
+		}
+	}
+	return len(s)
+}
 
 // ItemPosition is where an item stands in its collection's list order: a
 // scan's place, as ScanItems takes it.

@@ -167,3 +167,16 @@ func TestPrincipalNameFitsTheIndex(t *testing.T) {
 		t.Errorf("mergeUser of another property: %v", err)
 	}
 }
+
+// nameKeyLen must be what NameKey's length is, for ASCII (the shortcut)
+// and for characters whose lower case takes more or fewer bytes.
+func TestNameKeyLen(t *testing.T) {
+	for _, s := range []string{"", "Ada Lovelace", "ada@contoso.com", "İstanbul", "ΣΊΣΥΦΟΣ", "Kelvin \u212a", "Ⱥ", "\xff\xfeA"} {
+		if got, want := nameKeyLen(s), len(NameKey(s)); got != want {
+			t.Errorf("nameKeyLen(%q) = %d, want len(NameKey) = %d", s, got, want)
+		}
+	}
+	if len(NameKey("İ")) == len("İ") {
+		t.Fatal("the table needs a character whose lower case is longer")
+	}
+}
