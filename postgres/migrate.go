@@ -149,10 +149,16 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig, o options) (pinSync bool, 
 	// with only the privileges of its statements serves on a schema an
 	// administrator migrated (CREATE TABLE IF NOT EXISTS needs CREATE on
 	// the schema even when the table exists).
-	var exists, mayCreate bool
+	var exists, mayCreate, mayRead bool
 	if err := conn.QueryRow(octx, `SELECT to_regclass(quote_ident(current_schema()) || '.schema_migrations') IS NOT NULL,
-		has_schema_privilege(current_schema(), 'CREATE')`).Scan(&exists, &mayCreate); err != nil {
+		has_schema_privilege(current_schema(), 'CREATE'),
+		coalesce(has_table_privilege(to_regclass(quote_ident(current_schema()) || '.schema_migrations'), 'SELECT'), true)`).Scan(&exists, &mayCreate, &mayRead); err != nil {
 		return fail("reading schema_migrations", err)
+	}
+	if !mayRead {
+		// Said as a role without write rights hears it, not as the
+		// driver's "permission denied for table schema_migrations".
+		return false, missingPrivileges(octx, conn, role, *schema, fail)
 	}
 	var newest *int64
 	if exists {
@@ -211,17 +217,8 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig, o options) (pinSync bool, 
 	}
 	// A role that may read but not write would start, say it is ready,
 	// and fail every write with a 500.
-	var missing []string
-	if err := conn.QueryRow(octx, `SELECT coalesce(array_agg(p || ' on ' || t ORDER BY t, p), '{}')
-		FROM (VALUES ('item_counts'), ('items'), ('users'), ('shared_secrets')) AS tables (t),
-			(VALUES ('DELETE'), ('INSERT'), ('SELECT'), ('UPDATE')) AS privileges (p)
-		WHERE NOT (t = 'shared_secrets' AND p IN ('DELETE', 'UPDATE'))
-			AND NOT has_table_privilege(format('%I.%I', current_schema(), t), p)`).Scan(&missing); err != nil {
-		return fail("reading the role's privileges", err)
-	}
-	if len(missing) > 0 {
-		return false, store.Errorf("role %s may not %s in schema %s: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO %s",
-			role, strings.Join(missing, ", "), *schema, quoteIdent(*schema), quoteIdent(role))
+	if err := missingPrivileges(octx, conn, role, *schema, fail); err != nil {
+		return false, err
 	}
 	if _, err := conn.Exec(octx, `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, migrationLock); err != nil {
 		return fail("releasing the migration lock", err)
@@ -376,4 +373,25 @@ func lockHolders(ctx context.Context, conn *pgx.Conn) (string, int32, error) {
 		return "", 0, err
 	}
 	return strings.Join(list, ", "), first, nil
+}
+
+// missingPrivileges returns the error that names the privileges role
+// lacks on the tables of schema (nil when it lacks none), with the GRANT
+// that gives them; fail wraps an error reading them.
+func missingPrivileges(ctx context.Context, conn *pgx.Conn, role, schema string, fail func(string, error) (bool, error)) error {
+	var missing []string
+	if err := conn.QueryRow(ctx, `SELECT coalesce(array_agg(p || ' on ' || t ORDER BY t, p), '{}')
+		FROM (VALUES ('item_counts'), ('items'), ('users'), ('shared_secrets'), ('schema_migrations')) AS tables (t),
+			(VALUES ('DELETE'), ('INSERT'), ('SELECT'), ('UPDATE')) AS privileges (p)
+		WHERE NOT (t = 'shared_secrets' AND p IN ('DELETE', 'UPDATE'))
+			AND NOT (t = 'schema_migrations' AND p <> 'SELECT')
+			AND NOT has_table_privilege(to_regclass(format('%I.%I', current_schema(), t)), p)`).Scan(&missing); err != nil {
+		_, err = fail("reading the role's privileges", err)
+		return err
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return store.Errorf("role %s may not %s in schema %s: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO %s",
+		role, strings.Join(missing, ", "), schema, quoteIdent(schema), quoteIdent(role))
 }

@@ -83,6 +83,22 @@ func TestOpenAsARoleThatMayNotCreate(t *testing.T) {
 		}
 	})
 
+	t.Run("NoTableRights", func(t *testing.T) {
+		// USAGE on the schema and no right on its tables: Open said only
+		// "permission denied for table schema_migrations".
+		s, err := Open(t.Context(), limitedRole(t, schemaURL))
+		if err == nil {
+			s.Close()
+			t.Fatal("Open succeeded as a role that may not read the tables")
+		}
+		if errors.Is(err, graphprofile.ErrUnavailable) {
+			t.Errorf("error %v wraps ErrUnavailable: a missing privilege is a configuration error", err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "SELECT on schema_migrations") || !strings.Contains(msg, "INSERT on users") || !strings.Contains(msg, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA") {
+			t.Errorf("error %q does not name the missing privileges and the GRANT", msg)
+		}
+	})
+
 	t.Run("NotMigrated", func(t *testing.T) {
 		s, err := Open(t.Context(), limitedRole(t, freshURL(t)))
 		if err == nil {
