@@ -95,6 +95,10 @@ func AppendObjectJSON(buf []byte, t *Type, obj Object, opts EncodeOptions) []byt
 // dateTimeOffsetLayout is Graph's form: UTC with seven fractional digits.
 const dateTimeOffsetLayout = "2006-01-02T15:04:05.0000000Z"
 
+// FormatDateTimeOffset writes t as Graph writes an Edm.DateTimeOffset: in
+// UTC, with seven fractional digits.
+func FormatDateTimeOffset(t time.Time) string { return t.UTC().Format(dateTimeOffsetLayout) }
+
 func appendValue(buf []byte, t *Type, v any, opts EncodeOptions) []byte {
 	switch v := v.(type) {
 	case nil:

@@ -326,7 +326,7 @@ type clockState struct {
 func (s *Server) writeClock(ex *exchange) error {
 	offset := s.Clock.Offset()
 	return writeAdminJSON(ex, http.StatusOK, clockState{
-		Now:      s.Clock.Now().UTC().Format(time.RFC3339Nano),
+		Now:      graphprofile.FormatDateTimeOffset(s.Clock.Now()),
 		Offset:   offset.String(),
 		RealTime: offset == 0,
 	})
@@ -394,7 +394,7 @@ func clockRangeProblem(err error, property, value string) error {
 	}
 	asked := fmt.Sprintf(`"%s" %s is`, property, value)
 	if property == "advance" {
-		asked = fmt.Sprintf(`"advance" %s would take it to %s,`, value, rangeErr.At.UTC().Format(time.RFC3339Nano))
+		asked = fmt.Sprintf(`"advance" %s would take it to %s,`, value, graphprofile.FormatDateTimeOffset(rangeErr.At))
 	}
 	return graphprofile.Errorf(graphprofile.CodeBadRequest,
 		"The clock was not changed: %s outside the instants it can read, %s to %s (the server keeps times as nanoseconds since 1970 in 64 bits, and the clock within 292 years of real time).",

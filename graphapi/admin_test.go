@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -1020,5 +1021,44 @@ func TestAdminHEAD(t *testing.T) {
 	resp := s.do(request{method: http.MethodHead, path: "/_admin/reset", token: adminToken})
 	if resp.status != http.StatusMethodNotAllowed || resp.header.Get("Allow") != "POST" {
 		t.Errorf("HEAD /_admin/reset: %d, Allow %q; want 405, POST", resp.status, resp.header.Get("Allow"))
+	}
+}
+
+// TestAdminTimesInGraphsForm: the admin API writes its instants as Graph
+// writes every DateTimeOffset (UTC, seven fractional digits), as
+// docs/admin-api.md shows them; the clock's and the journal's were Go's
+// RFC 3339 with nine digits, trailing zeros dropped.
+func TestAdminTimesInGraphsForm(t *testing.T) {
+	s, _ := newAdminServer(t)
+	graphForm := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$`)
+	// The clock runs on after it is set: the answers are checked for their
+	// form and for the second they fall in.
+	for _, tt := range []struct{ method, body, second string }{
+		{http.MethodPut, `{"now":"2030-01-01T00:00:00.000000732Z"}`, "2030-01-01T00:00:00."},
+		{http.MethodPost, `{"advance":"90s"}`, "2030-01-01T00:01:30."},
+		{http.MethodPut, `{"now":"2030-01-01T00:00:00Z"}`, "2030-01-01T00:00:00."},
+		{http.MethodGet, "", "2030-01-01T00:00:00."},
+	} {
+		resp := s.do(request{method: tt.method, path: "/_admin/clock", token: adminToken, body: tt.body})
+		if resp.status != http.StatusOK {
+			t.Fatalf("%s clock %s: %d %s", tt.method, tt.body, resp.status, resp.body)
+		}
+		if now, _ := resp.json(t)["now"].(string); !graphForm.MatchString(now) || !strings.HasPrefix(now, tt.second) {
+			t.Errorf("%s clock %s: now %q, want %s in Graph's form (seven fractional digits)", tt.method, tt.body, now, tt.second)
+		}
+	}
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.do(request{path: "/beta/me/profile/positions", token: tok})
+	resp := s.do(request{path: "/_admin/requests", token: adminToken})
+	var page struct {
+		Requests []struct {
+			Time string `json:"time"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal(resp.body, &page); err != nil || len(page.Requests) == 0 {
+		t.Fatalf("the journal: %v %s", err, resp.body)
+	}
+	if got := page.Requests[0].Time; !graphForm.MatchString(got) || !strings.HasPrefix(got, "2030-01-01T00:00:00.") {
+		t.Errorf("the journal's time %q, want the set clock's in Graph's form", got)
 	}
 }

@@ -43,7 +43,7 @@ const (
 // shows it.
 type journalEntry struct {
 	Seq        uint64          `json:"seq"`
-	Time       time.Time       `json:"time"`
+	Time       dateTimeOffset  `json:"time"`
 	DurationMS float64         `json:"durationMs"`
 	RequestID  string          `json:"requestId"`
 	Route      string          `json:"route"`
@@ -55,6 +55,15 @@ type journalEntry struct {
 	// path is the request's path percent-decoded (URL shows it as sent),
 	// for the path filter.
 	path string
+}
+
+// dateTimeOffset is an instant the admin API shows, written as Graph
+// writes every DateTimeOffset (FormatDateTimeOffset), not as Go's RFC 3339
+// with up to nine fractional digits.
+type dateTimeOffset struct{ time.Time }
+
+func (t dateTimeOffset) MarshalJSON() ([]byte, error) {
+	return strconv.AppendQuote(nil, graphprofile.FormatDateTimeOffset(t.Time)), nil
 }
 
 type journalCaller struct {
@@ -253,7 +262,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		}
 	}
 	e := &journalEntry{
-		Time:       ex.server.Clock.Now().UTC().Add(-elapsed),
+		Time:       dateTimeOffset{ex.server.Clock.Now().UTC().Add(-elapsed)},
 		DurationMS: float64(elapsed.Microseconds()) / 1000,
 		RequestID:  ex.requestID,
 		Route:      ex.route,
