@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -484,4 +485,53 @@ func TestRestoreRefusesADatabaseAServerHasOpen(t *testing.T) {
 		t.Errorf("the target after the refusal holds %q, want the-target's", got)
 	}
 	wantNoTemporaryFiles(t, dir)
+}
+
+// TestNoDatabaseMadeWhileTheFileIsGone: with the database file moved away
+// under the store, a connection the store opens then (a reader beyond the
+// idle ones, the checkpointer's first) made a new, empty database at the
+// path, and SQLite, finding there a write-ahead log of another database,
+// could delete or reset it: with the file moved back, the store stayed
+// unavailable (its log no longer the one it writes), and what the log held
+// was lost. New connections open only an existing database.
+func TestNoDatabaseMadeWhileTheFileIsGone(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s := openAt(t, path)
+	owner := addPosition(t, s, "before")
+	if err := os.Rename(path, path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	// Every reader the pool allows at once, held: those beyond the idle
+	// one are opened now; and the checkpointer's connection.
+	var conns []*sql.Conn
+	for range s.rdb.Stats().MaxOpenConnections {
+		c, err := s.rdb.Conn(t.Context())
+		if err != nil {
+			continue // refused: the database is not there
+		}
+		var one int
+		_ = c.QueryRowContext(t.Context(), "SELECT 1").Scan(&one)
+		conns = append(conns, c)
+	}
+	_ = s.cdb.PingContext(t.Context())
+	for _, c := range conns {
+		c.Close()
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a file at the database's path while it was moved away: %v", err)
+	}
+	if err := os.Rename(path+".moved", path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping with the database file back: %v", err)
+	}
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
+		t.Fatalf("a create with the database file back: %v", err)
+	}
+	s.Close()
+	if ids := positionIDs(t, openAt(t, path), owner); !slices.Equal(slices.Sorted(slices.Values(ids)), []string{"after", "before"}) {
+		t.Errorf("positions %v, want [before after]", ids)
+	}
 }

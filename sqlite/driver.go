@@ -34,6 +34,22 @@ type connConfig struct {
 	immediate bool
 	// pragmas are run on each connection, in order, when it opens.
 	pragmas []pragmaSetting
+	// existing: a connection opens only a database that is there
+	// (SQLite's mode=rw), never makes one. A database file moved away
+	// under the store made a new connection create an empty one at the
+	// path, beside the write-ahead log of the one moved, which SQLite
+	// then deleted or reset (TestNoDatabaseMadeWhileTheFileIsGone).
+	existing bool
+}
+
+// uriParams are SQLite's own URI parameters for c.
+func (c connConfig) uriParams(params url.Values) url.Values {
+	if c.memory {
+		params.Set("vfs", "memdb")
+	} else if c.existing {
+		params.Set("mode", "rw")
+	}
+	return params
 }
 
 // pragmaSetting is PRAGMA name = value.

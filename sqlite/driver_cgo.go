@@ -16,14 +16,12 @@ const stmtCacheSize = 32
 
 // newConnector opens connections to the database at path with c: the
 // driver's own DSN parameters for the transaction lock and the statement
-// cache, SQLite's vfs URI parameter for memdb, and c's pragmas run by the
-// driver's ConnectHook (after the driver's own defaults, which they
-// override).
+// cache, SQLite's URI parameters (connConfig.uriParams), and c's pragmas
+// run by the driver's ConnectHook (after the driver's own defaults, which
+// they override).
 func newConnector(path string, c connConfig) driver.Connector {
 	params := url.Values{"_stmt_cache_size": {fmt.Sprint(stmtCacheSize)}}
-	if c.memory {
-		params.Set("vfs", "memdb")
-	}
+	params = c.uriParams(params)
 	if c.immediate {
 		params.Set("_txlock", "immediate")
 	}

@@ -13,15 +13,13 @@ import (
 )
 
 // newConnector opens connections to the database at path with c: the
-// driver's _txlock DSN parameter for the transaction lock, SQLite's vfs URI
-// parameter for memdb, and c's pragmas run in order by a connection hook
-// of a driver of our own (the driver's _pragma parameters would run them
-// sorted by name).
+// driver's _txlock DSN parameter for the transaction lock, SQLite's URI
+// parameters (connConfig.uriParams), and c's pragmas run in order by a
+// connection hook of a driver of our own (the driver's _pragma parameters
+// would run them sorted by name).
 func newConnector(path string, c connConfig) driver.Connector {
 	params := url.Values{}
-	if c.memory {
-		params.Set("vfs", "memdb")
-	}
+	params = c.uriParams(params)
 	if c.immediate {
 		params.Set("_txlock", "immediate")
 	}

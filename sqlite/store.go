@@ -209,8 +209,13 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 			}
 		}
 	}
+	// Once the file is there, no connection makes one (connConfig.existing);
+	// where it could not be made above, SQLite's open below makes it or says
+	// why.
+	_, statErr := os.Stat(abs)
 	s.wdb = openDB(abs, connConfig{
 		memory:    s.memory,
+		existing:  statErr == nil,
 		immediate: true,
 		pragmas: append(slices.Clone(common), pragmaSetting{"journal_mode", s.journalMode()}, pragmaSetting{"wal_autocheckpoint", "0"}, journalSizeLimit,
 			pragmaSetting{"cache_size", fmt.Sprint(-writerCacheKiB)}),
@@ -244,8 +249,9 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 	}
 
 	s.rdb = openDB(abs, connConfig{
-		memory:  s.memory,
-		pragmas: append(slices.Clone(common), pragmaSetting{"query_only", "1"}),
+		memory:   s.memory,
+		existing: true,
+		pragmas:  append(slices.Clone(common), pragmaSetting{"query_only", "1"}),
 	}, max(4, runtime.GOMAXPROCS(0)))
 	if err := s.rdb.PingContext(ctx); err != nil {
 		s.Close()
@@ -255,7 +261,7 @@ func open(ctx context.Context, s *Store) (*Store, error) {
 	if s.memory {
 		return s, nil // no write-ahead log to checkpoint
 	}
-	s.cdb = openDB(abs, connConfig{pragmas: append(slices.Clone(common), journalSizeLimit)}, 1)
+	s.cdb = openDB(abs, connConfig{existing: true, pragmas: append(slices.Clone(common), journalSizeLimit)}, 1)
 	info, err := s.dbFile.Stat()
 	if err != nil {
 		s.Close()
