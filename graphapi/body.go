@@ -36,6 +36,10 @@ func readBodyBytes(r *http.Request, budget *byteBudget) ([]byte, error) {
 // decompression, holding at most freeBodyBytes of it beyond what budget
 // grants (nil: no bound but limit).
 func readBodyUpTo(r *http.Request, limit int, budget *byteBudget) ([]byte, error) {
+	if len(r.Header.Values("Content-Type")) > 1 {
+		// Not a list (RFC 9110 8.3): which one the body is in cannot be told.
+		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The Content-Type header is given more than once; this request needs one, 'application/json'.")
+	}
 	contentType := r.Header.Get("Content-Type")
 	if contentType == "" {
 		return nil, graphprofile.Errorf(graphprofile.CodeUnsupportedMediaType, "The Content-Type header is missing; this request needs 'application/json'.")
@@ -69,9 +73,11 @@ func readBodyUpTo(r *http.Request, limit int, budget *byteBudget) ([]byte, error
 	return graphprofile.SkipByteOrderMark(data), nil
 }
 
-// bodyEncoding is r's Content-Encoding, lower-cased.
+// bodyEncoding is r's Content-Encoding, lower-cased: the codings of every
+// field line, as one list (RFC 9110 5.3), so that a coding on a second line
+// is not left unread.
 func bodyEncoding(r *http.Request) string {
-	return strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	return strings.ToLower(strings.TrimSpace(strings.Join(r.Header.Values("Content-Encoding"), ", ")))
 }
 
 // openBody returns r's body to be read within the limits every body is

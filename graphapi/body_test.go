@@ -167,6 +167,38 @@ func TestBodyEncodingsAndLimits(t *testing.T) {
 			t.Errorf("a 415 for the media type: Accept-Encoding %q, want none", got)
 		}
 	})
+	// RFC 9110 5.3: field lines of one name are one list. Content-Encoding
+	// split over two lines was read from its first alone (gzip, then br:
+	// stored), and of two Content-Types the first counted.
+	t.Run("headers over several lines", func(t *testing.T) {
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write([]byte(`{"isCurrent":true}`))
+		zw.Close()
+		for _, tt := range []struct {
+			name  string
+			lines http.Header
+			code  string
+			msg   string
+		}{
+			{"gzip then br", http.Header{"Content-Encoding": {"gzip", "br"}}, "unsupportedMediaType", "The content encoding 'gzip, br' is not supported; send the body plain or gzip-compressed."},
+			{"identity then gzip", http.Header{"Content-Encoding": {"identity", "gzip"}}, "unsupportedMediaType", "The content encoding 'identity, gzip' is not supported; send the body plain or gzip-compressed."},
+			{"two Content-Types", http.Header{"Content-Type": {"application/json", "text/plain"}}, "unsupportedMediaType", "The Content-Type header is given more than once; this request needs one, 'application/json'."},
+		} {
+			before := len(s.do(request{path: path, token: tok}).json(t)["value"].([]any))
+			req := request{method: http.MethodPost, path: path, token: tok, body: gz.String(), headerLines: tt.lines}
+			if tt.lines.Get("Content-Type") != "" {
+				req.body = `{"isCurrent":true}`
+			}
+			resp := s.do(req)
+			if msg := expectError(t, resp, http.StatusUnsupportedMediaType, tt.code); msg != tt.msg {
+				t.Errorf("%s: message %q, want %q", tt.name, msg, tt.msg)
+			}
+			if after := len(s.do(request{path: path, token: tok}).json(t)["value"].([]any)); after != before {
+				t.Errorf("%s: %d positions after the refusal, %d before", tt.name, after, before)
+			}
+		}
+	})
 	t.Run("gzip body", func(t *testing.T) {
 		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: readTestdata(t, "seed/create-request.json"), gzipped: true})
 		if resp.status != http.StatusCreated {

@@ -272,7 +272,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 		path:       r.URL.Path,
 	}
 	if cw.reqBody != nil {
-		data, truncated, withheld := plainBody(cw.reqBody.kept, r.Header.Get("Content-Encoding"))
+		data, truncated, withheld := plainBody(cw.reqBody.kept, bodyEncoding(r))
 		if isFormBody(r.Header.Get("Content-Type")) {
 			data = redactFormCredentials(data)
 		}
