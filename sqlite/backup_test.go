@@ -293,11 +293,7 @@ func TestWritesRefusedWhenTheDatabaseFileIsGone(t *testing.T) {
 	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
 		t.Fatalf("a create with the database file back: %v", err)
 	}
-	// Read from the file, not the read cache: a new store on the path.
-	s.Close()
-	if ids := positionIDs(t, openAt(t, path), owner); !slices.Equal(slices.Sorted(slices.Values(ids)), []string{"after", "before"}) {
-		t.Errorf("positions %v, want [before after]: the refused creates kept nothing", ids)
-	}
+	wantBeforeAndAfter(t, s, path, owner)
 }
 
 // TestWritesRefusedWhenTheWriteAheadLogIsGone: with the write-ahead log
@@ -328,10 +324,7 @@ func TestWritesRefusedWhenTheWriteAheadLogIsGone(t *testing.T) {
 	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
 		t.Fatalf("a create with the log back: %v", err)
 	}
-	s.Close()
-	if ids := positionIDs(t, openAt(t, path), owner); !slices.Equal(slices.Sorted(slices.Values(ids)), []string{"after", "before"}) {
-		t.Errorf("positions %v, want [before after]: the refused create kept nothing", ids)
-	}
+	wantBeforeAndAfter(t, s, path, owner)
 }
 
 // restoreTarget makes dir/target.db, a closed store holding one position,
@@ -530,8 +523,17 @@ func TestNoDatabaseMadeWhileTheFileIsGone(t *testing.T) {
 	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
 		t.Fatalf("a create with the database file back: %v", err)
 	}
+	wantBeforeAndAfter(t, s, path, owner)
+}
+
+// wantBeforeAndAfter closes s and reads owner's positions from the file at
+// path with a new store (not s's read cache): the "before" written first
+// and the "after" written with the file back, and nothing of the writes
+// refused between them.
+func wantBeforeAndAfter(t *testing.T, s *Store, path string, owner graphprofile.UserKey) {
+	t.Helper()
 	s.Close()
 	if ids := positionIDs(t, openAt(t, path), owner); !slices.Equal(slices.Sorted(slices.Values(ids)), []string{"after", "before"}) {
-		t.Errorf("positions %v, want [before after]", ids)
+		t.Errorf("positions %v, want [before after]: the refused writes kept nothing", ids)
 	}
 }
