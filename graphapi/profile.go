@@ -101,8 +101,12 @@ func shownCollections(q odata.Query) []odata.Expansion {
 // profileContext is the @odata.context of owner's profile, without its
 // selection; Graph roots it at the user's object id even for /me or a UPN.
 func (ex *exchange) profileContext(owner graphprofile.User) string {
-	return ex.baseURL() + "/beta/$metadata#users('" + strings.ReplaceAll(owner.ID, "'", "''") + "')/profile"
+	return ex.baseURL() + "/beta/$metadata#users('" + odataQuoted(owner.ID) + "')/profile"
 }
+
+// odataQuoted is s as the inside of an OData string literal: each ' doubled
+// (s itself, with no copy, when it has none, as a GUID never has).
+func odataQuoted(s string) string { return strings.ReplaceAll(s, "'", "''") }
 
 // profileSelection is the select list of the profile's context URL, as
 // OData 4.0 writes it: the $select list as given, and each expanded

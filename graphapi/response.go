@@ -286,6 +286,10 @@ func (ex *exchange) baseURL() string {
 // points nowhere else: localhost is this machine, and only a connection
 // to a loopback address gets it. Any other Host is ignored.
 func localhostAlias(r *http.Request, host string) string {
+	const localhost = "localhost"
+	if len(r.Host) < len(localhost) || !strings.EqualFold(r.Host[:len(localhost)], localhost) {
+		return host // the common case, told without parsing host
+	}
 	ip, port, err := net.SplitHostPort(host)
 	if err != nil || !net.ParseIP(ip).IsLoopback() {
 		return host
@@ -342,11 +346,8 @@ func validHost(host string) string {
 // to. Only a request that came through no connection at all (a test's
 // ServeHTTP call) uses its Host.
 func (s *Server) hostOf(r *http.Request) string {
-	if s.listener != nil {
-		addr := s.listener.Addr()
-		if tcp, ok := addr.(*net.TCPAddr); !ok || !tcp.IP.IsUnspecified() {
-			return addr.String()
-		}
+	if s.listenerHost != "" {
+		return s.listenerHost
 	}
 	if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		return local.String()
@@ -358,7 +359,9 @@ func (s *Server) hostOf(r *http.Request) string {
 // (…#users('<id>')/profile/positions); Graph roots it at the user's object
 // id even for /me or a UPN.
 func (ex *exchange) itemsContext(owner graphprofile.User, c graphprofile.Collection) string {
-	return ex.profileContext(owner) + "/" + c.Name
+	// One concatenation, not profileContext's and another: this is on
+	// every list and GET.
+	return ex.baseURL() + "/beta/$metadata#users('" + odataQuoted(owner.ID) + "')/profile/" + c.Name
 }
 
 // itemURL is the absolute URL of one item of collection c, for Location.

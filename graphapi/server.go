@@ -118,8 +118,11 @@ type Server struct {
 	UI http.Handler
 
 	listener net.Listener
-	http     *http.Server
-	cutOff   context.CancelFunc // ends every request's context (Close, once the drain runs out)
+	// listenerHost is the listener's host:port, kept once rather than
+	// formatted for every link; "" when it listens on every interface.
+	listenerHost string
+	http         *http.Server
+	cutOff       context.CancelFunc // ends every request's context (Close, once the drain runs out)
 
 	// Each request being served holds handlers for reading, so that
 	// Close, once it cuts them off, waits for them by locking it; read
@@ -246,6 +249,9 @@ func (s *Server) Open() (err error) {
 	limited.idle, limited.heads, limited.plain, limited.closeSilent = newIdleConns(), heads, s.TLSConfig == nil, true
 	ln = limited
 	s.listener = ln
+	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsUnspecified() {
+		s.listenerHost = ln.Addr().String()
+	}
 	t := s.timeouts()
 	base, cutOff := context.WithCancel(context.Background())
 	s.cutOff = cutOff
