@@ -230,7 +230,8 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 				if id == "" {
 					return UserProfile{}, p.errorIn(itemAt, "id", "An item's id, when given, must not be empty.")
 				}
-				id = NormalizeID(id)
+				// Kept as written, GUID or not: an item's id is matched
+				// exactly (NormalizeID).
 				if room := itemIDRoom(tenantKey, u.ID); len(id) > room {
 					return UserProfile{}, p.errorIn(itemAt, "id", fmt.Sprintf("The id takes %d bytes of UTF-8, more than the %d an item's id of this user may take: the keys of its tenant, its user and its collection take the rest of the %d bytes every store indexes.", len(id), room, MaxKeyBytes))
 				}

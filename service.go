@@ -304,7 +304,7 @@ func (s *Service) GetItem(ctx context.Context, a Access, c Collection, id string
 	if err := a.allows(GetItem); err != nil {
 		return nil, err
 	}
-	it, err := s.Store.GetItem(ctx, a.owner.Key(), c, NormalizeID(id))
+	it, err := s.Store.GetItem(ctx, a.owner.Key(), c, id)
 	if err == nil && !a.mayView(it) {
 		err = ErrNotFound
 	}
@@ -387,7 +387,7 @@ func (s *Service) UpdateItem(ctx context.Context, a Access, c Collection, id str
 		return nil, err
 	}
 	modifiedBy := a.caller.identitySet()
-	it, err := s.Store.UpdateItem(ctx, a.owner.Key(), c, NormalizeID(id), func(cur Item) (Item, error) {
+	it, err := s.Store.UpdateItem(ctx, a.owner.Key(), c, id, func(cur Item) (Item, error) {
 		if !a.mayView(cur) {
 			return nil, ErrNotFound
 		}
@@ -421,7 +421,7 @@ func (s *Service) DeleteItem(ctx context.Context, a Access, c Collection, id str
 	if err := a.allows(DeleteItem); err != nil {
 		return err
 	}
-	err := s.Store.DeleteItem(ctx, a.owner.Key(), c, NormalizeID(id), func(it Item) error {
+	err := s.Store.DeleteItem(ctx, a.owner.Key(), c, id, func(it Item) error {
 		if !a.mayView(it) {
 			return ErrNotFound
 		}
@@ -859,8 +859,10 @@ func formatGUID(b [16]byte) string {
 	return string(out)
 }
 
-// NormalizeID returns id in lower case when it is GUID-shaped (GUIDs ignore
-// case) and unchanged otherwise.
+// NormalizeID returns a user's id in lower case when it is GUID-shaped
+// (GUIDs ignore case, as Graph's directory matches them) and unchanged
+// otherwise. An item's id is not normalized: it is matched as it is
+// written, GUID or not ("Position ids stay exact").
 func NormalizeID(id string) string {
 	if !IsGUID(id) {
 		return id

@@ -264,7 +264,7 @@ func TestCRUDOnEveryRoot(t *testing.T) {
 				t.Errorf("list does not contain %s: %s", id, resp.body)
 			}
 
-			for _, itemPath := range []string{base + "/" + id, base + "/" + strings.ToUpper(id), "/beta" + root + "/profile/positions('" + id + "')"} {
+			for _, itemPath := range []string{base + "/" + id, "/beta" + root + "/profile/positions('" + id + "')"} {
 				resp = s.do(request{path: itemPath, token: tok})
 				if resp.status != http.StatusOK {
 					t.Fatalf("get %s: %d %s", itemPath, resp.status, resp.body)
@@ -314,6 +314,48 @@ func containsID(value any, id string) bool {
 		}
 	}
 	return false
+}
+
+// TestItemIDsStayExact: an item's id is matched as it is written, GUID or
+// not, where a user's GUID and principal name ignore case (issue 12:
+// "Position ids stay exact"). The id in another case is another item: none,
+// 404 itemNotFound naming it, and GET, PATCH and DELETE leave the item as
+// it was. A fixtures file's ids are kept as written, and found so.
+func TestItemIDsStayExact(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	id := s.create(tok, "/me", `{"detail":{"jobTitle":"Engineer"}}`)["id"].(string)
+	if id != strings.ToLower(id) {
+		t.Fatalf("a new id %q is not in lower case", id)
+	}
+	upper := strings.ToUpper(id)
+	base := "/beta/users/" + strings.ToUpper(userA1) + "/profile/positions/"
+	for _, method := range []string{http.MethodGet, http.MethodPatch, http.MethodDelete} {
+		resp := s.do(request{method: method, path: base + upper, token: tok, body: `{"detail":{"jobTitle":"Changed"}}`})
+		want := "The workPosition '" + upper + "' does not exist in this profile."
+		if msg := expectError(t, resp, http.StatusNotFound, "itemNotFound"); msg != want {
+			t.Errorf("%s of the id in upper case: message %q, want %q", method, msg, want)
+		}
+	}
+	if got := s.do(request{path: base + id, token: tok}).json(t); get(got, "detail", "jobTitle") != "Engineer" {
+		t.Errorf("the item after the requests in upper case: %v", got)
+	}
+
+	// Fixtures keep the ids they give, as written.
+	const given = "A1B2C3D4-0000-4000-8000-00000000000A"
+	resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: `{"tenants":[{"id":"` + tenantA + `","users":[{"id":"` + userA2 + `","displayName":"Two","userPrincipalName":"` + upnOf(userA2) + `","profile":{"positions":[{"id":"` + given + `","detail":{"jobTitle":"Given"}}]}}]}]}`})
+	if resp.status != http.StatusNoContent {
+		t.Fatalf("fixtures: %d %s", resp.status, resp.body)
+	}
+	two := s.delegated(tenantA, userA2, "User.ReadWrite")
+	if got := s.do(request{path: "/beta/me/profile/positions/" + given, token: two}).json(t); got["id"] != given || get(got, "detail", "jobTitle") != "Given" {
+		t.Errorf("the fixture's item by its id as written: %v", got)
+	}
+	expectError(t, s.do(request{path: "/beta/me/profile/positions/" + strings.ToLower(given), token: two}), http.StatusNotFound, "itemNotFound")
+	list := s.do(request{path: "/beta/me/profile/positions?$select=id", token: two}).json(t)
+	if !containsID(list["value"], given) {
+		t.Errorf("the list does not hold the id as written: %v", list)
+	}
 }
 
 // TestListOrder checks that a list is ordered by createdDateTime, then id,
