@@ -253,6 +253,11 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 					it[name] = t
 				}
 			}
+			created, hasCreated := it["createdDateTime"].(time.Time)
+			if modified, ok := it["lastModifiedDateTime"].(time.Time); ok && hasCreated && modified.Before(created) {
+				return UserProfile{}, p.errorIn(itemAt, "lastModifiedDateTime", fmt.Sprintf("The lastModifiedDateTime %s is before the createdDateTime %s: an item changes only after it is made.",
+					modified.Format(dateTimeOffsetLayout), created.Format(dateTimeOffsetLayout)))
+			}
 			pc.Items = append(pc.Items, it)
 		}
 		up.Profile = append(up.Profile, pc)
@@ -430,8 +435,8 @@ func (w *jsonWalker) value(path string) {
 // does not name are left as they are. f is as ParseFixtures returns it;
 // what an item leaves out is made as a create makes it: a new id,
 // createdDateTime now (100 ns apart for the items of a collection, in f's
-// order, so that lists keep it), lastModifiedDateTime its
-// createdDateTime, and the defaults of allowedAudiences and of the
+// order, so that lists keep it; a given lastModifiedDateTime before that
+// instead), lastModifiedDateTime its createdDateTime, and the defaults of allowedAudiences and of the
 // properties that cannot be null. createdBy and lastModifiedBy stay
 // unset when not given. Errors: Request_BadRequest when a user principal
 // name belongs to another user of its tenant that f does not replace.
@@ -484,7 +489,13 @@ func (s *Service) fixturesProfiles(f Fixtures) ([]UserProfile, error) {
 						it["id"] = s.newID()
 					}
 					if _, ok := it["createdDateTime"].(time.Time); !ok {
-						it["createdDateTime"] = now.Add(time.Duration(k) * 100 * time.Nanosecond)
+						created := now.Add(time.Duration(k) * 100 * time.Nanosecond)
+						// Last changed before the load: made no later
+						// than that, not after its last change.
+						if modified, ok := it["lastModifiedDateTime"].(time.Time); ok && modified.Before(created) {
+							created = modified
+						}
+						it["createdDateTime"] = created
 					}
 					if _, ok := it["lastModifiedDateTime"].(time.Time); !ok {
 						it["lastModifiedDateTime"] = it["createdDateTime"]
