@@ -21,6 +21,9 @@ import (
 // file.
 type Fixtures struct {
 	Tenants []TenantFixtures
+	// source is the file ParseFixtures read, to tell where in it a user
+	// is that the store refuses (nil for Fixtures made otherwise).
+	source *fixturesParser
 }
 
 // TenantFixtures are the users of one tenant.
@@ -131,7 +134,12 @@ func ParseFixtures(name string, data []byte) (Fixtures, error) {
 		}
 		return Fixtures{}, p.errorAt(d.mark, msg)
 	}
-	return p.fixtures(doc)
+	f, err := p.fixtures(doc)
+	if err != nil {
+		return Fixtures{}, err
+	}
+	f.source = &p
+	return f, nil
 }
 
 // fixturesParser turns a decoded fixtures document into Fixtures, finding
@@ -299,14 +307,20 @@ func (p *fixturesParser) errorIn(at, name, msg string) error {
 // errorAt is the error about what starts at offset.
 func (p *fixturesParser) errorAt(offset int, msg string) error {
 	offset = min(max(offset, 0), len(p.data))
-	line, column := 1, 1
-	before := p.data[:offset]
+	line, column := p.lineColumn(offset)
+	return &FixturesError{File: p.name, Line: line, Column: column, Path: pathAt(p.data, offset), Message: msg}
+}
+
+// lineColumn is where offset is in the file: its line and its column in
+// characters, both from 1.
+func (p *fixturesParser) lineColumn(offset int) (line, column int) {
+	line, column = 1, 1
+	before := p.data[:min(max(offset, 0), len(p.data))]
 	if nl := bytes.LastIndexByte(before, '\n'); nl >= 0 {
 		line += bytes.Count(before, []byte{'\n'})
 		before = before[nl+1:]
 	}
-	column += utf8.RuneCount(before)
-	return &FixturesError{File: p.name, Line: line, Column: column, Path: pathAt(p.data, offset), Message: msg}
+	return line, column + utf8.RuneCount(before)
 }
 
 // pathAt returns the path of the innermost member or element of the JSON
@@ -516,6 +530,12 @@ func (s *Service) fixturesLoadError(ctx context.Context, f Fixtures, err error) 
 	var conflict *ConflictError
 	if errors.As(err, &conflict) && conflict.Property == "userPrincipalName" {
 		if where, holder := s.fixturesUPNConflict(ctx, f, conflict.Value); where != "" {
+			if f.source != nil {
+				if offset, ok := offsetOf(f.source.data, where); ok {
+					line, column := f.source.lineColumn(offset)
+					where = fmt.Sprintf("%s:%d:%d: %s", f.source.name, line, column, where)
+				}
+			}
 			return Errorf(CodeDirectoryBadRequest, "%s: Another object with the same value for property userPrincipalName already exists: the user '%s' of the tenant holds '%s', and the fixtures do not replace that user.",
 				where, holder.ID, holder.UserPrincipalName)
 		}

@@ -184,11 +184,12 @@ func TestLoadFixtures(t *testing.T) {
 	}
 	err = svc.LoadFixtures(t.Context(), f)
 	var gerr *graphprofile.Error
-	// The message names which of the file's users it is, as every other
-	// refusal of a fixtures document does: in a file of hundreds of users,
-	// Graph's words alone leave a test's author searching.
+	// The message names which of the file's users it is, and where, as
+	// every other refusal of a fixtures document does: in a file of
+	// hundreds of users, Graph's words alone leave a test's author
+	// searching.
 	if !errors.As(err, &gerr) || gerr.Code != graphprofile.CodeDirectoryBadRequest ||
-		gerr.Message != "tenants[0].users[0].userPrincipalName: Another object with the same value for property userPrincipalName already exists: the user '11111111-1111-4111-8111-111111111111' of the tenant holds 'ada@example.test', and the fixtures do not replace that user." {
+		gerr.Message != "f.json:1:65: tenants[0].users[0].userPrincipalName: Another object with the same value for property userPrincipalName already exists: the user '11111111-1111-4111-8111-111111111111' of the tenant holds 'ada@example.test', and the fixtures do not replace that user." {
 		t.Errorf("LoadFixtures of a taken principal name: %v", err)
 	}
 }
