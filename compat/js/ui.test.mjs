@@ -629,6 +629,50 @@ try {
 		assert.ok(text.includes('Present') && !text.includes('Until Present'), JSON.stringify(text));
 	});
 
+	await step('a position that says nothing of isCurrent and has no end reads as current, and its form agrees: unticked, it is not; an audience cleared to null is not sent unless changed', async () => {
+		const api = (method, path, body) => page.evaluate(async ([method, path, body]) => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			const res = await fetch(path, {
+				method,
+				headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
+				body: body === undefined ? undefined : JSON.stringify(body),
+			});
+			return { status: res.status, body: res.status === 204 ? null : await res.json() };
+		}, [method, path, body]);
+		const made = await api('POST', '/beta/me/profile/positions', { detail: { jobTitle: 'Open Ended', startMonthYear: '2015-03-01' } });
+		assert.equal(made.status, 201);
+		assert.equal((await api('PATCH', `/beta/me/profile/positions/${made.body.id}`, { allowedAudiences: null })).status, 200);
+		await page.reload();
+		const item = page.locator('#profile-card li', { hasText: 'Open Ended' });
+		await item.waitFor();
+		assert.match(await item.innerText(), /Current[\s\S]*Mar 2015 – Present/, 'no end and no isCurrent: current');
+		await page.getByRole('button', { name: 'Edit Open Ended', exact: true }).click();
+		const box = page.getByLabel('This is a current position');
+		assert.ok(await box.isChecked(), 'the form shows it current, as the card does');
+		await box.uncheck();
+		await page.getByRole('button', { name: 'Save' }).click();
+		await page.locator('#card-status', { hasText: 'Saved Open Ended.' }).waitFor();
+		const [patch] = (await adminAPI('requests?method=PATCH&path=/profile/positions')).requests;
+		assert.deepEqual(JSON.parse(patch.request.body), { isCurrent: false }, 'the PATCH names only the change');
+		const stored = (await storedPositions(ada.id)).find((p) => p.id === made.body.id);
+		assert.equal(stored.isCurrent, false);
+		assert.equal(stored.allowedAudiences, null, 'the audience nobody touched stays cleared');
+		const text = await item.innerText();
+		assert.ok(!text.includes('Current') && text.includes('Since Mar 2015'), JSON.stringify(text));
+
+		// A long unbroken company and title wrap in the card's header and list at phone width.
+		const long = await api('POST', '/beta/me/profile/positions', { isCurrent: true, detail: { jobTitle: 'T'.repeat(120), startMonthYear: '2099-01-01', company: { displayName: `https://a${'very'.repeat(12)}longcompanyname.example.com/path` } } });
+		assert.equal(long.status, 201);
+		await page.reload();
+		await cardHas(['longcompanyname']);
+		await page.setViewportSize({ width: 375, height: 740 });
+		await noHorizontalScroll('a card with a long company and title');
+		await page.setViewportSize({ width: 1280, height: 800 });
+		for (const id of [made.body.id, long.body.id]) assert.equal((await api('DELETE', `/beta/me/profile/positions/${id}`)).status, 204);
+		await page.reload();
+		await cardHas(['Difference Engine Prize']);
+	});
+
 	await step('a form whose $metadata read failed is made by the next click', async () => {
 		await page.reload(); // the page's modules anew: $metadata not read yet
 		await cardHas(['Difference Engine Prize']);

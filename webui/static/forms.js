@@ -19,6 +19,13 @@ const audiences = [
 	['groupMembers', 'Group members'],
 ];
 
+// isCurrentPosition: a position is current when it says so, or says
+// nothing and has no end (the card's badge, order and "Present", and the
+// form's checkbox).
+export function isCurrentPosition(p) {
+	return p.isCurrent === true || (p.isCurrent !== false && !p.detail?.endMonthYear);
+}
+
 export function audienceLabel(value) {
 	if (!value) return 'only you';
 	return value.split(',').map((v) => (audiences.find(([a]) => a === v.trim())?.[1] ?? v).toLowerCase()).join(', ');
@@ -37,7 +44,9 @@ const curated = {
 			{ path: ['detail', 'company', 'department'], owner: 'companyDetail', label: 'Department', kind: 'text' },
 			{ path: ['detail', 'startMonthYear'], owner: 'positionDetail', label: 'Start', kind: 'month', hint: 'Year and month: YYYY-MM, e.g. 2021-09.' },
 			{ path: ['detail', 'endMonthYear'], owner: 'positionDetail', label: 'End', kind: 'month', hint: 'YYYY-MM; empty while it lasts.' },
-			{ path: ['isCurrent'], owner: 'workPosition', label: 'This is a current position', kind: 'bool' },
+			// Ticked as the card shows it (isCurrentPosition), so that
+			// unticking a position the card calls current marks it not.
+			{ path: ['isCurrent'], owner: 'workPosition', label: 'This is a current position', kind: 'bool', shown: isCurrentPosition },
 			{ path: ['detail', 'description'], owner: 'positionDetail', label: 'Description', kind: 'textarea' },
 			audienceField('workPosition'),
 		],
@@ -241,7 +250,7 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 				break;
 			case 'bool':
 				input = h('input', { id, type: 'checkbox' });
-				input.checked = value === true;
+				input.checked = editing && f.shown ? f.shown(item) : value === true;
 				break;
 			case 'enum':
 				// A property $metadata declares never null (an email's or a
@@ -272,6 +281,10 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 				input.value = value ?? '';
 		}
 		input.name = f.path.join('.');
+		// What the field shows before the user touches it: an edit sends
+		// only what differs from it (a cleared audience shown as "Only me"
+		// is not sent as "me" unless the user changed it).
+		const shown = fieldValue(f, input);
 		const describedBy = () => [hintId, input.getAttribute('aria-invalid') ? errorId : null].filter(Boolean).join(' ');
 		if (hintId) input.setAttribute('aria-describedby', hintId);
 		const error = h('p', { id: errorId, class: 'field-error', hidden: true });
@@ -300,9 +313,7 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 			value() {
 				const v = fieldValue(f, input);
 				if (!editing) return v === null || v === false ? undefined : v;
-				const before = getPath(item, f.path);
-				const unchanged = f.kind === 'bool' ? v === (before === true) : JSON.stringify(v) === JSON.stringify(before ?? null);
-				return unchanged ? undefined : v;
+				return JSON.stringify(v) === JSON.stringify(shown) ? undefined : v;
 			},
 		};
 	});

@@ -4,7 +4,7 @@
 // that user, no more.
 import { h, monthRange, words } from './dom.js';
 import { graph, GraphError, withAllItems } from './session.js';
-import { facetForm, describe, fieldsOf, audienceLabel, aOrAn } from './forms.js';
+import { facetForm, describe, fieldsOf, audienceLabel, aOrAn, isCurrentPosition as isCurrent } from './forms.js';
 
 const pageSize = 25;
 
@@ -111,12 +111,6 @@ function personItem(u) {
 function avatar(name) {
 	const initials = (name || '?').split(/[\s@.]+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
 	return h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials);
-}
-
-// isCurrent: a position is current when it says so, or says nothing and
-// has no end.
-export function isCurrent(p) {
-	return p.isCurrent === true || (p.isCurrent !== false && !p.detail?.endMonthYear);
 }
 
 // sortPositions orders positions current first, then by start, latest
