@@ -95,12 +95,7 @@ func (s *Server) serveAdmin(ctx context.Context, ex *exchange) error {
 		ex.route = ""
 		return notFoundSegment(ex.r.URL.Path[strings.LastIndexByte(strings.TrimSuffix(ex.r.URL.Path, "/"), '/')+1:])
 	}
-	ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
-	if ex.r.Method == http.MethodOptions {
-		ex.w.WriteHeader(http.StatusNoContent)
-		return nil
-	}
-	ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
+	ex.refuseMethod(allowed...)
 	return nil
 }
 

@@ -231,14 +231,12 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 		method = http.MethodGet
 	case http.MethodOptions:
 		_, allowed := findEndpoint(rt.pattern, "")
-		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
-		ex.w.WriteHeader(http.StatusNoContent)
+		ex.refuseMethod(allowed...)
 		return nil
 	}
 	e, allowed := findEndpoint(rt.pattern, method)
 	if e == nil {
-		ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
-		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
+		ex.refuseMethod(allowed...)
 		return nil
 	}
 	if answered, err := s.injectFault(ctx, ex, e); answered || err != nil {
@@ -665,14 +663,8 @@ func (s *Server) deleteUser(ctx context.Context, ex *exchange, c call) error {
 // /healthz is 200 while the process serves HTTP; /readyz is 200 when the
 // store answers and 503 (with Retry-After) when it does not.
 func (s *Server) serveHealth(ex *exchange) {
-	if ex.r.Method == http.MethodOptions {
-		ex.w.Header().Set("Allow", "GET")
-		ex.w.WriteHeader(http.StatusNoContent)
-		return
-	}
 	if ex.r.Method != http.MethodGet && ex.r.Method != http.MethodHead {
-		ex.w.Header().Set("Allow", "GET")
-		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
+		ex.refuseMethod(http.MethodGet)
 		return
 	}
 	if ex.r.URL.Path == "/readyz" {
@@ -684,6 +676,18 @@ func (s *Server) serveHealth(ex *exchange) {
 		}
 	}
 	ex.writeBody(http.StatusOK, textContentType, []byte("ok\n"))
+}
+
+// refuseMethod answers a request whose method its path does not serve,
+// allowed being the methods it does: OPTIONS with 204, any other with 405
+// in Graph's words, both with Allow, as Graph answers them.
+func (ex *exchange) refuseMethod(allowed ...string) {
+	ex.w.Header().Set("Allow", strings.Join(allowed, ", "))
+	if ex.r.Method == http.MethodOptions {
+		ex.w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
 }
 
 // readinessTimeout bounds a readiness check, so a hung database makes

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/graphprofile/graphprofile"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -207,16 +206,10 @@ func metricMethod(method string) string {
 
 // serveMetrics answers a scrape of MetricsPath: GET (or HEAD) only, no
 // token, Prometheus's text format. OPTIONS is answered as on every path
-// (204 with Allow), as serveHealth answers it.
+// (204 with Allow), as serveHealth answers it (refuseMethod).
 func (s *Server) serveMetrics(ex *exchange) {
-	if ex.r.Method == http.MethodOptions {
-		ex.w.Header().Set("Allow", "GET")
-		ex.w.WriteHeader(http.StatusNoContent)
-		return
-	}
 	if ex.r.Method != http.MethodGet && ex.r.Method != http.MethodHead {
-		ex.w.Header().Set("Allow", "GET")
-		ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
+		ex.refuseMethod(http.MethodGet)
 		return
 	}
 	s.metrics.handler.ServeHTTP(ex.w, ex.r)
