@@ -57,3 +57,38 @@ func TestExpensiveFiltersRefused(t *testing.T) {
 		t.Errorf("count with one lambda: %s", resp.body)
 	}
 }
+
+// TestBatchFiltersShareOneBudget: a $batch is one request of its client's,
+// so the $filters of its items share one request's evaluation budget
+// instead of taking twenty: a filter that takes seven tenths of it is
+// answered on its own and as a batch's first item, and the same filter as
+// the next item is refused, in its own 400, saying why.
+func TestBatchFiltersShareOneBudget(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	categories := make([]string, 100)
+	for i := range categories {
+		categories[i] = fmt.Sprintf(`"c%02d"`, i)
+	}
+	body := `{"allowedAudiences":"organization","categories":[` + strings.Join(categories, ",") + `]}`
+	for range 100 {
+		s.create(owner, "/me", body)
+	}
+	reader := s.delegated(tenantA, userA2, "User.Read.All")
+	// 100 positions × (2 + 100 × 2 + 100 × 100 × 7) steps: 7,020,200 of
+	// the 10,000,000.
+	list := "/users/" + userA1 + "/profile/positions?$select=id&$filter=" + url.QueryEscape("categories/any(a:categories/any(b:b eq a and a eq 'none'))")
+	if resp := s.do(request{path: "/beta" + list, token: reader}); resp.status != http.StatusOK {
+		t.Fatalf("the filter on its own: %d %s", resp.status, resp.body)
+	}
+	a := s.sendBatch(t, "/beta/$batch", reader, `{"requests":[
+		{"id":"1","method":"GET","url":"`+list+`"},
+		{"id":"2","method":"GET","url":"`+list+`","dependsOn":["1"]}]}`)
+	if status, _, b := a.item(t, "1"); status != http.StatusOK {
+		t.Errorf("item 1: %d %v, want 200", status, b)
+	}
+	status, _, b := a.item(t, "2")
+	if msg, _ := get(b, "error", "message").(string); status != http.StatusBadRequest || get(b, "error", "code") != "BadRequest" || !strings.Contains(msg, "of this $batch need more than 10000000 evaluation steps together") {
+		t.Errorf("item 2: %d %v, want 400 BadRequest saying the batch's filters together are over the budget", status, b)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -60,8 +61,58 @@ func exprCost(n node) int {
 	return 1 // a literal or a property path
 }
 
-// errTooMuchWork stops an evaluation that would take more than its budget.
-var errTooMuchWork = errors.New("odata: the filter takes more work than its budget")
+// errTooMuchWork stops an evaluation that would take more than its budget,
+// errTooMuchSharedWork one that would take more than what the filters of
+// its WorkBudget have left.
+var (
+	errTooMuchWork       = errors.New("odata: the filter takes more work than its budget")
+	errTooMuchSharedWork = errors.New("odata: the filters take more work together than their shared budget")
+)
+
+// A WorkBudget is the evaluation work that the filters of several
+// requests share: the items of one $batch, which is one request of its
+// client's, so that together they do no more than one request's filter
+// may (MaxFilterWork), rather than twenty times that. Each filter is still
+// bounded by MaxFilterWork on its own. Safe for concurrent use: a batch's
+// items run at once.
+type WorkBudget struct {
+	left atomic.Int64
+}
+
+// NewWorkBudget returns a budget of MaxFilterWork steps.
+func NewWorkBudget() *WorkBudget {
+	b := &WorkBudget{}
+	b.left.Store(MaxFilterWork)
+	return b
+}
+
+// take draws up to n steps from b and returns how many it drew: fewer
+// when b has fewer left, 0 when it is spent.
+func (b *WorkBudget) take(n int) int {
+	for {
+		left := b.left.Load()
+		if left <= 0 {
+			return 0
+		}
+		got := min(int64(n), left)
+		if b.left.CompareAndSwap(left, left-got) {
+			return int(got)
+		}
+	}
+}
+
+type workBudgetKey struct{}
+
+// WithWorkBudget returns ctx with b as the budget the filters evaluated
+// under it share (besides each one's own).
+func WithWorkBudget(ctx context.Context, b *WorkBudget) context.Context {
+	return context.WithValue(ctx, workBudgetKey{}, b)
+}
+
+// sharedWorkDraw is how many steps an evaluation draws from a shared
+// budget at a time: few enough that filters running at once share it
+// fairly, enough that drawing costs nothing measurable.
+const sharedWorkDraw = 1 << 16
 
 // kind is the static type of an expression.
 type kind int
@@ -113,6 +164,8 @@ type env struct {
 	vars []any
 
 	work     int             // steps left; each entity and each lambda item is one
+	shared   *WorkBudget     // what work is drawn from, when not nil
+	own      int             // with shared: the steps this filter may still draw
 	done     <-chan struct{} // closed when the request is over (nil: never)
 	ctx      context.Context
 	sinceCtx int   // steps since done was last looked at
@@ -133,9 +186,18 @@ func (e *env) spend(n int) bool {
 		return false
 	}
 	e.work -= n
-	if e.work < 0 {
-		e.stopped = errTooMuchWork
-		return false
+	for e.work < 0 {
+		if e.shared == nil || e.own <= 0 {
+			e.stopped = errTooMuchWork
+			return false
+		}
+		got := e.shared.take(min(sharedWorkDraw, e.own))
+		if got == 0 {
+			e.stopped = errTooMuchSharedWork
+			return false
+		}
+		e.work += got
+		e.own -= got
 	}
 	if e.sinceCtx += n; e.sinceCtx >= ctxCheckSteps && e.done != nil {
 		e.sinceCtx = 0

@@ -106,6 +106,41 @@ func TestFilterWorkBudget(t *testing.T) {
 	}
 }
 
+// TestSharedWorkBudget: the filters of requests that share a WorkBudget
+// (the items of one $batch) do together no more work than one request's
+// filter may: each is bounded by MaxFilterWork as ever, and once their
+// shared budget is spent the next is refused, however cheap.
+func TestSharedWorkBudget(t *testing.T) {
+	const filter = "$filter=categories/any(a:categories/any(b:b eq a and a eq 'c99'))"
+	const perEntity = 2 + 100*2 + 100*100*7
+	// Six tenths of the budget each: the first passes, the second does not.
+	items := costly(MaxFilterWork * 6 / 10 / perEntity)
+	q := parseList(t, filter+"&$top=999")
+	ctx := WithWorkBudget(t.Context(), NewWorkBudget())
+	if n, err := q.CountMatching(ctx, sourceOf(items)); err != nil || n != len(items) {
+		t.Fatalf("the first filter of the budget: %d, %v; want %d", n, err, len(items))
+	}
+	_, err := q.Apply(ctx, items, "b")
+	wantBadRequest(t, err, "together")
+	if _, err := parseList(t, "$filter=id eq 'p00001'").CountMatching(ctx, sourceOf(items[:1])); err == nil {
+		t.Error("a cheap filter after the shared budget is spent was answered")
+	}
+	// Apart from the shared budget, each filter has its own, as before.
+	if n, err := q.CountMatching(t.Context(), sourceOf(items)); err != nil || n != len(items) {
+		t.Errorf("the same filter on its own: %d, %v", n, err)
+	}
+	// Two filters sharing a budget at once spend it once: they cannot both
+	// be answered (both may be refused, each having drawn part of it).
+	shared := WithWorkBudget(t.Context(), NewWorkBudget())
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { _, err := q.CountMatching(shared, sourceOf(items)); errs <- err }()
+	}
+	if err1, err2 := <-errs, <-errs; err1 == nil && err2 == nil {
+		t.Error("two filters of six tenths of a budget each, at once on one budget, were both answered")
+	}
+}
+
 // TestFilterStopsWhenCanceled checks that evaluation stops soon after the
 // request's context ends, however much work remains.
 func TestFilterStopsWhenCanceled(t *testing.T) {

@@ -90,6 +90,11 @@ func ParseFilter(expr string, t *graphprofile.Type) (*Filter, error) {
 // by one goroutine at a time.
 func (f *Filter) newEnv(ctx context.Context, work int) *env {
 	e := &env{ctx: ctx, done: ctx.Done(), work: work}
+	if shared, ok := ctx.Value(workBudgetKey{}).(*WorkBudget); ok {
+		// The filter's own budget is drawn from the shared one as it
+		// goes (spend).
+		e.shared, e.own, e.work = shared, work, 0
+	}
 	if f.vars > 0 {
 		e.vars = make([]any, f.vars)
 	}
@@ -112,6 +117,9 @@ func (f *Filter) matchIn(e *env, obj graphprofile.Object) bool {
 func stopError(stopped error) error {
 	if errors.Is(stopped, errTooMuchWork) {
 		return badRequest("The $filter needs more than %d evaluation steps over this collection; simplify it (fewer terms, fewer or less nested any() and all()).", MaxFilterWork)
+	}
+	if errors.Is(stopped, errTooMuchSharedWork) {
+		return badRequest("The $filters of this $batch need more than %d evaluation steps together, the most one request's may take; send the costly ones in batches of their own, or simplify them.", MaxFilterWork)
 	}
 	return stopped
 }
