@@ -81,6 +81,9 @@ func TestAuthenticateIsStrict(t *testing.T) {
 		{"nbf as a numeric string", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": numeric(testNow)})), msgMalformed},
 		{"iat as a numeric string", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": numeric(testNow)})), msgMalformed},
 		{"exp as a boolean", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": true})), msgMalformed},
+		// null is no JSON number either, and no absent claim.
+		{"nbf null", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": json.RawMessage("null")})), msgMalformed},
+		{"iat null", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": json.RawMessage("null")})), msgMalformed},
 		// Beyond int64 seconds time.Unix would wrap these into the past,
 		// where an nbf is long passed; year 10000 and later, and before
 		// 1970, are no dates an issuer writes.

@@ -127,13 +127,14 @@ func NewValidator(logger *slog.Logger, issuers ...Issuer) *Validator {
 // claims are the parts of an access token graphprofile reads. Pointers tell a
 // missing claim from an empty one where that matters. The registered time
 // claims are numericDates, stricter than the library's: RFC 7519 makes a
-// NumericDate a JSON number, never a string.
+// NumericDate a JSON number, never a string or null (values, not pointers,
+// so that a null reaches UnmarshalJSON rather than read as absent).
 type claims struct {
 	Issuer            string           `json:"iss"`
 	Audience          jwt.ClaimStrings `json:"aud"`
-	ExpiresAt         *numericDate     `json:"exp"`
-	NotBefore         *numericDate     `json:"nbf"`
-	IssuedAt          *numericDate     `json:"iat"`
+	ExpiresAt         numericDate      `json:"exp"`
+	NotBefore         numericDate      `json:"nbf"`
+	IssuedAt          numericDate      `json:"iat"`
 	TenantID          string           `json:"tid"`
 	ObjectID          string           `json:"oid"`
 	UPN               string           `json:"upn"`
@@ -149,7 +150,10 @@ type claims struct {
 // numericDate is RFC 7519's NumericDate: seconds since the epoch as a JSON
 // number (fractions allowed). A string, even one holding a number, is not
 // one, and neither is a date before 1970 or after 9999 (maxNumericDate).
-type numericDate struct{ time.Time }
+type numericDate struct {
+	time.Time
+	set bool // the claim was given
+}
 
 // maxNumericDate is 9999-12-31T23:59:59Z, the last whole second a
 // NumericDate may name. Without a bound, seconds beyond int64 (1e19, 1e300)
@@ -158,7 +162,7 @@ type numericDate struct{ time.Time }
 const maxNumericDate = 253402300799
 
 func (d *numericDate) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) { // null too
 		return errors.New("a NumericDate must be a JSON number")
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
@@ -169,7 +173,7 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 		return errors.New("a NumericDate must be between 1970 and 9999")
 	}
 	whole, frac := math.Modf(f)
-	d.Time = time.Unix(int64(whole), int64(frac*1e9))
+	d.Time, d.set = time.Unix(int64(whole), int64(frac*1e9)), true
 	return nil
 }
 
@@ -279,13 +283,13 @@ func (v *Validator) authenticate(ctx context.Context, token string) (p graphprof
 	}
 	t := v.now()
 	switch {
-	case c.ExpiresAt == nil:
+	case !c.ExpiresAt.set:
 		return graphprofile.Principal{}, "", nil, refuse(msgNoExpiry)
 	case !t.Before(c.ExpiresAt.Add(leeway)):
 		return graphprofile.Principal{}, "", nil, refuse(msgExpired)
-	case c.NotBefore != nil && t.Add(leeway).Before(c.NotBefore.Time):
+	case c.NotBefore.set && t.Add(leeway).Before(c.NotBefore.Time):
 		return graphprofile.Principal{}, "", nil, refuse(msgNotYetValid)
-	case c.IssuedAt != nil && t.Add(leeway).Before(c.IssuedAt.Time):
+	case c.IssuedAt.set && t.Add(leeway).Before(c.IssuedAt.Time):
 		return graphprofile.Principal{}, "", nil, refuse(msgIssuedInFuture)
 	}
 	if !graphAudience(c.Audience) {
@@ -299,8 +303,8 @@ func (v *Validator) authenticate(ctx context.Context, token string) (p graphprof
 	entry.principal, entry.expires = p, c.ExpiresAt.Add(leeway)
 	// A clock set back (the admin API's) must not find valid in the cache
 	// what validation would refuse as not yet valid.
-	for _, d := range []*numericDate{c.NotBefore, c.IssuedAt} {
-		if d != nil && d.Add(-leeway).After(entry.validFrom) {
+	for _, d := range []numericDate{c.NotBefore, c.IssuedAt} {
+		if d.set && d.Add(-leeway).After(entry.validFrom) {
 			entry.validFrom = d.Add(-leeway)
 		}
 	}

@@ -271,7 +271,9 @@ func TestAuthenticateRefuses(t *testing.T) {
 		{"expired beyond leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": testNow.Add(-6 * time.Minute).Unix()})), msgExpired},
 		{"expired exactly at leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": testNow.Add(-DefaultLeeway).Unix()})), msgExpired},
 		{"no exp", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": nil})), msgNoExpiry},
-		{"exp null", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": json.RawMessage("null")})), msgNoExpiry},
+		// null is no NumericDate (a JSON number), as for nbf and iat
+		// (TestAuthenticateIsStrict).
+		{"exp null", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": json.RawMessage("null")})), msgMalformed},
 		{"nbf beyond leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": testNow.Add(6 * time.Minute).Unix()})), msgNotYetValid},
 
 		{"wrong audience", f.devToken(t, with(delegatedClaims(), map[string]any{"aud": "https://management.azure.com"})), msgAudience},
