@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
@@ -606,6 +607,9 @@ func (ex *exchange) fail(err error) {
 			// probe) meets while it lasts: a debug line each, the outage
 			// itself told by the store serve wires (internal/outage).
 			level = slog.LevelDebug
+			if down, _ := ex.r.Context().Value(storeDownKey{}).(*atomic.Bool); down != nil {
+				down.Store(true) // the batch's items yet to run need not wait for it
+			}
 		} else {
 			gerr = graphprofile.Errorf(graphprofile.CodeInternalError, graphprofile.InternalErrorMessage)
 		}
