@@ -8,11 +8,12 @@ import (
 	"testing"
 )
 
-// TestExpensiveFiltersRefused replays the exponential $filter: nested
-// lambdas over a profile's categories, read by another user of the tenant
-// through /$count. Deep nesting and filters over the work budget are a 400
-// at once, never a slow answer.
-func TestExpensiveFiltersRefused(t *testing.T) {
+// newCostlyProfile serves userA1 with 100 positions of 100 categories each,
+// shown to the organization, and returns the server and a token of userA2
+// that may read them: a profile whose nested lambdas cost up to 100 ×
+// 100 × 100 terms.
+func newCostlyProfile(t *testing.T) (*testServer, string) {
+	t.Helper()
 	s := newTestServer(t)
 	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
 	categories := make([]string, 100)
@@ -23,7 +24,15 @@ func TestExpensiveFiltersRefused(t *testing.T) {
 	for range 100 {
 		s.create(owner, "/me", body)
 	}
-	reader := s.delegated(tenantA, userA2, "User.Read.All")
+	return s, s.delegated(tenantA, userA2, "User.Read.All")
+}
+
+// TestExpensiveFiltersRefused replays the exponential $filter: nested
+// lambdas over a profile's categories, read by another user of the tenant
+// through /$count. Deep nesting and filters over the work budget are a 400
+// at once, never a slow answer.
+func TestExpensiveFiltersRefused(t *testing.T) {
+	s, reader := newCostlyProfile(t)
 	base := "/beta/users/" + userA1 + "/profile/positions"
 	nested := func(depth int) string {
 		expr := "v0 eq 'c99'"
@@ -64,17 +73,7 @@ func TestExpensiveFiltersRefused(t *testing.T) {
 // answered on its own and as a batch's first item, and the same filter as
 // the next item is refused, in its own 400, saying why.
 func TestBatchFiltersShareOneBudget(t *testing.T) {
-	s := newTestServer(t)
-	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
-	categories := make([]string, 100)
-	for i := range categories {
-		categories[i] = fmt.Sprintf(`"c%02d"`, i)
-	}
-	body := `{"allowedAudiences":"organization","categories":[` + strings.Join(categories, ",") + `]}`
-	for range 100 {
-		s.create(owner, "/me", body)
-	}
-	reader := s.delegated(tenantA, userA2, "User.Read.All")
+	s, reader := newCostlyProfile(t)
 	// 100 positions × (2 + 100 × 2 + 100 × 100 × 7) steps: 7,020,200 of
 	// the 10,000,000.
 	list := "/users/" + userA1 + "/profile/positions?$select=id&$filter=" + url.QueryEscape("categories/any(a:categories/any(b:b eq a and a eq 'none'))")
