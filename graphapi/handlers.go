@@ -312,13 +312,19 @@ func (s *Server) listItems(ctx context.Context, ex *exchange, c call) error {
 // the page goes (from the $skiptoken's position), whatever the profile's
 // size.
 func (s *Server) queryItems(ctx context.Context, access graphprofile.Access, coll graphprofile.Collection, q odata.Query) (odata.Result, error) {
-	return s.runQuery(ctx, q, s.itemSource(ctx, access, coll), listBinding(access.Owner(), coll))
+	return s.runQuery(ctx, q, s.itemSource(ctx, access, coll), s.listBinding(access.Owner(), coll))
 }
 
 // listBinding names the list of owner's collection coll to its $skiptokens,
 // so that a token of one list is refused on another.
-func listBinding(owner graphprofile.User, coll graphprofile.Collection) string {
-	return owner.TenantID + "/" + owner.ID + "/" + coll.Name
+func (s *Server) listBinding(owner graphprofile.User, coll graphprofile.Collection) string {
+	return s.storeBinding(owner.TenantID + "/" + owner.ID + "/" + coll.Name)
+}
+
+// storeBinding is binding, what a $skiptoken is bound to, bound to the
+// server's store too (SkipTokenSecret).
+func (s *Server) storeBinding(binding string) string {
+	return string(s.SkipTokenSecret) + "\x00" + binding
 }
 
 // itemSource delivers the items of the accessed profile's collection coll
@@ -416,7 +422,7 @@ func (s *Server) listUsers(ctx context.Context, ex *exchange, c call) error {
 		return err
 	}
 	q.Count = q.Count && eventual
-	binding := "users\x00" + c.access.TenantKey()
+	binding := s.storeBinding("users\x00" + c.access.TenantKey())
 	var page odata.Result
 	var err error
 	if ordered, ok := s.orderedUsers(ctx, c.access, q); ok {

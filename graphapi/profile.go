@@ -205,7 +205,7 @@ func (ex *exchange) collectionLink(owner graphprofile.User, e odata.Expansion, s
 	if len(shown) > 0 {
 		list, err := odata.Parse("", coll.Type, odata.OptOrderBy)
 		if err == nil {
-			options = append(options, "$skiptoken="+list.SkipTokenAfter(listBinding(owner, coll), shown[len(shown)-1]))
+			options = append(options, "$skiptoken="+list.SkipTokenAfter(ex.server.listBinding(owner, coll), shown[len(shown)-1]))
 		}
 	}
 	if len(options) > 0 {

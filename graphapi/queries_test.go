@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graphprofile/graphprofile/graphapi"
 	"github.com/graphprofile/graphprofile/odata"
 )
 
@@ -337,5 +338,47 @@ func TestBigItemsPagedByBytes(t *testing.T) {
 	}
 	if pages < 2 || !slices.Equal(got, want) {
 		t.Errorf("%d pages gave %v, want %v", pages, got, want)
+	}
+}
+
+// TestSkipTokensOfAnotherStoreRefused: a $skiptoken is bound to the store
+// its server serves (Server.SkipTokenSecret, which serve derives from the
+// store's development key), not only to its list: one from a server of
+// another store is 400 though its list's tenant, user and query are the
+// same, and so is one forged with the MAC's construction, which is in the
+// source, but without the store's secret. A server of the same store (the
+// same secret) takes it.
+func TestSkipTokensOfAnotherStoreRefused(t *testing.T) {
+	secret := func(b string) serverOption {
+		return func(srv *graphapi.Server) { srv.SkipTokenSecret = []byte(b) }
+	}
+	a := newTestServer(t, secret("store A"))
+	b := newTestServer(t, secret("store B"))
+	sameAsA := newTestServer(t, secret("store A"))
+	var next string
+	for _, s := range []*testServer{a, b, sameAsA} {
+		tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+		for range 3 {
+			s.create(tok, "/me", `{"detail":{"jobTitle":"Engineer"}}`)
+		}
+		if s == a {
+			page := s.do(request{path: "/beta/me/profile/positions?$top=1&$select=id", token: tok}).json(t)
+			next, _ = page["@odata.nextLink"].(string)
+			if next == "" {
+				t.Fatalf("no nextLink: %v", page)
+			}
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := expectError(t, b.do(request{path: u.RequestURI(), token: b.delegated(tenantA, userA1, "User.ReadWrite")}), http.StatusBadRequest, "BadRequest"); !strings.Contains(msg, "$skiptoken") {
+		t.Errorf("another store's $skiptoken: message %q", msg)
+	}
+	// A server of the same store takes it, whatever its items (its list
+	// goes on after the keys the token carries).
+	if resp := sameAsA.do(request{path: u.RequestURI(), token: sameAsA.delegated(tenantA, userA1, "User.ReadWrite")}); resp.status != http.StatusOK {
+		t.Errorf("the same store's $skiptoken on another server: %d %s", resp.status, resp.body)
 	}
 }

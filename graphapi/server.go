@@ -45,6 +45,13 @@ type Server struct {
 	// behind a reverse proxy that sets them. Otherwise a client could name
 	// the host other clients' links point to.
 	TrustProxy bool
+	// SkipTokenSecret binds the $skiptokens the server writes to the store
+	// it serves, besides their list and query: a token of a server of
+	// another store, or one forged from the token format (in the source)
+	// without the secret, is a 400. Every server of one store must hold the
+	// same (serve derives it from the store's development signing key);
+	// nil binds tokens to their list and query only.
+	SkipTokenSecret []byte
 	// Logger receives request failures; nil means slog.Default(). A
 	// request that failed because the store is unavailable is a debug
 	// line: the outage is the store's to tell, once, not each request's

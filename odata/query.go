@@ -391,9 +391,11 @@ func (q Query) Apply(ctx context.Context, items []graphprofile.Object, binding s
 	return q.pageOf(matched, start, max(q.Top, 1), count, false, binding), nil
 }
 
-// skipTokenKey authenticates skip tokens. It is not a secret: a token only
-// positions a list the caller may read anyway; the MAC makes a tampered or
-// foreign token a clean 400 instead of a wrong page.
+// skipTokenKey authenticates skip tokens, with the binding their caller
+// gives: the MAC makes a tampered or foreign token a clean 400 instead of a
+// wrong page. The key itself is no secret (it is in the source); what a
+// token must not be forged without is in the binding (graphapi binds
+// tokens to its store's secret, Server.SkipTokenSecret).
 var skipTokenKey = []byte("graphprofile $skiptoken v1")
 
 // skipTokenPayload is what a $skiptoken carries: the order keys of the last

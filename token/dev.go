@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -216,6 +217,20 @@ func thumbprint(pub *ecdsa.PublicKey) (string, error) {
 
 // KeyID returns the kid of the issuer's key (its RFC 7638 thumbprint).
 func (d *DevIssuer) KeyID() string { return d.kid }
+
+// Secret returns a secret of the issuer's own for purpose, derived from
+// its signing key (HMAC-SHA256 keyed with the private key, of purpose):
+// the same for every process that holds the key (every server of one
+// store), another for another store, and telling nothing of the key.
+func (d *DevIssuer) Secret(purpose string) ([]byte, error) {
+	key, err := d.key.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("dev issuer key: %w", err)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(purpose))
+	return mac.Sum(nil), nil
+}
 
 // PublicKey returns the issuer's verification key.
 func (d *DevIssuer) PublicKey() *ecdsa.PublicKey { return &d.key.PublicKey }

@@ -377,3 +377,37 @@ func TestDevKeyPEM(t *testing.T) {
 		}
 	}
 }
+
+// TestDevIssuerSecret: a secret is the key's and the purpose's: the same
+// for two issuers of one key (servers of one store), another for another
+// key or purpose.
+func TestDevIssuerSecret(t *testing.T) {
+	keyA, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyB, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := func(key *ecdsa.PrivateKey, purpose string) string {
+		d, err := NewDevIssuer(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := d.Secret(purpose)
+		if err != nil || len(s) != 32 {
+			t.Fatalf("Secret: %x, %v", s, err)
+		}
+		return string(s)
+	}
+	if secret(keyA, "p") != secret(keyA, "p") {
+		t.Error("one key and purpose gave two secrets")
+	}
+	if secret(keyA, "p") == secret(keyB, "p") {
+		t.Error("two keys gave one secret")
+	}
+	if secret(keyA, "p") == secret(keyA, "q") {
+		t.Error("two purposes gave one secret")
+	}
+}

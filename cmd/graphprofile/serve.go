@@ -249,6 +249,12 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		return err
 	}
 	dev.Now = clock.Now
+	// $skiptokens are bound to the store: the key every server of it holds
+	// (graphapi.Server.SkipTokenSecret).
+	skipTokenSecret, err := dev.Secret("graphprofile $skiptoken")
+	if err != nil {
+		return err
+	}
 	// The development issuer signs for any tenant with a key file on disk:
 	// beside real identity providers it is trusted only when asked for.
 	var trusted []token.Issuer
@@ -287,25 +293,26 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	metrics.watchStore(store)
 	metrics.watchValidator(validator)
 	server := &graphapi.Server{
-		Service:        service,
-		Authenticator:  validator,
-		Addr:           *listen,
-		Listener:       ln,
-		PublicURL:      *publicURL,
-		TrustProxy:     *trustProxy,
-		MaxConnections: *maxConnections,
-		MaxEvaluations: *maxEvaluations,
-		CORSOrigins:    corsOrigins,
-		Logger:         logger,
-		AccessLog:      accessLog,
-		TLSConfig:      tlsConfig,
-		Throttle:       throttleLimitValue,
-		Faults:         faults,
-		AdminToken:     *adminToken,
-		JournalSize:    *journalSize,
-		Clock:          clock,
-		Metrics:        metrics.registry,
-		ServeMetrics:   *metricsListen == "",
+		Service:         service,
+		Authenticator:   validator,
+		Addr:            *listen,
+		Listener:        ln,
+		PublicURL:       *publicURL,
+		TrustProxy:      *trustProxy,
+		SkipTokenSecret: skipTokenSecret,
+		MaxConnections:  *maxConnections,
+		MaxEvaluations:  *maxEvaluations,
+		CORSOrigins:     corsOrigins,
+		Logger:          logger,
+		AccessLog:       accessLog,
+		TLSConfig:       tlsConfig,
+		Throttle:        throttleLimitValue,
+		Faults:          faults,
+		AdminToken:      *adminToken,
+		JournalSize:     *journalSize,
+		Clock:           clock,
+		Metrics:         metrics.registry,
+		ServeMetrics:    *metricsListen == "",
 	}
 	if *ui {
 		// The page's development sign-in mints tokens of the development

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -85,5 +86,43 @@ func TestStatelessOnPostgres(t *testing.T) {
 	}
 	if len(rest) != 1 || len(seen) != 3 || !seen[id] {
 		t.Errorf("two pages across the servers hold %d distinct positions (%d on the second page), want all 3", len(seen), len(rest))
+	}
+}
+
+// TestSkipTokensBoundToTheStore: a server's $skiptoken is its store's. A
+// nextLink of a server on one SQLite database is refused (400) by a server
+// on another, though the token, tenant, user and query are the same; the
+// server of the same database, restarted, follows it (the secret is
+// derived from the database's development key, kept beside it).
+func TestSkipTokensBoundToTheStore(t *testing.T) {
+	t.Parallel()
+	dirs := []string{t.TempDir(), t.TempDir()}
+	var tokens []string
+	for _, dir := range dirs {
+		tokens = append(tokens, mintToken(t, dir, nil, delegatedArgs...))
+	}
+	a := startServe(t, dirs[0], listenFlag())
+	b := startServe(t, dirs[1], listenFlag())
+	for range 3 {
+		a.create(tokens[0], createBody)
+		b.create(tokens[1], createBody)
+	}
+	first := a.do(http.MethodGet, "/beta/me/profile/positions?$top=2", tokens[0], "", http.StatusOK)
+	next, _ := first.body["@odata.nextLink"].(string)
+	path, ok := strings.CutPrefix(next, a.url)
+	if !ok {
+		t.Fatalf("@odata.nextLink %q is not the server's", next)
+	}
+	refused := b.do(http.MethodGet, path, tokens[1], "", http.StatusBadRequest)
+	if msg, _ := refused.body["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "$skiptoken") {
+		t.Errorf("another database's $skiptoken: %v", refused.body)
+	}
+	a.sendSignal(syscall.SIGTERM)
+	if code, exited := a.waitExit(10 * time.Second); !exited || code != 0 {
+		t.Fatalf("serve on SIGTERM: exited %v, status %d", exited, code)
+	}
+	again := startServe(t, dirs[0], listenFlag())
+	if rest := again.list(path, tokens[0]); len(rest) != 1 {
+		t.Errorf("the nextLink after a restart on the same database: %d positions, want the third", len(rest))
 	}
 }
