@@ -24,7 +24,11 @@ func TestCostly(t *testing.T) {
 		{"$filter=detail/jobTitle eq 'x'", listOptions, true},
 		{"$orderby=createdDateTime desc", listOptions, false},
 		{"$orderby=createdDateTime desc&$count=true", listOptions, true},
-		{"$orderby=createdDateTime desc,id", listOptions, true},
+		// id is every order's tie-break: written out, the order is the same.
+		{"$orderby=createdDateTime desc,id", listOptions, false},
+		{"$orderby=createdDateTime,id asc", listOptions, false},
+		{"$orderby=createdDateTime,id desc", listOptions, true},
+		{"$orderby=createdDateTime,detail/jobTitle", listOptions, true},
 		{"$orderby=detail/jobTitle", listOptions, true},
 		{"$count=true", listOptions, true},
 		{"", countOptions, false},

@@ -19,7 +19,8 @@ import (
 type Source func(after []any, descending bool, visit func(graphprofile.Object) (bool, error)) error
 
 // Run answers q over the entities src delivers. When q keeps the default
-// order or its reverse (`$orderby=createdDateTime desc`, newest first) and
+// order or its reverse (`$orderby=createdDateTime desc`, newest first; either
+// with `,id` after it) and
 // asks for no $count, it reads only what the page needs: from
 // the $skiptoken's position on, as many entities as the filter takes to
 // fill $top or MaxPageBytes (and one more, to know whether a next page exists), each
@@ -42,6 +43,11 @@ func (q Query) Run(ctx context.Context, src Source, binding string) (Result, err
 		}
 		// An order an index serves has no key long enough to be cut.
 		after = q.resolveAfter(after, nil)
+		// A Source takes createdDateTime and id: an order that names id
+		// carries it twice (as its key, then as every order's last).
+		if len(after) > 2 {
+			after = []any{after[0], after[len(after)-1]}
+		}
 	}
 	return q.stream(ctx, src, q.descending(), after, binding)
 }
@@ -152,20 +158,31 @@ func (q Query) ReadsAll() bool {
 // as its page: its order is the default one or its reverse (a Source
 // delivers both), and it asks for no count of every match.
 func (q Query) streams() bool {
-	if q.Count {
-		return false
-	}
-	switch len(q.OrderBy.keys) {
+	return !q.Count && q.listOrder()
+}
+
+// listOrder reports whether q's order is the default one or its reverse:
+// no key, or createdDateTime either way, alone or followed by id
+// ascending, the tie-break every order ends with anyway (clients write
+// it out for stable pages).
+func (q Query) listOrder() bool {
+	keys := q.OrderBy.keys
+	switch len(keys) {
 	case 0:
 		return true
 	case 1:
-		return strings.EqualFold(q.OrderBy.keys[0].text, DefaultOrderBy)
+	case 2:
+		if !strings.EqualFold(keys[1].text, "id") || keys[1].desc {
+			return false
+		}
+	default:
+		return false
 	}
-	return false
+	return strings.EqualFold(keys[0].text, DefaultOrderBy)
 }
 
 // descending reports whether q's order is the default one's reverse:
 // createdDateTime descending, then id.
 func (q Query) descending() bool {
-	return len(q.OrderBy.keys) == 1 && q.OrderBy.keys[0].desc && strings.EqualFold(q.OrderBy.keys[0].text, DefaultOrderBy)
+	return len(q.OrderBy.keys) > 0 && q.OrderBy.keys[0].desc && q.listOrder()
 }

@@ -119,7 +119,8 @@ func TestRunAnswersAsApply(t *testing.T) {
 		"$orderby=createdDateTime desc&$top=2&$filter=" + url.QueryEscape("isCurrent eq true"),
 		"$orderby=detail/layer&$top=1", "$orderby=detail/layer desc&$skip=2&$top=2", "$orderby=detail/layer&$skip=7&$top=3",
 		"$orderby=detail/jobTitle&$top=3&$count=true", "$orderby=isCurrent desc,detail/layer&$top=2",
-		"$count=true&$skip=1&$top=2&$filter=" + url.QueryEscape("isCurrent eq true"), "$orderby=detail/layer&$top=999", "$skip=99&$count=true"}
+		"$count=true&$skip=1&$top=2&$filter=" + url.QueryEscape("isCurrent eq true"), "$orderby=detail/layer&$top=999", "$skip=99&$count=true",
+		"$orderby=createdDateTime,id&$top=2", "$orderby=createdDateTime desc,id&$top=2", "$orderby=createdDateTime desc,id asc&$skip=1&$top=3"}
 	for _, c := range filterMatchCases {
 		queries = append(queries, "$filter="+url.QueryEscape(c.filter)+"&$top=2")
 	}
@@ -147,7 +148,7 @@ func TestRunAnswersAsApply(t *testing.T) {
 func TestRunAnswersAsApplyAtRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 2026))
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	orders := []string{"", "$orderby=createdDateTime desc", "$orderby=detail/layer", "$orderby=detail/layer desc",
+	orders := []string{"", "$orderby=createdDateTime desc", "$orderby=createdDateTime,id", "$orderby=createdDateTime desc,id", "$orderby=detail/layer", "$orderby=detail/layer desc",
 		"$orderby=isCurrent desc,detail/layer", "$orderby=detail/jobTitle"}
 	for round := range 60 {
 		n := rng.IntN(90) // pages() walks at most 100 pages
@@ -234,6 +235,32 @@ func TestRunReadsOnlyThePage(t *testing.T) {
 	res, err = next.Run(context.Background(), src.scan, "b")
 	if err != nil || len(res.Items) != 10 || res.Items[0]["id"] != "i099989" || src.delivered != 11 {
 		t.Fatalf("newest first, second page: %v, %d items from %v, %d read", err, len(res.Items), res.Items[0]["id"], src.delivered)
+	}
+	// The same orders with the id that breaks their ties written out (as
+	// clients add it for stable pages) are the same orders: read as far as
+	// the page, and their tokens go on where they stopped.
+	for _, tc := range []struct{ orderby, first, second string }{
+		{"createdDateTime,id", "i000000", "i000010"},
+		{"createdDateTime asc,id asc", "i000000", "i000010"},
+		{"createdDateTime desc,id", "i099999", "i099989"},
+		{"CreatedDateTime desc,ID asc", "i099999", "i099989"},
+	} {
+		src.delivered = 0
+		res, err := mustParse(t, "$orderby="+tc.orderby+"&$top=10").Run(context.Background(), src.scan, "b")
+		if err != nil || len(res.Items) != 10 || res.Items[0]["id"] != tc.first || src.delivered != 11 || res.NextSkipToken == "" {
+			t.Fatalf("%s: %v, %d items, %d read, next %q; want 10 from %s, 11 read and a token", tc.orderby, err, len(res.Items), src.delivered, res.NextSkipToken, tc.first)
+		}
+		src.delivered = 0
+		res, err = mustParse(t, "$orderby="+tc.orderby+"&$top=10&$skiptoken="+url.QueryEscape(res.NextSkipToken)).Run(context.Background(), src.scan, "b")
+		if err != nil || len(res.Items) != 10 || res.Items[0]["id"] != tc.second || src.delivered != 11 {
+			t.Fatalf("%s, second page: %v, %d items, %d read; want 10 from %s, 11 read", tc.orderby, err, len(res.Items), src.delivered, tc.second)
+		}
+	}
+	// With id descending the ties go the other way: no index order, every
+	// entity read.
+	src.delivered = 0
+	if _, err := mustParse(t, "$orderby=createdDateTime,id desc&$top=10").Run(context.Background(), src.scan, "b"); err != nil || src.delivered != 100000 {
+		t.Fatalf("createdDateTime,id desc: %v, %d read; want every entity", err, src.delivered)
 	}
 }
 
