@@ -193,6 +193,45 @@ func AppendJSONString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
+// ApproxEncodedSize is about how many bytes AppendObjectJSON writes for
+// obj, of type t: every property of t (of sel, when not nil), a null for
+// each obj does not hold, nested values by their own types. ApproxJSONSize
+// counts only what obj holds, a fraction of an answer for a sparse item:
+// a position of an id and a time is 60 of its 700 bytes.
+func ApproxEncodedSize(t *Type, obj Object, sel []string) int {
+	n := 1 // {
+	for i := range t.Properties {
+		p := &t.Properties[i]
+		if p.WriteOnly || (sel != nil && !slices.Contains(sel, p.Name)) {
+			continue
+		}
+		n += len(p.Name) + 4 // "name": and a comma or the closing brace
+		v, set := obj[p.Name]
+		switch {
+		case !set || v == nil:
+			n += 4 // null, or [] for a collection never null
+		case p.Collection:
+			items, _ := v.([]any)
+			n += 2
+			for _, item := range items {
+				n += 1 + approxValueSize(p.Type, item)
+			}
+		default:
+			n += approxValueSize(p.Type, v)
+		}
+	}
+	return n
+}
+
+// approxValueSize is ApproxEncodedSize of v, of type t, when it is an
+// object, and ApproxJSONSize of it otherwise.
+func approxValueSize(t *Type, v any) int {
+	if o, ok := v.(Object); ok && t != nil && len(t.Properties) > 0 {
+		return ApproxEncodedSize(t, o, nil)
+	}
+	return ApproxJSONSize(v)
+}
+
 // ApproxJSONSize is about how many bytes v takes as JSON: its strings' and
 // property names' bytes and a few for everything else (escapes, and the
 // nulls of properties it does not hold, left out). It bounds the size of

@@ -119,3 +119,38 @@ func TestAppendJSONStringInvalidUTF8(t *testing.T) {
 		t.Errorf("AppendJSONString = %s, want %s", got, want)
 	}
 }
+
+// TestApproxEncodedSize: the size estimate of an item as an answer writes
+// it (every property, nulls included) is within a tenth of the bytes
+// AppendObjectJSON writes, for a sparse item (mostly nulls, which
+// ApproxJSONSize leaves out), a full one, a collection of complex values,
+// and a $select; never under four fifths of them, so a bound on estimates
+// bounds what is written.
+func TestApproxEncodedSize(t *testing.T) {
+	now := time.Date(2020, 7, 6, 6, 34, 12, 229486800, time.UTC)
+	full := Object{"id": "0fb4c1e3-c1e3-0fb4-e3c1-b40fe3c1b40f", "allowedAudiences": "organization", "createdDateTime": now, "lastModifiedDateTime": now,
+		"categories": []any{"a", "b"}, "isCurrent": true,
+		"detail": Object{"jobTitle": "Senior Engineer", "description": "Builds things and more things", "layer": int64(3), "startMonthYear": Date("2020-01-01"),
+			"company": Object{"displayName": "Contoso", "address": Object{"city": "Redmond", "countryOrRegion": "US"}}},
+		"colleagues": []any{Object{"displayName": "Ada", "userPrincipalName": "ada@contoso.com"}, Object{"displayName": "Grace"}},
+		"createdBy":  Object{"user": Object{"id": "u1", "displayName": "Ada"}}}
+	for _, tc := range []struct {
+		name string
+		obj  Object
+		sel  []string
+	}{
+		{"sparse", Object{"id": "p1", "createdDateTime": now}, nil},
+		{"empty detail", Object{"id": "p1", "detail": Object{}}, nil},
+		{"full", full, nil},
+		{"selected", full, []string{"id", "detail", "isCurrent"}},
+	} {
+		written := len(AppendObjectJSON(nil, WorkPositionType, tc.obj, EncodeOptions{Select: tc.sel, SelectExactly: tc.sel != nil}))
+		got := ApproxEncodedSize(WorkPositionType, tc.obj, tc.sel)
+		if got < written*4/5 || got > written*11/10 {
+			t.Errorf("%s: estimate %d, written %d", tc.name, got, written)
+		}
+		if tc.sel == nil && ApproxJSONSize(tc.obj) >= written*4/5 && tc.name == "sparse" {
+			t.Errorf("%s: ApproxJSONSize %d of %d written: no sparse item to show the difference", tc.name, ApproxJSONSize(tc.obj), written)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/odata"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -499,4 +500,40 @@ func TestProfileReadsWhatItShows(t *testing.T) {
 		}
 	}
 	waitForGauges(t, s, 0, 0)
+}
+
+// TestProfileBoundCountsWhatIsWritten: the bound of what GET …/profile
+// shows (odata.MaxPageBytes) is of the bytes its items are written in,
+// every property with its null, not of the values they hold: 8,000 sparse
+// positions (an id, a time and a title: 80 bytes held, 700 written) were
+// shown whole, 5.6 MB against the 4 MiB bound.
+func TestProfileBoundCountsWhatIsWritten(t *testing.T) {
+	s, _ := newAdminServer(t, withMaxItems(10000))
+	const n = 8000
+	positions := make([]string, n)
+	for i := range positions {
+		positions[i] = fmt.Sprintf(`{"detail":{"jobTitle":"p%d"}}`, i)
+	}
+	doc := `{"tenants":[{"id":"` + tenantA + `","users":[{"id":"` + userA1 + `","displayName":"Ada","userPrincipalName":"ada@a.test","profile":{"positions":[` + strings.Join(positions, ",") + `]}}]}]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: doc}); resp.status != http.StatusNoContent {
+		t.Fatalf("fixtures: %d %.300s", resp.status, resp.body)
+	}
+	resp := s.do(request{path: "/beta/me/profile", token: s.delegated(tenantA, userA1, "User.Read")})
+	if resp.status != http.StatusOK {
+		t.Fatalf("GET profile: %d %.300s", resp.status, resp.body)
+	}
+	var profile struct {
+		Positions []json.RawMessage `json:"positions"`
+		Next      string            `json:"positions@odata.nextLink"`
+	}
+	if err := json.Unmarshal(resp.body, &profile); err != nil {
+		t.Fatal(err)
+	}
+	shown := 0
+	for _, p := range profile.Positions {
+		shown += len(p) + 1
+	}
+	if shown > odata.MaxPageBytes+odata.MaxPageBytes/10 || profile.Next == "" || len(profile.Positions) >= n {
+		t.Errorf("the profile shows %d of %d positions in %d bytes (nextLink %q); want at most about %d bytes and a nextLink", len(profile.Positions), n, shown, profile.Next, odata.MaxPageBytes)
+	}
 }
