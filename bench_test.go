@@ -92,3 +92,14 @@ func BenchmarkApproxJSONSize(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "bytes")
 }
+
+// BenchmarkApproxEncodedSize measures the seed position as a page's byte
+// bound counts it (odata.EntitySize): every property, nulls included.
+func BenchmarkApproxEncodedSize(b *testing.B) {
+	p := Object(seedPosition(b))
+	size := 0
+	for b.Loop() {
+		size = ApproxEncodedSize(WorkPositionType, p, nil)
+	}
+	b.ReportMetric(float64(size), "bytes")
+}

@@ -27,9 +27,9 @@ func (s *Server) getProfile(ctx context.Context, ex *exchange, c call) error {
 		collections[i], _ = graphprofile.FindCollection(e.Property)
 	}
 	read := func(free bool) (graphprofile.Profile, error) {
-		used := 0 // the estimated bytes of what is shown so far (shownSize)
+		used := 0 // the estimated bytes of what is shown so far (odata.EntitySize)
 		return s.Service.GetProfile(ctx, c.access, collections, func(i int, item graphprofile.Object) (bool, error) {
-			size := shownSize(collections[i].Type, item, shown[i].Select)
+			size := odata.EntitySize(collections[i].Type, item, shown[i].Select)
 			if free && used+size > profileReadFreeBytes {
 				return false, errProfileNotFree
 			}
@@ -56,7 +56,7 @@ func (s *Server) getProfile(ctx context.Context, ex *exchange, c call) error {
 	return nil
 }
 
-// profileReadFreeBytes is how much of what it shows (by shownSize) a
+// profileReadFreeBytes is how much of what it shows (by odata.EntitySize) a
 // profile read may read without an evaluation slot: far more than a real
 // profile's whole (the load generator's profile of 190 items, 10 in each
 // collection, is well under it), and a quarter of a page.
@@ -134,8 +134,8 @@ func profileSelection(q odata.Query) string {
 // writeProfile writes the profile: its id, then each shown collection, its
 // items with their @odata.etag as in a list. What it shows of the
 // collections together is bounded as a list's page is (odata.MaxPageBytes
-// of items, by shownSize, the estimated bytes of what is shown of them;
-// getProfile reads no further): a collection that does not fit whole (p.Cut)
+// of items, by odata.EntitySize, the estimated bytes of what is shown of
+// them; getProfile reads no further): a collection that does not fit whole (p.Cut)
 // shows its first items (or none) and "<collection>@odata.nextLink", its
 // list from the next item on, as OData pages an expanded collection.
 // Without the bound a profile of more than the answers' budget (32 MiB)
@@ -174,19 +174,6 @@ func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown [
 		}
 		return append(buf, '}')
 	})
-}
-
-// shownSize is about how many bytes writeProfile writes of item, of type
-// t: its @odata.etag, and the properties of sel (nil: every one) with
-// their nulls (graphprofile.ApproxEncodedSize), and its id, which a
-// $select always shows. What item holds alone (ApproxJSONSize) let a
-// profile of sparse items show 5 MB within its 4 MiB bound.
-func shownSize(t *graphprofile.Type, item graphprofile.Object, sel []string) int {
-	n := len(`"@odata.etag":"W/\"\"",`) + 16 + graphprofile.ApproxEncodedSize(t, item, sel)
-	if sel != nil && !slices.Contains(sel, "id") {
-		n += len(`"id":,`) + graphprofile.ApproxJSONSize(item["id"])
-	}
-	return n
 }
 
 // collectionLink is the absolute URL of the list of the collection e names

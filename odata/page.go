@@ -54,7 +54,7 @@ func (q Query) selectPage(ctx context.Context, src Source, binding string) (Resu
 	if q.Filter != nil {
 		e = q.Filter.newEnv(ctx, q.work())
 	}
-	best := &pageHeap{order: q.OrderBy}
+	best := &pageHeap{order: q.OrderBy, size: q.entitySize}
 	matched := 0
 	beyond := false // matches were let go to keep the heap within its bytes
 	var keys []any
@@ -124,7 +124,7 @@ func (q Query) pageOf(sorted []ranked, start, top, count int, beyond bool, bindi
 	start = min(start, len(sorted))
 	end := min(start+top, len(sorted))
 	res := Result{Count: count, Items: make([]graphprofile.Object, 0, end-start)}
-	var size pageBytes
+	size := pageBytes{size: q.entitySize}
 	for _, r := range sorted[start:end] {
 		if !size.admits(res.Items, r.obj) {
 			break
@@ -149,6 +149,7 @@ type ranked struct {
 // unmeasuredPageItems of them.
 type pageHeap struct {
 	order    *OrderBy
+	size     func(graphprofile.Object) int // an entity's, as the page writes it
 	entries  []ranked
 	measured bool
 	bytes    int
@@ -159,11 +160,11 @@ func (h *pageHeap) push(r ranked) {
 	heap.Push(h, r)
 	switch {
 	case h.measured:
-		h.bytes += graphprofile.ApproxJSONSize(r.obj)
+		h.bytes += h.size(r.obj)
 	case len(h.entries) >= unmeasuredPageItems:
 		h.measured = true
 		for _, e := range h.entries {
-			h.bytes += graphprofile.ApproxJSONSize(e.obj)
+			h.bytes += h.size(e.obj)
 		}
 	}
 }
@@ -172,7 +173,7 @@ func (h *pageHeap) push(r ranked) {
 func (h *pageHeap) replaceLast(obj graphprofile.Object, keys []any) {
 	last := &h.entries[0]
 	if h.measured {
-		h.bytes += graphprofile.ApproxJSONSize(obj) - graphprofile.ApproxJSONSize(last.obj)
+		h.bytes += h.size(obj) - h.size(last.obj)
 	}
 	last.obj, last.keys = obj, append(last.keys[:0], keys...)
 	heap.Fix(h, 0)
@@ -182,7 +183,7 @@ func (h *pageHeap) replaceLast(obj graphprofile.Object, keys []any) {
 func (h *pageHeap) popLast() {
 	r := heap.Pop(h).(ranked)
 	if h.measured {
-		h.bytes -= graphprofile.ApproxJSONSize(r.obj)
+		h.bytes -= h.size(r.obj)
 	}
 }
 
@@ -200,8 +201,8 @@ func (h *pageHeap) Pop() any {
 
 const (
 	// MaxPageBytes bounds a page of more than unmeasuredPageItems items:
-	// it ends before $top when its items (their ApproxJSONSize) would pass
-	// it, with a nextLink to the rest, as Graph's server-driven paging
+	// it ends before $top when its items (as written: entitySize) would
+	// pass it, with a nextLink to the rest, as Graph's server-driven paging
 	// may. Without it a page of $top=999 items of up to a MiB each (the
 	// largest body, --max-items) was built whole, a GB, in memory.
 	MaxPageBytes = 4 << 20
@@ -214,6 +215,7 @@ const (
 // pageBytes is the size of a page so far, measured from its
 // unmeasuredPageItems-th item on.
 type pageBytes struct {
+	size     func(graphprofile.Object) int // an entity's, as the page writes it
 	measured bool
 	n        int
 }
@@ -227,13 +229,41 @@ func (b *pageBytes) admits(page []graphprofile.Object, obj graphprofile.Object) 
 	if !b.measured {
 		b.measured = true
 		for _, it := range page {
-			b.n += graphprofile.ApproxJSONSize(it)
+			b.n += b.size(it)
 		}
 	}
-	size := graphprofile.ApproxJSONSize(obj)
+	size := b.size(obj)
 	if b.n+size > MaxPageBytes {
 		return false
 	}
 	b.n += size
 	return true
 }
+
+// entitySize is EntitySize of obj, one of q's entities, as q selects it.
+func (q Query) entitySize(obj graphprofile.Object) int {
+	if q.entity == nil || len(q.entity.Properties) == 0 {
+		return graphprofile.ApproxJSONSize(obj)
+	}
+	return EntitySize(q.entity, obj, q.Select)
+}
+
+// EntitySize is about how many bytes a page (a list's, or a collection
+// GET …/profile shows) writes of obj, an entity of type t: its
+// @odata.etag, and every property of t with its null
+// (graphprofile.ApproxEncodedSize), or with a $select (sel not nil) the
+// properties sel names and the id, which a selection always shows. What
+// obj holds alone (ApproxJSONSize) is a fraction of it for a sparse item:
+// 8,000 sparse positions were shown whole by GET …/profile, 5 MB against
+// its 4 MiB bound.
+func EntitySize(t *graphprofile.Type, obj graphprofile.Object, sel []string) int {
+	n := entityAnnotationBytes + graphprofile.ApproxEncodedSize(t, obj, sel)
+	if sel != nil && !slices.Contains(sel, "id") {
+		n += len(`"id":,`) + graphprofile.ApproxJSONSize(obj["id"])
+	}
+	return n
+}
+
+// entityAnnotationBytes is about what a page writes of an entity besides
+// its properties: its @odata.etag.
+const entityAnnotationBytes = 40

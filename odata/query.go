@@ -77,7 +77,8 @@ type Query struct {
 	SkipToken string
 	Expand    []Expansion // nil: no $expand
 
-	maxWork int // the filter's evaluation budget; zero: MaxFilterWork
+	maxWork int                // the filter's evaluation budget; zero: MaxFilterWork
+	entity  *graphprofile.Type // the entities' type, for the size of a page (entitySize)
 }
 
 // Parse reads the system query options of rawQuery (an URL's RawQuery) for
@@ -88,7 +89,7 @@ type Query struct {
 // BadRequest: an unknown or unsupported "$" option, one not allowed here, an
 // option given twice, a bad value.
 func Parse(rawQuery string, t *graphprofile.Type, allowed ...Option) (Query, error) {
-	q := Query{Top: DefaultPageSize}
+	q := Query{Top: DefaultPageSize, entity: t}
 	seen := map[string]bool{}
 	for part := range strings.SplitSeq(rawQuery, "&") {
 		if part == "" {

@@ -107,7 +107,7 @@ func (q Query) stream(ctx context.Context, src Source, descending bool, after []
 	}
 	res := Result{Count: -1, Items: make([]graphprofile.Object, 0, min(limit, 64))}
 	more := false
-	var size pageBytes
+	size := pageBytes{size: q.entitySize}
 	err := src(after, descending, func(obj graphprofile.Object) (bool, error) {
 		if ok, err := q.admits(ctx, e, obj); err != nil {
 			return false, err
