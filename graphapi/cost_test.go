@@ -71,7 +71,8 @@ func TestExpensiveFiltersRefused(t *testing.T) {
 // so the $filters of its items share one request's evaluation budget
 // instead of taking twenty: a filter that takes seven tenths of it is
 // answered on its own and as a batch's first item, and the same filter as
-// the next item is refused, in its own 400, saying why.
+// the next item is refused, in its own 400, saying why; two such items
+// that run at once take turns, so one of them is answered.
 func TestBatchFiltersShareOneBudget(t *testing.T) {
 	s, reader := newCostlyProfile(t)
 	// 100 positions × (2 + 100 × 2 + 100 × 100 × 7) steps: 7,020,200 of
@@ -89,5 +90,15 @@ func TestBatchFiltersShareOneBudget(t *testing.T) {
 	status, _, b := a.item(t, "2")
 	if msg, _ := get(b, "error", "message").(string); status != http.StatusBadRequest || get(b, "error", "code") != "BadRequest" || !strings.Contains(msg, "of this $batch need more than 10000000 evaluation steps together") {
 		t.Errorf("item 2: %d %v, want 400 BadRequest saying the batch's filters together are over the budget", status, b)
+	}
+	// Items that run at once take turns with the budget: one is answered,
+	// the other refused (both were refused, each having spent part of it).
+	a = s.sendBatch(t, "/beta/$batch", reader, `{"requests":[
+		{"id":"1","method":"GET","url":"`+list+`"},
+		{"id":"2","method":"GET","url":"`+list+`"}]}`)
+	status1, _, _ := a.item(t, "1")
+	status2, _, _ := a.item(t, "2")
+	if statuses := []int{min(status1, status2), max(status1, status2)}; statuses[0] != http.StatusOK || statuses[1] != http.StatusBadRequest {
+		t.Errorf("two costly filters at once: items %d and %d, want one 200 and one 400", status1, status2)
 	}
 }

@@ -50,15 +50,16 @@ func (q Query) selectPage(ctx context.Context, src Source, binding string) (Resu
 	if skip < math.MaxInt-top-1 {
 		keep = skip + top + 1 // one more: is there a next page?
 	}
-	var e *env
-	if q.Filter != nil {
-		e = q.Filter.newEnv(ctx, q.work())
+	e, done, err := q.evaluation(ctx)
+	if err != nil {
+		return Result{}, err
 	}
+	defer done()
 	best := &pageHeap{order: q.OrderBy, size: q.entitySize}
 	matched := 0
 	beyond := false // matches were let go to keep the heap within its bytes
 	var keys []any
-	err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
+	err = src(nil, false, func(obj graphprofile.Object) (bool, error) {
 		if ok, err := q.admits(ctx, e, obj); err != nil {
 			return false, err
 		} else if !ok {
