@@ -82,6 +82,39 @@ func (s *Server) evaluationSlot(ctx context.Context, q odata.Query) (release fun
 // way. A 503 with Retry-After is what Graph answers a client it cannot
 // serve now, and SDKs retry it.
 func (s *Server) takeEvaluationSlot(ctx context.Context) (release func(), err error) {
+	turn, _ := ctx.Value(batchTurnKey{}).(chan struct{})
+	if turn == nil {
+		return s.takeServerSlot(ctx)
+	}
+	// An item of a $batch: its turn of the batch's first, then a slot, in
+	// that order for every item, so that none holds a slot waiting for a
+	// turn that another, waiting for a slot, holds.
+	select {
+	case turn <- struct{}{}:
+	case <-ctx.Done():
+		return noRelease, ctx.Err()
+	}
+	releaseSlot, err := s.takeServerSlot(ctx)
+	if err != nil {
+		<-turn
+		return noRelease, err
+	}
+	return func() {
+		releaseSlot()
+		<-turn
+	}, nil
+}
+
+// batchTurnKey keys a $batch's turn (a chan struct{} of one): its items'
+// costly queries take turns, besides the server's slots. Their $filters
+// share one budget (odata.WithWorkBudget), and two evaluated at once each
+// spent part of it and both fell short, neither answered; one after the
+// other, the first is answered and the next has what it left.
+type batchTurnKey struct{}
+
+// takeServerSlot waits for one of the server's evaluation slots
+// (takeEvaluationSlot, which an item of a $batch takes its turn before).
+func (s *Server) takeServerSlot(ctx context.Context) (release func(), err error) {
 	slots := s.evaluationSlots()
 	m, _ := s.activeMetrics()
 	select {

@@ -74,17 +74,14 @@ var (
 // client's, so that together they do no more than one request's filter
 // may (MaxFilterWork), rather than twenty times that. Each filter is still
 // bounded by MaxFilterWork on its own. Safe for concurrent use: a batch's
-// items run at once, and their evaluations take turns.
+// items run at once.
 type WorkBudget struct {
 	left atomic.Int64
-	// turn is held by the evaluation under way: those of the budget take
-	// turns (Query.evaluation).
-	turn chan struct{}
 }
 
 // NewWorkBudget returns a budget of MaxFilterWork steps.
 func NewWorkBudget() *WorkBudget {
-	b := &WorkBudget{turn: make(chan struct{}, 1)}
+	b := &WorkBudget{}
 	b.left.Store(MaxFilterWork)
 	return b
 }

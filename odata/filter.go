@@ -101,28 +101,6 @@ func (f *Filter) newEnv(ctx context.Context, work int) *env {
 	return e
 }
 
-// evaluation returns the env q's filter is evaluated in (nil without a
-// filter) and the func that ends the evaluation, or ctx's error when it
-// ends first. Under a shared budget (WithWorkBudget: a $batch's items)
-// evaluations take turns: two at once each spent part of the budget and
-// both fell short of it, neither answered, where one after the other the
-// first is answered and the second has what the first left.
-func (q Query) evaluation(ctx context.Context) (*env, func(), error) {
-	if q.Filter == nil {
-		return nil, func() {}, nil
-	}
-	shared, _ := ctx.Value(workBudgetKey{}).(*WorkBudget)
-	if shared == nil {
-		return q.Filter.newEnv(ctx, q.work()), func() {}, nil
-	}
-	select {
-	case shared.turn <- struct{}{}:
-	case <-ctx.Done():
-		return nil, nil, ctx.Err()
-	}
-	return q.Filter.newEnv(ctx, q.work()), func() { <-shared.turn }, nil
-}
-
 // matchIn reports whether obj satisfies the filter; false too when the
 // evaluation stopped (e.stopped says why).
 func (f *Filter) matchIn(e *env, obj graphprofile.Object) bool {

@@ -50,16 +50,15 @@ func (q Query) selectPage(ctx context.Context, src Source, binding string) (Resu
 	if skip < math.MaxInt-top-1 {
 		keep = skip + top + 1 // one more: is there a next page?
 	}
-	e, done, err := q.evaluation(ctx)
-	if err != nil {
-		return Result{}, err
+	var e *env
+	if q.Filter != nil {
+		e = q.Filter.newEnv(ctx, q.work())
 	}
-	defer done()
 	best := &pageHeap{order: q.OrderBy, size: q.entitySize}
 	matched := 0
 	beyond := false // matches were let go to keep the heap within its bytes
 	var keys []any
-	err = src(nil, false, func(obj graphprofile.Object) (bool, error) {
+	err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
 		if ok, err := q.admits(ctx, e, obj); err != nil {
 			return false, err
 		} else if !ok {

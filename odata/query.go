@@ -308,13 +308,12 @@ type Result struct {
 // filter needs more than MaxFilterWork steps; ctx's error when it ends
 // first; src's.
 func (q Query) CountMatching(ctx context.Context, src Source) (int, error) {
-	e, done, err := q.evaluation(ctx)
-	if err != nil {
-		return 0, err
+	var e *env
+	if q.Filter != nil {
+		e = q.Filter.newEnv(ctx, q.work())
 	}
-	defer done()
 	n := 0
-	err = src(nil, false, func(obj graphprofile.Object) (bool, error) {
+	err := src(nil, false, func(obj graphprofile.Object) (bool, error) {
 		ok, err := q.admits(ctx, e, obj)
 		if err != nil {
 			return false, err
@@ -353,11 +352,10 @@ func (q Query) Apply(ctx context.Context, items []graphprofile.Object, binding s
 		return Result{}, fmt.Errorf("odata: Apply needs a query parsed with $orderby allowed")
 	}
 	matched := make([]ranked, 0, len(items))
-	e, done, err := q.evaluation(ctx)
-	if err != nil {
-		return Result{}, err
+	var e *env
+	if q.Filter != nil {
+		e = q.Filter.newEnv(ctx, q.work())
 	}
-	defer done()
 	keys := make([]any, 0, len(items)*(len(q.OrderBy.keys)+1))
 	for _, obj := range items {
 		ok, err := q.admits(ctx, e, obj)

@@ -96,11 +96,10 @@ func (q Query) RunOrdered(ctx context.Context, src Source, binding string, count
 // page exists), each entity the filter looks at counting against
 // MaxFilterWork. The Result's Count is -1.
 func (q Query) stream(ctx context.Context, src Source, descending bool, after []any, binding string) (Result, error) {
-	e, done, err := q.evaluation(ctx)
-	if err != nil {
-		return Result{}, err
+	var e *env
+	if q.Filter != nil {
+		e = q.Filter.newEnv(ctx, q.work())
 	}
-	defer done()
 	// A page after a $skiptoken starts at the token, as Apply's does.
 	skip, limit := q.Skip, max(q.Top, 1)
 	if after != nil {
@@ -109,7 +108,7 @@ func (q Query) stream(ctx context.Context, src Source, descending bool, after []
 	res := Result{Count: -1, Items: make([]graphprofile.Object, 0, min(limit, 64))}
 	more := false
 	size := pageBytes{size: q.entitySize}
-	err = src(after, descending, func(obj graphprofile.Object) (bool, error) {
+	err := src(after, descending, func(obj graphprofile.Object) (bool, error) {
 		if ok, err := q.admits(ctx, e, obj); err != nil {
 			return false, err
 		} else if !ok {
