@@ -326,7 +326,12 @@ func checkBatchURL(item *batchItem) error {
 	// batch, as the contract (issue 13) has it, though Graph has been
 	// seen to fail only that item: the batch was built against the wrong
 	// root, and none of it runs (docs/decisions.md).
-	first, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	// The first segment as the router reads it: split before it is
+	// unescaped (/beta%2Fme is one segment, no version).
+	first, _, _ := strings.Cut(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
+	if unescaped, err := url.PathUnescape(first); err == nil {
+		first = unescaped
+	}
 	if _, ok := version(first); ok {
 		return batchError("The url '%s' of request '%s' names a version; it must be relative to the batch's version root, such as '/me/profile/positions'.", item.URL, item.ID)
 	}

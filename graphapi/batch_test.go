@@ -195,6 +195,7 @@ func TestBatchRefused(t *testing.T) {
 		{"a url naming a version", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"/beta/me"}]}`, "names a version"},
 		{"a url naming another version", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"v1.0/me"}]}`, "names a version"},
 		{"a url naming a version in another case", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"/V1.0/groups?$top=1"}]}`, "names a version"},
+		{"a url naming a version, escaped", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"/%62eta/me"}]}`, "names a version"},
 		{"a body without Content-Type", `{"requests":[{"id":"1","method":"POST","url":"/me/profile/positions","body":{}}]}`, "no Content-Type"},
 		{"21 items", `{"requests":[` + strings.Join(many, ",") + `]}`, "at most 20"},
 		{"an unknown dependency", `{"requests":[` + create("1", `,"dependsOn":["9"]`) + `]}`, "depends on '9'"},
@@ -683,5 +684,22 @@ func TestBatchAnswersAtOnceWhenTheStoreIsDown(t *testing.T) {
 	// The first items at once (10) met the store; the others did not wait for it.
 	if n := lists.Load(); n > 10 {
 		t.Errorf("the store was asked %d lists, want at most the 10 items that run at once", n)
+	}
+}
+
+// TestBatchItemOfOneEscapedSegment: an item url whose first segment holds
+// an escaped slash (/beta%2Fme) names no version: the router reads it as
+// one segment, and the item fails alone, as any unknown segment does.
+func TestBatchItemOfOneEscapedSegment(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"1","method":"GET","url":"/me"},
+		{"id":"2","method":"GET","url":"/beta%2Fme"}]}`)
+	if status, _, b := a.item(t, "1"); status != http.StatusOK || b["id"] != userA1 {
+		t.Errorf("item 1: %d %v, want the user", status, b)
+	}
+	if status, _, b := a.item(t, "2"); status != http.StatusBadRequest || get(b, "error", "code") != "BadRequest" {
+		t.Errorf("item 2: %d %v, want its own 400", status, b)
 	}
 }
