@@ -261,11 +261,9 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 					it[name] = t
 				}
 			}
-			created, hasCreated := it["createdDateTime"].(time.Time)
-			if modified, ok := it["lastModifiedDateTime"].(time.Time); ok && hasCreated && modified.Before(created) {
-				return UserProfile{}, p.errorIn(itemAt, "lastModifiedDateTime", fmt.Sprintf("The lastModifiedDateTime %s is before the createdDateTime %s: an item changes only after it is made.",
-					modified.Format(dateTimeOffsetLayout), created.Format(dateTimeOffsetLayout)))
-			}
+			// Both given are kept, in whichever order: an export of a
+			// store an earlier build loaded with them so must load again,
+			// with the same ETags (made of lastModifiedDateTime).
 			pc.Items = append(pc.Items, it)
 		}
 		up.Profile = append(up.Profile, pc)
