@@ -3,12 +3,14 @@ package graphapi
 import (
 	"context"
 	"crypto/tls"
-	"io"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/graphprofile/graphprofile"
 )
 
 // limitListener serves a connection only while fewer than cap(slots) are
@@ -496,16 +498,15 @@ func (c *servedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// refuseHead answers a head the budget has no room for as net/http
-// answers one over its own limit: a plain 431, and no more from the
-// connection (under TLS it cannot be written in plain text: the
+// refuseHead answers a head the budget has no room for as one over the
+// server's limit is answered: a 431 in Graph's envelope, and no more from
+// the connection (under TLS it cannot be written in plain text: the
 // connection is closed without an answer). The error it returns is one
 // net/http closes the connection on without an answer of its own, as
 // after a header timeout, also through TLS (errHeadRefused).
 func (c *servedConn) refuseHead() error {
 	if c.plain {
-		const refusal = "431 Request Header Fields Too Large"
-		_, _ = io.WriteString(c.Conn, "HTTP/1.1 "+refusal+"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"+refusal)
+		_, _ = c.Conn.Write(headRefusal(headNoRoom))
 		if tc, ok := c.Conn.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
 			c.headMu.Lock()
 			c.refused = true
@@ -612,7 +613,42 @@ func (c *servedConn) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	c.mu.Unlock()
+	if c.plain && string(p) == netHTTPHeadRefusal {
+		// net/http refuses a head over its limit before any handler, in
+		// plain text: on a plain connection it is answered in Graph's
+		// envelope instead, as every other refusal is (issue 7). Under
+		// TLS net/http's answer passes encrypted, as it wrote it.
+		if _, err := c.Conn.Write(headRefusal(headOverLimit)); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
 	return c.Conn.Write(p)
+}
+
+// netHTTPHeadRefusal is what net/http writes, whole, to a connection whose
+// request head is over its limit (net/http's server.go, errTooLarge).
+const netHTTPHeadRefusal = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large"
+
+// The messages of the two refusals of a request head: over the server's
+// limit (net/http's), or over what the heads may hold together now
+// (refuseHead).
+var (
+	headOverLimit = graphprofile.Errorf(codeHeaderTooLarge, "The request's URL and headers are larger than the limit of %d bytes.", MaxHeaderBytes)
+	headNoRoom    = graphprofile.Errorf(codeHeaderTooLarge, "The server has no room now for a request whose URL and headers are larger than %d bytes; send it again later.", freeHeadBytes)
+)
+
+// codeHeaderTooLarge is the code of a 431.
+const codeHeaderTooLarge = "requestHeaderFieldsTooLarge"
+
+// headRefusal is a whole HTTP/1.1 431 answer of gerr in Graph's error
+// envelope, the connection then closed: no request was read, so it has a
+// request-id of its own and no CORS headers (no Origin was read either).
+func headRefusal(gerr *graphprofile.Error) []byte {
+	id := graphprofile.NewGUID()
+	body := appendErrorJSON(nil, gerr, time.Now(), id, id)
+	return fmt.Appendf(nil, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: %s\r\nContent-Length: %d\r\nCache-Control: no-cache\r\nrequest-id: %s\r\nclient-request-id: %s\r\nConnection: close\r\n\r\n%s",
+		jsonContentType, len(body), id, id, body)
 }
 
 // Gathered answers are at most maxGatheredAnswer bytes of body: a bigger

@@ -651,18 +651,24 @@ func (ex *exchange) failWithStatus(status int, gerr *graphprofile.Error) {
 	if status == http.StatusUnauthorized {
 		ex.w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
 	}
-	date := time.Now().UTC().Format("2006-01-02T15:04:05")
+	date := time.Now().UTC()
 	ex.writeJSON(status, func(buf []byte) []byte {
-		buf = append(buf, `{"error":{"code":`...)
-		buf = graphprofile.AppendJSONString(buf, gerr.Code)
-		buf = append(buf, `,"message":`...)
-		buf = graphprofile.AppendJSONString(buf, gerr.Message)
-		buf = append(buf, `,"innerError":{"date":`...)
-		buf = graphprofile.AppendJSONString(buf, date)
-		buf = append(buf, `,"request-id":`...)
-		buf = graphprofile.AppendJSONString(buf, ex.requestID)
-		buf = append(buf, `,"client-request-id":`...)
-		buf = graphprofile.AppendJSONString(buf, ex.clientRequestID)
-		return append(buf, "}}}"...)
+		return appendErrorJSON(buf, gerr, date, ex.requestID, ex.clientRequestID)
 	})
+}
+
+// appendErrorJSON appends Graph's error envelope of gerr, for the request
+// requestID (and the client's clientRequestID) answered at date.
+func appendErrorJSON(buf []byte, gerr *graphprofile.Error, date time.Time, requestID, clientRequestID string) []byte {
+	buf = append(buf, `{"error":{"code":`...)
+	buf = graphprofile.AppendJSONString(buf, gerr.Code)
+	buf = append(buf, `,"message":`...)
+	buf = graphprofile.AppendJSONString(buf, gerr.Message)
+	buf = append(buf, `,"innerError":{"date":"`...)
+	buf = date.UTC().AppendFormat(buf, "2006-01-02T15:04:05")
+	buf = append(buf, `","request-id":`...)
+	buf = graphprofile.AppendJSONString(buf, requestID)
+	buf = append(buf, `,"client-request-id":`...)
+	buf = graphprofile.AppendJSONString(buf, clientRequestID)
+	return append(buf, "}}}"...)
 }
