@@ -38,12 +38,21 @@ func runScript(t *testing.T, name string, args ...string) (int, string, string) 
 	}
 }
 
-// TestScriptsHelp: scripts/bench and scripts/soak answer -h and --help
-// with their usage and exit 0, without building or running anything.
+// TestScriptsHelp: every script answers -h and --help with its usage and
+// exit 0, without building or running anything (scripts/bench-postgres
+// --help started a PostgreSQL cluster and a load; scripts/bench-scale
+// --help created a million positions).
 func TestScriptsHelp(t *testing.T) {
 	for _, c := range []struct{ script, want string }{
 		{"bench", "Knobs (environment): PAIRS"},
 		{"soak", "Knobs (environment): DURATION"},
+		{"bench-directory", "The people directory at scale"},
+		{"bench-postgres", "Knobs (environment): DURATION"},
+		{"bench-scale", "Knobs (environment): USERS"},
+		{"big-pages", "peak memory"},
+		{"image", "container image"},
+		{"image-test", "podman inspect"},
+		{"release", "release binaries"},
 	} {
 		for _, arg := range []string{"--help", "-h"} {
 			code, stdout, stderr := runScript(t, c.script, arg)
