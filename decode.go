@@ -364,6 +364,11 @@ func duplicateProperty(name, what string) error {
 	return Errorf(CodeBadRequest, "The property '%s' appears more than once in %s.", name, what)
 }
 
+// olderPersonDataSource is the older schema's type of itemFacet/source,
+// {"type": "x"}: the decoder reads its values, annotation included, as
+// PersonDataSourcesType's.
+const olderPersonDataSource = "microsoft.graph.personDataSource"
+
 // odataType checks an @odata.type annotation of an object of type t.
 func (d *decoder) odataType(t *Type) error {
 	if d.peek() != '"' {
@@ -374,6 +379,10 @@ func (d *decoder) odataType(t *Type) error {
 		return err
 	}
 	short := strings.TrimPrefix(name, "#")
+	if t == PersonDataSourcesType && (short == olderPersonDataSource || short == "graph."+strings.TrimPrefix(olderPersonDataSource, "microsoft.graph.")) {
+		// The older schema's type of source, whose SDKs stamp it on the value.
+		return nil
+	}
 	if short != t.Name && short != "graph."+t.ShortName() {
 		return Errorf(CodeBadRequest, "A value of type '%s' was found, but a value of type '%s' was expected.", short, t.Name)
 	}
