@@ -37,6 +37,9 @@ type limitListener struct {
 	idle  *idleConns  // nil: connections are not tracked, and a new one waits for a slot
 	heads *byteBudget // nil: a head is bounded by net/http's limit only
 	plain bool        // not under TLS: a refused head can be answered in plain HTTP
+	// anyOrigin: the CORS policy allows any origin, so a refused head's
+	// answer carries CORS's headers without the Origin it did not read.
+	anyOrigin bool
 
 	// closeSilent: Close closes the connections that have sent nothing
 	// yet, listed in silent (a Server's listener, plain or under TLS).
@@ -99,7 +102,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			<-l.slots
 			return nil, err
 		}
-		return &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), heads: l.heads, plain: l.plain, inHead: true}, nil
+		return &servedConn{Conn: conn, release: sync.OnceFunc(func() { <-l.slots }), heads: l.heads, plain: l.plain, anyOrigin: l.anyOrigin, inHead: true}, nil
 	}
 	// The connection is accepted before it has a slot, so that an idle
 	// connection is closed only for a client that is there.
@@ -113,7 +116,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		_ = conn.Close()
 		return nil, net.ErrClosed
 	}
-	sc := &servedConn{Conn: conn, idle: l.idle, heads: l.heads, plain: l.plain, inHead: true}
+	sc := &servedConn{Conn: conn, idle: l.idle, heads: l.heads, plain: l.plain, anyOrigin: l.anyOrigin, inHead: true}
 	sc.release = sync.OnceFunc(func() {
 		l.idle.forget(sc)
 		<-l.slots
@@ -360,6 +363,7 @@ type servedConn struct {
 
 	heads     *byteBudget
 	plain     bool
+	anyOrigin bool // of limitListener
 	headMu    sync.Mutex
 	inHead    bool  // reading a request's head: from the connection's start or the last answer until the handler runs
 	headBytes int   // bytes read since the head began
@@ -506,7 +510,7 @@ func (c *servedConn) Read(p []byte) (int, error) {
 // after a header timeout, also through TLS (errHeadRefused).
 func (c *servedConn) refuseHead() error {
 	if c.plain {
-		_, _ = c.Conn.Write(headRefusal(headNoRoom))
+		_, _ = c.Conn.Write(headRefusal(headNoRoom, c.anyOrigin))
 		if tc, ok := c.Conn.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
 			c.headMu.Lock()
 			c.refused = true
@@ -618,7 +622,7 @@ func (c *servedConn) Write(p []byte) (int, error) {
 		// plain text: on a plain connection it is answered in Graph's
 		// envelope instead, as every other refusal is (issue 7). Under
 		// TLS net/http's answer passes encrypted, as it wrote it.
-		if _, err := c.Conn.Write(headRefusal(headOverLimit)); err != nil {
+		if _, err := c.Conn.Write(headRefusal(headOverLimit, c.anyOrigin)); err != nil {
 			return 0, err
 		}
 		return len(p), nil
@@ -643,12 +647,18 @@ const codeHeaderTooLarge = "requestHeaderFieldsTooLarge"
 
 // headRefusal is a whole HTTP/1.1 431 answer of gerr in Graph's error
 // envelope, the connection then closed: no request was read, so it has a
-// request-id of its own and no CORS headers (no Origin was read either).
-func headRefusal(gerr *graphprofile.Error) []byte {
+// request-id of its own, and CORS's headers only when the policy allows
+// any origin (anyOrigin: no Origin was read to match).
+func headRefusal(gerr *graphprofile.Error, anyOrigin bool) []byte {
 	id := graphprofile.NewGUID()
-	body := appendErrorJSON(nil, gerr, time.Now(), id, id)
-	return fmt.Appendf(nil, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: %s\r\nContent-Length: %d\r\nCache-Control: no-cache\r\nrequest-id: %s\r\nclient-request-id: %s\r\nConnection: close\r\n\r\n%s",
-		jsonContentType, len(body), id, id, body)
+	now := time.Now()
+	body := appendErrorJSON(nil, gerr, now, id, id)
+	cors := ""
+	if anyOrigin {
+		cors = "Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: " + corsExposedHeaders + "\r\n"
+	}
+	return fmt.Appendf(nil, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: %s\r\nContent-Length: %d\r\nCache-Control: no-cache\r\nDate: %s\r\nOData-Version: 4.0\r\nrequest-id: %s\r\nclient-request-id: %s\r\n%sConnection: close\r\n\r\n%s",
+		jsonContentType, len(body), now.UTC().Format(http.TimeFormat), id, id, cors, body)
 }
 
 // Gathered answers are at most maxGatheredAnswer bytes of body: a bigger

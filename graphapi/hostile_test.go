@@ -95,6 +95,12 @@ func TestHostileHeaders(t *testing.T) {
 					resp.Header.Get("request-id") == "" {
 					t.Errorf("answer %d %v %s, want Graph's 431 requestHeaderFieldsTooLarge naming the limit", resp.StatusCode, resp.Header, body)
 				}
+				// The headers of every response (issue 2), and CORS's (issue
+				// 11), which the default policy gives any origin.
+				if _, err := http.ParseTime(resp.Header.Get("Date")); err != nil || resp.Header.Get("OData-Version") != "4.0" ||
+					resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "request-id") {
+					t.Errorf("431 headers %v: want Date, OData-Version 4.0 and CORS's", resp.Header)
+				}
 			}
 			healthy(t, s, tok)
 		})

@@ -254,6 +254,7 @@ func (s *Server) Open() (err error) {
 	}
 	limited := newLimitListener(ln, maxConns)
 	limited.idle, limited.heads, limited.plain, limited.closeSilent = newIdleConns(), heads, s.TLSConfig == nil, true
+	limited.anyOrigin = s.cors().only == nil
 	ln = limited
 	s.listener = ln
 	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsUnspecified() {
