@@ -53,10 +53,13 @@ func AppendObjectJSON(buf []byte, t *Type, obj Object, opts EncodeOptions) []byt
 	nested := EncodeOptions{OmitNulls: opts.OmitNulls}
 	for i := range t.Properties {
 		prop := &t.Properties[i]
-		if prop.WriteOnly || (opts.Select != nil && (opts.SelectExactly || prop.Name != "id") && !slices.Contains(opts.Select, prop.Name)) {
+		if (prop.WriteOnly && opts.Select == nil) || (opts.Select != nil && (opts.SelectExactly || prop.Name != "id") && !slices.Contains(opts.Select, prop.Name)) {
 			continue
 		}
 		v, set := obj[prop.Name]
+		if prop.WriteOnly {
+			v, set = nil, false // selected, it is null whatever obj holds
+		}
 		if (!set || v == nil) && opts.OmitNulls && !slices.Contains(opts.NullWhenUnset, prop.Name) {
 			continue
 		}
@@ -202,7 +205,7 @@ func ApproxEncodedSize(t *Type, obj Object, sel []string) int {
 	n := 1 // {
 	for i := range t.Properties {
 		p := &t.Properties[i]
-		if p.WriteOnly || (sel != nil && !slices.Contains(sel, p.Name)) {
+		if (p.WriteOnly && sel == nil) || (sel != nil && !slices.Contains(sel, p.Name)) {
 			continue
 		}
 		n += len(p.Name) + 4 // "name": and a comma or the closing brace

@@ -70,7 +70,8 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 }
 
 // TestAppendObjectJSONOptions: what each of EncodeOptions changes. A
-// write-only property (passwordProfile) is never written; $select keeps id
+// write-only property (passwordProfile) is written only when selected, as
+// null whatever the object holds; $select keeps id
 // unless SelectExactly; NullWhenUnset writes null where OmitNulls would
 // leave a property out; a NotNull collection that is unset is [].
 func TestAppendObjectJSONOptions(t *testing.T) {
@@ -88,7 +89,8 @@ func TestAppendObjectJSONOptions(t *testing.T) {
 		{"select exactly id", WorkPositionType, position, EncodeOptions{Select: []string{"id"}, SelectExactly: true}, `{"id":"x"}`},
 		{"null when unset", WorkPositionType, Object{"id": "x"}, EncodeOptions{OmitNulls: true, NullWhenUnset: []string{"allowedAudiences"}}, `{"id":"x","allowedAudiences":null}`},
 		{"write-only left out", UserType, user, EncodeOptions{OmitNulls: true}, `{"id":"u","displayName":"U"}`},
-		{"write-only never null", UserType, Object{"id": "u"}, EncodeOptions{Select: []string{"passwordProfile", "businessPhones"}, SelectExactly: true}, `{"businessPhones":[]}`},
+		{"write-only selected is null", UserType, user, EncodeOptions{Select: []string{"passwordProfile", "businessPhones"}, SelectExactly: true}, `{"businessPhones":[],"passwordProfile":null}`},
+		{"write-only selected is null without nulls", UserType, user, EncodeOptions{Select: []string{"passwordProfile"}, SelectExactly: true, OmitNulls: true}, `{}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := string(AppendObjectJSON(nil, tc.t, tc.obj, tc.opts)); got != tc.want {

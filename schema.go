@@ -52,7 +52,8 @@ type Property struct {
 	// request body are ignored.
 	ServerManaged bool
 	// WriteOnly properties are accepted in a request body but never stored
-	// or returned (a user's passwordProfile).
+	// or returned (a user's passwordProfile): $select may name one, and
+	// gets null.
 	WriteOnly bool
 	// SelfService properties of a user are those a user may change about
 	// themself with a permission over their own user only; changing the

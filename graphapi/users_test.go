@@ -384,6 +384,17 @@ func TestUserSelectIsExact(t *testing.T) {
 			t.Errorf("GET %s: properties %v, want %v", tc.path, keys, tc.want)
 		}
 	}
+	// passwordProfile is declared on user ($metadata) but write-only:
+	// selected, it is null, as Graph's directory answers it.
+	for _, path := range []string{"/beta/me?$select=passwordProfile,displayName", "/v1.0/users?$select=PasswordProfile,displayName&$top=1"} {
+		got := s.do(request{path: path, token: tok}).json(t)
+		if v, ok := got["value"].([]any); ok && len(v) > 0 {
+			got = v[0].(map[string]any)
+		}
+		if pp, ok := got["passwordProfile"]; !ok || pp != nil || got["displayName"] == nil {
+			t.Errorf("GET %s: %v, want passwordProfile null beside displayName", path, got)
+		}
+	}
 	list := s.do(request{path: "/v1.0/users?$select=displayName", token: tok}).json(t)
 	for _, u := range list["value"].([]any) {
 		if keys := slices.Sorted(maps.Keys(u.(map[string]any))); !slices.Equal(keys, []string{"displayName"}) {
