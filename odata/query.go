@@ -251,7 +251,9 @@ func parseSelect(value string, t *graphprofile.Type) ([]string, error) {
 			return nil, queryError("$select", pos, "'%s' selects inside a property; select whole top-level properties of %s", name, t.Name)
 		}
 		p := t.Property(name) // ignoring case, as Graph does
-		if p == nil {         // a write-only property (passwordProfile) is selected, and null
+		// A write-only property (passwordProfile) is selected too: its
+		// value is null.
+		if p == nil {
 			// Graph's OData parser's own words, with no position.
 			return nil, graphprofile.Errorf(graphprofile.CodeBadRequest,
 				"Parsing OData Select and Expand failed: Could not find a property named '%s' on type '%s'.", name, t.Name)
