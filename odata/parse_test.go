@@ -175,6 +175,11 @@ func TestParseErrors(t *testing.T) {
 		{"$filter=isCurrent eq 'yes'", listOptions, []string{"Invalid $filter at position 10"}},
 		{"$filter=", listOptions, []string{"the expression is empty"}},
 		{"$orderby=detail", listOptions, []string{"Invalid $orderby at position 0"}},
+		// A key named again can change no order, and each costs every
+		// comparison of tied entities: 95,000 of one key took 40 s.
+		{"$orderby=isCurrent,isCurrent", listOptions, []string{"Invalid $orderby at position 10", "'isCurrent' is named more than once"}},
+		{"$orderby=detail/jobTitle desc,id,DETAIL/JobTitle", listOptions, []string{"Invalid $orderby at position 24", "'detail/jobTitle' is named more than once"}},
+		{"$orderby=id,id", listOptions, []string{"'id' is named more than once"}},
 		// Bad escapes.
 		{"$filter=%zz", listOptions, []string{"invalid escape in '$filter=%zz'"}},
 		{"%2$top=1", listOptions, []string{"invalid escape"}},
