@@ -192,6 +192,11 @@ func TestPathShapes(t *testing.T) {
 		{items + "/$ref", "Resource not found for the segment '$ref'."},
 		{items + "/$value", "Resource not found for the segment '$value'."},
 		{"/beta/me/profile/skills/$metadata", "Resource not found for the segment '$metadata'."},
+		// Nor where a user's key goes (users('$ref') is the user "$ref").
+		{"/beta/users/$ref", "Resource not found for the segment '$ref'."},
+		{"/v1.0/users/$value", "Resource not found for the segment '$value'."},
+		{"/beta/users/$metadata/profile/positions", "Resource not found for the segment '$metadata'."},
+		{"/beta/users/$ref/profile", "Resource not found for the segment '$ref'."},
 		{"/beta/me/profile/$count", "Resource not found for the segment '$count'."},
 		{"/beta/me/./profile", "Resource not found for the segment '.'."},
 		{"/beta/me/profile/positions/x/../" + id, "Resource not found for the segment '..'."},

@@ -118,11 +118,17 @@ func (p *pattern) match(path []string, keys []keyKind) (route, int, bool) {
 				rt.user, rt.hasUser = graphprofile.ProfileRef{Me: true}, true
 			case strings.EqualFold(path[i], "users") && i+1 < len(path):
 				i++
+				if odataSegment(path[i], keys[i]) {
+					return route{}, i, false
+				}
 				rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i], KeyProperty: keys[i].property()}, true
 			default:
 				return route{}, i, false
 			}
 		case "{user}":
+			if odataSegment(path[i], keys[i]) {
+				return route{}, i, false
+			}
 			rt.user, rt.hasUser = graphprofile.ProfileRef{UserKey: path[i], KeyProperty: keys[i].property()}, true
 		case "{facet}":
 			c, ok := graphprofile.FindCollection(path[i])
@@ -131,11 +137,7 @@ func (p *pattern) match(path []string, keys []keyKind) (route, int, bool) {
 			}
 			rt.collection = c
 		case "{id}":
-			// A "$" segment is OData's ($ref, $value…), never an id
-			// written bare: a pattern with it as a literal ($count) is
-			// listed first, and an id that begins with "$" (a fixtures
-			// file may give one) is written as a key, positions('$x').
-			if keys[i] == notKey && strings.HasPrefix(path[i], "$") {
+			if odataSegment(path[i], keys[i]) {
 				return route{}, i, false
 			}
 			rt.itemID = path[i]
@@ -157,6 +159,15 @@ func (p *pattern) match(path []string, keys []keyKind) (route, int, bool) {
 		return route{}, i, false
 	}
 	return rt, i, true
+}
+
+// odataSegment reports whether seg, where a user's key or an item's id
+// goes, is one of OData's "$" segments ($ref, $value…), never a key
+// written bare: a pattern with it as a literal ($count) is listed first,
+// and a key that begins with "$" (a fixtures file may give one) is written
+// in parentheses, users('$x'), positions('$x').
+func odataSegment(seg string, key keyKind) bool {
+	return key == notKey && strings.HasPrefix(seg, "$")
 }
 
 // router matches paths against the patterns of an endpoint table, in the
