@@ -63,11 +63,10 @@ type call struct {
 
 var listOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptSkip, odata.OptCount, odata.OptSkipToken}
 
-// userListOptions are listOptions; what users serve of them is
-// userQueries': not $skip (Graph's directory pages with $skiptoken only,
-// and refuses $skip with its own error), and only some of $filter and
-// $orderby.
-var userListOptions = listOptions
+// userListOptions are listOptions but $skip, which Graph's directory reads
+// only to refuse with its own error (it pages with $skiptoken only); what
+// users serve of $filter and $orderby is userQueries'.
+var userListOptions = []odata.Option{odata.OptFilter, odata.OptOrderBy, odata.OptSelect, odata.OptTop, odata.OptSkipToRefuse, odata.OptCount, odata.OptSkipToken}
 
 // The path patterns served. A literal comes before a parameter in the
 // same place ($count before {id}).

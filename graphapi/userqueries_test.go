@@ -181,6 +181,9 @@ func TestUsersQueryErrors(t *testing.T) {
 		{"passwordProfile in $filter", "$filter=passwordProfile eq null", false, "BadRequest", "Invalid $filter at position 0: could not find a property named 'passwordProfile' on type 'microsoft.graph.user'."},
 		{"an unknown property in $select", "$select=nickname", false, "BadRequest", "Parsing OData Select and Expand failed: Could not find a property named 'nickname' on type 'microsoft.graph.user'."},
 		{"search", "$search=\"displayName:adele\"", true, "BadRequest", "The query option '$search' is not supported on this resource."},
+		// The options it supports, as an error lists them: not $skip.
+		{"expand", "$expand=manager", false, "BadRequest", "The query option '$expand' is not supported on this resource; it supports $filter, $orderby, $select, $top, $count, $skiptoken."},
+		{"unknown option", "$foo=1", false, "BadRequest", "The query option '$foo' is not a known system query option; this resource supports $filter, $orderby, $select, $top, $count, $skiptoken."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,6 +47,11 @@ const (
 	// XML ($metadata) allows of $format: xml (or application/xml) as well
 	// as json.
 	OptXMLFormat Option = "format=xml"
+	// OptSkipToRefuse is no query option either but what a resource that
+	// pages with $skiptoken only (Graph's directory) allows of $skip: it
+	// is read, for Restrictions.Skip to refuse with the resource's own
+	// error, and is not among the options an error says it supports.
+	OptSkipToRefuse Option = "skip=refused"
 )
 
 // servedOptions are the system query options graphprofile implements
@@ -122,7 +127,7 @@ func Parse(rawQuery string, t *graphprofile.Type, allowed ...Option) (Query, err
 				return Query{}, err
 			}
 			continue
-		case !slices.Contains(allowed, Option(name)):
+		case !slices.Contains(allowed, Option(name)) && (name != string(OptSkip) || !slices.Contains(allowed, OptSkipToRefuse)):
 			return Query{}, badRequest("The query option '$%s' is not supported on this resource; it supports %s.", name, list(allowed))
 		case seen[name]:
 			return Query{}, badRequest("The query option '$%s' is given more than once.", name)
@@ -284,7 +289,7 @@ func list(opts []Option) string {
 	}
 	var names []string
 	for _, o := range opts {
-		if o != OptXMLFormat {
+		if o != OptXMLFormat && o != OptSkipToRefuse {
 			names = append(names, "$"+string(o))
 		}
 	}
