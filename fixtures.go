@@ -48,6 +48,10 @@ func (t TenantFixtures) Key() string {
 // Store.LoadProfiles stores for one user.
 type UserProfile struct {
 	User User
+	// idMade: the fixtures gave the user no id, and User.ID was made up;
+	// LoadFixtures takes the id of the tenant's user of its principal
+	// name instead, when there is one (fixturesIDs).
+	idMade bool
 	// Profile holds the items of the collections of the profile that have
 	// any; a collection it leaves out is empty.
 	Profile []ProfileCollection
@@ -199,6 +203,7 @@ func (p *fixturesParser) fixtures(doc Object) (Fixtures, error) {
 func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfile, error) {
 	profile, _ := o["profile"].(Object)
 	delete(o, "profile")
+	idMade := o["id"] == nil
 	u, err := FixturesUser(tenantKey, o)
 	if err != nil {
 		return UserProfile{}, p.errorIn(at, "", ErrorMessage(err))
@@ -213,7 +218,7 @@ func (p *fixturesParser) userProfile(at, tenantKey string, o Object) (UserProfil
 	if problem := principalNameProblem(u); problem != "" {
 		return UserProfile{}, p.errorIn(at, "userPrincipalName", "The userPrincipalName "+problem)
 	}
-	up := UserProfile{User: u}
+	up := UserProfile{User: u, idMade: idMade}
 	for _, c := range profileCollections {
 		values := list(profile[c.Name])
 		if len(values) == 0 {
@@ -453,6 +458,10 @@ func (w *jsonWalker) value(path string) {
 // unset when not given. Errors: Request_BadRequest when a user principal
 // name belongs to another user of its tenant that f does not replace.
 func (s *Service) LoadFixtures(ctx context.Context, f Fixtures) error {
+	f, err := s.fixturesIDs(ctx, f)
+	if err != nil {
+		return err
+	}
 	profiles, err := s.fixturesProfiles(f)
 	if err != nil {
 		return err
@@ -472,6 +481,47 @@ func (s *Service) LoadFixturesIntoEmpty(ctx context.Context, f Fixtures) (bool, 
 	}
 	loaded, err := s.Store.LoadProfilesIntoEmpty(ctx, profiles)
 	return loaded, s.fixturesLoadError(ctx, f, err)
+}
+
+// fixturesIDs returns f with each user it gave no id given the id of the
+// tenant's user that holds its principal name, where one does: the load
+// then replaces that user, as it replaces one named by id, so that loading
+// the same file again (one whose users have no id, as docs/fixtures.md's)
+// changes nothing, instead of being refused for a principal name taken by
+// the first load's user of another, new id. f itself is not changed.
+func (s *Service) fixturesIDs(ctx context.Context, f Fixtures) (Fixtures, error) {
+	tenants := slices.Clone(f.Tenants)
+	for i, t := range tenants {
+		var users []UserProfile
+		for j, up := range t.Users {
+			if !up.idMade {
+				continue
+			}
+			holder, err := s.Store.FindUser(ctx, t.Key(), up.User.UserPrincipalName)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return Fixtures{}, err
+			}
+			if !strings.EqualFold(holder.UserPrincipalName, up.User.UserPrincipalName) ||
+				slices.ContainsFunc(t.Users, func(other UserProfile) bool { return !other.idMade && other.User.ID == holder.ID }) {
+				// Not its holder, or one the file gives by its id (with
+				// another principal name): the made id stays, and the
+				// load tells of a taken name if one still is.
+				continue
+			}
+			if users == nil {
+				users = slices.Clone(t.Users)
+			}
+			users[j].User.ID = holder.ID
+		}
+		if users != nil {
+			tenants[i].Users = users
+		}
+	}
+	f.Tenants = tenants
+	return f, nil
 }
 
 // fixturesProfiles makes the profiles LoadFixtures stores of f.

@@ -179,8 +179,8 @@ func TestLoadFixtures(t *testing.T) {
 		t.Errorf("positions after loading Ada without a profile: %v, %v; want none", items, err)
 	}
 
-	// Another user's principal name.
-	f, err = graphprofile.ParseFixtures("f.json", []byte(fixturesOf(`{"displayName": "Impostor", "userPrincipalName": "ADA@example.test"}`)))
+	// Another user's principal name, given with an id of its own.
+	f, err = graphprofile.ParseFixtures("f.json", []byte(fixturesOf(`{"id": "22222222-2222-4222-8222-222222222222", "displayName": "Impostor", "userPrincipalName": "ADA@example.test"}`)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +191,81 @@ func TestLoadFixtures(t *testing.T) {
 	// hundreds of users, Graph's words alone leave a test's author
 	// searching.
 	if !errors.As(err, &gerr) || gerr.Code != graphprofile.CodeDirectoryBadRequest ||
-		gerr.Message != "f.json:1:65: tenants[0].users[0].userPrincipalName: Another object with the same value for property userPrincipalName already exists: the user '11111111-1111-4111-8111-111111111111' of the tenant holds 'ada@example.test', and the fixtures do not replace that user." {
+		gerr.Message != "f.json:1:111: tenants[0].users[0].userPrincipalName: Another object with the same value for property userPrincipalName already exists: the user '11111111-1111-4111-8111-111111111111' of the tenant holds 'ada@example.test', and the fixtures do not replace that user." {
 		t.Errorf("LoadFixtures of a taken principal name: %v", err)
+	}
+}
+
+// TestLoadFixturesWithoutIDs: a user the file gives no id is the tenant's
+// user of that principal name, when there is one: loading the same file
+// again replaces that user and its profile (decisions.md: a reload of the
+// same file is idempotent), as docs/fixtures.md's example, whose users
+// have no id, is loaded before each test. A new id was made at each load,
+// and the second load was refused: the principal name was taken.
+func TestLoadFixturesWithoutIDs(t *testing.T) {
+	store := newMemStore()
+	svc := &graphprofile.Service{Store: store}
+	load := func(doc string) {
+		t.Helper()
+		f, err := graphprofile.ParseFixtures("f.json", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.LoadFixtures(t.Context(), f); err != nil {
+			t.Fatalf("LoadFixtures: %v", err)
+		}
+	}
+	skills, ok := graphprofile.FindCollection("skills")
+	if !ok {
+		t.Fatal("no skills collection")
+	}
+	load(fixturesOf(grace + `, "profile": {"skills": [{"displayName": "Go"}, {"displayName": "SQL"}]}}`))
+	first, err := store.FindUser(t.Context(), "t1", "grace@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same user again, its principal name in another case, with
+	// another profile and name.
+	load(fixturesOf(`{"displayName": "Grace H.", "userPrincipalName": "Grace@Example.test", "profile": {"skills": [{"displayName": "COBOL"}]}}`))
+	users, err := graphprofile.AllUsers(t.Context(), store, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 1 || users[0].ID != first.ID || users[0].DisplayName != "Grace H." {
+		t.Fatalf("users after the second load: %+v, want one, %s, renamed", users, first.ID)
+	}
+	items, err := graphprofile.AllItems(t.Context(), store, graphprofile.UserKey{TenantID: "t1", UserID: first.ID}, skills)
+	if err != nil || len(items) != 1 || items[0]["displayName"] != "COBOL" {
+		t.Errorf("skills after the second load: %v, %v; want COBOL alone", items, err)
+	}
+	// The holder given by its id with another name, and a user without
+	// an id taking the name it leaves: two users (or, where the store
+	// checks names before it renames, the taken name refused), never one
+	// id given to both.
+	f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(`{"id": "`+first.ID+`", "displayName": "Grace", "userPrincipalName": "grace.h@example.test"}`,
+		`{"displayName": "Another Grace", "userPrincipalName": "grace@example.test"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loadErr := svc.LoadFixtures(t.Context(), f)
+	users, err = graphprofile.AllUsers(t.Context(), store, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, u := range users {
+		names[u.UserPrincipalName] = u.ID
+	}
+	var gerr *graphprofile.Error
+	switch {
+	case loadErr == nil:
+		if len(users) != 2 || names["grace.h@example.test"] != first.ID || names["grace@example.test"] == "" || names["grace@example.test"] == first.ID {
+			t.Errorf("users after the third load: %+v, want %s renamed and a new user", users, first.ID)
+		}
+	case !errors.As(loadErr, &gerr) || !strings.Contains(gerr.Message, "Another object with the same value for property userPrincipalName"):
+		t.Errorf("the third load: %v, want it done or the taken name refused", loadErr)
+	case len(users) != 1 || users[0].ID != first.ID || !strings.EqualFold(users[0].UserPrincipalName, "grace@example.test"):
+		t.Errorf("users after the refused third load: %+v, want them as they were", users)
 	}
 }
 
