@@ -73,6 +73,11 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	if *journalSize < 0 {
 		return fmt.Errorf("%s: want 0 or more", env.settingValue("journal-size", fmt.Sprint(*journalSize)))
 	}
+	if *adminToken == "" && given(fs, "journal-size") {
+		// The journal is the admin API's: without it the size would be
+		// ignored, as no other setting that needs another is.
+		return fmt.Errorf("%s needs --admin-token", env.setting("journal-size"))
+	}
 	if *listen == "" {
 		// net.Listen would take "" as every interface on a random port.
 		return fmt.Errorf(`%s: want HOST:PORT, e.g. 127.0.0.1:8080 (":PORT" for every interface)`, env.settingValue("listen", `""`))

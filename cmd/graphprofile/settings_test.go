@@ -26,6 +26,7 @@ func TestSettingSources(t *testing.T) {
 		{[]string{"serve"}, "max-connections", "0", nil, `--max-connections 0: want 1 or more`, `GRAPHPROFILE_MAX_CONNECTIONS=0: want 1 or more`},
 		{[]string{"serve"}, "max-evaluations", "0", nil, `--max-evaluations 0: want 1 or more`, `GRAPHPROFILE_MAX_EVALUATIONS=0: want 1 or more`},
 		{[]string{"serve"}, "journal-size", "-1", nil, `--journal-size -1: want 0 or more`, `GRAPHPROFILE_JOURNAL_SIZE=-1: want 0 or more`},
+		{[]string{"serve"}, "journal-size", "100", nil, `--journal-size needs --admin-token`, `GRAPHPROFILE_JOURNAL_SIZE needs --admin-token`},
 		{[]string{"serve"}, "admin-token", " padded ", nil, `--admin-token: the token must not begin or end with spaces`, `GRAPHPROFILE_ADMIN_TOKEN: the token must not begin or end with spaces`},
 		{[]string{"serve"}, "public-url", "ftp://graph.example.test", nil, `--public-url "ftp://graph.example.test": want an absolute`, `GRAPHPROFILE_PUBLIC_URL="ftp://graph.example.test": want an absolute`},
 		{[]string{"serve"}, "cors-origins", "app.example.test", nil, `--cors-origins: `, `GRAPHPROFILE_CORS_ORIGINS: `},

@@ -68,7 +68,7 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 		Expires:     *expires,
 	}
 	if application {
-		if flagSet(fs, "user") {
+		if given(fs, "user") {
 			req.ObjectID = *user
 		}
 	} else {
@@ -124,10 +124,4 @@ func storeDevIssuer(ctx context.Context, loc storeLocation) (*token.DevIssuer, e
 // splitList splits a permission list given with spaces or commas.
 func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
-}
-
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
