@@ -104,7 +104,8 @@ const faultsSyntax = "want comma-separated 429=P, 503=P, 504=P (P a probability 
 //	latency=D[@P]         delay requests by D (at most 30s) with probability P (default 1)
 //	retry-after=N         the failures' Retry-After: 1..179 seconds (default 1)
 //
-// The empty spec injects nothing.
+// The empty spec injects nothing. An error names the part of spec it
+// refuses, not spec itself, which its caller names (a flag, a header).
 func ParseFaults(spec string) (Faults, error) {
 	var f Faults
 	if strings.TrimSpace(spec) == "" {
@@ -114,10 +115,10 @@ func ParseFaults(spec string) (Faults, error) {
 	for item := range strings.SplitSeq(spec, ",") {
 		key, value, ok := strings.Cut(strings.TrimSpace(item), "=")
 		if !ok || key == "" || value == "" {
-			return Faults{}, fmt.Errorf("faults %q: setting %q is not KEY=VALUE; %s", spec, item, faultsSyntax)
+			return Faults{}, fmt.Errorf("setting %q is not KEY=VALUE; %s", item, faultsSyntax)
 		}
 		if seen[key] {
-			return Faults{}, fmt.Errorf("faults %q: %s is given twice", spec, key)
+			return Faults{}, fmt.Errorf("%s is given twice", key)
 		}
 		seen[key] = true
 		var err error
@@ -140,16 +141,16 @@ func ParseFaults(spec string) (Faults, error) {
 		case "retry-after":
 			f.RetryAfter, err = parseRetryAfter(value)
 		default:
-			return Faults{}, fmt.Errorf("faults %q: unknown setting %q; %s", spec, key, faultsSyntax)
+			return Faults{}, fmt.Errorf("unknown setting %q; %s", key, faultsSyntax)
 		}
 		if err != nil {
-			return Faults{}, fmt.Errorf("faults %q: %s=%s: %v", spec, key, value, err)
+			return Faults{}, fmt.Errorf("%s: %v", key, err)
 		}
 	}
 	// Summed in hundred-thousandths would be exact; a small tolerance does
 	// the same for the decimal probabilities people write (0.7+0.2+0.1).
 	if sum := f.TooManyRequests + f.ServiceUnavailable + f.GatewayTimeout; sum > 1+1e-9 {
-		return Faults{}, fmt.Errorf("faults %q: the probabilities of 429, 503 and 504 add up to %g, more than 1", spec, sum)
+		return Faults{}, fmt.Errorf("the probabilities of 429, 503 and 504 add up to %g, more than 1", sum)
 	}
 	return f, nil
 }

@@ -1,6 +1,7 @@
 package graphapi
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -49,25 +50,26 @@ func (l ThrottleLimit) perSecond() float64 { return float64(l.Requests) / l.Per.
 // ParseThrottleLimit reads a limit written N/DURATION (3500/10s, 60/1m,
 // 5/s): N requests, refilled every DURATION. One request must come back
 // within MaxRetryAfter seconds, so that a Retry-After can always tell when.
+// An error names the part of s it refuses; its caller names s.
 func ParseThrottleLimit(s string) (ThrottleLimit, error) {
 	n, per, ok := strings.Cut(s, "/")
 	if !ok {
-		return ThrottleLimit{}, fmt.Errorf("throttle limit %q: want REQUESTS/DURATION, e.g. 3500/10s", s)
+		return ThrottleLimit{}, errors.New("want REQUESTS/DURATION, e.g. 3500/10s")
 	}
 	requests, err := strconv.Atoi(n)
 	if err != nil || requests < 1 || requests > 1_000_000_000 || !allDigits(n) {
-		return ThrottleLimit{}, fmt.Errorf("throttle limit %q: the number of requests %q is not a whole number from 1 to 1000000000", s, n)
+		return ThrottleLimit{}, fmt.Errorf("the number of requests %q is not a whole number from 1 to 1000000000", n)
 	}
 	if per != "" && per[0] >= 'a' && per[0] <= 'z' {
 		per = "1" + per // 5/s is 5/1s
 	}
 	d, err := time.ParseDuration(per)
 	if err != nil || d <= 0 {
-		return ThrottleLimit{}, fmt.Errorf("throttle limit %q: the period %q is not a positive duration such as 10s or 1m", s, per)
+		return ThrottleLimit{}, fmt.Errorf("the period %q is not a positive duration such as 10s or 1m", per)
 	}
 	l := ThrottleLimit{Requests: requests, Per: d}
 	if 1/l.perSecond() > MaxRetryAfter {
-		return ThrottleLimit{}, fmt.Errorf("throttle limit %q: one request comes back every %s, longer than the %d s a Retry-After may ask for", s, time.Duration(float64(time.Second)/l.perSecond()).Round(time.Second), MaxRetryAfter)
+		return ThrottleLimit{}, fmt.Errorf("one request comes back every %s, longer than the %d s a Retry-After may ask for", time.Duration(float64(time.Second)/l.perSecond()).Round(time.Second), MaxRetryAfter)
 	}
 	return l, nil
 }

@@ -183,13 +183,13 @@ func NewServer(t TB, opts ...Option) *Server {
 	}
 	if o.faults != "" {
 		if srv.Faults, err = graphapi.ParseFaults(o.faults); err != nil {
-			t.Fatalf("graphprofiletest: WithFaults: %v", err)
+			t.Fatalf("graphprofiletest: WithFaults(%q): %v", o.faults, err)
 		}
 		srv.Faults.Seed = o.faultsSeed
 	}
 	if o.throttle != "" {
 		if srv.Throttle, err = graphapi.ParseThrottleLimit(o.throttle); err != nil {
-			t.Fatalf("graphprofiletest: WithThrottle: %v", err)
+			t.Fatalf("graphprofiletest: WithThrottle(%q): %v", o.throttle, err)
 		}
 	}
 	if err := srv.Open(); err != nil {

@@ -397,14 +397,14 @@ func testControlFlags(env *environment, fs *flag.FlagSet, throttle bool, limitSp
 	case throttle:
 		var err error
 		if limit, err = graphapi.ParseThrottleLimit(limitSpec); err != nil {
-			return limit, graphapi.Faults{}, fmt.Errorf("%s: %w", env.setting("throttle-limit"), err)
+			return limit, graphapi.Faults{}, fmt.Errorf("%s: %w", env.settingValue("throttle-limit", quoteValue(limitSpec)), err)
 		}
 	case given["throttle-limit"]:
 		return limit, graphapi.Faults{}, fmt.Errorf("%s needs --throttle", env.setting("throttle-limit"))
 	}
 	faults, err := graphapi.ParseFaults(faultsSpec)
 	if err != nil {
-		return limit, faults, fmt.Errorf("%s: %w", env.setting("faults"), err)
+		return limit, faults, fmt.Errorf("%s: %w", env.settingValue("faults", quoteValue(faultsSpec)), err)
 	}
 	switch {
 	case given["faults-seed"] && !faults.On():

@@ -117,7 +117,7 @@ func TestServeThrottleAndFaultsRefused(t *testing.T) {
 		{"bad throttle env", nil, []string{"GRAPHPROFILE_THROTTLE=maybe"}, []string{"GRAPHPROFILE_THROTTLE"}},
 		{"bad faults", []string{"--faults", "429=0.5,503=0.6"}, nil, []string{"--faults", "more than 1"}},
 		{"unknown fault", []string{"--faults", "500=0.1"}, nil, []string{"--faults", `unknown setting "500"`}},
-		{"bad faults env", nil, []string{"GRAPHPROFILE_FAULTS=latency=forever"}, []string{"GRAPHPROFILE_FAULTS:", "forever"}},
+		{"bad faults env", nil, []string{"GRAPHPROFILE_FAULTS=latency=forever"}, []string{`GRAPHPROFILE_FAULTS="latency=forever": latency: "forever" is not a delay`}},
 		{"seed without faults", []string{"--faults-seed", "3"}, nil, []string{"--faults-seed needs --faults"}},
 		{"bad seed", []string{"--faults", "429=0.1", "--faults-seed", "-3"}, nil, []string{"-faults-seed"}},
 	}
