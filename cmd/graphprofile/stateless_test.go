@@ -45,6 +45,18 @@ func TestStatelessOnPostgres(t *testing.T) {
 		}
 	})
 
+	// A database the server does not have: its refusal, once, on one line
+	// (pgx's own error told it once per attempt).
+	missing, err := pgtest.WithDatabase(pg.URL(), name+"_missing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, t.TempDir(), nil, "serve", "--listen", "127.0.0.1:0", "--store", missing); r.code == 0 ||
+		strings.Count(r.stderr, "\n") != 1 || strings.Count(r.stderr, "does not exist") != 1 ||
+		!strings.Contains(r.stderr, ": connecting: FATAL: database \""+name+"_missing\" does not exist (SQLSTATE 3D000)\n") {
+		t.Errorf("serve on a database that does not exist: exit %d, stderr %q", r.code, r.stderr)
+	}
+
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	servers := make([]*server, 2)
 	for i := range servers {

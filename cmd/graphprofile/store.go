@@ -8,12 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/graphprofile/graphprofile/postgres"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/tlsdev"
@@ -197,11 +201,44 @@ func (l storeLocation) openWith(ctx context.Context, pgOptions []postgres.Option
 	}
 	if err != nil {
 		if !strings.Contains(err.Error(), l.String()) {
-			err = fmt.Errorf("opening the store %s: %w", l, err)
+			err = openError{fmt.Sprintf("opening the store %s: %s", l, openCause(err)), err}
 		}
 		return nil, err
 	}
 	return s, nil
+}
+
+// openError is a store's failure to open, err, told as msg.
+type openError struct {
+	msg string
+	err error
+}
+
+func (e openError) Error() string { return e.msg }
+func (e openError) Unwrap() error { return e.err }
+
+// openCause tells why a store did not open, each thing once: for a
+// database that could not be reached or refused the connection, what the
+// network or the server said (pgx's own error tells the address and the
+// refusal once per attempt, after the store's "postgres: connecting: store
+// unavailable"); else err as it is.
+func openCause(err error) string {
+	var de *stored.DBError
+	if !errors.As(err, &de) {
+		return err.Error()
+	}
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(de.Err, &pgErr):
+		return de.Op + ": " + pgErr.Error()
+	case errors.As(de.Err, &opErr):
+		return de.Op + ": " + opErr.Error()
+	case errors.As(de.Err, &dnsErr):
+		return de.Op + ": " + dnsErr.Error()
+	}
+	return err.Error()
 }
 
 // persistent refuses the store in memory to a command other than serve

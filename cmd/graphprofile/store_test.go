@@ -2,8 +2,11 @@ package main
 
 import (
 	"io"
+	"net"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +58,33 @@ func TestParseSQLiteStore(t *testing.T) {
 		}
 		if loc.kind != "sqlite" || filepath.Clean(loc.path) != db {
 			t.Errorf("parseStore(%q) = %s %q, want sqlite %q", store, loc.kind, loc.path, db)
+		}
+	}
+}
+
+// TestUnreachablePostgresSaysItOnce: a PostgreSQL store that cannot be
+// reached is one line naming the store and the network's refusal once:
+// pgx's own error told the address and the dial error twice (once per
+// attempt), after "postgres: connecting: store unavailable:".
+func TestUnreachablePostgresSaysItOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for _, args := range [][]string{
+		{"serve", "--listen", "127.0.0.1:0", "--store", "postgres://u:secret@" + addr + "/db"},
+		{"users", "import", "--store", "postgres://u:secret@" + addr + "/db", "users.jsonl"},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "users.jsonl"), []byte(`{"displayName": "Ada", "userPrincipalName": "ada@example.test"}`+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, dir, nil, args...)
+		want := "graphprofile: opening the store postgres://***@" + addr + "/db: connecting: dial tcp " + addr + ": connect: connection refused\n"
+		if r.code == 0 || r.stderr != want {
+			t.Errorf("graphprofile %s: exit %d, stderr %q; want %q", strings.Join(args[:2], " "), r.code, r.stderr, want)
 		}
 	}
 }
