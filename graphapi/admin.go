@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/graphprofile/graphprofile"
 )
@@ -49,6 +50,10 @@ var adminEndpoints = []adminEndpoint{
 	{adminPrefix + "/clock", http.MethodPost, nil, (*Server).adminSetClock},
 	{adminPrefix + "/clock", http.MethodDelete, nil, (*Server).adminRealClock},
 }
+
+// adminKeys are the query parameters the store looks up: a tenant's key,
+// a user's id (or principal name), the id a page of users starts after.
+var adminKeys = map[string]bool{"tenantId": true, "userId": true, "after": true}
 
 // serveAdmin serves a request under adminPrefix: the token first (a
 // caller without it learns nothing of the paths), then the path and
@@ -87,6 +92,12 @@ func (s *Server) serveAdmin(ctx context.Context, ex *exchange) error {
 				// Read as its first value alone, the others would be
 				// ignored without a word.
 				return graphprofile.Errorf(graphprofile.CodeBadRequest, "The query parameter '%s' was specified more than once, but it must be specified at most once.", name)
+			}
+			if adminKeys[name] && (!utf8.ValidString(values[0]) || strings.ContainsRune(values[0], 0)) {
+				// No store holds such a key, and PostgreSQL's text
+				// cannot even be compared with it: the same 400 on
+				// every store, not a 500 on one and a page on another.
+				return graphprofile.Errorf(graphprofile.CodeBadRequest, "The query parameter '%s' holds a NUL character or invalid UTF-8, which no id has.", name)
 			}
 		}
 		return e.serve(s, ctx, ex)
