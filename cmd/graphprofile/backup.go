@@ -59,11 +59,11 @@ func backupArgs(env *environment, what string, args []string, synopsis string) (
 	if err != nil {
 		return storeLocation{}, "", err
 	}
-	loc, err := env.parseStore(*storeURL)
+	loc, err := env.parseStore(*storeURL, sqliteStore)
 	if err != nil {
 		return storeLocation{}, "", err
 	}
-	if err := loc.persistent(env, what); err != nil {
+	if err := loc.persistent(env, what, sqliteStore); err != nil {
 		return storeLocation{}, "", err
 	}
 	if loc.kind == "postgres" {

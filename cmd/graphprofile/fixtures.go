@@ -185,11 +185,11 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}); err != nil {
 		return err
 	}
-	loc, err := env.parseStore(*storeURL)
+	loc, err := env.parseStore(*storeURL, persistentStore)
 	if err != nil {
 		return err
 	}
-	if err := loc.persistent(env, "export"); err != nil {
+	if err := loc.persistent(env, "export", persistentStore); err != nil {
 		return err
 	}
 	if err := loc.existing(ctx, "export"); err != nil {

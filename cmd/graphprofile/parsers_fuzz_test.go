@@ -89,7 +89,7 @@ func FuzzParseStore(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value string) {
 		var stderr bytes.Buffer
 		env := &environment{stderr: &stderr, getenv: func(string) string { return "" }, environ: func() []string { return nil }}
-		loc, err := env.parseStore(value)
+		loc, err := env.parseStore(value, anyStore)
 		if err != nil {
 			msg := env.scrub(err.Error())
 			if !strings.HasPrefix(msg, "--store ") || strings.ContainsAny(msg, "\r\n") && !strings.ContainsAny(value, "\r\n") {

@@ -142,7 +142,7 @@ func TestLogsHideStoreSecrets(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	env := &environment{stderr: &out}
-	if _, err := env.parseStore("postgres://alice:hun@ter2@db/x?sslpassword=s3cr3t"); err != nil {
+	if _, err := env.parseStore("postgres://alice:hun@ter2@db/x?sslpassword=s3cr3t", anyStore); err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(scrubbingHandler{slog.NewJSONHandler(&out, nil), env}).With("store", "user=alice")
@@ -175,7 +175,7 @@ func TestScrubKeepsTheScheme(t *testing.T) {
 	t.Parallel()
 	for _, url := range []string{"postgres://postgres:hunter2@db/x", "postgresql://postgres:hunter2@db/x", "postgres://postgresql@db/x"} {
 		env := &environment{stderr: io.Discard}
-		if _, err := env.parseStore(url); err != nil {
+		if _, err := env.parseStore(url, anyStore); err != nil {
 			t.Fatal(err)
 		}
 		for in, want := range map[string]string{

@@ -190,7 +190,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		fixtures = &f
 	}
 
-	loc, err := env.parseStore(*storeURL)
+	loc, err := env.parseStore(*storeURL, anyStore)
 	if err != nil {
 		return err
 	}

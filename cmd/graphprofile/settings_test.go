@@ -63,6 +63,10 @@ func TestSettingSources(t *testing.T) {
 		{[]string{"token"}, "expires", "-5m", nil, `--expires -5m0s: must be positive`, `GRAPHPROFILE_EXPIRES=-5m0s: must be positive`},
 		{[]string{"token"}, "store", "memory:", nil, `--store memory:: the development signing key`, `GRAPHPROFILE_STORE=memory:: the development signing key`},
 		{[]string{"token"}, "roles", "User.Read.All", nil, `--roles needs --app`, `GRAPHPROFILE_ROLES needs --app`},
+		// What a command says it takes is what it takes.
+		{[]string{"token"}, "store", "bogus:x", nil, `--store "bogus:x": expected sqlite:PATH or postgres://…` + "\n", `GRAPHPROFILE_STORE="bogus:x": expected sqlite:PATH or postgres://…` + "\n"},
+		{[]string{"backup"}, "store", "memory:", []string{"backup.db"}, `backup: --store memory: is a store of the serving process alone (it starts empty and ends with it); give serve --fixtures FILE instead, or sqlite:PATH` + "\n", `backup: GRAPHPROFILE_STORE=memory: is a store of the serving process alone (it starts empty and ends with it); give serve --fixtures FILE instead, or sqlite:PATH` + "\n"},
+		{[]string{"backup"}, "store", "bogus:x", []string{"backup.db"}, `--store "bogus:x": expected sqlite:PATH` + "\n", `GRAPHPROFILE_STORE="bogus:x": expected sqlite:PATH` + "\n"},
 		{[]string{"export"}, "store", "memory:", nil, `export: --store memory: is a store of the serving process alone`, `export: GRAPHPROFILE_STORE=memory: is a store of the serving process alone`},
 		{[]string{"users", "import"}, "store", "memory:", []string{"users.jsonl"}, `users import: --store memory: is a store`, `users import: GRAPHPROFILE_STORE=memory: is a store`},
 	}

@@ -51,10 +51,6 @@ const postgresStatePrefix = "graphprofile"
 // memoryStore is the --store of the SQLite store in memory.
 const memoryStore = "memory:"
 
-// parseStore reads --store: sqlite:PATH (also sqlite://PATH and
-// sqlite:///ABSOLUTE/PATH, on Windows sqlite:///C:/PATH), memory: or a
-// postgres:// URL. From now on env hides the URL's credentials in all it
-// prints.
 // ownsFile reports whether path names the SQLite store's database, or a
 // file SQLite or the server keeps beside it (<database>-wal, -shm, -lock,
 // -devkey.pem, the development CA's…): a file no command may write over.
@@ -78,7 +74,19 @@ func (loc storeLocation) ownsFile(path string) bool {
 	return err == nil && os.SameFile(named, db)
 }
 
-func (env *environment) parseStore(url string) (storeLocation, error) {
+// The stores a command takes, as its errors list them.
+const (
+	anyStore        = "sqlite:PATH, memory: or postgres://…"
+	persistentStore = "sqlite:PATH or postgres://…"
+	sqliteStore     = "sqlite:PATH"
+)
+
+// parseStore reads --store: sqlite:PATH (also sqlite://PATH and
+// sqlite:///ABSOLUTE/PATH, on Windows sqlite:///C:/PATH), memory: or a
+// postgres:// URL; a URL of none of them is refused as not one of takes,
+// the stores the command takes (anyStore, persistentStore, sqliteStore).
+// From now on env hides the URL's credentials in all it prints.
+func (env *environment) parseStore(url, takes string) (storeLocation, error) {
 	env.hideSecretsOf(url)
 	switch {
 	case url == memoryStore:
@@ -105,7 +113,7 @@ func (env *environment) parseStore(url string) (storeLocation, error) {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return storeLocation{kind: "postgres", url: url}, nil
 	default:
-		return storeLocation{}, fmt.Errorf("%s: expected sqlite:PATH, memory: or postgres://…", env.settingValue("store", quoteValue(redact(url))))
+		return storeLocation{}, fmt.Errorf("%s: expected %s", env.settingValue("store", quoteValue(redact(url))), takes)
 	}
 }
 
@@ -242,11 +250,11 @@ func openCause(err error) string {
 }
 
 // persistent refuses the store in memory to a command other than serve
-// (what, e.g. "users import"): it would start empty and vanish when the
-// command ends.
-func (l storeLocation) persistent(env *environment, what string) error {
+// (what, e.g. "users import"), which takes the stores takes: it would
+// start empty and vanish when the command ends.
+func (l storeLocation) persistent(env *environment, what, takes string) error {
 	if l.kind == "memory" {
-		return fmt.Errorf("%s: %s is a store of the serving process alone (it starts empty and ends with it); give serve --fixtures FILE instead, or a sqlite: or postgres:// store", what, env.settingValue("store", memoryStore))
+		return fmt.Errorf("%s: %s is a store of the serving process alone (it starts empty and ends with it); give serve --fixtures FILE instead, or %s", what, env.settingValue("store", memoryStore), takes)
 	}
 	return nil
 }

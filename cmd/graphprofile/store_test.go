@@ -51,7 +51,7 @@ func TestParseSQLiteStore(t *testing.T) {
 	}
 	for _, store := range []string{"sqlite:" + db, "sqlite://" + db, "sqlite://" + url} {
 		env := &environment{stderr: io.Discard}
-		loc, err := env.parseStore(store)
+		loc, err := env.parseStore(store, anyStore)
 		if err != nil {
 			t.Errorf("parseStore(%q): %v", store, err)
 			continue

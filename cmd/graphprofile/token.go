@@ -35,7 +35,7 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
 		return err
 	}
-	loc, err := env.parseStore(*storeURL)
+	loc, err := env.parseStore(*storeURL, persistentStore)
 	if err != nil {
 		return err
 	}

@@ -60,11 +60,11 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 	if len(issuers) > 1 {
 		return fmt.Errorf("%s: users import takes one issuer, the tenant's; give the one of them that speaks for --tenant", env.settingValue("issuer", quoteValue(issuers.String())))
 	}
-	loc, err := env.parseStore(*storeURL)
+	loc, err := env.parseStore(*storeURL, persistentStore)
 	if err != nil {
 		return err
 	}
-	if err := loc.persistent(env, "users import"); err != nil {
+	if err := loc.persistent(env, "users import", persistentStore); err != nil {
 		return err
 	}
 	in := io.Reader(os.Stdin)
