@@ -290,7 +290,7 @@ func schemaVersion(ctx context.Context, db *sql.DB) (int64, error) {
 // tempPathBeside returns a new, unused name in the directory of path for a
 // file that becomes path by renaming.
 func tempPathBeside(path, kind string) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+kind+"-*.tmp")
+	f, err := durable.CreateBeside(path, kind)
 	if err != nil {
 		return "", store.Wrap(err)
 	}

@@ -115,7 +115,7 @@ func createDevKey(path string) (err error) {
 		return err
 	}
 
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	tmp, err := durable.CreateBeside(path, "")
 	if err != nil {
 		return fmt.Errorf("dev issuer key: %w", err)
 	}

@@ -255,7 +255,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 // failure (a full disk, or write's own) removes the new file, rather than
 // leave a part of it on a disk with no room.
 func writeAtomically(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	f, err := durable.CreateBeside(path, "")
 	if err != nil {
 		return err
 	}

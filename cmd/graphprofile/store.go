@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -208,12 +210,29 @@ func (l storeLocation) openWith(ctx context.Context, pgOptions []postgres.Option
 		s, err = sqlite.Open(ctx, l.path, sqliteOptions...)
 	}
 	if err != nil {
-		if !strings.Contains(err.Error(), l.String()) {
+		if !names(err.Error(), l.String()) {
 			err = openError{fmt.Sprintf("opening the store %s: %s", l, openCause(err)), err}
 		}
 		return nil, err
 	}
 	return s, nil
+}
+
+// names reports whether msg names the store called name: name whole, not
+// the start of a longer name (the database's x.db-lock beside x.db).
+func names(msg, name string) bool {
+	for i := strings.Index(msg, name); i >= 0; {
+		end := i + len(name)
+		if r, _ := utf8.DecodeRuneInString(msg[end:]); end == len(msg) || !(r == '-' || r == '.' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return true
+		}
+		next := strings.Index(msg[end:], name)
+		if next < 0 {
+			break
+		}
+		i = end + next
+	}
+	return false
 }
 
 // openError is a store's failure to open, err, told as msg.

@@ -88,3 +88,32 @@ func TestUnreachablePostgresSaysItOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenErrorNamesTheStore: a store that does not open is named, unless
+// the error names it already: the lock file x.db-lock beside x.db is not
+// x.db (sqlite:/proc/x.db failed as "sqlite: open /proc/x.db-lock: …",
+// naming no store and no setting).
+func TestOpenErrorNamesTheStore(t *testing.T) {
+	for _, tt := range []struct {
+		msg  string
+		want bool
+	}{
+		{"sqlite: /data/x.db is read-only to this process", true},
+		{"sqlite: open /data/x.db-lock: permission denied", false},
+		{"sqlite: /data/x.db.bak", false},
+		{"sqlite: /data/x.db2 and /data/x.db: locked", true},
+		{"sqlite: /data/x.db", true},
+	} {
+		if got := names(tt.msg, "/data/x.db"); got != tt.want {
+			t.Errorf("names(%q, /data/x.db) = %v, want %v", tt.msg, got, tt.want)
+		}
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	// /proc takes no new file, even from root.
+	r := runCLI(t, t.TempDir(), nil, "serve", "--listen", "127.0.0.1:0", "--store", "sqlite:/proc/x.db")
+	if want := "graphprofile: opening the store /proc/x.db: "; r.code == 0 || !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("serve --store sqlite:/proc/x.db: exit %d, stderr %q; want one line beginning %q", r.code, r.stderr, want)
+	}
+}

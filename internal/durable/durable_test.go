@@ -1,8 +1,11 @@
 package durable
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -17,5 +20,26 @@ func TestSyncDir(t *testing.T) {
 	}
 	if err := SyncDir(dir); err != nil {
 		t.Errorf("SyncDir(%s): %v", dir, err)
+	}
+}
+
+// TestCreateBeside: the new file is in path's directory, named after it;
+// where it cannot be made, the error names path and its directory, not the
+// temporary name.
+func TestCreateBeside(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "g.db")
+	f, err := CreateBeside(path, "-backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got := f.Name(); filepath.Dir(got) != dir || !strings.HasPrefix(filepath.Base(got), ".g.db-backup.") || !strings.HasSuffix(got, ".tmp") {
+		t.Errorf("CreateBeside(%s) made %s", path, got)
+	}
+	missing := filepath.Join(dir, "no", "such", "g.db")
+	_, err = CreateBeside(missing, "")
+	if want := "cannot create " + missing + " in " + filepath.Dir(missing) + ": "; err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), ".tmp") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("CreateBeside(%s): %v, want %q… wrapping ErrNotExist, without the temporary name", missing, err, want)
 	}
 }
