@@ -262,3 +262,41 @@ func (s *testServer) rawGet(path, tok string) *response {
 	}
 	return &response{status: resp.StatusCode, header: resp.Header, body: data}
 }
+
+// TestKeysBeginningWithDollar: a key that begins with "$" but names none of
+// OData's segments is a key written bare too (/users/$u1, positions/$x),
+// so that the Location of an item of user "$u1" leads to it; only OData's
+// own segments ($ref, $value, $count…) are never keys written bare, and a
+// user or item of such an id is written in parentheses where the server
+// writes its URL.
+func TestKeysBeginningWithDollar(t *testing.T) {
+	s, _ := newAdminServer(t)
+	doc := `{"tenants":[{"id":"` + tenantA + `","users":[
+		{"id":"$u1","displayName":"Dollar","userPrincipalName":"dollar@contoso.test","profile":{"positions":[{"id":"$x","detail":{"jobTitle":"X"}}]}},
+		{"id":"$ref","displayName":"Ref","userPrincipalName":"ref@contoso.test"}]}]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: doc}); resp.status != http.StatusNoContent {
+		t.Fatalf("loading the fixtures: %d %s", resp.status, resp.body)
+	}
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite.All")
+	for _, path := range []string{"/beta/users/$u1/profile/positions/$x", "/beta/users/%24u1/profile/positions/%24x", "/beta/users('$u1')/profile/positions('$x')"} {
+		if resp := s.rawGet(path, tok); resp.status != http.StatusOK || resp.json(t)["id"] != "$x" {
+			t.Errorf("GET %s: %d %s", path, resp.status, resp.body)
+		}
+	}
+	if resp := s.rawGet("/beta/users/dollar@contoso.test", tok); resp.status != http.StatusOK || resp.json(t)["id"] != "$u1" {
+		t.Errorf("GET the user by name: %d %s", resp.status, resp.body)
+	}
+	for _, owner := range []string{"$u1", "$ref"} {
+		created := s.do(request{method: http.MethodPost, path: "/beta/users('" + owner + "')/profile/positions", token: tok, body: `{}`})
+		if created.status != http.StatusCreated {
+			t.Fatalf("POST for %s: %d %s", owner, created.status, created.body)
+		}
+		location := created.header.Get("Location")
+		if !strings.HasPrefix(location, s.url) {
+			t.Fatalf("Location %q", location)
+		}
+		if resp := s.rawGet(strings.TrimPrefix(location, s.url), tok); resp.status != http.StatusOK || resp.json(t)["id"] != created.json(t)["id"] {
+			t.Errorf("GET the Location %s of a position of %s: %d %s", location, owner, resp.status, resp.body)
+		}
+	}
+}

@@ -367,7 +367,7 @@ func (ex *exchange) itemsContext(owner graphprofile.User, c graphprofile.Collect
 
 // itemURL is the absolute URL of one item of collection c, for Location.
 func (ex *exchange) itemURL(owner graphprofile.User, c graphprofile.Collection, id string) string {
-	return ex.baseURL() + "/beta/users/" + url.PathEscape(owner.ID) + "/profile/" + c.Name + "/" + url.PathEscape(id)
+	return ex.baseURL() + "/beta/" + keySegment("users", owner.ID) + "/profile/" + keySegment(c.Name, id)
 }
 
 // writeItem writes one item of collection c; selected, when not nil, are
@@ -420,7 +420,7 @@ func (ex *exchange) usersContext(version string, selected []string) string {
 
 // userURL is the absolute URL of one user, for Location.
 func (ex *exchange) userURL(version, id string) string {
-	return ex.baseURL() + "/" + version + "/users/" + url.PathEscape(id)
+	return ex.baseURL() + "/" + version + "/" + keySegment("users", id)
 }
 
 // userProjection is the properties a user is written with: those $select

@@ -2,6 +2,7 @@ package graphapi
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/graphprofile/graphprofile"
@@ -164,10 +165,38 @@ func (p *pattern) match(path []string, keys []keyKind) (route, int, bool) {
 // odataSegment reports whether seg, where a user's key or an item's id
 // goes, is one of OData's "$" segments ($ref, $value…), never a key
 // written bare: a pattern with it as a literal ($count) is listed first,
-// and a key that begins with "$" (a fixtures file may give one) is written
-// in parentheses, users('$x'), positions('$x').
+// and a key of such a name is written in parentheses, users('$ref'),
+// positions('$ref') (keySegment). Another key that begins with "$" ($u1:
+// a fixtures file may give one) is a key bare too, as the server writes
+// it in a Location.
 func odataSegment(seg string, key keyKind) bool {
-	return key == notKey && strings.HasPrefix(seg, "$")
+	return key == notKey && isODataSegmentName(seg)
+}
+
+// odataSegmentNames are the "$" names of OData 4.01's URL path segments
+// (resource paths, their ends, and the service's own), in lower case.
+var odataSegmentNames = []string{"$ref", "$value", "$count", "$batch", "$metadata", "$entity", "$all",
+	"$crossjoin", "$each", "$filter", "$query", "$root", "$apply", "$index", "$links", "$id"}
+
+// isODataSegmentName reports whether seg is one of odataSegmentNames, in
+// any case (segments ignore case), or one of them with a function's or
+// parameters' parentheses ($crossjoin(…), $filter(…)).
+func isODataSegmentName(seg string) bool {
+	if !strings.HasPrefix(seg, "$") {
+		return false
+	}
+	name, _, _ := strings.Cut(seg, "(")
+	return slices.ContainsFunc(odataSegmentNames, func(n string) bool { return strings.EqualFold(n, name) })
+}
+
+// keySegment is the path of the entity of collection name whose key is
+// key, as the server writes it in a URL: name/key, or name('key') for a
+// key that would read as an OData segment (a user whose id is "$ref").
+func keySegment(name, key string) string {
+	if isODataSegmentName(key) {
+		return name + "('" + url.PathEscape(odataQuoted(key)) + "')"
+	}
+	return name + "/" + url.PathEscape(key)
 }
 
 // router matches paths against the patterns of an endpoint table, in the
