@@ -497,18 +497,14 @@ func (s *Service) fixturesIDs(ctx context.Context, f Fixtures) (Fixtures, error)
 			if !up.idMade {
 				continue
 			}
-			holder, err := s.Store.FindUser(ctx, t.Key(), up.User.UserPrincipalName)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
+			holder, found, err := s.principalNameHolder(ctx, t.Key(), up.User.UserPrincipalName)
 			if err != nil {
 				return Fixtures{}, err
 			}
-			if !strings.EqualFold(holder.UserPrincipalName, up.User.UserPrincipalName) ||
-				slices.ContainsFunc(t.Users, func(other UserProfile) bool { return !other.idMade && other.User.ID == holder.ID }) {
-				// Not its holder, or one the file gives by its id (with
-				// another principal name): the made id stays, and the
-				// load tells of a taken name if one still is.
+			if !found || slices.ContainsFunc(t.Users, func(other UserProfile) bool { return !other.idMade && other.User.ID == holder.ID }) {
+				// None, or one the file gives by its id (with another
+				// principal name): the made id stays, and the load tells
+				// of a taken name if one still is.
 				continue
 			}
 			if users == nil {
@@ -522,6 +518,26 @@ func (s *Service) fixturesIDs(ctx context.Context, f Fixtures) (Fixtures, error)
 	}
 	f.Tenants = tenants
 	return f, nil
+}
+
+// principalNameHolder finds the user of tenantKey whose principal name is
+// upn (ignoring case, as the directory compares them), by that name alone:
+// Store.FindUser takes an id as well, and finds first the user whose id is
+// upn (a principal name need not hold "@", an id need not be a GUID).
+func (s *Service) principalNameHolder(ctx context.Context, tenantKey, upn string) (holder User, found bool, err error) {
+	if upn == "" {
+		return User{}, false, nil
+	}
+	key := PrincipalNameKey(upn)
+	// The exact key comes first among those it begins.
+	err = s.Store.ScanUsersByPrefix(ctx, tenantKey, KeyByPrincipalName, key, func(u User) (bool, error) {
+		holder, found = u, PrincipalNameKey(u.UserPrincipalName) == key
+		return false, nil
+	})
+	if err != nil || !found {
+		return User{}, false, err
+	}
+	return holder, true, nil
 }
 
 // fixturesProfiles makes the profiles LoadFixtures stores of f.
@@ -601,8 +617,8 @@ func (s *Service) fixturesUPNConflict(ctx context.Context, f Fixtures, upn strin
 			if !strings.EqualFold(up.User.UserPrincipalName, upn) {
 				continue
 			}
-			holder, err := s.Store.FindUser(ctx, t.Key(), upn)
-			if err != nil || holder.ID == up.User.ID || !strings.EqualFold(holder.UserPrincipalName, upn) {
+			holder, found, err := s.principalNameHolder(ctx, t.Key(), upn)
+			if err != nil || !found || holder.ID == up.User.ID {
 				continue
 			}
 			replaced := slices.ContainsFunc(t.Users, func(other UserProfile) bool { return other.User.ID == holder.ID })
