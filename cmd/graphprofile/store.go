@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -246,26 +247,45 @@ func (e openError) Unwrap() error { return e.err }
 
 // openCause tells why a store did not open, each thing once: for a
 // database that could not be reached or refused the connection, what the
-// network or the server said (pgx's own error tells the address and the
-// refusal once per attempt, after the store's "postgres: connecting: store
-// unavailable"); else err as it is.
+// network or the server said, for each host tried (pgx's own error tells
+// each address and refusal once per attempt, after the store's "postgres:
+// connecting: store unavailable"); else err as it is.
 func openCause(err error) string {
 	var de *stored.DBError
 	if !errors.As(err, &de) {
 		return err.Error()
 	}
-	var opErr *net.OpError
-	var dnsErr *net.DNSError
-	var pgErr *pgconn.PgError
-	switch {
-	case errors.As(de.Err, &pgErr):
-		return de.Op + ": " + pgErr.Error()
-	case errors.As(de.Err, &opErr):
-		return de.Op + ": " + opErr.Error()
-	case errors.As(de.Err, &dnsErr):
-		return de.Op + ": " + dnsErr.Error()
+	var causes []string
+	walkErrors(de.Err, func(e error) bool {
+		switch e.(type) {
+		case *net.OpError, *net.DNSError, *pgconn.PgError:
+			if msg := e.Error(); !slices.Contains(causes, msg) {
+				causes = append(causes, msg)
+			}
+			return false // what it wraps, it says
+		}
+		return true
+	})
+	if len(causes) == 0 {
+		return err.Error()
 	}
-	return err.Error()
+	return de.Op + ": " + strings.Join(causes, "; ")
+}
+
+// walkErrors calls visit with err and, while visit reports true, with what
+// each error wraps, depth first.
+func walkErrors(err error, visit func(error) bool) {
+	if err == nil || !visit(err) {
+		return
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		walkErrors(u.Unwrap(), visit)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			walkErrors(e, visit)
+		}
+	}
 }
 
 // persistent refuses the store in memory to a command other than serve

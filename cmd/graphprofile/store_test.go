@@ -67,12 +67,15 @@ func TestParseSQLiteStore(t *testing.T) {
 // pgx's own error told the address and the dial error twice (once per
 // attempt), after "postgres: connecting: store unavailable:".
 func TestUnreachablePostgresSaysItOnce(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	closedAddr := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close() // nothing listens there now
+		return ln.Addr().String()
 	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	addr, other := closedAddr(), closedAddr()
 	for _, args := range [][]string{
 		{"serve", "--listen", "127.0.0.1:0", "--store", "postgres://u:secret@" + addr + "/db"},
 		{"users", "import", "--store", "postgres://u:secret@" + addr + "/db", "users.jsonl"},
@@ -86,6 +89,12 @@ func TestUnreachablePostgresSaysItOnce(t *testing.T) {
 		if r.code == 0 || r.stderr != want {
 			t.Errorf("graphprofile %s: exit %d, stderr %q; want %q", strings.Join(args[:2], " "), r.code, r.stderr, want)
 		}
+	}
+	// Two hosts: each one's refusal, once.
+	r := runCLI(t, t.TempDir(), nil, "serve", "--listen", "127.0.0.1:0", "--store", "postgres://u:secret@"+addr+","+other+"/db")
+	want := "graphprofile: opening the store postgres://***@" + addr + "," + other + "/db: connecting: dial tcp " + addr + ": connect: connection refused; dial tcp " + other + ": connect: connection refused\n"
+	if r.code == 0 || r.stderr != want {
+		t.Errorf("serve on two hosts: exit %d, stderr %q; want %q", r.code, r.stderr, want)
 	}
 }
 
