@@ -72,3 +72,38 @@ func TestSoakRefusesArguments(t *testing.T) {
 		t.Errorf("scripts/soak create: exit %d, stderr %q; want exit 2 saying it takes its settings from the environment", code, stderr)
 	}
 }
+
+// TestSoakReportsAFailedRun: a soak whose load fails (here every create of
+// its setup is refused: MAX_ITEMS=1) still prints its summary, says why it
+// failed, and kills, restarts and reads back as a passing one does. Under
+// `set -o pipefail` the failed run's missing figures made a grep fail and
+// the script exit 1 at once, silent: no summary, no reason, no crash check.
+func TestSoakReportsAFailedRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds graphprofile and runs a short soak")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join("..", "..", "scripts", "soak"))
+	cmd.Env = append(cmd.Environ(), "TMPDIR="+t.TempDir(), "MAX_ITEMS=1", "DURATION=2s", "INTERVAL=1s", "WARMUP=0s",
+		"SAMPLE=500ms", "SETTLE=1s", "CONNECTIONS=2", "USERS=2", "POSITIONS=2", "KILL_AFTER=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("scripts/soak with a failing run: %v, want exit 1; stderr:\n%s", err, stderr.String())
+	}
+	for _, want := range []string{
+		"| result | **FAIL**: the load generator failed",
+		"| acknowledged writes read back after the restart |",
+		"| restart on the same database",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s\nstderr:\n%s", want, stdout.String(), stderr.String())
+		}
+	}
+	if !strings.Contains(stderr.String(), "507") {
+		t.Errorf("stderr does not show the load generator's error (the 507 of its setup):\n%s", stderr.String())
+	}
+}
