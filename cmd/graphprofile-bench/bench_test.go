@@ -143,6 +143,21 @@ func TestCheckList(t *testing.T) {
 			t.Errorf("%s: checkList error = %v, want ok %v", tt.name, err, tt.ok)
 		}
 	}
+	// A lopsided page holds its $top exactly: a server that ignores $top
+	// (all 500 positions a page) is not measured as if it paged.
+	for _, tt := range []struct {
+		name string
+		body string
+		ok   bool
+	}{
+		{"a page of ten", list(10), true},
+		{"the whole collection", list(500), false},
+		{"too few", list(9), false},
+	} {
+		if err := checkPage(200, []byte(tt.body), 10); (err == nil) != tt.ok {
+			t.Errorf("%s: checkPage error = %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
 }
 
 func TestReadResponse(t *testing.T) {

@@ -47,7 +47,7 @@ func (r *runner) listPage(c doer, w *worker) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("list page %d: %w", page, err)
 	}
-	if err := checkList(status, body, lopsidedPageSize); err != nil {
+	if err := checkPage(status, body, lopsidedPageSize); err != nil {
 		return 0, fmt.Errorf("page %d of %s: %w", page, path, err)
 	}
 	link, err := nextLinkPath(body)

@@ -133,6 +133,18 @@ func checkList(status int, body []byte, minItems int) error {
 	return nil
 }
 
+// checkPage checks a list answer as checkList does, and that it holds
+// exactly n items: a page of $top=n.
+func checkPage(status int, body []byte, n int) error {
+	if err := checkList(status, body, n); err != nil {
+		return err
+	}
+	if got := bytes.Count(body, itemMarker); got != n {
+		return fmt.Errorf("list: %d positions, want a page of %d: %s", got, n, snippet(body))
+	}
+	return nil
+}
+
 // snippet shortens a body for an error message.
 func snippet(b []byte) string {
 	const max = 300
