@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,6 +126,11 @@ func TestParseConfig(t *testing.T) {
 		}},
 		{"profile against a ceiling", []string{"--ceiling", "--workload", "profile"}, "", func(c config) bool { return c.ceiling }},
 		{"acked of profile", []string{"--workload", "profile", "--acked", "a.jsonl"}, "verify reads back", nil},
+		// A pid whose /proc cannot be read reported nothing, silently, and
+		// counted the server's CPU as other processes'.
+		{"server pid negative", []string{"--server-pid", "-5"}, "--server-pid -5: want the pid of the running server", nil},
+		{"server pid of no process", []string{"--server-pid", "999999999"}, "--server-pid 999999999: no such process", nil},
+		{"server pid of this process", []string{"--server-pid", strconv.Itoa(os.Getpid())}, "", func(c config) bool { return c.serverPID == os.Getpid() }},
 		{"unknown workload", []string{"--workload", "soak"}, "want one of create, update, get, list, mixed, lopsided, profile", nil},
 	}
 	for _, tt := range tests {

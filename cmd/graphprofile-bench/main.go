@@ -177,6 +177,16 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil && c.serverPID != 0 {
 		return c, fmt.Errorf("--server-pid: the server's RSS and CPU are read from /proc, which %s has not", runtime.GOOS)
 	}
+	switch _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", c.serverPID)); {
+	case c.serverPID < 0:
+		return c, fmt.Errorf("--server-pid %d: want the pid of the running server", c.serverPID)
+	case c.serverPID > 0 && errors.Is(err, os.ErrNotExist):
+		// Its figures would be missing from the report without a word,
+		// and its CPU counted as other processes'.
+		return c, fmt.Errorf("--server-pid %d: no such process", c.serverPID)
+	case c.serverPID > 0 && err != nil:
+		return c, fmt.Errorf("--server-pid %d: %w", c.serverPID, err)
+	}
 	var err error
 	if c.keyFile, err = keyPath(c.keyFile, c.store); err != nil {
 		return c, err
