@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/graphprofile/graphprofile/internal/dbpath"
 	"github.com/graphprofile/graphprofile/internal/durable"
 	"github.com/graphprofile/graphprofile/internal/migrations"
 )
@@ -96,7 +97,7 @@ func RequireDatabase(ctx context.Context, path string) error {
 // never a mix. A server that opens the copy brings its schema up to date.
 func Restore(ctx context.Context, path, from string) error {
 	// Through a link, the file it names is replaced, under its lock.
-	abs, err := RealPath(path)
+	abs, err := dbpath.Real(path)
 	if err != nil {
 		return store.Wrap(err)
 	}
@@ -145,7 +146,7 @@ func Restore(ctx context.Context, path, from string) error {
 // out; restored onto itself, the log was then removed as the replaced
 // database's. A copy Backup makes, or any database closed cleanly, has none.
 func requireNoLog(from string) error {
-	real, err := RealPath(from) // SQLite keeps the log beside the file a link names
+	real, err := dbpath.Real(from) // SQLite keeps the log beside the file a link names
 	if err != nil {
 		return store.Wrap(err)
 	}
@@ -194,7 +195,7 @@ func requireNotServed(from, real string) error {
 // and miss the commits in that log, or copy a checkpoint half done. Served
 // under this name (the lock beside it held), or by none, it may be copied.
 func requireNotServedElsewhere(path string) error {
-	real, err := RealPath(path)
+	real, err := dbpath.Real(path)
 	if err != nil {
 		return store.Wrap(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/dbpath"
 	"github.com/graphprofile/graphprofile/internal/stored"
 )
 
@@ -84,7 +84,7 @@ var _ graphprofile.Store = (*Store)(nil)
 // graphprofile.ErrNewerSchema for a database that a newer graphprofile has
 // migrated.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	abs, err := RealPath(path)
+	abs, err := dbpath.Real(path)
 	if err != nil {
 		return nil, store.Wrap(err)
 	}
@@ -93,52 +93,6 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return open(ctx, withOptions(&Store{path: abs, cache: newReadCache(), lock: lock}, opts))
-}
-
-// RealPath is the absolute path of the database file that path names,
-// links followed: the file SQLite opens, beside which it keeps its -wal and
-// -shm, and beside which the lock (one process owns a database), a
-// restored copy and the server's own files (its development key and TLS
-// files) belong. Named after a link instead, a second lock let two
-// processes open one database. A path that does not exist yet is its
-// directory's real path and its name; a link to a file that does not exist
-// yet is followed to that file (SQLite creates it there). A path that
-// cannot be resolved (a loop of links, a directory this process may not
-// search, what Windows cannot resolve) is its absolute path, for opening
-// it to fail or succeed as it did before links were followed.
-func RealPath(path string) (string, error) {
-	given, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	abs := given
-	// As many links as Linux follows (ELOOP).
-	for range 40 {
-		real, err := filepath.EvalSymlinks(abs)
-		if err == nil {
-			return real, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return given, nil
-		}
-		target, err := os.Readlink(abs)
-		if err != nil {
-			// No such file (yet): its directory's real path. A directory
-			// that does not exist is left as given, for the caller's
-			// error to name.
-			dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
-			if err != nil {
-				return abs, nil
-			}
-			return filepath.Join(dir, filepath.Base(abs)), nil
-		}
-		// A link to nothing: followed, relative to its directory.
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(filepath.Dir(abs), target)
-		}
-		abs = filepath.Clean(target)
-	}
-	return given, nil
 }
 
 // OpenMemory opens a new, empty database in memory: the same store as

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,6 +93,19 @@ func TestBatchOfCreates(t *testing.T) {
 
 func TestParseConfig(t *testing.T) {
 	base := []string{"--url", "http://127.0.0.1:8080", "--key", "k.pem"}
+	// A database named through a link: serve keeps its key beside the
+	// file the link names, and so must the key's path be.
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "real"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "real", "gp.db"), filepath.Join(dir, "link.db")); err != nil {
+		t.Fatal(err)
+	}
+	realDir, err := filepath.EvalSymlinks(filepath.Join(dir, "real"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -107,6 +121,9 @@ func TestParseConfig(t *testing.T) {
 			return c.lopsidedWriters == 3 && c.lopsidedItems == 50
 		}},
 		{"store names the key", []string{"--store", "sqlite:/tmp/x.db", "--key", ""}, "", func(c config) bool { return c.keyFile == "/tmp/x.db-devkey.pem" }},
+		{"store through a link names the key beside its file", []string{"--store", "sqlite:" + filepath.Join(dir, "link.db"), "--key", ""}, "", func(c config) bool {
+			return c.keyFile == filepath.Join(realDir, "gp.db-devkey.pem")
+		}},
 		{"durable ceiling", []string{"--ceiling", "--durable", "--workload", "create"}, "", func(c config) bool { return c.ceiling && c.durable }},
 		{"long run", []string{"--interval", "1m", "--wal", "x.db-wal", "--sample-every", "5s", "--acked", "a.jsonl", "--duration", "10m"}, "", func(c config) bool {
 			return c.interval == time.Minute && c.wal == "x.db-wal" && c.sampleEvery == 5*time.Second && c.acked == "a.jsonl"

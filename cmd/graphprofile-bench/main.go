@@ -55,6 +55,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/dbpath"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -210,7 +211,12 @@ func keyPath(keyFile, store string) (string, error) {
 	if !ok || path == "" {
 		return "", fmt.Errorf("--store %q: want sqlite:PATH", store)
 	}
-	return path + "-devkey.pem", nil
+	// Beside the file a link names, where serve keeps it.
+	real, err := dbpath.Real(path)
+	if err != nil {
+		return "", fmt.Errorf("--store %q: %w", store, err)
+	}
+	return real + "-devkey.pem", nil
 }
 
 func contains(list []string, s string) bool {

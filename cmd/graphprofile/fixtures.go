@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/dbpath"
 	"github.com/graphprofile/graphprofile/internal/durable"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
@@ -240,7 +241,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	// and out.json left empty. A link to a file not made yet is followed
 	// too: the file is made where it points (as a shell's `> link` makes
 	// it).
-	if target, err := sqlite.RealPath(out); err == nil {
+	if target, err := dbpath.Real(out); err == nil {
 		out = target
 	}
 	if err := writeAtomically(out, write); err != nil {

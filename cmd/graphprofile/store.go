@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/dbpath"
 	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/graphprofile/graphprofile/postgres"
 	"github.com/graphprofile/graphprofile/sqlite"
@@ -38,7 +39,7 @@ type storeLocation struct {
 	kind string // "sqlite", "memory" or "postgres"
 	path string // the SQLite database file, as given
 	// file is the database file that path names, links followed
-	// (sqlite.RealPath): the file SQLite opens and keeps its -wal and -shm
+	// (dbpath.Real): the file SQLite opens and keeps its -wal and -shm
 	// beside, and so the one the server's own files are named after.
 	file string
 	url  string // the PostgreSQL URL
@@ -61,7 +62,7 @@ func (loc storeLocation) ownsFile(path string) bool {
 	if loc.kind != "sqlite" {
 		return false
 	}
-	real, err := sqlite.RealPath(path)
+	real, err := dbpath.Real(path)
 	if err != nil {
 		return false
 	}
@@ -103,7 +104,7 @@ func (env *environment) parseStore(url, takes string) (storeLocation, error) {
 		if err := checkSQLitePath(path); err != nil {
 			return storeLocation{}, fmt.Errorf("%s: %w", env.settingValue("store", quoteValue(url)), err)
 		}
-		file, err := sqlite.RealPath(path)
+		file, err := dbpath.Real(path)
 		if err == nil {
 			// The same once path passed, unless path is a link (to a
 			// file in a directory that does not exist, say).
