@@ -185,4 +185,14 @@ func TestSummarizeSamples(t *testing.T) {
 			t.Errorf("summarizeSamples(%v, %v) = %+v, want %+v", tt.from, tt.to, got, tt.want)
 		}
 	}
+	// Two intervals of 30 s: the sample taken as sampling stopped (60 s,
+	// after the measured minute) is the last interval's.
+	lo, hi := sampleWindow(1, 2, 30*time.Second, 30*time.Second)
+	if got, want := summarizeSamples(samples, lo, hi), (sampleSummary{rssMaxKB: 50, rssLastKB: 30, walMax: 400, walLast: 0}); got != want {
+		t.Errorf("the last interval's samples: %+v, want %+v", got, want)
+	}
+	lo, hi = sampleWindow(0, 2, 0, 30*time.Second)
+	if got, want := summarizeSamples(samples, lo, hi), (sampleSummary{rssMaxKB: 10, rssLastKB: 10, walMax: 100, walLast: 100}); got != want {
+		t.Errorf("the first interval's samples: %+v, want %+v", got, want)
+	}
 }

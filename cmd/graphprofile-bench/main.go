@@ -846,7 +846,8 @@ func load(cfg config, users []*user, heavy *user, newConn func() doer, progress 
 					}
 				}
 			}
-			smp := summarizeSamples(samples, from, from+length)
+			lo, hi := sampleWindow(k, intervals, from, length)
+			smp := summarizeSamples(samples, lo, hi)
 			iv := intervalStats{
 				StartS: from.Seconds(), DurationS: length.Seconds(), Requests: len(ivSamples),
 				RPS: round3(float64(len(ivSamples)) / length.Seconds()), Latency: summarize(ivSamples),

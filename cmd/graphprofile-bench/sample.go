@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"time"
 )
@@ -86,6 +87,18 @@ func fileSize(path string) int64 {
 // sampleSummary is the largest and the last of some samples.
 type sampleSummary struct {
 	rssMaxKB, rssLastKB, walMax, walLast int64
+}
+
+// sampleWindow is when the samples of interval k of n, from its start for
+// length, were taken: [from, from+length), but the last interval's runs
+// on, to the sample taken as sampling stopped (after the measured time),
+// which was no interval's: with one sample an interval, the last one's
+// largest WAL and RSS were the readings at its start.
+func sampleWindow(k, n int, from, length time.Duration) (time.Duration, time.Duration) {
+	if k == n-1 {
+		return from, math.MaxInt64
+	}
+	return from, from + length
 }
 
 // summarizeSamples summarizes the samples taken in [from, to).
