@@ -226,6 +226,10 @@ func (b *capturingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// journalBodyWait is how long the journal waits for the rest of a body
+// the handler did not read: what a client sends with its head is there.
+const journalBodyWait = 100 * time.Millisecond
+
 // limitedBuffer keeps the first maxJournalBody bytes written to it and
 // whether there were more.
 type limitedBuffer struct {
@@ -247,11 +251,17 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	cw.restoreBody() // an answer without WriteHeader: net/http writes it after the handler
 	r := ex.r
 	// A body the handler did not read (a request refused before it): the
-	// rest of it, when its length is known and small; never a body whose
-	// client waits for 100 Continue, which would not come now.
+	// rest of it, when its length is known and small, as much of it as
+	// comes within journalBodyWait; never a body whose client waits for 100
+	// Continue, which would not come now. The answer waits for the
+	// journal: a body that stalls held it until the read timeout (60 s).
+	// The connection is closed after the answer (closeIfBodyUnread), so
+	// nothing else is read from it.
 	if cw.reqBody != nil && !cw.reqBody.kept.truncated && r.Header.Get("Expect") == "" &&
 		r.ContentLength > 0 && r.ContentLength <= maxJournalBody {
-		_, _ = io.Copy(io.Discard, io.LimitReader(cw.reqBody, maxJournalBody))
+		if http.NewResponseController(cw).SetReadDeadline(time.Now().Add(journalBodyWait)) == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(cw.reqBody, maxJournalBody))
+		}
 	}
 	reqHeaders := r.Header.Clone()
 	// Every field of them, each redacted: a request refused for two

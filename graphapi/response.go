@@ -105,6 +105,7 @@ func (rw *recordingWriter) WriteHeader(status int) {
 	rw.ex.wroteHeader = true
 	if rw.status == 0 {
 		rw.status = status
+		rw.ex.closeIfBodyUnread()
 	}
 	rw.ResponseWriter.WriteHeader(status)
 }
@@ -113,8 +114,24 @@ func (rw *recordingWriter) Write(b []byte) (int, error) {
 	rw.ex.wroteHeader = true
 	if rw.status == 0 {
 		rw.status = http.StatusOK
+		rw.ex.closeIfBodyUnread()
 	}
 	return rw.ResponseWriter.Write(b)
+}
+
+// closeIfBodyUnread closes an HTTP/1 connection after the answer when the
+// request's body was not read to its end: a refusal before the body (a bad
+// token, an unknown path, a wrong media type, a body too big), or an
+// answer that reads none (/healthz, $metadata, a GET sent with a body).
+// net/http would read the rest (up to 256 KiB) before it writes the
+// answer, so as to keep the connection, and a client whose body stalls
+// would wait for its answer until the read timeout (60 s): 512 requests
+// of 70 bytes, without a token, held every connection that long. Answered
+// at once, and the connection closed. (HTTP/2 answers without reading it.)
+func (ex *exchange) closeIfBodyUnread() {
+	if ex.r.ProtoMajor == 1 && ex.r.ContentLength != 0 && batchOriginOf(ex.r.Context()).itemID == "" && !bodyReadToEnd(ex.r) {
+		ex.w.Header().Set("Connection", "close")
+	}
 }
 
 var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -573,15 +590,6 @@ func (ex *exchange) fail(err error) {
 			}
 		}
 		return
-	}
-	if ex.r.ProtoMajor == 1 && ex.r.ContentLength != 0 && batchOriginOf(ex.r.Context()).itemID == "" && !bodyReadToEnd(ex.r) {
-		// Refused before its body was read to its end (a bad token, an
-		// unknown path, a wrong media type, a body too big): net/http would
-		// read the rest (up to 256 KiB) before it writes the answer, so as
-		// to keep the connection, and a client whose body stalls would wait
-		// for its answer until the read timeout (60 s). Answered at once,
-		// and the connection closed.
-		ex.w.Header().Set("Connection", "close")
 	}
 	var gerr *graphprofile.Error
 	if errors.Is(err, errBodyBudget) {
