@@ -309,9 +309,15 @@ func unexpected(r *graphprofile.JSONReader, format string, args ...any) error {
 	return batchError(format, append(args, found)...)
 }
 
-// checkBatchURL refuses an item URL that is absolute, is no URL or names a
-// version: an item's URL is relative to the batch's version root.
+// checkBatchURL refuses an item URL that is longer than a request head may
+// be, absolute, no URL or names a version: an item's URL is relative to the
+// batch's version root.
 func checkBatchURL(item *batchItem) error {
+	if len(item.URL) > MaxHeaderBytes {
+		// As a request of its own is: the body may hold a megabyte of URL,
+		// gzip-compressed to a kilobyte or two, for the parsers to read.
+		return batchError("The url of request '%s' is %d bytes, more than the %d a request's URL and headers may take.", item.ID, len(item.URL), MaxHeaderBytes)
+	}
 	if hasScheme(item.URL) || strings.HasPrefix(item.URL, "//") {
 		return batchError("The url '%s' of request '%s' is not a URL relative to the version root, such as '/me/profile/positions'.", item.URL, item.ID)
 	}

@@ -197,6 +197,10 @@ func TestBatchRefused(t *testing.T) {
 		{"a url naming a version in another case", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"/V1.0/groups?$top=1"}]}`, "names a version"},
 		{"a url naming a version, escaped", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"/%62eta/me"}]}`, "names a version"},
 		{"a body without Content-Type", `{"requests":[{"id":"1","method":"POST","url":"/me/profile/positions","body":{}}]}`, "no Content-Type"},
+		// Held to a request head's limit, as the URL of a request of its
+		// own is: a 1 MiB $filter in a 1.6 KB gzipped batch was parsed.
+		{"a url over the head's limit", `{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions?$filter=` + strings.Repeat("true or ", graphapi.MaxHeaderBytes/8) + `true"}]}`,
+			fmt.Sprintf("The url of request '1' is %d bytes, more than the %d a request's URL and headers may take.", len("/me/profile/positions?$filter=")+graphapi.MaxHeaderBytes+4, graphapi.MaxHeaderBytes)},
 		{"21 items", `{"requests":[` + strings.Join(many, ",") + `]}`, "at most 20"},
 		{"an unknown dependency", `{"requests":[` + create("1", `,"dependsOn":["9"]`) + `]}`, "depends on '9'"},
 		{"a cycle", `{"requests":[` + create("1", `,"dependsOn":["2"]`) + `,` + create("2", `,"dependsOn":["1"]`) + `]}`, "cycle"},

@@ -372,7 +372,7 @@ func (c *compiler) compile(n node) (*compiled, error) {
 			return nil, err
 		}
 		c.clause("not", x, nil)
-		return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: "not " + x.text, eval: func(e *env) any {
+		return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: clip("not " + x.text), eval: func(e *env) any {
 			switch x.eval(e) {
 			case true:
 				return false
@@ -412,7 +412,7 @@ func (c *compiler) boolean(n node, what string) (*compiled, error) {
 }
 
 func (c *compiler) literal(n *literalNode) (*compiled, error) {
-	out := &compiled{literal: n, pos: n.pos, text: n.text}
+	out := &compiled{literal: n, pos: n.pos, text: clip(n.text)}
 	switch n.kind {
 	case tokString:
 		out.t = valueType{kind: kString}
@@ -527,7 +527,7 @@ func (c *compiler) path(n *pathNode) (*compiled, error) {
 	if len(canonical) == len(n.segments) { // from the entity, not a lambda variable
 		property = strings.Join(canonical, "/")
 	}
-	return &compiled{t: t, eval: get, pos: n.pos, text: text, property: property}, nil
+	return &compiled{t: t, eval: get, pos: n.pos, text: clip(text), property: property}, nil
 }
 
 // isID reports whether the path n, resolved to canonical, is the entity's
@@ -660,7 +660,7 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 	c.idLiteral(l, r)
 	c.idLiteral(r, l)
 	c.clause(n.op, l, r)
-	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " " + n.op + " " + r.text}
+	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: clip(l.text + " " + n.op + " " + r.text)}
 	if n.op == "eq" {
 		x, lit := l, r
 		if x.literal != nil {
@@ -819,7 +819,7 @@ func (c *compiler) has(n *binaryNode) (*compiled, error) {
 	}
 	mask := flagsValue(t, canonical)
 	le := l.eval
-	return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: l.text + " has " + r.text, eval: func(e *env) any {
+	return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: clip(l.text + " has " + r.text), eval: func(e *env) any {
 		s, ok := le(e).(string)
 		if !ok {
 			return nil // has with a null operand is null (unknown), as OData says
@@ -872,7 +872,7 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 	}
 	c.clause("in", x, nil)
 	xe := x.eval
-	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: x.text + " in (…)"}
+	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: clip(x.text + " in (…)")}
 	if keys != nil {
 		out.keys = map[string][]string{x.property: keys}
 		if len(keys) <= maxAlternative {
@@ -932,7 +932,7 @@ func (c *compiler) call(n *callNode) (*compiled, error) {
 		other = args[1]
 	}
 	c.clause(name, args[0], other)
-	out := &compiled{pos: n.pos, text: name + "(" + strings.Join(texts, ",") + ")"}
+	out := &compiled{pos: n.pos, text: clip(name + "(" + strings.Join(texts, ",") + ")")}
 	if arity == 1 {
 		change := strings.ToLower
 		if name == "toupper" {
@@ -986,7 +986,7 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 		return nil, queryError(c.option, n.pos, "%s() is nested in %d other lambda operators; at most %d may be nested", name, c.lambdas, MaxLambdaNesting-1)
 	}
 	if n.body == nil { // any(): is the collection non-empty?
-		return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: coll.text + "/any()", eval: func(e *env) any {
+		return &compiled{t: valueType{kind: kBool}, pos: n.pos, text: clip(coll.text + "/any()"), eval: func(e *env) any {
 			items, _ := get(e).([]any)
 			return len(items) > 0
 		}}, nil
@@ -1011,7 +1011,7 @@ func (c *compiler) lambda(n *lambdaNode) (*compiled, error) {
 	}
 	all := n.all
 	bodyCost := exprCost(n.body)
-	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: coll.text + "/" + name + "(" + n.variable + ": " + body.text + ")"}
+	out := &compiled{t: valueType{kind: kBool}, pos: n.pos, text: clip(coll.text + "/" + name + "(" + n.variable + ": " + body.text + ")")}
 	out.eval = func(e *env) any {
 		items, _ := get(e).([]any)
 		if !e.spend(len(items) * bodyCost) {
