@@ -21,22 +21,11 @@ func (s *Server) runQuery(ctx context.Context, q odata.Query, src odata.Source, 
 	return q.Run(ctx, src, binding)
 }
 
-// countMatching counts what q's filter selects of src
-// (odata.Query.CountMatching) in an evaluation slot when q is costly.
+// countMatching counts the entities of src that q matches in an
+// evaluation slot, whatever q: every entity of src is read to count them, a
+// filter or not (a profile's collection up to --max-items items, the
+// directory's users).
 func (s *Server) countMatching(ctx context.Context, q odata.Query, src odata.Source) (int, error) {
-	release, err := s.evaluationSlot(ctx, q)
-	if err != nil {
-		return 0, err
-	}
-	defer release()
-	return q.CountMatching(ctx, src)
-}
-
-// countDirectory counts the users of src that q matches in an evaluation
-// slot, whatever q: every user of the directory is read to count them, a
-// filter or not (a profile's collection, at most --max-items, is counted as
-// a list is read: countMatching).
-func (s *Server) countDirectory(ctx context.Context, q odata.Query, src odata.Source) (int, error) {
 	release, err := s.takeEvaluationSlot(ctx)
 	if err != nil {
 		return 0, err
@@ -46,8 +35,8 @@ func (s *Server) countDirectory(ctx context.Context, q odata.Query, src odata.So
 }
 
 // evaluationSlot waits, when q is costly (odata.Query.Costly: a filter to
-// evaluate, a whole collection to read) or asks for a page bigger than the
-// default one ($top over odata.DefaultPageSize), for one of the server's
+// evaluate, a whole collection to read) or reads more than a default page
+// ($skip and $top over odata.DefaultPageSize together), for one of the server's
 // evaluation slots, and returns the function that gives it back; a query
 // that reads only a default-sized page goes on at once. The error is
 // ctx's when it ends first.
@@ -64,8 +53,10 @@ func (s *Server) countDirectory(ctx context.Context, q odata.Query, src odata.So
 // a 4.3 MB page of one profile took the server's RSS to 460–690 MiB and
 // 25 s to answer them all; taking turns, 128 MiB and 5 s.
 func (s *Server) evaluationSlot(ctx context.Context, q odata.Query) (release func(), err error) {
-	if !q.Costly() && q.Top <= odata.DefaultPageSize {
-		return noRelease, nil // a page of at most 100 items: no more than a default list
+	if !q.Costly() && q.Skip+q.Top <= odata.DefaultPageSize {
+		// At most 100 items read, those skipped included: no more than a
+		// default list.
+		return noRelease, nil
 	}
 	return s.takeEvaluationSlot(ctx)
 }

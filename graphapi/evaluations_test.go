@@ -299,3 +299,47 @@ func TestUsersCountWaitsForASlot(t *testing.T) {
 		t.Errorf("GET /users/$count without a filter scanned the directory %d times, want the store's count", n)
 	}
 }
+
+// TestWholeCollectionReadsWaitForASlot: a profile collection's /$count
+// reads every item, and $skip reads every item it skips: each takes an
+// evaluation slot as a filter does (20 counts of a thousand 47 KB
+// positions in a 1.4 KB $batch took 3 s of CPU, eight such batches ran at
+// once, and the gauges of costly queries stayed at 0). A skip within a
+// default page's reading does not wait.
+func TestWholeCollectionReadsWaitForASlot(t *testing.T) {
+	for _, path := range []string{"/beta/me/profile/positions/$count", "/beta/me/profile/positions?$skip=200&$top=1"} {
+		t.Run(path, func(t *testing.T) {
+			gate := &gatedStore{owner: userA1, open: make(chan struct{})}
+			s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
+				srv.MaxEvaluations = 1
+				gate.Store = srv.Service.Store
+				srv.Service = &graphprofile.Service{Store: gate}
+			})
+			var opened sync.Once
+			openGate := func() { opened.Do(func() { close(gate.open) }) }
+			t.Cleanup(openGate)
+			a1 := s.delegated(tenantA, userA1, "User.ReadWrite")
+			s.create(a1, "/me", `{"detail":{"jobTitle":"Engineer"}}`)
+			gate.entered.Store(0)
+
+			answers := make(chan *response, 2)
+			var wg sync.WaitGroup
+			for range 2 {
+				wg.Go(func() { answers <- s.do(request{path: path, token: a1}) })
+			}
+			waitForGauges(t, s, 1, 1)
+			if n := gate.entered.Load(); n != 1 {
+				t.Errorf("%d reached the store, want 1 (MaxEvaluations)", n)
+			}
+			openGate()
+			wg.Wait()
+			close(answers)
+			for resp := range answers {
+				if resp.status != http.StatusOK {
+					t.Errorf("GET %s: %d %s", path, resp.status, resp.body)
+				}
+			}
+			waitForGauges(t, s, 0, 0)
+		})
+	}
+}

@@ -611,7 +611,7 @@ func (s *Server) countUsers(ctx context.Context, ex *exchange, c call) error {
 	} else {
 		// Counting reads the whole directory, with a filter or without,
 		// as $count=true does: a costly query, in a slot.
-		n, err = s.countDirectory(ctx, c.query, src)
+		n, err = s.countMatching(ctx, c.query, src)
 	}
 	if err != nil {
 		return err
