@@ -223,6 +223,9 @@ try {
 		assert.ok(field.focused, 'the focus is on the field in error');
 		assert.match(field.error, /Invalid value '2023-13-01' for property 'startMonthYear'/);
 		assert.equal(await page.locator('.facet-form .form-error').isHidden(), true, 'no error at the top of the form');
+		// The last action's "Saved …" is gone: it does not stand beside this error as if this save had worked.
+		assert.equal(await page.locator('#card-status').textContent(), '', 'the previous success message is cleared');
+		assert.ok(await page.locator('#card-status').isHidden(), 'no status line beside the error');
 		await axe('the edit form with an error');
 		const [stored] = await storedPositions(ada.id);
 		assert.equal(stored.detail.startMonthYear, '2023-04-01', 'nothing changed');
@@ -326,6 +329,16 @@ try {
 		assert.equal(await page.locator('#profile-card').count(), 0);
 	});
 
+	await step('an address naming no person\'s id (#/people/, #/people/., #/people/..) says "No such person", from a card too', async () => {
+		for (const hash of ['#/people/', '#/people/.', '#/people/..']) {
+			await page.goto(`${base}/ui/#/people/${grace.id}`);
+			await cardHas([grace.name]);
+			await page.goto(`${base}/ui/${hash}`);
+			await page.locator('main h1', { hasText: 'No such person' }).waitFor({ timeout: 5000 });
+			assert.equal(await page.locator('#profile-card').count(), 0, `${hash}: the previous card stays`);
+		}
+	});
+
 	await step('an edit of a position changed elsewhere since the card was shown is refused (If-Match), not saved over it', async () => {
 		await page.getByRole('link', { name: 'My profile' }).click();
 		await page.getByRole('button', { name: 'Edit Principal Engineer at Contoso' }).click();
@@ -350,6 +363,15 @@ try {
 		dialogs = [];
 		await page.getByRole('button', { name: 'Delete Principal Engineer at Contoso' }).click();
 		await page.locator('li.position .form-error', { hasText: /^Deleting failed: This item was changed since/ }).waitFor({ timeout: 5000 });
+		// Tried twice more, refused each time: one alert, replaced, not three.
+		for (let i = 0; i < 2; i++) {
+			const refused = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.status() === 412);
+			await page.getByRole('button', { name: 'Delete Principal Engineer at Contoso' }).click();
+			await refused;
+			await page.waitForTimeout(100);
+		}
+		// (The edit form's own refusal, above, is another action's.)
+		assert.deepEqual(await page.locator('li.position > [role=alert]').allInnerTexts(), ['Deleting failed: This item was changed since the card was shown (in another tab or app). Reload the card to see the change, then try again.'], 'one alert after three failed deletes');
 		assert.equal((await storedPositions(ada.id)).length, 1, 'nothing deleted');
 		await page.reload();
 		await cardHas(['Renamed elsewhere']);
@@ -376,9 +398,23 @@ try {
 
 	await step('the inspector takes the admin token and shows tenants, users and their stored data', async () => {
 		await page.getByRole('link', { name: 'Inspector' }).click();
+		// A wrong token, by Enter: the form comes again, the focus in its field, described by the refusal.
+		await page.getByLabel('Admin token').fill('not-the-admin-token');
+		await page.keyboard.press('Enter');
+		await page.getByRole('alert').filter({ hasText: 'The server refused this admin token.' }).waitFor();
+		await page.waitForTimeout(100);
+		const refused = await page.evaluate(() => {
+			const at = document.activeElement;
+			return { name: at?.name, invalid: at?.getAttribute('aria-invalid'), describedBy: document.getElementById(at?.getAttribute('aria-describedby') ?? '')?.textContent };
+		});
+		// The right one: the focus goes to the inspector's heading.
 		await page.getByLabel('Admin token').fill(adminToken);
 		await page.keyboard.press('Enter');
 		await page.getByRole('heading', { name: 'Tenants and users' }).waitFor();
+		await page.waitForTimeout(100);
+		const opened = await page.evaluate(() => document.activeElement?.outerHTML);
+		assert.deepEqual(refused, { name: 'adminToken', invalid: 'true', describedBy: 'The server refused this admin token.' }, 'the focus is on the token field again');
+		assert.equal(opened, '<h1 tabindex="-1">Inspector</h1>', 'the focus is on the inspector\'s heading, not lost with the form');
 		const tenants = page.getByRole('region', { name: 'Tenants', exact: true });
 		await tenants.getByText(tenant).waitFor();
 		assert.match(await tenants.innerText(), /development\s+5/);
@@ -429,6 +465,40 @@ try {
 		});
 		await page.waitForFunction(() => document.querySelectorAll('#journal-rows tr').length >= 3, null, { timeout: 5000 });
 		assert.equal(await top(), empty, 'the tenants and users stay where they were');
+	});
+
+	await step('a journal row opened by the keyboard keeps the focus and stays open as new rows come', async () => {
+		const summary = page.locator('#journal-rows tr').first().locator('summary');
+		const seq = await page.locator('#journal-rows tr').first().getAttribute('data-seq');
+		await summary.press('Enter');
+		await page.locator(`#journal-rows tr[data-seq="${seq}"] details[open]`).waitFor();
+		await page.evaluate(async () => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			await fetch('/beta/me/profile/languages', { headers: { Authorization: `Bearer ${accessToken}` } });
+		});
+		await page.waitForFunction((seq) => document.querySelector('#journal-rows tr')?.dataset.seq !== seq, seq, { timeout: 5000 });
+		await page.waitForTimeout(2000); // a refresh or two more
+		const at = await page.evaluate(() => ({ seq: document.activeElement?.closest('tr')?.dataset.seq, tag: document.activeElement?.tagName, open: document.activeElement?.closest('details')?.open }));
+		assert.deepEqual(at, { seq, tag: 'SUMMARY', open: true }, 'the focus stays on the opened row\'s summary');
+		await page.keyboard.press('Enter'); // and the keyboard goes on from there: it closes the row
+		await page.waitForFunction((seq) => !document.querySelector(`#journal-rows tr[data-seq="${seq}"] details`).open, seq);
+	});
+
+	await step('the inspector, reloaded, names who is signed in in the header, as every view does', async () => {
+		await page.reload();
+		await page.getByRole('heading', { name: 'Tenants and users' }).waitFor();
+		await page.locator('.session-user', { hasText: `Signed in as ${ada.name}` }).waitFor({ timeout: 5000 });
+	});
+
+	await step('"Forget the admin token" by Enter puts the focus on the view\'s heading; the token given again opens the inspector', async () => {
+		await page.getByRole('button', { name: 'Forget the admin token' }).press('Enter');
+		await page.getByLabel('Admin token').waitFor();
+		await page.waitForTimeout(100);
+		assert.equal(await page.evaluate(() => document.activeElement?.outerHTML), '<h1 tabindex="-1">Inspector</h1>', 'the focus is on the heading, not lost with the button');
+		assert.equal(await page.evaluate(() => sessionStorage.getItem('graphprofile.adminToken')), null, 'the admin token is forgotten');
+		await page.getByLabel('Admin token').fill(adminToken);
+		await page.keyboard.press('Enter');
+		await page.getByRole('heading', { name: 'Tenants and users' }).waitFor();
 	});
 
 	await step('the inspector loads a fixtures file', async () => {
@@ -492,10 +562,15 @@ try {
 		await page.keyboard.press('Enter');
 		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 25);
 		assert.equal(await page.locator('#people-status').innerText(), '30 people, 25 shown');
-		await page.getByRole('button', { name: 'More people' }).click();
+		// By the keyboard: the button goes once the last page is shown, and
+		// the focus with it to the first person that page added.
+		await page.getByRole('button', { name: 'More people' }).press('Enter');
 		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 30);
 		assert.equal(await page.locator('#people-status').innerText(), '30 people');
 		assert.ok(await page.locator('#people-more').isHidden(), 'no more people to list');
+		await page.waitForTimeout(100);
+		assert.equal(await page.evaluate(() => document.activeElement === document.querySelector('#people-list li:nth-child(26) a')), true,
+			`the focus is on the 26th person, not lost: ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}`);
 	});
 
 	await step('a search made while "More people" is still loading shows only the people it finds', async () => {
@@ -673,6 +748,57 @@ try {
 		await cardHas(['Difference Engine Prize']);
 	});
 
+	await step('a position added with "This is a current position" unticked is not current: the POST says isCurrent false', async () => {
+		await page.getByRole('button', { name: 'Add a position' }).click();
+		const box = page.getByLabel('This is a current position');
+		const ticked = await box.isChecked();
+		await page.getByLabel('Job title').fill('Former Role');
+		await page.getByLabel('Start').fill('2001-02');
+		await box.uncheck();
+		const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/me/profile/positions'));
+		await page.getByRole('button', { name: 'Add', exact: true }).click();
+		assert.equal(JSON.parse((await posted).postData()).isCurrent, false, 'the POST says isCurrent: false');
+		await page.locator('#card-status', { hasText: 'Added Former Role.' }).waitFor();
+		const item = page.locator('#profile-card li.position', { hasText: 'Former Role' });
+		const text = await item.innerText();
+		assert.ok(!text.includes('Current') && text.includes('Since Feb 2001') && !text.includes('Present'), `the card agrees with the form: ${JSON.stringify(text)}`);
+		const stored = (await storedPositions(ada.id)).find((p) => p.detail.jobTitle === 'Former Role');
+		assert.equal(stored.isCurrent, false);
+		// Its form agrees too.
+		await page.getByRole('button', { name: 'Edit Former Role', exact: true }).click();
+		assert.equal(await page.getByLabel('This is a current position').isChecked(), false);
+		await page.getByRole('button', { name: 'Cancel' }).click();
+		const status = await page.evaluate(async (id) => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			return (await fetch(`/beta/me/profile/positions/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${accessToken}` } })).status;
+		}, stored.id);
+		assert.equal(status, 204);
+		// A new position without an end is one the card calls current: so its box starts ticked.
+		assert.ok(ticked, 'a new position\'s box starts as the card would show it: ticked');
+	});
+
+	await step('a double click on "Add …" while $metadata is read opens one form', async () => {
+		await page.reload(); // the page's modules anew: $metadata not read yet
+		await cardHas(['Difference Engine Prize']);
+		await adminPost('faults', { fault: 'latency=1s', method: 'GET', path: '$metadata' });
+		await page.getByRole('button', { name: 'Add a skill' }).dblclick();
+		await page.getByLabel('Skill', { exact: true }).waitFor({ timeout: 5000 });
+		await page.waitForTimeout(500);
+		assert.equal(await page.locator('form.facet-form').count(), 1, 'one form per button');
+		await page.getByRole('button', { name: 'Cancel' }).click();
+		assert.equal(await page.locator('form.facet-form').count(), 0);
+		assert.ok(await page.getByRole('button', { name: 'Add a skill' }).isVisible(), 'the button is back');
+		// The same of Edit, once $metadata is read: a second click before the form is made is ignored.
+		await page.evaluate(() => {
+			const edit = document.querySelector('section[aria-labelledby="facet-skills"] button[aria-label^="Edit"]');
+			edit.click();
+			edit.click();
+		});
+		await page.waitForTimeout(300);
+		assert.equal(await page.locator('form.facet-form').count(), 1, 'one edit form per button');
+		await page.getByRole('button', { name: 'Cancel' }).click();
+	});
+
 	await step('a form whose $metadata read failed is made by the next click', async () => {
 		await page.reload(); // the page's modules anew: $metadata not read yet
 		await cardHas(['Difference Engine Prize']);
@@ -712,6 +838,83 @@ try {
 		await page.waitForTimeout(2500);
 		assert.equal(await page.locator('main h1').innerText(), 'Sign in', 'the signed-out page was replaced by the card of who had signed out');
 		assert.equal(await page.locator('#profile-card').count(), 0);
+	});
+
+	// People whose names test the page's layout: a long unbroken name, and
+	// names that start with emoji (more than one UTF-16 unit each).
+	const wide = { id: 'd2d2d2d2-0000-4000-8000-000000000001', name: 'W'.repeat(200) };
+	const emoji = { id: 'd2d2d2d2-0000-4000-8000-000000000002', name: '😀 Émoji' };
+	const coder = { id: 'd2d2d2d2-0000-4000-8000-000000000003', name: '👩🏽‍💻 Coder' };
+	await step('long unbroken text wraps, at 375 px and at desktop width: a name in the directory, the header and the inspector, a long search', async () => {
+		await adminPost('fixtures', { tenants: [{ id: tenant, users: [wide, emoji, coder].map((u, i) => ({ id: u.id, displayName: u.name, userPrincipalName: `layout${i}@contoso.com` })) }] });
+		await page.goto(`${base}/ui/#/people`);
+		await page.locator('#dev-signin-form select').selectOption(wide.id);
+		await page.locator('#dev-signin-form button[type=submit]').click();
+		await page.locator('.session-user', { hasText: `Signed in as ${wide.name}` }).waitFor();
+		await page.getByLabel('Search by name').fill('W'.repeat(120));
+		await page.keyboard.press('Enter');
+		await page.locator('#people-status', { hasText: `1 person named “${'W'.repeat(120)}…”` }).waitFor({ timeout: 5000 });
+		assert.deepEqual(await page.locator('#people-list .person-name').allInnerTexts(), [wide.name]);
+		for (const width of [375, 1280]) {
+			await page.setViewportSize({ width, height: 800 });
+			await noHorizontalScroll('the directory with a long name, a long search and the header naming a long name');
+		}
+		await page.getByLabel('Search by name').fill('');
+		await page.keyboard.press('Enter');
+		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 25);
+		await page.getByRole('link', { name: 'Inspector' }).click();
+		await page.getByRole('button', { name: /^Show users of/ }).press('Enter');
+		await page.getByRole('button', { name: `Data of ${wide.name}` }).press('Enter');
+		await page.getByRole('heading', { name: `Stored data of ${wide.name}` }).waitFor();
+		for (const width of [375, 1280]) {
+			await page.setViewportSize({ width, height: 800 });
+			await noHorizontalScroll('the inspector showing the data of a long name');
+		}
+		await page.setViewportSize({ width: 1280, height: 800 });
+	});
+
+	await step('a name starting with emoji: the avatar shows the emoji whole, not half of it', async () => {
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.getByLabel('Search by name').fill(emoji.name.slice(0, 2));
+		await page.keyboard.press('Enter');
+		await page.locator('#people-list .person-name', { hasText: emoji.name }).waitFor({ timeout: 5000 });
+		const avatarOf = (name) => page.locator('#people-list li', { hasText: name }).locator('.avatar').textContent();
+		assert.equal(await avatarOf(emoji.name), '😀É');
+		await page.getByLabel('Search by name').fill(coder.name.slice(0, 2));
+		await page.keyboard.press('Enter');
+		await page.locator('#people-list .person-name', { hasText: coder.name }).waitFor({ timeout: 5000 });
+		assert.equal(await avatarOf(coder.name), '👩🏽‍💻C', 'a grapheme of several code points, whole');
+		await page.goto(`${base}/ui/#/people/${emoji.id}`);
+		await cardHas([emoji.name]);
+		assert.equal(await page.locator('.card-header .avatar').textContent(), '😀É');
+	});
+
+	await step('leaving an Inspector still loading stops the journal\'s refresh', async () => {
+		await page.evaluate((t) => sessionStorage.setItem('graphprofile.adminToken', t), adminToken);
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.locator('#people-list li').first().waitFor();
+		let polls = 0;
+		const count = (r) => {
+			if (r.url().includes('/_admin/requests')) polls++;
+		};
+		page.on('request', count);
+		// The inspector's first reads come 1.5 s late; the user has left by then.
+		await page.route('**/_admin/tenants', async (route) => {
+			await new Promise((r) => setTimeout(r, 1500));
+			await route.continue().catch(() => {});
+		});
+		for (let i = 0; i < 2; i++) {
+			await page.getByRole('link', { name: 'Inspector' }).click();
+			await page.waitForTimeout(300);
+			await page.getByRole('link', { name: 'People', exact: true }).click();
+			await page.waitForTimeout(3500);
+		}
+		polls = 0;
+		await page.waitForTimeout(4000);
+		page.off('request', count);
+		await page.unroute('**/_admin/tenants');
+		assert.equal(await page.locator('main h1').innerText(), 'People');
+		assert.equal(polls, 0, `the journal was read ${polls} times in 4 s off the inspector`);
 	});
 
 	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|412|429|503)/.test(p));

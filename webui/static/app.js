@@ -97,6 +97,10 @@ async function route() {
 	if (!target.current()) return;
 	if (view === 'inspector' && app.config.admin) {
 		showSession();
+		// The inspector reads no Graph data, but its header names who is
+		// signed in as every view's does: once known (a reload on the
+		// inspector has not read it yet).
+		if (session.token()) app.whoami().then(showSession, () => {});
 		await renderInspector(target, app);
 		return target.current() && finish(focus);
 	}
@@ -125,6 +129,9 @@ async function route() {
 		} catch {
 			id = null; // an address no link makes: no such person
 		}
+		// Nor is '', '.' or '..' an id: as a path segment (users/., users/..)
+		// each names the list of users or what is above it, not a person.
+		if (id === '' || id === '.' || id === '..') id = null;
 		rendering = id === null ? Promise.resolve(target.replaceChildren(h('h1', { tabindex: '-1' }, 'No such person'))) : renderCard(target, app, id);
 	} else {
 		rendering = renderDirectory(target, app);

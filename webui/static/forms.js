@@ -249,8 +249,11 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 				input.value = value ?? '';
 				break;
 			case 'bool':
+				// A box the card reads its own way (shown) is ticked as the
+				// card would show the item: a new position, without an end,
+				// is one the card calls current.
 				input = h('input', { id, type: 'checkbox' });
-				input.checked = editing && f.shown ? f.shown(item) : value === true;
+				input.checked = f.shown ? f.shown(item ?? {}) : value === true;
 				break;
 			case 'enum':
 				// A property $metadata declares never null (an email's or a
@@ -310,9 +313,12 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 			// value is the field's value for the body; undefined leaves it
 			// out: an empty field of a new item, and, of an edited one, a
 			// field the user did not change (the PATCH names only changes).
+			// An unticked box of a new item is left out too, unless the card
+			// reads its absence otherwise (shown): a position without
+			// isCurrent and an end is current, so unticked sends false.
 			value() {
 				const v = fieldValue(f, input);
-				if (!editing) return v === null || v === false ? undefined : v;
+				if (!editing) return v === null || (v === false && !f.shown) ? undefined : v;
 				return JSON.stringify(v) === JSON.stringify(shown) ? undefined : v;
 			},
 		};

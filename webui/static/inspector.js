@@ -18,19 +18,38 @@ export function stopInspector() {
 	poller = null;
 }
 
-export async function renderInspector(main, app) {
+// renders counts the inspector's renders: one begun later (the token given
+// again, or forgotten, while the last render still read) replaces one
+// still reading, which then shows nothing and starts no journal.
+let renders = 0;
+
+// renderInspector shows the inspector in main. With focus (after its own
+// token form or "Forget the admin token", whose control the new view
+// replaces), it puts the focus on the view's heading, or on the token
+// field the server refused, rather than let it fall to the page's body.
+export async function renderInspector(main, app, { focus = false } = {}) {
 	stopInspector();
+	const mine = ++renders;
+	const current = () => mine === renders && main.current();
+	const show = (nodes, focusOn) => {
+		if (!current()) return;
+		main.replaceChildren(...nodes);
+		if (focus) focusOn.focus();
+	};
 	if (!adminToken()) {
-		main.replaceChildren(...tokenForm(main, app));
+		const form = tokenForm(main, app);
+		show(form.nodes, form.heading);
 		return;
 	}
 	try {
 		await admin('GET', 'tenants');
 	} catch (err) {
 		storeAdminToken(null);
-		main.replaceChildren(...tokenForm(main, app, err.status === 401 ? 'The server refused this admin token.' : `The admin API failed: ${err.message}`));
+		const form = tokenForm(main, app, err.status === 401 ? 'The server refused this admin token.' : `The admin API failed: ${err.message}`);
+		show(form.nodes, form.input);
 		return;
 	}
+	if (!current()) return;
 	const status = h('p', { role: 'status', class: 'status', id: 'inspector-status' });
 	const alert = h('p', { role: 'alert', class: 'form-error', id: 'inspector-error', hidden: true });
 	const report = (message) => {
@@ -45,38 +64,50 @@ export async function renderInspector(main, app) {
 	const data = h('div', { id: 'inspector-data' });
 	const journal = journalSection(fail);
 	const refreshData = () => showTenants(data, fail);
-	main.replaceChildren(
-		h('h1', { tabindex: '-1' }, 'Inspector'),
+	const heading = h('h1', { tabindex: '-1' }, 'Inspector');
+	show([
+		heading,
 		h('p', { class: 'lead' }, 'What the server holds and what it was sent, through the admin API.', ' ',
-			h('button', { type: 'button', class: 'link-button', onclick: () => { storeAdminToken(null); renderInspector(main, app); } }, 'Forget the admin token')),
+			h('button', { type: 'button', class: 'link-button', onclick: () => { storeAdminToken(null); renderInspector(main, app, { focus: true }); } }, 'Forget the admin token')),
 		status, alert,
 		actionsSection(report, fail, async () => {
 			await refreshData();
 			journal.refresh();
 		}),
 		journal.section,
-		h('section', { class: 'panel', 'aria-labelledby': 'inspector-data-heading' }, h('h2', { id: 'inspector-data-heading' }, 'Tenants and users'), data));
+		h('section', { class: 'panel', 'aria-labelledby': 'inspector-data-heading' }, h('h2', { id: 'inspector-data-heading' }, 'Tenants and users'), data),
+	], heading);
 	await refreshData();
+	// The view may have been left (or shown anew) while it read: route()'s
+	// stopInspector() has run by then, so a journal started now would poll
+	// on, off the inspector, with nothing left to stop it.
+	if (!current()) return;
+	stopInspector();
 	poller = journal.start();
 }
 
+// tokenForm asks for the admin token; message says why a token was
+// refused, and describes the field.
 function tokenForm(main, app, message = '') {
 	const id = uid('admin-token');
-	const input = h('input', { id, type: 'password', name: 'adminToken', autocomplete: 'off', spellcheck: 'false' });
-	return [
-		h('h1', { tabindex: '-1' }, 'Inspector'),
+	const messageId = message ? uid('admin-token-error') : null;
+	const input = h('input', { id, type: 'password', name: 'adminToken', autocomplete: 'off', spellcheck: 'false', 'aria-invalid': message ? 'true' : null, 'aria-describedby': messageId });
+	const heading = h('h1', { tabindex: '-1' }, 'Inspector');
+	const nodes = [
+		heading,
 		h('p', { class: 'lead' }, 'The inspector calls the admin API: give the token the server was started with (serve --admin-token). It stays in this tab only.'),
-		message ? h('p', { role: 'alert', class: 'form-error' }, message) : '',
+		message ? h('p', { role: 'alert', class: 'form-error', id: messageId }, message) : '',
 		h('form', {
 			class: 'stack panel', id: 'admin-token-form',
 			onsubmit: (e) => {
 				e.preventDefault();
 				if (!input.value.trim()) return;
 				storeAdminToken(input.value.trim());
-				renderInspector(main, app);
+				renderInspector(main, app, { focus: true });
 			},
 		}, h('label', { for: id }, 'Admin token'), input, h('div', {}, h('button', { type: 'submit', class: 'primary' }, 'Open the inspector'))),
 	];
+	return { nodes, heading, input };
 }
 
 function actionsSection(report, fail, refresh) {
@@ -239,20 +270,33 @@ function journalSection(fail) {
 		note.textContent = `${requests.length} ${requests.length === 1 ? 'request' : 'requests'} in the journal${requests.length > journalRows ? `, the last ${journalRows} shown` : ''}; refreshed ${new Date().toLocaleTimeString()}.`;
 		if (newest === lastSeq && body.children.length === Math.min(requests.length, journalRows)) return;
 		lastSeq = newest;
-		// The rows a user opened stay open.
-		const open = new Set([...body.querySelectorAll('details[open]')].map((d) => d.closest('tr').dataset.seq));
-		body.replaceChildren(...requests.slice(0, journalRows).map(journalRow));
-		for (const d of body.querySelectorAll('details')) d.open = open.has(d.closest('tr').dataset.seq);
+		// A row already shown stays in place as it is (an entry never
+		// changes): new ones come in above it, and those past the last
+		// journalRows go. So a row the user opened stays open, and one the
+		// keyboard is on keeps the focus, which a row made anew would drop
+		// to the page's body every refresh.
+		const focused = body.contains(document.activeElement);
+		const shown = new Map([...body.children].map((tr) => [tr.dataset.key, tr]));
+		const rows = requests.slice(0, journalRows).map((e) => shown.get(rowKey(e)) ?? journalRow(e));
+		const keep = new Set(rows);
+		for (const tr of [...body.children]) if (!keep.has(tr)) tr.remove();
+		rows.forEach((tr, i) => {
+			if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] ?? null);
+		});
+		// The focused row went (cleared, or past the last shown): the focus
+		// stays in the journal.
+		if (focused && !body.contains(document.activeElement)) wrap.focus({ preventScroll: true });
 	};
+	const wrap = h('div', { class: 'table-wrap journal-wrap', tabindex: '0', role: 'region', 'aria-label': 'Journaled requests' },
+		h('table', { class: 'journal' },
+			h('thead', {}, h('tr', {}, ['#', 'Time', 'Method', 'Path', 'Status', 'ms', 'Caller'].map((c) => h('th', { scope: 'col' }, c)))),
+			body));
 	const section = h('section', { class: 'panel', 'aria-labelledby': 'journal-heading' },
 		h('h2', { id: 'journal-heading' }, 'Request journal'),
 		h('p', {}, `What the server was sent and answered, newest first, refreshed every ${pollMillis / 1000} s while this tab is visible.`),
 		h('div', { class: 'button-row' }, pause, clear),
 		note,
-		h('div', { class: 'table-wrap journal-wrap', tabindex: '0', role: 'region', 'aria-label': 'Journaled requests' },
-			h('table', { class: 'journal' },
-				h('thead', {}, h('tr', {}, ['#', 'Time', 'Method', 'Path', 'Status', 'ms', 'Caller'].map((c) => h('th', { scope: 'col' }, c)))),
-				body)));
+		wrap);
 	const start = () => {
 		let timer = null;
 		let stopped = false;
@@ -289,6 +333,10 @@ function shownBody(b) {
 	return b.body ? b.body + cut : '(none)';
 }
 
+// rowKey names a journal entry: its seq, with its time, since a server
+// started anew numbers its requests from 1 again.
+const rowKey = (e) => `${e.seq} ${e.time}`;
+
 function journalRow(e) {
 	const time = new Date(e.time);
 	const details = h('details', {},
@@ -297,7 +345,7 @@ function journalRow(e) {
 		h('pre', { class: 'json', tabindex: '0' }, shownBody(e.request)),
 		h('p', {}, h('strong', {}, `Response ${e.response.status}`)),
 		h('pre', { class: 'json', tabindex: '0' }, shownBody(e.response)));
-	return h('tr', { class: e.response.status >= 400 ? 'failed' : null, dataset: { seq: String(e.seq) } },
+	return h('tr', { class: e.response.status >= 400 ? 'failed' : null, dataset: { seq: String(e.seq), key: rowKey(e) } },
 		h('td', {}, String(e.seq)),
 		h('td', {}, Number.isNaN(time.getTime()) ? e.time : time.toLocaleTimeString([], { hour12: false })),
 		h('td', {}, e.request.method),

@@ -62,6 +62,11 @@ export async function renderDirectory(main, app) {
 	};
 	more.addEventListener('click', async () => {
 		if (!next) return;
+		// The button pressed by the keyboard holds the focus: once the last
+		// page hides it, the focus goes to the first person that page added
+		// (the next Tab goes on from there), not to the page's body.
+		const focused = document.activeElement === more;
+		const before = list.children.length;
 		more.disabled = true;
 		// A search made while the page loads replaces the list: the late
 		// page belongs to the list before it.
@@ -73,6 +78,11 @@ export async function renderDirectory(main, app) {
 			if (mine === generation && !app.failed(err)) status.textContent = `Listing more people failed: ${err.message}`;
 		} finally {
 			more.disabled = false;
+			// Unless the user has put it elsewhere meanwhile (the search box).
+			const at = document.activeElement;
+			if (focused && at !== more && (!at || at === document.body)) {
+				(more.hidden ? list.children[before]?.querySelector('a') : more)?.focus();
+			}
 		}
 	});
 	let timer;
@@ -109,8 +119,17 @@ function personItem(u) {
 }
 
 function avatar(name) {
-	const initials = (name || '?').split(/[\s@.]+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
+	const initials = (name || '?').split(/[\s@.]+/).filter(Boolean).slice(0, 2).map((w) => firstCharacter(w).toUpperCase()).join('');
 	return h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials);
+}
+
+// firstCharacter is the first character of w as a person sees it: a whole
+// grapheme (an emoji of several code points, a letter and its accent),
+// never w[0], which of "😀" is half a surrogate pair and shows broken.
+const graphemes = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
+function firstCharacter(w) {
+	if (graphemes) return graphemes.segment(w)[Symbol.iterator]().next().value?.segment ?? '';
+	return [...w][0] ?? ''; // a code point at least
 }
 
 // sortPositions orders positions current first, then by start, latest
@@ -150,8 +169,23 @@ export async function renderCard(main, app, key, { status: statusText = '' } = {
 		return;
 	}
 	if (profileError && app.failed(profileError)) return;
+	// An answer that is no user (an id the server's path read as something
+	// else) is no person either, not a card that breaks half made.
+	if (typeof user?.id !== 'string') {
+		main.replaceChildren(back, h('h1', { tabindex: '-1' }, 'No such person'), h('p', { class: 'notice', role: 'alert' }, 'Nobody in your organization has this id.'));
+		return;
+	}
 	const owner = key === 'me' || user.id.toLowerCase() === app.me?.id?.toLowerCase();
-	const rerender = (text) => renderCard(main, app, key, { status: text });
+	// actions are what the card's forms and buttons share: done(text) shows
+	// the card anew with text as its message; starting() clears the last
+	// action's message when another begins, so an "Added …" never stands
+	// beside the next action's error as if that one had worked too.
+	const actions = {
+		done: (text) => renderCard(main, app, key, { status: text }),
+		starting: () => {
+			status.textContent = '';
+		},
+	};
 	const positions = sortPositions(profile?.positions ?? []);
 	const current = positions.find(isCurrent);
 	const title = user.jobTitle || current?.detail?.jobTitle;
@@ -179,18 +213,18 @@ export async function renderCard(main, app, key, { status: statusText = '' } = {
 		markFirstRender();
 		return;
 	}
-	card.append(positionsSection(app, base, positions, owner, rerender));
+	card.append(positionsSection(app, base, positions, owner, actions));
 	for (const name of ['skills', 'languages']) {
-		card.append(facetSection(app, base, name, profile[name] ?? [], owner, rerender));
+		card.append(facetSection(app, base, name, profile[name] ?? [], owner, actions));
 	}
 	const others = Object.keys(profile).filter((k) => Array.isArray(profile[k]) && !['positions', 'skills', 'languages'].includes(k));
 	const filled = others.filter((k) => profile[k].length > 0);
-	for (const name of filled) card.append(facetSection(app, base, name, profile[name], owner, rerender));
-	if (owner) card.append(addOtherSection(app, base, others.filter((k) => profile[k].length === 0), rerender));
+	for (const name of filled) card.append(facetSection(app, base, name, profile[name], owner, actions));
+	if (owner) card.append(addOtherSection(app, base, others.filter((k) => profile[k].length === 0), actions));
 	markFirstRender();
 }
 
-function positionsSection(app, base, positions, owner, rerender) {
+function positionsSection(app, base, positions, owner, actions) {
 	const section = h('section', { class: 'facet', 'aria-labelledby': 'facet-positions' },
 		h('h2', { id: 'facet-positions' }, 'Positions'));
 	const list = h('ol', { class: 'positions' });
@@ -203,12 +237,12 @@ function positionsSection(app, base, positions, owner, rerender) {
 			h('p', { class: 'dates muted' }, dateRange(d.startMonthYear, d.endMonthYear, isCurrent(p))),
 			d.description ? h('p', {}, d.description) : null,
 			owner ? h('p', { class: 'audience muted' }, `Visible to: ${audienceLabel(p.allowedAudiences)}`) : null);
-		if (owner) item.append(itemActions(app, base, 'positions', p, label, positionLabel, item, rerender));
+		if (owner) item.append(itemActions(app, base, 'positions', p, label, positionLabel, item, actions));
 		list.append(item);
 	}
 	if (positions.length === 0) section.append(h('p', { class: 'muted' }, 'No positions to show.'));
 	else section.append(list);
-	if (owner) section.append(addButton(app, base, 'positions', 'Add a position', section, rerender));
+	if (owner) section.append(addButton(app, base, 'positions', 'Add a position', section, actions));
 	return section;
 }
 
@@ -222,10 +256,19 @@ function positionLabel(p) {
 	return [d.jobTitle, d.company?.displayName].filter(Boolean).join(' at ') || 'position';
 }
 
+// opening holds the buttons whose form is being made: the first form waits
+// for $metadata, and a second click meanwhile (a double click) would make
+// a second form beside it.
+const opening = new WeakSet();
+
 // openFacetForm shows collection's form in container in place of opener
 // (the button that opened it: hidden meanwhile, focused again on cancel),
-// to edit options.item or, without one, to add an item.
-async function openFacetForm(app, opener, container, collection, { item, submitLabel, onSubmit, onSaved }) {
+// to edit options.item or, without one, to add an item. Sending it is one
+// of the card's actions.
+async function openFacetForm(app, actions, opener, container, collection, { item, submitLabel, onSubmit, onSaved }) {
+	// One form per button.
+	if (opening.has(opener) || opener.hidden) return;
+	opening.add(opener);
 	let fields;
 	// One alert at a time: a form that failed before is tried again.
 	container.querySelector(':scope > p.form-error.form-unmade')?.remove();
@@ -234,6 +277,8 @@ async function openFacetForm(app, opener, container, collection, { item, submitL
 	} catch (err) {
 		container.append(h('p', { role: 'alert', class: 'form-error form-unmade' }, `The form cannot be made: ${err.message}`));
 		return;
+	} finally {
+		opening.delete(opener);
 	}
 	const expands = opener.hasAttribute('aria-expanded');
 	const form = facetForm(collection, fields, {
@@ -245,7 +290,10 @@ async function openFacetForm(app, opener, container, collection, { item, submitL
 			if (expands) opener.setAttribute('aria-expanded', 'false');
 			opener.focus();
 		},
-		onSubmit,
+		onSubmit: (body) => {
+			actions.starting();
+			return onSubmit(body);
+		},
 		onSaved,
 		onError: (err) => app.failed(err),
 	});
@@ -257,26 +305,30 @@ async function openFacetForm(app, opener, container, collection, { item, submitL
 
 // itemActions are the owner's Edit and Delete buttons of an item, label
 // naming it; labelOf names it as saved, for the message after an edit.
-function itemActions(app, base, collection, item, label, labelOf, container, rerender) {
+function itemActions(app, base, collection, item, label, labelOf, container, actions) {
 	const edit = h('button', { type: 'button', 'aria-label': `Edit ${label}` }, 'Edit');
 	const del = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${label}` }, 'Delete');
 	// The item's ETag as the card read it: an edit or a delete applies only
 	// to that version, so a change made elsewhere since (another tab, an
 	// app) is never silently saved over or deleted.
 	const headers = item['@odata.etag'] ? { 'If-Match': item['@odata.etag'] } : {};
-	edit.addEventListener('click', () => openFacetForm(app, edit, container, collection, {
+	edit.addEventListener('click', () => openFacetForm(app, actions, edit, container, collection, {
 		item,
 		submitLabel: 'Save',
 		onSubmit: (body) => graph('PATCH', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { body, headers }).catch(changedElsewhere),
-		onSaved: (saved) => rerender(`Saved ${labelOf(saved)}.`),
+		onSaved: (saved) => actions.done(`Saved ${labelOf(saved)}.`),
 	}));
 	del.addEventListener('click', async () => {
 		if (!confirm(`Delete ${label}?`)) return;
+		actions.starting();
+		// One alert at a time: a delete refused again replaces the last
+		// refusal (a new alert is announced anew), never stacks beside it.
+		container.querySelector(':scope > p.delete-error')?.remove();
 		try {
 			await graph('DELETE', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { headers }).catch(changedElsewhere);
-			rerender(`Deleted ${label}.`);
+			actions.done(`Deleted ${label}.`);
 		} catch (err) {
-			if (!app.failed(err)) container.append(h('p', { role: 'alert', class: 'form-error' }, `Deleting failed: ${err.message}`));
+			if (!app.failed(err)) container.append(h('p', { role: 'alert', class: 'form-error delete-error' }, `Deleting failed: ${err.message}`));
 		}
 	});
 	return h('div', { class: 'actions' }, edit, del);
@@ -292,18 +344,18 @@ function changedElsewhere(err) {
 }
 
 // addButton opens the form that creates an item of collection.
-function addButton(app, base, collection, text, container, rerender) {
+function addButton(app, base, collection, text, container, actions) {
 	const button = h('button', { type: 'button', class: 'add', 'aria-expanded': 'false' }, text);
 	const facet = describe(collection);
-	button.addEventListener('click', () => openFacetForm(app, button, container, collection, {
+	button.addEventListener('click', () => openFacetForm(app, actions, button, container, collection, {
 		submitLabel: 'Add',
 		onSubmit: (body) => graph('POST', `${base}/profile/${collection}`, { body }),
-		onSaved: (created) => rerender(`Added ${facet.itemLabel(created)}.`),
+		onSaved: (created) => actions.done(`Added ${facet.itemLabel(created)}.`),
 	}));
 	return button;
 }
 
-function facetSection(app, base, name, items, owner, rerender) {
+function facetSection(app, base, name, items, owner, actions) {
 	const facet = describe(name);
 	const headingId = `facet-${name}`;
 	const section = h('section', { class: 'facet', 'aria-labelledby': headingId }, h('h2', { id: headingId }, facet.label));
@@ -317,18 +369,18 @@ function facetSection(app, base, name, items, owner, rerender) {
 				h('span', { class: 'item-label' }, label),
 				facet.itemDetail(it) ? h('span', { class: 'muted' }, ` ${facet.itemDetail(it)}`) : null,
 				owner ? h('span', { class: 'muted audience' }, ` (${audienceLabel(it.allowedAudiences)})`) : null);
-			if (owner) li.append(itemActions(app, base, name, it, `${facet.singular} ${label}`, (saved) => `${facet.singular} ${facet.itemLabel(saved)}`, li, rerender));
+			if (owner) li.append(itemActions(app, base, name, it, `${facet.singular} ${label}`, (saved) => `${facet.singular} ${facet.itemLabel(saved)}`, li, actions));
 			list.append(li);
 		}
 		section.append(list);
 	}
-	if (owner) section.append(addButton(app, base, name, `Add ${aOrAn(facet.singular)}`, section, rerender));
+	if (owner) section.append(addButton(app, base, name, `Add ${aOrAn(facet.singular)}`, section, actions));
 	return section;
 }
 
 // addOtherSection lets the owner add to the collections the card does not
 // show (empty ones), each with a form made from the service's $metadata.
-function addOtherSection(app, base, names, rerender) {
+function addOtherSection(app, base, names, actions) {
 	const section = h('section', { class: 'facet', 'aria-labelledby': 'facet-more' }, h('h2', { id: 'facet-more' }, 'Add to your profile'));
 	if (names.length === 0) return section;
 	const select = h('select', { id: 'facet-more-select' }, names.map((n) => h('option', { value: n }, words(n))));
@@ -352,8 +404,11 @@ function addOtherSection(app, base, names, rerender) {
 				slot.replaceChildren();
 				open.focus();
 			},
-			onSubmit: (body) => graph('POST', `${base}/profile/${name}`, { body }),
-			onSaved: (created) => rerender(`Added ${facet.itemLabel(created)}.`),
+			onSubmit: (body) => {
+				actions.starting();
+				return graph('POST', `${base}/profile/${name}`, { body });
+			},
+			onSaved: (created) => actions.done(`Added ${facet.itemLabel(created)}.`),
 			onError: (err) => app.failed(err),
 		}));
 		slot.querySelector('input, select, textarea')?.focus();
