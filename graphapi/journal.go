@@ -257,8 +257,10 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	// journal: a body that stalls held it until the read timeout (60 s).
 	// The connection is closed after the answer (closeIfBodyUnread), so
 	// nothing else is read from it.
+	// A body read to its end sets no deadline: net/http may be reading the
+	// connection's next request, which it would cut short.
 	if cw.reqBody != nil && !cw.reqBody.kept.truncated && r.Header.Get("Expect") == "" &&
-		r.ContentLength > 0 && r.ContentLength <= maxJournalBody {
+		r.ContentLength > 0 && r.ContentLength <= maxJournalBody && !bodyReadToEnd(r) {
 		if http.NewResponseController(cw).SetReadDeadline(time.Now().Add(journalBodyWait)) == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(cw.reqBody, maxJournalBody))
 		}
