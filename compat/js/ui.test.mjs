@@ -748,6 +748,31 @@ try {
 		await cardHas(['Difference Engine Prize']);
 	});
 
+	await step('a past job added with an End and the box left as it was is not current: the box follows the End until touched', async () => {
+		await page.getByRole('button', { name: 'Add a position' }).click();
+		const box = page.getByLabel('This is a current position');
+		assert.equal(await box.isChecked(), true, 'a new position without an end starts current');
+		await page.getByLabel('Job title').fill('Past Job');
+		await page.getByLabel('Start').fill('2001-02');
+		await page.getByLabel('End').fill('2005-06');
+		assert.equal(await box.isChecked(), false, 'given an end, the box is unticked');
+		const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/me/profile/positions'));
+		await page.getByRole('button', { name: 'Add', exact: true }).click();
+		assert.equal(JSON.parse((await posted).postData()).isCurrent, false, 'the POST says isCurrent: false');
+		await page.locator('#card-status', { hasText: 'Added Past Job.' }).waitFor();
+		const item = page.locator('#profile-card li.position', { hasText: 'Past Job' });
+		const text = await item.innerText();
+		assert.ok(!text.includes('Current') && text.includes('Feb 2001 – Jun 2005'), `the card shows a past job: ${JSON.stringify(text)}`);
+		const stored = (await storedPositions(ada.id)).find((p) => p.detail.jobTitle === 'Past Job');
+		const status = await page.evaluate(async (id) => {
+			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+			return (await fetch(`/beta/me/profile/positions/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${accessToken}` } })).status;
+		}, stored.id);
+		assert.equal(status, 204);
+		await page.reload();
+		await page.locator('#profile-card').waitFor();
+	});
+
 	await step('a position added with "This is a current position" unticked is not current: the POST says isCurrent false', async () => {
 		await page.getByRole('button', { name: 'Add a position' }).click();
 		const box = page.getByLabel('This is a current position');

@@ -323,6 +323,26 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 			},
 		};
 	});
+	// A new item's box that the card reads its own way (shown) follows the
+	// other fields until the user ticks or unticks it: a position given an
+	// end is no longer one the card calls current, and a past job added
+	// with the box as it started was sent isCurrent: true.
+	if (!editing) {
+		for (const c of controls.filter((o) => o.field.kind === 'bool' && o.field.shown)) {
+			let touched = false;
+			c.input.addEventListener('change', () => { touched = true; });
+			form.addEventListener('input', (e) => {
+				if (touched || e.target === c.input) return;
+				const sofar = {};
+				for (const o of controls) {
+					if (o === c) continue;
+					const v = fieldValue(o.field, o.input);
+					if (v !== null && v !== undefined) setPath(sofar, o.field.path, v);
+				}
+				c.input.checked = c.field.shown(sofar);
+			});
+		}
+	}
 	const grid = h('div', { class: 'fields' }, controls.map((c) => c.wrap));
 	const submit = h('button', { type: 'submit', class: 'primary' }, submitLabel);
 	form.append(grid, h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: onCancel }, 'Cancel')));
