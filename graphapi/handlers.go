@@ -165,11 +165,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.UI != nil && isUIPath(r) {
+		if r.ProtoMajor == 1 && r.ContentLength != 0 {
+			// The page's files read no body, and its few calls that do
+			// are rare: closed after, rather than wait for a body that
+			// may never come (closeIfBodyUnread).
+			w.Header().Set("Connection", "close")
+		}
 		s.UI.ServeHTTP(w, r)
 		return
 	}
+	body := trackBody(r)
+	defer untrackBody(r, body) // an answer net/http writes after the handler
 	obs, w := s.observe(w, r)
 	ex := newExchange(s, w, r)
+	ex.body = body
 	defer obs.done(ex)
 	defer ex.releaseAnswers()
 	defer ex.recoverPanic()

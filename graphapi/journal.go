@@ -260,7 +260,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	// A body read to its end sets no deadline: net/http may be reading the
 	// connection's next request, which it would cut short.
 	if cw.reqBody != nil && !cw.reqBody.kept.truncated && r.Header.Get("Expect") == "" &&
-		r.ContentLength > 0 && r.ContentLength <= maxJournalBody && !bodyReadToEnd(r) {
+		r.ContentLength > 0 && r.ContentLength <= maxJournalBody && ex.body != nil && !bodyReadToEnd(r, ex.body) {
 		if http.NewResponseController(cw).SetReadDeadline(time.Now().Add(journalBodyWait)) == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(cw.reqBody, maxJournalBody))
 		}

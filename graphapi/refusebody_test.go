@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,13 @@ func TestRefusalDoesNotWaitForTheBody(t *testing.T) {
 }
 
 func testRefusalDoesNotWaitForTheBody(t *testing.T, configure func(*graphapi.Server)) {
-	srv, _, dev := openedServer(t, configure)
+	srv, _, dev := openedServer(t, func(s *graphapi.Server) {
+		// A web UI that reads no body, as its files do.
+		s.UI = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+		if configure != nil {
+			configure(s)
+		}
+	})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -54,6 +61,11 @@ func testRefusalDoesNotWaitForTheBody(t *testing.T, configure func(*graphapi.Ser
 		{"health with a body", "GET /healthz HTTP/1.1\r\nHost: graph\r\nContent-Length: 100\r\n\r\n", http.StatusOK},
 		{"metadata with a body", "GET /beta/$metadata HTTP/1.1\r\nHost: graph\r\nContent-Length: 100\r\n\r\n", http.StatusOK},
 		{"a list with a body", "GET /beta/me/profile/positions HTTP/1.1\r\nHost: graph\r\nAuthorization: Bearer " + tok + "\r\nContent-Length: 100\r\n\r\n", http.StatusOK},
+		// A chunked body whose first chunk never comes: asking the body
+		// whether it ended read the chunk's head, and waited for it.
+		{"health, chunked, no chunk", "GET /healthz HTTP/1.1\r\nHost: graph\r\nTransfer-Encoding: chunked\r\n\r\n", http.StatusOK},
+		{"bad token, chunked, no chunk", "POST /beta/me/profile/positions HTTP/1.1\r\nHost: graph\r\nAuthorization: Bearer nonsense\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", http.StatusUnauthorized},
+		{"the web UI with a body", "GET /ui/ HTTP/1.1\r\nHost: graph\r\nContent-Length: 100\r\n\r\n", http.StatusOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conn, err := net.Dial("tcp", srv.URL()[len("http://"):])
@@ -61,8 +73,13 @@ func testRefusalDoesNotWaitForTheBody(t *testing.T, configure func(*graphapi.Ser
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			// The head and ten bytes of the body; the rest never comes.
-			if _, err := io.WriteString(conn, tc.head+`{"detail":`); err != nil {
+			// The head and ten bytes of the body (none of a chunked one
+			// whose first chunk never comes); the rest never comes.
+			rest := `{"detail":`
+			if strings.HasSuffix(tc.head, "chunked\r\n\r\n") {
+				rest = ""
+			}
+			if _, err := io.WriteString(conn, tc.head+rest); err != nil {
 				t.Fatal(err)
 			}
 			_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))

@@ -52,6 +52,7 @@ type exchange struct {
 	server          *Server
 	w               *recordingWriter
 	r               *http.Request
+	body            *trackedBody // of an HTTP/1 request with a body (trackBody); else nil
 	requestID       string
 	clientRequestID string
 	wroteHeader     bool
@@ -128,9 +129,54 @@ func (rw *recordingWriter) Write(b []byte) (int, error) {
 // would wait for its answer until the read timeout (60 s): 512 requests
 // of 70 bytes, without a token, held every connection that long. Answered
 // at once, and the connection closed. (HTTP/2 answers without reading it.)
+//
+// The request gets net/http's own body back here (untrackBody): after the
+// handler, net/http looks at the request's Body to see what the client
+// has not sent yet (a client waiting for 100 Continue, a body left
+// unread), and behind a wrapper it cannot.
 func (ex *exchange) closeIfBodyUnread() {
-	if ex.r.ProtoMajor == 1 && ex.r.ContentLength != 0 && batchOriginOf(ex.r.Context()).itemID == "" && !bodyReadToEnd(ex.r) {
+	if ex.body == nil {
+		return
+	}
+	if !bodyReadToEnd(ex.r, ex.body) {
 		ex.w.Header().Set("Connection", "close")
+	}
+	untrackBody(ex.r, ex.body)
+}
+
+// trackedBody is the body of an HTTP/1 request that has one, which
+// remembers whether a read met its end: of a chunked body only a read can
+// tell, and asking with a read would read the next chunk's head, and wait
+// for it, holding the answer until the read timeout.
+type trackedBody struct {
+	io.ReadCloser
+	ended bool
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.ended = true
+	}
+	return n, err
+}
+
+// trackBody makes the body of r, an HTTP/1 request with one, a
+// trackedBody, which it returns; else nil.
+func trackBody(r *http.Request) *trackedBody {
+	if r.ProtoMajor != 1 || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b := &trackedBody{ReadCloser: r.Body}
+	r.Body = b
+	return b
+}
+
+// untrackBody gives r net/http's own body back (whatever wraps it now:
+// the journal's capture too), once the answer begins or the handler ends.
+func untrackBody(r *http.Request, b *trackedBody) {
+	if b != nil {
+		r.Body = b.ReadCloser
 	}
 }
 
@@ -639,18 +685,24 @@ func StatusOfCode(code string) int {
 	return http.StatusInternalServerError
 }
 
-// bodyReadToEnd reports whether r's body has been read to its end, or
+// bodyReadToEnd reports whether body, r's, has been read to its end, or
 // need not be: a client that asked to be told to go on (Expect:
 // 100-continue) sends no body until its first read, which net/http knows
-// (a read, even into no bytes, would tell it to go on). Otherwise a read
-// into no bytes does not wait: net/http's body answers io.EOF once its end
-// was read, and nothing before.
-func bodyReadToEnd(r *http.Request) bool {
-	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+// (a read, even into no bytes, would tell it to go on). A body of a known
+// length is asked with a read into no bytes, which does not wait: net/http
+// answers io.EOF once its end was read, and nothing before. A chunked body
+// is never asked (trackedBody).
+func bodyReadToEnd(r *http.Request, body *trackedBody) bool {
+	if body.ended || strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		return true
 	}
-	_, err := r.Body.Read(nil)
-	return err == io.EOF
+	if r.ContentLength < 0 {
+		return false
+	}
+	if _, err := body.ReadCloser.Read(nil); err == io.EOF {
+		body.ended = true
+	}
+	return body.ended
 }
 
 // failWithStatus answers gerr in Graph's error envelope with status.
