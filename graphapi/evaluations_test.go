@@ -107,6 +107,26 @@ func TestCostlyQueriesWaitForASlot(t *testing.T) {
 	waitForGauges(t, s, 0, 0)
 }
 
+// slotServer is a test server of maxEvaluations evaluation slots whose
+// store is wrap's (a gate around the server's own), with the costly
+// queries' gauges on /metrics.
+func slotServer(t *testing.T, maxEvaluations int, wrap func(graphprofile.Store) graphprofile.Store) *testServer {
+	return newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
+		srv.MaxEvaluations = maxEvaluations
+		srv.Service = &graphprofile.Service{Store: wrap(srv.Service.Store)}
+	})
+}
+
+// opener returns the function that opens gate, once however often it is
+// called; it runs at the test's cleanup too, before the server's drain,
+// when the test fails first.
+func opener(t *testing.T, gate chan struct{}) func() {
+	var once sync.Once
+	open := func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(open)
+	return open
+}
+
 // waitForGauges scrapes /metrics until waiting costly queries wait for a
 // slot and running run in one.
 func waitForGauges(t *testing.T, s *testServer, waiting, running float64) {
@@ -252,14 +272,8 @@ func (s *gatedUsersStore) ScanUsers(ctx context.Context, tenantID, afterID strin
 // user, so it needs no slot (the last part).
 func TestUsersCountWaitsForASlot(t *testing.T) {
 	gate := &gatedUsersStore{open: make(chan struct{})}
-	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
-		srv.MaxEvaluations = 1
-		gate.Store = srv.Service.Store
-		srv.Service = &graphprofile.Service{Store: gate}
-	})
-	var opened sync.Once
-	openGate := func() { opened.Do(func() { close(gate.open) }) }
-	t.Cleanup(openGate) // before the server's drain, when the test fails first
+	s := slotServer(t, 1, func(store graphprofile.Store) graphprofile.Store { gate.Store = store; return gate })
+	openGate := opener(t, gate.open)
 	app := s.application(tenantA, "User.Read.All")
 	// A user in the directory: its first request records it (a token
 	// alone records nobody).
@@ -310,14 +324,8 @@ func TestWholeCollectionReadsWaitForASlot(t *testing.T) {
 	for _, path := range []string{"/beta/me/profile/positions/$count", "/beta/me/profile/positions?$skip=200&$top=1"} {
 		t.Run(path, func(t *testing.T) {
 			gate := &gatedStore{owner: userA1, open: make(chan struct{})}
-			s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
-				srv.MaxEvaluations = 1
-				gate.Store = srv.Service.Store
-				srv.Service = &graphprofile.Service{Store: gate}
-			})
-			var opened sync.Once
-			openGate := func() { opened.Do(func() { close(gate.open) }) }
-			t.Cleanup(openGate)
+			s := slotServer(t, 1, func(store graphprofile.Store) graphprofile.Store { gate.Store = store; return gate })
+			openGate := opener(t, gate.open)
 			a1 := s.delegated(tenantA, userA1, "User.ReadWrite")
 			s.create(a1, "/me", `{"detail":{"jobTitle":"Engineer"}}`)
 			gate.entered.Store(0)

@@ -66,6 +66,12 @@ try {
 	browser = await step('Chromium starts', () => launchChromium(executablePath, { viewport: { width: 1280, height: 800 } }));
 	const { context } = browser;
 	const page = context.pages()[0] ?? await context.newPage();
+	// deleteMyPosition deletes a position of the signed-in user with the
+	// page's token, outside the page's own controls; it returns the status.
+	const deleteMyPosition = (positionId) => page.evaluate(async (id) => {
+		const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+		return (await fetch(`/beta/me/profile/positions/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${accessToken}` } })).status;
+	}, positionId);
 	page.on('pageerror', (err) => problems.push(`page error: ${err}`));
 	page.on('console', (msg) => {
 		if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`);
@@ -764,11 +770,7 @@ try {
 		const text = await item.innerText();
 		assert.ok(!text.includes('Current') && text.includes('Feb 2001 – Jun 2005'), `the card shows a past job: ${JSON.stringify(text)}`);
 		const stored = (await storedPositions(ada.id)).find((p) => p.detail.jobTitle === 'Past Job');
-		const status = await page.evaluate(async (id) => {
-			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
-			return (await fetch(`/beta/me/profile/positions/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${accessToken}` } })).status;
-		}, stored.id);
-		assert.equal(status, 204);
+		assert.equal(await deleteMyPosition(stored.id), 204);
 		await page.reload();
 		await page.locator('#profile-card').waitFor();
 	});
@@ -793,11 +795,7 @@ try {
 		await page.getByRole('button', { name: 'Edit Former Role', exact: true }).click();
 		assert.equal(await page.getByLabel('This is a current position').isChecked(), false);
 		await page.getByRole('button', { name: 'Cancel' }).click();
-		const status = await page.evaluate(async (id) => {
-			const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
-			return (await fetch(`/beta/me/profile/positions/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${accessToken}` } })).status;
-		}, stored.id);
-		assert.equal(status, 204);
+		assert.equal(await deleteMyPosition(stored.id), 204);
 		// A new position without an end is one the card calls current: so its box starts ticked.
 		assert.ok(ticked, 'a new position\'s box starts as the card would show it: ticked');
 	});
