@@ -912,6 +912,28 @@ try {
 		assert.equal(await page.locator('.card-header .avatar').textContent(), '😀É');
 	});
 
+	// A user's and an item's id may be an OData segment name ($ref, $count)
+	// when a fixture names it so; the server reads users/$ref as the
+	// segment, so the page must name such keys in parentheses, as Graph's
+	// own Location headers do.
+	const dollar = { id: '$ref', name: 'Dollar Segment' };
+	await step('a person and an item whose ids are OData segment names: the card shows them and the item is deleted', async () => {
+		await adminPost('fixtures', { tenants: [{ id: tenant, users: [{ id: dollar.id, displayName: dollar.name, userPrincipalName: 'dollar@contoso.com', profile: { skills: [{ id: '$count', displayName: 'Segment names', allowedAudiences: 'organization' }] } }] }] });
+		await page.goto(`${base}/ui/#/people/${encodeURIComponent(dollar.id)}`);
+		await cardHas([dollar.name, 'Segment names']);
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		await page.locator('#dev-signin-form select').selectOption(dollar.id);
+		await page.locator('#dev-signin-form button[type=submit]').click();
+		await page.locator('.session-user', { hasText: `Signed in as ${dollar.name}` }).waitFor();
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await cardHas([dollar.name, 'Segment names']);
+		dialogs = [];
+		await page.getByRole('button', { name: 'Delete skill Segment names' }).click();
+		await page.locator('#card-status', { hasText: 'Deleted skill Segment names.' }).waitFor({ timeout: 5000 });
+		const doc = await adminAPI(`fixtures?tenantId=${tenant}&userId=${encodeURIComponent(dollar.id)}`);
+		assert.deepEqual(doc.tenants[0].users[0].profile?.skills ?? [], []);
+	});
+
 	await step('leaving an Inspector still loading stops the journal\'s refresh', async () => {
 		await page.evaluate((t) => sessionStorage.setItem('graphprofile.adminToken', t), adminToken);
 		await page.getByRole('link', { name: 'People', exact: true }).click();

@@ -142,9 +142,18 @@ export function sortPositions(positions) {
 	});
 }
 
+// keyed is the path of the entity of key in the collection at path. A key
+// that starts with "$" is named in parentheses (users('$ref')), as the
+// server's own Location headers name it: bare, the server reads it as an
+// OData segment ($ref, $count, $value) and not as a key.
+function keyed(path, key) {
+	if (key.startsWith('$')) return `${path}('${encodeURIComponent(key.replaceAll("'", "''"))}')`;
+	return `${path}/${encodeURIComponent(key)}`;
+}
+
 // renderCard shows the card of key ("me" or a user's id).
 export async function renderCard(main, app, key, { status: statusText = '' } = {}) {
-	const base = key === 'me' ? 'me' : `users/${encodeURIComponent(key)}`;
+	const base = key === 'me' ? 'me' : keyed('users', key);
 	const back = h('p', { class: 'back' }, h('a', { href: '#/people' }, '← People'));
 	let user;
 	let profile;
@@ -315,7 +324,7 @@ function itemActions(app, base, collection, item, label, labelOf, container, act
 	edit.addEventListener('click', () => openFacetForm(app, actions, edit, container, collection, {
 		item,
 		submitLabel: 'Save',
-		onSubmit: (body) => graph('PATCH', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { body, headers }).catch(changedElsewhere),
+		onSubmit: (body) => graph('PATCH', keyed(`${base}/profile/${collection}`, item.id), { body, headers }).catch(changedElsewhere),
 		onSaved: (saved) => actions.done(`Saved ${labelOf(saved)}.`),
 	}));
 	del.addEventListener('click', async () => {
@@ -325,7 +334,7 @@ function itemActions(app, base, collection, item, label, labelOf, container, act
 		// refusal (a new alert is announced anew), never stacks beside it.
 		container.querySelector(':scope > p.delete-error')?.remove();
 		try {
-			await graph('DELETE', `${base}/profile/${collection}/${encodeURIComponent(item.id)}`, { headers }).catch(changedElsewhere);
+			await graph('DELETE', keyed(`${base}/profile/${collection}`, item.id), { headers }).catch(changedElsewhere);
 			actions.done(`Deleted ${label}.`);
 		} catch (err) {
 			if (!app.failed(err)) container.append(h('p', { role: 'alert', class: 'form-error delete-error' }, `Deleting failed: ${err.message}`));
