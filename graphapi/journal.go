@@ -158,7 +158,6 @@ type capturingWriter struct {
 	header   http.Header
 	body     limitedBuffer
 	reqBody  *capturingBody
-	req      *http.Request // whose Body is reqBody until the answer begins
 	answered chan struct{} // closed once recorded; nil until answered
 }
 
@@ -167,33 +166,16 @@ func (w *capturingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter
 
 func (j *requestJournal) capture(w http.ResponseWriter, r *http.Request) *capturingWriter {
 	cw := &capturingWriter{ResponseWriter: w, journal: j}
+	// The capture is taken off with the exchange's trackedBody under it,
+	// when the answer begins (untrackBody).
 	if r.Body != nil && r.Body != http.NoBody {
 		cw.reqBody = &capturingBody{ReadCloser: r.Body}
-		cw.req = r
 		r.Body = cw.reqBody
 	}
 	return cw
 }
 
-// restoreBody gives the request back the body net/http gave it, once the
-// answer begins (a handler that has read the body read it through the
-// capture already).
-//
-// Why: after the handler, net/http looks at the request's Body to decide
-// what to do with what the client has not sent yet. Behind the capture it
-// cannot see that a client with "Expect: 100-continue" still waits for
-// the go-ahead (it would wait for a body that never comes, and the answer
-// with it, until the read timeout), nor how much of a plain body is
-// left unread (it would read 256 KiB of a refused upload before closing,
-// where it closes at once).
-func (cw *capturingWriter) restoreBody() {
-	if cw.req != nil && cw.req.Body == cw.reqBody {
-		cw.req.Body = cw.reqBody.ReadCloser
-	}
-}
-
 func (cw *capturingWriter) WriteHeader(status int) {
-	cw.restoreBody()
 	if cw.status == 0 {
 		cw.status = status
 		cw.header = cw.ResponseWriter.Header().Clone()
@@ -248,7 +230,6 @@ func (b *limitedBuffer) write(p []byte) {
 
 // record adds the request answered through cw to the journal.
 func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Time, elapsed time.Duration) {
-	cw.restoreBody() // an answer without WriteHeader: net/http writes it after the handler
 	r := ex.r
 	// A body the handler did not read (a request refused before it): the
 	// rest of it, when its length is known and small, as much of it as
@@ -260,7 +241,7 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	// A body read to its end sets no deadline: net/http may be reading the
 	// connection's next request, which it would cut short.
 	if cw.reqBody != nil && !cw.reqBody.kept.truncated && r.Header.Get("Expect") == "" &&
-		r.ContentLength > 0 && r.ContentLength <= maxJournalBody && ex.body != nil && !bodyReadToEnd(r, ex.body) {
+		r.ProtoMajor == 1 && r.ContentLength > 0 && r.ContentLength <= maxJournalBody && ex.body != nil && !bodyReadToEnd(r, ex.body) {
 		if http.NewResponseController(cw).SetReadDeadline(time.Now().Add(journalBodyWait)) == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(cw.reqBody, maxJournalBody))
 		}

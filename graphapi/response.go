@@ -52,7 +52,7 @@ type exchange struct {
 	server          *Server
 	w               *recordingWriter
 	r               *http.Request
-	body            *trackedBody // of an HTTP/1 request with a body (trackBody); else nil
+	body            *trackedBody // of a request with a body (trackBody); else nil
 	requestID       string
 	clientRequestID string
 	wroteHeader     bool
@@ -130,7 +130,8 @@ func (rw *recordingWriter) Write(b []byte) (int, error) {
 // of 70 bytes, without a token, held every connection that long. Answered
 // at once, and the connection closed. (HTTP/2 answers without reading it.)
 //
-// The request gets net/http's own body back here (untrackBody): after the
+// The request gets net/http's own body back here (untrackBody), whatever
+// wraps it by now: when it writes the answer's head, and after the
 // handler, net/http looks at the request's Body to see what the client
 // has not sent yet (a client waiting for 100 Continue, a body left
 // unread), and behind a wrapper it cannot.
@@ -138,16 +139,18 @@ func (ex *exchange) closeIfBodyUnread() {
 	if ex.body == nil {
 		return
 	}
-	if !bodyReadToEnd(ex.r, ex.body) {
+	if ex.r.ProtoMajor == 1 && !bodyReadToEnd(ex.r, ex.body) {
 		ex.w.Header().Set("Connection", "close")
 	}
 	untrackBody(ex.r, ex.body)
 }
 
-// trackedBody is the body of an HTTP/1 request that has one, which
-// remembers whether a read met its end: of a chunked body only a read can
-// tell, and asking with a read would read the next chunk's head, and wait
-// for it, holding the answer until the read timeout.
+// trackedBody is the body of a request that has one, which remembers
+// whether a read met its end: of a chunked body only a read can tell, and
+// asking with a read would read the next chunk's head, and wait for it,
+// holding the answer until the read timeout. It also keeps net/http's own
+// body, which every wrapper put on top of it (the journal's capture) is
+// taken off with (untrackBody).
 type trackedBody struct {
 	io.ReadCloser
 	ended bool
@@ -161,10 +164,10 @@ func (b *trackedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// trackBody makes the body of r, an HTTP/1 request with one, a
-// trackedBody, which it returns; else nil.
+// trackBody makes the body of r, a request with one, a trackedBody,
+// which it returns; else nil.
 func trackBody(r *http.Request) *trackedBody {
-	if r.ProtoMajor != 1 || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
 	b := &trackedBody{ReadCloser: r.Body}
@@ -174,6 +177,7 @@ func trackBody(r *http.Request) *trackedBody {
 
 // untrackBody gives r net/http's own body back (whatever wraps it now:
 // the journal's capture too), once the answer begins or the handler ends.
+// It is the one place that does.
 func untrackBody(r *http.Request, b *trackedBody) {
 	if b != nil {
 		r.Body = b.ReadCloser
@@ -691,7 +695,8 @@ func StatusOfCode(code string) int {
 // (a read, even into no bytes, would tell it to go on). A body of a known
 // length is asked with a read into no bytes, which does not wait: net/http
 // answers io.EOF once its end was read, and nothing before. A chunked body
-// is never asked (trackedBody).
+// is never asked (trackedBody). Only of an HTTP/1 request: HTTP/2's body
+// answers a read into no bytes only once data comes.
 func bodyReadToEnd(r *http.Request, body *trackedBody) bool {
 	if body.ended || strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		return true
