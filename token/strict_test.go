@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -167,5 +168,84 @@ func TestTenantsBelongToTheirIssuer(t *testing.T) {
 	}
 	if keys["rsa"] == keys["other"] || keys["rsa"] == keys["development"] || keys["other"] == keys["development"] {
 		t.Errorf("two issuers share a tenant: %v", keys)
+	}
+}
+
+// signRaw signs claims, a JSON text as given (member order, repeated and
+// case-variant names kept), with the dev issuer's key.
+func (f *fixture) signRaw(tb testing.TB, claims string) string {
+	tb.Helper()
+	signing := segment(`{"alg":"ES256","kid":"`+f.dev.kid+`","typ":"JWT"}`) + "." + segment(claims)
+	sig, err := jwt.SigningMethodES256.Sign(signing, f.dev.key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// TestClaimNamesAreCaseSensitive holds the validator to RFC 7519 (4, and
+// RFC 7159 8.3): a claim's name is compared code point by code point, so
+// "OID" is no oid but a claim of its own, which an issuer that signs
+// custom claims (Keycloak's mappers, Entra's claims-mapping policies) may
+// let anyone set; and a claim named twice is refused, not read as its
+// last value. Go's encoding/json matches member names ignoring case and
+// keeps the last: "OID" after "oid" made the token another user's.
+func TestClaimNamesAreCaseSensitive(t *testing.T) {
+	f := newFixture(t)
+	good, err := json.Marshal(delegatedClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// plus is the good delegated token's claims with members added last.
+	plus := func(members string) string { return string(good[:len(good)-1]) + "," + members + "}" }
+	const victim = "99999999-0000-4000-8000-000000000009"
+
+	accepted := []struct {
+		name  string
+		token string
+		want  graphprofile.Principal
+	}{
+		{"OID after oid", f.signRaw(t, plus(`"OID":"`+victim+`"`)), graphprofile.Principal{ObjectID: testUser, TenantID: testTenant, Permissions: []string{"User.Read", "User.ReadWrite"}}},
+		{"SCP after scp", f.signRaw(t, plus(`"SCP":"User.ReadWrite.All"`)), graphprofile.Principal{ObjectID: testUser, TenantID: testTenant, Permissions: []string{"User.Read", "User.ReadWrite"}}},
+		{"Roles beside scp", f.signRaw(t, plus(`"Roles":["User.ReadWrite.All"]`)), graphprofile.Principal{ObjectID: testUser, TenantID: testTenant, Permissions: []string{"User.Read", "User.ReadWrite"}}},
+		{"TID after tid", f.signRaw(t, plus(`"TID":"0b8e2f3a-0000-4000-8000-00000000000b"`)), graphprofile.Principal{ObjectID: testUser, TenantID: testTenant, Permissions: []string{"User.Read", "User.ReadWrite"}}},
+		{"Upn after upn", f.signRaw(t, plus(`"Upn":"mallory@contoso.example"`)), graphprofile.Principal{ObjectID: testUser, TenantID: testTenant, UserPrincipalName: "adele@contoso.example", Permissions: []string{"User.Read", "User.ReadWrite"}}},
+	}
+	for _, tt := range accepted {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := f.v.Authenticate(context.Background(), tt.token)
+			if err != nil {
+				t.Fatalf("Authenticate: %v", err)
+			}
+			if p.ObjectID != tt.want.ObjectID || p.TenantID != tt.want.TenantID || !slices.Equal(p.Permissions, tt.want.Permissions) ||
+				(tt.want.UserPrincipalName != "" && p.UserPrincipalName != tt.want.UserPrincipalName) {
+				t.Errorf("principal %+v, want %+v", p, tt.want)
+			}
+		})
+	}
+
+	exp := strconv.FormatInt(testNow.Add(time.Hour).Unix(), 10)
+	refused := []struct {
+		name  string
+		token string
+		want  string
+	}{
+		{"oid twice", f.signRaw(t, plus(`"oid":"`+victim+`"`)), msgMalformed},
+		{"scp twice", f.signRaw(t, plus(`"scp":"User.ReadWrite.All"`)), msgMalformed},
+		{"exp twice", f.signRaw(t, plus(`"exp":`+exp)), msgMalformed},
+		{"only case variants of exp and aud", f.signRaw(t, `{"iss":"`+DevIssuerURL(testTenant)+`","Aud":"`+GraphAudience+`","EXP":`+exp+`,"tid":"`+testTenant+`","oid":"`+testUser+`","scp":"User.Read"}`), msgNoExpiry},
+		{"only a case variant of aud", f.signRaw(t, `{"iss":"`+DevIssuerURL(testTenant)+`","AUD":"`+GraphAudience+`","exp":`+exp+`,"tid":"`+testTenant+`","oid":"`+testUser+`","scp":"User.Read"}`), msgAudience},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := f.v.Authenticate(context.Background(), tt.token)
+			var gerr *graphprofile.Error
+			if !errors.As(err, &gerr) || gerr.Code != graphprofile.CodeInvalidAuthToken {
+				t.Fatalf("Authenticate = %+v, %v; want %s", p, err, graphprofile.CodeInvalidAuthToken)
+			}
+			if gerr.Message != tt.want {
+				t.Errorf("message = %q, want %q", gerr.Message, tt.want)
+			}
+		})
 	}
 }

@@ -5,12 +5,15 @@
 package token
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
@@ -128,23 +131,99 @@ func NewValidator(logger *slog.Logger, issuers ...Issuer) *Validator {
 // missing claim from an empty one where that matters. The registered time
 // claims are numericDates, stricter than the library's: RFC 7519 makes a
 // NumericDate a JSON number, never a string or null (values, not pointers,
-// so that a null reaches UnmarshalJSON rather than read as absent).
+// so that a null reaches UnmarshalJSON rather than read as absent). Each
+// is read from the claim of its exact name (field).
 type claims struct {
-	Issuer            string           `json:"iss"`
-	Audience          jwt.ClaimStrings `json:"aud"`
-	ExpiresAt         numericDate      `json:"exp"`
-	NotBefore         numericDate      `json:"nbf"`
-	IssuedAt          numericDate      `json:"iat"`
-	TenantID          string           `json:"tid"`
-	ObjectID          string           `json:"oid"`
-	UPN               string           `json:"upn"`
-	PreferredUsername string           `json:"preferred_username"`
-	Name              string           `json:"name"`
-	AppDisplayName    string           `json:"app_displayname"`
-	AppID             string           `json:"appid"`
-	AuthorizedParty   string           `json:"azp"`
-	Scope             *string          `json:"scp"`
-	Roles             []string         `json:"roles"`
+	Issuer            string
+	Audience          jwt.ClaimStrings
+	ExpiresAt         numericDate
+	NotBefore         numericDate
+	IssuedAt          numericDate
+	TenantID          string
+	ObjectID          string
+	UPN               string
+	PreferredUsername string
+	Name              string
+	AppDisplayName    string
+	AppID             string
+	AuthorizedParty   string
+	Scope             *string
+	Roles             []string
+}
+
+// UnmarshalJSON reads the claims by their exact names: RFC 7519 (4, and
+// RFC 7159 8.3) compares a claim's name code point by code point, where
+// encoding/json matches a struct's fields ignoring case and keeps the last
+// of the matches, so that a custom claim "OID" or "SCP", which an issuer
+// may let anyone set (Keycloak's mappers, Entra's claims-mapping
+// policies), would be read as the oid or the scopes. A claim named twice
+// is refused, as RFC 7519 allows, rather than read as its last value.
+func (c *claims) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("the claims are no JSON object")
+	}
+	seen := make(map[string]bool, 16)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := t.(string) // an object's member names are strings
+		if seen[name] {
+			return fmt.Errorf("the claim %q is named twice", name)
+		}
+		seen[name] = true
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return err
+		}
+		if field := c.field(name); field != nil {
+			if err := json.Unmarshal(value, field); err != nil {
+				return fmt.Errorf("the claim %q: %w", name, err)
+			}
+		}
+	}
+	_, err := dec.Token() // the closing brace
+	return err
+}
+
+// field is where the claim of exactly name is kept; nil for a claim
+// graphprofile does not read.
+func (c *claims) field(name string) any {
+	switch name {
+	case "iss":
+		return &c.Issuer
+	case "aud":
+		return &c.Audience
+	case "exp":
+		return &c.ExpiresAt
+	case "nbf":
+		return &c.NotBefore
+	case "iat":
+		return &c.IssuedAt
+	case "tid":
+		return &c.TenantID
+	case "oid":
+		return &c.ObjectID
+	case "upn":
+		return &c.UPN
+	case "preferred_username":
+		return &c.PreferredUsername
+	case "name":
+		return &c.Name
+	case "app_displayname":
+		return &c.AppDisplayName
+	case "appid":
+		return &c.AppID
+	case "azp":
+		return &c.AuthorizedParty
+	case "scp":
+		return &c.Scope
+	case "roles":
+		return &c.Roles
+	}
+	return nil
 }
 
 // numericDate is RFC 7519's NumericDate: seconds since the epoch as a JSON
