@@ -78,6 +78,7 @@ const (
 	msgNoObjectID     = "Access token validation failure. A delegated token must name the user (oid)."
 	msgObjectIDIsUPN  = "Access token validation failure. The user's object id (oid) holds '@', as a user principal name does; an object id never does."
 	msgNoAppID        = "Access token validation failure. An application token must name the app (appid or azp)."
+	msgPersonalApp    = "Access token validation failure. An application token cannot be for the tenant of personal Microsoft accounts, which grants no app any permission."
 	msgKeyUnsupported = "IDX10503: Signature validation failed. The issuer's key type is not supported."
 )
 
@@ -541,6 +542,12 @@ func principal(c *claims) (graphprofile.Principal, *graphprofile.Error) {
 	}
 	if p.AppID == "" {
 		return graphprofile.Principal{}, refuse(msgNoAppID)
+	}
+	// Personal accounts form no organisation an app could be granted
+	// permissions in, and Entra gives no app-only token for them: one
+	// would reach every personal account's profile.
+	if strings.EqualFold(p.TenantID, graphprofile.PersonalAccountsTenantID) {
+		return graphprofile.Principal{}, refuse(msgPersonalApp)
 	}
 	p.DisplayName = c.AppDisplayName
 	if p.DisplayName == "" {

@@ -294,6 +294,11 @@ func TestAuthenticateRefuses(t *testing.T) {
 		{"delegated without oid", f.devToken(t, with(delegatedClaims(), map[string]any{"oid": nil})), msgNoObjectID},
 		{"app without appid or azp", f.devToken(t, with(appClaims(), map[string]any{"appid": nil})), msgNoAppID},
 		{"neither scp nor roles nor app id", f.devToken(t, with(delegatedClaims(), map[string]any{"scp": nil})), msgNoAppID},
+		// Personal accounts form no organisation an app could be granted
+		// (Entra gives no app-only token for them): such a token would
+		// read every personal account's profile.
+		{"app of the personal accounts' tenant", f.devToken(t, with(appClaims(), map[string]any{"tid": graphprofile.PersonalAccountsTenantID, "iss": DevIssuerURL(graphprofile.PersonalAccountsTenantID)})), msgPersonalApp},
+		{"app of the personal accounts' tenant, in capitals", f.devToken(t, with(appClaims(), map[string]any{"tid": strings.ToUpper(graphprofile.PersonalAccountsTenantID), "iss": DevIssuerURL(strings.ToUpper(graphprofile.PersonalAccountsTenantID))})), msgPersonalApp},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

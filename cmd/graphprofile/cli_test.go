@@ -149,6 +149,7 @@ func TestFailures(t *testing.T) {
 		{name: "empty user of a delegated token", args: []string{"token", "--user", ""}, stderrHas: []string{`--user ""`, "GUID"}},
 		{name: "user not a GUID", args: []string{"token", "--user", "adele"}, stderrHas: []string{`--user "adele"`, "GUID"}},
 		{name: "app not a GUID", args: []string{"token", "--app", "nightly-sync", "--roles", "User.Read.All"}, stderrHas: []string{`--app "nightly-sync"`, "GUID"}},
+		{name: "app of personal accounts", args: []string{"token", "--tenant", "9188040d-6c67-4c5b-b112-36a304b66dad", "--app", "11111111-0000-4000-8000-000000000001", "--roles", "User.ReadWrite.All"}, stderrHas: []string{`--tenant "9188040d-6c67-4c5b-b112-36a304b66dad"`, "personal Microsoft accounts", "no application token"}},
 		// A token whose claims the directory cannot record is refused by
 		// the server on every request (400): not minted.
 		{name: "upn too long", args: []string{"token", "--upn", strings.Repeat("a", 120) + "@contoso.com"}, stderrHas: []string{"--upn", "longer than 113 characters"}},

@@ -59,6 +59,9 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 			return fmt.Errorf("%s: not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), as Entra's %s ids are", env.settingValue(id.name, quoteValue(id.value)), id.name)
 		}
 	}
+	if application && strings.EqualFold(*tenant, graphprofile.PersonalAccountsTenantID) {
+		return fmt.Errorf("%s: the tenant of personal Microsoft accounts, which grants no app any permission: no application token is for it (the server refuses one)", env.settingValue("tenant", quoteValue(*tenant)))
+	}
 	req := token.MintRequest{
 		TenantID:    *tenant,
 		DisplayName: *name,
