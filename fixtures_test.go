@@ -2,6 +2,7 @@ package graphprofile_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -447,5 +448,54 @@ func TestExportSignedInUsers(t *testing.T) {
 	}
 	if second := string(graphprofile.AppendFixturesJSON(nil, exported)); second != first {
 		t.Errorf("the export of a loaded export differs:\n%s\nwant\n%s", second, first)
+	}
+}
+
+// racingStore is a store on which another load of the same fixtures
+// commits first: between the load's look-up of who holds each principal
+// name and its own transaction, as two test workers' loads of one file do.
+type racingStore struct {
+	*memStore
+	rival func() error // the other load, run once
+}
+
+func (s *racingStore) LoadProfiles(ctx context.Context, profiles []graphprofile.UserProfile) error {
+	if rival := s.rival; rival != nil {
+		s.rival = nil
+		if err := rival(); err != nil {
+			return fmt.Errorf("the rival load: %w", err)
+		}
+	}
+	return s.memStore.LoadProfiles(ctx, profiles)
+}
+
+// TestLoadFixturesWithoutIDsRacing: two loads of one file whose users have
+// no id, the other committing first, both succeed, and leave one user of
+// each principal name: the later load replaces what the first made, as it
+// would have run after it. Refused before, for a name "held by a user the
+// fixtures do not replace".
+func TestLoadFixturesWithoutIDsRacing(t *testing.T) {
+	doc := fixturesOf(grace+`, "profile": {"skills": [{"displayName": "Go"}]}}`, `{"displayName": "Bob", "userPrincipalName": "bob@example.test"}`)
+	mem := newMemStore()
+	store := &racingStore{memStore: mem}
+	svc := &graphprofile.Service{Store: store}
+	parse := func() graphprofile.Fixtures {
+		t.Helper()
+		f, err := graphprofile.ParseFixtures("f.json", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	store.rival = func() error { return (&graphprofile.Service{Store: mem}).LoadFixtures(t.Context(), parse()) }
+	if err := svc.LoadFixtures(t.Context(), parse()); err != nil {
+		t.Fatalf("the load after the rival's: %v", err)
+	}
+	users, err := graphprofile.AllUsers(t.Context(), mem, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 2 {
+		t.Fatalf("users: %+v, want Grace and Bob once each", users)
 	}
 }
