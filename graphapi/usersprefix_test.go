@@ -60,6 +60,10 @@ func TestUsersFoundByPrefix(t *testing.T) {
 		{page("startswith(displayName,'m') or startswith(jobTitle,'D')") + "&$count=true&$top=25&$select=id", full, false},
 		{page("startswith(displayName,'')") + "&$count=true&$top=25&$select=id", full, false},
 		{page("not startswith(displayName,'a')") + "&$count=true&$top=50&$select=id", full, false},
+		// Operators in capitals, as Graph's own examples write them, are
+		// the same query, answered the same way.
+		{page("startsWith(displayName,'m') OR startsWith(userPrincipalName,'m')") + "&$orderby=displayName%20DESC&$count=true&$top=25&$select=id", full, true},
+		{page("NOT startsWith(displayName,'a')") + "&$count=true&$top=50&$select=id", full, false},
 	} {
 		path := "/v1.0/users?" + c.query
 		store.visited.Store(0)

@@ -43,3 +43,53 @@ func TestNamesIgnoreCase(t *testing.T) {
 	}
 	badRequest(t, err, -1, "Parsing OData Select and Expand failed: Could not find a property named 'IDX' on type 'microsoft.graph.workPosition'.")
 }
+
+// TestOperatorsIgnoreCase: the logical, comparison and membership
+// operators, the literals true, false and null, any and all, and asc and
+// desc are read in any case, as Graph reads them: its own documentation's
+// examples of advanced queries write "NOT startsWith(…)", "NOT(… eq …)"
+// and "… OR …". Each query in capitals finds what it does in lower case.
+func TestOperatorsIgnoreCase(t *testing.T) {
+	items := []graphprofile.Object{
+		{"id": "a", "isCurrent": true, "allowedAudiences": "organization", "detail": graphprofile.Object{"jobTitle": "Engineer", "layer": int64(1)}, "colleagues": []any{graphprofile.Object{"displayName": "Ada"}}},
+		{"id": "b", "isCurrent": false, "allowedAudiences": "me", "detail": graphprofile.Object{"jobTitle": "Manager", "layer": int64(2)}},
+		{"id": "c", "isCurrent": true, "allowedAudiences": "everyone", "detail": graphprofile.Object{"jobTitle": "Director", "layer": int64(3)}},
+		{"id": "d", "detail": graphprofile.Object{"jobTitle": "Engineer", "layer": int64(4)}},
+	}
+	ids := func(query string) []string {
+		t.Helper()
+		q, err := odata.Parse(query, graphprofile.WorkPositionType, listOptions...)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		res, err := q.Apply(t.Context(), items, "")
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		var got []string
+		for _, o := range res.Items {
+			got = append(got, o["id"].(string))
+		}
+		return got
+	}
+	for _, tc := range []struct{ upper, lower string }{
+		{"$filter=NOT startsWith(detail/jobTitle, 'Eng')", "$filter=not startswith(detail/jobTitle, 'Eng')"},
+		{"$filter=isCurrent NE null AND NOT(detail/jobTitle EQ 'Engineer')", "$filter=isCurrent ne null and not(detail/jobTitle eq 'Engineer')"},
+		{"$filter=detail/layer GT 3 OR detail/layer LE 1", "$filter=detail/layer gt 3 or detail/layer le 1"},
+		{"$filter=detail/layer GE 2 And detail/layer Lt 3", "$filter=detail/layer ge 2 and detail/layer lt 3"},
+		{"$filter=detail/jobTitle IN ('Manager', 'Director')", "$filter=detail/jobTitle in ('Manager', 'Director')"},
+		{"$filter=allowedAudiences HAS 'organization'", "$filter=allowedAudiences has 'organization'"},
+		{"$filter=isCurrent EQ TRUE", "$filter=isCurrent eq true"},
+		{"$filter=isCurrent Eq False", "$filter=isCurrent eq false"},
+		{"$filter=isCurrent eq NULL", "$filter=isCurrent eq null"},
+		{"$filter=colleagues/ANY(c: c/displayName EQ 'Ada')", "$filter=colleagues/any(c: c/displayName eq 'Ada')"},
+		{"$filter=colleagues/All(c: c/displayName Eq 'Ada')", "$filter=colleagues/all(c: c/displayName eq 'Ada')"},
+		{"$orderby=detail/layer DESC", "$orderby=detail/layer desc"},
+		{"$orderby=detail/jobTitle ASC,detail/layer Desc", "$orderby=detail/jobTitle asc,detail/layer desc"},
+	} {
+		got, want := ids(tc.upper), ids(tc.lower)
+		if !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("%s: %q; %s: %q (want the same, and some)", tc.upper, got, tc.lower, want)
+		}
+	}
+}

@@ -99,7 +99,7 @@ func ParseOrderBy(expr string, t *graphprofile.Type) (*OrderBy, error) {
 		}
 		desc := false
 		if len(fields) == 2 {
-			switch fields[1] {
+			switch strings.ToLower(fields[1]) { // in any case, as Graph reads it
 			case "asc":
 			case "desc":
 				desc = true

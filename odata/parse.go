@@ -107,9 +107,12 @@ func parseExpressionAt(option, s string, start int) (node, error) {
 func (p *parser) peek() token { return p.toks[p.i] }
 func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
 
+// isKeyword reports whether the next token is the operator word, in any
+// case: Graph reads "NOT", "OR" and "EQ" as "not", "or" and "eq" (its
+// documentation's examples of advanced queries write them so).
 func (p *parser) isKeyword(word string) bool {
 	t := p.peek()
-	return t.kind == tokIdent && t.text == word
+	return t.kind == tokIdent && strings.EqualFold(t.text, word)
 }
 
 func (p *parser) expect(kind tokenKind, what string) (token, error) {
@@ -178,16 +181,15 @@ func (p *parser) member() (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := p.peek()
-	switch {
-	case t.kind == tokIdent && t.text == "has":
+	switch t := p.peek(); {
+	case p.isKeyword("has"):
 		p.next()
 		r, err := p.primary()
 		if err != nil {
 			return nil, err
 		}
 		return &binaryNode{pos: t.pos, op: "has", l: l, r: r}, nil
-	case t.kind == tokIdent && t.text == "in":
+	case p.isKeyword("in"):
 		p.next()
 		if _, err := p.expect(tokOpen, "'(' to start the list of 'in'"); err != nil {
 			return nil, err
@@ -212,15 +214,15 @@ func (p *parser) comparison() (node, error) {
 	if t.kind != tokIdent {
 		return l, nil
 	}
-	switch {
-	case comparisonOps[t.text]:
+	switch op := strings.ToLower(t.text); {
+	case comparisonOps[op]:
 		p.next()
 		r, err := p.unary()
 		if err != nil {
 			return nil, err
 		}
-		return &binaryNode{pos: t.pos, op: t.text, l: l, r: r}, nil
-	case t.text == "add" || t.text == "sub" || t.text == "mul" || t.text == "div" || t.text == "divby" || t.text == "mod":
+		return &binaryNode{pos: t.pos, op: op, l: l, r: r}, nil
+	case op == "add" || op == "sub" || op == "mul" || op == "div" || op == "divby" || op == "mod":
 		return nil, queryError(p.option, t.pos, "the arithmetic operator '%s' is not supported", t.text)
 	}
 	return l, nil
@@ -245,9 +247,9 @@ func (p *parser) primary() (node, error) {
 	case tokString, tokNumber, tokDate, tokDateTime, tokGUID, tokEnum:
 		return &literalNode{pos: t.pos, kind: t.kind, text: t.text, typeName: t.typeName}, nil
 	case tokIdent:
-		switch t.text {
+		switch word := strings.ToLower(t.text); word {
 		case "true", "false", "null":
-			return &literalNode{pos: t.pos, kind: tokIdent, text: t.text}, nil
+			return &literalNode{pos: t.pos, kind: tokIdent, text: word}, nil
 		}
 		if p.peek().kind == tokOpen {
 			return p.call(t)
@@ -309,7 +311,7 @@ func (p *parser) path(first token) (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if (seg.text == "any" || seg.text == "all") && p.peek().kind == tokOpen {
+		if (strings.EqualFold(seg.text, "any") || strings.EqualFold(seg.text, "all")) && p.peek().kind == tokOpen {
 			return p.lambda(path, seg)
 		}
 		path.segments = append(path.segments, seg.text)
@@ -323,7 +325,7 @@ func (p *parser) lambda(collection *pathNode, op token) (node, error) {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	n := &lambdaNode{pos: op.pos, collection: collection, all: op.text == "all"}
+	n := &lambdaNode{pos: op.pos, collection: collection, all: strings.EqualFold(op.text, "all")}
 	if p.peek().kind == tokClose {
 		p.next()
 		if n.all {
