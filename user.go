@@ -167,7 +167,7 @@ func NewUser(tenantID string, body Object) (User, error) {
 	if _, ok := o["accountEnabled"]; !ok {
 		o["accountEnabled"] = true
 	}
-	if err := validateUser(o, "id", "displayName", "userPrincipalName"); err != nil {
+	if err := validateUser(o, "id", "displayName", "userPrincipalName", "mailNickname", "mail"); err != nil {
 		return User{}, err
 	}
 	o["id"] = NormalizeID(o["id"].(string))
@@ -213,10 +213,12 @@ func FixturesUser(tenantID string, body Object) (User, error) {
 
 // validateUser checks what the schema cannot, for the named properties of
 // o: displayName and userPrincipalName are required, id must be a GUID,
-// userPrincipalName must be local@domain.
+// userPrincipalName must be local@domain; mailNickname, when given, an
+// alias of ASCII an address's local part holds bare (mailNicknameRune),
+// and mail an ASCII address, local@domain.
 func validateUser(o Object, names ...string) error {
 	for _, name := range names {
-		s, _ := o[name].(string)
+		s, given := o[name].(string)
 		valid := true
 		switch name {
 		case "displayName":
@@ -226,6 +228,10 @@ func validateUser(o Object, names ...string) error {
 		case "userPrincipalName":
 			local, domain, ok := strings.Cut(s, "@")
 			valid = ok && local != "" && domain != "" && !strings.Contains(domain, "@") && !strings.ContainsFunc(s, unfitForPrincipalName)
+		case "mailNickname":
+			valid = !given || (s != "" && !strings.ContainsFunc(s, func(r rune) bool { return !mailNicknameRune(r) }))
+		case "mail":
+			valid = !given || isMailAddress(s)
 		}
 		if !valid {
 			return invalidUserProperty(name)
@@ -241,6 +247,27 @@ func validateUser(o Object, names ...string) error {
 // are two users, and none ends in a line end a log or a form loses.
 func unfitForPrincipalName(r rune) bool {
 	return r == '/' || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
+// mailNicknameRune reports whether a mail alias may hold r: ASCII letters
+// and digits and ' . - _ ! # ^ ~, the characters Entra ID lets an alias
+// hold. Graph refuses "naveen.mills,.jr." (its own docs' example body), an
+// alias with '@', white space or a letter outside ASCII ("jàhn").
+func mailNicknameRune(r rune) bool {
+	return r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("'.-_!#^~", r))
+}
+
+// isMailAddress reports whether s is local@domain in ASCII: the local part
+// of the characters RFC 5322 lets one hold bare (an alias's, and + = $ % &
+// * / ? { | } `), the domain of letters, digits, '.' and '-'. Graph refuses
+// "jàhn@mail.de".
+func isMailAddress(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" &&
+		!strings.ContainsFunc(local, func(r rune) bool { return !mailNicknameRune(r) && !strings.ContainsRune("+=$%&*/?{|}`", r) }) &&
+		!strings.ContainsFunc(domain, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-')
+		})
 }
 
 // invalidUserProperty is Graph's directory error for a bad or missing value.

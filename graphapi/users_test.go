@@ -118,6 +118,20 @@ func TestBadUsers(t *testing.T) {
 		{"userPrincipalName with a byte-order mark", `{"displayName":"X","userPrincipalName":"\ufeffx@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
 		{"userPrincipalName with a line separator", `{"displayName":"X","userPrincipalName":"a\u2028b@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
 		{"id not a GUID", `{"id":"abc","displayName":"X","userPrincipalName":"x@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'id' of resource 'User'."},
+		// Graph refuses an alias with a comma (its docs' own example body
+		// "naveen.mills,.jr." fails so), an '@', white space, other
+		// characters an address's local part cannot hold bare, and any
+		// outside ASCII; and a mail that is no address, or not ASCII.
+		{"mailNickname with a comma", `{"displayName":"X","userPrincipalName":"x@contoso.test","mailNickname":"naveen.mills,.jr."}`, "Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'."},
+		{"mailNickname with an @", `{"displayName":"X","userPrincipalName":"x@contoso.test","mailNickname":"has@at"}`, "Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'."},
+		{"mailNickname with a space", `{"displayName":"X","userPrincipalName":"x@contoso.test","mailNickname":"has space"}`, "Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'."},
+		{"mailNickname empty", `{"displayName":"X","userPrincipalName":"x@contoso.test","mailNickname":""}`, "Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'."},
+		{"mailNickname with an accent", `{"displayName":"X","userPrincipalName":"x@contoso.test","mailNickname":"jàhn"}`, "Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'."},
+		{"mailNickname with brackets", `{"displayName":"X","userPrincipalName":"x@contoso.test","mailNickname":"a[b]"}`, "Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'."},
+		{"mail not ASCII", `{"displayName":"X","userPrincipalName":"x@contoso.test","mail":"jàhn@mail.de"}`, "Request_BadRequest", "Invalid value specified for property 'mail' of resource 'User'."},
+		{"mail no address", `{"displayName":"X","userPrincipalName":"x@contoso.test","mail":"not an address"}`, "Request_BadRequest", "Invalid value specified for property 'mail' of resource 'User'."},
+		{"mail with two @", `{"displayName":"X","userPrincipalName":"x@contoso.test","mail":"a@b@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'mail' of resource 'User'."},
+		{"mail without a domain", `{"displayName":"X","userPrincipalName":"x@contoso.test","mail":"x@"}`, "Request_BadRequest", "Invalid value specified for property 'mail' of resource 'User'."},
 		{"taken userPrincipalName", `{"displayName":"X","userPrincipalName":"ADELEV@contoso.test"}`, "Request_BadRequest",
 			"Another object with the same value for property userPrincipalName already exists."},
 		{"null businessPhones", `{"displayName":"X","userPrincipalName":"x@contoso.test","businessPhones":null}`, "BadRequest",
@@ -164,6 +178,24 @@ func TestUpdateAndDeleteUsers(t *testing.T) {
 		if msg := expectError(t, s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"userPrincipalName":"` + upn + `"}`}), http.StatusBadRequest, "Request_BadRequest"); msg != "Invalid value specified for property 'userPrincipalName' of resource 'User'." {
 			t.Errorf("PATCH userPrincipalName %s: message %q", upn, msg)
 		}
+	}
+	for _, body := range []string{`{"mailNickname":"a,b"}`, `{"mailNickname":""}`, `{"mail":"not an address"}`, `{"mail":"jàhn@mail.de"}`} {
+		name := strings.Split(body, `"`)[1]
+		if msg := expectError(t, s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: body}), http.StatusBadRequest, "Request_BadRequest"); msg != "Invalid value specified for property '"+name+"' of resource 'User'." {
+			t.Errorf("PATCH %s: message %q", body, msg)
+		}
+	}
+	// What Graph takes: an alias of letters, digits and ' . - _ ! # ^ ~,
+	// an address; null clears either.
+	resp = s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"mailNickname":"o'brien.x-y_z!#^~1","mail":"O'Brien+news@Contoso.test"}`})
+	if resp.status != http.StatusNoContent {
+		t.Fatalf("PATCH a good mailNickname and mail: %d %s", resp.status, resp.body)
+	}
+	if got := s.do(request{path: userPath + "?$select=mail,mailNickname", token: admin}).json(t); got["mailNickname"] != "o'brien.x-y_z!#^~1" || got["mail"] != "O'Brien+news@Contoso.test" {
+		t.Errorf("after a good PATCH of mailNickname and mail: %v", got)
+	}
+	if resp := s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"mailNickname":null,"mail":null}`}); resp.status != http.StatusNoContent {
+		t.Fatalf("PATCH mailNickname and mail to null: %d %s", resp.status, resp.body)
 	}
 	if got := s.do(request{path: userPath, token: admin}).json(t); got["displayName"] != "Adele Vance" || got["userPrincipalName"] != "AdeleV@contoso.test" {
 		t.Errorf("after refused PATCHes: %v", got)
