@@ -23,6 +23,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/durable"
 )
 
@@ -298,6 +299,8 @@ func (d *DevIssuer) Mint(req MintRequest) (string, error) {
 		return "", errors.New("mint: a delegated token needs the user's object id")
 	case delegated && len(req.Roles) > 0:
 		return "", errors.New("mint: roles need an application token (an app id and no scopes)")
+	case !delegated && strings.EqualFold(req.TenantID, graphprofile.PersonalAccountsTenantID):
+		return "", errors.New("mint: the tenant of personal Microsoft accounts grants no app any permission: no application token is for it (the validator refuses one)")
 	}
 	// A permission with whitespace would become several on the way back.
 	for _, p := range slices.Concat(req.Scopes, req.Roles) {

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/graphprofile/graphprofile"
 )
 
 func TestLoadOrCreateDevIssuer(t *testing.T) {
@@ -328,6 +330,8 @@ func TestMintRefuses(t *testing.T) {
 		{"scope with a space", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read User.ReadWrite.All"}}},
 		{"empty scope", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{""}}},
 		{"role with a tab", MintRequest{TenantID: testTenant, AppID: testApp, Roles: []string{"User.Read\tAll"}}},
+		// An application token the validator refuses (msgPersonalApp).
+		{"app of the personal accounts' tenant", MintRequest{TenantID: graphprofile.PersonalAccountsTenantID, AppID: testApp, Roles: []string{"User.Read.All"}}},
 		// Times the validator refuses as not NumericDates (1970 to 9999).
 		{"issued before 1970", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read"}, Now: time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC)}},
 		{"expiring after 9999", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read"}, Now: time.Date(9999, 12, 31, 23, 30, 0, 0, time.UTC)}},

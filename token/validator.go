@@ -11,6 +11,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,61 +133,75 @@ func NewValidator(logger *slog.Logger, issuers ...Issuer) *Validator {
 // missing claim from an empty one where that matters. The registered time
 // claims are numericDates, stricter than the library's: RFC 7519 makes a
 // NumericDate a JSON number, never a string or null (values, not pointers,
-// so that a null reaches UnmarshalJSON rather than read as absent). Each
-// is read from the claim of its exact name (field).
+// so that a null reaches UnmarshalJSON rather than read as absent).
+//
+// The library reads them with encoding/json, which matches a member's name
+// ignoring case and keeps the last match: good enough to find the issuer
+// and key that check the signature, and cheap for a forged token. A token
+// whose signature holds is read again by the claims' exact names
+// (exactClaims) before anything else is taken from it.
 type claims struct {
-	Issuer            string
-	Audience          jwt.ClaimStrings
-	ExpiresAt         numericDate
-	NotBefore         numericDate
-	IssuedAt          numericDate
-	TenantID          string
-	ObjectID          string
-	UPN               string
-	PreferredUsername string
-	Name              string
-	AppDisplayName    string
-	AppID             string
-	AuthorizedParty   string
-	Scope             *string
-	Roles             []string
+	Issuer            string           `json:"iss"`
+	Audience          jwt.ClaimStrings `json:"aud"`
+	ExpiresAt         numericDate      `json:"exp"`
+	NotBefore         numericDate      `json:"nbf"`
+	IssuedAt          numericDate      `json:"iat"`
+	TenantID          string           `json:"tid"`
+	ObjectID          string           `json:"oid"`
+	UPN               string           `json:"upn"`
+	PreferredUsername string           `json:"preferred_username"`
+	Name              string           `json:"name"`
+	AppDisplayName    string           `json:"app_displayname"`
+	AppID             string           `json:"appid"`
+	AuthorizedParty   string           `json:"azp"`
+	Scope             *string          `json:"scp"`
+	Roles             []string         `json:"roles"`
 }
 
-// UnmarshalJSON reads the claims by their exact names: RFC 7519 (4, and
-// RFC 7159 8.3) compares a claim's name code point by code point, where
-// encoding/json matches a struct's fields ignoring case and keeps the last
-// of the matches, so that a custom claim "OID" or "SCP", which an issuer
-// may let anyone set (Keycloak's mappers, Entra's claims-mapping
-// policies), would be read as the oid or the scopes. A claim named twice
-// is refused, as RFC 7519 allows, rather than read as its last value.
-func (c *claims) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
+// exactClaims reads the claims of payload, a token's JSON claims set, by
+// their exact names: RFC 7519 (4, and RFC 7159 8.3) compares a claim's
+// name code point by code point, where encoding/json matches a struct's
+// fields ignoring case and keeps the last of the matches, so that a custom
+// claim "OID" or "SCP", which an issuer may let anyone set (Keycloak's
+// mappers, Entra's claims-mapping policies), would be read as the oid or
+// the scopes. A claim named twice is refused, as RFC 7519 allows, rather
+// than read as its last value. It costs several times what the library's
+// read does: it is done once the signature holds (authenticate).
+func exactClaims(payload string) (*claims, error) {
+	set, err := base64.RawURLEncoding.Strict().DecodeString(payload)
+	if err != nil {
+		return nil, err
+	}
+	c := new(claims)
+	dec := json.NewDecoder(bytes.NewReader(set))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return errors.New("the claims are no JSON object")
+		return nil, errors.New("the claims are no JSON object")
 	}
 	seen := make(map[string]bool, 16)
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		name, _ := t.(string) // an object's member names are strings
 		if seen[name] {
-			return fmt.Errorf("the claim %q is named twice", name)
+			return nil, fmt.Errorf("the claim %q is named twice", name)
 		}
 		seen[name] = true
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
-			return err
+			return nil, err
 		}
 		if field := c.field(name); field != nil {
 			if err := json.Unmarshal(value, field); err != nil {
-				return fmt.Errorf("the claim %q: %w", name, err)
+				return nil, fmt.Errorf("the claim %q: %w", name, err)
 			}
 		}
 	}
-	_, err := dec.Token() // the closing brace
-	return err
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	return c, nil
 }
 
 // field is where the claim of exactly name is kept; nil for a claim
@@ -353,6 +368,20 @@ func (v *Validator) authenticate(ctx context.Context, token string) (p graphprof
 	if err != nil {
 		return graphprofile.Principal{}, err.Error(), nil, parseRefusal(parsed, err)
 	}
+	// The signature holds: the claims are read again by their exact names
+	// (exactClaims). The issuer and tenant that found the key must read the
+	// same so; a token that needs case or a repeated name to say them is
+	// refused.
+	_, rest, _ := strings.Cut(parsed.Raw, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	exact, err := exactClaims(payload)
+	if err != nil {
+		return graphprofile.Principal{}, err.Error(), nil, refuse(msgMalformed)
+	}
+	if exact.Issuer != c.Issuer || exact.TenantID != c.TenantID {
+		return graphprofile.Principal{}, "the issuer or tenant read ignoring case differs", nil, refuse(msgMalformed)
+	}
+	c = *exact
 
 	leeway := v.Leeway
 	switch {

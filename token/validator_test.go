@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -512,6 +513,36 @@ func BenchmarkAuthenticateES256(b *testing.B) {
 		if _, err := v.Authenticate(ctx, tok); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkAuthenticateForged is the refusal of a token whose signature
+// does not verify, never cached: what anyone without credentials may make
+// the server spend on each request, for a token of a usual size and for
+// one of many claims just under MaxTokenSize.
+func BenchmarkAuthenticateForged(b *testing.B) {
+	f := newFixture(b)
+	many := delegatedClaims()
+	for i := range 1150 {
+		many[fmt.Sprintf("c%d", i)] = 0
+	}
+	for _, tc := range []struct {
+		name   string
+		claims jwt.MapClaims
+	}{{"usual", delegatedClaims()}, {"many claims", many}} {
+		tok := f.devToken(b, tc.claims)
+		if len(tok) > MaxTokenSize {
+			b.Fatalf("%s: %d bytes, over MaxTokenSize", tc.name, len(tok))
+		}
+		forged := tok[:len(tok)-4] + "AAAA"
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.v.Authenticate(b.Context(), forged); err == nil {
+					b.Fatal("a forged token accepted")
+				}
+			}
+		})
 	}
 }
 
