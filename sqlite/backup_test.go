@@ -537,3 +537,48 @@ func wantBeforeAndAfter(t *testing.T, s *Store, path string, owner graphprofile.
 		t.Errorf("positions %v, want [before after]: the refused writes kept nothing", ids)
 	}
 }
+
+// TestAReplacedDatabaseGetsNoneOfTheOldLog: a database file put in the
+// store's path while it runs (a restore by hand, mv new.db graphprofile.db)
+// is the one the next start serves, whole. SQLite does not fold its log
+// into a file the path no longer names when it closes, and left the log,
+// holding the old file's pages, beside the new file: the next start
+// applied them to it (a malformed database, or the old data served).
+// Close sets that log aside, under a name no start reads.
+func TestAReplacedDatabaseGetsNoneOfTheOldLog(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	replacement := filepath.Join(dir, "new.db")
+	n := openAt(t, replacement)
+	owner := addPosition(t, n, "the-replacement's")
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		addPosition(t, s, fmt.Sprintf("the-old-file's-%d", i))
+	}
+	if err := os.Rename(replacement, path); err != nil {
+		t.Fatal(err)
+	}
+	closeErr := s.Close()
+	aside, _ := filepath.Glob(path + "-wal.replaced-*")
+	if _, err := os.Stat(path + "-wal"); err == nil || len(aside) != 1 {
+		t.Errorf("after Close: %s-wal: %v, set aside: %v; want it set aside, once", path, err, aside)
+	} else if closeErr == nil || !strings.Contains(closeErr.Error(), aside[0]) {
+		t.Errorf("Close: %v, want it to say the log is set aside as %s", closeErr, aside[0])
+	}
+
+	r := openAt(t, path)
+	var check string
+	if err := r.rdb.QueryRowContext(t.Context(), "PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check of the replacement after the restart: %q, %v", check, err)
+	}
+	if ids := positionIDs(t, r, owner); !slices.Equal(ids, []string{"the-replacement's"}) {
+		t.Errorf("positions after the restart %v, want the replacement's alone", ids)
+	}
+}

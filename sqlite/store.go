@@ -339,6 +339,7 @@ func (s *Store) Close() error {
 		// The write connection closes last: the last connection to close
 		// checkpoints the log and removes it.
 		errs = append(errs, s.wdb.Close())
+		errs = append(errs, s.setAsideReplacedLog())
 		// After SQLite's: closing a descriptor of the file drops every
 		// POSIX lock the process holds on it, SQLite's too.
 		if s.dbFile != nil {
@@ -352,6 +353,38 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// setAsideReplacedLog moves the write-ahead log of the file the store
+// opened out of the way when its path names another file now (a database
+// put there while the server ran: a restore by hand). SQLite folds no log
+// into a file its path no longer names when it closes, so the log stays
+// beside the new file, holding the opened file's pages, and the next start
+// would apply them to the new file: a malformed database, or the old data
+// served. Set aside under a name no start reads, it is kept (it holds the
+// opened file's last commits, should that file live on elsewhere), and the
+// error says where.
+func (s *Store) setAsideReplacedLog() error {
+	opened, wal := s.opened.Load(), s.openedWAL.Load()
+	if opened == nil || wal == nil {
+		return nil
+	}
+	if named, err := os.Stat(s.path); err == nil && os.SameFile(*opened, named) {
+		return nil
+	}
+	named, err := os.Stat(s.path + "-wal")
+	if err != nil || !os.SameFile(*wal, named) {
+		return nil // removed, or another's
+	}
+	aside := s.path + "-wal.replaced-" + time.Now().UTC().Format("20060102T150405.000000000Z")
+	if err := os.Rename(s.path+"-wal", aside); err != nil {
+		return fmt.Errorf("%s is not the database file this server opened, and its write-ahead log could not be set aside: move %s-wal away before a server opens %s: %w", s.path, s.path, s.path, err)
+	}
+	// The log's index, rebuilt from the log (none now) at the next start.
+	if err := os.Remove(s.path + "-shm"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return fmt.Errorf("%s is not the database file this server opened (replaced while it ran): the write-ahead log of the file it opened is set aside as %s, not applied to the file there now", s.path, aside)
 }
 
 // Ping checks that the database answers a query, and that its path still
