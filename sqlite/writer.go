@@ -170,7 +170,11 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 	}
 	written := 0
 	for i, req := range batch {
-		if written >= maxBatchBytes {
+		// A long write is committed alone: its statements see its caller's
+		// context, and a statement cut short by it undoes the whole
+		// transaction (SQLite's interrupt), not the write's savepoint, so
+		// every other write of a shared commit would fail with it.
+		if written >= maxBatchBytes || (req.long && i > 0) {
 			batch, results = batch[:i], results[:i]
 			break
 		}
@@ -183,11 +187,19 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 			finish(dbErr("beginning a savepoint", err))
 			return len(batch)
 		}
-		fnCtx := req.ctx
-		if !req.long {
-			fnCtx = context.WithoutCancel(req.ctx)
+		fnCtx := context.WithoutCancel(req.ctx)
+		if req.long {
+			fnCtx = req.ctx
+			batch, results = batch[:1], results[:1] // alone: i is 0 (above)
 		}
 		if results[i] = req.fn(fnCtx, tx); results[i] != nil {
+			if req.long && req.ctx.Err() != nil {
+				// Cut short by its caller, who has gone: the transaction,
+				// its alone, is undone already.
+				_ = tx.Rollback()
+				finish(req.ctx.Err())
+				return len(batch)
+			}
 			if _, err := tx.Exec("ROLLBACK TO write"); err != nil {
 				// The transaction itself failed: nothing of the batch holds.
 				_ = tx.Rollback()
@@ -201,6 +213,9 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 			_ = tx.Rollback()
 			finish(dbErr("ending a savepoint", err))
 			return len(batch)
+		}
+		if req.long {
+			break
 		}
 	}
 	// A commit into a file the path no longer names would be acknowledged

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/storetest"
@@ -218,5 +219,79 @@ func TestDiskFull(t *testing.T) {
 	}
 	if err := s.CreateItem(ctx, owner.Key(), workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
 		t.Errorf("a create once there is room again: %v", err)
+	}
+}
+
+// TestALongWriteCutShortUndoesOnlyItself: a long write (a reset, a load)
+// sees its caller's context, so that a caller that goes stops it; SQLite
+// then undoes the whole transaction it ran in, not the write's savepoint
+// alone. In a commit of many writes that failed every other write of the
+// commit with a 500 ("no such savepoint"): a reset whose client hung up
+// failed other tenants' creates. A long write is committed alone.
+func TestALongWriteCutShortUndoesOnlyItself(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	if err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE long_test (k TEXT PRIMARY KEY) STRICT`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(k string) *writeRequest {
+		return &writeRequest{ctx: ctx, done: make(chan error, 1), fn: func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO long_test (k) VALUES (?)`, k)
+			return err
+		}}
+	}
+	goneCtx, gone := context.WithCancel(ctx)
+	defer gone()
+	long := &writeRequest{ctx: goneCtx, long: true, done: make(chan error, 1), fn: func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO long_test (k) VALUES ('long')`); err != nil {
+			return err
+		}
+		// A delete that runs until its caller goes.
+		stop := time.AfterFunc(100*time.Millisecond, gone)
+		defer stop.Stop()
+		_, err := tx.ExecContext(ctx, `DELETE FROM long_test WHERE k IN
+			(WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 2000000000) SELECT 'k' || x FROM n)`)
+		return err
+	}}
+	batch := []*writeRequest{insert("before"), long, insert("after")}
+	for rest := batch; len(rest) > 0; {
+		rest = rest[s.commitSome(rest):]
+	}
+	for i, req := range batch {
+		err := <-req.done
+		switch {
+		case req == long && err == nil:
+			t.Errorf("the long write cut short: no error")
+		case req != long && err != nil:
+			t.Errorf("write %d, beside a long write cut short: %v, want it committed", i, err)
+		}
+	}
+	if got := query[string](t, s, `SELECT coalesce(group_concat(k, ' '), '') FROM (SELECT k FROM long_test ORDER BY k)`); got != "after before" {
+		t.Errorf("committed %q, want %q: the long write undone, the others kept", got, "after before")
+	}
+
+	// A long write that ends well is committed alone too, and the writes
+	// after it in the next commit.
+	done := &writeRequest{ctx: ctx, long: true, done: make(chan error, 1), fn: func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO long_test (k) VALUES ('long')`)
+		return err
+	}}
+	batch = []*writeRequest{done, insert("next")}
+	if n := s.commitSome(batch); n != 1 {
+		t.Errorf("commitSome ran %d writes with a long one first, want it alone", n)
+	}
+	if n := s.commitSome(batch[1:]); n != 1 {
+		t.Errorf("commitSome ran %d writes, want 1", n)
+	}
+	for i, req := range batch {
+		if err := <-req.done; err != nil {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	if got := query[string](t, s, `SELECT coalesce(group_concat(k, ' '), '') FROM (SELECT k FROM long_test ORDER BY k)`); got != "after before long next" {
+		t.Errorf("committed %q, want %q", got, "after before long next")
 	}
 }
