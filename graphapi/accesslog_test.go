@@ -11,6 +11,7 @@ import (
 
 	"github.com/graphprofile/graphprofile/graphapi"
 	"github.com/graphprofile/graphprofile/internal/logtest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // logBuffer is the log that handlers of concurrent requests share, read
@@ -308,5 +309,26 @@ func TestAccessLogCutsLongValues(t *testing.T) {
 	}
 	if n := len(logs.String()); n > 8<<10 {
 		t.Errorf("3 lines of log take %d bytes", n)
+	}
+}
+
+// TestAccessLogNamesTheProbesRoutes: the health probes and the metrics
+// scrape, logged at DEBUG, name their route as every served path does (as
+// their metrics count them), where "" is a path not served.
+func TestAccessLogNamesTheProbesRoutes(t *testing.T) {
+	logs := &logBuffer{}
+	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), func(srv *graphapi.Server) {
+		srv.AccessLog = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	paths := []string{"/healthz", "/readyz", graphapi.MetricsPath}
+	for _, p := range paths {
+		if resp := s.do(request{path: p}); resp.status != http.StatusOK {
+			t.Fatalf("GET %s: %d", p, resp.status)
+		}
+	}
+	for i, line := range logs.accessLines(t, len(paths)) {
+		if line["path"] != paths[i] || line["route"] != paths[i] || line["level"] != "DEBUG" {
+			t.Errorf("line %d: path %v, route %v, level %v; want %s as its route, at DEBUG", i, line["path"], line["route"], line["level"], paths[i])
+		}
 	}
 }

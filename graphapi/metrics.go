@@ -172,15 +172,11 @@ func (m *serverMetrics) fault(status int, delayed bool) {
 }
 
 // metricRoute is a request's route label: the path pattern it matched (a
-// fixed set, whatever the paths), the fixed paths outside the Graph API,
-// or "unmatched" for any path not served.
+// fixed set, whatever the paths; the probes' and the scrape's are their
+// paths), or "unmatched" for any path not served.
 func metricRoute(ex *exchange) string {
 	if ex.route != "" {
 		return ex.route
-	}
-	switch p := ex.r.URL.Path; {
-	case p == "/healthz" || p == "/readyz" || ex.server.scrapes(p):
-		return p
 	}
 	return "unmatched"
 }
