@@ -391,7 +391,7 @@ func TestSignalShutdown(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGTERM or SIGINT to send on Windows")
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
