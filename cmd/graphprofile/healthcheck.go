@@ -110,5 +110,10 @@ func localHealthURL(listen string, tls bool) string {
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
+	// A port by its service's name (":http"), as serve takes it; a URL
+	// takes only a number.
+	if n := portNumber(port); n != 0 {
+		port = strconv.Itoa(n)
+	}
 	return scheme + "://" + net.JoinHostPort(host, port) + "/healthz"
 }

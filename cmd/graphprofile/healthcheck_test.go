@@ -125,6 +125,10 @@ func TestHealthcheckFollowsServeSettings(t *testing.T) {
 			{"[::]:8080", "http://127.0.0.1:8080/healthz"},
 			{"localhost:8080", "http://localhost:8080/healthz"},
 			{"192.0.2.7:8443", "http://192.0.2.7:8443/healthz"},
+			// A port by its service's name, as serve takes it: a URL
+			// takes only its number.
+			{":http", "http://127.0.0.1:80/healthz"},
+			{"127.0.0.1:https", "http://127.0.0.1:443/healthz"},
 		} {
 			if got := localHealthURL(tt.listen, false); got != tt.want {
 				t.Errorf("localHealthURL(%q) = %q, want %q", tt.listen, got, tt.want)
