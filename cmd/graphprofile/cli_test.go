@@ -25,6 +25,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"--help"}, []string{"Usage: graphprofile <command>", "serve", "token", "the Microsoft Graph beta user-profile API, self-hosted", "serve the Microsoft Graph beta user-profile API"}},
 		{[]string{"-h"}, []string{"serve", "token"}},
 		{[]string{"help"}, []string{"serve", "token"}},
+		{[]string{"help", "serve"}, []string{"Usage: graphprofile serve", "-listen", "-store"}},
+		{[]string{"help", "users", "import"}, []string{"Usage: graphprofile users import"}},
 		{[]string{"serve", "--help"}, []string{"Usage: graphprofile serve", "-listen", "-store", "-public-url", "-cors-origins", "-log-level", "-drain-timeout", "127.0.0.1:8080", "sqlite:graphprofile.db", "GRAPHPROFILE_"}},
 		{[]string{"serve", "-h"}, []string{"-listen", "-store", "-public-url"}},
 		{[]string{"token", "--help"}, []string{"Usage: graphprofile token", "-tenant", "-user", "-upn", "-name", "-scopes", "-app", "-roles", "-expires", "-store"}},
@@ -93,9 +95,14 @@ func TestFailures(t *testing.T) {
 	}{
 		{name: "unknown subcommand", args: []string{"frobnicate"}, stderrHas: []string{"frobnicate"}},
 		{name: "no subcommand", args: nil, stderrHas: []string{"no command"}, anyStdout: true},
-		{name: "unknown serve flag", args: []string{"serve", "--bogus"}, stderrHas: []string{"-bogus"}},
-		{name: "unknown token flag", args: []string{"token", "--bogus=1"}, stderrHas: []string{"-bogus"}},
-		{name: "flag without value", args: []string{"serve", "--listen"}, stderrHas: []string{"-listen"}},
+		// Flags are named as they are written everywhere else (--name),
+		// with the command whose --help lists them.
+		{name: "unknown serve flag", args: []string{"serve", "--bogus"}, stderrHas: []string{"unknown flag --bogus", "graphprofile serve --help"}},
+		{name: "unknown token flag", args: []string{"token", "--bogus=1"}, stderrHas: []string{"unknown flag --bogus", "graphprofile token --help"}},
+		{name: "unknown flag after FILE", args: []string{"users", "import", "u.jsonl", "--bogus"}, stderrHas: []string{"unknown flag --bogus", "graphprofile users import --help"}},
+		{name: "flag without value", args: []string{"serve", "--listen"}, stderrHas: []string{"--listen needs a value"}},
+		{name: "flag without value after FILE", args: []string{"export", "out.json", "--store"}, stderrHas: []string{"--store needs a value"}},
+		{name: "two FILEs", args: []string{"backup", "--store", "sqlite:g.db", "a.db", "b.db"}, stderrHas: []string{"one FILE"}},
 		{name: "stray argument", args: []string{"token", "extra"}, stderrHas: []string{"extra"}},
 		{name: "bad drain timeout", args: []string{"serve", "--drain-timeout", "soon"}, stderrHas: []string{"soon", "-drain-timeout"}},
 		{name: "bad expires", args: []string{"token", "--expires", "1fortnight"}, stderrHas: []string{"1fortnight", "-expires"}},
@@ -184,6 +191,33 @@ func TestFailures(t *testing.T) {
 				t.Errorf("stderr %q shows the store password", line)
 			}
 		})
+	}
+}
+
+// TestFlagsAfterArguments: a command's flags may come after its FILE too
+// (users import FILE --store …), as they may before it; after "--"
+// everything is an argument.
+func TestFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "u.jsonl"), []byte(`{"displayName":"Ada","userPrincipalName":"ada@contoso.test"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "u.jsonl", "--store", "sqlite:g.db", "--tenant", "t1"); r.code != 0 {
+		t.Fatalf("users import FILE --store …: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, dir, nil, "export", "out.json", "--store", "sqlite:g.db"); r.code != 0 {
+		t.Fatalf("export FILE --store …: exit %d, stderr %q", r.code, r.stderr)
+	}
+	out, err := os.ReadFile(filepath.Join(dir, "out.json"))
+	if err != nil || !strings.Contains(string(out), `"ada@contoso.test"`) {
+		t.Fatalf("out.json: %v, %s; want the imported user", err, out)
+	}
+	if r := runCLI(t, dir, nil, "export", "--store", "sqlite:g.db", "--", "-out.json"); r.code != 0 {
+		t.Fatalf("export --store … -- -out.json: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-out.json")); err != nil {
+		t.Errorf("after --, -out.json is the FILE: %v", err)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -92,6 +93,9 @@ func (e loggedError) Error() string { return e.err.Error() }
 func (e loggedError) Unwrap() error { return e.err }
 
 func run(ctx context.Context, env *environment, args []string) error {
+	if len(args) > 1 && args[0] == "help" { // help serve: serve --help
+		return run(ctx, env, append(slices.Clone(args[1:]), "--help"))
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(env.stdout)
 		if len(args) == 0 {
@@ -132,6 +136,42 @@ func parseFlags(fs *flag.FlagSet, env *environment, args []string, synopsis stri
 	return parseFlagsWithArgs(fs, env, args, synopsis, nil)
 }
 
+// parseInterleaved parses args as fs's flags wherever they are among the
+// command's arguments (FILE --store …, as --store … FILE: the flag package
+// stops at the first argument), and returns the arguments in order; after
+// "--" everything is an argument.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		consumed := args[:len(args)-fs.NArg()]
+		if len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(rest, fs.Args()...), nil
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// flagError is the flag package's error about a flag, naming it as the
+// commands' other errors and their --help do (--name, not -name), and the
+// --help that lists the command's flags.
+func flagError(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Errorf("unknown flag --%s; see 'graphprofile %s --help'", name, fs.Name())
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return fmt.Errorf("--%s needs a value; see 'graphprofile %s --help'", name, fs.Name())
+	}
+	return err
+}
+
 // parseFlagsWithArgs is parseFlags for a command that takes arguments after
 // its flags: positional receives them (nil: the command takes none).
 func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synopsis string, positional func([]string) error) error {
@@ -140,7 +180,7 @@ func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synop
 	var bad badValue
 	unwrap := wrapValues(fs, &bad)
 	defer unwrap()
-	err := fs.Parse(args)
+	rest, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		unwrap() // --help names the values by their own types
 		fmt.Fprintf(env.stdout, "Usage: graphprofile %s %s\n\n", fs.Name(), synopsis)
@@ -151,14 +191,14 @@ func parseFlagsWithArgs(fs *flag.FlagSet, env *environment, args []string, synop
 		return fmt.Errorf("%s: %s", env.settingValue(bad.flag, quoteValue(bad.value)), bad.want)
 	}
 	if err != nil {
-		return err
+		return flagError(fs, err)
 	}
 	if positional != nil {
-		if err := positional(fs.Args()); err != nil {
+		if err := positional(rest); err != nil {
 			return err
 		}
-	} else if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	} else if len(rest) > 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	onCommandLine := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
