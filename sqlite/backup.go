@@ -46,7 +46,10 @@ func Backup(ctx context.Context, path, dest string) error {
 	// Gone once renamed; the leftovers of a failure, the copy's journal
 	// too (VACUUM INTO leaves it when it fails midway).
 	defer removeDatabaseFiles(tmp)
-	db := openDB(abs, connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}, 1)
+	db, err := openToRead(ctx, abs)
+	if err != nil {
+		return dbErr("backup: copying "+abs, err)
+	}
 	_, err = db.ExecContext(ctx, "VACUUM INTO ?", tmp)
 	if closeErr := db.Close(); err == nil && closeErr != nil {
 		err = closeErr
@@ -79,12 +82,38 @@ func RequireDatabase(ctx context.Context, path string) error {
 	if err := requireNotServedElsewhere(abs); err != nil {
 		return err
 	}
-	db := openDB(abs, connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}, 1)
+	db, err := openToRead(ctx, abs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", abs, err)
+	}
 	defer db.Close()
 	if _, err := schemaVersion(ctx, db); err != nil {
 		return fmt.Errorf("%s: %w", abs, err)
 	}
 	return nil
+}
+
+// openToRead opens the database at abs, a file, for what only reads it
+// (Backup, RequireDatabase), and reads its schema once. A database a
+// server left cleanly (no write-ahead log beside it) in a directory no
+// one may write (a read-only mount) cannot be opened so: reading a WAL
+// database needs the shared-memory index SQLite makes beside it. Such a
+// database is read as SQLite's immutable file: without a log, nothing
+// writes it (no server runs where it cannot write its log).
+func openToRead(ctx context.Context, abs string) (*sql.DB, error) {
+	c := connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}
+	db := openDB(abs, c, 1)
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n)
+	if err == nil {
+		return db, nil
+	}
+	db.Close()
+	if _, statErr := os.Stat(abs + "-wal"); !isCantOpen(err) || !errors.Is(statErr, fs.ErrNotExist) {
+		return nil, err
+	}
+	c.immutable = true
+	return openDB(abs, c, 1), nil
 }
 
 // Restore replaces the database at path with the copy at from (a Backup),

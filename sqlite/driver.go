@@ -40,13 +40,21 @@ type connConfig struct {
 	// path, beside the write-ahead log of the one moved, which SQLite
 	// then deleted or reset (TestNoDatabaseMadeWhileTheFileIsGone).
 	existing bool
+	// immutable: the file is read as one nothing changes (SQLite's
+	// immutable=1: read-only, no locks, no log): a database at rest where
+	// no one may write (openToRead).
+	immutable bool
 }
 
 // uriParams are SQLite's own URI parameters for c.
 func (c connConfig) uriParams(params url.Values) url.Values {
-	if c.memory {
+	switch {
+	case c.memory:
 		params.Set("vfs", "memdb")
-	} else if c.existing {
+	case c.immutable:
+		params.Set("mode", "ro")
+		params.Set("immutable", "1")
+	case c.existing:
 		params.Set("mode", "rw")
 	}
 	return params
@@ -61,6 +69,7 @@ const (
 	codeBusy                 = 5                     // SQLITE_BUSY
 	codeLocked               = 6                     // SQLITE_LOCKED
 	codeReadOnly             = 8                     // SQLITE_READONLY
+	codeCantOpen             = 14                    // SQLITE_CANTOPEN
 	codeIOErrWrite           = 10 | 3<<8             // SQLITE_IOERR_WRITE
 	codeFull                 = 13                    // SQLITE_FULL
 	codeConstraint           = 19                    // SQLITE_CONSTRAINT
@@ -134,6 +143,14 @@ func isFull(err error) bool {
 func isReadOnly(err error) bool {
 	code, ok := resultCode(err)
 	return ok && code&primaryCodeMask == codeReadOnly
+}
+
+// isCantOpen reports whether err is SQLite's SQLITE_CANTOPEN (or an
+// extended code of it): a file it cannot open, or make beside the
+// database (the shared-memory index of its log).
+func isCantOpen(err error) bool {
+	code, ok := resultCode(err)
+	return ok && code&primaryCodeMask == codeCantOpen
 }
 
 // isConstraint reports whether err is a violation of a constraint of the

@@ -1,0 +1,52 @@
+package sqlite
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// TestBackupOfADatabaseAtRestOnAReadOnlyMount: a database a server left
+// cleanly (no log beside it) on a file system mounted read-only is
+// backed up, and so exported, as docs/fixtures.md says a read-only
+// database is: SQLite cannot make the shared-memory index reading a WAL
+// database needs there, and refused to open it ("unable to open database
+// file"). TestOpenReadOnly checks a read-only directory; root may write
+// one, so as root a read-only bind mount stands for it.
+func TestBackupOfADatabaseAtRestOnAReadOnlyMount(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a bind mount needs root; TestOpenReadOnly covers a read-only directory")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		t.Fatal("the log stayed after a clean close")
+	}
+	mounted := t.TempDir()
+	if err := syscall.Mount(dir, mounted, "", syscall.MS_BIND, ""); err != nil {
+		t.Skipf("no bind mount here: %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(mounted, 0) })
+	if err := syscall.Mount("", mounted, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Skipf("no read-only remount here: %v", err)
+	}
+	copied := filepath.Join(t.TempDir(), "copy.db")
+	if err := Backup(t.Context(), filepath.Join(mounted, "graphprofile.db"), copied); err != nil {
+		t.Fatalf("Backup of a database at rest on a read-only mount: %v", err)
+	}
+	c := openAt(t, copied)
+	if _, err := c.FindUser(t.Context(), adele.TenantID, adele.ID); err != nil {
+		t.Errorf("reading the copy: %v", err)
+	}
+}
