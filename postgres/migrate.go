@@ -260,7 +260,7 @@ func fillNameKeys(ctx context.Context, tx pgx.Tx) error {
 				rows.Close()
 				return err
 			}
-			if key := graphprofile.NameKey(u.DisplayName); key != "" {
+			if _, key := stored.UserKeys(u); key != "" {
 				tenants, ids, keys = append(tenants, t), append(ids, i), append(keys, key)
 			}
 		}

@@ -36,16 +36,6 @@ func scanUser(row pgx.Row, tenantID string) (graphprofile.User, error) {
 	return store.DecodeUser(tenantID, id, []byte(doc))
 }
 
-// upnKey is the value of users.upn_key for a user principal name: nil (NULL)
-// for none.
-func upnKey(upn string) *string {
-	if upn == "" {
-		return nil
-	}
-	k := graphprofile.PrincipalNameKey(upn)
-	return &k
-}
-
 // checkUser checks what the database cannot take: a user needs a tenant and
 // an id, and text holds no NUL nor invalid UTF-8.
 func checkUser(op string, u graphprofile.User) error {
@@ -93,7 +83,8 @@ func insertUser(ctx context.Context, q execer, u graphprofile.User, upn *string,
 	if orNothing {
 		query += ` ON CONFLICT DO NOTHING`
 	}
-	tag, err := q.Exec(ctx, query, u.TenantID, u.ID, upn, graphprofile.NameKey(u.DisplayName), stored.UserDocument(u))
+	_, name := stored.UserKeys(u)
+	tag, err := q.Exec(ctx, query, u.TenantID, u.ID, upn, name, stored.UserDocument(u))
 	if err != nil {
 		return false, err
 	}
@@ -144,7 +135,8 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 	var recorded graphprofile.User
 	err = s.do(ctx, s.timeout, false, func(ctx context.Context) error {
 		for range 8 {
-			rec, key := stored.CopyUser(u), upnKey(u.UserPrincipalName)
+			rec := stored.CopyUser(u)
+			key, _ := stored.UserKeys(u)
 			inserted, err := insertUser(ctx, s.pool, rec, key, true)
 			if err != nil {
 				return commitErr("storing a user", err)
@@ -219,7 +211,8 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 		return err
 	}
 	return s.do(ctx, s.timeout, false, func(ctx context.Context) error {
-		_, err := insertUser(ctx, s.pool, u, upnKey(u.UserPrincipalName), false)
+		upn, _ := stored.UserKeys(u)
+		_, err := insertUser(ctx, s.pool, u, upn, false)
 		switch violation(err, uniqueViolation) {
 		case "":
 		case "users_pkey":
@@ -249,9 +242,10 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 		if err := checkUser("UpdateUser", next); err != nil {
 			return err
 		}
+		upn, name := stored.UserKeys(next)
 		_, err = tx.Exec(ctx,
 			`UPDATE users SET upn_key = $3, name_key = $4, document = $5 WHERE tenant_id = $1 AND id = $2`,
-			key.TenantID, key.UserID, upnKey(next.UserPrincipalName), graphprofile.NameKey(next.DisplayName), stored.UserDocument(next))
+			key.TenantID, key.UserID, upn, name, stored.UserDocument(next))
 		if violation(err, uniqueViolation) == "users_upn_key" {
 			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
@@ -592,9 +586,10 @@ func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users iter.Seq
 			}
 			return stored.PrincipalNameTaken(conflict.Value)
 		}
-		ids, upns, keys = append(ids, u.ID), append(upns, u.UserPrincipalName), append(keys, upnKey(u.UserPrincipalName))
+		upn, name := stored.UserKeys(u)
+		ids, upns, keys = append(ids, u.ID), append(upns, u.UserPrincipalName), append(keys, upn)
 		batchIDs, batchDocs = append(batchIDs, u.ID), append(batchDocs, stored.UserDocument(u))
-		batchNames = append(batchNames, graphprofile.NameKey(u.DisplayName))
+		batchNames = append(batchNames, name)
 		if len(batchIDs) == importBatchSize {
 			if err := write(); err != nil {
 				return err

@@ -6,8 +6,8 @@ import (
 	"embed"
 	"time"
 
-	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/migrations"
+	"github.com/graphprofile/graphprofile/internal/stored"
 )
 
 //go:embed migrations/*.sql
@@ -120,7 +120,7 @@ func fillNameKeys(ctx context.Context, tx *sql.Tx) error {
 				rows.Close()
 				return err
 			}
-			r.key = graphprofile.NameKey(u.DisplayName)
+			_, r.key = stored.UserKeys(u)
 			page = append(page, r)
 		}
 		if err := rows.Close(); err != nil {

@@ -32,20 +32,13 @@ func scanUser(row interface{ Scan(...any) error }, tenantID string) (graphprofil
 	return store.DecodeUser(tenantID, id, doc)
 }
 
-// upnKey is the value of users.upn_key for a user principal name.
-func upnKey(upn string) any {
-	if upn == "" {
-		return nil
-	}
-	return graphprofile.PrincipalNameKey(upn)
-}
-
 // insertUser adds u (which must be new) with the principal name key upn
 // (nil: none).
-func insertUser(ctx context.Context, tx *sql.Tx, u graphprofile.User, upn any) error {
+func insertUser(ctx context.Context, tx *sql.Tx, u graphprofile.User, upn *string) error {
+	_, name := stored.UserKeys(u)
 	_, err := tx.ExecContext(ctx,
 		`INSERT INTO users (tenant_id, id, upn_key, name_key, document) VALUES (?, ?, ?, ?, ?)`,
-		u.TenantID, u.ID, upn, graphprofile.NameKey(u.DisplayName), stored.UserDocument(u))
+		u.TenantID, u.ID, upn, name, stored.UserDocument(u))
 	return err
 }
 
@@ -94,7 +87,8 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 		if !errors.Is(err, graphprofile.ErrNotFound) {
 			return err
 		}
-		rec, key := stored.CopyUser(u), upnKey(u.UserPrincipalName)
+		rec := stored.CopyUser(u)
+		key, _ := stored.UserKeys(u)
 		if key != nil {
 			var taken bool
 			if err := tx.QueryRowContext(ctx,
@@ -150,7 +144,8 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 	}
 	defer s.cache.dropUsers()
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		err := insertUser(ctx, tx, u, upnKey(u.UserPrincipalName))
+		upn, _ := stored.UserKeys(u)
+		err := insertUser(ctx, tx, u, upn)
 		switch {
 		case isConstraint(err, codeConstraintPrimaryKey):
 			return stored.IDTaken(u.ID)
@@ -176,9 +171,10 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 		if next, err = store.UpdatedUser(key, cur, update); err != nil {
 			return err
 		}
+		upn, name := stored.UserKeys(next)
 		_, err = tx.ExecContext(ctx,
 			`UPDATE users SET upn_key = ?, name_key = ?, document = ? WHERE tenant_id = ? AND id = ?`,
-			upnKey(next.UserPrincipalName), graphprofile.NameKey(next.DisplayName), stored.UserDocument(next), key.TenantID, key.UserID)
+			upn, name, stored.UserDocument(next), key.TenantID, key.UserID)
 		if isConstraint(err, codeConstraintUnique) {
 			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
@@ -388,7 +384,8 @@ func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users iter.Se
 			return store.Errorf("ImportUsers: a user has no id")
 		}
 		n++
-		_, err := record.ExecContext(ctx, n, u.ID, u.UserPrincipalName, upnKey(u.UserPrincipalName))
+		upn, _ := stored.UserKeys(u)
+		_, err := record.ExecContext(ctx, n, u.ID, u.UserPrincipalName, upn)
 		if isConstraint(err, codeConstraintUnique) {
 			var idTaken bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM temp.import_batch WHERE id = ?)`, u.ID).Scan(&idTaken); err != nil {
@@ -402,7 +399,8 @@ func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users iter.Se
 		if err != nil {
 			return dbErr("importing users", err)
 		}
-		if _, err := upsert.ExecContext(ctx, tenantID, u.ID, graphprofile.NameKey(u.DisplayName), stored.UserDocument(u)); err != nil {
+		_, name := stored.UserKeys(u)
+		if _, err := upsert.ExecContext(ctx, tenantID, u.ID, name, stored.UserDocument(u)); err != nil {
 			return dbErr("importing users", err)
 		}
 	}

@@ -19,6 +19,17 @@ func (n Name) CheckUserKey(op string, u graphprofile.User) error {
 // shares nothing with what it gave or with another caller.
 func CopyUser(u graphprofile.User) graphprofile.User { return u.Clone() }
 
+// UserKeys are the values of the key columns of u's row of the users
+// table, as both stores index them (graphprofile.UserNameKey): upn_key,
+// nil (NULL) for a user without a principal name, and name_key.
+func UserKeys(u graphprofile.User) (upn *string, name string) {
+	if k, ok := graphprofile.UserNameKey(u, graphprofile.KeyByPrincipalName); ok {
+		upn = &k
+	}
+	name, _ = graphprofile.UserNameKey(u, "displayName")
+	return upn, name
+}
+
 // UserDocument is the document column of u: its properties as
 // graphprofile.EncodeStoredUser writes them, as text (both stores keep it in
 // a TEXT column, as a position's).
