@@ -46,12 +46,12 @@ func Backup(ctx context.Context, path, dest string) error {
 	// Gone once renamed; the leftovers of a failure, the copy's journal
 	// too (VACUUM INTO leaves it when it fails midway).
 	defer removeDatabaseFiles(tmp)
-	db, err := openToRead(ctx, abs)
+	db, done, err := openToRead(ctx, abs)
 	if err != nil {
 		return dbErr("backup: copying "+abs, err)
 	}
 	_, err = db.ExecContext(ctx, "VACUUM INTO ?", tmp)
-	if closeErr := db.Close(); err == nil && closeErr != nil {
+	if closeErr := done(); err == nil && closeErr != nil {
 		err = closeErr
 	}
 	if err != nil {
@@ -82,11 +82,11 @@ func RequireDatabase(ctx context.Context, path string) error {
 	if err := requireNotServedElsewhere(abs); err != nil {
 		return err
 	}
-	db, err := openToRead(ctx, abs)
+	db, done, err := openToRead(ctx, abs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", abs, err)
 	}
-	defer db.Close()
+	defer done()
 	if _, err := schemaVersion(ctx, db); err != nil {
 		return fmt.Errorf("%s: %w", abs, err)
 	}
@@ -94,26 +94,48 @@ func RequireDatabase(ctx context.Context, path string) error {
 }
 
 // openToRead opens the database at abs, a file, for what only reads it
-// (Backup, RequireDatabase), and reads its schema once. A database a
-// server left cleanly (no write-ahead log beside it) in a directory no
-// one may write (a read-only mount) cannot be opened so: reading a WAL
-// database needs the shared-memory index SQLite makes beside it. Such a
-// database is read as SQLite's immutable file: without a log, nothing
-// writes it (no server runs where it cannot write its log).
-func openToRead(ctx context.Context, abs string) (*sql.DB, error) {
+// (Backup, RequireDatabase), and reads its schema once; done ends the
+// read. A database a server left cleanly (no write-ahead log beside it)
+// in a directory no one may write here (a read-only mount) cannot be
+// opened so: reading a WAL database needs the shared-memory index SQLite
+// makes beside it. Such a database is read as SQLite's immutable file,
+// which takes no lock SQLite sees: the read holds the file instead
+// (flock, shared) until done, so that no store opens it meanwhile
+// (lockOpenFile: ErrInUse), through a writable mount of the same
+// directory, and changes the pages the read has yet to read. A store that
+// has it open already is refused the same way, or has its log beside it.
+func openToRead(ctx context.Context, abs string) (db *sql.DB, done func() error, err error) {
 	c := connConfig{pragmas: []pragmaSetting{busyTimeoutPragma}}
-	db := openDB(abs, c, 1)
+	db = openDB(abs, c, 1)
 	var n int
-	err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n)
+	err = db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n)
 	if err == nil {
-		return db, nil
+		return db, db.Close, nil
 	}
 	db.Close()
 	if _, statErr := os.Stat(abs + "-wal"); !isCantOpen(err) || !errors.Is(statErr, fs.ErrNotExist) {
-		return nil, err
+		return nil, nil, err
+	}
+	f, openErr := os.Open(abs)
+	if openErr != nil {
+		return nil, nil, store.Wrap(openErr)
+	}
+	if lockErr := lockOpenFileShared(f); lockErr != nil {
+		f.Close()
+		return nil, nil, lockErr
+	}
+	// A store that opened it before the lock made its log.
+	if _, statErr := os.Stat(abs + "-wal"); !errors.Is(statErr, fs.ErrNotExist) {
+		f.Close()
+		return nil, nil, err
 	}
 	c.immutable = true
-	return openDB(abs, c, 1), nil
+	db = openDB(abs, c, 1)
+	return db, func() error {
+		err := db.Close()
+		f.Close() // after SQLite's: closing a descriptor of the file drops the process's POSIX locks on it
+		return err
+	}, nil
 }
 
 // Restore replaces the database at path with the copy at from (a Backup),

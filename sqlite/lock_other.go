@@ -13,5 +13,8 @@ func lockFile(path string) (*os.File, error) {
 // lockOpenFile does nothing without flock.
 func lockOpenFile(*os.File) error { return nil }
 
+// lockOpenFileShared does nothing without flock.
+func lockOpenFileShared(*os.File) error { return nil }
+
 // fileLocked knows nothing without flock.
 func fileLocked(string) (bool, error) { return false, nil }

@@ -44,6 +44,19 @@ func lockOpenFile(f *os.File) error {
 	return nil
 }
 
+// lockOpenFileShared takes a shared flock on f, an open database file,
+// for as long as it stays open, or fails with ErrInUse when a store holds
+// it (lockOpenFile): a read that SQLite's own locks do not guard
+// (openToRead). Where the file system cannot flock, the file goes
+// unlocked, as lockOpenFile leaves it.
+func lockOpenFileShared(f *os.File) error {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return ErrInUse
+	}
+	return nil
+}
+
 // fileLocked reports whether the database file at path is locked by
 // lockOpenFile: a store, of this process or another, has it open, under
 // whichever name. Its probe's descriptor is closed before it returns,

@@ -34,6 +34,9 @@ func lockFile(path string) (*os.File, error) {
 // link there is left to the lock beside the path.
 func lockOpenFile(*os.File) error { return nil }
 
+// lockOpenFileShared does nothing on Windows, as lockOpenFile does not.
+func lockOpenFileShared(*os.File) error { return nil }
+
 // fileLocked knows nothing on Windows, where the database file itself is
 // not locked (lockOpenFile).
 func fileLocked(string) (bool, error) { return false, nil }
