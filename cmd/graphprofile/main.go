@@ -66,9 +66,13 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	// SIGHUP too: a terminal that closes (or a supervisor that sends it)
-	// stops the server as Ctrl-C would, the store closed, not killed.
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// stops the server as Ctrl-C would, the store closed, not killed. Not
+	// when it was ignored at start (nohup): asking for it would undo that.
+	if !signal.Ignored(syscall.SIGHUP) {
+		signal.Notify(signals, syscall.SIGHUP)
+	}
 	go func() {
 		// The first signal starts a graceful shutdown; a second one ends
 		// the process at once instead of waiting out the drain timeout.

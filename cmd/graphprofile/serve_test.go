@@ -431,6 +431,35 @@ func TestSignalShutdown(t *testing.T) {
 	}
 }
 
+// TestSIGHUPIgnoredStaysIgnored: a server started with SIGHUP ignored
+// (nohup graphprofile serve &, then the terminal closes) keeps serving
+// through a SIGHUP, as before serve stopped on one: it asks for SIGHUP
+// only when it was not ignored.
+func TestSIGHUPIgnoredStaysIgnored(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGHUP on Windows")
+	}
+	dir := t.TempDir()
+	nohup := filepath.Join(t.TempDir(), "nohup-serve")
+	script := "#!/bin/sh\ntrap '' HUP\nexec '" + binary + "' \"$@\"\n"
+	if err := os.WriteFile(nohup, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := startServeBinary(t, nohup, dir, listenFlag())
+	token := mintToken(t, dir, nil, delegatedArgs...)
+	createAndList(t, s, token, s.url)
+	s.sendSignal(syscall.SIGHUP)
+	if code, exited := s.waitExit(time.Second); exited {
+		t.Fatalf("serve started with SIGHUP ignored exited with %d on a SIGHUP; stderr:\n%s", code, s.stderr.String())
+	}
+	s.do(http.MethodGet, "/beta/me/profile/positions", token, "", http.StatusOK)
+	s.sendSignal(syscall.SIGTERM)
+	if code, exited := s.waitExit(5 * time.Second); !exited || code != 0 {
+		t.Fatalf("after SIGTERM: exit %d (exited %v), want 0", code, exited)
+	}
+}
+
 // startSlowCreate opens a connection to s and sends a create request whose
 // body is incomplete, so that the request stays in flight until finish is
 // called with the rest of the body; finish returns the response.
