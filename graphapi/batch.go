@@ -580,6 +580,9 @@ type routeNamer interface{ routeName(path string) string }
 
 // routeName is the pattern of the route path matches; "" for none.
 func (s *Server) routeName(path string) string {
+	if path == "/healthz" || path == "/readyz" || s.scrapes(path) {
+		return path // served outside the Graph API's routes
+	}
 	rt, err := routes.route(path)
 	if err != nil {
 		return ""

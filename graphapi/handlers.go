@@ -193,12 +193,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case "/healthz", "/readyz":
-		ex.route = r.URL.Path
+		ex.route = s.routeName(r.URL.Path)
 		s.serveHealth(ex)
 		return
 	case MetricsPath:
 		if s.scrapes(r.URL.Path) {
-			ex.route = MetricsPath
+			ex.route = s.routeName(r.URL.Path)
 			s.serveMetrics(ex)
 			return
 		}
