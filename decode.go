@@ -187,15 +187,9 @@ func (r *JSONReader) End() error {
 	return nil
 }
 
-// EncodeStoredItem is the form a Store keeps an item of type t in: its
-// JSON, server-managed properties included, unset properties left out.
-// DecodeStoredItem reads it back unchanged.
-func EncodeStoredItem(t *Type, it Item) []byte {
-	return AppendStoredItem(make([]byte, 0, 1024), t, it)
-}
-
-// AppendStoredItem appends EncodeStoredItem's form of it to buf: for a
-// caller that encodes into a buffer it reuses.
+// AppendStoredItem appends to buf the form a Store keeps an item of type t
+// in: its JSON, server-managed properties included, unset properties left
+// out. DecodeStoredItem reads it back unchanged.
 func AppendStoredItem(buf []byte, t *Type, it Item) []byte {
 	return AppendObjectJSON(buf, t, Object(it), EncodeOptions{OmitNulls: true})
 }

@@ -106,7 +106,7 @@ func TestServiceOverAnyCollection(t *testing.T) {
 				t.Fatal(err)
 			}
 			reader := delegated(megan, "User.Read.All")
-			list, err := svc.ListItems(t.Context(), mustAuthorize(t, svc, reader, adeles, graphprofile.ListItems), c)
+			list, err := listItems(t.Context(), svc, mustAuthorize(t, svc, reader, adeles, graphprofile.ListItems), c)
 			if err != nil || len(list) != 0 {
 				t.Errorf("another user lists %v, %v; want nothing", list, err)
 			}

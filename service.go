@@ -256,22 +256,6 @@ func (a Access) mayView(it Item) bool {
 	return false
 }
 
-// ListItems returns the items of collection c of the accessed profile
-// that the caller may see, ordered by createdDateTime, then id. It
-// collects as AllItems does, but from s.ScanItems, which filters by
-// visibility.
-func (s *Service) ListItems(ctx context.Context, a Access, c Collection) ([]Item, error) {
-	items := []Item{}
-	err := s.ScanItems(ctx, a, c, OldestFirst, nil, func(it Item) (bool, error) {
-		items = append(items, it)
-		return true, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 // ScanItems calls visit with the items of collection c of the accessed
 // profile that the caller may see, in order (as Store.ScanItems), strictly
 // after `after` (nil: from the first), until visit returns false or an

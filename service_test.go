@@ -819,7 +819,7 @@ func TestVisibility(t *testing.T) {
 					want = append(want, v.id)
 				}
 			}
-			list, err := svc.ListItems(t.Context(), mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.ListItems), workPositions)
+			list, err := listItems(t.Context(), svc, mustAuthorize(t, svc, tc.caller, tc.ref, graphprofile.ListItems), workPositions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1311,7 +1311,7 @@ func TestStoreFailures(t *testing.T) {
 		op   graphprofile.Operation
 	}{
 		{"list positions", func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.ListItems(ctx, a, workPositions)
+			_, err := listItems(ctx, svc, a, workPositions)
 			return err
 		}, graphprofile.ListItems},
 		{"get position", func(svc *graphprofile.Service, a graphprofile.Access) error {
@@ -1383,7 +1383,7 @@ func TestAccessForAnotherOperation(t *testing.T) {
 		call func(svc *graphprofile.Service, a graphprofile.Access) error
 	}{
 		{graphprofile.ListItems, func(svc *graphprofile.Service, a graphprofile.Access) error {
-			_, err := svc.ListItems(ctx, a, workPositions)
+			_, err := listItems(ctx, svc, a, workPositions)
 			return err
 		}},
 		{graphprofile.GetItem, func(svc *graphprofile.Service, a graphprofile.Access) error {
@@ -1548,4 +1548,18 @@ func TestTenantKeys(t *testing.T) {
 	if a := mustAuthorize(t, svc, delegated(megan, "User.Read"), me, graphprofile.GetUser); a.Owner().JobTitle != megan.JobTitle {
 		t.Errorf("the development issuer's user is %+v", a.Owner())
 	}
+}
+
+// listItems collects what svc.ScanItems visits: the items of collection c
+// of the accessed profile that the caller may see, oldest first.
+func listItems(ctx context.Context, svc *graphprofile.Service, a graphprofile.Access, c graphprofile.Collection) ([]graphprofile.Item, error) {
+	items := []graphprofile.Item{}
+	err := svc.ScanItems(ctx, a, c, graphprofile.OldestFirst, nil, func(it graphprofile.Item) (bool, error) {
+		items = append(items, it)
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -272,8 +272,7 @@ func PositionOf(it Item) (ItemPosition, error) {
 // AllItems returns every item of collection c of owner's profile in list
 // order, through ScanItems: for the callers that need the whole collection
 // (the whole profile, a query the store cannot page). ErrNotFound when
-// owner is not a user. Service.ListItems collects a scan the same way, of
-// the Service's ScanItems (which filters by visibility), not the Store's.
+// owner is not a user.
 func AllItems(ctx context.Context, s Store, owner UserKey, c Collection) ([]Item, error) {
 	items := []Item{}
 	err := s.ScanItems(ctx, owner, c, OldestFirst, nil, func(it Item) (bool, error) {

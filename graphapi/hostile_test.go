@@ -122,8 +122,6 @@ func TestHostileHeaders(t *testing.T) {
 	})
 }
 
-// tryExchange writes head to a new connection and returns the status line
-// of the answer, or the error that ended the exchange.
 // tryExchangeWhole writes head to a new connection in the background and
 // reads the answer (status, headers, body): the answer, if any came, with
 // as much of its body as was read before an error.
@@ -142,18 +140,6 @@ func tryExchangeWhole(addr, head string) (*http.Response, []byte, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	return resp, body, err
-}
-
-func tryExchange(addr, head string) (string, error) {
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
-	go func() { _, _ = io.WriteString(conn, head) }()
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	return strings.TrimSpace(line), err
 }
 
 // rawExchange writes head and then body to a new connection in the

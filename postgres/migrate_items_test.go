@@ -43,14 +43,14 @@ func TestMigrateItems(t *testing.T) {
 	for i, id := range []string{"b", "a", "Odd Id/?#%20"} {
 		p := storetest.Position(id, t0.Add(time.Duration(i%2)*time.Second))
 		if _, err := conn.Exec(t.Context(), `INSERT INTO positions (tenant_id, user_id, id, created_at, document) VALUES ('t', 'adele', $1, $2, $3)`,
-			id, p.CreatedDateTime().UnixNano(), string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, p))); err != nil {
+			id, p.CreatedDateTime().UnixNano(), string(graphprofile.AppendStoredItem(nil, graphprofile.WorkPositionType, p))); err != nil {
 			conn.Close(t.Context())
 			t.Fatal(err)
 		}
 		want = append(want, p)
 	}
 	if _, err := conn.Exec(t.Context(), `INSERT INTO positions (tenant_id, user_id, id, created_at, document) VALUES ('t', 'megan', 'm', 0, $1)`,
-		string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, storetest.Position("m", time.Unix(0, 0))))); err != nil {
+		string(graphprofile.AppendStoredItem(nil, graphprofile.WorkPositionType, storetest.Position("m", time.Unix(0, 0))))); err != nil {
 		conn.Close(t.Context())
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestMigrateItems(t *testing.T) {
 	}
 	for _, p := range want {
 		doc := query[string](t, s, `SELECT document FROM items WHERE tenant_id = 't' AND user_id = 'adele' AND kind = 'positions' AND id = $1`, p.ID())
-		if w := string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, p)); doc != w {
+		if w := string(graphprofile.AppendStoredItem(nil, graphprofile.WorkPositionType, p)); doc != w {
 			t.Errorf("document of %q after the migration\n  %s\nwant\n  %s", p.ID(), doc, w)
 		}
 	}

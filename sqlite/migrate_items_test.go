@@ -24,7 +24,7 @@ func TestMigrateItems(t *testing.T) {
 	var want []graphprofile.Item
 	for i, id := range []string{"b", "a", "Odd Id/?#%20"} {
 		p := storetest.Position(id, t0.Add(time.Duration(i%2)*time.Second))
-		doc := string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, p))
+		doc := string(graphprofile.AppendStoredItem(nil, graphprofile.WorkPositionType, p))
 		if _, err := db.Exec(`INSERT INTO positions (tenant_id, user_id, id, created_at, document) VALUES ('t', 'adele', ?, ?, ?)`,
 			id, p.CreatedDateTime().UnixNano(), doc); err != nil {
 			db.Close()
@@ -33,7 +33,7 @@ func TestMigrateItems(t *testing.T) {
 		want = append(want, p)
 	}
 	if _, err := db.Exec(`INSERT INTO positions (tenant_id, user_id, id, created_at, document) VALUES ('t', 'megan', 'm', 0, ?)`,
-		string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, storetest.Position("m", time.Unix(0, 0))))); err != nil {
+		string(graphprofile.AppendStoredItem(nil, graphprofile.WorkPositionType, storetest.Position("m", time.Unix(0, 0))))); err != nil {
 		db.Close()
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestMigrateItems(t *testing.T) {
 	}
 	for _, p := range want {
 		doc := query[string](t, s, `SELECT document FROM items WHERE tenant_id = 't' AND user_id = 'adele' AND kind = 'positions' AND id = ?`, p.ID())
-		if w := string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, p)); doc != w {
+		if w := string(graphprofile.AppendStoredItem(nil, graphprofile.WorkPositionType, p)); doc != w {
 			t.Errorf("document of %q after the migration\n  %s\nwant\n  %s", p.ID(), doc, w)
 		}
 	}
@@ -112,7 +112,7 @@ func TestMigrateItemsKey(t *testing.T) {
 	} {
 		p := storetest.Position(r.id, t0.Add(time.Duration(i%3)*time.Second))
 		rows = append(rows, row{r.tenant, r.user, r.kind, r.id, p.CreatedDateTime().UnixNano(),
-			string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, p))})
+			string(graphprofile.AppendStoredItem(nil, graphprofile.WorkPositionType, p))})
 	}
 	for _, r := range rows {
 		if _, err := db.Exec(`INSERT INTO items (tenant_id, user_id, kind, id, created_at, document) VALUES (?, ?, ?, ?, ?, ?)`,

@@ -87,7 +87,7 @@ func TestRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if row.CreatedAt != created.UnixNano() || row.Document != string(graphprofile.EncodeStoredItem(graphprofile.WorkPositionType, p)) {
+	if row.CreatedAt != created.UnixNano() || row.Document != string(graphprofile.AppendStoredItem(nil, graphprofile.WorkPositionType, p)) {
 		t.Errorf("NewRow = %d %s", row.CreatedAt, row.Document)
 	}
 	back, err := store.DecodeItem(workPositions, []byte(row.Document))
