@@ -51,6 +51,15 @@ const (
 	KeyByPrincipalName = "userPrincipalName"
 )
 
+// UserKeyProperties are the properties of a user the stores find it by, on
+// an index (Store.FindUser): its keys, as ScanUsersByKey takes them.
+func UserKeyProperties() []string { return []string{KeyByID, KeyByPrincipalName} }
+
+// IsUserKeyProperty reports whether property is one of UserKeyProperties.
+func IsUserKeyProperty(property string) bool {
+	return slices.Contains(UserKeyProperties(), property)
+}
+
 // names reports whether u is the user ref names by its key: always for a
 // key of either property, else only by the property named.
 func (ref ProfileRef) names(u User) bool {
@@ -579,7 +588,7 @@ func (s *Service) ScanUsersByKey(ctx context.Context, a Access, property string,
 	if err := a.allows(ListUsers); err != nil {
 		return false, err
 	}
-	if (property != "id" && property != "userPrincipalName") || len(values) > MaxUserLookups ||
+	if !IsUserKeyProperty(property) || len(values) > MaxUserLookups ||
 		strings.IndexByte(afterID, 0) >= 0 || !utf8.ValidString(afterID) {
 		return false, nil
 	}

@@ -526,7 +526,7 @@ func (s *Server) userSource(ctx context.Context, access graphprofile.Access, q o
 			afterID = id
 		}
 		if s.looksUpUsers(q) {
-			for _, property := range userKeys {
+			for _, property := range graphprofile.UserKeyProperties() {
 				values, ok := q.Filter.Keys(property)
 				if !ok {
 					continue
@@ -581,17 +581,14 @@ func (s *Server) userPrefixes(q odata.Query) ([]graphprofile.KeyPrefix, bool) {
 	return q.Filter.Prefixes(graphprofile.IsUserNameProperty)
 }
 
-// userKeys are the properties of a user the stores find it by, on an
-// index (Store.FindUser).
-var userKeys = []string{"id", "userPrincipalName"}
-
-// looksUpUsers reports whether q's filter requires one of userKeys, so
-// that userSource looks the user up rather than scanning the directory.
+// looksUpUsers reports whether q's filter requires one of the users' keys
+// (graphprofile.UserKeyProperties), so that userSource looks the user up
+// rather than scanning the directory.
 func (s *Server) looksUpUsers(q odata.Query) bool {
 	if q.Filter == nil || s.scanUsersOnly {
 		return false
 	}
-	for _, property := range userKeys {
+	for _, property := range graphprofile.UserKeyProperties() {
 		if _, ok := q.Filter.Keys(property); ok {
 			return true
 		}
