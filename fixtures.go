@@ -708,22 +708,33 @@ func ExportTenantFixtures(ctx context.Context, s Store, tenantKey, userID string
 		}
 	}
 	for _, u := range users {
-		lists, err := s.ListProfile(ctx, u.Key(), profileCollections, 0)
+		up, err := fixturesProfile(ctx, s, u)
 		if errors.Is(err, ErrNotFound) && userID == "" {
 			continue // deleted since it was listed
 		}
 		if err != nil {
 			return t, err
 		}
-		up := UserProfile{User: u}
-		for i, items := range lists {
-			if len(items) > 0 {
-				up.Profile = append(up.Profile, ProfileCollection{Collection: profileCollections[i], Items: items})
-			}
-		}
 		t.Users = append(t.Users, up)
 	}
 	return t, nil
+}
+
+// fixturesProfile is u with its profile as a fixtures file holds it: the
+// collections that hold items, in the schema's order. ErrNotFound when u
+// is no longer a user.
+func fixturesProfile(ctx context.Context, s Store, u User) (UserProfile, error) {
+	lists, err := s.ListProfile(ctx, u.Key(), profileCollections, 0)
+	if err != nil {
+		return UserProfile{}, err
+	}
+	up := UserProfile{User: u}
+	for i, items := range lists {
+		if len(items) > 0 {
+			up.Profile = append(up.Profile, ProfileCollection{Collection: profileCollections[i], Items: items})
+		}
+	}
+	return up, nil
 }
 
 // clearedOnLoad are the properties of an item that a fixtures file writes
@@ -767,18 +778,12 @@ func WriteFixtures(ctx context.Context, s Store, w io.Writer) error {
 		id, issuer, _ := strings.Cut(key, "|")
 		fw.tenant(TenantFixtures{ID: id, Issuer: issuer})
 		err := s.ScanUsers(ctx, key, "", func(u User) (bool, error) {
-			lists, err := s.ListProfile(ctx, u.Key(), profileCollections, 0)
+			up, err := fixturesProfile(ctx, s, u)
 			if errors.Is(err, ErrNotFound) {
 				return true, nil // deleted since it was listed
 			}
 			if err != nil {
 				return false, err
-			}
-			up := UserProfile{User: u}
-			for i, items := range lists {
-				if len(items) > 0 {
-					up.Profile = append(up.Profile, ProfileCollection{Collection: profileCollections[i], Items: items})
-				}
 			}
 			fw.user(up)
 			return fw.err == nil, fw.err

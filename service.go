@@ -612,21 +612,22 @@ func (s *Service) ScanUsersByKey(ctx context.Context, a Access, property string,
 		if property == "userPrincipalName" && PrincipalNameKey(u.UserPrincipalName) != value {
 			return false, nil // found by its id: another user may hold the name
 		}
-		found[u.ID] = u
-	}
-	ids := make([]string, 0, len(found))
-	for id := range found {
-		if id > afterID {
-			ids = append(ids, id)
+		if u.ID > afterID {
+			found[u.ID] = u
 		}
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	return true, visitByID(a, found, visit)
+}
+
+// visitByID calls visit with the users of found, by id (byte order, as
+// ScanUsers visits them), as a views them, until visit says no more.
+func visitByID(a Access, found map[string]User, visit func(Object) (bool, error)) error {
+	for _, id := range slices.Sorted(maps.Keys(found)) {
 		if more, err := visit(a.view(found[id])); err != nil || !more {
-			return true, err
+			return err
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // MaxPrefixUsers bounds the users ScanUsersByPrefix gathers for one
@@ -675,13 +676,7 @@ func (s *Service) ScanUsersByPrefix(ctx context.Context, a Access, conditions []
 			return false, err
 		}
 	}
-	ids := slices.Sorted(maps.Keys(found))
-	for _, id := range ids {
-		if more, err := visit(a.view(found[id])); err != nil || !more {
-			return true, err
-		}
-	}
-	return true, nil
+	return true, visitByID(a, found, visit)
 }
 
 // GetUser returns the accessed user as the caller may see it.

@@ -152,17 +152,15 @@ func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown [
 			buf = append(buf, ',')
 			buf = graphprofile.AppendJSONString(buf, e.Property)
 			buf = append(buf, ":["...)
-			for i, item := range items {
-				if !ex.holdAnswer(cap(buf)) {
-					return buf
-				}
-				if i > 0 {
-					buf = append(buf, ',')
-				}
-				buf = graphprofile.AppendObjectJSON(buf, itemType, item, graphprofile.EncodeOptions{
+			var ok bool
+			buf, ok = appendEach(ex, buf, items, func(buf []byte, item graphprofile.Object) []byte {
+				return graphprofile.AppendObjectJSON(buf, itemType, item, graphprofile.EncodeOptions{
 					Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.Item(item).ETag()}},
 					Select:      e.Select,
 				})
+			})
+			if !ok {
+				return buf
 			}
 			buf = append(buf, ']')
 			if p.Cut[e.Property] {

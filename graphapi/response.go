@@ -520,14 +520,11 @@ func (ex *exchange) writeUsers(version string, q odata.Query, page odata.Result)
 	projection := userProjection(version, q.Select)
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = ex.appendPageStart(buf, ex.usersContext(version, q.Select), page)
-		for i, u := range page.Items {
-			if !ex.holdAnswer(cap(buf)) {
-				return buf
-			}
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{Select: projection, SelectExactly: true})
+		buf, ok := appendEach(ex, buf, page.Items, func(buf []byte, u graphprofile.Object) []byte {
+			return graphprofile.AppendObjectJSON(buf, graphprofile.UserType, u, graphprofile.EncodeOptions{Select: projection, SelectExactly: true})
+		})
+		if !ok {
+			return buf
 		}
 		return append(buf, "]}"...)
 	})
@@ -539,25 +536,37 @@ func (ex *exchange) writeUsers(version string, q odata.Query, page odata.Result)
 func (ex *exchange) writeItems(owner graphprofile.User, c graphprofile.Collection, q odata.Query, page odata.Result) {
 	ex.writeJSON(http.StatusOK, func(buf []byte) []byte {
 		buf = ex.appendPageStart(buf, ex.itemsContext(owner, c)+selection(q.Select), page)
-		for i, it := range page.Items {
-			if !ex.holdAnswer(cap(buf)) {
-				return buf
-			}
-			if i > 0 {
-				buf = append(buf, ',')
-			}
+		buf, ok := appendEach(ex, buf, page.Items, func(buf []byte, it graphprofile.Object) []byte {
 			if q.Select == nil {
 				buf = append(buf, '{')
-				buf = append(buf, ex.server.encodings.encoded(c.Type, graphprofile.Item(it)).json...)
-				continue
+				return append(buf, ex.server.encodings.encoded(c.Type, graphprofile.Item(it)).json...)
 			}
-			buf = graphprofile.AppendObjectJSON(buf, c.Type, it, graphprofile.EncodeOptions{
+			return graphprofile.AppendObjectJSON(buf, c.Type, it, graphprofile.EncodeOptions{
 				Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.Item(it).ETag()}},
 				Select:      q.Select,
 			})
+		})
+		if !ok {
+			return buf
 		}
 		return append(buf, "]}"...)
 	})
+}
+
+// appendEach appends each of objects to buf with appendOne, separated by
+// commas, as long as the answers' budget holds what buf has grown to
+// (holdAnswer); ok is false, and buf what it held, when it did not.
+func appendEach[T any](ex *exchange, buf []byte, objects []T, appendOne func([]byte, T) []byte) (_ []byte, ok bool) {
+	for i, o := range objects {
+		if !ex.holdAnswer(cap(buf)) {
+			return buf, false
+		}
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendOne(buf, o)
+	}
+	return buf, true
 }
 
 // appendPageStart appends what a page of a list (users or items) opens
