@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/postgres"
 	"github.com/graphprofile/graphprofile/postgres/pgtest"
 	"github.com/graphprofile/graphprofile/sqlite"
 )
@@ -64,8 +63,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// openPostgres opens n stores, each with its own pool, on a new database.
-func openPostgres(t *testing.T, n int) []graphprofile.Store {
+// startedPostgres is the tests' PostgreSQL server, started on first use.
+func startedPostgres(t *testing.T) *pgtest.Server {
 	t.Helper()
 	pgOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -75,31 +74,42 @@ func openPostgres(t *testing.T, n int) []graphprofile.Store {
 	if pgErr != nil {
 		t.Fatal(pgErr)
 	}
+	return pgServer
+}
+
+// newPostgresDatabase makes a new, empty database, dropped when the test
+// ends, and returns its URL.
+func newPostgresDatabase(t *testing.T) string {
+	t.Helper()
+	server := startedPostgres(t)
 	name := pgtest.RandomName("gp_integration_")
-	url, err := pgServer.CreateDatabase(t.Context(), name)
+	url, err := server.CreateDatabase(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		// t.Context is done by now.
+		// t.Context is done by now; a test that restarted the server may
+		// meet connections that died at first.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := pgServer.DropDatabase(ctx, name); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
+		var err error
+		for range 3 {
+			if err = server.DropDatabase(ctx, name); err == nil {
+				return
+			}
 		}
+		t.Errorf("dropping %s: %v", name, err)
 	})
+	return url
+}
+
+// openPostgres opens n stores, each with its own pool, on a new database.
+func openPostgres(t *testing.T, n int) []graphprofile.Store {
+	t.Helper()
+	url := newPostgresDatabase(t)
 	stores := make([]graphprofile.Store, n)
 	for i := range stores {
-		s, err := postgres.Open(context.Background(), url)
-		if err != nil {
-			t.Fatalf("postgres.Open: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
-		})
-		stores[i] = s
+		stores[i] = openPostgresAt(t, url)
 	}
 	return stores
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/postgres/pgtest"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
@@ -319,131 +318,15 @@ func TestCrash(t *testing.T) {
 	t.Logf("%d acknowledged, %d stored, %d failed as unavailable, %d missing", len(acked), stored, failed.Load(), missing)
 }
 
-// proxy relays TCP connections to a PostgreSQL server and can make the
-// network fail in the two ways a server's host does: it stops answering
-// (blackhole: connections stay open, nothing arrives; new ones are accepted
-// and hang) or it refuses (connections reset, new ones refused).
-type proxy struct {
-	ln     net.Listener
-	target string
-
-	mu        sync.Mutex
-	cond      *sync.Cond
-	blackhole bool
-	refusing  bool
-	conns     map[net.Conn]bool
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	p.cond = sync.NewCond(&p.mu)
-	go p.serve()
-	t.Cleanup(func() {
-		ln.Close()
-		p.set(false, false)
-	})
-	return p
-}
-
-func (p *proxy) addr() string { return p.ln.Addr().String() }
-
-// set changes the proxy's mode; refusing closes every connection.
-func (p *proxy) set(blackhole, refusing bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.blackhole, p.refusing = blackhole, refusing
-	if refusing || !blackhole {
-		for c := range p.conns {
-			if refusing {
-				c.Close()
-			}
-		}
-	}
-	p.cond.Broadcast()
-}
-
-// pass blocks while the proxy is a blackhole; false: drop the connection.
-func (p *proxy) pass() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for p.blackhole {
-		p.cond.Wait()
-	}
-	return !p.refusing
-}
-
-func (p *proxy) track(c net.Conn, add bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if add {
-		p.conns[c] = true
-	} else {
-		delete(p.conns, c)
-	}
-}
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go p.handle(c)
-	}
-}
-
-func (p *proxy) handle(c net.Conn) {
-	p.track(c, true)
-	defer func() { p.track(c, false); c.Close() }()
-	if !p.pass() {
-		return
-	}
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	p.track(up, true)
-	defer func() { p.track(up, false); up.Close() }()
-	done := make(chan struct{}, 2)
-	relay := func(dst, src net.Conn) {
-		defer func() { done <- struct{}{} }()
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 {
-				if !p.pass() {
-					return
-				}
-				if _, err := dst.Write(buf[:n]); err != nil {
-					return
-				}
-			}
-			if err != nil {
-				if err != io.EOF {
-					return
-				}
-				return
-			}
-		}
-	}
-	go relay(up, c)
-	go relay(c, up)
-	<-done
-}
-
 // TestNetworkFaults: the network to the database fails, in the ways a
 // proxy can show; works with any server, also GRAPHPROFILE_TEST_POSTGRES.
 func TestNetworkFaults(t *testing.T) {
-	through := func(t *testing.T, p *proxy, dbURL string) string {
+	through := func(t *testing.T, p *pgtest.Proxy, dbURL string) string {
 		u, err := url.Parse(dbURL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		u.Host = p.addr()
+		u.Host = p.Addr()
 		return u.String()
 	}
 
@@ -452,13 +335,13 @@ func TestNetworkFaults(t *testing.T) {
 		dbURL := freshURL(t)
 		direct := openAt(t, dbURL)
 		owner, want := acknowledged(t, direct)
-		p := startProxy(t, hostOf(t, dbURL))
+		p := pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
 		const timeout = time.Second
 		s := openAt(t, through(t, p, dbURL), WithTimeout(timeout))
 		calls := everyCall(t, s)
 		wantAllWorkEventually(t, calls)
 
-		p.set(true, false)
+		p.Set(true, false)
 		var wg sync.WaitGroup
 		for _, c := range calls {
 			wg.Go(func() {
@@ -486,36 +369,25 @@ func TestNetworkFaults(t *testing.T) {
 			t.Errorf("Open took %v with the network down", d)
 		}
 
-		p.set(false, false)
+		p.Set(false, false)
 		wantAllWorkEventually(t, calls)
 		wantPositions(t, "after the network came back", s, owner, want)
 	})
 
 	t.Run("Refused", func(t *testing.T) {
 		dbURL := freshURL(t)
-		p := startProxy(t, hostOf(t, dbURL))
+		p := pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
 		s := openAt(t, through(t, p, dbURL))
 		owner, want := acknowledged(t, s)
 		calls := everyCall(t, s)
 		wantAllWork(t, calls)
 
-		p.set(false, true)
+		p.Set(false, true)
 		wantAllUnavailable(t, calls)
-		p.set(false, false)
+		p.Set(false, false)
 		wantAllWork(t, calls)
 		wantPositions(t, "after the network came back", s, owner, want)
 	})
-}
-
-func hostOf(t *testing.T, dbURL string) string {
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u.Port() == "" {
-		return u.Hostname() + ":5432"
-	}
-	return u.Host
 }
 
 // TestCloseUnresponsiveDatabase: Close, as every call, waits for a database
@@ -525,12 +397,12 @@ func hostOf(t *testing.T, dbURL string) string {
 // away took 15 s more than its drain timeout to exit.
 func TestCloseUnresponsiveDatabase(t *testing.T) {
 	dbURL := freshURL(t)
-	p := startProxy(t, hostOf(t, dbURL))
+	p := pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Host = p.addr()
+	u.Host = p.Addr()
 	const timeout = time.Second
 	s, err := Open(t.Context(), u.String(), WithTimeout(timeout))
 	if err != nil {
@@ -548,7 +420,7 @@ func TestCloseUnresponsiveDatabase(t *testing.T) {
 	}
 	held.Release()
 
-	p.set(true, false)
+	p.Set(true, false)
 	if err := s.Ping(t.Context()); !errors.Is(err, graphprofile.ErrUnavailable) {
 		t.Fatalf("Ping with the database unresponsive: %v, want ErrUnavailable", err)
 	}

@@ -454,12 +454,12 @@ func TestMigrationLockHolder(t *testing.T) {
 func TestMigrationLockWaitEndsMidStatement(t *testing.T) {
 	dbURL := freshURL(t)
 	pid := holdMigrationLock(t, dbURL)
-	p := startProxy(t, hostOf(t, dbURL))
+	p := pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Host = p.addr()
+	u.Host = p.Addr()
 	// The network stands still from 0.7 s to 1.4 s of Open's one-second
 	// wait: the statement sent last before 0.7 s is still in flight at
 	// the wait's end, and comes back at 1.4 s.
@@ -468,9 +468,9 @@ func TestMigrationLockWaitEndsMidStatement(t *testing.T) {
 	go func() {
 		defer close(held)
 		time.Sleep(700 * time.Millisecond)
-		p.set(true, false)
+		p.Set(true, false)
 		time.Sleep(700 * time.Millisecond)
-		p.set(false, false)
+		p.Set(false, false)
 	}()
 	s2, err := Open(t.Context(), u.String(), func(o *options) { o.migrateTimeout = wait })
 	<-held

@@ -1,4 +1,4 @@
-package postgres
+package integration_test
 
 import (
 	"context"
@@ -12,21 +12,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/postgres"
+	"github.com/graphprofile/graphprofile/postgres/pgtest"
 	"github.com/graphprofile/graphprofile/token"
 )
+
+// A server on a PostgreSQL store whose database fails under it: stopped,
+// unresponsive, refusing its role's logins.
 
 // TestServerOutage stops PostgreSQL under a running server: requests answer
 // 503 serviceNotAvailable with Retry-After within 5 s and /readyz says 503;
 // when PostgreSQL is back the same server serves again, and every write it
 // acknowledged before the outage is there.
 func TestServerOutage(t *testing.T) {
-	setup(t)
+	server := startedPostgres(t)
 	if !server.Local() {
 		t.Skip("the outage needs the test's own cluster; " + "GRAPHPROFILE_TEST_POSTGRES names a server the test cannot stop (TestNetworkFaults covers faults there)")
 	}
-	store := openAt(t, freshURL(t))
+	store := openPostgresAt(t, newPostgresDatabase(t))
 	srv, tok := servedStore(t, store)
 	client := &http.Client{Timeout: 30 * time.Second}
 	send := func(method, path, body string) (*http.Response, string) {
@@ -157,14 +164,14 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // exchange included, not after 5 s; when the network is back the same server
 // serves again.
 func TestServerUnresponsiveDatabase(t *testing.T) {
-	dbURL := freshURL(t)
-	p := startProxy(t, hostOf(t, dbURL))
+	dbURL := newPostgresDatabase(t)
+	p := pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Host = p.addr()
-	store := openAt(t, u.String())
+	u.Host = p.Addr()
+	store := openPostgresAt(t, u.String())
 	srv, tok := servedStore(t, store)
 	client := &http.Client{Timeout: 30 * time.Second}
 	send := func(method, path, body string) (int, http.Header, string, error) {
@@ -187,7 +194,7 @@ func TestServerUnresponsiveDatabase(t *testing.T) {
 	}
 	id := idOf(body)
 
-	p.set(true, false)
+	p.Set(true, false)
 	var wg sync.WaitGroup
 	for _, req := range []struct{ method, path, body string }{
 		{http.MethodGet, "/beta/me/profile/positions", ""},
@@ -219,7 +226,7 @@ func TestServerUnresponsiveDatabase(t *testing.T) {
 	}
 	wg.Wait()
 
-	p.set(false, false)
+	p.Set(false, false)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		status, _, body, err := send(http.MethodGet, "/beta/me/profile/positions/"+id, "")
@@ -241,8 +248,8 @@ func TestServerUnresponsiveDatabase(t *testing.T) {
 // in again the same server serves again.
 func TestServerLoginRefused(t *testing.T) {
 	ctx := t.Context()
-	role, roleURL := ownRole(t)
-	store := openAt(t, roleURL)
+	role, roleURL, admin := ownRole(t)
+	store := openPostgresAt(t, roleURL)
 	srv, tok := servedStore(t, store)
 	client := &http.Client{Timeout: 30 * time.Second}
 	send := func(method, path, body string) (int, http.Header, string) {
@@ -317,4 +324,54 @@ func servedStore(t *testing.T, store graphprofile.Store) (*graphapi.Server, stri
 		t.Fatal(err)
 	}
 	return srv, tok
+}
+
+// openPostgresAt opens a store at dbURL, closed when the test ends.
+func openPostgresAt(t *testing.T, dbURL string) graphprofile.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatalf("postgres.Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// ownRole makes a role of its own that may log in and use a new database,
+// for a test that changes a role's settings, and returns it, the
+// database's URL as that role and a pool on it as the server's own role,
+// for the test's SQL. It is dropped, with what it owns, when the test
+// ends; the test is skipped where the server's role may not create roles.
+func ownRole(t *testing.T) (role, roleURL string, admin *pgxpool.Pool) {
+	t.Helper()
+	dbURL := newPostgresDatabase(t)
+	admin, err := pgxpool.New(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admin.Close)
+	role = pgtest.RandomName("gp_role_")
+	if _, err := admin.Exec(t.Context(), `CREATE ROLE `+role+` LOGIN`); err != nil {
+		t.Skipf("CREATE ROLE (the test needs a role that may create roles): %v", err)
+	}
+	t.Cleanup(func() {
+		for _, q := range []string{`DROP OWNED BY ` + role, `DROP ROLE ` + role} {
+			if _, err := admin.Exec(context.Background(), q); err != nil {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
+	})
+	if _, err := admin.Exec(t.Context(), `GRANT ALL ON SCHEMA public TO `+role); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	return role, u.String(), admin
 }
