@@ -207,9 +207,15 @@ func (l *limitListener) waitForSlot(settles time.Duration) (took, open bool) {
 // HTTP/2 connection reads frames of no request (its client's
 // acknowledgement of the server's settings comes after the first answer),
 // so "read something since it became idle" cannot tell a request from
-// those. Acting on what is read takes microseconds: an HTTP/2 connection
-// still idle idleSettle after it last read anything holds no request.
-const idleSettle = 200 * time.Millisecond
+// those. Acting on what is read takes microseconds, unless the process is
+// starved of CPU: at 200 ms, under the race detector on a busy machine of
+// two CPUs, 4 of 300 new HTTP/2 connections were still closed with their
+// first request (TestNewHTTP2ConnectionsAreNotClosedForAnother). An HTTP/2
+// connection still idle idleSettle after it last read anything holds no
+// request; the cost is that a new client waits that long for a slot that
+// only an idle connection can give up. It stays under slowHead: a head
+// that has begun is given longer than an idle connection.
+const idleSettle = 500 * time.Millisecond
 
 // slowHead is how long a connection may take from the first byte of a
 // request's head (or of its TLS handshake) to its end before it may be

@@ -291,7 +291,7 @@ func TestMaxConnections(t *testing.T) {
 // the header timeout (10 s) closed one: a client that kept
 // --max-connections silent connections open, reopening each one closed,
 // kept everyone out without sending a byte. A connection that has sent
-// nothing for 200 ms, or has not finished its head in a second, is closed
+// nothing for 500 ms, or has not finished its head in a second, is closed
 // for the new one, as an idle one is.
 func TestSilentConnectionsGiveWay(t *testing.T) {
 	for _, tc := range []struct{ name, sent string }{
@@ -339,7 +339,7 @@ func TestSilentConnectionsGiveWay(t *testing.T) {
 
 // TestIdleConnectionsGiveWay checks that connections idle between
 // requests do not keep a new client out: with all --max-connections
-// connections kept alive and idle, a new connection is served (once the oldest has been idle 200 ms) and
+// connections kept alive and idle, a new connection is served (once the oldest has been idle 500 ms) and
 // the server closes the connection idle the longest (as it may close any
 // idle connection, RFC 9112 §9.6), where it used to make the new client
 // wait until an idle timeout (120 s). A connection serving a request is
