@@ -34,37 +34,21 @@ func TestServerOutage(t *testing.T) {
 		t.Skip("the outage needs the test's own cluster; " + "GRAPHPROFILE_TEST_POSTGRES names a server the test cannot stop (TestNetworkFaults covers faults there)")
 	}
 	store := openPostgresAt(t, newPostgresDatabase(t))
-	srv, tok := servedStore(t, store)
-	client := &http.Client{Timeout: 30 * time.Second}
-	send := func(method, path, body string) (*http.Response, string) {
-		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := client.Do(req)
-		if err != nil {
+	call := servedStore(t, store)
+	send := func(method, path, body string) (int, http.Header, string) {
+		status, header, text, err := call(method, path, body)
+		if status == 0 {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}
-		defer resp.Body.Close()
-		var b strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := resp.Body.Read(buf)
-			b.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		return resp, b.String()
+		return status, header, text // a body cut short by the outage is read as far as it came
 	}
 
 	// Writes acknowledged before the outage, some of them while it starts.
 	var acked []string
 	for range 20 {
-		resp, body := send(http.MethodPost, "/beta/me/profile/positions", `{"isCurrent":true}`)
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("create before the outage: %d %s", resp.StatusCode, body)
+		status, _, body := send(http.MethodPost, "/beta/me/profile/positions", `{"isCurrent":true}`)
+		if status != http.StatusCreated {
+			t.Fatalf("create before the outage: %d %s", status, body)
 		}
 		acked = append(acked, idOf(body))
 	}
@@ -78,8 +62,8 @@ func TestServerOutage(t *testing.T) {
 				return
 			default:
 			}
-			resp, body := send(http.MethodPost, "/beta/me/profile/positions", `{}`)
-			if resp.StatusCode == http.StatusCreated {
+			status, _, body := send(http.MethodPost, "/beta/me/profile/positions", `{}`)
+			if status == http.StatusCreated {
 				mu.Lock()
 				acked = append(acked, idOf(body))
 				mu.Unlock()
@@ -101,24 +85,24 @@ func TestServerOutage(t *testing.T) {
 		{http.MethodGet, "/readyz", ""},
 	} {
 		start := time.Now()
-		resp, body := send(req.method, req.path, req.body)
+		status, header, body := send(req.method, req.path, req.body)
 		took := time.Since(start)
-		if resp.StatusCode != http.StatusServiceUnavailable {
-			t.Errorf("%s %s during the outage: %d %s, want 503", req.method, req.path, resp.StatusCode, body)
+		if status != http.StatusServiceUnavailable {
+			t.Errorf("%s %s during the outage: %d %s, want 503", req.method, req.path, status, body)
 			continue
 		}
 		if req.path != "/readyz" && !strings.Contains(body, `"code":"serviceNotAvailable"`) {
 			t.Errorf("%s %s: body %s, want code serviceNotAvailable", req.method, req.path, body)
 		}
-		if resp.Header.Get("Retry-After") == "" {
+		if header.Get("Retry-After") == "" {
 			t.Errorf("%s %s: no Retry-After", req.method, req.path)
 		}
 		if took > 6*time.Second {
 			t.Errorf("%s %s took %v during the outage, want an answer within 5 s", req.method, req.path, took)
 		}
 	}
-	if resp, _ := send(http.MethodGet, "/healthz", ""); resp.StatusCode != http.StatusOK {
-		t.Errorf("/healthz during the outage: %d, want 200 (the process is alive)", resp.StatusCode)
+	if status, _, _ := send(http.MethodGet, "/healthz", ""); status != http.StatusOK {
+		t.Errorf("/healthz during the outage: %d, want 200 (the process is alive)", status)
 	}
 
 	if err := server.Restart(context.Background()); err != nil {
@@ -127,22 +111,22 @@ func TestServerOutage(t *testing.T) {
 	// The same server recovers without a restart of its own.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, _ := send(http.MethodGet, "/readyz", "")
-		if resp.StatusCode == http.StatusOK {
+		status, _, _ := send(http.MethodGet, "/readyz", "")
+		if status == http.StatusOK {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/readyz still %d 20 s after PostgreSQL came back", resp.StatusCode)
+			t.Fatalf("/readyz still %d 20 s after PostgreSQL came back", status)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	resp, body := send(http.MethodPost, "/beta/me/profile/positions", `{}`)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create after recovery: %d %s", resp.StatusCode, body)
+	status, _, body := send(http.MethodPost, "/beta/me/profile/positions", `{}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create after recovery: %d %s", status, body)
 	}
 	for _, id := range acked {
-		if resp, body := send(http.MethodGet, "/beta/me/profile/positions/"+id, ""); resp.StatusCode != http.StatusOK {
-			t.Errorf("acknowledged position %s lost across the outage: %d %s", id, resp.StatusCode, body)
+		if status, _, body := send(http.MethodGet, "/beta/me/profile/positions/"+id, ""); status != http.StatusOK {
+			t.Errorf("acknowledged position %s lost across the outage: %d %s", id, status, body)
 		}
 	}
 	t.Logf("%d writes acknowledged before and during the outage's start, all there after it", len(acked))
@@ -172,22 +156,7 @@ func TestServerUnresponsiveDatabase(t *testing.T) {
 	}
 	u.Host = p.Addr()
 	store := openPostgresAt(t, u.String())
-	srv, tok := servedStore(t, store)
-	client := &http.Client{Timeout: 30 * time.Second}
-	send := func(method, path, body string) (int, http.Header, string, error) {
-		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, nil, "", err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b), err
-	}
+	send := servedStore(t, store)
 	status, _, body, err := send(http.MethodPost, "/beta/me/profile/positions", `{"isCurrent":true}`)
 	if err != nil || status != http.StatusCreated {
 		t.Fatalf("create before the fault: %d %s %v", status, body, err)
@@ -250,21 +219,13 @@ func TestServerLoginRefused(t *testing.T) {
 	ctx := t.Context()
 	role, roleURL, admin := ownRole(t)
 	store := openPostgresAt(t, roleURL)
-	srv, tok := servedStore(t, store)
-	client := &http.Client{Timeout: 30 * time.Second}
+	call := servedStore(t, store)
 	send := func(method, path, body string) (int, http.Header, string) {
-		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := client.Do(req)
+		status, header, text, err := call(method, path, body)
 		if err != nil {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
+		return status, header, text
 	}
 	status, _, body := send(http.MethodPost, "/beta/me/profile/positions", `{"isCurrent":true}`)
 	if status != http.StatusCreated {
@@ -306,9 +267,11 @@ func TestServerLoginRefused(t *testing.T) {
 	}
 }
 
-// servedStore serves store on 127.0.0.1 (closed when the test ends) and
-// returns the server and a delegated token of one user it accepts.
-func servedStore(t *testing.T, store graphprofile.Store) (*graphapi.Server, string) {
+// servedStore serves store on 127.0.0.1 (closed when the test ends), and
+// returns how to send it a request as one user it accepts (a delegated
+// token's), a JSON body when body is not empty: the answer's status,
+// headers and body, as far as it was read before an error, if any.
+func servedStore(t *testing.T, store graphprofile.Store) func(method, path, body string) (status int, header http.Header, text string, err error) {
 	t.Helper()
 	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "devkey.pem"))
 	if err != nil {
@@ -323,7 +286,24 @@ func servedStore(t *testing.T, store graphprofile.Store) (*graphapi.Server, stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, tok
+	client := &http.Client{Timeout: 30 * time.Second}
+	return func(method, path, body string) (int, http.Header, string, error) {
+		req, err := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
+		if err != nil {
+			return 0, nil, "", err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b), err
+	}
 }
 
 // openPostgresAt opens a store at dbURL, closed when the test ends.
@@ -341,11 +321,9 @@ func openPostgresAt(t *testing.T, dbURL string) graphprofile.Store {
 	return s
 }
 
-// ownRole makes a role of its own that may log in and use a new database,
-// for a test that changes a role's settings, and returns it, the
-// database's URL as that role and a pool on it as the server's own role,
-// for the test's SQL. It is dropped, with what it owns, when the test
-// ends; the test is skipped where the server's role may not create roles.
+// ownRole makes a role of its own that may log in and use a new database
+// (pgtest.OwnRole), and returns it, the database's URL as that role and a
+// pool on it as the server's own role, for the test's SQL.
 func ownRole(t *testing.T) (role, roleURL string, admin *pgxpool.Pool) {
 	t.Helper()
 	dbURL := newPostgresDatabase(t)
@@ -354,24 +332,6 @@ func ownRole(t *testing.T) (role, roleURL string, admin *pgxpool.Pool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(admin.Close)
-	role = pgtest.RandomName("gp_role_")
-	if _, err := admin.Exec(t.Context(), `CREATE ROLE `+role+` LOGIN`); err != nil {
-		t.Skipf("CREATE ROLE (the test needs a role that may create roles): %v", err)
-	}
-	t.Cleanup(func() {
-		for _, q := range []string{`DROP OWNED BY ` + role, `DROP ROLE ` + role} {
-			if _, err := admin.Exec(context.Background(), q); err != nil {
-				t.Errorf("%s: %v", q, err)
-			}
-		}
-	})
-	if _, err := admin.Exec(t.Context(), `GRANT ALL ON SCHEMA public TO `+role); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	return role, u.String(), admin
+	role, roleURL = pgtest.OwnRole(t, admin, dbURL)
+	return role, roleURL, admin
 }

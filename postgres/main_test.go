@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -138,31 +137,9 @@ func query[T any](t testing.TB, s *Store, q string, args ...any) T {
 }
 
 // ownRole makes a role of its own that may log in and use a new, empty
-// schema of the run's database, for tests that change a role's settings,
-// and returns it and the schema's URL as that role. It is dropped, with what
-// it owns, when the test ends; the test is skipped where the server's role
-// may not create roles.
+// schema of the run's database (pgtest.OwnRole), and returns it and the
+// schema's URL as that role.
 func ownRole(t *testing.T) (role, roleURL string) {
 	t.Helper()
-	dbURL := freshURL(t)
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	role = pgtest.RandomName("gp_role_")
-	if _, err := admin.Exec(t.Context(), `CREATE ROLE `+role+` LOGIN`); err != nil {
-		t.Skipf("CREATE ROLE (the test needs a role that may create roles): %v", err)
-	}
-	t.Cleanup(func() {
-		for _, q := range []string{`DROP OWNED BY ` + role, `DROP ROLE ` + role} {
-			if _, err := admin.Exec(context.Background(), q); err != nil {
-				t.Errorf("%s: %v", q, err)
-			}
-		}
-	})
-	if _, err := admin.Exec(t.Context(), `GRANT ALL ON SCHEMA `+u.Query().Get("search_path")+` TO `+role); err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	return role, u.String()
+	return pgtest.OwnRole(t, admin, freshURL(t))
 }
