@@ -1,6 +1,6 @@
 -- One table for the items of every collection of a profile (positions,
 -- skills, emails…), keyed by the collection's name (kind): document is the
--- whole item as graphprofile.EncodeStoredItem writes it, created_at its
+-- whole item as graphprofile.AppendStoredItem writes it, created_at its
 -- createdDateTime in Unix nanoseconds, the list order (lists are sorted in
 -- Go: the primary key's index serves the reads). A collection added to the
 -- schema later needs no table and no migration. The positions move here as
