@@ -194,7 +194,7 @@ func AppendStoredItem(buf []byte, t *Type, it Item) []byte {
 	return AppendObjectJSON(buf, t, Object(it), EncodeOptions{OmitNulls: true})
 }
 
-// DecodeStoredItem decodes an item of type t as EncodeStoredItem wrote it,
+// DecodeStoredItem decodes an item of type t as AppendStoredItem wrote it,
 // server-managed properties included. A failure is an internal error (a
 // corrupt store), never the caller's BadRequest.
 func DecodeStoredItem(t *Type, data []byte) (Item, error) {

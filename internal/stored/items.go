@@ -13,7 +13,7 @@ type Row struct {
 	// nanoseconds: the list order.
 	CreatedAt int64
 	// Document is the document column: the item's stored JSON
-	// (graphprofile.EncodeStoredItem) as text, because both stores keep it
+	// (graphprofile.AppendStoredItem) as text, because both stores keep it
 	// in a TEXT column (SQLite's STRICT table refuses a BLOB there).
 	Document string
 }
