@@ -910,6 +910,18 @@ func (d *decoder) skipValue() (string, error) {
 	case c == 0:
 		return "", d.syntaxError("unexpected end of input")
 	default:
-		return "", d.syntaxError(fmt.Sprintf("unexpected character %q", rune(c)))
+		return "", d.syntaxError(d.unexpected())
 	}
+}
+
+// unexpected says which character at d.pos no JSON value starts with: a
+// character outside ASCII whole (its first byte alone read as 'Ã' for an
+// 'é'), and a byte-order mark by name, as one comes in the middle of a
+// text that files saved "UTF-8 with BOM" were joined into.
+func (d *decoder) unexpected() string {
+	r, _ := utf8.DecodeRune(d.data[d.pos:])
+	if string(r) == ByteOrderMark {
+		return "unexpected byte-order mark (U+FEFF)"
+	}
+	return fmt.Sprintf("unexpected character %q", r)
 }

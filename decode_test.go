@@ -198,6 +198,10 @@ func TestDecodeBodyErrors(t *testing.T) {
 		{"misspelled literal", `{"isCurrent":truth}`, "not valid JSON: unexpected character 't'", false},
 		{"literal run on", `{"isCurrent":trueish}`, "not valid JSON: unexpected character 't'", false},
 		{"null run on", `{"detail":null0}`, "not valid JSON: unexpected character 'n'", false},
+		// A character outside ASCII is named whole, not by its first byte
+		// ('ï' for a byte-order mark's 0xEF, 'Ã' for an 'é').
+		{"an accented letter for a value", `{"isCurrent":é}`, "not valid JSON: unexpected character 'é'", false},
+		{"a byte-order mark for a value", "{\"isCurrent\":\ufefftrue}", "not valid JSON: unexpected byte-order mark (U+FEFF)", false},
 		{"deeply nested annotation", `{"@x.y":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, "nested more than", false},
 		{"bad JSON inside an ignored property", `{"createdBy":{"user":}}`, "not valid JSON", false},
 	}
