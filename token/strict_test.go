@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math/big"
 	"slices"
 	"strconv"
@@ -103,13 +102,7 @@ func TestAuthenticateIsStrict(t *testing.T) {
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := f.v.Authenticate(context.Background(), tt.token)
-			var gerr *graphprofile.Error
-			if !errors.As(err, &gerr) || gerr.Code != graphprofile.CodeInvalidAuthToken {
-				t.Fatalf("Authenticate = %+v, %v; want %s", p, err, graphprofile.CodeInvalidAuthToken)
-			}
-			if gerr.Message != tt.want {
-				t.Errorf("message = %q, want %q", gerr.Message, tt.want)
-			}
+			assertRefused(t, p, err, tt.want)
 		})
 	}
 
@@ -245,13 +238,7 @@ func TestClaimNamesAreCaseSensitive(t *testing.T) {
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := f.v.Authenticate(context.Background(), tt.token)
-			var gerr *graphprofile.Error
-			if !errors.As(err, &gerr) || gerr.Code != graphprofile.CodeInvalidAuthToken {
-				t.Fatalf("Authenticate = %+v, %v; want %s", p, err, graphprofile.CodeInvalidAuthToken)
-			}
-			if gerr.Message != tt.want {
-				t.Errorf("message = %q, want %q", gerr.Message, tt.want)
-			}
+			assertRefused(t, p, err, tt.want)
 		})
 	}
 }
