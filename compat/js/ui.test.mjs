@@ -934,6 +934,132 @@ try {
 		assert.deepEqual(doc.tenants[0].users[0].profile?.skills ?? [], []);
 	});
 
+	// signInAs signs out and signs in as the picker's user of id; shown is
+	// the header's name (Signed in as …) to wait for.
+	const signInAs = async (id, shown) => {
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		await page.locator('#dev-signin-form select').selectOption(id);
+		await page.locator('#dev-signin-form button[type=submit]').click();
+		await page.locator('.session-user', { hasText: `Signed in as ${shown}` }).waitFor();
+	};
+
+	// Nor may an id that is a dot segment ('.', '..') go bare into a path:
+	// resolving the URL removes it, so positions/.. is the profile itself
+	// (a delete of it, the whole profile) and users/.. the service's root.
+	const dots = { id: '..', name: 'Dot Segment' };
+	await step('a person and items whose ids are dot segments: the card shows them, one is edited, two deleted, the rest stays', async () => {
+		const job = (id, jobTitle) => ({ id, allowedAudiences: 'organization', detail: { jobTitle } });
+		await adminPost('fixtures', { tenants: [{ id: tenant, users: [{ id: dots.id, displayName: dots.name, userPrincipalName: 'dots@contoso.com', profile: { positions: [job('..', 'Dot Dot job'), job('.', 'Dot job'), job('kept', 'Kept job')] } }] }] });
+		await page.goto(`${base}/ui/#/people`);
+		await page.getByLabel('Search by name').fill('Dot Seg');
+		await page.keyboard.press('Enter');
+		await page.locator('#people-list .person-name', { hasText: dots.name }).click();
+		await cardHas([dots.name, 'Dot Dot job', 'Dot job', 'Kept job']);
+		await signInAs(dots.id, dots.name);
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await cardHas([dots.name, 'Dot Dot job']);
+		await page.getByRole('button', { name: 'Edit Dot Dot job' }).click();
+		await page.getByLabel('Job title').fill('Dot Dot job, edited');
+		await page.getByRole('button', { name: 'Save' }).click();
+		await page.locator('#card-status', { hasText: 'Saved Dot Dot job, edited.' }).waitFor({ timeout: 5000 });
+		for (const title of ['Dot Dot job, edited', 'Dot job']) {
+			dialogs = [];
+			await page.getByRole('button', { name: `Delete ${title}`, exact: true }).click();
+			await page.locator('#card-status', { hasText: `Deleted ${title}.` }).waitFor({ timeout: 5000 });
+		}
+		const stored = await storedPositions(encodeURIComponent(dots.id));
+		assert.deepEqual(stored.map((p) => [p.id, p.detail.jobTitle]), [['kept', 'Kept job']], 'the two dotted items gone, the third kept');
+	});
+
+	// Text a person wrote may change the direction of what follows it (an
+	// unclosed U+202E, RIGHT-TO-LEFT OVERRIDE); it must not reach past its
+	// own value to the page's words and buttons.
+	const eve = { id: 'e0e0e0e0-5555-4555-8555-000000000005', name: 'Eve \u202etester' };
+	await step('text that overrides its direction stays in its own value: the header, a position\'s company line and a skill keep their order', async () => {
+		await adminPost('fixtures', { tenants: [{ id: tenant, users: [{ id: eve.id, displayName: eve.name, userPrincipalName: 'eve@contoso.com', profile: {
+			positions: [{ allowedAudiences: 'organization', isCurrent: true, detail: { jobTitle: 'Tester', company: { displayName: 'Contoso \u202einc', department: 'Sales' } } }],
+			skills: [{ displayName: 'Go \u202elang', proficiency: 'expert', allowedAudiences: 'organization' }],
+		} }] }] });
+		await signInAs(eve.id, eve.name);
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await cardHas(['Tester']);
+		// Each part of these lines begins where the one before it ends, left
+		// to right (when on the same line): none is moved into or before another.
+		const disorder = await page.evaluate(() => {
+			const boxOf = (node) => {
+				if (node.nodeType === Node.ELEMENT_NODE) return node.getBoundingClientRect();
+				const r = document.createRange();
+				r.selectNodeContents(node);
+				return r.getBoundingClientRect();
+			};
+			const lines = {
+				header: document.querySelector('.session-user'),
+				company: document.querySelector('.positions .company'),
+				skill: document.querySelector('section[aria-labelledby="facet-skills"] li'),
+			};
+			const out = [];
+			for (const [name, el] of Object.entries(lines)) {
+				const parts = [...el.childNodes].filter((n) => n.textContent.trim() !== '' && !(n.nodeType === Node.ELEMENT_NODE && n.matches('.actions')));
+				for (let i = 1; i < parts.length; i++) {
+					const [a, b] = [boxOf(parts[i - 1]), boxOf(parts[i])];
+					if (b.top < a.bottom && a.top < b.bottom && b.left < a.right - 1) out.push(`${name}: "${parts[i].textContent}" (${b.left}) begins before "${parts[i - 1].textContent}" ends (${a.right})`);
+				}
+			}
+			return out;
+		});
+		assert.deepEqual(disorder, []);
+	});
+
+	// A user the token named without a name or a principal name (fixtures
+	// may hold one too) is named by the id, never by nothing.
+	const nameless = { id: 'd0d0d0d0-7777-4777-8777-000000000007' };
+	await step('a person without a name is named by the id: the picker, the header, the card\'s heading, the page\'s title', async () => {
+		await adminPost('fixtures', { tenants: [{ id: tenant, users: [{ id: nameless.id }] }] });
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		const option = page.locator(`#dev-signin-form select option[value="${nameless.id}"]`);
+		assert.equal((await option.textContent()).trim(), nameless.id);
+		await page.locator('#dev-signin-form select').selectOption(nameless.id);
+		await page.locator('#dev-signin-form button[type=submit]').click();
+		await page.locator('.session-user', { hasText: `Signed in as ${nameless.id}` }).waitFor();
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await page.locator('#card-name', { hasText: nameless.id }).waitFor();
+		assert.equal(await page.title(), `${nameless.id} – graphprofile`);
+		await axe('the card of a person without a name');
+	});
+
+	await step('each view names itself in the page\'s title', async () => {
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.locator('#people-list li').first().waitFor();
+		await page.waitForFunction(() => document.title === 'People – graphprofile');
+		// (The card of the person whose id is '..', by its address.)
+		await page.goto(`${base}/ui/#/people/..`);
+		await cardHas([dots.name]);
+		await page.waitForFunction((name) => document.title === `${name} – graphprofile`, dots.name);
+		await page.goto(`${base}/ui/#/people/00000000-0000-4000-8000-000000000000`);
+		await page.waitForFunction(() => document.title === 'No such person – graphprofile');
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		await page.waitForFunction(() => document.title === 'Sign in – graphprofile');
+		await page.locator('#dev-signin-form select').selectOption(ada.id);
+		await page.locator('#dev-signin-form button[type=submit]').click();
+		await page.locator('.session-user', { hasText: `Signed in as ${ada.name}` }).waitFor();
+	});
+
+	await step('the inspector keeps its admin token when the admin API fails for a while (503), and opens once it answers', async () => {
+		await page.evaluate((t) => sessionStorage.setItem('graphprofile.adminToken', t), adminToken);
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.locator('#people-list li').first().waitFor();
+		await page.route('**/_admin/tenants', (route) => route.fulfill({ status: 503, headers: { 'Retry-After': '30', 'Content-Type': 'application/json' }, body: JSON.stringify({ error: { code: 'serviceNotAvailable', message: 'Try later.' } }) }));
+		await page.getByRole('link', { name: 'Inspector' }).click();
+		await page.locator('main [role=alert]', { hasText: 'The admin API failed' }).waitFor({ timeout: 5000 });
+		await page.waitForFunction(() => document.title === 'Inspector – graphprofile');
+		assert.equal(await page.evaluate(() => sessionStorage.getItem('graphprofile.adminToken')), adminToken, 'the token is kept');
+		assert.equal(await page.locator('#admin-token-form').count(), 0, 'the token is not asked for again');
+		await page.unroute('**/_admin/tenants');
+		await page.getByRole('button', { name: 'Try again' }).click();
+		await page.locator('#inspector-data').waitFor({ timeout: 5000 });
+		assert.ok(await page.getByRole('button', { name: 'Forget the admin token' }).isVisible());
+	});
+
 	await step('leaving an Inspector still loading stops the journal\'s refresh', async () => {
 		await page.evaluate((t) => sessionStorage.setItem('graphprofile.adminToken', t), adminToken);
 		await page.getByRole('link', { name: 'People', exact: true }).click();

@@ -1,11 +1,11 @@
 // The page's entry: reads the server's configuration, finishes a sign-in
 // with the organization when the address holds one, and shows the view the
 // address names (#/people, #/people/{id}, #/me, #/inspector).
-import { h } from './dom.js';
+import { h, isolated } from './dom.js';
 import * as session from './session.js';
 import { completeSignIn } from './oauth.js';
 import { renderSignIn } from './signin.js';
-import { renderDirectory, renderCard } from './people.js';
+import { renderDirectory, renderCard, nameOf } from './people.js';
 import { renderInspector, stopInspector } from './inspector.js';
 
 const main = document.getElementById('main');
@@ -129,9 +129,9 @@ async function route() {
 		} catch {
 			id = null; // an address no link makes: no such person
 		}
-		// Nor is '', '.' or '..' an id: as a path segment (users/., users/..)
-		// each names the list of users or what is above it, not a person.
-		if (id === '' || id === '.' || id === '..') id = null;
+		// Nor is '' an id ('.' and '..' may be: the card names them in
+		// parentheses, users('..'), which no URL resolution removes).
+		if (id === '') id = null;
 		rendering = id === null ? Promise.resolve(target.replaceChildren(h('h1', { tabindex: '-1' }, 'No such person'))) : renderCard(target, app, id);
 	} else {
 		rendering = renderDirectory(target, app);
@@ -145,6 +145,7 @@ async function route() {
 			// page still offers to sign out.
 			showSession();
 			target.replaceChildren(h('h1', { tabindex: '-1' }, 'Something went wrong'), h('p', { role: 'alert' }, `Reading who you are failed: ${signedIn.reason.message}`));
+			nameView();
 		}
 		return;
 	}
@@ -157,16 +158,24 @@ async function route() {
 // data has come, and a search typed meanwhile would lose its next keys to
 // the heading once the data came.
 function finish(focus) {
+	nameView();
 	const at = document.activeElement;
 	if (!focus || (at && at !== main && main.contains(at))) return;
 	main.querySelector('h1')?.focus({ preventScroll: false });
+}
+
+// nameView names the view shown in the page's title, by its heading, so a
+// tab, the history and a screen reader say which view it is.
+function nameView() {
+	const heading = main.querySelector('h1')?.textContent.trim();
+	document.title = heading ? `${heading} – graphprofile` : 'graphprofile';
 }
 
 function showSession() {
 	const signOut = h('button', { type: 'button', class: 'link-button', onclick: () => app.signOut() }, 'Sign out');
 	let shown = '';
 	if (session.token() && app.me) {
-		shown = h('p', { class: 'session-user' }, 'Signed in as ', h('a', { href: '#/me' }, app.me.displayName || app.me.userPrincipalName), ' ', signOut);
+		shown = h('p', { class: 'session-user' }, 'Signed in as ', h('a', { href: '#/me' }, isolated(nameOf(app.me))), ' ', signOut);
 	} else if (session.token()) {
 		shown = h('p', { class: 'session-user' }, 'Signed in ', signOut);
 	}

@@ -20,6 +20,19 @@ export function h(tag, attrs, ...children) {
 	return el;
 }
 
+// isolated is text a person wrote, set apart for the direction of
+// writing: a value that turns right to left, or overrides the direction of
+// what follows it (an unclosed U+202E), stays within its own <bdi> and
+// does not reorder the page's words and buttons beside it.
+export function isolated(text) {
+	return text == null || text === '' ? null : h('bdi', {}, text);
+}
+
+// joined is values (those given) each isolated, with sep between them: "a · b".
+export function joined(values, sep) {
+	return values.filter(Boolean).flatMap((v, i) => (i === 0 ? [isolated(v)] : [sep, isolated(v)]));
+}
+
 function append(el, children) {
 	for (const child of children) {
 		if (child == null || child === false) continue;

@@ -4,7 +4,7 @@
 // (GET /beta/$metadata): every property a client may set, one level of
 // nested values deep. A Graph 400 is shown next to the field whose
 // property its message names, or at the top of the form.
-import { h, uid, words, formatDate, formatMonth, monthRange } from './dom.js';
+import { h, uid, words, formatDate, formatMonth, monthRange, joined } from './dom.js';
 import * as session from './session.js';
 
 // audiences are the values of allowedAudiences a form offers, as the API
@@ -102,24 +102,26 @@ function itemLabel(name, it) {
 		|| it.service?.name || it.detail?.content || it.webUrl || it.userPrincipalName || it.date || 'item';
 }
 
+// itemDetail is what the card shows after an item's label: its values,
+// each isolated (dom.js's joined), or none.
 function itemDetail(name, it) {
 	const level = (v) => (v ? words(v).toLowerCase() : '');
 	switch (name) {
 		case 'skills':
-			return level(it.proficiency);
+			return joined([level(it.proficiency)], '');
 		case 'languages':
-			return [it.tag, it.spoken && `spoken: ${level(it.spoken)}`, it.written && `written: ${level(it.written)}`].filter(Boolean).join(', ');
+			return joined([it.tag, it.spoken && `spoken: ${level(it.spoken)}`, it.written && `written: ${level(it.written)}`], ', ');
 		case 'emails':
 		case 'phones':
-			return it.type ? level(it.type) : '';
+			return joined([it.type ? level(it.type) : ''], '');
 		case 'anniversaries':
-			return [it.displayName && level(it.type), formatDate(it.date)].filter(Boolean).join(', ');
+			return joined([it.displayName && level(it.type), formatDate(it.date)], ', ');
 		case 'educationalActivities':
-			return [it.institution?.displayName && it.program?.displayName ? it.institution.displayName : '', educationDates(it)].filter(Boolean).join(', ');
+			return joined([it.institution?.displayName && it.program?.displayName ? it.institution.displayName : '', educationDates(it)], ', ');
 		case 'projects':
-			return [monthRange(it.detail?.startMonthYear, it.detail?.endMonthYear), it.detail?.description].filter(Boolean).join(' · ');
+			return joined([monthRange(it.detail?.startMonthYear, it.detail?.endMonthYear), it.detail?.description], ' · ');
 		default:
-			return [itemDates(name, it), it.description].filter(Boolean).join(' · ');
+			return joined([itemDates(name, it), it.description], ' · ');
 	}
 }
 

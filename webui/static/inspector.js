@@ -3,7 +3,7 @@
 // data as stored (GET /_admin/tenants, /_admin/users, /_admin/fixtures),
 // the request journal refreshed live (GET /_admin/requests), and the reset
 // and fixture-load buttons.
-import { h, uid } from './dom.js';
+import { h, uid, isolated } from './dom.js';
 import { admin, adminToken, storeAdminToken } from './session.js';
 
 const pollMillis = 1500;
@@ -44,9 +44,21 @@ export async function renderInspector(main, app, { focus = false } = {}) {
 	try {
 		await admin('GET', 'tenants');
 	} catch (err) {
-		storeAdminToken(null);
-		const form = tokenForm(main, app, err.status === 401 ? 'The server refused this admin token.' : `The admin API failed: ${err.message}`);
-		show(form.nodes, form.input);
+		// Only a refused token is asked for again: a server that is busy,
+		// restarting or unreachable for a while keeps it, to be tried again.
+		if (err.status === 401) {
+			storeAdminToken(null);
+			const form = tokenForm(main, app, 'The server refused this admin token.');
+			show(form.nodes, form.input);
+			return;
+		}
+		const heading = h('h1', { tabindex: '-1' }, 'Inspector');
+		const retry = h('button', { type: 'button', onclick: () => renderInspector(main, app, { focus: true }) }, 'Try again');
+		show([
+			heading,
+			h('p', { role: 'alert', class: 'form-error' }, `The admin API failed: ${err.message}`),
+			h('p', {}, retry, ' ', h('button', { type: 'button', class: 'link-button', onclick: () => { storeAdminToken(null); renderInspector(main, app, { focus: true }); } }, 'Forget the admin token')),
+		], heading);
 		return;
 	}
 	if (!current()) return;
@@ -198,8 +210,8 @@ async function showUsers(container, tenant, fail) {
 			h('h3', { id: headingId, tabindex: '-1' }, `Users of tenant ${tenant.id}`),
 			h('p', { class: 'muted' }, `${users.length} of ${Math.max(tenant.userCount, users.length)} users shown`),
 			table(null, ['Name', 'User principal name', 'Id', ''], users.map((u) => [
-				u.displayName, u.userPrincipalName ?? '', h('code', {}, u.id),
-				h('button', { type: 'button', onclick: () => showUserData(detail, tenant, u, fail) }, `Data of ${u.displayName || u.id}`),
+				isolated(u.displayName), isolated(u.userPrincipalName), h('code', {}, u.id),
+				h('button', { type: 'button', onclick: () => showUserData(detail, tenant, u, fail) }, 'Data of ', isolated(u.displayName || u.id)),
 			]), headingId),
 			next,
 			detail);
@@ -213,13 +225,13 @@ async function showUserData(container, tenant, user, fail) {
 	try {
 		doc = await admin('GET', `fixtures?tenantId=${encodeURIComponent(tenant.tenantId)}&userId=${encodeURIComponent(user.id)}`);
 	} catch (err) {
-		fail(`Reading the data of ${user.displayName} failed: ${err.message}`);
+		fail(`Reading the data of ${user.displayName || user.id} failed: ${err.message}`);
 		return;
 	}
 	const stored = doc.tenants?.[0]?.users?.[0] ?? {};
 	const counts = Object.entries(stored.profile ?? {}).map(([k, v]) => `${v.length} ${k}`).join(', ') || 'an empty profile';
 	container.replaceChildren(
-		h('h3', { tabindex: '-1' }, `Stored data of ${user.displayName || user.id}`),
+		h('h3', { tabindex: '-1' }, 'Stored data of ', isolated(user.displayName || user.id)),
 		h('p', {}, `As stored, every audience included: ${counts}. The same document loads again as fixtures.`),
 		h('pre', { class: 'json', tabindex: '0', 'aria-label': `Stored data of ${user.displayName || user.id}` }, JSON.stringify(doc, null, 2)));
 	container.querySelector('h3').focus();

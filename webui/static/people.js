@@ -2,7 +2,7 @@
 // a person's profile card (GET /users/{id} and /users/{id}/profile), each
 // read with the signed-in user's token: the card shows what the API shows
 // that user, no more.
-import { h, monthRange, words } from './dom.js';
+import { h, isolated, joined, monthRange, words } from './dom.js';
 import { graph, GraphError, withAllItems } from './session.js';
 import { facetForm, describe, fieldsOf, audienceLabel, aOrAn, isCurrentPosition as isCurrent } from './forms.js';
 
@@ -114,8 +114,14 @@ function personItem(u) {
 		h('a', { href: `#/people/${encodeURIComponent(u.id)}`, class: 'person-link' },
 			avatar(u.displayName || u.userPrincipalName),
 			h('span', { class: 'person-text' },
-				h('span', { class: 'person-name' }, u.displayName || u.userPrincipalName || u.id),
-				h('span', { class: 'muted' }, [u.jobTitle, u.userPrincipalName].filter(Boolean).join(' · ')))));
+				h('span', { class: 'person-name' }, isolated(nameOf(u))),
+				h('span', { class: 'muted' }, joined([u.jobTitle, u.userPrincipalName], ' · ')))));
+}
+
+// nameOf is what names a user: the display name, else the principal name,
+// else (a token named neither) the id.
+export function nameOf(u) {
+	return u.displayName || u.userPrincipalName || u.id;
 }
 
 function avatar(name) {
@@ -145,9 +151,11 @@ export function sortPositions(positions) {
 // keyed is the path of the entity of key in the collection at path. A key
 // that starts with "$" is named in parentheses (users('$ref')), as the
 // server's own Location headers name it: bare, the server reads it as an
-// OData segment ($ref, $count, $value) and not as a key.
+// OData segment ($ref, $count, $value) and not as a key. So is a key that
+// is a dot segment: bare, resolving the URL removes it (positions/.. is
+// the profile, and a delete of it the whole profile's).
 function keyed(path, key) {
-	if (key.startsWith('$')) return `${path}('${encodeURIComponent(key.replaceAll("'", "''"))}')`;
+	if (key.startsWith('$') || key === '.' || key === '..') return `${path}('${encodeURIComponent(key.replaceAll("'", "''"))}')`;
 	return `${path}/${encodeURIComponent(key)}`;
 }
 
@@ -208,9 +216,9 @@ export async function renderCard(main, app, key, { status: statusText = '' } = {
 		h('header', { class: 'card-header' },
 			avatar(user.displayName || user.userPrincipalName),
 			h('div', { class: 'card-title' },
-				h('h1', { id: 'card-name', tabindex: '-1' }, user.displayName || user.userPrincipalName),
-				title || company ? h('p', { class: 'card-role' }, [title, company].filter(Boolean).join(' at ')) : null,
-				h('p', { class: 'muted card-contact' }, [user.userPrincipalName, user.mail && user.mail !== user.userPrincipalName ? user.mail : null, user.department, user.officeLocation].filter(Boolean).join(' · ')),
+				h('h1', { id: 'card-name', tabindex: '-1' }, isolated(nameOf(user))),
+				title || company ? h('p', { class: 'card-role' }, joined([title, company], ' at ')) : null,
+				h('p', { class: 'muted card-contact' }, joined([user.userPrincipalName, user.mail && user.mail !== user.userPrincipalName ? user.mail : null, user.department, user.officeLocation], ' · ')),
 				owner ? h('p', { class: 'badge' }, 'This is you') : null)),
 		status);
 	main.replaceChildren(back, card);
@@ -241,10 +249,10 @@ function positionsSection(app, base, positions, owner, actions) {
 		const d = p.detail ?? {};
 		const label = positionLabel(p);
 		const item = h('li', { class: 'position', dataset: { id: p.id } },
-			h('h3', {}, d.jobTitle || 'Untitled position', isCurrent(p) ? h('span', { class: 'badge current' }, 'Current') : null),
-			d.company?.displayName ? h('p', { class: 'company' }, d.company.displayName, d.company.department ? ` · ${d.company.department}` : '') : null,
+			h('h3', {}, isolated(d.jobTitle) ?? 'Untitled position', isCurrent(p) ? h('span', { class: 'badge current' }, 'Current') : null),
+			d.company?.displayName ? h('p', { class: 'company' }, joined([d.company.displayName, d.company.department], ' · ')) : null,
 			h('p', { class: 'dates muted' }, dateRange(d.startMonthYear, d.endMonthYear, isCurrent(p))),
-			d.description ? h('p', {}, d.description) : null,
+			d.description ? h('p', {}, isolated(d.description)) : null,
 			owner ? h('p', { class: 'audience muted' }, `Visible to: ${audienceLabel(p.allowedAudiences)}`) : null);
 		if (owner) item.append(itemActions(app, base, 'positions', p, label, positionLabel, item, actions));
 		list.append(item);
@@ -374,9 +382,10 @@ function facetSection(app, base, name, items, owner, actions) {
 		const list = h('ul', { class: name === 'skills' ? 'chips' : 'items' });
 		for (const it of items) {
 			const label = facet.itemLabel(it);
+			const detail = facet.itemDetail(it);
 			const li = h('li', { dataset: { id: it.id } },
-				h('span', { class: 'item-label' }, label),
-				facet.itemDetail(it) ? h('span', { class: 'muted' }, ` ${facet.itemDetail(it)}`) : null,
+				h('span', { class: 'item-label' }, isolated(label)),
+				detail.length > 0 ? h('span', { class: 'muted' }, ' ', detail) : null,
 				owner ? h('span', { class: 'muted audience' }, ` (${audienceLabel(it.allowedAudiences)})`) : null);
 			if (owner) li.append(itemActions(app, base, name, it, `${facet.singular} ${label}`, (saved) => `${facet.singular} ${facet.itemLabel(saved)}`, li, actions));
 			list.append(li);

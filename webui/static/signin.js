@@ -1,6 +1,7 @@
 // The sign-in view: as the server allows, the development issuer's user
 // picker, the organization's sign-in (oauth.js), and always a pasted token.
 import { h, uid } from './dom.js';
+import { nameOf } from './people.js';
 import { beginSignIn } from './oauth.js';
 
 export async function renderSignIn(main, app) {
@@ -70,7 +71,7 @@ async function developmentSection(app, showError) {
 	if (users.length > 0) {
 		const selectId = uid('dev-user');
 		const select = h('select', { id: selectId, name: 'user' },
-			users.map((u) => h('option', { value: u.id }, `${u.displayName || u.userPrincipalName} (${u.userPrincipalName || u.id})`)));
+			users.map((u) => h('option', { value: u.id }, pickerLabel(u))));
 		section.append(h('form', {
 			class: 'stack', id: 'dev-signin-form',
 			onsubmit: async (e) => {
@@ -146,4 +147,13 @@ function secondsLeft(jwt) {
 	} catch {
 		return 3600;
 	}
+}
+
+// pickerLabel names a user in the picker: the name and, to tell people of
+// one name apart, the principal name (else the id); a user named by
+// neither is the id alone.
+function pickerLabel(u) {
+	const name = nameOf(u);
+	const which = u.userPrincipalName || u.id;
+	return name === which ? name : `${name} (${which})`;
 }
