@@ -105,15 +105,21 @@ func TestCloseDoesNotWaitForSilentConnections(t *testing.T) {
 // Shutdown and Close wait for the accept loop, which used to wait for that
 // slot until a request ended: up to the read timeout, 60 s).
 func TestCloseWithEveryConnectionBusy(t *testing.T) {
-	srv, _, _ := openedServer(t, func(srv *graphapi.Server) { srv.MaxConnections = 1 })
+	srv, _, dev := openedServer(t, func(srv *graphapi.Server) { srv.MaxConnections = 1 })
+	tok, err := dev.Mint(mintDelegated(tenantA, userA1, upnOf(userA1), "User.ReadWrite"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	addr := srv.URL()[len("http://"):]
 	busy, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	// A request whose body has not all arrived holds the only slot.
-	if _, err := io.WriteString(busy, "POST /beta/me/profile/positions HTTP/1.1\r\nHost: graph\r\nContent-Length: 10\r\n\r\n{"); err != nil {
+	// A create whose body has not all arrived, read by its handler, holds
+	// the only slot. (A refused one is answered, and its connection
+	// closed, at once: TestRefusalDoesNotWaitForTheBody.)
+	if _, err := io.WriteString(busy, "POST /beta/me/profile/positions HTTP/1.1\r\nHost: graph\r\nAuthorization: Bearer "+tok+"\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
