@@ -3,8 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,6 +184,66 @@ func TestClientEncoding(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "client_encoding") {
 		t.Errorf("error %q does not name client_encoding", msg)
+	}
+}
+
+// TestDefaultIsolationOverridden: a role's (or a database's)
+// default_transaction_isolation of serializable or repeatable read does not
+// reach the store's sessions. A create is one statement, in the implicit
+// transaction the default sets: concurrent creates and deletes of one
+// collection, which update its count row, failed with "could not
+// serialize access due to concurrent update" (40001) past the retries, a
+// 503, where READ COMMITTED makes them wait for the row.
+func TestDefaultIsolationOverridden(t *testing.T) {
+	for _, level := range []string{"serializable", "repeatable read"} {
+		t.Run(level, func(t *testing.T) {
+			role, roleURL := ownRole(t)
+			if _, err := admin.Exec(t.Context(), `ALTER ROLE `+role+` SET default_transaction_isolation = '`+level+`'`); err != nil {
+				t.Fatal(err)
+			}
+			s := openAt(t, roleURL)
+			if got := query[string](t, s, `SHOW transaction_isolation`); got != "read committed" {
+				t.Errorf("a session's isolation is %q, want read committed", got)
+			}
+			ctx := t.Context()
+			if _, err := s.EnsureUser(ctx, adele); err != nil {
+				t.Fatal(err)
+			}
+			const workers, each = 8, 20
+			for i := range workers * each {
+				if i%2 == 1 {
+					if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(fmt.Sprintf("old%03d", i), t0), 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, workers*each)
+			for w := range workers {
+				wg.Go(func() {
+					for j := range each {
+						i := w*each + j
+						var err error
+						if i%2 == 1 {
+							err = s.DeleteItem(ctx, adele.Key(), workPositions, fmt.Sprintf("old%03d", i), nil)
+						} else {
+							err = s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(fmt.Sprintf("new%03d", i), t0), 0)
+						}
+						if err != nil {
+							errs <- fmt.Errorf("%d: %w", i, err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			if n := query[int64](t, s, `SELECT count(*) FROM items WHERE tenant_id = $1`, adele.TenantID); n != workers*each/2 {
+				t.Errorf("%d items stored, want %d", n, workers*each/2)
+			}
+		})
 	}
 }
 

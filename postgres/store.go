@@ -183,6 +183,13 @@ func poolConfig(url string, o options) (*pgxpool.Config, error) {
 		}
 	}
 	cc.RuntimeParams["client_encoding"] = "UTF8"
+	// Every statement runs in READ COMMITTED, whatever the role, database
+	// or URL sets: a create or a delete is one statement in the implicit
+	// transaction the default sets, and under serializable or repeatable
+	// read concurrent ones of a collection (each updates its count row)
+	// failed with 40001 past the retries, a 503, where READ COMMITTED waits
+	// for the row. (Transactions begin READ COMMITTED already: tx.)
+	cc.RuntimeParams["default_transaction_isolation"] = "read committed"
 	if cc.ConnectTimeout == 0 {
 		cc.ConnectTimeout = o.timeout
 	}
