@@ -166,21 +166,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveHTTP(w, r)
 }
 
-// closeAfterUnreadBody ends an HTTP/1 connection at once after its
-// answer, when the answer said Connection: close because the request's
-// body was left unread (closeIfBodyUnread, and the web page's files).
-// After the handler net/http still reads what is left of such a body (up
-// to 256 KiB) before it closes the connection, so the connection stayed
-// open, counted against --max-connections, until the 60 s read timeout:
-// 512 requests of 70 bytes, without a token, kept every other client out
-// however fast they were answered, and a shutdown's drain waited on them.
-// A read deadline already past ends that read at once.
+// closeAfterUnreadBody bounds how long an HTTP/1 connection stays open
+// after its answer when the answer said Connection: close because the
+// request's body was left unread (closeIfBodyUnread, and the web page's
+// files). After the handler net/http still reads what is left of such a
+// body (up to 256 KiB) before it closes the connection, so the connection
+// stayed open, counted against --max-connections, until the 60 s read
+// timeout: 512 requests of 70 bytes, without a token, kept every other
+// client out however fast they were answered, and a shutdown's drain
+// waited on them. The read is given unreadBodyLinger: not none, since a
+// client still sending its body (a refused upload of 100 KB) must be let
+// finish, or the connection closed with its bytes unread is reset, and
+// the client may lose the answer with it.
 func closeAfterUnreadBody(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength == 0 || w.Header().Get("Connection") != "close" {
 		return
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(unreadBodyLinger))
 }
+
+// unreadBodyLinger is how long the rest of an unread body is read after
+// the answer, as a refused head's connection lingers (refusedHeadLinger)
+// and net/http's own closing of a connection with a body left unread
+// waits.
+const unreadBodyLinger = refusedHeadLinger
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.UI != nil && isUIPath(r) {

@@ -153,10 +153,12 @@ func (ex *exchange) closeIfBodyUnread() {
 // taken off with (untrackBody).
 type trackedBody struct {
 	io.ReadCloser
-	ended bool
+	read  bool // a read was asked for
+	ended bool // a read met the end
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {
+	b.read = true
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF {
 		b.ended = true
@@ -698,17 +700,24 @@ func StatusOfCode(code string) int {
 	return http.StatusInternalServerError
 }
 
-// bodyReadToEnd reports whether body, r's, has been read to its end, or
-// need not be: a client that asked to be told to go on (Expect:
-// 100-continue) sends no body until its first read, which net/http knows
-// (a read, even into no bytes, would tell it to go on). A body of a known
-// length is asked with a read into no bytes, which does not wait: net/http
-// answers io.EOF once its end was read, and nothing before. A chunked body
-// is never asked (trackedBody). Only of an HTTP/1 request: HTTP/2's body
-// answers a read into no bytes only once data comes.
+// bodyReadToEnd reports whether body, r's, has been read to its end. A
+// client that asked to be told to go on (Expect: 100-continue) sends no
+// body until the first read asks for it, and a read, even into no bytes,
+// would tell it to go on: one not asked yet is unread, and not asked. (It
+// was taken for read, and net/http, which keeps the connection of such a
+// request for no body, waited after the answer for the body its client
+// was never told to send, until the read timeout: closeAfterUnreadBody.)
+// A body of a known length is asked with a read into no bytes, which does
+// not wait: net/http answers io.EOF once its end was read, and nothing
+// before. A chunked body is never asked (trackedBody). Only of an HTTP/1
+// request: HTTP/2's body answers a read into no bytes only once data
+// comes.
 func bodyReadToEnd(r *http.Request, body *trackedBody) bool {
-	if body.ended || strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+	if body.ended {
 		return true
+	}
+	if !body.read && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return false
 	}
 	if r.ContentLength < 0 {
 		return false
