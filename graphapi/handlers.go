@@ -432,7 +432,7 @@ func (s *Server) updateItem(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return err
 	}
-	it, err := s.Service.UpdateItem(ctx, c.access, coll, c.route.itemID, body, headerList(ex.r.Header, "If-Match"))
+	it, err := s.Service.UpdateItem(ctx, c.access, coll, c.route.itemID, body, HeaderList(ex.r.Header, "If-Match"))
 	if err != nil {
 		return err
 	}
@@ -441,7 +441,7 @@ func (s *Server) updateItem(ctx context.Context, ex *exchange, c call) error {
 }
 
 func (s *Server) deleteItem(ctx context.Context, ex *exchange, c call) error {
-	if err := s.Service.DeleteItem(ctx, c.access, c.route.collection, c.route.itemID, headerList(ex.r.Header, "If-Match")); err != nil {
+	if err := s.Service.DeleteItem(ctx, c.access, c.route.collection, c.route.itemID, HeaderList(ex.r.Header, "If-Match")); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)

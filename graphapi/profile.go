@@ -69,7 +69,7 @@ var errProfileNotFree = errors.New("the profile is read in an evaluation slot")
 // deleteProfile answers DELETE …/profile: 204 once every collection of the
 // profile is empty.
 func (s *Server) deleteProfile(ctx context.Context, ex *exchange, c call) error {
-	if err := s.Service.DeleteProfile(ctx, c.access, headerList(ex.r.Header, "If-Match")); err != nil {
+	if err := s.Service.DeleteProfile(ctx, c.access, HeaderList(ex.r.Header, "If-Match")); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)

@@ -299,7 +299,7 @@ func (ex *exchange) notModified() bool {
 		return false
 	}
 	etag := ex.w.Header().Get("ETag")
-	if etag == "" || !graphprofile.ETagListed(headerList(ex.r.Header, "If-None-Match"), etag) {
+	if etag == "" || !graphprofile.ETagListed(HeaderList(ex.r.Header, "If-None-Match"), etag) {
 		return false
 	}
 	addVary(ex.w.Header(), "Accept-Encoding") // as the 200 would (RFC 9110 15.4.5)
@@ -307,14 +307,14 @@ func (ex *exchange) notModified() bool {
 	return true
 }
 
-// headerList is the value of the list header name (If-Match, …) with all
+// HeaderList is the value of the list header name (If-Match, …) with all
 // its field lines, joined by commas as RFC 9110 5.3 joins them: a client
 // may split a list over several lines. "" is the header's absence: a field
 // that is there but holds no element (empty or blank, a list that names
 // nothing, RFC 9110 5.6.1) is ",", a list of empty elements, so that an
 // empty If-Match is a precondition no tag meets (412), as `If-Match: ,`
 // is, and not taken for none (a write without a condition).
-func headerList(h http.Header, name string) string {
+func HeaderList(h http.Header, name string) string {
 	values := h.Values(name)
 	list := strings.Join(values, ",")
 	if len(values) > 0 && strings.TrimSpace(list) == "" {

@@ -213,6 +213,22 @@ func TestStaticFiles(t *testing.T) {
 				if got.status != http.StatusOK || !bytes.Equal(got.body, whole) || got.header.Get("Content-Type") != tc.contentType {
 					t.Errorf("Range %s: %d, %d bytes of %q, want 200 and the whole file (%d bytes)", ranges, got.status, len(got.body), got.header.Get("Content-Type"), len(whole))
 				}
+				if ar := got.header.Get("Accept-Ranges"); ar != "" {
+					t.Errorf("Range %s: Accept-Ranges %q: ranges are not served", ranges, ar)
+				}
+			}
+			// A list split over field lines is one list (RFC 9110 5.3), as
+			// the API reads it: the ETag on the second line is met.
+			req, err := http.NewRequest(http.MethodGet, f.url+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Add("If-Match", `"other"`)
+			req.Header.Add("If-Match", etag)
+			if resp, err := http.DefaultClient.Do(req); err != nil {
+				t.Fatal(err)
+			} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {
+				t.Errorf("If-Match over two lines, the second the file's ETag: %d, want 200", resp.StatusCode)
 			}
 			// If-Match: the file's ETag (weak too, as the API compares them)
 			// or * is met; another is Graph's 412, not an empty answer
