@@ -1008,6 +1008,16 @@ try {
 			return out;
 		});
 		assert.deepEqual(disorder, []);
+		// Where no element can hold the value (the title, a dialog, the
+		// status line's sentence), it is set apart by U+2068 … U+2069, and
+		// what follows it keeps its direction.
+		const apart = (s) => `\u2068${s}\u2069`;
+		assert.equal(await page.title(), `${apart(eve.name)} – graphprofile`);
+		dialogs = [];
+		await page.locator('section[aria-labelledby="facet-skills"] li button.danger').click();
+		await page.locator('#card-status', { hasText: 'Deleted skill' }).waitFor({ timeout: 5000 });
+		assert.deepEqual(dialogs, [`Delete skill ${apart('Go \u202elang')}?`]);
+		assert.equal(await page.locator('#card-status').textContent(), `Deleted skill ${apart('Go \u202elang')}.`);
 	});
 
 	// A user the token named without a name or a principal name (fixtures

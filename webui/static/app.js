@@ -1,7 +1,7 @@
 // The page's entry: reads the server's configuration, finishes a sign-in
 // with the organization when the address holds one, and shows the view the
 // address names (#/people, #/people/{id}, #/me, #/inspector).
-import { h, isolated } from './dom.js';
+import { h, isolated, isolatedText } from './dom.js';
 import * as session from './session.js';
 import { completeSignIn } from './oauth.js';
 import { renderSignIn } from './signin.js';
@@ -168,7 +168,7 @@ function finish(focus) {
 // tab, the history and a screen reader say which view it is.
 function nameView() {
 	const heading = main.querySelector('h1')?.textContent.trim();
-	document.title = heading ? `${heading} – graphprofile` : 'graphprofile';
+	document.title = heading ? `${isolatedText(heading)} – graphprofile` : 'graphprofile';
 }
 
 function showSession() {

@@ -28,6 +28,16 @@ export function isolated(text) {
 	return text == null || text === '' ? null : h('bdi', {}, text);
 }
 
+// isolatedText is text a person wrote, for where no element can hold it
+// (the page's title, an <option>, a confirm(), a sentence of the page's
+// own): set apart by U+2068 … U+2069 (FIRST STRONG ISOLATE … POP
+// DIRECTIONAL ISOLATE) when it holds a control that changes the direction
+// of what follows it, which then ends with it. Other text is left as it
+// is: a name written right to left does not reorder what follows it.
+export function isolatedText(text) {
+	return /[\u202a-\u202e\u2066-\u2069]/.test(text) ? `\u2068${text}\u2069` : text;
+}
+
 // joined is values (those given) each isolated, with sep between them: "a · b".
 export function joined(values, sep) {
 	return values.filter(Boolean).flatMap((v, i) => (i === 0 ? [isolated(v)] : [sep, isolated(v)]));

@@ -3,7 +3,7 @@
 // data as stored (GET /_admin/tenants, /_admin/users, /_admin/fixtures),
 // the request journal refreshed live (GET /_admin/requests), and the reset
 // and fixture-load buttons.
-import { h, uid, isolated } from './dom.js';
+import { h, uid, isolated, isolatedText } from './dom.js';
 import { admin, adminToken, storeAdminToken } from './session.js';
 
 const pollMillis = 1500;
@@ -225,7 +225,7 @@ async function showUserData(container, tenant, user, fail) {
 	try {
 		doc = await admin('GET', `fixtures?tenantId=${encodeURIComponent(tenant.tenantId)}&userId=${encodeURIComponent(user.id)}`);
 	} catch (err) {
-		fail(`Reading the data of ${user.displayName || user.id} failed: ${err.message}`);
+		fail(`Reading the data of ${isolatedText(user.displayName || user.id)} failed: ${err.message}`);
 		return;
 	}
 	const stored = doc.tenants?.[0]?.users?.[0] ?? {};

@@ -2,7 +2,7 @@
 // a person's profile card (GET /users/{id} and /users/{id}/profile), each
 // read with the signed-in user's token: the card shows what the API shows
 // that user, no more.
-import { h, isolated, joined, monthRange, words } from './dom.js';
+import { h, isolated, isolatedText, joined, monthRange, words } from './dom.js';
 import { graph, GraphError, withAllItems } from './session.js';
 import { facetForm, describe, fieldsOf, audienceLabel, aOrAn, isCurrentPosition as isCurrent } from './forms.js';
 
@@ -254,7 +254,7 @@ function positionsSection(app, base, positions, owner, actions) {
 			h('p', { class: 'dates muted' }, dateRange(d.startMonthYear, d.endMonthYear, isCurrent(p))),
 			d.description ? h('p', {}, isolated(d.description)) : null,
 			owner ? h('p', { class: 'audience muted' }, `Visible to: ${audienceLabel(p.allowedAudiences)}`) : null);
-		if (owner) item.append(itemActions(app, base, 'positions', p, label, positionLabel, item, actions));
+		if (owner) item.append(itemActions(app, base, 'positions', p, isolatedText(label), (saved) => isolatedText(positionLabel(saved)), item, actions));
 		list.append(item);
 	}
 	if (positions.length === 0) section.append(h('p', { class: 'muted' }, 'No positions to show.'));
@@ -322,6 +322,8 @@ async function openFacetForm(app, actions, opener, container, collection, { item
 
 // itemActions are the owner's Edit and Delete buttons of an item, label
 // naming it; labelOf names it as saved, for the message after an edit.
+// Both name what a person wrote through isolatedText: the labels go into
+// sentences (a dialog, the status line) that no element holds apart.
 function itemActions(app, base, collection, item, label, labelOf, container, actions) {
 	const edit = h('button', { type: 'button', 'aria-label': `Edit ${label}` }, 'Edit');
 	const del = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${label}` }, 'Delete');
@@ -367,7 +369,7 @@ function addButton(app, base, collection, text, container, actions) {
 	button.addEventListener('click', () => openFacetForm(app, actions, button, container, collection, {
 		submitLabel: 'Add',
 		onSubmit: (body) => graph('POST', `${base}/profile/${collection}`, { body }),
-		onSaved: (created) => actions.done(`Added ${facet.itemLabel(created)}.`),
+		onSaved: (created) => actions.done(`Added ${isolatedText(facet.itemLabel(created))}.`),
 	}));
 	return button;
 }
@@ -387,7 +389,7 @@ function facetSection(app, base, name, items, owner, actions) {
 				h('span', { class: 'item-label' }, isolated(label)),
 				detail.length > 0 ? h('span', { class: 'muted' }, ' ', detail) : null,
 				owner ? h('span', { class: 'muted audience' }, ` (${audienceLabel(it.allowedAudiences)})`) : null);
-			if (owner) li.append(itemActions(app, base, name, it, `${facet.singular} ${label}`, (saved) => `${facet.singular} ${facet.itemLabel(saved)}`, li, actions));
+			if (owner) li.append(itemActions(app, base, name, it, `${facet.singular} ${isolatedText(label)}`, (saved) => `${facet.singular} ${isolatedText(facet.itemLabel(saved))}`, li, actions));
 			list.append(li);
 		}
 		section.append(list);
@@ -426,7 +428,7 @@ function addOtherSection(app, base, names, actions) {
 				actions.starting();
 				return graph('POST', `${base}/profile/${name}`, { body });
 			},
-			onSaved: (created) => actions.done(`Added ${facet.itemLabel(created)}.`),
+			onSaved: (created) => actions.done(`Added ${isolatedText(facet.itemLabel(created))}.`),
 			onError: (err) => app.failed(err),
 		}));
 		slot.querySelector('input, select, textarea')?.focus();

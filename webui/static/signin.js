@@ -1,6 +1,6 @@
 // The sign-in view: as the server allows, the development issuer's user
 // picker, the organization's sign-in (oauth.js), and always a pasted token.
-import { h, uid } from './dom.js';
+import { h, uid, isolatedText } from './dom.js';
 import { nameOf } from './people.js';
 import { beginSignIn } from './oauth.js';
 
@@ -153,7 +153,7 @@ function secondsLeft(jwt) {
 // one name apart, the principal name (else the id); a user named by
 // neither is the id alone.
 function pickerLabel(u) {
-	const name = nameOf(u);
-	const which = u.userPrincipalName || u.id;
+	const name = isolatedText(nameOf(u));
+	const which = isolatedText(u.userPrincipalName || u.id);
 	return name === which ? name : `${name} (${which})`;
 }
