@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -835,6 +836,45 @@ func TestAdminJournalRedactsPasswordProfileOfAnotherType(t *testing.T) {
 	}
 	if raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body); strings.Contains(raw, "SECRET") {
 		t.Errorf("the journal holds a password: %s", raw)
+	}
+}
+
+// TestAdminJournalRedactsPasswordsOfAnyKind: a password that is no JSON
+// string (a number, true, a bare word in a body that is not JSON, an
+// array), a passwordProfile that is a number, and a $batch item's body
+// sent as a string (JSON in it, or base64 for another Content-Type) are
+// refused, and the journal shows none of the passwords: it showed every
+// one of them as sent.
+func TestAdminJournalRedactsPasswordsOfAnyKind(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite.All")
+	b64 := base64.StdEncoding.EncodeToString([]byte(`{"passwordProfile":{"password":"B64-SECRET"}}`))
+	for _, tc := range []struct{ path, body, want string }{
+		{"/beta/users", `{"passwordProfile":{"password":90817263}}`, `{"passwordProfile":{"password":"[redacted]"}}`},
+		{"/beta/users", `{"passwordProfile":55443322,"displayName":"x"}`, `{"passwordProfile":"[redacted]","displayName":"x"}`},
+		{"/beta/users", `{"passwordProfile":{"password":true}}`, `{"passwordProfile":{"password":"[redacted]"}}`},
+		{"/beta/users", `{"passwordProfile":{"password":Pw-SECRET-123}}`, `{"passwordProfile":{"password":"[redacted]"}}`},
+		{"/beta/users", `{"passwordProfile":{"password": [98765, "SECRET-4"] , "x":1}}`, `{"passwordProfile":{"password": ["[redacted]", "[redacted]"] , "x":1}}`},
+		{"/beta/$batch", `{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"application/json"},"body":"{\"passwordProfile\":{\"password\":\"STR-SECRET\"}}"}]}`,
+			`{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"application/json"},"body":"{\"passwordProfile\":{\"password\":\"[redacted]\"}}"}]}`},
+		{"/beta/$batch", `{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"text/plain"},"body":"` + b64 + `"}]}`,
+			`{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"text/plain"},"body":"` + base64.StdEncoding.EncodeToString([]byte(`{"passwordProfile":{"password":"[redacted]"}}`)) + `"}]}`},
+	} {
+		s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+		s.do(request{method: http.MethodPost, path: tc.path, token: tok, body: tc.body})
+		entries := s.journal(t, "")
+		if len(entries) != 1 {
+			t.Fatalf("%d entries, want 1", len(entries))
+		}
+		if got := entries[0].Request.Body; got != tc.want {
+			t.Errorf("%s in the journal:\n%s\nwant\n%s", tc.body, got, tc.want)
+		}
+		raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body)
+		for _, secret := range []string{"SECRET", "90817263", "55443322", "98765", b64} {
+			if strings.Contains(raw, secret) {
+				t.Errorf("the journal of %s holds %s", tc.body, secret)
+			}
+		}
 	}
 }
 

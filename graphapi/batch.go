@@ -510,6 +510,10 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 	return rec.response(item.ID)
 }
 
+// batchBodyEncodings are the base64 alphabets an item's body (of a
+// Content-Type other than JSON) may be written in, tried in this order.
+var batchBodyEncodings = []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding}
+
 // requestBody is the item's body as the request's bytes: JSON as written,
 // or, for another Content-Type, a base64 string decoded.
 func (item *batchItem) requestBody() ([]byte, error) {
@@ -525,7 +529,7 @@ func (item *batchItem) requestBody() ([]byte, error) {
 	if err != nil {
 		return nil, batchError("The body of request '%s' is neither JSON nor a base64 string.", item.ID)
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+	for _, enc := range batchBodyEncodings {
 		if data, err := enc.DecodeString(text); err == nil {
 			return data, nil
 		}

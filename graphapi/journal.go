@@ -496,7 +496,8 @@ func redactCredentials(data []byte) []byte {
 		}
 		name, ok := redactedName(data[start:end])
 		isURL := !ok && isURLName(data[start:end])
-		if !ok && !isURL {
+		isBody := !ok && !isURL && isBodyName(data[start:end])
+		if !ok && !isURL && !isBody {
 			continue
 		}
 		colon := skipJSONSpace(data, end)
@@ -509,10 +510,17 @@ func redactCredentials(data []byte) []byte {
 		}
 		valueEnd := jsonValueEnd(data, value)
 		var redacted []byte
-		if isURL {
-			// A $batch item's URL, whose query the access log and the
-			// journal show as they show a request's.
-			redacted = redactedURLString(data[value:valueEnd])
+		if isURL || isBody {
+			if value == len(data) || data[value] != '"' {
+				continue // an object (an item's body): its members are read as they come
+			}
+			if isURL {
+				// A $batch item's URL, whose query the access log and the
+				// journal show as they show a request's.
+				redacted = redactedURLString(data[value:valueEnd])
+			} else {
+				redacted = redactedBodyString(data[value:valueEnd])
+			}
 			if redacted == nil {
 				i = valueEnd
 				continue
@@ -522,10 +530,10 @@ func redactCredentials(data []byte) []byte {
 			out = make([]byte, 0, len(data))
 		}
 		out = append(out, data[copied:value]...)
-		if isURL {
+		if redacted != nil {
 			out = append(out, redacted...)
 		} else {
-			out = appendRedactedStrings(out, name, data[value:valueEnd])
+			out = appendRedactedValues(out, name, data[value:valueEnd])
 		}
 		copied, i = valueEnd, valueEnd
 	}
@@ -550,9 +558,11 @@ func stringEnd(data []byte, start int) (int, bool) {
 	return len(data), false
 }
 
-// jsonValueEnd returns where the value starting at data[start] ends, for
-// a string, an array or an object (brackets counted outside strings); any
-// other value is empty. At the end of data, a value cut short ends there.
+// jsonValueEnd returns where the value starting at data[start] ends: a
+// string, an array or an object (brackets counted outside strings), or any
+// other value (a number, true, a bare word of a body that is no JSON) up to
+// the next punctuation or space (scalarEnd). At the end of data, a value
+// cut short ends there.
 func jsonValueEnd(data []byte, start int) int {
 	if start == len(data) {
 		return start
@@ -562,8 +572,10 @@ func jsonValueEnd(data []byte, start int) int {
 		end, _ := stringEnd(data, start)
 		return end
 	case '[', '{':
+	case ',', ':', ']', '}':
+		return start // no value
 	default:
-		return start
+		return scalarEnd(data, start)
 	}
 	depth := 0
 	for i := start; i < len(data); i++ {
@@ -582,25 +594,43 @@ func jsonValueEnd(data []byte, start int) int {
 	return len(data)
 }
 
-// appendRedactedStrings appends value, of the header name, with each of
-// its JSON strings redacted.
-func appendRedactedStrings(out []byte, name string, value []byte) []byte {
-	i := 0
-	for {
-		quote := bytes.IndexByte(value[i:], '"')
-		if quote < 0 {
-			return append(out, value[i:]...)
+// scalarEnd returns where the value at data[start] that is no string,
+// array or object ends: at the next JSON punctuation, quote or space.
+func scalarEnd(data []byte, start int) int {
+	for i := start; i < len(data); i++ {
+		switch data[i] {
+		case ',', ':', '[', ']', '{', '}', '"', ' ', '\t', '\n', '\r':
+			return i
 		}
-		start := i + quote
-		out = append(out, value[i:start]...)
-		end, closed := stringEnd(value, start)
-		redacted := graphprofile.AppendJSONString(nil, redact(name, jsonStringValue(value[start:end], closed)))
-		if !closed {
-			redacted = redacted[:len(redacted)-1] // cut short, as the body was
-		}
-		out = append(out, redacted...)
-		i = end
 	}
+	return len(data)
+}
+
+// appendRedactedValues appends value, of the member name, with each of
+// its JSON strings redacted as that header is (redact), and each of its
+// other values (a number, true, a bare word) "[redacted]" whole: a
+// password sent as a number is a password still. Its punctuation and
+// spaces are kept.
+func appendRedactedValues(out []byte, name string, value []byte) []byte {
+	for i := 0; i < len(value); {
+		switch c := value[i]; c {
+		case '"':
+			end, closed := stringEnd(value, i)
+			redacted := graphprofile.AppendJSONString(nil, redact(name, jsonStringValue(value[i:end], closed)))
+			if !closed {
+				redacted = redacted[:len(redacted)-1] // cut short, as the body was
+			}
+			out = append(out, redacted...)
+			i = end
+		case ',', ':', '[', ']', '{', '}', ' ', '\t', '\n', '\r':
+			out = append(out, c)
+			i++
+		default:
+			out = append(out, `"[redacted]"`...)
+			i = scalarEnd(value, i)
+		}
+	}
+	return out
 }
 
 // jsonStringValue is the value of the JSON string literal lit (quotes
@@ -681,6 +711,42 @@ func redactedURLString(lit []byte) []byte {
 		out = out[:len(out)-1]
 	}
 	return out
+}
+
+// isBodyName reports whether the JSON string literal lit (closed) spells
+// body, ignoring case: a $batch item's body.
+func isBodyName(lit []byte) bool {
+	return len(lit) <= 6*len("body")+2 && strings.EqualFold(jsonStringValue(lit, true), "body")
+}
+
+// redactedBodyString returns the JSON string lit, a $batch item's body
+// written as a string, with its credentials redacted (redactCredentials)
+// in what it carries: JSON in the string, or base64 of it (an item of
+// another Content-Type), encoded again as it came; nil when lit is no
+// string, is cut short, or holds no credential. A refused item's body
+// showed a password so carried as sent.
+func redactedBodyString(lit []byte) []byte {
+	if len(lit) == 0 || lit[0] != '"' {
+		return nil
+	}
+	if _, closed := stringEnd(lit, 0); !closed {
+		return nil
+	}
+	text := jsonStringValue(lit, true)
+	if redacted := redactCredentials([]byte(text)); string(redacted) != text {
+		return graphprofile.AppendJSONString(nil, string(redacted))
+	}
+	for _, enc := range batchBodyEncodings {
+		data, err := enc.DecodeString(text)
+		if err != nil {
+			continue
+		}
+		if redacted := redactCredentials(data); !bytes.Equal(redacted, data) {
+			return graphprofile.AppendJSONString(nil, enc.EncodeToString(redacted))
+		}
+		return nil
+	}
+	return nil
 }
 
 // skipJSONSpace returns the index of the first byte from i on that is not

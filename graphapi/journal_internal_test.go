@@ -2,7 +2,9 @@ package graphapi
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -125,4 +127,54 @@ func TestJournalEntrySizeCountsTheMethod(t *testing.T) {
 	if size := e.memorySize(); size < len(encoded) {
 		t.Errorf("an entry of a %d-byte method counts %d bytes, less than its %d encoded", len(e.Request.Method), size, len(encoded))
 	}
+}
+
+// FuzzRedactedPasswords: a password put in a body in any of the ways a
+// client may send one (a string, a number or a bare word, in an array, in
+// a $batch item's body written as a string or as base64) never shows in
+// the journal.
+func FuzzRedactedPasswords(f *testing.F) {
+	for _, secret := range []string{"Secret123", "9081726354", "true00", "QUJDREVGRw"} {
+		f.Add(secret)
+	}
+	f.Fuzz(func(t *testing.T, secret string) {
+		// A secret "[redacted]" spells is no secret found.
+		if len(secret) < 6 || strings.Trim(secret, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" || strings.Contains("[redacted]", secret) {
+			return
+		}
+		inner := `{"passwordProfile":{"password":"` + secret + `"}}`
+		// shown is what the journal shows of a redacted body: as it is, or
+		// the base64 of an item's body decoded (its letters may spell the
+		// secret by chance, its content must not).
+		asIs := func(out []byte) []byte { return out }
+		decoded := func(enc *base64.Encoding) func([]byte) []byte {
+			return func(out []byte) []byte {
+				var doc struct{ Requests []struct{ Body string } }
+				if err := json.Unmarshal(out, &doc); err != nil || len(doc.Requests) != 1 {
+					t.Fatalf("%s: not the batch it was: %v", out, err)
+				}
+				content, err := enc.DecodeString(doc.Requests[0].Body)
+				if err != nil {
+					t.Fatalf("%s: the body is no base64: %v", out, err)
+				}
+				return content
+			}
+		}
+		for _, tc := range []struct {
+			sent  string
+			shown func([]byte) []byte
+		}{
+			{inner, asIs},
+			{`{"passwordProfile":{"password":` + secret + `}}`, asIs},
+			{`{"PASSWORD":[0,` + secret + `, "` + secret + `"]}`, asIs},
+			{`{"passwordProfile":` + secret + `,"x":1}`, asIs},
+			{`{"requests":[{"id":"1","body":` + strconv.Quote(inner) + `}]}`, asIs},
+			{`{"requests":[{"id":"1","body":"` + base64.StdEncoding.EncodeToString([]byte(inner)) + `"}]}`, decoded(base64.StdEncoding)},
+			{`{"requests":[{"id":"1","body":"` + base64.RawURLEncoding.EncodeToString([]byte(inner)) + `"}]}`, decoded(base64.RawURLEncoding)},
+		} {
+			if got := tc.shown(redactCredentials([]byte(tc.sent))); bytes.Contains(got, []byte(secret)) {
+				t.Errorf("%s redacted shows %s", tc.sent, got)
+			}
+		}
+	})
 }
