@@ -239,9 +239,12 @@ func (j *requestJournal) record(ex *exchange, cw *capturingWriter, start time.Ti
 	// The connection is closed after the answer (closeIfBodyUnread), so
 	// nothing else is read from it.
 	// A body read to its end sets no deadline: net/http may be reading the
-	// connection's next request, which it would cut short.
+	// connection's next request, which it would cut short. Over HTTP/2 the
+	// deadline is the stream's, and a body not known to be read to its end
+	// is read on (a read into no bytes would wait for data: bodyReadToEnd).
 	if cw.reqBody != nil && !cw.reqBody.kept.truncated && r.Header.Get("Expect") == "" &&
-		r.ProtoMajor == 1 && r.ContentLength > 0 && r.ContentLength <= maxJournalBody && ex.body != nil && !bodyReadToEnd(r, ex.body) {
+		r.ContentLength > 0 && r.ContentLength <= maxJournalBody && ex.body != nil &&
+		(r.ProtoMajor == 1 && !bodyReadToEnd(r, ex.body) || r.ProtoMajor == 2 && !ex.body.ended) {
 		if http.NewResponseController(cw).SetReadDeadline(time.Now().Add(journalBodyWait)) == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(cw.reqBody, maxJournalBody))
 		}

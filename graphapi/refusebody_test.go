@@ -3,15 +3,19 @@ package graphapi_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/tlsdev"
 )
 
 // TestRefusalDoesNotWaitForTheBody: a request refused before its body is
@@ -170,5 +174,61 @@ func TestRefusalWhileTheBodyComes(t *testing.T) {
 			t.Errorf("round %d: after the answer and the whole body: %v, want the connection closed in order (EOF), not reset", round, err)
 		}
 		conn.Close()
+	}
+}
+
+// TestJournalShowsARefusedBodyHTTP2: over HTTP/2 too, the journal shows
+// the body of a request refused before it was read (a 401), as it does
+// over HTTP/1.1: it showed "" for it, since it read the rest of an unread
+// body over HTTP/1 only.
+func TestJournalShowsARefusedBodyHTTP2(t *testing.T) {
+	cert, err := tlsdev.LoadOrCreate(tlsdev.FilesFor(filepath.Join(t.TempDir(), "graphprofile.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _, _ := openedServer(t, func(s *graphapi.Server) {
+		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		s.AdminToken = adminToken
+	})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	})
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}}
+	defer client.CloseIdleConnections()
+	const body = `{"displayName":"x"}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/beta/me/profile/skills", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer bogus.token.x")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("%s %d, want HTTP/2 and 401", resp.Proto, resp.StatusCode)
+	}
+	req, _ = http.NewRequest(http.MethodGet, srv.URL()+"/_admin/requests?path=skills", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var journal struct {
+		Requests []struct {
+			Request  struct{ Body string }
+			Response struct{ Status int }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&journal); err != nil {
+		t.Fatal(err)
+	}
+	if len(journal.Requests) != 1 || journal.Requests[0].Response.Status != http.StatusUnauthorized {
+		t.Fatalf("journal %+v, want the one 401", journal.Requests)
+	}
+	if got := journal.Requests[0].Request.Body; got != body {
+		t.Errorf("the refused request's body in the journal: %q, want %q", got, body)
 	}
 }
