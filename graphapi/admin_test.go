@@ -859,6 +859,13 @@ func TestAdminJournalRedactsPasswordsOfAnyKind(t *testing.T) {
 			`{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"application/json"},"body":"{\"passwordProfile\":{\"password\":\"[redacted]\"}}"}]}`},
 		{"/beta/$batch", `{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"text/plain"},"body":"` + b64 + `"}]}`,
 			`{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"text/plain"},"body":"` + base64.StdEncoding.EncodeToString([]byte(`{"passwordProfile":{"password":"[redacted]"}}`)) + `"}]}`},
+		// A form, in the string or in base64, as a request's form body is.
+		{"/beta/$batch", `{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"application/json"},"body":"password=FORM-SECRET-4&x=1"}]}`,
+			`{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"application/json"},"body":"password=[redacted]&x=1"}]}`},
+		{"/beta/$batch", `{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"application/x-www-form-urlencoded"},"body":"` + base64.StdEncoding.EncodeToString([]byte(`access_token=FORM-SECRET-5&password=FORM-SECRET-6`)) + `"}]}`,
+			`{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"application/x-www-form-urlencoded"},"body":"` + base64.StdEncoding.EncodeToString([]byte(`access_token=[redacted]&password=[redacted]`)) + `"}]}`},
+		// null holds no secret: shown as sent.
+		{"/beta/users", `{"passwordProfile":null,"password":null}`, `{"passwordProfile":null,"password":null}`},
 	} {
 		s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
 		s.do(request{method: http.MethodPost, path: tc.path, token: tok, body: tc.body})

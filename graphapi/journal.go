@@ -629,8 +629,13 @@ func appendRedactedValues(out []byte, name string, value []byte) []byte {
 			out = append(out, c)
 			i++
 		default:
-			out = append(out, `"[redacted]"`...)
-			i = scalarEnd(value, i)
+			end := scalarEnd(value, i)
+			if string(value[i:end]) == "null" {
+				out = append(out, "null"...) // no secret: as sent
+			} else {
+				out = append(out, `"[redacted]"`...)
+			}
+			i = end
 		}
 	}
 	return out
@@ -723,33 +728,69 @@ func isBodyName(lit []byte) bool {
 }
 
 // redactedBodyString returns the JSON string lit, a $batch item's body
-// written as a string, with its credentials redacted (redactCredentials)
-// in what it carries: JSON in the string, or base64 of it (an item of
-// another Content-Type), encoded again as it came; nil when lit is no
-// string, is cut short, or holds no credential. A refused item's body
+// written as a string, with the credentials of what it carries redacted
+// (redactedContent): JSON or a form in the string, or base64 of either (an
+// item of another Content-Type), encoded again as it came; nil when lit is
+// no string or holds no credential. A string the journal cut short is
+// redacted as far as it goes, and stays cut short. A refused item's body
 // showed a password so carried as sent.
 func redactedBodyString(lit []byte) []byte {
 	if len(lit) == 0 || lit[0] != '"' {
 		return nil
 	}
-	if _, closed := stringEnd(lit, 0); !closed {
+	_, closed := stringEnd(lit, 0)
+	text := cutJSONStringValue(lit, closed)
+	var out []byte
+	if redacted := redactedContent([]byte(text)); redacted != nil {
+		out = graphprofile.AppendJSONString(nil, string(redacted))
+	} else {
+		if !closed {
+			text = text[:len(text)-len(text)%4] // whole groups of base64
+		}
+		for _, enc := range batchBodyEncodings {
+			data, err := enc.DecodeString(text)
+			if err != nil {
+				continue
+			}
+			if redacted := redactedContent(data); redacted != nil {
+				out = graphprofile.AppendJSONString(nil, enc.EncodeToString(redacted))
+			}
+			break
+		}
+	}
+	if out != nil && !closed {
+		out = out[:len(out)-1] // cut short, as the body was
+	}
+	return out
+}
+
+// redactedContent is body, a $batch item's, with its credentials redacted:
+// as JSON (redactCredentials), and as a form when it is no JSON object or
+// array; nil when it holds none.
+func redactedContent(body []byte) []byte {
+	redacted := redactCredentials(body)
+	if trimmed := bytes.TrimLeft(redacted, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' && trimmed[0] != '[' {
+		redacted = redactFormCredentials(redacted)
+	}
+	if bytes.Equal(redacted, body) {
 		return nil
 	}
-	text := jsonStringValue(lit, true)
-	if redacted := redactCredentials([]byte(text)); string(redacted) != text {
-		return graphprofile.AppendJSONString(nil, string(redacted))
+	return redacted
+}
+
+// cutJSONStringValue is the value of the JSON string literal lit, and of
+// one cut short (closed false) as far as it goes: an escape the cut split
+// is left out, where jsonStringValue leaves a cut string as written.
+func cutJSONStringValue(lit []byte, closed bool) string {
+	if closed {
+		return jsonStringValue(lit, true)
 	}
-	for _, enc := range batchBodyEncodings {
-		data, err := enc.DecodeString(text)
-		if err != nil {
-			continue
+	for end := len(lit); end > 0 && end >= len(lit)-6; end-- {
+		if s, err := graphprofile.NewJSONReader(append(slices.Clone(lit[:end]), '"')).String(); err == nil {
+			return s
 		}
-		if redacted := redactCredentials(data); !bytes.Equal(redacted, data) {
-			return graphprofile.AppendJSONString(nil, enc.EncodeToString(redacted))
-		}
-		return nil
 	}
-	return nil
+	return ""
 }
 
 // skipJSONSpace returns the index of the first byte from i on that is not

@@ -1018,6 +1018,11 @@ try {
 		await page.locator('#card-status', { hasText: 'Deleted skill' }).waitFor({ timeout: 5000 });
 		assert.deepEqual(dialogs, [`Delete skill ${apart('Go \u202elang')}?`]);
 		assert.equal(await page.locator('#card-status').textContent(), `Deleted skill ${apart('Go \u202elang')}.`);
+		// A position's name is two values and the page's "at": each apart.
+		dialogs = [];
+		await page.locator('.positions li.position .actions button.danger').click();
+		await page.locator('#card-status', { hasText: 'Deleted Tester' }).waitFor({ timeout: 5000 });
+		assert.deepEqual(dialogs, [`Delete Tester at ${apart('Contoso \u202einc')}?`]);
 	});
 
 	// A user the token named without a name or a principal name (fixtures

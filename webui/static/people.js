@@ -254,7 +254,7 @@ function positionsSection(app, base, positions, owner, actions) {
 			h('p', { class: 'dates muted' }, dateRange(d.startMonthYear, d.endMonthYear, isCurrent(p))),
 			d.description ? h('p', {}, isolated(d.description)) : null,
 			owner ? h('p', { class: 'audience muted' }, `Visible to: ${audienceLabel(p.allowedAudiences)}`) : null);
-		if (owner) item.append(itemActions(app, base, 'positions', p, isolatedText(label), (saved) => isolatedText(positionLabel(saved)), item, actions));
+		if (owner) item.append(itemActions(app, base, 'positions', p, label, positionLabel, item, actions));
 		list.append(item);
 	}
 	if (positions.length === 0) section.append(h('p', { class: 'muted' }, 'No positions to show.'));
@@ -267,10 +267,11 @@ function dateRange(start, end, current) {
 	return monthRange(start, end, current) || 'Dates not given';
 }
 
-// positionLabel names a position: "Engineer at Contoso".
+// positionLabel names a position: "Engineer at Contoso", each value set
+// apart (isolatedText) for the sentences it goes into.
 function positionLabel(p) {
 	const d = p.detail ?? {};
-	return [d.jobTitle, d.company?.displayName].filter(Boolean).join(' at ') || 'position';
+	return [d.jobTitle, d.company?.displayName].filter(Boolean).map(isolatedText).join(' at ') || 'position';
 }
 
 // opening holds the buttons whose form is being made: the first form waits
