@@ -223,11 +223,12 @@ func readBatchItem(r *graphprofile.JSONReader, n int) (*batchItem, error) {
 			return err
 		case "dependson":
 			return item.readDependsOn(r, where)
-		case "depends_on":
+		case "depends_on", "atomicitygroup":
 			// The official Python SDK (msgraph-sdk-python-core) writes an
-			// item's dependencies under this name, which Graph does not
-			// read: it runs the items as if independent. So is it here,
-			// rather than refusing the SDK's every batch with dependencies.
+			// item's dependencies under depends_on, which Graph does not
+			// read: it runs the items as if independent. Nor does Graph do
+			// OData's atomicityGroup: its known issues say it is ignored.
+			// So are both here, rather than refusing the whole batch.
 			_, err := r.Skip()
 			return err
 		}
