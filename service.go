@@ -119,9 +119,22 @@ func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRe
 	// ref names the caller as the store would find it (Store.FindUser): by
 	// its id, or by its principal name's key; Unicode's case folding would
 	// also make "ſam" the caller "sam", whom the store tells apart.
+	byName := caller.Delegated && !ref.Me && ref.KeyProperty != KeyByID &&
+		self.UserPrincipalName != "" && PrincipalNameKey(ref.UserKey) == PrincipalNameKey(self.UserPrincipalName)
 	own := caller.Delegated && (ref.Me ||
-		(ref.KeyProperty != KeyByPrincipalName && NormalizeID(ref.UserKey) == NormalizeID(self.ID)) ||
-		(ref.KeyProperty != KeyByID && self.UserPrincipalName != "" && PrincipalNameKey(ref.UserKey) == PrincipalNameKey(self.UserPrincipalName)))
+		(ref.KeyProperty != KeyByPrincipalName && NormalizeID(ref.UserKey) == NormalizeID(self.ID)) || byName)
+	if own && byName && ref.KeyProperty == "" && NormalizeID(ref.UserKey) != NormalizeID(self.ID) && !strings.Contains(ref.UserKey, "@") {
+		// A key of either property is an id first: a principal name
+		// that spells another user's id (another issuer's
+		// preferred_username, a fixtures file's name) names that user.
+		// No id holds '@' (FixturesUser, the token's oid), so a
+		// principal name that does needs no lookup.
+		holder, err := s.Store.FindUser(ctx, caller.TenantKey(), NormalizeID(ref.UserKey))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Access{}, err
+		}
+		own = err != nil || holder.ID == self.ID
+	}
 	a, err := authorize(caller, op, own)
 	if err != nil {
 		return Access{}, err

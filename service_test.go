@@ -648,6 +648,10 @@ func TestAuthorize(t *testing.T) {
 	// older principal name: the directory's is the one that counts.
 	renamed := delegated(adele, "User.Read")
 	renamed.UserPrincipalName = "adele.old@contoso.com"
+	// mallory's principal name, as another issuer's preferred_username
+	// may be, spells megan's id: the store finds a key as an id first.
+	mallory := graphprofile.User{TenantID: tenantA, ID: "00000000-0000-4000-8000-0000000000ee",
+		UserPrincipalName: megan.ID, DisplayName: "Mallory", AccountEnabled: new(true)}
 	for _, tc := range []struct {
 		name   string
 		caller graphprofile.Principal
@@ -658,6 +662,7 @@ func TestAuthorize(t *testing.T) {
 		code, message string
 		// findUser and ensureUser: whether the store was asked.
 		findUser, ensureUser bool
+		without              graphprofile.User // a user the store does not hold
 	}{
 		// The caller's own profile needs no .All permission and no lookup.
 		{name: "own via /me", caller: delegated(adele, "User.Read"), ref: me, op: graphprofile.GetItem,
@@ -672,6 +677,14 @@ func TestAuthorize(t *testing.T) {
 			owner: adele, ensureUser: true},
 		{name: "the token's older principal name is not the caller's", caller: renamed, ref: graphprofile.ProfileRef{UserKey: "adele.old@contoso.com"}, op: graphprofile.GetUser,
 			code: graphprofile.CodeAuthorizationDenied, message: deniedMessage, ensureUser: true},
+		{name: "a principal name spelling another user's id is that user's id", caller: delegated(mallory, "User.Read.All"), ref: megans, op: graphprofile.GetUser,
+			owner: megan, findUser: true, ensureUser: true},
+		{name: "a principal name spelling another user's id needs .All", caller: delegated(mallory, "User.ReadWrite"), ref: megans, op: graphprofile.UpdateUser,
+			code: graphprofile.CodeAuthorizationDenied, message: deniedMessage, findUser: true, ensureUser: true},
+		{name: "a principal name spelling another user's id, named as a principal name", caller: delegated(mallory, "User.ReadWrite"), ref: graphprofile.ProfileRef{UserKey: megan.ID, KeyProperty: graphprofile.KeyByPrincipalName}, op: graphprofile.UpdateItem,
+			owner: mallory, ensureUser: true},
+		{name: "a principal name spelling no user's id", caller: delegated(mallory, "User.ReadWrite"), ref: graphprofile.ProfileRef{UserKey: megan.ID}, op: graphprofile.UpdateItem,
+			owner: mallory, findUser: true, ensureUser: true, without: megan},
 		// Another user: a .All permission, then a lookup in the caller's tenant.
 		{name: "other user via id", caller: delegated(adele, "User.Read.All"), ref: megans, op: graphprofile.GetItem,
 			owner: megan, findUser: true, ensureUser: true},
@@ -708,6 +721,7 @@ func TestAuthorize(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := newMemStore(adele, megan, nestor)
+			delete(store.users, tc.without.Key())
 			svc := newService(store, &clock{at: modified})
 			a, err := svc.Authorize(t.Context(), tc.caller, tc.ref, tc.op)
 			if tc.code != "" {
