@@ -109,7 +109,7 @@ func (ex *exchange) profileContext(owner graphprofile.User) string {
 func odataQuoted(s string) string { return strings.ReplaceAll(s, "'", "''") }
 
 // profileSelection is the select list of the profile's context URL, as
-// OData 4.0 writes it: the $select list as given, and each expanded
+// OData 4.0 writes it: the $select list (Query.Select), and each expanded
 // collection with a nested $select followed by that list in parentheses
 // (OData 4.0 leaves expansions without one out).
 func profileSelection(q odata.Query) string {

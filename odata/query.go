@@ -73,7 +73,7 @@ var unservedAlias = map[string]bool{"search": true}
 type Query struct {
 	Filter    *Filter  // nil: every entity
 	OrderBy   *OrderBy // where $orderby is allowed, never nil: the default is createdDateTime, then id
-	Select    []string // nil: every property; else the named ones, as given
+	Select    []string // nil: every property; else the named ones, in the order given, in the schema's casing, each once
 	Top       int      // the page size
 	topGiven  bool     // Top is the request's $top, not the default
 	Skip      int
