@@ -2,6 +2,7 @@ package graphapi
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,6 +71,12 @@ func newCORSPolicy(origins []string) (corsPolicy, error) {
 			// (xn--…): this one would never match.
 			return corsPolicy{}, fmt.Errorf("CORS origin %q: write an internationalized host as browsers send it, in its ASCII form (xn--…)", o)
 		}
+		// An origin is compared whole, never as a pattern: a "*" in a
+		// host, or a port no browser sends, would start a server that
+		// no page can call.
+		if !originHost(u.Hostname()) || !originPort(u.Port()) {
+			return corsPolicy{}, fmt.Errorf("CORS origin %q: want * or an origin as browsers send it, scheme://host[:port], a host name or IP address and a port of 1–65535, no pattern (list each origin)", o)
+		}
 		only[serializedOrigin(u)] = true
 	}
 	if anyOrigin {
@@ -91,6 +98,28 @@ func serializedOrigin(u *url.URL) string {
 		return scheme + "://" + host
 	}
 	return scheme + "://" + host + ":" + port
+}
+
+// originHost reports whether a browser may name host in an Origin: an IPv6
+// literal, or a name of letters, digits, '-', '_' and '.' (an IPv4
+// address is one).
+func originHost(host string) bool {
+	if strings.Contains(host, ":") {
+		return net.ParseIP(host) != nil
+	}
+	return host != "" && !strings.ContainsFunc(host, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	})
+}
+
+// originPort reports whether a browser may name port in an Origin: none,
+// or 1–65535 as a browser writes it, without leading zeros.
+func originPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535 && strconv.Itoa(n) == port
 }
 
 // isASCII reports whether s has only ASCII characters.

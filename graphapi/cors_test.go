@@ -212,7 +212,9 @@ func TestCORSOrigins(t *testing.T) {
 
 // TestCORSOriginsChecked: Open refuses what no browser sends as an Origin.
 func TestCORSOriginsChecked(t *testing.T) {
-	for _, bad := range []string{"app.example.test", "https://app.example.test/path", "ftp://app.example.test", "https://", "https://:443", "https://bücher.example.test", "https://u@app.example.test", "https://app.example.test?x=1"} {
+	for _, bad := range []string{"app.example.test", "https://app.example.test/path", "ftp://app.example.test", "https://", "https://:443", "https://bücher.example.test", "https://u@app.example.test", "https://app.example.test?x=1",
+		// A pattern, a port no browser sends, a host no browser names.
+		"https://*.example.test", "https://app.example.test:99999", "https://app.example.test:0", "https://app.example.test:08080", "https://app%20x.example.test", "https://app!.example.test", "http://[::g]"} {
 		srv := &graphapi.Server{Addr: "127.0.0.1:0", CORSOrigins: []string{pageOrigin, bad}}
 		err := srv.Open()
 		if err == nil {
@@ -227,7 +229,7 @@ func TestCORSOriginsChecked(t *testing.T) {
 			t.Errorf("CheckCORSOrigins(%q) = nil", bad)
 		}
 	}
-	for _, good := range [][]string{nil, {"*"}, {"http://localhost:8080", "https://app.example.test/"}, {"*", "https://app.example.test"}} {
+	for _, good := range [][]string{nil, {"*"}, {"http://localhost:8080", "https://app.example.test/"}, {"*", "https://app.example.test"}, {"http://127.0.0.1:3000", "http://[::1]:8080", "https://my_app.example.test:65535"}} {
 		if err := graphapi.CheckCORSOrigins(good); err != nil {
 			t.Errorf("CheckCORSOrigins(%q): %v", good, err)
 		}
