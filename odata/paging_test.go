@@ -3,6 +3,7 @@ package odata_test
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
@@ -475,6 +476,13 @@ func TestSkipTokenForeign(t *testing.T) {
 	}
 }
 
+// digestOf is the digest a $skiptoken's cut key carries of its whole key:
+// 64 bits of its SHA-256, base64url.
+func digestOf(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return base64.RawURLEncoding.EncodeToString(sum[:8])
+}
+
 // TestSkipTokenForged: a token with a valid MAC but content that
 // graphprofile would never write is a 400, never a panic; one it could have
 // written positions the page.
@@ -495,6 +503,13 @@ func TestSkipTokenForged(t *testing.T) {
 		{"detail/layer desc", `{"k":["n2.5","s"]}`, "f2 f7 f8"},
 		{"detail/layer desc", `{"k":["z","sf3"]}`, "f4 f6"},
 		{"detail/jobTitle", `{"k":["sIntern","sf7"]}`, "f3 f1 f6"},
+		// A cut key: its start and its whole key's digest (or, from an
+		// earlier version, its start alone) find f7 again.
+		{"detail/jobTitle", `{"k":["h` + digestOf("Intern") + `Inte","sf7"]}`, "f3 f1 f6"},
+		{"detail/jobTitle", `{"k":["cInte","sf7"]}`, "f3 f1 f6"},
+		{"detail/jobTitle", `{"k":["h` + digestOf("Internship") + `Inte","sf7"]}`, "?"}, // f7 changed: before every "Inte…"
+		{"detail/jobTitle", `{"k":["hshort","sf7"]}`, ""},
+		{"", `{"k":["t2024-01-03T00:00:00Z","h` + digestOf("f3") + `f"]}`, ""}, // the id is never cut
 		{"allowedAudiences", `{"k":["scontacts,organization","sf3"]}`, "f7 f5 f2"},
 		{"isCurrent", `{"k":["bfalse","sf7"]}`, "f1 f4 f6"},
 		{"detail/startMonthYear", `{"k":["d2019-06-01","sf1"]}`, "f5"},
@@ -588,6 +603,15 @@ func TestForgeSkipTokenIsFaithful(t *testing.T) {
 	if forged := odata.ForgeSkipToken(q, "tenant/user", data); forged != res.NextSkipToken {
 		t.Errorf("forged %q, want %q", forged, res.NextSkipToken)
 	}
+}
+
+// cloneObject copies obj's top level.
+func cloneObject(obj graphprofile.Object) graphprofile.Object {
+	c := make(graphprofile.Object, len(obj))
+	for k, v := range obj {
+		c[k] = v
+	}
+	return c
 }
 
 // TestSkipTokenOfLongKeys: a page ordered by long strings (the last
@@ -706,6 +730,50 @@ func TestSkipTokenOfLongKeys(t *testing.T) {
 		}
 		if slices.Contains(got, last) {
 			t.Errorf("%s: the deleted entity came again", name)
+		}
+	}
+
+	// The last entity of a page changes before the next, its new keys
+	// starting as its old ones (its description now last of all): it no
+	// longer marks where the page ended, and the walk still passes over
+	// none of the entities after its old place, each once.
+	changed := slices.Clone(items)
+	for i, it := range changed {
+		if it["id"] == last {
+			detail := cloneObject(it["detail"].(graphprofile.Object))
+			detail["description"] = long("😀", 2000, "z")
+			it = cloneObject(it)
+			it["detail"] = detail
+			changed[i] = it
+		}
+	}
+	for name, answer := range map[string]func(odata.Query) (odata.Result, error){
+		"Apply": func(q odata.Query) (odata.Result, error) { return q.Apply(t.Context(), changed, "tenant/user") },
+		"Run": func(q odata.Query) (odata.Result, error) {
+			return q.Run(t.Context(), newSliceSource(changed).scan, "tenant/user")
+		},
+	} {
+		var got []string
+		for token, page := first.NextSkipToken, 0; token != ""; page++ {
+			if page > 2*len(items) {
+				t.Fatalf("%s: the walk after a changed entity does not end", name)
+			}
+			res, err := answer(mustParse(t, query+"&$skiptoken="+url.QueryEscape(token)))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, it := range res.Items {
+				got = append(got, it["id"].(string))
+			}
+			token = res.NextSkipToken
+		}
+		for _, id := range later {
+			if n := strings.Count(strings.Join(got, " ")+" ", id+" "); n != 1 {
+				t.Errorf("%s: %s, after the changed entity's old place in the order, came %d times after it: %q", name, id, n, got)
+			}
+		}
+		if n := strings.Count(strings.Join(got, " ")+" ", last+" "); n != 1 {
+			t.Errorf("%s: the changed entity came %d times in its new place: %q", name, n, got)
 		}
 	}
 }

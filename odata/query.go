@@ -432,8 +432,8 @@ func (q Query) SkipTokenAfter(binding string, obj graphprofile.Object) string {
 // them. Past it (an $orderby of long strings: descriptions of thousands of
 // characters), the string keys longer than cutKeyBytes share that bound
 // (at least cutKeyBytes each), each longer than its share carried cut to
-// its start (a cutKey), and the entity's id, carried whole, finds its keys
-// again (resolveAfter): a nextLink of the keys' whole size (160 KB for a
+// its start with its digest (a cutKey), and the entity's id, carried
+// whole, finds its keys again (resolveAfter): a nextLink of the keys' whole size (160 KB for a
 // page ordered by 23 such keys) would pass the request head's bound, and
 // the server would refuse its own nextLink.
 const (
@@ -441,9 +441,26 @@ const (
 	cutKeyBytes      = 64
 )
 
-// cutKey is the start of a string order key, as a $skiptoken carries a long
-// one past maxTokenKeyBytes.
-type cutKey string
+// cutKey is a string order key as a $skiptoken carries a long one past
+// maxTokenKeyBytes: its start, and a digest of the whole key, which tells
+// whether the entity's key is still the one the token was made after (a
+// start alone would take a key changed to one that starts the same, but
+// sorts elsewhere, as the place to go on from, and pass over every entity
+// between).
+type cutKey struct {
+	start  string
+	digest string // keyDigest of the whole key; "" in a token of an earlier version
+}
+
+// keyDigest is what a cutKey carries of its whole key: 64 bits of its
+// SHA-256, in 11 characters.
+func keyDigest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(sum[:8])
+}
+
+// keyDigestLen is the length of a keyDigest.
+const keyDigestLen = 11
 
 func (q Query) encodeSkipToken(binding string, keys []any) string {
 	p := skipTokenPayload{Keys: make([]string, len(keys))}
@@ -464,7 +481,7 @@ func (q Query) encodeSkipToken(binding string, keys []any) string {
 		cut := max(cutKeyBytes, maxTokenKeyBytes/max(long, 1))
 		for i, k := range keys[:len(keys)-1] { // the id stays whole
 			if s, ok := k.(string); ok && len(s) > cut {
-				p.Keys[i] = "c" + cutUTF8(s, cut)
+				p.Keys[i] = "h" + keyDigest(s) + cutUTF8(s, cut)
 			}
 		}
 	}
@@ -537,8 +554,8 @@ func cutUTF8(s string, n int) string {
 // resolveAfter returns after, the keys of a $skiptoken, with its cut keys
 // (cutKey) made whole: the keys of the entity the token was made after,
 // which find finds by its id (nil: none to look in), if its keys still
-// match the token's (each cut key a start of its own, every other key
-// equal). Else (the entity was deleted or changed between the two pages)
+// match the token's (each cut key its own, by its start and digest, every
+// other key equal). Else (the entity was deleted or changed between the two pages)
 // each cut key becomes the bound before every string that starts with it
 // (past them all when descending), so that the next page starts before
 // every entity whose keys match the token's up to there: some may come
@@ -561,9 +578,9 @@ func (q Query) resolveAfter(after []any, find func(id string) graphprofile.Objec
 			// No valid UTF-8 holds the byte 0xFF: c + "\xff" is past
 			// every string that starts with c, and before any other after
 			// them.
-			resolved[i] = string(c)
+			resolved[i] = c.start
 			if q.OrderBy.keys[i].desc {
-				resolved[i] = string(c) + "\xff"
+				resolved[i] = c.start + "\xff"
 			}
 		}
 	}
@@ -572,11 +589,11 @@ func (q Query) resolveAfter(after []any, find func(id string) graphprofile.Objec
 
 // matchesCut reports whether keys (an entity's, id last) are those a
 // $skiptoken's after carries: each cut key the start of the entity's
-// string, every other key equal.
+// string and its digest that string's, every other key equal.
 func (q Query) matchesCut(after, keys []any) bool {
 	for i, k := range after[:len(after)-1] {
 		if c, cut := k.(cutKey); cut {
-			if s, ok := keys[i].(string); !ok || !strings.HasPrefix(s, string(c)) {
+			if s, ok := keys[i].(string); !ok || !strings.HasPrefix(s, c.start) || (c.digest != "" && keyDigest(s) != c.digest) {
 				return false
 			}
 		} else if compareNullable(q.OrderBy.keys[i].t, keys[i], k) != 0 {
@@ -639,8 +656,13 @@ func untagKey(s string) (any, error) {
 		return nil, nil
 	case 's':
 		return v, nil
-	case 'c':
-		return cutKey(v), nil
+	case 'c': // a token of an earlier version: the start alone
+		return cutKey{start: v}, nil
+	case 'h':
+		if len(v) < keyDigestLen {
+			return nil, fmt.Errorf("cut key without its digest")
+		}
+		return cutKey{start: v[keyDigestLen:], digest: v[:keyDigestLen]}, nil
 	case 'd':
 		return graphprofile.Date(v), nil
 	case 'n':
