@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -673,14 +675,20 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 			}
 		}
 	}
-	le, re := l.eval, r.eval
-	switch n.op {
+	le, re, op := l.eval, r.eval, n.op
+	if x, bound, compared, rounded := int32Comparison(l, r, n.op); rounded {
+		le, re, op = x.eval, constant(bound), compared
+	}
+	switch op {
+	case "never":
+		out.eval = constant(false)
+	case "always":
+		out.eval = constant(true)
 	case "eq":
 		out.eval = func(e *env) any { return equal(le(e), re(e)) }
 	case "ne":
 		out.eval = func(e *env) any { return !equal(le(e), re(e)) }
 	default:
-		op := n.op
 		out.eval = func(e *env) any {
 			a, b := le(e), re(e)
 			if a == nil || b == nil {
@@ -700,6 +708,87 @@ func (c *compiler) comparison(n *binaryNode) (*compiled, error) {
 		}
 	}
 	return out, nil
+}
+
+// int32Comparison compares an Edm.Int32 value with a number literal
+// exactly, as OData does (it promotes the Int32 to the literal's
+// Edm.Decimal), where the literal as a float64 is rounded
+// (2.99999999999999999 is 3.0) or out of Int32's range: "x op lit" (or
+// "lit op x") becomes "x compared bound", bound an integer a float64 holds
+// exactly, compared "never" or "always" when no integer can meet it (eq
+// or ne with a fraction). rounded is false when the literal compares as
+// it is.
+func int32Comparison(l, r *compiled, op string) (x *compiled, bound float64, compared string, rounded bool) {
+	x, lit := l, r
+	if l.literal != nil {
+		x, lit = r, l
+		op = map[string]string{"gt": "lt", "ge": "le", "lt": "gt", "le": "ge", "eq": "eq", "ne": "ne"}[op]
+	}
+	if x.literal != nil || x.t.edm == nil || x.t.edm.Kind != graphprofile.KindInt32 || lit.literal == nil || lit.literal.kind != tokNumber {
+		return nil, 0, "", false
+	}
+	bound, integral, rounded := int32Bound(lit.literal.text)
+	if !rounded {
+		return nil, 0, "", false
+	}
+	if integral {
+		return x, bound, op, true
+	}
+	// bound is the literal's floor: an integer is above the literal when
+	// above its floor, and below it when not.
+	switch op {
+	case "eq":
+		return x, 0, "never", true
+	case "ne":
+		return x, 0, "always", true
+	case "gt", "ge":
+		return x, bound, "gt", true
+	}
+	return x, bound, "le", true
+}
+
+// int32Bound reads a number literal as an Edm.Decimal, exactly: rounded
+// reports whether a float64 misses it (its value rounded, or past Int32's
+// range); then bound is its floor, within one past Int32's range (which
+// orders every Int32 as the literal does), and integral whether it has no
+// fraction.
+func int32Bound(text string) (bound float64, integral, rounded bool) {
+	// The exponent is taken within the mantissa's length and 64 more,
+	// which changes no answer (past it the value is as far from any Int32,
+	// or as near zero, either way) but keeps 10^exponent small: "1e-99999999"
+	// is a float64 (0), and its powers of ten would take seconds.
+	mantissa, exponent, _ := strings.Cut(strings.ToLower(text), "e")
+	var r big.Rat
+	if _, ok := r.SetString(mantissa); !ok {
+		return 0, false, false
+	}
+	if exponent != "" {
+		e, err := strconv.ParseInt(exponent, 10, 32) // past int32 it is clamped, with an error
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return 0, false, false
+		}
+		limit := int64(len(mantissa) + 64)
+		e = max(-limit, min(e, limit))
+		scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(max(e, -e)), nil))
+		if e >= 0 {
+			r.Mul(&r, scale)
+		} else {
+			r.Quo(&r, scale)
+		}
+	}
+	if f, exact := r.Float64(); exact && f >= math.MinInt32 && f <= math.MaxInt32 {
+		return 0, false, false
+	}
+	floor := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: the floor, as Denom > 0
+	switch {
+	case floor.Cmp(big.NewInt(math.MinInt32-1)) < 0:
+		bound = math.MinInt32 - 1
+	case floor.Cmp(big.NewInt(math.MaxInt32+1)) > 0:
+		bound = math.MaxInt32 + 1
+	default:
+		bound = float64(floor.Int64())
+	}
+	return bound, r.IsInt(), true
 }
 
 // keyProperty reports whether x is a string property of the entity itself
@@ -864,6 +953,14 @@ func (c *compiler) in(n *inNode) (*compiled, error) {
 		}
 		c.idLiteral(x, item)
 		items[i] = item.eval
+		if _, bound, compared, rounded := int32Comparison(x, item, "eq"); rounded {
+			// No Int32 equals a fraction, nor the bound of an integer
+			// past Int32's range.
+			items[i] = constant(math.NaN()) // equal to nothing
+			if compared == "eq" {
+				items[i] = constant(bound)
+			}
+		}
 		if v, ok := stringLiteral(item); ok && keys != nil {
 			keys = append(keys, v)
 		} else {
