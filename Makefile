@@ -14,12 +14,14 @@ NPM ?= npm
 # make test stops first with one message (postgres-check). Then the SQLite
 # store's tests again with the pure-Go driver of static builds (-tags
 # purego; no race detector, for time): its package and the binary's kill -9
-# and SIGTERM tests.
+# and SIGTERM tests. Last, without the race detector, whose memory is not
+# theirs, the tests of an export's and an import's peak memory.
 test: postgres-check check chromium
 	$(NPM) ci --prefix compat/js --no-audit --no-fund --loglevel=error
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -tags purego ./sqlite/...
 	$(GO) test -count=1 -tags purego -run '^(TestKillDurability|TestSIGTERMUnderLoad)$$' ./cmd/graphprofile
+	$(GO) test -count=1 -run '^(TestExportMemory|TestUsersImportMemory)$$' ./cmd/graphprofile
 
 # Debian's Chromium for the browser test (TestBrowser drives it through
 # playwright-core), installed with apt-get when it is missing: as root, or
