@@ -113,7 +113,9 @@ func openToRead(ctx context.Context, abs string) (db *sql.DB, done func() error,
 		return db, db.Close, nil
 	}
 	db.Close()
-	if _, statErr := os.Stat(abs + "-wal"); !isCantOpen(err) || !errors.Is(statErr, fs.ErrNotExist) {
+	// SQLite says CANTOPEN on a read-only mount, READONLY_DIRECTORY in a
+	// directory whose permissions refuse its index.
+	if _, statErr := os.Stat(abs + "-wal"); !(isCantOpen(err) || isReadOnly(err)) || !errors.Is(statErr, fs.ErrNotExist) {
 		return nil, nil, err
 	}
 	f, openErr := os.Open(abs)
