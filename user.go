@@ -226,8 +226,7 @@ func validateUser(o Object, names ...string) error {
 		case "id":
 			valid = IsGUID(s)
 		case "userPrincipalName":
-			local, domain, ok := strings.Cut(s, "@")
-			valid = ok && local != "" && domain != "" && !strings.Contains(domain, "@") && !strings.ContainsFunc(s, unfitForPrincipalName)
+			valid = ValidPrincipalName(s)
 		case "mailNickname":
 			valid = !given || (s != "" && !strings.ContainsFunc(s, func(r rune) bool { return !mailNicknameRune(r) }))
 		case "mail":
@@ -238,6 +237,15 @@ func validateUser(o Object, names ...string) error {
 		}
 	}
 	return nil
+}
+
+// ValidPrincipalName reports whether the directory takes s as a user's
+// principal name (POST and PATCH /users, users import): local@domain, with
+// no character unfitForPrincipalName refuses. Its length is the schema's
+// to bound (UserType's userPrincipalName MaxLength).
+func ValidPrincipalName(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" && !strings.Contains(domain, "@") && !strings.ContainsFunc(s, unfitForPrincipalName)
 }
 
 // unfitForPrincipalName reports whether a principal name may not hold r:

@@ -124,13 +124,10 @@ func (d *DevTenant) newUser(ctx context.Context, req DevTokenRequest) (graphprof
 	return user, err
 }
 
-// checkPrincipalName refuses what cannot be a user principal name:
-// name@domain, without spaces or control characters, as Graph's directory
-// bounds it (113 characters).
+// checkPrincipalName refuses what the directory would not take as a user
+// principal name (POST /users): the same rule, and the same bound.
 func checkPrincipalName(upn string) error {
-	local, domain, ok := strings.Cut(upn, "@")
-	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") || utf8.RuneCountInString(upn) > 113 ||
-		strings.ContainsFunc(upn, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+	if !graphprofile.ValidPrincipalName(upn) || utf8.RuneCountInString(upn) > graphprofile.UserType.Property("userPrincipalName").MaxLength {
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, "'%s' is not a user principal name such as ada@contoso.com.", upn)
 	}
 	return nil

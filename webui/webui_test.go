@@ -479,6 +479,12 @@ func TestDevToken(t *testing.T) {
 		{"nobody", `{}`, "", 400, "BadRequest"},
 		{"both", `{"userId":"` + user.ID + `","userPrincipalName":"x@y"}`, "", 400, "BadRequest"},
 		{"not a principal name", `{"userPrincipalName":"no at sign"}`, "", 400, "BadRequest"},
+		// What POST /users refuses of a principal name, the sign-in refuses.
+		{"a principal name with a slash", `{"userPrincipalName":"a/b@contoso.test"}`, "", 400, "BadRequest"},
+		{"a principal name with a backslash", `{"userPrincipalName":"a\\b@contoso.test"}`, "", 400, "BadRequest"},
+		{"a principal name with a no-break space", `{"userPrincipalName":"ada\u00a0l@contoso.test"}`, "", 400, "BadRequest"},
+		{"a principal name with a zero-width space", `{"userPrincipalName":"ada\u200bl@contoso.test"}`, "", 400, "BadRequest"},
+		{"a principal name over 113 characters", `{"userPrincipalName":"` + strings.Repeat("a", 101) + `@contoso.test"}`, "", 400, "BadRequest"},
 		{"a display name over 256 characters", `{"userPrincipalName":"long.name@contoso.test","displayName":"` + strings.Repeat("é", 257) + `"}`, "", 400, "BadRequest"},
 		{"an unknown property", `{"user":"x"}`, "", 400, "BadRequest"},
 		{"two objects", `{"userId":"a"}{}`, "", 400, "BadRequest"},
