@@ -390,6 +390,47 @@ func TestNetworkFaults(t *testing.T) {
 	})
 }
 
+// TestCreateWhoseAnswerIsLost: a create the database committed, whose
+// answer the network lost, is found stored and answered as stored, once:
+// answered 503, as it was, a client's retry (every Graph SDK retries a
+// 503) stored it twice. A full collection does not make it "full".
+func TestCreateWhoseAnswerIsLost(t *testing.T) {
+	for _, maxItems := range []int{0, 1} {
+		t.Run(fmt.Sprintf("maxItems=%d", maxItems), func(t *testing.T) {
+			dbURL := freshURL(t)
+			p := pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
+			u, err := url.Parse(dbURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.Host = p.Addr()
+			s := openAt(t, u.String())
+			owner := graphprofile.UserKey{TenantID: tenant, UserID: "answer-lost"}
+			if _, err := s.EnsureUser(t.Context(), graphprofile.User{TenantID: owner.TenantID, ID: owner.UserID}); err != nil {
+				t.Fatal(err)
+			}
+			it := storetest.Position("lost-answer", t0)
+			p.LoseNextAnswer()
+			if err := s.CreateItem(t.Context(), owner, workPositions, it, maxItems); err != nil {
+				t.Fatalf("CreateItem whose answer was lost: %v", err)
+			}
+			items, err := graphprofile.AllItems(t.Context(), s, owner, workPositions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 1 || items[0].ID() != it.ID() {
+				t.Fatalf("stored %d items (%v), want the one created", len(items), items)
+			}
+			// The count is the collection's: a second create of a full
+			// collection is refused, of another not.
+			err = s.CreateItem(t.Context(), owner, workPositions, storetest.Position("next", t0.Add(time.Second)), maxItems)
+			if full := errors.Is(err, graphprofile.ErrCollectionFull); full != (maxItems == 1) || (!full && err != nil) {
+				t.Errorf("the next create: %v (maxItems %d)", err, maxItems)
+			}
+		})
+	}
+}
+
 // TestCloseUnresponsiveDatabase: Close, as every call, waits for a database
 // that stopped answering no longer than the store's timeout. pgx gives each
 // connection 15 s to say goodbye (and a connection whose call timed out 15 s

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/stored"
@@ -237,13 +238,13 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 	if err != nil {
 		return err
 	}
-	return s.do(ctx, s.timeout, false, func(ctx context.Context) error {
+	create := func(ctx context.Context) error {
 		var found, inserted bool
 		err := s.pool.QueryRow(ctx, createItemQuery,
 			owner.TenantID, owner.UserID, c.Name, id, row.CreatedAt, row.Document, min(max(maxItems, 0), math.MaxInt32)).Scan(&found, &inserted)
 		switch {
 		case violation(err, uniqueViolation) != "":
-			return store.Errorf("%s item %q already exists: %w", c.Name, id, err)
+			return store.Errorf("%s item %q already exists: %w", c.Name, id, errItemExists)
 		case violation(err, foreignKeyViolation) != "":
 			return store.UserNotFound(owner)
 		case err != nil:
@@ -254,7 +255,70 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 			return store.CollectionFull(owner, c, maxItems)
 		}
 		return nil
-	})
+	}
+	err = s.do(ctx, s.timeout, false, create)
+	if isUnknownOutcome(err) && ctx.Err() == nil {
+		// The statement may have been applied, its answer lost: a 503
+		// would have the client (every Graph SDK) create it again, as a
+		// second item. The item's id is the server's own, a GUID, so
+		// the database says which: the item is there, with this document,
+		// or it is not, and creating it now is safe.
+		return s.settleCreate(ctx, owner, c, id, row.Document, create, err)
+	}
+	return err
+}
+
+// errItemExists marks CreateItem's failure on an id already stored.
+var errItemExists = errors.New("an item of this id is stored")
+
+// settleCreate finds out, within the store's timeout, whether a create
+// whose outcome is unknown (unknown, its error) stored the item id with
+// document: then it returns nil; when the item is not there, it runs
+// create again, which stores it or fails for a reason of its own. A
+// database that does not answer within the timeout leaves the outcome
+// unknown: unknown is returned, ErrUnavailable.
+func (s *Store) settleCreate(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id, document string, create func(ctx context.Context) error, unknown error) error {
+	deadline := time.Now().Add(s.timeout)
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		var storedDocument string
+		err := s.do(ctx, time.Until(deadline), true, func(ctx context.Context) error {
+			err := s.pool.QueryRow(ctx, `SELECT document FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND id = $4`,
+				owner.TenantID, owner.UserID, c.Name, id).Scan(&storedDocument)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			return dbErr("finding an item whose create's outcome was unknown", err)
+		})
+		switch {
+		case err == nil && storedDocument == document:
+			return nil
+		case err == nil:
+			return unknown // another document under the server's own id: not this create's
+		case errors.Is(err, pgx.ErrNoRows):
+			// Not applied (or still running on a connection the database
+			// has yet to notice is gone: creating it again waits on its
+			// row, and finds it).
+			err = s.do(ctx, time.Until(deadline), false, create)
+			if !errors.Is(err, errItemExists) && !isUnknownOutcome(err) {
+				return err
+			}
+		}
+		if ctx.Err() != nil || time.Until(deadline) < pause {
+			return unknown
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return unknown
+		}
+	}
+}
+
+// isUnknownOutcome reports whether err is a write's failure with the
+// commit, whose outcome is unknown.
+func isUnknownOutcome(err error) bool {
+	var de *stored.DBError
+	return errors.As(err, &de) && de.AtCommit && de.Unavailable
 }
 
 // readItem reads item id of collection c of owner with q; forUpdate locks

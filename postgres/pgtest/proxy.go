@@ -20,7 +20,10 @@ type Proxy struct {
 	cond      *sync.Cond
 	blackhole bool
 	refusing  bool
-	conns     map[net.Conn]bool
+	// loseAnswer: the next bytes the server sends are dropped and every
+	// connection closed, once.
+	loseAnswer bool
+	conns      map[net.Conn]bool
 }
 
 // StartProxy relays to target (host:port) from a loopback port of its own
@@ -56,6 +59,31 @@ func (p *Proxy) Set(blackhole, refusing bool) {
 		}
 	}
 	p.cond.Broadcast()
+}
+
+// LoseNextAnswer makes the proxy drop the next answer the server sends, on
+// any connection, and close every connection then: what a client sees when
+// the network fails, or the server stops, after the server did what it
+// was asked (a COMMIT applied) and before its answer arrived.
+func (p *Proxy) LoseNextAnswer() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.loseAnswer = true
+}
+
+// answerLost reports whether the answer about to be relayed is to be
+// lost, closing every connection if so.
+func (p *Proxy) answerLost() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.loseAnswer {
+		return false
+	}
+	p.loseAnswer = false
+	for c := range p.conns {
+		c.Close()
+	}
+	return true
 }
 
 // pass blocks while the proxy is a blackhole; false: drop the connection.
@@ -101,13 +129,13 @@ func (p *Proxy) handle(c net.Conn) {
 	p.track(up, true)
 	defer func() { p.track(up, false); up.Close() }()
 	done := make(chan struct{}, 2)
-	relay := func(dst, src net.Conn) {
+	relay := func(dst, src net.Conn, fromServer bool) {
 		defer func() { done <- struct{}{} }()
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := src.Read(buf)
 			if n > 0 {
-				if !p.pass() {
+				if !p.pass() || (fromServer && p.answerLost()) {
 					return
 				}
 				if _, err := dst.Write(buf[:n]); err != nil {
@@ -122,8 +150,8 @@ func (p *Proxy) handle(c net.Conn) {
 			}
 		}
 	}
-	go relay(up, c)
-	go relay(c, up)
+	go relay(up, c, false)
+	go relay(c, up, true)
 	<-done
 }
 
