@@ -39,13 +39,18 @@ func Backup(ctx context.Context, path, dest string) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return store.Errorf("backup: %w", err)
 	}
-	tmp, err := tempPathBeside(dest, ".backup")
+	// The copy is written in a directory of its own beside dest, its
+	// owner's alone: SQLite creates it and its journal under the umask
+	// (0644, for any local user to read the profiles in it), and a backup
+	// killed midway leaves them. Renamed out of it once synced.
+	private, err := os.MkdirTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".backup-")
 	if err != nil {
-		return err
+		return store.Errorf("backup: %w", err)
 	}
 	// Gone once renamed; the leftovers of a failure, the copy's journal
 	// too (VACUUM INTO leaves it when it fails midway).
-	defer removeDatabaseFiles(tmp)
+	defer os.RemoveAll(private)
+	tmp := filepath.Join(private, filepath.Base(dest))
 	db, done, err := openToRead(ctx, abs)
 	if err != nil {
 		return dbErr("backup: copying "+abs, err)

@@ -85,6 +85,73 @@ func TestBackupFailsCleanly(t *testing.T) {
 	}
 }
 
+// TestBackupCopyIsPrivateWhileWritten: the copy a backup writes is its
+// owner's alone from its first byte, as the database is: SQLite made it
+// 0644 under the usual umask, readable by any local user until its rename
+// (and for good when the backup was killed midway).
+func TestBackupCopyIsPrivateWhileWritten(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s := openAt(t, path)
+	owner, err := s.EnsureUser(t.Context(), adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Some megabytes, so that the copy takes a while to write.
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				it := storetest.Position(fmt.Sprintf("p%d-%03d", w, i), storetest.Created())
+				it["description"] = strings.Repeat("x", 2000)
+				if err := s.CreateItem(t.Context(), owner.Key(), workPositions, it, 0); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	backups := t.TempDir()
+	dest := filepath.Join(backups, "backup.db")
+	done := make(chan error, 1)
+	go func() { done <- Backup(t.Context(), path, dest) }()
+	seen := map[string]os.FileMode{}
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		entries, _ := os.ReadDir(backups)
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && e.Name() != "backup.db" {
+				seen[e.Name()] = info.Mode()
+			}
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("the backup ended before its copy was seen")
+	}
+	for name, mode := range seen {
+		if mode.Perm()&0o077 != 0 {
+			t.Errorf("while the backup ran, %s had mode %v: readable by others", name, mode)
+		}
+	}
+	if info, err := os.Stat(dest); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the backup: %v, %v; want mode 0600", info, err)
+	}
+	if entries, _ := os.ReadDir(backups); len(entries) != 1 {
+		t.Errorf("after the backup: %v; want the backup alone", entries)
+	}
+}
+
 // TestOneProcessOwnsTheDatabaseThroughAHardLink: a hard link is the same
 // database file under another name, and SQLite keeps a second write-ahead
 // log beside that name (SQLite's "multiple links" hazard): a second process
