@@ -49,6 +49,11 @@ type environment struct {
 	// their environment variable, so that an error about a value names what
 	// the user set (GRAPHPROFILE_LOG_LEVEL, not a --log-level never given).
 	fromEnvironment map[string]bool
+	// holdWarnings: the warnings about the environment are gathered in
+	// warnings instead of printed, for serve to log in its log's format
+	// once it has one (and to print, as others do, when it stops before).
+	holdWarnings bool
+	warnings     []string
 }
 
 var commands = []command{

@@ -63,6 +63,11 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	uiClientID := fs.String("ui-client-id", "", "the web UI signs users in with the first --issuer as this application `id` (registered with the issuer as a single-page application whose redirect URI is the public URL's /ui/): the OAuth 2.0 authorization code flow with PKCE (docs/web-ui.md)")
 	uiScope := fs.String("ui-scope", defaultUIScope, "the `scopes` the web UI's sign-in with --ui-client-id asks the issuer for, separated by spaces")
 	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 signed by a development CA created once beside the database (<database>-ca.pem; for memory: and postgres:// graphprofile-ca.pem in the working directory): trust it, e.g. with NODE_EXTRA_CA_CERTS")
+	// Warnings about the environment go to the log, in its format (a
+	// pipeline parsing JSON lines met a line of text); printed as by
+	// other commands when serve stops before it has one.
+	env.holdWarnings = true
+	defer env.printHeldWarnings()
 	if err := parseFlags(fs, env, args, "[flags]"); err != nil {
 		return err
 	}
@@ -139,6 +144,12 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	starting := &startLogs{}
 	logger := slog.New(starting.handler(scrubbingHandler{logHandler, env}))
 	accessLog := slog.New(starting.handler(scrubbingHandler{accessHandler, env}))
+	// Not held with the start's records: a start that fails may fail
+	// because of the variable misspelled.
+	for _, warning := range env.warnings {
+		slog.New(scrubbingHandler{logHandler, env}).Warn(warning)
+	}
+	env.warnings = nil
 	if *logFormat == "json" {
 		// The error serve ends with is a record of the log too, so that a
 		// pipeline parsing JSON keeps the line saying why it stopped; it is

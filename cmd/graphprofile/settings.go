@@ -81,8 +81,22 @@ func (env *environment) warnUnknownVariables(fs *flag.FlagSet) {
 		if !strings.HasPrefix(strings.ToUpper(name), "GRAPHPROFILE_") || slices.Contains(known, name) {
 			continue
 		}
-		fmt.Fprintf(env.stderr, "graphprofile: warning: %s is no setting of graphprofile and is ignored; did you mean %s?\n", name, nearest(name, known))
+		warning := fmt.Sprintf("%s is no setting of graphprofile and is ignored; did you mean %s?", name, nearest(name, known))
+		if env.holdWarnings {
+			env.warnings = append(env.warnings, warning)
+			continue
+		}
+		fmt.Fprintf(env.stderr, "graphprofile: warning: %s\n", warning)
 	}
+}
+
+// printHeldWarnings prints the warnings held for serve's log (holdWarnings)
+// as other commands print them, when serve stops before it has a log.
+func (env *environment) printHeldWarnings() {
+	for _, warning := range env.warnings {
+		fmt.Fprintf(env.stderr, "graphprofile: warning: %s\n", warning)
+	}
+	env.warnings = nil
 }
 
 // nearest is the one of candidates with the fewest single-letter edits from

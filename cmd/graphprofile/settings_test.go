@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
@@ -189,6 +190,27 @@ func TestEnvironmentWarnings(t *testing.T) {
 		{"users import", []string{"users", "import", "--help"}, []string{"GRAPHPROFILE_TENANTS=x"}, "GRAPHPROFILE_TENANTS is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_TENANT?", 0},
 		{"version", []string{"version"}, []string{"GRAPHPROFILE_STOER=x"}, "GRAPHPROFILE_STOER is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_STORE?", 0},
 	}
+	// Once serve has its log, the warning is a record of it, in its
+	// format: every line of a JSON log is JSON.
+	t.Run("serve's JSON log", func(t *testing.T) {
+		t.Parallel()
+		r := runCLI(t, t.TempDir(), []string{"GRAPHPROFILE_LISTN=127.0.0.1:1"}, "serve", "--listen", "127.0.0.1:0", "--store", "memory:",
+			"--log-format", "json", "--tls-cert", "no-such.pem", "--tls-key", "no-such-key.pem")
+		if r.code != 1 {
+			t.Fatalf("exit status %d, want 1; stderr: %s", r.code, r.stderr)
+		}
+		warned := false
+		for line := range strings.Lines(r.stderr) {
+			var record struct{ Level, Msg string }
+			if err := json.Unmarshal([]byte(line), &record); err != nil {
+				t.Errorf("a line of the JSON log is no JSON: %q", line)
+			}
+			warned = warned || record.Level == "WARN" && record.Msg == "GRAPHPROFILE_LISTN is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LISTEN?"
+		}
+		if !warned {
+			t.Errorf("no warning record in %q", r.stderr)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
