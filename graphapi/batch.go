@@ -515,6 +515,14 @@ func (s *Server) runBatchItem(ctx context.Context, batch *http.Request, version 
 // Content-Type other than JSON) may be written in, tried in this order.
 var batchBodyEncodings = []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding}
 
+// isJSONMediaType reports whether a $batch item's body of contentType is
+// JSON, written in the envelope as it is (application/json, or a +json
+// type); any other is a base64 string there, as JSON batching says.
+func isJSONMediaType(contentType string) bool {
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	return mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")
+}
+
 // requestBody is the item's body as the request's bytes: JSON as written,
 // or, for another Content-Type, a base64 string decoded.
 func (item *batchItem) requestBody() ([]byte, error) {
@@ -522,8 +530,7 @@ func (item *batchItem) requestBody() ([]byte, error) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil
 	}
-	mediaType, _, _ := mime.ParseMediaType(item.header("Content-Type"))
-	if raw[0] != '"' || mediaType == "application/json" || strings.HasSuffix(mediaType, "+json") {
+	if raw[0] != '"' || isJSONMediaType(item.header("Content-Type")) {
 		return raw, nil
 	}
 	text, err := graphprofile.NewJSONReader(raw).String()
@@ -660,8 +667,7 @@ func (r *itemRecorder) response(id string) batchResponse {
 	if r.body.Len() == 0 {
 		return resp
 	}
-	mediaType, _, _ := mime.ParseMediaType(r.header.Get("Content-Type"))
-	if (mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")) && json.Valid(r.body.Bytes()) {
+	if isJSONMediaType(r.header.Get("Content-Type")) && json.Valid(r.body.Bytes()) {
 		resp.Body = bytes.Clone(r.body.Bytes())
 	} else {
 		resp.Body = []byte(strconv.Quote(base64.StdEncoding.EncodeToString(r.body.Bytes())))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/odata"
+	"github.com/graphprofile/graphprofile/token"
 )
 
 // jsonContentType is what Graph sends on OData JSON bodies.
@@ -728,11 +729,15 @@ func bodyReadToEnd(r *http.Request, body *trackedBody) bool {
 	return body.ended
 }
 
+// wwwAuthenticate is Graph's challenge on a 401: its client_id is Graph's
+// own application id, an audience its tokens carry.
+const wwwAuthenticate = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="` + token.GraphAudienceAppID + `"`
+
 // failWithStatus answers gerr in Graph's error envelope with status.
 func (ex *exchange) failWithStatus(status int, gerr *graphprofile.Error) {
 	ex.w.Header().Del("Preference-Applied") // no page was sent
 	if status == http.StatusUnauthorized {
-		ex.w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
+		ex.w.Header().Set("WWW-Authenticate", wwwAuthenticate)
 	}
 	date := time.Now().UTC()
 	ex.writeJSON(status, func(buf []byte) []byte {
