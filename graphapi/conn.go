@@ -658,7 +658,7 @@ const codeHeaderTooLarge = "requestHeaderFieldsTooLarge"
 func headRefusal(gerr *graphprofile.Error, anyOrigin bool) []byte {
 	id := graphprofile.NewGUID()
 	now := time.Now()
-	body := appendErrorJSON(nil, gerr, now, id, id)
+	body := AppendErrorJSON(nil, gerr, now, id, id)
 	cors := ""
 	if anyOrigin {
 		cors = "Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: " + corsExposedHeaders + "\r\n"

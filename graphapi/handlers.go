@@ -330,10 +330,6 @@ func (ex *exchange) applyPreferences(e *endpoint, q *odata.Query) {
 	}
 }
 
-// codeMethodNotAllowed is Graph's code for a 405; Graph uses the same code
-// for some 400s, so it is not in the code-to-status table.
-const codeMethodNotAllowed = "Request_BadRequest"
-
 // listItems answers GET …/profile/{facet}: a page of the collection.
 func (s *Server) listItems(ctx context.Context, ex *exchange, c call) error {
 	page, err := s.queryItems(ctx, c.access, c.route.collection, c.query)
@@ -728,7 +724,7 @@ func (ex *exchange) refuseMethod(allowed ...string) {
 		ex.w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	ex.failWithStatus(http.StatusMethodNotAllowed, graphprofile.Errorf(codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target."))
+	ex.failWithStatus(http.StatusMethodNotAllowed, MethodNotAllowed())
 }
 
 // readinessTimeout bounds a readiness check, so a hung database makes

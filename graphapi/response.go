@@ -729,6 +729,13 @@ func bodyReadToEnd(r *http.Request, body *trackedBody) bool {
 	return body.ended
 }
 
+// MethodNotAllowed is Graph's error of a 405. Its code, Request_BadRequest,
+// is the directory's 400 too (StatusOfCode), so whoever answers it says
+// 405 itself.
+func MethodNotAllowed() *graphprofile.Error {
+	return graphprofile.Errorf(graphprofile.CodeDirectoryBadRequest, "Specified HTTP method is not allowed for the request target.")
+}
+
 // wwwAuthenticate is Graph's challenge on a 401: its client_id is Graph's
 // own application id, an audience its tokens carry.
 const wwwAuthenticate = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="` + token.GraphAudienceAppID + `"`
@@ -741,13 +748,14 @@ func (ex *exchange) failWithStatus(status int, gerr *graphprofile.Error) {
 	}
 	date := time.Now().UTC()
 	ex.writeJSON(status, func(buf []byte) []byte {
-		return appendErrorJSON(buf, gerr, date, ex.requestID, ex.clientRequestID)
+		return AppendErrorJSON(buf, gerr, date, ex.requestID, ex.clientRequestID)
 	})
 }
 
-// appendErrorJSON appends Graph's error envelope of gerr, for the request
-// requestID (and the client's clientRequestID) answered at date.
-func appendErrorJSON(buf []byte, gerr *graphprofile.Error, date time.Time, requestID, clientRequestID string) []byte {
+// AppendErrorJSON appends Graph's error envelope of gerr, for the request
+// requestID (and the client's clientRequestID) answered at date: the one
+// writer of it, the web UI's answers included.
+func AppendErrorJSON(buf []byte, gerr *graphprofile.Error, date time.Time, requestID, clientRequestID string) []byte {
 	buf = append(buf, `{"error":{"code":`...)
 	buf = graphprofile.AppendJSONString(buf, gerr.Code)
 	buf = append(buf, `,"message":`...)

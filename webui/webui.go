@@ -292,7 +292,7 @@ func badRequest(format string, args ...any) *uiError {
 // methodNotAllowed sets Allow and returns the 405 Graph answers.
 func methodNotAllowed(w http.ResponseWriter, allowed ...string) *uiError {
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
-	return &uiError{http.StatusMethodNotAllowed, graphprofile.Errorf(graphprofile.CodeDirectoryBadRequest, "Specified HTTP method is not allowed for the request target.")}
+	return &uiError{http.StatusMethodNotAllowed, graphapi.MethodNotAllowed()}
 }
 
 // fail answers err in Graph's error envelope: a *uiError with its status,
@@ -330,25 +330,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if clientRequestID == "" {
 		clientRequestID = requestID
 	}
-	var body struct {
-		Error struct {
-			Code       string `json:"code"`
-			Message    string `json:"message"`
-			InnerError struct {
-				Date            string `json:"date"`
-				RequestID       string `json:"request-id"`
-				ClientRequestID string `json:"client-request-id"`
-			} `json:"innerError"`
-		} `json:"error"`
-	}
-	body.Error.Code = ue.err.Code
-	body.Error.Message = ue.err.Message
-	body.Error.InnerError.Date = time.Now().UTC().Format("2006-01-02T15:04:05")
-	body.Error.InnerError.RequestID = requestID
-	body.Error.InnerError.ClientRequestID = clientRequestID
 	w.Header()["request-id"] = []string{requestID}
 	w.Header()["client-request-id"] = []string{clientRequestID}
-	writeJSON(w, ue.status, body)
+	writeJSONBytes(w, ue.status, graphapi.AppendErrorJSON(nil, ue.err, time.Now(), requestID, clientRequestID))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -357,6 +341,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "encoding the answer failed", http.StatusInternalServerError)
 		return
 	}
+	writeJSONBytes(w, status, data)
+}
+
+// writeJSONBytes answers data, JSON, with status.
+func writeJSONBytes(w http.ResponseWriter, status int, data []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	// Answers about sign-in are the moment's, and tokens are secrets.
 	w.Header().Set("Cache-Control", "no-store")
