@@ -491,14 +491,16 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 		return nil, err
 	}
 	// Limits bound what clients send; what a store was given reads back.
-	if limit := prop.maxLength(); !d.stored && len(s) > limit && utf8.RuneCountInString(s) > limit {
-		return nil, Errorf(CodeBadRequest, "The value of property '%s' of type '%s' is longer than its limit of %d characters.", prop.Name, owner.Name, limit)
-	}
-	// Not every store can hold a NUL (PostgreSQL's text cannot), and no
-	// person's name or title has one: refused alike whatever the store.
-	// (What an SQLite store holds from before is still read.)
-	if !d.stored && strings.IndexByte(s, 0) >= 0 {
-		return nil, Errorf(CodeBadRequest, "The value of property '%s' of type '%s' contains a NUL character (U+0000), which is not allowed.", prop.Name, owner.Name)
+	// Not every store can hold a NUL, and no person's name or title has
+	// one: refused alike whatever the store. (What an SQLite store holds
+	// from before is still read.)
+	if !d.stored {
+		switch prop.stringFault(s) {
+		case stringTooLong:
+			return nil, Errorf(CodeBadRequest, "The value of property '%s' of type '%s' is longer than its limit of %d characters.", prop.Name, owner.Name, prop.maxLength())
+		case stringHasNUL:
+			return nil, Errorf(CodeBadRequest, "The value of property '%s' of type '%s' contains a NUL character (U+0000), which is not allowed.", prop.Name, owner.Name)
+		}
 	}
 	switch t.Kind {
 	case KindDate:

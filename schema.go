@@ -1,6 +1,9 @@
 package graphprofile
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // The EDM schema of workPosition and its nested types, as data: one table that
 // the request decoder, the PATCH merge, the response encoder and the OData
@@ -97,6 +100,30 @@ func (p *Property) maxLength() int {
 		return p.MaxLength
 	}
 	return DefaultMaxLength
+}
+
+// stringFault is what keeps a string from being a value of a property as
+// the stores hold it.
+type stringFault int
+
+const (
+	stringFits    stringFault = iota
+	stringTooLong             // longer than the property's maxLength, in characters
+	stringHasNUL              // a NUL, which not every store can hold (PostgreSQL's text cannot)
+)
+
+// stringFault says whether s may be a value of p: within its length limit
+// (counted in characters; the byte length first, which bounds it), without
+// a NUL. A body's values (the decoder) and a token's claims the directory
+// records (UnrecordableClaim) are held to it alike.
+func (p *Property) stringFault(s string) stringFault {
+	if limit := p.maxLength(); len(s) > limit && utf8.RuneCountInString(s) > limit {
+		return stringTooLong
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return stringHasNUL
+	}
+	return stringFits
 }
 
 // maxItems is the most items p's collection takes.

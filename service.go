@@ -215,11 +215,11 @@ func UnrecordableClaim(caller Principal) (claim, problem string) {
 		{"upn", caller.UserPrincipalName, "userPrincipalName"},
 		{"oid", caller.ObjectID, "id"},
 	} {
-		if strings.IndexByte(c.value, 0) >= 0 {
+		switch p := UserType.Property(c.property); p.stringFault(c.value) {
+		case stringTooLong:
+			return c.name, fmt.Sprintf("is longer than %d characters, the most the directory records of a user's %s.", p.maxLength(), c.property)
+		case stringHasNUL:
 			return c.name, "contains a NUL character (U+0000), which the directory cannot record."
-		}
-		if limit := UserType.Property(c.property).maxLength(); len(c.value) > limit && utf8.RuneCountInString(c.value) > limit {
-			return c.name, fmt.Sprintf("is longer than %d characters, the most the directory records of a user's %s.", limit, c.property)
 		}
 	}
 	// Within those limits, the keys the stores index must fit too
