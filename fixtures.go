@@ -590,14 +590,10 @@ func (s *Service) fixturesProfiles(f Fixtures) ([]UserProfile, error) {
 				}
 				items := make([]Item, len(pc.Items))
 				for k, given := range pc.Items {
-					it := Item(withoutNulls(Object(given)).(Object))
-					FillNotNullDefaults(pc.Collection.Type, Object(it))
-					// An explicit null (given holds it) is a cleared
-					// allowedAudiences, kept cleared: the item stays its
-					// owner's alone, as it was when exported.
-					if _, ok := given["allowedAudiences"]; !ok {
-						it["allowedAudiences"] = DefaultAllowedAudiences
-					}
+					// An explicit null is a cleared allowedAudiences,
+					// kept cleared: the item stays its owner's alone, as
+					// it was when exported.
+					it := newItemOf(pc.Collection.Type, Object(given), true, 3)
 					if it.ID() == "" {
 						it["id"] = s.newID()
 					}

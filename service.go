@@ -334,18 +334,7 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 		return nil, err
 	}
 	now := s.now()
-	// Sized for the server-managed properties set below too, so the map
-	// is made once rather than grown.
-	it := make(Item, len(body)+serverManagedOnCreate)
-	for name, v := range body {
-		if v != nil {
-			it[name] = withoutNulls(v)
-		}
-	}
-	FillNotNullDefaults(c.Type, Object(it))
-	if _, ok := it["allowedAudiences"]; !ok {
-		it["allowedAudiences"] = DefaultAllowedAudiences
-	}
+	it := newItemOf(c.Type, body, false, serverManagedOnCreate)
 	it["id"] = s.newID()
 	it["createdDateTime"] = now
 	it["lastModifiedDateTime"] = now
@@ -371,6 +360,29 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 // body's: allowedAudiences, id, createdDateTime, lastModifiedDateTime,
 // createdBy, lastModifiedBy.
 const serverManagedOnCreate = 6
+
+// newItemOf makes a new item of type t of the given values, as a create
+// and a fixtures file make one: its values without nulls, the default of
+// each not-null property it lacks, and allowedAudiences
+// DefaultAllowedAudiences when given has none, or has null and
+// nullClearsAudiences is false (a fixture's null is an item left its
+// owner's alone, as it was exported). extra sizes the map for the
+// properties the caller sets besides, so that it is made once, not grown.
+func newItemOf(t *Type, given Object, nullClearsAudiences bool, extra int) Item {
+	it := make(Item, len(given)+extra)
+	for name, v := range given {
+		if v != nil {
+			it[name] = withoutNulls(v)
+		}
+	}
+	FillNotNullDefaults(t, Object(it))
+	if _, ok := it["allowedAudiences"]; !ok {
+		if _, null := given["allowedAudiences"]; !null || !nullClearsAudiences {
+			it["allowedAudiences"] = DefaultAllowedAudiences
+		}
+	}
+	return it
+}
 
 // maxItems is the most items one collection of a profile holds.
 func (s *Service) maxItems() int {
