@@ -4,15 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/graphprofile/graphprofile/postgres/pgtest"
 	"github.com/graphprofile/graphprofile/storetest"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // workPositions is the profile's positions collection.
@@ -430,6 +435,136 @@ func TestCreateWhoseAnswerIsLost(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateSettledAfterTheFirstRunTookTheLastPlace: a create whose
+// connection died while its statement waited on a lock is settled by a
+// second run, which queues behind the first; the first, still running in
+// the database, then takes the collection's last place, and the second
+// finds the collection full. The item is stored: the create succeeded,
+// and is not reported "full".
+func TestCreateSettledAfterTheFirstRunTookTheLastPlace(t *testing.T) {
+	dbURL := freshURL(t)
+	p := pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.Addr()
+	s := openAt(t, u.String())
+	owner := graphprofile.UserKey{TenantID: tenant, UserID: "last-place"}
+	if _, err := s.EnsureUser(t.Context(), graphprofile.User{TenantID: owner.TenantID, ID: owner.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	const maxItems = 2
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("first", t0), maxItems); err != nil {
+		t.Fatal(err)
+	}
+	// A transaction holds the collection's count, so that creates wait.
+	blocker, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close(context.Background())
+	tx, err := blocker.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(t.Context(), `SELECT n FROM item_counts FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	var blockerPID int
+	if err := tx.QueryRow(t.Context(), `SELECT pg_backend_pid()`).Scan(&blockerPID); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func(n int) {
+		t.Helper()
+		for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+			var blocked int
+			// Blocked by the blocker, or by a statement it blocks.
+			if err := admin.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity a WHERE $1 = ANY(pg_blocking_pids(a.pid))
+				OR EXISTS (SELECT 1 FROM pg_stat_activity b WHERE b.pid = ANY(pg_blocking_pids(a.pid)) AND $1 = ANY(pg_blocking_pids(b.pid)))`, blockerPID).Scan(&blocked); err != nil {
+				t.Fatal(err)
+			}
+			if blocked == n {
+				return
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("%d statements wait on the lock, want %d", blocked, n)
+			}
+		}
+	}
+	it := storetest.Position("last", t0.Add(time.Second))
+	done := make(chan error, 1)
+	go func() { done <- s.CreateItem(context.Background(), owner, workPositions, it, maxItems) }()
+	waiting(1)
+	// The connection dies under the waiting statement, and the network
+	// stays down a while: pgx's request to cancel the statement is lost
+	// (the settling run's first tries with it), and the database, whose
+	// backend waits on the lock, does not notice.
+	refused := p.Refused()
+	p.Set(false, true)
+	for p.Refused() < refused+3 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.Set(false, false)
+	waiting(2) // the settling run, behind the first
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("CreateItem: %v, want the create it made", err)
+	}
+	items, err := graphprofile.AllItems(t.Context(), s, owner, workPositions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != maxItems || items[1].ID() != it.ID() {
+		t.Errorf("stored %v, want first and last", items)
+	}
+}
+
+// TestIsUnknownOutcome: a create whose outcome is unknown, which is
+// settled, is one whose statement may have reached the database and
+// committed: not one whose connection could not be made, nor one that
+// failed before anything was sent, nor one the database answered.
+func TestIsUnknownOutcome(t *testing.T) {
+	_, connectErr := pgconn.Connect(t.Context(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	if connectErr == nil {
+		t.Fatal("connected to port 1")
+	}
+	for _, tc := range []struct {
+		name    string
+		err     error
+		unknown bool
+	}{
+		{"the connection lost after the statement was sent", commitErr("storing an item", io.ErrUnexpectedEOF), true},
+		{"the connection reset", commitErr("storing an item", syscall.ECONNRESET), true},
+		{"no connection made", commitErr("storing an item", connectErr), false},
+		{"nothing sent", commitErr("storing an item", nothingSent{}), false},
+		{"the database answered", commitErr("storing an item", &pgconn.PgError{Code: "57P01"}), false},
+		{"not at the commit", dbErr("storing an item", io.ErrUnexpectedEOF), false},
+		{"not the database's", errors.New("other"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.err
+			var de *stored.DBError
+			if errors.As(err, &de) {
+				de.Unavailable = unavailable(de.Err)
+			}
+			if got := isUnknownOutcome(err); got != tc.unknown {
+				t.Errorf("isUnknownOutcome(%v) = %v, want %v", err, got, tc.unknown)
+			}
+		})
+	}
+}
+
+// nothingSent is an error pgx marks safe to retry: nothing reached the
+// server.
+type nothingSent struct{}
+
+func (nothingSent) Error() string     { return "nothing sent" }
+func (nothingSent) SafeToRetry() bool { return true }
 
 // TestCloseUnresponsiveDatabase: Close, as every call, waits for a database
 // that stopped answering no longer than the store's timeout. pgx gives each

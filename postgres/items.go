@@ -11,6 +11,7 @@ import (
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ScanItems visits the items of collection c of owner in order after
@@ -256,6 +257,7 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 		}
 		return nil
 	}
+	deadline := time.Now().Add(s.timeout)
 	err = s.do(ctx, s.timeout, false, create)
 	if isUnknownOutcome(err) && ctx.Err() == nil {
 		// The statement may have been applied, its answer lost: a 503
@@ -263,7 +265,7 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 		// second item. The item's id is the server's own, a GUID, so
 		// the database says which: the item is there, with this document,
 		// or it is not, and creating it now is safe.
-		return s.settleCreate(ctx, owner, c, id, row.Document, create, err)
+		return s.settleCreate(ctx, deadline, owner, c, id, create, err)
 	}
 	return err
 }
@@ -271,35 +273,53 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 // errItemExists marks CreateItem's failure on an id already stored.
 var errItemExists = errors.New("an item of this id is stored")
 
-// settleCreate finds out, within the store's timeout, whether a create
-// whose outcome is unknown (unknown, its error) stored the item id with
-// document: then it returns nil; when the item is not there, it runs
-// create again, which stores it or fails for a reason of its own. A
-// database that does not answer within the timeout leaves the outcome
-// unknown: unknown is returned, ErrUnavailable.
-func (s *Store) settleCreate(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, id, document string, create func(ctx context.Context) error, unknown error) error {
-	deadline := time.Now().Add(s.timeout)
-	for pause := 50 * time.Millisecond; ; pause = min(2*pause, time.Second) {
-		var storedDocument string
+// settleCreate finds out, until deadline (the create's first attempt's
+// budget: the whole create takes no longer than any other call), whether a
+// create whose outcome is unknown (unknown, its error) stored the item id:
+// then it returns nil; when the item is not there, it runs create again,
+// which stores it or fails for a reason of its own. A database that does
+// not answer by the deadline leaves the outcome unknown: unknown is
+// returned, ErrUnavailable.
+func (s *Store) settleCreate(ctx context.Context, deadline time.Time, owner graphprofile.UserKey, c graphprofile.Collection, id string, create func(ctx context.Context) error, unknown error) error {
+	isStored := func() (bool, error) {
 		err := s.do(ctx, time.Until(deadline), true, func(ctx context.Context) error {
-			err := s.pool.QueryRow(ctx, `SELECT document FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND id = $4`,
-				owner.TenantID, owner.UserID, c.Name, id).Scan(&storedDocument)
+			var one int
+			err := s.pool.QueryRow(ctx, `SELECT 1 FROM items WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND id = $4`,
+				owner.TenantID, owner.UserID, c.Name, id).Scan(&one)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return err
 			}
 			return dbErr("finding an item whose create's outcome was unknown", err)
 		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return false, nil
+		}
+		// The id is the server's own, new GUID: an item of it is this
+		// create's, whatever its document now (a PATCH of it, listed
+		// meanwhile, may have changed it).
+		return err == nil, err
+	}
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		found, err := isStored()
 		switch {
-		case err == nil && storedDocument == document:
+		case found:
 			return nil
 		case err == nil:
-			return unknown // another document under the server's own id: not this create's
-		case errors.Is(err, pgx.ErrNoRows):
 			// Not applied (or still running on a connection the database
 			// has yet to notice is gone: creating it again waits on its
 			// row, and finds it).
 			err = s.do(ctx, time.Until(deadline), false, create)
-			if !errors.Is(err, errItemExists) && !isUnknownOutcome(err) {
+			switch {
+			case err == nil:
+				return nil
+			case errors.Is(err, graphprofile.ErrCollectionFull):
+				// The first run, which had yet to end, may have taken the
+				// last place: it is there now, or the collection is full.
+				if found, _ := isStored(); found {
+					return nil
+				}
+				return err
+			case !errors.Is(err, errItemExists) && !isUnknownOutcome(err):
 				return err
 			}
 		}
@@ -315,10 +335,15 @@ func (s *Store) settleCreate(ctx context.Context, owner graphprofile.UserKey, c 
 }
 
 // isUnknownOutcome reports whether err is a write's failure with the
-// commit, whose outcome is unknown.
+// commit, whose outcome is unknown: not a connection that could not be
+// made, nor one that failed before anything was sent, nor a failure the
+// database reported (a statement it answered with an error did not
+// commit).
 func isUnknownOutcome(err error) bool {
 	var de *stored.DBError
-	return errors.As(err, &de) && de.AtCommit && de.Unavailable
+	var ce *pgconn.ConnectError
+	return errors.As(err, &de) && de.AtCommit && de.Unavailable &&
+		!errors.As(de.Err, &ce) && !pgconn.SafeToRetry(de.Err) && pgCode(de.Err) == ""
 }
 
 // readItem reads item id of collection c of owner with q; forUpdate locks

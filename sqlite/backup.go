@@ -120,7 +120,7 @@ func openToRead(ctx context.Context, abs string) (db *sql.DB, done func() error,
 	db.Close()
 	// SQLite says CANTOPEN on a read-only mount, READONLY_DIRECTORY in a
 	// directory whose permissions refuse its index.
-	if _, statErr := os.Stat(abs + "-wal"); !(isCantOpen(err) || isReadOnly(err)) || !errors.Is(statErr, fs.ErrNotExist) {
+	if _, statErr := os.Stat(abs + "-wal"); !(isCantOpen(err) || isReadOnlyDirectory(err)) || !errors.Is(statErr, fs.ErrNotExist) {
 		return nil, nil, err
 	}
 	f, openErr := os.Open(abs)

@@ -69,6 +69,7 @@ const (
 	codeBusy                 = 5                     // SQLITE_BUSY
 	codeLocked               = 6                     // SQLITE_LOCKED
 	codeReadOnly             = 8                     // SQLITE_READONLY
+	codeReadOnlyDirectory    = codeReadOnly | 6<<8   // SQLITE_READONLY_DIRECTORY
 	codeCantOpen             = 14                    // SQLITE_CANTOPEN
 	codeIOErrWrite           = 10 | 3<<8             // SQLITE_IOERR_WRITE
 	codeFull                 = 13                    // SQLITE_FULL
@@ -143,6 +144,15 @@ func isFull(err error) bool {
 func isReadOnly(err error) bool {
 	code, ok := resultCode(err)
 	return ok && code&primaryCodeMask == codeReadOnly
+}
+
+// isReadOnlyDirectory reports whether err is SQLite's
+// SQLITE_READONLY_DIRECTORY: it may not make a file beside the database
+// (the shared-memory index of its log) in a directory the process may not
+// write.
+func isReadOnlyDirectory(err error) bool {
+	code, ok := resultCode(err)
+	return ok && code == codeReadOnlyDirectory
 }
 
 // isCantOpen reports whether err is SQLite's SQLITE_CANTOPEN (or an

@@ -145,9 +145,11 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	logger := slog.New(starting.handler(scrubbingHandler{logHandler, env}))
 	accessLog := slog.New(starting.handler(scrubbingHandler{accessHandler, env}))
 	// Not held with the start's records: a start that fails may fail
-	// because of the variable misspelled.
+	// because of the variable misspelled. At the log's level when it is
+	// above warnings (--log-level error): a setting ignored is never
+	// silent.
 	for _, warning := range env.warnings {
-		slog.New(scrubbingHandler{logHandler, env}).Warn(warning)
+		slog.New(scrubbingHandler{logHandler, env}).Log(ctx, max(slog.LevelWarn, level), warning)
 	}
 	env.warnings = nil
 	if *logFormat == "json" {

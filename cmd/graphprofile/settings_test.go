@@ -191,26 +191,32 @@ func TestEnvironmentWarnings(t *testing.T) {
 		{"version", []string{"version"}, []string{"GRAPHPROFILE_STOER=x"}, "GRAPHPROFILE_STOER is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_STORE?", 0},
 	}
 	// Once serve has its log, the warning is a record of it, in its
-	// format: every line of a JSON log is JSON.
-	t.Run("serve's JSON log", func(t *testing.T) {
-		t.Parallel()
-		r := runCLI(t, t.TempDir(), []string{"GRAPHPROFILE_LISTN=127.0.0.1:1"}, "serve", "--listen", "127.0.0.1:0", "--store", "memory:",
-			"--log-format", "json", "--tls-cert", "no-such.pem", "--tls-key", "no-such-key.pem")
-		if r.code != 1 {
-			t.Fatalf("exit status %d, want 1; stderr: %s", r.code, r.stderr)
-		}
-		warned := false
-		for line := range strings.Lines(r.stderr) {
-			var record struct{ Level, Msg string }
-			if err := json.Unmarshal([]byte(line), &record); err != nil {
-				t.Errorf("a line of the JSON log is no JSON: %q", line)
+	// format: every line of a JSON log is JSON; at the log's level when
+	// that is above warnings, never left out.
+	for _, level := range []string{"info", "error"} {
+		t.Run("serve's JSON log at "+level, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, t.TempDir(), []string{"GRAPHPROFILE_LISTN=127.0.0.1:1"}, "serve", "--listen", "127.0.0.1:0", "--store", "memory:",
+				"--log-format", "json", "--log-level", level, "--tls-cert", "no-such.pem", "--tls-key", "no-such-key.pem")
+			if r.code != 1 {
+				t.Fatalf("exit status %d, want 1; stderr: %s", r.code, r.stderr)
 			}
-			warned = warned || record.Level == "WARN" && record.Msg == "GRAPHPROFILE_LISTN is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LISTEN?"
-		}
-		if !warned {
-			t.Errorf("no warning record in %q", r.stderr)
-		}
-	})
+			want := map[string]string{"info": "WARN", "error": "ERROR"}[level]
+			warned := 0
+			for line := range strings.Lines(r.stderr) {
+				var record struct{ Level, Msg string }
+				if err := json.Unmarshal([]byte(line), &record); err != nil {
+					t.Errorf("a line of the JSON log is no JSON: %q", line)
+				}
+				if record.Level == want && record.Msg == "GRAPHPROFILE_LISTN is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LISTEN?" {
+					warned++
+				}
+			}
+			if warned != 1 {
+				t.Errorf("%d warning records at %s in %q, want 1", warned, want, r.stderr)
+			}
+		})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

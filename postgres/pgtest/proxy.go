@@ -23,6 +23,7 @@ type Proxy struct {
 	// loseAnswer: the next bytes the server sends are dropped and every
 	// connection closed, once.
 	loseAnswer bool
+	refused    int // connections refused while refusing
 	conns      map[net.Conn]bool
 }
 
@@ -86,6 +87,13 @@ func (p *Proxy) answerLost() bool {
 	return true
 }
 
+// Refused is how many connections the proxy refused so far.
+func (p *Proxy) Refused() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
+}
+
 // pass blocks while the proxy is a blackhole; false: drop the connection.
 func (p *Proxy) pass() bool {
 	p.mu.Lock()
@@ -120,6 +128,9 @@ func (p *Proxy) handle(c net.Conn) {
 	p.track(c, true)
 	defer func() { p.track(c, false); c.Close() }()
 	if !p.pass() {
+		p.mu.Lock()
+		p.refused++
+		p.mu.Unlock()
 		return
 	}
 	up, err := net.Dial("tcp", p.target)
