@@ -217,3 +217,43 @@ func TestMigrateUsersByNameUnfit(t *testing.T) {
 		t.Errorf("schema version %d (%v) after the failed migration, want 5", version, err)
 	}
 }
+
+// TestMigrateUsersByNameDesc: a database that took migration 0006 before
+// it made users_by_name_desc (a commit of main applied it so) gets the
+// index from 0007.
+func TestMigrateUsersByNameDesc(t *testing.T) {
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := freshURL(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(t.Context(), q, args...); err != nil {
+			conn.Close(t.Context())
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
+	for _, m := range ms[:6] {
+		exec(m.SQL)
+		exec(`INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
+	}
+	exec(`DROP INDEX users_by_name_desc`)
+	conn.Close(t.Context())
+
+	openAt(t, url)
+	var n int
+	check, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close(t.Context())
+	if err := check.QueryRow(t.Context(), `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'users_by_name_desc'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("users_by_name_desc: %d, %v", n, err)
+	}
+}

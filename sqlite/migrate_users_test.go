@@ -124,3 +124,28 @@ func TestMigrateUsersByName(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateUsersByNameDesc: a database that took migration 0008 before
+// it made users_by_name_desc (a commit of main applied it so) gets the
+// index from 0009, and lists users by name descending: the query names
+// the index, and without it failed ("no such index").
+func TestMigrateUsersByNameDesc(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := openRawDBAt(t, path, 8, `DROP INDEX users_by_name_desc`,
+		`INSERT INTO users (tenant_id, id, upn_key, document, name_key) VALUES ('t', 'a', NULL, '{"displayName":"Ada"}', 'ada'), ('t', 'z', NULL, '{"displayName":"Zoë"}', 'zoë')`)
+	db.Close()
+
+	s := openAt(t, path)
+	var n int
+	if err := s.rdb.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'users_by_name_desc'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("users_by_name_desc: %d, %v", n, err)
+	}
+	var ids []string
+	err := s.ScanUsersByName(t.Context(), "t", "displayName", true, nil, func(u graphprofile.User) (bool, error) {
+		ids = append(ids, u.ID)
+		return true, nil
+	})
+	if err != nil || strings.Join(ids, " ") != "z a" {
+		t.Errorf("users by name descending: %v, %v; want z a", ids, err)
+	}
+}

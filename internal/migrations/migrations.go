@@ -3,6 +3,8 @@
 package migrations
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"path"
@@ -67,4 +69,22 @@ func Latest(ms []Migration) int {
 		return 0
 	}
 	return ms[len(ms)-1].Version
+}
+
+// Digest is a digest of m's statements, its comments and blank lines left
+// out: what a store's test holds of each migration a database may have
+// applied, so that changing one is a failing test. A migration applied is
+// never changed (a database that took it would never take the change: a
+// new migration makes it); its comments may be.
+func Digest(m Migration) string {
+	var statements []string
+	for line := range strings.Lines(m.SQL) {
+		line = strings.TrimRight(line, " \t\r\n")
+		if trimmed := strings.TrimSpace(line); trimmed == "" || strings.HasPrefix(trimmed, "--") {
+			continue
+		}
+		statements = append(statements, line)
+	}
+	sum := sha256.Sum256([]byte(strings.Join(statements, "\n")))
+	return hex.EncodeToString(sum[:8])
 }

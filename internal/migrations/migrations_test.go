@@ -55,3 +55,20 @@ func join(s []string) string {
 	}
 	return out
 }
+
+// TestDigest: a migration's digest is its statements': comments, blank
+// lines and trailing spaces may change, a statement may not.
+func TestDigest(t *testing.T) {
+	base := Migration{SQL: "-- a comment\nCREATE TABLE t (a INTEGER);\n\nCREATE INDEX i ON t (a);\n"}
+	same := Migration{SQL: "-- another comment, longer\n  -- and a second\nCREATE TABLE t (a INTEGER);   \n\n\nCREATE INDEX i ON t (a);"}
+	changed := Migration{SQL: "-- a comment\nCREATE TABLE t (a INTEGER);\n\nCREATE INDEX i ON t (a DESC);\n"}
+	if Digest(base) != Digest(same) {
+		t.Errorf("comments and blank lines changed the digest: %s, %s", Digest(base), Digest(same))
+	}
+	if Digest(base) == Digest(changed) {
+		t.Errorf("a changed statement kept the digest %s", Digest(base))
+	}
+	if len(Digest(base)) != 16 {
+		t.Errorf("Digest = %q, want 16 hex digits", Digest(base))
+	}
+}
