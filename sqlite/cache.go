@@ -67,7 +67,95 @@ type readCache struct {
 	lru         list.List // of *cachedCollection, the most recently used first
 	items       int       // held by the collections, whole or one by one
 	bytes       int       // their stored documents' bytes
+
+	// What writes being committed change is "in flux" (enterFlux): from
+	// just before their commit until the writer has brought the cache up
+	// to date, the cache answers nothing of it and takes nothing of it
+	// from reads, which go to the database, where the commit shows at
+	// once. Else, between the commit and the cache's update, a read from
+	// the database answered the new data and a later one from the cache
+	// the old.
+	profileFlux map[graphprofile.UserKey]int // profiles being written, and by how many writes
+	usersFlux   int                          // writes of users being committed
+	allFlux     int                          // writes of everything (a load, a reset) being committed
 }
+
+// fluxScope is what a write changes, as the cache keeps it in flux while
+// the write is committed: items of the profile of owner (when profile),
+// users, or everything.
+type fluxScope struct {
+	owner   graphprofile.UserKey
+	profile bool
+	users   bool
+	all     bool
+}
+
+// profileFluxOf is the scope of a write of owner's items.
+func profileFluxOf(owner graphprofile.UserKey) fluxScope {
+	return fluxScope{owner: owner, profile: true}
+}
+
+// empty reports whether the write changes nothing the cache holds.
+func (f fluxScope) empty() bool { return !f.profile && !f.users && !f.all }
+
+// enterFlux puts what f changes in flux: run by the writer just before the
+// commit of a write of scope f.
+func (c *readCache) enterFlux(f fluxScope) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.moveFluxLocked(f, 1)
+}
+
+// leaveFlux ends enterFlux(f): run by the writer once the commit has ended
+// and, when it succeeded, the cache is brought up to date. A write of
+// users leaves no user cached (they are rare: a first sign-in, the
+// directory API, an import).
+func (c *readCache) leaveFlux(f fluxScope) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.moveFluxLocked(f, -1)
+	if f.users || f.all {
+		c.clearUsersLocked()
+	}
+}
+
+// moveFluxLocked counts the writes of f in flux up (by 1) or down (by
+// -1), and moves the generations of what they change, so that a read that
+// took one before cannot put what it read into the cache after.
+func (c *readCache) moveFluxLocked(f fluxScope, by int) {
+	if f.all {
+		c.allFlux += by
+		for _, collections := range c.profiles {
+			for _, e := range collections {
+				e.gen++
+			}
+		}
+	}
+	if f.users || f.all {
+		c.usersFlux += by
+		c.usersGen++
+	}
+	if f.profile {
+		if c.profileFlux == nil {
+			c.profileFlux = make(map[graphprofile.UserKey]int)
+		}
+		if c.profileFlux[f.owner] += by; c.profileFlux[f.owner] == 0 {
+			delete(c.profileFlux, f.owner)
+		}
+		for _, e := range c.profiles[f.owner] {
+			e.gen++
+		}
+	}
+}
+
+// profileInFluxLocked reports whether a write of owner's profile is being
+// committed.
+func (c *readCache) profileInFluxLocked(owner graphprofile.UserKey) bool {
+	return c.allFlux > 0 || c.profileFlux[owner] > 0
+}
+
+// usersInFluxLocked reports whether a write of users is being committed.
+func (c *readCache) usersInFluxLocked() bool { return c.allFlux > 0 || c.usersFlux > 0 }
 
 // cachedUser is a user and the FindUser keys that found it.
 type cachedUser struct {
@@ -185,7 +273,7 @@ func (c *readCache) user(key graphprofile.UserKey) (graphprofile.User, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.users[key]
-	if !ok {
+	if !ok || c.usersInFluxLocked() {
 		return graphprofile.User{}, false
 	}
 	c.userLRU.MoveToFront(e.elem)
@@ -199,7 +287,7 @@ func (c *readCache) findUser(tenantID, key string) (graphprofile.User, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k, ok := c.found[lookupKey(tenantID, key)]
-	if !ok {
+	if !ok || c.usersInFluxLocked() {
 		return graphprofile.User{}, false
 	}
 	e := c.users[k]
@@ -219,7 +307,7 @@ func (c *readCache) usersGeneration() uint64 {
 func (c *readCache) addUser(gen uint64, u graphprofile.User, lookup string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.usersGen {
+	if gen != c.usersGen || c.usersInFluxLocked() {
 		return
 	}
 	size := userSize(u)
@@ -265,11 +353,14 @@ func (c *readCache) forgetUserLocked(e *cachedUser) {
 	c.userBytes -= e.size
 }
 
-// dropUsers forgets every cached user: called after any write of users
-// (they are rare: a first sign-in, the directory API, an import).
+// dropUsers forgets every cached user.
 func (c *readCache) dropUsers() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.clearUsersLocked()
+}
+
+func (c *readCache) clearUsersLocked() {
 	c.usersGen++
 	clear(c.users)
 	clear(c.found)
@@ -285,7 +376,7 @@ func (c *readCache) first(owner graphprofile.UserKey, kind string) (list []cache
 	defer c.mu.Unlock()
 	e, ok := c.profiles[owner][kind]
 	switch {
-	case !ok:
+	case !ok || c.profileInFluxLocked(owner):
 		return nil, false, false
 	case e.complete:
 		c.lru.MoveToFront(e.elem)
@@ -304,7 +395,7 @@ func (c *readCache) item(owner graphprofile.UserKey, kind, id string) (it graphp
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.profiles[owner][kind]
-	if !ok {
+	if !ok || c.profileInFluxLocked(owner) {
 		return nil, false, false
 	}
 	if e.complete {
@@ -356,7 +447,7 @@ func (c *readCache) collection(owner graphprofile.UserKey, kind string) (*cached
 // currentLocked reports whether e, taken at generation gen, is still the
 // cache's entry for its collection and unchanged since.
 func (c *readCache) currentLocked(e *cachedCollection, gen uint64) bool {
-	return c.profiles[e.owner][e.kind] == e && e.gen == gen
+	return c.profiles[e.owner][e.kind] == e && e.gen == gen && !c.profileInFluxLocked(e.owner)
 }
 
 // addWhole caches list, the whole collection of e in list order read at

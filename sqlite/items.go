@@ -252,7 +252,7 @@ func (s *Store) CreateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 			 ON CONFLICT (tenant_id, user_id, kind) DO UPDATE SET n = n + 1`,
 			owner.TenantID, owner.UserID, c.Name)
 		return dbErr("counting items", err)
-	}, func() int { return len(row.Document) }, func() { s.cache.changeItem(owner, c.Name, id, cachedRow(row)) })
+	}, func() int { return len(row.Document) }, profileFluxOf(owner), func() { s.cache.changeItem(owner, c.Name, id, cachedRow(row)) })
 }
 
 // cachedRow is the cache's entry for a row just written.
@@ -302,7 +302,7 @@ func (s *Store) UpdateItem(ctx context.Context, owner graphprofile.UserKey, c gr
 		}
 		next = row
 		return nil
-	}, func() int { return len(next.Document) }, func() { s.cache.changeItem(owner, c.Name, id, cachedRow(next)) })
+	}, func() int { return len(next.Document) }, profileFluxOf(owner), func() { s.cache.changeItem(owner, c.Name, id, cachedRow(next)) })
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func (s *Store) DeleteItem(ctx context.Context, owner graphprofile.UserKey, c gr
 		_, err = tx.ExecContext(ctx, `UPDATE item_counts SET n = n - 1 WHERE tenant_id = ? AND user_id = ? AND kind = ?`,
 			owner.TenantID, owner.UserID, c.Name)
 		return dbErr("counting items", err)
-	}, nil, func() { s.cache.changeItem(owner, c.Name, id, cachedItem{}) })
+	}, nil, profileFluxOf(owner), func() { s.cache.changeItem(owner, c.Name, id, cachedItem{}) })
 }
 
 // DeleteProfile removes every item of owner, of every collection, in one
@@ -356,7 +356,7 @@ func (s *Store) DeleteProfile(ctx context.Context, owner graphprofile.UserKey) e
 			}
 		}
 		return nil
-	}, nil, func() { s.cache.dropProfile(owner) })
+	}, nil, profileFluxOf(owner), func() { s.cache.dropProfile(owner) })
 }
 
 // ListProfile returns the first limit items (limit <= 0: all) of each of

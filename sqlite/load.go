@@ -26,7 +26,6 @@ func (s *Store) loadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 	if err != nil {
 		return false, err
 	}
-	defer s.cache.dropUsers()
 	err = s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		loaded = false
 		if intoEmpty {
@@ -74,7 +73,7 @@ func (s *Store) loadProfiles(ctx context.Context, profiles []graphprofile.UserPr
 			}
 		}
 		return nil
-	}, func() int { return size }, func() {
+	}, func() int { return size }, fluxScope{all: true}, func() {
 		for _, l := range loads {
 			for _, u := range l.Users {
 				s.cache.dropProfile(u.Key())

@@ -30,7 +30,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return dbErr("creating schema_migrations", err)
 		}
 		return checkVersion(ctx, tx, latest)
-	}, nil, nil)
+	}, nil, fluxScope{}, nil)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (s *Store) migrate(ctx context.Context) error {
 				return dbErr("recording migration "+m.Name, err)
 			}
 			return nil
-		}, nil, nil)
+		}, nil, fluxScope{}, nil)
 		if err != nil {
 			return err
 		}

@@ -19,7 +19,7 @@ func (s *Store) Reset(ctx context.Context, tenantID string) error {
 			}
 		}
 		return nil
-	}, nil, func() { s.cache.dropTenant(tenantID) })
+	}, nil, fluxScope{all: true}, func() { s.cache.dropTenant(tenantID) })
 }
 
 // resetAll empties the database in tx. The users' tables (items,

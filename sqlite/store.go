@@ -75,6 +75,11 @@ type Store struct {
 	closeErr  error
 
 	metrics Metrics // nil: none (WithMetrics)
+
+	// afterCommitHook, for tests: the writer calls it after a commit,
+	// before it brings the read cache up to date and acknowledges the
+	// writes.
+	afterCommitHook atomic.Pointer[func()]
 }
 
 var _ graphprofile.Store = (*Store)(nil)

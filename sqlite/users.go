@@ -73,10 +73,8 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 	if !errors.Is(err, graphprofile.ErrNotFound) {
 		return got, err // found, or failed
 	}
-	defer s.cache.dropUsers()
-
 	var recorded graphprofile.User
-	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { // fn may run more than once: it sets recorded only
+	err = s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error { // fn may run more than once: it sets recorded only
 		// Checked again in the transaction: a concurrent call may have
 		// recorded the user since.
 		cur, err := readUser(ctx, tx, u.Key())
@@ -106,7 +104,7 @@ func (s *Store) EnsureUser(ctx context.Context, u graphprofile.User) (graphprofi
 		}
 		recorded = rec
 		return nil
-	})
+	}, nil, fluxScope{users: true}, nil)
 	if err != nil {
 		return graphprofile.User{}, err
 	}
@@ -142,8 +140,7 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 	if err := store.CheckUserKey("CreateUser", u); err != nil {
 		return err
 	}
-	defer s.cache.dropUsers()
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		upn, _ := stored.UserKeys(u)
 		err := insertUser(ctx, tx, u, upn)
 		switch {
@@ -155,15 +152,14 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 			return dbErr("storing a user", err)
 		}
 		return nil
-	})
+	}, nil, fluxScope{users: true}, nil)
 }
 
 // UpdateUser replaces the user key with what update returns for it, in one
 // write transaction.
 func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update func(graphprofile.User) (graphprofile.User, error)) (graphprofile.User, error) {
-	defer s.cache.dropUsers()
 	var next graphprofile.User
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := readUser(ctx, tx, key)
 		if err != nil {
 			return err
@@ -179,7 +175,7 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 			return stored.PrincipalNameTaken(next.UserPrincipalName)
 		}
 		return dbErr("storing a user", err)
-	})
+	}, nil, fluxScope{users: true}, nil)
 	if err != nil {
 		return graphprofile.User{}, err
 	}
@@ -189,9 +185,7 @@ func (s *Store) UpdateUser(ctx context.Context, key graphprofile.UserKey, update
 // DeleteUser removes the user key; its items go with it (ON DELETE
 // CASCADE: the write connection has foreign keys on, see checkSettings).
 func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error {
-	defer s.cache.dropProfile(key)
-	defer s.cache.dropUsers()
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.writeThen(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, key.TenantID, key.UserID)
 		if err != nil {
 			return dbErr("deleting a user", err)
@@ -202,7 +196,7 @@ func (s *Store) DeleteUser(ctx context.Context, key graphprofile.UserKey) error 
 			return store.UserNotFound(key)
 		}
 		return nil
-	})
+	}, nil, fluxScope{owner: key, profile: true, users: true}, func() { s.cache.dropProfile(key) })
 }
 
 // ScanUsers visits the users of tenantID ordered by id after afterID, read
@@ -340,8 +334,7 @@ func (s *Store) ImportUserStream(ctx context.Context, tenantID string, users ite
 	if tenantID == "" {
 		return store.Errorf("ImportUsers: no tenant id")
 	}
-	defer s.cache.dropUsers()
-	return s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error { return importUsers(ctx, tx, tenantID, users) }, nil, nil)
+	return s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error { return importUsers(ctx, tx, tenantID, users) }, nil, fluxScope{users: true}, nil)
 }
 
 // importUsers adds or replaces (by id) the users users yields in tenantID

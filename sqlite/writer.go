@@ -40,7 +40,10 @@ type writeRequest struct {
 	// fn has succeeded.
 	bytes func() int
 	after func() // run by the writer once the write is committed, in commit order
-	done  chan error
+	// flux is what the write changes that the read cache may hold: in
+	// flux from just before its commit until after has run (enterFlux).
+	flux fluxScope
+	done chan error
 }
 
 // write runs fn in a write transaction and returns once its changes are
@@ -53,24 +56,25 @@ type writeRequest struct {
 // of stopping at the disk's fsync rate, and nothing is acknowledged before
 // it is on disk.
 func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	return s.writeThen(ctx, fn, nil, nil)
+	return s.writeThen(ctx, fn, nil, fluxScope{}, nil)
 }
 
 // writeThen is write, for a write whose documents' size bytes returns
-// (nil: small), and when the write is committed the writer runs after
-// (unless nil) before acknowledging it. The writer runs the afters of all
-// writes in the order they committed, so they can keep the read cache in
-// step with the database.
-func (s *Store) writeThen(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, bytes func() int, after func()) error {
-	return s.submit(&writeRequest{ctx: ctx, fn: fn, bytes: bytes, after: after, done: make(chan error, 1)})
+// (nil: small), which changes flux of what the read cache may hold, and
+// when the write is committed the writer runs after (unless nil) before
+// acknowledging it. The writer runs the afters of all writes in the order
+// they committed, so they can keep the read cache in step with the
+// database; meanwhile the cache holds flux in flux (enterFlux).
+func (s *Store) writeThen(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, bytes func() int, flux fluxScope, after func()) error {
+	return s.submit(&writeRequest{ctx: ctx, fn: fn, bytes: bytes, flux: flux, after: after, done: make(chan error, 1)})
 }
 
 // writeLong is writeThen for a write of many statements or of long ones (a
 // migration, an import, a load, a reset): its statements see ctx itself,
 // so a caller that goes (Ctrl-C, a closed connection) interrupts the
 // statement running, and the write is undone.
-func (s *Store) writeLong(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, bytes func() int, after func()) error {
-	return s.submit(&writeRequest{ctx: ctx, fn: fn, long: true, bytes: bytes, after: after, done: make(chan error, 1)})
+func (s *Store) writeLong(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, bytes func() int, flux fluxScope, after func()) error {
+	return s.submit(&writeRequest{ctx: ctx, fn: fn, long: true, bytes: bytes, flux: flux, after: after, done: make(chan error, 1)})
 }
 
 // submit hands req to the writer and waits for its outcome.
@@ -226,10 +230,28 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 		finish(err)
 		return len(batch)
 	}
+	// What the writes change is in flux from here until the cache has
+	// their changes: a read from the database sees the commit at once.
+	for i, req := range batch {
+		if results[i] == nil && !req.flux.empty() {
+			s.cache.enterFlux(req.flux)
+		}
+	}
+	leaveFlux := func() {
+		for i, req := range batch {
+			if results[i] == nil && !req.flux.empty() {
+				s.cache.leaveFlux(req.flux)
+			}
+		}
+	}
 	committing := time.Now()
 	if err := tx.Commit(); err != nil {
+		leaveFlux()
 		finish(dbErr("committing", err))
 		return len(batch)
+	}
+	if hook := s.afterCommitHook.Load(); hook != nil {
+		(*hook)()
 	}
 	if s.metrics != nil {
 		end := time.Now()
@@ -240,6 +262,7 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 			req.after()
 		}
 	}
+	leaveFlux()
 	finish(nil)
 	return len(batch)
 }

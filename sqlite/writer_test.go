@@ -175,7 +175,7 @@ func TestLongWriteStopsWhenItsCallerGoes(t *testing.T) {
 		close(started)
 		return tx.QueryRowContext(ctx, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000)
 			SELECT count(*) FROM c`).Scan(&counted)
-	}, nil, nil)
+	}, nil, fluxScope{}, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("a long write whose caller went: %v (counted %d), want %v", err, counted, context.Canceled)
 	}
