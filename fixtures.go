@@ -607,7 +607,16 @@ func (s *Service) fixturesProfiles(f Fixtures) ([]UserProfile, error) {
 						it["createdDateTime"] = created
 					}
 					if _, ok := it["lastModifiedDateTime"].(time.Time); !ok {
-						it["lastModifiedDateTime"] = it["createdDateTime"]
+						// Written by the load, as a create writes an
+						// item (never before it was made): a reload of
+						// other content under the same id and
+						// createdDateTime kept the ETag, and If-None-Match
+						// answered 304 for the old content.
+						written := now.Add(time.Duration(k) * 100 * time.Nanosecond)
+						if created := it["createdDateTime"].(time.Time); created.After(written) {
+							written = created
+						}
+						it["lastModifiedDateTime"] = written
 					}
 					items[k] = it
 				}
