@@ -315,8 +315,12 @@ func (s *Store) settleCreate(ctx context.Context, deadline time.Time, owner grap
 			case errors.Is(err, graphprofile.ErrCollectionFull):
 				// The first run, which had yet to end, may have taken the
 				// last place: it is there now, or the collection is full.
-				if found, _ := isStored(); found {
+				found, ferr := isStored()
+				switch {
+				case found:
 					return nil
+				case ferr != nil:
+					return unknown // not known to be absent: full, or stored
 				}
 				return err
 			case !errors.Is(err, errItemExists) && !isUnknownOutcome(err):

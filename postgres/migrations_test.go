@@ -7,8 +7,8 @@ import (
 )
 
 // appliedMigrations are the migrations a database may have applied, each
-// with the digest of its statements (migrations.Digest) as it was first
-// committed to main. A migration applied is never changed: a database that
+// with the digest of its statements (migrations.Digest) as they stand;
+// none may change from here on. A migration applied is never changed: a database that
 // took it never takes the change (0006 gained users_by_name_desc after a commit of main had applied it, and 0007 had to make it again). A new migration gets its line
 // here; a change to one of these needs a new migration instead.
 var appliedMigrations = []struct{ name, digest string }{

@@ -98,24 +98,34 @@ func profileFluxOf(owner graphprofile.UserKey) fluxScope {
 // empty reports whether the write changes nothing the cache holds.
 func (f fluxScope) empty() bool { return !f.profile && !f.users && !f.all }
 
-// enterFlux puts what f changes in flux: run by the writer just before the
-// commit of a write of scope f.
-func (c *readCache) enterFlux(f fluxScope) {
+// enterFlux puts what the writes of scopes change in flux: run by the
+// writer just before the commit of those writes, under one lock for all.
+func (c *readCache) enterFlux(scopes []fluxScope) {
+	if len(scopes) == 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.moveFluxLocked(f, 1)
+	for _, f := range scopes {
+		c.moveFluxLocked(f, 1)
+	}
 }
 
-// leaveFlux ends enterFlux(f): run by the writer once the commit has ended
-// and, when it succeeded, the cache is brought up to date. A write of
-// users leaves no user cached (they are rare: a first sign-in, the
+// leaveFlux ends enterFlux(scopes): run by the writer once the commit has
+// ended and, when it succeeded, the cache is brought up to date. A write
+// of users leaves no user cached (they are rare: a first sign-in, the
 // directory API, an import).
-func (c *readCache) leaveFlux(f fluxScope) {
+func (c *readCache) leaveFlux(scopes []fluxScope) {
+	if len(scopes) == 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.moveFluxLocked(f, -1)
-	if f.users || f.all {
-		c.clearUsersLocked()
+	for _, f := range scopes {
+		c.moveFluxLocked(f, -1)
+		if f.users || f.all {
+			c.clearUsersLocked()
+		}
 	}
 }
 

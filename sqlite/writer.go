@@ -232,18 +232,14 @@ func (s *Store) commitSome(batch []*writeRequest) int {
 	}
 	// What the writes change is in flux from here until the cache has
 	// their changes: a read from the database sees the commit at once.
+	var flux []fluxScope
 	for i, req := range batch {
 		if results[i] == nil && !req.flux.empty() {
-			s.cache.enterFlux(req.flux)
+			flux = append(flux, req.flux)
 		}
 	}
-	leaveFlux := func() {
-		for i, req := range batch {
-			if results[i] == nil && !req.flux.empty() {
-				s.cache.leaveFlux(req.flux)
-			}
-		}
-	}
+	s.cache.enterFlux(flux)
+	leaveFlux := func() { s.cache.leaveFlux(flux) }
 	committing := time.Now()
 	if err := tx.Commit(); err != nil {
 		leaveFlux()
