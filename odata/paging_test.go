@@ -605,6 +605,37 @@ func TestForgeSkipTokenIsFaithful(t *testing.T) {
 	}
 }
 
+// walksFrom follows query's pages over items from token to the end, read
+// whole (Apply) and streamed (Run), and returns the ids each walk gave, by
+// reader; a walk of more than maxPages pages stops the test.
+func walksFrom(t *testing.T, items []graphprofile.Object, query, token string, maxPages int) map[string][]string {
+	t.Helper()
+	walks := map[string][]string{}
+	for name, answer := range map[string]func(odata.Query) (odata.Result, error){
+		"Apply": func(q odata.Query) (odata.Result, error) { return q.Apply(t.Context(), items, "tenant/user") },
+		"Run": func(q odata.Query) (odata.Result, error) {
+			return q.Run(t.Context(), newSliceSource(items).scan, "tenant/user")
+		},
+	} {
+		got := []string{}
+		for token, page := token, 0; token != ""; page++ {
+			if page > maxPages {
+				t.Fatalf("%s: the walk does not end", name)
+			}
+			res, err := answer(mustParse(t, query+"&$skiptoken="+url.QueryEscape(token)))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, it := range res.Items {
+				got = append(got, it["id"].(string))
+			}
+			token = res.NextSkipToken
+		}
+		walks[name] = got
+	}
+	return walks
+}
+
 // cloneObject copies obj's top level.
 func cloneObject(obj graphprofile.Object) graphprofile.Object {
 	c := make(graphprofile.Object, len(obj))
@@ -703,26 +734,7 @@ func TestSkipTokenOfLongKeys(t *testing.T) {
 	last := first.Items[len(first.Items)-1]["id"].(string)
 	rest := slices.DeleteFunc(slices.Clone(items), func(it graphprofile.Object) bool { return it["id"] == last })
 	later := want[slices.Index(want, last)+1:]
-	for name, answer := range map[string]func(odata.Query) (odata.Result, error){
-		"Apply": func(q odata.Query) (odata.Result, error) { return q.Apply(t.Context(), rest, "tenant/user") },
-		"Run": func(q odata.Query) (odata.Result, error) {
-			return q.Run(t.Context(), newSliceSource(rest).scan, "tenant/user")
-		},
-	} {
-		var got []string
-		for token, page := first.NextSkipToken, 0; token != ""; page++ {
-			if page > 2*len(items) {
-				t.Fatalf("%s: the walk after a deleted entity does not end", name)
-			}
-			res, err := answer(mustParse(t, query+"&$skiptoken="+url.QueryEscape(token)))
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			for _, it := range res.Items {
-				got = append(got, it["id"].(string))
-			}
-			token = res.NextSkipToken
-		}
+	for name, got := range walksFrom(t, rest, query, first.NextSkipToken, 2*len(items)) {
 		for _, id := range later {
 			if n := strings.Count(strings.Join(got, " ")+" ", id+" "); n != 1 {
 				t.Errorf("%s: %s, after the deleted entity in the order, came %d times after it: %q", name, id, n, got)
@@ -747,26 +759,7 @@ func TestSkipTokenOfLongKeys(t *testing.T) {
 			changed[i] = it
 		}
 	}
-	for name, answer := range map[string]func(odata.Query) (odata.Result, error){
-		"Apply": func(q odata.Query) (odata.Result, error) { return q.Apply(t.Context(), changed, "tenant/user") },
-		"Run": func(q odata.Query) (odata.Result, error) {
-			return q.Run(t.Context(), newSliceSource(changed).scan, "tenant/user")
-		},
-	} {
-		var got []string
-		for token, page := first.NextSkipToken, 0; token != ""; page++ {
-			if page > 2*len(items) {
-				t.Fatalf("%s: the walk after a changed entity does not end", name)
-			}
-			res, err := answer(mustParse(t, query+"&$skiptoken="+url.QueryEscape(token)))
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			for _, it := range res.Items {
-				got = append(got, it["id"].(string))
-			}
-			token = res.NextSkipToken
-		}
+	for name, got := range walksFrom(t, changed, query, first.NextSkipToken, 2*len(items)) {
 		for _, id := range later {
 			if n := strings.Count(strings.Join(got, " ")+" ", id+" "); n != 1 {
 				t.Errorf("%s: %s, after the changed entity's old place in the order, came %d times after it: %q", name, id, n, got)

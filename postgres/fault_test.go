@@ -326,14 +326,6 @@ func TestCrash(t *testing.T) {
 // TestNetworkFaults: the network to the database fails, in the ways a
 // proxy can show; works with any server, also GRAPHPROFILE_TEST_POSTGRES.
 func TestNetworkFaults(t *testing.T) {
-	through := func(t *testing.T, p *pgtest.Proxy, dbURL string) string {
-		u, err := url.Parse(dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.Host = p.Addr()
-		return u.String()
-	}
 
 	t.Run("Blackhole", func(t *testing.T) {
 		// Packets vanish: every call gives up after the store's timeout.
@@ -402,14 +394,7 @@ func TestNetworkFaults(t *testing.T) {
 func TestCreateWhoseAnswerIsLost(t *testing.T) {
 	for _, maxItems := range []int{0, 1} {
 		t.Run(fmt.Sprintf("maxItems=%d", maxItems), func(t *testing.T) {
-			dbURL := freshURL(t)
-			p := pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
-			u, err := url.Parse(dbURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			u.Host = p.Addr()
-			s := openAt(t, u.String())
+			_, p, s := openThroughProxy(t)
 			owner := graphprofile.UserKey{TenantID: tenant, UserID: "answer-lost"}
 			if _, err := s.EnsureUser(t.Context(), graphprofile.User{TenantID: owner.TenantID, ID: owner.UserID}); err != nil {
 				t.Fatal(err)
@@ -443,14 +428,7 @@ func TestCreateWhoseAnswerIsLost(t *testing.T) {
 // finds the collection full. The item is stored: the create succeeded,
 // and is not reported "full".
 func TestCreateSettledAfterTheFirstRunTookTheLastPlace(t *testing.T) {
-	dbURL := freshURL(t)
-	p := pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = p.Addr()
-	s := openAt(t, u.String())
+	dbURL, p, s := openThroughProxy(t)
 	owner := graphprofile.UserKey{TenantID: tenant, UserID: "last-place"}
 	if _, err := s.EnsureUser(t.Context(), graphprofile.User{TenantID: owner.TenantID, ID: owner.UserID}); err != nil {
 		t.Fatal(err)
@@ -565,6 +543,27 @@ type nothingSent struct{}
 
 func (nothingSent) Error() string     { return "nothing sent" }
 func (nothingSent) SafeToRetry() bool { return true }
+
+// through is dbURL with its host the proxy p's, whose network a test can
+// fail.
+func through(t *testing.T, p *pgtest.Proxy, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.Addr()
+	return u.String()
+}
+
+// openThroughProxy opens a store of a new database through a proxy (see
+// through), and returns the database's own URL too.
+func openThroughProxy(t *testing.T) (dbURL string, p *pgtest.Proxy, s *Store) {
+	t.Helper()
+	dbURL = freshURL(t)
+	p = pgtest.StartProxy(t, pgtest.HostOf(t, dbURL))
+	return dbURL, p, openAt(t, through(t, p, dbURL))
+}
 
 // TestCloseUnresponsiveDatabase: Close, as every call, waits for a database
 // that stopped answering no longer than the store's timeout. pgx gives each

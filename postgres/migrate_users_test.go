@@ -74,27 +74,7 @@ func TestMigrateUserDocument(t *testing.T) {
 // migration reads a page, so that ScanUsersByName lists them in the order
 // of their names.
 func TestMigrateUsersByName(t *testing.T) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := freshURL(t)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(t.Context(), q, args...); err != nil {
-			conn.Close(t.Context())
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
-	for _, m := range ms[:5] {
-		exec(m.SQL)
-		exec(`INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
-	}
+	url, conn, exec := databaseAt(t, 5)
 	names := []string{"Émile", "émile", "Zoë", "ZOË", "Łukasz", "lukasz", "ΣΟΦΊΑ", "σοφία", "adele", "ADELE", "İlker", ""}
 	var tenants, ids, docs []string
 	for i := range 2500 {
@@ -170,27 +150,7 @@ func TestMigrateUsersByName(t *testing.T) {
 // PostgreSQL's "index row size exceeds btree maximum", and the database is
 // left as it was, at version 5, for the version that stored it.
 func TestMigrateUsersByNameUnfit(t *testing.T) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := freshURL(t)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.WithoutCancel(t.Context()))
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(t.Context(), q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
-	for _, m := range ms[:5] {
-		exec(m.SQL)
-		exec(`INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
-	}
+	url, conn, exec := databaseAt(t, 5)
 	// An id of 1,000 characters of two bytes each, a name of 256 of four
 	// (characters no compression shortens).
 	random := rand.New(rand.NewPCG(1, 2))
@@ -204,7 +164,7 @@ func TestMigrateUsersByNameUnfit(t *testing.T) {
 	exec(`INSERT INTO users (tenant_id, id, document) VALUES ('t', $1, $2)`, id.String(), `{"displayName":"`+name.String()+`"}`)
 	exec(`INSERT INTO users (tenant_id, id, document) VALUES ('t', 'ada', '{"displayName":"Ada"}')`)
 
-	_, err = Open(t.Context(), url)
+	_, err := Open(t.Context(), url)
 	if err == nil {
 		t.Fatal("Open migrated a database whose user's name does not fit the index")
 	}
@@ -222,27 +182,7 @@ func TestMigrateUsersByNameUnfit(t *testing.T) {
 // it made users_by_name_desc (a commit of main applied it so) gets the
 // index from 0007.
 func TestMigrateUsersByNameDesc(t *testing.T) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := freshURL(t)
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(t.Context(), q, args...); err != nil {
-			conn.Close(t.Context())
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
-	for _, m := range ms[:6] {
-		exec(m.SQL)
-		exec(`INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
-	}
+	url, conn, exec := databaseAt(t, 6)
 	exec(`DROP INDEX users_by_name_desc`)
 	conn.Close(t.Context())
 
@@ -256,4 +196,34 @@ func TestMigrateUsersByNameDesc(t *testing.T) {
 	if err := check.QueryRow(t.Context(), `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'users_by_name_desc'`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("users_by_name_desc: %d, %v", n, err)
 	}
+}
+
+// databaseAt makes a new database of schema version: the migrations up to
+// it applied by their SQL, as a store of that version applied them (their
+// Go steps have nothing to do in an empty database). exec runs a statement
+// on conn, a connection to it that the test's end closes.
+func databaseAt(t *testing.T, version int) (url string, conn *pgx.Conn, exec func(q string, args ...any)) {
+	t.Helper()
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url = freshURL(t)
+	conn, err = pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	exec = func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(t.Context(), q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
+	for _, m := range ms[:version] {
+		exec(m.SQL)
+		exec(`INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
+	}
+	return url, conn, exec
 }

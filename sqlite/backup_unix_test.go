@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
@@ -39,6 +40,32 @@ func TestHelperProcessBackup(t *testing.T) {
 	os.Exit(0)
 }
 
+// createPositions creates 8 × each positions of owner, by 8 writers (so in
+// a few commits), each with description (unless ""); it stops the test
+// when one fails.
+func createPositions(t *testing.T, s *Store, owner graphprofile.UserKey, each int, description string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range each {
+				it := storetest.Position(fmt.Sprintf("p%d-%03d", w, i), storetest.Created())
+				if description != "" {
+					it["description"] = description
+				}
+				if err := s.CreateItem(t.Context(), owner, workPositions, it, 0); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
 // TestBackupFailsCleanly: a backup that fails midway (no room for the
 // copy) leaves nothing behind: neither the file nor its temporary copy nor
 // the copy's journal.
@@ -50,23 +77,8 @@ func TestBackupFailsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Well past 64 KiB, in a few commits: 8 writers of 250 positions.
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Go(func() {
-			for i := range 250 {
-				id := fmt.Sprintf("p%d-%03d", w, i)
-				if err := s.CreateItem(t.Context(), owner.Key(), workPositions, storetest.Position(id, storetest.Created()), 0); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		return
-	}
+	// Well past 64 KiB, in a few commits.
+	createPositions(t, s, owner.Key(), 250, "")
 	backups := t.TempDir()
 	dest := filepath.Join(backups, "backup.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcessBackup$")
@@ -98,23 +110,7 @@ func TestBackupCopyIsPrivateWhileWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Some megabytes, so that the copy takes a while to write.
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Go(func() {
-			for i := range 500 {
-				it := storetest.Position(fmt.Sprintf("p%d-%03d", w, i), storetest.Created())
-				it["description"] = strings.Repeat("x", 2000)
-				if err := s.CreateItem(t.Context(), owner.Key(), workPositions, it, 0); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		return
-	}
+	createPositions(t, s, owner.Key(), 500, strings.Repeat("x", 2000))
 	backups := t.TempDir()
 	dest := filepath.Join(backups, "backup.db")
 	done := make(chan error, 1)
