@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
@@ -40,11 +39,18 @@ func TestHelperProcessBackup(t *testing.T) {
 	os.Exit(0)
 }
 
-// createPositions creates 8 × each positions of owner, by 8 writers (so in
-// a few commits), each with description (unless ""); it stops the test
-// when one fails.
-func createPositions(t *testing.T, s *Store, owner graphprofile.UserKey, each int, description string) {
+// storeOfPositions opens a new store at path and gives adele 8 × each
+// positions, made by 8 writers (so in a few commits), each with
+// description (unless ""); it stops the test when one fails.
+func storeOfPositions(t *testing.T, each int, description string) (path string, s *Store) {
 	t.Helper()
+	path = filepath.Join(t.TempDir(), "graphprofile.db")
+	s = openAt(t, path)
+	u, err := s.EnsureUser(t.Context(), adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := u.Key()
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
@@ -64,21 +70,14 @@ func createPositions(t *testing.T, s *Store, owner graphprofile.UserKey, each in
 	if t.Failed() {
 		t.FailNow()
 	}
+	return path, s
 }
 
 // TestBackupFailsCleanly: a backup that fails midway (no room for the
 // copy) leaves nothing behind: neither the file nor its temporary copy nor
 // the copy's journal.
 func TestBackupFailsCleanly(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "graphprofile.db")
-	s := openAt(t, path)
-	owner, err := s.EnsureUser(t.Context(), adele)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Well past 64 KiB, in a few commits.
-	createPositions(t, s, owner.Key(), 250, "")
+	path, _ := storeOfPositions(t, 250, "") // well past 64 KiB, in a few commits
 	backups := t.TempDir()
 	dest := filepath.Join(backups, "backup.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcessBackup$")
@@ -102,15 +101,7 @@ func TestBackupFailsCleanly(t *testing.T) {
 // 0644 under the usual umask, readable by any local user until its rename
 // (and for good when the backup was killed midway).
 func TestBackupCopyIsPrivateWhileWritten(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "graphprofile.db")
-	s := openAt(t, path)
-	owner, err := s.EnsureUser(t.Context(), adele)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Some megabytes, so that the copy takes a while to write.
-	createPositions(t, s, owner.Key(), 500, strings.Repeat("x", 2000))
+	path, _ := storeOfPositions(t, 500, strings.Repeat("x", 2000)) // megabytes: the copy takes a while
 	backups := t.TempDir()
 	dest := filepath.Join(backups, "backup.db")
 	done := make(chan error, 1)

@@ -88,3 +88,28 @@ func Digest(m Migration) string {
 	sum := sha256.Sum256([]byte(strings.Join(statements, "\n")))
 	return hex.EncodeToString(sum[:8])
 }
+
+// Applied is a migration a database may have applied: its file's name and
+// the Digest of its statements.
+type Applied struct{ Name, Digest string }
+
+// Changed says what keeps ms from being applied, the migrations a store
+// embeds, unchanged: one whose name or statements differ from applied's,
+// one missing, one not listed there (a new migration gets its line). A
+// migration applied is never changed: a database that took it never takes
+// the change, which a new migration must make.
+func Changed(ms []Migration, applied []Applied) []string {
+	var problems []string
+	for i, m := range ms {
+		switch {
+		case i >= len(applied):
+			problems = append(problems, fmt.Sprintf("%s (digest %s) is not among the migrations applied: give it its line", m.Name, Digest(m)))
+		case m.Name != applied[i].Name || Digest(m) != applied[i].Digest:
+			problems = append(problems, fmt.Sprintf("%s (digest %s) is not %s (digest %s) as applied: a migration applied is never changed; make a new one", m.Name, Digest(m), applied[i].Name, applied[i].Digest))
+		}
+	}
+	for _, a := range applied[min(len(ms), len(applied)):] {
+		problems = append(problems, fmt.Sprintf("%s, applied, is missing", a.Name))
+	}
+	return problems
+}

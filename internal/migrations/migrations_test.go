@@ -72,3 +72,31 @@ func TestDigest(t *testing.T) {
 		t.Errorf("Digest = %q, want 16 hex digits", Digest(base))
 	}
 }
+
+// TestChanged: a migration changed, one missing, one new and one renamed
+// are each a problem; the migrations as applied are none.
+func TestChanged(t *testing.T) {
+	a := Migration{Version: 1, Name: "0001_a.sql", SQL: "CREATE TABLE a (x INTEGER);"}
+	b := Migration{Version: 2, Name: "0002_b.sql", SQL: "CREATE TABLE b (x INTEGER);"}
+	applied := []Applied{{a.Name, Digest(a)}, {b.Name, Digest(b)}}
+	changedB := b
+	changedB.SQL = "CREATE TABLE b (x TEXT);"
+	renamedB := b
+	renamedB.Name = "0002_c.sql"
+	c := Migration{Version: 3, Name: "0003_c.sql", SQL: "CREATE TABLE c (x INTEGER);"}
+	for _, tc := range []struct {
+		name     string
+		ms       []Migration
+		problems int
+	}{
+		{"as applied", []Migration{a, b}, 0},
+		{"a statement changed", []Migration{a, changedB}, 1},
+		{"renamed", []Migration{a, renamedB}, 1},
+		{"one missing", []Migration{a}, 1},
+		{"a new one not listed", []Migration{a, b, c}, 1},
+	} {
+		if got := Changed(tc.ms, applied); len(got) != tc.problems {
+			t.Errorf("%s: %q, want %d problems", tc.name, got, tc.problems)
+		}
+	}
+}
