@@ -69,5 +69,8 @@ func backupArgs(env *environment, what string, args []string, synopsis string) (
 	if loc.kind == "postgres" {
 		return storeLocation{}, "", fmt.Errorf("%s: %s", what, pgDumpAdvice)
 	}
+	if err := loc.refuseOwnFile(what, file); err != nil {
+		return storeLocation{}, "", err
+	}
 	return loc, file, nil
 }

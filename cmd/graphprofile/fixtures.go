@@ -196,8 +196,8 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if err := loc.existing(ctx, "export"); err != nil {
 		return err
 	}
-	if out != "-" && loc.ownsFile(out) {
-		return fmt.Errorf("export: %s is the store's own file (its database, or one kept beside it); name another FILE", out)
+	if err := loc.refuseOwnFile("export", out); err != nil {
+		return err
 	}
 	store, done, err := openForExport(ctx, loc)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -178,12 +179,16 @@ func importAda(t *testing.T, dir string, storeArgs ...string) {
 	}
 }
 
-// TestExportRefusesTheStoresOwnFiles: export FILE where FILE is the store's
-// database (`graphprofile export graphprofile.db`, with the default store),
-// or a file SQLite or the server keeps beside it, is refused and leaves it
-// as it was: it replaced the database with its JSON, exit status 0, and
-// the next serve failed on "file is not a database".
-func TestExportRefusesTheStoresOwnFiles(t *testing.T) {
+// TestWritersRefuseTheStoresOwnFiles: export FILE, backup FILE and restore
+// FILE where FILE is the store's database (`graphprofile export
+// graphprofile.db`, with the default store), or a file SQLite or the
+// server keeps beside it, are refused and leave it as it was. Export
+// replaced the database with its JSON, exit status 0, and the next serve
+// failed on "file is not a database"; backup wrote its copy as
+// graphprofile.db-wal (exit status 0), which the next command that opened
+// the store deleted, or as graphprofile.db-devkey.pem, after which no token
+// could be minted.
+func TestWritersRefuseTheStoresOwnFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	importAda(t, dir)
@@ -191,18 +196,30 @@ func TestExportRefusesTheStoresOwnFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, file := range []string{"graphprofile.db", "./graphprofile.db", filepath.Join(dir, "graphprofile.db"), "graphprofile.db-wal", "graphprofile.db-shm", "graphprofile.db-lock"} {
-		r := runCLI(t, dir, nil, "export", file)
-		if r.code == 0 || !strings.Contains(r.stderr, "the store's own") || strings.Count(r.stderr, "\n") != 1 {
-			t.Errorf("export %s: exit %d, stderr %q; want a one-line refusal naming it the store's own file", file, r.code, r.stderr)
+	files := []string{"graphprofile.db", "./graphprofile.db", filepath.Join(dir, "graphprofile.db"),
+		"graphprofile.db-wal", "graphprofile.db-shm", "graphprofile.db-journal", "graphprofile.db-lock", "graphprofile.db-devkey.pem"}
+	for _, command := range []string{"export", "backup", "restore"} {
+		for _, file := range files {
+			r := runCLI(t, dir, nil, command, file)
+			if r.code == 0 || !strings.Contains(r.stderr, "the store's own") || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("%s %s: exit %d, stderr %q; want a one-line refusal naming it the store's own file", command, file, r.code, r.stderr)
+			}
 		}
 	}
 	after, err := os.ReadFile(filepath.Join(dir, "graphprofile.db"))
 	if err != nil || !bytes.Equal(before, after) {
 		t.Errorf("the database changed: %v", err)
 	}
+	for _, beside := range []string{"-wal", "-shm", "-journal", "-devkey.pem"} {
+		if _, err := os.Stat(filepath.Join(dir, "graphprofile.db"+beside)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("graphprofile.db%s is there after the refusals: %v", beside, err)
+		}
+	}
 	if r := runCLI(t, dir, nil, "export"); r.code != 0 || !strings.Contains(r.stdout, "ada@contoso.com") {
 		t.Errorf("export after the refusals: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, dir, nil, "token"); r.code != 0 {
+		t.Errorf("token after the refusals: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

@@ -78,6 +78,16 @@ func (loc storeLocation) ownsFile(path string) bool {
 	return err == nil && os.SameFile(named, db)
 }
 
+// refuseOwnFile refuses file as what a command (what) writes or reads in
+// place of the store: export and backup writing over the database or a
+// file kept beside it, restore putting the store back from one of them.
+func (loc storeLocation) refuseOwnFile(what, file string) error {
+	if file != "-" && loc.ownsFile(file) {
+		return fmt.Errorf("%s: %s is the store's own file (its database, or one kept beside it); name another FILE", what, file)
+	}
+	return nil
+}
+
 // The stores a command takes, as its errors list them.
 const (
 	anyStore        = "sqlite:PATH, memory: or postgres://…"
