@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,14 +75,48 @@ func TestTestingGuide(t *testing.T) {
 	}
 
 	jsDir, _ := jsCompat(t, graphClient)
-	// The script calls graphprofile from PATH: this test's build.
-	out := runJS(t, jsDir, 90*time.Second, nil,
-		[]string{"PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + os.Getenv("PATH"), "GRAPH_PORT=" + freePort(t)},
-		"bash", "ci-example.sh")
+	// The script calls graphprofile from PATH: this test's build. Its
+	// state directory (mktemp -d) goes in tmp, which it leaves empty.
+	path := "PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + os.Getenv("PATH")
+	tmp := t.TempDir()
+	out := runJS(t, jsDir, 90*time.Second, nil, []string{path, "GRAPH_PORT=" + freePort(t), "TMPDIR=" + tmp}, "bash", "ci-example.sh")
 	for _, want := range []string{"# pass 2", "# fail 0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("node --test's output lacks %q:\n%s", want, out)
 		}
 	}
 	t.Logf("bash ci-example.sh:\n%s", out)
+	expectEmptyDir(t, tmp)
+
+	// A server that cannot start (its port taken) ends the script at once,
+	// failing, with serve's reason: it waited for the tokens for ever, and
+	// left its state directory (the development CA's key, tokens) behind.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	_, port, _ := net.SplitHostPort(taken.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	run := exec.CommandContext(ctx, "bash", "ci-example.sh")
+	run.Dir = jsDir
+	run.Env = append(commandEnv(), path, "GRAPH_PORT="+port, "TMPDIR="+tmp)
+	failed, err := run.CombinedOutput()
+	if ctx.Err() != nil || err == nil || !strings.Contains(string(failed), "address already in use") {
+		t.Errorf("the script with its port taken: %v (context: %v); want it to fail at once with serve's reason; output:\n%s", err, ctx.Err(), failed)
+	}
+	expectEmptyDir(t, tmp)
+}
+
+// expectEmptyDir fails t unless dir is empty.
+func expectEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	left, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("%s left behind in %s", e.Name(), dir)
+	}
 }
