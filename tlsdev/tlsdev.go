@@ -69,6 +69,16 @@ func FilesFor(prefix string) Files {
 	}
 }
 
+// Any reports whether any of the files of f is there.
+func (f Files) Any() bool {
+	for _, path := range []string{f.CA, f.CAKey, f.Cert, f.Key} {
+		if _, err := os.Lstat(path); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // LoadOrCreate returns the server certificate of f, creating the CA, the
 // keys and the certificate where missing and renewing the certificate when
 // it expires within 30 days, does not match its key, or is not the CA's for

@@ -79,6 +79,24 @@ func TestFilesFor(t *testing.T) {
 	}
 }
 
+// TestFilesAny: Any is true when any one of the four files is there.
+func TestFilesAny(t *testing.T) {
+	dir := t.TempDir()
+	f := FilesFor(filepath.Join(dir, "graphprofile.db"))
+	if f.Any() {
+		t.Error("Any with no file = true")
+	}
+	for _, path := range []string{f.CA, f.CAKey, f.Cert, f.Key} {
+		write(t, path, "x")
+		if !f.Any() {
+			t.Errorf("Any with %s = false", filepath.Base(path))
+		}
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestLoadOrCreate(t *testing.T) {
 	dir := t.TempDir()
 	f := FilesFor(filepath.Join(dir, "db"))

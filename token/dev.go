@@ -84,14 +84,21 @@ func NewDevIssuer(key *ecdsa.PrivateKey) (*DevIssuer, error) {
 // all end up with the same key: the file appears atomically, complete, and
 // only once.
 func LoadOrCreateDevIssuer(path string) (*DevIssuer, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := createDevKey(path); err != nil {
-			return nil, err
-		}
-		// Read back whichever key won a race with another process.
-		data, err = os.ReadFile(path)
+	dev, err := LoadDevIssuer(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return dev, err
 	}
+	if err := createDevKey(path); err != nil {
+		return nil, err
+	}
+	// Read back whichever key won a race with another process.
+	return LoadDevIssuer(path)
+}
+
+// LoadDevIssuer returns the development issuer of the key file at path; an
+// error wrapping fs.ErrNotExist when there is none.
+func LoadDevIssuer(path string) (*DevIssuer, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("dev issuer key: %w", err)
 	}

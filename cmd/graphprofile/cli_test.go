@@ -482,6 +482,74 @@ func TestRestoreFailureLeavesNothing(t *testing.T) {
 	}
 }
 
+// TestFailedStartLeavesNothing: a serve (or users import) that fails to
+// start writes none of the files it would have written had it started: no
+// development CA or TLS key (written before the store failed to open), no
+// database (created before the development key was found broken), no CPU
+// profile (begun before the port was found in use). Only an SQLite store's
+// lock file may stay beside a database that was there: unlinking a lock
+// file another process may be waiting on would give the database two
+// owners.
+func TestFailedStartLeavesNothing(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := closed.Addr().String() // a port nothing listens on
+	closed.Close()
+	notADatabase := strings.Repeat("not a database ", 100)
+	for _, tt := range []struct {
+		name    string
+		files   map[string]string // the working directory's, before
+		args    []string
+		problem string
+		stays   []string // besides files
+	}{
+		{name: "self-signed TLS, PostgreSQL down", args: []string{"serve", "--listen", "127.0.0.1:0", "--tls-self-signed", "--store", "postgres://u:pw@" + nobody + "/db?connect_timeout=5"}, problem: "store"},
+		{name: "self-signed TLS, not a database", files: map[string]string{"bad.db": notADatabase}, args: []string{"serve", "--listen", "127.0.0.1:0", "--tls-self-signed", "--store", "sqlite:bad.db"}, problem: "bad.db", stays: []string{"bad.db-lock"}},
+		{name: "broken development key", files: map[string]string{"graphprofile.db-devkey.pem": "not a key"}, args: []string{"serve", "--listen", "127.0.0.1:0"}, problem: "dev issuer key"},
+		{name: "CPU profile, port in use", args: []string{"serve", "--cpuprofile", "cpu.prof", "--listen", busy.Addr().String()}, problem: "in use"},
+		{name: "CPU profile, bad fixtures", files: map[string]string{"bad.json": "{"}, args: []string{"serve", "--cpuprofile", "cpu.prof", "--listen", "127.0.0.1:0", "--fixtures", "bad.json"}, problem: "bad.json"},
+		{name: "users import of a directory", files: map[string]string{"users/.keep": ""}, args: []string{"users", "import", "users"}, problem: "directory"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			want := slices.Clone(tt.stays)
+			for name, content := range tt.files {
+				path := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, strings.Split(name, "/")[0])
+			}
+			r := runCLI(t, dir, nil, tt.args...)
+			line, _ := strings.CutSuffix(r.stderr, "\n")
+			if r.code == 0 || strings.Contains(line, "\n") || !strings.Contains(line, tt.problem) {
+				t.Errorf("exit %d, stderr %q; want non-zero and one line mentioning %q", r.code, r.stderr, tt.problem)
+			}
+			entries, _ := os.ReadDir(dir)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			slices.Sort(want)
+			if !slices.Equal(names, want) {
+				t.Errorf("the directory holds %v, want %v", names, want)
+			}
+		})
+	}
+}
+
 // TestStoreThatIsNotADatabase: a command whose SQLite file is no database
 // fails in one line that names the file once (the store's error names it;
 // the command does not name it again).

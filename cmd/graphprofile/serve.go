@@ -170,13 +170,6 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		// GOMEMLIMIT to choose another.
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("%s: %w", env.setting("cpuprofile"), err)
-		}
-		defer stop()
-	}
 	// TLS before the store, so that bad TLS input fails without creating a
 	// database.
 	tlsConfig, err := loadTLSFlags(env, logger, *tlsCert, *tlsKey, *tlsSelfSigned)
@@ -232,8 +225,22 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		}
 		defer metricsLn.Close()
 	}
-	if *tlsSelfSigned {
-		if tlsConfig, err = selfSignedTLS(logger, loc.devTLSFiles()); err != nil {
+	// Once listening, nothing stands in the way but the store: the run
+	// the profile covers begins.
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("%s: %w", env.setting("cpuprofile"), err)
+		}
+		defer stop()
+	}
+	// A broken development key, CA or TLS key fails before the store
+	// creates a database.
+	if err := loc.checkDevKey(); err != nil {
+		return err
+	}
+	if files := loc.devTLSFiles(); *tlsSelfSigned && files.Any() {
+		if tlsConfig, err = selfSignedTLS(logger, files); err != nil {
 			return fmt.Errorf("%s: %w", env.setting("tls-self-signed"), err)
 		}
 	}
@@ -250,6 +257,13 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 			logger.Error("closing the store", "err", err)
 		}
 	}()
+	// A new development CA and TLS key once the store is open, so that a
+	// store that cannot be opened leaves none of them behind.
+	if *tlsSelfSigned && tlsConfig == nil {
+		if tlsConfig, err = selfSignedTLS(logger, loc.devTLSFiles()); err != nil {
+			return fmt.Errorf("%s: %w", env.setting("tls-self-signed"), err)
+		}
+	}
 	// One clock for all the server's times, which the admin API may set.
 	clock := &graphprofile.Clock{}
 	// The server reaches the store through outage.Store: an outage of the

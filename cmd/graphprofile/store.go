@@ -352,6 +352,19 @@ func devIssuerOf(ctx context.Context, loc storeLocation, store graphprofile.Stor
 	return dev, loc.devKeyPath(), err
 }
 
+// checkDevKey fails when an SQLite store's development key is there but
+// broken, as devIssuerOf would once the store is open: serve checks it
+// before, so that the failure creates no database.
+func (loc storeLocation) checkDevKey() error {
+	if loc.kind != "sqlite" {
+		return nil
+	}
+	if _, err := token.LoadDevIssuer(loc.devKeyPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // devKeySecret names the development issuer's key among a PostgreSQL
 // store's shared secrets.
 const devKeySecret = "dev-issuer-key"

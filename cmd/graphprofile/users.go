@@ -74,6 +74,10 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 			return fmt.Errorf("users import: %w", err)
 		}
 		defer f.Close()
+		// Found before the store is opened, which creates a database.
+		if info, err := f.Stat(); err == nil && info.IsDir() {
+			return fmt.Errorf("users import: %s is a directory; give a file of users", file)
+		}
 		in = f
 	}
 	principal := graphprofile.Principal{TenantID: *tenant}
