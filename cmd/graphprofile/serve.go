@@ -75,48 +75,6 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("%s: want debug, info, warn or error", env.settingValue("log-level", quoteValue(*logLevel)))
 	}
-	if *journalSize < 0 {
-		return fmt.Errorf("%s: want 0 or more", env.settingValue("journal-size", fmt.Sprint(*journalSize)))
-	}
-	if *adminToken == "" && given(fs, "journal-size") {
-		// The journal is the admin API's: without it the size would be
-		// ignored, as no other setting that needs another is.
-		return fmt.Errorf("%s needs --admin-token", env.setting("journal-size"))
-	}
-	if *listen == "" {
-		// net.Listen would take "" as every interface on a random port.
-		return fmt.Errorf(`%s: want HOST:PORT, e.g. 127.0.0.1:8080 (":PORT" for every interface)`, env.settingValue("listen", `""`))
-	}
-	// An address that cannot be listened on is refused before the store is
-	// opened, which creates the database and its key.
-	if err := checkListenAddress(*listen); err != nil {
-		return fmt.Errorf("%s: %w", env.settingValue("listen", quoteValue(*listen)), err)
-	}
-	if *drainTimeout < 0 {
-		return fmt.Errorf("%s: want 0 or more (0: no wait)", env.settingValue("drain-timeout", drainTimeout.String()))
-	}
-	if *adminToken != "" && len(strings.TrimSpace(*adminToken)) != len(*adminToken) {
-		return fmt.Errorf("%s: the token must not begin or end with spaces", env.setting("admin-token"))
-	}
-	if *maxConnections < 1 {
-		return fmt.Errorf("%s: want 1 or more", env.settingValue("max-connections", fmt.Sprint(*maxConnections)))
-	}
-	if *maxEvaluations < 1 {
-		return fmt.Errorf("%s: want 1 or more", env.settingValue("max-evaluations", fmt.Sprint(*maxEvaluations)))
-	}
-	if *maxItems < 1 {
-		return fmt.Errorf("%s: want 1 or more", env.settingValue("max-items", fmt.Sprint(*maxItems)))
-	}
-	if err := checkPublicURL(*publicURL); err != nil {
-		return fmt.Errorf("%s: %w", env.settingValue("public-url", quoteValue(redact(*publicURL))), err)
-	}
-	if err := graphapi.CheckCORSOrigins(corsOrigins); err != nil {
-		return fmt.Errorf("%s: %w", env.setting("cors-origins"), err)
-	}
-	throttleLimitValue, faults, err := testControlFlags(env, fs, *throttle, *throttleLimit, *faultsSpec, *faultsSeed)
-	if err != nil {
-		return err
-	}
 	logOptions := &slog.HandlerOptions{Level: level}
 	// The access log's lines are written a few at a time, every other
 	// line at once (logOutput); the gathered ones are written before serve
@@ -162,6 +120,50 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 				err = loggedError{err}
 			}
 		}()
+	}
+	// The settings' values are checked once the log is made, so that
+	// under --log-format json a wrong one ends in the log's record too.
+	if *journalSize < 0 {
+		return fmt.Errorf("%s: want 0 or more", env.settingValue("journal-size", fmt.Sprint(*journalSize)))
+	}
+	if *adminToken == "" && given(fs, "journal-size") {
+		// The journal is the admin API's: without it the size would be
+		// ignored, as no other setting that needs another is.
+		return fmt.Errorf("%s needs --admin-token", env.setting("journal-size"))
+	}
+	if *listen == "" {
+		// net.Listen would take "" as every interface on a random port.
+		return fmt.Errorf(`%s: want HOST:PORT, e.g. 127.0.0.1:8080 (":PORT" for every interface)`, env.settingValue("listen", `""`))
+	}
+	// An address that cannot be listened on is refused before the store is
+	// opened, which creates the database and its key.
+	if err := checkListenAddress(*listen); err != nil {
+		return fmt.Errorf("%s: %w", env.settingValue("listen", quoteValue(*listen)), err)
+	}
+	if *drainTimeout < 0 {
+		return fmt.Errorf("%s: want 0 or more (0: no wait)", env.settingValue("drain-timeout", drainTimeout.String()))
+	}
+	if *adminToken != "" && len(strings.TrimSpace(*adminToken)) != len(*adminToken) {
+		return fmt.Errorf("%s: the token must not begin or end with spaces", env.setting("admin-token"))
+	}
+	if *maxConnections < 1 {
+		return fmt.Errorf("%s: want 1 or more", env.settingValue("max-connections", fmt.Sprint(*maxConnections)))
+	}
+	if *maxEvaluations < 1 {
+		return fmt.Errorf("%s: want 1 or more", env.settingValue("max-evaluations", fmt.Sprint(*maxEvaluations)))
+	}
+	if *maxItems < 1 {
+		return fmt.Errorf("%s: want 1 or more", env.settingValue("max-items", fmt.Sprint(*maxItems)))
+	}
+	if err := checkPublicURL(*publicURL); err != nil {
+		return fmt.Errorf("%s: %w", env.settingValue("public-url", quoteValue(redact(*publicURL))), err)
+	}
+	if err := graphapi.CheckCORSOrigins(corsOrigins); err != nil {
+		return fmt.Errorf("%s: %w", env.setting("cors-origins"), err)
+	}
+	throttleLimitValue, faults, err := testControlFlags(env, fs, *throttle, *throttleLimit, *faultsSpec, *faultsSeed)
+	if err != nil {
+		return err
 	}
 	if env.getenv("GOMEMLIMIT") == "" {
 		// A soft target for the Go heap: the garbage collector works harder

@@ -648,34 +648,57 @@ func TestMaxItems(t *testing.T) {
 // TestJSONLogEndsInJSON: with --log-format json every line serve writes to
 // standard error is a JSON object, the error it exits with included (as an
 // ERROR record), so that a log pipeline parsing JSON keeps the one line
-// that says why the server stopped. It was a plain "graphprofile: …" line.
+// that says why the server stopped. It was a plain "graphprofile: …" line;
+// then it was for a setting's value found wrong before the log was made
+// (--max-items 0, --listen bogus) and a record for one found wrong after
+// (the port in use).
 func TestJSONLogEndsInJSON(t *testing.T) {
 	t.Parallel()
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer taken.Close()
-	r := runCLI(t, t.TempDir(), nil, "serve", "--store", "memory:", "--log-format", "json", "--listen", taken.Addr().String())
-	if r.code != 1 {
-		t.Fatalf("exit status %d, want 1; stderr %q", r.code, r.stderr)
-	}
-	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-	for _, line := range lines {
-		if !json.Valid([]byte(line)) {
-			t.Errorf("stderr line %q is no JSON object", line)
-		}
-	}
-	var last struct{ Level, Msg, Err string }
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
-		t.Fatalf("last stderr line %q: %v", lines[len(lines)-1], err)
-	}
-	if last.Level != "ERROR" || !strings.Contains(last.Err, "--listen \""+taken.Addr().String()+"\"") || !strings.Contains(last.Err, "address already in use") {
-		t.Errorf("last stderr line = %+v, want an ERROR naming --listen and the address in use", last)
+	t.Cleanup(func() { taken.Close() })
+	inUse := taken.Addr().String()
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		want []string // in the record's err
+	}{
+		{args: []string{"--listen", inUse}, want: []string{`--listen "` + inUse + `"`, "address already in use"}},
+		{args: []string{"--listen", "bogus"}, want: []string{`--listen "bogus"`, "missing port"}},
+		{args: []string{"--max-items", "0"}, want: []string{"--max-items 0", "1 or more"}},
+		{args: []string{"--public-url", "graph.example.test"}, want: []string{"--public-url", "graph.example.test"}},
+		{args: []string{"--drain-timeout", "-1s"}, want: []string{"--drain-timeout"}},
+		{env: []string{"GRAPHPROFILE_MAX_CONNECTIONS=0"}, want: []string{"GRAPHPROFILE_MAX_CONNECTIONS=0"}},
+		{args: []string{"--faults", "nonsense"}, want: []string{"--faults"}},
+	} {
+		t.Run(strings.Join(append(tc.args, tc.env...), " "), func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, t.TempDir(), tc.env, append([]string{"serve", "--store", "memory:", "--log-format", "json"}, tc.args...)...)
+			if r.code != 1 {
+				t.Fatalf("exit status %d, want 1; stderr %q", r.code, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			for _, line := range lines {
+				if !json.Valid([]byte(line)) {
+					t.Errorf("stderr line %q is no JSON object", line)
+				}
+			}
+			var last struct{ Level, Msg, Err string }
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+				t.Fatalf("last stderr line %q: %v", lines[len(lines)-1], err)
+			}
+			for _, want := range tc.want {
+				if last.Level != "ERROR" || !strings.Contains(last.Err, want) {
+					t.Errorf("last stderr line = %+v, want an ERROR whose err has %q", last, want)
+				}
+			}
+		})
 	}
 	// The text format keeps its one plain line.
-	r = runCLI(t, t.TempDir(), nil, "serve", "--store", "memory:", "--listen", taken.Addr().String())
-	if want := "graphprofile: --listen \"" + taken.Addr().String() + "\": "; r.code != 1 || !strings.HasPrefix(r.stderr, want) {
+	r := runCLI(t, t.TempDir(), nil, "serve", "--store", "memory:", "--listen", inUse)
+	if want := "graphprofile: --listen \"" + inUse + "\": "; r.code != 1 || !strings.HasPrefix(r.stderr, want) {
 		t.Errorf("text format: exit status %d, stderr %q; want 1 and a line beginning %q", r.code, r.stderr, want)
 	}
 }

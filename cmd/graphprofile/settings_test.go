@@ -183,9 +183,9 @@ func TestEnvironmentWarnings(t *testing.T) {
 		code    int
 	}{
 		{"token goes on", []string{"token"}, []string{"GRAPHPROFILE_EXPIRE=5m"}, "GRAPHPROFILE_EXPIRE is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_EXPIRES?", 0},
-		{"serve", []string{"serve", "--max-items", "0"}, []string{"GRAPHPROFILE_LISTN=127.0.0.1:1"}, "GRAPHPROFILE_LISTN is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LISTEN?", 1},
-		{"without an underscore", []string{"serve", "--max-items", "0"}, []string{"GRAPHPROFILE_LOGLEVEL=debug"}, "GRAPHPROFILE_LOGLEVEL is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LOG_LEVEL?", 1},
-		{"the singular of a list", []string{"serve", "--max-items", "0"}, []string{"GRAPHPROFILE_ISSUER=https://login.example.test"}, "GRAPHPROFILE_ISSUER is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_ISSUERS?", 1},
+		{"serve", []string{"serve", "--log-level", "loud"}, []string{"GRAPHPROFILE_LISTN=127.0.0.1:1"}, "GRAPHPROFILE_LISTN is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LISTEN?", 1},
+		{"without an underscore", []string{"serve", "--log-level", "loud"}, []string{"GRAPHPROFILE_LOGLEVEL=debug"}, "GRAPHPROFILE_LOGLEVEL is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LOG_LEVEL?", 1},
+		{"the singular of a list", []string{"serve", "--log-level", "loud"}, []string{"GRAPHPROFILE_ISSUER=https://login.example.test"}, "GRAPHPROFILE_ISSUER is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_ISSUERS?", 1},
 		{"in lower case", []string{"export", "--help"}, []string{"graphprofile_store=sqlite:x.db"}, "graphprofile_store is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_STORE?", 0},
 		{"users import", []string{"users", "import", "--help"}, []string{"GRAPHPROFILE_TENANTS=x"}, "GRAPHPROFILE_TENANTS is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_TENANT?", 0},
 		{"version", []string{"version"}, []string{"GRAPHPROFILE_STOER=x"}, "GRAPHPROFILE_STOER is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_STORE?", 0},
