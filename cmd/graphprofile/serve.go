@@ -101,7 +101,11 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	// Held until the server listens: a start-up that fails says only why.
 	starting := &startLogs{}
 	logger := slog.New(starting.handler(scrubbingHandler{logHandler, env}))
-	accessLog := slog.New(starting.handler(scrubbingHandler{accessHandler, env}))
+	// The access log is not scrubbed: its lines hold what the client sent
+	// (path, client-request-id) and the server's own ids, never the store
+	// URL; hiding a secret the client spelled there would tell the client,
+	// through whoever reads the log, that it guessed the secret right.
+	accessLog := slog.New(starting.handler(accessHandler))
 	// Not held with the start's records: a start that fails may fail
 	// because of the variable misspelled. At the log's level when it is
 	// above warnings (--log-level error): a setting ignored is never

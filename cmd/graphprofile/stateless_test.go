@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,29 +22,7 @@ import (
 // them writes a development key file: the key is in the database.
 func TestStatelessOnPostgres(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := pg.Close(); err != nil {
-			t.Errorf("stopping PostgreSQL: %v", err)
-		}
-	})
-	name := pgtest.RandomName("gp_stateless_")
-	url, err := pg.CreateDatabase(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { // after the servers have stopped
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := pg.DropDatabase(ctx, name); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
+	pg, name, url := postgresDatabase(t, "gp_stateless_")
 
 	// A database the server does not have: its refusal, once, on one line
 	// (pgx's own error told it once per attempt).
@@ -136,5 +115,79 @@ func TestSkipTokensBoundToTheStore(t *testing.T) {
 	again := startServe(t, dirs[0], listenFlag())
 	if rest := again.list(path, tokens[0]); len(rest) != 1 {
 		t.Errorf("the nextLink after a restart on the same database: %d positions, want the third", len(rest))
+	}
+}
+
+// postgresDatabase starts a PostgreSQL server for t and creates a database
+// on it named after prefix, dropped once t's servers have stopped.
+func postgresDatabase(t *testing.T, prefix string) (pg *pgtest.Server, name, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := pg.Close(); err != nil {
+			t.Errorf("stopping PostgreSQL: %v", err)
+		}
+	})
+	name = pgtest.RandomName(prefix)
+	url, err = pg.CreateDatabase(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // after the servers have stopped
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := pg.DropDatabase(ctx, name); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	return pg, name, url
+}
+
+// TestAccessLogAsSent: the access log shows what the client sent as it
+// sent it, though it spells a secret of the store URL. The log hid every
+// occurrence of the store's secrets in every line, those the client chose
+// too: a path or client-request-id that guessed the password right was
+// logged with it hidden, a wrong guess as sent, so that whoever could send
+// requests and read the log could tell a right guess. The server's own
+// lines still hide it.
+func TestAccessLogAsSent(t *testing.T) {
+	t.Parallel()
+	const secret = "S3cretPGpw"
+	_, _, url := postgresDatabase(t, "gp_accesslog_")
+	url = pgtest.WithParams(url, "sslpassword", secret) // ignored: no client key to decrypt
+	s := startServe(t, t.TempDir(), listenFlag("--store", url, "--log-format", "json"))
+	tok := mintToken(t, t.TempDir(), nil, append([]string{"--store", url}, delegatedArgs...)...)
+	path := "/beta/users/guess-" + secret + "/profile/positions"
+	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("client-request-id", "guess-"+secret)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	waitStderr(t, s, `"path":"`+path+`"`)
+	for line := range strings.Lines(s.stderr.String()) {
+		var entry struct {
+			Msg, Path       string
+			ClientRequestID string `json:"client-request-id"`
+		}
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("a stderr line is not JSON: %v: %s", err, line)
+		}
+		switch {
+		case entry.Path == path && entry.ClientRequestID != "guess-"+secret:
+			t.Errorf("the access line's client-request-id = %q, want it as sent", entry.ClientRequestID)
+		case entry.Msg != "request" && strings.Contains(line, secret):
+			t.Errorf("a line of the server's own shows the store's secret: %s", line)
+		}
 	}
 }
