@@ -77,9 +77,9 @@ func (s *Server) logAccess(ex *exchange, batch batchOrigin, elapsed time.Duratio
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.String("request-id", ex.requestID),
 		slog.String("client-request-id", cutForLog(ex.clientRequestID, maxLoggedValue)),
-		slog.String("tenant", ex.caller.TenantID),
-		slog.String("oid", callerObjectID(ex)),
-		slog.String("appid", ex.caller.AppID),
+		slog.String("tenant", cutForLog(ex.caller.TenantID, maxLoggedValue)),
+		slog.String("oid", cutForLog(callerObjectID(ex), maxLoggedValue)),
+		slog.String("appid", cutForLog(ex.caller.AppID, maxLoggedValue)),
 		slog.String("route", ex.route),
 	)
 	if batch.requestID != "" {
@@ -88,7 +88,8 @@ func (s *Server) logAccess(ex *exchange, batch batchOrigin, elapsed time.Duratio
 	_ = logger.Handler().Handle(ctx, record) // a line that cannot be written has nowhere to go
 }
 
-// What a line of the access log takes of a value the client chose: a
+// What a line of the access log takes of a value the client chose (a
+// token's claims too, which an issuer may let a caller choose): a
 // $batch item's URL, client-request-id and id come from a body, which may
 // be gzip-compressed, so that 20 items of 45 KB URLs, 2 KB on the wire,
 // wrote 900 KB of log. A path is cut at maxLoggedPath bytes (a long

@@ -11,6 +11,7 @@ import (
 
 	"github.com/graphprofile/graphprofile/graphapi"
 	"github.com/graphprofile/graphprofile/internal/logtest"
+	"github.com/graphprofile/graphprofile/token"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -291,13 +292,22 @@ func TestAccessLogCutsLongValues(t *testing.T) {
 	if batch.status != http.StatusOK {
 		t.Fatalf("batch: %d %s", batch.status, batch.body)
 	}
-	lines := logs.accessLines(t, 3)
+	// A token's claims, which an issuer that lets a caller choose its
+	// app's id (azp) or a holder of the development key may make long.
+	app, err := s.dev.Mint(token.MintRequest{TenantID: tenantA, AppID: strings.Repeat("A", 3_000), Roles: []string{"User.Read.All"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.do(request{path: "/beta/users", token: app}); got.status != http.StatusOK {
+		t.Fatalf("GET /beta/users with an app id of 3,000 characters: %d %s", got.status, got.body)
+	}
+	lines := logs.accessLines(t, 4)
 	for _, line := range lines {
 		path, _ := line["path"].(string)
-		if !strings.HasPrefix(path, "/beta/me?q=%C3%A9") && !strings.HasPrefix(path, "/beta/me?q=é") && path != "/beta/$batch" {
+		if !strings.HasPrefix(path, "/beta/me?q=%C3%A9") && !strings.HasPrefix(path, "/beta/me?q=é") && path != "/beta/$batch" && path != "/beta/users" {
 			t.Errorf("path %.80q…: want the request's", path)
 		}
-		for name, limit := range map[string]int{"path": 2048, "client-request-id": 128, "batch-item": 128, "method": 128} {
+		for name, limit := range map[string]int{"path": 2048, "client-request-id": 128, "batch-item": 128, "method": 128, "appid": 128, "tenant": 128, "oid": 128} {
 			v, _ := line[name].(string)
 			if len(v) > limit+len("…[123456 bytes]") {
 				t.Errorf("%s of %d bytes: %.80q…", name, len(v), v)
@@ -308,7 +318,7 @@ func TestAccessLogCutsLongValues(t *testing.T) {
 		}
 	}
 	if n := len(logs.String()); n > 8<<10 {
-		t.Errorf("3 lines of log take %d bytes", n)
+		t.Errorf("4 lines of log take %d bytes", n)
 	}
 }
 
