@@ -509,7 +509,7 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 		}
 		return Date(s), nil
 	case KindDateTimeOffset:
-		tm, err := time.Parse(time.RFC3339Nano, s)
+		tm, err := ParseDateTimeOffset(s)
 		// What a store was given before the range was checked still reads.
 		if err != nil || !d.stored && !ValidDateTimeOffset(tm) {
 			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': expected an Edm.DateTimeOffset.", s, prop.Name, owner.Name)
@@ -611,6 +611,24 @@ func ValidDate(s string) bool {
 	_, err := time.Parse(time.DateOnly, s)
 	return err == nil
 }
+
+// ParseDateTimeOffset reads s as an Edm.DateTimeOffset, in a body and in
+// a $filter literal alike: OData's dateTimeOffsetValue as Graph's OData
+// library reads it, RFC 3339 with an offset whose seconds may be left out
+// (2024-01-01T10:00Z; the library pads them), 'T' and 'Z' in upper case
+// (XML Schema's dateTime, which it parses with). The time keeps s's offset;
+// ValidDateTimeOffset says whether Graph holds it.
+func ParseDateTimeOffset(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t, err = time.Parse(dateTimeOffsetWithoutSeconds, s)
+	}
+	return t, err
+}
+
+// dateTimeOffsetWithoutSeconds is an Edm.DateTimeOffset without its
+// seconds, in time.Parse's terms.
+const dateTimeOffsetWithoutSeconds = "2006-01-02T15:04Z07:00"
 
 // ValidDateTimeOffset reports whether t, as parsed with its offset, is an
 // Edm.DateTimeOffset as .NET's DateTimeOffset holds one: an offset of at

@@ -247,6 +247,10 @@ func TestDecodeDateTimeOffset(t *testing.T) {
 		{"9999-12-31T23:59:59-00:01", time.Time{}, false}, // the year 10000 in UTC
 		{"0001-01-01T00:00:00Z", time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), true},
 		{"0001-01-01T00:00:00+00:01", time.Time{}, false}, // the year 0 in UTC
+		// OData's dateTimeOffsetValue leaves the seconds out, as Graph's
+		// OData library reads it (in a $filter literal too).
+		{"2024-01-01T10:00Z", time.Date(2024, 1, 1, 10, 0, 0, 0, time.UTC), true},
+		{"2024-01-01T10:00+02:00", time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC), true},
 	} {
 		body := `{"at":"` + tc.value + `"}`
 		got, err := DecodeBody(at, []byte(body))
@@ -425,5 +429,38 @@ func TestJSONReader(t *testing.T) {
 	}
 	if kind := NewJSONReader([]byte(`tru`)).Next(); kind != "" {
 		t.Errorf("Next of a malformed literal: %q", kind)
+	}
+}
+
+// TestParseDateTimeOffset: the one reading of an Edm.DateTimeOffset, a
+// body's and a $filter literal's: RFC 3339 with an offset, the seconds
+// optional (OData's dateTimeOffsetValue, as Graph's OData library pads
+// them), 'T' and 'Z' in upper case (XML Schema's dateTime, which that
+// library parses with); the offset kept.
+func TestParseDateTimeOffset(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // RFC 3339 with the offset parsed; "" refused
+	}{
+		{"2024-01-01T10:00:00Z", "2024-01-01T10:00:00Z"},
+		{"2024-01-01T10:00:00.1234567+02:00", "2024-01-01T10:00:00.1234567+02:00"},
+		{"2024-01-01T10:00Z", "2024-01-01T10:00:00Z"},
+		{"2024-01-01T10:00-05:30", "2024-01-01T10:00:00-05:30"},
+		{"2024-01-01T10Z", ""},
+		{"2024-01-01T10:00", ""},
+		{"2024-01-01T10:00:00", ""},
+		{"2024-01-01t10:00:00Z", ""},
+		{"2024-01-01T10:00:00z", ""},
+		{"2024-01-01 10:00:00Z", ""},
+		{"2024-01-01T10:00.5Z", ""},
+		{"2024-01-01", ""},
+	} {
+		got, err := ParseDateTimeOffset(tc.in)
+		switch {
+		case tc.want == "" && err == nil:
+			t.Errorf("ParseDateTimeOffset(%q) = %v; want it refused", tc.in, got)
+		case tc.want != "" && (err != nil || got.Format(time.RFC3339Nano) != tc.want):
+			t.Errorf("ParseDateTimeOffset(%q) = %v, %v; want %s", tc.in, got.Format(time.RFC3339Nano), err, tc.want)
+		}
 	}
 }

@@ -469,10 +469,8 @@ func (c *compiler) literal(n *literalNode) (*compiled, error) {
 func constant(v any) evalFunc { return func(*env) any { return v } }
 
 func parseDateTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00"} {
-		if t, err := time.Parse(layout, s); err == nil && graphprofile.ValidDateTimeOffset(t) {
-			return t.UTC(), nil
-		}
+	if t, err := graphprofile.ParseDateTimeOffset(s); err == nil && graphprofile.ValidDateTimeOffset(t) {
+		return t.UTC(), nil
 	}
 	return time.Time{}, fmt.Errorf("not a DateTimeOffset: %s", s)
 }
