@@ -328,17 +328,31 @@ func (p *fixturesParser) lineColumn(offset int) (line, column int) {
 
 // pathAt returns the path of the innermost member or element of the JSON
 // document data that starts at or before offset and holds it (data is
-// valid JSON up to offset at least).
+// valid JSON up to offset at least): "" for an offset past the document's
+// end or at its start.
 func pathAt(data []byte, offset int) string {
-	path := ""
-	walkJSON(data, func(p string, start int) bool {
+	var open []string // the members and elements begun at or before offset and not yet ended
+	w := jsonWalker{d: decoder{data: data}}
+	w.visit = func(p string, start int) bool {
 		if start > offset {
 			return false
 		}
-		path = p
+		// A member is visited at its name and again at its value.
+		if len(open) == 0 || open[len(open)-1] != p {
+			open = append(open, p)
+		}
 		return true
-	})
-	return path
+	}
+	w.ended = func(p string, end int) {
+		if end <= offset && len(open) > 0 && open[len(open)-1] == p {
+			open = open[:len(open)-1]
+		}
+	}
+	w.value("")
+	if len(open) == 0 {
+		return ""
+	}
+	return open[len(open)-1]
 }
 
 // offsetOf returns where the member or element at path (names ignoring
@@ -364,8 +378,11 @@ func walkJSON(data []byte, visit func(path string, start int) bool) {
 }
 
 type jsonWalker struct {
-	d       decoder
-	visit   func(path string, start int) bool
+	d     decoder
+	visit func(path string, start int) bool
+	// ended, when set, is called with the path and the end of every value
+	// read whole.
+	ended   func(path string, end int)
 	stopped bool
 }
 
@@ -377,8 +394,20 @@ func (w *jsonWalker) at(path string, start int) bool {
 }
 
 func (w *jsonWalker) value(path string) {
+	if w.readValue(path); !w.stopped && w.ended != nil {
+		w.ended(path, w.d.pos)
+	}
+}
+
+// readValue reads the value at path, visiting it and what it holds; it
+// stops the walk where data stops being JSON.
+func (w *jsonWalker) readValue(path string) {
 	d := &w.d
 	d.skipSpace()
+	if d.pos >= len(d.data) {
+		w.stopped = true
+		return
+	}
 	if !w.at(path, d.pos) {
 		return
 	}
@@ -419,8 +448,13 @@ func (w *jsonWalker) value(path string) {
 				return
 			}
 			d.skipSpace()
-			if d.peek() == ',' {
+			switch d.peek() {
+			case ',':
 				d.pos++
+			case '}':
+			default:
+				w.stopped = true
+				return
 			}
 		}
 	case '[':
@@ -435,8 +469,13 @@ func (w *jsonWalker) value(path string) {
 				return
 			}
 			d.skipSpace()
-			if d.peek() == ',' {
+			switch d.peek() {
+			case ',':
 				d.pos++
+			case ']':
+			default:
+				w.stopped = true
+				return
 			}
 		}
 	default:

@@ -40,8 +40,15 @@ func TestParseFixturesErrors(t *testing.T) {
 	for _, tc := range []struct{ name, file, want string }{
 		{"Empty", ``, `f.json:1:1: The request body is empty; it must be a JSON object of type 'graphprofile.fixtures'.`},
 		{"NotAnObject", `[]`, `f.json:1:1: The request body must be a JSON object of type 'graphprofile.fixtures'.`},
-		{"Truncated", `{"tenants": [`, `f.json:1:14: tenants[0]: not valid JSON: unexpected end of input.`},
-		{"TrailingComma", "{\"tenants\": [\n  {\"id\": \"t1\",}]}", `f.json:2:15: tenants[0].id: not valid JSON: expected a property name.`},
+		{"Truncated", `{"tenants": [`, `f.json:1:14: tenants: not valid JSON: unexpected end of input.`},
+		{"TrailingComma", "{\"tenants\": [\n  {\"id\": \"t1\",}]}", `f.json:2:15: tenants[0]: not valid JSON: expected a property name.`},
+		// A problem is named by the innermost member or element that holds
+		// it: one after the document's end by none (it was named by the
+		// last member that began before it), one after an element by its
+		// array (it was named by an element that does not exist), a
+		// trailing comma by its object (it was named by the member before).
+		{"AfterTheDocument", "{\"tenants\": [{\"id\": \"t1\", \"users\": []}]}\n]", `f.json:2:1: not valid JSON: unexpected data after the JSON object.`},
+		{"AfterAnElement", "{\"tenants\": [{\"id\": \"t1\"}\n", `f.json:2:1: tenants: not valid JSON: expected ',' or ']' in an array.`},
 		{"UnknownTopLevel", `{"tenant": []}`, `f.json:1:2: tenant: The property 'tenant' does not exist on type 'graphprofile.fixtures'. Make sure to only use property names that are defined by the type or mark the type as open type.`},
 		{"TenantWithoutID", `{"tenants": [{"users": []}]}`, `f.json:1:14: tenants[0]: A tenant needs an id: letters, digits and hyphens, as a token's tid.`},
 		{"BadTenantID", `{"tenants": [{"id": "a|b"}]}`, `f.json:1:15: tenants[0].id: A tenant needs an id: letters, digits and hyphens, as a token's tid.`},
