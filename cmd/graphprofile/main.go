@@ -23,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // command is one subcommand: its flags are set up by flags, then run does the work.
@@ -328,7 +329,23 @@ func envName(flagName string) string {
 	return "GRAPHPROFILE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// oneLine keeps an error message to one line for stderr.
+// oneLine keeps an error message to one line of plain text for stderr: its
+// line breaks and other spaces become one space, and the other control
+// characters, which a bad value of a file may bring into it, are written
+// as escapes (\x1b), so that the message cannot move the terminal's
+// cursor or change its colours.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	text := strings.Join(strings.Fields(err.Error()), " ")
+	if !strings.ContainsFunc(text, unicode.IsControl) {
+		return text
+	}
+	var b strings.Builder
+	for _, r := range text {
+		if unicode.IsControl(r) { // C0, DEL and C1: all below U+0100
+			fmt.Fprintf(&b, `\x%02x`, r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -274,6 +275,24 @@ func TestHelpShowsEachDefaultOnce(t *testing.T) {
 			if n := len(defaultMention.FindAllString(line, -1)); n > 1 {
 				t.Errorf("%s --help says a default %d times: %s", strings.Join(command, " "), n, line)
 			}
+		}
+	}
+}
+
+// TestOneLine: the error a command ends with is one line of text that a
+// terminal shows as it is: line breaks become spaces, and the other
+// control characters, which a fixtures file's bad value brings into the
+// message, are written as escapes (an ESC recoloured the terminal).
+func TestOneLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a\nb\r\nc\td", "a b c d"},
+		{"bad value '\x1b[31mred\x1b[0m'", `bad value '\x1b[31mred\x1b[0m'`},
+		{"bell\a and backspace\b", `bell\x07 and backspace\x08`},
+		{"next line\u0085, delete\x7f", `next line , delete\x7f`}, // NEL breaks a line
+		{"écrivaine ✓", "écrivaine ✓"},
+	} {
+		if got := oneLine(errors.New(tc.in)); got != tc.want {
+			t.Errorf("oneLine(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
