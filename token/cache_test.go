@@ -208,6 +208,41 @@ func TestTokenCacheClockSetBack(t *testing.T) {
 	}
 }
 
+// TestTokenCacheExpiresAsValidation: a cached token is refused from the
+// instant a fresh validation refuses it, its exp plus the leeway, not an
+// instant later.
+func TestTokenCacheExpiresAsValidation(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := &rotatingIssuer{}
+	issuer.set("k1", &key.PublicKey)
+	now := time.Now().Truncate(time.Second)
+	exp := now.Add(time.Hour)
+	v := &Validator{Issuers: []Issuer{issuer}, Now: func() time.Time { return now }}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"iss": "https://rotating.example.test", "aud": GraphAudience, "tid": testTenant, "oid": testUser,
+		"scp": "User.Read", "iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(),
+	})
+	tok.Header["kid"] = "k1"
+	signed, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := v.Authenticate(ctx, signed); err != nil { // cached from here on
+		t.Fatal(err)
+	}
+	now = exp.Add(DefaultLeeway - time.Nanosecond)
+	if _, err := v.Authenticate(ctx, signed); err != nil {
+		t.Errorf("a nanosecond before exp plus the leeway: %v", err)
+	}
+	now = exp.Add(DefaultLeeway)
+	p, err := v.Authenticate(ctx, signed)
+	assertRefused(t, p, err, msgExpired)
+}
+
 // tamperedSignature returns tok with one character of its signature
 // changed. Not the last two: one time in 256 an ES256 signature already
 // ends in "AA" (its last character carries 2 bits), and a copy with them

@@ -216,6 +216,27 @@ func TestClaimNamesAreCaseSensitive(t *testing.T) {
 		})
 	}
 
+	// What the library reads (ignoring case, the last of a name) may agree
+	// with itself, the issuer vouching for the tenant it reads, while the
+	// claims by their exact names name another tenant, or another issuer:
+	// the token, signed, is refused, never read as the exact claims' tenant.
+	const other = "0b8e2f3a-0000-4000-8000-00000000000b"
+	otherIssuer := delegatedClaims()
+	otherIssuer["iss"] = DevIssuerURL(other) // tid stays testTenant
+	otherTenant := delegatedClaims()
+	otherTenant["tid"] = other // iss stays testTenant's
+	exactTenantDiffers, err := json.Marshal(otherIssuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exactIssuerDiffers, err := json.Marshal(otherTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plusTo := func(claims []byte, members string) string {
+		return string(claims[:len(claims)-1]) + "," + members + "}"
+	}
+
 	exp := strconv.FormatInt(testNow.Add(time.Hour).Unix(), 10)
 	refused := []struct {
 		name  string
@@ -228,6 +249,8 @@ func TestClaimNamesAreCaseSensitive(t *testing.T) {
 		// the other tenant's.
 		{"TID after tid", f.signRaw(t, plus(`"TID":"0b8e2f3a-0000-4000-8000-00000000000b"`)), msgIssuer},
 		{"Iss after iss", f.signRaw(t, plus(`"Iss":"`+DevIssuerURL("0b8e2f3a-0000-4000-8000-00000000000b")+`"`)), msgIssuer},
+		{"TID after tid, the issuer TID's", f.signRaw(t, plusTo(exactTenantDiffers, `"TID":"`+other+`"`)), msgMalformed},
+		{"Iss after iss, the tenant Iss's", f.signRaw(t, plusTo(exactIssuerDiffers, `"Iss":"`+DevIssuerURL(other)+`"`)), msgMalformed},
 		{"oid twice", f.signRaw(t, plus(`"oid":"`+victim+`"`)), msgMalformed},
 		{"tid twice, the same", f.signRaw(t, plus(`"tid":"`+testTenant+`"`)), msgMalformed},
 		{"scp twice", f.signRaw(t, plus(`"scp":"User.ReadWrite.All"`)), msgMalformed},

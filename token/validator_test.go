@@ -243,6 +243,9 @@ func TestAuthenticateRefuses(t *testing.T) {
 		{"exp of wrong type", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": "tomorrow"})), msgMalformed},
 		{"scp of wrong type", f.devToken(t, with(delegatedClaims(), map[string]any{"scp": []string{"User.Read"}})), msgMalformed},
 		{"roles of wrong type", f.devToken(t, with(appClaims(), map[string]any{"roles": "User.Read.All"})), msgMalformed},
+		// An oid spelling a principal name would answer /users/{name} as
+		// that user's own.
+		{"oid of a principal name", f.devToken(t, with(delegatedClaims(), map[string]any{"oid": "adele@contoso.example"})), msgObjectIDIsUPN},
 		{"too large", f.devToken(t, with(delegatedClaims(), map[string]any{"pad": strings.Repeat("a", MaxTokenSize)})), msgTooLarge},
 		{"too large garbage", strings.Repeat("x", MaxTokenSize+1), msgTooLarge},
 
