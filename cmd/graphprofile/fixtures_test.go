@@ -197,7 +197,8 @@ func TestWritersRefuseTheStoresOwnFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := []string{"graphprofile.db", "./graphprofile.db", filepath.Join(dir, "graphprofile.db"),
-		"graphprofile.db-wal", "graphprofile.db-shm", "graphprofile.db-journal", "graphprofile.db-lock", "graphprofile.db-devkey.pem"}
+		"graphprofile.db-wal", "graphprofile.db-shm", "graphprofile.db-journal", "graphprofile.db-lock", "graphprofile.db-devkey.pem",
+		"graphprofile.db-ca.pem", "graphprofile.db-ca-key.pem", "graphprofile.db-tls.pem", "graphprofile.db-tls-key.pem"}
 	for _, command := range []string{"export", "backup", "restore"} {
 		for _, file := range files {
 			r := runCLI(t, dir, nil, command, file)
@@ -209,6 +210,17 @@ func TestWritersRefuseTheStoresOwnFiles(t *testing.T) {
 	after, err := os.ReadFile(filepath.Join(dir, "graphprofile.db"))
 	if err != nil || !bytes.Equal(before, after) {
 		t.Errorf("the database changed: %v", err)
+	}
+	// A name that only begins with the database's is no file of the store:
+	// a backup's, say.
+	if r := runCLI(t, dir, nil, "backup", "graphprofile.db-2026-12-06"); r.code != 0 {
+		t.Errorf("backup graphprofile.db-2026-12-06: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, dir, nil, "restore", "graphprofile.db-2026-12-06"); r.code != 0 {
+		t.Errorf("restore graphprofile.db-2026-12-06: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, dir, nil, "export", "graphprofile.db-export.json"); r.code != 0 {
+		t.Errorf("export graphprofile.db-export.json: exit %d, stderr %q", r.code, r.stderr)
 	}
 	for _, beside := range []string{"-wal", "-shm", "-journal", "-devkey.pem"} {
 		if _, err := os.Stat(filepath.Join(dir, "graphprofile.db"+beside)); !errors.Is(err, fs.ErrNotExist) {

@@ -56,8 +56,10 @@ const postgresStatePrefix = "graphprofile"
 const memoryStore = "memory:"
 
 // ownsFile reports whether path names the SQLite store's database, or a
-// file SQLite or the server keeps beside it (<database>-wal, -shm, -lock,
-// -devkey.pem, the development CA's…): a file no command may write over.
+// file SQLite or the server keeps beside it (<database>-wal, -shm,
+// -journal, -lock, -devkey.pem, the development CA's and TLS files): a
+// file no command may write over. Other names that begin with the
+// database's (graphprofile.db-2026-12-06, a backup) are not the store's.
 func (loc storeLocation) ownsFile(path string) bool {
 	if loc.kind != "sqlite" {
 		return false
@@ -66,7 +68,9 @@ func (loc storeLocation) ownsFile(path string) bool {
 	if err != nil {
 		return false
 	}
-	if real == loc.file || strings.HasPrefix(real, loc.file+"-") {
+	tls := loc.devTLSFiles()
+	if slices.Contains([]string{loc.file, loc.file + "-wal", loc.file + "-shm", loc.file + "-journal", loc.file + "-lock",
+		loc.devKeyPath(), tls.CA, tls.CAKey, tls.Cert, tls.Key}, real) {
 		return true
 	}
 	// The same file by another name (a hard link).
