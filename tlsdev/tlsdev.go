@@ -69,14 +69,30 @@ func FilesFor(prefix string) Files {
 	}
 }
 
-// Any reports whether any of the files of f is there.
-func (f Files) Any() bool {
-	for _, path := range []string{f.CA, f.CAKey, f.Cert, f.Key} {
-		if _, err := os.Lstat(path); err == nil {
-			return true
+// Check returns the error LoadOrCreate would return for the files of f
+// that are there, creating nothing: a damaged or expired CA, a damaged
+// key. What is missing is not an error (LoadOrCreate creates it), nor is a
+// server certificate it would renew.
+func Check(f Files) error {
+	return check(f, time.Now())
+}
+
+func check(f Files, now time.Time) error {
+	if _, err := os.Lstat(f.CA); !errors.Is(err, fs.ErrNotExist) {
+		if _, _, err := loadCA(f, now); err != nil {
+			return err
+		}
+	} else if _, err := os.Lstat(f.CAKey); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := loadKey(f.CAKey, caRemedy(f)); err != nil {
+			return err
 		}
 	}
-	return false
+	if _, err := os.Lstat(f.Key); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := loadKey(f.Key, keyRemedy); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // LoadOrCreate returns the server certificate of f, creating the CA, the
@@ -93,7 +109,7 @@ func loadOrCreate(f Files, now time.Time) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	key, err := loadOrCreateKey(f.Key, "delete it to create a new one")
+	key, err := loadOrCreateKey(f.Key, keyRemedy)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
@@ -165,16 +181,21 @@ func createKey(path string) error {
 // trust this very file. Nothing is created when it exists, so a damaged CA
 // is reported as found.
 func loadOrCreateCA(f Files, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	remedy := fmt.Sprintf("delete %s and %s to create a new CA, then trust the new one", f.CA, f.CAKey)
-	data, err := os.ReadFile(f.CA)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := createCA(f, remedy, now); err != nil {
+	if _, err := os.Lstat(f.CA); errors.Is(err, fs.ErrNotExist) {
+		// Another process may link its own first; any certificate written
+		// there is for the key on disk.
+		if err := createCA(f, caRemedy(f), now); err != nil {
 			return nil, nil, err
 		}
-		// Another process may have linked its own first; any certificate
-		// written there is for the key on disk.
-		data, err = os.ReadFile(f.CA)
 	}
+	return loadCA(f, now)
+}
+
+// loadCA returns the CA certificate of f and its key, checked: a pair, and
+// not expired.
+func loadCA(f Files, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	remedy := caRemedy(f)
+	data, err := os.ReadFile(f.CA)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -198,6 +219,14 @@ func loadOrCreateCA(f Files, now time.Time) (*x509.Certificate, *ecdsa.PrivateKe
 	}
 	return ca, key, nil
 }
+
+// caRemedy says what to do about a damaged or expired CA of f.
+func caRemedy(f Files) string {
+	return fmt.Sprintf("delete %s and %s to create a new CA, then trust the new one", f.CA, f.CAKey)
+}
+
+// keyRemedy says what to do about a damaged server key.
+const keyRemedy = "delete it to create a new one"
 
 // createCA writes a new CA certificate to f.CA unless a file is there
 // already, for the key in f.CAKey, which it creates when missing.

@@ -79,21 +79,36 @@ func TestFilesFor(t *testing.T) {
 	}
 }
 
-// TestFilesAny: Any is true when any one of the four files is there.
-func TestFilesAny(t *testing.T) {
+// TestCheckCreatesNothing: Check passes where LoadOrCreate would create
+// what is missing (nothing there; the server's certificate and key alone,
+// after the CA was deleted as its error says), creating nothing, and fails
+// on a damaged CA key with no certificate beside it, as LoadOrCreate does.
+// The damaged files of TestLoadOrCreateRefuses fail it too.
+func TestCheckCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
-	f := FilesFor(filepath.Join(dir, "graphprofile.db"))
-	if f.Any() {
-		t.Error("Any with no file = true")
+	f := FilesFor(filepath.Join(dir, "db"))
+	if err := Check(f); err != nil {
+		t.Errorf("Check with no file: %v", err)
 	}
-	for _, path := range []string{f.CA, f.CAKey, f.Cert, f.Key} {
-		write(t, path, "x")
-		if !f.Any() {
-			t.Errorf("Any with %s = false", filepath.Base(path))
-		}
+	if _, err := LoadOrCreate(f); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{f.CA, f.CAKey} {
 		if err := os.Remove(path); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := Check(f); err != nil {
+		t.Errorf("Check with the server's certificate and key alone: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("after Check: %v; want the two files it was given", entries)
+	}
+	write(t, f.CAKey, "not a key")
+	err := Check(f)
+	_, want := LoadOrCreate(f)
+	if err == nil || want == nil || err.Error() != want.Error() {
+		t.Errorf("Check with a damaged CA key alone: %v; want LoadOrCreate's %v", err, want)
 	}
 }
 
@@ -356,7 +371,11 @@ func TestLoadOrCreateRefuses(t *testing.T) {
 			}
 			tt.damage(t, f)
 			before, _ := os.ReadDir(filepath.Dir(f.CA))
+			checked := Check(f)
 			_, err := LoadOrCreate(f)
+			if checked == nil || err == nil || checked.Error() != err.Error() {
+				t.Errorf("Check: %v; want LoadOrCreate's error, %v", checked, err)
+			}
 			if after, _ := os.ReadDir(filepath.Dir(f.CA)); len(after) != len(before) {
 				t.Errorf("files before: %v, after the refusal: %v; want nothing created", before, after)
 			}
@@ -377,6 +396,9 @@ func TestLoadOrCreateRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := LoadOrCreate(f)
+		if checked := Check(f); checked == nil || err == nil || checked.Error() != err.Error() {
+			t.Errorf("Check: %v; want LoadOrCreate's error, %v", checked, err)
+		}
 		if err == nil || !strings.Contains(err.Error(), "expired") || !strings.Contains(err.Error(), "delete") {
 			t.Errorf("LoadOrCreate with an expired CA: %v, want an error saying it expired and what to delete", err)
 		}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/graphprofile/graphprofile/tlsdev"
 )
 
 func TestHelp(t *testing.T) {
@@ -504,6 +506,20 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 	nobody := closed.Addr().String() // a port nothing listens on
 	closed.Close()
 	notADatabase := strings.Repeat("not a database ", 100)
+	// A server certificate and key whose CA was deleted, as the error of a
+	// damaged CA says to.
+	made := tlsdev.FilesFor(filepath.Join(t.TempDir(), "made"))
+	if _, err := tlsdev.LoadOrCreate(made); err != nil {
+		t.Fatal(err)
+	}
+	serverCert, err := os.ReadFile(made.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverKey, err := os.ReadFile(made.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name    string
 		files   map[string]string // the working directory's, before
@@ -513,8 +529,12 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 	}{
 		{name: "self-signed TLS, PostgreSQL down", args: []string{"serve", "--listen", "127.0.0.1:0", "--tls-self-signed", "--store", "postgres://u:pw@" + nobody + "/db?connect_timeout=5"}, problem: "store"},
 		{name: "self-signed TLS, not a database", files: map[string]string{"bad.db": notADatabase}, args: []string{"serve", "--listen", "127.0.0.1:0", "--tls-self-signed", "--store", "sqlite:bad.db"}, problem: "bad.db", stays: []string{"bad.db-lock"}},
+		{name: "self-signed TLS without its CA, not a database", files: map[string]string{"bad.db": notADatabase, "bad.db-tls.pem": string(serverCert), "bad.db-tls-key.pem": string(serverKey)},
+			args: []string{"serve", "--listen", "127.0.0.1:0", "--tls-self-signed", "--store", "sqlite:bad.db"}, problem: "bad.db", stays: []string{"bad.db-lock"}},
 		{name: "broken development key", files: map[string]string{"graphprofile.db-devkey.pem": "not a key"}, args: []string{"serve", "--listen", "127.0.0.1:0"}, problem: "dev issuer key"},
 		{name: "CPU profile, port in use", args: []string{"serve", "--cpuprofile", "cpu.prof", "--listen", busy.Addr().String()}, problem: "in use"},
+		{name: "CPU profile, not a database", files: map[string]string{"bad.db": notADatabase}, args: []string{"serve", "--cpuprofile", "cpu.prof", "--listen", "127.0.0.1:0", "--store", "sqlite:bad.db"}, problem: "bad.db", stays: []string{"bad.db-lock"}},
+		{name: "CPU profile, broken development key", files: map[string]string{"graphprofile.db-devkey.pem": "not a key"}, args: []string{"serve", "--cpuprofile", "cpu.prof", "--listen", "127.0.0.1:0"}, problem: "dev issuer key"},
 		{name: "CPU profile, bad fixtures", files: map[string]string{"bad.json": "{"}, args: []string{"serve", "--cpuprofile", "cpu.prof", "--listen", "127.0.0.1:0", "--fixtures", "bad.json"}, problem: "bad.json"},
 		{name: "users import of a directory", files: map[string]string{"users/.keep": ""}, args: []string{"users", "import", "users"}, problem: "directory"},
 	} {

@@ -231,22 +231,13 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		}
 		defer metricsLn.Close()
 	}
-	// Once listening, nothing stands in the way but the store: the run
-	// the profile covers begins.
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("%s: %w", env.setting("cpuprofile"), err)
-		}
-		defer stop()
-	}
 	// A broken development key, CA or TLS key fails before the store
 	// creates a database.
 	if err := loc.checkDevKey(); err != nil {
 		return err
 	}
-	if files := loc.devTLSFiles(); *tlsSelfSigned && files.Any() {
-		if tlsConfig, err = selfSignedTLS(logger, files); err != nil {
+	if *tlsSelfSigned {
+		if err := tlsdev.Check(loc.devTLSFiles()); err != nil {
 			return fmt.Errorf("%s: %w", env.setting("tls-self-signed"), err)
 		}
 	}
@@ -263,9 +254,9 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 			logger.Error("closing the store", "err", err)
 		}
 	}()
-	// A new development CA and TLS key once the store is open, so that a
-	// store that cannot be opened leaves none of them behind.
-	if *tlsSelfSigned && tlsConfig == nil {
+	// The development CA and TLS key, made when missing, once the store is
+	// open, so that a store that cannot be opened leaves none behind.
+	if *tlsSelfSigned {
 		if tlsConfig, err = selfSignedTLS(logger, loc.devTLSFiles()); err != nil {
 			return fmt.Errorf("%s: %w", env.setting("tls-self-signed"), err)
 		}
@@ -385,6 +376,15 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	}
 	if err := server.Open(); err != nil {
 		return err
+	}
+	// The profile begins with the serving: a start that fails leaves none.
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			_ = server.Close(context.Background()) // nothing was served yet
+			return fmt.Errorf("%s: %w", env.setting("cpuprofile"), err)
+		}
+		defer stop()
 	}
 	starting.release(ctx)
 	switch {
