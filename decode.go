@@ -619,16 +619,58 @@ func ValidDate(s string) bool {
 // (XML Schema's dateTime, which it parses with). The time keeps s's offset;
 // ValidDateTimeOffset says whether Graph holds it.
 func ParseDateTimeOffset(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		t, err = time.Parse(dateTimeOffsetWithoutSeconds, s)
+	// The shape is checked first: time.Parse also takes a one-digit hour
+	// and a comma before the fraction, which none of those forms has.
+	withSeconds, ok := dateTimeOffsetShape(s)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%q is not in the form YYYY-MM-DDThh:mm[:ss[.fffffff]](Z|±hh:mm)", s)
 	}
-	return t, err
+	if withSeconds {
+		return time.Parse(time.RFC3339Nano, s)
+	}
+	return time.Parse(dateTimeOffsetWithoutSeconds, s)
 }
 
 // dateTimeOffsetWithoutSeconds is an Edm.DateTimeOffset without its
 // seconds, in time.Parse's terms.
 const dateTimeOffsetWithoutSeconds = "2006-01-02T15:04Z07:00"
+
+// dateTimeOffsetShape reports whether s has the shape of an
+// Edm.DateTimeOffset, YYYY-MM-DDThh:mm[:ss[.f…]](Z|±hh:mm), every number
+// of its digits, and whether it gives the seconds; whether the numbers make
+// a time is time.Parse's to say.
+func dateTimeOffsetShape(s string) (withSeconds, ok bool) {
+	digits := func(s string) bool {
+		for _, c := range []byte(s) {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return s != ""
+	}
+	if len(s) < 17 || !digits(s[:4]) || s[4] != '-' || !digits(s[5:7]) || s[7] != '-' || !digits(s[8:10]) ||
+		s[10] != 'T' || !digits(s[11:13]) || s[13] != ':' || !digits(s[14:16]) {
+		return false, false
+	}
+	rest := s[16:]
+	if rest[0] == ':' {
+		if len(rest) < 3 || !digits(rest[1:3]) {
+			return false, false
+		}
+		withSeconds, rest = true, rest[3:]
+		if fraction, ok := strings.CutPrefix(rest, "."); ok {
+			end := strings.IndexAny(fraction, "Z+-")
+			if end < 0 || !digits(fraction[:end]) {
+				return false, false
+			}
+			rest = fraction[end:]
+		}
+	}
+	if rest == "Z" {
+		return withSeconds, true
+	}
+	return withSeconds, len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && digits(rest[1:3]) && rest[3] == ':' && digits(rest[4:6])
+}
 
 // ValidDateTimeOffset reports whether t, as parsed with its offset, is an
 // Edm.DateTimeOffset as .NET's DateTimeOffset holds one: an offset of at
