@@ -89,7 +89,7 @@ func main() {
 	env := &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ}
 	if err := run(ctx, env, os.Args[1:]); err != nil {
 		if !errors.As(err, new(loggedError)) {
-			fmt.Fprintf(os.Stderr, "graphprofile: %s\n", env.scrub(oneLine(err)))
+			fmt.Fprintf(os.Stderr, "graphprofile: %s\n", env.errorLine(err))
 		}
 		os.Exit(1)
 	}
@@ -329,13 +329,20 @@ func envName(flagName string) string {
 	return "GRAPHPROFILE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// errorLine is the line that says why a command failed: err's message with
+// the store's secrets hidden, then made one line (in that order: a secret
+// holding a space or a control character is found as it is written).
+func (env *environment) errorLine(err error) string {
+	return oneLine(env.scrub(err.Error()))
+}
+
 // oneLine keeps an error message to one line of plain text for stderr: its
 // line breaks and other spaces become one space, and the other control
 // characters, which a bad value of a file may bring into it, are written
 // as escapes (\x1b), so that the message cannot move the terminal's
 // cursor or change its colours.
-func oneLine(err error) string {
-	text := strings.Join(strings.Fields(err.Error()), " ")
+func oneLine(text string) string {
+	text = strings.Join(strings.Fields(text), " ")
 	if !strings.ContainsFunc(text, unicode.IsControl) {
 		return text
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -232,4 +233,22 @@ func FuzzRedactHidesThePassword(f *testing.F) {
 			t.Errorf("redact(%q) = %q, shows some of the password", url, got)
 		}
 	})
+}
+
+// TestErrorLineHidesSecretsFirst: the line a command fails with hides the
+// store's secrets before it is made one line: a password holding an
+// escape character or a space was escaped or joined first, and then not
+// found.
+func TestErrorLineHidesSecretsFirst(t *testing.T) {
+	t.Parallel()
+	for _, password := range []string{"s3cr\x1bet-pass", "s3cr et-pass", "s3cr\net-pass"} {
+		env := &environment{}
+		if _, err := env.parseStore("postgres://alice:"+url.PathEscape(password)+"@db/x", anyStore); err != nil {
+			t.Fatal(err)
+		}
+		got := env.errorLine(errors.New("connect failed: password " + password + " rejected"))
+		if want := "connect failed: password *** rejected"; got != want {
+			t.Errorf("errorLine with the password %q = %q, want %q", password, got, want)
+		}
+	}
 }

@@ -120,7 +120,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		// not held with the start's records, which a failed start drops.
 		defer func() {
 			if err != nil {
-				slog.New(scrubbingHandler{logHandler, env}).Error("graphprofile serve stopped on an error", "err", oneLine(err))
+				slog.New(scrubbingHandler{logHandler, env}).Error("graphprofile serve stopped on an error", "err", env.errorLine(err))
 				err = loggedError{err}
 			}
 		}()

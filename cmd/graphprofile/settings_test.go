@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -291,7 +290,7 @@ func TestOneLine(t *testing.T) {
 		{"next line\u0085, delete\x7f", `next line , delete\x7f`}, // NEL breaks a line
 		{"écrivaine ✓", "écrivaine ✓"},
 	} {
-		if got := oneLine(errors.New(tc.in)); got != tc.want {
+		if got := oneLine(tc.in); got != tc.want {
 			t.Errorf("oneLine(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
