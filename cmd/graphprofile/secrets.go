@@ -235,7 +235,17 @@ func (h scrubbingHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.Handler.Handle(ctx, out)
 }
 
+// clientAttributes are the attributes of a request's lines that hold what
+// the client sent, as it sent it (the server's "request failed" and
+// "client went away" lines, as the access log's): never scrubbed, since
+// hiding a secret a client spelled there would tell whoever reads the log
+// beside the access log's line that the client guessed it.
+var clientAttributes = []string{"method", "path", "client-request-id"}
+
 func (h scrubbingHandler) scrubAttr(a slog.Attr) slog.Attr {
+	if slices.Contains(clientAttributes, a.Key) {
+		return a
+	}
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:

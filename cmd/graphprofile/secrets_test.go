@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -250,5 +251,36 @@ func TestErrorLineHidesSecretsFirst(t *testing.T) {
 		if want := "connect failed: password *** rejected"; got != want {
 			t.Errorf("errorLine with the password %q = %q, want %q", password, got, want)
 		}
+	}
+}
+
+// TestLogsKeepWhatTheClientSent: a server line about a request keeps the
+// request's method and path as the client sent them, a secret of the store
+// spelled there too, as the access log does; what the server says of it
+// (the error) is still scrubbed. The path was scrubbed, so that a right
+// guess of the password showed as *** beside the access log's line of the
+// same request, and a wrong one as sent.
+func TestLogsKeepWhatTheClientSent(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	env := &environment{stderr: &out}
+	if _, err := env.parseStore("postgres://alice:S3cretPGpw@db/x", anyStore); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(scrubbingHandler{slog.NewJSONHandler(&out, nil), env})
+	logger.Error("request failed", "method", "GET", "path", "/beta/users/guess-S3cretPGpw/profile", "client-request-id", "S3cretPGpw",
+		"err", errors.New("connecting as alice with S3cretPGpw: refused"))
+	var line struct {
+		Path, Err       string
+		ClientRequestID string `json:"client-request-id"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.Path != "/beta/users/guess-S3cretPGpw/profile" || line.ClientRequestID != "S3cretPGpw" {
+		t.Errorf("path %q, client-request-id %q: want them as the client sent them", line.Path, line.ClientRequestID)
+	}
+	if line.Err != "connecting as *** with ***: refused" {
+		t.Errorf("err %q: want the secrets hidden", line.Err)
 	}
 }
