@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"mime"
 	"net/url"
 	"slices"
@@ -666,7 +667,12 @@ func untagKey(s string) (any, error) {
 	case 'd':
 		return graphprofile.Date(v), nil
 	case 'n':
-		return strconv.ParseFloat(v, 64)
+		f, err := strconv.ParseFloat(v, 64)
+		if err == nil && math.IsNaN(f) {
+			// NaN orders nowhere: no value is after it or before it.
+			return nil, fmt.Errorf("NaN key")
+		}
+		return f, err
 	case 'b':
 		return strconv.ParseBool(v)
 	case 't':
