@@ -14,6 +14,21 @@ import (
 // connects and how they prove it: never printed.
 var secretParameters = []string{"user", "password", "sslpassword", "passfile"}
 
+// isSecretParameter reports whether a store URL's query parameter of this
+// name, as written, is one of secretParameters: in any case, and
+// percent-encoded too (pass%77ord), as the drivers read it.
+func isSecretParameter(name string) bool {
+	if unescaped, err := neturl.QueryUnescape(name); err == nil {
+		name = unescaped
+	}
+	for _, secret := range secretParameters {
+		if strings.EqualFold(name, secret) {
+			return true
+		}
+	}
+	return false
+}
+
 // splitUserInfo splits a URL after its "scheme://" into the user info (the
 // text before the '@' that ends it; empty when there is none) and the rest.
 // A password may hold '@', '/' or '?' unescaped, so the user info ends at the
@@ -70,11 +85,8 @@ func redact(url string) string {
 	}
 	params := strings.Split(query, "&")
 	for i, param := range params {
-		name, _, _ := strings.Cut(param, "=")
-		for _, secret := range secretParameters {
-			if strings.EqualFold(name, secret) {
-				params[i] = name + "=***"
-			}
+		if name, _, _ := strings.Cut(param, "="); isSecretParameter(name) {
+			params[i] = name + "=***"
 		}
 	}
 	return scheme + "://" + base + "?" + strings.Join(params, "&")
@@ -150,12 +162,9 @@ func secrets(url string) []string {
 	}
 	for _, query := range queries {
 		for param := range strings.SplitSeq(query, "&") {
-			name, value, _ := strings.Cut(param, "=")
-			for _, secret := range secretParameters {
-				if strings.EqualFold(name, secret) {
-					found = append(found, value)
-					found = append(found, pieces(value)...)
-				}
+			if name, value, _ := strings.Cut(param, "="); isSecretParameter(name) {
+				found = append(found, value)
+				found = append(found, pieces(value)...)
 			}
 		}
 	}

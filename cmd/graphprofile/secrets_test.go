@@ -29,6 +29,10 @@ func TestRedactStoreURL(t *testing.T) {
 		{"postgres://db/x?sslpassword=s3cr3t&user=alice", "postgres://db/x?sslpassword=***&user=***"},
 		{"postgres://alice:hunter2@db/x?password=hunter2", "postgres://***@db/x?password=***"},
 		{"postgres://db/x?sslmode=disable", "postgres://db/x?sslmode=disable"},
+		// A parameter's name percent-encoded is the parameter to the
+		// drivers (pgx reads pass%77ord as password).
+		{"postgres://db/x?pass%77ord=hunter2&connect_timeout=abc", "postgres://db/x?pass%77ord=***&connect_timeout=abc"},
+		{"postgres://db/x?%75ser=alice", "postgres://db/x?%75ser=***"},
 		{"postgres://alice:hun@ter2@db/x?password=hun@ter2", "postgres://***@db/x?password=***"},
 		// libpq ends the user info at the first '@' before a '/', so a '?'
 		// before it makes the URL read two ways: a parameter's value
@@ -83,6 +87,7 @@ func TestStoreSecretsNeverPrinted(t *testing.T) {
 		// "ter2" and the database "x@127.0.0.1:1/x".
 		"postgres://alice:hun@ter2/x@127.0.0.1:1/x?connect_timeout=1",
 		"postgres://alice:hunter2@127.0.0.1:1/x?pool_max_conns=lots",
+		"postgres://127.0.0.1:1/x?pass%77ord=hunter2&connect_timeout=abc",
 		"mysql://alice:hunter2@db/x",
 		"host=127.0.0.1 port=1 user=alice password=hunter2",
 		"postgres:alice:hunter2@127.0.0.1/db",
