@@ -104,6 +104,7 @@ func FuzzDecodeBodyEveryType(f *testing.F) {
 		types = append(types, c.Type)
 	}
 	f.Add(uint8(0), []byte(`{"displayName":"A","accountEnabled":true,"businessPhones":["1"],"employeeHireDate":"2020-01-01T00:00:00Z"}`))
+	f.Add(uint8(0), []byte(`{}`)) // a user without businessPhones, which an answer writes as []
 	for _, body := range []string{
 		`{"detail":{"street":"s","city":"c"},"geoCoordinates":{"latitude":59.9,"longitude":-10.5,"altitude":1e300}}`,
 		`{"date":"2020-02-29","type":"birthday","displayName":"x"}`,
@@ -139,10 +140,35 @@ func FuzzDecodeBodyEveryType(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%s: re-encoded body refused: %v", typ.Name, err)
 		}
-		if !reflect.DeepEqual(Object(withoutNulls(again).(Object)), stored) {
+		// An answer writes a collection that cannot be null as [] where it
+		// is unset (a user's businessPhones), which a body gives as [].
+		if !reflect.DeepEqual(withoutEmptyCollections(withoutNulls(again)), withoutEmptyCollections(stored)) {
 			t.Fatalf("%s: re-encoded body decodes differently", typ.Name)
 		}
 	})
+}
+
+// withoutEmptyCollections is v without the members, at any depth, whose
+// value is an empty collection.
+func withoutEmptyCollections(v any) any {
+	switch v := v.(type) {
+	case Object:
+		out := make(Object, len(v))
+		for k, e := range v {
+			if c, ok := e.([]any); !ok || len(c) > 0 {
+				out[k] = withoutEmptyCollections(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = withoutEmptyCollections(e)
+		}
+		return out
+	default:
+		return v
+	}
 }
 
 // FuzzETagListed reads any If-Match or If-None-Match list against an
