@@ -1577,3 +1577,46 @@ func listItems(ctx context.Context, svc *graphprofile.Service, a graphprofile.Ac
 	}
 	return items, nil
 }
+
+// TestScanUsersByKey: the users of ids or principal names, found by the
+// store's lookups, in id order after afterID; an id sought is never
+// answered by the user whose principal name spells it (FindUser also
+// finds by name), and a name sought that only a user's id spells makes
+// the caller scan.
+func TestScanUsersByKey(t *testing.T) {
+	adeleKey, meganKey := graphprofile.PrincipalNameKey(adele.UserPrincipalName), graphprofile.PrincipalNameKey(megan.UserPrincipalName)
+	for _, tc := range []struct {
+		name     string
+		property string
+		values   []string
+		afterID  string
+		found    bool     // false: the caller scans
+		ids      []string // visited, in order
+	}{
+		{"ids", "id", []string{megan.ID, adele.ID, unknownID}, "", true, []string{adele.ID, megan.ID}},
+		{"ids after one", "id", []string{megan.ID, adele.ID}, adele.ID, true, []string{megan.ID}},
+		{"a principal name sought as an id", "id", []string{meganKey}, "", true, nil},
+		{"principal names", "userPrincipalName", []string{meganKey, adeleKey, "nobody@contoso.com"}, "", true, []string{adele.ID, megan.ID}},
+		{"a principal name not in lower case", "userPrincipalName", []string{megan.UserPrincipalName}, "", false, nil},
+		{"an id sought as a principal name", "userPrincipalName", []string{megan.ID}, "", false, nil},
+		{"another tenant's user", "id", []string{nestor.ID}, "", true, nil},
+		{"an empty value", "id", []string{""}, "", false, nil},
+		{"another property", "displayName", []string{"Megan Bowen"}, "", false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := newService(newMemStore(adele, megan, nestor), &clock{at: modified})
+			a, err := svc.AuthorizeDirectory(t.Context(), application(tenantA, "User.Read.All"), graphprofile.ListUsers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			found, err := svc.ScanUsersByKey(t.Context(), a, tc.property, tc.values, tc.afterID, func(u graphprofile.Object) (bool, error) {
+				ids = append(ids, u["id"].(string))
+				return true, nil
+			})
+			if err != nil || found != tc.found || !slices.Equal(ids, tc.ids) {
+				t.Errorf("ScanUsersByKey = %v, %v, visiting %v; want %v, visiting %v", found, err, ids, tc.found, tc.ids)
+			}
+		})
+	}
+}
