@@ -74,6 +74,10 @@ func FuzzParseFilter(f *testing.F) {
 // once, and walking it page by page with tokens gives the same order.
 func FuzzParseOrderBy(f *testing.F) {
 	items := dataset()
+	for _, expr := range []string{"createdDateTime", "createdDateTime desc", "detail/layer desc, id", "detail/jobTitle asc,isCurrent desc",
+		"allowedAudiences", "inference/confidenceScore desc", "detail/startMonthYear", "DETAIL/JOBTITLE DESC", "id desc", "detail/company/address/city"} {
+		f.Add(expr, uint8(2))
+	}
 	f.Fuzz(func(t *testing.T, expr string, top uint8) {
 		ob, err := odata.ParseOrderBy(expr, graphprofile.WorkPositionType)
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -70,8 +71,10 @@ func FuzzParseWriterCounters(f *testing.F) {
 		if !ok && c != (writerCounters{}) {
 			t.Errorf("not ok, yet counters %+v", c)
 		}
-		if ok && !(c.seconds >= 0 && c.writes >= 0 && c.commits >= 0) {
-			t.Errorf("counters %+v: want none negative", c)
+		for _, v := range []float64{c.seconds, c.writes, c.commits, c.logSeconds} {
+			if ok && !(v >= 0 && !math.IsInf(v, 1)) {
+				t.Errorf("counters %+v: want each finite and not negative", c)
+			}
 		}
 	})
 }
