@@ -2,6 +2,7 @@ package graphapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -175,5 +176,30 @@ func decodeAdminJSON(t *testing.T, resp *response, v any) {
 	}
 	if err := json.Unmarshal(resp.body, v); err != nil {
 		t.Fatalf("%v: %s", err, resp.body)
+	}
+}
+
+// TestAdminUsersPagesOfAThousand: GET /_admin/users answers at
+// most 1000 users a page, then "after" names where the next begins.
+func TestAdminUsersPagesOfAThousand(t *testing.T) {
+	s, _ := newAdminServer(t)
+	var users []string
+	for i := range 1001 {
+		users = append(users, fmt.Sprintf(`{"displayName":"U%04d","userPrincipalName":"u%04d@contoso.com"}`, i, i))
+	}
+	body := `{"tenants":[{"id":"` + tenantA + `","users":[` + strings.Join(users, ",") + `]}]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: body}); resp.status != http.StatusNoContent {
+		t.Fatalf("loading: %d %s", resp.status, resp.body)
+	}
+	resp := s.do(request{path: "/_admin/users?tenantId=" + tenantA, token: adminToken})
+	var page struct {
+		Users []json.RawMessage `json:"users"`
+		After string            `json:"after"`
+	}
+	if err := json.Unmarshal(resp.body, &page); err != nil || resp.status != http.StatusOK {
+		t.Fatalf("GET /_admin/users: %d %v %.200s", resp.status, err, resp.body)
+	}
+	if len(page.Users) != 1000 || page.After == "" {
+		t.Errorf("first page: %d users, after %q; want 1000 and an after", len(page.Users), page.After)
 	}
 }

@@ -1109,3 +1109,22 @@ func TestAdminTimesInGraphsForm(t *testing.T) {
 		t.Errorf("the journal's time %q, want the set clock's in Graph's form", got)
 	}
 }
+
+// TestJournalStatusFilterRange: a status filter outside 1xx–5xx is
+// refused, as the message says, not answered with an empty list.
+func TestJournalStatusFilterRange(t *testing.T) {
+	s, _ := newAdminServer(t)
+	for _, f := range []string{"6xx", "9xx", "600", "999"} {
+		expectError(t, s.do(request{path: "/_admin/requests?status=" + f, token: adminToken}), http.StatusBadRequest, "BadRequest")
+	}
+}
+
+// TestAdminTokenOnlyAsBearer: the admin token is taken only as a
+// bearer token, never under another scheme.
+func TestAdminTokenOnlyAsBearer(t *testing.T) {
+	s, _ := newAdminServer(t)
+	for _, scheme := range []string{"Basic", "Token", "Negotiate"} {
+		resp := s.do(request{path: "/_admin/clock", header: map[string]string{"Authorization": scheme + " " + adminToken}})
+		expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken")
+	}
+}

@@ -333,3 +333,18 @@ func get(v any, path ...string) any {
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+// TestCountHasODataVersion: /$count's text/plain answer carries
+// OData-Version: 4.0, as every other Graph answer does.
+func TestCountHasODataVersion(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.create(tok, "/me", `{}`)
+	resp := s.do(request{path: "/beta/me/profile/positions/$count", token: tok})
+	if resp.status != http.StatusOK || string(resp.body) != "1" {
+		t.Fatalf("$count: %d %s", resp.status, resp.body)
+	}
+	if got := resp.header.Get("OData-Version"); got != "4.0" {
+		t.Errorf("$count: OData-Version %q, want 4.0", got)
+	}
+}

@@ -300,3 +300,23 @@ func TestKeysBeginningWithDollar(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyWithDoubledQuote: a quote in a key in parentheses is written
+// twice, as in OData's string literal, and the key read with one: the
+// user o'brien@contoso.com, by key and by userPrincipalName.
+func TestKeyWithDoubledQuote(t *testing.T) {
+	s := newTestServer(t)
+	app := s.application(tenantA, "User.ReadWrite.All")
+	created := s.do(request{method: http.MethodPost, path: "/beta/users", token: app,
+		body: `{"displayName":"Pat O'Brien","userPrincipalName":"o'brien@contoso.com"}`})
+	if created.status != http.StatusCreated {
+		t.Fatalf("POST /users: %d %s", created.status, created.body)
+	}
+	id := created.json(t)["id"].(string)
+	for _, path := range []string{"/beta/users('o''brien@contoso.com')", "/beta/users(userPrincipalName='o''brien@contoso.com')"} {
+		resp := s.do(request{path: path, token: app})
+		if resp.status != http.StatusOK || get(resp.json(t), "id") != id {
+			t.Errorf("GET %s: %d %s, want the user %s", path, resp.status, resp.body, id)
+		}
+	}
+}

@@ -473,3 +473,24 @@ func TestFilterPrefixes(t *testing.T) {
 		t.Errorf("an and of 21 startswith: Prefixes = %q, %v; want one condition", got, ok)
 	}
 }
+
+// TestLambdaIgnoresCaseOfUserStrings: a user's strings compare
+// ignoring case inside any()/all() too, as outside: the item a lambda
+// variable takes is folded as the literal it is compared with is.
+func TestLambdaIgnoresCaseOfUserStrings(t *testing.T) {
+	u := graphprofile.Object{"id": "u", "businessPhones": []any{"+1 425 555 0109 Ext 12"}}
+	for _, expr := range []string{
+		"businessPhones/any(p: p eq '+1 425 555 0109 Ext 12')", // as stored
+		"businessPhones/any(p: p eq '+1 425 555 0109 EXT 12')",
+		"businessPhones/any(p: endswith(p, 'ext 12'))",
+		"businessPhones/all(p: p eq '+1 425 555 0109 ext 12')",
+	} {
+		f, err := odata.ParseFilter(expr, graphprofile.UserType)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		if !f.Match(u) {
+			t.Errorf("%s does not match %v: a user's strings ignore case", expr, u)
+		}
+	}
+}

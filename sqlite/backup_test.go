@@ -582,3 +582,44 @@ func TestAReplacedDatabaseGetsNoneOfTheOldLog(t *testing.T) {
 		t.Errorf("positions after the restart %v, want the replacement's alone", ids)
 	}
 }
+
+// TestRestoreDropsTheReplacedDatabasesLog: restoring over a
+// database a server left with its write-ahead log (stopped uncleanly)
+// removes that log: replayed onto the restored file, it would bring back
+// the replaced database's pages.
+func TestRestoreDropsTheReplacedDatabasesLog(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target.db")
+	ts := openAt(t, target)
+	addPosition(t, ts, "stale-1")
+	owner := addPosition(t, ts, "stale-2")
+	wal, err := os.ReadFile(target + "-wal")
+	if err != nil || len(wal) == 0 {
+		t.Fatalf("the target's log: %d bytes, %v", len(wal), err)
+	}
+	ts.Close()
+	// The server was killed: its log is still beside the file.
+	if err := os.WriteFile(target+"-wal", wal, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	src := filepath.Join(dir, "src.db")
+	ss := openAt(t, src)
+	addPosition(t, ss, "from-the-backup")
+	ss.Close()
+	backup := filepath.Join(dir, "backup.db")
+	if err := Backup(t.Context(), src, backup); err != nil {
+		t.Fatal(err)
+	}
+	if err := Restore(t.Context(), target, backup); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	restored, err := Open(t.Context(), target)
+	if err != nil {
+		t.Fatalf("opening the restored database: %v", err)
+	}
+	defer restored.Close()
+	if got := positionIDs(t, restored, owner); len(got) != 1 || got[0] != "from-the-backup" {
+		t.Errorf("positions after Restore: %q, want [from-the-backup]", got)
+	}
+}

@@ -180,3 +180,43 @@ sampling:
 		t.Error("no write succeeded")
 	}
 }
+
+// TestIdleLogEmptiedOnceAReaderLeaves: a reader that holds the
+// write-ahead log when writes pause only delays its truncation: once the
+// reader is done, the idle server empties the log (walIdle, retried).
+func TestIdleLogEmptiedOnceAReaderLeaves(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "graphprofile.db")
+	s := openAt(t, path)
+	addPosition(t, s, "first")
+	conn, err := s.rdb.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	addPosition(t, s, "second") // frames the reader's snapshot predates
+	time.Sleep(3 * walIdle)     // the idle truncation tried, and the reader held the log
+	if st, err := os.Stat(path + "-wal"); err != nil || st.Size() == 0 {
+		t.Fatalf("the log while a reader holds it: %v, %v; want it not empty (the test's premise)", st, err)
+	}
+	_ = tx.Rollback()
+	_ = conn.Close()
+	deadline := time.Now().Add(10 * walIdle)
+	for {
+		st, err := os.Stat(path + "-wal")
+		if err == nil && st.Size() == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the idle server's log, its reader gone: %v bytes (%v), want it emptied", st.Size(), err)
+		}
+		time.Sleep(walIdle / 10)
+	}
+}
