@@ -172,18 +172,17 @@ func BenchmarkAuthenticateCached(b *testing.B) {
 	}
 }
 
-// TestTokenCacheClockSetBack: a cached token is refused as validation
-// would refuse it when the clock is set back before its nbf or iat (the
-// admin API's clock can be), and accepted again when the clock returns.
-func TestTokenCacheClockSetBack(t *testing.T) {
+// validatorAndToken returns a validator whose clock is *now and a token of
+// its issuer issued at *now (iat and nbf), expiring an hour later.
+func validatorAndToken(t *testing.T, now *time.Time) (*Validator, string) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	issuer := &rotatingIssuer{}
 	issuer.set("k1", &key.PublicKey)
-	now := time.Now()
-	v := &Validator{Issuers: []Issuer{issuer}, Now: func() time.Time { return now }}
+	v := &Validator{Issuers: []Issuer{issuer}, Now: func() time.Time { return *now }}
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
 		"iss": "https://rotating.example.test", "aud": GraphAudience, "tid": testTenant, "oid": testUser,
 		"scp": "User.Read", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
@@ -193,6 +192,15 @@ func TestTokenCacheClockSetBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v, signed
+}
+
+// TestTokenCacheClockSetBack: a cached token is refused as validation
+// would refuse it when the clock is set back before its nbf or iat (the
+// admin API's clock can be), and accepted again when the clock returns.
+func TestTokenCacheClockSetBack(t *testing.T) {
+	now := time.Now()
+	v, signed := validatorAndToken(t, &now)
 	ctx := context.Background()
 	if _, err := v.Authenticate(ctx, signed); err != nil {
 		t.Fatal(err)
@@ -212,24 +220,9 @@ func TestTokenCacheClockSetBack(t *testing.T) {
 // instant a fresh validation refuses it, its exp plus the leeway, not an
 // instant later.
 func TestTokenCacheExpiresAsValidation(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := &rotatingIssuer{}
-	issuer.set("k1", &key.PublicKey)
 	now := time.Now().Truncate(time.Second)
 	exp := now.Add(time.Hour)
-	v := &Validator{Issuers: []Issuer{issuer}, Now: func() time.Time { return now }}
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
-		"iss": "https://rotating.example.test", "aud": GraphAudience, "tid": testTenant, "oid": testUser,
-		"scp": "User.Read", "iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(),
-	})
-	tok.Header["kid"] = "k1"
-	signed, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, signed := validatorAndToken(t, &now)
 	ctx := context.Background()
 	if _, err := v.Authenticate(ctx, signed); err != nil { // cached from here on
 		t.Fatal(err)

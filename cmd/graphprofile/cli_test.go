@@ -472,12 +472,7 @@ func TestRestoreFailureLeavesNothing(t *testing.T) {
 			if r.code == 0 || r.stdout != "" || strings.Contains(line, "\n") || !strings.Contains(line, tt.problem) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want non-zero and one line mentioning %q", r.code, r.stdout, r.stderr, tt.problem)
 			}
-			entries, _ := os.ReadDir(dir)
-			var names []string
-			for _, e := range entries {
-				names = append(names, e.Name())
-			}
-			if !slices.Equal(names, []string{"garbage.db"}) {
+			if names := dirNames(t, dir); !slices.Equal(names, []string{"garbage.db"}) {
 				t.Errorf("the directory holds %v, want only garbage.db", names)
 			}
 		})
@@ -557,13 +552,8 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 			if r.code == 0 || strings.Contains(line, "\n") || !strings.Contains(line, tt.problem) {
 				t.Errorf("exit %d, stderr %q; want non-zero and one line mentioning %q", r.code, r.stderr, tt.problem)
 			}
-			entries, _ := os.ReadDir(dir)
-			var names []string
-			for _, e := range entries {
-				names = append(names, e.Name())
-			}
 			slices.Sort(want)
-			if !slices.Equal(names, want) {
+			if names := dirNames(t, dir); !slices.Equal(names, want) {
 				t.Errorf("the directory holds %v, want %v", names, want)
 			}
 		})
@@ -603,4 +593,18 @@ func TestStoreThatIsNotADatabase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dirNames returns the names of what dir holds, in order.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }

@@ -265,11 +265,7 @@ func TestExportChangesNothing(t *testing.T) {
 	if err != nil || !bytes.Equal(before, after) {
 		t.Errorf("export changed the database it read (%v)", err)
 	}
-	if entries, _ := os.ReadDir(backups); len(entries) != 1 {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
+	if names := dirNames(t, backups); len(names) != 1 {
 		t.Errorf("beside the backup after export: %v; want b.db alone", names)
 	}
 }

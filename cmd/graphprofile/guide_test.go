@@ -112,11 +112,7 @@ func TestTestingGuide(t *testing.T) {
 // expectEmptyDir fails t unless dir is empty.
 func expectEmptyDir(t *testing.T, dir string) {
 	t.Helper()
-	left, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range left {
-		t.Errorf("%s left behind in %s", e.Name(), dir)
+	for _, name := range dirNames(t, dir) {
+		t.Errorf("%s left behind in %s", name, dir)
 	}
 }
