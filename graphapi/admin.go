@@ -352,7 +352,8 @@ func (s *Server) adminGetClock(_ context.Context, ex *exchange) error {
 	return s.writeClock(ex)
 }
 
-// adminSetClock answers PUT or POST /_admin/clock: {"now": RFC 3339}
+// adminSetClock answers PUT or POST /_admin/clock: {"now": a time as in a
+// body, an Edm.DateTimeOffset}
 // sets the clock to an instant (from which it goes on ticking);
 // {"advance": "90s"} (a Go duration, negative to go back) moves it.
 func (s *Server) adminSetClock(_ context.Context, ex *exchange) error {
@@ -370,7 +371,9 @@ func (s *Server) adminSetClock(_ context.Context, ex *exchange) error {
 	case setNow == setAdvance:
 		return graphprofile.Errorf(graphprofile.CodeBadRequest, `The body must have either "now" (an RFC 3339 time, e.g. "2030-01-01T00:00:00Z") or "advance" (a duration, e.g. "90s").`)
 	case setNow:
-		at, err := time.Parse(time.RFC3339Nano, now)
+		// Read as a body's times are: time.Parse alone also takes a
+		// one-digit hour and a comma before the fraction.
+		at, err := graphprofile.ParseDateTimeOffset(now)
 		if err != nil {
 			return graphprofile.Errorf(graphprofile.CodeBadRequest, `"now" is not an RFC 3339 time such as "2030-01-01T00:00:00Z": '%s'.`, now)
 		}

@@ -527,6 +527,52 @@ func TestAdminClockRange(t *testing.T) {
 	}
 }
 
+// TestAdminClockNowForms: "now" is read as a body's times are
+// (graphprofile.ParseDateTimeOffset): an offset is the instant it names,
+// the seconds may be left out, and what is no such time (a one-digit hour,
+// a comma before the fraction, which Go's parser alone takes) is a 400
+// that leaves the clock as it was.
+func TestAdminClockNowForms(t *testing.T) {
+	s, _ := newAdminServer(t)
+	for _, tc := range []struct {
+		now  string
+		want string // the clock's reading's prefix; empty: refused
+	}{
+		{"2030-01-01T10:00:00Z", "2030-01-01T10:00:0"},
+		{"2030-01-01T10:00:00.5+05:30", "2030-01-01T04:30:0"},
+		{"2030-01-01T10:00Z", "2030-01-01T10:00:0"},
+		{"2030-01-01T1:00:00Z", ""},
+		{"2030-01-01T10:00:00,5Z", ""},
+		{"2030-01-01t10:00:00Z", ""},
+		{"2030-01-01T10:00:00", ""},
+		{"2030-01-01", ""},
+	} {
+		t.Run(tc.now, func(t *testing.T) {
+			reset := s.do(request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"now":"2040-06-01T00:00:00Z"}`})
+			if reset.status != http.StatusOK {
+				t.Fatalf("PUT clock: %d %s", reset.status, reset.body)
+			}
+			resp := s.do(request{method: http.MethodPut, path: "/_admin/clock", token: adminToken, body: `{"now":"` + tc.now + `"}`})
+			if tc.want == "" {
+				msg := expectError(t, resp, http.StatusBadRequest, "BadRequest")
+				if !strings.Contains(msg, tc.now) {
+					t.Errorf("message %q, want the value in it", msg)
+				}
+				if now := s.do(request{path: "/_admin/clock", token: adminToken}).json(t)["now"].(string); !strings.HasPrefix(now, "2040-06-01T00:00:0") {
+					t.Errorf("after a refused %q the clock reads %s", tc.now, now)
+				}
+				return
+			}
+			if resp.status != http.StatusOK {
+				t.Fatalf("PUT clock %q: %d %s", tc.now, resp.status, resp.body)
+			}
+			if now := resp.json(t)["now"].(string); !strings.HasPrefix(now, tc.want) {
+				t.Errorf("set to %q, the clock reads %s; want %s…", tc.now, now, tc.want)
+			}
+		})
+	}
+}
+
 // TestAdminClockUnset: a server without a Clock shows real time and
 // refuses to set it.
 func TestAdminClockUnset(t *testing.T) {
