@@ -330,10 +330,12 @@ func envName(flagName string) string {
 }
 
 // errorLine is the line that says why a command failed: err's message with
-// the store's secrets hidden, then made one line (in that order: a secret
-// holding a space or a control character is found as it is written).
+// the store's secrets hidden, made one line, and the secrets hidden again.
+// Both times: a secret holding a control character or a line break is
+// found as the message writes it, and one holding a space also where the
+// message spelled that space as other spaces, which one line makes a space.
 func (env *environment) errorLine(err error) string {
-	return oneLine(env.scrub(err.Error()))
+	return env.scrub(oneLine(env.scrub(err.Error())))
 }
 
 // oneLine keeps an error message to one line of plain text for stderr: its

@@ -247,14 +247,23 @@ func FuzzRedactHidesThePassword(f *testing.F) {
 // found.
 func TestErrorLineHidesSecretsFirst(t *testing.T) {
 	t.Parallel()
-	for _, password := range []string{"s3cr\x1bet-pass", "s3cr et-pass", "s3cr\net-pass"} {
+	for _, tc := range []struct{ password, spelled string }{
+		{"s3cr\x1bet-pass", "s3cr\x1bet-pass"},
+		{"s3cr et-pass", "s3cr et-pass"},
+		{"s3cr\net-pass", "s3cr\net-pass"},
+		// A message that spells a space of the password as other spaces
+		// shows it once made one line.
+		{"s3cr et-pass", "s3cr\net-pass"},
+		{"s3cr et-pass", "s3cr\tet-pass"},
+		{"s3cr et-pass", "s3cr  et-pass"},
+	} {
 		env := &environment{}
-		if _, err := env.parseStore("postgres://alice:"+url.PathEscape(password)+"@db/x", anyStore); err != nil {
+		if _, err := env.parseStore("postgres://alice:"+url.PathEscape(tc.password)+"@db/x", anyStore); err != nil {
 			t.Fatal(err)
 		}
-		got := env.errorLine(errors.New("connect failed: password " + password + " rejected"))
+		got := env.errorLine(errors.New("connect failed: password " + tc.spelled + " rejected"))
 		if want := "connect failed: password *** rejected"; got != want {
-			t.Errorf("errorLine with the password %q = %q, want %q", password, got, want)
+			t.Errorf("errorLine with the password %q spelled %q = %q, want %q", tc.password, tc.spelled, got, want)
 		}
 	}
 }
