@@ -2,10 +2,10 @@ package graphprofile
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // User is a user of the directory, as far as graphprofile keeps one. An
@@ -167,7 +167,16 @@ func NewUser(tenantID string, body Object) (User, error) {
 	if _, ok := o["accountEnabled"]; !ok {
 		o["accountEnabled"] = true
 	}
-	if err := validateUser(o, "id", "displayName", "userPrincipalName", "mailNickname", "mail"); err != nil {
+	// The properties every user must have first, then the others given,
+	// in the order of their names, so that a body with several bad ones
+	// is always refused for the same one.
+	names := []string{"id", "displayName", "userPrincipalName", "mailNickname", "mail"}
+	for _, name := range slices.Sorted(maps.Keys(o)) {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if err := validateUser(o, names...); err != nil {
 		return User{}, err
 	}
 	o["id"] = NormalizeID(o["id"].(string))
@@ -215,21 +224,24 @@ func FixturesUser(tenantID string, body Object) (User, error) {
 // o: displayName and userPrincipalName are required, id must be a GUID,
 // userPrincipalName must be local@domain; mailNickname, when given, an
 // alias of ASCII an address's local part holds bare (mailNicknameRune),
-// and mail an ASCII address, local@domain.
+// and mail an ASCII address, local@domain; and no string property is "",
+// which the directory refuses (null clears one).
 func validateUser(o Object, names ...string) error {
 	for _, name := range names {
 		s, given := o[name].(string)
 		valid := true
-		switch name {
-		case "displayName":
+		switch {
+		case given && s == "":
+			valid = false
+		case name == "displayName":
 			valid = strings.TrimSpace(s) != ""
-		case "id":
+		case name == "id":
 			valid = IsGUID(s)
-		case "userPrincipalName":
+		case name == "userPrincipalName":
 			valid = ValidPrincipalName(s)
-		case "mailNickname":
-			valid = !given || (s != "" && !strings.ContainsFunc(s, func(r rune) bool { return !mailNicknameRune(r) }))
-		case "mail":
+		case name == "mailNickname":
+			valid = !given || !strings.ContainsFunc(s, func(r rune) bool { return !mailNicknameRune(r) })
+		case name == "mail":
 			valid = !given || isMailAddress(s)
 		}
 		if !valid {
@@ -240,21 +252,20 @@ func validateUser(o Object, names ...string) error {
 }
 
 // ValidPrincipalName reports whether the directory takes s as a user's
-// principal name (POST and PATCH /users, users import): local@domain, with
-// no character unfitForPrincipalName refuses. Its length is the schema's
-// to bound (UserType's userPrincipalName MaxLength).
+// principal name (POST and PATCH /users, users import): local@domain, the
+// local part of the characters Graph's user resource allows (an alias's:
+// A-Z a-z 0-9 ' . - _ ! # ^ ~, no accent), the domain of a domain name's
+// (letters, digits, '.' and '-'). ASCII alone, so that no two names that
+// read alike (é and e with U+0301, k and the Kelvin sign, which lower-cases
+// to k) are two users, and none ends in a line end a log or a form loses.
+// Its length is the schema's to bound (UserType's userPrincipalName
+// MaxLength). A principal name recorded at sign-in is an issuer's, taken
+// as it comes (FixturesUser).
 func ValidPrincipalName(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && domain != "" && !strings.Contains(domain, "@") && !strings.ContainsFunc(s, unfitForPrincipalName)
-}
-
-// unfitForPrincipalName reports whether a principal name may not hold r:
-// "/" and "\\", and every character that cannot be seen, white space
-// (a tab, a line end, a no-break space, U+3000), a control character or
-// a format one (U+200B, U+FEFF), so that no two names that read alike
-// are two users, and none ends in a line end a log or a form loses.
-func unfitForPrincipalName(r rune) bool {
-	return r == '/' || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	return ok && local != "" && domain != "" &&
+		!strings.ContainsFunc(local, func(r rune) bool { return !mailNicknameRune(r) }) &&
+		!strings.ContainsFunc(domain, func(r rune) bool { return !domainNameRune(r) })
 }
 
 // mailNicknameRune reports whether a mail alias may hold r: ASCII letters
@@ -273,9 +284,13 @@ func isMailAddress(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && domain != "" &&
 		!strings.ContainsFunc(local, func(r rune) bool { return !mailNicknameRune(r) && !strings.ContainsRune("+=$%&*/?{|}`", r) }) &&
-		!strings.ContainsFunc(domain, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-')
-		})
+		!strings.ContainsFunc(domain, func(r rune) bool { return !domainNameRune(r) })
+}
+
+// domainNameRune reports whether a domain name may hold r: ASCII letters
+// and digits, '.' and '-'.
+func domainNameRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-'
 }
 
 // invalidUserProperty is Graph's directory error for a bad or missing value.
@@ -292,9 +307,9 @@ func mergeUser(u User, body Object) (User, error) {
 	}
 	patch := make(Object, len(body))
 	var changed []string
-	for k, v := range body {
+	for _, k := range slices.Sorted(maps.Keys(body)) {
 		if k != "id" && k != "passwordProfile" {
-			patch[k] = v
+			patch[k] = body[k]
 			changed = append(changed, k)
 		}
 	}

@@ -133,6 +133,74 @@ func TestDisplayNameFitsTheNameIndex(t *testing.T) {
 	}
 }
 
+// TestValidPrincipalName: what POST and PATCH /users and users import take
+// as a principal name: Graph's characters (A-Z a-z 0-9 ' . - _ ! # ^ ~) before
+// its one '@', a domain's (letters, digits, '.' and '-') after it.
+func TestValidPrincipalName(t *testing.T) {
+	for _, tc := range []struct {
+		upn  string
+		want bool
+	}{
+		{"ada@contoso.com", true},
+		{"O'Brien.a-b_c!d#e^f~g0@sub-1.Contoso.com", true},
+		{"jane_fabrikam.com#EXT#@contoso.onmicrosoft.com", true},
+		{"ada", false},
+		{"@contoso.com", false},
+		{"ada@", false},
+		{"ada@b@contoso.com", false},
+		{"ren\u00e9e@contoso.com", false},
+		{"rene\u0301e@contoso.com", false},
+		{"\u212aate@contoso.com", false},
+		{"\u0130@contoso.com", false},
+		{"a+b@contoso.com", false},
+		{"a b@contoso.com", false},
+		{"a/b@contoso.com", false},
+		{"a\\b@contoso.com", false},
+		{"a%b@contoso.com", false},
+		{"ada@b\u00fccher.de", false},
+		{"ada@contoso_x.com", false},
+		{"ada@contoso.com\n", false},
+		{"ada@contoso.com\u200b", false},
+	} {
+		if got := ValidPrincipalName(tc.upn); got != tc.want {
+			t.Errorf("ValidPrincipalName(%q) = %v, want %v", tc.upn, got, tc.want)
+		}
+	}
+}
+
+// TestEmptyUserStrings: the directory takes no empty string as a user's
+// string property, on create (NewUser, each line of an import) and update
+// (mergeUser), as Graph answers (400 "Invalid value specified for property
+// 'officeLocation' of resource 'User'." to an SDK that clears it with "");
+// null clears one. givenName, jobTitle and surname were kept as unset, the
+// others as "".
+func TestEmptyUserStrings(t *testing.T) {
+	for _, name := range []string{"givenName", "surname", "jobTitle", "city", "officeLocation", "mobilePhone", "department", "employeeId", "usageLocation", "preferredLanguage"} {
+		t.Run(name, func(t *testing.T) {
+			want := "Invalid value specified for property '" + name + "' of resource 'User'."
+			_, err := NewUser("t", Object{"displayName": "Ada", "userPrincipalName": "ada@contoso.test", name: ""})
+			var gerr *Error
+			if !errors.As(err, &gerr) || gerr.Code != CodeDirectoryBadRequest || gerr.Message != want {
+				t.Errorf("NewUser with %s \"\": %v; want %s %q", name, err, CodeDirectoryBadRequest, want)
+			}
+			u, err := NewUser("t", Object{"displayName": "Ada", "userPrincipalName": "ada@contoso.test", name: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := mergeUser(u, Object{name: ""}); !errors.As(err, &gerr) || gerr.Code != CodeDirectoryBadRequest || gerr.Message != want {
+				t.Errorf("mergeUser with %s \"\": %v; want %s %q", name, err, CodeDirectoryBadRequest, want)
+			}
+			cleared, err := mergeUser(u, Object{name: nil})
+			if err != nil {
+				t.Fatalf("mergeUser with %s null: %v", name, err)
+			}
+			if v, set := cleared.Object()[name]; set {
+				t.Errorf("%s cleared with null reads %v", name, v)
+			}
+		})
+	}
+}
+
 // TestPrincipalNameFitsTheIndex: POST /users (NewUser, and so each line of
 // an import) and PATCH (mergeUser) refuse, 400 on every store, a
 // userPrincipalName whose key does not fit beside the tenant's key in the

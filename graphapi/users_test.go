@@ -117,6 +117,22 @@ func TestBadUsers(t *testing.T) {
 		{"userPrincipalName with a zero-width space", `{"displayName":"X","userPrincipalName":"x@contoso.test\u200b"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
 		{"userPrincipalName with a byte-order mark", `{"displayName":"X","userPrincipalName":"\ufeffx@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
 		{"userPrincipalName with a line separator", `{"displayName":"X","userPrincipalName":"a\u2028b@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		// Graph's user resource: a principal name "can't contain accent
+		// characters", only A-Z a-z 0-9 ' . - _ ! # ^ ~ besides its '@',
+		// so no two names that read alike (é and e + U+0301, K and the
+		// Kelvin sign U+212A, which lower-cases to k) are two users.
+		{"userPrincipalName with an accent", `{"displayName":"X","userPrincipalName":"ren\u00e9e@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a combining accent", `{"displayName":"X","userPrincipalName":"rene\u0301e@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with the Kelvin sign", `{"displayName":"X","userPrincipalName":"\u212aate@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a dotted capital I", `{"displayName":"X","userPrincipalName":"\u0130@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with an emoji", `{"displayName":"X","userPrincipalName":"\ud83d\ude00@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a plus", `{"displayName":"X","userPrincipalName":"a+b@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a slash", `{"displayName":"X","userPrincipalName":"a/b@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a domain not ASCII", `{"displayName":"X","userPrincipalName":"x@b\u00fccher.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		{"userPrincipalName with a domain holding '!'", `{"displayName":"X","userPrincipalName":"x@contoso!.test"}`, "Request_BadRequest", "Invalid value specified for property 'userPrincipalName' of resource 'User'."},
+		// The directory takes no "" as a string property (null clears one).
+		{"empty jobTitle", `{"displayName":"X","userPrincipalName":"x@contoso.test","jobTitle":""}`, "Request_BadRequest", "Invalid value specified for property 'jobTitle' of resource 'User'."},
+		{"empty city", `{"displayName":"X","userPrincipalName":"x@contoso.test","city":""}`, "Request_BadRequest", "Invalid value specified for property 'city' of resource 'User'."},
 		{"id not a GUID", `{"id":"abc","displayName":"X","userPrincipalName":"x@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'id' of resource 'User'."},
 		// Graph refuses an alias with a comma (its docs' own example body
 		// "naveen.mills,.jr." fails so), an '@', white space, other
