@@ -224,7 +224,8 @@ func FixturesUser(tenantID string, body Object) (User, error) {
 // o: displayName and userPrincipalName are required, id must be a GUID,
 // userPrincipalName must be local@domain; mailNickname, when given, an
 // alias of ASCII an address's local part holds bare (mailNicknameRune),
-// and mail an ASCII address, local@domain; and no string property is "",
+// and mail an ASCII address, local@domain; usageLocation two letters of
+// ASCII; and no string property is "",
 // which the directory refuses (null clears one).
 func validateUser(o Object, names ...string) error {
 	for _, name := range names {
@@ -243,6 +244,9 @@ func validateUser(o Object, names ...string) error {
 			valid = !given || !strings.ContainsFunc(s, func(r rune) bool { return !mailNicknameRune(r) })
 		case name == "mail":
 			valid = !given || isMailAddress(s)
+		case name == "usageLocation":
+			// "A two-letter country code (ISO standard 3166)".
+			valid = !given || len(s) == 2 && isASCIILetter(s[0]) && isASCIILetter(s[1])
 		}
 		if !valid {
 			return invalidUserProperty(name)
@@ -286,6 +290,9 @@ func isMailAddress(s string) bool {
 		!strings.ContainsFunc(local, func(r rune) bool { return !mailNicknameRune(r) && !strings.ContainsRune("+=$%&*/?{|}`", r) }) &&
 		!strings.ContainsFunc(domain, func(r rune) bool { return !domainNameRune(r) })
 }
+
+// isASCIILetter reports whether c is a letter of ASCII.
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // domainNameRune reports whether a domain name may hold r: ASCII letters
 // and digits, '.' and '-'.

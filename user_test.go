@@ -183,7 +183,11 @@ func TestEmptyUserStrings(t *testing.T) {
 			if !errors.As(err, &gerr) || gerr.Code != CodeDirectoryBadRequest || gerr.Message != want {
 				t.Errorf("NewUser with %s \"\": %v; want %s %q", name, err, CodeDirectoryBadRequest, want)
 			}
-			u, err := NewUser("t", Object{"displayName": "Ada", "userPrincipalName": "ada@contoso.test", name: "x"})
+			value := "x"
+			if name == "usageLocation" {
+				value = "GB"
+			}
+			u, err := NewUser("t", Object{"displayName": "Ada", "userPrincipalName": "ada@contoso.test", name: value})
 			if err != nil {
 				t.Fatal(err)
 			}

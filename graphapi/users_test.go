@@ -133,6 +133,11 @@ func TestBadUsers(t *testing.T) {
 		// The directory takes no "" as a string property (null clears one).
 		{"empty jobTitle", `{"displayName":"X","userPrincipalName":"x@contoso.test","jobTitle":""}`, "Request_BadRequest", "Invalid value specified for property 'jobTitle' of resource 'User'."},
 		{"empty city", `{"displayName":"X","userPrincipalName":"x@contoso.test","city":""}`, "Request_BadRequest", "Invalid value specified for property 'city' of resource 'User'."},
+		// usageLocation is "a two-letter country code (ISO standard 3166)".
+		{"usageLocation not letters", `{"displayName":"X","userPrincipalName":"x@contoso.test","usageLocation":"\u00c4\u00d6"}`, "Request_BadRequest", "Invalid value specified for property 'usageLocation' of resource 'User'."},
+		{"usageLocation an emoji", `{"displayName":"X","userPrincipalName":"x@contoso.test","usageLocation":"\ud83d\ude00"}`, "Request_BadRequest", "Invalid value specified for property 'usageLocation' of resource 'User'."},
+		{"usageLocation digits", `{"displayName":"X","userPrincipalName":"x@contoso.test","usageLocation":"12"}`, "Request_BadRequest", "Invalid value specified for property 'usageLocation' of resource 'User'."},
+		{"usageLocation one letter", `{"displayName":"X","userPrincipalName":"x@contoso.test","usageLocation":"U"}`, "Request_BadRequest", "Invalid value specified for property 'usageLocation' of resource 'User'."},
 		{"id not a GUID", `{"id":"abc","displayName":"X","userPrincipalName":"x@contoso.test"}`, "Request_BadRequest", "Invalid value specified for property 'id' of resource 'User'."},
 		// Graph refuses an alias with a comma (its docs' own example body
 		// "naveen.mills,.jr." fails so), an '@', white space, other
