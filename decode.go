@@ -784,6 +784,22 @@ func (d *decoder) number() (string, error) {
 	return string(d.data[start:d.pos]), nil
 }
 
+// invalidUTF8 is the syntax error of a string, begun at start and ended at
+// d.pos, that holds invalid UTF-8, at the offset of its first invalid byte.
+// The string is read as written: its escapes are ASCII, and what they stand
+// for is whole characters, so it is valid UTF-8 exactly when its value is.
+func (d *decoder) invalidUTF8(start int) error {
+	for i := start; i < d.pos; {
+		r, n := utf8.DecodeRune(d.data[i:d.pos])
+		if r == utf8.RuneError && n == 1 {
+			d.pos = i
+			break
+		}
+		i += n
+	}
+	return d.syntaxError("invalid UTF-8 in a string")
+}
+
 func (d *decoder) digits() int {
 	start := d.pos
 	for d.pos < len(d.data) && '0' <= d.data[d.pos] && d.data[d.pos] <= '9' {
@@ -802,7 +818,7 @@ func (d *decoder) string() (string, error) {
 		if c == '"' {
 			s := d.data[start:d.pos]
 			if !utf8.Valid(s) {
-				return "", d.syntaxError("invalid UTF-8 in a string")
+				return "", d.invalidUTF8(start)
 			}
 			d.pos++
 			return string(s), nil
@@ -822,7 +838,7 @@ func (d *decoder) string() (string, error) {
 		switch {
 		case c == '"':
 			if !utf8.Valid(buf) {
-				return "", d.syntaxError("invalid UTF-8 in a string")
+				return "", d.invalidUTF8(start)
 			}
 			d.pos++
 			return string(buf), nil

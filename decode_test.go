@@ -401,7 +401,11 @@ func TestJSONReader(t *testing.T) {
 		{`{"a":1,"A":2}`, "The property 'A' appears more than once in the test's object."},
 		{`{"a":1,}`, "The request body is not valid JSON: expected a property name at offset 7."},
 		{`{"a" 1}`, "The request body is not valid JSON: expected ':' after a property name at offset 5."},
-		{"{\"\xff\":1}", "The request body is not valid JSON: invalid UTF-8 in a string at offset 3."},
+		// The offset of an invalid byte is its own, not the string's end.
+		{"{\"\xff\":1}", "The request body is not valid JSON: invalid UTF-8 in a string at offset 2."},
+		{"{\"ab\xffcdefgh\":1}", "The request body is not valid JSON: invalid UTF-8 in a string at offset 4."},
+		{"{\"a\\n\xc3\":1}", "The request body is not valid JSON: invalid UTF-8 in a string at offset 5."},
+		{"{\"a\\n\xc3\\n\":1}", "The request body is not valid JSON: invalid UTF-8 in a string at offset 5."},
 		{`{"a":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `}`, "The request body is nested more than 64 levels deep."},
 		{`{"a":1} x`, "The request body is not valid JSON: unexpected data after the JSON value at offset 8."},
 		{`[]`, "The request body is not valid JSON: expected an object at offset 0."},
