@@ -787,6 +787,27 @@ func TestGraphUnchanged(t *testing.T) {
 	}
 }
 
+// TestDevTokenExistingNameBeyondASCII: the sign-in by name reaches a user
+// already in the directory whose principal name POST /users would not take
+// now (one an issuer's sign-in recorded, or stored before the rule): only a
+// new user's name is held to the rule.
+func TestDevTokenExistingNameBeyondASCII(t *testing.T) {
+	f := newFixture(t, withDevSignIn)
+	const upn = "zo\u00eb@contoso.test"
+	zoe := graphprofile.User{TenantID: devTenant, ID: graphprofile.NewGUID(), UserPrincipalName: upn, DisplayName: "Zo\u00eb"}
+	if err := f.store.CreateUser(context.Background(), zoe); err != nil {
+		t.Fatal(err)
+	}
+	r := f.do(http.MethodPost, "/ui/api/dev/token", "", `{"userPrincipalName":"ZO\u00cb@contoso.test"}`, fromThePage)
+	var minted webui.DevToken
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &minted) != nil || jwtClaims(t, minted.AccessToken)["oid"] != zoe.ID {
+		t.Fatalf("mint for %s: %d %s", upn, r.status, r.body)
+	}
+	// A new user's is held to it.
+	graphError(t, f.do(http.MethodPost, "/ui/api/dev/token", "", `{"userPrincipalName":"ren\u00e9e@contoso.test","displayName":"Ren\u00e9e"}`, fromThePage),
+		http.StatusBadRequest, "BadRequest")
+}
+
 // TestDevTokenNewUserOnce: tokens minted for one new principal name before
 // any of them reached the server (two tabs signing in, a double click)
 // are one user's, with that principal name, not one user per token (the
