@@ -174,6 +174,15 @@ func secrets(url string) []string {
 			found = append(found, unescaped)
 		}
 	}
+	// Each as a one-line error writes it too (errorLine hides the secrets
+	// again once it is one line): a secret holding white space or a control
+	// character may be spelled with other spaces, which one line makes the
+	// same.
+	for _, s := range found {
+		if written := oneLine(s); written != s {
+			found = append(found, written)
+		}
+	}
 	for _, s := range found {
 		if len(s) >= minSecretLength && !slices.Contains(out, s) {
 			out = append(out, s)

@@ -256,6 +256,12 @@ func TestErrorLineHidesSecretsFirst(t *testing.T) {
 		{"s3cr et-pass", "s3cr\net-pass"},
 		{"s3cr et-pass", "s3cr\tet-pass"},
 		{"s3cr et-pass", "s3cr  et-pass"},
+		// And one holding other spaces or control characters, spelled
+		// with others that one line makes the same.
+		{"s3cr  et-pass", "s3cr \net-pass"},
+		{"s3cr  et-pass", "s3cr\n\net-pass"},
+		{"s3cr\tet-pass", "s3cr\net-pass"},
+		{"s3cr\x1b et-pass", "s3cr\x1b\net-pass"},
 	} {
 		env := &environment{}
 		if _, err := env.parseStore("postgres://alice:"+url.PathEscape(tc.password)+"@db/x", anyStore); err != nil {
