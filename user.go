@@ -167,16 +167,7 @@ func NewUser(tenantID string, body Object) (User, error) {
 	if _, ok := o["accountEnabled"]; !ok {
 		o["accountEnabled"] = true
 	}
-	// The properties every user must have first, then the others given,
-	// in the order of their names, so that a body with several bad ones
-	// is always refused for the same one.
-	names := []string{"id", "displayName", "userPrincipalName", "mailNickname", "mail"}
-	for _, name := range slices.Sorted(maps.Keys(o)) {
-		if !slices.Contains(names, name) {
-			names = append(names, name)
-		}
-	}
-	if err := validateUser(o, names...); err != nil {
+	if err := validateUser(o, slices.Concat(userPropertiesCheckedFirst, slices.Collect(maps.Keys(o)))...); err != nil {
 		return User{}, err
 	}
 	o["id"] = NormalizeID(o["id"].(string))
@@ -228,7 +219,7 @@ func FixturesUser(tenantID string, body Object) (User, error) {
 // ASCII; and no string property is "",
 // which the directory refuses (null clears one).
 func validateUser(o Object, names ...string) error {
-	for _, name := range names {
+	for _, name := range validationOrder(names) {
 		s, given := o[name].(string)
 		valid := true
 		switch {
@@ -291,6 +282,27 @@ func isMailAddress(s string) bool {
 		!strings.ContainsFunc(domain, func(r rune) bool { return !domainNameRune(r) })
 }
 
+// userPropertiesCheckedFirst are the properties validateUser checks before
+// any other, in this order: those POST /users requires (a missing id is
+// made before), then the aliases Graph checks.
+var userPropertiesCheckedFirst = []string{"id", "displayName", "userPrincipalName", "mailNickname", "mail"}
+
+// validationOrder returns names, each once, in the order validateUser
+// checks them, so that a body with several bad properties is refused for
+// the same one every time, on POST and PATCH: userPropertiesCheckedFirst first,
+// then the others by name.
+func validationOrder(names []string) []string {
+	var ordered []string
+	for _, name := range userPropertiesCheckedFirst {
+		if slices.Contains(names, name) {
+			ordered = append(ordered, name)
+		}
+	}
+	others := slices.DeleteFunc(slices.Clone(names), func(name string) bool { return slices.Contains(userPropertiesCheckedFirst, name) })
+	slices.Sort(others)
+	return append(ordered, slices.Compact(others)...)
+}
+
 // isASCIILetter reports whether c is a letter of ASCII.
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
@@ -314,9 +326,9 @@ func mergeUser(u User, body Object) (User, error) {
 	}
 	patch := make(Object, len(body))
 	var changed []string
-	for _, k := range slices.Sorted(maps.Keys(body)) {
+	for k, v := range body {
 		if k != "id" && k != "passwordProfile" {
-			patch[k] = body[k]
+			patch[k] = v
 			changed = append(changed, k)
 		}
 	}

@@ -205,6 +205,41 @@ func TestEmptyUserStrings(t *testing.T) {
 	}
 }
 
+// TestUserRefusedForTheFirstBadProperty: a body with several bad
+// properties is refused for the same one every time, on create and update:
+// displayName and userPrincipalName before the others, the others by name.
+func TestUserRefusedForTheFirstBadProperty(t *testing.T) {
+	u, err := NewUser("t", Object{"displayName": "Ada", "userPrincipalName": "ada@contoso.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		for _, tc := range []struct {
+			name string
+			err  error
+			want string
+		}{
+			{"NewUser", func() error {
+				_, err := NewUser("t", Object{"city": "", "surname": "", "displayName": "", "userPrincipalName": "x"})
+				return err
+			}(), "displayName"},
+			{"NewUser", func() error {
+				_, err := NewUser("t", Object{"surname": "", "city": "", "displayName": "Ada", "userPrincipalName": "ada@contoso.test"})
+				return err
+			}(), "city"},
+			{"mergeUser", func() error {
+				_, err := mergeUser(u, Object{"city": "", "surname": "", "userPrincipalName": "x"})
+				return err
+			}(), "userPrincipalName"},
+			{"mergeUser", func() error { _, err := mergeUser(u, Object{"surname": "", "jobTitle": "", "city": ""}); return err }(), "city"},
+		} {
+			if want := "Invalid value specified for property '" + tc.want + "' of resource 'User'."; ErrorMessage(tc.err) != want {
+				t.Fatalf("%s: %v, want %q", tc.name, tc.err, want)
+			}
+		}
+	}
+}
+
 // TestPrincipalNameFitsTheIndex: POST /users (NewUser, and so each line of
 // an import) and PATCH (mergeUser) refuse, 400 on every store, a
 // userPrincipalName whose key does not fit beside the tenant's key in the
