@@ -324,30 +324,37 @@ func mergeUser(u User, body Object) (User, error) {
 	if err := CheckNotNull(UserType, body); err != nil {
 		return User{}, err
 	}
+	before := u.Object()
 	patch := make(Object, len(body))
 	var changed []string
 	for k, v := range body {
-		if k != "id" && k != "passwordProfile" {
-			patch[k] = v
+		if k == "id" || k == "passwordProfile" {
+			continue
+		}
+		patch[k] = v
+		// A string sent as it is stored changes nothing (a client that
+		// sends back the user it read).
+		if s, isString := v.(string); !isString || before[k] != s {
 			changed = append(changed, k)
 		}
 	}
-	o := MergePatch(UserType, u.Object(), patch)
+	o := MergePatch(UserType, before, patch)
 	// Only what the body changes must be valid: a user recorded from a
-	// token may lack a principal name, and its other properties can still
-	// be set.
+	// token may lack a principal name or have one POST /users would not
+	// take, a user stored before a rule a value it refuses, and their other
+	// properties can still be set.
 	if err := validateUser(o, changed...); err != nil {
 		return User{}, err
 	}
 	next := userFromObject(u.TenantID, o)
-	if _, renamed := patch["displayName"]; renamed {
+	if slices.Contains(changed, "displayName") {
 		// The keys the stores index (nameKeyRoom); a user stored before
 		// that bound keeps its name while other properties change.
 		if problem := displayNameProblem(next); problem != "" {
 			return User{}, Errorf(CodeDirectoryBadRequest, "The displayName %s", problem)
 		}
 	}
-	if _, renamed := patch["userPrincipalName"]; renamed {
+	if slices.Contains(changed, "userPrincipalName") {
 		if problem := principalNameProblem(next); problem != "" {
 			return User{}, Errorf(CodeDirectoryBadRequest, "The userPrincipalName %s", problem)
 		}

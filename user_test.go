@@ -205,6 +205,32 @@ func TestEmptyUserStrings(t *testing.T) {
 	}
 }
 
+// TestUserUnchangedValuesSentBack: a PATCH that sends a value back as it
+// is stored changes nothing, so a user recorded at sign-in with a principal
+// name POST /users would not take, or stored before a rule with a value it
+// refuses, can be updated by a client that sends back the user it read.
+func TestUserUnchangedValuesSentBack(t *testing.T) {
+	stored := User{TenantID: "t", ID: NewGUID(), UserPrincipalName: "zo\u00eb@contoso.test", DisplayName: "Zo\u00eb",
+		Details: Object{"city": "", "usageLocation": "\u00c4\u00d6"}}
+	next, err := mergeUser(stored, Object{"userPrincipalName": "zo\u00eb@contoso.test", "displayName": "Zo\u00eb", "city": "", "usageLocation": "\u00c4\u00d6", "jobTitle": "Engineer"})
+	if err != nil {
+		t.Fatalf("mergeUser with the stored values sent back: %v", err)
+	}
+	if next.JobTitle != "Engineer" || next.UserPrincipalName != stored.UserPrincipalName {
+		t.Errorf("merged %+v", next)
+	}
+	// Changed, each is held to the rules.
+	for name, value := range map[string]string{"userPrincipalName": "ren\u00e9e@contoso.test", "city": "", "usageLocation": "\u00c4\u00c4"} {
+		before := stored.Clone()
+		if name == "city" {
+			before.Details["city"] = "Oslo"
+		}
+		if _, err := mergeUser(before, Object{name: value}); ErrorMessage(err) != "Invalid value specified for property '"+name+"' of resource 'User'." {
+			t.Errorf("mergeUser changing %s to %q: %v", name, value, err)
+		}
+	}
+}
+
 // TestUserRefusedForTheFirstBadProperty: a body with several bad
 // properties is refused for the same one every time, on create and update:
 // displayName and userPrincipalName before the others, the others by name.
