@@ -18,6 +18,7 @@ import (
 	"github.com/graphprofile/graphprofile/storetest"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // workPositions is the profile's positions collection.
@@ -520,7 +521,11 @@ func TestIsUnknownOutcome(t *testing.T) {
 		{"the connection reset", commitErr("storing an item", syscall.ECONNRESET), true},
 		{"no connection made", commitErr("storing an item", connectErr), false},
 		{"nothing sent", commitErr("storing an item", nothingSent{}), false},
-		{"the database answered", commitErr("storing an item", &pgconn.PgError{Code: "57P01"}), false},
+		{"the database answered", commitErr("storing an item", &pgconn.PgError{Code: "55P03"}), false},
+		// The session's end, read by the statement: most often one that
+		// never ran, its session ended while idle; or its commit's answer.
+		{"the session ended by the database", commitErr("storing an item", &pgconn.PgError{Code: "57P01"}), true},
+		{"the session ended by the database's crash", commitErr("storing an item", &pgconn.PgError{Code: "57P02"}), true},
 		{"not at the commit", dbErr("storing an item", io.ErrUnexpectedEOF), false},
 		{"not the database's", errors.New("other"), false},
 	} {
@@ -608,5 +613,79 @@ func TestCloseUnresponsiveDatabase(t *testing.T) {
 		t.Errorf("Close with the database unresponsive: %v, want an error saying it did not answer", err)
 	} else {
 		t.Logf("Close: %v", err)
+	}
+}
+
+// TestIdleConnectionsEndedByTheServer: connections the server ended while
+// they were idle in the pool (pg_terminate_backend, a failover, a restart
+// of the database) are found dead only when a call uses one, which then
+// reads the server's FATAL 57P01. A read, a transaction and a create of an
+// item still succeed, also when every idle connection of the pool was
+// ended, not only the one a retry replaces: the pool drops them all. The
+// other writes of one statement (creating a user, deleting an item) cannot
+// tell a statement that never ran from one whose commit the end of the
+// session cut off from its answer: they are 503 (a client tries again),
+// and the next call succeeds.
+func TestIdleConnectionsEndedByTheServer(t *testing.T) {
+	s := openFresh(t)
+	ctx := t.Context()
+	if _, err := s.EnsureUser(ctx, adele); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tc := range []struct {
+		name        string
+		call        func(ctx context.Context, n int) error
+		unknownOnce bool // may answer ErrUnavailable once
+	}{
+		{"FindUser", func(ctx context.Context, n int) error { _, err := s.FindUser(ctx, tenant, adele.ID); return err }, false},
+		{"UpdateUser", func(ctx context.Context, n int) error {
+			_, err := s.UpdateUser(ctx, adele.Key(), func(u graphprofile.User) (graphprofile.User, error) { u.JobTitle = fmt.Sprint(n); return u, nil })
+			return err
+		}, false},
+		{"CreateItem", func(ctx context.Context, n int) error {
+			return s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(fmt.Sprint("created", n), t0), 0)
+		}, false},
+		{"CreateUser", func(ctx context.Context, n int) error {
+			return s.CreateUser(ctx, graphprofile.User{TenantID: tenant, ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", n), DisplayName: "New", UserPrincipalName: fmt.Sprintf("new%d@contoso.test", n)})
+		}, true},
+		{"DeleteItem", func(ctx context.Context, n int) error {
+			return s.DeleteItem(ctx, adele.Key(), workPositions, fmt.Sprint("doomed", n), nil)
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, idle := range []int{1, 3} {
+				n++
+				if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(fmt.Sprint("doomed", n), t0), 0); err != nil {
+					t.Fatal(err)
+				}
+				// idle connections in the pool, each ended by the server; the
+				// pool checks a connection idle for a second or more before it
+				// hands it out, so the call comes at once.
+				conns := make([]*pgxpool.Conn, idle)
+				pids := make([]int, idle)
+				for i := range conns {
+					c, err := s.pool.Acquire(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					conns[i], pids[i] = c, int(c.Conn().PgConn().PID())
+				}
+				for _, c := range conns {
+					c.Release()
+				}
+				if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid`, pids); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(50 * time.Millisecond) // the backends exit
+				err := tc.call(ctx, n)
+				if tc.unknownOnce && errors.Is(err, graphprofile.ErrUnavailable) {
+					err = tc.call(ctx, n)
+				}
+				if err != nil {
+					t.Errorf("%s after %d idle connections were ended: %v", tc.name, idle, err)
+				}
+			}
+		})
 	}
 }

@@ -342,12 +342,14 @@ func (s *Store) settleCreate(ctx context.Context, deadline time.Time, owner grap
 // commit, whose outcome is unknown: not a connection that could not be
 // made, nor one that failed before anything was sent, nor a failure the
 // database reported (a statement it answered with an error did not
-// commit).
+// commit), but for the end of the session (57P01, 57P02): most often read
+// by a statement that never ran, its session ended while idle in the pool,
+// but it may also end one whose commit was done and not yet answered.
 func isUnknownOutcome(err error) bool {
 	var de *stored.DBError
 	var ce *pgconn.ConnectError
 	return errors.As(err, &de) && de.AtCommit && de.Unavailable &&
-		!errors.As(de.Err, &ce) && !pgconn.SafeToRetry(de.Err) && pgCode(de.Err) == ""
+		!errors.As(de.Err, &ce) && !pgconn.SafeToRetry(de.Err) && (pgCode(de.Err) == "" || sessionEnded(de.Err))
 }
 
 // readItem reads item id of collection c of owner with q; forUpdate locks

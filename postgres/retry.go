@@ -99,6 +99,20 @@ func contendedErr(err error) bool {
 	return errors.Is(err, errImportRaced) || code == "40001" || code == "40P01" // serialization_failure, deadlock_detected
 }
 
+// sessionEnded reports whether err says the server ended the connection's
+// session (57P01 admin_shutdown, 57P02 crash_shutdown: read by the next
+// statement when the session ended while idle) or the connection broke.
+func sessionEnded(err error) bool {
+	switch pgCode(err) {
+	case "57P01", "57P02":
+		return true
+	case "":
+		return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+			errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	}
+	return false
+}
+
 // connectionLost reports whether err says the connection to the server
 // failed or could not be made.
 func connectionLost(err error) bool {
@@ -145,6 +159,14 @@ func (s *Store) do(ctx context.Context, timeout time.Duration, idempotent bool, 
 			return err
 		}
 		contended, lost := retry(de.Err, idempotent || !de.AtCommit)
+		if sessionEnded(de.Err) {
+			// The pool's other idle connections most likely ended with
+			// this one (a failover, a restart, pg_terminate_backend of idle
+			// sessions), and the pool finds that out only as each is used:
+			// drop them all, so that neither this call's retry nor the next
+			// calls meet one. Connections in use are closed as they return.
+			s.pool.Reset()
+		}
 		if lost && !reconnected && octx.Err() == nil {
 			reconnected = true
 			continue
