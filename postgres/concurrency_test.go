@@ -42,11 +42,8 @@ func waitForLockWaiter(t *testing.T, pid uint32, done func() bool) {
 
 // TestKeyBeginningWithNUL: a key that starts with NUL names nothing: ErrNotFound, not a database error.
 func TestKeyBeginningWithNUL(t *testing.T) {
-	s := openFresh(t)
+	s := openWithAdele(t)
 	ctx := t.Context()
-	if _, err := s.EnsureUser(ctx, adele); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := s.FindUser(ctx, tenant, "\x00adele"); !errors.Is(err, graphprofile.ErrNotFound) {
 		t.Errorf("FindUser(\"\\x00adele\"): %v, want ErrNotFound", err)
 	}
@@ -140,14 +137,8 @@ func TestImportNamesTheFirstHeldName(t *testing.T) {
 // TestCreateMeetsDeleteProfile: a create meeting a DeleteProfile in flight (user locked, items
 // then counts to delete) waits for it instead of deadlocking with it.
 func TestCreateMeetsDeleteProfile(t *testing.T) {
-	s := openFresh(t)
+	s := openWithAdele(t, "p1")
 	ctx := t.Context()
-	if _, err := s.EnsureUser(ctx, adele); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), 0); err != nil {
-		t.Fatal(err)
-	}
 	del, err := s.pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -180,11 +171,8 @@ func TestCreateMeetsDeleteProfile(t *testing.T) {
 
 // TestMaxItemsBeyondInt32: a collection limit beyond int32 (serve --max-items 3000000000) works as no practical limit.
 func TestMaxItemsBeyondInt32(t *testing.T) {
-	s := openFresh(t)
+	s := openWithAdele(t)
 	ctx := t.Context()
-	if _, err := s.EnsureUser(ctx, adele); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), math.MaxInt32+1); err != nil {
 		t.Errorf("CreateItem with maxItems 2^31: %v", err)
 	}
@@ -193,11 +181,8 @@ func TestMaxItemsBeyondInt32(t *testing.T) {
 // TestSettleMeetsItsOwnItem: the settling run of a create whose outcome was unknown meets
 // the item its first run stored meanwhile (a unique violation): the create succeeded.
 func TestSettleMeetsItsOwnItem(t *testing.T) {
-	s := openFresh(t)
+	s := openWithAdele(t)
 	ctx := t.Context()
-	if _, err := s.EnsureUser(ctx, adele); err != nil {
-		t.Fatal(err)
-	}
 	it := storetest.Position("settled", t0)
 	calls := 0
 	create := func(ctx context.Context) error {
@@ -216,14 +201,8 @@ func TestSettleMeetsItsOwnItem(t *testing.T) {
 
 // TestDeleteProfileMeetsCreate: DeleteProfile meeting a create in flight deletes its item and its count, or neither.
 func TestDeleteProfileMeetsCreate(t *testing.T) {
-	s := openFresh(t)
+	s := openWithAdele(t, "p1")
 	ctx := t.Context()
-	if _, err := s.EnsureUser(ctx, adele); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), 0); err != nil {
-		t.Fatal(err)
-	}
 	row, err := store.NewRow(workPositions, storetest.Position("p2", t0))
 	if err != nil {
 		t.Fatal(err)

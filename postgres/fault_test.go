@@ -627,11 +627,8 @@ func TestCloseUnresponsiveDatabase(t *testing.T) {
 // session cut off from its answer: they are 503 (a client tries again),
 // and the next call succeeds.
 func TestIdleConnectionsEndedByTheServer(t *testing.T) {
-	s := openFresh(t)
+	s := openWithAdele(t)
 	ctx := t.Context()
-	if _, err := s.EnsureUser(ctx, adele); err != nil {
-		t.Fatal(err)
-	}
 	n := 0
 	for _, tc := range []struct {
 		name        string

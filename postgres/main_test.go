@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile/postgres/pgtest"
+	"github.com/graphprofile/graphprofile/storetest"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -142,4 +143,20 @@ func query[T any](t testing.TB, s *Store, q string, args ...any) T {
 func ownRole(t *testing.T) (role, roleURL string) {
 	t.Helper()
 	return pgtest.OwnRole(t, admin, freshURL(t))
+}
+
+// openWithAdele opens a store of a new, empty schema (openFresh) holding the
+// user adele and, in her positions, one item of each id given.
+func openWithAdele(t *testing.T, positions ...string) *Store {
+	t.Helper()
+	s := openFresh(t)
+	if _, err := s.EnsureUser(t.Context(), adele); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range positions {
+		if err := s.CreateItem(t.Context(), adele.Key(), workPositions, storetest.Position(id, t0), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
 }

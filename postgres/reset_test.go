@@ -23,14 +23,8 @@ import (
 func TestResetMeetsCreate(t *testing.T) {
 	for _, tc := range []struct{ name, tenant string }{{"Tenant", adele.TenantID}, {"Every", ""}} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := openFresh(t)
+			s := openWithAdele(t, "p1")
 			ctx := t.Context()
-			if _, err := s.EnsureUser(ctx, adele); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), 0); err != nil {
-				t.Fatal(err)
-			}
 
 			// The create's first step: the owner locked FOR KEY SHARE.
 			create, err := s.pool.Begin(ctx)
@@ -190,11 +184,8 @@ func TestDeletesMeetDeleteOfItem(t *testing.T) {
 		{"Reset", func(s *Store) error { return s.Reset(context.Background(), adele.TenantID) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := openFresh(t)
+			s := openWithAdele(t)
 			ctx := t.Context()
-			if _, err := s.EnsureUser(ctx, adele); err != nil {
-				t.Fatal(err)
-			}
 			for _, id := range []string{"p1", "p2"} {
 				if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position(id, t0), 0); err != nil {
 					t.Fatal(err)

@@ -21,14 +21,8 @@ import (
 // written. (Such a key names nothing, ErrNotFound, in every store: the
 // contract suite's NotFoundErrors.)
 func TestUnstorableStrings(t *testing.T) {
-	s := openFresh(t)
+	s := openWithAdele(t, "p1")
 	ctx := t.Context()
-	if _, err := s.EnsureUser(ctx, adele); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateItem(ctx, adele.Key(), workPositions, storetest.Position("p1", t0), 0); err != nil {
-		t.Fatal(err)
-	}
 	for _, bad := range []string{"a\x00b", "\xff", "ok\xc3"} {
 		t.Run(fmt.Sprintf("%q", bad), func(t *testing.T) {
 			refused := []struct {
