@@ -216,8 +216,8 @@ func FixturesUser(tenantID string, body Object) (User, error) {
 // userPrincipalName must be local@domain; mailNickname, when given, an
 // alias of ASCII an address's local part holds bare (mailNicknameRune),
 // and mail an ASCII address, local@domain; usageLocation two letters of
-// ASCII; and no string property is "",
-// which the directory refuses (null clears one).
+// ASCII; and no string property is "", which the directory refuses (null
+// clears one). It checks them in validationOrder.
 func validateUser(o Object, names ...string) error {
 	for _, name := range validationOrder(names) {
 		s, given := o[name].(string)
@@ -289,8 +289,8 @@ var userPropertiesCheckedFirst = []string{"id", "displayName", "userPrincipalNam
 
 // validationOrder returns names, each once, in the order validateUser
 // checks them, so that a body with several bad properties is refused for
-// the same one every time, on POST and PATCH: userPropertiesCheckedFirst first,
-// then the others by name.
+// the same one every time, on POST and PATCH: userPropertiesCheckedFirst
+// first, then the others by name.
 func validationOrder(names []string) []string {
 	var ordered []string
 	for _, name := range userPropertiesCheckedFirst {
