@@ -355,7 +355,11 @@ func TestImportStreamCommitNeverSent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Store{pool: pool, timeout: DefaultTimeout}
+	latest, err := latestVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(pool, options{timeout: DefaultTimeout, schemaCheck: schemaCheckInterval}, latest)
 	defer s.Close()
 	read := false
 	stream := func(yield func(graphprofile.User, error) bool) {

@@ -34,6 +34,15 @@ const lockNotice = 5 * time.Second
 // stores in different schemas of one database do not wait for each other.
 const migrationLock = 0x67706d67 // "gpmg"
 
+// latestVersion is the newest schema version this binary's migrations make.
+func latestVersion() (int, error) {
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		return 0, store.Wrap(err)
+	}
+	return migrations.Latest(ms), nil
+}
+
 // migrate brings the schema of the database cc connects to up to date on a
 // connection of its own, one transaction per migration, and refuses a
 // database with a version this binary does not know. A session advisory

@@ -20,11 +20,13 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -49,6 +51,15 @@ type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
 	bulk    time.Duration // ImportUsers' and LoadProfiles' limit; 0: none
+	logger  *slog.Logger  // may be nil
+
+	// schema is the newest schema version this binary knows. newerSchema,
+	// once set, is every call's answer: a newer graphprofile migrated the
+	// database while this store ran (watchSchema, Ping).
+	schema      int
+	newerSchema atomic.Pointer[stored.DBError]
+	closing     chan struct{} // closed by Close: watchSchema returns
+	watchDone   chan struct{} // closed when watchSchema has returned
 
 	closeOnce sync.Once
 	closeErr  error
@@ -67,6 +78,17 @@ type options struct {
 	// migration lock included; lockNotice is how long Open waits for the
 	// lock before it logs who holds it. Tests shorten them.
 	migrateTimeout, lockNotice time.Duration
+	// schemaCheck is how often the store looks at the database's schema
+	// version while it runs (schemaCheckInterval; tests shorten it).
+	schemaCheck time.Duration
+}
+
+// withSchemaCheckEvery sets how often a running store looks whether a newer
+// graphprofile has migrated its database.
+func withSchemaCheckEvery(d time.Duration) Option {
+	return func(o *options) {
+		o.schemaCheck = d
+	}
 }
 
 // DefaultBulkTimeout is how long ImportUsers and LoadProfiles may take
@@ -129,11 +151,15 @@ func DefaultMaxConns() int32 {
 // refuses a database whose encoding is not UTF8 (or SQL_ASCII) and a session
 // whose session_replication_role is replica.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	o := options{timeout: DefaultTimeout, bulk: DefaultBulkTimeout, migrateTimeout: migrateTimeout, lockNotice: lockNotice}
+	o := options{timeout: DefaultTimeout, bulk: DefaultBulkTimeout, migrateTimeout: migrateTimeout, lockNotice: lockNotice, schemaCheck: schemaCheckInterval}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	cfg, err := poolConfig(url, o)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := latestVersion()
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +178,67 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, store.Wrap(err)
 	}
-	return &Store{pool: pool, timeout: o.timeout, bulk: o.bulk}, nil
+	return newStore(pool, o, latest), nil
+}
+
+// newStore is the store of pool, a database migrated to schema version
+// latest, watching its schema until it is closed.
+func newStore(pool *pgxpool.Pool, o options, latest int) *Store {
+	s := &Store{pool: pool, timeout: o.timeout, bulk: o.bulk, logger: o.logger, schema: latest,
+		closing: make(chan struct{}), watchDone: make(chan struct{})}
+	go s.watchSchema(o.schemaCheck)
+	return s
+}
+
+// schemaCheckInterval is how often a running store reads the database's
+// schema version. A server of an older graphprofile that goes on serving
+// after a newer one migrated the database writes rows as its version did:
+// the new schema's readers may not find them (migration 0006's name keys
+// were left empty by every user an older server created). From the moment
+// a store sees the newer version, at this look or at a readiness check
+// (Ping), it refuses every call.
+const schemaCheckInterval = 5 * time.Second
+
+// watchSchema reads the database's schema version every interval until the
+// store closes or the version is newer than this binary's.
+func (s *Store) watchSchema(interval time.Duration) {
+	defer close(s.watchDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		// A database that does not answer is every call's to report.
+		_ = s.readSchemaVersion(ctx)
+		cancel()
+		if s.newerSchema.Load() != nil {
+			return
+		}
+	}
+}
+
+// readSchemaVersion reads the newest version in schema_migrations; when it
+// is newer than this binary's, every later call of the store fails with
+// the refusal it sets. It returns only the database's failure.
+func (s *Store) readSchemaVersion(ctx context.Context) error {
+	var newest int64
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return dbErr("reading the schema's version", err)
+	}
+	if newest <= int64(s.schema) {
+		return nil
+	}
+	refusal := &stored.DBError{Store: store, Op: "serving", Unavailable: true,
+		Err: fmt.Errorf("a newer graphprofile migrated the database to schema version %d while this server ran, and this one knows versions up to %d: stop this server and run the newer graphprofile: %w",
+			newest, s.schema, graphprofile.ErrNewerSchema)}
+	if s.newerSchema.CompareAndSwap(nil, refusal) && s.logger != nil {
+		s.logger.Error("the database's schema is newer than this server's: every request is answered 503 from now on", "store", string(store), "version", newest, "known", s.schema)
+	}
+	return nil
 }
 
 // poolConfig is the pool's configuration for url: our defaults wherever the
@@ -222,6 +308,8 @@ type querier interface {
 // acknowledged write is already durable. Close may be called more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.watchDone // its look is bounded by the store's timeout
 		closed := make(chan struct{})
 		go func() {
 			s.pool.Close()
@@ -237,11 +325,22 @@ func (s *Store) Close() error {
 }
 
 // Ping checks that the database answers, for readiness probes: an error
-// wrapping graphprofile.ErrUnavailable when it does not.
+// wrapping graphprofile.ErrUnavailable when it does not, or when a newer
+// graphprofile has migrated it (ErrNewerSchema too).
 func (s *Store) Ping(ctx context.Context) error {
-	return s.do(ctx, s.timeout, true, func(ctx context.Context) error {
-		return dbErr("pinging", s.pool.Ping(ctx))
-	})
+	if err := s.do(ctx, s.timeout, true, s.readSchemaVersion); err != nil {
+		return err
+	}
+	return s.refusal()
+}
+
+// refusal is every call's error once the database's schema is newer than
+// this binary's; nil until then.
+func (s *Store) refusal() error {
+	if de := s.newerSchema.Load(); de != nil {
+		return de
+	}
+	return nil
 }
 
 // storable reports whether PostgreSQL text can hold s: valid UTF-8 without
