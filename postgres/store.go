@@ -58,8 +58,8 @@ type Store struct {
 	// database while this store ran (watchSchema, Ping).
 	schema      int
 	newerSchema atomic.Pointer[stored.DBError]
-	closing     chan struct{} // closed by Close: watchSchema returns
-	watchDone   chan struct{} // closed when watchSchema has returned
+	stopWatch   context.CancelFunc // called by Close: watchSchema returns
+	watchDone   chan struct{}      // closed when watchSchema has returned
 
 	closeOnce sync.Once
 	closeErr  error
@@ -184,9 +184,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 // newStore is the store of pool, a database migrated to schema version
 // latest, watching its schema until it is closed.
 func newStore(pool *pgxpool.Pool, o options, latest int) *Store {
+	ctx, stop := context.WithCancel(context.Background())
 	s := &Store{pool: pool, timeout: o.timeout, bulk: o.bulk, logger: o.logger, schema: latest,
-		closing: make(chan struct{}), watchDone: make(chan struct{})}
-	go s.watchSchema(o.schemaCheck)
+		stopWatch: stop, watchDone: make(chan struct{})}
+	go s.watchSchema(ctx, o.schemaCheck)
 	return s
 }
 
@@ -199,21 +200,21 @@ func newStore(pool *pgxpool.Pool, o options, latest int) *Store {
 // (Ping), it refuses every call.
 const schemaCheckInterval = 5 * time.Second
 
-// watchSchema reads the database's schema version every interval until the
-// store closes or the version is newer than this binary's.
-func (s *Store) watchSchema(interval time.Duration) {
+// watchSchema reads the database's schema version every interval until ctx
+// ends (Close) or the version is newer than this binary's.
+func (s *Store) watchSchema(ctx context.Context, interval time.Duration) {
 	defer close(s.watchDone)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.closing:
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		rctx, cancel := context.WithTimeout(ctx, s.timeout)
 		// A database that does not answer is every call's to report.
-		_ = s.readSchemaVersion(ctx)
+		_ = s.readSchemaVersion(rctx)
 		cancel()
 		if s.newerSchema.Load() != nil {
 			return
@@ -308,8 +309,8 @@ type querier interface {
 // acknowledged write is already durable. Close may be called more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.closing)
-		<-s.watchDone // its look is bounded by the store's timeout
+		s.stopWatch()
+		<-s.watchDone // its look ends with the context
 		closed := make(chan struct{})
 		go func() {
 			s.pool.Close()
