@@ -868,8 +868,9 @@ try {
 	const wide = { id: 'd2d2d2d2-0000-4000-8000-000000000001', name: 'W'.repeat(200) };
 	const emoji = { id: 'd2d2d2d2-0000-4000-8000-000000000002', name: '😀 Émoji' };
 	const coder = { id: 'd2d2d2d2-0000-4000-8000-000000000003', name: '👩🏽‍💻 Coder' };
+	const quoted = { id: 'd2d2d2d2-0000-4000-8000-000000000004', name: '"Mallory" <script>' };
 	await step('long unbroken text wraps, at 375 px and at desktop width: a name in the directory, the header and the inspector, a long search', async () => {
-		await adminPost('fixtures', { tenants: [{ id: tenant, users: [wide, emoji, coder].map((u, i) => ({ id: u.id, displayName: u.name, userPrincipalName: `layout${i}@contoso.com` })) }] });
+		await adminPost('fixtures', { tenants: [{ id: tenant, users: [wide, emoji, coder, quoted].map((u, i) => ({ id: u.id, displayName: u.name, userPrincipalName: `layout${i}@contoso.com` })) }] });
 		await page.goto(`${base}/ui/#/people`);
 		await page.locator('#dev-signin-form select').selectOption(wide.id);
 		await page.locator('#dev-signin-form button[type=submit]').click();
@@ -896,7 +897,7 @@ try {
 		await page.setViewportSize({ width: 1280, height: 800 });
 	});
 
-	await step('a name starting with emoji: the avatar shows the emoji whole, not half of it', async () => {
+	await step('a name starting with emoji or punctuation: the avatar shows the emoji whole, not half of it, and no punctuation', async () => {
 		await page.getByRole('link', { name: 'People', exact: true }).click();
 		await page.getByLabel('Search by name').fill(emoji.name.slice(0, 2));
 		await page.keyboard.press('Enter');
@@ -907,6 +908,10 @@ try {
 		await page.keyboard.press('Enter');
 		await page.locator('#people-list .person-name', { hasText: coder.name }).waitFor({ timeout: 5000 });
 		assert.equal(await avatarOf(coder.name), '👩🏽‍💻C', 'a grapheme of several code points, whole');
+		await page.getByLabel('Search by name').fill(quoted.name.slice(0, 3));
+		await page.keyboard.press('Enter');
+		await page.locator('#people-list .person-name', { hasText: quoted.name }).waitFor({ timeout: 5000 });
+		assert.equal(await avatarOf(quoted.name), 'MS', 'the punctuation that opens a word is not its initial');
 		await page.goto(`${base}/ui/#/people/${emoji.id}`);
 		await cardHas([emoji.name]);
 		assert.equal(await page.locator('.card-header .avatar').textContent(), '😀É');

@@ -125,7 +125,10 @@ export function nameOf(u) {
 }
 
 function avatar(name) {
-	const initials = (name || '?').split(/[\s@.]+/).filter(Boolean).slice(0, 2).map((w) => firstCharacter(w).toUpperCase()).join('');
+	// A word's punctuation and math signs are not its initial ("<script>"
+	// is an S); emoji are symbols of another class and stay.
+	const words = (name || '').split(/[\s@.]+/).map((w) => w.replace(/^[\p{P}\p{Sm}\p{Sc}\p{Sk}]+/u, '')).filter(Boolean);
+	const initials = words.slice(0, 2).map((w) => firstCharacter(w).toUpperCase()).join('') || '?';
 	return h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials);
 }
 
