@@ -623,3 +623,75 @@ func TestRestoreDropsTheReplacedDatabasesLog(t *testing.T) {
 		t.Errorf("positions after Restore: %q, want [from-the-backup]", got)
 	}
 }
+
+// TestRestoreTakesACopyWithAnEmptyLogOrJournal: a copy beside which lies
+// an empty write-ahead log, or a rollback journal that is empty or whose
+// header is zeroed (journal_mode TRUNCATE or PERSIST after a commit),
+// holds all its commits in the file: Restore takes it.
+func TestRestoreTakesACopyWithAnEmptyLogOrJournal(t *testing.T) {
+	tests := []struct {
+		name    string
+		suffix  string
+		content []byte
+	}{
+		{"an empty write-ahead log", "-wal", nil},
+		{"an empty journal", "-journal", nil},
+		{"a journal whose header is zeroed", "-journal", make([]byte, 512)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			target, _ := restoreTarget(t, dir)
+			live := filepath.Join(dir, "live.db")
+			s := openAt(t, live)
+			owner := addPosition(t, s, "the-copy's")
+			s.Close()
+			from := filepath.Join(dir, "backup.db")
+			if err := Backup(t.Context(), live, from); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(from+tc.suffix, tc.content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := Restore(t.Context(), target, from); err != nil {
+				t.Fatalf("Restore of a copy with %s beside it: %v", tc.name, err)
+			}
+			restored := openAt(t, target)
+			if got := strings.Join(positionIDs(t, restored, owner), ","); got != "the-copy's" {
+				t.Errorf("the target after the restore holds positions %q, want the-copy's", got)
+			}
+		})
+	}
+}
+
+// TestWritesRefusedWhenAnotherFileIsTheWriteAheadLog: another file renamed
+// over the store's write-ahead log (not removed: a file is there) is no
+// log of the store's either: writes and Ping fail as unavailable until
+// the store's own log is back.
+func TestWritesRefusedWhenAnotherFileIsTheWriteAheadLog(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s := openAt(t, path)
+	owner := addPosition(t, s, "before")
+	wal := path + "-wal"
+	if err := os.Rename(wal, wal+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wal, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("lost", storetest.Created()), 0)
+	if !errors.Is(err, graphprofile.ErrUnavailable) || !strings.Contains(err.Error(), "-wal") {
+		t.Errorf("a create with another file as the write-ahead log: %v, want ErrUnavailable naming the log", err)
+	}
+	if err := s.Ping(t.Context()); !errors.Is(err, graphprofile.ErrUnavailable) {
+		t.Errorf("Ping with another file as the write-ahead log: %v, want ErrUnavailable", err)
+	}
+	if err := os.Rename(wal+".moved", wal); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
+		t.Fatalf("a create with the log back: %v", err)
+	}
+	wantBeforeAndAfter(t, s, path, owner)
+}

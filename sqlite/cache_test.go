@@ -657,3 +657,245 @@ func TestCacheItemUpdatedPastTheQuarter(t *testing.T) {
 	}
 	wantWithinBounds(t, c)
 }
+
+// TestCacheTakesNothingReadBeforeAWrite: what a read found is not cached
+// when what it read was written, or forgotten by the cache, after the
+// read began: a user read before a write of users, a collection, its head
+// or an item read before the profile was dropped (DeleteProfile,
+// DeleteUser, a load).
+func TestCacheTakesNothingReadBeforeAWrite(t *testing.T) {
+	owner := graphprofile.UserKey{TenantID: tenant, UserID: "u"}
+	user := graphprofile.User{TenantID: tenant, ID: "u", UserPrincipalName: "u@contoso.test", DisplayName: "Before"}
+	items := []cachedItem{cachedPosition("a", 1, 10), cachedPosition("b", 2, 10)}
+	tests := []struct {
+		name string
+		// read takes what a read takes before it reads, lets the write
+		// happen, and then caches what it read; cached reports whether
+		// the cache answers it.
+		read   func(c *readCache, write func())
+		cached func(c *readCache) bool
+	}{
+		{"a user", func(c *readCache, write func()) {
+			gen := c.usersGeneration()
+			write()
+			c.addUser(gen, user, user.UserPrincipalName)
+		}, func(c *readCache) bool {
+			_, byKey := c.user(user.Key())
+			_, found := c.findUser(tenant, user.UserPrincipalName)
+			return byKey || found
+		}},
+		{"a collection whole", func(c *readCache, write func()) {
+			e, gen := c.collection(owner, workPositions.Name)
+			write()
+			c.addWhole(e, gen, items)
+		}, func(c *readCache) bool {
+			_, _, ok := c.first(owner, workPositions.Name)
+			return ok
+		}},
+		{"a collection's head", func(c *readCache, write func()) {
+			e, gen := c.collection(owner, workPositions.Name)
+			write()
+			c.addHead(e, gen, items)
+		}, func(c *readCache) bool {
+			_, _, ok := c.first(owner, workPositions.Name)
+			return ok
+		}},
+		{"an item", func(c *readCache, write func()) {
+			e, gen := c.collection(owner, workPositions.Name)
+			write()
+			c.addItem(e, gen, items[0])
+		}, func(c *readCache) bool {
+			_, _, known := c.item(owner, workPositions.Name, "a")
+			return known
+		}},
+	}
+	writes := []struct {
+		name  string
+		write func(c *readCache)
+	}{
+		{"a write of users", func(c *readCache) {
+			f := []fluxScope{{users: true}}
+			c.enterFlux(f)
+			c.leaveFlux(f)
+		}},
+		{"the profile dropped", func(c *readCache) { c.dropProfile(owner) }},
+	}
+	for _, tc := range tests {
+		for _, w := range writes {
+			if (tc.name == "a user") != (w.name == "a write of users") {
+				continue
+			}
+			t.Run(tc.name+" read before "+w.name, func(t *testing.T) {
+				c := newReadCache()
+				tc.read(c, func() { w.write(c) })
+				if tc.cached(c) {
+					t.Errorf("%s read before %s is cached", tc.name, w.name)
+				}
+				wantWithinBounds(t, c)
+			})
+		}
+	}
+}
+
+// fillCache caches whole collections of other profiles, of up to
+// wholeCollectionLimit items, until the cache holds n items.
+func fillCache(c *readCache, n int) {
+	for i := 0; c.items < n; i++ {
+		owner := graphprofile.UserKey{TenantID: tenant, UserID: fmt.Sprint("filler", i)}
+		e, gen := c.collection(owner, workPositions.Name)
+		whole := make([]cachedItem, min(wholeCollectionLimit, n-c.items))
+		for j := range whole {
+			whole[j] = cachedPosition(fmt.Sprintf("f%03d", j), int64(j), 10)
+		}
+		c.addWhole(e, gen, whole)
+	}
+}
+
+// TestCacheBoundsHoldWhateverGrowsIt: with the cache full, whatever adds
+// to it (a collection read whole, a head read, an item read alone, a
+// create applied to a collection cached whole) makes it forget the least
+// recently used, so that it stays within its bounds and holds what was
+// added.
+func TestCacheBoundsHoldWhateverGrowsIt(t *testing.T) {
+	owner := graphprofile.UserKey{TenantID: tenant, UserID: "grown"}
+	a, b := cachedPosition("a", 10, 10), cachedPosition("b", 20, 10)
+	// held is what the cache holds of the grown collection.
+	held := func(c *readCache) string {
+		list, complete, ok := c.first(owner, workPositions.Name)
+		var out []string
+		for _, ci := range list {
+			out = append(out, ci.position.ID)
+		}
+		switch {
+		case ok && complete:
+			return "whole " + strings.Join(out, " ")
+		case ok:
+			return "head " + strings.Join(out, " ")
+		}
+		if _, found, _ := c.item(owner, workPositions.Name, "a"); found {
+			return "item a"
+		}
+		return "nothing"
+	}
+	tests := []struct {
+		name  string
+		setup func(c *readCache, e *cachedCollection, gen uint64) // before the cache is full
+		grow  func(c *readCache, e *cachedCollection, gen uint64)
+		want  string
+	}{
+		{"a collection read whole", nil, func(c *readCache, e *cachedCollection, gen uint64) {
+			c.addWhole(e, gen, []cachedItem{a, b})
+		}, "whole a b"},
+		{"a head read", nil, func(c *readCache, e *cachedCollection, gen uint64) {
+			c.addHead(e, gen, []cachedItem{a, b})
+		}, "head a b"},
+		{"an item read alone", nil, func(c *readCache, e *cachedCollection, gen uint64) {
+			c.addItem(e, gen, a)
+		}, "item a"},
+		{"a create at the end of a collection cached whole", func(c *readCache, e *cachedCollection, gen uint64) {
+			c.addWhole(e, gen, []cachedItem{a})
+		}, func(c *readCache, _ *cachedCollection, _ uint64) {
+			c.changeItem(owner, workPositions.Name, "b", b)
+		}, "whole a b"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newReadCache()
+			e, gen := c.collection(owner, workPositions.Name)
+			if tc.setup != nil {
+				tc.setup(c, e, gen)
+				e, gen = c.collection(owner, workPositions.Name)
+			}
+			fillCache(c, maxCachedItems)
+			tc.grow(c, e, gen)
+			wantWithinBounds(t, c)
+			if got := held(c); got != tc.want {
+				t.Errorf("the grown collection: the cache holds %q of it, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCacheKeepsTheItemJustRead: when one collection alone is past the
+// cache's bounds (its items read one by one), its other items go, not the
+// item just read, nor the collection.
+func TestCacheKeepsTheItemJustRead(t *testing.T) {
+	c := newReadCache()
+	owner := graphprofile.UserKey{TenantID: tenant, UserID: "big"}
+	const size = maxCachedItemBytes / 4 // four fit
+	for i := range 100 {
+		e, gen := c.collection(owner, workPositions.Name)
+		id := fmt.Sprint("p", i)
+		c.addItem(e, gen, cachedPosition(id, int64(i), size))
+		if _, found, _ := c.item(owner, workPositions.Name, id); !found {
+			t.Fatalf("the item just read, %s, is not cached", id)
+		}
+		if want := min(i+1, 4); c.items != want {
+			t.Fatalf("after %d items read the cache holds %d, want %d", i+1, c.items, want)
+		}
+	}
+	wantWithinBounds(t, c)
+}
+
+// TestCacheHeadOfAFirstRead: the first read of a collection of more than
+// wholeCollectionLimit items caches its first wholeCollectionLimit items
+// as its head, and GetItem caches an item past the head; a collection
+// whose first item alone is past what the cache keeps of a collection
+// caches no head, and takes writes and reads after.
+func TestCacheHeadOfAFirstRead(t *testing.T) {
+	t.Run("a big collection", func(t *testing.T) {
+		s := openTemp(t)
+		ctx := t.Context()
+		owner, err := s.EnsureUser(ctx, adele)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := owner.Key()
+		for i := range wholeCollectionLimit + 1 {
+			if err := s.CreateItem(ctx, key, workPositions, storetest.Position(fmt.Sprintf("p%03d", i), t0.Add(time.Duration(i)*time.Second)), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.cache.dropProfile(key)
+		if list, err := graphprofile.AllItems(ctx, s, key, workPositions); err != nil || len(list) != wholeCollectionLimit+1 {
+			t.Fatalf("the list: %d items, %v", len(list), err)
+		}
+		head, complete, ok := s.cache.first(key, workPositions.Name)
+		if !ok || complete || len(head) != wholeCollectionLimit || head[len(head)-1].position.ID != "p199" {
+			t.Errorf("after the first list the cache holds a head of %d items (cached %v, whole %v), want the first %d", len(head), ok, complete, wholeCollectionLimit)
+		}
+		if _, err := s.GetItem(ctx, key, workPositions, "p200"); err != nil {
+			t.Fatal(err)
+		}
+		if it, found, known := s.cache.item(key, workPositions.Name, "p200"); !known || !found || it.ID() != "p200" {
+			t.Error("GetItem of an item past the head did not cache it")
+		}
+	})
+	t.Run("a first item too big", func(t *testing.T) {
+		s := openTemp(t)
+		ctx := t.Context()
+		owner, err := s.EnsureUser(ctx, adele)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := owner.Key()
+		big := storetest.Position("p0", t0)
+		big["detail"] = graphprofile.Object{"description": strings.Repeat("d", maxCachedItemBytes/4+1)}
+		if err := s.CreateItem(ctx, key, workPositions, big, 0); err != nil {
+			t.Fatal(err)
+		}
+		s.cache.dropProfile(key)
+		if list, err := graphprofile.AllItems(ctx, s, key, workPositions); err != nil || len(list) != 1 {
+			t.Fatalf("the list: %d items, %v", len(list), err)
+		}
+		if head, _, ok := s.cache.first(key, workPositions.Name); ok {
+			t.Errorf("a collection whose first item is too big to cache has a head of %d items cached", len(head))
+		}
+		if err := s.CreateItem(ctx, key, workPositions, storetest.Position("p1", t0.Add(time.Second)), 0); err != nil {
+			t.Fatal(err)
+		}
+		if list, err := graphprofile.AllItems(ctx, s, key, workPositions); err != nil || len(list) != 2 || list[1].ID() != "p1" {
+			t.Errorf("the list after a create: %d items, %v", len(list), err)
+		}
+	})
+}

@@ -220,3 +220,50 @@ func TestIdleLogEmptiedOnceAReaderLeaves(t *testing.T) {
 		time.Sleep(walIdle / 10)
 	}
 }
+
+// TestLimitWALAfterACommit: after a commit the writer leaves a log file
+// no bigger than its bound alone; past it, it starts the log over, and
+// when a reader holds the log (a snapshot older than its last frames) it
+// tries again only once the file has grown by walRetryStep, not at every
+// commit, each of which would wait walCheckpointWait for the reader.
+func TestLimitWALAfterACommit(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "graphprofile.db")
+	s := openAt(t, path)
+	addPosition(t, s, "first")
+	conn, err := s.rdb.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	addPosition(t, s, "second") // frames the reader's snapshot predates
+	size := s.walSize()
+	if size == 0 {
+		t.Fatal("no write-ahead log after a commit (the test's premise)")
+	}
+	tests := []struct {
+		name string
+		at   int64
+		want int64
+	}{
+		{"at its bound", size, size},
+		{"under its bound", size + 1, size + 1},
+		{"past its bound, a reader holding it", size - 1, size + walRetryStep},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := s.limitWAL(tc.at); got != tc.want {
+				t.Errorf("limitWAL(%d) with a log of %d bytes = %d, want %d", tc.at, size, got, tc.want)
+			}
+		})
+	}
+}

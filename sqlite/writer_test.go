@@ -295,3 +295,160 @@ func TestALongWriteCutShortUndoesOnlyItself(t *testing.T) {
 		t.Errorf("committed %q, want %q", got, "after before long next")
 	}
 }
+
+// TestCommitSomeBoundsTheBytesOfOneCommit: one commit takes writes until
+// what they wrote reaches maxBatchBytes; the writes after are left for the
+// next commit, neither run nor told anything. Only writes that succeeded
+// count: a failed write's documents are undone, not written.
+func TestCommitSomeBoundsTheBytesOfOneCommit(t *testing.T) {
+	s := openTemp(t)
+	errRefused := errors.New("refused")
+	type write struct {
+		bytes int
+		fails bool
+	}
+	tests := []struct {
+		name   string
+		writes []write
+		want   int // how many the commit takes
+	}{
+		{"small writes", []write{{1, false}, {1, false}, {1, false}}, 3},
+		{"the bound reached exactly", []write{{maxBatchBytes / 2, false}, {maxBatchBytes / 2, false}, {1, false}}, 2},
+		{"the bound passed by the first", []write{{maxBatchBytes + 1, false}, {1, false}}, 1},
+		{"just under the bound", []write{{maxBatchBytes - 1, false}, {1, false}, {1, false}}, 2},
+		{"a failed write counts nothing", []write{{maxBatchBytes, true}, {1, false}, {1, false}}, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ran := make([]bool, len(tc.writes))
+			batch := make([]*writeRequest, len(tc.writes))
+			for i, w := range tc.writes {
+				batch[i] = &writeRequest{
+					ctx:   t.Context(),
+					done:  make(chan error, 1),
+					bytes: func() int { return w.bytes },
+					fn: func(ctx context.Context, tx *sql.Tx) error {
+						ran[i] = true
+						if w.fails {
+							return errRefused
+						}
+						return nil
+					},
+				}
+			}
+			if n := s.commitSome(batch); n != tc.want {
+				t.Errorf("commitSome took %d writes, want %d", n, tc.want)
+			}
+			for i, req := range batch {
+				taken := i < tc.want
+				if ran[i] != taken {
+					t.Errorf("write %d ran: %v, want %v", i, ran[i], taken)
+				}
+				if told := len(req.done) == 1; told != taken {
+					t.Errorf("write %d told its outcome: %v, want %v", i, told, taken)
+				} else if told {
+					if err := <-req.done; (err != nil) != tc.writes[i].fails {
+						t.Errorf("write %d: %v, want failed %v", i, err, tc.writes[i].fails)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCommitSomeLeavesOutWritesWhoseCallerWent: a write whose caller's
+// context has ended by the time the writer takes it is not run, and is
+// told its context's error; the writes beside it commit.
+func TestCommitSomeLeavesOutWritesWhoseCallerWent(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	if err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE gone_test (k TEXT PRIMARY KEY) STRICT`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	goneCtx, gone := context.WithCancel(ctx)
+	gone()
+	var afters []string
+	insert := func(ctx context.Context, k string) *writeRequest {
+		return &writeRequest{ctx: ctx, done: make(chan error, 1), fn: func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO gone_test (k) VALUES (?)`, k)
+			return err
+		}, after: func() { afters = append(afters, k) }}
+	}
+	batch := []*writeRequest{insert(ctx, "a"), insert(goneCtx, "gone"), insert(ctx, "b")}
+	if n := s.commitSome(batch); n != len(batch) {
+		t.Fatalf("commitSome took %d writes, want %d", n, len(batch))
+	}
+	for i, want := range []error{nil, context.Canceled, nil} {
+		if err := <-batch[i].done; !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("write %d: %v, want %v", i, err, want)
+		}
+	}
+	if got := query[string](t, s, `SELECT coalesce(group_concat(k, ' '), '') FROM (SELECT k FROM gone_test ORDER BY k)`); got != "a b" {
+		t.Errorf("committed %q, want %q", got, "a b")
+	}
+	if !slices.Equal(afters, []string{"a", "b"}) {
+		t.Errorf("afters ran for %v, want [a b]", afters)
+	}
+}
+
+// TestAFailedCommitAcknowledgesNoWrite: when the COMMIT of a batch fails
+// (here a deferred foreign key that one write breaks), no write of the
+// batch is kept or acknowledged, none has its after run, and what the
+// read cache held stays usable: nothing is left in flux.
+func TestAFailedCommitAcknowledgesNoWrite(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	owner, err := s.EnsureUser(ctx, adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateItem(ctx, owner.Key(), workPositions, storetest.Position("p", storetest.Created()), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := graphprofile.AllItems(ctx, s, owner.Key(), workPositions); err != nil { // cached whole
+		t.Fatal(err)
+	}
+	var afters []int
+	insert := func(i int, user string) *writeRequest {
+		return &writeRequest{ctx: ctx, done: make(chan error, 1), flux: profileFluxOf(owner.Key()),
+			fn: func(ctx context.Context, tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, `INSERT INTO items (tenant_id, user_id, kind, id, created_at, document) VALUES (?, ?, 'positions', ?, 0, '{}')`,
+					owner.TenantID, user, fmt.Sprint("q", i))
+				return err
+			},
+			after: func() { afters = append(afters, i) }}
+	}
+	batch := []*writeRequest{insert(0, owner.ID), insert(1, "nobody"), insert(2, owner.ID)}
+	if n := s.commitSome(batch); n != len(batch) {
+		t.Fatalf("commitSome took %d writes, want %d", n, len(batch))
+	}
+	for i, req := range batch {
+		if err := <-req.done; err == nil {
+			t.Errorf("write %d of a batch whose commit failed: acknowledged", i)
+		}
+	}
+	if len(afters) != 0 {
+		t.Errorf("afters ran for %v of a batch whose commit failed", afters)
+	}
+	if n := query[int](t, s, `SELECT count(*) FROM items WHERE id LIKE 'q%'`); n != 0 {
+		t.Errorf("%d items of a batch whose commit failed are stored", n)
+	}
+	s.cache.mu.Lock()
+	inFlux := len(s.cache.profileFlux) + s.cache.usersFlux + s.cache.allFlux
+	s.cache.mu.Unlock()
+	if inFlux != 0 {
+		t.Errorf("after a failed commit the cache keeps %d entries of writes in flux, want none", inFlux)
+	}
+	if list, complete, ok := s.cache.first(owner.Key(), workPositions.Name); !ok || !complete || len(list) != 1 {
+		t.Errorf("after a failed commit the collection cached whole: %d items, whole %v, answered %v; want its 1 item", len(list), complete, ok)
+	}
+	if err := s.CreateItem(ctx, owner.Key(), workPositions, storetest.Position("r", storetest.Created()), 0); err != nil {
+		t.Errorf("a create after the failed commit: %v", err)
+	}
+}
