@@ -677,15 +677,16 @@ func (c *readCache) changeItem(owner graphprofile.UserKey, kind, id string, ci c
 		if e.head != nil {
 			c.setHeadLocked(e, headWithin(changedHead(e.head, id, ci)))
 		}
-		if _, cached := e.single[id]; !cached {
-			return
-		}
-		if ci.item == nil || ci.size > maxCachedItemBytes/4 {
-			c.removeSingleLocked(e, id) // deleted, or too big to cache (addItem)
-		} else {
-			c.putSingleLocked(e, ci)
+		if _, cached := e.single[id]; cached {
+			if ci.item == nil || ci.size > maxCachedItemBytes/4 {
+				c.removeSingleLocked(e, id) // deleted, or too big to cache (addItem)
+			} else {
+				c.putSingleLocked(e, ci)
+			}
 		}
 	}
+	// Every branch may have grown the cache, the head's too (an item
+	// inside it is added, up to wholeCollectionLimit).
 	c.evictLocked(e, id)
 }
 

@@ -797,6 +797,11 @@ func TestCacheBoundsHoldWhateverGrowsIt(t *testing.T) {
 		}, func(c *readCache, _ *cachedCollection, _ uint64) {
 			c.changeItem(owner, workPositions.Name, "b", b)
 		}, "whole a b"},
+		{"a create inside a cached head", func(c *readCache, e *cachedCollection, gen uint64) {
+			c.addHead(e, gen, []cachedItem{a, cachedPosition("z", 1000, 10)})
+		}, func(c *readCache, _ *cachedCollection, _ uint64) {
+			c.changeItem(owner, workPositions.Name, "b", b)
+		}, "head a b z"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
