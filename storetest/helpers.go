@@ -438,3 +438,20 @@ func cloneValue(v any) any {
 	}
 	return v
 }
+
+// threeProfiles makes adele and megan of tenantA and adele's twin (her id
+// in tenantB), each with three positions, a second apart: adele's are
+// guid(100) to guid(102), megan's guid(110) to guid(112), the twin's
+// guid(120) to guid(122).
+func threeProfiles(t *testing.T, s graphprofile.Store) (a, m, twin graphprofile.User) {
+	t.Helper()
+	a = mustEnsure(t, s, adele(tenantA))
+	m = mustEnsure(t, s, megan(tenantA))
+	twin = mustEnsure(t, s, adele(tenantB))
+	for i, owner := range []graphprofile.UserKey{a.Key(), m.Key(), twin.Key()} {
+		for j := range 3 {
+			mustCreate(t, s, owner, position(guid(100+10*i+j), base.Add(time.Duration(j)*time.Second), "job"))
+		}
+	}
+	return a, m, twin
+}

@@ -13,14 +13,7 @@ import (
 // new positions again.
 func testDeleteProfile(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	s := open(t)
-	a := mustEnsure(t, s, adele(tenantA))
-	m := mustEnsure(t, s, megan(tenantA))
-	twin := mustEnsure(t, s, adele(tenantB)) // Adele's id in another tenant
-	for i, owner := range []graphprofile.UserKey{a.Key(), m.Key(), twin.Key()} {
-		for j := range 3 {
-			mustCreate(t, s, owner, position(guid(100+10*i+j), base.Add(time.Duration(j)*time.Second), "job"))
-		}
-	}
+	a, m, twin := threeProfiles(t, s)
 	// Read first, so a store that keeps what it read must forget it.
 	wantIDs(t, "ListItems before DeleteProfile", mustList(t, s, a.Key()), guid(100), guid(101), guid(102))
 	mustGet(t, s, a.Key(), guid(101))
