@@ -499,8 +499,8 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 // graphprofile.Store. users is read once: a failure a retry would cure
 // (errImportRaced included) is returned, not retried, once it began.
 func (s *Store) ImportUserStream(ctx context.Context, tenantID string, users iter.Seq2[graphprofile.User, error]) error {
-	if tenantID == "" {
-		return store.Errorf("ImportUsers: no tenant id")
+	if err := store.CheckImportTenant(tenantID); err != nil {
+		return err
 	}
 	began := false
 	err := s.bulkTx(ctx, "importing users", func(ctx context.Context, tx pgx.Tx) error {
@@ -572,6 +572,9 @@ func importUsers(ctx context.Context, tx pgx.Tx, tenantID string, users iter.Seq
 	for u, err := range users {
 		if err != nil {
 			return err // the stream's own: returned as is
+		}
+		if err := store.CheckImportUser(u); err != nil {
+			return err
 		}
 		u.TenantID = tenantID
 		if err := checkUser("ImportUsers", u); err != nil {

@@ -331,8 +331,8 @@ func (s *Store) ImportUsers(ctx context.Context, tenantID string, users []graphp
 // tenantID, all or nothing, holding one user at a time; see
 // graphprofile.Store. The writer runs it once (it never retries a write).
 func (s *Store) ImportUserStream(ctx context.Context, tenantID string, users iter.Seq2[graphprofile.User, error]) error {
-	if tenantID == "" {
-		return store.Errorf("ImportUsers: no tenant id")
+	if err := store.CheckImportTenant(tenantID); err != nil {
+		return err
 	}
 	return s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error { return importUsers(ctx, tx, tenantID, users) }, nil, fluxScope{users: true}, nil)
 }
@@ -373,8 +373,8 @@ func importUsers(ctx context.Context, tx *sql.Tx, tenantID string, users iter.Se
 		if err != nil {
 			return err
 		}
-		if u.ID == "" {
-			return store.Errorf("ImportUsers: a user has no id")
+		if err := store.CheckImportUser(u); err != nil {
+			return err
 		}
 		n++
 		upn, _ := stored.UserKeys(u)

@@ -862,6 +862,10 @@ func testImportStream(t *testing.T, open func(t *testing.T) graphprofile.Store) 
 		if err == nil {
 			t.Fatal("ImportUserStream of a user without an id: no error")
 		}
+		// Both stores say it as ImportUsers of a slice does (CheckImport).
+		if !strings.Contains(err.Error(), "ImportUsers: a user has no id") {
+			t.Errorf("ImportUserStream of a user without an id: %v, want ImportUsers' own refusal", err)
+		}
 		wantState(t, "after a refused stream", s, before)
 	})
 }

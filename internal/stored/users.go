@@ -73,18 +73,36 @@ func (n Name) UpdatedUser(key graphprofile.UserKey, cur graphprofile.User, updat
 	return CopyUser(u), nil
 }
 
+// CheckImportTenant checks the tenant an import is for, before a store
+// writes any of it (CheckImport; ImportUserStream, which checks each user
+// with CheckImportUser as it comes).
+func (n Name) CheckImportTenant(tenantID string) error {
+	if tenantID == "" {
+		return n.Errorf("ImportUsers: no tenant id")
+	}
+	return nil
+}
+
+// CheckImportUser checks one user of an import: it has an id.
+func (n Name) CheckImportUser(u graphprofile.User) error {
+	if u.ID == "" {
+		return n.Errorf("ImportUsers: a user has no id")
+	}
+	return nil
+}
+
 // CheckImport checks a Store.ImportUsers batch before a store writes any of
 // it: a tenant id, an id for every user, and no id or principal name twice
 // (graphprofile.ImportConflicts; a *graphprofile.ConflictError for the first
 // repeat). Of several problems, the one of the earliest user is reported.
 func (n Name) CheckImport(tenantID string, users []graphprofile.User) error {
-	if tenantID == "" {
-		return n.Errorf("ImportUsers: no tenant id")
+	if err := n.CheckImportTenant(tenantID); err != nil {
+		return err
 	}
 	conflicts := graphprofile.ImportConflicts(users)
 	for i, u := range users {
-		if u.ID == "" {
-			return n.Errorf("ImportUsers: a user has no id")
+		if err := n.CheckImportUser(u); err != nil {
+			return err
 		}
 		if len(conflicts) > 0 && conflicts[0].Index == i {
 			conflict := conflicts[0].Conflict
