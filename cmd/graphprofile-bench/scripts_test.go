@@ -53,6 +53,7 @@ func TestScriptsHelp(t *testing.T) {
 		{"image", "container image"},
 		{"image-test", "podman inspect"},
 		{"release", "release binaries"},
+		{"fsync-probe", "synchronously"},
 	} {
 		for _, arg := range []string{"--help", "-h"} {
 			code, stdout, stderr := runScript(t, c.script, arg)
