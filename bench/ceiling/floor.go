@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/logoutput"
 )
 
 // graphFloor is what --graph-floor adds to the bare ceiling: the part of
@@ -20,13 +21,22 @@ import (
 // What it leaves out is graphprofile's own work: the token, the caller's
 // permission, routing, the store, encoding. Its rate against the bare
 // ceiling's is the most graphprofile's rate could be against it.
+//
+// The lines are gathered and written a few at a time, through the writer
+// graphprofile serve's access log goes through (logoutput): Close writes
+// the last of them.
 type graphFloor struct {
-	log slog.Handler
+	log    slog.Handler
+	output *logoutput.Output
 }
 
 func newGraphFloor(logTo io.Writer) *graphFloor {
-	return &graphFloor{log: slog.NewTextHandler(logTo, nil)}
+	output := logoutput.New(logTo, logoutput.AccessLogDelay)
+	return &graphFloor{log: slog.NewTextHandler(output.Gathering(), nil), output: output}
 }
+
+// Close writes the access-log lines still gathered.
+func (f *graphFloor) Close() { f.output.Close() }
 
 // The values of graphprofile's answer headers, shared by every answer as
 // graphprofile shares them.

@@ -146,6 +146,9 @@ func serve(ln net.Listener, h *handler) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
+	if h.floor != nil {
+		h.floor.Close()
+	}
 	if h.durable != nil {
 		err = errors.Join(err, h.durable.Close())
 		fmt.Printf("durable: %s\n", h.durable.Stats())

@@ -23,6 +23,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/internal/logoutput"
 	"github.com/graphprofile/graphprofile/internal/outage"
 	"github.com/graphprofile/graphprofile/postgres"
 	"github.com/graphprofile/graphprofile/sqlite"
@@ -77,18 +78,18 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	}
 	logOptions := &slog.HandlerOptions{Level: level}
 	// The access log's lines are written a few at a time, every other
-	// line at once (logOutput); the gathered ones are written before serve
+	// line at once (logoutput.Output); the gathered ones are written before serve
 	// returns.
-	logOut := newLogOutput(env.stderr, accessLogDelay)
+	logOut := logoutput.New(env.stderr, logoutput.AccessLogDelay)
 	defer logOut.Close()
 	var logHandler, accessHandler slog.Handler
 	switch *logFormat {
 	case "text":
-		logHandler = slog.NewTextHandler(logOut.immediate(), logOptions)
-		accessHandler = slog.NewTextHandler(logOut.gathering(), logOptions)
+		logHandler = slog.NewTextHandler(logOut.Immediate(), logOptions)
+		accessHandler = slog.NewTextHandler(logOut.Gathering(), logOptions)
 	case "json":
-		logHandler = slog.NewJSONHandler(logOut.immediate(), logOptions)
-		accessHandler = slog.NewJSONHandler(logOut.gathering(), logOptions)
+		logHandler = slog.NewJSONHandler(logOut.Immediate(), logOptions)
+		accessHandler = slog.NewJSONHandler(logOut.Gathering(), logOptions)
 	default:
 		return fmt.Errorf("%s: want text or json", env.settingValue("log-format", quoteValue(*logFormat)))
 	}

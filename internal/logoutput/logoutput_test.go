@@ -1,4 +1,4 @@
-package main
+package logoutput
 
 import (
 	"bytes"
@@ -34,9 +34,9 @@ func TestLogOutput(t *testing.T) {
 	t.Run("gathered lines go out together after the delay", func(t *testing.T) {
 		t.Parallel()
 		out := &lockedBuffer{}
-		o := newLogOutput(out, 20*time.Millisecond)
+		o := New(out, 20*time.Millisecond)
 		for _, line := range []string{"a\n", "b\n", "c\n"} {
-			if n, err := o.gathering().Write([]byte(line)); n != len(line) || err != nil {
+			if n, err := o.Gathering().Write([]byte(line)); n != len(line) || err != nil {
 				t.Fatalf("Write(%q) = %d, %v", line, n, err)
 			}
 		}
@@ -51,7 +51,7 @@ func TestLogOutput(t *testing.T) {
 			t.Fatalf("writes = %q, want %q", got, want)
 		}
 		// A later line starts a new batch with its own delay.
-		_, _ = o.gathering().Write([]byte("d\n"))
+		_, _ = o.Gathering().Write([]byte("d\n"))
 		for len(out.snapshot()) == 1 && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
@@ -63,10 +63,10 @@ func TestLogOutput(t *testing.T) {
 	t.Run("an immediate line goes out at once, after the gathered ones", func(t *testing.T) {
 		t.Parallel()
 		out := &lockedBuffer{}
-		o := newLogOutput(out, time.Hour)
-		_, _ = o.gathering().Write([]byte("request 1\n"))
-		_, _ = o.gathering().Write([]byte("request 2\n"))
-		_, _ = o.immediate().Write([]byte("error\n"))
+		o := New(out, time.Hour)
+		_, _ = o.Gathering().Write([]byte("request 1\n"))
+		_, _ = o.Gathering().Write([]byte("request 2\n"))
+		_, _ = o.Immediate().Write([]byte("error\n"))
 		if got, want := strings.Join(out.snapshot(), ""), "request 1\nrequest 2\nerror\n"; got != want {
 			t.Fatalf("written %q, want %q", got, want)
 		}
@@ -75,12 +75,12 @@ func TestLogOutput(t *testing.T) {
 	t.Run("a full batch goes out without waiting", func(t *testing.T) {
 		t.Parallel()
 		out := &lockedBuffer{}
-		o := newLogOutput(out, time.Hour)
+		o := New(out, time.Hour)
 		line := bytes.Repeat([]byte("x"), 1000)
 		line[len(line)-1] = '\n'
 		lines := accessLogBatch/len(line) + 1
 		for range lines {
-			_, _ = o.gathering().Write(line)
+			_, _ = o.Gathering().Write(line)
 		}
 		got := out.snapshot()
 		if len(got) != 1 || len(got[0]) != lines*len(line) {
@@ -91,13 +91,13 @@ func TestLogOutput(t *testing.T) {
 	t.Run("Close writes what is gathered, and lines after it go out at once", func(t *testing.T) {
 		t.Parallel()
 		out := &lockedBuffer{}
-		o := newLogOutput(out, time.Hour)
-		_, _ = o.gathering().Write([]byte("last request\n"))
+		o := New(out, time.Hour)
+		_, _ = o.Gathering().Write([]byte("last request\n"))
 		o.Close()
 		if got, want := out.snapshot(), []string{"last request\n"}; !slices.Equal(got, want) {
 			t.Fatalf("after Close: %q, want %q", got, want)
 		}
-		_, _ = o.gathering().Write([]byte("late\n"))
+		_, _ = o.Gathering().Write([]byte("late\n"))
 		if got, want := out.snapshot(), []string{"last request\n", "late\n"}; !slices.Equal(got, want) {
 			t.Fatalf("after a late line: %q, want %q", got, want)
 		}
@@ -106,16 +106,16 @@ func TestLogOutput(t *testing.T) {
 	t.Run("concurrent writers lose and reorder no line", func(t *testing.T) {
 		t.Parallel()
 		out := &lockedBuffer{}
-		o := newLogOutput(out, time.Millisecond)
+		o := New(out, time.Millisecond)
 		var wg sync.WaitGroup
 		for w := range 8 {
 			wg.Go(func() {
 				for i := range 500 {
 					line := []byte(strings.Repeat(string(rune('a'+w)), 1+i%7) + "\n")
 					if i%50 == 0 {
-						_, _ = o.immediate().Write(line)
+						_, _ = o.Immediate().Write(line)
 					} else {
-						_, _ = o.gathering().Write(line)
+						_, _ = o.Gathering().Write(line)
 					}
 				}
 			})

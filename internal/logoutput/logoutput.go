@@ -1,4 +1,9 @@
-package main
+// Package logoutput is a process's standard error shared by two writers:
+// the access log's lines, gathered and written together, and every other
+// line, written at once. graphprofile serve writes its logs through it, and
+// bench/ceiling's graph floor its access log, so that the floor costs what
+// graphprofile's log costs.
+package logoutput
 
 import (
 	"io"
@@ -6,7 +11,7 @@ import (
 	"time"
 )
 
-// logOutput is serve's standard error shared by two writers: the access
+// Output is a standard error shared by two writers: the access
 // log's lines gather in memory and go out together, a few milliseconds
 // after the first of them (or at once when they fill a batch), while every
 // other line goes out at once, after the access log's lines before it.
@@ -15,7 +20,7 @@ import (
 // list's CPU under load (BENCHMARKS.md, issue 15); gathered, a second of
 // 25,000 requests is 200 writes. A warning or an error is never held, and
 // the lines keep their order.
-type logOutput struct {
+type Output struct {
 	out   io.Writer
 	delay time.Duration // how long the first gathered line waits at most
 
@@ -25,26 +30,28 @@ type logOutput struct {
 	closed  bool
 }
 
-// accessLogDelay is how long an access log line may wait to be written: a
+// AccessLogDelay is how long an access log line may wait to be written: a
 // person tailing the log sees no difference, and under load a write takes
 // a few hundred lines.
-const accessLogDelay = 5 * time.Millisecond
+const AccessLogDelay = 5 * time.Millisecond
 
 // accessLogBatch is how many bytes of gathered lines are written at once
 // without waiting.
 const accessLogBatch = 64 << 10
 
-func newLogOutput(out io.Writer, delay time.Duration) *logOutput {
-	return &logOutput{out: out, delay: delay}
+// New returns the Output that writes to out, an access log line at most
+// delay after it was given (AccessLogDelay, unless a test says otherwise).
+func New(out io.Writer, delay time.Duration) *Output {
+	return &Output{out: out, delay: delay}
 }
 
-// gathering is the writer of the access log's lines.
-func (o *logOutput) gathering() io.Writer { return gatheringWriter{o} }
+// Gathering is the writer of the access log's lines.
+func (o *Output) Gathering() io.Writer { return gatheringWriter{o} }
 
-// immediate is the writer of every other line.
-func (o *logOutput) immediate() io.Writer { return immediateWriter{o} }
+// Immediate is the writer of every other line.
+func (o *Output) Immediate() io.Writer { return immediateWriter{o} }
 
-type gatheringWriter struct{ o *logOutput }
+type gatheringWriter struct{ o *Output }
 
 func (w gatheringWriter) Write(p []byte) (int, error) {
 	o := w.o
@@ -66,7 +73,7 @@ func (w gatheringWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-type immediateWriter struct{ o *logOutput }
+type immediateWriter struct{ o *Output }
 
 func (w immediateWriter) Write(p []byte) (int, error) {
 	o := w.o
@@ -77,7 +84,7 @@ func (w immediateWriter) Write(p []byte) (int, error) {
 }
 
 // flush writes the gathered lines (the timer's function).
-func (o *logOutput) flush() {
+func (o *Output) flush() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.flushLocked()
@@ -85,7 +92,7 @@ func (o *logOutput) flush() {
 
 // flushLocked writes the gathered lines. A write that fails loses them:
 // a log line that cannot be written has nowhere else to go.
-func (o *logOutput) flushLocked() {
+func (o *Output) flushLocked() {
 	if len(o.pending) == 0 {
 		return
 	}
@@ -101,7 +108,7 @@ func (o *logOutput) flushLocked() {
 }
 
 // Close writes the gathered lines; the lines after it are written at once.
-func (o *logOutput) Close() {
+func (o *Output) Close() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.flushLocked()
