@@ -295,6 +295,18 @@ func itemFacetProperties(own ...Property) []Property {
 	}, own...)
 }
 
+// InheritedFacetProperty reports whether name is the name of a property
+// every facet of the profile inherits from entity and itemFacet
+// (itemFacetProperties), not one of a facet's own.
+func InheritedFacetProperty(name string) bool {
+	for _, p := range itemFacetProperties() {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // WorkPositionType is the entity type microsoft.graph.workPosition with the
 // properties it inherits from itemFacet and entity, in the seed's order.
 var WorkPositionType = &Type{Name: "microsoft.graph.workPosition", Kind: KindComplex, Properties: itemFacetProperties(

@@ -401,3 +401,17 @@ func TestCheckNotNullAtAnyDepth(t *testing.T) {
 		t.Errorf("CheckNotNull of values without nulls: %v", err)
 	}
 }
+
+// TestInheritedFacetProperty: the properties every facet inherits are
+// itemFacetProperties' and no facet's own.
+func TestInheritedFacetProperty(t *testing.T) {
+	for name, want := range map[string]bool{
+		"id": true, "allowedAudiences": true, "inference": true, "createdDateTime": true, "createdBy": true,
+		"lastModifiedDateTime": true, "lastModifiedBy": true, "source": true, "sources": true, "isSearchable": true,
+		"detail": false, "isCurrent": false, "colleagues": false, "displayName": false, "ID": false, "": false,
+	} {
+		if got := InheritedFacetProperty(name); got != want {
+			t.Errorf("InheritedFacetProperty(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -24,16 +24,9 @@ import (
 // against a table that one day is.
 const maxDepth = 6
 
-// inherited are the properties every facet type inherits from itemFacet and
-// entity: what is a type's own is the rest.
-var inherited = map[string]bool{
-	"id": true, "allowedAudiences": true, "inference": true, "createdDateTime": true, "createdBy": true,
-	"lastModifiedDateTime": true, "lastModifiedBy": true, "source": true, "sources": true, "isSearchable": true,
-}
-
 // Inherited reports whether a facet's property of this name is one it
-// inherits from itemFacet or entity.
-func Inherited(name string) bool { return inherited[name] }
+// inherits from itemFacet or entity: what is a type's own is the rest.
+func Inherited(name string) bool { return graphprofile.InheritedFacetProperty(name) }
 
 // Settable reports whether a client may set p in a body: it is not
 // server-managed, write-only or a navigation property.
