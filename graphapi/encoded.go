@@ -94,10 +94,22 @@ func (e *itemEncodings) encoded(t *graphprofile.Type, it graphprofile.Item) *enc
 func encodeItem(t *graphprofile.Type, it graphprofile.Item) *encodedItem {
 	etag := it.ETag()
 	bp := bufferPool.Get().(*[]byte)
-	buf := graphprofile.AppendObjectJSON((*bp)[:0], t, graphprofile.Object(it), graphprofile.EncodeOptions{
-		Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: etag}},
-	})
+	buf := appendItem((*bp)[:0], t, it, etag, "", nil)
 	enc := &encodedItem{item: it, etag: etag, json: append([]byte(nil), buf[1:]...)}
 	putBuffer(bp, buf)
 	return enc
+}
+
+// appendItem appends it, an item of type t, as every answer writes an
+// item: its @odata.context when context is not "", its @odata.etag (etag,
+// the item's ETag), then its properties, only those selected when selected
+// is not nil.
+func appendItem(buf []byte, t *graphprofile.Type, it graphprofile.Item, etag, context string, selected []string) []byte {
+	var held [2]graphprofile.Annotation
+	annotations := held[:0]
+	if context != "" {
+		annotations = append(annotations, graphprofile.Annotation{Name: "@odata.context", Value: context})
+	}
+	annotations = append(annotations, graphprofile.Annotation{Name: "@odata.etag", Value: etag})
+	return graphprofile.AppendObjectJSON(buf, t, graphprofile.Object(it), graphprofile.EncodeOptions{Annotations: annotations, Select: selected})
 }

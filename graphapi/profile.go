@@ -154,10 +154,7 @@ func (ex *exchange) writeProfile(owner graphprofile.User, q odata.Query, shown [
 			buf = append(buf, ":["...)
 			var ok bool
 			buf, ok = appendEach(ex, buf, items, func(buf []byte, item graphprofile.Object) []byte {
-				return graphprofile.AppendObjectJSON(buf, itemType, item, graphprofile.EncodeOptions{
-					Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.Item(item).ETag()}},
-					Select:      e.Select,
-				})
+				return appendItem(buf, itemType, graphprofile.Item(item), graphprofile.Item(item).ETag(), "", e.Select)
 			})
 			if !ok {
 				return buf

@@ -464,13 +464,7 @@ func (ex *exchange) writeItem(status int, owner graphprofile.User, c graphprofil
 	etag := it.ETag()
 	ex.w.Header().Set("ETag", etag)
 	ex.writeJSON(status, func(buf []byte) []byte {
-		return graphprofile.AppendObjectJSON(buf, c.Type, graphprofile.Object(it), graphprofile.EncodeOptions{
-			Annotations: []graphprofile.Annotation{
-				{Name: "@odata.context", Value: ex.itemsContext(owner, c) + selection(selected) + "/$entity"},
-				{Name: "@odata.etag", Value: etag},
-			},
-			Select: selected,
-		})
+		return appendItem(buf, c.Type, it, etag, ex.itemsContext(owner, c)+selection(selected)+"/$entity", selected)
 	})
 }
 
@@ -544,10 +538,7 @@ func (ex *exchange) writeItems(owner graphprofile.User, c graphprofile.Collectio
 				buf = append(buf, '{')
 				return append(buf, ex.server.encodings.encoded(c.Type, graphprofile.Item(it)).json...)
 			}
-			return graphprofile.AppendObjectJSON(buf, c.Type, it, graphprofile.EncodeOptions{
-				Annotations: []graphprofile.Annotation{{Name: "@odata.etag", Value: graphprofile.Item(it).ETag()}},
-				Select:      q.Select,
-			})
+			return appendItem(buf, c.Type, graphprofile.Item(it), graphprofile.Item(it).ETag(), "", q.Select)
 		})
 		if !ok {
 			return buf
