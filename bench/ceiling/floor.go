@@ -39,7 +39,8 @@ func newGraphFloor(logTo io.Writer) *graphFloor {
 func (f *graphFloor) Close() { f.output.Close() }
 
 // The values of graphprofile's answer headers, shared by every answer as
-// graphprofile shares them.
+// graphprofile shares them; TestGraphFloorHeadersAreGraphprofiles holds
+// them to a real server's.
 var (
 	floorAllowOrigin  = []string{"*"}
 	floorExposed      = []string{"ETag, Location, Preference-Applied, Content-Range, request-id, client-request-id, ReadWriteConsistencyToken, SdkVersion, WWW-Authenticate, x-ms-client-gcc-tenant, Retry-After"}
