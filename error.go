@@ -83,7 +83,10 @@ var ErrCollectionFull = errors.New("the collection holds the most items allowed"
 
 // ErrNewerSchema is wrapped by a store's Open around the refusal of a
 // database that a newer graphprofile has migrated: this binary does not know
-// its schema and must not touch it.
+// its schema and must not touch it. A PostgreSQL store that finds its
+// database migrated while it runs wraps it too, beside ErrUnavailable: the
+// server answers 503 (another server, the newer one, can answer), where a
+// start is refused outright.
 var ErrNewerSchema = errors.New("the database schema is newer than this graphprofile supports")
 
 // ConflictError is returned by stores when a user's id or user principal

@@ -146,13 +146,15 @@ func unavailable(err error) bool {
 // *stored.DBError it returns: ErrUnavailable when a retry may cure it, the caller's
 // context error when that ended the call. Other errors are returned as is.
 func (s *Store) do(ctx context.Context, timeout time.Duration, idempotent bool, fn func(ctx context.Context) error) error {
-	if err := s.refusal(); err != nil {
-		return err
-	}
 	octx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	reconnected := false
 	for attempt := 1; ; attempt++ {
+		// Every attempt, not only the first: a retry that starts after a
+		// newer graphprofile migrated the database is refused as well.
+		if err := s.refusal(); err != nil {
+			return err
+		}
 		err := fn(octx)
 		if err == nil {
 			return nil

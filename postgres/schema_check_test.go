@@ -1,13 +1,16 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/logtest"
 	"github.com/graphprofile/graphprofile/internal/migrations"
 	"github.com/graphprofile/graphprofile/storetest"
 )
@@ -90,4 +93,38 @@ func TestSchemaMigratedPastRunningStore(t *testing.T) {
 // containsVersion reports whether err's message names schema version v.
 func containsVersion(err error, v int) bool {
 	return strings.Contains(err.Error(), fmt.Sprintf("version %d", v))
+}
+
+// TestSchemaVersionUnreadable: a running store that can no longer read the
+// schema's version (here the table renamed away; a revoked SELECT is the
+// same) says so once, at WARN, since its look for a newer graphprofile is
+// off until it can; it goes on serving.
+func TestSchemaVersionUnreadable(t *testing.T) {
+	s := openWithAdele(t, "p1")
+	var logged logtest.Buffer
+	running := openAt(t, urlOf(s), withSchemaCheckEvery(10*time.Millisecond), WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
+	if _, err := s.pool.Exec(t.Context(), `ALTER TABLE schema_migrations RENAME TO schema_migrations_away`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = s.pool.Exec(context.Background(), `ALTER TABLE schema_migrations_away RENAME TO schema_migrations`)
+	})
+	const warning = "cannot read the schema's version"
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logged.String(), warning) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning 10 s after the schema's version became unreadable; the log:\n%s", logged.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // ten more looks
+	if n := strings.Count(logged.String(), warning); n != 1 {
+		t.Errorf("the warning was logged %d times, want once; the log:\n%s", n, logged.String())
+	}
+	if !strings.Contains(logged.String(), "level=WARN") {
+		t.Errorf("the warning is not at WARN: %s", logged.String())
+	}
+	if _, err := running.GetItem(t.Context(), adele.Key(), workPositions, "p1"); err != nil {
+		t.Errorf("GetItem while the version is unreadable: %v", err)
+	}
 }

@@ -107,7 +107,9 @@ func WithBulkTimeout(d time.Duration) Option {
 }
 
 // WithLogger gives Open a logger, on which it says, while it waits for the
-// migration lock, which session holds it.
+// migration lock, which session holds it, and on which the running store
+// says when it finds its database migrated past its version, or cannot read
+// the version.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
 		o.logger = l
@@ -184,6 +186,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 // newStore is the store of pool, a database migrated to schema version
 // latest, watching its schema until it is closed.
 func newStore(pool *pgxpool.Pool, o options, latest int) *Store {
+	if o.schemaCheck <= 0 {
+		o.schemaCheck = schemaCheckInterval
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Store{pool: pool, timeout: o.timeout, bulk: o.bulk, logger: o.logger, schema: latest,
 		stopWatch: stop, watchDone: make(chan struct{})}
@@ -206,6 +211,7 @@ func (s *Store) watchSchema(ctx context.Context, interval time.Duration) {
 	defer close(s.watchDone)
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	warned := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -213,11 +219,19 @@ func (s *Store) watchSchema(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 		rctx, cancel := context.WithTimeout(ctx, s.timeout)
-		// A database that does not answer is every call's to report.
-		_ = s.readSchemaVersion(rctx)
+		err := s.readSchemaVersion(rctx)
 		cancel()
-		if s.newerSchema.Load() != nil {
+		switch {
+		case s.newerSchema.Load() != nil:
 			return
+		case err == nil:
+			warned = false
+		case !warned && ctx.Err() == nil && !unavailable(err) && s.logger != nil:
+			// A database that does not answer is every call's to report;
+			// a table this server may no longer read (a revoked SELECT,
+			// a dropped table) is the look's alone, and turns it off.
+			warned = true
+			s.logger.Warn("cannot read the schema's version: a newer graphprofile migrating the database would not be noticed until it can", "store", string(store), "err", err)
 		}
 	}
 }
@@ -336,10 +350,12 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // refusal is every call's error once the database's schema is newer than
-// this binary's; nil until then.
+// this binary's (a copy of its own for each call: a caller may change the
+// error it gets); nil until then.
 func (s *Store) refusal() error {
 	if de := s.newerSchema.Load(); de != nil {
-		return de
+		c := *de
+		return &c
 	}
 	return nil
 }

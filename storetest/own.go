@@ -42,7 +42,10 @@ func WantAcknowledged(t *testing.T, s graphprofile.Store, owner graphprofile.Use
 // WantNewerSchema checks err, what Open answered for a database whose
 // schema is at version, newer than the store knows: a refusal that wraps
 // graphprofile.ErrNewerSchema, names the version, and is not
-// ErrUnavailable (a retry does not cure it).
+// ErrUnavailable (a retry does not cure it, and a server that cannot start
+// should say why and stop). A running store's refusal is ErrUnavailable
+// too, since its requests are answered 503 (postgres'
+// TestSchemaMigratedPastRunningStore).
 func WantNewerSchema(t *testing.T, err error, version int) {
 	t.Helper()
 	if err == nil {
