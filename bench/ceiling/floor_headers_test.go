@@ -4,14 +4,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/graphprofile/graphprofile/graphprofiletest"
 )
 
-// TestGraphFloorHeadersAreGraphprofiles: the floor's answers carry the
-// values graphprofile's own answers carry, read from a real server, so that
+// TestGraphFloorHeadersAreGraphprofiles: the floor's answers to a create, a
+// get and a list carry the values graphprofile's own answers carry, read
+// from a real server, so that
 // a header graphprofile changes cannot leave the floor measuring another
 // answer than graphprofile's.
 func TestGraphFloorHeadersAreGraphprofiles(t *testing.T) {
@@ -50,16 +52,29 @@ func TestGraphFloorHeadersAreGraphprofiles(t *testing.T) {
 	defer h.floor.Close()
 	floor := httptest.NewServer(h)
 	defer floor.Close()
-	floorGet := do("GET", floor.URL+"/beta/me/profile/positions/8d317c0b-9d96-4d2a-82ec-20305cfee5c8", "")
 
-	for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Cache-Control", "Content-Type", "OData-Version", "Vary"} {
-		if got, want := floorGet.Header.Values(name), real.Header.Values(name); strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("the floor's %s: %q, graphprofile's %q", name, got, want)
-		}
+	location := regexp.MustCompile(`^http://[^/]+/beta/users/[^/]+/profile/positions/[^/]+$`)
+	tests := []struct {
+		name             string
+		real, floorReply *http.Response
+	}{
+		{"a create", created, do("POST", floor.URL+"/beta/me/profile/positions", `{"detail":{"jobTitle":"Engineer"}}`)},
+		{"a get", real, do("GET", floor.URL+"/beta/me/profile/positions/8d317c0b-9d96-4d2a-82ec-20305cfee5c8", "")},
+		{"a list", do("GET", gp.URL+"/beta/me/profile/positions?$top=10", ""), do("GET", floor.URL+"/beta/me/profile/positions?$top=10", "")},
 	}
-	for _, name := range []string{"request-id", "client-request-id", "ETag"} {
-		if (floorGet.Header.Get(name) == "") != (real.Header.Get(name) == "") {
-			t.Errorf("the floor's %s: %q, graphprofile's %q: one is missing", name, floorGet.Header.Get(name), real.Header.Get(name))
+	for _, tc := range tests {
+		for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Cache-Control", "Content-Type", "OData-Version", "Vary"} {
+			if got, want := tc.floorReply.Header.Values(name), tc.real.Header.Values(name); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s: the floor's %s: %q, graphprofile's %q", tc.name, name, got, want)
+			}
+		}
+		for _, name := range []string{"request-id", "client-request-id", "ETag", "Location"} {
+			if (tc.floorReply.Header.Get(name) == "") != (tc.real.Header.Get(name) == "") {
+				t.Errorf("%s: the floor's %s: %q, graphprofile's %q: one is missing", tc.name, name, tc.floorReply.Header.Get(name), tc.real.Header.Get(name))
+			}
+		}
+		if l := tc.real.Header.Get("Location"); l != "" && (!location.MatchString(l) || !location.MatchString(tc.floorReply.Header.Get("Location"))) {
+			t.Errorf("%s: Location %q, the floor's %q: not both of the form %s", tc.name, l, tc.floorReply.Header.Get("Location"), location)
 		}
 	}
 }

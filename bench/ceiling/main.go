@@ -135,6 +135,9 @@ func run(args []string) error {
 func serve(ln net.Listener, h *handler) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if h.floor != nil {
+		defer h.floor.Close() // the access-log lines still gathered, however serve ends
+	}
 	srv := &http.Server{Handler: h}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -146,9 +149,6 @@ func serve(ln net.Listener, h *handler) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
-	if h.floor != nil {
-		h.floor.Close()
-	}
 	if h.durable != nil {
 		err = errors.Join(err, h.durable.Close())
 		fmt.Printf("durable: %s\n", h.durable.Stats())
