@@ -226,7 +226,13 @@ func TestReadsNeverGoBackWhateverTheWrite(t *testing.T) {
 			committed, release := holdAfterCommit(t, s)
 			done := make(chan error, 1)
 			go func() { done <- tc.write(ctx, s, owner) }()
-			committed()
+			held := make(chan struct{})
+			go func() { committed(); close(held) }()
+			select {
+			case <-held:
+			case err := <-done: // a write that fails before its commit is never held
+				t.Fatalf("the write ended before its commit: %v", err)
+			}
 			wantPositions(t, s, owner, "once the write is committed", tc.want, tc.gone)
 			release()
 			if err := <-done; err != nil {

@@ -34,7 +34,9 @@ func TestLogOutput(t *testing.T) {
 	t.Run("gathered lines go out together after the delay", func(t *testing.T) {
 		t.Parallel()
 		out := &lockedBuffer{}
-		o := New(out, 20*time.Millisecond)
+		// Long enough that a stall of the loaded machine between the
+		// writes and the check below does not let the timer write first.
+		o := New(out, 500*time.Millisecond)
 		for _, line := range []string{"a\n", "b\n", "c\n"} {
 			if n, err := o.Gathering().Write([]byte(line)); n != len(line) || err != nil {
 				t.Fatalf("Write(%q) = %d, %v", line, n, err)
