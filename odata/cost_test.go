@@ -317,3 +317,15 @@ func TestFilterSizeBounded(t *testing.T) {
 		t.Errorf("the compiled text is %d bytes, want it clipped near %d", len(x.text), maxTextLen)
 	}
 }
+
+// TestFilterWorkBudgetIsInclusive: a filter may take exactly its budget's
+// steps; one more is a 400.
+func TestFilterWorkBudgetIsInclusive(t *testing.T) {
+	q := parseList(t, "$filter=true&$top=999") // one step per entity
+	q.maxWork = 3
+	if res, err := q.Apply(t.Context(), costly(3), "b"); err != nil || len(res.Items) != 3 {
+		t.Fatalf("3 steps within a budget of 3: %d items, %v; want 3", len(res.Items), err)
+	}
+	_, err := q.Apply(t.Context(), costly(4), "b")
+	wantBadRequest(t, err, "evaluation steps")
+}

@@ -3,6 +3,7 @@ package odata_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -491,6 +492,163 @@ func TestLambdaIgnoresCaseOfUserStrings(t *testing.T) {
 		}
 		if !f.Match(u) {
 			t.Errorf("%s does not match %v: a user's strings ignore case", expr, u)
+		}
+	}
+}
+
+// TestFilterPrecedenceAndLexing pins rules of OData's grammar that the
+// table above leaves open, each against dataset (ids in the default order).
+func TestFilterPrecedenceAndLexing(t *testing.T) {
+	items := dataset()
+	for _, tc := range []struct{ filter, ids string }{
+		// "and" binds tighter than "or", on either side of it.
+		{"isCurrent eq false or isCurrent eq true and detail/layer gt 2", "f1 f2 f5 f7"},
+		{"isCurrent eq true and detail/layer gt 2 or isCurrent eq false", "f1 f2 f5 f7"},
+		// "not" binds tighter than a comparison on its right too.
+		{"isCurrent eq not true", "f2 f5 f7"},
+		// A tab is whitespace between tokens, as a space is.
+		{"isCurrent\teq\ttrue", "f8 f1 f4 f6"},
+		// A DateTimeOffset literal takes up to 12 fractional digits.
+		{"createdDateTime eq 2023-12-31T23:59:59.999999900000Z", "f8"},
+		// A rounded decimal literal on the left of an Edm.Int32 compares
+		// exactly too, with the operator mirrored.
+		{"2.99999999999999999 ge detail/layer", "f8 f2 f7"},
+		{"2.99999999999999999 le detail/layer", "f1 f5"},
+		{"3.0000000000000001 gt detail/layer", "f8 f1 f2 f7"},
+		// tolower and toupper of null are null, not the empty string.
+		{"tolower(detail/jobTitle) eq null", "f4"},
+		{"toupper(detail/jobTitle) eq null", "f4"},
+		{"tolower(detail/jobTitle) eq ''", ""},
+	} {
+		f, err := odata.ParseFilter(tc.filter, graphprofile.WorkPositionType)
+		if err != nil {
+			t.Errorf("%q: %v", tc.filter, err)
+			continue
+		}
+		var got []graphprofile.Object
+		for _, p := range items {
+			if f.Match(p) {
+				got = append(got, p)
+			}
+		}
+		if idsOf(got) != tc.ids {
+			t.Errorf("$filter=%q\n got %s\nwant %s", tc.filter, idsOf(got), tc.ids)
+		}
+	}
+}
+
+// TestInt32LiteralsPastRange: a number literal beyond Edm.Int32's range
+// equals no Int32 and orders past all of them, the extreme values included.
+func TestInt32LiteralsPastRange(t *testing.T) {
+	layer := func(id string, n int64) graphprofile.Object {
+		return graphprofile.Object{"id": id, "detail": graphprofile.Object{"layer": n}}
+	}
+	items := []graphprofile.Object{layer("max", math.MaxInt32), layer("min", math.MinInt32), layer("zero", 0)}
+	for _, tc := range []struct{ filter, ids string }{
+		{"detail/layer eq 1e10", ""},
+		{"detail/layer ge 1e10", ""},
+		{"detail/layer lt 1e10", "max min zero"},
+		{"detail/layer ne 1e10", "max min zero"},
+		{"detail/layer eq -1e10", ""},
+		{"detail/layer le -1e10", ""},
+		{"detail/layer gt -1e10", "max min zero"},
+		{"detail/layer in (1e10, -1e10)", ""},
+	} {
+		f, err := odata.ParseFilter(tc.filter, graphprofile.WorkPositionType)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.filter, err)
+		}
+		var got []graphprofile.Object
+		for _, p := range items {
+			if f.Match(p) {
+				got = append(got, p)
+			}
+		}
+		if idsOf(got) != tc.ids {
+			t.Errorf("$filter=%q: got %q, want %q", tc.filter, idsOf(got), tc.ids)
+		}
+	}
+}
+
+// TestDateTimeOffsetComparesInstants: Edm.DateTimeOffset values are equal
+// when they are the same instant, whatever offset each is held in.
+func TestDateTimeOffsetComparesInstants(t *testing.T) {
+	instant := time.Date(2024, 1, 1, 2, 0, 0, 0, time.FixedZone("+02:00", 2*60*60)) // 2024-01-01T00:00:00Z
+	p := graphprofile.Object{"id": "p", "createdDateTime": instant}
+	for _, tc := range []struct {
+		filter string
+		want   bool
+	}{
+		{"createdDateTime eq 2024-01-01T00:00:00Z", true},
+		{"createdDateTime eq 2024-01-01T02:00:00+02:00", true},
+		{"createdDateTime eq 2023-12-31T19:00:00-05:00", true},
+		{"createdDateTime ne 2024-01-01T00:00:00Z", false},
+		{"createdDateTime in (2024-01-01T00:00:00Z)", true},
+		{"createdDateTime ge 2024-01-01T00:00:00Z and createdDateTime le 2024-01-01T00:00:00Z", true},
+	} {
+		f, err := odata.ParseFilter(tc.filter, graphprofile.WorkPositionType)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.filter, err)
+		}
+		if got := f.Match(p); got != tc.want {
+			t.Errorf("%s over %v: %v, want %v", tc.filter, instant, got, tc.want)
+		}
+	}
+}
+
+// TestLambdaBodyUnknown: any() holds when its body is true for an item and
+// all() when it is true for every item; a body that is unknown (null) for
+// an item is not true for it.
+func TestLambdaBodyUnknown(t *testing.T) {
+	// The second colleague has no displayName: contains() over it is null.
+	p := graphprofile.Object{"id": "p", "colleagues": []any{
+		graphprofile.Object{"displayName": "Bob", "relationship": "colleague"},
+		graphprofile.Object{"relationship": "colleague"},
+	}}
+	for _, tc := range []struct {
+		filter string
+		want   bool
+	}{
+		{"colleagues/any(c: contains(c/displayName, 'x'))", false},
+		{"colleagues/any(c: contains(c/displayName, 'B'))", true},
+		{"colleagues/all(c: contains(c/displayName, 'B'))", false},
+		{"colleagues/all(c: c/relationship eq 'colleague')", true},
+		{"not colleagues/any(c: contains(c/displayName, 'x'))", true},
+	} {
+		f, err := odata.ParseFilter(tc.filter, graphprofile.WorkPositionType)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.filter, err)
+		}
+		if got := f.Match(p); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.filter, got, tc.want)
+		}
+	}
+}
+
+// TestUserIDFilterKeepsCase: a user's id is a key, not a name: "id eq"
+// compares it exactly (a GUID-shaped one in any case), so users "Zed" and
+// "zed" are two, as /users/{id} finds them.
+func TestUserIDFilterKeepsCase(t *testing.T) {
+	guid := "7a9e0c1d-0000-4000-8000-0000000000f1"
+	users := []graphprofile.Object{{"id": "Zed"}, {"id": "zed"}, {"id": guid}}
+	for _, tc := range []struct{ filter, ids string }{
+		{"id eq 'Zed'", "Zed"},
+		{"id eq 'zed'", "zed"},
+		{"id in ('Zed')", "Zed"},
+		{"id eq '" + strings.ToUpper(guid) + "'", guid},
+	} {
+		f, err := odata.ParseFilter(tc.filter, graphprofile.UserType)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.filter, err)
+		}
+		var got []graphprofile.Object
+		for _, u := range users {
+			if f.Match(u) {
+				got = append(got, u)
+			}
+		}
+		if idsOf(got) != tc.ids {
+			t.Errorf("%s: got %q, want %q", tc.filter, idsOf(got), tc.ids)
 		}
 	}
 }
