@@ -926,6 +926,7 @@ try {
 		await adminPost('fixtures', { tenants: [{ id: tenant, users: [{ id: dollar.id, displayName: dollar.name, userPrincipalName: 'dollar@contoso.com', profile: { skills: [{ id: '$count', displayName: 'Segment names', allowedAudiences: 'organization' }] } }] }] });
 		await page.goto(`${base}/ui/#/people/${encodeURIComponent(dollar.id)}`);
 		await cardHas([dollar.name, 'Segment names']);
+		await page.goto(`${base}/ui/#/people`); // away from the card, as below
 		await page.getByRole('button', { name: 'Sign out' }).click();
 		await page.locator('#dev-signin-form select').selectOption(dollar.id);
 		await page.locator('#dev-signin-form button[type=submit]').click();
@@ -960,6 +961,10 @@ try {
 		await page.keyboard.press('Enter');
 		await page.locator('#people-list .person-name', { hasText: dots.name }).click();
 		await cardHas([dots.name, 'Dot Dot job', 'Dot job', 'Kept job']);
+		// Away from this card first: signed in as its owner, the card would
+		// offer Edit until "My profile" replaces it, and a form opened on it
+		// meanwhile would go with it.
+		await page.goto(`${base}/ui/#/people`);
 		await signInAs(dots.id, dots.name);
 		await page.getByRole('link', { name: 'My profile' }).click();
 		await cardHas([dots.name, 'Dot Dot job']);
