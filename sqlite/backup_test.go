@@ -303,28 +303,42 @@ func TestWritesRefusedWhenTheDatabaseFileIsGone(t *testing.T) {
 // -9, with /readyz saying ok. Such writes fail as the store being
 // unavailable, and Ping says why; with the log back, writes go on.
 func TestWritesRefusedWhenTheWriteAheadLogIsGone(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "graphprofile.db")
-	s := openAt(t, path)
-	owner := addPosition(t, s, "before")
-	wal := path + "-wal"
-	if err := os.Rename(wal, wal+".moved"); err != nil {
-		t.Fatal(err)
+	// Another file renamed over the log (not removed: a file is there) is
+	// no log of the store's either.
+	for _, tc := range []struct {
+		name        string
+		putInItsWay bool
+	}{{"the write-ahead log gone", false}, {"another file as the write-ahead log", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "graphprofile.db")
+			s := openAt(t, path)
+			owner := addPosition(t, s, "before")
+			wal := path + "-wal"
+			if err := os.Rename(wal, wal+".moved"); err != nil {
+				t.Fatal(err)
+			}
+			if tc.putInItsWay {
+				if err := os.WriteFile(wal, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("lost", storetest.Created()), 0)
+			if !errors.Is(err, graphprofile.ErrUnavailable) || !strings.Contains(err.Error(), "-wal") {
+				t.Errorf("a create with %s: %v, want ErrUnavailable naming the log", tc.name, err)
+			}
+			if err := s.Ping(t.Context()); !errors.Is(err, graphprofile.ErrUnavailable) {
+				t.Errorf("Ping with %s: %v, want ErrUnavailable", tc.name, err)
+			}
+			if err := os.Rename(wal+".moved", wal); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
+				t.Fatalf("a create with the log back: %v", err)
+			}
+			wantBeforeAndAfter(t, s, path, owner)
+		})
 	}
-	err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("lost", storetest.Created()), 0)
-	if !errors.Is(err, graphprofile.ErrUnavailable) || !strings.Contains(err.Error(), "-wal") {
-		t.Errorf("a create with the write-ahead log gone: %v, want ErrUnavailable naming the log", err)
-	}
-	if err := s.Ping(t.Context()); !errors.Is(err, graphprofile.ErrUnavailable) {
-		t.Errorf("Ping with the write-ahead log gone: %v, want ErrUnavailable", err)
-	}
-	if err := os.Rename(wal+".moved", wal); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
-		t.Fatalf("a create with the log back: %v", err)
-	}
-	wantBeforeAndAfter(t, s, path, owner)
 }
 
 // restoreTarget makes dir/target.db, a closed store holding one position,
@@ -662,36 +676,4 @@ func TestRestoreTakesACopyWithAnEmptyLogOrJournal(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestWritesRefusedWhenAnotherFileIsTheWriteAheadLog: another file renamed
-// over the store's write-ahead log (not removed: a file is there) is no
-// log of the store's either: writes and Ping fail as unavailable until
-// the store's own log is back.
-func TestWritesRefusedWhenAnotherFileIsTheWriteAheadLog(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "graphprofile.db")
-	s := openAt(t, path)
-	owner := addPosition(t, s, "before")
-	wal := path + "-wal"
-	if err := os.Rename(wal, wal+".moved"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(wal, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("lost", storetest.Created()), 0)
-	if !errors.Is(err, graphprofile.ErrUnavailable) || !strings.Contains(err.Error(), "-wal") {
-		t.Errorf("a create with another file as the write-ahead log: %v, want ErrUnavailable naming the log", err)
-	}
-	if err := s.Ping(t.Context()); !errors.Is(err, graphprofile.ErrUnavailable) {
-		t.Errorf("Ping with another file as the write-ahead log: %v, want ErrUnavailable", err)
-	}
-	if err := os.Rename(wal+".moved", wal); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateItem(t.Context(), owner, workPositions, storetest.Position("after", storetest.Created()), 0); err != nil {
-		t.Fatalf("a create with the log back: %v", err)
-	}
-	wantBeforeAndAfter(t, s, path, owner)
 }
