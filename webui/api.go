@@ -38,14 +38,15 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, name string) 
 			h.fail(w, r, err)
 			return
 		}
-		users, err := h.options.DevSignIn.Users(r.Context())
+		users, more, err := h.options.DevSignIn.Users(r.Context())
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
 			Value []DevUser `json:"value"`
-		}{users})
+			More  bool      `json:"more"`
+		}{users, more})
 	case "dev/token":
 		// The same two refusals as dev/users (the method, then devAllowed),
 		// each endpoint with its own method.

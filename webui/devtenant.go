@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,20 +37,24 @@ type DevTenant struct {
 
 var _ DevSignIn = (*DevTenant)(nil)
 
-// Users returns up to maxDevUsers users of the tenant, by display name.
-func (d *DevTenant) Users(ctx context.Context) ([]DevUser, error) {
+// Users returns the first maxDevUsers users of the tenant by display name
+// (the store's name index, so that a bigger tenant lists the same users
+// whatever their ids), and whether the tenant has more.
+func (d *DevTenant) Users(ctx context.Context) ([]DevUser, bool, error) {
 	users := []DevUser{}
-	err := d.Store.ScanUsers(ctx, d.TenantID, "", func(u graphprofile.User) (bool, error) {
+	more := false
+	err := d.Store.ScanUsersByName(ctx, d.TenantID, "displayName", false, nil, func(u graphprofile.User) (bool, error) {
+		if len(users) == maxDevUsers {
+			more = true
+			return false, nil
+		}
 		users = append(users, DevUser{ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName})
-		return len(users) < maxDevUsers, nil
+		return true, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	slices.SortFunc(users, func(a, b DevUser) int {
-		return cmp.Or(cmp.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)), cmp.Compare(a.ID, b.ID))
-	})
-	return users, nil
+	return users, more, nil
 }
 
 // Token mints a token for the user req names: an existing user by id (404

@@ -83,8 +83,9 @@ type OAuthConfig struct {
 // tokens for them; DevTenant is the implementation serve uses.
 type DevSignIn interface {
 	// Users returns the users the store knows in the development tenant,
-	// by display name.
-	Users(ctx context.Context) ([]DevUser, error)
+	// by display name: as many as the picker lists, and whether the
+	// tenant has more.
+	Users(ctx context.Context) (users []DevUser, more bool, err error)
 	// Token mints a token for the user req names. Errors are
 	// *graphprofile.Error (a bad request, an unknown user) or internal.
 	Token(ctx context.Context, req DevTokenRequest) (DevToken, error)

@@ -876,7 +876,7 @@ func TestDevTokenLogged(t *testing.T) {
 // directory fails with an error a retry may cure.
 type downStore struct{ graphprofile.Store }
 
-func (downStore) ScanUsers(context.Context, string, string, func(graphprofile.User) (bool, error)) error {
+func (downStore) ScanUsersByName(context.Context, string, string, bool, *graphprofile.NamePosition, func(graphprofile.User) (bool, error)) error {
 	return fmt.Errorf("connecting to the database: %w", graphprofile.ErrUnavailable)
 }
 
@@ -952,5 +952,55 @@ func checkDevAnswer(t *testing.T, path string, r response, upn string) {
 	var users struct{ Value []webui.DevUser }
 	if err := json.Unmarshal(r.body, &users); err != nil || users.Value == nil {
 		t.Errorf("%s: %s, want the users' list", path, r.body)
+	}
+}
+
+// TestDevUsersFirstByName: a development tenant bigger than the picker
+// lists the first users by display name, not whichever the store keeps
+// first (by id), and says that there are more: the picker then tells the
+// user to name anyone else below it.
+func TestDevUsersFirstByName(t *testing.T) {
+	f := newFixture(t, withDevSignIn)
+	// Ids in the reverse of the names' order: by id, the last names
+	// would be listed and Aaron, Abby… left out.
+	const n = 520
+	users := make([]graphprofile.User, n)
+	for i := range users {
+		users[i] = graphprofile.User{
+			ID:                fmt.Sprintf("00000000-0000-4000-8000-%012d", n-i),
+			DisplayName:       fmt.Sprintf("Person %03d", i),
+			UserPrincipalName: fmt.Sprintf("person%03d@contoso.test", i),
+			TenantID:          devTenant,
+		}
+	}
+	if err := f.store.ImportUsers(context.Background(), devTenant, users); err != nil {
+		t.Fatal(err)
+	}
+	list := f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage)
+	var got struct {
+		Value []webui.DevUser
+		More  bool
+	}
+	if list.status != http.StatusOK || json.Unmarshal(list.body, &got) != nil {
+		t.Fatalf("dev users: %d %s", list.status, list.body)
+	}
+	if len(got.Value) != 500 || !got.More {
+		t.Fatalf("dev users: %d listed, more %v; want 500 and more", len(got.Value), got.More)
+	}
+	for i, u := range got.Value {
+		if u.DisplayName != users[i].DisplayName || u.ID != users[i].ID {
+			t.Fatalf("dev user %d is %+v, want %s (%s): the first by name", i, u, users[i].DisplayName, users[i].ID)
+		}
+	}
+	// A tenant the picker holds whole says there are no more.
+	small := newFixture(t, withDevSignIn)
+	if err := small.store.ImportUsers(context.Background(), devTenant, users[:3]); err != nil {
+		t.Fatal(err)
+	}
+	list = small.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage)
+	got.More = true
+	if list.status != http.StatusOK || json.Unmarshal(list.body, &got) != nil || len(got.Value) != 3 || got.More ||
+		got.Value[0].DisplayName != "Person 000" || got.Value[2].DisplayName != "Person 002" {
+		t.Fatalf("dev users of a small tenant: %d %s; want its 3 users by name and no more", list.status, list.body)
 	}
 }

@@ -869,8 +869,9 @@ try {
 	const emoji = { id: 'd2d2d2d2-0000-4000-8000-000000000002', name: '😀 Émoji' };
 	const coder = { id: 'd2d2d2d2-0000-4000-8000-000000000003', name: '👩🏽‍💻 Coder' };
 	const quoted = { id: 'd2d2d2d2-0000-4000-8000-000000000004', name: '"Mallory" <script>' };
+	const marked = { id: 'd2d2d2d2-0000-4000-8000-000000000005', name: 'Bertha \u200fRight' };
 	await step('long unbroken text wraps, at 375 px and at desktop width: a name in the directory, the header and the inspector, a long search', async () => {
-		await adminPost('fixtures', { tenants: [{ id: tenant, users: [wide, emoji, coder, quoted].map((u, i) => ({ id: u.id, displayName: u.name, userPrincipalName: `layout${i}@contoso.com` })) }] });
+		await adminPost('fixtures', { tenants: [{ id: tenant, users: [wide, emoji, coder, quoted, marked].map((u, i) => ({ id: u.id, displayName: u.name, userPrincipalName: `layout${i}@contoso.com` })) }] });
 		await page.goto(`${base}/ui/#/people`);
 		await page.locator('#dev-signin-form select').selectOption(wide.id);
 		await page.locator('#dev-signin-form button[type=submit]').click();
@@ -912,6 +913,10 @@ try {
 		await page.keyboard.press('Enter');
 		await page.locator('#people-list .person-name', { hasText: quoted.name }).waitFor({ timeout: 5000 });
 		assert.equal(await avatarOf(quoted.name), 'MS', 'the punctuation that opens a word is not its initial');
+		await page.getByLabel('Search by name').fill('Bertha');
+		await page.keyboard.press('Enter');
+		await page.locator('#people-list .person-name', { hasText: 'Bertha' }).waitFor({ timeout: 5000 });
+		assert.equal(await avatarOf('Bertha'), 'BR', 'an invisible right-to-left mark before a word is not its initial');
 		await page.goto(`${base}/ui/#/people/${emoji.id}`);
 		await cardHas([emoji.name]);
 		assert.equal(await page.locator('.card-header .avatar').textContent(), '😀É');
@@ -1111,6 +1116,203 @@ try {
 		await page.unroute('**/_admin/tenants');
 		assert.equal(await page.locator('main h1').innerText(), 'People');
 		assert.equal(polls, 0, `the journal was read ${polls} times in 4 s off the inspector`);
+	});
+
+	// myToken is the signed-in user's token, read from the page; asMe calls
+	// the API with it, outside the page's own controls.
+	const myToken = () => page.evaluate(() => JSON.parse(sessionStorage.getItem('graphprofile.token')).accessToken);
+	const asMe = (method, path, body) => page.evaluate(async ([method, path, body]) => {
+		const { accessToken } = JSON.parse(sessionStorage.getItem('graphprofile.token'));
+		const headers = { Authorization: `Bearer ${accessToken}` };
+		if (body) headers['Content-Type'] = 'application/json';
+		const res = await fetch(`/beta/${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+		return { status: res.status, body: res.status === 204 ? null : await res.json() };
+	}, [method, path, body]);
+
+	await step('the navigation marks the view shown, a new view\'s heading takes the focus, and the skip link moves it to the content', async () => {
+		const people = page.getByRole('link', { name: 'People', exact: true });
+		const mine = page.getByRole('link', { name: 'My profile' });
+		await mine.click();
+		await page.locator('#card-name', { hasText: ada.name }).waitFor();
+		await page.waitForFunction(() => document.activeElement?.id === 'card-name');
+		assert.deepEqual([await mine.getAttribute('aria-current'), await people.getAttribute('aria-current')], ['page', null]);
+		await people.click();
+		await page.locator('#people-list li').first().waitFor();
+		await page.waitForFunction(() => document.activeElement?.matches('main h1') && document.activeElement.textContent === 'People');
+		assert.deepEqual([await mine.getAttribute('aria-current'), await people.getAttribute('aria-current')], [null, 'page']);
+		await page.locator('.skip-link').focus();
+		await page.keyboard.press('Enter');
+		assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+		assert.equal(await page.evaluate(() => location.hash), '#/people', 'the skip link leaves the view\'s address as it was');
+		await page.keyboard.press('Tab');
+		assert.equal(await page.evaluate(() => document.activeElement?.id), 'people-search');
+	});
+
+	const irish = { id: 'd3d3d3d3-0000-4000-8000-000000000001', name: 'O\'Neill Siobhan', upn: 'siobhan.oneill@contoso.com' };
+	await step('the directory\'s search takes a name with an apostrophe, and finds people by principal name', async () => {
+		await adminPost('fixtures', { tenants: [{ id: tenant, users: [{ id: irish.id, displayName: irish.name, userPrincipalName: irish.upn }] }] });
+		const search = async (text, want) => {
+			await page.getByLabel('Search by name').fill(text);
+			await page.keyboard.press('Enter');
+			await page.locator('#people-status', { hasText: `1 person named “${text}…”` }).waitFor({ timeout: 5000 });
+			assert.deepEqual(await page.locator('#people-list .person-name').allInnerTexts(), [want]);
+		};
+		await search('O\'N', irish.name);
+		// (Her display name starts otherwise: found by her principal name.)
+		await search('siobhan.', irish.name);
+		await page.getByLabel('Search by name').fill('');
+		await page.keyboard.press('Enter');
+		await page.waitForFunction(() => document.querySelectorAll('#people-list li').length === 25);
+	});
+
+	await step('past positions follow the current ones, the latest first', async () => {
+		const made = [];
+		for (const [title, start, end] of [['Older past job', '2001-01-01', '2002-01-01'], ['Newer past job', '2005-01-01', '2006-01-01']]) {
+			const r = await asMe('POST', 'me/profile/positions', { isCurrent: false, detail: { jobTitle: title, startMonthYear: start, endMonthYear: end } });
+			assert.equal(r.status, 201, JSON.stringify(r.body));
+			made.push(r.body.id);
+		}
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await cardHas(['Older past job', 'Newer past job']);
+		const shown = await page.locator('#profile-card li.position').evaluateAll((items) => items.map((li) => [li.querySelector('h3').textContent, li.querySelector('.badge.current') != null]));
+		const at = (title) => shown.findIndex(([t]) => t === title);
+		assert.ok(at('Newer past job') < at('Older past job'), `positions shown in the order ${JSON.stringify(shown)}`);
+		const lastCurrent = shown.findLastIndex(([, current]) => current);
+		assert.ok(lastCurrent >= 0 && lastCurrent < at('Newer past job'), `current positions first: ${JSON.stringify(shown)}`);
+		for (const id of made) assert.equal(await deleteMyPosition(id), 204);
+	});
+
+	await step('my card reached by my id in capitals is mine: it says so and offers to edit', async () => {
+		await page.goto(`${base}/ui/#/people/${ada.id.toUpperCase()}`);
+		await cardHas([ada.name]);
+		await page.locator('.card-header .badge', { hasText: 'This is you' }).waitFor({ timeout: 5000 });
+		assert.ok(await page.getByRole('button', { name: 'Add a position' }).isVisible());
+	});
+
+	await step('a form being saved says so, and a second Enter meanwhile adds nothing more', async () => {
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await page.locator('#card-name', { hasText: ada.name }).waitFor();
+		const before = (await asMe('GET', 'me/profile/skills')).body.value.length;
+		await page.route('**/beta/me/profile/skills', async (route) => {
+			if (route.request().method() === 'POST') await new Promise((r) => setTimeout(r, 1500));
+			await route.continue().catch(() => {});
+		});
+		await page.getByRole('button', { name: 'Add a skill' }).click();
+		const skill = page.getByLabel('Skill', { exact: true });
+		await skill.fill('Difference engines');
+		await skill.press('Enter');
+		const submit = page.locator('form[aria-busy="true"] button[type=submit]');
+		await submit.waitFor({ timeout: 1000 });
+		assert.deepEqual([await submit.innerText(), await submit.isDisabled()], ['Saving…', true]);
+		await skill.press('Enter');
+		await page.locator('#card-status', { hasText: 'Added Difference engines.' }).waitFor();
+		await page.unroute('**/beta/me/profile/skills');
+		const skills = (await asMe('GET', 'me/profile/skills')).body.value;
+		assert.equal(skills.length, before + 1, `skills after one add: ${JSON.stringify(skills.map((k) => k.displayName))}`);
+		const added = skills.find((k) => k.displayName === 'Difference engines');
+		assert.equal((await asMe('DELETE', `me/profile/skills/${added.id}`)).status, 204);
+	});
+
+	await step('a view slow to come says it is loading, over the view before it', async () => {
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.locator('#people-list li').first().waitFor();
+		await page.route('**/beta/me/profile**', async (route) => {
+			await new Promise((r) => setTimeout(r, 1500));
+			await route.continue().catch(() => {});
+		});
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await page.locator('main[aria-busy="true"]').waitFor({ timeout: 1000 });
+		assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('main'), '::before').content), '"Loading…"');
+		await page.locator('#card-name', { hasText: ada.name }).waitFor();
+		assert.equal(await page.locator('main').getAttribute('aria-busy'), null);
+		await page.unroute('**/beta/me/profile**');
+	});
+
+	await step('the journal is not read while the tab is hidden, and is again once it shows', async () => {
+		await page.evaluate((t) => sessionStorage.setItem('graphprofile.adminToken', t), adminToken);
+		await page.getByRole('link', { name: 'Inspector' }).click();
+		await page.locator('#inspector-data').waitFor({ timeout: 5000 });
+		let polls = 0;
+		const count = (r) => {
+			if (r.url().includes('/_admin/requests')) polls++;
+		};
+		page.on('request', count);
+		const setHidden = (hidden) => page.evaluate((hidden) => {
+			Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+			Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+			document.dispatchEvent(new Event('visibilitychange'));
+		}, hidden);
+		await setHidden(true);
+		await page.waitForTimeout(500); // a read already sent ends
+		polls = 0;
+		await page.waitForTimeout(4000);
+		assert.equal(polls, 0, `the journal was read ${polls} times in 4 s while the tab was hidden`);
+		await setHidden(false);
+		await page.waitForTimeout(1000);
+		page.off('request', count);
+		assert.ok(polls >= 1, 'the journal was not read again once the tab showed');
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.locator('#people-list li').first().waitFor();
+	});
+
+	await step('the inspector\'s address on a server without --admin-token says there is none, not the directory', async () => {
+		await page.route('**/ui/api/config', async (route) => {
+			const res = await route.fetch();
+			await route.fulfill({ response: res, json: { ...(await res.json()), admin: false } });
+		});
+		await page.goto(`${base}/ui/#/inspector`);
+		await page.reload();
+		await page.locator('main [role=alert]', { hasText: 'This server has no inspector' }).waitFor({ timeout: 5000 });
+		assert.equal(await page.locator('main h1').innerText(), 'Inspector');
+		assert.equal(await page.locator('#people-list').count(), 0);
+		assert.ok(await page.locator('#nav-inspector').isHidden());
+		await page.unroute('**/ui/api/config');
+		await page.goto(`${base}/ui/#/people`);
+		await page.reload();
+		await page.locator('#people-list li').first().waitFor();
+	});
+
+	const adaToken = await myToken();
+	await step('a development tenant bigger than the picker: the sign-in says to name anyone else below it', async () => {
+		// (The server's side is webui's TestDevUsersFirstByName.)
+		await page.route('**/ui/api/dev/users', (route) => route.fulfill({ json: { value: [ada, grace].map((u) => ({ id: u.id, displayName: u.name, userPrincipalName: `${u.name.split(' ')[0].toLowerCase()}@contoso.com` })), more: true } }));
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		const hint = page.locator('#dev-users-more');
+		await hint.waitFor({ timeout: 5000 });
+		assert.equal(await hint.innerText(), 'The first 2 users by name are listed: name anyone else below.');
+		await page.unroute('**/ui/api/dev/users');
+	});
+
+	await step('a development sign-in the server refuses is shown, not swallowed', async () => {
+		await page.route('**/ui/api/dev/token', (route) => route.fulfill({ status: 404, json: { error: { code: 'Request_ResourceNotFound', message: 'The development tenant has no user with id \'gone\'.' } } }));
+		await page.locator('#dev-signin-form select').selectOption(ada.id);
+		await page.locator('#dev-signin-form button[type=submit]').click();
+		await page.locator('main [role=alert]', { hasText: 'The development tenant has no user with id \'gone\'.' }).waitFor({ timeout: 5000 });
+		await page.unroute('**/ui/api/dev/token');
+	});
+
+	await step('a pasted token may start with "Bearer "; the page keeps it until the token\'s own exp', async () => {
+		const { exp, iat } = JSON.parse(Buffer.from(adaToken.split('.')[1], 'base64url').toString());
+		// At least 5 s after the token was minted: a page that took an
+		// hour from now, not the token's exp, would be seconds off.
+		await page.waitForTimeout(Math.max(0, (iat + 5) * 1000 - Date.now()));
+		await page.getByLabel('Access token').fill(`Bearer ${adaToken}`);
+		await page.getByRole('button', { name: 'Use this token' }).click();
+		await page.locator('.session-user', { hasText: `Signed in as ${ada.name}` }).waitFor({ timeout: 5000 });
+		const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('graphprofile.token')));
+		assert.equal(stored.accessToken, adaToken);
+		assert.ok(Math.abs(stored.expiresAt - exp * 1000) < 2000, `kept until ${new Date(stored.expiresAt).toISOString()}, the token expires at ${new Date(exp * 1000).toISOString()}`);
+	});
+
+	await step('a pasted token the server refuses signs out at once, saying why', async () => {
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		const [head, payload, signature] = adaToken.split('.');
+		const forged = `${head}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+		await page.getByLabel('Access token').fill(forged);
+		await page.getByRole('button', { name: 'Use this token' }).click();
+		await page.locator('main [role=alert]', { hasText: 'Your sign-in was refused or has expired' }).waitFor({ timeout: 5000 });
+		await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+		assert.equal(await page.evaluate(() => sessionStorage.getItem('graphprofile.token')), null);
 	});
 
 	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|412|429|503)/.test(p));

@@ -82,6 +82,12 @@ function viewTarget() {
 	};
 }
 
+// busyAfter is how long a view may take to come before the page says it
+// is coming: the view before it stays until then, and a slow answer left
+// it standing under the new address with no sign that anything was
+// happening. Quicker views show no flicker.
+const busyAfter = 150;
+
 async function route() {
 	const hash = location.hash || '#/people';
 	// The skip link's #main, or any other fragment, is no view.
@@ -92,10 +98,32 @@ async function route() {
 	firstRoute = false;
 	stopInspector();
 	const target = viewTarget();
+	const busy = setTimeout(() => {
+		if (target.current()) main.setAttribute('aria-busy', 'true');
+	}, busyAfter);
+	try {
+		await show(target, hash, focus);
+	} finally {
+		clearTimeout(busy);
+		if (target.current()) main.removeAttribute('aria-busy');
+	}
+}
+
+// show renders the view hash names into target.
+async function show(target, hash, focus) {
 	const view = hash.startsWith('#/') ? hash.slice(2) : 'people';
 	if (view === 'inspector' || !session.token()) await configLoaded;
 	if (!target.current()) return;
-	if (view === 'inspector' && app.config.admin) {
+	if (view === 'inspector' && !app.config.admin) {
+		// Not the directory under the inspector's address: the user
+		// followed a link or a bookmark to a view this server does not
+		// offer, and is told why.
+		showSession();
+		target.replaceChildren(h('h1', { tabindex: '-1' }, 'Inspector'),
+			h('p', { class: 'notice', role: 'alert' }, 'This server has no inspector: it offers one when it is started with --admin-token.'));
+		return finish(focus);
+	}
+	if (view === 'inspector') {
 		showSession();
 		// The inspector reads no Graph data, but its header names who is
 		// signed in as every view's does: once known (a reload on the

@@ -357,7 +357,11 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 			const v = c.value();
 			if (v !== undefined) setPath(body, c.field.path, v);
 		}
+		// While the API has the request the form says so, and takes no
+		// second submit (Enter again would add the item twice).
 		submit.disabled = true;
+		submit.textContent = 'Saving…';
+		form.setAttribute('aria-busy', 'true');
 		try {
 			const answer = await onSubmit(body);
 			await onSaved(answer ?? body);
@@ -375,6 +379,8 @@ export function facetForm(name, fields, { item, submitLabel, onSubmit, onSaved, 
 			}
 		} finally {
 			submit.disabled = false;
+			submit.textContent = submitLabel;
+			form.removeAttribute('aria-busy');
 		}
 	});
 	return form;

@@ -126,8 +126,10 @@ export function nameOf(u) {
 
 function avatar(name) {
 	// A word's punctuation and math signs are not its initial ("<script>"
-	// is an S); emoji are symbols of another class and stay.
-	const words = (name || '').split(/[\s@.]+/).map((w) => w.replace(/^[\p{P}\p{Sm}\p{Sc}\p{Sk}]+/u, '')).filter(Boolean);
+	// is an S), nor are invisible format characters (a right-to-left mark
+	// before a word would be the whole of its "initial"); emoji are
+	// symbols of another class and stay.
+	const words = (name || '').split(/[\s@.]+/).map((w) => w.replace(/^[\p{P}\p{Sm}\p{Sc}\p{Sk}\p{Cf}]+/u, '')).filter(Boolean);
 	const initials = words.slice(0, 2).map((w) => firstCharacter(w).toUpperCase()).join('') || '?';
 	return h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials);
 }

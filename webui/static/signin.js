@@ -49,11 +49,13 @@ async function developmentSection(app, showError) {
 		h('p', {}, 'The server trusts its development issuer: pick a user of the development tenant, or name a new one.'),
 	);
 	let users;
+	let more = false;
 	try {
 		const res = await fetch('api/dev/users', { headers: { Accept: 'application/json' } });
 		const body = await res.json();
 		if (!res.ok) throw new Error(body?.error?.message ?? `${res.status}`);
 		users = body.value;
+		more = body.more === true;
 	} catch (err) {
 		section.append(h('p', { class: 'notice' }, err.message));
 		return section;
@@ -84,6 +86,9 @@ async function developmentSection(app, showError) {
 			},
 		},
 		h('label', { for: selectId }, 'User'), select,
+		// The server lists the first users by name; a bigger tenant's
+		// others are reached by name below, which the user must be told.
+		more ? h('p', { class: 'hint', id: 'dev-users-more' }, `The first ${users.length} users by name are listed: name anyone else below.`) : '',
 		h('div', {}, h('button', { type: 'submit', class: 'primary' }, 'Sign in'))));
 	} else {
 		section.append(h('p', {}, 'The development tenant has no users yet: name one below.'));
