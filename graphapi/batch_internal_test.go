@@ -34,3 +34,27 @@ func FuzzParseBatch(f *testing.F) {
 		}
 	})
 }
+
+// TestIsJSONMediaType: which Content-Types make a $batch item's body JSON
+// as written (any other is a base64 string): application/json and every
+// +json type, with parameters and in any case.
+func TestIsJSONMediaType(t *testing.T) {
+	for _, tc := range []struct {
+		contentType string
+		json        bool
+	}{
+		{"application/json", true},
+		{"Application/JSON; charset=utf-8", true},
+		{"application/vnd.x+json", true},
+		{"application/merge-patch+json; charset=utf-8", true},
+		{"text/plain", false},
+		{"application/octet-stream", false},
+		{"application/jsonx", false},
+		{"application/json-seq", false},
+		{"", false},
+	} {
+		if got := isJSONMediaType(tc.contentType); got != tc.json {
+			t.Errorf("isJSONMediaType(%q) = %v, want %v", tc.contentType, got, tc.json)
+		}
+	}
+}

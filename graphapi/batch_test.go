@@ -192,6 +192,8 @@ func TestBatchRefused(t *testing.T) {
 		{"an item without url", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET"}]}`, "has no url"},
 		{"ids repeat, ignoring case", `{"requests":[` + create("a", "") + `,` + create("A", "") + `]}`, "more than one request with the id 'A'"},
 		{"an absolute url", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"https://graph.microsoft.com/beta/me"}]}`, "not a URL relative"},
+		{"a url naming another host", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"//example.com/me"}]}`, "not a URL relative"},
+		{"a url with a one-letter scheme", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"x:me"}]}`, "not a URL relative"},
 		{"a url naming a version", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"/beta/me"}]}`, "names a version"},
 		{"a url naming another version", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"v1.0/me"}]}`, "names a version"},
 		{"a url naming a version in another case", `{"requests":[` + create("1", "") + `,{"id":"2","method":"GET","url":"/V1.0/groups?$top=1"}]}`, "names a version"},
@@ -729,5 +731,117 @@ func TestBatchItemOfOneEscapedSegment(t *testing.T) {
 	}
 	if status, _, b := a.item(t, "2"); status != http.StatusBadRequest || get(b, "error", "code") != "BadRequest" {
 		t.Errorf("item 2: %d %v, want its own 400", status, b)
+	}
+}
+
+// TestBatchItemIsABatch: an item whose url is the batch endpoint, in any
+// case, is that item's 400 and runs nothing: a batch held in a batch would
+// run more than the 20 requests a batch may hold, and nest without end.
+func TestBatchItemIsABatch(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	inner := `{"requests":[{"id":"x","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{}}]}`
+	for _, url := range []string{"/$batch", "/$BATCH", "/$Batch?x=1"} {
+		t.Run(url, func(t *testing.T) {
+			a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[{"id":"a","method":"POST","url":"`+url+`","headers":{"Content-Type":"application/json"},"body":`+inner+`}]}`)
+			status, _, body := a.item(t, "a")
+			e, _ := body["error"].(map[string]any)
+			if status != http.StatusBadRequest || e["code"] != "BadRequest" || e["message"] != "Request 'a' is a batch itself; a batch cannot hold a batch." {
+				t.Errorf("item a: %d %v", status, body)
+			}
+		})
+	}
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(ids) != 0 {
+		t.Errorf("the batches in a batch created %d positions", len(ids))
+	}
+}
+
+// TestBatchDependsOnANotModified: an item that depends on one answered 304
+// Not Modified is 424 without running: anything but a 2xx fails a
+// dependency, as Graph's batching has it.
+func TestBatchDependsOnANotModified(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	id := s.create(tok, "/me", `{}`)["id"].(string)
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"2","method":"GET","url":"/me/profile/positions/`+id+`","headers":{"If-None-Match":"*"}},
+		{"id":"3","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{},"dependsOn":["2"]}
+	]}`)
+	if status, _, _ := a.item(t, "2"); status != http.StatusNotModified {
+		t.Fatalf("item 2: %d, want 304", status)
+	}
+	status, _, body := a.item(t, "3")
+	if e, _ := body["error"].(map[string]any); status != http.StatusFailedDependency || e["code"] != "FailedDependency" {
+		t.Errorf("item 3: %d %v, want 424 FailedDependency", status, body)
+	}
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(ids) != 1 {
+		t.Errorf("the profile holds %d positions, want the 1 created before the batch", len(ids))
+	}
+}
+
+// TestBatchItemHeadersAreTheItems: an item's headers are its own answer's:
+// none of the batch's exchange (its length, encoding, Vary, request ids,
+// Date) nor CORS's, which the batch's answer carries for the browser. And
+// the answers come in the order of the requests (docs/decisions.md).
+func TestBatchItemHeadersAreTheItems(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	id := s.create(tok, "/me", `{}`)["id"].(string)
+	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok,
+		header: map[string]string{"Origin": pageOrigin, "client-request-id": "0b7f3c4e-5a7d-4a3e-9d55-1f6c2b8e9a10"},
+		body: `{"requests":[
+			{"id":"c","method":"GET","url":"/me/profile/positions/` + id + `"},
+			{"id":"a","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{}},
+			{"id":"b","method":"GET","url":"/me/profile/positions/nope"},
+			{"id":"d","method":"GET","url":"/me/profile/positions"}
+		]}`})
+	if resp.status != http.StatusOK || resp.header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("batch: %d %v", resp.status, resp.header)
+	}
+	var a batchAnswer
+	if err := json.Unmarshal(resp.body, &a); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, r := range a.Responses {
+		order = append(order, r.ID)
+		for name := range r.Headers {
+			canonical := http.CanonicalHeaderKey(name)
+			if strings.HasPrefix(canonical, "Access-Control-") || slices.Contains([]string{"Content-Length", "Content-Encoding", "Vary", "Request-Id", "Client-Request-Id", "Date", "Connection"}, canonical) {
+				t.Errorf("item %s carries the batch's header %s: %v", r.ID, name, r.Headers)
+			}
+		}
+		if r.Headers["Content-Type"] == "" && r.Status != http.StatusNoContent {
+			t.Errorf("item %s has no Content-Type of its own: %v", r.ID, r.Headers)
+		}
+	}
+	if want := []string{"c", "a", "b", "d"}; !slices.Equal(order, want) {
+		t.Errorf("answers in the order %v, want the requests' %v", order, want)
+	}
+}
+
+// TestBatchItemBodyByContentType: an item's body is JSON as written when
+// its Content-Type is JSON, even a JSON string that happens to be base64
+// (the item's request then refuses it as any other non-object); for any
+// other Content-Type it is a base64 string, and one that is not base64 is
+// the item's 400, saying so.
+func TestBatchItemBodyByContentType(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"json","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":"e30="},
+		{"id":"text","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"text/plain"},"body":"!!not base64!!"}
+	]}`)
+	for _, tc := range []struct{ id, message string }{
+		{"json", "The request body must be a JSON object of type 'microsoft.graph.workPosition'."},
+		{"text", "The body of request 'text' is not valid base64 for its Content-Type 'text/plain'."},
+	} {
+		status, _, body := a.item(t, tc.id)
+		if e, _ := body["error"].(map[string]any); status != http.StatusBadRequest || e["message"] != tc.message {
+			t.Errorf("item %s: %d %v, want 400 saying %q", tc.id, status, body, tc.message)
+		}
+	}
+	if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(ids) != 0 {
+		t.Errorf("the refused items created %d positions", len(ids))
 	}
 }

@@ -85,8 +85,15 @@ func TestCORSPreflight(t *testing.T) {
 		}
 	}
 
+	// A preflight that asks for no header is allowed Graph clients' own,
+	// as docs/decisions.md lists them.
+	resp := s.do(request{method: http.MethodOptions, path: "/beta/me", header: map[string]string{"Origin": pageOrigin, "Access-Control-Request-Method": "GET"}})
+	if got, want := resp.header.Get("Access-Control-Allow-Headers"), "Authorization, Content-Type, Content-Encoding, Accept, client-request-id, return-client-request-id, If-Match, If-None-Match, Prefer, ConsistencyLevel, SdkVersion, OData-Version, OData-MaxVersion, Cache-Control"; got != want {
+		t.Errorf("Access-Control-Allow-Headers %q, want %q", got, want)
+	}
+
 	// Request headers that are not HTTP tokens are not echoed.
-	resp := s.do(request{method: http.MethodOptions, path: "/beta/me", header: map[string]string{
+	resp = s.do(request{method: http.MethodOptions, path: "/beta/me", header: map[string]string{
 		"Origin": pageOrigin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization, bad header, x-ok",
 	}})
 	if allowed := headerList(resp.header, "Access-Control-Allow-Headers"); containsFold(allowed, "bad header") || !containsFold(allowed, "x-ok") {
@@ -312,6 +319,16 @@ func TestOPTIONS(t *testing.T) {
 	}
 	if msg := expectError(t, s.do(request{method: http.MethodOptions, path: "/beta/nowhere"}), http.StatusBadRequest, "BadRequest"); msg != "Resource not found for the segment 'nowhere'." {
 		t.Errorf("OPTIONS /beta/nowhere: message %q", msg)
+	}
+	// An OPTIONS with an Origin but no Access-Control-Request-Method is no
+	// preflight (a page's own OPTIONS, which the browser preflights first):
+	// it is answered as OPTIONS is, with CORS's headers for an actual
+	// response, not a preflight's.
+	resp := s.do(request{method: http.MethodOptions, path: "/beta/me/profile/positions", header: map[string]string{"Origin": pageOrigin}})
+	if resp.status != http.StatusNoContent || resp.header.Get("Allow") != "GET, POST" || resp.header.Get("Access-Control-Allow-Methods") != "" ||
+		resp.header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("OPTIONS with an Origin only: %d, Allow %q, Access-Control-Allow-Methods %q, Access-Control-Allow-Origin %q; want 204, GET, POST, none, *",
+			resp.status, resp.header.Get("Allow"), resp.header.Get("Access-Control-Allow-Methods"), resp.header.Get("Access-Control-Allow-Origin"))
 	}
 }
 

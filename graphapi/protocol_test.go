@@ -217,6 +217,10 @@ func TestPreferMaxPageSize(t *testing.T) {
 		{"zero: ignored", "", "odata.maxpagesize=0", []int{7}, ""},
 		{"not a number: ignored", "", "odata.maxpagesize=many", []int{7}, ""},
 		{"first instance wins", "", "odata.maxpagesize=6, odata.maxpagesize=2", []int{6, 1}, "odata.maxpagesize=6"},
+		// RFC 7240: only the first instance of a preference counts, even
+		// one the server ignores.
+		{"a first instance ignored, the next too", "", "odata.maxpagesize=0, odata.maxpagesize=2", []int{7}, ""},
+		{"a first instance not a number, the next too", "", "odata.maxpagesize=many, maxpagesize=2", []int{7}, ""},
 		{"none", "", "", []int{7}, ""},
 	}
 	for _, tc := range tests {

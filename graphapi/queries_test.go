@@ -382,3 +382,26 @@ func TestSkipTokensOfAnotherStoreRefused(t *testing.T) {
 		t.Errorf("the same store's $skiptoken on another server: %d %s", resp.status, resp.body)
 	}
 }
+
+// TestCountOfNothingIsZero: $count=true on a collection with no items (or
+// none the caller may see) says "@odata.count":0, not nothing: a client
+// reads a missing count as "not counted".
+func TestCountOfNothingIsZero(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.create(owner, "/me", `{"allowedAudiences":"me"}`)
+	reader := s.delegated(tenantA, userA2, "User.Read.All")
+	for _, tc := range []struct{ name, path, tok string }{
+		{"an empty profile", "/beta/me/profile/positions?$count=true", reader},
+		{"only items hidden from the caller", "/beta/users/" + userA1 + "/profile/positions?$count=true", reader},
+		{"a filter that matches nothing", "/beta/me/profile/positions?$count=true&$filter=isCurrent%20eq%20true", owner},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := s.do(request{path: tc.path, token: tc.tok}).json(t)
+			count, ok := body["@odata.count"]
+			if value, _ := body["value"].([]any); !ok || count != 0.0 || len(value) != 0 {
+				t.Errorf("%s: @odata.count %v (present %v), value %v; want 0 and no items", tc.path, count, ok, body["value"])
+			}
+		})
+	}
+}
