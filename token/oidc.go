@@ -225,6 +225,10 @@ func NewOIDCIssuer(issuerURL string, opts OIDCOptions) (*OIDCIssuer, error) {
 		kick:            make(chan struct{}, 1),
 	}
 	switch {
+	case strings.HasSuffix(trimmed, "/"):
+		// One trailing slash is ignored, here and in a token's iss (Trusts);
+		// the URL left would end in one still, which no iss matches then.
+		return nil, fmt.Errorf("oidc issuer %q: the URL ends in more than one slash", issuerURL)
 	case opts.RefreshInterval < 0, opts.RefetchInterval < 0, opts.RetryMin < 0, opts.RetryMax < 0, opts.KeyWait < 0:
 		return nil, fmt.Errorf("oidc issuer %q: negative interval in the options", issuerURL)
 	case o.retryMax < o.retryMin:

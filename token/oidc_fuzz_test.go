@@ -19,6 +19,7 @@ func FuzzOIDCIssuerURL(f *testing.F) {
 		{"https://idp.example/x{tenantid}/", "https://idp.example/xt", "t"},
 		{"http://idp.example", "http://idp.example", ""},
 		{"https://u:p@idp.example/?q#f", "", ""},
+		{"https://0//", "https://0/", ""},
 	} {
 		f.Add(seed[0], seed[1], seed[2])
 	}

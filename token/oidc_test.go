@@ -956,6 +956,11 @@ func TestNewOIDCIssuer(t *testing.T) {
 		{"https://login.example.com/t{tenantid}/v2.0", "", "whole segment of the URL's path"},
 		{"https://login.example.com/{tenantid}x/v2.0", "", "whole segment of the URL's path"},
 		{"https://login.example.com/{tenantid}/{tenantid}", "", "only once"},
+		// One trailing slash is ignored, in the URL as in a token's iss;
+		// with two, the issuer's own iss would never match it.
+		{"https://login.example.com//", "", "ends in more than one slash"},
+		{"https://0//", "", "ends in more than one slash"},
+		{"https://login.example.com/{tenantid}//", "", "ends in more than one slash"},
 	}
 	for _, tt := range tests {
 		o, err := NewOIDCIssuer(tt.url, OIDCOptions{})
