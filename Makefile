@@ -71,6 +71,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzMergePatch$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzETagListed$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFixtures$$' -fuzztime=$(FUZZTIME) .
+	$(GO) test -run='^$$' -fuzz='^FuzzJSONReaderOracle$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzCreatePosition$$' -fuzztime=$(FUZZTIME) ./graphapi
 	$(GO) test -run='^$$' -fuzz='^FuzzServeRequest$$' -fuzztime=$(FUZZTIME) ./graphapi
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFaults$$' -fuzztime=$(FUZZTIME) ./graphapi
@@ -91,6 +92,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseOrderBy$$' -fuzztime=$(FUZZTIME) ./odata
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./odata
 	$(GO) test -run='^$$' -fuzz='^FuzzSkipToken$$' -fuzztime=$(FUZZTIME) ./odata
+	$(GO) test -run='^$$' -fuzz='^FuzzFilterAlgebra$$' -fuzztime=$(FUZZTIME) ./odata
 	$(GO) test -run='^$$' -fuzz='^FuzzRedactHidesThePassword$$' -fuzztime=$(FUZZTIME) ./cmd/graphprofile
 	$(GO) test -run='^$$' -fuzz='^FuzzImportReader$$' -fuzztime=$(FUZZTIME) ./cmd/graphprofile
 	$(GO) test -run='^$$' -fuzz='^FuzzParseStore$$' -fuzztime=$(FUZZTIME) ./cmd/graphprofile

@@ -1,12 +1,14 @@
 package graphprofile
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // FuzzDecodeBody checks that any body is either refused with a
@@ -196,6 +198,45 @@ func FuzzETagListed(f *testing.F) {
 			if !ETagListed(with, etag) {
 				t.Fatalf("%q does not name %s", with, etag)
 			}
+		}
+	})
+}
+
+// FuzzJSONReaderOracle: the decoder's syntax agrees with encoding/json:
+// what it accepts is valid JSON; valid UTF-8 JSON not too deep is
+// accepted; a string reads as encoding/json reads it; and a body DecodeBody
+// accepts (of any type) is valid JSON.
+func FuzzJSONReaderOracle(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5e-3,"\ud800\u0041",true,null]}`, `"\udc00\ud800\udc00"`, `-0`, `1E+2`, `[{}]`, `{"a":1,"A":2}`, "\"\x7f\"", `"\u00e9\/"`} {
+		f.Add([]byte(s), uint8(0))
+	}
+	types := []*Type{UserType}
+	for _, c := range ProfileCollections() {
+		types = append(types, c.Type)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, pick uint8) {
+		r := NewJSONReader(data)
+		kind, err := r.Skip()
+		if err == nil {
+			err = r.End()
+		}
+		valid := json.Valid(data)
+		if err == nil && !valid {
+			t.Fatalf("JSONReader accepts %q (%s), encoding/json does not", data, kind)
+		}
+		if err != nil && valid && utf8.Valid(data) && !strings.Contains(err.Error(), "nested") {
+			t.Fatalf("JSONReader refuses valid JSON %q: %v", data, err)
+		}
+		if kind == "a string" && err == nil {
+			got, err := NewJSONReader(data).String()
+			var want string
+			if json.Unmarshal(data, &want) != nil || err != nil || got != want {
+				t.Fatalf("string %q reads %q (%v), encoding/json %q", data, got, err, want)
+			}
+		}
+		typ := types[int(pick)%len(types)]
+		if _, err := DecodeBody(typ, data); err == nil && !json.Valid(SkipByteOrderMark(data)) {
+			t.Fatalf("DecodeBody(%s) accepts invalid JSON %q", typ.Name, data)
 		}
 	})
 }

@@ -240,3 +240,55 @@ func FuzzSkipToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFilterAlgebra: any filter F that parses selects the same positions
+// as its logical equivalents: (F) and (F), (F) or (F), (F) and true,
+// false or (F), not (not (F)), (F) eq true; and De Morgan's
+// not ((F) or (F)) selects the same as not (F) and not (F).
+func FuzzFilterAlgebra(f *testing.F) {
+	for _, tc := range filterMatchCases {
+		f.Add(tc.filter)
+	}
+	items := dataset()
+	selected := func(expr string) (string, bool) {
+		q, err := odata.Parse("$top=999&$filter="+url.QueryEscape(expr), graphprofile.WorkPositionType, listOptions...)
+		if err != nil {
+			return "", false
+		}
+		res, err := q.Apply(context.Background(), items, "b")
+		if err != nil {
+			return "", false
+		}
+		return idsOf(res.Items), true
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		if _, err := odata.ParseFilter(expr, graphprofile.WorkPositionType); err != nil {
+			return
+		}
+		want, ok := selected(expr)
+		if !ok {
+			return
+		}
+		p := "(" + expr + ")"
+		for _, g := range []string{p + " and " + p, p + " or " + p, p + " and true", "false or " + p, "not (not " + p + ")", p + " eq true"} {
+			got, ok := selected(g)
+			if !ok {
+				if _, err := odata.ParseFilter(g, graphprofile.WorkPositionType); err != nil {
+					// An equivalent that does not parse (beyond a length or
+					// depth bound) is no wrong answer: note it only.
+					t.Logf("%q parses, %q does not: %v", expr, g, err)
+				}
+				continue
+			}
+			if got != want {
+				t.Fatalf("%q selects %s, its equivalent %q selects %s", expr, want, g, got)
+			}
+		}
+		a, okA := selected("not (" + p + " or " + p + ")")
+		b, okB := selected("not " + p + " and not " + p)
+		c, okC := selected("not " + p)
+		if okA && okB && okC && (a != b || b != c) {
+			t.Fatalf("%q: not(F or F) %s, not F and not F %s, not F %s", expr, a, b, c)
+		}
+	})
+}
