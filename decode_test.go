@@ -141,6 +141,7 @@ func TestDecodeBodyErrors(t *testing.T) {
 		{"bad enum", `{"allowedAudiences":"organisation"}`, "Invalid value 'organisation' for property 'allowedAudiences'", false},
 		{"bad flags enum names its combinations", `{"allowedAudiences":"organisation"}`, "expected one of me, family, contacts, groupMembers, organization, federatedOrganizations, everyone, unknownFutureValue, or a comma-separated combination of them.", false},
 		{"enum case matters", `{"allowedAudiences":"Organization"}`, "'allowedAudiences'", false},
+		{"enum case matters, not flags", `{"colleagues":[{"relationship":"Manager"}]}`, "Invalid value 'Manager' for property 'relationship'", false},
 		{"empty enum", `{"allowedAudiences":""}`, "'allowedAudiences'", false},
 		{"enum combination with a bad member", `{"allowedAudiences":"contacts,nobody"}`, "'allowedAudiences'", false},
 		{"enum combination with spaces", `{"allowedAudiences":"contacts, family"}`, "'allowedAudiences'", false},
@@ -476,6 +477,24 @@ func TestParseDateTimeOffset(t *testing.T) {
 			t.Errorf("ParseDateTimeOffset(%q) = %v; want it refused", tc.in, got)
 		case tc.want != "" && (err != nil || got.Format(time.RFC3339Nano) != tc.want):
 			t.Errorf("ParseDateTimeOffset(%q) = %v, %v; want %s", tc.in, got.Format(time.RFC3339Nano), err, tc.want)
+		}
+	}
+}
+
+// TestURLLimit: a URL property (a company's webUrl) takes 2,048
+// characters, the limit of Graph's URLs, and refuses 2,049.
+func TestURLLimit(t *testing.T) {
+	for _, tc := range []struct {
+		length int
+		ok     bool
+	}{{2048, true}, {2049, false}} {
+		url := "https://x/" + strings.Repeat("a", tc.length-len("https://x/"))
+		_, err := DecodeBody(WorkPositionType, []byte(`{"detail":{"company":{"webUrl":"`+url+`"}}}`))
+		if tc.ok && err != nil {
+			t.Errorf("a webUrl of %d characters: %v", tc.length, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "longer than its limit of 2048 characters")) {
+			t.Errorf("a webUrl of %d characters: %v, want the limit of 2048", tc.length, err)
 		}
 	}
 }

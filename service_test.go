@@ -1141,6 +1141,10 @@ func TestUserViews(t *testing.T) {
 		list graphprofile.Object
 	}{
 		{"User.ReadBasic.All: the basic profile", delegated(adele, "User.ReadBasic.All"), megans, basic, basic},
+		// Permission names are matched ignoring case, so a scope in
+		// another case is the same scope: the basic profile, no more.
+		{"user.readbasic.all: the basic profile", delegated(adele, "user.readbasic.all"), megans, basic, basic},
+		{"USER.READBASIC.ALL and User.Read.All: everything", delegated(adele, "USER.READBASIC.ALL", "User.Read.All"), megans, full, full},
 		{"User.ReadBasic.All and User.Read.All: everything", delegated(adele, "User.ReadBasic.All", "User.Read.All"), megans, full, full},
 		{"User.ReadWrite.All: everything", delegated(adele, "User.ReadWrite.All"), megans, full, full},
 		{"oneself with User.Read: everything", delegated(megan, "User.Read"), me, full, nil},

@@ -108,6 +108,9 @@ func TestNamedKeys(t *testing.T) {
 		"/beta/users(id='" + userA1 + "')/profile/positions(id='" + id + "')",
 		"/beta/users(userPrincipalName='" + upnOf(userA1) + "')/profile/positions('" + id + "')",
 		"/beta/users(userprincipalname='" + upnOf(userA1) + "')/profile/positions/" + id,
+		// A user's id is a GUID, which names the user in any case.
+		"/beta/users(id='" + strings.ToUpper(userA1) + "')/profile/positions/" + id,
+		"/beta/users/" + strings.ToUpper(userA1) + "/profile/positions/" + id,
 	} {
 		t.Run("GET "+path, func(t *testing.T) {
 			resp := s.do(request{path: path, token: tok})

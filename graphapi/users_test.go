@@ -187,6 +187,16 @@ func TestUpdateAndDeleteUsers(t *testing.T) {
 	if got["jobTitle"] != "Buyer" || got["surname"] != nil || got["displayName"] != "Adele Vance" {
 		t.Errorf("after PATCH: %v", got)
 	}
+	// A user's id is the directory's, read-only: a PATCH naming another
+	// changes the rest and leaves the id as it was.
+	const otherID = "0f0f0f0f-1234-4234-8234-0f0f0f0f0f0f"
+	if resp := s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"id":"` + otherID + `","department":"Sales"}`}); resp.status != http.StatusNoContent {
+		t.Fatalf("PATCH user with an id: %d %s", resp.status, resp.body)
+	}
+	if got := s.do(request{path: userPath + "?$select=id,department", token: admin}).json(t); got["id"] != id || got["department"] != "Sales" {
+		t.Errorf("after a PATCH naming another id: %v, want id %s and department Sales", got, id)
+	}
+	expectError(t, s.do(request{path: "/beta/users/" + otherID, token: admin}), http.StatusNotFound, "Request_ResourceNotFound")
 	if msg := expectError(t, s.do(request{method: http.MethodPatch, path: userPath, token: admin, body: `{"displayName":null}`}), http.StatusBadRequest, "Request_BadRequest"); msg != "Invalid value specified for property 'displayName' of resource 'User'." {
 		t.Errorf("clearing displayName: message %q", msg)
 	}

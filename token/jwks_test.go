@@ -59,6 +59,9 @@ func TestParseJWKS(t *testing.T) {
 		{"RSA alg PS256", edit("k", keys.rsa1, map[string]any{"alg": "PS256"}), `alg "PS256" of an RSA key is not RS256`},
 		{"RSA alg ES256", edit("k", keys.rsa1, map[string]any{"alg": "ES256"}), "is not RS256"},
 		{"RSA of 1024 bits", jwkOf("k", small), "RSA key of 1024 bits; 2048 to 8192 are accepted"},
+		// Too big is refused as too small is: a verification with a huge
+		// modulus is a denial of service; no key is needed to say so.
+		{"RSA of 8200 bits", edit("k", keys.rsa1, map[string]any{"n": enc.EncodeToString(append([]byte{0x80}, make([]byte, 1024)...))}), "RSA key of 8200 bits; 2048 to 8192 are accepted"},
 		{"RSA without n", edit("k", keys.rsa1, map[string]any{"n": nil}), "n: missing"},
 		{"RSA n not base64url", edit("k", keys.rsa1, map[string]any{"n": "a+b/"}), "n: illegal base64"},
 		{"RSA e even", edit("k", keys.rsa1, map[string]any{"e": enc.EncodeToString([]byte{4})}), "e is not an odd number"},

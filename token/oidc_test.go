@@ -1120,3 +1120,27 @@ func TestOIDCRefreshFailureWarnedOncePerInterval(t *testing.T) {
 		t.Errorf("lines saying the issuer publishes usable keys again: %q, want one with fetches=2", lines)
 	}
 }
+
+// TestCheckRedirect: the issuer's discovery and key-set fetches follow a
+// redirect only to a URL they could fetch themselves (https, or http to a
+// loopback host), and at most 10: an https issuer redirected to plain http
+// elsewhere would let whoever is on the path serve the signing keys.
+func TestCheckRedirect(t *testing.T) {
+	via := func(n int) []*http.Request { return make([]*http.Request, n) }
+	for _, tc := range []struct {
+		target string
+		via    int
+		want   string // "" means followed; else in the refusal
+	}{
+		{"https://keys.example.test/jwks", 1, ""},
+		{"http://127.0.0.1:9000/jwks", 1, ""},
+		{"http://keys.example.test/jwks", 1, "redirected to http://keys.example.test/jwks"},
+		{"ftp://keys.example.test/jwks", 1, "redirected to"},
+		{"https://keys.example.test/jwks", 10, "stopped after 10 redirects"},
+	} {
+		err := checkRedirect(httptest.NewRequest(http.MethodGet, tc.target, nil), via(tc.via))
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("redirect to %s after %d: %v, want %q", tc.target, tc.via, err, tc.want)
+		}
+	}
+}

@@ -455,6 +455,13 @@ func TestAuthenticateLeewayAndClock(t *testing.T) {
 		})
 	}
 
+	// A negative leeway is none, not a shorter life: a token good for two
+	// more minutes is good with a leeway of -10 minutes.
+	fresh := f.devToken(t, with(delegatedClaims(), map[string]any{"exp": testNow.Add(2 * time.Minute).Unix()}))
+	if _, err := (&Validator{Issuers: f.v.Issuers, Now: f.v.Now, Leeway: -10 * time.Minute}).Authenticate(context.Background(), fresh); err != nil {
+		t.Errorf("a token good for 2 more minutes, leeway -10 min: %v, want it accepted", err)
+	}
+
 	// A nil clock is the real one: a token minted now is good.
 	v := NewValidator(nil, f.dev)
 	tok, err := f.dev.Mint(MintRequest{TenantID: testTenant, ObjectID: testUser})
