@@ -73,8 +73,21 @@ try {
 		assert.equal(whole['positions@odata.nextLink'], undefined);
 	});
 	await step('a link that resolves to another origin is refused, not sent the token', async () => {
-		await assert.rejects(session.graph('GET', `${publicURL}/beta///evil.example/steal`), { name: 'GraphError', status: 0 });
-		await assert.rejects(session.graph('GET', `${publicURL}/elsewhere`), { name: 'GraphError', status: 0 });
+		// Every request the module makes, to check that none left.
+		const sent = [];
+		const realFetch = globalThis.fetch;
+		globalThis.fetch = (input, init) => {
+			sent.push(String(input instanceof Request ? input.url : input));
+			return realFetch(input, init);
+		};
+		try {
+			for (const link of [`${publicURL}/beta///evil.example/steal`, `${publicURL}/elsewhere`, 'https://evil.example/collect?x=1']) {
+				await assert.rejects(session.graph('GET', link), { name: 'GraphError', status: 0, message: /is not this server's/ });
+			}
+		} finally {
+			globalThis.fetch = realFetch;
+		}
+		assert.deepEqual(sent, [], 'no request was sent for a refused link');
 	});
 } catch (err) {
 	fail(err, []);

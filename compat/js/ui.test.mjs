@@ -411,7 +411,7 @@ try {
 		await page.waitForTimeout(100);
 		const refused = await page.evaluate(() => {
 			const at = document.activeElement;
-			return { name: at?.name, invalid: at?.getAttribute('aria-invalid'), describedBy: document.getElementById(at?.getAttribute('aria-describedby') ?? '')?.textContent };
+			return { name: at?.name, invalid: at?.getAttribute('aria-invalid'), describedBy: document.getElementById(at?.getAttribute('aria-describedby') ?? '')?.textContent, kept: sessionStorage.getItem('graphprofile.adminToken') };
 		});
 		// The right one: the focus goes to the inspector's heading.
 		await page.getByLabel('Admin token').fill(adminToken);
@@ -419,7 +419,7 @@ try {
 		await page.getByRole('heading', { name: 'Tenants and users' }).waitFor();
 		await page.waitForTimeout(100);
 		const opened = await page.evaluate(() => document.activeElement?.outerHTML);
-		assert.deepEqual(refused, { name: 'adminToken', invalid: 'true', describedBy: 'The server refused this admin token.' }, 'the focus is on the token field again');
+		assert.deepEqual(refused, { name: 'adminToken', invalid: 'true', describedBy: 'The server refused this admin token.', kept: null }, 'the focus is on the token field again, and the refused token is not kept');
 		assert.equal(opened, '<h1 tabindex="-1">Inspector</h1>', 'the focus is on the inspector\'s heading, not lost with the form');
 		const tenants = page.getByRole('region', { name: 'Tenants', exact: true });
 		await tenants.getByText(tenant).waitFor();
@@ -1149,6 +1149,18 @@ try {
 	});
 
 	const irish = { id: 'd3d3d3d3-0000-4000-8000-000000000001', name: 'O\'Neill Siobhan', upn: 'siobhan.oneill@contoso.com' };
+	await step('a directory the token may not list says why, and what token may', async () => {
+		await page.route('**/beta/users?*', (route) => route.fulfill({ status: 403, json: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } } }));
+		await page.getByRole('link', { name: 'My profile' }).click();
+		await page.locator('#card-name', { hasText: ada.name }).waitFor();
+		await page.getByRole('link', { name: 'People', exact: true }).click();
+		await page.locator('#people-status', { hasText: 'You may not list the directory: Insufficient privileges to complete the operation. (a token with User.ReadBasic.All may).' }).waitFor({ timeout: 5000 });
+		await page.unroute('**/beta/users?*');
+		await page.getByLabel('Search by name').fill('');
+		await page.keyboard.press('Enter');
+		await page.locator('#people-list li').first().waitFor();
+	});
+
 	await step('the directory\'s search takes a name with an apostrophe, and finds people by principal name', async () => {
 		await adminPost('fixtures', { tenants: [{ id: tenant, users: [{ id: irish.id, displayName: irish.name, userPrincipalName: irish.upn }] }] });
 		const search = async (text, want) => {
@@ -1270,8 +1282,17 @@ try {
 		assert.equal(polls, 0, `the journal was read ${polls} times in 4 s while the tab was hidden`);
 		await setHidden(false);
 		await page.waitForTimeout(1000);
-		page.off('request', count);
 		assert.ok(polls >= 1, 'the journal was not read again once the tab showed');
+		// Paused, it is not read either; resumed, it is.
+		await page.getByRole('button', { name: 'Pause' }).click();
+		await page.waitForTimeout(200);
+		polls = 0;
+		await page.waitForTimeout(3500);
+		assert.equal(polls, 0, `the journal was read ${polls} times in 3.5 s while paused`);
+		await page.getByRole('button', { name: 'Resume' }).click();
+		await page.waitForTimeout(2000);
+		page.off('request', count);
+		assert.ok(polls >= 1, 'the journal was not read again once resumed');
 		await page.getByRole('link', { name: 'People', exact: true }).click();
 		await page.locator('#people-list li').first().waitFor();
 	});
@@ -1336,7 +1357,7 @@ try {
 		assert.equal(await page.evaluate(() => sessionStorage.getItem('graphprofile.token')), null);
 	});
 
-	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|412|429|503)/.test(p));
+	const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|403|404|412|429|503)/.test(p));
 	assert.deepEqual(unexpected, [], 'the page logged no other errors (no CSP violation, no script error)');
 } catch (err) {
 	fail(err, problems);
