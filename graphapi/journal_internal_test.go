@@ -51,6 +51,11 @@ func TestRedactQueryCredentials(t *testing.T) {
 		{"/beta/me?client_secret[]=a&client_secret%5B%5D=b", "/beta/me?client_secret[]=[redacted]&client_secret%5B%5D=[redacted]"},
 		{"/beta/me?access_token%00=a&token%20=b", "/beta/me?access_token%00=[redacted]&token%20=[redacted]"},
 		{"/beta/me?tokens[]=a&$skiptoken=b;c", "/beta/me?tokens[]=a&$skiptoken=b;c"},
+		// OAuth's other credentials: a client's assertion (RFC 7523, the
+		// JWT that stands for a client secret), a grant's assertion, PKCE's
+		// verifier, and an ID token given as a hint (OpenID Connect).
+		{"/beta/me?client_assertion=eyJ.a.b&assertion=eyJ.c.d&code_verifier=v&id_token_hint=eyJ.e.f&client_assertion_type=urn:x",
+			"/beta/me?client_assertion=[redacted]&assertion=[redacted]&code_verifier=[redacted]&id_token_hint=[redacted]&client_assertion_type=urn:x"},
 	} {
 		if got := redactQueryCredentials(tc.uri); got != tc.want {
 			t.Errorf("redactQueryCredentials(%q) = %q, want %q", tc.uri, got, tc.want)

@@ -7,11 +7,14 @@ import (
 
 // credentialQueryParameters are query parameters whose values are
 // credentials: OAuth's and OpenID Connect's (RFC 6750 allows a bearer token
-// as access_token in the query) and the generic names clients use. Graph
-// reads none of them, but a client may send them anyway, and the access log
-// and the journal must not repeat them.
+// as access_token in the query; RFC 7523's client_assertion stands for a
+// client secret, assertion for a grant; PKCE's code_verifier redeems a
+// code; id_token_hint is an ID token) and the generic names clients use.
+// Graph reads none of them, but a client may send them anyway, and the
+// access log and the journal must not repeat them.
 var credentialQueryParameters = []string{
 	"access_token", "id_token", "refresh_token", "code", "client_secret", "token", "password",
+	"client_assertion", "assertion", "code_verifier", "id_token_hint",
 }
 
 // redactedQueryValue is what is shown in place of a credential's value.
