@@ -61,6 +61,12 @@ func TestAccessLog(t *testing.T) {
 	s := newTestServer(t, withAccessLog(logs))
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
 	app := s.application(tenantB, "User.Read.All")
+	// An app token as Entra mints one: its oid is the app's service
+	// principal, no person, and the log's oid is for signed-in users.
+	appWithOID, err := s.dev.Mint(token.MintRequest{TenantID: tenantB, AppID: appID, ObjectID: "5e000000-0000-4000-8000-00000000005e", Roles: []string{"User.Read.All"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	gzipped := true
 
 	type want struct {
@@ -83,6 +89,8 @@ func TestAccessLog(t *testing.T) {
 		{"no token", request{path: "/beta/me/profile/positions"},
 			want{http.MethodGet, "/beta/me/profile/positions", itemsRoute, "", "", "", http.StatusUnauthorized}},
 		{"application", request{path: "/v1.0/users", token: app},
+			want{http.MethodGet, "/v1.0/users", "/{version}/users", tenantB, "", appID, http.StatusOK}},
+		{"application with its service principal's oid", request{path: "/v1.0/users", token: appWithOID},
 			want{http.MethodGet, "/v1.0/users", "/{version}/users", tenantB, "", appID, http.StatusOK}},
 		{"a path not served", request{path: "/beta/nothing"},
 			want{http.MethodGet, "/beta/nothing", "", "", "", "", http.StatusBadRequest}},

@@ -188,7 +188,10 @@ func TestBodyEncodingsAndLimits(t *testing.T) {
 			before := len(s.do(request{path: path, token: tok}).json(t)["value"].([]any))
 			req := request{method: http.MethodPost, path: path, token: tok, body: gz.String(), headerLines: tt.lines}
 			if tt.lines.Get("Content-Type") != "" {
+				// Only the lines given: not the harness's own Content-Type
+				// besides them.
 				req.body = `{"isCurrent":true}`
+				req.header = map[string]string{"Content-Type": ""}
 			}
 			resp := s.do(req)
 			if msg := expectError(t, resp, http.StatusUnsupportedMediaType, tt.code); msg != tt.msg {
@@ -197,6 +200,11 @@ func TestBodyEncodingsAndLimits(t *testing.T) {
 			if after := len(s.do(request{path: path, token: tok}).json(t)["value"].([]any)); after != before {
 				t.Errorf("%s: %d positions after the refusal, %d before", tt.name, after, before)
 			}
+		}
+		// identity alone is no encoding at all: the body is taken as sent.
+		resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: `{"isCurrent":true}`, header: map[string]string{"Content-Encoding": "identity"}})
+		if resp.status != http.StatusCreated || resp.json(t)["isCurrent"] != true {
+			t.Errorf("Content-Encoding: identity: %d %s, want 201", resp.status, resp.body)
 		}
 	})
 	t.Run("gzip body", func(t *testing.T) {

@@ -201,6 +201,9 @@ func TestRoutesAndMethods(t *testing.T) {
 		{"DELETE", "/beta/users/me-token-to-replace", "GET, PATCH"},
 		{"POST", "/beta/users('" + userA1 + "')/profile/positions('x')", "GET, PATCH, DELETE"},
 		{"DELETE", "/beta/me/profile/positions/$count", "GET"},
+		// A method is case-sensitive (RFC 9110 9.1): "delete" is not DELETE.
+		{"delete", "/beta/me/profile/positions/" + id, "GET, PATCH, DELETE"},
+		{"get", "/beta/me/profile/positions", "GET, POST"},
 	}
 	for _, tc := range wrongMethods {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
@@ -213,6 +216,9 @@ func TestRoutesAndMethods(t *testing.T) {
 				t.Errorf("Allow %q, want %q", got, tc.allow)
 			}
 		})
+	}
+	if resp := s.do(request{path: "/beta/me/profile/positions/" + id, token: tok}); resp.status != http.StatusOK {
+		t.Errorf("after the refused methods, the position reads %d %s", resp.status, resp.body)
 	}
 }
 

@@ -201,6 +201,8 @@ func TestPathShapes(t *testing.T) {
 		{"/beta/users/$metadata/profile/positions", "Resource not found for the segment '$metadata'."},
 		{"/beta/users/$ref/profile", "Resource not found for the segment '$ref'."},
 		{"/beta/me/profile/$count", "Resource not found for the segment '$count'."},
+		// An OData segment with a key is no item's id either.
+		{items + "/$filter(x)", "Resource not found for the segment '$filter(x)'."},
 		{"/beta/me/./profile", "Resource not found for the segment '.'."},
 		{"/beta/me/profile/positions/x/../" + id, "Resource not found for the segment '..'."},
 		{"/beta//me/profile", "The request path has an empty segment."},

@@ -405,3 +405,37 @@ func TestCountOfNothingIsZero(t *testing.T) {
 		})
 	}
 }
+
+// TestNextLinkDropsSkipWhateverItsSpelling: a page's @odata.nextLink
+// carries the query without $skip, however the request spelled it (escaped
+// as %24skip, or in capitals): the link's $skiptoken already says where the
+// next page starts, and a $skip kept beside it would skip again, so items
+// would never be listed.
+func TestNextLinkDropsSkipWhateverItsSpelling(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	ids := createN(t, s, tok, 5)
+	for _, query := range []string{"$top=2&$skip=1", "%24top=2&%24skip=1", "$TOP=2&$SKIP=1", "%24Top=2&%24SKIP=1"} {
+		t.Run(query, func(t *testing.T) {
+			var walked []string
+			resp := s.do(request{path: "/beta/me/profile/positions?" + query, token: tok})
+			for page := 0; ; page++ {
+				if page > 5 {
+					t.Fatal("nextLink does not end")
+				}
+				walked = append(walked, idsOf(t, resp)...)
+				next, _ := resp.json(t)["@odata.nextLink"].(string)
+				if next == "" {
+					break
+				}
+				if u, err := url.Parse(next); err != nil || strings.Contains(strings.ToLower(u.RawQuery), "skip=") || strings.Contains(strings.ToLower(u.RawQuery), "%24skip") {
+					t.Fatalf("nextLink %q keeps $skip", next)
+				}
+				resp = s.follow(t, next, tok)
+			}
+			if want := ids[1:]; !slices.Equal(walked, want) {
+				t.Errorf("walked %v, want every position after the first, %v", walked, want)
+			}
+		})
+	}
+}
