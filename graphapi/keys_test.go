@@ -325,3 +325,17 @@ func TestKeyWithDoubledQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestMeTokenOnlyAsASegment: the Go SDK's placeholder for /me
+// (users/me-token-to-replace) stands for the caller only as a bare
+// segment; named as a key's value (users(id='me-token-to-replace')) it is
+// an id like any other, of nobody.
+func TestMeTokenOnlyAsASegment(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite.All")
+	s.create(tok, "/me", `{}`)
+	if got := idsOf(t, s.do(request{path: "/beta/users/me-token-to-replace/profile/positions", token: tok})); len(got) != 1 {
+		t.Fatalf("the placeholder as a segment lists %v, want the caller's one position", got)
+	}
+	expectError(t, s.do(request{path: "/beta/users(id='me-token-to-replace')/profile/positions", token: tok}), http.StatusNotFound, "Request_ResourceNotFound")
+}
