@@ -12,6 +12,7 @@ import (
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/logtest"
 	"github.com/graphprofile/graphprofile/internal/migrations"
+	"github.com/graphprofile/graphprofile/internal/stored"
 	"github.com/graphprofile/graphprofile/storetest"
 )
 
@@ -52,7 +53,15 @@ func TestSchemaMigratedPastRunningStore(t *testing.T) {
 		wantRefused(t, "CreateItem", s.CreateItem(t.Context(), adele.Key(), workPositions, storetest.Position("p2", t0), 0))
 		_, err := s.GetItem(t.Context(), adele.Key(), workPositions, "p1")
 		wantRefused(t, "GetItem", err)
-		wantRefused(t, "DeleteUser", s.DeleteUser(t.Context(), adele.Key()))
+		// Each call gets a refusal of its own: a caller that changes the
+		// error it got changes no other call's.
+		var de *stored.DBError
+		if !errors.As(err, &de) {
+			t.Fatalf("GetItem's refusal %T is no *stored.DBError", err)
+		}
+		de.Unavailable, de.Err = false, errors.New("changed by a caller")
+		wantRefused(t, "DeleteUser after a caller changed its refusal", s.DeleteUser(t.Context(), adele.Key()))
+		wantRefused(t, "Ping after a caller changed a refusal", s.Ping(t.Context()))
 		if n := query[int64](t, s, `SELECT count(*) FROM items`); n != 1 {
 			t.Errorf("%d items after the refusals, want the one created before", n)
 		}

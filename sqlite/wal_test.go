@@ -266,4 +266,15 @@ func TestLimitWALAfterACommit(t *testing.T) {
 			}
 		})
 	}
+	// Once the reader has gone, the checkpoint restarts the log, and the
+	// next one is due at walCheckpointAt again, not at the bound the
+	// reader had pushed up (which would ratchet up with every reader).
+	t.Run("past its bound, the reader gone", func(t *testing.T) {
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.limitWAL(size - 1); got != walCheckpointAt {
+			t.Errorf("limitWAL(%d) with a log of %d bytes and no reader = %d, want walCheckpointAt (%d)", size-1, size, got, walCheckpointAt)
+		}
+	})
 }

@@ -106,6 +106,67 @@ func testConcurrencyAcross(t *testing.T, open func(t *testing.T) []graphprofile.
 		}
 	})
 
+	// A delete whose check (an If-Match) meets an update of its item that
+	// is being committed sees the item as the update left it, not as it
+	// was before: the check and the delete are one step, the item locked
+	// from the check to the delete, so a DELETE with the ETag the update
+	// replaced is refused and the updated item stays.
+	t.Run("DeleteCheckMeetsUpdate", func(t *testing.T) {
+		stores := open(t)
+		owner := mustEnsure(t, stores[0], adele(tenantA)).Key()
+		p := position(guid(100), base, "before")
+		mustCreate(t, stores[0], owner, p)
+
+		updating, release := make(chan struct{}), make(chan struct{})
+		updated := make(chan error, 1)
+		go func() {
+			_, err := stores[0].UpdateItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
+				next := clone(cur)
+				next["detail"].(graphprofile.Object)["jobTitle"] = "after"
+				select {
+				case updating <- struct{}{}: // the first run only
+				default:
+				}
+				<-release
+				return next, nil
+			})
+			updated <- err
+		}()
+		select {
+		case <-updating:
+		case err := <-updated:
+			t.Fatalf("UpdateItem ended before it ran its change: %v", err)
+		}
+		var seen []string // the jobTitles check saw
+		deleted := make(chan error, 1)
+		go func() {
+			deleted <- stores[len(stores)-1].DeleteItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) error {
+				title, _ := cur["detail"].(graphprofile.Object)["jobTitle"].(string)
+				seen = append(seen, title)
+				if title != "before" {
+					return errRefused // the If-Match of the item before the update
+				}
+				return nil
+			})
+		}()
+		// Time for the delete to reach its check, and, unless the item is
+		// locked until the update ends, to run it.
+		time.Sleep(200 * time.Millisecond)
+		close(release)
+		if err := <-updated; err != nil {
+			t.Fatalf("UpdateItem: %v", err)
+		}
+		if err := <-deleted; err != errRefused {
+			t.Errorf("DeleteItem whose check met an update = %v, want the check's refusal (it saw jobTitles %q, want [\"after\"])", err, seen)
+		}
+		for k, s := range stores {
+			got := mustGet(t, s, owner, p.ID())
+			if title := got["detail"].(graphprofile.Object)["jobTitle"]; title != "after" {
+				t.Errorf("store %d: jobTitle after the update and the refused delete = %v, want \"after\"", k, title)
+			}
+		}
+	})
+
 	t.Run("Creates", func(t *testing.T) {
 		stores := open(t)
 		owners := []graphprofile.UserKey{
