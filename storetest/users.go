@@ -997,6 +997,15 @@ func testImport(t *testing.T, open func(t *testing.T) graphprofile.Store, import
 			{"SwapWithAnOutsider", func(a, m graphprofile.User) []graphprofile.User {
 				return []graphprofile.User{replaced(a, m.UserPrincipalName), newUser(3, a.UserPrincipalName)}
 			}, "userPrincipalName", megan(tenantA).UserPrincipalName},
+			// Of several names held by users the batch does not replace,
+			// the first in the batch's order is the conflict, whichever
+			// that is.
+			{"TwoOutsidersNames", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(3, m.UserPrincipalName), newUser(4, a.UserPrincipalName)}
+			}, "userPrincipalName", megan(tenantA).UserPrincipalName},
+			{"TwoOutsidersNamesTheOtherWay", func(a, m graphprofile.User) []graphprofile.User {
+				return []graphprofile.User{newUser(3, a.UserPrincipalName), newUser(4, m.UserPrincipalName)}
+			}, "userPrincipalName", fullUser(tenantA, 1).UserPrincipalName},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
