@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +28,7 @@ import (
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 	"github.com/graphprofile/graphprofile/webui"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 const devTenant = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
@@ -199,9 +202,30 @@ func TestStaticFiles(t *testing.T) {
 			}
 			if again := f.do(http.MethodGet, tc.path, "", "", map[string]string{"If-None-Match": etag}); again.status != http.StatusNotModified || len(again.body) != 0 {
 				t.Errorf("revalidated: %d with %d bytes, want 304 and none", again.status, len(again.body))
+			} else if again.header.Get("ETag") != etag || again.header.Get("Cache-Control") != "no-cache" {
+				// RFC 9110 15.4.5: a 304 carries the ETag and Cache-Control
+				// a 200 would, or the cache keeps the old ones.
+				t.Errorf("revalidated: ETag %q, Cache-Control %q; want %s and no-cache", again.header.Get("ETag"), again.header.Get("Cache-Control"), etag)
 			}
-			if head := f.do(http.MethodHead, tc.path, "", "", nil); head.status != http.StatusOK || len(head.body) != 0 || head.header.Get("Content-Type") != tc.contentType {
-				t.Errorf("HEAD: %d, %d bytes, %q", head.status, len(head.body), head.header.Get("Content-Type"))
+			// An ETag of another binary's file (a cached module after an
+			// upgrade) is not met: the new file, whole.
+			for _, inm := range []string{`"stale"`, `W/"stale"`, `"stale", "older"`} {
+				if got := f.do(http.MethodGet, tc.path, "", "", map[string]string{"If-None-Match": inm}); got.status != http.StatusOK || !bytes.Equal(got.body, r.body) || got.header.Get("ETag") != etag {
+					t.Errorf("If-None-Match %s: %d, %d bytes, ETag %q; want 200, the file and %s", inm, got.status, len(got.body), got.header.Get("ETag"), etag)
+				}
+			}
+			for _, inm := range []string{"W/" + etag, `"stale", ` + etag, "*"} {
+				if got := f.do(http.MethodGet, tc.path, "", "", map[string]string{"If-None-Match": inm}); got.status != http.StatusNotModified {
+					t.Errorf("If-None-Match %s: %d, want 304", inm, got.status)
+				}
+			}
+			length := strconv.Itoa(len(r.body))
+			if got := r.header.Get("Content-Length"); got != length {
+				t.Errorf("Content-Length %q, want %s", got, length)
+			}
+			if head := f.do(http.MethodHead, tc.path, "", "", nil); head.status != http.StatusOK || len(head.body) != 0 || head.header.Get("Content-Type") != tc.contentType ||
+				head.header.Get("Content-Length") != length || head.header.Get("ETag") != etag {
+				t.Errorf("HEAD: %d, %d bytes, %q, Content-Length %q, ETag %q; want the GET's headers (Content-Length %s)", head.status, len(head.body), head.header.Get("Content-Type"), head.header.Get("Content-Length"), head.header.Get("ETag"), length)
 			}
 			// A file is answered whole, whatever Range asks: net/http's
 			// answers to one were a plain-text 416 past the end, and a
@@ -279,6 +303,8 @@ func TestStaticFiles(t *testing.T) {
 	}
 	for _, tc := range []struct{ method, path, allow string }{
 		{http.MethodPost, "/ui/", "GET, HEAD"},
+		{http.MethodPost, "/ui", "GET, HEAD"},
+		{http.MethodPut, "/ui", "GET, HEAD"},
 		{http.MethodDelete, "/ui/app.js", "GET, HEAD"},
 		{http.MethodPost, "/ui/api/config", "GET, HEAD"},
 		{http.MethodGet, "/ui/api/dev/token", "POST"},
@@ -395,6 +421,12 @@ func TestConfig(t *testing.T) {
 			}
 			checkHeaders(t, r, tc.csp)
 			checkHeaders(t, f.do(http.MethodGet, "/ui/", "", "", nil), tc.csp)
+			// HEAD is GET without the body.
+			head := f.do(http.MethodHead, "/ui/api/config", "", "", nil)
+			if head.status != http.StatusOK || len(head.body) != 0 || head.header.Get("Cache-Control") != "no-store" || head.header.Get("Content-Type") != "application/json; charset=utf-8" {
+				t.Errorf("HEAD config: %d, %d bytes, %v", head.status, len(head.body), head.header)
+			}
+			checkHeaders(t, head, tc.csp)
 		})
 	}
 	for _, bad := range []string{"", "/token", "ftp://x/token", "https://user@x/token"} {
@@ -464,8 +496,8 @@ func TestDevToken(t *testing.T) {
 	}
 	for _, body := range []string{`{"userId":"` + user.ID + `"}`, `{"userPrincipalName":"NEW.person@contoso.test"}`} {
 		r := mint(body)
-		if r.status != http.StatusOK || json.Unmarshal(r.body, &minted) != nil || jwtClaims(t, minted.AccessToken)["oid"] != user.ID {
-			t.Errorf("mint %s: %d %s", body, r.status, r.body)
+		if r.status != http.StatusOK || json.Unmarshal(r.body, &minted) != nil || jwtClaims(t, minted.AccessToken)["oid"] != user.ID || jwtClaims(t, minted.AccessToken)["name"] != "New Person" {
+			t.Errorf("mint %s: %d %s, want a token of %s, New Person", body, r.status, r.body, user.ID)
 		}
 	}
 
@@ -478,6 +510,10 @@ func TestDevToken(t *testing.T) {
 		{"a principal name as id", `{"userId":"new.person@contoso.test"}`, "", 404, "Request_ResourceNotFound"},
 		{"nobody", `{}`, "", 400, "BadRequest"},
 		{"both", `{"userId":"` + user.ID + `","userPrincipalName":"x@y"}`, "", 400, "BadRequest"},
+		{"an id with a display name", `{"userId":"` + user.ID + `","displayName":"Someone Else"}`, "", 400, "BadRequest"},
+		// No id holds an '@': a name without one is no principal name,
+		// even when it is a user's id.
+		{"a user's id as a principal name", `{"userPrincipalName":"` + user.ID + `"}`, "", 400, "BadRequest"},
 		{"not a principal name", `{"userPrincipalName":"no at sign"}`, "", 400, "BadRequest"},
 		// What POST /users refuses of a principal name, the sign-in refuses.
 		{"a principal name with a slash", `{"userPrincipalName":"a/b@contoso.test"}`, "", 400, "BadRequest"},
@@ -509,6 +545,8 @@ func TestDevToken(t *testing.T) {
 		{"a property twice, in two spellings", `{"userId":"` + user.ID + `","UserId":""}`, "appears more than once"},
 		{"invalid UTF-8", "{\"userPrincipalName\":\"utf8@contoso.test\",\"displayName\":\"A\xffB\"}", "UTF-8"},
 		{"a number for a name", `{"userId":1}`, "userId"},
+		{"nobody, by its message", `{}`, "Name the user"},
+		{"an empty name", `{"userPrincipalName":"  "}`, "Name the user"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mint(tc.body)
@@ -574,6 +612,16 @@ func TestDevSignInLoopbackOnly(t *testing.T) {
 		{"IPv4 loopback", on, "127.0.0.1:50000", "127.0.0.1:8080", nil, 200},
 		{"IPv6 loopback", on, "[::1]:50000", "[::1]:8080", nil, 200},
 		{"localhost, from the page", on, "127.0.0.1:50000", "localhost:8080", map[string]string{"Origin": "http://localhost:8080"}, 200},
+		{"another loopback address", on, "127.1.2.3:50000", "127.0.0.1:8080", nil, 200},
+		{"the page over https (--tls-self-signed)", on, "127.0.0.1:50000", "localhost:8443", map[string]string{"Origin": "https://localhost:8443"}, 200},
+		{"localhost without a port", on, "127.0.0.1:50000", "localhost", nil, 200},
+		{"the IPv6 loopback without a port", on, "[::1]:50000", "[::1]", nil, 200},
+		{"LOCALHOST in capitals", on, "127.0.0.1:50000", "LOCALHOST:8080", nil, 200},
+		{"localhost, fully qualified", on, "127.0.0.1:50000", "localhost.:8080", nil, 200},
+		{"a name under localhost (RFC 6761)", on, "127.0.0.1:50000", "app.localhost:8080", nil, 200},
+		{"a name that only ends in localhost", on, "127.0.0.1:50000", "evillocalhost:8080", nil, 403},
+		{"a name that only begins with localhost", on, "127.0.0.1:50000", "localhost.evil.example:8080", nil, 403},
+		{"the page at another port", on, "127.0.0.1:50000", "localhost:8080", map[string]string{"Origin": "http://localhost:9999"}, 403},
 		{"another machine", on, "203.0.113.7:50000", "127.0.0.1:8080", nil, 403},
 		{"another machine by IPv6", on, "[2001:db8::7]:50000", "[::1]:8080", nil, 403},
 		{"the container's address", on, "172.17.0.1:50000", "172.17.0.2:8080", nil, 403},
@@ -969,7 +1017,7 @@ func TestDevUsersFirstByName(t *testing.T) {
 		users[i] = graphprofile.User{
 			ID:                fmt.Sprintf("00000000-0000-4000-8000-%012d", n-i),
 			DisplayName:       fmt.Sprintf("Person %03d", i),
-			UserPrincipalName: fmt.Sprintf("person%03d@contoso.test", i),
+			UserPrincipalName: fmt.Sprintf("person%03d@contoso.test", n-i), // by principal name, the last names first too
 			TenantID:          devTenant,
 		}
 	}
@@ -992,6 +1040,27 @@ func TestDevUsersFirstByName(t *testing.T) {
 			t.Fatalf("dev user %d is %+v, want %s (%s): the first by name", i, u, users[i].DisplayName, users[i].ID)
 		}
 	}
+	// A tenant of exactly as many users as the picker lists is listed
+	// whole, with no more; one more user is more.
+	exact := newFixture(t, withDevSignIn)
+	if err := exact.store.ImportUsers(context.Background(), devTenant, users[:500]); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		users int
+		more  bool
+	}{{500, false}, {501, true}} {
+		if want.users == 501 {
+			if err := exact.store.CreateUser(context.Background(), users[500]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list = exact.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage)
+		got.Value, got.More = nil, !want.more
+		if list.status != http.StatusOK || json.Unmarshal(list.body, &got) != nil || len(got.Value) != 500 || got.More != want.more {
+			t.Errorf("dev users of a tenant of %d: %d, %d listed, more %v; want 500 listed, more %v", want.users, list.status, len(got.Value), got.More, want.more)
+		}
+	}
 	// A tenant the picker holds whole says there are no more.
 	small := newFixture(t, withDevSignIn)
 	if err := small.store.ImportUsers(context.Background(), devTenant, users[:3]); err != nil {
@@ -1000,7 +1069,226 @@ func TestDevUsersFirstByName(t *testing.T) {
 	list = small.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage)
 	got.More = true
 	if list.status != http.StatusOK || json.Unmarshal(list.body, &got) != nil || len(got.Value) != 3 || got.More ||
-		got.Value[0].DisplayName != "Person 000" || got.Value[2].DisplayName != "Person 002" {
+		got.Value[0].DisplayName != "Person 000" || got.Value[2].DisplayName != "Person 002" || got.Value[0].UserPrincipalName != "person520@contoso.test" {
 		t.Fatalf("dev users of a small tenant: %d %s; want its 3 users by name and no more", list.status, list.body)
+	}
+}
+
+// TestDevTokenLimits: what POST /ui/api/dev/token takes at its limits: a
+// body of 4 KiB (one byte more is 413), a display name of 256 characters
+// and a principal name of 113, as POST /users takes them; names trimmed
+// of the spaces around them; a new user named by principal name alone
+// takes its display name from it, enabled, as the server records a
+// caller.
+func TestDevTokenLimits(t *testing.T) {
+	f := newFixture(t, withDevSignIn)
+	padded := func(body string, size int) string { return body + strings.Repeat(" ", size-len(body)) }
+	name256 := strings.Repeat("é", 256)
+	upn113 := strings.Repeat("a", 100) + "@contoso.test"
+	tests := []struct {
+		name, body string
+		status     int
+		upn, named string // of the token, when 200
+	}{
+		{"a body of 4 KiB", padded(`{"userPrincipalName":"four.kib@contoso.test","displayName":"Four"}`, 4096), 200, "four.kib@contoso.test", "Four"},
+		{"a body one byte over 4 KiB", padded(`{"userPrincipalName":"four.kib@contoso.test","displayName":"Four"}`, 4097), 413, "", ""},
+		{"a display name of 256 characters", `{"userPrincipalName":"long.name@contoso.test","displayName":"` + name256 + `"}`, 200, "long.name@contoso.test", name256},
+		{"a principal name of 113 characters", `{"userPrincipalName":"` + upn113 + `","displayName":"A"}`, 200, upn113, "A"},
+		{"names with spaces around them", `{"userPrincipalName":"  spaced@contoso.test\t","displayName":" Spaced Out "}`, 200, "spaced@contoso.test", "Spaced Out"},
+		{"a principal name alone", `{"userPrincipalName":"grace.h@contoso.test"}`, 200, "grace.h@contoso.test", "grace.h"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := f.do(http.MethodPost, "/ui/api/dev/token", "", tc.body, fromThePage)
+			if tc.status != http.StatusOK {
+				graphError(t, r, tc.status, "requestEntityTooLarge")
+				return
+			}
+			var minted webui.DevToken
+			if r.status != http.StatusOK || json.Unmarshal(r.body, &minted) != nil {
+				t.Fatalf("%d %.200s, want 200 and a token", r.status, r.body)
+			}
+			claims := jwtClaims(t, minted.AccessToken)
+			if claims["upn"] != tc.upn || claims["name"] != tc.named {
+				t.Errorf("token of upn %q, name %q; want %q, %q", claims["upn"], claims["name"], tc.upn, tc.named)
+			}
+			me := f.do(http.MethodGet, "/beta/me?$select=id,displayName,userPrincipalName,accountEnabled", minted.AccessToken, "", nil)
+			var user struct {
+				ID, DisplayName, UserPrincipalName string
+				AccountEnabled                     *bool
+			}
+			if me.status != http.StatusOK || json.Unmarshal(me.body, &user) != nil || user.ID != claims["oid"] || user.DisplayName != tc.named ||
+				user.UserPrincipalName != tc.upn || user.AccountEnabled == nil || !*user.AccountEnabled {
+				t.Errorf("GET /beta/me: %d %.300s; want the user %s (%s), enabled", me.status, me.body, tc.upn, tc.named)
+			}
+		})
+	}
+}
+
+// TestPageErrorIDs: the page's errors carry their request's ids as Graph's
+// do: a new request-id each, in the header and the envelope, and the
+// client's client-request-id echoed (the request-id when it sent none).
+func TestPageErrorIDs(t *testing.T) {
+	f := newFixture(t, withDevSignIn)
+	ids := func(r response) (header, body [2]string) {
+		t.Helper()
+		var env struct {
+			Error struct {
+				InnerError struct {
+					RequestID       string `json:"request-id"`
+					ClientRequestID string `json:"client-request-id"`
+				}
+			}
+		}
+		if err := json.Unmarshal(r.body, &env); err != nil {
+			t.Fatalf("%s: %v", r.body, err)
+		}
+		return [2]string{r.header.Get("request-id"), r.header.Get("client-request-id")},
+			[2]string{env.Error.InnerError.RequestID, env.Error.InnerError.ClientRequestID}
+	}
+	const mine = "6f4a8b2c-0d1e-4f3a-9b8c-7d6e5f4a3b2c"
+	for _, path := range []string{"/ui/nothing.js", "/ui/api/nothing", "/ui/api/dev/users"} {
+		header, body := ids(f.do(http.MethodGet, path, "", "", map[string]string{"client-request-id": mine}))
+		if header[0] == "" || header[0] == mine || header != body || header[1] != mine {
+			t.Errorf("GET %s with client-request-id %s: ids %q in the header, %q in the body", path, mine, header, body)
+		}
+		header, body = ids(f.do(http.MethodGet, path, "", "", nil))
+		if header[0] == "" || header[1] != header[0] || header != body {
+			t.Errorf("GET %s without client-request-id: ids %q in the header, %q in the body; want the request-id twice", path, header, body)
+		}
+	}
+}
+
+// brokenStore is a store whose reads of the directory fail with an error
+// that is no outage: a bug, a corrupt row.
+type brokenStore struct{ graphprofile.Store }
+
+const brokenDetail = "row 17: malformed document"
+
+func (brokenStore) ScanUsersByName(context.Context, string, string, bool, *graphprofile.NamePosition, func(graphprofile.User) (bool, error)) error {
+	return errors.New(brokenDetail)
+}
+
+func (brokenStore) FindUser(context.Context, string, string) (graphprofile.User, error) {
+	return graphprofile.User{}, errors.New(brokenDetail)
+}
+
+// TestDevSignInStoreFailure: a failure of the store that is no outage is
+// Graph's 500 with its generic message, not a 503 to retry, and not the
+// store's words: those go to the log, at ERROR, under the request's id.
+func TestDevSignInStoreFailure(t *testing.T) {
+	var log logtest.Buffer
+	logger := slog.New(slog.NewJSONHandler(&log, nil))
+	f := newFixture(t, func(d webui.DevSignIn) webui.Options {
+		tenant := *d.(*webui.DevTenant)
+		tenant.Store = brokenStore{tenant.Store}
+		return webui.Options{DevSignIn: &tenant, Logger: logger}
+	})
+	for _, r := range []response{
+		f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage),
+		f.do(http.MethodPost, "/ui/api/dev/token", "", `{"userPrincipalName":"broken@contoso.test"}`, fromThePage),
+	} {
+		msg := graphError(t, r, http.StatusInternalServerError, graphprofile.CodeInternalError)
+		if msg != graphprofile.InternalErrorMessage || strings.Contains(string(r.body), brokenDetail) || r.header.Get("Retry-After") != "" {
+			t.Errorf("%s, Retry-After %q: want the generic message, without the store's words, and no Retry-After", r.body, r.header.Get("Retry-After"))
+		}
+		requestID := r.header.Get("request-id")
+		found := false
+		for _, line := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && m["request-id"] == requestID {
+				found = m["level"] == "ERROR" && m["msg"] == "web UI request failed" && strings.Contains(fmt.Sprint(m["err"]), brokenDetail)
+			}
+		}
+		if !found {
+			t.Errorf("request %s: no ERROR line with the store's error in the log\n%s", requestID, log.String())
+		}
+	}
+}
+
+// TestPageOutsideGraphsRecords: the page's requests, its files and its
+// API (a minted token with them), are not Graph's: none is in the request
+// journal, the access log or Graph's request metrics.
+func TestPageOutsideGraphsRecords(t *testing.T) {
+	dir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "devkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := webui.NewHandler(withDevSignIn(&webui.DevTenant{Issuer: dev, Store: store, TenantID: devTenant}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accessLog logtest.Buffer
+	metrics := prometheus.NewRegistry()
+	const admin = "admin-secret"
+	srv := &graphapi.Server{
+		Service:       &graphprofile.Service{Store: store},
+		Authenticator: token.NewValidator(quietLogger(), dev),
+		Addr:          "127.0.0.1:0",
+		Logger:        quietLogger(),
+		AccessLog:     slog.New(slog.NewTextHandler(&accessLog, nil)),
+		AdminToken:    admin,
+		Metrics:       metrics,
+		UI:            page,
+	}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	base := srv.URL()
+	for _, call := range []struct{ method, path, body string }{
+		{http.MethodGet, "/", ""},
+		{http.MethodGet, "/ui/", ""},
+		{http.MethodGet, "/ui/app.js", ""},
+		{http.MethodGet, "/ui/nothing.js", ""},
+		{http.MethodGet, "/ui/api/config", ""},
+		{http.MethodGet, "/ui/api/dev/users", ""},
+		{http.MethodPost, "/ui/api/dev/token", `{"userPrincipalName":"ada@contoso.test"}`},
+	} {
+		do(t, base, call.method, call.path, "", call.body, fromThePage)
+	}
+	// One Graph request, which all three record.
+	if r := do(t, base, http.MethodGet, "/beta/$metadata", "", "", nil); r.status != http.StatusOK {
+		t.Fatalf("GET /beta/$metadata: %d", r.status)
+	}
+	families, err := metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, family := range families {
+		if family.GetName() != "graphprofile_http_requests_total" {
+			continue
+		}
+		total := 0.0
+		for _, m := range family.GetMetric() {
+			total += m.GetCounter().GetValue()
+		}
+		if total != 1 {
+			t.Errorf("graphprofile_http_requests_total %v, want 1 (the Graph request alone)", total)
+		}
+	}
+	journal := do(t, base, http.MethodGet, "/_admin/requests", admin, "", nil)
+	var recorded struct {
+		Requests []struct{ Request struct{ URL string } }
+	}
+	if journal.status != http.StatusOK || json.Unmarshal(journal.body, &recorded) != nil {
+		t.Fatalf("journal: %d %s", journal.status, journal.body)
+	}
+	if len(recorded.Requests) != 1 || !strings.HasSuffix(recorded.Requests[0].Request.URL, "/beta/$metadata") || strings.Contains(string(journal.body), "accessToken") {
+		t.Errorf("journal %s: want GET /beta/$metadata alone", journal.body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(accessLog.String(), "path=/_admin/requests") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	lines := accessLog.String()
+	if !strings.Contains(lines, "path=/beta/$metadata ") || strings.Contains(lines, "path=/ui") || strings.Contains(lines, "path=/ ") {
+		t.Errorf("access log:\n%s\nwant Graph's requests alone", lines)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,13 @@ func TestSyncDir(t *testing.T) {
 	}
 	if err := SyncDir(dir); err != nil {
 		t.Errorf("SyncDir(%s): %v", dir, err)
+	}
+	if runtime.GOOS == "windows" {
+		return // nothing is opened there
+	}
+	missing := filepath.Join(dir, "no", "such")
+	if err := SyncDir(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("SyncDir(%s): %v, want ErrNotExist", missing, err)
 	}
 }
 

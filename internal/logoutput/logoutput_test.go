@@ -72,6 +72,12 @@ func TestLogOutput(t *testing.T) {
 		if got, want := strings.Join(out.snapshot(), ""), "request 1\nrequest 2\nerror\n"; got != want {
 			t.Fatalf("written %q, want %q", got, want)
 		}
+		// Two writes, the gathered lines' and the line's, and no more:
+		// with nothing gathered, a line is one write, no empty one first.
+		_, _ = o.Immediate().Write([]byte("warning\n"))
+		if got, want := out.snapshot(), []string{"request 1\nrequest 2\n", "error\n", "warning\n"}; !slices.Equal(got, want) {
+			t.Fatalf("writes %q, want %q", got, want)
+		}
 	})
 
 	t.Run("a full batch goes out without waiting", func(t *testing.T) {
@@ -90,6 +96,41 @@ func TestLogOutput(t *testing.T) {
 		}
 	})
 
+	t.Run("a batch filled exactly goes out without waiting", func(t *testing.T) {
+		t.Parallel()
+		out := &lockedBuffer{}
+		o := New(out, time.Hour)
+		line := bytes.Repeat([]byte("y"), 1024)
+		line[len(line)-1] = '\n'
+		for range accessLogBatch/len(line) - 1 {
+			_, _ = o.Gathering().Write(line)
+		}
+		if got := out.snapshot(); len(got) != 0 {
+			t.Fatalf("a line short of a batch: %d writes, want none yet", len(got))
+		}
+		_, _ = o.Gathering().Write(line)
+		if got := out.snapshot(); len(got) != 1 || len(got[0]) != accessLogBatch {
+			t.Fatalf("a batch of exactly %d bytes: %d writes, want one of them all", accessLogBatch, len(got))
+		}
+	})
+	t.Run("later lines do not hold back the first", func(t *testing.T) {
+		t.Parallel()
+		out := &lockedBuffer{}
+		// Lines come far more often than the delay: the first waits the
+		// delay from when it came, not from the last line, or a server
+		// answering without pause would never write its access log.
+		const delay = 200 * time.Millisecond
+		o := New(out, delay)
+		deadline := time.Now().Add(10 * time.Second)
+		for len(out.snapshot()) == 0 && time.Now().Before(deadline) {
+			_, _ = o.Gathering().Write([]byte("request\n"))
+			time.Sleep(delay / 40)
+		}
+		if len(out.snapshot()) == 0 {
+			t.Fatalf("nothing written in 10 s of lines %v apart, with a delay of %v", delay/40, delay)
+		}
+		o.Close()
+	})
 	t.Run("Close writes what is gathered, and lines after it go out at once", func(t *testing.T) {
 		t.Parallel()
 		out := &lockedBuffer{}

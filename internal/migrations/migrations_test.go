@@ -43,6 +43,21 @@ func TestLoad(t *testing.T) {
 			t.Errorf("%s: Load succeeded", name)
 		}
 	}
+	// Each refusal says what is wrong, not what follows from it.
+	for _, tc := range []struct {
+		name  string
+		files fstest.MapFS
+		want  string
+	}{
+		{"zero", fstest.MapFS{"m/0000_a.sql": {Data: []byte("A")}, "m/0001_b.sql": {Data: []byte("B")}}, "migration 0000_a.sql: the name must be NNNN_description.sql with NNNN > 0"},
+		{"the same version", fstest.MapFS{"m/0001_a.sql": {Data: []byte("A")}, "m/1_b.sql": {Data: []byte("B")}}, "migrations 0001_a.sql and 1_b.sql have the same version 1"},
+		{"a gap", fstest.MapFS{"m/0001_a.sql": {Data: []byte("A")}, "m/0003_c.sql": {Data: []byte("C")}}, "migration 0003_c.sql has version 3, want 2: versions count up from 1"},
+		{"empty", fstest.MapFS{"m/0001_a.sql": {Data: []byte(" \n")}}, "migration 0001_a.sql is empty"},
+	} {
+		if _, err := Load(tc.files, "m"); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
 }
 
 func join(s []string) string {

@@ -22,6 +22,7 @@ var owner = graphprofile.UserKey{TenantID: "t", UserID: "u"}
 // TestMessages: each error says what it is once, after the store's name.
 func TestMessages(t *testing.T) {
 	_, decodeErr := store.DecodeItem(workPositions, []byte(`{"id": 1}`))
+	_, decodeUserErr := store.DecodeUser("t", "u", []byte(`{"displayName": 1}`))
 	tests := []struct {
 		name string
 		err  error
@@ -31,6 +32,7 @@ func TestMessages(t *testing.T) {
 		{"ItemNotFound", store.ItemNotFound(owner, workPositions, "p"), `teststore: positions item "p" of user "u" of tenant "t": not found`},
 		{"NewerSchema", store.NewerSchema(9, 3), "teststore: database schema version 9, but this graphprofile knows versions up to 3; use a newer graphprofile: " + graphprofile.ErrNewerSchema.Error()},
 		{"Decode", decodeErr, "teststore: a stored workPosition does not decode: "},
+		{"DecodeUser", decodeUserErr, "teststore: "},
 		{"Errorf", store.Errorf("x %d: %w", 1, context.Canceled), "teststore: x 1: context canceled"},
 	}
 	for _, tc := range tests {
@@ -223,6 +225,151 @@ func TestReadPageBounds(t *testing.T) {
 		page, more, err := ReadPage(&sizedRows{sizes: tc.sizes}, tc.limit, ScanRawUser)
 		if err != nil || len(page) != tc.rows || more != tc.more {
 			t.Errorf("%s: %d rows, more %v, %v; want %d rows, more %v", tc.name, len(page), more, err, tc.rows, tc.more)
+		}
+	}
+}
+
+// failingRows is a page query's rows that fail: at a row's Scan (the row
+// after ok rows), or after its rows (Err).
+type failingRows struct {
+	sizedRows
+	scanErr, err error
+	ok           int
+}
+
+func (r *failingRows) Scan(dest ...any) error {
+	if r.scanErr != nil && r.next > r.ok {
+		return r.scanErr
+	}
+	return r.sizedRows.Scan(dest...)
+}
+
+func (r *failingRows) Err() error { return r.err }
+
+// TestReadPageErrors: an error of the rows, at a row or after them, is
+// ReadPage's, as it is, with no page: the store wraps it as its own, and a
+// part of a page is never taken for a page.
+func TestReadPageErrors(t *testing.T) {
+	broken := errors.New("connection reset")
+	for _, tc := range []struct {
+		name string
+		rows *failingRows
+	}{
+		{"at the first row", &failingRows{sizedRows: sizedRows{sizes: []int{10, 10}}, scanErr: broken}},
+		{"at a later row", &failingRows{sizedRows: sizedRows{sizes: []int{10, 10, 10}}, scanErr: broken, ok: 2}},
+		{"after the rows", &failingRows{sizedRows: sizedRows{sizes: []int{10, 10}}, err: broken}},
+		{"after as many rows as the limit", &failingRows{sizedRows: sizedRows{sizes: []int{10, 10, 10, 10, 10}}, err: broken}},
+	} {
+		page, more, err := ReadPage(tc.rows, 5, ScanRawUser)
+		if err != broken || page != nil || more {
+			t.Errorf("%s: %d rows, more %v, %v; want none and the rows' error as it is", tc.name, len(page), more, err)
+		}
+	}
+}
+
+// TestUpdatedUserKey: an update may change anything of a user but its
+// key, its tenant's id or its id; what it returns is the caller's copy.
+func TestUpdatedUserKey(t *testing.T) {
+	enabled := true
+	u := graphprofile.User{TenantID: "t", ID: "u", AccountEnabled: &enabled}
+	for _, tc := range []struct {
+		name   string
+		change func(*graphprofile.User)
+		ok     bool
+	}{
+		{"its name", func(u *graphprofile.User) { u.DisplayName = "Ada" }, true},
+		{"its id", func(u *graphprofile.User) { u.ID = "other" }, false},
+		{"its tenant", func(u *graphprofile.User) { u.TenantID = "other" }, false},
+		{"both", func(u *graphprofile.User) { u.TenantID, u.ID = "other", "other" }, false},
+	} {
+		var returned graphprofile.User
+		got, err := store.UpdatedUser(u.Key(), u, func(cur graphprofile.User) (graphprofile.User, error) {
+			tc.change(&cur)
+			returned = cur
+			return cur, nil
+		})
+		if tc.ok != (err == nil) {
+			t.Errorf("an update changing %s: %v, want an error %v", tc.name, err, !tc.ok)
+			continue
+		}
+		if err == nil && (got.DisplayName != "Ada" || got.AccountEnabled == returned.AccountEnabled) {
+			t.Errorf("an update changing %s: %+v, want the update's user, a copy", tc.name, got)
+		}
+	}
+}
+
+// TestUsersStops: the users of a batch stop when the loop over them does.
+func TestUsersStops(t *testing.T) {
+	batch := []graphprofile.User{{ID: "a"}, {ID: "b"}, {ID: "c"}}
+	var seen []string
+	for u, err := range Users(batch) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, u.ID)
+		if u.ID == "b" {
+			break
+		}
+	}
+	if strings.Join(seen, ",") != "a,b" {
+		t.Errorf("users seen %v, want a and b", seen)
+	}
+}
+
+// TestPrepareLoad: a load is grouped by tenant, in the order of their
+// first users, its users copied and its size the documents'; a user
+// without its key, an item without an id, an id twice in a collection and
+// two users of a tenant with one id are refused before anything is
+// written.
+func TestPrepareLoad(t *testing.T) {
+	created := time.Date(2024, 5, 1, 8, 30, 0, 0, time.UTC)
+	item := func(id string) graphprofile.Item {
+		return graphprofile.Item{"id": id, "createdDateTime": created, "lastModifiedDateTime": created}
+	}
+	enabled := true
+	user := func(tenant, id string) graphprofile.User {
+		return graphprofile.User{TenantID: tenant, ID: id, AccountEnabled: &enabled}
+	}
+	profile := func(u graphprofile.User, ids ...string) graphprofile.UserProfile {
+		pc := graphprofile.ProfileCollection{Collection: workPositions}
+		for _, id := range ids {
+			pc.Items = append(pc.Items, item(id))
+		}
+		return graphprofile.UserProfile{User: u, Profile: []graphprofile.ProfileCollection{pc}}
+	}
+	loads, size, err := store.PrepareLoad([]graphprofile.UserProfile{profile(user("t2", "a"), "p1", "p2"), profile(user("t1", "b"), "p1"), profile(user("t2", "c"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, l := range loads {
+		for _, it := range l.Items {
+			want += len(it.Document)
+		}
+	}
+	if len(loads) != 2 || loads[0].TenantID != "t2" || len(loads[0].Users) != 2 || len(loads[0].Items) != 2 || loads[1].TenantID != "t1" || len(loads[1].Items) != 1 {
+		t.Errorf("loads %+v: want t2's two users and two items, then t1's", loads)
+	}
+	if size != want || size == 0 {
+		t.Errorf("size %d, want the documents' %d", size, want)
+	}
+	if len(loads) > 0 && loads[0].Users[0].AccountEnabled == &enabled {
+		t.Error("a loaded user shares the caller's AccountEnabled")
+	}
+	for _, tc := range []struct {
+		name     string
+		profiles []graphprofile.UserProfile
+		want     string // the error's beginning, or "conflict" for a *graphprofile.ConflictError
+	}{
+		{"a user without a tenant", []graphprofile.UserProfile{profile(user("", "a"))}, "teststore: LoadProfiles: a user needs a tenant id and an id"},
+		{"an item without an id", []graphprofile.UserProfile{profile(user("t", "a"), "")}, `teststore: LoadProfiles: a positions item of user "a" has no id`},
+		{"an id twice", []graphprofile.UserProfile{profile(user("t", "a"), "p", "p")}, `teststore: LoadProfiles: user "a" has two positions items "p"`},
+		{"a user twice", []graphprofile.UserProfile{profile(user("t", "a")), profile(user("t", "a"))}, "conflict"},
+	} {
+		_, _, err := store.PrepareLoad(tc.profiles)
+		var conflict *graphprofile.ConflictError
+		if tc.want == "conflict" && !errors.As(err, &conflict) || tc.want != "conflict" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
 		}
 	}
 }
