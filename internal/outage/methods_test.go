@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/internal/logtest"
@@ -220,5 +221,27 @@ func TestStoreEveryMethod(t *testing.T) {
 	scripted := &scriptedStore{err: errDown}
 	if err := NewStore(scripted, slog.New(slog.DiscardHandler)).Close(); err != errDown || scripted.args != "close" {
 		t.Errorf("Close: %v, the store got %q; want the store's Close and its error", err, scripted.args)
+	}
+}
+
+// TestTrackerOnceAMinute: after the first failure told, the next is told
+// a minute later, not a second sooner.
+func TestTrackerOnceAMinute(t *testing.T) {
+	var tracker Tracker
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		after    time.Duration
+		failures int
+		tell     bool
+	}{
+		{0, 1, true},
+		{time.Second, 0, false},
+		{59 * time.Second, 0, false},
+		{time.Minute - time.Nanosecond, 0, false},
+		{time.Minute, 4, true},
+	} {
+		if failures, tell := tracker.Failed(start.Add(tc.after), "Ping"); failures != tc.failures || tell != tc.tell {
+			t.Errorf("a failure %v after the first: %d, %v; want %d, %v", tc.after, failures, tell, tc.failures, tc.tell)
+		}
 	}
 }
