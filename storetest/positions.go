@@ -262,6 +262,11 @@ func testIsolation(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		}); err != nil {
 			t.Fatalf("UpdateItem: %v", err)
 		}
+		// The update is the owner's alone: the other owners' items of the
+		// same id, in the owner's tenant too, are as they were.
+		for i, k := range keys {
+			wantPosition(t, "an other owner's position after the owner's update", mustGet(t, s, k, guid(100)), position(guid(100), base, fmt.Sprint("job ", i+1)))
+		}
 		if err := s.DeleteItem(t.Context(), keys[0], workPositions, guid(100), nil); err != nil {
 			t.Fatalf("DeleteItem: %v", err)
 		}
