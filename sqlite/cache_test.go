@@ -3,6 +3,7 @@ package sqlite
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -903,4 +904,35 @@ func TestCacheHeadOfAFirstRead(t *testing.T) {
 			t.Errorf("the list after a create: %d items, %v", len(list), err)
 		}
 	})
+}
+
+// TestCacheUserOfEnsureUser: EnsureUser of a user already recorded, the
+// call of every request, reads it once and caches it: the next
+// EnsureUser, and the check of an owner by the item calls, take it from
+// memory. (A user EnsureUser records is not cached: a write of users
+// leaves none cached.)
+func TestCacheUserOfEnsureUser(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	recorded, err := s.EnsureUser(ctx, adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.cache.user(adele.Key()); ok {
+		t.Fatal("the user EnsureUser recorded is cached")
+	}
+	got, err := s.EnsureUser(ctx, adele)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(recorded, got) {
+		t.Fatalf("EnsureUser of the recorded user = %+v, want %+v", got, recorded)
+	}
+	cached, ok := s.cache.user(adele.Key())
+	if !ok {
+		t.Fatal("the user EnsureUser read is not cached")
+	}
+	if !reflect.DeepEqual(recorded, cached) {
+		t.Errorf("the cached user = %+v, want %+v", cached, recorded)
+	}
 }
