@@ -677,3 +677,54 @@ func TestRestoreTakesACopyWithAnEmptyLogOrJournal(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreRefusesADamagedCopy: a copy whose file is damaged where its
+// schema's version is not (a page of the users table overwritten) is
+// refused as damaged, by quick_check, and the database it would replace
+// is as it was.
+func TestRestoreRefusesADamagedCopy(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graphprofile.db")
+	s := openAt(t, path)
+	owner := addPosition(t, s, "kept")
+	damaged := filepath.Join(dir, "damaged.db")
+	if err := Backup(t.Context(), path, damaged); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db := openRawDB(t, damaged)
+	var pageSize, root int64
+	err := db.QueryRow(`PRAGMA page_size`).Scan(&pageSize)
+	if err == nil {
+		err = db.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = 'users'`).Scan(&root)
+	}
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root < 2 {
+		t.Fatalf("the users table's root page is %d", root)
+	}
+	f, err := os.OpenFile(damaged, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The page's type byte: 0 is no b-tree page's.
+	_, err = f.WriteAt([]byte{0}, (root-1)*pageSize)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = Restore(t.Context(), path, damaged)
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("Restore of a damaged copy: %v, want it refused as damaged", err)
+	}
+	wantNoTemporaryFiles(t, dir)
+	kept := openAt(t, path)
+	if got := strings.Join(positionIDs(t, kept, owner), ","); got != "kept" {
+		t.Errorf("positions after the refused restore: %s, want kept", got)
+	}
+}
