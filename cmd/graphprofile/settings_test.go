@@ -53,7 +53,9 @@ func TestSettingSources(t *testing.T) {
 		{[]string{"serve"}, "fixtures", "missing.json", nil, `--fixtures: open missing.json: `, `GRAPHPROFILE_FIXTURES: open missing.json: `},
 		{[]string{"serve"}, "tls-key", "key.pem", nil, `--tls-key key.pem needs --tls-cert`, `GRAPHPROFILE_TLS_KEY=key.pem needs --tls-cert`},
 		{[]string{"serve"}, "tls-self-signed", "true", []string{"--tls-cert", "cert.pem"}, `--tls-self-signed and --tls-cert exclude each other`, `GRAPHPROFILE_TLS_SELF_SIGNED and --tls-cert exclude each other`},
-		{[]string{"serve"}, "cpuprofile", "no/such/dir/cpu.pprof", nil, `--cpuprofile: open no/such/dir/cpu.pprof: `, `GRAPHPROFILE_CPUPROFILE: open no/such/dir/cpu.pprof: `},
+		// On a port of its own: the profile is begun once serve listens,
+		// and the default 127.0.0.1:8080 may be another process's.
+		{[]string{"serve"}, "cpuprofile", "no/such/dir/cpu.pprof", []string{"--listen", "127.0.0.1:0"}, `--cpuprofile: open no/such/dir/cpu.pprof: `, `GRAPHPROFILE_CPUPROFILE: open no/such/dir/cpu.pprof: `},
 		{[]string{"serve"}, "issuer", "https://login.example.test/{tenantid}/{tenantid}", nil, `--issuer https://login.example.test/{tenantid}/{tenantid}: `, `GRAPHPROFILE_ISSUERS=https://login.example.test/{tenantid}/{tenantid}: `},
 		// A combination error names each given setting by its source.
 		{[]string{"serve"}, "trust-proxy", "true", []string{"--ui-client-id", testApp, "--issuer", "https://login.example.test/t/v2.0"}, `--ui-client-id "` + testApp + `" behind a proxy (--trust-proxy) needs --public-url`, `--ui-client-id "` + testApp + `" behind a proxy (GRAPHPROFILE_TRUST_PROXY) needs --public-url`},
