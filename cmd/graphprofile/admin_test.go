@@ -108,6 +108,20 @@ func TestServeAdminFromEnvironment(t *testing.T) {
 		"BadRequest", "Invalid version: '_admin'. The versions this service serves are 'beta' and 'v1.0'.")
 }
 
+// TestServeAdminJournalOff: --journal-size 0 keeps no request, where the
+// server's own default would keep 1000.
+func TestServeAdminJournalOff(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServe(t, dir, listenFlag("--admin-token", testAdminToken, "--journal-size", "0"))
+	token := mintToken(t, dir, nil, delegatedArgs...)
+	s.do(http.MethodGet, "/beta/me", token, "", http.StatusOK)
+	journal := s.do(http.MethodGet, "/_admin/requests", testAdminToken, "", http.StatusOK)
+	if requests, ok := journal.body["requests"].([]any); !ok || len(requests) != 0 {
+		t.Errorf("GET /_admin/requests with --journal-size 0: %s, want no requests", journal.raw)
+	}
+}
+
 // TestServeAdminFlagsRefused: bad values of the new flags end serve with
 // one line naming the flag.
 func TestServeAdminFlagsRefused(t *testing.T) {

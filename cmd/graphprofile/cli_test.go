@@ -45,6 +45,11 @@ func TestHelp(t *testing.T) {
 		{[]string{"export", "--help"}, []string{"--store URL | GRAPHPROFILE_STORE=URL"}},
 		{[]string{"backup", "--help"}, []string{"--store URL | GRAPHPROFILE_STORE=URL", "sqlite:PATH"}},
 		{[]string{"restore", "--help"}, []string{"--store URL | GRAPHPROFILE_STORE=URL", "sqlite:PATH"}},
+		// Each default as it is typed: a string quoted, a duration or a
+		// number as it is; and that a flag wins, where there are flags.
+		{[]string{"serve", "--help"}, []string{`(default "127.0.0.1:8080")`, `(default "sqlite:graphprofile.db")`, `(default "info")`, "(default 10s)", "(default 512)", "(default true)"}},
+		{[]string{"token", "--help"}, []string{"(default 1h0m0s)"}},
+		{[]string{"healthcheck", "--help"}, []string{"(default 5s)"}},
 		// Where the development CA is, for every store; what the admin API does.
 		{[]string{"serve", "--help"}, []string{"<database>-ca.pem", "graphprofile-ca.pem in the working directory", "reset, fixtures, request journal, clock, faults"}},
 	}
@@ -104,6 +109,9 @@ func TestFailures(t *testing.T) {
 		{name: "unknown flag after FILE", args: []string{"users", "import", "u.jsonl", "--bogus"}, stderrHas: []string{"unknown flag --bogus", "graphprofile users import --help"}},
 		{name: "flag without value", args: []string{"serve", "--listen"}, stderrHas: []string{"--listen needs a value"}},
 		{name: "flag without value after FILE", args: []string{"export", "out.json", "--store"}, stderrHas: []string{"--store needs a value"}},
+		{name: "unknown users subcommand", args: []string{"users", "bogus"}, stderrHas: []string{`users: unknown subcommand "bogus"`, "graphprofile users --help"}, noFiles: true},
+		// PostgreSQL is backed up with its own tools: said at once.
+		{name: "backup of PostgreSQL", args: []string{"backup", "--store", "postgres://db.invalid/x", "b.db"}, stderrHas: []string{"backup: a PostgreSQL store", "pg_dump"}, noFiles: true},
 		{name: "two FILEs", args: []string{"backup", "--store", "sqlite:g.db", "a.db", "b.db"}, stderrHas: []string{"one FILE"}},
 		{name: "stray argument", args: []string{"token", "extra"}, stderrHas: []string{"extra"}},
 		{name: "bad drain timeout", args: []string{"serve", "--drain-timeout", "soon"}, stderrHas: []string{"soon", "-drain-timeout"}},
@@ -220,6 +228,10 @@ func TestFlagsAfterArguments(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "-out.json")); err != nil {
 		t.Errorf("after --, -out.json is the FILE: %v", err)
+	}
+	// After "--", what looks like a flag is an argument too: two FILEs.
+	if r := runCLI(t, dir, nil, "export", "--store", "sqlite:g.db", "--", "out2.json", "--store", "sqlite:other.db"); r.code == 0 || !strings.Contains(r.stderr, "give at most one FILE") {
+		t.Errorf("export --store … -- out2.json --store …: exit %d, stderr %q; want the arguments after -- refused as FILEs", r.code, r.stderr)
 	}
 }
 

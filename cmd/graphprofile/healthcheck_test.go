@@ -28,6 +28,11 @@ func TestHealthcheck(t *testing.T) {
 	}))
 	t.Cleanup(silent.Close)
 	t.Cleanup(func() { close(hang) }) // before silent.Close, which waits for its handlers
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notFound.Close)
+	// A certificate the probe has no reason to trust.
+	untrusted := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(untrusted.Close)
 
 	tests := []struct {
 		name     string
@@ -41,6 +46,11 @@ func TestHealthcheck(t *testing.T) {
 		{"readyz", []string{"--url", s.url + "/readyz"}, nil, 0, "healthy: GET " + s.url + "/readyz answered 200 OK\n", nil},
 		{"GRAPHPROFILE_URL", nil, []string{"GRAPHPROFILE_URL=" + s.url + "/readyz"}, 0, "healthy: GET " + s.url + "/readyz answered 200 OK\n", nil},
 		{"503", []string{"--url", unavailable.URL + "/healthz"}, nil, 1, "", []string{"unhealthy", "answered 503 Service Unavailable"}},
+		// Healthy is 200, not any answer below 500.
+		{"404", []string{"--url", notFound.URL + "/healthz"}, nil, 1, "", []string{"unhealthy", "answered 404 Not Found"}},
+		// The certificate goes unchecked only for the probe of serve's
+		// own GRAPHPROFILE_LISTEN: a --url is checked, TLS variables or not.
+		{"--url with a certificate not trusted", []string{"--url", untrusted.URL + "/healthz"}, []string{"GRAPHPROFILE_TLS_SELF_SIGNED=true"}, 1, "", []string{"unhealthy", "certificate"}},
 		{"no answer in time", []string{"--url", silent.URL + "/healthz", "--timeout", "200ms"}, nil, 1, "", []string{"unhealthy", "deadline exceeded"}},
 		{"nobody there", []string{"--url", "http://" + freeAddr(t) + "/healthz"}, nil, 1, "", []string{"unhealthy", refusedText(t)}},
 		{"bad URL", []string{"--url", "http://[::1/healthz"}, nil, 1, "", []string{`--url "http://[::1/healthz": `}},
@@ -113,6 +123,25 @@ func TestHealthcheckFollowsServeSettings(t *testing.T) {
 		r := runCLI(t, t.TempDir(), env, "healthcheck")
 		if want := "healthy: GET " + s.url + "/healthz answered 200 OK\n"; r.code != 0 || r.stdout != want {
 			t.Fatalf("exit status %d, stdout %q, stderr %q; want 0 and %q", r.code, r.stdout, r.stderr, want)
+		}
+	})
+	t.Run("serve's variables", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct {
+			env  map[string]string
+			want string
+		}{
+			{nil, "http://127.0.0.1:8080/healthz"}, // serve's default
+			{map[string]string{"GRAPHPROFILE_LISTEN": "127.0.0.1:9000"}, "http://127.0.0.1:9000/healthz"},
+			{map[string]string{"GRAPHPROFILE_TLS_SELF_SIGNED": "true"}, "https://127.0.0.1:8080/healthz"},
+			{map[string]string{"GRAPHPROFILE_TLS_SELF_SIGNED": "false"}, "http://127.0.0.1:8080/healthz"},
+			{map[string]string{"GRAPHPROFILE_TLS_CERT": "cert.pem", "GRAPHPROFILE_TLS_KEY": "key.pem"}, "https://127.0.0.1:8080/healthz"},
+		} {
+			env := &environment{getenv: func(name string) string { return tt.env[name] }}
+			got, tls, err := serveHealthURL(env)
+			if got != tt.want || tls != strings.HasPrefix(tt.want, "https:") || err != nil {
+				t.Errorf("serveHealthURL with %v = %q, %v, %v; want %q", tt.env, got, tls, err, tt.want)
+			}
 		}
 	})
 	t.Run("wildcard addresses", func(t *testing.T) {

@@ -285,6 +285,13 @@ func TestServeEnvironment(t *testing.T) {
 			base: "https://gw.example.test/graph",
 		},
 		{
+			// 0 is no wait, not a value refused.
+			name: "--drain-timeout 0",
+			how: func(t *testing.T, addr string) ([]string, []string) {
+				return []string{"--listen", addr, "--drain-timeout", "0"}, nil
+			},
+		},
+		{
 			name: "--drain-timeout beats a bad GRAPHPROFILE_DRAIN_TIMEOUT",
 			how: func(t *testing.T, addr string) ([]string, []string) {
 				return []string{"--listen", addr, "--drain-timeout", "2s"}, []string{"GRAPHPROFILE_DRAIN_TIMEOUT=soon"}
@@ -746,6 +753,59 @@ func TestSecondSignal(t *testing.T) {
 			}
 			if code == 0 {
 				t.Errorf("serve exited 0 after a second %v cut its drain short, want non-zero", tc.sig)
+			}
+		})
+	}
+}
+
+// TestServeTrustProxy: with --trust-proxy (or GRAPHPROFILE_TRUST_PROXY)
+// the absolute URLs of an answer take the scheme and host a proxy
+// forwards; without it they are the server's own, whatever a client sends.
+func TestServeTrustProxy(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		how   invocation
+		proxy bool
+	}{
+		{"--trust-proxy", listenFlag("--trust-proxy"), true},
+		{"GRAPHPROFILE_TRUST_PROXY", func(addr string) ([]string, []string) {
+			return []string{"--listen", addr}, []string{"GRAPHPROFILE_TRUST_PROXY=true"}
+		}, true},
+		{"--trust-proxy=false beats GRAPHPROFILE_TRUST_PROXY", func(addr string) ([]string, []string) {
+			return []string{"--listen", addr, "--trust-proxy=false"}, []string{"GRAPHPROFILE_TRUST_PROXY=true"}
+		}, false},
+		{"without", listenFlag(), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := startServe(t, dir, tt.how)
+			token := mintToken(t, dir, nil, delegatedArgs...)
+			req, err := http.NewRequest(http.MethodGet, s.url+"/beta/me/profile/positions", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("X-Forwarded-Proto", "https")
+			req.Header.Set("X-Forwarded-Host", "graph.example.test")
+			resp, err := s.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Context string `json:"@odata.context"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET positions: %d, %v", resp.StatusCode, err)
+			}
+			base := s.url
+			if tt.proxy {
+				base = "https://graph.example.test"
+			}
+			if want := base + "/beta/$metadata#users('" + testUser + "')/profile/positions"; body.Context != want {
+				t.Errorf("@odata.context = %q, want %q", body.Context, want)
 			}
 		})
 	}

@@ -37,6 +37,17 @@ func TestSettingSources(t *testing.T) {
 		// (as %q doubled them); a quote or a control character is escaped.
 		{[]string{"serve"}, "store", `mysql:C:\data\g.db`, nil, `--store "mysql:C:\data\g.db": expected sqlite:PATH`, `GRAPHPROFILE_STORE="mysql:C:\data\g.db": expected sqlite:PATH`},
 		{[]string{"serve"}, "log-level", "lo\"ud\t", nil, `--log-level "lo\"ud\t": want debug`, `GRAPHPROFILE_LOG_LEVEL="lo\"ud\t": want debug`},
+		// A quote alone is escaped too, and bytes that are not UTF-8 are
+		// written as escapes, not as they are.
+		{[]string{"serve"}, "log-level", `lo"ud`, nil, `--log-level "lo\"ud": want debug`, `GRAPHPROFILE_LOG_LEVEL="lo\"ud": want debug`},
+		{[]string{"serve"}, "log-level", "lo\xffud", nil, `--log-level "lo\xffud": want debug`, `GRAPHPROFILE_LOG_LEVEL="lo\xffud": want debug`},
+		// A number too large for its flag says so.
+		{[]string{"serve"}, "max-items", "99999999999999999999", nil, `--max-items "99999999999999999999": want a whole number (this one is out of range)` + "\n", `GRAPHPROFILE_MAX_ITEMS="99999999999999999999": want a whole number (this one is out of range)` + "\n"},
+		// A public URL with no host, with an empty query or with a
+		// fragment makes broken links.
+		{[]string{"serve"}, "public-url", "https:///graph", nil, `--public-url "https:///graph": want an absolute`, `GRAPHPROFILE_PUBLIC_URL="https:///graph": want an absolute`},
+		{[]string{"serve"}, "public-url", "https://graph.example.test/?", nil, `--public-url "https://graph.example.test/?": want an absolute`, `GRAPHPROFILE_PUBLIC_URL="https://graph.example.test/?": want an absolute`},
+		{[]string{"serve"}, "public-url", "https://graph.example.test/#top", nil, `--public-url "https://graph.example.test/#top": want an absolute`, `GRAPHPROFILE_PUBLIC_URL="https://graph.example.test/#top": want an absolute`},
 		{[]string{"serve"}, "drain-timeout", "soon", nil, `--drain-timeout "soon": want a duration such as 10s, 1m30s or 2h` + "\n", `GRAPHPROFILE_DRAIN_TIMEOUT="soon": want a duration such as 10s, 1m30s or 2h` + "\n"},
 		{[]string{"serve"}, "drain-timeout", "-1s", nil, `--drain-timeout -1s: want 0 or more (0: no wait)` + "\n", `GRAPHPROFILE_DRAIN_TIMEOUT=-1s: want 0 or more (0: no wait)` + "\n"},
 		{[]string{"serve"}, "max-items", "abc", nil, `--max-items "abc": want a whole number` + "\n", `GRAPHPROFILE_MAX_ITEMS="abc": want a whole number` + "\n"},
@@ -53,6 +64,7 @@ func TestSettingSources(t *testing.T) {
 		{[]string{"serve"}, "fixtures", "missing.json", nil, `--fixtures: open missing.json: `, `GRAPHPROFILE_FIXTURES: open missing.json: `},
 		{[]string{"serve"}, "tls-key", "key.pem", nil, `--tls-key key.pem needs --tls-cert`, `GRAPHPROFILE_TLS_KEY=key.pem needs --tls-cert`},
 		{[]string{"serve"}, "tls-self-signed", "true", []string{"--tls-cert", "cert.pem"}, `--tls-self-signed and --tls-cert exclude each other`, `GRAPHPROFILE_TLS_SELF_SIGNED and --tls-cert exclude each other`},
+		{[]string{"serve"}, "tls-self-signed", "true", []string{"--tls-key", "key.pem"}, `--tls-self-signed and --tls-key exclude each other`, `GRAPHPROFILE_TLS_SELF_SIGNED and --tls-key exclude each other`},
 		// On a port of its own: the profile is begun once serve listens,
 		// and the default 127.0.0.1:8080 may be another process's.
 		{[]string{"serve"}, "cpuprofile", "no/such/dir/cpu.pprof", []string{"--listen", "127.0.0.1:0"}, `--cpuprofile: open no/such/dir/cpu.pprof: `, `GRAPHPROFILE_CPUPROFILE: open no/such/dir/cpu.pprof: `},
@@ -64,6 +76,7 @@ func TestSettingSources(t *testing.T) {
 		// made of it (the redirect URI).
 		{[]string{"serve"}, "listen", "nohost", []string{"--ui-client-id", testApp, "--issuer", "https://login.example.test/t/v2.0"}, `--listen "nohost": address nohost: missing port in address`, `GRAPHPROFILE_LISTEN="nohost": address nohost: missing port in address`},
 		{[]string{"token"}, "expires", "-5m", nil, `--expires -5m0s: must be positive`, `GRAPHPROFILE_EXPIRES=-5m0s: must be positive`},
+		{[]string{"token"}, "expires", "0s", nil, `--expires 0s: must be positive`, `GRAPHPROFILE_EXPIRES=0s: must be positive`},
 		{[]string{"token"}, "store", "memory:", nil, `--store memory:: the development signing key`, `GRAPHPROFILE_STORE=memory:: the development signing key`},
 		{[]string{"token"}, "roles", "User.Read.All", nil, `--roles needs --app`, `GRAPHPROFILE_ROLES needs --app`},
 		// What a command says it takes is what it takes.
@@ -189,6 +202,13 @@ func TestEnvironmentWarnings(t *testing.T) {
 		{"without an underscore", []string{"serve", "--log-level", "loud"}, []string{"GRAPHPROFILE_LOGLEVEL=debug"}, "GRAPHPROFILE_LOGLEVEL is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_LOG_LEVEL?", 1},
 		{"the singular of a list", []string{"serve", "--log-level", "loud"}, []string{"GRAPHPROFILE_ISSUER=https://login.example.test"}, "GRAPHPROFILE_ISSUER is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_ISSUERS?", 1},
 		{"in lower case", []string{"export", "--help"}, []string{"graphprofile_store=sqlite:x.db"}, "graphprofile_store is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_STORE?", 0},
+		// In lower case, the nearest is found in upper case: not the
+		// first of token's variables (GRAPHPROFILE_APP), equally far from
+		// any name in lower case.
+		{"in lower case, not the first", []string{"token", "--help"}, []string{"graphprofile_scopes=x"}, "graphprofile_scopes is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_SCOPES?", 0},
+		// Of equally near ones (URL and UPN), the command's own comes first.
+		{"healthcheck's own first", []string{"healthcheck", "--help"}, []string{"GRAPHPROFILE_UPL=x"}, "GRAPHPROFILE_UPL is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_URL?", 0},
+		{"token's own first", []string{"token", "--help"}, []string{"GRAPHPROFILE_UPL=x"}, "GRAPHPROFILE_UPL is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_UPN?", 0},
 		{"users import", []string{"users", "import", "--help"}, []string{"GRAPHPROFILE_TENANTS=x"}, "GRAPHPROFILE_TENANTS is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_TENANT?", 0},
 		{"version", []string{"version"}, []string{"GRAPHPROFILE_STOER=x"}, "GRAPHPROFILE_STOER is no setting of graphprofile and is ignored; did you mean GRAPHPROFILE_STORE?", 0},
 	}
@@ -277,6 +297,28 @@ func TestHelpShowsEachDefaultOnce(t *testing.T) {
 				t.Errorf("%s --help says a default %d times: %s", strings.Join(command, " "), n, line)
 			}
 		}
+	}
+}
+
+// TestHelpSaysFlagsWin: the --help of a command with flags ends by saying
+// that a flag wins over its variable; one without flags (version) says
+// nothing of flags or variables.
+func TestHelpSaysFlagsWin(t *testing.T) {
+	t.Parallel()
+	const wins = "\nA flag wins over its environment variable.\n"
+	for _, command := range helpCommands(t) {
+		r := runCLI(t, t.TempDir(), nil, append(command, "--help")...)
+		hasFlags := strings.Contains(r.stdout, "\n  --")
+		if hasFlags && !strings.HasSuffix(r.stdout, wins) {
+			t.Errorf("%s --help does not end with %q:\n%s", strings.Join(command, " "), wins, r.stdout)
+		}
+		if !hasFlags && (strings.Contains(r.stdout, "A flag wins") || strings.Contains(r.stdout, "GRAPHPROFILE_")) {
+			t.Errorf("%s --help has no flags, yet speaks of them:\n%s", strings.Join(command, " "), r.stdout)
+		}
+	}
+	// version is the command without flags.
+	if r := runCLI(t, t.TempDir(), nil, "version", "--help"); strings.Contains(r.stdout, "\n  --") {
+		t.Errorf("version --help lists flags; the test wants a command without any:\n%s", r.stdout)
 	}
 }
 

@@ -60,6 +60,14 @@ func TestParseSQLiteStore(t *testing.T) {
 			t.Errorf("parseStore(%q) = %s %q, want sqlite %q", store, loc.kind, loc.path, db)
 		}
 	}
+	// A relative path, as sqlite: and sqlite:// write it, is relative
+	// still: sqlite://g.db is not /g.db.
+	for _, store := range []string{"sqlite:g.db", "sqlite://g.db"} {
+		env := &environment{stderr: io.Discard}
+		if loc, err := env.parseStore(store, anyStore); err != nil || loc.kind != "sqlite" || loc.path != "g.db" {
+			t.Errorf("parseStore(%q) = %s %q, %v; want sqlite %q", store, loc.kind, loc.path, err, "g.db")
+		}
+	}
 }
 
 // TestUnreachablePostgresSaysItOnce: a PostgreSQL store that cannot be

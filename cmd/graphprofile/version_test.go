@@ -48,8 +48,10 @@ func TestVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines, out := versionLines(t, binary, "version")
-	if _, again := versionLines(t, binary, "--version"); again != out {
-		t.Errorf("--version printed\n%s\nversion printed\n%s", again, out)
+	for _, flag := range []string{"--version", "-version"} {
+		if _, again := versionLines(t, binary, flag); again != out {
+			t.Errorf("%s printed\n%s\nversion printed\n%s", flag, again, out)
+		}
 	}
 	if lines["version"] == "" {
 		t.Errorf("no version line:\n%s", out)
