@@ -58,7 +58,7 @@ func runUsersImport(ctx context.Context, env *environment, args []string) error 
 		return fmt.Errorf("%s: not a tenant id: 1 to 64 letters, digits and hyphens, as a token's tid", env.settingValue("tenant", quoteValue(*tenant)))
 	}
 	if len(issuers) > 1 {
-		return fmt.Errorf("%s: users import takes one issuer, the tenant's; give the one of them that speaks for --tenant", env.settingValue("issuer", quoteValue(issuers.String())))
+		return fmt.Errorf("%s: users import takes one issuer, the tenant's; give the one of them that speaks for the tenant", env.settingValue("issuer", quoteValue(issuers.String())))
 	}
 	loc, err := env.parseStore(*storeURL, persistentStore)
 	if err != nil {

@@ -155,7 +155,7 @@ func TestUsersImportIssuerSettings(t *testing.T) {
 		stderrHas []string
 	}{
 		{name: "two in GRAPHPROFILE_ISSUERS", env: []string{"GRAPHPROFILE_ISSUERS=https://a.example.test/v2.0,https://b.example.test/v2.0"},
-			code: 1, stderrHas: []string{`GRAPHPROFILE_ISSUERS="https://a.example.test/v2.0,https://b.example.test/v2.0"`, "one issuer"}},
+			code: 1, stderrHas: []string{`GRAPHPROFILE_ISSUERS="https://a.example.test/v2.0,https://b.example.test/v2.0"`, "one issuer", "speaks for the tenant"}},
 		{name: "--issuer twice", args: []string{"--issuer", "https://a.example.test/v2.0", "--issuer", "https://b.example.test/v2.0"},
 			code: 1, stderrHas: []string{`--issuer "https://a.example.test/v2.0,https://b.example.test/v2.0"`, "one issuer"}},
 		{name: "one in GRAPHPROFILE_ISSUERS", env: []string{"GRAPHPROFILE_ISSUERS=https://a.example.test/v2.0"},
