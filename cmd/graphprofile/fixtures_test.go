@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -122,6 +124,22 @@ func TestServeMemory(t *testing.T) {
 	}
 	if strings.Contains(s.stderr.String(), tokens["GRAPHPROFILE_TOKEN"]) {
 		t.Errorf("a token is in the log")
+	}
+	// What docs/fixtures.md says of them: valid 24 hours, the delegated one
+	// with User.ReadWrite, the application one with User.ReadWrite.All.
+	for name, want := range map[string]map[string]any{
+		"GRAPHPROFILE_TOKEN":     {"scp": "User.ReadWrite", "roles": nil},
+		"GRAPHPROFILE_APP_TOKEN": {"scp": nil, "roles": []any{"User.ReadWrite.All"}},
+	} {
+		_, claims := decodeJWT(t, tokens[name])
+		for claim, v := range want {
+			if got := claims[claim]; fmt.Sprint(got) != fmt.Sprint(v) {
+				t.Errorf("%s: claim %s = %v, want %v", name, claim, got, v)
+			}
+		}
+		if life := number(t, claims, "exp") - number(t, claims, "iat"); math.Abs(life-24*60*60) > 1 {
+			t.Errorf("%s: valid %v s, want 24 hours", name, life)
+		}
 	}
 	me := s.do(http.MethodGet, "/beta/me", tokens["GRAPHPROFILE_TOKEN"], "", http.StatusOK).body
 	if me["id"] != defaultUser || me["userPrincipalName"] != defaultUPN {
@@ -241,6 +259,7 @@ func TestWritersRefuseTheStoresOwnFiles(t *testing.T) {
 // still be restored by the version that made it. Export opened it as a
 // server does: it migrated it (another version's backup became one that
 // version refused), turned it to write-ahead logging and left a lock file.
+// The copy it reads instead is removed once read.
 func TestExportChangesNothing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -257,9 +276,18 @@ func TestExportChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := runCLI(t, dir, nil, "export", "--store", "sqlite:"+backup)
+	// The copy export reads, made in the temporary directory (TMPDIR, or
+	// Windows' TMP and TEMP), is gone.
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, dir, []string{"TMPDIR=" + tmp, "TMP=" + tmp, "TEMP=" + tmp}, "export", "--store", "sqlite:"+backup)
 	if r.code != 0 || !strings.Contains(r.stdout, "ada@contoso.com") {
 		t.Fatalf("export of the backup: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if names := dirNames(t, tmp); len(names) != 0 {
+		t.Errorf("in the temporary directory after export: %v; want nothing", names)
 	}
 	after, err := os.ReadFile(backup)
 	if err != nil || !bytes.Equal(before, after) {
@@ -400,4 +428,39 @@ func TestExportToStream(t *testing.T) {
 			t.Errorf("export replaced the pipe %s: %v, %v", pipe, info.Mode(), err)
 		}
 	})
+}
+
+// TestWriteAtomicallyFailureLeavesNothing: a write that fails (a full disk,
+// or the export's own error) leaves neither the new file beside path nor
+// anything at path, and a file already at path as it was.
+func TestWriteAtomicallyFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
+	failing := func(w io.Writer) error {
+		if _, err := io.WriteString(w, `{"tenants":`); err != nil {
+			return err
+		}
+		return errors.New("no room")
+	}
+	for _, existing := range []bool{false, true} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "export.json")
+		if existing {
+			if err := os.WriteFile(path, []byte("before"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := writeAtomically(path, failing); err == nil || err.Error() != "no room" {
+			t.Errorf("writeAtomically: %v, want the write's error", err)
+		}
+		want := []string(nil)
+		if existing {
+			want = []string{"export.json"}
+			if got, err := os.ReadFile(path); err != nil || string(got) != "before" {
+				t.Errorf("the file already there: %q (%v), want it as it was", got, err)
+			}
+		}
+		if names := dirNames(t, dir); !slices.Equal(names, want) {
+			t.Errorf("after a failed write (a file there before: %v): %v, want %v", existing, names, want)
+		}
+	}
 }

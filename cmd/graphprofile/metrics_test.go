@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
@@ -191,10 +193,10 @@ func servedMetricsAddr(t *testing.T, s *server) string {
 	return m[1]
 }
 
-// TestMetricsListenLimits: --metrics-listen's listener holds at most
-// metricsMaxConnections connections (one more waits until another closes)
-// and refuses a head over metricsMaxHeaderBytes with a 431, while a scrape
-// is served.
+// TestMetricsListenLimits: --metrics-listen's listener holds at most the
+// connections docs/operations.md says (one more waits until another closes)
+// and refuses a head over metricsMaxHeaderBytes with a 431 and a method
+// other than GET with a 405, while a scrape is served.
 func TestMetricsListenLimits(t *testing.T) {
 	t.Parallel()
 	metricsAddr := servedMetricsAddr(t, startServe(t, t.TempDir(), listenFlag("--metrics-listen", "127.0.0.1:0")))
@@ -222,20 +224,50 @@ func TestMetricsListenLimits(t *testing.T) {
 	// Just over the bound: net/http reads 4 KiB past http.Server's
 	// MaxHeaderBytes before it refuses a head, so a bound set there alone
 	// would let this one through.
-	for _, size := range []int{17 << 10, 64 << 10} {
+	for _, size := range []int{16<<10 + 512, 17 << 10, 64 << 10} {
 		if status, err := scrape(strings.Repeat("a", size), 10*time.Second); err == nil && status != http.StatusRequestHeaderFieldsTooLarge {
-			t.Errorf("a scrape with a %d KiB head: %d, want 431", size>>10, status)
+			t.Errorf("a scrape with a head of %d bytes: %d, want 431", size, status)
 		}
 	}
+	// Only GET (and so HEAD) is served there.
+	post := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := post.Post(url, "text/plain", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST %s: %d, want 405", url, resp.StatusCode)
+	}
 
-	held := holdConnections(t, metricsAddr, "/metrics", metricsMaxConnections)
+	// As many connections as docs/operations.md says, less one: a scrape
+	// is served beside them; with one more held it waits.
+	limit := documentedMetricsConnections(t)
+	held := holdConnections(t, metricsAddr, "/metrics", limit-1)
+	if status, err := scrape("", 10*time.Second); err != nil || status != http.StatusOK {
+		t.Fatalf("a scrape while %d connections were held: %d (%v), want 200", limit-1, status, err)
+	}
+	held = append(held, holdConnections(t, metricsAddr, "/metrics", 1)...)
 	if _, err := scrape("", 500*time.Millisecond); err == nil {
-		t.Fatalf("a scrape was served while %d connections were held", metricsMaxConnections)
+		t.Fatalf("a scrape was served while %d connections were held", limit)
 	}
 	held[0].Close()
 	if status, err := scrape("", 10*time.Second); err != nil || status != http.StatusOK {
-		t.Fatalf("a scrape after one of the %d connections closed: %d (%v), want 200", metricsMaxConnections, status, err)
+		t.Fatalf("a scrape after one of the %d connections closed: %d (%v), want 200", limit, status, err)
 	}
+}
+
+// documentedMetricsConnections is how many connections docs/operations.md
+// says --metrics-listen's listener serves at once.
+func documentedMetricsConnections(t *testing.T) int {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`serves at most (\d+) connections`).FindSubmatch(bytes.Join(bytes.Fields(doc), []byte(" ")))
+	if m == nil {
+		t.Fatal("docs/operations.md does not say how many connections --metrics-listen serves at once")
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
 }
 
 // documentedMetrics returns the names of graphprofile's metrics in the
@@ -301,5 +333,65 @@ func checkMetricsDocumented(t *testing.T, samples map[string]float64) {
 		if strings.HasPrefix(name, "graphprofile_") && !documented[name] {
 			t.Errorf("/metrics shows %s, which docs/operations.md's table does not name", name)
 		}
+	}
+}
+
+// walStore is a store whose write-ahead log has a size, as SQLite's has.
+type walStore struct {
+	graphprofile.Store
+	size int64
+}
+
+func (s walStore) WALSize() int64 { return s.size }
+
+// TestServeMetricsRecord: each of serve's own metrics records what it
+// names: a commit's whole time, its COMMIT's and its number of writes each
+// in their histogram, and the write-ahead log's size as the store reports
+// it; a store without one (PostgreSQL's) has no such metric.
+func TestServeMetricsRecord(t *testing.T) {
+	t.Parallel()
+	gather := func(m *serveMetrics) map[string]float64 {
+		t.Helper()
+		families, err := m.registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, f := range families {
+			for _, s := range f.GetMetric() {
+				switch {
+				case s.GetHistogram() != nil:
+					got[f.GetName()+"_sum"] = s.GetHistogram().GetSampleSum()
+					got[f.GetName()+"_count"] = float64(s.GetHistogram().GetSampleCount())
+				case s.GetGauge() != nil:
+					got[f.GetName()] = s.GetGauge().GetValue()
+				}
+			}
+		}
+		return got
+	}
+
+	m := newServeMetrics()
+	m.watchStore(walStore{size: 12345})
+	m.Committed(3, 2*time.Second, 500*time.Millisecond)
+	m.Committed(5, time.Second, 250*time.Millisecond)
+	got := gather(m)
+	for series, want := range map[string]float64{
+		"graphprofile_store_commit_duration_seconds_sum":   3,
+		"graphprofile_store_commit_duration_seconds_count": 2,
+		"graphprofile_store_commit_log_seconds_sum":        0.75,
+		"graphprofile_store_commit_writes_sum":             8,
+		"graphprofile_store_commit_writes_count":           2,
+		"graphprofile_store_wal_bytes":                     12345,
+	} {
+		if v, ok := got[series]; !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", series, v, ok, want)
+		}
+	}
+
+	m = newServeMetrics()
+	m.watchStore(struct{ graphprofile.Store }{})
+	if v, ok := gather(m)["graphprofile_store_wal_bytes"]; ok {
+		t.Errorf("graphprofile_store_wal_bytes = %v for a store without a write-ahead log, want no such metric", v)
 	}
 }

@@ -29,6 +29,10 @@ func TestRedactStoreURL(t *testing.T) {
 		{"postgres://db/x?sslpassword=s3cr3t&user=alice", "postgres://db/x?sslpassword=***&user=***"},
 		{"postgres://alice:hunter2@db/x?password=hunter2", "postgres://***@db/x?password=***"},
 		{"postgres://db/x?sslmode=disable", "postgres://db/x?sslmode=disable"},
+		{"postgres://db/x?passfile=/home/alice/.pgpass&sslmode=disable", "postgres://db/x?passfile=***&sslmode=disable"},
+		// An '@' in a parameter's value after the user info's end is the
+		// value's: the drivers end the user info at the first '@'.
+		{"postgres://alice:hunter2@db?sslmode=require&application_name=a@b", "postgres://***@db?sslmode=require&application_name=a@b"},
 		// A parameter's name percent-encoded is the parameter to the
 		// drivers (pgx reads pass%77ord as password).
 		{"postgres://db/x?pass%77ord=hunter2&connect_timeout=abc", "postgres://db/x?pass%77ord=***&connect_timeout=abc"},
@@ -172,6 +176,36 @@ func TestLogsHideStoreSecrets(t *testing.T) {
 }
 
 type stringer string
+
+// TestScrubHidesWholeSecrets: a password is hidden whole, not as the user
+// name it begins with and the rest of it, and a secret of three characters
+// is hidden (one of two is not: hiding every "pw" of a message would
+// garble it), and the driver's quotation of the URL is the URL as
+// printed.
+func TestScrubHidesWholeSecrets(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ url, in, want string }{
+		{"postgres://alice:alice123@db/x", "password alice123 rejected for alice", "password *** rejected for ***"},
+		{"postgres://bob:pw3@db/x", "password pw3 rejected for bob", "password *** rejected for ***"},
+		{"postgres://db/x?user=al&password=pw", "password pw rejected for al", "password pw rejected for al"},
+		// libpq ends the user info at the first '@': its password is "pw?x".
+		{"postgres://alice:pw?x@y@db/x", "password pw?x rejected", "password *** rejected"},
+		// The driver's quotation of the URL, masked where it thinks the
+		// password ends, is replaced whole by the URL as printed: the tail
+		// "z7" is too short to be hidden on its own.
+		{"postgres://alice:hunter2@z7@db/x", "cannot parse `postgres://alice:xxxxx@z7@db/x`: failed", "cannot parse `postgres://***@db/x`: failed"},
+		{"postgresql://alice:hunter2@z7@db/x", "cannot parse `postgresql://alice:xxxxx@z7@db/x`: failed", "cannot parse `postgresql://***@db/x`: failed"},
+	}
+	for _, tt := range tests {
+		env := &environment{stderr: io.Discard}
+		if _, err := env.parseStore(tt.url, anyStore); err != nil {
+			t.Fatal(err)
+		}
+		if got := env.scrub(tt.in); got != tt.want {
+			t.Errorf("%s: scrub(%q) = %q, want %q", tt.url, tt.in, got, tt.want)
+		}
+	}
+}
 
 func (s stringer) String() string { return string(s) }
 

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -154,6 +155,13 @@ type testCert struct {
 // to dir/name-key.pem.
 func writeTestCert(t *testing.T, dir, name string) testCert {
 	t.Helper()
+	return writeTestCertValid(t, dir, name, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+// writeTestCertValid is writeTestCert for a certificate valid from
+// notBefore to notAfter.
+func writeTestCertValid(t *testing.T, dir, name string, notBefore, notAfter time.Time) testCert {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -161,8 +169,8 @@ func writeTestCert(t *testing.T, dir, name string) testCert {
 	template := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
 		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:     []string{"localhost"},
@@ -398,6 +406,40 @@ func TestTLSFlagFailures(t *testing.T) {
 			// no key.
 			if after, _ := os.ReadDir(dir); len(after) != len(before) {
 				t.Errorf("serve created files before failing: %v", after)
+			}
+		})
+	}
+}
+
+// TestTLSCertificateNotValidNow: --tls-cert's certificate is loaded
+// whatever its dates (the operator may be about to replace it), with a
+// warning when it has expired or is not valid yet: clients will refuse
+// it. A certificate valid now is loaded without one.
+func TestTLSCertificateNotValidNow(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	tests := []struct {
+		name                string
+		notBefore, notAfter time.Time
+		warned              bool
+	}{
+		{"valid now", now.Add(-time.Hour), now.Add(time.Hour), false},
+		{"expired", now.Add(-48 * time.Hour), now.Add(-24 * time.Hour), true},
+		{"not valid yet", now.Add(24 * time.Hour), now.Add(48 * time.Hour), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := writeTestCertValid(t, t.TempDir(), "operator", tt.notBefore, tt.notAfter)
+			var log bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&log, nil))
+			config, err := loadTLSFlags(&environment{stderr: io.Discard}, logger, c.certFile, c.keyFile, false)
+			if err != nil || config == nil || len(config.Certificates) != 1 {
+				t.Fatalf("loadTLSFlags: %v, %v; want the certificate loaded", config, err)
+			}
+			warned := strings.Contains(log.String(), "level=WARN") && strings.Contains(log.String(), "the TLS certificate is not valid now")
+			if warned != tt.warned || tt.warned && !strings.Contains(log.String(), c.certFile) {
+				t.Errorf("log %q: warned %v, want %v, naming %s", log.String(), warned, tt.warned, c.certFile)
 			}
 		})
 	}

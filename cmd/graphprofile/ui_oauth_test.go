@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -212,5 +214,49 @@ func TestUIOAuth(t *testing.T) {
 	}
 	if log := s.stderr.String(); strings.Contains(log, "level=ERROR") || strings.Contains(log, "level=WARN") {
 		t.Errorf("serve logged a problem while the browser ran:\n%s", log)
+	}
+}
+
+// TestUIRedirectURI: without --public-url the redirect URI is the listen
+// address's /ui/, over https with TLS, and a browser is sent to localhost
+// where serve listens on every address; with it, the public URL's /ui/,
+// however it ends.
+func TestUIRedirectURI(t *testing.T) {
+	t.Parallel()
+	issuers := []string{"https://login.example.com/t/v2.0"}
+	tests := []struct {
+		name     string
+		clientID string // "app" when empty
+		s        uiOAuthSettings
+		want     string
+		wantErr  string // the error ends so
+	}{
+		{name: "a loopback address", s: uiOAuthSettings{listen: "127.0.0.1:8080"}, want: "http://127.0.0.1:8080/ui/"},
+		{name: "TLS", s: uiOAuthSettings{listen: "127.0.0.1:8443", https: true}, want: "https://127.0.0.1:8443/ui/"},
+		{name: "every IPv4 address", s: uiOAuthSettings{listen: "0.0.0.0:8080"}, want: "http://localhost:8080/ui/"},
+		{name: "every IPv6 address", s: uiOAuthSettings{listen: "[::]:8080"}, want: "http://localhost:8080/ui/"},
+		{name: "no host", s: uiOAuthSettings{listen: ":8080"}, want: "http://localhost:8080/ui/"},
+		{name: "an IPv6 address", s: uiOAuthSettings{listen: "[::1]:8080"}, want: "http://[::1]:8080/ui/"},
+		{name: "a public URL", s: uiOAuthSettings{listen: "0.0.0.0:8080", publicURL: "https://people.example.com/graph"}, want: "https://people.example.com/graph/ui/"},
+		{name: "a public URL ending in /", s: uiOAuthSettings{listen: "0.0.0.0:8080", publicURL: "https://people.example.com/", trustProxy: true}, want: "https://people.example.com/ui/"},
+		{name: "a listen address without a port", s: uiOAuthSettings{listen: "localhost"}, wantErr: `--ui-client-id "app": the redirect URI comes from --listen "localhost": address localhost: missing port in address`},
+		// Any white space, not only ASCII's.
+		{name: "a client id with a no-break space", clientID: "my\u00a0app", s: uiOAuthSettings{listen: "127.0.0.1:8080"}, wantErr: ": an application id has no spaces"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.s
+			s.clientID, s.scope, s.ui, s.issuers = cmp.Or(tt.clientID, "app"), defaultUIScope, true, issuers
+			got, err := uiRedirectURI(&environment{stderr: io.Discard}, s, false)
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasSuffix(err.Error(), tt.wantErr) {
+					t.Errorf("uiRedirectURI = %q, %v; want the error %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("uiRedirectURI = %q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }

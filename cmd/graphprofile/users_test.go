@@ -86,6 +86,9 @@ func TestUsersImportRefusesBadFiles(t *testing.T) {
 		{"a line over 1 MiB", `{"displayName":"A","userPrincipalName":"a@example.test"}` + "\n" +
 			`{"displayName":"B","userPrincipalName":"b@example.test","jobTitle":"` + strings.Repeat("x", 1<<20) + `"}` + "\n",
 			[]string{"line 2:", "longer than 1048576 bytes"}},
+		// The first 20 bad lines are named, and how many more there are.
+		{"23 bad lines", strings.Repeat("not json\n", 23),
+			[]string{"users import: 23 bad lines, nothing imported: line 1:", "line 20:", "; and 3 more"}},
 		{"a repeated UPN in another case", `{"displayName":"A","userPrincipalName":"a@example.test"}` + "\n" + `{"displayName":"B","userPrincipalName":"A@EXAMPLE.TEST"}` + "\n",
 			[]string{"line 2:", "also on line 1"}},
 	}
