@@ -46,9 +46,9 @@ type fixture struct {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// newFixture starts a server; ui makes its page from the development
-// tenant's DevSignIn (nil: no page).
-func newFixture(t *testing.T, ui func(webui.DevSignIn) webui.Options) *fixture {
+// openDevTenant opens a store and a development issuer in a directory of
+// t's, as serve keeps them; the store is closed when t ends.
+func openDevTenant(t *testing.T) (*sqlite.Store, *token.DevIssuer) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
@@ -60,6 +60,14 @@ func newFixture(t *testing.T, ui func(webui.DevSignIn) webui.Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return store, dev
+}
+
+// newFixture starts a server; ui makes its page from the development
+// tenant's DevSignIn (nil: no page).
+func newFixture(t *testing.T, ui func(webui.DevSignIn) webui.Options) *fixture {
+	t.Helper()
+	store, dev := openDevTenant(t)
 	f := &fixture{t: t, store: store, dev: dev}
 	f.url = f.serve(ui)
 	return f
@@ -582,16 +590,7 @@ func jwtClaims(t *testing.T, jwt string) map[string]any {
 // proxy, by a name that is not a loopback one, from another origin, and
 // when the development issuer is not trusted.
 func TestDevSignInLoopbackOnly(t *testing.T) {
-	dir := t.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, dev := openDevTenant(t)
 	on, err := webui.NewHandler(webui.Options{DevSignIn: &webui.DevTenant{Issuer: dev, Store: store, TenantID: devTenant}, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
@@ -674,16 +673,7 @@ func TestDevSignInLoopbackOnly(t *testing.T) {
 // as a line of its own (HAProxy's option forwardfor) can send an empty one
 // first, which Header.Get reads as no header: it must still be refused.
 func TestDevSignInProxyHeaderPresent(t *testing.T) {
-	dir := t.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, dev := openDevTenant(t)
 	h, err := webui.NewHandler(webui.Options{DevSignIn: &webui.DevTenant{Issuer: dev, Store: store, TenantID: devTenant}, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
@@ -1210,16 +1200,7 @@ func TestDevSignInStoreFailure(t *testing.T) {
 // API (a minted token with them), are not Graph's: none is in the request
 // journal, the access log or Graph's request metrics.
 func TestPageOutsideGraphsRecords(t *testing.T) {
-	dir := t.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "graphprofile.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	dev, err := token.LoadOrCreateDevIssuer(filepath.Join(dir, "devkey.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, dev := openDevTenant(t)
 	page, err := webui.NewHandler(withDevSignIn(&webui.DevTenant{Issuer: dev, Store: store, TenantID: devTenant}))
 	if err != nil {
 		t.Fatal(err)
