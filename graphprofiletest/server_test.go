@@ -1,12 +1,16 @@
 package graphprofiletest_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -593,4 +597,117 @@ func errorOf(answer map[string]any) (code, message string) {
 	code, _ = e["code"].(string)
 	message, _ = e["message"].(string)
 	return code, message
+}
+
+// guidV8 is the form of the ids Token makes up: RFC 9562 version 8 GUIDs
+// (the RFC's variant), which the server and a Graph client take as any id.
+var guidV8 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// The users and apps Token's requests stand for: Delegated's user is named
+// after the upn's local part and has a GUID of its own in each tenant; an
+// ObjectID the request gives is the user's id; an application token has an
+// app id and no user.
+func TestTokenIdentities(t *testing.T) {
+	srv := graphprofiletest.NewServer(t)
+	me := func(tok string) map[string]any {
+		t.Helper()
+		status, _, answer := call(t, srv, http.MethodGet, "/beta/me", tok, "")
+		if status != http.StatusOK {
+			t.Fatalf("GET /beta/me: %d %v", status, answer)
+		}
+		return answer
+	}
+	adele := me(srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.Read")))
+	if adele["displayName"] != "adele" || adele["userPrincipalName"] != "adele@contoso.com" {
+		t.Errorf("Delegated(adele@contoso.com)'s user: displayName %v, userPrincipalName %v; want adele, adele@contoso.com", adele["displayName"], adele["userPrincipalName"])
+	}
+	id, _ := adele["id"].(string)
+	if !guidV8.MatchString(id) {
+		t.Errorf("Delegated(adele@contoso.com)'s user id %q is not a version 8 GUID", id)
+	}
+	const other = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+	elsewhere := me(srv.Token(graphprofiletest.TokenRequest{TenantID: other, UserPrincipalName: "adele@contoso.com", Scopes: []string{"User.Read"}}))
+	if elsewhere["id"] == id {
+		t.Errorf("adele@contoso.com has the id %v in two tenants, want one id in each", id)
+	}
+	const megan = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+	given := me(srv.Token(graphprofiletest.TokenRequest{UserPrincipalName: "megan@contoso.com", ObjectID: megan, Scopes: []string{"User.Read"}}))
+	if given["id"] != megan {
+		t.Errorf("a token request with ObjectID %s signed in the user %v", megan, given["id"])
+	}
+
+	srv.ClearRequests()
+	app := srv.Token(graphprofiletest.Application("User.Read.All"))
+	// No user, also in the token a client may read: no oid (it would be
+	// the app's service principal, which Application names none of).
+	var claims map[string]any
+	if parts := strings.Split(app, "."); len(parts) != 3 {
+		t.Fatalf("the application token %q is not a JWT", app)
+	} else if payload, err := base64.RawURLEncoding.DecodeString(parts[1]); err != nil || json.Unmarshal(payload, &claims) != nil {
+		t.Fatalf("the application token's payload: %v", err)
+	}
+	if _, ok := claims["oid"]; ok || claims["sub"] != claims["appid"] {
+		t.Errorf("the application token's claims %v: want no oid, sub the app id", claims)
+	}
+	if status, _, answer := call(t, srv, http.MethodGet, "/beta/users/adele@contoso.com", app, ""); status != http.StatusOK {
+		t.Fatalf("the application's GET: %d %v", status, answer)
+	}
+	got := srv.Requests(graphprofiletest.RequestFilter{})
+	if len(got) != 1 {
+		t.Fatalf("the journal holds %d requests, want the application's 1", len(got))
+	}
+	if c := got[0].Caller; c.OID != "" || !guidV8.MatchString(c.AppID) || c.TenantID != graphprofiletest.DefaultTenant {
+		t.Errorf("the application token's caller: %+v; want no user, a version 8 GUID app id, the default tenant", c)
+	}
+}
+
+// FailNext fails the requests it selects, as many as it is told: not a
+// request of another method or of another path.
+func TestFailNextSelects(t *testing.T) {
+	srv := graphprofiletest.NewServer(t)
+	tok := srv.Token(graphprofiletest.Delegated("adele@contoso.com", "User.ReadWrite"))
+	srv.FailNext(2, "503", "GET", "/PROFILE/positions")
+	var statuses []int
+	for _, r := range []struct{ method, path, body string }{
+		{http.MethodPost, "/beta/me/profile/positions", `{}`}, // another method
+		{http.MethodGet, "/beta/me", ""},                      // another path
+		{http.MethodGet, "/beta/me/profile/positions", ""},
+		{http.MethodGet, "/beta/me/profile/positions", ""},
+		{http.MethodGet, "/beta/me/profile/positions", ""}, // the two are spent
+	} {
+		status, _, _ := call(t, srv, r.method, r.path, tok, r.body)
+		statuses = append(statuses, status)
+	}
+	if want := []int{201, 200, 503, 503, 200}; !slices.Equal(statuses, want) {
+		t.Errorf("after FailNext(2, 503, GET, /PROFILE/positions): statuses %v, want %v", statuses, want)
+	}
+}
+
+// SetClock sets the clock to the instant given, its fraction of a second
+// included: the server's time is not before it.
+func TestSetClockKeepsFraction(t *testing.T) {
+	srv := graphprofiletest.NewServer(t)
+	at := time.Date(2030, 1, 2, 3, 4, 5, 987654321, time.UTC)
+	srv.SetClock(at)
+	if now := srv.Now(); now.Before(at) || now.After(at.Add(time.Minute)) {
+		t.Errorf("after SetClock(%v) the server's time is %v", at, now)
+	}
+}
+
+// The server listens on 127.0.0.1 only (a loopback port, as the package
+// says): a test's server is not reachable at the machine's other
+// addresses, 127.0.0.2 or [::1] among them.
+func TestListensOnLoopbackOnly(t *testing.T) {
+	srv := graphprofiletest.NewServer(t)
+	u, err := url.Parse(srv.URL)
+	if err != nil || u.Hostname() != "127.0.0.1" {
+		t.Fatalf("URL %q, want http://127.0.0.1:PORT (%v)", srv.URL, err)
+	}
+	for _, host := range []string{"127.0.0.2", "::1"} {
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(host, u.Port()), 2*time.Second)
+		if err == nil {
+			conn.Close()
+			t.Errorf("the server accepted a connection at %s", net.JoinHostPort(host, u.Port()))
+		}
+	}
 }
