@@ -285,3 +285,35 @@ func TestTokenCacheMemory(t *testing.T) {
 		t.Errorf("the heap grew %d MB with %d tokens of 5,400 scopes validated; want at most 40 MB", grown>>20, tokens)
 	}
 }
+
+// TestTokenCacheClockSetBackBeforeIat: a cached token whose iat is later
+// than its nbf is refused as validation refuses it once the clock is set
+// back before its iat (less the leeway), even though its nbf allows that
+// time: the cache is valid from the later of the two.
+func TestTokenCacheClockSetBackBeforeIat(t *testing.T) {
+	start := time.Now().Truncate(time.Second)
+	now := start
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := &rotatingIssuer{}
+	issuer.set("k1", &key.PublicKey)
+	v := &Validator{Issuers: []Issuer{issuer}, Now: func() time.Time { return now }}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"iss": "https://rotating.example.test", "aud": GraphAudience, "tid": testTenant, "oid": testUser,
+		"scp": "User.Read", "iat": start.Unix(), "nbf": start.Add(-4 * time.Minute).Unix(), "exp": start.Add(time.Hour).Unix(),
+	})
+	tok.Header["kid"] = "k1"
+	signed, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := v.Authenticate(ctx, signed); err != nil { // cached from here on
+		t.Fatal(err)
+	}
+	now = start.Add(-DefaultLeeway - time.Second) // after nbf less the leeway, before iat less it
+	p, err := v.Authenticate(ctx, signed)
+	assertRefused(t, p, err, msgIssuedInFuture)
+}

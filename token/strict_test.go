@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,10 @@ func TestAuthenticateIsStrict(t *testing.T) {
 		{"nbf -1e19", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": -1e19})), msgMalformed},
 		{"iat 100 days ahead", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": testNow.Add(100 * 24 * time.Hour).Unix()})), msgIssuedInFuture},
 		{"iat beyond the leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"iat": testNow.Add(DefaultLeeway + time.Minute).Unix()})), msgIssuedInFuture},
+		// RFC 7515's base64url has one spelling of each value: a signature
+		// whose unused bits are set is another token (another cache key)
+		// with the same signature, which a lax decoder would accept.
+		{"signature with its unused bits set", unusedBitsSet(f.devToken(t, delegatedClaims())), msgMalformed},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,4 +269,14 @@ func TestClaimNamesAreCaseSensitive(t *testing.T) {
 			assertRefused(t, p, err, tt.want)
 		})
 	}
+}
+
+// unusedBitsSet returns tok with the last character of its ES256
+// signature (64 bytes: 86 characters, the last carrying 2 bits and 4 unused
+// ones, which are zero) replaced by the next one of the alphabet, which
+// decodes loosely to the same bytes.
+func unusedBitsSet(tok string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, tok[len(tok)-1])
+	return tok[:len(tok)-1] + string(alphabet[i+1])
 }

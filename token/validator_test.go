@@ -400,6 +400,7 @@ func TestAuthenticateAccepts(t *testing.T) {
 		{"aud array", f.devToken(t, with(delegatedClaims(), map[string]any{"aud": []string{"api://other", GraphAudience}})), delegated},
 		{"aud app id", f.devToken(t, with(delegatedClaims(), map[string]any{"aud": GraphAudienceAppID})), delegated},
 		{"aud trailing slash", f.devToken(t, with(delegatedClaims(), map[string]any{"aud": GraphAudience + "/"})), delegated},
+		{"aud in another case", f.devToken(t, with(delegatedClaims(), map[string]any{"aud": "HTTPS://Graph.Microsoft.com"})), delegated},
 		{"expired within leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"exp": testNow.Add(-4 * time.Minute).Unix()})), delegated},
 		{"nbf within leeway", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": testNow.Add(4 * time.Minute).Unix()})), delegated},
 		{"no nbf", f.devToken(t, with(delegatedClaims(), map[string]any{"nbf": nil})), delegated},
@@ -460,6 +461,13 @@ func TestAuthenticateLeewayAndClock(t *testing.T) {
 	fresh := f.devToken(t, with(delegatedClaims(), map[string]any{"exp": testNow.Add(2 * time.Minute).Unix()}))
 	if _, err := (&Validator{Issuers: f.v.Issuers, Now: f.v.Now, Leeway: -10 * time.Minute}).Authenticate(context.Background(), fresh); err != nil {
 		t.Errorf("a token good for 2 more minutes, leeway -10 min: %v, want it accepted", err)
+	}
+
+	// A NumericDate's fraction counts: with no leeway, a token whose exp
+	// is half a second after the clock is good, not expired at the second.
+	halfSecond := f.devToken(t, with(delegatedClaims(), map[string]any{"exp": float64(testNow.Unix()) + 0.5}))
+	if _, err := (&Validator{Issuers: f.v.Issuers, Now: f.v.Now, Leeway: -1}).Authenticate(context.Background(), halfSecond); err != nil {
+		t.Errorf("a token expiring half a second from now, no leeway: %v, want it accepted", err)
 	}
 
 	// A nil clock is the real one: a token minted now is good.
