@@ -918,6 +918,13 @@ func TestOIDCIssuerLifecycle(t *testing.T) {
 	if _, err := o.Key(t.Context(), "bogus"); !errors.Is(err, ErrUnknownKey) {
 		t.Errorf("Key(bogus) after Run: err = %v, want ErrUnknownKey", err)
 	}
+	// At once: no fetch is asked for that nobody would serve, so a caller
+	// whose context is done gets the same answer, not a wait cut short.
+	done2, cancel2 := context.WithCancel(t.Context())
+	cancel2()
+	if _, err := o.Key(done2, "bogus-2"); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("Key(bogus-2) after Run, context done: err = %v, want ErrUnknownKey", err)
+	}
 	if n := p.jwksHits.Load() - hits; n != 0 {
 		t.Errorf("%d key set requests after Run returned, want none", n)
 	}
@@ -938,6 +945,7 @@ func TestNewOIDCIssuer(t *testing.T) {
 		{"http://127.0.0.2/realm", "http://127.0.0.2/realm/.well-known/openid-configuration", ""},
 		{"http://[::1]:9000/realm", "http://[::1]:9000/realm/.well-known/openid-configuration", ""},
 		{"http://localhost:9000/{tenantid}/v2.0", "http://localhost:9000/common/v2.0/.well-known/openid-configuration", ""},
+		{"http://LocalHost:9000/realm", "http://LocalHost:9000/realm/.well-known/openid-configuration", ""}, // a host name's case does not matter
 
 		{"http://login.example.com/tenant/v2.0", "", "http is allowed only for loopback hosts"},
 		{"http://10.0.0.1/realm", "", "http is allowed only for loopback hosts"},
@@ -951,8 +959,10 @@ func TestNewOIDCIssuer(t *testing.T) {
 		{"https://login.example.com/tenant?x=1", "", "query"},
 		{"https://login.example.com/tenant?", "", "query"},
 		{"https://login.example.com/tenant#frag", "", "fragment"},
+		{"https://login.example.com/tenant#", "", "fragment"}, // an empty one
 		{"https://login.example.com/ten ant\x7f", "", "invalid"},
 		{"https://{tenantid}.example.com/v2.0", "", "whole segment of the URL's path"},
+		{"https://{tenantid}/v2.0", "", "whole segment of the URL's path"}, // the host, not the path
 		{"https://login.example.com/t{tenantid}/v2.0", "", "whole segment of the URL's path"},
 		{"https://login.example.com/{tenantid}x/v2.0", "", "whole segment of the URL's path"},
 		{"https://login.example.com/{tenantid}/{tenantid}", "", "only once"},
@@ -980,7 +990,7 @@ func TestNewOIDCIssuer(t *testing.T) {
 	}
 
 	for _, opts := range []OIDCOptions{
-		{RefreshInterval: -1}, {RefetchInterval: -1}, {RetryMin: -1}, {RetryMax: -1},
+		{RefreshInterval: -1}, {RefetchInterval: -1}, {RetryMin: -1}, {RetryMax: -1}, {KeyWait: -1},
 		{RetryMin: time.Minute, RetryMax: time.Second},
 		{RetryMin: 2 * time.Minute}, // more than the default RetryMax
 	} {
@@ -1071,9 +1081,11 @@ func TestOIDCRefreshFailureWarnedOncePerInterval(t *testing.T) {
 			f.clock.Advance(testRefetchInterval)
 			tok := sign(t, jwt.SigningMethodRS256, keys.rsa1, "bogus-"+graphprofile.NewGUID(),
 				issClaims(delegatedClaims(), f.single.issuerURL(""), testTenant))
-			if _, err := f.v.Authenticate(t.Context(), tok); !isRefusal(err) {
-				t.Fatalf("a token of an unknown kid: %v, want a refusal", err)
-			}
+			// Refused as of an unknown key, which it is, whatever became
+			// of the fetch it caused: not as keys unavailable, which
+			// anyone could make the validator warn of with made-up kids.
+			p, err := f.v.Authenticate(t.Context(), tok)
+			assertRefused(t, p, err, msgUnknownKey)
 		}
 	}
 	count := func(level, msg string) (n int, lines []string) {
@@ -1125,6 +1137,24 @@ func TestOIDCRefreshFailureWarnedOncePerInterval(t *testing.T) {
 // redirect only to a URL they could fetch themselves (https, or http to a
 // loopback host), and at most 10: an https issuer redirected to plain http
 // elsewhere would let whoever is on the path serve the signing keys.
+// TestDefaultOIDCClient: without a Client, the issuer's requests time out
+// after 10 s and follow redirects only as checkRedirect allows (to URLs an
+// issuer URL may be), so a discovery document or key set cannot be fetched
+// over plain http from another host by a redirect.
+func TestDefaultOIDCClient(t *testing.T) {
+	o, err := NewOIDCIssuer("https://login.example.com/tenant/v2.0", OIDCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.client.Timeout != 10*time.Second || o.client.CheckRedirect == nil {
+		t.Fatalf("the default client: timeout %v, redirect policy set %v; want 10 s and checkRedirect", o.client.Timeout, o.client.CheckRedirect != nil)
+	}
+	via := []*http.Request{httptest.NewRequest(http.MethodGet, "https://login.example.com/tenant/v2.0/.well-known/openid-configuration", nil)}
+	if err := o.client.CheckRedirect(httptest.NewRequest(http.MethodGet, "http://keys.example.test/jwks", nil), via); err == nil {
+		t.Errorf("the default client follows a redirect to http://keys.example.test/jwks")
+	}
+}
+
 func TestCheckRedirect(t *testing.T) {
 	via := func(n int) []*http.Request { return make([]*http.Request, n) }
 	for _, tc := range []struct {
