@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -93,6 +94,7 @@ type testProvider struct {
 	jwksStatus      int
 	down            bool          // connections are dropped
 	jwksGate        chan struct{} // when set, key set requests wait for it
+	contentLength   bool          // responses say their length (Go's server sends large bodies chunked, without)
 
 	discoveryHits, jwksHits atomic.Int64
 }
@@ -148,7 +150,7 @@ func (p *testProvider) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	down := p.down
+	down, contentLength := p.down, p.contentLength
 	p.mu.Unlock()
 	if down {
 		panic(http.ErrAbortHandler) // the connection is dropped
@@ -157,6 +159,9 @@ func (p *testProvider) serve(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if contentLength {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -737,6 +742,8 @@ func TestOIDCBadDocuments(t *testing.T) {
 		{"JWKS keys not an array", func(p *testProvider) { p.jwksBody = []byte(`{"keys":{}}`) }, "not a JWK set: json: cannot unmarshal object"},
 		{"JWKS oversized", func(p *testProvider) { p.jwksBody = big(`{"keys":[],`, maxJWKSSize) }, "the response is larger than 1048576 bytes"},
 		{"JWKS status 404", func(p *testProvider) { p.jwksStatus = http.StatusNotFound }, "404 Not Found"},
+		// A success that is not a 200 is not the key set either.
+		{"JWKS status 203", func(p *testProvider) { p.jwksStatus = http.StatusNonAuthoritativeInfo }, "203 Non-Authoritative Information"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -758,6 +765,38 @@ func TestOIDCBadDocuments(t *testing.T) {
 				t.Error("Ready after a bad document")
 			}
 		})
+	}
+}
+
+// TestOIDCDocumentsAtTheLimit: a discovery document of 256 KiB and a key
+// set of 1 MiB, exactly, are read, whether the responses say their length
+// or not; the limits refuse only larger ones.
+func TestOIDCDocumentsAtTheLimit(t *testing.T) {
+	t.Run("chunked", func(t *testing.T) { testOIDCDocumentsAtTheLimit(t, false) })
+	t.Run("Content-Length", func(t *testing.T) { testOIDCDocumentsAtTheLimit(t, true) })
+}
+
+func testOIDCDocumentsAtTheLimit(t *testing.T, contentLength bool) {
+	p := newTestProvider(t, "/limit/v2.0")
+	padded := func(v any, size int) []byte {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(data, strings.Repeat(" ", size-len(data))...)
+	}
+	p.set(func(p *testProvider) {
+		p.discoveryBody = padded(map[string]any{"issuer": p.url, "jwks_uri": p.jwksURI}, maxDiscoverySize)
+		p.jwksBody = padded(map[string]any{"keys": p.keys}, maxJWKSSize)
+		p.contentLength = contentLength
+	})
+	o := newTestOIDCIssuer(t, p, &testClock{now: time.Now()}, &logtest.Buffer{}, nil)
+	start(t, o)
+	eventually(t, "issuer ready", o.Ready)
+	v := &Validator{Issuers: []Issuer{o}, Now: func() time.Time { return testNow }}
+	tok := sign(t, jwt.SigningMethodRS256, testOIDCKeys().rsa1, "rsa-1", issClaims(delegatedClaims(), p.url, testTenant))
+	if got, err := v.Authenticate(t.Context(), tok); err != nil || !samePrincipal(got, of(wantDelegated, p.url)) {
+		t.Errorf("a token of the key set's key: %+v, %v", got, err)
 	}
 }
 
@@ -1137,17 +1176,23 @@ func TestOIDCRefreshFailureWarnedOncePerInterval(t *testing.T) {
 // redirect only to a URL they could fetch themselves (https, or http to a
 // loopback host), and at most 10: an https issuer redirected to plain http
 // elsewhere would let whoever is on the path serve the signing keys.
-// TestDefaultOIDCClient: without a Client, the issuer's requests time out
+// TestOIDCDefaults: without a Client, the issuer's requests time out
 // after 10 s and follow redirects only as checkRedirect allows (to URLs an
 // issuer URL may be), so a discovery document or key set cannot be fetched
-// over plain http from another host by a redirect.
-func TestDefaultOIDCClient(t *testing.T) {
+// over plain http from another host by a redirect; and the zero options
+// are the documented intervals.
+func TestOIDCDefaults(t *testing.T) {
 	o, err := NewOIDCIssuer("https://login.example.com/tenant/v2.0", OIDCOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.client.Timeout != 10*time.Second || o.client.CheckRedirect == nil {
 		t.Fatalf("the default client: timeout %v, redirect policy set %v; want 10 s and checkRedirect", o.client.Timeout, o.client.CheckRedirect != nil)
+	}
+	// The other defaults, as OIDCOptions documents them.
+	if o.refreshInterval != time.Hour || o.refetchInterval != 10*time.Second || o.retryMin != time.Second || o.retryMax != time.Minute || o.keyWait != 2*time.Second {
+		t.Errorf("the defaults: refresh %v, refetch %v, retry %v to %v, key wait %v; want 1h, 10s, 1s to 1m, 2s",
+			o.refreshInterval, o.refetchInterval, o.retryMin, o.retryMax, o.keyWait)
 	}
 	via := []*http.Request{httptest.NewRequest(http.MethodGet, "https://login.example.com/tenant/v2.0/.well-known/openid-configuration", nil)}
 	if err := o.client.CheckRedirect(httptest.NewRequest(http.MethodGet, "http://keys.example.test/jwks", nil), via); err == nil {
