@@ -335,6 +335,11 @@ func TestMintRefuses(t *testing.T) {
 		// Times the validator refuses as not NumericDates (1970 to 9999).
 		{"issued before 1970", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read"}, Now: time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC)}},
 		{"expiring after 9999", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read"}, Now: time.Date(9999, 12, 31, 23, 30, 0, 0, time.UTC)}},
+		{"expiring the second after 9999", MintRequest{TenantID: testTenant, ObjectID: testUser, Scopes: []string{"User.Read"}, Now: time.Unix(maxNumericDate+1, 0).Add(-DefaultTokenLifetime)}},
+		// Tenant ids the validator refuses (msgBadTenant): the tid is part
+		// of the iss.
+		{"tenant id with a slash", MintRequest{TenantID: "contoso/v2.0", ObjectID: testUser, Scopes: []string{"User.Read"}}},
+		{"tenant id of 65 characters", MintRequest{TenantID: strings.Repeat("a", 65), ObjectID: testUser, Scopes: []string{"User.Read"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,6 +347,10 @@ func TestMintRefuses(t *testing.T) {
 				t.Errorf("Mint = %q, want an error", s)
 			}
 		})
+	}
+	// The last second a NumericDate can name is a token's exp still.
+	if _, err := d.Mint(MintRequest{TenantID: testTenant, ObjectID: testUser, Now: time.Unix(maxNumericDate, 0).Add(-DefaultTokenLifetime)}); err != nil {
+		t.Errorf("a token expiring at the last second of 9999: %v", err)
 	}
 }
 
