@@ -40,6 +40,13 @@ func TestLoadOrCreateDevIssuer(t *testing.T) {
 	if runtime.GOOS != "windows" && info.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode = %v, want 0600", info.Mode().Perm())
 	}
+	// The directory made for it is private too (0700): no other user
+	// looks into the directory of a signing key.
+	if dirInfo, err := os.Stat(filepath.Dir(path)); err != nil {
+		t.Fatal(err)
+	} else if runtime.GOOS != "windows" && dirInfo.Mode().Perm() != 0o700 {
+		t.Errorf("key directory mode = %v, want 0700", dirInfo.Mode().Perm())
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
