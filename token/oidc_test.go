@@ -563,6 +563,12 @@ func TestOIDCKeyRotation(t *testing.T) {
 			p.keys = []map[string]any{jwkOf("rsa-2", keys.rsa2), jwkOf("ec-1", keys.ec1)}
 		}, 0, ec1, msgUnknownKey, 0},
 		{"that key after the interval: re-fetched and accepted", nil, testRefetchInterval, ec1, "", 1},
+		// A key set without a usable key is what the issuer says: it
+		// replaces the keys too, and no token is accepted.
+		{"a key set without keys: re-fetched for an unknown kid", func(p *testProvider) {
+			p.keys = []map[string]any{}
+		}, testRefetchInterval, bogus, msgUnknownKey, 1},
+		{"a key of the set before it refused", nil, 0, rsa2, msgUnknownKey, 0},
 	}
 	for _, s := range steps {
 		if s.change != nil {
@@ -1090,6 +1096,9 @@ func TestOIDCIssuerTrusts(t *testing.T) {
 		{multi, "https://login.microsoftonline.com/" + strings.Repeat("a", 64) + "/v2.0", strings.Repeat("a", 64), true},
 		{multi, "https://login.microsoftonline.com/" + testTenant + "/v1.0", testTenant, false},
 		{multi, "https://evil.example/login.microsoftonline.com/" + testTenant + "/v2.0", testTenant, false},
+		// The URL's two parts overlap in it: no tenant between them (and
+		// no slice of it that would panic).
+		{multi, "https://login.microsoftonline.com/v2.0", testTenant, false},
 
 		{slash, "https://sts.example.net/" + testTenant + "/", testTenant, true},
 		{slash, "https://sts.example.net/" + testTenant, testTenant, true},

@@ -661,3 +661,17 @@ func TestUnavailableKeysWarnedOncePerInterval(t *testing.T) {
 		t.Errorf("the second warning: %v, want refusals 150", w)
 	}
 }
+
+// TestFirstTrustingIssuer: of two issuers that trust a token's iss, the
+// token is checked against the first (Validator.Issuers), whose key
+// verifies it, not against the second.
+func TestFirstTrustingIssuer(t *testing.T) {
+	f := newFixture(t)
+	first := staticIssuer{iss: rsaIssURL, keys: map[string]crypto.PublicKey{"k": &f.rsaKey.PublicKey}}
+	second := staticIssuer{iss: rsaIssURL, keys: map[string]crypto.PublicKey{"k": &f.smallRSA.PublicKey}}
+	tok := sign(t, jwt.SigningMethodRS256, f.rsaKey, "k", with(delegatedClaims(), map[string]any{"iss": rsaIssURL}))
+	v := &Validator{Issuers: []Issuer{first, second}, Now: f.v.Now}
+	if p, err := v.Authenticate(context.Background(), tok); err != nil || p.ObjectID != testUser {
+		t.Errorf("a token of the first issuer's key: %+v, %v; want it accepted", p, err)
+	}
+}
