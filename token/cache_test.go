@@ -121,6 +121,17 @@ func TestTokenCache(t *testing.T) {
 	if _, err := v.Authenticate(ctx, tok2); err == nil {
 		t.Error("a token was accepted after its kid was given to another key")
 	}
+	// Also when the token is in the cache as its kid changes keys, with no
+	// moment without a key under it between (a key set refreshed).
+	issuer.set("k1", &key.PublicKey)
+	tok3 := signES256(t, key, "k1", now.Add(time.Hour))
+	if _, err := v.Authenticate(ctx, tok3); err != nil {
+		t.Fatal(err)
+	}
+	issuer.set("k1", &other.PublicKey)
+	if _, err := v.Authenticate(ctx, tok3); err == nil {
+		t.Error("a cached token was accepted after its kid was given to another key")
+	}
 }
 
 func TestTokenCacheBoundsAndOff(t *testing.T) {
@@ -316,4 +327,45 @@ func TestTokenCacheClockSetBackBeforeIat(t *testing.T) {
 	now = start.Add(-DefaultLeeway - time.Second) // after nbf less the leeway, before iat less it
 	p, err := v.Authenticate(ctx, signed)
 	assertRefused(t, p, err, msgIssuedInFuture)
+}
+
+// TestTokenCacheSkipsTokensLargerThanAShard: a token whose principal takes
+// more than a shard's bytes (CacheSize 16: one token, 2 KiB, a shard) is
+// validated every time rather than cached past the bound; a small one is
+// cached.
+func TestTokenCacheSkipsTokensLargerThanAShard(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := &rotatingIssuer{}
+	issuer.set("k1", &key.PublicKey)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		scp   string
+		cache bool
+	}{
+		{"200 scopes", "User.Read" + strings.Repeat(" a", 200), false}, // 200 × 17 bytes
+		{"one scope", "User.Read", true},
+	} {
+		v := &Validator{Issuers: []Issuer{issuer}, CacheSize: 16}
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+			"iss": "https://rotating.example.test", "aud": GraphAudience, "tid": testTenant, "oid": testUser,
+			"scp": tc.scp, "exp": time.Now().Add(time.Hour).Unix(),
+		})
+		tok.Header["kid"] = "k1"
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := v.Authenticate(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if hits, _ := v.CacheStats(); (hits == 1) != tc.cache {
+			t.Errorf("%s: a token validated twice was found in the cache %d times, want cached %v", tc.name, hits, tc.cache)
+		}
+	}
 }
