@@ -150,6 +150,24 @@ func TestThrottlerForgetsIdleCallers(t *testing.T) {
 	}
 }
 
+// TestThrottlerFloodKeepsTheDebtor: when a flood of new callers forces
+// sweeps, the buckets that still hold a token go first, so a caller in debt
+// is not let in again by others' traffic. (Map order decides which buckets
+// a wrong sweep drops; the many sweeps make dropping the debtor's certain.)
+func TestThrottlerFloodKeepsTheDebtor(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	th := newThrottler(ThrottleLimit{Requests: 2, Per: 100 * time.Second}, clock.Now)
+	for range 3 {
+		th.take("debtor")
+	}
+	for i := range maxBuckets + 40*(maxBuckets-sweepTarget) {
+		th.take(fmt.Sprint("caller ", i)) // one of two tokens: not in debt
+	}
+	if wait := th.take("debtor"); wait == 0 {
+		t.Error("the caller in debt got in after a flood of other callers")
+	}
+}
+
 // TestThrottleKey: a caller is its tenant, app and, when delegated, user.
 func TestThrottleKey(t *testing.T) {
 	user := graphprofile.Principal{TenantID: "t", AppID: "a", ObjectID: "u", Delegated: true}
@@ -169,6 +187,50 @@ func TestThrottleKey(t *testing.T) {
 	sameUser.Permissions = []string{"User.Read"}
 	if throttleKey(sameUser) != throttleKey(user) {
 		t.Error("a user's key depends on the token's permissions")
+	}
+}
+
+// TestThrottlerBucketHoldsAtMostItsLimit: a caller idle for long has a full
+// bucket, not more: the burst it may send is the limit's Requests, whatever
+// the time it saved up.
+func TestThrottlerBucketHoldsAtMostItsLimit(t *testing.T) {
+	limit := ThrottleLimit{Requests: 3, Per: 10 * time.Second}
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	th := newThrottler(limit, clock.Now)
+	th.take("k")
+	clock.advance(time.Hour)
+	for i := range limit.Requests {
+		if wait := th.take("k"); wait != 0 {
+			t.Fatalf("request %d after an hour idle refused: Retry-After %d", i+1, wait)
+		}
+	}
+	if wait := th.take("k"); wait == 0 {
+		t.Errorf("request %d after an hour idle got in: a bucket holds at most %d", limit.Requests+1, limit.Requests)
+	}
+}
+
+// TestThrottlerForgetsOnlyTheTenant: a reset of one tenant forgets its
+// callers' buckets only, not those of a tenant whose key begins with it
+// (the same tenant ID from another issuer is another tenant).
+func TestThrottlerForgetsOnlyTheTenant(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	th := newThrottler(ThrottleLimit{Requests: 1, Per: time.Minute}, clock.Now)
+	home := graphprofile.Principal{TenantID: "t", AppID: "a", ObjectID: "u", Delegated: true}
+	otherRealm := home
+	otherRealm.Realm = "https://issuer.example"
+	longer := home
+	longer.TenantID = "t2"
+	for _, p := range []graphprofile.Principal{home, otherRealm, longer} {
+		th.take(throttleKey(p))
+	}
+	th.forget(home.TenantKey())
+	if wait := th.take(throttleKey(home)); wait != 0 {
+		t.Errorf("the reset tenant's caller refused: Retry-After %d", wait)
+	}
+	for _, p := range []graphprofile.Principal{otherRealm, longer} {
+		if wait := th.take(throttleKey(p)); wait == 0 {
+			t.Errorf("tenant %q's caller got in after a reset of tenant %q: its bucket was forgotten", p.TenantKey(), home.TenantKey())
+		}
 	}
 }
 

@@ -209,6 +209,25 @@ func TestThrottleOffByDefault(t *testing.T) {
 	}
 }
 
+// TestThrottleLimitOn: a limit throttles only with both a number of
+// requests and a period; a half-set one (a library user's literal) is off,
+// as the zero value is.
+func TestThrottleLimitOn(t *testing.T) {
+	for limit, want := range map[graphapi.ThrottleLimit]bool{
+		{}:                               false,
+		{Requests: 5}:                    false,
+		{Per: time.Second}:               false,
+		{Requests: -1, Per: time.Second}: false,
+		{Requests: 5, Per: -time.Second}: false,
+		{Requests: 5, Per: time.Second}:  true,
+		graphapi.DefaultThrottleLimit():  true,
+	} {
+		if got := limit.On(); got != want {
+			t.Errorf("%v.On() = %v, want %v", limit, got, want)
+		}
+	}
+}
+
 func TestParseThrottleLimit(t *testing.T) {
 	valid := map[string]graphapi.ThrottleLimit{
 		"3500/10s": {Requests: 3500, Per: 10 * time.Second},
@@ -216,6 +235,8 @@ func TestParseThrottleLimit(t *testing.T) {
 		"60/m":     {Requests: 60, Per: time.Minute},
 		"1/179s":   {Requests: 1, Per: 179 * time.Second},
 		"2/1m30s":  {Requests: 2, Per: 90 * time.Second},
+		// The most requests a limit may name.
+		"1000000000/10s": {Requests: 1_000_000_000, Per: 10 * time.Second},
 	}
 	for spec, want := range valid {
 		got, err := graphapi.ParseThrottleLimit(spec)
@@ -224,19 +245,20 @@ func TestParseThrottleLimit(t *testing.T) {
 		}
 	}
 	invalid := map[string]string{
-		"":          "REQUESTS/DURATION",
-		"3500":      "REQUESTS/DURATION",
-		"0/10s":     "whole number",
-		"-1/10s":    "whole number",
-		"+5/10s":    "whole number",
-		"1.5/10s":   "whole number",
-		"5/":        "positive duration",
-		"5/0s":      "positive duration",
-		"5/-1s":     "positive duration",
-		"5/10":      "positive duration",
-		"1/180s":    "179 s",
-		"1/1h":      "179 s",
-		"3500/10s/": "positive duration",
+		"":               "REQUESTS/DURATION",
+		"3500":           "REQUESTS/DURATION",
+		"0/10s":          "whole number",
+		"-1/10s":         "whole number",
+		"+5/10s":         "whole number",
+		"1.5/10s":        "whole number",
+		"1000000001/10s": "whole number",
+		"5/":             "positive duration",
+		"5/0s":           "positive duration",
+		"5/-1s":          "positive duration",
+		"5/10":           "positive duration",
+		"1/180s":         "179 s",
+		"1/1h":           "179 s",
+		"3500/10s/":      "positive duration",
 	}
 	for spec, want := range invalid {
 		_, err := graphapi.ParseThrottleLimit(spec)
