@@ -142,13 +142,19 @@ func parseMetadata(t *testing.T, body []byte) *csdlModel {
 	if doc.Version != "4.0" || len(doc.Other) != 0 || len(doc.DataServices.Other) != 0 || len(doc.DataServices.Schemas) != 1 {
 		t.Fatalf("Edmx Version %q, %d schemas, unexpected elements %v %v", doc.Version, len(doc.DataServices.Schemas), doc.Other, doc.DataServices.Other)
 	}
-	// The one vocabulary used, Core, is referenced.
-	if len(doc.References) != 1 || len(doc.References[0].Includes) != 1 || doc.References[0].Includes[0].Namespace != "Org.OData.Core.V1" {
+	// The one vocabulary used, Core, is referenced, at its published
+	// address and under its usual alias.
+	if len(doc.References) != 1 || len(doc.References[0].Includes) != 1 || doc.References[0].Includes[0].Namespace != "Org.OData.Core.V1" ||
+		doc.References[0].Includes[0].Alias != "Core" || doc.References[0].URI != "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml" {
 		t.Errorf("references %+v, want the Core vocabulary", doc.References)
 	}
 	s := doc.DataServices.Schemas[0]
 	if s.Namespace != "microsoft.graph" || len(s.Other) != 0 || len(s.Containers) != 1 || len(s.Containers[0].Other) != 0 {
 		t.Fatalf("schema %q with %d containers, unexpected elements %v", s.Namespace, len(s.Containers), s.Other)
+	}
+	// Graph's own names: the alias graph, the container GraphService.
+	if s.Alias != "graph" || s.Containers[0].Name != "GraphService" {
+		t.Errorf("schema alias %q, container %q; want Graph's graph and GraphService", s.Alias, s.Containers[0].Name)
 	}
 	m := &csdlModel{schema: s, enums: map[string]csdlEnum{}, complexes: map[string]csdlType{}, entities: map[string]csdlType{}, container: map[string][2]string{}}
 	for _, e := range s.EnumTypes {
@@ -313,7 +319,14 @@ func checkNavigation(t *testing.T, m *csdlModel, version string) map[string]stri
 		if depth > 5 {
 			t.Fatalf("navigation deeper than 5 at %s", path)
 		}
+		// CSDL: a type's navigation properties have distinct names (the
+		// table may serve one path with several methods).
+		names := map[string]bool{}
 		for _, n := range m.entities[typeName].Navigation {
+			if names[n.Name] {
+				t.Errorf("navigation %s of %s declared twice", n.Name, typeName)
+			}
+			names[n.Name] = true
 			target, _ := elementType(n.Type)
 			if n.ContainsTarget != "true" || len(n.Other) != 0 {
 				t.Errorf("navigation %s of %s: ContainsTarget %q, elements %v", n.Name, typeName, n.ContainsTarget, n.Other)
