@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ func (s *testServer) settledScrape() map[string]float64 {
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, withMetrics(prometheus.NewRegistry(), true), withAdminToken("admin-secret"),
-		withThrottle(graphapi.ThrottleLimit{Requests: 3, Per: time.Hour}))
+		withThrottle(graphapi.ThrottleLimit{Requests: 4, Per: time.Hour}))
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
 	const (
 		items   = `route="/beta/{owner}/profile/{facet}"`
@@ -92,6 +93,9 @@ func TestMetrics(t *testing.T) {
 		{"a fault", request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{graphapi.FaultHeader: "503"}},
 			map[string]float64{`graphprofile_http_faulted_requests_total{fault="503"}`: 1,
 				`graphprofile_http_requests_total{method="GET",` + items + `,status="503"}`: 1}},
+		{"a delayed request", request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{graphapi.FaultHeader: "latency=1ms"}},
+			map[string]float64{`graphprofile_http_faulted_requests_total{fault="latency"}`: 1,
+				`graphprofile_http_requests_total{method="GET",` + items + `,status="200"}`: 1}},
 		{"a browser's preflight", request{method: http.MethodOptions, path: "/beta/me/profile/positions",
 			header: map[string]string{"Origin": "https://app.example.com", "Access-Control-Request-Method": "PATCH"}},
 			map[string]float64{`graphprofile_http_requests_total{method="OPTIONS",` + items + `,status="204"}`: 1}},
@@ -119,6 +123,25 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("%s (%d): %s moved by %v, want %v", tt.name, resp.status, series, got, want)
 			}
 		}
+	}
+
+	// The faulted counter has the four documented series, there from the
+	// start (a rate over them needs no first fault), and no other: a
+	// delay alone is no failure of status 0.
+	var faults []string
+	for series := range s.settledScrape() {
+		if fault, ok := strings.CutPrefix(series, "graphprofile_http_faulted_requests_total{"); ok {
+			faults = append(faults, strings.TrimSuffix(fault, "}"))
+		}
+	}
+	slices.Sort(faults)
+	if want := []string{`fault="429"`, `fault="503"`, `fault="504"`, `fault="latency"`}; !slices.Equal(faults, want) {
+		t.Errorf("faulted series %v, want %v", faults, want)
+	}
+
+	// HEAD is a scrape without its body.
+	if head := s.do(request{method: http.MethodHead, path: graphapi.MetricsPath}); head.status != http.StatusOK || !strings.HasPrefix(head.header.Get("Content-Type"), "text/plain") || len(head.body) != 0 {
+		t.Errorf("HEAD /metrics: %d %q, %d bytes; want 200 text/plain and no body", head.status, head.header.Get("Content-Type"), len(head.body))
 	}
 
 	// The scrape is GET only, and a scrape is a request like any other.
