@@ -60,6 +60,7 @@ func TestGzipResponses(t *testing.T) {
 		{"br;q=1.0, gzip;q=0.5", list, true},
 		{"gzip;q=0", list, false},
 		{"gzip;q=0.000", list, false},
+		{"gzip; Q=0", list, false}, // a parameter's name is case-insensitive (RFC 9110 5.6.6)
 		{"*, gzip;q=0", list, false},
 		{"br", list, false},
 		{"identity", list, false},
