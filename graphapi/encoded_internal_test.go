@@ -71,6 +71,15 @@ func TestItemEncodings(t *testing.T) {
 				t.Fatalf("after %d items: %d entries, %d bytes; bounds %d and %d", i+1, entries, bytes, maxEncodedItems, maxEncodedBytes)
 			}
 		}
+		checkShards(t, &e, i+1, i%50 == 0)
+	}
+
+	// Items of 30 KB: the shards' bytes, not their entries, bound them.
+	for i := range 40 * encodingShards {
+		it := testPosition(i, t0)
+		it["detail"] = graphprofile.Object{"description": strings.Repeat("z", 30_000)}
+		e.encoded(graphprofile.WorkPositionType, it)
+		checkShards(t, &e, i+1, true)
 	}
 
 	big := testPosition(0, t0)
@@ -81,6 +90,32 @@ func TestItemEncodings(t *testing.T) {
 	for s := range e.shards {
 		if e.shards[s].bytes > maxEncodedBytes/encodingShards {
 			t.Errorf("shard %d holds %d bytes after a big item", s, e.shards[s].bytes)
+		}
+	}
+	// An item over an eighth of a shard's bytes is encoded each time, not
+	// remembered: it would push out many others.
+	large := testPosition(0, t0)
+	large["detail"] = graphprofile.Object{"description": strings.Repeat("y", maxEncodedBytes/encodingShards/8)}
+	if e.encoded(graphprofile.WorkPositionType, large) == e.encoded(graphprofile.WorkPositionType, large) {
+		t.Error("an item over an eighth of a shard is remembered")
+	}
+}
+
+// checkShards: each shard within its share of the entries and bytes and,
+// when sum, its byte count its entries' bytes.
+func checkShards(t *testing.T, e *itemEncodings, items int, sum bool) {
+	t.Helper()
+	for s := range e.shards {
+		shard := &e.shards[s]
+		held := shard.bytes
+		if sum {
+			held = 0
+			for _, enc := range shard.entries {
+				held += len(enc.json)
+			}
+		}
+		if len(shard.entries) > maxEncodedItems/encodingShards || shard.bytes != held || held > maxEncodedBytes/encodingShards {
+			t.Fatalf("after %d items: shard %d has %d entries, counts %d bytes, holds %d", items, s, len(shard.entries), shard.bytes, held)
 		}
 	}
 }
