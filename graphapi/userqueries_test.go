@@ -622,3 +622,79 @@ func TestUserStringLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestUsersFilterSupportTable: each property's operators are served as
+// Graph's table of advanced query capabilities on users says: in any
+// query (Y), only in an advanced one ($count=true and ConsistencyLevel:
+// eventual, A), or never (-), each refusal Request_UnsupportedQuery. ("":
+// the operator does not apply to the property's type, a 400 of its own.)
+func TestUsersFilterSupportTable(t *testing.T) {
+	s, reader := newDirectory(t)
+	// eq and in, startsWith, ge and le, eq null.
+	rows := []struct{ property, literal, eqIn, startsWith, geLe, null string }{
+		{"id", "'x'", "Y", "-", "-", "-"},
+		{"accountEnabled", "true", "Y", "", "", "-"},
+		{"displayName", "'x'", "Y", "Y", "-", "A"},
+		{"userPrincipalName", "'x'", "Y", "Y", "Y", "-"},
+		{"mail", "'x'", "Y", "Y", "Y", "A"},
+		{"mailNickname", "'x'", "Y", "Y", "Y", "A"},
+		{"givenName", "'x'", "Y", "Y", "Y", "A"},
+		{"surname", "'x'", "Y", "Y", "Y", "A"},
+		{"jobTitle", "'x'", "Y", "Y", "Y", "A"},
+		{"city", "'x'", "Y", "Y", "Y", "A"},
+		{"country", "'x'", "Y", "Y", "Y", "A"},
+		{"department", "'x'", "Y", "Y", "Y", "A"},
+		{"employeeId", "'x'", "Y", "Y", "A", "A"},
+		{"state", "'x'", "Y", "Y", "Y", "A"},
+		{"usageLocation", "'x'", "Y", "Y", "Y", "-"},
+		{"companyName", "'x'", "A", "A", "A", "A"},
+		{"employeeType", "'x'", "A", "A", "A", "-"},
+		{"faxNumber", "'x'", "A", "A", "A", "A"},
+		{"mobilePhone", "'x'", "A", "A", "A", "A"},
+		{"officeLocation", "'x'", "A", "A", "A", "A"},
+		{"postalCode", "'x'", "A", "A", "A", "A"},
+		{"preferredLanguage", "'x'", "A", "A", "A", "A"},
+		{"streetAddress", "'x'", "A", "A", "A", "A"},
+		{"employeeHireDate", "2020-01-01T00:00:00Z", "A", "", "A", "-"},
+		{"businessPhones", "", "Y", "-", "-", "-"}, // a collection: any and in
+	}
+	for _, row := range rows {
+		filters := map[string]string{
+			"eq":         row.property + " eq " + row.literal,
+			"in":         row.property + " in (" + row.literal + ")",
+			"startsWith": "startswith(" + row.property + "," + row.literal + ")",
+			"ge":         row.property + " ge " + row.literal,
+			"le":         row.property + " le " + row.literal,
+			"null":       row.property + " eq null",
+		}
+		want := map[string]string{"eq": row.eqIn, "in": row.eqIn, "startsWith": row.startsWith, "ge": row.geLe, "le": row.geLe, "null": row.null}
+		if row.property == "businessPhones" {
+			filters = map[string]string{"any": "businessPhones/any(p:p eq '1')", "in": "businessPhones/any(p:p in ('1'))"}
+			want = map[string]string{"any": "Y", "in": "Y"}
+		}
+		for op, filter := range filters {
+			if want[op] == "" {
+				continue
+			}
+			for _, advanced := range []bool{false, true} {
+				req := request{path: "/v1.0/users?" + escapeQuery("$filter="+filter), token: reader}
+				served := want[op] == "Y"
+				if advanced {
+					req.path += "&$count=true"
+					req.header = eventual
+					served = want[op] != "-"
+				}
+				resp := s.do(req)
+				if !served {
+					if resp.status != http.StatusBadRequest || !strings.Contains(string(resp.body), `"Request_UnsupportedQuery"`) {
+						t.Errorf("%s %s (advanced %v): %d %s, want 400 Request_UnsupportedQuery", row.property, op, advanced, resp.status, resp.body)
+					}
+					continue
+				}
+				if _, ok := resp.json(t)["value"].([]any); resp.status != http.StatusOK || !ok {
+					t.Errorf("%s %s (advanced %v): %d %s, want 200 with a list", row.property, op, advanced, resp.status, resp.body)
+				}
+			}
+		}
+	}
+}
