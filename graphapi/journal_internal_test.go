@@ -50,6 +50,7 @@ func TestRedactQueryCredentials(t *testing.T) {
 		{"/beta/me?access_token=a;$top=1&code=b", "/beta/me?access_token=[redacted];$top=1&code=[redacted]"},
 		{"/beta/me?client_secret[]=a&client_secret%5B%5D=b", "/beta/me?client_secret[]=[redacted]&client_secret%5B%5D=[redacted]"},
 		{"/beta/me?access_token%00=a&token%20=b", "/beta/me?access_token%00=[redacted]&token%20=[redacted]"},
+		{"/beta/me?password+=a&token++=b", "/beta/me?password+=[redacted]&token++=[redacted]"}, // + is a space in a query
 		{"/beta/me?tokens[]=a&$skiptoken=b;c", "/beta/me?tokens[]=a&$skiptoken=b;c"},
 		// OAuth's other credentials: a client's assertion (RFC 7523, the
 		// JWT that stands for a client secret), a grant's assertion, PKCE's
