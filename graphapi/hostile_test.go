@@ -350,6 +350,16 @@ func TestHeadBudget(t *testing.T) {
 	}
 }
 
+// TestHeadBudgetIsTheDocumented: a head's free allowance and the budget
+// bigger heads share are docs/decisions.md's 16 KiB and 4 MiB (the bound it
+// gives for what unauthenticated clients make the server hold);
+// TestHeadBudget checks the mechanism with whatever they are.
+func TestHeadBudgetIsTheDocumented(t *testing.T) {
+	if graphapi.FreeHeadBytes != 16<<10 || graphapi.HeadBudgetBytes != 4<<20 {
+		t.Errorf("a head's allowance %d bytes and the shared budget %d, want the documented 16 KiB and 4 MiB", graphapi.FreeHeadBytes, graphapi.HeadBudgetBytes)
+	}
+}
+
 // TestBodyBudget: requests that each send most of a big body and then
 // stall hold no more than the bodies' shared budget, beyond a small
 // allowance each; the ones past it are answered at once with 503
