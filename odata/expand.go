@@ -65,7 +65,7 @@ func parseExpand(value string, t *graphprofile.Type) ([]Expansion, error) {
 		}
 		e := Expansion{Property: p.Name} // the schema's spelling, whatever the client's
 		if hasOptions {
-			e.Select, err = parseExpandOptions(strings.TrimSuffix(options, ")"), p.Type, item.pos+len(name)+1)
+			e.Select, err = parseExpandOptions(strings.TrimSuffix(options, ")"), p.Type, item.pos+strings.Index(item.text, "(")+1)
 			if err != nil {
 				return nil, err
 			}
@@ -103,11 +103,12 @@ func parseExpandOptions(options string, t *graphprofile.Type, pos int) ([]string
 	for option := range strings.SplitSeq(options, ";") {
 		key, value, _ := strings.Cut(option, "=")
 		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(key), "$"))
+		at := pos + len(option) - len(strings.TrimLeftFunc(option, unicode.IsSpace)) // the option's name, past spaces
 		switch {
 		case name != "select":
-			return nil, queryError("$expand", pos, "the nested option '%s' is not supported; only $select is", strings.TrimSpace(key))
+			return nil, queryError("$expand", at, "the nested option '%s' is not supported; only $select is", strings.TrimSpace(key))
 		case seen:
-			return nil, queryError("$expand", pos, "the nested $select is given more than once")
+			return nil, queryError("$expand", at, "the nested $select is given more than once")
 		}
 		seen = true
 		var err error

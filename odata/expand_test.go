@@ -56,34 +56,40 @@ func TestParseExpand(t *testing.T) {
 func TestParseExpandErrors(t *testing.T) {
 	for _, tc := range []struct {
 		value     string
+		pos       int // of the part the message names; -1: none named
 		fragments []string
 	}{
-		{"nonsense", []string{"could not find a navigation property named 'nonsense' on type 'microsoft.graph.profile'"}},
-		{"id", []string{"could not find a navigation property named 'id'"}},
-		{"Positions,positions", []string{"'positions' is expanded more than once"}},
-		{"", []string{"expected a navigation property"}},
-		{"positions,", []string{"expected a navigation property between commas"}},
-		{"positions,positions", []string{"'positions' is expanded more than once"}},
-		{"*,positions", []string{"'positions' is expanded more than once"}},
-		{"positions/detail", []string{"'positions/detail' is a path"}},
-		{"positions($select=id", []string{"missing ')'"}},
-		{"positions)", []string{"unbalanced ')'"}},
-		{"positions($select=id)x", []string{"expected ')' after the options of 'positions'"}},
-		{"positions($select=id)($select=detail)", []string{"Syntax error in $expand at position 21: unexpected '(' after the options of 'positions'"}},
-		{"positions($select=id)()", []string{"Syntax error in $expand at position 21: unexpected '(' after the options of 'positions'"}},
-		{"positions($filter=isCurrent)", []string{"the nested option '$filter' is not supported; only $select is"}},
-		{"positions($top=1)", []string{"the nested option '$top' is not supported"}},
-		{"positions($select=id;$select=detail)", []string{"the nested $select is given more than once"}},
-		{"positions($select=bogus)", []string{"Parsing OData Select and Expand failed: Could not find a property named 'bogus' on type 'microsoft.graph.workPosition'."}},
-		{"positions($select=detail/jobTitle)", []string{"selects inside a property"}},
-		{"*($levels=2)", []string{"'*' takes no nested options"}},
+		{"nonsense", 0, []string{"could not find a navigation property named 'nonsense' on type 'microsoft.graph.profile'"}},
+		{"id", 0, []string{"could not find a navigation property named 'id'"}},
+		{"Positions,positions", 10, []string{"'positions' is expanded more than once"}},
+		{"", 0, []string{"expected a navigation property"}},
+		{"positions,", 10, []string{"expected a navigation property between commas"}},
+		{"positions,positions", 10, []string{"'positions' is expanded more than once"}},
+		{"*,positions", 2, []string{"'positions' is expanded more than once"}},
+		{"positions/detail", 0, []string{"'positions/detail' is a path"}},
+		{"positions($select=id", 20, []string{"missing ')'"}},
+		{"positions)", 9, []string{"unbalanced ')'"}},
+		{"positions($select=id)x", 0, []string{"expected ')' after the options of 'positions'"}},
+		{"positions($select=id)($select=detail)", 21, []string{"Syntax error in $expand at position 21: unexpected '(' after the options of 'positions'"}},
+		{"positions($select=id)()", 21, []string{"Syntax error in $expand at position 21: unexpected '(' after the options of 'positions'"}},
+		{"positions($filter=isCurrent)", 10, []string{"the nested option '$filter' is not supported; only $select is"}},
+		{"positions($top=1)", 10, []string{"the nested option '$top' is not supported"}},
+		{"positions($select=id;$select=detail)", 21, []string{"the nested $select is given more than once"}},
+		{"positions($select=bogus)", -1, []string{"Parsing OData Select and Expand failed: Could not find a property named 'bogus' on type 'microsoft.graph.workPosition'."}},
+		{"positions($select=detail/jobTitle)", -1, []string{"selects inside a property"}},
+		{"*($levels=2)", 0, []string{"'*' takes no nested options"}},
+		// Where the options start, past spaces the parser skips.
+		{"positions ($top=1)", 11, []string{"the nested option '$top' is not supported"}},
+		{" positions($top=1)", 11, []string{"the nested option '$top' is not supported"}},
+		{"positions($select=id; $top=1)", 22, []string{"the nested option '$top' is not supported"}},
+		{"positions( $select=id;$select=detail)", 22, []string{"the nested $select is given more than once"}},
 	} {
 		t.Run(tc.value, func(t *testing.T) {
 			q, err := odata.Parse("$expand="+url.QueryEscape(tc.value), graphprofile.ProfileType, profileOptions...)
 			if err == nil {
 				t.Fatalf("accepted: %+v", q)
 			}
-			badRequest(t, err, -1, tc.fragments...)
+			badRequest(t, err, tc.pos, tc.fragments...)
 		})
 	}
 	// $expand only where a resource allows it.
