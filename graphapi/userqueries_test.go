@@ -170,6 +170,9 @@ func TestUsersQueryErrors(t *testing.T) {
 		{"advanced-only property", "$filter=officeLocation eq '18/2111'", false, "Request_UnsupportedQuery", clause("officeLocation")},
 		{"null without advanced", "$filter=city eq null", false, "Request_UnsupportedQuery", clause("city")},
 		{"not filterable", "$filter=businessPhones/all(p:p eq 'x')", false, "Request_UnsupportedQuery", clause("businessPhones")},
+		// A clause of two properties is on no property of the table:
+		// Graph's directory answers it without naming one.
+		{"two properties compared", "$filter=givenName eq surname&$count=true", true, "Request_UnsupportedQuery", "Unsupported Query."},
 		{"orderby another property", "$orderby=jobTitle", false, "Request_UnsupportedQuery", "Unsupported sort property 'jobTitle' for 'User'."},
 		{"orderby another property advanced", "$orderby=department&$count=true", true, "Request_UnsupportedQuery", "Unsupported sort property 'department' for 'User'."},
 		{"filter with orderby", "$filter=department eq 'Marketing'&$orderby=displayName", false, "Request_UnsupportedQuery", "Sorting not supported for current query."},

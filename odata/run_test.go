@@ -120,7 +120,9 @@ func TestRunAnswersAsApply(t *testing.T) {
 		"$orderby=detail/layer&$top=1", "$orderby=detail/layer desc&$skip=2&$top=2", "$orderby=detail/layer&$skip=7&$top=3",
 		"$orderby=detail/jobTitle&$top=3&$count=true", "$orderby=isCurrent desc,detail/layer&$top=2",
 		"$count=true&$skip=1&$top=2&$filter=" + url.QueryEscape("isCurrent eq true"), "$orderby=detail/layer&$top=999", "$skip=99&$count=true",
-		"$orderby=createdDateTime,id&$top=2", "$orderby=createdDateTime desc,id&$top=2", "$orderby=createdDateTime desc,id asc&$skip=1&$top=3"}
+		"$orderby=createdDateTime,id&$top=2", "$orderby=createdDateTime desc,id&$top=2", "$orderby=createdDateTime desc,id asc&$skip=1&$top=3",
+		// A $skip past every int: what the heap keeps is not $skip+$top+1.
+		"$orderby=detail/layer&$skip=9223372036854775807&$top=999", "$skip=9223372036854775807"}
 	for _, c := range filterMatchCases {
 		queries = append(queries, "$filter="+url.QueryEscape(c.filter)+"&$top=2")
 	}
