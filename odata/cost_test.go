@@ -329,3 +329,27 @@ func TestFilterWorkBudgetIsInclusive(t *testing.T) {
 	_, err := q.Apply(t.Context(), costly(4), "b")
 	wantBadRequest(t, err, "evaluation steps")
 }
+
+// TestSharedWorkBudgetGrantsWhatIsLeft: under a $batch's shared budget a
+// filter still stops at its own budget, with its own 400 however much the
+// batch has left, and gets no more steps than the batch has left, which
+// is the batch's 400.
+func TestSharedWorkBudgetGrantsWhatIsLeft(t *testing.T) {
+	q := parseList(t, "$filter=true&$top=999") // one step per entity
+	q.maxWork = 3
+	_, err := q.Apply(WithWorkBudget(t.Context(), NewWorkBudget()), costly(4), "b")
+	wantBadRequest(t, err, "evaluation steps over this collection")
+
+	q.maxWork = 10
+	low := NewWorkBudget()
+	low.left.Store(3)
+	ctx := WithWorkBudget(t.Context(), low)
+	if res, err := q.Apply(ctx, costly(3), "b"); err != nil || len(res.Items) != 3 {
+		t.Fatalf("3 steps of the 3 the batch has left: %d items, %v; want 3", len(res.Items), err)
+	}
+	_, err = q.Apply(ctx, costly(1), "b")
+	wantBadRequest(t, err, "together")
+	low.left.Store(3)
+	_, err = q.Apply(ctx, costly(4), "b")
+	wantBadRequest(t, err, "together")
+}
