@@ -169,6 +169,7 @@ func TestUsersQueryErrors(t *testing.T) {
 		{"tolower", "$filter=tolower(displayName) eq 'adele vance'", false, "Request_UnsupportedQuery", clause("displayName")},
 		{"advanced-only property", "$filter=officeLocation eq '18/2111'", false, "Request_UnsupportedQuery", clause("officeLocation")},
 		{"null without advanced", "$filter=city eq null", false, "Request_UnsupportedQuery", clause("city")},
+		{"null on the left without advanced", "$filter=null eq city", false, "Request_UnsupportedQuery", clause("city")},
 		{"not filterable", "$filter=businessPhones/all(p:p eq 'x')", false, "Request_UnsupportedQuery", clause("businessPhones")},
 		// A clause of two properties is on no property of the table:
 		// Graph's directory answers it without naming one.

@@ -338,6 +338,13 @@ func TestRunStopsOnBudgetAndContext(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || src.delivered > 2048 {
 		t.Fatalf("canceled: %v after %d", err, src.delivered)
 	}
+	// Without a filter, a read of every entity (another order) stops at
+	// once too.
+	src.delivered = 0
+	_, err = mustParse(t, "$top=1&$orderby=id desc").Run(ctx, src.scan, "b")
+	if !errors.Is(err, context.Canceled) || src.delivered > 1 {
+		t.Fatalf("canceled, without a filter: %v after %d", err, src.delivered)
+	}
 }
 
 // TestPagesBoundedInBytes: a page of big items ends before $top when its
