@@ -87,6 +87,8 @@ func TestUsersFilterOrderAndCount(t *testing.T) {
 		{"orderby displayName ignores case", "$orderby=displayName", false, all, true, 0},
 		{"orderby desc", "$orderby=displayName desc", false, []string{"megan Bowen", "Diego Siciliani", "Alex Wilber", "Adele Vance"}, true, 0},
 		{"orderby userPrincipalName", "$orderby=userPrincipalName", false, []string{"Adele Vance", "Alex Wilber", "Diego Siciliani", "megan Bowen"}, true, 0},
+		// Two keys: no index serves the order, the directory is read.
+		{"orderby two names", "$orderby=userPrincipalName desc,displayName", false, []string{"megan Bowen", "Diego Siciliani", "Alex Wilber", "Adele Vance"}, true, 0},
 		{"filter and orderby advanced", "$filter=department eq 'Marketing'&$orderby=displayName desc&$count=true", true, []string{"megan Bowen", "Alex Wilber"}, true, 2},
 		{"count advanced", "$count=true", true, all, false, 4},
 		{"count without ConsistencyLevel is ignored", "$count=true", false, all, false, 0},
