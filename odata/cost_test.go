@@ -353,3 +353,18 @@ func TestSharedWorkBudgetGrantsWhatIsLeft(t *testing.T) {
 	_, err = q.Apply(ctx, costly(4), "b")
 	wantBadRequest(t, err, "together")
 }
+
+// TestStringFunctionsPayForBothArguments: a string function takes a step
+// more for every stringStepBytes bytes it reads, of its literal as of the
+// value it looks into: contains(id,'x…') over 6-byte ids with a 58-byte
+// literal is its 3 terms and 64/32 = 2 steps an entity.
+func TestStringFunctionsPayForBothArguments(t *testing.T) {
+	q := parseList(t, "$filter="+escape("contains(id,'"+strings.Repeat("x", 58)+"')")+"&$top=999")
+	q.maxWork = 3 * 5
+	if res, err := q.Apply(t.Context(), costly(3), "b"); err != nil || len(res.Items) != 0 {
+		t.Fatalf("3 entities of 5 steps within a budget of 15: %d items, %v; want none and no error", len(res.Items), err)
+	}
+	q.maxWork--
+	_, err := q.Apply(t.Context(), costly(3), "b")
+	wantBadRequest(t, err, "evaluation steps")
+}
