@@ -328,6 +328,17 @@ func TestFilterWorkBudgetIsInclusive(t *testing.T) {
 	}
 	_, err := q.Apply(t.Context(), costly(4), "b")
 	wantBadRequest(t, err, "evaluation steps")
+
+	// A lambda operator is two steps (the operator and its collection);
+	// any() visits no item.
+	q = parseList(t, "$filter=categories/any()&$top=999")
+	q.maxWork = 2 * 3
+	if res, err := q.Apply(t.Context(), costly(3), "b"); err != nil || len(res.Items) != 3 {
+		t.Fatalf("any() over 3 entities within a budget of 6: %d items, %v; want 3", len(res.Items), err)
+	}
+	q.maxWork--
+	_, err = q.Apply(t.Context(), costly(3), "b")
+	wantBadRequest(t, err, "evaluation steps")
 }
 
 // TestSharedWorkBudgetGrantsWhatIsLeft: under a $batch's shared budget a
