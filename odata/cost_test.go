@@ -365,11 +365,11 @@ func TestSharedWorkBudgetGrantsWhatIsLeft(t *testing.T) {
 	wantBadRequest(t, err, "together")
 }
 
-// TestStringFunctionsPayForBothArguments: a string function takes a step
+// TestStringFunctionsPayForTheirBytes: a string function takes a step
 // more for every stringStepBytes bytes it reads, of its literal as of the
 // value it looks into: contains(id,'x…') over 6-byte ids with a 58-byte
 // literal is its 3 terms and 64/32 = 2 steps an entity.
-func TestStringFunctionsPayForBothArguments(t *testing.T) {
+func TestStringFunctionsPayForTheirBytes(t *testing.T) {
 	q := parseList(t, "$filter="+escape("contains(id,'"+strings.Repeat("x", 58)+"')")+"&$top=999")
 	q.maxWork = 3 * 5
 	if res, err := q.Apply(t.Context(), costly(3), "b"); err != nil || len(res.Items) != 0 {
@@ -377,5 +377,19 @@ func TestStringFunctionsPayForBothArguments(t *testing.T) {
 	}
 	q.maxWork--
 	_, err := q.Apply(t.Context(), costly(3), "b")
+	wantBadRequest(t, err, "evaluation steps")
+
+	// tolower of a 128-byte title: 4 terms and 128/32 = 4 steps an entity.
+	titled := costly(2)
+	for _, it := range titled {
+		it["detail"] = graphprofile.Object{"jobTitle": strings.Repeat("A", 128)}
+	}
+	q = parseList(t, "$filter="+escape("tolower(detail/jobTitle) eq 'x'")+"&$top=999")
+	q.maxWork = 2 * 8
+	if res, err := q.Apply(t.Context(), titled, "b"); err != nil || len(res.Items) != 0 {
+		t.Fatalf("2 entities of 8 steps within a budget of 16: %d items, %v; want none and no error", len(res.Items), err)
+	}
+	q.maxWork--
+	_, err = q.Apply(t.Context(), titled, "b")
 	wantBadRequest(t, err, "evaluation steps")
 }
