@@ -88,6 +88,14 @@ func TestMetrics(t *testing.T) {
 			map[string]float64{`graphprofile_http_requests_total{method="GET",` + items + `,status="200"}`: 1}},
 		{"a path not served", request{path: "/beta/nowhere", token: tok},
 			map[string]float64{`graphprofile_http_requests_total{method="GET",route="unmatched",status="400"}`: 1}},
+		// An admin path not served is unmatched too: its path as the route
+		// would make a series for every path a holder of the token sends.
+		{"an admin path not served", request{path: "/_admin/nowhere", token: "admin-secret"},
+			map[string]float64{`graphprofile_http_requests_total{method="GET",route="unmatched",status="400"}`: 1}},
+		// One trailing slash is ignored, as on Graph's paths: served, and
+		// counted under the path without it.
+		{"an admin path with a trailing slash", request{path: "/_admin/tenants/", token: "admin-secret"},
+			map[string]float64{`graphprofile_http_requests_total{method="GET",route="/_admin/tenants",status="200"}`: 1}},
 		{"a method no client sends", request{method: "BREW", path: "/beta/me", token: tok},
 			map[string]float64{`graphprofile_http_requests_total{method="other",route="/{version}/me",status="405"}`: 1}},
 		{"a fault", request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{graphapi.FaultHeader: "503"}},
