@@ -87,3 +87,46 @@ func TestArmedFaults(t *testing.T) {
 	}
 	expectError(t, s.do(request{method: http.MethodPost, path: "/_admin/faults", token: tok, body: `{"fault":"429"}`}), http.StatusUnauthorized, "InvalidAuthenticationToken")
 }
+
+// TestArmedFaultsSpentInOrder: faults armed first are spent first, and
+// spending one leaves those armed after it armed (docs/admin-api.md).
+func TestArmedFaultsSpentInOrder(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for _, body := range []string{`{"fault":"429;retry-after=3","path":"positions"}`, `{"fault":"503","path":"positions"}`, `{"fault":"504","path":"positions"}`} {
+		if resp := s.do(request{method: http.MethodPost, path: "/_admin/faults", token: adminToken, body: body}); resp.status != http.StatusNoContent {
+			t.Fatalf("arm %s: %d %s", body, resp.status, resp.body)
+		}
+	}
+	for _, want := range []struct {
+		status int
+		code   string
+	}{{http.StatusTooManyRequests, "TooManyRequests"}, {http.StatusServiceUnavailable, "serviceNotAvailable"}, {http.StatusGatewayTimeout, "UnknownError"}} {
+		expectError(t, s.do(request{path: "/beta/me/profile/positions", token: tok}), want.status, want.code)
+	}
+	if resp := s.do(request{path: "/beta/me/profile/positions", token: tok}); resp.status != http.StatusOK {
+		t.Errorf("after the three armed faults: %d %s, want 200", resp.status, resp.body)
+	}
+}
+
+// TestArmedFaultsAtMostAThousand: 1,000 faults may be armed at once, the
+// next is refused (400, naming the limit and how to clear them), and
+// DELETE /_admin/faults makes room again.
+func TestArmedFaultsAtMostAThousand(t *testing.T) {
+	s, _ := newAdminServer(t)
+	arm := func() *response {
+		return s.do(request{method: http.MethodPost, path: "/_admin/faults", token: adminToken, body: `{"fault":"503","path":"/nothing/served"}`})
+	}
+	for i := range 1000 {
+		if resp := arm(); resp.status != http.StatusNoContent {
+			t.Fatalf("arm %d: %d %s", i+1, resp.status, resp.body)
+		}
+	}
+	if msg := expectError(t, arm(), http.StatusBadRequest, "BadRequest"); msg != "1000 faults are armed already, the most there may be; DELETE /_admin/faults clears them." {
+		t.Errorf("the 1001st fault: message %q", msg)
+	}
+	s.do(request{method: http.MethodDelete, path: "/_admin/faults", token: adminToken})
+	if resp := arm(); resp.status != http.StatusNoContent {
+		t.Errorf("arm after DELETE: %d %s", resp.status, resp.body)
+	}
+}
