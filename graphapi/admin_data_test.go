@@ -101,6 +101,12 @@ func TestAdminData(t *testing.T) {
 		t.Errorf("the export of tenant B: %+v", one)
 	}
 
+	// A tenant nobody has exports no tenant (docs/admin-api.md), not one
+	// without users.
+	if got := admin("/_admin/fixtures?tenantId=nobody"); got.status != http.StatusOK || strings.Join(strings.Fields(string(got.body)), "") != `{"tenants":[]}` {
+		t.Errorf("the export of a tenant nobody has: %d %s", got.status, got.body)
+	}
+
 	// The whole store, reset and loaded again, exports the same.
 	all := admin("/_admin/fixtures")
 	if all.status != http.StatusOK || strings.Count(string(all.body), `"displayName"`) < 3 {
@@ -201,5 +207,25 @@ func TestAdminUsersPagesOfAThousand(t *testing.T) {
 	}
 	if len(page.Users) != 1000 || page.After == "" {
 		t.Errorf("first page: %d users, after %q; want 1000 and an after", len(page.Users), page.After)
+	}
+}
+
+// TestAdminTenantsOfAnIssuer: a tenant of an --issuer is listed under the
+// key reset takes (tid|issuer), with id and issuer as its two parts
+// (docs/admin-api.md, GET /_admin/tenants).
+func TestAdminTenantsOfAnIssuer(t *testing.T) {
+	s, _ := newAdminServer(t)
+	const issuer = "https://login.microsoftonline.com/{tenantid}/v2.0"
+	doc := `{"tenants":[{"id":"` + tenantA + `","issuer":"` + issuer + `","users":[{"displayName":"Grace","userPrincipalName":"grace@a.test"}]}]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: doc}); resp.status != http.StatusNoContent {
+		t.Fatalf("loading: %d %s", resp.status, resp.body)
+	}
+	var tenants struct {
+		Tenants []map[string]any
+	}
+	decodeAdminJSON(t, s.do(request{path: "/_admin/tenants", token: adminToken}), &tenants)
+	want := map[string]any{"tenantId": tenantA + "|" + issuer, "id": tenantA, "issuer": issuer, "userCount": float64(1)}
+	if len(tenants.Tenants) != 1 || fmt.Sprint(tenants.Tenants[0]) != fmt.Sprint(want) {
+		t.Errorf("tenants %v, want [%v]", tenants.Tenants, want)
 	}
 }
