@@ -396,6 +396,17 @@ func TestAdminJournalBounds(t *testing.T) {
 	if !cut.Request.BodyTruncated || len(cut.Request.Body) > 64<<10 || len(cut.Request.Body) < 64<<10-4 || !strings.HasPrefix(big, cut.Request.Body) {
 		t.Errorf("a 100 KB body in the journal: %d bytes, truncated %v", len(cut.Request.Body), cut.Request.BodyTruncated)
 	}
+
+	// The cut is at 64 KiB exactly: a body of 64 KiB is kept whole, one
+	// byte more is cut to 64 KiB.
+	for _, size := range []int{64 << 10, 64<<10 + 1} {
+		body := `{"detail":{"jobTitle":"` + strings.Repeat("x", size-len(`{"detail":{"jobTitle":""}}`)) + `"}}`
+		s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: body})
+		e := s.journal(t, "?method=POST")[0]
+		if want := body[:min(size, 64<<10)]; e.Request.Body != want || e.Request.BodyTruncated != (size > 64<<10) {
+			t.Errorf("a body of %d bytes in the journal: %d bytes, truncated %v; want %d, %v", size, len(e.Request.Body), e.Request.BodyTruncated, len(want), size > 64<<10)
+		}
+	}
 }
 
 // TestAdminClock: the clock the server's timestamps, ETags and token
@@ -1156,11 +1167,12 @@ func TestAdminTimesInGraphsForm(t *testing.T) {
 	}
 }
 
-// TestJournalStatusFilterRange: a status filter outside 1xx–5xx is
-// refused, as the message says, not answered with an empty list.
+// TestJournalStatusFilterRange: a status filter outside 1xx–5xx, or
+// neither three digits nor a digit and xx, is refused, as the message
+// says, not answered with an empty list.
 func TestJournalStatusFilterRange(t *testing.T) {
 	s, _ := newAdminServer(t)
-	for _, f := range []string{"6xx", "9xx", "600", "999"} {
+	for _, f := range []string{"6xx", "9xx", "600", "999", "0xx", "000", "40x", "4x4", "x04", "4yy", "4xxx"} {
 		expectError(t, s.do(request{path: "/_admin/requests?status=" + f, token: adminToken}), http.StatusBadRequest, "BadRequest")
 	}
 }
