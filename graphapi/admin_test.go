@@ -1186,3 +1186,36 @@ func TestAdminTokenOnlyAsBearer(t *testing.T) {
 		expectError(t, resp, http.StatusUnauthorized, "InvalidAuthenticationToken")
 	}
 }
+
+// TestJournalTimeIsWhenTheRequestCame: an entry's time is when its request
+// came, not when it was answered (docs/admin-api.md): with its duration,
+// it ends before the clock read after the journal, which waits for it.
+func TestJournalTimeIsWhenTheRequestCame(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	clockNow := func() time.Time {
+		t.Helper()
+		now, err := time.Parse(time.RFC3339Nano, s.do(request{path: "/_admin/clock", token: adminToken}).json(t)["now"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return now
+	}
+	before := clockNow()
+	// Answered 300 ms after it came: a delay that tells the two apart.
+	s.do(request{path: "/beta/me/profile/positions", token: tok, header: map[string]string{graphapi.FaultHeader: "latency=300ms"}})
+	entries := s.journal(t, "")
+	after := clockNow()
+	if len(entries) != 1 {
+		t.Fatalf("%d entries, want 1", len(entries))
+	}
+	came, err := time.Parse(time.RFC3339Nano, entries[0].Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Duration(entries[0].DurationMS * float64(time.Millisecond))
+	if came.Before(before) || took < 300*time.Millisecond || came.Add(took).After(after.Add(time.Millisecond)) {
+		t.Errorf("entry at %s taking %s, between the clock's %s and %s: want it to come after the first and end before the second, taking 300 ms or more",
+			came.Format(time.RFC3339Nano), took, before.Format(time.RFC3339Nano), after.Format(time.RFC3339Nano))
+	}
+}
