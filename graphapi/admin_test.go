@@ -1219,3 +1219,38 @@ func TestJournalTimeIsWhenTheRequestCame(t *testing.T) {
 			came.Format(time.RFC3339Nano), took, before.Format(time.RFC3339Nano), after.Format(time.RFC3339Nano))
 	}
 }
+
+// TestJournalBytesGoWithTheEntries: the bytes that bound the journal are
+// those of the entries it keeps, given back when an entry goes or the
+// journal is cleared. Counted for every entry ever recorded, a journal
+// that had seen 32 MiB would keep one entry, whatever its size.
+func TestJournalBytesGoWithTheEntries(t *testing.T) {
+	s, _ := newAdminServer(t, func(srv *graphapi.Server) { srv.JournalSize = 2 })
+	// Counted as six bytes each (\u003c): 384 KiB an entry, 100 of them
+	// 37.5 MiB in all.
+	body := strings.Repeat("<", 64<<10)
+	for range 100 {
+		if resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", body: body}); resp.status != http.StatusUnauthorized {
+			t.Fatalf("a POST without a token: %d", resp.status)
+		}
+	}
+	if entries := s.journal(t, ""); len(entries) != 2 {
+		t.Errorf("%d entries after 100 of 384 KiB in a journal of 2, want 2", len(entries))
+	}
+
+	// And DELETE /_admin/requests gives back what the entries counted: a
+	// journal filled to its 32 MiB and cleared keeps a big entry and the
+	// next.
+	s, _ = newAdminServer(t)
+	for range 100 {
+		s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", body: body})
+	}
+	if resp := s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken}); resp.status != http.StatusNoContent {
+		t.Fatalf("DELETE /_admin/requests: %d", resp.status)
+	}
+	s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", body: body})
+	s.do(request{path: "/beta/me/profile/positions"})
+	if entries := s.journal(t, ""); len(entries) != 2 {
+		t.Errorf("%d entries after a clear, a POST of 384 KiB and a GET, want 2", len(entries))
+	}
+}
