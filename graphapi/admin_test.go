@@ -505,7 +505,7 @@ func TestAdminClockRange(t *testing.T) {
 		{"back 2562047h from 1900", `{"now":"1900-01-01T00:00:00Z"}`, http.MethodPost, `{"advance":"-2562047h"}`,
 			[]string{`"advance"`, "-2562047h", "not changed"}},
 		{"forward 2562047h from 2030", `{"now":"2030-01-01T00:00:00Z"}`, http.MethodPost, `{"advance":"2562047h"}`,
-			[]string{`"advance"`, "2562047h", "2262-04-11T23:47:16Z"}},
+			[]string{`"advance" 2562047h would take it to 2322-`, "2262-04-11T23:47:16Z"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			setClock(tc.start)
