@@ -214,6 +214,27 @@ func TestRandomFaults(t *testing.T) {
 		}
 	})
 
+	// Each failure alone is on, as its own status and code, with the
+	// default Retry-After: one probability set is a Faults that is On.
+	t.Run("each failure alone", func(t *testing.T) {
+		for _, tc := range []struct {
+			faults graphapi.Faults
+			status int
+			code   string
+		}{
+			{graphapi.Faults{TooManyRequests: 1}, http.StatusTooManyRequests, "TooManyRequests"},
+			{graphapi.Faults{ServiceUnavailable: 1}, http.StatusServiceUnavailable, "serviceNotAvailable"},
+			{graphapi.Faults{GatewayTimeout: 1}, http.StatusGatewayTimeout, "UnknownError"},
+		} {
+			s := newTestServer(t, withFaults(tc.faults))
+			resp := s.do(request{path: "/beta/me", token: s.delegated(tenantA, userA1, "User.Read")})
+			expectFault(t, resp, tc.status, tc.code)
+			if got := resp.header.Get("Retry-After"); got != "1" {
+				t.Errorf("%+v: Retry-After %q, want the default 1", tc.faults, got)
+			}
+		}
+	})
+
 	t.Run("one seed, one sequence", func(t *testing.T) {
 		sequence := func(seed uint64) string {
 			s := newTestServer(t, withFaults(graphapi.Faults{TooManyRequests: 0.3, ServiceUnavailable: 0.2, Seed: seed}))
