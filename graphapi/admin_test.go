@@ -797,6 +797,9 @@ func TestAdminJournalRedactsWholeValues(t *testing.T) {
 		{"Cookie", "session=SECRET-1; theme=dark", "[redacted]"},
 		{"Proxy-Authorization", "SECRET-2.SECRET-2 trailing", "[redacted]"},
 		{"Proxy-Authorization", "Basic SECRET-3", "Basic [redacted]"},
+		// A scheme may hold hyphens; an empty one is no scheme.
+		{"Proxy-Authorization", "X-Api-Key SECRET-4", "X-Api-Key [redacted]"},
+		{"Proxy-Authorization", " SECRET-5", "[redacted]"},
 	} {
 		t.Run(tc.header+" "+tc.value, func(t *testing.T) {
 			s.do(request{path: "/beta/me", token: tok, header: map[string]string{tc.header: tc.value}})
