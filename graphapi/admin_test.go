@@ -694,6 +694,8 @@ func TestAdminJournalWithholdsBodiesItCannotRead(t *testing.T) {
 		{"gzip in gzip under one name", "gzip", twice.String()},
 		{"zlib called gzip", "gzip", zlibbed.String()},
 		{"brotli", "br", zlibbed.String()},
+		// A gzip header, and then no deflate stream: nothing to show.
+		{"a gzip header alone", "gzip", gzipped.String()[:10] + "not deflate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
@@ -709,6 +711,42 @@ func TestAdminJournalWithholdsBodiesItCannotRead(t *testing.T) {
 					tc.encoding, got.Body, len(got.BodyBase64), got.BodyWithheld)
 			}
 		})
+	}
+}
+
+// TestAdminJournalShowsBodiesItCanRead: a body sent as identity, or as
+// gzip under either of its names, is shown as text, redacted; decompressed,
+// it is cut at 64 KiB like any other, however small it came.
+func TestAdminJournalShowsBodiesItCanRead(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	batch := `{"requests":[{"id":"1","method":"GET","url":"/me","headers":{"Authorization":"Bearer SECRET"}}]}`
+	shown := strings.Replace(batch, "Bearer SECRET", "Bearer [redacted]", 1)
+	var gzipped bytes.Buffer
+	gz := gzip.NewWriter(&gzipped)
+	_, _ = gz.Write([]byte(batch))
+	_ = gz.Close()
+	for _, tc := range []struct{ encoding, body string }{
+		{"identity", batch},
+		{"gzip", gzipped.String()},
+		{"x-gzip", gzipped.String()},
+	} {
+		s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+		s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: tc.body,
+			header: map[string]string{"Content-Encoding": tc.encoding}})
+		entries := s.journal(t, "")
+		if len(entries) != 1 {
+			t.Fatalf("the journal after one batch: %+v", entries)
+		}
+		if got := entries[0].Request; got.Body != shown || got.BodyWithheld != "" || got.BodyTruncated {
+			t.Errorf("a body sent with Content-Encoding %s: body %q, withheld %q, truncated %v; want %s", tc.encoding, got.Body, got.BodyWithheld, got.BodyTruncated, shown)
+		}
+	}
+
+	big := `{"detail":{"jobTitle":"` + strings.Repeat("x", 100<<10) + `"}}`
+	s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: big, gzipped: true})
+	if got := s.journal(t, "?method=POST")[0].Request; got.Body != big[:64<<10] || !got.BodyTruncated {
+		t.Errorf("100 KB gzipped to a few: %d bytes shown, truncated %v; want its first 64 KiB, truncated", len(got.Body), got.BodyTruncated)
 	}
 }
 
