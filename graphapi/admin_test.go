@@ -1296,3 +1296,20 @@ func TestJournalBytesGoWithTheEntries(t *testing.T) {
 		t.Errorf("%d entries after a clear, a POST of 384 KiB and a GET, want 2", len(entries))
 	}
 }
+
+// TestAdminJournalKeepsValuesNamedAsCredentials: a string value that spells
+// a credential's name (a job title of "Password") is no member: the body is
+// shown as sent, the member after it too.
+func TestAdminJournalKeepsValuesNamedAsCredentials(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	body := `{"detail":{"jobTitle":"Password","description":"kept"},"allowedAudiences":"Authorization"}`
+	s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: body})
+	entries := s.journal(t, "")
+	if len(entries) != 1 {
+		t.Fatalf("%d entries, want 1", len(entries))
+	}
+	if got := entries[0].Request.Body; got != body {
+		t.Errorf("the body in the journal: %s, want it as sent: %s", got, body)
+	}
+}
