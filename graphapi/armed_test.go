@@ -130,3 +130,24 @@ func TestArmedFaultsAtMostAThousand(t *testing.T) {
 		t.Errorf("arm after DELETE: %d %s", resp.status, resp.body)
 	}
 }
+
+// TestArmedFaultsTakeTheHeadersSpaces: a fault is read as the header's
+// value is, spaces around its parts allowed (a value read from a file or
+// a template may carry them), latency included.
+func TestArmedFaultsTakeTheHeadersSpaces(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	for _, body := range []string{`{"fault":" latency= 1ms ","path":"positions"}`, `{"fault":" 429 ; retry-after=2 ","path":"positions"}`} {
+		if resp := s.do(request{method: http.MethodPost, path: "/_admin/faults", token: adminToken, body: body}); resp.status != http.StatusNoContent {
+			t.Fatalf("arm %s: %d %s", body, resp.status, resp.body)
+		}
+	}
+	if resp := s.do(request{path: "/beta/me/profile/positions", token: tok}); resp.status != http.StatusOK {
+		t.Errorf("the delayed request: %d %s", resp.status, resp.body)
+	}
+	resp := s.do(request{path: "/beta/me/profile/positions", token: tok})
+	expectError(t, resp, http.StatusTooManyRequests, "TooManyRequests")
+	if got := resp.header.Get("Retry-After"); got != "2" {
+		t.Errorf("Retry-After %q, want 2", got)
+	}
+}
