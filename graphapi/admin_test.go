@@ -1313,3 +1313,30 @@ func TestAdminJournalKeepsValuesNamedAsCredentials(t *testing.T) {
 		t.Errorf("the body in the journal: %s, want it as sent: %s", got, body)
 	}
 }
+
+// TestAdminJournalRedactsNamesWhollyEscaped: a member's name may be written
+// all in \u escapes, six bytes a character; a credential so named is
+// redacted still, in a body, a $batch item's url and a $batch item's body
+// written as a string.
+func TestAdminJournalRedactsNamesWhollyEscaped(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	escaped := func(name string) string {
+		var b strings.Builder
+		for _, c := range name {
+			fmt.Fprintf(&b, `\u%04x`, c)
+		}
+		return b.String()
+	}
+	s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok,
+		body: `{"detail":{"jobTitle":"x"},"` + escaped("passwordProfile") + `":"SECRET-1"}`})
+	s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok,
+		body: `{"requests":[{"id":"1","method":"GET","` + escaped("url") + `":"/me?access_token=SECRET-2"},` +
+			`{"id":"2","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"` + escaped("body") + `":"{\"password\":\"SECRET-3\"}"}]}`})
+	if entries := s.journal(t, ""); len(entries) != 2 {
+		t.Fatalf("%d entries, want 2", len(entries))
+	}
+	if raw := string(s.do(request{path: "/_admin/requests", token: adminToken}).body); strings.Contains(raw, "SECRET") {
+		t.Errorf("the journal holds a secret: %s", raw)
+	}
+}
