@@ -192,10 +192,16 @@ func FuzzRedactedPasswords(f *testing.F) {
 // cut short: it was shown as sent, its password with it.
 func TestRedactCutBodyString(t *testing.T) {
 	inner := `{"passwordProfile": {"password": "CUT-SECRET-1"}, "displayName": "bbbbbbbb"}`
+	// encoding/json writes each '<' as \u003c: cut in a six-byte escape.
+	escaped, err := json.Marshal(`{"passwordProfile": {"password": "CUT-SECRET-1"}, "displayName": "<<<<"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ name, body string }{
 		{"JSON", strconv.Quote(inner)},
 		{"JSON cut in an escape", strconv.Quote(inner[:len(inner)-14])[:len(strconv.Quote(inner[:len(inner)-14]))-2]},
 		{"base64", `"` + base64.StdEncoding.EncodeToString([]byte(inner)) + `"`},
+		{"JSON cut in a \\u escape", string(escaped)},
 		{"form", `"password=CUT-SECRET-1&displayName=bbbbbbbb"`},
 	} {
 		for cut := 1; cut <= 12; cut++ {
