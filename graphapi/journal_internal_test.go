@@ -225,3 +225,14 @@ func TestRedactCutBodyString(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactCredentialsAcrossJSONSpace: JSON's four spaces may come around
+// a member's colon; a credential is redacted whichever of them does.
+func TestRedactCredentialsAcrossJSONSpace(t *testing.T) {
+	for _, space := range []string{" ", "\t", "\n", "\r"} {
+		sent := `{"password"` + space + `:` + space + `"SECRET"}`
+		if got, want := string(redactCredentials([]byte(sent))), `{"password"`+space+`:`+space+`"[redacted]"}`; got != want {
+			t.Errorf("redactCredentials(%q) = %q, want %q", sent, got, want)
+		}
+	}
+}
