@@ -1340,3 +1340,23 @@ func TestAdminJournalRedactsNamesWhollyEscaped(t *testing.T) {
 		t.Errorf("the journal holds a secret: %s", raw)
 	}
 }
+
+// TestAdminJournalBodyTextOrBase64: a body that is not UTF-8 is shown as
+// bodyBase64, with body empty; a UTF-8 body cut at 64 KiB inside a
+// character of four bytes is cut before it, and stays text.
+func TestAdminJournalBodyTextOrBase64(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	binary := "\xff\xfe\x00binary"
+	s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: binary, header: map[string]string{"Content-Type": "application/octet-stream"}})
+	if got := s.journal(t, "")[0].Request; got.Body != "" || string(got.BodyBase64) != binary {
+		t.Errorf("a body not UTF-8: body %q, bodyBase64 %q; want it in bodyBase64 alone", got.Body, got.BodyBase64)
+	}
+	// 25 bytes and then emoji of four: the 64 KiB end three bytes into one.
+	text := `{"detail":{"jobTitle":"ab` + strings.Repeat("😀", 20000) + `"}}`
+	s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: text})
+	got := s.journal(t, "")[0].Request
+	if want := text[:64<<10-3]; got.Body != want || len(got.BodyBase64) != 0 || !got.BodyTruncated {
+		t.Errorf("a body cut inside an emoji: body of %d bytes, bodyBase64 of %d, truncated %v; want the %d bytes before it, as text", len(got.Body), len(got.BodyBase64), got.BodyTruncated, len(want))
+	}
+}
