@@ -151,3 +151,20 @@ func TestArmedFaultsTakeTheHeadersSpaces(t *testing.T) {
 		t.Errorf("Retry-After %q, want 2", got)
 	}
 }
+
+// TestArmedFaultSparesTheBatch: a fault armed for any path fails a $batch's
+// item, never the $batch itself (docs/admin-api.md).
+func TestArmedFaultSparesTheBatch(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/faults", token: adminToken, body: `{"fault":"503"}`}); resp.status != http.StatusNoContent {
+		t.Fatalf("arm: %d %s", resp.status, resp.body)
+	}
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions"}]}`)
+	if status, _, body := a.item(t, "1"); status != http.StatusServiceUnavailable || get(body, "error", "code") != "serviceNotAvailable" {
+		t.Errorf("the batch's item: %d %v, want the armed 503", status, body)
+	}
+	if resp := s.do(request{path: "/beta/me/profile/positions", token: tok}); resp.status != http.StatusOK {
+		t.Errorf("after the fault was spent: %d %s", resp.status, resp.body)
+	}
+}
