@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -349,5 +350,17 @@ func TestWholeCollectionReadsWaitForASlot(t *testing.T) {
 			}
 			waitForGauges(t, s, 0, 0)
 		})
+	}
+}
+
+// TestEvaluationDefaults: the defaults serve's flag help and the docs
+// state: two evaluation slots per CPU the runtime uses, and a wait for one
+// of at most 5 s.
+func TestEvaluationDefaults(t *testing.T) {
+	if got, want := graphapi.DefaultMaxEvaluations(), 2*runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("DefaultMaxEvaluations() = %d, want %d (2 per CPU)", got, want)
+	}
+	if graphapi.DefaultEvaluationWait != 5*time.Second {
+		t.Errorf("DefaultEvaluationWait = %s, want 5s", graphapi.DefaultEvaluationWait)
 	}
 }
