@@ -21,8 +21,8 @@ func checkNoGoInternals(t *testing.T, msg string) {
 	}
 }
 
-// TestAdminResetRefusesUnclearBodies: only no body or {} resets every
-// tenant; a body that names no tenant in any other way (an empty or null
+// TestAdminResetRefusesUnclearBodies: only no body (or white space alone)
+// or {} resets every tenant; a body that names no tenant in any other way (an empty or null
 // tenantId, a key twice, an unknown property, an annotation, a value that
 // is not an object) is a 400 that names the problem, and no tenant loses
 // anything.
@@ -84,6 +84,16 @@ func TestAdminResetRefusesUnclearBodies(t *testing.T) {
 	}
 	if got := s.positionTitles(t, b1, "/me"); strings.Join(got, ",") != "B1" {
 		t.Errorf("tenant B after tenant A's reset: %v, want [B1]", got)
+	}
+
+	// A body of white space alone holds no JSON value, as no body holds
+	// none: it resets every tenant, as no body does (docs/admin-api.md).
+	resp = s.do(request{method: http.MethodPost, path: "/_admin/reset", token: adminToken, body: " \r\n\t "})
+	if resp.status != http.StatusNoContent {
+		t.Fatalf("reset with a body of white space: %d %s", resp.status, resp.body)
+	}
+	if got := s.positionTitles(t, b1, "/me"); len(got) != 0 {
+		t.Errorf("tenant B after a reset with a body of white space: %v, want none", got)
 	}
 }
 
