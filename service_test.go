@@ -1300,6 +1300,40 @@ func TestNotFound(t *testing.T) {
 			}
 			return svc.DeleteUser(t.Context(), a)
 		}, graphprofile.CodeUserNotFound, notFoundMessage(megan.ID)},
+		// A profile's user deleted between Authorize and the store's call
+		// (another server on the same database, a reset): the user is
+		// not found, not an internal failure.
+		{"create in the profile of a user deleted since", func(svc *graphprofile.Service, t *testing.T) error {
+			a := mustAuthorize(t, svc, owner, megans, graphprofile.CreateItem)
+			if err := svc.Store.DeleteUser(t.Context(), megan.Key()); err != nil {
+				t.Fatal(err)
+			}
+			_, err := svc.CreateItem(t.Context(), a, workPositions, graphprofile.Object{})
+			return err
+		}, graphprofile.CodeUserNotFound, notFoundMessage(megan.ID)},
+		{"list of a user deleted since", func(svc *graphprofile.Service, t *testing.T) error {
+			a := mustAuthorize(t, svc, owner, megans, graphprofile.ListItems)
+			if err := svc.Store.DeleteUser(t.Context(), megan.Key()); err != nil {
+				t.Fatal(err)
+			}
+			_, err := listItems(t.Context(), svc, a, workPositions)
+			return err
+		}, graphprofile.CodeUserNotFound, notFoundMessage(megan.ID)},
+		{"profile of a user deleted since", func(svc *graphprofile.Service, t *testing.T) error {
+			a := mustAuthorize(t, svc, owner, megans, graphprofile.GetProfile)
+			if err := svc.Store.DeleteUser(t.Context(), megan.Key()); err != nil {
+				t.Fatal(err)
+			}
+			_, err := svc.GetProfile(t.Context(), a, graphprofile.ProfileCollections(), func(int, graphprofile.Object) (bool, error) { return true, nil })
+			return err
+		}, graphprofile.CodeUserNotFound, notFoundMessage(megan.ID)},
+		{"delete of the profile of a user deleted since", func(svc *graphprofile.Service, t *testing.T) error {
+			a := mustAuthorize(t, svc, owner, megans, graphprofile.DeleteProfile)
+			if err := svc.Store.DeleteUser(t.Context(), megan.Key()); err != nil {
+				t.Fatal(err)
+			}
+			return svc.DeleteProfile(t.Context(), a, "")
+		}, graphprofile.CodeUserNotFound, notFoundMessage(megan.ID)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := newMemStore(adele, megan)
