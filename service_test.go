@@ -1016,6 +1016,38 @@ func TestCreatePosition(t *testing.T) {
 	}
 }
 
+// TestCreateUpToMaxItems: a collection of a profile holds MaxItems items,
+// the smallest limit serve takes (--max-items 1) too, and
+// DefaultMaxItems (1,000, docs/decisions.md) when MaxItems is zero; one
+// more is quotaLimitReached and stores nothing.
+func TestCreateUpToMaxItems(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		maxItems, want int
+	}{
+		{"one", 1, 1},
+		{"three", 3, 3},
+		{"zero is the default", 0, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := newMemStore(adele)
+			svc := newService(store, &clock{at: modified})
+			svc.MaxItems = tc.maxItems
+			caller := delegated(adele, "User.ReadWrite")
+			for i := range tc.want {
+				if _, err := svc.CreateItem(t.Context(), mustAuthorize(t, svc, caller, me, graphprofile.CreateItem), workPositions, graphprofile.Object{}); err != nil {
+					t.Fatalf("create %d of %d: %v", i+1, tc.want, err)
+				}
+			}
+			_, err := svc.CreateItem(t.Context(), mustAuthorize(t, svc, caller, me, graphprofile.CreateItem), workPositions, graphprofile.Object{})
+			wantError(t, err, graphprofile.CodeQuotaLimitReached, "The maximum storage quota has been reached.")
+			if list, err := listItems(t.Context(), svc, mustAuthorize(t, svc, caller, me, graphprofile.ListItems), workPositions); err != nil || len(list) != tc.want {
+				t.Errorf("after the refusal: %d positions, %v; want %d", len(list), err, tc.want)
+			}
+		})
+	}
+}
+
 // TestCreatedIDsFollowTheClock: without NewID, a new item's id is a
 // version 7 GUID of the service clock's time, so that items created later
 // get ids that sort after (the stores' indexes append them).
