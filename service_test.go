@@ -953,6 +953,46 @@ func TestIfMatch(t *testing.T) {
 	}
 }
 
+// TestDeleteProfileIfMatch: a profile has no ETag, so DeleteProfile's
+// If-Match matches when absent (blank, as for an item) or "*" only; any
+// tag is preconditionFailed and deletes nothing.
+func TestDeleteProfileIfMatch(t *testing.T) {
+	const noTagMessage = "The If-Match header does not match: a profile has no ETag; send If-Match: * or none."
+	for _, tc := range []struct {
+		name, ifMatch string
+		match         bool
+	}{
+		{"absent", "", true},
+		{"blank", " \t", true},
+		{"any", "*", true},
+		{"any with spaces", " * ", true},
+		{"a tag", `"x"`, false},
+		{"a weak tag", `W/"x"`, false},
+		{"the empty tag", `""`, false},
+		{"no element", ",", false},
+		{"any among others", `"x", *`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := newMemStore(adele)
+			store.put(adele, storedPosition("p1", nil))
+			svc := newService(store, &clock{at: modified})
+			err := svc.DeleteProfile(t.Context(), mustAuthorize(t, svc, delegated(adele, "User.ReadWrite"), me, graphprofile.DeleteProfile), tc.ifMatch)
+			_, there := store.position(adele, "p1")
+			switch {
+			case !tc.match:
+				wantError(t, err, graphprofile.CodePreconditionFailed, noTagMessage)
+				if !there {
+					t.Error("a refused DeleteProfile removed the position")
+				}
+			case err != nil:
+				t.Errorf("If-Match %q: %v", tc.ifMatch, err)
+			case there:
+				t.Error("DeleteProfile left the position")
+			}
+		})
+	}
+}
+
 // TestCreatePosition: a new position gets its id, both timestamps from Now
 // (UTC, at 100 ns), the caller as createdBy and lastModifiedBy, and
 // allowedAudiences organization when the body sets none; nulls in the body
