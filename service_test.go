@@ -998,6 +998,7 @@ func TestDeleteProfileIfMatch(t *testing.T) {
 // allowedAudiences organization when the body sets none; nulls in the body
 // are dropped; what is returned is what is stored.
 func TestCreatePosition(t *testing.T) {
+	const zoeID = "5e7f0000-0000-4000-8000-0000000000ab"
 	// Now in another zone and with digits below 100 ns.
 	now := time.Date(2024, time.May, 1, 10, 30, 15, 123456789, time.FixedZone("CEST", 2*60*60))
 	at := time.Date(2024, time.May, 1, 8, 30, 15, 123456700, time.UTC)
@@ -1028,11 +1029,12 @@ func TestCreatePosition(t *testing.T) {
 		{"server-managed values of the body replaced", delegated(adele, "User.ReadWrite"), me,
 			graphprofile.Object{"id": "mine", "createdDateTime": created, "lastModifiedDateTime": created, "createdBy": graphprofile.Object{"user": graphprofile.Object{"id": "x"}}},
 			graphprofile.Object{"allowedAudiences": "organization", "createdBy": adeleBy, "lastModifiedBy": adeleBy}, adele},
-		{"the caller's id in lower case", delegated(graphprofile.User{TenantID: tenantA, ID: strings.ToUpper(megan.ID), DisplayName: "Megan as signed in"}, "User.ReadWrite"), me,
+		// An id of hex letters, so that its upper case differs.
+		{"the caller's id in lower case", delegated(graphprofile.User{TenantID: tenantA, ID: strings.ToUpper(zoeID), DisplayName: "Zoe as signed in"}, "User.ReadWrite"), me,
 			graphprofile.Object{},
 			graphprofile.Object{"allowedAudiences": "organization",
-				"createdBy":      graphprofile.Object{"user": graphprofile.Object{"id": megan.ID, "displayName": "Megan as signed in"}},
-				"lastModifiedBy": graphprofile.Object{"user": graphprofile.Object{"id": megan.ID, "displayName": "Megan as signed in"}}}, megan},
+				"createdBy":      graphprofile.Object{"user": graphprofile.Object{"id": zoeID, "displayName": "Zoe as signed in"}},
+				"lastModifiedBy": graphprofile.Object{"user": graphprofile.Object{"id": zoeID, "displayName": "Zoe as signed in"}}}, graphprofile.User{TenantID: tenantA, ID: zoeID, DisplayName: "Zoe"}},
 		{"another user's profile: the caller made it", delegated(adele, "User.ReadWrite.All"), megans, graphprofile.Object{},
 			graphprofile.Object{"allowedAudiences": "organization", "createdBy": adeleBy, "lastModifiedBy": adeleBy}, megan},
 	} {
