@@ -142,7 +142,8 @@ func TestGUIDs(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
 		id := NewGUID()
-		if !IsGUID(id) || id != strings.ToLower(id) || id[14] != '4' || seen[id] {
+		// Version 4, and RFC 9562's variant (10xx): 8, 9, a or b.
+		if !IsGUID(id) || id != strings.ToLower(id) || id[14] != '4' || !strings.ContainsAny(id[19:20], "89ab") || seen[id] {
 			t.Fatalf("NewGUID() = %q: not a fresh lower-case v4 GUID", id)
 		}
 		seen[id] = true
