@@ -1,6 +1,7 @@
 package graphprofile_test
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -141,4 +142,39 @@ func equalJSON(t *graphprofile.Type, a, b graphprofile.Item) bool {
 		return string(graphprofile.AppendObjectJSON(nil, t, graphprofile.Object(it), graphprofile.EncodeOptions{OmitNulls: true}))
 	}
 	return enc(a) == enc(b)
+}
+
+// TestCreatedUnixNanoRange: an item's list position is its createdDateTime
+// in Unix nanoseconds, so a time an int64 of them does not hold (before
+// 1677, after 2262) is an error, never a position wrapped around, and so
+// is no createdDateTime.
+func TestCreatedUnixNanoRange(t *testing.T) {
+	first, last := time.Unix(0, math.MinInt64).UTC(), time.Unix(0, math.MaxInt64).UTC()
+	for _, tc := range []struct {
+		name    string
+		created any
+		want    int64
+		ok      bool
+	}{
+		{"the first", first, math.MinInt64, true},
+		{"the last", last, math.MaxInt64, true},
+		{"before the first", first.Add(-time.Nanosecond), 0, false},
+		{"after the last", last.Add(time.Nanosecond), 0, false},
+		{"none", nil, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			it := graphprofile.Item{"id": "p1"}
+			if tc.created != nil {
+				it["createdDateTime"] = tc.created
+			}
+			got, err := it.CreatedUnixNano()
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Errorf("CreatedUnixNano() = %d, %v; want %d, ok %v", got, err, tc.want, tc.ok)
+			}
+			pos, err := graphprofile.PositionOf(it)
+			if (err == nil) != tc.ok || pos != (graphprofile.ItemPosition{Created: tc.want, ID: map[bool]string{true: "p1"}[tc.ok]}) {
+				t.Errorf("PositionOf() = %+v, %v", pos, err)
+			}
+		})
+	}
 }
