@@ -88,6 +88,7 @@ func TestClockRange(t *testing.T) {
 				}
 			}
 			before := c.Offset()
+			called := time.Now()
 			err := tc.move(c)
 			var rangeErr *graphprofile.ClockRangeError
 			if !errors.As(err, &rangeErr) {
@@ -107,6 +108,11 @@ func TestClockRange(t *testing.T) {
 			}
 			if d := time.Since(rangeErr.Earliest.Add(math.MaxInt64)); d < -time.Second || d > time.Minute {
 				t.Errorf("the earliest instant %v, want 292 years before real time", rangeErr.Earliest)
+			}
+			// A whole second rounded up, not down: the earliest instant as
+			// written out is one the clock can be set to.
+			if rangeErr.Earliest.Nanosecond() != 0 || rangeErr.Earliest.Before(called.Add(math.MinInt64)) {
+				t.Errorf("the earliest instant %v: want a whole second, not before %v", rangeErr.Earliest, called.Add(math.MinInt64))
 			}
 			// The message writes the instant in UTC, whatever the zone
 			// At is in (time.Local for a move from real time).
