@@ -85,6 +85,18 @@ func TestParseFixturesErrors(t *testing.T) {
 		// a user failed.
 		{"LongIssuerUserIDAndName", `{"tenants": [{"id": "t1", "issuer": "https://idp.example/` + strings.Repeat("x", 2000) + `", "users": [{"id": "` + strings.Repeat("u", 500) + `", "displayName": "` + strings.Repeat("Ü", 40) + `"}]}]}`, `f.json:1:2582: tenants[0].users[0].displayName: The displayName takes 80 bytes of UTF-8 in lower case, more than the 77 it may take beside the user's id in this tenant, whose key and the user's id take the rest of the 2600 bytes every store indexes.`},
 		{"WideIssuer", `{"tenants": [{"id": "t1", "issuer": "https://idp.example/` + wideID(1000) + `"}]}`, `f.json:1:27: tenants[0].issuer: The tenant's key, its id and the issuer's URL, takes 3023 bytes of UTF-8: the keys of its users' items would take more than the 2600 bytes every store indexes.`},
+		// One byte past the room: an id of 2,542 bytes (846 ideographs and
+		// four letters) where 2,541 fit.
+		{"UserIDOneByteTooWide", fixturesOf(`{"id": "` + wideID(846) + `xxxx", "displayName": "W"}`), `f.json:1:38: tenants[0].users[0].id: The id takes 2542 bytes of UTF-8, more than the 2541 a user's id may take in this tenant, whose key and the keys of the user's items take the rest of the 2600 bytes every store indexes.`},
+		{"ItemIDOneByteTooWide", fixturesOf(ada + `, "profile": {"skills": [{"id": "` + wideID(846) + `xxxx", "displayName": "Go"}]}}`), `f.json:1:171: tenants[0].users[0].profile.skills[0].id: The id takes 2542 bytes of UTF-8, more than the 2541 an item's id of this user may take: the keys of its tenant, its user and its collection take the rest of the 2600 bytes every store indexes.`},
+		// A tenant's key leaving its users' ids room for 35 bytes, not
+		// the 36 of a GUID.
+		{"IssuerLeavingNoRoomForAGUID", `{"tenants": [{"id": "t1", "issuer": "https://idp.example/x` + wideID(828) + `"}]}`, `f.json:1:27: tenants[0].issuer: The tenant's key, its id and the issuer's URL, takes 2508 bytes of UTF-8: the keys of its users' items would take more than the 2600 bytes every store indexes.`},
+		// serve ignores one trailing slash of an --issuer URL: the two
+		// are one tenant.
+		{"TenantTwiceOneTrailingSlash", `{"tenants": [{"id": "t1", "issuer": "https://idp.example"}, {"id": "t1", "issuer": "https://idp.example/"}]}`, `f.json:1:62: tenants[1].id: The tenant t1 of this issuer is also tenants[0]; give each tenant once.`},
+		// A not-null property of an item is refused as a create refuses it.
+		{"NullEmailType", fixturesOf(ada + `, "profile": {"emails": [{"address": "ada@example.test", "type": null}]}}`), `f.json:1:170: tenants[0].users[0].profile.emails[0]: A null value was found for the property named 'type', which has the expected type 'microsoft.graph.emailType[Nullable=False]'. The expected type 'microsoft.graph.emailType[Nullable=False]' does not allow null values.`},
 		// As in a request: a file holds what the API takes.
 		{"TooManyCategories", fixturesOf(ada + `, "profile": {"positions": [{"categories": [` + strings.Repeat(`"c",`, 100) + `"c"]}]}}`), `f.json:1:589: tenants[0].users[0].profile.positions[0].categories[100]: The collection property 'categories' of type 'microsoft.graph.workPosition' has more than 100 items.`},
 		{"BadTimestamp", fixturesOf(ada + `, "profile": {"positions": [{"lastModifiedDateTime": "yesterday"}]}}`), `f.json:1:198: tenants[0].users[0].profile.positions[0].lastModifiedDateTime: Invalid value 'yesterday' for property 'lastModifiedDateTime' of type 'microsoft.graph.workPosition': expected an Edm.DateTimeOffset.`},
