@@ -52,6 +52,7 @@ func TestParseFixturesErrors(t *testing.T) {
 		{"UnknownTopLevel", `{"tenant": []}`, `f.json:1:2: tenant: The property 'tenant' does not exist on type 'graphprofile.fixtures'. Make sure to only use property names that are defined by the type or mark the type as open type.`},
 		{"TenantWithoutID", `{"tenants": [{"users": []}]}`, `f.json:1:14: tenants[0]: A tenant needs an id: letters, digits and hyphens, as a token's tid.`},
 		{"BadTenantID", `{"tenants": [{"id": "a|b"}]}`, `f.json:1:15: tenants[0].id: A tenant needs an id: letters, digits and hyphens, as a token's tid.`},
+		{"TenantIDOf65Characters", `{"tenants": [{"id": "` + strings.Repeat("a", 65) + `"}]}`, `f.json:1:15: tenants[0].id: A tenant needs an id: letters, digits and hyphens, as a token's tid.`},
 		{"TenantTwice", `{"tenants": [{"id": "t1"}, {"id": "t1"}]}`, `f.json:1:29: tenants[1].id: The tenant t1 of this issuer is also tenants[0]; give each tenant once.`},
 		{"UnknownUserProperty", fixturesOf(ada + `, "nickname": "A"}`), `f.json:1:147: tenants[0].users[0].nickname: The property 'nickname' does not exist on type 'microsoft.graph.user'. Make sure to only use property names that are defined by the type or mark the type as open type.`},
 		// A user may be as the directory records one at sign-in
@@ -118,6 +119,34 @@ func TestParseFixturesErrors(t *testing.T) {
 	}
 }
 
+// TestParseFixturesAtTheLimits: what just fits is taken: ids of exactly
+// the bytes the stores' keys leave them (2,541 in tenant t1), an issuer
+// leaving a user's id exactly a GUID's 36 bytes, a tenant id of 64
+// characters.
+func TestParseFixturesAtTheLimits(t *testing.T) {
+	file := `{"tenants": [
+ {"id": "t1", "users": [` + ada + `, "profile": {"skills": [{"id": "` + wideID(847) + `", "displayName": "Go"}]}},
+   {"id": "` + wideID(847) + `", "displayName": "W"}]},
+ {"id": "t1", "issuer": "https://idp.example/` + wideID(828) + `", "users": [{"displayName": "G", "userPrincipalName": "g@example.test"}]},
+ {"id": "` + strings.Repeat("a", 64) + `"}]}`
+	f, err := graphprofile.ParseFixtures("f.json", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Tenants) != 3 || len(f.Tenants[0].Users) != 2 || len(f.Tenants[1].Users) != 1 {
+		t.Fatalf("parsed %+v", f.Tenants)
+	}
+	if id := f.Tenants[0].Users[0].Profile[0].Items[0].ID(); len(id) != 2541 {
+		t.Errorf("the item's id takes %d bytes, want 2541", len(id))
+	}
+	if id := f.Tenants[0].Users[1].User.ID; len(id) != 2541 {
+		t.Errorf("the user's id takes %d bytes, want 2541", len(id))
+	}
+	if key := f.Tenants[1].Key(); len(key) != 2507 {
+		t.Errorf("the tenant's key takes %d bytes, want 2507", len(key))
+	}
+}
+
 // TestFixturesTimeRange: the first and the last instant the refusal above
 // names load, and read back as given; 1677, before the first, does not.
 func TestFixturesTimeRange(t *testing.T) {
@@ -125,6 +154,9 @@ func TestFixturesTimeRange(t *testing.T) {
 		{"1677-09-21T00:12:43.1452242Z", "1677-09-21T00:12:43.1452242Z"},
 		{"2262-04-11T23:47:16.8547758Z", "2262-04-11T23:47:16.8547758Z"},
 		{"2262-04-11T23:47:16.85477580Z", "2262-04-11T23:47:16.8547758Z"},
+		// Kept to the 100 ns Graph's seven digits carry, as a create keeps
+		// its times (Service.now).
+		{"2024-05-01T08:30:15.123456789Z", "2024-05-01T08:30:15.1234567Z"},
 	} {
 		f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`, "profile": {"positions": [{"createdDateTime": "`+tc.at+`", "lastModifiedDateTime": "`+tc.at+`"}]}}`)))
 		if err != nil {
@@ -133,8 +165,9 @@ func TestFixturesTimeRange(t *testing.T) {
 		}
 		it := f.Tenants[0].Users[0].Profile[0].Items[0]
 		for _, name := range []string{"createdDateTime", "lastModifiedDateTime"} {
-			if got := it[name].(time.Time).Format("2006-01-02T15:04:05.0000000Z"); got != tc.want {
-				t.Errorf("%s: %s %s, want %s", tc.at, name, got, tc.want)
+			want, _ := time.Parse(time.RFC3339Nano, tc.want)
+			if got := it[name].(time.Time); !got.Equal(want) {
+				t.Errorf("%s: %s %s, want %s", tc.at, name, got.Format(time.RFC3339Nano), tc.want)
 			}
 		}
 	}
