@@ -345,6 +345,62 @@ func userByID(users []graphprofile.User, id string) graphprofile.User {
 	return graphprofile.User{}
 }
 
+// TestLoadFixturesWithoutIDsMatchWholeNames: a user the fixtures give no
+// id replaces the user of its whole principal name, never one whose name
+// only begins with it (the stores find the holder on a prefix index).
+func TestLoadFixturesWithoutIDsMatchWholeNames(t *testing.T) {
+	store := newMemStore()
+	svc := &graphprofile.Service{Store: store}
+	for _, doc := range []string{
+		fixturesOf(`{"id": "22222222-2222-4222-8222-222222222222", "displayName": "Grace UK", "userPrincipalName": "grace@example.test.uk"}`),
+		fixturesOf(grace + `}`),
+	} {
+		f, err := graphprofile.ParseFixtures("f.json", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.LoadFixtures(t.Context(), f); err != nil {
+			t.Fatalf("LoadFixtures: %v", err)
+		}
+	}
+	users, err := graphprofile.AllUsers(t.Context(), store, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, u := range users {
+		names[u.UserPrincipalName] = u.ID
+	}
+	if len(users) != 2 || names["grace@example.test.uk"] != "22222222-2222-4222-8222-222222222222" || names["grace@example.test"] == "" {
+		t.Errorf("users %+v: want Grace UK kept and Grace added", users)
+	}
+}
+
+// TestLoadFixturesCreatedLater: an item the fixtures give a createdDateTime
+// after the load and no lastModifiedDateTime is last modified when it was
+// created, never before.
+func TestLoadFixturesCreatedLater(t *testing.T) {
+	store := newMemStore()
+	now := time.Date(2024, time.May, 1, 8, 0, 0, 0, time.UTC)
+	svc := &graphprofile.Service{Store: store, Now: func() time.Time { return now }}
+	f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`, "profile": {"skills": [{"displayName": "Go", "createdDateTime": "2030-01-02T03:04:05Z"}]}}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadFixtures(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	skills, _ := graphprofile.FindCollection("skills")
+	items, err := graphprofile.AllItems(t.Context(), store, graphprofile.UserKey{TenantID: "t1", UserID: "11111111-1111-4111-8111-111111111111"}, skills)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("skills %v, %v", items, err)
+	}
+	created := time.Date(2030, time.January, 2, 3, 4, 5, 0, time.UTC)
+	if got := items[0].LastModifiedDateTime(); !got.Equal(created) || !items[0].CreatedDateTime().Equal(created) {
+		t.Errorf("created %v, last modified %v; want both %v", items[0].CreatedDateTime(), got, created)
+	}
+}
+
 // TestExportFixtures: an export loads into an empty store as the same
 // store: its export is the same file.
 func TestExportFixtures(t *testing.T) {
