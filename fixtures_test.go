@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -438,6 +439,32 @@ func TestExportFixtures(t *testing.T) {
 	}
 	if i, j := strings.Index(first, `"id": "t1"`), strings.Index(first, `"id": "t2"`); i < 0 || j < i {
 		t.Errorf("tenants are not in order of their keys:\n%s", first)
+	}
+	// Only the collections that hold items, and no issuer for the
+	// development issuer's tenant.
+	for _, unwanted := range []string{`"phones"`, `"languages"`, `[]`, `"issuer": ""`} {
+		if strings.Contains(first, unwanted) {
+			t.Errorf("the export has %s:\n%s", unwanted, first)
+		}
+	}
+
+	// One user, named by its GUID in upper case, as /users/{id} takes it.
+	const hexID = "abcdef00-0000-4000-8000-0000000000ab"
+	hex, err := graphprofile.ParseFixtures("hex.json", []byte(fixturesOf(`{"id": "`+hexID+`", "displayName": "Hex", "profile": {"skills": [{"displayName": "Go"}]}}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := newMemStore()
+	if err := (&graphprofile.Service{Store: store}).LoadFixtures(t.Context(), hex); err != nil {
+		t.Fatal(err)
+	}
+	one, err := graphprofile.ExportTenantFixtures(t.Context(), store, "t1", hexID)
+	if err != nil || len(one.Users) != 1 || one.Users[0].User.DisplayName != "Hex" || len(one.Users[0].Profile) != 1 {
+		t.Errorf("ExportTenantFixtures of Hex: %+v, %v", one, err)
+	}
+	upper, err := graphprofile.ExportTenantFixtures(t.Context(), store, "t1", strings.ToUpper(hexID))
+	if err != nil || !reflect.DeepEqual(upper, one) {
+		t.Errorf("ExportTenantFixtures of Hex's id in upper case: %+v, %v; want %+v", upper, err, one)
 	}
 }
 
