@@ -1714,6 +1714,11 @@ func TestScanUsersByKey(t *testing.T) {
 		{"another tenant's user", "id", []string{nestor.ID}, "", true, nil},
 		{"an empty value", "id", []string{""}, "", false, nil},
 		{"another property", "displayName", []string{"Megan Bowen"}, "", false, nil},
+		// afterIDs no store holds: the caller scans.
+		{"an afterID with NUL", "id", []string{megan.ID}, adele.ID + "\x00", false, nil},
+		{"an afterID of invalid UTF-8", "id", []string{megan.ID}, "\xff", false, nil},
+		{"more values than MaxUserLookups", "id", slices.Repeat([]string{megan.ID}, graphprofile.MaxUserLookups+1), "", false, nil},
+		{"MaxUserLookups values", "id", slices.Repeat([]string{megan.ID}, graphprofile.MaxUserLookups), "", true, []string{megan.ID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := newService(newMemStore(adele, megan, nestor), &clock{at: modified})
