@@ -33,6 +33,9 @@ const (
 
 var guidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
+// errorDatePattern is the form of innerError.date: UTC, whole seconds, no zone.
+var errorDatePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$`)
+
 // testServer is a real graphprofile server on a loopback port, with an
 // SQLite store in a temporary directory and the development issuer.
 type testServer struct {
@@ -248,7 +251,9 @@ func checkEnvelope(t *testing.T, resp *response) {
 	}
 	date, _ := inner["date"].(string)
 	when, err := time.Parse("2006-01-02T15:04:05", date)
-	if err != nil || time.Since(when) > time.Minute || time.Until(when) > time.Minute {
+	// time.Parse takes a fraction the layout does not name: the pattern
+	// holds Graph's form to whole seconds.
+	if err != nil || !errorDatePattern.MatchString(date) || time.Since(when) > time.Minute || time.Until(when) > time.Minute {
 		t.Errorf("innerError date %q is not the current UTC time without fraction or zone", date)
 	}
 	if msg, _ := resp.json(t)["error"].(map[string]any)["message"].(string); msg == "" {
@@ -267,6 +272,10 @@ func checkCommonHeaders(t *testing.T, resp *response) {
 	}
 	if _, err := http.ParseTime(resp.header.Get("Date")); err != nil {
 		t.Errorf("Date header %q: %v", resp.header.Get("Date"), err)
+	}
+	// docs/decisions.md: "Cache-Control: no-cache on every response", as Graph sends it.
+	if got := resp.header.Values("Cache-Control"); len(got) != 1 || got[0] != "no-cache" {
+		t.Errorf("Cache-Control %q, want [no-cache]", got)
 	}
 	if len(resp.body) > 0 {
 		if got := resp.header.Get("Content-Type"); got != "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8" {
