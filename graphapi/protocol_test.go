@@ -101,6 +101,36 @@ func TestGzipResponses(t *testing.T) {
 	}
 }
 
+// TestGzipFromOneKiB: a body of 1 KiB or more is gzipped, one a byte
+// shorter is not (docs/decisions.md, Compression). The error's body echoes
+// client-request-id, whose length sets the body's to the byte.
+func TestGzipFromOneKiB(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	const path = "/beta/me/profile/positions/nope"
+	get := func(clientRequestID, acceptEncoding string) *response {
+		return s.do(request{path: path, token: tok, header: map[string]string{
+			"Client-Request-Id": clientRequestID, "Accept-Encoding": acceptEncoding}})
+	}
+	base := len(get("x", "identity").body) - 1 // the body without the id
+	for _, tc := range []struct {
+		size    int
+		gzipped bool
+	}{{1023, false}, {1024, true}} {
+		id := strings.Repeat("x", tc.size-base)
+		if plain := get(id, "identity"); len(plain.body) != tc.size {
+			t.Fatalf("the plain body is %d bytes, want %d", len(plain.body), tc.size)
+		}
+		resp := get(id, "gzip")
+		if got := resp.header.Get("Content-Encoding") == "gzip"; got != tc.gzipped {
+			t.Errorf("a body of %d bytes: Content-Encoding %q, gzipped %v, want %v", tc.size, resp.header.Get("Content-Encoding"), got, tc.gzipped)
+		}
+		if got := resp.header.Get("Content-Length"); got != strconv.Itoa(len(resp.body)) {
+			t.Errorf("a body of %d bytes: Content-Length %q, sent %d", tc.size, got, len(resp.body))
+		}
+	}
+}
+
 // TestIfNoneMatch: a GET of a position whose If-None-Match holds its
 // current ETag (or is *) is 304 Not Modified with the ETag and no body;
 // anything else, and lists (which carry no ETag), get the whole answer.
