@@ -145,6 +145,50 @@ func TestDomainErrors(t *testing.T) {
 	}
 }
 
+// TestBearerSchemeIsCaseInsensitive: the scheme's name is matched in any
+// case (RFC 9110 11.1) and the blanks between it and the token are not
+// the token's, so these credentials are all the caller's.
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.Read")
+	for _, value := range []string{"Bearer " + tok, "bearer " + tok, "BEARER " + tok, "Bearer  " + tok, "Bearer \t" + tok} {
+		resp := s.do(request{path: "/beta/me/profile/positions", header: map[string]string{"Authorization": value}})
+		if resp.status != http.StatusOK {
+			t.Errorf("Authorization %.12q…: %d %s", value, resp.status, resp.body)
+		}
+	}
+}
+
+// TestStatusOfCode: each Graph error code has its status, and a code it
+// does not know is a 500 (the web UI asks it of the service's errors too).
+func TestStatusOfCode(t *testing.T) {
+	for code, want := range map[string]int{
+		graphprofile.CodeBadRequest:              http.StatusBadRequest,
+		graphprofile.CodeInvalidRequestParameter: http.StatusBadRequest,
+		graphprofile.CodeDirectoryBadRequest:     http.StatusBadRequest,
+		graphprofile.CodeUnsupportedQuery:        http.StatusBadRequest,
+		graphprofile.CodeInvalidAuthToken:        http.StatusUnauthorized,
+		graphprofile.CodeAuthorizationDenied:     http.StatusForbidden,
+		graphprofile.CodeUserNotFound:            http.StatusNotFound,
+		graphprofile.CodeItemNotFound:            http.StatusNotFound,
+		graphprofile.CodePreconditionFailed:      http.StatusPreconditionFailed,
+		graphprofile.CodeRequestEntityTooLarge:   http.StatusRequestEntityTooLarge,
+		graphprofile.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
+		graphprofile.CodeTooManyRequests:         http.StatusTooManyRequests,
+		graphprofile.CodeQuotaLimitReached:       http.StatusInsufficientStorage,
+		graphprofile.CodeInternalError:           http.StatusInternalServerError,
+		graphprofile.CodeNotImplemented:          http.StatusNotImplemented,
+		graphprofile.CodeServiceNotAvailable:     http.StatusServiceUnavailable,
+		"":                                       http.StatusInternalServerError,
+		"someCodeNobodyDefined":                  http.StatusInternalServerError,
+		"itemnotfound":                           http.StatusInternalServerError, // codes are exact
+	} {
+		if got := graphapi.StatusOfCode(code); got != want {
+			t.Errorf("StatusOfCode(%q) = %d, want %d", code, got, want)
+		}
+	}
+}
+
 func TestRoutesAndMethods(t *testing.T) {
 	s := newTestServer(t)
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
