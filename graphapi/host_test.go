@@ -77,6 +77,10 @@ func TestHostHeaderIsNotTrusted(t *testing.T) {
 		want   func(s *testServer) string // the prefix of every URL
 	}{
 		{"listen address, hostile headers", nil, hostile, func(s *testServer) string { return s.url + "/beta/" }},
+		// On every interface the links name the address the client
+		// connected to (s.url's 127.0.0.1), never 0.0.0.0 or [::].
+		{"unspecified listen address, hostile headers", func(srv *graphapi.Server) { srv.Addr = "0.0.0.0:0" }, hostile,
+			func(s *testServer) string { return s.url + "/beta/" }},
 		{"public URL, hostile headers", func(srv *graphapi.Server) { srv.PublicURL = "https://graph.example.test/gp" }, hostile,
 			func(*testServer) string { return "https://graph.example.test/gp/beta/" }},
 		{"trusted proxy, X-Forwarded-*", func(srv *graphapi.Server) { srv.TrustProxy = true },

@@ -1,7 +1,10 @@
 package graphapi
 
 import (
+	"crypto/tls"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -23,6 +26,33 @@ func TestReachableURL(t *testing.T) {
 	} {
 		if got := reachableURL(tc.addr, tc.tls); got != tc.want {
 			t.Errorf("reachableURL(%v, tls %v) = %q, want %q", tc.addr, tc.tls, got, tc.want)
+		}
+	}
+}
+
+// TestLocalhostAliasOnDefaultPorts: "localhost" without a port names this
+// listener only on the scheme's default port (443 under TLS, 80 without),
+// which a test's listener cannot take; any other pairing keeps the listen
+// address, so a link never points at a port the client did not call.
+func TestLocalhostAliasOnDefaultPorts(t *testing.T) {
+	for _, tc := range []struct {
+		tls        bool
+		host, want string
+	}{
+		{true, "127.0.0.1:443", "localhost"},
+		{false, "127.0.0.1:80", "localhost"},
+		{true, "[::1]:443", "localhost"},
+		{false, "127.0.0.1:443", "127.0.0.1:443"},
+		{true, "127.0.0.1:80", "127.0.0.1:80"},
+		{true, "10.1.2.3:443", "10.1.2.3:443"}, // not a loopback address
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/beta/me/profile/positions", nil)
+		r.Host = "localhost"
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if got := localhostAlias(r, tc.host); got != tc.want {
+			t.Errorf("Host localhost, TLS %v, listening on %s: %q, want %q", tc.tls, tc.host, got, tc.want)
 		}
 	}
 }
