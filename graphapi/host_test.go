@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,6 +61,27 @@ func absoluteURLs(t *testing.T, s *testServer, tok string, header map[string]str
 	return urls
 }
 
+// everyInterfaceListener is a loopback listener that reports the address of
+// a listener on every interface (0.0.0.0), as the server sees one.
+type everyInterfaceListener struct{ net.Listener }
+
+func (l everyInterfaceListener) Addr() net.Addr {
+	addr := *l.Listener.Addr().(*net.TCPAddr)
+	addr.IP = net.IPv4zero
+	return &addr
+}
+
+// onEveryInterface listens on the loopback behind an everyInterfaceListener.
+func onEveryInterface(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return everyInterfaceListener{ln}
+}
+
 // TestHostHeaderIsNotTrusted checks where absolute URLs come from: a
 // client must not be able to make the server send other clients (or
 // itself, following a nextLink with its token) to a host it names.
@@ -78,8 +100,10 @@ func TestHostHeaderIsNotTrusted(t *testing.T) {
 	}{
 		{"listen address, hostile headers", nil, hostile, func(s *testServer) string { return s.url + "/beta/" }},
 		// On every interface the links name the address the client
-		// connected to (s.url's 127.0.0.1), never 0.0.0.0 or [::].
-		{"unspecified listen address, hostile headers", func(srv *graphapi.Server) { srv.Addr = "0.0.0.0:0" }, hostile,
+		// connected to (s.url's 127.0.0.1), never 0.0.0.0 or [::]. The
+		// listener only says it is on every interface: tests listen on
+		// the loopback alone.
+		{"unspecified listen address, hostile headers", func(srv *graphapi.Server) { srv.Listener = onEveryInterface(t) }, hostile,
 			func(s *testServer) string { return s.url + "/beta/" }},
 		{"public URL, hostile headers", func(srv *graphapi.Server) { srv.PublicURL = "https://graph.example.test/gp" }, hostile,
 			func(*testServer) string { return "https://graph.example.test/gp/beta/" }},
