@@ -54,10 +54,8 @@ func TestThrottleRefusesBeyondTheBucket(t *testing.T) {
 	// Each refusal takes a token too: the bucket is 1, 2, 3… requests in
 	// debt, 60, 90, 120… s from holding one again (a second or two less if
 	// the test was slow).
-	var waits []int
 	for want := 60; want <= 180; want += 30 {
 		wait := expectThrottled(t, s.do(get))
-		waits = append(waits, wait)
 		if limit := min(want, graphapi.MaxRetryAfter); wait > limit || wait < limit-3 {
 			t.Errorf("Retry-After %d, want %d", wait, limit)
 		}
