@@ -65,14 +65,39 @@ func (p Principal) AccountKind() AccountKind {
 	}
 }
 
-// HasPermission reports whether p holds permission; like Entra ID, it ignores case.
+// HasPermission reports whether p holds permission; like Entra ID, it ignores
+// case, ASCII's only: a permission is an OAuth scope token (RFC 6749 3.3,
+// printable ASCII), and a name that only Unicode's case folding makes one
+// ("Uſer.ReadWrite.All", whose long s folds to "s") is another name, which
+// an issuer may let anyone define.
 func (p Principal) HasPermission(permission string) bool {
 	for _, have := range p.Permissions {
-		if strings.EqualFold(have, permission) {
+		if equalFoldASCII(have, permission) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalFoldASCII reports whether a and b are equal ignoring the case of
+// ASCII letters only.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Authenticator turns a bearer token into the Principal it names.

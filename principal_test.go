@@ -136,6 +136,10 @@ func TestHasPermissionIgnoresCase(t *testing.T) {
 	if !p.HasPermission("User.ReadWrite") || p.HasPermission("User.Read") {
 		t.Error("HasPermission must match whole permissions ignoring case")
 	}
+	// ASCII's case only: the long s (U+017F) folds to "s" in Unicode.
+	if (Principal{Permissions: []string{"U\u017fer.ReadWrite"}}).HasPermission("User.ReadWrite") {
+		t.Error("HasPermission must not take U+017F for s")
+	}
 }
 
 func TestGUIDs(t *testing.T) {

@@ -566,7 +566,7 @@ func principal(c *claims) (graphprofile.Principal, *graphprofile.Error) {
 			p.UserPrincipalName = c.PreferredUsername
 		}
 		p.DisplayName = c.Name
-		p.Permissions = strings.Fields(*c.Scope)
+		p.Permissions = scopeTokens(*c.Scope)
 		return p, nil
 	}
 	if p.AppID == "" {
@@ -584,6 +584,21 @@ func principal(c *claims) (graphprofile.Principal, *graphprofile.Error) {
 	}
 	p.Permissions = c.Roles
 	return p, nil
+}
+
+// scopeTokens splits scp into its scopes: separated by spaces (U+0020)
+// and by nothing else (RFC 6749 3.3), as Entra ID writes them. Another
+// whitespace character is part of a scope's name, so that
+// "User.Read\u00a0User.ReadWrite.All" is one name that grants nothing,
+// not User.ReadWrite.All beside User.Read.
+func scopeTokens(scp string) []string {
+	var scopes []string
+	for s := range strings.SplitSeq(scp, " ") {
+		if s != "" {
+			scopes = append(scopes, s)
+		}
+	}
+	return scopes
 }
 
 // refuse returns the refusal with message.
