@@ -64,6 +64,11 @@ func TestTokenRefusalsOverHTTP(t *testing.T) {
 		{"HS256 signed with the public key bytes", sign(jwt.SigningMethodHS256, publicDER, s.dev.KeyID(), nil), failure + "The signing algorithm is not allowed; only RS256 and ES256 are."},
 		{"unknown kid", sign(jwt.SigningMethodES256, key, "not-a-known-kid", nil), "IDX10503: Signature validation failed. The signing key is unknown."},
 		{"wrong audience", es256(func(c jwt.MapClaims) { c["aud"] = "api://someone-else" }), failure + "Invalid audience."},
+		// Another API's identifier that only Unicode's case folding makes
+		// Graph's (U+017F, the long s, folds to "s"): a token for it is not
+		// one for Graph.
+		{"audience Graph's by Unicode folding", es256(func(c jwt.MapClaims) { c["aud"] = "https://graph.micro\u017foft.com" }), failure + "Invalid audience."},
+		{"audience Graph's by Unicode folding, among others", es256(func(c jwt.MapClaims) { c["aud"] = []string{"api://x", "http\u017f://graph.microsoft.com"} }), failure + "Invalid audience."},
 		{"issuer not trusted", es256(func(c jwt.MapClaims) { c["iss"] = "https://login.example.test/" + tenantA + "/v2.0" }), failure + "Invalid issuer."},
 		{"issuer of another tenant", es256(func(c jwt.MapClaims) { c["iss"] = token.DevIssuerURL(tenantB) }), failure + "Invalid issuer."},
 		{"missing tid", es256(func(c jwt.MapClaims) { delete(c, "tid") }), failure + "The token has no tenant (tid)."},

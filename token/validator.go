@@ -526,15 +526,39 @@ func parseRefusal(parsed *jwt.Token, err error) *graphprofile.Error {
 }
 
 // graphAudience reports whether aud names Microsoft Graph; with several
-// audiences one naming Graph is enough (RFC 7519, section 4.1.3).
+// audiences one naming Graph is enough (RFC 7519, section 4.1.3). Case is
+// ignored, ASCII's only: another API's identifier that only Unicode's case
+// folding makes Graph's ("https://graph.microſoft.com", with U+017F, the
+// long s) is another audience, and its tokens are not Graph's.
 func graphAudience(aud jwt.ClaimStrings) bool {
 	for _, a := range aud {
 		a = strings.TrimSuffix(a, "/")
-		if strings.EqualFold(a, GraphAudience) || strings.EqualFold(a, GraphAudienceAppID) {
+		if equalFoldASCII(a, GraphAudience) || equalFoldASCII(a, GraphAudienceAppID) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalFoldASCII reports whether a and b are equal ignoring the case of
+// ASCII letters only.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // principal maps verified claims to the principal, checking the claims the
