@@ -332,6 +332,60 @@ func TestOPTIONS(t *testing.T) {
 	}
 }
 
+// TestOPTIONSAsterisk: "OPTIONS *" (RFC 9110 9.3.7: a question about the
+// server as a whole) is answered by the server as any OPTIONS is: 204
+// with Allow, here the methods of the endpoint table, a request-id and
+// CORS's headers, a preflight's for a page's preflight. net/http answered
+// it before any handler, a bare 200 with no request-id or CORS header,
+// and neither the access log nor the journal saw it.
+func TestOPTIONSAsterisk(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) {
+		srv.CORSOrigins = []string{pageOrigin}
+	})
+	tests := []struct {
+		name        string
+		header      map[string]string
+		allowOrigin string
+		allowMethod string
+	}{
+		{"plain", nil, "", ""},
+		{"a page's own OPTIONS", map[string]string{"Origin": pageOrigin}, pageOrigin, ""},
+		{"a preflight", map[string]string{"Origin": pageOrigin, "Access-Control-Request-Method": "GET"}, pageOrigin, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hr, err := http.NewRequest(http.MethodOptions, s.url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hr.URL.Path, hr.URL.Opaque = "", "*" // the request line's target is "*"
+			for k, v := range tc.header {
+				hr.Header.Set(k, v)
+			}
+			resp, err := s.client.Do(hr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent {
+				t.Errorf("status %d, want 204", resp.StatusCode)
+			}
+			if tc.allowMethod == "" && resp.Header.Get("Allow") != "GET, POST, PATCH, DELETE" {
+				t.Errorf("Allow %q, want %q", resp.Header.Get("Allow"), "GET, POST, PATCH, DELETE")
+			}
+			if !guidPattern.MatchString(resp.Header.Get("request-id")) {
+				t.Errorf("request-id %q, want a GUID", resp.Header.Get("request-id"))
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != tc.allowOrigin {
+				t.Errorf("Access-Control-Allow-Origin %q, want %q", got, tc.allowOrigin)
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Methods"); got != tc.allowMethod {
+				t.Errorf("Access-Control-Allow-Methods %q, want %q", got, tc.allowMethod)
+			}
+		})
+	}
+}
+
 // TestVaryIsOneFieldLine: an answer that varies by more than one request
 // header (Origin under CORSOrigins, Accept-Encoding on every body,
 // Access-Control-Request-Headers on a preflight) says so in one Vary field

@@ -111,6 +111,18 @@ var endpoints = []endpoint{
 	{batchPath, http.MethodPost, anyCaller, nil, nil, (*Server).batch},
 }
 
+// serverMethods are the methods of endpoints, each once, in the order the
+// table first names them: the Allow of "OPTIONS *".
+var serverMethods = func() []string {
+	var methods []string
+	for _, e := range endpoints {
+		if !slices.Contains(methods, e.method) {
+			methods = append(methods, e.method)
+		}
+	}
+	return methods
+}()
+
 // routes matches paths against the patterns of endpoints.
 var routes = func() *router {
 	patterns := make([]*pattern, len(endpoints))
@@ -217,6 +229,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// and the metrics.
 	if isPreflight(r) && s.cors().preflight(ex.w, r) {
 		ex.route = s.routeName(r.URL.EscapedPath()) // counted under its path's route, as a plain OPTIONS is
+		return
+	}
+	if r.Method == http.MethodOptions && r.RequestURI == "*" {
+		// A question about the server as a whole (RFC 9110 9.3.7):
+		// answered as an OPTIONS of a path is, with the methods the
+		// endpoint table serves anywhere.
+		ex.refuseMethod(serverMethods...)
 		return
 	}
 	switch r.URL.Path {

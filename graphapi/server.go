@@ -281,6 +281,12 @@ func (s *Server) Open() (err error) {
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    MaxHeaderBytes - NetHTTPHeaderSlack,
 		ErrorLog:          errorLog(s.logger().Handler()),
+
+		// "OPTIONS *" reaches the handler, which answers it as any
+		// OPTIONS (serveHTTP): net/http's own answer, a bare 200, had no
+		// request-id or CORS header and was in no log.
+		DisableGeneralOptionsHandler: true,
+
 		// ServeTLS clones this and adds "h2" and "http/1.1" to NextProtos,
 		// so clients negotiate HTTP/2 by ALPN.
 		TLSConfig: s.TLSConfig,
