@@ -700,6 +700,9 @@ func (s *Server) updateUser(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return err
 	}
+	if err := userPrecondition(ex.r); err != nil {
+		return err
+	}
 	if _, err := s.Service.UpdateUser(ctx, c.access, body); err != nil {
 		return err
 	}
@@ -708,10 +711,24 @@ func (s *Server) updateUser(ctx context.Context, ex *exchange, c call) error {
 }
 
 func (s *Server) deleteUser(ctx context.Context, ex *exchange, c call) error {
+	if err := userPrecondition(ex.r); err != nil {
+		return err
+	}
 	if err := s.Service.DeleteUser(ctx, c.access); err != nil {
 		return err
 	}
 	ex.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// userPrecondition applies r's If-Match to the user it writes, which has no
+// entity tag (users carry no ETag): only "*", or no If-Match, is met, as
+// for DELETE …/profile; any entity tag, or a field that lists none, is 412
+// (RFC 9110 13.1.1), where it was ignored and the write done.
+func userPrecondition(r *http.Request) error {
+	if ifMatch := HeaderList(r.Header, "If-Match"); strings.TrimSpace(ifMatch) != "" && !graphprofile.ETagListed(ifMatch, "") {
+		return graphprofile.Errorf(graphprofile.CodePreconditionFailed, "The If-Match header does not match: a user has no ETag; send If-Match: * or none.")
+	}
 	return nil
 }
 

@@ -508,3 +508,72 @@ func TestClearedAccountEnabledSurvivesExportAndLoad(t *testing.T) {
 		t.Errorf("export → load → export changed the file:\n%s\nthen\n%s", exported, again)
 	}
 }
+
+// TestUserWritesHonourIfMatch: a user has no entity tag (users carry no
+// ETag), so an If-Match on PATCH or DELETE of a user, /me included, is met
+// only by "*", as on DELETE …/profile: any entity tag, or a field that
+// lists none, is 412 preconditionFailed and nothing changes (RFC 9110
+// 13.1.1: the method is not performed when the condition is false).
+// Before, the header was ignored: a DELETE conditioned on a tag deleted the
+// user and its whole profile.
+func TestUserWritesHonourIfMatch(t *testing.T) {
+	s := newTestServer(t)
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	id := s.do(request{method: http.MethodPost, path: "/beta/users", token: admin, body: newUserBody}).json(t)["id"].(string)
+	userPath := "/beta/users/" + id
+	self := s.delegated(tenantA, id, "User.ReadWrite")
+	s.create(self, "/me", `{"detail":{"jobTitle":"Buyer"}}`)
+
+	refused := []struct {
+		name    string
+		method  string
+		path    string
+		token   string
+		ifMatch string
+	}{
+		{"PATCH a user, a tag", http.MethodPatch, userPath, admin, `"x"`},
+		{"PATCH a user, a weak tag", http.MethodPatch, userPath, admin, `W/"x"`},
+		{"PATCH a user, an empty field", http.MethodPatch, userPath, admin, " "},
+		{"PATCH /me, a tag", http.MethodPatch, "/beta/me", self, `"x"`},
+		{"PATCH a user by principal name, a tag", http.MethodPatch, "/beta/users/AdeleV@contoso.test", admin, `"x", "y"`},
+		{"DELETE a user, a tag", http.MethodDelete, userPath, admin, `"x"`},
+		{"DELETE a user, an empty field", http.MethodDelete, userPath, admin, " "},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			req := request{method: tc.method, path: tc.path, token: tc.token, headerLines: http.Header{"If-Match": {tc.ifMatch}}}
+			if tc.method == http.MethodPatch {
+				req.body = `{"mobilePhone":"+1 555 0100"}`
+			}
+			expectError(t, s.do(req), http.StatusPreconditionFailed, "preconditionFailed")
+		})
+	}
+	got := s.do(request{path: userPath + "?$select=id,mobilePhone", token: admin})
+	if got.status != http.StatusOK || got.json(t)["mobilePhone"] != nil {
+		t.Fatalf("after the refused writes: %d %s, want the user, mobilePhone null", got.status, got.body)
+	}
+	if items := s.do(request{path: "/beta/me/profile/positions", token: self}).json(t)["value"].([]any); len(items) != 1 {
+		t.Fatalf("after the refused writes the profile holds %d positions, want 1", len(items))
+	}
+
+	// "*" is met by any user that exists, as no If-Match is.
+	for _, tc := range []struct {
+		method, path, token, ifMatch string
+	}{
+		{http.MethodPatch, "/beta/me", self, "*"},
+		{http.MethodPatch, userPath, admin, ""},
+		{http.MethodDelete, userPath, admin, "*"},
+	} {
+		req := request{method: tc.method, path: tc.path, token: tc.token}
+		if tc.ifMatch != "" {
+			req.headerLines = http.Header{"If-Match": {tc.ifMatch}}
+		}
+		if tc.method == http.MethodPatch {
+			req.body = `{"mobilePhone":"+1 555 0100"}`
+		}
+		if resp := s.do(req); resp.status != http.StatusNoContent {
+			t.Errorf("%s %s with If-Match %q: %d %s, want 204", tc.method, tc.path, tc.ifMatch, resp.status, resp.body)
+		}
+	}
+	expectError(t, s.do(request{path: userPath, token: admin}), http.StatusNotFound, "Request_ResourceNotFound")
+}
