@@ -141,6 +141,12 @@ func batchOriginOf(ctx context.Context) batchOrigin {
 	return origin
 }
 
+// isBatchItem reports whether ctx is that of an item of a batch.
+func isBatchItem(ctx context.Context) bool {
+	_, ok := ctx.Value(batchOriginKey{}).(batchOrigin)
+	return ok
+}
+
 // journaled reports whether the journal records r: every request but the
 // admin API's own, the health probes and metrics scrapes (which the
 // application under test does not send).

@@ -154,7 +154,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor == 1 {
 		defer closeAfterUnreadBody(w, r)
 	}
-	if c, _ := r.Context().Value(servedConnKey{}).(*servedConn); c != nil {
+	// A $batch's item is part of its batch's request, not a request the
+	// connection read: its headers came in the batch's body (within the
+	// bodies' limits), and the batch's own head was counted already.
+	if c, _ := r.Context().Value(servedConnKey{}).(*servedConn); c != nil && !isBatchItem(r.Context()) {
 		if r.ProtoMajor == 2 {
 			held, ok := c.holdStreamHead(r)
 			if !ok {
