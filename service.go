@@ -201,6 +201,28 @@ func checkClaims(caller Principal) error {
 	return nil
 }
 
+// unstorableAppClaim names the first of an application caller's claims
+// that the items it changes record of it (lastModifiedBy's application,
+// identitySet: its display name, app_displayname or else name, and its id,
+// appid or else azp) and that an item cannot hold: longer than an
+// identity's property, or with a NUL ("" when both fit; a name from the
+// name claim is named app_displayname too). Stored, such a value made an
+// export that does not load back.
+func unstorableAppClaim(caller Principal) (claim, problem string) {
+	for _, c := range []struct{ name, value, property string }{
+		{"app_displayname", caller.DisplayName, "displayName"},
+		{"appid", caller.AppID, "id"},
+	} {
+		switch p := IdentityType.Property(c.property); p.stringFault(c.value) {
+		case stringTooLong:
+			return c.name, fmt.Sprintf("is longer than %d characters, the most an item records of an application's %s.", p.maxLength(), c.property)
+		case stringHasNUL:
+			return c.name, "contains a NUL character (U+0000), which no item can record."
+		}
+	}
+	return "", ""
+}
+
 // UnrecordableClaim names the first of a signed-in caller's name, upn and
 // oid claims that the directory cannot record of it, and says why ("" when
 // it can record them all): a character no store can hold, a value longer
@@ -403,6 +425,13 @@ func (s *Service) UpdateItem(ctx context.Context, a Access, c Collection, id str
 	}
 	if err := CheckNotNull(c.Type, body); err != nil {
 		return nil, err
+	}
+	if !a.caller.Delegated {
+		// An application is recorded in the item it changes: what the
+		// item cannot hold of it is refused, not stored.
+		if claim, problem := unstorableAppClaim(a.caller); problem != "" {
+			return nil, Errorf(CodeBadRequest, "The access token's %s claim %s", claim, problem)
+		}
 	}
 	modifiedBy := a.caller.identitySet()
 	it, err := s.Store.UpdateItem(ctx, a.owner.Key(), c, id, func(cur Item) (Item, error) {
