@@ -168,6 +168,40 @@ func TestForwardedHostNoURLHolds(t *testing.T) {
 	}
 }
 
+// TestProxiedHostNoURLHolds: behind a trusted proxy that forwards no host
+// header, the request's Host names the absolute URLs, and one that no URL
+// can hold as its host is refused as a forwarded one is: the URLs name the
+// server's own address, as without a proxy. Before, Host was taken as it
+// came (a proxy passes the client's on), and "graph.example.test:http"
+// made links no client could parse, where the same value forwarded in
+// X-Forwarded-Host was ignored (TestForwardedHostNoURLHolds).
+func TestProxiedHostNoURLHolds(t *testing.T) {
+	s := newTestServer(t, func(srv *graphapi.Server) { srv.TrustProxy = true })
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	want := s.url + "/beta/"
+	for _, tt := range []struct{ name, host string }{
+		{"a port that is not a number", "graph.example.test:http"},
+		{"two ports", "graph.example.test:1:2"},
+		{"no host name", ":8443"},
+		{"an unclosed IPv6 literal", "[2001:db8::1"},
+		{"a quote", "graph.example.test'"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, u := range absoluteURLs(t, s, tok, map[string]string{"Host": tt.host}) {
+				if _, err := url.Parse(u); err != nil || !strings.HasPrefix(u, want) {
+					t.Errorf("Host %q: URL %q (%v), want it under %q", tt.host, u, err, want)
+				}
+			}
+		})
+	}
+	// A Host a URL holds is still the proxy's word.
+	for _, u := range absoluteURLs(t, s, tok, map[string]string{"Host": "graph.example.test:8080"}) {
+		if !strings.HasPrefix(u, "http://graph.example.test:8080/beta/") {
+			t.Errorf("Host graph.example.test:8080: URL %q", u)
+		}
+	}
+}
+
 // TestLocalhostIsTheHostCalled: a client on the server's machine that
 // called it localhost on its port gets its absolute URLs on localhost too,
 // as Graph's name the host that was called (the JavaScript client sends

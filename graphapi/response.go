@@ -341,9 +341,14 @@ func (ex *exchange) baseURL() string {
 			scheme = proto
 		}
 		if host == "" {
-			host = ex.r.Host
+			// The Host the proxy passed on, held to what a forwarded
+			// host is (validHost); one no URL holds names nothing, and
+			// the server's own address stands, as without a proxy.
+			host = validHost(ex.r.Host)
 		}
-		return scheme + "://" + host
+		if host != "" {
+			return scheme + "://" + host
+		}
 	}
 	return scheme + "://" + localhostAlias(ex.r, ex.server.hostOf(ex.r))
 }
