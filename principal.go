@@ -72,16 +72,18 @@ func (p Principal) AccountKind() AccountKind {
 // an issuer may let anyone define.
 func (p Principal) HasPermission(permission string) bool {
 	for _, have := range p.Permissions {
-		if equalFoldASCII(have, permission) {
+		if EqualFoldASCII(have, permission) {
 			return true
 		}
 	}
 	return false
 }
 
-// equalFoldASCII reports whether a and b are equal ignoring the case of
-// ASCII letters only.
-func equalFoldASCII(a, b string) bool {
+// EqualFoldASCII reports whether a and b are equal ignoring the case of
+// ASCII letters only: what a token's permission names and audience are
+// compared by, where Unicode's case folding would let another name pass
+// for one of them.
+func EqualFoldASCII(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -1,11 +1,7 @@
 package graphapi_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -30,16 +26,6 @@ func TestApplicationClaimsHeldToTheirLimits(t *testing.T) {
 	id := s.create(owner, "/me", `{"detail":{"jobTitle":"Engineer"}}`)["id"].(string)
 	itemPath := "/beta/users/" + userA1 + "/profile/positions/" + id
 
-	data, err := os.ReadFile(s.devKeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(data)
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := parsed.(*ecdsa.PrivateKey)
 	now := time.Now()
 	app := func(edit func(jwt.MapClaims)) string {
 		claims := jwt.MapClaims{
@@ -48,13 +34,7 @@ func TestApplicationClaimsHeldToTheirLimits(t *testing.T) {
 			"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		}
 		edit(claims)
-		tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
-		tok.Header["kid"] = s.dev.KeyID()
-		str, err := tok.SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return str
+		return s.signDev(claims)
 	}
 	long := strings.Repeat("é", 1025)
 	tests := []struct {

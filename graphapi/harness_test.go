@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
 	"github.com/graphprofile/graphprofile/sqlite"
@@ -96,6 +100,38 @@ func (s *testServer) delegated(tenant, user string, scopes ...string) string {
 		s.t.Fatal(err)
 	}
 	return tok
+}
+
+// devKey is the development issuer's private key, for tokens its Mint
+// would refuse to make.
+func (s *testServer) devKey() *ecdsa.PrivateKey {
+	s.t.Helper()
+	data, err := os.ReadFile(s.devKeyFile)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		s.t.Fatalf("%s holds no PEM block", s.devKeyFile)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return parsed.(*ecdsa.PrivateKey)
+}
+
+// signDev signs claims as the development issuer does (ES256, its key id),
+// whatever they hold.
+func (s *testServer) signDev(claims jwt.MapClaims) string {
+	s.t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	tok.Header["kid"] = s.dev.KeyID()
+	signed, err := tok.SignedString(s.devKey())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return signed
 }
 
 // application mints an application token of tenant with roles.

@@ -1,11 +1,7 @@
 package graphapi_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
@@ -29,16 +25,6 @@ func TestPermissionNamesAreASCII(t *testing.T) {
 	victim := s.delegated(tenantA, userA2, "User.ReadWrite")
 	s.create(victim, "/me", `{"detail": {"jobTitle": "Engineer"}, "allowedAudiences": "organization"}`)
 
-	data, err := os.ReadFile(s.devKeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(data)
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := parsed.(*ecdsa.PrivateKey)
 	now := time.Now()
 	// signed is a token of userA1 whose claims are edited by edit; the
 	// development issuer's Mint refuses such names, an issuer need not.
@@ -48,13 +34,7 @@ func TestPermissionNamesAreASCII(t *testing.T) {
 			"upn": upnOf(userA1), "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		}
 		edit(claims)
-		tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
-		tok.Header["kid"] = s.dev.KeyID()
-		str, err := tok.SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return str
+		return s.signDev(claims)
 	}
 	scopes := func(scp string) string { return signed(func(c jwt.MapClaims) { c["scp"] = scp }) }
 	roles := func(roles ...string) string {

@@ -1,11 +1,8 @@
 package graphapi_test
 
 import (
-	"crypto/ecdsa"
 	"crypto/x509"
-	"encoding/pem"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,16 +16,7 @@ import (
 // InvalidAuthenticationToken with a Bearer challenge.
 func TestTokenRefusalsOverHTTP(t *testing.T) {
 	s := newTestServer(t)
-	data, err := os.ReadFile(s.devKeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(data)
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := parsed.(*ecdsa.PrivateKey)
+	key := s.devKey()
 	publicDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	if err != nil {
 		t.Fatal(err)

@@ -533,32 +533,11 @@ func parseRefusal(parsed *jwt.Token, err error) *graphprofile.Error {
 func graphAudience(aud jwt.ClaimStrings) bool {
 	for _, a := range aud {
 		a = strings.TrimSuffix(a, "/")
-		if equalFoldASCII(a, GraphAudience) || equalFoldASCII(a, GraphAudienceAppID) {
+		if graphprofile.EqualFoldASCII(a, GraphAudience) || graphprofile.EqualFoldASCII(a, GraphAudienceAppID) {
 			return true
 		}
 	}
 	return false
-}
-
-// equalFoldASCII reports whether a and b are equal ignoring the case of
-// ASCII letters only.
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // principal maps verified claims to the principal, checking the claims the
