@@ -117,14 +117,17 @@ func testConcurrencyAcross(t *testing.T, open func(t *testing.T) []graphprofile.
 		p := position(guid(100), base, "before")
 		mustCreate(t, stores[0], owner, p)
 
-		updating, release := make(chan struct{}), make(chan struct{})
+		// updating holds one signal: the change may run before the test
+		// waits for it (a busy machine), and a send nobody was ready for
+		// would be lost, leaving both waiting for ever.
+		updating, release := make(chan struct{}, 1), make(chan struct{})
 		updated := make(chan error, 1)
 		go func() {
 			_, err := stores[0].UpdateItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
 				next := clone(cur)
 				next["detail"].(graphprofile.Object)["jobTitle"] = "after"
 				select {
-				case updating <- struct{}{}: // the first run only
+				case updating <- struct{}{}: // the first run only (a retry finds it full or read)
 				default:
 				}
 				<-release
