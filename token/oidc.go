@@ -107,7 +107,7 @@ type OIDCOptions struct {
 //     retries with capped exponential backoff and logs each failure.
 //   - The URL must be https; http is allowed only for loopback hosts
 //     (127.0.0.0/8, ::1, localhost) so tests and local emulators work. It
-//     must have no user info, query or fragment. A trailing slash is
+//     must have no user info, query, fragment or space. A trailing slash is
 //     ignored, in the discovery document's issuer and in a token's iss.
 //   - A URL with TenantPlaceholder (once, as a whole path segment) is a
 //     multi-tenant issuer: discovery is fetched with the placeholder
@@ -264,6 +264,11 @@ func NewOIDCIssuer(issuerURL string, opts OIDCOptions) (*OIDCIssuer, error) {
 		return nil, fmt.Errorf("oidc issuer %q: %w", issuerURL, err)
 	}
 	switch {
+	case strings.Contains(issuerURL, " "):
+		// url.Parse takes one in a path, but no URL holds it, nor so the
+		// iss of a token: several issuers are several --issuer flags, or
+		// comma-separated.
+		err = errors.New("the URL holds a space, which no URL does (give several issuers separated by commas, or each as its own --issuer)")
 	case u.User != nil:
 		err = errors.New("the URL must not hold user info")
 	case u.RawQuery != "" || u.ForceQuery:

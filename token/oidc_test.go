@@ -1006,6 +1006,13 @@ func TestNewOIDCIssuer(t *testing.T) {
 		{"https://login.example.com/tenant#frag", "", "fragment"},
 		{"https://login.example.com/tenant#", "", "fragment"}, // an empty one
 		{"https://login.example.com/ten ant\x7f", "", "invalid"},
+		// A space is in no URL: a list of URLs separated by spaces, not
+		// commas (GRAPHPROFILE_ISSUERS), was one issuer that trusted no
+		// token, and users import put users in its tenant.
+		{"https://login.example.com/ten ant", "", "a space"},
+		{"https://a.example.com/v2.0 https://b.example.com/v2.0", "", "a space"},
+		{"https://login.example.com/{tenantid}/v2.0 https://b.example.com/v2.0", "", "a space"},
+		{"https://login.example.com/tenant%20x", "https://login.example.com/tenant%20x/.well-known/openid-configuration", ""}, // escaped, it is a URL
 		{"https://{tenantid}.example.com/v2.0", "", "whole segment of the URL's path"},
 		{"https://{tenantid}/v2.0", "", "whole segment of the URL's path"}, // the host, not the path
 		{"https://login.example.com/t{tenantid}/v2.0", "", "whole segment of the URL's path"},

@@ -159,6 +159,10 @@ func TestUsersImportIssuerSettings(t *testing.T) {
 	}{
 		{name: "two in GRAPHPROFILE_ISSUERS", env: []string{"GRAPHPROFILE_ISSUERS=https://a.example.test/v2.0,https://b.example.test/v2.0"},
 			code: 1, stderrHas: []string{`GRAPHPROFILE_ISSUERS="https://a.example.test/v2.0,https://b.example.test/v2.0"`, "one issuer", "speaks for the tenant"}},
+		// Spaces are no separator: the list was one issuer, a URL with a
+		// space that no token names, and the users went into its tenant.
+		{name: "two in GRAPHPROFILE_ISSUERS separated by a space", env: []string{"GRAPHPROFILE_ISSUERS=https://a.example.test/v2.0 https://b.example.test/v2.0"},
+			code: 1, stderrHas: []string{`GRAPHPROFILE_ISSUERS=https://a.example.test/v2.0 https://b.example.test/v2.0`, "holds a space", "separated by commas"}},
 		{name: "--issuer twice", args: []string{"--issuer", "https://a.example.test/v2.0", "--issuer", "https://b.example.test/v2.0"},
 			code: 1, stderrHas: []string{`--issuer "https://a.example.test/v2.0,https://b.example.test/v2.0"`, "one issuer"}},
 		{name: "one in GRAPHPROFILE_ISSUERS", env: []string{"GRAPHPROFILE_ISSUERS=https://a.example.test/v2.0"},
