@@ -538,6 +538,11 @@ func checkPublicURL(s string) error {
 		u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return errors.New("want an absolute http:// or https:// URL with a host and at most a path, e.g. https://graph.example.com")
 	}
+	// url.Parse takes these in a path (RFC 3986 allows them nowhere), and
+	// every absolute URL of an answer would hold them as given.
+	if i := strings.IndexAny(s, ` "<>\^`+"`"+`{|}`); i >= 0 {
+		return fmt.Errorf("holds %q, which no URL does: percent-encode it (%%%02X)", s[i:i+1], s[i])
+	}
 	return nil
 }
 

@@ -47,6 +47,11 @@ func TestSettingSources(t *testing.T) {
 		// fragment makes broken links.
 		{[]string{"serve"}, "public-url", "https:///graph", nil, `--public-url "https:///graph": want an absolute`, `GRAPHPROFILE_PUBLIC_URL="https:///graph": want an absolute`},
 		{[]string{"serve"}, "public-url", "https://graph.example.test/?", nil, `--public-url "https://graph.example.test/?": want an absolute`, `GRAPHPROFILE_PUBLIC_URL="https://graph.example.test/?": want an absolute`},
+		// Characters no URL holds were taken, and each answer's
+		// @odata.context, nextLink and Location held them as given. (On
+		// a port of its own, should serve start.)
+		{[]string{"serve"}, "public-url", "https://graph.example.test/my graph", []string{"--listen", "127.0.0.1:0"}, `--public-url "https://graph.example.test/my graph": holds " ", which no URL does: percent-encode it (%20)`, `GRAPHPROFILE_PUBLIC_URL="https://graph.example.test/my graph": holds " ", which no URL does: percent-encode it (%20)`},
+		{[]string{"serve"}, "public-url", "https://graph.example.test/a|b", []string{"--listen", "127.0.0.1:0"}, `--public-url "https://graph.example.test/a|b": holds "|", which no URL does: percent-encode it (%7C)`, `GRAPHPROFILE_PUBLIC_URL="https://graph.example.test/a|b": holds "|", which no URL does: percent-encode it (%7C)`},
 		{[]string{"serve"}, "public-url", "https://graph.example.test/#top", nil, `--public-url "https://graph.example.test/#top": want an absolute`, `GRAPHPROFILE_PUBLIC_URL="https://graph.example.test/#top": want an absolute`},
 		{[]string{"serve"}, "drain-timeout", "soon", nil, `--drain-timeout "soon": want a duration such as 10s, 1m30s or 2h` + "\n", `GRAPHPROFILE_DRAIN_TIMEOUT="soon": want a duration such as 10s, 1m30s or 2h` + "\n"},
 		{[]string{"serve"}, "drain-timeout", "-1s", nil, `--drain-timeout -1s: want 0 or more (0: no wait)` + "\n", `GRAPHPROFILE_DRAIN_TIMEOUT=-1s: want 0 or more (0: no wait)` + "\n"},
