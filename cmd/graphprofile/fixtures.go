@@ -213,6 +213,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		return bw.Flush()
 	}
 	if out == "-" {
+		failOnBrokenPipe()
 		if err := write(env.stdout); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}

@@ -298,6 +298,56 @@ func TestExportChangesNothing(t *testing.T) {
 	}
 }
 
+// TestExportToAPipeClosedEarly: `graphprofile export | head` whose reader
+// stops before the end fails (exit 1, "broken pipe") and removes the copy
+// of the database it read from: the broken pipe killed it (SIGPIPE, on
+// standard output), which left that copy, every profile, in the temporary
+// directory for good.
+func TestExportToAPipeClosedEarly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var lines strings.Builder
+	for i := range 2000 { // an export of some 600 KB, more than a pipe holds
+		fmt.Fprintf(&lines, `{"id":"11111111-2222-4333-8444-%012d","displayName":"User %d","userPrincipalName":"user%d@contoso.com","jobTitle":"Engineer"}`+"\n", i, i, i)
+	}
+	users := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(users, []byte(lines.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--store", "sqlite:s.db", users); r.code != 0 {
+		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
+	}
+	tmp := t.TempDir()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd := exec.Command(binary, "export", "--store", "sqlite:s.db")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, pw, &stderr
+	cmd.Env = commandEnv("TMPDIR="+tmp, "TMP="+tmp, "TEMP="+tmp)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if _, err := io.ReadFull(pr, make([]byte, 100)); err != nil {
+		t.Errorf("reading the start of the export: %v", err)
+	}
+	pr.Close() // what head -c 100 does next
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 || !strings.Contains(stderr.String(), "export: ") {
+		t.Errorf("export to a pipe closed early: %v, stderr %q; want exit status 1 and an export error", err, stderr.String())
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("export left %s in the temporary directory", e.Name())
+	}
+}
+
 // TestExportToStream: export FILE where FILE is no regular file (a pipe, or
 // /dev/stdout, a link to the process's standard output) writes into it, as
 // `graphprofile export /dev/stdout | jq` expects: it does not put a new file

@@ -27,3 +27,10 @@ func endBySignal(sig syscall.Signal) {
 	time.Sleep(100 * time.Millisecond) // the signal is delivered meanwhile, unless ignored
 	os.Exit(128 + int(sig))
 }
+
+// failOnBrokenPipe makes a write to standard output whose reader has gone
+// (`graphprofile export | head`) fail with EPIPE, as a write to any other
+// file does, instead of killing the process by SIGPIPE: the command then
+// ends as on any failed write, removing what it made meanwhile (export's
+// copy of the database, in the temporary directory).
+func failOnBrokenPipe() { signal.Ignore(syscall.SIGPIPE) }
