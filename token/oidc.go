@@ -358,6 +358,33 @@ func (o *OIDCIssuer) Trusts(iss, tid string) bool {
 		iss[len(o.prefix):len(iss)-len(o.suffix)] == tid
 }
 
+// SharesTokensWith reports whether o and p would both trust a token: a
+// single-tenant issuer's URL that a multi-tenant one's is with a valid
+// tenant id in place of the placeholder (Entra ID's
+// https://login.microsoftonline.com/{tenantid}/v2.0 and one tenant's own
+// https://login.microsoftonline.com/<tid>/v2.0), with that iss and tid.
+// The two are two realms, so such a tenant's data would be the realm of
+// whichever issuer a validator asks first. The same URL twice is one realm
+// (no overlap); two multi-tenant URLs are not compared.
+func (o *OIDCIssuer) SharesTokensWith(p *OIDCIssuer) (iss, tid string, ok bool) {
+	multi, single := o, p
+	if !multi.multiTenant {
+		multi, single = p, o
+	}
+	if !multi.multiTenant || single.multiTenant {
+		return "", "", false
+	}
+	u := single.url
+	if len(u) <= len(multi.prefix)+len(multi.suffix) || !strings.HasPrefix(u, multi.prefix) || !strings.HasSuffix(u, multi.suffix) {
+		return "", "", false
+	}
+	tid = u[len(multi.prefix) : len(u)-len(multi.suffix)]
+	if !validTenantID(tid) {
+		return "", "", false
+	}
+	return u, tid, true
+}
+
 // Realm is the issuer's URL as configured, {tenantid} included for a
 // multi-tenant issuer: all the tenants of such an issuer are its own, each
 // token's tenant checked against its iss by Trusts.

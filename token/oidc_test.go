@@ -975,6 +975,44 @@ func TestOIDCIssuerLifecycle(t *testing.T) {
 	}
 }
 
+// TestSharesTokensWith: a multi-tenant issuer and a single-tenant one whose
+// URL is the multi-tenant one's with a tenant id in place of {tenantid}
+// both trust that tenant's tokens, in either order; other pairs do not.
+func TestSharesTokensWith(t *testing.T) {
+	tests := []struct {
+		a, b     string
+		iss, tid string // "" when they share no token
+	}{
+		{"https://login.example.com/{tenantid}/v2.0", "https://login.example.com/contoso/v2.0", "https://login.example.com/contoso/v2.0", "contoso"},
+		{"https://login.example.com/contoso/v2.0/", "https://login.example.com/{tenantid}/v2.0", "https://login.example.com/contoso/v2.0", "contoso"},
+		{"https://idp.example.com/{tenantid}", "https://idp.example.com/t-1", "https://idp.example.com/t-1", "t-1"},
+		{"https://login.example.com/{tenantid}/v2.0", "https://login.example.com/a/b/v2.0", "", ""},     // a/b is no tenant id
+		{"https://login.example.com/{tenantid}/v2.0", "https://login.example.com/a.b/v2.0", "", ""},     // nor is a.b
+		{"https://login.example.com/{tenantid}/v2.0", "https://login.example.com/contoso/v1.0", "", ""}, // another suffix
+		{"https://login.example.com/{tenantid}/v2.0", "https://other.example.com/contoso/v2.0", "", ""},
+		{"https://login.example.com/{tenantid}/v2.0", "https://login.example.com/{tenantid}/v2.0/", "", ""}, // one realm
+		{"https://login.example.com/contoso/v2.0", "https://login.example.com/contoso/v2.0", "", ""},        // one realm
+		{"https://login.example.com/a/v2.0", "https://login.example.com/b/v2.0", "", ""},
+	}
+	for _, tt := range tests {
+		a, err := NewOIDCIssuer(tt.a, OIDCOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewOIDCIssuer(tt.b, OIDCOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		iss, tid, ok := a.SharesTokensWith(b)
+		if ok != (tt.tid != "") || iss != tt.iss || tid != tt.tid {
+			t.Errorf("%s with %s: %q, %q, %v; want %q, %q", tt.a, tt.b, iss, tid, ok, tt.iss, tt.tid)
+		}
+		if ok && (!a.Trusts(iss, tid) || !b.Trusts(iss, tid)) {
+			t.Errorf("%s with %s: not both trust iss %q with tid %q", tt.a, tt.b, iss, tid)
+		}
+	}
+}
+
 func TestNewOIDCIssuer(t *testing.T) {
 	tests := []struct {
 		url       string

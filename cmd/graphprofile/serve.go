@@ -215,6 +215,14 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		if oidcIssuers[i], err = token.NewOIDCIssuer(url, token.OIDCOptions{Logger: logger}); err != nil {
 			return fmt.Errorf("%s: %w", env.settingValue("issuer", url), err)
 		}
+		// A tenant's data belongs to the issuer that vouches for it: two
+		// that both vouch for one would put it in the realm of the one
+		// given first, and a change of their order would hide it.
+		for _, earlier := range oidcIssuers[:i] {
+			if iss, tid, ok := earlier.SharesTokensWith(oidcIssuers[i]); ok {
+				return fmt.Errorf("%s: both %s and %s trust the tokens of tenant %s (iss %s), whose data would be the first one's; give one of them", env.setting("issuer"), earlier.URL(), oidcIssuers[i].URL(), tid, iss)
+			}
+		}
 	}
 	// Listening comes before the store, which creates the database, its
 	// key and the development CA: a port in use fails with nothing written.

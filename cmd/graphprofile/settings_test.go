@@ -73,6 +73,11 @@ func TestSettingSources(t *testing.T) {
 		// On a port of its own: the profile is begun once serve listens,
 		// and the default 127.0.0.1:8080 may be another process's.
 		{[]string{"serve"}, "cpuprofile", "no/such/dir/cpu.pprof", []string{"--listen", "127.0.0.1:0"}, `--cpuprofile: open no/such/dir/cpu.pprof: `, `GRAPHPROFILE_CPUPROFILE: open no/such/dir/cpu.pprof: `},
+		// A multi-tenant issuer and one of its tenants' own both vouch
+		// for that tenant's tokens: its data was in the realm of the one
+		// given first, and swapping them hid it.
+		{[]string{"serve"}, "issuer", "https://login.example.test/{tenantid}/v2.0,https://login.example.test/contoso/v2.0", []string{"--listen", "127.0.0.1:0"}, `--issuer: both https://login.example.test/{tenantid}/v2.0 and https://login.example.test/contoso/v2.0 trust the tokens of tenant contoso (iss https://login.example.test/contoso/v2.0)`, `GRAPHPROFILE_ISSUERS: both https://login.example.test/{tenantid}/v2.0 and https://login.example.test/contoso/v2.0 trust the tokens of tenant contoso (iss https://login.example.test/contoso/v2.0)`},
+		{[]string{"serve"}, "issuer", "https://login.example.test/contoso/v2.0/,https://login.example.test/{tenantid}/v2.0", []string{"--listen", "127.0.0.1:0"}, `--issuer: both https://login.example.test/contoso/v2.0 and https://login.example.test/{tenantid}/v2.0 trust the tokens of tenant contoso`, `GRAPHPROFILE_ISSUERS: both https://login.example.test/contoso/v2.0 and https://login.example.test/{tenantid}/v2.0 trust the tokens of tenant contoso`},
 		{[]string{"serve"}, "issuer", "https://login.example.test/{tenantid}/{tenantid}", nil, `--issuer https://login.example.test/{tenantid}/{tenantid}: `, `GRAPHPROFILE_ISSUERS=https://login.example.test/{tenantid}/{tenantid}: `},
 		// A combination error names each given setting by its source.
 		{[]string{"serve"}, "trust-proxy", "true", []string{"--ui-client-id", testApp, "--issuer", "https://login.example.test/t/v2.0"}, `--ui-client-id "` + testApp + `" behind a proxy (--trust-proxy) needs --public-url`, `--ui-client-id "` + testApp + `" behind a proxy (GRAPHPROFILE_TRUST_PROXY) needs --public-url`},
