@@ -817,6 +817,36 @@ func TestAdminJournalRedactsNextLinkCredentials(t *testing.T) {
 	}
 }
 
+// TestAdminJournalRedactsNamesAsPHPReadsThem: a credential's name with a
+// leading space, or a space or a dot for its '_' (" code", "access.token",
+// "client secret"), is that credential to PHP, which drops a name's leading
+// spaces and reads both as '_': its value is [redacted] in the journal as
+// the plain name's is. It was shown.
+func TestAdminJournalRedactsNamesAsPHPReadsThem(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.do(request{method: http.MethodDelete, path: "/_admin/requests", token: adminToken})
+	tests := []struct{ path, want string }{
+		{"/beta/me?%20code=SECRET-1&$select=id", "/beta/me?%20code=[redacted]&$select=id"},
+		{"/beta/me?access.token=SECRET-2", "/beta/me?access.token=[redacted]"},
+		{"/beta/me?client+secret=SECRET-3&id%2Etoken=SECRET-4", "/beta/me?client+secret=[redacted]&id%2Etoken=[redacted]"},
+	}
+	for _, tt := range tests {
+		if resp := s.do(request{path: tt.path, token: tok}); resp.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", tt.path, resp.status, resp.body)
+		}
+	}
+	entries := s.journal(t, "")
+	if len(entries) != len(tests) {
+		t.Fatalf("%d entries, want %d", len(entries), len(tests))
+	}
+	for i, tt := range tests {
+		if got := entries[len(tests)-1-i].Request.URL; got != tt.want { // newest first
+			t.Errorf("the journal shows GET %s as %s, want %s", tt.path, got, tt.want)
+		}
+	}
+}
+
 // tail is the end of a long text, for a failure's message.
 func tail(s string) string {
 	if len(s) > 400 {

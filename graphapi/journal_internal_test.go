@@ -52,6 +52,13 @@ func TestRedactQueryCredentials(t *testing.T) {
 		{"/beta/me?access_token%00=a&token%20=b", "/beta/me?access_token%00=[redacted]&token%20=[redacted]"},
 		{"/beta/me?password+=a&token++=b", "/beta/me?password+=[redacted]&token++=[redacted]"}, // + is a space in a query
 		{"/beta/me?tokens[]=a&$skiptoken=b;c", "/beta/me?tokens[]=a&$skiptoken=b;c"},
+		// PHP, whose array names are read above, also drops a name's
+		// leading spaces and reads a space or a dot in it as '_':
+		// " code", "access token" and "client.secret" are its code,
+		// access_token and client_secret.
+		{"/beta/me?%20code=a&+token=b", "/beta/me?%20code=[redacted]&+token=[redacted]"},
+		{"/beta/me?access%20token=a&access+token=b&client.secret=c&id.token_hint=d", "/beta/me?access%20token=[redacted]&access+token=[redacted]&client.secret=[redacted]&id.token_hint=[redacted]"},
+		{"/beta/me?x.code=a&co.de=b&%20%20xcode=c", "/beta/me?x.code=a&co.de=b&%20%20xcode=c"},
 		// OAuth's other credentials: a client's assertion (RFC 7523, the
 		// JWT that stands for a client secret), a grant's assertion, PKCE's
 		// verifier, and an ID token given as a hint (OpenID Connect).

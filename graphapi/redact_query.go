@@ -95,15 +95,24 @@ func redactQuery(query string) (string, bool) {
 
 // isCredentialParameter reports whether the query parameter named name (as
 // sent, percent-encoded) is one of credentialQueryParameters, also as an
-// array's name (client_secret[], as PHP reads it) or with trailing NULs or
-// spaces, which a reader may drop.
+// array's name (client_secret[], as PHP reads it), with trailing NULs or
+// spaces, which a reader may drop, with leading spaces (PHP drops them), or
+// with a space or a dot for an '_' (PHP's access.token).
 func isCredentialParameter(name string) bool {
 	if strings.ContainsAny(name, "%+") {
 		if unescaped, err := url.QueryUnescape(name); err == nil {
 			name = unescaped
 		}
 	}
-	name = strings.TrimSuffix(strings.TrimRight(name, "\x00 "), "[]")
+	name = strings.TrimSuffix(strings.TrimRight(strings.TrimLeft(name, " "), "\x00 "), "[]")
+	// PHP also reads a space or a dot within a name as '_' (client.secret
+	// is its client_secret).
+	name = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '.' {
+			return '_'
+		}
+		return r
+	}, name)
 	for _, credential := range credentialQueryParameters {
 		if strings.EqualFold(name, credential) {
 			return true
