@@ -349,7 +349,8 @@ func number(t *testing.T, claims map[string]any, name string) float64 {
 }
 
 // TestStorePathRefused: an SQLite store in a directory that does not exist,
-// or a directory (or another file that is no regular file) itself, is refused by every command alike (token as serve),
+// or a directory (or another file that is no regular file, or a loop of
+// links) itself, is refused by every command alike (token as serve),
 // in one line naming the setting, and nothing is created: not the missing
 // directory, not a key or a lock file beside the directory.
 func TestStorePathRefused(t *testing.T) {
@@ -363,6 +364,9 @@ func TestStorePathRefused(t *testing.T) {
 			// A device or a pipe: SQLite fails on it after making its lock
 			// file beside it (sqlite:/dev/null, as root, wrote into /dev).
 			{"a named pipe", "sqlite:pipe", "pipe is not a regular file"},
+			// A link to itself names no file: SQLite failed on it after
+			// making loop-lock beside it.
+			{"a loop of links", "sqlite:loop", "stat loop: too many levels of symbolic links"},
 		} {
 			for _, source := range []string{"flag", "environment"} {
 				t.Run(command[0]+" "+tt.name+" from the "+source, func(t *testing.T) {
@@ -375,6 +379,12 @@ func TestStorePathRefused(t *testing.T) {
 						t.Skip("no named pipes in the file system on " + runtime.GOOS)
 					} else if err != nil && !errors.Is(err, errors.ErrUnsupported) {
 						t.Fatal(err)
+					}
+					if tt.name == "a loop of links" && runtime.GOOS == "windows" {
+						t.Skip("Windows says otherwise that a loop of links names no file")
+					}
+					if err := os.Symlink("loop", filepath.Join(dir, "loop")); err != nil && tt.name == "a loop of links" {
+						t.Skip("no links here:", err)
 					}
 					args, env := slices.Clone(command), []string(nil)
 					want := "graphprofile: " + `--store "` + tt.store + `": ` + tt.problem + "\n"
@@ -390,7 +400,7 @@ func TestStorePathRefused(t *testing.T) {
 					}
 					var made []string
 					filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-						if rel, _ := filepath.Rel(dir, path); rel != "." && rel != "existing" && rel != "pipe" {
+						if rel, _ := filepath.Rel(dir, path); rel != "." && rel != "existing" && rel != "pipe" && rel != "loop" {
 							made = append(made, rel)
 						}
 						return nil

@@ -151,7 +151,8 @@ func sqlitePath(p string, windows bool) string {
 // checkSQLitePath refuses a database path that no command can use, for
 // every command alike before any of them writes a file: a directory (where
 // SQLite fails, and the key would go beside it) or another file that is not
-// a regular one, or a path in a directory
+// a regular one, a path that names no file it can reach (a loop of links),
+// or a path in a directory
 // that does not exist (which nothing creates, so that a mistyped path fails
 // instead of starting a new store somewhere unexpected).
 func checkSQLitePath(path string) error {
@@ -161,6 +162,10 @@ func checkSQLitePath(path string) error {
 		// A device or a pipe (sqlite:/dev/null): SQLite fails on it, after
 		// making its lock file beside it.
 		return fmt.Errorf("%s is not a regular file", path)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// A loop of links, say: SQLite fails on it too, after making its
+		// lock file beside it.
+		return err
 	}
 	dir := filepath.Dir(path)
 	info, err := os.Stat(dir)
