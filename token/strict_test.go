@@ -37,6 +37,28 @@ func (f *fixture) signWithHeader(tb testing.TB, header map[string]any, c jwt.Map
 	return s
 }
 
+// signPayload signs payload, the claims set as written, with the dev
+// issuer's key and kid: a claims set no JSON encoder would write.
+func (f *fixture) signPayload(tb testing.TB, payload []byte) string {
+	tb.Helper()
+	signing := segment(`{"alg":"ES256","kid":"`+f.dev.kid+`","typ":"JWT"}`) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := jwt.SigningMethodES256.Sign(signing, f.dev.key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// claimsJSON is c as a JSON object.
+func claimsJSON(tb testing.TB, c jwt.MapClaims) []byte {
+	tb.Helper()
+	b, err := json.Marshal(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 // highS re-signs a dev token so that its ECDSA signature has the high S
 // value (n - s): as valid as the low one, and what many signers produce.
 func (f *fixture) highS(tb testing.TB, c jwt.MapClaims) string {
@@ -103,6 +125,12 @@ func TestAuthenticateIsStrict(t *testing.T) {
 		// whose unused bits are set is another token (another cache key)
 		// with the same signature, which a lax decoder would accept.
 		{"signature with its unused bits set", unusedBitsSet(f.devToken(t, delegatedClaims())), msgMalformed},
+		// RFC 7519 (7.2, step 10) makes the claims set one JSON object:
+		// what follows its closing brace, but white space, is no JSON
+		// (found by FuzzClaims: {}0 was read as the claims {}).
+		{"claims followed by a number", f.signPayload(t, append(claimsJSON(t, delegatedClaims()), '0')), msgMalformed},
+		{"claims followed by another object", f.signPayload(t, append(claimsJSON(t, delegatedClaims()), `{"oid":"x"}`...)), msgMalformed},
+		{"claims followed by garbage", f.signPayload(t, append(claimsJSON(t, delegatedClaims()), " x"...)), msgMalformed},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +152,7 @@ func TestAuthenticateIsStrict(t *testing.T) {
 		// ask for low S), and external issuers sign half their tokens so.
 		{"high-S ECDSA signature", f.highS(t, delegatedClaims())},
 		{"typ absent", f.signWithHeader(t, map[string]any{"typ": nil}, delegatedClaims())},
+		{"claims followed by white space", f.signPayload(t, append(claimsJSON(t, delegatedClaims()), " \r\n\t"...))},
 	}
 	for _, tt := range accepted {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,6 +164,39 @@ func TestAuthenticateIsStrict(t *testing.T) {
 				t.Errorf("principal %+v, want user %s of %s", p, testUser, testTenant)
 			}
 		})
+	}
+}
+
+// TestExactClaimsReadsOneObject: exactClaims, the second reading of a
+// token whose signature holds, reads one JSON object and nothing after it
+// but white space (RFC 7519, 7.2, step 10), whatever the library's reading
+// before it let through (found by FuzzClaims: {}0 was read as {}).
+func TestExactClaimsReadsOneObject(t *testing.T) {
+	for _, tc := range []struct {
+		payload string
+		oid     string // the oid read; "" for a refusal
+	}{
+		{`{"oid":"a"}`, "a"},
+		{" {\"oid\":\"a\"} \r\n\t", "a"},
+		{`{"oid":"a","OID":"b"}`, "a"},
+		{`{"oid":"a","oid":"b"}`, ""},
+		{`{"oid":"a"}0`, ""},
+		{`{}0`, ""},
+		{`{"oid":"a"}{"oid":"b"}`, ""},
+		{`{"oid":"a"} x`, ""},
+		{`{"oid":"a"}}`, ""},
+		{`{"oid":"a"`, ""},
+		{`[]`, ""},
+	} {
+		c, err := exactClaims(segment(tc.payload))
+		switch {
+		case tc.oid == "" && err == nil:
+			t.Errorf("exactClaims(%s) = oid %q, want a refusal", tc.payload, c.ObjectID)
+		case tc.oid != "" && err != nil:
+			t.Errorf("exactClaims(%s): %v, want oid %q", tc.payload, err, tc.oid)
+		case tc.oid != "" && c.ObjectID != tc.oid:
+			t.Errorf("exactClaims(%s) = oid %q, want %q", tc.payload, c.ObjectID, tc.oid)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"strconv"
@@ -165,8 +166,10 @@ type claims struct {
 // claim "OID" or "SCP", which an issuer may let anyone set (Keycloak's
 // mappers, Entra's claims-mapping policies), would be read as the oid or
 // the scopes. A claim named twice is refused, as RFC 7519 allows, rather
-// than read as its last value. It costs several times what the library's
-// read does: it is done once the signature holds (authenticate).
+// than read as its last value, and so is anything but white space after
+// the object (RFC 7519, 7.2: the claims set is one JSON object), whatever
+// the library's reading let through. It costs several times what the
+// library's read does: it is done once the signature holds (authenticate).
 func exactClaims(payload string) (*claims, error) {
 	set, err := base64.RawURLEncoding.Strict().DecodeString(payload)
 	if err != nil {
@@ -200,6 +203,9 @@ func exactClaims(payload string) (*claims, error) {
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF { // nothing after it but white space
+		return nil, errors.New("something follows the claims' JSON object")
 	}
 	return c, nil
 }
