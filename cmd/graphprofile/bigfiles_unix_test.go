@@ -60,17 +60,7 @@ func TestServeRefusesAnOversizedFixturesFileUnread(t *testing.T) {
 // temporary FILE.tmp, half-written, on the disk that was full.
 func TestExportFailsCleanly(t *testing.T) {
 	dir := t.TempDir()
-	var lines strings.Builder
-	for i := range 2000 {
-		fmt.Fprintf(&lines, `{"id":"11111111-2222-4333-8444-%012d","displayName":"User %d","userPrincipalName":"user%d@contoso.com","jobTitle":"Engineer"}`+"\n", i, i, i)
-	}
-	users := filepath.Join(dir, "users.jsonl")
-	if err := os.WriteFile(users, []byte(lines.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if r := runCLI(t, dir, nil, "users", "import", "--store", "sqlite:s.db", users); r.code != 0 {
-		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
-	}
+	importUsers(t, dir, "sqlite:s.db", 2000)
 	out := t.TempDir()
 	// The limit set in a shell that then becomes graphprofile, so that
 	// only the export is held to it.

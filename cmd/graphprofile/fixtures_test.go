@@ -298,6 +298,22 @@ func TestExportChangesNothing(t *testing.T) {
 	}
 }
 
+// importUsers imports n users into store with `users import` run in dir.
+func importUsers(t *testing.T, dir, store string, n int) {
+	t.Helper()
+	var lines strings.Builder
+	for i := range n {
+		fmt.Fprintf(&lines, `{"id":"11111111-2222-4333-8444-%012d","displayName":"User %d","userPrincipalName":"user%d@contoso.com","jobTitle":"Engineer"}`+"\n", i, i, i)
+	}
+	users := filepath.Join(dir, "users.jsonl")
+	if err := os.WriteFile(users, []byte(lines.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--store", store, users); r.code != 0 {
+		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
 // TestExportToAPipeClosedEarly: `graphprofile export | head` whose reader
 // stops before the end fails (exit 1, "broken pipe") and removes the copy
 // of the database it read from: the broken pipe killed it (SIGPIPE, on
@@ -306,17 +322,7 @@ func TestExportChangesNothing(t *testing.T) {
 func TestExportToAPipeClosedEarly(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	var lines strings.Builder
-	for i := range 2000 { // an export of some 600 KB, more than a pipe holds
-		fmt.Fprintf(&lines, `{"id":"11111111-2222-4333-8444-%012d","displayName":"User %d","userPrincipalName":"user%d@contoso.com","jobTitle":"Engineer"}`+"\n", i, i, i)
-	}
-	users := filepath.Join(dir, "users.jsonl")
-	if err := os.WriteFile(users, []byte(lines.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if r := runCLI(t, dir, nil, "users", "import", "--store", "sqlite:s.db", users); r.code != 0 {
-		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
-	}
+	importUsers(t, dir, "sqlite:s.db", 2000) // an export of some 600 KB, more than a pipe holds
 	tmp := t.TempDir()
 	pr, pw, err := os.Pipe()
 	if err != nil {
