@@ -209,15 +209,26 @@ func checkClaims(caller Principal) error {
 // name claim is named app_displayname too). Stored, such a value made an
 // export that does not load back.
 func unstorableAppClaim(caller Principal) (claim, problem string) {
-	for _, c := range []struct{ name, value, property string }{
+	return unfitClaim(IdentityType, []recordedClaim{
 		{"app_displayname", caller.DisplayName, "displayName"},
 		{"appid", caller.AppID, "id"},
-	} {
-		switch p := IdentityType.Property(c.property); p.stringFault(c.value) {
+	}, "the most an item records of an application's", "which no item can record")
+}
+
+// recordedClaim is a token claim's name, its value and the property of
+// the type that records it.
+type recordedClaim struct{ name, value, property string }
+
+// unfitClaim names the first of claims whose value t's property cannot
+// record, and says why ("" when all fit): longer than the property holds
+// (the most …, said by most), or with a NUL (which …, said by nul).
+func unfitClaim(t *Type, claims []recordedClaim, most, nul string) (claim, problem string) {
+	for _, c := range claims {
+		switch p := t.Property(c.property); p.stringFault(c.value) {
 		case stringTooLong:
-			return c.name, fmt.Sprintf("is longer than %d characters, the most an item records of an application's %s.", p.maxLength(), c.property)
+			return c.name, fmt.Sprintf("is longer than %d characters, %s %s.", p.maxLength(), most, c.property)
 		case stringHasNUL:
-			return c.name, "contains a NUL character (U+0000), which no item can record."
+			return c.name, "contains a NUL character (U+0000), " + nul + "."
 		}
 	}
 	return "", ""
@@ -232,17 +243,12 @@ func unstorableAppClaim(caller Principal) (claim, problem string) {
 // principal name whose bytes do not fit the keys the stores index beside
 // the caller's tenant's key (MaxKeyBytes).
 func UnrecordableClaim(caller Principal) (claim, problem string) {
-	for _, c := range []struct{ name, value, property string }{
+	if claim, problem := unfitClaim(UserType, []recordedClaim{
 		{"name", caller.DisplayName, "displayName"},
 		{"upn", caller.UserPrincipalName, "userPrincipalName"},
 		{"oid", caller.ObjectID, "id"},
-	} {
-		switch p := UserType.Property(c.property); p.stringFault(c.value) {
-		case stringTooLong:
-			return c.name, fmt.Sprintf("is longer than %d characters, the most the directory records of a user's %s.", p.maxLength(), c.property)
-		case stringHasNUL:
-			return c.name, "contains a NUL character (U+0000), which the directory cannot record."
-		}
+	}, "the most the directory records of a user's", "which the directory cannot record"); problem != "" {
+		return claim, problem
 	}
 	// Within those limits, the keys the stores index must fit too
 	// (MaxKeyBytes): an id of 1,024 characters of three bytes each
