@@ -287,6 +287,12 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		return err
 	}
 	dev.Now = clock.Now
+	if loc.kind == "sqlite" {
+		tls := loc.devTLSFiles()
+		if exposed := exposedFiles(loc.file, loc.devKeyPath(), tls.CAKey, tls.Key); len(exposed) > 0 {
+			logger.Warn("other users of this machine may read these files: whoever reads the development key can mint a token for any user, and the database holds every profile; chmod 600 them", "files", exposed)
+		}
+	}
 	// $skiptokens are bound to the store: the key every server of it holds
 	// (graphapi.Server.SkipTokenSecret).
 	skipTokenSecret, err := dev.Secret("graphprofile $skiptoken")
