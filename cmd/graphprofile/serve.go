@@ -219,6 +219,11 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 		// that both vouch for one would put it in the realm of the one
 		// given first, and a change of their order would hide it.
 		for _, earlier := range oidcIssuers[:i] {
+			// The same issuer twice (a slash at the end is no other one)
+			// would fetch its keys twice and count twice in the log.
+			if earlier.URL() == oidcIssuers[i].URL() {
+				return fmt.Errorf("%s: %s is given twice", env.setting("issuer"), earlier.URL())
+			}
 			if iss, tid, ok := earlier.SharesTokensWith(oidcIssuers[i]); ok {
 				return fmt.Errorf("%s: both %s and %s trust the tokens of tenant %s (iss %s), whose data would be the first one's; give one of them", env.setting("issuer"), earlier.URL(), oidcIssuers[i].URL(), tid, iss)
 			}

@@ -73,6 +73,8 @@ func TestSettingSources(t *testing.T) {
 		// On a port of its own: the profile is begun once serve listens,
 		// and the default 127.0.0.1:8080 may be another process's.
 		{[]string{"serve"}, "cpuprofile", "no/such/dir/cpu.pprof", []string{"--listen", "127.0.0.1:0"}, `--cpuprofile: open no/such/dir/cpu.pprof: `, `GRAPHPROFILE_CPUPROFILE: open no/such/dir/cpu.pprof: `},
+		// One issuer twice, the second time with a slash at the end.
+		{[]string{"serve"}, "issuer", "https://login.example.test/contoso/v2.0,https://login.example.test/contoso/v2.0/", []string{"--listen", "127.0.0.1:0"}, `--issuer: https://login.example.test/contoso/v2.0 is given twice` + "\n", `GRAPHPROFILE_ISSUERS: https://login.example.test/contoso/v2.0 is given twice` + "\n"},
 		// A multi-tenant issuer and one of its tenants' own both vouch
 		// for that tenant's tokens: its data was in the realm of the one
 		// given first, and swapping them hid it.
