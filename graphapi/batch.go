@@ -314,10 +314,18 @@ func unexpected(r *graphprofile.JSONReader, format string, args ...any) error {
 // be, absolute, no URL or names a version: an item's URL is relative to the
 // batch's version root.
 func checkBatchURL(item *batchItem) error {
+	// As a request of its own is: the body may hold a megabyte of URL or
+	// headers, gzip-compressed to a kilobyte or two, for the parsers (and
+	// the journal, the access log) to take.
 	if len(item.URL) > MaxHeaderBytes {
-		// As a request of its own is: the body may hold a megabyte of URL,
-		// gzip-compressed to a kilobyte or two, for the parsers to read.
 		return batchError("The url of request '%s' is %d bytes, more than the %d a request's URL and headers may take.", item.ID, len(item.URL), MaxHeaderBytes)
+	}
+	head := len(item.URL)
+	for name, value := range item.Headers {
+		head += len(name) + len(": \r\n") + len(value)
+	}
+	if head > MaxHeaderBytes {
+		return batchError("The url and headers of request '%s' are %d bytes, more than the %d a request's URL and headers may take.", item.ID, head, MaxHeaderBytes)
 	}
 	if hasScheme(item.URL) || strings.HasPrefix(item.URL, "//") {
 		return batchError("The url '%s' of request '%s' is not a URL relative to the version root, such as '/me/profile/positions'.", item.URL, item.ID)

@@ -203,6 +203,9 @@ func TestBatchRefused(t *testing.T) {
 		// own is: a 1 MiB $filter in a 1.6 KB gzipped batch was parsed.
 		{"a url over the head's limit", `{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions?$filter=` + strings.Repeat("true or ", graphapi.MaxHeaderBytes/8) + `true"}]}`,
 			fmt.Sprintf("The url of request '1' is %d bytes, more than the %d a request's URL and headers may take.", len("/me/profile/positions?$filter=")+graphapi.MaxHeaderBytes+4, graphapi.MaxHeaderBytes)},
+		// The headers count with the URL, as a request head's do.
+		{"headers over the head's limit", `{"requests":[{"id":"1","method":"GET","url":"/me","headers":{"X-A":"` + strings.Repeat("a", graphapi.MaxHeaderBytes/2) + `","X-B":"` + strings.Repeat("b", graphapi.MaxHeaderBytes/2) + `"}}]}`,
+			fmt.Sprintf("The url and headers of request '1' are %d bytes, more than the %d a request's URL and headers may take.", len("/me")+2*len("X-A: \r\n")+graphapi.MaxHeaderBytes, graphapi.MaxHeaderBytes)},
 		{"21 items", `{"requests":[` + strings.Join(many, ",") + `]}`, "at most 20"},
 		{"an unknown dependency", `{"requests":[` + create("1", `,"dependsOn":["9"]`) + `]}`, "depends on '9'"},
 		{"a cycle", `{"requests":[` + create("1", `,"dependsOn":["2"]`) + `,` + create("2", `,"dependsOn":["1"]`) + `]}`, "cycle"},
