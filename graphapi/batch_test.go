@@ -206,7 +206,7 @@ func TestBatchRefused(t *testing.T) {
 		// The headers count with the URL, as a request head's do.
 		{"headers over the head's limit", `{"requests":[{"id":"1","method":"GET","url":"/me","headers":{"X-A":"` + strings.Repeat("a", graphapi.MaxHeaderBytes/2) + `","X-B":"` + strings.Repeat("b", graphapi.MaxHeaderBytes/2) + `"}}]}`,
 			fmt.Sprintf("The url and headers of request '1' are %d bytes, more than the %d a request's URL and headers may take.", len("/me")+2*len("X-A: \r\n")+graphapi.MaxHeaderBytes, graphapi.MaxHeaderBytes)},
-		{"21 items", `{"requests":[` + strings.Join(many, ",") + `]}`, "at most 20"},
+		{"21 items", `{"requests":[` + strings.Join(many, ",") + `]}`, "The batch holds 21 requests; at most 20 are allowed in one batch."},
 		{"an unknown dependency", `{"requests":[` + create("1", `,"dependsOn":["9"]`) + `]}`, "depends on '9'"},
 		{"a cycle", `{"requests":[` + create("1", `,"dependsOn":["2"]`) + `,` + create("2", `,"dependsOn":["1"]`) + `]}`, "cycle"},
 		{"itself", `{"requests":[` + create("1", `,"dependsOn":["1"]`) + `]}`, "cycle"},

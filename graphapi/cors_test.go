@@ -162,9 +162,18 @@ func TestCORSActualResponses(t *testing.T) {
 					t.Errorf("Access-Control-Expose-Headers %v lacks %s", exposed, name)
 				}
 			}
+			// Exactly Graph's list as dev-proxy mirrors it (reference 6.2;
+			// docs/decisions.md: "We send exactly these").
+			if got := resp.header.Values("Access-Control-Expose-Headers"); len(got) != 1 || got[0] != graphsExposeHeaders {
+				t.Errorf("Access-Control-Expose-Headers %q, want [%s]", got, graphsExposeHeaders)
+			}
 		})
 	}
 }
+
+// graphsExposeHeaders is Graph's Access-Control-Expose-Headers, as
+// Microsoft's dev-proxy mirrors it, in its order.
+const graphsExposeHeaders = "ETag, Location, Preference-Applied, Content-Range, request-id, client-request-id, ReadWriteConsistencyToken, SdkVersion, WWW-Authenticate, x-ms-client-gcc-tenant, Retry-After"
 
 // TestCORSOrigins: with CORSOrigins set, only those origins' pages may
 // read (the origin is echoed, and responses vary by it); others are served

@@ -101,6 +101,15 @@ func TestHostileHeaders(t *testing.T) {
 					resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "request-id") {
 					t.Errorf("431 headers %v: want Date, OData-Version 4.0 and CORS's", resp.Header)
 				}
+				// The envelope is every other error's, exactly (reference 6.1,
+				// 6.2): error's code, message, innerError with date,
+				// request-id and client-request-id (the request's own head
+				// is unread, so the client's id cannot be echoed: it is the
+				// request-id), Cache-Control and the OData Content-Type.
+				checkEnvelope(t, &response{status: resp.StatusCode, header: resp.Header, body: body})
+				if msg := e.Error.Message; msg != "The request's URL and headers are larger than the limit of 131072 bytes." {
+					t.Errorf("431 message %q", msg)
+				}
 			}
 			healthy(t, s, tok)
 		})

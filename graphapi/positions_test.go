@@ -427,6 +427,15 @@ func TestClientRequestID(t *testing.T) {
 			if got := resp.header.Get("client-request-id"); got != "my-own-id-123" {
 				t.Errorf("client-request-id %q, want the caller's", got)
 			}
+			if resp.status >= 400 {
+				// The error body's innerError echoes it too, beside the
+				// server's own request-id (reference 6.1).
+				checkEnvelope(t, resp)
+				inner := resp.json(t)["error"].(map[string]any)["innerError"].(map[string]any)
+				if inner["client-request-id"] != "my-own-id-123" || inner["request-id"] == "my-own-id-123" {
+					t.Errorf("innerError %v, want the caller's client-request-id and the server's request-id", inner)
+				}
+			}
 			tc.req.header = nil
 			resp = s.do(tc.req)
 			if resp.header.Get("client-request-id") != resp.header.Get("request-id") {
