@@ -129,6 +129,17 @@ func TestDomainErrors(t *testing.T) {
 			404, "itemNotFound", "The workPosition '" + id + "' does not exist in this profile."},
 		{"invalid body", request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: owner, body: `{"isCurrent":1}`}, 400, "BadRequest",
 			"Invalid value for property 'isCurrent' of type 'microsoft.graph.workPosition': expected true or false (Edm.Boolean), found a number."},
+		// The reference's open questions (its section 9) as docs/decisions.md
+		// settles them: an invalid date, an unknown property, an
+		// unsupported query option, word for word.
+		{"invalid date", request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: owner, body: `{"detail":{"startMonthYear":"2020-13-01"}}`}, 400, "BadRequest",
+			"Invalid value '2020-13-01' for property 'startMonthYear' of type 'microsoft.graph.positionDetail': expected an Edm.Date in the form YYYY-MM-DD."},
+		{"unknown property", request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: owner, body: `{"detail":{"grade":"A"}}`}, 400, "BadRequest",
+			"The property 'grade' does not exist on type 'microsoft.graph.positionDetail'. Make sure to only use property names that are defined by the type or mark the type as open type."},
+		{"unsupported query option", request{path: "/beta/me/profile/positions?$search=x", token: owner}, 400, "BadRequest",
+			"The query option '$search' is not supported on this resource."},
+		{"unknown query option", request{path: "/beta/me/profile/positions?$foo=x", token: owner}, 400, "BadRequest",
+			"The query option '$foo' is not a known system query option; this resource supports $filter, $orderby, $select, $top, $skip, $count, $skiptoken."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

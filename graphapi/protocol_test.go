@@ -391,3 +391,53 @@ func TestMetadataFormat(t *testing.T) {
 		t.Errorf("$metadata?$top=1: message %q", msg)
 	}
 }
+
+// TestAcceptIsNotNegotiated: the server answers Graph's JSON whatever
+// Accept asks for, successes and errors alike, and never 406: Graph's
+// reference lists 406 among its statuses without a case of the profile
+// API's, its clients send Accept: application/json or none, and $format
+// is the one way a request names another format here (docs/decisions.md,
+// "Statuses never given").
+func TestAcceptIsNotNegotiated(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	id := s.create(tok, "/me", `{}`)["id"].(string)
+	for _, accept := range []string{"application/xml", "text/html", "application/json;q=0, text/plain", "image/png"} {
+		for _, path := range []string{"/beta/me/profile/positions", "/beta/me/profile/positions/" + id, "/beta/me"} {
+			resp := s.do(request{path: path, token: tok, header: map[string]string{"Accept": accept}})
+			if resp.status != http.StatusOK {
+				t.Errorf("GET %s with Accept %q: %d %s, want 200", path, accept, resp.status, resp.body)
+				continue
+			}
+			checkCommonHeaders(t, resp)
+			if _, ok := resp.json(t)["@odata.context"]; !ok {
+				t.Errorf("GET %s with Accept %q: %s, want Graph's JSON", path, accept, resp.body)
+			}
+		}
+		// An error is Graph's envelope in JSON too.
+		expectError(t, s.do(request{path: "/beta/me/profile/positions/nope", token: tok, header: map[string]string{"Accept": accept}}), http.StatusNotFound, "itemNotFound")
+	}
+}
+
+// TestChunkedBodyNeedsNoContentLength: a body sent chunked, without a
+// Content-Length, is read as any other (HTTP/1.1 clients that stream a
+// body do so); the server never answers 411 Length Required.
+func TestChunkedBodyNeedsNoContentLength(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	addr := strings.TrimPrefix(s.url, "http://")
+	// Two chunks, and no Content-Length: exactly what is on the wire.
+	head := "POST /beta/me/profile/positions HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer " + tok +
+		"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+		"a\r\n{\"detail\":\r\n17\r\n{\"jobTitle\":\"Chunked\"}}\r\n0\r\n\r\n"
+	resp, body, err := tryExchangeWhole(addr, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(body), `"jobTitle":"Chunked"`) {
+		t.Fatalf("chunked create: %d %s, want 201 with the position", resp.StatusCode, body)
+	}
+	if got := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(got) != 1 {
+		t.Errorf("after the chunked create the list holds %d positions, want 1", len(got))
+	}
+}
