@@ -5,11 +5,14 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // gunzip decompresses a gzip body, failing the test if it is not one.
@@ -439,5 +442,36 @@ func TestChunkedBodyNeedsNoContentLength(t *testing.T) {
 	}
 	if got := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: tok})); len(got) != 1 {
 		t.Errorf("after the chunked create the list holds %d positions, want 1", len(got))
+	}
+}
+
+// TestIDHeadersSpelledAsGraphSpellsThem: request-id and client-request-id
+// go on the wire in lower case, as Graph sends them (reference 6.2;
+// docs/decisions.md, "Response headers"), on a success and on an error
+// alike. A Go client canonicalizes what it reads, so the answer is read
+// as bytes.
+func TestIDHeadersSpelledAsGraphSpellsThem(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	addr := strings.TrimPrefix(s.url, "http://")
+	for _, path := range []string{"/beta/me/profile/positions", "/beta/me/profile/positions/nope", "/beta/nowhere"} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+		if _, err := io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: "+addr+"\r\nAuthorization: Bearer "+tok+"\r\nclient-request-id: my-own-id\r\nConnection: close\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(conn)
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+		if !regexp.MustCompile(`\r\nrequest-id: [0-9a-f-]{36}\r\n`).MatchString(head) || !strings.Contains(head, "\r\nclient-request-id: my-own-id\r\n") ||
+			!strings.Contains(head, "\r\nCache-Control: no-cache\r\n") {
+			t.Errorf("GET %s: head\n%s\nwant request-id and client-request-id in lower case, and Cache-Control: no-cache", path, head)
+		}
 	}
 }
