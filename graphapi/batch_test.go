@@ -475,6 +475,35 @@ func TestBatchFailedDependencyEnvelope(t *testing.T) {
 			t.Errorf("b's headers %v lack %s, which the failed item's %v have", headers, name, failedHeaders)
 		}
 	}
+	// Both failures, the item's own 404 and the 424 of the one that never
+	// ran, are Graph's envelope exactly, with its headers (reference 6.6:
+	// "per-item error bodies use the normal error shape").
+	for _, r := range a.Responses {
+		if keys := objectKeys(t, r.Body); strings.Join(keys, ",") != "error" {
+			t.Errorf("%s: body keys %v, want [error]", r.ID, keys)
+		}
+		if keys := objectKeys(t, r.Body, "error"); strings.Join(keys, ",") != "code,message,innerError" {
+			t.Errorf("%s: error keys %v, want [code message innerError]", r.ID, keys)
+		}
+		if keys := objectKeys(t, r.Body, "error", "innerError"); strings.Join(keys, ",") != "date,request-id,client-request-id" {
+			t.Errorf("%s: innerError keys %v, want [date request-id client-request-id]", r.ID, keys)
+		}
+		var env struct {
+			Error struct {
+				InnerError struct {
+					Date      string `json:"date"`
+					RequestID string `json:"request-id"`
+				} `json:"innerError"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(r.Body, &env); err != nil || !errorDatePattern.MatchString(env.Error.InnerError.Date) || !guidPattern.MatchString(env.Error.InnerError.RequestID) {
+			t.Errorf("%s: innerError %s, want a date without fraction or zone and a GUID request-id", r.ID, r.Body)
+		}
+		if r.Headers["Content-Type"] != "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8" ||
+			r.Headers["OData-Version"] != "4.0" || r.Headers["Cache-Control"] != "no-cache" {
+			t.Errorf("%s: headers %v, want Graph's JSON Content-Type, OData-Version 4.0 and Cache-Control no-cache", r.ID, r.Headers)
+		}
+	}
 }
 
 // TestBatchItemAcceptEncoding: an item that asks for gzip (an SDK copies
