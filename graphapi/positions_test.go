@@ -444,6 +444,16 @@ func TestClientRequestID(t *testing.T) {
 			if again := s.do(tc.req); again.header.Get("request-id") == resp.header.Get("request-id") {
 				t.Error("request-id is not new for each request")
 			}
+			// An empty client-request-id is none: the request's own id
+			// stands in for it, never an empty value.
+			tc.req.headerLines = http.Header{"Client-Request-Id": {""}}
+			resp = s.do(tc.req)
+			if got := resp.header.Get("client-request-id"); got == "" || got != resp.header.Get("request-id") {
+				t.Errorf("with an empty client-request-id, client-request-id %q, want request-id %q", got, resp.header.Get("request-id"))
+			}
+			if resp.status >= 400 {
+				checkEnvelope(t, resp)
+			}
 		})
 	}
 }
