@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/token"
 )
 
 // TestPermissionMatrix walks every cell of the permission matrix over HTTP:
@@ -133,5 +136,66 @@ func checkAllowed(t *testing.T, s *testServer, op string, resp *response, id, ow
 			t.Errorf("%s answered a body: %s", op, resp.body)
 		}
 		expectError(t, check, http.StatusNotFound, "itemNotFound")
+	}
+}
+
+// TestDelegatedTokenRolesGrantNothing: the matrix's rows are told apart by
+// the token (docs/permissions.md): one with `scp` is delegated, and its
+// permissions are its scopes. Entra puts a signed-in user's app role
+// assignments in a delegated token's `roles`; they are no application
+// permissions: a delegated token with scp User.Read and roles
+// User.ReadWrite.All reads its own profile (as User.Read) and may neither
+// write it nor reach another user's (403 Authorization_RequestDenied,
+// Graph's words), and /me is its own, not the app-only 400. An empty scp is
+// a delegated token with no permission.
+func TestDelegatedTokenRolesGrantNothing(t *testing.T) {
+	s := newTestServer(t)
+	other := s.delegated(tenantA, userA2, "User.ReadWrite")
+	otherID := s.create(other, "/me", `{"allowedAudiences":"everyone"}`)["id"].(string)
+	now := time.Now()
+	signed := func(scp string) string {
+		return s.signDev(jwt.MapClaims{
+			"iss": token.DevIssuerURL(tenantA), "aud": "https://graph.microsoft.com", "tid": tenantA, "oid": userA1,
+			"upn": upnOf(userA1), "appid": appID, "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+			"scp": scp, "roles": []string{"User.ReadWrite.All", "User.Read.All"},
+		})
+	}
+	reader, none := signed("User.Read"), signed("")
+	own := s.create(s.delegated(tenantA, userA1, "User.ReadWrite"), "/me", `{}`)["id"].(string)
+	others := "/beta/users/" + userA2 + "/profile/positions"
+	for _, tc := range []struct {
+		name   string
+		req    request
+		status int
+	}{
+		{"own list", request{path: "/beta/me/profile/positions", token: reader}, http.StatusOK},
+		{"own get", request{path: "/beta/me/profile/positions/" + own, token: reader}, http.StatusOK},
+		{"own create", request{method: http.MethodPost, path: "/beta/me/profile/positions", token: reader, body: `{}`}, http.StatusForbidden},
+		{"own update", request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + own, token: reader, body: `{"isCurrent":true}`}, http.StatusForbidden},
+		{"own delete", request{method: http.MethodDelete, path: "/beta/me/profile/positions/" + own, token: reader}, http.StatusForbidden},
+		{"other's list", request{path: others, token: reader}, http.StatusForbidden},
+		{"other's update", request{method: http.MethodPatch, path: others + "/" + otherID, token: reader, body: `{"isCurrent":true}`}, http.StatusForbidden},
+		{"other's delete", request{method: http.MethodDelete, path: others + "/" + otherID, token: reader}, http.StatusForbidden},
+		{"empty scp, own list", request{path: "/beta/me/profile/positions", token: none}, http.StatusForbidden},
+		{"empty scp, other's list", request{path: others, token: none}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.do(tc.req)
+			if tc.status == http.StatusOK {
+				if resp.status != http.StatusOK {
+					t.Fatalf("%d, want 200: %s", resp.status, resp.body)
+				}
+				return
+			}
+			if msg := expectError(t, resp, tc.status, "Authorization_RequestDenied"); msg != "Insufficient privileges to complete the operation." {
+				t.Errorf("message %q", msg)
+			}
+		})
+	}
+	if resp := s.do(request{path: "/beta/me/profile/positions/" + own, token: reader}); resp.status != http.StatusOK || resp.json(t)["isCurrent"] != nil {
+		t.Errorf("the refused writes changed the caller's position: %d %s", resp.status, resp.body)
+	}
+	if resp := s.do(request{path: others + "/" + otherID, token: other}); resp.status != http.StatusOK || resp.json(t)["isCurrent"] != nil {
+		t.Errorf("the refused writes changed the other user's position: %d %s", resp.status, resp.body)
 	}
 }
