@@ -135,3 +135,43 @@ func TestDocsArtefactsOverHTTP(t *testing.T) {
 		t.Errorf("lastModifiedDateTime %s is not after createdDateTime %s: it is the time of the last change", m, c)
 	}
 }
+
+// TestMeWithAppTokenOnEveryOperation (quirk 7): /me with an app-only token
+// is Graph's 400 BadRequest "/me request is only valid with delegated
+// authentication flow." for every operation on the profile and its
+// positions, whatever the body (docs/permissions.md's order of checks: it
+// comes right after the token, before the permission and the body), even
+// with the roles that reach every profile by /users/{id}; nothing changes.
+func TestMeWithAppTokenOnEveryOperation(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	id := s.create(owner, "/me", `{}`)["id"].(string)
+	app := s.application(tenantA, "User.ReadWrite.All")
+	const meMessage = "/me request is only valid with delegated authentication flow."
+	for _, req := range []request{
+		{path: "/beta/me/profile/positions"},
+		{path: "/beta/me/profile/positions/$count"},
+		{path: "/beta/me/profile/positions/" + id},
+		{method: http.MethodPost, path: "/beta/me/profile/positions", body: `{}`},
+		{method: http.MethodPost, path: "/beta/me/profile/positions", body: `{"foo":1}`},
+		{method: http.MethodPost, path: "/beta/me/profile/positions", body: `{}`, header: map[string]string{"Content-Type": ""}},
+		{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, body: `{"isCurrent":true}`},
+		{method: http.MethodDelete, path: "/beta/me/profile/positions/" + id},
+		{path: "/beta/me/profile"},
+		{method: http.MethodDelete, path: "/beta/me/profile"},
+	} {
+		req.token = app
+		t.Run(req.method+" "+req.path+" "+req.body, func(t *testing.T) {
+			if msg := expectError(t, s.do(req), http.StatusBadRequest, "BadRequest"); msg != meMessage {
+				t.Errorf("message %q, want %q", msg, meMessage)
+			}
+		})
+	}
+	// The same app reaches the profile by the owner's id.
+	if ids := idsOf(t, s.do(request{path: "/beta/users/" + userA1 + "/profile/positions", token: app})); len(ids) != 1 || ids[0] != id {
+		t.Errorf("by id the app lists %v, want only %s", ids, id)
+	}
+	if got := s.do(request{path: "/beta/me/profile/positions/" + id, token: owner}); got.status != http.StatusOK || got.json(t)["isCurrent"] != nil {
+		t.Errorf("after the refused requests the position reads %d %s", got.status, got.body)
+	}
+}
