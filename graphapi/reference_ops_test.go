@@ -203,3 +203,42 @@ func TestProfileCollectionsOfTheReference(t *testing.T) {
 		t.Errorf("personAnniversary: message %q, want %q", msg, want)
 	}
 }
+
+// TestWritesAnswerTheirEntityWhateverPrefer: the contract's Create answers
+// 201 with the created workPosition and Update 200 (not 204) with the full
+// updated one; OData lets a client ask for neither (Prefer: return=minimal,
+// 204), and docs/decisions.md ignores Prefer but for odata.maxpagesize. So
+// a create or an update that prefers a minimal return still answers its
+// entity, with no Preference-Applied.
+func TestWritesAnswerTheirEntityWhateverPrefer(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for _, prefer := range []string{"return=minimal", "return=representation", "return=minimal, respond-async"} {
+		t.Run(prefer, func(t *testing.T) {
+			header := map[string]string{"Prefer": prefer}
+			resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: `{"isCurrent":true}`, header: header})
+			if resp.status != http.StatusCreated {
+				t.Fatalf("create: %d %s", resp.status, resp.body)
+			}
+			created := resp.json(t)
+			id, _ := created["id"].(string)
+			if created["isCurrent"] != true || !guidPattern.MatchString(id) || resp.header.Get("Location") == "" {
+				t.Errorf("create answered %s with Location %q", resp.body, resp.header.Get("Location"))
+			}
+			if got := resp.header.Values("Preference-Applied"); len(got) != 0 {
+				t.Errorf("create: Preference-Applied %q, want none", got)
+			}
+			resp = s.do(request{method: http.MethodPatch, path: "/beta/me/profile/positions/" + id, token: tok, body: `{"isCurrent":false}`, header: header})
+			if resp.status != http.StatusOK {
+				t.Fatalf("update: %d %s", resp.status, resp.body)
+			}
+			updated := resp.json(t)
+			if updated["id"] != id || updated["isCurrent"] != false || updated["createdDateTime"] != created["createdDateTime"] {
+				t.Errorf("update answered %s", resp.body)
+			}
+			if got := resp.header.Values("Preference-Applied"); len(got) != 0 {
+				t.Errorf("update: Preference-Applied %q, want none", got)
+			}
+		})
+	}
+}
