@@ -16,8 +16,8 @@ import (
 // "Content-Type: application/json. Required." among its request headers
 // though a DELETE has no body; the contract says not to enforce it. A
 // DELETE of a position, or of the whole profile, with that header, with
-// another media type or without one is 204 with no body, and what it named
-// is gone.
+// another media type or without one is 204 with no body (and so no
+// Content-Type or OData-Version), and what it named is gone.
 func TestDeleteTakesAnyOrNoContentType(t *testing.T) {
 	s := newTestServer(t)
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
@@ -30,6 +30,12 @@ func TestDeleteTakesAnyOrNoContentType(t *testing.T) {
 				t.Fatalf("DELETE of the position: %d %q, want 204 and no body", resp.status, resp.body)
 			}
 			checkCommonHeaders(t, resp)
+			// decisions.md: "a 204 has neither body nor OData-Version".
+			for _, name := range []string{"Content-Type", "OData-Version"} {
+				if got := resp.header.Values(name); len(got) != 0 {
+					t.Errorf("the 204 carries %s %q", name, got)
+				}
+			}
 			if msg := expectError(t, s.do(request{path: path, token: tok}), http.StatusNotFound, "itemNotFound"); msg != "The workPosition '"+id+"' does not exist in this profile." {
 				t.Errorf("GET of the deleted position: message %q", msg)
 			}
