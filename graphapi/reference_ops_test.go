@@ -248,3 +248,49 @@ func TestWritesAnswerTheirEntityWhateverPrefer(t *testing.T) {
 		})
 	}
 }
+
+// TestSeedCreateOnAnotherUsersProfile: the Create workPosition page's
+// second path, POST /users/{id | userPrincipalName}/profile/positions, by
+// its work-or-school row's higher privileged permission
+// (User.ReadWrite.All): the seed's request creates the position in the
+// named user's profile (the context and Location name that user's object
+// id, however the path named it), and createdBy and lastModifiedBy record
+// who created it, the caller, not the profile's owner.
+func TestSeedCreateOnAnotherUsersProfile(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.do(request{path: "/beta/me", token: owner}) // A1 exists
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	wantBy := map[string]any{"application": nil, "device": nil, "user": map[string]any{"displayName": "User " + userA2[:4], "id": userA2}}
+	for _, key := range []string{userA1, upnOf(userA1), strings.ToUpper(upnOf(userA1))} {
+		t.Run(key, func(t *testing.T) {
+			resp := s.do(request{method: http.MethodPost, path: "/beta/users/" + key + "/profile/positions", token: admin, body: readTestdata(t, "seed/create-request.json")})
+			if resp.status != http.StatusCreated {
+				t.Fatalf("create: %d %s", resp.status, resp.body)
+			}
+			created := resp.json(t)
+			id, _ := created["id"].(string)
+			if want := s.url + "/beta/users/" + userA1 + "/profile/positions/" + id; resp.header.Get("Location") != want {
+				t.Errorf("Location %q, want %q", resp.header.Get("Location"), want)
+			}
+			if want := s.url + "/beta/$metadata#users('" + userA1 + "')/profile/positions/$entity"; created["@odata.context"] != want {
+				t.Errorf("@odata.context %v, want %s", created["@odata.context"], want)
+			}
+			for _, k := range []string{"createdBy", "lastModifiedBy"} {
+				if jsonOf(created[k]) != jsonOf(wantBy) {
+					t.Errorf("%s = %s, want the caller %s", k, jsonOf(created[k]), jsonOf(wantBy))
+				}
+			}
+			if get(created, "detail", "jobTitle") != "Senior Product Branding Manager II" || created["isCurrent"] != true || created["allowedAudiences"] != "organization" {
+				t.Errorf("create answered %s", resp.body)
+			}
+			got := s.do(request{path: "/beta/me/profile/positions/" + id, token: owner})
+			if got.status != http.StatusOK || jsonOf(got.json(t)["createdBy"]) != jsonOf(wantBy) {
+				t.Errorf("the owner reads %d %s", got.status, got.body)
+			}
+			if ids := idsOf(t, s.do(request{path: "/beta/me/profile/positions", token: admin})); len(ids) != 0 {
+				t.Errorf("the caller's own profile holds %v, want none", ids)
+			}
+		})
+	}
+}
