@@ -27,7 +27,23 @@ func TestCreateBodies(t *testing.T) {
 		{"source single form emitted as a collection", `{"source":{"type":"Contoso HR"}}`, []string{"source"}, map[string]any{"type": []any{"Contoso HR"}}},
 		{"source collection form", `{"source":{"type":["a","b"]}}`, []string{"source"}, map[string]any{"type": []any{"a", "b"}}},
 		{"dates in and out", `{"detail":{"startMonthYear":"2019-06-01","endMonthYear":"2021-12-31"}}`, []string{"detail", "startMonthYear"}, "2019-06-01"},
+		// Edm.Date is stored and returned as sent: a MonthYear day is not
+		// moved to the month's first (docs/decisions.md, "Edm.Date").
+		{"a date keeps its day", `{"detail":{"startMonthYear":"2019-06-15"}}`, []string{"detail", "startMonthYear"}, "2019-06-15"},
+		{"endMonthYear keeps its day", `{"detail":{"startMonthYear":"2019-06-15","endMonthYear":"2021-12-31"}}`, []string{"detail", "endMonthYear"}, "2021-12-31"},
+		{"a leap day", `{"detail":{"endMonthYear":"2000-02-29"}}`, []string{"detail", "endMonthYear"}, "2000-02-29"},
+		{"the first date", `{"detail":{"startMonthYear":"0001-01-01"}}`, []string{"detail", "startMonthYear"}, "0001-01-01"},
+		{"the last date", `{"detail":{"endMonthYear":"9999-12-31"}}`, []string{"detail", "endMonthYear"}, "9999-12-31"},
 		{"int32", `{"detail":{"layer":4}}`, []string{"detail", "layer"}, 4.0},
+		{"int32 lowest", `{"detail":{"layer":-2147483648}}`, []string{"detail", "layer"}, -2147483648.0},
+		{"physicalAddress type by its value", `{"detail":{"company":{"address":{"type":"0"}}}}`, []string{"detail", "company", "address", "type"}, "unknown"},
+		{"allowedAudiences by its value", `{"allowedAudiences":"10"}`, []string{"allowedAudiences"}, "contacts,organization"},
+		{"isSearchable", `{"isSearchable":false}`, []string{"isSearchable"}, false},
+		{"sources, the CSDL's sourceId", `{"sources":[{"sourceId":"4ce763dd-9214-4eff-af7c-da491cc3782d","isDefaultSource":true,"properties":["detail"]}]}`,
+			[]string{"sources"}, []any{map[string]any{"isDefaultSource": true, "properties": []any{"detail"}, "sourceId": "4ce763dd-9214-4eff-af7c-da491cc3782d"}}},
+		{"relationship unknownFutureValue", `{"manager":{"relationship":"unknownFutureValue"}}`, []string{"manager", "relationship"}, "unknownFutureValue"},
+		{"an empty complex value is an object of nulls", `{"inference":{}}`, []string{"inference"}, map[string]any{"confidenceScore": nil, "userHasVerifiedAccuracy": nil}},
+		{"null complex value", `{"detail":null}`, []string{"detail"}, nil},
 		{"double", `{"inference":{"confidenceScore":0.75,"userHasVerifiedAccuracy":true}}`, []string{"inference"}, map[string]any{"confidenceScore": 0.75, "userHasVerifiedAccuracy": true}},
 		{"relationship enum", `{"manager":{"displayName":"Boss","relationship":"manager","userPrincipalName":"boss@contoso.test"}}`, []string{"manager", "relationship"}, "manager"},
 		{"colleagues", `{"colleagues":[{"displayName":"Ann","relationship":"colleague"},{"displayName":"Bob","relationship":"dotLineManager"}]}`,
@@ -88,6 +104,43 @@ func TestBadBodies(t *testing.T) {
 		{"bad address type", `{"detail":{"company":{"address":{"type":"work"}}}}`, nil, 400, "BadRequest", "'type'"},
 		{"date with time", `{"detail":{"startMonthYear":"2019-06-01T00:00:00Z"}}`, nil, 400, "BadRequest", "'startMonthYear'"},
 		{"not a date", `{"detail":{"endMonthYear":"June 2019"}}`, nil, 400, "BadRequest", "'endMonthYear'"},
+		// The reference's Edm.Date and nested types, each refusal in full.
+		{"the docs' date placeholder", `{"detail":{"startMonthYear":"datetime-value"}}`, nil, 400, "BadRequest",
+			"Invalid value 'datetime-value' for property 'startMonthYear' of type 'microsoft.graph.positionDetail': expected an Edm.Date in the form YYYY-MM-DD."},
+		{"a month without its day", `{"detail":{"endMonthYear":"2019-06"}}`, nil, 400, "BadRequest",
+			"Invalid value '2019-06' for property 'endMonthYear' of type 'microsoft.graph.positionDetail': expected an Edm.Date in the form YYYY-MM-DD."},
+		{"a day the calendar lacks", `{"detail":{"endMonthYear":"1900-02-29"}}`, nil, 400, "BadRequest",
+			"Invalid value '1900-02-29' for property 'endMonthYear' of type 'microsoft.graph.positionDetail': expected an Edm.Date in the form YYYY-MM-DD."},
+		{"year zero", `{"detail":{"startMonthYear":"0000-12-31"}}`, nil, 400, "BadRequest",
+			"Invalid value '0000-12-31' for property 'startMonthYear' of type 'microsoft.graph.positionDetail': expected an Edm.Date in the form YYYY-MM-DD."},
+		{"a date as a number", `{"detail":{"startMonthYear":20190601}}`, nil, 400, "BadRequest",
+			"Invalid value for property 'startMonthYear' of type 'microsoft.graph.positionDetail': expected a JSON string (Edm.Date), found a number."},
+		{"int32 past its range", `{"detail":{"layer":2147483648}}`, nil, 400, "BadRequest",
+			"Invalid value 2147483648 for property 'layer' of type 'microsoft.graph.positionDetail': expected an Edm.Int32, a whole number from -2147483648 to 2147483647."},
+		{"int32 as a string", `{"detail":{"layer":"3"}}`, nil, 400, "BadRequest",
+			"Invalid value for property 'layer' of type 'microsoft.graph.positionDetail': expected a JSON number (Edm.Int32), found a string."},
+		{"double as a string", `{"inference":{"confidenceScore":"0.5"}}`, nil, 400, "BadRequest",
+			"Invalid value for property 'confidenceScore' of type 'microsoft.graph.inferenceData': expected a JSON number (Edm.Double), found a string."},
+		{"allowedAudiences in full", `{"allowedAudiences":"Organization"}`, nil, 400, "BadRequest",
+			"Invalid value 'Organization' for property 'allowedAudiences' of type 'microsoft.graph.workPosition': expected one of me, family, contacts, groupMembers, organization, federatedOrganizations, everyone, unknownFutureValue, or a comma-separated combination of them."},
+		{"relationship in full", `{"colleagues":[{"relationship":"boss"}]}`, nil, 400, "BadRequest",
+			"Invalid value 'boss' for property 'relationship' of type 'microsoft.graph.relatedPerson': expected one of manager, colleague, directReport, dotLineReport, assistant, dotLineManager, alternateContact, friend, spouse, sibling, child, parent, sponsor, emergencyContact, other, unknownFutureValue."},
+		{"address type in full", `{"detail":{"company":{"address":{"type":"Home"}}}}`, nil, 400, "BadRequest",
+			"Invalid value 'Home' for property 'type' of type 'microsoft.graph.physicalAddress': expected one of unknown, home, business, other."},
+		{"unknown positionDetail property", `{"detail":{"title":"x"}}`, nil, 400, "BadRequest",
+			"The property 'title' does not exist on type 'microsoft.graph.positionDetail'. Make sure to only use property names that are defined by the type or mark the type as open type."},
+		// The docs name profileSourceAnnotation's first field id; the CSDL
+		// (which wins) names it sourceId.
+		{"the docs' id of a source annotation", `{"sources":[{"id":"4ce763dd-9214-4eff-af7c-da491cc3782d"}]}`, nil, 400, "BadRequest",
+			"The property 'id' does not exist on type 'microsoft.graph.profileSourceAnnotation'. Make sure to only use property names that are defined by the type or mark the type as open type."},
+		{"null among colleagues", `{"colleagues":[{"displayName":"Ann"},null]}`, nil, 400, "BadRequest",
+			"The collection property 'colleagues' of type 'microsoft.graph.workPosition' cannot contain null."},
+		{"null in source's type", `{"source":{"type":["a",null]}}`, nil, 400, "BadRequest",
+			"The collection property 'type' of type 'microsoft.graph.personDataSources' cannot contain null."},
+		{"an object for a collection", `{"colleagues":{"displayName":"Ann"}}`, nil, 400, "BadRequest",
+			"Invalid value for property 'colleagues' of type 'microsoft.graph.workPosition': expected a JSON array (Collection(microsoft.graph.relatedPerson)), found an object."},
+		{"an array for a complex value", `{"manager":[]}`, nil, 400, "BadRequest",
+			"Invalid value for property 'manager' of type 'microsoft.graph.workPosition': expected a JSON object (microsoft.graph.relatedPerson), found an array."},
 		{"wrong @odata.type", `{"@odata.type":"#microsoft.graph.educationalActivity"}`, nil, 400, "BadRequest", "microsoft.graph.educationalActivity"},
 		{"wrong nested @odata.type", `{"manager":{"@odata.type":"#microsoft.graph.user"}}`, nil, 400, "BadRequest", "microsoft.graph.relatedPerson"},
 		{"malformed JSON", `{"isCurrent":`, nil, 400, "BadRequest", "not valid JSON"},
@@ -270,7 +323,8 @@ func TestPatchMerges(t *testing.T) {
 	s := newTestServer(t)
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
 	initial := `{"detail":{"jobTitle":"Old","role":"dev","company":{"displayName":"Contoso","address":{"city":"Oslo","street":"Main 1"}}},` +
-		`"categories":["a","b"],"manager":{"displayName":"Boss"},"isCurrent":true,"allowedAudiences":"everyone"}`
+		`"categories":["a","b"],"manager":{"displayName":"Boss"},"isCurrent":true,"allowedAudiences":"everyone",` +
+		`"colleagues":[{"displayName":"Ann","relationship":"colleague"},{"displayName":"Bob"}]}`
 	tests := []struct {
 		name  string
 		patch string
@@ -289,6 +343,31 @@ func TestPatchMerges(t *testing.T) {
 			"detail/company/address": nil, "detail/company/displayName": "Contoso", "detail/jobTitle": "Old"}},
 		{"set a complex value that was unset", `{"inference":{"confidenceScore":0.5}}`, map[string]any{
 			"inference/confidenceScore": 0.5, "inference/userHasVerifiedAccuracy": nil}},
+		// OData 4.01 11.4.9.4: a collection of complex values has no item
+		// identity; what is sent replaces it whole, never merged item by item.
+		{"collection of complex values replaced whole", `{"colleagues":[{"relationship":"manager"}]}`, map[string]any{
+			"colleagues": []any{map[string]any{"displayName": nil, "relationship": "manager", "userId": nil, "userPrincipalName": nil}},
+			"categories": []any{"a", "b"}}},
+		{"empty collections stay empty, not null", `{"categories":[],"colleagues":[]}`, map[string]any{
+			"categories": []any{}, "colleagues": []any{}, "manager/displayName": "Boss"}},
+		{"a single complex value merges", `{"manager":{"relationship":"manager"}}`, map[string]any{
+			"manager/displayName": "Boss", "manager/relationship": "manager", "manager/userId": nil}},
+		{"null for one nested property", `{"detail":{"jobTitle":null}}`, map[string]any{
+			"detail/jobTitle": nil, "detail/role": "dev", "detail/company/displayName": "Contoso"}},
+		{"a date merges as sent", `{"detail":{"startMonthYear":"2020-03-17"}}`, map[string]any{
+			"detail/startMonthYear": "2020-03-17", "detail/endMonthYear": nil, "detail/jobTitle": "Old"}},
+		// docs/decisions.md: "A PATCH with null clears it" (the create's
+		// default is not applied again).
+		{"null clears allowedAudiences", `{"allowedAudiences":null}`, map[string]any{"allowedAudiences": nil, "isCurrent": true}},
+		{"the older source form converts", `{"source":{"type":"Contoso HR"}}`, map[string]any{"source/type": []any{"Contoso HR"}}},
+		{"an empty body changes nothing", `{}`, map[string]any{
+			"isCurrent": true, "allowedAudiences": "everyone", "categories": []any{"a", "b"}, "detail/jobTitle": "Old",
+			"detail/company/address/street": "Main 1", "manager/displayName": "Boss", "inference": nil,
+			"colleagues": []any{
+				map[string]any{"displayName": "Ann", "relationship": "colleague", "userId": nil, "userPrincipalName": nil},
+				map[string]any{"displayName": "Bob", "relationship": nil, "userId": nil, "userPrincipalName": nil}}}},
+		{"annotations change nothing", `{"@odata.type":"#microsoft.graph.workPosition","detail":{"@odata.type":"#microsoft.graph.positionDetail"},"isCurrent@odata.type":"#Boolean"}`, map[string]any{
+			"isCurrent": true, "detail/jobTitle": "Old", "detail/company/displayName": "Contoso"}},
 		{"server-managed values are ignored", `{"id":"x","createdDateTime":"2000-01-01T00:00:00Z","createdBy":null}`, map[string]any{
 			"createdBy/user/id": userA1}},
 	}
