@@ -213,6 +213,16 @@ func TestRoutesAndMethods(t *testing.T) {
 		{"GET", "/beta/me/profile/nonsense", "nonsense"},
 		{"GET", "/beta/me/calendar", "calendar"},
 		{"GET", "/beta/me/profile/positions/" + id + "/detail", "detail"},
+		// OData's writes to a property's own URL (PATCH or PUT of a complex
+		// property, PUT of a collection, DELETE to set null) are not served:
+		// a client changes them in a PATCH of the position.
+		{"PATCH", "/beta/me/profile/positions/" + id + "/detail", "detail"},
+		{"PUT", "/beta/me/profile/positions/" + id + "/detail", "detail"},
+		{"DELETE", "/beta/me/profile/positions/" + id + "/detail", "detail"},
+		{"PATCH", "/beta/me/profile/positions/" + id + "/detail/company", "detail"},
+		{"PUT", "/beta/me/profile/positions/" + id + "/categories", "categories"},
+		{"PUT", "/beta/users/" + userA1 + "/profile/positions/" + id + "/colleagues", "colleagues"},
+		{"DELETE", "/beta/me/profile/positions/" + id + "/isCurrent", "isCurrent"},
 		{"POST", "/beta/groups/x/profile/positions", "groups"},
 		{"GET", "/v1.0/me/profile/positions", "profile"},
 		{"POST", "/v1.0/users/" + userA1 + "/profile/positions", "profile"},
