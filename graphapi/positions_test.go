@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/storetest"
 )
 
 var dateTimePattern = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$`)
@@ -599,5 +601,80 @@ func TestNextLinkOfLongOrderKeys(t *testing.T) {
 	}
 	if len(want) != 6 || !slices.Equal(got, want) {
 		t.Errorf("the pages gave %v, want %v", got, want)
+	}
+}
+
+// TestEveryPropertyTakesNull: every settable property of a position, at any
+// depth but inside collections, is nullable (the reference: only id carries
+// Nullable="false"), and a PATCH setting one to null clears that one alone
+// (OData 4.01 11.4.9.2, 11.4.3): the answer and a read are the item as it
+// was, that property null.
+func TestEveryPropertyTakesNull(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	c := graphprofile.Collection{Name: "positions", Type: graphprofile.WorkPositionType}
+	var paths []storetest.PropertyPath
+	var walk func(typ *graphprofile.Type, prefix storetest.PropertyPath)
+	walk = func(typ *graphprofile.Type, prefix storetest.PropertyPath) {
+		for i := range typ.Properties {
+			p := &typ.Properties[i]
+			if !storetest.Settable(p) {
+				continue
+			}
+			path := append(slices.Clone(prefix), p.Name)
+			paths = append(paths, path)
+			if p.Type.Kind == graphprofile.KindComplex && !p.Collection {
+				walk(p.Type, path)
+			}
+		}
+	}
+	walk(c.Type, nil)
+	if len(paths) < 40 {
+		t.Fatalf("%d paths: the walk missed the nested types", len(paths))
+	}
+	full := bodyOf(c.Type, storetest.SampleObject(c.Type, 1))
+	for _, path := range paths {
+		t.Run(path.String(), func(t *testing.T) {
+			resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: full})
+			if resp.status != http.StatusCreated {
+				t.Fatalf("create: %d %s", resp.status, resp.body)
+			}
+			want := graphprofile.Object(itemOf(t, c, resp))
+			if v, _ := path.Get(want); v == nil {
+				t.Fatalf("the sample leaves %s unset", path)
+			}
+			patch := graphprofile.Object{}
+			path.Set(patch, nil)
+			body, err := json.Marshal(patch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			itemPath := "/beta/me/profile/positions/" + want["id"].(string)
+			got := s.do(request{method: http.MethodPatch, path: itemPath, token: tok, body: string(body)})
+			if got.status != http.StatusOK {
+				t.Fatalf("PATCH %s: %d %s", body, got.status, got.body)
+			}
+			// An item as stored holds no nulls: the cleared property is
+			// absent from it, null in the JSON answered.
+			parent, _ := storetest.PropertyPath(path[:len(path)-1]).Get(want)
+			if len(path) == 1 {
+				parent = want
+			}
+			delete(parent.(graphprofile.Object), path[len(path)-1])
+			for what, r := range map[string]*response{"the answer": got, "a read": s.do(request{path: itemPath, token: tok})} {
+				last := r.json(t)
+				if len(path) > 1 {
+					last, _ = get(last, path[:len(path)-1]...).(map[string]any)
+				}
+				if v, present := last[path[len(path)-1]]; !present || v != nil {
+					t.Errorf("%s: %s = %#v (present %v), want null", what, path, v, present)
+				}
+				it := itemOf(t, c, r)
+				want["lastModifiedDateTime"] = it["lastModifiedDateTime"] // the PATCH's own
+				if d := storetest.Diff(want, graphprofile.Object(it)); d != "" {
+					t.Errorf("%s, apart from %s:\n%s", what, path, d)
+				}
+			}
+		})
 	}
 }
