@@ -42,6 +42,7 @@ func TestCreateBodies(t *testing.T) {
 		{"sources, the CSDL's sourceId", `{"sources":[{"sourceId":"4ce763dd-9214-4eff-af7c-da491cc3782d","isDefaultSource":true,"properties":["detail"]}]}`,
 			[]string{"sources"}, []any{map[string]any{"isDefaultSource": true, "properties": []any{"detail"}, "sourceId": "4ce763dd-9214-4eff-af7c-da491cc3782d"}}},
 		{"relationship unknownFutureValue", `{"manager":{"relationship":"unknownFutureValue"}}`, []string{"manager", "relationship"}, "unknownFutureValue"},
+		// docs/decisions.md: "An empty object for a complex property".
 		{"an empty complex value is an object of nulls", `{"inference":{}}`, []string{"inference"}, map[string]any{"confidenceScore": nil, "userHasVerifiedAccuracy": nil}},
 		{"null complex value", `{"detail":null}`, []string{"detail"}, nil},
 		{"double", `{"inference":{"confidenceScore":0.75,"userHasVerifiedAccuracy":true}}`, []string{"inference"}, map[string]any{"confidenceScore": 0.75, "userHasVerifiedAccuracy": true}},
@@ -345,6 +346,11 @@ func TestPatchMerges(t *testing.T) {
 			"inference/confidenceScore": 0.5, "inference/userHasVerifiedAccuracy": nil}},
 		// OData 4.01 11.4.9.4: a collection of complex values has no item
 		// identity; what is sent replaces it whole, never merged item by item.
+		// docs/decisions.md: "An empty object for a complex property".
+		{"an empty complex value merges nothing", `{"detail":{"company":{}}}`, map[string]any{
+			"detail/jobTitle": "Old", "detail/company/displayName": "Contoso", "detail/company/address/city": "Oslo"}},
+		{"an empty complex value sets one that was null", `{"inference":{}}`, map[string]any{
+			"inference": map[string]any{"confidenceScore": nil, "userHasVerifiedAccuracy": nil}}},
 		{"collection of complex values replaced whole", `{"colleagues":[{"relationship":"manager"}]}`, map[string]any{
 			"colleagues": []any{map[string]any{"displayName": nil, "relationship": "manager", "userId": nil, "userPrincipalName": nil}},
 			"categories": []any{"a", "b"}}},
