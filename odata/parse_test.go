@@ -59,6 +59,10 @@ func TestParseOptions(t *testing.T) {
 		{"orderby=detail/layer desc,id", want{orderby: "detail/layer desc,id"}},
 		{"count=true", want{count: true}},
 		{"$count=false", want{}},
+		// Spaces around the value are trimmed, as Graph's OData library
+		// does (its $count parser trims, then compares case-sensitively).
+		{"$count=%20true%20", want{count: true}},
+		{"$count=+false", want{}},
 		{"select=id,detail", want{sel: []string{"id", "detail"}}},
 		// Custom options (no "$", not a system option's name) are ignored.
 		{"foo=bar&id=p01&format=json&level=2&$top=3", want{top: 3}},
@@ -161,6 +165,8 @@ func TestParseErrors(t *testing.T) {
 		// $count.
 		{"$count=yes", listOptions, []string{"Invalid value 'yes' for $count: it must be true or false"}},
 		{"$count=TRUE", listOptions, []string{"Invalid value 'TRUE' for $count"}},
+		{"$count=True", listOptions, []string{"Invalid value 'True' for $count"}},
+		{"$count=%20", listOptions, []string{"Invalid value ' ' for $count"}},
 		{"$count", listOptions, []string{"Invalid value '' for $count"}},
 		// $select.
 		{"$select=foo", listOptions, []string{"Parsing OData Select and Expand failed: Could not find a property named 'foo' on type 'microsoft.graph.workPosition'."}},

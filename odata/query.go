@@ -170,7 +170,9 @@ func (q *Query) set(opt Option, value string, t *graphprofile.Type) error {
 		}
 		q.Skip, q.skipGiven = n, true
 	case OptCount:
-		switch value {
+		// As Graph's OData library reads it: spaces around the value
+		// trimmed, then true or false in lower case only.
+		switch strings.TrimSpace(value) {
 		case "true":
 			q.Count = true
 		case "false":
