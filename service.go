@@ -94,6 +94,17 @@ func (a Access) Owner() User { return a.owner }
 // operation acts on.
 func (a Access) TenantKey() string { return a.caller.TenantKey() }
 
+// CheckMe refuses /me (ref.Me) for an application token, which signs in
+// no user: BadRequest, in Graph's words. Graph's front door answers it
+// before the request reaches the profile's service, so before anything of
+// the request's query or body is read; the HTTP layer calls it that early.
+func CheckMe(caller Principal, ref ProfileRef) error {
+	if ref.Me && !caller.Delegated {
+		return Errorf(CodeBadRequest, "/me request is only valid with delegated authentication flow.")
+	}
+	return nil
+}
+
 // Authorize decides whether caller may perform op on the user ref names (its
 // profile and the profile's items, or the user itself) and, if so, finds that user. A delegated
 // caller's own user is recorded in the directory on first use, so /me and
@@ -104,8 +115,8 @@ func (a Access) TenantKey() string { return a.caller.TenantKey() }
 // before the user is looked up, so it reveals nothing about who exists);
 // Request_ResourceNotFound when no user of the caller's tenant is ref.
 func (s *Service) Authorize(ctx context.Context, caller Principal, ref ProfileRef, op Operation) (Access, error) {
-	if ref.Me && !caller.Delegated {
-		return Access{}, Errorf(CodeBadRequest, "/me request is only valid with delegated authentication flow.")
+	if err := CheckMe(caller, ref); err != nil {
+		return Access{}, err
 	}
 	// The caller's own user as the directory has it: whether ref names the
 	// caller is the directory's answer (its UPN may differ from the token's).

@@ -319,6 +319,11 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 			return err
 		}
 	}
+	if rt.hasUser {
+		if err := graphprofile.CheckMe(caller, rt.user); err != nil {
+			return err
+		}
+	}
 	q, err := odata.Parse(ex.r.URL.RawQuery, e.entityOf(rt), e.options...)
 	if err != nil {
 		return err
