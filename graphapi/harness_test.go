@@ -246,6 +246,24 @@ func (s *testServer) create(tok, profile, body string) map[string]any {
 	return resp.json(s.t)
 }
 
+// createAt POSTs body to the positions at path (/beta/me/profile/positions,
+// /beta/users/{key}/profile/positions) with tok and checks the answer: 201,
+// and a Location at the owner's object id, however path named the owner. It
+// returns the created position.
+func (s *testServer) createAt(t *testing.T, path, tok, body, owner string) map[string]any {
+	t.Helper()
+	resp := s.do(request{method: http.MethodPost, path: path, token: tok, body: body})
+	if resp.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.status, resp.body)
+	}
+	created := resp.json(t)
+	id, _ := created["id"].(string)
+	if want := s.url + "/beta/users/" + owner + "/profile/positions/" + id; resp.header.Get("Location") != want {
+		t.Errorf("Location %q, want %q", resp.header.Get("Location"), want)
+	}
+	return created
+}
+
 // expectError checks that resp is a Graph error with status and code, and
 // returns its message.
 func expectError(t *testing.T, resp *response, status int, code string) string {

@@ -99,15 +99,8 @@ func TestPersonalAccountOnEveryOwnRoot(t *testing.T) {
 	for _, root := range []string{"/me", "/users/" + user, "/users/" + upnOf(user), "/users/" + strings.ToUpper(upnOf(user))} {
 		t.Run(root, func(t *testing.T) {
 			base := "/beta" + root + "/profile/positions"
-			resp := s.do(request{method: http.MethodPost, path: base, token: tok, body: `{"isCurrent":true}`})
-			if resp.status != http.StatusCreated {
-				t.Fatalf("create: %d %s", resp.status, resp.body)
-			}
-			created := resp.json(t)
+			created := s.createAt(t, base, tok, `{"isCurrent":true}`, user)
 			id, _ := created["id"].(string)
-			if want := s.url + "/beta/users/" + user + "/profile/positions/" + id; resp.header.Get("Location") != want {
-				t.Errorf("Location %q, want %q", resp.header.Get("Location"), want)
-			}
 			if created["@odata.context"] != entity || get(created, "createdBy", "user", "id") != user {
 				t.Errorf("create answered context %v, createdBy %v", created["@odata.context"], created["createdBy"])
 			}
@@ -264,15 +257,8 @@ func TestSeedCreateOnAnotherUsersProfile(t *testing.T) {
 	wantBy := map[string]any{"application": nil, "device": nil, "user": map[string]any{"displayName": "User " + userA2[:4], "id": userA2}}
 	for _, key := range []string{userA1, upnOf(userA1), strings.ToUpper(upnOf(userA1))} {
 		t.Run(key, func(t *testing.T) {
-			resp := s.do(request{method: http.MethodPost, path: "/beta/users/" + key + "/profile/positions", token: admin, body: readTestdata(t, "seed/create-request.json")})
-			if resp.status != http.StatusCreated {
-				t.Fatalf("create: %d %s", resp.status, resp.body)
-			}
-			created := resp.json(t)
+			created := s.createAt(t, "/beta/users/"+key+"/profile/positions", admin, readTestdata(t, "seed/create-request.json"), userA1)
 			id, _ := created["id"].(string)
-			if want := s.url + "/beta/users/" + userA1 + "/profile/positions/" + id; resp.header.Get("Location") != want {
-				t.Errorf("Location %q, want %q", resp.header.Get("Location"), want)
-			}
 			if want := s.url + "/beta/$metadata#users('" + userA1 + "')/profile/positions/$entity"; created["@odata.context"] != want {
 				t.Errorf("@odata.context %v, want %s", created["@odata.context"], want)
 			}
@@ -282,7 +268,7 @@ func TestSeedCreateOnAnotherUsersProfile(t *testing.T) {
 				}
 			}
 			if get(created, "detail", "jobTitle") != "Senior Product Branding Manager II" || created["isCurrent"] != true || created["allowedAudiences"] != "organization" {
-				t.Errorf("create answered %s", resp.body)
+				t.Errorf("create answered %s", jsonOf(created))
 			}
 			got := s.do(request{path: "/beta/me/profile/positions/" + id, token: owner})
 			if got.status != http.StatusOK || jsonOf(got.json(t)["createdBy"]) != jsonOf(wantBy) {
