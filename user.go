@@ -332,9 +332,11 @@ func mergeUser(u User, body Object) (User, error) {
 			continue
 		}
 		patch[k] = v
-		// A string sent as it is stored changes nothing (a client that
-		// sends back the user it read).
-		if s, isString := v.(string); !isString || before[k] != s {
+		// A string sent as it is stored, or null for a property that is
+		// unset, changes nothing (a client that sends back the user it
+		// read: GET shows an unset name as null).
+		_, set := before[k]
+		if s, isString := v.(string); (v != nil || set) && (!isString || before[k] != s) {
 			changed = append(changed, k)
 		}
 	}

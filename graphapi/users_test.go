@@ -1,6 +1,7 @@
 package graphapi_test
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"reflect"
@@ -576,4 +577,55 @@ func TestUserWritesHonourIfMatch(t *testing.T) {
 		}
 	}
 	expectError(t, s.do(request{path: userPath, token: admin}), http.StatusNotFound, "Request_ResourceNotFound")
+}
+
+// TestUserReadSentBack: a user as GET answers it, sent back whole in a
+// PATCH (as a client that sends back the user it read does), changes
+// nothing and is 204, on /beta and /v1.0, also for users whose display
+// name or principal name is unset (a fixtures file's, a sign-in's whose
+// token names neither): their GET shows null, and that null sent back is
+// no clearing of a value. Sending null for a name that is set still is.
+func TestUserReadSentBack(t *testing.T) {
+	s, _ := newAdminServer(t)
+	fixtures := `{"tenants":[{"id":"` + tenantA + `","users":[
+		{"id":"00000000-0000-4000-8000-00000000aa01","displayName":"Named","userPrincipalName":"named@contoso.com"},
+		{"id":"00000000-0000-4000-8000-00000000aa02","userPrincipalName":"nameless@contoso.com"},
+		{"id":"00000000-0000-4000-8000-00000000aa03","displayName":"No principal name"},
+		{"id":"00000000-0000-4000-8000-00000000aa04"}]}]}`
+	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: fixtures}); resp.status != http.StatusNoContent {
+		t.Fatalf("loading the fixtures: %d %s", resp.status, resp.body)
+	}
+	app := s.application(tenantA, "User.ReadWrite.All")
+	for _, id := range []string{"00000000-0000-4000-8000-00000000aa01", "00000000-0000-4000-8000-00000000aa02",
+		"00000000-0000-4000-8000-00000000aa03", "00000000-0000-4000-8000-00000000aa04"} {
+		for _, version := range []string{"/beta", "/v1.0"} {
+			path := version + "/users/" + id
+			read := s.do(request{path: path, token: app})
+			if read.status != http.StatusOK {
+				t.Fatalf("GET %s: %d %s", path, read.status, read.body)
+			}
+			if resp := s.do(request{method: http.MethodPatch, path: path, token: app, body: string(read.body)}); resp.status != http.StatusNoContent {
+				t.Errorf("PATCH %s with the user GET answered: %d %s", path, resp.status, resp.body)
+			}
+			if again := s.do(request{path: path, token: app}); string(again.body) != string(read.body) {
+				t.Errorf("%s after the PATCH:\n%s\nwant\n%s", path, again.body, read.body)
+			}
+			// The user read, with one change: the change is made.
+			changed := read.json(t)
+			changed["jobTitle"] = "Engineer " + version
+			body, _ := json.Marshal(changed)
+			if resp := s.do(request{method: http.MethodPatch, path: path, token: app, body: string(body)}); resp.status != http.StatusNoContent {
+				t.Errorf("PATCH %s with the user read and a new jobTitle: %d %s", path, resp.status, resp.body)
+			} else if got := s.do(request{path: path + "?$select=jobTitle", token: app}).json(t)["jobTitle"]; got != changed["jobTitle"] {
+				t.Errorf("%s: jobTitle %v, want %v", path, got, changed["jobTitle"])
+			}
+		}
+	}
+	// A name that is set cannot be cleared.
+	for _, name := range []string{"displayName", "userPrincipalName"} {
+		resp := s.do(request{method: http.MethodPatch, path: "/beta/users/00000000-0000-4000-8000-00000000aa01", token: app, body: `{"` + name + `":null}`})
+		if msg := expectError(t, resp, http.StatusBadRequest, "Request_BadRequest"); msg != "Invalid value specified for property '"+name+"' of resource 'User'." {
+			t.Errorf("clearing %s: %q", name, msg)
+		}
+	}
 }
