@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -388,6 +389,11 @@ func diff(b *strings.Builder, path string, want, got any) {
 		}
 		for i := range w {
 			diff(b, fmt.Sprintf("%s[%d]", path, i), w[i], g[i])
+		}
+	case float64:
+		// -0 is not 0: a store must keep the sign it was given.
+		if g := got.(float64); g != w || math.Signbit(g) != math.Signbit(w) {
+			fmt.Fprintf(b, "%s: got %v, want %v\n", path, g, w)
 		}
 	case time.Time:
 		g := got.(time.Time)

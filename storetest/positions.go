@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -36,6 +37,20 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 	special := position(guid(207), base, "\"quoted\" \\back\\slash\\ /slash/ \x00\x7f \ufeff 𝄞 \u2028")
 	special["categories"] = []any{"", " ", "\"", "\\", "\n", "<script>", "日本語", "🎉"}
 	special["manager"] = graphprofile.Object{"displayName": "O'Brien; DROP TABLE positions; --", "relationship": "unknownFutureValue"}
+	// The extremes of each type: Edm.Double's largest, smallest and
+	// negative zero (its sign kept), Edm.Int32's least, Edm.Date's last
+	// day and a leap day, and the earliest instant a store keeps, before
+	// 1970, created and last modified.
+	extremes := position(guid(209), time.Date(1677, 9, 21, 0, 12, 43, 145224200, time.UTC), "extremes")
+	extremes["lastModifiedDateTime"] = time.Date(1969, 12, 31, 23, 59, 59, 999999900, time.UTC)
+	extremes["inference"] = graphprofile.Object{"confidenceScore": math.Copysign(0, -1), "userHasVerifiedAccuracy": true}
+	extremes["detail"].(graphprofile.Object)["layer"] = int64(math.MinInt32)
+	extremes["detail"].(graphprofile.Object)["startMonthYear"] = graphprofile.Date("2024-02-29")
+	extremes["detail"].(graphprofile.Object)["endMonthYear"] = graphprofile.Date("9999-12-31")
+	largest := position(guid(210), base, "largest double")
+	largest["inference"] = graphprofile.Object{"confidenceScore": math.MaxFloat64}
+	smallest := position(guid(211), base, "smallest double")
+	smallest["inference"] = graphprofile.Object{"confidenceScore": math.SmallestNonzeroFloat64}
 	audiences := position(guid(208), base, "flags")
 	audiences["allowedAudiences"] = "family,contacts,groupMembers,organization,federatedOrganizations,everyone"
 
@@ -52,6 +67,9 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		{"TimeExtremes", times},
 		{"SpecialStrings", special},
 		{"AllAudiences", audiences},
+		{"Extremes", extremes},
+		{"LargestDouble", largest},
+		{"SmallestDouble", smallest},
 		{"NonGUIDID", position("Some Id/With?Odd#Chars%20", base, "odd id")},
 	}
 	s := open(t)
