@@ -3,6 +3,7 @@ package integration_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -586,5 +587,82 @@ func TestNullAudienceOverHTTP(t *testing.T) {
 		if got := idsOf(page.Value); got != tc.ids {
 			t.Errorf("$filter=%s\n got %s\nwant %s", tc.expr, got, tc.ids)
 		}
+	}
+}
+
+// TestStringOrderOverHTTP: strings order and compare by code point, which
+// is UTF-8's byte order, case- and accent-sensitive, in every store and
+// over HTTP (docs/decisions.md, "Strings compare by code point"): capitals
+// before small letters, a precomposed é after e with a combining accent,
+// U+FF21 before U+1F600 (UTF-16's order, .NET's ordinal, would put the
+// emoji first, as a surrogate pair); nulls first ascending, last
+// descending; the same in pages of two followed by nextLink.
+func TestStringOrderOverHTTP(t *testing.T) {
+	titles := []any{"a", "B", "\u00e9", "e\u0301", "\uff21", "\U0001f600", "Z", "", "10", "9", "\u65e5\u672c", nil}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			store := b.open(t, 1)[0]
+			ctx := t.Context()
+			if _, err := store.EnsureUser(ctx, queryOwner); err != nil {
+				t.Fatal(err)
+			}
+			for i, title := range titles {
+				p := graphprofile.Item{"id": fmt.Sprintf("s%02d", i), "createdDateTime": day("2024-01-01T00:00:00Z").Add(time.Duration(i) * time.Second)}
+				if title != nil {
+					p["detail"] = graphprofile.Object{"jobTitle": title}
+				}
+				if err := store.CreateItem(ctx, queryOwner.Key(), workPositions, p, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dev := newDevIssuer(t)
+			base := startServer(t, store, dev) + "/beta/me/profile/positions?"
+			tok, err := dev.Mint(token.MintRequest{TenantID: queryOwner.TenantID, ObjectID: queryOwner.ID,
+				UserPrincipalName: queryOwner.UserPrincipalName, DisplayName: queryOwner.DisplayName, Scopes: []string{"User.Read"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &client{token: tok, http: &http.Client{Timeout: 30 * time.Second}}
+			walk := func(t *testing.T, rawQuery string) string {
+				t.Helper()
+				var ids []string
+				for next, n := base+rawQuery, 0; next != ""; n++ {
+					if n == len(titles) {
+						t.Fatalf("%s: more than %d pages", rawQuery, n)
+					}
+					r := c.with(t).must(http.MethodGet, next, "", http.StatusOK)
+					var page struct {
+						Value    []graphprofile.Object `json:"value"`
+						NextLink string                `json:"@odata.nextLink"`
+					}
+					if err := json.Unmarshal(r.raw, &page); err != nil {
+						t.Fatal(err)
+					}
+					ids = append(ids, idsOf(page.Value))
+					next = page.NextLink
+				}
+				return strings.TrimSpace(strings.Join(ids, " "))
+			}
+			for _, tc := range []queryCase{
+				{"$orderby=detail/jobTitle", "s11 s07 s08 s09 s01 s06 s00 s03 s02 s10 s04 s05"},
+				{"$orderby=detail/jobTitle desc", "s05 s04 s10 s02 s03 s00 s06 s01 s09 s08 s07 s11"},
+				{"$filter=detail/jobTitle gt '\uff21'", "s05"},
+				{"$filter=detail/jobTitle lt 'a' and detail/jobTitle ne ''&$orderby=detail/jobTitle", "s08 s09 s01 s06"},
+				{"$filter=detail/jobTitle gt 'e' and detail/jobTitle lt 'f'", "s03"},
+				{"$filter=detail/jobTitle eq 'e\u0301'", "s03"},
+			} {
+				for _, top := range []string{"999", "2"} {
+					q := url.Values{}
+					for _, kv := range strings.Split(tc.expr, "&") {
+						k, v, _ := strings.Cut(kv, "=")
+						q.Set(k, v)
+					}
+					q.Set("$top", top)
+					if got := walk(t, q.Encode()); got != tc.ids {
+						t.Errorf("%s&$top=%s\n got %s\nwant %s", tc.expr, top, got, tc.ids)
+					}
+				}
+			}
+		})
 	}
 }
