@@ -704,3 +704,46 @@ func TestUsersFilterSupportTable(t *testing.T) {
 		}
 	}
 }
+
+// TestHireDateFilteredAsWritten: a time in a $filter is read as the same
+// time in a body is, to the 100 ns that Graph's seven fractional digits
+// carry, so a filter with the value a client wrote finds the user it wrote
+// it to. Written with nine digits (as Go's time.RFC3339Nano writes one) the
+// hire date is kept as .1234567; the same text in a filter was compared to
+// the nanosecond, so eq and ge found no one.
+func TestHireDateFilteredAsWritten(t *testing.T) {
+	s := newTestServer(t)
+	s.do(request{path: "/beta/me", token: s.delegated(tenantA, userA1, "User.Read")}) // the directory records the caller
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	const written = "2020-02-29T23:59:59.123456789Z"
+	if resp := s.do(request{method: http.MethodPatch, path: "/beta/users/" + userA1, token: admin, body: `{"employeeHireDate":"` + written + `"}`}); resp.status != http.StatusNoContent {
+		t.Fatalf("PATCH the hire date: %d %s", resp.status, resp.body)
+	}
+	if got := s.do(request{path: "/beta/users/" + userA1, token: admin}).json(t)["employeeHireDate"]; got != "2020-02-29T23:59:59.1234567Z" {
+		t.Fatalf("the hire date reads back %v", got)
+	}
+	for _, tc := range []struct {
+		filter string
+		found  bool
+	}{
+		{"employeeHireDate eq " + written, true},
+		{"employeeHireDate ge " + written, true},
+		{"employeeHireDate le " + written, true},
+		{"employeeHireDate in (" + written + ")", true},
+		{"employeeHireDate eq 2020-02-29T23:59:59.1234567Z", true},
+		{"employeeHireDate eq 2020-02-29T23:59:59.12345679Z", true},
+		{"employeeHireDate ge 2020-02-29T23:59:59.1234568Z", false},
+		{"employeeHireDate le 2020-02-29T23:59:59.1234566999Z", false},
+		{"employeeHireDate eq 2020-03-01T00:59:59.123456789+01:00", true},
+	} {
+		resp := s.do(request{path: "/beta/users?$count=true&$select=id&$filter=" + url.QueryEscape(tc.filter), token: admin, header: eventual})
+		if resp.status != http.StatusOK {
+			t.Errorf("%s: %d %s", tc.filter, resp.status, resp.body)
+			continue
+		}
+		users := resp.json(t)["value"].([]any)
+		if found := len(users) == 1 && get(users[0], "id") == userA1; found != tc.found || len(users) > 1 {
+			t.Errorf("$filter=%s: %v, want the user found %v", tc.filter, users, tc.found)
+		}
+	}
+}

@@ -468,9 +468,13 @@ func (c *compiler) literal(n *literalNode) (*compiled, error) {
 // constant evaluates to v, boxed once here rather than on every evaluation.
 func constant(v any) evalFunc { return func(*env) any { return v } }
 
+// parseDateTime reads a DateTimeOffset literal as a body's value is read:
+// in UTC, to the 100 ns that Graph's seven fractional digits carry (as
+// graphprofile keeps every time), so that a filter with the value a client
+// wrote (Go's time.RFC3339Nano writes nine digits) finds what was kept of it.
 func parseDateTime(s string) (time.Time, error) {
 	if t, err := graphprofile.ParseDateTimeOffset(s); err == nil && graphprofile.ValidDateTimeOffset(t) {
-		return t.UTC(), nil
+		return t.UTC().Truncate(100 * time.Nanosecond), nil
 	}
 	return time.Time{}, fmt.Errorf("not a DateTimeOffset: %s", s)
 }
