@@ -634,7 +634,7 @@ func (s *Service) fixturesProfiles(f Fixtures) ([]UserProfile, error) {
 					// it was when exported.
 					it := newItemOf(pc.Collection.Type, Object(given), true, 3)
 					if it.ID() == "" {
-						it["id"] = s.newID()
+						it["id"] = s.newID(now)
 					}
 					if _, ok := it["createdDateTime"].(time.Time); !ok {
 						created := now.Add(time.Duration(k) * 100 * time.Nanosecond)

@@ -374,7 +374,7 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 	}
 	now := s.now()
 	it := newItemOf(c.Type, body, false, serverManagedOnCreate)
-	it["id"] = s.newID()
+	it["id"] = s.newID(now)
 	it["createdDateTime"] = now
 	it["lastModifiedDateTime"] = now
 	// One identity set for both: an item is never changed in place (an
@@ -868,11 +868,14 @@ func (s *Service) now() time.Time {
 	return now().UTC().Truncate(100 * time.Nanosecond)
 }
 
-func (s *Service) newID() string {
+// newID returns the id of an item made at now, which the id holds: the
+// caller's one reading of the clock, also its createdDateTime (a second
+// reading could meet a clock set in between).
+func (s *Service) newID(now time.Time) string {
 	if s.NewID != nil {
 		return s.NewID()
 	}
-	return NewTimeOrderedGUID(s.now())
+	return NewTimeOrderedGUID(now)
 }
 
 // NewGUID returns a random (version 4) GUID in lower case.

@@ -1118,6 +1118,45 @@ func TestCreatedIDsFollowTheClock(t *testing.T) {
 	}
 }
 
+// TestCreatedIDHoldsItsCreatedTime: a new item's id holds the instant of
+// its createdDateTime, even when the clock moves during the create (the
+// admin API sets it while writes run): the create reads the clock once.
+// It read it twice, for the times and for the id, so a clock set between
+// the reads gave an id an hour (or 292 years) away from the item's time.
+func TestCreatedIDHoldsItsCreatedTime(t *testing.T) {
+	start := time.Date(2026, time.December, 3, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		step time.Duration // how far the clock moves at each reading
+	}{
+		{"clock set forward between readings", time.Hour},
+		{"clock set back between readings", -time.Hour},
+		{"clock moved by a millisecond", time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := newMemStore(adele)
+			at := start
+			svc := &graphprofile.Service{Store: store, Now: func() time.Time {
+				now := at
+				at = at.Add(tc.step)
+				return now
+			}}
+			a := mustAuthorize(t, svc, delegated(adele, "User.ReadWrite"), me, graphprofile.CreateItem)
+			for i := range 3 {
+				got, err := svc.CreateItem(t.Context(), a, workPositions, graphprofile.Object{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				created, _ := got["createdDateTime"].(time.Time)
+				want := fmt.Sprintf("%012x", created.UnixMilli())
+				if id := strings.ReplaceAll(got.ID(), "-", ""); len(id) < 12 || id[:12] != want {
+					t.Errorf("item %d: id %q holds %s ms, want %s: its createdDateTime %v", i, got.ID(), id[:min(12, len(id))], want, created)
+				}
+			}
+		})
+	}
+}
+
 // TestUpdatePosition: the body is merged into the position (OData's PATCH:
 // absent properties kept, also inside complex values; null clears;
 // collections replaced); lastModifiedDateTime is Now when that is later,
