@@ -1,8 +1,10 @@
 package graphapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -232,5 +234,99 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	if allow := resp.header.Get("Allow"); allow != "GET" {
 		t.Errorf("POST /readyz: Allow %q, want GET", allow)
+	}
+}
+
+// TestCreatesHonourIfMatch: a create (POST to a collection of the profile,
+// POST /users, and the same as a $batch item) is a write to a collection,
+// which has no entity tag, as a user or a profile has none: If-Match: *
+// (or none) creates, and any entity tag, or a field that lists none, is
+// 412 preconditionFailed with nothing created (RFC 9110 13.1.1, as
+// TestUserWritesHonourIfMatch has it for a user's writes). It was ignored
+// and the item created. If-None-Match is ignored on a create, as on PATCH
+// and DELETE (docs/decisions.md).
+func TestCreatesHonourIfMatch(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	admin := s.delegated(tenantA, userA2, "User.ReadWrite.All")
+	const positions = "/beta/me/profile/positions"
+	userBody := func(n int) string {
+		return fmt.Sprintf(`{"accountEnabled":true,"displayName":"New %d","mailNickname":"new%d","userPrincipalName":"new%d@contoso.test","passwordProfile":{"password":"xWwvJ]6NMw+bWH-d"}}`, n, n, n)
+	}
+	count := func(path, token string) int {
+		resp := s.do(request{path: path, token: token, header: map[string]string{"ConsistencyLevel": "eventual"}})
+		if resp.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, resp.status, resp.body)
+		}
+		return len(resp.json(t)["value"].([]any))
+	}
+	for i, tc := range []struct {
+		name   string
+		path   string
+		token  string
+		header http.Header
+		want   int
+	}{
+		{"a position, a tag", positions, tok, http.Header{"If-Match": {`"x"`}}, http.StatusPreconditionFailed},
+		{"a position, a weak tag", positions, tok, http.Header{"If-Match": {`W/"x"`}}, http.StatusPreconditionFailed},
+		{"a position, two tags", positions, tok, http.Header{"If-Match": {`"x", "y"`}}, http.StatusPreconditionFailed},
+		{"a position, an empty field", positions, tok, http.Header{"If-Match": {" "}}, http.StatusPreconditionFailed},
+		{"a skill, a tag", "/beta/me/profile/skills", tok, http.Header{"If-Match": {`"x"`}}, http.StatusPreconditionFailed},
+		{"a user, a tag", "/beta/users", admin, http.Header{"If-Match": {`"x"`}}, http.StatusPreconditionFailed},
+		{"a user, an empty field", "/beta/users", admin, http.Header{"If-Match": {""}}, http.StatusPreconditionFailed},
+		{"a position, *", positions, tok, http.Header{"If-Match": {"*"}}, http.StatusCreated},
+		{"a position, none", positions, tok, nil, http.StatusCreated},
+		{"a position, If-None-Match *", positions, tok, http.Header{"If-None-Match": {"*"}}, http.StatusCreated},
+		{"a position, If-None-Match a tag", positions, tok, http.Header{"If-None-Match": {`"x"`}}, http.StatusCreated},
+		{"a user, *", "/beta/users", admin, http.Header{"If-Match": {"*"}}, http.StatusCreated},
+		{"a user, If-None-Match *", "/beta/users", admin, http.Header{"If-None-Match": {"*"}}, http.StatusCreated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, list := `{"displayName":"x"}`, "/beta/me/profile/skills"
+			switch tc.path {
+			case positions:
+				body, list = `{"detail":{"jobTitle":"x"}}`, positions
+			case "/beta/users":
+				body, list = userBody(i), "/beta/users"
+			}
+			before := count(list, admin)
+			if list != "/beta/users" {
+				before = count(list, tc.token)
+			}
+			resp := s.do(request{method: http.MethodPost, path: tc.path, token: tc.token, body: body, headerLines: tc.header})
+			after := count(list, admin)
+			if list != "/beta/users" {
+				after = count(list, tc.token)
+			}
+			if tc.want == http.StatusCreated {
+				if resp.status != http.StatusCreated || after != before+1 {
+					t.Fatalf("%d, %d items after %d: %s, want 201 and one more", resp.status, after, before, resp.body)
+				}
+				return
+			}
+			expectError(t, resp, tc.want, "preconditionFailed")
+			if after != before {
+				t.Errorf("a refused create left %d items, where there were %d", after, before)
+			}
+		})
+	}
+
+	// As a $batch item: that item's 412, nothing created.
+	before := count(positions, tok)
+	resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[` +
+		`{"id":"1","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json","If-Match":"\"x\""},"body":{}},` +
+		`{"id":"2","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json","If-Match":"*"},"body":{}}]}`})
+	if resp.status != http.StatusOK {
+		t.Fatalf("$batch: %d %s", resp.status, resp.body)
+	}
+	var statuses []float64
+	for _, r := range resp.json(t)["responses"].([]any) {
+		statuses = append(statuses, r.(map[string]any)["status"].(float64))
+	}
+	if !slices.Equal(statuses, []float64{412, 201}) {
+		t.Errorf("$batch statuses %v, want [412 201]", statuses)
+	}
+	if after := count(positions, tok); after != before+1 {
+		t.Errorf("after the $batch: %d positions, want %d", after, before+1)
 	}
 }

@@ -430,6 +430,9 @@ func (s *Server) createItem(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return err
 	}
+	if err := noETagPrecondition(ex.r, "a collection"); err != nil {
+		return err
+	}
 	it, err := s.Service.CreateItem(ctx, c.access, coll, body)
 	if err != nil {
 		return err
@@ -684,6 +687,9 @@ func (s *Server) createUser(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return err
 	}
+	if err := noETagPrecondition(ex.r, "a collection"); err != nil {
+		return err
+	}
 	u, err := s.Service.CreateUser(ctx, c.access, body)
 	if err != nil {
 		return err
@@ -733,9 +739,16 @@ func (s *Server) deleteUser(ctx context.Context, ex *exchange, c call) error {
 // entity tag (users carry no ETag): only "*", or no If-Match, is met, as
 // for DELETE …/profile; any entity tag, or a field that lists none, is 412
 // (RFC 9110 13.1.1), where it was ignored and the write done.
-func userPrecondition(r *http.Request) error {
+func userPrecondition(r *http.Request) error { return noETagPrecondition(r, "a user") }
+
+// noETagPrecondition applies r's If-Match to what it writes, which has no
+// entity tag: a user, or the collection a create (POST) adds to. Only "*",
+// or no If-Match, is met; any entity tag, or a field that lists none, is
+// 412 (RFC 9110 13.1.1). A create ignored it, and created under an If-Match
+// no collection can meet. what names it in the message ("a user").
+func noETagPrecondition(r *http.Request, what string) error {
 	if ifMatch := HeaderList(r.Header, "If-Match"); strings.TrimSpace(ifMatch) != "" && !graphprofile.ETagListed(ifMatch, "") {
-		return graphprofile.Errorf(graphprofile.CodePreconditionFailed, "The If-Match header does not match: a user has no ETag; send If-Match: * or none.")
+		return graphprofile.Errorf(graphprofile.CodePreconditionFailed, "The If-Match header does not match: %s has no ETag; send If-Match: * or none.", what)
 	}
 	return nil
 }
