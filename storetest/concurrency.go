@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -63,6 +64,79 @@ func testConcurrencyAcross(t *testing.T, open func(t *testing.T) []graphprofile.
 			}
 			if len(cats) != n {
 				t.Errorf("store %d: categories has %d items, want %d", k, len(cats), n)
+			}
+		}
+	})
+
+	// Conditional writes of one item at once (If-Match with the ETag all
+	// of them read): the check and the write are one step, so exactly one
+	// of them passes its check, whichever store it goes through, and the
+	// others find the item changed (or gone); what is stored is the
+	// winner's.
+	t.Run("ConditionalWritesAtOnce", func(t *testing.T) {
+		stores := open(t)
+		owner := mustEnsure(t, stores[0], adele(tenantA)).Key()
+		for round := range 4 {
+			p := position(guid(300+round), base, "before")
+			mustCreate(t, stores[0], owner, p)
+			etag := mustGet(t, stores[0], owner, p.ID()).ETag()
+			const n = 12
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			for i := range n {
+				s := stores[i%len(stores)]
+				wg.Go(func() {
+					if (i+round)%3 == 0 {
+						errs[i] = s.DeleteItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) error {
+							if cur.ETag() != etag {
+								return errRefused
+							}
+							return nil
+						})
+						return
+					}
+					_, errs[i] = s.UpdateItem(t.Context(), owner, workPositions, p.ID(), func(cur graphprofile.Item) (graphprofile.Item, error) {
+						if cur.ETag() != etag {
+							return nil, errRefused
+						}
+						next := clone(cur)
+						next["detail"].(graphprofile.Object)["jobTitle"] = fmt.Sprint("writer ", i)
+						next["lastModifiedDateTime"] = cur.LastModifiedDateTime().Add(time.Duration(i+1) * time.Microsecond)
+						return next, nil
+					})
+				})
+			}
+			wg.Wait()
+			winner := -1
+			for i, err := range errs {
+				switch {
+				case err == nil && winner >= 0:
+					t.Errorf("round %d: writers %d and %d both passed the If-Match check", round, winner, i)
+				case err == nil:
+					winner = i
+				case !errors.Is(err, errRefused) && !errors.Is(err, graphprofile.ErrNotFound):
+					t.Errorf("round %d: writer %d: %v, want its check's refusal or not found", round, i, err)
+				}
+			}
+			if winner < 0 {
+				t.Fatalf("round %d: no writer passed the If-Match check: %v", round, errs)
+			}
+			deleted := (winner+round)%3 == 0
+			for k, s := range stores {
+				got, err := s.GetItem(t.Context(), owner, workPositions, p.ID())
+				switch {
+				case deleted && !errors.Is(err, graphprofile.ErrNotFound):
+					t.Errorf("round %d: store %d: after writer %d deleted it: %v, %v; want not found", round, k, winner, got, err)
+				case !deleted && err != nil:
+					t.Errorf("round %d: store %d: after writer %d updated it: %v", round, k, winner, err)
+				case !deleted && got["detail"].(graphprofile.Object)["jobTitle"] != fmt.Sprint("writer ", winner):
+					t.Errorf("round %d: store %d: jobTitle %v, want writer %d's", round, k, got["detail"].(graphprofile.Object)["jobTitle"], winner)
+				}
+			}
+			for i, err := range errs {
+				if !deleted && errors.Is(err, graphprofile.ErrNotFound) {
+					t.Errorf("round %d: writer %d found no item, which writer %d updated and nobody deleted", round, i, winner)
+				}
 			}
 		}
 	})
