@@ -69,6 +69,17 @@ func (it Item) ETag() string {
 	return `"` + strconv.FormatInt(it.LastModifiedDateTime().UnixNano()/100, 36) + `"`
 }
 
+// CheckNoETag applies ifMatch, a request's If-Match header, to a write of
+// what has no entity tag (what names it: "a user", "a profile", "a
+// collection"): only "*", or no If-Match, is met; any entity tag, or a
+// field that lists none, is preconditionFailed (RFC 9110 13.1.1).
+func CheckNoETag(ifMatch, what string) error {
+	if strings.TrimSpace(ifMatch) != "" && !ETagListed(ifMatch, "") {
+		return Errorf(CodePreconditionFailed, "The If-Match header does not match: %s has no ETag; send If-Match: * or none.", what)
+	}
+	return nil
+}
+
 // ETagListed reports whether list, the value of an If-Match or
 // If-None-Match header (its field lines joined by commas), names etag:
 // it is "*", or one of its entity tags (RFC 9110 8.8.3) is etag. A weak

@@ -588,8 +588,8 @@ func (s *Service) DeleteProfile(ctx context.Context, a Access, ifMatch string) e
 	if err := a.allows(DeleteProfile); err != nil {
 		return err
 	}
-	if strings.TrimSpace(ifMatch) != "" && !ETagListed(ifMatch, "") {
-		return Errorf(CodePreconditionFailed, "The If-Match header does not match: a profile has no ETag; send If-Match: * or none.")
+	if err := CheckNoETag(ifMatch, "a profile"); err != nil {
+		return err
 	}
 	err := s.Store.DeleteProfile(ctx, a.owner.Key())
 	if errors.Is(err, ErrNotFound) {

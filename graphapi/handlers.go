@@ -714,7 +714,7 @@ func (s *Server) updateUser(ctx context.Context, ex *exchange, c call) error {
 	if err != nil {
 		return err
 	}
-	if err := userPrecondition(ex.r); err != nil {
+	if err := noETagPrecondition(ex.r, "a user"); err != nil {
 		return err
 	}
 	if _, err := s.Service.UpdateUser(ctx, c.access, body); err != nil {
@@ -725,7 +725,7 @@ func (s *Server) updateUser(ctx context.Context, ex *exchange, c call) error {
 }
 
 func (s *Server) deleteUser(ctx context.Context, ex *exchange, c call) error {
-	if err := userPrecondition(ex.r); err != nil {
+	if err := noETagPrecondition(ex.r, "a user"); err != nil {
 		return err
 	}
 	if err := s.Service.DeleteUser(ctx, c.access); err != nil {
@@ -735,22 +735,12 @@ func (s *Server) deleteUser(ctx context.Context, ex *exchange, c call) error {
 	return nil
 }
 
-// userPrecondition applies r's If-Match to the user it writes, which has no
-// entity tag (users carry no ETag): only "*", or no If-Match, is met, as
-// for DELETE …/profile; any entity tag, or a field that lists none, is 412
-// (RFC 9110 13.1.1), where it was ignored and the write done.
-func userPrecondition(r *http.Request) error { return noETagPrecondition(r, "a user") }
-
 // noETagPrecondition applies r's If-Match to what it writes, which has no
-// entity tag: a user, or the collection a create (POST) adds to. Only "*",
-// or no If-Match, is met; any entity tag, or a field that lists none, is
-// 412 (RFC 9110 13.1.1). A create ignored it, and created under an If-Match
-// no collection can meet. what names it in the message ("a user").
+// entity tag: a user, or the collection a create (POST) adds to
+// (graphprofile.CheckNoETag; DELETE …/profile's is the service's). what
+// names it in the message ("a user").
 func noETagPrecondition(r *http.Request, what string) error {
-	if ifMatch := HeaderList(r.Header, "If-Match"); strings.TrimSpace(ifMatch) != "" && !graphprofile.ETagListed(ifMatch, "") {
-		return graphprofile.Errorf(graphprofile.CodePreconditionFailed, "The If-Match header does not match: %s has no ETag; send If-Match: * or none.", what)
-	}
-	return nil
+	return graphprofile.CheckNoETag(HeaderList(r.Header, "If-Match"), what)
 }
 
 // serveHealth answers the load balancer's probes, without authentication:
