@@ -47,6 +47,20 @@ var (
 	lastKeptInstant  = time.Unix(0, math.MaxInt64).Truncate(100 * time.Nanosecond).UTC()
 )
 
+// checkKeptInstant refuses a write that would give an item's name
+// (createdDateTime, lastModifiedDateTime) the time t when t is past the
+// latest instant the server keeps: a clock the admin API set close to 2262
+// that ticked past it, or an update of an item a fixture last changed
+// then (an update moves the time on). Past it, the ETag's nanoseconds
+// would wrap around and the stores' order would break.
+func checkKeptInstant(name string, t time.Time) error {
+	if t.After(lastKeptInstant) {
+		return Errorf(CodeBadRequest, "The %s of this change would be %s, past %s, the latest instant the server keeps.",
+			name, t.Format(dateTimeOffsetLayout), lastKeptInstant.Format(dateTimeOffsetLayout))
+	}
+	return nil
+}
+
 // CreatedUnixNano returns createdDateTime in Unix nanoseconds, the form
 // stores order by; an error when it is unset or outside what an int64 holds
 // (years 1678 to 2262).

@@ -373,6 +373,9 @@ func (s *Service) CreateItem(ctx context.Context, a Access, c Collection, body O
 		return nil, err
 	}
 	now := s.now()
+	if err := checkKeptInstant("createdDateTime", now); err != nil {
+		return nil, err
+	}
 	it := newItemOf(c.Type, body, false, serverManagedOnCreate)
 	it["id"] = s.newID(now)
 	it["createdDateTime"] = now
@@ -465,11 +468,8 @@ func (s *Service) UpdateItem(ctx context.Context, a Access, c Collection, id str
 		if last := cur.LastModifiedDateTime(); !modified.After(last) {
 			modified = last.Add(100 * time.Nanosecond)
 		}
-		// Past the latest instant the server keeps (an item last modified
-		// then, or a clock that ticked past it), the ETag's nanoseconds
-		// would wrap around: the update fails as a create then does.
-		if modified.After(latestUnixNano) {
-			return nil, fmt.Errorf("item %q: lastModifiedDateTime %v is out of range", cur.ID(), modified)
+		if err := checkKeptInstant("lastModifiedDateTime", modified); err != nil {
+			return nil, err
 		}
 		next["lastModifiedDateTime"] = modified
 		next["lastModifiedBy"] = modifiedBy
