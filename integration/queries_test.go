@@ -234,6 +234,9 @@ var moreFilterCases = []queryCase{
 	{"createdDateTime gt 2023-12-31T23:59:59.9999999Z", "p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
 	{"detail/layer eq -1", "p09"},
 	{"detail/layer eq -1.0e0", "p09"},
+	{"detail/layer eq +3", "p01"},                 // OData's SIGN is "+" too
+	{"detail/layer gt +1.5e+0", "p01 p02 p05"},    // in the exponent as well
+	{"inference/confidenceScore eq +0.25", "p05"}, // and before a decimal
 	{"inference/confidenceScore eq 0.25", "p05"},
 	{"detail/startMonthYear gt 2019-06-01", "p05 p10"},
 	{"detail/endMonthYear eq null and detail/startMonthYear ne null", "p01 p05 p10"},

@@ -61,7 +61,7 @@ var (
 	dateTimePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,12})?)?(Z|[+-]\d{2}:\d{2})`)
 	datePattern     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}`)
 	guidPattern     = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
-	numberPattern   = regexp.MustCompile(`^-?\d+(\.\d+)?([eE][+-]?\d+)?`)
+	numberPattern   = regexp.MustCompile(`^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?`)
 )
 
 // punctuation is the kind of each one-character token (tokEOF: none).
@@ -98,16 +98,19 @@ func lex(option, s string, start int) ([]token, error) {
 			}
 			toks = append(toks, token{kind: tokString, text: value, pos: i})
 			i = end
-		case c >= '0' && c <= '9' || (c == '-' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9'):
+		case c >= '0' && c <= '9' || ((c == '-' || c == '+') && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9'):
+			// A number may be signed, "-" or "+" (OData's SIGN; "+"
+			// reaches here when the client escaped it as %2B).
 			rest := s[i:]
+			digit := c >= '0' && c <= '9'
 			var kind tokenKind
 			var m string
 			switch {
-			case c != '-' && guidPattern.MatchString(rest):
+			case digit && guidPattern.MatchString(rest):
 				kind, m = tokGUID, guidPattern.FindString(rest)
-			case c != '-' && dateTimePattern.MatchString(rest):
+			case digit && dateTimePattern.MatchString(rest):
 				kind, m = tokDateTime, dateTimePattern.FindString(rest)
-			case c != '-' && datePattern.MatchString(rest):
+			case digit && datePattern.MatchString(rest):
 				kind, m = tokDate, datePattern.FindString(rest)
 			default:
 				kind, m = tokNumber, numberPattern.FindString(rest)
