@@ -211,6 +211,12 @@ var filterCases = []queryCase{
 	{"isCurrent eq true or detail/layer gt 4", "p09 p01 p04 p05 p06 p10"},
 	{"(isCurrent eq false or isCurrent eq null) and not (allowedAudiences has 'organization')", "p02 p05 p08 p11"},
 	{"not (detail/layer gt 2)", "p09 p02 p03 p04 p06 p07 p08 p10 p11 p12"},
+	// Comparisons chain as OData's precedence has them: gt, ge, lt and le
+	// above eq and ne, each left to right.
+	{"isCurrent eq true eq false", "p02 p03 p05 p07 p08 p11 p12"},
+	{"detail/layer gt 2 eq false", "p09 p02 p03 p04 p06 p07 p08 p10 p11 p12"},
+	{"detail/layer lt 0 ne detail/layer gt 4", "p09 p05"},
+	{"isCurrent eq detail/layer ge 2", "p01 p07 p11"},
 	{"detail/jobTitle eq 'Chief Ünicode Officer'", "p09"},
 	{"detail/role in ('engineering','Engineering')", "p01 p06"},
 	{"detail/description eq 'Summer'", "p07"},

@@ -90,7 +90,12 @@ func TestParseFilterErrors(t *testing.T) {
 		{"blank", "   ", 0, []string{"the expression is empty"}},
 		{"semicolon", "isCurrent; eq true", 9, []string{"unexpected character ';'"}},
 		{"double quote", `detail/jobTitle eq "x"`, 19, []string{`unexpected character '"'`}},
-		{"two comparisons", "allowedAudiences eq 'organization' eq true", 35, []string{"unexpected 'eq' after a complete expression"}},
+		// Comparisons chain, left to right (gt, ge, lt, le above eq, ne),
+		// as OData's precedence has them; an ill-typed chain is refused.
+		{"chained comparison of a condition with a string", "allowedAudiences eq 'organization' eq 'me'", 35, []string{"cannot compare 'allowedAudiences eq 'organization'' (Edm.Boolean) with 'me'"}},
+		{"relational before equality", "isCurrent eq true gt false", 18, []string{"booleans cannot be ordered with 'gt'"}},
+		{"chained relational", "detail/layer gt 1 gt 0", 18, []string{"cannot compare 'detail/layer gt 1' (Edm.Boolean) with '0'"}},
+		{"trailing chained comparison", "isCurrent eq true eq", 20, []string{"ends where a value was expected"}},
 		{"bad literal suffix", "detail/layer eq 1x", 16, []string{"'1x' is not a valid literal"}},
 		{"unclosed call", "tolower(detail/jobTitle eq 'x'", 30, []string{"arguments of 'tolower'", "the end of the expression"}},
 		{"lambda without colon", "categories/any(c c eq 'x')", 17, []string{"expected ':'", "'c'"}},

@@ -174,8 +174,8 @@ func (p *parser) unary() (node, error) {
 
 // member parses a primary and the has or in after it, if any: OData 4.01
 // puts them in the Primary group, above not, so "not allowedAudiences has
-// 'me'" is "not (allowedAudiences has 'me')". One at most, as a comparison
-// takes one operator: "a has b has c" is a syntax error.
+// 'me'" is "not (allowedAudiences has 'me')". One at most: "a has b has
+// c" is a syntax error (its second has would test a condition, not flags).
 func (p *parser) member() (node, error) {
 	l, err := p.primary()
 	if err != nil {
@@ -203,29 +203,46 @@ func (p *parser) member() (node, error) {
 	return l, nil
 }
 
-var comparisonOps = map[string]bool{"eq": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true}
+var (
+	equalityOps   = map[string]bool{"eq": true, "ne": true}
+	relationalOps = map[string]bool{"gt": true, "ge": true, "lt": true, "le": true}
+	arithmeticOps = map[string]bool{"add": true, "sub": true, "mul": true, "div": true, "divby": true, "mod": true}
+)
 
-func (p *parser) comparison() (node, error) {
-	l, err := p.unary()
+// comparison parses eq and ne over relational operands, and relational
+// parses gt, ge, lt and le over unary ones: OData's precedence table puts
+// the relational operators above eq and ne, each group evaluated left to
+// right, so "detail/layer gt 2 eq false" is "(detail/layer gt 2) eq false"
+// and "isCurrent eq true eq false" is "(isCurrent eq true) eq false".
+func (p *parser) comparison() (node, error) { return p.comparisons(equalityOps, p.relational) }
+
+func (p *parser) relational() (node, error) { return p.comparisons(relationalOps, p.unary) }
+
+// comparisons parses operands joined by the operators ops, left-associative.
+func (p *parser) comparisons(ops map[string]bool, operand func() (node, error)) (node, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	t := p.peek()
-	if t.kind != tokIdent {
-		return l, nil
-	}
-	switch op := strings.ToLower(t.text); {
-	case comparisonOps[op]:
-		p.next()
-		r, err := p.unary()
-		if err != nil {
-			return nil, err
+	for {
+		t := p.peek()
+		if t.kind != tokIdent {
+			return l, nil
 		}
-		return &binaryNode{pos: t.pos, op: op, l: l, r: r}, nil
-	case op == "add" || op == "sub" || op == "mul" || op == "div" || op == "divby" || op == "mod":
-		return nil, queryError(p.option, t.pos, "the arithmetic operator '%s' is not supported", t.text)
+		switch op := strings.ToLower(t.text); {
+		case ops[op]:
+			p.next()
+			r, err := operand()
+			if err != nil {
+				return nil, err
+			}
+			l = &binaryNode{pos: t.pos, op: op, l: l, r: r}
+		case arithmeticOps[op]:
+			return nil, queryError(p.option, t.pos, "the arithmetic operator '%s' is not supported", t.text)
+		default:
+			return l, nil
+		}
 	}
-	return l, nil
 }
 
 func (p *parser) primary() (node, error) {
