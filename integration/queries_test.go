@@ -274,6 +274,12 @@ var moreFilterCases = []queryCase{
 	{"colleagues/any(p: p/displayName eq manager/displayName)", ""},
 	{"colleagues/any(p: categories/any(c: startswith(c, 'eng') and p/relationship eq 'colleague'))", "p01"},
 	{"colleagues/any(p: colleagues/any(q: q/displayName ne p/displayName))", "p01"},
+	// any and all are true or false, never unknown (OData: all is true when
+	// the body is true for every member), whatever nulls their body meets:
+	// Bob, Cleo and Ann have no userId, so startswith is unknown for them.
+	{"colleagues/all(p: startswith(p/userId, 'u'))", "p09 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
+	{"not colleagues/all(p: startswith(p/userId, 'u'))", "p01 p02"},
+	{"colleagues/any(p: not startswith(p/userId, 'u'))", ""},
 	{"sources/any(s: s/properties/any(x: x eq 'detail'))", ""},
 	{"source/type/all(t: t eq 'HR')", "p09 p01 p02 p03 p04 p05 p06 p07 p08 p10 p11 p12"},
 	{"categories/any(c: c in ('design', 'ünïcode'))", "p09 p02"},
