@@ -326,6 +326,9 @@ func (s *Server) serveGraph(ctx context.Context, ex *exchange) error {
 	}
 	q, err := odata.Parse(ex.r.URL.RawQuery, e.entityOf(rt), e.options...)
 	if err != nil {
+		if e.op == graphprofile.ListUsers {
+			return userQueries.ParseError(err)
+		}
 		return err
 	}
 	var access graphprofile.Access

@@ -184,6 +184,13 @@ func TestUsersQueryErrors(t *testing.T) {
 		{"skip", "$skip=1", false, "Request_BadRequest", "'$skip' is not supported by the service."},
 		{"skip 0", "$top=1&$skip=0", false, "Request_BadRequest", "'$skip' is not supported by the service."},
 		{"skip advanced", "skip=2&$count=true", true, "Request_BadRequest", "'$skip' is not supported by the service."},
+		// Graph's directory answers a page size out of range with its own
+		// code (Steampipe's azuread_user table quotes it: "Request_UnsupportedQuery:
+		// Invalid page size specified: '1000'. …"), a profile's list BadRequest.
+		{"top too large", "$top=1000", false, "Request_UnsupportedQuery", "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."},
+		{"top zero", "$top=0", false, "Request_UnsupportedQuery", "Invalid page size specified: '0'. Must be between 1 and 999 inclusive."},
+		{"top too large advanced", "$top=1000&$count=true", true, "Request_UnsupportedQuery", "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."},
+		{"top not a number", "$top=ten", false, "Request_UnsupportedQuery", "Invalid page size specified: 'ten'. Must be between 1 and 999 inclusive."},
 		{"unknown property", "$filter=nickname eq 'x'", false, "BadRequest", "Invalid $filter at position 0: could not find a property named 'nickname' on type 'microsoft.graph.user'."},
 		{"passwordProfile in $filter", "$filter=passwordProfile eq null", false, "BadRequest", "Invalid $filter at position 0: could not find a property named 'passwordProfile' on type 'microsoft.graph.user'."},
 		{"an unknown property in $select", "$select=nickname", false, "BadRequest", "Parsing OData Select and Expand failed: Could not find a property named 'nickname' on type 'microsoft.graph.user'."},

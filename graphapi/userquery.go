@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/odata"
 )
 
@@ -59,6 +60,9 @@ var userQueries = func() *odata.Restrictions {
 		AdvancedOperators: []string{"ne", "not", "endswith"},
 		OrderBy:           map[string]odata.Support{"displayName": yes, "userPrincipalName": yes},
 		FilterWithOrderBy: adv,
+		// Graph's directory answers a $top out of range (1–999)
+		// Request_UnsupportedQuery, with the message a profile's list gives.
+		PageSizeCode: graphprofile.CodeUnsupportedQuery,
 	}
 	for _, row := range rows {
 		r.Filter[row.property] = map[string]odata.Support{

@@ -160,7 +160,7 @@ func (q *Query) set(opt Option, value string, t *graphprofile.Type) error {
 	case OptTop:
 		n, convErr := strconv.Atoi(value)
 		if convErr != nil || n < 1 || n > MaxPageSize {
-			return badRequest("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", value, MaxPageSize)
+			return pageSizeError{badRequest("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", value, MaxPageSize)}
 		}
 		q.Top, q.topGiven = n, true
 	case OptSkip:
@@ -281,6 +281,14 @@ func parseSelect(value string, t *graphprofile.Type) ([]string, error) {
 func BadSkipToken() error {
 	return badRequest("The $skiptoken is not valid for this request; follow @odata.nextLink as it was given.")
 }
+
+// pageSizeError is the error of a $top that is no page size (1 to
+// MaxPageSize): BadRequest, which a resource's Restrictions may answer with
+// its own code (Restrictions.ParseError).
+type pageSizeError struct{ err error }
+
+func (e pageSizeError) Error() string { return e.err.Error() }
+func (e pageSizeError) Unwrap() error { return e.err }
 
 func badRequest(format string, args ...any) error {
 	return graphprofile.Errorf(graphprofile.CodeBadRequest, format, args...)

@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/graphprofile/graphprofile"
@@ -44,6 +45,20 @@ type Restrictions struct {
 	// (it pages with $skiptoken only) and answers any $skip with its own
 	// error.
 	Skip Support
+	// PageSizeCode, when set, is the code of the error of a $top that is no
+	// page size, in place of BadRequest: Graph's directory answers it
+	// Request_UnsupportedQuery (ParseError).
+	PageSizeCode string
+}
+
+// ParseError is err, an error of Parse, as r's resource answers it: a $top
+// that is no page size with PageSizeCode, when set, and the same message.
+func (r *Restrictions) ParseError(err error) error {
+	var pe pageSizeError
+	if r.PageSizeCode == "" || !errors.As(err, &pe) {
+		return err
+	}
+	return graphprofile.Errorf(r.PageSizeCode, "%s", graphprofile.ErrorMessage(pe.err))
 }
 
 // operatorNames are the spellings of Graph's messages where they are not
