@@ -147,6 +147,16 @@ func (s *Store) CreateUser(ctx context.Context, u graphprofile.User) error {
 		case isConstraint(err, codeConstraintPrimaryKey):
 			return stored.IDTaken(u.ID)
 		case isConstraint(err, codeConstraintUnique):
+			// SQLite may check the principal name's index before the
+			// primary key: when both are taken the id is the conflict, as
+			// on PostgreSQL.
+			var one int
+			switch idErr := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE tenant_id = ? AND id = ?`, u.TenantID, u.ID).Scan(&one); {
+			case idErr == nil:
+				return stored.IDTaken(u.ID)
+			case !errors.Is(idErr, sql.ErrNoRows):
+				return dbErr("storing a user", idErr)
+			}
 			return stored.PrincipalNameTaken(u.UserPrincipalName)
 		case err != nil:
 			return dbErr("storing a user", err)

@@ -404,6 +404,11 @@ func testCreateUser(t *testing.T, open func(t *testing.T) graphprofile.Store) {
 		}{
 			{"ID", graphprofile.User{TenantID: tenantA, ID: guid(1), UserPrincipalName: "new@contoso.com", DisplayName: "New"}, "id", guid(1)},
 			{"IDWithoutPrincipalName", graphprofile.User{TenantID: tenantA, ID: guid(1), DisplayName: "New"}, "id", guid(1)},
+			// Both taken: the id is the conflict, on every store (SQLite
+			// named the principal name, PostgreSQL the id), as a body's
+			// id is checked before its other properties.
+			{"IDAndPrincipalName", graphprofile.User{TenantID: tenantA, ID: guid(1), UserPrincipalName: existing.UserPrincipalName}, "id", guid(1)},
+			{"IDAndPrincipalNameUpper", graphprofile.User{TenantID: tenantA, ID: guid(1), UserPrincipalName: strings.ToUpper(existing.UserPrincipalName)}, "id", guid(1)},
 			{"PrincipalName", graphprofile.User{TenantID: tenantA, ID: guid(2), UserPrincipalName: existing.UserPrincipalName}, "userPrincipalName", existing.UserPrincipalName},
 			{"PrincipalNameUpper", graphprofile.User{TenantID: tenantA, ID: guid(2), UserPrincipalName: strings.ToUpper(existing.UserPrincipalName)}, "userPrincipalName", strings.ToUpper(existing.UserPrincipalName)},
 			{"PrincipalNameLower", graphprofile.User{TenantID: tenantA, ID: guid(2), UserPrincipalName: strings.ToLower(existing.UserPrincipalName)}, "userPrincipalName", strings.ToLower(existing.UserPrincipalName)},
