@@ -253,15 +253,26 @@ func validateUser(o Object, names ...string) error {
 // (letters, digits, '.' and '-'). ASCII alone, so that no two names that
 // read alike (é and e with U+0301, k and the Kelvin sign, which lower-cases
 // to k) are two users, and none ends in a line end a log or a form loses.
-// Its length is the schema's to bound (UserType's userPrincipalName
-// MaxLength). A principal name recorded at sign-in is an issuer's, taken
-// as it comes (FixturesUser).
+// Entra ID's username policies, to which the user resource points for the
+// complete rules, add: no '.' right before the '@', at most 64 characters
+// before it and 48 after (the whole, 113, is the schema's to bound:
+// UserType's userPrincipalName MaxLength). A principal name recorded at
+// sign-in is an issuer's, taken as it comes (FixturesUser).
 func ValidPrincipalName(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && domain != "" &&
+		len(local) <= maxPrincipalNameLocal && len(domain) <= maxPrincipalNameDomain &&
+		!strings.HasSuffix(local, ".") &&
 		!strings.ContainsFunc(local, func(r rune) bool { return !mailNicknameRune(r) }) &&
 		!strings.ContainsFunc(domain, func(r rune) bool { return !domainNameRune(r) })
 }
+
+// The lengths of a principal name's parts, in characters (ASCII: bytes),
+// from Entra ID's username policies.
+const (
+	maxPrincipalNameLocal  = 64
+	maxPrincipalNameDomain = 48
+)
 
 // mailNicknameRune reports whether a mail alias may hold r: ASCII letters
 // and digits and ' . - _ ! # ^ ~, the characters Entra ID lets an alias

@@ -161,6 +161,14 @@ func TestValidPrincipalName(t *testing.T) {
 		{"ada@contoso_x.com", false},
 		{"ada@contoso.com\n", false},
 		{"ada@contoso.com\u200b", false},
+		// Entra ID's username policies: no '.' right before the '@', at
+		// most 64 characters before it and 48 after.
+		{"ada.@contoso.com", false},
+		{".ada@contoso.com", true},
+		{"a.d.a@contoso.com", true},
+		{strings.Repeat("a", 64) + "@" + strings.Repeat("d", 43) + ".test", true},
+		{strings.Repeat("a", 65) + "@contoso.com", false},
+		{"ada@" + strings.Repeat("d", 44) + ".test", false},
 	} {
 		if got := ValidPrincipalName(tc.upn); got != tc.want {
 			t.Errorf("ValidPrincipalName(%q) = %v, want %v", tc.upn, got, tc.want)
@@ -274,18 +282,22 @@ func TestUserRefusedForTheFirstBadProperty(t *testing.T) {
 func TestPrincipalNameFitsTheIndex(t *testing.T) {
 	tenant := "t1|https://idp.example/" + strings.Repeat("x", 2500)
 	room := MaxKeyBytes - len(tenant)
-	local := strings.Repeat("a", room-len("@c.test"))
+	// A principal name of n bytes, its parts within Entra ID's username
+	// policies (64 characters before the '@', 48 after).
+	upn := func(n int) string {
+		return strings.Repeat("a", 64) + "@" + strings.Repeat("c", n-64-1-len(".test")) + ".test"
+	}
 	body := func(upn string) Object {
 		return Object{"displayName": "Alex", "userPrincipalName": upn}
 	}
-	u, err := NewUser(tenant, body(local+"@c.test"))
+	u, err := NewUser(tenant, body(upn(room)))
 	if err != nil {
 		t.Fatalf("NewUser of a principal name that fills the room: %v", err)
 	}
 	want := fmt.Sprintf("The userPrincipalName takes %d bytes of UTF-8, more than the %d it may take in this tenant, whose key takes the rest of the %d bytes every store indexes.", room+1, room, MaxKeyBytes)
 	for name, err := range map[string]error{
-		"NewUser":   func() error { _, err := NewUser(tenant, body(local+"a@c.test")); return err }(),
-		"mergeUser": func() error { _, err := mergeUser(u, Object{"userPrincipalName": local + "a@c.test"}); return err }(),
+		"NewUser":   func() error { _, err := NewUser(tenant, body(upn(room+1))); return err }(),
+		"mergeUser": func() error { _, err := mergeUser(u, Object{"userPrincipalName": upn(room + 1)}); return err }(),
 	} {
 		var gerr *Error
 		if !errors.As(err, &gerr) || gerr.Code != CodeDirectoryBadRequest || gerr.Message != want {
@@ -295,7 +307,7 @@ func TestPrincipalNameFitsTheIndex(t *testing.T) {
 	// A user whose principal name was stored before the bound keeps it
 	// while another property changes.
 	stored := u
-	stored.UserPrincipalName = local + "a@c.test"
+	stored.UserPrincipalName = upn(room + 1)
 	if _, err := mergeUser(stored, Object{"jobTitle": "Engineer"}); err != nil {
 		t.Errorf("mergeUser of another property: %v", err)
 	}

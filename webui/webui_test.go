@@ -1074,7 +1074,9 @@ func TestDevTokenLimits(t *testing.T) {
 	f := newFixture(t, withDevSignIn)
 	padded := func(body string, size int) string { return body + strings.Repeat(" ", size-len(body)) }
 	name256 := strings.Repeat("é", 256)
-	upn113 := strings.Repeat("a", 100) + "@contoso.test"
+	// 64 characters before the '@' and 48 after, the most Entra ID's
+	// username policies allow.
+	upn113 := strings.Repeat("a", 64) + "@" + strings.Repeat("c", 35) + ".contoso.test"
 	tests := []struct {
 		name, body string
 		status     int
