@@ -491,14 +491,7 @@ func TestQueries(t *testing.T) {
 				}
 			})
 
-			dev := newDevIssuer(t)
-			base := startServer(t, store, dev) + "/beta/me/profile/positions?"
-			tok, err := dev.Mint(token.MintRequest{TenantID: queryOwner.TenantID, ObjectID: queryOwner.ID,
-				UserPrincipalName: queryOwner.UserPrincipalName, DisplayName: queryOwner.DisplayName, Scopes: []string{"User.Read"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := &client{token: tok, http: &http.Client{Timeout: 30 * time.Second}}
+			base, c := serveOwnPositions(t, store)
 			// walk lists rawQuery and follows its nextLinks (at most pages
 			// pages), returning every id in order.
 			walk := func(t *testing.T, rawQuery string, pages int) string {
@@ -575,14 +568,7 @@ func TestNullAudienceOverHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dev := newDevIssuer(t)
-	base := startServer(t, store, dev) + "/beta/me/profile/positions?"
-	tok, err := dev.Mint(token.MintRequest{TenantID: queryOwner.TenantID, ObjectID: queryOwner.ID,
-		UserPrincipalName: queryOwner.UserPrincipalName, DisplayName: queryOwner.DisplayName, Scopes: []string{"User.Read"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &client{token: tok, http: &http.Client{Timeout: 30 * time.Second}}
+	base, c := serveOwnPositions(t, store)
 	for _, tc := range []queryCase{
 		{"allowedAudiences has 'organization'", "n1"},
 		{"not (allowedAudiences has 'organization')", "n2"},
@@ -603,6 +589,21 @@ func TestNullAudienceOverHTTP(t *testing.T) {
 			t.Errorf("$filter=%s\n got %s\nwant %s", tc.expr, got, tc.ids)
 		}
 	}
+}
+
+// serveOwnPositions serves store over HTTP with a development issuer and
+// returns the URL of queryOwner's positions, ending in "?" for a query,
+// and a client with queryOwner's User.Read token.
+func serveOwnPositions(t *testing.T, store graphprofile.Store) (string, *client) {
+	t.Helper()
+	dev := newDevIssuer(t)
+	base := startServer(t, store, dev) + "/beta/me/profile/positions?"
+	tok, err := dev.Mint(token.MintRequest{TenantID: queryOwner.TenantID, ObjectID: queryOwner.ID,
+		UserPrincipalName: queryOwner.UserPrincipalName, DisplayName: queryOwner.DisplayName, Scopes: []string{"User.Read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, &client{token: tok, http: &http.Client{Timeout: 30 * time.Second}}
 }
 
 // TestStringOrderOverHTTP: strings order and compare by code point, which
@@ -630,14 +631,7 @@ func TestStringOrderOverHTTP(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			dev := newDevIssuer(t)
-			base := startServer(t, store, dev) + "/beta/me/profile/positions?"
-			tok, err := dev.Mint(token.MintRequest{TenantID: queryOwner.TenantID, ObjectID: queryOwner.ID,
-				UserPrincipalName: queryOwner.UserPrincipalName, DisplayName: queryOwner.DisplayName, Scopes: []string{"User.Read"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := &client{token: tok, http: &http.Client{Timeout: 30 * time.Second}}
+			base, c := serveOwnPositions(t, store)
 			walk := func(t *testing.T, rawQuery string) string {
 				t.Helper()
 				var ids []string
