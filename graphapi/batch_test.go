@@ -877,3 +877,63 @@ func TestBatchItemBodyByContentType(t *testing.T) {
 		t.Errorf("the refused items created %d positions", len(ids))
 	}
 }
+
+// TestBatchItemAnswersWithoutJSON: an item whose answer has no JSON body
+// is carried as Graph carries it: a 204 (a DELETE) with no body and no
+// Content-Type; a HEAD with GET's headers (its own Content-Type, no
+// Content-Length, the exchange's) and no body; a 304 with its ETag and no
+// body; $count's text as a base64 string under its text/plain type. And
+// an item URL's fragment is no part of the request, as a browser sends
+// none: the item answers as the URL without it.
+func TestBatchItemAnswersWithoutJSON(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	kept := s.create(tok, "/me", `{}`)
+	gone := s.create(tok, "/me", `{}`)["id"].(string)
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[
+		{"id":"delete","method":"DELETE","url":"/me/profile/positions/`+gone+`"},
+		{"id":"head","method":"HEAD","url":"/me/profile/positions","dependsOn":["delete"]},
+		{"id":"304","method":"GET","url":"/me/profile/positions/`+kept["id"].(string)+`","headers":{"If-None-Match":`+strconvQuote(kept["@odata.etag"].(string))+`}},
+		{"id":"count","method":"GET","url":"/me/profile/positions/$count","dependsOn":["delete"]},
+		{"id":"fragment","method":"GET","url":"/me?$select=id#displayName"}
+	]}`)
+	raw := map[string]json.RawMessage{}
+	headersOf := map[string]map[string]string{}
+	statusOf := map[string]int{}
+	for _, r := range a.Responses {
+		raw[r.ID], headersOf[r.ID], statusOf[r.ID] = r.Body, r.Headers, r.Status
+	}
+	for _, tc := range []struct {
+		id          string
+		status      int
+		contentType string // "" for none
+	}{
+		{"delete", http.StatusNoContent, ""},
+		{"head", http.StatusOK, "application/json"},
+		{"304", http.StatusNotModified, ""},
+	} {
+		if statusOf[tc.id] != tc.status || len(raw[tc.id]) != 0 {
+			t.Errorf("%s: %d with body %s, want %d and no body", tc.id, statusOf[tc.id], raw[tc.id], tc.status)
+		}
+		if ct := headersOf[tc.id]["Content-Type"]; (tc.contentType == "") != (ct == "") || !strings.HasPrefix(ct, tc.contentType) {
+			t.Errorf("%s: Content-Type %q, want %q", tc.id, ct, tc.contentType)
+		}
+		if cl, ok := headersOf[tc.id]["Content-Length"]; ok {
+			t.Errorf("%s: carries the exchange's Content-Length %q", tc.id, cl)
+		}
+	}
+	if etag := headersOf["304"]["ETag"]; etag != kept["@odata.etag"] {
+		t.Errorf("304: ETag %q, want %v", etag, kept["@odata.etag"])
+	}
+	var text string
+	if err := json.Unmarshal(raw["count"], &text); err != nil {
+		t.Fatalf("count: body %s is not a string", raw["count"])
+	}
+	if data, err := base64.StdEncoding.DecodeString(text); err != nil || string(data) != "1" || !strings.HasPrefix(headersOf["count"]["Content-Type"], "text/plain") {
+		t.Errorf("count: %q (%v) under %q, want base64 of \"1\" under text/plain", data, err, headersOf["count"]["Content-Type"])
+	}
+	status, _, me := a.item(t, "fragment")
+	if _, named := me["displayName"]; status != http.StatusOK || me["id"] != userA1 || named {
+		t.Errorf("fragment: %d %v, want /me?$select=id's answer", status, me)
+	}
+}

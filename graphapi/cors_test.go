@@ -481,3 +481,67 @@ func TestBatchItemIsNoPreflight(t *testing.T) {
 		t.Errorf("OPTIONS /nowhere: %d %v, want Graph's 400", status, body)
 	}
 }
+
+// TestCORSBatchAndAdmin: a page that batches, or a test page that drives
+// the admin API, is preflighted on those paths as on any other (204 from
+// any path, before routing and without a token, with POST and the
+// headers the page asks for), and the answers that follow carry CORS's
+// headers, errors included: the $batch's 400 and 415, and the admin
+// API's 401.
+func TestCORSBatchAndAdmin(t *testing.T) {
+	s, _ := newAdminServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	for _, path := range []string{"/beta/$batch", "/v1.0/$batch", "/BETA/$batch", "/_admin/reset", "/_admin/requests", "/_admin/faults"} {
+		t.Run("preflight "+path, func(t *testing.T) {
+			resp := s.do(request{method: http.MethodOptions, path: path, header: map[string]string{
+				"Origin": pageOrigin, "Access-Control-Request-Method": "POST",
+				"Access-Control-Request-Headers": "authorization,content-type,sdkversion,client-request-id,retry-attempt",
+			}})
+			if resp.status != http.StatusNoContent || len(resp.body) != 0 {
+				t.Fatalf("status %d, body %q; want 204 and no body", resp.status, resp.body)
+			}
+			if got := resp.header.Get("Access-Control-Allow-Origin"); got != "*" {
+				t.Errorf("Access-Control-Allow-Origin %q, want *", got)
+			}
+			if methods := headerList(resp.header, "Access-Control-Allow-Methods"); !slices.Contains(methods, "POST") || !slices.Contains(methods, "DELETE") {
+				t.Errorf("Access-Control-Allow-Methods %v lacks POST or DELETE", methods)
+			}
+			allowed := headerList(resp.header, "Access-Control-Allow-Headers")
+			for _, name := range []string{"Authorization", "Content-Type", "SdkVersion", "client-request-id", "retry-attempt"} {
+				if !containsFold(allowed, name) {
+					t.Errorf("Access-Control-Allow-Headers %v lacks %s", allowed, name)
+				}
+			}
+			if got := resp.header.Get("Access-Control-Max-Age"); got != "3600" {
+				t.Errorf("Access-Control-Max-Age %q, want 3600", got)
+			}
+		})
+	}
+	origin := map[string]string{"Origin": pageOrigin}
+	for _, tc := range []struct {
+		name   string
+		req    request
+		status int
+	}{
+		{"batch", request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[{"id":"1","method":"GET","url":"/me"}]}`}, http.StatusOK},
+		{"batch refused: 400", request{method: http.MethodPost, path: "/beta/$batch", token: tok, body: `{"requests":[]}`}, http.StatusBadRequest},
+		{"batch without a token: 401", request{method: http.MethodPost, path: "/v1.0/$batch", body: `{"requests":[{"id":"1","method":"GET","url":"/me"}]}`}, http.StatusUnauthorized},
+		{"batch GET: 405", request{path: "/beta/$batch", token: tok}, http.StatusMethodNotAllowed},
+		{"admin without its token: 401", request{path: "/_admin/requests"}, http.StatusUnauthorized},
+		{"admin with its token", request{path: "/_admin/requests", token: adminToken}, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req.header = origin
+			resp := s.do(tc.req)
+			if resp.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.status, tc.status, resp.body)
+			}
+			if got := resp.header.Get("Access-Control-Allow-Origin"); got != "*" {
+				t.Errorf("Access-Control-Allow-Origin %q, want *", got)
+			}
+			if got := resp.header.Values("Access-Control-Expose-Headers"); len(got) != 1 || got[0] != graphsExposeHeaders {
+				t.Errorf("Access-Control-Expose-Headers %q, want [%s]", got, graphsExposeHeaders)
+			}
+		})
+	}
+}
