@@ -42,7 +42,10 @@ func runHealthcheck(ctx context.Context, env *environment, args []string) error 
 	if (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {
 		return fmt.Errorf("%s: want an http:// or https:// URL, e.g. http://127.0.0.1:8080/healthz", env.settingValue("url", quoteValue(*url)))
 	}
-	client := &http.Client{}
+	// A redirect is an answer other than 200: followed, it made a URL that
+	// answered 302 (serve's / does, to the web UI) "answered 200 OK", the
+	// status of another URL, perhaps of another server.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if tls && *url == defaultURL {
 		// The probe of this machine's own server, whose certificate names
 		// the host clients use (or is signed by a development CA the probe

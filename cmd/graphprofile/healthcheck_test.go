@@ -30,6 +30,9 @@ func TestHealthcheck(t *testing.T) {
 	t.Cleanup(func() { close(hang) }) // before silent.Close, which waits for its handlers
 	notFound := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(notFound.Close)
+	// A server that answers by sending the probe to a healthy one.
+	redirect := httptest.NewServer(http.RedirectHandler(s.url+"/healthz", http.StatusFound))
+	t.Cleanup(redirect.Close)
 	// A certificate the probe has no reason to trust.
 	untrusted := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(untrusted.Close)
@@ -48,6 +51,10 @@ func TestHealthcheck(t *testing.T) {
 		{"503", []string{"--url", unavailable.URL + "/healthz"}, nil, 1, "", []string{"unhealthy", "answered 503 Service Unavailable"}},
 		// Healthy is 200, not any answer below 500.
 		{"404", []string{"--url", notFound.URL + "/healthz"}, nil, 1, "", []string{"unhealthy", "answered 404 Not Found"}},
+		// Nor a redirect to a server that answers 200: the URL asked did
+		// not answer 200 (serve's own / redirects to the web UI).
+		{"redirect", []string{"--url", redirect.URL + "/healthz"}, nil, 1, "", []string{"unhealthy", "answered 302 Found"}},
+		{"serve's / (a redirect to /ui/)", []string{"--url", s.url + "/"}, nil, 1, "", []string{"unhealthy", "answered 302 Found"}},
 		// The certificate goes unchecked only for the probe of serve's
 		// own GRAPHPROFILE_LISTEN: a --url is checked, TLS variables or not.
 		{"--url with a certificate not trusted", []string{"--url", untrusted.URL + "/healthz"}, []string{"GRAPHPROFILE_TLS_SELF_SIGNED=true"}, 1, "", []string{"unhealthy", "certificate"}},
