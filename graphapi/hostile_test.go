@@ -461,3 +461,64 @@ func TestBodyBudget(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestReadAndIdleTimeouts pins issue 7's other slow-client timeouts beside
+// the header timeout (TestSlowClientsAreCutOff): a client that trickles its
+// body is cut off by ReadTimeout, and a kept-alive connection that sends
+// nothing more is closed by IdleTimeout (each with the other timeouts long,
+// as net/http would take an IdleTimeout of zero from ReadTimeout); other
+// clients are served meanwhile. Without them the server would hold such a
+// connection for as long as its client likes.
+func TestReadAndIdleTimeouts(t *testing.T) {
+	long := 30 * time.Second
+	tests := []struct {
+		name     string
+		timeouts graphapi.Timeouts
+		// talk writes to conn what the client sends, in the background,
+		// until the server closes it.
+		talk func(conn net.Conn, tok string)
+	}{
+		{"a body trickled a byte every 100 ms (ReadTimeout)", graphapi.Timeouts{ReadHeader: long, Read: time.Second, Write: long, Idle: long}, func(conn net.Conn, tok string) {
+			body := `{"detail":{"jobTitle":"` + strings.Repeat("x", 200) + `"}}`
+			head := "POST /beta/me/profile/positions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+				"\r\nContent-Type: application/json\r\nContent-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n"
+			if _, err := io.WriteString(conn, head); err != nil {
+				return
+			}
+			for i := range len(body) {
+				if _, err := conn.Write([]byte{body[i]}); err != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}},
+		{"a kept-alive connection left idle (IdleTimeout)", graphapi.Timeouts{ReadHeader: long, Read: long, Write: long, Idle: time.Second}, func(conn net.Conn, _ string) {
+			_, _ = io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, func(srv *graphapi.Server) { srv.Timeouts = tc.timeouts })
+			tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+			conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			go tc.talk(conn, tok)
+			healthy(t, s, tok)
+			// The server closes the connection (after its answer, if any)
+			// long before the client would have finished (the trickled
+			// body takes 23 s) or the other timeouts end.
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			got, err := io.ReadAll(conn)
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatalf("the connection is still open after 10 s (read %q); the timeout is 1 s", got)
+			}
+			if strings.Contains(string(got), "201 Created") {
+				t.Errorf("the trickled create was answered: %q", got)
+			}
+			healthy(t, s, tok)
+		})
+	}
+}
