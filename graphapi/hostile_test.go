@@ -131,6 +131,60 @@ func TestHostileHeaders(t *testing.T) {
 	})
 }
 
+// TestHeadLimitIsExact: net/http's header limit is the 128 KiB the server
+// states (MaxHeaderBytes, issue 11), to the byte: a request line and
+// headers of exactly MaxHeaderBytes (the blank line ending them included)
+// are served, one byte more is Graph's 431. A limit set without
+// net/http's slack, or with it twice, moves the edge either way.
+func TestHeadLimitIsExact(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	addr := strings.TrimPrefix(s.url, "http://")
+	prefix := "GET /beta/me/profile/positions HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer " + tok + "\r\nX-Padding: "
+	const suffix = "\r\n\r\n"
+	tests := []struct {
+		name   string
+		size   int
+		status int
+	}{
+		{"one byte under the limit", graphapi.MaxHeaderBytes - 1, http.StatusOK},
+		{"exactly the limit", graphapi.MaxHeaderBytes, http.StatusOK},
+		{"one byte over the limit", graphapi.MaxHeaderBytes + 1, http.StatusRequestHeaderFieldsTooLarge},
+		{"net/http's slack over the limit", graphapi.MaxHeaderBytes + graphapi.NetHTTPHeaderSlack, http.StatusRequestHeaderFieldsTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			head := prefix + strings.Repeat("a", tt.size-len(prefix)-len(suffix)) + suffix
+			if len(head) != tt.size {
+				t.Fatalf("head of %d bytes, want %d", len(head), tt.size)
+			}
+			resp, body, err := tryExchangeWhole(addr, head)
+			var netErr net.Error
+			switch {
+			case resp == nil && errors.As(err, &netErr) && netErr.Timeout():
+				t.Fatalf("a head of %d bytes: no answer and no close within 20 s", tt.size)
+			case resp == nil && tt.status == http.StatusOK:
+				t.Fatalf("a head of %d bytes: no answer: %v", tt.size, err)
+			case resp == nil:
+				// Closed before the 431 was read (as TestHostileHeaders
+				// allows): refused all the same.
+				healthy(t, s, tok)
+				return
+			}
+			if resp.StatusCode != tt.status {
+				t.Fatalf("a head of %d bytes: %d %.200s, want %d", tt.size, resp.StatusCode, body, tt.status)
+			}
+			if tt.status == http.StatusOK {
+				var list struct{ Value []any }
+				if err := json.Unmarshal(body, &list); err != nil || list.Value == nil {
+					t.Errorf("answer %.200s, want the list", body)
+				}
+			}
+			healthy(t, s, tok)
+		})
+	}
+}
+
 // tryExchangeWhole writes head to a new connection in the background and
 // reads the answer (status, headers, body): the answer, if any came, with
 // as much of its body as was read before an error.
