@@ -199,6 +199,10 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	return line, nil
 }
 
+// asciiEqualFold is graphprofile.EqualFoldASCII over a header's bytes as
+// read: it repeats that function rather than call it with string(b) so
+// that the load generator copies no header name or value of any answer
+// (every cycle it spends is taken from the server it measures).
 func asciiEqualFold(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
