@@ -67,6 +67,49 @@ func TestExpensiveFiltersRefused(t *testing.T) {
 	}
 }
 
+// TestLambdaNestingLimit pins SECURITY.md's limit of 2 nested any/all
+// where the work budget cannot stand in for it: on a profile of one
+// position with two categories, where no nesting is costly, two levels
+// are answered and a third is the nesting's own 400, for lists and
+// /$count alike (the budget's 400 also speaks of nesting, so
+// TestExpensiveFiltersRefused passes with any limit).
+func TestLambdaNestingLimit(t *testing.T) {
+	s := newTestServer(t)
+	owner := s.delegated(tenantA, userA1, "User.ReadWrite")
+	s.create(owner, "/me", `{"allowedAudiences":"organization","categories":["c1","c2"]}`)
+	reader := s.delegated(tenantA, userA2, "User.Read.All")
+	base := "/beta/users/" + userA1 + "/profile/positions"
+	tests := []struct {
+		name, filter string
+		refused      string // "": answered; else the end of the 400's message
+	}{
+		{"one any", "categories/any(a:a eq 'c1')", ""},
+		{"two nested any", "categories/any(a:categories/any(b:b eq a))", ""},
+		{"two nested all", "categories/all(a:categories/all(b:b ne 'x'))", ""},
+		{"three nested any", "categories/any(a:categories/any(b:categories/any(c:c eq b)))",
+			"any() is nested in 2 other lambda operators; at most 1 may be nested."},
+		{"all in two any", "categories/any(a:categories/any(b:categories/all(c:c ne b)))",
+			"all() is nested in 2 other lambda operators; at most 1 may be nested."},
+	}
+	for _, tc := range tests {
+		for _, on := range []struct{ name, path string }{{"list", base + "?$filter="}, {"$count", base + "/$count?$filter="}} {
+			path := on.path
+			t.Run(tc.name+" "+on.name, func(t *testing.T) {
+				resp := s.do(request{path: path + url.QueryEscape(tc.filter), token: reader})
+				if tc.refused == "" {
+					if resp.status != http.StatusOK {
+						t.Fatalf("%d %s, want 200", resp.status, resp.body)
+					}
+					return
+				}
+				if msg := expectError(t, resp, http.StatusBadRequest, "BadRequest"); !strings.HasSuffix(msg, tc.refused) {
+					t.Errorf("message %q, want it to end %q", msg, tc.refused)
+				}
+			})
+		}
+	}
+}
+
 // TestBatchFiltersShareOneBudget: a $batch is one request of its client's,
 // so the $filters of its items share one request's evaluation budget
 // instead of taking twenty: a filter that takes seven tenths of it is
