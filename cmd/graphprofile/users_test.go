@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -290,5 +291,73 @@ func TestUsersImportTenant(t *testing.T) {
 	}
 	if r := runCLI(t, dir, nil, "users", "import", "--store", "sqlite:t.db", "--tenant", "contoso-dev", file); r.code != 0 || r.stdout != "imported 1 users into tenant contoso-dev\n" {
 		t.Errorf("--tenant contoso-dev: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestPasswordProfileNeverStored pins the users directory's promise that a
+// passwordProfile is accepted and never stored: the passwords sent by POST
+// /users, PATCH /users and users import appear in no file of the store
+// (the database, its WAL and every file beside it), while the rest of each
+// body is stored. A check of the answers alone would pass for a server that
+// kept the password and left it out of its JSON.
+func TestPasswordProfileNeverStored(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const (
+		posted   = "posted-Pa55word-7f3a9c"
+		patched  = "patched-Pa55word-2b8e41"
+		imported = "imported-Pa55word-c0d9e5"
+	)
+	s := startServe(t, dir, listenFlag())
+	admin := mintToken(t, dir, nil, "--tenant", testTenant, "--user", testUser, "--upn", testUPN, "--name", testName, "--scopes", "User.ReadWrite.All")
+	created := s.do(http.MethodPost, "/beta/users", admin,
+		`{"displayName":"Pat Word","userPrincipalName":"pat.word@example.test","accountEnabled":true,"mailNickname":"pat",`+
+			`"passwordProfile":{"forceChangePasswordNextSignIn":true,"password":"`+posted+`"}}`, http.StatusCreated)
+	id, _ := created.body["id"].(string)
+	if id == "" {
+		t.Fatalf("POST /beta/users: no id in %s", created.raw)
+	}
+	s.do(http.MethodPatch, "/beta/users/"+id, admin, `{"jobTitle":"Keeper","passwordProfile":{"password":"`+patched+`"}}`, http.StatusNoContent)
+	got := s.do(http.MethodGet, "/beta/users/"+id, admin, "", http.StatusOK)
+	if got.body["displayName"] != "Pat Word" || got.body["jobTitle"] != "Keeper" {
+		t.Fatalf("the user as stored: %s", got.raw)
+	}
+	s.kill() // one process a database: users import needs it stopped
+
+	file := filepath.Join(t.TempDir(), "users.jsonl")
+	line := `{"displayName":"Imp Ort","userPrincipalName":"imp.ort@example.test","passwordProfile":{"password":"` + imported + `"}}` + "\n"
+	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, nil, "users", "import", "--tenant", testTenant, file); r.code != 0 {
+		t.Fatalf("users import: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []byte
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, data...)
+		for _, password := range []string{posted, patched, imported} {
+			if bytes.Contains(data, []byte(password)) {
+				t.Errorf("%s holds the password %q", e.Name(), password)
+			}
+		}
+	}
+	// The files do hold what was sent beside the passwords, so the search
+	// above looked where the users are.
+	for _, kept := range []string{"pat.word@example.test", "Keeper", "imp.ort@example.test"} {
+		if !bytes.Contains(stored, []byte(kept)) {
+			t.Errorf("no file of the store holds %q: the search looked in the wrong place", kept)
+		}
 	}
 }
