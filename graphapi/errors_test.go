@@ -6,6 +6,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/graphprofile/graphprofile"
 	"github.com/graphprofile/graphprofile/graphapi"
+	"github.com/graphprofile/graphprofile/internal/logtest"
 	"github.com/graphprofile/graphprofile/sqlite"
 	"github.com/graphprofile/graphprofile/token"
 )
@@ -327,6 +330,7 @@ func (panickingStore) ScanItems(context.Context, graphprofile.UserKey, graphprof
 }
 
 func TestPanicIsAGraphErrorAndTheServerLivesOn(t *testing.T) {
+	var log logtest.Buffer
 	dir := t.TempDir()
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
 	if err != nil {
@@ -335,14 +339,40 @@ func TestPanicIsAGraphErrorAndTheServerLivesOn(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	s := newTestServer(t, func(srv *graphapi.Server) {
 		srv.Service = &graphprofile.Service{Store: panickingStore{store}}
-		srv.Logger = discardLogger()
+		srv.Logger = slog.New(slog.NewJSONHandler(&log, nil))
 	})
 	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	var ids []string
 	for range 3 {
 		// Graph's code, and a fixed message that tells nothing of the cause
 		// (the details are in the log under the request id).
-		if msg := expectError(t, s.do(request{path: "/beta/me/profile/positions", token: tok}), http.StatusInternalServerError, "InternalError"); msg != "An internal server error occurred while processing the request." {
+		resp := s.do(request{path: "/beta/me/profile/positions", token: tok})
+		if msg := expectError(t, resp, http.StatusInternalServerError, "InternalError"); msg != "An internal server error occurred while processing the request." {
 			t.Errorf("500 message %q", msg)
+		}
+		ids = append(ids, resp.header.Get("request-id"))
+	}
+	// Each panic is logged: an error line under the answer's request id,
+	// with the panic's value and the stack that led to it.
+	logged := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if entry["msg"] != "panic serving request" {
+			continue
+		}
+		id, _ := entry["request-id"].(string)
+		stack, _ := entry["stack"].(string)
+		if entry["level"] != "ERROR" || entry["panic"] != "bug" || !strings.Contains(stack, "ScanItems") || entry["path"] != "/beta/me/profile/positions" {
+			t.Errorf("panic logged as %s", line)
+		}
+		logged[id] = true
+	}
+	for _, id := range ids {
+		if !logged[id] {
+			t.Errorf("the panic of request %s is not logged; log:\n%s", id, log.String())
 		}
 	}
 	if resp := s.do(request{method: http.MethodPost, path: "/beta/me/profile/positions", token: tok, body: `{}`}); resp.status != http.StatusCreated {
