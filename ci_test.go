@@ -1,6 +1,7 @@
 package graphprofile_test
 
 import (
+	"encoding/json"
 	"os"
 	"regexp"
 	"strings"
@@ -49,5 +50,61 @@ func TestCIRunsMakeTest(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^\t\$\(GO\) test -race [^\n]*\./\.\.\.$`).Match(recipe[1]) {
 		t.Errorf("make test's recipe runs no `go test -race … ./...`:\n%s", recipe[1])
+	}
+}
+
+// TestJavaScriptClientPinned pins how make test gets the official Graph
+// JavaScript client its TLS test runs (cmd/graphprofile
+// TestGraphJavaScriptClient): compat/js/package.json names an exact version
+// of @microsoft/microsoft-graph-client, package-lock.json locks that version
+// with its integrity hash, and make test's recipe installs the lock file's
+// packages with npm ci before it runs the tests.
+func TestJavaScriptClientPinned(t *testing.T) {
+	const client = "@microsoft/microsoft-graph-client"
+	var pkg struct {
+		Dependencies map[string]string `json:"dependencies"`
+	}
+	data, err := os.ReadFile("compat/js/package.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &pkg); err != nil {
+		t.Fatalf("compat/js/package.json: %v", err)
+	}
+	version := pkg.Dependencies[client]
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(version) {
+		t.Errorf("compat/js/package.json: %s %q, want an exact version", client, version)
+	}
+	var lock struct {
+		LockfileVersion int `json:"lockfileVersion"`
+		Packages        map[string]struct {
+			Version   string `json:"version"`
+			Integrity string `json:"integrity"`
+		} `json:"packages"`
+	}
+	if data, err = os.ReadFile("compat/js/package-lock.json"); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &lock); err != nil {
+		t.Fatalf("compat/js/package-lock.json: %v", err)
+	}
+	locked := lock.Packages["node_modules/"+client]
+	if lock.LockfileVersion < 2 || locked.Version != version || !strings.HasPrefix(locked.Integrity, "sha512-") {
+		t.Errorf("compat/js/package-lock.json (lockfileVersion %d) locks %s at %q (integrity %q), want %q with a sha512 hash",
+			lock.LockfileVersion, client, locked.Version, locked.Integrity, version)
+	}
+
+	makefile, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipe := regexp.MustCompile(`(?m)^test:[^\n]*\n((?:\t[^\n]*\n)+)`).FindSubmatch(makefile)
+	if recipe == nil {
+		t.Fatal("Makefile has no test target with a recipe")
+	}
+	install := regexp.MustCompile(`(?m)^\t\$\(NPM\) ci --prefix compat/js\b`).FindIndex(recipe[1])
+	tests := regexp.MustCompile(`(?m)^\t\$\(GO\) test `).FindIndex(recipe[1])
+	if install == nil || tests == nil || install[0] > tests[0] {
+		t.Errorf("make test's recipe does not run npm ci --prefix compat/js before go test:\n%s", recipe[1])
 	}
 }
