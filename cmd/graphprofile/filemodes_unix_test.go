@@ -86,3 +86,55 @@ func TestExposedFiles(t *testing.T) {
 		t.Errorf("a missing file and a directory: %q, want none", got)
 	}
 }
+
+// TestServeWarnsOfExposedTLSKeys: the keys --tls-self-signed keeps beside
+// the database are secrets too (whoever reads the CA's key can sign a
+// certificate clients trust); serve warns of each of them, and of one
+// file alone, naming only the files others may read.
+func TestServeWarnsOfExposedTLSKeys(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, "graphprofile.db-ca.pem")
+	how := listenFlag("--tls-self-signed")
+	s := startTLSServe(t, dir, how, ca)
+	s.kill()
+	if got := warnedFiles(t, s.stderr.String()); len(got) != 0 {
+		t.Errorf("serve warned of its own new files: %q", got)
+	}
+	var want []string
+	for _, file := range []string{"graphprofile.db-ca-key.pem", "graphprofile.db-tls-key.pem"} {
+		if err := os.Chmod(filepath.Join(dir, file), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, filepath.Join(realDir, file))
+		s = startTLSServe(t, dir, how, ca)
+		s.kill()
+		if got := warnedFiles(t, s.stderr.String()); !slices.Equal(got, want) {
+			t.Errorf("%s made 0640: serve warned of %q, want %q; stderr:\n%s", file, got, want, s.stderr.String())
+		}
+	}
+}
+
+// warnedFiles returns the files of serve's warning of files others may
+// read in stderr, none when it gave none.
+func warnedFiles(t *testing.T, stderr string) []string {
+	t.Helper()
+	for _, line := range strings.Split(stderr, "\n") {
+		if !strings.Contains(line, exposedWarning) {
+			continue
+		}
+		// files=[a] or, quoted when it holds a space, files="[a b]".
+		_, files, ok := strings.Cut(line, " files=")
+		files = strings.TrimPrefix(files, `"`)
+		if !ok || !strings.HasPrefix(files, "[") {
+			t.Fatalf("the warning names no files: %s", line)
+		}
+		files, _, _ = strings.Cut(files[1:], "]")
+		return strings.Fields(files)
+	}
+	return nil
+}
