@@ -402,6 +402,34 @@ func TestLoadFixturesCreatedLater(t *testing.T) {
 	}
 }
 
+// TestLoadFixturesIDsHoldTheLoadTime: an item a file gives no id gets a
+// time-ordered one (version 7) holding the load's time, the instant of its
+// createdDateTime, read from the service's clock (the admin API's, when
+// set), never the machine's.
+func TestLoadFixturesIDsHoldTheLoadTime(t *testing.T) {
+	store := newMemStore()
+	now := time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)
+	svc := &graphprofile.Service{Store: store, Now: func() time.Time { return now }}
+	f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`, "profile": {"skills": [{"displayName": "Go"}, {"displayName": "SQL"}]}}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadFixtures(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	skills, _ := graphprofile.FindCollection("skills")
+	items, err := graphprofile.AllItems(t.Context(), store, graphprofile.UserKey{TenantID: "t1", UserID: "11111111-1111-4111-8111-111111111111"}, skills)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("skills %v, %v", items, err)
+	}
+	want := fmt.Sprintf("%012x7", now.UnixMilli())
+	for _, it := range items {
+		if id := strings.ReplaceAll(it.ID(), "-", ""); !strings.HasPrefix(id, want) {
+			t.Errorf("%v: id %q, want a version 7 GUID holding %s ms (%v)", it["displayName"], it.ID(), want[:12], now)
+		}
+	}
+}
+
 // TestExportFixtures: an export loads into an empty store as the same
 // store: its export is the same file.
 func TestExportFixtures(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -1155,6 +1156,31 @@ func TestCreatedIDHoldsItsCreatedTime(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCreateAtTheLastKeptInstant: the latest instant the server keeps
+// (2262-04-11T23:47:16.8547758Z, the last 100 ns an int64 of Unix
+// nanoseconds holds) is itself kept: a create then is stored with it, and
+// an update of that item, 100 ns later, is refused; a create 100 ns past
+// it is BadRequest naming both times.
+func TestCreateAtTheLastKeptInstant(t *testing.T) {
+	last := time.Unix(0, math.MaxInt64).UTC().Truncate(100 * time.Nanosecond)
+	c := &clock{at: last}
+	svc := newService(newMemStore(adele), c)
+	a := mustAuthorize(t, svc, delegated(adele, "User.ReadWrite"), me, graphprofile.CreateItem)
+	got, err := svc.CreateItem(t.Context(), a, workPositions, graphprofile.Object{})
+	if err != nil {
+		t.Fatalf("a create at the last kept instant: %v", err)
+	}
+	if created := got.CreatedDateTime(); !created.Equal(last) {
+		t.Errorf("createdDateTime %v, want %v", created, last)
+	}
+	const lastText = "2262-04-11T23:47:16.8547758Z"
+	_, err = svc.UpdateItem(t.Context(), mustAuthorize(t, svc, delegated(adele, "User.ReadWrite"), me, graphprofile.UpdateItem), workPositions, got.ID(), graphprofile.Object{"isCurrent": true}, "")
+	wantError(t, err, graphprofile.CodeBadRequest, "The lastModifiedDateTime of this change would be 2262-04-11T23:47:16.8547759Z, past "+lastText+", the latest instant the server keeps.")
+	c.at = last.Add(100 * time.Nanosecond)
+	_, err = svc.CreateItem(t.Context(), a, workPositions, graphprofile.Object{})
+	wantError(t, err, graphprofile.CodeBadRequest, "The createdDateTime of this change would be 2262-04-11T23:47:16.8547759Z, past "+lastText+", the latest instant the server keeps.")
 }
 
 // TestUpdatePosition: the body is merged into the position (OData's PATCH:
