@@ -206,6 +206,12 @@ func TestBatchRefused(t *testing.T) {
 		// The headers count with the URL, as a request head's do.
 		{"headers over the head's limit", `{"requests":[{"id":"1","method":"GET","url":"/me","headers":{"X-A":"` + strings.Repeat("a", graphapi.MaxHeaderBytes/2) + `","X-B":"` + strings.Repeat("b", graphapi.MaxHeaderBytes/2) + `"}}]}`,
 			fmt.Sprintf("The url and headers of request '1' are %d bytes, more than the %d a request's URL and headers may take.", len("/me")+2*len("X-A: \r\n")+graphapi.MaxHeaderBytes, graphapi.MaxHeaderBytes)},
+		// One byte over each limit (TestBatchItemHeadAtTheLimit has them
+		// met exactly).
+		{"a url one byte over the head's limit", `{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions?$filter=id%20eq%20'` + strings.Repeat("a", graphapi.MaxHeaderBytes-len("/me/profile/positions?$filter=id%20eq%20'")) + `'"}]}`,
+			fmt.Sprintf("The url of request '1' is %d bytes, more than the %d a request's URL and headers may take.", graphapi.MaxHeaderBytes+1, graphapi.MaxHeaderBytes)},
+		{"headers one byte over the head's limit", `{"requests":[{"id":"1","method":"GET","url":"/me/profile/positions","headers":{"X-Pad":"` + strings.Repeat("p", graphapi.MaxHeaderBytes+1-len("/me/profile/positions")-len("X-Pad: \r\n")) + `"}}]}`,
+			fmt.Sprintf("The url and headers of request '1' are %d bytes, more than the %d a request's URL and headers may take.", graphapi.MaxHeaderBytes+1, graphapi.MaxHeaderBytes)},
 		{"21 items", `{"requests":[` + strings.Join(many, ",") + `]}`, "The batch holds 21 requests; at most 20 are allowed in one batch."},
 		{"an unknown dependency", `{"requests":[` + create("1", `,"dependsOn":["9"]`) + `]}`, "depends on '9'"},
 		{"a cycle", `{"requests":[` + create("1", `,"dependsOn":["2"]`) + `,` + create("2", `,"dependsOn":["1"]`) + `]}`, "cycle"},
@@ -849,6 +855,40 @@ func TestBatchItemHeadersAreTheItems(t *testing.T) {
 	}
 	if want := []string{"c", "a", "b", "d"}; !slices.Equal(order, want) {
 		t.Errorf("answers in the order %v, want the requests' %v", order, want)
+	}
+}
+
+// TestBatchItemHeadAtTheLimit: an item's URL, and its URL and headers
+// together, may take MaxHeaderBytes exactly, as a request head of its own
+// may (TestBatchRefused has one byte more refused): the batch runs them,
+// and each item answers as a request of its own would.
+func TestBatchItemHeadAtTheLimit(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.delegated(tenantA, userA1, "User.ReadWrite")
+	// A $filter whose string literal pads the URL to the limit, to the byte.
+	const filter = "/me/profile/positions?$filter=id%20eq%20'"
+	url := filter + strings.Repeat("a", graphapi.MaxHeaderBytes-len(filter)-1) + "'"
+	// A header that, with "/me/profile/positions", makes the limit.
+	const path = "/me/profile/positions"
+	pad := strings.Repeat("p", graphapi.MaxHeaderBytes-len(path)-len("X-Pad: \r\n"))
+	a := s.sendBatch(t, "/beta/$batch", tok, `{"requests":[`+
+		`{"id":"url","method":"GET","url":"`+url+`"},`+
+		`{"id":"headers","method":"GET","url":"`+path+`","headers":{"X-Pad":"`+pad+`"}}]}`)
+	if len(url) != graphapi.MaxHeaderBytes || len(path)+len("X-Pad: \r\n")+len(pad) != graphapi.MaxHeaderBytes {
+		t.Fatalf("the items' heads are not MaxHeaderBytes: %d, %d", len(url), len(path)+len("X-Pad: \r\n")+len(pad))
+	}
+	for _, r := range a.Responses {
+		if r.Status != http.StatusOK {
+			t.Errorf("item %s: %d %s, want 200", r.ID, r.Status, r.Body)
+			continue
+		}
+		var list struct{ Value []any }
+		if err := json.Unmarshal(r.Body, &list); err != nil || list.Value == nil || len(list.Value) != 0 {
+			t.Errorf("item %s: %s, want an empty list (%v)", r.ID, r.Body, err)
+		}
+	}
+	if len(a.Responses) != 2 {
+		t.Errorf("%d answers, want 2", len(a.Responses))
 	}
 }
 
