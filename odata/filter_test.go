@@ -63,6 +63,11 @@ func TestParseFilterErrors(t *testing.T) {
 		// Operators.
 		{"add", "detail/layer add 1 eq 3", 13, []string{"arithmetic operator 'add' is not supported"}},
 		{"mod", "detail/layer mod 2 eq 0", 13, []string{"arithmetic operator 'mod'"}},
+		{"sub", "detail/layer sub 1 eq 2", 13, []string{"arithmetic operator 'sub' is not supported"}},
+		{"mul", "detail/layer mul 2 eq 6", 13, []string{"arithmetic operator 'mul' is not supported"}},
+		{"div", "detail/layer div 2 eq 1", 13, []string{"arithmetic operator 'div' is not supported"}},
+		{"divby", "detail/layer divby 2 eq 1.5", 13, []string{"arithmetic operator 'divby' is not supported"}},
+		{"arithmetic after a relational operator", "detail/layer gt 1 add 1", 18, []string{"arithmetic operator 'add' is not supported"}},
 		{"has on a non-flags enum", "detail/company/address/type has 'home'", 28, []string{"'has' needs a flags enumeration", "microsoft.graph.physicalAddressType"}},
 		{"has on a string", "detail/jobTitle has 'x'", 16, []string{"'has' needs a flags enumeration", "'detail/jobTitle' is Edm.String"}},
 		{"has with a non-member", "allowedAudiences has 'friends'", 21, []string{"'friends' is not a member of microsoft.graph.allowedAudiences", "members: me, family"}},
@@ -520,6 +525,21 @@ func TestFilterPrecedenceAndLexing(t *testing.T) {
 		{"2.99999999999999999 ge detail/layer", "f8 f2 f7"},
 		{"2.99999999999999999 le detail/layer", "f1 f5"},
 		{"3.0000000000000001 gt detail/layer", "f8 f1 f2 f7"},
+		// gt, ge, lt and le bind tighter than eq and ne, each group left
+		// to right (OData's precedence): a condition may be compared
+		// with a boolean, on either side.
+		{"detail/layer gt 2 eq false", "f8 f2 f3 f4 f6 f7"},
+		{"isCurrent eq detail/layer gt 2", "f1 f2 f7"},
+		{"detail/layer lt 0 ne detail/layer gt 2", "f8 f1 f5"},
+		{"isCurrent eq true eq false", "f2 f3 f5 f7"},
+		{"isCurrent eq true ne isCurrent eq false", "f8 f1 f2 f4 f5 f6 f7"},
+		// A number may carry a leading "+", OData's SIGN as "-" is (a URL
+		// sends it as %2B: TestParsePlusSign).
+		{"detail/layer eq +3", "f1"},
+		{"detail/layer gt +2.5", "f1 f5"},
+		{"detail/layer ge +1e0", "f1 f2 f5"},
+		{"detail/layer in (+2, -1)", "f8 f2"},
+		{"+3 eq detail/layer", "f1"},
 		// tolower and toupper of null are null, not the empty string.
 		{"tolower(detail/jobTitle) eq null", "f4"},
 		{"toupper(detail/jobTitle) eq null", "f4"},
@@ -540,6 +560,30 @@ func TestFilterPrecedenceAndLexing(t *testing.T) {
 			t.Errorf("$filter=%q\n got %s\nwant %s", tc.filter, idsOf(got), tc.ids)
 		}
 	}
+}
+
+// TestParsePlusSign: a URL sends a number's "+" escaped, %2B (a bare "+"
+// in a query string is a space): $filter=detail/layer eq %2B3 is the
+// number 3, where it was 400 "unexpected character '+'". A "+" before
+// anything but a digit is still no token.
+func TestParsePlusSign(t *testing.T) {
+	items := dataset()
+	for _, tc := range []struct{ raw, ids string }{
+		{"$filter=detail/layer%20eq%20%2B3", "f1"},
+		{"$filter=detail/layer%20lt%20%2B0.5", "f8 f7"},
+		{"$filter=detail/layer eq +3", "f1"}, // "eq  3"
+	} {
+		q := mustParse(t, tc.raw+"&$top=999")
+		res, err := q.Apply(context.Background(), items, "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := idsOf(res.Items); got != tc.ids {
+			t.Errorf("%s: got %s, want %s", tc.raw, got, tc.ids)
+		}
+	}
+	_, err := odata.Parse("$filter=detail/layer%20eq%20%2Bx", graphprofile.WorkPositionType, listOptions...)
+	badRequest(t, err, 16, "unexpected character '+'")
 }
 
 // TestInt32LiteralsPastRange: a number literal beyond Edm.Int32's range
