@@ -304,7 +304,11 @@ func TestCreatesHonourIfMatch(t *testing.T) {
 				}
 				return
 			}
-			expectError(t, resp, tc.want, "preconditionFailed")
+			// In Graph's words for what has no ETag, as for a user or a
+			// profile, naming the collection.
+			if msg := expectError(t, resp, tc.want, "preconditionFailed"); msg != "The If-Match header does not match: a collection has no ETag; send If-Match: * or none." {
+				t.Errorf("message %q", msg)
+			}
 			if after != before {
 				t.Errorf("a refused create left %d items, where there were %d", after, before)
 			}

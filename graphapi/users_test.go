@@ -554,7 +554,9 @@ func TestUserWritesHonourIfMatch(t *testing.T) {
 			if tc.method == http.MethodPatch {
 				req.body = `{"mobilePhone":"+1 555 0100"}`
 			}
-			expectError(t, s.do(req), http.StatusPreconditionFailed, "preconditionFailed")
+			if msg := expectError(t, s.do(req), http.StatusPreconditionFailed, "preconditionFailed"); msg != "The If-Match header does not match: a user has no ETag; send If-Match: * or none." {
+				t.Errorf("message %q", msg)
+			}
 		})
 	}
 	got := s.do(request{path: userPath + "?$select=id,mobilePhone", token: admin})
