@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -341,6 +342,41 @@ func TestSchema(t *testing.T) {
 			}
 			t.Logf("%s:\n%s", tc.name, joined)
 		}
+		// Newest first ($orderby=createdDateTime desc) is the same index
+		// read backwards from the position's time: only the items of one
+		// time are sorted by id (an incremental sort), never the
+		// collection (a plain Sort). The planner sorts a collection it
+		// believes small, so the plan is of a big one, analyzed (20,000
+		// items, three of each time; rolled back).
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		for _, stmt := range []string{
+			`INSERT INTO users (tenant_id, id) VALUES ('plan', 'big')`,
+			`INSERT INTO items (tenant_id, user_id, kind, id, created_at, document)
+			 SELECT 'plan', 'big', 'positions', 'p' || g, 1000000 + g / 3, '{}' FROM generate_series(1, 20000) g`,
+			`ANALYZE items`,
+		} {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := tx.Query(ctx, "EXPLAIN "+newestPageQuery, "plan", "big", "positions", int64(1005000), "p", 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := strings.Join(plan, "\n")
+		plainSort := regexp.MustCompile(`(?m)^\s*(->\s*)?Sort\s+\(`) // a node, not "Sort Key:"
+		if !strings.Contains(joined, "Index Scan Backward using items_by_created ") || !strings.Contains(joined, "Index Cond") || plainSort.MatchString(joined) {
+			t.Errorf("a page newest first is not a range of items_by_created read backwards:\n%s", joined)
+		}
+		t.Logf("items newest first:\n%s", joined)
 	})
 }
 

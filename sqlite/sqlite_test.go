@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -433,6 +434,19 @@ func TestSchema(t *testing.T) {
 				t.Errorf("a page of %s is not a range of %s:\n%s", tc.name, tc.index, joined)
 			}
 			t.Logf("%s: %s", tc.name, joined)
+		}
+		// Newest first ($orderby=createdDateTime desc) is the same index
+		// read backwards from the position's time: only the items of one
+		// time are sorted by id (SQLite's "TEMP B-TREE FOR LAST TERM OF
+		// ORDER BY", "RIGHT PART" in older versions), never the collection
+		// ("TEMP B-TREE FOR ORDER BY").
+		for _, after := range []int64{t0.UnixNano(), math.MaxInt64} {
+			joined := explain(newestPageQuery, tenant, adele.ID, "positions", after, "p", 256)
+			if !strings.Contains(joined, "SEARCH items USING INDEX items_by_created (tenant_id=? AND user_id=? AND kind=? AND created_at<?)") ||
+				strings.Contains(joined, "USE TEMP B-TREE FOR ORDER BY") {
+				t.Errorf("a page newest first (after %d) is not a range of items_by_created read backwards:\n%s", after, joined)
+			}
+			t.Logf("items newest first: %s", joined)
 		}
 		// The users without a principal name: those of the key NULL on
 		// users_upn_key, sorted (a sort of them alone), never a read of
