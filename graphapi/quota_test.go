@@ -89,11 +89,17 @@ func TestCollectionQuota(t *testing.T) {
 }
 
 // countingStore counts the items a store's scans deliver and the calls
-// that read whole collections.
+// that read whole collections or the profile.
 type countingStore struct {
 	graphprofile.Store
-	scanned atomic.Int64
-	scans   atomic.Int64
+	scanned  atomic.Int64
+	scans    atomic.Int64
+	profiles atomic.Int64
+}
+
+func (s *countingStore) ListProfile(ctx context.Context, owner graphprofile.UserKey, collections []graphprofile.Collection, limit int) ([][]graphprofile.Item, error) {
+	s.profiles.Add(1)
+	return s.Store.ListProfile(ctx, owner, collections, limit)
 }
 
 func (s *countingStore) ScanItems(ctx context.Context, owner graphprofile.UserKey, c graphprofile.Collection, order graphprofile.ItemOrder, after *graphprofile.ItemPosition, visit func(graphprofile.Item) (bool, error)) error {
@@ -182,14 +188,22 @@ func TestListsReadThePage(t *testing.T) {
 		}
 	}
 
-	// One item: no scan at all.
+	// One item: no scan at all, and no read of the profile, for a
+	// position that is there and one that is not.
 	first := s.do(request{path: "/beta/me/profile/positions?$top=1", token: tok}).json(t)
 	id := first["value"].([]any)[0].(map[string]any)["id"]
 	counting.scans.Store(0)
+	counting.profiles.Store(0)
 	if resp := s.do(request{path: fmt.Sprintf("/beta/me/profile/positions/%v", id), token: tok}); resp.status != http.StatusOK {
 		t.Fatalf("GET one: %d %s", resp.status, resp.body)
 	}
+	if resp := s.do(request{path: "/beta/me/profile/positions/none", token: tok}); resp.status != http.StatusNotFound {
+		t.Fatalf("GET of a position that is not there: %d %s", resp.status, resp.body)
+	}
 	if n := counting.scans.Load(); n != 0 {
 		t.Errorf("GET of one position scanned the collection %d times", n)
+	}
+	if n := counting.profiles.Load(); n != 0 {
+		t.Errorf("GET of one position read the profile %d times", n)
 	}
 }
