@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -621,32 +622,52 @@ func TestShutdownDrain(t *testing.T) {
 }
 
 // TestMaxItems: serve --max-items (or GRAPHPROFILE_MAX_ITEMS) bounds each
-// collection of a profile; one more create is a 507 quotaLimitReached.
+// collection of a profile, 1,000 items without either (the documented
+// default); one more create is a 507 quotaLimitReached.
 func TestMaxItems(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		how  invocation
+		name  string
+		how   invocation
+		limit int
 	}{
-		{"flag", listenFlag("--max-items", "2")},
+		{"flag", listenFlag("--max-items", "2"), 2},
 		{"environment", func(addr string) ([]string, []string) {
 			return []string{"--listen", addr}, []string{"GRAPHPROFILE_MAX_ITEMS=2"}
-		}},
+		}, 2},
 		{"flag wins", func(addr string) ([]string, []string) {
 			return []string{"--listen", addr, "--max-items", "2"}, []string{"GRAPHPROFILE_MAX_ITEMS=50"}
-		}},
+		}, 2},
+		{"default", listenFlag(), 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			s := startServe(t, dir, tc.how)
 			user := mintToken(t, dir, nil, delegatedArgs...)
-			s.create(user, `{"detail":{"jobTitle":"One"}}`)
-			s.create(user, `{"detail":{"jobTitle":"Two"}}`)
-			r := s.do(http.MethodPost, "/beta/me/profile/positions", user, `{"detail":{"jobTitle":"Three"}}`, http.StatusInsufficientStorage)
-			if !strings.Contains(string(r.raw), `"code":"quotaLimitReached"`) {
-				t.Errorf("507 body %s, want code quotaLimitReached", r.raw)
+			// The collection filled through $batch, 20 creates a request.
+			for made := 0; made < tc.limit; {
+				var requests []string
+				for n := min(20, tc.limit-made); len(requests) < n; {
+					requests = append(requests, fmt.Sprintf(`{"id":"%d","method":"POST","url":"/me/profile/positions","headers":{"Content-Type":"application/json"},"body":{"detail":{"jobTitle":"Job %d"}}}`,
+						len(requests)+1, made+len(requests)))
+				}
+				r := s.do(http.MethodPost, "/beta/$batch", user, `{"requests":[`+strings.Join(requests, ",")+`]}`, http.StatusOK)
+				answers, _ := r.body["responses"].([]any)
+				if len(answers) != len(requests) {
+					t.Fatalf("a batch of %d creates: %d answers: %s", len(requests), len(answers), r.raw)
+				}
+				for _, a := range answers {
+					if status, _ := a.(map[string]any)["status"].(float64); status != http.StatusCreated {
+						t.Fatalf("create %d of %d: %v", made+1, tc.limit, a)
+					}
+					made++
+				}
 			}
-			if got := len(s.listAll("/beta/me/profile/positions", user)); got != 2 {
-				t.Errorf("%d positions after the refusal, want 2", got)
+			r := s.do(http.MethodPost, "/beta/me/profile/positions", user, `{"detail":{"jobTitle":"One more"}}`, http.StatusInsufficientStorage)
+			if !strings.Contains(string(r.raw), `"code":"quotaLimitReached"`) || !strings.Contains(string(r.raw), `"message":"The maximum storage quota has been reached."`) {
+				t.Errorf("507 body %s, want code quotaLimitReached and Graph's message", r.raw)
+			}
+			if got := len(s.listAll("/beta/me/profile/positions", user)); got != tc.limit {
+				t.Errorf("%d positions after the refusal, want %d", got, tc.limit)
 			}
 		})
 	}
