@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,83 @@ func TestSoakReportsAFailedRun(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "507") {
 		t.Errorf("stderr does not show the load generator's error (the 507 of its setup):\n%s", stderr.String())
+	}
+}
+
+// runLong runs scripts/NAME with args and env added, a short run that
+// builds and starts servers (its TMPDIR the test's), and returns the exit
+// status, stdout and stderr.
+func runLong(t *testing.T, name string, args []string, env ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join("..", "..", "scripts", name)}, args...)...)
+	cmd.Env = append(append(cmd.Environ(), "TMPDIR="+t.TempDir()), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stdout.String(), stderr.String()
+	case errors.As(err, &exit):
+		return exit.ExitCode(), stdout.String(), stderr.String()
+	default:
+		t.Fatalf("scripts/%s %v: %v\nstderr:\n%s", name, args, err, stderr.String())
+		return 0, "", ""
+	}
+}
+
+// TestBenchRunsBothCeilings: scripts/bench runs creates and updates
+// against graphprofile, the bare ceiling, the durable ceiling and the
+// durable graph floor in each pair, and its report gives each write's
+// ratio to both ceilings. Only the report was tested, from runs made up:
+// a script that no longer started the durable ceiling passed every test.
+func TestBenchRunsBothCeilings(t *testing.T) {
+	code, stdout, stderr := runLong(t, "bench", []string{"create", "update"},
+		"PAIRS=1", "DURATION=1s", "WARMUP=0s", "CONNECTIONS=2", "USERS=2", "POSITIONS=1")
+	if code != 0 {
+		t.Fatalf("scripts/bench create update: exit %d, want 0; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"| ratio to durable min / median / max |",
+		"| create | 1 | graphprofile |", "| create | 1 | ceiling |", "| create | 1 | durable ceiling |", "| create | 1 | durable graph floor |",
+		"| update | 1 | graphprofile |", "| update | 1 | ceiling |", "| update | 1 | durable ceiling |", "| update | 1 | durable graph floor |",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the report lacks %q:\n%s", want, stdout)
+		}
+	}
+	// Each write's line of the summary: its rate, the bare ceiling's and
+	// the ratio, then the durable ceiling's and the ratio to it, against
+	// the target of the durable ceiling.
+	line := regexp.MustCompile(`(?m)^\| (create|update) \| \d+ \| \d+ \| [0-9.]+ / [0-9.]+ / [0-9.]+ \| \d+ \| [0-9.]+ / [0-9.]+ / [0-9.]+ \| ≥ 0\.7 of durable [✓✗] \|`)
+	if got := line.FindAllStringSubmatch(stdout, -1); len(got) != 2 || got[0][1] != "create" || got[1][1] != "update" {
+		t.Errorf("the summary has %d lines of a write against both ceilings, want create and update:\n%s", len(got), stdout)
+	}
+}
+
+// TestSoakFailsPastItsBounds: a soak whose run passes but whose server's
+// RSS went past RSS_BOUND in a sample exits 1 and says so, after its
+// crash check. The bounds were only documented: a soak that read no
+// sample against them passed every test.
+func TestSoakFailsPastItsBounds(t *testing.T) {
+	code, stdout, stderr := runLong(t, "soak", nil, "RSS_BOUND=1", "DURATION=2s", "INTERVAL=1s", "WARMUP=0s",
+		"SAMPLE=200ms", "SETTLE=1s", "CONNECTIONS=2", "USERS=2", "POSITIONS=2", "KILL_AFTER=1")
+	if code != 1 {
+		t.Fatalf("scripts/soak with RSS_BOUND=1: exit %d, want 1; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"| errors during the run | 0 |",
+		"past its bound of 1 MiB",
+		"| acknowledged writes read back after the restart |",
+		" 0 missing",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s\nstderr:\n%s", want, stdout, stderr)
+		}
+	}
+	if strings.Contains(stdout, "| result | pass |") {
+		t.Errorf("a soak past its RSS bound passed:\n%s", stdout)
 	}
 }
