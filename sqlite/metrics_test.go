@@ -1,6 +1,9 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -60,4 +63,67 @@ func TestMetrics(t *testing.T) {
 	if total < writes {
 		t.Errorf("the commits reported hold %d writes, want at least the %d acknowledged", total, writes)
 	}
+}
+
+// TestConcurrentWritesShareACommit: writes that wait for the writer while
+// it is busy are committed together, with one COMMIT (and one fsync)
+// rather than one each (group commit): here 20 writes that waited behind
+// one the writer was running. A writer that committed each write alone
+// passed every other test.
+func TestConcurrentWritesShareACommit(t *testing.T) {
+	rec := &commitRecorder{}
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "graphprofile.db"), WithMetrics(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	// The writer holds the first write until release; the others queue.
+	held, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.write(ctx, func(context.Context, *sql.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	rec.mu.Lock()
+	before := len(rec.commits)
+	rec.mu.Unlock()
+	const writes = 20
+	var wg sync.WaitGroup
+	for i := range writes {
+		wg.Go(func() {
+			u := storetest.Adele()
+			u.ID = graphprofile.NewGUID()
+			u.UserPrincipalName = fmt.Sprintf("queued%d@contoso.test", i)
+			if _, err := s.EnsureUser(ctx, u); err != nil {
+				t.Errorf("write %d: %v", i, err)
+			}
+		})
+	}
+	for s.pending.Load() < writes { // the held write was taken: no longer pending
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	queued := rec.commits[before:]
+	total, largest := 0, 0
+	for _, n := range queued {
+		total += n
+		largest = max(largest, n)
+	}
+	// The held write's own commit, then the queued ones': every one of
+	// them is in a commit, and at least two of them in one.
+	if total != writes+1 || largest < 2 || len(queued) > writes {
+		t.Errorf("%d writes (one held, %d queued behind it) were committed as %v, want the queued ones sharing commits", writes+1, writes, queued)
+	}
+	t.Logf("commits: %v", queued)
 }
