@@ -10,21 +10,21 @@ import (
 )
 
 // Bounds of the read cache, whatever the size of the database and of any
-// one profile: at most 10,000 items taking at most 48 MiB decoded
+// one profile: at most 10,000 items taking at most 10 MiB decoded
 // (itemSize: about three times their stored documents, ten times for a
 // document of many empty strings and objects), 20,000 collections known (most
-// with their generation only), 20,000 users taking at most 32 MiB
+// with their generation only), 20,000 users taking at most 20 MiB
 // (userSize). The least recently used go first.
 const (
 	maxCachedItems       = 10000
-	maxCachedItemBytes   = 48 << 20
+	maxCachedItemBytes   = 10 << 20
 	maxCachedCollections = 20000
 	maxCachedUsers       = 20000
 	// maxCachedUserBytes bounds what the cached users take (userSize): a
 	// user of the people directory takes about 1 KB, but one with every
 	// property at its longest in four-byte characters about 25 KB, and
 	// 20,000 of those held 500 MB.
-	maxCachedUserBytes = 32 << 20
+	maxCachedUserBytes = 20 << 20
 	// maxLookupsPerUser bounds the keys (an id, principal names in the
 	// cases clients send) FindUser remembers for one user.
 	maxLookupsPerUser = 4

@@ -535,8 +535,8 @@ func TestCacheUsersMemory(t *testing.T) {
 	grown := int64(memtest.HeapInUse()) - int64(before)
 	wantWithinBounds(t, c)
 	runtime.KeepAlive(c)
-	if grown > 48<<20 {
-		t.Errorf("the heap grew %d MB with 4,000 users of 25 KB cached; want at most 48 MB (the users' 32 MiB and some)", grown>>20)
+	if limit := int64(maxCachedUserBytes + 16<<20); grown > limit {
+		t.Errorf("the heap grew %d MB with 4,000 users of 25 KB cached; want at most %d MB (the users' %d MiB and some)", grown>>20, limit>>20, maxCachedUserBytes>>20)
 	}
 }
 
@@ -546,7 +546,7 @@ func TestCacheUsersMemory(t *testing.T) {
 // decoded item of about 10 KB: 10,000 of them (50 profiles of 200, listed)
 // held 120 MB of live heap and took serve's RSS to 154 MB, past the 100
 // MiB heap limit it had then, where the documents' 16 MiB was meant to be about 48
-// MiB decoded.
+// MiB decoded (the bound then; maxCachedItemBytes now).
 func TestCacheItemsMemory(t *testing.T) {
 	doc := []byte(`{"id":"x","allowedAudiences":"organization","categories":[` + strings.Repeat(`"",`, 99) + `""],"colleagues":[` + strings.Repeat(`{},`, 99) + `{}]}`)
 	c := newReadCache()
@@ -567,8 +567,8 @@ func TestCacheItemsMemory(t *testing.T) {
 	grown := int64(memtest.HeapInUse()) - int64(before)
 	wantWithinBounds(t, c)
 	runtime.KeepAlive(c)
-	if grown > 56<<20 {
-		t.Errorf("the heap grew %d MB with 10,000 items of 1 KB documents cached; want at most 56 MB (about 48 MiB decoded and some)", grown>>20)
+	if limit := int64(maxCachedItemBytes + 8<<20); grown > limit {
+		t.Errorf("the heap grew %d MB with 10,000 items of 1 KB documents cached; want at most %d MB (about %d MiB decoded and some)", grown>>20, limit>>20, maxCachedItemBytes>>20)
 	}
 }
 
@@ -578,7 +578,7 @@ func TestCacheItemsMemory(t *testing.T) {
 // the writes applied to it afterwards (creates appended to a collection
 // cached whole, items put into its head) were not bounded in bytes: a
 // profile listed once while empty, then given 60 positions of 1 MiB, held
-// 60 MiB in the cache, past its 48 MiB, every other profile's collections
+// 60 MiB in the cache, past its 48 MiB then, every other profile's collections
 // evicted for it.
 func TestCacheCollectionsGrownByWrites(t *testing.T) {
 	s := openTemp(t)
