@@ -40,16 +40,9 @@ func TestCIRunsMakeTest(t *testing.T) {
 		t.Errorf(".ci/run: set -euo pipefail before it %v, runs make test on a line of its own %v; want both", strict, makeTest)
 	}
 
-	makefile, err := os.ReadFile("Makefile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	recipe := regexp.MustCompile(`(?m)^test:[^\n]*\n((?:\t[^\n]*\n)+)`).FindSubmatch(makefile)
-	if recipe == nil {
-		t.Fatal("Makefile has no test target with a recipe")
-	}
-	if !regexp.MustCompile(`(?m)^\t\$\(GO\) test -race [^\n]*\./\.\.\.$`).Match(recipe[1]) {
-		t.Errorf("make test's recipe runs no `go test -race … ./...`:\n%s", recipe[1])
+	recipe := makeTestRecipe(t)
+	if !regexp.MustCompile(`(?m)^\t\$\(GO\) test -race [^\n]*\./\.\.\.$`).Match(recipe) {
+		t.Errorf("make test's recipe runs no `go test -race … ./...`:\n%s", recipe)
 	}
 }
 
@@ -94,6 +87,18 @@ func TestJavaScriptClientPinned(t *testing.T) {
 			lock.LockfileVersion, client, locked.Version, locked.Integrity, version)
 	}
 
+	recipe := makeTestRecipe(t)
+	install := regexp.MustCompile(`(?m)^\t\$\(NPM\) ci --prefix compat/js\b`).FindIndex(recipe)
+	tests := regexp.MustCompile(`(?m)^\t\$\(GO\) test `).FindIndex(recipe)
+	if install == nil || tests == nil || install[0] > tests[0] {
+		t.Errorf("make test's recipe does not run npm ci --prefix compat/js before go test:\n%s", recipe)
+	}
+}
+
+// makeTestRecipe is the recipe of the Makefile's test target: its lines,
+// each starting with a tab.
+func makeTestRecipe(t *testing.T) []byte {
+	t.Helper()
 	makefile, err := os.ReadFile("Makefile")
 	if err != nil {
 		t.Fatal(err)
@@ -102,9 +107,5 @@ func TestJavaScriptClientPinned(t *testing.T) {
 	if recipe == nil {
 		t.Fatal("Makefile has no test target with a recipe")
 	}
-	install := regexp.MustCompile(`(?m)^\t\$\(NPM\) ci --prefix compat/js\b`).FindIndex(recipe[1])
-	tests := regexp.MustCompile(`(?m)^\t\$\(GO\) test `).FindIndex(recipe[1])
-	if install == nil || tests == nil || install[0] > tests[0] {
-		t.Errorf("make test's recipe does not run npm ci --prefix compat/js before go test:\n%s", recipe[1])
-	}
+	return recipe[1]
 }

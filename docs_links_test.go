@@ -50,17 +50,9 @@ func TestDocsLinks(t *testing.T) {
 	// An inline link (its title, if any, after a space), an image, or a
 	// reference-style link's definition ("[name]: target").
 	link := regexp.MustCompile(`\]\(([^)\s]+)(?:\s+"[^"]*")?\)|<img src="([^"]+)"|(?m)^ {0,3}\[[^\]]+\]:\s*<?([^>\s]+)>?`)
-	read := func(name string) string {
-		t.Helper()
-		data, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(data)
-	}
 	checked := 0
 	for _, name := range docs {
-		for _, m := range link.FindAllStringSubmatch(read(name), -1) {
+		for _, m := range link.FindAllStringSubmatch(readRepoFile(t, name), -1) {
 			target := m[1] + m[2] + m[3]
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
@@ -75,7 +67,7 @@ func TestDocsLinks(t *testing.T) {
 					continue
 				}
 			}
-			if anchor != "" && strings.HasSuffix(file, ".md") && !headingAnchors(read(file))[anchor] {
+			if anchor != "" && strings.HasSuffix(file, ".md") && !headingAnchors(readRepoFile(t, file))[anchor] {
 				t.Errorf("%s links to %s: %s has no heading whose anchor is #%s", name, target, file, anchor)
 			}
 		}
@@ -157,4 +149,15 @@ func TestDevelopersLayout(t *testing.T) {
 	if len(dirs) < 10 {
 		t.Fatalf("found %d directories of Go code; the walk is wrong", len(dirs))
 	}
+}
+
+// readRepoFile is the file at name (relative to the repository's root, the
+// root package's directory), or the test's end.
+func readRepoFile(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

@@ -1,7 +1,6 @@
 package graphprofile_test
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,19 +11,11 @@ import (
 // section, README's docker run of the image publishing port 8080 with a
 // volume at /data, and a CHANGELOG.md with its unreleased section.
 func TestShippingDocs(t *testing.T) {
-	read := func(name string) string {
-		t.Helper()
-		data, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(data)
-	}
-	license := read("LICENSE")
+	license := readRepoFile(t, "LICENSE")
 	if !strings.HasPrefix(license, "MIT License\n") || !strings.Contains(license, "Permission is hereby granted, free of charge") {
 		t.Errorf("LICENSE is not the MIT license: %.80q", license)
 	}
-	readme := read("README.md")
+	readme := readRepoFile(t, "README.md")
 	section := regexp.MustCompile(`(?ms)^## License\n(.*?)(?:^## |\z)`).FindStringSubmatch(readme)
 	if section == nil || !strings.Contains(section[1], "MIT") || !strings.Contains(section[1], "(LICENSE)") {
 		t.Errorf("README.md has no License section naming MIT and linking LICENSE")
@@ -39,7 +30,7 @@ func TestShippingDocs(t *testing.T) {
 	if !shown {
 		t.Errorf("README.md shows no `docker run -p 8080:8080 -v gp:/data … localhost/graphprofile`; its docker run lines: %q", run)
 	}
-	changelog := read("CHANGELOG.md")
+	changelog := readRepoFile(t, "CHANGELOG.md")
 	if !strings.HasPrefix(changelog, "# Changelog\n") || !strings.Contains(changelog, "\n## [Unreleased]\n") {
 		t.Errorf("CHANGELOG.md does not start with its title and an [Unreleased] section")
 	}

@@ -377,14 +377,14 @@ func TestLoadFixturesWithoutIDsMatchWholeNames(t *testing.T) {
 	}
 }
 
-// TestLoadFixturesCreatedLater: an item the fixtures give a createdDateTime
-// after the load and no lastModifiedDateTime is last modified when it was
-// created, never before.
-func TestLoadFixturesCreatedLater(t *testing.T) {
+// loadAdasSkills loads fixtures of ada with the skills given (JSON objects,
+// comma-separated) into an empty store, the service's clock at now, and
+// returns her skills as stored.
+func loadAdasSkills(t *testing.T, now time.Time, skillsJSON string) []graphprofile.Item {
+	t.Helper()
 	store := newMemStore()
-	now := time.Date(2024, time.May, 1, 8, 0, 0, 0, time.UTC)
 	svc := &graphprofile.Service{Store: store, Now: func() time.Time { return now }}
-	f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`, "profile": {"skills": [{"displayName": "Go", "createdDateTime": "2030-01-02T03:04:05Z"}]}}`)))
+	f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`, "profile": {"skills": [`+skillsJSON+`]}}`)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,8 +393,20 @@ func TestLoadFixturesCreatedLater(t *testing.T) {
 	}
 	skills, _ := graphprofile.FindCollection("skills")
 	items, err := graphprofile.AllItems(t.Context(), store, graphprofile.UserKey{TenantID: "t1", UserID: "11111111-1111-4111-8111-111111111111"}, skills)
-	if err != nil || len(items) != 1 {
-		t.Fatalf("skills %v, %v", items, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+// TestLoadFixturesCreatedLater: an item the fixtures give a createdDateTime
+// after the load and no lastModifiedDateTime is last modified when it was
+// created, never before.
+func TestLoadFixturesCreatedLater(t *testing.T) {
+	now := time.Date(2024, time.May, 1, 8, 0, 0, 0, time.UTC)
+	items := loadAdasSkills(t, now, `{"displayName": "Go", "createdDateTime": "2030-01-02T03:04:05Z"}`)
+	if len(items) != 1 {
+		t.Fatalf("skills %v", items)
 	}
 	created := time.Date(2030, time.January, 2, 3, 4, 5, 0, time.UTC)
 	if got := items[0].LastModifiedDateTime(); !got.Equal(created) || !items[0].CreatedDateTime().Equal(created) {
@@ -407,20 +419,10 @@ func TestLoadFixturesCreatedLater(t *testing.T) {
 // createdDateTime, read from the service's clock (the admin API's, when
 // set), never the machine's.
 func TestLoadFixturesIDsHoldTheLoadTime(t *testing.T) {
-	store := newMemStore()
 	now := time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)
-	svc := &graphprofile.Service{Store: store, Now: func() time.Time { return now }}
-	f, err := graphprofile.ParseFixtures("f.json", []byte(fixturesOf(ada+`, "profile": {"skills": [{"displayName": "Go"}, {"displayName": "SQL"}]}}`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.LoadFixtures(t.Context(), f); err != nil {
-		t.Fatal(err)
-	}
-	skills, _ := graphprofile.FindCollection("skills")
-	items, err := graphprofile.AllItems(t.Context(), store, graphprofile.UserKey{TenantID: "t1", UserID: "11111111-1111-4111-8111-111111111111"}, skills)
-	if err != nil || len(items) != 2 {
-		t.Fatalf("skills %v, %v", items, err)
+	items := loadAdasSkills(t, now, `{"displayName": "Go"}, {"displayName": "SQL"}`)
+	if len(items) != 2 {
+		t.Fatalf("skills %v", items)
 	}
 	want := fmt.Sprintf("%012x7", now.UnixMilli())
 	for _, it := range items {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -29,18 +28,25 @@ func (r *commitRecorder) Committed(writes int, took, committing time.Duration) {
 	r.committing = append(r.committing, committing)
 }
 
-// TestMetrics: every acknowledged write is in a commit the store reported,
-// with its time and the part of it the COMMIT took.
-func TestMetrics(t *testing.T) {
+// openRecorded opens a store on a new database that reports its commits
+// to the returned recorder, closed at the test's end.
+func openRecorded(t *testing.T) (*Store, *commitRecorder) {
+	t.Helper()
 	rec := &commitRecorder{}
 	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "graphprofile.db"), WithMetrics(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	const writes = 20
+	t.Cleanup(func() { s.Close() })
+	return s, rec
+}
+
+// startNewUsers writes n new users at once, each a write of its own, and
+// returns a function that waits until all are acknowledged.
+func startNewUsers(t *testing.T, s *Store, n int) (wait func()) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for i := range writes {
+	for i := range n {
 		wg.Go(func() {
 			u := storetest.Adele()
 			u.ID = graphprofile.NewGUID()
@@ -50,7 +56,15 @@ func TestMetrics(t *testing.T) {
 			}
 		})
 	}
-	wg.Wait()
+	return wg.Wait
+}
+
+// TestMetrics: every acknowledged write is in a commit the store reported,
+// with its time and the part of it the COMMIT took.
+func TestMetrics(t *testing.T) {
+	s, rec := openRecorded(t)
+	const writes = 20
+	startNewUsers(t, s, writes)()
 	rec.mu.Lock()
 	total := 0
 	for i, n := range rec.commits {
@@ -71,12 +85,7 @@ func TestMetrics(t *testing.T) {
 // one the writer was running. A writer that committed each write alone
 // passed every other test.
 func TestConcurrentWritesShareACommit(t *testing.T) {
-	rec := &commitRecorder{}
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "graphprofile.db"), WithMetrics(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, rec := openRecorded(t)
 	ctx := t.Context()
 	// The writer holds the first write until release; the others queue.
 	held, release := make(chan struct{}), make(chan struct{})
@@ -93,17 +102,7 @@ func TestConcurrentWritesShareACommit(t *testing.T) {
 	before := len(rec.commits)
 	rec.mu.Unlock()
 	const writes = 20
-	var wg sync.WaitGroup
-	for i := range writes {
-		wg.Go(func() {
-			u := storetest.Adele()
-			u.ID = graphprofile.NewGUID()
-			u.UserPrincipalName = fmt.Sprintf("queued%d@contoso.test", i)
-			if _, err := s.EnsureUser(ctx, u); err != nil {
-				t.Errorf("write %d: %v", i, err)
-			}
-		})
-	}
+	wait := startNewUsers(t, s, writes)
 	for s.pending.Load() < writes { // the held write was taken: no longer pending
 		time.Sleep(time.Millisecond)
 	}
@@ -111,7 +110,7 @@ func TestConcurrentWritesShareACommit(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	wg.Wait()
+	wait()
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	queued := rec.commits[before:]

@@ -20,10 +20,18 @@ func runScript(t *testing.T, name string, args ...string) (int, string, string) 
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Fatal("bash is needed to run scripts/" + name)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	return runScriptFor(t, 30*time.Second, name, args, "GO=false")
+}
+
+// runScriptFor runs scripts/NAME with args and env added to the test's
+// environment, for at most timeout, and returns the exit status, stdout
+// and stderr.
+func runScriptFor(t *testing.T, timeout time.Duration, name string, args []string, env ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join("..", "..", "scripts", name)}, args...)...)
-	cmd.Env = append(cmd.Environ(), "GO=false")
+	cmd.Env = append(cmd.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -34,7 +42,7 @@ func runScript(t *testing.T, name string, args ...string) (int, string, string) 
 	case errors.As(err, &exit):
 		return exit.ExitCode(), stdout.String(), stderr.String()
 	default:
-		t.Fatalf("scripts/%s %v: %v", name, args, err)
+		t.Fatalf("scripts/%s %v: %v\nstderr:\n%s", name, args, err, stderr.String())
 		return 0, "", ""
 	}
 }
@@ -115,23 +123,7 @@ func TestSoakReportsAFailedRun(t *testing.T) {
 // status, stdout and stderr.
 func runLong(t *testing.T, name string, args []string, env ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join("..", "..", "scripts", name)}, args...)...)
-	cmd.Env = append(append(cmd.Environ(), "TMPDIR="+t.TempDir()), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, stdout.String(), stderr.String()
-	case errors.As(err, &exit):
-		return exit.ExitCode(), stdout.String(), stderr.String()
-	default:
-		t.Fatalf("scripts/%s %v: %v\nstderr:\n%s", name, args, err, stderr.String())
-		return 0, "", ""
-	}
+	return runScriptFor(t, 4*time.Minute, name, args, append([]string{"TMPDIR=" + t.TempDir()}, env...)...)
 }
 
 // TestBenchRunsBothCeilings: scripts/bench runs creates and updates
