@@ -10,14 +10,14 @@ import (
 )
 
 // Bounds of the read cache, whatever the size of the database and of any
-// one profile: at most 10,000 items taking at most 10 MiB decoded
+// one profile: at most 10,000 items taking at most 16 MiB decoded
 // (itemSize: about three times their stored documents, ten times for a
 // document of many empty strings and objects), 20,000 collections known (most
 // with their generation only), 20,000 users taking at most 20 MiB
 // (userSize). The least recently used go first.
 const (
 	maxCachedItems       = 10000
-	maxCachedItemBytes   = 10 << 20
+	maxCachedItemBytes   = 16 << 20
 	maxCachedCollections = 20000
 	maxCachedUsers       = 20000
 	// maxCachedUserBytes bounds what the cached users take (userSize): a

@@ -139,17 +139,18 @@ func TestMetricsServed(t *testing.T) {
 }
 
 // TestMemoryLimitAboveTheCaches: the default soft heap limit leaves the
-// collector room to double the live heap with the caches full (their
-// contents are live heap it marks every time); below that, a directory of
-// 20,000 users kept the collector at its goal and took 30% off the GETs
-// (BENCHMARKS.md). And it is at most 100 MiB: the server's RSS with a
-// million positions over 100,000 users is the limit and about 37 MiB
+// collector room with the caches full (their contents are live heap it
+// marks every time): they may take at most 60% of it; with caches as big
+// as the limit (100 MiB), a directory of 20,000 users kept the collector at
+// its goal and took 30% off the GETs, and with 56% of it as fast as at 256
+// MiB (BENCHMARKS.md). And it is at most 100 MiB: the server's RSS with a
+// million positions over 100,000 users is the limit and about 38 MiB
 // besides (SQLite's page caches, the program), which must stay under 150
 // MB; at 256 MiB it was 232 MiB (BENCHMARKS.md, "Scale: a million
 // positions").
 func TestMemoryLimitAboveTheCaches(t *testing.T) {
-	if caches := sqlite.CacheBytes + token.DefaultCacheBytes; defaultMemoryLimit < 2*caches {
-		t.Errorf("the default soft heap limit is %d MiB, less than twice the %d MiB the read and token caches hold when full", defaultMemoryLimit>>20, caches>>20)
+	if caches := sqlite.CacheBytes + token.DefaultCacheBytes; 10*caches > 6*defaultMemoryLimit {
+		t.Errorf("the read and token caches hold %d MiB when full, more than 60%% of the default soft heap limit of %d MiB", caches>>20, defaultMemoryLimit>>20)
 	}
 	if defaultMemoryLimit > 100<<20 {
 		t.Errorf("the default soft heap limit is %d MiB: with a million positions the server's RSS passes 150 MB above 100 MiB", defaultMemoryLimit>>20)

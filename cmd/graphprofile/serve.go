@@ -590,12 +590,12 @@ func (l *listFlag) Set(value string) error {
 // defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT says
 // otherwise. It keeps the server's RSS under 150 MB with a million
 // positions over 100,000 users (BENCHMARKS.md, "Scale: a million
-// positions"; at 256 MiB it was 232 MiB), and it is twice what the caches
-// hold when full (the read cache's items 10 MiB and users 20 MiB, the token
-// cache's 20 MiB: live heap the collector marks every time), so that with
-// them full the collector still lets the heap grow to twice the live heap
-// as Go's default does: at 100 MiB with caches of 100 MiB, a directory of
-// 20,000 users kept the collector at its goal and took 30% off the GETs
+// positions"; at 256 MiB it was 232 MiB). The caches hold at most 56 MiB
+// when full (the read cache's items 16 MiB and users 20 MiB, the token
+// cache's 20 MiB: live heap the collector marks every time), which leaves
+// the collector room for the rest of the heap and the garbage between
+// collections: at 100 MiB with caches of 100 MiB, a directory of 20,000
+// users kept the collector at its goal and took 30% off the GETs
 // (BENCHMARKS.md, "The soft heap limit back to 100 MiB").
 const defaultMemoryLimit = 100 << 20
 
