@@ -510,7 +510,11 @@ func (d *decoder) value(owner *Type, prop *Property) (any, error) {
 		return Date(s), nil
 	case KindDateTimeOffset:
 		tm, err := ParseDateTimeOffset(s)
-		// What a store was given before the range was checked still reads.
+		// What a store was given before the range was checked still reads,
+		// also a year FormatDateTimeOffset wrote outside 0 to 9999.
+		if err != nil && d.stored {
+			tm, err = parseStoredWideYear(s)
+		}
 		if err != nil || !d.stored && !ValidDateTimeOffset(tm) {
 			return nil, Errorf(CodeBadRequest, "Invalid value '%s' for property '%s' of type '%s': expected an Edm.DateTimeOffset.", s, prop.Name, owner.Name)
 		}
@@ -629,6 +633,46 @@ func ParseDateTimeOffset(s string) (time.Time, error) {
 		return time.Parse(time.RFC3339Nano, s)
 	}
 	return time.Parse(dateTimeOffsetWithoutSeconds, s)
+}
+
+// parseStoredWideYear reads a time FormatDateTimeOffset wrote with a year
+// outside 0 to 9999, which time.Parse does not take: five digits or more,
+// or a minus sign ("10000-01-01T13:59:59.0000000Z",
+// "-0001-12-31T00:00:00.0000000Z"). Versions before the range of an
+// Edm.DateTimeOffset was checked stored such times (a body's
+// "9999-12-31T23:59:59-14:00" is the year 10000 in UTC), and what a store
+// holds must read back, or the user holding it could not be read, nor a
+// migration that reads every user run.
+func parseStoredWideYear(s string) (time.Time, error) {
+	bad := fmt.Errorf("%q is not a stored Edm.DateTimeOffset", s)
+	digits, negative := strings.CutPrefix(s, "-")
+	end := strings.IndexByte(digits, '-')
+	if end < 4 || !strings.HasSuffix(s, "Z") {
+		return time.Time{}, bad
+	}
+	for _, c := range []byte(digits[:end]) {
+		if c < '0' || c > '9' {
+			return time.Time{}, bad
+		}
+	}
+	year, err := strconv.Atoi(digits[:end])
+	if err != nil {
+		return time.Time{}, bad
+	}
+	if negative {
+		year = -year
+	}
+	// The rest read in a leap year, then moved to the year given: the day
+	// must be one of that year (no 29 February of a common year).
+	rest, err := time.Parse(time.RFC3339Nano, "2000"+digits[end:])
+	if err != nil {
+		return time.Time{}, bad
+	}
+	t := time.Date(year, rest.Month(), rest.Day(), rest.Hour(), rest.Minute(), rest.Second(), rest.Nanosecond(), time.UTC)
+	if t.Day() != rest.Day() {
+		return time.Time{}, bad
+	}
+	return t, nil
 }
 
 // dateTimeOffsetWithoutSeconds is an Edm.DateTimeOffset without its

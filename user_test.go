@@ -325,3 +325,44 @@ func TestNameKeyLen(t *testing.T) {
 		t.Fatal("the table needs a character whose lower case is longer")
 	}
 }
+
+// TestStoredUserOfWideYear: an employeeHireDate a version before the
+// range check stored outside the years 0 to 9999 (its UTC time, which
+// FormatDateTimeOffset writes with five digits or a sign) reads back from
+// the store as it was written; a body with such a time is still refused,
+// and a stored one that is no time (a day its year does not have, a year
+// that is not a number, an offset) is still corrupt.
+func TestStoredUserOfWideYear(t *testing.T) {
+	for _, tc := range []struct {
+		hired string
+		want  time.Time
+	}{
+		{"10000-01-01T13:59:59.0000000Z", time.Date(10000, 1, 1, 13, 59, 59, 0, time.UTC)},
+		{"-0001-12-31T00:00:00.0000000Z", time.Date(-1, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{"10004-02-29T01:02:03.0000001Z", time.Date(10004, 2, 29, 1, 2, 3, 100, time.UTC)},
+		{"-0004-02-29T23:59:59.9999999Z", time.Date(-4, 2, 29, 23, 59, 59, 999999900, time.UTC)},
+	} {
+		doc := `{"employeeHireDate":"` + tc.hired + `"}`
+		u, err := DecodeStoredUser("t", "u", []byte(doc))
+		if err != nil {
+			t.Errorf("stored %s: %v", tc.hired, err)
+			continue
+		}
+		if got, _ := u.Details["employeeHireDate"].(time.Time); !got.Equal(tc.want) {
+			t.Errorf("stored %s decoded as %v, want %v", tc.hired, got, tc.want)
+		}
+		if got := string(EncodeStoredUser(u)); got != doc {
+			t.Errorf("stored %s encoded again as %s", doc, got)
+		}
+		if _, err := DecodeBody(UserType, []byte(doc)); err == nil {
+			t.Errorf("a body with employeeHireDate %s was taken", tc.hired)
+		}
+	}
+	for _, hired := range []string{"12345-02-29T00:00:00.0000000Z", "1x000-01-01T00:00:00.0000000Z", "+10000-01-01T00:00:00.0000000Z",
+		"10000-01-01T00:00:00.0000000+01:00", "100-01-01T00:00:00.0000000Z", "--10000-01-01T00:00:00.0000000Z",
+		"10000-13-01T00:00:00.0000000Z", "10000-01-01T24:00:00.0000000Z"} {
+		if u, err := DecodeStoredUser("t", "u", []byte(`{"employeeHireDate":"`+hired+`"}`)); err == nil {
+			t.Errorf("stored %s, which FormatDateTimeOffset never writes, decoded as %v", hired, u.Details["employeeHireDate"])
+		}
+	}
+}

@@ -178,6 +178,45 @@ func TestMigrateUsersByNameUnfit(t *testing.T) {
 	}
 }
 
+// TestMigrateUsersHiredOutOfRange: a database of version 5 holding users
+// whose employeeHireDate an older version stored outside the years 1 to
+// 9999 (as versions before dbaacf5 took "9999-12-31T23:59:59-14:00", the
+// year 10000 in UTC) opens, and every user reads back as stored.
+// Migration 0006 reads every user, and failed on them ("do not decode":
+// time.Parse takes no year of five digits or a sign), so no server
+// started.
+func TestMigrateUsersHiredOutOfRange(t *testing.T) {
+	url, conn, exec := databaseAt(t, 5)
+	hired := []string{
+		"10000-01-01T13:59:59.0000000Z",
+		"-0001-12-31T00:00:00.0000000Z",
+		"0000-12-31T10:00:00.0000000Z",
+		"2020-02-29T00:00:00.1234567Z",
+	}
+	for i, h := range hired {
+		exec(`INSERT INTO users (tenant_id, id, document) VALUES ('t', $1, $2)`,
+			fmt.Sprintf("u%d", i), fmt.Sprintf(`{"displayName":"Hired %d","employeeHireDate":"%s"}`, i, h))
+	}
+
+	s := openAt(t, url)
+	for i, h := range hired {
+		id := fmt.Sprintf("u%d", i)
+		u, err := s.FindUser(t.Context(), "t", id)
+		if err != nil {
+			t.Errorf("user %s (hired %s) after the migration: %v", id, h, err)
+			continue
+		}
+		want := fmt.Sprintf(`{"displayName":"Hired %d","employeeHireDate":"%s"}`, i, h)
+		if got := string(graphprofile.EncodeStoredUser(u)); got != want {
+			t.Errorf("user %s after the migration = %s, want %s", id, got, want)
+		}
+		var key string
+		if err := conn.QueryRow(t.Context(), `SELECT name_key FROM users WHERE id = $1`, id).Scan(&key); err != nil || key != fmt.Sprintf("hired %d", i) {
+			t.Errorf("user %s: name_key %q (%v)", id, key, err)
+		}
+	}
+}
+
 // TestMigrateUsersByNameDesc: a database that took migration 0006 before
 // it made users_by_name_desc (a commit of main applied it so) gets the
 // index from 0007.

@@ -149,3 +149,51 @@ func TestMigrateUsersByNameDesc(t *testing.T) {
 		t.Errorf("users by name descending: %v, %v; want z a", ids, err)
 	}
 }
+
+// hiredOutOfRange are employeeHireDate values as versions before the range
+// of an Edm.DateTimeOffset was checked (dbaacf5) stored them: the UTC time
+// of what a body gave, in FormatDateTimeOffset's form, whose year may be
+// past 9999 or before 0 ("9999-12-31T23:59:59-14:00" is the year 10000,
+// "0000-01-01T00:00:00+24:00" the year -1), with one inside it beside
+// them.
+var hiredOutOfRange = []string{
+	"10000-01-01T13:59:59.0000000Z",
+	"-0001-12-31T00:00:00.0000000Z",
+	"0000-12-31T10:00:00.0000000Z",
+	"2020-02-29T00:00:00.1234567Z",
+}
+
+// TestMigrateUsersHiredOutOfRange: a database of version 7 holding users
+// whose employeeHireDate an older version stored outside the years 1 to
+// 9999 opens, and every user reads back as stored. Migration 0008 reads
+// every user, and failed on them ("do not decode": time.Parse takes no
+// year of five digits or a sign), so the server did not start.
+func TestMigrateUsersHiredOutOfRange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := openRawDBAt(t, path, 7)
+	for i, hired := range hiredOutOfRange {
+		if _, err := db.Exec(`INSERT INTO users (tenant_id, id, upn_key, document) VALUES ('t', ?, NULL, ?)`,
+			fmt.Sprintf("u%d", i), fmt.Sprintf(`{"displayName":"Hired %d","employeeHireDate":"%s"}`, i, hired)); err != nil {
+			db.Close()
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s := openAt(t, path)
+	for i, hired := range hiredOutOfRange {
+		id := fmt.Sprintf("u%d", i)
+		u, err := s.FindUser(t.Context(), "t", id)
+		if err != nil {
+			t.Errorf("user %s (hired %s) after the migration: %v", id, hired, err)
+			continue
+		}
+		want := fmt.Sprintf(`{"displayName":"Hired %d","employeeHireDate":"%s"}`, i, hired)
+		if got := string(graphprofile.EncodeStoredUser(u)); got != want {
+			t.Errorf("user %s after the migration = %s, want %s", id, got, want)
+		}
+		if key := query[string](t, s, `SELECT name_key FROM users WHERE id = ?`, id); key != fmt.Sprintf("hired %d", i) {
+			t.Errorf("user %s: name_key %q", id, key)
+		}
+	}
+}
