@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"cmp"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/graphprofile/graphprofile"
+	"github.com/graphprofile/graphprofile/internal/migrations"
 )
 
 // TestMigrateUserDocument: a database of version 3, whose users kept their
@@ -196,4 +198,67 @@ func TestMigrateUsersHiredOutOfRange(t *testing.T) {
 			t.Errorf("user %s: name_key %q", id, key)
 		}
 	}
+}
+
+// TestMigrationThatFailsChangesNothing: a migration is one transaction,
+// its Go step's work and its SQL's schema changes alike. Migration 0008
+// failing on a user whose document does not decode (after its SQL added
+// the name_key column and the indexes) leaves the database of version 7
+// as it was: no column, no index, no row changed, the version recorded
+// 7; Open's error names the user. Once the document is mended, the next
+// Open migrates it. (A process killed during a migration leaves it
+// likewise: its transaction never commits.)
+func TestMigrationThatFailsChangesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := openRawDBAt(t, path, 7,
+		`INSERT INTO users (tenant_id, id, upn_key, document) VALUES ('t', 'ada', 'ada@contoso.com', '{"displayName":"Ada","userPrincipalName":"ada@contoso.com"}'), ('t', 'bad', NULL, '{"displayName":1}')`)
+	schemaOf := func(db *sql.DB) (schema, rows string) {
+		t.Helper()
+		if err := db.QueryRow(`SELECT group_concat(name || ':' || coalesce(sql, ''), char(10)) FROM (SELECT name, sql FROM sqlite_schema ORDER BY name)`).Scan(&schema); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT group_concat(tenant_id || '/' || id || '/' || coalesce(upn_key, '-') || '/' || document, char(10)) FROM (SELECT * FROM users ORDER BY tenant_id, id)`).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		return schema, rows
+	}
+	schema, rows := schemaOf(db)
+	db.Close()
+
+	_, err := Open(t.Context(), path)
+	if err == nil || !strings.Contains(err.Error(), "0008_users_by_name") || !strings.Contains(err.Error(), `"bad"`) {
+		t.Fatalf("Open of a database with a user that does not decode: %v; want migration 0008 failing, naming the user", err)
+	}
+	db = openRawDB(t, path)
+	afterSchema, afterRows := schemaOf(db)
+	var version int
+	if err := db.QueryRow(`SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	if version != 7 || afterSchema != schema || afterRows != rows {
+		t.Errorf("after the failed migration: version %d, want 7\nschema:\n%s\nwant:\n%s\nusers:\n%s\nwant:\n%s", version, afterSchema, schema, afterRows, rows)
+	}
+	if _, err := db.Exec(`UPDATE users SET document = '{"displayName":"Bea"}' WHERE id = 'bad'`); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := openAt(t, path)
+	if v := query[int](t, s, `SELECT max(version) FROM schema_migrations`); v != len(mustMigrations(t)) {
+		t.Errorf("version %d after the mended database opened, want %d", v, len(mustMigrations(t)))
+	}
+	if key := query[string](t, s, `SELECT name_key FROM users WHERE id = 'bad'`); key != "bea" {
+		t.Errorf("name_key of the mended user %q, want bea", key)
+	}
+}
+
+func mustMigrations(t *testing.T) []migrations.Migration {
+	t.Helper()
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
 }
