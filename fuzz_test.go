@@ -240,3 +240,44 @@ func FuzzJSONReaderOracle(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStoredWideYear checks how the stored decoder reads a time whose year
+// time.Parse does not take (five digits or more, or a sign), which
+// versions before the range check stored: a time of any such year that
+// FormatDateTimeOffset writes reads back as that time, and whatever text
+// is read writes back as text that reads back the same.
+func FuzzStoredWideYear(f *testing.F) {
+	for _, s := range []string{
+		"10000-01-01T13:59:59.0000000Z", "-0001-12-31T00:00:00.0000000Z", "99999-12-31T23:59:59.9999999Z",
+		"10001-02-29T00:00:00.0000000Z", "10000-02-29T00:00:00.0000000Z", "+10000-01-01T00:00:00.0000000Z",
+		"10000-01-01T00:00:00+01:00", "1e400-01-01T00:00:00Z", "--1-01-01T00:00:00Z", "10000-1-1T0:0:0Z",
+	} {
+		f.Add(s, int32(10000), uint32(0))
+	}
+	for _, year := range []int32{-1, -5, -10000, 10001, 99999, 123456} {
+		f.Add("", year, uint32(12_345_678)) // in its fifth month, 0.2345678 s past a second
+	}
+	f.Fuzz(func(t *testing.T, s string, year int32, within uint32) {
+		if tm, err := parseStoredWideYear(s); err == nil {
+			written := FormatDateTimeOffset(tm)
+			again, err := parseStoredWideYear(written)
+			if err != nil {
+				again, err = ParseDateTimeOffset(written)
+			}
+			if err != nil || FormatDateTimeOffset(again) != written {
+				t.Fatalf("%q read as %v, written %q, read back as %v, %v", s, tm, written, again, err)
+			}
+		}
+		y := int(year % 1_000_000)
+		if y >= 0 && y <= 9999 {
+			return // time.Parse's years
+		}
+		// A time of that year, to the 100 ns FormatDateTimeOffset keeps.
+		tm := time.Date(y, time.January, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(within%(365*24*3600)) * time.Second).Add(time.Duration(within%10_000_000) * 100)
+		written := FormatDateTimeOffset(tm)
+		got, err := parseStoredWideYear(written)
+		if err != nil || !got.Equal(tm) {
+			t.Fatalf("%v written %q read back as %v, %v", tm, written, got, err)
+		}
+	})
+}
