@@ -107,7 +107,8 @@ func WithBulkTimeout(d time.Duration) Option {
 }
 
 // WithLogger gives Open a logger, on which it says, while it waits for the
-// migration lock, which session holds it, and on which the running store
+// migration lock, which session holds it, when it migrates an existing
+// schema (start and end), and on which the running store
 // says when it finds its database migrated past its version, or cannot read
 // the version.
 func WithLogger(l *slog.Logger) Option {

@@ -1,6 +1,9 @@
 package sqlite
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Metrics receives the measurements of a store's writer, for monitoring
 // (serve's Prometheus metrics). Its methods are called by the writer
@@ -21,6 +24,13 @@ type Option func(*Store)
 // WithMetrics makes the store report its commits to m.
 func WithMetrics(m Metrics) Option {
 	return func(s *Store) { s.metrics = m }
+}
+
+// WithLogger makes Open log what an operator waits for: the migration of
+// an existing database to this version's schema, which reads every user
+// or item for some versions (a big directory's takes a while).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) { s.logger = l }
 }
 
 func withOptions(s *Store, opts []Option) *Store {

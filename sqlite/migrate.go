@@ -22,6 +22,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return store.Wrap(err)
 	}
 	latest := migrations.Latest(ms)
+	var from sql.NullInt64 // the database's version, none when it is new
 	err = s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
@@ -29,10 +30,21 @@ func (s *Store) migrate(ctx context.Context) error {
 		)`); err != nil {
 			return dbErr("creating schema_migrations", err)
 		}
+		if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&from); err != nil {
+			return dbErr("reading schema_migrations", err)
+		}
 		return checkVersion(ctx, tx, latest)
 	}, nil, fluxScope{}, nil)
 	if err != nil {
 		return err
+	}
+	// An upgrade is logged, start and end: some migrations read every user
+	// or item (about 19 s for 300,000 users), and a server that says
+	// nothing meanwhile looks hung. A new database's schema takes no time.
+	upgrading := from.Valid && from.Int64 < int64(latest) && s.logger != nil
+	began := time.Now()
+	if upgrading {
+		s.logger.Info("migrating the database's schema (a big database takes a while)", "path", s.path, "from", from.Int64, "to", latest)
 	}
 	for _, m := range ms {
 		err := s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -65,6 +77,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+	}
+	if upgrading {
+		s.logger.Info("migrated the database's schema", "path", s.path, "version", latest, "took", time.Since(began).Round(time.Millisecond).String())
 	}
 	return nil
 }

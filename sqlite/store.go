@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"runtime"
 	"slices"
@@ -47,12 +48,13 @@ type Store struct {
 	// memory: the database is in memory (OpenMemory), with no file, lock,
 	// write-ahead log or checkpoints.
 	memory bool
-	cache  *readCache // what reads found, dropped by the writes that change it
-	lock   *os.File   // held open: this process owns the database
-	wdb    *sql.DB    // the one write connection, used by the writer goroutine only
-	rdb    *sql.DB    // the read pool
-	cdb    *sql.DB    // the checkpointer's connection
-	dbFile *os.File   // the database file, for the checkpointer's fsyncs
+	cache  *readCache   // what reads found, dropped by the writes that change it
+	logger *slog.Logger // WithLogger's, or nil: nothing logged
+	lock   *os.File     // held open: this process owns the database
+	wdb    *sql.DB      // the one write connection, used by the writer goroutine only
+	rdb    *sql.DB      // the read pool
+	cdb    *sql.DB      // the checkpointer's connection
+	dbFile *os.File     // the database file, for the checkpointer's fsyncs
 	// opened is the identity of the database file opened (nil until open
 	// has it, and in memory): the writer, running meanwhile, reads it.
 	opened atomic.Pointer[os.FileInfo]

@@ -259,7 +259,7 @@ func runServe(ctx context.Context, env *environment, args []string) (err error) 
 	// The store's logger is not held: a wait at Open for the migration lock
 	// is said while it lasts, not after.
 	storeLogger := slog.New(scrubbingHandler{logHandler, env})
-	store, err := loc.openWith(ctx, []postgres.Option{postgres.WithLogger(storeLogger)}, sqlite.WithMetrics(metrics))
+	store, err := loc.openWith(ctx, []postgres.Option{postgres.WithLogger(storeLogger)}, sqlite.WithMetrics(metrics), sqlite.WithLogger(storeLogger))
 	if err != nil {
 		return err
 	}
