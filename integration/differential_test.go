@@ -1,7 +1,6 @@
 package integration_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/graphprofile/graphprofile"
-	"github.com/graphprofile/graphprofile/graphapi"
 	"github.com/graphprofile/graphprofile/token"
 )
 
@@ -100,20 +98,7 @@ func startDiffServer(t *testing.T, store graphprofile.Store, dev *token.DevIssue
 		},
 		MaxItems: diffMaxItems,
 	}
-	srv := &graphapi.Server{
-		Service:       service,
-		Authenticator: token.NewValidator(nil, dev),
-		Addr:          "127.0.0.1:0",
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-	})
-	return &diffServer{url: srv.URL(), service: service}
+	return &diffServer{url: serveService(t, service, dev), service: service}
 }
 
 // diffRequest is one request of the sequence: a path (with its query)

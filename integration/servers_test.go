@@ -62,8 +62,15 @@ func newDevIssuer(t *testing.T) *token.DevIssuer {
 // tokens, stops it when the test ends, and returns its URL.
 func startServer(t *testing.T, store graphprofile.Store, dev *token.DevIssuer) string {
 	t.Helper()
+	return serveService(t, &graphprofile.Service{Store: store}, dev)
+}
+
+// serveService starts a graphprofile server of service that trusts dev's
+// tokens, stops it when the test ends, and returns its URL.
+func serveService(t *testing.T, service *graphprofile.Service, dev *token.DevIssuer) string {
+	t.Helper()
 	srv := &graphapi.Server{
-		Service:       &graphprofile.Service{Store: store},
+		Service:       service,
 		Authenticator: token.NewValidator(nil, dev),
 		Addr:          "127.0.0.1:0",
 	}

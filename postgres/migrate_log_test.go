@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
@@ -27,11 +26,7 @@ func TestUpgradeIsLogged(t *testing.T) {
 		var out logtest.Buffer
 		openAt(t, url, WithLogger(slog.New(slog.NewJSONHandler(&out, nil))))
 		var lines []map[string]any
-		for line := range strings.Lines(out.String()) {
-			var l map[string]any
-			if err := json.Unmarshal([]byte(line), &l); err != nil {
-				t.Fatalf("log line %q: %v", line, err)
-			}
+		for _, l := range out.Records(t) {
 			if strings.HasPrefix(l["msg"].(string), "migrat") {
 				lines = append(lines, l)
 			}

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"encoding/json"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -32,15 +31,7 @@ func TestUpgradeIsLogged(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-		var lines []map[string]any
-		for line := range strings.Lines(out.String()) {
-			var l map[string]any
-			if err := json.Unmarshal([]byte(line), &l); err != nil {
-				t.Fatalf("log line %q: %v", line, err)
-			}
-			lines = append(lines, l)
-		}
-		return lines
+		return out.Records(t)
 	}
 
 	old := filepath.Join(dir, "old.db")
