@@ -498,3 +498,36 @@ func TestURLLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeDoubleEdges: an Edm.Double too small for a float64 is 0 with
+// the literal's sign, as float64 (and .NET's double) round it, and a
+// negative zero keeps its sign; each is answered as it is held.
+func TestDecodeDoubleEdges(t *testing.T) {
+	tests := []struct {
+		literal  string
+		negative bool
+		answered string
+	}{
+		{"1e-400", false, "0"},
+		{"-1e-400", true, "-0"},
+		{"-0", true, "-0"},
+		{"-0.0e5", true, "-0"},
+		{"0", false, "0"},
+		{"4.9e-324", false, "5e-324"},
+		{"2.4e-324", false, "0"}, // under half the least double
+	}
+	for _, tc := range tests {
+		got, err := DecodeBody(WorkPositionType, []byte(`{"inference":{"confidenceScore":`+tc.literal+`}}`))
+		if err != nil {
+			t.Errorf("%s: %v", tc.literal, err)
+			continue
+		}
+		score, ok := got["inference"].(Object)["confidenceScore"].(float64)
+		if !ok || math.Signbit(score) != tc.negative {
+			t.Errorf("%s decoded as %#v, want %s with sign bit %v", tc.literal, got["inference"], tc.answered, tc.negative)
+		}
+		if text := string(appendFloat(nil, score)); text != tc.answered {
+			t.Errorf("%s answered as %s, want %s", tc.literal, text, tc.answered)
+		}
+	}
+}
