@@ -72,6 +72,7 @@ func (s *Server) batch(ctx context.Context, ex *exchange, c call) error {
 	// CPU one request may take).
 	ctx = odata.WithWorkBudget(ctx, odata.NewWorkBudget())
 	ctx = context.WithValue(ctx, batchTurnKey{}, make(chan struct{}, 1))
+	ctx = context.WithValue(ctx, batchScansKey{}, newBatchScans(s.BatchScanUsers))
 	ctx = context.WithValue(ctx, storeDownKey{}, new(atomic.Bool))
 	s.runBatch(withBatchOrigin(ctx, batchOrigin{requestID: ex.requestID, caller: ex.caller}), ex.r, c.route.version, items)
 	if err := ctx.Err(); err != nil {

@@ -598,7 +598,15 @@ func (s *Server) userSource(ctx context.Context, access graphprofile.Access, q o
 				return err
 			}
 			defer release()
-		} else if conditions, ok := s.userPrefixes(q); ok {
+		}
+		// Past a lookup: with a filter, a scan, counted when it is a
+		// $batch's (but its first's). Without one the store counts and
+		// an index orders, and the read stops at the page.
+		var scans *batchScans
+		if q.Filter != nil {
+			scans = batchScansOf(ctx)
+		}
+		if conditions, ok := s.userPrefixes(q); ok {
 			// In the slot the query's filter takes (runQuery). A query
 			// that reads every user reads fewer so. One that stops at
 			// its page gains only when the prefixes find few users: a
@@ -609,12 +617,19 @@ func (s *Server) userSource(ctx context.Context, access graphprofile.Access, q o
 			if !q.ReadsAll() {
 				limit = prefixUsersPerPage * (q.Skip + max(q.Top, 1) + 1)
 			}
-			done, err := s.Service.ScanUsersByPrefix(ctx, access, conditions, afterID, limit, visit)
+			limit, err := scans.limit(limit)
+			if err != nil {
+				return err
+			}
+			done, err := s.Service.ScanUsersByPrefix(ctx, access, conditions, afterID, limit, scans.counted(visit))
 			if done || err != nil {
 				return err
 			}
+			if err := scans.charge(limit); err != nil { // gathered, then given up
+				return err
+			}
 		}
-		return s.Service.ScanUsers(ctx, access, afterID, visit)
+		return s.Service.ScanUsers(ctx, access, afterID, scans.counted(visit))
 	}
 }
 

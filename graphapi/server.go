@@ -78,6 +78,10 @@ type Server struct {
 	// it is answered 503 serviceNotAvailable with Retry-After; zero means
 	// DefaultEvaluationWait.
 	EvaluationWait time.Duration
+	// BatchScanUsers is how many users the scans of the directory by a
+	// $batch's items may read together besides the first scan's (a
+	// batch is one request); zero means DefaultBatchScanUsers.
+	BatchScanUsers int
 	// CORSOrigins are the origins whose pages may read responses
 	// (scheme://host[:port], as browsers send Origin); empty, or "*" among
 	// them, means any origin. Set them before the first request.
