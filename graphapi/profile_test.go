@@ -508,34 +508,55 @@ func TestProfileReadsWhatItShows(t *testing.T) {
 // shows (odata.MaxPageBytes) is of the bytes its items are written in,
 // every property with its null, not of the values they hold: 8,000 sparse
 // positions (an id, a time and a title: 80 bytes held, 700 written) were
-// shown whole, 5.6 MB against the 4 MiB bound.
+// shown whole, 5.6 MB against the 4 MiB bound. Escapes are written too: 999
+// positions of control characters (6 KB held, 37 KB written, a \u0001 for
+// each) were a profile and a $top=999 page of 23 MB.
 func TestProfileBoundCountsWhatIsWritten(t *testing.T) {
-	s, _ := newAdminServer(t, withMaxItems(10000))
-	const n = 8000
-	positions := make([]string, n)
-	for i := range positions {
-		positions[i] = fmt.Sprintf(`{"detail":{"jobTitle":"p%d"}}`, i)
-	}
-	doc := `{"tenants":[{"id":"` + tenantA + `","users":[{"id":"` + userA1 + `","displayName":"Ada","userPrincipalName":"ada@a.test","profile":{"positions":[` + strings.Join(positions, ",") + `]}}]}]}`
-	if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: doc}); resp.status != http.StatusNoContent {
-		t.Fatalf("fixtures: %d %.300s", resp.status, resp.body)
-	}
-	resp := s.do(request{path: "/beta/me/profile", token: s.delegated(tenantA, userA1, "User.Read")})
-	if resp.status != http.StatusOK {
-		t.Fatalf("GET profile: %d %.300s", resp.status, resp.body)
-	}
-	var profile struct {
-		Positions []json.RawMessage `json:"positions"`
-		Next      string            `json:"positions@odata.nextLink"`
-	}
-	if err := json.Unmarshal(resp.body, &profile); err != nil {
-		t.Fatal(err)
-	}
-	shown := 0
-	for _, p := range profile.Positions {
-		shown += len(p) + 1
-	}
-	if shown > odata.MaxPageBytes+odata.MaxPageBytes/10 || profile.Next == "" || len(profile.Positions) >= n {
-		t.Errorf("the profile shows %d of %d positions in %d bytes (nextLink %q); want at most about %d bytes and a nextLink", len(profile.Positions), n, shown, profile.Next, odata.MaxPageBytes)
+	for _, tc := range []struct {
+		name     string
+		n        int
+		position func(i int) string
+	}{
+		{"sparse", 8000, func(i int) string { return fmt.Sprintf(`{"detail":{"jobTitle":"p%d"}}`, i) }},
+		{"escaped", 200, func(i int) string {
+			return fmt.Sprintf(`{"detail":{"jobTitle":"p%d","description":"%s"}}`, i, strings.Repeat(`\u0001`, 4000))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newAdminServer(t, withMaxItems(10000))
+			positions := make([]string, tc.n)
+			for i := range positions {
+				positions[i] = tc.position(i)
+			}
+			doc := `{"tenants":[{"id":"` + tenantA + `","users":[{"id":"` + userA1 + `","displayName":"Ada","userPrincipalName":"ada@a.test","profile":{"positions":[` + strings.Join(positions, ",") + `]}}]}]}`
+			if resp := s.do(request{method: http.MethodPost, path: "/_admin/fixtures", token: adminToken, body: doc}); resp.status != http.StatusNoContent {
+				t.Fatalf("fixtures: %d %.300s", resp.status, resp.body)
+			}
+			tok := s.delegated(tenantA, userA1, "User.Read")
+			for _, read := range []struct{ path, items, next string }{
+				{"/beta/me/profile", "positions", "positions@odata.nextLink"},
+				{"/beta/me/profile/positions?$top=999", "value", "@odata.nextLink"},
+			} {
+				resp := s.do(request{path: read.path, token: tok})
+				if resp.status != http.StatusOK {
+					t.Fatalf("GET %s: %d %.300s", read.path, resp.status, resp.body)
+				}
+				var answer map[string]json.RawMessage
+				if err := json.Unmarshal(resp.body, &answer); err != nil {
+					t.Fatal(err)
+				}
+				var items []json.RawMessage
+				if err := json.Unmarshal(answer[read.items], &items); err != nil {
+					t.Fatal(err)
+				}
+				shown := 0
+				for _, p := range items {
+					shown += len(p) + 1
+				}
+				if shown > odata.MaxPageBytes+odata.MaxPageBytes/10 || answer[read.next] == nil || len(items) >= tc.n {
+					t.Errorf("GET %s shows %d of %d positions in %d bytes (nextLink %s); want at most about %d bytes and a nextLink", read.path, len(items), tc.n, shown, answer[read.next], odata.MaxPageBytes)
+				}
+			}
+		})
 	}
 }
