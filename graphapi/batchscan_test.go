@@ -1,11 +1,10 @@
 package graphapi_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,32 +75,16 @@ func TestBatchScansTheDirectoryOnce(t *testing.T) {
 				}
 				list = append(list, fmt.Sprintf(`{"id":"%d","method":"GET","url":%q,"headers":{"ConsistencyLevel":"eventual"}%s}`, i+1, it.url, depends))
 			}
-			resp := s.do(request{method: http.MethodPost, path: "/beta/$batch", token: reader, body: `{"requests":[` + strings.Join(list, ",") + `]}`})
-			if resp.status != http.StatusOK {
-				t.Fatalf("POST /$batch: %d %s", resp.status, resp.body)
-			}
-			var got struct {
-				Responses []struct {
-					ID     string          `json:"id"`
-					Status int             `json:"status"`
-					Body   json.RawMessage `json:"body"`
-				} `json:"responses"`
-			}
-			if err := json.Unmarshal(resp.body, &got); err != nil {
-				t.Fatal(err)
-			}
-			slices.SortFunc(got.Responses, func(a, b struct {
-				ID     string          `json:"id"`
-				Status int             `json:"status"`
-				Body   json.RawMessage `json:"body"`
-			}) int {
-				return strings.Compare(a.ID, b.ID)
-			})
+			got := s.sendBatch(t, "/beta/$batch", reader, `{"requests":[`+strings.Join(list, ",")+`]}`)
 			if len(got.Responses) != len(tt.items) {
-				t.Fatalf("%d responses, want %d: %s", len(got.Responses), len(tt.items), resp.body)
+				t.Fatalf("%d responses, want %d: %+v", len(got.Responses), len(tt.items), got.Responses)
+			}
+			byID := map[string]int{} // an item's id: its answer's index
+			for i, r := range got.Responses {
+				byID[r.ID] = i
 			}
 			for i, it := range tt.items {
-				r := got.Responses[i]
+				r := got.Responses[byID[strconv.Itoa(i+1)]]
 				if r.Status != it.want {
 					t.Errorf("item %d (%s): %d %s, want %d", i+1, it.url, r.Status, r.Body, it.want)
 				}
