@@ -291,6 +291,26 @@ type MintRequest struct {
 	Now time.Time
 }
 
+// CurrentTime is the issue time of a token minted now: the issuer's Now,
+// or real time when it has none.
+func (d *DevIssuer) CurrentTime() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// CheckIssueTime returns an error when a token issued at now and living
+// lifetime cannot be minted: a token's times are NumericDates, which the
+// validator reads from 1970 to 9999 only, so a token issued outside would
+// be refused as not well-formed. Mint returns it too, wrapped.
+func CheckIssueTime(now time.Time, lifetime time.Duration) error {
+	if now.Unix() < 0 || now.Add(lifetime).Unix() > maxNumericDate {
+		return fmt.Errorf("the issue time %s is outside what a token's times can be: seconds since 1970, up to 9999 (RFC 7519's NumericDate, as the validator reads them)", now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // Mint returns a token for req signed by the development issuer, in the
 // shape of an Entra ID v2.0 access token for Microsoft Graph.
 func (d *DevIssuer) Mint(req MintRequest) (string, error) {
@@ -316,22 +336,15 @@ func (d *DevIssuer) Mint(req MintRequest) (string, error) {
 		}
 	}
 	now := req.Now
-	switch {
-	case !now.IsZero():
-	case d.Now != nil:
-		now = d.Now()
-	default:
-		now = time.Now()
+	if now.IsZero() {
+		now = d.CurrentTime()
 	}
 	lifetime := req.Expires
 	if lifetime == 0 {
 		lifetime = DefaultTokenLifetime
 	}
-	// A token's times are NumericDates, which the validator reads from
-	// 1970 to 9999 only: a token issued outside would be refused as not
-	// well-formed.
-	if now.Unix() < 0 || now.Add(lifetime).Unix() > maxNumericDate {
-		return "", fmt.Errorf("mint: the issue time %s is outside what a token's times can be: seconds since 1970, up to 9999 (RFC 7519's NumericDate, as the validator reads them)", now.UTC().Format(time.RFC3339))
+	if err := CheckIssueTime(now, lifetime); err != nil {
+		return "", fmt.Errorf("mint: %w", err)
 	}
 
 	c := jwt.MapClaims{

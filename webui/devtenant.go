@@ -61,6 +61,14 @@ func (d *DevTenant) Users(ctx context.Context) ([]DevUser, bool, error) {
 // when the tenant has none), else the user with req's principal name, or a
 // new one, recorded now (newUser).
 func (d *DevTenant) Token(ctx context.Context, req DevTokenRequest) (DevToken, error) {
+	// The clock read once, and checked before a new user is recorded: a
+	// clock (the admin API's) where no token's times can be is a 400 that
+	// writes nothing, not a 500 after the user was written.
+	lifetime := cmp.Or(d.Lifetime, token.DefaultTokenLifetime)
+	now := d.Issuer.CurrentTime()
+	if err := token.CheckIssueTime(now, lifetime); err != nil {
+		return DevToken{}, graphprofile.Errorf(graphprofile.CodeBadRequest, "No token can be issued at the server's time: %s.", err)
+	}
 	var user graphprofile.User
 	switch {
 	case req.UserID != "":
@@ -97,8 +105,8 @@ func (d *DevTenant) Token(ctx context.Context, req DevTokenRequest) (DevToken, e
 		}
 		user = u
 	}
-	lifetime := cmp.Or(d.Lifetime, token.DefaultTokenLifetime)
 	jwt, err := d.Issuer.Mint(token.MintRequest{
+		Now:               now,
 		TenantID:          d.TenantID,
 		ObjectID:          user.ID,
 		UserPrincipalName: user.UserPrincipalName,

@@ -1275,3 +1275,42 @@ func TestPageOutsideGraphsRecords(t *testing.T) {
 		t.Errorf("access log:\n%s\nwant Graph's requests alone", lines)
 	}
 }
+
+// TestDevTokenClockOutsideNumericDates: with the server's clock where no
+// token's times can be (before 1970, as the admin API's clock may be set;
+// or a token expiring past 9999), the development sign-in answers 400
+// BadRequest saying so, and records no new user. It was a 500
+// InternalError, after the new user had been written.
+func TestDevTokenClockOutsideNumericDates(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+	}{
+		{"1800", time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"a second before 1970", time.Unix(-1, 0)},
+		{"expiring past 9999", time.Date(9999, 12, 31, 23, 30, 0, 0, time.UTC)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, withDevSignIn)
+			f.dev.Now = func() time.Time { return tc.now }
+			for _, body := range []string{
+				`{"userPrincipalName":"new@contoso.test","displayName":"New"}`,
+				`{"userPrincipalName":"new@contoso.test"}`,
+			} {
+				r := f.do(http.MethodPost, "/ui/api/dev/token", "", body, fromThePage)
+				var e struct {
+					Error struct{ Code, Message string }
+				}
+				if err := json.Unmarshal(r.body, &e); err != nil || r.status != http.StatusBadRequest ||
+					e.Error.Code != "BadRequest" || !strings.Contains(e.Error.Message, "NumericDate") {
+					t.Errorf("POST /ui/api/dev/token %s: %d %s, want 400 BadRequest naming the NumericDate range", body, r.status, r.body)
+				}
+			}
+			list := f.do(http.MethodGet, "/ui/api/dev/users", "", "", fromThePage)
+			var users struct{ Value []webui.DevUser }
+			if err := json.Unmarshal(list.body, &users); err != nil || list.status != http.StatusOK || len(users.Value) != 0 {
+				t.Errorf("dev users after the refused sign-ins: %d %s, want none", list.status, list.body)
+			}
+		})
+	}
+}
