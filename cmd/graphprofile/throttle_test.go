@@ -141,3 +141,28 @@ func TestServeThrottleAndFaultsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestServeThrottleKeepsRealTime: the throttling buckets refill with real
+// time, not with the admin API's clock (docs/throttling-and-faults.md):
+// advancing the clock an hour lets no throttled caller in, and the
+// Retry-After still counts real seconds. A test skips a debt with
+// POST /_admin/reset, not by moving the clock.
+func TestServeThrottleKeepsRealTime(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServe(t, dir, listenFlag("--throttle", "--throttle-limit", "1/60s", "--admin-token", testAdminToken))
+	token := mintToken(t, dir, nil, append([]string{"--expires", "10h"}, delegatedArgs...)...)
+	s.do(http.MethodGet, "/beta/me/profile/positions", token, "", http.StatusOK)
+	s.do(http.MethodGet, "/beta/me/profile/positions", token, "", http.StatusTooManyRequests)
+	for _, advance := range []string{"1h", "2h"} {
+		s.do(http.MethodPost, "/_admin/clock", testAdminToken, `{"advance":"`+advance+`"}`, http.StatusOK)
+		r := s.do(http.MethodGet, "/beta/me/profile/positions", token, "", http.StatusTooManyRequests)
+		// Two or three requests in debt, one back every 60 s: 179 s
+		// at most, and far more than the seconds the test takes.
+		if n, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || n < 150 || n > 179 {
+			t.Errorf("after advancing the clock %s: Retry-After %q, want the real seconds, 150 to 179", advance, r.header.Get("Retry-After"))
+		}
+	}
+	s.do(http.MethodPost, "/_admin/reset", testAdminToken, "", http.StatusNoContent)
+	s.do(http.MethodGet, "/beta/me/profile/positions", token, "", http.StatusOK)
+}
