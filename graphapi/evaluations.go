@@ -181,7 +181,7 @@ func DefaultMaxEvaluations() int {
 const DefaultBatchScanUsers = 20_000
 
 // batchScans is what a $batch's items may still read of the directory by
-// scans (batchScanVisit): the first scan whole, as a request of its own
+// scans (batchScansOf): the first scan whole, as a request of its own
 // would, then left users among them all.
 type batchScans struct {
 	first   atomic.Bool

@@ -30,10 +30,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		)`); err != nil {
 			return dbErr("creating schema_migrations", err)
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&from); err != nil {
-			return dbErr("reading schema_migrations", err)
-		}
-		return checkVersion(ctx, tx, latest)
+		var err error
+		from, err = checkVersion(ctx, tx, latest)
+		return err
 	}, nil, fluxScope{}, nil)
 	if err != nil {
 		return err
@@ -50,7 +49,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		err := s.writeLong(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			// Checked again inside the transaction: another process may have
 			// applied it since.
-			if err := checkVersion(ctx, tx, latest); err != nil {
+			if _, err := checkVersion(ctx, tx, latest); err != nil {
 				return err
 			}
 			var applied bool
@@ -84,17 +83,18 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// checkVersion fails with graphprofile.ErrNewerSchema when the database has
-// a migration newer than latest, the newest this binary has.
-func checkVersion(ctx context.Context, tx *sql.Tx, latest int) error {
+// checkVersion returns the database's schema version (none for a new
+// database), and fails with graphprofile.ErrNewerSchema when it is newer
+// than latest, the newest this binary has.
+func checkVersion(ctx context.Context, tx *sql.Tx, latest int) (sql.NullInt64, error) {
 	var newest sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&newest); err != nil {
-		return dbErr("reading schema_migrations", err)
+		return newest, dbErr("reading schema_migrations", err)
 	}
 	if newest.Valid && newest.Int64 > int64(latest) {
-		return store.NewerSchema(newest.Int64, latest)
+		return newest, store.NewerSchema(newest.Int64, latest)
 	}
-	return nil
+	return newest, nil
 }
 
 // migrationSteps are the parts of migrations that SQL cannot do, by
